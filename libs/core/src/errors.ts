@@ -1,0 +1,74 @@
+/**
+ * The root of every error Quantbot's libraries throw. `code` is stable and machine-readable;
+ * the message names the place (file and line, symbol and time, flag or field).
+ */
+export class QuantbotError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Where in an input a problem was found. Every field is optional; the message uses those present. */
+export interface DataLocation {
+  readonly file?: string;
+  readonly line?: number;
+  readonly field?: string;
+  readonly symbol?: string;
+}
+
+/** Input data that cannot be used as it is: a malformed file, a missing column, an unparseable value. */
+export class DataError extends QuantbotError {
+  readonly location: DataLocation;
+
+  constructor(message: string, location: DataLocation = {}, options?: { cause?: unknown }) {
+    super('DATA_INVALID', `${formatLocation(location)}${message}`, options);
+    this.location = location;
+  }
+}
+
+/** A configuration value (a flag, a parameter, an option) that is unknown or out of range. */
+export class ConfigError extends QuantbotError {
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super('CONFIG_INVALID', `${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** An operation the portfolio ledger refuses because it would corrupt the books. */
+export class LedgerError extends QuantbotError {
+  constructor(message: string) {
+    super('LEDGER_INVALID', message);
+  }
+}
+
+/** An order lifecycle transition that the order state machine does not allow. */
+export class OrderStateError extends QuantbotError {
+  constructor(message: string) {
+    super('ORDER_STATE_INVALID', message);
+  }
+}
+
+/** A read of data that lies in the future of the current decision time. */
+export class LookaheadError extends QuantbotError {
+  constructor(message: string) {
+    super('LOOKAHEAD', message);
+  }
+}
+
+function formatLocation(location: DataLocation): string {
+  const parts: string[] = [];
+  if (location.file !== undefined) {
+    parts.push(location.line !== undefined ? `${location.file}:${location.line}` : location.file);
+  } else if (location.line !== undefined) {
+    parts.push(`line ${location.line}`);
+  }
+  if (location.symbol !== undefined) parts.push(`symbol ${location.symbol}`);
+  if (location.field !== undefined) parts.push(`field ${location.field}`);
+  return parts.length > 0 ? `${parts.join(', ')}: ` : '';
+}
