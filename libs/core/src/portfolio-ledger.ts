@@ -111,19 +111,35 @@ export class PortfolioLedger {
     const qty = this.#qty[i] as number;
     const avg = this.#avgCost[i] as number;
     let realized = 0;
-    if (qty === 0 || Math.sign(qty) === Math.sign(signedQty)) {
+    // Cash moves in the order an established backtester uses (closed cost basis back plus the
+    // realized P&L, then the opened value out, then commission), so that sizing from cash
+    // agrees with it to the last bit.
+    let cash = this.#cash;
+    if (qty === 0) {
+      // Opening from flat keeps the fill price exactly (price × q / q need not round-trip).
+      this.#avgCost[i] = price;
+      this.#qty[i] = signedQty;
+      cash -= signedQty * price;
+    } else if (Math.sign(qty) === Math.sign(signedQty)) {
       const total = Math.abs(qty) + Math.abs(signedQty);
       this.#avgCost[i] = (avg * Math.abs(qty) + price * Math.abs(signedQty)) / total;
       this.#qty[i] = qty + signedQty;
+      cash -= signedQty * price;
     } else {
+      const side = Math.sign(qty);
       const closed = Math.min(Math.abs(qty), Math.abs(signedQty));
-      realized = closed * (price - avg) * Math.sign(qty);
+      realized = closed * (price - avg) * side;
+      cash += side * closed * avg + realized;
       const remaining = qty + signedQty;
       this.#qty[i] = remaining;
-      if (remaining === 0) this.#avgCost[i] = 0;
-      else if (Math.sign(remaining) !== Math.sign(qty)) this.#avgCost[i] = price;
+      if (remaining === 0) {
+        this.#avgCost[i] = 0;
+      } else if (Math.sign(remaining) !== side) {
+        this.#avgCost[i] = price;
+        cash -= remaining * price;
+      }
     }
-    this.#cash -= signedQty * price + commission;
+    this.#cash = cash - commission;
     this.#fees += commission;
     this.#realized += realized;
     this.#realizedBySymbol[i] = (this.#realizedBySymbol[i] as number) + realized;

@@ -1,0 +1,214 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { referenceSmaCrossover } from '../test/reference-backtest';
+import { readYahooCsv, sharedDataFile } from '../test/shared-data';
+import type { CliIo } from './cli-io';
+import { main } from './main';
+
+interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+let workDir: string;
+
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'quantbot-backtester-'));
+});
+
+afterAll(() => {
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+function cli(...argv: string[]): Captured {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir };
+  const code = main(argv, io, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
+  return { code, out, err };
+}
+
+interface JsonTrade {
+  symbol: string;
+  side: string;
+  qty: number;
+  entryTime: string;
+  entryPrice: number;
+  exitTime: string;
+  exitPrice: number;
+  pnl: number;
+  commission: number;
+}
+
+interface JsonReport {
+  summary: Record<string, number | string | null>;
+  trades: JsonTrade[];
+  openPositions: Record<string, number | string>[];
+  rejectedOrders: Record<string, string>[];
+}
+
+function runJson(...argv: string[]): JsonReport {
+  const result = cli('run', ...argv, '--json');
+  expect(result.err).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.out) as JsonReport;
+}
+
+describe('backtester run on real data', () => {
+  it.each([
+    ['orcl-1995-2014.txt', 'ORCL'],
+    ['yhoo-1996-2014.txt', 'YHOO'],
+    ['nvda-1999-2014.txt', 'NVDA'],
+  ])('reproduces, trade by trade, an independent implementation of SMA 10/30 long-only, 100 shares on %s', (file, symbol) => {
+    const report = runJson('--data', sharedDataFile(file), '--params', 'fast=10,slow=30', '--size', '100', '--cash', '100000');
+    const reference = referenceSmaCrossover(readYahooCsv(file), { fast: 10, slow: 30, cash: 100_000, size: 100, commissionRate: 0 });
+    expect(reference.trades.length).toBeGreaterThan(50);
+    expect(report.trades).toHaveLength(reference.trades.length);
+    report.trades.forEach((trade, i) => {
+      const ref = reference.trades[i];
+      expect({ ...trade, entryTime: trade.entryTime.slice(0, 10), exitTime: trade.exitTime.slice(0, 10) }).toEqual({
+        symbol,
+        side: 'long',
+        qty: 100,
+        entryTime: ref?.entryTime,
+        entryPrice: ref?.entryPrice,
+        exitTime: ref?.exitTime,
+        exitPrice: ref?.exitPrice,
+        pnl: ref?.pnl,
+        commission: 0,
+        netPnl: ref?.pnl,
+        barsHeld: expect.any(Number),
+      });
+    });
+    // A position open at the end is reported open and marked, not booked as a closed trade.
+    expect(report.openPositions.length).toBe(reference.open === null ? 0 : 1);
+    if (reference.open !== null) {
+      expect(report.openPositions[0]).toEqual(expect.objectContaining({ entryPrice: reference.open.entryPrice, qty: 100, markTime: '2014-12-31T00:00:00.000Z' }));
+    }
+  });
+
+  it('reproduces ORCL with 95% of cash per entry and 10 bps commission, including rejected entries', () => {
+    const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
+    const reference = referenceSmaCrossover(readYahooCsv('orcl-1995-2014.txt'), { fast: 10, slow: 30, cash: 100_000, percent: 95, commissionRate: 0.001 });
+    expect(report.trades.map((t) => [t.entryTime.slice(0, 10), t.entryPrice, t.exitTime.slice(0, 10), t.exitPrice, t.qty, t.pnl, t.commission])).toEqual(
+      reference.trades.map((t) => [t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.qty, t.pnl, t.commission]),
+    );
+    expect(report.rejectedOrders).toHaveLength(reference.rejected);
+    expect(report.summary['totalCommission']).toBeGreaterThan(0);
+  });
+
+  it('pins the ORCL 10/30 result so any change in semantics shows up here', () => {
+    const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'));
+    expect(report.summary['closedTrades']).toBe(97);
+    expect(report.trades[0]).toEqual(
+      expect.objectContaining({ entryTime: '1995-05-12T00:00:00.000Z', entryPrice: 2.37037, exitTime: '1995-09-25T00:00:00.000Z', exitPrice: 2.935185 }),
+    );
+    expect(report.summary['finalEquity']).toBeCloseTo(102646.0652, 6);
+  });
+
+  it('restricts the run to --start and --end', () => {
+    const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--start', '2000-01-01', '--end', '2000-12-31');
+    expect(report.summary['start']).toBe('2000-01-03T00:00:00.000Z');
+    expect(report.summary['end']).toBe('2000-12-29T00:00:00.000Z');
+    for (const t of report.trades) expect(t.entryTime >= '2000-01-03').toBe(true);
+  });
+});
+
+describe('backtester run', () => {
+  it('runs the default synthetic backtest with no flags, prints a summary and writes summary.json', () => {
+    const result = cli();
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/final equity\s+\d+\.\d\d/);
+    expect(result.out).toMatch(/sma-crossover \(fast=10,slow=30,allowShort=false\)/);
+    const runs = readdirSync(join(workDir, 'results', 'runs'));
+    expect(runs.length).toBeGreaterThan(0);
+    const summary = JSON.parse(readFileSync(join(workDir, 'results', 'runs', runs[0] as string, 'summary.json'), 'utf8')) as JsonReport;
+    expect(summary.summary['runId']).toBe(runs[0]);
+  });
+
+  it('is deterministic: the same seed gives the same result, another seed a different one', () => {
+    const a = runJson('--seed', '7');
+    const b = runJson('--seed', '7');
+    const c = runJson('--seed', '8');
+    expect(b.trades).toEqual(a.trades);
+    expect(b.summary['finalEquity']).toBe(a.summary['finalEquity']);
+    expect(c.summary['finalEquity']).not.toBe(a.summary['finalEquity']);
+  });
+
+  it('prints the documented JSON contract', () => {
+    const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders']);
+    for (const key of ['finalEquity', 'totalReturn', 'sharpe', 'maxDrawdownPct', 'closedTrades']) expect(report.summary).toHaveProperty(key);
+    expect(report.trades.length).toBeGreaterThan(0);
+    for (const key of ['symbol', 'side', 'qty', 'entryTime', 'entryPrice', 'exitTime', 'exitPrice', 'pnl', 'commission']) {
+      expect(report.trades[0]).toHaveProperty(key);
+    }
+    expect(report.trades[0]?.entryTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('trades several files of a folder as one universe, and --symbols picks among them', () => {
+    const dir = join(workDir, 'universe');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    for (const f of ['orcl-2014.txt', 'yhoo-2014.txt', 'nvda-2014.txt']) writeFileSync(join(dir, f), readFileSync(sharedDataFile(f)));
+    const all = runJson('--data', dir, '--params', 'fast=5,slow=20');
+    expect(all.summary['symbols']).toBe('NVDA,ORCL,YHOO');
+    expect(new Set(all.trades.map((t) => t.symbol))).toEqual(new Set(['NVDA', 'ORCL', 'YHOO']));
+    const two = runJson('--data', dir, '--symbols', 'orcl,yhoo', '--params', 'fast=5,slow=20');
+    expect(two.summary['symbols']).toBe('ORCL,YHOO');
+  });
+
+  it.each([
+    [['--strategy', 'nope'], 2, /unknown strategy 'nope'; available: sma-crossover/],
+    [['--params', 'fast=10,slowest=3'], 2, /sma-crossover\.slowest: unknown parameter; sma-crossover has: fast \(integer, default 10\), slow/],
+    [['--params', 'fast=30,slow=10'], 2, /fast \(30\) must be below slow \(10\)/],
+    [['--bogus'], 2, /--bogus: unknown flag/],
+    [['--cash', 'lots'], 2, /--cash: 'lots' is not a number/],
+    [['--start', '2020-13-01'], 2, /--start: '2020-13-01' is not a date/],
+    [['--size', '10', '--percent-of-equity', '50'], 2, /either --size or --percent-of-equity/],
+    [['--data', 'missing-file.csv'], 1, /missing-file\.csv/],
+  ])('refuses %j with exit code %i and a clear error', (argv, code, message) => {
+    const result = cli('run', ...argv);
+    expect(result.code).toBe(code);
+    expect(result.err).toMatch(message);
+    expect(result.out).toBe('');
+  });
+
+  it('names the file, line and field of bad data and exits non-zero', () => {
+    const file = join(workDir, 'bad.csv');
+    writeFileSync(file, 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,100\n2020-01-03,1,2,0.5,abc,100\n');
+    const result = cli('run', '--data', file);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/bad\.csv:3/);
+    expect(result.err).toMatch(/Close/);
+  });
+});
+
+describe('backtester indicators', () => {
+  it('prints an SMA series as JSON rows with null during warm-up', () => {
+    const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'sma', '--params', 'period=30', '--json');
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.out) as { time: string; sma: number | null }[];
+    const data = readYahooCsv('orcl-2014.txt');
+    expect(rows).toHaveLength(data.close.length);
+    expect(rows[28]).toEqual({ time: '2014-02-12T00:00:00.000Z', sma: null });
+    const expected = data.close.slice(0, 30).reduce((a, b) => a + b, 0) / 30;
+    expect(rows[29]?.sma).toBeCloseTo(expected, 10);
+  });
+
+  it('prints every line of a multi-line indicator', () => {
+    const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'macd', '--json');
+    const rows = JSON.parse(result.out) as Record<string, number | null>[];
+    expect(Object.keys(rows[0] ?? {})).toEqual(['time', 'macd', 'signal', 'histogram']);
+    expect(rows.at(-1)?.['histogram']).toBeCloseTo((rows.at(-1)?.['macd'] as number) - (rows.at(-1)?.['signal'] as number), 12);
+  });
+
+  it('refuses an unknown indicator and lists the ones that exist', () => {
+    const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'vwap');
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/sma/);
+    expect(result.err).toMatch(/stochastic/);
+  });
+});

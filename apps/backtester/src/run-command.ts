@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
+import { ConfigError, parseTicker } from '@quantbot/core';
+import type { BacktestReport, SizingRule } from '@quantbot/engine';
+import { runBacktest, toBacktestReport } from '@quantbot/engine';
+import {
+  alignUniverse,
+  generateSyntheticUniverse,
+  loadBarPath,
+  parseBarDate,
+  selectSymbols,
+  seriesFromUniverse,
+} from '@quantbot/market-data';
+import { STRATEGY_DEFINITIONS, createStrategy, describeParams, parseParamList } from '@quantbot/strategies';
+import type { CliIo } from './cli-io';
+import type { FlagSpec, FlagValues } from './cli-flags';
+import { formatFlagHelp, parseFlags } from './cli-flags';
+import { formatSummary } from './summary-format';
+
+/** Flags of `backtester run`. */
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  { name: 'data', kind: 'string', valueName: 'file|dir', description: 'bar file (Yahoo CSV or Date,Open,High,Low,Close,Volume,OpenInterest) or a folder of them; default: synthetic data' },
+  { name: 'symbols', kind: 'string', valueName: 'A,B', description: 'symbols to trade (default: all loaded)' },
+  { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy name (default sma-crossover)' },
+  { name: 'params', kind: 'string', valueName: 'k=v,...', description: 'strategy parameters, e.g. fast=10,slow=30' },
+  { name: 'start', kind: 'string', valueName: 'YYYY-MM-DD', description: 'first bar date (inclusive)' },
+  { name: 'end', kind: 'string', valueName: 'YYYY-MM-DD', description: 'last bar date (inclusive)' },
+  { name: 'cash', kind: 'number', valueName: 'amount', description: 'starting cash (default 100000)' },
+  { name: 'size', kind: 'number', valueName: 'shares', description: 'fixed order size in shares (default 100)' },
+  { name: 'percent-of-equity', kind: 'number', valueName: 'p', description: 'size orders at floor(cash × p% / close) instead of --size' },
+  { name: 'commission-bps', kind: 'number', valueName: 'bps', description: 'commission per fill in basis points of notional (default 0)' },
+  { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the synthetic data (default 42)' },
+  { name: 'bars', kind: 'number', valueName: 'n', description: 'bars per symbol of the synthetic data (default 2520)' },
+  { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders go (default results/runs)' },
+  { name: 'json', kind: 'boolean', description: 'print the result as one JSON document' },
+  { name: 'help', kind: 'boolean', description: 'show this help' },
+];
+
+/** The resolved configuration of a run, as recorded in its summary. */
+interface RunPlan {
+  readonly dataLabel: string;
+  readonly universe: BarUniverse;
+  readonly strategyName: string;
+  readonly rawParams: Readonly<Record<string, string>>;
+  readonly cash: number;
+  readonly sizing: SizingRule;
+  readonly commissionBps: number;
+}
+
+/** `backtester run`: runs one backtest, prints it and writes `results/runs/<run_id>/summary.json`. */
+export function runCommand(argv: readonly string[], io: CliIo, now: Date): number {
+  const flags = parseFlags(argv, RUN_FLAGS);
+  if (flags['help'] === true) {
+    io.out(runHelp());
+    return 0;
+  }
+  const plan = planRun(flags, io.cwd);
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, plan.universe.symbols.length);
+  const result = runBacktest({
+    universe: plan.universe,
+    strategy,
+    startingCash: plan.cash,
+    sizing: plan.sizing,
+    commissionBps: plan.commissionBps,
+  });
+
+  const configText = JSON.stringify({
+    data: plan.dataLabel,
+    symbols: plan.universe.symbols,
+    strategy: plan.strategyName,
+    params,
+    cash: plan.cash,
+    sizing: plan.sizing,
+    commissionBps: plan.commissionBps,
+  });
+  const runId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
+  const report = toBacktestReport(result, {
+    runId,
+    strategy: plan.strategyName,
+    params: Object.entries(params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(','),
+    data: plan.dataLabel,
+    symbols: plan.universe.symbols.join(','),
+    sizing: plan.sizing.kind === 'fixed-shares' ? `${plan.sizing.shares} shares` : `${plan.sizing.percent}% of cash`,
+    commissionBps: plan.commissionBps,
+  });
+  const runDir = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'), runId);
+  writeReport(runDir, report);
+
+  if (flags['json'] === true) io.out(JSON.stringify(report, null, 2));
+  else io.out(`${formatSummary(report)}\n\nwritten: ${join(runDir, 'summary.json')}`);
+  return 0;
+}
+
+function writeReport(runDir: string, report: BacktestReport): void {
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
+
+function planRun(flags: FlagValues, cwd: string): RunPlan {
+  const start = optionalDate(flags, 'start');
+  const end = optionalDate(flags, 'end');
+  if (start !== undefined && end !== undefined && start > end) {
+    throw new ConfigError('--start', `${String(flags['start'])} is after --end ${String(flags['end'])}`);
+  }
+  const symbols = optionalSymbols(flags);
+  const dataPath = flags['data'];
+  let series: readonly BarSeries[];
+  let dataLabel: string;
+  if (typeof dataPath === 'string') {
+    series = loadBarPath(resolve(cwd, dataPath));
+    dataLabel = dataPath;
+  } else {
+    const seed = numberFlag(flags, 'seed', 42);
+    const bars = numberFlag(flags, 'bars', 2520);
+    if (!Number.isInteger(bars) || bars < 2) throw new ConfigError('--bars', `must be a whole number ≥ 2, got ${bars}`);
+    const synthetic = generateSyntheticUniverse({ seed, bars, ...(symbols !== undefined ? { symbols } : {}) });
+    series = synthetic.symbols.map((_, i) => seriesFromUniverse(synthetic, i));
+    dataLabel = `synthetic(seed=${seed},bars=${bars})`;
+  }
+  if (symbols !== undefined) series = selectSymbols(series, symbols);
+  const range: { start?: EpochMs; end?: EpochMs } = {};
+  if (start !== undefined) range.start = start;
+  if (end !== undefined) range.end = end;
+  const universe = alignUniverse(series, range);
+
+  const strategyName = typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
+  const rawParams = typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {};
+
+  if (flags['size'] !== undefined && flags['percent-of-equity'] !== undefined) {
+    throw new ConfigError('--size', 'give either --size or --percent-of-equity, not both');
+  }
+  const sizing: SizingRule =
+    flags['percent-of-equity'] !== undefined
+      ? { kind: 'percent-of-equity', percent: numberFlag(flags, 'percent-of-equity', 0) }
+      : { kind: 'fixed-shares', shares: numberFlag(flags, 'size', 100) };
+
+  return {
+    dataLabel,
+    universe,
+    strategyName,
+    rawParams,
+    cash: numberFlag(flags, 'cash', 100_000),
+    sizing,
+    commissionBps: numberFlag(flags, 'commission-bps', 0),
+  };
+}
+
+function optionalDate(flags: FlagValues, name: 'start' | 'end'): EpochMs | undefined {
+  const text = flags[name];
+  if (typeof text !== 'string') return undefined;
+  const time = parseBarDate(text);
+  if (time === undefined) throw new ConfigError(`--${name}`, `'${text}' is not a date (YYYY-MM-DD)`);
+  return time;
+}
+
+function optionalSymbols(flags: FlagValues): readonly Ticker[] | undefined {
+  const text = flags['symbols'];
+  if (typeof text !== 'string') return undefined;
+  const out: Ticker[] = [];
+  for (const part of text.split(',')) {
+    const symbol = parseTicker(part.trim().toUpperCase());
+    if (symbol === undefined) throw new ConfigError('--symbols', `'${part}' is not a valid symbol`);
+    out.push(symbol);
+  }
+  if (out.length === 0) throw new ConfigError('--symbols', 'no symbols given');
+  return out;
+}
+
+function numberFlag(flags: FlagValues, name: string, fallback: number): number {
+  const value = flags[name];
+  return typeof value === 'number' ? value : fallback;
+}
+
+function runHelp(): string {
+  const strategies = STRATEGY_DEFINITIONS.map((d) => `  ${d.name}: ${d.description}\n    params: ${describeParams(d.params)}`).join('\n');
+  return [
+    'usage: backtester run [flags]',
+    '',
+    'Runs a backtest. With no flags: SMA crossover 10/30 on seeded synthetic data.',
+    '',
+    formatFlagHelp(RUN_FLAGS),
+    '',
+    'strategies:',
+    strategies,
+  ].join('\n');
+}

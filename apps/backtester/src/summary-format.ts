@@ -1,0 +1,58 @@
+import type { BacktestReport } from '@quantbot/engine';
+
+/** A readable, fixed-layout summary of a backtest report for the terminal. */
+export function formatSummary(report: BacktestReport): string {
+  const s = report.summary;
+  const rows: [string, string][] = [
+    ['run', text(s['runId'])],
+    ['strategy', `${text(s['strategy'])} (${text(s['params'])})`],
+    ['data', `${text(s['data'])}: ${text(s['symbols'])}`],
+    ['period', `${text(s['start']).slice(0, 10)} .. ${text(s['end']).slice(0, 10)} (${text(s['bars'])} bars)`],
+    ['sizing', `${text(s['sizing'])}, commission ${text(s['commissionBps'])} bps`],
+    ['starting equity', money(s['startingEquity'])],
+    ['final equity', money(s['finalEquity'])],
+    ['total return', percent(s['totalReturn'])],
+    ['CAGR', percent(s['cagr'])],
+    ['annual volatility', percent(s['annualVolatility'])],
+    ['Sharpe', ratio(s['sharpe'])],
+    ['Sortino', ratio(s['sortino'])],
+    ['max drawdown', `${ratio(s['maxDrawdownPct'])}% over ${text(s['maxDrawdownDurationBars'])} bars`],
+    ['Calmar', ratio(s['calmar'])],
+    ['closed trades', text(s['closedTrades'])],
+    ['win rate', percent(s['winRate'])],
+    ['profit factor', ratio(s['profitFactor'])],
+    ['exposure', percent(s['exposure'])],
+    ['turnover', `${ratio(s['turnover'])}x`],
+    ['commission paid', money(s['totalCommission'])],
+    ['open positions', text(s['openPositions'])],
+    ['rejected orders', text(s['rejectedOrders'])],
+    ['canceled orders', text(s['canceledOrders'])],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}${v}`);
+  for (const p of report.openPositions) {
+    lines.push(
+      `  open ${String(p['side'])} ${String(p['qty'])} ${String(p['symbol'])} since ${String(p['entryTime']).slice(0, 10)} @ ${String(p['entryPrice'])}, marked ${String(p['markPrice'])}: unrealized ${money(p['unrealizedPnl'] ?? null)}`,
+    );
+  }
+  for (const r of report.rejectedOrders) {
+    lines.push(`  rejected ${r['clientOrderId'] ?? ''} ${r['symbol'] ?? ''} at ${(r['time'] ?? '').slice(0, 10)}: ${r['reason'] ?? ''}`);
+  }
+  return lines.join('\n');
+}
+
+function text(value: number | string | null | undefined): string {
+  return value === null || value === undefined ? 'n/a' : String(value);
+}
+
+function money(value: number | string | null | undefined): string {
+  return typeof value === 'number' ? value.toFixed(2) : 'n/a';
+}
+
+function percent(value: number | string | null | undefined): string {
+  return typeof value === 'number' ? `${(value * 100).toFixed(2)}%` : 'n/a';
+}
+
+function ratio(value: number | string | null | undefined): string {
+  return typeof value === 'number' ? value.toFixed(3) : 'n/a';
+}

@@ -1,0 +1,152 @@
+import type { BarView, Strategy, StrategyContext } from '@quantbot/strategies';
+import { SmaCrossover } from '@quantbot/strategies';
+import { flatRows, universeOf } from '../test/universe-builder';
+import { runBacktest } from './backtest-runner';
+
+type Action = (ctx: StrategyContext, bar: BarView) => void;
+
+/** A strategy that performs the given action at given steps (per symbol index 0 only). */
+function scripted(script: Readonly<Record<number, Action>>): Strategy {
+  let step = -1;
+  return {
+    name: 'scripted',
+    onBar(bar, ctx) {
+      step = bar.visibleSteps - 1;
+      script[step]?.(ctx, bar);
+    },
+  };
+}
+
+const fixed100 = { kind: 'fixed-shares', shares: 100 } as const;
+
+describe('runBacktest', () => {
+  it('fills an order decided on bar t at the open of bar t+1', () => {
+    const universe = universeOf({ AAA: [[10, 11], [12, 13], [14, 15], [16, 17]] });
+    const result = runBacktest({
+      universe,
+      strategy: scripted({ 0: (ctx) => ctx.buy(0), 2: (ctx) => ctx.closePosition(0) }),
+      startingCash: 10_000,
+      sizing: fixed100,
+      commissionBps: 0,
+    });
+    expect(result.trades).toHaveLength(1);
+    const trade = result.trades[0];
+    expect(trade).toEqual(expect.objectContaining({ entryPrice: 12, exitPrice: 16, pnl: 400, qty: 100 }));
+    expect(trade?.entryTime).toBe(universe.time[1]);
+    expect(trade?.exitTime).toBe(universe.time[3]);
+    expect(result.metrics.finalEquity).toBe(10_400);
+  });
+
+  it('charges commission in basis points of each fill notional', () => {
+    const universe = universeOf({ AAA: flatRows([10, 10, 20, 20]) });
+    const result = runBacktest({
+      universe,
+      strategy: scripted({ 0: (ctx) => ctx.buy(0), 2: (ctx) => ctx.closePosition(0) }),
+      startingCash: 10_000,
+      sizing: fixed100,
+      commissionBps: 10,
+    });
+    expect(result.trades[0]?.commission).toBeCloseTo(1 + 2, 12);
+    expect(result.metrics.finalEquity).toBeCloseTo(10_000 + 1_000 - 3, 9);
+  });
+
+  it('rejects, whole, an order whose fill it cannot pay for, and reports why', () => {
+    // Decided at a close of 10 with cash for 100 shares; the next open gaps to 101.
+    const universe = universeOf({ AAA: [[10, 10], [101, 101], [101, 101]] });
+    const result = runBacktest({ universe, strategy: scripted({ 0: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    expect(result.trades).toHaveLength(0);
+    expect(result.openPositions).toHaveLength(0);
+    expect(result.rejectedOrders).toEqual([expect.objectContaining({ reason: expect.stringMatching(/insufficient buying power: needs 10100.00, cash 10000.00/) })]);
+    expect(result.metrics.finalEquity).toBe(10_000);
+  });
+
+  it('reports a position still open at the end as open, marked at the last close', () => {
+    const universe = universeOf({ AAA: [[10, 10], [11, 12], [13, 14]] });
+    const result = runBacktest({ universe, strategy: scripted({ 0: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    expect(result.trades).toHaveLength(0);
+    expect(result.openPositions).toEqual([
+      expect.objectContaining({ symbol: 'AAA', side: 'long', qty: 100, entryPrice: 11, markPrice: 14, unrealizedPnl: 300, markTime: universe.time[2] }),
+    ]);
+    expect(result.metrics.finalEquity).toBe(10_300);
+  });
+
+  it('cancels and reports an order decided on the last bar, which has nothing to fill on', () => {
+    const universe = universeOf({ AAA: flatRows([10, 10]) });
+    const result = runBacktest({ universe, strategy: scripted({ 1: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    expect(result.canceledOrders).toEqual([expect.objectContaining({ reason: expect.stringMatching(/end of data/) })]);
+  });
+
+  it('keeps an order working until its symbol has a bar', () => {
+    const universe = universeOf({ AAA: [[10, 10], [11, 11], [12, 12], [13, 13]], BBB: [[5, 5], null, [7, 7], [8, 8]] });
+    const strategy: Strategy = {
+      name: 'buy-b',
+      onBar(bar, ctx) {
+        if (bar.symbolIndex === 0 && bar.visibleSteps === 1) ctx.buy(1);
+      },
+    };
+    const result = runBacktest({ universe, strategy, startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    expect(result.openPositions[0]).toEqual(expect.objectContaining({ symbol: 'BBB', entryPrice: 7, entryTime: universe.time[2] }));
+  });
+
+  it('sizes percent-of-equity orders from cash and the close at the decision', () => {
+    const universe = universeOf({ AAA: [[10, 10], [10.5, 11], [11, 11]] });
+    const result = runBacktest({
+      universe,
+      strategy: scripted({ 0: (ctx) => ctx.buy(0) }),
+      startingCash: 10_000,
+      sizing: { kind: 'percent-of-equity', percent: 95 },
+      commissionBps: 0,
+    });
+    expect(result.openPositions[0]?.qty).toBe(950);
+  });
+
+  it('sells short and covers through zero with long/short SMA crossover without losing P&L', () => {
+    const prices = [10, 10, 10, 9, 8, 7, 8, 9, 10, 11, 12, 11, 10, 9, 8, 7, 8, 9, 10, 11, 10, 9];
+    const universe = universeOf({ AAA: flatRows(prices) });
+    const result = runBacktest({
+      universe,
+      strategy: new SmaCrossover({ fast: 2, slow: 3, allowShort: true }, 1),
+      startingCash: 10_000,
+      sizing: { kind: 'fixed-shares', shares: 10 },
+      commissionBps: 0,
+    });
+    expect(result.trades.some((t) => t.side === 'short')).toBe(true);
+    expect(result.trades.some((t) => t.side === 'long')).toBe(true);
+    const realized = result.trades.reduce((sum, t) => sum + t.pnl, 0);
+    const unrealized = result.openPositions.reduce((sum, p) => sum + p.unrealizedPnl, 0);
+    expect(result.metrics.finalEquity).toBeCloseTo(10_000 + realized + unrealized, 9);
+  });
+
+  it('does not let a strategy read a bar after the current one', () => {
+    const universe = universeOf({ AAA: flatRows([10, 11, 12]) });
+    const peek: Strategy = { name: 'peek', onBar: (bar) => void bar.close(-1) };
+    expect(() => runBacktest({ universe, strategy: peek, startingCash: 1_000, sizing: fixed100, commissionBps: 0 })).toThrow(RangeError);
+  });
+
+  it('gives identical results for identical inputs', () => {
+    const prices = Array.from({ length: 300 }, (_, k) => 100 + 10 * Math.sin(k / 7) + k / 50);
+    const run = () =>
+      runBacktest({
+        universe: universeOf({ AAA: flatRows(prices) }),
+        strategy: new SmaCrossover({ fast: 5, slow: 20, allowShort: false }, 1),
+        startingCash: 100_000,
+        sizing: fixed100,
+        commissionBps: 5,
+      });
+    const a = run();
+    const b = run();
+    expect(a.trades.length).toBeGreaterThan(3);
+    expect(b.trades).toEqual(a.trades);
+    expect(Buffer.from(b.equity.buffer).equals(Buffer.from(a.equity.buffer))).toBe(true);
+  });
+
+  it.each([
+    ['--cash', { startingCash: 0 }],
+    ['--commission-bps', { commissionBps: -1 }],
+    ['--size', { sizing: { kind: 'fixed-shares', shares: 1.5 } as const }],
+    ['--percent-of-equity', { sizing: { kind: 'percent-of-equity', percent: 120 } as const }],
+  ])('refuses a bad %s', (flag, override) => {
+    const base = { universe: universeOf({ AAA: flatRows([1, 2]) }), strategy: scripted({}), startingCash: 1_000, sizing: fixed100, commissionBps: 0 };
+    expect(() => runBacktest({ ...base, ...override })).toThrow(flag);
+  });
+});

@@ -1,0 +1,145 @@
+import type { BarUniverse, Broker, BrokerEventSink, ClientOrderId, EpochMs, OrderRequest } from '@quantbot/core';
+import { epochMs } from '@quantbot/core';
+
+/** What the simulated broker needs to know of the account to check buying power at the fill. */
+export interface CashAccount {
+  readonly cash: number;
+  qty(symbolIndex: number): number;
+}
+
+interface WorkingOrder {
+  readonly order: OrderRequest;
+  readonly symbolIndex: number;
+  readonly signedQty: number;
+}
+
+/**
+ * The simple fill model of a first backtest: a market order decided on bar t's close fills in
+ * full at the open of the symbol's next bar. Buying power is checked at the fill, with the fill
+ * price and its commission: an order that cannot be paid is rejected whole, never partly
+ * invented. Selling short needs no margin in this model beyond paying the commission.
+ *
+ * Only market orders are accepted here; the execution simulator models the other types.
+ */
+export class NextOpenFillBroker implements Broker {
+  readonly #universe: BarUniverse;
+  readonly #commissionRate: number;
+  #account: CashAccount | undefined;
+  #sink: BrokerEventSink | undefined;
+  readonly #symbolIndex: ReadonlyMap<string, number>;
+  readonly #seenIds = new Set<string>();
+  #working: WorkingOrder[] = [];
+  #lastTime: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
+
+  /** `commissionBps`: commission on each fill in basis points of its notional. */
+  constructor(universe: BarUniverse, commissionBps: number) {
+    this.#universe = universe;
+    this.#commissionRate = commissionBps / 10_000;
+    this.#symbolIndex = new Map(universe.symbols.map((s, i) => [s as string, i]));
+  }
+
+  /** Connects the account to check and the sink that hears about acceptances, fills and rejections. */
+  connect(account: CashAccount, sink: BrokerEventSink): void {
+    this.#account = account;
+    this.#sink = sink;
+  }
+
+  /** Number of orders working. */
+  get workingCount(): number {
+    return this.#working.length;
+  }
+
+  submit(order: OrderRequest): void {
+    const sink = this.#requireSink();
+    this.#lastTime = order.decidedAt;
+    // Idempotent client order ids: a resubmission of a known id creates nothing.
+    if (this.#seenIds.has(order.clientOrderId)) return;
+    this.#seenIds.add(order.clientOrderId);
+    const symbolIndex = this.#symbolIndex.get(order.symbol);
+    const reason =
+      symbolIndex === undefined
+        ? `unknown symbol ${order.symbol}`
+        : order.type !== 'market'
+          ? `order type '${order.type}' is not supported by the next-open fill model`
+          : !Number.isInteger(order.qty) || order.qty <= 0
+            ? `quantity must be a positive whole number, got ${order.qty}`
+            : undefined;
+    if (reason !== undefined || symbolIndex === undefined) {
+      sink.onRejected({ clientOrderId: order.clientOrderId, symbol: order.symbol, time: order.decidedAt, reason: reason ?? '' });
+      return;
+    }
+    this.#working.push({ order, symbolIndex, signedQty: order.side === 'buy' ? order.qty : -order.qty });
+    sink.onAccepted(order.clientOrderId, order.decidedAt);
+  }
+
+  cancel(clientOrderId: ClientOrderId): void {
+    const at = this.#working.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    if (at < 0) return;
+    this.#working.splice(at, 1);
+    this.#requireSink().onCanceled(clientOrderId, this.#lastTime, 'canceled by client');
+  }
+
+  /**
+   * Fills working orders at the open of step `step`, in submission order. Orders for a symbol
+   * with no bar at this step keep working.
+   */
+  fillAtOpen(step: number): void {
+    if (this.#working.length === 0) return;
+    const sink = this.#requireSink();
+    const account = this.#account as CashAccount;
+    const u = this.#universe;
+    const time = epochMs(u.time[step] as number);
+    this.#lastTime = time;
+    const pending = this.#working;
+    this.#working = [];
+    for (const w of pending) {
+      const at = w.symbolIndex * u.length + step;
+      if (u.hasBar[at] !== 1) {
+        this.#working.push(w);
+        continue;
+      }
+      const price = u.open[at] as number;
+      // qty × rate × price, and cash − value − commission < 0: the same operations, in the same
+      // order, as established event-driven backtesters, so results agree to the last bit.
+      const commission = Math.abs(w.signedQty) * this.#commissionRate * price;
+      const cost = w.signedQty * price + commission;
+      const opensOrAddsLong = w.signedQty > 0;
+      const cashAfter = opensOrAddsLong ? account.cash - w.signedQty * price - commission : account.cash - commission;
+      if (cashAfter < 0) {
+        sink.onRejected({
+          clientOrderId: w.order.clientOrderId,
+          symbol: w.order.symbol,
+          time,
+          reason: `insufficient buying power: needs ${formatMoney(opensOrAddsLong ? cost : commission)}, cash ${formatMoney(account.cash)}`,
+        });
+        continue;
+      }
+      sink.onFill({
+        clientOrderId: w.order.clientOrderId,
+        symbol: w.order.symbol,
+        side: w.order.side,
+        qty: w.order.qty,
+        price,
+        commission,
+        time,
+      });
+    }
+  }
+
+  /** Cancels every working order (at the end of the data), reporting each with `reason`. */
+  cancelAll(reason: string): void {
+    const sink = this.#requireSink();
+    const pending = this.#working;
+    this.#working = [];
+    for (const w of pending) sink.onCanceled(w.order.clientOrderId, this.#lastTime, reason);
+  }
+
+  #requireSink(): BrokerEventSink {
+    if (this.#sink === undefined) throw new Error('NextOpenFillBroker used before connect()');
+    return this.#sink;
+  }
+}
+
+function formatMoney(value: number): string {
+  return value.toFixed(2);
+}

@@ -1,0 +1,133 @@
+import type { ClosedTrade } from './trade-tracker';
+
+/** Trading days per year, for annualizing daily statistics. */
+export const TRADING_DAYS_PER_YEAR = 252;
+
+const MS_PER_YEAR = 365.25 * 24 * 60 * 60 * 1000;
+
+/**
+ * Performance of a run. Returns and ratios are fractions (0.12 = 12%) except where the name
+ * ends in `Pct`, which is in percent. A statistic that is undefined for the run (a Sharpe ratio
+ * with zero volatility, a profit factor with no losing trade) is `null`, never a made-up number.
+ */
+export interface PerformanceMetrics {
+  readonly startingEquity: number;
+  readonly finalEquity: number;
+  readonly totalReturn: number;
+  /** Compound annual growth over calendar time between the first and last bar. */
+  readonly cagr: number | null;
+  /** Standard deviation of daily returns (sample), × √252. */
+  readonly annualVolatility: number | null;
+  /** Mean daily return / its sample standard deviation × √252; risk-free rate 0. */
+  readonly sharpe: number | null;
+  /** Mean daily return / downside deviation (root mean square of negative returns) × √252. */
+  readonly sortino: number | null;
+  /** Largest peak-to-trough fall of equity, in percent of the peak. */
+  readonly maxDrawdownPct: number;
+  /** Longest time under a previous equity peak, in bars. */
+  readonly maxDrawdownDurationBars: number;
+  /** CAGR / max drawdown (as a fraction). */
+  readonly calmar: number | null;
+  readonly closedTrades: number;
+  /** Share of closed trades with positive net P&L. */
+  readonly winRate: number | null;
+  /** Sum of winning net P&L / |sum of losing net P&L|. */
+  readonly profitFactor: number | null;
+  /** Share of bars that ended with a position open. */
+  readonly exposure: number;
+  /** Traded notional / average equity over the run. */
+  readonly turnover: number;
+  readonly totalCommission: number;
+  readonly bars: number;
+}
+
+/** What `computeMetrics` reads: the equity at each bar's close and what happened in between. */
+export interface MetricsInput {
+  readonly startingEquity: number;
+  readonly time: Float64Array;
+  readonly equity: Float64Array;
+  /** Number of bars that ended with a position open. */
+  readonly barsInMarket: number;
+  readonly tradedNotional: number;
+  readonly totalCommission: number;
+  readonly trades: readonly ClosedTrade[];
+}
+
+/** Computes run statistics from an equity curve sampled at every bar's close. */
+export function computeMetrics(input: MetricsInput): PerformanceMetrics {
+  const { equity, time } = input;
+  const n = equity.length;
+  const start = input.startingEquity;
+  const final = n > 0 ? (equity[n - 1] as number) : start;
+
+  // One pass: daily returns' mean and variance (Welford), downside sum of squares, drawdowns.
+  let count = 0;
+  let mean = 0;
+  let m2 = 0;
+  let downside = 0;
+  let peak = start;
+  let maxDd = 0;
+  let peakStep = -1;
+  let maxDdBars = 0;
+  let equitySum = 0;
+  let previous = start;
+  for (let k = 0; k < n; k++) {
+    const e = equity[k] as number;
+    equitySum += e;
+    const r = previous !== 0 ? e / previous - 1 : 0;
+    previous = e;
+    count++;
+    const delta = r - mean;
+    mean += delta / count;
+    m2 += delta * (r - mean);
+    if (r < 0) downside += r * r;
+    if (e >= peak) {
+      peak = e;
+      peakStep = k;
+    } else {
+      const dd = peak > 0 ? (peak - e) / peak : 0;
+      if (dd > maxDd) maxDd = dd;
+      if (k - peakStep > maxDdBars) maxDdBars = k - peakStep;
+    }
+  }
+
+  const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 0;
+  const downsideDev = count > 0 ? Math.sqrt(downside / count) : 0;
+  const annual = Math.sqrt(TRADING_DAYS_PER_YEAR);
+  const years = n > 1 ? ((time[n - 1] as number) - (time[0] as number)) / MS_PER_YEAR : 0;
+  const cagr = years > 0 && start > 0 && final > 0 ? Math.pow(final / start, 1 / years) - 1 : null;
+
+  let wins = 0;
+  let grossWin = 0;
+  let grossLoss = 0;
+  for (const t of input.trades) {
+    if (t.netPnl > 0) {
+      wins++;
+      grossWin += t.netPnl;
+    } else {
+      grossLoss -= t.netPnl;
+    }
+  }
+  const tradeCount = input.trades.length;
+  const averageEquity = n > 0 ? equitySum / n : start;
+
+  return Object.freeze({
+    startingEquity: start,
+    finalEquity: final,
+    totalReturn: start > 0 ? final / start - 1 : 0,
+    cagr,
+    annualVolatility: count > 1 ? std * annual : null,
+    sharpe: std > 0 ? (mean / std) * annual : null,
+    sortino: downsideDev > 0 ? (mean / downsideDev) * annual : null,
+    maxDrawdownPct: maxDd * 100,
+    maxDrawdownDurationBars: maxDdBars,
+    calmar: cagr !== null && maxDd > 0 ? cagr / maxDd : null,
+    closedTrades: tradeCount,
+    winRate: tradeCount > 0 ? wins / tradeCount : null,
+    profitFactor: grossLoss > 0 ? grossWin / grossLoss : null,
+    exposure: n > 0 ? input.barsInMarket / n : 0,
+    turnover: averageEquity > 0 ? input.tradedNotional / averageEquity : 0,
+    totalCommission: input.totalCommission,
+    bars: n,
+  });
+}

@@ -1,0 +1,154 @@
+import type { EpochMs, Ticker } from '@quantbot/core';
+
+/** A closed round trip: from flat to flat (or to the other side) in one symbol. */
+export interface ClosedTrade {
+  readonly symbol: Ticker;
+  readonly side: 'long' | 'short';
+  /** Largest absolute position held during the trade, in shares. */
+  readonly qty: number;
+  readonly entryTime: EpochMs;
+  /** Average price of the fills that opened or added to the trade. */
+  readonly entryPrice: number;
+  readonly exitTime: EpochMs;
+  /** Average price of the fills that reduced and closed it. */
+  readonly exitPrice: number;
+  /** Gross P&L: the price move times the quantity, before commissions. */
+  readonly pnl: number;
+  /** Commissions paid on the entry and exit fills. */
+  readonly commission: number;
+  /** `pnl − commission`. */
+  readonly netPnl: number;
+  /** Bars (time steps) from the entry fill to the exit fill. */
+  readonly barsHeld: number;
+}
+
+/** A trade still open at the end: marked, not closed. */
+export interface OpenTrade {
+  readonly symbol: Ticker;
+  readonly side: 'long' | 'short';
+  readonly qty: number;
+  readonly entryTime: EpochMs;
+  readonly entryPrice: number;
+  readonly commission: number;
+}
+
+interface TradeState {
+  side: 1 | -1;
+  qty: number;
+  maxQty: number;
+  entryTime: EpochMs;
+  entryStep: number;
+  entryPrice: number;
+  entryQty: number;
+  exitPrice: number;
+  exitQty: number;
+  pnl: number;
+  commission: number;
+}
+
+/**
+ * Turns fills into round-trip trades. A fill that crosses through zero closes the trade and
+ * opens a new one with the remainder; its commission is split in proportion to the quantities.
+ */
+export class TradeTracker {
+  readonly #symbols: readonly Ticker[];
+  readonly #open: (TradeState | undefined)[];
+  readonly #closed: ClosedTrade[] = [];
+
+  constructor(symbols: readonly Ticker[]) {
+    this.#symbols = symbols;
+    this.#open = new Array<TradeState | undefined>(symbols.length).fill(undefined);
+  }
+
+  /** Closed trades so far, in the order they closed. */
+  get closed(): readonly ClosedTrade[] {
+    return this.#closed;
+  }
+
+  /** Records a fill of `signedQty` (buy > 0) on symbol `i` at step `step`. */
+  onFill(i: number, signedQty: number, price: number, commission: number, time: EpochMs, step: number): void {
+    let remaining = signedQty;
+    const total = Math.abs(signedQty);
+    let state = this.#open[i];
+    if (state !== undefined && Math.sign(remaining) !== state.side) {
+      const closing = Math.min(state.qty, Math.abs(remaining));
+      const share = closing / total;
+      state.qty -= closing;
+      state.exitPrice = averagePrice(state.exitPrice, state.exitQty, price, closing);
+      state.exitQty += closing;
+      state.pnl += closing * (price - state.entryPrice) * state.side;
+      state.commission += commission * share;
+      remaining += closing * state.side;
+      if (state.qty === 0) {
+        this.#closed.push(this.#close(i, state, time, step));
+        this.#open[i] = undefined;
+        state = undefined;
+      }
+    }
+    if (remaining !== 0) {
+      const share = Math.abs(remaining) / total;
+      if (state === undefined) {
+        state = {
+          side: remaining > 0 ? 1 : -1,
+          qty: 0,
+          maxQty: 0,
+          entryTime: time,
+          entryStep: step,
+          entryPrice: 0,
+          entryQty: 0,
+          exitPrice: 0,
+          exitQty: 0,
+          pnl: 0,
+          commission: 0,
+        };
+        this.#open[i] = state;
+      }
+      const qty = Math.abs(remaining);
+      state.qty += qty;
+      state.maxQty = Math.max(state.maxQty, state.qty);
+      state.entryPrice = averagePrice(state.entryPrice, state.entryQty, price, qty);
+      state.entryQty += qty;
+      state.commission += commission * share;
+    }
+  }
+
+  /** Trades still open, in symbol order. */
+  openTrades(): readonly OpenTrade[] {
+    const out: OpenTrade[] = [];
+    this.#open.forEach((state, i) => {
+      if (state === undefined) return;
+      out.push(
+        Object.freeze({
+          symbol: this.#symbols[i] as Ticker,
+          side: state.side === 1 ? 'long' : 'short',
+          qty: state.qty,
+          entryTime: state.entryTime,
+          entryPrice: state.entryPrice,
+          commission: state.commission,
+        }),
+      );
+    });
+    return out;
+  }
+
+  #close(i: number, state: TradeState, time: EpochMs, step: number): ClosedTrade {
+    return Object.freeze({
+      symbol: this.#symbols[i] as Ticker,
+      side: state.side === 1 ? 'long' : 'short',
+      qty: state.maxQty,
+      entryTime: state.entryTime,
+      entryPrice: state.entryPrice,
+      exitTime: time,
+      exitPrice: state.exitPrice,
+      pnl: state.pnl,
+      commission: state.commission,
+      netPnl: state.pnl - state.commission,
+      barsHeld: step - state.entryStep,
+    });
+  }
+}
+
+/** Volume-weighted average; the first fill's price is kept exactly (no multiply-then-divide). */
+function averagePrice(average: number, qty: number, price: number, addedQty: number): number {
+  return qty === 0 ? price : (average * qty + price * addedQty) / (qty + addedQty);
+}

@@ -1,0 +1,6 @@
+export * from './bar-view';
+export * from './strategy';
+export * from './strategy-params';
+export * from './sma-crossover';
+export * from './strategy-registry';
+export * from './indicators';

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Backtest throughput benchmark: SMA crossover 10/30 with full accounting (orders, fills,
+// ledger, trade records, equity curve, metrics) on
+//   A) 1,000,000 daily bars of one symbol,
+//   B) 100 symbols x 2,520 bars.
+// Data is generated and loaded before timing; CSV parsing is timed on its own.
+// Usage: node tools/bench-backtest.mjs [--runs N] [--json] [--check]
+//   --check exits 1 if a backtest runs below 5,000,000 bars/s.
+// Runs against the built libraries (nx run backtester:bench builds them first).
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import os from 'node:os';
+
+const require = createRequire(import.meta.url);
+const { generateSyntheticUniverse, seriesFromUniverse, parseOhlcvCsv, formatBarDate } = require('@quantbot/market-data');
+const { runBacktest } = require('@quantbot/engine');
+const { SmaCrossover } = require('@quantbot/strategies');
+const { ticker } = require('@quantbot/core');
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] ?? 0) || 5;
+const asJson = args.includes('--json');
+const check = args.includes('--check');
+const TARGET = 5_000_000;
+
+function timeBest(fn, repeat) {
+  let best = Infinity;
+  let result;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    result = fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return { ms: best, result };
+}
+
+function backtestCase(name, universe) {
+  const bars = universe.symbols.length * universe.length;
+  const run = () =>
+    runBacktest({
+      universe,
+      strategy: new SmaCrossover({ fast: 10, slow: 30, allowShort: false }, universe.symbols.length),
+      startingCash: 1_000_000_000,
+      sizing: { kind: 'fixed-shares', shares: 100 },
+      commissionBps: 10,
+    });
+  run(); // warm-up: let the JIT compile the loop before measuring
+  const { ms, result } = timeBest(run, runs);
+  return { name, bars, bestMs: ms, barsPerSecond: bars / (ms / 1000), trades: result.trades.length };
+}
+
+const genStart = performance.now();
+const big = generateSyntheticUniverse({ symbols: 1, bars: 1_000_000, seed: 7 });
+const wide = generateSyntheticUniverse({ symbols: 100, bars: 2_520, seed: 7 });
+const generateMs = performance.now() - genStart;
+
+// Parsing, timed apart from the backtest: the 1M-bar series written as Yahoo-style CSV.
+const series = seriesFromUniverse(big, 0);
+const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+for (let k = 0; k < series.length; k++) {
+  lines.push(`${formatBarDate(series.time[k])},${series.open[k]},${series.high[k]},${series.low[k]},${series.close[k]},${series.close[k]},${series.volume[k]}`);
+}
+const csv = lines.join('\n');
+const parse = timeBest(() => parseOhlcvCsv(csv, { source: 'bench.csv', symbol: ticker('BENCH') }), Math.min(runs, 3));
+
+const cases = [backtestCase('1 symbol x 1,000,000 bars', big), backtestCase('100 symbols x 2,520 bars', wide)];
+const report = {
+  node: process.version,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  runs,
+  generateMs: Math.round(generateMs),
+  parse: { rows: series.length, bestMs: Math.round(parse.ms), rowsPerSecond: Math.round(series.length / (parse.ms / 1000)) },
+  backtests: cases.map((c) => ({ ...c, bestMs: Number(c.bestMs.toFixed(1)), barsPerSecond: Math.round(c.barsPerSecond) })),
+  targetBarsPerSecond: TARGET,
+};
+
+if (asJson) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  console.log(`Quantbot backtest benchmark (node ${report.node}, ${report.cpu}, best of ${runs})`);
+  console.log(`  data generation (1M + 252k bars): ${report.generateMs} ms (not counted below)`);
+  console.log(`  CSV parse: ${report.parse.rows.toLocaleString('en-US')} rows in ${report.parse.bestMs} ms = ${report.parse.rowsPerSecond.toLocaleString('en-US')} rows/s`);
+  for (const c of report.backtests) {
+    const ratio = (c.barsPerSecond / TARGET).toFixed(2);
+    console.log(`  ${c.name}: ${c.bestMs} ms = ${c.barsPerSecond.toLocaleString('en-US')} bars/s (${ratio}x the 5M bars/s target, ${c.trades} trades)`);
+  }
+}
+if (check && report.backtests.some((c) => c.barsPerSecond < TARGET)) {
+  console.error('below target: a backtest ran under 5,000,000 bars/s');
+  process.exit(1);
+}
