@@ -94,6 +94,8 @@ describe('PortfolioLedger', () => {
           const rhs = ledger.startingCash + ledger.realizedPnl + ledger.unrealizedPnl() - ledger.fees;
           const scale = Math.max(1, Math.abs(lhs), ledger.grossExposure());
           if (Math.abs(lhs - rhs) > 1e-9 * scale) return false;
+          const open = [0, 1].filter((i) => ledger.qty(i) !== 0).length;
+          if (ledger.openPositionCount !== open || ledger.openPositions().length !== open) return false;
         }
         return true;
       }),

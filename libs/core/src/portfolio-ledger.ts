@@ -33,6 +33,7 @@ export class PortfolioLedger {
   #cash: number;
   #fees = 0;
   #realized = 0;
+  #openCount = 0;
   readonly #qty: Float64Array;
   readonly #avgCost: Float64Array;
   readonly #mark: Float64Array;
@@ -71,6 +72,11 @@ export class PortfolioLedger {
   /** Total realized P&L before commissions. */
   get realizedPnl(): number {
     return this.#realized;
+  }
+
+  /** Number of symbols with a non-zero position. */
+  get openPositionCount(): number {
+    return this.#openCount;
   }
 
   /** The index of `symbol`, or -1 when the ledger does not track it. */
@@ -140,6 +146,9 @@ export class PortfolioLedger {
       }
     }
     this.#cash = cash - commission;
+    const after = this.#qty[i] as number;
+    if (qty === 0 && after !== 0) this.#openCount++;
+    else if (qty !== 0 && after === 0) this.#openCount--;
     this.#fees += commission;
     this.#realized += realized;
     this.#realizedBySymbol[i] = (this.#realizedBySymbol[i] as number) + realized;

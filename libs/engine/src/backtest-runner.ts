@@ -81,7 +81,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     broker.fillAtOpen(k);
     core.onBarClose();
     equity[k] = ledger.equity();
-    if (ledger.grossExposure() > 0) barsInMarket++;
+    if (ledger.openPositionCount > 0) barsInMarket++;
   }
   broker.cancelAll('end of data: the order had no later bar to fill on');
 

@@ -1,12 +1,12 @@
 import type { Clock, EpochMs } from '@quantbot/core';
-import { LookaheadError, epochMs } from '@quantbot/core';
+import { LookaheadError } from '@quantbot/core';
 
 /** A clock advanced by the data: in a backtest, "now" is the time of the bar being processed. */
 export class SimulatedClock implements Clock {
   #now: EpochMs;
 
   constructor(start: EpochMs | number = Number.NEGATIVE_INFINITY) {
-    this.#now = epochMs(start);
+    this.#now = start as EpochMs;
   }
 
   now(): EpochMs {
@@ -18,6 +18,6 @@ export class SimulatedClock implements Clock {
     if (time < this.#now) {
       throw new LookaheadError(`clock cannot move back from ${this.#now} to ${time}`);
     }
-    this.#now = epochMs(time);
+    this.#now = time as EpochMs;
   }
 }

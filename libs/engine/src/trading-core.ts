@@ -105,7 +105,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
   /** Moves time to `step` (before its orders fill at the open). */
   beginStep(step: number): void {
     this.#cursor.advanceTo(step);
-    this.#time = epochMs(this.#universe.time[step] as number);
+    // A cast, not a call: this runs once per bar.
+    this.#time = this.#universe.time[step] as EpochMs;
   }
 
   /**

@@ -1,0 +1,15 @@
+export * from './indicator';
+export * from './exact-sum';
+export * from './ring-buffer';
+export * from './rolling-extreme';
+export * from './sma';
+export * from './ema';
+export * from './wma';
+export * from './smma';
+export * from './rsi';
+export * from './atr';
+export * from './bollinger-bands';
+export * from './macd';
+export * from './stochastic';
+export * from './catalog';
+export { MAX_PERIOD } from './validation';
