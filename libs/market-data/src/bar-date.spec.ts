@@ -1,0 +1,37 @@
+import { describeBarDateProblem, formatBarDate, parseBarDate } from './bar-date';
+
+describe('parseBarDate', () => {
+  it.each([
+    ['1995-01-03', Date.UTC(1995, 0, 3)],
+    ['2016-02-29', Date.UTC(2016, 1, 29)],
+    ['2000-02-29', Date.UTC(2000, 1, 29)],
+    ['2014-12-31 15:30:00', Date.UTC(2014, 11, 31, 15, 30, 0)],
+    ['2014-12-31T15:30:00Z', Date.UTC(2014, 11, 31, 15, 30, 0)],
+    ['2014-12-31T15:30:00.250Z', Date.UTC(2014, 11, 31, 15, 30, 0, 250)],
+    ['1969-12-31', Date.UTC(1969, 11, 31)],
+    ['0050-06-01', new Date('0050-06-01T00:00:00Z').getTime()],
+  ])('reads %s as UTC epoch milliseconds', (text, expected) => {
+    expect(parseBarDate(text)).toBe(expected);
+  });
+
+  it.each(['2014-02-30', '2014-13-01', '1900-02-29', '2014-04-31', '2014-00-10', '2014-01-01 24:00:00'])(
+    'rejects the impossible date %s as not a calendar date',
+    (text) => {
+      expect(parseBarDate(text)).toBeUndefined();
+      expect(describeBarDateProblem(text)).toMatch(/not a real calendar date/);
+    },
+  );
+
+  it.each(['', '01/02/2014', '2014-1-2', '2014-01-02x', '2014-01-02T10:00', '2014-01-02T10:00:00+02:00', 'abc'])(
+    'rejects the malformed text %p as not a date',
+    (text) => {
+      expect(parseBarDate(text)).toBeUndefined();
+      expect(describeBarDateProblem(text)).toMatch(/is not a date/);
+    },
+  );
+
+  it('formats midnight as a date and other times as ISO 8601', () => {
+    expect(formatBarDate(Date.UTC(2014, 0, 2))).toBe('2014-01-02');
+    expect(formatBarDate(Date.UTC(2014, 0, 2, 10))).toBe('2014-01-02T10:00:00.000Z');
+  });
+});

@@ -1,0 +1,154 @@
+import type { EpochMs } from '@quantbot/core';
+import { epochMs } from '@quantbot/core';
+
+/** Milliseconds in one UTC day. */
+export const MS_PER_DAY = 86_400_000;
+
+const CODE_0 = 48;
+const CODE_9 = 57;
+// Bound once at module scope: a global lookup per call is slow in sandboxed contexts.
+const { floor, min } = Math;
+
+/** The non-negative integer written by `count` digits at `start`, or -1 when one is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const code = text.charCodeAt(i);
+    if (code < CODE_0 || code > CODE_9) return -1;
+    value = value * 10 + (code - CODE_0);
+  }
+  return value;
+}
+
+/** Days in `month` (1..12) of `year` in the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return leap ? 29 : 28;
+  }
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Checks only the shape of a bar date (`YYYY-MM-DD`, optionally followed by ` HH:MM:SS` or
+ * `THH:MM:SS`, optional fractional seconds and an optional `Z`) and writes year, month, day,
+ * hour, minute, second and millisecond into `out`. Returns false when the shape is wrong; range
+ * checks (month 13, February 30) are left to `fieldsAreValid`.
+ */
+function scanDate(text: string, out: Int32Array): boolean {
+  const length = text.length;
+  if (length < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  if (year < 0 || month < 0 || day < 0) return false;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let milli = 0;
+  if (length > 10) {
+    const separator = text.charCodeAt(10);
+    if (separator !== 32 && separator !== 84) return false; // ' ' or 'T'
+    if (length < 19 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
+    hour = digitsAt(text, 11, 2);
+    minute = digitsAt(text, 14, 2);
+    second = digitsAt(text, 17, 2);
+    if (hour < 0 || minute < 0 || second < 0) return false;
+    let pos = 19;
+    if (pos < length && text.charCodeAt(pos) === 46) {
+      // '.' then 1..9 digits; milliseconds use the first three.
+      pos++;
+      const fractionStart = pos;
+      while (pos < length) {
+        const code = text.charCodeAt(pos);
+        if (code < CODE_0 || code > CODE_9) break;
+        pos++;
+      }
+      const digits = pos - fractionStart;
+      if (digits === 0 || digits > 9) return false;
+      const used = min(digits, 3);
+      milli = digitsAt(text, fractionStart, used) * 10 ** (3 - used);
+    }
+    if (pos < length && text.charCodeAt(pos) === 90) pos++; // 'Z'
+    if (pos !== length) return false;
+  }
+  out[0] = year;
+  out[1] = month;
+  out[2] = day;
+  out[3] = hour;
+  out[4] = minute;
+  out[5] = second;
+  out[6] = milli;
+  return true;
+}
+
+const scratch = new Int32Array(7);
+
+function fieldsAreValid(fields: Int32Array): boolean {
+  const year = fields[0] as number;
+  const month = fields[1] as number;
+  const day = fields[2] as number;
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(year, month) &&
+    (fields[3] as number) <= 23 &&
+    (fields[4] as number) <= 59 &&
+    (fields[5] as number) <= 59
+  );
+}
+
+/**
+ * Parses a bar date to epoch milliseconds, UTC. Accepts `YYYY-MM-DD` (stamped 00:00 UTC),
+ * `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DDTHH:MM:SS`, either with optional fractional seconds
+ * (milliseconds kept) and an optional trailing `Z`; a time without `Z` is read as UTC too.
+ * Numeric offsets such as `+02:00` are not accepted. Returns `undefined` for text of another
+ * shape and for impossible dates or times (`2014-02-30`, `25:00:00`); leap years follow the
+ * Gregorian rules. Allocates nothing, so it is safe to call once per CSV row.
+ */
+export function parseBarDate(text: string): EpochMs | undefined {
+  if (!scanDate(text, scratch) || !fieldsAreValid(scratch)) return undefined;
+  const days = daysFromCivil(scratch[0] as number, scratch[1] as number, scratch[2] as number);
+  const timeOfDay =
+    ((scratch[3] as number) * 3600 + (scratch[4] as number) * 60 + (scratch[5] as number)) * 1000 +
+    (scratch[6] as number);
+  return epochMs(days * MS_PER_DAY + timeOfDay);
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (`month` 1..12), by integer arithmetic
+ * (no `Date`, so years 0..99 are not shifted to the 1900s).
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const monthFromMarch = (month + 9) % 12;
+  const dayOfYear = floor((153 * monthFromMarch + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + floor(yearOfEra / 4) - floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/**
+ * Explains why `text` is not a bar date, for error messages: either the shape is wrong or the
+ * date or time does not exist. Returns `undefined` when `text` is a valid bar date.
+ */
+export function describeBarDateProblem(text: string): string | undefined {
+  const fields = new Int32Array(7);
+  if (!scanDate(text, fields)) {
+    return `'${text}' is not a date (expected YYYY-MM-DD, optionally with HH:MM:SS)`;
+  }
+  if (!fieldsAreValid(fields)) return `'${text}' is not a real calendar date or time`;
+  return undefined;
+}
+
+/**
+ * Formats epoch milliseconds as `YYYY-MM-DD` when the time is 00:00 UTC (a daily bar) and as
+ * full ISO 8601 otherwise. Used in error messages.
+ */
+export function formatBarDate(time: EpochMs | number): string {
+  if (!Number.isFinite(time)) return String(time);
+  const iso = new Date(time).toISOString();
+  return time % MS_PER_DAY === 0 ? iso.slice(0, 10) : iso;
+}

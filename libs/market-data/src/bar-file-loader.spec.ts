@@ -1,0 +1,164 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataError, ticker } from '@quantbot/core';
+import { formatBarDate } from './bar-date';
+import { inferSymbolFromFileName, loadBarFile, loadBarPath } from './bar-file-loader';
+
+const DATA = path.resolve(__dirname, '../../../../shared/data');
+const dataFile = (name: string) => path.join(DATA, name);
+
+function errorOf(action: () => unknown): DataError {
+  try {
+    action();
+  } catch (error: unknown) {
+    if (error instanceof DataError) return error;
+    throw error;
+  }
+  throw new Error('expected a DataError');
+}
+
+describe('inferSymbolFromFileName', () => {
+  it.each([
+    ['orcl-1995-2014.txt', 'ORCL'],
+    ['/some/dir/yhoo-2003-2005.txt', 'YHOO'],
+    ['nvda-2014.csv', 'NVDA'],
+    ['2006-day-001.txt', '2006-DAY-001'],
+    ['2005-2006-day-001.txt', '2005-2006-DAY-001'],
+    ['spy.csv', 'SPY'],
+    ['my data.csv', 'MY-DATA'],
+    ['BRK.B.csv', 'BRK.B'],
+  ])('infers %s as %s', (name, expected) => {
+    expect(inferSymbolFromFileName(name)).toBe(expected);
+  });
+
+  it.each(['.csv', '-abc.txt', `${'x'.repeat(40)}.csv`])('rejects %p, which gives no valid ticker', (name) => {
+    expect(errorOf(() => inferSymbolFromFileName(name)).message).toContain('cannot infer a ticker');
+  });
+});
+
+describe('loadBarFile on the shared real data', () => {
+  it('loads orcl-1995-2014.txt: 5036 bars from 1995-01-03 to 2014-12-31 with exact first values', () => {
+    const series = loadBarFile(dataFile('orcl-1995-2014.txt'));
+    expect(series.symbol).toBe('ORCL');
+    expect(series.length).toBe(5036);
+    expect(formatBarDate(series.time[0] as number)).toBe('1995-01-03');
+    expect(series.time[0]).toBe(Date.UTC(1995, 0, 3));
+    expect(series.open[0]).toBe(2.179012);
+    expect(series.high[0]).toBe(2.191358);
+    expect(series.low[0]).toBe(2.117284);
+    expect(series.close[0]).toBe(2.117284);
+    expect(series.adjClose?.[0]).toBe(1.883304);
+    expect(series.volume[0]).toBe(36301200);
+    expect(formatBarDate(series.time[series.length - 1] as number)).toBe('2014-12-31');
+    expect(series.close[series.length - 1]).toBe(44.970001);
+  });
+
+  it.each([
+    ['yhoo-1996-2014.txt', 'YHOO', 4713, '1996-04-12', '2014-12-31'],
+    ['nvda-1999-2014.txt', 'NVDA', 4012, '1999-01-22', '2014-12-31'],
+    ['orcl-2014.txt', 'ORCL', 252, '2014-01-02', '2014-12-31'],
+    ['2006-day-001.txt', '2006-DAY-001', 255, '2006-01-02', '2006-12-29'],
+    ['2006-week-001.txt', '2006-WEEK-001', 52, '2006-01-06', '2006-12-29'],
+    ['2006-month-001.txt', '2006-MONTH-001', 12, '2006-01-31', '2006-12-29'],
+  ])('loads %s as %s with %i bars from %s to %s', (name, symbol, bars, first, last) => {
+    const series = loadBarFile(dataFile(name));
+    expect(series.symbol).toBe(symbol);
+    expect(series.length).toBe(bars);
+    expect(formatBarDate(series.time[0] as number)).toBe(first);
+    expect(formatBarDate(series.time[bars - 1] as number)).toBe(last);
+  });
+
+  it('loads the CRLF file 2006-volume-day-001.txt: 255 bars, no adjClose, real volume', () => {
+    const series = loadBarFile(dataFile('2006-volume-day-001.txt'));
+    expect(series.length).toBe(255);
+    expect(series.adjClose).toBeNull();
+    expect(series.volume[0]).toBe(164794);
+    expect(series.open[0]).toBe(3602);
+    expect(series.close[254]).toBe(4157);
+    expect(series.volume[254]).toBe(205816);
+    expect(Array.from(series.volume).every((v) => v > 0)).toBe(true);
+  });
+
+  it('loads the sparse 2006-day-002.txt with gaps of more than a weekend', () => {
+    const series = loadBarFile(dataFile('2006-day-002.txt'));
+    expect(series.length).toBe(129);
+    expect(formatBarDate(series.time[0] as number)).toBe('2006-01-03');
+    expect(formatBarDate(series.time[1] as number)).toBe('2006-01-05');
+    expect(series.adjClose).toBeNull();
+  });
+
+  it('uses an explicit symbol instead of the inferred one', () => {
+    expect(loadBarFile(dataFile('orcl-2014.txt'), ticker('ORACLE')).symbol).toBe('ORACLE');
+  });
+
+  it('names a missing file in the error', () => {
+    const missing = path.join(DATA, 'no-such-file.csv');
+    const error = errorOf(() => loadBarFile(missing));
+    expect(error.message).toBe(`${missing}: no such file or directory`);
+    expect(error.location.file).toBe(missing);
+  });
+
+  it('refuses a directory', () => {
+    expect(errorOf(() => loadBarFile(DATA)).message).toContain('is a directory');
+  });
+});
+
+describe('loadBarPath', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'market-data-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
+  const csv = (close: number) => `Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,${close},10\n`;
+
+  it('loads a single file as a one-element list', () => {
+    const list = loadBarPath(dataFile('nvda-2014.txt'));
+    expect(list.map((s) => s.symbol)).toEqual(['NVDA']);
+    expect(Object.isFrozen(list)).toBe(true);
+  });
+
+  it('loads the .csv and .txt files of a directory in name order, ignoring other files', () => {
+    write('zzz.csv', csv(3));
+    write('aaa-2014.txt', csv(1));
+    write('MMM.CSV', csv(2));
+    write('README.md', '# notes');
+    write('notes.json', '{}');
+    write('.hidden.csv', 'garbage');
+    fs.mkdirSync(path.join(dir, 'sub.csv'));
+    const list = loadBarPath(dir);
+    expect(list.map((s) => s.symbol)).toEqual(['MMM', 'AAA', 'ZZZ']);
+    expect(list.map((s) => s.close[0])).toEqual([2, 1, 3]);
+  });
+
+  it('rejects two files that infer the same symbol, naming both', () => {
+    write('orcl-2003-2005.txt', csv(1));
+    write('orcl-2014.txt', csv(2));
+    const error = errorOf(() => loadBarPath(dir));
+    expect(error.message).toContain(path.join(dir, 'orcl-2003-2005.txt'));
+    expect(error.message).toContain(path.join(dir, 'orcl-2014.txt'));
+    expect(error.location.symbol).toBe('ORCL');
+  });
+
+  it('reports the symbol clash in the shared data folder', () => {
+    expect(errorOf(() => loadBarPath(DATA)).message).toMatch(/nvda-1999-2014.txt.*nvda-2014.txt.*both map to symbol NVDA/);
+  });
+
+  it('passes on a parse error of one file with its path and line', () => {
+    write('good.csv', csv(1));
+    write('bad.csv', 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,x,10\n');
+    expect(errorOf(() => loadBarPath(dir)).message).toBe(
+      `${path.join(dir, 'bad.csv')}:2, field Close: 'x' is not a number`,
+    );
+  });
+
+  it('rejects a directory without bar files and a missing path', () => {
+    write('README.md', '# notes');
+    expect(errorOf(() => loadBarPath(dir)).message).toContain('no bar files');
+    const missing = path.join(dir, 'missing');
+    expect(errorOf(() => loadBarPath(missing)).message).toBe(`${missing}: no such file or directory`);
+  });
+});

@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import type { BarSeries, Ticker } from '@quantbot/core';
+import { DataError, parseTicker } from '@quantbot/core';
+import { parseOhlcvCsv } from './ohlcv-csv-parser';
+
+/** File extensions (lower case) that `loadBarPath` reads from a directory. */
+export const BAR_FILE_EXTENSIONS: readonly string[] = Object.freeze(['.csv', '.txt']);
+
+const SYMBOL_WITH_YEARS = /^([a-z]+)-\d{4}/i;
+const INVALID_TICKER_CHARS = /[^A-Z0-9._-]/g;
+
+/**
+ * Infers a ticker from a file name (a path is accepted; only its base name counts). The
+ * extension is dropped; a name starting with letters, a dash and four digits yields the letters
+ * in upper case (`orcl-1995-2014.txt` → `ORCL`); any other name is upper-cased whole with each
+ * character outside `A-Z 0-9 . _ -` replaced by `-` (`2006-day-001.txt` → `2006-DAY-001`,
+ * `my data.csv` → `MY-DATA`). Throws a `DataError` naming the file when the result is not a
+ * valid ticker (e.g. it starts with `.` or `-`, or is longer than 32 characters).
+ */
+export function inferSymbolFromFileName(fileName: string): Ticker {
+  const base = nodePath.basename(fileName);
+  const extension = nodePath.extname(base);
+  const stem = extension === '' ? base : base.slice(0, -extension.length);
+  const prefix = SYMBOL_WITH_YEARS.exec(stem);
+  const candidate =
+    prefix !== null ? (prefix[1] as string).toUpperCase() : stem.toUpperCase().replace(INVALID_TICKER_CHARS, '-');
+  const symbol = parseTicker(candidate);
+  if (symbol === undefined) {
+    throw new DataError(`cannot infer a ticker from the file name ('${candidate}' is not a valid ticker)`, {
+      file: fileName,
+    });
+  }
+  return symbol;
+}
+
+function statOrThrow(path: string): fs.Stats {
+  try {
+    return fs.statSync(path);
+  } catch (error: unknown) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file or directory' : `cannot access (${code ?? String(error)})`;
+    throw new DataError(reason, { file: path }, { cause: error });
+  }
+}
+
+/**
+ * Loads one CSV bar file synchronously (UTF-8) with `parseOhlcvCsv`, naming `path` in errors.
+ * `symbol` defaults to `inferSymbolFromFileName(path)`. Throws a `DataError` naming the path
+ * when it does not exist, is a directory or cannot be read, and every `parseOhlcvCsv` error.
+ */
+export function loadBarFile(path: string, symbol?: Ticker): BarSeries {
+  const stats = statOrThrow(path);
+  if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
+  const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
+  let text: string;
+  try {
+    text = fs.readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new DataError(`cannot read file (${String(error)})`, { file: path }, { cause: error });
+  }
+  return parseOhlcvCsv(text, { source: path, symbol: resolvedSymbol });
+}
+
+function isBarFileName(name: string): boolean {
+  if (name.startsWith('.')) return false;
+  return BAR_FILE_EXTENSIONS.includes(nodePath.extname(name).toLowerCase());
+}
+
+/**
+ * Loads a bar file, or every bar file of a directory, as a list of series (symbols inferred from
+ * file names). In a directory, only regular files ending in `.csv` or `.txt` (any case) are read,
+ * in code-unit order of their names; hidden files, subdirectories and other files (README.md)
+ * are ignored. The result is frozen and in that file order.
+ *
+ * Throws a `DataError` when the path does not exist, when a directory holds no bar file, when
+ * two files infer the same symbol (naming both files and the symbol; checked before any file is
+ * parsed) and for any error of a file.
+ */
+export function loadBarPath(path: string): readonly BarSeries[] {
+  const stats = statOrThrow(path);
+  if (!stats.isDirectory()) return Object.freeze([loadBarFile(path)]);
+
+  const names = fs
+    .readdirSync(path, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && isBarFileName(entry.name))
+    .map((entry) => entry.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (names.length === 0) {
+    throw new DataError(`no bar files (${BAR_FILE_EXTENSIONS.join(', ')}) in directory`, { file: path });
+  }
+
+  const fileOfSymbol = new Map<Ticker, string>();
+  const files: { readonly file: string; readonly symbol: Ticker }[] = [];
+  for (const name of names) {
+    const file = nodePath.join(path, name);
+    const symbol = inferSymbolFromFileName(file);
+    const clash = fileOfSymbol.get(symbol);
+    if (clash !== undefined) {
+      throw new DataError(`files '${clash}' and '${file}' both map to symbol ${symbol}; load them separately`, {
+        file: path,
+        symbol,
+      });
+    }
+    fileOfSymbol.set(symbol, file);
+    files.push({ file, symbol });
+  }
+  return Object.freeze(files.map(({ file, symbol }) => loadBarFile(file, symbol)));
+}

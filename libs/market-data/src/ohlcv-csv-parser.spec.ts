@@ -1,0 +1,143 @@
+import fc from 'fast-check';
+import { DataError, ticker } from '@quantbot/core';
+import { parseOhlcvCsv } from './ohlcv-csv-parser';
+
+const SYMBOL = ticker('TEST');
+const parse = (text: string) => parseOhlcvCsv(text, { source: 'orcl.txt', symbol: SYMBOL });
+
+const YAHOO = [
+  'Date,Open,High,Low,Close,Adj Close,Volume',
+  '2014-01-02,10.5,11,10,10.75,10.1,1000',
+  '2014-01-03,10.75,12,10.5,11.5,10.8,2000',
+].join('\n');
+
+function errorOf(action: () => unknown): DataError {
+  try {
+    action();
+  } catch (error: unknown) {
+    if (error instanceof DataError) return error;
+    throw error;
+  }
+  throw new Error('expected a DataError');
+}
+
+describe('parseOhlcvCsv', () => {
+  it('reads the Yahoo layout with Adj Close into columns', () => {
+    const series = parse(YAHOO);
+    expect(series.symbol).toBe('TEST');
+    expect(series.length).toBe(2);
+    expect(Array.from(series.time)).toEqual([Date.UTC(2014, 0, 2), Date.UTC(2014, 0, 3)]);
+    expect(Array.from(series.open)).toEqual([10.5, 10.75]);
+    expect(Array.from(series.high)).toEqual([11, 12]);
+    expect(Array.from(series.low)).toEqual([10, 10.5]);
+    expect(Array.from(series.close)).toEqual([10.75, 11.5]);
+    expect(Array.from(series.adjClose ?? [])).toEqual([10.1, 10.8]);
+    expect(Array.from(series.volume)).toEqual([1000, 2000]);
+    expect(Object.isFrozen(series)).toBe(true);
+    expect(series.time.length).toBe(2);
+  });
+
+  it('reads the OpenInterest layout with CRLF endings, leaving adjClose null', () => {
+    const text =
+      'Date,Open,High,Low,Close,Volume,OpenInterest\r\n2006-01-02,3602.00,3624.00,3596.00,3617.00,164794,1511674\r\n2006-01-03,3623,3665,3614,3665,554426,1501792\r\n\r\n';
+    const series = parse(text);
+    expect(series.length).toBe(2);
+    expect(series.adjClose).toBeNull();
+    expect(Array.from(series.volume)).toEqual([164794, 554426]);
+    expect(series.close[1]).toBe(3665);
+  });
+
+  it('matches header names case-insensitively, trimmed, in any order', () => {
+    const series = parse(' volume , CLOSE,low,High,open,date\n100,4,1,5,2,2014-01-02\n');
+    expect(series.open[0]).toBe(2);
+    expect(series.high[0]).toBe(5);
+    expect(series.low[0]).toBe(1);
+    expect(series.close[0]).toBe(4);
+    expect(series.volume[0]).toBe(100);
+    expect(series.adjClose).toBeNull();
+  });
+
+  it('accepts a byte-order mark, trailing empty lines, timestamps and exponents', () => {
+    const series = parse('\uFEFFDate,Open,High,Low,Close,Volume\n2014-01-02 09:30:00,1e1,2.5E+1,-0.5,+3.,0\n\n\n');
+    expect(series.time[0]).toBe(Date.UTC(2014, 0, 2, 9, 30));
+    expect(Array.from(series.open)).toEqual([10]);
+    expect(series.high[0]).toBe(25);
+    expect(series.low[0]).toBe(-0.5);
+    expect(series.close[0]).toBe(3);
+  });
+
+  it('reads every decimal exactly as Number() does', () => {
+    const decimal = fc
+      .tuple(
+        fc.constantFrom('', '-', '+'),
+        fc.stringMatching(/^[0-9]{1,20}$/),
+        fc.option(fc.stringMatching(/^[0-9]{0,20}$/)),
+        fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '-', '+'), fc.integer({ min: 0, max: 400 }))),
+      )
+      .map(([sign, whole, fraction, exponent]) =>
+        `${sign}${whole}${fraction === null ? '' : `.${fraction}`}${exponent === null ? '' : `${exponent[0]}${exponent[1]}${exponent[2]}`}`,
+      );
+    fc.assert(
+      fc.property(decimal, (text) => {
+        const expected = Number(text);
+        fc.pre(Number.isFinite(expected));
+        const series = parse(`Date,Open,High,Low,Close,Volume\n2014-01-02,${text},1,1,1,1`);
+        expect(Object.is(series.open[0], expected)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('does not check OHLC consistency (high below low is left to data quality)', () => {
+    expect(parse('Date,Open,High,Low,Close,Volume\n2014-01-02,5,1,9,5,10').high[0]).toBe(1);
+  });
+
+  const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';
+  const ROW1 = '2014-01-02,10.5,11,10,10.75,10.1,1000';
+  it.each([
+    ['a non-numeric price', `${HEADER}\n${ROW1}\n2014-01-03,1,2,1,abc,1,5`, "orcl.txt:3, field Close: 'abc' is not a number", 3, 'Close'],
+    ['an empty price', `${HEADER}\n2014-01-03,,2,1,1,1,5`, "orcl.txt:2, field Open: '' is not a number", 2, 'Open'],
+    ['a price with two points', `${HEADER}\n2014-01-03,1,1.2.3,1,1,1,5`, "field High: '1.2.3' is not a number", 2, 'High'],
+    ['a NaN price', `${HEADER}\n2014-01-03,1,2,NaN,1,1,5`, "field Low: 'NaN' is not a number", 2, 'Low'],
+    ['an infinite price', `${HEADER}\n2014-01-03,1,2,1,Infinity,1,5`, "'Infinity' is not a number", 2, 'Close'],
+    ['an overflowing price', `${HEADER}\n2014-01-03,1,2,1,1e999,1,5`, "'1e999' is not a finite number", 2, 'Close'],
+    ['a hex volume', `${HEADER}\n2014-01-03,1,2,1,1,1,0x10`, "field Volume: '0x10' is not a number", 2, 'Volume'],
+    ['a bad adjusted close', `${HEADER}\n2014-01-03,1,2,1,1,n/a,5`, "field Adj Close: 'n/a' is not a number", 2, 'Adj Close'],
+    ['an unparseable date', `${HEADER}\n${ROW1}\n01/03/2014,1,2,1,1,1,5`, "orcl.txt:3, field Date: '01/03/2014' is not a date", 3, 'Date'],
+    ['an impossible date', `${HEADER}\n2014-02-30,1,2,1,1,1,5`, "orcl.txt:2, field Date: '2014-02-30' is not a real calendar date", 2, 'Date'],
+    ['an out-of-order date', `${HEADER}\n${ROW1}\n2013-12-31,1,2,1,1,1,5`, "orcl.txt:3, field Date: date '2013-12-31' is before '2014-01-02' on line 2", 3, 'Date'],
+    ['a duplicate date', `${HEADER}\n${ROW1}\n2014-01-02,1,2,1,1,1,5`, "orcl.txt:3, field Date: duplicate date '2014-01-02' (line 2 has '2014-01-02')", 3, 'Date'],
+    ['an out-of-order date after a CRLF row', `${HEADER}\r\n ${ROW1} \r\n2013-12-31,1,2,1,1,1,5\r\n`, "orcl.txt:3, field Date: date '2013-12-31' is before '2014-01-02' on line 2", 3, 'Date'],
+    ['a blank line between rows', `${HEADER}\n${ROW1}\n\n2014-01-06,1,2,1,1,1,5\n`, 'orcl.txt:3: empty line between rows', 3, undefined],
+    ['a whitespace-only line between rows', `${HEADER}\n${ROW1}\n  \r\n2014-01-06,1,2,1,1,1,5`, 'orcl.txt:3: empty line', 3, undefined],
+    ['too few fields', `${HEADER}\n${ROW1}\n2014-01-03,1,2,1,1,5`, 'orcl.txt:3: expected 7 fields as in the header, found 6', 3, undefined],
+    ['too many fields', `${HEADER}\n2014-01-03,1,2,1,1,1,5,9`, 'orcl.txt:2: expected 7 fields as in the header, found 8', 2, undefined],
+    ['a missing column', 'Date,Open,High,Low,Adj Close,Volume\n2014-01-03,1,2,1,1,5', "orcl.txt:1: missing column 'Close' in header 'Date,Open,High,Low,Adj Close,Volume'", 1, undefined],
+    ['an unknown column', 'Date,Open,High,Low,Close,Volume,Dividends\n2014-01-03,1,2,1,1,5,0', "unknown column 'Dividends'", 1, undefined],
+    ['a repeated column', 'Date,Open,High,Low,Close,Volume,close\n2014-01-03,1,2,1,1,5,1', "column 'close' appears twice", 1, undefined],
+    ['an empty file', '', 'orcl.txt: empty file', undefined, undefined],
+    ['a whitespace-only file', '\r\n \n', 'orcl.txt: empty file', undefined, undefined],
+    ['a header without rows', `${HEADER}\r\n\r\n`, 'orcl.txt:1: header but no data rows', 1, undefined],
+    ['an empty first line', `\n${HEADER}\n${ROW1}`, 'orcl.txt:1: empty header line', 1, undefined],
+  ])('rejects %s with a DataError naming file, line and field', (_case, text, message, line, field) => {
+    const error = errorOf(() => parse(text));
+    expect(error.message).toContain(message);
+    expect(error.code).toBe('DATA_INVALID');
+    expect(error.location.file).toBe('orcl.txt');
+    expect(error.location.line).toBe(line);
+    expect(error.location.field).toBe(field);
+  });
+
+  it('parses 5000 generated rows into exactly sized columns', () => {
+    const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+    for (let i = 0; i < 5000; i++) {
+      const day = new Date(Date.UTC(2000, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      lines.push(`${day},12.345678,12.5,12.1,12.4,11.9,1234500`);
+    }
+    const series = parse(lines.join('\n'));
+    expect(series.length).toBe(5000);
+    expect(series.close.length).toBe(5000);
+    expect(series.open[4999]).toBe(12.345678);
+    expect(series.adjClose?.[4999]).toBe(11.9);
+  });
+});
