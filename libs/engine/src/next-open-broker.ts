@@ -29,6 +29,7 @@ export class NextOpenFillBroker implements Broker {
   readonly #symbolIndex: ReadonlyMap<string, number>;
   readonly #seenIds = new Set<string>();
   #working: WorkingOrder[] = [];
+  #spare: WorkingOrder[] = [];
   #lastTime: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
 
   /** `commissionBps`: commission on each fill in basis points of its notional. */
@@ -90,12 +91,16 @@ export class NextOpenFillBroker implements Broker {
     const u = this.#universe;
     const time = epochMs(u.time[step] as number);
     this.#lastTime = time;
+    // Two arrays swapped each call: orders that keep working move to the spare one.
     const pending = this.#working;
-    this.#working = [];
+    const stillWorking = this.#spare;
+    stillWorking.length = 0;
+    this.#working = stillWorking;
+    this.#spare = pending;
     for (const w of pending) {
       const at = w.symbolIndex * u.length + step;
       if (u.hasBar[at] !== 1) {
-        this.#working.push(w);
+        stillWorking.push(w);
         continue;
       }
       const price = u.open[at] as number;

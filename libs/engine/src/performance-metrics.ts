@@ -60,10 +60,12 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
   const start = input.startingEquity;
   const final = n > 0 ? (equity[n - 1] as number) : start;
 
-  // One pass: daily returns' mean and variance (Welford), downside sum of squares, drawdowns.
+  // One pass over the curve. Mean and variance of daily returns use sums shifted by the first
+  // return (numerically as robust as Welford's method, with one division per bar, not two).
   let count = 0;
-  let mean = 0;
-  let m2 = 0;
+  let shift = 0;
+  let sum = 0;
+  let sumSquares = 0;
   let downside = 0;
   let peak = start;
   let maxDd = 0;
@@ -76,10 +78,11 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
     equitySum += e;
     const r = previous !== 0 ? e / previous - 1 : 0;
     previous = e;
+    if (count === 0) shift = r;
     count++;
-    const delta = r - mean;
-    mean += delta / count;
-    m2 += delta * (r - mean);
+    const d = r - shift;
+    sum += d;
+    sumSquares += d * d;
     if (r < 0) downside += r * r;
     if (e >= peak) {
       peak = e;
@@ -90,6 +93,8 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
       if (k - peakStep > maxDdBars) maxDdBars = k - peakStep;
     }
   }
+  const mean = count > 0 ? shift + sum / count : 0;
+  const m2 = count > 0 ? Math.max(0, sumSquares - (sum * sum) / count) : 0;
 
   const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 0;
   const downsideDev = count > 0 ? Math.sqrt(downside / count) : 0;

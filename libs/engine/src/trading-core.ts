@@ -58,8 +58,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
   readonly #cursor: TimeCursor;
   readonly #views: readonly BarView[];
   readonly #working: Int32Array;
-  readonly #orderSymbol = new Map<string, number>();
-  readonly #accepted = new Set<string>();
+  /** Orders sent and not yet final: which symbol, and whether the broker has accepted them. */
+  readonly #open = new Map<string, { readonly symbolIndex: number; isAccepted: boolean }>();
   #broker: Broker | undefined;
   #orderSeq = 0;
   #time: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
@@ -153,10 +153,10 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
   }
 
   onAccepted(id: ClientOrderId): void {
-    const s = this.#orderSymbol.get(id);
-    if (s === undefined || this.#accepted.has(id)) return;
-    this.#accepted.add(id);
-    this.#working[s] = (this.#working[s] as number) + 1;
+    const ticket = this.#open.get(id);
+    if (ticket === undefined || ticket.isAccepted) return;
+    ticket.isAccepted = true;
+    this.#working[ticket.symbolIndex] = (this.#working[ticket.symbolIndex] as number) + 1;
   }
 
   onFill(fill: Fill): void {
@@ -168,12 +168,12 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
   }
 
   onRejected(rejection: OrderRejection): void {
-    if (this.#orderSymbol.has(rejection.clientOrderId)) this.#settle(rejection.clientOrderId);
+    if (this.#open.has(rejection.clientOrderId)) this.#settle(rejection.clientOrderId);
     this.rejected.push(Object.freeze({ ...rejection }));
   }
 
   onCanceled(id: ClientOrderId, time: EpochMs, reason: string): void {
-    if (this.#orderSymbol.has(id)) this.#settle(id);
+    if (this.#open.has(id)) this.#settle(id);
     this.canceled.push(Object.freeze({ clientOrderId: id, time, reason }));
   }
 
@@ -199,15 +199,16 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
         return;
       }
     }
-    this.#orderSymbol.set(id, symbolIndex);
+    this.#open.set(id, { symbolIndex, isAccepted: false });
     broker.submit({ clientOrderId: id, symbol, side, type: 'market', qty: size, timeInForce: 'gtc', decidedAt: this.#time });
   }
 
   #settle(id: ClientOrderId): number {
-    const s = this.#orderSymbol.get(id);
-    if (s === undefined) throw new Error(`broker reported an order this core did not send: ${id}`);
-    this.#orderSymbol.delete(id);
-    if (this.#accepted.delete(id)) this.#working[s] = (this.#working[s] as number) - 1;
+    const ticket = this.#open.get(id);
+    if (ticket === undefined) throw new Error(`broker reported an order this core did not send: ${id}`);
+    this.#open.delete(id);
+    const s = ticket.symbolIndex;
+    if (ticket.isAccepted) this.#working[s] = (this.#working[s] as number) - 1;
     return s;
   }
 }

@@ -65,13 +65,15 @@ export class SmaCrossover implements Strategy {
     const diff = fast.value - slow.value;
     const before = this.#lastDiff[s] as number;
     if (diff !== 0 || Number.isNaN(before)) this.#lastDiff[s] = diff;
-    if (ctx.hasPendingOrder(s)) return;
+    const isUpCross = before < 0 && diff > 0;
+    const isDownCross = before > 0 && diff < 0;
+    if ((!isUpCross && !isDownCross) || ctx.hasPendingOrder(s)) return;
 
     const position = ctx.position(s);
-    if (before < 0 && diff > 0) {
+    if (isUpCross) {
       if (position < 0) ctx.closePosition(s);
       if (position <= 0) ctx.buy(s);
-    } else if (before > 0 && diff < 0) {
+    } else {
       if (position > 0) ctx.closePosition(s);
       if (this.params.allowShort && position >= 0) ctx.sell(s);
     }

@@ -1,11 +1,10 @@
-import { ExactSum } from './exact-sum';
+import { ExactWindowSum } from './exact-window-sum';
 import type { PriceIndicator } from './indicator';
-import { RingBuffer } from './ring-buffer';
 import { assertFiniteInput, assertPeriod } from './validation';
 
 /**
  * Simple moving average: the arithmetic mean of the last `period` inputs, in the inputs' units.
- * The window sum is exact (`ExactSum`), so the value is `fsum(window) / period` bit for bit,
+ * The window sum is exact (`ExactWindowSum`), so the value is `fsum(window) / period` bit for bit,
  * as backtrader computes it, and never drifts however long the series. warmup = period.
  * `period` is a positive integer (`ConfigError` otherwise).
  */
@@ -13,8 +12,7 @@ export class Sma implements PriceIndicator {
   readonly name: string;
   readonly period: number;
   readonly warmup: number;
-  readonly #window: RingBuffer;
-  readonly #sum = new ExactSum();
+  readonly #window: ExactWindowSum;
   #value = NaN;
 
   constructor(period: number) {
@@ -22,7 +20,7 @@ export class Sma implements PriceIndicator {
     this.period = period;
     this.warmup = period;
     this.name = `sma(${period})`;
-    this.#window = new RingBuffer(period);
+    this.#window = new ExactWindowSum(period);
   }
 
   get isReady(): boolean {
@@ -35,16 +33,14 @@ export class Sma implements PriceIndicator {
   }
 
   update(value: number): void {
-    assertFiniteInput('value', value);
-    const evicted = this.#window.push(value);
-    this.#sum.add(value);
-    if (!Number.isNaN(evicted)) this.#sum.subtract(evicted);
-    if (this.#window.isFull) this.#value = this.#sum.value() / this.period;
+    // value − value is 0 exactly for finite numbers and NaN otherwise: the cheapest check.
+    if (value - value !== 0) assertFiniteInput('value', value);
+    this.#window.push(value);
+    if (this.#window.isFull) this.#value = this.#window.value() / this.period;
   }
 
   reset(): void {
     this.#window.reset();
-    this.#sum.reset();
     this.#value = NaN;
   }
 }
