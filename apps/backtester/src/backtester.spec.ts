@@ -99,6 +99,15 @@ describe('backtester run on real data', () => {
     expect(report.summary['totalCommission']).toBeGreaterThan(0);
   });
 
+  it('fills at the prices an established backtester publishes for a close/SMA(15) crossover on 2006-day-001', () => {
+    // Price crossing its 15-bar SMA is a crossover of SMA(1) (the close itself) over SMA(15).
+    const report = runJson('--data', sharedDataFile('2006-day-001.txt'), '--params', 'fast=1,slow=15', '--size', '1');
+    const buys = ['3643.35', '3801.03', '3872.37', '3863.57', '3845.32', '3656.43', '3542.65', '3639.65', '3799.86', '3840.20', '4047.63', '4052.55'];
+    const sells = ['3763.95', '3811.85', '3822.35', '3822.57', '3829.82', '3598.58', '3545.92', '3766.80', '3782.15', '3979.73', '4045.05'];
+    expect([...report.trades.map((t) => t.entryPrice), ...report.openPositions.map((p) => p['entryPrice'] as number)].map((p) => p.toFixed(2))).toEqual(buys);
+    expect(report.trades.map((t) => t.exitPrice.toFixed(2))).toEqual(sells);
+  });
+
   it('pins the ORCL 10/30 result so any change in semantics shows up here', () => {
     const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'));
     expect(report.summary['closedTrades']).toBe(97);
