@@ -3,6 +3,7 @@ export * from './exact-sum';
 export * from './ring-buffer';
 export * from './rolling-extreme';
 export * from './sma';
+export * from './exponential-smoothing';
 export * from './ema';
 export * from './wma';
 export * from './smma';
