@@ -24,6 +24,11 @@ export interface OrderRequest {
   readonly stopLossPrice?: number;
   /** When the decision was made (the close of the bar that produced it, in a backtest). */
   readonly decidedAt: EpochMs;
+  /**
+   * The price the decision saw (the close of its bar): the benchmark of implementation
+   * shortfall and slippage. Optional for orders from outside a strategy.
+   */
+  readonly decisionPrice?: number;
 }
 
 /** The states of an order's life at a broker. */
@@ -93,12 +98,6 @@ export interface Fill {
   readonly price: number;
   readonly commission: number;
   readonly time: EpochMs;
-}
-
-/** Why a broker refused an order. */
-export interface OrderRejection {
-  readonly clientOrderId: ClientOrderId;
-  readonly symbol: Ticker;
-  readonly time: EpochMs;
-  readonly reason: string;
+  /** For a leg of a bracket: the bracket's entry order. */
+  readonly parentId?: ClientOrderId;
 }

@@ -1,7 +1,7 @@
-import type { BarUniverse, Broker, BrokerEventSink, ClientOrderId, EpochMs, OrderRequest } from '@quantbot/core';
+import type { BarUniverse, Broker, BrokerEventSink, ClientOrderId, EpochMs, OrderChanges, OrderRequest, OrderStatus } from '@quantbot/core';
 import { epochMs } from '@quantbot/core';
 
-/** What the simulated broker needs to know of the account to check buying power at the fill. */
+/** What a simulated broker needs to know of the account to check buying power at the fill. */
 export interface CashAccount {
   readonly cash: number;
   qty(symbolIndex: number): number;
@@ -14,12 +14,12 @@ interface WorkingOrder {
 }
 
 /**
- * The simple fill model of a first backtest: a market order decided on bar t's close fills in
+ * The simple fill model of a first backtest, kept as the reference the execution simulator's
+ * `idealistic` profile must reproduce exactly: a market order decided on bar t's close fills in
  * full at the open of the symbol's next bar. Buying power is checked at the fill, with the fill
  * price and its commission: an order that cannot be paid is rejected whole, never partly
- * invented. Selling short needs no margin in this model beyond paying the commission.
- *
- * Only market orders are accepted here; the execution simulator models the other types.
+ * invented. Selling short needs no margin in this model beyond paying the commission. Only
+ * market orders are accepted.
  */
 export class NextOpenFillBroker implements Broker {
   readonly #universe: BarUniverse;
@@ -39,19 +39,13 @@ export class NextOpenFillBroker implements Broker {
     this.#symbolIndex = new Map(universe.symbols.map((s, i) => [s as string, i]));
   }
 
-  /** Connects the account to check and the sink that hears about acceptances, fills and rejections. */
+  /** Connects the account to check and the sink that hears about order updates and fills. */
   connect(account: CashAccount, sink: BrokerEventSink): void {
     this.#account = account;
     this.#sink = sink;
   }
 
-  /** Number of orders working. */
-  get workingCount(): number {
-    return this.#working.length;
-  }
-
   submit(order: OrderRequest): void {
-    const sink = this.#requireSink();
     this.#lastTime = order.decidedAt;
     // Idempotent client order ids: a resubmission of a known id creates nothing.
     if (this.#seenIds.has(order.clientOrderId)) return;
@@ -66,18 +60,27 @@ export class NextOpenFillBroker implements Broker {
             ? `quantity must be a positive whole number, got ${order.qty}`
             : undefined;
     if (reason !== undefined || symbolIndex === undefined) {
-      sink.onRejected({ clientOrderId: order.clientOrderId, symbol: order.symbol, time: order.decidedAt, reason: reason ?? '' });
+      this.#update(order, 'rejected', order.decidedAt, 0, reason);
       return;
     }
     this.#working.push({ order, symbolIndex, signedQty: order.side === 'buy' ? order.qty : -order.qty });
-    sink.onAccepted(order.clientOrderId, order.decidedAt);
+    this.#update(order, 'accepted', order.decidedAt, 0);
   }
 
   cancel(clientOrderId: ClientOrderId): void {
     const at = this.#working.findIndex((w) => w.order.clientOrderId === clientOrderId);
     if (at < 0) return;
-    this.#working.splice(at, 1);
-    this.#requireSink().onCanceled(clientOrderId, this.#lastTime, 'canceled by client');
+    const [w] = this.#working.splice(at, 1);
+    if (w !== undefined) this.#update(w.order, 'canceled', this.#lastTime, 0, 'canceled by client');
+  }
+
+  replace(clientOrderId: ClientOrderId, changes: OrderChanges): void {
+    const at = this.#working.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    if (at < 0) return;
+    const [w] = this.#working.splice(at, 1);
+    if (w === undefined) return;
+    this.#update(w.order, 'replaced', this.#lastTime, 0, `replaced by ${changes.newClientOrderId}`);
+    this.submit({ ...w.order, clientOrderId: changes.newClientOrderId, qty: changes.qty ?? w.order.qty, decidedAt: this.#lastTime });
   }
 
   /**
@@ -89,7 +92,7 @@ export class NextOpenFillBroker implements Broker {
     const sink = this.#requireSink();
     const account = this.#account as CashAccount;
     const u = this.#universe;
-    const time = epochMs(u.time[step] as number);
+    const time = u.time[step] as EpochMs;
     this.#lastTime = time;
     // Two arrays swapped each call: orders that keep working move to the spare one.
     const pending = this.#working;
@@ -107,44 +110,40 @@ export class NextOpenFillBroker implements Broker {
       // qty × rate × price, and cash − value − commission < 0: the same operations, in the same
       // order, as established event-driven backtesters, so results agree to the last bit.
       const commission = Math.abs(w.signedQty) * this.#commissionRate * price;
-      const cost = w.signedQty * price + commission;
-      const opensOrAddsLong = w.signedQty > 0;
-      const cashAfter = opensOrAddsLong ? account.cash - w.signedQty * price - commission : account.cash - commission;
+      const isBuy = w.signedQty > 0;
+      const cashAfter = isBuy ? account.cash - w.signedQty * price - commission : account.cash - commission;
       if (cashAfter < 0) {
-        sink.onRejected({
-          clientOrderId: w.order.clientOrderId,
-          symbol: w.order.symbol,
-          time,
-          reason: `insufficient buying power: needs ${formatMoney(opensOrAddsLong ? cost : commission)}, cash ${formatMoney(account.cash)}`,
-        });
+        const needs = isBuy ? w.signedQty * price + commission : commission;
+        this.#update(w.order, 'rejected', time, 0, `insufficient buying power: needs ${needs.toFixed(2)}, cash ${account.cash.toFixed(2)}`);
         continue;
       }
-      sink.onFill({
-        clientOrderId: w.order.clientOrderId,
-        symbol: w.order.symbol,
-        side: w.order.side,
-        qty: w.order.qty,
-        price,
-        commission,
-        time,
-      });
+      sink.onFill({ clientOrderId: w.order.clientOrderId, symbol: w.order.symbol, side: w.order.side, qty: w.order.qty, price, commission, time });
+      this.#update(w.order, 'filled', time, w.order.qty);
     }
   }
 
   /** Cancels every working order (at the end of the data), reporting each with `reason`. */
   cancelAll(reason: string): void {
-    const sink = this.#requireSink();
     const pending = this.#working;
     this.#working = [];
-    for (const w of pending) sink.onCanceled(w.order.clientOrderId, this.#lastTime, reason);
+    for (const w of pending) this.#update(w.order, 'canceled', this.#lastTime, 0, reason);
+  }
+
+  #update(order: OrderRequest, status: OrderStatus, time: EpochMs, filledQty: number, reason?: string): void {
+    this.#requireSink().onOrderUpdate({
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      status,
+      time,
+      qty: order.qty,
+      filledQty,
+      ...(reason !== undefined ? { reason } : {}),
+    });
   }
 
   #requireSink(): BrokerEventSink {
     if (this.#sink === undefined) throw new Error('NextOpenFillBroker used before connect()');
     return this.#sink;
   }
-}
-
-function formatMoney(value: number): string {
-  return value.toFixed(2);
 }

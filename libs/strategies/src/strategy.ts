@@ -1,5 +1,23 @@
-import type { EpochMs, Ticker } from '@quantbot/core';
+import type { ClientOrderId, EpochMs, OrderSide, OrderType, Ticker, TimeInForce } from '@quantbot/core';
 import type { BarView } from './bar-view';
+
+/**
+ * An order a strategy asks for. Prices are in currency; a `qty` left out is chosen by the
+ * session's sizing rule. `bracket` is an entry (market, or limit when `limitPrice` is set) with a
+ * take-profit limit and a stop-loss stop that cancel each other once the entry fills.
+ * `timeInForce` defaults to `gtc`.
+ */
+export interface OrderSpec {
+  readonly symbolIndex: number;
+  readonly side: OrderSide;
+  readonly type: OrderType;
+  readonly qty?: number;
+  readonly limitPrice?: number;
+  readonly stopPrice?: number;
+  readonly takeProfitPrice?: number;
+  readonly stopLossPrice?: number;
+  readonly timeInForce?: TimeInForce;
+}
 
 /**
  * What a strategy may do and know at a decision point. Orders are market orders decided on
@@ -24,6 +42,15 @@ export interface StrategyContext {
   sell(symbolIndex: number, qty?: number): void;
   /** Closes whatever position the symbol has (no-op when flat). */
   closePosition(symbolIndex: number): void;
+  /**
+   * Sends any order type. Returns its client order id, or `undefined` when the sized quantity
+   * was 0 (recorded as a rejected order, never silently dropped).
+   */
+  submitOrder(spec: OrderSpec): ClientOrderId | undefined;
+  /** Asks the broker to cancel a working order (the outcome arrives as an order update). */
+  cancelOrder(clientOrderId: ClientOrderId): void;
+  /** Replaces a working order's quantity or prices; returns the replacement's client order id. */
+  replaceOrder(clientOrderId: ClientOrderId, changes: { readonly qty?: number; readonly limitPrice?: number; readonly stopPrice?: number }): ClientOrderId;
 }
 
 /**
