@@ -148,7 +148,7 @@ describe('backtester run', () => {
 
   it('prints the documented JSON contract', () => {
     const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
-    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders']);
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality']);
     for (const key of ['finalEquity', 'totalReturn', 'sharpe', 'maxDrawdownPct', 'closedTrades']) expect(report.summary).toHaveProperty(key);
     expect(report.trades.length).toBeGreaterThan(0);
     for (const key of ['symbol', 'side', 'qty', 'entryTime', 'entryPrice', 'exitTime', 'exitPrice', 'pnl', 'commission']) {

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
 import type { BacktestReport, SizingRule } from '@quantbot/engine';
+import type { ExecutionProfile } from '@quantbot/execution-sim';
+import { EXECUTION_PARAMETER_NAMES, EXECUTION_PROFILES, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { runBacktest, toBacktestReport } from '@quantbot/engine';
 import {
   alignUniverse,
@@ -30,7 +32,10 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'cash', kind: 'number', valueName: 'amount', description: 'starting cash (default 100000)' },
   { name: 'size', kind: 'number', valueName: 'shares', description: 'fixed order size in shares (default 100)' },
   { name: 'percent-of-equity', kind: 'number', valueName: 'p', description: 'size orders at floor(cash × p% / close) instead of --size' },
-  { name: 'commission-bps', kind: 'number', valueName: 'bps', description: 'commission per fill in basis points of notional (default 0)' },
+  { name: 'commission-bps', kind: 'number', valueName: 'bps', description: 'commission per fill in basis points of notional (sets the profile\'s feeBps)' },
+  { name: 'execution-profile', kind: 'string', valueName: 'name', description: 'idealistic (default), realistic or stressed: how orders fill' },
+  { name: 'execution', kind: 'string', valueName: 'k=v,...', description: 'override execution parameters, e.g. latencyMs=500,maxParticipation=0.05' },
+  { name: 'fill-model', kind: 'string', valueName: 'name', description: 'simulator (default) or next-open (the simple reference model)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the synthetic data (default 42)' },
   { name: 'bars', kind: 'number', valueName: 'n', description: 'bars per symbol of the synthetic data (default 2520)' },
   { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders go (default results/runs)' },
@@ -46,7 +51,9 @@ interface RunPlan {
   readonly rawParams: Readonly<Record<string, string>>;
   readonly cash: number;
   readonly sizing: SizingRule;
-  readonly commissionBps: number;
+  readonly execution: ExecutionProfile;
+  readonly fillModel: 'simulator' | 'next-open';
+  readonly seed: number;
 }
 
 /** `backtester run`: runs one backtest, prints it and writes `results/runs/<run_id>/summary.json`. */
@@ -63,7 +70,9 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     strategy,
     startingCash: plan.cash,
     sizing: plan.sizing,
-    commissionBps: plan.commissionBps,
+    execution: plan.execution,
+    fillModel: plan.fillModel,
+    seed: plan.seed,
   });
 
   const configText = JSON.stringify({
@@ -73,7 +82,9 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     params,
     cash: plan.cash,
     sizing: plan.sizing,
-    commissionBps: plan.commissionBps,
+    execution: plan.execution,
+    fillModel: plan.fillModel,
+    seed: plan.seed,
   });
   const runId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
   const report = toBacktestReport(result, {
@@ -85,7 +96,8 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     data: plan.dataLabel,
     symbols: plan.universe.symbols.join(','),
     sizing: plan.sizing.kind === 'fixed-shares' ? `${plan.sizing.shares} shares` : `${plan.sizing.percent}% of cash`,
-    commissionBps: plan.commissionBps,
+    commissionBps: plan.execution.feeBps,
+    seed: plan.seed,
   });
   const runDir = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'), runId);
   writeReport(runDir, report);
@@ -138,6 +150,14 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
       ? { kind: 'percent-of-equity', percent: numberFlag(flags, 'percent-of-equity', 0) }
       : { kind: 'fixed-shares', shares: numberFlag(flags, 'size', 100) };
 
+  const overrides: Record<string, string> = typeof flags['execution'] === 'string' ? { ...parseParamList(flags['execution'], '--execution') } : {};
+  if (flags['commission-bps'] !== undefined) overrides['feeBps'] = String(flags['commission-bps']);
+  const profileName = typeof flags['execution-profile'] === 'string' ? flags['execution-profile'] : 'idealistic';
+  const fillModel = flags['fill-model'] ?? 'simulator';
+  if (fillModel !== 'simulator' && fillModel !== 'next-open') {
+    throw new ConfigError('--fill-model', `unknown fill model '${String(fillModel)}'; available: simulator, next-open`);
+  }
+
   return {
     dataLabel,
     universe,
@@ -145,7 +165,9 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
     rawParams,
     cash: numberFlag(flags, 'cash', 100_000),
     sizing,
-    commissionBps: numberFlag(flags, 'commission-bps', 0),
+    execution: resolveExecutionProfile(profileName, overrides),
+    fillModel,
+    seed: numberFlag(flags, 'seed', 42),
   };
 }
 
@@ -186,5 +208,8 @@ function runHelp(): string {
     '',
     'strategies:',
     strategies,
+    '',
+    `execution profiles: ${Object.keys(EXECUTION_PROFILES).join(', ')}`,
+    `execution parameters (--execution): ${EXECUTION_PARAMETER_NAMES.join(', ')}`,
   ].join('\n');
 }

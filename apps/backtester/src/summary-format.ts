@@ -3,12 +3,14 @@ import type { BacktestReport } from '@quantbot/engine';
 /** A readable, fixed-layout summary of a backtest report for the terminal. */
 export function formatSummary(report: BacktestReport): string {
   const s = report.summary;
+  const q = report.executionQuality;
   const rows: [string, string][] = [
     ['run', text(s['runId'])],
     ['strategy', `${text(s['strategy'])} (${text(s['params'])})`],
     ['data', `${text(s['data'])}: ${text(s['symbols'])}`],
     ['period', `${text(s['start']).slice(0, 10)} .. ${text(s['end']).slice(0, 10)} (${text(s['bars'])} bars)`],
     ['sizing', `${text(s['sizing'])}, commission ${text(s['commissionBps'])} bps`],
+    ['execution', `${report.execution.profile} profile, ${report.execution.fillModel} (${describeParameters(report.execution.parameters)})`],
     ['starting equity', money(s['startingEquity'])],
     ['final equity', money(s['finalEquity'])],
     ['total return', percent(s['totalReturn'])],
@@ -27,6 +29,9 @@ export function formatSummary(report: BacktestReport): string {
     ['open positions', text(s['openPositions'])],
     ['rejected orders', text(s['rejectedOrders'])],
     ['canceled orders', text(s['canceledOrders'])],
+    ['shortfall', `${ratio(q['implementationShortfallBps'])} bps (avg slippage ${ratio(q['averageSlippageBps'])} bps, p95 ${ratio(q['p95SlippageBps'])} bps)`],
+    ['fills', `fill rate ${percent(q['fillRate'])}, partial ${percent(q['partialFillRatio'])}, rejects ${percent(q['rejectRate'])}, latency ${ratio(q['averageLatencyMs'])} ms`],
+    ['execution score', ratio(q['qualityScore'])],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}${v}`);
@@ -55,4 +60,11 @@ function percent(value: number | string | null | undefined): string {
 
 function ratio(value: number | string | null | undefined): string {
   return typeof value === 'number' ? value.toFixed(3) : 'n/a';
+}
+
+function describeParameters(parameters: Readonly<Record<string, string | number | null>>): string {
+  return Object.entries(parameters)
+    .filter(([key]) => key !== 'name')
+    .map(([key, value]) => `${key}=${value === null ? 'none' : String(value)}`)
+    .join(', ');
 }

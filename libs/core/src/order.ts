@@ -51,7 +51,8 @@ export type OrderEvent = 'accept' | 'partial_fill' | 'fill' | 'cancel' | 'expire
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Record<OrderEvent, OrderStatus>>>>> =
   Object.freeze({
-    new: { accept: 'accepted', reject: 'rejected' },
+    // An order not yet acknowledged can still be rejected, or canceled or replaced on its way.
+    new: { accept: 'accepted', reject: 'rejected', cancel: 'canceled', replace: 'replaced' },
     accepted: {
       partial_fill: 'partially_filled',
       fill: 'filled',

@@ -1,9 +1,11 @@
 import { formatIsoTime } from '@quantbot/core';
+import { describeExecutionProfile } from '@quantbot/execution-sim';
 import type { BacktestResult } from './backtest-runner';
 
 /**
  * The JSON contract of a backtest (`backtester:run --json`, `summary.json`): `summary`,
- * `trades`, `openPositions`, `rejectedOrders`, `canceledOrders`. Times are ISO 8601 strings;
+ * `trades`, `openPositions`, `rejectedOrders`, `canceledOrders`, `execution`,
+ * `executionQuality`. Times are ISO 8601 strings;
  * statistics that are undefined for the run are `null`. Scripts and CI build on this shape:
  * fields may be added, never renamed or removed without a version bump of `schemaVersion`.
  */
@@ -13,7 +15,15 @@ export interface BacktestReport {
   readonly trades: readonly Readonly<Record<string, number | string>>[];
   readonly openPositions: readonly Readonly<Record<string, number | string>>[];
   readonly rejectedOrders: readonly Readonly<Record<string, string>>[];
-  readonly canceledOrders: readonly Readonly<Record<string, string>>[];
+  readonly canceledOrders: readonly Readonly<Record<string, string | number>>[];
+  /** The fill model and every parameter of the execution profile used. */
+  readonly execution: {
+    readonly profile: string;
+    readonly fillModel: string;
+    readonly parameters: Readonly<Record<string, string | number | null>>;
+  };
+  /** Execution-quality statistics (docs/execution.md defines each). */
+  readonly executionQuality: Readonly<Record<string, number | null>>;
 }
 
 /** Turns a result into the JSON contract, with `extra` fields (run id, strategy, data) in `summary`. */
@@ -49,6 +59,9 @@ export function toBacktestReport(
       openPositions: result.openPositions.length,
       rejectedOrders: result.rejectedOrders.length,
       canceledOrders: result.canceledOrders.length,
+      executionProfile: result.execution.name,
+      implementationShortfallBps: result.executionQuality.implementationShortfallBps,
+      executionQualityScore: result.executionQuality.qualityScore,
     },
     trades: result.trades.map((t) => ({
       symbol: t.symbol,
@@ -82,8 +95,13 @@ export function toBacktestReport(
     })),
     canceledOrders: result.canceledOrders.map((c) => ({
       clientOrderId: c.clientOrderId,
+      symbol: c.symbol,
+      status: c.status,
       time: formatIsoTime(c.time),
+      filledQty: c.filledQty,
       reason: c.reason,
     })),
+    execution: { profile: result.execution.name, fillModel: result.fillModel, parameters: describeExecutionProfile(result.execution) },
+    executionQuality: { ...result.executionQuality },
   };
 }

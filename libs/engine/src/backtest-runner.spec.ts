@@ -1,4 +1,5 @@
 import type { BarView, Strategy, StrategyContext } from '@quantbot/strategies';
+import { resolveExecutionProfile } from '@quantbot/execution-sim';
 import { SmaCrossover } from '@quantbot/strategies';
 import { flatRows, universeOf } from '../test/universe-builder';
 import { runBacktest } from './backtest-runner';
@@ -18,6 +19,7 @@ function scripted(script: Readonly<Record<number, Action>>): Strategy {
 }
 
 const fixed100 = { kind: 'fixed-shares', shares: 100 } as const;
+const withFeeBps = (feeBps: number) => resolveExecutionProfile('idealistic', { feeBps });
 
 describe('runBacktest', () => {
   it('fills an order decided on bar t at the open of bar t+1', () => {
@@ -27,7 +29,6 @@ describe('runBacktest', () => {
       strategy: scripted({ 0: (ctx) => ctx.buy(0), 2: (ctx) => ctx.closePosition(0) }),
       startingCash: 10_000,
       sizing: fixed100,
-      commissionBps: 0,
     });
     expect(result.trades).toHaveLength(1);
     const trade = result.trades[0];
@@ -44,7 +45,7 @@ describe('runBacktest', () => {
       strategy: scripted({ 0: (ctx) => ctx.buy(0), 2: (ctx) => ctx.closePosition(0) }),
       startingCash: 10_000,
       sizing: fixed100,
-      commissionBps: 10,
+      execution: withFeeBps(10),
     });
     expect(result.trades[0]?.commission).toBeCloseTo(1 + 2, 12);
     expect(result.metrics.finalEquity).toBeCloseTo(10_000 + 1_000 - 3, 9);
@@ -53,7 +54,7 @@ describe('runBacktest', () => {
   it('rejects, whole, an order whose fill it cannot pay for, and reports why', () => {
     // Decided at a close of 10 with cash for 100 shares; the next open gaps to 101.
     const universe = universeOf({ AAA: [[10, 10], [101, 101], [101, 101]] });
-    const result = runBacktest({ universe, strategy: scripted({ 0: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    const result = runBacktest({ universe, strategy: scripted({ 0: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100 });
     expect(result.trades).toHaveLength(0);
     expect(result.openPositions).toHaveLength(0);
     expect(result.rejectedOrders).toEqual([expect.objectContaining({ reason: expect.stringMatching(/insufficient buying power: needs 10100.00, cash 10000.00/) })]);
@@ -62,7 +63,7 @@ describe('runBacktest', () => {
 
   it('reports a position still open at the end as open, marked at the last close', () => {
     const universe = universeOf({ AAA: [[10, 10], [11, 12], [13, 14]] });
-    const result = runBacktest({ universe, strategy: scripted({ 0: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    const result = runBacktest({ universe, strategy: scripted({ 0: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100 });
     expect(result.trades).toHaveLength(0);
     expect(result.openPositions).toEqual([
       expect.objectContaining({ symbol: 'AAA', side: 'long', qty: 100, entryPrice: 11, markPrice: 14, unrealizedPnl: 300, markTime: universe.time[2] }),
@@ -72,7 +73,7 @@ describe('runBacktest', () => {
 
   it('cancels and reports an order decided on the last bar, which has nothing to fill on', () => {
     const universe = universeOf({ AAA: flatRows([10, 10]) });
-    const result = runBacktest({ universe, strategy: scripted({ 1: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    const result = runBacktest({ universe, strategy: scripted({ 1: (ctx) => ctx.buy(0) }), startingCash: 10_000, sizing: fixed100 });
     expect(result.canceledOrders).toEqual([expect.objectContaining({ reason: expect.stringMatching(/end of data/) })]);
   });
 
@@ -84,7 +85,7 @@ describe('runBacktest', () => {
         if (bar.symbolIndex === 0 && bar.visibleSteps === 1) ctx.buy(1);
       },
     };
-    const result = runBacktest({ universe, strategy, startingCash: 10_000, sizing: fixed100, commissionBps: 0 });
+    const result = runBacktest({ universe, strategy, startingCash: 10_000, sizing: fixed100 });
     expect(result.openPositions[0]).toEqual(expect.objectContaining({ symbol: 'BBB', entryPrice: 7, entryTime: universe.time[2] }));
   });
 
@@ -95,7 +96,6 @@ describe('runBacktest', () => {
       strategy: scripted({ 0: (ctx) => ctx.buy(0) }),
       startingCash: 10_000,
       sizing: { kind: 'percent-of-equity', percent: 95 },
-      commissionBps: 0,
     });
     expect(result.openPositions[0]?.qty).toBe(950);
   });
@@ -108,7 +108,6 @@ describe('runBacktest', () => {
       strategy: new SmaCrossover({ fast: 2, slow: 3, allowShort: true }, 1),
       startingCash: 10_000,
       sizing: { kind: 'fixed-shares', shares: 10 },
-      commissionBps: 0,
     });
     expect(result.trades.some((t) => t.side === 'short')).toBe(true);
     expect(result.trades.some((t) => t.side === 'long')).toBe(true);
@@ -120,7 +119,7 @@ describe('runBacktest', () => {
   it('does not let a strategy read a bar after the current one', () => {
     const universe = universeOf({ AAA: flatRows([10, 11, 12]) });
     const peek: Strategy = { name: 'peek', onBar: (bar) => void bar.close(-1) };
-    expect(() => runBacktest({ universe, strategy: peek, startingCash: 1_000, sizing: fixed100, commissionBps: 0 })).toThrow(RangeError);
+    expect(() => runBacktest({ universe, strategy: peek, startingCash: 1_000, sizing: fixed100 })).toThrow(RangeError);
   });
 
   it('gives identical results for identical inputs', () => {
@@ -131,7 +130,7 @@ describe('runBacktest', () => {
         strategy: new SmaCrossover({ fast: 5, slow: 20, allowShort: false }, 1),
         startingCash: 100_000,
         sizing: fixed100,
-        commissionBps: 5,
+        execution: withFeeBps(5),
       });
     const a = run();
     const b = run();
@@ -142,11 +141,11 @@ describe('runBacktest', () => {
 
   it.each([
     ['--cash', { startingCash: 0 }],
-    ['--commission-bps', { commissionBps: -1 }],
+    ['--commission-bps', { execution: { ...withFeeBps(0), feeBps: -1 } }],
     ['--size', { sizing: { kind: 'fixed-shares', shares: 1.5 } as const }],
     ['--percent-of-equity', { sizing: { kind: 'percent-of-equity', percent: 120 } as const }],
   ])('refuses a bad %s', (flag, override) => {
-    const base = { universe: universeOf({ AAA: flatRows([1, 2]) }), strategy: scripted({}), startingCash: 1_000, sizing: fixed100, commissionBps: 0 };
+    const base = { universe: universeOf({ AAA: flatRows([1, 2]) }), strategy: scripted({}), startingCash: 1_000, sizing: fixed100 };
     expect(() => runBacktest({ ...base, ...override })).toThrow(flag);
   });
 });

@@ -1,5 +1,7 @@
-import type { BarUniverse, EpochMs, Ticker } from '@quantbot/core';
+import type { BarUniverse, Broker, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
+import type { ExecutionProfile, ExecutionQuality } from '@quantbot/execution-sim';
+import { EXECUTION_PROFILES, SimulatedBroker, computeExecutionQuality } from '@quantbot/execution-sim';
 import type { Strategy } from '@quantbot/strategies';
 import { NextOpenFillBroker } from './next-open-broker';
 import type { PerformanceMetrics } from './performance-metrics';
@@ -18,8 +20,16 @@ export interface BacktestConfig {
   /** Starting cash, in currency. */
   readonly startingCash: number;
   readonly sizing: SizingRule;
-  /** Commission on each fill, in basis points of its notional (10 = 0.1%). */
-  readonly commissionBps: number;
+  /** How orders fill: the execution simulator's profile. Default: `idealistic`. */
+  readonly execution?: ExecutionProfile;
+  /** Seed of the simulator's random draws (liquidity rejects). Default 0. */
+  readonly seed?: number;
+  /**
+   * `simulator` (default): the execution simulator under `execution`. `next-open`: the simple
+   * reference model (market orders only, full fills at the next open, commission = the
+   * profile's `feeBps`), which the idealistic profile reproduces exactly.
+   */
+  readonly fillModel?: 'simulator' | 'next-open';
 }
 
 /** A position still open when the data ended, marked at the last close. */
@@ -43,6 +53,10 @@ export interface BacktestResult {
   readonly openPositions: readonly OpenPositionReport[];
   readonly rejectedOrders: readonly RejectedOrder[];
   readonly canceledOrders: readonly CanceledOrder[];
+  /** The execution profile the run used. */
+  readonly execution: ExecutionProfile;
+  readonly fillModel: 'simulator' | 'next-open';
+  readonly executionQuality: ExecutionQuality;
   /** Time of each step, epoch ms. */
   readonly time: Float64Array;
   /** Equity at each step's close. */
@@ -58,16 +72,21 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   if (!Number.isFinite(config.startingCash) || config.startingCash <= 0) {
     throw new ConfigError('--cash', `must be a positive amount, got ${config.startingCash}`);
   }
-  if (!Number.isFinite(config.commissionBps) || config.commissionBps < 0) {
-    throw new ConfigError('--commission-bps', `must be a non-negative number, got ${config.commissionBps}`);
+  const execution = config.execution ?? EXECUTION_PROFILES.idealistic;
+  if (!Number.isFinite(execution.feeBps) || execution.feeBps < 0) {
+    throw new ConfigError('--commission-bps', `must be a non-negative number, got ${execution.feeBps}`);
   }
+  const fillModel = config.fillModel ?? 'simulator';
   const universe = config.universe;
   if (universe.length === 0) throw new ConfigError('data', 'the universe has no bars');
   const sizing = validateSizingRule(config.sizing);
 
   const clock = new SimulatedClock();
   const core = new TradingCore({ universe, strategy: config.strategy, startingCash: config.startingCash, sizing });
-  const broker = new NextOpenFillBroker(universe, config.commissionBps);
+  const broker: BarBroker =
+    fillModel === 'next-open'
+      ? new NextOpenFillBroker(universe, execution.feeBps)
+      : new SimulatedBroker({ universe, profile: execution, seed: config.seed ?? 0 });
   broker.connect(core.ledger, core);
   core.attachBroker(broker);
 
@@ -105,9 +124,19 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     openPositions: Object.freeze(openPositions),
     rejectedOrders: Object.freeze([...core.rejected]),
     canceledOrders: Object.freeze([...core.canceled]),
+    execution,
+    fillModel,
+    executionQuality: computeExecutionQuality(core.executionRecords()),
     time: universe.time,
     equity,
   });
+}
+
+/** A broker the backtest driver can step bar by bar. */
+interface BarBroker extends Broker {
+  connect(account: TradingCore['ledger'], sink: TradingCore): void;
+  processBar(step: number): void;
+  cancelAll(reason: string): void;
 }
 
 /**
@@ -119,7 +148,7 @@ function walkBars(
   time: Float64Array,
   clock: SimulatedClock,
   core: TradingCore,
-  broker: NextOpenFillBroker,
+  broker: BarBroker,
   equity: Float64Array,
 ): number {
   const ledger = core.ledger;
@@ -127,7 +156,7 @@ function walkBars(
   for (let k = 0; k < time.length; k++) {
     clock.advanceTo(time[k] as number);
     core.beginStep(k);
-    broker.fillAtOpen(k);
+    broker.processBar(k);
     core.onBarClose();
     equity[k] = ledger.equity();
     if (ledger.openPositionCount > 0) barsInMarket++;

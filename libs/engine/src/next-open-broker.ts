@@ -87,7 +87,7 @@ export class NextOpenFillBroker implements Broker {
    * Fills working orders at the open of step `step`, in submission order. Orders for a symbol
    * with no bar at this step keep working.
    */
-  fillAtOpen(step: number): void {
+  processBar(step: number): void {
     if (this.#working.length === 0) return;
     const sink = this.#requireSink();
     const account = this.#account as CashAccount;

@@ -1,1 +1,4 @@
+export * from './execution-profile';
+export * from './fill-pricing';
 export * from './execution-quality';
+export * from './simulated-broker';

@@ -1,4 +1,5 @@
 import { ConfigError } from '@quantbot/core';
+import { BRACKET_MOMENTUM_PARAMS, BracketMomentum } from './bracket-momentum';
 import { SMA_CROSSOVER_PARAMS, SmaCrossover } from './sma-crossover';
 import type { Strategy } from './strategy';
 import type { ParamSpec, ParamValues } from './strategy-params';
@@ -19,6 +20,13 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
     description: 'Buy when the fast SMA crosses above the slow SMA, exit (or go short) on the cross below.',
     params: SMA_CROSSOVER_PARAMS,
     create: (values: ParamValues, symbolCount: number) => SmaCrossover.fromParams(values, symbolCount),
+  },
+  {
+    name: 'bracket-momentum',
+    description:
+      'Buy a close above the prior lookback-bar high (short a close below the low with allowShort) with a bracket order; take-profit and stop-loss are ATR multiples, and only the bracket exits.',
+    params: BRACKET_MOMENTUM_PARAMS,
+    create: (values: ParamValues, symbolCount: number) => BracketMomentum.fromParams(values, symbolCount),
   },
 ]);
 

@@ -1,0 +1,449 @@
+import type {
+  BarUniverse,
+  Broker,
+  BrokerEventSink,
+  ClientOrderId,
+  EpochMs,
+  OrderChanges,
+  OrderRequest,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  Ticker,
+  TimeInForce,
+} from '@quantbot/core';
+import { SeededRng, clientOrderId, isTerminalOrderStatus, nextOrderStatus } from '@quantbot/core';
+import type { ExecutionProfile } from './execution-profile';
+import { adverseCostBps, feeForFill, slipPrice } from './fill-pricing';
+
+/** What the simulator needs to know of the account to check buying power at a fill. */
+export interface SimulatedAccount {
+  readonly cash: number;
+}
+
+/** One order inside the simulator. */
+interface SimOrder {
+  readonly id: ClientOrderId;
+  readonly symbol: Ticker;
+  readonly symbolIndex: number;
+  readonly side: OrderSide;
+  readonly isBuy: boolean;
+  /** `market`, `limit`, `stop` or `stop_limit`; a bracket's entry is market or limit. */
+  readonly type: Exclude<OrderType, 'bracket'>;
+  readonly timeInForce: TimeInForce;
+  qty: number;
+  filled: number;
+  limitPrice: number;
+  stopPrice: number;
+  isTriggered: boolean;
+  status: OrderStatus;
+  readonly decidedAt: number;
+  /** Time at which it reaches the broker: decision + latency. */
+  readonly arrivesAt: number;
+  /** First step on which it may fill (a bracket leg: the bar after its entry filled). */
+  readonly activeFromStep: number;
+  /** The step on which a day order expires (its first eligible step), else -1. */
+  expiresAfterStep: number;
+  feeRaw: number;
+  feeCharged: number;
+  /** Bracket: take-profit and stop-loss prices for the legs (NaN when not a bracket). */
+  readonly takeProfit: number;
+  readonly stopLoss: number;
+  readonly parentId: ClientOrderId | undefined;
+  sibling: SimOrder | undefined;
+  isTakeProfit: boolean;
+}
+
+/** Options of a simulated broker. */
+export interface SimulatedBrokerOptions {
+  readonly universe: BarUniverse;
+  readonly profile: ExecutionProfile;
+  /** Seed of the liquidity-reject draws. */
+  readonly seed: number;
+}
+
+/**
+ * The execution simulator: a `Broker` that fills orders against OHLCV bars under an
+ * `ExecutionProfile`. Market, limit, stop, stop-limit and bracket orders; `day` and `gtc`; cancel
+ * and replace; idempotent client order ids; partial fills under a volume-participation cap;
+ * slippage and square-root impact; fees with a per-order minimum; latency; seeded liquidity
+ * rejects. Fill rules (see docs/execution.md):
+ *
+ * - market: the open of the first bar after arrival, slipped against the order;
+ * - limit (buy; sells mirror): the open if it is at or below the limit, else the limit if the
+ *   low reaches it (`touch`) or trades below it (`through`); no slippage;
+ * - stop (buy): triggers when the high reaches the stop; fills at the open when the bar gaps
+ *   through the stop (gap risk), else at the stop, slipped;
+ * - stop-limit: triggers like a stop, then fills as a limit; when it triggers inside the bar it
+ *   fills at the stop only if that is within the limit;
+ * - bracket: the entry (market, or limit if `limitPrice` is set); once it has filled, a
+ *   take-profit limit and a stop-loss stop for the filled quantity work from the next bar and
+ *   cancel each other; a bar that touches both resolves by the profile's intrabar path.
+ *
+ * It answers synchronously: commands queue, `processBar` reports fills and order updates to the
+ * sink in the same call stack. No fill is ever priced outside the bar's high–low range.
+ */
+export class SimulatedBroker implements Broker {
+  readonly profile: ExecutionProfile;
+  readonly #u: BarUniverse;
+  readonly #rng: SeededRng;
+  readonly #symbolIndex: ReadonlyMap<string, number>;
+  readonly #seenIds = new Set<string>();
+  readonly #usedVolume: Float64Array;
+  #orders: SimOrder[] = [];
+  #account: SimulatedAccount | undefined;
+  #sink: BrokerEventSink | undefined;
+  #step = -1;
+  #now = Number.NEGATIVE_INFINITY;
+
+  constructor(options: SimulatedBrokerOptions) {
+    this.profile = options.profile;
+    this.#u = options.universe;
+    this.#rng = new SeededRng(options.seed);
+    this.#symbolIndex = new Map(options.universe.symbols.map((s, i) => [s as string, i]));
+    this.#usedVolume = new Float64Array(options.universe.symbols.length);
+  }
+
+  /** Connects the account checked for buying power and the sink that hears about orders and fills. */
+  connect(account: SimulatedAccount, sink: BrokerEventSink): void {
+    this.#account = account;
+    this.#sink = sink;
+  }
+
+  /** Orders not yet in a final state. */
+  get openOrderCount(): number {
+    return this.#orders.length;
+  }
+
+  submit(order: OrderRequest): void {
+    if (this.#seenIds.has(order.clientOrderId)) return;
+    this.#seenIds.add(order.clientOrderId);
+    this.#now = Math.max(this.#now, order.decidedAt);
+    const reason = this.#validate(order);
+    const s = this.#symbolIndex.get(order.symbol) ?? -1;
+    const isBracket = order.type === 'bracket';
+    const sim: SimOrder = {
+      id: order.clientOrderId,
+      symbol: order.symbol,
+      symbolIndex: s,
+      side: order.side,
+      isBuy: order.side === 'buy',
+      type: isBracket ? (order.limitPrice !== undefined ? 'limit' : 'market') : (order.type as Exclude<OrderType, 'bracket'>),
+      timeInForce: order.timeInForce,
+      qty: order.qty,
+      filled: 0,
+      limitPrice: order.limitPrice ?? NaN,
+      stopPrice: order.stopPrice ?? NaN,
+      isTriggered: false,
+      status: 'new',
+      decidedAt: order.decidedAt,
+      arrivesAt: order.decidedAt + this.profile.latencyMs,
+      activeFromStep: 0,
+      expiresAfterStep: -1,
+      feeRaw: 0,
+      feeCharged: 0,
+      takeProfit: isBracket ? (order.takeProfitPrice ?? NaN) : NaN,
+      stopLoss: isBracket ? (order.stopLossPrice ?? NaN) : NaN,
+      parentId: undefined,
+      sibling: undefined,
+      isTakeProfit: false,
+    };
+    if (reason !== undefined) {
+      this.#transition(sim, 'reject', order.decidedAt, reason);
+      return;
+    }
+    this.#orders.push(sim);
+  }
+
+  cancel(id: ClientOrderId): void {
+    const order = this.#orders.find((o) => o.id === id);
+    if (order === undefined) return;
+    this.#end(order, 'cancel', this.#now, 'canceled by client');
+  }
+
+  replace(id: ClientOrderId, changes: OrderChanges): void {
+    const order = this.#orders.find((o) => o.id === id);
+    if (order === undefined || order.parentId !== undefined) return;
+    const qty = changes.qty ?? order.qty;
+    if (!(qty > order.filled)) return;
+    this.#end(order, 'replace', this.#now, `replaced by ${changes.newClientOrderId}`);
+    this.submit({
+      clientOrderId: changes.newClientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      qty: qty - order.filled,
+      timeInForce: order.timeInForce,
+      decidedAt: this.#now as EpochMs,
+      ...(Number.isNaN(changes.limitPrice ?? order.limitPrice) ? {} : { limitPrice: changes.limitPrice ?? order.limitPrice }),
+      ...(Number.isNaN(changes.stopPrice ?? order.stopPrice) ? {} : { stopPrice: changes.stopPrice ?? order.stopPrice }),
+    });
+  }
+
+  /**
+   * Works every open order against bar `step` (in the order they were submitted), then expires
+   * the day orders whose session it was.
+   */
+  processBar(step: number): void {
+    const u = this.#u;
+    const time = u.time[step] as number;
+    this.#step = step;
+    this.#now = time;
+    if (this.#orders.length === 0) return;
+    this.#usedVolume.fill(0);
+    const snapshot = this.#orders.slice();
+    for (const order of snapshot) {
+      if (isTerminalOrderStatus(order.status)) continue;
+      if (order.status === 'new') {
+        if (!(time > order.decidedAt && time >= order.arrivesAt)) continue;
+        if (this.profile.rejectProbability > 0 && this.#rng.nextFloat() < this.profile.rejectProbability) {
+          this.#transition(order, 'reject', order.arrivesAt, 'liquidity: no counterparty at arrival (simulated)');
+          continue;
+        }
+        this.#transition(order, 'accept', order.arrivesAt);
+        if (order.timeInForce === 'day') order.expiresAfterStep = step;
+      }
+      if (step < order.activeFromStep) continue;
+      const at = order.symbolIndex * u.length + step;
+      if (u.hasBar[at] === 1) {
+        const sibling = order.sibling;
+        if (sibling !== undefined && !isTerminalOrderStatus(sibling.status) && this.#legOrder(order, at) === 'sibling-first') {
+          this.#work(sibling, step, at);
+          if (!isTerminalOrderStatus(order.status)) this.#work(order, step, at);
+        } else {
+          this.#work(order, step, at);
+        }
+      }
+      if (order.expiresAfterStep === step && !isTerminalOrderStatus(order.status)) {
+        this.#end(order, 'expire', time, 'day order: session ended');
+      }
+    }
+    this.#orders = this.#orders.filter((o) => !isTerminalOrderStatus(o.status));
+  }
+
+  /** Cancels every open order (at the end of the data), reporting each with `reason`. */
+  cancelAll(reason: string): void {
+    for (const order of this.#orders.slice()) {
+      if (!isTerminalOrderStatus(order.status)) this.#end(order, 'cancel', this.#now, reason);
+    }
+    this.#orders = [];
+  }
+
+  #validate(order: OrderRequest): string | undefined {
+    if (!this.#symbolIndex.has(order.symbol)) return `unknown symbol ${order.symbol}`;
+    if (!Number.isInteger(order.qty) || order.qty <= 0) return `quantity must be a positive whole number, got ${order.qty}`;
+    const needsLimit = order.type === 'limit' || order.type === 'stop_limit';
+    const needsStop = order.type === 'stop' || order.type === 'stop_limit';
+    if (needsLimit && !(order.limitPrice !== undefined && order.limitPrice > 0)) return `${order.type} order needs a positive limit price`;
+    if (needsStop && !(order.stopPrice !== undefined && order.stopPrice > 0)) return `${order.type} order needs a positive stop price`;
+    if (order.type === 'bracket') {
+      const tp = order.takeProfitPrice;
+      const sl = order.stopLossPrice;
+      if (tp === undefined || sl === undefined || !(tp > 0) || !(sl > 0)) return 'bracket order needs positive take-profit and stop-loss prices';
+      if (order.side === 'buy' ? !(tp > sl) : !(tp < sl)) return `bracket ${order.side}: take-profit ${tp} must be on the profitable side of stop-loss ${sl}`;
+    }
+    return undefined;
+  }
+
+  /** For a bracket leg whose sibling also works: which of the two this bar reaches first. */
+  #legOrder(order: SimOrder, at: number): 'this-first' | 'sibling-first' {
+    const sibling = order.sibling as SimOrder;
+    const thisTouched = this.#reaches(order, at);
+    const siblingTouched = this.#reaches(sibling, at);
+    if (!siblingTouched) return 'this-first';
+    if (!thisTouched) return 'sibling-first';
+    const stopLeg = order.isTakeProfit ? sibling : order;
+    const path = this.profile.intrabarPath;
+    let stopFirst: boolean;
+    if (path === 'stop-first') stopFirst = true;
+    else if (path === 'target-first') stopFirst = false;
+    else {
+      // open → low → high → close on an up bar; open → high → low → close on a down bar.
+      const u = this.#u;
+      const lowFirst = (u.close[at] as number) >= (u.open[at] as number);
+      // A long's stop-loss is a sell stop below: reached at the low.
+      stopFirst = stopLeg.isBuy ? !lowFirst : lowFirst;
+    }
+    return (stopFirst ? stopLeg : order.isTakeProfit ? order : sibling) === order ? 'this-first' : 'sibling-first';
+  }
+
+  /** Whether bar `at` reaches the price at which `order` would fill or trigger. */
+  #reaches(order: SimOrder, at: number): boolean {
+    const u = this.#u;
+    const high = u.high[at] as number;
+    const low = u.low[at] as number;
+    if (order.type === 'limit') return order.isBuy ? low <= order.limitPrice : high >= order.limitPrice;
+    if (order.type === 'stop') return order.isBuy ? high >= order.stopPrice : low <= order.stopPrice;
+    return true;
+  }
+
+  /** Tries to fill `order` on bar `at` of step `step`. */
+  #work(order: SimOrder, step: number, at: number): void {
+    const u = this.#u;
+    const open = u.open[at] as number;
+    const high = u.high[at] as number;
+    const low = u.low[at] as number;
+    const isBuy = order.isBuy;
+    const through = this.profile.limitFill === 'through';
+    let price = NaN;
+    let isTaking = false;
+
+    switch (order.type) {
+      case 'market':
+        price = open;
+        isTaking = true;
+        break;
+      case 'limit':
+        price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
+        break;
+      case 'stop':
+        if (isBuy ? open >= order.stopPrice : open <= order.stopPrice) price = open;
+        else if (isBuy ? high >= order.stopPrice : low <= order.stopPrice) price = order.stopPrice;
+        isTaking = true;
+        break;
+      case 'stop_limit':
+        if (!order.isTriggered) {
+          if (isBuy ? open >= order.stopPrice : open <= order.stopPrice) {
+            order.isTriggered = true;
+            price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
+          } else if (isBuy ? high >= order.stopPrice : low <= order.stopPrice) {
+            order.isTriggered = true;
+            // Triggered inside the bar at the stop: fills there only if the stop is within the limit.
+            if (isBuy ? order.stopPrice <= order.limitPrice : order.stopPrice >= order.limitPrice) price = order.stopPrice;
+          }
+        } else {
+          price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
+        }
+        break;
+    }
+    if (Number.isNaN(price)) return;
+
+    let qty = order.qty - order.filled;
+    const volume = u.volume[at] as number;
+    const cap = this.profile.maxParticipation;
+    // A bar without volume (0) carries no liquidity information: no cap is applied to it.
+    if (Number.isFinite(cap) && volume > 0) {
+      const room = Math.floor(cap * volume) - (this.#usedVolume[order.symbolIndex] as number);
+      qty = Math.min(qty, Math.max(0, room));
+    }
+    if (qty <= 0) return;
+    if (isTaking) price = slipPrice(price, isBuy, adverseCostBps(this.profile, u, order.symbolIndex, step, qty), low, high);
+
+    const { fee, raw } = feeForFill(this.profile, qty, price, order.feeRaw, order.feeCharged);
+    const account = this.#account as SimulatedAccount;
+    const cashAfter = isBuy ? account.cash - qty * price - fee : account.cash - fee;
+    if (cashAfter < 0) {
+      const needs = isBuy ? qty * price + fee : fee;
+      const reason = `insufficient buying power: needs ${needs.toFixed(2)}, cash ${account.cash.toFixed(2)}`;
+      if (order.filled === 0) this.#end(order, 'reject', this.#now, reason);
+      else this.#end(order, 'cancel', this.#now, reason);
+      return;
+    }
+    order.feeRaw = raw;
+    order.feeCharged += fee;
+    order.filled += qty;
+    this.#usedVolume[order.symbolIndex] = (this.#usedVolume[order.symbolIndex] as number) + qty;
+    const sink = this.#requireSink();
+    sink.onFill({
+      clientOrderId: order.id,
+      symbol: order.symbol,
+      side: order.side,
+      qty,
+      price,
+      commission: fee,
+      time: this.#now as EpochMs,
+      ...(order.parentId !== undefined ? { parentId: order.parentId } : {}),
+    });
+    const isDone = order.filled >= order.qty;
+    this.#transition(order, isDone ? 'fill' : 'partial_fill', this.#now);
+
+    const sibling = order.sibling;
+    if (sibling !== undefined && !isTerminalOrderStatus(sibling.status)) {
+      // One-cancels-other: the other leg shrinks with every fill, and ends when this one does.
+      sibling.qty = Math.max(sibling.filled, sibling.qty - qty);
+      if (isDone || sibling.qty <= sibling.filled) this.#end(sibling, 'cancel', this.#now, `oco: ${order.isTakeProfit ? 'take-profit' : 'stop-loss'} ${order.id} filled`);
+    }
+    if (isDone && !Number.isNaN(order.takeProfit)) this.#openLegs(order, step);
+  }
+
+  /** Creates a filled bracket entry's take-profit and stop-loss, working from the next bar. */
+  #openLegs(entry: SimOrder, step: number): void {
+    const exitSide: OrderSide = entry.isBuy ? 'sell' : 'buy';
+    const make = (suffix: string, type: 'limit' | 'stop', price: number, isTakeProfit: boolean): SimOrder => ({
+      id: clientOrderId(`${entry.id}.${suffix}`),
+      symbol: entry.symbol,
+      symbolIndex: entry.symbolIndex,
+      side: exitSide,
+      isBuy: !entry.isBuy,
+      type,
+      timeInForce: 'gtc',
+      qty: entry.filled,
+      filled: 0,
+      limitPrice: type === 'limit' ? price : NaN,
+      stopPrice: type === 'stop' ? price : NaN,
+      isTriggered: false,
+      status: 'new',
+      decidedAt: this.#now,
+      arrivesAt: this.#now,
+      activeFromStep: step + 1,
+      expiresAfterStep: -1,
+      feeRaw: 0,
+      feeCharged: 0,
+      takeProfit: NaN,
+      stopLoss: NaN,
+      parentId: entry.id,
+      sibling: undefined,
+      isTakeProfit,
+    });
+    const tp = make('tp', 'limit', entry.takeProfit, true);
+    const sl = make('sl', 'stop', entry.stopLoss, false);
+    tp.sibling = sl;
+    sl.sibling = tp;
+    for (const leg of [tp, sl]) {
+      this.#seenIds.add(leg.id);
+      this.#orders.push(leg);
+      this.#transition(leg, 'accept', this.#now);
+    }
+  }
+
+  /** Ends an order early (cancel, expire, reject, replace); a partly filled bracket entry still gets its legs. */
+  #end(order: SimOrder, event: 'cancel' | 'expire' | 'reject' | 'replace', time: number, reason: string): void {
+    this.#transition(order, event, time, reason);
+    if (order.filled > 0 && !Number.isNaN(order.takeProfit)) this.#openLegs(order, this.#step);
+    if (order.sibling !== undefined && !isTerminalOrderStatus(order.sibling.status) && event !== 'replace') {
+      this.#transition(order.sibling, 'cancel', time, `oco: ${order.id} ended`);
+    }
+  }
+
+  #transition(order: SimOrder, event: Parameters<typeof nextOrderStatus>[1], time: number, reason?: string): void {
+    order.status = nextOrderStatus(order.status, event, order.id);
+    this.#requireSink().onOrderUpdate({
+      clientOrderId: order.id,
+      symbol: order.symbol,
+      side: order.side,
+      status: order.status,
+      time: time as EpochMs,
+      qty: order.qty,
+      filledQty: order.filled,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(order.parentId !== undefined ? { parentId: order.parentId } : {}),
+      ...(Number.isNaN(order.limitPrice) ? {} : { limitPrice: order.limitPrice }),
+      ...(Number.isNaN(order.stopPrice) ? {} : { stopPrice: order.stopPrice }),
+    });
+  }
+
+  #requireSink(): BrokerEventSink {
+    if (this.#sink === undefined) throw new Error('SimulatedBroker used before connect()');
+    return this.#sink;
+  }
+}
+
+/** Where a limit order fills on a bar, or NaN: the open when it is already inside the limit. */
+function limitFillPrice(isBuy: boolean, limit: number, open: number, high: number, low: number, through: boolean): number {
+  if (isBuy) {
+    if (open <= limit) return open;
+    return (through ? low < limit : low <= limit) ? limit : NaN;
+  }
+  if (open >= limit) return open;
+  return (through ? high > limit : high >= limit) ? limit : NaN;
+}
