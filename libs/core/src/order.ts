@@ -77,8 +77,12 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Re
 
 /** True when no further event can change an order in this state. */
 export function isTerminalOrderStatus(status: OrderStatus): boolean {
-  return Object.keys(ORDER_TRANSITIONS[status]).length === 0;
+  return TERMINAL_STATUSES.has(status);
 }
+
+const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(
+  (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((s) => Object.keys(ORDER_TRANSITIONS[s]).length === 0),
+);
 
 /** The state after `event`; throws `OrderStateError` when the table does not allow it. */
 export function nextOrderStatus(from: OrderStatus, event: OrderEvent, orderId?: string): OrderStatus {

@@ -1,14 +1,13 @@
 import type { BarUniverse, Broker, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
 import type { ExecutionProfile, ExecutionQuality } from '@quantbot/execution-sim';
-import { EXECUTION_PROFILES, SimulatedBroker, computeExecutionQuality } from '@quantbot/execution-sim';
+import { EXECUTION_PROFILES, SimulatedBroker } from '@quantbot/execution-sim';
 import type { Strategy } from '@quantbot/strategies';
 import { NextOpenFillBroker } from './next-open-broker';
 import type { PerformanceMetrics } from './performance-metrics';
 import { computeMetrics } from './performance-metrics';
 import type { SizingRule } from './position-sizing';
 import { validateSizingRule } from './position-sizing';
-import { SimulatedClock } from './simulated-clock';
 import type { ClosedTrade } from './trade-tracker';
 import type { CanceledOrder, RejectedOrder } from './trading-core';
 import { TradingCore } from './trading-core';
@@ -81,7 +80,6 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   if (universe.length === 0) throw new ConfigError('data', 'the universe has no bars');
   const sizing = validateSizingRule(config.sizing);
 
-  const clock = new SimulatedClock();
   const core = new TradingCore({ universe, strategy: config.strategy, startingCash: config.startingCash, sizing });
   const broker: BarBroker =
     fillModel === 'next-open'
@@ -92,7 +90,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
 
   const equity = new Float64Array(universe.length);
   const ledger = core.ledger;
-  const barsInMarket = walkBars(universe.time, clock, core, broker, equity);
+  const barsInMarket = walkBars(universe.time, core, broker, equity);
   broker.cancelAll('end of data: the order had no later bar to fill on');
 
   const trades = core.trades.closed;
@@ -126,7 +124,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     canceledOrders: Object.freeze([...core.canceled]),
     execution,
     fillModel,
-    executionQuality: computeExecutionQuality(core.executionRecords()),
+    executionQuality: core.executionQuality(),
     time: universe.time,
     equity,
   });
@@ -146,7 +144,6 @@ interface BarBroker extends Broker {
  */
 function walkBars(
   time: Float64Array,
-  clock: SimulatedClock,
   core: TradingCore,
   broker: BarBroker,
   equity: Float64Array,
@@ -154,7 +151,6 @@ function walkBars(
   const ledger = core.ledger;
   let barsInMarket = 0;
   for (let k = 0; k < time.length; k++) {
-    clock.advanceTo(time[k] as number);
     core.beginStep(k);
     broker.processBar(k);
     core.onBarClose();

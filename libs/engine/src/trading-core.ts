@@ -3,15 +3,18 @@ import type {
   Broker,
   BrokerEventSink,
   ClientOrderId,
+  Clock,
   EpochMs,
   Fill,
   OrderRequest,
   OrderSide,
+  OrderStatus,
   OrderUpdate,
   Ticker,
 } from '@quantbot/core';
 import { PortfolioLedger, clientOrderId, epochMs, isTerminalOrderStatus } from '@quantbot/core';
-import type { ExecutionFill, OrderExecutionRecord } from '@quantbot/execution-sim';
+import type { ExecutionQuality, OrderOutcome } from '@quantbot/execution-sim';
+import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
 import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
 import type { SizingRule } from './position-sizing';
@@ -44,22 +47,17 @@ export interface TradingCoreOptions {
   readonly sizing: SizingRule;
 }
 
-/** The core's book of one order while it lives, and its execution record when it ends. */
+/** The core's book of one order while it lives. */
 interface OrderBook {
   readonly symbolIndex: number;
-  readonly record: {
-    clientOrderId: string;
-    symbol: string;
-    side: OrderSide;
-    qty: number;
-    referencePrice: number;
-    decidedAt: number;
-    acceptedAt: number | null;
-    fills: ExecutionFill[];
-    status: OrderExecutionRecord['status'];
-    markPriceAtEnd: number | null;
-    isBracketLeg: boolean;
-  };
+  readonly side: OrderSide;
+  qty: number;
+  /** The decision price (a bracket leg: its trigger price): the benchmark of its fills. */
+  readonly referencePrice: number;
+  readonly decidedAt: number;
+  acceptedAt: number | null;
+  filledQty: number;
+  fillCount: number;
   isWorking: boolean;
 }
 
@@ -70,7 +68,7 @@ interface OrderBook {
  * backtest driver calls it in a tight loop, a live driver posts what its adapters report.
  * Nothing here knows which world it runs in.
  */
-export class TradingCore implements StrategyContext, BrokerEventSink {
+export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly ledger: PortfolioLedger;
   readonly trades: TradeTracker;
   readonly rejected: RejectedOrder[] = [];
@@ -83,7 +81,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
   readonly #views: readonly BarView[];
   readonly #working: Int32Array;
   readonly #orders = new Map<string, OrderBook>();
-  readonly #finished: OrderExecutionRecord[] = [];
+  readonly #quality = new ExecutionQualityAccumulator();
   #broker: Broker | undefined;
   #orderSeq = 0;
   #time: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
@@ -112,6 +110,14 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
     return this.#time;
   }
 
+  /**
+   * The session's simulated clock: time is the current bar's, advanced only by `beginStep`
+   * (the data), never backwards.
+   */
+  now(): EpochMs {
+    return this.#time;
+  }
+
   get cash(): number {
     return this.ledger.cash;
   }
@@ -126,10 +132,12 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
     return this.#cursor.index;
   }
 
-  /** Execution records of every order that has ended, then of those still open (as they stand). */
-  executionRecords(): readonly OrderExecutionRecord[] {
-    const open = [...this.#orders.values()].map((book) => Object.freeze({ ...book.record, fills: [...book.record.fills] }));
-    return [...this.#finished, ...open];
+  /** Execution quality of every order so far; orders still open count as they stand. */
+  executionQuality(): ExecutionQuality {
+    const snapshot = new ExecutionQualityAccumulator();
+    snapshot.merge(this.#quality);
+    for (const [, book] of this.#orders) snapshot.addOrder(this.#outcome(book, 'accepted'));
+    return snapshot.result();
   }
 
   /** Moves time to `step` (before its orders fill at the open). */
@@ -205,12 +213,12 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
       timeInForce: spec.timeInForce ?? 'gtc',
       decidedAt: this.#time,
       decisionPrice: close,
-      ...(spec.limitPrice !== undefined ? { limitPrice: spec.limitPrice } : {}),
-      ...(spec.stopPrice !== undefined ? { stopPrice: spec.stopPrice } : {}),
-      ...(spec.takeProfitPrice !== undefined ? { takeProfitPrice: spec.takeProfitPrice } : {}),
-      ...(spec.stopLossPrice !== undefined ? { stopLossPrice: spec.stopLossPrice } : {}),
+      limitPrice: spec.limitPrice,
+      stopPrice: spec.stopPrice,
+      takeProfitPrice: spec.takeProfitPrice,
+      stopLossPrice: spec.stopLossPrice,
     };
-    this.#markWorking(this.#track(id, s, spec.side, qty, close, this.#time, false));
+    this.#markWorking(this.#track(id, s, spec.side, qty, close, this.#time));
     broker.submit(request);
     return id;
   }
@@ -223,8 +231,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
     const book = this.#orders.get(id);
     if (book === undefined) throw new RangeError(`no open order ${id} to replace`);
     const newId = clientOrderId(`${this.#strategy.name}-${++this.#orderSeq}`);
-    const r = book.record;
-    this.#markWorking(this.#track(newId, book.symbolIndex, r.side, changes.qty ?? r.qty, r.referencePrice, this.#time, r.isBracketLeg));
+    this.#markWorking(this.#track(newId, book.symbolIndex, book.side, changes.qty ?? book.qty, book.referencePrice, this.#time));
     this.#requireBroker().replace(id, { newClientOrderId: newId, ...changes });
     return newId;
   }
@@ -237,7 +244,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
     this.trades.onFill(s, signedQty, fill.price, fill.commission, fill.time, this.#cursor.index);
     this.#tradedNotional += fill.qty * fill.price;
     const book = this.#orders.get(fill.clientOrderId);
-    if (book !== undefined) book.record.fills.push({ qty: fill.qty, price: fill.price, commission: fill.commission, time: fill.time });
+    if (book !== undefined) {
+      book.filledQty += fill.qty;
+      book.fillCount++;
+      this.#quality.addFill(fill.side, book.referencePrice, fill.qty, fill.price, fill.commission);
+    }
   }
 
   onOrderUpdate(update: OrderUpdate): void {
@@ -246,14 +257,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
       // A bracket leg, created by the broker when its entry filled: judged against its trigger.
       const s = this.ledger.indexOf(update.symbol);
       if (s < 0) throw new Error(`broker reported order ${update.clientOrderId} for ${update.symbol}, which this session does not trade`);
-      const reference = update.stopPrice ?? update.limitPrice ?? NaN;
-      book = this.#track(update.clientOrderId, s, update.side, update.qty, reference, update.time, update.parentId !== undefined);
+      book = this.#track(update.clientOrderId, s, update.side, update.qty, update.stopPrice ?? update.limitPrice ?? NaN, update.time);
     }
     const s = book.symbolIndex;
-    const r = book.record;
-    r.status = update.status;
-    r.qty = update.qty;
-    if (update.status === 'accepted' && r.acceptedAt === null) r.acceptedAt = update.time;
+    book.qty = update.qty;
+    if (update.status === 'accepted' && book.acceptedAt === null) book.acceptedAt = update.time;
     if (!isTerminalOrderStatus(update.status)) {
       this.#markWorking(book);
       return;
@@ -261,9 +269,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
 
     if (book.isWorking) this.#working[s] = (this.#working[s] as number) - 1;
     this.#orders.delete(update.clientOrderId);
-    const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
-    r.markPriceAtEnd = Number.isFinite(close) ? close : this.ledger.markPrice(s);
-    this.#finished.push(Object.freeze({ ...r, fills: Object.freeze([...r.fills]) }));
+    this.#quality.addOrder(this.#outcome(book, update.status));
     const reason = update.reason ?? update.status;
     if (update.status === 'rejected') {
       this.rejected.push(Object.freeze({ clientOrderId: update.clientOrderId, symbol: update.symbol, time: update.time, reason }));
@@ -274,24 +280,25 @@ export class TradingCore implements StrategyContext, BrokerEventSink {
     }
   }
 
-  #track(id: string, symbolIndex: number, side: OrderSide, qty: number, referencePrice: number, decidedAt: number, isBracketLeg: boolean): OrderBook {
-    const book: OrderBook = {
-      symbolIndex,
-      isWorking: false,
-      record: {
-        clientOrderId: id,
-        symbol: this.symbols[symbolIndex] as string,
-        side,
-        qty,
-        referencePrice,
-        decidedAt,
-        acceptedAt: null,
-        fills: [],
-        status: 'new',
-        markPriceAtEnd: null,
-        isBracketLeg,
-      },
+  /** How `book` ended (or stands), with the symbol's latest close for the opportunity cost of what did not fill. */
+  #outcome(book: OrderBook, status: OrderStatus): OrderOutcome {
+    const s = book.symbolIndex;
+    const close = this.#universe.close[s * this.#universe.length + Math.max(0, this.#cursor.index)] as number;
+    return {
+      side: book.side,
+      qty: book.qty,
+      referencePrice: book.referencePrice,
+      decidedAt: book.decidedAt,
+      acceptedAt: book.acceptedAt,
+      filledQty: book.filledQty,
+      fillCount: book.fillCount,
+      status,
+      markPriceAtEnd: Number.isFinite(close) ? close : this.ledger.markPrice(s),
     };
+  }
+
+  #track(id: string, symbolIndex: number, side: OrderSide, qty: number, referencePrice: number, decidedAt: number): OrderBook {
+    const book: OrderBook = { symbolIndex, side, qty, referencePrice, decidedAt, acceptedAt: null, filledQty: 0, fillCount: 0, isWorking: false };
     this.#orders.set(id, book);
     return book;
   }

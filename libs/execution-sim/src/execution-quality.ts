@@ -61,79 +61,153 @@ export interface ExecutionQuality {
   readonly qualityScore: number | null;
 }
 
-/** Computes execution quality from order records. Orders canceled by the strategy count as unfilled only up to what they filled. */
-export function computeExecutionQuality(records: readonly OrderExecutionRecord[]): ExecutionQuality {
-  let fills = 0;
-  let costNumerator = 0;
-  let costDenominator = 0;
-  let slipWeighted = 0;
-  let slipQty = 0;
-  const perFillSlippage: number[] = [];
-  let ordered = 0;
-  let filled = 0;
-  let withFills = 0;
-  let partial = 0;
-  let rejected = 0;
-  let latencySum = 0;
-  let latencyCount = 0;
+/** How an order ended, for execution quality (its fills are added separately, as they happen). */
+export interface OrderOutcome {
+  readonly side: OrderSide;
+  readonly qty: number;
+  readonly referencePrice: number;
+  readonly decidedAt: number;
+  readonly acceptedAt: number | null;
+  readonly filledQty: number;
+  readonly fillCount: number;
+  readonly status: OrderStatus;
+  readonly markPriceAtEnd: number | null;
+}
 
-  for (const r of records) {
-    const side = r.side === 'buy' ? 1 : -1;
-    const hasReference = r.referencePrice > 0 && Number.isFinite(r.referencePrice);
-    let filledQty = 0;
-    for (const f of r.fills) {
-      fills++;
-      filledQty += f.qty;
-      if (hasReference) {
-        const slip = (side * (f.price - r.referencePrice)) / r.referencePrice * 10_000;
-        perFillSlippage.push(slip);
-        slipWeighted += slip * f.qty;
-        slipQty += f.qty;
-        costNumerator += side * (f.price - r.referencePrice) * f.qty + f.commission;
-      }
-    }
+/**
+ * Accumulates execution quality as a session runs: fills as they happen, orders as they end.
+ * Keeps running sums and one growable array of per-fill slippage (for the p95), so a long
+ * backtest retains no object per order.
+ */
+export class ExecutionQualityAccumulator {
+  #orders = 0;
+  #fills = 0;
+  #costNumerator = 0;
+  #costDenominator = 0;
+  #slipWeighted = 0;
+  #slipQty = 0;
+  #slippages = new Float64Array(256);
+  #slipCount = 0;
+  #ordered = 0;
+  #filled = 0;
+  #withFills = 0;
+  #partial = 0;
+  #rejected = 0;
+  #latencySum = 0;
+  #latencyCount = 0;
+
+  /** A fill of `qty` at `price` for an order judged against `referencePrice`. */
+  addFill(side: OrderSide, referencePrice: number, qty: number, price: number, commission: number): void {
+    this.#fills++;
+    if (!(referencePrice > 0) || !Number.isFinite(referencePrice)) return;
+    const sign = side === 'buy' ? 1 : -1;
+    const slip = ((sign * (price - referencePrice)) / referencePrice) * 10_000;
+    this.#pushSlippage(slip);
+    this.#slipWeighted += slip * qty;
+    this.#slipQty += qty;
+    this.#costNumerator += sign * (price - referencePrice) * qty + commission;
+  }
+
+  /** An order has ended (or the session ended with it open). */
+  addOrder(o: OrderOutcome): void {
+    this.#orders++;
+    const hasReference = o.referencePrice > 0 && Number.isFinite(o.referencePrice);
     if (hasReference) {
-      costDenominator += r.referencePrice * r.qty;
-      const unfilled = r.qty - filledQty;
-      if (unfilled > 0 && r.markPriceAtEnd !== null && r.status !== 'canceled') {
-        costNumerator += side * (r.markPriceAtEnd - r.referencePrice) * unfilled;
+      this.#costDenominator += o.referencePrice * o.qty;
+      const unfilled = o.qty - o.filledQty;
+      if (unfilled > 0 && o.markPriceAtEnd !== null && o.status !== 'canceled') {
+        this.#costNumerator += (o.side === 'buy' ? 1 : -1) * (o.markPriceAtEnd - o.referencePrice) * unfilled;
       }
     }
-    if (r.status === 'rejected') rejected++;
-    if (r.acceptedAt !== null) {
-      latencySum += r.acceptedAt - r.decidedAt;
-      latencyCount++;
+    if (o.status === 'rejected') this.#rejected++;
+    if (o.acceptedAt !== null) {
+      this.#latencySum += o.acceptedAt - o.decidedAt;
+      this.#latencyCount++;
     }
-    // Orders the strategy canceled (or that a bracket's other leg canceled) were not meant to fill.
-    if (r.status !== 'canceled' && r.status !== 'replaced') {
-      ordered += r.qty;
-      filled += filledQty;
+    // Orders the strategy canceled (or a bracket's other leg canceled) were not meant to fill.
+    if (o.status !== 'canceled' && o.status !== 'replaced') {
+      this.#ordered += o.qty;
+      this.#filled += o.filledQty;
     }
-    if (filledQty > 0) {
-      withFills++;
-      if (r.fills.length > 1 || filledQty < r.qty) partial++;
+    if (o.filledQty > 0) {
+      this.#withFills++;
+      if (o.fillCount > 1 || o.filledQty < o.qty) this.#partial++;
     }
   }
 
-  perFillSlippage.sort((a, b) => a - b);
-  const n = records.length;
-  const shortfall = costDenominator > 0 ? (costNumerator / costDenominator) * 10_000 : null;
-  const fillRate = ordered > 0 ? filled / ordered : null;
-  const rejectRate = n > 0 ? rejected / n : null;
-  const score =
-    fillRate === null || rejectRate === null || shortfall === null
-      ? null
-      : 100 * fillRate * (1 - rejectRate) * Math.min(1, Math.max(0, 1 - Math.max(0, shortfall) / 100));
-  return Object.freeze({
-    orders: n,
-    fills,
-    implementationShortfallBps: shortfall,
-    averageSlippageBps: slipQty > 0 ? slipWeighted / slipQty : null,
-    p95SlippageBps: perFillSlippage.length > 0 ? (perFillSlippage[Math.ceil(0.95 * perFillSlippage.length) - 1] as number) : null,
-    fillRate,
-    partialFillRatio: withFills > 0 ? partial / withFills : null,
-    rejectRate,
-    averageLatencyMs: latencyCount > 0 ? latencySum / latencyCount : null,
-    qualityScore: score,
-  });
+  /** Adds everything `other` has accumulated (to report a snapshot without disturbing it). */
+  merge(other: ExecutionQualityAccumulator): void {
+    this.#orders += other.#orders;
+    this.#fills += other.#fills;
+    this.#costNumerator += other.#costNumerator;
+    this.#costDenominator += other.#costDenominator;
+    this.#slipWeighted += other.#slipWeighted;
+    this.#slipQty += other.#slipQty;
+    for (let i = 0; i < other.#slipCount; i++) this.#pushSlippage(other.#slippages[i] as number);
+    this.#ordered += other.#ordered;
+    this.#filled += other.#filled;
+    this.#withFills += other.#withFills;
+    this.#partial += other.#partial;
+    this.#rejected += other.#rejected;
+    this.#latencySum += other.#latencySum;
+    this.#latencyCount += other.#latencyCount;
+  }
+
+  #pushSlippage(bps: number): void {
+    if (this.#slipCount === this.#slippages.length) {
+      const bigger = new Float64Array(this.#slippages.length * 2);
+      bigger.set(this.#slippages);
+      this.#slippages = bigger;
+    }
+    this.#slippages[this.#slipCount++] = bps;
+  }
+
+  /** The statistics so far. */
+  result(): ExecutionQuality {
+    const slippages = this.#slippages.slice(0, this.#slipCount).sort();
+    const n = this.#orders;
+    const shortfall = this.#costDenominator > 0 ? (this.#costNumerator / this.#costDenominator) * 10_000 : null;
+    const fillRate = this.#ordered > 0 ? this.#filled / this.#ordered : null;
+    const rejectRate = n > 0 ? this.#rejected / n : null;
+    const score =
+      fillRate === null || rejectRate === null || shortfall === null
+        ? null
+        : 100 * fillRate * (1 - rejectRate) * Math.min(1, Math.max(0, 1 - Math.max(0, shortfall) / 100));
+    return Object.freeze({
+      orders: n,
+      fills: this.#fills,
+      implementationShortfallBps: shortfall,
+      averageSlippageBps: this.#slipQty > 0 ? this.#slipWeighted / this.#slipQty : null,
+      p95SlippageBps: this.#slipCount > 0 ? (slippages[Math.ceil(0.95 * this.#slipCount) - 1] as number) : null,
+      fillRate,
+      partialFillRatio: this.#withFills > 0 ? this.#partial / this.#withFills : null,
+      rejectRate,
+      averageLatencyMs: this.#latencyCount > 0 ? this.#latencySum / this.#latencyCount : null,
+      qualityScore: score,
+    });
+  }
+}
+
+/** Computes execution quality from complete order records (the batch form of the accumulator). */
+export function computeExecutionQuality(records: readonly OrderExecutionRecord[]): ExecutionQuality {
+  const acc = new ExecutionQualityAccumulator();
+  for (const r of records) {
+    let filledQty = 0;
+    for (const f of r.fills) {
+      acc.addFill(r.side, r.referencePrice, f.qty, f.price, f.commission);
+      filledQty += f.qty;
+    }
+    acc.addOrder({
+      side: r.side,
+      qty: r.qty,
+      referencePrice: r.referencePrice,
+      decidedAt: r.decidedAt,
+      acceptedAt: r.acceptedAt,
+      filledQty,
+      fillCount: r.fills.length,
+      status: r.status,
+      markPriceAtEnd: r.markPriceAtEnd,
+    });
+  }
+  return acc.result();
 }

@@ -191,8 +191,11 @@ export class SimulatedBroker implements Broker {
     this.#now = time;
     if (this.#orders.length === 0) return;
     this.#usedVolume.fill(0);
-    const snapshot = this.#orders.slice();
-    for (const order of snapshot) {
+    // Orders added while this bar is worked (bracket legs, replacements) start on a later bar.
+    const orders = this.#orders;
+    const count = orders.length;
+    for (let i = 0; i < count; i++) {
+      const order = orders[i] as SimOrder;
       if (isTerminalOrderStatus(order.status)) continue;
       if (order.status === 'new') {
         if (!(time > order.decidedAt && time >= order.arrivesAt)) continue;
@@ -218,7 +221,13 @@ export class SimulatedBroker implements Broker {
         this.#end(order, 'expire', time, 'day order: session ended');
       }
     }
-    this.#orders = this.#orders.filter((o) => !isTerminalOrderStatus(o.status));
+    // Compact in place: no new array per bar.
+    let kept = 0;
+    for (let i = 0; i < orders.length; i++) {
+      const order = orders[i] as SimOrder;
+      if (!isTerminalOrderStatus(order.status)) orders[kept++] = order;
+    }
+    orders.length = kept;
   }
 
   /** Cancels every open order (at the end of the data), reporting each with `reason`. */
@@ -352,7 +361,7 @@ export class SimulatedBroker implements Broker {
       price,
       commission: fee,
       time: this.#now as EpochMs,
-      ...(order.parentId !== undefined ? { parentId: order.parentId } : {}),
+      parentId: order.parentId,
     });
     const isDone = order.filled >= order.qty;
     this.#transition(order, isDone ? 'fill' : 'partial_fill', this.#now);
@@ -417,6 +426,7 @@ export class SimulatedBroker implements Broker {
 
   #transition(order: SimOrder, event: Parameters<typeof nextOrderStatus>[1], time: number, reason?: string): void {
     order.status = nextOrderStatus(order.status, event, order.id);
+    // One object literal of one shape for every update (absent fields are undefined).
     this.#requireSink().onOrderUpdate({
       clientOrderId: order.id,
       symbol: order.symbol,
@@ -425,10 +435,10 @@ export class SimulatedBroker implements Broker {
       time: time as EpochMs,
       qty: order.qty,
       filledQty: order.filled,
-      ...(reason !== undefined ? { reason } : {}),
-      ...(order.parentId !== undefined ? { parentId: order.parentId } : {}),
-      ...(Number.isNaN(order.limitPrice) ? {} : { limitPrice: order.limitPrice }),
-      ...(Number.isNaN(order.stopPrice) ? {} : { stopPrice: order.stopPrice }),
+      reason,
+      parentId: order.parentId,
+      limitPrice: Number.isNaN(order.limitPrice) ? undefined : order.limitPrice,
+      stopPrice: Number.isNaN(order.stopPrice) ? undefined : order.stopPrice,
     });
   }
 
