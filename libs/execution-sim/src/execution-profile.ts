@@ -118,7 +118,9 @@ export function resolveExecutionProfile(
   name: string,
   overrides: Readonly<Record<string, string | number>> = {},
 ): ExecutionProfile {
-  const base = (EXECUTION_PROFILES as Readonly<Record<string, ExecutionProfile>>)[name];
+  const base = Object.prototype.hasOwnProperty.call(EXECUTION_PROFILES, name)
+    ? (EXECUTION_PROFILES as Readonly<Record<string, ExecutionProfile>>)[name]
+    : undefined;
   if (base === undefined) {
     throw new ConfigError('--execution-profile', `unknown profile '${name}'; available: ${Object.keys(EXECUTION_PROFILES).join(', ')}`);
   }

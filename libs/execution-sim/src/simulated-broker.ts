@@ -112,7 +112,9 @@ export class SimulatedBroker implements Broker {
 
   /** Orders not yet in a final state. */
   get openOrderCount(): number {
-    return this.#orders.length;
+    let open = 0;
+    for (const order of this.#orders) if (!isTerminalOrderStatus(order.status)) open++;
+    return open;
   }
 
   submit(order: OrderRequest): void {
@@ -156,13 +158,13 @@ export class SimulatedBroker implements Broker {
   }
 
   cancel(id: ClientOrderId): void {
-    const order = this.#orders.find((o) => o.id === id);
+    const order = this.#findOpen(id);
     if (order === undefined) return;
     this.#end(order, 'cancel', this.#now, 'canceled by client');
   }
 
   replace(id: ClientOrderId, changes: OrderChanges): void {
-    const order = this.#orders.find((o) => o.id === id);
+    const order = this.#findOpen(id);
     if (order === undefined || order.parentId !== undefined) return;
     const qty = changes.qty ?? order.qty;
     if (!(qty > order.filled)) return;
@@ -232,10 +234,17 @@ export class SimulatedBroker implements Broker {
 
   /** Cancels every open order (at the end of the data), reporting each with `reason`. */
   cancelAll(reason: string): void {
-    for (const order of this.#orders.slice()) {
+    // The live length: canceling a partly filled bracket entry opens its legs, which end here too.
+    for (let i = 0; i < this.#orders.length; i++) {
+      const order = this.#orders[i] as SimOrder;
       if (!isTerminalOrderStatus(order.status)) this.#end(order, 'cancel', this.#now, reason);
     }
     this.#orders = [];
+  }
+
+  /** The order `id` if it has not ended (ended orders stay listed until the bar is done). */
+  #findOpen(id: ClientOrderId): SimOrder | undefined {
+    return this.#orders.find((o) => o.id === id && !isTerminalOrderStatus(o.status));
   }
 
   #validate(order: OrderRequest): string | undefined {
@@ -306,8 +315,11 @@ export class SimulatedBroker implements Broker {
         price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
         break;
       case 'stop':
-        if (isBuy ? open >= order.stopPrice : open <= order.stopPrice) price = open;
+        // Once triggered, a stop is a market order: what a participation cap left unfilled
+        // takes the next bars' opens.
+        if (order.isTriggered || (isBuy ? open >= order.stopPrice : open <= order.stopPrice)) price = open;
         else if (isBuy ? high >= order.stopPrice : low <= order.stopPrice) price = order.stopPrice;
+        if (!Number.isNaN(price)) order.isTriggered = true;
         isTaking = true;
         break;
       case 'stop_limit':
