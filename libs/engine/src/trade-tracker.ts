@@ -53,7 +53,9 @@ interface TradeState {
 export class TradeTracker {
   readonly #symbols: readonly Ticker[];
   readonly #open: (TradeState | undefined)[];
-  readonly #closed: ClosedTrade[] = [];
+  /** Closed trades in columns (one row per trade) so a long run retains no object per trade. */
+  readonly #rows = new ClosedTradeColumns();
+  #materialized: readonly ClosedTrade[] = [];
 
   constructor(symbols: readonly Ticker[]) {
     this.#symbols = symbols;
@@ -62,7 +64,13 @@ export class TradeTracker {
 
   /** Closed trades so far, in the order they closed. */
   get closed(): readonly ClosedTrade[] {
-    return this.#closed;
+    if (this.#materialized.length !== this.#rows.length) this.#materialized = this.#rows.toTrades(this.#symbols);
+    return this.#materialized;
+  }
+
+  /** Number of closed trades so far. */
+  get closedCount(): number {
+    return this.#rows.length;
   }
 
   /** Records a fill of `signedQty` (buy > 0) on symbol `i` at step `step`. */
@@ -80,7 +88,7 @@ export class TradeTracker {
       state.commission += commission * share;
       remaining += closing * state.side;
       if (state.qty === 0) {
-        this.#closed.push(this.#close(i, state, time, step));
+        this.#rows.append(i, state, time, step);
         this.#open[i] = undefined;
         state = undefined;
       }
@@ -131,24 +139,67 @@ export class TradeTracker {
     return out;
   }
 
-  #close(i: number, state: TradeState, time: EpochMs, step: number): ClosedTrade {
-    return Object.freeze({
-      symbol: this.#symbols[i] as Ticker,
-      side: state.side === 1 ? 'long' : 'short',
-      qty: state.maxQty,
-      entryTime: state.entryTime,
-      entryPrice: state.entryPrice,
-      exitTime: time,
-      exitPrice: state.exitPrice,
-      pnl: state.pnl,
-      commission: state.commission,
-      netPnl: state.pnl - state.commission,
-      barsHeld: step - state.entryStep,
-    });
-  }
+
 }
 
 /** Volume-weighted average; the first fill's price is kept exactly (no multiply-then-divide). */
 function averagePrice(average: number, qty: number, price: number, addedQty: number): number {
   return qty === 0 ? price : (average * qty + price * addedQty) / (qty + addedQty);
+}
+
+const COLUMNS = ['symbol', 'side', 'qty', 'entryTime', 'entryPrice', 'exitTime', 'exitPrice', 'pnl', 'commission', 'barsHeld'] as const;
+
+/** Growable typed-array columns of closed trades. */
+class ClosedTradeColumns {
+  length = 0;
+  #data = new Float64Array(COLUMNS.length * 256);
+
+  append(symbolIndex: number, state: TradeState, exitTime: EpochMs, step: number): void {
+    const width = COLUMNS.length;
+    if ((this.length + 1) * width > this.#data.length) {
+      const bigger = new Float64Array(this.#data.length * 2);
+      bigger.set(this.#data);
+      this.#data = bigger;
+    }
+    const d = this.#data;
+    const at = this.length * width;
+    d[at] = symbolIndex;
+    d[at + 1] = state.side;
+    d[at + 2] = state.maxQty;
+    d[at + 3] = state.entryTime;
+    d[at + 4] = state.entryPrice;
+    d[at + 5] = exitTime;
+    d[at + 6] = state.exitPrice;
+    d[at + 7] = state.pnl;
+    d[at + 8] = state.commission;
+    d[at + 9] = step - state.entryStep;
+    this.length++;
+  }
+
+  toTrades(symbols: readonly Ticker[]): readonly ClosedTrade[] {
+    const width = COLUMNS.length;
+    const d = this.#data;
+    const out: ClosedTrade[] = [];
+    for (let r = 0; r < this.length; r++) {
+      const at = r * width;
+      const pnl = d[at + 7] as number;
+      const commission = d[at + 8] as number;
+      out.push(
+        Object.freeze({
+          symbol: symbols[d[at] as number] as Ticker,
+          side: d[at + 1] === 1 ? 'long' : 'short',
+          qty: d[at + 2] as number,
+          entryTime: d[at + 3] as EpochMs,
+          entryPrice: d[at + 4] as number,
+          exitTime: d[at + 5] as EpochMs,
+          exitPrice: d[at + 6] as number,
+          pnl,
+          commission,
+          netPnl: pnl - commission,
+          barsHeld: d[at + 9] as number,
+        }),
+      );
+    }
+    return Object.freeze(out);
+  }
 }

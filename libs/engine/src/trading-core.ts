@@ -21,6 +21,9 @@ import type { SizingRule } from './position-sizing';
 import { sizeOrder } from './position-sizing';
 import { TradeTracker } from './trade-tracker';
 
+// Bound once at load: a call through a CommonJS re-export goes through a getter each time.
+const isTerminal = isTerminalOrderStatus;
+
 /** An order the broker refused, or one the core could not size. */
 export interface RejectedOrder {
   readonly clientOrderId: ClientOrderId;
@@ -195,7 +198,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const s = spec.symbolIndex;
     const symbol = this.symbols[s];
     if (symbol === undefined) throw new RangeError(`symbol index ${s} outside the universe`);
-    const id = clientOrderId(`${this.#strategy.name}-${++this.#orderSeq}`);
+    const id = `${this.#strategy.name}-${++this.#orderSeq}` as ClientOrderId;
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
     const qty = spec.qty ?? sizeOrder(this.#sizing, this.ledger.cash, close);
     if (spec.qty === undefined && qty <= 0) {
@@ -262,7 +265,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const s = book.symbolIndex;
     book.qty = update.qty;
     if (update.status === 'accepted' && book.acceptedAt === null) book.acceptedAt = update.time;
-    if (!isTerminalOrderStatus(update.status)) {
+    if (!isTerminal(update.status)) {
       this.#markWorking(book);
       return;
     }

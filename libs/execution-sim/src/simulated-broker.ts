@@ -16,6 +16,11 @@ import { SeededRng, clientOrderId, isTerminalOrderStatus, nextOrderStatus } from
 import type { ExecutionProfile } from './execution-profile';
 import { adverseCostBps, feeForFill, slipPrice } from './fill-pricing';
 
+// Bound once at load: a call through a CommonJS re-export goes through a getter each time,
+// which the JIT does not always inline on the per-bar path.
+const isTerminal = isTerminalOrderStatus;
+const nextStatus = nextOrderStatus;
+
 /** What the simulator needs to know of the account to check buying power at a fill. */
 export interface SimulatedAccount {
   readonly cash: number;
@@ -113,13 +118,14 @@ export class SimulatedBroker implements Broker {
   /** Orders not yet in a final state. */
   get openOrderCount(): number {
     let open = 0;
-    for (const order of this.#orders) if (!isTerminalOrderStatus(order.status)) open++;
+    for (const order of this.#orders) if (!isTerminal(order.status)) open++;
     return open;
   }
 
   submit(order: OrderRequest): void {
-    if (this.#seenIds.has(order.clientOrderId)) return;
-    this.#seenIds.add(order.clientOrderId);
+    // Idempotent client order ids: a known id creates nothing (one hash lookup: add, then compare sizes).
+    const known = this.#seenIds.size;
+    if (this.#seenIds.add(order.clientOrderId).size === known) return;
     this.#now = Math.max(this.#now, order.decidedAt);
     const reason = this.#validate(order);
     const s = this.#symbolIndex.get(order.symbol) ?? -1;
@@ -198,7 +204,7 @@ export class SimulatedBroker implements Broker {
     const count = orders.length;
     for (let i = 0; i < count; i++) {
       const order = orders[i] as SimOrder;
-      if (isTerminalOrderStatus(order.status)) continue;
+      if (isTerminal(order.status)) continue;
       if (order.status === 'new') {
         if (!(time > order.decidedAt && time >= order.arrivesAt)) continue;
         if (this.profile.rejectProbability > 0 && this.#rng.nextFloat() < this.profile.rejectProbability) {
@@ -212,14 +218,14 @@ export class SimulatedBroker implements Broker {
       const at = order.symbolIndex * u.length + step;
       if (u.hasBar[at] === 1) {
         const sibling = order.sibling;
-        if (sibling !== undefined && !isTerminalOrderStatus(sibling.status) && this.#legOrder(order, at) === 'sibling-first') {
+        if (sibling !== undefined && !isTerminal(sibling.status) && this.#legOrder(order, at) === 'sibling-first') {
           this.#work(sibling, step, at);
-          if (!isTerminalOrderStatus(order.status)) this.#work(order, step, at);
+          if (!isTerminal(order.status)) this.#work(order, step, at);
         } else {
           this.#work(order, step, at);
         }
       }
-      if (order.expiresAfterStep === step && !isTerminalOrderStatus(order.status)) {
+      if (order.expiresAfterStep === step && !isTerminal(order.status)) {
         this.#end(order, 'expire', time, 'day order: session ended');
       }
     }
@@ -227,7 +233,7 @@ export class SimulatedBroker implements Broker {
     let kept = 0;
     for (let i = 0; i < orders.length; i++) {
       const order = orders[i] as SimOrder;
-      if (!isTerminalOrderStatus(order.status)) orders[kept++] = order;
+      if (!isTerminal(order.status)) orders[kept++] = order;
     }
     orders.length = kept;
   }
@@ -237,14 +243,14 @@ export class SimulatedBroker implements Broker {
     // The live length: canceling a partly filled bracket entry opens its legs, which end here too.
     for (let i = 0; i < this.#orders.length; i++) {
       const order = this.#orders[i] as SimOrder;
-      if (!isTerminalOrderStatus(order.status)) this.#end(order, 'cancel', this.#now, reason);
+      if (!isTerminal(order.status)) this.#end(order, 'cancel', this.#now, reason);
     }
     this.#orders = [];
   }
 
   /** The order `id` if it has not ended (ended orders stay listed until the bar is done). */
   #findOpen(id: ClientOrderId): SimOrder | undefined {
-    return this.#orders.find((o) => o.id === id && !isTerminalOrderStatus(o.status));
+    return this.#orders.find((o) => o.id === id && !isTerminal(o.status));
   }
 
   #validate(order: OrderRequest): string | undefined {
@@ -379,7 +385,7 @@ export class SimulatedBroker implements Broker {
     this.#transition(order, isDone ? 'fill' : 'partial_fill', this.#now);
 
     const sibling = order.sibling;
-    if (sibling !== undefined && !isTerminalOrderStatus(sibling.status)) {
+    if (sibling !== undefined && !isTerminal(sibling.status)) {
       // One-cancels-other: the other leg shrinks with every fill, and ends when this one does.
       sibling.qty = Math.max(sibling.filled, sibling.qty - qty);
       if (isDone || sibling.qty <= sibling.filled) this.#end(sibling, 'cancel', this.#now, `oco: ${order.isTakeProfit ? 'take-profit' : 'stop-loss'} ${order.id} filled`);
@@ -431,13 +437,13 @@ export class SimulatedBroker implements Broker {
   #end(order: SimOrder, event: 'cancel' | 'expire' | 'reject' | 'replace', time: number, reason: string): void {
     this.#transition(order, event, time, reason);
     if (order.filled > 0 && !Number.isNaN(order.takeProfit)) this.#openLegs(order, this.#step);
-    if (order.sibling !== undefined && !isTerminalOrderStatus(order.sibling.status) && event !== 'replace') {
+    if (order.sibling !== undefined && !isTerminal(order.sibling.status) && event !== 'replace') {
       this.#transition(order.sibling, 'cancel', time, `oco: ${order.id} ended`);
     }
   }
 
   #transition(order: SimOrder, event: Parameters<typeof nextOrderStatus>[1], time: number, reason?: string): void {
-    order.status = nextOrderStatus(order.status, event, order.id);
+    order.status = nextStatus(order.status, event, order.id);
     // One object literal of one shape for every update (absent fields are undefined).
     this.#requireSink().onOrderUpdate({
       clientOrderId: order.id,
