@@ -62,6 +62,9 @@ interface OrderBook {
   filledQty: number;
   fillCount: number;
   isWorking: boolean;
+  status: OrderStatus;
+  /** The symbol's close when the order ended (the opportunity cost of what did not fill). */
+  markPriceAtEnd: number | null;
 }
 
 /**
@@ -139,7 +142,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   executionQuality(): ExecutionQuality {
     const snapshot = new ExecutionQualityAccumulator();
     snapshot.merge(this.#quality);
-    for (const [, book] of this.#orders) snapshot.addOrder(this.#outcome(book, 'accepted'));
+    for (const [, book] of this.#orders) snapshot.addOrder(this.#settle(book, 'accepted'));
     return snapshot.result();
   }
 
@@ -272,7 +275,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
 
     if (book.isWorking) this.#working[s] = (this.#working[s] as number) - 1;
     this.#orders.delete(update.clientOrderId);
-    this.#quality.addOrder(this.#outcome(book, update.status));
+    this.#quality.addOrder(this.#settle(book, update.status));
     const reason = update.reason ?? update.status;
     if (update.status === 'rejected') {
       this.rejected.push(Object.freeze({ clientOrderId: update.clientOrderId, symbol: update.symbol, time: update.time, reason }));
@@ -283,25 +286,29 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     }
   }
 
-  /** How `book` ended (or stands), with the symbol's latest close for the opportunity cost of what did not fill. */
-  #outcome(book: OrderBook, status: OrderStatus): OrderOutcome {
+  /** Records how `book` ended (or stands) and the symbol's latest close; returns it as an outcome. */
+  #settle(book: OrderBook, status: OrderStatus): OrderOutcome {
     const s = book.symbolIndex;
     const close = this.#universe.close[s * this.#universe.length + Math.max(0, this.#cursor.index)] as number;
-    return {
-      side: book.side,
-      qty: book.qty,
-      referencePrice: book.referencePrice,
-      decidedAt: book.decidedAt,
-      acceptedAt: book.acceptedAt,
-      filledQty: book.filledQty,
-      fillCount: book.fillCount,
-      status,
-      markPriceAtEnd: Number.isFinite(close) ? close : this.ledger.markPrice(s),
-    };
+    book.status = status;
+    book.markPriceAtEnd = Number.isFinite(close) ? close : this.ledger.markPrice(s);
+    return book;
   }
 
   #track(id: string, symbolIndex: number, side: OrderSide, qty: number, referencePrice: number, decidedAt: number): OrderBook {
-    const book: OrderBook = { symbolIndex, side, qty, referencePrice, decidedAt, acceptedAt: null, filledQty: 0, fillCount: 0, isWorking: false };
+    const book: OrderBook = {
+      symbolIndex,
+      side,
+      qty,
+      referencePrice,
+      decidedAt,
+      acceptedAt: null,
+      filledQty: 0,
+      fillCount: 0,
+      isWorking: false,
+      status: 'new',
+      markPriceAtEnd: null,
+    };
     this.#orders.set(id, book);
     return book;
   }

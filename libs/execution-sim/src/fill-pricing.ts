@@ -49,13 +49,19 @@ export function slipPrice(price: number, isBuy: boolean, costBps: number, low: n
 }
 
 /**
- * Fees of a fill: per share plus basis points of notional, written `qty × rate × price` like the
- * simple fill model so both agree to the last bit. `chargedSoFar` is what earlier fills of the
- * same order paid: the minimum per order is topped up on the fill that reaches it.
+ * Fees of a fill before any minimum: per share plus basis points of notional, written
+ * `qty × rate × price` like the simple fill model so both agree to the last bit.
  */
-export function feeForFill(profile: ExecutionProfile, qty: number, price: number, rawSoFar: number, chargedSoFar: number): { fee: number; raw: number } {
-  const perFill = profile.feePerShare === 0 ? qty * (profile.feeBps / 10_000) * price : qty * profile.feePerShare + qty * (profile.feeBps / 10_000) * price;
-  const raw = rawSoFar + perFill;
-  const due = Math.max(raw, profile.feeMinimum);
-  return { fee: Math.max(0, due - chargedSoFar), raw };
+export function rawFee(profile: ExecutionProfile, qty: number, price: number): number {
+  const bps = qty * (profile.feeBps / 10_000) * price;
+  return profile.feePerShare === 0 ? bps : qty * profile.feePerShare + bps;
+}
+
+/**
+ * What a fill pays when the order's raw fees so far (this fill included) are `rawTotal` and
+ * earlier fills paid `chargedSoFar`: the minimum per order is topped up on the fill that reaches
+ * it, and no fill pays a negative amount.
+ */
+export function feeDue(profile: ExecutionProfile, rawTotal: number, chargedSoFar: number): number {
+  return Math.max(0, Math.max(rawTotal, profile.feeMinimum) - chargedSoFar);
 }

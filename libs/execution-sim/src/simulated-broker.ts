@@ -14,7 +14,7 @@ import type {
 } from '@quantbot/core';
 import { SeededRng, clientOrderId, isTerminalOrderStatus, nextOrderStatus } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
-import { adverseCostBps, feeForFill, slipPrice } from './fill-pricing';
+import { adverseCostBps, feeDue, rawFee, slipPrice } from './fill-pricing';
 
 // Bound once at load: a call through a CommonJS re-export goes through a getter each time,
 // which the JIT does not always inline on the per-bar path.
@@ -356,7 +356,8 @@ export class SimulatedBroker implements Broker {
     if (qty <= 0) return;
     if (isTaking) price = slipPrice(price, isBuy, adverseCostBps(this.profile, u, order.symbolIndex, step, qty), low, high);
 
-    const { fee, raw } = feeForFill(this.profile, qty, price, order.feeRaw, order.feeCharged);
+    const raw = order.feeRaw + rawFee(this.profile, qty, price);
+    const fee = feeDue(this.profile, raw, order.feeCharged);
     const account = this.#account as SimulatedAccount;
     const cashAfter = isBuy ? account.cash - qty * price - fee : account.cash - fee;
     if (cashAfter < 0) {
