@@ -195,6 +195,56 @@ describe('backtester run', () => {
   });
 });
 
+describe('backtester run with execution profiles', () => {
+  interface ExecutionJson {
+    summary: Record<string, number | string | null>;
+    execution: { profile: string; fillModel: string; parameters: Record<string, number | string | null> };
+    executionQuality: Record<string, number | null>;
+  }
+  const runExec = (...argv: string[]) => runJson(...argv) as unknown as ExecutionJson;
+
+  it('says which profile and parameters a run used, in JSON and in the text summary', () => {
+    const report = runExec('--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'realistic', '--execution', 'latencyMs=250');
+    expect(report.execution.profile).toBe('realistic');
+    expect(report.execution.fillModel).toBe('simulator');
+    expect(report.execution.parameters).toEqual(expect.objectContaining({ latencyMs: 250, maxParticipation: 0.1, intrabarPath: 'stop-first' }));
+    expect(report.executionQuality['averageLatencyMs']).toBe(250);
+    const text = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'stressed');
+    expect(text.out).toMatch(/execution\s+stressed profile, simulator \(.*maxParticipation=0.02/);
+    expect(text.out).toMatch(/execution score\s+\d+\.\d{3}/);
+  });
+
+  it('runs bracket-momentum in every profile, costing more as execution gets harder', () => {
+    const equity = ['idealistic', 'realistic', 'stressed'].map((profile) => {
+      const report = runExec('--data', sharedDataFile('orcl-1995-2014.txt'), '--strategy', 'bracket-momentum', '--execution-profile', profile);
+      expect(Number(report.summary['closedTrades'])).toBeGreaterThan(50);
+      return [Number(report.summary['finalEquity']), Number(report.executionQuality['implementationShortfallBps'])];
+    });
+    expect(equity[0]?.[0]).toBeGreaterThan(equity[1]?.[0] as number);
+    expect(equity[1]?.[0]).toBeGreaterThan(equity[2]?.[0] as number);
+    expect(equity[0]?.[1]).toBeLessThan(equity[1]?.[1] as number);
+    expect(equity[1]?.[1]).toBeLessThan(equity[2]?.[1] as number);
+  });
+
+  it('gives the same trades with --fill-model next-open as with the default idealistic simulator', () => {
+    const simulated = runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
+    const simple = runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10', '--fill-model', 'next-open');
+    expect(simple.trades).toEqual(simulated.trades);
+    expect(simple.summary['finalEquity']).toBe(simulated.summary['finalEquity']);
+  });
+
+  it.each([
+    [['--execution-profile', 'heroic'], /unknown profile 'heroic'; available: idealistic, realistic, stressed/],
+    [['--execution', 'latency=5'], /--execution latency: unknown execution parameter; known: slippageBps/],
+    [['--execution', 'maxParticipation=0'], /must be above 0/],
+    [['--fill-model', 'magic'], /unknown fill model 'magic'; available: simulator, next-open/],
+  ])('refuses %j and lists what exists', (argv, message) => {
+    const result = cli('run', ...argv);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
+  });
+});
+
 describe('backtester indicators', () => {
   it('prints an SMA series as JSON rows with null during warm-up', () => {
     const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'sma', '--params', 'period=30', '--json');

@@ -100,6 +100,21 @@ describe('execution profiles', () => {
     expect(comparable(run(2))).not.toEqual(comparable(a));
   });
 
+  it('covers a short with one buy that crosses through zero, booking the short and opening a long', () => {
+    const universe = universeOf({ AAA: [[50, 50], [50, 48], [45, 45], [46, 46], [47, 47]] });
+    const strategy: Strategy = {
+      name: 'flip',
+      onBar(bar, ctx) {
+        if (bar.visibleSteps === 1) ctx.sell(0, 10);
+        if (bar.visibleSteps === 2) ctx.buy(0, 25);
+      },
+    };
+    const result = runBacktest({ universe, strategy, startingCash: 10_000, sizing: { kind: 'fixed-shares', shares: 1 }, execution: EXECUTION_PROFILES.idealistic });
+    expect(result.trades).toEqual([expect.objectContaining({ side: 'short', qty: 10, entryPrice: 50, exitPrice: 45, pnl: 50 })]);
+    expect(result.openPositions).toEqual([expect.objectContaining({ side: 'long', qty: 15, entryPrice: 45, markPrice: 47, unrealizedPnl: 30 })]);
+    expect(result.metrics.finalEquity).toBe(10_000 + 50 + 30);
+  });
+
   it('splits fills under a participation cap, first come first served, and expires a day order that got none', () => {
     const universe = universeOf({ AAA: flatRows([10, 10, 10, 10, 10]) }); // volume 1,000 per bar
     const strategy: Strategy = {
