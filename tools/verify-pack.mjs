@@ -39,9 +39,11 @@ try {
     const md = require('@quantbot/market-data');
     const st = require('@quantbot/strategies');
     const engine = require('@quantbot/engine');
+    const sim = require('@quantbot/execution-sim');
     const universe = md.generateSyntheticUniverse({ symbols: 2, bars: 300, seed: 1 });
     const { strategy } = st.createStrategy('sma-crossover', { fast: 5, slow: 20 }, universe.symbols.length);
-    const result = engine.runBacktest({ universe, strategy, startingCash: 100000, sizing: { kind: 'fixed-shares', shares: 10 }, commissionBps: 1 });
+    const result = engine.runBacktest({ universe, strategy, startingCash: 100000, sizing: { kind: 'fixed-shares', shares: 10 }, execution: sim.EXECUTION_PROFILES.realistic, seed: 1 });
+    if (result.execution.name !== 'realistic' || !(result.executionQuality.orders > 0)) throw new Error('execution profile not applied');
     if (!(result.metrics.finalEquity > 0) || result.equity.length !== 300) throw new Error('unexpected backtest result');
     if (typeof core.PortfolioLedger !== 'function') throw new Error('core export missing');
     console.log('installed packages ran a backtest: ' + result.trades.length + ' trades');
@@ -55,10 +57,12 @@ import type { BarUniverse } from '@quantbot/core';
 import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { Sma } from '@quantbot/strategies';
 import { runBacktest } from '@quantbot/engine';
+import { SimulatedBroker, resolveExecutionProfile } from '@quantbot/execution-sim';
 const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest];
+const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker];
 `,
   );
   writeFileSync(
