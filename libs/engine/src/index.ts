@@ -5,3 +5,4 @@ export * from './trading-core';
 export * from './performance-metrics';
 export * from './backtest-runner';
 export * from './backtest-report';
+export * from './lookahead-check';

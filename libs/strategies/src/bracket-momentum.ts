@@ -47,6 +47,11 @@ export const BRACKET_MOMENTUM_PARAMS: readonly ParamSpec[] = Object.freeze([
  */
 export class BracketMomentum implements Strategy {
   readonly name = 'bracket-momentum';
+  /**
+   * The channel and ATR windows; Wilder's ATR never forgets, so ten of its periods more, after
+   * which a different start moves it by less than (1 − 1/p)^(10p) ≈ e^-10 of its value.
+   */
+  readonly warmupBars: number;
   readonly params: BracketMomentumParams;
   readonly #atr: Atr[];
   /** Highest high and lowest low of the last `lookback` bars before the current one. */
@@ -59,6 +64,7 @@ export class BracketMomentum implements Strategy {
     assertPositive('bracket-momentum.takeProfitAtr', params.takeProfitAtr);
     assertPositive('bracket-momentum.stopLossAtr', params.stopLossAtr);
     this.params = Object.freeze({ ...params });
+    this.warmupBars = Math.max(params.lookback, params.atrPeriod) + 10 * params.atrPeriod;
     this.#atr = Array.from({ length: symbolCount }, () => new Atr(params.atrPeriod));
     this.#highest = Array.from({ length: symbolCount }, () => new RollingExtreme(params.lookback, 'max'));
     this.#lowest = Array.from({ length: symbolCount }, () => new RollingExtreme(params.lookback, 'min'));

@@ -4,4 +4,6 @@ export * from './strategy-params';
 export * from './sma-crossover';
 export * from './bracket-momentum';
 export * from './strategy-registry';
+export * from './earnings-momentum';
+export * from './full-series-zscore';
 export * from './indicators';

@@ -30,6 +30,8 @@ export const SMA_CROSSOVER_PARAMS: readonly ParamSpec[] = Object.freeze([
 export class SmaCrossover implements Strategy {
   readonly name = 'sma-crossover';
   readonly params: SmaCrossoverParams;
+  /** The slow window, plus one bar to see a first cross. */
+  readonly warmupBars: number;
   readonly #fast: Sma[];
   readonly #slow: Sma[];
   /** Last non-zero (fast − slow) per symbol; NaN until both averages are defined. */
@@ -40,6 +42,7 @@ export class SmaCrossover implements Strategy {
       throw new ConfigError('sma-crossover.fast', `fast (${params.fast}) must be below slow (${params.slow})`);
     }
     this.params = Object.freeze({ ...params });
+    this.warmupBars = params.slow + 1;
     this.#fast = Array.from({ length: symbolCount }, () => new Sma(params.fast));
     this.#slow = Array.from({ length: symbolCount }, () => new Sma(params.slow));
     this.#lastDiff = new Float64Array(symbolCount).fill(NaN);

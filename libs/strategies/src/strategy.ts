@@ -60,5 +60,11 @@ export interface StrategyContext {
  */
 export interface Strategy {
   readonly name: string;
+  /**
+   * Bars after which the strategy's decisions no longer depend on how much history preceded
+   * its start (the longest indicator window; longer for indicators with infinite memory).
+   * The lookahead check's warm-up test compares decisions only after it.
+   */
+  readonly warmupBars?: number;
   onBar(bar: BarView, ctx: StrategyContext): void;
 }

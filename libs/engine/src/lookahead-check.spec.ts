@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+import { alignUniverse, loadBarFile } from '@quantbot/market-data';
+import type { Strategy } from '@quantbot/strategies';
+import { createStrategy } from '@quantbot/strategies';
+import { checkLookahead, sliceUniverse } from './lookahead-check';
+
+const dataDir = process.env['QUANTBOT_DATA_DIR'] ?? resolve(__dirname, '../../../../shared/data');
+const orcl = alignUniverse([loadBarFile(resolve(dataDir, 'orcl-2003-2005.txt'))]);
+const sizing = { kind: 'fixed-shares', shares: 100 } as const;
+
+function byName(name: string, params: Record<string, string> = {}) {
+  return (universe: typeof orcl): Strategy => createStrategy(name, params, { symbolCount: universe.symbols.length, universe }).strategy;
+}
+
+describe('checkLookahead', () => {
+  it.each([
+    ['sma-crossover', { fast: '10', slow: '30' }],
+    ['bracket-momentum', {}],
+  ])('passes the shipped %s: decisions never change when the future is cut off', (name, params) => {
+    const report = checkLookahead({ universe: orcl, build: byName(name, params), startingCash: 100_000, sizing });
+    expect(report.comparedDecisions).toBeGreaterThan(20);
+    expect(report.divergences).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(report.cutoffs).toHaveLength(20);
+  });
+
+  it('catches a strategy built with an indicator computed over the whole series', () => {
+    const report = checkLookahead({ universe: orcl, build: byName('biased-full-series'), startingCash: 100_000, sizing });
+    expect(report.passed).toBe(false);
+    expect(report.divergenceCount).toBeGreaterThan(0);
+    const first = report.divergences[0];
+    expect(first).toEqual(expect.objectContaining({ test: 'truncation', symbol: 'ORCL' }));
+    expect(first?.time <= (first?.boundary ?? '')).toBe(true);
+  });
+
+  it('catches a strategy whose decisions depend on how much history preceded its start', () => {
+    // Remembers the first close it ever saw: decisions keep depending on where the data began.
+    const anchored = (): Strategy => {
+      let anchor = NaN;
+      return {
+        name: 'anchored',
+        warmupBars: 5,
+        onBar(bar, ctx) {
+          if (Number.isNaN(anchor)) anchor = bar.close();
+          if (bar.close() > anchor * 1.1 && ctx.position(0) === 0 && !ctx.hasPendingOrder(0)) ctx.buy(0);
+          else if (bar.close() < anchor && ctx.position(0) > 0 && !ctx.hasPendingOrder(0)) ctx.closePosition(0);
+        },
+      };
+    };
+    const report = checkLookahead({ universe: orcl, build: anchored, startingCash: 100_000, sizing, startOffsets: [100] });
+    expect(report.divergences.some((d) => d.test === 'warm-up')).toBe(true);
+    expect(report.divergences.every((d) => d.test === 'warm-up')).toBe(true);
+  });
+
+  it('slices a universe into an independent copy of the chosen steps', () => {
+    const part = sliceUniverse(orcl, 10, 20);
+    expect(part.length).toBe(10);
+    expect(part.time[0]).toBe(orcl.time[10]);
+    expect(part.close[9]).toBe(orcl.close[19]);
+    expect(part.hasBar.every((b) => b === 1)).toBe(true);
+  });
+});
