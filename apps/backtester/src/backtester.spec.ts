@@ -148,7 +148,7 @@ describe('backtester run', () => {
 
   it('prints the documented JSON contract', () => {
     const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
-    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality']);
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality', 'dataQuality']);
     for (const key of ['finalEquity', 'totalReturn', 'sharpe', 'maxDrawdownPct', 'closedTrades']) expect(report.summary).toHaveProperty(key);
     expect(report.trades.length).toBeGreaterThan(0);
     for (const key of ['symbol', 'side', 'qty', 'entryTime', 'entryPrice', 'exitTime', 'exitPrice', 'pnl', 'commission']) {
@@ -242,6 +242,83 @@ describe('backtester run with execution profiles', () => {
     const result = cli('run', ...argv);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(message);
+  });
+});
+
+describe('backtester run data quality', () => {
+  const badFile = () => {
+    const file = join(workDir, 'inconsistent.csv');
+    // 2020-01-03: high (1.0) below the close (1.5): an error; 2020-01-06 is missing (a Monday).
+    writeFileSync(
+      file,
+      'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,100\n2020-01-03,1,1.0,0.5,1.5,100\n2020-01-07,1,2,0.5,1.5,100\n2020-01-08,1,2,0.5,1.5,100\n',
+    );
+    return file;
+  };
+
+  it('warns by default: runs, and reports findings by check and severity with symbol, time and field', () => {
+    const report = runJson('--data', badFile(), '--params', 'fast=1,slow=2') as unknown as {
+      dataQuality: { mode: string; calendar: string; report: { summary: { bySeverity: Record<string, number> }; findings: { check: string; symbol: string; time: number; field: string }[] } };
+    };
+    expect(report.dataQuality.mode).toBe('warn');
+    expect(report.dataQuality.calendar).toBe('NYSE');
+    expect(report.dataQuality.report.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ check: 'high-below-open-close', symbol: 'INCONSISTENT', field: 'high', time: Date.UTC(2020, 0, 3) }),
+        expect.objectContaining({ check: 'missing-session', time: Date.UTC(2020, 0, 6) }),
+      ]),
+    );
+    expect(report.dataQuality.report.summary.bySeverity['error']).toBe(1);
+  });
+
+  it('refuses to run in strict mode and says exactly why', () => {
+    const result = cli('run', '--data', badFile(), '--data-quality', 'strict');
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/data quality is strict and the data has 1 error\(s\): INCONSISTENT 2020-01-03 high: /);
+  });
+
+  it('checks nothing when off, and says so', () => {
+    const report = runJson('--data', badFile(), '--data-quality', 'off') as unknown as { dataQuality: { mode: string; report: null } };
+    expect(report.dataQuality).toEqual(expect.objectContaining({ mode: 'off', report: null }));
+  });
+
+  it('repairs only when asked, and lists every repaired value', () => {
+    const report = runJson('--data', badFile(), '--repair', 'forward-fill') as unknown as {
+      dataQuality: { repairs: { symbol: string; time: number; action: string }[]; report: { findings: { check: string }[] } };
+    };
+    expect(report.dataQuality.repairs).toEqual([expect.objectContaining({ symbol: 'INCONSISTENT', time: Date.UTC(2020, 0, 6), action: 'forward-fill-session' })]);
+    expect(report.dataQuality.report.findings.some((f) => f.check === 'missing-session')).toBe(false);
+  });
+
+  it('finds no data errors in the real ORCL, YHOO and NVDA files', () => {
+    for (const file of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt']) {
+      const result = cli('run', '--data', sharedDataFile(file), '--data-quality', 'strict');
+      expect(result.err).toBe('');
+      expect(result.code).toBe(0);
+    }
+  });
+});
+
+describe('backtester run --check-lookahead', () => {
+  it.each(['sma-crossover', 'bracket-momentum', 'earnings-momentum'])('passes the shipped %s', (strategy) => {
+    const result = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/lookahead check\s+passed \(\d+ decisions compared, 20 cut-offs/);
+  });
+
+  it.each(['biased-full-series', 'biased-pit-early'])('catches the deliberately biased %s and exits non-zero', (strategy) => {
+    const result = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/lookahead check failed: \d+ decision\(s\) changed when less data was available \(first: truncation at \d{4}-\d\d-\d\d ORCL/);
+    expect(result.out).toMatch(/lookahead check\s+FAILED/);
+  });
+
+  it('puts the report in the JSON', () => {
+    const result = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', 'biased-full-series', '--check-lookahead', '--json');
+    const report = JSON.parse(result.out) as { lookahead: { passed: boolean; divergences: { test: string; time: string }[] } };
+    expect(report.lookahead.passed).toBe(false);
+    expect(report.lookahead.divergences[0]).toEqual(expect.objectContaining({ test: 'truncation' }));
   });
 });
 

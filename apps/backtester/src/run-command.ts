@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
-import { ConfigError, parseTicker } from '@quantbot/core';
+import { ConfigError, formatIsoTime, parseTicker } from '@quantbot/core';
+import type { DataQualityMode, DataQualityOutcome, ExchangeCalendar, FundamentalValues } from '@quantbot/data-quality';
+import { NYSE_CALENDAR, PointInTimeSeries, WEEKDAY_CALENDAR, applyDataQuality, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { BacktestReport, SizingRule } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { EXECUTION_PARAMETER_NAMES, EXECUTION_PROFILES, resolveExecutionProfile } from '@quantbot/execution-sim';
-import { runBacktest, toBacktestReport } from '@quantbot/engine';
+import { checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
+import type { LookaheadReport } from '@quantbot/engine';
 import {
   alignUniverse,
   generateSyntheticUniverse,
@@ -15,6 +18,7 @@ import {
   selectSymbols,
   seriesFromUniverse,
 } from '@quantbot/market-data';
+import type { StrategyBuildContext } from '@quantbot/strategies';
 import { STRATEGY_DEFINITIONS, createStrategy, describeParams, parseParamList } from '@quantbot/strategies';
 import type { CliIo } from './cli-io';
 import type { FlagSpec, FlagValues } from './cli-flags';
@@ -38,6 +42,10 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'fill-model', kind: 'string', valueName: 'name', description: 'simulator (default) or next-open (the simple reference model)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the synthetic data (default 42)' },
   { name: 'bars', kind: 'number', valueName: 'n', description: 'bars per symbol of the synthetic data (default 2520)' },
+  { name: 'data-quality', kind: 'string', valueName: 'mode', description: 'strict (refuse data with errors), warn (default: run and report) or off' },
+  { name: 'calendar', kind: 'string', valueName: 'name', description: 'sessions to check against: nyse (default for files), weekdays (default for synthetic data) or none' },
+  { name: 'repair', kind: 'string', valueName: 'how', description: 'opt-in repair: forward-fill (fill missing sessions; every repair is listed)' },
+  { name: 'check-lookahead', kind: 'boolean', description: 'also re-run the strategy on truncated and later-starting data and fail on any decision that changes' },
   { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders go (default results/runs)' },
   { name: 'json', kind: 'boolean', description: 'print the result as one JSON document' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
@@ -47,6 +55,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
 interface RunPlan {
   readonly dataLabel: string;
   readonly universe: BarUniverse;
+  readonly dataQuality: DataQualityOutcome;
+  readonly fundamentals: PointInTimeSeries<FundamentalValues>;
   readonly strategyName: string;
   readonly rawParams: Readonly<Record<string, string>>;
   readonly cash: number;
@@ -64,7 +74,12 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     return 0;
   }
   const plan = planRun(flags, io.cwd);
-  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, plan.universe.symbols.length);
+  const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
+    symbolCount: universe.symbols.length,
+    universe,
+    fundamentals: knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt),
+  });
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, build(plan.universe, null));
   const result = runBacktest({
     universe: plan.universe,
     strategy,
@@ -73,6 +88,7 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     execution: plan.execution,
     fillModel: plan.fillModel,
     seed: plan.seed,
+    dataQuality: plan.dataQuality,
   });
 
   const configText = JSON.stringify({
@@ -99,11 +115,29 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     commissionBps: plan.execution.feeBps,
     seed: plan.seed,
   });
+  let lookahead: LookaheadReport | null = null;
+  if (flags['check-lookahead'] === true) {
+    lookahead = checkLookahead({
+      universe: plan.universe,
+      build: (universe, knownAt) => createStrategy(plan.strategyName, plan.rawParams, build(universe, knownAt)).strategy,
+      startingCash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      seed: plan.seed,
+    });
+  }
+  const document = lookahead !== null ? { ...report, lookahead } : report;
   const runDir = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'), runId);
-  writeReport(runDir, report);
+  writeReport(runDir, document);
 
-  if (flags['json'] === true) io.out(JSON.stringify(report, null, 2));
-  else io.out(`${formatSummary(report)}\n\nwritten: ${join(runDir, 'summary.json')}`);
+  if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
+  else io.out(`${formatSummary(report, plan.dataQuality, lookahead)}\n\nwritten: ${join(runDir, 'summary.json')}`);
+  if (lookahead !== null && !lookahead.passed) {
+    const first = lookahead.divergences[0];
+    const where = first === undefined ? '' : ` (first: ${first.test} at ${first.time.slice(0, 10)} ${first.symbol}, full run ${JSON.stringify(first.full)} vs ${JSON.stringify(first.other)})`;
+    io.err(`error: lookahead check failed: ${lookahead.divergenceCount} decision(s) changed when less data was available${where}`);
+    return 1;
+  }
   return 0;
 }
 
@@ -137,7 +171,19 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
   const range: { start?: EpochMs; end?: EpochMs } = {};
   if (start !== undefined) range.start = start;
   if (end !== undefined) range.end = end;
-  const universe = alignUniverse(series, range);
+  const checked = applyDataQuality(inRange(series, range), {
+    mode: dataQualityMode(flags),
+    calendar: chooseCalendar(flags, typeof dataPath === 'string'),
+    repair: repairFlag(flags),
+  });
+  const universe = alignUniverse(checked.series, range);
+  const seed = numberFlag(flags, 'seed', 42);
+  const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
+  const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
+  // Synthetic point-in-time fundamentals for the universe's symbols (their only source so far).
+  const fundamentals = new PointInTimeSeries(
+    generateSyntheticFundamentals({ symbols: universe.symbols, start: shiftYears(firstDay, -1), quarters, seed }),
+  );
 
   const strategyName = typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
   const rawParams = typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {};
@@ -161,14 +207,65 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
   return {
     dataLabel,
     universe,
+    dataQuality: checked.outcome,
+    fundamentals,
     strategyName,
     rawParams,
     cash: numberFlag(flags, 'cash', 100_000),
     sizing,
     execution: resolveExecutionProfile(profileName, overrides),
     fillModel,
-    seed: numberFlag(flags, 'seed', 42),
+    seed,
   };
+}
+
+function dataQualityMode(flags: FlagValues): DataQualityMode {
+  const mode = flags['data-quality'] ?? 'warn';
+  if (mode !== 'strict' && mode !== 'warn' && mode !== 'off') {
+    throw new ConfigError('--data-quality', `unknown mode '${String(mode)}'; available: strict, warn, off`);
+  }
+  return mode;
+}
+
+function chooseCalendar(flags: FlagValues, isFileData: boolean): ExchangeCalendar | null {
+  const name = flags['calendar'] ?? (isFileData ? 'nyse' : 'weekdays');
+  if (name === 'nyse') return NYSE_CALENDAR;
+  if (name === 'weekdays') return WEEKDAY_CALENDAR;
+  if (name === 'none') return null;
+  throw new ConfigError('--calendar', `unknown calendar '${String(name)}'; available: nyse, weekdays, none`);
+}
+
+function repairFlag(flags: FlagValues): 'forward-fill' | null {
+  const how = flags['repair'];
+  if (how === undefined) return null;
+  if (how !== 'forward-fill') throw new ConfigError('--repair', `unknown repair '${String(how)}'; available: forward-fill`);
+  return how;
+}
+
+/** The bars of each series inside the inclusive range (what the run will use, so what is checked). */
+function inRange(series: readonly BarSeries[], range: { start?: EpochMs; end?: EpochMs }): readonly BarSeries[] {
+  if (range.start === undefined && range.end === undefined) return series;
+  return series.map((s) => {
+    let from = 0;
+    let to = s.length;
+    while (from < to && range.start !== undefined && (s.time[from] as number) < range.start) from++;
+    while (to > from && range.end !== undefined && (s.time[to - 1] as number) > range.end) to--;
+    return {
+      symbol: s.symbol,
+      length: to - from,
+      time: s.time.subarray(from, to),
+      open: s.open.subarray(from, to),
+      high: s.high.subarray(from, to),
+      low: s.low.subarray(from, to),
+      close: s.close.subarray(from, to),
+      volume: s.volume.subarray(from, to),
+      adjClose: s.adjClose === null ? null : s.adjClose.subarray(from, to),
+    };
+  });
+}
+
+function shiftYears(day: string, years: number): string {
+  return `${String(Number(day.slice(0, 4)) + years).padStart(4, '0')}${day.slice(4, 8)}01`;
 }
 
 function optionalDate(flags: FlagValues, name: 'start' | 'end'): EpochMs | undefined {

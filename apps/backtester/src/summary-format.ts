@@ -1,7 +1,8 @@
-import type { BacktestReport } from '@quantbot/engine';
+import type { DataQualityOutcome } from '@quantbot/data-quality';
+import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 
 /** A readable, fixed-layout summary of a backtest report for the terminal. */
-export function formatSummary(report: BacktestReport): string {
+export function formatSummary(report: BacktestReport, dataQuality: DataQualityOutcome, lookahead: LookaheadReport | null): string {
   const s = report.summary;
   const q = report.executionQuality;
   const rows: [string, string][] = [
@@ -32,13 +33,28 @@ export function formatSummary(report: BacktestReport): string {
     ['shortfall', `${ratio(q['implementationShortfallBps'])} bps (avg slippage ${ratio(q['averageSlippageBps'])} bps, p95 ${ratio(q['p95SlippageBps'])} bps)`],
     ['fills', `fill rate ${percent(q['fillRate'])}, partial ${percent(q['partialFillRatio'])}, rejects ${percent(q['rejectRate'])}, latency ${ratio(q['averageLatencyMs'])} ms`],
     ['execution score', ratio(q['qualityScore'])],
+    ['data quality', describeDataQuality(dataQuality)],
   ];
+  if (lookahead !== null) {
+    rows.push([
+      'lookahead check',
+      lookahead.passed
+        ? `passed (${lookahead.comparedDecisions} decisions compared, ${lookahead.cutoffs.length} cut-offs, warm-up ${lookahead.warmupBars} bars)`
+        : `FAILED: ${lookahead.divergenceCount} decision(s) changed with less data`,
+    ]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}${v}`);
   for (const p of report.openPositions) {
     lines.push(
       `  open ${String(p['side'])} ${String(p['qty'])} ${String(p['symbol'])} since ${String(p['entryTime']).slice(0, 10)} @ ${String(p['entryPrice'])}, marked ${String(p['markPrice'])}: unrealized ${money(p['unrealizedPnl'] ?? null)}`,
     );
+  }
+  for (const f of (dataQuality.report?.findings ?? []).filter((x) => x.severity === 'error').slice(0, 10)) {
+    lines.push(`  data error ${f.symbol} ${f.time === null ? '' : new Date(f.time).toISOString().slice(0, 10)} ${f.field ?? ''}: ${f.message}`);
+  }
+  for (const d of lookahead?.divergences.slice(0, 10) ?? []) {
+    lines.push(`  lookahead ${d.test} (${d.boundary.slice(0, 10)}): ${d.time.slice(0, 10)} ${d.symbol} full run ${JSON.stringify(d.full)} vs ${JSON.stringify(d.other)}`);
   }
   for (const r of report.rejectedOrders) {
     lines.push(`  rejected ${r['clientOrderId'] ?? ''} ${r['symbol'] ?? ''} at ${(r['time'] ?? '').slice(0, 10)}: ${r['reason'] ?? ''}`);
@@ -67,4 +83,11 @@ function describeParameters(parameters: Readonly<Record<string, string | number 
     .filter(([key]) => key !== 'name')
     .map(([key, value]) => `${key}=${value === null ? 'none' : String(value)}`)
     .join(', ');
+}
+
+function describeDataQuality(outcome: DataQualityOutcome): string {
+  const repairs = outcome.repairs.length > 0 ? `, ${outcome.repairs.length} value(s) repaired (listed in the JSON)` : '';
+  if (outcome.report === null) return `off (not checked)${repairs}`;
+  const c = outcome.report.summary.bySeverity;
+  return `${outcome.mode}: ${c.error} error(s), ${c.warning} warning(s), ${c.info} note(s) against ${outcome.calendar ?? 'no'} calendar${repairs}`;
 }

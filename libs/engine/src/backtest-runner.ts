@@ -1,5 +1,6 @@
 import type { BarUniverse, Broker, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
+import type { DataQualityOutcome } from '@quantbot/data-quality';
 import type { ExecutionProfile, ExecutionQuality } from '@quantbot/execution-sim';
 import { EXECUTION_PROFILES, SimulatedBroker } from '@quantbot/execution-sim';
 import type { Strategy } from '@quantbot/strategies';
@@ -29,6 +30,8 @@ export interface BacktestConfig {
    * profile's `feeBps`), which the idealistic profile reproduces exactly.
    */
   readonly fillModel?: 'simulator' | 'next-open';
+  /** What was checked (and repaired) in the data before it became `universe`; carried into the result. */
+  readonly dataQuality?: DataQualityOutcome;
 }
 
 /** A position still open when the data ended, marked at the last close. */
@@ -56,6 +59,8 @@ export interface BacktestResult {
   readonly execution: ExecutionProfile;
   readonly fillModel: 'simulator' | 'next-open';
   readonly executionQuality: ExecutionQuality;
+  /** The data-quality outcome given in the config, or one that says the data was not checked. */
+  readonly dataQuality: DataQualityOutcome;
   /** Time of each step, epoch ms. */
   readonly time: Float64Array;
   /** Equity at each step's close. */
@@ -125,10 +130,13 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     execution,
     fillModel,
     executionQuality: core.executionQuality(),
+    dataQuality: config.dataQuality ?? NOT_CHECKED,
     time: universe.time,
     equity,
   });
 }
+
+const NOT_CHECKED: DataQualityOutcome = Object.freeze({ mode: 'off', calendar: null, report: null, repairs: Object.freeze([]) });
 
 /** A broker the backtest driver can step bar by bar. */
 interface BarBroker extends Broker {

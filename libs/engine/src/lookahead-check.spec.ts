@@ -30,7 +30,7 @@ describe('checkLookahead', () => {
     expect(report.divergenceCount).toBeGreaterThan(0);
     const first = report.divergences[0];
     expect(first).toEqual(expect.objectContaining({ test: 'truncation', symbol: 'ORCL' }));
-    expect(first?.time <= (first?.boundary ?? '')).toBe(true);
+    expect((first?.time ?? '') <= (first?.boundary ?? '')).toBe(true);
   });
 
   it('catches a strategy whose decisions depend on how much history preceded its start', () => {

@@ -141,3 +141,17 @@ describe('parseOhlcvCsv', () => {
     expect(series.adjClose?.[4999]).toBe(11.9);
   });
 });
+
+describe('parseOhlcvCsv error messages', () => {
+  it('quote at most 120 characters of a header, however long the unbroken input', () => {
+    const text = `Date,Open,High,Low,Close,Volume2014-01-02,1,1,1,1,1${'2014-01-03,1,1,1,1,1'.repeat(500)}`;
+    let message = '';
+    try {
+      parseOhlcvCsv(text, { source: 'one-line.csv', symbol: ticker('ONE') });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^one-line\.csv:1: unknown column/);
+    expect(message.length).toBeLessThan(400);
+  });
+});

@@ -286,19 +286,19 @@ export function parseOhlcvCsv(text: string, options: OhlcvCsvOptions): BarSeries
     const role = COLUMN_ROLES.get(name.toLowerCase());
     if (role === undefined) {
       throw new DataError(
-        `unknown column '${name}' in header '${headerLine}' (expected Date, Open, High, Low, Close, Volume, optionally Adj Close and OpenInterest)`,
+        `unknown column '${clip(name)}' in header '${clip(headerLine)}' (expected Date, Open, High, Low, Close, Volume, optionally Adj Close and OpenInterest)`,
         { file, line: 1 },
       );
     }
     if (role !== Role.Ignored && columnOfRole[role] !== -1) {
-      throw new DataError(`column '${name}' appears twice in header '${headerLine}'`, { file, line: 1 });
+      throw new DataError(`column '${name}' appears twice in header '${clip(headerLine)}'`, { file, line: 1 });
     }
     roles[c] = role;
     columnOfRole[role] = c;
   }
   for (const [role, name] of REQUIRED_COLUMNS) {
     if (columnOfRole[role] === -1) {
-      throw new DataError(`missing column '${name}' in header '${headerLine}'`, { file, line: 1 });
+      throw new DataError(`missing column '${name}' in header '${clip(headerLine)}'`, { file, line: 1 });
     }
   }
   const hasAdjClose = columnOfRole[Role.AdjClose] !== -1;
@@ -339,4 +339,9 @@ export function parseOhlcvCsv(text: string, options: OhlcvCsvOptions): BarSeries
     volume,
     adjClose,
   });
+}
+
+/** Quotes at most 120 characters of input in a message: a file with no line breaks is one huge "header". */
+function clip(text: string): string {
+  return text.length <= 120 ? text : `${text.slice(0, 117)}...`;
 }
