@@ -17,6 +17,7 @@ const require = createRequire(import.meta.url);
 const { generateSyntheticUniverse, seriesFromUniverse, parseOhlcvCsv, formatBarDate } = require('@quantbot/market-data');
 const { runBacktest } = require('@quantbot/engine');
 const { EXECUTION_PROFILES, resolveExecutionProfile } = require('@quantbot/execution-sim');
+const { OrderGateway } = require('@quantbot/risk-guardrails');
 const { SmaCrossover } = require('@quantbot/strategies');
 const { ticker } = require('@quantbot/core');
 
@@ -37,7 +38,16 @@ function timeBest(fn, repeat) {
   return { ms: best, result };
 }
 
-function backtestCase(name, universe, profile) {
+// Guardrails as a live account would set them: every pre-trade limit and every kill-switch level.
+const FULL_RISK = {
+  limits: {
+    maxOrderNotional: 1e12, maxOrderQty: 1e9, maxPositionQty: 1e9, maxPositionPctEquity: 100, maxGrossExposurePct: 200,
+    maxNetExposurePct: 200, priceBandPct: 50, allowShort: true, denySymbols: ['NONE'], maxOrdersPerMinute: 1000,
+  },
+  killSwitch: { reduceAtDrawdownPct: 50, haltAtDrawdownPct: 60, flattenAtDrawdownPct: 70, dailyLossLimitPct: 60, cooldownMs: 0, rearm: 'auto' },
+};
+
+function backtestCase(name, universe, profile, risk) {
   const bars = universe.symbols.length * universe.length;
   const execution = profile === 'idealistic' ? resolveExecutionProfile('idealistic', { feeBps: 10 }) : EXECUTION_PROFILES[profile];
   const run = () =>
@@ -48,10 +58,12 @@ function backtestCase(name, universe, profile) {
       sizing: { kind: 'fixed-shares', shares: 100 },
       execution,
       seed: 1,
+      ...(risk !== undefined ? { risk } : {}),
     });
   run(); // warm-up: let the JIT compile the loop before measuring
   const { ms, result } = timeBest(run, runs);
-  return { name: `${name}, ${profile}`, profile, bars, bestMs: ms, barsPerSecond: bars / (ms / 1000), trades: result.trades.length };
+  const label = `${name}, ${profile}${risk !== undefined ? ', all guardrails on' : ''}`;
+  return { name: label, profile, guarded: risk !== undefined, bars, bestMs: ms, barsPerSecond: bars / (ms / 1000), trades: result.trades.length, orders: result.guardrails.accepted + result.guardrails.rejected };
 }
 
 const genStart = performance.now();
@@ -64,7 +76,32 @@ const cases = [
   backtestCase('100 symbols x 2,520 bars', wide, 'idealistic'),
   backtestCase('1 symbol x 1,000,000 bars', big, 'realistic'),
   backtestCase('100 symbols x 2,520 bars', wide, 'realistic'),
+  backtestCase('1 symbol x 1,000,000 bars', big, 'idealistic', FULL_RISK),
+  backtestCase('100 symbols x 2,520 bars', wide, 'idealistic', FULL_RISK),
 ];
+// The gateway is in every order's path. Its overhead: the same backtest with the gateway's
+// `check` and `observe` replaced by no-ops (here, in the benchmark only; the library has no way
+// to bypass it), against the backtest with every guardrail on.
+function withoutGateway(fn) {
+  const proto = OrderGateway.prototype;
+  const check = proto.check;
+  const observe = proto.observe;
+  proto.check = () => ({ accepted: true });
+  proto.observe = () => 'active';
+  try {
+    return fn();
+  } finally {
+    proto.check = check;
+    proto.observe = observe;
+  }
+}
+const ungated = withoutGateway(() => [backtestCase('1 symbol x 1,000,000 bars', big, 'idealistic'), backtestCase('100 symbols x 2,520 bars', wide, 'idealistic')]);
+const gatewayOverhead = [0, 1].map((i) => ({
+  case: cases[i + 4].name,
+  withoutGatewayMs: Number(ungated[i].bestMs.toFixed(1)),
+  withGatewayMs: Number(cases[i + 4].bestMs.toFixed(1)),
+  overhead: Number((cases[i + 4].bestMs / ungated[i].bestMs - 1).toFixed(3)),
+}));
 // The cost of realism: how much slower the realistic profile runs than the idealistic one.
 const realismCost = [0, 1].map((i) => cases[i].barsPerSecond / cases[i + 2].barsPerSecond);
 // Parsing, timed apart from (and after) the backtests, so its 60 MB of text does not weigh on
@@ -86,6 +123,8 @@ const report = {
   backtests: cases.map((c) => ({ ...c, bestMs: Number(c.bestMs.toFixed(1)), barsPerSecond: Math.round(c.barsPerSecond) })),
   targetBarsPerSecond: TARGET,
   realisticSlowdown: realismCost.map((r) => Number(r.toFixed(2))),
+  guardedSlowdown: [0, 1].map((i) => Number((cases[i].barsPerSecond / cases[i + 4].barsPerSecond).toFixed(2))),
+  gatewayOverhead,
 };
 
 if (asJson) {
@@ -99,9 +138,17 @@ if (asJson) {
     console.log(`  ${c.name}: ${c.bestMs} ms = ${c.barsPerSecond.toLocaleString('en-US')} bars/s (${ratio}x the 5M bars/s target, ${c.trades} trades)`);
   }
   console.log(`  realistic profile costs ${report.realisticSlowdown.join('x and ')}x the idealistic one (target: at most 2x)`);
+  console.log(`  all guardrails on costs ${report.guardedSlowdown.join('x and ')}x the default gateway (no limits set)`);
+  for (const g of gatewayOverhead) {
+    console.log(`  gateway overhead, ${g.case}: ${g.withGatewayMs} ms vs ${g.withoutGatewayMs} ms without it = ${(g.overhead * 100).toFixed(1)}% (target: under 20%)`);
+  }
 }
-if (check && report.backtests.some((c) => c.profile === 'idealistic' && c.barsPerSecond < TARGET)) {
+if (check && report.backtests.some((c) => c.profile === 'idealistic' && !c.guarded && c.barsPerSecond < TARGET)) {
   console.error('below target: an idealistic backtest ran under 5,000,000 bars/s');
+  process.exit(1);
+}
+if (check && gatewayOverhead.some((g) => g.overhead >= 0.2)) {
+  console.error('above target: the gateway costs 20% or more of a backtest');
   process.exit(1);
 }
 if (check && report.realisticSlowdown.some((r) => r > 2)) {

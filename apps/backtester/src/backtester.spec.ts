@@ -148,7 +148,7 @@ describe('backtester run', () => {
 
   it('prints the documented JSON contract', () => {
     const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
-    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality', 'dataQuality']);
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality', 'dataQuality', 'guardrails']);
     for (const key of ['finalEquity', 'totalReturn', 'sharpe', 'maxDrawdownPct', 'closedTrades']) expect(report.summary).toHaveProperty(key);
     expect(report.trades.length).toBeGreaterThan(0);
     for (const key of ['symbol', 'side', 'qty', 'entryTime', 'entryPrice', 'exitTime', 'exitPrice', 'pnl', 'commission']) {
@@ -319,6 +319,59 @@ describe('backtester run --check-lookahead', () => {
     const report = JSON.parse(result.out) as { lookahead: { passed: boolean; divergences: { test: string; time: string }[] } };
     expect(report.lookahead.passed).toBe(false);
     expect(report.lookahead.divergences[0]).toEqual(expect.objectContaining({ test: 'truncation' }));
+  });
+});
+
+describe('backtester run guardrails', () => {
+  interface GuardrailsJson {
+    guardrails: { state: string; accepted: number; rejected: number; rejectedByCode: Record<string, number>; transitions: { from: string; to: string; reason: string }[] };
+    rejectedOrders: { reason: string }[];
+  }
+
+  it('reports the gateway statistics of every run', () => {
+    const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20') as unknown as GuardrailsJson;
+    expect(report.guardrails).toEqual(expect.objectContaining({ state: 'active', rejected: 0 }));
+    expect(report.guardrails.accepted).toBeGreaterThan(0);
+  });
+
+  it('enforces --risk limits, naming the reason of every refusal', () => {
+    const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--percent-of-equity', '95', '--risk', 'maxOrderNotional=90000') as unknown as GuardrailsJson;
+    expect(report.guardrails.rejectedByCode['order-notional']).toBeGreaterThan(0);
+    expect(report.guardrails.accepted).toBe(0);
+    expect(report.rejectedOrders.every((r) => /^risk order-notional: order notional \d+\.\d\d exceeds the limit 90000\.00/.test(r.reason))).toBe(true);
+  });
+
+  it('halts on the --kill-switch daily loss limit and stays halted without a manual re-arm', () => {
+    const report = runJson('--data', sharedDataFile('nvda-1999-2014.txt'), '--percent-of-equity', '95', '--kill-switch', 'dailyLossLimitPct=8,rearm=manual') as unknown as GuardrailsJson;
+    expect(report.guardrails.transitions[0]).toEqual(expect.objectContaining({ from: 'active', to: 'halted', reason: expect.stringMatching(/^daily loss \d+\.\d\d% reached the limit 8\.00%/) }));
+    expect(report.guardrails.state).toBe('halted');
+    expect(report.guardrails.rejectedByCode['halted']).toBeGreaterThan(0);
+  });
+
+  it('writes a hash-chained audit log that verify-audit accepts, and catches an edited record', () => {
+    const log = join(workDir, 'audit.jsonl');
+    rmSync(log, { force: true });
+    runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--audit-log', log);
+    const ok = cli('verify-audit', log);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^ok: \d+ record\(s\), hash chain intact/);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    expect(lines[1]).toContain('"qty":100');
+    lines[1] = (lines[1] ?? '').replace('"qty":100', '"qty":101');
+    writeFileSync(log, lines.join('\n'));
+    const tampered = cli('verify-audit', log);
+    expect(tampered.code).toBe(1);
+    expect(tampered.err).toMatch(/audit\.jsonl:2: hash-mismatch/);
+  });
+
+  it.each([
+    [['--risk', 'maxOrderNotional=-5'], /maxOrderNotional/],
+    [['--risk', 'maxOrderNotionl=5'], /unknown/],
+    [['--kill-switch', 'haltAtDrawdownPct=lots'], /--kill-switch haltAtDrawdownPct: 'lots' is not a number/],
+  ])('refuses %j', (argv, message) => {
+    const result = cli('run', ...argv);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
   });
 });
 

@@ -1,6 +1,7 @@
 import { QuantbotError } from '@quantbot/core';
 import type { CliIo } from './cli-io';
 import { indicatorsCommand } from './indicators-command';
+import { verifyAuditCommand } from './verify-audit-command';
 import { runCommand } from './run-command';
 
 const USAGE = `usage: backtester <command> [flags]
@@ -8,6 +9,7 @@ const USAGE = `usage: backtester <command> [flags]
 commands:
   run          run a backtest (default: SMA crossover on synthetic data)
   indicators   compute an indicator over a data file
+  verify-audit check a hash-chained audit log for edited, removed or reordered records
 
 Run 'backtester <command> --help' for the flags of a command.`;
 
@@ -24,6 +26,8 @@ export function main(argv: readonly string[], io: CliIo, now: Date = new Date())
         return runCommand(rest, io, now);
       case 'indicators':
         return indicatorsCommand(rest, io);
+      case 'verify-audit':
+        return verifyAuditCommand(rest, io);
       case '--help':
       case 'help':
         io.out(USAGE);

@@ -10,6 +10,9 @@ import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { EXECUTION_PARAMETER_NAMES, EXECUTION_PROFILES, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
 import type { LookaheadReport } from '@quantbot/engine';
+import type { AuditSink } from '@quantbot/core';
+import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
+import { JsonlAuditSink, resolveRiskLimits, validateKillSwitchConfig } from '@quantbot/risk-guardrails';
 import {
   alignUniverse,
   generateSyntheticUniverse,
@@ -45,6 +48,11 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'data-quality', kind: 'string', valueName: 'mode', description: 'strict (refuse data with errors), warn (default: run and report) or off' },
   { name: 'calendar', kind: 'string', valueName: 'name', description: 'sessions to check against: nyse (default for files), weekdays (default for synthetic data) or none' },
   { name: 'repair', kind: 'string', valueName: 'how', description: 'opt-in repair: forward-fill (fill missing sessions; every repair is listed)' },
+  { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, e.g. maxOrderNotional=50000,maxPositionPctEquity=20,priceBandPct=10,allowShort=false' },
+  { name: 'allow-symbols', kind: 'string', valueName: 'A,B', description: 'only these symbols may be traded' },
+  { name: 'deny-symbols', kind: 'string', valueName: 'A,B', description: 'these symbols may not be traded' },
+  { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: 'e.g. reduceAtDrawdownPct=3,haltAtDrawdownPct=5,flattenAtDrawdownPct=8,dailyLossLimitPct=6,cooldownMs=86400000,rearm=auto' },
+  { name: 'audit-log', kind: 'string', valueName: 'file', description: 'append every gateway decision to this hash-chained JSONL audit log' },
   { name: 'check-lookahead', kind: 'boolean', description: 'also re-run the strategy on truncated and later-starting data and fail on any decision that changes' },
   { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders go (default results/runs)' },
   { name: 'json', kind: 'boolean', description: 'print the result as one JSON document' },
@@ -64,6 +72,7 @@ interface RunPlan {
   readonly execution: ExecutionProfile;
   readonly fillModel: 'simulator' | 'next-open';
   readonly seed: number;
+  readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: AuditSink };
 }
 
 /** `backtester run`: runs one backtest, prints it and writes `results/runs/<run_id>/summary.json`. */
@@ -89,6 +98,7 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     fillModel: plan.fillModel,
     seed: plan.seed,
     dataQuality: plan.dataQuality,
+    risk: plan.risk,
   });
 
   const configText = JSON.stringify({
@@ -216,7 +226,25 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
     execution: resolveExecutionProfile(profileName, overrides),
     fillModel,
     seed,
+    risk: planRisk(flags, cwd),
   };
+}
+
+function planRisk(flags: FlagValues, cwd: string): RunPlan['risk'] {
+  const raw: Record<string, string> = typeof flags['risk'] === 'string' ? { ...parseParamList(flags['risk'], '--risk') } : {};
+  if (typeof flags['allow-symbols'] === 'string') raw['allowSymbols'] = flags['allow-symbols'];
+  if (typeof flags['deny-symbols'] === 'string') raw['denySymbols'] = flags['deny-symbols'];
+  const limits = resolveRiskLimits(raw);
+  const killSwitch: Record<string, string | number> = {};
+  if (typeof flags['kill-switch'] === 'string') {
+    for (const [key, text] of Object.entries(parseParamList(flags['kill-switch'], '--kill-switch'))) {
+      const value = key === 'rearm' ? text : Number(text);
+      if (typeof value === 'number' && (text.trim() === '' || !Number.isFinite(value))) throw new ConfigError(`--kill-switch ${key}`, `'${text}' is not a number`);
+      killSwitch[key] = value;
+    }
+  }
+  const audit = typeof flags['audit-log'] === 'string' ? new JsonlAuditSink(resolve(cwd, flags['audit-log'])) : undefined;
+  return { limits, killSwitch: validateKillSwitchConfig(killSwitch as KillSwitchConfig), ...(audit !== undefined ? { audit } : {}) };
 }
 
 function dataQualityMode(flags: FlagValues): DataQualityMode {

@@ -34,6 +34,7 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
     ['fills', `fill rate ${percent(q['fillRate'])}, partial ${percent(q['partialFillRatio'])}, rejects ${percent(q['rejectRate'])}, latency ${ratio(q['averageLatencyMs'])} ms`],
     ['execution score', ratio(q['qualityScore'])],
     ['data quality', describeDataQuality(dataQuality)],
+    ['guardrails', describeGuardrails(report)],
   ];
   if (lookahead !== null) {
     rows.push([
@@ -55,6 +56,9 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
   }
   for (const d of lookahead?.divergences.slice(0, 10) ?? []) {
     lines.push(`  lookahead ${d.test} (${d.boundary.slice(0, 10)}): ${d.time.slice(0, 10)} ${d.symbol} full run ${JSON.stringify(d.full)} vs ${JSON.stringify(d.other)}`);
+  }
+  for (const t of report.guardrails.transitions.slice(0, 10)) {
+    lines.push(`  kill switch ${new Date(t.time).toISOString().slice(0, 10)}: ${t.from} -> ${t.to} (${t.reason})`);
   }
   for (const r of report.rejectedOrders) {
     lines.push(`  rejected ${r['clientOrderId'] ?? ''} ${r['symbol'] ?? ''} at ${(r['time'] ?? '').slice(0, 10)}: ${r['reason'] ?? ''}`);
@@ -90,4 +94,13 @@ function describeDataQuality(outcome: DataQualityOutcome): string {
   if (outcome.report === null) return `off (not checked)${repairs}`;
   const c = outcome.report.summary.bySeverity;
   return `${outcome.mode}: ${c.error} error(s), ${c.warning} warning(s), ${c.info} note(s) against ${outcome.calendar ?? 'no'} calendar${repairs}`;
+}
+
+function describeGuardrails(report: BacktestReport): string {
+  const g = report.guardrails;
+  const reasons = Object.entries(g.rejectedByCode)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  const drawdown = g.maxIntradayDrawdownPct === null ? '' : `, worst intraday drawdown ${g.maxIntradayDrawdownPct.toFixed(2)}%`;
+  return `state ${g.state}, ${g.accepted} order(s) passed, ${g.rejected} refused${reasons === '' ? '' : ` (${reasons})`}, ${g.transitions.length} transition(s)${drawdown}`;
 }

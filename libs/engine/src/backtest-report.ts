@@ -1,12 +1,13 @@
 import { formatIsoTime } from '@quantbot/core';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
+import type { GatewayStatistics } from '@quantbot/risk-guardrails';
 import { describeExecutionProfile } from '@quantbot/execution-sim';
 import type { BacktestResult } from './backtest-runner';
 
 /**
  * The JSON contract of a backtest (`backtester:run --json`, `summary.json`): `summary`,
  * `trades`, `openPositions`, `rejectedOrders`, `canceledOrders`, `execution`,
- * `executionQuality`, `dataQuality`. Times are ISO 8601 strings;
+ * `executionQuality`, `dataQuality`, `guardrails`. Times are ISO 8601 strings;
  * statistics that are undefined for the run are `null`. Scripts and CI build on this shape:
  * fields may be added, never renamed or removed without a version bump of `schemaVersion`.
  */
@@ -27,6 +28,8 @@ export interface BacktestReport {
   readonly executionQuality: Readonly<Record<string, number | null>>;
   /** The data-quality mode, calendar, report (summary and findings) and any repairs. */
   readonly dataQuality: DataQualityOutcome;
+  /** The order gateway's statistics (decisions by reason, trading states, drawdowns, limits). */
+  readonly guardrails: GatewayStatistics;
 }
 
 /** Turns a result into the JSON contract, with `extra` fields (run id, strategy, data) in `summary`. */
@@ -107,5 +110,6 @@ export function toBacktestReport(
     execution: { profile: result.execution.name, fillModel: result.fillModel, parameters: describeExecutionProfile(result.execution) },
     executionQuality: { ...result.executionQuality },
     dataQuality: result.dataQuality,
+    guardrails: result.guardrails,
   };
 }

@@ -1,6 +1,9 @@
 import type { BarUniverse, Broker, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
+import type { AuditSink } from '@quantbot/core';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
+import type { GatewayStatistics, KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
+import { OrderGateway } from '@quantbot/risk-guardrails';
 import type { ExecutionProfile, ExecutionQuality } from '@quantbot/execution-sim';
 import { EXECUTION_PROFILES, SimulatedBroker } from '@quantbot/execution-sim';
 import type { Strategy } from '@quantbot/strategies';
@@ -32,6 +35,12 @@ export interface BacktestConfig {
   readonly fillModel?: 'simulator' | 'next-open';
   /** What was checked (and repaired) in the data before it became `universe`; carried into the result. */
   readonly dataQuality?: DataQualityOutcome;
+  /**
+   * The guardrails every order passes (the same gateway guards paper and live): pre-trade
+   * limits, the kill switch, and where its decisions are audited. Default: no limits, no kill
+   * switch levels — the gateway still sees, counts and audits every order.
+   */
+  readonly risk?: { readonly limits?: RiskLimits; readonly killSwitch?: KillSwitchConfig; readonly audit?: AuditSink };
 }
 
 /** A position still open when the data ended, marked at the last close. */
@@ -61,6 +70,8 @@ export interface BacktestResult {
   readonly executionQuality: ExecutionQuality;
   /** The data-quality outcome given in the config, or one that says the data was not checked. */
   readonly dataQuality: DataQualityOutcome;
+  /** The gateway's statistics: decisions by reason, trading states and their times, drawdowns. */
+  readonly guardrails: GatewayStatistics;
   /** Time of each step, epoch ms. */
   readonly time: Float64Array;
   /** Equity at each step's close. */
@@ -85,7 +96,8 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   if (universe.length === 0) throw new ConfigError('data', 'the universe has no bars');
   const sizing = validateSizingRule(config.sizing);
 
-  const core = new TradingCore({ universe, strategy: config.strategy, startingCash: config.startingCash, sizing });
+  const gateway = new OrderGateway({ limits: config.risk?.limits ?? {}, killSwitch: config.risk?.killSwitch ?? {}, ...(config.risk?.audit !== undefined ? { audit: config.risk.audit } : {}) });
+  const core = new TradingCore({ universe, strategy: config.strategy, startingCash: config.startingCash, sizing, gateway });
   const broker: BarBroker =
     fillModel === 'next-open'
       ? new NextOpenFillBroker(universe, execution.feeBps)
@@ -95,7 +107,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
 
   const equity = new Float64Array(universe.length);
   const ledger = core.ledger;
-  const barsInMarket = walkBars(universe.time, core, broker, equity);
+  const barsInMarket = walkBars(universe.time, core, broker, equity, gateway, dataErrorHalts(universe, config.dataQuality, core, gateway));
   broker.cancelAll('end of data: the order had no later bar to fill on');
 
   const trades = core.trades.closed;
@@ -131,6 +143,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     fillModel,
     executionQuality: core.executionQuality(),
     dataQuality: config.dataQuality ?? NOT_CHECKED,
+    guardrails: gateway.getStatistics(),
     time: universe.time,
     equity,
   });
@@ -155,17 +168,69 @@ function walkBars(
   core: TradingCore,
   broker: BarBroker,
   equity: Float64Array,
+  gateway: OrderGateway | undefined,
+  haltOnDataErrors: ((step: number) => void) | undefined,
 ): number {
   const ledger = core.ledger;
   let barsInMarket = 0;
   for (let k = 0; k < time.length; k++) {
     core.beginStep(k);
     broker.processBar(k);
-    core.onBarClose();
-    equity[k] = ledger.equity();
+    core.markCloses();
+    const e = ledger.equity();
+    equity[k] = e;
+    if (gateway !== undefined) {
+      gateway.observe(time[k] as number, e);
+      haltOnDataErrors?.(k);
+      core.flattenIfRequired();
+    }
+    core.decide();
     if (ledger.openPositionCount > 0) barsInMarket++;
   }
   return barsInMarket;
+}
+
+/**
+ * The data-quality halt in a backtest: at a step where the report has an error finding on a
+ * symbol the portfolio holds, the kill switch halts trading (as the live trader's halt decision
+ * would). Returns undefined when there is nothing to watch.
+ */
+function dataErrorHalts(
+  universe: BarUniverse,
+  dataQuality: DataQualityOutcome | undefined,
+  core: TradingCore,
+  gateway: OrderGateway,
+): ((step: number) => void) | undefined {
+  const errors = new Map<number, { symbolIndex: number; message: string }[]>();
+  for (const f of dataQuality?.report?.findings ?? []) {
+    if (f.severity !== 'error' || f.time === null) continue;
+    const step = stepAt(universe.time, f.time);
+    const symbolIndex = universe.symbols.indexOf(f.symbol as Ticker);
+    if (step < 0 || symbolIndex < 0) continue;
+    const list = errors.get(step) ?? [];
+    list.push({ symbolIndex, message: `${f.symbol} ${f.check}: ${f.message}` });
+    errors.set(step, list);
+  }
+  if (errors.size === 0) return undefined;
+  return (step) => {
+    for (const e of errors.get(step) ?? []) {
+      if (core.position(e.symbolIndex) !== 0) gateway.trigger('halted', `data-quality: ${e.message}`, universe.time[step] as number, 'data-quality');
+    }
+  };
+}
+
+/** The step whose time is exactly `time` (binary search), or -1. */
+function stepAt(times: Float64Array, time: number): number {
+  let lo = 0;
+  let hi = times.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = times[mid] as number;
+    if (t === time) return mid;
+    if (t < time) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 function lastBarTimes(universe: BarUniverse): Float64Array {

@@ -17,6 +17,7 @@ import type { ExecutionQuality, OrderOutcome } from '@quantbot/execution-sim';
 import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
 import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
+import type { OrderGateway, PortfolioView } from '@quantbot/risk-guardrails';
 import type { SizingRule } from './position-sizing';
 import { sizeOrder } from './position-sizing';
 import { TradeTracker } from './trade-tracker';
@@ -48,6 +49,8 @@ export interface TradingCoreOptions {
   readonly strategy: Strategy;
   readonly startingCash: number;
   readonly sizing: SizingRule;
+  /** The gateway every order passes before it reaches the broker. */
+  readonly gateway?: OrderGateway;
 }
 
 /** The core's book of one order while it lives. */
@@ -89,6 +92,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #orders = new Map<string, OrderBook>();
   readonly #quality = new ExecutionQualityAccumulator();
   #broker: Broker | undefined;
+  readonly #gateway: OrderGateway | undefined;
+  readonly #portfolio: LedgerPortfolioView;
   #orderSeq = 0;
   #time: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
   #tradedNotional = 0;
@@ -104,6 +109,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#cursor = new TimeCursor(universe.length);
     this.#views = universe.symbols.map((_, i) => new UniverseBarView(universe, i, this.#cursor));
     this.#working = new Int32Array(universe.symbols.length);
+    this.#gateway = options.gateway;
+    this.#portfolio = new LedgerPortfolioView(this.ledger, this);
   }
 
   /** Connects the broker that receives this core's orders. */
@@ -153,11 +160,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#time = this.#universe.time[step] as EpochMs;
   }
 
-  /**
-   * Bar `step` has closed for every symbol that traded: mark the books at the closes, then let
-   * the strategy decide, one symbol at a time in universe order.
-   */
-  onBarClose(): void {
+  /** Bar `step` has closed for every symbol that traded: mark the books at the closes. */
+  markCloses(): void {
     const u = this.#universe;
     const step = this.#cursor.index;
     const n = u.symbols.length;
@@ -165,14 +169,44 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       const at = s * u.length + step;
       if (u.hasBar[at] === 1) this.ledger.mark(s, u.close[at] as number);
     }
+  }
+
+  /** Lets the strategy decide on bar `step`, one symbol at a time in universe order. */
+  decide(): void {
+    const u = this.#universe;
+    const step = this.#cursor.index;
+    const n = u.symbols.length;
     for (let s = 0; s < n; s++) {
       if (u.hasBar[s * u.length + step] === 1) this.#strategy.onBar(this.#views[s] as BarView, this);
     }
   }
 
+  /** `markCloses` then `decide`: a bar has closed. */
+  onBarClose(): void {
+    this.markCloses();
+    this.decide();
+  }
+
+  /**
+   * While the kill switch says `flatten`: cancels nothing, but sends a closing market order for
+   * every open position that has none working; once every position is closed and no order
+   * works, tells the gateway, which then halts.
+   */
+  flattenIfRequired(): void {
+    const gateway = this.#gateway;
+    if (gateway === undefined || gateway.state !== 'flatten') return;
+    let isFlat = true;
+    for (let s = 0; s < this.symbols.length; s++) {
+      if (this.ledger.qty(s) !== 0 || this.hasPendingOrder(s)) isFlat = false;
+      if (this.ledger.qty(s) !== 0 && !this.hasPendingOrder(s)) this.closePosition(s);
+    }
+    if (isFlat) gateway.flattened(this.#time);
+  }
+
   equity(): number {
     return this.ledger.equity();
   }
+
 
   position(symbolIndex: number): number {
     return this.ledger.qty(symbolIndex);
@@ -224,6 +258,14 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       takeProfitPrice: spec.takeProfitPrice,
       stopLossPrice: spec.stopLossPrice,
     };
+    const gateway = this.#gateway;
+    if (gateway !== undefined) {
+      const decision = gateway.check(request, this.#portfolio);
+      if (!decision.accepted) {
+        this.rejected.push(Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason: `risk ${decision.code}: ${decision.message}` }));
+        return undefined;
+      }
+    }
     this.#markWorking(this.#track(id, s, spec.side, qty, close, this.#time));
     broker.submit(request);
     return id;
@@ -323,5 +365,42 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   #requireBroker(): Broker {
     if (this.#broker === undefined) throw new Error('TradingCore has no broker attached');
     return this.#broker;
+  }
+}
+
+/** The ledger as the gateway reads it: by symbol, at the session's current time. */
+class LedgerPortfolioView implements PortfolioView {
+  readonly #ledger: PortfolioLedger;
+  readonly #clock: Clock;
+
+  constructor(ledger: PortfolioLedger, clock: Clock) {
+    this.#ledger = ledger;
+    this.#clock = clock;
+  }
+
+  get time(): EpochMs {
+    return this.#clock.now();
+  }
+
+  get equity(): number {
+    return this.#ledger.equity();
+  }
+
+  position(symbol: Ticker): number {
+    const s = this.#ledger.indexOf(symbol);
+    return s < 0 ? 0 : this.#ledger.qty(s);
+  }
+
+  lastPrice(symbol: Ticker): number {
+    const s = this.#ledger.indexOf(symbol);
+    return s < 0 ? NaN : this.#ledger.markPrice(s);
+  }
+
+  grossExposure(): number {
+    return this.#ledger.grossExposure();
+  }
+
+  netExposure(): number {
+    return this.#ledger.marketValue();
   }
 }
