@@ -173,6 +173,7 @@ function walkBars(
 ): number {
   const ledger = core.ledger;
   let barsInMarket = 0;
+  let lastObserved = Number.NaN;
   for (let k = 0; k < time.length; k++) {
     core.beginStep(k);
     broker.processBar(k);
@@ -180,9 +181,14 @@ function walkBars(
     const e = ledger.equity();
     equity[k] = e;
     if (gateway !== undefined) {
-      gateway.observe(time[k] as number, e);
+      // A flat, active book whose equity has not moved cannot trip the kill switch: skip the
+      // observation (the next one accounts for the time in between).
+      if (e !== lastObserved || ledger.openPositionCount > 0 || gateway.state !== 'active') {
+        gateway.observe(time[k] as number, e);
+        lastObserved = e;
+      }
       haltOnDataErrors?.(k);
-      core.flattenIfRequired();
+      if (gateway.state === 'flatten') core.flattenIfRequired();
     }
     core.decide();
     if (ledger.openPositionCount > 0) barsInMarket++;
