@@ -183,12 +183,16 @@ function walkBars(
     if (gateway !== undefined) {
       // A flat, active book whose equity has not moved cannot trip the kill switch: skip the
       // observation (the next one accounts for the time in between).
-      if (e !== lastObserved || ledger.openPositionCount > 0 || gateway.state !== 'active') {
-        gateway.observe(time[k] as number, e);
+      let state = gateway.state;
+      if (e !== lastObserved || ledger.openPositionCount > 0 || state !== 'active') {
+        state = gateway.observe(time[k] as number, e);
         lastObserved = e;
       }
-      haltOnDataErrors?.(k);
-      if (gateway.state === 'flatten') core.flattenIfRequired();
+      if (haltOnDataErrors !== undefined) {
+        haltOnDataErrors(k);
+        state = gateway.state;
+      }
+      if (state === 'flatten') core.flattenIfRequired();
     }
     core.decide();
     if (ledger.openPositionCount > 0) barsInMarket++;
