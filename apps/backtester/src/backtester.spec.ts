@@ -177,6 +177,8 @@ describe('backtester run', () => {
     [['--cash', 'lots'], 2, /--cash: 'lots' is not a number/],
     [['--start', '2020-13-01'], 2, /--start: '2020-13-01' is not a date/],
     [['--size', '10', '--percent-of-equity', '50'], 2, /either --size or --percent-of-equity/],
+    [['--vol-target', '10', '--atr-risk', '1'], 2, /give one sizing rule, not --vol-target and --atr-risk/],
+    [['--vol-target', '0'], 2, /--vol-target: must be in \(0, 100\] percent/],
     [['--data', 'missing-file.csv'], 1, /missing-file\.csv/],
   ])('refuses %j with exit code %i and a clear error', (argv, code, message) => {
     const result = cli('run', ...argv);

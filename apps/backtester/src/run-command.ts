@@ -39,6 +39,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'cash', kind: 'number', valueName: 'amount', description: 'starting cash (default 100000)' },
   { name: 'size', kind: 'number', valueName: 'shares', description: 'fixed order size in shares (default 100)' },
   { name: 'percent-of-equity', kind: 'number', valueName: 'p', description: 'size orders at floor(cash × p% / close) instead of --size' },
+  { name: 'vol-target', kind: 'number', valueName: 'pct', description: 'size entries to this annualized volatility, % of equity (20-bar daily volatility)' },
+  { name: 'atr-risk', kind: 'number', valueName: 'pct', description: 'size entries so 2 × ATR(14) risks this % of equity' },
   { name: 'commission-bps', kind: 'number', valueName: 'bps', description: 'commission per fill in basis points of notional (sets the profile\'s feeBps)' },
   { name: 'execution-profile', kind: 'string', valueName: 'name', description: 'idealistic (default), realistic or stressed: how orders fill' },
   { name: 'execution', kind: 'string', valueName: 'k=v,...', description: 'override execution parameters, e.g. latencyMs=500,maxParticipation=0.05' },
@@ -121,7 +123,7 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
       .join(','),
     data: plan.dataLabel,
     symbols: plan.universe.symbols.join(','),
-    sizing: plan.sizing.kind === 'fixed-shares' ? `${plan.sizing.shares} shares` : `${plan.sizing.percent}% of cash`,
+    sizing: describeSizing(plan.sizing),
     commissionBps: plan.execution.feeBps,
     seed: plan.seed,
   });
@@ -198,13 +200,18 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
   const strategyName = typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
   const rawParams = typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {};
 
-  if (flags['size'] !== undefined && flags['percent-of-equity'] !== undefined) {
-    throw new ConfigError('--size', 'give either --size or --percent-of-equity, not both');
+  const sizingFlags = ['size', 'percent-of-equity', 'vol-target', 'atr-risk'].filter((f) => flags[f] !== undefined);
+  if (sizingFlags.length > 1) {
+    throw new ConfigError(`--${sizingFlags[0] as string}`, `give one sizing rule, not ${sizingFlags.map((f) => `--${f}`).join(' and ')}: either --size or --percent-of-equity, --vol-target or --atr-risk`);
   }
   const sizing: SizingRule =
     flags['percent-of-equity'] !== undefined
       ? { kind: 'percent-of-equity', percent: numberFlag(flags, 'percent-of-equity', 0) }
-      : { kind: 'fixed-shares', shares: numberFlag(flags, 'size', 100) };
+      : flags['vol-target'] !== undefined
+        ? { kind: 'volatility-target', targetAnnualVolPct: numberFlag(flags, 'vol-target', 0), lookbackBars: 20 }
+        : flags['atr-risk'] !== undefined
+          ? { kind: 'atr-risk', riskPct: numberFlag(flags, 'atr-risk', 0), atrPeriod: 14, atrMultiple: 2 }
+          : { kind: 'fixed-shares', shares: numberFlag(flags, 'size', 100) };
 
   const overrides: Record<string, string> = typeof flags['execution'] === 'string' ? { ...parseParamList(flags['execution'], '--execution') } : {};
   if (flags['commission-bps'] !== undefined) overrides['feeBps'] = String(flags['commission-bps']);
@@ -228,6 +235,19 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
     seed,
     risk: planRisk(flags, cwd),
   };
+}
+
+function describeSizing(rule: SizingRule): string {
+  switch (rule.kind) {
+    case 'fixed-shares':
+      return `${rule.shares} shares`;
+    case 'percent-of-equity':
+      return `${rule.percent}% of cash`;
+    case 'volatility-target':
+      return `${rule.targetAnnualVolPct}% annual volatility (${rule.lookbackBars}-bar)`;
+    case 'atr-risk':
+      return `${rule.riskPct}% of equity per ${rule.atrMultiple} x ATR(${rule.atrPeriod})`;
+  }
 }
 
 function planRisk(flags: FlagValues, cwd: string): RunPlan['risk'] {

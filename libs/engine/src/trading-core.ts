@@ -19,7 +19,7 @@ import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/st
 import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
 import type { OrderGateway, PortfolioView } from '@quantbot/risk-guardrails';
 import type { SizingRule } from './position-sizing';
-import { sizeOrder } from './position-sizing';
+import { sizeFor } from './position-sizing';
 import { TradeTracker } from './trade-tracker';
 
 // Bound once at load: a call through a CommonJS re-export goes through a getter each time.
@@ -237,10 +237,12 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     if (symbol === undefined) throw new RangeError(`symbol index ${s} outside the universe`);
     const id = `${this.#strategy.name}-${++this.#orderSeq}` as ClientOrderId;
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
-    const qty = spec.qty ?? sizeOrder(this.#sizing, this.ledger.cash, close);
+    const qty =
+      spec.qty ??
+      sizeFor(this.#sizing, { cash: this.ledger.cash, equity: this.ledger.equity(), universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
     if (spec.qty === undefined && qty <= 0) {
       this.rejected.push(
-        Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason: `sized quantity is 0 (cash ${this.ledger.cash.toFixed(2)}, price ${close})` }),
+        Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason: `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})` }),
       );
       return undefined;
     }
