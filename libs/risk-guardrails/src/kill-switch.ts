@@ -289,7 +289,8 @@ export class KillSwitch {
       // The day opens at the previous day's last equity: with one observation a day (daily
       // bars), the day's drawdown is then its fall from the open, not always zero.
       const opening = this.#previousDayEquity;
-      this.#hwm = Number.isFinite(opening) && opening > equity ? opening : equity;
+      // NaN (no previous day) compares false: the day then opens at its first observation.
+      this.#hwm = opening > equity ? opening : equity;
     } else if (!(equity <= this.#hwm)) {
       this.#hwm = equity;
     }
