@@ -147,15 +147,16 @@ function averagePrice(average: number, qty: number, price: number, addedQty: num
   return qty === 0 ? price : (average * qty + price * addedQty) / (qty + addedQty);
 }
 
-const COLUMNS = ['symbol', 'side', 'qty', 'entryTime', 'entryPrice', 'exitTime', 'exitPrice', 'pnl', 'commission', 'barsHeld'] as const;
+/** Columns per closed trade: symbol, side, qty, entryTime, entryPrice, exitTime, exitPrice, pnl, commission, barsHeld. */
+const WIDTH = 10;
 
 /** Growable typed-array columns of closed trades. */
 class ClosedTradeColumns {
   length = 0;
-  #data = new Float64Array(COLUMNS.length * 256);
+  #data = new Float64Array(WIDTH * 256);
 
   append(symbolIndex: number, state: TradeState, exitTime: EpochMs, step: number): void {
-    const width = COLUMNS.length;
+    const width = WIDTH;
     if ((this.length + 1) * width > this.#data.length) {
       const bigger = new Float64Array(this.#data.length * 2);
       bigger.set(this.#data);
@@ -177,7 +178,7 @@ class ClosedTradeColumns {
   }
 
   toTrades(symbols: readonly Ticker[]): readonly ClosedTrade[] {
-    const width = COLUMNS.length;
+    const width = WIDTH;
     const d = this.#data;
     const out: ClosedTrade[] = [];
     for (let r = 0; r < this.length; r++) {

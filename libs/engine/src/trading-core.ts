@@ -149,7 +149,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   executionQuality(): ExecutionQuality {
     const snapshot = new ExecutionQualityAccumulator();
     snapshot.merge(this.#quality);
-    for (const [, book] of this.#orders) snapshot.addOrder(this.#settle(book, 'accepted'));
+    for (const [, book] of this.#orders) snapshot.addOrder({ ...book, status: 'accepted', markPriceAtEnd: this.#latestClose(book.symbolIndex) });
     return snapshot.result();
   }
 
@@ -179,12 +179,6 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     for (let s = 0; s < n; s++) {
       if (u.hasBar[s * u.length + step] === 1) this.#strategy.onBar(this.#views[s] as BarView, this);
     }
-  }
-
-  /** `markCloses` then `decide`: a bar has closed. */
-  onBarClose(): void {
-    this.markCloses();
-    this.decide();
   }
 
   /**
@@ -330,13 +324,17 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     }
   }
 
-  /** Records how `book` ended (or stands) and the symbol's latest close; returns it as an outcome. */
+  /** Records how `book` ended and the symbol's latest close; returns it as an outcome. */
   #settle(book: OrderBook, status: OrderStatus): OrderOutcome {
-    const s = book.symbolIndex;
-    const close = this.#universe.close[s * this.#universe.length + Math.max(0, this.#cursor.index)] as number;
     book.status = status;
-    book.markPriceAtEnd = Number.isFinite(close) ? close : this.ledger.markPrice(s);
+    book.markPriceAtEnd = this.#latestClose(book.symbolIndex);
     return book;
+  }
+
+  /** The symbol's close at the current step, or its last mark when it has no bar now. */
+  #latestClose(s: number): number {
+    const close = this.#universe.close[s * this.#universe.length + Math.max(0, this.#cursor.index)] as number;
+    return Number.isFinite(close) ? close : this.ledger.markPrice(s);
   }
 
   #track(id: string, symbolIndex: number, side: OrderSide, qty: number, referencePrice: number, decidedAt: number): OrderBook {
