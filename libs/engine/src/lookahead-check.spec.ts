@@ -60,3 +60,23 @@ describe('checkLookahead', () => {
     expect(part.hasBar.every((b) => b === 1)).toBe(true);
   });
 });
+
+describe('checkLookahead on order management', () => {
+  it('compares cancels too: one that depends on how long the whole series is gets caught', () => {
+    const cancelsWhenLong = (universe: typeof orcl): Strategy => {
+      const isLong = universe.length > 500; // known only to a strategy that saw all the data
+      let id: ReturnType<Parameters<Strategy['onBar']>[1]['submitOrder']>;
+      return {
+        name: 'cancels-when-long',
+        onBar(bar, ctx) {
+          const step = bar.visibleSteps - 1;
+          if (step === 10) id = ctx.submitOrder({ symbolIndex: 0, side: 'buy', type: 'limit', qty: 1, limitPrice: bar.close() * 0.5 });
+          if (step === 11 && isLong && id !== undefined) ctx.cancelOrder(id);
+        },
+      };
+    };
+    const report = checkLookahead({ universe: orcl, build: cancelsWhenLong, startingCash: 100_000, sizing, startOffsets: [] });
+    expect(report.passed).toBe(false);
+    expect(report.divergences[0]).toEqual(expect.objectContaining({ test: 'truncation', symbol: '(cancel/replace)', full: ['cancel'], other: [] }));
+  });
+});

@@ -151,10 +151,11 @@ export function checkLookahead(options: LookaheadCheckOptions): LookaheadReport 
     priceTolerance: number,
     report: (symbol: string, full: readonly string[], other: readonly string[]) => void,
   ): void {
-    for (let s = 0; s < u.symbols.length; s++) {
+    // Per symbol, then the cancels and replaces (index -1), which carry no symbol.
+    for (let s = -1; s < u.symbols.length; s++) {
       const a = (full ?? []).filter((d) => d.symbolIndex === s);
       const b = (other ?? []).filter((d) => d.symbolIndex === s);
-      if (!sameDecisions(a, b, priceTolerance)) report(u.symbols[s] as string, a.map(describe), b.map(describe));
+      if (!sameDecisions(a, b, priceTolerance)) report(s < 0 ? '(cancel/replace)' : (u.symbols[s] as string), a.map(describe), b.map(describe));
     }
   }
 }
@@ -283,11 +284,12 @@ class DecisionLog implements StrategyContext {
     return this.#target.submitOrder(spec);
   }
   cancelOrder(clientOrderId: ClientOrderId): void {
-    this.#log.push({ symbolIndex: -1, action: `cancel ${clientOrderId}`, prices: [] });
+    // Order ids differ between the full run and a replay; the intent to cancel is what is compared.
+    this.#log.push({ symbolIndex: -1, action: 'cancel', prices: [] });
     this.#target.cancelOrder(clientOrderId);
   }
   replaceOrder(clientOrderId: ClientOrderId, changes: { readonly qty?: number; readonly limitPrice?: number; readonly stopPrice?: number }): ClientOrderId {
-    this.#log.push({ symbolIndex: -1, action: `replace ${clientOrderId} ${changes.qty ?? ''}`, prices: [changes.limitPrice ?? NaN, changes.stopPrice ?? NaN] });
+    this.#log.push({ symbolIndex: -1, action: `replace ${changes.qty ?? ''}`, prices: [changes.limitPrice ?? NaN, changes.stopPrice ?? NaN] });
     return this.#target.replaceOrder(clientOrderId, changes);
   }
 }
