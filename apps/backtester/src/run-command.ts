@@ -20,6 +20,7 @@ import {
   parseBarDate,
   selectSymbols,
   seriesFromUniverse,
+  seriesInRange,
 } from '@quantbot/market-data';
 import type { StrategyBuildContext } from '@quantbot/strategies';
 import { STRATEGY_DEFINITIONS, createStrategy, describeParams, parseParamList } from '@quantbot/strategies';
@@ -183,7 +184,7 @@ function planRun(flags: FlagValues, cwd: string): RunPlan {
   const range: { start?: EpochMs; end?: EpochMs } = {};
   if (start !== undefined) range.start = start;
   if (end !== undefined) range.end = end;
-  const checked = applyDataQuality(inRange(series, range), {
+  const checked = applyDataQuality(seriesInRange(series, range), {
     mode: dataQualityMode(flags),
     calendar: chooseCalendar(flags, typeof dataPath === 'string'),
     repair: repairFlag(flags),
@@ -288,28 +289,6 @@ function repairFlag(flags: FlagValues): 'forward-fill' | null {
   if (how === undefined) return null;
   if (how !== 'forward-fill') throw new ConfigError('--repair', `unknown repair '${String(how)}'; available: forward-fill`);
   return how;
-}
-
-/** The bars of each series inside the inclusive range (what the run will use, so what is checked). */
-function inRange(series: readonly BarSeries[], range: { start?: EpochMs; end?: EpochMs }): readonly BarSeries[] {
-  if (range.start === undefined && range.end === undefined) return series;
-  return series.map((s) => {
-    let from = 0;
-    let to = s.length;
-    while (from < to && range.start !== undefined && (s.time[from] as number) < range.start) from++;
-    while (to > from && range.end !== undefined && (s.time[to - 1] as number) > range.end) to--;
-    return {
-      symbol: s.symbol,
-      length: to - from,
-      time: s.time.subarray(from, to),
-      open: s.open.subarray(from, to),
-      high: s.high.subarray(from, to),
-      low: s.low.subarray(from, to),
-      close: s.close.subarray(from, to),
-      volume: s.volume.subarray(from, to),
-      adjClose: s.adjClose === null ? null : s.adjClose.subarray(from, to),
-    };
-  });
 }
 
 function shiftYears(day: string, years: number): string {

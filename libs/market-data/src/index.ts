@@ -8,7 +8,7 @@ export type { OhlcvCsvOptions } from './ohlcv-csv-parser';
 export { parseOhlcvCsv } from './ohlcv-csv-parser';
 export { BAR_FILE_EXTENSIONS, inferSymbolFromFileName, loadBarFile, loadBarPath } from './bar-file-loader';
 export type { TimeRange } from './universe';
-export { alignUniverse, selectSymbols, seriesFromUniverse } from './universe';
+export { alignUniverse, selectSymbols, seriesFromUniverse, seriesInRange } from './universe';
 export type { SyntheticUniverseOptions } from './synthetic-generator';
 export {
   SYNTHETIC_DEFAULT_START,

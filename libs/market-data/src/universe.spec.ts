@@ -3,7 +3,7 @@ import type { BarSeries } from '@quantbot/core';
 import { ConfigError, DataError, epochMs, ticker } from '@quantbot/core';
 import { loadBarFile } from './bar-file-loader';
 import { parseOhlcvCsv } from './ohlcv-csv-parser';
-import { alignUniverse, selectSymbols, seriesFromUniverse } from './universe';
+import { alignUniverse, selectSymbols, seriesFromUniverse, seriesInRange } from './universe';
 
 const DATA = path.resolve(__dirname, '../../../../shared/data');
 const day = (d: number) => epochMs(Date.UTC(2014, 0, d));
@@ -102,5 +102,19 @@ describe('seriesFromUniverse', () => {
     expect(b.adjClose).toBeNull();
     expect(() => seriesFromUniverse(universe, 2)).toThrow(RangeError);
     expect(() => seriesFromUniverse(universe, 0.5)).toThrow(RangeError);
+  });
+});
+
+describe('seriesInRange', () => {
+  it('keeps only the bars inside the inclusive range, as views on the same data', () => {
+    const s = parseOhlcvCsv('Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1,10\n2020-01-03,2,3,1,2,10\n2020-01-06,3,4,2,3,10\n', {
+      source: 'r.csv',
+      symbol: ticker('R'),
+    });
+    const [cut] = seriesInRange([s], { start: epochMs(Date.UTC(2020, 0, 3)), end: epochMs(Date.UTC(2020, 0, 3)) });
+    expect(cut?.length).toBe(1);
+    expect(cut?.close[0]).toBe(2);
+    expect(cut?.close.buffer).toBe(s.close.buffer);
+    expect(seriesInRange([s])[0]).toBe(s);
   });
 });

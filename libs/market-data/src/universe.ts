@@ -187,3 +187,28 @@ export function seriesFromUniverse(universe: BarUniverse, symbolIndex: number): 
   }
   return Object.freeze({ symbol, length: count, time, open, high, low, close, volume, adjClose: null });
 }
+
+/**
+ * The bars of each series whose time lies in the inclusive `range` (views on the same arrays,
+ * no copy): what a run over that range will use, and so what must be validated.
+ */
+export function seriesInRange(series: readonly BarSeries[], range: TimeRange = {}): readonly BarSeries[] {
+  if (range.start === undefined && range.end === undefined) return series;
+  return series.map((s) => {
+    let from = 0;
+    let to = s.length;
+    while (from < to && range.start !== undefined && (s.time[from] as number) < range.start) from++;
+    while (to > from && range.end !== undefined && (s.time[to - 1] as number) > range.end) to--;
+    return Object.freeze({
+      symbol: s.symbol,
+      length: to - from,
+      time: s.time.subarray(from, to),
+      open: s.open.subarray(from, to),
+      high: s.high.subarray(from, to),
+      low: s.low.subarray(from, to),
+      close: s.close.subarray(from, to),
+      volume: s.volume.subarray(from, to),
+      adjClose: s.adjClose === null ? null : s.adjClose.subarray(from, to),
+    });
+  });
+}
