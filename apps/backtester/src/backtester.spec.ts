@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceSmaCrossover } from '../test/reference-backtest';
 import { readYahooCsv, sharedDataFile } from '../test/shared-data';
-import type { CliIo } from './cli-io';
+import type { CliIo } from '@quantbot/core';
 import { main } from './main';
 
 interface Captured {

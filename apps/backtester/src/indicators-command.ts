@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
 import { formatBarDate, loadBarFile } from '@quantbot/market-data';
 import { INDICATOR_CATALOG, computeIndicatorSeries, parseParamList } from '@quantbot/strategies';
-import type { CliIo } from './cli-io';
-import type { FlagSpec } from './cli-flags';
-import { formatFlagHelp, parseFlags } from './cli-flags';
+import type { CliIo } from '@quantbot/core';
+import type { FlagSpec } from '@quantbot/core';
+import { formatFlagHelp, parseFlags } from '@quantbot/core';
 
 /** Flags of `backtester indicators`. */
 export const INDICATOR_FLAGS: readonly FlagSpec[] = [

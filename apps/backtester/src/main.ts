@@ -1,5 +1,5 @@
 import { QuantbotError } from '@quantbot/core';
-import type { CliIo } from './cli-io';
+import type { CliIo } from '@quantbot/core';
 import { indicatorsCommand } from './indicators-command';
 import { verifyAuditCommand } from './verify-audit-command';
 import { runCommand } from './run-command';

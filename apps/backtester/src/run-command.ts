@@ -24,9 +24,9 @@ import {
 } from '@quantbot/market-data';
 import type { StrategyBuildContext } from '@quantbot/strategies';
 import { STRATEGY_DEFINITIONS, createStrategy, describeParams, parseParamList } from '@quantbot/strategies';
-import type { CliIo } from './cli-io';
-import type { FlagSpec, FlagValues } from './cli-flags';
-import { formatFlagHelp, parseFlags } from './cli-flags';
+import type { CliIo } from '@quantbot/core';
+import type { FlagSpec, FlagValues } from '@quantbot/core';
+import { formatFlagHelp, parseFlags } from '@quantbot/core';
 import { formatSummary } from './summary-format';
 
 /** Flags of `backtester run`. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
 import { verifyAuditLog } from '@quantbot/risk-guardrails';
-import type { CliIo } from './cli-io';
+import type { CliIo } from '@quantbot/core';
 
 /**
  * `backtester verify-audit <file>`: verifies a hash-chained JSONL audit log. Exit 0 when every

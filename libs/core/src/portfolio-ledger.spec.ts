@@ -21,6 +21,23 @@ describe('PortfolioLedger', () => {
     expect(ledger.fees).toBe(2);
   });
 
+  it('changes its revision on every fill and every new mark, and only then', () => {
+    const ledger = new PortfolioLedger([AAA, BBB], 10_000);
+    const r0 = ledger.revision;
+    ledger.mark(0, 10);
+    const r1 = ledger.revision;
+    expect(r1).not.toBe(r0);
+    ledger.mark(0, 10);
+    expect(ledger.revision).toBe(r1);
+    ledger.applyFill(1, 5, 20, 0);
+    const r2 = ledger.revision;
+    expect(r2).not.toBe(r1);
+    expect(ledger.equity()).toBe(10_000);
+    ledger.mark(1, 21);
+    expect(ledger.revision).not.toBe(r2);
+    expect(ledger.equity()).toBe(10_005);
+  });
+
   it('averages the cost of additions to a position', () => {
     const ledger = new PortfolioLedger([AAA], 10_000);
     ledger.applyFill(0, 10, 10, 0);

@@ -34,6 +34,7 @@ export class PortfolioLedger {
   #fees = 0;
   #realized = 0;
   #openCount = 0;
+  #revision = 0;
   readonly #qty: Float64Array;
   readonly #avgCost: Float64Array;
   readonly #mark: Float64Array;
@@ -82,6 +83,14 @@ export class PortfolioLedger {
   /** The index of `symbol`, or -1 when the ledger does not track it. */
   indexOf(symbol: Ticker): number {
     return this.#indexBySymbol.get(symbol) ?? -1;
+  }
+
+  /**
+   * A counter that changes whenever cash, a quantity or a mark changes: two equal readings mean
+   * that equity and exposures are unchanged, so a reader may reuse what it computed from them.
+   */
+  get revision(): number {
+    return this.#revision;
   }
 
   /** Signed quantity held in symbol `i`. */
@@ -153,6 +162,7 @@ export class PortfolioLedger {
     this.#realized += realized;
     this.#realizedBySymbol[i] = (this.#realizedBySymbol[i] as number) + realized;
     this.#mark[i] = price;
+    this.#revision++;
     return realized;
   }
 
@@ -162,7 +172,10 @@ export class PortfolioLedger {
     if (!Number.isFinite(price) || price <= 0) {
       throw new LedgerError(`mark of ${this.symbols[i]}: price must be finite and positive, got ${price}`);
     }
-    this.#mark[i] = price;
+    if (this.#mark[i] !== price) {
+      this.#mark[i] = price;
+      this.#revision++;
+    }
   }
 
   /** Σ qty × mark over open positions. */

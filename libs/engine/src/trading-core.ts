@@ -368,10 +368,17 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   }
 }
 
-/** The ledger as the gateway reads it: by symbol, at the session's current time. */
+/**
+ * The ledger as the gateway reads it: by symbol, at the session's current time. Equity and the
+ * exposures are summed over every symbol, so they are computed once per ledger revision: the
+ * orders a strategy sends on one bar (no fill or mark in between) share one pass.
+ */
 class LedgerPortfolioView implements PortfolioView {
   readonly #ledger: PortfolioLedger;
   readonly #clock: Clock;
+  #revision = -1;
+  #marketValue = 0;
+  #grossExposure = 0;
 
   constructor(ledger: PortfolioLedger, clock: Clock) {
     this.#ledger = ledger;
@@ -383,7 +390,9 @@ class LedgerPortfolioView implements PortfolioView {
   }
 
   get equity(): number {
-    return this.#ledger.equity();
+    // The same sum, in the same order, as PortfolioLedger.equity().
+    this.#refresh();
+    return this.#ledger.cash + this.#marketValue;
   }
 
   position(symbol: Ticker): number {
@@ -397,10 +406,21 @@ class LedgerPortfolioView implements PortfolioView {
   }
 
   grossExposure(): number {
-    return this.#ledger.grossExposure();
+    this.#refresh();
+    return this.#grossExposure;
   }
 
   netExposure(): number {
-    return this.#ledger.marketValue();
+    this.#refresh();
+    return this.#marketValue;
+  }
+
+  #refresh(): void {
+    const ledger = this.#ledger;
+    if (ledger.revision !== this.#revision) {
+      this.#marketValue = ledger.marketValue();
+      this.#grossExposure = ledger.grossExposure();
+      this.#revision = ledger.revision;
+    }
   }
 }

@@ -44,3 +44,5 @@ export {
 export type { AtrRiskInput, KellyInput, KellySharesInput, PercentOfEquityInput, VolatilityTargetInput } from './position-sizing';
 export { DEFAULT_GAP_THRESHOLD_PCT, computeGapStatistics, gapAdjustedExposure, gapRiskBySymbol } from './gap-risk';
 export type { GapQuantiles, GapStatistics, GapStatisticsOptions } from './gap-risk';
+export { KillFileWatcher, clearKillFile, killFileRequest, readKillFile, writeKillFile } from './kill-file';
+export type { KillFileRequest, Triggerable } from './kill-file';

@@ -98,6 +98,11 @@ export class KillSwitchError extends QuantbotError {
 export const TRADING_STATES: readonly TradingState[] = Object.freeze(['active', 'reducing', 'halted', 'flatten']);
 
 const DAY_MS = 86_400_000;
+/**
+ * How far above a level, as a fraction of the equity it is measured from, an observation must
+ * be to skip the exact level arithmetic: far beyond any rounding of the percentages.
+ */
+const QUIET_MARGIN = 1e-9;
 const LEVEL_EVENT: Readonly<Record<KillSwitchLevel, KillSwitchEvent>> = { reducing: 'reduce', halted: 'halt', flatten: 'flatten' };
 
 /**
@@ -170,9 +175,31 @@ export class KillSwitch {
   readonly #dailyLossLimit: number;
   readonly #isAutoRearm: boolean;
   readonly #isMeasuring: boolean;
-  #dailyLossPct = 0;
-  #drawdownPct = 0;
+  /** Start and end (epoch ms) of the UTC day `#day`: a time inside needs no division. */
+  #dayStart = NaN;
+  #dayEnd = NaN;
+  /** Lowest equity since the high-water mark was last set (Infinity: none yet). */
+  #trough = Number.POSITIVE_INFINITY;
+  /** The largest drawdown of the episodes before the current high-water mark, in percent. */
   #maxDrawdownPct = 0;
+  /**
+   * Observations above this equity, on the same day and at or below the high-water mark, cannot
+   * escalate nor re-arm: `observe` then only records them. It sits `QUIET_MARGIN` of the
+   * reference equity above the highest equity at which an escalation could happen, so the exact
+   * comparisons still decide every close call.
+   */
+  #quietAbove = Number.POSITIVE_INFINITY;
+  /**
+   * The first observation of a new day escalates nothing when its equity is above the previous
+   * day's last equity times this factor (Infinity: always look). See `#refreshLevels`.
+   */
+  #newDayQuietFactor = Number.POSITIVE_INFINITY;
+  /** The lowest drawdown level above the peak state, in percent (Infinity: none). */
+  #nextDrawdownLevel = Number.POSITIVE_INFINITY;
+  /** The daily-loss limit while it can still escalate (below `halted`), in percent. */
+  #nextLossLevel = Number.POSITIVE_INFINITY;
+  /** True while any observation may change the state whatever its equity. */
+  #isNeverQuiet = true;
   #rearmRefusals = 0;
   readonly #timeInState = new Float64Array(4);
   readonly #transitions: KillSwitchTransition[] = [];
@@ -190,6 +217,7 @@ export class KillSwitch {
       this.#haltAt !== Number.POSITIVE_INFINITY ||
       this.#flattenAt !== Number.POSITIVE_INFINITY ||
       this.#dailyLossLimit !== Number.POSITIVE_INFINITY;
+    this.#refreshLevels();
   }
 
   /**
@@ -215,11 +243,13 @@ export class KillSwitch {
     ks.#previousDayEquity = snapshot.previousDayEquity ?? NaN;
     ks.#lastEquity = snapshot.lastEquity ?? NaN;
     ks.#lastTime = snapshot.lastTime ?? NaN;
-    ks.#drawdownPct = snapshot.currentDrawdownPct;
+    ks.#dayStart = ks.#day * DAY_MS;
+    ks.#dayEnd = ks.#dayStart + DAY_MS;
     ks.#maxDrawdownPct = snapshot.maxIntradayDrawdownPct;
     ks.#rearmRefusals = snapshot.rearmRefusals;
     TRADING_STATES.forEach((s, i) => (ks.#timeInState[i] = snapshot.timeInStateMs[s]));
     for (const t of snapshot.transitions) ks.#transitions.push(Object.freeze({ ...t }));
+    ks.#refreshLevels();
     return ks;
   }
 
@@ -240,12 +270,13 @@ export class KillSwitch {
 
   /** Drawdown from today's high-water mark at the last observation, in percent. */
   get currentDrawdownPct(): number {
-    return this.#drawdownPct;
+    return drawdownPct(this.#hwm, this.#lastEquity);
   }
 
   /** The largest intraday drawdown observed, in percent. */
   get maxIntradayDrawdownPct(): number {
-    return this.#maxDrawdownPct;
+    const current = drawdownPct(this.#hwm, this.#trough);
+    return current > this.#maxDrawdownPct ? current : this.#maxDrawdownPct;
   }
 
   /** Every transition so far, oldest first. */
@@ -274,37 +305,64 @@ export class KillSwitch {
   observe(time: EpochMs | number, equity: number): TradingState {
     // equity − equity is 0 for every finite number and NaN otherwise: the cheapest finite check.
     if (equity - equity !== 0) throw new KillSwitchError(`equity must be a finite number, got ${equity} at ${formatIsoTime(time)}`);
-    // Fast path: with no drawdown or loss level set, observations cannot change the state; only
-    // the clock and the last equity are kept (drawdowns are then not measured: see `isMeasuring`).
+    // The common case: same day, no new high, nowhere near a level. Only recorded; the
+    // drawdown figures are derived from the high-water mark, the trough and the last equity.
+    if (time < this.#dayEnd && time >= this.#dayStart) {
+      if (equity > this.#quietAbove && equity <= this.#hwm) {
+        this.#advance(time);
+        this.#lastEquity = equity;
+        if (equity < this.#trough) this.#trough = equity;
+        return this.#state;
+      }
+    } else if (time >= this.#dayEnd && equity > this.#lastEquity * this.#newDayQuietFactor) {
+      // A later day whose first equity is too close to the previous day's last to reach a
+      // level (with daily bars, nearly every bar): open the day without the level arithmetic.
+      this.#advance(time);
+      const previous = this.#lastEquity;
+      this.#previousDayEquity = previous;
+      this.#startDay(time);
+      this.#setHighWaterMark(previous > equity ? previous : equity);
+      this.#trough = equity;
+      this.#lastEquity = equity;
+      this.#refreshQuietAbove();
+      return this.#state;
+    }
+    // With no drawdown or loss level set, observations cannot change the state; only the
+    // clock and the last equity are kept (drawdowns are then not measured: see `isMeasuring`).
     if (!this.#isMeasuring) {
       this.#advance(time);
       this.#lastEquity = equity;
       return this.#state;
     }
+    return this.#observeMeasured(time, equity);
+  }
+
+  #observeMeasured(time: number, equity: number): TradingState {
     this.#advance(time);
     const day = Math.floor(time / DAY_MS);
     if (day !== this.#day) {
       if (day > this.#day) this.#previousDayEquity = this.#lastEquity;
-      this.#day = day;
+      this.#startDay(time);
       // The day opens at the previous day's last equity: with one observation a day (daily
       // bars), the day's drawdown is then its fall from the open, not always zero.
       const opening = this.#previousDayEquity;
       // NaN (no previous day) compares false: the day then opens at its first observation.
-      this.#hwm = opening > equity ? opening : equity;
+      this.#setHighWaterMark(opening > equity ? opening : equity);
     } else if (!(equity <= this.#hwm)) {
-      this.#hwm = equity;
+      this.#setHighWaterMark(equity);
     }
     this.#lastEquity = equity;
-    this.#measure(equity);
+    if (equity < this.#trough) this.#trough = equity;
     if (this.#isAutoRearm && this.#stateIndex !== 0 && this.#isAutoRearmDue(time)) {
       this.#rearm(time, 'auto', 'automatic re-arm: cooldown passed and drawdown recovered');
     }
-    const dd = this.#drawdownPct;
+    const dd = this.currentDrawdownPct;
+    const dailyLoss = this.#dailyLossPct();
     let drawdownLevel = 0;
     if (dd >= this.#flattenAt) drawdownLevel = 3;
     else if (dd >= this.#haltAt) drawdownLevel = 2;
     else if (dd >= this.#reduceAt) drawdownLevel = 1;
-    const isDailyLossHit = this.#dailyLossPct >= this.#dailyLossLimit;
+    const isDailyLossHit = dailyLoss >= this.#dailyLossLimit;
     const level = isDailyLossHit && drawdownLevel < 2 ? 2 : drawdownLevel;
     if (level > this.#peak) {
       const config = this.#config;
@@ -313,9 +371,10 @@ export class KillSwitch {
         this.#escalate(to, `intraday drawdown ${dd.toFixed(2)}% reached the ${to} level ${levelPct(config, to).toFixed(2)}%`, time, 'drawdown');
       } else {
         const limit = config.dailyLossLimitPct ?? 0;
-        this.#escalate(to, `daily loss ${this.#dailyLossPct.toFixed(2)}% reached the limit ${limit.toFixed(2)}%`, time, 'daily-loss');
+        this.#escalate(to, `daily loss ${dailyLoss.toFixed(2)}% reached the limit ${limit.toFixed(2)}%`, time, 'daily-loss');
       }
     }
+    this.#refreshLevels();
     return this.#state;
   }
 
@@ -330,6 +389,7 @@ export class KillSwitch {
     if (source === 'external') this.#isExternallyTriggered = true;
     if (severity(level) <= severity(this.#state)) return false;
     this.#escalate(level, reason, time, source);
+    this.#refreshLevels();
     return true;
   }
 
@@ -337,6 +397,7 @@ export class KillSwitch {
   flattened(time: EpochMs | number): void {
     this.#advance(time);
     this.#transition('flattened', 'every position closed', time, 'flattened');
+    this.#refreshLevels();
   }
 
   /**
@@ -355,12 +416,13 @@ export class KillSwitch {
         to: 'active',
         reason: refusal,
         by,
-        drawdownPct: this.#drawdownPct,
+        drawdownPct: this.currentDrawdownPct,
         equity: jsonNumber(this.#lastEquity),
       });
       return false;
     }
     this.#rearm(time, by, `re-armed by ${by}`);
+    this.#refreshLevels();
     return true;
   }
 
@@ -378,8 +440,8 @@ export class KillSwitch {
       previousDayEquity: jsonNumber(this.#previousDayEquity),
       lastEquity: jsonNumber(this.#lastEquity),
       lastTime: Number.isNaN(this.#lastTime) ? null : this.#lastTime,
-      currentDrawdownPct: this.#drawdownPct,
-      maxIntradayDrawdownPct: this.#maxDrawdownPct,
+      currentDrawdownPct: this.currentDrawdownPct,
+      maxIntradayDrawdownPct: this.maxIntradayDrawdownPct,
       rearmRefusals: this.#rearmRefusals,
       timeInStateMs: this.timeInStateMs(),
       transitions: this.#transitions.map((t) => ({ ...t })),
@@ -398,12 +460,69 @@ export class KillSwitch {
     }
   }
 
-  #measure(equity: number): void {
-    const hwm = this.#hwm;
-    this.#drawdownPct = hwm > 0 && equity < hwm ? ((hwm - equity) / hwm) * 100 : 0;
-    if (this.#drawdownPct > this.#maxDrawdownPct) this.#maxDrawdownPct = this.#drawdownPct;
+  /** Loss from the previous day's last equity at the last observation, in percent. */
+  #dailyLossPct(): number {
     const prev = this.#previousDayEquity;
-    this.#dailyLossPct = prev > 0 && equity < prev ? ((prev - equity) / prev) * 100 : 0;
+    const equity = this.#lastEquity;
+    return prev > 0 && equity < prev ? ((prev - equity) / prev) * 100 : 0;
+  }
+
+  /** Starts a new high-water mark, keeping the deepest drawdown of the episode it ends. */
+  #setHighWaterMark(hwm: number): void {
+    this.#maxDrawdownPct = this.maxIntradayDrawdownPct;
+    this.#hwm = hwm;
+    this.#trough = Number.POSITIVE_INFINITY;
+  }
+
+  /** Moves to the UTC day of `time`. */
+  #startDay(time: number): void {
+    const day = Math.floor(time / DAY_MS);
+    this.#day = day;
+    this.#dayStart = day * DAY_MS;
+    this.#dayEnd = this.#dayStart + DAY_MS;
+  }
+
+  /**
+   * Recomputes the levels that can still escalate after anything that changes the peak or the
+   * state (an escalation, a re-arm, a restore), then `#quietAbove`. Levels never decrease from
+   * reduce to halt to flatten, so the lowest level above the peak is the first one set; a
+   * daily loss escalates only below `halted`.
+   */
+  #refreshLevels(): void {
+    const peak = this.#peak;
+    let next = peak < 3 ? this.#flattenAt : Number.POSITIVE_INFINITY;
+    if (peak < 2 && this.#haltAt !== Number.POSITIVE_INFINITY) next = this.#haltAt;
+    if (peak < 1 && this.#reduceAt !== Number.POSITIVE_INFINITY) next = this.#reduceAt;
+    const loss = peak < 2 ? this.#dailyLossLimit : Number.POSITIVE_INFINITY;
+    this.#nextDrawdownLevel = next;
+    this.#nextLossLevel = loss;
+    // A level of 0 % fires at no drawdown at all (0 ≥ 0); an automatic re-arm may be due at any
+    // observation: never quiet then.
+    this.#isNeverQuiet = next <= 0 || loss <= 0 || (this.#isAutoRearm && this.#stateIndex !== 0);
+    // On a new day the high-water mark opens at the previous day's last equity, from which both
+    // the drawdown and the daily loss are measured: the lower of the two levels decides.
+    const lowest = next < loss ? next : loss;
+    this.#newDayQuietFactor = this.#isNeverQuiet ? Number.POSITIVE_INFINITY : 1 - lowest / 100 + QUIET_MARGIN;
+    this.#refreshQuietAbove();
+  }
+
+  /** Recomputes `#quietAbove` from the levels, the high-water mark and the previous day. */
+  #refreshQuietAbove(): void {
+    if (this.#isNeverQuiet) {
+      this.#quietAbove = Number.POSITIVE_INFINITY;
+      return;
+    }
+    let quiet = Number.NEGATIVE_INFINITY;
+    const hwm = this.#hwm;
+    const next = this.#nextDrawdownLevel;
+    if (next !== Number.POSITIVE_INFINITY && hwm > 0) quiet = hwm * (1 - next / 100 + QUIET_MARGIN);
+    const prev = this.#previousDayEquity;
+    const loss = this.#nextLossLevel;
+    if (loss !== Number.POSITIVE_INFINITY && prev > 0) {
+      const floor = prev * (1 - loss / 100 + QUIET_MARGIN);
+      if (floor > quiet) quiet = floor;
+    }
+    this.#quietAbove = Number.isNaN(quiet) ? Number.POSITIVE_INFINITY : quiet;
   }
 
   #isAutoRearmDue(time: number): boolean {
@@ -413,8 +532,8 @@ export class KillSwitch {
     if (time < (this.#triggeredAt ?? -Infinity) + (this.#config.cooldownMs ?? 0)) return false;
     const config = this.#config;
     const lowest = config.reduceAtDrawdownPct ?? config.haltAtDrawdownPct ?? config.flattenAtDrawdownPct;
-    if (lowest !== undefined && !(this.#drawdownPct < lowest)) return false;
-    return config.dailyLossLimitPct === undefined || this.#dailyLossPct < config.dailyLossLimitPct;
+    if (lowest !== undefined && !(this.currentDrawdownPct < lowest)) return false;
+    return config.dailyLossLimitPct === undefined || this.#dailyLossPct() < config.dailyLossLimitPct;
   }
 
   #rearmRefusal(time: number): string | undefined {
@@ -431,8 +550,7 @@ export class KillSwitch {
     this.#peak = 0;
     this.#isExternallyTriggered = false;
     // A fresh high-water mark: the drawdown that caused the trigger is not counted again.
-    if (Number.isFinite(this.#lastEquity)) this.#hwm = this.#lastEquity;
-    this.#drawdownPct = 0;
+    if (Number.isFinite(this.#lastEquity)) this.#setHighWaterMark(this.#lastEquity);
     this.#record(time, from, reason, 're-arm', { by });
   }
 
@@ -458,8 +576,8 @@ export class KillSwitch {
       to,
       reason,
       ...extra,
-      drawdownPct: this.#drawdownPct,
-      dailyLossPct: this.#dailyLossPct,
+      drawdownPct: this.currentDrawdownPct,
+      dailyLossPct: this.#dailyLossPct(),
       equity: jsonNumber(this.#lastEquity),
     });
   }
@@ -493,6 +611,11 @@ function severity(state: TradingState): number {
     case 'flatten':
       return 3;
   }
+}
+
+/** Fall from `hwm` to `equity` in percent; 0 at or above the mark, or when either is unknown. */
+function drawdownPct(hwm: number, equity: number): number {
+  return hwm > 0 && equity < hwm ? ((hwm - equity) / hwm) * 100 : 0;
 }
 
 function levelPct(config: KillSwitchConfig, level: KillSwitchLevel): number {
