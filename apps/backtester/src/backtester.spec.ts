@@ -22,11 +22,11 @@ afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-function cli(...argv: string[]): Captured {
+async function cli(...argv: string[]): Promise<Captured> {
   let out = '';
   let err = '';
   const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir };
-  const code = main(argv, io, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
+  const code = await main(argv, io, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), () => new Date(Date.UTC(2026, 0, 2, 3, 4, 9)));
   return { code, out, err };
 }
 
@@ -49,8 +49,8 @@ interface JsonReport {
   rejectedOrders: Record<string, string>[];
 }
 
-function runJson(...argv: string[]): JsonReport {
-  const result = cli('run', ...argv, '--json');
+async function runJson(...argv: string[]): Promise<JsonReport> {
+  const result = await cli('run', ...argv, '--json');
   expect(result.err).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.out) as JsonReport;
@@ -61,8 +61,8 @@ describe('backtester run on real data', () => {
     ['orcl-1995-2014.txt', 'ORCL'],
     ['yhoo-1996-2014.txt', 'YHOO'],
     ['nvda-1999-2014.txt', 'NVDA'],
-  ])('reproduces, trade by trade, an independent implementation of SMA 10/30 long-only, 100 shares on %s', (file, symbol) => {
-    const report = runJson('--data', sharedDataFile(file), '--params', 'fast=10,slow=30', '--size', '100', '--cash', '100000');
+  ])('reproduces, trade by trade, an independent implementation of SMA 10/30 long-only, 100 shares on %s', async (file, symbol) => {
+    const report = await runJson('--data', sharedDataFile(file), '--params', 'fast=10,slow=30', '--size', '100', '--cash', '100000');
     const reference = referenceSmaCrossover(readYahooCsv(file), { fast: 10, slow: 30, cash: 100_000, size: 100, commissionRate: 0 });
     expect(reference.trades.length).toBeGreaterThan(50);
     expect(report.trades).toHaveLength(reference.trades.length);
@@ -89,8 +89,8 @@ describe('backtester run on real data', () => {
     }
   });
 
-  it('reproduces ORCL with 95% of cash per entry and 10 bps commission, including rejected entries', () => {
-    const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
+  it('reproduces ORCL with 95% of cash per entry and 10 bps commission, including rejected entries', async () => {
+    const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
     const reference = referenceSmaCrossover(readYahooCsv('orcl-1995-2014.txt'), { fast: 10, slow: 30, cash: 100_000, percent: 95, commissionRate: 0.001 });
     expect(report.trades.map((t) => [t.entryTime.slice(0, 10), t.entryPrice, t.exitTime.slice(0, 10), t.exitPrice, t.qty, t.pnl, t.commission])).toEqual(
       reference.trades.map((t) => [t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.qty, t.pnl, t.commission]),
@@ -99,17 +99,17 @@ describe('backtester run on real data', () => {
     expect(report.summary['totalCommission']).toBeGreaterThan(0);
   });
 
-  it('fills at the prices an established backtester publishes for a close/SMA(15) crossover on 2006-day-001', () => {
+  it('fills at the prices an established backtester publishes for a close/SMA(15) crossover on 2006-day-001', async () => {
     // Price crossing its 15-bar SMA is a crossover of SMA(1) (the close itself) over SMA(15).
-    const report = runJson('--data', sharedDataFile('2006-day-001.txt'), '--params', 'fast=1,slow=15', '--size', '1');
+    const report = await runJson('--data', sharedDataFile('2006-day-001.txt'), '--params', 'fast=1,slow=15', '--size', '1');
     const buys = ['3643.35', '3801.03', '3872.37', '3863.57', '3845.32', '3656.43', '3542.65', '3639.65', '3799.86', '3840.20', '4047.63', '4052.55'];
     const sells = ['3763.95', '3811.85', '3822.35', '3822.57', '3829.82', '3598.58', '3545.92', '3766.80', '3782.15', '3979.73', '4045.05'];
     expect([...report.trades.map((t) => t.entryPrice), ...report.openPositions.map((p) => p['entryPrice'] as number)].map((p) => p.toFixed(2))).toEqual(buys);
     expect(report.trades.map((t) => t.exitPrice.toFixed(2))).toEqual(sells);
   });
 
-  it('pins the ORCL 10/30 result so any change in semantics shows up here', () => {
-    const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'));
+  it('pins the ORCL 10/30 result so any change in semantics shows up here', async () => {
+    const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'));
     expect(report.summary['closedTrades']).toBe(97);
     expect(report.trades[0]).toEqual(
       expect.objectContaining({ entryTime: '1995-05-12T00:00:00.000Z', entryPrice: 2.37037, exitTime: '1995-09-25T00:00:00.000Z', exitPrice: 2.935185 }),
@@ -117,8 +117,8 @@ describe('backtester run on real data', () => {
     expect(report.summary['finalEquity']).toBeCloseTo(102646.0652, 6);
   });
 
-  it('restricts the run to --start and --end', () => {
-    const report = runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--start', '2000-01-01', '--end', '2000-12-31');
+  it('restricts the run to --start and --end', async () => {
+    const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--start', '2000-01-01', '--end', '2000-12-31');
     expect(report.summary['start']).toBe('2000-01-03T00:00:00.000Z');
     expect(report.summary['end']).toBe('2000-12-29T00:00:00.000Z');
     for (const t of report.trades) expect(t.entryTime >= '2000-01-03').toBe(true);
@@ -126,28 +126,31 @@ describe('backtester run on real data', () => {
 });
 
 describe('backtester run', () => {
-  it('runs the default synthetic backtest with no flags, prints a summary and writes summary.json', () => {
-    const result = cli();
+  it('runs the default synthetic backtest with no flags, prints a summary and writes summary.json', async () => {
+    const result = await cli();
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/final equity\s+\d+\.\d\d/);
     expect(result.out).toMatch(/sma-crossover \(fast=10,slow=30,allowShort=false\)/);
-    const runs = readdirSync(join(workDir, 'results', 'runs'));
-    expect(runs.length).toBeGreaterThan(0);
-    const summary = JSON.parse(readFileSync(join(workDir, 'results', 'runs', runs[0] as string, 'summary.json'), 'utf8')) as JsonReport;
-    expect(summary.summary['runId']).toBe(runs[0]);
+    const runId = /run (\S+) written/.exec(result.out)?.[1] as string;
+    expect(readdirSync(join(workDir, 'results', 'runs'))).toContain(runId);
+    const runDir = join(workDir, 'results', 'runs', runId);
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as JsonReport;
+    expect(summary.summary['strategy']).toBe('sma-crossover');
+    const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as { runId: string };
+    expect(manifest.runId).toBe(runId);
   });
 
-  it('is deterministic: the same seed gives the same result, another seed a different one', () => {
-    const a = runJson('--seed', '7');
-    const b = runJson('--seed', '7');
-    const c = runJson('--seed', '8');
+  it('is deterministic: the same seed gives the same result, another seed a different one', async () => {
+    const a = await runJson('--seed', '7');
+    const b = await runJson('--seed', '7');
+    const c = await runJson('--seed', '8');
     expect(b.trades).toEqual(a.trades);
     expect(b.summary['finalEquity']).toBe(a.summary['finalEquity']);
     expect(c.summary['finalEquity']).not.toBe(a.summary['finalEquity']);
   });
 
-  it('prints the documented JSON contract', () => {
-    const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
+  it('prints the documented JSON contract', async () => {
+    const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
     expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality', 'dataQuality', 'guardrails']);
     for (const key of ['finalEquity', 'totalReturn', 'sharpe', 'maxDrawdownPct', 'closedTrades']) expect(report.summary).toHaveProperty(key);
     expect(report.trades.length).toBeGreaterThan(0);
@@ -157,15 +160,15 @@ describe('backtester run', () => {
     expect(report.trades[0]?.entryTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it('trades several files of a folder as one universe, and --symbols picks among them', () => {
+  it('trades several files of a folder as one universe, and --symbols picks among them', async () => {
     const dir = join(workDir, 'universe');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
     for (const f of ['orcl-2014.txt', 'yhoo-2014.txt', 'nvda-2014.txt']) writeFileSync(join(dir, f), readFileSync(sharedDataFile(f)));
-    const all = runJson('--data', dir, '--params', 'fast=5,slow=20');
+    const all = await runJson('--data', dir, '--params', 'fast=5,slow=20');
     expect(all.summary['symbols']).toBe('NVDA,ORCL,YHOO');
     expect(new Set(all.trades.map((t) => t.symbol))).toEqual(new Set(['NVDA', 'ORCL', 'YHOO']));
-    const two = runJson('--data', dir, '--symbols', 'orcl,yhoo', '--params', 'fast=5,slow=20');
+    const two = await runJson('--data', dir, '--symbols', 'orcl,yhoo', '--params', 'fast=5,slow=20');
     expect(two.summary['symbols']).toBe('ORCL,YHOO');
   });
 
@@ -180,17 +183,17 @@ describe('backtester run', () => {
     [['--vol-target', '10', '--atr-risk', '1'], 2, /give one sizing rule, not --vol-target and --atr-risk/],
     [['--vol-target', '0'], 2, /--vol-target: must be in \(0, 100\] percent/],
     [['--data', 'missing-file.csv'], 1, /missing-file\.csv/],
-  ])('refuses %j with exit code %i and a clear error', (argv, code, message) => {
-    const result = cli('run', ...argv);
+  ])('refuses %j with exit code %i and a clear error', async (argv, code, message) => {
+    const result = await cli('run', ...argv);
     expect(result.code).toBe(code);
     expect(result.err).toMatch(message);
     expect(result.out).toBe('');
   });
 
-  it('names the file, line and field of bad data and exits non-zero', () => {
+  it('names the file, line and field of bad data and exits non-zero', async () => {
     const file = join(workDir, 'bad.csv');
     writeFileSync(file, 'Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,100\n2020-01-03,1,2,0.5,abc,100\n');
-    const result = cli('run', '--data', file);
+    const result = await cli('run', '--data', file);
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/bad\.csv:3/);
     expect(result.err).toMatch(/Close/);
@@ -203,34 +206,35 @@ describe('backtester run with execution profiles', () => {
     execution: { profile: string; fillModel: string; parameters: Record<string, number | string | null> };
     executionQuality: Record<string, number | null>;
   }
-  const runExec = (...argv: string[]) => runJson(...argv) as unknown as ExecutionJson;
+  const runExec = async (...argv: string[]): Promise<ExecutionJson> => (await runJson(...argv)) as unknown as ExecutionJson;
 
-  it('says which profile and parameters a run used, in JSON and in the text summary', () => {
-    const report = runExec('--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'realistic', '--execution', 'latencyMs=250');
+  it('says which profile and parameters a run used, in JSON and in the text summary', async () => {
+    const report = await runExec('--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'realistic', '--execution', 'latencyMs=250');
     expect(report.execution.profile).toBe('realistic');
     expect(report.execution.fillModel).toBe('simulator');
     expect(report.execution.parameters).toEqual(expect.objectContaining({ latencyMs: 250, maxParticipation: 0.1, intrabarPath: 'stop-first' }));
     expect(report.executionQuality['averageLatencyMs']).toBe(250);
-    const text = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'stressed');
+    const text = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'stressed');
     expect(text.out).toMatch(/execution\s+stressed profile, simulator \(.*maxParticipation=0.02/);
     expect(text.out).toMatch(/execution score\s+\d+\.\d{3}/);
   });
 
-  it('runs bracket-momentum in every profile, costing more as execution gets harder', () => {
-    const equity = ['idealistic', 'realistic', 'stressed'].map((profile) => {
-      const report = runExec('--data', sharedDataFile('orcl-1995-2014.txt'), '--strategy', 'bracket-momentum', '--execution-profile', profile);
+  it('runs bracket-momentum in every profile, costing more as execution gets harder', async () => {
+    const equity: number[][] = [];
+    for (const profile of ['idealistic', 'realistic', 'stressed']) {
+      const report = await runExec('--data', sharedDataFile('orcl-1995-2014.txt'), '--strategy', 'bracket-momentum', '--execution-profile', profile);
       expect(Number(report.summary['closedTrades'])).toBeGreaterThan(50);
-      return [Number(report.summary['finalEquity']), Number(report.executionQuality['implementationShortfallBps'])];
-    });
+      equity.push([Number(report.summary['finalEquity']), Number(report.executionQuality['implementationShortfallBps'])]);
+    }
     expect(equity[0]?.[0]).toBeGreaterThan(equity[1]?.[0] as number);
     expect(equity[1]?.[0]).toBeGreaterThan(equity[2]?.[0] as number);
     expect(equity[0]?.[1]).toBeLessThan(equity[1]?.[1] as number);
     expect(equity[1]?.[1]).toBeLessThan(equity[2]?.[1] as number);
   });
 
-  it('gives the same trades with --fill-model next-open as with the default idealistic simulator', () => {
-    const simulated = runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
-    const simple = runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10', '--fill-model', 'next-open');
+  it('gives the same trades with --fill-model next-open as with the default idealistic simulator', async () => {
+    const simulated = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
+    const simple = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10', '--fill-model', 'next-open');
     expect(simple.trades).toEqual(simulated.trades);
     expect(simple.summary['finalEquity']).toBe(simulated.summary['finalEquity']);
   });
@@ -240,8 +244,8 @@ describe('backtester run with execution profiles', () => {
     [['--execution', 'latency=5'], /--execution latency: unknown execution parameter; known: slippageBps/],
     [['--execution', 'maxParticipation=0'], /must be above 0/],
     [['--fill-model', 'magic'], /unknown fill model 'magic'; available: simulator, next-open/],
-  ])('refuses %j and lists what exists', (argv, message) => {
-    const result = cli('run', ...argv);
+  ])('refuses %j and lists what exists', async (argv, message) => {
+    const result = await cli('run', ...argv);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(message);
   });
@@ -258,8 +262,8 @@ describe('backtester run data quality', () => {
     return file;
   };
 
-  it('warns by default: runs, and reports findings by check and severity with symbol, time and field', () => {
-    const report = runJson('--data', badFile(), '--params', 'fast=1,slow=2') as unknown as {
+  it('warns by default: runs, and reports findings by check and severity with symbol, time and field', async () => {
+    const report = await runJson('--data', badFile(), '--params', 'fast=1,slow=2') as unknown as {
       dataQuality: { mode: string; calendar: string; report: { summary: { bySeverity: Record<string, number> }; findings: { check: string; symbol: string; time: number; field: string }[] } };
     };
     expect(report.dataQuality.mode).toBe('warn');
@@ -273,28 +277,28 @@ describe('backtester run data quality', () => {
     expect(report.dataQuality.report.summary.bySeverity['error']).toBe(1);
   });
 
-  it('refuses to run in strict mode and says exactly why', () => {
-    const result = cli('run', '--data', badFile(), '--data-quality', 'strict');
+  it('refuses to run in strict mode and says exactly why', async () => {
+    const result = await cli('run', '--data', badFile(), '--data-quality', 'strict');
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/data quality is strict and the data has 1 error\(s\): INCONSISTENT 2020-01-03 high: /);
   });
 
-  it('checks nothing when off, and says so', () => {
-    const report = runJson('--data', badFile(), '--data-quality', 'off') as unknown as { dataQuality: { mode: string; report: null } };
+  it('checks nothing when off, and says so', async () => {
+    const report = await runJson('--data', badFile(), '--data-quality', 'off') as unknown as { dataQuality: { mode: string; report: null } };
     expect(report.dataQuality).toEqual(expect.objectContaining({ mode: 'off', report: null }));
   });
 
-  it('repairs only when asked, and lists every repaired value', () => {
-    const report = runJson('--data', badFile(), '--repair', 'forward-fill') as unknown as {
+  it('repairs only when asked, and lists every repaired value', async () => {
+    const report = await runJson('--data', badFile(), '--repair', 'forward-fill') as unknown as {
       dataQuality: { repairs: { symbol: string; time: number; action: string }[]; report: { findings: { check: string }[] } };
     };
     expect(report.dataQuality.repairs).toEqual([expect.objectContaining({ symbol: 'INCONSISTENT', time: Date.UTC(2020, 0, 6), action: 'forward-fill-session' })]);
     expect(report.dataQuality.report.findings.some((f) => f.check === 'missing-session')).toBe(false);
   });
 
-  it('finds no data errors in the real ORCL, YHOO and NVDA files', () => {
+  it('finds no data errors in the real ORCL, YHOO and NVDA files', async () => {
     for (const file of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt']) {
-      const result = cli('run', '--data', sharedDataFile(file), '--data-quality', 'strict');
+      const result = await cli('run', '--data', sharedDataFile(file), '--data-quality', 'strict');
       expect(result.err).toBe('');
       expect(result.code).toBe(0);
     }
@@ -302,22 +306,22 @@ describe('backtester run data quality', () => {
 });
 
 describe('backtester run --check-lookahead', () => {
-  it.each(['sma-crossover', 'bracket-momentum', 'earnings-momentum'])('passes the shipped %s', (strategy) => {
-    const result = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
+  it.each(['sma-crossover', 'bracket-momentum', 'earnings-momentum'])('passes the shipped %s', async (strategy) => {
+    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/lookahead check\s+passed \(\d+ decisions compared, 20 cut-offs/);
   });
 
-  it.each(['biased-full-series', 'biased-pit-early'])('catches the deliberately biased %s and exits non-zero', (strategy) => {
-    const result = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
+  it.each(['biased-full-series', 'biased-pit-early'])('catches the deliberately biased %s and exits non-zero', async (strategy) => {
+    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/lookahead check failed: \d+ decision\(s\) changed when less data was available \(first: truncation at \d{4}-\d\d-\d\d ORCL/);
     expect(result.out).toMatch(/lookahead check\s+FAILED/);
   });
 
-  it('puts the report in the JSON', () => {
-    const result = cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', 'biased-full-series', '--check-lookahead', '--json');
+  it('puts the report in the JSON', async () => {
+    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', 'biased-full-series', '--check-lookahead', '--json');
     const report = JSON.parse(result.out) as { lookahead: { passed: boolean; divergences: { test: string; time: string }[] } };
     expect(report.lookahead.passed).toBe(false);
     expect(report.lookahead.divergences[0]).toEqual(expect.objectContaining({ test: 'truncation' }));
@@ -330,38 +334,38 @@ describe('backtester run guardrails', () => {
     rejectedOrders: { reason: string }[];
   }
 
-  it('reports the gateway statistics of every run', () => {
-    const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20') as unknown as GuardrailsJson;
+  it('reports the gateway statistics of every run', async () => {
+    const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20') as unknown as GuardrailsJson;
     expect(report.guardrails).toEqual(expect.objectContaining({ state: 'active', rejected: 0 }));
     expect(report.guardrails.accepted).toBeGreaterThan(0);
   });
 
-  it('enforces --risk limits, naming the reason of every refusal', () => {
-    const report = runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--percent-of-equity', '95', '--risk', 'maxOrderNotional=90000') as unknown as GuardrailsJson;
+  it('enforces --risk limits, naming the reason of every refusal', async () => {
+    const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--percent-of-equity', '95', '--risk', 'maxOrderNotional=90000') as unknown as GuardrailsJson;
     expect(report.guardrails.rejectedByCode['order-notional']).toBeGreaterThan(0);
     expect(report.guardrails.accepted).toBe(0);
     expect(report.rejectedOrders.every((r) => /^risk order-notional: order notional \d+\.\d\d exceeds the limit 90000\.00/.test(r.reason))).toBe(true);
   });
 
-  it('halts on the --kill-switch daily loss limit and stays halted without a manual re-arm', () => {
-    const report = runJson('--data', sharedDataFile('nvda-1999-2014.txt'), '--percent-of-equity', '95', '--kill-switch', 'dailyLossLimitPct=8,rearm=manual') as unknown as GuardrailsJson;
+  it('halts on the --kill-switch daily loss limit and stays halted without a manual re-arm', async () => {
+    const report = await runJson('--data', sharedDataFile('nvda-1999-2014.txt'), '--percent-of-equity', '95', '--kill-switch', 'dailyLossLimitPct=8,rearm=manual') as unknown as GuardrailsJson;
     expect(report.guardrails.transitions[0]).toEqual(expect.objectContaining({ from: 'active', to: 'halted', reason: expect.stringMatching(/^daily loss \d+\.\d\d% reached the limit 8\.00%/) }));
     expect(report.guardrails.state).toBe('halted');
     expect(report.guardrails.rejectedByCode['halted']).toBeGreaterThan(0);
   });
 
-  it('writes a hash-chained audit log that verify-audit accepts, and catches an edited record', () => {
+  it('writes a hash-chained audit log that verify-audit accepts, and catches an edited record', async () => {
     const log = join(workDir, 'audit.jsonl');
     rmSync(log, { force: true });
-    runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--audit-log', log);
-    const ok = cli('verify-audit', log);
+    await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--audit-log', log);
+    const ok = await cli('verify-audit', log);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/^ok: \d+ record\(s\), hash chain intact/);
     const lines = readFileSync(log, 'utf8').split('\n');
     expect(lines[1]).toContain('"qty":100');
     lines[1] = (lines[1] ?? '').replace('"qty":100', '"qty":101');
     writeFileSync(log, lines.join('\n'));
-    const tampered = cli('verify-audit', log);
+    const tampered = await cli('verify-audit', log);
     expect(tampered.code).toBe(1);
     expect(tampered.err).toMatch(/audit\.jsonl:2: hash-mismatch/);
   });
@@ -370,16 +374,16 @@ describe('backtester run guardrails', () => {
     [['--risk', 'maxOrderNotional=-5'], /maxOrderNotional/],
     [['--risk', 'maxOrderNotionl=5'], /unknown/],
     [['--kill-switch', 'haltAtDrawdownPct=lots'], /--kill-switch haltAtDrawdownPct: 'lots' is not a number/],
-  ])('refuses %j', (argv, message) => {
-    const result = cli('run', ...argv);
+  ])('refuses %j', async (argv, message) => {
+    const result = await cli('run', ...argv);
     expect(result.code).toBe(2);
     expect(result.err).toMatch(message);
   });
 });
 
 describe('backtester indicators', () => {
-  it('prints an SMA series as JSON rows with null during warm-up', () => {
-    const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'sma', '--params', 'period=30', '--json');
+  it('prints an SMA series as JSON rows with null during warm-up', async () => {
+    const result = await cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'sma', '--params', 'period=30', '--json');
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.out) as { time: string; sma: number | null }[];
     const data = readYahooCsv('orcl-2014.txt');
@@ -389,15 +393,15 @@ describe('backtester indicators', () => {
     expect(rows[29]?.sma).toBeCloseTo(expected, 10);
   });
 
-  it('prints every line of a multi-line indicator', () => {
-    const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'macd', '--json');
+  it('prints every line of a multi-line indicator', async () => {
+    const result = await cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'macd', '--json');
     const rows = JSON.parse(result.out) as Record<string, number | null>[];
     expect(Object.keys(rows[0] ?? {})).toEqual(['time', 'macd', 'signal', 'histogram']);
     expect(rows.at(-1)?.['histogram']).toBeCloseTo((rows.at(-1)?.['macd'] as number) - (rows.at(-1)?.['signal'] as number), 12);
   });
 
-  it('refuses an unknown indicator and lists the ones that exist', () => {
-    const result = cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'vwap');
+  it('refuses an unknown indicator and lists the ones that exist', async () => {
+    const result = await cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'vwap');
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/sma/);
     expect(result.err).toMatch(/stochastic/);

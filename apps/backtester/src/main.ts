@@ -1,29 +1,53 @@
-import { QuantbotError } from '@quantbot/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
+import { QuantbotError } from '@quantbot/core';
+import type { Logger } from '@quantbot/observability';
+import { createLogger, listRuns } from '@quantbot/observability';
 import { indicatorsCommand } from './indicators-command';
-import { verifyAuditCommand } from './verify-audit-command';
+import { replayCommand } from './replay-command';
+import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
+import { verifyAuditCommand } from './verify-audit-command';
 
 const USAGE = `usage: backtester <command> [flags]
 
 commands:
-  run          run a backtest (default: SMA crossover on synthetic data)
+  run          run a backtest (default: SMA crossover on synthetic data) and record its run folder
+  replay       print a recorded run's decisions, orders and fills; --verify re-runs it
+  report       write a recorded run's self-contained HTML report
   indicators   compute an indicator over a data file
   verify-audit check a hash-chained audit log for edited, removed or reordered records
 
 Run 'backtester <command> --help' for the flags of a command.`;
 
 /**
- * The backtester's entry point, callable in-process. Returns the exit code: 0 on success,
+ * The backtester's entry point, callable in-process. Resolves to the exit code: 0 on success,
  * 2 for a usage or configuration error, 1 for bad data or any other failure.
  */
-export function main(argv: readonly string[], io: CliIo, now: Date = new Date()): number {
+export async function main(argv: readonly string[], io: CliIo, now: Date = new Date(), clock: () => Date = () => new Date()): Promise<number> {
+  // Every invocation is logged as JSON lines (the command, its outcome, any failure); the
+  // terminal gets only the command's own output.
+  const logger = createLogger({ logFile: join(io.cwd, 'results', 'logs', 'backtester.log'), console: false, context: { app: 'backtester', command: argv[0] ?? 'run' }, now: clock });
+  logger.info('start', { argv });
+  const code = await dispatch(argv, io, now, clock, logger);
+  logger.info('exit', { code });
+  await logger.close();
+  return code;
+}
+
+async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: () => Date, logger: Logger): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case undefined:
       case 'run':
-        return runCommand(rest, io, now);
+        return await runCommand(rest, io, now, clock);
+      case 'replay':
+        return await replayCommand(rest, io, (commandLine, cwd) => rerunDigest(commandLine, cwd, now, clock));
+      case 'report':
+        return await reportCommand(rest, io, now);
       case 'indicators':
         return indicatorsCommand(rest, io);
       case 'verify-audit':
@@ -34,11 +58,12 @@ export function main(argv: readonly string[], io: CliIo, now: Date = new Date())
         return 0;
       default:
         // Flags straight after the program name belong to `run`.
-        if (command.startsWith('--')) return runCommand(argv, io, now);
+        if (command.startsWith('--')) return await runCommand(argv, io, now, clock);
         io.err(`error: unknown command '${command}'\n${USAGE}`);
         return 2;
     }
   } catch (error) {
+    logger.error('failed', { error });
     if (error instanceof QuantbotError) {
       io.err(`error: ${error.message}`);
       return error.code === 'CONFIG_INVALID' ? 2 : 1;
@@ -49,11 +74,47 @@ export function main(argv: readonly string[], io: CliIo, now: Date = new Date())
   }
 }
 
+/**
+ * Runs a recorded `backtester run` command line again, quietly, into a temporary results
+ * folder, and returns the new run's digest.
+ */
+async function rerunDigest(commandLine: readonly string[], cwd: string, now: Date, clock: () => Date): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'quantbot-verify-'));
+  try {
+    const args = withoutFlag(withoutFlag(commandLine, '--results-dir', true), '--report', false);
+    const quiet: CliIo = { out: () => undefined, err: () => undefined, cwd };
+    const code = await runCommand([...args, '--results-dir', root, '--json'], quiet, now, clock);
+    if (code !== 0) throw new QuantbotError('RERUN_FAILED', `re-running the recorded command exited ${code}`);
+    const [run] = listRuns(root);
+    if (run === undefined) throw new QuantbotError('RERUN_FAILED', 're-running the recorded command wrote no run');
+    return run.manifest.digest;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function withoutFlag(argv: readonly string[], flag: string, takesValue: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === flag) {
+      if (takesValue) i++;
+      continue;
+    }
+    if (arg.startsWith(`${flag}=`)) continue;
+    out.push(arg);
+  }
+  return out;
+}
+
 if (require.main === module) {
   const io: CliIo = {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     cwd: process.cwd(),
+    progress: process.stderr,
   };
-  process.exitCode = main(process.argv.slice(2), io);
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
 }

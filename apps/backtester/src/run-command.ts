@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, formatIsoTime, parseTicker } from '@quantbot/core';
 import type { DataQualityMode, DataQualityOutcome, ExchangeCalendar, FundamentalValues } from '@quantbot/data-quality';
 import { NYSE_CALENDAR, PointInTimeSeries, WEEKDAY_CALENDAR, applyDataQuality, generateSyntheticFundamentals } from '@quantbot/data-quality';
-import type { BacktestReport, SizingRule } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { EXECUTION_PARAMETER_NAMES, EXECUTION_PROFILES, resolveExecutionProfile } from '@quantbot/execution-sim';
-import { checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
+import { RunRecorder, checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
+import { createProgress } from '@quantbot/observability';
 import type { LookaheadReport } from '@quantbot/engine';
-import type { AuditSink } from '@quantbot/core';
+import type { AuditSink, JsonValue } from '@quantbot/core';
 import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, resolveRiskLimits, validateKillSwitchConfig } from '@quantbot/risk-guardrails';
 import {
@@ -28,6 +28,7 @@ import type { CliIo } from '@quantbot/core';
 import type { FlagSpec, FlagValues } from '@quantbot/core';
 import { formatFlagHelp, parseFlags } from '@quantbot/core';
 import { formatSummary } from './summary-format';
+import { uniqueRunId, writeBacktestRun } from './run-folder';
 
 /** Flags of `backtester run`. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -58,6 +59,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'audit-log', kind: 'string', valueName: 'file', description: 'append every gateway decision to this hash-chained JSONL audit log' },
   { name: 'check-lookahead', kind: 'boolean', description: 'also re-run the strategy on truncated and later-starting data and fail on any decision that changes' },
   { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders go (default results/runs)' },
+  { name: 'report', kind: 'boolean', description: 'also write a self-contained report.html into the run folder' },
   { name: 'json', kind: 'boolean', description: 'print the result as one JSON document' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
@@ -78,8 +80,12 @@ interface RunPlan {
   readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: AuditSink };
 }
 
-/** `backtester run`: runs one backtest, prints it and writes `results/runs/<run_id>/summary.json`. */
-export function runCommand(argv: readonly string[], io: CliIo, now: Date): number {
+/**
+ * `backtester run`: runs one backtest, prints it and writes its run folder
+ * `results/runs/<run_id>/` (summary, decisions, orders, trades, equity, manifest; report.html
+ * with `--report`).
+ */
+export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date()): Promise<number> {
   const flags = parseFlags(argv, RUN_FLAGS);
   if (flags['help'] === true) {
     io.out(runHelp());
@@ -92,7 +98,20 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     fundamentals: knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt),
   });
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, build(plan.universe, null));
+  const recorder = new RunRecorder();
+  let stepsDone = 0;
+  const progress = createProgress({
+    stream: io.progress ?? { isTTY: false, write: () => true },
+    total: plan.universe.length,
+    label: `backtest ${plan.universe.symbols.length} symbol(s)`,
+    enabled: flags['json'] !== true,
+  });
   const result = runBacktest({
+    recorder,
+    onProgress: (done) => {
+      progress.tick(done - stepsDone);
+      stepsDone = done;
+    },
     universe: plan.universe,
     strategy,
     startingCash: plan.cash,
@@ -103,6 +122,7 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     dataQuality: plan.dataQuality,
     risk: plan.risk,
   });
+  progress.done();
 
   const configText = JSON.stringify({
     data: plan.dataLabel,
@@ -115,7 +135,9 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     fillModel: plan.fillModel,
     seed: plan.seed,
   });
-  const runId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
+  const resultsRoot = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
+  const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
+  const runId = uniqueRunId(resultsRoot, baseRunId);
   const report = toBacktestReport(result, {
     runId,
     strategy: plan.strategyName,
@@ -140,11 +162,28 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     });
   }
   const document = lookahead !== null ? { ...report, lookahead } : report;
-  const runDir = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'), runId);
-  writeReport(runDir, document);
+  const manifest = await writeBacktestRun({
+    root: resultsRoot,
+    runId,
+    document,
+    result,
+    recorder,
+    startedAt: now,
+    finishedAt: clock(),
+    cwd: io.cwd,
+    argv,
+    parameters: JSON.parse(configText) as JsonValue,
+    seed: plan.seed,
+    dataPath: typeof flags['data'] === 'string' ? resolve(io.cwd, flags['data']) : undefined,
+    withReport: flags['report'] === true,
+  });
+  const runDir = join(resultsRoot, runId);
 
   if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
-  else io.out(`${formatSummary(report, plan.dataQuality, lookahead)}\n\nwritten: ${join(runDir, 'summary.json')}`);
+  else {
+    const reportLine = flags['report'] === true ? `\nreport: ${join(runDir, 'report.html')}` : '';
+    io.out(`${formatSummary(report, plan.dataQuality, lookahead)}\n\nrun ${runId} written: ${runDir} (digest ${manifest.digest.slice(0, 16)})${reportLine}`);
+  }
   if (lookahead !== null && !lookahead.passed) {
     const first = lookahead.divergences[0];
     const where = first === undefined ? '' : ` (first: ${first.test} at ${first.time.slice(0, 10)} ${first.symbol}, full run ${JSON.stringify(first.full)} vs ${JSON.stringify(first.other)})`;
@@ -152,11 +191,6 @@ export function runCommand(argv: readonly string[], io: CliIo, now: Date): numbe
     return 1;
   }
   return 0;
-}
-
-function writeReport(runDir: string, report: BacktestReport): void {
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 function planRun(flags: FlagValues, cwd: string): RunPlan {

@@ -72,4 +72,6 @@ export interface CliIo {
   err(text: string): void;
   /** Working directory for relative paths and the results folder. */
   readonly cwd: string;
+  /** Where progress bars go (a terminal's stderr); none when absent or not a TTY. */
+  readonly progress?: { readonly isTTY?: boolean; readonly columns?: number; write(text: string): boolean };
 }

@@ -14,6 +14,7 @@ import type { SizingRule } from './position-sizing';
 import { validateSizingRule } from './position-sizing';
 import type { ClosedTrade } from './trade-tracker';
 import type { CanceledOrder, RejectedOrder } from './trading-core';
+import type { RunRecorder } from './run-recorder';
 import { TradingCore } from './trading-core';
 
 /** Everything a backtest needs. */
@@ -41,7 +42,14 @@ export interface BacktestConfig {
    * switch levels — the gateway still sees, counts and audits every order.
    */
   readonly risk?: { readonly limits?: RiskLimits; readonly killSwitch?: KillSwitchConfig; readonly audit?: AuditSink };
+  /** Keeps the journal of every decision and order event (for run artifacts and replay). */
+  readonly recorder?: RunRecorder;
+  /** Told every {@link PROGRESS_EVERY_STEPS} steps and at the end: steps done, steps in all. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
+
+/** How often, in steps, a backtest reports progress. */
+export const PROGRESS_EVERY_STEPS = 16_384;
 
 /** A position still open when the data ended, marked at the last close. */
 export interface OpenPositionReport {
@@ -97,7 +105,14 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   const sizing = validateSizingRule(config.sizing);
 
   const gateway = new OrderGateway({ limits: config.risk?.limits ?? {}, killSwitch: config.risk?.killSwitch ?? {}, ...(config.risk?.audit !== undefined ? { audit: config.risk.audit } : {}) });
-  const core = new TradingCore({ universe, strategy: config.strategy, startingCash: config.startingCash, sizing, gateway });
+  const core = new TradingCore({
+    universe,
+    strategy: config.strategy,
+    startingCash: config.startingCash,
+    sizing,
+    gateway,
+    ...(config.recorder !== undefined ? { recorder: config.recorder } : {}),
+  });
   const broker: BarBroker =
     fillModel === 'next-open'
       ? new NextOpenFillBroker(universe, execution.feeBps)
@@ -107,7 +122,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
 
   const equity = new Float64Array(universe.length);
   const ledger = core.ledger;
-  const barsInMarket = walkBars(universe.time, core, broker, equity, gateway, dataErrorHalts(universe, config.dataQuality, core, gateway));
+  const barsInMarket = walkBars(universe.time, core, broker, equity, gateway, dataErrorHalts(universe, config.dataQuality, core, gateway), config.onProgress);
   broker.cancelAll('end of data: the order had no later bar to fill on');
 
   const trades = core.trades.closed;
@@ -170,6 +185,7 @@ function walkBars(
   equity: Float64Array,
   gateway: OrderGateway | undefined,
   haltOnDataErrors: ((step: number) => void) | undefined,
+  onProgress: ((done: number, total: number) => void) | undefined,
 ): number {
   const ledger = core.ledger;
   let barsInMarket = 0;
@@ -196,7 +212,9 @@ function walkBars(
     }
     core.decide();
     if (ledger.openPositionCount > 0) barsInMarket++;
+    if (onProgress !== undefined && (k & (PROGRESS_EVERY_STEPS - 1)) === PROGRESS_EVERY_STEPS - 1) onProgress(k + 1, time.length);
   }
+  onProgress?.(time.length, time.length);
   return barsInMarket;
 }
 

@@ -6,3 +6,4 @@ export * from './performance-metrics';
 export * from './backtest-runner';
 export * from './backtest-report';
 export * from './lookahead-check';
+export * from './run-recorder';

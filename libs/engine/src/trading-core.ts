@@ -20,6 +20,7 @@ import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
 import type { OrderGateway, PortfolioView } from '@quantbot/risk-guardrails';
 import type { SizingRule } from './position-sizing';
 import { sizeFor } from './position-sizing';
+import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
 
 // Bound once at load: a call through a CommonJS re-export goes through a getter each time.
@@ -51,6 +52,8 @@ export interface TradingCoreOptions {
   readonly sizing: SizingRule;
   /** The gateway every order passes before it reaches the broker. */
   readonly gateway?: OrderGateway;
+  /** Keeps the journal of decisions and order events (run artifacts); none by default. */
+  readonly recorder?: RunRecorder;
 }
 
 /** The core's book of one order while it lives. */
@@ -94,6 +97,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   #broker: Broker | undefined;
   readonly #gateway: OrderGateway | undefined;
   readonly #portfolio: LedgerPortfolioView;
+  readonly #recorder: RunRecorder | undefined;
   #orderSeq = 0;
   #time: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
   #tradedNotional = 0;
@@ -111,6 +115,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#working = new Int32Array(universe.symbols.length);
     this.#gateway = options.gateway;
     this.#portfolio = new LedgerPortfolioView(this.ledger, this);
+    this.#recorder = options.recorder;
   }
 
   /** Connects the broker that receives this core's orders. */
@@ -234,12 +239,6 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const qty =
       spec.qty ??
       sizeFor(this.#sizing, { cash: this.ledger.cash, equity: this.ledger.equity(), universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
-    if (spec.qty === undefined && qty <= 0) {
-      this.rejected.push(
-        Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason: `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})` }),
-      );
-      return undefined;
-    }
     const request: OrderRequest = {
       clientOrderId: id,
       symbol,
@@ -254,20 +253,33 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       takeProfitPrice: spec.takeProfitPrice,
       stopLossPrice: spec.stopLossPrice,
     };
+    const recorder = this.#recorder;
+    recorder?.submitDecision(request, this.#decisionInputs(s));
+    if (spec.qty === undefined && qty <= 0) {
+      const reason = `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})`;
+      this.rejected.push(Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason }));
+      recorder?.refused(request, reason);
+      return undefined;
+    }
     const gateway = this.#gateway;
     if (gateway !== undefined) {
       const decision = gateway.check(request, this.#portfolio);
       if (!decision.accepted) {
-        this.rejected.push(Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason: `risk ${decision.code}: ${decision.message}` }));
+        const reason = `risk ${decision.code}: ${decision.message}`;
+        this.rejected.push(Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason }));
+        recorder?.refused(request, reason);
         return undefined;
       }
     }
     this.#markWorking(this.#track(id, s, spec.side, qty, close, this.#time));
+    recorder?.submitted(request);
     broker.submit(request);
     return id;
   }
 
   cancelOrder(id: ClientOrderId): void {
+    const book = this.#orders.get(id);
+    if (this.#recorder !== undefined && book !== undefined) this.#recorder.changeDecision('cancel', this.#time, id, {}, this.#decisionInputs(book.symbolIndex));
     this.#requireBroker().cancel(id);
   }
 
@@ -275,6 +287,10 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const book = this.#orders.get(id);
     if (book === undefined) throw new RangeError(`no open order ${id} to replace`);
     const newId = clientOrderId(`${this.#strategy.name}-${++this.#orderSeq}`);
+    if (this.#recorder !== undefined) {
+      this.#recorder.changeDecision('replace', this.#time, id, changes, this.#decisionInputs(book.symbolIndex));
+      this.#recorder.replacing(id, newId, changes.qty);
+    }
     this.#markWorking(this.#track(newId, book.symbolIndex, book.side, changes.qty ?? book.qty, book.referencePrice, this.#time));
     this.#requireBroker().replace(id, { newClientOrderId: newId, ...changes });
     return newId;
@@ -293,9 +309,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       book.fillCount++;
       this.#quality.addFill(fill.side, book.referencePrice, fill.qty, fill.price, fill.commission);
     }
+    this.#recorder?.fill(fill, book?.filledQty ?? fill.qty);
   }
 
   onOrderUpdate(update: OrderUpdate): void {
+    this.#recorder?.update(update);
     let book = this.#orders.get(update.clientOrderId);
     if (book === undefined) {
       // A bracket leg, created by the broker when its entry filled: judged against its trigger.
@@ -322,6 +340,23 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
         Object.freeze({ clientOrderId: update.clientOrderId, symbol: update.symbol, status: update.status, time: update.time, filledQty: update.filledQty, reason }),
       );
     }
+  }
+
+  /** What the strategy saw of symbol `s` at the current step: the bar, the book, its inputs. */
+  #decisionInputs(s: number): DecisionInputs {
+    const u = this.#universe;
+    const at = s * u.length + Math.max(0, this.#cursor.index);
+    return {
+      open: u.open[at] as number,
+      high: u.high[at] as number,
+      low: u.low[at] as number,
+      close: u.close[at] as number,
+      volume: u.volume[at] as number,
+      position: this.ledger.qty(s),
+      cash: this.ledger.cash,
+      equity: this.ledger.equity(),
+      strategy: this.#strategy.describeInputs?.(s),
+    };
   }
 
   /** Records how `book` ended and the symbol's latest close; returns it as an outcome. */

@@ -56,6 +56,12 @@ export class SmaCrossover implements Strategy {
     );
   }
 
+  describeInputs(symbolIndex: number): Readonly<Record<string, number>> {
+    const fast = this.#fast[symbolIndex] as Sma;
+    const slow = this.#slow[symbolIndex] as Sma;
+    return { fastSma: fast.isReady ? fast.value : NaN, slowSma: slow.isReady ? slow.value : NaN };
+  }
+
   onBar(bar: BarView, ctx: StrategyContext): void {
     const s = bar.symbolIndex;
     const close = bar.close();

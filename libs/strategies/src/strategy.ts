@@ -67,4 +67,10 @@ export interface Strategy {
    */
   readonly warmupBars?: number;
   onBar(bar: BarView, ctx: StrategyContext): void;
+  /**
+   * The values behind the strategy's latest decision on symbol `symbolIndex` (indicator values
+   * by name), recorded with every decision in the run's journal. Called only when a journal is
+   * kept, after `onBar` has decided.
+   */
+  describeInputs?(symbolIndex: number): Readonly<Record<string, number>>;
 }

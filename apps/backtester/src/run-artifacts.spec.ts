@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CliIo } from '@quantbot/core';
+import { sharedDataFile } from '../test/shared-data';
+import { main } from './main';
+
+interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+interface Manifest {
+  runId: string;
+  digest: string;
+  seed: number;
+  dataHash: string | null;
+  commandLine: string[];
+  codeVersion: string | null;
+  startedAt: string;
+  finishedAt: string;
+  artifacts: Record<string, { sha256: string; bytes: number; deterministic: boolean }>;
+}
+
+let workDir: string;
+beforeAll(() => (workDir = mkdtempSync(join(tmpdir(), 'quantbot-runs-'))));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+let second = 0;
+async function cli(...argv: string[]): Promise<Captured> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir };
+  // A new start time per call, as a real clock would give.
+  const start = new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + ++second));
+  const code = await main(argv, io, start, () => new Date(start.getTime() + 1500));
+  return { code, out, err };
+}
+
+function runIdOf(result: Captured): string {
+  const match = /run (\S+) written/.exec(result.out);
+  if (match === null) throw new Error(`no run id in: ${result.out}${result.err}`);
+  return match[1] as string;
+}
+
+function manifestOf(runId: string): Manifest {
+  return JSON.parse(readFileSync(join(workDir, 'results', 'runs', runId, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+describe('run folders', () => {
+  it('records every artifact with its sha256, the command line, the seed and the data hash', async () => {
+    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--seed', '3');
+    expect(result.code).toBe(0);
+    const runId = runIdOf(result);
+    const dir = join(workDir, 'results', 'runs', runId);
+    expect(readdirSync(dir).sort()).toEqual(['decision_events.jsonl', 'equity.csv', 'manifest.json', 'orders.jsonl', 'summary.json', 'trades.jsonl']);
+    const manifest = manifestOf(runId);
+    expect(manifest).toMatchObject({ runId, seed: 3, startedAt: expect.stringMatching(/^2026-01-02T03:04:/), commandLine: ['backtester', 'run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--seed', '3'] });
+    expect(manifest.dataHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(manifest.artifacts).sort()).toEqual(['decision_events.jsonl', 'equity.csv', 'orders.jsonl', 'summary.json', 'trades.jsonl']);
+
+    const trades = readFileSync(join(dir, 'trades.jsonl'), 'utf8').trim().split('\n');
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { summary: Record<string, unknown> };
+    expect(trades).toHaveLength(Number(summary.summary['closedTrades']));
+    const decisions = readFileSync(join(dir, 'decision_events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; inputs: Record<string, number | null>; symbol: string });
+    expect(decisions.length).toBeGreaterThanOrEqual(trades.length * 2);
+    // Each decision carries the bar, the book and the strategy's own inputs.
+    expect(decisions[0]).toMatchObject({ action: 'submit', symbol: 'ORCL', inputs: expect.objectContaining({ close: expect.any(Number), position: 0, 'strategy.fastSma': expect.any(Number), 'strategy.slowSma': expect.any(Number) }) });
+    const orders = readFileSync(join(dir, 'orders.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    expect(orders.filter((o) => o.event === 'filled').length).toBe(trades.length * 2 + (Number(summary.summary['openPositions']) > 0 ? 1 : 0));
+    const equity = readFileSync(join(dir, 'equity.csv'), 'utf8').trim().split('\n');
+    expect(equity[0]).toBe('time,equity');
+    expect(equity).toHaveLength(Number(summary.summary['bars']) + 1);
+  });
+
+  it('gives the same digest for the same inputs and seed, and another for another seed', async () => {
+    const a = manifestOf(runIdOf(await cli('run', '--seed', '11', '--bars', '800')));
+    const b = manifestOf(runIdOf(await cli('run', '--seed', '11', '--bars', '800')));
+    const c = manifestOf(runIdOf(await cli('run', '--seed', '12', '--bars', '800')));
+    expect(b.runId).not.toBe(a.runId);
+    expect(b.digest).toBe(a.digest);
+    expect(c.digest).not.toBe(a.digest);
+  });
+
+  it('never overwrites a run: the same configuration in the same second gets a new id', async () => {
+    const io: CliIo = { out: () => undefined, err: () => undefined, cwd: workDir };
+    const at = new Date(Date.UTC(2026, 5, 1));
+    expect(await main(['run', '--bars', '300', '--json'], io, at, () => at)).toBe(0);
+    expect(await main(['run', '--bars', '300', '--json'], io, at, () => at)).toBe(0);
+    const ids = readdirSync(join(workDir, 'results', 'runs')).filter((id) => id.startsWith('20260601T000000Z'));
+    expect(ids).toHaveLength(2);
+    expect(ids.some((id) => id.endsWith('-2'))).toBe(true);
+  });
+});
+
+describe('logging', () => {
+  it('logs every invocation as JSON lines in results/logs, creating the folder, failures included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quantbot-log-'));
+    try {
+      const io: CliIo = { out: () => undefined, err: () => undefined, cwd: dir };
+      const at = new Date(Date.UTC(2026, 3, 1));
+      expect(await main(['run', '--bars', '300', '--json'], io, at, () => at)).toBe(0);
+      expect(await main(['run', '--bars', 'many'], io, at, () => at)).toBe(2);
+      const lines = readFileSync(join(dir, 'results', 'logs', 'backtester.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string; fields?: Record<string, unknown>; context?: Record<string, string> });
+      expect(lines.map((l) => `${l.level} ${l.message}`)).toEqual(['info start', 'info exit', 'info start', 'error failed', 'info exit']);
+      expect(lines[0]?.context).toMatchObject({ app: 'backtester', command: 'run' });
+      expect(lines[4]?.fields).toMatchObject({ code: 2 });
+      expect(JSON.stringify(lines[3]?.fields)).toContain('--bars');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('backtester replay', () => {
+  let runId: string;
+  beforeAll(async () => {
+    runId = runIdOf(await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--risk', 'maxOrderQty=50', '--size', '100'));
+  });
+
+  it('prints decisions, orders and fills in time order, with filters', async () => {
+    const all = await cli('replay', '--run-id', runId, '--json');
+    expect(all.code).toBe(0);
+    const entries = (JSON.parse(all.out) as { entries: { kind: string; time: string; seq: number }[] }).entries;
+    expect(entries.length).toBeGreaterThan(0);
+    for (let i = 1; i < entries.length; i++) {
+      const [prev, next] = [entries[i - 1], entries[i]] as [{ time: string; seq: number }, { time: string; seq: number }];
+      expect(prev.time < next.time || (prev.time === next.time && prev.seq < next.seq)).toBe(true);
+    }
+    const limited = await cli('replay', '--run-id', runId, '--limit', '3');
+    expect(limited.out.trim().split('\n')).toHaveLength(3);
+    const errors = JSON.parse((await cli('replay', '--run-id', runId, '--errors-only', '--json')).out) as { entries: { kind: string; event: string; reason: string }[] };
+    // Every order asked for 100 shares against a 50-share limit: the gateway refused them all.
+    expect(errors.entries.length).toBeGreaterThan(0);
+    for (const e of errors.entries) expect(e).toMatchObject({ kind: 'order', event: 'rejected', reason: expect.stringContaining('order-qty') });
+    const day = entries.find((e) => e.kind === 'decision')?.time.slice(0, 10) as string;
+    const onDay = JSON.parse((await cli('replay', '--run-id', runId, '--replay-date', day, '--json')).out) as { entries: { time: string }[] };
+    expect(onDay.entries.length).toBeGreaterThan(0);
+    for (const e of onDay.entries) expect(e.time.startsWith(day)).toBe(true);
+    const other = JSON.parse((await cli('replay', '--run-id', runId, '--symbol', 'NVDA', '--json')).out) as { entries: unknown[] };
+    expect(other.entries).toEqual([]);
+  });
+
+  it('names an unknown run and lists the most recent ones', async () => {
+    const result = await cli('replay', '--run-id', 'nope');
+    expect(result.code).toBe(1);
+    expect(result.err).toContain("no run 'nope'");
+    expect(result.err).toContain(runId);
+  });
+
+  it('refuses a bad --replay-date and --limit naming the flag', async () => {
+    expect((await cli('replay', '--run-id', runId, '--replay-date', '2004-13-01')).err).toContain('--replay-date');
+    expect((await cli('replay', '--run-id', runId, '--limit', '0')).err).toContain('--limit');
+  });
+
+  it('--verify re-runs the recorded configuration and confirms the digest; a tampered run fails', async () => {
+    const ok = await cli('replay', '--run-id', runId, '--verify', '--limit', '1');
+    expect(ok.err).toBe('');
+    expect(ok.out).toContain('verified: the re-run reproduces digest');
+    expect(ok.code).toBe(0);
+    const equity = join(workDir, 'results', 'runs', runId, 'equity.csv');
+    const original = readFileSync(equity, 'utf8');
+    const lines = original.split('\n');
+    lines[5] = (lines[5] as string).replace(/,.*/, ',1');
+    writeFileSync(equity, lines.join('\n'));
+    try {
+      const bad = await cli('replay', '--run-id', runId, '--verify', '--limit', '1');
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('equity.csv');
+    } finally {
+      writeFileSync(equity, original);
+    }
+  });
+});
+
+describe('backtester report', () => {
+  it('writes a self-contained report.html for a recorded run, and run --report writes one at the end', async () => {
+    const runId = runIdOf(await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt')));
+    const result = await cli('report', '--run-id', runId);
+    expect(result.code).toBe(0);
+    const html = readFileSync(join(workDir, 'results', 'runs', runId, 'report.html'), 'utf8');
+    for (const id of ['summary', 'equity', 'drawdown', 'monthly-returns', 'trades', 'execution-quality', 'data-quality']) expect(html).toContain(`id="${id}"`);
+    expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(html).not.toMatch(/<script|src="http/);
+    // A report added later is derived from the artifacts: verification still passes.
+    expect((await cli('replay', '--run-id', runId, '--verify', '--limit', '1')).code).toBe(0);
+
+    const withReport = await cli('run', '--bars', '600', '--report');
+    const id = runIdOf(withReport);
+    expect(existsSync(join(workDir, 'results', 'runs', id, 'report.html'))).toBe(true);
+    expect(manifestOf(id).artifacts['report.html']).toMatchObject({ deterministic: false });
+  });
+
+  it('stays quiet about progress when output is not a terminal', async () => {
+    let progress = '';
+    const io: CliIo = { out: () => undefined, err: () => undefined, cwd: workDir, progress: { isTTY: false, write: (t) => ((progress += t), true) } };
+    expect(await main(['run', '--bars', '20000', '--data-quality', 'off'], io, new Date(Date.UTC(2026, 2, 1)), () => new Date(Date.UTC(2026, 2, 1)))).toBe(0);
+    expect(progress).toBe('');
+    let tty = '';
+    const ttyIo: CliIo = { ...io, progress: { isTTY: true, columns: 100, write: (t) => ((tty += t), true) } };
+    expect(await main(['run', '--bars', '20000', '--data-quality', 'off'], ttyIo, new Date(Date.UTC(2026, 2, 2)), () => new Date(Date.UTC(2026, 2, 2)))).toBe(0);
+    expect(tty).toContain('100%');
+    let json = '';
+    const jsonIo: CliIo = { ...io, progress: { isTTY: true, write: (t) => ((json += t), true) } };
+    expect(await main(['run', '--bars', '20000', '--data-quality', 'off', '--json'], jsonIo, new Date(Date.UTC(2026, 2, 3)), () => new Date(Date.UTC(2026, 2, 3)))).toBe(0);
+    expect(json).toBe('');
+  });
+});

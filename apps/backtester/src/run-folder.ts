@@ -1,0 +1,132 @@
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { JsonValue } from '@quantbot/core';
+import { formatIsoTime } from '@quantbot/core';
+import type { BacktestReport, BacktestResult, RunRecorder } from '@quantbot/engine';
+import type { RunArtifact, RunData, RunManifest, RunReportInput, TradeRecord } from '@quantbot/observability';
+import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, renderRunReport, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
+
+/** The report a run folder may hold besides its recorded artifacts. */
+export const REPORT_FILE = 'report.html';
+
+/** What a finished backtest leaves in `results/runs/<run_id>/`. */
+export interface BacktestRunRecord {
+  readonly root: string;
+  readonly runId: string;
+  /** The JSON document `--json` prints (summary.json holds it without the run id). */
+  readonly document: BacktestReport & { readonly lookahead?: unknown };
+  readonly result: BacktestResult;
+  readonly recorder: RunRecorder;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly cwd: string;
+  readonly argv: readonly string[];
+  readonly parameters: JsonValue;
+  readonly seed: number;
+  /** The data file or folder; undefined for synthetic data (its seed and size define it). */
+  readonly dataPath: string | undefined;
+  /** Render `report.html` into the folder too. */
+  readonly withReport: boolean;
+}
+
+/**
+ * Picks a run id that names no folder yet: `<UTC time>-<config hash>`, with `-2`, `-3`, … when
+ * the same configuration ran in the same second.
+ */
+export function uniqueRunId(root: string, base: string): string {
+  if (!existsSync(join(root, base))) return base;
+  for (let n = 2; ; n++) {
+    const id = `${base}-${n}`;
+    if (!existsSync(join(root, id))) return id;
+  }
+}
+
+/**
+ * Writes the run folder atomically (see `writeRunArtifacts`): summary, decisions, orders,
+ * trades, equity and the manifest, plus `report.html` when asked. Everything but the report is
+ * deterministic and enters the digest; `summary.json` leaves the run id out (the manifest has it)
+ * so that the same inputs and seed give the same digest.
+ */
+export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunManifest> {
+  const { document, result, recorder } = record;
+  const summaryDocument = { ...document, summary: withoutRunId(document.summary) };
+  const artifacts: RunArtifact[] = [
+    { name: RUN_ARTIFACT_FILES.summary, content: `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
+    { name: RUN_ARTIFACT_FILES.decisions, content: toJsonLines(recorder.decisions), deterministic: true },
+    { name: RUN_ARTIFACT_FILES.orders, content: toJsonLines(recorder.orders), deterministic: true },
+    { name: RUN_ARTIFACT_FILES.trades, content: toJsonLines(document.trades), deterministic: true },
+    { name: RUN_ARTIFACT_FILES.equity, content: equityCsv({ time: result.time, equity: result.equity }), deterministic: true },
+  ];
+  if (record.withReport) {
+    const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
+    artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
+  }
+  return writeRunArtifacts({
+    root: record.root,
+    runId: record.runId,
+    artifacts,
+    manifest: {
+      startedAt: record.startedAt.toISOString(),
+      finishedAt: record.finishedAt.toISOString(),
+      codeVersion: gitCommit(record.cwd) ?? gitCommit(resolve(__dirname, '..', '..', '..')),
+      commandLine: ['backtester', 'run', ...record.argv],
+      parameters: { ...(record.parameters as Record<string, JsonValue>), cwd: record.cwd },
+      seed: record.seed,
+      dataHash: dataHash(record.dataPath),
+    },
+  });
+}
+
+/** Builds the report page's input from a run folder read back with `readRun`. */
+export function reportInputFromRun(run: RunData, generatedAt: string): RunReportInput {
+  const document = (run.summary ?? {}) as Partial<BacktestReport>;
+  return reportInput(run.manifest.runId, document, run.equity, run.trades, generatedAt);
+}
+
+function reportInput(
+  runId: string,
+  document: Partial<BacktestReport>,
+  equity: { readonly time: ArrayLike<number>; readonly equity: ArrayLike<number> },
+  trades: readonly TradeRecord[],
+  generatedAt: string,
+): RunReportInput {
+  const summary = document.summary ?? {};
+  const dq = document.dataQuality;
+  const strategy = typeof summary['strategy'] === 'string' ? summary['strategy'] : 'backtest';
+  const symbols = typeof summary['symbols'] === 'string' ? summary['symbols'] : '';
+  return {
+    title: `${strategy} on ${symbols}`,
+    runId,
+    summary,
+    equity,
+    trades,
+    executionQuality: document.executionQuality ?? {},
+    dataQuality: {
+      mode: dq?.mode ?? 'off',
+      calendar: dq?.calendar ?? null,
+      summary:
+        dq?.report !== null && dq?.report !== undefined
+          ? { symbols: dq.report.summary.symbols, bars: dq.report.summary.bars, findings: dq.report.summary.findings, ...dq.report.summary.bySeverity }
+          : null,
+      findings: (dq?.report?.findings ?? []).map((f) => ({
+        symbol: f.symbol,
+        check: f.check,
+        severity: f.severity,
+        time: f.time === null ? null : typeof f.time === 'number' ? formatIsoTime(f.time) : String(f.time),
+        message: f.message,
+      })),
+      repairs: dq?.repairs.length ?? 0,
+    },
+    guardrails: (document.guardrails as unknown as Record<string, unknown> | undefined) ?? null,
+    generatedAt,
+  };
+}
+
+function withoutRunId(summary: BacktestReport['summary']): BacktestReport['summary'] {
+  return Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'runId'));
+}
+
+function dataHash(dataPath: string | undefined): string | null {
+  if (dataPath === undefined) return null;
+  return statSync(dataPath).isDirectory() ? hashDirectoryFiles(dataPath).sha256 : hashFiles([dataPath]).sha256;
+}

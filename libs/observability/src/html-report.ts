@@ -1,0 +1,636 @@
+import { DataError, formatIsoTime } from '@quantbot/core';
+import {
+  REPORT_MAX_CHART_POINTS,
+  drawdownSeries,
+  monthlyReturns,
+  renderDrawdownChart,
+  renderEquityChart,
+  renderMonthlyReturnsChart,
+} from './html-report-charts';
+import type { MonthlyReturn, ReportChartName } from './html-report-charts';
+import type { TradeRecord } from './run-records';
+
+/** At most this many trades are listed; the report says how many were left out. */
+export const REPORT_MAX_TRADE_ROWS = 500;
+/** At most this many data-quality findings are listed; the report says how many were left out. */
+export const REPORT_MAX_FINDING_ROWS = 200;
+/** The monthly-returns heatmap shows at most this many (most recent) years. */
+export const REPORT_MAX_HEATMAP_YEARS = 40;
+
+/** One data-quality finding as the report lists it. */
+export interface RunReportFinding {
+  readonly symbol: string;
+  readonly check: string;
+  /** `error`, `warning` or `info` are styled; any other value is shown as it is. */
+  readonly severity: string;
+  /** ISO 8601, or null for a finding about the whole series. */
+  readonly time: string | null;
+  readonly message: string;
+}
+
+/** What `renderRunReport` shows. Nothing is read from files or clocks: every value is passed in. */
+export interface RunReportInput {
+  /** The page title, e.g. `sma-crossover on ORCL`. */
+  readonly title: string;
+  readonly runId: string;
+  /**
+   * Headline metrics, shown as a table in the order given. By the engine's convention returns
+   * and ratios are fractions (`0.12` = 12 %) except keys ending in `Pct`, which are percent; the
+   * headline tiles (`totalReturn`, `cagr`, `sharpe`, `maxDrawdownPct`, `finalEquity`,
+   * `closedTrades`) rely on it.
+   */
+  readonly summary: Readonly<Record<string, number | string | null>>;
+  /** Equity at each step's close; `time` is epoch ms. Both arrays have the same length. */
+  readonly equity: { readonly time: ArrayLike<number>; readonly equity: ArrayLike<number> };
+  readonly trades: readonly TradeRecord[];
+  /** Execution-quality statistics, shown as a key/value table. */
+  readonly executionQuality: Readonly<Record<string, number | null>>;
+  readonly dataQuality: {
+    readonly mode: string;
+    readonly calendar: string | null;
+    readonly summary?: Readonly<Record<string, number | string | null>> | null;
+    readonly findings: readonly RunReportFinding[];
+    /** Number of values the opt-in repair changed or added. */
+    readonly repairs: number;
+  };
+  /** The order gateway's statistics (state, accepted, rejected, rejectedByCode, ...); the section is left out when absent. */
+  readonly guardrails?: Readonly<Record<string, unknown>> | null;
+  /** When the report was generated, ISO 8601; printed in the footer. */
+  readonly generatedAt: string;
+}
+
+interface SectionHtml {
+  readonly id: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+/**
+ * Renders a run as one self-contained HTML page: inline CSS, charts as inline SVG rendered on
+ * the server with Vega-Lite, no scripts and no external resources (a Content-Security-Policy
+ * forbids loading any), so the file opens offline and can be archived with the run.
+ *
+ * Sections, in order, each an element with an `id` and an `<h2>`: `summary`, `equity`,
+ * `drawdown`, `monthly-returns`, `trades`, `execution-quality`, `data-quality` and, when
+ * `guardrails` is given, `guardrails`. Charts are `<figure class="chart" data-chart="...">`.
+ * Long curves are downsampled for the charts only (`REPORT_MAX_CHART_POINTS`); every statistic
+ * the page prints uses the full data. Every string from the input is HTML-escaped, and
+ * non-finite numbers print as `—`.
+ *
+ * @throws DataError when `equity.time` and `equity.equity` differ in length.
+ * @throws ReportRenderError when a chart cannot be rendered.
+ */
+export async function renderRunReport(input: RunReportInput): Promise<string> {
+  const { time, equity } = input.equity;
+  if (time.length !== equity.length) {
+    throw new DataError(`time has ${time.length} values but equity has ${equity.length}`, { field: 'equity' });
+  }
+  const drawdown = drawdownSeries(equity);
+  const months = monthlyReturns(time, equity);
+  const heatmapYears = recentYears(months, REPORT_MAX_HEATMAP_YEARS);
+  const [equitySvg, drawdownSvg, monthlySvg] = await Promise.all([
+    renderEquityChart(time, equity),
+    renderDrawdownChart(time, drawdown),
+    renderMonthlyReturnsChart(heatmapYears.shown),
+  ]);
+
+  const sections: SectionHtml[] = [
+    { id: 'summary', title: 'Summary', body: summarySection(input.summary) },
+    { id: 'equity', title: 'Equity', body: equitySection(equity, equitySvg) },
+    { id: 'drawdown', title: 'Drawdown', body: drawdownSection(time, drawdown, drawdownSvg) },
+    { id: 'monthly-returns', title: 'Monthly returns', body: monthlySection(months, heatmapYears.omittedYears, monthlySvg) },
+    { id: 'trades', title: 'Trades', body: tradesSection(input.trades) },
+    { id: 'execution-quality', title: 'Execution quality', body: keyValueTable(input.executionQuality) },
+    { id: 'data-quality', title: 'Data quality', body: dataQualitySection(input.dataQuality) },
+  ];
+  if (input.guardrails !== undefined && input.guardrails !== null) {
+    sections.push({ id: 'guardrails', title: 'Guardrails', body: guardrailsSection(input.guardrails) });
+  }
+  return page(input, sections);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page
+
+function page(input: RunReportInput, sections: readonly SectionHtml[]): string {
+  const { time } = input.equity;
+  const n = time.length;
+  const period = n > 0 ? `${formatTimeLabel(formatIsoTimeSafe(time[0] as number))} → ${formatTimeLabel(formatIsoTimeSafe(time[n - 1] as number))}` : 'no equity data';
+  const nav = sections.map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`).join('');
+  const body = sections
+    .map((s) => `<section id="${s.id}" class="card">\n<h2>${escapeHtml(s.title)}</h2>\n${s.body}\n</section>`)
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="Quantbot">
+<title>${escapeHtml(input.title)} · ${escapeHtml(input.runId)}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header class="page-header">
+<div class="eyebrow">Quantbot run report</div>
+<h1>${escapeHtml(input.title)}</h1>
+<div class="meta"><span>Run <code>${escapeHtml(input.runId)}</code></span><span>${escapeHtml(period)}</span><span>${formatInteger(n)} bars</span></div>
+${headlineTiles(input.summary)}
+<nav>${nav}</nav>
+</header>
+<main>
+${body}
+</main>
+<footer>Generated ${escapeHtml(input.generatedAt)} by Quantbot · times in UTC · self-contained page, no network access needed</footer>
+</body>
+</html>
+`;
+}
+
+/** The headline tiles: the best-known metrics of `summary`, when present. */
+function headlineTiles(summary: Readonly<Record<string, number | string | null>>): string {
+  const tiles: string[] = [];
+  const add = (key: string, label: string, format: (value: number) => string, signed: boolean): void => {
+    if (!Object.prototype.hasOwnProperty.call(summary, key)) return;
+    const value = summary[key];
+    const text = typeof value === 'number' ? format(value) : value === null || value === undefined ? '—' : value;
+    const tone = signed && typeof value === 'number' && Number.isFinite(value) && value !== 0 ? (value > 0 ? ' pos' : ' neg') : '';
+    tiles.push(`<div class="tile"><div class="tile-label">${escapeHtml(label)}</div><div class="tile-value${tone}">${escapeHtml(text)}</div></div>`);
+  };
+  add('totalReturn', 'Total return', (v) => formatPercent(v * 100), true);
+  add('cagr', 'CAGR', (v) => formatPercent(v * 100), true);
+  add('sharpe', 'Sharpe', (v) => formatFixed(v, 2), true);
+  add('maxDrawdownPct', 'Max drawdown', (v) => formatPercent(-Math.abs(v)), false);
+  add('finalEquity', 'Final equity', (v) => formatFixed(v, 2), false);
+  add('closedTrades', 'Trades', formatNumber, false);
+  return tiles.length > 0 ? `<div class="tiles">${tiles.join('')}</div>` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+function summarySection(summary: Readonly<Record<string, number | string | null>>): string {
+  const entries = Object.entries(summary);
+  if (entries.length === 0) return '<p class="note">No summary metrics.</p>';
+  return keyValueGrid(entries);
+}
+
+function equitySection(equity: ArrayLike<number>, svg: string): string {
+  const n = equity.length;
+  const first = firstFinite(equity);
+  const last = lastFinite(equity);
+  const stats = [
+    ['Start', formatNumber(first)],
+    ['End', formatNumber(last)],
+    ['Change', Number.isFinite(first) && first > 0 ? formatPercent((last / first - 1) * 100) : '—'],
+  ];
+  return `${statLine(stats)}
+${figure('equity', svg)}
+${samplingNote(n)}`;
+}
+
+function drawdownSection(time: ArrayLike<number>, drawdown: Float64Array, svg: string): string {
+  let troughIndex = -1;
+  let trough = 0;
+  for (let i = 0; i < drawdown.length; i++) {
+    const value = drawdown[i] as number;
+    if (value < trough) {
+      trough = value;
+      troughIndex = i;
+    }
+  }
+  const stats: string[][] = [['Max drawdown', formatPercent(trough)]];
+  if (troughIndex >= 0) {
+    let peakIndex = troughIndex;
+    while (peakIndex > 0 && (drawdown[peakIndex] as number) < 0) peakIndex--;
+    let recoveryIndex = troughIndex;
+    while (recoveryIndex < drawdown.length && !((drawdown[recoveryIndex] as number) >= 0)) recoveryIndex++;
+    stats.push(['Peak', formatTimeLabel(formatIsoTimeSafe(time[peakIndex] as number))]);
+    stats.push(['Trough', formatTimeLabel(formatIsoTimeSafe(time[troughIndex] as number))]);
+    stats.push([
+      'Recovered',
+      recoveryIndex < drawdown.length ? formatTimeLabel(formatIsoTimeSafe(time[recoveryIndex] as number)) : 'not yet',
+    ]);
+  }
+  const last = drawdown.length > 0 ? (drawdown[drawdown.length - 1] as number) : NaN;
+  stats.push(['Current', formatPercent(last)]);
+  return `${statLine(stats)}
+${figure('drawdown', svg)}
+${samplingNote(drawdown.length)}`;
+}
+
+function monthlySection(months: readonly MonthlyReturn[], omittedYears: number, svg: string): string {
+  let best: MonthlyReturn | undefined;
+  let worst: MonthlyReturn | undefined;
+  let positive = 0;
+  let finite = 0;
+  for (const m of months) {
+    if (!Number.isFinite(m.returnPct)) continue;
+    finite++;
+    if (m.returnPct > 0) positive++;
+    if (best === undefined || m.returnPct > best.returnPct) best = m;
+    if (worst === undefined || m.returnPct < worst.returnPct) worst = m;
+  }
+  const label = (m: MonthlyReturn | undefined): string => (m === undefined ? '—' : `${formatPercent(m.returnPct)} (${m.year}-${String(m.month).padStart(2, '0')})`);
+  const stats = [
+    ['Months', formatInteger(finite)],
+    ['Positive', finite > 0 ? `${formatInteger(positive)} (${formatFixed((positive / finite) * 100, 0)} %)` : '—'],
+    ['Best', label(best)],
+    ['Worst', label(worst)],
+  ];
+  const note = omittedYears > 0 ? `<p class="note">The heatmap shows the most recent ${REPORT_MAX_HEATMAP_YEARS} years; ${formatInteger(omittedYears)} earlier years are left out (the figures above use every month).</p>` : '';
+  return `${statLine(stats)}
+${figure('monthly-returns', svg)}
+<p class="note">Return from month-end to month-end equity (UTC months); the first month is measured from the first equity.</p>
+${note}`;
+}
+
+const TRADE_COLUMNS: readonly { readonly label: string; readonly numeric: boolean }[] = [
+  { label: '#', numeric: true },
+  { label: 'Symbol', numeric: false },
+  { label: 'Side', numeric: false },
+  { label: 'Qty', numeric: true },
+  { label: 'Entry time', numeric: false },
+  { label: 'Entry price', numeric: true },
+  { label: 'Exit time', numeric: false },
+  { label: 'Exit price', numeric: true },
+  { label: 'P&L', numeric: true },
+  { label: 'Commission', numeric: true },
+  { label: 'Net P&L', numeric: true },
+  { label: 'Bars held', numeric: true },
+];
+
+function tradesSection(trades: readonly TradeRecord[]): string {
+  if (trades.length === 0) return '<p class="note">No closed trades.</p>';
+  let winners = 0;
+  let netTotal = 0;
+  let commissionTotal = 0;
+  for (const t of trades) {
+    if (t.netPnl > 0) winners++;
+    netTotal += t.netPnl;
+    commissionTotal += t.commission;
+  }
+  const stats = [
+    ['Trades', formatInteger(trades.length)],
+    ['Winners', `${formatInteger(winners)} (${formatFixed((winners / trades.length) * 100, 1)} %)`],
+    ['Net P&L', formatFixed(netTotal, 2)],
+    ['Commission', formatFixed(commissionTotal, 2)],
+  ];
+  const shown = trades.slice(0, REPORT_MAX_TRADE_ROWS);
+  const rows = shown
+    .map((t, i) => {
+      const cells = [
+        numCell(formatInteger(i + 1)),
+        `<td>${escapeHtml(t.symbol)}</td>`,
+        `<td><span class="side side-${sideClass(t.side)}">${escapeHtml(t.side)}</span></td>`,
+        numCell(formatNumber(t.qty)),
+        timeCell(t.entryTime),
+        numCell(formatPrice(t.entryPrice)),
+        timeCell(t.exitTime),
+        numCell(formatPrice(t.exitPrice)),
+        numCell(formatFixed(t.pnl, 2), tone(t.pnl)),
+        numCell(formatFixed(t.commission, 2)),
+        numCell(formatFixed(t.netPnl, 2), tone(t.netPnl)),
+        numCell(formatNumber(t.barsHeld)),
+      ];
+      return `<tr>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  const left = trades.length - shown.length;
+  const note = left > 0 ? `<p class="note">Showing the first ${formatInteger(shown.length)} of ${formatInteger(trades.length)} trades; ${formatInteger(left)} left out (the totals above include them).</p>` : '';
+  return `${statLine(stats)}
+${note}
+<div class="table-wrap scroll"><table class="data" id="trades-table">
+<thead><tr>${TRADE_COLUMNS.map((c) => `<th${c.numeric ? ' class="num"' : ''}>${escapeHtml(c.label)}</th>`).join('')}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`;
+}
+
+function dataQualitySection(dq: RunReportInput['dataQuality']): string {
+  const bySeverity = new Map<string, number>();
+  for (const f of dq.findings) bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
+  const stats: string[][] = [
+    ['Mode', dq.mode],
+    ['Calendar', dq.calendar ?? 'none'],
+    ['Findings', formatInteger(dq.findings.length)],
+    ...[...bySeverity].map(([severity, count]) => [capitalize(severity), formatInteger(count)]),
+    ['Repairs', formatNumber(dq.repairs)],
+  ];
+  const parts = [statLine(stats)];
+  if (dq.summary !== undefined && dq.summary !== null && Object.keys(dq.summary).length > 0) {
+    parts.push(`<h3>Report summary</h3>${keyValueTable(dq.summary)}`);
+  }
+  if (dq.findings.length === 0) {
+    parts.push('<p class="note">No findings.</p>');
+    return parts.join('\n');
+  }
+  const shown = dq.findings.slice(0, REPORT_MAX_FINDING_ROWS);
+  const left = dq.findings.length - shown.length;
+  const rows = shown
+    .map(
+      (f) =>
+        `<tr><td>${escapeHtml(f.symbol)}</td><td><code>${escapeHtml(f.check)}</code></td><td><span class="sev sev-${severityClass(f.severity)}">${escapeHtml(f.severity)}</span></td>${f.time === null ? '<td class="muted">—</td>' : timeCell(f.time)}<td class="wrap">${escapeHtml(f.message)}</td></tr>`,
+    )
+    .join('\n');
+  parts.push('<h3>Findings</h3>');
+  if (left > 0) {
+    parts.push(`<p class="note">Showing the first ${formatInteger(shown.length)} of ${formatInteger(dq.findings.length)} findings; ${formatInteger(left)} left out.</p>`);
+  }
+  parts.push(`<div class="table-wrap scroll"><table class="data" id="findings-table">
+<thead><tr><th>Symbol</th><th>Check</th><th>Severity</th><th>Time</th><th>Message</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table></div>`);
+  return parts.join('\n');
+}
+
+function guardrailsSection(guardrails: Readonly<Record<string, unknown>>): string {
+  const entries = Object.entries(guardrails);
+  if (entries.length === 0) return '<p class="note">No guardrail statistics.</p>';
+  return `<table class="kv wide">${entries.map(([k, v]) => `<tr><th scope="row" title="${escapeHtml(k)}">${escapeHtml(humanizeKey(k))}</th>${valueCell(v, 0)}</tr>`).join('')}</table>`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+function figure(chart: ReportChartName, svg: string): string {
+  return `<figure class="chart" data-chart="${chart}">${svg}</figure>`;
+}
+
+function samplingNote(total: number): string {
+  if (total <= REPORT_MAX_CHART_POINTS) return '';
+  return `<p class="note">The chart draws at most ${formatInteger(REPORT_MAX_CHART_POINTS)} of the ${formatInteger(total)} points (the lowest and highest of each interval, so no trough is lost); the figures above use every point.</p>`;
+}
+
+function statLine(stats: readonly (readonly string[])[]): string {
+  const items = stats.map(([label, value]) => `<div class="stat"><span class="stat-label">${escapeHtml(label ?? '')}</span><span class="stat-value">${escapeHtml(value ?? '')}</span></div>`);
+  return `<div class="stats">${items.join('')}</div>`;
+}
+
+function keyValueTable(record: Readonly<Record<string, number | string | null>>): string {
+  const entries = Object.entries(record);
+  if (entries.length === 0) return '<p class="note">Nothing recorded.</p>';
+  return keyValueGrid(entries);
+}
+
+/** Key/value tables at half the card's width; a long list is split in two side-by-side tables. */
+function keyValueGrid(entries: readonly (readonly [string, number | string | null])[]): string {
+  const half = Math.ceil(entries.length / 2);
+  const columns = entries.length > 8 ? [entries.slice(0, half), entries.slice(half)] : [entries];
+  return `<div class="kv-grid">${columns.map((c) => keyValueRows(c)).join('')}</div>`;
+}
+
+function keyValueRows(entries: readonly (readonly [string, number | string | null])[]): string {
+  const rows = entries.map(([key, value]) => {
+    const cell = typeof value === 'number' ? numCell(formatNumber(value)) : value === null ? '<td class="num muted">—</td>' : stringCell(value);
+    return `<tr><th scope="row" title="${escapeHtml(key)}">${escapeHtml(humanizeKey(key))}</th>${cell}</tr>`;
+  });
+  return `<table class="kv">${rows.join('')}</table>`;
+}
+
+/** A table cell for any JSON-like value: nested objects become nested tables, arrays of objects small tables. */
+function valueCell(value: unknown, depth: number): string {
+  if (value === null || value === undefined) return '<td class="num muted">—</td>';
+  if (typeof value === 'number') return numCell(formatNumber(value));
+  if (typeof value === 'string') return stringCell(value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return `<td class="num">${escapeHtml(String(value))}</td>`;
+  if (depth >= 3) return `<td><code class="json">${escapeHtml(safeJson(value))}</code></td>`;
+  if (Array.isArray(value)) return `<td>${arrayHtml(value, depth + 1)}</td>`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return '<td class="num muted">none</td>';
+    return `<td><table class="kv nested">${entries.map(([k, v]) => `<tr><th scope="row" title="${escapeHtml(k)}">${escapeHtml(humanizeKey(k))}</th>${valueCell(v, depth + 1)}</tr>`).join('')}</table></td>`;
+  }
+  return `<td>${escapeHtml(String(value))}</td>`;
+}
+
+const MAX_NESTED_ROWS = 50;
+
+function arrayHtml(items: readonly unknown[], depth: number): string {
+  if (items.length === 0) return '<span class="muted">none</span>';
+  const shown = items.slice(0, MAX_NESTED_ROWS);
+  const more = items.length > shown.length ? `<p class="note">${formatInteger(items.length - shown.length)} more left out.</p>` : '';
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!shown.every(isRecord)) {
+    return `<code class="json">${escapeHtml(shown.map((v) => (typeof v === 'string' ? v : safeJson(v))).join(', '))}</code>${more}`;
+  }
+  const columns = [...new Set(shown.flatMap((row) => Object.keys(row)))];
+  const head = columns.map((c) => `<th>${escapeHtml(humanizeKey(c))}</th>`).join('');
+  const rows = shown.map((row) => `<tr>${columns.map((c) => valueCell(row[c], depth + 1)).join('')}</tr>`).join('');
+  return `<table class="data nested"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>${more}`;
+}
+
+function numCell(text: string, toneClass = ''): string {
+  const classes = text === '—' ? 'num muted' : `num${toneClass}`;
+  return `<td class="${classes}">${escapeHtml(text)}</td>`;
+}
+
+/** A right-aligned text value; an ISO 8601 UTC time is shown short, with the full value in its title. */
+function stringCell(text: string): string {
+  const label = formatTimeLabel(text);
+  if (label !== text) return `<td class="num"><time datetime="${escapeHtml(text)}" title="${escapeHtml(text)}">${escapeHtml(label)}</time></td>`;
+  return `<td class="num">${escapeHtml(text)}</td>`;
+}
+
+function timeCell(iso: string): string {
+  return `<td class="time"><time datetime="${escapeHtml(iso)}" title="${escapeHtml(iso)}">${escapeHtml(formatTimeLabel(iso))}</time></td>`;
+}
+
+function tone(value: number): string {
+  return Number.isFinite(value) && value !== 0 ? (value > 0 ? ' pos' : ' neg') : '';
+}
+
+function sideClass(side: string): string {
+  const s = side.toLowerCase();
+  return s === 'long' || s === 'buy' ? 'long' : s === 'short' || s === 'sell' ? 'short' : 'other';
+}
+
+function severityClass(severity: string): string {
+  const s = severity.toLowerCase();
+  return s === 'error' || s === 'warning' || s === 'info' ? s : 'other';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+const INTEGER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const SIGNIFICANT_FORMAT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 6 });
+const LARGE_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+/** Escapes a string for HTML text and quoted attribute values. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * A number as the report prints it: `—` when not finite, integers with thousands separators,
+ * at most 2 decimals from 1,000 up and 6 significant digits below (`0.123457`, `12.3457`).
+ */
+function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (Number.isInteger(value)) return INTEGER_FORMAT.format(value);
+  return Math.abs(value) >= 1000 ? LARGE_FORMAT.format(value) : SIGNIFICANT_FORMAT.format(value);
+}
+
+const PRICE_FORMAT = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+
+/** A price with at least 2 decimals (so a column lines up), up to 4; sub-unit prices keep 6 significant digits. */
+function formatPrice(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return Math.abs(value) >= 1 ? PRICE_FORMAT.format(value) : formatNumber(value);
+}
+
+function formatInteger(value: number): string {
+  return INTEGER_FORMAT.format(value);
+}
+
+const FIXED_FORMATS = new Map<number, Intl.NumberFormat>();
+
+function formatFixed(value: number, digits: number): string {
+  if (!Number.isFinite(value)) return '—';
+  let format = FIXED_FORMATS.get(digits);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    FIXED_FORMATS.set(digits, format);
+  }
+  return format.format(value);
+}
+
+function formatPercent(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return `${formatFixed(value, 2)} %`;
+}
+
+function formatIsoTimeSafe(ms: number): string {
+  return Number.isFinite(ms) ? formatIsoTime(ms) : '—';
+}
+
+/** `2021-03-04T00:00:00.000Z` → `2021-03-04`; `2021-03-04T14:30:00.000Z` → `2021-03-04 14:30`; anything else as it is. */
+function formatTimeLabel(iso: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?Z$/.exec(iso);
+  if (match === null) return iso;
+  const [, date, hm, rest] = match;
+  const seconds = rest === undefined ? '' : rest.replace(/^:00(\.0+)?$/, '');
+  if (hm === '00:00' && seconds === '') return date ?? iso;
+  return `${date ?? ''} ${hm ?? ''}${seconds}`;
+}
+
+const KEY_WORDS: Readonly<Record<string, string>> = { cagr: 'CAGR', pct: '(%)', bps: '(bps)', ms: '(ms)', usd: '(USD)', id: 'ID', pnl: 'P&L' };
+
+/**
+ * `maxDrawdownPct` → `Max drawdown (%)`, `implementationShortfallBps` → `Implementation shortfall (bps)`.
+ * Only camelCase identifiers are rewritten: codes such as `MAX_POSITION` are shown as they are.
+ */
+function humanizeKey(key: string): string {
+  if (!/^[a-z][a-zA-Z0-9]*$/.test(key)) return key;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0)
+    .map((w) => KEY_WORDS[w.toLowerCase()] ?? w.toLowerCase());
+  const text = words.join(' ');
+  return text.length > 0 ? text.charAt(0).toUpperCase() + text.slice(1) : key;
+}
+
+function capitalize(text: string): string {
+  return text.length > 0 ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function firstFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) return values[i] as number;
+  return NaN;
+}
+
+function lastFinite(values: ArrayLike<number>): number {
+  for (let i = values.length - 1; i >= 0; i--) if (Number.isFinite(values[i])) return values[i] as number;
+  return NaN;
+}
+
+function recentYears(months: readonly MonthlyReturn[], maxYears: number): { shown: readonly MonthlyReturn[]; omittedYears: number } {
+  const years = [...new Set(months.map((m) => m.year))];
+  if (years.length <= maxYears) return { shown: months, omittedYears: 0 };
+  const firstShown = years[years.length - maxYears] as number;
+  return { shown: months.filter((m) => m.year >= firstShown), omittedYears: years.length - maxYears };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Style
+
+const PAGE_CSS = `
+:root { --ink: #111827; --muted: #6b7280; --line: #e5e7eb; --bg: #f4f5f7; --card: #ffffff; --accent: #2563eb; --pos: #047857; --neg: #b91c1c; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; background: var(--bg); color: var(--ink); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+.page-header, main, footer { max-width: 1020px; margin: 0 auto; padding: 0 20px; }
+.page-header { padding-top: 28px; }
+.eyebrow { color: var(--muted); font-size: 12px; letter-spacing: .08em; text-transform: uppercase; }
+h1 { margin: 4px 0 6px; font-size: 26px; line-height: 1.2; overflow-wrap: anywhere; }
+h2 { margin: 0 0 14px; font-size: 17px; }
+h3 { margin: 18px 0 8px; font-size: 14px; color: #374151; }
+.meta { display: flex; flex-wrap: wrap; gap: 6px 18px; color: var(--muted); }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; background: #f3f4f6; padding: 1px 5px; border-radius: 4px; overflow-wrap: anywhere; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 10px; margin: 18px 0 14px; }
+.tile { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
+.tile-label { color: var(--muted); font-size: 12px; }
+.tile-value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+nav { display: flex; flex-wrap: wrap; gap: 4px; margin: 8px 0 18px; }
+nav a { color: var(--accent); text-decoration: none; font-size: 13px; padding: 3px 10px; border-radius: 999px; background: #e8effd; }
+nav a:hover { background: #dbe6fc; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin: 0 0 16px; }
+.stats { display: flex; flex-wrap: wrap; gap: 8px 28px; margin: 0 0 12px; }
+.stat { display: flex; flex-direction: column; }
+.stat-label { color: var(--muted); font-size: 12px; }
+.stat-value { font-weight: 600; font-variant-numeric: tabular-nums; }
+figure.chart { margin: 0; overflow-x: auto; }
+figure.chart svg { display: block; max-width: 100%; height: auto; }
+.note { color: var(--muted); font-size: 12.5px; margin: 8px 0 0; }
+.kv-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 0 40px; }
+table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+table.kv th, table.kv td { padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.kv th { text-align: left; font-weight: 500; color: #374151; white-space: nowrap; width: 1%; padding-right: 24px; }
+table.kv tr:last-child > th, table.kv tr:last-child > td { border-bottom: none; }
+table.kv.wide { max-width: 760px; }
+table.kv.nested { margin: -2px 0; }
+table.kv.nested th, table.kv.nested td { padding: 3px 6px; font-size: 13px; }
+table.data { font-size: 12.5px; }
+table.data th { text-align: left; font-weight: 600; color: #374151; background: #f9fafb; border-bottom: 1px solid #d1d5db; padding: 6px 6px; white-space: nowrap; position: sticky; top: 0; }
+table.data td { padding: 5px 6px; border-bottom: 1px solid #f0f1f3; white-space: nowrap; }
+table.data tbody tr:nth-child(even) { background: #fafbfc; }
+table.data tbody tr:hover { background: #f1f5fe; }
+table.data.nested { font-size: 12.5px; }
+th.num, td.num { text-align: right; }
+table.data td.wrap { white-space: normal; min-width: 260px; overflow-wrap: anywhere; }
+td.time { color: #374151; }
+.muted { color: #9ca3af; }
+.pos { color: var(--pos); }
+.neg { color: var(--neg); }
+.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+.table-wrap.scroll { max-height: 520px; overflow-y: auto; }
+.side, .sev { display: inline-block; font-size: 11.5px; font-weight: 600; padding: 1px 8px; border-radius: 999px; background: #eef0f3; color: #374151; }
+.side-long { background: #dcfce7; color: #166534; }
+.side-short { background: #fee2e2; color: #991b1b; }
+.sev-error { background: #fee2e2; color: #991b1b; }
+.sev-warning { background: #fef3c7; color: #92400e; }
+.sev-info { background: #e0e7ff; color: #3730a3; }
+footer { color: var(--muted); font-size: 12px; padding-top: 4px; padding-bottom: 32px; }
+@media print {
+  body { background: #fff; }
+  nav { display: none; }
+  .card { border: none; padding: 0; margin-bottom: 24px; break-inside: avoid; }
+  .table-wrap.scroll { max-height: none; overflow: visible; }
+}
+`;

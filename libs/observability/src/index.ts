@@ -1,0 +1,12 @@
+export * from './run-records';
+export * from './redaction';
+export * from './logger';
+export * from './run-artifacts';
+export * from './run-store';
+export * from './replay';
+export * from './progress';
+export * from './metrics';
+export { renderRunReport, REPORT_MAX_TRADE_ROWS, REPORT_MAX_FINDING_ROWS, REPORT_MAX_HEATMAP_YEARS } from './html-report';
+export type { RunReportInput, RunReportFinding } from './html-report';
+export { drawdownSeries, monthlyReturns, chartSampleIndices, REPORT_MAX_CHART_POINTS, ReportRenderError } from './html-report-charts';
+export type { MonthlyReturn, ReportChartName } from './html-report-charts';

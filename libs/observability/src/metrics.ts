@@ -1,0 +1,186 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, QuantbotError } from '@quantbot/core';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The port Prometheus exporters conventionally use for an application like this one. */
+export const TYPICAL_METRICS_PORT = 9464;
+
+/** The trading states `trading_state` reports (the kill switch's states). */
+export const TRADING_STATES = ['active', 'reducing', 'flatten', 'halted'] as const;
+
+/** One of {@link TRADING_STATES}. */
+export type TradingStateName = (typeof TRADING_STATES)[number];
+
+/** Histogram buckets of `order_latency_seconds`: 5 ms to 10 s. */
+export const ORDER_LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Histogram buckets of `data_staleness_seconds`: 1 s to 4 days (a long weekend of daily bars). */
+export const DATA_STALENESS_BUCKETS_SECONDS: readonly number[] = [1, 5, 15, 60, 300, 900, 3600, 14_400, 86_400, 345_600];
+
+/** Trading metrics on a registry of their own. */
+export interface TradingMetrics {
+  /** The registry holding these metrics only (never prom-client's global one). */
+  readonly registry: Registry;
+  /** Counts an order sent to the broker: `orders_total{outcome="submitted"}`. */
+  orderSubmitted(): void;
+  /**
+   * Counts a rejected order: `orders_total{outcome="rejected"}` and
+   * `order_rejects_total{reason}`. Pass a short stable code (`max-position`, `halted`), not a
+   * message: each distinct reason is a time series.
+   */
+  orderRejected(reason: string): void;
+  /** Counts a fill (partial fills count one each): `fills_total`. */
+  fill(): void;
+  /** Records the time from submission to acknowledgement, in seconds (finite, ≥ 0). */
+  observeLatency(seconds: number): void;
+  /** Records the age of the latest market data at a decision, in seconds (finite, ≥ 0). */
+  observeStaleness(seconds: number): void;
+  /** Sets `trading_state{state}` to 1 for `state` and 0 for the others. */
+  setTradingState(state: TradingStateName): void;
+}
+
+const METRIC_PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
+/**
+ * Creates the trading metrics, named `<prefix>orders_total`, `<prefix>order_rejects_total`,
+ * `<prefix>fills_total`, `<prefix>order_latency_seconds`, `<prefix>data_staleness_seconds` and
+ * `<prefix>trading_state`, on a fresh registry. Labelled series start at 0 (and every trading
+ * state at 0) so dashboards see them before the first event. Throws a `ConfigError` naming
+ * `prefix` when it is not a valid metric name start.
+ *
+ * @example
+ * const metrics = createTradingMetrics();
+ * metrics.orderRejected('max-position');
+ * const server = await startMetricsServer({ registry: metrics.registry, port: TYPICAL_METRICS_PORT });
+ */
+export function createTradingMetrics(prefix = 'quantbot_'): TradingMetrics {
+  if (!METRIC_PREFIX.test(prefix)) throw new ConfigError('prefix', `'${prefix}' is not a valid Prometheus metric name prefix`);
+  const registry = new Registry();
+  const registers = [registry];
+  const orders = new Counter({ name: `${prefix}orders_total`, help: 'Orders by outcome.', labelNames: ['outcome'] as const, registers });
+  const rejects = new Counter({ name: `${prefix}order_rejects_total`, help: 'Rejected orders by reason.', labelNames: ['reason'] as const, registers });
+  const fills = new Counter({ name: `${prefix}fills_total`, help: 'Fills, partial fills included.', registers });
+  const latency = new Histogram({
+    name: `${prefix}order_latency_seconds`,
+    help: 'Time from order submission to broker acknowledgement, in seconds.',
+    buckets: [...ORDER_LATENCY_BUCKETS_SECONDS],
+    registers,
+  });
+  const staleness = new Histogram({
+    name: `${prefix}data_staleness_seconds`,
+    help: 'Age of the latest market data at a decision, in seconds.',
+    buckets: [...DATA_STALENESS_BUCKETS_SECONDS],
+    registers,
+  });
+  const tradingState = new Gauge({
+    name: `${prefix}trading_state`,
+    help: 'The current trading state: 1 for the current state, 0 for the others.',
+    labelNames: ['state'] as const,
+    registers,
+  });
+  orders.labels('submitted').inc(0);
+  orders.labels('rejected').inc(0);
+  for (const state of TRADING_STATES) tradingState.labels(state).set(0);
+
+  return {
+    registry,
+    orderSubmitted: () => orders.labels('submitted').inc(),
+    orderRejected: (reason) => {
+      orders.labels('rejected').inc();
+      rejects.labels(reason === '' ? 'unknown' : reason).inc();
+    },
+    fill: () => fills.inc(),
+    observeLatency: (seconds) => latency.observe(checkSeconds(seconds)),
+    observeStaleness: (seconds) => staleness.observe(checkSeconds(seconds)),
+    setTradingState: (state) => {
+      if (!(TRADING_STATES as readonly string[]).includes(state)) {
+        throw new ConfigError('state', `'${String(state)}' is not a trading state (${TRADING_STATES.join(', ')})`);
+      }
+      for (const other of TRADING_STATES) tradingState.labels(other).set(other === state ? 1 : 0);
+    },
+  };
+}
+
+/** Options of {@link startMetricsServer}. */
+export interface MetricsServerOptions {
+  readonly registry: Registry;
+  /** The port; 0 picks a free one (the default, handy in tests). {@link TYPICAL_METRICS_PORT} is usual. */
+  readonly port?: number;
+  /** The address to bind; default `127.0.0.1`, so metrics are not exposed beyond the host. */
+  readonly host?: string;
+}
+
+/** A running metrics endpoint. */
+export interface MetricsServer {
+  /** The scrape URL, such as `http://127.0.0.1:9464/metrics`. */
+  readonly url: string;
+  /** The bound port (the chosen one when 0 was asked for). */
+  readonly port: number;
+  /** The bound address. */
+  readonly host: string;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `GET /metrics` (Prometheus text format, the registry's content type) over node:http;
+ * any other path or method is a 404. Resolves once listening; rejects with a `QuantbotError`
+ * (code `METRICS_LISTEN_FAILED`) naming the address when the port cannot be bound, and throws a
+ * `ConfigError` naming `port` for a port outside 0–65535.
+ *
+ * @example
+ * const server = await startMetricsServer({ registry: metrics.registry, port: 9464 });
+ * console.error(`metrics at ${server.url}`);
+ * await server.close();
+ */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { registry, port = 0, host = '127.0.0.1' } = options;
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) throw new ConfigError('port', `${port} is not a port number (0–65535)`);
+  const server = createServer((request, response) => {
+    void respond(registry, request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(new QuantbotError('METRICS_LISTEN_FAILED', `cannot serve metrics on ${host}:${port}: ${error.message}`, { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}/metrics`,
+    port: address.port,
+    host: address.address,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        // Keep-alive connections would hold `close` open until they time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function respond(registry: Registry, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found: metrics are at GET /metrics\n');
+    return;
+  }
+  try {
+    const body = await registry.metrics();
+    response.writeHead(200, { 'Content-Type': registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
+  } catch (error) {
+    response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`cannot collect metrics: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
+function checkSeconds(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 0) throw new ConfigError('seconds', `${seconds} is not a finite number of seconds ≥ 0`);
+  return seconds;
+}

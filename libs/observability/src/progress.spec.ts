@@ -1,0 +1,127 @@
+import { ConfigError } from '@quantbot/core';
+import type { ProgressStream } from './progress';
+import { createProgress } from './progress';
+
+/** A fake terminal (or pipe) that records every write. */
+function fakeStream(isTTY: boolean | undefined, columns = 80): ProgressStream & { writes: string[] } {
+  const writes: string[] = [];
+  return {
+    isTTY,
+    columns,
+    writes,
+    write: (text: string) => {
+      writes.push(text);
+      return true;
+    },
+  };
+}
+
+/** A clock the test moves by hand, in ms. */
+function manualClock(): { now: () => number; advance: (ms: number) => void } {
+  let time = 1_000;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+describe('createProgress', () => {
+  it('draws a bar on a TTY with percentage, count/total and rate, redrawn in place', () => {
+    const stream = fakeStream(true);
+    const clock = manualClock();
+    const progress = createProgress({ stream, total: 1000, label: 'backtest ORCL', now: clock.now });
+    clock.advance(2_000);
+    progress.tick(500);
+    expect(stream.writes).toHaveLength(1);
+    const line = stream.writes[0] as string;
+    expect(line.startsWith('\rbacktest ORCL [')).toBe(true);
+    expect(line).toContain(']  50% 500/1000 250/s eta 2s');
+    expect(line).toContain('#'.repeat(15) + '-'.repeat(15));
+  });
+
+  it('redraws at most every 100 ms of the injected clock', () => {
+    const stream = fakeStream(true);
+    const clock = manualClock();
+    const progress = createProgress({ stream, total: 100, label: 'x', now: clock.now });
+    progress.tick(); // first tick draws
+    for (let i = 0; i < 9; i++) {
+      clock.advance(10);
+      progress.tick();
+    }
+    expect(stream.writes).toHaveLength(1);
+    clock.advance(10); // 100 ms since the first draw
+    progress.tick();
+    expect(stream.writes).toHaveLength(2);
+    expect(stream.writes[1]).toContain('11/100');
+  });
+
+  it('ends the line on done with the final state, once', () => {
+    const stream = fakeStream(true);
+    const clock = manualClock();
+    const progress = createProgress({ stream, total: 3, label: 'x', now: clock.now });
+    progress.tick();
+    progress.tick();
+    progress.tick();
+    clock.advance(1_000);
+    progress.done();
+    progress.done();
+    progress.tick();
+    expect(stream.writes.slice(-2)[0]).toContain('100% 3/3 3.0/s');
+    expect(stream.writes[stream.writes.length - 1]).toBe('\n');
+    expect(stream.writes.filter((text) => text === '\n')).toHaveLength(1);
+  });
+
+  it('writes nothing at all to a stream that is not a TTY', () => {
+    for (const isTTY of [false, undefined]) {
+      const stream = fakeStream(isTTY);
+      const progress = createProgress({ stream, total: 10, label: 'x', now: manualClock().now });
+      progress.tick(5);
+      progress.done();
+      expect(stream.writes).toEqual([]);
+    }
+  });
+
+  it('writes nothing at all when disabled', () => {
+    const stream = fakeStream(true);
+    const progress = createProgress({ stream, total: 10, label: 'x', enabled: false, now: manualClock().now });
+    progress.tick(5);
+    progress.done();
+    expect(stream.writes).toEqual([]);
+  });
+
+  it('fits the line into a narrow terminal, dropping the bar first', () => {
+    const stream = fakeStream(true, 30);
+    const clock = manualClock();
+    const progress = createProgress({ stream, total: 10, label: 'walk-forward', now: clock.now });
+    clock.advance(1_000);
+    progress.tick(5);
+    const line = (stream.writes[0] as string).slice(1);
+    expect(line.length).toBeLessThanOrEqual(29);
+    expect(line).not.toContain('[');
+    expect(line.startsWith('walk-forward  50% 5/10')).toBe(true);
+  });
+
+  it('wipes the rest of a longer previous line with spaces', () => {
+    const stream = fakeStream(true);
+    const clock = manualClock();
+    const progress = createProgress({ stream, total: 100, label: 'x', now: clock.now });
+    clock.advance(1_000);
+    progress.tick(1); // rate and eta make this line long
+    clock.advance(10_000_000);
+    progress.done();
+    const [first, last] = stream.writes;
+    expect((last as string).length).toBeGreaterThanOrEqual((first as string).length);
+  });
+
+  it('shows 100% for an empty job and caps overshoot at 100%', () => {
+    const stream = fakeStream(true);
+    createProgress({ stream, total: 0, label: 'x', now: manualClock().now }).done();
+    expect(stream.writes[0]).toContain('100% 0/0');
+    const over = fakeStream(true);
+    const progress = createProgress({ stream: over, total: 2, label: 'x', now: manualClock().now });
+    progress.tick(5);
+    expect(over.writes[0]).toContain('100% 5/2');
+  });
+
+  it('refuses a negative or fractional total with a ConfigError naming total', () => {
+    expect(() => createProgress({ stream: fakeStream(true), total: -1, label: 'x' })).toThrow(ConfigError);
+    expect(() => createProgress({ stream: fakeStream(false), total: 1.5, label: 'x' })).toThrow(/^total:/);
+  });
+});

@@ -1,0 +1,555 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { JsonValue } from '@quantbot/core';
+import { ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
+import type { EquityCurve } from './run-records';
+
+/** The version of the manifest layout written by {@link writeRunArtifacts}. */
+export const RUN_MANIFEST_SCHEMA_VERSION = 1;
+
+/** The manifest's file name inside a run folder; it is written last. */
+export const RUN_MANIFEST_FILE = 'manifest.json';
+
+/** The usual artifact names of a run folder (`readRun` reads these). */
+export const RUN_ARTIFACT_FILES = {
+  summary: 'summary.json',
+  decisions: 'decision_events.jsonl',
+  orders: 'orders.jsonl',
+  trades: 'trades.jsonl',
+  equity: 'equity.csv',
+} as const;
+
+/** The prefix of the hidden folder a run is assembled in before it is renamed into place. */
+export const PARTIAL_RUN_PREFIX = '.partial-';
+
+/** Run ids and artifact names: letters, digits, `.`, `_`, `-`; not starting with `.`. */
+const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const MAX_NAME_LENGTH = 200;
+const HASH_CHUNK_BYTES = 1 << 20;
+
+/** One file of a run: its name in the run folder, its content, and whether reruns must reproduce it. */
+export interface RunArtifact {
+  /** A plain file name (see {@link validateRunId} for the characters allowed); not `manifest.json`. */
+  readonly name: string;
+  /** Text (written as UTF-8) or bytes. */
+  readonly content: string | Uint8Array;
+  /**
+   * True when the same inputs, parameters and seed always give the same bytes (trades, orders,
+   * equity); false for files holding wall-clock times or environment details (logs, timings).
+   * Only deterministic artifacts enter the run digest.
+   */
+  readonly deterministic: boolean;
+}
+
+/** What the manifest says about one artifact. */
+export interface RunArtifactEntry {
+  /** Hex SHA-256 of the file's bytes. */
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly deterministic: boolean;
+}
+
+/** `manifest.json` of a run folder. */
+export interface RunManifest {
+  readonly schemaVersion: typeof RUN_MANIFEST_SCHEMA_VERSION;
+  readonly runId: string;
+  /** ISO 8601 times given by the caller (the library never reads the wall clock). */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The git commit of the code that ran (see {@link gitCommit}), or null when unknown. */
+  readonly codeVersion: string | null;
+  /** The command's arguments, as given. */
+  readonly commandLine: readonly string[];
+  /** The effective parameters of the run (strategy, costs, risk limits, …). */
+  readonly parameters: JsonValue;
+  /** The random seed, or null when nothing random ran. */
+  readonly seed: number | null;
+  /** A hash of the input data (see {@link hashFiles}), or null when unknown. */
+  readonly dataHash: string | null;
+  /**
+   * Hex SHA-256 over the lines `${name}\t${sha256}\n` of the deterministic artifacts sorted by
+   * name (see {@link computeRunDigest}): two runs with equal digests produced the same results.
+   */
+  readonly digest: string;
+  /** Every artifact, by name (keys in sorted order). */
+  readonly artifacts: { readonly [name: string]: RunArtifactEntry };
+}
+
+/** The manifest fields the caller provides; the rest is computed from the artifacts. */
+export type RunManifestInput = Omit<RunManifest, 'schemaVersion' | 'runId' | 'digest' | 'artifacts'>;
+
+/** Input of {@link writeRunArtifacts}. */
+export interface WriteRunArtifactsInput {
+  /** The folder holding run folders, such as `results/runs`; created when missing. */
+  readonly root: string;
+  readonly runId: string;
+  readonly artifacts: readonly RunArtifact[];
+  readonly manifest: RunManifestInput;
+}
+
+/** A run folder that already exists: runs are never overwritten. */
+export class RunExistsError extends QuantbotError {
+  readonly runId: string;
+  readonly dir: string;
+
+  constructor(runId: string, dir: string) {
+    super('RUN_EXISTS', `run '${runId}' already exists at ${dir}; runs are never overwritten, choose another run id`);
+    this.runId = runId;
+    this.dir = dir;
+  }
+}
+
+/**
+ * Checks a run id: 1 to 200 characters of `A-Z a-z 0-9 . _ -`, not starting with `.` (so it can
+ * never be `..` nor a hidden partial folder). Throws a `ConfigError` naming `runId`.
+ */
+export function validateRunId(runId: string): void {
+  if (typeof runId !== 'string' || runId.length > MAX_NAME_LENGTH || !SAFE_NAME.test(runId)) {
+    throw new ConfigError(
+      'runId',
+      `'${String(runId)}' is not a valid run id: use 1 to ${MAX_NAME_LENGTH} letters, digits, '.', '_' or '-', not starting with '.'`,
+    );
+  }
+}
+
+/**
+ * Writes a run folder atomically and returns its manifest. Every artifact is written and synced
+ * into the hidden folder `<root>/.partial-<runId>-<pid>`, then `manifest.json` last, then the
+ * folder is renamed to `<root>/<runId>` (atomic on one filesystem). A crash before the rename
+ * leaves only the hidden folder, which run listings ignore; an error removes it.
+ *
+ * Throws a `ConfigError` for an invalid run id (`runId`), artifact name (`artifacts[i].name`) or
+ * manifest time (`manifest.startedAt`), a {@link RunExistsError} when the run folder exists, and
+ * a `QuantbotError` with code `RUN_WRITE_FAILED` when the filesystem refuses a write.
+ *
+ * @example
+ * const manifest = writeRunArtifacts({
+ *   root: 'results/runs',
+ *   runId: '20240102-030405-sma-orcl',
+ *   artifacts: [
+ *     { name: 'trades.jsonl', content: toJsonLines(trades), deterministic: true },
+ *     { name: 'equity.csv', content: equityCsv(curve), deterministic: true },
+ *   ],
+ *   manifest: { startedAt, finishedAt, codeVersion: gitCommit('.'), commandLine: process.argv.slice(2),
+ *     parameters, seed: 42, dataHash: hashFiles(['data/ORCL.csv']).sha256 },
+ * });
+ */
+export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
+  const { root, runId, artifacts } = input;
+  validateRunId(runId);
+  validateArtifacts(artifacts);
+  validateManifestInput(input.manifest);
+  const finalDir = join(root, runId);
+  if (existsSync(finalDir)) throw new RunExistsError(runId, finalDir);
+  const partialDir = join(root, `${PARTIAL_RUN_PREFIX}${runId}-${process.pid}`);
+  try {
+    mkdirSync(root, { recursive: true });
+    // A leftover from a crashed attempt of this very process id is stale by definition.
+    rmSync(partialDir, { recursive: true, force: true });
+    mkdirSync(partialDir);
+    const entries: [string, RunArtifactEntry][] = [];
+    for (const artifact of artifacts) {
+      const bytes = toBytes(artifact.content);
+      writeFileDurably(join(partialDir, artifact.name), bytes);
+      entries.push([artifact.name, { sha256: sha256Hex(bytes), bytes: bytes.length, deterministic: artifact.deterministic }]);
+    }
+    entries.sort(([a], [b]) => compareStrings(a, b));
+    const artifactTable = Object.fromEntries(entries) as { readonly [name: string]: RunArtifactEntry };
+    const manifest: RunManifest = {
+      schemaVersion: RUN_MANIFEST_SCHEMA_VERSION,
+      runId,
+      startedAt: input.manifest.startedAt,
+      finishedAt: input.manifest.finishedAt,
+      codeVersion: input.manifest.codeVersion,
+      commandLine: [...input.manifest.commandLine],
+      parameters: input.manifest.parameters,
+      seed: input.manifest.seed,
+      dataHash: input.manifest.dataHash,
+      digest: computeRunDigest(artifactTable),
+      artifacts: artifactTable,
+    };
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    writeFileDurably(join(partialDir, RUN_MANIFEST_FILE), Buffer.from(manifestText, 'utf8'));
+    syncDirectory(partialDir);
+    // On Linux, rename onto an empty directory succeeds, so check again right before it.
+    if (existsSync(finalDir)) throw new RunExistsError(runId, finalDir);
+    renameSync(partialDir, finalDir);
+    syncDirectory(root);
+    // What readers will see, and detached from the caller's `parameters` object.
+    return deepFreeze(JSON.parse(manifestText) as RunManifest);
+  } catch (error) {
+    removeQuietly(partialDir);
+    if (error instanceof QuantbotError) throw error;
+    throw new QuantbotError('RUN_WRITE_FAILED', `${root}: cannot write run '${runId}': ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+/**
+ * The run digest: hex SHA-256 over `${name}\t${sha256}\n` for each deterministic artifact, in
+ * name order (by UTF-16 code unit). Non-deterministic artifacts do not count.
+ */
+export function computeRunDigest(artifacts: { readonly [name: string]: RunArtifactEntry }): string {
+  return hashListing(
+    Object.entries(artifacts)
+      .filter(([, entry]) => entry.deterministic)
+      .map(([name, entry]) => ({ name, sha256: entry.sha256 })),
+  );
+}
+
+/**
+ * Hex SHA-256 of text (as UTF-8) or bytes.
+ *
+ * @example sha256Hex('') === 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+ */
+export function sha256Hex(content: string | Uint8Array): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * JSON Lines text: one `JSON.stringify` per record, each followed by `\n`; `''` for no records.
+ * Throws a `DataError` naming the record (`records[3]`) when one cannot be written as JSON.
+ *
+ * @example toJsonLines([{ a: 1 }, [2]]) === '{"a":1}\n[2]\n'
+ */
+export function toJsonLines(records: readonly unknown[]): string {
+  let out = '';
+  records.forEach((record, i) => {
+    let line: string | undefined;
+    try {
+      line = JSON.stringify(record);
+    } catch (error) {
+      throw new DataError(`cannot be written as JSON: ${errorMessage(error)}`, { field: `records[${i}]` });
+    }
+    if (line === undefined) throw new DataError(`a ${typeof record} is not a JSON value`, { field: `records[${i}]` });
+    out += `${line}\n`;
+  });
+  return out;
+}
+
+/**
+ * `equity.csv` text: the header `time,equity`, then one line per step with the time as ISO 8601
+ * and the equity as `String(number)` (the shortest text that parses back to the same number).
+ * Throws a `DataError` when the columns differ in length or a time is not a valid epoch ms.
+ *
+ * @example equityCsv({ time: [0], equity: [100000.5] }) === 'time,equity\n1970-01-01T00:00:00.000Z,100000.5\n'
+ */
+export function equityCsv(curve: EquityCurve): string {
+  if (curve.time.length !== curve.equity.length) {
+    throw new DataError(`the curve has ${curve.time.length} times but ${curve.equity.length} equity values`, { field: 'equity' });
+  }
+  const lines = ['time,equity'];
+  for (let i = 0; i < curve.time.length; i++) {
+    const time = curve.time[i] as number;
+    if (!Number.isFinite(time) || Math.abs(time) > 8.64e15) throw new DataError(`${time} is not a valid epoch ms`, { field: `time[${i}]` });
+    lines.push(`${formatIsoTime(time)},${String(curve.equity[i])}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The commit checked out in the git working tree containing `cwd` (searching parent folders),
+ * read from `.git/HEAD`, loose refs and `packed-refs` without running git. Handles detached
+ * heads, worktrees and submodules (a `.git` file pointing elsewhere). Returns null when `cwd` is
+ * not in a git checkout or the branch has no commit yet. Uncommitted changes are not detected.
+ */
+export function gitCommit(cwd: string): string | null {
+  const gitDir = findGitDir(resolve(cwd));
+  if (gitDir === undefined) return null;
+  const commonDir = readCommonDir(gitDir);
+  let content = readTextOrUndefined(join(gitDir, 'HEAD'))?.trim();
+  // Symbolic refs may point at symbolic refs; a few hops are plenty.
+  for (let hop = 0; hop < 5 && content !== undefined; hop++) {
+    if (COMMIT_HASH.test(content)) return content;
+    const match = /^ref:\s*(\S+)$/.exec(content);
+    if (match === null) return null;
+    const ref = match[1] as string;
+    if (!ref.startsWith('refs/') && ref !== 'HEAD') return null;
+    if (ref.split('/').includes('..')) return null;
+    content = (readTextOrUndefined(join(gitDir, ref)) ?? readTextOrUndefined(join(commonDir, ref)))?.trim() ?? findPackedRef(commonDir, ref);
+  }
+  return null;
+}
+
+/** One hashed input file. */
+export interface HashedFile {
+  /** The name that entered the hash: relative, with `/` separators. */
+  readonly name: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+/** The hash of a set of files and the files it covers, sorted by name. */
+export interface FileSetHash {
+  /** Hex SHA-256 over `${name}\t${sha256}\n` of each file in name order. */
+  readonly sha256: string;
+  readonly files: readonly HashedFile[];
+}
+
+/**
+ * Hashes input files for a manifest's `dataHash`: SHA-256 over the sorted lines
+ * `${name}\t${sha256}\n`, where a file's name is its path relative to `baseDir` (default: the
+ * deepest folder containing all of them, so the hash does not depend on where the data lives).
+ * Renaming, editing, adding or removing a file changes the hash. Throws a `DataError` naming the
+ * path when a file is missing or is not a regular file.
+ *
+ * @example hashFiles(['data/ORCL.csv', 'data/SPY.csv']).sha256 // covers 'ORCL.csv' and 'SPY.csv'
+ */
+export function hashFiles(paths: readonly string[], options: { readonly baseDir?: string } = {}): FileSetHash {
+  const resolved = [...new Set(paths.map((path) => resolve(path)))];
+  for (const path of resolved) {
+    const stats = statOrUndefined(path);
+    if (stats === undefined) throw new DataError('file not found', { file: path });
+    if (!stats.isFile()) throw new DataError('not a regular file', { file: path });
+  }
+  const base = options.baseDir !== undefined ? resolve(options.baseDir) : commonFolder(resolved);
+  return hashNamedFiles(resolved.map((path) => ({ name: toPortableName(relative(base, path)), path })));
+}
+
+/**
+ * Hashes every regular file under `dir` (recursively, following symbolic links once, skipping
+ * names starting with `.`) like {@link hashFiles}, with names relative to `dir`. `include`
+ * filters by relative name. Throws a `DataError` naming the path when `dir` is missing or is
+ * not a folder.
+ *
+ * @example hashDirectoryFiles('data/daily', { include: (name) => name.endsWith('.csv') }).sha256
+ */
+export function hashDirectoryFiles(dir: string, options: { readonly include?: (name: string) => boolean } = {}): FileSetHash {
+  const root = resolve(dir);
+  const stats = statOrUndefined(root);
+  if (stats === undefined) throw new DataError('folder not found', { file: root });
+  if (!stats.isDirectory()) throw new DataError('not a folder', { file: root });
+  const files: { name: string; path: string }[] = [];
+  const visited = new Set<string>();
+  const walk = (folder: string): void => {
+    const real = realpathSync(folder);
+    if (visited.has(real)) return;
+    visited.add(real);
+    for (const entry of readdirSync(folder)) {
+      if (entry.startsWith('.')) continue;
+      const path = join(folder, entry);
+      const entryStats = statOrUndefined(path);
+      if (entryStats === undefined) continue; // a dangling symbolic link
+      if (entryStats.isDirectory()) walk(path);
+      else if (entryStats.isFile()) {
+        const name = toPortableName(relative(root, path));
+        if (options.include === undefined || options.include(name)) files.push({ name, path });
+      }
+    }
+  };
+  walk(root);
+  return hashNamedFiles(files);
+}
+
+/** SHA-256 over `${name}\t${sha256}\n` lines sorted by name. */
+function hashListing(entries: readonly { readonly name: string; readonly sha256: string }[]): string {
+  const hash = createHash('sha256');
+  for (const entry of [...entries].sort((a, b) => compareStrings(a.name, b.name))) hash.update(`${entry.name}\t${entry.sha256}\n`, 'utf8');
+  return hash.digest('hex');
+}
+
+function hashNamedFiles(files: readonly { readonly name: string; readonly path: string }[]): FileSetHash {
+  const hashed = files
+    .map(({ name, path }): HashedFile => ({ name, ...hashFile(path) }))
+    .sort((a, b) => compareStrings(a.name, b.name));
+  return Object.freeze({ sha256: hashListing(hashed), files: Object.freeze(hashed.map((file) => Object.freeze(file))) });
+}
+
+/** Streams a file through SHA-256 in 1 MiB chunks (input files can be large). */
+function hashFile(path: string): { sha256: string; bytes: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new DataError(`cannot open: ${errorMessage(error)}`, { file: path });
+  }
+  try {
+    const hash = createHash('sha256');
+    const buffer = Buffer.alloc(HASH_CHUNK_BYTES);
+    let bytes = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      hash.update(buffer.subarray(0, read));
+      bytes += read;
+    }
+    return { sha256: hash.digest('hex'), bytes };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const COMMIT_HASH = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+function findGitDir(start: string): string | undefined {
+  let folder = start;
+  for (;;) {
+    const candidate = join(folder, '.git');
+    const stats = statOrUndefined(candidate);
+    if (stats?.isDirectory() === true) return candidate;
+    if (stats?.isFile() === true) {
+      // Worktrees and submodules: `.git` is a file saying `gitdir: <path>`.
+      const match = /^gitdir:\s*(.+?)\s*$/m.exec(readTextOrUndefined(candidate) ?? '');
+      if (match !== null) {
+        const target = match[1] as string;
+        return isAbsolute(target) ? target : resolve(folder, target);
+      }
+      return undefined;
+    }
+    const parent = dirname(folder);
+    if (parent === folder) return undefined;
+    folder = parent;
+  }
+}
+
+/** A worktree's git folder names the shared one in `commondir`; otherwise it is itself. */
+function readCommonDir(gitDir: string): string {
+  const common = readTextOrUndefined(join(gitDir, 'commondir'))?.trim();
+  if (common === undefined || common === '') return gitDir;
+  return isAbsolute(common) ? common : resolve(gitDir, common);
+}
+
+function findPackedRef(commonDir: string, ref: string): string | undefined {
+  const packed = readTextOrUndefined(join(commonDir, 'packed-refs'));
+  if (packed === undefined) return undefined;
+  for (const line of packed.split('\n')) {
+    if (line.startsWith('#') || line.startsWith('^')) continue;
+    const [hash, name] = line.trim().split(' ');
+    if (name === ref && hash !== undefined) return hash;
+  }
+  return undefined;
+}
+
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The deepest folder containing every path (the parent folder of a single file). */
+function commonFolder(paths: readonly string[]): string {
+  const [first, ...rest] = paths.map((path) => dirname(path).split(sep));
+  if (first === undefined) return resolve('.');
+  let length = first.length;
+  for (const parts of rest) {
+    let i = 0;
+    while (i < length && i < parts.length && parts[i] === first[i]) i++;
+    length = i;
+  }
+  return first.slice(0, length).join(sep) || sep;
+}
+
+function toPortableName(name: string): string {
+  return name.split(sep).join('/');
+}
+
+function validateArtifacts(artifacts: readonly RunArtifact[]): void {
+  const seen = new Set<string>();
+  artifacts.forEach((artifact, i) => {
+    const { name } = artifact;
+    if (typeof name !== 'string' || name.length > MAX_NAME_LENGTH || !SAFE_NAME.test(name)) {
+      throw new ConfigError(`artifacts[${i}].name`, `'${String(name)}' is not a valid file name: use letters, digits, '.', '_' or '-', not starting with '.'`);
+    }
+    if (name === RUN_MANIFEST_FILE) throw new ConfigError(`artifacts[${i}].name`, `'${RUN_MANIFEST_FILE}' is written by the run writer itself`);
+    if (seen.has(name)) throw new ConfigError(`artifacts[${i}].name`, `'${name}' appears more than once`);
+    seen.add(name);
+    if (typeof artifact.content !== 'string' && !(artifact.content instanceof Uint8Array)) {
+      throw new ConfigError(`artifacts[${i}].content`, 'must be a string or a Uint8Array');
+    }
+  });
+}
+
+function validateManifestInput(manifest: RunManifestInput): void {
+  for (const key of ['startedAt', 'finishedAt'] as const) {
+    const value = manifest[key];
+    if (typeof value !== 'string' || !Number.isFinite(Date.parse(value))) {
+      throw new ConfigError(`manifest.${key}`, `'${String(value)}' is not an ISO 8601 time`);
+    }
+  }
+  if (manifest.seed !== null && !Number.isFinite(manifest.seed)) throw new ConfigError('manifest.seed', `${manifest.seed} is not a finite number`);
+  if (!Array.isArray(manifest.commandLine) || manifest.commandLine.some((arg) => typeof arg !== 'string')) {
+    throw new ConfigError('manifest.commandLine', 'must be an array of strings');
+  }
+}
+
+function toBytes(content: string | Uint8Array): Uint8Array {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+
+/** Creates `path` (it must not exist), writes all of `bytes` and fsyncs before closing. */
+function writeFileDurably(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'wx');
+  try {
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a folder's entries durable; platforms that cannot open folders (Windows) skip it. */
+function syncDirectory(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on folders; the rename is still atomic.
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Best-effort cleanup: a failure here must not hide the error that caused it. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // Nothing more to do: a leftover hidden partial folder is never listed as a run.
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,405 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataError, QuantbotError } from '@quantbot/core';
+import type { RunArtifactEntry, RunManifest } from './run-artifacts';
+import { computeRunDigest, RUN_ARTIFACT_FILES, RUN_MANIFEST_FILE, RUN_MANIFEST_SCHEMA_VERSION, sha256Hex, validateRunId } from './run-artifacts';
+import type { DecisionEvent, OrderEvent, OrderEventKind, TradeRecord } from './run-records';
+
+/** How many run ids an {@link UnknownRunError} suggests. */
+export const UNKNOWN_RUN_SUGGESTIONS = 10;
+
+/**
+ * Files that may be added to a finished run folder because they are derived from its artifacts
+ * (a report rendered later): `verifyRunFiles` does not count them as unlisted.
+ */
+export const DERIVED_RUN_FILES: ReadonlySet<string> = new Set(['report.html']);
+
+/** A complete run folder found by {@link listRuns}. */
+export interface RunListing {
+  readonly runId: string;
+  /** The run folder. */
+  readonly dir: string;
+  readonly manifest: RunManifest;
+}
+
+/** A run folder read back by {@link readRun}. Files the run did not write read as empty. */
+export interface RunData {
+  readonly manifest: RunManifest;
+  readonly dir: string;
+  /** The parsed `summary.json`, or null when the run has none. */
+  readonly summary: unknown;
+  readonly decisions: readonly DecisionEvent[];
+  readonly orders: readonly OrderEvent[];
+  readonly trades: readonly TradeRecord[];
+  /** `equity.csv` as columns: epoch ms and equity. */
+  readonly equity: { readonly time: number[]; readonly equity: number[] };
+}
+
+/** A run id that names no run folder; the message lists the most recent runs to pick from. */
+export class UnknownRunError extends QuantbotError {
+  readonly runId: string;
+  readonly root: string;
+  /** Up to {@link UNKNOWN_RUN_SUGGESTIONS} run ids, most recent first. */
+  readonly recentRunIds: readonly string[];
+
+  constructor(runId: string, root: string, recentRunIds: readonly string[]) {
+    const shown = recentRunIds.slice(0, UNKNOWN_RUN_SUGGESTIONS);
+    super(
+      'RUN_UNKNOWN',
+      shown.length === 0
+        ? `no run '${runId}': there are no runs in ${root}`
+        : `no run '${runId}' in ${root}; the most recent runs are: ${shown.join(', ')}`,
+    );
+    this.runId = runId;
+    this.root = root;
+    this.recentRunIds = Object.freeze([...shown]);
+  }
+}
+
+/** One problem {@link verifyRunFiles} found. */
+export interface RunFileProblem {
+  /** The artifact's name, or `manifest.json` for a digest that does not match its artifacts. */
+  readonly name: string;
+  readonly kind: 'missing' | 'size-mismatch' | 'sha256-mismatch' | 'unlisted' | 'digest-mismatch';
+  readonly message: string;
+}
+
+/** The outcome of {@link verifyRunFiles}. */
+export interface RunVerification {
+  readonly runId: string;
+  /** True when every artifact matches the manifest and nothing else is in the folder. */
+  readonly ok: boolean;
+  /** How many artifacts the manifest lists. */
+  readonly checked: number;
+  readonly problems: readonly RunFileProblem[];
+}
+
+const ORDER_EVENT_KINDS: ReadonlySet<OrderEventKind> = new Set<OrderEventKind>([
+  'submitted',
+  'rejected',
+  'accepted',
+  'partially-filled',
+  'filled',
+  'canceled',
+  'expired',
+  'replaced',
+]);
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * The complete runs under `root`: folders holding a valid `manifest.json` whose `runId` is the
+ * folder's name, most recent first (by `startedAt`, then by run id, descending). Hidden folders
+ * (including `.partial-*` folders of unfinished writes) and folders without a valid manifest
+ * are skipped. A missing `root` has no runs.
+ *
+ * @example listRuns('results/runs').slice(0, 5).map((run) => run.runId)
+ */
+export function listRuns(root: string): RunListing[] {
+  if (!existsSync(root)) return [];
+  const runs: { listing: RunListing; startedMs: number }[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || !entry.isDirectory()) continue;
+    const dir = join(root, entry.name);
+    let manifest: RunManifest;
+    try {
+      manifest = readManifest(dir);
+    } catch {
+      continue; // not a complete run
+    }
+    if (manifest.runId !== entry.name) continue;
+    runs.push({ listing: { runId: entry.name, dir, manifest }, startedMs: Date.parse(manifest.startedAt) });
+  }
+  runs.sort((a, b) => b.startedMs - a.startedMs || compareStrings(b.listing.runId, a.listing.runId));
+  return runs.map((run) => run.listing);
+}
+
+/**
+ * Reads a run folder: its manifest and its standard artifacts (`summary.json`,
+ * `decision_events.jsonl`, `orders.jsonl`, `trades.jsonl`, `equity.csv`). An artifact the manifest
+ * does not list reads as empty (null summary).
+ *
+ * Throws an {@link UnknownRunError} when there is no such run, a `ConfigError` naming `runId`
+ * for an id that cannot be a run folder, and a `DataError` naming the file (and line) when the
+ * manifest or an artifact is malformed or a listed artifact is missing.
+ *
+ * @example const run = readRun('results/runs', '20240102-030405-sma-orcl'); run.trades.length
+ */
+export function readRun(root: string, runId: string): RunData {
+  const dir = findRunDir(root, runId);
+  const manifest = readRunManifest(dir, runId);
+  const text = (name: string): { readonly file: string; readonly text: string } | undefined => {
+    if (manifest.artifacts[name] === undefined) return undefined;
+    const file = join(dir, name);
+    try {
+      return { file, text: readFileSync(file, 'utf8') };
+    } catch (error) {
+      throw new DataError(`the manifest lists this artifact but it cannot be read: ${errorMessage(error)}`, { file });
+    }
+  };
+  const summary = text(RUN_ARTIFACT_FILES.summary);
+  const decisions = text(RUN_ARTIFACT_FILES.decisions);
+  const orders = text(RUN_ARTIFACT_FILES.orders);
+  const trades = text(RUN_ARTIFACT_FILES.trades);
+  const equity = text(RUN_ARTIFACT_FILES.equity);
+  return {
+    manifest,
+    dir,
+    summary: summary === undefined ? null : parseJson(summary.text, summary.file),
+    decisions: decisions === undefined ? [] : parseJsonLines(decisions.text, decisions.file, checkDecision),
+    orders: orders === undefined ? [] : parseJsonLines(orders.text, orders.file, checkOrderEvent),
+    trades: trades === undefined ? [] : parseJsonLines(trades.text, trades.file, checkTrade),
+    equity: equity === undefined ? { time: [], equity: [] } : parseEquityCsv(equity.text, equity.file),
+  };
+}
+
+/**
+ * Recomputes the SHA-256 and size of every artifact of a run and compares them with its
+ * manifest; also reports files the manifest does not list and a manifest digest that does not
+ * match its artifact table. Throws like {@link readRun} when the run or its manifest is unusable.
+ *
+ * @example const check = verifyRunFiles('results/runs', runId); if (!check.ok) console.error(check.problems)
+ */
+export function verifyRunFiles(root: string, runId: string): RunVerification {
+  const dir = findRunDir(root, runId);
+  const manifest = readRunManifest(dir, runId);
+  const problems: RunFileProblem[] = [];
+  const names = Object.keys(manifest.artifacts).sort(compareStrings);
+  for (const name of names) {
+    const expected = manifest.artifacts[name] as RunArtifactEntry;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(dir, name));
+    } catch {
+      problems.push({ name, kind: 'missing', message: `${name} is listed in the manifest but missing` });
+      continue;
+    }
+    if (bytes.length !== expected.bytes) {
+      problems.push({ name, kind: 'size-mismatch', message: `${name} has ${bytes.length} bytes, the manifest says ${expected.bytes}` });
+    } else {
+      const actual = sha256Hex(bytes);
+      if (actual !== expected.sha256) {
+        problems.push({
+          name,
+          kind: 'sha256-mismatch',
+          message: `${name} hashes to ${actual.slice(0, 12)}…, the manifest says ${expected.sha256.slice(0, 12)}…`,
+        });
+      }
+    }
+  }
+  for (const name of readdirSync(dir).sort(compareStrings)) {
+    if (name !== RUN_MANIFEST_FILE && manifest.artifacts[name] === undefined && !DERIVED_RUN_FILES.has(name)) {
+      problems.push({ name, kind: 'unlisted', message: `${name} is in the run folder but not in the manifest` });
+    }
+  }
+  const digest = computeRunDigest(manifest.artifacts);
+  if (digest !== manifest.digest) {
+    problems.push({
+      name: RUN_MANIFEST_FILE,
+      kind: 'digest-mismatch',
+      message: `the artifacts listed give digest ${digest.slice(0, 12)}…, the manifest says ${manifest.digest.slice(0, 12)}…`,
+    });
+  }
+  return { runId, ok: problems.length === 0, checked: names.length, problems };
+}
+
+/**
+ * Parses and checks the text of a `manifest.json`. Throws a `DataError` naming `file` and the
+ * offending field.
+ */
+export function parseRunManifest(text: string, file: string): RunManifest {
+  const value = parseJson(text, file);
+  if (!isRecord(value)) throw new DataError('the manifest is not a JSON object', { file });
+  const fail = (field: string, message: string): never => {
+    throw new DataError(message, { file, field });
+  };
+  if (value['schemaVersion'] !== RUN_MANIFEST_SCHEMA_VERSION) {
+    fail('schemaVersion', `${JSON.stringify(value['schemaVersion'])} is not a schema version this reader knows (${RUN_MANIFEST_SCHEMA_VERSION})`);
+  }
+  for (const key of ['runId', 'startedAt', 'finishedAt', 'digest'] as const) {
+    if (typeof value[key] !== 'string') fail(key, 'missing or not a string');
+  }
+  for (const key of ['startedAt', 'finishedAt'] as const) {
+    if (!Number.isFinite(Date.parse(value[key] as string))) fail(key, `'${String(value[key])}' is not an ISO 8601 time`);
+  }
+  if (!HEX_SHA256.test(value['digest'] as string)) fail('digest', 'not 64 lower-case hex digits');
+  for (const key of ['codeVersion', 'dataHash'] as const) {
+    if (value[key] !== null && typeof value[key] !== 'string') fail(key, 'not a string or null');
+  }
+  if (value['seed'] !== null && typeof value['seed'] !== 'number') fail('seed', 'not a number or null');
+  const commandLine = value['commandLine'];
+  if (!Array.isArray(commandLine) || commandLine.some((arg) => typeof arg !== 'string')) fail('commandLine', 'not an array of strings');
+  if (!('parameters' in value)) fail('parameters', 'missing');
+  const artifacts = value['artifacts'];
+  if (!isRecord(artifacts)) return fail('artifacts', 'not an object');
+  for (const [name, entry] of Object.entries(artifacts)) {
+    const field = `artifacts.${name}`;
+    if (!isRecord(entry)) fail(field, 'not an object');
+    const { sha256, bytes, deterministic } = entry as { [key: string]: unknown };
+    if (typeof sha256 !== 'string' || !HEX_SHA256.test(sha256)) fail(`${field}.sha256`, 'not 64 lower-case hex digits');
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) fail(`${field}.bytes`, 'not a byte count');
+    if (typeof deterministic !== 'boolean') fail(`${field}.deterministic`, 'not a boolean');
+  }
+  return deepFreeze(value) as unknown as RunManifest;
+}
+
+/**
+ * Parses JSON Lines text: one JSON value per line, blank lines skipped. `check` may reject a
+ * record by returning a message (and the field at fault). Throws a `DataError` naming the file
+ * and line number.
+ */
+export function parseJsonLines<T>(
+  text: string,
+  file: string,
+  check?: (record: unknown) => { readonly field?: string; readonly message: string } | undefined,
+): T[] {
+  const records: T[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] as string).replace(/\r$/, '');
+    if (line.trim() === '') continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch (error) {
+      throw new DataError(`not valid JSON (${errorMessage(error)})`, { file, line: i + 1 });
+    }
+    const problem = check?.(record);
+    if (problem !== undefined) {
+      throw new DataError(problem.message, problem.field === undefined ? { file, line: i + 1 } : { file, line: i + 1, field: problem.field });
+    }
+    records.push(record as T);
+  }
+  return records;
+}
+
+/**
+ * Parses `equity.csv` (header `time,equity`, ISO times) into columns of epoch ms and equity.
+ * Throws a `DataError` naming the file and line of the first malformed line.
+ */
+export function parseEquityCsv(text: string, file: string): { time: number[]; equity: number[] } {
+  const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
+  if (lines[0] !== 'time,equity') throw new DataError(`the header is '${lines[0] ?? ''}', expected 'time,equity'`, { file, line: 1 });
+  const time: number[] = [];
+  const equity: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === '') {
+      if (i === lines.length - 1) break;
+      throw new DataError('empty line', { file, line: i + 1 });
+    }
+    const cells = line.split(',');
+    if (cells.length !== 2) throw new DataError(`${cells.length} cells, expected 2`, { file, line: i + 1 });
+    const [timeText, equityText] = cells as [string, string];
+    const ms = Date.parse(timeText);
+    if (!Number.isFinite(ms)) throw new DataError(`'${timeText}' is not an ISO 8601 time`, { file, line: i + 1, field: 'time' });
+    const value = Number(equityText);
+    if (equityText.trim() === '' || (Number.isNaN(value) && equityText !== 'NaN')) {
+      throw new DataError(`'${equityText}' is not a number`, { file, line: i + 1, field: 'equity' });
+    }
+    time.push(ms);
+    equity.push(value);
+  }
+  return { time, equity };
+}
+
+function findRunDir(root: string, runId: string): string {
+  validateRunId(runId);
+  const dir = join(root, runId);
+  if (!isDirectory(dir)) {
+    throw new UnknownRunError(
+      runId,
+      root,
+      listRuns(root).map((run) => run.runId),
+    );
+  }
+  return dir;
+}
+
+function readManifest(dir: string): RunManifest {
+  const file = join(dir, RUN_MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DataError(`not a complete run: cannot read the manifest (${errorMessage(error)})`, { file });
+  }
+  return parseRunManifest(text, file);
+}
+
+/** The manifest of the run folder `runId`, which must say it is that run (not a copied folder). */
+function readRunManifest(dir: string, runId: string): RunManifest {
+  const manifest = readManifest(dir);
+  if (manifest.runId !== runId) {
+    throw new DataError(`the manifest is for run '${manifest.runId}', not '${runId}'`, { file: join(dir, RUN_MANIFEST_FILE), field: 'runId' });
+  }
+  return manifest;
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new DataError(`not valid JSON (${errorMessage(error)})`, { file });
+  }
+}
+
+type RecordProblem = { readonly field?: string; readonly message: string } | undefined;
+
+function checkDecision(record: unknown): RecordProblem {
+  return checkEventFields(record) ?? (isRecord(record) && !isRecord(record['inputs']) ? { field: 'inputs', message: 'not an object' } : undefined);
+}
+
+function checkOrderEvent(record: unknown): RecordProblem {
+  const problem = checkEventFields(record);
+  if (problem !== undefined || !isRecord(record)) return problem;
+  const event = record['event'];
+  if (typeof event !== 'string' || !ORDER_EVENT_KINDS.has(event as OrderEventKind)) {
+    return { field: 'event', message: `${JSON.stringify(event)} is not an order event (${[...ORDER_EVENT_KINDS].join(', ')})` };
+  }
+  return undefined;
+}
+
+function checkTrade(record: unknown): RecordProblem {
+  if (!isRecord(record)) return { message: 'not a JSON object' };
+  return typeof record['symbol'] === 'string' ? undefined : { field: 'symbol', message: 'missing or not a string' };
+}
+
+/** The fields replay relies on: `seq`, `time`, `symbol`, `clientOrderId`. */
+function checkEventFields(record: unknown): RecordProblem {
+  if (!isRecord(record)) return { message: 'not a JSON object' };
+  if (typeof record['seq'] !== 'number' || !Number.isFinite(record['seq'])) return { field: 'seq', message: 'missing or not a number' };
+  const time = record['time'];
+  if (typeof time !== 'string' || !Number.isFinite(Date.parse(time))) return { field: 'time', message: 'missing or not an ISO 8601 time' };
+  for (const field of ['symbol', 'clientOrderId']) {
+    if (typeof record[field] !== 'string') return { field, message: 'missing or not a string' };
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is { readonly [key: string]: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
