@@ -18,6 +18,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
 import type { EquityCurve } from './run-records';
+import { compareStrings, deepFreeze, errorMessage } from './internal';
 
 /** The version of the manifest layout written by {@link writeRunArtifacts}. */
 export const RUN_MANIFEST_SCHEMA_VERSION = 1;
@@ -536,20 +537,4 @@ function removeQuietly(path: string): void {
   } catch {
     // Nothing more to do: a leftover hidden partial folder is never listed as a run.
   }
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@ import { DataError, QuantbotError } from '@quantbot/core';
 import type { RunArtifactEntry, RunManifest } from './run-artifacts';
 import { computeRunDigest, RUN_ARTIFACT_FILES, RUN_MANIFEST_FILE, RUN_MANIFEST_SCHEMA_VERSION, sha256Hex, validateRunId } from './run-artifacts';
 import type { DecisionEvent, OrderEvent, OrderEventKind, TradeRecord } from './run-records';
+import { compareStrings, deepFreeze, errorMessage } from './internal';
 
 /** How many run ids an {@link UnknownRunError} suggests. */
 export const UNKNOWN_RUN_SUGGESTIONS = 10;
@@ -386,20 +387,4 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
