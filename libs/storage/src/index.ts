@@ -1,0 +1,16 @@
+export { StorageError } from './storage-error';
+export type { StorageErrorCode } from './storage-error';
+export { DATABASE_URL_ENV, DATA_DIR_ENV, resolveStorageTarget } from './storage-target';
+export type { StorageEnv, StorageTarget, StorageTargetOptions } from './storage-target';
+export { REDACTED_PASSWORD, parseDatabaseUrl, redactDatabaseUrl } from './database-url';
+export type { DatabaseServerAddress } from './database-url';
+export { DATA_DIR_LOCK_FILE } from './data-dir-lock';
+export { MIGRATIONS_TABLE, STORAGE_MIGRATIONS, migrationChecksum, validateMigrations } from './migration';
+export type { Migration } from './migration';
+export { MIGRATION_LOCK_KEY, migrate } from './migrate';
+export type { MigrateOptions, MigrationReport } from './migrate';
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_POOL_SIZE, openDatabase } from './open-database';
+export type { DatabaseHandle, DatabaseKind, OpenDatabaseOptions } from './open-database';
+export { withTransaction } from './with-transaction';
+export { PGliteDialect } from './pglite-dialect';
+export type { PGliteClient, PGliteDialectConfig, PGliteQueryResult } from './pglite-dialect';

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Migration } from './migration';
+import { STORAGE_MIGRATIONS } from './migration';
+import type { DatabaseHandle, DatabaseKind } from './open-database';
+import { openDatabase } from './open-database';
+
+/**
+ * Storage test backends, for this library's tests and for any library that keeps data in
+ * `@quantbot/storage` (the research registry): the same suite runs on the embedded database
+ * always, and on a Postgres server when `TEST_DATABASE_URL` is set (CI sets it). Without it, the
+ * server variant shows up as one test titled "server Postgres: TEST_DATABASE_URL not set" that
+ * asserts exactly that: visible, never skipped, never silently green.
+ *
+ * @example
+ * describeStorageBackends<RegistryTables>('registry', { migrations: [...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS] }, (backend) => {
+ *   it('stores a run', async () => {
+ *     const { db } = backend.database().handle;
+ *     ...
+ *   });
+ * });
+ */
+
+/** The environment variable naming the Postgres server tests may use (a URL). */
+export const TEST_DATABASE_URL_ENV = 'TEST_DATABASE_URL';
+
+/** Time allowed for opening a test database: creating an embedded one takes ~10 s on a slow machine. */
+export const TEST_DATABASE_OPEN_TIMEOUT_MS = 60_000;
+
+/** One backend a storage suite runs on. `url` is undefined for the embedded one and for a server that is not configured. */
+export interface StorageTestBackend {
+  readonly kind: DatabaseKind;
+  readonly title: string;
+  readonly url: string | undefined;
+}
+
+/** The backends of a test run: embedded always, then the server (configured or not). */
+export function storageBackends(env: Readonly<Record<string, string | undefined>> = process.env): readonly StorageTestBackend[] {
+  const url = env[TEST_DATABASE_URL_ENV];
+  const server: StorageTestBackend =
+    url === undefined || url.trim() === ''
+      ? { kind: 'server', title: `server Postgres: ${TEST_DATABASE_URL_ENV} not set`, url: undefined }
+      : { kind: 'server', title: `server Postgres (${TEST_DATABASE_URL_ENV})`, url };
+  return [{ kind: 'embedded', title: 'embedded PGlite', url: undefined }, server];
+}
+
+/** A database opened for a test file, with what it takes to clean it away. */
+export interface TestDatabase<DB> {
+  readonly kind: DatabaseKind;
+  /** The current handle (a new one after {@link TestDatabase.reopen}). */
+  readonly handle: DatabaseHandle<DB>;
+  /** Embedded: the data directory, inside a temporary folder removed by `cleanup`. */
+  readonly dataDir: string | undefined;
+  /** Server: the schema `qb_test_<random hex>` holding everything, dropped by `cleanup`. */
+  readonly schema: string | undefined;
+  /** Server: the URL (from `TEST_DATABASE_URL`). */
+  readonly url: string | undefined;
+  /** The migrations the handle was opened with. */
+  readonly migrations: readonly Migration[];
+  /** Closes the handle and opens the same database again (to test what lasts). */
+  reopen(): Promise<DatabaseHandle<DB>>;
+  /** Closes the handle and removes the data directory or drops the schema. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Opens a fresh, migrated database of `kind` for a test file: embedded in a new temporary
+ * directory (the data directory itself does not exist yet, so opening creates it), or on the
+ * `TEST_DATABASE_URL` server in a new schema `qb_test_<12 hex digits>`. Throws when `kind` is
+ * `server` and `TEST_DATABASE_URL` is not set. Call it in `beforeAll` with
+ * {@link TEST_DATABASE_OPEN_TIMEOUT_MS}, and `cleanup()` in `afterAll`.
+ */
+export async function openTestDatabase<DB>(kind: DatabaseKind, migrations: readonly Migration[] = STORAGE_MIGRATIONS): Promise<TestDatabase<DB>> {
+  if (kind === 'embedded') {
+    const root = mkdtempSync(join(tmpdir(), 'qb-storage-test-'));
+    const dataDir = join(root, 'data', 'db');
+    const open = (): Promise<DatabaseHandle<DB>> => openDatabase<DB>({ dataDir, migrations, env: {} });
+    try {
+      return testDatabase(kind, await open(), open, { dataDir, schema: undefined, url: undefined, migrations }, async () => {
+        rmSync(root, { recursive: true, force: true });
+      });
+    } catch (error) {
+      rmSync(root, { recursive: true, force: true });
+      throw error;
+    }
+  }
+  const url = process.env[TEST_DATABASE_URL_ENV];
+  if (url === undefined || url.trim() === '') throw new Error(`${TEST_DATABASE_URL_ENV} is not set: no server to open a test database on`);
+  const schema = `qb_test_${randomBytes(6).toString('hex')}`;
+  const open = (): Promise<DatabaseHandle<DB>> => openDatabase<DB>({ url, schema, migrations, env: {} });
+  return testDatabase(kind, await open(), open, { dataDir: undefined, schema, url, migrations }, () => dropSchema(url, schema));
+}
+
+/**
+ * Declares `body` once per backend of {@link storageBackends}, each in a `describe` titled
+ * `<title> on <backend>`, with a database opened in `beforeAll` and cleaned in `afterAll`.
+ * `backend.database()` returns it (call it inside tests and hooks, not while declaring).
+ */
+export function describeStorageBackends<DB>(
+  title: string,
+  options: { readonly migrations?: readonly Migration[] },
+  body: (backend: { readonly kind: DatabaseKind; readonly database: () => TestDatabase<DB> }) => void,
+): void {
+  for (const backend of storageBackends()) {
+    if (backend.kind === 'server' && backend.url === undefined) {
+      describe(`${title} on ${backend.title}`, () => {
+        it(`does not run here: ${TEST_DATABASE_URL_ENV} is unset (CI sets it to a Postgres server)`, () => {
+          expect(process.env[TEST_DATABASE_URL_ENV] ?? '').toBe('');
+        });
+      });
+      continue;
+    }
+    describe(`${title} on ${backend.title}`, () => {
+      let database: TestDatabase<DB> | undefined;
+      beforeAll(async () => {
+        database = await openTestDatabase<DB>(backend.kind, options.migrations);
+      }, TEST_DATABASE_OPEN_TIMEOUT_MS);
+      afterAll(async () => {
+        await database?.cleanup();
+      }, TEST_DATABASE_OPEN_TIMEOUT_MS);
+      body({
+        kind: backend.kind,
+        database: () => {
+          if (database === undefined) throw new Error(`the ${backend.title} test database is not open (did beforeAll fail?)`);
+          return database;
+        },
+      });
+    });
+  }
+}
+
+function testDatabase<DB>(
+  kind: DatabaseKind,
+  first: DatabaseHandle<DB>,
+  open: () => Promise<DatabaseHandle<DB>>,
+  where: Pick<TestDatabase<DB>, 'dataDir' | 'schema' | 'url' | 'migrations'>,
+  remove: () => Promise<void>,
+): TestDatabase<DB> {
+  let handle = first;
+  return {
+    kind,
+    ...where,
+    get handle(): DatabaseHandle<DB> {
+      return handle;
+    },
+    async reopen(): Promise<DatabaseHandle<DB>> {
+      await handle.close();
+      handle = await open();
+      return handle;
+    },
+    async cleanup(): Promise<void> {
+      try {
+        await handle.close();
+      } finally {
+        await remove();
+      }
+    },
+  };
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
