@@ -9,6 +9,7 @@ import { indicatorsCommand } from './indicators-command';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
+import { sweepCommand, walkForwardCommand } from './validation-commands';
 import { verifyAuditCommand } from './verify-audit-command';
 
 const USAGE = `usage: backtester <command> [flags]
@@ -17,6 +18,8 @@ commands:
   run          run a backtest (default: SMA crossover on synthetic data) and record its run folder
   replay       print a recorded run's decisions, orders and fills; --verify re-runs it
   report       write a recorded run's self-contained HTML report
+  sweep        run a parameter space over the same data on worker threads, rank it, with DSR and PBO
+  walk-forward optimize in sample, test out of sample, fold by fold; exit 1 when it overfits
   indicators   compute an indicator over a data file
   verify-audit check a hash-chained audit log for edited, removed or reordered records
 
@@ -48,6 +51,10 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return await replayCommand(rest, io, (commandLine, cwd) => rerunDigest(commandLine, cwd, now, clock));
       case 'report':
         return await reportCommand(rest, io, now);
+      case 'sweep':
+        return await sweepCommand(rest, io, now, clock);
+      case 'walk-forward':
+        return await walkForwardCommand(rest, io, now, clock);
       case 'indicators':
         return indicatorsCommand(rest, io);
       case 'verify-audit':

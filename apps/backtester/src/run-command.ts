@@ -65,7 +65,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
 ];
 
 /** The resolved configuration of a run, as recorded in its summary. */
-interface RunPlan {
+export interface RunPlan {
   readonly dataLabel: string;
   readonly universe: BarUniverse;
   readonly dataQuality: DataQualityOutcome;
@@ -193,7 +193,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
   return 0;
 }
 
-function planRun(flags: FlagValues, cwd: string): RunPlan {
+export function planRun(flags: FlagValues, cwd: string): RunPlan {
   const start = optionalDate(flags, 'start');
   const end = optionalDate(flags, 'end');
   if (start !== undefined && end !== undefined && start > end) {

@@ -1,0 +1,30 @@
+export { normalPdf, normalCdf, normalInverseCdf } from './normal-distribution';
+export { sampleMoments, trialMoments, validateTrialReturnMatrix } from './sample-moments';
+export type { SampleMoments, TrialReturnMatrix, TrialMatrixShape } from './sample-moments';
+export {
+  EULER_MASCHERONI,
+  sharpeRatioStandardError,
+  probabilisticSharpeRatio,
+  probabilisticSharpeRatioFromReturns,
+  expectedMaximumSharpe,
+  deflatedSharpeRatio,
+  deflatedSharpeRatioOfBestTrial,
+  minimumTrackRecordLength,
+} from './overfitting-statistics';
+export type {
+  SharpeRatioEstimate,
+  ProbabilisticSharpeInput,
+  ExpectedMaximumSharpeInput,
+  DeflatedSharpeInput,
+  DeflatedSharpeResult,
+  BestTrialDeflatedSharpeResult,
+  MinimumTrackRecordInput,
+} from './overfitting-statistics';
+export { probabilityOfBacktestOverfitting, DEFAULT_PBO_BLOCKS, MAX_PBO_BLOCKS } from './pbo';
+export type { PboMetric, PboOptions, PboResult } from './pbo';
+export * from './parameter-space';
+export type { InvalidPoint, PointConstraint, SweepObjective, SweepOptions, SweepProgress, SweepResult, SweepTrial } from './sweep';
+export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, trialReturnMatrix } from './sweep';
+export type { RawParams, TrialSettings } from './sweep-worker';
+export * from './walk-forward';
+export * from './validation-artifacts';
