@@ -1,0 +1,185 @@
+import { resolve } from 'node:path';
+import type { FlagValues } from '@quantbot/core';
+import { ConfigError, formatIsoTime } from '@quantbot/core';
+import type { LoadedPromotionGateConfig, PromotionReadiness } from '@quantbot/research-registry';
+import { DEFAULT_PROMOTION_GATES_FILE, PromotionBlockedError, formatNumber, loadPromotionGateConfig } from '@quantbot/research-registry';
+import type { ActionResult, ResearchAction } from './research-action';
+import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, STAGE_FLAG, experimentFlag, requiredFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
+import { checklistHeading, checklistTable, formatTable, gateReasonTable, verdictLine } from './checklist-table';
+
+const STRICT_FLAG = { name: 'strict', kind: 'boolean', description: 'missing evidence blocks (otherwise it is a warning)' } as const;
+
+/** The gate file of `--config`, or the default one under the working directory. */
+function gatesFrom(flags: FlagValues, cwd: string): LoadedPromotionGateConfig {
+  return loadPromotionGateConfig(resolve(cwd, stringFlag(flags, 'config') ?? DEFAULT_PROMOTION_GATES_FILE));
+}
+
+/** `check`: the checklist as a table; exit 1 unless ready. */
+export const CHECK_ACTION: ResearchAction = {
+  name: 'check',
+  summary: 'judge the promotion gates; exit 1 (with a table of the failing gates) unless ready',
+  flags: [EXPERIMENT_FLAG, STRICT_FLAG, STAGE_FLAG, SNAPSHOT_FLAG, CONFIG_FLAG],
+  help: `Prints every gate with its threshold, measured value and status, then the verdict. Exit 0 when
+ready, 1 when a required gate fails (or, with --strict, has no evidence). CI runs:
+  check --strict --experiment "$PROMOTION_EXPERIMENT_ID"`,
+  async prepare({ flags, io }) {
+    const experimentId = experimentFlag(flags);
+    const options = { ...snapshotChoice(flags), ...stageOf(stageFlag(flags)), strict: flags['strict'] === true };
+    const gates = gatesFrom(flags, io.cwd);
+    return {
+      gates,
+      run: async ({ registry }) => {
+        const readiness = await registry.isPromotionReady(experimentId, options);
+        return { ...readinessReport(readiness, gates, true), exitCode: readiness.ready ? 0 : 1 };
+      },
+    };
+  },
+};
+
+/** `blockers`: what stands in the way of a promotion (exit 0: it is a question, not a gate). */
+export const BLOCKERS_ACTION: ResearchAction = {
+  name: 'blockers',
+  summary: 'list what blocks a promotion, and the gates without evidence',
+  flags: [EXPERIMENT_FLAG, STRICT_FLAG, STAGE_FLAG, SNAPSHOT_FLAG, CONFIG_FLAG],
+  help: 'Lists the blocking gates (and, outside --strict, the gates without evidence as warnings) with why. Exit 0.',
+  async prepare({ flags, io }) {
+    const experimentId = experimentFlag(flags);
+    const options = { ...snapshotChoice(flags), ...stageOf(stageFlag(flags)), strict: flags['strict'] === true };
+    const gates = gatesFrom(flags, io.cwd);
+    return {
+      gates,
+      run: async ({ registry }) => {
+        const readiness = await registry.isPromotionReady(experimentId, options);
+        return { ...readinessReport(readiness, gates, false), exitCode: 0 };
+      },
+    };
+  },
+};
+
+/** `summary`: the experiment, its snapshots, trials, latest evidence, promotions and checklist. */
+export const SUMMARY_ACTION: ResearchAction = {
+  name: 'summary',
+  summary: 'show an experiment: snapshots, trial count, latest evidence, promotions, checklist',
+  flags: [EXPERIMENT_FLAG, STAGE_FLAG, SNAPSHOT_FLAG, CONFIG_FLAG],
+  help: '',
+  async prepare({ flags, io }) {
+    const experimentId = experimentFlag(flags);
+    const options = { ...snapshotChoice(flags), ...stageOf(stageFlag(flags)) };
+    const gates = gatesFrom(flags, io.cwd);
+    return {
+      gates,
+      run: async ({ registry }) => {
+        const summary = await registry.summarize(experimentId, options);
+        const { experiment, candidate, checklist } = summary;
+        const n = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : formatNumber(x));
+        const text = [
+          `${experiment.id}: ${experiment.strategy}, owner ${experiment.owner}, created ${formatIsoTime(experiment.createdAt)}`,
+          `hypothesis: ${experiment.hypothesis}`,
+          `trials (backtests recorded): ${summary.trialCount}`,
+          '',
+          'snapshots:',
+          ...(summary.snapshots.length === 0
+            ? ['  none']
+            : formatTable(
+                ['id', 'current', 'backtests', 'sha256', 'label', 'params'],
+                summary.snapshots.map((s) => [s.id, s.id === experiment.currentSnapshotId ? '*' : '', String(s.backtests), `${s.paramsHash.slice(0, 12)}…`, s.label ?? '-', JSON.stringify(s.params)]),
+              ).map((l) => `  ${l}`)),
+          '',
+          `latest evidence of ${candidate.snapshotId ?? '(no snapshot)'}:`,
+          candidate.backtest === null
+            ? '  backtest: none'
+            : `  backtest ${candidate.backtest.id}: run ${candidate.backtest.runId}, Sharpe ${n(candidate.backtest.metrics.sharpe)}, return ${n(candidate.backtest.metrics.totalReturn)}, max DD ${n(candidate.backtest.metrics.maxDrawdownPct)} %, ${candidate.backtest.metrics.closedTrades ?? '-'} trades, digest ${candidate.backtest.digestVerified ? 'verified' : 'not verified'}`,
+          candidate.validation === null
+            ? '  validation: none'
+            : `  validation ${candidate.validation.id}: mean IS Sharpe ${n(candidate.validation.meanIsSharpe)}, mean OOS Sharpe ${n(candidate.validation.meanOosSharpe)}, overfit ratio ${n(candidate.validation.overfitRatio)}, DSR ${n(candidate.validation.deflatedSharpe)}, PBO ${n(candidate.validation.pbo)}`,
+          checklist.paper.recordedDays === 0
+            ? '  paper: none'
+            : `  paper: ${checklist.paper.recordedDays} day(s), latest run ${checklist.paper.streakDays} day(s) ${checklist.paper.streakStart}..${checklist.paper.streakEnd}, P&L ${n(checklist.paper.totalPnl)}`,
+          candidate.review === null ? '  review: none' : `  review ${candidate.review.id}: ${candidate.review.decision} by ${candidate.review.reviewer}`,
+          '',
+          'promotions:',
+          ...(summary.promotions.length === 0
+            ? ['  none']
+            : summary.promotions.map((p) => `  ${p.id}: ${p.snapshotId} to ${p.stage} by ${p.promotedBy} at ${formatIsoTime(p.promotedAt)} (gates version ${p.configVersion})`)),
+          '',
+          checklistHeading(checklist),
+          ...checklistTable(checklist),
+        ];
+        return { exitCode: 0, json: { ...summary, gates: gatesInfo(gates) }, text };
+      },
+    };
+  },
+};
+
+/** `promote`: records a promotion when no gate blocks (always strict). */
+export const PROMOTE_ACTION: ResearchAction = {
+  name: 'promote',
+  summary: 'promote the snapshot to paper or live (refused, exit 1, while any gate blocks; always strict)',
+  flags: [
+    EXPERIMENT_FLAG,
+    { name: 'to', kind: 'string', valueName: 'paper|live', description: 'the stage' },
+    { name: 'by', kind: 'string', valueName: 'name', description: 'who promotes' },
+    SNAPSHOT_FLAG,
+    CONFIG_FLAG,
+  ],
+  help: `Promotion is strict: missing evidence blocks like failing evidence. The record keeps who, when, the
+snapshot, the stage, the gate configuration version and the checklist that allowed it.
+  promote --experiment exp-1 --to paper --by dana`,
+  async prepare({ flags, io }) {
+    const experimentId = experimentFlag(flags);
+    const target = stageFlag(flags, 'to');
+    if (target === undefined) throw new ConfigError('--to', 'is required: the stage, paper or live');
+    const by = requiredFlag(flags, 'by', 'who promotes');
+    const gates = gatesFrom(flags, io.cwd);
+    return {
+      gates,
+      run: async ({ registry }) => {
+        try {
+          const { promotion, readiness } = await registry.promote(experimentId, { stage: target, by, ...snapshotChoice(flags) });
+          return {
+            exitCode: 0,
+            json: { promoted: true, promotion, checklist: readiness.checklist },
+            text: [
+              `${promotion.id}: ${experimentId} snapshot ${promotion.snapshotId} promoted to ${promotion.stage} by ${promotion.promotedBy} at ${formatIsoTime(promotion.promotedAt)} (gates version ${promotion.configVersion})`,
+            ],
+          };
+        } catch (error) {
+          if (!(error instanceof PromotionBlockedError)) throw error;
+          const report = readinessReport(error.readiness, gates, true);
+          return {
+            exitCode: 1,
+            json: { promoted: false, ...(report.json as object) },
+            text: [`refused: ${experimentId} cannot be promoted to ${target} while gates block it`, ...report.text],
+          };
+        }
+      },
+    };
+  },
+};
+
+function gatesInfo(gates: LoadedPromotionGateConfig): { readonly file: string | null; readonly version: number; readonly sha256: string } {
+  return { file: gates.file, version: gates.version, sha256: gates.sha256 };
+}
+
+/** The checklist table, the verdict, and the blockers (and warnings) with why. */
+function readinessReport(readiness: PromotionReadiness, gates: LoadedPromotionGateConfig, withChecklist: boolean): Omit<ActionResult, 'exitCode'> {
+  const { checklist } = readiness;
+  const text: string[] = [checklistHeading(checklist)];
+  if (withChecklist) text.push(...checklistTable(checklist), '');
+  text.push(verdictLine(readiness));
+  if (readiness.blockers.length > 0) text.push('', 'blocking gates:', ...gateReasonTable(readiness.blockers));
+  if (readiness.warnings.length > 0) text.push('', 'gates without evidence (warnings; --strict makes them blockers):', ...gateReasonTable(readiness.warnings));
+  if (!withChecklist && readiness.blockers.length === 0 && readiness.warnings.length === 0) text.push('nothing blocks');
+  return {
+    json: {
+      ready: readiness.ready,
+      strict: readiness.strict,
+      stage: readiness.stage,
+      blockers: readiness.blockers,
+      warnings: readiness.warnings,
+      checklist,
+      gates: gatesInfo(gates),
+    },
+    text,
+  };
+}

@@ -1,0 +1,293 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CliIo, Clock, EpochMs } from '@quantbot/core';
+import { epochMs } from '@quantbot/core';
+import type { RegistryTables } from '@quantbot/research-registry';
+// Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
+// reached by path; the boundary rule knows only package imports.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '../../../libs/storage/src/storage-backends.spec-helper';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import type { TestDatabase } from '../../../libs/storage/src/storage-backends.spec-helper';
+import { main } from './main';
+import { REGISTRY_DATABASE_MIGRATIONS } from './registry-session';
+
+const ROOT = resolve(__dirname, '../../..');
+const BACKTESTER = join(ROOT, 'apps/backtester/dist/main.js');
+const PROMOTION_GATE = join(ROOT, 'apps/promotion-gate/dist/main.js');
+const GATES_FILE = join(ROOT, 'config/promotion-gates.json');
+const WALK_FORWARD = join(ROOT, 'libs/research-registry/test/fixtures/walk-forward-artifact.json');
+const DATA_FILE = ['QUANTBOT_DATA_DIR' in process.env ? join(process.env['QUANTBOT_DATA_DIR'] as string, 'orcl-1995-2014.txt') : '', resolve(ROOT, '../shared/data/orcl-1995-2014.txt')].find(
+  (file) => file !== '' && existsSync(file),
+);
+const START = Date.parse('2024-07-01T12:00:00.000Z');
+/** Opening the embedded database takes seconds (the first time ~5-8 s); a test runs several actions. */
+const SLOW = 180_000;
+
+function capture(cwd: string): CliIo & { stdout: string[]; stderr: string[]; take(): { out: string; err: string } } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    cwd,
+    out: (t) => stdout.push(t),
+    err: (t) => stderr.push(t),
+    take() {
+      const taken = { out: stdout.join('\n'), err: stderr.join('\n') };
+      stdout.length = 0;
+      stderr.length = 0;
+      return taken;
+    },
+  };
+}
+
+/** 30 weekdays of paper trading from Monday 2024-07-01 that pass every paper gate. */
+function paperDays(): object[] {
+  const days: object[] = [];
+  for (let t = Date.UTC(2024, 6, 1); days.length < 30; t += 86_400_000) {
+    const weekday = new Date(t).getUTCDay();
+    if (weekday === 0 || weekday === 6) continue;
+    const i = days.length;
+    days.push({ date: new Date(t).toISOString().slice(0, 10), dailyPnl: i % 3 === 0 ? -80 : 150, qualityScore: 88, averageSlippageBps: 5, fillRate: 0.97, drawdownPct: 1.2, equity: 100_000 + 70 * i });
+  }
+  return days;
+}
+
+describe('promotion-gate', () => {
+  let work: string;
+  let resultsDir: string;
+  let runId: string;
+
+  beforeAll(() => {
+    if (DATA_FILE === undefined) throw new Error('orcl-1995-2014.txt not found in $QUANTBOT_DATA_DIR or ../shared/data beside the workspace');
+    if (!existsSync(BACKTESTER) || !existsSync(PROMOTION_GATE)) throw new Error('build first: npx nx run-many -t build -p backtester promotion-gate');
+    work = mkdtempSync(join(tmpdir(), 'qb-promotion-gate-'));
+    resultsDir = join(work, 'results', 'runs');
+    // A real backtester run folder: ORCL 1995-2014, SMA crossover, with the lookahead check.
+    execFileSync(process.execPath, [BACKTESTER, 'run', '--data', DATA_FILE, '--check-lookahead', '--results-dir', resultsDir], { cwd: work, stdio: 'pipe' });
+    const runs = readdirSync(resultsDir).filter((name) => !name.startsWith('.'));
+    expect(runs).toHaveLength(1);
+    runId = runs[0] as string;
+  }, 60_000);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('answers --help for the program and for an action without opening a database, exit 0', async () => {
+    const cwd = mkdtempSync(join(work, 'help-'));
+    const io = capture(cwd);
+    expect(await main(['--help'], io, {})).toBe(0);
+    expect(io.take().out).toContain('store-walk-forward');
+    expect(await main(['promote', '--help'], io, {})).toBe(0);
+    expect(io.take().out).toContain('--to <paper|live>');
+    expect(await main([], io, {})).toBe(2);
+    expect(existsSync(join(cwd, '.quantbot'))).toBe(false);
+  });
+
+  it('refuses usage errors with exit 2 naming the flag or field, before opening a database', async () => {
+    const cwd = mkdtempSync(join(work, 'usage-'));
+    const io = capture(cwd);
+    const cases: [string[], string][] = [
+      [['create', '--strategy', 's', '--hypothesis', 'h'], 'error: payload.owner: is required'],
+      [['create', '--payload', '{"strategy":"s","hypothesis":"h","owner":"o","team":1}'], 'payload.team: unknown field'],
+      [['create', '--payload', '{"strategy":', '--owner', 'o'], '--payload: is not valid JSON'],
+      [['create', '--owner', 'o', '--payload', '{"owner":"p"}'], '--owner: the payload gives owner too; give it once'],
+      [['snapshot', '--params', '{"fast":10}'], '--experiment: is required'],
+      [['snapshot', '--experiment', 'exp-1', '--params', '[1,2]'], '--params: must be a JSON object of parameters, got an array'],
+      [['record-paper', '--experiment', 'exp-1', '--date', '2024-02-30', '--pnl', '1', '--quality-score', '90', '--slippage-bps', '1', '--fill-rate', '1', '--drawdown-pct', '0'], 'payload.date: must be a calendar date'],
+      [['record-paper', '--experiment', 'exp-1', '--payload', '{"days":[{"date":"2024-01-02","dailyPnl":1,"qualityScore":101}]}'], 'payload.days[0].qualityScore: must be at most 100, got 101'],
+      [['record-backtest', '--experiment', 'exp-1', '--payload', `{"runId":"r","digest":"${'a'.repeat(64)}","digestVerified":true}`], 'payload.digestVerified: cannot be set from the command line'],
+      [['record-validation', '--experiment', 'exp-1', '--mean-is-sharpe', '1', '--mean-oos-sharpe', '1', '--pbo', '2'], 'payload.pbo: must be at most 1, got 2'],
+      [['record-validation', '--experiment', 'exp-1', '--mean-is-sharpe', '1'], 'payload.meanOosSharpe: is required'],
+      [['promote', '--experiment', 'exp-1', '--to', 'production', '--by', 'x'], "--to: 'production' is not a stage; expected paper or live"],
+      [['check', '--experiment', 'exp-1', '--config', 'missing.json'], 'promotion gates: cannot read'],
+      [['check', '--experiment', 'exp-1', '--strikt'], '--strikt: unknown flag'],
+      [['launch'], "unknown action 'launch'"],
+    ];
+    for (const [argv, message] of cases) {
+      expect({ argv, code: await main(argv, io, {}) }).toEqual({ argv, code: 2 });
+      expect(io.take().err).toContain(message);
+    }
+    expect(existsSync(join(cwd, '.quantbot'))).toBe(false);
+    expect(await main(['check', '--experiment', 'exp-1', '--strikt', '--json'], io, {})).toBe(2);
+    expect(JSON.parse(io.take().err)).toEqual({ error: { code: 'CONFIG_INVALID', message: expect.stringContaining('--strikt: unknown flag') } });
+  });
+
+  for (const backend of storageBackends()) {
+    if (backend.kind === 'server' && backend.url === undefined) {
+      describe(`on ${backend.title}`, () => {
+        it(`does not run here: ${TEST_DATABASE_URL_ENV} is unset (CI sets it to a Postgres server)`, () => {
+          expect(process.env[TEST_DATABASE_URL_ENV] ?? '').toBe('');
+        });
+      });
+      continue;
+    }
+
+    describe(`on ${backend.title}`, () => {
+      let cwd: string;
+      let env: Record<string, string>;
+      let server: TestDatabase<RegistryTables> | undefined;
+      let clockReadings = 0;
+      const clock: Clock = { now: (): EpochMs => epochMs(START + 1000 * clockReadings++) };
+
+      beforeAll(async () => {
+        cwd = mkdtempSync(join(work, `${backend.kind}-`));
+        mkdirSync(join(cwd, 'config'));
+        cpSync(GATES_FILE, join(cwd, 'config', 'promotion-gates.json'));
+        cpSync(resultsDir, join(cwd, 'results', 'runs'), { recursive: true });
+        if (backend.kind === 'embedded') {
+          env = { QUANTBOT_DATA_DIR: join(cwd, 'quantbot') };
+        } else {
+          // A dedicated schema, created (and dropped in afterAll) by the storage test helper.
+          server = await openTestDatabase<RegistryTables>('server', REGISTRY_DATABASE_MIGRATIONS);
+          env = { DATABASE_URL: backend.url as string, QUANTBOT_DB_SCHEMA: server.schema as string };
+        }
+      }, 60_000);
+
+      afterAll(async () => {
+        await server?.cleanup();
+      }, 60_000);
+
+      const run = async (argv: readonly string[]): Promise<{ code: number; out: string; err: string }> => {
+        const io = capture(cwd);
+        const code = await main(argv, io, env, clock);
+        return { code, ...io.take() };
+      };
+
+      it(
+        'walks an experiment from create to promote: evidence, refused promotions, paper, then live',
+        async () => {
+          // create prints only the id; --json gives the record.
+          const created = await run(['create', '--strategy', 'sma-crossover', '--hypothesis', 'SMA 10/30 trend following beats cash on ORCL', '--owner', 'alice']);
+          expect(created).toEqual({ code: 0, out: expect.stringMatching(/^exp-\d+$/), err: '' });
+          const exp = created.out;
+          const other = await run(['create', '--json', '--payload', '{"strategy":"sma-crossover","hypothesis":"tampered run","owner":"eve"}']);
+          expect(JSON.parse(other.out).experiment).toMatchObject({ id: expect.stringMatching(/^exp-\d+$/), owner: 'eve', currentSnapshotId: null });
+
+          // snapshot: registered once, recognized by content whatever the key order.
+          const snap = await run(['snapshot', '--experiment', exp, '--params', '{"slow":30,"fast":10,"allowShort":false}', '--label', 'baseline', '--json']);
+          const snapshot = JSON.parse(snap.out) as { snapshot: { id: string; paramsHash: string }; created: boolean };
+          expect(snapshot.created).toBe(true);
+
+          // record-backtest ingests the real run folder: verified, and its parameters are that snapshot.
+          const recorded = await run(['record-backtest', '--experiment', exp, '--run-id', runId, '--json']);
+          expect(recorded.code).toBe(0);
+          const bt = JSON.parse(recorded.out) as { backtest: Record<string, unknown>; created: boolean; trialCount: number; problems: string[] };
+          expect(bt).toMatchObject({ created: true, trialCount: 1, problems: [] });
+          expect(bt.backtest).toMatchObject({ runId, snapshotId: snapshot.snapshot.id, digestVerified: true, dataQualityErrors: 0, lookaheadPassed: true });
+          expect(bt.backtest['metrics']).toMatchObject({ closedTrades: 97 });
+          expect((await run(['record-backtest', '--experiment', exp, '--run-id', runId])).out).toContain(`run ${runId} was already recorded`);
+
+          // A tampered copy of the run is recorded as unverified, with a warning, and fails the reproducibility gate.
+          const tampered = join(cwd, 'tampered');
+          cpSync(join(cwd, 'results', 'runs', runId), join(tampered, runId), { recursive: true });
+          writeFileSync(join(tampered, runId, 'trades.jsonl'), '');
+          const bad = await run(['record-backtest', '--experiment', JSON.parse(other.out).experiment.id, '--run-id', runId, '--results-dir', 'tampered']);
+          expect(bad.code).toBe(0);
+          expect(bad.out).toContain('NOT verified');
+          expect(bad.err).toContain('trades.jsonl has 0 bytes');
+
+          // check --strict: exit 1 and a table of what fails (no validation, no review yet).
+          const check = await run(['check', '--experiment', exp, '--strict']);
+          expect(check.code).toBe(1);
+          expect(check.out).toMatch(/backtest-reproducible\s+PASS\s+yes\s+verified\s+bt-\d+/);
+          expect(check.out).toContain('NOT READY for paper (strict): 3 blocker(s): walk-forward-oos-sharpe, walk-forward-overfit-ratio, review-approved');
+          expect(check.out).toMatch(/blocking gates:\n.*\n.*\nwalk-forward-oos-sharpe\s+MISSING/);
+          // Outside strict mode missing evidence only warns.
+          expect((await run(['check', '--experiment', exp])).code).toBe(0);
+
+          // A refused promotion: blockers listed, exit 1, nothing recorded.
+          const refused = await run(['promote', '--experiment', exp, '--to', 'paper', '--by', 'dana']);
+          expect(refused.code).toBe(1);
+          expect(refused.out).toContain(`refused: ${exp} cannot be promoted to paper while gates block it`);
+          expect(refused.out).toMatch(/review-approved\s+MISSING\s+missing\s+approved\s+no review recorded/);
+
+          // Validation evidence: an infinite overfit ratio fails; the stored walk-forward artifact passes.
+          expect((await run(['record-validation', '--experiment', exp, '--mean-is-sharpe', '1.1', '--mean-oos-sharpe', '-0.2'])).out).toContain('overfit ratio Infinity (infinite)');
+          const blockers = JSON.parse((await run(['blockers', '--experiment', exp, '--json'])).out) as { blockers: { gate: string; measured: unknown }[] };
+          expect(blockers.blockers.map((b) => [b.gate, b.measured])).toEqual([
+            ['walk-forward-oos-sharpe', -0.2],
+            ['walk-forward-overfit-ratio', 'Infinity'],
+          ]);
+          const wf = await run(['store-walk-forward', '--experiment', exp, '--file', WALK_FORWARD]);
+          expect(wf.out).toMatch(/^val-\d+: walk-forward from \S+walk-forward-artifact\.json recorded for exp-\d+ snapshot snap-\d+: mean IS Sharpe 1\.2333, mean OOS Sharpe 0\.9, overfit ratio 1\.3704 \(finite\), DSR 0\.91, PBO 0\.25, 3 fold\(s\)$/);
+
+          // Reviews: changes requested, then approved; the latest counts.
+          expect((await run(['approve-review', '--experiment', exp, '--by', 'bob', '--decision', 'changes-requested', '--comment', 'stress costs'])).out).toContain('changes-requested by bob');
+          expect((await run(['check', '--experiment', exp, '--strict'])).out).toMatch(/review-approved\s+FAIL\s+changes-requested/);
+          expect((await run(['approve-review', '--experiment', exp, '--by', 'bob', '--comment', 'costs stressed'])).code).toBe(0);
+
+          // Promotion to paper: ready now (paper-trading gates are for live).
+          const strictCheck = await run(['check', '--experiment', exp, '--strict', '--json']);
+          expect(strictCheck.code).toBe(0);
+          expect(JSON.parse(strictCheck.out)).toMatchObject({ ready: true, strict: true, stage: 'paper', gates: { version: 1 }, checklist: { configVersion: 1, trialCount: 1 } });
+          const paper = await run(['promote', '--experiment', exp, '--to', 'paper', '--by', 'dana', '--json']);
+          expect(paper.code).toBe(0);
+          const promotion = JSON.parse(paper.out) as { promoted: boolean; promotion: { id: string; stage: string; promotedBy: string; snapshotId: string; promotedAt: number; configVersion: number } };
+          expect(promotion).toMatchObject({ promoted: true, promotion: { stage: 'paper', promotedBy: 'dana', snapshotId: snapshot.snapshot.id, configVersion: 1 } });
+          expect(promotion.promotion.promotedAt).toBeGreaterThanOrEqual(START);
+
+          // Live needs 30 consecutive paper days: refused, then recorded, then promoted.
+          const early = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'dana', '--json']);
+          expect(early.code).toBe(1);
+          expect((JSON.parse(early.out) as { blockers: { gate: string }[] }).blockers.map((b) => b.gate)).toEqual([
+            'paper-days',
+            'paper-drawdown',
+            'paper-pnl-volatility',
+            'paper-execution-quality',
+            'paper-slippage',
+            'paper-fill-rate',
+          ]);
+          const daysFile = join(cwd, 'paper.json');
+          writeFileSync(daysFile, JSON.stringify({ days: paperDays().slice(0, 29) }));
+          expect((await run(['record-paper', '--experiment', exp, '--payload-file', 'paper.json'])).out).toContain('recorded 29 paper day(s) 2024-07-01..2024-08-08');
+          const day30 = paperDays()[29] as Record<string, number | string>;
+          const one = await run(['record-paper', '--experiment', exp, '--date', String(day30['date']), '--pnl', '150', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
+          expect(one.out).toContain('recorded 1 paper day(s) 2024-08-09');
+          const again = await run(['record-paper', '--experiment', exp, '--date', '2024-08-09', '--pnl', '1', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
+          expect(again).toMatchObject({ code: 1, err: expect.stringContaining('2024-08-09 already recorded') });
+          const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin']);
+          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-07-01T12:/) });
+
+          // summary --json: everything in one document.
+          const summary = JSON.parse((await run(['summary', '--experiment', exp, '--json'])).out) as Record<string, unknown> & {
+            promotions: { stage: string; promotedBy: string }[];
+            checklist: { stage: string; items: { status: string }[]; paper: { streakDays: number } };
+          };
+          expect(summary).toMatchObject({ trialCount: 1, experiment: { id: exp, owner: 'alice' }, candidate: { snapshotId: snapshot.snapshot.id } });
+          expect(summary.promotions.map((p) => [p.stage, p.promotedBy])).toEqual([
+            ['paper', 'dana'],
+            ['live', 'erin'],
+          ]);
+          expect(summary.checklist.items.every((i) => i.status === 'pass')).toBe(true);
+          expect(summary.checklist.paper.streakDays).toBe(30);
+
+          // The built program as a child process: the same verdict, the same exit code.
+          const child = await new Promise<{ code: number; out: string }>((done) => {
+            execFile(process.execPath, [PROMOTION_GATE, 'check', '--strict', '--experiment', exp, '--json'], { cwd, env: { ...env, PATH: process.env['PATH'] ?? '' } }, (error, stdout) => {
+              done({ code: error === null ? 0 : Number(error.code), out: stdout });
+            });
+          });
+          expect(child.code).toBe(0);
+          expect(JSON.parse(child.out)).toMatchObject({ ready: true, stage: 'live' });
+          const blockedChild = await new Promise<{ code: number; out: string }>((done) => {
+            execFile(process.execPath, [PROMOTION_GATE, 'check', '--strict', '--experiment', JSON.parse(other.out).experiment.id], { cwd, env: { ...env, PATH: process.env['PATH'] ?? '' } }, (error, stdout) => {
+              done({ code: error === null ? 0 : Number(error.code), out: stdout });
+            });
+          });
+          expect(blockedChild.code).toBe(1);
+          expect(blockedChild.out).toMatch(/backtest-reproducible\s+FAIL\s+no\s+verified/);
+        },
+        SLOW,
+      );
+
+      it('reports an unknown experiment with exit 1 and closes the database (a second action can open it)', async () => {
+        const missing = await run(['summary', '--experiment', 'exp-424242']);
+        expect(missing).toMatchObject({ code: 1, err: "error: no experiment 'exp-424242' in the registry" });
+        expect((await run(['list'])).code).toBe(0);
+      }, SLOW);
+    });
+  }
+});

@@ -1,0 +1,57 @@
+export { RegistryError } from './registry-error';
+export type { RegistryErrorCode } from './registry-error';
+export { PromotionBlockedError } from './promotion-blocked-error';
+export type { InputSource } from './input-reader';
+export { canonicalJson, parameterHash, asJsonObject } from './canonical-json';
+export type { JsonObject } from './canonical-json';
+export { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+export type {
+  BacktestMetrics,
+  BacktestRecord,
+  Experiment,
+  FoldMetrics,
+  OverfitRatioStatus,
+  PaperDayRecord,
+  ParameterSnapshot,
+  PromotionRecord,
+  PromotionStage,
+  ReviewDecision,
+  ReviewRecord,
+  ValidationFold,
+  ValidationRecord,
+} from './registry-records';
+export { MAX_HYPOTHESIS_LENGTH, parseExperimentInput } from './experiment-input';
+export type { ExperimentInput } from './experiment-input';
+export { parseReviewInput } from './review-input';
+export type { ReviewInput } from './review-input';
+export { EXTRA_BACKTEST_METRICS, backtestInputFromRunSummary, checkBacktestInput, parseBacktestInput, runParameters } from './backtest-evidence';
+export type { BacktestInput, RunParameters, RunSummaryEvidence } from './backtest-evidence';
+export { WALK_FORWARD_SCHEMA_VERSION, artifactSha256, isWalkForwardArtifact, overfitRatioOf, parseValidationInput, parseWalkForwardArtifact } from './walk-forward-evidence';
+export type { ValidationInput } from './walk-forward-evidence';
+export { DEFAULT_MAX_PAPER_GAP_DAYS, PAPER_DAY_FIELDS, calendarDaysBetween, isCalendarDate, latestPaperStreak, parsePaperDays } from './paper-days';
+export type { PaperDayInput } from './paper-days';
+export { summarizePaperDays } from './paper-summary';
+export type { PaperDayFigures, PaperSummary } from './paper-summary';
+export {
+  DEFAULT_PROMOTION_GATES_FILE,
+  DEFAULT_PROMOTION_GATE_CONFIG,
+  loadPromotionGateConfig,
+  parsePromotionGateConfig,
+  promotionGateConfigSha256,
+} from './promotion-gate-config';
+export type { LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
+export { GATE_IDS, assessPromotionReadiness, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
+export type { ChecklistItem, GateId, GateStatus, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
+export { REGISTRY_MIGRATIONS } from './registry-schema';
+export type {
+  RegistryBacktestsTable,
+  RegistryExperimentsTable,
+  RegistryPaperDaysTable,
+  RegistryPromotionsTable,
+  RegistryReviewsTable,
+  RegistrySnapshotsTable,
+  RegistryTables,
+  RegistryValidationsTable,
+} from './registry-schema';
+export { ResearchRegistry } from './research-registry';
+export type { ChecklistOptions, ExperimentSummary, Recorded, ResearchRegistryOptions, SnapshotChoice, SnapshotSummary } from './research-registry';

@@ -1,0 +1,66 @@
+import { latestPaperStreak } from './paper-days';
+
+/** What a paper-trading summary needs of a day. */
+export interface PaperDayFigures {
+  readonly date: string;
+  readonly dailyPnl: number;
+  readonly qualityScore: number;
+  readonly averageSlippageBps: number;
+  readonly fillRate: number;
+  readonly drawdownPct: number;
+}
+
+/** Figures of the latest run of consecutive paper days (see `latestPaperStreak`). */
+export interface PaperSummary {
+  /** Every recorded day of the snapshot. */
+  readonly recordedDays: number;
+  /** Days in the latest consecutive run; the gates measure only these. */
+  readonly streakDays: number;
+  readonly streakStart: string | null;
+  readonly streakEnd: string | null;
+  readonly totalPnl: number | null;
+  /** Largest drawdown over the run, in percent. */
+  readonly maxDrawdownPct: number | null;
+  /** Sample standard deviation (n − 1) of daily P&L over the run; null below 2 days. */
+  readonly dailyPnlStdDev: number | null;
+  /** Means over the run's days (each day weighs the same). */
+  readonly meanQualityScore: number | null;
+  readonly meanAverageSlippageBps: number | null;
+  readonly meanFillRate: number | null;
+}
+
+/** Summarizes paper days: the latest run of days at most `maxGapCalendarDays` apart, and its figures. */
+export function summarizePaperDays(days: readonly PaperDayFigures[], maxGapCalendarDays: number): PaperSummary {
+  const streak = latestPaperStreak(days, maxGapCalendarDays);
+  const n = streak.length;
+  const mean = (pick: (day: PaperDayFigures) => number): number | null => (n === 0 ? null : sum(streak.map(pick)) / n);
+  let stdDev: number | null = null;
+  if (n >= 2) {
+    const m = sum(streak.map((d) => d.dailyPnl)) / n;
+    stdDev = Math.sqrt(sum(streak.map((d) => (d.dailyPnl - m) * (d.dailyPnl - m))) / (n - 1));
+  }
+  return Object.freeze({
+    recordedDays: days.length,
+    streakDays: n,
+    streakStart: streak[0]?.date ?? null,
+    streakEnd: streak[n - 1]?.date ?? null,
+    totalPnl: n === 0 ? null : sum(streak.map((d) => d.dailyPnl)),
+    maxDrawdownPct: n === 0 ? null : Math.max(...streak.map((d) => d.drawdownPct)),
+    dailyPnlStdDev: stdDev,
+    meanQualityScore: mean((d) => d.qualityScore),
+    meanAverageSlippageBps: mean((d) => d.averageSlippageBps),
+    meanFillRate: mean((d) => d.fillRate),
+  });
+}
+
+/** Compensated (Kahan–Neumaier) sum: daily P&L of very different sizes must not lose cents. */
+function sum(values: readonly number[]): number {
+  let total = 0;
+  let compensation = 0;
+  for (const value of values) {
+    const next = total + value;
+    compensation += Math.abs(total) >= Math.abs(value) ? total - next + value : value - next + total;
+    total = next;
+  }
+  return total + compensation;
+}

@@ -1,0 +1,339 @@
+import type { EpochMs } from '@quantbot/core';
+import type { PaperSummary } from './paper-summary';
+import { summarizePaperDays } from './paper-summary';
+import type { PromotionGateConfig } from './promotion-gate-config';
+import { promotionGateConfigSha256 } from './promotion-gate-config';
+import type { BacktestRecord, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
+
+/** The gates of a promotion, in checklist order. */
+export type GateId =
+  | 'backtest-reproducible'
+  | 'walk-forward-oos-sharpe'
+  | 'walk-forward-overfit-ratio'
+  | 'data-quality'
+  | 'lookahead'
+  | 'paper-days'
+  | 'paper-drawdown'
+  | 'paper-pnl-volatility'
+  | 'paper-execution-quality'
+  | 'paper-slippage'
+  | 'paper-fill-rate'
+  | 'review-approved';
+
+/** Every gate id, in checklist order. */
+export const GATE_IDS: readonly GateId[] = Object.freeze([
+  'backtest-reproducible',
+  'walk-forward-oos-sharpe',
+  'walk-forward-overfit-ratio',
+  'data-quality',
+  'lookahead',
+  'paper-days',
+  'paper-drawdown',
+  'paper-pnl-volatility',
+  'paper-execution-quality',
+  'paper-slippage',
+  'paper-fill-rate',
+  'review-approved',
+]);
+
+/**
+ * A gate's outcome: `pass`, `fail` (the evidence is there and falls short), or `missing` (no
+ * evidence to judge: no backtest, no validation, no paper days, no review, or a run that never
+ * computed the figure).
+ */
+export type GateStatus = 'pass' | 'fail' | 'missing';
+
+/** One line of a promotion checklist. */
+export interface ChecklistItem {
+  readonly gate: GateId;
+  readonly title: string;
+  /** The stages whose promotion requires this gate (paper-trading gates: live only). */
+  readonly requiredFor: readonly PromotionStage[];
+  /** Whether the checklist's stage requires it; gates not required never block nor warn. */
+  readonly required: boolean;
+  /** The rule, for people: `> 0.5`, `< 2`, `≤ 0`, `verified`, `approved`. */
+  readonly threshold: string;
+  /** The measured value (a number, `Infinity` for an infinite overfit ratio, or a boolean); null when missing. */
+  readonly measured: number | boolean | null;
+  /** The measured value for people: `0.81`, `Infinity`, `no backtest`. */
+  readonly measuredText: string;
+  readonly status: GateStatus;
+  /** The record measured (`bt-3`, `val-2`, `rev-1`, `paper 2024-01-02..2024-02-13`), or null. */
+  readonly evidence: string | null;
+  /** One line on why the gate passes, fails or lacks evidence. */
+  readonly detail: string;
+}
+
+/** Every gate of a promotion with its threshold, measured value and status. */
+export interface PromotionChecklist {
+  readonly experimentId: string;
+  /** The candidate snapshot the evidence was taken from; null when the experiment has none. */
+  readonly snapshotId: string | null;
+  readonly paramsHash: string | null;
+  /** The stage the checklist judges a promotion to. */
+  readonly stage: PromotionStage;
+  /** `version` of the gate configuration used. */
+  readonly configVersion: number;
+  /** SHA-256 of the configuration's canonical JSON, to tell two files of one version apart. */
+  readonly configSha256: string;
+  readonly generatedAt: EpochMs;
+  /** Backtests recorded for the experiment (all snapshots): the trial count for a deflated Sharpe ratio. */
+  readonly trialCount: number;
+  readonly paper: PaperSummary;
+  readonly items: readonly ChecklistItem[];
+}
+
+/** What a promotion is judged on: the candidate snapshot's latest evidence. */
+export interface PromotionEvidence {
+  readonly experimentId: string;
+  readonly snapshot: ParameterSnapshot | null;
+  readonly trialCount: number;
+  /** The snapshot's latest backtest (reproducibility, data quality and lookahead are read from it). */
+  readonly backtest: BacktestRecord | null;
+  /** The snapshot's latest validation. */
+  readonly validation: ValidationRecord | null;
+  /** Every paper day of the snapshot, in any order. */
+  readonly paperDays: readonly PaperDayRecord[];
+  /** The snapshot's latest review. */
+  readonly review: ReviewRecord | null;
+}
+
+/** Whether a promotion may go ahead, and what stands in its way. */
+export interface PromotionReadiness {
+  readonly ready: boolean;
+  readonly strict: boolean;
+  readonly stage: PromotionStage;
+  /** Required gates that fail, and in strict mode required gates without evidence. */
+  readonly blockers: readonly ChecklistItem[];
+  /** Outside strict mode: required gates without evidence (they do not block). */
+  readonly warnings: readonly ChecklistItem[];
+  readonly checklist: PromotionChecklist;
+}
+
+const BOTH: readonly PromotionStage[] = Object.freeze(['paper', 'live']);
+const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
+
+/**
+ * Judges evidence against the gate thresholds, for a promotion to `stage`. Pure: the same
+ * evidence, configuration and time give the same checklist. Rules (thresholds from `config`):
+ *
+ * | gate | passes when | missing when |
+ * |---|---|---|
+ * | backtest-reproducible | the latest backtest's digest was verified | no backtest |
+ * | walk-forward-oos-sharpe | mean OOS Sharpe > minOosSharpe (null fails) | no validation |
+ * | walk-forward-overfit-ratio | overfit ratio < maxOverfitRatio (infinite or undefined fails) | no validation |
+ * | data-quality | data-quality errors ≤ maxErrors | no backtest, or it had no report |
+ * | lookahead | the lookahead check passed | no backtest, or it was not checked |
+ * | paper-days (live) | latest consecutive run ≥ minDays | no paper days |
+ * | paper-drawdown (live) | max drawdown over the run ≤ maxDrawdownPct | no paper days |
+ * | paper-pnl-volatility (live) | std dev of daily P&L finite (≥ 2 days) and ≤ maxDailyPnlStdDev when set | no paper days |
+ * | paper-execution-quality (live) | mean quality score ≥ minQualityScore | no paper days |
+ * | paper-slippage (live) | mean average slippage ≤ maxAverageSlippageBps | no paper days |
+ * | paper-fill-rate (live) | mean fill rate ≥ minFillRate | no paper days |
+ * | review-approved | the latest review approved | no review |
+ */
+export function evaluatePromotionChecklist(
+  evidence: PromotionEvidence,
+  config: PromotionGateConfig,
+  options: { readonly stage: PromotionStage; readonly generatedAt: EpochMs },
+): PromotionChecklist {
+  const { gates } = config;
+  const stage = options.stage;
+  const item = (fields: Omit<ChecklistItem, 'required'>): ChecklistItem => Object.freeze({ ...fields, required: fields.requiredFor.includes(stage) });
+  const { backtest, validation, review } = evidence;
+  const paper = summarizePaperDays(evidence.paperDays, gates.paper.maxGapCalendarDays);
+  const paperEvidence = paper.streakDays === 0 ? null : `paper ${paper.streakStart}..${paper.streakEnd}`;
+  const noPaper = 'no paper-trading days recorded';
+  const items: ChecklistItem[] = [];
+
+  // Backtest: reproducibility, data quality, lookahead (all from the latest backtest).
+  items.push(
+    item({
+      gate: 'backtest-reproducible',
+      title: 'backtest exists and is reproducible (digest verified)',
+      requiredFor: BOTH,
+      threshold: 'verified',
+      ...(backtest === null
+        ? missing('no backtest recorded')
+        : backtest.digestVerified
+          ? judged(true, 'yes', 'pass', `run ${backtest.runId}: files and digest ${backtest.digest.slice(0, 12)}… verified`)
+          : judged(false, 'no', 'fail', `run ${backtest.runId}: digest ${backtest.digest.slice(0, 12)}… was not verified against the run's files`)),
+      evidence: backtest?.id ?? null,
+    }),
+  );
+  const oos = validation?.meanOosSharpe ?? null;
+  items.push(
+    item({
+      gate: 'walk-forward-oos-sharpe',
+      title: 'walk-forward out-of-sample Sharpe',
+      requiredFor: BOTH,
+      threshold: `> ${formatNumber(gates.walkForward.minOosSharpe)}`,
+      ...(validation === null
+        ? missing('no walk-forward validation recorded')
+        : oos === null
+          ? judged(null, 'undefined', 'fail', 'the mean out-of-sample Sharpe is undefined')
+          : judged(oos, formatNumber(oos), oos > gates.walkForward.minOosSharpe ? 'pass' : 'fail', `mean OOS Sharpe over ${validation.folds.length} fold(s)`)),
+      evidence: validation?.id ?? null,
+    }),
+  );
+  items.push(
+    item({
+      gate: 'walk-forward-overfit-ratio',
+      title: 'overfit ratio (mean IS / mean OOS Sharpe)',
+      requiredFor: BOTH,
+      threshold: `< ${formatNumber(gates.walkForward.maxOverfitRatio)}`,
+      ...(validation === null ? missing('no walk-forward validation recorded') : judgeOverfitRatio(validation, gates.walkForward.maxOverfitRatio)),
+      evidence: validation?.id ?? null,
+    }),
+  );
+  const errors = backtest?.dataQualityErrors ?? null;
+  items.push(
+    item({
+      gate: 'data-quality',
+      title: 'data-quality report without errors',
+      requiredFor: BOTH,
+      threshold: `≤ ${gates.dataQuality.maxErrors} error(s)`,
+      ...(backtest === null
+        ? missing('no backtest recorded')
+        : errors === null
+          ? missing(`run ${backtest.runId} carries no data-quality report`)
+          : judged(errors, String(errors), errors <= gates.dataQuality.maxErrors ? 'pass' : 'fail', `run ${backtest.runId}: ${errors} data-quality error(s)`)),
+      evidence: backtest?.id ?? null,
+    }),
+  );
+  const lookahead = backtest?.lookaheadPassed ?? null;
+  items.push(
+    item({
+      gate: 'lookahead',
+      title: 'lookahead check passed',
+      requiredFor: BOTH,
+      threshold: 'passed',
+      ...(backtest === null
+        ? missing('no backtest recorded')
+        : lookahead === null
+          ? missing(`run ${backtest.runId} was not checked for lookahead (run the backtest with --check-lookahead)`)
+          : judged(lookahead, lookahead ? 'passed' : 'failed', lookahead ? 'pass' : 'fail', `run ${backtest.runId}: lookahead check ${lookahead ? 'passed' : 'found divergences'}`)),
+      evidence: backtest?.id ?? null,
+    }),
+  );
+
+  // Paper trading (required for live): the latest run of consecutive days.
+  const paperItem = (gate: GateId, title: string, threshold: string, judge: () => Judged): void => {
+    items.push(item({ gate, title, requiredFor: LIVE_ONLY, threshold, ...(paper.streakDays === 0 ? missing(noPaper) : judge()), evidence: paperEvidence }));
+  };
+  paperItem('paper-days', 'consecutive paper-trading days', `≥ ${gates.paper.minDays} day(s), gaps ≤ ${gates.paper.maxGapCalendarDays} calendar days`, () =>
+    judged(
+      paper.streakDays,
+      String(paper.streakDays),
+      paper.streakDays >= gates.paper.minDays ? 'pass' : 'fail',
+      `${paper.streakDays} consecutive day(s) ${paper.streakStart}..${paper.streakEnd} (${paper.recordedDays} recorded)`,
+    ),
+  );
+  paperItem('paper-drawdown', 'paper max drawdown (%)', `≤ ${formatNumber(gates.paper.maxDrawdownPct)}`, () => {
+    const dd = paper.maxDrawdownPct as number;
+    return judged(dd, formatNumber(dd), dd <= gates.paper.maxDrawdownPct ? 'pass' : 'fail', `largest drawdown over the run: ${formatNumber(dd)} %`);
+  });
+  const maxStdDev = gates.paper.maxDailyPnlStdDev;
+  paperItem('paper-pnl-volatility', 'daily P&L volatility (std dev)', maxStdDev === null ? 'finite' : `finite, ≤ ${formatNumber(maxStdDev)}`, () => {
+    const sd = paper.dailyPnlStdDev;
+    if (sd === null) return judged(null, 'undefined', 'fail', `needs at least 2 consecutive days, the run has ${paper.streakDays}`);
+    const ok = Number.isFinite(sd) && (maxStdDev === null || sd <= maxStdDev);
+    return judged(sd, formatNumber(sd), ok ? 'pass' : 'fail', `std dev of daily P&L over ${paper.streakDays} day(s)`);
+  });
+  paperItem('paper-execution-quality', 'paper execution quality score (mean)', `≥ ${formatNumber(gates.execution.minQualityScore)}`, () => {
+    const q = paper.meanQualityScore as number;
+    return judged(q, formatNumber(q), q >= gates.execution.minQualityScore ? 'pass' : 'fail', `mean over ${paper.streakDays} day(s)`);
+  });
+  paperItem('paper-slippage', 'paper average slippage (bps, mean)', `≤ ${formatNumber(gates.execution.maxAverageSlippageBps)}`, () => {
+    const s = paper.meanAverageSlippageBps as number;
+    return judged(s, formatNumber(s), s <= gates.execution.maxAverageSlippageBps ? 'pass' : 'fail', `mean over ${paper.streakDays} day(s)`);
+  });
+  paperItem('paper-fill-rate', 'paper fill rate (mean)', `≥ ${formatNumber(gates.execution.minFillRate)}`, () => {
+    const f = paper.meanFillRate as number;
+    return judged(f, formatNumber(f), f >= gates.execution.minFillRate ? 'pass' : 'fail', `mean over ${paper.streakDays} day(s)`);
+  });
+
+  items.push(
+    item({
+      gate: 'review-approved',
+      title: 'review approved (latest review)',
+      requiredFor: BOTH,
+      threshold: 'approved',
+      ...(review === null
+        ? missing('no review recorded')
+        : judged(
+            review.decision === 'approved',
+            review.decision,
+            review.decision === 'approved' ? 'pass' : 'fail',
+            `${review.decision} by ${review.reviewer}${review.comment === null ? '' : `: ${review.comment}`}`,
+          )),
+      evidence: review?.id ?? null,
+    }),
+  );
+
+  return Object.freeze({
+    experimentId: evidence.experimentId,
+    snapshotId: evidence.snapshot?.id ?? null,
+    paramsHash: evidence.snapshot?.paramsHash ?? null,
+    stage,
+    configVersion: config.version,
+    configSha256: promotionGateConfigSha256(config),
+    generatedAt: options.generatedAt,
+    trialCount: evidence.trialCount,
+    paper,
+    items: Object.freeze(items),
+  });
+}
+
+/**
+ * Reads a checklist as a go / no-go. A required gate that fails always blocks; a required gate
+ * without evidence blocks in `strict` mode and is a warning otherwise. Gates the stage does not
+ * require are ignored.
+ */
+export function assessPromotionReadiness(checklist: PromotionChecklist, options: { readonly strict: boolean }): PromotionReadiness {
+  const required = checklist.items.filter((i) => i.required);
+  const blockers = required.filter((i) => i.status === 'fail' || (options.strict && i.status === 'missing'));
+  const warnings = options.strict ? [] : required.filter((i) => i.status === 'missing');
+  return Object.freeze({
+    ready: blockers.length === 0,
+    strict: options.strict,
+    stage: checklist.stage,
+    blockers: Object.freeze(blockers),
+    warnings: Object.freeze(warnings),
+    checklist,
+  });
+}
+
+/**
+ * A number for a checklist: up to 4 decimals, `Infinity` for an infinite value.
+ *
+ * @example formatNumber(1.234567) === '1.2346'; formatNumber(Infinity) === 'Infinity'
+ */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && Math.abs(value) < 1e-4) return value.toExponential(2);
+  return String(Number(value.toFixed(4)));
+}
+
+type Judged = Pick<ChecklistItem, 'measured' | 'measuredText' | 'status' | 'detail'>;
+
+function judged(measured: number | boolean | null, measuredText: string, status: 'pass' | 'fail', detail: string): Judged {
+  return { measured, measuredText, status, detail };
+}
+
+function missing(detail: string): Judged {
+  return { measured: null, measuredText: 'missing', status: 'missing', detail };
+}
+
+function judgeOverfitRatio(validation: ValidationRecord, maxRatio: number): Judged {
+  const { overfitRatio: ratio, overfitRatioStatus: status } = validation;
+  if (status === 'no-in-sample-edge' || ratio === null) {
+    return judged(null, 'undefined', 'fail', 'no in-sample edge: mean in-sample Sharpe ≤ 0, the ratio is undefined');
+  }
+  if (!Number.isFinite(ratio)) return judged(ratio, 'Infinity', 'fail', 'infinite: in-sample edge but mean out-of-sample Sharpe ≤ 0');
+  return judged(ratio, formatNumber(ratio), ratio < maxRatio ? 'pass' : 'fail', `mean IS Sharpe ${fmtNullable(validation.meanIsSharpe)} / mean OOS Sharpe ${fmtNullable(validation.meanOosSharpe)}`);
+}
+
+function fmtNullable(value: number | null): string {
+  return value === null ? 'undefined' : formatNumber(value);
+}

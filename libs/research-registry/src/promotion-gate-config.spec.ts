@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '@quantbot/core';
+import { DEFAULT_PROMOTION_GATE_CONFIG, loadPromotionGateConfig, parsePromotionGateConfig, promotionGateConfigSha256 } from './promotion-gate-config';
+
+const SHIPPED = resolve(__dirname, '../../../config/promotion-gates.json');
+
+/** The shipped configuration as a mutable object, to break one field at a time. */
+type Editable = Record<string, unknown> & { gates: Record<string, Record<string, unknown>> };
+function valid(): Editable {
+  return JSON.parse(JSON.stringify({ version: 1, gates: DEFAULT_PROMOTION_GATE_CONFIG.gates })) as Editable;
+}
+
+describe('promotion gate configuration', () => {
+  it('ships config/promotion-gates.json with the default thresholds, version 1', () => {
+    const config = loadPromotionGateConfig(SHIPPED);
+    expect({ version: config.version, gates: config.gates }).toEqual(DEFAULT_PROMOTION_GATE_CONFIG);
+    expect(config.file).toBe(SHIPPED);
+    expect(config.sha256).toBe(promotionGateConfigSha256(DEFAULT_PROMOTION_GATE_CONFIG));
+    expect(Object.isFrozen(config.gates.paper)).toBe(true);
+  });
+
+  it('hashes the thresholds: any change gives another sha256', () => {
+    const changed = valid();
+    changed.gates['paper'] = { ...changed.gates['paper'], minDays: 31 };
+    expect(parsePromotionGateConfig(changed).sha256).not.toBe(parsePromotionGateConfig(valid()).sha256);
+  });
+
+  const broken: readonly [string, (c: Editable) => void, string][] = [
+    ['no version', (c) => delete c['version'], 'version: is required: a finite number, got nothing'],
+    ['version 0', (c) => (c['version'] = 0), 'version: must be at least 1, got 0'],
+    ['version 1.5', (c) => (c['version'] = 1.5), 'version: must be a whole number, got 1.5'],
+    ['an unknown top-level key', (c) => (c['gate'] = {}), 'gate: unknown field; expected one of version, description, gates'],
+    ['no gates', (c) => Reflect.deleteProperty(c, 'gates'), 'gates: must be a JSON object, got nothing'],
+    ['an unknown gate group', (c) => (c.gates['papr'] = {}), 'gates.papr: unknown field; expected one of walkForward, dataQuality, paper, execution'],
+    ['a missing group', (c) => delete c.gates['execution'], 'gates.execution: must be a JSON object, got nothing'],
+    ['a misspelt threshold', (c) => (c.gates['paper'] = { ...c.gates['paper'], minDay: 30 }), 'gates.paper.minDay: unknown field'],
+    ['a missing threshold', (c) => delete c.gates['walkForward']?.['minOosSharpe'], 'gates.walkForward.minOosSharpe: is required: a finite number, got nothing'],
+    ['a text threshold', (c) => ((c.gates['execution'] as Record<string, unknown>)['minFillRate'] = '0.9'), 'gates.execution.minFillRate: is required: a finite number, got "0.9"'],
+    ['a fill rate above 1', (c) => ((c.gates['execution'] as Record<string, unknown>)['minFillRate'] = 1.2), 'gates.execution.minFillRate: must be at most 1, got 1.2'],
+    ['0 paper days', (c) => ((c.gates['paper'] as Record<string, unknown>)['minDays'] = 0), 'gates.paper.minDays: must be at least 1, got 0'],
+    ['a zero overfit ratio', (c) => ((c.gates['walkForward'] as Record<string, unknown>)['maxOverfitRatio'] = 0), 'gates.walkForward.maxOverfitRatio: must be greater than 0, got 0'],
+    ['negative errors', (c) => ((c.gates['dataQuality'] as Record<string, unknown>)['maxErrors'] = -1), 'gates.dataQuality.maxErrors: must be at least 0, got -1'],
+    ['no P&L volatility key', (c) => delete c.gates['paper']?.['maxDailyPnlStdDev'], 'gates.paper.maxDailyPnlStdDev: is required: a number ≥ 0, or null'],
+  ];
+
+  it.each(broken)('refuses %s with a ConfigError naming the field', (_title, breakIt, message) => {
+    const config = valid();
+    breakIt(config);
+    expect(() => parsePromotionGateConfig(config)).toThrow(ConfigError);
+    expect(() => parsePromotionGateConfig(config)).toThrow(message);
+  });
+
+  it('names the file in errors, and refuses a missing file or bad JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qb-gates-'));
+    try {
+      const file = join(dir, 'gates.json');
+      writeFileSync(file, JSON.stringify({ ...valid(), version: 'one' }));
+      expect(() => loadPromotionGateConfig(file)).toThrow(`version: is required: a finite number, got "one" (in ${file})`);
+      writeFileSync(file, '{ "version": 1,');
+      expect(() => loadPromotionGateConfig(file)).toThrow(`${file} is not valid JSON`);
+      expect(() => loadPromotionGateConfig(join(dir, 'nope.json'))).toThrow(/cannot read .*nope\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '@quantbot/core';
+import { canonicalJson, sha256Text } from './canonical-json';
+import type { Fail, InputObject } from './input-reader';
+import { describeValue, fieldPath, readNullableNumber, readNumber, readObject, rejectUnknownKeys } from './input-reader';
+
+
+/** The thresholds of the promotion gates: `config/promotion-gates.json`. */
+export interface PromotionGateConfig {
+  /**
+   * The version of these thresholds: a whole number ≥ 1, raised whenever a threshold changes.
+   * Every checklist and promotion records it, so evidence can be traced to the rules it passed.
+   */
+  readonly version: number;
+  readonly gates: PromotionGates;
+}
+
+/** The gate thresholds, by group. Comparisons are as the field names say (min: ≥, max: ≤) unless noted. */
+export interface PromotionGates {
+  readonly walkForward: {
+    /** Mean out-of-sample Sharpe (annualized) must be strictly above this. */
+    readonly minOosSharpe: number;
+    /** Overfit ratio (mean IS / mean OOS Sharpe) must be strictly below this (> 0); infinite or undefined ratios fail. */
+    readonly maxOverfitRatio: number;
+  };
+  readonly dataQuality: {
+    /** Most data-quality errors allowed in the backtest's report (usually 0). */
+    readonly maxErrors: number;
+  };
+  readonly paper: {
+    /** Fewest consecutive paper-trading days (the latest run) required for live. */
+    readonly minDays: number;
+    /** Largest gap in calendar days between recorded days that still counts as consecutive (default 4). */
+    readonly maxGapCalendarDays: number;
+    /** Largest drawdown from peak over the run's days, in percent. */
+    readonly maxDrawdownPct: number;
+    /** Largest sample standard deviation of daily P&L (account currency); null: it only has to be finite. */
+    readonly maxDailyPnlStdDev: number | null;
+  };
+  readonly execution: {
+    /** Lowest mean execution quality score (0–100) over the run's days. */
+    readonly minQualityScore: number;
+    /** Highest mean average slippage over the run's days, in basis points. */
+    readonly maxAverageSlippageBps: number;
+    /** Lowest mean fill rate (0–1) over the run's days. */
+    readonly minFillRate: number;
+  };
+}
+
+/** A loaded configuration, with where it came from and its content hash. */
+export interface LoadedPromotionGateConfig extends PromotionGateConfig {
+  /** The file it was read from, or null when built in code. */
+  readonly file: string | null;
+  /** Hex SHA-256 of the configuration's canonical JSON: changes with any threshold. */
+  readonly sha256: string;
+}
+
+/** The default location of the gate file, relative to the workspace root (the working directory of `nx run`). */
+export const DEFAULT_PROMOTION_GATES_FILE = 'config/promotion-gates.json';
+
+/** The thresholds shipped in `config/promotion-gates.json` (version 1). */
+export const DEFAULT_PROMOTION_GATE_CONFIG: PromotionGateConfig = deepFreeze({
+  version: 1,
+  gates: {
+    walkForward: { minOosSharpe: 0.5, maxOverfitRatio: 2 },
+    dataQuality: { maxErrors: 0 },
+    paper: { minDays: 30, maxGapCalendarDays: 4, maxDrawdownPct: 10, maxDailyPnlStdDev: null },
+    execution: { minQualityScore: 70, maxAverageSlippageBps: 15, minFillRate: 0.9 },
+  },
+});
+
+/**
+ * Checks a gate configuration object `{ version, gates: { walkForward, dataQuality, paper,
+ * execution }, description? }`. Every threshold is required (the file is the one place they
+ * live) and unknown keys are refused, so a misspelt gate cannot silently fall back to nothing.
+ * Throws a `ConfigError` whose key is the field (`gates.paper.minDays`) and whose message names
+ * `file` when given.
+ */
+export function parsePromotionGateConfig(value: unknown, file: string | null = null): LoadedPromotionGateConfig {
+  const where = file === null ? '' : ` (in ${file})`;
+  const fail: Fail = (field, message) => {
+    throw new ConfigError(field === '' ? 'promotion gates' : field, `${message}${where}`);
+  };
+  const root = readObject(value, '', fail);
+  rejectUnknownKeys(root, ['version', 'description', 'gates'], '', fail);
+  const version = readNumber(root, 'version', '', fail, { integer: true, min: 1 });
+  if (root['description'] !== undefined && typeof root['description'] !== 'string') fail('description', `must be a string, got ${describeValue(root['description'])}`);
+  const gates = readObject(root['gates'], 'gates', fail);
+  rejectUnknownKeys(gates, ['walkForward', 'dataQuality', 'paper', 'execution'], 'gates', fail);
+  const group = (key: string, fields: readonly string[]): InputObject => {
+    const path = fieldPath('gates', key);
+    const object = readObject(gates[key], path, fail);
+    rejectUnknownKeys(object, fields, path, fail);
+    return object;
+  };
+  const walkForward = group('walkForward', ['minOosSharpe', 'maxOverfitRatio']);
+  const dataQuality = group('dataQuality', ['maxErrors']);
+  const paper = group('paper', ['minDays', 'maxGapCalendarDays', 'maxDrawdownPct', 'maxDailyPnlStdDev']);
+  const execution = group('execution', ['minQualityScore', 'maxAverageSlippageBps', 'minFillRate']);
+  const maxOverfitRatio = readNumber(walkForward, 'maxOverfitRatio', 'gates.walkForward', fail);
+  if (!(maxOverfitRatio > 0)) fail('gates.walkForward.maxOverfitRatio', `must be greater than 0, got ${maxOverfitRatio}`);
+  if (paper['maxDailyPnlStdDev'] === undefined) fail('gates.paper.maxDailyPnlStdDev', 'is required: a number ≥ 0, or null to require only a finite value');
+  const config: PromotionGateConfig = {
+    version,
+    gates: {
+      walkForward: { minOosSharpe: readNumber(walkForward, 'minOosSharpe', 'gates.walkForward', fail), maxOverfitRatio },
+      dataQuality: { maxErrors: readNumber(dataQuality, 'maxErrors', 'gates.dataQuality', fail, { integer: true, min: 0 }) },
+      paper: {
+        minDays: readNumber(paper, 'minDays', 'gates.paper', fail, { integer: true, min: 1 }),
+        maxGapCalendarDays: readNumber(paper, 'maxGapCalendarDays', 'gates.paper', fail, { integer: true, min: 1 }),
+        maxDrawdownPct: readNumber(paper, 'maxDrawdownPct', 'gates.paper', fail, { min: 0, max: 100 }),
+        maxDailyPnlStdDev: readNullableNumber(paper, 'maxDailyPnlStdDev', 'gates.paper', fail, { min: 0 }),
+      },
+      execution: {
+        minQualityScore: readNumber(execution, 'minQualityScore', 'gates.execution', fail, { min: 0, max: 100 }),
+        maxAverageSlippageBps: readNumber(execution, 'maxAverageSlippageBps', 'gates.execution', fail),
+        minFillRate: readNumber(execution, 'minFillRate', 'gates.execution', fail, { min: 0, max: 1 }),
+      },
+    },
+  };
+  return deepFreeze({ ...config, file, sha256: promotionGateConfigSha256(config) });
+}
+
+/** Hex SHA-256 of a gate configuration's canonical JSON (version and thresholds): changes with any threshold. */
+export function promotionGateConfigSha256(config: PromotionGateConfig): string {
+  return sha256Text(canonicalJson({ version: config.version, gates: config.gates }, 'promotion gates'));
+}
+
+/**
+ * Reads and checks a gate configuration file (see {@link parsePromotionGateConfig}). A file that
+ * cannot be read or is not JSON is a `ConfigError` naming it.
+ */
+export function loadPromotionGateConfig(file: string): LoadedPromotionGateConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('promotion gates', `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError('promotion gates', `${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parsePromotionGateConfig(value, file);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value as object) as unknown[]) deepFreeze(inner);
+  }
+  return value;
+}

@@ -1,0 +1,170 @@
+import type { EpochMs } from '@quantbot/core';
+import type { JsonObject } from './canonical-json';
+
+/**
+ * The records the research registry keeps, as its API returns them (frozen). Times are epoch
+ * milliseconds from the registry's Clock; ids are short stable strings (`exp-1`, `snap-3`,
+ * `bt-7`, `val-2`, `rev-4`, `promo-1`) numbered per kind.
+ */
+
+/** Where a snapshot can be promoted to: first paper trading, then live trading. */
+export type PromotionStage = 'paper' | 'live';
+
+/** The stages in order. */
+export const PROMOTION_STAGES: readonly PromotionStage[] = Object.freeze(['paper', 'live']);
+
+/** A reviewer's decision. The latest review of a snapshot is the one that counts. */
+export type ReviewDecision = 'approved' | 'changes-requested';
+
+/** The decisions, for parsing. */
+export const REVIEW_DECISIONS: readonly ReviewDecision[] = Object.freeze(['approved', 'changes-requested']);
+
+/** One research question: a strategy, the hypothesis being tested, and who owns it. */
+export interface Experiment {
+  readonly id: string;
+  readonly strategy: string;
+  readonly hypothesis: string;
+  readonly owner: string;
+  /** The snapshot evidence and checks refer to unless told otherwise: the last one registered. */
+  readonly currentSnapshotId: string | null;
+  readonly createdAt: EpochMs;
+}
+
+/** A set of parameters, identified by the SHA-256 of its canonical JSON (see `canonicalJson`). */
+export interface ParameterSnapshot {
+  readonly id: string;
+  readonly experimentId: string;
+  /** Hex SHA-256 of `canonicalJson(params)`; unique within an experiment. */
+  readonly paramsHash: string;
+  readonly params: JsonObject;
+  readonly label: string | null;
+  readonly createdAt: EpochMs;
+}
+
+/** The metrics of a backtest the registry keeps; null where the run could not compute one. */
+export interface BacktestMetrics {
+  /** Annualized Sharpe ratio. */
+  readonly sharpe: number | null;
+  /** Total return as a fraction (0.1 = +10 %). */
+  readonly totalReturn: number | null;
+  /** Largest peak-to-trough equity drop, in percent (2.3 = 2.3 %). */
+  readonly maxDrawdownPct: number | null;
+  readonly closedTrades: number | null;
+  /** Further numeric metrics of the run (cagr, sortino, …) by name. */
+  readonly extra: { readonly [name: string]: number | null };
+}
+
+/** One backtest run of a snapshot: one trial of the experiment. */
+export interface BacktestRecord {
+  readonly id: string;
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  /** The backtester's run id (its folder under `results/runs`). */
+  readonly runId: string;
+  /** The run manifest's digest (hex SHA-256 over its deterministic artifacts). */
+  readonly digest: string;
+  /** True when whoever recorded it checked the run's files against the manifest and digest. */
+  readonly digestVerified: boolean;
+  readonly metrics: BacktestMetrics;
+  /** Errors in the run's data-quality report; null when the run carried no report. */
+  readonly dataQualityErrors: number | null;
+  /** The lookahead check's verdict; null when the run was not checked. */
+  readonly lookaheadPassed: boolean | null;
+  readonly recordedAt: EpochMs;
+}
+
+/** How an overfit ratio came out: a number, infinite (no out-of-sample edge), or undefined (no in-sample edge). */
+export type OverfitRatioStatus = 'finite' | 'infinite' | 'no-in-sample-edge';
+
+/** The Sharpe ratios and selection statistics of one walk-forward fold. */
+export interface ValidationFold {
+  readonly index: number;
+  readonly inSample: FoldMetrics;
+  readonly outOfSample: FoldMetrics;
+  /** Points tried in sample in this fold; null when unknown. */
+  readonly trials: number | null;
+  /** Deflated Sharpe ratio of the fold's in-sample choice, when computed. */
+  readonly deflatedSharpe: number | null;
+  /** Probability of backtest overfitting of the fold's in-sample selection, when computed. */
+  readonly pbo: number | null;
+}
+
+/** The metrics of one side (in or out of sample) of a fold. */
+export interface FoldMetrics {
+  readonly sharpe: number | null;
+  readonly totalReturn: number | null;
+  readonly maxDrawdownPct: number | null;
+  readonly closedTrades: number | null;
+}
+
+/** Out-of-sample validation evidence (a walk-forward) of a snapshot. */
+export interface ValidationRecord {
+  readonly id: string;
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  readonly kind: 'walk-forward';
+  /** Where it came from (the artifact file), or null for a payload. */
+  readonly source: string | null;
+  /** Hex SHA-256 of the canonical JSON of the stored artifact, or null without one. */
+  readonly artifactSha256: string | null;
+  readonly meanIsSharpe: number | null;
+  readonly meanOosSharpe: number | null;
+  /** Mean IS / mean OOS Sharpe: `Infinity` when the status is `infinite`, null when `no-in-sample-edge`. */
+  readonly overfitRatio: number | null;
+  readonly overfitRatioStatus: OverfitRatioStatus;
+  /** The weakest fold's deflated Sharpe ratio (the lowest), or a value given directly; null when none. */
+  readonly deflatedSharpe: number | null;
+  /** The weakest fold's probability of backtest overfitting (the highest), or a value given directly. */
+  readonly pbo: number | null;
+  /** In-sample trials over all folds, when known. */
+  readonly trials: number | null;
+  /** The validation's own verdict, when it gave one (the registry's gates decide independently). */
+  readonly passed: boolean | null;
+  readonly reasons: readonly string[];
+  readonly folds: readonly ValidationFold[];
+  readonly recordedAt: EpochMs;
+}
+
+/** One day of paper trading of a snapshot. */
+export interface PaperDayRecord {
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  /** The trading date, `YYYY-MM-DD`. */
+  readonly date: string;
+  /** Profit and loss of the day, in account currency. */
+  readonly dailyPnl: number;
+  /** Execution quality score of the day, 0 to 100 (100: free, complete, unrejected execution). */
+  readonly qualityScore: number;
+  /** Average slippage against the arrival price, in basis points (negative: price improvement). */
+  readonly averageSlippageBps: number;
+  /** Filled / ordered quantity, 0 to 1. */
+  readonly fillRate: number;
+  /** Drawdown from the equity peak at the day's close, in percent (≥ 0). */
+  readonly drawdownPct: number;
+  /** Equity at the day's close, when given. */
+  readonly equity: number | null;
+  readonly recordedAt: EpochMs;
+}
+
+/** A review of a snapshot. */
+export interface ReviewRecord {
+  readonly id: string;
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  readonly decision: ReviewDecision;
+  readonly reviewer: string;
+  readonly comment: string | null;
+  readonly reviewedAt: EpochMs;
+}
+
+/** A promotion: who promoted which snapshot to which stage, when, against which gate configuration. */
+export interface PromotionRecord {
+  readonly id: string;
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  readonly stage: PromotionStage;
+  readonly promotedBy: string;
+  readonly promotedAt: EpochMs;
+  /** The version of the gate configuration the promotion was checked against. */
+  readonly configVersion: number;
+}

@@ -1,0 +1,157 @@
+import type { EpochMs } from '@quantbot/core';
+import { epochMs } from '@quantbot/core';
+import type { Selectable } from 'kysely';
+import type { JsonObject } from './canonical-json';
+import type {
+  BacktestRecord,
+  Experiment,
+  OverfitRatioStatus,
+  PaperDayRecord,
+  ParameterSnapshot,
+  PromotionRecord,
+  PromotionStage,
+  ReviewDecision,
+  ReviewRecord,
+  ValidationFold,
+  ValidationRecord,
+} from './registry-records';
+import type {
+  RegistryBacktestsTable,
+  RegistryExperimentsTable,
+  RegistryPaperDaysTable,
+  RegistryPromotionsTable,
+  RegistryReviewsTable,
+  RegistrySnapshotsTable,
+  RegistryValidationsTable,
+} from './registry-schema';
+
+/**
+ * Rows of the registry's tables as the records its API returns: snake_case columns to camelCase
+ * fields, timestamps to epoch ms, the infinite overfit ratio back to `Infinity`, frozen.
+ *
+ * Internal: not exported from the package.
+ */
+
+function at(date: Date): EpochMs {
+  return epochMs(date.getTime());
+}
+
+/** An experiment row as an `Experiment`. */
+export function toExperiment(row: Selectable<RegistryExperimentsTable>): Experiment {
+  return Object.freeze({
+    id: row.id,
+    strategy: row.strategy,
+    hypothesis: row.hypothesis,
+    owner: row.owner,
+    currentSnapshotId: row.current_snapshot_id,
+    createdAt: at(row.created_at),
+  });
+}
+
+/** A snapshot row as a `ParameterSnapshot` (parameters parsed from their canonical JSON). */
+export function toSnapshot(row: Selectable<RegistrySnapshotsTable>): ParameterSnapshot {
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    paramsHash: row.params_hash,
+    params: deepFreeze(JSON.parse(row.params_json) as JsonObject),
+    label: row.label,
+    createdAt: at(row.created_at),
+  });
+}
+
+/** A backtest row as a `BacktestRecord`. */
+export function toBacktest(row: Selectable<RegistryBacktestsTable>): BacktestRecord {
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    runId: row.run_id,
+    digest: row.digest,
+    digestVerified: row.digest_verified,
+    metrics: Object.freeze({
+      sharpe: row.sharpe,
+      totalReturn: row.total_return,
+      maxDrawdownPct: row.max_drawdown_pct,
+      closedTrades: row.closed_trades,
+      extra: Object.freeze({ ...row.extra_metrics }),
+    }),
+    dataQualityErrors: row.data_quality_errors,
+    lookaheadPassed: row.lookahead_passed,
+    recordedAt: at(row.recorded_at),
+  });
+}
+
+/** A validation row as a `ValidationRecord`; status `infinite` reads as `overfitRatio: Infinity`. */
+export function toValidation(row: Selectable<RegistryValidationsTable>): ValidationRecord {
+  const status = row.overfit_ratio_status as OverfitRatioStatus;
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    kind: 'walk-forward',
+    source: row.source,
+    artifactSha256: row.artifact_sha256,
+    meanIsSharpe: row.mean_is_sharpe,
+    meanOosSharpe: row.mean_oos_sharpe,
+    overfitRatio: status === 'infinite' ? Number.POSITIVE_INFINITY : row.overfit_ratio,
+    overfitRatioStatus: status,
+    deflatedSharpe: row.deflated_sharpe,
+    pbo: row.pbo,
+    trials: row.trials,
+    passed: row.passed,
+    reasons: Object.freeze([...row.reasons]),
+    folds: deepFreeze(row.folds as ValidationFold[]),
+    recordedAt: at(row.recorded_at),
+  });
+}
+
+/** A paper-day row as a `PaperDayRecord`. */
+export function toPaperDay(row: Selectable<RegistryPaperDaysTable>): PaperDayRecord {
+  return Object.freeze({
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    date: row.trade_date,
+    dailyPnl: row.daily_pnl,
+    qualityScore: row.quality_score,
+    averageSlippageBps: row.average_slippage_bps,
+    fillRate: row.fill_rate,
+    drawdownPct: row.drawdown_pct,
+    equity: row.equity,
+    recordedAt: at(row.recorded_at),
+  });
+}
+
+/** A review row as a `ReviewRecord`. */
+export function toReview(row: Selectable<RegistryReviewsTable>): ReviewRecord {
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    decision: row.decision as ReviewDecision,
+    reviewer: row.reviewer,
+    comment: row.comment,
+    reviewedAt: at(row.reviewed_at),
+  });
+}
+
+/** A promotion row as a `PromotionRecord`. */
+export function toPromotion(row: Selectable<RegistryPromotionsTable>): PromotionRecord {
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    stage: row.stage as PromotionStage,
+    promotedBy: row.promoted_by,
+    promotedAt: at(row.promoted_at),
+    configVersion: row.config_version,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value as object) as unknown[]) deepFreeze(inner);
+  }
+  return value;
+}

@@ -1,0 +1,553 @@
+import type { Clock } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
+import { withTransaction } from '@quantbot/storage';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { BacktestInput } from './backtest-evidence';
+import { checkBacktestInput } from './backtest-evidence';
+import type { JsonObject } from './canonical-json';
+import { asJsonObject, canonicalJson, parameterHash } from './canonical-json';
+import type { ExperimentInput } from './experiment-input';
+import { MAX_HYPOTHESIS_LENGTH } from './experiment-input';
+import type { PaperDayInput } from './paper-days';
+import { parsePaperDays } from './paper-days';
+import type { PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
+import { assessPromotionReadiness, evaluatePromotionChecklist } from './promotion-checklist';
+import type { PromotionGateConfig } from './promotion-gate-config';
+import { DEFAULT_PROMOTION_GATE_CONFIG, promotionGateConfigSha256 } from './promotion-gate-config';
+import { PromotionBlockedError } from './promotion-blocked-error';
+import { RegistryError } from './registry-error';
+import type { BacktestRecord, Experiment, PaperDayRecord, ParameterSnapshot, PromotionRecord, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
+import { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+import type { ReviewInput } from './review-input';
+import type { RegistryExperimentsTable, RegistrySnapshotsTable, RegistryTables } from './registry-schema';
+import { toBacktest, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toValidation } from './registry-rows';
+import type { ValidationInput } from './walk-forward-evidence';
+import { artifactSha256 } from './walk-forward-evidence';
+
+/** Options of {@link ResearchRegistry}. */
+export interface ResearchRegistryOptions {
+  /** Stamps every record (`createdAt`, `recordedAt`, …) and every checklist. */
+  readonly clock: Clock;
+  /** The gate thresholds checklists and promotions are judged by. Defaults to {@link DEFAULT_PROMOTION_GATE_CONFIG}. */
+  readonly gates?: PromotionGateConfig;
+}
+
+/** Which snapshot an operation is about; by default the experiment's current snapshot. */
+export interface SnapshotChoice {
+  readonly snapshotId?: string;
+}
+
+/** Options of checklist and readiness calls. */
+export interface ChecklistOptions extends SnapshotChoice {
+  /**
+   * The stage to judge a promotion to. Default: the next one for the snapshot (`live` once it has
+   * been promoted to paper, otherwise `paper`).
+   */
+  readonly stage?: PromotionStage;
+}
+
+/** The result of writing a record that may already exist. */
+export interface Recorded<T> {
+  readonly record: T;
+  /** False when an identical record was already kept (nothing was written). */
+  readonly created: boolean;
+}
+
+/** A snapshot with how many backtests (trials) were recorded for it. */
+export interface SnapshotSummary extends ParameterSnapshot {
+  readonly backtests: number;
+}
+
+/** Everything known about an experiment, for people and for `summary --json`. */
+export interface ExperimentSummary {
+  readonly experiment: Experiment;
+  readonly snapshots: readonly SnapshotSummary[];
+  readonly trialCount: number;
+  /** The candidate snapshot's latest evidence (null snapshot: the experiment has none). */
+  readonly candidate: {
+    readonly snapshotId: string | null;
+    readonly backtest: BacktestRecord | null;
+    readonly validation: ValidationRecord | null;
+    readonly review: ReviewRecord | null;
+  };
+  readonly promotions: readonly PromotionRecord[];
+  readonly checklist: PromotionChecklist;
+}
+
+type Db = Kysely<RegistryTables> | Transaction<RegistryTables>;
+
+/**
+ * The research registry: experiments, content-hashed parameter snapshots, and the evidence
+ * attached to a snapshot (backtests, walk-forward validations, paper-trading days, reviews), the
+ * promotion checklist built from it, and promotions. Every write is one transaction: a record
+ * is kept whole or not at all.
+ *
+ * Snapshots: the same parameters (by canonical JSON, key order aside) are one snapshot per
+ * experiment; registering them again returns the existing one. The snapshot last registered is
+ * the experiment's *current* snapshot, which evidence and checks use unless another is named.
+ *
+ * @example
+ * const storage = await openDatabase<RegistryTables>({ migrations: [...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS] });
+ * const registry = new ResearchRegistry(storage.db, { clock, gates: loadPromotionGateConfig('config/promotion-gates.json') });
+ * const experiment = await registry.createExperiment({ strategy: 'sma-crossover', hypothesis: 'trend persists', owner: 'alice' });
+ * await registry.createSnapshot(experiment.id, { fast: 10, slow: 30 });
+ * const readiness = await registry.isPromotionReady(experiment.id, { strict: true });
+ */
+export class ResearchRegistry {
+  readonly #db: Kysely<RegistryTables>;
+  readonly #clock: Clock;
+  readonly #gates: PromotionGateConfig;
+
+  constructor(db: Kysely<RegistryTables>, options: ResearchRegistryOptions) {
+    this.#db = db;
+    this.#clock = options.clock;
+    this.#gates = options.gates ?? DEFAULT_PROMOTION_GATE_CONFIG;
+  }
+
+  /** The gate thresholds this registry judges by. */
+  get gates(): PromotionGateConfig {
+    return this.#gates;
+  }
+
+  /** Creates an experiment; its id (`exp-<n>`) is in the result. */
+  async createExperiment(input: ExperimentInput): Promise<Experiment> {
+    const strategy = requiredText(input.strategy, 'strategy');
+    const hypothesis = requiredText(input.hypothesis, 'hypothesis', MAX_HYPOTHESIS_LENGTH);
+    const owner = requiredText(input.owner, 'owner');
+    const row = await withTransaction(this.#db, (trx) =>
+      trx
+        .insertInto('registry_experiments')
+        .values({ strategy, hypothesis, owner, current_snapshot_id: null, created_at: this.#nowIso() })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    return toExperiment(row);
+  }
+
+  /** The experiment `experimentId`; a `RegistryError` `REGISTRY_NOT_FOUND` when there is none. */
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    return toExperiment(await findExperiment(this.#db, experimentId));
+  }
+
+  /** Every experiment, oldest first. */
+  async listExperiments(): Promise<readonly Experiment[]> {
+    const rows = await this.#db.selectFrom('registry_experiments').selectAll().orderBy('seq').execute();
+    return Object.freeze(rows.map(toExperiment));
+  }
+
+  /**
+   * Registers a parameter snapshot and makes it the experiment's current one. Parameters equal to
+   * an existing snapshot's (same canonical JSON, whatever the key order) return that snapshot with
+   * `created: false`; nothing is duplicated. A `label` is kept only when the snapshot is new.
+   * Throws a `ConfigError` naming the path of a value JSON cannot hold exactly.
+   */
+  async createSnapshot(experimentId: string, params: JsonObject, options: { readonly label?: string | null } = {}): Promise<Recorded<ParameterSnapshot>> {
+    const checked = asJsonObject(params);
+    const json = canonicalJson(checked);
+    const hash = parameterHash(checked);
+    const label = options.label === undefined || options.label === null ? null : requiredText(options.label, 'label');
+    return withTransaction(this.#db, async (trx) => {
+      await findExperiment(trx, experimentId, { forUpdate: true });
+      const inserted = await trx
+        .insertInto('registry_snapshots')
+        .values({ experiment_id: experimentId, params_hash: hash, params_json: json, label, created_at: this.#nowIso() })
+        .onConflict((oc) => oc.columns(['experiment_id', 'params_hash']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      const row =
+        inserted ??
+        (await trx.selectFrom('registry_snapshots').selectAll().where('experiment_id', '=', experimentId).where('params_hash', '=', hash).executeTakeFirstOrThrow());
+      await trx.updateTable('registry_experiments').set({ current_snapshot_id: row.id }).where('id', '=', experimentId).execute();
+      return Object.freeze({ record: toSnapshot(row), created: inserted !== undefined });
+    });
+  }
+
+  /** The experiment's snapshots, oldest first, each with its backtest count. */
+  async listSnapshots(experimentId: string): Promise<readonly SnapshotSummary[]> {
+    await findExperiment(this.#db, experimentId);
+    const rows = await this.#db.selectFrom('registry_snapshots').selectAll().where('experiment_id', '=', experimentId).orderBy('seq').execute();
+    const counts = await this.#db
+      .selectFrom('registry_backtests')
+      .select(['snapshot_id', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('experiment_id', '=', experimentId)
+      .groupBy('snapshot_id')
+      .execute();
+    const bySnapshot = new Map(counts.map((c) => [c.snapshot_id, Number(c.n)]));
+    return Object.freeze(rows.map((row) => Object.freeze({ ...toSnapshot(row), backtests: bySnapshot.get(row.id) ?? 0 })));
+  }
+
+  /**
+   * The snapshot evidence is about: `snapshotId` when given (it must belong to the experiment),
+   * else the current one. `RegistryError` `REGISTRY_NOT_FOUND` / `REGISTRY_NO_SNAPSHOT` otherwise.
+   */
+  async resolveSnapshot(experimentId: string, choice: SnapshotChoice = {}): Promise<ParameterSnapshot> {
+    return toSnapshot(await resolveSnapshotRow(this.#db, await findExperiment(this.#db, experimentId), choice));
+  }
+
+  /**
+   * Records a backtest of a snapshot: one more trial of the experiment. Recording the same run
+   * again with the same digest, snapshot and verification is a no-op (`created: false`); the same
+   * run id with anything else is a `REGISTRY_CONFLICT`.
+   */
+  async recordBacktest(experimentId: string, given: BacktestInput, choice: SnapshotChoice = {}): Promise<Recorded<BacktestRecord>> {
+    const input = checkBacktestInput(given);
+    return withTransaction(this.#db, async (trx) => {
+      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      const existing = await trx.selectFrom('registry_backtests').selectAll().where('experiment_id', '=', experimentId).where('run_id', '=', input.runId).executeTakeFirst();
+      if (existing !== undefined) {
+        if (existing.digest === input.digest && existing.snapshot_id === snapshot.id && existing.digest_verified === input.digestVerified) {
+          return Object.freeze({ record: toBacktest(existing), created: false });
+        }
+        throw new RegistryError(
+          'REGISTRY_CONFLICT',
+          `run ${input.runId} is already recorded for ${experimentId} as ${existing.id} (snapshot ${existing.snapshot_id}, digest ${existing.digest.slice(0, 12)}…, ` +
+            `verified ${existing.digest_verified ? 'yes' : 'no'}); a run is one trial and is recorded once`,
+        );
+      }
+      const row = await trx
+        .insertInto('registry_backtests')
+        .values({
+          experiment_id: experimentId,
+          snapshot_id: snapshot.id,
+          run_id: input.runId,
+          digest: input.digest,
+          digest_verified: input.digestVerified,
+          sharpe: finiteOrNull(input.metrics.sharpe),
+          total_return: finiteOrNull(input.metrics.totalReturn),
+          max_drawdown_pct: finiteOrNull(input.metrics.maxDrawdownPct),
+          closed_trades: input.metrics.closedTrades,
+          extra_metrics: JSON.stringify(finiteValues(input.metrics.extra)),
+          data_quality_errors: input.dataQualityErrors,
+          lookahead_passed: input.lookaheadPassed,
+          recorded_at: this.#nowIso(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return Object.freeze({ record: toBacktest(row), created: true });
+    });
+  }
+
+  /** The experiment's backtests (all snapshots), oldest first. */
+  async listBacktests(experimentId: string): Promise<readonly BacktestRecord[]> {
+    await findExperiment(this.#db, experimentId);
+    const rows = await this.#db.selectFrom('registry_backtests').selectAll().where('experiment_id', '=', experimentId).orderBy('seq').execute();
+    return Object.freeze(rows.map(toBacktest));
+  }
+
+  /**
+   * How many trials the experiment has run: every recorded backtest of any of its snapshots counts
+   * once. This is the `trials` of a deflated Sharpe ratio for the experiment's best result.
+   */
+  async trialCount(experimentId: string): Promise<number> {
+    await findExperiment(this.#db, experimentId);
+    return countBacktests(this.#db, experimentId);
+  }
+
+  /** Records walk-forward validation evidence for a snapshot (the artifact, when given, is kept whole). */
+  async recordValidation(experimentId: string, input: ValidationInput, choice: SnapshotChoice = {}): Promise<ValidationRecord> {
+    checkOverfitRatio(input);
+    const row = await withTransaction(this.#db, async (trx) => {
+      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      return trx
+        .insertInto('registry_validations')
+        .values({
+          experiment_id: experimentId,
+          snapshot_id: snapshot.id,
+          kind: input.kind,
+          source: input.source,
+          artifact_sha256: input.artifact === null ? null : artifactSha256(input.artifact),
+          strategy: input.strategy,
+          mean_is_sharpe: finiteOrNull(input.meanIsSharpe),
+          mean_oos_sharpe: finiteOrNull(input.meanOosSharpe),
+          overfit_ratio: input.overfitRatioStatus === 'finite' ? input.overfitRatio : null,
+          overfit_ratio_status: input.overfitRatioStatus,
+          deflated_sharpe: finiteOrNull(input.deflatedSharpe),
+          pbo: finiteOrNull(input.pbo),
+          trials: input.trials,
+          passed: input.passed,
+          reasons: JSON.stringify(input.reasons),
+          folds: JSON.stringify(input.folds),
+          artifact: input.artifact === null ? null : JSON.stringify(input.artifact),
+          recorded_at: this.#nowIso(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+    return toValidation(row);
+  }
+
+  /** The experiment's validations, oldest first (with `snapshotId`: that snapshot's only). */
+  async listValidations(experimentId: string, options: { readonly snapshotId?: string } = {}): Promise<readonly ValidationRecord[]> {
+    await findExperiment(this.#db, experimentId);
+    let query = this.#db.selectFrom('registry_validations').selectAll().where('experiment_id', '=', experimentId);
+    if (options.snapshotId !== undefined) query = query.where('snapshot_id', '=', options.snapshotId);
+    return Object.freeze((await query.orderBy('seq').execute()).map(toValidation));
+  }
+
+  /**
+   * Records paper-trading days of a snapshot, all or none. A date already recorded for the
+   * snapshot (or given twice) is a `REGISTRY_CONFLICT` naming it: a day's figures are evidence and
+   * are never overwritten.
+   */
+  async recordPaperDays(experimentId: string, days: readonly PaperDayInput[], choice: SnapshotChoice = {}): Promise<readonly PaperDayRecord[]> {
+    // The same checks as for a payload: real dates, each once, values in range (ConfigError naming `days[i].field`).
+    const checked = parsePaperDays({ days });
+    const seen = new Set(checked.map((day) => day.date));
+    const rows = await withTransaction(this.#db, async (trx) => {
+      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      const clash = await trx
+        .selectFrom('registry_paper_days')
+        .select('trade_date')
+        .where('snapshot_id', '=', snapshot.id)
+        .where('trade_date', 'in', [...seen])
+        .orderBy('trade_date')
+        .execute();
+      if (clash.length > 0) {
+        throw new RegistryError(
+          'REGISTRY_CONFLICT',
+          `paper day(s) ${clash.map((c) => c.trade_date).join(', ')} already recorded for ${experimentId} snapshot ${snapshot.id}; recorded days are never overwritten`,
+        );
+      }
+      const recordedAt = this.#nowIso();
+      return trx
+        .insertInto('registry_paper_days')
+        .values(
+          checked.map((day) => ({
+            experiment_id: experimentId,
+            snapshot_id: snapshot.id,
+            trade_date: day.date,
+            daily_pnl: day.dailyPnl,
+            quality_score: day.qualityScore,
+            average_slippage_bps: day.averageSlippageBps,
+            fill_rate: day.fillRate,
+            drawdown_pct: day.drawdownPct,
+            equity: day.equity,
+            recorded_at: recordedAt,
+          })),
+        )
+        .returningAll()
+        .execute();
+    });
+    return Object.freeze(rows.map(toPaperDay).sort((a, b) => compareText(a.date, b.date)));
+  }
+
+  /** A snapshot's paper days by date (default: the current snapshot). */
+  async listPaperDays(experimentId: string, choice: SnapshotChoice = {}): Promise<readonly PaperDayRecord[]> {
+    const snapshot = await this.resolveSnapshot(experimentId, choice);
+    const rows = await this.#db.selectFrom('registry_paper_days').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('trade_date').execute();
+    return Object.freeze(rows.map(toPaperDay));
+  }
+
+  /** Records a review of a snapshot: approved, or changes requested. The latest review is the one that counts. */
+  async recordReview(experimentId: string, input: ReviewInput, choice: SnapshotChoice = {}): Promise<ReviewRecord> {
+    if (!REVIEW_DECISIONS.includes(input.decision)) {
+      throw new ConfigError('decision', `must be one of ${REVIEW_DECISIONS.join(', ')}, got '${String(input.decision)}'`);
+    }
+    const reviewer = requiredText(input.reviewer, 'reviewer');
+    const comment = input.comment === null ? null : requiredText(input.comment, 'comment', 5000);
+    const row = await withTransaction(this.#db, async (trx) => {
+      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      return trx
+        .insertInto('registry_reviews')
+        .values({ experiment_id: experimentId, snapshot_id: snapshot.id, decision: input.decision, reviewer, comment, reviewed_at: this.#nowIso() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+    return toReview(row);
+  }
+
+  /** The experiment's reviews, oldest first. */
+  async listReviews(experimentId: string): Promise<readonly ReviewRecord[]> {
+    await findExperiment(this.#db, experimentId);
+    const rows = await this.#db.selectFrom('registry_reviews').selectAll().where('experiment_id', '=', experimentId).orderBy('seq').execute();
+    return Object.freeze(rows.map(toReview));
+  }
+
+  /** The experiment's promotions, oldest first. */
+  async listPromotions(experimentId: string): Promise<readonly PromotionRecord[]> {
+    await findExperiment(this.#db, experimentId);
+    const rows = await this.#db.selectFrom('registry_promotions').selectAll().where('experiment_id', '=', experimentId).orderBy('seq').execute();
+    return Object.freeze(rows.map(toPromotion));
+  }
+
+  /**
+   * Every gate of a promotion with its threshold, the measured value and pass / fail / missing,
+   * from the candidate snapshot's latest evidence (see `evaluatePromotionChecklist` for the rules).
+   * An experiment without snapshots gets a checklist where everything is missing.
+   */
+  async generatePromotionChecklist(experimentId: string, options: ChecklistOptions = {}): Promise<PromotionChecklist> {
+    return withTransaction(this.#db, (trx) => this.#checklist(trx, experimentId, options, false));
+  }
+
+  /**
+   * Whether the candidate snapshot may be promoted: failing required gates block; with `strict`,
+   * required gates without evidence block too (otherwise they are warnings).
+   */
+  async isPromotionReady(experimentId: string, options: ChecklistOptions & { readonly strict: boolean }): Promise<PromotionReadiness> {
+    return assessPromotionReadiness(await this.generatePromotionChecklist(experimentId, options), { strict: options.strict });
+  }
+
+  /**
+   * Promotes the candidate snapshot to `stage`, recording who did it, when, and the checklist that
+   * allowed it. Always strict: missing evidence blocks like failing evidence. Throws a
+   * {@link PromotionBlockedError} (listing the blockers) and records nothing while any remain.
+   */
+  async promote(
+    experimentId: string,
+    input: { readonly stage: PromotionStage; readonly by: string } & SnapshotChoice,
+  ): Promise<{ readonly promotion: PromotionRecord; readonly readiness: PromotionReadiness }> {
+    if (!PROMOTION_STAGES.includes(input.stage)) throw new ConfigError('stage', `must be one of ${PROMOTION_STAGES.join(', ')}, got '${String(input.stage)}'`);
+    const by = requiredText(input.by, 'by');
+    return withTransaction(this.#db, async (trx) => {
+      const checklist = await this.#checklist(trx, experimentId, input, true);
+      const readiness = assessPromotionReadiness(checklist, { strict: true });
+      if (!readiness.ready || checklist.snapshotId === null) throw new PromotionBlockedError(readiness);
+      const row = await trx
+        .insertInto('registry_promotions')
+        .values({
+          experiment_id: experimentId,
+          snapshot_id: checklist.snapshotId,
+          stage: input.stage,
+          promoted_by: by,
+          promoted_at: this.#nowIso(),
+          config_version: this.#gates.version,
+          config_sha256: promotionGateConfigSha256(this.#gates),
+          checklist: JSON.stringify(checklist, finiteJson),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return Object.freeze({ promotion: toPromotion(row), readiness });
+    });
+  }
+
+  /** Everything about an experiment: snapshots, trial count, the candidate's latest evidence, promotions and the checklist. */
+  async summarize(experimentId: string, options: ChecklistOptions = {}): Promise<ExperimentSummary> {
+    const experiment = await this.getExperiment(experimentId);
+    const snapshots = await this.listSnapshots(experimentId);
+    const promotions = await this.listPromotions(experimentId);
+    return withTransaction(this.#db, async (trx) => {
+      const evidence = await this.#evidence(trx, experimentId, options, false);
+      const checklist = evaluatePromotionChecklist(evidence, this.#gates, {
+        stage: options.stage ?? (await nextStage(trx, evidence.snapshot?.id ?? null)),
+        generatedAt: this.#clock.now(),
+      });
+      return Object.freeze({
+        experiment,
+        snapshots,
+        trialCount: evidence.trialCount,
+        candidate: Object.freeze({ snapshotId: evidence.snapshot?.id ?? null, backtest: evidence.backtest, validation: evidence.validation, review: evidence.review }),
+        promotions,
+        checklist,
+      });
+    });
+  }
+
+  async #checklist(trx: Transaction<RegistryTables>, experimentId: string, options: ChecklistOptions, forUpdate: boolean): Promise<PromotionChecklist> {
+    const evidence = await this.#evidence(trx, experimentId, options, forUpdate);
+    const stage = options.stage ?? (await nextStage(trx, evidence.snapshot?.id ?? null));
+    return evaluatePromotionChecklist(evidence, this.#gates, { stage, generatedAt: this.#clock.now() });
+  }
+
+  async #evidence(trx: Transaction<RegistryTables>, experimentId: string, choice: SnapshotChoice, forUpdate: boolean): Promise<PromotionEvidence> {
+    const experiment = await findExperiment(trx, experimentId, { forUpdate });
+    const trialCount = await countBacktests(trx, experimentId);
+    if (choice.snapshotId === undefined && experiment.current_snapshot_id === null) {
+      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], review: null };
+    }
+    const snapshot = await resolveSnapshotRow(trx, experiment, choice);
+    const backtest = await trx.selectFrom('registry_backtests').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const validation = await trx.selectFrom('registry_validations').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const review = await trx.selectFrom('registry_reviews').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const paperDays = await trx.selectFrom('registry_paper_days').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('trade_date').execute();
+    return {
+      experimentId,
+      snapshot: toSnapshot(snapshot),
+      trialCount,
+      backtest: backtest === undefined ? null : toBacktest(backtest),
+      validation: validation === undefined ? null : toValidation(validation),
+      paperDays: paperDays.map(toPaperDay),
+      review: review === undefined ? null : toReview(review),
+    };
+  }
+
+  #nowIso(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+}
+
+async function findExperiment(db: Db, experimentId: string, options: { readonly forUpdate?: boolean } = {}): Promise<Selectable<RegistryExperimentsTable>> {
+  if (typeof experimentId !== 'string' || experimentId.trim() === '') throw new ConfigError('experiment', 'an experiment id is required (exp-<n>)');
+  let query = db.selectFrom('registry_experiments').selectAll().where('id', '=', experimentId);
+  if (options.forUpdate === true) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (row === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', `no experiment '${experimentId}' in the registry`);
+  return row;
+}
+
+async function resolveSnapshotRow(db: Db, experiment: Selectable<RegistryExperimentsTable>, choice: SnapshotChoice): Promise<Selectable<RegistrySnapshotsTable>> {
+  const id = choice.snapshotId ?? experiment.current_snapshot_id;
+  if (id === null) {
+    throw new RegistryError('REGISTRY_NO_SNAPSHOT', `experiment ${experiment.id} has no parameter snapshot yet: register one (snapshot) or name one`);
+  }
+  const row = await db.selectFrom('registry_snapshots').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined || row.experiment_id !== experiment.id) {
+    throw new RegistryError('REGISTRY_NOT_FOUND', `no snapshot '${id}' of experiment ${experiment.id}`);
+  }
+  return row;
+}
+
+async function countBacktests(db: Db, experimentId: string): Promise<number> {
+  const row = await db
+    .selectFrom('registry_backtests')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('experiment_id', '=', experimentId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** `live` once the snapshot has been promoted (to paper or live), else `paper`. */
+async function nextStage(db: Db, snapshotId: string | null): Promise<PromotionStage> {
+  if (snapshotId === null) return 'paper';
+  const promoted = await db.selectFrom('registry_promotions').select('id').where('snapshot_id', '=', snapshotId).limit(1).executeTakeFirst();
+  return promoted === undefined ? 'paper' : 'live';
+}
+
+/** The ratio must agree with its status: a finite number, `Infinity` (or null) when infinite, null without an in-sample edge. */
+function checkOverfitRatio(input: ValidationInput): void {
+  const { overfitRatio: ratio, overfitRatioStatus: status } = input;
+  const agrees =
+    status === 'finite'
+      ? ratio !== null && Number.isFinite(ratio)
+      : status === 'infinite'
+        ? ratio === null || ratio === Number.POSITIVE_INFINITY
+        : status === 'no-in-sample-edge'
+          ? ratio === null
+          : false;
+  if (!agrees) throw new ConfigError('overfitRatio', `${String(ratio)} does not agree with overfitRatioStatus '${String(status)}'`);
+}
+
+function requiredText(value: string, field: string, maxLength = 200): string {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (text === '') throw new ConfigError(field, 'is required: a non-empty string');
+  if (text.length > maxLength) throw new ConfigError(field, `is ${text.length} characters long; at most ${maxLength}`);
+  return text;
+}
+
+function finiteOrNull(value: number | null): number | null {
+  return value !== null && Number.isFinite(value) ? value : null;
+}
+
+function finiteValues(values: { readonly [name: string]: number | null }): { [name: string]: number | null } {
+  const out: { [name: string]: number | null } = {};
+  for (const [key, value] of Object.entries(values)) out[key] = finiteOrNull(value);
+  return out;
+}
+
+/** JSON replacer: non-finite numbers (an infinite overfit ratio) as their names, not as null. */
+function finiteJson(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
