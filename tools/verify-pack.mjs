@@ -32,7 +32,7 @@ try {
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: tarballs, overrides: tarballs }, null, 2),
   );
-  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--offline'], consumer);
+  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], consumer);
 
   const smoke = `
     const core = require('@quantbot/core');
@@ -46,6 +46,9 @@ try {
     if (result.execution.name !== 'realistic' || !(result.executionQuality.orders > 0)) throw new Error('execution profile not applied');
     if (!(result.metrics.finalEquity > 0) || result.equity.length !== 300) throw new Error('unexpected backtest result');
     if (typeof core.PortfolioLedger !== 'function') throw new Error('core export missing');
+    for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
+      if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
+    }
     console.log('installed packages ran a backtest: ' + result.trades.length + ' trades');
   `;
   process.stdout.write(run('node', ['-e', smoke], consumer));
@@ -58,11 +61,13 @@ import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { Sma } from '@quantbot/strategies';
 import { runBacktest } from '@quantbot/engine';
 import { SimulatedBroker, resolveExecutionProfile } from '@quantbot/execution-sim';
+import { deflatedSharpeRatio } from '@quantbot/validation';
+import { sha256Hex } from '@quantbot/observability';
 const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker];
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex];
 `,
   );
   writeFileSync(

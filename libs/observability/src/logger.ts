@@ -26,13 +26,18 @@ export interface LoggerOptions {
    * (`2024-01-02T03:04:05.000Z info  [run=abc strategy=sma] message key=value`); `false` for
    * none. Default `process.stderr` (stdout stays free for a command's results).
    */
-  readonly console?: NodeJS.WritableStream | false;
+  readonly console?: LogStream | false;
   /** Context shown on every entry, such as `{ runId, strategy, symbol }`. */
   readonly context?: Readonly<Record<string, string>>;
   /** Secret values blanked out of every entry (see `createRedactor`). */
   readonly secrets?: readonly string[];
   /** The timestamp source. Default the wall clock; inject a fixed clock in tests. */
   readonly now?: () => Date;
+}
+
+/** Where readable lines go: a writable stream such as `process.stderr`, or anything with `write`. */
+export interface LogStream {
+  write(text: string): unknown;
 }
 
 /** Structured fields of one entry; `Error` values are written with their message and stack. */
@@ -273,9 +278,9 @@ class FileLineSink extends Writable implements LineSink {
 
 /** Forwards lines to a caller's stream (never ended here: it may be `process.stderr`). */
 class StreamLineSink extends Writable implements LineSink {
-  readonly #target: NodeJS.WritableStream;
+  readonly #target: LogStream;
 
-  constructor(target: NodeJS.WritableStream) {
+  constructor(target: LogStream) {
     super({ decodeStrings: false });
     this.#target = target;
   }
