@@ -18,6 +18,7 @@ export type {
   ReviewDecision,
   ReviewRecord,
   ValidationFold,
+  ValidationFigures,
   ValidationRecord,
 } from './registry-records';
 export { MAX_HYPOTHESIS_LENGTH, parseExperimentInput } from './experiment-input';

@@ -1,5 +1,6 @@
 import type { EpochMs } from '@quantbot/core';
 import type { JsonObject } from './canonical-json';
+import type { PaperDayInput } from './paper-days';
 
 /**
  * The records the research registry keeps, as its API returns them (frozen). Times are epoch
@@ -97,16 +98,8 @@ export interface FoldMetrics {
   readonly closedTrades: number | null;
 }
 
-/** Out-of-sample validation evidence (a walk-forward) of a snapshot. */
-export interface ValidationRecord {
-  readonly id: string;
-  readonly experimentId: string;
-  readonly snapshotId: string;
-  readonly kind: 'walk-forward';
-  /** Where it came from (the artifact file), or null for a payload. */
-  readonly source: string | null;
-  /** Hex SHA-256 of the canonical JSON of the stored artifact, or null without one. */
-  readonly artifactSha256: string | null;
+/** What a walk-forward validation measured: shared by its input and its record. */
+export interface ValidationFigures {
   readonly meanIsSharpe: number | null;
   readonly meanOosSharpe: number | null;
   /** Mean IS / mean OOS Sharpe: `Infinity` when the status is `infinite`, null when `no-in-sample-edge`. */
@@ -122,27 +115,25 @@ export interface ValidationRecord {
   readonly passed: boolean | null;
   readonly reasons: readonly string[];
   readonly folds: readonly ValidationFold[];
+}
+
+/** Out-of-sample validation evidence (a walk-forward) of a snapshot. */
+export interface ValidationRecord extends ValidationFigures {
+  readonly id: string;
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  readonly kind: 'walk-forward';
+  /** Where it came from (the artifact file), or null for a payload. */
+  readonly source: string | null;
+  /** Hex SHA-256 of the canonical JSON of the stored artifact, or null without one. */
+  readonly artifactSha256: string | null;
   readonly recordedAt: EpochMs;
 }
 
-/** One day of paper trading of a snapshot. */
-export interface PaperDayRecord {
+/** One day of paper trading of a snapshot, as recorded. */
+export interface PaperDayRecord extends PaperDayInput {
   readonly experimentId: string;
   readonly snapshotId: string;
-  /** The trading date, `YYYY-MM-DD`. */
-  readonly date: string;
-  /** Profit and loss of the day, in account currency. */
-  readonly dailyPnl: number;
-  /** Execution quality score of the day, 0 to 100 (100: free, complete, unrejected execution). */
-  readonly qualityScore: number;
-  /** Average slippage against the arrival price, in basis points (negative: price improvement). */
-  readonly averageSlippageBps: number;
-  /** Filled / ordered quantity, 0 to 1. */
-  readonly fillRate: number;
-  /** Drawdown from the equity peak at the day's close, in percent (≥ 0). */
-  readonly drawdownPct: number;
-  /** Equity at the day's close, when given. */
-  readonly equity: number | null;
   readonly recordedAt: EpochMs;
 }
 

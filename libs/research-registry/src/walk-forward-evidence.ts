@@ -13,30 +13,19 @@ import {
   readObject,
   rejectUnknownKeys,
 } from './input-reader';
-import type { FoldMetrics, OverfitRatioStatus, ValidationFold } from './registry-records';
+import type { FoldMetrics, OverfitRatioStatus, ValidationFigures, ValidationFold } from './registry-records';
 
 /** The walk-forward artifact schema version this reader knows (`schemaVersion` of the JSON). */
 export const WALK_FORWARD_SCHEMA_VERSION = 1;
 
 /** Validation evidence to record (see `ResearchRegistry.recordValidation`). */
-export interface ValidationInput {
+export interface ValidationInput extends ValidationFigures {
   readonly kind: 'walk-forward';
   /** Where it came from (a file path), or null. */
   readonly source: string | null;
   /** The whole artifact document when one was ingested, kept with the record. */
   readonly artifact: JsonObject | null;
   readonly strategy: string | null;
-  readonly meanIsSharpe: number | null;
-  readonly meanOosSharpe: number | null;
-  /** `Infinity` when `overfitRatioStatus` is `infinite`, null when it is `no-in-sample-edge`. */
-  readonly overfitRatio: number | null;
-  readonly overfitRatioStatus: OverfitRatioStatus;
-  readonly deflatedSharpe: number | null;
-  readonly pbo: number | null;
-  readonly trials: number | null;
-  readonly passed: boolean | null;
-  readonly reasons: readonly string[];
-  readonly folds: readonly ValidationFold[];
 }
 
 /**
