@@ -86,6 +86,16 @@ describe('promotion-gate', () => {
     expect(existsSync(join(cwd, '.quantbot'))).toBe(false);
   });
 
+  it('fails with a clear error and exit 1 when the database cannot be reached, never showing its password', async () => {
+    const cwd = mkdtempSync(join(work, 'unreachable-'));
+    const io = capture(cwd);
+    const code = await main(['summary', '--experiment', 'exp-1', '--config', GATES_FILE], io, { DATABASE_URL: 'postgres://quant:s3cret-pw@127.0.0.1:1/registry' });
+    const { out, err } = io.take();
+    expect(err).toContain('127.0.0.1:1');
+    expect(code).toBe(1);
+    expect(`${out}${err}`).not.toContain('s3cret-pw');
+  });
+
   it('refuses usage errors with exit 2 naming the flag or field, before opening a database', async () => {
     const cwd = mkdtempSync(join(work, 'usage-'));
     const io = capture(cwd);
