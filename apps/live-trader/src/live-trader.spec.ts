@@ -19,9 +19,9 @@ describe('live-trader kill-switch', () => {
   beforeEach(() => (cwd = mkdtempSync(join(tmpdir(), 'quantbot-live-'))));
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-  it('halts a trading loop that polls the kill file, and clear + re-arm resumes it', () => {
+  it('halts a trading loop that polls the kill file, and clear + re-arm resumes it', async () => {
     const io = capture(cwd);
-    expect(main(['kill-switch', 'halt', '--reason', 'broker outage', '--by', 'risk desk'], io, {}, NOW)).toBe(0);
+    expect(await main(['kill-switch', 'halt', '--reason', 'broker outage', '--by', 'risk desk'], io, {}, NOW)).toBe(0);
     const file = join(cwd, 'results', 'live', 'kill-switch.json');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ level: 'halted', reason: 'broker outage', by: 'risk desk', requestedAt: '2024-03-05T14:30:00.000Z' });
 
@@ -32,32 +32,35 @@ describe('live-trader kill-switch', () => {
     const portfolio = { time: epochMs(NOW.getTime()), equity: 1_000, position: () => 0, lastPrice: () => 10, grossExposure: () => 0, netExposure: () => 0 };
     expect(gateway.check(order, portfolio).accepted).toBe(false);
 
-    expect(main(['kill-switch', 'status'], io, {}, NOW)).toBe(3);
+    expect(await main(['kill-switch', 'status'], io, {}, NOW)).toBe(3);
     expect(io.stdout.at(-1)).toContain('halted since 2024-03-05T14:30:00.000Z by risk desk: broker outage');
-    expect(main(['kill-switch', 'clear'], io, {}, NOW)).toBe(0);
+    expect(await main(['kill-switch', 'clear'], io, {}, NOW)).toBe(0);
     expect(existsSync(file)).toBe(false);
-    expect(main(['kill-switch', 'status'], io, {}, NOW)).toBe(0);
+    expect(await main(['kill-switch', 'status'], io, {}, NOW)).toBe(0);
     expect(gateway.rearm(NOW.getTime() + 1, 'risk desk')).toBe(true);
     expect(watcher.poll(NOW.getTime() + 2)).toBe('active');
     expect(gateway.check(order, portfolio).accepted).toBe(true);
   });
 
-  it('writes reduce and flatten levels to a chosen file, taking the operator from $USER', () => {
+  it('writes reduce and flatten levels to a chosen file, taking the operator from $USER', async () => {
     const io = capture(cwd);
-    expect(main(['kill-switch', 'flatten', '--reason', 'end of test', '--file', 'ks.json'], io, { USER: 'alice' }, NOW)).toBe(0);
+    expect(await main(['kill-switch', 'flatten', '--reason', 'end of test', '--file', 'ks.json'], io, { USER: 'alice' }, NOW)).toBe(0);
     expect(JSON.parse(readFileSync(join(cwd, 'ks.json'), 'utf8'))).toMatchObject({ level: 'flatten', by: 'alice' });
-    expect(main(['kill-switch', 'reduce', '--reason', 'vol', '--file', 'ks.json'], io, {}, NOW)).toBe(0);
+    expect(await main(['kill-switch', 'reduce', '--reason', 'vol', '--file', 'ks.json'], io, {}, NOW)).toBe(0);
     expect(JSON.parse(readFileSync(join(cwd, 'ks.json'), 'utf8'))).toMatchObject({ level: 'reducing', by: 'operator' });
   });
 
-  it('refuses a missing reason, an unknown action and an unknown flag with exit 2, naming them', () => {
+  it('refuses a missing reason, an unknown action and an unknown flag with exit 2, naming them', async () => {
     const io = capture(cwd);
-    expect(main(['kill-switch', 'halt'], io, {}, NOW)).toBe(2);
+    expect(await main(['kill-switch', 'halt'], io, {}, NOW)).toBe(2);
     expect(io.stderr.at(-1)).toContain('--reason');
-    expect(main(['kill-switch', 'pause', '--reason', 'x'], io, {}, NOW)).toBe(2);
+    expect(await main(['kill-switch', 'pause', '--reason', 'x'], io, {}, NOW)).toBe(2);
     expect(io.stderr.at(-1)).toContain("unknown action 'pause'");
-    expect(main(['kill-switch', 'halt', '--reason', 'x', '--force'], io, {}, NOW)).toBe(2);
+    expect(await main(['kill-switch', 'halt', '--reason', 'x', '--force'], io, {}, NOW)).toBe(2);
     expect(io.stderr.at(-1)).toContain('--force');
-    expect(existsSync(join(cwd, 'results'))).toBe(false);
+    expect(existsSync(join(cwd, 'results', 'live'))).toBe(false);
+    // Each refused action is still logged, with its exit code.
+    const log = readFileSync(join(cwd, 'results', 'logs', 'live-trader.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message: string; fields?: { code?: number } });
+    expect(log.filter((l) => l.message === 'exit').map((l) => l.fields?.code)).toEqual([2, 2, 2]);
   });
 });

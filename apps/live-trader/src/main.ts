@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
+import { createLogger } from '@quantbot/observability';
 import { killSwitchCommand } from './kill-switch-command';
 
 const USAGE = `usage: live-trader <command> [flags]
@@ -13,7 +15,17 @@ Run 'live-trader <command> --help' for the flags of a command.`;
  * The live trader's entry point, callable in-process. Returns the exit code: 0 on success,
  * 2 for a usage or configuration error, 1 for any other failure.
  */
-export function main(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>> = {}, now: Date = new Date()): number {
+export async function main(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>> = {}, now: Date = new Date()): Promise<number> {
+  // Every operator action is logged as JSON lines (who ran what, and the outcome).
+  const logger = createLogger({ logFile: join(io.cwd, 'results', 'logs', 'live-trader.log'), console: false, context: { app: 'live-trader', command: argv[0] ?? '' }, now: () => now });
+  logger.info('start', { argv, user: env['USER'] ?? null });
+  const code = dispatch(argv, io, env, now);
+  logger.info('exit', { code });
+  await logger.close();
+  return code;
+}
+
+function dispatch(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>>, now: Date): number {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -44,5 +56,7 @@ if (require.main === module) {
     err: (text) => process.stderr.write(`${text}\n`),
     cwd: process.cwd(),
   };
-  process.exitCode = main(process.argv.slice(2), io, process.env);
+  void main(process.argv.slice(2), io, process.env).then((code) => {
+    process.exitCode = code;
+  });
 }
