@@ -12,3 +12,4 @@ export * from './ports/store';
 export * from './ports/notifier';
 export * from './ports/audit-sink';
 export * from './cli-flags';
+export * from './json';

@@ -1,5 +1,5 @@
 import type { ClientOrderId, EpochMs, Fill, OrderRequest, OrderUpdate } from '@quantbot/core';
-import { formatIsoTime } from '@quantbot/core';
+import { finiteOrNull, formatIsoTime } from '@quantbot/core';
 import type { DecisionEvent, OrderEvent, OrderEventKind } from '@quantbot/observability';
 
 /** The bar and the book a decision was made on. */
@@ -155,6 +155,3 @@ function flattenInputs(inputs: DecisionInputs): { readonly [key: string]: number
   return out;
 }
 
-function finiteOrNull(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}

@@ -1,48 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { JsonValue } from '@quantbot/core';
-import { ConfigError } from '@quantbot/core';
+import { ConfigError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
 
 /** A JSON object: what a parameter snapshot holds. */
 export type JsonObject = { readonly [key: string]: JsonValue };
 
 /**
- * The canonical JSON text of a value: object keys sorted (by UTF-16 code units, recursively), no
- * whitespace, numbers as `JSON.stringify` writes them (shortest round-trip form, `-0` as `0`).
- * Equal values give equal text whatever the order their keys were written in, so the text (and
- * its hash) identifies a set of parameters.
- *
- * Throws a `ConfigError` naming the path (`params.window[2]`) of anything JSON cannot hold
- * exactly: `NaN`, `Infinity`, `undefined`, functions, bigints, symbols, and objects that are not
- * plain (a `Date`, a `Map`).
+ * The canonical JSON text of a value (core's `canonicalJson`: keys sorted at every depth, no
+ * whitespace), as a `ConfigError` naming the path (`params.window[2]`) of anything JSON cannot
+ * hold exactly. Equal values give equal text, so the text (and its hash) identifies a set of
+ * parameters.
  *
  * @example canonicalJson({ slow: 30, fast: 10 }) === '{"fast":10,"slow":30}'
  */
 export function canonicalJson(value: unknown, path = 'params'): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new ConfigError(path, `${value} cannot be stored as JSON; use a finite number or null`);
-      return JSON.stringify(value);
-    case 'object':
-      break;
-    default:
-      throw new ConfigError(path, `a ${typeof value} is not a JSON value`);
-  }
-  if (Array.isArray(value)) return `[${value.map((item, i) => canonicalJson(item, `${path}[${i}]`)).join(',')}]`;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) throw new ConfigError(path, 'is not a plain JSON object');
-  const record = value as { readonly [key: string]: unknown };
-  const keys = Object.keys(record).sort(compareCodeUnits);
-  const members: string[] = [];
-  for (const key of keys) {
-    if (record[key] === undefined) throw new ConfigError(`${path}.${key}`, 'is undefined; leave the key out or use null');
-    members.push(`${JSON.stringify(key)}:${canonicalJson(record[key], `${path}.${key}`)}`);
-  }
-  return `{${members.join(',')}}`;
+  return coreCanonicalJson(value, { root: path, invalid: (field, message) => new ConfigError(field, message) });
 }
 
 /** Hex SHA-256 of the canonical JSON text of `params`: a parameter snapshot's identity. */
@@ -65,8 +37,4 @@ export function asJsonObject(value: unknown, path = 'params'): JsonObject {
   }
   canonicalJson(value, path);
   return value as JsonObject;
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

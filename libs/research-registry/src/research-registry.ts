@@ -1,5 +1,5 @@
 import type { Clock } from '@quantbot/core';
-import { ConfigError } from '@quantbot/core';
+import { ConfigError, finiteOrNull } from '@quantbot/core';
 import { withTransaction } from '@quantbot/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BacktestInput } from './backtest-evidence';
@@ -533,9 +533,6 @@ function requiredText(value: string, field: string, maxLength = 200): string {
   return text;
 }
 
-function finiteOrNull(value: number | null): number | null {
-  return value !== null && Number.isFinite(value) ? value : null;
-}
 
 function finiteValues(values: { readonly [name: string]: number | null }): { [name: string]: number | null } {
   const out: { [name: string]: number | null } = {};

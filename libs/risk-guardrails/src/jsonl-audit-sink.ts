@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { AuditEntry, AuditSink, JsonValue } from '@quantbot/core';
-import { DataError, QuantbotError } from '@quantbot/core';
+import { DataError, QuantbotError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
 
 /** The `prev` of the first record of a log: 64 zeros (no record came before it). */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -45,17 +45,14 @@ export type AuditLineCheck =
   | { readonly ok: false; readonly kind: 'malformed' | 'hash-mismatch'; readonly message: string };
 
 /**
- * Serialises a JSON value with object keys sorted (by UTF-16 code unit) at every depth and no
- * whitespace, so equal values always give equal text. Throws a `DataError` naming the field for
- * what JSON cannot carry unchanged: `NaN`, `±Infinity`, `undefined`, functions, bigints and
- * objects that are not plain (a `Date` would silently become `{}`).
+ * Serialises a JSON value canonically (core's `canonicalJson`: keys sorted at every depth, no
+ * whitespace), so equal values always give equal text. Throws a `DataError` naming the field for
+ * what JSON cannot carry unchanged.
  *
  * @example canonicalJson({ b: 1, a: [true, null] }) === '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: JsonValue): string {
-  const out: string[] = [];
-  writeCanonical(value, '$', out);
-  return out.join('');
+  return coreCanonicalJson(value);
 }
 
 /** The `hash` of a record: hex SHA-256 of the canonical JSON of its other five fields. */
@@ -182,34 +179,6 @@ function isPlainObject(value: unknown): value is { [key: string]: unknown } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
-}
-
-function writeCanonical(value: unknown, field: string, out: string[]): void {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') {
-    out.push(JSON.stringify(value));
-  } else if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new DataError(`${value} is not a finite number`, { field });
-    out.push(JSON.stringify(value));
-  } else if (Array.isArray(value)) {
-    out.push('[');
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',');
-      writeCanonical(value[i], `${field}[${i}]`, out);
-    }
-    out.push(']');
-  } else if (isPlainObject(value)) {
-    out.push('{');
-    const keys = Object.keys(value).sort();
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      if (i > 0) out.push(',');
-      out.push(JSON.stringify(key), ':');
-      writeCanonical(value[key], `${field}.${key}`, out);
-    }
-    out.push('}');
-  } else {
-    throw new DataError(`a ${typeof value === 'object' ? 'non-plain object' : typeof value} is not a JSON value`, { field });
-  }
 }
 
 function redactValue(value: JsonValue): JsonValue {

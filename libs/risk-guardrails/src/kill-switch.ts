@@ -1,4 +1,4 @@
-import { ConfigError, QuantbotError, formatIsoTime } from '@quantbot/core';
+import { ConfigError, QuantbotError, finiteOrNull, formatIsoTime } from '@quantbot/core';
 import type { AuditSink, EpochMs, JsonValue } from '@quantbot/core';
 import type { TradingState } from './risk-types';
 
@@ -417,7 +417,7 @@ export class KillSwitch {
         reason: refusal,
         by,
         drawdownPct: this.currentDrawdownPct,
-        equity: jsonNumber(this.#lastEquity),
+        equity: finiteOrNull(this.#lastEquity),
       });
       return false;
     }
@@ -436,9 +436,9 @@ export class KillSwitch {
       reason: this.#reason ?? null,
       isExternallyTriggered: this.#isExternallyTriggered,
       day: Number.isNaN(this.#day) ? null : formatIsoTime(this.#day * DAY_MS).slice(0, 10),
-      dayHighWaterMark: jsonNumber(this.#hwm),
-      previousDayEquity: jsonNumber(this.#previousDayEquity),
-      lastEquity: jsonNumber(this.#lastEquity),
+      dayHighWaterMark: finiteOrNull(this.#hwm),
+      previousDayEquity: finiteOrNull(this.#previousDayEquity),
+      lastEquity: finiteOrNull(this.#lastEquity),
       lastTime: Number.isNaN(this.#lastTime) ? null : this.#lastTime,
       currentDrawdownPct: this.currentDrawdownPct,
       maxIntradayDrawdownPct: this.maxIntradayDrawdownPct,
@@ -578,7 +578,7 @@ export class KillSwitch {
       ...extra,
       drawdownPct: this.currentDrawdownPct,
       dailyLossPct: this.#dailyLossPct(),
-      equity: jsonNumber(this.#lastEquity),
+      equity: finiteOrNull(this.#lastEquity),
     });
   }
 
@@ -635,6 +635,3 @@ function parseUtcDay(day: string): number {
   return Math.floor(ms / DAY_MS);
 }
 
-function jsonNumber(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}

@@ -1,4 +1,4 @@
-import { formatIsoTime } from '@quantbot/core';
+import { finiteOrNull, formatIsoTime } from '@quantbot/core';
 import type { AuditSink, EpochMs, JsonValue, OrderRequest } from '@quantbot/core';
 import type { GatewayStatistics } from './gateway-statistics';
 import { KillSwitch, KillSwitchError } from './kill-switch';
@@ -142,8 +142,8 @@ export class OrderGateway {
       rejected: this.#rejected,
       rejectedByCode: Object.fromEntries(this.#rejectedByCode),
       timeInStateMs: ks.timeInStateMs(),
-      maxIntradayDrawdownPct: ks.isMeasuring ? (jsonNumber(ks.maxIntradayDrawdownPct) ?? 0) : null,
-      currentDrawdownPct: ks.isMeasuring ? (jsonNumber(ks.currentDrawdownPct) ?? 0) : null,
+      maxIntradayDrawdownPct: ks.isMeasuring ? (finiteOrNull(ks.maxIntradayDrawdownPct) ?? 0) : null,
+      currentDrawdownPct: ks.isMeasuring ? (finiteOrNull(ks.currentDrawdownPct) ?? 0) : null,
       transitions: ks.transitions.map((t) => ({ ...t })),
       limits: riskLimitsToJson(this.#limits),
     };
@@ -214,7 +214,7 @@ function orderAuditDetail(order: OrderRequest, decision: GatewayDecision): { rea
     clientOrderId: String(order.clientOrderId),
     symbol: String(order.symbol),
     side: String(order.side),
-    qty: jsonNumber(order.qty),
+    qty: finiteOrNull(order.qty),
     type: String(order.type),
     code,
     message: decision.accepted ? null : decision.message,
@@ -225,6 +225,3 @@ function describeOrder(order: OrderRequest): string {
   return `${order.side} ${order.qty} ${order.symbol} (${order.clientOrderId})`;
 }
 
-function jsonNumber(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}

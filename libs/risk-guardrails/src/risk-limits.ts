@@ -1,4 +1,4 @@
-import { ConfigError, formatIsoTime, parseTicker } from '@quantbot/core';
+import { ConfigError, finiteOrNull, formatIsoTime, parseTicker } from '@quantbot/core';
 import type { OrderRequest, Ticker } from '@quantbot/core';
 import type { GatewayDecision, PortfolioView, RejectCode } from './risk-types';
 
@@ -213,7 +213,7 @@ export function riskLimitsToJson(limits: RiskLimits): RiskLimitsJson {
   const out: Record<string, unknown> = {};
   for (const key of NUMERIC_KEYS) {
     const value = limits[key];
-    if (value !== undefined) out[key] = jsonNumber(value);
+    if (value !== undefined) out[key] = finiteOrNull(value);
   }
   if (limits.allowShort !== undefined) out['allowShort'] = limits.allowShort;
   for (const key of LIST_KEYS) {
@@ -222,7 +222,7 @@ export function riskLimitsToJson(limits: RiskLimits): RiskLimitsJson {
   }
   if (limits.gapRisk !== undefined) {
     const gapRisk: Record<string, number | null> = {};
-    for (const symbol of Object.keys(limits.gapRisk)) gapRisk[symbol] = jsonNumber(limits.gapRisk[symbol] ?? NaN);
+    for (const symbol of Object.keys(limits.gapRisk)) gapRisk[symbol] = finiteOrNull(limits.gapRisk[symbol] ?? NaN);
     out['gapRisk'] = gapRisk;
   }
   return out as RiskLimitsJson;
@@ -512,9 +512,6 @@ function hasPrice(price: number): boolean {
   return Number.isFinite(price) && price > 0;
 }
 
-function jsonNumber(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
-}
 
 /** Currency with cents: `125000.00`. */
 function formatMoney(value: number): string {

@@ -5,9 +5,10 @@ import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { parseParameterSpace } from './parameter-space';
 import type { SweepResult } from './sweep';
 import { runSweep } from './sweep';
-import { VALIDATION_SCHEMA_VERSION, finiteOrNull, metricsSummary, selectionStatistics, sweepArtifact, walkForwardArtifact } from './validation-artifacts';
+import { VALIDATION_SCHEMA_VERSION, metricsSummary, selectionStatistics, sweepArtifact, walkForwardArtifact } from './validation-artifacts';
 import type { WalkForwardResult } from './walk-forward';
 import { runWalkForward } from './walk-forward';
+import { finiteOrNull } from '@quantbot/core';
 
 /** True when `value` survives JSON unchanged: no NaN, Infinity, undefined or typed arrays. */
 function isJsonSafe(value: unknown): boolean {

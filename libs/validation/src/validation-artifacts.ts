@@ -1,4 +1,4 @@
-import { ConfigError, formatIsoTime } from '@quantbot/core';
+import { ConfigError, finiteOrNull, formatIsoTime } from '@quantbot/core';
 import type { PerformanceMetrics, SizingRule } from '@quantbot/engine';
 import { describeExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio, probabilisticSharpeRatioFromReturns } from './overfitting-statistics';
@@ -168,10 +168,6 @@ export interface ArtifactOptions {
   readonly pboBlocks?: number;
 }
 
-/** A number as JSON can hold it: null unless finite. */
-export function finiteOrNull(x: number | null | undefined): number | null {
-  return x !== null && x !== undefined && Number.isFinite(x) ? x : null;
-}
 
 /** The artifact's subset of a run's metrics, non-finite numbers as null. */
 export function metricsSummary(m: PerformanceMetrics): MetricsSummaryJson {
