@@ -1,8 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
-import { readRun, renderRunReport } from '@quantbot/observability';
-import { writeFileAtomically } from './atomic-file';
+import { readRun, renderRunReport, writeFileAtomically } from '@quantbot/observability';
 import { REPORT_FILE, reportInputFromRun } from './run-folder';
 
 export const REPORT_FLAGS: readonly FlagSpec[] = [

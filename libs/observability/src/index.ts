@@ -2,6 +2,7 @@ export * from './run-records';
 export * from './redaction';
 export * from './logger';
 export * from './run-artifacts';
+export { writeFileAtomically } from './durable-file';
 export * from './run-store';
 export * from './replay';
 export * from './progress';

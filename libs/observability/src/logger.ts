@@ -5,6 +5,7 @@ import { ConfigError, QuantbotError } from '@quantbot/core';
 import winston from 'winston';
 import type { Redactor } from './redaction';
 import { createRedactor } from './redaction';
+import { errorMessage } from './internal';
 
 /** Log levels, most severe first; a logger at `info` writes `error`, `warn` and `info`. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
@@ -302,8 +303,4 @@ function endWritable(stream: Writable): Promise<void> {
     stream.once('finish', () => resolve());
     if (!stream.writableEnded) stream.end();
   });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -12,13 +11,13 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
 import type { EquityCurve } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
+import { syncDirectory, writeFileDurably } from './durable-file';
 
 /** The version of the manifest layout written by {@link writeRunArtifacts}. */
 export const RUN_MANIFEST_SCHEMA_VERSION = 1;
@@ -501,34 +500,6 @@ function toBytes(content: string | Uint8Array): Uint8Array {
   return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
 
-/** Creates `path` (it must not exist), writes all of `bytes` and fsyncs before closing. */
-function writeFileDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'wx');
-  try {
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Makes a folder's entries durable; platforms that cannot open folders (Windows) skip it. */
-function syncDirectory(path: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on folders; the rename is still atomic.
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Best-effort cleanup: a failure here must not hide the error that caused it. */
 function removeQuietly(path: string): void {

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import type { EpochMs } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
+import { writeFileAtomically } from '@quantbot/observability';
 import type { KillSwitchLevel, KillSwitchSource } from './kill-switch';
 import { KillSwitchError } from './kill-switch';
 import type { TradingState } from './risk-types';
@@ -26,22 +26,13 @@ export interface KillFileRequest {
 const LEVELS: readonly KillSwitchLevel[] = ['reducing', 'halted', 'flatten'];
 
 /**
- * Writes the kill file atomically (a temporary file, flushed, then renamed over the path), so a
- * reader sees the whole request or none. Creates the folder. Throws `KillSwitchError` for an
- * unknown level or an empty reason.
+ * Writes the kill file atomically (`writeFileAtomically`: a temporary file, flushed, then renamed
+ * over the path), so a reader sees the whole request or none. Creates the folder. Throws
+ * `KillSwitchError` for an unknown level or an empty reason.
  */
 export function writeKillFile(path: string, request: KillFileRequest): void {
   validateRequest(request, path);
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, `${JSON.stringify(request)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, path);
+  writeFileAtomically(path, `${JSON.stringify(request)}\n`);
 }
 
 /**
