@@ -14,6 +14,24 @@ function gatesFrom(flags: FlagValues, cwd: string): LoadedPromotionGateConfig {
   return loadPromotionGateConfig(resolve(cwd, stringFlag(flags, 'config') ?? DEFAULT_PROMOTION_GATES_FILE));
 }
 
+/**
+ * What `check` and `blockers` share: judge the experiment's next promotion with the gate file.
+ * As a gate (`check`) the whole checklist is shown and the exit code is 1 unless ready; as a
+ * question (`blockers`) only what blocks, and the exit code is 0.
+ */
+function prepareReadiness(flags: FlagValues, cwd: string, isGate: boolean): Awaited<ReturnType<ResearchAction['prepare']>> {
+  const experimentId = experimentFlag(flags);
+  const options = { ...snapshotChoice(flags), ...stageOf(stageFlag(flags)), strict: flags['strict'] === true };
+  const gates = gatesFrom(flags, cwd);
+  return {
+    gates,
+    run: async ({ registry }) => {
+      const readiness = await registry.isPromotionReady(experimentId, options);
+      return { ...readinessReport(readiness, gates, isGate), exitCode: isGate && !readiness.ready ? 1 : 0 };
+    },
+  };
+}
+
 /** `check`: the checklist as a table; exit 1 unless ready. */
 export const CHECK_ACTION: ResearchAction = {
   name: 'check',
@@ -22,18 +40,7 @@ export const CHECK_ACTION: ResearchAction = {
   help: `Prints every gate with its threshold, measured value and status, then the verdict. Exit 0 when
 ready, 1 when a required gate fails (or, with --strict, has no evidence). CI runs:
   check --strict --experiment "$PROMOTION_EXPERIMENT_ID"`,
-  async prepare({ flags, io }) {
-    const experimentId = experimentFlag(flags);
-    const options = { ...snapshotChoice(flags), ...stageOf(stageFlag(flags)), strict: flags['strict'] === true };
-    const gates = gatesFrom(flags, io.cwd);
-    return {
-      gates,
-      run: async ({ registry }) => {
-        const readiness = await registry.isPromotionReady(experimentId, options);
-        return { ...readinessReport(readiness, gates, true), exitCode: readiness.ready ? 0 : 1 };
-      },
-    };
-  },
+  prepare: ({ flags, io }) => Promise.resolve(prepareReadiness(flags, io.cwd, true)),
 };
 
 /** `blockers`: what stands in the way of a promotion (exit 0: it is a question, not a gate). */
@@ -42,18 +49,7 @@ export const BLOCKERS_ACTION: ResearchAction = {
   summary: 'list what blocks a promotion, and the gates without evidence',
   flags: [EXPERIMENT_FLAG, STRICT_FLAG, STAGE_FLAG, SNAPSHOT_FLAG, CONFIG_FLAG],
   help: 'Lists the blocking gates (and, outside --strict, the gates without evidence as warnings) with why. Exit 0.',
-  async prepare({ flags, io }) {
-    const experimentId = experimentFlag(flags);
-    const options = { ...snapshotChoice(flags), ...stageOf(stageFlag(flags)), strict: flags['strict'] === true };
-    const gates = gatesFrom(flags, io.cwd);
-    return {
-      gates,
-      run: async ({ registry }) => {
-        const readiness = await registry.isPromotionReady(experimentId, options);
-        return { ...readinessReport(readiness, gates, false), exitCode: 0 };
-      },
-    };
-  },
+  prepare: ({ flags, io }) => Promise.resolve(prepareReadiness(flags, io.cwd, false)),
 };
 
 /** `summary`: the experiment, its snapshots, trials, latest evidence, promotions and checklist. */
