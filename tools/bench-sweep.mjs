@@ -25,10 +25,7 @@ import os from 'node:os';
 const require = createRequire(import.meta.url);
 const { generateSyntheticUniverse } = require('@quantbot/market-data');
 const { resolveExecutionProfile } = require('@quantbot/execution-sim');
-const validation = require('@quantbot/validation');
-// The public API once libs/validation/src/index.ts exports the sweep; the built module until then.
-const { runSweep, openSweepPool, parseParameterSpace } =
-  validation.runSweep !== undefined ? validation : { ...require('../libs/validation/dist/sweep.js'), ...require('../libs/validation/dist/parameter-space.js') };
+const { runSweep, openSweepPool, parseParameterSpace } = require('@quantbot/validation');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
