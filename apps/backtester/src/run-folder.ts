@@ -126,7 +126,8 @@ function withoutRunId(summary: BacktestReport['summary']): BacktestReport['summa
   return Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'runId'));
 }
 
-function dataHash(dataPath: string | undefined): string | null {
+/** The sha256 of a data file or of a folder's files (see `hashFiles`); null for synthetic data. */
+export function dataHash(dataPath: string | undefined): string | null {
   if (dataPath === undefined) return null;
   return statSync(dataPath).isDirectory() ? hashDirectoryFiles(dataPath).sha256 : hashFiles([dataPath]).sha256;
 }

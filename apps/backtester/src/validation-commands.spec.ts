@@ -41,6 +41,9 @@ describe('backtester walk-forward', () => {
     if (!doc.overall.pass) expect(doc.overall.reasons.length).toBeGreaterThan(0);
     const saved = JSON.parse(readFileSync(join(workDir, 'results', 'runs', doc.runId, 'walk_forward.json'), 'utf8')) as { folds: unknown[] };
     expect(saved.folds).toHaveLength(doc.folds.length);
+    const manifest = JSON.parse(readFileSync(join(workDir, 'results', 'runs', doc.runId, 'manifest.json'), 'utf8')) as { dataHash: string | null; commandLine: string[] };
+    expect(manifest.dataHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.commandLine.slice(0, 2)).toEqual(['backtester', 'walk-forward']);
   });
 
   it('anchored windows all train from the first bar', async () => {

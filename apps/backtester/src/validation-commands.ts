@@ -17,7 +17,7 @@ import {
   walkForwardArtifact,
 } from '@quantbot/validation';
 import { RUN_FLAGS, planRun } from './run-command';
-import { uniqueRunId } from './run-folder';
+import { dataHash, uniqueRunId } from './run-folder';
 
 /** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
 const SHARED_NAMES = [
@@ -103,7 +103,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
   });
   progress.done();
   const artifact = sweepArtifact(result);
-  const runId = await writeValidationRun(io, flags, argv, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel });
+  const runId = writeValidationRun(io, flags, argv, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, ...artifact }, null, 2));
     return 0;
@@ -169,7 +169,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
   });
   progress.done();
   const artifact = walkForwardArtifact(result);
-  const runId = await writeValidationRun(io, flags, argv, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel });
+  const runId = writeValidationRun(io, flags, argv, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, ...artifact }, null, 2));
   } else {
@@ -189,7 +189,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
 }
 
 /** Writes `results/runs/<id>/` with the artifact (`sweep.json` or `walk_forward.json`), its trials and a manifest. */
-async function writeValidationRun(
+function writeValidationRun(
   io: CliIo,
   flags: FlagValues,
   argv: readonly string[],
@@ -199,7 +199,7 @@ async function writeValidationRun(
   artifact: SweepArtifact | WalkForwardArtifact,
   seed: number,
   extra: { readonly dataLabel: string },
-): Promise<string> {
+): string {
   const root = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
   const text = `${JSON.stringify(artifact, null, 2)}\n`;
   const base = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${kind}-${createHash('sha256').update(JSON.stringify(argv)).digest('hex').slice(0, 8)}`;
@@ -220,10 +220,10 @@ async function writeValidationRun(
       commandLine: ['backtester', kind, ...argv],
       parameters: { kind, data: extra.dataLabel, cwd: io.cwd, flags: flags as unknown as JsonValue },
       seed,
-      dataHash: null,
+      dataHash: dataHash(typeof flags['data'] === 'string' ? resolve(io.cwd, flags['data']) : undefined),
     },
   });
-  return Promise.resolve(runId);
+  return runId;
 }
 
 function requireSpace(flags: FlagValues): ReturnType<typeof parseParameterSpace> {
