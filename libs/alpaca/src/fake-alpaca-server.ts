@@ -5,6 +5,8 @@ import { SeededRng } from '@quantbot/core';
 import { ALPACA_TERMINAL_STATUSES } from './alpaca-types';
 import type { AlpacaAccountWire, AlpacaClockWire, AlpacaOrderWire, AlpacaPositionWire } from './alpaca-types';
 import { seededUuid } from './seeded-uuid';
+import { FakeHttpFailure, unprocessable } from './fake-http';
+import type { FakeReply } from './fake-http';
 
 /**
  * A local, in-memory imitation of Alpaca's Trading API v2 over real HTTP: same paths, same JSON
@@ -57,24 +59,11 @@ interface PositionBook {
   costBasis: number;
 }
 
-interface Reply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+type Reply = FakeReply;
+const HttpFailure = FakeHttpFailure;
 
-class HttpFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const ORDER_NOT_FOUND = (): HttpFailure => new HttpFailure(404, 40410000, 'order not found');
-const invalid = (message: string): HttpFailure => new HttpFailure(422, 40010001, message);
+const ORDER_NOT_FOUND = (): FakeHttpFailure => new FakeHttpFailure(404, 40410000, 'order not found');
+const invalid = unprocessable;
 
 const TIME_IN_FORCE = new Set(['day', 'gtc', 'opg', 'cls', 'ioc', 'fok']);
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -458,7 +447,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     try {
       reply = route(method, url, body);
     } catch (error) {
-      if (!(error instanceof HttpFailure)) throw error;
+      if (!(error instanceof FakeHttpFailure)) throw error;
       reply = { status: error.status, body: { code: error.code, message: error.message } };
     }
     if (fault?.kind === 'drop') {

@@ -1,0 +1,28 @@
+/** What a fake route answers: an HTTP status, an optional JSON body and extra headers. */
+export interface FakeReply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Thrown by a fake route: answered as Alpaca's error body `{code, message}` with `status`. */
+export class FakeHttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FakeHttpFailure';
+  }
+}
+
+/** Alpaca's 422 for a request it understood but refuses (code 40010001). */
+export function unprocessable(message: string): FakeHttpFailure {
+  return new FakeHttpFailure(422, 40010001, message);
+}
+
+/** Alpaca's 400 for a malformed request (code 40010000). */
+export function badRequest(message: string): FakeHttpFailure {
+  return new FakeHttpFailure(400, 40010000, message);
+}
