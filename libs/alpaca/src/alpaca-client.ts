@@ -90,6 +90,15 @@ export interface SubmitOrderRequest {
   readonly extended_hours?: boolean;
 }
 
+export interface ReplaceOrderRequest {
+  readonly qty?: number | string;
+  readonly limit_price?: number | string;
+  readonly stop_price?: number | string;
+  readonly time_in_force?: AlpacaTimeInForce;
+  /** The replacement's idempotency key. Generated (seeded UUID) when absent. */
+  readonly client_order_id?: string;
+}
+
 export interface CancelResult {
   readonly id: string;
   readonly status: number;
@@ -101,7 +110,7 @@ interface RawResponse {
   readonly text: string;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
@@ -213,6 +222,40 @@ export class AlpacaClient {
           const existing = await this.#lookupByClientId(clientOrderId);
           if (existing !== null) return existing;
         }
+        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
+        serverWaitMs = this.#serverWaitMs(res.headers);
+      } catch (error) {
+        if (!(error instanceof AlpacaNetworkError)) throw error;
+        failure = error;
+      }
+      if (attempt >= this.#maxRetries) throw failure;
+      await this.#sleep(this.#waitMs(attempt, serverWaitMs));
+      const existing = await this.#lookupByClientId(clientOrderId);
+      if (existing !== null) return existing;
+    }
+  }
+
+  /**
+   * Replaces an open order (`PATCH /v2/orders/{id}`): Alpaca creates a new order with the new
+   * `client_order_id` and ends the old one `replaced`. Like `submitOrder`, an ambiguous failure
+   * is settled by looking the new client order id up, never by sending the replace twice blind.
+   */
+  async replaceOrder(id: string, changes: ReplaceOrderRequest): Promise<AlpacaOrder> {
+    const clientOrderId = changes.client_order_id ?? seededUuid(this.#options.rng);
+    const body: Record<string, unknown> = { client_order_id: clientOrderId };
+    if (changes.qty !== undefined) body['qty'] = String(changes.qty);
+    if (changes.limit_price !== undefined) body['limit_price'] = String(changes.limit_price);
+    if (changes.stop_price !== undefined) body['stop_price'] = String(changes.stop_price);
+    if (changes.time_in_force !== undefined) body['time_in_force'] = changes.time_in_force;
+    const path = `/v2/orders/${encodeURIComponent(id)}`;
+    const payload = JSON.stringify(body);
+    for (let attempt = 0; ; attempt++) {
+      let failure: QuantbotError;
+      let serverWaitMs: number | null = null;
+      try {
+        const res = await this.#send('PATCH', path, payload);
+        if (res.status >= 200 && res.status < 300) return parseOrder(parseJson(res.text, 'order'));
+        failure = this.#apiError('PATCH', path, res);
         if (!RETRYABLE_STATUS.has(res.status)) throw failure;
         serverWaitMs = this.#serverWaitMs(res.headers);
       } catch (error) {

@@ -206,6 +206,14 @@ export interface AlpacaOrder {
   submittedAt: number | null;
   filledAt: number | null;
   canceledAt: number | null;
+  /** `simple`, `bracket`, `oco`, `oto` ('' from older servers is read as `simple`). */
+  orderClass: string;
+  /** The order that replaced this one (status `replaced`). */
+  replacedBy: string | null;
+  /** The order this one replaced. */
+  replaces: string | null;
+  /** A bracket's take-profit and stop-loss legs. */
+  legs: AlpacaOrder[];
 }
 
 export interface AlpacaPosition {
@@ -315,6 +323,8 @@ export function parseOrder(raw: unknown): AlpacaOrder {
   if (side !== 'buy' && side !== 'sell') {
     throw new AlpacaProtocolError('order.side', `expected buy or sell, got ${describe(side)}`);
   }
+  const orderClass = parseString(w['order_class'] ?? '', 'order.order_class');
+  const legs = w['legs'];
   return {
     id: parseString(w['id'], 'order.id'),
     clientOrderId: parseString(w['client_order_id'], 'order.client_order_id'),
@@ -336,7 +346,20 @@ export function parseOrder(raw: unknown): AlpacaOrder {
     submittedAt: parseOptionalTimestamp(w['submitted_at'], 'order.submitted_at'),
     filledAt: parseOptionalTimestamp(w['filled_at'], 'order.filled_at'),
     canceledAt: parseOptionalTimestamp(w['canceled_at'], 'order.canceled_at'),
+    orderClass: orderClass === '' ? 'simple' : orderClass,
+    replacedBy: parseOptionalString(w['replaced_by'], 'order.replaced_by'),
+    replaces: parseOptionalString(w['replaces'], 'order.replaces'),
+    legs: legs === null || legs === undefined ? [] : parseLegs(legs),
   };
+}
+
+function parseLegs(value: unknown): AlpacaOrder[] {
+  if (!Array.isArray(value)) throw new AlpacaProtocolError('order.legs', `expected an array or null, got ${describe(value)}`);
+  return (value as unknown[]).map((leg) => parseOrder(leg));
+}
+
+function parseOptionalString(value: unknown, field: string): string | null {
+  return value === null || value === undefined ? null : parseString(value, field);
 }
 
 export function parsePosition(raw: unknown): AlpacaPosition {

@@ -4,15 +4,22 @@ import type { AddressInfo } from 'node:net';
 import { SeededRng } from '@quantbot/core';
 import { ALPACA_TERMINAL_STATUSES } from './alpaca-types';
 import type { AlpacaAccountWire, AlpacaClockWire, AlpacaOrderWire, AlpacaPositionWire } from './alpaca-types';
+import { WebSocketServer } from 'ws';
+import type { WebSocket as WsSocket } from 'ws';
 import { seededUuid } from './seeded-uuid';
 import { FakeHttpFailure, unprocessable } from './fake-http';
 import type { FakeReply } from './fake-http';
 
 /**
- * A local, in-memory imitation of Alpaca's Trading API v2 over real HTTP: same paths, same JSON
- * shapes (decimal strings, ISO timestamps, UUIDs), same error bodies, plus fault injection.
- * Market orders fill at the price set with `state.setPrice`; limit and stop orders fill when a
- * later `setPrice` crosses them. No partial fills, no margin, no market-hours enforcement.
+ * A local, in-memory imitation of Alpaca's Trading API v2 over real HTTP and WebSocket: same
+ * paths, same JSON shapes (decimal strings, ISO timestamps, UUIDs), same error bodies, the
+ * `trade_updates` stream (binary frames, as Alpaca's paper stream) and the market-data bar
+ * stream, plus fault injection on both.
+ *
+ * Prices come from `state.setPrice` (a trade at that price) or `state.pushBar` (a bar: market
+ * orders fill at its open, limit and stop orders when its range crosses them, at the better of
+ * the open and the order's price). `maxFillQty` / `barParticipation` cap what one tick or bar
+ * can fill, which produces partial fills. No margin and no market-hours enforcement.
  */
 
 export interface FakeAlpacaServerOptions {
@@ -22,6 +29,10 @@ export interface FakeAlpacaServerOptions {
   readonly now: () => number;
   readonly seed?: number;
   readonly startingCash?: number;
+  /** Most shares one `setPrice` tick fills per order (default: all). */
+  readonly maxFillQty?: number;
+  /** Fraction of a bar's volume one order may take from it (default: all). */
+  readonly barParticipation?: number;
 }
 
 export interface FakeAlpacaFaults {
@@ -33,11 +44,43 @@ export interface FakeAlpacaFaults {
   rateLimitNext(n: number, retryAfterSeconds: number): void;
   /** The next `n` requests are processed, then their socket is destroyed without an answer. */
   dropResponseAfterProcessing(n: number): void;
+  /** Terminates every open WebSocket connection now (the clients must reconnect). */
+  dropStreams(): void;
+  /** While on, every WebSocket connection stays open but sends nothing and answers nothing. */
+  silenceStreams(on: boolean): void;
+  /** The next `n` WebSocket connections are terminated as soon as they authenticate (a reconnect storm). */
+  refuseStreams(n: number): void;
+  /** The next `n` trade updates are sent twice. */
+  duplicateNextUpdates(n: number): void;
+  /** The next `n` trade updates are each held back and sent after the update that follows them. */
+  reorderNextUpdates(n: number): void;
+  /** While on, orders that have started filling get no further fills (a stalled partial fill). */
+  stallPartialFills(on: boolean): void;
+  /** The next `n` orders are accepted, then rejected (trade update `rejected`). */
+  rejectNextOrders(n: number, reason: string): void;
   reset(): void;
 }
 
+export interface FakeBar {
+  readonly time: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
+}
+
 export interface FakeAlpacaState {
+  /** A trade at `price`: open orders of `symbol` that it reaches fill (up to `maxFillQty` each). */
   setPrice(symbol: string, price: number): void;
+  /** A bar: streamed to subscribers, stored for REST, then open orders fill against it. */
+  pushBar(symbol: string, bar: FakeBar): void;
+  /** The session ends: open `day` orders expire. */
+  endSession(): void;
+  /** Every trade update generated so far (wire shape), whether or not a client received it. */
+  tradeUpdates(): unknown[];
+  /** WebSocket connections accepted so far. */
+  readonly streamConnections: number;
   readonly cash: number;
   /** Every order ever accepted, oldest first (wire shape). */
   orders(): AlpacaOrderWire[];
@@ -102,49 +145,137 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   };
   const money = (n: number): string => String(Math.round(n * 1e6) / 1e6);
 
-  // ------------------------------------------------------------ order engine
+  // ------------------------------------------------------------ streams (wire side)
 
-  const fill = (order: AlpacaOrderWire, price: number): void => {
-    const qty = Number(order.qty);
-    const signed = order.side === 'buy' ? qty : -qty;
-    const book = positions.get(order.symbol) ?? { assetId: assetId(order.symbol), qty: 0, costBasis: 0 };
-    if (book.qty === 0 || Math.sign(book.qty) === Math.sign(signed)) {
-      book.costBasis += signed * price;
-      book.qty += signed;
-    } else {
-      const closing = Math.min(Math.abs(signed), Math.abs(book.qty));
-      const avg = book.costBasis / book.qty;
-      book.qty += Math.sign(signed) * closing;
-      book.costBasis = book.qty * avg;
-      const opening = Math.abs(signed) - closing;
-      if (opening > 0) {
-        book.qty += Math.sign(signed) * opening;
-        book.costBasis = book.qty * price;
-      }
-    }
-    if (book.qty === 0) positions.delete(order.symbol);
-    else positions.set(order.symbol, book);
-    cash -= signed * price;
-    const t = iso();
-    order.status = 'filled';
-    order.filled_qty = order.qty ?? '0';
-    order.filled_avg_price = money(price);
-    order.filled_at = t;
-    order.updated_at = t;
+  const tradeLog: unknown[] = [];
+  const listeners = new Set<WsSocket>();
+  const barSubscribers = new Map<WsSocket, Set<string>>();
+  const sockets = new Set<WsSocket>();
+  let silent = false;
+  let refuseStreams = 0;
+  let duplicateUpdates = 0;
+  let reorderUpdates = 0;
+  let heldUpdate: string | null = null;
+  let stallPartials = false;
+  let streamConnections = 0;
+  const rejectQueue: string[] = [];
+
+  const sendTrade = (socket: WsSocket, text: string): void => {
+    // Alpaca's paper trading stream sends binary frames.
+    if (!silent && socket.readyState === socket.OPEN) socket.send(Buffer.from(text, 'utf8'), { binary: true });
   };
 
+  const broadcastTrade = (text: string): void => {
+    let batch = [text];
+    if (reorderUpdates > 0 && heldUpdate === null) {
+      reorderUpdates--;
+      heldUpdate = text;
+      return;
+    }
+    if (heldUpdate !== null) {
+      batch = [text, heldUpdate];
+      heldUpdate = null;
+    }
+    if (duplicateUpdates > 0) {
+      duplicateUpdates--;
+      batch = batch.flatMap((t) => [t, t]);
+    }
+    for (const socket of listeners) for (const t of batch) sendTrade(socket, t);
+  };
+
+  const emit = (
+    event: string,
+    order: AlpacaOrderWire,
+    execution?: { price: number; qty: number; positionQty: number },
+  ): void => {
+    const data: Record<string, unknown> = { event, order: { ...order }, timestamp: iso() };
+    if (execution !== undefined) {
+      data['execution_id'] = seededUuid(rng);
+      data['price'] = money(execution.price);
+      data['qty'] = money(execution.qty);
+      data['position_qty'] = money(execution.positionQty);
+    }
+    const message = { stream: 'trade_updates', data };
+    tradeLog.push(message);
+    broadcastTrade(JSON.stringify(message));
+  };
+
+  // ------------------------------------------------------------ order engine
+
+  const book = (symbol: string, signed: number, price: number): number => {
+    const position = positions.get(symbol) ?? { assetId: assetId(symbol), qty: 0, costBasis: 0 };
+    if (position.qty === 0 || Math.sign(position.qty) === Math.sign(signed)) {
+      position.costBasis += signed * price;
+      position.qty += signed;
+    } else {
+      const closing = Math.min(Math.abs(signed), Math.abs(position.qty));
+      const avg = position.costBasis / position.qty;
+      position.qty += Math.sign(signed) * closing;
+      position.costBasis = position.qty * avg;
+      const opening = Math.abs(signed) - closing;
+      if (opening > 0) {
+        position.qty += Math.sign(signed) * opening;
+        position.costBasis = position.qty * price;
+      }
+    }
+    if (Math.abs(position.qty) < 1e-9) positions.delete(symbol);
+    else positions.set(symbol, position);
+    cash -= signed * price;
+    return position.qty;
+  };
+
+  /** Fills `qty` (capped at what remains) of `order` at `price`; emits `partial_fill` or `fill`. */
+  const fill = (order: AlpacaOrderWire, price: number, qty: number): void => {
+    const ordered = Number(order.qty);
+    const done = Number(order.filled_qty);
+    const take = Math.min(qty, ordered - done);
+    if (!(take > 0)) return;
+    const positionQty = book(order.symbol, order.side === 'buy' ? take : -take, price);
+    const filled = done + take;
+    const previousValue = order.filled_avg_price === null ? 0 : Number(order.filled_avg_price) * done;
+    const t = iso();
+    const complete = filled >= ordered - 1e-9;
+    order.status = complete ? 'filled' : 'partially_filled';
+    order.filled_qty = money(filled);
+    order.filled_avg_price = money((previousValue + take * price) / filled);
+    order.updated_at = t;
+    if (complete) order.filled_at = t;
+    emit(complete ? 'fill' : 'partial_fill', order, { price, qty: take, positionQty });
+  };
+
+  const fillable = (order: AlpacaOrderWire): boolean =>
+    (order.status === 'new' || order.status === 'accepted' || order.status === 'partially_filled') &&
+    !(stallPartials && Number(order.filled_qty) > 0);
+
+  /** A trade at `price`: fills what it reaches. */
   const tryFill = (order: AlpacaOrderWire): void => {
-    if (order.status !== 'new' && order.status !== 'accepted') return;
+    if (!fillable(order)) return;
     const price = prices.get(order.symbol);
     if (price === undefined) return;
     const buy = order.side === 'buy';
-    if (order.type === 'market') fill(order, price);
+    const cap = options.maxFillQty ?? Infinity;
+    if (order.type === 'market') fill(order, price, cap);
     else if (order.type === 'limit') {
       const limit = Number(order.limit_price);
-      if (buy ? price <= limit : price >= limit) fill(order, price);
+      if (buy ? price <= limit : price >= limit) fill(order, price, cap);
     } else if (order.type === 'stop') {
       const stop = Number(order.stop_price);
-      if (buy ? price >= stop : price <= stop) fill(order, price);
+      if (buy ? price >= stop : price <= stop) fill(order, price, cap);
+    }
+  };
+
+  /** A bar: market orders at the open; limits and stops at the better of the open and their price when the range reaches it. */
+  const fillAgainstBar = (order: AlpacaOrderWire, bar: FakeBar): void => {
+    if (!fillable(order)) return;
+    const buy = order.side === 'buy';
+    const cap = options.barParticipation === undefined ? Infinity : Math.floor(bar.volume * options.barParticipation);
+    if (order.type === 'market') fill(order, bar.open, cap);
+    else if (order.type === 'limit') {
+      const limit = Number(order.limit_price);
+      if (buy ? bar.low <= limit : bar.high >= limit) fill(order, buy ? Math.min(bar.open, limit) : Math.max(bar.open, limit), cap);
+    } else if (order.type === 'stop') {
+      const stop = Number(order.stop_price);
+      if (buy ? bar.high >= stop : bar.low <= stop) fill(order, buy ? Math.max(bar.open, stop) : Math.min(bar.open, stop), cap);
     }
   };
 
@@ -160,6 +291,9 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     limit: string | null;
     stop: string | null;
     clientOrderId: string;
+    replaces?: string;
+    /** Default true: try to fill at the current price right away. */
+    fillNow?: boolean;
   }): AlpacaOrderWire => {
     const t = iso();
     const order: AlpacaOrderWire = {
@@ -174,7 +308,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       failed_at: null,
       replaced_at: null,
       replaced_by: null,
-      replaces: null,
+      replaces: input.replaces ?? null,
       asset_id: assetId(input.symbol),
       symbol: input.symbol,
       asset_class: 'us_equity',
@@ -197,7 +331,15 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       hwm: null,
     };
     orders.set(order.id, order);
-    tryFill(order);
+    const rejection = rejectQueue.shift();
+    if (rejection !== undefined) {
+      order.status = 'rejected';
+      order.failed_at = t;
+      emit('rejected', order);
+      return order;
+    }
+    emit('new', order);
+    if (input.fillNow !== false) tryFill(order);
     return order;
   };
 
@@ -206,6 +348,46 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     order.status = 'canceled';
     order.canceled_at = t;
     order.updated_at = t;
+    emit('canceled', order);
+  };
+
+  const replace = (order: AlpacaOrderWire, raw: unknown): AlpacaOrderWire => {
+    if (!isOpen(order)) throw new HttpFailure(422, 42210000, `order is not replaceable (status ${order.status})`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('request body must be a JSON object');
+    const b = raw as Record<string, unknown>;
+    const str = (v: unknown): string | undefined =>
+      typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+    const qty = str(b['qty']) ?? order.qty ?? '0';
+    if (!DECIMAL.test(qty) || Number(qty) <= Number(order.filled_qty)) throw invalid('qty must be a number above the quantity already filled');
+    const limit = str(b['limit_price']) ?? order.limit_price;
+    const stop = str(b['stop_price']) ?? order.stop_price;
+    const tif = typeof b['time_in_force'] === 'string' ? b['time_in_force'] : order.time_in_force;
+    if (!TIME_IN_FORCE.has(tif)) throw invalid('invalid time_in_force');
+    const clientOrderId = typeof b['client_order_id'] === 'string' ? b['client_order_id'] : seededUuid(rng);
+    for (const o of orders.values()) {
+      if (o.client_order_id === clientOrderId) throw invalid('client_order_id must be unique');
+    }
+    const t = iso();
+    const remaining = money(Number(qty) - Number(order.filled_qty));
+    order.status = 'replaced';
+    order.replaced_at = t;
+    order.updated_at = t;
+    const next = createOrder({
+      symbol: order.symbol,
+      qty: remaining,
+      side: order.side,
+      type: order.type,
+      tif,
+      limit,
+      stop,
+      clientOrderId,
+      replaces: order.id,
+      fillNow: false,
+    });
+    order.replaced_by = next.id;
+    emit('replaced', order);
+    tryFill(next);
+    return next;
   };
 
   // ------------------------------------------------------------ wire views
@@ -395,6 +577,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     if (orderMatch !== null) {
       const order = findOrder(decodeURIComponent(orderMatch[1] ?? ''));
       if (method === 'GET') return { status: 200, body: order };
+      if (method === 'PATCH') return { status: 200, body: replace(order, parseBody()) };
       if (method === 'DELETE') {
         if (!isOpen(order)) throw new HttpFailure(422, 42210000, `order is not cancelable (status ${order.status})`);
         cancel(order);
@@ -477,6 +660,162 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     });
   });
 
+  // ------------------------------------------------------------ websocket
+
+  const wss = new WebSocketServer({ noServer: true });
+
+  const publishBar = (symbol: string, bar: FakeBar): void => {
+    const text = JSON.stringify([
+      {
+        T: 'b',
+        S: symbol,
+        o: bar.open,
+        h: bar.high,
+        l: bar.low,
+        c: bar.close,
+        v: bar.volume,
+        t: new Date(bar.time).toISOString(),
+        n: Math.max(1, Math.round(bar.volume / 100)),
+        vw: Math.round(((bar.high + bar.low + bar.close) / 3) * 1e4) / 1e4,
+      },
+    ]);
+    for (const [socket, symbols] of barSubscribers) {
+      if (!silent && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
+    }
+  };
+
+  const authorized = (m: Record<string, unknown>): boolean => {
+    const data = (typeof m['data'] === 'object' && m['data'] !== null ? m['data'] : {}) as Record<string, unknown>;
+    const key = m['key'] ?? data['key_id'];
+    const secret = m['secret'] ?? data['secret_key'];
+    return key === credentials.keyId && secret === credentials.secretKey;
+  };
+
+  const refuseIfStorm = (socket: WsSocket): boolean => {
+    if (refuseStreams <= 0) return false;
+    refuseStreams--;
+    socket.terminate();
+    return true;
+  };
+
+  /** `/stream`: authenticate (`auth` or the older `authenticate`), then `listen` to trade_updates. */
+  const serveTrading = (socket: WsSocket): void => {
+    let authed = false;
+    const reply = (message: unknown): void => sendTrade(socket, JSON.stringify(message));
+    socket.on('message', (raw: Buffer) => {
+      if (silent) return;
+      let m: Record<string, unknown>;
+      try {
+        const parsed = JSON.parse(raw.toString('utf8')) as unknown;
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        m = parsed as Record<string, unknown>;
+      } catch {
+        reply({ stream: 'error', data: { error_message: 'invalid syntax' } });
+        return;
+      }
+      const action = m['action'];
+      if (action === 'auth' || action === 'authenticate') {
+        authed = authorized(m);
+        reply({ stream: 'authorization', data: { action: 'authenticate', status: authed ? 'authorized' : 'unauthorized' } });
+        if (!authed) socket.close(1008, 'unauthorized');
+        else refuseIfStorm(socket);
+        return;
+      }
+      if (action === 'listen') {
+        if (!authed) {
+          reply({ stream: 'authorization', data: { action: 'listen', status: 'unauthorized' } });
+          return;
+        }
+        const data = (typeof m['data'] === 'object' && m['data'] !== null ? m['data'] : {}) as Record<string, unknown>;
+        const streams = Array.isArray(data['streams']) ? (data['streams'] as unknown[]) : [];
+        if (streams.includes('trade_updates')) listeners.add(socket);
+        else listeners.delete(socket);
+        reply({ stream: 'listening', data: { streams: streams.filter((x) => x === 'trade_updates') } });
+      }
+    });
+  };
+
+  /** `/v2/{feed}`: `connected`, then `auth`, then `subscribe` with `bars`. */
+  const serveMarketData = (socket: WsSocket): void => {
+    let authed = false;
+    const reply = (messages: unknown[]): void => {
+      if (!silent && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
+    };
+    reply([{ T: 'success', msg: 'connected' }]);
+    socket.on('message', (raw: Buffer) => {
+      if (silent) return;
+      let m: Record<string, unknown>;
+      try {
+        const parsed = JSON.parse(raw.toString('utf8')) as unknown;
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        m = parsed as Record<string, unknown>;
+      } catch {
+        reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+        return;
+      }
+      if (m['action'] === 'auth') {
+        if (!authorized(m)) {
+          reply([{ T: 'error', code: 402, msg: 'auth failed' }]);
+          socket.close(1008, 'auth failed');
+          return;
+        }
+        authed = true;
+        reply([{ T: 'success', msg: 'authenticated' }]);
+        refuseIfStorm(socket);
+        return;
+      }
+      if (!authed) {
+        reply([{ T: 'error', code: 401, msg: 'not authenticated' }]);
+        return;
+      }
+      if (m['action'] === 'subscribe' || m['action'] === 'unsubscribe') {
+        const set = barSubscribers.get(socket) ?? new Set<string>();
+        const bars = Array.isArray(m['bars']) ? (m['bars'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+        for (const symbol of bars) {
+          if (m['action'] === 'subscribe') set.add(symbol);
+          else set.delete(symbol);
+        }
+        barSubscribers.set(socket, set);
+        reply([
+          {
+            T: 'subscription',
+            trades: [],
+            quotes: [],
+            bars: [...set].sort(),
+            updatedBars: [],
+            dailyBars: [],
+            statuses: [],
+            lulds: [],
+            corrections: [],
+            cancelErrors: [],
+          },
+        ]);
+        return;
+      }
+      reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+    });
+  };
+
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://fake.local').pathname;
+    const serve = path === '/stream' ? serveTrading : /^\/v2\/(iex|sip|test)$/.test(path) ? serveMarketData : null;
+    if (serve === null) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      streamConnections++;
+      sockets.add(ws);
+      ws.on('close', () => {
+        sockets.delete(ws);
+        listeners.delete(ws);
+        barSubscribers.delete(ws);
+      });
+      ws.on('error', () => ws.terminate());
+      serve(ws);
+    });
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -492,8 +831,36 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       delayNext: (n, ms) => push(n, { kind: 'delay', ms }),
       rateLimitNext: (n, seconds) => push(n, { kind: 'rateLimit', seconds }),
       dropResponseAfterProcessing: (n) => push(n, { kind: 'drop' }),
+      dropStreams: () => {
+        for (const socket of sockets) socket.terminate();
+      },
+      silenceStreams: (on) => {
+        silent = on;
+      },
+      refuseStreams: (n) => {
+        refuseStreams += n;
+      },
+      duplicateNextUpdates: (n) => {
+        duplicateUpdates += n;
+      },
+      reorderNextUpdates: (n) => {
+        reorderUpdates += n;
+      },
+      stallPartialFills: (on) => {
+        stallPartials = on;
+        if (!on) for (const order of orders.values()) tryFill(order);
+      },
+      rejectNextOrders: (n, reason) => {
+        for (let i = 0; i < n; i++) rejectQueue.push(reason);
+      },
       reset: () => {
         faultQueue.length = 0;
+        silent = false;
+        refuseStreams = 0;
+        duplicateUpdates = 0;
+        reorderUpdates = 0;
+        stallPartials = false;
+        rejectQueue.length = 0;
       },
     },
     state: {
@@ -501,6 +868,30 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
         if (!Number.isFinite(price) || price <= 0) throw new RangeError(`price must be positive, got ${price}`);
         prices.set(symbol, price);
         for (const order of orders.values()) if (order.symbol === symbol) tryFill(order);
+      },
+      pushBar(symbol, bar) {
+        const values = [bar.open, bar.high, bar.low, bar.close];
+        if (!values.every((v) => Number.isFinite(v) && v > 0) || !(bar.volume >= 0) || bar.high < bar.low) {
+          throw new RangeError(`invalid bar for ${symbol} at ${new Date(bar.time).toISOString()}`);
+        }
+        publishBar(symbol, bar);
+        for (const order of orders.values()) if (order.symbol === symbol) fillAgainstBar(order, bar);
+        prices.set(symbol, bar.close);
+      },
+      endSession() {
+        for (const order of orders.values()) {
+          if (isOpen(order) && order.time_in_force === 'day') {
+            const t = iso();
+            order.status = 'expired';
+            order.expired_at = t;
+            order.updated_at = t;
+            emit('expired', order);
+          }
+        }
+      },
+      tradeUpdates: () => tradeLog.map((m) => JSON.parse(JSON.stringify(m)) as unknown),
+      get streamConnections() {
+        return streamConnections;
       },
       get cash() {
         return cash;
@@ -512,6 +903,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
+        for (const socket of sockets) socket.terminate();
+        wss.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),

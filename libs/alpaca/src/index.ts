@@ -3,3 +3,8 @@ export * from './credentials';
 export * from './alpaca-client';
 export * from './fake-alpaca-server';
 export { seededUuid } from './seeded-uuid';
+export * from './stream-types';
+export * from './order-tracker';
+export { AlpacaStreamError } from './stream-connection';
+export type { StreamEvents, StreamState, StreamTiming } from './stream-connection';
+export * from './alpaca-streams';

@@ -1,0 +1,272 @@
+import type { AlpacaClient } from './alpaca-client';
+import type { AlpacaOrder } from './alpaca-types';
+import type { AlpacaCredentials } from './credentials';
+import { AlpacaOrderTracker } from './order-tracker';
+import type { TrackedChange } from './order-tracker';
+import { AlpacaStreamError, StreamConnection } from './stream-connection';
+import type { ProtocolStep, StreamEvents, StreamState, StreamTiming } from './stream-connection';
+import { parseStreamBar, parseTradeUpdate } from './stream-types';
+import type { AlpacaStreamBar, AlpacaTradeUpdate } from './stream-types';
+
+/** The trading stream's URL for a trading API root: `https://paper-api…` → `wss://paper-api…/stream`. */
+export function tradeStreamUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/stream`;
+  return url.toString();
+}
+
+export const ALPACA_DATA_STREAM_URL = 'wss://stream.data.alpaca.markets';
+
+export interface TradeStreamOptions extends StreamTiming, StreamEvents {
+  readonly credentials: AlpacaCredentials;
+  /** Used after every reconnect to recover what happened while the stream was down. */
+  readonly client: Pick<AlpacaClient, 'listOrders' | 'getOrder'>;
+  /**
+   * Every change, exactly once and in order: fills (derived from cumulative quantities, so
+   * duplicates and late updates add nothing) before the status change they caused.
+   */
+  readonly onChange: (change: TrackedChange) => void;
+  /** Every raw update as received, duplicates included (for audit logs). */
+  readonly onRawUpdate?: (update: AlpacaTradeUpdate) => void;
+  /** After a reconnect: how many orders REST returned and how many changes they revealed. */
+  readonly onRecovered?: (summary: { readonly ordersChecked: number; readonly changes: number }) => void;
+  /** Look back this far before the last event when listing orders after a gap. Default 60 000. */
+  readonly recoveryLookbackMs?: number;
+}
+
+/**
+ * Alpaca's `trade_updates` stream with gap recovery. Every reconnect is followed by a REST
+ * sweep (open orders, orders submitted since the last event minus a margin, and every order the
+ * tracker still holds open), folded into the same `AlpacaOrderTracker` as the stream's own
+ * updates: a fill that happened while the connection was down is reported once, marked
+ * `recovered`; one that also arrives through the stream later is not reported again.
+ */
+export class AlpacaTradeStream extends StreamConnection {
+  readonly #options: TradeStreamOptions;
+  readonly #tracker = new AlpacaOrderTracker();
+  #lastEventTime: number | null = null;
+
+  constructor(options: TradeStreamOptions) {
+    super(tradeStreamUrl(options.credentials.baseUrl), options, options);
+    this.#options = options;
+  }
+
+  /** Orders known before the stream starts (from a checkpoint): their fills so far are not reported again. */
+  seed(orders: readonly AlpacaOrder[]): void {
+    for (const order of orders) this.#tracker.observe(order, { time: order.updatedAt ?? order.createdAt, event: null, recovered: true });
+  }
+
+  get tracker(): AlpacaOrderTracker {
+    return this.#tracker;
+  }
+
+  protected onOpened(): ProtocolStep[] {
+    const { keyId, secretKey } = this.#options.credentials;
+    return [{ kind: 'send', message: { action: 'auth', key: keyId, secret: secretKey } }];
+  }
+
+  protected onMessage(payload: unknown, state: StreamState): ProtocolStep[] {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      return [{ kind: 'retry', message: 'trading stream sent a message that is not a JSON object' }];
+    }
+    const message = payload as { stream?: unknown; data?: unknown };
+    const data = (typeof message.data === 'object' && message.data !== null ? message.data : {}) as Record<string, unknown>;
+    switch (message.stream) {
+      case 'authorization':
+        if (data['status'] === 'authorized') return [{ kind: 'authenticated' }];
+        return [{ kind: 'fatal', message: 'trading stream refused the credentials (unauthorized)' }];
+      case 'listening': {
+        const streams = data['streams'];
+        if (Array.isArray(streams) && streams.includes('trade_updates')) return state === 'subscribing' ? [{ kind: 'subscribed' }] : [];
+        return [{ kind: 'retry', message: 'trading stream did not confirm trade_updates' }];
+      }
+      case 'trade_updates': {
+        let update: AlpacaTradeUpdate;
+        try {
+          update = parseTradeUpdate(message.data);
+        } catch (error) {
+          this.#report(new AlpacaStreamError(`malformed trade update ignored: ${(error as Error).message}`, false, { cause: error }));
+          return [];
+        }
+        this.enqueue(() => this.#onUpdate(update));
+        return [];
+      }
+      default:
+        return [];
+    }
+  }
+
+  protected subscribeMessages(): unknown[] {
+    return [{ action: 'listen', data: { streams: ['trade_updates'] } }];
+  }
+
+  protected probeMessage(): unknown {
+    return { action: 'listen', data: { streams: ['trade_updates'] } };
+  }
+
+  protected async onReady(reconnected: boolean): Promise<void> {
+    if (!reconnected) return;
+    await this.#recover();
+  }
+
+  #onUpdate(update: AlpacaTradeUpdate): void {
+    this.#options.onRawUpdate?.(update);
+    this.#lastEventTime = Math.max(this.#lastEventTime ?? -Infinity, update.timestamp);
+    const changes = this.#tracker.observe(update.order, {
+      time: update.timestamp,
+      event: update.event,
+      recovered: false,
+      executionId: update.executionId,
+      executionPrice: update.price,
+      executionQty: update.qty,
+    });
+    for (const change of changes) this.#options.onChange(change);
+  }
+
+  async #recover(): Promise<void> {
+    const client = this.#options.client;
+    const seen = new Map<string, AlpacaOrder>();
+    const open = await client.listOrders({ status: 'open', limit: 500, direction: 'asc' });
+    for (const order of open) seen.set(order.id, order);
+    if (this.#lastEventTime !== null) {
+      let after = this.#lastEventTime - (this.#options.recoveryLookbackMs ?? 60_000);
+      for (;;) {
+        const page = await client.listOrders({ status: 'all', after, limit: 500, direction: 'asc' });
+        for (const order of page) seen.set(order.id, order);
+        const last = page[page.length - 1];
+        if (page.length < 500 || last === undefined) break;
+        after = last.submittedAt ?? last.createdAt;
+      }
+    }
+    for (const id of this.#tracker.openOrderIds()) {
+      if (!seen.has(id)) seen.set(id, await client.getOrder(id));
+    }
+    const ordered = [...seen.values()].sort((a, b) => (a.updatedAt ?? a.createdAt) - (b.updatedAt ?? b.createdAt));
+    let changes = 0;
+    for (const order of ordered) {
+      const time = order.updatedAt ?? order.createdAt;
+      for (const change of this.#tracker.observe(order, { time, event: null, recovered: true })) {
+        changes++;
+        this.#options.onChange(change);
+      }
+      this.#lastEventTime = Math.max(this.#lastEventTime ?? -Infinity, time);
+    }
+    this.#options.onRecovered?.({ ordersChecked: ordered.length, changes });
+  }
+
+  #report(error: AlpacaStreamError): void {
+    this.#options.onError?.(error);
+  }
+}
+
+export interface BarStreamOptions extends StreamTiming, StreamEvents {
+  readonly credentials: AlpacaCredentials;
+  /** `iex` (free) or `sip`. Default `iex`. */
+  readonly feed?: 'iex' | 'sip';
+  /** Root of the market-data stream. Default Alpaca's; the fake server's URL for tests. */
+  readonly url?: string;
+  readonly symbols: readonly string[];
+  /** Each bar once, in order per symbol (a bar not newer than the last one of its symbol is dropped). */
+  readonly onBar: (bar: AlpacaStreamBar, recovered: boolean) => void;
+  /**
+   * After a reconnect: fetch the bars of `symbol` that started after `afterMs` (REST). Without
+   * it the gap is only reported through `onGap`.
+   */
+  readonly recoverBars?: (symbol: string, afterMs: number) => Promise<readonly AlpacaStreamBar[]>;
+  readonly onGap?: (gap: { readonly symbol: string; readonly afterMs: number; readonly recovered: number }) => void;
+}
+
+/**
+ * Alpaca's market-data stream (v2), subscribed to minute bars. After a reconnect, the bars
+ * missed during the gap are fetched through `recoverBars` and delivered (marked recovered)
+ * before the stream's own, so every symbol's bars arrive once and in time order.
+ */
+export class AlpacaBarStream extends StreamConnection {
+  readonly #options: BarStreamOptions;
+  readonly #lastBar = new Map<string, number>();
+
+  constructor(options: BarStreamOptions) {
+    const root = (options.url ?? ALPACA_DATA_STREAM_URL).replace(/\/+$/, '');
+    const wsRoot = root.replace(/^http(s?):/, 'ws$1:');
+    super(`${wsRoot}/v2/${options.feed ?? 'iex'}`, options, options);
+    this.#options = options;
+  }
+
+  protected onOpened(): ProtocolStep[] {
+    return [];
+  }
+
+  protected onMessage(payload: unknown, state: StreamState): ProtocolStep[] {
+    if (!Array.isArray(payload)) return [{ kind: 'retry', message: 'market-data stream sent a message that is not a JSON array' }];
+    const steps: ProtocolStep[] = [];
+    (payload as unknown[]).forEach((entry, index) => {
+      if (typeof entry !== 'object' || entry === null) return;
+      const m = entry as Record<string, unknown>;
+      switch (m['T']) {
+        case 'success':
+          if (m['msg'] === 'connected') {
+            const { keyId, secretKey } = this.#options.credentials;
+            steps.push({ kind: 'send', message: { action: 'auth', key: keyId, secret: secretKey } });
+          } else if (m['msg'] === 'authenticated') steps.push({ kind: 'authenticated' });
+          break;
+        case 'error': {
+          const code = typeof m['code'] === 'number' ? m['code'] : 0;
+          const text = `market-data stream error ${code}: ${typeof m['msg'] === 'string' ? m['msg'] : 'unknown'}`;
+          // 402 auth failed, 409 insufficient subscription: retrying cannot help.
+          steps.push(code === 402 || code === 409 ? { kind: 'fatal', message: text } : { kind: 'retry', message: text });
+          break;
+        }
+        case 'subscription':
+          if (state === 'subscribing') steps.push({ kind: 'subscribed' });
+          break;
+        case 'b': {
+          let bar: AlpacaStreamBar;
+          try {
+            bar = parseStreamBar(m, `bars[${index}]`);
+          } catch (error) {
+            this.#options.onError?.(new AlpacaStreamError(`malformed bar ignored: ${(error as Error).message}`, false, { cause: error }));
+            return;
+          }
+          this.enqueue(() => {
+            this.#deliver(bar, false);
+          });
+          break;
+        }
+        default:
+          break;
+      }
+    });
+    return steps;
+  }
+
+  protected subscribeMessages(): unknown[] {
+    return [{ action: 'subscribe', bars: [...this.#options.symbols] }];
+  }
+
+  protected probeMessage(): unknown {
+    return { action: 'subscribe', bars: [...this.#options.symbols] };
+  }
+
+  protected async onReady(reconnected: boolean): Promise<void> {
+    if (!reconnected) return;
+    for (const symbol of this.#options.symbols) {
+      const after = this.#lastBar.get(symbol);
+      if (after === undefined) continue;
+      let recovered = 0;
+      if (this.#options.recoverBars !== undefined) {
+        const bars = [...(await this.#options.recoverBars(symbol, after))].sort((a, b) => a.time - b.time);
+        for (const bar of bars) if (this.#deliver(bar, true)) recovered++;
+      }
+      this.#options.onGap?.({ symbol, afterMs: after, recovered });
+    }
+  }
+
+  #deliver(bar: AlpacaStreamBar, recovered: boolean): boolean {
+    const last = this.#lastBar.get(bar.symbol);
+    if (last !== undefined && bar.time <= last) return false;
+    this.#lastBar.set(bar.symbol, bar.time);
+    this.#options.onBar(bar, recovered);
+    return true;
+  }
+}
