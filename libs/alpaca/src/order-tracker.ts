@@ -1,4 +1,4 @@
-import { ALPACA_TERMINAL_STATUSES } from './alpaca-types';
+import { ALPACA_TERMINAL_STATUSES, AlpacaProtocolError } from './alpaca-types';
 import type { AlpacaOrder, AlpacaOrderStatus } from './alpaca-types';
 import type { AlpacaTradeEvent } from './stream-types';
 
@@ -75,17 +75,21 @@ export class AlpacaOrderTracker {
 
     const delta = order.filledQty - next.filledQty;
     if (delta > QTY_EPSILON) {
-      let price: number;
+      // The order's cumulative average is documented without ambiguity; the event's own price
+      // is preferred only when it agrees with it (to the half cent), being exact where the
+      // derived value carries the rounding of decimal strings.
       const { executionPrice, executionQty } = options;
-      if (executionPrice != null && executionQty != null && Math.abs(executionQty - delta) <= QTY_EPSILON) {
+      const derived = order.filledAvgPrice === null ? null : (order.filledAvgPrice * order.filledQty - next.filledValue) / delta;
+      const eventFits = executionPrice != null && executionQty != null && Math.abs(executionQty - delta) <= QTY_EPSILON;
+      let price: number;
+      if (derived === null) {
+        if (executionPrice == null) {
+          throw new AlpacaProtocolError('order.filled_avg_price', `order ${order.id} reports filled_qty ${order.filledQty} without a price`);
+        }
         price = executionPrice;
-      } else if (order.filledAvgPrice !== null) {
-        price = (order.filledAvgPrice * order.filledQty - next.filledValue) / delta;
-      } else if (executionPrice != null) {
-        price = executionPrice;
-      } else {
-        price = NaN;
       }
+      else if (eventFits && Math.abs((executionPrice as number) - derived) <= 0.005) price = executionPrice as number;
+      else price = derived;
       next.filledQty = order.filledQty;
       next.filledValue += delta * price;
       changes.push({
