@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { LedgerError } from './errors';
 import { ticker } from './ids';
+import type { Ticker } from './ids';
 import { PortfolioLedger } from './portfolio-ledger';
+import type { LedgerSnapshot } from './portfolio-ledger';
 
 const AAA = ticker('AAA');
 const BBB = ticker('BBB');
@@ -142,5 +144,34 @@ describe('PortfolioLedger', () => {
       ),
       { numRuns: 300, seed: 7 },
     );
+  });
+});
+
+describe('PortfolioLedger snapshot and restore', () => {
+  const symbols = ['AAA', 'BBB', 'CCC'].map((s) => s as Ticker);
+
+  it('restores an identical ledger, bit for bit, through JSON', () => {
+    const ledger = new PortfolioLedger(symbols, 10_000);
+    ledger.applyFill(0, 7, 101.37, 0.35);
+    ledger.applyFill(1, -3, 55.1, 0.2);
+    ledger.applyFill(0, -2, 103.11, 0.1);
+    ledger.mark(1, 54.9);
+    const restored = PortfolioLedger.restore(symbols, JSON.parse(JSON.stringify(ledger.snapshot())) as LedgerSnapshot);
+    expect(restored.snapshot()).toEqual(ledger.snapshot());
+    expect(restored.equity()).toBe(ledger.equity());
+    expect(restored.openPositionCount).toBe(2);
+    // and it keeps behaving the same
+    ledger.applyFill(1, 3, 50, 0);
+    restored.applyFill(1, 3, 50, 0);
+    expect(restored.snapshot()).toEqual(ledger.snapshot());
+  });
+
+  it('refuses a snapshot with a position it does not track, or a broken number, naming it', () => {
+    const ledger = new PortfolioLedger(symbols, 1_000);
+    ledger.applyFill(2, 1, 10, 0);
+    const snap = ledger.snapshot();
+    expect(() => PortfolioLedger.restore(symbols.slice(0, 2), snap)).toThrow(/CCC, which this ledger does not track/);
+    const broken = { ...snap, cash: Number.NaN };
+    expect(() => PortfolioLedger.restore(symbols, broken)).toThrow(/snapshot cash/);
   });
 });

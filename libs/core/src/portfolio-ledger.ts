@@ -15,6 +15,21 @@ export interface Position {
   readonly realizedPnl: number;
 }
 
+/** Everything a ledger holds, as plain JSON-safe data (a missing mark is `null`). */
+export interface LedgerSnapshot {
+  readonly startingCash: number;
+  readonly cash: number;
+  readonly fees: number;
+  readonly realizedPnl: number;
+  readonly positions: readonly {
+    readonly symbol: string;
+    readonly qty: number;
+    readonly averageCost: number;
+    readonly mark: number | null;
+    readonly realizedPnl: number;
+  }[];
+}
+
 /**
  * The portfolio's books: cash, signed positions at average cost, realized and unrealized P&L,
  * and commissions. Symbols are addressed by index (fixed at construction) so the backtest hot
@@ -235,6 +250,57 @@ export class PortfolioLedger {
     const open: Position[] = [];
     for (let i = 0; i < this.#qty.length; i++) if (this.#qty[i] !== 0) open.push(this.position(i));
     return Object.freeze(open);
+  }
+
+  /** The whole state, to persist; `PortfolioLedger.restore` rebuilds an identical ledger. */
+  snapshot(): LedgerSnapshot {
+    return {
+      startingCash: this.startingCash,
+      cash: this.#cash,
+      fees: this.#fees,
+      realizedPnl: this.#realized,
+      positions: this.symbols.map((symbol, i) => {
+        const mark = this.#mark[i] as number;
+        return {
+          symbol,
+          qty: this.#qty[i] as number,
+          averageCost: this.#avgCost[i] as number,
+          mark: Number.isNaN(mark) ? null : mark,
+          realizedPnl: this.#realizedBySymbol[i] as number,
+        };
+      }),
+    };
+  }
+
+  /**
+   * A ledger over `symbols` with the state of `snapshot`. Symbols of the snapshot must all be in
+   * `symbols` (a position is never dropped); symbols it lacks start flat. Throws `LedgerError`
+   * naming the field for anything that is not a finite number where one is needed.
+   */
+  static restore(symbols: readonly Ticker[], snapshot: LedgerSnapshot): PortfolioLedger {
+    const finite = (value: unknown, field: string): number => {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new LedgerError(`snapshot ${field}: expected a finite number, got ${String(value)}`);
+      return value;
+    };
+    const ledger = new PortfolioLedger(symbols, finite(snapshot.startingCash, 'startingCash'));
+    ledger.#cash = finite(snapshot.cash, 'cash');
+    ledger.#fees = finite(snapshot.fees, 'fees');
+    ledger.#realized = finite(snapshot.realizedPnl, 'realizedPnl');
+    for (const p of snapshot.positions) {
+      const i = ledger.indexOf(p.symbol as Ticker);
+      if (i < 0) throw new LedgerError(`snapshot holds ${p.symbol}, which this ledger does not track`);
+      const qty = finite(p.qty, `${p.symbol}.qty`);
+      ledger.#qty[i] = qty;
+      ledger.#avgCost[i] = finite(p.averageCost, `${p.symbol}.averageCost`);
+      ledger.#realizedBySymbol[i] = finite(p.realizedPnl, `${p.symbol}.realizedPnl`);
+      if (p.mark !== null) ledger.#mark[i] = finite(p.mark, `${p.symbol}.mark`);
+      if (qty !== 0) {
+        ledger.#openCount++;
+        if (p.mark === null) throw new LedgerError(`snapshot ${p.symbol}: an open position needs a mark`);
+      }
+    }
+    ledger.#revision++;
+    return ledger;
   }
 
   #checkIndex(i: number): number {

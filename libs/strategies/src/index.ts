@@ -7,3 +7,4 @@ export * from './strategy-registry';
 export * from './earnings-momentum';
 export * from './full-series-zscore';
 export * from './indicators';
+export * from './warmup-gate';

@@ -1,4 +1,5 @@
 import { ConfigError } from '@quantbot/core';
+import type { JsonValue } from '@quantbot/core';
 import type { BarView } from './bar-view';
 import { Sma } from './indicators/sma';
 import type { Strategy, StrategyContext } from './strategy';
@@ -60,6 +61,24 @@ export class SmaCrossover implements Strategy {
     const fast = this.#fast[symbolIndex] as Sma;
     const slow = this.#slow[symbolIndex] as Sma;
     return { fastSma: fast.isReady ? fast.value : NaN, slowSma: slow.isReady ? slow.value : NaN };
+  }
+
+  /** The last non-zero spread per symbol (`null` before both averages exist): the SMA windows rebuild from bars. */
+  exportState(): JsonValue {
+    return { lastDiff: Array.from(this.#lastDiff, (d) => (Number.isNaN(d) ? null : d)) };
+  }
+
+  importState(state: JsonValue): void {
+    const lastDiff = typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as { readonly [k: string]: JsonValue })['lastDiff'] : undefined;
+    if (!Array.isArray(lastDiff) || lastDiff.length !== this.#lastDiff.length) {
+      throw new ConfigError('sma-crossover state', `expected lastDiff with ${this.#lastDiff.length} entries`);
+    }
+    lastDiff.forEach((d, s) => {
+      if (d !== null && (typeof d !== 'number' || !Number.isFinite(d))) {
+        throw new ConfigError(`sma-crossover state.lastDiff[${s}]`, `expected a finite number or null, got ${JSON.stringify(d)}`);
+      }
+      this.#lastDiff[s] = d === null ? NaN : d;
+    });
   }
 
   onBar(bar: BarView, ctx: StrategyContext): void {

@@ -1,4 +1,4 @@
-import type { ClientOrderId, EpochMs, OrderSide, OrderType, Ticker, TimeInForce } from '@quantbot/core';
+import type { ClientOrderId, EpochMs, JsonValue, OrderSide, OrderType, Ticker, TimeInForce } from '@quantbot/core';
 import type { BarView } from './bar-view';
 
 /**
@@ -73,4 +73,11 @@ export interface Strategy {
    * kept, after `onBar` has decided.
    */
   describeInputs?(symbolIndex: number): Readonly<Record<string, number>>;
+  /**
+   * The state that the recent bars alone cannot rebuild (signals, last crossings, counters), as
+   * JSON, for a live checkpoint. A restart replays the checkpoint's recent bars with orders
+   * muted (rebuilding indicator windows), then hands this back to `importState`.
+   */
+  exportState?(): JsonValue;
+  importState?(state: JsonValue): void;
 }

@@ -1,10 +1,9 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { BarUniverse, ClientOrderId, EpochMs, QuantbotError, Ticker } from '@quantbot/core';
+import type { BarUniverse, QuantbotError } from '@quantbot/core';
 import type { ClosedTrade, PerformanceMetrics, SizingRule } from '@quantbot/engine';
 import { computeMetrics, runBacktest, sliceUniverse } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
-import type { BarView, Strategy, StrategyContext } from '@quantbot/strategies';
-import { createStrategy } from '@quantbot/strategies';
+import { WarmupGate, createStrategy } from '@quantbot/strategies';
 import type { ParamPoint } from './parameter-space';
 
 // This module is the one place a trial is evaluated: in-process (`workers: 1`, and the
@@ -155,81 +154,6 @@ function average(values: Float64Array): number {
   let sum = 0;
   for (let k = 0; k < values.length; k++) sum += values[k] as number;
   return values.length > 0 ? sum / values.length : 0;
-}
-
-/**
- * Lets a strategy see the first `warmupBars` bars of a run with its orders dropped, so its
- * indicators are ready at the first scored bar while the book is still flat.
- */
-class WarmupGate implements Strategy {
-  readonly name: string;
-  readonly warmupBars: number | undefined;
-  readonly #inner: Strategy;
-  readonly #scoreFromStep: number;
-  readonly #muted = new OrderlessContext();
-
-  constructor(inner: Strategy, scoreFromStep: number) {
-    this.#inner = inner;
-    this.name = inner.name;
-    this.warmupBars = inner.warmupBars;
-    this.#scoreFromStep = scoreFromStep;
-  }
-
-  onBar(bar: BarView, ctx: StrategyContext): void {
-    if (bar.visibleSteps - 1 >= this.#scoreFromStep) {
-      this.#inner.onBar(bar, ctx);
-      return;
-    }
-    this.#muted.target = ctx;
-    this.#inner.onBar(bar, this.#muted);
-  }
-}
-
-/** A context that answers every question from its target and drops every order. */
-class OrderlessContext implements StrategyContext {
-  target: StrategyContext | undefined;
-
-  get #ctx(): StrategyContext {
-    if (this.target === undefined) throw new Error('OrderlessContext used before a bar');
-    return this.target;
-  }
-  get time(): EpochMs {
-    return this.#ctx.time;
-  }
-  get symbols(): readonly Ticker[] {
-    return this.#ctx.symbols;
-  }
-  get cash(): number {
-    return this.#ctx.cash;
-  }
-  equity(): number {
-    return this.#ctx.equity();
-  }
-  position(symbolIndex: number): number {
-    return this.#ctx.position(symbolIndex);
-  }
-  hasPendingOrder(symbolIndex: number): boolean {
-    return this.#ctx.hasPendingOrder(symbolIndex);
-  }
-  buy(): void {
-    // Dropped: warm-up.
-  }
-  sell(): void {
-    // Dropped: warm-up.
-  }
-  closePosition(): void {
-    // Nothing is open during the warm-up.
-  }
-  submitOrder(): ClientOrderId | undefined {
-    // Dropped: warm-up (undefined is what an unsized order gives too).
-    return undefined;
-  }
-  cancelOrder(): void {
-    // No order exists during the warm-up.
-  }
-  replaceOrder(clientOrderId: ClientOrderId): ClientOrderId {
-    return clientOrderId;
-  }
 }
 
 /** What a sweep worker is started with (its `workerData`). */
