@@ -5,6 +5,7 @@ import type { CliIo } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 import type { Logger } from '@quantbot/observability';
 import { createLogger, listRuns } from '@quantbot/observability';
+import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
@@ -21,6 +22,7 @@ commands:
   sweep        run a parameter space over the same data on worker threads, rank it, with DSR and PBO
   walk-forward optimize in sample, test out of sample, fold by fold; exit 1 when it overfits
   indicators   compute an indicator over a data file
+  fetch-data   download historical bars from Alpaca into CSV files that run --data loads
   verify-audit check a hash-chained audit log for edited, removed or reordered records
 
 Run 'backtester <command> --help' for the flags of a command.`;
@@ -57,6 +59,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return await walkForwardCommand(rest, io, now, clock);
       case 'indicators':
         return indicatorsCommand(rest, io);
+      case 'fetch-data':
+        return await fetchDataCommand(rest, io, clock);
       case 'verify-audit':
         return verifyAuditCommand(rest, io);
       case '--help':
