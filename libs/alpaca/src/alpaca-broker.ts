@@ -115,6 +115,27 @@ export class AlpacaBroker implements Broker {
     await this.#queue;
   }
 
+  /**
+   * Looks up every order whose last reported state can still change and folds what Alpaca says
+   * into the tracker: fills that happened but have not arrived through the stream are reported
+   * now. The live driver calls it before each decision, so no decision acts on a book that is
+   * missing a fill.
+   */
+  async syncOpenOrders(): Promise<void> {
+    await this.settle();
+    await this.resolvePending();
+    for (const [clientOrderId, status] of [...this.#reported]) {
+      if (status !== 'accepted' && status !== 'partially_filled' && status !== 'new') continue;
+      const order = await this.#options.client.getOrderByClientId(clientOrderId);
+      this.#observe(order, order.updatedAt ?? order.createdAt);
+    }
+  }
+
+  /** Treats an order found at the broker (reconciliation) as one of ours from now on. */
+  adopt(order: AlpacaOrder): void {
+    this.#observe(order, order.updatedAt ?? order.createdAt);
+  }
+
   /** Client order ids whose last command has an unknown outcome. */
   pending(): string[] {
     return [...this.#pending];

@@ -13,6 +13,7 @@ import type {
   Ticker,
 } from '@quantbot/core';
 import { PortfolioLedger, clientOrderId, epochMs, isTerminalOrderStatus } from '@quantbot/core';
+import type { LedgerSnapshot } from '@quantbot/core';
 import type { ExecutionQuality, OrderOutcome } from '@quantbot/execution-sim';
 import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
@@ -54,6 +55,25 @@ export interface TradingCoreOptions {
   readonly gateway?: OrderGateway;
   /** Keeps the journal of decisions and order events (run artifacts); none by default. */
   readonly recorder?: RunRecorder;
+  /** Start from these books (a live restart) instead of `startingCash` in cash. */
+  readonly ledger?: LedgerSnapshot;
+  /**
+   * Derive client order ids from the decision: `<prefix>-<symbol>-<bar time>-<n>`, n counting
+   * the orders decided for that symbol on that bar. A decision replayed after a crash gets the
+   * id it had, so the broker recognises it. Default: `<strategy>-<sequence>` (backtests).
+   */
+  readonly orderIdPrefix?: string;
+}
+
+/** An order working at the broker when a session starts (a restart adopts it). */
+export interface AdoptedOrder {
+  readonly clientOrderId: ClientOrderId;
+  readonly symbol: Ticker;
+  readonly side: OrderSide;
+  readonly qty: number;
+  readonly filledQty: number;
+  readonly referencePrice: number;
+  readonly decidedAt: EpochMs;
 }
 
 /** The core's book of one order while it lives. */
@@ -99,6 +119,9 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #portfolio: LedgerPortfolioView;
   readonly #recorder: RunRecorder | undefined;
   #orderSeq = 0;
+  readonly #orderIdPrefix: string | undefined;
+  /** Orders decided per symbol on the current bar (derived ids). */
+  readonly #decidedThisStep: Int32Array;
   #time: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
   #tradedNotional = 0;
 
@@ -108,7 +131,10 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#strategy = options.strategy;
     this.#sizing = options.sizing;
     this.symbols = universe.symbols;
-    this.ledger = new PortfolioLedger(universe.symbols, options.startingCash);
+    this.ledger =
+      options.ledger === undefined ? new PortfolioLedger(universe.symbols, options.startingCash) : PortfolioLedger.restore(universe.symbols, options.ledger);
+    this.#orderIdPrefix = options.orderIdPrefix;
+    this.#decidedThisStep = new Int32Array(universe.symbols.length);
     this.trades = new TradeTracker(universe.symbols);
     this.#cursor = new TimeCursor(universe.length);
     this.#views = universe.symbols.map((_, i) => new UniverseBarView(universe, i, this.#cursor));
@@ -163,6 +189,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#cursor.advanceTo(step);
     // A cast, not a call: this runs once per bar.
     this.#time = this.#universe.time[step] as EpochMs;
+    if (this.#orderIdPrefix !== undefined) this.#decidedThisStep.fill(0);
   }
 
   /** Bar `step` has closed for every symbol that traded: mark the books at the closes. */
@@ -234,7 +261,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const s = spec.symbolIndex;
     const symbol = this.symbols[s];
     if (symbol === undefined) throw new RangeError(`symbol index ${s} outside the universe`);
-    const id = `${this.#strategy.name}-${++this.#orderSeq}` as ClientOrderId;
+    const id = this.#nextOrderId(s);
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
     const qty =
       spec.qty ??
@@ -286,7 +313,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   replaceOrder(id: ClientOrderId, changes: { readonly qty?: number; readonly limitPrice?: number; readonly stopPrice?: number }): ClientOrderId {
     const book = this.#orders.get(id);
     if (book === undefined) throw new RangeError(`no open order ${id} to replace`);
-    const newId = clientOrderId(`${this.#strategy.name}-${++this.#orderSeq}`);
+    const newId = this.#nextOrderId(book.symbolIndex);
     if (this.#recorder !== undefined) {
       this.#recorder.changeDecision('replace', this.#time, id, changes, this.#decisionInputs(book.symbolIndex));
       this.#recorder.replacing(id, newId, changes.qty);
@@ -340,6 +367,46 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
         Object.freeze({ clientOrderId: update.clientOrderId, symbol: update.symbol, status: update.status, time: update.time, filledQty: update.filledQty, reason }),
       );
     }
+  }
+
+  /**
+   * Takes over an order that is working at the broker (found at a restart's reconciliation):
+   * its fills and updates are booked like those of an order this core sent.
+   */
+  adoptOrder(order: AdoptedOrder): void {
+    const s = this.ledger.indexOf(order.symbol);
+    if (s < 0) throw new RangeError(`cannot adopt order ${order.clientOrderId} for ${order.symbol}: not in this session`);
+    if (this.#orders.has(order.clientOrderId)) return;
+    const book = this.#track(order.clientOrderId, s, order.side, order.qty, order.referencePrice, order.decidedAt);
+    book.filledQty = order.filledQty;
+    book.acceptedAt = order.decidedAt;
+    this.#markWorking(book);
+  }
+
+  /** Orders still working, as a restart would adopt them. */
+  workingOrders(): AdoptedOrder[] {
+    const out: AdoptedOrder[] = [];
+    for (const [id, book] of this.#orders) {
+      out.push({
+        clientOrderId: id as ClientOrderId,
+        symbol: this.symbols[book.symbolIndex] as Ticker,
+        side: book.side,
+        qty: book.qty,
+        filledQty: book.filledQty,
+        referencePrice: book.referencePrice,
+        decidedAt: epochMs(book.decidedAt),
+      });
+    }
+    return out;
+  }
+
+  #nextOrderId(symbolIndex: number): ClientOrderId {
+    const prefix = this.#orderIdPrefix;
+    if (prefix === undefined) return clientOrderId(`${this.#strategy.name}-${++this.#orderSeq}`);
+    const n = (this.#decidedThisStep[symbolIndex] as number) + 1;
+    this.#decidedThisStep[symbolIndex] = n;
+    const stamp = new Date(this.#time).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    return clientOrderId(`${prefix}-${this.symbols[symbolIndex] as string}-${stamp}-${n}`);
   }
 
   /** What the strategy saw of symbol `s` at the current step: the bar, the book, its inputs. */

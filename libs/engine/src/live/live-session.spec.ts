@@ -1,0 +1,214 @@
+import type { Bar, BarUniverse, OrderRequest, Ticker } from '@quantbot/core';
+import { SeededRng, epochMs, ticker } from '@quantbot/core';
+import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
+import type { ExecutionProfile } from '@quantbot/execution-sim';
+import { SmaCrossover } from '@quantbot/strategies';
+import { runBacktest } from '../backtest-runner';
+import type { SizingRule } from '../position-sizing';
+import { CheckpointError, parseLiveCheckpoint } from './live-checkpoint';
+import type { LiveCheckpoint, LiveCheckpointV1 } from './live-checkpoint';
+import { LiveSession } from './live-session';
+import type { LiveSessionOptions } from './live-session';
+import { SimulatedLiveBroker } from './simulated-live-broker';
+
+const MINUTE = 60_000;
+const START = Date.UTC(2024, 2, 5, 14, 30);
+const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
+const SIZING: SizingRule = { kind: 'percent-of-equity', percent: 40 };
+const PARAMS = { fast: 5, slow: 20, allowShort: true };
+
+/** Seeded random walks of minute bars for every symbol. */
+function walk(length: number, seed: number): BarUniverse {
+  const rng = new SeededRng(seed);
+  const n = SYMBOLS.length;
+  const u = {
+    symbols: SYMBOLS,
+    length,
+    time: new Float64Array(length).map((_, k) => START + k * MINUTE),
+    open: new Float64Array(n * length),
+    high: new Float64Array(n * length),
+    low: new Float64Array(n * length),
+    close: new Float64Array(n * length),
+    volume: new Float64Array(n * length),
+    hasBar: new Uint8Array(n * length).fill(1),
+  };
+  for (let s = 0; s < n; s++) {
+    let price = 50 + 50 * s;
+    for (let k = 0; k < length; k++) {
+      const at = s * length + k;
+      const open = price;
+      price = Math.max(1, price * (1 + (rng.nextFloat() - 0.5) * 0.01));
+      u.open[at] = Math.round(open * 100) / 100;
+      u.close[at] = Math.round(price * 100) / 100;
+      u.high[at] = Math.max(u.open[at] as number, u.close[at] as number) + 0.05;
+      u.low[at] = Math.min(u.open[at] as number, u.close[at] as number) - 0.05;
+      u.volume[at] = 1_000_000;
+    }
+  }
+  return u;
+}
+
+function barsAt(u: BarUniverse, k: number): (Bar | undefined)[] {
+  return u.symbols.map((_, s) => {
+    const at = s * u.length + k;
+    return {
+      time: epochMs(u.time[k] as number),
+      open: u.open[at] as number,
+      high: u.high[at] as number,
+      low: u.low[at] as number,
+      close: u.close[at] as number,
+      volume: u.volume[at] as number,
+    };
+  });
+}
+
+function session(overrides: Partial<LiveSessionOptions> & { profile?: ExecutionProfile } = {}): { session: LiveSession; submitted: OrderRequest[] } {
+  const submitted: OrderRequest[] = [];
+  const profile = overrides.profile ?? EXECUTION_PROFILES.idealistic;
+  const live = new LiveSession({
+    sessionId: 'paper-1',
+    strategy: new SmaCrossover(PARAMS, SYMBOLS.length),
+    params: PARAMS,
+    symbols: SYMBOLS,
+    startingCash: 100_000,
+    sizing: SIZING,
+    gateway: { limits: {}, killSwitch: {} },
+    latencyClock: () => performance.now(),
+    broker: ({ universe, core, sink }) => {
+      const sim = new SimulatedLiveBroker({ universe, profile, seed: 7, account: core.ledger, sink });
+      return {
+        submit: (order) => {
+          submitted.push(order);
+          sim.submit(order);
+        },
+        cancel: (id) => sim.cancel(id),
+        replace: (id, changes) => sim.replace(id, changes),
+        beforeDecision: (step) => sim.beforeDecision(step),
+        adopt: (orders) => sim.adopt(orders),
+      };
+    },
+    ...overrides,
+  });
+  return { session: live, submitted };
+}
+
+async function feed(live: LiveSession, u: BarUniverse, from: number, to: number): Promise<void> {
+  for (let k = from; k < to; k++) await live.onBar(u.time[k] as number, barsAt(u, k), performance.now());
+}
+
+const roundTrip = (checkpoint: unknown): LiveCheckpoint => parseLiveCheckpoint(JSON.parse(JSON.stringify(checkpoint)) as unknown);
+
+describe('LiveSession', () => {
+  const bars = walk(600, 11);
+
+  it.each(['idealistic', 'realistic'] as const)('ends bar by bar exactly where the backtest ends (%s profile, simulated broker)', async (name) => {
+    const profile = EXECUTION_PROFILES[name];
+    const backtest = runBacktest({ universe: bars, strategy: new SmaCrossover(PARAMS, SYMBOLS.length), startingCash: 100_000, sizing: SIZING, execution: profile, seed: 7 });
+    const { session: live } = session({ profile });
+    await feed(live, bars, 0, bars.length);
+    const ledger = live.core.ledger.snapshot();
+    expect(backtest.trades.length).toBeGreaterThan(10);
+    expect(live.core.trades.closed.length).toBe(backtest.trades.length);
+    expect(ledger.cash).toBe(live.core.ledger.cash);
+    expect(live.core.ledger.equity()).toBe(backtest.equity[bars.length - 1]);
+    expect(live.core.trades.closed.map((t) => t.pnl)).toEqual(backtest.trades.map((t) => t.pnl));
+  });
+
+  it('derives client order ids from the decision: session, symbol, bar time, count', async () => {
+    const { session: live, submitted } = session();
+    await feed(live, bars, 0, 200);
+    expect(submitted.length).toBeGreaterThan(0);
+    for (const order of submitted) {
+      const stamp = new Date(order.decidedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      expect(order.clientOrderId).toMatch(new RegExp(`^paper-1-${order.symbol}-${stamp}-[12]$`));
+    }
+    expect(new Set(submitted.map((o) => o.clientOrderId)).size).toBe(submitted.length);
+  });
+
+  it('restarts from a v2 checkpoint (through JSON, with bounded bars) and continues exactly as if never stopped', async () => {
+    const { session: uninterrupted, submitted: expectedOrders } = session();
+    await feed(uninterrupted, bars, 0, bars.length);
+
+    // Cut right after decisions (an order is working then, at the broker that dies) and elsewhere.
+    const decisionSteps = expectedOrders.map((o) => bars.time.indexOf(o.decidedAt));
+    const cuts = [decisionSteps[0], decisionSteps[3], decisionSteps[decisionSteps.length - 1]].map((k) => (k as number) + 1);
+    for (const cut of [...cuts, 300]) {
+      const { session: probe } = session({ checkpointBars: 60 });
+      await feed(probe, bars, 0, cut);
+      const { session: first, submitted: before } = session({ checkpointBars: 60 });
+      await feed(first, bars, 0, cut);
+      const checkpoint = roundTrip(first.checkpoint());
+      expect(checkpoint.version).toBe(2);
+      if (cut !== 300) expect(checkpoint.version === 2 && checkpoint.workingOrders.length).toBeGreaterThan(0);
+      expect(probe.checkpoint()).toEqual(first.checkpoint());
+      const { session: second, submitted: after } = session({ restore: checkpoint, checkpointBars: 60 });
+      expect(second.lastBarTime).toBe(bars.time[cut - 1]);
+      await feed(second, bars, cut, bars.length);
+      expect(second.core.ledger.snapshot()).toEqual(uninterrupted.core.ledger.snapshot());
+      // The same decisions, under the same ids; orders working at the cut are given again to
+      // the simulated broker, which died with the first process.
+      const ids = [...before, ...after.filter((o) => o.decidedAt >= (bars.time[cut] as number))].map((o) => o.clientOrderId);
+      expect(ids).toEqual(expectedOrders.map((o) => o.clientOrderId));
+      expect(second.liveSteps).toBe(bars.length);
+    }
+  });
+
+  it('restores a v1 checkpoint (books only) by re-warming the strategy from history', async () => {
+    const { session: first } = session();
+    await feed(first, bars, 0, 300);
+    const v2 = first.checkpoint();
+    const v1: LiveCheckpointV1 = {
+      format: v2.format,
+      version: 1,
+      sessionId: v2.sessionId,
+      strategy: { name: v2.strategy.name, params: v2.strategy.params },
+      symbols: v2.symbols,
+      lastBarTime: v2.lastBarTime,
+      ledger: v2.ledger,
+    };
+    const history = walk(300, 11); // the same bars, as market data would serve them
+    const { session: second, submitted } = session({ restore: roundTrip(v1), history });
+    expect(second.core.ledger.snapshot()).toEqual({ ...v2.ledger, positions: v2.ledger.positions.map((p) => ({ ...p, mark: p.qty === 0 && p.mark === null ? null : p.mark })) });
+    await feed(second, bars, 300, 400);
+    expect(second.liveSteps).toBe(100);
+    expect(submitted.every((o) => o.decidedAt >= (bars.time[300] as number))).toBe(true);
+  });
+
+  it('refuses a damaged checkpoint, naming the field', () => {
+    const good = JSON.parse(JSON.stringify({ format: 'quantbot-live-checkpoint', version: 1, sessionId: 's', strategy: { name: 'x', params: null }, symbols: ['AAA'], lastBarTime: 1, ledger: { startingCash: 1, cash: 1, fees: 0, realizedPnl: 0, positions: [] } })) as Record<string, unknown>;
+    expect(parseLiveCheckpoint(good).version).toBe(1);
+    const cases: [unknown, RegExp][] = [
+      [{ ...good, version: 3 }, /checkpoint version: unknown version 3/],
+      [{ ...good, ledger: { ...(good['ledger'] as object), cash: '1' } }, /checkpoint ledger.cash: expected a finite number, got "1"/],
+      [{ ...good, format: 'other' }, /checkpoint format/],
+      ['{not json', /checkpoint \(root\): expected an object/],
+      [{ ...good, ledger: { ...(good['ledger'] as object), positions: [{ symbol: 'ZZZ', qty: 1, averageCost: 1, mark: 1, realizedPnl: 0 }] } }, /ZZZ is not one of the session's symbols/],
+    ];
+    for (const [doc, message] of cases) {
+      expect(() => parseLiveCheckpoint(doc)).toThrow(CheckpointError);
+      expect(() => parseLiveCheckpoint(doc)).toThrow(message);
+    }
+  });
+
+  it('refuses a checkpoint of another session, strategy, symbol set or parameters', async () => {
+    const { session: first } = session();
+    await feed(first, bars, 0, 50);
+    const checkpoint = roundTrip(first.checkpoint());
+    expect(() => session({ restore: checkpoint, sessionId: 'paper-2' })).toThrow(/belongs to session 'paper-1'/);
+    expect(() => session({ restore: checkpoint, params: { ...PARAMS, fast: 6 } })).toThrow(/start a new session for new parameters/);
+  });
+
+  it('journals orders and fills once, with keys that survive a restart, and measures decision latency', async () => {
+    const { session: live } = session();
+    await feed(live, bars, 0, 300);
+    const journal = live.drainJournal();
+    expect(journal.fills.length).toBeGreaterThan(0);
+    expect(new Set(journal.fills.map((f) => f.fillKey)).size).toBe(journal.fills.length);
+    expect(journal.orders.every((o) => o.clientOrderId.startsWith('paper-1-'))).toBe(true);
+    expect(live.drainJournal()).toEqual({ orders: [], fills: [], audit: [] });
+    const latency = live.latencyStats();
+    expect(latency.count).toBeGreaterThan(0);
+    expect(latency.p50Ms).toBeGreaterThanOrEqual(0);
+    expect(latency.p99Ms).toBeGreaterThanOrEqual(latency.p50Ms);
+  });
+});

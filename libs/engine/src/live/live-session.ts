@@ -1,0 +1,392 @@
+import type {
+  AuditEntry,
+  AuditSink,
+  Bar,
+  BarUniverse,
+  Broker,
+  BrokerEventSink,
+  ClientOrderId,
+  Fill,
+  JsonValue,
+  OrderChanges,
+  OrderRequest,
+  OrderUpdate,
+  Ticker,
+} from '@quantbot/core';
+import { ConfigError, epochMs, isTerminalOrderStatus } from '@quantbot/core';
+import { OrderGateway } from '@quantbot/risk-guardrails';
+import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
+import type { Strategy } from '@quantbot/strategies';
+import { WarmupGate } from '@quantbot/strategies';
+import type { SizingRule } from '../position-sizing';
+import type { RunRecorder } from '../run-recorder';
+import { TradingCore } from '../trading-core';
+import type { AdoptedOrder } from '../trading-core';
+import { LiveBarBuffer } from './live-bar-buffer';
+import { CHECKPOINT_FORMAT, CheckpointError } from './live-checkpoint';
+import type { LiveCheckpoint, LiveCheckpointV2 } from './live-checkpoint';
+import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord } from './live-state';
+
+/**
+ * A broker as the live driver uses it: the Broker port, plus one step before each decision.
+ * A simulated broker fills there what the previous decisions asked for, at this bar's open (as
+ * in a backtest); a real one makes sure every update about working orders has arrived, so a
+ * decision never acts on a book that is missing a fill.
+ */
+export interface LiveBroker extends Broker {
+  beforeDecision(step: number): Promise<void> | void;
+  /**
+   * A restart found these orders working in the checkpoint. A real broker still has them (and
+   * reconciliation checks that); a simulated one died with the old process and is given them
+   * again, under the same client order ids.
+   */
+  adopt?(orders: readonly OrderRequest[]): void;
+}
+
+/** What the broker factory is given: the session's bars, its books and where to report. */
+export interface LiveBrokerContext {
+  readonly universe: BarUniverse;
+  readonly core: TradingCore;
+  /** Report fills and order updates here (the session journals them, then books them). */
+  readonly sink: BrokerEventSink;
+}
+
+export interface LiveSessionOptions {
+  /** Names the session's state and prefixes its client order ids. Letters, digits, `-`, `_`. */
+  readonly sessionId: string;
+  readonly strategy: Strategy;
+  /** The strategy's parameters, recorded in checkpoints. */
+  readonly params: JsonValue;
+  readonly symbols: readonly Ticker[];
+  readonly startingCash: number;
+  readonly sizing: SizingRule;
+  readonly gateway: OrderGatewayOptions;
+  /** Bars before the first live one (aligned over `symbols`): seen with orders muted. */
+  readonly history?: BarUniverse;
+  /** Live steps the session takes before it must roll over (checkpoint, restore). Default 20 000. */
+  readonly capacity?: number;
+  /** Steps of bars kept in a checkpoint. Default: twice the strategy's warm-up, at least 500. */
+  readonly checkpointBars?: number;
+  readonly broker: (context: LiveBrokerContext) => LiveBroker;
+  /** Continue from this checkpoint (a restart). Its session id and symbols must match. */
+  readonly restore?: LiveCheckpoint;
+  /** Milliseconds on a monotonic or wall clock, for latency only (never for decisions). */
+  readonly latencyClock: () => number;
+  readonly recorder?: RunRecorder;
+}
+
+export interface LiveStepReport {
+  readonly step: number;
+  readonly time: number;
+  readonly ordersSubmitted: number;
+  readonly tradingState: string;
+  /** From the bar's arrival to the end of the decision (orders handed to the broker), ms. */
+  readonly latencyMs: number;
+}
+
+export interface LatencyStats {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+const SESSION_ID = /^[A-Za-z0-9_-]{1,40}$/;
+
+/**
+ * One live (or paper) trading session: the backtest's `TradingCore`, gateway and strategy,
+ * driven one bar at a time by whatever delivers bars, with a broker that answers
+ * asynchronously. Every order and fill is journaled for the state store; `checkpoint()` returns
+ * what a restarted process needs to continue exactly here.
+ */
+export class LiveSession {
+  readonly sessionId: string;
+  readonly core: TradingCore;
+  readonly gateway: OrderGateway;
+  readonly buffer: LiveBarBuffer;
+  readonly broker: LiveBroker;
+  readonly #options: LiveSessionOptions;
+  readonly #strategy: WarmupGate;
+  readonly #firstLiveStep: number;
+  #liveSteps: number;
+  #submitted = 0;
+  readonly #latencies: number[] = [];
+  readonly #orders = new Map<string, LiveOrderRecord>();
+  readonly #fills: LiveFillRecord[] = [];
+  readonly #audit: LiveAuditRecord[] = [];
+  readonly #filledSoFar = new Map<string, number>();
+  /** Requests of the orders sent and not yet final, for checkpoints. */
+  readonly #requests = new Map<string, OrderRequest>();
+
+  constructor(options: LiveSessionOptions) {
+    if (!SESSION_ID.test(options.sessionId)) {
+      throw new ConfigError('--session', `session id '${options.sessionId}' must be 1-40 letters, digits, '-' or '_'`);
+    }
+    this.sessionId = options.sessionId;
+    this.#options = options;
+    const restore = options.restore;
+    if (restore !== undefined) checkMatches(restore, options);
+    const history = options.history;
+    const restoredBars = restore?.version === 2 ? restore.bars.times.length : 0;
+    const capacity = restoredBars + (history?.length ?? 0) + (options.capacity ?? 20_000);
+    this.buffer = new LiveBarBuffer(options.symbols, capacity);
+    if (restore?.version === 2) this.buffer.appendRecent(restore.bars);
+    if (history !== undefined) appendAfter(this.buffer, history, restore?.lastBarTime ?? Number.NEGATIVE_INFINITY);
+    this.#firstLiveStep = this.buffer.steps;
+    this.#liveSteps = restore?.version === 2 ? restore.liveSteps : 0;
+
+    const audit: AuditSink = {
+      append: (entry: AuditEntry) => {
+        this.#audit.push({ time: entry.time, kind: entry.kind, detail: entry.detail });
+        options.gateway.audit?.append(entry);
+      },
+    };
+    const gatewayOptions = { ...options.gateway, audit };
+    this.gateway = restore?.version === 2 ? OrderGateway.restore(gatewayOptions, restore.gateway) : new OrderGateway(gatewayOptions);
+    this.#strategy = new WarmupGate(options.strategy, this.#firstLiveStep);
+    this.core = new TradingCore({
+      universe: this.buffer.universe,
+      strategy: this.#strategy,
+      startingCash: options.startingCash,
+      sizing: options.sizing,
+      gateway: this.gateway,
+      orderIdPrefix: options.sessionId,
+      ...(restore !== undefined ? { ledger: restore.ledger } : {}),
+      ...(options.recorder !== undefined ? { recorder: options.recorder } : {}),
+    });
+    const sink = this.#journalingSink();
+    this.broker = options.broker({ universe: this.buffer.universe, core: this.core, sink });
+    this.core.attachBroker(this.#journalingBroker(this.broker));
+
+    // Warm up: the strategy sees every bar it has (checkpointed, then history), orders muted.
+    for (let k = 0; k < this.#firstLiveStep; k++) {
+      this.core.beginStep(k);
+      this.core.markCloses();
+      this.core.decide();
+    }
+    if (restore?.version === 2) {
+      this.#strategy.importState(restore.strategy.state);
+      const requests: OrderRequest[] = [];
+      for (const order of restore.workingOrders) {
+        const request: OrderRequest = {
+          clientOrderId: order.clientOrderId as ClientOrderId,
+          symbol: order.symbol as Ticker,
+          side: order.side,
+          type: order.type,
+          qty: order.qty - order.filledQty,
+          timeInForce: order.timeInForce,
+          decidedAt: epochMs(order.decidedAt),
+          decisionPrice: order.referencePrice,
+          ...(order.limitPrice !== null ? { limitPrice: order.limitPrice } : {}),
+          ...(order.stopPrice !== null ? { stopPrice: order.stopPrice } : {}),
+        };
+        this.#requests.set(order.clientOrderId, request);
+        this.adoptOrder({ ...request, qty: order.qty, filledQty: order.filledQty, referencePrice: order.referencePrice });
+        requests.push(request);
+      }
+      this.broker.adopt?.(requests);
+    }
+  }
+
+  /** Live steps decided so far, across restarts. */
+  get liveSteps(): number {
+    return this.#liveSteps;
+  }
+
+  /** True when the buffer has room for fewer than `margin` more bars: time to roll over. */
+  needsRollover(margin = 1): boolean {
+    return this.buffer.steps + margin > this.buffer.capacity;
+  }
+
+  get lastBarTime(): number {
+    return this.buffer.lastTime;
+  }
+
+  /**
+   * One bar has closed (`bars[s]` for symbol `s`; undefined where a symbol did not trade).
+   * Fills due at its open are booked first, then the books are marked, the kill switch
+   * observes the equity, and the strategy decides. `arrivedAt` is on `latencyClock`.
+   */
+  async onBar(time: number, bars: readonly (Bar | undefined)[], arrivedAt: number): Promise<LiveStepReport> {
+    const step = this.buffer.append(time, bars);
+    const core = this.core;
+    core.beginStep(step);
+    await this.broker.beforeDecision(step);
+    core.markCloses();
+    let state = this.gateway.observe(time, core.ledger.equity());
+    if (state === 'flatten') {
+      core.flattenIfRequired();
+      state = this.gateway.state;
+    }
+    const before = this.#submitted;
+    core.decide();
+    const latencyMs = this.#options.latencyClock() - arrivedAt;
+    const ordersSubmitted = this.#submitted - before;
+    if (ordersSubmitted > 0) this.#latencies.push(latencyMs);
+    this.#liveSteps++;
+    return { step, time, ordersSubmitted, tradingState: this.gateway.state, latencyMs };
+  }
+
+  /** Books an order found working at the broker (reconciliation adopts it). */
+  adoptOrder(order: AdoptedOrder): void {
+    this.core.adoptOrder(order);
+    this.#filledSoFar.set(order.clientOrderId, order.filledQty);
+  }
+
+  /** Appends a fact to the audit journal (reconciliation divergences, refusals, …). */
+  audit(time: number, kind: string, detail: { readonly [key: string]: JsonValue }): void {
+    this.#audit.push({ time, kind, detail });
+  }
+
+  /** Latency from bar arrival to the orders it caused, over the steps that sent orders. */
+  latencyStats(): LatencyStats {
+    const sorted = [...this.#latencies].sort((a, b) => a - b);
+    const at = (q: number): number => (sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number));
+    return { count: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.length === 0 ? NaN : (sorted[sorted.length - 1] as number) };
+  }
+
+  /** The state to save now (version 2). */
+  checkpoint(): LiveCheckpointV2 {
+    const keep = this.#options.checkpointBars ?? Math.max(500, 2 * (this.#options.strategy.warmupBars ?? 0));
+    return {
+      format: CHECKPOINT_FORMAT,
+      version: 2,
+      sessionId: this.sessionId,
+      strategy: { name: this.#options.strategy.name, params: this.#options.params, state: this.#strategy.exportState() },
+      symbols: [...this.#options.symbols],
+      lastBarTime: this.buffer.lastTime,
+      ledger: this.core.ledger.snapshot(),
+      bars: this.buffer.recent(keep),
+      workingOrders: this.core.workingOrders().map((o) => {
+        const request = this.#requests.get(o.clientOrderId);
+        return {
+          clientOrderId: o.clientOrderId as string,
+          symbol: o.symbol as string,
+          side: o.side,
+          qty: o.qty,
+          filledQty: o.filledQty,
+          referencePrice: o.referencePrice,
+          decidedAt: o.decidedAt as number,
+          type: request?.type ?? 'market',
+          timeInForce: request?.timeInForce ?? 'gtc',
+          limitPrice: request?.limitPrice ?? null,
+          stopPrice: request?.stopPrice ?? null,
+        };
+      }),
+      gateway: this.gateway.toJSON(),
+      liveSteps: this.#liveSteps,
+    };
+  }
+
+  /** The journal rows recorded since the last call (for one atomic save with the checkpoint). */
+  drainJournal(): { orders: LiveOrderRecord[]; fills: LiveFillRecord[]; audit: LiveAuditRecord[] } {
+    const out = { orders: [...this.#orders.values()], fills: this.#fills.splice(0), audit: this.#audit.splice(0) };
+    this.#orders.clear();
+    return out;
+  }
+
+  #journalingSink(): BrokerEventSink {
+    return {
+      onFill: (fill: Fill) => {
+        const cumulative = (this.#filledSoFar.get(fill.clientOrderId) ?? 0) + fill.qty;
+        this.#filledSoFar.set(fill.clientOrderId, cumulative);
+        this.#fills.push({
+          // The cumulative quantity after the fill: the same fill reported again (after a
+          // restart's recovery) gets the same key, and is stored once.
+          fillKey: `${fill.clientOrderId}@${cumulative}`,
+          clientOrderId: fill.clientOrderId,
+          symbol: fill.symbol,
+          side: fill.side,
+          qty: fill.qty,
+          price: fill.price,
+          commission: fill.commission,
+          time: fill.time,
+          recovered: false,
+        });
+        this.core.onFill(fill);
+      },
+      onOrderUpdate: (update: OrderUpdate) => {
+        const previous = this.#orders.get(update.clientOrderId);
+        this.#orders.set(update.clientOrderId, {
+          clientOrderId: update.clientOrderId,
+          symbol: update.symbol,
+          side: update.side,
+          type: previous?.type ?? 'unknown',
+          qty: update.qty,
+          filledQty: update.filledQty,
+          status: update.status,
+          decidedAt: previous?.decidedAt ?? update.time,
+          updatedAt: update.time,
+          reason: update.reason ?? null,
+        });
+        if (isTerminalOrderStatus(update.status)) this.#requests.delete(update.clientOrderId);
+        this.core.onOrderUpdate(update);
+      },
+    };
+  }
+
+  #journalingBroker(inner: LiveBroker): Broker {
+    return {
+      submit: (order: OrderRequest) => {
+        this.#submitted++;
+        this.#orders.set(order.clientOrderId, {
+          clientOrderId: order.clientOrderId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          qty: order.qty,
+          filledQty: 0,
+          status: 'new',
+          decidedAt: order.decidedAt,
+          updatedAt: order.decidedAt,
+          reason: null,
+        });
+        this.#requests.set(order.clientOrderId, order);
+        inner.submit(order);
+      },
+      cancel: (id: ClientOrderId) => inner.cancel(id),
+      replace: (id: ClientOrderId, changes: OrderChanges) => {
+        this.#submitted++;
+        inner.replace(id, changes);
+      },
+    };
+  }
+}
+
+function checkMatches(restore: LiveCheckpoint, options: LiveSessionOptions): void {
+  if (restore.sessionId !== options.sessionId) {
+    throw new CheckpointError('sessionId', `belongs to session '${restore.sessionId}', not '${options.sessionId}'`);
+  }
+  if (restore.strategy.name !== options.strategy.name) {
+    throw new CheckpointError('strategy.name', `was written by '${restore.strategy.name}', not '${options.strategy.name}'`);
+  }
+  if (restore.symbols.join(',') !== options.symbols.join(',')) {
+    throw new CheckpointError('symbols', `holds ${restore.symbols.join(',')}, the session trades ${options.symbols.join(',')}`);
+  }
+  if (JSON.stringify(restore.strategy.params) !== JSON.stringify(options.params)) {
+    throw new CheckpointError('strategy.params', `were ${JSON.stringify(restore.strategy.params)}, now ${JSON.stringify(options.params)}; start a new session for new parameters`);
+  }
+}
+
+/** Appends the steps of `history` later than `after`. */
+function appendAfter(buffer: LiveBarBuffer, history: BarUniverse, after: number): void {
+  for (let k = 0; k < history.length; k++) {
+    const time = history.time[k] as number;
+    if (!(time > after) || !(time > buffer.lastTime)) continue;
+    buffer.append(
+      time,
+      history.symbols.map((_, s) => {
+        const at = s * history.length + k;
+        if (history.hasBar[at] !== 1) return undefined;
+        return {
+          time: epochMs(time),
+          open: history.open[at] as number,
+          high: history.high[at] as number,
+          low: history.low[at] as number,
+          close: history.close[at] as number,
+          volume: history.volume[at] as number,
+        };
+      }),
+    );
+  }
+}
