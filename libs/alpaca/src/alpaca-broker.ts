@@ -131,8 +131,16 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  /** Treats an order found at the broker (reconciliation) as one of ours from now on. */
+  /**
+   * Treats an order found working at the broker (reconciliation) as one of ours from now on: its
+   * later fills and its end are reported, and `syncOpenOrders` watches it. Fills it had before
+   * are not reported again when the tracker already knows them (share the stream's tracker and
+   * `seed` it first).
+   */
   adopt(order: AlpacaOrder): void {
+    this.#alpacaIds.set(order.clientOrderId, order.id);
+    const status = toCoreStatus(order.status);
+    if (status !== null && !this.#reported.has(order.clientOrderId)) this.#reported.set(order.clientOrderId, status);
     this.#observe(order, order.updatedAt ?? order.createdAt);
   }
 

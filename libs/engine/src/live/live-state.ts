@@ -3,8 +3,9 @@ import { QuantbotError } from '@quantbot/core';
 
 /**
  * What a live session persists. A checkpoint is the whole restartable state after one bar; the
- * journal rows (orders, fills, audit) are append-only facts saved in the same transaction, so a
- * crash at any instant leaves the last checkpoint and exactly the journal that led to it.
+ * journal rows (orders, upserted; fills and audit entries, appended) are facts saved in the same
+ * transaction, so a crash at any instant leaves the last checkpoint and exactly the journal that
+ * led to it.
  */
 
 /**
@@ -119,7 +120,9 @@ export interface LiveStateStore {
  * - `LIVE_STATE_INVALID`: an argument the store refuses (a NaN price, an empty session id, a time
  *   that is not a whole millisecond, text with a NUL character); nothing was written;
  * - `LIVE_STATE_NOT_FOUND`: `setAside` of a checkpoint the session does not have;
- * - `LIVE_STATE_FAILED`: the database failed or refused; a save that fails this way wrote nothing.
+ * - `LIVE_STATE_FAILED`: the database failed or refused. A save that fails this way wrote
+ *   nothing, with one exception no store can rule out: when the connection is lost during the
+ *   commit, the save may have been kept; `latestCheckpoint` tells.
  */
 export type LiveStateErrorCode = 'LIVE_STATE_INVALID' | 'LIVE_STATE_NOT_FOUND' | 'LIVE_STATE_FAILED';
 
