@@ -207,6 +207,7 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
         cancel: (id) => b.cancel(id),
         replace: (id, changes) => b.replace(id, changes),
         beforeDecision: () => b.syncOpenOrders(),
+        settle: () => b.settle(),
       };
     },
     startBars: async (onStep) => {

@@ -41,6 +41,8 @@ export interface LiveBroker extends Broker {
    * again, under the same client order ids.
    */
   adopt?(orders: readonly OrderRequest[]): void;
+  /** Resolves once every command sent so far has been answered (a real broker's REST calls). */
+  settle?(): Promise<void>;
 }
 
 /** What the broker factory is given: the session's bars, its books and where to report. */
@@ -80,7 +82,7 @@ export interface LiveStepReport {
   readonly time: number;
   readonly ordersSubmitted: number;
   readonly tradingState: string;
-  /** From the bar's arrival to the end of the decision (orders handed to the broker), ms. */
+  /** From the bar's arrival to the orders' submission (answered by the broker, when it answers), ms. */
   readonly latencyMs: number;
 }
 
@@ -220,6 +222,7 @@ export class LiveSession {
     }
     const before = this.#submitted;
     core.decide();
+    if (this.#submitted > before) await this.broker.settle?.();
     const latencyMs = this.#options.latencyClock() - arrivedAt;
     const ordersSubmitted = this.#submitted - before;
     if (ordersSubmitted > 0) this.#latencies.push(latencyMs);
@@ -231,6 +234,17 @@ export class LiveSession {
   adoptOrder(order: AdoptedOrder): void {
     this.core.adoptOrder(order);
     this.#filledSoFar.set(order.clientOrderId, order.filledQty);
+  }
+
+  /**
+   * Journals fills that happened while no process was watching (found through REST at a
+   * restart). They are not booked: reconciliation already took the broker's positions and cash.
+   */
+  recordRecoveredFills(fills: readonly LiveFillRecord[]): void {
+    for (const fill of fills) {
+      this.#fills.push({ ...fill, recovered: true });
+      this.#audit.push({ time: fill.time, kind: 'recovered-fill', detail: { ...fill } });
+    }
   }
 
   /** Appends a fact to the audit journal (reconciliation divergences, refusals, …). */

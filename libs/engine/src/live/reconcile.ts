@@ -97,10 +97,12 @@ export function reconcile(
   }
 
   const localIds = new Set(local.working.map((o) => o.clientOrderId));
-  const openIds = new Set(broker.openOrders.map((o) => o.clientOrderId));
+  const openAtBroker = new Map(broker.openOrders.map((o) => [o.clientOrderId, o]));
   const working: CheckpointOrder[] = [];
   for (const order of local.working) {
-    if (openIds.has(order.clientOrderId)) working.push(order);
+    const theirs = openAtBroker.get(order.clientOrderId);
+    // Still working: continue from the broker's fill count (fills while away were recovered).
+    if (theirs !== undefined) working.push({ ...order, filledQty: theirs.filledQty });
     else {
       divergences.push({
         kind: 'order-ended-while-away',
