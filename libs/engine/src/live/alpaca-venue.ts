@@ -49,10 +49,13 @@ export interface AlpacaVenue {
   /** The market clock at connection. */
   readonly clock: { readonly isOpen: boolean; readonly nextOpen: number; readonly timestamp: number };
   readonly broker: (context: LiveBrokerContext) => LiveBroker;
-  /** Starts delivering complete bar steps. */
-  startBars(onStep: (step: BarStep) => void): Promise<void>;
-  /** Positions and cash at the broker vs the session's books, for the periodic check. */
-  compare(ledger: { readonly cash: number; qty(symbol: Ticker): number }): Promise<readonly Divergence[]>;
+  /** Starts delivering complete bar steps, from the first bar after `afterTime` (the session's last). */
+  startBars(onStep: (step: BarStep) => void, afterTime: number): Promise<void>;
+  /**
+   * Positions and cash at the broker vs the session's books, for the periodic check. Symbols
+   * with working orders are skipped (a fill may be on its way), and cash too while any is.
+   */
+  compare(ledger: { readonly cash: number; qty(symbol: Ticker): number; hasWorkingOrder(symbol: Ticker): boolean }): Promise<readonly Divergence[]>;
   close(): Promise<void>;
 }
 
@@ -210,13 +213,14 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
         settle: () => b.settle(),
       };
     },
-    startBars: async (onStep) => {
+    startBars: async (onStep, afterTime) => {
       const aggregator = new StepAggregator(symbols, options.latencyClock, options.stepTimeoutMs ?? 10_000, onStep);
       bars = new AlpacaBarStream({
         credentials: options.credentials,
         ...(options.dataStreamUrl !== undefined ? { url: options.dataStreamUrl } : {}),
         ...(options.feed !== undefined ? { feed: options.feed } : {}),
         symbols,
+        startAfter: afterTime,
         now: options.latencyClock,
         rng: options.rng,
         onBar: (bar) => aggregator.add(bar),
@@ -234,12 +238,17 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
       const [acct, pos] = await Promise.all([client.getAccount(), client.listPositions()]);
       const out: Divergence[] = [];
       const qty = new Map(pos.map((p) => [p.symbol, p.qty]));
+      let anyWorking = false;
       for (const symbol of symbols) {
+        if (ledger.hasWorkingOrder(symbol)) {
+          anyWorking = true;
+          continue;
+        }
         const mine = ledger.qty(symbol);
         const theirs = qty.get(symbol) ?? 0;
         if (Math.abs(mine - theirs) > 1e-6) out.push({ kind: 'position', symbol, local: mine, broker: theirs, action: 'halted: restart to take the broker position' });
       }
-      if (Math.abs(acct.cash - ledger.cash) > 1e-4) out.push({ kind: 'cash', symbol: null, local: ledger.cash, broker: acct.cash, action: 'halted: restart to take the broker cash' });
+      if (!anyWorking && Math.abs(acct.cash - ledger.cash) > 1e-4) out.push({ kind: 'cash', symbol: null, local: ledger.cash, broker: acct.cash, action: 'halted: restart to take the broker cash' });
       return out;
     },
     close: async () => {

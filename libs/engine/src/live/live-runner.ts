@@ -101,12 +101,12 @@ export class LiveRunner {
       const report = await session.onBar(step.time, step.bars, step.arrivedAt);
       this.#stepsHere++;
       this.#sinceSave++;
-      this.#options.onStep?.(report);
       const checkEvery = this.#options.checkEvery ?? 0;
       if (this.#options.periodicCheck !== undefined && checkEvery > 0 && this.#stepsHere % checkEvery === 0) {
         for (const finding of await this.#options.periodicCheck()) session.audit(step.time, finding.kind, finding.detail);
       }
       if (this.#sinceSave >= (this.#options.saveEvery ?? 1)) await this.save();
+      this.#options.onStep?.(report);
       if (this.#options.stopAfter !== undefined && this.#stepsHere >= this.#options.stopAfter) {
         if (this.#sinceSave > 0) await this.save();
         this.#stopping = true;
