@@ -2,35 +2,77 @@ import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 import { createLogger } from '@quantbot/observability';
+import type { Logger } from '@quantbot/observability';
+import { fakeAlpacaCommand } from './fake-alpaca-command';
 import { killSwitchCommand } from './kill-switch-command';
+import { runCommand } from './run-command';
+import { processStopSignal } from './stop-signal';
+import type { StopSignal } from './stop-signal';
 
 const USAGE = `usage: live-trader <command> [flags]
 
 commands:
+  run           trade a strategy bar by bar: --broker sim (no account) or alpaca (paper; live only on purpose)
   kill-switch   reduce, halt or flatten every trading process through the kill file; clear; status
+  fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
 
 Run 'live-trader <command> --help' for the flags of a command.`;
+
+/** What long-running commands need from the process; injected in tests. */
+export interface MainRuntime {
+  /** Asks a long-running command to stop. Default: SIGINT/SIGTERM of this process. */
+  readonly stop?: StopSignal;
+  /** Timestamps of the log. Default: the `now` given to `main` (fixed). */
+  readonly clock?: () => Date;
+  /** Wall clock in epoch ms for `run` (save stamps, rate limits). Default: the `now` given to `main`. */
+  readonly wallClock?: () => number;
+  /** Monotonic ms for latency. Default `performance.now`. */
+  readonly monotonic?: () => number;
+}
 
 /**
  * The live trader's entry point, callable in-process. Returns the exit code: 0 on success,
  * 2 for a usage or configuration error, 1 for any other failure.
  */
-export async function main(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>> = {}, now: Date = new Date()): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo,
+  env: Readonly<Record<string, string | undefined>> = {},
+  now: Date = new Date(),
+  runtime: MainRuntime = {},
+): Promise<number> {
   // Every operator action is logged as JSON lines (who ran what, and the outcome).
-  const logger = createLogger({ logFile: join(io.cwd, 'results', 'logs', 'live-trader.log'), console: false, context: { app: 'live-trader', command: argv[0] ?? '' }, now: () => now });
+  const logger = createLogger({ logFile: join(io.cwd, 'results', 'logs', 'live-trader.log'), console: false, context: { app: 'live-trader', command: argv[0] ?? '' }, now: runtime.clock ?? (() => now) });
   logger.info('start', { argv, user: env['USER'] ?? null });
-  const code = dispatch(argv, io, env, now);
+  const code = await dispatch(argv, io, env, now, logger, runtime);
   logger.info('exit', { code });
   await logger.close();
   return code;
 }
 
-function dispatch(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>>, now: Date): number {
+async function dispatch(
+  argv: readonly string[],
+  io: CliIo,
+  env: Readonly<Record<string, string | undefined>>,
+  now: Date,
+  logger: Logger,
+  runtime: MainRuntime,
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'kill-switch':
         return killSwitchCommand(rest, io, env, now);
+      case 'run':
+        return await runCommand(rest, io, {
+          env,
+          now: runtime.wallClock ?? (() => now.getTime()),
+          monotonic: runtime.monotonic ?? (() => performance.now()),
+          stop: runtime.stop ?? processStopSignal(),
+          logger,
+        });
+      case 'fake-alpaca':
+        return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
       case undefined:
       case '--help':
       case 'help':
@@ -56,7 +98,7 @@ if (require.main === module) {
     err: (text) => process.stderr.write(`${text}\n`),
     cwd: process.cwd(),
   };
-  void main(process.argv.slice(2), io, process.env).then((code) => {
+  void main(process.argv.slice(2), io, process.env, new Date(), { clock: () => new Date(), wallClock: () => new Date().getTime() }).then((code) => {
     process.exitCode = code;
   });
 }

@@ -1,7 +1,7 @@
-import { Pool } from 'undici';
-import type { IncomingHttpHeaders } from 'node:http';
-import { QuantbotError } from '@quantbot/core';
-import type { SeededRng } from '@quantbot/core';
+import type { QuantbotError, SeededRng } from '@quantbot/core';
+import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
+import { AlpacaHttpTransport, isSuccess } from './alpaca-http-transport';
+import type { AlpacaHttpResponse } from './alpaca-http-transport';
 import { AlpacaProtocolError, parseAccount, parseClock, parseOrder, parsePosition } from './alpaca-types';
 import type {
   AlpacaAccount,
@@ -16,30 +16,7 @@ import { resolveAlpacaCredentials } from './credentials';
 import type { AlpacaCredentials, EnvLike } from './credentials';
 import { seededUuid } from './seeded-uuid';
 
-/** Alpaca answered with an HTTP error. `alpacaCode` is Alpaca's numeric code (e.g. 40010001). */
-export class AlpacaApiError extends QuantbotError {
-  readonly status: number;
-  readonly alpacaCode: number | null;
-  readonly alpacaMessage: string;
-
-  constructor(method: string, path: string, status: number, alpacaCode: number | null, alpacaMessage: string) {
-    const code = alpacaCode === null ? '' : ` (code ${alpacaCode})`;
-    super('ALPACA_API', `Alpaca ${method} ${path} failed with HTTP ${status}${code}: ${alpacaMessage}`);
-    this.status = status;
-    this.alpacaCode = alpacaCode;
-    this.alpacaMessage = alpacaMessage;
-  }
-}
-
-/** No usable answer: a timeout, a refused or reset connection. The request may or may not have been processed. */
-export class AlpacaNetworkError extends QuantbotError {
-  readonly kind: 'timeout' | 'connection';
-
-  constructor(method: string, path: string, kind: 'timeout' | 'connection', detail: string, cause: unknown) {
-    super('ALPACA_NETWORK', `Alpaca ${method} ${path}: ${kind} (${detail})`, { cause });
-    this.kind = kind;
-  }
-}
+export { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 
 export interface AlpacaClientOptions {
   /** Explicit credentials, or a function called on the first request. Default: read `env` then. */
@@ -104,43 +81,41 @@ export interface CancelResult {
   readonly status: number;
 }
 
-interface RawResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
-}
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
-
-/** Alpaca Trading API v2 over an undici Pool. Credentials and the pool are created on first use. */
+/**
+ * Alpaca Trading API v2. Credentials and the connection pool are created on first use; timeouts,
+ * retries, typed errors and redaction are the shared `AlpacaHttpTransport`'s.
+ */
 export class AlpacaClient {
   readonly #options: AlpacaClientOptions;
-  readonly #timeoutMs: number;
-  readonly #maxRetries: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #transport: AlpacaHttpTransport;
   #credentials: AlpacaCredentials | undefined;
-  #pool: Pool | undefined;
-  #pathPrefix = '';
 
   constructor(options: AlpacaClientOptions) {
     this.#options = options;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#maxRetries = options.maxRetries ?? 3;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#transport = new AlpacaHttpTransport({
+      baseUrl: () => this.#getCredentials().baseUrl,
+      credentials: () => this.#getCredentials(),
+      now: options.now,
+      rng: options.rng,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+      ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+      ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
+      ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
+    });
   }
 
   async getAccount(): Promise<AlpacaAccount> {
-    return parseAccount(await this.#call('GET', '/v2/account'));
+    return parseAccount(await this.#transport.requestJson('GET', '/v2/account'));
   }
 
   async getClock(): Promise<AlpacaClock> {
-    return parseClock(await this.#call('GET', '/v2/clock'));
+    return parseClock(await this.#transport.requestJson('GET', '/v2/clock'));
   }
 
   async listPositions(): Promise<AlpacaPosition[]> {
-    return asArray(await this.#call('GET', '/v2/positions'), 'positions').map(parsePosition);
+    return asArray(await this.#transport.requestJson('GET', '/v2/positions'), 'positions').map(parsePosition);
   }
 
   async listOrders(params: ListOrdersParams = {}): Promise<AlpacaOrder[]> {
@@ -152,25 +127,25 @@ export class AlpacaClient {
     if (params.direction !== undefined) query.set('direction', params.direction);
     if (params.symbols !== undefined && params.symbols.length > 0) query.set('symbols', params.symbols.join(','));
     const qs = query.toString();
-    const raw = await this.#call('GET', qs === '' ? '/v2/orders' : `/v2/orders?${qs}`);
+    const raw = await this.#transport.requestJson('GET', qs === '' ? '/v2/orders' : `/v2/orders?${qs}`);
     return asArray(raw, 'orders').map(parseOrder);
   }
 
   async getOrder(id: string): Promise<AlpacaOrder> {
-    return parseOrder(await this.#call('GET', `/v2/orders/${encodeURIComponent(id)}`));
+    return parseOrder(await this.#transport.requestJson('GET', `/v2/orders/${encodeURIComponent(id)}`));
   }
 
   async getOrderByClientId(clientOrderId: string): Promise<AlpacaOrder> {
     const qs = new URLSearchParams({ client_order_id: clientOrderId }).toString();
-    return parseOrder(await this.#call('GET', `/v2/orders:by_client_order_id?${qs}`));
+    return parseOrder(await this.#transport.requestJson('GET', `/v2/orders:by_client_order_id?${qs}`));
   }
 
   async cancelOrder(id: string): Promise<void> {
-    await this.#call('DELETE', `/v2/orders/${encodeURIComponent(id)}`);
+    await this.#transport.requestJson('DELETE', `/v2/orders/${encodeURIComponent(id)}`);
   }
 
   async cancelAllOrders(): Promise<CancelResult[]> {
-    const raw = await this.#call('DELETE', '/v2/orders');
+    const raw = await this.#transport.requestJson('DELETE', '/v2/orders');
     if (raw === undefined) return [];
     return asArray(raw, 'cancel results').map((entry, i) => {
       if (typeof entry !== 'object' || entry === null) {
@@ -186,7 +161,7 @@ export class AlpacaClient {
 
   /** Closes the whole position with a market order; returns that order. */
   async closePosition(symbol: string): Promise<AlpacaOrder> {
-    return parseOrder(await this.#call('DELETE', `/v2/positions/${encodeURIComponent(symbol)}`));
+    return parseOrder(await this.#transport.requestJson('DELETE', `/v2/positions/${encodeURIComponent(symbol)}`));
   }
 
   /**
@@ -207,32 +182,8 @@ export class AlpacaClient {
     if (request.limit_price !== undefined) body['limit_price'] = String(request.limit_price);
     if (request.stop_price !== undefined) body['stop_price'] = String(request.stop_price);
     if (request.extended_hours !== undefined) body['extended_hours'] = request.extended_hours;
-    const payload = JSON.stringify(body);
-    const path = '/v2/orders';
-
-    for (let attempt = 0; ; attempt++) {
-      let failure: QuantbotError;
-      let serverWaitMs: number | null = null;
-      try {
-        const res = await this.#send('POST', path, payload);
-        if (res.status >= 200 && res.status < 300) return parseOrder(parseJson(res.text, 'order'));
-        failure = this.#apiError('POST', path, res);
-        if (attempt > 0 && res.status === 422) {
-          // A resubmission rejected as a duplicate: the earlier attempt did land after all.
-          const existing = await this.#lookupByClientId(clientOrderId);
-          if (existing !== null) return existing;
-        }
-        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
-        serverWaitMs = this.#serverWaitMs(res.headers);
-      } catch (error) {
-        if (!(error instanceof AlpacaNetworkError)) throw error;
-        failure = error;
-      }
-      if (attempt >= this.#maxRetries) throw failure;
-      await this.#sleep(this.#waitMs(attempt, serverWaitMs));
-      const existing = await this.#lookupByClientId(clientOrderId);
-      if (existing !== null) return existing;
-    }
+    // A resubmission rejected as a duplicate (422) means the earlier attempt did land after all.
+    return this.#sendOrderOnce('POST', '/v2/orders', body, clientOrderId, true);
   }
 
   /**
@@ -247,36 +198,53 @@ export class AlpacaClient {
     if (changes.limit_price !== undefined) body['limit_price'] = String(changes.limit_price);
     if (changes.stop_price !== undefined) body['stop_price'] = String(changes.stop_price);
     if (changes.time_in_force !== undefined) body['time_in_force'] = changes.time_in_force;
-    const path = `/v2/orders/${encodeURIComponent(id)}`;
-    const payload = JSON.stringify(body);
-    for (let attempt = 0; ; attempt++) {
-      let failure: QuantbotError;
-      let serverWaitMs: number | null = null;
-      try {
-        const res = await this.#send('PATCH', path, payload);
-        if (res.status >= 200 && res.status < 300) return parseOrder(parseJson(res.text, 'order'));
-        failure = this.#apiError('PATCH', path, res);
-        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
-        serverWaitMs = this.#serverWaitMs(res.headers);
-      } catch (error) {
-        if (!(error instanceof AlpacaNetworkError)) throw error;
-        failure = error;
-      }
-      if (attempt >= this.#maxRetries) throw failure;
-      await this.#sleep(this.#waitMs(attempt, serverWaitMs));
-      const existing = await this.#lookupByClientId(clientOrderId);
-      if (existing !== null) return existing;
-    }
+    return this.#sendOrderOnce('PATCH', `/v2/orders/${encodeURIComponent(id)}`, body, clientOrderId, false);
   }
 
   /** Releases the connection pool. */
   async close(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = undefined;
-    if (pool !== undefined) await pool.close();
+    await this.#transport.close();
   }
 
   // ------------------------------------------------------------ internals
+
+  /**
+   * Sends a request that creates an order identified by `clientOrderId` so that it lands at most
+   * once: after an ambiguous failure (429, 5xx, no answer) it waits, then looks the order up and
+   * returns it if it exists; only when it does not is the request sent again. With
+   * `duplicateMeansLanded`, a 422 to a repeat also triggers a lookup.
+   */
+  async #sendOrderOnce(
+    method: 'POST' | 'PATCH',
+    path: string,
+    body: Readonly<Record<string, unknown>>,
+    clientOrderId: string,
+    duplicateMeansLanded: boolean,
+  ): Promise<AlpacaOrder> {
+    const transport = this.#transport;
+    for (let attempt = 0; ; attempt++) {
+      let failure: QuantbotError;
+      let retryable: AlpacaHttpResponse | undefined;
+      try {
+        const res = await transport.send(method, path, body);
+        if (isSuccess(res)) return parseOrder(transport.parseJson(res.text, 'order'));
+        failure = transport.apiError(method, path, res);
+        if (duplicateMeansLanded && attempt > 0 && res.status === 422) {
+          const existing = await this.#lookupByClientId(clientOrderId);
+          if (existing !== null) return existing;
+        }
+        if (!transport.isRetryable(res)) throw failure;
+        retryable = res;
+      } catch (error) {
+        if (!(error instanceof AlpacaNetworkError)) throw error;
+        failure = error;
+      }
+      if (attempt >= transport.maxRetries) throw failure;
+      await transport.sleep(transport.retryDelayMs(attempt, retryable));
+      const existing = await this.#lookupByClientId(clientOrderId);
+      if (existing !== null) return existing;
+    }
+  }
 
   async #lookupByClientId(clientOrderId: string): Promise<AlpacaOrder | null> {
     try {
@@ -285,118 +253,6 @@ export class AlpacaClient {
       if (error instanceof AlpacaApiError && error.status === 404) return null;
       throw error;
     }
-  }
-
-  /** A safe (GET/DELETE) request with retries on 429, 5xx and network errors. */
-  async #call(method: 'GET' | 'DELETE', path: string): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      let failure: QuantbotError;
-      let serverWaitMs: number | null = null;
-      try {
-        const res = await this.#send(method, path, undefined);
-        if (res.status >= 200 && res.status < 300) {
-          return res.text === '' ? undefined : parseJson(res.text, path);
-        }
-        failure = this.#apiError(method, path, res);
-        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
-        serverWaitMs = this.#serverWaitMs(res.headers);
-      } catch (error) {
-        if (!(error instanceof AlpacaNetworkError)) throw error;
-        failure = error;
-      }
-      if (attempt >= this.#maxRetries) throw failure;
-      await this.#sleep(this.#waitMs(attempt, serverWaitMs));
-    }
-  }
-
-  async #send(method: Method, path: string, body: string | undefined): Promise<RawResponse> {
-    const credentials = this.#getCredentials();
-    const pool = this.#getPool(credentials);
-    const headers: Record<string, string> = {
-      'APCA-API-KEY-ID': credentials.keyId,
-      'APCA-API-SECRET-KEY': credentials.secretKey,
-      accept: 'application/json',
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    // undici's own headers/body timeouts run on a coarse (~0.5 s) timer; a precise deadline over
-    // the whole exchange makes short timeouts exact.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
-    try {
-      const res = await pool.request({
-        method,
-        path: this.#pathPrefix + path,
-        headers,
-        body,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-        signal: deadline.signal,
-      });
-      const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, text };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      const codeText = deadline.signal.aborted ? `no answer within ${this.#timeoutMs} ms` : typeof code === 'string' ? code : 'unknown';
-      const kind = deadline.signal.aborted || codeText.includes('TIMEOUT') ? 'timeout' : 'connection';
-      throw new AlpacaNetworkError(method, path, kind, this.#redact(codeText), error);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #apiError(method: string, path: string, res: RawResponse): AlpacaApiError {
-    let code: number | null = null;
-    let message = `HTTP ${res.status}`;
-    try {
-      const parsed = JSON.parse(res.text) as unknown;
-      if (typeof parsed === 'object' && parsed !== null) {
-        const p = parsed as Record<string, unknown>;
-        if (typeof p['code'] === 'number') code = p['code'];
-        if (typeof p['message'] === 'string') message = p['message'];
-      }
-    } catch {
-      if (res.text.trim() !== '') message = res.text.trim().slice(0, 200);
-    }
-    return new AlpacaApiError(method, path, res.status, code, this.#redact(message));
-  }
-
-  /** Never let a key or secret into a message, even if a server echoes one back. */
-  #redact(text: string): string {
-    const c = this.#credentials;
-    if (c === undefined) return text;
-    let out = text;
-    for (const secret of [c.secretKey, c.keyId]) {
-      if (secret.length > 0) out = out.split(secret).join('[redacted]');
-    }
-    return out;
-  }
-
-  #serverWaitMs(headers: IncomingHttpHeaders): number | null {
-    const retryAfter = headerValue(headers, 'retry-after');
-    if (retryAfter !== undefined) {
-      const seconds = Number(retryAfter);
-      if (retryAfter.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-      const date = Date.parse(retryAfter);
-      if (Number.isFinite(date)) return Math.max(0, date - this.#options.now());
-    }
-    const reset = headerValue(headers, 'x-ratelimit-reset');
-    if (reset !== undefined) {
-      const epochSeconds = Number(reset);
-      if (Number.isFinite(epochSeconds)) return Math.max(0, epochSeconds * 1000 - this.#options.now());
-    }
-    return null;
-  }
-
-  #waitMs(attempt: number, serverWaitMs: number | null): number {
-    const base = this.#options.backoffBaseMs ?? 200;
-    const max = this.#options.backoffMaxMs ?? 5_000;
-    const rng = this.#options.rng;
-    if (serverWaitMs !== null) {
-      const capped = Math.min(serverWaitMs, this.#options.maxRetryWaitMs ?? 60_000);
-      return Math.round(capped + rng.nextFloat() * Math.min(base, 100));
-    }
-    const step = Math.min(max, base * 2 ** attempt);
-    return Math.round(step / 2 + (rng.nextFloat() * step) / 2);
   }
 
   #getCredentials(): AlpacaCredentials {
@@ -412,33 +268,6 @@ export class AlpacaClient {
       }
     }
     return this.#credentials;
-  }
-
-  #getPool(credentials: AlpacaCredentials): Pool {
-    if (this.#pool === undefined) {
-      const url = new URL(credentials.baseUrl);
-      this.#pathPrefix = url.pathname.replace(/\/+$/, '');
-      this.#pool = new Pool(url.origin, {
-        connections: 8,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-        connect: { timeout: this.#timeoutMs },
-      });
-    }
-    return this.#pool;
-  }
-}
-
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new AlpacaProtocolError(what, 'response body is not valid JSON');
   }
 }
 

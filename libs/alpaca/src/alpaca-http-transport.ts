@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { QuantbotError, SeededRng } from '@quantbot/core';
-import { AlpacaApiError, AlpacaNetworkError } from './alpaca-client';
+import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 import { AlpacaProtocolError } from './alpaca-types';
 
 /** The key pair sent with every request. */
@@ -10,35 +10,56 @@ export interface AlpacaKeyPair {
   readonly secretKey: string;
 }
 
+/** The HTTP methods Alpaca's REST APIs use. */
+export type AlpacaHttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** One answer as received: any status, the headers and the body text. */
+export interface AlpacaHttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
 /** How requests are sent, timed out and retried (the conventions of `AlpacaClientOptions`). */
 export interface AlpacaHttpTransportOptions {
   /** Root URL, read on the first request (it may come from the credentials). */
   readonly baseUrl: () => string;
   /** Called once, on the first request. */
   readonly credentials: () => AlpacaKeyPair;
+  /** Wall clock in epoch ms (for `Retry-After` dates and `X-RateLimit-Reset`). */
   readonly now: () => number;
+  /** Jitter source for retry backoff. */
   readonly rng: SeededRng;
+  /** Headers and body timeout of every request, ms. Default 10 000. */
   readonly timeoutMs?: number;
+  /** Retries after the first attempt. Default 3. */
   readonly maxRetries?: number;
+  /** First backoff step, ms (doubled per attempt, half of it jittered). Default 200. */
   readonly backoffBaseMs?: number;
+  /** Largest backoff step, ms. Default 5 000. */
   readonly backoffMaxMs?: number;
+  /** Longest server-requested wait honoured (longer ones are capped). Default 60 000. */
   readonly maxRetryWaitMs?: number;
+  /** Injected for tests; default a real timer. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-interface RawResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly text: string;
-}
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
-const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+/** Methods that may be repeated blindly: sending them twice does no more than once. */
+const SAFE_TO_REPEAT: ReadonlySet<AlpacaHttpMethod> = new Set(['GET', 'DELETE']);
 
 /**
- * Read-only (GET) requests to an Alpaca REST API over an undici Pool, with the behaviour of
- * `AlpacaClient`: a precise timeout on every request, retries on 429, 5xx and network errors
- * (honouring `Retry-After` / `X-RateLimit-Reset`, otherwise exponential backoff with seeded
- * jitter), typed errors, and the key pair scrubbed from every message. Internal to the library.
+ * Requests to an Alpaca REST API (trading or market data) over an undici Pool, created with the
+ * credentials on the first request: a precise timeout on every request, typed errors
+ * (`AlpacaApiError`, `AlpacaNetworkError`), the key pair scrubbed from every message, and the
+ * retry policy (429, 500/502/503/504 and network errors; `Retry-After` / `X-RateLimit-Reset`
+ * honoured, otherwise exponential backoff with seeded jitter). Internal to the library.
+ *
+ * `requestJson` is the whole policy in one call; it retries only GET and DELETE. Callers that
+ * must settle an ambiguous POST or PATCH themselves (the client's idempotent submit and replace)
+ * use the parts: `send` (one exchange, the status as answered), `apiError`, `isRetryable`,
+ * `retryDelayMs`, `sleep` and `maxRetries`.
  */
 export class AlpacaHttpTransport {
   readonly #options: AlpacaHttpTransportOptions;
@@ -56,34 +77,42 @@ export class AlpacaHttpTransport {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** GETs `path` (with its query) and returns the parsed JSON body; retries what may be retried. */
-  async getJson(path: string): Promise<unknown> {
+  /** Retries allowed after a first attempt. */
+  get maxRetries(): number {
+    return this.#maxRetries;
+  }
+
+  /**
+   * Sends `method path` and returns the parsed JSON body of a 2xx answer (`undefined` when the
+   * body is empty). Any other status throws an `AlpacaApiError`; no answer throws an
+   * `AlpacaNetworkError`. GET and DELETE are retried on 429, 5xx and network errors; POST and
+   * PATCH are sent once (a blind repeat could act twice).
+   */
+  async requestJson(method: AlpacaHttpMethod, path: string, body?: unknown): Promise<unknown> {
+    const retries = SAFE_TO_REPEAT.has(method) ? this.#maxRetries : 0;
     for (let attempt = 0; ; attempt++) {
       let failure: QuantbotError;
-      let serverWaitMs: number | null = null;
+      let retryable: AlpacaHttpResponse | undefined;
       try {
-        const res = await this.#send(path);
-        if (res.status >= 200 && res.status < 300) return parseJson(res.text, path);
-        failure = this.#apiError(path, res);
-        if (!RETRYABLE_STATUS.has(res.status)) throw failure;
-        serverWaitMs = this.#serverWaitMs(res.headers);
+        const res = await this.send(method, path, body);
+        if (isSuccess(res)) return res.text === '' ? undefined : this.parseJson(res.text, path);
+        failure = this.apiError(method, path, res);
+        if (!this.isRetryable(res)) throw failure;
+        retryable = res;
       } catch (error) {
         if (!(error instanceof AlpacaNetworkError)) throw error;
         failure = error;
       }
-      if (attempt >= this.#maxRetries) throw failure;
-      await this.#sleep(this.#waitMs(attempt, serverWaitMs));
+      if (attempt >= retries) throw failure;
+      await this.#sleep(this.retryDelayMs(attempt, retryable));
     }
   }
 
-  /** Releases the connection pool. */
-  async close(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = undefined;
-    if (pool !== undefined) await pool.close();
-  }
-
-  async #send(path: string): Promise<RawResponse> {
+  /**
+   * One exchange, no retry. `body`, when given, is sent as JSON. Returns the answer whatever its
+   * status; throws an `AlpacaNetworkError` (`timeout` or `connection`) when there is none.
+   */
+  async send(method: AlpacaHttpMethod, path: string, body?: unknown): Promise<AlpacaHttpResponse> {
     const credentials = this.#getCredentials();
     const pool = this.#getPool();
     const headers: Record<string, string> = {
@@ -91,14 +120,18 @@ export class AlpacaHttpTransport {
       'APCA-API-SECRET-KEY': credentials.secretKey,
       accept: 'application/json',
     };
-    // undici's own timeouts tick at ~0.5 s; a precise deadline over the exchange makes short ones exact.
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    // undici's own headers/body timeouts run on a coarse (~0.5 s) timer; a precise deadline over
+    // the whole exchange makes short timeouts exact.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.#timeoutMs);
     try {
       const res = await pool.request({
-        method: 'GET',
+        method,
         path: this.#pathPrefix + path,
         headers,
+        body: payload,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
         signal: deadline.signal,
@@ -109,13 +142,19 @@ export class AlpacaHttpTransport {
       const code = (error as { code?: unknown }).code;
       const codeText = deadline.signal.aborted ? `no answer within ${this.#timeoutMs} ms` : typeof code === 'string' ? code : 'unknown';
       const kind = deadline.signal.aborted || codeText.includes('TIMEOUT') ? 'timeout' : 'connection';
-      throw new AlpacaNetworkError('GET', this.#redact(path), kind, this.#redact(codeText), error);
+      throw new AlpacaNetworkError(method, this.#redact(path), kind, this.#redact(codeText), error);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #apiError(path: string, res: RawResponse): AlpacaApiError {
+  /** Whether a failed answer is worth another attempt (429 and 500/502/503/504). */
+  isRetryable(res: AlpacaHttpResponse): boolean {
+    return RETRYABLE_STATUS.has(res.status);
+  }
+
+  /** The typed error for a non-2xx answer: Alpaca's `code` and `message` when the body has them. */
+  apiError(method: AlpacaHttpMethod, path: string, res: AlpacaHttpResponse): AlpacaApiError {
     let code: number | null = null;
     let message = `HTTP ${res.status}`;
     try {
@@ -128,7 +167,47 @@ export class AlpacaHttpTransport {
     } catch {
       if (res.text.trim() !== '') message = res.text.trim().slice(0, 200);
     }
-    return new AlpacaApiError('GET', this.#redact(path), res.status, code, this.#redact(message));
+    return new AlpacaApiError(method, this.#redact(path), res.status, code, this.#redact(message));
+  }
+
+  /** Parses a body as JSON; anything else is an `AlpacaProtocolError` naming `what`. */
+  parseJson(text: string, what: string): unknown {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new AlpacaProtocolError(what, 'response body is not valid JSON');
+    }
+  }
+
+  /**
+   * How long to wait before retry number `attempt + 1`, ms: the server's `Retry-After` (seconds
+   * or an HTTP date) or `X-RateLimit-Reset` (epoch seconds) in `failed`, capped at
+   * `maxRetryWaitMs` plus a little jitter; otherwise exponential backoff, half of it jittered.
+   * Without `failed` (no answer at all) always the backoff.
+   */
+  retryDelayMs(attempt: number, failed?: AlpacaHttpResponse): number {
+    const base = this.#options.backoffBaseMs ?? 200;
+    const max = this.#options.backoffMaxMs ?? 5_000;
+    const rng = this.#options.rng;
+    const serverWaitMs = failed === undefined ? null : this.#serverWaitMs(failed.headers);
+    if (serverWaitMs !== null) {
+      const capped = Math.min(serverWaitMs, this.#options.maxRetryWaitMs ?? 60_000);
+      return Math.round(capped + rng.nextFloat() * Math.min(base, 100));
+    }
+    const step = Math.min(max, base * 2 ** attempt);
+    return Math.round(step / 2 + (rng.nextFloat() * step) / 2);
+  }
+
+  /** Waits `ms` with the injected (or real) timer. */
+  sleep(ms: number): Promise<void> {
+    return this.#sleep(ms);
+  }
+
+  /** Releases the connection pool. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool !== undefined) await pool.close();
   }
 
   /** Never let a key or secret into a message, even if a server echoes one back. */
@@ -158,18 +237,6 @@ export class AlpacaHttpTransport {
     return null;
   }
 
-  #waitMs(attempt: number, serverWaitMs: number | null): number {
-    const base = this.#options.backoffBaseMs ?? 200;
-    const max = this.#options.backoffMaxMs ?? 5_000;
-    const rng = this.#options.rng;
-    if (serverWaitMs !== null) {
-      const capped = Math.min(serverWaitMs, this.#options.maxRetryWaitMs ?? 60_000);
-      return Math.round(capped + rng.nextFloat() * Math.min(base, 100));
-    }
-    const step = Math.min(max, base * 2 ** attempt);
-    return Math.round(step / 2 + (rng.nextFloat() * step) / 2);
-  }
-
   #getCredentials(): AlpacaKeyPair {
     this.#credentials ??= this.#options.credentials();
     return this.#credentials;
@@ -190,15 +257,12 @@ export class AlpacaHttpTransport {
   }
 }
 
+/** A 2xx answer. */
+export function isSuccess(res: AlpacaHttpResponse): boolean {
+  return res.status >= 200 && res.status < 300;
+}
+
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new AlpacaProtocolError(what, 'response body is not valid JSON');
-  }
 }

@@ -1,4 +1,5 @@
 import type { AlpacaClient } from './alpaca-client';
+import type { AlpacaDataFeed, AlpacaMarketDataClient } from './market-data-client';
 import type { AlpacaOrder } from './alpaca-types';
 import type { AlpacaCredentials } from './credentials';
 import { AlpacaOrderTracker } from './order-tracker';
@@ -175,6 +176,12 @@ export interface BarStreamOptions extends StreamTiming, StreamEvents {
    */
   readonly recoverBars?: (symbol: string, afterMs: number) => Promise<readonly AlpacaStreamBar[]>;
   readonly onGap?: (gap: { readonly symbol: string; readonly afterMs: number; readonly recovered: number }) => void;
+  /**
+   * The time of the last bar the caller already has (from REST history): the first connection
+   * recovers the bars after it, like a reconnect, so nothing published between the history
+   * request and the subscription is lost.
+   */
+  readonly startAfter?: number;
 }
 
 /**
@@ -249,9 +256,9 @@ export class AlpacaBarStream extends StreamConnection {
   }
 
   protected async onReady(reconnected: boolean): Promise<void> {
-    if (!reconnected) return;
+    if (!reconnected && this.#options.startAfter === undefined) return;
     for (const symbol of this.#options.symbols) {
-      const after = this.#lastBar.get(symbol);
+      const after = this.#lastBar.get(symbol) ?? this.#options.startAfter;
       if (after === undefined) continue;
       let recovered = 0;
       if (this.#options.recoverBars !== undefined) {
@@ -269,4 +276,38 @@ export class AlpacaBarStream extends StreamConnection {
     this.#options.onBar(bar, recovered);
     return true;
   }
+}
+
+/** What `recoverBarsFromRest` asks the market-data API for. */
+export interface RestBarRecoveryOptions {
+  /** Timeframe of the streamed bars. Default `1Min` (the stream's `bars` channel). */
+  readonly timeframe?: string;
+  /** Default: the client's (Alpaca's) default feed. */
+  readonly feed?: AlpacaDataFeed;
+}
+
+/**
+ * A `recoverBars` for `AlpacaBarStream` that asks the Market Data REST API
+ * (`GET /v2/stocks/bars`, every page) for the bars of a symbol that started after the last one
+ * delivered.
+ *
+ * @example
+ * new AlpacaBarStream({ ..., recoverBars: recoverBarsFromRest(marketDataClient) });
+ */
+export function recoverBarsFromRest(
+  client: Pick<AlpacaMarketDataClient, 'getAllBars'>,
+  options: RestBarRecoveryOptions = {},
+): (symbol: string, afterMs: number) => Promise<readonly AlpacaStreamBar[]> {
+  return async (symbol, afterMs) => {
+    const bars = await client.getAllBars({
+      symbols: [symbol],
+      timeframe: options.timeframe ?? '1Min',
+      // Epoch ms are sent as whole seconds rounded up: the bar that started at afterMs is excluded.
+      start: afterMs + 1,
+      ...(options.feed !== undefined ? { feed: options.feed } : {}),
+    });
+    return (bars.get(symbol) ?? [])
+      .filter((bar) => bar.time > afterMs)
+      .map((bar) => ({ symbol, ...bar }));
+  };
 }

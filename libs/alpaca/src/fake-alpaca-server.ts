@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SeededRng } from '@quantbot/core';
+import { ConfigError, SeededRng } from '@quantbot/core';
 import { ALPACA_TERMINAL_STATUSES } from './alpaca-types';
 import type { AlpacaAccountWire, AlpacaClockWire, AlpacaOrderWire, AlpacaPositionWire } from './alpaca-types';
 import { WebSocketServer } from 'ws';
@@ -9,6 +9,10 @@ import type { WebSocket as WsSocket } from 'ws';
 import { seededUuid } from './seeded-uuid';
 import { FakeHttpFailure, unprocessable } from './fake-http';
 import type { FakeReply } from './fake-http';
+import type { AlpacaBar } from './alpaca-bar';
+import { parseAlpacaTimeframe } from './alpaca-timeframe';
+import { FakeBarStore, routeMarketData } from './fake-market-data';
+import { newYorkDate, newYorkMidnight } from './new-york-time';
 
 /**
  * A local, in-memory imitation of Alpaca's Trading API v2 over real HTTP and WebSocket: same
@@ -19,8 +23,25 @@ import type { FakeReply } from './fake-http';
  * Prices come from `state.setPrice` (a trade at that price) or `state.pushBar` (a bar: market
  * orders fill at its open, limit and stop orders when its range crosses them, at the better of
  * the open and the order's price). `maxFillQty` / `barParticipation` cap what one tick or bar
- * can fill, which produces partial fills. No margin and no market-hours enforcement.
+ * can fill, which produces partial fills. With `fillOn: 'bar'` orders fill only against the
+ * next bar, as a backtest with the `idealistic` execution profile fills them. No margin and no
+ * market-hours enforcement.
+ *
+ * The market-data REST endpoints (`GET /v2/stocks/bars`, `GET /v2/stocks/bars/latest`) are served
+ * from `state.barStore` on the same server, and every pushed bar is added to it, so the bar
+ * stream's gap recovery through REST finds the bars it missed.
  */
+
+/**
+ * When the fake fills orders:
+ * - `trade`: at submission and on every `setPrice` at the last trade price, and against pushed bars;
+ * - `bar`: only against the next pushed bar of the symbol (market orders at its open, limits and
+ *   stops when its range reaches them), never at submission or on `setPrice`.
+ */
+export type FakeFillMode = 'trade' | 'bar';
+
+/** Every `FakeFillMode`, for validating a flag. */
+export const FAKE_FILL_MODES: readonly FakeFillMode[] = Object.freeze(['trade', 'bar']);
 
 export interface FakeAlpacaServerOptions {
   readonly port?: number;
@@ -33,6 +54,17 @@ export interface FakeAlpacaServerOptions {
   readonly maxFillQty?: number;
   /** Fraction of a bar's volume one order may take from it (default: all). */
   readonly barParticipation?: number;
+  /** When orders fill; default `trade` (see `FakeFillMode`). */
+  readonly fillOn?: FakeFillMode;
+  /** The bars served by the market-data endpoints on this server. Default: a new empty store. */
+  readonly barStore?: FakeBarStore;
+  /** Timeframe under which `pushBar` stores bars (`1Min`, `1Day`, ...). Default `1Min`. */
+  readonly barTimeframe?: string;
+  /**
+   * What `GET /v2/clock` answers at the server's `now`. Default `clockWire` (regular hours in
+   * New York). A `FakeMarketReplay`'s `clockAt` follows the replayed sessions instead.
+   */
+  readonly marketClock?: (nowMs: number) => AlpacaClockWire;
 }
 
 export interface FakeAlpacaFaults {
@@ -73,12 +105,20 @@ export interface FakeBar {
 export interface FakeAlpacaState {
   /** A trade at `price`: open orders of `symbol` that it reaches fill (up to `maxFillQty` each). */
   setPrice(symbol: string, price: number): void;
-  /** A bar: streamed to subscribers, stored for REST, then open orders fill against it. */
+  /**
+   * A bar: added to `barStore` under the server's `barTimeframe` (a `DataError` when one is
+   * already stored at its time), streamed to subscribers, then open orders of the symbol fill
+   * against it; its close becomes the symbol's last price.
+   */
   pushBar(symbol: string, bar: FakeBar): void;
   /** The session ends: open `day` orders expire. */
   endSession(): void;
   /** Every trade update generated so far (wire shape), whether or not a client received it. */
   tradeUpdates(): unknown[];
+  /** The bars served by `GET /v2/stocks/bars` and `/latest` (pushed bars included). */
+  readonly barStore: FakeBarStore;
+  /** When orders fill (the `fillOn` option). */
+  readonly fillOn: FakeFillMode;
   /** WebSocket connections accepted so far. */
   readonly streamConnections: number;
   readonly cash: number;
@@ -113,6 +153,11 @@ const DECIMAL = /^\d+(\.\d+)?$/;
 
 export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): Promise<FakeAlpacaServer> {
   const { credentials, now } = options;
+  const fillOn = options.fillOn ?? 'trade';
+  if (!FAKE_FILL_MODES.includes(fillOn)) throw new ConfigError('fillOn', `'${String(fillOn)}' is not one of ${FAKE_FILL_MODES.join(', ')}`);
+  const barTimeframe = parseAlpacaTimeframe(options.barTimeframe ?? '1Min').text;
+  const barStore = options.barStore ?? new FakeBarStore();
+  const marketClock = options.marketClock ?? clockWire;
   const rng = new SeededRng(options.seed ?? 42);
   const accountId = seededUuid(rng);
   const createdAt = new Date(now()).toISOString();
@@ -247,9 +292,12 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     (order.status === 'new' || order.status === 'accepted' || order.status === 'partially_filled') &&
     !(stallPartials && Number(order.filled_qty) > 0);
 
-  /** A trade at `price`: fills what it reaches. */
+  /** A stop that has started filling was triggered: the rest is a market order. */
+  const isTriggeredStop = (order: AlpacaOrderWire): boolean => order.type === 'stop' && Number(order.filled_qty) > 0;
+
+  /** A trade at `price`: fills what it reaches (in `bar` mode nothing fills on a trade). */
   const tryFill = (order: AlpacaOrderWire): void => {
-    if (!fillable(order)) return;
+    if (fillOn === 'bar' || !fillable(order)) return;
     const price = prices.get(order.symbol);
     if (price === undefined) return;
     const buy = order.side === 'buy';
@@ -260,11 +308,14 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       if (buy ? price <= limit : price >= limit) fill(order, price, cap);
     } else if (order.type === 'stop') {
       const stop = Number(order.stop_price);
-      if (buy ? price >= stop : price <= stop) fill(order, price, cap);
+      if (isTriggeredStop(order) || (buy ? price >= stop : price <= stop)) fill(order, price, cap);
     }
   };
 
-  /** A bar: market orders at the open; limits and stops at the better of the open and their price when the range reaches it. */
+  /**
+   * A bar: market orders (and stops already triggered) at the open; limits and stops at the
+   * better of the open and their price when the range reaches it.
+   */
   const fillAgainstBar = (order: AlpacaOrderWire, bar: FakeBar): void => {
     if (!fillable(order)) return;
     const buy = order.side === 'buy';
@@ -275,7 +326,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       if (buy ? bar.low <= limit : bar.high >= limit) fill(order, buy ? Math.min(bar.open, limit) : Math.max(bar.open, limit), cap);
     } else if (order.type === 'stop') {
       const stop = Number(order.stop_price);
-      if (buy ? bar.high >= stop : bar.low <= stop) fill(order, buy ? Math.max(bar.open, stop) : Math.min(bar.open, stop), cap);
+      if (isTriggeredStop(order)) fill(order, bar.open, cap);
+      else if (buy ? bar.high >= stop : bar.low <= stop) fill(order, buy ? Math.max(bar.open, stop) : Math.min(bar.open, stop), cap);
     }
   };
 
@@ -553,8 +605,10 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
         throw new HttpFailure(400, 40010000, 'request body format is invalid');
       }
     };
+    const marketData = routeMarketData(method, url, barStore, now());
+    if (marketData !== undefined) return marketData;
     if (method === 'GET' && path === '/v2/account') return { status: 200, body: accountWire() };
-    if (method === 'GET' && path === '/v2/clock') return { status: 200, body: clockWire(now()) };
+    if (method === 'GET' && path === '/v2/clock') return { status: 200, body: marketClock(now()) };
     if (method === 'GET' && path === '/v2/positions') {
       return { status: 200, body: [...positions].map(([s, b]) => positionWire(s, b)) };
     }
@@ -664,7 +718,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
 
   const wss = new WebSocketServer({ noServer: true });
 
-  const publishBar = (symbol: string, bar: FakeBar): void => {
+  /** Streams a stored bar, so the stream and REST agree on every field. */
+  const publishBar = (symbol: string, bar: AlpacaBar): void => {
     const text = JSON.stringify([
       {
         T: 'b',
@@ -675,8 +730,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
         c: bar.close,
         v: bar.volume,
         t: new Date(bar.time).toISOString(),
-        n: Math.max(1, Math.round(bar.volume / 100)),
-        vw: Math.round(((bar.high + bar.low + bar.close) / 3) * 1e4) / 1e4,
+        n: bar.tradeCount,
+        vw: bar.vwap,
       },
     ]);
     for (const [socket, symbols] of barSubscribers) {
@@ -824,7 +879,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   const host = options.host ?? '127.0.0.1';
 
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     port: address.port,
     faults: {
       failNext: (n, status) => push(n, { kind: 'fail', status }),
@@ -874,7 +929,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
         if (!values.every((v) => Number.isFinite(v) && v > 0) || !(bar.volume >= 0) || bar.high < bar.low) {
           throw new RangeError(`invalid bar for ${symbol} at ${new Date(bar.time).toISOString()}`);
         }
-        publishBar(symbol, bar);
+        publishBar(symbol, barStore.addBar(symbol, barTimeframe, bar));
         for (const order of orders.values()) if (order.symbol === symbol) fillAgainstBar(order, bar);
         prices.set(symbol, bar.close);
       },
@@ -890,6 +945,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
         }
       },
       tradeUpdates: () => tradeLog.map((m) => JSON.parse(JSON.stringify(m)) as unknown),
+      barStore,
+      fillOn,
       get streamConnections() {
         return streamConnections;
       },
@@ -911,28 +968,34 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   };
 }
 
+/** Regular trading hours in New York: 09:30 to 16:00, minutes after local midnight. */
+const REGULAR_OPEN_MINUTES = 9 * 60 + 30;
+const REGULAR_CLOSE_MINUTES = 16 * 60;
+
 /**
- * The market clock, approximated: regular hours 14:30–21:00 UTC, Monday to Friday (US Eastern
- * standard time; no daylight saving, no holidays).
+ * The market clock of regular hours: 09:30–16:00 America/New_York, Monday to Friday, daylight
+ * saving time included (14:30–21:00 UTC in winter, 13:30–20:00 UTC in summer). No holidays and
+ * no early closes.
  */
 export function clockWire(nowMs: number): AlpacaClockWire {
   const DAY = 86_400_000;
-  const OPEN = (14 * 60 + 30) * 60_000;
-  const CLOSE = 21 * 3_600_000;
-  const dayStart = Math.floor(nowMs / DAY) * DAY;
-  const weekday = (d: number): boolean => {
-    const wd = new Date(d).getUTCDay();
+  const weekday = (dateMs: number): boolean => {
+    const wd = new Date(dateMs).getUTCDay();
     return wd >= 1 && wd <= 5;
   };
-  const isOpen = weekday(dayStart) && nowMs >= dayStart + OPEN && nowMs < dayStart + CLOSE;
-  let openDay = dayStart;
-  while (!weekday(openDay) || openDay + OPEN <= nowMs) openDay += DAY;
-  let closeDay = dayStart;
-  while (!weekday(closeDay) || closeDay + CLOSE <= nowMs) closeDay += DAY;
+  // DST changes on Sundays at 02:00, so on a weekday local midnight + n minutes is n minutes later.
+  const open = (dateMs: number): number => newYorkMidnight(dateMs) + REGULAR_OPEN_MINUTES * 60_000;
+  const close = (dateMs: number): number => newYorkMidnight(dateMs) + REGULAR_CLOSE_MINUTES * 60_000;
+  const today = newYorkDate(nowMs);
+  const isOpen = weekday(today) && nowMs >= open(today) && nowMs < close(today);
+  let openDay = today;
+  while (!weekday(openDay) || open(openDay) <= nowMs) openDay += DAY;
+  let closeDay = today;
+  while (!weekday(closeDay) || close(closeDay) <= nowMs) closeDay += DAY;
   return {
     timestamp: new Date(nowMs).toISOString(),
     is_open: isOpen,
-    next_open: new Date(openDay + OPEN).toISOString(),
-    next_close: new Date(closeDay + CLOSE).toISOString(),
+    next_open: new Date(open(openDay)).toISOString(),
+    next_close: new Date(close(closeDay)).toISOString(),
   };
 }

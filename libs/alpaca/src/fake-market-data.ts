@@ -68,6 +68,40 @@ export class FakeBarStore {
     byTimeframe.set(key, list);
   }
 
+  /**
+   * Adds one bar and returns it as stored (with `tradeCount` and `vwap` derived when absent).
+   * Appending in time order costs O(1); an earlier time is inserted in place. Throws like
+   * `addBars` for a non-finite value, a time already stored or an invalid timeframe.
+   */
+  addBar(symbol: string, timeframe: string, input: FakeBarInput): AlpacaBar {
+    const key = parseAlpacaTimeframe(timeframe).text;
+    const bar = completeBar(input, symbol);
+    let byTimeframe = this.#bars.get(symbol);
+    if (byTimeframe === undefined) {
+      byTimeframe = new Map();
+      this.#bars.set(symbol, byTimeframe);
+    }
+    let list = byTimeframe.get(key);
+    if (list === undefined) {
+      list = [];
+      byTimeframe.set(key, list);
+    }
+    // First index whose time is not before the bar's (binary search; usually the end).
+    let lo = 0;
+    let hi = list.length;
+    if (hi > 0 && (list[hi - 1] as AlpacaBar).time < bar.time) lo = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as AlpacaBar).time < bar.time) lo = mid + 1;
+      else hi = mid;
+    }
+    if (list[lo]?.time === bar.time) {
+      throw new DataError(`a ${key} bar at ${new Date(bar.time).toISOString()} is already stored`, { symbol });
+    }
+    list.splice(lo, 0, bar);
+    return bar;
+  }
+
   /** Adds one or several series (as loaded by `@quantbot/market-data`). */
   addSeries(series: BarSeries | readonly BarSeries[], options: FakeBarImportOptions = {}): void {
     const list: readonly BarSeries[] = isSeriesList(series) ? series : [series];

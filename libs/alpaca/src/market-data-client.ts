@@ -129,7 +129,7 @@ export class AlpacaMarketDataClient {
    */
   async getBars(params: GetBarsParams): Promise<AlpacaBarsPage> {
     const query = barsQuery(params);
-    const raw = await this.#transport.getJson(`/v2/stocks/bars?${query.toString()}`);
+    const raw = await this.#transport.requestJson('GET', `/v2/stocks/bars?${query.toString()}`);
     const body = asObject(raw, 'bars response');
     const bars = parseBySymbol(body['bars'], new Set(params.symbols), parseBarList);
     const token = body['next_page_token'];
@@ -200,7 +200,7 @@ export class AlpacaMarketDataClient {
   async getLatestBars(symbols: readonly string[], options: { readonly feed?: AlpacaDataFeed } = {}): Promise<ReadonlyMap<string, AlpacaBar>> {
     const query = new URLSearchParams({ symbols: symbolList(symbols) });
     if (options.feed !== undefined) query.set('feed', oneOf(options.feed, ALPACA_DATA_FEEDS, 'feed'));
-    const raw = await this.#transport.getJson(`/v2/stocks/bars/latest?${query.toString()}`);
+    const raw = await this.#transport.requestJson('GET', `/v2/stocks/bars/latest?${query.toString()}`);
     const body = asObject(raw, 'latest bars response');
     return parseBySymbol(body['bars'], new Set(symbols), parseAlpacaBar);
   }

@@ -37,6 +37,11 @@ export interface AlpacaVenueOptions {
   /** A bar step is complete when every symbol's bar arrived, or this long after its first bar. */
   readonly stepTimeoutMs?: number;
   readonly onEvent?: (event: string, detail: { readonly [key: string]: JsonValue }) => void;
+  /**
+   * What the journal already holds, per client order id: quantity and value (Σ qty × price) of
+   * the fills saved so far. Every fill at the broker beyond it is recovered, once.
+   */
+  readonly journaled?: ReadonlyMap<string, { readonly qty: number; readonly value: number }>;
 }
 
 export interface AlpacaVenue {
@@ -83,36 +88,59 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
   }
   if (account.tradingBlocked || account.accountBlocked) throw new VenueUnavailableError('the Alpaca account is blocked from trading');
 
-  // What became of the orders the session left working.
+  // What became of the session's orders while no process watched: the ones it left working, and
+  // any it sent after its last checkpoint (a crash between sending and saving).
   const localWorking: readonly CheckpointOrder[] = checkpoint?.version === 2 ? checkpoint.workingOrders : [];
   const known = new Map(open.map((o) => [o.clientOrderId, o]));
-  const recoveredFills: LiveFillRecord[] = [];
+  const ours = (id: string): boolean => id.startsWith(`${sessionId}-`);
+  const candidates = new Map<string, AlpacaOrder>();
+  for (const order of open) if (ours(order.clientOrderId)) candidates.set(order.clientOrderId, order);
   const ended: AlpacaOrder[] = [];
-  for (const local of localWorking) {
-    let order = known.get(local.clientOrderId);
-    if (order === undefined) {
+  try {
+    for (const local of localWorking) {
+      if (candidates.has(local.clientOrderId) || known.has(local.clientOrderId)) continue;
       try {
-        order = await client.getOrderByClientId(local.clientOrderId);
+        const order = await client.getOrderByClientId(local.clientOrderId);
+        candidates.set(order.clientOrderId, order);
         ended.push(order);
       } catch (error) {
-        if (error instanceof AlpacaApiError && error.status === 404) continue;
-        throw new VenueUnavailableError(`cannot look up order ${local.clientOrderId}: ${(error as Error).message}`, { cause: error });
+        if (!(error instanceof AlpacaApiError && error.status === 404)) throw error;
       }
     }
-    const delta = order.filledQty - local.filledQty;
-    if (delta > 1e-9 && order.filledAvgPrice !== null) {
-      recoveredFills.push({
-        fillKey: `${order.clientOrderId}@${order.filledQty}`,
-        clientOrderId: order.clientOrderId,
-        symbol: order.symbol,
-        side: order.side,
-        qty: delta,
-        price: order.filledAvgPrice,
-        commission: 0,
-        time: order.filledAt ?? order.updatedAt ?? order.createdAt,
-        recovered: true,
-      });
+    if (checkpoint !== undefined) {
+      // Decisions are stamped with their bar's close; look back a little before the last one saved.
+      let after = checkpoint.lastBarTime - 120_000;
+      for (;;) {
+        const page = await client.listOrders({ status: 'all', after, limit: 500, direction: 'asc' });
+        for (const order of page) {
+          if (!ours(order.clientOrderId) || candidates.has(order.clientOrderId)) continue;
+          candidates.set(order.clientOrderId, order);
+          if (!known.has(order.clientOrderId)) ended.push(order);
+        }
+        const last = page[page.length - 1];
+        if (page.length < 500 || last === undefined) break;
+        after = last.submittedAt ?? last.createdAt;
+      }
     }
+  } catch (error) {
+    throw new VenueUnavailableError(`cannot recover the session's orders from Alpaca, so not trading: ${(error as Error).message}`, { cause: error });
+  }
+  const recoveredFills: LiveFillRecord[] = [];
+  for (const order of candidates.values()) {
+    const saved = options.journaled?.get(order.clientOrderId) ?? { qty: 0, value: 0 };
+    const delta = order.filledQty - saved.qty;
+    if (!(delta > 1e-9) || order.filledAvgPrice === null) continue;
+    recoveredFills.push({
+      fillKey: `${order.clientOrderId}@${order.filledQty}`,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      qty: delta,
+      price: saved.qty === 0 ? order.filledAvgPrice : (order.filledAvgPrice * order.filledQty - saved.value) / delta,
+      commission: 0,
+      time: order.filledAt ?? order.updatedAt ?? order.createdAt,
+      recovered: true,
+    });
   }
 
   const localLedger = checkpoint?.ledger ?? {

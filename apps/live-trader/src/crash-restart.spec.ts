@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
+import type { FakeAlpacaServer } from '@quantbot/alpaca';
+import { SeededRng, ticker } from '@quantbot/core';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine';
+import { minuteDay } from './minute-bars.spec-helper';
+
+/**
+ * The trader is killed with SIGKILL at random moments while a replay keeps the market moving,
+ * and restarted each time. At the end no order exists twice, the saved books equal the broker's
+ * positions and cash, and every execution at the broker is in the saved fills exactly once.
+ * `QUANTBOT_CRASH_RESTARTS` raises the count (the soak target runs 200).
+ */
+const RESTARTS = Number(process.env['QUANTBOT_CRASH_RESTARTS'] ?? '20');
+const SERVER = process.env['TEST_DATABASE_URL'];
+const KEY = 'PKCRASH001';
+const SECRET = 'crash-secret-never-printed';
+const MAIN = resolve(__dirname, '..', 'dist', 'main.js');
+const WARMUP = 30;
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly stdout: string[];
+  readonly exited: Promise<number | null>;
+}
+
+function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Child {
+  const child = spawn(process.execPath, [MAIN, 'run', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => stdout.push(chunk.toString('utf8')));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { process: child, stdout, exited };
+}
+
+async function until(predicate: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+(SERVER ? describe : describe.skip)('crash safety: SIGKILL at random moments, then restart (needs TEST_DATABASE_URL)', () => {
+  let cwd: string;
+  let fake: FakeAlpacaServer | undefined;
+  const schema = `live_crash_${process.pid}`;
+
+  beforeAll(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'quantbot-crash-'));
+  });
+  afterAll(async () => {
+    await fake?.close();
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: SERVER });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it(`keeps books, orders and fills consistent across ${RESTARTS} kills`, async () => {
+    const bars = WARMUP + 40 * RESTARTS + 100;
+    const universe = minuteDay(99, [ticker('AAA'), ticker('BBB')], bars);
+    const replay = new FakeMarketReplay({ universe, endSessions: false });
+    // Partial fills too: no order takes more than 40 shares of a bar.
+    fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', barParticipation: 40 / 50_000, seed: 9, ...replay.serverOptions() });
+    replay.attach(fake);
+    for (let k = 0; k < WARMUP; k++) replay.step();
+    const replaying = replay.run({ intervalMs: 25 });
+
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ALPACA_API_KEY: KEY, ALPACA_SECRET_KEY: SECRET, DATABASE_URL: SERVER };
+    const args = ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'crash', '--params', 'fast=3,slow=8,allowShort=true', '--history-minutes', '100000', '--state-schema', schema];
+    const rng = new SeededRng(20261125);
+    let killedTrading = 0;
+    for (let i = 0; i < RESTARTS; i++) {
+      const child = start(args, env, cwd);
+      // Kill anywhere: while starting, reconciling, deciding, submitting or saving.
+      const wait = Math.floor(rng.nextFloat() * 1_500);
+      await Promise.race([new Promise((r) => setTimeout(r, wait)), child.exited]);
+      if (child.stdout.join('').includes('trading')) killedTrading++;
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
+    await replaying;
+
+    // A last process reconciles and saves, then stops cleanly.
+    const last = start(args, env, cwd);
+    await until(() => last.stdout.join('').includes('Ctrl-C stops cleanly'), 'the final trader to start', 60_000);
+    last.process.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+
+    const orders = fake.state.orders();
+    const ids = orders.map((o) => o.client_order_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id.startsWith('crash-'))).toBe(true);
+    expect(orders.length).toBeGreaterThan(5);
+    expect(killedTrading).toBeGreaterThan(RESTARTS / 4);
+
+    const opened = await openLiveStateStore({ env: { DATABASE_URL: SERVER }, cwd, schema });
+    try {
+      const saved = parseLiveCheckpoint((await opened.store.latestCheckpoint('crash'))?.document);
+      const positions = (await (await fetch(`${fake.url}/v2/positions`, { headers: { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET } })).json()) as { symbol: string; qty: string }[];
+      const brokerQty = new Map(positions.map((p) => [p.symbol, Number(p.qty)]));
+      for (const p of saved.ledger.positions) expect([p.symbol, p.qty]).toEqual([p.symbol, brokerQty.get(p.symbol) ?? 0]);
+      expect(saved.ledger.cash).toBeCloseTo(fake.state.cash, 4);
+
+      // Every execution at the broker is in the saved fills, once: per order, the same quantity.
+      const fills = await opened.store.fills('crash');
+      const savedQty = new Map<string, number>();
+      for (const f of fills) savedQty.set(f.clientOrderId, (savedQty.get(f.clientOrderId) ?? 0) + f.qty);
+      for (const o of orders) {
+        expect([o.client_order_id, savedQty.get(o.client_order_id) ?? 0]).toEqual([o.client_order_id, Number(o.filled_qty)]);
+      }
+      expect(fills.length).toBeGreaterThan(0);
+    } finally {
+      await opened.close();
+    }
+  }, 600_000);
+});

@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CliIo } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine';
+import { createLogger } from '@quantbot/observability';
+import { runCommand } from './run-command';
+import type { RunDeps } from './run-command';
+import { manualStopSignal } from './stop-signal';
+import type { StopSignal } from './stop-signal';
+
+const SERVER = process.env['TEST_DATABASE_URL'];
+let schemaCounter = 0;
+
+function capture(cwd: string): CliIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, cwd, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+}
+
+describe('live-trader run --broker sim (state on the Postgres server when TEST_DATABASE_URL is set, else embedded)', () => {
+  let cwd: string;
+  let env: Record<string, string | undefined>;
+  let stateFlags: string[];
+
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'quantbot-run-'));
+    schemaCounter++;
+    if (SERVER !== undefined && SERVER !== '') {
+      env = { DATABASE_URL: SERVER };
+      stateFlags = ['--state-schema', `live_run_${process.pid}_${schemaCounter}`];
+    } else {
+      env = {};
+      stateFlags = ['--state-dir', join(cwd, 'state')];
+    }
+  });
+  afterEach(async () => {
+    if (SERVER !== undefined && SERVER !== '') {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: SERVER });
+      await client.connect();
+      await client.query(`drop schema if exists ${stateFlags[1] as string} cascade`);
+      await client.end();
+    }
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  const deps = (stop: StopSignal = manualStopSignal()): RunDeps => ({
+    env,
+    now: () => Date.parse('2024-03-05T15:00:00Z'),
+    monotonic: () => performance.now(),
+    stop,
+    logger: createLogger({ logFile: join(cwd, 'results', 'logs', 'live-trader.log'), console: false }),
+  });
+
+  const run = async (args: string[], stop?: StopSignal, session = 'sim-1'): Promise<{ code: number; io: ReturnType<typeof capture> }> => {
+    const io = capture(cwd);
+    const d = deps(stop);
+    try {
+      const code = await runCommand(['--broker', 'sim', '--symbols', 'AAA,BBB', '--params', 'fast=5,slow=20,allowShort=true', '--session', session, ...stateFlags, ...args], io, d);
+      return { code, io };
+    } finally {
+      await d.logger.close();
+    }
+  };
+
+  const latest = async (session = 'sim-1') => {
+    const opened = await openLiveStateStore({ env, cwd, ...(SERVER ? { schema: stateFlags[1] as string } : { dataDir: stateFlags[1] as string }) });
+    try {
+      const stored = await opened.store.latestCheckpoint(session);
+      return { stored, fills: await opened.store.fills(session), setAside: await opened.store.setAsideCheckpoints(session), store: opened.store };
+    } finally {
+      await opened.close();
+    }
+  };
+
+  it('trades, stops after N bars, and a restart continues to exactly where one uninterrupted run gets', async () => {
+    const first = await run(['--stop-after', '120']);
+    expect(first.io.stderr).toEqual([]);
+    expect(first.code).toBe(0);
+    const summary1 = JSON.parse(first.io.stdout.at(-1) as string) as { bars: number; liveSteps: number };
+    expect(summary1).toMatchObject({ bars: 120, liveSteps: 120 });
+    const second = await run(['--stop-after', '130']);
+    expect(second.code).toBe(0);
+    const resumed = parseLiveCheckpoint((await latest()).stored?.document);
+    expect(resumed.version === 2 && resumed.liveSteps).toBe(250);
+
+    const straight = await run(['--stop-after', '250'], undefined, 'sim-straight');
+    expect(straight.code).toBe(0);
+    const uninterrupted = parseLiveCheckpoint((await latest('sim-straight')).stored?.document);
+    expect(resumed.ledger).toEqual(uninterrupted.ledger);
+    expect(resumed.lastBarTime).toBe(uninterrupted.lastBarTime);
+    const fills = (await latest()).fills;
+    expect(fills.length).toBeGreaterThan(5);
+    expect(fills.map((f) => f.fillKey)).toEqual((await latest('sim-straight')).fills.map((f) => f.fillKey.replace('sim-straight', 'sim-1')));
+  }, 60_000);
+
+  it('sets an unreadable checkpoint aside and refuses to trade until told how to proceed', async () => {
+    expect((await run(['--stop-after', '30'])).code).toBe(0);
+    const opened = await openLiveStateStore({ env, cwd, ...(SERVER ? { schema: stateFlags[1] as string } : { dataDir: stateFlags[1] as string }) });
+    await opened.store.save('sim-1', { checkpoint: { format: 'quantbot-live-checkpoint', version: 2, torn: true }, lastBarTime: 1, orders: [], fills: [], audit: [] }, Date.parse('2024-03-05T15:00:00Z'));
+    await opened.close();
+
+    const refused = await run(['--stop-after', '10']);
+    expect(refused.code).toBe(3);
+    expect(refused.io.stderr.join('\n')).toMatch(/unreadable and was set aside \(kept\): checkpoint sessionId/);
+    expect(refused.io.stderr.join('\n')).toMatch(/refusing to trade/);
+    const after = await latest();
+    expect(after.setAside).toHaveLength(1);
+    expect(after.setAside[0]?.document).toMatchObject({ torn: true });
+    // The previous good checkpoint is the latest again; telling it how to proceed continues.
+    expect(parseLiveCheckpoint(after.stored?.document).version).toBe(2);
+    const again = await run(['--stop-after', '10', '--after-corrupt-checkpoint', 'start-fresh']);
+    expect(again.code).toBe(0);
+  }, 60_000);
+
+  it('stops cleanly on a signal, saving the last whole bar', async () => {
+    const stop = manualStopSignal();
+    const running = run(['--interval-ms', '5'], stop);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    stop.stop();
+    const { code, io } = await running;
+    expect(code).toBe(0);
+    const summary = JSON.parse(io.stdout.at(-1) as string) as { bars: number };
+    expect(summary.bars).toBeGreaterThan(0);
+    const saved = parseLiveCheckpoint((await latest()).stored?.document);
+    expect(saved.version === 2 && saved.liveSteps).toBe(summary.bars);
+  }, 60_000);
+
+  it('refuses live money without every safeguard', async () => {
+    const io = capture(cwd);
+    await expect(runCommand(['--broker', 'sim', '--live'], io, deps())).rejects.toThrow(/live trading goes through --broker alpaca/);
+    await expect(runCommand(['--broker', 'alpaca', '--symbols', 'AAA', '--live'], io, deps())).rejects.toThrow(ConfigError);
+    await expect(runCommand(['--broker', 'alpaca', '--symbols', 'AAA', '--live', '--session', 's', '--confirm-live', 's'], io, deps())).rejects.toThrow(/must be capped/);
+    await expect(runCommand(['--broker', 'alpaca', '--live', '--symbols', 'AAA', '--session', 's', '--confirm-live', 's', '--max-notional', '1000', '--max-position', '10'], io, deps())).rejects.toThrow(
+      /needs the research-registry experiment/,
+    );
+    await expect(runCommand(['--broker', 'alpaca'], io, deps())).rejects.toThrow(/--symbols: required/);
+  });
+});

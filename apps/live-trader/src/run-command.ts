@@ -1,0 +1,466 @@
+import { join, resolve } from 'node:path';
+import type { BarUniverse, CliIo, FlagSpec, JsonValue, Ticker } from '@quantbot/core';
+import { ConfigError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
+import { AlpacaClient, AlpacaMarketDataClient, resolveAlpacaCredentials } from '@quantbot/alpaca';
+import type { AlpacaCredentials } from '@quantbot/alpaca';
+import {
+  CheckpointError,
+  LiveRunner,
+  LiveSession,
+  SimulatedLiveBroker,
+  VenueUnavailableError,
+  connectAlpacaVenue,
+  openLiveStateStore,
+  parseLiveCheckpoint,
+} from '@quantbot/engine';
+import type { AlpacaVenue, BarStep, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine';
+import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
+import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
+import type { Logger } from '@quantbot/observability';
+import { KillFileWatcher } from '@quantbot/risk-guardrails';
+import type { RiskLimits } from '@quantbot/risk-guardrails';
+import { createStrategy, parseParamList } from '@quantbot/strategies';
+import { DEFAULT_KILL_FILE } from './kill-switch-command';
+import { checkLivePromotion } from './live-promotion';
+import type { StopSignal } from './stop-signal';
+
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy to trade (default sma-crossover)' },
+  { name: 'params', kind: 'string', valueName: 'k=v,...', description: 'strategy parameters, e.g. fast=10,slow=30' },
+  { name: 'symbols', kind: 'string', valueName: 'A,B', description: 'symbols to trade (required with --broker alpaca)' },
+  { name: 'broker', kind: 'string', valueName: 'sim|alpaca', description: 'sim: the execution simulator on replayed bars, no account (default); alpaca: Alpaca paper, or the fake with --alpaca-url' },
+  { name: 'session', kind: 'string', valueName: 'id', description: 'names the saved state and prefixes client order ids (default <strategy>-<broker>)' },
+  { name: 'alpaca-url', kind: 'string', valueName: 'url', description: 'trading API root of another server (the local fake); its market data and streams are taken from it too' },
+  { name: 'feed', kind: 'string', valueName: 'iex|sip', description: 'Alpaca market-data feed (default iex)' },
+  { name: 'live', kind: 'boolean', description: 'trade real money at api.alpaca.markets (needs --confirm-live and --experiment)' },
+  { name: 'confirm-live', kind: 'string', valueName: 'session', description: 'with --live: repeat the session id to confirm' },
+  { name: 'experiment', kind: 'string', valueName: 'id', description: 'with --live: the research-registry experiment promoted to live for this strategy and these parameters' },
+  { name: 'max-notional', kind: 'number', valueName: 'usd', description: 'cap on any order notional (required with --live)' },
+  { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live)' },
+  { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
+  { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
+  { name: 'after-corrupt-checkpoint', kind: 'string', valueName: 'refuse|start-fresh', description: 'when the saved checkpoint is unreadable: refuse to trade (default), or start from the broker\'s books' },
+  { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
+  { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },
+  { name: 'seed', kind: 'number', valueName: 'n', description: 'sim: seed of the synthetic data (default 42)' },
+  { name: 'warmup-bars', kind: 'number', valueName: 'n', description: 'sim: bars of the data used only to warm up (default 100)' },
+  { name: 'interval-ms', kind: 'number', valueName: 'ms', description: 'sim: real time between replayed bars (default 0)' },
+  { name: 'cash', kind: 'number', valueName: 'usd', description: 'sim: starting cash (default 100000)' },
+  { name: 'stop-after', kind: 'number', valueName: 'bars', description: 'stop cleanly after this many bars' },
+  { name: 'state-dir', kind: 'string', valueName: 'dir', description: 'embedded state database directory (default .quantbot/live; DATABASE_URL selects a server)' },
+  { name: 'state-schema', kind: 'string', valueName: 'name', description: 'Postgres schema of the state (default quantbot_live)' },
+  { name: 'kill-file', kind: 'string', valueName: 'path', description: `the kill file to obey (default ${DEFAULT_KILL_FILE})` },
+  { name: 'help', kind: 'boolean', description: 'show this help' },
+];
+
+const USAGE = `usage: live-trader run [flags]
+
+Trades a strategy on paper, bar by bar, with the same engine, gateway and strategy code as a
+backtest. State (checkpoint, orders, fills, audit) is saved after every bar; a restart continues
+where the last process stopped, after reconciling with the broker. SIGINT/SIGTERM stop cleanly.
+
+flags:
+${formatFlagHelp(RUN_FLAGS)}
+
+exit codes: 0 stopped cleanly, 1 failure, 2 usage or configuration error, 3 refused to trade
+(unreadable checkpoint, or a live run that is not allowed), 4 the broker cannot be reached.`;
+
+export interface RunDeps {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Wall clock (ms): save stamps and the Alpaca client's rate-limit arithmetic. */
+  readonly now: () => number;
+  /** Monotonic clock (ms): latency. */
+  readonly monotonic: () => number;
+  readonly stop: StopSignal;
+  readonly logger: Logger;
+  /** Called after every bar step (tests use it to pace a replay). */
+  readonly onStep?: (report: LiveStepReport) => void;
+}
+
+interface Plan {
+  readonly strategyName: string;
+  readonly rawParams: Readonly<Record<string, string>>;
+  readonly broker: 'sim' | 'alpaca';
+  readonly sessionId: string;
+  readonly symbols: readonly Ticker[] | undefined;
+  readonly limits: RiskLimits;
+  readonly sizingPct: number;
+  readonly orphans: OrphanPolicy;
+  readonly afterCorrupt: 'refuse' | 'start-fresh';
+  readonly stopAfter: number | undefined;
+}
+
+export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDeps): Promise<number> {
+  const flags = parseFlags(argv, RUN_FLAGS);
+  if (flags['help'] === true) {
+    io.out(USAGE);
+    return 0;
+  }
+  const plan = makePlan(flags);
+  const log = deps.logger;
+
+  // Live money: only with every safeguard in place, checked before anything connects.
+  let credentials: AlpacaCredentials | undefined;
+  if (plan.broker === 'alpaca') {
+    const live = flags['live'] === true;
+    if (live) {
+      if (flags['confirm-live'] !== plan.sessionId) {
+        throw new ConfigError('--confirm-live', `live trading needs --confirm-live ${plan.sessionId} (the session id, typed again)`);
+      }
+      if (plan.limits.maxOrderNotional === undefined || plan.limits.maxPositionQty === undefined) {
+        throw new ConfigError('--max-notional', 'a live trial must be capped: give --max-notional and --max-position');
+      }
+      if (typeof flags['alpaca-url'] === 'string') throw new ConfigError('--alpaca-url', 'cannot be combined with --live');
+      const experiment = typeof flags['experiment'] === 'string' ? flags['experiment'] : undefined;
+      if (experiment === undefined) throw new ConfigError('--experiment', 'live trading needs the research-registry experiment that was promoted to live');
+      const refusal = await checkLivePromotion({ experimentId: experiment, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
+      if (refusal !== null) {
+        io.err(`refused: ${refusal}`);
+        log.warn('live refused', { reason: refusal });
+        return 3;
+      }
+    }
+    credentials = resolveAlpacaCredentials(deps.env, {
+      ...(live ? { live: true } : {}),
+      ...(typeof flags['alpaca-url'] === 'string' ? { baseUrl: flags['alpaca-url'] } : {}),
+    });
+  }
+
+  const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
+  const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
+  const opened = await openLiveStateStore({
+    env: deps.env,
+    cwd: io.cwd,
+    ...(nonEmpty(deps.env['DATABASE_URL']) ? { schema } : { dataDir: stateDir }),
+  });
+  log.info('state store', { where: opened.describe() });
+  try {
+    const checkpoint = await loadCheckpoint(opened.store, plan, deps, io);
+    if (checkpoint === 'refused') return 3;
+    return plan.broker === 'alpaca'
+      ? await runAlpaca(plan, flags, credentials as AlpacaCredentials, checkpoint, opened.store, io, deps)
+      : await runSim(plan, flags, checkpoint, opened.store, io, deps);
+  } catch (error) {
+    if (error instanceof VenueUnavailableError) {
+      io.err(`error: ${error.message}`);
+      log.error('venue unavailable', { error });
+      return 4;
+    }
+    throw error;
+  } finally {
+    await opened.close();
+  }
+}
+
+function makePlan(flags: Readonly<Record<string, string | number | boolean>>): Plan {
+  const strategyName = typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
+  const broker = flags['broker'] ?? 'sim';
+  if (broker !== 'sim' && broker !== 'alpaca') throw new ConfigError('--broker', `unknown broker '${String(broker)}'; available: sim, alpaca`);
+  if (flags['live'] === true && broker !== 'alpaca') throw new ConfigError('--live', 'live trading goes through --broker alpaca');
+  const symbols =
+    typeof flags['symbols'] === 'string'
+      ? flags['symbols'].split(',').map((s) => {
+          const t = parseTicker(s.trim().toUpperCase());
+          if (t === undefined) throw new ConfigError('--symbols', `'${s}' is not a ticker`);
+          return t;
+        })
+      : undefined;
+  if (broker === 'alpaca' && symbols === undefined) throw new ConfigError('--symbols', 'required with --broker alpaca');
+  const sessionId = typeof flags['session'] === 'string' ? flags['session'] : `${strategyName}-${broker}`;
+  const limits: Record<string, number> = {};
+  const positive = (name: string): number | undefined => {
+    const v = flags[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`--${name}`, `must be a positive number, got ${String(v)}`);
+    return v;
+  };
+  const notional = positive('max-notional');
+  const position = positive('max-position');
+  if (notional !== undefined) limits['maxOrderNotional'] = notional;
+  if (position !== undefined) limits['maxPositionQty'] = position;
+  const orphans = flags['orphans'] ?? 'cancel';
+  if (orphans !== 'cancel' && orphans !== 'adopt') throw new ConfigError('--orphans', `expected cancel or adopt, got '${String(orphans)}'`);
+  const afterCorrupt = flags['after-corrupt-checkpoint'] ?? 'refuse';
+  if (afterCorrupt !== 'refuse' && afterCorrupt !== 'start-fresh') {
+    throw new ConfigError('--after-corrupt-checkpoint', `expected refuse or start-fresh, got '${String(afterCorrupt)}'`);
+  }
+  const stopAfter = positive('stop-after');
+  return {
+    strategyName,
+    rawParams: typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {},
+    broker,
+    sessionId,
+    symbols,
+    limits: limits as RiskLimits,
+    sizingPct: positive('sizing-pct') ?? 10,
+    orphans,
+    afterCorrupt,
+    stopAfter,
+  };
+}
+
+/**
+ * The newest checkpoint, parsed. An unreadable one is set aside (kept, never overwritten) and
+ * reported; the trader then refuses to trade unless told to start from the broker's books.
+ */
+async function loadCheckpoint(store: LiveStateStore, plan: Plan, deps: RunDeps, io: CliIo): Promise<LiveCheckpoint | undefined | 'refused'> {
+  const stored = await store.latestCheckpoint(plan.sessionId);
+  if (stored === undefined) return undefined;
+  try {
+    return parseLiveCheckpoint(stored.document);
+  } catch (error) {
+    if (!(error instanceof CheckpointError)) throw error;
+    await store.setAside(plan.sessionId, stored.seq, error.message, deps.now());
+    deps.logger.error('checkpoint set aside', { seq: stored.seq, reason: error.message });
+    io.err(`checkpoint ${stored.seq} of session ${plan.sessionId} is unreadable and was set aside (kept): ${error.message}`);
+    if (plan.afterCorrupt === 'refuse') {
+      io.err('refusing to trade: rerun with --after-corrupt-checkpoint start-fresh to continue from the broker\'s books');
+      return 'refused';
+    }
+    io.err('starting from the broker\'s books (--after-corrupt-checkpoint start-fresh)');
+    return undefined;
+  }
+}
+
+async function runAlpaca(
+  plan: Plan,
+  flags: Readonly<Record<string, string | number | boolean>>,
+  credentials: AlpacaCredentials,
+  checkpoint: LiveCheckpoint | undefined,
+  store: LiveStateStore,
+  io: CliIo,
+  deps: RunDeps,
+): Promise<number> {
+  const symbols = plan.symbols as readonly Ticker[];
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbols.length);
+  const rng = new SeededRng(hashText(plan.sessionId));
+  const client = new AlpacaClient({ credentials, now: deps.now, rng });
+  const fakeUrl = typeof flags['alpaca-url'] === 'string' ? flags['alpaca-url'] : undefined;
+  const marketData = new AlpacaMarketDataClient({ credentials, now: deps.now, rng, ...(fakeUrl !== undefined ? { dataUrl: fakeUrl } : {}) });
+  const feed = flags['feed'] === 'sip' ? 'sip' : 'iex';
+  const journaled = new Map<string, { qty: number; value: number }>();
+  for (const fill of await store.fills(plan.sessionId)) {
+    const sum = journaled.get(fill.clientOrderId) ?? { qty: 0, value: 0 };
+    journaled.set(fill.clientOrderId, { qty: sum.qty + fill.qty, value: sum.value + fill.qty * fill.price });
+  }
+  let venue: AlpacaVenue | undefined;
+  try {
+    venue = await connectAlpacaVenue(
+      {
+        client,
+        marketData,
+        credentials,
+        ...(fakeUrl !== undefined ? { dataStreamUrl: fakeUrl } : {}),
+        feed,
+        sessionId: plan.sessionId,
+        strategy: { name: strategy.name, params: params as unknown as JsonValue },
+        symbols,
+        orphanPolicy: plan.orphans,
+        historyMinutes: typeof flags['history-minutes'] === 'number' ? flags['history-minutes'] : 600,
+        align: (series) => alignUniverse(series),
+        latencyClock: deps.monotonic,
+        rng,
+        onEvent: (event, detail) => deps.logger.info(event, detail),
+        journaled,
+      },
+      checkpoint,
+    );
+    if (!venue.clock.isOpen) {
+      io.out(`market closed: waiting for the open at ${new Date(venue.clock.nextOpen).toISOString()} (bars drive the session; nothing trades before)`);
+    }
+    for (const d of venue.divergences) io.out(`reconciliation: ${d.kind}${d.symbol === null ? '' : ` ${d.symbol}`}: local ${JSON.stringify(d.local)}, broker ${JSON.stringify(d.broker)}: ${d.action}`);
+    const connected = venue;
+    const session = new LiveSession({
+      sessionId: plan.sessionId,
+      strategy,
+      params: params as unknown as JsonValue,
+      symbols,
+      startingCash: venue.restore.ledger.startingCash,
+      sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
+      gateway: { limits: plan.limits, killSwitch: {} },
+      history: venue.history,
+      restore: venue.restore,
+      latencyClock: deps.monotonic,
+      broker: (context: LiveBrokerContext) => connected.broker(context),
+    });
+    for (const d of venue.divergences) session.audit(deps.now(), 'reconciliation', { kind: d.kind, symbol: d.symbol, local: d.local, broker: d.broker, action: d.action });
+    session.recordRecoveredFills(venue.recoveredFills);
+    const journalFills = venue.recoveredFills;
+    return await drive(session, store, plan, flags, io, deps, {
+      extraFills: journalFills,
+      start: (push) => connected.startBars(push, session.lastBarTime),
+      periodicCheck: async () => {
+        const core = session.core;
+        const found = await connected.compare({
+          cash: core.ledger.cash,
+          qty: (symbol) => core.position(core.ledger.indexOf(symbol)),
+          hasWorkingOrder: (symbol) => core.hasPendingOrder(core.ledger.indexOf(symbol)),
+        });
+        if (found.length > 0) session.gateway.trigger('halted', `reconciliation: ${found.map((d) => d.kind).join(', ')} differ from the broker`, deps.now(), 'external');
+        return found.map((d) => ({ kind: `divergence-${d.kind}`, detail: { symbol: d.symbol, local: d.local, broker: d.broker, action: d.action } }));
+      },
+    });
+  } finally {
+    await venue?.close();
+    await client.close();
+    await marketData.close();
+  }
+}
+
+async function runSim(
+  plan: Plan,
+  flags: Readonly<Record<string, string | number | boolean>>,
+  checkpoint: LiveCheckpoint | undefined,
+  store: LiveStateStore,
+  io: CliIo,
+  deps: RunDeps,
+): Promise<number> {
+  const data: BarUniverse =
+    typeof flags['data'] === 'string'
+      ? alignUniverse(loadBarPath(resolve(io.cwd, flags['data'])).filter((s) => plan.symbols === undefined || plan.symbols.includes(s.symbol)))
+      : generateSyntheticUniverse({ symbols: plan.symbols ?? 3, seed: typeof flags['seed'] === 'number' ? flags['seed'] : 42, bars: 1_000 });
+  if (data.length === 0) throw new ConfigError('--data', 'no bars to replay');
+  const symbols = data.symbols;
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbols.length);
+  const warmup = Math.min(data.length, typeof flags['warmup-bars'] === 'number' ? flags['warmup-bars'] : 100);
+  const history = sliceSteps(data, 0, checkpoint === undefined ? warmup : 0);
+  const firstLive = checkpoint === undefined ? warmup : firstStepAfter(data, checkpoint.lastBarTime);
+  const cash = typeof flags['cash'] === 'number' ? flags['cash'] : 100_000;
+  const session = new LiveSession({
+    sessionId: plan.sessionId,
+    strategy,
+    params: params as unknown as JsonValue,
+    symbols,
+    startingCash: cash,
+    sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
+    gateway: { limits: plan.limits, killSwitch: {} },
+    history: checkpoint?.version === 1 ? sliceSteps(data, 0, firstLive) : history,
+    ...(checkpoint !== undefined ? { restore: checkpoint } : {}),
+    latencyClock: deps.monotonic,
+    broker: (context: LiveBrokerContext): LiveBroker =>
+      new SimulatedLiveBroker({ universe: context.universe, profile: EXECUTION_PROFILES.idealistic, seed: 0, account: context.core.ledger, sink: context.sink }),
+  });
+  const intervalMs = typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0;
+  return drive(session, store, plan, flags, io, deps, {
+    extraFills: [],
+    start: async (push) => {
+      let timer: NodeJS.Timeout | undefined;
+      let k = firstLive;
+      const next = (): void => {
+        if (k >= data.length) return;
+        const step = k++;
+        push({
+          time: data.time[step] as number,
+          bars: symbols.map((_, s) => {
+            const at = s * data.length + step;
+            if (data.hasBar[at] !== 1) return undefined;
+            return { time: epochMs(data.time[step] as number), open: data.open[at] as number, high: data.high[at] as number, low: data.low[at] as number, close: data.close[at] as number, volume: data.volume[at] as number };
+          }),
+          arrivedAt: deps.monotonic(),
+        });
+        timer = setTimeout(next, intervalMs);
+      };
+      next();
+      deps.stop.on(() => clearTimeout(timer));
+      await Promise.resolve();
+    },
+    endOfData: data.length - firstLive,
+  });
+}
+
+interface DriveOptions {
+  readonly extraFills: readonly { readonly fillKey: string }[];
+  readonly start: (push: (step: BarStep) => void) => Promise<void>;
+  readonly periodicCheck?: () => Promise<readonly { readonly kind: string; readonly detail: { readonly [key: string]: JsonValue } }[]>;
+  /** Bars the source has in all (sim): stop after them. */
+  readonly endOfData?: number;
+}
+
+/** Runs the session until stopped (signal, --stop-after, end of data, failure), saving as it goes. */
+async function drive(
+  session: LiveSession,
+  store: LiveStateStore,
+  plan: Plan,
+  flags: Readonly<Record<string, string | number | boolean>>,
+  io: CliIo,
+  deps: RunDeps,
+  options: DriveOptions,
+): Promise<number> {
+  const log = deps.logger;
+  const stopAfter = plan.stopAfter ?? options.endOfData;
+  const killFile = new KillFileWatcher(resolve(io.cwd, typeof flags['kill-file'] === 'string' ? flags['kill-file'] : DEFAULT_KILL_FILE), session.gateway);
+  const runner = new LiveRunner({
+    session,
+    store,
+    now: deps.now,
+    ...(stopAfter !== undefined ? { stopAfter } : {}),
+    ...(options.periodicCheck !== undefined ? { periodicCheck: options.periodicCheck, checkEvery: 30 } : {}),
+    onStep: (report) => {
+      killFile.poll(report.time);
+      if (report.ordersSubmitted > 0) log.info('step', { ...report });
+      deps.onStep?.(report);
+    },
+    onError: (error) => log.error('step failed', { error }),
+  });
+  // The restart's first save carries what reconciliation found.
+  await runner.save();
+  const unsubscribe = deps.stop.on(() => {
+    log.info('stop requested', {});
+    void runner.stop();
+  });
+  try {
+    await options.start((step) => runner.push(step));
+    io.out(`session ${session.sessionId}: trading ${session.core.symbols.join(',')} after ${new Date(session.lastBarTime).toISOString()} (${plan.broker}); Ctrl-C stops cleanly`);
+    await runner.done;
+    await runner.stop();
+  } catch (error) {
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}; the last saved state is that of the last whole bar`);
+    return 1;
+  } finally {
+    unsubscribe();
+  }
+  const latency = session.latencyStats();
+  const summary = {
+    session: session.sessionId,
+    bars: runner.steps,
+    liveSteps: session.liveSteps,
+    equity: session.core.ledger.equity(),
+    cash: session.core.ledger.cash,
+    positions: session.core.ledger.openPositions().map((p) => ({ symbol: p.symbol, qty: p.qty })),
+    latencyMs: { count: latency.count, p50: latency.p50Ms, p99: latency.p99Ms, max: latency.maxMs },
+    recoveredFills: options.extraFills.length,
+  };
+  log.info('stopped', summary);
+  io.out(JSON.stringify(summary));
+  return 0;
+}
+
+function sliceSteps(u: BarUniverse, from: number, to: number): BarUniverse {
+  const n = u.symbols.length;
+  const length = Math.max(0, to - from);
+  const take = (a: Float64Array): Float64Array => {
+    const out = new Float64Array(n * length);
+    for (let s = 0; s < n; s++) out.set(a.subarray(s * u.length + from, s * u.length + from + length), s * length);
+    return out;
+  };
+  const hasBar = new Uint8Array(n * length);
+  for (let s = 0; s < n; s++) hasBar.set(u.hasBar.subarray(s * u.length + from, s * u.length + from + length), s * length);
+  return { symbols: u.symbols, length, time: u.time.slice(from, to), open: take(u.open), high: take(u.high), low: take(u.low), close: take(u.close), volume: take(u.volume), hasBar };
+}
+
+function firstStepAfter(u: BarUniverse, time: number): number {
+  let k = 0;
+  while (k < u.length && (u.time[k] as number) <= time) k++;
+  return k;
+}
+
+function hashText(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+function nonEmpty(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== '';
+}
+
