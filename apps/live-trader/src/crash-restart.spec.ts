@@ -8,6 +8,7 @@ import type { FakeAlpacaServer } from '@quantbot/alpaca';
 import { SeededRng, ticker } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine';
 import { minuteDay } from './minute-bars.spec-helper';
+import { until } from './wait.spec-helper';
 
 /**
  * The trader is killed with SIGKILL at random moments while a replay keeps the market moving,
@@ -37,13 +38,6 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
   return { process: child, stdout, exited };
 }
 
-async function until(predicate: () => boolean, what: string, ms: number): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 (SERVER ? describe : describe.skip)('crash safety: SIGKILL at random moments, then restart (needs TEST_DATABASE_URL)', () => {
   let cwd: string;

@@ -11,6 +11,7 @@ import { AlpacaBarStream, AlpacaClient, AlpacaMarketDataClient } from '@quantbot
 import type { AlpacaCredentials, AlpacaStreamBar } from '@quantbot/alpaca';
 import { main } from './main';
 import { manualStopSignal } from './stop-signal';
+import { until } from './wait.spec-helper';
 
 const MAIN = resolve(__dirname, '..', 'dist', 'main.js');
 const KEY = 'PKCLIFAKE001';
@@ -35,14 +36,6 @@ function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Polls `predicate` every 10 ms; fails naming `what` after `ms`. */
-async function until(predicate: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Whether something accepts connections on the port. */
 function isListening(port: number): Promise<boolean> {

@@ -11,6 +11,7 @@ import { createLogger } from '@quantbot/observability';
 import { SmaCrossover, WarmupGate } from '@quantbot/strategies';
 import { BARS, minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
+import { until } from './wait.spec-helper';
 
 const KEY = 'PKPARITY01';
 const SECRET = 'parity-secret-never-printed';
@@ -19,13 +20,6 @@ const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
 const WARMUP = 60;
 const PARAMS = { fast: 5, slow: 20, allowShort: true };
 
-async function until(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 describe('paper trading against the fake Alpaca server equals the backtest over the same bars', () => {
   let cwd: string;

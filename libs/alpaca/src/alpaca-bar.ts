@@ -16,14 +16,18 @@ export interface AlpacaBarWire {
   vw: number;
 }
 
-/** A parsed market-data bar: start time in epoch ms UTC, prices and volume as numbers. */
-export interface AlpacaBar {
+/** Start time in epoch ms UTC, prices and volume as numbers: what every bar shape here shares. */
+export interface OhlcvValues {
   readonly time: number;
   readonly open: number;
   readonly high: number;
   readonly low: number;
   readonly close: number;
   readonly volume: number;
+}
+
+/** A parsed market-data bar (REST). */
+export interface AlpacaBar extends OhlcvValues {
   readonly tradeCount: number;
   readonly vwap: number;
 }

@@ -7,18 +7,12 @@ import { AlpacaTradeStream } from './alpaca-streams';
 import type { AlpacaCredentials } from './credentials';
 import { startFakeAlpacaServer } from './fake-alpaca-server';
 import type { FakeAlpacaServer } from './fake-alpaca-server';
+import { until } from './wait.spec-helper';
 
 const KEY = 'PKBROKERKEY1';
 const SECRET = 'broker-secret-123';
 const NOW = Date.parse('2024-03-05T15:00:00Z');
 
-async function until(predicate: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const order = (id: string, overrides: Partial<OrderRequest> = {}): OrderRequest => ({
   clientOrderId: clientOrderId(id),

@@ -1,7 +1,7 @@
-import type { QuantbotError, SeededRng } from '@quantbot/core';
+import type { QuantbotError } from '@quantbot/core';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
-import { AlpacaHttpTransport, isSuccess } from './alpaca-http-transport';
-import type { AlpacaHttpResponse } from './alpaca-http-transport';
+import { AlpacaHttpTransport, isSuccess, retryOptionsOf } from './alpaca-http-transport';
+import type { AlpacaHttpResponse, AlpacaRetryOptions } from './alpaca-http-transport';
 import { AlpacaProtocolError, parseAccount, parseClock, parseOrder, parsePosition } from './alpaca-types';
 import type {
   AlpacaAccount,
@@ -18,7 +18,7 @@ import { seededUuid } from './seeded-uuid';
 
 export { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 
-export interface AlpacaClientOptions {
+export interface AlpacaClientOptions extends AlpacaRetryOptions {
   /** Explicit credentials, or a function called on the first request. Default: read `env` then. */
   readonly credentials?: AlpacaCredentials | (() => AlpacaCredentials);
   /** Where to look for the key pair when `credentials` is absent. Default: `process.env` (read lazily). */
@@ -27,21 +27,6 @@ export interface AlpacaClientOptions {
   readonly live?: boolean;
   /** With `env`: another root URL (the fake server). */
   readonly baseUrl?: string;
-  /** Wall clock in epoch ms (for `Retry-After` dates and `X-RateLimit-Reset`). */
-  readonly now: () => number;
-  /** Jitter source for retry backoff. */
-  readonly rng: SeededRng;
-  /** Headers and body timeout of every request, ms. Default 10 000. */
-  readonly timeoutMs?: number;
-  /** Retries after the first attempt. Default 3. */
-  readonly maxRetries?: number;
-  /** First backoff step, ms (doubled per attempt, half of it jittered). Default 200. */
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
-  /** Longest server-requested wait honoured (longer ones are capped). Default 60 000. */
-  readonly maxRetryWaitMs?: number;
-  /** Injected for tests; default a real timer. */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ListOrdersParams {
@@ -95,14 +80,7 @@ export class AlpacaClient {
     this.#transport = new AlpacaHttpTransport({
       baseUrl: () => this.#getCredentials().baseUrl,
       credentials: () => this.#getCredentials(),
-      now: options.now,
-      rng: options.rng,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-      ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
-      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
-      ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
-      ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
+      ...retryOptionsOf(options),
     });
   }
 

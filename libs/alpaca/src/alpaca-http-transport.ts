@@ -21,11 +21,8 @@ export interface AlpacaHttpResponse {
 }
 
 /** How requests are sent, timed out and retried (the conventions of `AlpacaClientOptions`). */
-export interface AlpacaHttpTransportOptions {
-  /** Root URL, read on the first request (it may come from the credentials). */
-  readonly baseUrl: () => string;
-  /** Called once, on the first request. */
-  readonly credentials: () => AlpacaKeyPair;
+/** How requests are timed out and retried; shared by every Alpaca REST client. */
+export interface AlpacaRetryOptions {
   /** Wall clock in epoch ms (for `Retry-After` dates and `X-RateLimit-Reset`). */
   readonly now: () => number;
   /** Jitter source for retry backoff. */
@@ -42,6 +39,13 @@ export interface AlpacaHttpTransportOptions {
   readonly maxRetryWaitMs?: number;
   /** Injected for tests; default a real timer. */
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface AlpacaHttpTransportOptions extends AlpacaRetryOptions {
+  /** Root URL, read on the first request (it may come from the credentials). */
+  readonly baseUrl: () => string;
+  /** Called once, on the first request. */
+  readonly credentials: () => AlpacaKeyPair;
 }
 
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
@@ -265,4 +269,18 @@ export function isSuccess(res: AlpacaHttpResponse): boolean {
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The retry options that are set in `options` (for `exactOptionalPropertyTypes`). */
+export function retryOptionsOf(options: AlpacaRetryOptions): AlpacaRetryOptions {
+  return {
+    now: options.now,
+    rng: options.rng,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
+    ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+    ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
+    ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
+  };
 }

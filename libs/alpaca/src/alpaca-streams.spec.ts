@@ -8,19 +8,12 @@ import type { TrackedChange, TrackedFill } from './order-tracker';
 import { AlpacaStreamError } from './stream-connection';
 import type { StreamState } from './stream-connection';
 import type { AlpacaStreamBar, AlpacaTradeUpdate } from './stream-types';
+import { until } from './wait.spec-helper';
 
 const KEY = 'PKSTREAMKEY1';
 const SECRET = 'stream-secret-never-logged-555';
 const NOW = Date.parse('2024-03-05T15:00:00Z');
 
-/** Polls `predicate` every 5 ms; fails with `what` after `ms`. */
-async function until(predicate: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const sum = (fills: readonly TrackedFill[]): number => fills.reduce((total, f) => total + f.qty, 0);
 

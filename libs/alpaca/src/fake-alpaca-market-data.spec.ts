@@ -7,19 +7,12 @@ import type { FakeAlpacaServer, FakeBar } from './fake-alpaca-server';
 import { FakeBarStore } from './fake-market-data';
 import { AlpacaMarketDataClient } from './market-data-client';
 import type { AlpacaStreamBar } from './stream-types';
+import { until } from './wait.spec-helper';
 
 const KEY = 'PKWIREDKEY01';
 const SECRET = 'wired-secret-never-logged-31';
 const OPEN = Date.parse('2024-03-05T14:30:00Z'); // a Tuesday, 09:30 New York
 
-/** Polls `predicate` every 5 ms; fails with `what` after `ms`. */
-async function until(predicate: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const minuteBar = (minute: number, close: number): FakeBar => ({
   time: OPEN + minute * 60_000,

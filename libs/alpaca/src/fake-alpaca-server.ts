@@ -7,6 +7,7 @@ import type { AlpacaAccountWire, AlpacaClockWire, AlpacaOrderWire, AlpacaPositio
 import { WebSocketServer } from 'ws';
 import type { WebSocket as WsSocket } from 'ws';
 import { seededUuid } from './seeded-uuid';
+import type { OhlcvValues } from './alpaca-bar';
 import { FakeHttpFailure, unprocessable } from './fake-http';
 import type { FakeReply } from './fake-http';
 import type { AlpacaBar } from './alpaca-bar';
@@ -93,14 +94,8 @@ export interface FakeAlpacaFaults {
   reset(): void;
 }
 
-export interface FakeBar {
-  readonly time: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-}
+/** A bar the fake is given (`pushBar`, a replay). */
+export type FakeBar = OhlcvValues;
 
 export interface FakeAlpacaState {
   /** A trade at `price`: open orders of `symbol` that it reaches fill (up to `maxFillQty` each). */
@@ -759,12 +754,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     const reply = (message: unknown): void => sendTrade(socket, JSON.stringify(message));
     socket.on('message', (raw: Buffer) => {
       if (silent) return;
-      let m: Record<string, unknown>;
-      try {
-        const parsed = JSON.parse(raw.toString('utf8')) as unknown;
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-        m = parsed as Record<string, unknown>;
-      } catch {
+      const m = jsonObject(raw);
+      if (m === null) {
         reply({ stream: 'error', data: { error_message: 'invalid syntax' } });
         return;
       }
@@ -799,12 +790,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     reply([{ T: 'success', msg: 'connected' }]);
     socket.on('message', (raw: Buffer) => {
       if (silent) return;
-      let m: Record<string, unknown>;
-      try {
-        const parsed = JSON.parse(raw.toString('utf8')) as unknown;
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-        m = parsed as Record<string, unknown>;
-      } catch {
+      const m = jsonObject(raw);
+      if (m === null) {
         reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
         return;
       }
@@ -998,4 +985,14 @@ export function clockWire(nowMs: number): AlpacaClockWire {
     next_open: new Date(open(openDay)).toISOString(),
     next_close: new Date(close(closeDay)).toISOString(),
   };
+}
+
+/** A client's WebSocket message as a JSON object, or null when it is not one. */
+function jsonObject(raw: Buffer): Record<string, unknown> | null {
+  try {
+    const parsed = JSON.parse(raw.toString('utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,7 +1,7 @@
 import type { BarSeries, BarUniverse } from '@quantbot/core';
 import { DataError } from '@quantbot/core';
 import { toAlpacaBarWire } from './alpaca-bar';
-import type { AlpacaBar, AlpacaBarWire } from './alpaca-bar';
+import type { AlpacaBar, AlpacaBarWire, OhlcvValues } from './alpaca-bar';
 import { parseAlpacaTimeframe } from './alpaca-timeframe';
 import type { AlpacaTimeframe, AlpacaTimeframeUnit } from './alpaca-timeframe';
 import { FakeHttpFailure, badRequest, unprocessable } from './fake-http';
@@ -18,14 +18,7 @@ import { newYorkDate, newYorkMidnight } from './new-york-time';
  */
 
 /** A bar to put into the store. Without `tradeCount`/`vwap`, plausible ones are derived. */
-export interface FakeBarInput {
-  /** Start of the bar, epoch ms UTC (a daily bar as Alpaca stamps it: 00:00 New York). */
-  readonly time: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
+export interface FakeBarInput extends OhlcvValues {
   readonly tradeCount?: number;
   readonly vwap?: number;
 }

@@ -17,3 +17,4 @@ export * from './fake-market-data-server';
 export * from './alpaca-broker';
 export { formatNewYorkTime, newYorkDate, newYorkMidnight, newYorkOffsetMinutes } from './new-york-time';
 export * from './fake-market-replay';
+export type { AlpacaRetryOptions } from './alpaca-http-transport';

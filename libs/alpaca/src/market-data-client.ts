@@ -1,9 +1,8 @@
 import { ConfigError, QuantbotError } from '@quantbot/core';
-import type { SeededRng } from '@quantbot/core';
 import { parseAlpacaBar } from './alpaca-bar';
 import type { AlpacaBar } from './alpaca-bar';
-import { AlpacaHttpTransport } from './alpaca-http-transport';
-import type { AlpacaKeyPair } from './alpaca-http-transport';
+import { AlpacaHttpTransport, retryOptionsOf } from './alpaca-http-transport';
+import type { AlpacaKeyPair, AlpacaRetryOptions } from './alpaca-http-transport';
 import { parseAlpacaTimeframe } from './alpaca-timeframe';
 import { AlpacaProtocolError } from './alpaca-types';
 import { resolveAlpacaCredentials } from './credentials';
@@ -33,30 +32,15 @@ export class AlpacaPaginationError extends QuantbotError {
   }
 }
 
-export interface AlpacaMarketDataClientOptions {
+export interface AlpacaMarketDataClientOptions extends AlpacaRetryOptions {
   /** Explicit key pair, or a function called on the first request. Default: read `env` then. */
   readonly credentials?: AlpacaKeyPair | (() => AlpacaKeyPair);
   /** Where to look for the key pair when `credentials` is absent. Default `process.env`, read lazily. */
   readonly env?: EnvLike;
   /** Another root URL (the fake server). Default `https://data.alpaca.markets`, paper or live alike. */
   readonly dataUrl?: string;
-  /** Wall clock in epoch ms (for `Retry-After` dates and `X-RateLimit-Reset`). */
-  readonly now: () => number;
-  /** Jitter source for retry backoff. */
-  readonly rng: SeededRng;
-  /** Headers and body timeout of every request, ms. Default 10 000. */
-  readonly timeoutMs?: number;
-  /** Retries after the first attempt (429, 5xx, network errors). Default 3. */
-  readonly maxRetries?: number;
-  /** First backoff step, ms (doubled per attempt, half of it jittered). Default 200. */
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
-  /** Longest server-requested wait honoured (longer ones are capped). Default 60 000. */
-  readonly maxRetryWaitMs?: number;
   /** Most pages `getAllBars` follows before giving up with `AlpacaPaginationError`. Default 100 000. */
   readonly maxPages?: number;
-  /** Injected for tests; default a real timer. */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** A time bound: RFC-3339 (`2024-01-02T14:30:00Z`, whole seconds), a date `YYYY-MM-DD`, or epoch ms. */
@@ -110,14 +94,7 @@ export class AlpacaMarketDataClient {
     this.#transport = new AlpacaHttpTransport({
       baseUrl: () => resolveDataUrl(options.dataUrl),
       credentials: () => this.#resolveCredentials(),
-      now: options.now,
-      rng: options.rng,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-      ...(options.backoffBaseMs !== undefined ? { backoffBaseMs: options.backoffBaseMs } : {}),
-      ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
-      ...(options.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: options.maxRetryWaitMs } : {}),
-      ...(options.sleep !== undefined ? { sleep: options.sleep } : {}),
+      ...retryOptionsOf(options),
     });
   }
 

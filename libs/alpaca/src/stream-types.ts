@@ -1,5 +1,6 @@
 import { AlpacaProtocolError, parseOptionalDecimal, parseOptionalTimestamp, parseOrder, parseTimestamp } from './alpaca-types';
 import type { AlpacaOrder, AlpacaOrderWire } from './alpaca-types';
+import type { OhlcvValues } from './alpaca-bar';
 
 /**
  * The two WebSocket streams' messages. The trading stream (`/stream`) wraps everything in
@@ -53,15 +54,8 @@ export interface AlpacaTradeUpdate {
 }
 
 /** One bar of the market-data stream (`T: "b"`). */
-export interface AlpacaStreamBar {
+export interface AlpacaStreamBar extends OhlcvValues {
   readonly symbol: string;
-  /** Start of the bar, epoch ms. */
-  readonly time: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
   readonly tradeCount: number | null;
   readonly vwap: number | null;
 }
