@@ -1,13 +1,13 @@
 import { SeededRng } from '@quantbot/core';
 import { AlpacaClient } from './alpaca-client';
-import { AlpacaBarStream, AlpacaTradeStream, tradeStreamUrl } from './alpaca-streams';
+import { AlpacaTradeStream, tradeStreamUrl } from './alpaca-streams';
 import type { AlpacaCredentials } from './credentials';
 import { startFakeAlpacaServer } from './fake-alpaca-server';
-import type { FakeAlpacaServer, FakeBar } from './fake-alpaca-server';
+import type { FakeAlpacaServer } from './fake-alpaca-server';
 import type { TrackedChange, TrackedFill } from './order-tracker';
 import { AlpacaStreamError } from './stream-connection';
 import type { StreamState } from './stream-connection';
-import type { AlpacaStreamBar, AlpacaTradeUpdate } from './stream-types';
+import type { AlpacaTradeUpdate } from './stream-types';
 import { until } from './wait.spec-helper';
 
 const KEY = 'PKSTREAMKEY1';
@@ -209,56 +209,5 @@ describe('Alpaca streams against the fake server', () => {
     await client.submitOrder({ symbol: 'F', qty: 3, side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'storm-1' });
     await until(() => sum(rec.fills()) === 3, 'the fill after the storm');
     expect(rec.recoveries.length).toBe(1);
-  });
-
-  it('streams bars, and after a dropped connection delivers the gap once through the recovery hook', async () => {
-    await startServer();
-    const bars: { bar: AlpacaStreamBar; recovered: boolean }[] = [];
-    const history = new Map<number, FakeBar>();
-    const push = (minute: number, close: number): void => {
-      const bar: FakeBar = { time: NOW + minute * 60_000, open: close - 0.5, high: close + 1, low: close - 1, close, volume: 1_000 };
-      history.set(minute, bar);
-      server.state.pushBar('SPY', bar);
-    };
-    const gaps: { symbol: string; recovered: number }[] = [];
-    const stream = new AlpacaBarStream({
-      credentials,
-      url: server.url,
-      symbols: ['SPY'],
-      now: () => performance.now(),
-      rng: new SeededRng(1),
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 100,
-      reconnectBaseMs: 200,
-      reconnectMaxMs: 200,
-      onBar: (bar, recovered) => bars.push({ bar, recovered }),
-      recoverBars: (symbol, afterMs) =>
-        Promise.resolve(
-          [...history.values()]
-            .filter((b) => b.time > afterMs)
-            .map((b) => ({ symbol, ...b, tradeCount: null, vwap: null })),
-        ),
-      onGap: (gap) => gaps.push(gap),
-    });
-    closers.push(() => stream.close());
-    await stream.start();
-    push(0, 500);
-    push(1, 501);
-    await until(() => bars.length === 2, 'two bars');
-    server.faults.dropStreams();
-    push(2, 502); // nobody is subscribed: only REST can deliver these
-    push(3, 503);
-    await until(() => gaps.length === 1, 'the gap recovery');
-    push(4, 504);
-    await until(() => bars.length === 5, 'five bars');
-    expect(bars.map((b) => [b.bar.close, b.recovered])).toEqual([
-      [500, false],
-      [501, false],
-      [502, true],
-      [503, true],
-      [504, false],
-    ]);
-    expect(gaps).toEqual([{ symbol: 'SPY', afterMs: NOW + 60_000, recovered: 2 }]);
-    expect(bars[0]?.bar).toMatchObject({ symbol: 'SPY', open: 499.5, high: 501, low: 499, volume: 1_000 });
   });
 });

@@ -142,4 +142,34 @@ describe('the fake Alpaca server serves market data beside trading', () => {
       `GET /v2/stocks/bars?symbols=SPY&timeframe=1Min&start=${encodeURIComponent('2024-03-05T14:31:01Z')}`,
     ]);
   });
+
+  it('backfills on its first connection from the last bar the caller has (startAfter)', async () => {
+    await start();
+    const received: { bar: AlpacaStreamBar; recovered: boolean }[] = [];
+    for (const [minute, close] of [[0, 500], [1, 501], [2, 502]] as const) {
+      nowMs = OPEN + minute * 60_000;
+      server.state.pushBar('SPY', minuteBar(minute, close));
+    }
+    // The caller's history ends at minute 0; minutes 1 and 2 were published before it subscribed.
+    const stream = new AlpacaBarStream({
+      credentials,
+      url: server.url,
+      symbols: ['SPY'],
+      startAfter: OPEN,
+      now: () => performance.now(),
+      rng: new SeededRng(2),
+      onBar: (bar, recovered) => received.push({ bar, recovered }),
+      recoverBars: recoverBarsFromRest(data),
+    });
+    closers.push(() => stream.close());
+    await stream.start();
+    nowMs = OPEN + 3 * 60_000;
+    server.state.pushBar('SPY', minuteBar(3, 503));
+    await until(() => received.length === 3, 'three bars');
+    expect(received.map((r) => [r.bar.close, r.recovered])).toEqual([
+      [501, true],
+      [502, true],
+      [503, false],
+    ]);
+  });
 });
