@@ -125,6 +125,29 @@ describe('AlpacaClient against the fake Alpaca server', () => {
     expect((await client.getAccount()).cash).toBeCloseTo(100_040, 6);
   });
 
+  it('closes every position at once (HTTP 207, one result per symbol)', async () => {
+    server.state.setPrice('TSLA', 200);
+    server.state.setPrice('F', 12);
+    await client.submitOrder({ symbol: 'TSLA', qty: 4, side: 'buy', type: 'market', time_in_force: 'day' });
+    await client.submitOrder({ symbol: 'F', qty: 10, side: 'sell', type: 'market', time_in_force: 'day' });
+    const results = await client.closeAllPositions();
+    expect(results.map((r) => [r.symbol, r.status, r.order?.side, r.order?.qty, r.order?.status])).toEqual([
+      ['F', 200, 'buy', 10, 'filled'],
+      ['TSLA', 200, 'sell', 4, 'filled'],
+    ]);
+    expect(await client.listPositions()).toEqual([]);
+    expect(await client.closeAllPositions()).toEqual([]);
+  });
+
+  it('reads the market calendar, with session times as instants across a DST change', async () => {
+    const days = await client.getCalendar({ start: '2024-03-08', end: '2024-03-12' });
+    expect(days.map((d) => d.date)).toEqual(['2024-03-08', '2024-03-11', '2024-03-12']);
+    expect(days[0]).toMatchObject({ open: Date.parse('2024-03-08T14:30:00Z'), close: Date.parse('2024-03-08T21:00:00Z'), settlementDate: '2024-03-11' });
+    // New York moved to daylight time on 2024-03-10: 09:30 is 13:30 UTC from then on.
+    expect(days[1]).toMatchObject({ open: Date.parse('2024-03-11T13:30:00Z'), close: Date.parse('2024-03-11T20:00:00Z') });
+    await expect(client.getCalendar({ start: 'March 8' })).rejects.toMatchObject({ status: 422 });
+  });
+
   describe('errors', () => {
     it('turns a 404 into AlpacaApiError with Alpaca code and message', async () => {
       const error = await client.getOrder('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);

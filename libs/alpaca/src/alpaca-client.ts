@@ -2,9 +2,10 @@ import type { QuantbotError } from '@quantbot/core';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 import { AlpacaHttpTransport, isSuccess, retryOptionsOf } from './alpaca-http-transport';
 import type { AlpacaHttpResponse, AlpacaRetryOptions } from './alpaca-http-transport';
-import { AlpacaProtocolError, parseAccount, parseClock, parseOrder, parsePosition } from './alpaca-types';
+import { AlpacaProtocolError, parseAccount, parseCalendarDay, parseClock, parseOrder, parsePosition } from './alpaca-types';
 import type {
   AlpacaAccount,
+  AlpacaCalendarDay,
   AlpacaClock,
   AlpacaOrder,
   AlpacaOrderSide,
@@ -15,6 +16,7 @@ import type {
 import { resolveAlpacaCredentials } from './credentials';
 import type { AlpacaCredentials, EnvLike } from './credentials';
 import { seededUuid } from './seeded-uuid';
+import { newYorkMidnight } from './new-york-time';
 
 export { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 
@@ -134,6 +136,33 @@ export class AlpacaClient {
         throw new AlpacaProtocolError(`cancel results[${i}]`, 'expected id and status');
       }
       return { id: e['id'], status: e['status'] };
+    });
+  }
+
+  /** Trading days between `start` and `end` (inclusive, `YYYY-MM-DD`), with their session times. */
+  async getCalendar(range: { readonly start?: string; readonly end?: string } = {}): Promise<AlpacaCalendarDay[]> {
+    const query = new URLSearchParams();
+    if (range.start !== undefined) query.set('start', range.start);
+    if (range.end !== undefined) query.set('end', range.end);
+    const qs = query.toString();
+    const raw = await this.#transport.requestJson('GET', qs === '' ? '/v2/calendar' : `/v2/calendar?${qs}`);
+    return asArray(raw, 'calendar').map((day, i) => parseCalendarDay(day, i, (dateMs, minutes) => newYorkMidnight(dateMs) + minutes * 60_000));
+  }
+
+  /**
+   * Closes every position with market orders (`DELETE /v2/positions`, HTTP 207): one result per
+   * symbol, with the closing order when Alpaca accepted it.
+   */
+  async closeAllPositions(): Promise<{ readonly symbol: string; readonly status: number; readonly order: AlpacaOrder | null }[]> {
+    const raw = await this.#transport.requestJson('DELETE', '/v2/positions');
+    if (raw === undefined) return [];
+    return asArray(raw, 'close results').map((entry, i) => {
+      if (typeof entry !== 'object' || entry === null) throw new AlpacaProtocolError(`close results[${i}]`, 'expected an object');
+      const e = entry as Record<string, unknown>;
+      if (typeof e['symbol'] !== 'string' || typeof e['status'] !== 'number') {
+        throw new AlpacaProtocolError(`close results[${i}]`, 'expected symbol and status');
+      }
+      return { symbol: e['symbol'], status: e['status'], order: e['status'] === 200 ? parseOrder(e['body']) : null };
     });
   }
 

@@ -1,8 +1,10 @@
 import { Pool } from 'undici';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { QuantbotError, SeededRng } from '@quantbot/core';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 import { AlpacaProtocolError } from './alpaca-types';
+
+/** Response headers as Node reports them (lower-case names); declared here so the published types need no Node typings. */
+export type HttpHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** The key pair sent with every request. */
 export interface AlpacaKeyPair {
@@ -16,7 +18,7 @@ export type AlpacaHttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** One answer as received: any status, the headers and the body text. */
 export interface AlpacaHttpResponse {
   readonly status: number;
-  readonly headers: IncomingHttpHeaders;
+  readonly headers: HttpHeaders;
   readonly text: string;
 }
 
@@ -225,7 +227,7 @@ export class AlpacaHttpTransport {
     return out;
   }
 
-  #serverWaitMs(headers: IncomingHttpHeaders): number | null {
+  #serverWaitMs(headers: HttpHeaders): number | null {
     const retryAfter = headerValue(headers, 'retry-after');
     if (retryAfter !== undefined) {
       const seconds = Number(retryAfter);
@@ -266,7 +268,7 @@ export function isSuccess(res: AlpacaHttpResponse): boolean {
   return res.status >= 200 && res.status < 300;
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+function headerValue(headers: HttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -149,6 +149,16 @@ export interface AlpacaClockWire {
   next_close: string;
 }
 
+/** One trading day of `GET /v2/calendar`: local New York times as Alpaca sends them. */
+export interface AlpacaCalendarDayWire {
+  date: string;
+  open: string;
+  close: string;
+  session_open: string;
+  session_close: string;
+  settlement_date: string;
+}
+
 /** Alpaca's error body. */
 export interface AlpacaErrorWire {
   code: number;
@@ -235,6 +245,15 @@ export interface AlpacaClock {
   isOpen: boolean;
   nextOpen: number;
   nextClose: number;
+}
+
+/** A trading day with its regular session as instants (epoch ms), early closes included. */
+export interface AlpacaCalendarDay {
+  /** The session date, `YYYY-MM-DD`. */
+  date: string;
+  open: number;
+  close: number;
+  settlementDate: string;
 }
 
 // ---------------------------------------------------------------- parsers
@@ -391,6 +410,30 @@ export function parseClock(raw: unknown): AlpacaClock {
     nextOpen: parseTimestamp(w['next_open'], 'clock.next_open'),
     nextClose: parseTimestamp(w['next_close'], 'clock.next_close'),
   };
+}
+
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const CALENDAR_TIME = /^(\d{2}):(\d{2})$/;
+
+/**
+ * Parses one calendar day. `toInstant(date, minutes)` turns a New York wall-clock time of the
+ * date into epoch ms (the library's New York time helpers do it with the runtime's zone rules).
+ */
+export function parseCalendarDay(raw: unknown, index: number, toInstant: (dateMs: number, minutes: number) => number): AlpacaCalendarDay {
+  const w = asRecord(raw, `calendar[${index}]`);
+  const date = parseString(w['date'], `calendar[${index}].date`);
+  if (!CALENDAR_DATE.test(date) || !Number.isFinite(Date.parse(`${date}T00:00:00Z`))) {
+    throw new AlpacaProtocolError(`calendar[${index}].date`, `expected YYYY-MM-DD, got ${describe(date)}`);
+  }
+  const dateMs = Date.parse(`${date}T00:00:00Z`);
+  const time = (key: 'open' | 'close'): number => {
+    const text = parseString(w[key], `calendar[${index}].${key}`);
+    const m = CALENDAR_TIME.exec(text);
+    const minutes = m === null ? NaN : Number(m[1]) * 60 + Number(m[2]);
+    if (!(minutes >= 0 && minutes < 24 * 60)) throw new AlpacaProtocolError(`calendar[${index}].${key}`, `expected HH:MM, got ${describe(text)}`);
+    return toInstant(dateMs, minutes);
+  };
+  return { date, open: time('open'), close: time('close'), settlementDate: parseString(w['settlement_date'] ?? date, `calendar[${index}].settlement_date`) };
 }
 
 function describe(value: unknown): string {

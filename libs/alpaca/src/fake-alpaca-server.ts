@@ -143,6 +143,7 @@ const HttpFailure = FakeHttpFailure;
 const ORDER_NOT_FOUND = (): FakeHttpFailure => new FakeHttpFailure(404, 40410000, 'order not found');
 const invalid = unprocessable;
 
+const DAY_MS = 86_400_000;
 const TIME_IN_FORCE = new Set(['day', 'gtc', 'opg', 'cls', 'ioc', 'fok']);
 const DECIMAL = /^\d+(\.\d+)?$/;
 
@@ -591,8 +592,46 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     return { status: 200, body: order };
   };
 
+  const closeAllPositions = (): Reply => ({
+    status: 207,
+    body: [...positions.keys()].sort().map((symbol) => ({ symbol, status: 200, body: closePosition(symbol).body })),
+  });
+
+  /** Weekdays only: the fake knows no holidays or early closes. Settlement is T+1 (US equities since May 2024). */
+  const calendar = (query: URLSearchParams): Reply => {
+    const parse = (name: string, fallback: number): number => {
+      const text = query.get(name);
+      if (text === null) return fallback;
+      const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : NaN;
+      if (!Number.isFinite(ms)) throw invalid(`invalid ${name}: expected YYYY-MM-DD`);
+      return ms;
+    };
+    const today = newYorkDate(now());
+    const start = parse('start', today);
+    const end = parse('end', today + 30 * DAY_MS);
+    if (end - start > 3_660 * DAY_MS) throw invalid('date range too large');
+    const days: unknown[] = [];
+    const weekday = (ms: number): boolean => new Date(ms).getUTCDay() % 6 !== 0;
+    for (let d = start; d <= end; d += DAY_MS) {
+      if (!weekday(d)) continue;
+      let settle = d + DAY_MS;
+      while (!weekday(settle)) settle += DAY_MS;
+      days.push({
+        date: new Date(d).toISOString().slice(0, 10),
+        open: '09:30',
+        close: '16:00',
+        session_open: '0400',
+        session_close: '2000',
+        settlement_date: new Date(settle).toISOString().slice(0, 10),
+      });
+    }
+    return { status: 200, body: days };
+  };
+
   const route = (method: string, url: URL, body: string): Reply => {
     const path = url.pathname;
+    if (method === 'GET' && path === '/v2/calendar') return calendar(url.searchParams);
+    if (method === 'DELETE' && path === '/v2/positions') return closeAllPositions();
     const parseBody = (): unknown => {
       try {
         return JSON.parse(body) as unknown;

@@ -62,6 +62,13 @@ describe("the fake's responses have the shape of Alpaca's documented examples", 
     expect(positions[0]).toMatchObject({ qty: '10', avg_entry_price: '123.45', side: 'long' });
   });
 
+  it('calendar day', async () => {
+    const days = (await getJson(server, 'GET', '/v2/calendar?start=2024-03-04&end=2024-03-05')) as Record<string, unknown>[];
+    expect(days).toHaveLength(2);
+    expectSameShape(days[0] ?? {}, fixture('calendar-day'));
+    expect(days[0]).toMatchObject({ date: '2024-03-04', open: '09:30', close: '16:00', settlement_date: '2024-03-05' });
+  });
+
   it('error bodies are {code, message}', async () => {
     const res = await request(`${server.url}/v2/orders/nope`, { headers });
     expect(res.statusCode).toBe(404);
