@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AlpacaClient, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
+import type { FakeAlpacaServer } from '@quantbot/alpaca';
+import type { CliIo } from '@quantbot/core';
+import { SeededRng } from '@quantbot/core';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine';
+import { createLogger } from '@quantbot/observability';
+import { minuteDay } from './minute-bars.spec-helper';
+import { runCommand } from './run-command';
+import { manualStopSignal } from './stop-signal';
+import { until } from './wait.spec-helper';
+
+const KEY = 'PKRECON001';
+const SECRET = 'recon-secret-never-printed';
+const SERVER = process.env['TEST_DATABASE_URL'];
+
+describe('live-trader run --broker alpaca: reconciliation on start, failing closed', () => {
+  let cwd: string;
+  let fake: FakeAlpacaServer | undefined;
+  const schema = `live_recon_${process.pid}`;
+
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'quantbot-recon-'));
+  });
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+    if (SERVER) {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: SERVER });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    }
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  const env = (): Record<string, string> => ({ ALPACA_API_KEY: KEY, ALPACA_SECRET_KEY: SECRET, ...(SERVER ? { DATABASE_URL: SERVER } : {}) });
+  const stateFlags = (): string[] => (SERVER ? ['--state-schema', schema] : ['--state-dir', join(cwd, 'state')]);
+
+  it('takes the broker position, cancels a foreign order on its symbols, leaves others alone, and audits each', async () => {
+    const universe = minuteDay(3);
+    const replay = new FakeMarketReplay({ universe, endSessions: false });
+    fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'trade', seed: 4, ...replay.serverOptions() });
+    replay.attach(fake);
+    for (let k = 0; k < 40; k++) replay.step();
+    // Someone traded the account by hand: 5 AAA bought, a resting AAA order, a resting ZZZ order.
+    const manual = new AlpacaClient({ credentials: { keyId: KEY, secretKey: SECRET, baseUrl: fake.url, mode: 'custom' }, now: () => replay.now(), rng: new SeededRng(1) });
+    await manual.submitOrder({ symbol: 'AAA', qty: 5, side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'hand-1' });
+    const resting = await manual.submitOrder({ symbol: 'AAA', qty: 3, side: 'buy', type: 'limit', limit_price: 1, time_in_force: 'gtc', client_order_id: 'hand-2' });
+    await manual.submitOrder({ symbol: 'ZZZ', qty: 1, side: 'buy', type: 'limit', limit_price: 1, time_in_force: 'gtc', client_order_id: 'hand-3' });
+    await manual.close();
+
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io: CliIo = { cwd, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+    const logger = createLogger({ logFile: join(cwd, 'live-trader.log'), console: false, secrets: [SECRET] });
+    const stop = manualStopSignal();
+    const running = runCommand(
+      ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'recon', '--history-minutes', '600', ...stateFlags()],
+      io,
+      { env: env(), now: () => replay.now(), monotonic: () => performance.now(), stop, logger },
+    );
+    await until(() => stdout.some((l) => l.includes('Ctrl-C stops cleanly')) || stderr.length > 0, 'the trader to start', 60_000);
+    stop.stop('SIGTERM');
+    expect(await running).toBe(0);
+    await logger.close();
+    expect(stderr).toEqual([]);
+
+    const report = stdout.filter((l) => l.startsWith('reconciliation:'));
+    expect(report).toEqual([
+      'reconciliation: position AAA: local 0, broker 5: took the broker position',
+      expect.stringMatching(/^reconciliation: foreign-order AAA: local null, broker "hand-2": canceled \(policy cancel\)$/),
+      expect.stringMatching(/^reconciliation: foreign-order ZZZ: local null, broker "hand-3": left alone/),
+    ]);
+    expect(fake.state.orders().find((o) => o.id === resting.id)?.status).toBe('canceled');
+    expect(fake.state.orders().find((o) => o.client_order_id === 'hand-3')?.status).toBe('new');
+
+    const opened = await openLiveStateStore({ env: env(), cwd, ...(SERVER ? { schema } : { dataDir: join(cwd, 'state') }) });
+    try {
+      const saved = parseLiveCheckpoint((await opened.store.latestCheckpoint('recon'))?.document);
+      expect(saved.ledger.positions.find((p) => p.symbol === 'AAA')?.qty).toBe(5);
+      expect(saved.ledger.cash).toBeCloseTo(fake.state.cash, 6);
+      const audit = await opened.store.audit('recon');
+      expect(audit.filter((a) => a.kind === 'reconciliation').map((a) => a.detail['kind'])).toEqual(['position', 'foreign-order', 'foreign-order']);
+    } finally {
+      await opened.close();
+    }
+  }, 90_000);
+
+  it('does not trade when the broker cannot be reached, and says so (exit 4)', async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io: CliIo = { cwd, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+    const logger = createLogger({ logFile: join(cwd, 'live-trader.log'), console: false });
+    const code = await runCommand(['--broker', 'alpaca', '--alpaca-url', 'http://127.0.0.1:9', '--symbols', 'AAA', '--session', 'down', ...stateFlags()], io, {
+      env: env(),
+      now: () => Date.parse('2024-03-05T15:00:00Z'),
+      monotonic: () => performance.now(),
+      stop: manualStopSignal(),
+      logger,
+    });
+    await logger.close();
+    expect(code).toBe(4);
+    expect(stderr.join('\n')).toMatch(/cannot reach Alpaca, so not trading/);
+    expect(stderr.join('\n')).not.toContain(SECRET);
+    expect(stdout.some((l) => l.includes('trading AAA'))).toBe(false);
+  }, 60_000);
+});
