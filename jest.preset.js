@@ -14,6 +14,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@quantbot/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+    // Secondary entry points (`@quantbot/engine/live`): a folder with its own index.
+    '^@quantbot/([a-z-]+)/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/$2/index.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   coverageReporters: ['text-summary', 'lcov'],

@@ -12,8 +12,8 @@ import {
   connectAlpacaVenue,
   openLiveStateStore,
   parseLiveCheckpoint,
-} from '@quantbot/engine';
-import type { AlpacaVenue, BarStep, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine';
+} from '@quantbot/engine/live';
+import type { AlpacaVenue, BarStep, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';

@@ -1,6 +1,5 @@
 import { ConfigError, DataError, QuantbotError } from '@quantbot/core';
-import { View, logger, parse, Error as VEGA_LOG_ERROR } from 'vega';
-import { compile } from 'vega-lite';
+import type { View } from 'vega';
 import type { TopLevelSpec } from 'vega-lite';
 
 /**
@@ -331,10 +330,13 @@ function noDataSpec(description: string, height: number): TopLevelSpec {
  * The spec must carry its data inline: nothing is loaded.
  */
 async function renderVegaLiteSvg(chart: ReportChartName, spec: TopLevelSpec): Promise<string> {
+  // Loaded on the first chart, not with the library: Vega takes ~0.2 s to load, which every
+  // process that only logs or writes a kill file (a sweep worker, the trader) would pay.
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
   let view: View | undefined;
   try {
-    const compiled = compile(spec, { logger: logger(VEGA_LOG_ERROR) }).spec;
-    view = new View(parse(compiled), { renderer: 'none', logLevel: VEGA_LOG_ERROR });
+    const compiled = vegaLite.compile(spec, { logger: vega.logger(vega.Error) }).spec;
+    view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
     return await view.toSVG();
   } catch (error: unknown) {
     throw new ReportRenderError(chart, error instanceof Error ? error.message : String(error), { cause: error });
