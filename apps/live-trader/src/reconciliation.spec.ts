@@ -7,7 +7,7 @@ import type { CliIo } from '@quantbot/core';
 import { SeededRng } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
 import { createLogger } from '@quantbot/observability';
-import { minuteDay } from './minute-bars.spec-helper';
+import { minuteDay, minuteSessions } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
@@ -88,6 +88,33 @@ describe('live-trader run --broker alpaca: reconciliation on start, failing clos
     } finally {
       await opened.close();
     }
+  }, 90_000);
+
+  it('sleeps while the market is closed and starts at the open, from the bars it missed', async () => {
+    const universe = minuteSessions(8, 2, 30);
+    const replay = new FakeMarketReplay({ universe, endSessions: false });
+    fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', seed: 6, ...replay.serverOptions() });
+    replay.attach(fake);
+    for (let k = 0; k < 30; k++) replay.step(); // the first session, now closed
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io: CliIo = { cwd, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+    const logger = createLogger({ logFile: join(cwd, 'live-trader.log'), console: false });
+    const steps: number[] = [];
+    const running = runCommand(
+      ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'sleepy', '--params', 'fast=3,slow=8', '--history-minutes', '100000', '--clock-poll-ms', '20', '--stop-after', '5', ...stateFlags()],
+      io,
+      { env: env(), now: () => replay.now(), monotonic: () => performance.now(), stop: manualStopSignal(), logger, onStep: (r) => steps.push(r.time) },
+    );
+    const nextOpen = new Date(universe.time[30] as number).toISOString();
+    await until(() => stdout.some((l) => l === `market closed: sleeping until the open at ${nextOpen}`) || stderr.length > 0, 'the trader to sleep', 60_000);
+    expect(stderr).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(steps).toEqual([]);
+    for (let k = 30; k < 35; k++) replay.step(); // the next session opens
+    expect(await running).toBe(0);
+    await logger.close();
+    expect(steps).toEqual(Array.from({ length: 5 }, (_, i) => universe.time[30 + i]));
   }, 90_000);
 
   it('does not trade when the broker cannot be reached, and says so (exit 4)', async () => {

@@ -40,6 +40,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'after-corrupt-checkpoint', kind: 'string', valueName: 'refuse|start-fresh', description: 'when the saved checkpoint is unreadable: refuse to trade (default), or start from the broker\'s books' },
+  { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
   { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
   { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'sim: seed of the synthetic data (default 42)' },
@@ -265,9 +266,6 @@ async function runAlpaca(
       },
       checkpoint,
     );
-    if (!venue.clock.isOpen) {
-      io.out(`market closed: waiting for the open at ${new Date(venue.clock.nextOpen).toISOString()} (bars drive the session; nothing trades before)`);
-    }
     for (const d of venue.divergences) io.out(`reconciliation: ${d.kind}${d.symbol === null ? '' : ` ${d.symbol}`}: local ${JSON.stringify(d.local)}, broker ${JSON.stringify(d.broker)}: ${d.action}`);
     const connected = venue;
     const session = new LiveSession({
@@ -288,7 +286,13 @@ async function runAlpaca(
     const journalFills = venue.recoveredFills;
     return await drive(session, store, plan, flags, io, deps, {
       extraFills: journalFills,
-      start: (push) => connected.startBars(push, session.lastBarTime),
+      start: async (push) => {
+        // Outside trading hours the session sleeps (reconciled, state saved) until the broker's
+        // clock says the market is open, then subscribes to bars.
+        const pollMs = typeof flags['clock-poll-ms'] === 'number' ? flags['clock-poll-ms'] : 60_000;
+        if (!(await sleepUntilOpen(client, pollMs, deps, io))) return;
+        await connected.startBars(push, session.lastBarTime);
+      },
       periodicCheck: async () => {
         const core = session.core;
         const found = await connected.compare({
@@ -366,6 +370,38 @@ async function runSim(
     },
     endOfData: data.length - firstLive,
   });
+}
+
+/**
+ * Waits while the broker's clock says the market is closed, asking again every `pollMs` (and at
+ * the announced open). Returns false when a stop was asked for meanwhile.
+ */
+async function sleepUntilOpen(client: AlpacaClient, pollMs: number, deps: RunDeps, io: CliIo): Promise<boolean> {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const unsubscribe = deps.stop.on(() => {
+    stopped = true;
+    wake?.();
+  });
+  try {
+    for (let announced = false; !stopped; announced = true) {
+      const clock = await client.getClock();
+      if (clock.isOpen) return true;
+      if (!announced) io.out(`market closed: sleeping until the open at ${new Date(clock.nextOpen).toISOString()}`);
+      deps.logger.info('market closed', { nextOpen: new Date(clock.nextOpen).toISOString() });
+      const ms = Math.max(10, Math.min(pollMs, clock.nextOpen - clock.timestamp));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return false;
+  } finally {
+    unsubscribe();
+  }
 }
 
 interface DriveOptions {
