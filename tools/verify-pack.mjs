@@ -46,6 +46,7 @@ try {
     if (result.execution.name !== 'realistic' || !(result.executionQuality.orders > 0)) throw new Error('execution profile not applied');
     if (!(result.metrics.finalEquity > 0) || result.equity.length !== 300) throw new Error('unexpected backtest result');
     if (typeof core.PortfolioLedger !== 'function') throw new Error('core export missing');
+    if (typeof require('@quantbot/engine/live').LiveSession !== 'function') throw new Error('@quantbot/engine/live export missing');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -60,6 +61,7 @@ import type { BarUniverse } from '@quantbot/core';
 import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { Sma } from '@quantbot/strategies';
 import { runBacktest } from '@quantbot/engine';
+import { LiveSession } from '@quantbot/engine/live';
 import { SimulatedBroker, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio } from '@quantbot/validation';
 import { sha256Hex } from '@quantbot/observability';
@@ -67,7 +69,7 @@ const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex];
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession];
 `,
   );
   writeFileSync(

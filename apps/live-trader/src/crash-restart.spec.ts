@@ -39,7 +39,7 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
 }
 
 
-(SERVER ? describe : describe.skip)('crash safety: SIGKILL at random moments, then restart (needs TEST_DATABASE_URL)', () => {
+describe(`crash safety: SIGKILL at random moments, then restart (state on ${SERVER ? 'the Postgres server' : 'embedded PGlite'})`, () => {
   let cwd: string;
   let fake: FakeAlpacaServer | undefined;
   const schema = `live_crash_${process.pid}`;
@@ -49,6 +49,10 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
   });
   afterAll(async () => {
     await fake?.close();
+    if (!SERVER) {
+      rmSync(cwd, { recursive: true, force: true });
+      return;
+    }
     const { default: pg } = await import('pg');
     const client = new pg.Client({ connectionString: SERVER });
     await client.connect();
@@ -65,16 +69,20 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
     fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', barParticipation: 40 / 50_000, seed: 9, ...replay.serverOptions() });
     replay.attach(fake);
     for (let k = 0; k < WARMUP; k++) replay.step();
-    const replaying = replay.run({ intervalMs: 25 });
+    // The embedded database takes seconds to open where the server takes milliseconds: slower
+    // market, longer lives, so that kills still land while trading.
+    const replaying = replay.run({ intervalMs: SERVER ? 25 : 120 });
+    const longestLifeMs = SERVER ? 1_500 : 7_000;
 
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ALPACA_API_KEY: KEY, ALPACA_SECRET_KEY: SECRET, DATABASE_URL: SERVER };
-    const args = ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'crash', '--params', 'fast=3,slow=8,allowShort=true', '--history-minutes', '100000', '--state-schema', schema];
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], ALPACA_API_KEY: KEY, ALPACA_SECRET_KEY: SECRET, ...(SERVER ? { DATABASE_URL: SERVER } : {}) };
+    const state = SERVER ? ['--state-schema', schema] : ['--state-dir', join(cwd, 'state')];
+    const args = ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'crash', '--params', 'fast=3,slow=8,allowShort=true', '--history-minutes', '100000', ...state];
     const rng = new SeededRng(20261125);
     let killedTrading = 0;
     for (let i = 0; i < RESTARTS; i++) {
       const child = start(args, env, cwd);
       // Kill anywhere: while starting, reconciling, deciding, submitting or saving.
-      const wait = Math.floor(rng.nextFloat() * 1_500);
+      const wait = Math.floor(rng.nextFloat() * longestLifeMs);
       await Promise.race([new Promise((r) => setTimeout(r, wait)), child.exited]);
       if (child.stdout.join('').includes('trading')) killedTrading++;
       child.process.kill('SIGKILL');
@@ -82,9 +90,12 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
     }
     await replaying;
 
-    // A last process reconciles and saves, then stops cleanly.
+    // A last process reconciles and saves, then stops cleanly (the replay is over: it finds the
+    // market closed and sleeps, its state already saved).
     const last = start(args, env, cwd);
-    await until(() => last.stdout.join('').includes('Ctrl-C stops cleanly'), 'the final trader to start', 60_000);
+    await until(() => /Ctrl-C stops cleanly|market closed: sleeping/.test(last.stdout.join('')), 'the final trader to start', 60_000).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; it said: ${last.stdout.join('')}`);
+    });
     last.process.kill('SIGTERM');
     expect(await last.exited).toBe(0);
 
@@ -95,7 +106,7 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
     expect(orders.length).toBeGreaterThan(5);
     expect(killedTrading).toBeGreaterThan(RESTARTS / 4);
 
-    const opened = await openLiveStateStore({ env: { DATABASE_URL: SERVER }, cwd, schema });
+    const opened = await openLiveStateStore(SERVER ? { env: { DATABASE_URL: SERVER }, cwd, schema } : { env: {}, cwd, dataDir: join(cwd, 'state') });
     try {
       const saved = parseLiveCheckpoint((await opened.store.latestCheckpoint('crash'))?.document);
       const positions = (await (await fetch(`${fake.url}/v2/positions`, { headers: { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET } })).json()) as { symbol: string; qty: string }[];
