@@ -125,5 +125,5 @@ describe(`crash safety: SIGKILL at random moments, then restart (state on ${SERV
     } finally {
       await opened.close();
     }
-  }, 600_000);
+  }, 120_000 + RESTARTS * (SERVER ? 3_000 : 10_000));
 });
