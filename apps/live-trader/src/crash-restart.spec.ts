@@ -9,6 +9,7 @@ import { SeededRng, ticker } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
 import { minuteDay } from './minute-bars.spec-helper';
 import { until } from './wait.spec-helper';
+import { dropServerSchema } from './server-schema.spec-helper';
 
 /**
  * The trader is killed with SIGKILL at random moments while a replay keeps the market moving,
@@ -53,11 +54,7 @@ describe(`crash safety: SIGKILL at random moments, then restart (state on ${SERV
       rmSync(cwd, { recursive: true, force: true });
       return;
     }
-    const { default: pg } = await import('pg');
-    const client = new pg.Client({ connectionString: SERVER });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
+    await dropServerSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -13,6 +13,7 @@ import { SmaCrossover, WarmupGate } from '@quantbot/strategies';
 import { BARS, minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { until } from './wait.spec-helper';
+import { dropServerSchema } from './server-schema.spec-helper';
 
 const KEY = 'PKPARITY01';
 const SECRET = 'parity-secret-never-printed';
@@ -31,13 +32,7 @@ describe('paper trading against the fake Alpaca server equals the backtest over 
   });
   afterEach(async () => {
     await fake?.close();
-    if (SERVER) {
-      const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: SERVER });
-      await client.connect();
-      await client.query(`drop schema if exists live_parity_${process.pid} cascade`);
-      await client.end();
-    }
+    if (SERVER) await dropServerSchema(SERVER, `live_parity_${process.pid}`);
     rmSync(cwd, { recursive: true, force: true });
   });
 

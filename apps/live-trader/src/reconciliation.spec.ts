@@ -11,6 +11,7 @@ import { minuteDay, minuteSessions } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
+import { dropServerSchema } from './server-schema.spec-helper';
 
 const KEY = 'PKRECON001';
 const SECRET = 'recon-secret-never-printed';
@@ -27,13 +28,7 @@ describe('live-trader run --broker alpaca: reconciliation on start, failing clos
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
-    if (SERVER) {
-      const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: SERVER });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
-    }
+    if (SERVER) await dropServerSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -9,6 +9,7 @@ import { runCommand } from './run-command';
 import type { RunDeps } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
+import { dropServerSchema } from './server-schema.spec-helper';
 
 const SERVER = process.env['TEST_DATABASE_URL'];
 let schemaCounter = 0;
@@ -36,13 +37,7 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
     }
   });
   afterEach(async () => {
-    if (SERVER !== undefined && SERVER !== '') {
-      const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: SERVER });
-      await client.connect();
-      await client.query(`drop schema if exists ${stateFlags[1] as string} cascade`);
-      await client.end();
-    }
+    if (SERVER !== undefined && SERVER !== '') await dropServerSchema(SERVER, stateFlags[1] as string);
     rmSync(cwd, { recursive: true, force: true });
   });
 
