@@ -345,13 +345,17 @@ async function runSim(
       new SimulatedLiveBroker({ universe: context.universe, profile: EXECUTION_PROFILES.idealistic, seed: 0, account: context.core.ledger, sink: context.sink }),
   });
   const intervalMs = typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0;
+  let afterStep = (): void => undefined;
   return drive(session, store, plan, flags, io, deps, {
     extraFills: [],
+    // The replay plays the market: the next bar "arrives" once the previous step is done and
+    // `--interval-ms` has passed, so a bar never waits in a queue and latency means latency.
     start: async (push) => {
       let timer: NodeJS.Timeout | undefined;
+      let stopped = false;
       let k = firstLive;
       const next = (): void => {
-        if (k >= data.length) return;
+        if (stopped || k >= data.length) return;
         const step = k++;
         push({
           time: data.time[step] as number,
@@ -362,12 +366,18 @@ async function runSim(
           }),
           arrivedAt: deps.monotonic(),
         });
+      };
+      afterStep = () => {
         timer = setTimeout(next, intervalMs);
       };
+      deps.stop.on(() => {
+        stopped = true;
+        clearTimeout(timer);
+      });
       next();
-      deps.stop.on(() => clearTimeout(timer));
       await Promise.resolve();
     },
+    afterStep: () => afterStep(),
     endOfData: data.length - firstLive,
   });
 }
@@ -410,6 +420,8 @@ interface DriveOptions {
   readonly periodicCheck?: () => Promise<readonly { readonly kind: string; readonly detail: { readonly [key: string]: JsonValue } }[]>;
   /** Bars the source has in all (sim): stop after them. */
   readonly endOfData?: number;
+  /** Called once a step is processed and saved (a replay paces itself with it). */
+  readonly afterStep?: () => void;
 }
 
 /** Runs the session until stopped (signal, --stop-after, end of data, failure), saving as it goes. */
@@ -435,6 +447,7 @@ async function drive(
       killFile.poll(report.time);
       if (report.ordersSubmitted > 0) log.info('step', { ...report });
       deps.onStep?.(report);
+      options.afterStep?.();
     },
     onError: (error) => log.error('step failed', { error }),
   });
