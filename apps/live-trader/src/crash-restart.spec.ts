@@ -39,7 +39,6 @@ function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Ch
   return { process: child, stdout, exited };
 }
 
-
 describe(`crash safety: SIGKILL at random moments, then restart (state on ${SERVER ? 'the Postgres server' : 'embedded PGlite'})`, () => {
   let cwd: string;
   let fake: FakeAlpacaServer | undefined;

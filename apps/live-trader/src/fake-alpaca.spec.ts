@@ -36,7 +36,6 @@ function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-
 /** Whether something accepts connections on the port. */
 function isListening(port: number): Promise<boolean> {
   return new Promise((done) => {
@@ -74,7 +73,8 @@ describe('live-trader fake-alpaca (the built command line)', () => {
     const [, url, portText] = LISTENING.exec(cli.stdout()) as RegExpExecArray;
     const port = Number(portText);
     expect(port).toBeGreaterThan(0);
-    expect(cli.stdout()).toContain(`trade updates ws://127.0.0.1:${port}/stream`);
+    // The lines after the first may come in a later chunk of the pipe.
+    await until(() => cli.stdout().includes(`trade updates ws://127.0.0.1:${port}/stream`), `the client URLs (stdout: ${cli.stdout()})`);
 
     const credentials: AlpacaCredentials = { keyId: KEY, secretKey: SECRET, baseUrl: url as string, mode: 'custom' };
     const client = new AlpacaClient({ credentials, now: () => Date.now(), rng: new SeededRng(1), timeoutMs: 5_000 });

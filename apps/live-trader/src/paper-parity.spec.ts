@@ -22,7 +22,6 @@ const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
 const WARMUP = 60;
 const PARAMS = { fast: 5, slow: 20, allowShort: true };
 
-
 describe('paper trading against the fake Alpaca server equals the backtest over the same bars', () => {
   let cwd: string;
   let fake: FakeAlpacaServer | undefined;

@@ -13,7 +13,6 @@ const KEY = 'PKBROKERKEY1';
 const SECRET = 'broker-secret-123';
 const NOW = Date.parse('2024-03-05T15:00:00Z');
 
-
 const order = (id: string, overrides: Partial<OrderRequest> = {}): OrderRequest => ({
   clientOrderId: clientOrderId(id),
   symbol: ticker('AAPL'),

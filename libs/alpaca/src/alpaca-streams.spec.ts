@@ -14,7 +14,6 @@ const KEY = 'PKSTREAMKEY1';
 const SECRET = 'stream-secret-never-logged-555';
 const NOW = Date.parse('2024-03-05T15:00:00Z');
 
-
 const sum = (fills: readonly TrackedFill[]): number => fills.reduce((total, f) => total + f.qty, 0);
 
 describe('Alpaca streams against the fake server', () => {

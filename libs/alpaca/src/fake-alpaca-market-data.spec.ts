@@ -13,7 +13,6 @@ const KEY = 'PKWIREDKEY01';
 const SECRET = 'wired-secret-never-logged-31';
 const OPEN = Date.parse('2024-03-05T14:30:00Z'); // a Tuesday, 09:30 New York
 
-
 const minuteBar = (minute: number, close: number): FakeBar => ({
   time: OPEN + minute * 60_000,
   open: close - 0.5,
