@@ -14,6 +14,7 @@ import {
   parseLiveCheckpoint,
 } from '@quantbot/engine/live';
 import type { AlpacaVenue, BarStep, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
+import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
@@ -327,7 +328,7 @@ async function runSim(
   const symbols = data.symbols;
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbols.length);
   const warmup = Math.min(data.length, typeof flags['warmup-bars'] === 'number' ? flags['warmup-bars'] : 100);
-  const history = sliceSteps(data, 0, checkpoint === undefined ? warmup : 0);
+  const history = sliceUniverse(data, 0, checkpoint === undefined ? warmup : 0);
   const firstLive = checkpoint === undefined ? warmup : firstStepAfter(data, checkpoint.lastBarTime);
   const cash = typeof flags['cash'] === 'number' ? flags['cash'] : 100_000;
   const session = new LiveSession({
@@ -338,7 +339,7 @@ async function runSim(
     startingCash: cash,
     sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
     gateway: { limits: plan.limits, killSwitch: {} },
-    history: checkpoint?.version === 1 ? sliceSteps(data, 0, firstLive) : history,
+    history: checkpoint?.version === 1 ? sliceUniverse(data, 0, firstLive) : history,
     ...(checkpoint !== undefined ? { restore: checkpoint } : {}),
     latencyClock: deps.monotonic,
     broker: (context: LiveBrokerContext): LiveBroker =>
@@ -482,19 +483,6 @@ async function drive(
   log.info('stopped', summary);
   io.out(JSON.stringify(summary));
   return 0;
-}
-
-function sliceSteps(u: BarUniverse, from: number, to: number): BarUniverse {
-  const n = u.symbols.length;
-  const length = Math.max(0, to - from);
-  const take = (a: Float64Array): Float64Array => {
-    const out = new Float64Array(n * length);
-    for (let s = 0; s < n; s++) out.set(a.subarray(s * u.length + from, s * u.length + from + length), s * length);
-    return out;
-  };
-  const hasBar = new Uint8Array(n * length);
-  for (let s = 0; s < n; s++) hasBar.set(u.hasBar.subarray(s * u.length + from, s * u.length + from + length), s * length);
-  return { symbols: u.symbols, length, time: u.time.slice(from, to), open: take(u.open), high: take(u.high), low: take(u.low), close: take(u.close), volume: take(u.volume), hasBar };
 }
 
 function firstStepAfter(u: BarUniverse, time: number): number {
