@@ -1,6 +1,6 @@
 import type { Bar, BarSeries, BarUniverse, JsonValue, OrderType, SeededRng, Ticker, TimeInForce } from '@quantbot/core';
 import { QuantbotError, epochMs } from '@quantbot/core';
-import { AlpacaApiError, AlpacaBarStream, AlpacaBroker, AlpacaTradeStream } from '@quantbot/alpaca';
+import { AlpacaApiError, AlpacaBarStream, AlpacaBroker, AlpacaMarketData, AlpacaTradeStream, recoverBarsFromRest } from '@quantbot/alpaca';
 import type { AlpacaClient, AlpacaCredentials, AlpacaMarketDataClient, AlpacaOrder, AlpacaStreamBar } from '@quantbot/alpaca';
 import { CHECKPOINT_FORMAT } from './live-checkpoint';
 import type { CheckpointOrder, LiveCheckpoint } from './live-checkpoint';
@@ -168,14 +168,15 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
 
   // Warm-up and catch-up bars.
   const start = checkpoint?.version === 2 ? checkpoint.lastBarTime + 1 : clock.timestamp - options.historyMinutes * 60_000;
-  const fetched = await options.marketData.getAllBars({
-    symbols,
+  // The stream's bars are as traded, so the history they continue is too (`raw`).
+  const series = await new AlpacaMarketData({
+    client: options.marketData,
+    align: options.align,
     timeframe: '1Min',
-    start,
-    end: clock.timestamp,
+    adjustment: 'raw',
     ...(options.feed !== undefined ? { feed: options.feed } : {}),
-  });
-  const history = options.align(symbols.map((symbol) => seriesOf(symbol, fetched.get(symbol) ?? [])));
+  }).loadSeries({ symbols, start: epochMs(start), end: epochMs(clock.timestamp) });
+  const history = options.align(series);
 
   const lastBarTime = checkpoint?.lastBarTime ?? 0;
   const restore: LiveCheckpoint =
@@ -252,10 +253,7 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
         now: options.latencyClock,
         rng: options.rng,
         onBar: (bar) => aggregator.add(bar),
-        recoverBars: async (symbol, afterMs) => {
-          const got = await options.marketData.getAllBars({ symbols: [symbol], timeframe: '1Min', start: afterMs + 1, ...(options.feed !== undefined ? { feed: options.feed } : {}) });
-          return (got.get(symbol) ?? []).map((b) => ({ symbol, time: b.time, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume, tradeCount: b.tradeCount, vwap: b.vwap }));
-        },
+        recoverBars: recoverBarsFromRest(options.marketData, options.feed !== undefined ? { feed: options.feed } : {}),
         onGap: (gap) => event('bar-gap', { symbol: gap.symbol, afterMs: gap.afterMs, recovered: gap.recovered }),
         onError: (error) => event('bar-stream-error', { message: error.message, fatal: error.fatal }),
         onState: (state, detail) => event('bar-stream', { state, detail }),
@@ -300,22 +298,6 @@ function orderView(o: AlpacaOrder): BrokerOrderView {
     limitPrice: o.limitPrice,
     stopPrice: o.stopPrice,
     createdAt: o.createdAt,
-  };
-}
-
-function seriesOf(symbol: Ticker, bars: readonly { time: number; open: number; high: number; low: number; close: number; volume: number }[]): BarSeries {
-  const n = bars.length;
-  const col = (pick: (b: (typeof bars)[number]) => number): Float64Array => Float64Array.from(bars, pick);
-  return {
-    symbol,
-    length: n,
-    time: col((b) => b.time),
-    open: col((b) => b.open),
-    high: col((b) => b.high),
-    low: col((b) => b.low),
-    close: col((b) => b.close),
-    volume: col((b) => b.volume),
-    adjClose: null,
   };
 }
 
