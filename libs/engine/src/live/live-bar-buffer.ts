@@ -90,17 +90,22 @@ export class LiveBarBuffer {
     return k;
   }
 
-  /** Appends every step of `history` (an aligned universe over the same symbols, in order). */
-  appendUniverse(history: BarUniverse): void {
+  /**
+   * Appends the steps of `history` (an aligned universe over the same symbols, in order) that are
+   * later than `after` and than the buffer's last step: a restart's catch-up skips what it has.
+   */
+  appendUniverse(history: BarUniverse, after = Number.NEGATIVE_INFINITY): void {
     if (history.symbols.join(',') !== this.universe.symbols.join(',')) {
       throw new LiveBarError(`history covers ${history.symbols.join(',')}, the session ${this.universe.symbols.join(',')}`);
     }
     for (let k = 0; k < history.length; k++) {
+      const time = history.time[k] as number;
+      if (!(time > after) || !(time > this.lastTime)) continue;
       const bars = history.symbols.map((_, s) => {
         const at = s * history.length + k;
         if (history.hasBar[at] !== 1) return undefined;
         return {
-          time: history.time[k] as Bar['time'],
+          time: time as Bar['time'],
           open: history.open[at] as number,
           high: history.high[at] as number,
           low: history.low[at] as number,
@@ -108,7 +113,7 @@ export class LiveBarBuffer {
           volume: history.volume[at] as number,
         };
       });
-      this.append(history.time[k] as number, bars);
+      this.append(time, bars);
     }
   }
 

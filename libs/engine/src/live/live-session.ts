@@ -133,7 +133,7 @@ export class LiveSession {
     const capacity = restoredBars + (history?.length ?? 0) + (options.capacity ?? 20_000);
     this.buffer = new LiveBarBuffer(options.symbols, capacity);
     if (restore?.version === 2) this.buffer.appendRecent(restore.bars);
-    if (history !== undefined) appendAfter(this.buffer, history, restore?.lastBarTime ?? Number.NEGATIVE_INFINITY);
+    if (history !== undefined) this.buffer.appendUniverse(history, restore?.lastBarTime);
     this.#firstLiveStep = this.buffer.steps;
     this.#liveSteps = restore?.version === 2 ? restore.liveSteps : 0;
 
@@ -379,28 +379,5 @@ function checkMatches(restore: LiveCheckpoint, options: LiveSessionOptions): voi
   }
   if (JSON.stringify(restore.strategy.params) !== JSON.stringify(options.params)) {
     throw new CheckpointError('strategy.params', `were ${JSON.stringify(restore.strategy.params)}, now ${JSON.stringify(options.params)}; start a new session for new parameters`);
-  }
-}
-
-/** Appends the steps of `history` later than `after`. */
-function appendAfter(buffer: LiveBarBuffer, history: BarUniverse, after: number): void {
-  for (let k = 0; k < history.length; k++) {
-    const time = history.time[k] as number;
-    if (!(time > after) || !(time > buffer.lastTime)) continue;
-    buffer.append(
-      time,
-      history.symbols.map((_, s) => {
-        const at = s * history.length + k;
-        if (history.hasBar[at] !== 1) return undefined;
-        return {
-          time: epochMs(time),
-          open: history.open[at] as number,
-          high: history.high[at] as number,
-          low: history.low[at] as number,
-          close: history.close[at] as number,
-          volume: history.volume[at] as number,
-        };
-      }),
-    );
   }
 }
