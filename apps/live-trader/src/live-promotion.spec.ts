@@ -6,8 +6,8 @@ import type { CliIo } from '@quantbot/core';
 import { epochMs } from '@quantbot/core';
 import { createLogger } from '@quantbot/observability';
 import type { RegistryTables } from '@quantbot/research-registry';
-import { REGISTRY_MIGRATIONS, ResearchRegistry } from '@quantbot/research-registry';
-import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
+import { REGISTRY_DATABASE_MIGRATIONS, ResearchRegistry } from '@quantbot/research-registry';
+import { openDatabase } from '@quantbot/storage';
 import { checkLivePromotion } from './live-promotion';
 import { runCommand } from './run-command';
 import { dropServerSchema } from './server-schema.spec-helper';
@@ -24,7 +24,7 @@ describe(`live money needs a live promotion in the research registry (registry o
   beforeAll(async () => {
     cwd = mkdtempSync(join(tmpdir(), 'quantbot-promo-'));
     env = SERVER ? { DATABASE_URL: SERVER, QUANTBOT_DB_SCHEMA: schema } : {};
-    const handle = await openDatabase<RegistryTables>({ migrations: [...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS], env, cwd, ...(SERVER ? { schema } : {}) });
+    const handle = await openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS, env, cwd, ...(SERVER ? { schema } : {}) });
     try {
       const registry = new ResearchRegistry(handle.db, { clock: { now: () => epochMs(NOW) } });
       const promoted = await registry.createExperiment({ strategy: 'sma-crossover', hypothesis: 'trend persists intraday', owner: 'desk' });

@@ -1,11 +1,8 @@
 import { QuantbotError, epochMs } from '@quantbot/core';
 import type { RegistryTables } from '@quantbot/research-registry';
-import { REGISTRY_MIGRATIONS, ResearchRegistry, canonicalJson } from '@quantbot/research-registry';
-import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
+import { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_SCHEMA_ENV, ResearchRegistry, canonicalJson } from '@quantbot/research-registry';
+import { openDatabase } from '@quantbot/storage';
 import { createStrategy } from '@quantbot/strategies';
-
-/** The schema the registry lives in, when not `public` (as the promotion gate reads it). */
-const DB_SCHEMA_ENV = 'QUANTBOT_DB_SCHEMA';
 
 /**
  * Live money is refused for anything the research registry has not promoted to `live`: the
@@ -20,9 +17,9 @@ export async function checkLivePromotion(options: {
   readonly cwd: string;
   readonly now: () => number;
 }): Promise<string | null> {
-  const schema = options.env[DB_SCHEMA_ENV]?.trim();
+  const schema = options.env[REGISTRY_SCHEMA_ENV]?.trim();
   const handle = await openDatabase<RegistryTables>({
-    migrations: [...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS],
+    migrations: REGISTRY_DATABASE_MIGRATIONS,
     env: options.env,
     cwd: options.cwd,
     ...(schema ? { schema } : {}),

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { CliIo, Clock, EpochMs } from '@quantbot/core';
 import { epochMs } from '@quantbot/core';
 import type { RegistryTables } from '@quantbot/research-registry';
+import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
 // Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
 // reached by path; the boundary rule knows only package imports.
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -12,7 +13,6 @@ import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '../../
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import type { TestDatabase } from '../../../libs/storage/src/storage-backends.spec-helper';
 import { main } from './main';
-import { REGISTRY_DATABASE_MIGRATIONS } from './registry-session';
 
 const ROOT = resolve(__dirname, '../../..');
 const BACKTESTER = join(ROOT, 'apps/backtester/dist/main.js');

@@ -1,15 +1,12 @@
 import type { Clock } from '@quantbot/core';
 import type { DatabaseHandle } from '@quantbot/storage';
-import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
+import { openDatabase } from '@quantbot/storage';
 import type { PromotionGateConfig, RegistryTables } from '@quantbot/research-registry';
-import { REGISTRY_MIGRATIONS, ResearchRegistry } from '@quantbot/research-registry';
+import { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_SCHEMA_ENV, ResearchRegistry } from '@quantbot/research-registry';
 import type { CliEnv, ResearchSession } from './research-action';
 
 /** The environment variable naming the Postgres schema the registry lives in (like `--schema`). */
-export const DB_SCHEMA_ENV = 'QUANTBOT_DB_SCHEMA';
-
-/** The complete migration list of every program that opens the registry's database. */
-export const REGISTRY_DATABASE_MIGRATIONS = Object.freeze([...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS]);
+export const DB_SCHEMA_ENV = REGISTRY_SCHEMA_ENV;
 
 /** An open registry and the handle to close. */
 export interface OpenSession extends ResearchSession {

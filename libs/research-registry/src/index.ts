@@ -43,7 +43,7 @@ export {
 export type { LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
 export { GATE_IDS, assessPromotionReadiness, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
 export type { ChecklistItem, GateId, GateStatus, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
-export { REGISTRY_MIGRATIONS } from './registry-schema';
+export { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_MIGRATIONS, REGISTRY_SCHEMA_ENV } from './registry-schema';
 export type {
   RegistryBacktestsTable,
   RegistryExperimentsTable,

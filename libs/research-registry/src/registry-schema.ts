@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import { sql } from 'kysely';
+import { STORAGE_MIGRATIONS } from '@quantbot/storage';
 import type { Migration } from '@quantbot/storage';
 
 /**
@@ -244,7 +245,7 @@ const SCHEMA_STATEMENTS: readonly string[] = [
 
 /**
  * The registry's migrations, to follow storage's own:
- * `openDatabase<RegistryTables>({ migrations: [...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS] })`.
+ * `openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS })` (storage's and these).
  */
 export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({
@@ -256,3 +257,9 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
     },
   }),
 ]);
+
+/** The complete migration list of every program that opens the registry's database. */
+export const REGISTRY_DATABASE_MIGRATIONS: readonly Migration[] = Object.freeze([...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS]);
+
+/** The environment variable naming the Postgres schema the registry lives in (`public` without it). */
+export const REGISTRY_SCHEMA_ENV = 'QUANTBOT_DB_SCHEMA';
