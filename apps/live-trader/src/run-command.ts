@@ -284,9 +284,8 @@ async function runAlpaca(
     });
     for (const d of venue.divergences) session.audit(deps.now(), 'reconciliation', { kind: d.kind, symbol: d.symbol, local: d.local, broker: d.broker, action: d.action });
     session.recordRecoveredFills(venue.recoveredFills);
-    const journalFills = venue.recoveredFills;
     return await drive(session, store, plan, flags, io, deps, {
-      extraFills: journalFills,
+      recoveredFills: venue.recoveredFills.length,
       start: async (push) => {
         // Outside trading hours the session sleeps (reconciled, state saved) until the broker's
         // clock says the market is open, then subscribes to bars.
@@ -348,7 +347,7 @@ async function runSim(
   const intervalMs = typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0;
   let afterStep = (): void => undefined;
   return drive(session, store, plan, flags, io, deps, {
-    extraFills: [],
+    recoveredFills: 0,
     // The replay plays the market: the next bar "arrives" once the previous step is done and
     // `--interval-ms` has passed, so a bar never waits in a queue and latency means latency.
     start: async (push) => {
@@ -416,7 +415,8 @@ async function sleepUntilOpen(client: AlpacaClient, pollMs: number, deps: RunDep
 }
 
 interface DriveOptions {
-  readonly extraFills: readonly { readonly fillKey: string }[];
+  /** Fills found through REST at the start (reported in the summary). */
+  readonly recoveredFills: number;
   readonly start: (push: (step: BarStep) => void) => Promise<void>;
   readonly periodicCheck?: () => Promise<readonly { readonly kind: string; readonly detail: { readonly [key: string]: JsonValue } }[]>;
   /** Bars the source has in all (sim): stop after them. */
@@ -478,7 +478,7 @@ async function drive(
     cash: session.core.ledger.cash,
     positions: session.core.ledger.openPositions().map((p) => ({ symbol: p.symbol, qty: p.qty })),
     latencyMs: { count: latency.count, p50: latency.p50Ms, p99: latency.p99Ms, max: latency.maxMs },
-    recoveredFills: options.extraFills.length,
+    recoveredFills: options.recoveredFills,
   };
   log.info('stopped', summary);
   io.out(JSON.stringify(summary));

@@ -87,7 +87,7 @@ export class AlpacaTradeStream extends StreamConnection {
         try {
           update = parseTradeUpdate(message.data);
         } catch (error) {
-          this.#report(new AlpacaStreamError(`malformed trade update ignored: ${(error as Error).message}`, false, { cause: error }));
+          this.#options.onError?.(new AlpacaStreamError(`malformed trade update ignored: ${(error as Error).message}`, false, { cause: error }));
           return [];
         }
         this.enqueue(() => this.#onUpdate(update));
@@ -154,10 +154,6 @@ export class AlpacaTradeStream extends StreamConnection {
       this.#lastEventTime = Math.max(this.#lastEventTime ?? -Infinity, time);
     }
     this.#options.onRecovered?.({ ordersChecked: ordered.length, changes });
-  }
-
-  #report(error: AlpacaStreamError): void {
-    this.#options.onError?.(error);
   }
 }
 
