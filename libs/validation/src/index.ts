@@ -20,11 +20,11 @@ export type {
   BestTrialDeflatedSharpeResult,
   MinimumTrackRecordInput,
 } from './overfitting-statistics';
-export { probabilityOfBacktestOverfitting, DEFAULT_PBO_BLOCKS, MAX_PBO_BLOCKS } from './pbo';
+export { probabilityOfBacktestOverfitting, probabilityOfBacktestOverfittingByTrial, DEFAULT_PBO_BLOCKS, MAX_PBO_BLOCKS } from './pbo';
 export type { PboMetric, PboOptions, PboResult } from './pbo';
 export * from './parameter-space';
 export type { InvalidPoint, PointConstraint, SweepObjective, SweepOptions, SweepProgress, SweepResult, SweepTrial } from './sweep';
-export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, trialReturnMatrix } from './sweep';
+export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, trialReturnMatrix, trialReturnSeries } from './sweep';
 export type { RawParams, TrialSettings } from './sweep-worker';
 export * from './walk-forward';
 export * from './validation-artifacts';

@@ -1,5 +1,5 @@
 import { ConfigError, SeededRng } from '@quantbot/core';
-import { DEFAULT_PBO_BLOCKS, probabilityOfBacktestOverfitting } from './pbo';
+import { DEFAULT_PBO_BLOCKS, probabilityOfBacktestOverfitting, probabilityOfBacktestOverfittingByTrial } from './pbo';
 import type { PboMetric } from './pbo';
 
 /** A T×N matrix of independent normal returns with a drift per column. */
@@ -46,6 +46,58 @@ function bruteForceLogits(matrix: readonly (readonly number[])[], blocks: number
     const omega = (1 + below + equal / 2) / (trials + 1);
     return Math.log(omega / (1 - omega));
   });
+}
+
+/**
+ * Every combination's in-sample and out-of-sample Sharpe ratios with each half's block sums added
+ * afresh, block by block in ascending order (what the running sums must reproduce exactly).
+ */
+function freshHalfSharpes(matrix: readonly (readonly number[])[], blocks: number): { inSample: number[][]; outOfSample: number[][] } {
+  const rowsPerBlock = Math.floor(matrix.length / blocks);
+  const usedRows = rowsPerBlock * blocks;
+  const trials = (matrix[0] as readonly number[]).length;
+  const cell = (t: number, n: number): number => (matrix[t] as readonly number[])[n] as number;
+  const shift = Array.from({ length: trials }, (_, n) => {
+    let total = 0;
+    for (let t = 0; t < usedRows; t++) total += cell(t, n);
+    return total / usedRows;
+  });
+  const blockSums = Array.from({ length: blocks }, (_, b) =>
+    Array.from({ length: trials }, (_, n) => {
+      let raw = 0;
+      let sum = 0;
+      let squares = 0;
+      for (let t = b * rowsPerBlock; t < (b + 1) * rowsPerBlock; t++) {
+        const x = cell(t, n) - (shift[n] as number);
+        raw += cell(t, n);
+        sum += x;
+        squares += x * x;
+      }
+      return { raw, sum, squares };
+    }),
+  );
+  const k = rowsPerBlock * (blocks / 2);
+  const sharpes = (half: readonly number[]): number[] =>
+    Array.from({ length: trials }, (_, n) => {
+      let raw = 0;
+      let sum = 0;
+      let squares = 0;
+      for (const b of half) {
+        const s = (blockSums[b] as { raw: number; sum: number; squares: number }[])[n] as { raw: number; sum: number; squares: number };
+        raw += s.raw;
+        sum += s.sum;
+        squares += s.squares;
+      }
+      const centred = squares - (sum * sum) / k;
+      return raw / k / Math.sqrt(centred / (k - 1));
+    });
+  const inSample: number[][] = [];
+  const outOfSample: number[][] = [];
+  for (const chosen of subsets(blocks, blocks / 2)) {
+    inSample.push(sharpes(chosen));
+    outOfSample.push(sharpes(Array.from({ length: blocks }, (_, b) => b).filter((b) => !chosen.includes(b))));
+  }
+  return { inSample, outOfSample };
 }
 
 describe('probabilityOfBacktestOverfitting', () => {
@@ -119,6 +171,19 @@ describe('probabilityOfBacktestOverfitting', () => {
     expect(fast.logits).toHaveLength(slow.length);
     fast.logits.forEach((logit, c) => expect(logit).toBeCloseTo(slow[c] as number, 12));
     expect(fast.pbo).toBe(slow.filter((l) => l <= 0).length / slow.length);
+  });
+
+  it('keeps running sums that equal, bit for bit, the sums of each half added afresh', () => {
+    const matrix = noiseMatrix(31, 1000, [0.001, 0, -0.0005, 0.0002, 0.0007, 0, 0.0003, -0.001, 0.0001], 0.02);
+    const result = probabilityOfBacktestOverfitting(matrix, { blocks: 12 });
+    const fresh = freshHalfSharpes(matrix, 12);
+    expect(result.combinations).toBe(fresh.inSample.length);
+    result.selectedTrials.forEach((n, c) => {
+      const inSample = fresh.inSample[c] as number[];
+      expect(n).toBe(inSample.indexOf(Math.max(...inSample)));
+      expect(Object.is(result.inSamplePerformance[c], inSample[n])).toBe(true);
+      expect(Object.is(result.outOfSamplePerformance[c], (fresh.outOfSample[c] as number[])[n])).toBe(true);
+    });
   });
 
   it('finds no overfitting when one trial dominates everywhere', () => {
@@ -195,5 +260,35 @@ describe('probabilityOfBacktestOverfitting', () => {
     const matrix = noiseMatrix(1, 40, [0, 0, 0]);
     (matrix[37] as number[])[2] = Infinity;
     expect(() => probabilityOfBacktestOverfitting(matrix)).toThrow(/^returns\[37\]\[2\]: must be a finite return \(row 37, column 2\)/);
+  });
+});
+
+describe('probabilityOfBacktestOverfittingByTrial', () => {
+  const columnsOf = (matrix: readonly (readonly number[])[]): Float64Array[] =>
+    Array.from({ length: (matrix[0] as readonly number[]).length }, (_, n) => Float64Array.from(matrix, (row) => row[n] as number));
+
+  it.each([
+    [12, 'sharpe' as const],
+    [10, 'mean' as const],
+  ])('gives the result of the row form, bit for bit, from one series per trial (S = %p, %s)', (blocks, metric) => {
+    const matrix = noiseMatrix(5, 777, [0.001, 0, 0.0004, -0.0002, 0, 0.0009, 0.0001], 0.015);
+    const byRows = probabilityOfBacktestOverfitting(matrix, { blocks, metric });
+    const byTrial = probabilityOfBacktestOverfittingByTrial(columnsOf(matrix), { blocks, metric });
+    expect(byTrial).toEqual(byRows);
+    byRows.inSamplePerformance.forEach((v, c) => expect(Object.is(byTrial.inSamplePerformance[c], v)).toBe(true));
+    byRows.outOfSamplePerformance.forEach((v, c) => expect(Object.is(byTrial.outOfSamplePerformance[c], v)).toBe(true));
+  });
+
+  it('names the series of a bad length and the cell of a non-finite return', () => {
+    const columns = columnsOf(noiseMatrix(1, 40, [0, 0, 0]));
+    expect(() => probabilityOfBacktestOverfittingByTrial([columns[0] as Float64Array])).toThrow(/^returns: needs at least 2 columns/);
+    expect(() => probabilityOfBacktestOverfittingByTrial([columns[0] as Float64Array, (columns[1] as Float64Array).subarray(1)])).toThrow(
+      /^returns\[:, 1\]: has 39 rows, expected 40 like column 0/,
+    );
+    expect(() => probabilityOfBacktestOverfittingByTrial(columns.map((c) => c.subarray(0, 15)))).toThrow(/^returns: needs at least 16 rows/);
+    (columns[2] as Float64Array)[37] = NaN;
+    expect(() => probabilityOfBacktestOverfittingByTrial(columns)).toThrow(ConfigError);
+    expect(() => probabilityOfBacktestOverfittingByTrial(columns)).toThrow(/^returns\[37\]\[2\]: must be a finite return \(row 37, column 2\)/);
+    expect(() => probabilityOfBacktestOverfittingByTrial(columns, { blocks: 5 })).toThrow(/^blocks: /);
   });
 });

@@ -85,7 +85,9 @@ export interface PboResult {
  *
  * Cost: one pass over the matrix builds per-block, per-trial sums and sums of squares (of the
  * returns shifted by each column's mean, for accuracy), after which each combination costs
- * O(S·N), independent of T.
+ * O(S·N) at most, independent of T (less in practice: the running sums of a half are kept up to
+ * the first block that changed). {@link probabilityOfBacktestOverfittingByTrial} takes the
+ * trials' series without a row matrix.
  *
  * @throws ConfigError (key `blocks`) unless S is an even integer in [2, 24]; (key `metric`) for
  *   an unknown metric; (key `returns`) for a ragged matrix, T < S, fewer than 2 trials, or, for
@@ -94,41 +96,81 @@ export interface PboResult {
  * @example probabilityOfBacktestOverfitting(dailyReturnsByConfiguration).pbo // 0.5 ≈ coin flip
  */
 export function probabilityOfBacktestOverfitting(returns: TrialReturnMatrix, options: PboOptions = {}): PboResult {
+  const { blocks, metric } = resolvePboOptions(options);
+  const { periods, trials } = validateTrialReturnMatrix(returns, blocks, 2);
+  const rowsPerBlock = checkedRowsPerBlock(periods, blocks, metric);
+  return cscv(blockSumsOfRows(returns, trials, blocks, rowsPerBlock), periods, metric);
+}
+
+/**
+ * {@link probabilityOfBacktestOverfitting} of trials given as one return series each (column n of
+ * the matrix is `trialReturns[n]`, e.g. a sweep's `returns` in point order): the same numbers,
+ * bit for bit, without building a T×N matrix of rows.
+ *
+ * @throws ConfigError as {@link probabilityOfBacktestOverfitting}; the key of a bad series is
+ *   `returns[:, n]` (a length unlike series 0), of a non-finite value `returns[t][n]`.
+ */
+export function probabilityOfBacktestOverfittingByTrial(trialReturns: readonly ArrayLike<number>[], options: PboOptions = {}): PboResult {
+  const { blocks, metric } = resolvePboOptions(options);
+  const trials = trialReturns.length;
+  if (trials < 2) throw new ConfigError('returns', `needs at least 2 columns (trials), got ${trials}`);
+  const periods = (trialReturns[0] as ArrayLike<number>).length;
+  if (periods < blocks) throw new ConfigError('returns', `needs at least ${blocks} rows (periods), got ${periods}`);
+  trialReturns.forEach((series, n) => {
+    if (series.length !== periods) throw new ConfigError(`returns[:, ${n}]`, `has ${series.length} rows, expected ${periods} like column 0`);
+    for (let t = 0; t < periods; t++) {
+      const value = series[t] as number;
+      if (!Number.isFinite(value)) throw new ConfigError(`returns[${t}][${n}]`, `must be a finite return (row ${t}, column ${n}), got ${value}`);
+    }
+  });
+  const rowsPerBlock = checkedRowsPerBlock(periods, blocks, metric);
+  return cscv(blockSumsOfColumns(trialReturns, blocks, rowsPerBlock), periods, metric);
+}
+
+function resolvePboOptions(options: PboOptions): { readonly blocks: number; readonly metric: PboMetric } {
   const blocks = options.blocks ?? DEFAULT_PBO_BLOCKS;
   if (!Number.isSafeInteger(blocks) || blocks < 2 || blocks % 2 !== 0 || blocks > MAX_PBO_BLOCKS) {
     throw new ConfigError('blocks', `S must be an even integer in [2, ${MAX_PBO_BLOCKS}], got ${blocks}`);
   }
   const metric = options.metric ?? 'sharpe';
   if (metric !== 'sharpe' && metric !== 'mean') throw new ConfigError('metric', `must be 'sharpe' or 'mean', got ${String(metric)}`);
-  const { periods, trials } = validateTrialReturnMatrix(returns, blocks, 2);
+  return { blocks, metric };
+}
+
+function checkedRowsPerBlock(periods: number, blocks: number, metric: PboMetric): number {
   const rowsPerBlock = Math.floor(periods / blocks);
-  const usedRows = rowsPerBlock * blocks;
-  const half = blocks / 2;
-  const rowsPerHalf = rowsPerBlock * half;
-  if (metric === 'sharpe' && rowsPerHalf < 2) {
+  if (metric === 'sharpe' && rowsPerBlock * (blocks / 2) < 2) {
     throw new ConfigError('returns', `needs at least 2 rows in each half for the Sharpe ratio: S = ${blocks} blocks of ${rowsPerBlock} row(s) from T = ${periods}`);
   }
+  return rowsPerBlock;
+}
 
-  const sums = buildBlockSums(returns, trials, blocks, rowsPerBlock);
+/**
+ * CSCV over per-block sums. Each half's sums are its blocks' sums added in ascending block order,
+ * starting from zero; consecutive combinations (lexicographic order) mostly differ in their last
+ * blocks, so the running sums up to the first block that changed are kept and only the rest is
+ * added again, which leaves every sum exactly as adding all the blocks anew would.
+ */
+function cscv(sums: BlockSums, periods: number, metric: PboMetric): PboResult {
+  const { trials, blocks, rowsPerBlock } = sums;
+  const half = blocks / 2;
+  const rowsPerHalf = rowsPerBlock * half;
   const combinations = binomial(blocks, half);
   const logits = new Array<number>(combinations);
   const selectedTrials = new Array<number>(combinations);
   const inSamplePerformance = new Array<number>(combinations);
   const outOfSamplePerformance = new Array<number>(combinations);
-  const inSample = new HalfSums(trials);
-  const outOfSample = new HalfSums(trials);
+  const inSample = new HalfSums(sums, half);
+  const outOfSample = new HalfSums(sums, half);
   const outPerformance = new Float64Array(trials);
-  const isInSample = new Uint8Array(blocks);
   const chosen = Array.from({ length: half }, (_, i) => i);
+  const rest = Array.from({ length: half }, (_, i) => half + i);
   let overfit = 0;
   let losses = 0;
 
   for (let c = 0; c < combinations; c++) {
-    isInSample.fill(0);
-    for (const b of chosen) isInSample[b] = 1;
-    inSample.clear();
-    outOfSample.clear();
-    for (let b = 0; b < blocks; b++) (isInSample[b] === 1 ? inSample : outOfSample).add(sums, b);
+    inSample.setBlocks(chosen);
+    outOfSample.setBlocks(rest);
     let best = 0;
     let bestPerformance = -Infinity;
     for (let n = 0; n < trials; n++) {
@@ -156,8 +198,10 @@ export function probabilityOfBacktestOverfitting(returns: TrialReturnMatrix, opt
     if (logit <= 0) overfit++;
     if (selectedOut < 0) losses++;
     nextCombination(chosen, blocks);
+    complement(chosen, blocks, rest);
   }
 
+  const usedRows = rowsPerBlock * blocks;
   return Object.freeze({
     pbo: overfit / combinations,
     logits: Object.freeze(logits),
@@ -182,6 +226,8 @@ export function probabilityOfBacktestOverfitting(returns: TrialReturnMatrix, opt
  */
 interface BlockSums {
   readonly trials: number;
+  readonly blocks: number;
+  readonly rowsPerBlock: number;
   readonly blockRawSum: Float64Array;
   readonly blockSum: Float64Array;
   readonly blockSquares: Float64Array;
@@ -192,7 +238,7 @@ interface BlockSums {
  * over the used rows: shifting keeps Σx² − (Σx)²/k from cancelling catastrophically when a
  * column's mean is large against its spread, and leaves the variance unchanged.
  */
-function buildBlockSums(returns: TrialReturnMatrix, trials: number, blocks: number, rowsPerBlock: number): BlockSums {
+function blockSumsOfRows(returns: TrialReturnMatrix, trials: number, blocks: number, rowsPerBlock: number): BlockSums {
   const usedRows = blocks * rowsPerBlock;
   const shift = new Float64Array(trials);
   for (let t = 0; t < usedRows; t++) {
@@ -214,48 +260,106 @@ function buildBlockSums(returns: TrialReturnMatrix, trials: number, blocks: numb
       blockSquares[offset + n] = (blockSquares[offset + n] as number) + x * x;
     }
   }
-  return { trials, blockRawSum, blockSum, blockSquares };
+  return { trials, blocks, rowsPerBlock, blockRawSum, blockSum, blockSquares };
 }
 
-/** The sums of one half (in-sample or out-of-sample) of a combination, per trial. */
+/** {@link blockSumsOfRows} of a matrix given by columns: the same sums, added in the same order. */
+function blockSumsOfColumns(columns: readonly ArrayLike<number>[], blocks: number, rowsPerBlock: number): BlockSums {
+  const trials = columns.length;
+  const usedRows = blocks * rowsPerBlock;
+  const blockRawSum = new Float64Array(blocks * trials);
+  const blockSum = new Float64Array(blocks * trials);
+  const blockSquares = new Float64Array(blocks * trials);
+  columns.forEach((column, n) => {
+    let total = 0;
+    for (let t = 0; t < usedRows; t++) total += column[t] as number;
+    const shift = total / usedRows;
+    for (let b = 0; b < blocks; b++) {
+      let raw = 0;
+      let sum = 0;
+      let squares = 0;
+      for (let t = b * rowsPerBlock, end = t + rowsPerBlock; t < end; t++) {
+        const r = column[t] as number;
+        const x = r - shift;
+        raw += r;
+        sum += x;
+        squares += x * x;
+      }
+      blockRawSum[b * trials + n] = raw;
+      blockSum[b * trials + n] = sum;
+      blockSquares[b * trials + n] = squares;
+    }
+  });
+  return { trials, blocks, rowsPerBlock, blockRawSum, blockSum, blockSquares };
+}
+
+/**
+ * The sums of one half (in-sample or out-of-sample) of a combination, per trial, kept as running
+ * sums over the half's blocks in ascending order: level i holds the sums of its first i blocks.
+ */
 class HalfSums {
+  readonly #sums: BlockSums;
+  readonly #levels: number;
   readonly #rawSum: Float64Array;
   readonly #sum: Float64Array;
   readonly #squares: Float64Array;
+  /** The blocks the levels were built from; -1: not built. */
+  readonly #blocks: Int32Array;
+  /** Offset of the top level (all the half's blocks). */
+  readonly #top: number;
 
-  constructor(trials: number) {
-    this.#rawSum = new Float64Array(trials);
-    this.#sum = new Float64Array(trials);
-    this.#squares = new Float64Array(trials);
+  constructor(sums: BlockSums, blocksPerHalf: number) {
+    const size = (blocksPerHalf + 1) * sums.trials;
+    this.#sums = sums;
+    this.#levels = blocksPerHalf;
+    this.#rawSum = new Float64Array(size);
+    this.#sum = new Float64Array(size);
+    this.#squares = new Float64Array(size);
+    this.#blocks = new Int32Array(blocksPerHalf).fill(-1);
+    this.#top = blocksPerHalf * sums.trials;
   }
 
-  clear(): void {
-    this.#rawSum.fill(0);
-    this.#sum.fill(0);
-    this.#squares.fill(0);
-  }
-
-  /** Adds block `block` of `sums` to every trial. */
-  add(sums: BlockSums, block: number): void {
-    const offset = block * sums.trials;
-    for (let n = 0; n < sums.trials; n++) {
-      this.#rawSum[n] = (this.#rawSum[n] as number) + (sums.blockRawSum[offset + n] as number);
-      this.#sum[n] = (this.#sum[n] as number) + (sums.blockSum[offset + n] as number);
-      this.#squares[n] = (this.#squares[n] as number) + (sums.blockSquares[offset + n] as number);
+  /** Makes the sums those of `blocks` (ascending), adding again only from the first block that changed. */
+  setBlocks(blocks: readonly number[]): void {
+    let i = 0;
+    while (i < this.#levels && this.#blocks[i] === blocks[i]) i++;
+    const { trials, blockRawSum, blockSum, blockSquares } = this.#sums;
+    for (; i < this.#levels; i++) {
+      const block = blocks[i] as number;
+      this.#blocks[i] = block;
+      const from = i * trials;
+      const to = from + trials;
+      const offset = block * trials;
+      for (let n = 0; n < trials; n++) {
+        this.#rawSum[to + n] = (this.#rawSum[from + n] as number) + (blockRawSum[offset + n] as number);
+        this.#sum[to + n] = (this.#sum[from + n] as number) + (blockSum[offset + n] as number);
+        this.#squares[to + n] = (this.#squares[from + n] as number) + (blockSquares[offset + n] as number);
+      }
     }
   }
 
-  /** The metric of trial n over the k rows added. */
+  /** The metric of trial n over the half's k rows. */
   performance(metric: PboMetric, n: number, k: number): number {
-    const mean = (this.#rawSum[n] as number) / k;
+    const at = this.#top + n;
+    const mean = (this.#rawSum[at] as number) / k;
     if (metric === 'mean') return mean;
-    const sum = this.#sum[n] as number;
-    const squares = this.#squares[n] as number;
+    const sum = this.#sum[at] as number;
+    const squares = this.#squares[at] as number;
     const centred = squares - (sum * sum) / k;
     // Below a relative 1e-12 of the shifted second moment, the variance is rounding noise: a constant stretch.
     const variance = centred > 1e-12 * squares ? centred / (k - 1) : 0;
     if (variance === 0) return mean === 0 ? 0 : mean > 0 ? Infinity : -Infinity;
     return mean / Math.sqrt(variance);
+  }
+}
+
+/** Writes into `out` the indices of [0, n) that are not in `chosen` (ascending), in ascending order. */
+function complement(chosen: readonly number[], n: number, out: number[]): void {
+  let j = 0;
+  let k = 0;
+  for (let b = 0; b < n; b++) {
+    if (j < chosen.length && chosen[j] === b) j++;
+    else out[k++] = b;
   }
 }
 

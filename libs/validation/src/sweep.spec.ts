@@ -80,9 +80,24 @@ describe('runSweep', () => {
     expect(serial.best.objectiveValue).toBe(serial.best.metrics.sharpe);
   });
 
-  it('gives the same results, number for number, on 2 and 3 worker threads as in one thread', async () => {
+  it('gives the same results, number for number, on 2 and 3 threads as in one thread', async () => {
     expectIdentical(serial, await runSweep({ ...base, workers: 2 }));
     expectIdentical(serial, await runSweep({ ...base, workers: 3 }));
+  });
+
+  it('shares the trials between the calling thread and its worker threads', async () => {
+    const postMessage = jest.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const result = await runSweep({ ...base, workers: 2 });
+      const sentToWorkers = postMessage.mock.calls.reduce((sum, [request]) => sum + (request as { tasks: readonly unknown[] }).tasks.length, 0);
+      // Workers get their first batches before the calling thread runs its first trial, which
+      // comes long before a new worker can have loaded: both take part.
+      expect(sentToWorkers).toBeGreaterThan(0);
+      expect(sentToWorkers).toBeLessThan(result.trialCount);
+      expect(result.workers).toBe(2);
+    } finally {
+      postMessage.mockRestore();
+    }
   });
 
   it('gives the same results on a pool kept across sweeps, which survives a failed trial', async () => {
@@ -186,16 +201,23 @@ describe('runSweep', () => {
       const terminate = jest.spyOn(Worker.prototype, 'terminate');
       // The engine refuses a negative commission when the backtest starts, i.e. inside the trial.
       const broken = { ...base, execution: { ...resolveExecutionProfile('idealistic'), feeBps: -1 } };
+      // Two points on two threads: both go to the worker in its first batches, so the error
+      // crosses the thread boundary; with the whole grid the calling thread fails first.
+      const twoPoints = { ...broken, space: undefined, points: [{ fast: 5, slow: 20 }, { fast: 10, slow: 40 }] };
       try {
-        for (const workers of [1, 2]) {
-          const attempt = runSweep({ ...broken, workers });
+        for (const [options, workers] of [[broken, 1], [broken, 2], [twoPoints, 2]] as const) {
+          const attempt = runSweep({ ...options, workers });
           await expect(attempt).rejects.toBeInstanceOf(SweepError);
           const error = (await attempt.catch((e: unknown) => e)) as SweepError;
           expect(error.code).toBe('SWEEP_FAILED');
           expect(error.causeCode).toBe('CONFIG_INVALID');
           expect(error.params).not.toBeNull();
-          expect(error.message).toMatch(/^trial fast=\d+,slow=\d+,allowShort=(true|false) failed: ConfigError \[CONFIG_INVALID\]: --commission-bps: must be a non-negative number, got -1$/);
+          expect(error.message).toMatch(/^trial fast=\d+,slow=\d+(,allowShort=(true|false))? failed: ConfigError \[CONFIG_INVALID\]: --commission-bps: must be a non-negative number, got -1$/);
+          // In a thread of its own the original error is the cause; from a worker only its name, code and message cross.
+          if (options === twoPoints) expect(error.cause).toBeUndefined();
+          else expect(error.cause).toBeInstanceOf(ConfigError);
         }
+        // workers: 2 is this thread and one worker thread, started and terminated twice.
         expect(terminate).toHaveBeenCalledTimes(2);
       } finally {
         terminate.mockRestore();
@@ -205,7 +227,7 @@ describe('runSweep', () => {
     it('terminates the workers after a successful sweep too', async () => {
       const terminate = jest.spyOn(Worker.prototype, 'terminate');
       try {
-        await runSweep({ ...base, workers: 2 });
+        await runSweep({ ...base, workers: 3 });
         expect(terminate).toHaveBeenCalledTimes(2);
       } finally {
         terminate.mockRestore();

@@ -228,12 +228,17 @@ export function leaseExecutor(
   return { executor, release: () => executor.close() };
 }
 
+/** The trials' returns, one series per trial in point order (the columns of `trialReturnMatrix`). */
+export function trialReturnSeries(result: SweepResult): readonly Float64Array[] {
+  return [...result.trials].sort((a, b) => a.pointIndex - b.pointIndex).map((t) => t.returns);
+}
+
 /**
  * The trials' returns as a matrix of rows (bars) by columns (trials, in point order), the shape
  * the overfitting statistics (PBO, deflated Sharpe) read.
  */
 export function trialReturnMatrix(result: SweepResult): number[][] {
-  const columns = [...result.trials].sort((a, b) => a.pointIndex - b.pointIndex).map((t) => t.returns);
+  const columns = trialReturnSeries(result);
   const rows: number[][] = [];
   for (let k = 0; k < result.bars; k++) rows.push(columns.map((c) => c[k] as number));
   return rows;
@@ -497,11 +502,12 @@ function workerEntry(): { readonly entry: string; readonly source: string | unde
 }
 
 /**
- * Points per batch sent to a worker: about 1/16 of each worker's share (at most 16), so the last
- * batches leave little imbalance, while a message still carries several cheap trials.
+ * Trials per message to a worker: a share of what is left (guided scheduling: large batches
+ * first, single trials at the end), so each message carries several trials while the last ones
+ * leave every thread little to wait for.
  */
-function batchSize(tasks: number, workers: number): number {
-  return Math.max(1, Math.min(16, Math.ceil(tasks / (workers * 16))));
+function batchSize(remaining: number, threads: number): number {
+  return Math.max(1, Math.min(16, Math.ceil(remaining / (threads * 4))));
 }
 
 /** What a pool's worker reports: a reply, an uncaught error, or its end. */
@@ -510,6 +516,12 @@ type WorkerEvent =
   | { readonly kind: 'error'; readonly error: Error }
   | { readonly kind: 'exit'; readonly code: number };
 
+/**
+ * Runs trials on `threads` threads: this one and `threads − 1` worker threads. The calling
+ * thread runs one trial at a time between events (its turn comes back through `setImmediate`),
+ * so it answers the workers within a trial's time, and it works from the first moment while the
+ * workers are still loading; the workers take batches from the same queue, two in flight each.
+ */
 class WorkerPoolExecutor implements TrialExecutor {
   readonly workers: number;
   readonly #pool: Worker[];
@@ -521,8 +533,8 @@ class WorkerPoolExecutor implements TrialExecutor {
   /** The running batch's handler; events between batches only record failures. */
   #handler: ((worker: Worker, event: WorkerEvent) => void) | null = null;
 
-  constructor(universe: BarUniverse, workers: number) {
-    this.workers = workers;
+  constructor(universe: BarUniverse, threads: number) {
+    this.workers = threads;
     this.#local = new InThreadExecutor(universe);
     const { entry, source } = workerEntry();
     const data: SweepWorkerData = {
@@ -531,7 +543,7 @@ class WorkerPoolExecutor implements TrialExecutor {
       ...(source !== undefined ? { source } : {}),
       universe: shareUniverse(universe),
     };
-    this.#pool = Array.from({ length: workers }, () => {
+    this.#pool = Array.from({ length: threads - 1 }, () => {
       const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: data });
       // Listeners from the start: a worker that fails while no batch runs must not crash the process.
       worker.on('message', (reply: SweepWorkerReply) => this.#dispatch(worker, { kind: 'reply', reply }));
@@ -559,18 +571,18 @@ class WorkerPoolExecutor implements TrialExecutor {
     if (this.#handler !== null) return Promise.reject(new SweepError('a sweep pool runs one batch at a time', null, null));
     if (tasks.length === 0) return Promise.resolve();
     const batch = ++this.#batch;
-    const size = batchSize(tasks.length, this.#pool.length);
-    const chunks: TrialTask[][] = [];
-    for (let i = 0; i < tasks.length; i += size) chunks.push(tasks.slice(i, i + size));
     const byId = new Map(tasks.map((t) => [t.id, t]));
 
     return new Promise<void>((resolve, reject) => {
-      let sent = 0;
-      let finished = 0;
+      /** The next task no thread has taken. */
+      let next = 0;
+      let outstanding = tasks.length;
+      let isSettled = false;
       // A failed trial fails this batch only (replies still arriving from it carry its batch
       // number and are ignored); a worker that died breaks the pool for good.
       const settle = (failure: { readonly error: unknown } | null, isWorkerLost = false): void => {
-        if (this.#handler === null) return;
+        if (isSettled) return;
+        isSettled = true;
         this.#handler = null;
         if (failure === null) {
           resolve();
@@ -579,12 +591,37 @@ class WorkerPoolExecutor implements TrialExecutor {
           reject(failure.error);
         }
       };
+      const deliver = (id: number, outcome: TrialOutcome): void => {
+        try {
+          onOutcome(id, outcome);
+        } catch (error) {
+          // A throwing progress callback stops the sweep with its own error, as in one thread.
+          settle({ error });
+          return;
+        }
+        outstanding--;
+        if (outstanding === 0) settle(null);
+      };
       const sendNext = (worker: Worker): void => {
-        const chunk = chunks[sent];
-        if (chunk === undefined) return;
-        sent++;
+        if (next >= tasks.length) return;
+        const size = batchSize(tasks.length - next, this.workers);
+        const chunk = tasks.slice(next, next + size);
+        next += chunk.length;
         const request: SweepWorkerRequest = { type: 'run', batch, settings, tasks: chunk };
         worker.postMessage(request);
+      };
+      const runLocal = (): void => {
+        if (isSettled || next >= tasks.length) return;
+        const task = tasks[next++] as TrialTask;
+        let run: TrialRun;
+        try {
+          run = this.#local.runHere(settings, task);
+        } catch (error) {
+          settle({ error });
+          return;
+        }
+        deliver(task.id, { metrics: run.metrics, returns: run.returns });
+        setImmediate(runLocal);
       };
       this.#handler = (worker, event) => {
         if (event.kind !== 'reply') {
@@ -594,16 +631,9 @@ class WorkerPoolExecutor implements TrialExecutor {
         const reply = event.reply;
         if (reply.batch !== batch) return;
         if (reply.type === 'trial') {
-          try {
-            onOutcome(reply.id, { metrics: reply.metrics, returns: reply.returns });
-          } catch (error) {
-            // A throwing progress callback stops the sweep with its own error, as in one thread.
-            settle({ error });
-          }
+          deliver(reply.id, { metrics: reply.metrics, returns: reply.returns });
         } else if (reply.type === 'done') {
-          finished++;
-          if (finished === chunks.length) settle(null);
-          else sendNext(worker);
+          sendNext(worker);
         } else {
           const task = byId.get(reply.id);
           settle({ error: task !== undefined ? trialFailure(task, reply.error) : new SweepError(`a sweep worker failed: ${reply.error.message}`, null, reply.error.code) });
@@ -611,6 +641,7 @@ class WorkerPoolExecutor implements TrialExecutor {
       };
       // Two batches per worker in flight, so a worker never waits for its next one.
       for (let round = 0; round < 2; round++) for (const worker of this.#pool) sendNext(worker);
+      setImmediate(runLocal);
     });
   }
 

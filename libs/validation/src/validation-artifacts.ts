@@ -4,10 +4,10 @@ import { describeExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio, probabilisticSharpeRatioFromReturns } from './overfitting-statistics';
 import type { ParamPoint, ParamValue, ParameterSpace } from './parameter-space';
 import { describeParameterSpace, spaceSize } from './parameter-space';
-import { DEFAULT_PBO_BLOCKS, probabilityOfBacktestOverfitting } from './pbo';
+import { DEFAULT_PBO_BLOCKS, probabilityOfBacktestOverfittingByTrial } from './pbo';
 import { sampleMoments } from './sample-moments';
 import type { SweepObjective, SweepResult, SweepTrial } from './sweep';
-import { trialReturnMatrix } from './sweep';
+import { trialReturnSeries } from './sweep';
 import type { TrialSettings } from './sweep-worker';
 import type { OverfitRatioStatus, WalkForwardResult, WalkForwardSearch } from './walk-forward';
 
@@ -294,7 +294,7 @@ function deflatedSharpeOf(result: SweepResult): SelectionStatisticsJson['deflate
 function pboOf(result: SweepResult, blocks: number): SelectionStatisticsJson['pbo'] {
   if (result.trialCount < 2) return { value: null, reason: 'PBO needs at least 2 trials' };
   try {
-    const p = probabilityOfBacktestOverfitting(trialReturnMatrix(result), { blocks });
+    const p = probabilityOfBacktestOverfittingByTrial(trialReturnSeries(result), { blocks });
     return { value: p.pbo, blocks: p.blocks, combinations: p.combinations, probabilityOfLoss: p.probabilityOfLoss, trials: p.trials, reason: null };
   } catch (error) {
     if (error instanceof ConfigError) return { value: null, reason: error.message };
