@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { CliIo } from '@quantbot/core';
 import { sharedDataFile } from '../test/shared-data';
 import { main } from './main';
@@ -71,6 +72,28 @@ describe('backtester sweep', () => {
     expect(two.results).toEqual(one.results);
     expect(one.statistics.deflatedSharpe.value).not.toBeNull();
     expect(one.statistics.pbo.value).toBeGreaterThanOrEqual(0);
+  });
+
+  it('says how many threads ran the sweep and how long it took', async () => {
+    const result = await cli('sweep', ...ORCL(), '--space', 'fast=5|10,slow=30', '--workers', '2');
+    expect(result.code).toBe(0);
+    // The test clock stands still, so the sweep takes 0 s by it.
+    expect(result.out).toMatch(/^sweep sma-crossover on .+: 2 trial\(s\), 0 invalid point\(s\) skipped, 2 thread\(s\), 0\.00 s$/m);
+    const doc = JSON.parse((await cli('sweep', ...ORCL(), '--space', 'fast=5|10,slow=30', '--workers', '1', '--json')).out) as { sweepMs: unknown };
+    expect(doc.sweepMs).toBe(0);
+  });
+
+  it('stops the worker threads it started before the data when the data cannot be loaded', async () => {
+    const terminate = jest.spyOn(Worker.prototype, 'terminate');
+    try {
+      const missing = join(workDir, 'no-such-file.csv');
+      const result = await cli('sweep', '--data', missing, '--space', 'fast=5|10,slow=30', '--workers', '2');
+      expect(result.code).not.toBe(0);
+      expect(result.err).toContain('no-such-file.csv');
+      expect(terminate).toHaveBeenCalledTimes(1);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 
   it('counts a point the strategy refuses as invalid, not as a trial', async () => {

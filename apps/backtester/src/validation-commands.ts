@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec, FlagValues, JsonValue } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
 import { createProgress, gitCommit, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
-import type { SweepArtifact, SweepObjective, WalkForwardArtifact, WalkForwardSearch } from '@quantbot/validation';
+import type { SweepArtifact, SweepObjective, SweepPool, SweepResult, WalkForwardArtifact, WalkForwardResult, WalkForwardSearch } from '@quantbot/validation';
 import {
   SWEEP_OBJECTIVES,
   describePoint,
@@ -13,9 +14,11 @@ import {
   runSweep,
   runWalkForward,
   spaceSize,
+  startSweepPool,
   sweepArtifact,
   walkForwardArtifact,
 } from '@quantbot/validation';
+import type { RunPlan } from './run-command';
 import { RUN_FLAGS, planRun } from './run-command';
 import { dataHash, uniqueRunId } from './run-folder';
 
@@ -78,38 +81,51 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
     io.out(`usage: backtester sweep --space k=a..b:step,... [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp(SWEEP_FLAGS)}`);
     return 0;
   }
-  const plan = planRun(flags, io.cwd);
   const space = requireSpace(flags);
   const search = searchOf(flags);
+  const objective = objectiveOf(flags);
   const points = search.kind === 'grid' ? gridPoints(space) : randomPoints(space, search.samples, search.seed);
-  const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: points.length, label: `sweep ${plan.strategyName}`, enabled: flags['json'] !== true });
-  let done = 0;
-  const result = await runSweep({
-    universe: plan.universe,
-    strategy: plan.strategyName,
-    ...(search.kind === 'grid' ? { space } : { points }),
-    baseParams: plan.rawParams,
-    startingCash: plan.cash,
-    sizing: plan.sizing,
-    execution: plan.execution,
-    fillModel: plan.fillModel,
-    seed: plan.seed,
-    objective: objectiveOf(flags),
-    ...workersOf(flags),
-    onProgress: (p) => {
-      progress.tick(p.completed - done);
-      done = p.completed;
-    },
-  });
-  progress.done();
+  const pool = startPool(flags, points.length);
+  let plan: RunPlan;
+  let result: SweepResult;
+  let sweepMs: number;
+  try {
+    plan = planRun(flags, io.cwd);
+    const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: points.length, label: `sweep ${plan.strategyName}`, enabled: flags['json'] !== true });
+    let done = 0;
+    const started = clock().getTime();
+    result = await runSweep({
+      universe: plan.universe,
+      strategy: plan.strategyName,
+      ...(search.kind === 'grid' ? { space } : { points }),
+      baseParams: plan.rawParams,
+      startingCash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+      objective,
+      pool,
+      onProgress: (p) => {
+        progress.tick(p.completed - done);
+        done = p.completed;
+      },
+    });
+    progress.done();
+    sweepMs = clock().getTime() - started;
+  } finally {
+    await pool.close();
+  }
   const artifact = sweepArtifact(result);
   const runId = writeValidationRun(io, flags, argv, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel });
   if (flags['json'] === true) {
-    io.out(JSON.stringify({ runId, ...artifact }, null, 2));
+    io.out(JSON.stringify({ runId, sweepMs, ...artifact }, null, 2));
     return 0;
   }
-  const lines = [`sweep ${plan.strategyName} on ${plan.dataLabel}: ${result.trialCount} trial(s), ${result.invalid.length} invalid point(s) skipped, ${result.workers} worker(s)`];
-  lines.push(`  rank  ${objectiveOf(flags).padEnd(12)} params`);
+  const lines = [
+    `sweep ${plan.strategyName} on ${plan.dataLabel}: ${result.trialCount} trial(s), ${result.invalid.length} invalid point(s) skipped, ${result.workers} thread(s), ${(sweepMs / 1000).toFixed(2)} s`,
+  ];
+  lines.push(`  rank  ${objective.padEnd(12)} params`);
   for (const t of result.trials.slice(0, 10)) lines.push(`  ${String(t.rank).padStart(4)}  ${fmt(t.objectiveValue).padEnd(12)} ${describePoint(t.params)}`);
   const dsr = artifact.statistics?.deflatedSharpe;
   const pbo = artifact.statistics?.pbo;
@@ -132,42 +148,50 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
   }
   const train = requireNumber(flags, 'train');
   const test = requireNumber(flags, 'test');
-  const plan = planRun(flags, io.cwd);
   const space = requireSpace(flags);
   const search = searchOf(flags);
+  const objective = objectiveOf(flags);
   const perFold = search.kind === 'grid' ? spaceSize(space) : search.samples;
-  const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: perFold, label: `walk-forward ${plan.strategyName}`, enabled: flags['json'] !== true });
-  let seen = 0;
-  const result = await runWalkForward({
-    universe: plan.universe,
-    strategy: plan.strategyName,
-    space,
-    search,
-    objective: objectiveOf(flags),
-    baseParams: plan.rawParams,
-    startingCash: plan.cash,
-    sizing: plan.sizing,
-    execution: plan.execution,
-    fillModel: plan.fillModel,
-    seed: plan.seed,
-    train,
-    test,
-    anchored: flags['anchored'] === true,
-    ...(typeof flags['step'] === 'number' ? { step: flags['step'] } : {}),
-    ...(typeof flags['purge'] === 'number' ? { purge: flags['purge'] } : {}),
-    ...(typeof flags['embargo'] === 'number' ? { embargo: flags['embargo'] } : {}),
-    thresholds: {
-      ...(typeof flags['max-overfit-ratio'] === 'number' ? { maxOverfitRatio: flags['max-overfit-ratio'] } : {}),
-      ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
-    },
-    ...workersOf(flags),
-    onProgress: (p) => {
-      const completed = p.fold * p.total + p.completed;
-      progress.tick(Math.max(0, completed - seen));
-      seen = completed;
-    },
-  });
-  progress.done();
+  const pool = startPool(flags, perFold);
+  let plan: RunPlan;
+  let result: WalkForwardResult;
+  try {
+    plan = planRun(flags, io.cwd);
+    const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: perFold, label: `walk-forward ${plan.strategyName}`, enabled: flags['json'] !== true });
+    let seen = 0;
+    result = await runWalkForward({
+        universe: plan.universe,
+        strategy: plan.strategyName,
+        space,
+        search,
+        objective,
+        baseParams: plan.rawParams,
+        startingCash: plan.cash,
+        sizing: plan.sizing,
+        execution: plan.execution,
+        fillModel: plan.fillModel,
+        seed: plan.seed,
+        train,
+        test,
+        anchored: flags['anchored'] === true,
+        ...(typeof flags['step'] === 'number' ? { step: flags['step'] } : {}),
+        ...(typeof flags['purge'] === 'number' ? { purge: flags['purge'] } : {}),
+        ...(typeof flags['embargo'] === 'number' ? { embargo: flags['embargo'] } : {}),
+        thresholds: {
+          ...(typeof flags['max-overfit-ratio'] === 'number' ? { maxOverfitRatio: flags['max-overfit-ratio'] } : {}),
+          ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
+        },
+        pool,
+        onProgress: (p) => {
+          const completed = p.fold * p.total + p.completed;
+          progress.tick(Math.max(0, completed - seen));
+          seen = completed;
+        },
+      });
+    progress.done();
+  } finally {
+    await pool.close();
+  }
   const artifact = walkForwardArtifact(result);
   const runId = writeValidationRun(io, flags, argv, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel });
   if (flags['json'] === true) {
@@ -254,11 +278,14 @@ function searchOf(flags: FlagValues): WalkForwardSearch {
   return { kind: 'random', samples, seed };
 }
 
-function workersOf(flags: FlagValues): { readonly workers?: number } {
-  const workers = flags['workers'];
-  if (workers === undefined) return {};
+/**
+ * The sweep's threads (`--workers`, default every core; never more than `trials`), started before
+ * the data is loaded so that the workers' start-up overlaps it.
+ */
+function startPool(flags: FlagValues, trials: number): SweepPool {
+  const workers = flags['workers'] ?? availableParallelism();
   if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1) throw new ConfigError('--workers', `must be a whole number ≥ 1, got ${String(workers)}`);
-  return { workers };
+  return startSweepPool(Math.max(1, Math.min(workers, trials)));
 }
 
 function fmt(x: number | null | undefined): string {

@@ -24,7 +24,7 @@ export { probabilityOfBacktestOverfitting, probabilityOfBacktestOverfittingByTri
 export type { PboMetric, PboOptions, PboResult } from './pbo';
 export * from './parameter-space';
 export type { InvalidPoint, PointConstraint, SweepObjective, SweepOptions, SweepProgress, SweepResult, SweepTrial } from './sweep';
-export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, trialReturnMatrix, trialReturnSeries } from './sweep';
+export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, startSweepPool, trialReturnMatrix, trialReturnSeries } from './sweep';
 export type { RawParams, TrialSettings } from './sweep-worker';
 export * from './walk-forward';
 export * from './validation-artifacts';

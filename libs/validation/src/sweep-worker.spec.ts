@@ -1,8 +1,10 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ConfigError, QuantbotError } from '@quantbot/core';
 import { computeMetrics, runBacktest, sliceUniverse } from '@quantbot/engine';
 import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { createStrategy } from '@quantbot/strategies';
-import type { TrialSettings } from './sweep-worker';
+import type { SweepWorkerReply, SweepWorkerRequest, TrialSettings } from './sweep-worker';
 import { UniverseWindows, equityReturns, runTrial, serializeError, serveSweepWorker } from './sweep-worker';
 
 const universe = generateSyntheticUniverse({ symbols: 2, bars: 1200, seed: 31 });
@@ -122,5 +124,40 @@ describe('serializeError', () => {
 describe('serveSweepWorker', () => {
   it('refuses to run outside a sweep worker', () => {
     expect(() => serveSweepWorker()).toThrow('serveSweepWorker must run inside a worker started by runSweep');
+  });
+
+  it('waits for its universe when started without one, and fails trials sent before it', async () => {
+    // The built module, as runSweep's workers load it.
+    const entry = join(__dirname, '..', 'dist', 'sweep-worker.js');
+    const worker = new Worker(`require(${JSON.stringify(entry)}).serveSweepWorker();`, { eval: true, workerData: { kind: 'quantbot-sweep-worker', entry } });
+    const replies: SweepWorkerReply[] = [];
+    const received = (count: number): Promise<void> =>
+      new Promise((resolve) => {
+        const check = (reply: SweepWorkerReply): void => {
+          replies.push(reply);
+          if (replies.length >= count) {
+            worker.off('message', check);
+            resolve();
+          }
+        };
+        worker.on('message', check);
+      });
+    try {
+      const task = { id: 7, params, from: 0, to: universe.length, scoreFrom: 0 };
+      const early: SweepWorkerRequest = { type: 'run', batch: 1, settings, tasks: [task] };
+      worker.postMessage(early);
+      await received(1);
+      expect(replies[0]).toEqual({ type: 'failed', batch: 1, id: 7, error: { name: 'Error', code: null, message: 'trials sent before the universe' } });
+      const bind: SweepWorkerRequest = { type: 'universe', universe };
+      worker.postMessage(bind);
+      worker.postMessage({ ...early, batch: 2 });
+      await received(3);
+      expect(replies[1]).toMatchObject({ type: 'trial', batch: 2, id: 7 });
+      expect(replies[2]).toEqual({ type: 'done', batch: 2 });
+      const here = runTrial(new UniverseWindows(universe), settings, task);
+      expect((replies[1] as { metrics: unknown }).metrics).toStrictEqual({ ...here.metrics });
+    } finally {
+      await worker.terminate();
+    }
   });
 });

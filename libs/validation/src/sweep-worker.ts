@@ -163,17 +163,17 @@ export interface SweepWorkerData {
   readonly entry: string;
   /** This module transpiled to JavaScript, when `entry` is a TypeScript source. */
   readonly source?: string;
-  /** The universe, its typed arrays on `SharedArrayBuffer`s (shared, not copied, by every worker). */
-  readonly universe: BarUniverse;
+  /**
+   * The universe, its typed arrays on `SharedArrayBuffer`s (shared, not copied, by every worker);
+   * absent when the worker is started before the data is ready, and sent in a `universe` message.
+   */
+  readonly universe?: BarUniverse;
 }
 
-/** A message to a sweep worker: run these trials, in order, with these settings. */
-export interface SweepWorkerRequest {
-  readonly type: 'run';
-  readonly batch: number;
-  readonly settings: TrialSettings;
-  readonly tasks: readonly TrialTask[];
-}
+/** A message to a sweep worker: the universe to run on (once), or trials to run, in order, with these settings. */
+export type SweepWorkerRequest =
+  | { readonly type: 'universe'; readonly universe: BarUniverse }
+  | { readonly type: 'run'; readonly batch: number; readonly settings: TrialSettings; readonly tasks: readonly TrialTask[] };
 
 /** An error as it crosses a thread boundary. */
 export interface SerializedError {
@@ -198,18 +198,29 @@ export function serializeError(error: unknown): SerializedError {
 }
 
 /**
- * The body of a sweep worker: answers `run` requests with one `trial` reply per task (its
- * returns transferred, not copied) and a `done`, or a `failed` reply at the first trial that
- * throws. Called by the worker's bootstrap; throws when not in a sweep worker.
+ * The body of a sweep worker: takes its universe from `workerData` or from a `universe` message,
+ * then answers `run` requests with one `trial` reply per task (its returns transferred, not
+ * copied) and a `done`, or a `failed` reply at the first trial that throws (or when no universe
+ * came first). Called by the worker's bootstrap; throws when not in a sweep worker.
  */
 export function serveSweepWorker(): void {
   const port = parentPort;
   const data = workerData as Partial<SweepWorkerData> | null;
-  if (isMainThread || port === null || data?.kind !== 'quantbot-sweep-worker' || data.universe === undefined) {
+  if (isMainThread || port === null || data?.kind !== 'quantbot-sweep-worker') {
     throw new Error('serveSweepWorker must run inside a worker started by runSweep');
   }
-  const windows = new UniverseWindows(data.universe);
+  let windows = data.universe !== undefined ? new UniverseWindows(data.universe) : null;
   port.on('message', (request: SweepWorkerRequest) => {
+    if (request.type === 'universe') {
+      windows = new UniverseWindows(request.universe);
+      return;
+    }
+    if (windows === null) {
+      const [first] = request.tasks;
+      const error: SerializedError = { name: 'Error', code: null, message: 'trials sent before the universe' };
+      port.postMessage({ type: 'failed', batch: request.batch, id: first?.id ?? -1, error } satisfies SweepWorkerReply);
+      return;
+    }
     for (const task of request.tasks) {
       let outcome: TrialRun;
       try {

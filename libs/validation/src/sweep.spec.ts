@@ -7,7 +7,8 @@ import { createStrategy } from '@quantbot/strategies';
 import type { ParamPoint } from './parameter-space';
 import { describePoint, gridPoints, parseParameterSpace } from './parameter-space';
 import type { SweepOptions, SweepProgress, SweepResult } from './sweep';
-import { SweepError, openSweepPool, runSweep, trialReturnMatrix } from './sweep';
+import type { SweepWorkerRequest } from './sweep-worker';
+import { SweepError, openSweepPool, runSweep, startSweepPool, trialReturnMatrix } from './sweep';
 
 const universe = generateSyntheticUniverse({ symbols: 2, bars: 800, seed: 11 });
 const space = parseParameterSpace('fast=5..25:10,slow=20..60:20,allowShort=true|false');
@@ -89,7 +90,9 @@ describe('runSweep', () => {
     const postMessage = jest.spyOn(Worker.prototype, 'postMessage');
     try {
       const result = await runSweep({ ...base, workers: 2 });
-      const sentToWorkers = postMessage.mock.calls.reduce((sum, [request]) => sum + (request as { tasks: readonly unknown[] }).tasks.length, 0);
+      const requests = postMessage.mock.calls.map(([request]) => request as SweepWorkerRequest);
+      expect(requests[0]?.type).toBe('universe');
+      const sentToWorkers = requests.reduce((sum, r) => sum + (r.type === 'run' ? r.tasks.length : 0), 0);
       // Workers get their first batches before the calling thread runs its first trial, which
       // comes long before a new worker can have loaded: both take part.
       expect(sentToWorkers).toBeGreaterThan(0);
@@ -116,6 +119,20 @@ describe('runSweep', () => {
     expect(pool.isClosed).toBe(true);
     await expect(runSweep({ ...base, pool })).rejects.toThrow(/^pool: is closed/);
     await pool.close();
+  });
+
+  it('starts a pool before the data exists and binds it to the universe of its first sweep', async () => {
+    const pool = startSweepPool(2);
+    try {
+      expect(pool.universe).toBeNull();
+      expectIdentical(serial, await runSweep({ ...base, pool }));
+      expect(pool.universe).toBe(universe);
+      expectIdentical(serial, await runSweep({ ...base, pool }));
+      const other = generateSyntheticUniverse({ symbols: 2, bars: 800, seed: 11 });
+      await expect(runSweep({ ...base, universe: other, pool })).rejects.toThrow(/^pool: was opened for another universe/);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('refuses a pool opened for another universe, or a pool with a worker count', async () => {

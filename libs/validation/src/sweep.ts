@@ -170,26 +170,32 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
  * keeps the process alive). Results are the same, number for number, as without a pool.
  */
 export class SweepPool {
-  readonly universe: BarUniverse;
-  /** Worker threads (1: trials run in the calling thread). */
+  /** Threads that run trials: the calling thread and `workers − 1` worker threads. */
   readonly workers: number;
   #executor: TrialExecutor | null;
 
-  /** Use `openSweepPool`. */
-  constructor(universe: BarUniverse, executor: TrialExecutor) {
-    this.universe = universe;
+  /** Use `openSweepPool` or `startSweepPool`. */
+  constructor(executor: TrialExecutor) {
     this.workers = executor.workers;
     this.#executor = executor;
   }
 
+  /** The universe the pool runs on; null for a pool started before it (`startSweepPool`) that has run nothing yet. */
+  get universe(): BarUniverse | null {
+    return this.#executor?.universe ?? null;
+  }
+
   /**
-   * The pool's executor for a run over `universe` (used by `runSweep` and `runWalkForward`); a
-   * `ConfigError` (`pool`) once closed or for another universe.
+   * The pool's executor for a run over `universe` (used by `runSweep` and `runWalkForward`),
+   * bound to it if the pool has no universe yet; a `ConfigError` (`pool`) once closed or for
+   * another universe.
    */
   executorFor(universe: BarUniverse): TrialExecutor {
-    if (this.#executor === null) throw new ConfigError('pool', 'is closed');
-    if (universe !== this.universe) throw new ConfigError('pool', 'was opened for another universe: pass the same BarUniverse object');
-    return this.#executor;
+    const executor = this.#executor;
+    if (executor === null) throw new ConfigError('pool', 'is closed');
+    if (executor.universe === null) executor.bind(universe);
+    if (universe !== executor.universe) throw new ConfigError('pool', 'was opened for another universe: pass the same BarUniverse object');
+    return executor;
   }
 
   get isClosed(): boolean {
@@ -205,11 +211,25 @@ export class SweepPool {
 }
 
 /**
- * Opens `workers` worker threads (default `os.availableParallelism()`) over `universe`, for
- * several sweeps. `workers: 1` gives a pool that runs trials in the calling thread.
+ * Opens a pool of `workers` threads (default `os.availableParallelism()`) over `universe`, for
+ * several sweeps: the calling thread and `workers − 1` worker threads. `workers: 1` gives a pool
+ * that runs trials in the calling thread only.
  */
 export function openSweepPool(universe: BarUniverse, workers?: number): SweepPool {
-  return new SweepPool(universe, openTrialExecutor(universe, resolveWorkerCount(workers)));
+  const executor = openTrialExecutor(null, resolveWorkerCount(workers));
+  executor.bind(universe);
+  return new SweepPool(executor);
+}
+
+/**
+ * Starts a pool's worker threads now, before the data they will run on exists: they load the
+ * libraries while the caller loads and checks its data, and the pool takes the universe of the
+ * first sweep it is given (and refuses any other afterwards). For a one-off sweep or
+ * walk-forward, this hides the workers' start-up behind the data preparation. `close` it when
+ * done, also when the data fails to load.
+ */
+export function startSweepPool(workers?: number): SweepPool {
+  return new SweepPool(openTrialExecutor(null, resolveWorkerCount(workers)));
 }
 
 /** The executor a sweep uses: the pool's, or one of its own (at most one worker per trial) that `release` closes. */
@@ -408,8 +428,12 @@ function compareTrials(a: { readonly objectiveValue: number | null; readonly poi
 
 /** Runs trials over one universe, in this thread or on workers; `close` releases whatever it holds. */
 export interface TrialExecutor {
-  /** Worker threads used (1: this thread). */
+  /** Threads that run trials: this one and `workers − 1` worker threads. */
   readonly workers: number;
+  /** The universe trials run on; null until `bind`. */
+  readonly universe: BarUniverse | null;
+  /** Sets the universe (once: a `ConfigError` for a second one). */
+  bind(universe: BarUniverse): void;
   /** Runs every task, reporting each outcome by task id as it arrives (in any order). One batch at a time. */
   run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void): Promise<void>;
   /** Runs one task in this thread, keeping its trades (for out-of-sample runs). */
@@ -417,9 +441,14 @@ export interface TrialExecutor {
   close(): Promise<void>;
 }
 
-/** An executor over `universe`: in this thread for `workers ≤ 1`, else that many worker threads. */
-export function openTrialExecutor(universe: BarUniverse, workers: number): TrialExecutor {
-  return workers <= 1 ? new InThreadExecutor(universe) : new WorkerPoolExecutor(universe, workers);
+/**
+ * An executor on `workers` threads: this one only for `workers ≤ 1`, else this one and
+ * `workers − 1` worker threads, started now. Bound to `universe`, or to the one `bind` gives later.
+ */
+export function openTrialExecutor(universe: BarUniverse | null, workers: number): TrialExecutor {
+  const executor = workers <= 1 ? new InThreadExecutor() : new WorkerPoolExecutor(workers);
+  if (universe !== null) executor.bind(universe);
+  return executor;
 }
 
 function trialFailure(task: TrialTask, error: SerializedError, cause?: unknown): SweepError {
@@ -429,9 +458,16 @@ function trialFailure(task: TrialTask, error: SerializedError, cause?: unknown):
 
 class InThreadExecutor implements TrialExecutor {
   readonly workers = 1;
-  readonly #windows: UniverseWindows;
+  #universe: BarUniverse | null = null;
+  #windows: UniverseWindows | null = null;
 
-  constructor(universe: BarUniverse) {
+  get universe(): BarUniverse | null {
+    return this.#universe;
+  }
+
+  bind(universe: BarUniverse): void {
+    if (this.#universe !== null) throw new ConfigError('pool', 'already runs on another universe');
+    this.#universe = universe;
     this.#windows = new UniverseWindows(universe);
   }
 
@@ -443,6 +479,7 @@ class InThreadExecutor implements TrialExecutor {
   }
 
   runHere(settings: TrialSettings, task: TrialTask): TrialRun {
+    if (this.#windows === null) throw new SweepError('no universe to run trials on (bind one first)', task.params, null);
     try {
       return runTrial(this.#windows, settings, task);
     } catch (error) {
@@ -533,16 +570,11 @@ class WorkerPoolExecutor implements TrialExecutor {
   /** The running batch's handler; events between batches only record failures. */
   #handler: ((worker: Worker, event: WorkerEvent) => void) | null = null;
 
-  constructor(universe: BarUniverse, threads: number) {
+  constructor(threads: number) {
     this.workers = threads;
-    this.#local = new InThreadExecutor(universe);
+    this.#local = new InThreadExecutor();
     const { entry, source } = workerEntry();
-    const data: SweepWorkerData = {
-      kind: 'quantbot-sweep-worker',
-      entry,
-      ...(source !== undefined ? { source } : {}),
-      universe: shareUniverse(universe),
-    };
+    const data: SweepWorkerData = { kind: 'quantbot-sweep-worker', entry, ...(source !== undefined ? { source } : {}) };
     this.#pool = Array.from({ length: threads - 1 }, () => {
       const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: data });
       // Listeners from the start: a worker that fails while no batch runs must not crash the process.
@@ -551,6 +583,17 @@ class WorkerPoolExecutor implements TrialExecutor {
       worker.on('exit', (code: number) => this.#dispatch(worker, { kind: 'exit', code }));
       return worker;
     });
+  }
+
+  get universe(): BarUniverse | null {
+    return this.#local.universe;
+  }
+
+  /** Binds this thread and shares the universe with the workers (queued if they are still loading). */
+  bind(universe: BarUniverse): void {
+    this.#local.bind(universe);
+    const request: SweepWorkerRequest = { type: 'universe', universe: shareUniverse(universe) };
+    for (const worker of this.#pool) worker.postMessage(request);
   }
 
   #dispatch(worker: Worker, event: WorkerEvent): void {
@@ -568,6 +611,7 @@ class WorkerPoolExecutor implements TrialExecutor {
 
   run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void): Promise<void> {
     if (this.#failure !== null) return Promise.reject(this.#failure);
+    if (this.#local.universe === null) return Promise.reject(new SweepError('no universe to run trials on (bind one first)', null, null));
     if (this.#handler !== null) return Promise.reject(new SweepError('a sweep pool runs one batch at a time', null, null));
     if (tasks.length === 0) return Promise.resolve();
     const batch = ++this.#batch;
