@@ -56,7 +56,7 @@ const SEARCH_FLAGS: readonly FlagSpec[] = [
   { name: 'search', kind: 'string', valueName: 'grid|random', description: 'every point of the space (default) or a seeded random sample' },
   { name: 'samples', kind: 'number', valueName: 'n', description: 'points of a random search (default 50)' },
   { name: 'search-seed', kind: 'number', valueName: 'n', description: 'seed of a random search (default 1)' },
-  { name: 'workers', kind: 'number', valueName: 'n', description: 'worker threads (default: all cores); results do not depend on it' },
+  { name: 'workers', kind: 'number', valueName: 'n', description: 'threads running trials, this one included (default: all cores); results do not depend on it' },
 ];
 
 export const SWEEP_FLAGS: readonly FlagSpec[] = [...SHARED_FLAGS, ...SEARCH_FLAGS];
