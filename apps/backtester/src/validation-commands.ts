@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec, FlagValues, JsonValue } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
 import { createProgress, gitCommit, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
-import type { SweepArtifact, SweepObjective, SweepPool, SweepResult, WalkForwardArtifact, WalkForwardResult, WalkForwardSearch } from '@quantbot/validation';
+import type { SweepArtifact, SweepObjective, SweepOptions, SweepPool, SweepResult, WalkForwardArtifact, WalkForwardResult, WalkForwardSearch } from '@quantbot/validation';
 import {
   SWEEP_OBJECTIVES,
   describePoint,
@@ -98,12 +98,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
       universe: plan.universe,
       strategy: plan.strategyName,
       ...(search.kind === 'grid' ? { space } : { points }),
-      baseParams: plan.rawParams,
-      startingCash: plan.cash,
-      sizing: plan.sizing,
-      execution: plan.execution,
-      fillModel: plan.fillModel,
-      seed: plan.seed,
+      ...trialSettingsOf(plan),
       objective,
       pool,
       onProgress: (p) => {
@@ -160,34 +155,29 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: perFold, label: `walk-forward ${plan.strategyName}`, enabled: flags['json'] !== true });
     let seen = 0;
     result = await runWalkForward({
-        universe: plan.universe,
-        strategy: plan.strategyName,
-        space,
-        search,
-        objective,
-        baseParams: plan.rawParams,
-        startingCash: plan.cash,
-        sizing: plan.sizing,
-        execution: plan.execution,
-        fillModel: plan.fillModel,
-        seed: plan.seed,
-        train,
-        test,
-        anchored: flags['anchored'] === true,
-        ...(typeof flags['step'] === 'number' ? { step: flags['step'] } : {}),
-        ...(typeof flags['purge'] === 'number' ? { purge: flags['purge'] } : {}),
-        ...(typeof flags['embargo'] === 'number' ? { embargo: flags['embargo'] } : {}),
-        thresholds: {
-          ...(typeof flags['max-overfit-ratio'] === 'number' ? { maxOverfitRatio: flags['max-overfit-ratio'] } : {}),
-          ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
-        },
-        pool,
-        onProgress: (p) => {
-          const completed = p.fold * p.total + p.completed;
-          progress.tick(Math.max(0, completed - seen));
-          seen = completed;
-        },
-      });
+      universe: plan.universe,
+      strategy: plan.strategyName,
+      space,
+      search,
+      objective,
+      ...trialSettingsOf(plan),
+      train,
+      test,
+      anchored: flags['anchored'] === true,
+      ...(typeof flags['step'] === 'number' ? { step: flags['step'] } : {}),
+      ...(typeof flags['purge'] === 'number' ? { purge: flags['purge'] } : {}),
+      ...(typeof flags['embargo'] === 'number' ? { embargo: flags['embargo'] } : {}),
+      thresholds: {
+        ...(typeof flags['max-overfit-ratio'] === 'number' ? { maxOverfitRatio: flags['max-overfit-ratio'] } : {}),
+        ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
+      },
+      pool,
+      onProgress: (p) => {
+        const completed = p.fold * p.total + p.completed;
+        progress.tick(Math.max(0, completed - seen));
+        seen = completed;
+      },
+    });
     progress.done();
   } finally {
     await pool.close();
@@ -276,6 +266,11 @@ function searchOf(flags: FlagValues): WalkForwardSearch {
   if (!Number.isInteger(samples) || samples < 1) throw new ConfigError('--samples', `must be a whole number ≥ 1, got ${samples}`);
   const seed = typeof flags['search-seed'] === 'number' ? flags['search-seed'] : 1;
   return { kind: 'random', samples, seed };
+}
+
+/** What every trial of a sweep or walk-forward shares, from the run's plan. */
+function trialSettingsOf(plan: RunPlan): Pick<SweepOptions, 'baseParams' | 'startingCash' | 'sizing' | 'execution' | 'fillModel' | 'seed'> {
+  return { baseParams: plan.rawParams, startingCash: plan.cash, sizing: plan.sizing, execution: plan.execution, fillModel: plan.fillModel, seed: plan.seed };
 }
 
 /**
