@@ -52,13 +52,15 @@ export interface SweepOptions {
   readonly seed?: number;
   readonly objective: SweepObjective;
   /**
-   * Worker threads (default `os.availableParallelism()`). `1` runs every trial in this thread;
-   * the results are the same, number for number, whatever the count.
+   * Threads that run trials (default `os.availableParallelism()`): this one and `workers − 1`
+   * worker threads. `1` runs every trial in this thread; the results are the same, number for
+   * number, whatever the count.
    */
   readonly workers?: number;
   /**
-   * Worker threads opened by `openSweepPool` for this universe, kept across sweeps (their JIT is
-   * warm after the first); `workers` must then be left out. Default: a pool for this sweep only.
+   * Threads opened by `openSweepPool` (or `startSweepPool`) for this universe, kept across sweeps
+   * (their JIT is warm after the first); `workers` must then be left out. Default: threads for
+   * this sweep only.
    */
   readonly pool?: SweepPool;
   /** Skips points before they run (as the strategy itself does when it rejects its parameters). */
@@ -109,7 +111,7 @@ export interface SweepResult {
   readonly bars: number;
   readonly startTime: number;
   readonly endTime: number;
-  /** Worker threads used (1: in this thread). */
+  /** Threads that ran trials: this one and `workers − 1` worker threads (1: this thread only). */
   readonly workers: number;
 }
 
@@ -132,9 +134,10 @@ export class SweepError extends QuantbotError {
  * `objective`, best first. Points the strategy rejects (`createStrategy` throws a
  * `ConfigError`, e.g. `fast ≥ slow`) or `constraint` skips are listed as invalid, not run.
  *
- * With more than one worker, trials run on `worker_threads` against the built libraries: each
- * worker is started once, shares the universe's arrays (`SharedArrayBuffer`), and takes small
- * batches of points until none is left. Results are collected by point, so their order and
+ * With more than one thread, trials run on this thread and on `worker_threads` against the
+ * built libraries: each worker is started once, shares the universe's arrays
+ * (`SharedArrayBuffer`), and takes batches of points from the queue this thread also takes single
+ * points from, until none is left. Results are collected by point, so their order and
  * values never depend on timing. A trial that throws stops the sweep with a `SweepError` (an
  * exception from `onProgress` stops it with that exception); the sweep's own workers are always
  * terminated, a `pool`'s are left running for the next sweep.

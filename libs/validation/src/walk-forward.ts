@@ -178,9 +178,9 @@ export interface WalkForwardOptions extends WalkForwardLayout {
   readonly execution?: ExecutionProfile;
   readonly fillModel?: 'simulator' | 'next-open';
   readonly seed?: number;
-  /** Worker threads for the in-sample sweeps (default `os.availableParallelism()`), started once for all folds. */
+  /** Threads for the in-sample sweeps, this one included (default `os.availableParallelism()`); worker threads are started once for all folds. */
   readonly workers?: number;
-  /** Worker threads kept across runs (`openSweepPool`), instead of `workers`. */
+  /** Threads kept across runs (`openSweepPool`, `startSweepPool`), instead of `workers`. */
   readonly pool?: SweepPool;
   readonly constraint?: PointConstraint;
   readonly thresholds?: WalkForwardThresholds;
