@@ -86,8 +86,8 @@ export interface PboResult {
  * Cost: one pass over the matrix builds per-block, per-trial sums and sums of squares (of the
  * returns shifted by each column's mean, for accuracy), after which each combination costs
  * O(S·N) at most, independent of T (less in practice: the running sums of a half are kept up to
- * the first block that changed). {@link probabilityOfBacktestOverfittingByTrial} takes the
- * trials' series without a row matrix.
+ * the first block that changed). This row form first copies the matrix into one series per
+ * trial; {@link probabilityOfBacktestOverfittingByTrial} takes such series directly.
  *
  * @throws ConfigError (key `blocks`) unless S is an even integer in [2, 24]; (key `metric`) for
  *   an unknown metric; (key `returns`) for a ragged matrix, T < S, fewer than 2 trials, or, for
@@ -99,7 +99,8 @@ export function probabilityOfBacktestOverfitting(returns: TrialReturnMatrix, opt
   const { blocks, metric } = resolvePboOptions(options);
   const { periods, trials } = validateTrialReturnMatrix(returns, blocks, 2);
   const rowsPerBlock = checkedRowsPerBlock(periods, blocks, metric);
-  return cscv(blockSumsOfRows(returns, trials, blocks, rowsPerBlock), periods, metric);
+  const columns = Array.from({ length: trials }, (_, n) => Float64Array.from(returns, (row) => row[n] as number));
+  return cscv(blockSums(columns, blocks, rowsPerBlock), periods, metric);
 }
 
 /**
@@ -124,7 +125,7 @@ export function probabilityOfBacktestOverfittingByTrial(trialReturns: readonly A
     }
   });
   const rowsPerBlock = checkedRowsPerBlock(periods, blocks, metric);
-  return cscv(blockSumsOfColumns(trialReturns, blocks, rowsPerBlock), periods, metric);
+  return cscv(blockSums(trialReturns, blocks, rowsPerBlock), periods, metric);
 }
 
 function resolvePboOptions(options: PboOptions): { readonly blocks: number; readonly metric: PboMetric } {
@@ -238,33 +239,7 @@ interface BlockSums {
  * over the used rows: shifting keeps Σx² − (Σx)²/k from cancelling catastrophically when a
  * column's mean is large against its spread, and leaves the variance unchanged.
  */
-function blockSumsOfRows(returns: TrialReturnMatrix, trials: number, blocks: number, rowsPerBlock: number): BlockSums {
-  const usedRows = blocks * rowsPerBlock;
-  const shift = new Float64Array(trials);
-  for (let t = 0; t < usedRows; t++) {
-    const row = returns[t] as readonly number[];
-    for (let n = 0; n < trials; n++) shift[n] = (shift[n] as number) + (row[n] as number);
-  }
-  for (let n = 0; n < trials; n++) shift[n] = (shift[n] as number) / usedRows;
-  const blockRawSum = new Float64Array(blocks * trials);
-  const blockSum = new Float64Array(blocks * trials);
-  const blockSquares = new Float64Array(blocks * trials);
-  for (let t = 0; t < usedRows; t++) {
-    const row = returns[t] as readonly number[];
-    const offset = Math.floor(t / rowsPerBlock) * trials;
-    for (let n = 0; n < trials; n++) {
-      const r = row[n] as number;
-      const x = r - (shift[n] as number);
-      blockRawSum[offset + n] = (blockRawSum[offset + n] as number) + r;
-      blockSum[offset + n] = (blockSum[offset + n] as number) + x;
-      blockSquares[offset + n] = (blockSquares[offset + n] as number) + x * x;
-    }
-  }
-  return { trials, blocks, rowsPerBlock, blockRawSum, blockSum, blockSquares };
-}
-
-/** {@link blockSumsOfRows} of a matrix given by columns: the same sums, added in the same order. */
-function blockSumsOfColumns(columns: readonly ArrayLike<number>[], blocks: number, rowsPerBlock: number): BlockSums {
+function blockSums(columns: readonly ArrayLike<number>[], blocks: number, rowsPerBlock: number): BlockSums {
   const trials = columns.length;
   const usedRows = blocks * rowsPerBlock;
   const blockRawSum = new Float64Array(blocks * trials);

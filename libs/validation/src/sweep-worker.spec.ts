@@ -126,7 +126,7 @@ describe('serveSweepWorker', () => {
     expect(() => serveSweepWorker()).toThrow('serveSweepWorker must run inside a worker started by runSweep');
   });
 
-  it('waits for its universe when started without one, and fails trials sent before it', async () => {
+  it('takes its universe from a message, and fails trials sent before it', async () => {
     // The built module, as runSweep's workers load it.
     const entry = join(__dirname, '..', 'dist', 'sweep-worker.js');
     const worker = new Worker(`require(${JSON.stringify(entry)}).serveSweepWorker();`, { eval: true, workerData: { kind: 'quantbot-sweep-worker', entry } });

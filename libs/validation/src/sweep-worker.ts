@@ -77,6 +77,11 @@ export class UniverseWindows {
     this.#slice = universe;
   }
 
+  /** The whole universe the windows are cut from. */
+  get universe(): BarUniverse {
+    return this.#universe;
+  }
+
   /** Bars `[from, to)`; the universe itself (no copy) for the whole range. */
   window(from: number, to: number): BarUniverse {
     if (from !== this.#from || to !== this.#to) {
@@ -163,14 +168,13 @@ export interface SweepWorkerData {
   readonly entry: string;
   /** This module transpiled to JavaScript, when `entry` is a TypeScript source. */
   readonly source?: string;
-  /**
-   * The universe, its typed arrays on `SharedArrayBuffer`s (shared, not copied, by every worker);
-   * absent when the worker is started before the data is ready, and sent in a `universe` message.
-   */
-  readonly universe?: BarUniverse;
 }
 
-/** A message to a sweep worker: the universe to run on (once), or trials to run, in order, with these settings. */
+/**
+ * A message to a sweep worker: the universe to run on (once, before any trials; its typed arrays
+ * on `SharedArrayBuffer`s, shared by every worker, not copied), or trials to run, in order, with
+ * these settings.
+ */
 export type SweepWorkerRequest =
   | { readonly type: 'universe'; readonly universe: BarUniverse }
   | { readonly type: 'run'; readonly batch: number; readonly settings: TrialSettings; readonly tasks: readonly TrialTask[] };
@@ -198,8 +202,7 @@ export function serializeError(error: unknown): SerializedError {
 }
 
 /**
- * The body of a sweep worker: takes its universe from `workerData` or from a `universe` message,
- * then answers `run` requests with one `trial` reply per task (its returns transferred, not
+ * The body of a sweep worker: takes its universe from a `universe` message, then answers `run` requests with one `trial` reply per task (its returns transferred, not
  * copied) and a `done`, or a `failed` reply at the first trial that throws (or when no universe
  * came first). Called by the worker's bootstrap; throws when not in a sweep worker.
  */
@@ -209,7 +212,7 @@ export function serveSweepWorker(): void {
   if (isMainThread || port === null || data?.kind !== 'quantbot-sweep-worker') {
     throw new Error('serveSweepWorker must run inside a worker started by runSweep');
   }
-  let windows = data.universe !== undefined ? new UniverseWindows(data.universe) : null;
+  let windows: UniverseWindows | null = null;
   port.on('message', (request: SweepWorkerRequest) => {
     if (request.type === 'universe') {
       windows = new UniverseWindows(request.universe);

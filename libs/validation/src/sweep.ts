@@ -219,9 +219,7 @@ export class SweepPool {
  * that runs trials in the calling thread only.
  */
 export function openSweepPool(universe: BarUniverse, workers?: number): SweepPool {
-  const executor = openTrialExecutor(null, resolveWorkerCount(workers));
-  executor.bind(universe);
-  return new SweepPool(executor);
+  return new SweepPool(openTrialExecutor(universe, resolveWorkerCount(workers)));
 }
 
 /**
@@ -461,16 +459,14 @@ function trialFailure(task: TrialTask, error: SerializedError, cause?: unknown):
 
 class InThreadExecutor implements TrialExecutor {
   readonly workers = 1;
-  #universe: BarUniverse | null = null;
   #windows: UniverseWindows | null = null;
 
   get universe(): BarUniverse | null {
-    return this.#universe;
+    return this.#windows?.universe ?? null;
   }
 
   bind(universe: BarUniverse): void {
-    if (this.#universe !== null) throw new ConfigError('pool', 'already runs on another universe');
-    this.#universe = universe;
+    if (this.#windows !== null) throw new ConfigError('pool', 'already runs on another universe');
     this.#windows = new UniverseWindows(universe);
   }
 

@@ -274,7 +274,7 @@ export function selectionStatistics(result: SweepResult, pboBlocks = DEFAULT_PBO
 
 function deflatedSharpeOf(result: SweepResult): SelectionStatisticsJson['deflatedSharpe'] {
   try {
-    const sharpes = result.trials.map((t) => perBarSharpeOrZero(t.returns));
+    const sharpeVariance = sampleVariance(result.trials.map((t) => perBarSharpeOrZero(t.returns)));
     const chosen = sampleMoments(result.best.returns, 'returns of the chosen trial');
     const d = deflatedSharpeRatio({
       sharpe: chosen.sharpe,
@@ -282,9 +282,9 @@ function deflatedSharpeOf(result: SweepResult): SelectionStatisticsJson['deflate
       skewness: chosen.skewness,
       kurtosis: chosen.kurtosis,
       trials: result.trialCount,
-      sharpeVariance: sampleVariance(sharpes),
+      sharpeVariance,
     });
-    return { value: d.dsr, selectedSharpe: chosen.sharpe, expectedMaxSharpe: d.expectedMaxSharpe, sharpeVariance: sampleVariance(sharpes), trials: result.trialCount, observations: chosen.count, reason: null };
+    return { value: d.dsr, selectedSharpe: chosen.sharpe, expectedMaxSharpe: d.expectedMaxSharpe, sharpeVariance, trials: result.trialCount, observations: chosen.count, reason: null };
   } catch (error) {
     if (error instanceof ConfigError) return { value: null, reason: error.message };
     throw error;
