@@ -109,8 +109,15 @@ function parent() {
   const digests = new Set();
   let trials = 0;
   for (let i = 0; i < runs; i++) {
-    // Alternate which goes first, so neither always follows the other.
-    const pair = i % 2 === 0 ? [measure(1), measure(threads)] : [measure(threads), measure(1)].reverse();
+    // Alternate which goes first, so neither always follows the other; pair is [serial, parallel].
+    let pair;
+    if (i % 2 === 0) {
+      const s = measure(1);
+      pair = [s, measure(threads)];
+    } else {
+      const p = measure(threads);
+      pair = [measure(1), p];
+    }
     serial.push(pair[0].ms);
     parallel.push(pair[1].ms);
     trials = pair[0].trials;
