@@ -112,6 +112,32 @@ describe('live-trader run --broker alpaca: reconciliation on start, failing clos
     expect(steps).toEqual(Array.from({ length: 5 }, (_, i) => universe.time[30 + i]));
   }, 90_000);
 
+  it('restarts when no bar has come since its last checkpoint, and goes on from the next one', async () => {
+    const universe = minuteDay(5);
+    const replay = new FakeMarketReplay({ universe, endSessions: false });
+    fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', seed: 7, ...replay.serverOptions() });
+    replay.attach(fake);
+    for (let k = 0; k < 30; k++) replay.step();
+    const args = ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'quiet', '--params', 'fast=3,slow=8', '--history-minutes', '100000', '--stop-after', '2', ...stateFlags()];
+    const life = async (): Promise<{ code: number; steps: number[]; stderr: string[] }> => {
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const steps: number[] = [];
+      const logger = createLogger({ logFile: join(cwd, 'live-trader.log'), console: false });
+      const running = runCommand(args, { cwd, out: (t) => stdout.push(t), err: (t) => stderr.push(t) }, { env: env(), now: () => replay.now(), monotonic: () => performance.now(), stop: manualStopSignal(), logger, onStep: (r) => steps.push(r.time) });
+      await until(() => stdout.some((l) => l.includes('Ctrl-C stops cleanly')) || stderr.length > 0, 'the trader to start', 60_000);
+      for (let k = 0; k < 2 && stderr.length === 0; k++) replay.step();
+      const code = await running;
+      await logger.close();
+      return { code, steps, stderr };
+    };
+    const first = await life();
+    expect(first).toEqual({ code: 0, steps: [universe.time[30], universe.time[31]], stderr: [] });
+    // Its checkpoint holds the last bar there is: the catch-up window is empty.
+    const second = await life();
+    expect(second).toEqual({ code: 0, steps: [universe.time[32], universe.time[33]], stderr: [] });
+  }, 90_000);
+
   it('does not trade when the broker cannot be reached, and says so (exit 4)', async () => {
     const stdout: string[] = [];
     const stderr: string[] = [];

@@ -277,7 +277,7 @@ async function runAlpaca(
       startingCash: venue.restore.ledger.startingCash,
       sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
       gateway: { limits: plan.limits, killSwitch: {} },
-      history: venue.history,
+      ...(venue.history !== null ? { history: venue.history } : {}),
       restore: venue.restore,
       latencyClock: deps.monotonic,
       broker: (context: LiveBrokerContext) => connected.broker(context),

@@ -47,8 +47,11 @@ export interface AlpacaVenueOptions {
 export interface AlpacaVenue {
   /** What the session restores from: the checkpoint with the broker's books, or a fresh v1 document. */
   readonly restore: LiveCheckpoint;
-  /** Bars to warm up (or catch up) with. */
-  readonly history: BarUniverse;
+  /**
+   * Bars to warm up (or catch up) with; null when restoring a checkpoint that no bar has come
+   * after (a restart within the minute, or with the market quiet).
+   */
+  readonly history: BarUniverse | null;
   readonly divergences: readonly Divergence[];
   readonly recoveredFills: readonly LiveFillRecord[];
   /** The market clock at connection. */
@@ -176,7 +179,10 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
     adjustment: 'raw',
     ...(options.feed !== undefined ? { feed: options.feed } : {}),
   }).loadSeries({ symbols, start: epochMs(start), end: epochMs(clock.timestamp) });
-  const history = options.align(series);
+  // Nothing after the checkpoint is normal; nothing at all on a fresh start is left to `align`
+  // to refuse (a wrong symbol, say).
+  const isCaughtUp = checkpoint?.version === 2 && series.every((s) => s.length === 0);
+  const history = isCaughtUp ? null : options.align(series);
 
   const lastBarTime = checkpoint?.lastBarTime ?? 0;
   const restore: LiveCheckpoint =
