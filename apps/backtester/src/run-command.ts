@@ -12,7 +12,7 @@ import { createProgress } from '@quantbot/observability';
 import type { LookaheadReport } from '@quantbot/engine';
 import type { AuditSink, JsonValue } from '@quantbot/core';
 import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
-import { JsonlAuditSink, resolveRiskLimits, validateKillSwitchConfig } from '@quantbot/risk-guardrails';
+import { JsonlAuditSink, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
 import {
   alignUniverse,
   generateSyntheticUniverse,
@@ -290,16 +290,17 @@ function planRisk(flags: FlagValues, cwd: string): RunPlan['risk'] {
   if (typeof flags['allow-symbols'] === 'string') raw['allowSymbols'] = flags['allow-symbols'];
   if (typeof flags['deny-symbols'] === 'string') raw['denySymbols'] = flags['deny-symbols'];
   const limits = resolveRiskLimits(raw);
-  const killSwitch: Record<string, string | number> = {};
+  let killSwitch: KillSwitchConfig = {};
   if (typeof flags['kill-switch'] === 'string') {
-    for (const [key, text] of Object.entries(parseParamList(flags['kill-switch'], '--kill-switch'))) {
-      const value = key === 'rearm' ? text : Number(text);
-      if (typeof value === 'number' && (text.trim() === '' || !Number.isFinite(value))) throw new ConfigError(`--kill-switch ${key}`, `'${text}' is not a number`);
-      killSwitch[key] = value;
+    try {
+      killSwitch = parseKillSwitchSettings(parseParamList(flags['kill-switch'], '--kill-switch'));
+    } catch (error) {
+      if (error instanceof ConfigError) throw new ConfigError(`--kill-switch ${error.key}`, error.message.slice(error.key.length + 2));
+      throw error;
     }
   }
   const audit = typeof flags['audit-log'] === 'string' ? new JsonlAuditSink(resolve(cwd, flags['audit-log'])) : undefined;
-  return { limits, killSwitch: validateKillSwitchConfig(killSwitch as KillSwitchConfig), ...(audit !== undefined ? { audit } : {}) };
+  return { limits, killSwitch, ...(audit !== undefined ? { audit } : {}) };
 }
 
 function dataQualityMode(flags: FlagValues): DataQualityMode {

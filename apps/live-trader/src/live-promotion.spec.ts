@@ -80,6 +80,10 @@ describe(`live money needs a live promotion in the research registry (registry o
     await logger.close();
     expect(code).toBe(3);
     expect(stderr).toEqual(['refused: experiment exp-2 has not been promoted to live']);
-    expect(stdout).toEqual([]);
+    // What it would have traded with is printed; nothing that trades or connects followed.
+    expect(stdout).toEqual([
+      'kill switch: haltAtDrawdownPct=5,dailyLossLimitPct=2,rearm=manual (the live default: no halt level was given)',
+      'endpoints: trading https://api.alpaca.markets, market data https://data.alpaca.markets (LIVE MONEY)',
+    ]);
   }, 60_000);
 });

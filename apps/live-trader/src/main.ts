@@ -13,7 +13,7 @@ const USAGE = `usage: live-trader <command> [flags]
 
 commands:
   run           trade a strategy bar by bar: --broker sim (no account) or alpaca (paper; live only on purpose)
-  kill-switch   reduce, halt or flatten every trading process through the kill file; clear; status
+  kill-switch   reduce, halt or flatten every trading process through the kill file; clear; rearm one session; status
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
 
 Run 'live-trader <command> --help' for the flags of a command.`;

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { BarUniverse, CliIo, FlagSpec, JsonValue, Ticker } from '@quantbot/core';
 import { ConfigError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
 import { AlpacaClient, AlpacaMarketDataClient, resolveAlpacaCredentials } from '@quantbot/alpaca';
-import type { AlpacaCredentials } from '@quantbot/alpaca';
+import type { AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import {
   CheckpointError,
   LiveRunner,
@@ -18,11 +18,13 @@ import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
-import { KillFileWatcher } from '@quantbot/risk-guardrails';
-import type { RiskLimits } from '@quantbot/risk-guardrails';
+import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
 import { createStrategy, parseParamList } from '@quantbot/strategies';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { checkLivePromotion } from './live-promotion';
+import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch, planGuardrails, resolveEndpoints } from './live-guardrails';
+import type { SessionEndpoints } from './live-guardrails';
+import { OperatorControls } from './operator-controls';
 import type { StopSignal } from './stop-signal';
 
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -31,13 +33,17 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'symbols', kind: 'string', valueName: 'A,B', description: 'symbols to trade (required with --broker alpaca)' },
   { name: 'broker', kind: 'string', valueName: 'sim|alpaca', description: 'sim: the execution simulator on replayed bars, no account (default); alpaca: Alpaca paper, or the fake with --alpaca-url' },
   { name: 'session', kind: 'string', valueName: 'id', description: 'names the saved state and prefixes client order ids (default <strategy>-<broker>)' },
-  { name: 'alpaca-url', kind: 'string', valueName: 'url', description: 'trading API root of another server (the local fake); its market data and streams are taken from it too' },
+  { name: 'alpaca-url', kind: 'string', valueName: 'url', description: 'trading API root of another server; its market data and streams are taken from it too. Loopback is the local fake; Alpaca paper is paper; any other host is live money and needs --live' },
   { name: 'feed', kind: 'string', valueName: 'iex|sip', description: 'Alpaca market-data feed (default iex)' },
-  { name: 'live', kind: 'boolean', description: 'trade real money at api.alpaca.markets (needs --confirm-live and --experiment)' },
+  { name: 'live', kind: 'boolean', description: 'trade real money (api.alpaca.markets, or --alpaca-url); needs --confirm-live, --max-notional, --max-position and --experiment' },
   { name: 'confirm-live', kind: 'string', valueName: 'session', description: 'with --live: repeat the session id to confirm' },
   { name: 'experiment', kind: 'string', valueName: 'id', description: 'with --live: the research-registry experiment promoted to live for this strategy and these parameters' },
-  { name: 'max-notional', kind: 'number', valueName: 'usd', description: 'cap on any order notional (required with --live)' },
-  { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live)' },
+  { name: 'max-notional', kind: 'number', valueName: 'usd', description: 'cap on any order notional (required with --live; same as --risk maxOrderNotional)' },
+  { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live; same as --risk maxPositionQty)' },
+  { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, as the backtester: maxOrderNotional, maxPositionQty, maxPositionPctEquity, maxGrossExposurePct, priceBandPct, allowShort, maxGapAdjustedExposurePct, gapRisk.<SYM>, ...' },
+  { name: 'allow-symbols', kind: 'string', valueName: 'A,B', description: 'only these symbols may be traded' },
+  { name: 'deny-symbols', kind: 'string', valueName: 'A,B', description: 'these symbols may not be traded' },
+  { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },
   { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'after-corrupt-checkpoint', kind: 'string', valueName: 'refuse|start-fresh', description: 'when the saved checkpoint is unreadable: refuse to trade (default), or start from the broker\'s books' },
@@ -51,7 +57,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'stop-after', kind: 'number', valueName: 'bars', description: 'stop cleanly after this many bars' },
   { name: 'state-dir', kind: 'string', valueName: 'dir', description: 'embedded state database directory (default .quantbot/live; DATABASE_URL selects a server)' },
   { name: 'state-schema', kind: 'string', valueName: 'name', description: 'Postgres schema of the state (default quantbot_live)' },
-  { name: 'kill-file', kind: 'string', valueName: 'path', description: `the kill file to obey (default ${DEFAULT_KILL_FILE})` },
+  { name: 'kill-file', kind: 'string', valueName: 'path', description: `the kill file to obey, read at start, before every bar and on a timer (default ${DEFAULT_KILL_FILE})` },
+  { name: 'kill-file-poll-ms', kind: 'number', valueName: 'ms', description: 'read the kill file and re-arm requests this often while no bar arrives (default 1000)' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -83,9 +90,15 @@ interface Plan {
   readonly strategyName: string;
   readonly rawParams: Readonly<Record<string, string>>;
   readonly broker: 'sim' | 'alpaca';
+  /** `--live`: every live safeguard is required (and the endpoints must not be Alpaca paper). */
+  readonly live: boolean;
   readonly sessionId: string;
   readonly symbols: readonly Ticker[] | undefined;
   readonly limits: RiskLimits;
+  readonly killSwitch: KillSwitchConfig;
+  /** Whether the kill switch is the live default (no halt level was given for a live run). */
+  readonly killSwitchIsDefault: boolean;
+  readonly killFilePollMs: number;
   readonly sizingPct: number;
   readonly orphans: OrphanPolicy;
   readonly afterCorrupt: 'refuse' | 'start-fresh';
@@ -101,18 +114,23 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   const plan = makePlan(flags);
   const log = deps.logger;
 
-  // Live money: only with every safeguard in place, checked before anything connects.
-  let credentials: AlpacaCredentials | undefined;
+  io.out(`kill switch: ${describeKillSwitch(plan.killSwitch)}${plan.killSwitchIsDefault ? ' (the live default: no halt level was given)' : ''}`);
+  log.info('guardrails', { killSwitch: { ...plan.killSwitch }, killSwitchIsDefault: plan.killSwitchIsDefault, limits: Object.keys(plan.limits) });
+
+  // Live money: only with every safeguard in place, checked before anything connects. The
+  // endpoints decide whether this is live, not the flag: any host that is neither Alpaca paper nor
+  // loopback may be real money.
+  let alpaca: { readonly credentials: AlpacaCredentials; readonly endpoints: SessionEndpoints } | undefined;
   if (plan.broker === 'alpaca') {
-    const live = flags['live'] === true;
-    if (live) {
+    const endpoints = resolveEndpoints(flags, plan.live);
+    io.out(`endpoints: trading ${endpoints.tradingUrl}, market data ${endpoints.dataUrl} (${describeMode(endpoints.mode, plan.live)})`);
+    if (plan.live) {
       if (flags['confirm-live'] !== plan.sessionId) {
         throw new ConfigError('--confirm-live', `live trading needs --confirm-live ${plan.sessionId} (the session id, typed again)`);
       }
       if (plan.limits.maxOrderNotional === undefined || plan.limits.maxPositionQty === undefined) {
-        throw new ConfigError('--max-notional', 'a live trial must be capped: give --max-notional and --max-position');
+        throw new ConfigError('--max-notional', 'a live trial must be capped: give --max-notional and --max-position (or --risk maxOrderNotional=...,maxPositionQty=...)');
       }
-      if (typeof flags['alpaca-url'] === 'string') throw new ConfigError('--alpaca-url', 'cannot be combined with --live');
       const experiment = typeof flags['experiment'] === 'string' ? flags['experiment'] : undefined;
       if (experiment === undefined) throw new ConfigError('--experiment', 'live trading needs the research-registry experiment that was promoted to live');
       const refusal = await checkLivePromotion({ experimentId: experiment, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
@@ -122,12 +140,8 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
         return 3;
       }
     }
-    credentials = resolveAlpacaCredentials(deps.env, {
-      ...(live ? { live: true } : {}),
-      ...(typeof flags['alpaca-url'] === 'string' ? { baseUrl: flags['alpaca-url'] } : {}),
-    });
+    alpaca = { credentials: resolveAlpacaCredentials(deps.env, { baseUrl: endpoints.tradingUrl }), endpoints };
   }
-
   const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
   const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
   const opened = await openLiveStateStore({
@@ -139,8 +153,8 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   try {
     const checkpoint = await loadCheckpoint(opened.store, plan, deps, io);
     if (checkpoint === 'refused') return 3;
-    return plan.broker === 'alpaca'
-      ? await runAlpaca(plan, flags, credentials as AlpacaCredentials, checkpoint, opened.store, io, deps)
+    return alpaca !== undefined
+      ? await runAlpaca(plan, flags, alpaca.credentials, alpaca.endpoints, checkpoint, opened.store, io, deps)
       : await runSim(plan, flags, checkpoint, opened.store, io, deps);
   } catch (error) {
     if (error instanceof VenueUnavailableError) {
@@ -158,7 +172,8 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
   const strategyName = typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
   const broker = flags['broker'] ?? 'sim';
   if (broker !== 'sim' && broker !== 'alpaca') throw new ConfigError('--broker', `unknown broker '${String(broker)}'; available: sim, alpaca`);
-  if (flags['live'] === true && broker !== 'alpaca') throw new ConfigError('--live', 'live trading goes through --broker alpaca');
+  const live = flags['live'] === true;
+  if (live && broker !== 'alpaca') throw new ConfigError('--live', 'live trading goes through --broker alpaca');
   const symbols =
     typeof flags['symbols'] === 'string'
       ? flags['symbols'].split(',').map((s) => {
@@ -169,17 +184,13 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
       : undefined;
   if (broker === 'alpaca' && symbols === undefined) throw new ConfigError('--symbols', 'required with --broker alpaca');
   const sessionId = typeof flags['session'] === 'string' ? flags['session'] : `${strategyName}-${broker}`;
-  const limits: Record<string, number> = {};
   const positive = (name: string): number | undefined => {
     const v = flags[name];
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(`--${name}`, `must be a positive number, got ${String(v)}`);
     return v;
   };
-  const notional = positive('max-notional');
-  const position = positive('max-position');
-  if (notional !== undefined) limits['maxOrderNotional'] = notional;
-  if (position !== undefined) limits['maxPositionQty'] = position;
+  const guardrails = planGuardrails(flags, live);
   const orphans = flags['orphans'] ?? 'cancel';
   if (orphans !== 'cancel' && orphans !== 'adopt') throw new ConfigError('--orphans', `expected cancel or adopt, got '${String(orphans)}'`);
   const afterCorrupt = flags['after-corrupt-checkpoint'] ?? 'refuse';
@@ -191,14 +202,24 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     strategyName,
     rawParams: typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {},
     broker,
+    live,
     sessionId,
     symbols,
-    limits: limits as RiskLimits,
+    limits: guardrails.limits,
+    killSwitch: guardrails.killSwitch,
+    killSwitchIsDefault: guardrails.killSwitchIsDefault,
+    killFilePollMs: positive('kill-file-poll-ms') ?? 1_000,
     sizingPct: positive('sizing-pct') ?? 10,
     orphans,
     afterCorrupt,
     stopAfter,
   };
+}
+
+function describeMode(mode: AlpacaEndpointMode, live: boolean): string {
+  if (mode === 'live') return 'LIVE MONEY';
+  if (mode === 'local') return live ? 'local: a live rehearsal against a loopback server, every live safeguard applies' : 'local: a loopback server';
+  return 'paper';
 }
 
 /**
@@ -228,6 +249,7 @@ async function runAlpaca(
   plan: Plan,
   flags: Readonly<Record<string, string | number | boolean>>,
   credentials: AlpacaCredentials,
+  endpoints: SessionEndpoints,
   checkpoint: LiveCheckpoint | undefined,
   store: LiveStateStore,
   io: CliIo,
@@ -237,8 +259,7 @@ async function runAlpaca(
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbols.length);
   const rng = new SeededRng(hashText(plan.sessionId));
   const client = new AlpacaClient({ credentials, now: deps.now, rng });
-  const fakeUrl = typeof flags['alpaca-url'] === 'string' ? flags['alpaca-url'] : undefined;
-  const marketData = new AlpacaMarketDataClient({ credentials, now: deps.now, rng, ...(fakeUrl !== undefined ? { dataUrl: fakeUrl } : {}) });
+  const marketData = new AlpacaMarketDataClient({ credentials, now: deps.now, rng, dataUrl: endpoints.dataUrl });
   const feed = flags['feed'] === 'sip' ? 'sip' : 'iex';
   const journaled = new Map<string, { qty: number; value: number }>();
   for (const fill of await store.fills(plan.sessionId)) {
@@ -252,7 +273,7 @@ async function runAlpaca(
         client,
         marketData,
         credentials,
-        ...(fakeUrl !== undefined ? { dataStreamUrl: fakeUrl } : {}),
+        dataStreamUrl: endpoints.dataStreamUrl,
         feed,
         sessionId: plan.sessionId,
         strategy: { name: strategy.name, params: params as unknown as JsonValue },
@@ -276,7 +297,7 @@ async function runAlpaca(
       symbols,
       startingCash: venue.restore.ledger.startingCash,
       sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
-      gateway: { limits: plan.limits, killSwitch: {} },
+      gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
       ...(venue.history !== null ? { history: venue.history } : {}),
       restore: venue.restore,
       latencyClock: deps.monotonic,
@@ -337,7 +358,7 @@ async function runSim(
     symbols,
     startingCash: cash,
     sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
-    gateway: { limits: plan.limits, killSwitch: {} },
+    gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
     history: checkpoint?.version === 1 ? sliceUniverse(data, 0, firstLive) : history,
     ...(checkpoint !== undefined ? { restore: checkpoint } : {}),
     latencyClock: deps.monotonic,
@@ -437,23 +458,39 @@ async function drive(
 ): Promise<number> {
   const log = deps.logger;
   const stopAfter = plan.stopAfter ?? options.endOfData;
-  const killFile = new KillFileWatcher(resolve(io.cwd, typeof flags['kill-file'] === 'string' ? flags['kill-file'] : DEFAULT_KILL_FILE), session.gateway);
+  const controls = new OperatorControls({ session, killFile: resolve(io.cwd, typeof flags['kill-file'] === 'string' ? flags['kill-file'] : DEFAULT_KILL_FILE), io, logger: log });
+  // The kill switch's clock: the bars' time on a replay; with a broker, the wall clock too, so a
+  // halt and a re-arm that come from a timer between bars keep their order with those from bars.
+  const controlTime = (barTime: number): number => (plan.broker === 'sim' ? barTime : Math.max(deps.now(), barTime));
   const runner = new LiveRunner({
     session,
     store,
     now: deps.now,
     ...(stopAfter !== undefined ? { stopAfter } : {}),
     ...(options.periodicCheck !== undefined ? { periodicCheck: options.periodicCheck, checkEvery: 30 } : {}),
+    // Read before every decision: a kill file already in place stops the very first one.
+    beforeStep: (time) => {
+      controls.poll(controlTime(time));
+    },
     onStep: (report) => {
-      killFile.poll(report.time);
       if (report.ordersSubmitted > 0) log.info('step', { ...report });
       deps.onStep?.(report);
       options.afterStep?.();
     },
     onError: (error) => log.error('step failed', { error }),
   });
-  // The restart's first save carries what reconciliation found.
+  // Before anything trades: a kill file in place halts a session that has not decided yet, and a
+  // re-arm requested while the trader was stopped is applied (or refused) now.
+  controls.poll(controlTime(session.lastBarTime));
+  // The restart's first save carries what reconciliation and the controls found.
   await runner.save();
+  // While no bar arrives (a quiet market, an outage, the market closed) the controls are read on a
+  // timer; a change is saved between steps so that a restart sees it.
+  const timer = setInterval(() => {
+    if (controls.poll(controlTime(session.lastBarTime))) {
+      runner.saveBetweenSteps().catch((error: unknown) => log.error('save after an operator control failed', { error }));
+    }
+  }, plan.killFilePollMs);
   const unsubscribe = deps.stop.on(() => {
     log.info('stop requested', {});
     void runner.stop();
@@ -467,6 +504,7 @@ async function drive(
     io.err(`error: ${error instanceof Error ? error.message : String(error)}; the last saved state is that of the last whole bar`);
     return 1;
   } finally {
+    clearInterval(timer);
     unsubscribe();
   }
   const latency = session.latencyStats();

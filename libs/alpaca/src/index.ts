@@ -1,5 +1,7 @@
 export * from './alpaca-types';
 export * from './credentials';
+export { classifyDataEndpoint, classifyTradingEndpoint, isLoopbackHost, sessionEndpointMode } from './endpoint-mode';
+export type { AlpacaEndpointMode } from './endpoint-mode';
 export * from './alpaca-client';
 export * from './fake-alpaca-server';
 export { seededUuid } from './seeded-uuid';

@@ -11,7 +11,7 @@ export {
   checkRiskLimits,
 } from './risk-limits';
 export type { RiskLimits, RiskLimitsJson } from './risk-limits';
-export { KillSwitch, KillSwitchError, KILL_SWITCH_TRANSITIONS, TRADING_STATES, nextKillSwitchState, validateKillSwitchConfig } from './kill-switch';
+export { KillSwitch, KillSwitchError, KILL_SWITCH_TRANSITIONS, TRADING_STATES, nextKillSwitchState, parseKillSwitchSettings, validateKillSwitchConfig } from './kill-switch';
 export type { KillSwitchConfig, KillSwitchEvent, KillSwitchLevel, KillSwitchSnapshot, KillSwitchSource, KillSwitchTransition } from './kill-switch';
 export { OrderGateway } from './order-gateway';
 export type { OrderGatewayOptions, OrderGatewaySnapshot } from './order-gateway';
@@ -44,5 +44,7 @@ export {
 export type { AtrRiskInput, KellyInput, KellySharesInput, PercentOfEquityInput, VolatilityTargetInput } from './position-sizing';
 export { DEFAULT_GAP_THRESHOLD_PCT, computeGapStatistics, gapAdjustedExposure, gapRiskBySymbol } from './gap-risk';
 export type { GapQuantiles, GapStatistics, GapStatisticsOptions } from './gap-risk';
-export { KillFileWatcher, clearKillFile, killFileRequest, readKillFile, writeKillFile } from './kill-file';
+export { KillFileWatcher, clearKillFile, isKillFilePresent, killFileRequest, readKillFile, writeKillFile } from './kill-file';
+export { RearmRequestWatcher, readRearmRequest, rearmRequest, rearmRequestPath, writeRearmRequest } from './rearm-request';
+export type { RearmOutcome, RearmRequest, Rearmable } from './rearm-request';
 export type { KillFileRequest, Triggerable } from './kill-file';

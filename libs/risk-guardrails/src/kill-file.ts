@@ -118,6 +118,11 @@ export function killFileRequest(level: KillSwitchLevel, reason: string, by: stri
   return request;
 }
 
+/** Whether a kill file is in place at `path`: a damaged one counts as in place (it halts). */
+export function isKillFilePresent(path: string): boolean {
+  return readKillFileSafely(path) === 'present';
+}
+
 function readKillFileSafely(path: string): 'absent' | 'present' {
   try {
     return readKillFile(path) === null ? 'absent' : 'present';

@@ -1,6 +1,6 @@
 import { ConfigError, epochMs } from '@quantbot/core';
 import type { AuditEntry, AuditSink, EpochMs } from '@quantbot/core';
-import { KillSwitch, KillSwitchError, nextKillSwitchState, validateKillSwitchConfig } from './kill-switch';
+import { KillSwitch, KillSwitchError, nextKillSwitchState, parseKillSwitchSettings, validateKillSwitchConfig } from './kill-switch';
 import type { KillSwitchConfig } from './kill-switch';
 
 const HOUR = 3_600_000;
@@ -306,5 +306,26 @@ describe('KillSwitch with one observation a day (daily bars)', () => {
     expect(ks.observe(86_400_000, 1)).toBe('active');
     expect(ks.trigger('halted', 'operator', 86_400_001)).toBe(true);
     expect(ks.state).toBe('halted');
+  });
+});
+
+describe('parseKillSwitchSettings', () => {
+  it('reads numbers and the re-arm policy from key=value text, then validates them', () => {
+    expect(parseKillSwitchSettings({ haltAtDrawdownPct: '5', dailyLossLimitPct: '2.5', cooldownMs: '60000', rearm: 'manual' })).toEqual({
+      haltAtDrawdownPct: 5,
+      dailyLossLimitPct: 2.5,
+      cooldownMs: 60_000,
+      rearm: 'manual',
+    });
+  });
+
+  it.each([
+    [{ haltAtDrawdownPct: 'lots' }, /haltAtDrawdownPct: 'lots' is not a number/],
+    [{ haltAtDrawdownPct: '' }, /haltAtDrawdownPct: '' is not a number/],
+    [{ haltAtDrawdownPct: '3', reduceAtDrawdownPct: '4' }, /haltAtDrawdownPct: 3 is below reduceAtDrawdownPct 4/],
+    [{ rearm: 'sometimes' }, /rearm: must be 'auto' or 'manual'/],
+    [{ haltAt: '5' }, /haltAt: unknown kill-switch setting/],
+  ])('refuses %j naming the setting', (entries, message) => {
+    expect(() => parseKillSwitchSettings(entries)).toThrow(message);
   });
 });

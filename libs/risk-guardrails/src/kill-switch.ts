@@ -106,6 +106,28 @@ const QUIET_MARGIN = 1e-9;
 const LEVEL_EVENT: Readonly<Record<KillSwitchLevel, KillSwitchEvent>> = { reducing: 'reduce', halted: 'halt', flatten: 'flatten' };
 
 /**
+ * Kill-switch settings from `key=value` text (a command line's `--kill-switch` list): numbers for
+ * the levels and `cooldownMs`, `auto|manual` for `rearm`; then {@link validateKillSwitchConfig}.
+ * Throws `ConfigError` naming the key for text that is not a number or a setting that is invalid.
+ *
+ * @example
+ * parseKillSwitchSettings({ haltAtDrawdownPct: '5', dailyLossLimitPct: '2', rearm: 'manual' });
+ */
+export function parseKillSwitchSettings(entries: Readonly<Record<string, string>>): KillSwitchConfig {
+  const config: Record<string, string | number> = {};
+  for (const [key, text] of Object.entries(entries)) {
+    if (key === 'rearm') {
+      config[key] = text.trim();
+      continue;
+    }
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) throw new ConfigError(key, `'${text}' is not a number`);
+    config[key] = value;
+  }
+  return validateKillSwitchConfig(config as KillSwitchConfig);
+}
+
+/**
  * Checks a kill-switch config and returns a frozen copy. Throws `ConfigError` naming the key for
  * a negative or NaN level, levels out of order (reduce ≤ halt ≤ flatten), or an unknown `rearm`.
  */
@@ -406,7 +428,7 @@ export class KillSwitch {
    * mark restarts from the last observed equity; a daily loss still beyond its limit halts
    * again at the next observation.
    */
-  rearm(time: EpochMs | number, by: string): boolean {
+  rearm(time: EpochMs | number, by: string, why?: string): boolean {
     this.#advance(time);
     const refusal = this.#rearmRefusal(time);
     if (refusal !== undefined) {
@@ -416,14 +438,20 @@ export class KillSwitch {
         to: 'active',
         reason: refusal,
         by,
+        ...(why !== undefined ? { request: why } : {}),
         drawdownPct: this.currentDrawdownPct,
         equity: finiteOrNull(this.#lastEquity),
       });
       return false;
     }
-    this.#rearm(time, by, `re-armed by ${by}`);
+    this.#rearm(time, by, why === undefined || why.trim() === '' ? `re-armed by ${by}` : `re-armed by ${by}: ${why}`);
     this.#refreshLevels();
     return true;
+  }
+
+  /** Why an operator's re-arm at `time` would be refused (already active, inside the cooldown), or undefined. */
+  rearmRefusal(time: EpochMs | number): string | undefined {
+    return this.#rearmRefusal(time);
   }
 
   /** The state as plain JSON data, for {@link KillSwitch.restore}. */

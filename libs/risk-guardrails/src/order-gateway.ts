@@ -123,9 +123,22 @@ export class OrderGateway {
     return this.#killSwitch.trigger(level, reason, time, source);
   }
 
-  /** Re-arms the kill switch; false when refused (still active, or inside the cooldown). */
-  rearm(time: EpochMs | number, by: string): boolean {
-    return this.#killSwitch.rearm(time, by);
+  /**
+   * Re-arms the kill switch on an operator's command (`why` is recorded with it); false when
+   * refused (still active, or inside the cooldown), which is audited too.
+   */
+  rearm(time: EpochMs | number, by: string, why?: string): boolean {
+    return this.#killSwitch.rearm(time, by, why);
+  }
+
+  /** Why a re-arm at `time` would be refused, or undefined when it would be accepted. */
+  rearmRefusal(time: EpochMs | number): string | undefined {
+    return this.#killSwitch.rearmRefusal(time);
+  }
+
+  /** When the kill switch last escalated (epoch ms), or undefined if it never did. */
+  get triggeredAt(): number | undefined {
+    return this.#killSwitch.triggeredAt;
   }
 
   /** Reports that every position is closed while in `flatten`: the state becomes `halted`. */

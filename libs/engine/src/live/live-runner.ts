@@ -21,6 +21,11 @@ export interface LiveRunnerOptions {
   /** Called every `checkEvery` steps; a non-empty answer is audited (the caller decides to halt). */
   readonly periodicCheck?: () => Promise<readonly { readonly kind: string; readonly detail: { readonly [key: string]: JsonValue } }[]>;
   readonly checkEvery?: number;
+  /**
+   * Called before each step is decided, with the step's time (the kill file is read here, so a
+   * halt that is already in place stops the very first decision).
+   */
+  readonly beforeStep?: (time: number) => void;
   readonly onStep?: (report: LiveStepReport) => void;
   /** A step or a save failed: the runner stops taking bars and `done` rejects with it. */
   readonly onError?: (error: unknown) => void;
@@ -93,11 +98,29 @@ export class LiveRunner {
     this.#sinceSave = 0;
   }
 
+  /**
+   * Saves between steps: after the step in progress, if any (a kill-switch transition that came
+   * from a timer while no bar arrived is kept this way). Does nothing once stopped or failed.
+   */
+  async saveBetweenSteps(): Promise<void> {
+    const saved = this.#queue.then(async () => {
+      if (this.#failure === undefined && !this.#stopping) await this.save();
+    });
+    this.#queue = saved.catch((error: unknown) => {
+      this.#failure = error;
+      this.#stopping = true;
+      this.#options.onError?.(error);
+      this.#rejectDone(error);
+    });
+    await saved;
+  }
+
   async #process(step: BarStep): Promise<void> {
     if (this.#stopping || this.#failure !== undefined) return;
     const session = this.#options.session;
     if (!(step.time > session.lastBarTime)) return;
     try {
+      this.#options.beforeStep?.(step.time);
       const report = await session.onBar(step.time, step.bars, step.arrivedAt);
       this.#stepsHere++;
       this.#sinceSave++;
