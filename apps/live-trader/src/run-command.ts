@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { BarUniverse, CliIo, FlagSpec, JsonValue, Ticker } from '@quantbot/core';
 import { ConfigError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
 import { AlpacaClient, AlpacaMarketDataClient, resolveAlpacaCredentials } from '@quantbot/alpaca';
-import type { AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
+import type { AlpacaClock, AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import {
   CheckpointError,
   LiveRunner,
@@ -12,8 +12,9 @@ import {
   connectAlpacaVenue,
   openLiveStateStore,
   parseLiveCheckpoint,
+  describeChannelsDown,
 } from '@quantbot/engine/live';
-import type { AlpacaVenue, BarStep, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
+import type { AlpacaVenue, BarStep, BrokerOutage, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
 import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
@@ -25,6 +26,7 @@ import { checkLivePromotion } from './live-promotion';
 import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch, planGuardrails, resolveEndpoints } from './live-guardrails';
 import type { SessionEndpoints } from './live-guardrails';
 import { OperatorControls } from './operator-controls';
+import { BROKER_OUTAGE_EXIT_CODE, OutageWatchdog, isBrokerUnreachable, withTimeout } from './outage-watchdog';
 import type { StopSignal } from './stop-signal';
 
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -47,6 +49,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'after-corrupt-checkpoint', kind: 'string', valueName: 'refuse|start-fresh', description: 'when the saved checkpoint is unreadable: refuse to trade (default), or start from the broker\'s books' },
+  { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
   { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
   { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },
@@ -72,7 +75,9 @@ flags:
 ${formatFlagHelp(RUN_FLAGS)}
 
 exit codes: 0 stopped cleanly, 1 failure, 2 usage or configuration error, 3 refused to trade
-(unreadable checkpoint, or a live run that is not allowed), 4 the broker cannot be reached.`;
+(unreadable checkpoint, or a live run that is not allowed), 4 the broker cannot be reached at the
+start, 5 broker outage: the broker was unreachable for --max-outage-ms of market hours, or a stop
+was asked for while it was (open orders cancelled as far as it answered; positions may be open).`;
 
 export interface RunDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -99,6 +104,7 @@ interface Plan {
   /** Whether the kill switch is the live default (no halt level was given for a live run). */
   readonly killSwitchIsDefault: boolean;
   readonly killFilePollMs: number;
+  readonly maxOutageMs: number;
   readonly sizingPct: number;
   readonly orphans: OrphanPolicy;
   readonly afterCorrupt: 'refuse' | 'start-fresh';
@@ -209,6 +215,7 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     killSwitch: guardrails.killSwitch,
     killSwitchIsDefault: guardrails.killSwitchIsDefault,
     killFilePollMs: positive('kill-file-poll-ms') ?? 1_000,
+    maxOutageMs: positive('max-outage-ms') ?? 60_000,
     sizingPct: positive('sizing-pct') ?? 10,
     orphans,
     afterCorrupt,
@@ -266,6 +273,7 @@ async function runAlpaca(
     const sum = journaled.get(fill.clientOrderId) ?? { qty: 0, value: 0 };
     journaled.set(fill.clientOrderId, { qty: sum.qty + fill.qty, value: sum.value + fill.qty * fill.price });
   }
+  const watchdog = new OutageWatchdog({ client, maxOutageMs: plan.maxOutageMs, now: deps.now, io, logger: deps.logger });
   let venue: AlpacaVenue | undefined;
   try {
     venue = await connectAlpacaVenue(
@@ -283,13 +291,17 @@ async function runAlpaca(
         align: (series) => alignUniverse(series),
         latencyClock: deps.monotonic,
         rng,
-        onEvent: (event, detail) => deps.logger.info(event, detail),
+        onEvent: (event, detail) => {
+          deps.logger.info(event, detail);
+          if (event === 'trade-stream' || event === 'bar-stream') watchdog.streamState(event, String(detail['state']), String(detail['detail']));
+        },
         journaled,
       },
       checkpoint,
     );
     for (const d of venue.divergences) io.out(`reconciliation: ${d.kind}${d.symbol === null ? '' : ` ${d.symbol}`}: local ${JSON.stringify(d.local)}, broker ${JSON.stringify(d.broker)}: ${d.action}`);
     const connected = venue;
+    watchdog.clock(venue.clock);
     const session = new LiveSession({
       sessionId: plan.sessionId,
       strategy,
@@ -311,8 +323,19 @@ async function runAlpaca(
         // Outside trading hours the session sleeps (reconciled, state saved) until the broker's
         // clock says the market is open, then subscribes to bars.
         const pollMs = typeof flags['clock-poll-ms'] === 'number' ? flags['clock-poll-ms'] : 60_000;
-        if (!(await sleepUntilOpen(client, pollMs, deps, io))) return;
+        if (!(await sleepUntilOpen(client, pollMs, deps, io, (clock) => watchdog.clock(clock)))) return;
         await connected.startBars(push, session.lastBarTime);
+      },
+      watchdog,
+      // After an outage: cancel the session's open orders, if the broker answers at all (bounded).
+      cancelOpenOrders: async () => {
+        const open = await withTimeout(client.listOrders({ status: 'open', symbols }), 5_000, 'GET /v2/orders');
+        const own = open.filter((o) => o.clientOrderId.startsWith(`${plan.sessionId}-`));
+        const failed: string[] = [];
+        for (const order of own) {
+          await withTimeout(client.cancelOrder(order.id), 5_000, `DELETE /v2/orders/${order.id}`).catch((error: unknown) => failed.push(`${order.clientOrderId}: ${(error as Error).message}`));
+        }
+        return { cancelled: own.length - failed.length, failed };
       },
       periodicCheck: async () => {
         const core = session.core;
@@ -407,7 +430,7 @@ async function runSim(
  * Waits while the broker's clock says the market is closed, asking again every `pollMs` (and at
  * the announced open). Returns false when a stop was asked for meanwhile.
  */
-async function sleepUntilOpen(client: AlpacaClient, pollMs: number, deps: RunDeps, io: CliIo): Promise<boolean> {
+async function sleepUntilOpen(client: AlpacaClient, pollMs: number, deps: RunDeps, io: CliIo, onClock: (clock: AlpacaClock) => void): Promise<boolean> {
   let stopped = false;
   let wake: (() => void) | undefined;
   const unsubscribe = deps.stop.on(() => {
@@ -417,6 +440,7 @@ async function sleepUntilOpen(client: AlpacaClient, pollMs: number, deps: RunDep
   try {
     for (let announced = false; !stopped; announced = true) {
       const clock = await client.getClock();
+      onClock(clock);
       if (clock.isOpen) return true;
       if (!announced) io.out(`market closed: sleeping until the open at ${new Date(clock.nextOpen).toISOString()}`);
       deps.logger.info('market closed', { nextOpen: new Date(clock.nextOpen).toISOString() });
@@ -444,6 +468,10 @@ interface DriveOptions {
   readonly endOfData?: number;
   /** Called once a step is processed and saved (a replay paces itself with it). */
   readonly afterStep?: () => void;
+  /** Watches the broker; an outage stops the session (exit 5). */
+  readonly watchdog?: OutageWatchdog;
+  /** After an outage: cancels the session's open orders at the broker, as far as it answers. */
+  readonly cancelOpenOrders?: () => Promise<{ readonly cancelled: number; readonly failed: readonly string[] }>;
 }
 
 /** Runs the session until stopped (signal, --stop-after, end of data, failure), saving as it goes. */
@@ -491,21 +519,51 @@ async function drive(
       runner.saveBetweenSteps().catch((error: unknown) => log.error('save after an operator control failed', { error }));
     }
   }, plan.killFilePollMs);
+  // A broker outage stops the session: said on stderr and in the log at error level, the
+  // session's open orders cancelled as far as the broker answers, exit 5.
+  let outage: BrokerOutage | undefined;
+  let onOutage: () => void = () => undefined;
+  const outageStopped = new Promise<'outage'>((resolve) => {
+    onOutage = () => resolve('outage');
+  });
+  options.watchdog?.start((found) => {
+    outage = found;
+    io.err(`error: broker outage: ${describeChannelsDown(found.channels)}; unhealthy for ${found.countedMs} ms of market hours (limit ${plan.maxOutageMs} ms): stopping with exit ${BROKER_OUTAGE_EXIT_CODE}`);
+    log.error('broker outage', { since: new Date(found.since).toISOString(), countedMs: found.countedMs, channels: found.channels.map((c) => ({ ...c })) });
+    onOutage();
+    void runner.stop();
+  });
+  // A stop asked for while the broker is down is not a clean stop either.
+  let stoppedWhileDown: string | undefined;
   const unsubscribe = deps.stop.on(() => {
+    stoppedWhileDown = options.watchdog?.describeDown();
     log.info('stop requested', {});
     void runner.stop();
   });
+  let failure: unknown;
   try {
-    await options.start((step) => runner.push(step));
-    io.out(`session ${session.sessionId}: trading ${session.core.symbols.join(',')} after ${new Date(session.lastBarTime).toISOString()} (${plan.broker}); Ctrl-C stops cleanly`);
-    await runner.done;
-    await runner.stop();
+    const started = await Promise.race([options.start((step) => runner.push(step)).then(() => 'started' as const), outageStopped]);
+    if (started === 'started') io.out(`session ${session.sessionId}: trading ${session.core.symbols.join(',')} after ${new Date(session.lastBarTime).toISOString()} (${plan.broker}); Ctrl-C stops cleanly`);
+    await Promise.race([runner.done, outageStopped]);
+    // A step stuck on an unreachable broker is not waited for long: the last whole bar is saved.
+    await (outage === undefined ? runner.stop() : withTimeout(runner.stop(), 10_000, 'the step in progress'));
   } catch (error) {
-    io.err(`error: ${error instanceof Error ? error.message : String(error)}; the last saved state is that of the last whole bar`);
-    return 1;
+    failure = error;
   } finally {
     clearInterval(timer);
+    options.watchdog?.stop();
     unsubscribe();
+  }
+  if (outage !== undefined) return endAfterOutage(session, io, log, options);
+  if (failure !== undefined && options.watchdog !== undefined && isBrokerUnreachable(failure)) {
+    // A step that could not reach the broker (after the client's retries) is an outage too.
+    io.err(`error: broker outage during a step: ${(failure as Error).message}; stopping with exit ${BROKER_OUTAGE_EXIT_CODE}`);
+    log.error('broker outage during a step', { error: failure });
+    return endAfterOutage(session, io, log, options);
+  }
+  if (failure !== undefined) {
+    io.err(`error: ${failure instanceof Error ? failure.message : String(failure)}; the last saved state is that of the last whole bar`);
+    return 1;
   }
   const latency = session.latencyStats();
   const summary = {
@@ -520,7 +578,29 @@ async function drive(
   };
   log.info('stopped', summary);
   io.out(JSON.stringify(summary));
+  if (stoppedWhileDown !== undefined) {
+    io.err(`error: stopped during a broker outage (${stoppedWhileDown}): exit ${BROKER_OUTAGE_EXIT_CODE}, not a clean stop; positions may be open`);
+    log.error('stopped during a broker outage', { down: stoppedWhileDown });
+    return BROKER_OUTAGE_EXIT_CODE;
+  }
   return 0;
+}
+
+/** After an outage: cancels what the broker lets it, says what is still open and held, exit 5. */
+async function endAfterOutage(session: LiveSession, io: CliIo, log: Logger, options: DriveOptions): Promise<number> {
+  try {
+    const result = await options.cancelOpenOrders?.();
+    if (result !== undefined) {
+      io.err(`broker outage: cancelled ${result.cancelled} open order(s) of the session${result.failed.length > 0 ? `; could not cancel: ${result.failed.join('; ')}` : ''}`);
+      log.error('outage cancels', { cancelled: result.cancelled, failed: [...result.failed] });
+    }
+  } catch (error) {
+    io.err(`broker outage: could not list the session's open orders to cancel them (${(error as Error).message}); they may still be working at the broker`);
+    log.error('outage cancels', { error });
+  }
+  const positions = session.core.ledger.openPositions().map((p) => `${p.symbol} ${p.qty}`);
+  io.err(`broker outage: stopped (exit ${BROKER_OUTAGE_EXIT_CODE}); positions held by the books of the last whole bar: ${positions.length === 0 ? 'none' : positions.join(', ')}`);
+  return BROKER_OUTAGE_EXIT_CODE;
 }
 
 function firstStepAfter(u: BarUniverse, time: number): number {

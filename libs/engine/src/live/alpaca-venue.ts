@@ -55,7 +55,7 @@ export interface AlpacaVenue {
   readonly divergences: readonly Divergence[];
   readonly recoveredFills: readonly LiveFillRecord[];
   /** The market clock at connection. */
-  readonly clock: { readonly isOpen: boolean; readonly nextOpen: number; readonly timestamp: number };
+  readonly clock: { readonly isOpen: boolean; readonly nextOpen: number; readonly nextClose: number; readonly timestamp: number };
   readonly broker: (context: LiveBrokerContext) => LiveBroker;
   /** Starts delivering complete bar steps, from the first bar after `afterTime` (the session's last). */
   startBars(onStep: (step: BarStep) => void, afterTime: number): Promise<void>;
@@ -229,7 +229,7 @@ export async function connectAlpacaVenue(options: AlpacaVenueOptions, checkpoint
     history,
     divergences: plan.divergences,
     recoveredFills,
-    clock: { isOpen: clock.isOpen, nextOpen: clock.nextOpen, timestamp: clock.timestamp },
+    clock: { isOpen: clock.isOpen, nextOpen: clock.nextOpen, nextClose: clock.nextClose, timestamp: clock.timestamp },
     broker: (context) => {
       const b = new AlpacaBroker({
         client,

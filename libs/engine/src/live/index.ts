@@ -11,3 +11,5 @@ export * from './live-runner';
 export * from './simulated-live-broker';
 export * from './reconcile';
 export * from './alpaca-venue';
+export { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-health';
+export type { BrokerChannel, BrokerOutage, ChannelDown, MarketClockReading } from './broker-health';
