@@ -52,6 +52,11 @@ describe('planGuardrails: --risk, --kill-switch and the live default', () => {
     expect(describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)).toBe('haltAtDrawdownPct=5,dailyLossLimitPct=2,rearm=manual');
   });
 
+  it('refuses automatic re-arm for live money: only an operator re-arms a live session', () => {
+    expect(() => planGuardrails({ 'kill-switch': 'haltAtDrawdownPct=4,rearm=auto' }, true)).toThrow(/--kill-switch rearm: a live session trades again after a halt only when an operator re-arms it/);
+    expect(planGuardrails({ 'kill-switch': 'haltAtDrawdownPct=4,rearm=auto' }, false).killSwitch.rearm).toBe('auto');
+  });
+
   it('refuses a default that cannot apply: a reduce level above it needs an explicit halt level', () => {
     expect(() => planGuardrails({ 'kill-switch': 'reduceAtDrawdownPct=8' }, true)).toThrow(/--kill-switch haltAtDrawdownPct: 5 is below reduceAtDrawdownPct 8/);
   });

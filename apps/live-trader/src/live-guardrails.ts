@@ -61,6 +61,9 @@ export function planGuardrails(flags: FlagValues, live: boolean): { readonly lim
   }
   const limits = renamed('--risk', () => resolveRiskLimits(raw));
   const given = typeof flags['kill-switch'] === 'string' ? renamed('--kill-switch', () => parseKillSwitchSettings(parseParamList(flags['kill-switch'] as string, '--kill-switch'))) : {};
+  if (live && given.rearm === 'auto') {
+    throw new ConfigError('--kill-switch rearm', "a live session trades again after a halt only when an operator re-arms it ('live-trader kill-switch rearm'); rearm=auto is for paper and backtests");
+  }
   const hasHaltLevel = given.haltAtDrawdownPct !== undefined || given.flattenAtDrawdownPct !== undefined || given.dailyLossLimitPct !== undefined;
   if (!live || hasHaltLevel) return { limits, killSwitch: given, killSwitchIsDefault: false };
   const killSwitch = renamed('--kill-switch', () => parseKillSwitchSettings(stringValues({ ...LIVE_DEFAULT_KILL_SWITCH, ...given })));

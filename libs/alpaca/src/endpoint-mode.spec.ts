@@ -22,6 +22,10 @@ describe('classifyTradingEndpoint: the endpoint decides the mode, not a flag', (
     ['http://fake.localhost', 'live'],
     ['http://[::1]:8787', 'local'],
     ['ws://127.0.0.1:8787/stream', 'local'],
+    // Credentials in the URL do not change the host it connects to.
+    ['http://127.0.0.1@api.alpaca.markets', 'live'],
+    ['http://paper-api.alpaca.markets@api.alpaca.markets', 'live'],
+    ['http://api.alpaca.markets@127.0.0.1:8787', 'local'],
   ] as const)('%s is %s', (url, mode) => {
     expect(classifyTradingEndpoint(url)).toBe(mode);
   });
