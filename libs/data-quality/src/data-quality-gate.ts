@@ -105,7 +105,9 @@ function sourceFindings(sources: readonly BarSource[], mode: DataQualityMode): D
           symbol: source.series.symbol,
           time: problem.time,
           field: problem.field,
-          message: `${source.series.symbol} ${problem.date === null ? '' : `'${problem.date}': `}${problem.message}${resolved ? `; resolved: ${problem.resolution}` : ''}`,
+          message: resolved
+            ? `${source.series.symbol} ${problem.message.replace(/; dates must strictly increase$/, '')}; resolved: ${problem.resolution}`
+            : `${source.series.symbol} ${problem.message}`,
           file: problem.file,
           line: problem.line,
         }),
