@@ -280,7 +280,7 @@ describe('backtester run data quality', () => {
   it('refuses to run in strict mode and says exactly why', async () => {
     const result = await cli('run', '--data', badFile(), '--data-quality', 'strict');
     expect(result.code).toBe(1);
-    expect(result.err).toMatch(/data quality is strict and the data has 1 error\(s\): INCONSISTENT 2020-01-03 high: /);
+    expect(result.err).toMatch(/data quality is strict and the data has 1 error\(s\):\n {2}\S*inconsistent\.csv:3 2020-01-03 high: INCONSISTENT /);
   });
 
   it('checks nothing when off, and says so', async () => {

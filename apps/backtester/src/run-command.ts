@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, formatIsoTime, parseTicker } from '@quantbot/core';
-import type { DataQualityMode, DataQualityOutcome, ExchangeCalendar, FundamentalValues } from '@quantbot/data-quality';
+import type { BarSource, DataQualityMode, DataQualityOutcome, ExchangeCalendar, FundamentalValues } from '@quantbot/data-quality';
 import { NYSE_CALENDAR, PointInTimeSeries, WEEKDAY_CALENDAR, applyDataQuality, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { SizingRule } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
@@ -16,8 +16,8 @@ import { JsonlAuditSink, parseKillSwitchSettings, resolveRiskLimits } from '@qua
 import {
   alignUniverse,
   generateSyntheticUniverse,
-  loadBarPath,
   parseBarDate,
+  readBarPath,
   selectSymbols,
   seriesFromUniverse,
   seriesInRange,
@@ -49,7 +49,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'fill-model', kind: 'string', valueName: 'name', description: 'simulator (default) or next-open (the simple reference model)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the synthetic data (default 42)' },
   { name: 'bars', kind: 'number', valueName: 'n', description: 'bars per symbol of the synthetic data (default 2520)' },
-  { name: 'data-quality', kind: 'string', valueName: 'mode', description: 'strict (refuse data with errors), warn (default: run and report) or off' },
+  { name: 'data-quality', kind: 'string', valueName: 'mode', description: 'strict (refuse data with any error, all listed), warn (default: run and report; duplicate dates keep the last row, unsorted rows are sorted) or off' },
+  { name: 'max-bar-move-pct', kind: 'number', valueName: 'pct', description: 'a one-bar close move beyond this % with no split in the adjusted close is a data error (default 50)' },
   { name: 'calendar', kind: 'string', valueName: 'name', description: 'sessions to check against: nyse (default for files), weekdays (default for synthetic data) or none' },
   { name: 'repair', kind: 'string', valueName: 'how', description: 'opt-in repair: forward-fill (fill missing sessions; every repair is listed)' },
   { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, e.g. maxOrderNotional=50000,maxPositionPctEquity=20,priceBandPct=10,allowShort=false' },
@@ -203,8 +204,12 @@ export function planRun(flags: FlagValues, cwd: string): RunPlan {
   const dataPath = flags['data'];
   let series: readonly BarSeries[];
   let dataLabel: string;
+  let sources: readonly BarSource[] = [];
   if (typeof dataPath === 'string') {
-    series = loadBarPath(resolve(cwd, dataPath));
+    // Row problems (file, line, date) are weighed by the data-quality gate with its own checks.
+    const { readings } = readBarPath(resolve(cwd, dataPath));
+    series = readings.map((reading) => reading.series);
+    sources = readings;
     dataLabel = dataPath;
   } else {
     const seed = numberFlag(flags, 'seed', 42);
@@ -222,6 +227,8 @@ export function planRun(flags: FlagValues, cwd: string): RunPlan {
     mode: dataQualityMode(flags),
     calendar: chooseCalendar(flags, typeof dataPath === 'string'),
     repair: repairFlag(flags),
+    sources,
+    ...(flags['max-bar-move-pct'] !== undefined ? { maxBarMovePct: maxBarMovePct(flags) } : {}),
   });
   const universe = alignUniverse(checked.series, range);
   const seed = numberFlag(flags, 'seed', 42);
@@ -309,6 +316,12 @@ function dataQualityMode(flags: FlagValues): DataQualityMode {
     throw new ConfigError('--data-quality', `unknown mode '${String(mode)}'; available: strict, warn, off`);
   }
   return mode;
+}
+
+function maxBarMovePct(flags: FlagValues): number {
+  const value = numberFlag(flags, 'max-bar-move-pct', Number.NaN);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError('--max-bar-move-pct', `must be a percentage > 0, got ${String(flags['max-bar-move-pct'])}`);
+  return value;
 }
 
 function chooseCalendar(flags: FlagValues, isFileData: boolean): ExchangeCalendar | null {

@@ -54,6 +54,9 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
   for (const f of (dataQuality.report?.findings ?? []).filter((x) => x.severity === 'error').slice(0, 10)) {
     lines.push(`  data error ${f.symbol} ${f.time === null ? '' : new Date(f.time).toISOString().slice(0, 10)} ${f.field ?? ''}: ${f.message}`);
   }
+  for (const f of (dataQuality.report?.findings ?? []).filter((x) => x.severity === 'warning' && (x.check === 'duplicate-timestamp' || x.check === 'unsorted-timestamp'))) {
+    lines.push(`  data resolved ${f.file ?? f.symbol}${f.line === undefined ? '' : `:${f.line}`}: ${f.message}`);
+  }
   for (const d of lookahead?.divergences.slice(0, 10) ?? []) {
     lines.push(`  lookahead ${d.test} (${d.boundary.slice(0, 10)}): ${d.time.slice(0, 10)} ${d.symbol} full run ${JSON.stringify(d.full)} vs ${JSON.stringify(d.other)}`);
   }
@@ -93,7 +96,10 @@ function describeDataQuality(outcome: DataQualityOutcome): string {
   const repairs = outcome.repairs.length > 0 ? `, ${outcome.repairs.length} value(s) repaired (listed in the JSON)` : '';
   if (outcome.report === null) return `off (not checked)${repairs}`;
   const c = outcome.report.summary.bySeverity;
-  return `${outcome.mode}: ${c.error} error(s), ${c.warning} warning(s), ${c.info} note(s) against ${outcome.calendar ?? 'no'} calendar${repairs}`;
+  const dropped = outcome.report.summary.byCheck['duplicate-timestamp']?.warning ?? 0;
+  const moved = outcome.report.summary.byCheck['unsorted-timestamp']?.warning ?? 0;
+  const resolved = dropped + moved > 0 ? `, ${dropped} duplicate row(s) dropped and ${moved} unsorted row(s) sorted (listed below)` : '';
+  return `${outcome.mode}: ${c.error} error(s), ${c.warning} warning(s), ${c.info} note(s) against ${outcome.calendar ?? 'no'} calendar${repairs}${resolved}`;
 }
 
 function describeGuardrails(report: BacktestReport): string {

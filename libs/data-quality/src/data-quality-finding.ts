@@ -17,6 +17,9 @@ export type DataQualityCheck =
   | 'stale-run'
   | 'spike'
   | 'split-like-jump'
+  | 'large-move'
+  | 'malformed-row'
+  | 'mixed-interval'
   | 'calendar-not-applicable'
   | 'pit-leak';
 
@@ -31,6 +34,10 @@ export interface DataQualityFinding {
   readonly field: string | null;
   /** A sentence a person can act on, naming the values involved. */
   readonly message: string;
+  /** The file the bar was read from, when the data came from a file and the gate was told. */
+  readonly file?: string;
+  /** The 1-based line of that file (the header is line 1), when known. */
+  readonly line?: number;
 }
 
 /** Counts of findings by severity. */

@@ -306,3 +306,51 @@ describe('validateSeries on the shared real data (1995-2014)', () => {
     expect(validateDataset([series])).toEqual(report);
   });
 });
+
+describe('validateSeries: one-bar moves (large-move)', () => {
+  const bars: TestBar[] = [
+    ['2014-01-02', 10, 11, 9, 10, 100],
+    ['2014-01-03', 10, 11, 9, 10, 100],
+    ['2014-01-06', 10, 16.5, 9, 16, 100],
+    ['2014-01-07', 16, 17, 4, 5, 100],
+  ];
+  const moves = (findings: readonly DataQualityFinding[]) => findings.filter((f) => f.check === 'large-move');
+
+  it('reports an error for each close-to-close move beyond 50% by default, up and down', () => {
+    const found = moves(validateSeries(seriesOf('JUMP', bars), { calendar: null }));
+    expect(found.map((f) => [f.severity, formatIsoTime(f.time as number).slice(0, 10), f.field])).toEqual([
+      ['error', '2014-01-06', 'close'],
+      ['error', '2014-01-07', 'close'],
+    ]);
+    expect(found[0]?.message).toBe(
+      'JUMP bar 2 (2014-01-06): close 16 after 10 is a 60.00% move in one bar, beyond 50.00%, and no split explains it (no adjusted close to show one)',
+    );
+    expect(found[1]?.message).toMatch(/close 5 after 16 is a -68.75% move/);
+  });
+
+  it('takes the threshold from maxBarMovePct and refuses an invalid one', () => {
+    expect(moves(validateSeries(seriesOf('JUMP', bars), { calendar: null, maxBarMovePct: 65 })).length).toBe(1);
+    expect(moves(validateSeries(seriesOf('JUMP', bars), { calendar: null, maxBarMovePct: 80 }))).toEqual([]);
+    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => validateSeries(seriesOf('JUMP', bars), { maxBarMovePct: bad })).toThrow(ConfigError);
+    }
+  });
+
+  it('accepts a move the adjusted close explains (a recorded split) and names one it does not', () => {
+    const split: TestBar[] = [
+      ['2014-01-02', 30, 31, 29, 30, 100],
+      ['2014-01-03', 10, 10.5, 9.5, 10, 100],
+    ];
+    expect(moves(validateSeries(seriesOf('SPLIT', split, [10, 10]), { calendar: null }))).toEqual([]);
+    const unexplained = moves(validateSeries(seriesOf('SPLIT', split, [30, 10]), { calendar: null }));
+    expect(unexplained.map((f) => f.message)).toEqual([
+      'SPLIT bar 1 (2014-01-03): close 10 after 30 is a -66.67% move in one bar, beyond 50.00%, and no split explains it (the adjusted close moved as much); the ratio is near a 1/3 split: adjust the data for it',
+    ]);
+  });
+
+  it('finds no large move in the real ORCL, YHOO and NVDA files (largest one-day moves: +41%, +48%, -35%)', () => {
+    for (const name of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt']) {
+      expect(moves(validateSeries(readSharedBarFile(name, name.slice(0, 4).toUpperCase())))).toEqual([]);
+    }
+  });
+});

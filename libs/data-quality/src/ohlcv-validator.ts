@@ -25,6 +25,8 @@ export const DAILY_MAX_MEDIAN_GAP_DAYS = 3;
 export const CALENDAR_MAX_SPAN_DAYS = 73_050;
 /** Close ratios (and their inverses) of common splits; see the `split-like-jump` check. */
 export const SPLIT_RATIOS: readonly number[] = Object.freeze([2, 3, 4, 5, 10, 1.5, 4 / 3]);
+/** A one-bar close-to-close move beyond this percentage is a `large-move` error, by default. */
+export const DEFAULT_MAX_BAR_MOVE_PCT = 50;
 /** How close (relative) a close ratio must be to a split ratio: within 2%. */
 export const SPLIT_RATIO_TOLERANCE = 0.02;
 
@@ -39,12 +41,18 @@ export interface OhlcvValidationOptions {
   readonly staleRunBars?: number;
   /** Spike threshold in scaled median absolute deviations of log returns (> 0). Default 10. */
   readonly spikeMadMultiple?: number;
+  /**
+   * Largest one-bar close-to-close move, in percent (> 0), before a `large-move` error; a move
+   * is `|close / previous close - 1|`. Default 50.
+   */
+  readonly maxBarMovePct?: number;
 }
 
 interface ResolvedOptions {
   readonly calendar: ExchangeCalendar | null;
   readonly staleRunBars: number;
   readonly spikeMadMultiple: number;
+  readonly maxBarMove: number;
 }
 
 function resolveOptions(options: OhlcvValidationOptions | undefined): ResolvedOptions {
@@ -56,8 +64,12 @@ function resolveOptions(options: OhlcvValidationOptions | undefined): ResolvedOp
   if (!Number.isFinite(spikeMadMultiple) || spikeMadMultiple <= 0) {
     throw new ConfigError('spikeMadMultiple', `expected a finite number > 0, got ${spikeMadMultiple}`);
   }
+  const maxBarMovePct = options?.maxBarMovePct ?? DEFAULT_MAX_BAR_MOVE_PCT;
+  if (!Number.isFinite(maxBarMovePct) || maxBarMovePct <= 0) {
+    throw new ConfigError('maxBarMovePct', `expected a finite percentage > 0, got ${maxBarMovePct}`);
+  }
   const calendar = options?.calendar === undefined ? NYSE_CALENDAR : options.calendar;
-  return { calendar, staleRunBars, spikeMadMultiple };
+  return { calendar, staleRunBars, spikeMadMultiple, maxBarMove: maxBarMovePct / 100 };
 }
 
 /** `YYYY-MM-DD` for a time at 00:00 UTC, full ISO 8601 otherwise, the plain number when not a date. */
@@ -93,6 +105,9 @@ export const OHLCV_CHECK_SEVERITIES: Readonly<Record<OhlcvCheck, Severity>> = Ob
   'stale-run': 'warning',
   spike: 'warning',
   'split-like-jump': 'warning',
+  'large-move': 'error',
+  'malformed-row': 'error',
+  'mixed-interval': 'error',
   'calendar-not-applicable': 'info',
 });
 
@@ -308,6 +323,39 @@ function checkSplitLikeJumps(series: BarSeries, findings: FindingList): void {
 }
 
 /**
+ * One-bar close-to-close moves beyond `maxBarMove` (a fraction) that no recorded split explains.
+ * A split counts as recorded when the series carries adjusted closes and the adjusted close
+ * moved by no more than `maxBarMove` over the same bar: the vendor's adjustment accounts for
+ * the jump in the raw close. A jump that merely looks like a split (see `split-like-jump`) is
+ * not a recorded split: until the data is adjusted, a strategy reads it as a real move.
+ */
+function checkLargeMoves(series: BarSeries, maxBarMove: number, findings: FindingList): void {
+  const { close, adjClose } = series;
+  for (let i = 1; i < series.length; i++) {
+    const previous = close[i - 1] as number;
+    const current = close[i] as number;
+    if (!isPositivePrice(previous) || !isPositivePrice(current)) continue;
+    const move = current / previous - 1;
+    if (Math.abs(move) <= maxBarMove) continue;
+    if (adjClose !== null) {
+      const adjPrevious = adjClose[i - 1] as number;
+      const adjCurrent = adjClose[i] as number;
+      if (isPositivePrice(adjPrevious) && isPositivePrice(adjCurrent) && Math.abs(adjCurrent / adjPrevious - 1) <= maxBarMove) continue;
+    }
+    const ratio = matchSplitRatio(current / previous);
+    findings.add(
+      'large-move',
+      series.time[i] as number,
+      'close',
+      `${describeBar(series, i)}: close ${current} after ${previous} is a ${percent(move)} move in one bar, ` +
+        `beyond ${percent(maxBarMove)}, and no split explains it` +
+        (adjClose === null ? ' (no adjusted close to show one)' : ' (the adjusted close moved as much)') +
+        (ratio === undefined ? '' : `; the ratio is near a ${ratio} split: adjust the data for it`),
+    );
+  }
+}
+
+/**
  * Missing and unexpected sessions against `calendar`, on the distinct finite bar times. Skipped
  * with one `calendar-not-applicable` info when the bars are not daily (median gap under one day
  * or over three days) or span more than `CALENDAR_MAX_SPAN_DAYS`.
@@ -374,7 +422,9 @@ function checkSessions(series: BarSeries, calendar: ExchangeCalendar, findings: 
  *
  * Errors (the data is wrong): `non-finite-value` (per field, `adjClose` included),
  * `non-positive-price` (open, high, low, close, adjClose ≤ 0), `high-below-open-close`,
- * `low-above-open-close`, `negative-volume`, `duplicate-timestamp`, `unsorted-timestamp`.
+ * `low-above-open-close`, `negative-volume`, `duplicate-timestamp`, `unsorted-timestamp`,
+ * `large-move` (a one-bar close move beyond `maxBarMovePct`, default 50%, that the adjusted
+ * close does not explain as a split).
  * Warnings (suspicious): `missing-session`, `unexpected-session` (against `options.calendar`),
  * `stale-run`, `spike`, `split-like-jump`. Info: `calendar-not-applicable` (weekly, monthly or
  * intraday bars; session checks skipped). See the README for each rule.
@@ -382,13 +432,14 @@ function checkSessions(series: BarSeries, calendar: ExchangeCalendar, findings: 
  * @example validateSeries(series, { calendar: NYSE_CALENDAR }).filter((f) => f.severity === 'error')
  */
 export function validateSeries(series: BarSeries, options?: OhlcvValidationOptions): readonly DataQualityFinding[] {
-  const { calendar, staleRunBars, spikeMadMultiple } = resolveOptions(options);
+  const { calendar, staleRunBars, spikeMadMultiple, maxBarMove } = resolveOptions(options);
   const findings = new FindingList(series.symbol);
   checkBarValues(series, findings);
   checkTimeOrder(series, findings);
   checkStaleRuns(series, staleRunBars, findings);
   checkSpikes(series, spikeMadMultiple, findings);
   checkSplitLikeJumps(series, findings);
+  checkLargeMoves(series, maxBarMove, findings);
   if (calendar !== null) checkSessions(series, calendar, findings);
   return findings.toSortedArray();
 }

@@ -1,6 +1,14 @@
 import { describeBarDateProblem, formatBarDate, parseBarDate } from './bar-date';
 
 describe('parseBarDate', () => {
+  it.each(['0999-12-31', '0050-06-01', '0000-01-01', '10000-01-01', '20140-01-02'])(
+    'refuses %s, whose year is outside 1000..9999, and says so',
+    (text) => {
+      expect(parseBarDate(text)).toBeUndefined();
+      expect(describeBarDateProblem(text)).toBe(`'${text}' has a year outside 1000..9999`);
+    },
+  );
+
   it.each([
     ['1995-01-03', Date.UTC(1995, 0, 3)],
     ['2016-02-29', Date.UTC(2016, 1, 29)],
@@ -9,7 +17,8 @@ describe('parseBarDate', () => {
     ['2014-12-31T15:30:00Z', Date.UTC(2014, 11, 31, 15, 30, 0)],
     ['2014-12-31T15:30:00.250Z', Date.UTC(2014, 11, 31, 15, 30, 0, 250)],
     ['1969-12-31', Date.UTC(1969, 11, 31)],
-    ['0050-06-01', new Date('0050-06-01T00:00:00Z').getTime()],
+    ['1000-01-01', new Date('1000-01-01T00:00:00Z').getTime()],
+    ['9999-12-31', new Date('9999-12-31T00:00:00Z').getTime()],
   ])('reads %s as UTC epoch milliseconds', (text, expected) => {
     expect(parseBarDate(text)).toBe(expected);
   });

@@ -84,11 +84,17 @@ function scanDate(text: string, out: Int32Array): boolean {
 
 const scratch = new Int32Array(7);
 
+/** Earliest year a bar date may have; earlier years are typos (`0214` for `2014`), not data. */
+export const MIN_BAR_YEAR = 1000;
+/** Latest year a bar date may have (the four-digit `YYYY` of the format). */
+export const MAX_BAR_YEAR = 9999;
+
 function fieldsAreValid(fields: Int32Array): boolean {
   const year = fields[0] as number;
   const month = fields[1] as number;
   const day = fields[2] as number;
   return (
+    year >= MIN_BAR_YEAR &&
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&
@@ -104,8 +110,9 @@ function fieldsAreValid(fields: Int32Array): boolean {
  * `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DDTHH:MM:SS`, either with optional fractional seconds
  * (milliseconds kept) and an optional trailing `Z`; a time without `Z` is read as UTC too.
  * Numeric offsets such as `+02:00` are not accepted. Returns `undefined` for text of another
- * shape and for impossible dates or times (`2014-02-30`, `25:00:00`); leap years follow the
- * Gregorian rules. Allocates nothing, so it is safe to call once per CSV row.
+ * shape, for impossible dates or times (`2014-02-30`, `25:00:00`) and for years outside
+ * `MIN_BAR_YEAR..MAX_BAR_YEAR` (1000..9999: `0999-12-31` and `10000-01-01` are refused); leap
+ * years follow the Gregorian rules. Allocates nothing, so it is safe to call once per CSV row.
  */
 export function parseBarDate(text: string): EpochMs | undefined {
   if (!scanDate(text, scratch) || !fieldsAreValid(scratch)) return undefined;
@@ -137,8 +144,10 @@ function daysFromCivil(year: number, month: number, day: number): number {
 export function describeBarDateProblem(text: string): string | undefined {
   const fields = new Int32Array(7);
   if (!scanDate(text, fields)) {
+    if (/^\+?\d{5,}-/.test(text)) return `'${text}' has a year outside ${MIN_BAR_YEAR}..${MAX_BAR_YEAR}`;
     return `'${text}' is not a date (expected YYYY-MM-DD, optionally with HH:MM:SS)`;
   }
+  if ((fields[0] as number) < MIN_BAR_YEAR) return `'${text}' has a year outside ${MIN_BAR_YEAR}..${MAX_BAR_YEAR}`;
   if (!fieldsAreValid(fields)) return `'${text}' is not a real calendar date or time`;
   return undefined;
 }

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError, ticker } from '@quantbot/core';
 import { formatBarDate } from './bar-date';
-import { inferSymbolFromFileName, loadBarFile, loadBarPath } from './bar-file-loader';
+import { inferSymbolFromFileName, loadBarFile, loadBarPath, readBarPath } from './bar-file-loader';
+import { inferBarInterval } from './bar-interval';
 
 const DATA = path.resolve(__dirname, '../../../../shared/data');
 const dataFile = (name: string) => path.join(DATA, name);
@@ -160,5 +161,49 @@ describe('loadBarPath', () => {
     expect(errorOf(() => loadBarPath(dir)).message).toContain('no bar files');
     const missing = path.join(dir, 'missing');
     expect(errorOf(() => loadBarPath(missing)).message).toBe(`${missing}: no such file or directory`);
+  });
+});
+
+describe('bar intervals of files and folders', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'market-data-interval-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['orcl-1995-2014.txt', 'daily'],
+    ['2006-day-001.txt', 'daily'],
+    ['2006-day-002.txt', 'daily'],
+    ['2006-volume-day-001.txt', 'daily'],
+    ['2006-week-001.txt', 'weekly'],
+    ['2006-week-002.txt', 'weekly'],
+    ['2006-month-001.txt', 'monthly'],
+  ])('infers that %s holds %s bars (holidays, weekends and sparse days stay daily)', (name, interval) => {
+    expect(inferBarInterval(loadBarFile(dataFile(name)))).toBe(interval);
+  });
+
+  it('refuses a folder of daily and weekly files, naming a file of each, in every loader', () => {
+    for (const name of ['2006-day-001.txt', '2006-week-001.txt']) fs.copyFileSync(dataFile(name), path.join(dir, name));
+    const expected = `${dir}: the folder mixes bar intervals: '${path.join(dir, '2006-day-001.txt')}' holds daily bars, '${path.join(dir, '2006-week-001.txt')}' holds weekly bars; put one interval in a folder`;
+    expect(errorOf(() => loadBarPath(dir)).message).toBe(expected);
+    expect(errorOf(() => readBarPath(dir)).message).toBe(expected);
+  });
+
+  it('refuses a folder of daily and minute files', () => {
+    fs.copyFileSync(dataFile('orcl-2014.txt'), path.join(dir, 'orcl-2014.txt'));
+    fs.writeFileSync(path.join(dir, 'spy.csv'), 'Date,Open,High,Low,Close,Volume\n2014-01-02 09:30:00,1,2,1,1,10\n2014-01-02 09:31:00,1,2,1,1,10\n');
+    expect(errorOf(() => loadBarPath(dir)).message).toMatch(/holds daily bars, '.*spy\.csv' holds intraday bars/);
+  });
+
+  it('loads a folder of daily files and lists every row problem of every file when it refuses', () => {
+    fs.copyFileSync(dataFile('orcl-2014.txt'), path.join(dir, 'orcl-2014.txt'));
+    fs.copyFileSync(dataFile('nvda-2014.txt'), path.join(dir, 'nvda-2014.txt'));
+    expect(readBarPath(dir).interval).toBe('daily');
+    fs.writeFileSync(path.join(dir, 'bad.csv'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,0,10\n2014-01-03,1,2,1,1,10\n2014-01-03,1,2,1,1,10\n');
+    const error = errorOf(() => loadBarPath(dir));
+    expect(error.message).toMatch(/bad\.csv:2, field Close: Close 0 is not a positive price; and 1 more problem\(s\): .*bad\.csv:4 \(2014-01-03\): duplicate date/);
   });
 });

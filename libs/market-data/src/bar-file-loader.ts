@@ -2,7 +2,10 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { BarSeries, Ticker } from '@quantbot/core';
 import { DataError, parseTicker } from '@quantbot/core';
-import { parseOhlcvCsv } from './ohlcv-csv-parser';
+import type { BarInterval } from './bar-interval';
+import { inferBarInterval } from './bar-interval';
+import type { OhlcvCsvReading } from './ohlcv-csv-parser';
+import { BarFileError, readOhlcvCsv } from './ohlcv-csv-parser';
 
 /** File extensions (lower case) that `loadBarPath` reads from a directory. */
 export const BAR_FILE_EXTENSIONS: readonly string[] = Object.freeze(['.csv', '.txt']);
@@ -45,11 +48,12 @@ function statOrThrow(path: string): fs.Stats {
 }
 
 /**
- * Loads one CSV bar file synchronously (UTF-8) with `parseOhlcvCsv`, naming `path` in errors.
- * `symbol` defaults to `inferSymbolFromFileName(path)`. Throws a `DataError` naming the path
- * when it does not exist, is a directory or cannot be read, and every `parseOhlcvCsv` error.
+ * Reads one CSV bar file synchronously (UTF-8) with `readOhlcvCsv`, naming `path` in problems:
+ * the usable bars and every row problem, without throwing on them. `symbol` defaults to
+ * `inferSymbolFromFileName(path)`. Throws a `DataError` naming the path when it does not exist,
+ * is a directory or cannot be read, and for a bad header or no rows.
  */
-export function loadBarFile(path: string, symbol?: Ticker): BarSeries {
+export function readBarFile(path: string, symbol?: Ticker): OhlcvCsvReading {
   const stats = statOrThrow(path);
   if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
   const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
@@ -59,7 +63,19 @@ export function loadBarFile(path: string, symbol?: Ticker): BarSeries {
   } catch (error: unknown) {
     throw new DataError(`cannot read file (${String(error)})`, { file: path }, { cause: error });
   }
-  return parseOhlcvCsv(text, { source: path, symbol: resolvedSymbol });
+  return readOhlcvCsv(text, { source: path, symbol: resolvedSymbol });
+}
+
+/**
+ * Loads one CSV bar file synchronously (UTF-8) with `parseOhlcvCsv`, naming `path` in errors.
+ * `symbol` defaults to `inferSymbolFromFileName(path)`. Throws a `DataError` naming the path
+ * when it does not exist, is a directory or cannot be read, and a `BarFileError` listing every
+ * row problem (see `readOhlcvCsv`).
+ */
+export function loadBarFile(path: string, symbol?: Ticker): BarSeries {
+  const reading = readBarFile(path, symbol);
+  if (reading.problems.length > 0) throw new BarFileError(reading.problems);
+  return reading.series;
 }
 
 function isBarFileName(name: string): boolean {
@@ -67,19 +83,27 @@ function isBarFileName(name: string): boolean {
   return BAR_FILE_EXTENSIONS.includes(nodePath.extname(name).toLowerCase());
 }
 
+/** A bar file or folder as read by `readBarPath`: one reading per file, all of one interval. */
+export interface BarPathReading {
+  readonly readings: readonly OhlcvCsvReading[];
+  /** The interval every file shares (`unknown` when no file has two bars). */
+  readonly interval: BarInterval;
+}
+
 /**
- * Loads a bar file, or every bar file of a directory, as a list of series (symbols inferred from
- * file names). In a directory, only regular files ending in `.csv` or `.txt` (any case) are read,
- * in code-unit order of their names; hidden files, subdirectories and other files (README.md)
- * are ignored. The result is frozen and in that file order.
- *
- * Throws a `DataError` when the path does not exist, when a directory holds no bar file, when
- * two files infer the same symbol (naming both files and the symbol; checked before any file is
- * parsed) and for any error of a file.
+ * Reads a bar file, or every bar file of a directory, like `loadBarPath`, but returns each
+ * file's reading (usable bars, source lines and every row problem) instead of throwing on row
+ * problems. Throws a `DataError` for what makes the whole path unusable: no such path, a
+ * directory with no bar file, two files inferring one symbol, a file without a header or rows,
+ * and a directory whose files hold different bar intervals (`inferBarInterval`: daily next to
+ * intraday, weekly or monthly bars; naming a file of each interval).
  */
-export function loadBarPath(path: string): readonly BarSeries[] {
+export function readBarPath(path: string): BarPathReading {
   const stats = statOrThrow(path);
-  if (!stats.isDirectory()) return Object.freeze([loadBarFile(path)]);
+  if (!stats.isDirectory()) {
+    const reading = readBarFile(path);
+    return Object.freeze({ readings: Object.freeze([reading]), interval: inferBarInterval(reading.series) });
+  }
 
   const names = fs
     .readdirSync(path, { withFileTypes: true })
@@ -105,5 +129,34 @@ export function loadBarPath(path: string): readonly BarSeries[] {
     fileOfSymbol.set(symbol, file);
     files.push({ file, symbol });
   }
-  return Object.freeze(files.map(({ file, symbol }) => loadBarFile(file, symbol)));
+  const readings = files.map(({ file, symbol }) => readBarFile(file, symbol));
+  const fileOfInterval = new Map<BarInterval, string>();
+  for (const reading of readings) {
+    const interval = inferBarInterval(reading.series);
+    if (interval !== 'unknown' && !fileOfInterval.has(interval)) fileOfInterval.set(interval, reading.file);
+  }
+  if (fileOfInterval.size > 1) {
+    const listed = [...fileOfInterval].map(([interval, file]) => `'${file}' holds ${interval} bars`).join(', ');
+    throw new DataError(`the folder mixes bar intervals: ${listed}; put one interval in a folder`, { file: path });
+  }
+  const [interval] = fileOfInterval.keys();
+  return Object.freeze({ readings: Object.freeze(readings), interval: interval ?? 'unknown' });
+}
+
+/**
+ * Loads a bar file, or every bar file of a directory, as a list of series (symbols inferred from
+ * file names). In a directory, only regular files ending in `.csv` or `.txt` (any case) are read,
+ * in code-unit order of their names; hidden files, subdirectories and other files (README.md)
+ * are ignored. The result is frozen and in that file order.
+ *
+ * Throws a `DataError` when the path does not exist, when a directory holds no bar file, when
+ * two files infer the same symbol (naming both files and the symbol; checked before any file is
+ * parsed), when the files hold different bar intervals (see `readBarPath`), and a
+ * `BarFileError` listing every row problem of every file.
+ */
+export function loadBarPath(path: string): readonly BarSeries[] {
+  const { readings } = readBarPath(path);
+  const problems = readings.flatMap((reading) => reading.problems);
+  if (problems.length > 0) throw new BarFileError(problems);
+  return Object.freeze(readings.map((reading) => reading.series));
 }

@@ -3,10 +3,20 @@
  * multi-symbol alignment (`alignUniverse`) and a seeded synthetic generator
  * (`generateSyntheticUniverse`). See the README for formats, symbol inference and the model.
  */
-export { MS_PER_DAY, describeBarDateProblem, formatBarDate, parseBarDate } from './bar-date';
-export type { OhlcvCsvOptions } from './ohlcv-csv-parser';
-export { parseOhlcvCsv } from './ohlcv-csv-parser';
-export { BAR_FILE_EXTENSIONS, inferSymbolFromFileName, loadBarFile, loadBarPath } from './bar-file-loader';
+export { MAX_BAR_YEAR, MIN_BAR_YEAR, MS_PER_DAY, describeBarDateProblem, formatBarDate, parseBarDate } from './bar-date';
+export type { BarInterval } from './bar-interval';
+export { inferBarInterval } from './bar-interval';
+export type { OhlcvCsvOptions, OhlcvCsvProblem, OhlcvCsvProblemKind, OhlcvCsvReading } from './ohlcv-csv-parser';
+export { BarFileError, parseOhlcvCsv, readOhlcvCsv } from './ohlcv-csv-parser';
+export type { BarPathReading } from './bar-file-loader';
+export {
+  BAR_FILE_EXTENSIONS,
+  inferSymbolFromFileName,
+  loadBarFile,
+  loadBarPath,
+  readBarFile,
+  readBarPath,
+} from './bar-file-loader';
 export type { TimeRange } from './universe';
 export { alignUniverse, selectSymbols, seriesFromUniverse, seriesInRange } from './universe';
 export type { SyntheticUniverseOptions } from './synthetic-generator';

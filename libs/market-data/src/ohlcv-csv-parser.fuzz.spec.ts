@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { BarSeries } from '@quantbot/core';
 import { DataError, ticker } from '@quantbot/core';
 import { loadBarFile } from './bar-file-loader';
-import { parseOhlcvCsv } from './ohlcv-csv-parser';
+import { parseOhlcvCsv, readOhlcvCsv } from './ohlcv-csv-parser';
 
 const RUNS = { seed: 20_250_302, numRuns: 400 } as const;
 const SOURCE = 'fuzz/orcl.csv';
@@ -216,6 +216,37 @@ describe('parseOhlcvCsv (fuzz)', () => {
     );
   });
 
+  it('resolves any shuffle with repeated dates to increasing times, the last row of each date kept, every moved or dropped row reported', () => {
+    const caseArb = fc
+      .array(fc.record({ day: fc.integer({ min: 0, max: 30 }), close: fc.integer({ min: 1, max: 10_000 }) }), { minLength: 1, maxLength: 40 })
+      .map((rows) => rows.map((row) => ({ ...row, date: new Date(Date.UTC(2014, 0, 1) + row.day * DAY).toISOString().slice(0, 10) })));
+    fc.assert(
+      fc.property(caseArb, (rows) => {
+        const text = `Date,Open,High,Low,Close,Volume\n${rows.map((row) => `${row.date},1,2,1,${row.close},5`).join('\n')}\n`;
+        const reading = readOhlcvCsv(text, { source: SOURCE, symbol: SYMBOL });
+        const lastClose = new Map<number, number>();
+        const lastLine = new Map<number, number>();
+        rows.forEach((row, i) => {
+          lastClose.set(row.day, row.close);
+          lastLine.set(row.day, i + 2);
+        });
+        const days = [...lastClose.keys()].sort((x, y) => x - y);
+        expect(Array.from(reading.series.time)).toEqual(days.map((d) => Date.UTC(2014, 0, 1) + d * DAY));
+        expect(Array.from(reading.series.close)).toEqual(days.map((d) => lastClose.get(d)));
+        expect(Array.from(reading.lines)).toEqual(days.map((d) => lastLine.get(d)));
+        const duplicates = reading.problems.filter((p) => p.kind === 'duplicate-timestamp').length;
+        expect(duplicates).toBe(rows.length - days.length);
+        expect(reading.problems.every((p) => p.kind === 'duplicate-timestamp' || p.kind === 'unsorted-timestamp')).toBe(true);
+        expect(reading.problems.every((p) => p.file === SOURCE && p.date !== null && p.time !== null)).toBe(true);
+        // Refusing instead of resolving names the first of those rows.
+        const first = reading.problems[0];
+        if (first !== undefined) expect(errorLine(text)).toBe(first.line);
+        else expect(errorLine(text)).toBeUndefined();
+      }),
+      RUNS,
+    );
+  });
+
   it('rejects a garbage header at line 1', () => {
     const headerArb = fc.oneof(
       fc.string({ maxLength: 60 }).filter((s) => !s.includes('\n')),
@@ -277,3 +308,8 @@ describe('loadBarFile (fuzz)', () => {
     );
   });
 });
+
+function errorLine(text: string): number | undefined {
+  const parsed = parseOrDataError(text);
+  return parsed instanceof DataError ? parsed.location.line : undefined;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DataError, ticker } from '@quantbot/core';
-import { parseOhlcvCsv } from './ohlcv-csv-parser';
+import { BarFileError, parseOhlcvCsv, readOhlcvCsv } from './ohlcv-csv-parser';
 
 const SYMBOL = ticker('TEST');
 const parse = (text: string) => parseOhlcvCsv(text, { source: 'orcl.txt', symbol: SYMBOL });
@@ -58,11 +58,11 @@ describe('parseOhlcvCsv', () => {
   });
 
   it('accepts a byte-order mark, trailing empty lines, timestamps and exponents', () => {
-    const series = parse('\uFEFFDate,Open,High,Low,Close,Volume\n2014-01-02 09:30:00,1e1,2.5E+1,-0.5,+3.,0\n\n\n');
+    const series = parse('\uFEFFDate,Open,High,Low,Close,Volume\n2014-01-02 09:30:00,1e1,2.5E+1,0.5,+3.,0\n\n\n');
     expect(series.time[0]).toBe(Date.UTC(2014, 0, 2, 9, 30));
     expect(Array.from(series.open)).toEqual([10]);
     expect(series.high[0]).toBe(25);
-    expect(series.low[0]).toBe(-0.5);
+    expect(series.low[0]).toBe(0.5);
     expect(series.close[0]).toBe(3);
   });
 
@@ -81,8 +81,9 @@ describe('parseOhlcvCsv', () => {
       fc.property(decimal, (text) => {
         const expected = Number(text);
         fc.pre(Number.isFinite(expected));
-        const series = parse(`Date,Open,High,Low,Close,Volume\n2014-01-02,${text},1,1,1,1`);
-        expect(Object.is(series.open[0], expected)).toBe(true);
+        // Volume takes any finite number here (a negative one is a data-quality finding), prices only positive ones.
+        const series = parse(`Date,Open,High,Low,Close,Volume\n2014-01-02,1,1,1,1,${text}`);
+        expect(Object.is(series.volume[0], expected)).toBe(true);
       }),
       { numRuns: 2000 },
     );
@@ -153,5 +154,71 @@ describe('parseOhlcvCsv error messages', () => {
     }
     expect(message).toMatch(/^one-line\.csv:1: unknown column/);
     expect(message.length).toBeLessThan(400);
+  });
+});
+
+describe('readOhlcvCsv: every row problem of a file, located', () => {
+  const read = (rows: readonly string[]) =>
+    readOhlcvCsv(`Date,Open,High,Low,Close,Volume\n${rows.join('\n')}\n`, { source: 'bars.csv', symbol: SYMBOL });
+
+  it('collects all row problems with file, line, field and date instead of stopping at the first', () => {
+    const reading = read([
+      '2014-01-02,10,11,9,10,100',
+      '2014-01-03,10,11,9,0,100',
+      '2014-01-06,10,11,9,abc,100',
+      '0999-12-31,10,11,9,10,100',
+      '2014-01-07,-1,11,9,10,100',
+    ]);
+    expect(reading.problems.map((p) => [p.kind, p.file, p.line, p.field, p.date, p.message])).toEqual([
+      ['non-positive-price', 'bars.csv', 3, 'Close', '2014-01-03', 'Close 0 is not a positive price'],
+      ['malformed-row', 'bars.csv', 4, 'Close', '2014-01-06', "'abc' is not a number"],
+      ['malformed-row', 'bars.csv', 5, 'Date', '0999-12-31', "'0999-12-31' has a year outside 1000..9999"],
+      ['non-positive-price', 'bars.csv', 6, 'Open', '2014-01-07', 'Open -1 is not a positive price'],
+    ]);
+    expect(reading.problems[0]?.time).toBe(Date.UTC(2014, 0, 3));
+    expect(reading.problems[2]?.time).toBeNull();
+    // Only the good row is in the series.
+    expect(Array.from(reading.series.time)).toEqual([Date.UTC(2014, 0, 2)]);
+    expect(Array.from(reading.lines)).toEqual([2]);
+  });
+
+  it('keeps the last row of a duplicated date and sorts unsorted rows, saying so for each', () => {
+    const reading = read([
+      '2014-01-02,10,11,9,10,100',
+      '2014-01-06,10,11,9,10.1,100',
+      '2014-01-03,10,11,9,10.2,100',
+      '2014-01-03,10,11,9,10.3,100',
+      '2014-01-07,10,11,9,10.4,100',
+    ]);
+    expect(Array.from(reading.series.time)).toEqual([2, 3, 6, 7].map((d) => Date.UTC(2014, 0, d)));
+    expect(Array.from(reading.series.close)).toEqual([10, 10.3, 10.1, 10.4]);
+    expect(Array.from(reading.lines)).toEqual([2, 5, 3, 6]);
+    expect(reading.problems.map((p) => [p.kind, p.line, p.resolution])).toEqual([
+      ['unsorted-timestamp', 4, 'moved into date order'],
+      ['duplicate-timestamp', 5, 'line 4 dropped: the last row written for a date is kept'],
+    ]);
+  });
+
+  it('reports a minute row among daily rows once, at the first such line', () => {
+    const reading = read(['2014-01-02,10,11,9,10,100', '2014-01-03 09:31:00,10,11,9,10,100', '2014-01-06 09:31:00,10,11,9,10,100']);
+    expect(reading.problems).toEqual([
+      expect.objectContaining({ kind: 'mixed-interval', line: 3, date: '2014-01-03 09:31:00', field: 'Date' }),
+    ]);
+    expect(reading.problems[0]?.message).toMatch(/mixes bar intervals \(2 row\(s\) differ from line 2\)/);
+  });
+
+  it('finds nothing in a clean file and returns its rows as they are', () => {
+    const reading = read(['2014-01-02,10,11,9,10,100', '2014-01-03,10,11,9,10,100']);
+    expect(reading.problems).toEqual([]);
+    expect(Array.from(reading.lines)).toEqual([2, 3]);
+  });
+});
+
+describe('parseOhlcvCsv: refusals list every problem', () => {
+  it('throws a BarFileError located at the first problem and listing the others', () => {
+    const error = errorOf(() => parse('Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,0,1\n2014-01-03,1,2,1,x,1\n2014-01-03,1,2,1,1,1'));
+    expect(error).toBeInstanceOf(BarFileError);
+    expect((error as BarFileError).problems.map((p) => p.line)).toEqual([2, 3]);
+    expect(error.message).toBe("orcl.txt:2, field Close: Close 0 is not a positive price; and 1 more problem(s): orcl.txt:3 (2014-01-03): 'x' is not a number");
   });
 });

@@ -1,0 +1,30 @@
+import type { BarSeries } from '@quantbot/core';
+import { MS_PER_DAY } from './bar-date';
+
+/** The spacing of a series' bars, as far as it can be told from the times alone. */
+export type BarInterval = 'intraday' | 'daily' | 'weekly' | 'monthly' | 'unknown';
+
+/** Median gaps (days) up to this are daily bars (weekends, holidays and sparse days included). */
+const DAILY_MAX_MEDIAN_GAP_DAYS = 4;
+/** Median gaps (days) up to this are weekly bars (one- and two-week bars). */
+const WEEKLY_MAX_MEDIAN_GAP_DAYS = 20;
+
+/**
+ * Infers the bar interval of a series: `intraday` when any bar time is not at 00:00 UTC;
+ * otherwise by the median gap between bars, `daily` up to 4 days (weekends, holidays and missing
+ * days do not move a median), `weekly` up to 20 days, `monthly` beyond; `unknown` for fewer
+ * than two bars. Expects increasing times.
+ */
+export function inferBarInterval(series: BarSeries): BarInterval {
+  const { time, length } = series;
+  for (let i = 0; i < length; i++) if ((time[i] as number) % MS_PER_DAY !== 0) return 'intraday';
+  if (length < 2) return 'unknown';
+  const gaps = new Float64Array(length - 1);
+  for (let i = 1; i < length; i++) gaps[i - 1] = ((time[i] as number) - (time[i - 1] as number)) / MS_PER_DAY;
+  gaps.sort();
+  const middle = gaps.length >> 1;
+  const median = gaps.length % 2 === 1 ? (gaps[middle] as number) : ((gaps[middle - 1] as number) + (gaps[middle] as number)) / 2;
+  if (median <= DAILY_MAX_MEDIAN_GAP_DAYS) return 'daily';
+  if (median <= WEEKLY_MAX_MEDIAN_GAP_DAYS) return 'weekly';
+  return 'monthly';
+}
