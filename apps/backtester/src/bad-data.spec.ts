@@ -32,11 +32,13 @@ function backtest(...argv: string[]): Promise<Run> {
   });
 }
 
-/** Writes `rows` under the header into `name` in the work folder and returns its path. */
+/**
+ * Writes `rows` under the header into `name` in the work folder (the backtester's working
+ * directory) and returns the name: runs name their files relative to where they run.
+ */
 function barFile(name: string, rows: readonly string[], header = HEADER): string {
-  const file = join(workDir, name);
-  writeFileSync(file, `${header}\n${rows.join('\n')}\n`);
-  return file;
+  writeFileSync(join(workDir, name), `${header}\n${rows.join('\n')}\n`);
+  return name;
 }
 
 const CLEAN_ROWS = ['2014-01-02,10,11,9,10,100', '2014-01-03,10,11,9,10.2,100', '2014-01-06,10,11,9,10.1,100', '2014-01-07,10,11,9,10.3,100'];
@@ -165,6 +167,8 @@ describe('backtester run: duplicate and unsorted dates by mode (item 18)', () =>
       summary: Record<string, unknown>;
     };
     expect(report.dataQuality.report.summary.bars).toBe(4);
+    // Findings name the file as the run was given it: no path of this machine in what it records.
+    expect(json.out).not.toContain(workDir);
     expect(report.dataQuality.report.findings.filter((f) => f.check.endsWith('-timestamp'))).toEqual([
       expect.objectContaining({ check: 'duplicate-timestamp', severity: 'warning', line: 5, time: Date.UTC(2014, 0, 3) }),
       expect.objectContaining({ check: 'unsorted-timestamp', severity: 'warning', line: 4, time: Date.UTC(2014, 0, 3) }),

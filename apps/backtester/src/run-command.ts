@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, formatIsoTime, parseTicker } from '@quantbot/core';
 import type { BarSource, DataQualityMode, DataQualityOutcome, ExchangeCalendar, FundamentalValues } from '@quantbot/data-quality';
@@ -207,9 +207,15 @@ export function planRun(flags: FlagValues, cwd: string): RunPlan {
   let sources: readonly BarSource[] = [];
   if (typeof dataPath === 'string') {
     // Row problems (file, line, date) are weighed by the data-quality gate with its own checks.
+    // Files are named relative to the working directory (as the user names them), so that what a
+    // run records does not depend on where the checkout lives.
     const { readings } = readBarPath(resolve(cwd, dataPath));
     series = readings.map((reading) => reading.series);
-    sources = readings;
+    sources = readings.map((reading) => ({
+      ...reading,
+      file: relative(cwd, reading.file),
+      problems: reading.problems.map((problem) => ({ ...problem, file: relative(cwd, problem.file) })),
+    }));
     dataLabel = dataPath;
   } else {
     const seed = numberFlag(flags, 'seed', 42);
