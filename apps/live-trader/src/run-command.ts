@@ -4,20 +4,21 @@ import { ConfigError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicke
 import { AlpacaClient, AlpacaMarketDataClient, resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaCredentials } from '@quantbot/alpaca';
 import {
-  CheckpointError,
   LiveRunner,
+  LiveStateError,
   LiveSession,
   SimulatedLiveBroker,
   VenueUnavailableError,
   connectAlpacaVenue,
+  decideLiveStart,
   openLiveStateStore,
-  parseLiveCheckpoint,
 } from '@quantbot/engine/live';
 import type { AlpacaVenue, BarStep, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
 import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
+import { StorageError } from '@quantbot/storage';
 import { KillFileWatcher } from '@quantbot/risk-guardrails';
 import type { RiskLimits } from '@quantbot/risk-guardrails';
 import { createStrategy, parseParamList } from '@quantbot/strategies';
@@ -40,7 +41,6 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live)' },
   { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
-  { name: 'after-corrupt-checkpoint', kind: 'string', valueName: 'refuse|start-fresh', description: 'when the saved checkpoint is unreadable: refuse to trade (default), or start from the broker\'s books' },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
   { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
   { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },
@@ -64,8 +64,14 @@ where the last process stopped, after reconciling with the broker. SIGINT/SIGTER
 flags:
 ${formatFlagHelp(RUN_FLAGS)}
 
+A checkpoint that is unreadable, edited in the database (it fails its integrity hash) or saved
+without a hash is refused, and the refusal stands on every later start until an operator runs
+'live-trader state accept' or 'state reset'. One process trades a session at a time (embedded:
+the data directory's lock; server: a Postgres advisory lock on the session).
+
 exit codes: 0 stopped cleanly, 1 failure, 2 usage or configuration error, 3 refused to trade
-(unreadable checkpoint, or a live run that is not allowed), 4 the broker cannot be reached.`;
+(a refused checkpoint, the session already traded by another process, or a live run that is not
+allowed), 4 the broker cannot be reached.`;
 
 export interface RunDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -88,7 +94,6 @@ interface Plan {
   readonly limits: RiskLimits;
   readonly sizingPct: number;
   readonly orphans: OrphanPolicy;
-  readonly afterCorrupt: 'refuse' | 'start-fresh';
   readonly stopAfter: number | undefined;
 }
 
@@ -130,13 +135,26 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
 
   const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
   const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
-  const opened = await openLiveStateStore({
-    env: deps.env,
-    cwd: io.cwd,
-    ...(nonEmpty(deps.env['DATABASE_URL']) ? { schema } : { dataDir: stateDir }),
-  });
+  let opened: Awaited<ReturnType<typeof openLiveStateStore>>;
+  try {
+    opened = await openLiveStateStore({
+      env: deps.env,
+      cwd: io.cwd,
+      ...(nonEmpty(deps.env['DATABASE_URL']) ? { schema } : { dataDir: stateDir }),
+    });
+  } catch (error) {
+    // Another process has the embedded database: one trader per session (and per data directory).
+    if (error instanceof StorageError && error.code === 'STORAGE_LOCKED') return refuseSecondTrader(error.message, plan, io, log);
+    throw error;
+  }
   log.info('state store', { where: opened.describe() });
   try {
+    try {
+      await opened.lockSession(plan.sessionId);
+    } catch (error) {
+      if (error instanceof LiveStateError && error.code === 'LIVE_SESSION_LOCKED') return refuseSecondTrader(error.message, plan, io, log);
+      throw error;
+    }
     const checkpoint = await loadCheckpoint(opened.store, plan, deps, io);
     if (checkpoint === 'refused') return 3;
     return plan.broker === 'alpaca'
@@ -182,10 +200,6 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
   if (position !== undefined) limits['maxPositionQty'] = position;
   const orphans = flags['orphans'] ?? 'cancel';
   if (orphans !== 'cancel' && orphans !== 'adopt') throw new ConfigError('--orphans', `expected cancel or adopt, got '${String(orphans)}'`);
-  const afterCorrupt = flags['after-corrupt-checkpoint'] ?? 'refuse';
-  if (afterCorrupt !== 'refuse' && afterCorrupt !== 'start-fresh') {
-    throw new ConfigError('--after-corrupt-checkpoint', `expected refuse or start-fresh, got '${String(afterCorrupt)}'`);
-  }
   const stopAfter = positive('stop-after');
   return {
     strategyName,
@@ -196,32 +210,38 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     limits: limits as RiskLimits,
     sizingPct: positive('sizing-pct') ?? 10,
     orphans,
-    afterCorrupt,
     stopAfter,
   };
 }
 
 /**
- * The newest checkpoint, parsed. An unreadable one is set aside (kept, never overwritten) and
- * reported; the trader then refuses to trade unless told to start from the broker's books.
+ * The checkpoint to resume from (undefined: start from the broker's books), or 'refused'. A
+ * refused checkpoint (unreadable, edited, unhashed) is recorded as the session's refusal, which
+ * stands on every later start until an operator acts (`live-trader state accept|reset`).
  */
 async function loadCheckpoint(store: LiveStateStore, plan: Plan, deps: RunDeps, io: CliIo): Promise<LiveCheckpoint | undefined | 'refused'> {
-  const stored = await store.latestCheckpoint(plan.sessionId);
-  if (stored === undefined) return undefined;
-  try {
-    return parseLiveCheckpoint(stored.document);
-  } catch (error) {
-    if (!(error instanceof CheckpointError)) throw error;
-    await store.setAside(plan.sessionId, stored.seq, error.message, deps.now());
-    deps.logger.error('checkpoint set aside', { seq: stored.seq, reason: error.message });
-    io.err(`checkpoint ${stored.seq} of session ${plan.sessionId} is unreadable and was set aside (kept): ${error.message}`);
-    if (plan.afterCorrupt === 'refuse') {
-      io.err('refusing to trade: rerun with --after-corrupt-checkpoint start-fresh to continue from the broker\'s books');
-      return 'refused';
-    }
-    io.err('starting from the broker\'s books (--after-corrupt-checkpoint start-fresh)');
-    return undefined;
-  }
+  const decision = await decideLiveStart(store, plan.sessionId, deps.now());
+  if (decision.kind === 'fresh') return undefined;
+  if (decision.kind === 'resume') return decision.checkpoint;
+  const { refusal, isNew } = decision;
+  deps.logger.error('state refused', { session: plan.sessionId, checkpointSeq: refusal.checkpointSeq, reason: refusal.reason, since: new Date(refusal.at).toISOString(), isNew });
+  io.err(
+    isNew
+      ? `refused: ${refusal.reason}; session ${plan.sessionId} will not trade until an operator acts`
+      : `refused: session ${plan.sessionId} has stood refused since ${new Date(refusal.at).toISOString()}: ${refusal.reason}`,
+  );
+  io.err(
+    `see 'live-trader state inspect --session ${plan.sessionId}', then 'state accept --session ${plan.sessionId} --checkpoint <seq> --by <name> --reason <text>' ` +
+      `to trade on a checkpoint you have checked, or 'state reset --session ${plan.sessionId} --by <name> --reason <text>' to start from the broker's books`,
+  );
+  return 'refused';
+}
+
+/** Exit 3: another process trades the session (the embedded data directory's lock or the server's advisory lock). */
+function refuseSecondTrader(message: string, plan: Plan, io: CliIo, log: Logger): number {
+  io.err(`refused: another process is trading with session ${plan.sessionId}'s state: ${message}`);
+  log.error('session locked', { session: plan.sessionId, reason: message });
+  return 3;
 }
 
 async function runAlpaca(
