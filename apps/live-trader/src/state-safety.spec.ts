@@ -6,8 +6,7 @@ import { join, resolve } from 'node:path';
 import { LIVE_STATE_MIGRATIONS } from '@quantbot/engine/live';
 import type { LiveStateTables } from '@quantbot/engine/live';
 import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
-import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { DatabaseHandle } from '@quantbot/storage';
 import { dropServerSchema } from './server-schema.spec-helper';
 import { until } from './wait.spec-helper';
 
@@ -61,7 +60,7 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
   });
 
   /** Runs `change` on the state database directly (as someone with SQL access would). */
-  async function tamper(change: (db: Kysely<LiveStateTables>) => Promise<void>): Promise<void> {
+  async function tamper(change: (db: DatabaseHandle<LiveStateTables>['db']) => Promise<void>): Promise<void> {
     const handle = await openDatabase<LiveStateTables>({
       migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS],
       ...(SERVER ? { url: SERVER, schema } : { dataDir: join(cwd, 'state') }),
@@ -111,7 +110,11 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     expect((await finished(['run', ...SIM, '--session', 's', '--stop-after', '30', ...state], env, cwd)).code).toBe(0);
     const [latest, previous] = await checkpointSeqs('s');
     await tamper(async (db) => {
-      await sql`update live_checkpoints set document = jsonb_set(document, '{ledger,cash}', '1000000') where session_id = 's' and seq = ${String(latest)}`.execute(db);
+      const row = await db.selectFrom('live_checkpoints').select('document').where('session_id', '=', 's').where('seq', '=', String(latest)).executeTakeFirstOrThrow();
+      const document = row.document as { ledger: { cash: number } };
+      document.ledger.cash = 1_000_000;
+      // The document column is written only by the store: the cast is the point of the test.
+      await db.updateTable('live_checkpoints').set({ document: JSON.stringify(document) } as never).where('session_id', '=', 's').where('seq', '=', String(latest)).execute();
     });
 
     const refused = await finished(['run', ...SIM, '--session', 's', '--stop-after', '5', ...state], env, cwd);
@@ -158,7 +161,7 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
   it('reset starts a refused session from the broker\'s books (here: the starting cash), audited', async () => {
     expect((await finished(['run', ...SIM, '--session', 'r', '--stop-after', '30', ...state], env, cwd)).code).toBe(0);
     await tamper(async (db) => {
-      await sql`update live_checkpoints set document = '{"format":"quantbot-live-checkpoint","version":2,"torn":true}' where session_id = 'r'`.execute(db);
+      await db.updateTable('live_checkpoints').set({ document: '{"format":"quantbot-live-checkpoint","version":2,"torn":true}' } as never).where('session_id', '=', 'r').execute();
     });
     expect((await finished(['run', ...SIM, '--session', 'r', '--stop-after', '5', ...state], env, cwd)).code).toBe(3);
     expect((await finished(['run', ...SIM, '--session', 'r', '--stop-after', '5', ...state], env, cwd)).code).toBe(3);
@@ -178,7 +181,8 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     expect(ok.text).toMatch(/ok: session v: \d+ audit row\(s\), hash chain intact/);
     expect(ok.code).toBe(0);
     await tamper(async (db) => {
-      await sql`update live_audit set detail = jsonb_set(detail, '{by}', '"mallory"') where session_id = 'v' and kind = 'operator-reset'`.execute(db);
+      const row = await db.selectFrom('live_audit').select(['seq', 'detail']).where('session_id', '=', 'v').where('kind', '=', 'operator-reset').executeTakeFirstOrThrow();
+      await db.updateTable('live_audit').set({ detail: JSON.stringify({ ...row.detail, by: 'mallory' }) } as never).where('seq', '=', row.seq).execute();
     });
     const broken = await finished(['state', 'verify-audit', '--session', 'v', ...state], env, cwd);
     expect(broken.code).toBe(5);
