@@ -81,7 +81,7 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     return seqs;
   }
 
-  it('refuses a second trader of the same session (exit 3) while the first runs; another session runs; a SIGKILLed trader does not block its restart', async () => {
+  it('refuses a second trader of the same session (exit 3), and a state reset, while the first runs; another session runs; a SIGKILLed trader does not block its restart', async () => {
     const first = start(['run', ...SIM, '--session', 'one', '--interval-ms', '20', ...state], env, cwd);
     await until(() => first.output.join('').includes('Ctrl-C stops cleanly'), `the first trader to start (it said: ${first.output.join('')})`, 60_000);
 
@@ -89,6 +89,10 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     expect(second.code).toBe(3);
     expect(second.text).toMatch(/refused: another process is trading with session one's state/);
     expect(second.text).not.toMatch(/Ctrl-C stops cleanly/);
+    // Nor may an operator reset the state under a running trader.
+    const reset = await finished(['state', 'reset', '--session', 'one', '--by', 'ops', '--reason', 'too early', ...state], env, cwd);
+    expect(reset.code).toBe(3);
+    expect(reset.text).toMatch(/refused: /);
     if (SERVER) {
       expect(second.text).toMatch(/advisory lock/);
       // A different session of the same schema trades alongside.
