@@ -6,6 +6,7 @@ import type { Logger } from '@quantbot/observability';
 import { fakeAlpacaCommand } from './fake-alpaca-command';
 import { killSwitchCommand } from './kill-switch-command';
 import { runCommand } from './run-command';
+import { stateCommand } from './state-command';
 import { processStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
 
@@ -14,6 +15,7 @@ const USAGE = `usage: live-trader <command> [flags]
 commands:
   run           trade a strategy bar by bar: --broker sim (no account) or alpaca (paper; live only on purpose)
   kill-switch   reduce, halt or flatten every trading process through the kill file; clear; rearm one session; status
+  state         a session's saved state: inspect; accept a checkpoint or reset after a refusal (audited); verify-audit
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
 
 Run 'live-trader <command> --help' for the flags of a command.`;
@@ -71,6 +73,8 @@ async function dispatch(
           stop: runtime.stop ?? processStopSignal(),
           logger,
         });
+      case 'state':
+        return await stateCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), logger });
       case 'fake-alpaca':
         return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
       case undefined:

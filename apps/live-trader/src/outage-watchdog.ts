@@ -32,6 +32,7 @@ export class OutageWatchdog {
   #probing = false;
   #lastProbe = -Infinity;
   #fired = false;
+  #stopped = false;
 
   constructor(options: { readonly client: AlpacaClient; readonly maxOutageMs: number; readonly now: () => number; readonly io: CliIo; readonly logger: Logger }) {
     this.health = new BrokerHealth({ maxOutageMs: options.maxOutageMs });
@@ -52,6 +53,8 @@ export class OutageWatchdog {
    * that is reconnecting stays down from its first failure until it is ready again.
    */
   streamState(channel: Extract<BrokerChannel, 'trade-stream' | 'bar-stream'>, state: string, detail: string): void {
+    // Once stopped the session is closing its own streams: that is no outage.
+    if (this.#stopped) return;
     if (state === 'ready') this.#set(channel, true, `${state}: ${detail}`);
     else if (state === 'reconnecting' || state === 'closed') this.#set(channel, false, `${state}: ${detail}`);
   }
@@ -73,7 +76,9 @@ export class OutageWatchdog {
     }, tickMs);
   }
 
+  /** Stops looking; stream states reported afterwards (the session closing them) are ignored. */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }

@@ -91,7 +91,7 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
     expect(fills.map((f) => f.fillKey)).toEqual((await latest('sim-straight')).fills.map((f) => f.fillKey.replace('sim-straight', 'sim-1')));
   }, 60_000);
 
-  it('sets an unreadable checkpoint aside and refuses to trade until told how to proceed', async () => {
+  it('sets an unreadable checkpoint aside and refuses to trade, on this start and the next, until an operator acts', async () => {
     expect((await run(['--stop-after', '30'])).code).toBe(0);
     const opened = await openLiveStateStore({ env, cwd, ...(SERVER ? { schema: stateFlags[1] as string } : { dataDir: stateFlags[1] as string }) });
     await opened.store.save('sim-1', { checkpoint: { format: 'quantbot-live-checkpoint', version: 2, torn: true }, lastBarTime: 1, orders: [], fills: [], audit: [] }, Date.parse('2024-03-05T15:00:00Z'));
@@ -99,15 +99,18 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
 
     const refused = await run(['--stop-after', '10']);
     expect(refused.code).toBe(3);
-    expect(refused.io.stderr.join('\n')).toMatch(/unreadable and was set aside \(kept\): checkpoint sessionId/);
-    expect(refused.io.stderr.join('\n')).toMatch(/refusing to trade/);
+    expect(refused.io.stderr.join('\n')).toMatch(/refused: checkpoint \d+ is unreadable: checkpoint sessionId/);
+    expect(refused.io.stderr.join('\n')).toMatch(/state accept --session sim-1 --checkpoint <seq>/);
     const after = await latest();
     expect(after.setAside).toHaveLength(1);
     expect(after.setAside[0]?.document).toMatchObject({ torn: true });
-    // The previous good checkpoint is the latest again; telling it how to proceed continues.
+    // The previous good checkpoint is the latest again, yet the refusal stands: no silent fallback.
     expect(parseLiveCheckpoint(after.stored?.document).version).toBe(2);
-    const again = await run(['--stop-after', '10', '--after-corrupt-checkpoint', 'start-fresh']);
-    expect(again.code).toBe(0);
+    const again = await run(['--stop-after', '10']);
+    expect(again.code).toBe(3);
+    expect(again.io.stderr.join('\n')).toMatch(/has stood refused since/);
+    // The old way around a refusal is gone.
+    await expect(run(['--stop-after', '10', '--after-corrupt-checkpoint', 'start-fresh'])).rejects.toThrow(/after-corrupt-checkpoint/);
   }, 60_000);
 
   it('stops cleanly on a signal, saving the last whole bar', async () => {

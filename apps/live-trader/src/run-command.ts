@@ -4,14 +4,14 @@ import { ConfigError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicke
 import { AlpacaClient, AlpacaMarketDataClient, resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaClock, AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import {
-  CheckpointError,
   LiveRunner,
+  LiveStateError,
   LiveSession,
   SimulatedLiveBroker,
   VenueUnavailableError,
   connectAlpacaVenue,
+  decideLiveStart,
   openLiveStateStore,
-  parseLiveCheckpoint,
   describeChannelsDown,
 } from '@quantbot/engine/live';
 import type { AlpacaVenue, BarStep, BrokerOutage, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
@@ -19,6 +19,7 @@ import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
+import { StorageError } from '@quantbot/storage';
 import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
 import { createStrategy, parseParamList } from '@quantbot/strategies';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
@@ -48,7 +49,6 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },
   { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
-  { name: 'after-corrupt-checkpoint', kind: 'string', valueName: 'refuse|start-fresh', description: 'when the saved checkpoint is unreadable: refuse to trade (default), or start from the broker\'s books' },
   { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
   { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
@@ -74,10 +74,16 @@ where the last process stopped, after reconciling with the broker. SIGINT/SIGTER
 flags:
 ${formatFlagHelp(RUN_FLAGS)}
 
+A checkpoint that is unreadable, edited in the database (it fails its integrity hash) or saved
+without a hash is refused, and the refusal stands on every later start until an operator runs
+'live-trader state accept' or 'state reset'. One process trades a session at a time (embedded:
+the data directory's lock; server: a Postgres advisory lock on the session).
+
 exit codes: 0 stopped cleanly, 1 failure, 2 usage or configuration error, 3 refused to trade
-(unreadable checkpoint, or a live run that is not allowed), 4 the broker cannot be reached at the
-start, 5 broker outage: the broker was unreachable for --max-outage-ms of market hours, or a stop
-was asked for while it was (open orders cancelled as far as it answered; positions may be open).`;
+(a refused checkpoint, the session already traded by another process, or a live run that is not
+allowed), 4 the broker cannot be reached at the start, 5 broker outage: the broker was unreachable
+for --max-outage-ms of market hours, or a stop was asked for while it was (open orders cancelled
+as far as it answered; positions may be open).`;
 
 export interface RunDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -107,7 +113,6 @@ interface Plan {
   readonly maxOutageMs: number;
   readonly sizingPct: number;
   readonly orphans: OrphanPolicy;
-  readonly afterCorrupt: 'refuse' | 'start-fresh';
   readonly stopAfter: number | undefined;
 }
 
@@ -150,18 +155,37 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   }
   const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
   const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
-  const opened = await openLiveStateStore({
-    env: deps.env,
-    cwd: io.cwd,
-    ...(nonEmpty(deps.env['DATABASE_URL']) ? { schema } : { dataDir: stateDir }),
-  });
+  let opened: Awaited<ReturnType<typeof openLiveStateStore>>;
+  try {
+    opened = await openLiveStateStore({
+      env: deps.env,
+      cwd: io.cwd,
+      ...(nonEmpty(deps.env['DATABASE_URL']) ? { schema } : { dataDir: stateDir }),
+    });
+  } catch (error) {
+    // Another process has the embedded database: one trader per session (and per data directory).
+    if (error instanceof StorageError && error.code === 'STORAGE_LOCKED') return refuseSecondTrader(error.message, plan, io, log);
+    throw error;
+  }
   log.info('state store', { where: opened.describe() });
   try {
+    try {
+      await opened.lockSession(plan.sessionId);
+    } catch (error) {
+      if (error instanceof LiveStateError && error.code === 'LIVE_SESSION_LOCKED') return refuseSecondTrader(error.message, plan, io, log);
+      throw error;
+    }
     const checkpoint = await loadCheckpoint(opened.store, plan, deps, io);
     if (checkpoint === 'refused') return 3;
+    // A session an operator reset starts from the broker's books with a new kill switch, which
+    // would forget a halt the lost checkpoint held: it starts halted, and trades after a re-arm.
+    const startHalted =
+      checkpoint === undefined && (await opened.store.setAsideCheckpoints(plan.sessionId)).length > 0
+        ? `session ${plan.sessionId} was reset by an operator and starts halted: re-arm it ('live-trader kill-switch rearm --session ${plan.sessionId}') to trade`
+        : undefined;
     return alpaca !== undefined
-      ? await runAlpaca(plan, flags, alpaca.credentials, alpaca.endpoints, checkpoint, opened.store, io, deps)
-      : await runSim(plan, flags, checkpoint, opened.store, io, deps);
+      ? await runAlpaca(plan, flags, alpaca.credentials, alpaca.endpoints, checkpoint, opened.store, io, deps, startHalted)
+      : await runSim(plan, flags, checkpoint, opened.store, io, deps, startHalted);
   } catch (error) {
     if (error instanceof VenueUnavailableError) {
       io.err(`error: ${error.message}`);
@@ -199,10 +223,6 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
   const guardrails = planGuardrails(flags, live);
   const orphans = flags['orphans'] ?? 'cancel';
   if (orphans !== 'cancel' && orphans !== 'adopt') throw new ConfigError('--orphans', `expected cancel or adopt, got '${String(orphans)}'`);
-  const afterCorrupt = flags['after-corrupt-checkpoint'] ?? 'refuse';
-  if (afterCorrupt !== 'refuse' && afterCorrupt !== 'start-fresh') {
-    throw new ConfigError('--after-corrupt-checkpoint', `expected refuse or start-fresh, got '${String(afterCorrupt)}'`);
-  }
   const stopAfter = positive('stop-after');
   return {
     strategyName,
@@ -218,7 +238,6 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     maxOutageMs: positive('max-outage-ms') ?? 60_000,
     sizingPct: positive('sizing-pct') ?? 10,
     orphans,
-    afterCorrupt,
     stopAfter,
   };
 }
@@ -230,26 +249,33 @@ function describeMode(mode: AlpacaEndpointMode, live: boolean): string {
 }
 
 /**
- * The newest checkpoint, parsed. An unreadable one is set aside (kept, never overwritten) and
- * reported; the trader then refuses to trade unless told to start from the broker's books.
+ * The checkpoint to resume from (undefined: start from the broker's books), or 'refused'. A
+ * refused checkpoint (unreadable, edited, unhashed) is recorded as the session's refusal, which
+ * stands on every later start until an operator acts (`live-trader state accept|reset`).
  */
 async function loadCheckpoint(store: LiveStateStore, plan: Plan, deps: RunDeps, io: CliIo): Promise<LiveCheckpoint | undefined | 'refused'> {
-  const stored = await store.latestCheckpoint(plan.sessionId);
-  if (stored === undefined) return undefined;
-  try {
-    return parseLiveCheckpoint(stored.document);
-  } catch (error) {
-    if (!(error instanceof CheckpointError)) throw error;
-    await store.setAside(plan.sessionId, stored.seq, error.message, deps.now());
-    deps.logger.error('checkpoint set aside', { seq: stored.seq, reason: error.message });
-    io.err(`checkpoint ${stored.seq} of session ${plan.sessionId} is unreadable and was set aside (kept): ${error.message}`);
-    if (plan.afterCorrupt === 'refuse') {
-      io.err('refusing to trade: rerun with --after-corrupt-checkpoint start-fresh to continue from the broker\'s books');
-      return 'refused';
-    }
-    io.err('starting from the broker\'s books (--after-corrupt-checkpoint start-fresh)');
-    return undefined;
-  }
+  const decision = await decideLiveStart(store, plan.sessionId, deps.now());
+  if (decision.kind === 'fresh') return undefined;
+  if (decision.kind === 'resume') return decision.checkpoint;
+  const { refusal, isNew } = decision;
+  deps.logger.error('state refused', { session: plan.sessionId, checkpointSeq: refusal.checkpointSeq, reason: refusal.reason, since: new Date(refusal.at).toISOString(), isNew });
+  io.err(
+    isNew
+      ? `refused: ${refusal.reason}; session ${plan.sessionId} will not trade until an operator acts`
+      : `refused: session ${plan.sessionId} has stood refused since ${new Date(refusal.at).toISOString()}: ${refusal.reason}`,
+  );
+  io.err(
+    `see 'live-trader state inspect --session ${plan.sessionId}', then 'state accept --session ${plan.sessionId} --checkpoint <seq> --by <name> --reason <text>' ` +
+      `to trade on a checkpoint you have checked, or 'state reset --session ${plan.sessionId} --by <name> --reason <text>' to start from the broker's books`,
+  );
+  return 'refused';
+}
+
+/** Exit 3: another process trades the session (the embedded data directory's lock or the server's advisory lock). */
+function refuseSecondTrader(message: string, plan: Plan, io: CliIo, log: Logger): number {
+  io.err(`refused: another process is trading with session ${plan.sessionId}'s state: ${message}`);
+  log.error('session locked', { session: plan.sessionId, reason: message });
+  return 3;
 }
 
 async function runAlpaca(
@@ -261,6 +287,7 @@ async function runAlpaca(
   store: LiveStateStore,
   io: CliIo,
   deps: RunDeps,
+  startHalted: string | undefined,
 ): Promise<number> {
   const symbols = plan.symbols as readonly Ticker[];
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbols.length);
@@ -318,6 +345,7 @@ async function runAlpaca(
     for (const d of venue.divergences) session.audit(deps.now(), 'reconciliation', { kind: d.kind, symbol: d.symbol, local: d.local, broker: d.broker, action: d.action });
     session.recordRecoveredFills(venue.recoveredFills);
     return await drive(session, store, plan, flags, io, deps, {
+      startHalted,
       recoveredFills: venue.recoveredFills.length,
       start: async (push) => {
         // Outside trading hours the session sleeps (reconciled, state saved) until the broker's
@@ -362,6 +390,7 @@ async function runSim(
   store: LiveStateStore,
   io: CliIo,
   deps: RunDeps,
+  startHalted: string | undefined,
 ): Promise<number> {
   const data: BarUniverse =
     typeof flags['data'] === 'string'
@@ -391,6 +420,7 @@ async function runSim(
   const intervalMs = typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0;
   let afterStep = (): void => undefined;
   return drive(session, store, plan, flags, io, deps, {
+    startHalted,
     recoveredFills: 0,
     // The replay plays the market: the next bar "arrives" once the previous step is done and
     // `--interval-ms` has passed, so a bar never waits in a queue and latency means latency.
@@ -460,6 +490,8 @@ async function sleepUntilOpen(client: AlpacaClient, pollMs: number, deps: RunDep
 }
 
 interface DriveOptions {
+  /** Set: the session starts halted for this reason (after an operator reset) until re-armed. */
+  readonly startHalted: string | undefined;
   /** Fills found through REST at the start (reported in the summary). */
   readonly recoveredFills: number;
   readonly start: (push: (step: BarStep) => void) => Promise<void>;
@@ -507,6 +539,10 @@ async function drive(
     },
     onError: (error) => log.error('step failed', { error }),
   });
+  if (options.startHalted !== undefined && session.gateway.trigger('halted', options.startHalted, controlTime(session.lastBarTime), 'external')) {
+    io.err(`kill switch: active -> halted: ${options.startHalted}`);
+    log.warn('kill switch', { from: 'active', to: 'halted', reason: options.startHalted });
+  }
   // Before anything trades: a kill file in place halts a session that has not decided yet, and a
   // re-arm requested while the trader was stopped is applied (or refused) now.
   controls.poll(controlTime(session.lastBarTime));

@@ -2,6 +2,20 @@
 // so that a backtest (and every sweep worker) loads neither the Alpaca client nor the database.
 export * from './live-state';
 export * from './live-state-schema';
+export { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
+export type {
+  ChainedLiveAudit,
+  CheckpointHashInput,
+  CheckpointIntegrity,
+  LiveAuditAnchor,
+  LiveAuditProblem,
+  LiveAuditProblemKind,
+  LiveAuditVerification,
+  StoredCheckpointAnchor,
+  StoredLiveAuditLink,
+} from './live-state-integrity';
+export { decideLiveStart } from './live-start';
+export type { LiveStartDecision } from './live-start';
 export * from './kysely-live-state-store';
 export * from './memory-live-state-store';
 export * from './live-bar-buffer';

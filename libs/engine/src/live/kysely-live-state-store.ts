@@ -4,16 +4,23 @@ import { STORAGE_MIGRATIONS, openDatabase, redactDatabaseUrl, withTransaction } 
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import type {
+  ListedCheckpoint,
   LiveAuditRecord,
   LiveFillRecord,
+  LiveOperatorAction,
   LiveOrderRecord,
+  LiveRefusal,
+  LiveRefusalRequest,
   LiveSaveBatch,
   LiveStateOperation,
   LiveStateStore,
   SetAsideCheckpoint,
   StoredCheckpoint,
 } from './live-state';
-import { LiveStateError, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
+import { LiveStateError, checkLiveOperatorAction, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
+import { acceptProblem, refusalDetail } from './live-operator-checks';
+import type { LiveAuditAnchor, LiveAuditVerification, StoredLiveAuditLink } from './live-state-integrity';
+import { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
 import type { LiveCheckpointsTable, LiveStateTables } from './live-state-schema';
 import { LIVE_STATE_MIGRATIONS } from './live-state-schema';
 
@@ -54,6 +61,9 @@ export class KyselyLiveStateStore implements LiveStateStore {
     const fills = [...firstByKey(batch.fills, (fill) => fill.fillKey).values()];
     await this.#attempt(sessionId, 'save', () =>
       withTransaction(this.#db, async (trx) => {
+        const anchor = await lockAnchor(trx, sessionId);
+        const { links, anchor: next } = chainLiveAudit(batch.audit, anchor);
+        const integrity = hashLiveCheckpoint({ sessionId, savedAt, lastBarTime: batch.lastBarTime, document: batch.checkpoint, audit: next });
         const { seq } = await trx
           .insertInto('live_checkpoints')
           .values({
@@ -61,6 +71,9 @@ export class KyselyLiveStateStore implements LiveStateStore {
             saved_at: isoTime(savedAt),
             last_bar_time: isoTime(batch.lastBarTime),
             document: JSON.stringify(batch.checkpoint),
+            integrity_hash: integrity,
+            audit_count: String(next.count),
+            audit_head: next.head,
           })
           .returning('seq')
           .executeTakeFirstOrThrow();
@@ -120,20 +133,7 @@ export class KyselyLiveStateStore implements LiveStateStore {
             .onConflict((conflict) => conflict.columns(['session_id', 'fill_key']).doNothing())
             .execute();
         }
-        for (const chunk of chunks(batch.audit)) {
-          await trx
-            .insertInto('live_audit')
-            .values(
-              chunk.map((entry) => ({
-                session_id: sessionId,
-                checkpoint_seq: seq,
-                time: isoTime(entry.time),
-                kind: entry.kind,
-                detail: JSON.stringify(entry.detail),
-              })),
-            )
-            .execute();
-        }
+        await appendAudit(trx, sessionId, seq, links, next);
       }),
     );
   }
@@ -151,6 +151,141 @@ export class KyselyLiveStateStore implements LiveStateStore {
         .executeTakeFirst(),
     );
     return row === undefined ? undefined : toStoredCheckpoint(row);
+  }
+
+  async checkpoints(sessionId: string): Promise<readonly ListedCheckpoint[]> {
+    checkLiveSessionId(sessionId, 'checkpoints');
+    const rows = await this.#attempt(sessionId, 'checkpoints', () =>
+      this.#db.selectFrom('live_checkpoints').selectAll().where('session_id', '=', sessionId).orderBy('seq', 'desc').execute(),
+    );
+    return Object.freeze(
+      rows.map(
+        (row): ListedCheckpoint =>
+          Object.freeze({
+            ...toStoredCheckpoint(row),
+            setAside: row.set_aside_reason === null || row.set_aside_at === null ? null : Object.freeze({ reason: row.set_aside_reason, at: row.set_aside_at.getTime() }),
+          }),
+      ),
+    );
+  }
+
+  async refusal(sessionId: string): Promise<LiveRefusal | undefined> {
+    checkLiveSessionId(sessionId, 'refusal');
+    const row = await this.#attempt(sessionId, 'refusal', () =>
+      this.#db.selectFrom('live_sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirst(),
+    );
+    return row === undefined ? undefined : toRefusal(row);
+  }
+
+  async refuse(sessionId: string, request: LiveRefusalRequest, at: number): Promise<LiveRefusal> {
+    checkLiveSetAside(sessionId, request.checkpointSeq, request.reason, at);
+    return this.#attempt(sessionId, 'refuse', () =>
+      withTransaction(this.#db, async (trx) => {
+        const anchor = await lockAnchor(trx, sessionId);
+        const standing = toRefusal(await trx.selectFrom('live_sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirstOrThrow());
+        if (standing !== undefined) return standing;
+        const row = await checkpointRow(trx, sessionId, request.checkpointSeq, 'refuse');
+        if (request.setAside && row.set_aside_at === null) {
+          await trx
+            .updateTable('live_checkpoints')
+            .set({ set_aside_reason: request.reason, set_aside_at: isoTime(at) })
+            .where('session_id', '=', sessionId)
+            .where('seq', '=', row.seq)
+            .execute();
+        }
+        const { links, anchor: next } = chainLiveAudit([{ time: at, kind: 'state-refused', detail: { checkpointSeq: request.checkpointSeq, reason: request.reason, setAside: request.setAside } }], anchor);
+        await appendAudit(trx, sessionId, row.seq, links, next);
+        await trx
+          .updateTable('live_sessions')
+          .set({ refused_checkpoint_seq: row.seq, refused_reason: request.reason, refused_at: isoTime(at) })
+          .where('session_id', '=', sessionId)
+          .execute();
+        return Object.freeze({ checkpointSeq: request.checkpointSeq, reason: request.reason, at });
+      }),
+    );
+  }
+
+  async accept(sessionId: string, checkpointSeq: number, action: LiveOperatorAction, at: number): Promise<void> {
+    checkLiveOperatorAction(sessionId, action, 'accept');
+    checkLiveSetAside(sessionId, checkpointSeq, action.reason, at);
+    await this.#attempt(sessionId, 'accept', () =>
+      withTransaction(this.#db, async (trx) => {
+        const anchor = await lockAnchor(trx, sessionId);
+        const row = await checkpointRow(trx, sessionId, checkpointSeq, 'accept');
+        const stored = toStoredCheckpoint(row);
+        const problem = acceptProblem(sessionId, stored, row.set_aside_reason);
+        if (problem !== undefined) throw new LiveStateError('LIVE_STATE_INVALID', sessionId, 'accept', `checkpoint ${checkpointSeq} cannot be accepted: ${problem}`);
+        if (stored.integrity === 'missing') {
+          // Saved before checkpoints carried a hash: the operator vouches for it, so it is stamped now.
+          await trx
+            .updateTable('live_checkpoints')
+            .set({
+              integrity_hash: hashLiveCheckpoint({ sessionId, savedAt: stored.savedAt, lastBarTime: stored.lastBarTime, document: stored.document, audit: anchor }),
+              audit_count: String(anchor.count),
+              audit_head: anchor.head,
+            })
+            .where('session_id', '=', sessionId)
+            .where('seq', '=', row.seq)
+            .execute();
+        }
+        const superseded = await setAsideAll(trx, sessionId, `superseded: ${action.by} accepted checkpoint ${checkpointSeq}: ${action.reason}`, at, row.seq);
+        const previous = toRefusal(await trx.selectFrom('live_sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirstOrThrow());
+        const detail = { checkpointSeq, by: action.by, reason: action.reason, stamped: stored.integrity === 'missing', supersededSeqs: superseded, refusal: refusalDetail(previous) };
+        const { links, anchor: next } = chainLiveAudit([{ time: at, kind: 'operator-accept', detail }], anchor);
+        await appendAudit(trx, sessionId, row.seq, links, next);
+        await clearRefusal(trx, sessionId);
+      }),
+    );
+  }
+
+  async reset(sessionId: string, action: LiveOperatorAction, at: number): Promise<void> {
+    checkLiveOperatorAction(sessionId, action, 'reset');
+    checkLiveSetAside(sessionId, 1, action.reason, at);
+    await this.#attempt(sessionId, 'reset', () =>
+      withTransaction(this.#db, async (trx) => {
+        const anchor = await lockAnchor(trx, sessionId);
+        const newest = await trx.selectFrom('live_checkpoints').select('seq').where('session_id', '=', sessionId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+        if (newest === undefined) throw new LiveStateError('LIVE_STATE_NOT_FOUND', sessionId, 'reset', 'the session has no checkpoint: there is nothing to reset');
+        const setAside = await setAsideAll(trx, sessionId, `reset by ${action.by}: ${action.reason}`, at, undefined);
+        const previous = toRefusal(await trx.selectFrom('live_sessions').selectAll().where('session_id', '=', sessionId).executeTakeFirstOrThrow());
+        const detail = { by: action.by, reason: action.reason, setAsideSeqs: setAside, refusal: refusalDetail(previous) };
+        const { links, anchor: next } = chainLiveAudit([{ time: at, kind: 'operator-reset', detail }], anchor);
+        await appendAudit(trx, sessionId, newest.seq, links, next);
+        await clearRefusal(trx, sessionId);
+      }),
+    );
+  }
+
+  async verifyAudit(sessionId: string): Promise<LiveAuditVerification> {
+    checkLiveSessionId(sessionId, 'verifyAudit');
+    return this.#attempt(sessionId, 'verifyAudit', () =>
+      withTransaction(this.#db, async (trx) => {
+        const rows = await trx
+          .selectFrom('live_audit')
+          .select(['seq', 'chain_seq', 'time', 'kind', 'detail', 'prev_hash', 'hash'])
+          .where('session_id', '=', sessionId)
+          .orderBy('seq')
+          .execute();
+        const session = await trx.selectFrom('live_sessions').select(['audit_count', 'audit_head']).where('session_id', '=', sessionId).executeTakeFirst();
+        const checkpoints = await trx.selectFrom('live_checkpoints').selectAll().where('session_id', '=', sessionId).orderBy('seq', 'desc').execute();
+        const links = rows.map(
+          (row): StoredLiveAuditLink => ({
+            rowSeq: toSeq(row.seq),
+            chainSeq: row.chain_seq === null ? null : toSeq(row.chain_seq),
+            time: row.time.getTime(),
+            kind: row.kind,
+            detail: row.detail as LiveAuditRecord['detail'],
+            prev: row.prev_hash,
+            hash: row.hash,
+          }),
+        );
+        return verifyLiveAuditChain(
+          links,
+          session === undefined ? null : { count: toSeq(session.audit_count), head: session.audit_head },
+          checkpoints.map((row) => ({ seq: toSeq(row.seq), integrity: toStoredCheckpoint(row).integrity, audit: checkpointAnchor(row) })),
+        );
+      }),
+    );
   }
 
   async setAside(sessionId: string, seq: number, reason: string, at: number): Promise<void> {
@@ -280,10 +415,25 @@ export interface OpenLiveStateStoreOptions extends OpenDatabaseOptions {
   readonly migrations?: readonly Migration[];
 }
 
+/** A session held by this process (see {@link LiveStateStoreHandle.lockSession}). */
+export interface LiveSessionLock {
+  /** Releases the session; calling it again does nothing. */
+  release(): Promise<void>;
+}
+
 /** A live state store with the database it opened. */
 export interface LiveStateStoreHandle {
   readonly store: KyselyLiveStateStore;
   readonly kind: DatabaseKind;
+  /**
+   * Makes this process the one trader of `sessionId`, or throws a {@link LiveStateError}
+   * `LIVE_SESSION_LOCKED` when another process holds it. On a server: a session-level Postgres
+   * advisory lock keyed by the schema and the session, held on a connection of its own for as long
+   * as the lock is held; the server releases it when that connection ends, so a process that dies
+   * (even by SIGKILL) never blocks its restart. Embedded: the data directory's lock file already
+   * admits one process, so this holds nothing more. `close()` releases what is still held.
+   */
+  lockSession(sessionId: string): Promise<LiveSessionLock>;
   /** Where the data lives, for people, never with a password (see `DatabaseHandle.describe`). */
   describe(): string;
   /** Closes the database; calling it again does nothing. */
@@ -313,12 +463,86 @@ export async function openLiveStateStore(options: OpenLiveStateStoreOptions = {}
     throw new ConfigError('migrations', `must include LIVE_STATE_MIGRATIONS (missing ${missing.join(', ')}): pass [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...others]`);
   }
   const handle = await openDatabase<LiveStateTables>({ ...options, migrations });
+  const held = new Set<LiveSessionLock>();
   return Object.freeze({
     store: new KyselyLiveStateStore(handle.db),
     kind: handle.kind,
     describe: (): string => handle.describe(),
-    close: (): Promise<void> => handle.close(),
+    async lockSession(sessionId: string): Promise<LiveSessionLock> {
+      checkLiveSessionId(sessionId, 'lockSession');
+      if (handle.kind === 'embedded') return Object.freeze({ release: async (): Promise<void> => undefined });
+      const lock = await holdAdvisoryLock(handle.db, sessionId, handle.describe());
+      held.add(lock);
+      return Object.freeze({
+        release: async (): Promise<void> => {
+          held.delete(lock);
+          await lock.release();
+        },
+      });
+    },
+    close: async (): Promise<void> => {
+      for (const lock of [...held]) await lock.release().catch(() => undefined);
+      held.clear();
+      await handle.close();
+    },
   });
+}
+
+/**
+ * Takes `pg_try_advisory_lock` keyed by the first 64 bits of the MD5 of `<schema>/<session>`
+ * (schemas are separate stores, so the same session id in two schemas is two sessions) on one
+ * connection reserved from the pool until released.
+ */
+async function holdAdvisoryLock(db: Kysely<LiveStateTables>, sessionId: string, where: string): Promise<LiveSessionLock> {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let answer: (locked: boolean) => void = () => undefined;
+  let failed: (error: unknown) => void = () => undefined;
+  const acquired = new Promise<boolean>((resolve, reject) => {
+    answer = resolve;
+    failed = reject;
+  });
+  const key = sql`('x' || substr(md5(current_schema() || '/' || ${sessionId}), 1, 16))::bit(64)::bigint`;
+  const holding = db
+    .connection()
+    .execute(async (connection) => {
+      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key}) as locked`.execute(connection);
+      const locked = rows[0]?.locked === true;
+      answer(locked);
+      if (!locked) return;
+      await released;
+      await sql`select pg_advisory_unlock(${key})`.execute(connection);
+    })
+    .catch((error: unknown) => {
+      // Before the answer: the caller hears it. After: the connection is gone, and the lock with it.
+      failed(error);
+    });
+  let locked: boolean;
+  try {
+    locked = await acquired;
+  } catch (error) {
+    const { text } = describeFailure(error);
+    throw new LiveStateError('LIVE_STATE_FAILED', sessionId, 'lockSession', `cannot take the session's advisory lock: ${text}`);
+  }
+  if (!locked) {
+    await holding;
+    throw new LiveStateError(
+      'LIVE_SESSION_LOCKED',
+      sessionId,
+      'lockSession',
+      `another process is trading this session on ${where} (it holds the session's Postgres advisory lock): one trader per session; stop it first`,
+    );
+  }
+  let done: Promise<void> | undefined;
+  return {
+    release: (): Promise<void> => {
+      release();
+      done ??= holding;
+      return done;
+    },
+  };
 }
 
 /**
@@ -334,12 +558,90 @@ function withExactDoubles<T>(db: Db, read: (trx: Transaction<LiveStateTables>) =
 }
 
 function toStoredCheckpoint(row: Selectable<LiveCheckpointsTable>): StoredCheckpoint {
+  const savedAt = row.saved_at.getTime();
+  const lastBarTime = row.last_bar_time.getTime();
+  const audit = checkpointAnchor(row) ?? EMPTY_AUDIT_ANCHOR;
   return Object.freeze({
     seq: toSeq(row.seq),
-    savedAt: row.saved_at.getTime(),
-    lastBarTime: row.last_bar_time.getTime(),
+    savedAt,
+    lastBarTime,
     document: row.document,
+    integrity: checkLiveCheckpointIntegrity({ sessionId: row.session_id, savedAt, lastBarTime, document: row.document, audit }, row.integrity_hash),
   });
+}
+
+function checkpointAnchor(row: Selectable<LiveCheckpointsTable>): LiveAuditAnchor | null {
+  return row.audit_count === null || row.audit_head === null ? null : { count: toSeq(row.audit_count), head: row.audit_head };
+}
+
+/**
+ * The session's audit anchor, its `live_sessions` row locked for the transaction (created with an
+ * empty anchor when missing): two writers of one session append one after the other.
+ */
+async function lockAnchor(trx: Transaction<LiveStateTables>, sessionId: string): Promise<LiveAuditAnchor> {
+  await trx
+    .insertInto('live_sessions')
+    .values({ session_id: sessionId, audit_count: '0', audit_head: EMPTY_AUDIT_ANCHOR.head })
+    .onConflict((conflict) => conflict.column('session_id').doNothing())
+    .execute();
+  const row = await trx.selectFrom('live_sessions').select(['audit_count', 'audit_head']).where('session_id', '=', sessionId).forUpdate().executeTakeFirstOrThrow();
+  return { count: toSeq(row.audit_count), head: row.audit_head };
+}
+
+/** Inserts chained audit rows and moves the session's anchor to `next`. */
+async function appendAudit(
+  trx: Transaction<LiveStateTables>,
+  sessionId: string,
+  checkpointSeq: string,
+  links: ReturnType<typeof chainLiveAudit>['links'],
+  next: LiveAuditAnchor,
+): Promise<void> {
+  if (links.length === 0) return;
+  for (const chunk of chunks(links)) {
+    await trx
+      .insertInto('live_audit')
+      .values(
+        chunk.map((link) => ({
+          session_id: sessionId,
+          checkpoint_seq: checkpointSeq,
+          time: isoTime(link.time),
+          kind: link.kind,
+          detail: JSON.stringify(link.detail),
+          chain_seq: String(link.chainSeq),
+          prev_hash: link.prev,
+          hash: link.hash,
+        })),
+      )
+      .execute();
+  }
+  await trx.updateTable('live_sessions').set({ audit_count: String(next.count), audit_head: next.head }).where('session_id', '=', sessionId).execute();
+}
+
+async function checkpointRow(trx: Transaction<LiveStateTables>, sessionId: string, seq: number, operation: LiveStateOperation): Promise<Selectable<LiveCheckpointsTable>> {
+  const row = await trx.selectFrom('live_checkpoints').selectAll().where('session_id', '=', sessionId).where('seq', '=', String(seq)).forUpdate().executeTakeFirst();
+  if (row === undefined) throw new LiveStateError('LIVE_STATE_NOT_FOUND', sessionId, operation, `the session has no checkpoint ${seq}`);
+  return row;
+}
+
+/** Sets aside every checkpoint of the session not set aside yet (newer than `afterSeq` when given); returns their seqs. */
+async function setAsideAll(trx: Transaction<LiveStateTables>, sessionId: string, reason: string, at: number, afterSeq: string | undefined): Promise<number[]> {
+  let query = trx
+    .updateTable('live_checkpoints')
+    .set({ set_aside_reason: reason, set_aside_at: isoTime(at) })
+    .where('session_id', '=', sessionId)
+    .where('set_aside_at', 'is', null);
+  if (afterSeq !== undefined) query = query.where('seq', '>', afterSeq);
+  const rows = await query.returning('seq').execute();
+  return rows.map((row) => toSeq(row.seq)).sort((a, b) => a - b);
+}
+
+async function clearRefusal(trx: Transaction<LiveStateTables>, sessionId: string): Promise<void> {
+  await trx.updateTable('live_sessions').set({ refused_checkpoint_seq: null, refused_reason: null, refused_at: null }).where('session_id', '=', sessionId).execute();
+}
+
+function toRefusal(row: { readonly refused_checkpoint_seq: string | null; readonly refused_reason: string | null; readonly refused_at: Date | null }): LiveRefusal | undefined {
+  if (row.refused_checkpoint_seq === null || row.refused_reason === null || row.refused_at === null) return undefined;
+  return Object.freeze({ checkpointSeq: toSeq(row.refused_checkpoint_seq), reason: row.refused_reason, at: row.refused_at.getTime() });
 }
 
 /** A `bigint` identity (decimal text) as a number; the identities stay far below 2^53. */

@@ -1,6 +1,8 @@
 import type { ColumnType, Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { Migration } from '@quantbot/storage';
+import type { LiveAuditRecord } from './live-state';
+import { EMPTY_AUDIT_ANCHOR, chainLiveAudit } from './live-state-integrity';
 
 /**
  * The live trader's tables (all prefixed `live_`) and their migrations. Every row carries its
@@ -45,6 +47,12 @@ export interface LiveCheckpointsTable {
   document: Jsonb<unknown>;
   set_aside_reason: ColumnType<string | null, never, string>;
   set_aside_at: ColumnType<Date | null, never, string>;
+  /** Hex SHA-256 over the row's content and audit anchor (live-state-integrity.ts); null on rows saved before `live_0002`. */
+  integrity_hash: ColumnType<string | null, string, string>;
+  /** The audit chain's length when this checkpoint was saved (its anchor); null before `live_0002`. */
+  audit_count: ColumnType<string | null, string, string>;
+  /** The audit chain's last hash when this checkpoint was saved; null before `live_0002`. */
+  audit_head: ColumnType<string | null, string, string>;
 }
 
 /** `live_orders`: one row per (session, client order id), upserted; `seq` says when it was first saved. */
@@ -88,6 +96,25 @@ export interface LiveAuditTable {
   time: ColumnType<Date, string, never>;
   kind: string;
   detail: Jsonb<{ readonly [key: string]: unknown }>;
+  /** Position in the session's chain, from 1. */
+  chain_seq: ColumnType<string | null, string, string>;
+  /** The previous row's `hash` (64 zeros for the first). */
+  prev_hash: ColumnType<string | null, string, string>;
+  /** `hashAuditRecord({ seq: chain_seq, time, kind, detail, prev: prev_hash })`. */
+  hash: ColumnType<string | null, string, string>;
+}
+
+/**
+ * `live_sessions`: one row per session with audit rows or a refusal: the anchor of its audit
+ * chain (row count and last hash, updated with every append) and its standing refusal, if any.
+ */
+export interface LiveSessionsTable {
+  session_id: string;
+  audit_count: ColumnType<string, string, string>;
+  audit_head: string;
+  refused_checkpoint_seq: ColumnType<string | null, string | null, string | null>;
+  refused_reason: string | null;
+  refused_at: ColumnType<Date | null, string | null, string | null>;
 }
 
 /** The live trader's tables, for `openDatabase<LiveStateTables>(...)` and `KyselyLiveStateStore`. */
@@ -96,6 +123,7 @@ export interface LiveStateTables {
   live_orders: LiveOrdersTable;
   live_fills: LiveFillsTable;
   live_audit: LiveAuditTable;
+  live_sessions: LiveSessionsTable;
 }
 
 /** A finite `double precision` above 0 (`NaN` sorts above `'Infinity'` in Postgres, so this refuses it too). */
@@ -160,6 +188,59 @@ const SCHEMA_STATEMENTS: readonly string[] = [
   )`,
 ];
 
+const INTEGRITY_STATEMENTS: readonly string[] = [
+  `alter table live_checkpoints add column integrity_hash text check (integrity_hash ~ '^[0-9a-f]{64}$')`,
+  `alter table live_checkpoints add column audit_count bigint check (audit_count >= 0)`,
+  `alter table live_checkpoints add column audit_head text`,
+  `alter table live_audit add column chain_seq bigint check (chain_seq >= 1)`,
+  `alter table live_audit add column prev_hash text`,
+  `alter table live_audit add column hash text`,
+  `create table live_sessions (
+    session_id text primary key check (session_id <> ''),
+    audit_count bigint not null check (audit_count >= 0),
+    audit_head text not null,
+    refused_checkpoint_seq bigint,
+    refused_reason text check (refused_reason <> ''),
+    refused_at timestamptz,
+    check ((refused_reason is null) = (refused_at is null) and (refused_reason is null) = (refused_checkpoint_seq is null))
+  )`,
+];
+
+/**
+ * Chains the audit rows written before `live_0002`, per session in row order, and anchors each
+ * session's head in `live_sessions`. Their content is vouched for as found at the upgrade: an
+ * edit made before it cannot be seen, any made after can. Checkpoints saved before it keep no
+ * integrity hash (a trader refuses them until an operator accepts one).
+ */
+async function chainExistingAudit(db: Kysely<unknown>): Promise<void> {
+  const trx = db as unknown as Kysely<LiveStateTables>;
+  const rows = await trx.selectFrom('live_audit').select(['session_id', 'seq', 'time', 'kind', 'detail']).orderBy('session_id').orderBy('seq').execute();
+  const bySession = new Map<string, { seq: string; entry: LiveAuditRecord }[]>();
+  for (const row of rows) {
+    const list = bySession.get(row.session_id) ?? [];
+    list.push({ seq: row.seq, entry: { time: row.time.getTime(), kind: row.kind, detail: row.detail as LiveAuditRecord['detail'] } });
+    bySession.set(row.session_id, list);
+  }
+  for (const [sessionId, list] of bySession) {
+    const { links, anchor } = chainLiveAudit(
+      list.map((item) => item.entry),
+      EMPTY_AUDIT_ANCHOR,
+    );
+    for (let i = 0; i < links.length; i++) {
+      const link = links[i];
+      const item = list[i];
+      if (link === undefined || item === undefined) continue;
+      await trx
+        .updateTable('live_audit')
+        .set({ chain_seq: String(link.chainSeq), prev_hash: link.prev, hash: link.hash })
+        .where('session_id', '=', sessionId)
+        .where('seq', '=', item.seq)
+        .execute();
+    }
+    await trx.insertInto('live_sessions').values({ session_id: sessionId, audit_count: String(anchor.count), audit_head: anchor.head }).execute();
+  }
+}
+
 /**
  * The live trader's migrations, to follow storage's own:
  * `openDatabase<LiveStateTables>({ migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS] })`
@@ -173,6 +254,14 @@ export const LIVE_STATE_MIGRATIONS: readonly Migration[] = Object.freeze([
     async up(db: Kysely<unknown>): Promise<void> {
       // One statement per query: a prepared statement may hold only one.
       for (const statement of SCHEMA_STATEMENTS) await sql.raw(statement).execute(db);
+    },
+  }),
+  Object.freeze({
+    id: 'live_0002_integrity',
+    version: '1',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of INTEGRITY_STATEMENTS) await sql.raw(statement).execute(db);
+      await chainExistingAudit(db);
     },
   }),
 ]);

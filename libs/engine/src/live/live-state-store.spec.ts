@@ -2,7 +2,7 @@ import { ConfigError } from '@quantbot/core';
 import type { JsonValue } from '@quantbot/core';
 import type { Migration } from '@quantbot/storage';
 import { STORAGE_MIGRATIONS, withTransaction } from '@quantbot/storage';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type { Kysely, KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { OperationNodeTransformer, PrimitiveValueListNode, ValueNode, sql } from 'kysely';
 // Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
 // reached by path; the boundary rule knows only package imports.
@@ -13,7 +13,9 @@ import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord, LiveSaveBatch, L
 import { LiveStateError } from './live-state';
 import type { LiveStateTables } from './live-state-schema';
 import { LIVE_STATE_MIGRATIONS } from './live-state-schema';
+import { EMPTY_AUDIT_ANCHOR, chainLiveAudit } from './live-state-integrity';
 import { MemoryLiveStateStore } from './memory-live-state-store';
+import { decideLiveStart } from './live-start';
 
 const MIGRATIONS: readonly Migration[] = [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS];
 
@@ -87,6 +89,19 @@ async function stateOf(store: LiveStateStore, sessionId: string): Promise<unknow
   };
 }
 
+/** A readable version-1 checkpoint document of `session` at bar `bar`. */
+function liveDocument(session: string, bar: number): JsonValue {
+  return {
+    format: 'quantbot-live-checkpoint',
+    version: 1,
+    sessionId: session,
+    strategy: { name: 'sma-crossover', params: { fast: 5, slow: 20 } },
+    symbols: ['AAPL'],
+    lastBarTime: T0 + bar * MINUTE,
+    ledger: { startingCash: 100_000, cash: 100_000 - bar, fees: 0, realizedPnl: 0, positions: [{ symbol: 'AAPL', qty: bar, averageCost: 1, mark: 1, realizedPnl: 0 }] },
+  };
+}
+
 /** The `LiveStateError` the promise rejects with (anything else fails the test). */
 async function refusal(promise: Promise<unknown>): Promise<LiveStateError> {
   try {
@@ -125,7 +140,7 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     await store.save(session, batch(7, { checkpoint: document, lastBarTime: T0 + 7 * MINUTE }), T0 + 7 * MINUTE + 250);
 
     const latest = await store.latestCheckpoint(session);
-    expect(latest).toEqual({ seq: expect.any(Number), savedAt: T0 + 7 * MINUTE + 250, lastBarTime: T0 + 7 * MINUTE, document });
+    expect(latest).toEqual({ seq: expect.any(Number), savedAt: T0 + 7 * MINUTE + 250, lastBarTime: T0 + 7 * MINUTE, document, integrity: 'verified' });
     expect(Object.isFrozen(latest)).toBe(true);
   });
 
@@ -175,7 +190,7 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     const second = await latestSeq(store, session);
 
     await store.setAside(session, second, 'document fails to parse', T0 + 3 * MINUTE);
-    expect(await store.latestCheckpoint(session)).toEqual({ seq: first, savedAt: T0 + MINUTE, lastBarTime: T0 + MINUTE, document: batch(1).checkpoint });
+    expect(await store.latestCheckpoint(session)).toEqual({ seq: first, savedAt: T0 + MINUTE, lastBarTime: T0 + MINUTE, document: batch(1).checkpoint, integrity: 'verified' });
 
     await store.setAside(session, first, 'positions disagree with the broker', T0 + 4 * MINUTE);
     expect(await store.latestCheckpoint(session)).toBeUndefined();
@@ -196,8 +211,8 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
 
     const setAside = await store.setAsideCheckpoints(session);
     expect(setAside).toEqual([
-      { seq: second, savedAt: T0 + 2 * MINUTE, lastBarTime: T0 + 2 * MINUTE, document: batch(2).checkpoint, reason: 'newer one', setAsideAt: T0 + 9 * MINUTE },
-      { seq: first, savedAt: T0 + MINUTE, lastBarTime: T0 + MINUTE, document: batch(1).checkpoint, reason: 'older one', setAsideAt: T0 + 10 * MINUTE },
+      { seq: second, savedAt: T0 + 2 * MINUTE, lastBarTime: T0 + 2 * MINUTE, document: batch(2).checkpoint, integrity: 'verified', reason: 'newer one', setAsideAt: T0 + 9 * MINUTE },
+      { seq: first, savedAt: T0 + MINUTE, lastBarTime: T0 + MINUTE, document: batch(1).checkpoint, integrity: 'verified', reason: 'older one', setAsideAt: T0 + 10 * MINUTE },
     ]);
   });
 
@@ -279,7 +294,7 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     await store.setAside(b, await latestSeq(store, b), 'bad', T0 + 2 * MINUTE);
 
     expect(await stateOf(store, a)).toEqual({
-      latest: { seq: aSeq, savedAt: T0, lastBarTime: batch(1).lastBarTime, document: batch(1).checkpoint },
+      latest: { seq: aSeq, savedAt: T0, lastBarTime: batch(1).lastBarTime, document: batch(1).checkpoint, integrity: 'verified' },
       setAside: [],
       orders: [order()],
       fills: [fill()],
@@ -388,6 +403,98 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     expect(await store.orders(session)).toStrictEqual([order()]);
   });
 
+  it('refuse records a standing refusal with an audit entry; a second refuse keeps the first', async () => {
+    const store = openStore();
+    const session = newSession();
+    await store.save(session, batch(1), T0);
+    const seq = await latestSeq(store, session);
+    expect(await store.refusal(session)).toBeUndefined();
+    const first = await store.refuse(session, { checkpointSeq: seq, reason: 'checkpoint 1 is unreadable', setAside: true }, T0 + MINUTE);
+    expect(first).toEqual({ checkpointSeq: seq, reason: 'checkpoint 1 is unreadable', at: T0 + MINUTE });
+    expect(await store.refuse(session, { checkpointSeq: seq, reason: 'another', setAside: false }, T0 + 2 * MINUTE)).toEqual(first);
+    expect(await store.refusal(session)).toEqual(first);
+    expect(await store.latestCheckpoint(session)).toBeUndefined();
+    expect((await store.audit(session)).map((entry) => entry.kind)).toEqual(['state-refused']);
+    expect((await store.verifyAudit(session)).ok).toBe(true);
+  });
+
+  it('accept trades on the named checkpoint: newer ones set aside, the refusal lifted, who and why audited', async () => {
+    const store = openStore();
+    const session = newSession();
+    const good = (bar: number): LiveSaveBatch => batch(bar, { checkpoint: liveDocument(session, bar) });
+    await store.save(session, good(1), T0);
+    const first = await latestSeq(store, session);
+    await store.save(session, good(2), T0 + MINUTE);
+    const second = await latestSeq(store, session);
+    await store.refuse(session, { checkpointSeq: second, reason: 'edited', setAside: false }, T0 + 2 * MINUTE);
+    const blank = await refusal(store.accept(session, first, { by: ' ', reason: 'checked' }, T0 + 3 * MINUTE));
+    expect(blank.message).toMatch(/by: is empty/);
+    await store.accept(session, first, { by: 'alice', reason: 'checked against the broker' }, T0 + 3 * MINUTE);
+    expect(await store.refusal(session)).toBeUndefined();
+    expect((await store.latestCheckpoint(session))?.seq).toBe(first);
+    const listed = await store.checkpoints(session);
+    expect(listed.map((c) => [c.seq, c.setAside?.reason ?? null])).toEqual([
+      [second, `superseded: alice accepted checkpoint ${first}: checked against the broker`],
+      [first, null],
+    ]);
+    const accepted = (await store.audit(session)).at(-1);
+    expect(accepted).toMatchObject({ kind: 'operator-accept', detail: { checkpointSeq: first, by: 'alice', reason: 'checked against the broker', supersededSeqs: [second] } });
+    expect((await store.verifyAudit(session)).ok).toBe(true);
+  });
+
+  it('accept refuses a set-aside or unreadable checkpoint, or one the session does not have, and changes nothing', async () => {
+    const store = openStore();
+    const session = newSession();
+    await store.save(session, batch(1), T0);
+    const torn = await latestSeq(store, session);
+    const error = await refusal(store.accept(session, torn, { by: 'alice', reason: 'r' }, T0));
+    expect(error.code).toBe('LIVE_STATE_INVALID');
+    expect(error.message).toMatch(new RegExp(`checkpoint ${torn} cannot be accepted: it is unreadable`));
+    expect((await refusal(store.accept(session, torn + 1_000, { by: 'alice', reason: 'r' }, T0))).code).toBe('LIVE_STATE_NOT_FOUND');
+    await store.setAside(session, torn, 'bad', T0);
+    expect((await refusal(store.accept(session, torn, { by: 'alice', reason: 'r' }, T0))).message).toMatch(/it is set aside \(bad\)/);
+    expect(await store.audit(session)).toEqual([]);
+  });
+
+  it('reset sets every checkpoint aside and lifts the refusal, audited; a session without checkpoints has nothing to reset', async () => {
+    const store = openStore();
+    const session = newSession();
+    expect((await refusal(store.reset(session, { by: 'bob', reason: 'r' }, T0))).code).toBe('LIVE_STATE_NOT_FOUND');
+    await store.save(session, batch(1), T0);
+    await store.save(session, batch(2), T0 + MINUTE);
+    await store.refuse(session, { checkpointSeq: await latestSeq(store, session), reason: 'edited', setAside: true }, T0 + 2 * MINUTE);
+    await store.reset(session, { by: 'bob', reason: 'start from the broker' }, T0 + 3 * MINUTE);
+    expect(await store.refusal(session)).toBeUndefined();
+    expect(await store.latestCheckpoint(session)).toBeUndefined();
+    expect((await store.checkpoints(session)).every((c) => c.setAside !== null)).toBe(true);
+    expect((await store.audit(session)).at(-1)).toMatchObject({ kind: 'operator-reset', detail: { by: 'bob', reason: 'start from the broker', refusal: { reason: 'edited' } } });
+    expect(await decideLiveStart(store, session, T0 + 4 * MINUTE)).toEqual({ kind: 'fresh' });
+  });
+
+  it('a standing refusal refuses every later start, whatever the checkpoints hold, until an operator acts', async () => {
+    const store = openStore();
+    const session = newSession();
+    await store.save(session, batch(1, { checkpoint: liveDocument(session, 1) }), T0);
+    await store.save(session, batch(2), T0 + MINUTE);
+    const first = await decideLiveStart(store, session, T0 + 2 * MINUTE);
+    expect(first).toMatchObject({ kind: 'refused', isNew: true, refusal: { reason: expect.stringMatching(/is unreadable/) } });
+    // The torn checkpoint is set aside and a good one is the latest again: still refused.
+    expect((await store.latestCheckpoint(session))?.document).toEqual(liveDocument(session, 1));
+    expect(await decideLiveStart(store, session, T0 + 3 * MINUTE)).toMatchObject({ kind: 'refused', isNew: false });
+    await store.accept(session, await latestSeq(store, session), { by: 'carol', reason: 'bar 1 matches the broker' }, T0 + 4 * MINUTE);
+    expect(await decideLiveStart(store, session, T0 + 5 * MINUTE)).toMatchObject({ kind: 'resume', checkpoint: { lastBarTime: T0 + MINUTE } });
+  });
+
+  it('chains the audit rows of every save and operator action: verifyAudit is ok and counts them', async () => {
+    const store = openStore();
+    const session = newSession();
+    expect(await store.verifyAudit(session)).toMatchObject({ ok: true, rows: 0 });
+    await store.save(session, batch(1, { audit: [audit('start', { n: -0 }), audit('reconcile', { awkward: AWKWARD })] }), T0);
+    await store.save(session, batch(2, { audit: [audit('bar', { bar: 2 })] }), T0 + MINUTE);
+    await store.reset(session, { by: 'dan', reason: 'drill' }, T0 + 2 * MINUTE);
+    expect(await store.verifyAudit(session)).toMatchObject({ ok: true, rows: 4, anchor: { count: 4 } });
+  });
+
   it('saves a batch of thousands of rows whole', async () => {
     const store = openStore();
     const session = newSession();
@@ -442,6 +549,111 @@ function failingInsertPlugin(table: string, message: string): KyselyPlugin {
 
 describeStorageBackends<LiveStateTables>('KyselyLiveStateStore', { migrations: MIGRATIONS }, ({ kind, database }) => {
   describeLiveStateStoreBehaviour(() => new KyselyLiveStateStore(database().handle.db));
+
+  it('refuses a checkpoint whose cash was changed in the database, on this start and every later one', async () => {
+    const store = new KyselyLiveStateStore(database().handle.db);
+    const session = newSession();
+    await store.save(session, batch(1, { checkpoint: liveDocument(session, 1) }), T0);
+    await store.save(session, batch(2, { checkpoint: liveDocument(session, 2) }), T0 + MINUTE);
+    const seq = await latestSeq(store, session);
+    await sql`update live_checkpoints set document = jsonb_set(document, '{ledger,cash}', '1000000') where session_id = ${session} and seq = ${seq}`.execute(database().handle.db);
+    expect((await store.latestCheckpoint(session))?.integrity).toBe('mismatch');
+    const decided = await decideLiveStart(store, session, T0 + 2 * MINUTE);
+    expect(decided).toMatchObject({ kind: 'refused', isNew: true, refusal: { checkpointSeq: seq, reason: `checkpoint ${seq} does not match its integrity hash: it was changed after it was saved` } });
+    // Set aside; the checkpoint before it is intact and is now the latest, yet the refusal stands.
+    expect((await store.latestCheckpoint(session))?.integrity).toBe('verified');
+    expect(await decideLiveStart(store, session, T0 + 3 * MINUTE)).toMatchObject({ kind: 'refused', isNew: false });
+    expect((await refusal(store.accept(session, seq, { by: 'eve', reason: 'r' }, T0))).message).toMatch(/set aside/);
+    // An edit of the hash column alone, or of the anchor, is caught the same way.
+    await sql`update live_checkpoints set audit_count = 5 where session_id = ${session} and seq < ${seq}`.execute(database().handle.db);
+    expect((await store.latestCheckpoint(session))?.integrity).toBe('mismatch');
+  });
+
+  it('refuses a checkpoint saved before integrity hashes until an operator accepts it, which stamps it', async () => {
+    const store = new KyselyLiveStateStore(database().handle.db);
+    const session = newSession();
+    await store.save(session, batch(1, { checkpoint: liveDocument(session, 1) }), T0);
+    await sql`update live_checkpoints set integrity_hash = null, audit_count = null, audit_head = null where session_id = ${session}`.execute(database().handle.db);
+    const seq = await latestSeq(store, session);
+    expect(await decideLiveStart(store, session, T0 + MINUTE)).toMatchObject({ kind: 'refused', refusal: { reason: `checkpoint ${seq} carries no integrity hash (saved before checkpoints were hashed)` } });
+    expect(await decideLiveStart(store, session, T0 + MINUTE)).toMatchObject({ kind: 'refused', isNew: false });
+    await store.accept(session, seq, { by: 'frank', reason: 'compared with the broker' }, T0 + 2 * MINUTE);
+    expect((await store.latestCheckpoint(session))?.integrity).toBe('verified');
+    expect(await decideLiveStart(store, session, T0 + 3 * MINUTE)).toMatchObject({ kind: 'resume', seq });
+    expect((await store.verifyAudit(session)).ok).toBe(true);
+  });
+
+  describe('the audit chain', () => {
+    const tampered = async (tamper: (session: string) => Promise<void>): Promise<ReturnType<KyselyLiveStateStore['verifyAudit']>> => {
+      const store = new KyselyLiveStateStore(database().handle.db);
+      const session = newSession('audit');
+      for (let bar = 1; bar <= 4; bar++) await store.save(session, batch(bar, { audit: [audit('bar', { bar, cash: 100 - bar }, T0 + bar * MINUTE)] }), T0 + bar * MINUTE);
+      expect(await store.verifyAudit(session)).toMatchObject({ ok: true, rows: 4 });
+      await tamper(session);
+      return store.verifyAudit(session);
+    };
+    const db = (): Kysely<LiveStateTables> => database().handle.db;
+
+    it('detects an edited detail, naming the row', async () => {
+      const verdict = await tampered(async (session) => {
+        await sql`update live_audit set detail = jsonb_set(detail, '{cash}', '1') where session_id = ${session} and chain_seq = 2`.execute(db());
+      });
+      expect(verdict).toMatchObject({ ok: false, problem: { kind: 'hash-mismatch', row: 2 } });
+      expect(verdict.problem?.message).toMatch(/audit row 2 \(seq \d+, bar\) hashes to .* its content was changed/);
+    });
+
+    it('detects the last rows deleted', async () => {
+      const verdict = await tampered(async (session) => {
+        await sql`delete from live_audit where session_id = ${session} and chain_seq >= 3`.execute(db());
+      });
+      expect(verdict).toMatchObject({ ok: false, problem: { kind: 'anchor-mismatch', row: 3 } });
+      expect(verdict.problem?.message).toMatch(/the anchor says 4 audit rows, the table holds 2: rows from 3 on were deleted/);
+    });
+
+    it('detects every row deleted, and the session anchor deleted with them', async () => {
+      const verdict = await tampered(async (session) => {
+        await sql`delete from live_audit where session_id = ${session}`.execute(db());
+        await sql`delete from live_sessions where session_id = ${session}`.execute(db());
+      });
+      expect(verdict).toMatchObject({ ok: false, rows: 0, problem: { kind: 'anchor-mismatch', row: 1 } });
+      expect(verdict.problem?.message).toMatch(/checkpoint \d+ anchors 4 audit rows, the table holds 0/);
+    });
+
+    it('detects a chain re-hashed after an edit, through the anchors', async () => {
+      const verdict = await tampered(async (session) => {
+        const rows = await db().selectFrom('live_audit').select(['seq', 'time', 'kind', 'detail']).where('session_id', '=', session).orderBy('seq').execute();
+        const edited = rows.map((row, i) => ({ time: row.time.getTime(), kind: row.kind, detail: (i === 1 ? { ...row.detail, cash: 1 } : row.detail) as LiveAuditRecord['detail'] }));
+        const { links } = chainLiveAudit(edited, EMPTY_AUDIT_ANCHOR);
+        for (let i = 0; i < rows.length; i++) {
+          const link = links[i];
+          if (link === undefined) continue;
+          await db().updateTable('live_audit').set({ detail: sql`${JSON.stringify(link.detail)}::jsonb`, prev_hash: link.prev, hash: link.hash } as never).where('seq', '=', rows[i]?.seq ?? '').execute();
+        }
+      });
+      expect(verdict).toMatchObject({ ok: false, problem: { kind: 'anchor-mismatch' } });
+      expect(verdict.problem?.message).toMatch(/the chain was rewritten/);
+    });
+
+    it('chains rows written before the integrity migration when it runs, and anchors them', async () => {
+      const store = new KyselyLiveStateStore(database().handle.db);
+      const session = newSession('legacy');
+      await store.save(session, batch(1, { audit: [audit('a', { x: 1 }), audit('b', { y: [2] })] }), T0);
+      await sql`update live_audit set chain_seq = null, prev_hash = null, hash = null where session_id = ${session}`.execute(db());
+      await sql`delete from live_sessions where session_id = ${session}`.execute(db());
+      expect((await store.verifyAudit(session)).problem?.kind).toBe('unchained');
+      const migration = LIVE_STATE_MIGRATIONS.find((m) => m.id === 'live_0002_integrity');
+      // Only the chaining step: the columns exist already.
+      await withTransaction(db(), async (trx) => {
+        await sql`alter table live_checkpoints drop column integrity_hash, drop column audit_count, drop column audit_head`.execute(trx);
+        await sql`alter table live_audit drop column chain_seq, drop column prev_hash, drop column hash`.execute(trx);
+        await sql`drop table live_sessions`.execute(trx);
+        await migration?.up(trx as unknown as Kysely<unknown>);
+      });
+      expect(await store.verifyAudit(session)).toMatchObject({ ok: true, rows: 2 });
+      // Every checkpoint lost its hash with the column: refused until accepted.
+      expect((await store.latestCheckpoint(session))?.integrity).toBe('missing');
+    });
+  });
 
   it('rolls back the whole save when the schema refuses a row that slipped past validation', async () => {
     const session = newSession();
@@ -561,7 +773,7 @@ describe('openLiveStateStore', () => {
   it('refuses a migration list without the live state migrations, before opening anything', async () => {
     const opening = openLiveStateStore({ url: 'postgres://bot:hunter2@127.0.0.1:1/none', migrations: STORAGE_MIGRATIONS });
     await expect(opening).rejects.toThrow(ConfigError);
-    await expect(opening).rejects.toThrow('migrations: must include LIVE_STATE_MIGRATIONS (missing live_0001_schema)');
+    await expect(opening).rejects.toThrow('migrations: must include LIVE_STATE_MIGRATIONS (missing live_0001_schema, live_0002_integrity)');
   });
 });
 

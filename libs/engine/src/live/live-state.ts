@@ -1,5 +1,6 @@
 import type { JsonValue } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
+import type { CheckpointIntegrity, LiveAuditVerification } from './live-state-integrity';
 
 /**
  * What a live session persists. A checkpoint is the whole restartable state after one bar; the
@@ -74,6 +75,42 @@ export interface StoredCheckpoint {
   readonly lastBarTime: number;
   /** A fresh copy on every read: the caller may change it without touching what is stored. */
   readonly document: unknown;
+  /**
+   * The row against its integrity hash (see live-state-integrity.ts): `verified`; `mismatch`
+   * (edited after it was saved); `missing` (saved before checkpoints carried a hash).
+   */
+  readonly integrity: CheckpointIntegrity;
+}
+
+/** Any checkpoint of a session, for `live-trader state inspect`: set-aside ones carry why and when. */
+export interface ListedCheckpoint extends StoredCheckpoint {
+  readonly setAside: { readonly reason: string; readonly at: number } | null;
+}
+
+/**
+ * A session's standing refusal to trade: recorded when a checkpoint is refused (unreadable,
+ * edited, or without an integrity hash) and kept, across restarts, until an operator accepts a
+ * checkpoint or resets the session.
+ */
+export interface LiveRefusal {
+  /** The checkpoint refused. */
+  readonly checkpointSeq: number;
+  readonly reason: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/** What a refusal records: the checkpoint, why, and whether it is set aside (evidence kept, never used). */
+export interface LiveRefusalRequest {
+  readonly checkpointSeq: number;
+  readonly reason: string;
+  readonly setAside: boolean;
+}
+
+/** An operator's action on a session: who (`by`) and why (`reason`), both non-empty; both are audited. */
+export interface LiveOperatorAction {
+  readonly by: string;
+  readonly reason: string;
 }
 
 /** A checkpoint set aside, with why and when (epoch ms). */
@@ -113,6 +150,31 @@ export interface LiveStateStore {
   fills(sessionId: string): Promise<readonly LiveFillRecord[]>;
   /** The audit log, in the order saved. */
   audit(sessionId: string): Promise<readonly LiveAuditRecord[]>;
+  /** Every checkpoint of the session, set aside or not, newest first. */
+  checkpoints(sessionId: string): Promise<readonly ListedCheckpoint[]>;
+  /** The session's standing refusal, or undefined when it may trade. */
+  refusal(sessionId: string): Promise<LiveRefusal | undefined>;
+  /**
+   * Records a refusal (and sets the checkpoint aside when asked) with an audit entry
+   * `state-refused`, in one transaction. A refusal already standing stays as it is and is returned.
+   */
+  refuse(sessionId: string, request: LiveRefusalRequest, at: number): Promise<LiveRefusal>;
+  /**
+   * An operator trades on checkpoint `checkpointSeq`: it must not be set aside, must parse as a
+   * checkpoint of this session and must not fail its integrity hash (one saved without a hash is
+   * stamped with one now: the operator vouches for it). Every newer checkpoint is set aside, the
+   * refusal (if any) is lifted, and an audit entry `operator-accept` records who and why.
+   * Throws `LIVE_STATE_NOT_FOUND` or `LIVE_STATE_INVALID` (naming why) and changes nothing then.
+   */
+  accept(sessionId: string, checkpointSeq: number, action: LiveOperatorAction, at: number): Promise<void>;
+  /**
+   * An operator starts the session again from the broker's books: every checkpoint is set aside,
+   * the refusal (if any) is lifted, and an audit entry `operator-reset` records who and why.
+   * Throws `LIVE_STATE_NOT_FOUND` when the session has no checkpoint.
+   */
+  reset(sessionId: string, action: LiveOperatorAction, at: number): Promise<void>;
+  /** Verifies the session's audit chain against its hashes and anchors (see live-state-integrity.ts). */
+  verifyAudit(sessionId: string): Promise<LiveAuditVerification>;
 }
 
 /**
@@ -120,14 +182,29 @@ export interface LiveStateStore {
  * - `LIVE_STATE_INVALID`: an argument the store refuses (a NaN price, an empty session id, a time
  *   that is not a whole millisecond, text with a NUL character); nothing was written;
  * - `LIVE_STATE_NOT_FOUND`: `setAside` of a checkpoint the session does not have;
+ * - `LIVE_SESSION_LOCKED`: another process holds the session (see `LiveStateStoreHandle.lockSession`);
  * - `LIVE_STATE_FAILED`: the database failed or refused. A save that fails this way wrote
  *   nothing, with one exception no store can rule out: when the connection is lost during the
  *   commit, the save may have been kept; `latestCheckpoint` tells.
  */
-export type LiveStateErrorCode = 'LIVE_STATE_INVALID' | 'LIVE_STATE_NOT_FOUND' | 'LIVE_STATE_FAILED';
+export type LiveStateErrorCode = 'LIVE_STATE_INVALID' | 'LIVE_STATE_NOT_FOUND' | 'LIVE_STATE_FAILED' | 'LIVE_SESSION_LOCKED';
 
 /** The {@link LiveStateStore} method an error comes from. */
-export type LiveStateOperation = 'save' | 'latestCheckpoint' | 'setAside' | 'setAsideCheckpoints' | 'orders' | 'fills' | 'audit';
+export type LiveStateOperation =
+  | 'save'
+  | 'latestCheckpoint'
+  | 'setAside'
+  | 'setAsideCheckpoints'
+  | 'orders'
+  | 'fills'
+  | 'audit'
+  | 'checkpoints'
+  | 'refusal'
+  | 'refuse'
+  | 'accept'
+  | 'reset'
+  | 'verifyAudit'
+  | 'lockSession';
 
 /**
  * Why a live state store refused or failed an operation. The message names the operation and the
@@ -247,6 +324,16 @@ export function checkLiveSetAside(sessionId: string, seq: number, reason: string
     prefixed('reason', textProblem(reason, { allowEmpty: false })) ??
     prefixed('at', timeProblem(at));
   if (problem !== undefined) throw new LiveStateError('LIVE_STATE_INVALID', sessionId, 'setAside', problem);
+}
+
+/**
+ * Checks an operator action: `by` and `reason` non-empty text the database can keep. Throws a
+ * {@link LiveStateError} `LIVE_STATE_INVALID` for `operation` naming the field.
+ */
+export function checkLiveOperatorAction(sessionId: string, action: LiveOperatorAction, operation: LiveStateOperation): void {
+  checkLiveSessionId(sessionId, operation);
+  const problem = prefixed('by', textProblem(action.by, { allowEmpty: false })) ?? prefixed('reason', textProblem(action.reason, { allowEmpty: false }));
+  if (problem !== undefined) throw new LiveStateError('LIVE_STATE_INVALID', sessionId, operation, problem);
 }
 
 // Unpaired surrogates would reach Postgres as U+FFFD (text) or be refused (jsonb); NUL is refused by both.

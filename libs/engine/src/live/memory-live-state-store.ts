@@ -1,13 +1,20 @@
 import type {
+  ListedCheckpoint,
   LiveAuditRecord,
   LiveFillRecord,
+  LiveOperatorAction,
   LiveOrderRecord,
+  LiveRefusal,
+  LiveRefusalRequest,
   LiveSaveBatch,
   LiveStateStore,
   SetAsideCheckpoint,
   StoredCheckpoint,
 } from './live-state';
-import { LiveStateError, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
+import { LiveStateError, checkLiveOperatorAction, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
+import type { ChainedLiveAudit, LiveAuditAnchor, LiveAuditVerification } from './live-state-integrity';
+import { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
+import { acceptProblem, refusalDetail } from './live-operator-checks';
 
 /** A checkpoint as kept: the document as JSON text, so every read parses a fresh copy. */
 interface KeptCheckpoint {
@@ -16,12 +23,14 @@ interface KeptCheckpoint {
   readonly lastBarTime: number;
   readonly documentJson: string;
   setAside: { readonly reason: string; readonly at: number } | undefined;
+  integrityHash: string;
+  anchor: LiveAuditAnchor;
 }
 
-/** An audit entry as kept: its detail as JSON text. */
+/** An audit entry as kept: its detail as JSON text, with its chain fields. */
 interface KeptAuditEntry {
-  readonly time: number;
-  readonly kind: string;
+  readonly rowSeq: number;
+  readonly link: ChainedLiveAudit;
   readonly detailJson: string;
 }
 
@@ -31,6 +40,8 @@ interface SessionState {
   readonly orders: Map<string, LiveOrderRecord>;
   readonly fills: Map<string, LiveFillRecord>;
   readonly audit: KeptAuditEntry[];
+  anchor: LiveAuditAnchor;
+  refusal: LiveRefusal | undefined;
 }
 
 /**
@@ -51,11 +62,13 @@ interface SessionState {
 export class MemoryLiveStateStore implements LiveStateStore {
   readonly #sessions = new Map<string, SessionState>();
   #lastSeq = 0;
+  #lastAuditSeq = 0;
 
   async save(sessionId: string, batch: LiveSaveBatch, savedAt: number): Promise<void> {
     checkLiveSave(sessionId, batch, savedAt);
     // Everything that can fail has been checked: from here on the batch is kept whole.
     const session = this.#session(sessionId);
+    const { links, anchor } = chainLiveAudit(batch.audit, session.anchor);
     this.#lastSeq += 1;
     session.checkpoints.push({
       seq: this.#lastSeq,
@@ -63,10 +76,103 @@ export class MemoryLiveStateStore implements LiveStateStore {
       lastBarTime: batch.lastBarTime,
       documentJson: JSON.stringify(batch.checkpoint),
       setAside: undefined,
+      integrityHash: hashLiveCheckpoint({ sessionId, savedAt, lastBarTime: batch.lastBarTime, document: batch.checkpoint, audit: anchor }),
+      anchor,
     });
     for (const order of batch.orders) session.orders.set(order.clientOrderId, copyOrder(order));
     for (const fill of batch.fills) if (!session.fills.has(fill.fillKey)) session.fills.set(fill.fillKey, copyFill(fill));
-    for (const entry of batch.audit) session.audit.push({ time: entry.time, kind: entry.kind, detailJson: JSON.stringify(entry.detail) });
+    this.#append(session, links, anchor);
+  }
+
+  async checkpoints(sessionId: string): Promise<readonly ListedCheckpoint[]> {
+    checkLiveSessionId(sessionId, 'checkpoints');
+    const kept = this.#sessions.get(sessionId)?.checkpoints ?? [];
+    return Object.freeze(
+      [...kept].reverse().map((checkpoint): ListedCheckpoint => Object.freeze({ ...toStoredCheckpoint(sessionId, checkpoint), setAside: checkpoint.setAside ?? null })),
+    );
+  }
+
+  async refusal(sessionId: string): Promise<LiveRefusal | undefined> {
+    checkLiveSessionId(sessionId, 'refusal');
+    return this.#sessions.get(sessionId)?.refusal;
+  }
+
+  async refuse(sessionId: string, request: LiveRefusalRequest, at: number): Promise<LiveRefusal> {
+    checkLiveSetAside(sessionId, request.checkpointSeq, request.reason, at);
+    const session = this.#session(sessionId);
+    if (session.refusal !== undefined) return session.refusal;
+    const checkpoint = this.#checkpoint(sessionId, request.checkpointSeq, 'refuse');
+    if (request.setAside) checkpoint.setAside ??= Object.freeze({ reason: request.reason, at });
+    const { links, anchor } = chainLiveAudit([{ time: at, kind: 'state-refused', detail: { checkpointSeq: request.checkpointSeq, reason: request.reason, setAside: request.setAside } }], session.anchor);
+    this.#append(session, links, anchor);
+    session.refusal = Object.freeze({ checkpointSeq: request.checkpointSeq, reason: request.reason, at });
+    return session.refusal;
+  }
+
+  async accept(sessionId: string, checkpointSeq: number, action: LiveOperatorAction, at: number): Promise<void> {
+    checkLiveOperatorAction(sessionId, action, 'accept');
+    checkLiveSetAside(sessionId, checkpointSeq, action.reason, at);
+    const checkpoint = this.#checkpoint(sessionId, checkpointSeq, 'accept');
+    const stored = toStoredCheckpoint(sessionId, checkpoint);
+    const problem = acceptProblem(sessionId, stored, checkpoint.setAside?.reason ?? null);
+    if (problem !== undefined) throw new LiveStateError('LIVE_STATE_INVALID', sessionId, 'accept', `checkpoint ${checkpointSeq} cannot be accepted: ${problem}`);
+    const session = this.#session(sessionId);
+    const superseded: number[] = [];
+    for (const other of session.checkpoints) {
+      if (other.seq > checkpointSeq && other.setAside === undefined) {
+        other.setAside = Object.freeze({ reason: `superseded: ${action.by} accepted checkpoint ${checkpointSeq}: ${action.reason}`, at });
+        superseded.push(other.seq);
+      }
+    }
+    const detail = { checkpointSeq, by: action.by, reason: action.reason, stamped: false, supersededSeqs: superseded, refusal: refusalDetail(session.refusal) };
+    const { links, anchor } = chainLiveAudit([{ time: at, kind: 'operator-accept', detail }], session.anchor);
+    this.#append(session, links, anchor);
+    session.refusal = undefined;
+  }
+
+  async reset(sessionId: string, action: LiveOperatorAction, at: number): Promise<void> {
+    checkLiveOperatorAction(sessionId, action, 'reset');
+    checkLiveSetAside(sessionId, 1, action.reason, at);
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined || session.checkpoints.length === 0) {
+      throw new LiveStateError('LIVE_STATE_NOT_FOUND', sessionId, 'reset', 'the session has no checkpoint: there is nothing to reset');
+    }
+    const setAside: number[] = [];
+    for (const checkpoint of session.checkpoints) {
+      if (checkpoint.setAside === undefined) {
+        checkpoint.setAside = Object.freeze({ reason: `reset by ${action.by}: ${action.reason}`, at });
+        setAside.push(checkpoint.seq);
+      }
+    }
+    const detail = { by: action.by, reason: action.reason, setAsideSeqs: setAside, refusal: refusalDetail(session.refusal) };
+    const { links, anchor } = chainLiveAudit([{ time: at, kind: 'operator-reset', detail }], session.anchor);
+    this.#append(session, links, anchor);
+    session.refusal = undefined;
+  }
+
+  async verifyAudit(sessionId: string): Promise<LiveAuditVerification> {
+    checkLiveSessionId(sessionId, 'verifyAudit');
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined) return verifyLiveAuditChain([], null, []);
+    return verifyLiveAuditChain(
+      session.audit.map((entry) => ({ rowSeq: entry.rowSeq, chainSeq: entry.link.chainSeq, time: entry.link.time, kind: entry.link.kind, detail: JSON.parse(entry.detailJson) as LiveAuditRecord['detail'], prev: entry.link.prev, hash: entry.link.hash })),
+      session.anchor,
+      [...session.checkpoints].reverse().map((checkpoint) => ({ seq: checkpoint.seq, integrity: toStoredCheckpoint(sessionId, checkpoint).integrity, audit: checkpoint.anchor })),
+    );
+  }
+
+  #append(session: SessionState, links: readonly ChainedLiveAudit[], anchor: LiveAuditAnchor): void {
+    for (const link of links) {
+      this.#lastAuditSeq += 1;
+      session.audit.push({ rowSeq: this.#lastAuditSeq, link, detailJson: JSON.stringify(link.detail) });
+    }
+    session.anchor = anchor;
+  }
+
+  #checkpoint(sessionId: string, seq: number, operation: 'refuse' | 'accept'): KeptCheckpoint {
+    const checkpoint = this.#sessions.get(sessionId)?.checkpoints.find((kept) => kept.seq === seq);
+    if (checkpoint === undefined) throw new LiveStateError('LIVE_STATE_NOT_FOUND', sessionId, operation, `the session has no checkpoint ${seq}`);
+    return checkpoint;
   }
 
   async latestCheckpoint(sessionId: string): Promise<StoredCheckpoint | undefined> {
@@ -74,7 +180,7 @@ export class MemoryLiveStateStore implements LiveStateStore {
     const checkpoints = this.#sessions.get(sessionId)?.checkpoints ?? [];
     for (let i = checkpoints.length - 1; i >= 0; i--) {
       const checkpoint = checkpoints[i];
-      if (checkpoint !== undefined && checkpoint.setAside === undefined) return toStoredCheckpoint(checkpoint);
+      if (checkpoint !== undefined && checkpoint.setAside === undefined) return toStoredCheckpoint(sessionId, checkpoint);
     }
     return undefined;
   }
@@ -92,7 +198,7 @@ export class MemoryLiveStateStore implements LiveStateStore {
     const setAside: SetAsideCheckpoint[] = [];
     for (const checkpoint of this.#sessions.get(sessionId)?.checkpoints ?? []) {
       if (checkpoint.setAside !== undefined) {
-        setAside.push(Object.freeze({ ...toStoredCheckpoint(checkpoint), reason: checkpoint.setAside.reason, setAsideAt: checkpoint.setAside.at }));
+        setAside.push(Object.freeze({ ...toStoredCheckpoint(sessionId, checkpoint), reason: checkpoint.setAside.reason, setAsideAt: checkpoint.setAside.at }));
       }
     }
     return Object.freeze(setAside.reverse());
@@ -112,7 +218,7 @@ export class MemoryLiveStateStore implements LiveStateStore {
     checkLiveSessionId(sessionId, 'audit');
     return Object.freeze(
       (this.#sessions.get(sessionId)?.audit ?? []).map(
-        (entry): LiveAuditRecord => Object.freeze({ time: entry.time, kind: entry.kind, detail: JSON.parse(entry.detailJson) as LiveAuditRecord['detail'] }),
+        (entry): LiveAuditRecord => Object.freeze({ time: entry.link.time, kind: entry.link.kind, detail: JSON.parse(entry.detailJson) as LiveAuditRecord['detail'] }),
       ),
     );
   }
@@ -120,19 +226,22 @@ export class MemoryLiveStateStore implements LiveStateStore {
   #session(sessionId: string): SessionState {
     let session = this.#sessions.get(sessionId);
     if (session === undefined) {
-      session = { checkpoints: [], orders: new Map(), fills: new Map(), audit: [] };
+      session = { checkpoints: [], orders: new Map(), fills: new Map(), audit: [], anchor: EMPTY_AUDIT_ANCHOR, refusal: undefined };
       this.#sessions.set(sessionId, session);
     }
     return session;
   }
 }
 
-function toStoredCheckpoint(checkpoint: KeptCheckpoint): StoredCheckpoint {
+function toStoredCheckpoint(sessionId: string, checkpoint: KeptCheckpoint): StoredCheckpoint {
+  const document = JSON.parse(checkpoint.documentJson) as unknown;
+  const { savedAt, lastBarTime } = checkpoint;
   return Object.freeze({
     seq: checkpoint.seq,
-    savedAt: checkpoint.savedAt,
-    lastBarTime: checkpoint.lastBarTime,
-    document: JSON.parse(checkpoint.documentJson) as unknown,
+    savedAt,
+    lastBarTime,
+    document,
+    integrity: checkLiveCheckpointIntegrity({ sessionId, savedAt, lastBarTime, document, audit: checkpoint.anchor }, checkpoint.integrityHash),
   });
 }
 
