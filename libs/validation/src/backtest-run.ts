@@ -8,10 +8,11 @@ import type { SizingRule } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { EXECUTION_PARAMETER_NAMES, EXECUTION_PROFILES, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { RunRecorder, checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
+import type { ProgressStream, RunAuditAnchor, RunManifest } from '@quantbot/observability';
 import { createProgress } from '@quantbot/observability';
-import type { LookaheadReport } from '@quantbot/engine';
-import type { AuditSink, JsonValue } from '@quantbot/core';
-import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
+import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
+import type { JsonValue } from '@quantbot/core';
+import type { AuditHead, KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, resolveRiskLimits, validateKillSwitchConfig } from '@quantbot/risk-guardrails';
 import {
   alignUniverse,
@@ -24,11 +25,9 @@ import {
 } from '@quantbot/market-data';
 import type { StrategyBuildContext } from '@quantbot/strategies';
 import { STRATEGY_DEFINITIONS, createStrategy, describeParams, parseParamList } from '@quantbot/strategies';
-import type { CliIo } from '@quantbot/core';
 import type { FlagSpec, FlagValues } from '@quantbot/core';
 import { formatFlagHelp, parseFlags } from '@quantbot/core';
-import { formatSummary } from './summary-format';
-import { uniqueRunId, writeBacktestRun } from './run-folder';
+import { uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 
 /** Flags of `backtester run`. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
@@ -77,31 +76,80 @@ export interface RunPlan {
   readonly execution: ExecutionProfile;
   readonly fillModel: 'simulator' | 'next-open';
   readonly seed: number;
-  readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: AuditSink };
+  readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: JsonlAuditSink };
 }
 
 /**
- * `backtester run`: runs one backtest, prints it and writes its run folder
- * `results/runs/<run_id>/` (summary, decisions, orders, trades, equity, manifest; report.html
- * with `--report`).
+ * Where a re-run writes the audit log its recorded command line names (`--audit-log`): into
+ * `path` (a scratch file, never the original), continuing the recorded chain head `startAfter`,
+ * while its manifest names `recordAs` (the original log) so its digest can match the recorded one.
  */
-export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date()): Promise<number> {
+export interface AuditLogRedirect {
+  readonly path: string;
+  readonly startAfter: AuditHead;
+  readonly recordAs: string;
+}
+
+/** Options of {@link runBacktestFromArgs}. */
+export interface BacktestRunOptions {
+  /** The folder relative paths (`--data`, `--audit-log`, `--results-dir`) are resolved from. */
+  readonly cwd: string;
+  /** The start time (names the run id; recorded as `startedAt`). */
+  readonly now: Date;
+  /** Gives `finishedAt`; default: `now`. */
+  readonly clock?: () => Date;
+  /** Where the progress bar goes (a terminal); none when absent. */
+  readonly progress?: ProgressStream;
+  /** Re-runs only: the folder run folders go to, whatever `--results-dir` says. */
+  readonly resultsRoot?: string;
+  /** Re-runs only: the command line to record in the manifest instead of `backtester run <argv>`. */
+  readonly recordedCommandLine?: readonly string[];
+  /** Re-runs only: where the audit log goes when `--audit-log` is given. */
+  readonly auditLog?: AuditLogRedirect;
+  /** Re-runs only: false to skip `report.html` whatever `--report` says. */
+  readonly allowReport?: boolean;
+}
+
+/** What {@link runBacktestFromArgs} did. */
+export interface BacktestRunOutcome {
+  readonly runId: string;
+  readonly runDir: string;
+  readonly manifest: RunManifest;
+  /** The document `--json` prints (the report, with `lookahead` when checked). */
+  readonly document: BacktestReport & { readonly lookahead?: LookaheadReport };
+  readonly report: BacktestReport;
+  readonly plan: RunPlan;
+  readonly lookahead: LookaheadReport | null;
+  readonly reportWritten: boolean;
+}
+
+/**
+ * Runs one backtest from `backtester run` arguments (see {@link RUN_FLAGS}) and writes its run
+ * folder `<results>/<run_id>/` (summary, decisions, orders, trades, equity, manifest; report.html
+ * with `--report`). With `--audit-log` the log's head before and after the run is recorded in the
+ * manifest (`audit`), which the digest covers. The one function both a run and a re-run of a
+ * recorded run go through (see {@link reproduceRun}).
+ *
+ * Throws a `ConfigError` naming the flag for bad arguments and a `DataError` for bad data.
+ */
+export async function runBacktestFromArgs(argv: readonly string[], options: BacktestRunOptions): Promise<BacktestRunOutcome> {
   const flags = parseFlags(argv, RUN_FLAGS);
-  if (flags['help'] === true) {
-    io.out(runHelp());
-    return 0;
-  }
-  const plan = planRun(flags, io.cwd);
+  const { cwd, now } = options;
+  const clock = options.clock ?? ((): Date => now);
+  const plan = planRun(flags, cwd, options.auditLog);
   const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
     symbolCount: universe.symbols.length,
     universe,
     fundamentals: knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt),
   });
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, build(plan.universe, null));
+  const auditSink = plan.risk.audit;
+  // Where the chain stands before the run (throws on a corrupt log, before anything runs).
+  const auditFrom = auditSink?.head();
   const recorder = new RunRecorder();
   let stepsDone = 0;
   const progress = createProgress({
-    stream: io.progress ?? { isTTY: false, write: () => true },
+    stream: options.progress ?? { isTTY: false, write: () => true },
     total: plan.universe.length,
     label: `backtest ${plan.universe.symbols.length} symbol(s)`,
     enabled: flags['json'] !== true,
@@ -135,7 +183,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     fillModel: plan.fillModel,
     seed: plan.seed,
   });
-  const resultsRoot = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
+  const resultsRoot = options.resultsRoot ?? resolve(cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
   const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
   const runId = uniqueRunId(resultsRoot, baseRunId);
   const report = toBacktestReport(result, {
@@ -162,6 +210,11 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     });
   }
   const document = lookahead !== null ? { ...report, lookahead } : report;
+  const audit: RunAuditAnchor | null =
+    auditSink === undefined || auditFrom === undefined
+      ? null
+      : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
+  const withReport = flags['report'] === true && options.allowReport !== false;
   const manifest = await writeBacktestRun({
     root: resultsRoot,
     runId,
@@ -170,30 +223,22 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     recorder,
     startedAt: now,
     finishedAt: clock(),
-    cwd: io.cwd,
-    argv,
+    cwd,
+    commandLine: options.recordedCommandLine ?? ['backtester', 'run', ...argv],
     parameters: JSON.parse(configText) as JsonValue,
     seed: plan.seed,
-    dataPath: typeof flags['data'] === 'string' ? resolve(io.cwd, flags['data']) : undefined,
-    withReport: flags['report'] === true,
+    dataPath: typeof flags['data'] === 'string' ? resolve(cwd, flags['data']) : undefined,
+    audit,
+    withReport,
   });
-  const runDir = join(resultsRoot, runId);
-
-  if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
-  else {
-    const reportLine = flags['report'] === true ? `\nreport: ${join(runDir, 'report.html')}` : '';
-    io.out(`${formatSummary(report, plan.dataQuality, lookahead)}\n\nrun ${runId} written: ${runDir} (digest ${manifest.digest.slice(0, 16)})${reportLine}`);
-  }
-  if (lookahead !== null && !lookahead.passed) {
-    const first = lookahead.divergences[0];
-    const where = first === undefined ? '' : ` (first: ${first.test} at ${first.time.slice(0, 10)} ${first.symbol}, full run ${JSON.stringify(first.full)} vs ${JSON.stringify(first.other)})`;
-    io.err(`error: lookahead check failed: ${lookahead.divergenceCount} decision(s) changed when less data was available${where}`);
-    return 1;
-  }
-  return 0;
+  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport };
 }
 
-export function planRun(flags: FlagValues, cwd: string): RunPlan {
+/**
+ * Resolves parsed `backtester run` flags into a plan: loads and checks the data, builds the
+ * sizing, execution and risk settings. `auditLog` redirects `--audit-log` (re-runs only).
+ */
+export function planRun(flags: FlagValues, cwd: string, auditLog?: AuditLogRedirect): RunPlan {
   const start = optionalDate(flags, 'start');
   const end = optionalDate(flags, 'end');
   if (start !== undefined && end !== undefined && start > end) {
@@ -268,7 +313,7 @@ export function planRun(flags: FlagValues, cwd: string): RunPlan {
     execution: resolveExecutionProfile(profileName, overrides),
     fillModel,
     seed,
-    risk: planRisk(flags, cwd),
+    risk: planRisk(flags, cwd, auditLog),
   };
 }
 
@@ -285,7 +330,7 @@ function describeSizing(rule: SizingRule): string {
   }
 }
 
-function planRisk(flags: FlagValues, cwd: string): RunPlan['risk'] {
+function planRisk(flags: FlagValues, cwd: string, auditLog: AuditLogRedirect | undefined): RunPlan['risk'] {
   const raw: Record<string, string> = typeof flags['risk'] === 'string' ? { ...parseParamList(flags['risk'], '--risk') } : {};
   if (typeof flags['allow-symbols'] === 'string') raw['allowSymbols'] = flags['allow-symbols'];
   if (typeof flags['deny-symbols'] === 'string') raw['denySymbols'] = flags['deny-symbols'];
@@ -298,7 +343,12 @@ function planRisk(flags: FlagValues, cwd: string): RunPlan['risk'] {
       killSwitch[key] = value;
     }
   }
-  const audit = typeof flags['audit-log'] === 'string' ? new JsonlAuditSink(resolve(cwd, flags['audit-log'])) : undefined;
+  const audit =
+    typeof flags['audit-log'] !== 'string'
+      ? undefined
+      : auditLog !== undefined
+        ? new JsonlAuditSink(auditLog.path, { startAfter: auditLog.startAfter })
+        : new JsonlAuditSink(resolve(cwd, flags['audit-log']));
   return { limits, killSwitch: validateKillSwitchConfig(killSwitch as KillSwitchConfig), ...(audit !== undefined ? { audit } : {}) };
 }
 
@@ -355,7 +405,8 @@ function numberFlag(flags: FlagValues, name: string, fallback: number): number {
   return typeof value === 'number' ? value : fallback;
 }
 
-function runHelp(): string {
+/** The help text of `backtester run`: flags, strategies and execution profiles. */
+export function backtestRunHelp(): string {
   const strategies = STRATEGY_DEFINITIONS.map((d) => `  ${d.name}: ${d.description}\n    params: ${describeParams(d.params)}`).join('\n');
   return [
     'usage: backtester run [flags]',

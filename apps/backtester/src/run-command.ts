@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import type { CliIo } from '@quantbot/core';
+import { parseFlags } from '@quantbot/core';
+import { RUN_FLAGS, backtestRunHelp, runBacktestFromArgs } from '@quantbot/validation';
+import { formatSummary } from './summary-format';
+
+/**
+ * `backtester run`: runs one backtest (`runBacktestFromArgs` of `@quantbot/validation`), prints
+ * it and writes its run folder `results/runs/<run_id>/` (summary, decisions, orders, trades,
+ * equity, manifest; report.html with `--report`). Exit 1 when the lookahead check fails.
+ */
+export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date()): Promise<number> {
+  const flags = parseFlags(argv, RUN_FLAGS);
+  if (flags['help'] === true) {
+    io.out(backtestRunHelp());
+    return 0;
+  }
+  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten } = await runBacktestFromArgs(argv, {
+    cwd: io.cwd,
+    now,
+    clock,
+    ...(io.progress !== undefined ? { progress: io.progress } : {}),
+  });
+  if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
+  else {
+    const reportLine = reportWritten ? `\nreport: ${join(runDir, 'report.html')}` : '';
+    const audit = manifest.audit ?? null;
+    const auditLine = audit === null ? '' : `\naudit log: ${audit.file}, records ${audit.from.records + 1}..${audit.head.records}, head ${audit.head.hash.slice(0, 16)} (anchored in the manifest)`;
+    io.out(`${formatSummary(report, plan.dataQuality, lookahead)}\n\nrun ${runId} written: ${runDir} (digest ${manifest.digest.slice(0, 16)})${reportLine}${auditLine}`);
+  }
+  if (lookahead !== null && !lookahead.passed) {
+    const first = lookahead.divergences[0];
+    const where = first === undefined ? '' : ` (first: ${first.test} at ${first.time.slice(0, 10)} ${first.symbol}, full run ${JSON.stringify(first.full)} vs ${JSON.stringify(first.other)})`;
+    io.err(`error: lookahead check failed: ${lookahead.divergenceCount} decision(s) changed when less data was available${where}`);
+    return 1;
+  }
+  return 0;
+}
