@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo, Clock, EpochMs } from '@quantbot/core';
 import { epochMs } from '@quantbot/core';
-import type { RunManifest } from '@quantbot/observability';
-import { computeManifestDigest, sha256Hex, verifyRunFiles } from '@quantbot/observability';
 import type { RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
 // Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
@@ -320,10 +318,12 @@ describe('promotion-gate', () => {
           const forgedSummary = `${JSON.stringify(document, null, 2)}\n`;
           writeFileSync(summaryFile, forgedSummary);
           const manifestFile = join(forgedRoot, runId, 'manifest.json');
-          const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as RunManifest & { artifacts: Record<string, { sha256: string; bytes: number; deterministic: boolean }> };
+          const { computeManifestDigest, sha256Hex, verifyRunFiles } = await import('@quantbot/observability');
+          const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Parameters<typeof computeManifestDigest>[0] & { digest: string; artifacts: Record<string, { sha256: string; bytes: number; deterministic: boolean }> };
           manifest.artifacts['summary.json'] = { sha256: sha256Hex(forgedSummary), bytes: Buffer.byteLength(forgedSummary), deterministic: true };
-          const { digest: _old, ...body } = manifest;
-          writeFileSync(manifestFile, `${JSON.stringify({ ...body, digest: computeManifestDigest(body) }, null, 2)}\n`);
+          // The digest over the whole manifest, recomputed as the forger would (it ignores the old digest).
+          manifest.digest = computeManifestDigest(manifest);
+          writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
           // The forgery is self-consistent: only re-running it shows it.
           expect(verifyRunFiles(forgedRoot, runId).ok).toBe(true);
           const forged = await run(['record-backtest', '--experiment', exp, '--run-id', runId, '--results-dir', 'forged']);

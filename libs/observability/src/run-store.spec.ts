@@ -235,8 +235,10 @@ describe('run store', () => {
     it('still reads a schema-1 run (digest over the artifacts only) and says which schema it is', () => {
       writeFullRun('run-1');
       const manifestFile = join(root, 'run-1', 'manifest.json');
-      const { dataFiles: _files, audit: _audit, ...rest } = JSON.parse(readFileSync(manifestFile, 'utf8')) as RunManifest;
-      const legacy = { ...rest, schemaVersion: 1, digest: computeRunDigest(rest.artifacts) };
+      const rest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+      delete rest['dataFiles'];
+      delete rest['audit'];
+      const legacy = { ...rest, schemaVersion: 1, digest: computeRunDigest(rest['artifacts'] as RunManifest['artifacts']) };
       writeFileSync(manifestFile, JSON.stringify(legacy));
       expect(readRun(root, 'run-1').manifest.schemaVersion).toBe(1);
       expect(verifyRunFiles(root, 'run-1').ok).toBe(true);
