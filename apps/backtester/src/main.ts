@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 import type { Logger } from '@quantbot/observability';
-import { createLogger, listRuns } from '@quantbot/observability';
+import { createLogger } from '@quantbot/observability';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
 import { replayCommand } from './replay-command';
@@ -23,7 +21,9 @@ commands:
   walk-forward optimize in sample, test out of sample, fold by fold; exit 1 when it overfits
   indicators   compute an indicator over a data file
   fetch-data   download historical bars from Alpaca into CSV files that run --data loads
-  verify-audit check a hash-chained audit log for edited, removed or reordered records
+  verify-audit check a hash-chained audit log; with --run-id (or --expect-count/--expect-head) also
+               against the head anchored in the run manifest: a cut tail, an emptied, deleted
+               or re-hashed log
 
 Run 'backtester <command> --help' for the flags of a command.`;
 
@@ -50,7 +50,7 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
       case 'run':
         return await runCommand(rest, io, now, clock);
       case 'replay':
-        return await replayCommand(rest, io, (commandLine, cwd) => rerunDigest(commandLine, cwd, now, clock));
+        return await replayCommand(rest, io, now);
       case 'report':
         return await reportCommand(rest, io, now);
       case 'sweep':
@@ -83,39 +83,6 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
     io.err(`error: ${message}`);
     return 1;
   }
-}
-
-/**
- * Runs a recorded `backtester run` command line again, quietly, into a temporary results
- * folder, and returns the new run's digest.
- */
-async function rerunDigest(commandLine: readonly string[], cwd: string, now: Date, clock: () => Date): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'quantbot-verify-'));
-  try {
-    const args = withoutFlag(withoutFlag(commandLine, '--results-dir', true), '--report', false);
-    const quiet: CliIo = { out: () => undefined, err: () => undefined, cwd };
-    const code = await runCommand([...args, '--results-dir', root, '--json'], quiet, now, clock);
-    if (code !== 0) throw new QuantbotError('RERUN_FAILED', `re-running the recorded command exited ${code}`);
-    const [run] = listRuns(root);
-    if (run === undefined) throw new QuantbotError('RERUN_FAILED', 're-running the recorded command wrote no run');
-    return run.manifest.digest;
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
-}
-
-function withoutFlag(argv: readonly string[], flag: string, takesValue: boolean): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === flag) {
-      if (takesValue) i++;
-      continue;
-    }
-    if (arg.startsWith(`${flag}=`)) continue;
-    out.push(arg);
-  }
-  return out;
 }
 
 if (require.main === module) {

@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
-import { formatReplay, readRun, replayEvents, verifyRunFiles } from '@quantbot/observability';
+import { formatReplay, readRun, replayEvents } from '@quantbot/observability';
+import type { RunReproduction } from '@quantbot/validation';
+import { reproduceRun } from '@quantbot/validation';
 
 export const REPLAY_FLAGS: readonly FlagSpec[] = [
   { name: 'run-id', kind: 'string', valueName: 'id', description: 'the run to replay (required)' },
@@ -9,24 +11,37 @@ export const REPLAY_FLAGS: readonly FlagSpec[] = [
   { name: 'replay-date', kind: 'string', valueName: 'YYYY-MM-DD', description: 'only this UTC date' },
   { name: 'errors-only', kind: 'boolean', description: 'only rejected, canceled and expired orders' },
   { name: 'limit', kind: 'number', valueName: 'N', description: 'at most N entries' },
-  { name: 'verify', kind: 'boolean', description: 'check the files against the manifest, re-run the recorded configuration and compare digests' },
+  {
+    name: 'verify',
+    kind: 'boolean',
+    description: 'check the files against the manifest, re-run the recorded command line in a temporary folder, compare the input data hashes and the digest',
+  },
   { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders are (default results/runs)' },
   { name: 'json', kind: 'boolean', description: 'print the entries (and the verification) as JSON' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
 
-/** Re-runs a recorded command line into `resultsDir`; resolves to the new run's digest. */
-export type Rerun = (commandLine: readonly string[], cwd: string, resultsDir: string) => Promise<string>;
+const VERIFY_HELP = `--verify re-runs the recorded command line from the recorded working folder (reproduceRun of
+@quantbot/validation). Everything the re-run writes goes to a temporary folder that is removed
+afterwards: its run folder, and its audit log when the run had --audit-log (the recorded log is
+never appended to); --report is ignored. It passes only when the files match the manifest, the
+input data files hash as recorded and the re-run gives the recorded digest (which covers the
+whole manifest: parameters, command line, data hashes, audit head, artifacts). A run recorded
+with manifest schema 1 is reported as not verifiable. Exit 1, with 'NOT verified' on stdout and
+each problem on stderr, otherwise.`;
+
+/** Starts a re-run verification of a recorded run (`reproduceRun`, injected for tests). */
+export type Reproduce = (root: string, runId: string) => Promise<RunReproduction>;
 
 /**
  * `backtester replay --run-id <id>`: prints a run's decisions, orders and fills in time order,
- * filtered. `--verify` also checks every artifact against the manifest and re-runs the
- * recorded configuration: exit 1 when anything differs.
+ * filtered. `--verify` also re-runs the recorded configuration in a temporary folder and
+ * compares it with the recorded run: exit 1, saying so on stdout, when anything differs.
  */
-export async function replayCommand(argv: readonly string[], io: CliIo, rerun: Rerun): Promise<number> {
+export async function replayCommand(argv: readonly string[], io: CliIo, now: Date, reproduce: Reproduce = (root, runId) => reproduceRun(root, runId, { now })): Promise<number> {
   const flags = parseFlags(argv, REPLAY_FLAGS);
   if (flags['help'] === true) {
-    io.out(`usage: backtester replay --run-id <id> [flags]\n\n${formatFlagHelp(REPLAY_FLAGS)}`);
+    io.out(`usage: backtester replay --run-id <id> [flags]\n\n${formatFlagHelp(REPLAY_FLAGS)}\n\n${VERIFY_HELP}`);
     return 0;
   }
   const runId = flags['run-id'];
@@ -39,26 +54,19 @@ export async function replayCommand(argv: readonly string[], io: CliIo, rerun: R
     ...(flags['errors-only'] === true ? { errorsOnly: true } : {}),
     ...(typeof flags['limit'] === 'number' ? { limit: flags['limit'] } : {}),
   });
-  let verification: { files: ReturnType<typeof verifyRunFiles>; recordedDigest: string; rerunDigest: string; reproduced: boolean } | null = null;
-  if (flags['verify'] === true) {
-    const files = verifyRunFiles(root, runId);
-    const parameters = run.manifest.parameters as { readonly cwd?: unknown } | null;
-    const cwd = typeof parameters?.cwd === 'string' ? parameters.cwd : io.cwd;
-    const rerunDigest = await rerun(run.manifest.commandLine.slice(2), cwd, join(root, '.verify'));
-    verification = { files, recordedDigest: run.manifest.digest, rerunDigest, reproduced: rerunDigest === run.manifest.digest };
-  }
+  const verification = flags['verify'] === true ? await reproduce(root, runId) : null;
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, entries: entries.map((e) => ({ kind: e.kind, ...e.record })), verification }, null, 2));
   } else {
     io.out(entries.length === 0 ? `run ${runId}: no entries match` : formatReplay(entries).trimEnd());
     if (verification !== null) {
-      for (const p of verification.files.problems) io.err(`error: ${p.name}: ${p.message}`);
+      for (const problem of verification.problems) io.err(`error: ${problem}`);
       io.out(
-        verification.reproduced
-          ? `verified: the re-run reproduces digest ${verification.recordedDigest.slice(0, 16)}; ${verification.files.checked} artifact(s) match the manifest`
-          : `NOT reproduced: recorded digest ${verification.recordedDigest.slice(0, 16)}, re-run gives ${verification.rerunDigest.slice(0, 16)}`,
+        verification.ok
+          ? `verified: the re-run reproduces digest ${verification.recordedDigest.slice(0, 16)}; ${verification.files.checked} artifact(s) and the input data match the manifest`
+          : `NOT verified: ${verification.problems.length} problem(s) (listed on stderr); first: ${verification.problems[0] ?? 'the re-run does not reproduce the recorded digest'}`,
       );
     }
   }
-  return verification !== null && !(verification.reproduced && verification.files.ok) ? 1 : 0;
+  return verification !== null && !verification.ok ? 1 : 0;
 }

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
 import { readRun, renderRunReport, writeFileAtomically } from '@quantbot/observability';
-import { REPORT_FILE, reportInputFromRun } from './run-folder';
+import { REPORT_FILE, reportInputFromRun } from '@quantbot/validation';
 
 export const REPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'run-id', kind: 'string', valueName: 'id', description: 'the run to report on (required)' },

@@ -18,9 +18,8 @@ import {
   sweepArtifact,
   walkForwardArtifact,
 } from '@quantbot/validation';
-import type { RunPlan } from './run-command';
-import { RUN_FLAGS, planRun } from './run-command';
-import { dataHash, uniqueRunId } from './run-folder';
+import type { RunPlan } from '@quantbot/validation';
+import { RUN_FLAGS, dataHash, planRun, uniqueRunId } from '@quantbot/validation';
 
 /** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
 const SHARED_NAMES = [

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo, Clock, EpochMs } from '@quantbot/core';
@@ -192,14 +192,22 @@ describe('promotion-gate', () => {
           expect(bt.backtest['metrics']).toMatchObject({ closedTrades: 97 });
           expect((await run(['record-backtest', '--experiment', exp, '--run-id', runId])).out).toContain(`run ${runId} was already recorded`);
 
-          // A tampered copy of the run is recorded as unverified, with a warning, and fails the reproducibility gate.
+          // A tampered copy of the run is refused: exit 1, nothing recorded (it used to be recorded as unverified).
           const tampered = join(cwd, 'tampered');
           cpSync(join(cwd, 'results', 'runs', runId), join(tampered, runId), { recursive: true });
           writeFileSync(join(tampered, runId, 'trades.jsonl'), '');
-          const bad = await run(['record-backtest', '--experiment', JSON.parse(other.out).experiment.id, '--run-id', runId, '--results-dir', 'tampered']);
-          expect(bad.code).toBe(0);
-          expect(bad.out).toContain('NOT verified');
+          const otherId = JSON.parse(other.out).experiment.id as string;
+          const bad = await run(['record-backtest', '--experiment', otherId, '--run-id', runId, '--results-dir', 'tampered']);
+          expect(bad.code).toBe(1);
+          expect(bad.err).toContain('the re-run does not reproduce it');
           expect(bad.err).toContain('trades.jsonl has 0 bytes');
+          expect(JSON.parse((await run(['summary', '--experiment', otherId, '--json'])).out)).toMatchObject({ trialCount: 0 });
+          // A payload is recorded, but never as verified: the reproducibility gate fails on it.
+          expect((await run(['snapshot', '--experiment', otherId, '--params', '{"fast":10,"slow":30,"allowShort":false}'])).code).toBe(0);
+          const payload = { runId: 'payload-run', digest: 'b'.repeat(64), metrics: { sharpe: 2, totalReturn: 0.5, maxDrawdownPct: 3, closedTrades: 97 }, dataQualityErrors: 0, lookaheadPassed: true };
+          const unverified = await run(['record-backtest', '--experiment', otherId, '--payload', JSON.stringify(payload)]);
+          expect(unverified.code).toBe(0);
+          expect(unverified.out).toContain('NOT verified');
 
           // check --strict: exit 1 and a table of what fails (no validation, no review yet).
           const check = await run(['check', '--experiment', exp, '--strict']);
@@ -291,6 +299,52 @@ describe('promotion-gate', () => {
           });
           expect(blockedChild.code).toBe(1);
           expect(blockedChild.out).toMatch(/backtest-reproducible\s+FAIL\s+no\s+verified/);
+        },
+        SLOW,
+      );
+
+      it(
+        'record-backtest refuses a forged run with every hash recomputed and a run of other parameters than the current snapshot; records a genuine one as verified',
+        async () => {
+          const created = await run(['create', '--strategy', 'sma-crossover', '--hypothesis', 'forgery is caught', '--owner', 'mallory']);
+          const exp = created.out;
+          // A forged summary.json (a better Sharpe), with the artifact hash, size and the digest recomputed.
+          const forgedRoot = join(cwd, 'forged');
+          cpSync(join(cwd, 'results', 'runs', runId), join(forgedRoot, runId), { recursive: true });
+          const summaryFile = join(forgedRoot, runId, 'summary.json');
+          const document = JSON.parse(readFileSync(summaryFile, 'utf8')) as { summary: Record<string, unknown> };
+          expect(typeof document.summary['sharpe']).toBe('number');
+          document.summary['sharpe'] = 3.5;
+          const forgedSummary = `${JSON.stringify(document, null, 2)}\n`;
+          writeFileSync(summaryFile, forgedSummary);
+          const manifestFile = join(forgedRoot, runId, 'manifest.json');
+          const { computeManifestDigest, sha256Hex, verifyRunFiles } = await import('@quantbot/observability');
+          const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Parameters<typeof computeManifestDigest>[0] & { digest: string; artifacts: Record<string, { sha256: string; bytes: number; deterministic: boolean }> };
+          manifest.artifacts['summary.json'] = { sha256: sha256Hex(forgedSummary), bytes: Buffer.byteLength(forgedSummary), deterministic: true };
+          // The digest over the whole manifest, recomputed as the forger would (it ignores the old digest).
+          manifest.digest = computeManifestDigest(manifest);
+          writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+          // The forgery is self-consistent: only re-running it shows it.
+          expect(verifyRunFiles(forgedRoot, runId).ok).toBe(true);
+          const forged = await run(['record-backtest', '--experiment', exp, '--run-id', runId, '--results-dir', 'forged']);
+          expect(forged.code).toBe(1);
+          expect(forged.err).toContain(`run ${runId} refused as evidence: the re-run does not reproduce it`);
+          expect(forged.err).toContain('summary.json: the re-run');
+          expect(JSON.parse((await run(['summary', '--experiment', exp, '--json'])).out)).toMatchObject({ trialCount: 0 });
+
+          // A run of other parameters than the experiment's current snapshot is refused.
+          expect((await run(['snapshot', '--experiment', exp, '--params', '{"fast":12,"slow":30,"allowShort":false}'])).code).toBe(0);
+          const otherParams = await run(['record-backtest', '--experiment', exp, '--run-id', runId]);
+          expect(otherParams.code).not.toBe(0);
+          expect(otherParams.err).toContain('current snapshot');
+          expect(otherParams.err).toContain('refused');
+          expect(JSON.parse((await run(['summary', '--experiment', exp, '--json'])).out)).toMatchObject({ trialCount: 0 });
+
+          // The genuine run, with its parameters as the current snapshot: re-run, reproduced, recorded as verified.
+          expect((await run(['snapshot', '--experiment', exp, '--params', '{"fast":10,"slow":30,"allowShort":false}'])).code).toBe(0);
+          const genuine = await run(['record-backtest', '--experiment', exp, '--run-id', runId, '--json']);
+          expect(genuine.code).toBe(0);
+          expect(JSON.parse(genuine.out)).toMatchObject({ created: true, trialCount: 1, backtest: { runId, digestVerified: true } });
         },
         SLOW,
       );

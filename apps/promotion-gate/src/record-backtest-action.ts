@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ConfigError } from '@quantbot/core';
+import { ConfigError, QuantbotError } from '@quantbot/core';
 import type { BacktestInput, JsonObject, ResearchRegistry } from '@quantbot/research-registry';
 import { backtestInputFromRunSummary, canonicalJson, parameterHash, parseBacktestInput, runParameters } from '@quantbot/research-registry';
 import type { ActionResult, ResearchAction } from './research-action';
@@ -9,19 +9,37 @@ import { readPayload } from './payload';
 /** Where backtester runs are looked for unless `--results-dir` says otherwise. */
 export const DEFAULT_RESULTS_DIR = 'results/runs';
 
-/** A backtester run read from its folder, checked against its manifest. */
+/** A backtester run read from its folder and reproduced by re-running it. */
 interface RunEvidence {
   readonly input: BacktestInput;
   readonly strategy: string | null;
   readonly params: JsonObject | null;
-  /** What `verifyRunFiles` found wrong; empty when the files and digest match. */
+  /** Always empty for a run folder (a run that is not reproduced is refused); kept for --json. */
   readonly problems: readonly string[];
+}
+
+/**
+ * A run offered as evidence that re-running does not reproduce (or that cannot be re-run): it is
+ * refused, nothing is recorded. Code `RUN_NOT_REPRODUCED` (exit 1).
+ */
+export class RunNotReproducedError extends QuantbotError {
+  readonly runId: string;
+  readonly problems: readonly string[];
+
+  constructor(runId: string, problems: readonly string[]) {
+    super(
+      'RUN_NOT_REPRODUCED',
+      `run ${runId} refused as evidence: the re-run does not reproduce it (the same check as backtester replay --verify); nothing was recorded:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    );
+    this.runId = runId;
+    this.problems = Object.freeze([...problems]);
+  }
 }
 
 /** `record-backtest`: a backtest of a snapshot, from a run folder (verified) or a payload (unverified). */
 export const RECORD_BACKTEST_ACTION: ResearchAction = {
   name: 'record-backtest',
-  summary: "record a backtest (one trial): a backtester run folder, verified against its manifest, or a payload",
+  summary: 'record a backtest (one trial): a backtester run folder, verified by re-running it, or a payload (unverified)',
   flags: [
     EXPERIMENT_FLAG,
     { name: 'run-id', kind: 'string', valueName: 'id', description: 'the backtester run to ingest (its folder under --results-dir)' },
@@ -30,12 +48,18 @@ export const RECORD_BACKTEST_ACTION: ResearchAction = {
     PAYLOAD_FLAG,
     PAYLOAD_FILE_FLAG,
   ],
-  help: `With --run-id the run folder's files are checked against its manifest and digest
-(observability's verifyRunFiles); the record says whether they matched (digestVerified), and the
-backtest-reproducible gate needs them to. Metrics, data-quality errors and the lookahead verdict come
-from its summary.json. Without --snapshot, the run's strategy parameters (manifest parameters.params)
-are registered as a snapshot (or recognized as an existing one) and become current; with --snapshot,
-they must match it. The run's strategy must be the experiment's.
+  help: `With --run-id the run is accepted only after it is re-run and reproduced: the files are checked
+against the manifest, the recorded command line is run again from the recorded working folder into a
+temporary folder (its audit log too), the input data files must hash as recorded and the re-run must
+give the manifest's digest, which covers the whole manifest (parameters, command line, data hashes,
+audit head, artifacts). This is reproduceRun of @quantbot/validation, the same check as
+'backtester replay --verify'. A run that is not reproduced (a forged summary.json with every hash
+recomputed, edited parameters, changed data, a schema-1 run) is refused with exit 1 and nothing is
+recorded; a reproduced run is recorded with digestVerified true. Metrics, data-quality errors and the
+lookahead verdict come from its summary.json.
+The run's strategy must be the experiment's, and its parameters (manifest parameters.params) must be
+the snapshot's: --snapshot's, or else the experiment's current snapshot; a run with other parameters
+is refused. An experiment without a snapshot gets one from the run's parameters.
   record-backtest --experiment exp-1 --run-id 20240102T030405Z-4c9bc5f7
 
 A payload records a run without its folder; it is never marked verified:
@@ -58,22 +82,29 @@ A payload records a run without its folder; it is never marked verified:
       return { run: (session) => record(session.registry, experimentId, { input, strategy: null, params: null, problems: [] }, choice) };
     }
     const root = resolve(io.cwd, stringFlag(flags, 'results-dir') ?? DEFAULT_RESULTS_DIR);
-    const evidence = await readRunEvidence(root, runId);
+    const evidence = await readRunEvidence(root, runId, new Date());
     return { run: (session) => record(session.registry, experimentId, evidence, choice) };
   },
 };
 
-/** Reads and verifies a run folder (observability is loaded only here: it is the slowest import). */
-async function readRunEvidence(root: string, runId: string): Promise<RunEvidence> {
-  const { readRun, verifyRunFiles } = await import('@quantbot/observability');
-  const verification = verifyRunFiles(root, runId);
+/**
+ * Reads a run folder and reproduces it by re-running it (`reproduceRun`, the check behind
+ * `backtester replay --verify`); throws a {@link RunNotReproducedError} when it is not
+ * reproduced. Observability and validation are loaded only here: they are the slowest imports.
+ */
+async function readRunEvidence(root: string, runId: string, now: Date): Promise<RunEvidence> {
+  const { readRun } = await import('@quantbot/observability');
+  const { reproduceRun } = await import('@quantbot/validation');
+  const check = await reproduceRun(root, runId, { now });
+  if (!check.ok) throw new RunNotReproducedError(runId, check.problems);
   const run = readRun(root, runId);
+  if (run.manifest.digest !== check.recordedDigest) throw new RunNotReproducedError(runId, ['the run folder changed while it was being verified']);
   const input = backtestInputFromRunSummary(
-    { runId, digest: run.manifest.digest, digestVerified: verification.ok, summary: run.summary },
+    { runId, digest: run.manifest.digest, digestVerified: true, summary: run.summary },
     { file: join(run.dir, 'summary.json') },
   );
   const { strategy, params } = runParameters(run.manifest.parameters);
-  return { input, strategy, params, problems: verification.problems.map((p) => p.message) };
+  return { input, strategy, params, problems: [] };
 }
 
 async function record(registry: ResearchRegistry, experimentId: string, evidence: RunEvidence, choice: { readonly snapshotId?: string }): Promise<ActionResult> {
@@ -85,7 +116,18 @@ async function record(registry: ResearchRegistry, experimentId: string, evidence
   let snapshotId = choice.snapshotId;
   let snapshotNote = '';
   if (evidence.params !== null) {
-    if (snapshotId === undefined) {
+    if (snapshotId === undefined && experiment.currentSnapshotId !== null) {
+      // The run must be of the parameters under study: the experiment's current snapshot.
+      const current = await registry.resolveSnapshot(experimentId, {});
+      if (current.paramsHash !== parameterHash(evidence.params)) {
+        throw new ConfigError(
+          '--run-id',
+          `run ${input.runId} was made with parameters ${canonicalJson(evidence.params)}, but ${experimentId}'s current snapshot ${current.id} holds ${canonicalJson(current.params)}; refused (snapshot those parameters first, or name a matching one with --snapshot)`,
+        );
+      }
+      snapshotId = current.id;
+      snapshotNote = ' (the current snapshot)';
+    } else if (snapshotId === undefined) {
       const { record: snapshot, created } = await registry.createSnapshot(experimentId, evidence.params, { label: `from run ${input.runId}` });
       snapshotId = snapshot.id;
       snapshotNote = created ? ' (new snapshot from the run parameters)' : ' (the run parameters’ snapshot)';

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DataError } from '@quantbot/core';
+import type { JsonValue } from '@quantbot/core';
+import { canonicalJson, ConfigError, DataError } from '@quantbot/core';
 import type { RunArtifact, RunManifestInput } from './run-artifacts';
 import {
+  computeManifestDigest,
   computeRunDigest,
   equityCsv,
   gitCommit,
@@ -73,7 +75,7 @@ describe('writeRunArtifacts', () => {
   it('records schema version, caller fields, hashes and sizes in the manifest', () => {
     const manifest = writeRunArtifacts({ root, runId: 'run-1', artifacts: ARTIFACTS, manifest: MANIFEST });
     expect(manifest).toEqual(
-      expect.objectContaining({ schemaVersion: 1, runId: 'run-1', ...MANIFEST, commandLine: ['backtest', '--symbol', 'ORCL'] }),
+      expect.objectContaining({ schemaVersion: 2, runId: 'run-1', dataFiles: null, audit: null, ...MANIFEST, commandLine: ['backtest', '--symbol', 'ORCL'] }),
     );
     expect(Object.keys(manifest.artifacts)).toEqual(['blob.bin', 'equity.csv', 'run.log', 'trades.jsonl']);
     expect(manifest.artifacts['trades.jsonl']).toEqual({ sha256: sha256('{"pnl":1}\n'), bytes: 10, deterministic: true });
@@ -82,7 +84,7 @@ describe('writeRunArtifacts', () => {
     expect(Object.isFrozen(manifest)).toBe(true);
   });
 
-  it('computes the digest over the sorted deterministic artifacts only', () => {
+  it('computes the schema-1 artifact digest over the sorted deterministic artifacts only', () => {
     const manifest = writeRunArtifacts({ root, runId: 'run-1', artifacts: ARTIFACTS, manifest: MANIFEST });
     const expected = sha256(
       [
@@ -91,8 +93,26 @@ describe('writeRunArtifacts', () => {
         `trades.jsonl\t${sha256('{"pnl":1}\n')}\n`,
       ].join(''),
     );
-    expect(manifest.digest).toBe(expected);
     expect(computeRunDigest(manifest.artifacts)).toBe(expected);
+    expect(computeManifestDigest({ ...manifest, schemaVersion: 1 })).toBe(expected);
+  });
+
+  it('computes the schema-2 digest over the whole defining manifest, not only the artifacts', () => {
+    const manifest = writeRunArtifacts({ root, runId: 'run-1', artifacts: ARTIFACTS, manifest: MANIFEST });
+    const { digest, ...body } = manifest;
+    const deterministic = { 'blob.bin': sha256(new Uint8Array([0, 1, 2, 255])), 'equity.csv': sha256('time,equity\n1970-01-01T00:00:00.000Z,100\n'), 'trades.jsonl': sha256('{"pnl":1}\n') };
+    const defining = { schemaVersion: 2, commandLine: body.commandLine, parameters: body.parameters, seed: body.seed, dataHash: body.dataHash, dataFiles: null, audit: null, artifacts: deterministic };
+    expect(digest).toBe(sha256(canonicalJson(defining as unknown as JsonValue)));
+    expect(computeManifestDigest(body)).toBe(digest);
+    // Identity, wall-clock times and code version are left out: a faithful re-run differs in them.
+    expect(computeManifestDigest({ ...body, runId: 'other', startedAt: '2030-01-01T00:00:00.000Z', codeVersion: null })).toBe(digest);
+    // Everything that defines the run is in.
+    expect(computeManifestDigest({ ...body, parameters: { strategy: 'sma', params: { fast: 11 } } })).not.toBe(digest);
+    expect(computeManifestDigest({ ...body, commandLine: ['backtest', '--symbol', 'MSFT'] })).not.toBe(digest);
+    expect(computeManifestDigest({ ...body, dataHash: 'f'.repeat(64) })).not.toBe(digest);
+    expect(computeManifestDigest({ ...body, seed: 43 })).not.toBe(digest);
+    const audit = { file: '/a.jsonl', from: { records: 0, hash: '0'.repeat(64) }, head: { records: 3, hash: 'a'.repeat(64) } };
+    expect(computeManifestDigest({ ...body, audit })).not.toBe(computeManifestDigest({ ...body, audit: { ...audit, head: { records: 2, hash: 'a'.repeat(64) } } }));
   });
 
   it('gives equal digests for equal results whatever the non-deterministic files and the artifact order', () => {

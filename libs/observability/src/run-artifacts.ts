@@ -14,13 +14,23 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
-import { ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
+import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
 import type { EquityCurve } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
 import { syncDirectory, writeFileDurably } from './durable-file';
 
-/** The version of the manifest layout written by {@link writeRunArtifacts}. */
-export const RUN_MANIFEST_SCHEMA_VERSION = 1;
+/**
+ * The version of the manifest layout written by {@link writeRunArtifacts}. Version 2's digest
+ * covers the whole manifest that defines the run (see {@link computeManifestDigest}); version 1's
+ * covered only the artifacts (see {@link computeRunDigest}).
+ */
+export const RUN_MANIFEST_SCHEMA_VERSION = 2;
+
+/**
+ * The version-1 layout, still read (so old runs can be listed, replayed and reported) but never
+ * accepted as verified: its digest does not cover the parameters, command line or data.
+ */
+export const LEGACY_RUN_MANIFEST_SCHEMA_VERSION = 1;
 
 /** The manifest's file name inside a run folder; it is written last. */
 export const RUN_MANIFEST_FILE = 'manifest.json';
@@ -64,9 +74,29 @@ export interface RunArtifactEntry {
   readonly deterministic: boolean;
 }
 
+/** The head of a hash-chained audit log: its record count and the last record's hash. */
+export interface RunAuditHead {
+  readonly records: number;
+  /** Hex SHA-256; 64 zeros for no record. */
+  readonly hash: string;
+}
+
+/**
+ * The anchor of the audit log a run appended to (`--audit-log`): where its chain stood before
+ * the run (`from`) and after it (`head`). Kept in the manifest, which the digest covers, it lets
+ * a verifier detect a cut tail, an emptied or deleted log and a chain re-hashed after an edit.
+ */
+export interface RunAuditAnchor {
+  /** The log's path as the run resolved it. */
+  readonly file: string;
+  readonly from: RunAuditHead;
+  readonly head: RunAuditHead;
+}
+
 /** `manifest.json` of a run folder. */
 export interface RunManifest {
-  readonly schemaVersion: typeof RUN_MANIFEST_SCHEMA_VERSION;
+  /** {@link RUN_MANIFEST_SCHEMA_VERSION}, or {@link LEGACY_RUN_MANIFEST_SCHEMA_VERSION} for an old run. */
+  readonly schemaVersion: typeof RUN_MANIFEST_SCHEMA_VERSION | typeof LEGACY_RUN_MANIFEST_SCHEMA_VERSION;
   readonly runId: string;
   /** ISO 8601 times given by the caller (the library never reads the wall clock). */
   readonly startedAt: string;
@@ -81,9 +111,15 @@ export interface RunManifest {
   readonly seed: number | null;
   /** A hash of the input data (see {@link hashFiles}), or null when unknown. */
   readonly dataHash: string | null;
+  /** Schema 2: each input file with its hash (what `dataHash` covers), or null when unknown. */
+  readonly dataFiles?: readonly HashedFile[] | null;
+  /** Schema 2: the audit log's anchor, or null when the run wrote no audit log. */
+  readonly audit?: RunAuditAnchor | null;
   /**
-   * Hex SHA-256 over the lines `${name}\t${sha256}\n` of the deterministic artifacts sorted by
-   * name (see {@link computeRunDigest}): two runs with equal digests produced the same results.
+   * Schema 2: hex SHA-256 of the canonical JSON of everything that defines the run and its
+   * results (see {@link computeManifestDigest}): two runs with equal digests ran the same
+   * command line, parameters, seed and data and produced the same results and audit head.
+   * Schema 1: over the artifacts only (see {@link computeRunDigest}).
    */
   readonly digest: string;
   /** Every artifact, by name (keys in sorted order). */
@@ -92,6 +128,9 @@ export interface RunManifest {
 
 /** The manifest fields the caller provides; the rest is computed from the artifacts. */
 export type RunManifestInput = Omit<RunManifest, 'schemaVersion' | 'runId' | 'digest' | 'artifacts'>;
+
+/** A manifest without its digest: what {@link computeManifestDigest} hashes. */
+export type RunManifestBody = Omit<RunManifest, 'digest'>;
 
 /** Input of {@link writeRunArtifacts}. */
 export interface WriteRunArtifactsInput {
@@ -170,7 +209,7 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
     }
     entries.sort(([a], [b]) => compareStrings(a, b));
     const artifactTable = Object.fromEntries(entries) as { readonly [name: string]: RunArtifactEntry };
-    const manifest: RunManifest = {
+    const body: RunManifestBody = {
       schemaVersion: RUN_MANIFEST_SCHEMA_VERSION,
       runId,
       startedAt: input.manifest.startedAt,
@@ -180,9 +219,13 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
       parameters: input.manifest.parameters,
       seed: input.manifest.seed,
       dataHash: input.manifest.dataHash,
-      digest: computeRunDigest(artifactTable),
+      dataFiles: input.manifest.dataFiles ?? null,
+      audit: input.manifest.audit ?? null,
       artifacts: artifactTable,
     };
+    const { artifacts: table, ...head } = body;
+    // The digest sits before the artifact table, as in schema 1.
+    const manifest: RunManifest = { ...head, digest: computeManifestDigest(body), artifacts: table };
     const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
     writeFileDurably(join(partialDir, RUN_MANIFEST_FILE), Buffer.from(manifestText, 'utf8'));
     syncDirectory(partialDir);
@@ -200,8 +243,42 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
 }
 
 /**
- * The run digest: hex SHA-256 over `${name}\t${sha256}\n` for each deterministic artifact, in
- * name order (by UTF-16 code unit). Non-deterministic artifacts do not count.
+ * The digest of a manifest, by its schema version.
+ *
+ * Schema 2: hex SHA-256 of the canonical JSON (core's `canonicalJson`) of
+ * `{ schemaVersion, commandLine, parameters, seed, dataHash, dataFiles, audit, artifacts }`, where
+ * `artifacts` maps each deterministic artifact's name to its SHA-256. So editing the parameters,
+ * the command line, the data hashes, the audit anchor or any deterministic artifact changes it.
+ * Left out, because a faithful re-run differs in them: `runId`, `startedAt`, `finishedAt`
+ * (identity and wall-clock times) and `codeVersion` (provenance: a re-run by newer code that
+ * reproduces the digest shows the results did not change).
+ *
+ * Schema 1: {@link computeRunDigest} of the artifacts only.
+ */
+export function computeManifestDigest(manifest: RunManifestBody): string {
+  if (manifest.schemaVersion === LEGACY_RUN_MANIFEST_SCHEMA_VERSION) return computeRunDigest(manifest.artifacts);
+  const artifacts = Object.fromEntries(
+    Object.entries(manifest.artifacts)
+      .filter(([, entry]) => entry.deterministic)
+      .map(([name, entry]) => [name, entry.sha256]),
+  );
+  const defining = {
+    schemaVersion: manifest.schemaVersion,
+    commandLine: [...manifest.commandLine],
+    parameters: manifest.parameters,
+    seed: manifest.seed,
+    dataHash: manifest.dataHash,
+    dataFiles: (manifest.dataFiles ?? null) === null ? null : (manifest.dataFiles ?? []).map((file) => ({ name: file.name, sha256: file.sha256, bytes: file.bytes })),
+    audit: manifest.audit ?? null,
+    artifacts,
+  };
+  return sha256Hex(canonicalJson(defining as unknown as JsonValue));
+}
+
+/**
+ * The schema-1 run digest: hex SHA-256 over `${name}\t${sha256}\n` for each deterministic
+ * artifact, in name order (by UTF-16 code unit). Non-deterministic artifacts do not count. It
+ * covers the results only, not what defines the run: schema 2 uses {@link computeManifestDigest}.
  */
 export function computeRunDigest(artifacts: { readonly [name: string]: RunArtifactEntry }): string {
   return hashListing(

@@ -1,9 +1,9 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '@quantbot/core';
-import type { RunManifestInput } from './run-artifacts';
-import { equityCsv, toJsonLines, writeRunArtifacts } from './run-artifacts';
+import type { RunManifest, RunManifestInput } from './run-artifacts';
+import { computeRunDigest, equityCsv, toJsonLines, writeRunArtifacts } from './run-artifacts';
 import type { DecisionEvent, OrderEvent, TradeRecord } from './run-records';
 import { listRuns, parseEquityCsv, parseJsonLines, readRun, UnknownRunError, verifyRunFiles } from './run-store';
 
@@ -219,6 +219,31 @@ describe('run store', () => {
       const manifest = { ...readRun(root, 'run-1').manifest, digest: '0'.repeat(64) };
       writeFileSync(manifestFile, JSON.stringify(manifest));
       expect(verifyRunFiles(root, 'run-1').problems.map((problem) => problem.kind)).toEqual(['digest-mismatch']);
+    });
+
+    it('detects an edit of parameters.params in the manifest (the digest covers the whole manifest)', () => {
+      writeFullRun('run-1');
+      const manifestFile = join(root, 'run-1', 'manifest.json');
+      const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { parameters: unknown };
+      manifest.parameters = { strategy: 'sma-crossover', params: { fast: 5, slow: 30 } };
+      writeFileSync(manifestFile, JSON.stringify(manifest));
+      const result = verifyRunFiles(root, 'run-1');
+      expect(result.problems.map((problem) => problem.kind)).toEqual(['digest-mismatch']);
+      expect(result.problems[0]?.message).toContain('it was edited');
+    });
+
+    it('still reads a schema-1 run (digest over the artifacts only) and says which schema it is', () => {
+      writeFullRun('run-1');
+      const manifestFile = join(root, 'run-1', 'manifest.json');
+      const rest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+      delete rest['dataFiles'];
+      delete rest['audit'];
+      const legacy = { ...rest, schemaVersion: 1, digest: computeRunDigest(rest['artifacts'] as RunManifest['artifacts']) };
+      writeFileSync(manifestFile, JSON.stringify(legacy));
+      expect(readRun(root, 'run-1').manifest.schemaVersion).toBe(1);
+      expect(verifyRunFiles(root, 'run-1').ok).toBe(true);
+      writeFileSync(manifestFile, JSON.stringify({ ...legacy, schemaVersion: 3 }));
+      expect(() => readRun(root, 'run-1')).toThrow(/schemaVersion.*3 is not a schema version this reader knows \(1 or 2\)/);
     });
 
     it('throws an UnknownRunError for an unknown run', () => {

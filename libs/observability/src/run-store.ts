@@ -2,7 +2,15 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, QuantbotError } from '@quantbot/core';
 import type { RunArtifactEntry, RunManifest } from './run-artifacts';
-import { computeRunDigest, RUN_ARTIFACT_FILES, RUN_MANIFEST_FILE, RUN_MANIFEST_SCHEMA_VERSION, sha256Hex, validateRunId } from './run-artifacts';
+import {
+  computeManifestDigest,
+  LEGACY_RUN_MANIFEST_SCHEMA_VERSION,
+  RUN_ARTIFACT_FILES,
+  RUN_MANIFEST_FILE,
+  RUN_MANIFEST_SCHEMA_VERSION,
+  sha256Hex,
+  validateRunId,
+} from './run-artifacts';
 import type { DecisionEvent, OrderEvent, OrderEventKind, TradeRecord } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
 
@@ -156,7 +164,10 @@ export function readRun(root: string, runId: string): RunData {
 /**
  * Recomputes the SHA-256 and size of every artifact of a run and compares them with its
  * manifest; also reports files the manifest does not list and a manifest digest that does not
- * match its artifact table. Throws like {@link readRun} when the run or its manifest is unusable.
+ * match the manifest's content (schema 2: the whole defining manifest, see
+ * `computeManifestDigest`; schema 1: the artifact table only). This proves only that the folder
+ * is self-consistent: whoever edits a file can recompute every hash. Only a re-run shows the
+ * results are real (see `reproduceRun` in `@quantbot/validation`). Throws like {@link readRun} when the run or its manifest is unusable.
  *
  * @example const check = verifyRunFiles('results/runs', runId); if (!check.ok) console.error(check.problems)
  */
@@ -192,12 +203,16 @@ export function verifyRunFiles(root: string, runId: string): RunVerification {
       problems.push({ name, kind: 'unlisted', message: `${name} is in the run folder but not in the manifest` });
     }
   }
-  const digest = computeRunDigest(manifest.artifacts);
-  if (digest !== manifest.digest) {
+  const { digest: recorded, ...body } = manifest;
+  const digest = computeManifestDigest(body);
+  if (digest !== recorded) {
     problems.push({
       name: RUN_MANIFEST_FILE,
       kind: 'digest-mismatch',
-      message: `the artifacts listed give digest ${digest.slice(0, 12)}…, the manifest says ${manifest.digest.slice(0, 12)}…`,
+      message:
+        manifest.schemaVersion === LEGACY_RUN_MANIFEST_SCHEMA_VERSION
+          ? `the artifacts listed give digest ${digest.slice(0, 12)}…, the manifest says ${recorded.slice(0, 12)}…`
+          : `the manifest's content (parameters, command line, data hashes, audit anchor, artifacts) gives digest ${digest.slice(0, 12)}…, the manifest says ${recorded.slice(0, 12)}…: it was edited`,
     });
   }
   return { runId, ok: problems.length === 0, checked: names.length, problems };
@@ -213,8 +228,13 @@ export function parseRunManifest(text: string, file: string): RunManifest {
   const fail = (field: string, message: string): never => {
     throw new DataError(message, { file, field });
   };
-  if (value['schemaVersion'] !== RUN_MANIFEST_SCHEMA_VERSION) {
-    fail('schemaVersion', `${JSON.stringify(value['schemaVersion'])} is not a schema version this reader knows (${RUN_MANIFEST_SCHEMA_VERSION})`);
+  const version = value['schemaVersion'];
+  if (version !== RUN_MANIFEST_SCHEMA_VERSION && version !== LEGACY_RUN_MANIFEST_SCHEMA_VERSION) {
+    fail('schemaVersion', `${JSON.stringify(version)} is not a schema version this reader knows (${LEGACY_RUN_MANIFEST_SCHEMA_VERSION} or ${RUN_MANIFEST_SCHEMA_VERSION})`);
+  }
+  if (version === RUN_MANIFEST_SCHEMA_VERSION) {
+    checkDataFiles(value['dataFiles'], fail);
+    checkAuditAnchor(value['audit'], fail);
   }
   for (const key of ['runId', 'startedAt', 'finishedAt', 'digest'] as const) {
     if (typeof value[key] !== 'string') fail(key, 'missing or not a string');
@@ -301,6 +321,33 @@ export function parseEquityCsv(text: string, file: string): { time: number[]; eq
     equity.push(value);
   }
   return { time, equity };
+}
+
+function checkDataFiles(value: unknown, fail: (field: string, message: string) => never): void {
+  if (value === null) return;
+  if (!Array.isArray(value)) fail('dataFiles', 'not an array or null');
+  (value as unknown[]).forEach((file, i) => {
+    const field = `dataFiles[${i}]`;
+    if (!isRecord(file)) fail(field, 'not an object');
+    const { name, sha256, bytes } = file as { [key: string]: unknown };
+    if (typeof name !== 'string') fail(`${field}.name`, 'not a string');
+    if (typeof sha256 !== 'string' || !HEX_SHA256.test(sha256)) fail(`${field}.sha256`, 'not 64 lower-case hex digits');
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) fail(`${field}.bytes`, 'not a byte count');
+  });
+}
+
+function checkAuditAnchor(value: unknown, fail: (field: string, message: string) => never): void {
+  if (value === null) return;
+  if (!isRecord(value)) fail('audit', 'not an object or null');
+  const anchor = value as { [key: string]: unknown };
+  if (typeof anchor['file'] !== 'string') fail('audit.file', 'not a string');
+  for (const key of ['from', 'head'] as const) {
+    const head = anchor[key];
+    if (!isRecord(head)) return fail(`audit.${key}`, 'not an object');
+    const { records, hash } = head;
+    if (typeof records !== 'number' || !Number.isSafeInteger(records) || records < 0) fail(`audit.${key}.records`, 'not a record count');
+    if (typeof hash !== 'string' || !HEX_SHA256.test(hash)) fail(`audit.${key}.hash`, 'not 64 lower-case hex digits');
+  }
 }
 
 function findRunDir(root: string, runId: string): string {

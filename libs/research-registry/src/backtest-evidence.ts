@@ -20,9 +20,9 @@ export interface BacktestInput {
   /** The run manifest's digest: 64 lower-case hex digits. */
   readonly digest: string;
   /**
-   * True only when the caller has checked the run's files against its manifest and digest (the
-   * promotion-gate app does, with observability's `verifyRunFiles`). The registry cannot check
-   * files it never sees, so it records what it is told.
+   * True only when the caller has re-run the run and reproduced its digest (the promotion-gate
+   * app does, with validation's `reproduceRun`, and refuses a run it cannot reproduce). The
+   * registry cannot check files it never sees, so it records what it is told.
    */
   readonly digestVerified: boolean;
   readonly metrics: BacktestMetrics;

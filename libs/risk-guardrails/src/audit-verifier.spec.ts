@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { DataError, epochMs } from '@quantbot/core';
-import { verifyAuditLines, verifyAuditLog } from './audit-verifier';
-import { JsonlAuditSink, canonicalJson } from './jsonl-audit-sink';
+import { verifyAuditLines, verifyAuditLog, verifyAuditLogAgainstHead } from './audit-verifier';
+import { AUDIT_GENESIS_HASH, JsonlAuditSink, canonicalJson, hashAuditRecord } from './jsonl-audit-sink';
 
 let dir: string;
 beforeAll(() => {
@@ -38,13 +38,13 @@ function rewrite(path: string, lines: readonly string[]): void {
 describe('verifyAuditLog', () => {
   it('accepts a log written by JsonlAuditSink', () => {
     const { path } = writeLog(5);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 5 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 5 });
   });
 
   it('accepts an empty file with 0 records', () => {
     const path = join(dir, 'empty.jsonl');
     writeFileSync(path, '');
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 0 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 0 });
   });
 
   it('throws a DataError for a missing file', () => {
@@ -105,13 +105,13 @@ describe('verifyAuditLog', () => {
   it('accepts appends from a reopened sink', () => {
     const { path } = writeLog(3);
     new JsonlAuditSink(path).append({ time: epochMs(1), kind: 'resumed', detail: {} });
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 4 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 4 });
   });
 });
 
 describe('verifyAuditLines', () => {
   it('accepts no lines', () => {
-    expect(verifyAuditLines([])).toEqual({ ok: true, records: 0 });
+    expect(verifyAuditLines([])).toMatchObject({ ok: true, records: 0 });
   });
 
   it('finds a blank line', () => {
@@ -161,5 +161,83 @@ describe('verifyAuditLines', () => {
       }),
       { seed: 20_240_611, numRuns: 2_000 },
     );
+  });
+});
+
+describe('verifyAuditLogAgainstHead', () => {
+  /** A log of `count` records and the head its writer reported: the anchor kept elsewhere. */
+  function anchoredLog(count: number): { path: string; lines: string[]; anchor: { records: number; hash: string } } {
+    const { path, lines } = writeLog(count);
+    const anchor = new JsonlAuditSink(path).head();
+    return { path, lines, anchor };
+  }
+
+  it('accepts the log its anchor describes, and a log that kept growing after it', () => {
+    const { path, anchor } = anchoredLog(4);
+    expect(anchor.records).toBe(4);
+    expect(verifyAuditLogAgainstHead(path, anchor)).toMatchObject({ ok: true, records: 4, head: anchor });
+    new JsonlAuditSink(path).append({ time: epochMs(1), kind: 'later', detail: {} });
+    expect(verifyAuditLogAgainstHead(path, anchor)).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('detects a cut tail that the file alone cannot show', () => {
+    const { path, lines, anchor } = anchoredLog(5);
+    rewrite(path, lines.slice(0, 3));
+    expect(verifyAuditLog(path).ok).toBe(true);
+    const check = verifyAuditLogAgainstHead(path, anchor);
+    expect(check).toMatchObject({ ok: false, records: 3, problem: { kind: 'truncated', line: 4 } });
+    expect(check.problem?.message).toContain('3 record(s), but its anchor says 5');
+  });
+
+  it('detects an emptied file and a deleted file', () => {
+    const emptied = anchoredLog(3);
+    writeFileSync(emptied.path, '');
+    expect(verifyAuditLog(emptied.path).ok).toBe(true);
+    expect(verifyAuditLogAgainstHead(emptied.path, emptied.anchor)).toMatchObject({ ok: false, records: 0, problem: { kind: 'truncated' } });
+    const deleted = anchoredLog(2);
+    rmSync(deleted.path);
+    const check = verifyAuditLogAgainstHead(deleted.path, deleted.anchor);
+    expect(check).toMatchObject({ ok: false, problem: { kind: 'missing' } });
+    expect(check.problem?.message).toContain('holds 2 record(s)');
+    expect(verifyAuditLogAgainstHead(deleted.path, { records: 0, hash: AUDIT_GENESIS_HASH }).ok).toBe(true);
+  });
+
+  it('detects a chain edited and then re-hashed from the edit on', () => {
+    const { path, lines, anchor } = anchoredLog(4);
+    const records = lines.map((line) => JSON.parse(line) as { seq: number; time: number; kind: string; detail: Record<string, never>; prev: string; hash: string });
+    (records[1] as { detail: unknown }).detail = { n: 2, symbol: 'ORCL', qty: 1, price: 1, reason: 'forged', tags: [] };
+    let prev = AUDIT_GENESIS_HASH;
+    for (const record of records) {
+      record.prev = prev;
+      record.hash = hashAuditRecord({ seq: record.seq, time: record.time, kind: record.kind, detail: record.detail, prev });
+      prev = record.hash;
+    }
+    rewrite(path, records.map((record) => JSON.stringify(record)));
+    expect(verifyAuditLog(path).ok).toBe(true);
+    const check = verifyAuditLogAgainstHead(path, anchor);
+    expect(check).toMatchObject({ ok: false, records: 4, problem: { kind: 'head-mismatch', line: 4 } });
+    expect(check.problem?.message).toContain('rewritten');
+  });
+
+  it('still names an edit in the middle before looking at the anchor', () => {
+    const { path, lines, anchor } = anchoredLog(3);
+    rewrite(path, [lines[0] as string, (lines[1] as string).replace('"rule 2"', '"rule 9"'), lines[2] as string]);
+    expect(verifyAuditLogAgainstHead(path, anchor)).toMatchObject({ ok: false, problem: { kind: 'hash-mismatch', line: 2 } });
+  });
+});
+
+describe('JsonlAuditSink startAfter', () => {
+  it('continues a given head in a new file, ending at the same head as the original log', () => {
+    const { path, anchor } = (() => {
+      const log = writeLog(2);
+      return { path: log.path, anchor: new JsonlAuditSink(log.path).head() };
+    })();
+    const entry = { time: epochMs(1_700_000_100_000), kind: 'order-accepted', detail: { symbol: 'ORCL' } };
+    new JsonlAuditSink(path).append(entry);
+    const scratch = join(dir, `scratch-${++fileCount}.jsonl`);
+    const copy = new JsonlAuditSink(scratch, { startAfter: anchor });
+    copy.append(entry);
+    expect(copy.head()).toEqual(new JsonlAuditSink(path).head());
+    expect(() => new JsonlAuditSink(path, { startAfter: anchor })).toThrow(/startAfter/);
   });
 });

@@ -27,9 +27,9 @@ export {
   parseAuditRecordLine,
   redactAuditDetail,
 } from './jsonl-audit-sink';
-export type { AuditLineCheck, AuditRecord } from './jsonl-audit-sink';
-export { verifyAuditLines, verifyAuditLog } from './audit-verifier';
-export type { AuditProblem, AuditProblemKind, AuditVerification } from './audit-verifier';
+export type { AuditHead, AuditLineCheck, AuditRecord, JsonlAuditSinkOptions } from './jsonl-audit-sink';
+export { verifyAuditLines, verifyAuditLog, verifyAuditLogAgainstHead } from './audit-verifier';
+export type { AnchoredAuditVerification, AuditProblem, AuditProblemKind, AuditVerification } from './audit-verifier';
 export {
   DEFAULT_KELLY_CAP,
   DEFAULT_KELLY_SCALE,

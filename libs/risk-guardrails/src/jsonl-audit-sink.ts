@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { AuditEntry, AuditSink, JsonValue } from '@quantbot/core';
-import { DataError, QuantbotError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
+import { ConfigError, DataError, QuantbotError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
 
 /** The `prev` of the first record of a log: 64 zeros (no record came before it). */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -37,6 +37,28 @@ export interface AuditRecord {
   readonly detail: { readonly [key: string]: JsonValue };
   readonly prev: string;
   readonly hash: string;
+}
+
+/**
+ * The head of a chain: how many records it holds and the `hash` of the last one
+ * ({@link AUDIT_GENESIS_HASH} for none). Kept outside the log (a run manifest, a database row),
+ * it is the anchor that shows a cut tail, an emptied or deleted file, or a chain re-hashed after
+ * an edit: none of them can end at the same head.
+ */
+export interface AuditHead {
+  readonly records: number;
+  readonly hash: string;
+}
+
+/** Options of {@link JsonlAuditSink}. */
+export interface JsonlAuditSinkOptions {
+  /**
+   * Continue this head instead of the file's: the first record gets `seq` `records + 1` and
+   * `prev` `hash`. Only for a new or empty file (a `ConfigError` naming `startAfter` otherwise).
+   * Used to re-derive a recorded segment of a log into a scratch file, so that the head it ends
+   * at can be compared with the recorded one without touching the original log.
+   */
+  readonly startAfter?: AuditHead;
 }
 
 /** The outcome of reading one log line on its own (the chain is the verifier's business). */
@@ -128,13 +150,33 @@ export class JsonlAuditSink implements AuditSink {
   #tail: { readonly seq: number; readonly hash: string } | undefined;
 
   /** Remembers `path`; nothing is opened or created until the first `append`. */
-  constructor(path: string) {
+  constructor(path: string, options: JsonlAuditSinkOptions = {}) {
     this.#path = path;
+    const { startAfter } = options;
+    if (startAfter !== undefined) {
+      if (!Number.isSafeInteger(startAfter.records) || startAfter.records < 0) {
+        throw new ConfigError('startAfter.records', `${startAfter.records} is not a record count`);
+      }
+      if (!HEX_SHA256.test(startAfter.hash)) throw new ConfigError('startAfter.hash', 'is not 64 lower-case hex digits');
+      if (readChainTail(path).seq !== 0) throw new ConfigError('startAfter', `${path} already holds records; startAfter only applies to a new or empty log`);
+      this.#tail = { seq: startAfter.records, hash: startAfter.hash };
+    }
   }
 
   /** The file this sink appends to. */
   get path(): string {
     return this.#path;
+  }
+
+  /**
+   * The head the next record chains onto: the records written so far (with the ones the file
+   * held before) and the last hash. Reads the file's last line when nothing was appended yet;
+   * throws like `append` when that line is corrupt.
+   */
+  head(): AuditHead {
+    const tail = this.#tail ?? readChainTail(this.#path);
+    this.#tail = tail;
+    return Object.freeze({ records: tail.seq, hash: tail.hash });
   }
 
   /**

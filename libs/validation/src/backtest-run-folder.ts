@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder } from '@quantbot/engine';
-import type { RunArtifact, RunData, RunManifest, RunReportInput, TradeRecord } from '@quantbot/observability';
+import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, RunReportInput, TradeRecord } from '@quantbot/observability';
 import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, renderRunReport, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
 
 /** The report a run folder may hold besides its recorded artifacts. */
@@ -20,11 +20,14 @@ export interface BacktestRunRecord {
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly cwd: string;
-  readonly argv: readonly string[];
+  /** The command line to record, such as `['backtester', 'run', '--data', 'orcl.csv']`. */
+  readonly commandLine: readonly string[];
   readonly parameters: JsonValue;
   readonly seed: number;
   /** The data file or folder; undefined for synthetic data (its seed and size define it). */
   readonly dataPath: string | undefined;
+  /** The audit log's anchor (its head before and after the run), or null without `--audit-log`. */
+  readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
   readonly withReport: boolean;
 }
@@ -61,6 +64,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
   }
+  const data = hashData(record.dataPath);
   return writeRunArtifacts({
     root: record.root,
     runId: record.runId,
@@ -69,10 +73,12 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
       startedAt: record.startedAt.toISOString(),
       finishedAt: record.finishedAt.toISOString(),
       codeVersion: gitCommit(record.cwd) ?? gitCommit(resolve(__dirname, '..', '..', '..')),
-      commandLine: ['backtester', 'run', ...record.argv],
+      commandLine: [...record.commandLine],
       parameters: { ...(record.parameters as Record<string, JsonValue>), cwd: record.cwd },
       seed: record.seed,
-      dataHash: dataHash(record.dataPath),
+      dataHash: data?.sha256 ?? null,
+      dataFiles: data?.files ?? null,
+      audit: record.audit,
     },
   });
 }
@@ -128,6 +134,11 @@ function withoutRunId(summary: BacktestReport['summary']): BacktestReport['summa
 
 /** The sha256 of a data file or of a folder's files (see `hashFiles`); null for synthetic data. */
 export function dataHash(dataPath: string | undefined): string | null {
-  if (dataPath === undefined) return null;
-  return statSync(dataPath).isDirectory() ? hashDirectoryFiles(dataPath).sha256 : hashFiles([dataPath]).sha256;
+  return hashData(dataPath)?.sha256 ?? null;
+}
+
+/** The hash of a data file or of a folder's files, with each file's hash; undefined for synthetic data. */
+export function hashData(dataPath: string | undefined): FileSetHash | undefined {
+  if (dataPath === undefined) return undefined;
+  return statSync(dataPath).isDirectory() ? hashDirectoryFiles(dataPath) : hashFiles([dataPath]);
 }
