@@ -26,7 +26,7 @@ const DATA_FILE = ['QUANTBOT_DATA_DIR' in process.env ? join(process.env['QUANTB
 );
 const START = Date.parse('2024-07-01T12:00:00.000Z');
 /** Opening the embedded database takes seconds (the first time ~5-8 s); a test runs several actions. */
-const SLOW = 180_000;
+const SLOW = 300_000;
 
 function capture(cwd: string): CliIo & { stdout: string[]; stderr: string[]; take(): { out: string; err: string } } {
   const stdout: string[] = [];
