@@ -17,6 +17,8 @@ export const CREATE_ACTION: ResearchAction = {
     PAYLOAD_FILE_FLAG,
   ],
   help: `Payload: {"strategy": "...", "hypothesis": "...", "owner": "..."}; flags fill the same fields.
+The strategy must be one Quantbot ships (sma-crossover, bracket-momentum, earnings-momentum, ...): an
+unknown name is refused (exit 2) with the list. The owner may not approve the experiment's review.
 Prints only the new id (exp-<n>), so scripts can capture it:
   EXP=$(node apps/promotion-gate/dist/main.js create --strategy sma-crossover --hypothesis "trend persists" --owner alice)`,
   async prepare({ flags, io }) {
@@ -47,7 +49,9 @@ export const SNAPSHOT_ACTION: ResearchAction = {
     PAYLOAD_FLAG,
     PAYLOAD_FILE_FLAG,
   ],
-  help: `Payload: {"params": {...}, "label": "..."}. The snapshot becomes the experiment's current one,
+  help: `Payload: {"params": {...}, "label": "..."}. The parameters are checked against the strategy's
+parameter schema (JSON numbers or booleans, types, ranges, fast < slow): a misfit is refused (exit 2)
+naming the field (params.fast: ...). The snapshot becomes the experiment's current one,
 which later evidence and checks use unless --snapshot names another.
   snapshot --experiment exp-1 --params '{"fast": 10, "slow": 30}' --label baseline`,
   async prepare({ flags, io }) {

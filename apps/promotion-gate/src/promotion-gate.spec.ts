@@ -1,9 +1,13 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo, Clock, EpochMs } from '@quantbot/core';
+import { computeManifestDigest } from '@quantbot/observability';
+import type { RunManifestBody } from '@quantbot/observability';
 import { epochMs } from '@quantbot/core';
+import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import type { RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
 // Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
@@ -24,7 +28,7 @@ const DATA_FILE = ['QUANTBOT_DATA_DIR' in process.env ? join(process.env['QUANTB
 );
 const START = Date.parse('2024-07-01T12:00:00.000Z');
 /** Opening the embedded database takes seconds (the first time ~5-8 s); a test runs several actions. */
-const SLOW = 180_000;
+const SLOW = 300_000;
 
 function capture(cwd: string): CliIo & { stdout: string[]; stderr: string[]; take(): { out: string; err: string } } {
   const stdout: string[] = [];
@@ -44,22 +48,40 @@ function capture(cwd: string): CliIo & { stdout: string[]; stderr: string[]; tak
   };
 }
 
-/** 30 weekdays of paper trading from Monday 2024-07-01 that pass every paper gate. */
+/** 30 NYSE trading days of paper trading from Tuesday 2024-07-02 (after the paper promotion on 2024-07-01; July 4th is closed) that pass every paper gate. */
 function paperDays(): object[] {
   const days: object[] = [];
-  for (let t = Date.UTC(2024, 6, 1); days.length < 30; t += 86_400_000) {
-    const weekday = new Date(t).getUTCDay();
-    if (weekday === 0 || weekday === 6) continue;
+  for (let t = Date.UTC(2024, 6, 2); days.length < 30; t += 86_400_000) {
+    if (!NYSE_CALENDAR.isSession(t)) continue;
     const i = days.length;
     days.push({ date: new Date(t).toISOString().slice(0, 10), dailyPnl: i % 3 === 0 ? -80 : 150, qualityScore: 88, averageSlippageBps: 5, fillRate: 0.97, drawdownPct: 1.2, equity: 100_000 + 70 * i });
   }
   return days;
 }
 
+/**
+ * Forges a walk-forward run folder the way an attacker would: a better out-of-sample Sharpe in
+ * walk_forward.json, with the manifest's file hash, size and digest recomputed so the folder
+ * still matches its own manifest.
+ */
+/** Edits the walk-forward's OOS Sharpe and recomputes every hash and the manifest's digest, as a forger would. */
+function forgeWalkForward(dir: string): void {
+  const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+  const artifact = JSON.parse(readFileSync(join(dir, 'walk_forward.json'), 'utf8')) as { overall: { meanOosSharpe: number } };
+  artifact.overall.meanOosSharpe = 1.5;
+  const text = `${JSON.stringify(artifact, null, 2)}\n`;
+  writeFileSync(join(dir, 'walk_forward.json'), text);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as RunManifestBody & { digest: string; artifacts: Record<string, { sha256: string; bytes: number; deterministic: boolean }> };
+  manifest.artifacts['walk_forward.json'] = { ...(manifest.artifacts['walk_forward.json'] as { deterministic: boolean }), sha256: sha256(text), bytes: Buffer.byteLength(text) };
+  manifest.digest = computeManifestDigest(manifest);
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 describe('promotion-gate', () => {
   let work: string;
   let resultsDir: string;
   let runId: string;
+  let walkForwardRunId: string;
 
   beforeAll(() => {
     if (DATA_FILE === undefined) throw new Error('orcl-1995-2014.txt not found in $QUANTBOT_DATA_DIR or ../shared/data beside the workspace');
@@ -71,7 +93,15 @@ describe('promotion-gate', () => {
     const runs = readdirSync(resultsDir).filter((name) => !name.startsWith('.'));
     expect(runs).toHaveLength(1);
     runId = runs[0] as string;
-  }, 60_000);
+    // A real walk-forward run folder: ORCL, SMA crossover, anchored folds (mean OOS Sharpe 0.24).
+    execFileSync(
+      process.execPath,
+      [BACKTESTER, 'walk-forward', '--data', DATA_FILE, '--space', 'fast=20..50:15,slow=100..250:75', '--train', '2520', '--test', '1260', '--anchored', '--results-dir', resultsDir],
+      { cwd: work, stdio: 'pipe' },
+    );
+    walkForwardRunId = readdirSync(resultsDir).find((name) => name.includes('-walk-forward-')) as string;
+    expect(walkForwardRunId).toBeDefined();
+  }, 120_000);
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -111,6 +141,8 @@ describe('promotion-gate', () => {
       [['record-backtest', '--experiment', 'exp-1', '--payload', `{"runId":"r","digest":"${'a'.repeat(64)}","digestVerified":true}`], 'payload.digestVerified: cannot be set from the command line'],
       [['record-validation', '--experiment', 'exp-1', '--mean-is-sharpe', '1', '--mean-oos-sharpe', '1', '--pbo', '2'], 'payload.pbo: must be at most 1, got 2'],
       [['record-validation', '--experiment', 'exp-1', '--mean-is-sharpe', '1'], 'payload.meanOosSharpe: is required'],
+      [['record-validation', '--experiment', 'exp-1', '--mean-is-sharpe', '1', '--mean-oos-sharpe', '1'], '--by: is required when env USER is unset'],
+      [['store-walk-forward', '--experiment', 'exp-1', '--run-id', 'r', '--file', 'wf.json', '--by', 'x'], '--run-id: give either --run-id or --file, not both'],
       [['promote', '--experiment', 'exp-1', '--to', 'production', '--by', 'x'], "--to: 'production' is not a stage; expected paper or live"],
       [['check', '--experiment', 'exp-1', '--config', 'missing.json'], 'promotion gates: cannot read'],
       [['check', '--experiment', 'exp-1', '--strikt'], '--strikt: unknown flag'],
@@ -142,19 +174,25 @@ describe('promotion-gate', () => {
       let env: Record<string, string>;
       let server: TestDatabase<RegistryTables> | undefined;
       let clockReadings = 0;
-      const clock: Clock = { now: (): EpochMs => epochMs(START + 1000 * clockReadings++) };
+      /** Moved ahead when the test lets paper-trading days pass. */
+      let clockOffset = 0;
+      const clock: Clock = { now: (): EpochMs => epochMs(START + clockOffset + 1000 * clockReadings++) };
 
       beforeAll(async () => {
         cwd = mkdtempSync(join(work, `${backend.kind}-`));
         mkdirSync(join(cwd, 'config'));
-        cpSync(GATES_FILE, join(cwd, 'config', 'promotion-gates.json'));
+        // The shipped thresholds, but a mean OOS Sharpe above 0.2: ORCL's real walk-forward (0.24) must pass it.
+        const gates = JSON.parse(readFileSync(GATES_FILE, 'utf8')) as { gates: { walkForward: { minOosSharpe: number } } };
+        gates.gates.walkForward.minOosSharpe = 0.2;
+        writeFileSync(join(cwd, 'config', 'promotion-gates.json'), JSON.stringify(gates));
         cpSync(resultsDir, join(cwd, 'results', 'runs'), { recursive: true });
+        // USER is who records evidence unless --by names someone.
         if (backend.kind === 'embedded') {
-          env = { QUANTBOT_DATA_DIR: join(cwd, 'quantbot') };
+          env = { QUANTBOT_DATA_DIR: join(cwd, 'quantbot'), USER: 'rita' };
         } else {
           // A dedicated schema, created (and dropped in afterAll) by the storage test helper.
           server = await openTestDatabase<RegistryTables>('server', REGISTRY_DATABASE_MIGRATIONS);
-          env = { DATABASE_URL: backend.url as string, QUANTBOT_DB_SCHEMA: server.schema as string };
+          env = { DATABASE_URL: backend.url as string, QUANTBOT_DB_SCHEMA: server.schema as string, USER: 'rita' };
         }
       }, 60_000);
 
@@ -175,9 +213,17 @@ describe('promotion-gate', () => {
           const created = await run(['create', '--strategy', 'sma-crossover', '--hypothesis', 'SMA 10/30 trend following beats cash on ORCL', '--owner', 'alice']);
           expect(created).toEqual({ code: 0, out: expect.stringMatching(/^exp-\d+$/), err: '' });
           const exp = created.out;
+          // An unknown strategy is refused, exit 2, naming the field.
+          const unknown = await run(['create', '--strategy', 'sma-crossuver', '--hypothesis', 'typo', '--owner', 'alice']);
+          expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining("error: strategy: unknown strategy 'sma-crossuver'; available: sma-crossover, bracket-momentum") });
           const other = await run(['create', '--json', '--payload', '{"strategy":"sma-crossover","hypothesis":"tampered run","owner":"eve"}']);
           expect(JSON.parse(other.out).experiment).toMatchObject({ id: expect.stringMatching(/^exp-\d+$/), owner: 'eve', currentSnapshotId: null });
 
+          // snapshot: parameters checked against the strategy's schema, naming the field, exit 2.
+          expect(await run(['snapshot', '--experiment', exp, '--params', '{"fast":30,"slow":10}'])).toMatchObject({ code: 2, err: 'error: params.fast: fast (30) must be below slow (10)' });
+          expect(await run(['snapshot', '--experiment', exp, '--params', '{"fast":"10","slow":30}'])).toMatchObject({ code: 2, err: 'error: params.fast: must be a number or a boolean, got "10"' });
+          expect(await run(['snapshot', '--experiment', exp, '--params', '{"fast":0,"slow":30}'])).toMatchObject({ code: 2, err: expect.stringContaining('error: params.fast: 0 is below the minimum') });
+          expect(await run(['snapshot', '--experiment', exp, '--params', '{"fast":10,"slwo":30}'])).toMatchObject({ code: 2, err: expect.stringContaining('error: params.slwo: unknown parameter') });
           // snapshot: registered once, recognized by content whatever the key order.
           const snap = await run(['snapshot', '--experiment', exp, '--params', '{"slow":30,"fast":10,"allowShort":false}', '--label', 'baseline', '--json']);
           const snapshot = JSON.parse(snap.out) as { snapshot: { id: string; paramsHash: string }; created: boolean };
@@ -224,16 +270,34 @@ describe('promotion-gate', () => {
           expect(refused.out).toContain(`refused: ${exp} cannot be promoted to paper while gates block it`);
           expect(refused.out).toMatch(/review-approved\s+MISSING\s+missing\s+approved\s+no review recorded/);
 
-          // Validation evidence: an infinite overfit ratio fails; the stored walk-forward artifact passes.
-          expect((await run(['record-validation', '--experiment', exp, '--mean-is-sharpe', '1.1', '--mean-oos-sharpe', '-0.2'])).out).toContain('overfit ratio Infinity (infinite)');
-          const blockers = JSON.parse((await run(['blockers', '--experiment', exp, '--json'])).out) as { blockers: { gate: string; measured: unknown }[] };
-          expect(blockers.blockers.map((b) => [b.gate, b.measured])).toEqual([
-            ['walk-forward-oos-sharpe', -0.2],
-            ['walk-forward-overfit-ratio', 'Infinity'],
-          ]);
-          const wf = await run(['store-walk-forward', '--experiment', exp, '--file', WALK_FORWARD]);
-          expect(wf.out).toMatch(/^val-\d+: walk-forward from \S+walk-forward-artifact\.json recorded for exp-\d+ snapshot snap-\d+: mean IS Sharpe 1\.2333, mean OOS Sharpe 0\.9, overfit ratio 1\.3704 \(finite\), DSR 0\.91, PBO 0\.25, 3 fold\(s\)$/);
+          // Validation evidence typed in, or an artifact file alone, is UNVERIFIED: shown, never satisfying a gate.
+          expect((await run(['record-validation', '--experiment', exp, '--mean-is-sharpe', '1.1', '--mean-oos-sharpe', '-0.2'])).out).toContain('by rita, UNVERIFIED');
+          const wf = await run(['store-walk-forward', '--experiment', exp, '--file', WALK_FORWARD, '--by', 'victor']);
+          expect(wf.out).toMatch(
+            /^val-\d+: walk-forward from \S+walk-forward-artifact\.json recorded for exp-\d+ snapshot snap-\d+ by victor, UNVERIFIED \(shown, never satisfies a gate\): mean IS Sharpe 1\.2333, mean OOS Sharpe 0\.9, overfit ratio 1\.3704 \(finite\), DSR 0\.91, PBO 0\.25, 3 fold\(s\)$/,
+          );
+          const unverifiedCheck = await run(['check', '--experiment', exp, '--strict']);
+          expect(unverifiedCheck.code).toBe(1);
+          expect(unverifiedCheck.out).toMatch(/walk-forward-oos-sharpe\s+MISSING\s+0\.9 \(unverified\)/);
+          expect(unverifiedCheck.out).toContain('blocker(s): walk-forward-oos-sharpe, walk-forward-overfit-ratio, review-approved');
 
+          // A forged walk-forward run (OOS Sharpe edited, manifest hashes and digest recomputed) is refused: its re-run differs.
+          const forged = join(cwd, 'forged');
+          cpSync(join(cwd, 'results', 'runs', walkForwardRunId), join(forged, walkForwardRunId), { recursive: true });
+          forgeWalkForward(join(forged, walkForwardRunId));
+          const refusedWf = await run(['store-walk-forward', '--experiment', exp, '--run-id', walkForwardRunId, '--results-dir', 'forged']);
+          expect(refusedWf.code).toBe(1);
+          expect(refusedWf.err).toContain(`the stored walk-forward differs from its re-run at overall.meanOosSharpe`);
+          // The real run is re-run by the backtester, matches, and is stored as VERIFIED evidence.
+          const verified = await run(['store-walk-forward', '--experiment', exp, '--run-id', walkForwardRunId, '--json']);
+          expect(verified.code).toBe(0);
+          expect(JSON.parse(verified.out).validation).toMatchObject({ verified: true, recordedBy: 'rita', source: `run ${walkForwardRunId}` });
+
+          // Separation of duties: the owner and the recorders of evidence may not approve (exit 1, nothing recorded).
+          const byOwner = await run(['approve-review', '--experiment', exp, '--by', 'alice']);
+          expect(byOwner).toMatchObject({ code: 1, err: expect.stringContaining('error: reviewer: alice owns the experiment') });
+          const byRecorder = await run(['approve-review', '--experiment', exp, '--by', 'victor']);
+          expect(byRecorder).toMatchObject({ code: 1, err: expect.stringContaining('error: reviewer: victor recorded evidence of the snapshot') });
           // Reviews: changes requested, then approved; the latest counts.
           expect((await run(['approve-review', '--experiment', exp, '--by', 'bob', '--decision', 'changes-requested', '--comment', 'stress costs'])).out).toContain('changes-requested by bob');
           expect((await run(['check', '--experiment', exp, '--strict'])).out).toMatch(/review-approved\s+FAIL\s+changes-requested/);
@@ -242,11 +306,11 @@ describe('promotion-gate', () => {
           // Promotion to paper: ready now (paper-trading gates are for live).
           const strictCheck = await run(['check', '--experiment', exp, '--strict', '--json']);
           expect(strictCheck.code).toBe(0);
-          expect(JSON.parse(strictCheck.out)).toMatchObject({ ready: true, strict: true, stage: 'paper', gates: { version: 1 }, checklist: { configVersion: 1, trialCount: 1 } });
+          expect(JSON.parse(strictCheck.out)).toMatchObject({ ready: true, strict: true, stage: 'paper', gates: { version: 2 }, checklist: { configVersion: 2, trialCount: 1 } });
           const paper = await run(['promote', '--experiment', exp, '--to', 'paper', '--by', 'dana', '--json']);
           expect(paper.code).toBe(0);
           const promotion = JSON.parse(paper.out) as { promoted: boolean; promotion: { id: string; stage: string; promotedBy: string; snapshotId: string; promotedAt: number; configVersion: number } };
-          expect(promotion).toMatchObject({ promoted: true, promotion: { stage: 'paper', promotedBy: 'dana', snapshotId: snapshot.snapshot.id, configVersion: 1 } });
+          expect(promotion).toMatchObject({ promoted: true, promotion: { stage: 'paper', promotedBy: 'dana', snapshotId: snapshot.snapshot.id, configVersion: 2 } });
           expect(promotion.promotion.promotedAt).toBeGreaterThanOrEqual(START);
 
           // Live needs 30 consecutive paper days: refused, then recorded, then promoted.
@@ -260,16 +324,24 @@ describe('promotion-gate', () => {
             'paper-slippage',
             'paper-fill-rate',
           ]);
+          const paperDay = ['--pnl', '150', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2'];
+          // Paper days are refused on the promotion day, in the future, and on days the NYSE is closed.
+          expect(await run(['record-paper', '--experiment', exp, '--date', '2024-07-01', ...paperDay])).toMatchObject({ code: 1, err: expect.stringContaining('days[0].date: 2024-07-01 is not after the paper promotion') });
+          expect(await run(['record-paper', '--experiment', exp, '--date', '2024-07-02', ...paperDay])).toMatchObject({ code: 1, err: expect.stringContaining('2024-07-02 is in the future (today is 2024-07-01)') });
+          // Six weeks later the days have been traded.
+          clockOffset = 44 * 86_400_000;
+          expect(await run(['record-paper', '--experiment', exp, '--date', '2024-07-04', ...paperDay])).toMatchObject({ code: 1, err: expect.stringContaining('2024-07-04 is not a trading day of the NYSE calendar') });
+          expect(await run(['record-paper', '--experiment', exp, '--date', '2024-07-06', ...paperDay])).toMatchObject({ code: 1, err: expect.stringContaining('2024-07-06 is not a trading day of the NYSE calendar') });
           const daysFile = join(cwd, 'paper.json');
           writeFileSync(daysFile, JSON.stringify({ days: paperDays().slice(0, 29) }));
-          expect((await run(['record-paper', '--experiment', exp, '--payload-file', 'paper.json'])).out).toContain('recorded 29 paper day(s) 2024-07-01..2024-08-08');
+          expect((await run(['record-paper', '--experiment', exp, '--payload-file', 'paper.json'])).out).toContain('recorded 29 manual paper day(s) 2024-07-02..2024-08-12');
           const day30 = paperDays()[29] as Record<string, number | string>;
           const one = await run(['record-paper', '--experiment', exp, '--date', String(day30['date']), '--pnl', '150', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
-          expect(one.out).toContain('recorded 1 paper day(s) 2024-08-09');
-          const again = await run(['record-paper', '--experiment', exp, '--date', '2024-08-09', '--pnl', '1', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
-          expect(again).toMatchObject({ code: 1, err: expect.stringContaining('2024-08-09 already recorded') });
+          expect(one.out).toContain('recorded 1 manual paper day(s) 2024-08-13');
+          const again = await run(['record-paper', '--experiment', exp, '--date', '2024-08-13', '--pnl', '1', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
+          expect(again).toMatchObject({ code: 1, err: expect.stringContaining('2024-08-13 already recorded') });
           const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin']);
-          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-07-01T12:/) });
+          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-08-14T12:/) });
 
           // summary --json: everything in one document.
           const summary = JSON.parse((await run(['summary', '--experiment', exp, '--json'])).out) as Record<string, unknown> & {

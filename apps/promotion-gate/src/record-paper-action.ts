@@ -1,16 +1,17 @@
 import { ConfigError } from '@quantbot/core';
 import { parsePaperDays } from '@quantbot/research-registry';
 import type { ResearchAction } from './research-action';
-import { EXPERIMENT_FLAG, PAYLOAD_FILE_FLAG, PAYLOAD_FLAG, SNAPSHOT_FLAG, experimentFlag, numberFlag, snapshotChoice, stringFlag } from './research-action';
+import { EXPERIMENT_FLAG, PAYLOAD_FILE_FLAG, PAYLOAD_FLAG, RECORDED_BY_FLAG, SNAPSHOT_FLAG, experimentFlag, numberFlag, recordOptions, stringFlag } from './research-action';
 import { readPayload, withFlagFields } from './payload';
 
 /** `record-paper`: paper-trading days of a snapshot, one from flags or many from a payload. */
 export const RECORD_PAPER_ACTION: ResearchAction = {
   name: 'record-paper',
-  summary: 'record paper-trading days: P&L, execution quality, slippage, fill rate, drawdown',
+  summary: 'record paper-trading days by hand (source manual): P&L, execution quality, slippage, fill rate, drawdown',
   flags: [
     EXPERIMENT_FLAG,
     SNAPSHOT_FLAG,
+    RECORDED_BY_FLAG,
     { name: 'date', kind: 'string', valueName: 'YYYY-MM-DD', description: 'the trading date' },
     { name: 'pnl', kind: 'number', valueName: 'amount', description: 'the day’s P&L (account currency)' },
     { name: 'quality-score', kind: 'number', valueName: '0..100', description: 'execution quality score' },
@@ -23,11 +24,13 @@ export const RECORD_PAPER_ACTION: ResearchAction = {
   ],
   help: `A day: {"date": "2024-01-02", "dailyPnl": 120.5, "qualityScore": 92, "averageSlippageBps": 3.1,
   "fillRate": 0.99, "drawdownPct": 0.8, "equity": 100120.5}; a payload may hold one day, an array of
-days, or {"days": [...]}. All days are written or none; a date already recorded is refused.
+days, or {"days": [...]}. All days are written or none. Refused (exit 1, nothing written): a date already
+recorded; a date that is not an NYSE trading day (weekend, holiday); a date after today; a date on or
+before the day of the snapshot's paper promotion (or a snapshot never promoted to paper). Days recorded
+here are marked source "manual". The paper-days gate counts consecutive NYSE trading days.
   record-paper --experiment exp-1 --date 2024-01-02 --pnl 120.5 --quality-score 92 --slippage-bps 3.1 --fill-rate 0.99 --drawdown-pct 0.8`,
-  async prepare({ flags, io }) {
+  async prepare({ flags, io, env }) {
     const experimentId = experimentFlag(flags);
-    const choice = snapshotChoice(flags);
     const payload = readPayload(flags, io);
     const fields = [
       { field: 'date', flag: 'date', value: stringFlag(flags, 'date') },
@@ -45,6 +48,7 @@ days, or {"days": [...]}. All days are written or none; a date already recorded 
     }
     if (value === undefined && given === undefined) throw new ConfigError('--date', 'is required: give a day with flags, or --payload / --payload-file');
     const days = parsePaperDays(withFlagFields(payload.value, fields), payload.source);
+    const choice = recordOptions(flags, env);
     return {
       run: async ({ registry }) => {
         const recorded = await registry.recordPaperDays(experimentId, days, choice);
@@ -53,7 +57,7 @@ days, or {"days": [...]}. All days are written or none; a date already recorded 
         return {
           exitCode: 0,
           json: { days: recorded, recordedDays: all.length },
-          text: [`recorded ${recorded.length} paper day(s) ${range} for ${experimentId} snapshot ${recorded[0]?.snapshotId}; ${all.length} day(s) recorded in all`],
+          text: [`recorded ${recorded.length} manual paper day(s) ${range} for ${experimentId} snapshot ${recorded[0]?.snapshotId} by ${choice.recordedBy}; ${all.length} day(s) recorded in all`],
         };
       },
     };

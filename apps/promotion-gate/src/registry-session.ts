@@ -4,6 +4,7 @@ import { openDatabase } from '@quantbot/storage';
 import type { PromotionGateConfig, RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_SCHEMA_ENV, ResearchRegistry } from '@quantbot/research-registry';
 import type { CliEnv, ResearchSession } from './research-action';
+import { STRATEGY_CATALOG } from './strategy-catalog';
 
 /** The environment variable naming the Postgres schema the registry lives in (like `--schema`). */
 export const DB_SCHEMA_ENV = REGISTRY_SCHEMA_ENV;
@@ -16,7 +17,9 @@ export interface OpenSession extends ResearchSession {
 /**
  * Opens the registry's database the storage way (env `DATABASE_URL`, else embedded in
  * `$QUANTBOT_DATA_DIR/db`, else `<cwd>/.quantbot/db`), in `schema` (or env `QUANTBOT_DB_SCHEMA`)
- * when given, and wraps it in a registry judging by `gates`.
+ * when given, and wraps it in a registry judging by `gates`, checking strategies and parameters
+ * against `@quantbot/strategies`, counting paper days by the NYSE calendar (the registry's
+ * default), and stamping evidence with `recorder` when an action names nobody (env `USER`).
  */
 export async function openRegistrySession(options: {
   readonly env: CliEnv;
@@ -33,7 +36,13 @@ export async function openRegistrySession(options: {
     clock: options.clock,
     ...(schema === undefined ? {} : { schema }),
   });
-  const registry = new ResearchRegistry(handle.db, { clock: options.clock, ...(options.gates === undefined ? {} : { gates: options.gates }) });
+  const recorder = nonEmpty(options.env['USER']);
+  const registry = new ResearchRegistry(handle.db, {
+    clock: options.clock,
+    strategies: STRATEGY_CATALOG,
+    ...(recorder === undefined ? {} : { recorder }),
+    ...(options.gates === undefined ? {} : { gates: options.gates }),
+  });
   return { registry, where: handle.describe(), close: () => handle.close() };
 }
 

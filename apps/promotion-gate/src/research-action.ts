@@ -78,6 +78,25 @@ export const STAGE_FLAG: FlagSpec = {
   description: 'judge a promotion to this stage (default: live once the snapshot was promoted, else paper)',
 };
 
+/** `--by <name>` on the actions that record evidence. */
+export const RECORDED_BY_FLAG: FlagSpec = {
+  name: 'by',
+  kind: 'string',
+  valueName: 'name',
+  description: 'who records this evidence (default: env USER); a recorder may not approve the review',
+};
+
+/**
+ * The snapshot and the recorder of an evidence action: `--by`, else env `USER`. Without either it
+ * is a `ConfigError` naming `--by`: evidence is never recorded anonymously, since separation of
+ * duties needs to know who recorded it.
+ */
+export function recordOptions(flags: FlagValues, env: CliEnv): { readonly snapshotId?: string; readonly recordedBy: string } {
+  const by = stringFlag(flags, 'by') ?? (env['USER'] !== undefined && env['USER'].trim() !== '' ? env['USER'] : undefined);
+  if (by === undefined) throw new ConfigError('--by', 'is required when env USER is unset: who records this evidence');
+  return { ...snapshotChoice(flags), recordedBy: by };
+}
+
 /** A string flag's value, or undefined when absent. Empty values are refused. */
 export function stringFlag(flags: FlagValues, name: string): string | undefined {
   const value = flags[name];

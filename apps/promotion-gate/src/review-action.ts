@@ -18,7 +18,10 @@ export const APPROVE_REVIEW_ACTION: ResearchAction = {
     PAYLOAD_FILE_FLAG,
   ],
   help: `Payload: {"decision": "approved" | "changes-requested", "reviewer": "...", "comment": "..."}.
-The latest review of the snapshot decides the review-approved gate.
+The latest review of the snapshot decides the review-approved gate. Separation of duties: an approval by
+the experiment's owner or by anyone who recorded the snapshot's evidence (backtest, validation, paper
+days) is refused (exit 1, nothing recorded), and the gate fails an approval whose reviewer later
+recorded evidence. Anyone may request changes.
   approve-review --experiment exp-1 --by bob --comment "walk-forward holds up"
   approve-review --experiment exp-1 --by bob --decision changes-requested --comment "add a cost stress test"`,
   async prepare({ flags, io }) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, DataError } from '@quantbot/core';
+import { NYSE_CALENDAR, WEEKDAY_CALENDAR } from '@quantbot/data-quality';
 import { backtestInputFromRunSummary, parseBacktestInput, runParameters } from './backtest-evidence';
 import { parseExperimentInput } from './experiment-input';
 import { calendarDaysBetween, isCalendarDate, latestPaperStreak, parsePaperDays } from './paper-days';
@@ -160,11 +161,15 @@ describe('paper days', () => {
     expect(calendarDaysBetween('2024-03-29', '2024-04-02')).toBe(4);
   });
 
-  it('finds the latest run of days at most 4 calendar days apart, in any input order', () => {
-    const dates = ['2024-01-10', '2024-01-02', '2024-01-03', '2024-01-05', '2024-01-11', '2024-01-15'];
-    expect(latestPaperStreak(dates.map((date) => ({ date }))).map((d) => d.date)).toEqual(['2024-01-10', '2024-01-11', '2024-01-15']);
-    expect(latestPaperStreak(dates.map((date) => ({ date })), 5).map((d) => d.date)).toEqual(['2024-01-02', '2024-01-03', '2024-01-05', '2024-01-10', '2024-01-11', '2024-01-15']);
-    expect(latestPaperStreak([])).toEqual([]);
+  it('finds the latest run of consecutive NYSE trading days, in any input order: holidays and weekends do not break it, a missed session does', () => {
+    // 2024-01-15 is Martin Luther King Jr. Day: Fri 01-12 → Tue 01-16 is consecutive; 01-10 → 01-12 skips Thursday 01-11.
+    const dates = ['2024-01-12', '2024-01-02', '2024-01-03', '2024-01-10', '2024-01-16', '2024-01-17'];
+    expect(latestPaperStreak(dates.map((date) => ({ date })), NYSE_CALENDAR).map((d) => d.date)).toEqual(['2024-01-12', '2024-01-16', '2024-01-17']);
+    // July 4th 2024 (a Thursday) is closed: Wed 07-03 → Fri 07-05 is consecutive.
+    expect(latestPaperStreak([{ date: '2024-07-05' }, { date: '2024-07-03' }], NYSE_CALENDAR)).toHaveLength(2);
+    // Every weekday would count 07-04 as a missed session.
+    expect(latestPaperStreak([{ date: '2024-07-05' }, { date: '2024-07-03' }], WEEKDAY_CALENDAR)).toHaveLength(1);
+    expect(latestPaperStreak([], NYSE_CALENDAR)).toEqual([]);
   });
 });
 

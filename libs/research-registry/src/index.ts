@@ -12,6 +12,7 @@ export type {
   FoldMetrics,
   OverfitRatioStatus,
   PaperDayRecord,
+  PaperDaySource,
   ParameterSnapshot,
   PromotionRecord,
   PromotionStage,
@@ -29,8 +30,9 @@ export { EXTRA_BACKTEST_METRICS, backtestInputFromRunSummary, checkBacktestInput
 export type { BacktestInput, RunParameters, RunSummaryEvidence } from './backtest-evidence';
 export { WALK_FORWARD_SCHEMA_VERSION, artifactSha256, isWalkForwardArtifact, overfitRatioOf, parseValidationInput, parseWalkForwardArtifact } from './walk-forward-evidence';
 export type { ValidationInput } from './walk-forward-evidence';
-export { DEFAULT_MAX_PAPER_GAP_DAYS, PAPER_DAY_FIELDS, calendarDaysBetween, isCalendarDate, latestPaperStreak, parsePaperDays } from './paper-days';
-export type { PaperDayInput } from './paper-days';
+export { PAPER_DAY_FIELDS, calendarDaysBetween, dateStartUtc, isCalendarDate, isTradingDay, latestPaperStreak, parsePaperDays, previousTradingDay } from './paper-days';
+export type { PaperDayInput, TradingCalendar } from './paper-days';
+export type { StrategyCatalog } from './strategy-catalog';
 export { summarizePaperDays } from './paper-summary';
 export type { PaperDayFigures, PaperSummary } from './paper-summary';
 export {
@@ -41,7 +43,7 @@ export {
   promotionGateConfigSha256,
 } from './promotion-gate-config';
 export type { LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
-export { GATE_IDS, assessPromotionReadiness, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
+export { GATE_IDS, assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
 export type { ChecklistItem, GateId, GateStatus, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 export { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_MIGRATIONS, REGISTRY_SCHEMA_ENV } from './registry-schema';
 export type {
@@ -55,4 +57,4 @@ export type {
   RegistryValidationsTable,
 } from './registry-schema';
 export { ResearchRegistry } from './research-registry';
-export type { ChecklistOptions, ExperimentSummary, Recorded, ResearchRegistryOptions, SnapshotChoice, SnapshotSummary } from './research-registry';
+export type { ChecklistOptions, ExperimentSummary, RecordOptions, Recorded, ResearchRegistryOptions, SnapshotChoice, SnapshotSummary } from './research-registry';

@@ -22,13 +22,6 @@ export interface PaperDayInput {
 /** The fields of a paper day, for messages and flag mapping. */
 export const PAPER_DAY_FIELDS: readonly string[] = Object.freeze(['date', 'dailyPnl', 'qualityScore', 'averageSlippageBps', 'fillRate', 'drawdownPct', 'equity']);
 
-/**
- * The default longest gap, in calendar days, between two recorded paper days that still counts
- * as consecutive trading: 4 covers a weekend plus a holiday on either side (Friday → Tuesday,
- * Thursday → Monday), while a missed trading week breaks the run.
- */
-export const DEFAULT_MAX_PAPER_GAP_DAYS = 4;
-
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 86_400_000;
 
@@ -79,16 +72,52 @@ export function calendarDaysBetween(a: string, b: string): number {
 }
 
 /**
- * The latest run of consecutive trading days: walking back from the last recorded date, days
- * belong to the run while the gap to the next recorded day is at most `maxGapCalendarDays`
- * calendar days. Takes days in any order; returns them sorted by date (empty for no days).
- *
- * @example with the default gap of 4: Mon..Fri, Mon → one run of 6; a Friday then the next Thursday (6 days) → starts a new run
+ * The trading days of an exchange, as the paper-days rules need them: structurally the
+ * `ExchangeCalendar` of `@quantbot/data-quality` (whose `NYSE_CALENDAR` the registry uses by
+ * default). Days are named by epoch ms at 00:00 UTC of the date.
  */
-export function latestPaperStreak<T extends { readonly date: string }>(days: readonly T[], maxGapCalendarDays = DEFAULT_MAX_PAPER_GAP_DAYS): readonly T[] {
+export interface TradingCalendar {
+  /** A short, stable name for messages (`NYSE`). */
+  readonly name: string;
+  /** Whether the exchange holds a regular session on the UTC day containing `dayStartUtcMs`. */
+  isSession(dayStartUtcMs: number): boolean;
+}
+
+/** The longest run of closed days searched when looking for the previous session (no exchange closes a month). */
+const MAX_CLOSED_DAYS = 31;
+
+/** Epoch ms at 00:00 UTC of a `YYYY-MM-DD` date. */
+export function dateStartUtc(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`);
+}
+
+/** Whether `date` (`YYYY-MM-DD`) is a trading day of `calendar`. */
+export function isTradingDay(calendar: TradingCalendar, date: string): boolean {
+  return calendar.isSession(dateStartUtc(date));
+}
+
+/** The last session of `calendar` before `date` (`YYYY-MM-DD`), or null when none lies within a month. */
+export function previousTradingDay(calendar: TradingCalendar, date: string): string | null {
+  let t = dateStartUtc(date);
+  for (let i = 0; i < MAX_CLOSED_DAYS; i++) {
+    t -= DAY_MS;
+    if (calendar.isSession(t)) return new Date(t).toISOString().slice(0, 10);
+  }
+  return null;
+}
+
+/**
+ * The latest run of consecutive trading days of `calendar`: walking back from the last recorded
+ * date, a day belongs to the run while it is the exchange's previous session of the next
+ * recorded day (a missed session ends the run; weekends and holidays do not). Takes days in any
+ * order; returns them sorted by date (empty for no days).
+ *
+ * @example with NYSE_CALENDAR: Wed 2024-07-03, Fri 2024-07-05 → one run of 2 (July 4 is a holiday); Mon, Wed → a run of 1
+ */
+export function latestPaperStreak<T extends { readonly date: string }>(days: readonly T[], calendar: TradingCalendar): readonly T[] {
   const sorted = [...days].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   let start = sorted.length - 1;
-  while (start > 0 && calendarDaysBetween((sorted[start - 1] as T).date, (sorted[start] as T).date) <= maxGapCalendarDays) start--;
+  while (start > 0 && previousTradingDay(calendar, (sorted[start] as T).date) === (sorted[start - 1] as T).date) start--;
   return Object.freeze(sorted.slice(Math.max(start, 0)));
 }
 

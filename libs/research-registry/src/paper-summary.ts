@@ -1,3 +1,4 @@
+import type { TradingCalendar } from './paper-days';
 import { latestPaperStreak } from './paper-days';
 
 /** What a paper-trading summary needs of a day. */
@@ -29,9 +30,9 @@ export interface PaperSummary {
   readonly meanFillRate: number | null;
 }
 
-/** Summarizes paper days: the latest run of days at most `maxGapCalendarDays` apart, and its figures. */
-export function summarizePaperDays(days: readonly PaperDayFigures[], maxGapCalendarDays: number): PaperSummary {
-  const streak = latestPaperStreak(days, maxGapCalendarDays);
+/** Summarizes paper days: the latest run of consecutive trading days of `calendar`, and its figures. */
+export function summarizePaperDays(days: readonly PaperDayFigures[], calendar: TradingCalendar): PaperSummary {
+  const streak = latestPaperStreak(days, calendar);
   const n = streak.length;
   const mean = (pick: (day: PaperDayFigures) => number): number | null => (n === 0 ? null : sum(streak.map(pick)) / n);
   let stdDev: number | null = null;

@@ -1,4 +1,5 @@
 import type { EpochMs } from '@quantbot/core';
+import type { TradingCalendar } from './paper-days';
 import type { PaperSummary } from './paper-summary';
 import { summarizePaperDays } from './paper-summary';
 import type { PromotionGateConfig } from './promotion-gate-config';
@@ -90,8 +91,20 @@ export interface PromotionEvidence {
   readonly trialCount: number;
   /** The snapshot's latest backtest (reproducibility, data quality and lookahead are read from it). */
   readonly backtest: BacktestRecord | null;
-  /** The snapshot's latest validation. */
+  /**
+   * The validation the walk-forward gates judge: the snapshot's latest *verified* validation
+   * (null when it has none). Unverified records never take its place.
+   */
   readonly validation: ValidationRecord | null;
+  /**
+   * The snapshot's latest unverified validation recorded after {@link validation} (or the latest
+   * at all when none is verified): shown as such, never judged.
+   */
+  readonly unverifiedValidation?: ValidationRecord | null;
+  /** The experiment's owner, who may not approve its review. */
+  readonly owner?: string;
+  /** Everyone who recorded evidence of the snapshot (backtests, validations, paper days), who may not approve its review. */
+  readonly recorders?: readonly string[];
   /** Every paper day of the snapshot, in any order. */
   readonly paperDays: readonly PaperDayRecord[];
   /** The snapshot's latest review. */
@@ -120,28 +133,39 @@ const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
  * | gate | passes when | missing when |
  * |---|---|---|
  * | backtest-reproducible | the latest backtest's digest was verified | no backtest |
- * | walk-forward-oos-sharpe | mean OOS Sharpe > minOosSharpe (null fails) | no validation |
- * | walk-forward-overfit-ratio | overfit ratio < maxOverfitRatio (infinite or undefined fails) | no validation |
+ * | walk-forward-oos-sharpe | the latest verified validation's mean OOS Sharpe > minOosSharpe (null fails) | no verified validation (unverified ones are shown, never judged) |
+ * | walk-forward-overfit-ratio | its overfit ratio < maxOverfitRatio (infinite or undefined fails) | no verified validation |
  * | data-quality | data-quality errors ≤ maxErrors | no backtest, or it had no report |
  * | lookahead | the lookahead check passed | no backtest, or it was not checked |
- * | paper-days (live) | latest consecutive run ≥ minDays | no paper days |
+ * | paper-days (live) | latest run of consecutive trading days of the calendar ≥ minDays | no paper days |
  * | paper-drawdown (live) | max drawdown over the run ≤ maxDrawdownPct | no paper days |
  * | paper-pnl-volatility (live) | std dev of daily P&L finite (≥ 2 days) and ≤ maxDailyPnlStdDev when set | no paper days |
  * | paper-execution-quality (live) | mean quality score ≥ minQualityScore | no paper days |
  * | paper-slippage (live) | mean average slippage ≤ maxAverageSlippageBps | no paper days |
  * | paper-fill-rate (live) | mean fill rate ≥ minFillRate | no paper days |
- * | review-approved | the latest review approved | no review |
+ * | review-approved | the latest review approved, by neither the owner nor a recorder of the snapshot's evidence | no review |
  */
 export function evaluatePromotionChecklist(
   evidence: PromotionEvidence,
   config: PromotionGateConfig,
-  options: { readonly stage: PromotionStage; readonly generatedAt: EpochMs },
+  options: { readonly stage: PromotionStage; readonly generatedAt: EpochMs; readonly calendar: TradingCalendar },
 ): PromotionChecklist {
   const { gates } = config;
   const stage = options.stage;
   const item = (fields: Omit<ChecklistItem, 'required'>): ChecklistItem => Object.freeze({ ...fields, required: fields.requiredFor.includes(stage) });
   const { backtest, validation, review } = evidence;
-  const paper = summarizePaperDays(evidence.paperDays, gates.paper.maxGapCalendarDays);
+  const unverified = evidence.unverifiedValidation ?? null;
+  const paper = summarizePaperDays(evidence.paperDays, options.calendar);
+  const noValidation = (figure: (v: ValidationRecord) => string): Judged =>
+    unverified === null
+      ? missing('no verified walk-forward validation recorded')
+      : {
+          measured: null,
+          measuredText: `${figure(unverified)} (unverified)`,
+          status: 'missing',
+          detail: `${unverified.id} is unverified (typed in, or an artifact the gate could not reproduce) and never satisfies a gate: store a walk-forward run with store-walk-forward --run-id`,
+        };
+  const unverifiedNote = unverified === null ? '' : `; newer unverified ${unverified.id} not counted`;
   const paperEvidence = paper.streakDays === 0 ? null : `paper ${paper.streakStart}..${paper.streakEnd}`;
   const noPaper = 'no paper-trading days recorded';
   const items: ChecklistItem[] = [];
@@ -169,11 +193,11 @@ export function evaluatePromotionChecklist(
       requiredFor: BOTH,
       threshold: `> ${formatNumber(gates.walkForward.minOosSharpe)}`,
       ...(validation === null
-        ? missing('no walk-forward validation recorded')
+        ? noValidation((v) => fmtNullable(v.meanOosSharpe))
         : oos === null
-          ? judged(null, 'undefined', 'fail', 'the mean out-of-sample Sharpe is undefined')
-          : judged(oos, formatNumber(oos), oos > gates.walkForward.minOosSharpe ? 'pass' : 'fail', `mean OOS Sharpe over ${validation.folds.length} fold(s)`)),
-      evidence: validation?.id ?? null,
+          ? judged(null, 'undefined', 'fail', `the mean out-of-sample Sharpe is undefined (verified)${unverifiedNote}`)
+          : judged(oos, formatNumber(oos), oos > gates.walkForward.minOosSharpe ? 'pass' : 'fail', `verified: mean OOS Sharpe over ${validation.folds.length} fold(s)${unverifiedNote}`)),
+      evidence: validation?.id ?? unverified?.id ?? null,
     }),
   );
   items.push(
@@ -182,8 +206,10 @@ export function evaluatePromotionChecklist(
       title: 'overfit ratio (mean IS / mean OOS Sharpe)',
       requiredFor: BOTH,
       threshold: `< ${formatNumber(gates.walkForward.maxOverfitRatio)}`,
-      ...(validation === null ? missing('no walk-forward validation recorded') : judgeOverfitRatio(validation, gates.walkForward.maxOverfitRatio)),
-      evidence: validation?.id ?? null,
+      ...(validation === null
+        ? noValidation((v) => (v.overfitRatio === null ? 'undefined' : formatNumber(v.overfitRatio)))
+        : judgeOverfitRatio(validation, gates.walkForward.maxOverfitRatio)),
+      evidence: validation?.id ?? unverified?.id ?? null,
     }),
   );
   const errors = backtest?.dataQualityErrors ?? null;
@@ -221,7 +247,7 @@ export function evaluatePromotionChecklist(
   const paperItem = (gate: GateId, title: string, threshold: string, judge: () => Judged): void => {
     items.push(item({ gate, title, requiredFor: LIVE_ONLY, threshold, ...(paper.streakDays === 0 ? missing(noPaper) : judge()), evidence: paperEvidence }));
   };
-  paperItem('paper-days', 'consecutive paper-trading days', `≥ ${gates.paper.minDays} day(s), gaps ≤ ${gates.paper.maxGapCalendarDays} calendar days`, () =>
+  paperItem('paper-days', 'consecutive paper-trading days', `≥ ${gates.paper.minDays} consecutive ${options.calendar.name} trading day(s)`, () =>
     judged(
       paper.streakDays,
       String(paper.streakDays),
@@ -259,14 +285,7 @@ export function evaluatePromotionChecklist(
       title: 'review approved (latest review)',
       requiredFor: BOTH,
       threshold: 'approved',
-      ...(review === null
-        ? missing('no review recorded')
-        : judged(
-            review.decision === 'approved',
-            review.decision,
-            review.decision === 'approved' ? 'pass' : 'fail',
-            `${review.decision} by ${review.reviewer}${review.comment === null ? '' : `: ${review.comment}`}`,
-          )),
+      ...(review === null ? missing('no review recorded') : judgeReview(review, evidence.owner ?? null, evidence.recorders ?? [])),
       evidence: review?.id ?? null,
     }),
   );
@@ -332,6 +351,25 @@ function judgeOverfitRatio(validation: ValidationRecord, maxRatio: number): Judg
   }
   if (!Number.isFinite(ratio)) return judged(ratio, 'Infinity', 'fail', 'infinite: in-sample edge but mean out-of-sample Sharpe ≤ 0');
   return judged(ratio, formatNumber(ratio), ratio < maxRatio ? 'pass' : 'fail', `mean IS Sharpe ${fmtNullable(validation.meanIsSharpe)} / mean OOS Sharpe ${fmtNullable(validation.meanOosSharpe)}`);
+}
+
+/**
+ * Whether `person` is the owner or one of the recorders (names compared trimmed and
+ * case-insensitively: `Alice` and `alice` are one person). Returns why, or null.
+ */
+export function conflictOfDuties(person: string, owner: string | null, recorders: readonly string[]): string | null {
+  const key = person.trim().toLowerCase();
+  if (owner !== null && owner.trim().toLowerCase() === key) return `${person} owns the experiment`;
+  if (recorders.some((r) => r.trim().toLowerCase() === key)) return `${person} recorded evidence of the snapshot`;
+  return null;
+}
+
+function judgeReview(review: ReviewRecord, owner: string | null, recorders: readonly string[]): Judged {
+  const comment = review.comment === null ? '' : `: ${review.comment}`;
+  if (review.decision !== 'approved') return judged(false, review.decision, 'fail', `${review.decision} by ${review.reviewer}${comment}`);
+  const conflict = conflictOfDuties(review.reviewer, owner, recorders);
+  if (conflict !== null) return judged(false, 'not independent', 'fail', `approved by ${review.reviewer}, but ${conflict}: an approval must come from someone else`);
+  return judged(true, review.decision, 'pass', `approved by ${review.reviewer}${comment}`);
 }
 
 function fmtNullable(value: number | null): string {

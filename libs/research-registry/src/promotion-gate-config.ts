@@ -28,10 +28,12 @@ export interface PromotionGates {
     readonly maxErrors: number;
   };
   readonly paper: {
-    /** Fewest consecutive paper-trading days (the latest run) required for live. */
+    /**
+     * Fewest consecutive paper-trading days (the latest run) required for live. Consecutive means
+     * consecutive sessions of the exchange calendar (NYSE by default): a missed session breaks
+     * the run, weekends and holidays do not.
+     */
     readonly minDays: number;
-    /** Largest gap in calendar days between recorded days that still counts as consecutive (default 4). */
-    readonly maxGapCalendarDays: number;
     /** Largest drawdown from peak over the run's days, in percent. */
     readonly maxDrawdownPct: number;
     /** Largest sample standard deviation of daily P&L (account currency); null: it only has to be finite. */
@@ -58,13 +60,13 @@ export interface LoadedPromotionGateConfig extends PromotionGateConfig {
 /** The default location of the gate file, relative to the workspace root (the working directory of `nx run`). */
 export const DEFAULT_PROMOTION_GATES_FILE = 'config/promotion-gates.json';
 
-/** The thresholds shipped in `config/promotion-gates.json` (version 1). */
+/** The thresholds shipped in `config/promotion-gates.json` (version 2). */
 export const DEFAULT_PROMOTION_GATE_CONFIG: PromotionGateConfig = deepFreeze({
-  version: 1,
+  version: 2,
   gates: {
     walkForward: { minOosSharpe: 0.5, maxOverfitRatio: 2 },
     dataQuality: { maxErrors: 0 },
-    paper: { minDays: 30, maxGapCalendarDays: 4, maxDrawdownPct: 10, maxDailyPnlStdDev: null },
+    paper: { minDays: 30, maxDrawdownPct: 10, maxDailyPnlStdDev: null },
     execution: { minQualityScore: 70, maxAverageSlippageBps: 15, minFillRate: 0.9 },
   },
 });
@@ -73,6 +75,8 @@ export const DEFAULT_PROMOTION_GATE_CONFIG: PromotionGateConfig = deepFreeze({
  * Checks a gate configuration object `{ version, gates: { walkForward, dataQuality, paper,
  * execution }, description? }`. Every threshold is required (the file is the one place they
  * live) and unknown keys are refused, so a misspelt gate cannot silently fall back to nothing.
+ * `gates.paper.maxGapCalendarDays` (version 1 files) is refused with a message saying why: paper
+ * days are now consecutive sessions of the exchange calendar, with no gap to configure.
  * Throws a `ConfigError` whose key is the field (`gates.paper.minDays`) and whose message names
  * `file` when given.
  */
@@ -95,7 +99,15 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
   };
   const walkForward = group('walkForward', ['minOosSharpe', 'maxOverfitRatio']);
   const dataQuality = group('dataQuality', ['maxErrors']);
-  const paper = group('paper', ['minDays', 'maxGapCalendarDays', 'maxDrawdownPct', 'maxDailyPnlStdDev']);
+  const paperGroup = readObject(gates['paper'], 'gates.paper', fail);
+  if (paperGroup['maxGapCalendarDays'] !== undefined) {
+    fail(
+      'gates.paper.maxGapCalendarDays',
+      'is no longer supported (gate configuration version 2): consecutive paper days are consecutive trading days of the exchange calendar, ' +
+        'so no gap is configured; delete the field and raise version',
+    );
+  }
+  const paper = group('paper', ['minDays', 'maxDrawdownPct', 'maxDailyPnlStdDev']);
   const execution = group('execution', ['minQualityScore', 'maxAverageSlippageBps', 'minFillRate']);
   const maxOverfitRatio = readNumber(walkForward, 'maxOverfitRatio', 'gates.walkForward', fail);
   if (!(maxOverfitRatio > 0)) fail('gates.walkForward.maxOverfitRatio', `must be greater than 0, got ${maxOverfitRatio}`);
@@ -107,7 +119,6 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
       dataQuality: { maxErrors: readNumber(dataQuality, 'maxErrors', 'gates.dataQuality', fail, { integer: true, min: 0 }) },
       paper: {
         minDays: readNumber(paper, 'minDays', 'gates.paper', fail, { integer: true, min: 1 }),
-        maxGapCalendarDays: readNumber(paper, 'maxGapCalendarDays', 'gates.paper', fail, { integer: true, min: 1 }),
         maxDrawdownPct: readNumber(paper, 'maxDrawdownPct', 'gates.paper', fail, { min: 0, max: 100 }),
         maxDailyPnlStdDev: readNullableNumber(paper, 'maxDailyPnlStdDev', 'gates.paper', fail, { min: 0 }),
       },

@@ -7,9 +7,20 @@ import { QuantbotError } from '@quantbot/core';
  *   digest, a paper day recorded twice);
  * - `REGISTRY_NO_SNAPSHOT`: evidence was given for an experiment that has no parameter snapshot
  *   yet and none was named;
+ * - `REGISTRY_SEPARATION_OF_DUTIES`: an approval by the experiment's owner or by someone who
+ *   recorded the snapshot's evidence (the message names who and why);
+ * - `REGISTRY_PAPER_DAY_REFUSED`: a paper day that is not a trading day of the exchange calendar,
+ *   lies in the future, or is not after the snapshot's paper promotion (the message names the
+ *   field and the date);
  * - `PROMOTION_BLOCKED`: a promotion refused because gates block it (see {@link PromotionBlockedError}).
  */
-export type RegistryErrorCode = 'REGISTRY_NOT_FOUND' | 'REGISTRY_CONFLICT' | 'REGISTRY_NO_SNAPSHOT' | 'PROMOTION_BLOCKED';
+export type RegistryErrorCode =
+  | 'REGISTRY_NOT_FOUND'
+  | 'REGISTRY_CONFLICT'
+  | 'REGISTRY_NO_SNAPSHOT'
+  | 'REGISTRY_SEPARATION_OF_DUTIES'
+  | 'REGISTRY_PAPER_DAY_REFUSED'
+  | 'PROMOTION_BLOCKED';
 
 /**
  * Why the research registry refuses an operation. Messages name the experiment, snapshot, run or

@@ -72,6 +72,8 @@ export interface BacktestRecord {
   /** The lookahead check's verdict; null when the run was not checked. */
   readonly lookaheadPassed: boolean | null;
   readonly recordedAt: EpochMs;
+  /** Who recorded it; null for records kept before recorders were recorded. */
+  readonly recordedBy: string | null;
 }
 
 /** How an overfit ratio came out: a number, infinite (no out-of-sample edge), or undefined (no in-sample edge). */
@@ -127,14 +129,28 @@ export interface ValidationRecord extends ValidationFigures {
   readonly source: string | null;
   /** Hex SHA-256 of the canonical JSON of the stored artifact, or null without one. */
   readonly artifactSha256: string | null;
+  /**
+   * True only when the promotion gate reproduced the walk-forward (re-ran it on the re-read data
+   * and got the same artifact). Typed-in figures and artifacts without what defines them are
+   * false (`unverified`): shown, but they never satisfy a strict gate.
+   */
+  readonly verified: boolean;
   readonly recordedAt: EpochMs;
+  /** Who recorded it; null for records kept before recorders were recorded. */
+  readonly recordedBy: string | null;
 }
+
+/** How a paper day was recorded: typed in by a person (`manual`), or by the trader itself (`trader`). */
+export type PaperDaySource = 'manual' | 'trader';
 
 /** One day of paper trading of a snapshot, as recorded. */
 export interface PaperDayRecord extends PaperDayInput {
   readonly experimentId: string;
   readonly snapshotId: string;
+  readonly source: PaperDaySource;
   readonly recordedAt: EpochMs;
+  /** Who recorded it; null for records kept before recorders were recorded. */
+  readonly recordedBy: string | null;
 }
 
 /** A review of a snapshot. */

@@ -7,6 +7,7 @@ import type {
   Experiment,
   OverfitRatioStatus,
   PaperDayRecord,
+  PaperDaySource,
   ParameterSnapshot,
   PromotionRecord,
   PromotionStage,
@@ -79,6 +80,7 @@ export function toBacktest(row: Selectable<RegistryBacktestsTable>): BacktestRec
     dataQualityErrors: row.data_quality_errors,
     lookaheadPassed: row.lookahead_passed,
     recordedAt: at(row.recorded_at),
+    recordedBy: row.recorded_by ?? null,
   });
 }
 
@@ -102,7 +104,9 @@ export function toValidation(row: Selectable<RegistryValidationsTable>): Validat
     passed: row.passed,
     reasons: Object.freeze([...row.reasons]),
     folds: deepFreeze(row.folds as ValidationFold[]),
+    verified: row.verified === true,
     recordedAt: at(row.recorded_at),
+    recordedBy: row.recorded_by ?? null,
   });
 }
 
@@ -118,7 +122,9 @@ export function toPaperDay(row: Selectable<RegistryPaperDaysTable>): PaperDayRec
     fillRate: row.fill_rate,
     drawdownPct: row.drawdown_pct,
     equity: row.equity,
+    source: row.source as PaperDaySource,
     recordedAt: at(row.recorded_at),
+    recordedBy: row.recorded_by ?? null,
   });
 }
 

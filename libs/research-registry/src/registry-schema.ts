@@ -58,6 +58,8 @@ export interface RegistryBacktestsTable {
   data_quality_errors: number | null;
   lookahead_passed: boolean | null;
   recorded_at: Timestamp;
+  /** Who recorded it (migration 0002); null for rows recorded before. */
+  recorded_by: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** `registry_validations`: walk-forward evidence. `overfit_ratio` is null unless the status is `finite`. */
@@ -82,6 +84,10 @@ export interface RegistryValidationsTable {
   folds: Jsonb<unknown[]>;
   artifact: Jsonb<unknown> | null;
   recorded_at: Timestamp;
+  /** True only for an artifact the gate reproduced (migration 0002; earlier rows: false). */
+  verified: ColumnType<boolean, boolean | undefined, never>;
+  /** Who recorded it (migration 0002); null for rows recorded before. */
+  recorded_by: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** `registry_paper_days`: unique per (snapshot, date). */
@@ -98,6 +104,10 @@ export interface RegistryPaperDaysTable {
   drawdown_pct: number;
   equity: number | null;
   recorded_at: Timestamp;
+  /** How the day was recorded: `manual` (typed in; every row before migration 0002) or `trader`. */
+  source: ColumnType<string, string | undefined, never>;
+  /** Who recorded it (migration 0002); null for rows recorded before. */
+  recorded_by: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** `registry_reviews`. */
@@ -244,6 +254,20 @@ const SCHEMA_STATEMENTS: readonly string[] = [
 ];
 
 /**
+ * Evidence integrity (migration 0002): whether a validation was reproduced by the gate
+ * (`verified`, existing rows unverified), who recorded each piece of evidence (`recorded_by`,
+ * null for rows recorded before), and how a paper day was recorded (`source`, existing rows
+ * `manual`).
+ */
+const EVIDENCE_INTEGRITY_STATEMENTS: readonly string[] = [
+  `alter table registry_validations add column verified boolean not null default false`,
+  `alter table registry_validations add column recorded_by text`,
+  `alter table registry_backtests add column recorded_by text`,
+  `alter table registry_paper_days add column recorded_by text`,
+  `alter table registry_paper_days add column source text not null default 'manual' check (source in ('manual', 'trader'))`,
+];
+
+/**
  * The registry's migrations, to follow storage's own:
  * `openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS })` (storage's and these).
  */
@@ -254,6 +278,13 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
     async up(db: Kysely<unknown>): Promise<void> {
       // One statement per query: a prepared statement may hold only one.
       for (const statement of SCHEMA_STATEMENTS) await sql.raw(statement).execute(db);
+    },
+  }),
+  Object.freeze({
+    id: 'registry_0002_evidence_integrity',
+    version: '2',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of EVIDENCE_INTEGRITY_STATEMENTS) await sql.raw(statement).execute(db);
     },
   }),
 ]);

@@ -1,5 +1,6 @@
 import type { Clock, EpochMs } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
+import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import { STORAGE_MIGRATIONS } from '@quantbot/storage';
 // Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
 // reached by path; the boundary rule knows only package imports.
@@ -16,15 +17,23 @@ import { RegistryError } from './registry-error';
 import type { RegistryTables } from './registry-schema';
 import { REGISTRY_MIGRATIONS } from './registry-schema';
 import { ResearchRegistry } from './research-registry';
+import type { StrategyCatalog } from './strategy-catalog';
 import type { ValidationInput } from './walk-forward-evidence';
 import { parseValidationInput } from './walk-forward-evidence';
 
 const START = Date.parse('2024-06-03T09:00:00.000Z');
 
-/** A clock that moves one second per reading, so record times are distinct and known. */
-function steppingClock(): Clock & { readonly readings: () => number } {
+/** A clock that moves one second per reading, so record times are distinct and known; `advance` jumps ahead. */
+function steppingClock(): Clock & { readonly readings: () => number; advance(ms: number): void } {
   let n = 0;
-  return { now: (): EpochMs => epochMs(START + 1000 * n++), readings: () => n };
+  let offset = 0;
+  return {
+    now: (): EpochMs => epochMs(START + offset + 1000 * n++),
+    readings: () => n,
+    advance: (ms: number) => {
+      offset += ms;
+    },
+  };
 }
 
 const DIGEST = 'ab'.repeat(32);
@@ -41,16 +50,24 @@ function backtest(overrides: Partial<BacktestInput> = {}): BacktestInput {
   };
 }
 
+/** A validation the caller reproduced (as the promotion gate's store-walk-forward --run-id does). */
 function validation(payload: Record<string, unknown> = {}): ValidationInput {
+  return { ...parseValidationInput({ meanIsSharpe: 1.2, meanOosSharpe: 0.9, ...payload }), verified: true };
+}
+
+/** Typed-in figures: unverified. */
+function typedValidation(payload: Record<string, unknown> = {}): ValidationInput {
   return parseValidationInput({ meanIsSharpe: 1.2, meanOosSharpe: 0.9, ...payload });
 }
 
-/** `count` weekdays from Monday 2024-01-01, each passing every paper gate unless `change` alters it. */
-function paperDays(count: number, change: (day: PaperDayInput, index: number) => Partial<PaperDayInput> = () => ({})): PaperDayInput[] {
+/** The paper promotion the fixture's paper days follow (a Friday; the first NYSE session of 2024 is Tuesday 2024-01-02). */
+const PAPER_PROMOTED_AT = '2023-12-29T15:00:00.000Z';
+
+/** `count` NYSE trading days from 2024-01-02, each passing every paper gate unless `change` alters it. */
+function paperDays(count: number, change: (day: PaperDayInput, index: number) => Partial<PaperDayInput> = () => ({}), from = Date.UTC(2024, 0, 1)): PaperDayInput[] {
   const days: PaperDayInput[] = [];
-  for (let t = Date.UTC(2024, 0, 1); days.length < count; t += 86_400_000) {
-    const weekday = new Date(t).getUTCDay();
-    if (weekday === 0 || weekday === 6) continue;
+  for (let t = from; days.length < count; t += 86_400_000) {
+    if (!NYSE_CALENDAR.isSession(t)) continue;
     const day: PaperDayInput = {
       date: new Date(t).toISOString().slice(0, 10),
       dailyPnl: days.length % 2 === 0 ? 120 : -40,
@@ -79,14 +96,38 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
   const registry = (gates: PromotionGateConfig = DEFAULT_PROMOTION_GATE_CONFIG, clock: Clock = steppingClock()): ResearchRegistry =>
     new ResearchRegistry(database().handle.db, { clock, gates });
 
-  /** A new experiment with one snapshot and the given evidence; returns its id. */
+  /**
+   * A paper promotion of the experiment's current snapshot at `at`, written as a past record (the
+   * fixture's paper days lie before the clock's today and must follow a paper promotion).
+   */
+  async function paperPromotion(id: string, at = PAPER_PROMOTED_AT): Promise<void> {
+    const experiment = await database().handle.db.selectFrom('registry_experiments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    await database()
+      .handle.db.insertInto('registry_promotions')
+      .values({
+        experiment_id: id,
+        snapshot_id: experiment.current_snapshot_id as string,
+        stage: 'paper',
+        promoted_by: 'dana',
+        promoted_at: at,
+        config_version: DEFAULT_PROMOTION_GATE_CONFIG.version,
+        config_sha256: '0'.repeat(64),
+        checklist: '{}',
+      })
+      .execute();
+  }
+
+  /** A new experiment with one snapshot and the given evidence (paper days after a paper promotion); returns its id. */
   async function evidenced(evidence: Partial<Evidence> = {}, reg: ResearchRegistry = registry()): Promise<string> {
     const e = { ...PASSING, ...evidence };
     const experiment = await reg.createExperiment({ strategy: 'sma-crossover', hypothesis: 'trends persist', owner: 'alice' });
     await reg.createSnapshot(experiment.id, { fast: 10, slow: 30 });
     if (e.backtest !== null) await reg.recordBacktest(experiment.id, e.backtest);
     if (e.validation !== null) await reg.recordValidation(experiment.id, e.validation);
-    if (e.paper !== null) await reg.recordPaperDays(experiment.id, e.paper);
+    if (e.paper !== null) {
+      await paperPromotion(experiment.id);
+      await reg.recordPaperDays(experiment.id, e.paper);
+    }
     if (e.review !== null) await reg.recordReview(experiment.id, { decision: e.review, reviewer: 'bob', comment: null });
     return experiment.id;
   }
@@ -230,11 +271,11 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       const reg = registry();
       const id = await evidenced({ paper: paperDays(3) });
       const more = paperDays(6).slice(2); // the third day is already recorded
-      await expect(reg.recordPaperDays(id, more)).rejects.toMatchObject({ code: 'REGISTRY_CONFLICT', message: expect.stringContaining('2024-01-03 already recorded') });
-      expect((await reg.listPaperDays(id)).map((d) => d.date)).toEqual(['2024-01-01', '2024-01-02', '2024-01-03']);
+      await expect(reg.recordPaperDays(id, more)).rejects.toMatchObject({ code: 'REGISTRY_CONFLICT', message: expect.stringContaining('2024-01-04 already recorded') });
+      expect((await reg.listPaperDays(id)).map((d) => d.date)).toEqual(['2024-01-02', '2024-01-03', '2024-01-04']);
       const added = await reg.recordPaperDays(id, more.slice(1));
-      expect(added.map((d) => d.date)).toEqual(['2024-01-04', '2024-01-05', '2024-01-08']);
-      expect(added[0]).toMatchObject({ dailyPnl: -40, qualityScore: 90, averageSlippageBps: 4, fillRate: 0.98, drawdownPct: 1.5, equity: 100_000 });
+      expect(added.map((d) => d.date)).toEqual(['2024-01-05', '2024-01-08', '2024-01-09']);
+      expect(added[0]).toMatchObject({ source: 'manual', recordedBy: null, dailyPnl: -40, qualityScore: 90, averageSlippageBps: 4, fillRate: 0.98, drawdownPct: 1.5, equity: 100_000 });
     });
 
     it('checks days given in code like a payload, naming the field, and writes none of a bad batch', async () => {
@@ -247,10 +288,10 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
     });
 
     it.each([
-      ['a weekend (Friday → Monday, 3 days)', ['2024-01-05', '2024-01-08'], 2],
-      ['a long weekend (Friday → Tuesday, 4 days)', ['2024-01-05', '2024-01-09'], 2],
-      ['a gap of 5 calendar days (Friday → Wednesday): a new run starts', ['2024-01-05', '2024-01-10'], 1],
-      ['an old run, a missed week, then three days', ['2024-01-02', '2024-01-03', '2024-01-15', '2024-01-16', '2024-01-17'], 3],
+      ['a weekend (Friday → Monday)', ['2024-01-05', '2024-01-08'], 2],
+      ['a holiday weekend (Friday → Tuesday over Martin Luther King Jr. Day)', ['2024-01-12', '2024-01-16'], 2],
+      ['a missed session (Friday → Tuesday, Monday traded): a new run starts', ['2024-01-05', '2024-01-09'], 1],
+      ['an old run, missed sessions, then three days', ['2024-01-02', '2024-01-03', '2024-01-16', '2024-01-17', '2024-01-18'], 3],
     ])('counts consecutive days across %s', async (_title, dates, expected) => {
       const reg = registry({ ...DEFAULT_PROMOTION_GATE_CONFIG, gates: { ...DEFAULT_PROMOTION_GATE_CONFIG.gates, paper: { ...DEFAULT_PROMOTION_GATE_CONFIG.gates.paper, minDays: expected } } });
       const days = dates.map((date, i) => ({ ...(paperDays(1)[0] as PaperDayInput), date, dailyPnl: i }));
@@ -281,10 +322,10 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         ['paper-fill-rate', 'pass'],
         ['review-approved', 'pass'],
       ]);
-      expect(checklist).toMatchObject({ experimentId: id, stage: 'live', configVersion: 1, trialCount: 1 });
+      expect(checklist).toMatchObject({ experimentId: id, stage: 'live', configVersion: 2, trialCount: 1 });
       expect(checklist.items.find((i) => i.gate === 'walk-forward-oos-sharpe')).toMatchObject({ threshold: '> 0.5', measured: 0.9, measuredText: '0.9' });
       expect(checklist.items.find((i) => i.gate === 'walk-forward-overfit-ratio')).toMatchObject({ threshold: '< 2', measuredText: '1.3333' });
-      expect(checklist.items.find((i) => i.gate === 'paper-days')).toMatchObject({ measured: 30, threshold: '≥ 30 day(s), gaps ≤ 4 calendar days' });
+      expect(checklist.items.find((i) => i.gate === 'paper-days')).toMatchObject({ measured: 30, threshold: '≥ 30 consecutive NYSE trading day(s)' });
       expect((await reg.isPromotionReady(id, { strict: true, stage: 'live' })).ready).toBe(true);
     });
 
@@ -446,14 +487,16 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         stage: 'paper',
         promotedBy: 'dana',
         promotedAt: expect.any(Number),
-        configVersion: 1,
+        configVersion: 2,
       });
       expect(promotion.id).toMatch(/^promo-\d+$/);
       expect(promotion.promotedAt).toBe(START + 1000 * (clock.readings() - 1));
       expect(await reg.listPromotions(id)).toEqual([promotion]);
       expect((await reg.generatePromotionChecklist(id)).stage).toBe('live');
       await expect(reg.promote(id, { stage: 'live', by: 'dana' })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
-      await reg.recordPaperDays(id, paperDays(30));
+      // Paper days follow the promotion (2024-06-03) and are recorded once traded: two months later.
+      clock.advance(60 * 86_400_000);
+      await reg.recordPaperDays(id, paperDays(30, () => ({}), Date.UTC(2024, 5, 4)));
       const live = await reg.promote(id, { stage: 'live', by: 'erin' });
       expect(live.promotion).toMatchObject({ stage: 'live', promotedBy: 'erin', snapshotId: snapshot.id });
       const summary = await reg.summarize(id);
@@ -468,6 +511,141 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       const reg = registry();
       expect((await reg.generatePromotionChecklist(id, { stage: 'live' })).items.every((i) => i.status === 'pass')).toBe(true);
       expect(await reg.trialCount(id)).toBe(1);
+    }, 30_000);
+  });
+
+  describe('validation evidence: only verified walk-forwards are judged', () => {
+    const gateOf = (checklist: PromotionChecklist, gate: GateId) => checklist.items.find((i) => i.gate === gate);
+
+    it('records typed-in figures as unverified: shown as such, never satisfying a strict gate', async () => {
+      const reg = registry();
+      const id = await evidenced({ validation: typedValidation(), paper: null });
+      const [record] = await reg.listValidations(id);
+      expect(record).toMatchObject({ verified: false });
+      const checklist = await reg.generatePromotionChecklist(id, { stage: 'paper' });
+      expect(gateOf(checklist, 'walk-forward-oos-sharpe')).toMatchObject({ status: 'missing', measured: null, measuredText: '0.9 (unverified)', evidence: record?.id });
+      expect(gateOf(checklist, 'walk-forward-oos-sharpe')?.detail).toContain('is unverified');
+      const strict = await reg.isPromotionReady(id, { strict: true, stage: 'paper' });
+      expect(strict.blockers.map((b) => b.gate)).toEqual(['walk-forward-oos-sharpe', 'walk-forward-overfit-ratio']);
+      await expect(reg.promote(id, { stage: 'paper', by: 'dana' })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
+    });
+
+    it('never lets a newer unverified record mask an older failing verified one; a newer verified one replaces it', async () => {
+      const reg = registry();
+      const id = await evidenced({ validation: validation({ meanIsSharpe: 1.4, meanOosSharpe: 0.3 }), paper: null });
+      const failing = (await reg.listValidations(id))[0];
+      await reg.recordValidation(id, typedValidation({ meanIsSharpe: 1.2, meanOosSharpe: 0.9 }));
+      const masked = await reg.generatePromotionChecklist(id, { stage: 'paper' });
+      expect(gateOf(masked, 'walk-forward-oos-sharpe')).toMatchObject({ status: 'fail', measured: 0.3, evidence: failing?.id });
+      expect(gateOf(masked, 'walk-forward-oos-sharpe')?.detail).toContain('newer unverified');
+      expect((await reg.summarize(id, { stage: 'paper' })).candidate.validation?.id).toBe(failing?.id);
+      const replaced = await reg.recordValidation(id, validation({ meanIsSharpe: 1.2, meanOosSharpe: 0.9 }));
+      const fixed = await reg.generatePromotionChecklist(id, { stage: 'paper' });
+      expect(gateOf(fixed, 'walk-forward-oos-sharpe')).toMatchObject({ status: 'pass', measured: 0.9, evidence: replaced.id });
+    });
+
+    it('refuses an artifact of another strategy than the experiment’s, naming the field', async () => {
+      const reg = registry();
+      const id = await evidenced({ validation: null, paper: null });
+      await expect(reg.recordValidation(id, { ...validation(), strategy: 'bracket-momentum' })).rejects.toThrow(
+        `strategy: the walk-forward ran bracket-momentum, but ${id} is an experiment of sma-crossover`,
+      );
+    });
+  });
+
+  describe('separation of duties', () => {
+    it('refuses an approval by the owner or by anyone who recorded the snapshot’s evidence, naming who and why', async () => {
+      const reg = registry(DEFAULT_PROMOTION_GATE_CONFIG, steppingClock());
+      const id = await evidenced({ backtest: null, validation: null, paper: null, review: null });
+      await reg.recordBacktest(id, backtest(), { recordedBy: 'carol' });
+      await reg.recordValidation(id, validation(), { recordedBy: 'victor' });
+      for (const [reviewer, why] of [
+        ['alice', 'alice owns the experiment'],
+        [' ALICE ', 'ALICE owns the experiment'],
+        ['carol', 'carol recorded evidence of the snapshot'],
+        ['Victor', 'Victor recorded evidence of the snapshot'],
+      ] as const) {
+        const refused = reg.recordReview(id, { decision: 'approved', reviewer, comment: null });
+        await expect(refused).rejects.toBeInstanceOf(RegistryError);
+        await expect(reg.recordReview(id, { decision: 'approved', reviewer, comment: null })).rejects.toMatchObject({
+          code: 'REGISTRY_SEPARATION_OF_DUTIES',
+          message: expect.stringContaining(`reviewer: ${why}`),
+        });
+      }
+      expect(await reg.listReviews(id)).toEqual([]);
+      // Requesting changes is open to anyone; an independent reviewer approves.
+      await reg.recordReview(id, { decision: 'changes-requested', reviewer: 'alice', comment: 'more data' });
+      await reg.recordReview(id, { decision: 'approved', reviewer: 'bob', comment: null });
+      expect(statusOf(await reg.generatePromotionChecklist(id, { stage: 'paper' }), 'review-approved')).toBe('pass');
+    });
+
+    it('stamps records with the registry’s default recorder, and fails the review gate when the approver later records evidence', async () => {
+      const reg = new ResearchRegistry(database().handle.db, { clock: steppingClock(), recorder: 'rob' });
+      const id = await evidenced({ validation: null, paper: null, review: null }, reg);
+      expect((await reg.listBacktests(id))[0]?.recordedBy).toBe('rob');
+      await expect(reg.recordReview(id, { decision: 'approved', reviewer: 'rob', comment: null })).rejects.toMatchObject({ code: 'REGISTRY_SEPARATION_OF_DUTIES' });
+      await reg.recordReview(id, { decision: 'approved', reviewer: 'bob', comment: null });
+      await reg.recordValidation(id, validation(), { recordedBy: 'bob' });
+      const item = (await reg.generatePromotionChecklist(id, { stage: 'paper' })).items.find((i) => i.gate === 'review-approved');
+      expect(item).toMatchObject({ status: 'fail', measuredText: 'not independent' });
+      expect(item?.detail).toContain('bob recorded evidence of the snapshot');
+    });
+  });
+
+  describe('paper days: trading days after the paper promotion, never in the future', () => {
+    const day = (date: string): PaperDayInput => ({ ...(paperDays(1)[0] as PaperDayInput), date });
+
+    it.each([
+      ['a weekend day', '2024-01-06', 'days[0].date: 2024-01-06 is not a trading day of the NYSE calendar'],
+      ['a holiday (Martin Luther King Jr. Day)', '2024-01-15', 'days[0].date: 2024-01-15 is not a trading day of the NYSE calendar'],
+      ['a date after the clock’s today', '2024-06-04', 'days[0].date: 2024-06-04 is in the future (today is 2024-06-03)'],
+      ['the day of the paper promotion', '2024-01-02', 'days[0].date: 2024-01-02 is not after the paper promotion'],
+      ['a day before the paper promotion', '2023-12-29', 'days[0].date: 2023-12-29 is not after the paper promotion'],
+    ])('refuses %s, writing nothing', async (_title, date, message) => {
+      const reg = registry();
+      const id = await evidenced({ paper: null });
+      await paperPromotion(id, '2024-01-02T15:00:00.000Z');
+      await expect(reg.recordPaperDays(id, [day('2024-01-03'), day(date)].reverse())).rejects.toMatchObject({ code: 'REGISTRY_PAPER_DAY_REFUSED', message: expect.stringContaining(message) });
+      expect(await reg.listPaperDays(id)).toEqual([]);
+    });
+
+    it('refuses paper days of a snapshot that was never promoted to paper', async () => {
+      const reg = registry();
+      const id = await evidenced({ paper: null });
+      await expect(reg.recordPaperDays(id, [day('2024-01-03')])).rejects.toMatchObject({
+        code: 'REGISTRY_PAPER_DAY_REFUSED',
+        message: expect.stringContaining('has not been promoted to paper'),
+      });
+    });
+
+    it('counts the run by the injected calendar', async () => {
+      const weekdays = { name: 'weekdays', isSession: (t: number) => ![0, 6].includes(new Date(t).getUTCDay()) };
+      const reg = new ResearchRegistry(database().handle.db, { clock: steppingClock(), calendar: weekdays });
+      const id = await evidenced({ paper: [day('2024-01-12'), day('2024-01-15'), day('2024-01-16')] }, reg);
+      expect((await reg.generatePromotionChecklist(id, { stage: 'live' })).paper.streakDays).toBe(3);
+      expect((await registry().generatePromotionChecklist(id, { stage: 'live' })).paper.streakDays).toBe(1);
+    });
+  });
+
+  describe('strategy catalog', () => {
+    const catalog: StrategyCatalog = {
+      strategies: () => ['sma-crossover'],
+      checkParams: (_strategy, params) => {
+        if (typeof params['fast'] !== 'number') throw new ConfigError('params.fast', 'must be a number');
+        if (typeof params['slow'] === 'number' && params['fast'] >= params['slow']) throw new ConfigError('params.fast', 'must be below params.slow');
+      },
+    };
+
+    it('refuses an unknown strategy naming the field, and parameters that do not fit, writing no snapshot', async () => {
+      const reg = new ResearchRegistry(database().handle.db, { clock: steppingClock(), strategies: catalog });
+      await expect(reg.createExperiment({ strategy: 'sma-crossuver', hypothesis: 'h', owner: 'alice' })).rejects.toThrow(
+        "strategy: unknown strategy 'sma-crossuver'; available: sma-crossover",
+      );
+      const experiment = await reg.createExperiment({ strategy: 'sma-crossover', hypothesis: 'h', owner: 'alice' });
+      await expect(reg.createSnapshot(experiment.id, { fast: 30, slow: 10 })).rejects.toMatchObject({ key: 'params.fast' });
+      await expect(reg.createSnapshot(experiment.id, { fast: '10' })).rejects.toThrow('params.fast: must be a number');
+      expect(await reg.listSnapshots(experiment.id)).toEqual([]);
+      expect((await reg.createSnapshot(experiment.id, { fast: 10, slow: 30 })).created).toBe(true);
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { Clock } from '@quantbot/core';
 import { ConfigError, finiteOrNull } from '@quantbot/core';
+import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import { withTransaction } from '@quantbot/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BacktestInput } from './backtest-evidence';
@@ -8,10 +9,11 @@ import type { JsonObject } from './canonical-json';
 import { asJsonObject, canonicalJson, parameterHash } from './canonical-json';
 import type { ExperimentInput } from './experiment-input';
 import { MAX_HYPOTHESIS_LENGTH } from './experiment-input';
-import type { PaperDayInput } from './paper-days';
-import { parsePaperDays } from './paper-days';
+import type { PaperDayInput, TradingCalendar } from './paper-days';
+import { isTradingDay, parsePaperDays } from './paper-days';
 import type { PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
-import { assessPromotionReadiness, evaluatePromotionChecklist } from './promotion-checklist';
+import { assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist } from './promotion-checklist';
+import type { StrategyCatalog } from './strategy-catalog';
 import type { PromotionGateConfig } from './promotion-gate-config';
 import { DEFAULT_PROMOTION_GATE_CONFIG, promotionGateConfigSha256 } from './promotion-gate-config';
 import { PromotionBlockedError } from './promotion-blocked-error';
@@ -30,6 +32,25 @@ export interface ResearchRegistryOptions {
   readonly clock: Clock;
   /** The gate thresholds checklists and promotions are judged by. Defaults to {@link DEFAULT_PROMOTION_GATE_CONFIG}. */
   readonly gates?: PromotionGateConfig;
+  /**
+   * The exchange calendar paper days are checked against and counted by (trading days,
+   * consecutive sessions). Default: the NYSE calendar of `@quantbot/data-quality`.
+   */
+  readonly calendar?: TradingCalendar;
+  /**
+   * The strategies that exist and their parameter schemas: with a catalog, `createExperiment`
+   * refuses an unknown strategy and `createSnapshot` refuses parameters that do not fit it. A
+   * registry without one accepts any name and parameters (the promotion gate always wires one).
+   */
+  readonly strategies?: StrategyCatalog;
+  /** Who records evidence when a record call names nobody (`recordedBy`); default: nobody (null). */
+  readonly recorder?: string;
+}
+
+/** Options of the calls that record evidence: the snapshot, and who records it. */
+export interface RecordOptions extends SnapshotChoice {
+  /** Who records it (kept with the record; may not approve the snapshot's review). Default: the registry's `recorder`. */
+  readonly recordedBy?: string;
 }
 
 /** Which snapshot an operation is about; by default the experiment's current snapshot. */
@@ -97,11 +118,17 @@ export class ResearchRegistry {
   readonly #db: Kysely<RegistryTables>;
   readonly #clock: Clock;
   readonly #gates: PromotionGateConfig;
+  readonly #calendar: TradingCalendar;
+  readonly #strategies: StrategyCatalog | null;
+  readonly #recorder: string | null;
 
   constructor(db: Kysely<RegistryTables>, options: ResearchRegistryOptions) {
     this.#db = db;
     this.#clock = options.clock;
     this.#gates = options.gates ?? DEFAULT_PROMOTION_GATE_CONFIG;
+    this.#calendar = options.calendar ?? NYSE_CALENDAR;
+    this.#strategies = options.strategies ?? null;
+    this.#recorder = options.recorder === undefined ? null : requiredText(options.recorder, 'recorder');
   }
 
   /** The gate thresholds this registry judges by. */
@@ -109,9 +136,16 @@ export class ResearchRegistry {
     return this.#gates;
   }
 
-  /** Creates an experiment; its id (`exp-<n>`) is in the result. */
+  /**
+   * Creates an experiment; its id (`exp-<n>`) is in the result. With a strategy catalog, an
+   * unknown strategy is a `ConfigError` naming `strategy` and listing those that exist.
+   */
   async createExperiment(input: ExperimentInput): Promise<Experiment> {
     const strategy = requiredText(input.strategy, 'strategy');
+    if (this.#strategies !== null) {
+      const known = this.#strategies.strategies();
+      if (!known.includes(strategy)) throw new ConfigError('strategy', `unknown strategy '${strategy}'; available: ${known.join(', ')}`);
+    }
     const hypothesis = requiredText(input.hypothesis, 'hypothesis', MAX_HYPOTHESIS_LENGTH);
     const owner = requiredText(input.owner, 'owner');
     const row = await withTransaction(this.#db, (trx) =>
@@ -139,7 +173,9 @@ export class ResearchRegistry {
    * Registers a parameter snapshot and makes it the experiment's current one. Parameters equal to
    * an existing snapshot's (same canonical JSON, whatever the key order) return that snapshot with
    * `created: false`; nothing is duplicated. A `label` is kept only when the snapshot is new.
-   * Throws a `ConfigError` naming the path of a value JSON cannot hold exactly.
+   * Throws a `ConfigError` naming the path of a value JSON cannot hold exactly, and, with a
+   * strategy catalog, one naming the parameter (`params.fast`) that does not fit the strategy's
+   * schema (type, range, fast < slow).
    */
   async createSnapshot(experimentId: string, params: JsonObject, options: { readonly label?: string | null } = {}): Promise<Recorded<ParameterSnapshot>> {
     const checked = asJsonObject(params);
@@ -147,7 +183,8 @@ export class ResearchRegistry {
     const hash = parameterHash(checked);
     const label = options.label === undefined || options.label === null ? null : requiredText(options.label, 'label');
     return withTransaction(this.#db, async (trx) => {
-      await findExperiment(trx, experimentId, { forUpdate: true });
+      const experiment = await findExperiment(trx, experimentId, { forUpdate: true });
+      this.#strategies?.checkParams(experiment.strategy, checked);
       const inserted = await trx
         .insertInto('registry_snapshots')
         .values({ experiment_id: experimentId, params_hash: hash, params_json: json, label, created_at: this.#nowIso() })
@@ -189,8 +226,9 @@ export class ResearchRegistry {
    * again with the same digest, snapshot and verification is a no-op (`created: false`); the same
    * run id with anything else is a `REGISTRY_CONFLICT`.
    */
-  async recordBacktest(experimentId: string, given: BacktestInput, choice: SnapshotChoice = {}): Promise<Recorded<BacktestRecord>> {
+  async recordBacktest(experimentId: string, given: BacktestInput, choice: RecordOptions = {}): Promise<Recorded<BacktestRecord>> {
     const input = checkBacktestInput(given);
+    const recordedBy = this.#recordedBy(choice);
     return withTransaction(this.#db, async (trx) => {
       const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
       const existing = await trx.selectFrom('registry_backtests').selectAll().where('experiment_id', '=', experimentId).where('run_id', '=', input.runId).executeTakeFirst();
@@ -220,6 +258,7 @@ export class ResearchRegistry {
           data_quality_errors: input.dataQualityErrors,
           lookahead_passed: input.lookaheadPassed,
           recorded_at: this.#nowIso(),
+          recorded_by: recordedBy,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -243,11 +282,21 @@ export class ResearchRegistry {
     return countBacktests(this.#db, experimentId);
   }
 
-  /** Records walk-forward validation evidence for a snapshot (the artifact, when given, is kept whole). */
-  async recordValidation(experimentId: string, input: ValidationInput, choice: SnapshotChoice = {}): Promise<ValidationRecord> {
+  /**
+   * Records walk-forward validation evidence for a snapshot (the artifact, when given, is kept
+   * whole). It is `verified` only when `input.verified` says the caller reproduced it; otherwise it
+   * is kept as unverified evidence, which the walk-forward gates show but never judge. An
+   * artifact of another strategy than the experiment's is a `ConfigError` naming `strategy`.
+   */
+  async recordValidation(experimentId: string, input: ValidationInput, choice: RecordOptions = {}): Promise<ValidationRecord> {
     checkOverfitRatio(input);
+    const recordedBy = this.#recordedBy(choice);
     const row = await withTransaction(this.#db, async (trx) => {
-      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      const experiment = await findExperiment(trx, experimentId, { forUpdate: true });
+      if (input.strategy !== null && input.strategy !== experiment.strategy) {
+        throw new ConfigError('strategy', `the walk-forward ran ${input.strategy}, but ${experimentId} is an experiment of ${experiment.strategy}`);
+      }
+      const snapshot = await resolveSnapshotRow(trx, experiment, choice);
       return trx
         .insertInto('registry_validations')
         .values({
@@ -269,6 +318,8 @@ export class ResearchRegistry {
           folds: JSON.stringify(input.folds),
           artifact: input.artifact === null ? null : JSON.stringify(input.artifact),
           recorded_at: this.#nowIso(),
+          verified: input.verified === true,
+          recorded_by: recordedBy,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -285,16 +336,52 @@ export class ResearchRegistry {
   }
 
   /**
-   * Records paper-trading days of a snapshot, all or none. A date already recorded for the
-   * snapshot (or given twice) is a `REGISTRY_CONFLICT` naming it: a day's figures are evidence and
-   * are never overwritten.
+   * Records paper-trading days of a snapshot, typed in by a person (`source: 'manual'`), all or
+   * none. Each day must be a trading day of the registry's exchange calendar, not after the
+   * clock's today (UTC), and strictly after the date of the snapshot's first paper promotion (the
+   * promotion day itself was not wholly paper-traded under it): otherwise a `RegistryError`
+   * `REGISTRY_PAPER_DAY_REFUSED` naming `days[i].date`. A date already recorded for the snapshot
+   * (or given twice) is a `REGISTRY_CONFLICT` naming it: a day's figures are evidence and are
+   * never overwritten.
    */
-  async recordPaperDays(experimentId: string, days: readonly PaperDayInput[], choice: SnapshotChoice = {}): Promise<readonly PaperDayRecord[]> {
+  async recordPaperDays(experimentId: string, days: readonly PaperDayInput[], choice: RecordOptions = {}): Promise<readonly PaperDayRecord[]> {
     // The same checks as for a payload: real dates, each once, values in range (ConfigError naming `days[i].field`).
     const checked = parsePaperDays({ days });
     const seen = new Set(checked.map((day) => day.date));
+    const recordedBy = this.#recordedBy(choice);
+    const today = this.#nowIso().slice(0, 10);
+    checked.forEach((day, i) => {
+      const field = `days[${i}].date`;
+      if (day.date > today) throw new RegistryError('REGISTRY_PAPER_DAY_REFUSED', `${field}: ${day.date} is in the future (today is ${today}); a paper day is recorded after it was traded`);
+      if (!isTradingDay(this.#calendar, day.date)) {
+        throw new RegistryError('REGISTRY_PAPER_DAY_REFUSED', `${field}: ${day.date} is not a trading day of the ${this.#calendar.name} calendar (weekend or holiday)`);
+      }
+    });
     const rows = await withTransaction(this.#db, async (trx) => {
       const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      const paper = await trx
+        .selectFrom('registry_promotions')
+        .select(['id', 'promoted_at'])
+        .where('snapshot_id', '=', snapshot.id)
+        .where('stage', '=', 'paper')
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst();
+      if (paper === undefined) {
+        throw new RegistryError(
+          'REGISTRY_PAPER_DAY_REFUSED',
+          `days[0].date: ${experimentId} snapshot ${snapshot.id} has not been promoted to paper; paper days count only after the paper promotion`,
+        );
+      }
+      const promotedOn = new Date(paper.promoted_at).toISOString().slice(0, 10);
+      checked.forEach((day, i) => {
+        if (day.date <= promotedOn) {
+          throw new RegistryError(
+            'REGISTRY_PAPER_DAY_REFUSED',
+            `days[${i}].date: ${day.date} is not after the paper promotion ${paper.id} on ${promotedOn}; paper days must follow it`,
+          );
+        }
+      });
       const clash = await trx
         .selectFrom('registry_paper_days')
         .select('trade_date')
@@ -323,6 +410,8 @@ export class ResearchRegistry {
             drawdown_pct: day.drawdownPct,
             equity: day.equity,
             recorded_at: recordedAt,
+            source: 'manual',
+            recorded_by: recordedBy,
           })),
         )
         .returningAll()
@@ -338,7 +427,13 @@ export class ResearchRegistry {
     return Object.freeze(rows.map(toPaperDay));
   }
 
-  /** Records a review of a snapshot: approved, or changes requested. The latest review is the one that counts. */
+  /**
+   * Records a review of a snapshot: approved, or changes requested. The latest review is the one
+   * that counts. Separation of duties: an approval by the experiment's owner, or by anyone who
+   * recorded evidence of the snapshot (a backtest, a validation, a paper day), is a `RegistryError`
+   * `REGISTRY_SEPARATION_OF_DUTIES` naming who and why; nothing is recorded. (Names are compared
+   * trimmed and case-insensitively.) Requesting changes is open to anyone.
+   */
   async recordReview(experimentId: string, input: ReviewInput, choice: SnapshotChoice = {}): Promise<ReviewRecord> {
     if (!REVIEW_DECISIONS.includes(input.decision)) {
       throw new ConfigError('decision', `must be one of ${REVIEW_DECISIONS.join(', ')}, got '${String(input.decision)}'`);
@@ -346,7 +441,17 @@ export class ResearchRegistry {
     const reviewer = requiredText(input.reviewer, 'reviewer');
     const comment = input.comment === null ? null : requiredText(input.comment, 'comment', 5000);
     const row = await withTransaction(this.#db, async (trx) => {
-      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), choice);
+      const experiment = await findExperiment(trx, experimentId, { forUpdate: true });
+      const snapshot = await resolveSnapshotRow(trx, experiment, choice);
+      if (input.decision === 'approved') {
+        const conflict = conflictOfDuties(reviewer, experiment.owner, await snapshotRecorders(trx, snapshot.id));
+        if (conflict !== null) {
+          throw new RegistryError(
+            'REGISTRY_SEPARATION_OF_DUTIES',
+            `reviewer: ${conflict} (${experimentId} snapshot ${snapshot.id}); a review must be approved by someone other than the owner and the recorders of its evidence`,
+          );
+        }
+      }
       return trx
         .insertInto('registry_reviews')
         .values({ experiment_id: experimentId, snapshot_id: snapshot.id, decision: input.decision, reviewer, comment, reviewed_at: this.#nowIso() })
@@ -430,6 +535,7 @@ export class ResearchRegistry {
       const checklist = evaluatePromotionChecklist(evidence, this.#gates, {
         stage: options.stage ?? (await nextStage(trx, evidence.snapshot?.id ?? null)),
         generatedAt: this.#clock.now(),
+        calendar: this.#calendar,
       });
       return Object.freeze({
         experiment,
@@ -445,18 +551,35 @@ export class ResearchRegistry {
   async #checklist(trx: Transaction<RegistryTables>, experimentId: string, options: ChecklistOptions, forUpdate: boolean): Promise<PromotionChecklist> {
     const evidence = await this.#evidence(trx, experimentId, options, forUpdate);
     const stage = options.stage ?? (await nextStage(trx, evidence.snapshot?.id ?? null));
-    return evaluatePromotionChecklist(evidence, this.#gates, { stage, generatedAt: this.#clock.now() });
+    return evaluatePromotionChecklist(evidence, this.#gates, { stage, generatedAt: this.#clock.now(), calendar: this.#calendar });
   }
 
   async #evidence(trx: Transaction<RegistryTables>, experimentId: string, choice: SnapshotChoice, forUpdate: boolean): Promise<PromotionEvidence> {
     const experiment = await findExperiment(trx, experimentId, { forUpdate });
     const trialCount = await countBacktests(trx, experimentId);
     if (choice.snapshotId === undefined && experiment.current_snapshot_id === null) {
-      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], review: null };
+      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], review: null, owner: experiment.owner, recorders: [] };
     }
     const snapshot = await resolveSnapshotRow(trx, experiment, choice);
     const backtest = await trx.selectFrom('registry_backtests').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const validation = await trx.selectFrom('registry_validations').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    // The latest verified validation counts; a newer unverified one is shown, never judged, and never masks it.
+    const validation = await trx
+      .selectFrom('registry_validations')
+      .selectAll()
+      .where('snapshot_id', '=', snapshot.id)
+      .where('verified', '=', true)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const unverified = await trx
+      .selectFrom('registry_validations')
+      .selectAll()
+      .where('snapshot_id', '=', snapshot.id)
+      .where('verified', '=', false)
+      .where('seq', '>', validation?.seq ?? 0)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     const review = await trx.selectFrom('registry_reviews').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     const paperDays = await trx.selectFrom('registry_paper_days').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('trade_date').execute();
     return {
@@ -465,9 +588,16 @@ export class ResearchRegistry {
       trialCount,
       backtest: backtest === undefined ? null : toBacktest(backtest),
       validation: validation === undefined ? null : toValidation(validation),
+      unverifiedValidation: unverified === undefined ? null : toValidation(unverified),
       paperDays: paperDays.map(toPaperDay),
       review: review === undefined ? null : toReview(review),
+      owner: experiment.owner,
+      recorders: await snapshotRecorders(trx, snapshot.id),
     };
+  }
+
+  #recordedBy(options: RecordOptions): string | null {
+    return options.recordedBy === undefined ? this.#recorder : requiredText(options.recordedBy, 'recordedBy');
   }
 
   #nowIso(): string {
@@ -494,6 +624,16 @@ async function resolveSnapshotRow(db: Db, experiment: Selectable<RegistryExperim
     throw new RegistryError('REGISTRY_NOT_FOUND', `no snapshot '${id}' of experiment ${experiment.id}`);
   }
   return row;
+}
+
+/** Everyone who recorded evidence of the snapshot (backtests, validations, paper days), each once, sorted. */
+async function snapshotRecorders(db: Db, snapshotId: string): Promise<readonly string[]> {
+  const names = new Set<string>();
+  for (const table of ['registry_backtests', 'registry_validations', 'registry_paper_days'] as const) {
+    const rows = await db.selectFrom(table).select('recorded_by').distinct().where('snapshot_id', '=', snapshotId).where('recorded_by', 'is not', null).execute();
+    for (const row of rows) if (row.recorded_by !== null) names.add(row.recorded_by);
+  }
+  return Object.freeze([...names].sort(compareText));
 }
 
 async function countBacktests(db: Db, experimentId: string): Promise<number> {

@@ -26,6 +26,12 @@ export interface ValidationInput extends ValidationFigures {
   /** The whole artifact document when one was ingested, kept with the record. */
   readonly artifact: JsonObject | null;
   readonly strategy: string | null;
+  /**
+   * Whether the caller reproduced the walk-forward (re-ran it on the re-read data and got this
+   * artifact). Default false: the parsers here never set it, so typed-in figures and artifacts
+   * read from a file are recorded as unverified. Only a program that re-ran it may say true.
+   */
+  readonly verified?: boolean;
 }
 
 /**
