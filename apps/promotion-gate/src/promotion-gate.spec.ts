@@ -4,7 +4,6 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo, Clock, EpochMs } from '@quantbot/core';
-import { computeManifestDigest } from '@quantbot/observability';
 import type { RunManifestBody } from '@quantbot/observability';
 import { epochMs } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
@@ -65,7 +64,8 @@ function paperDays(): object[] {
  * still matches its own manifest.
  */
 /** Edits the walk-forward's OOS Sharpe and recomputes every hash and the manifest's digest, as a forger would. */
-function forgeWalkForward(dir: string): void {
+async function forgeWalkForward(dir: string): Promise<void> {
+  const { computeManifestDigest } = await import('@quantbot/observability');
   const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
   const artifact = JSON.parse(readFileSync(join(dir, 'walk_forward.json'), 'utf8')) as { overall: { meanOosSharpe: number } };
   artifact.overall.meanOosSharpe = 1.5;
@@ -284,7 +284,7 @@ describe('promotion-gate', () => {
           // A forged walk-forward run (OOS Sharpe edited, manifest hashes and digest recomputed) is refused: its re-run differs.
           const forged = join(cwd, 'forged');
           cpSync(join(cwd, 'results', 'runs', walkForwardRunId), join(forged, walkForwardRunId), { recursive: true });
-          forgeWalkForward(join(forged, walkForwardRunId));
+          await forgeWalkForward(join(forged, walkForwardRunId));
           const refusedWf = await run(['store-walk-forward', '--experiment', exp, '--run-id', walkForwardRunId, '--results-dir', 'forged']);
           expect(refusedWf.code).toBe(1);
           expect(refusedWf.err).toContain(`the stored walk-forward differs from its re-run at overall.meanOosSharpe`);
