@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { AlpacaClient, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
 import type { FakeAlpacaServer } from '@quantbot/alpaca';
 import { SeededRng, ticker } from '@quantbot/core';
 import { minuteDay } from './minute-bars.spec-helper';
 import { dropServerSchema } from './server-schema.spec-helper';
+import { exitWithin, startTrader } from './trader-process.spec-helper';
+import type { TraderProcess } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
 
 /**
@@ -15,37 +15,8 @@ import { until } from './wait.spec-helper';
  * server is shut down under it. State is on the Postgres server when TEST_DATABASE_URL is set.
  */
 const SERVER = process.env['TEST_DATABASE_URL'];
-const MAIN = resolve(__dirname, '..', 'dist', 'main.js');
 const KEY = 'PKOUTAGE0001';
 const SECRET = 'outage-secret-never-printed';
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  readonly exited: Promise<number | null>;
-}
-
-function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Child {
-  const child = spawn(process.execPath, [MAIN, 'run', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { process: child, stdout, stderr, exited };
-}
-
-async function exitWithin(child: Child, ms: number): Promise<number | null | 'still running'> {
-  let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([child.exited, new Promise<'still running'>((done) => (timer = setTimeout(() => done('still running'), ms)))]);
-  clearTimeout(timer);
-  if (result === 'still running') {
-    child.process.kill('SIGKILL');
-    await child.exited;
-  }
-  return result;
-}
 
 describe(`broker outage on the built trader (state on ${SERVER ? 'the Postgres server' : 'embedded PGlite'})`, () => {
   let cwd: string;
@@ -65,14 +36,14 @@ describe(`broker outage on the built trader (state on ${SERVER ? 'the Postgres s
   });
 
   /** A trader trading the fake with a resting order at the broker, then the fake goes away. */
-  const tradeThenLoseTheBroker = async (maxOutageMs: number): Promise<{ child: Child; lostAt: number }> => {
+  const tradeThenLoseTheBroker = async (maxOutageMs: number): Promise<{ child: TraderProcess; lostAt: number }> => {
     const universe = minuteDay(31, [ticker('AAA'), ticker('BBB')], 390);
     const replay = new FakeMarketReplay({ universe, endSessions: false });
     fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', seed: 8, ...replay.serverOptions() });
     replay.attach(fake);
     for (let k = 0; k < 30; k++) replay.step();
-    const child = start(
-      ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'down', '--params', 'fast=2,slow=4', '--history-minutes', '100000', '--max-outage-ms', String(maxOutageMs), ...state()],
+    const child = startTrader(
+      ['run', '--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'down', '--params', 'fast=2,slow=4', '--history-minutes', '100000', '--max-outage-ms', String(maxOutageMs), ...state()],
       env(),
       cwd,
     );
@@ -114,8 +85,8 @@ describe(`broker outage on the built trader (state on ${SERVER ? 'the Postgres s
     const hand = new AlpacaClient({ credentials: { keyId: KEY, secretKey: SECRET, baseUrl: fake.url, mode: 'custom' }, now: () => replay.now(), rng: new SeededRng(3) });
     await hand.submitOrder({ symbol: 'AAA', qty: 2, side: 'buy', type: 'limit', limit_price: 1, time_in_force: 'gtc', client_order_id: 'half-resting-1' });
     await hand.close();
-    const child = start(
-      ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'half', '--history-minutes', '100000', '--max-outage-ms', '1500', ...state()],
+    const child = startTrader(
+      ['run', '--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'half', '--history-minutes', '100000', '--max-outage-ms', '1500', ...state()],
       env(),
       cwd,
     );

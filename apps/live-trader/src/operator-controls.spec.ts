@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
 import type { FakeAlpacaServer } from '@quantbot/alpaca';
 import { ticker } from '@quantbot/core';
@@ -12,6 +10,8 @@ import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
 import { minuteDay } from './minute-bars.spec-helper';
 import { dropServerSchema } from './server-schema.spec-helper';
+import { startTrader } from './trader-process.spec-helper';
+import type { TraderProcess } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
 
 /**
@@ -21,28 +21,10 @@ import { until } from './wait.spec-helper';
  * TEST_DATABASE_URL is set, else embedded.
  */
 const SERVER = process.env['TEST_DATABASE_URL'];
-const MAIN = resolve(__dirname, '..', 'dist', 'main.js');
 const KEY = 'PKCONTROLS01';
 const SECRET = 'controls-secret-never-printed';
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  readonly exited: Promise<number | null>;
-}
-
-function start(command: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Child {
-  const child = spawn(process.execPath, [MAIN, ...command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { process: child, stdout, stderr, exited };
-}
-
-async function finish(child: Child, what: string, ms = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function finish(child: TraderProcess, what: string, ms = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const timer = setTimeout(() => child.process.kill('SIGKILL'), ms);
   const code = await child.exited;
   clearTimeout(timer);
@@ -58,8 +40,8 @@ describe(`operator controls on the built trader (state on ${SERVER ? 'the Postgr
   const env = (): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'], ALPACA_API_KEY: KEY, ALPACA_SECRET_KEY: SECRET, ...(SERVER ? { DATABASE_URL: SERVER } : {}) });
   const state = (): string[] => (SERVER ? ['--state-schema', schema] : ['--state-dir', join(cwd, 'state')]);
   const killFile = (): string => join(cwd, 'results', 'live', 'kill-switch.json');
-  const run = async (args: readonly string[], what: string): Promise<{ code: number | null; stdout: string; stderr: string }> => finish(start(['run', ...args, ...state()], env(), cwd), what);
-  const cli = async (args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => finish(start(args, env(), cwd), args.join(' '));
+  const run = async (args: readonly string[], what: string): Promise<{ code: number | null; stdout: string; stderr: string }> => finish(startTrader(['run', ...args, ...state()], env(), cwd), what);
+  const cli = async (args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => finish(startTrader(args, env(), cwd), args.join(' '));
   const saved = async (session: string): Promise<{ audit: readonly LiveAuditRecord[]; state: string | undefined }> => {
     const opened = await openLiveStateStore(SERVER ? { env: { DATABASE_URL: SERVER }, cwd, schema } : { env: {}, cwd, dataDir: join(cwd, 'state') });
     try {
@@ -121,7 +103,7 @@ describe(`operator controls on the built trader (state on ${SERVER ? 'the Postgr
   }, 120_000);
 
   it('lands a kill file written while no bar arrives, within a poll, and saves it', async () => {
-    const child = start(['run', '--broker', 'sim', '--symbols', 'AAA', '--session', 'quiet', '--interval-ms', '600000', '--kill-file-poll-ms', '100', ...state()], env(), cwd);
+    const child = startTrader(['run', '--broker', 'sim', '--symbols', 'AAA', '--session', 'quiet', '--interval-ms', '600000', '--kill-file-poll-ms', '100', ...state()], env(), cwd);
     await until(() => child.stdout.join('').includes('Ctrl-C stops cleanly'), 'the quiet trader to start', 60_000);
     const written = performance.now();
     writeKillFile(killFile(), killFileRequest('halted', 'outage on the desk', 'ops', Date.parse('2026-01-02T15:00:00Z')));
