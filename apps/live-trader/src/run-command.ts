@@ -177,11 +177,12 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
     }
     const checkpoint = await loadCheckpoint(opened.store, plan, deps, io);
     if (checkpoint === 'refused') return 3;
-    // A session an operator reset starts from the broker's books with a new kill switch, which
-    // would forget a halt the lost checkpoint held: it starts halted, and trades after a re-arm.
+    // A session with a history but no checkpoint to resume (an operator reset it, or its
+    // checkpoints were deleted) starts from the broker's books with a new kill switch, which would
+    // forget a halt the lost checkpoint held: it starts halted, and trades after a re-arm.
     const startHalted =
-      checkpoint === undefined && (await opened.store.setAsideCheckpoints(plan.sessionId)).length > 0
-        ? `session ${plan.sessionId} was reset by an operator and starts halted: re-arm it ('live-trader kill-switch rearm --session ${plan.sessionId}') to trade`
+      checkpoint === undefined && (await hasHistory(opened.store, plan.sessionId))
+        ? `session ${plan.sessionId} has a history but no checkpoint to resume (reset, or deleted): it starts halted; re-arm it ('live-trader kill-switch rearm --session ${plan.sessionId}') to trade`
         : undefined;
     return alpaca !== undefined
       ? await runAlpaca(plan, flags, alpaca.credentials, alpaca.endpoints, checkpoint, opened.store, io, deps, startHalted)
@@ -240,6 +241,17 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     orphans,
     stopAfter,
   };
+}
+
+/**
+ * Whether the session has traded before: checkpoints (set aside ones too), audit rows, or the
+ * session's audit anchor (kept apart from the rows, so deleting the rows and checkpoints does not
+ * make an old session look new).
+ */
+async function hasHistory(store: LiveStateStore, sessionId: string): Promise<boolean> {
+  if ((await store.checkpoints(sessionId)).length > 0) return true;
+  const audit = await store.verifyAudit(sessionId);
+  return audit.rows > 0 || audit.anchor !== null || !audit.ok;
 }
 
 function describeMode(mode: AlpacaEndpointMode, live: boolean): string {

@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { LIVE_STATE_MIGRATIONS } from '@quantbot/engine/live';
+import { join } from 'node:path';
+import { LIVE_STATE_MIGRATIONS, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
+import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
 import type { LiveStateTables } from '@quantbot/engine/live';
 import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
 import type { DatabaseHandle } from '@quantbot/storage';
 import { dropServerSchema } from './server-schema.spec-helper';
+import { startTrader } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
 
 /**
@@ -16,28 +16,13 @@ import { until } from './wait.spec-helper';
  * that stick across restarts until an operator acts, and the database audit chain's verifier.
  */
 const SERVER = process.env['TEST_DATABASE_URL'];
-const MAIN = resolve(__dirname, '..', 'dist', 'main.js');
 const SIM = ['--broker', 'sim', '--symbols', 'AAA,BBB', '--params', 'fast=5,slow=20,allowShort=true'];
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly output: string[];
-  readonly exited: Promise<number | null>;
-}
-
-function start(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Child {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return { process: child, output, exited };
-}
-
-async function finished(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; text: string }> {
-  const child = start(args, env, cwd);
+/** Runs the built trader to its end: the exit code, everything it printed, and its stdout alone. */
+async function finished(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; text: string; stdout: string }> {
+  const child = startTrader(args, env, cwd);
   const code = await child.exited;
-  return { code, text: child.output.join('') };
+  return { code, text: [...child.stdout, ...child.stderr].join(''), stdout: child.stdout.join('') };
 }
 
 describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 'embedded PGlite'})`, () => {
@@ -72,6 +57,18 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     }
   }
 
+  /** The kill-switch state of the session's latest checkpoint. */
+  async function killSwitchState(session: string): Promise<string | undefined> {
+    const opened = await openLiveStateStore(SERVER ? { env: { DATABASE_URL: SERVER }, cwd, schema } : { env: {}, cwd, dataDir: join(cwd, 'state') });
+    try {
+      const stored = await opened.store.latestCheckpoint(session);
+      const checkpoint = stored === undefined ? undefined : parseLiveCheckpoint(stored.document);
+      return checkpoint?.version === 2 ? checkpoint.gateway.killSwitch.state : undefined;
+    } finally {
+      await opened.close();
+    }
+  }
+
   async function checkpointSeqs(session: string): Promise<number[]> {
     let seqs: number[] = [];
     await tamper(async (db) => {
@@ -82,8 +79,8 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
   }
 
   it('refuses a second trader of the same session (exit 3), and a state reset, while the first runs; another session runs; a SIGKILLed trader does not block its restart', async () => {
-    const first = start(['run', ...SIM, '--session', 'one', '--interval-ms', '20', ...state], env, cwd);
-    await until(() => first.output.join('').includes('Ctrl-C stops cleanly'), `the first trader to start (it said: ${first.output.join('')})`, 60_000);
+    const first = startTrader(['run', ...SIM, '--session', 'one', '--interval-ms', '20', ...state], env, cwd);
+    await until(() => first.stdout.join('').includes('Ctrl-C stops cleanly'), `the first trader to start (it said: ${first.stdout.join('')}${first.stderr.join('')})`, 60_000);
 
     const second = await finished(['run', ...SIM, '--session', 'one', '--interval-ms', '20', ...state], env, cwd);
     expect(second.code).toBe(3);
@@ -96,8 +93,8 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     if (SERVER) {
       expect(second.text).toMatch(/advisory lock/);
       // A different session of the same schema trades alongside.
-      const other = start(['run', ...SIM, '--session', 'two', '--interval-ms', '20', ...state], env, cwd);
-      await until(() => other.output.join('').includes('Ctrl-C stops cleanly'), `the other session to start (it said: ${other.output.join('')})`, 60_000);
+      const other = startTrader(['run', ...SIM, '--session', 'two', '--interval-ms', '20', ...state], env, cwd);
+      await until(() => other.stdout.join('').includes('Ctrl-C stops cleanly'), `the other session to start (it said: ${other.stdout.join('')}${other.stderr.join('')})`, 60_000);
       other.process.kill('SIGTERM');
       expect(await other.exited).toBe(0);
     }
@@ -148,7 +145,7 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     expect(accepted.code).toBe(0);
     const resumed = await finished(['run', ...SIM, '--session', 's', '--stop-after', '5', ...state], env, cwd);
     expect(resumed.code).toBe(0);
-    expect(JSON.parse(resumed.text.trim().split('\n').at(-1) as string)).toMatchObject({ bars: 5, liveSteps: 34 });
+    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1) as string)).toMatchObject({ bars: 5, liveSteps: 34 });
 
     let kinds: string[] = [];
     await tamper(async (db) => {
@@ -174,7 +171,24 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     expect(reset.text).toMatch(/every checkpoint is set aside, the refusal is lifted/);
     const fresh = await finished(['run', ...SIM, '--session', 'r', '--stop-after', '5', ...state], env, cwd);
     expect(fresh.code).toBe(0);
-    expect(JSON.parse(fresh.text.trim().split('\n').at(-1) as string)).toMatchObject({ bars: 5, liveSteps: 5 });
+    expect(JSON.parse(fresh.stdout.trim().split('\n').at(-1) as string)).toMatchObject({ bars: 5, liveSteps: 5 });
+    // The lost checkpoint may have held a halt: a reset session starts halted until re-armed.
+    expect(fresh.text).toContain('kill switch: active -> halted: session r has a history but no checkpoint to resume');
+    expect(await killSwitchState('r')).toBe('halted');
+  }, 120_000);
+
+  it('starts a session whose checkpoints were deleted in the database halted, not active', async () => {
+    writeKillFile(join(cwd, 'kill.json'), killFileRequest('halted', 'desk stop', 'risk desk', Date.parse('2026-01-02T15:00:00Z')));
+    expect((await finished(['run', ...SIM, '--session', 'd', '--stop-after', '10', '--kill-file', 'kill.json', ...state], env, cwd)).code).toBe(0);
+    expect(await killSwitchState('d')).toBe('halted');
+    // Everything of the session but its anchor: the journal rows reference the checkpoints.
+    await tamper(async (db) => {
+      for (const table of ['live_audit', 'live_fills', 'live_orders', 'live_checkpoints'] as const) await db.deleteFrom(table).where('session_id', '=', 'd').execute();
+    });
+    const again = await finished(['run', ...SIM, '--session', 'd', '--stop-after', '10', ...state], env, cwd);
+    expect(again.code).toBe(0);
+    expect(again.text).toContain('kill switch: active -> halted: session d has a history but no checkpoint to resume');
+    expect(await killSwitchState('d')).toBe('halted');
   }, 120_000);
 
   it('verify-audit passes an intact chain and names the first bad row of an edited one (exit 1)', async () => {
