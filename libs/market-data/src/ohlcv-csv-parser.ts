@@ -469,15 +469,8 @@ export function readOhlcvCsv(text: string, options: OhlcvCsvOptions): OhlcvCsvRe
   return Object.freeze({ file, series, lines: resolved.lines, problems: Object.freeze(problems) });
 }
 
-interface Columns {
-  readonly time: Float64Array;
-  readonly open: Float64Array;
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  readonly close: Float64Array;
-  readonly volume: Float64Array;
-  readonly adjClose: Float64Array | null;
-}
+/** A series' columns, before they get a symbol. */
+type Columns = Omit<BarSeries, 'symbol' | 'length'>;
 
 /** The good rows in time order, one per time (the row `lastRowOfTime` names), with their lines. */
 function keepOrdered(

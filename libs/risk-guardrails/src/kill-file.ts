@@ -41,31 +41,34 @@ export function writeKillFile(path: string, request: KillFileRequest): void {
  * as a halt (see {@link KillFileWatcher}), never as no file.
  */
 export function readKillFile(path: string): KillFileRequest | null {
+  const record = readOperatorFile(path, 'kill file', ['level', 'reason', 'by', 'requestedAt']);
+  if (record === null) return null;
+  const request = { level: record['level'], reason: record['reason'], by: record['by'], requestedAt: record['requestedAt'] };
+  validateRequest(request, path);
+  return request as KillFileRequest;
+}
+
+/**
+ * Reads an operator's file (the kill file, a re-arm request) as a JSON object: null when there is
+ * none; `KillSwitchError` naming `what` and the file when it cannot be read or is not an object
+ * (`fields` are named in the message as what was expected).
+ */
+export function readOperatorFile(path: string, what: string, fields: readonly string[]): Readonly<Record<string, unknown>> | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new KillSwitchError(`kill file ${path}: cannot be read (${(error as Error).message})`);
+    throw new KillSwitchError(`${what} ${path}: cannot be read (${(error as Error).message})`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new KillSwitchError(`kill file ${path}: not JSON (expected {"level","reason","by","requestedAt"})`);
+    throw new KillSwitchError(`${what} ${path}: not JSON (expected {${fields.map((f) => `"${f}"`).join(',')}})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new KillSwitchError(`kill file ${path}: expected a JSON object`);
-  }
-  const record = parsed as Record<string, unknown>;
-  const request = {
-    level: record['level'],
-    reason: record['reason'],
-    by: record['by'],
-    requestedAt: record['requestedAt'],
-  };
-  validateRequest(request, path);
-  return request as KillFileRequest;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KillSwitchError(`${what} ${path}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
 }
 
 /** Removes the kill file; true when there was one. */

@@ -1,9 +1,9 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EpochMs } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
 import { writeFileAtomically } from '@quantbot/observability';
-import { isKillFilePresent } from './kill-file';
+import { isKillFilePresent, readOperatorFile } from './kill-file';
 import type { Triggerable } from './kill-file';
 import { KillSwitchError } from './kill-switch';
 
@@ -45,21 +45,8 @@ export function writeRearmRequest(path: string, request: RearmRequest): void {
 
 /** Reads a request: null when there is none; throws `KillSwitchError` naming the file and field when damaged. */
 export function readRearmRequest(path: string): RearmRequest | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new KillSwitchError(`re-arm request ${path}: cannot be read (${(error as Error).message})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new KillSwitchError(`re-arm request ${path}: not JSON (expected {"session","reason","by","requestedAt"})`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KillSwitchError(`re-arm request ${path}: expected a JSON object`);
-  const record = parsed as Record<string, unknown>;
+  const record = readOperatorFile(path, 're-arm request', ['session', 'reason', 'by', 'requestedAt']);
+  if (record === null) return null;
   const request = { session: record['session'], reason: record['reason'], by: record['by'], requestedAt: record['requestedAt'] };
   validateRearmRequest(request, path);
   return request as RearmRequest;
