@@ -3,13 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
 import { sharedDataFile } from '../test/shared-data';
+import { backtesterCli, runIdOf } from '../test/cli-harness';
 import { main } from './main';
-
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
 
 interface Manifest {
   runId: string;
@@ -27,22 +22,7 @@ let workDir: string;
 beforeAll(() => (workDir = mkdtempSync(join(tmpdir(), 'quantbot-runs-'))));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-let second = 0;
-async function cli(...argv: string[]): Promise<Captured> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir };
-  // A new start time per call, as a real clock would give.
-  const start = new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + ++second));
-  const code = await main(argv, io, start, () => new Date(start.getTime() + 1500));
-  return { code, out, err };
-}
-
-function runIdOf(result: Captured): string {
-  const match = /run (\S+) written/.exec(result.out);
-  if (match === null) throw new Error(`no run id in: ${result.out}${result.err}`);
-  return match[1] as string;
-}
+const cli = backtesterCli(() => workDir);
 
 function manifestOf(runId: string): Manifest {
   return JSON.parse(readFileSync(join(workDir, 'results', 'runs', runId, 'manifest.json'), 'utf8')) as Manifest;

@@ -2,21 +2,14 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { CliIo } from '@quantbot/core';
 import { canonicalJson } from '@quantbot/core';
 import type { JsonValue } from '@quantbot/core';
 import { hashAuditRecord } from '@quantbot/risk-guardrails';
 import { sharedDataFile } from '../test/shared-data';
-import { main } from './main';
+import { backtesterCli, runIdOf } from '../test/cli-harness';
 
 // Items: the audit head anchored in the run manifest (verify-audit --run-id), replay --verify
 // writing nothing outside a temporary folder, and a digest over the whole manifest.
-
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
 
 interface Manifest {
   schemaVersion: number;
@@ -34,21 +27,7 @@ let workDir: string;
 beforeAll(() => (workDir = mkdtempSync(join(tmpdir(), 'quantbot-run-verify-'))));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-let second = 0;
-async function cli(...argv: string[]): Promise<Captured> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir };
-  const start = new Date(Date.UTC(2026, 0, 2, 3, 4, 5 + ++second));
-  const code = await main(argv, io, start, () => new Date(start.getTime() + 1500));
-  return { code, out, err };
-}
-
-function runIdOf(result: Captured): string {
-  const match = /run (\S+) written/.exec(result.out);
-  if (match === null) throw new Error(`no run id in: ${result.out}${result.err}`);
-  return match[1] as string;
-}
+const cli = backtesterCli(() => workDir);
 
 const manifestFile = (runId: string): string => join(workDir, 'results', 'runs', runId, 'manifest.json');
 const readManifest = (runId: string): Manifest => JSON.parse(readFileSync(manifestFile(runId), 'utf8')) as Manifest;
