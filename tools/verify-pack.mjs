@@ -46,7 +46,7 @@ try {
     if (result.execution.name !== 'realistic' || !(result.executionQuality.orders > 0)) throw new Error('execution profile not applied');
     if (!(result.metrics.finalEquity > 0) || result.equity.length !== 300) throw new Error('unexpected backtest result');
     if (typeof core.PortfolioLedger !== 'function') throw new Error('core export missing');
-    if (typeof require('@quantbot/engine/live').LiveSession !== 'function') throw new Error('@quantbot/engine/live export missing');
+    if (typeof require('@quantbot/live').LiveSession !== 'function') throw new Error('@quantbot/live export missing');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -61,7 +61,7 @@ import type { BarUniverse } from '@quantbot/core';
 import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { Sma } from '@quantbot/strategies';
 import { runBacktest } from '@quantbot/engine';
-import { LiveSession } from '@quantbot/engine/live';
+import { LiveSession } from '@quantbot/live';
 import { SimulatedBroker, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio } from '@quantbot/validation';
 import { sha256Hex } from '@quantbot/observability';

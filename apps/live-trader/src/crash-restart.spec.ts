@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
 import type { FakeAlpacaServer } from '@quantbot/alpaca';
 import { SeededRng, ticker } from '@quantbot/core';
-import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { minuteDay } from './minute-bars.spec-helper';
 import { until } from './wait.spec-helper';
 import { dropServerSchema } from './server-schema.spec-helper';

@@ -1,5 +1,5 @@
 import type { CliIo } from '@quantbot/core';
-import type { LiveSession } from '@quantbot/engine/live';
+import type { LiveSession } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import { KillFileWatcher, RearmRequestWatcher } from '@quantbot/risk-guardrails';
 

@@ -1,8 +1,8 @@
 import { AlpacaApiError, AlpacaNetworkError } from '@quantbot/alpaca';
 import type { AlpacaClient, AlpacaClock } from '@quantbot/alpaca';
 import type { CliIo, JsonValue } from '@quantbot/core';
-import { BrokerHealth, describeChannelsDown, isMarketOpenAt } from '@quantbot/engine/live';
-import type { BrokerChannel, BrokerOutage, MarketClockReading } from '@quantbot/engine/live';
+import { BrokerHealth, describeChannelsDown, isMarketOpenAt } from '@quantbot/live';
+import type { BrokerChannel, BrokerOutage, MarketClockReading } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 
 /** The exit code of a trader stopped by (or during) a broker outage. */

@@ -6,7 +6,7 @@ import type { FakeAlpacaServer } from '@quantbot/alpaca';
 import type { CliIo, Ticker } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
 import { runBacktest } from '@quantbot/engine';
-import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { createLogger } from '@quantbot/observability';
 import { SmaCrossover, WarmupGate } from '@quantbot/strategies';

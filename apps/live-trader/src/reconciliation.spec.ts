@@ -5,7 +5,7 @@ import { AlpacaClient, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot
 import type { FakeAlpacaServer } from '@quantbot/alpaca';
 import type { CliIo } from '@quantbot/core';
 import { SeededRng } from '@quantbot/core';
-import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { createLogger } from '@quantbot/observability';
 import { minuteDay, minuteSessions } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
 import { ConfigError } from '@quantbot/core';
-import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
+import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { createLogger } from '@quantbot/observability';
 import { runCommand } from './run-command';
 import type { RunDeps } from './run-command';

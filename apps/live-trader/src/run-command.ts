@@ -13,8 +13,8 @@ import {
   decideLiveStart,
   openLiveStateStore,
   describeChannelsDown,
-} from '@quantbot/engine/live';
-import type { AlpacaVenue, BarStep, BrokerOutage, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/engine/live';
+} from '@quantbot/live';
+import type { AlpacaVenue, BarStep, BrokerOutage, LiveBroker, LiveBrokerContext, LiveCheckpoint, LiveStateStore, LiveStepReport, OrphanPolicy } from '@quantbot/live';
 import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';

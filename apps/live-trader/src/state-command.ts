@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
-import { CheckpointError, LiveStateError, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
-import type { LiveStateStoreHandle } from '@quantbot/engine/live';
+import { CheckpointError, LiveStateError, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
+import type { LiveStateStoreHandle } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
 

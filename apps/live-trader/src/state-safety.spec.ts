@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LIVE_STATE_MIGRATIONS, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
+import { LIVE_STATE_MIGRATIONS, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
-import type { LiveStateTables } from '@quantbot/engine/live';
+import type { LiveStateTables } from '@quantbot/live';
 import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
 import type { DatabaseHandle } from '@quantbot/storage';
 import { dropServerSchema } from './server-schema.spec-helper';

@@ -7,7 +7,7 @@ import { OperationNodeTransformer, PrimitiveValueListNode, ValueNode, sql } from
 // Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
 // reached by path; the boundary rule knows only package imports.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { describeStorageBackends } from '../../../storage/src/storage-backends.spec-helper';
+import { describeStorageBackends } from '../../storage/src/storage-backends.spec-helper';
 import { KyselyLiveStateStore, openLiveStateStore } from './kysely-live-state-store';
 import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord, LiveSaveBatch, LiveStateStore } from './live-state';
 import { LiveStateError } from './live-state';

@@ -1,5 +1,5 @@
-// @quantbot/engine/live: the live driver, its state and the Alpaca venue. A separate entry point
-// so that a backtest (and every sweep worker) loads neither the Alpaca client nor the database.
+// @quantbot/live: the live driver, its state and the Alpaca venue. A separate entry point
+// backtest (and every sweep worker) installs and loads neither a broker client nor a database.
 export * from './live-state';
 export * from './live-state-schema';
 export { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
