@@ -17,6 +17,8 @@ export * from './alpaca-market-data';
 export * from './fake-market-data';
 export * from './fake-market-data-server';
 export * from './alpaca-broker';
+export { AlpacaVenue, isAlpacaUnreachable } from './alpaca-venue';
+export type { AlpacaVenueOptions } from './alpaca-venue';
 export { formatNewYorkTime, newYorkDate, newYorkMidnight, newYorkOffsetMinutes } from './new-york-time';
 export * from './fake-market-replay';
 export type { AlpacaRetryOptions } from './alpaca-http-transport';

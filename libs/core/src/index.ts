@@ -13,3 +13,4 @@ export * from './ports/notifier';
 export * from './ports/audit-sink';
 export * from './cli-flags';
 export * from './json';
+export * from './ports/live-venue';

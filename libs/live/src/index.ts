@@ -1,4 +1,4 @@
-// @quantbot/live: the live driver, its state and the Alpaca venue. A separate entry point
+// @quantbot/live: the live driver, its state and the broker venue. Its own package, so that a
 // backtest (and every sweep worker) installs and loads neither a broker client nor a database.
 export * from './live-state';
 export * from './live-state-schema';
@@ -14,7 +14,7 @@ export type {
   StoredCheckpointAnchor,
   StoredLiveAuditLink,
 } from './live-state-integrity';
-export { decideLiveStart } from './live-start';
+export { decideLiveStart, hasSessionHistory } from './live-start';
 export type { LiveStartDecision } from './live-start';
 export * from './kysely-live-state-store';
 export * from './memory-live-state-store';
@@ -24,6 +24,14 @@ export * from './live-session';
 export * from './live-runner';
 export * from './simulated-live-broker';
 export * from './reconcile';
-export * from './alpaca-venue';
+export { StepAggregator, connectVenue } from './venue-connection';
+export type { VenueConnection, VenueConnectionOptions } from './venue-connection';
 export { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-health';
 export type { BrokerChannel, BrokerOutage, ChannelDown, MarketClockReading } from './broker-health';
+export { OperatorControls } from './operator-controls';
+export { BrokerTimeoutError, OutageWatchdog, withTimeout } from './outage-watchdog';
+export type { LiveNotice, LiveNotify } from './live-notice';
+export { driveLiveSession, sleepUntilOpen } from './drive-session';
+export type { DriveOptions, DriveOutcome, LiveRunSummary, PeriodicCheck, StopRequests } from './drive-session';
+export { tradeOnReplay, tradeOnVenue } from './live-trading';
+export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';

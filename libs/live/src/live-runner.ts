@@ -1,13 +1,6 @@
-import type { Bar, JsonValue } from '@quantbot/core';
+import type { BarStep, JsonValue } from '@quantbot/core';
 import type { LiveSession, LiveStepReport } from './live-session';
 import type { LiveStateStore } from './live-state';
-
-/** One time step of bars as a source delivers it; `arrivedAt` is on the session's latency clock. */
-export interface BarStep {
-  readonly time: number;
-  readonly bars: readonly (Bar | undefined)[];
-  readonly arrivedAt: number;
-}
 
 export interface LiveRunnerOptions {
   readonly session: LiveSession;

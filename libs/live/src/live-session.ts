@@ -8,6 +8,7 @@ import type {
   ClientOrderId,
   Fill,
   JsonValue,
+  LiveBroker,
   OrderChanges,
   OrderRequest,
   OrderUpdate,
@@ -26,24 +27,6 @@ import { LiveBarBuffer } from './live-bar-buffer';
 import { CHECKPOINT_FORMAT, CheckpointError } from './live-checkpoint';
 import type { LiveCheckpoint, LiveCheckpointV2 } from './live-checkpoint';
 import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord } from './live-state';
-
-/**
- * A broker as the live driver uses it: the Broker port, plus one step before each decision.
- * A simulated broker fills there what the previous decisions asked for, at this bar's open (as
- * in a backtest); a real one makes sure every update about working orders has arrived, so a
- * decision never acts on a book that is missing a fill.
- */
-export interface LiveBroker extends Broker {
-  beforeDecision(step: number): Promise<void> | void;
-  /**
-   * A restart found these orders working in the checkpoint. A real broker still has them (and
-   * reconciliation checks that); a simulated one died with the old process and is given them
-   * again, under the same client order ids.
-   */
-  adopt?(orders: readonly OrderRequest[]): void;
-  /** Resolves once every command sent so far has been answered (a real broker's REST calls). */
-  settle?(): Promise<void>;
-}
 
 /** What the broker factory is given: the session's bars, its books and where to report. */
 export interface LiveBrokerContext {

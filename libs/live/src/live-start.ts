@@ -44,3 +44,15 @@ export async function decideLiveStart(store: LiveStateStore, sessionId: string, 
   if (checkpoint.sessionId !== sessionId) return refuse(`checkpoint ${stored.seq} belongs to session ${JSON.stringify(checkpoint.sessionId)}`, true);
   return Object.freeze({ kind: 'resume', seq: stored.seq, checkpoint });
 }
+
+/**
+ * Whether the session has traded before: checkpoints (set aside ones too), audit rows, or the
+ * session's audit anchor (kept apart from the rows, so deleting the rows and checkpoints does not
+ * make an old session look new). A session with a history but no checkpoint to resume must start
+ * halted: the lost checkpoint may have held a halt.
+ */
+export async function hasSessionHistory(store: LiveStateStore, sessionId: string): Promise<boolean> {
+  if ((await store.checkpoints(sessionId)).length > 0) return true;
+  const audit = await store.verifyAudit(sessionId);
+  return audit.rows > 0 || audit.anchor !== null || !audit.ok;
+}

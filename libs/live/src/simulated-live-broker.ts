@@ -1,7 +1,6 @@
-import type { BarUniverse, BrokerEventSink, ClientOrderId, OrderChanges, OrderRequest } from '@quantbot/core';
+import type { BarUniverse, BrokerEventSink, ClientOrderId, LiveBroker, OrderChanges, OrderRequest } from '@quantbot/core';
 import { SimulatedBroker } from '@quantbot/execution-sim';
 import type { ExecutionProfile, SimulatedAccount } from '@quantbot/execution-sim';
-import type { LiveBroker } from './live-session';
 
 /**
  * The execution simulator as a live broker: paper trading without an account, on live or

@@ -1,12 +1,8 @@
-import { AlpacaApiError, AlpacaNetworkError } from '@quantbot/alpaca';
-import type { AlpacaClient, AlpacaClock } from '@quantbot/alpaca';
-import type { CliIo, JsonValue } from '@quantbot/core';
-import { BrokerHealth, describeChannelsDown, isMarketOpenAt } from '@quantbot/live';
-import type { BrokerChannel, BrokerOutage, MarketClockReading } from '@quantbot/live';
-import type { Logger } from '@quantbot/observability';
-
-/** The exit code of a trader stopped by (or during) a broker outage. */
-export const BROKER_OUTAGE_EXIT_CODE = 5;
+import type { VenueClock } from '@quantbot/core';
+import { QuantbotError } from '@quantbot/core';
+import { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-health';
+import type { BrokerChannel, BrokerOutage, MarketClockReading } from './broker-health';
+import type { LiveNotify } from './live-notice';
 
 /** How often the watchdog looks, at most (a shorter outage limit looks more often). */
 const TICK_MS = 1_000;
@@ -15,18 +11,17 @@ const PROBE_MS = 5_000;
 const CLOCK_REFRESH_MS = 300_000;
 
 /**
- * Watches the connection to Alpaca while a session runs: the streams' states (fed by
+ * Watches the connection to the broker while a session runs: the streams' states (fed by
  * `streamState`) and REST (probed with the market clock while a stream is down, and every few
- * minutes anyway). Transitions are said on stderr and in the log as they happen. Once the broker
+ * minutes anyway). Transitions are notified as they happen. Once the broker
  * has been unhealthy for `maxOutageMs` of market hours (by the broker's last clock), `onOutage`
  * is called once.
  */
 export class OutageWatchdog {
   readonly health: BrokerHealth;
-  readonly #client: AlpacaClient;
+  readonly #probeClock: () => Promise<VenueClock>;
   readonly #now: () => number;
-  readonly #io: CliIo;
-  readonly #log: Logger;
+  readonly #notify: LiveNotify;
   #reading: MarketClockReading | undefined;
   #timer: NodeJS.Timeout | undefined;
   #probing = false;
@@ -34,16 +29,22 @@ export class OutageWatchdog {
   #fired = false;
   #stopped = false;
 
-  constructor(options: { readonly client: AlpacaClient; readonly maxOutageMs: number; readonly now: () => number; readonly io: CliIo; readonly logger: Logger }) {
+  constructor(options: {
+    /** Reads the broker's market clock over REST (the probe). */
+    readonly probeClock: () => Promise<VenueClock>;
+    readonly maxOutageMs: number;
+    /** Wall clock, epoch ms. */
+    readonly now: () => number;
+    readonly notify: LiveNotify;
+  }) {
     this.health = new BrokerHealth({ maxOutageMs: options.maxOutageMs });
-    this.#client = options.client;
+    this.#probeClock = options.probeClock;
     this.#now = options.now;
-    this.#io = options.io;
-    this.#log = options.logger;
+    this.#notify = options.notify;
   }
 
   /** Records a reading of the broker's clock (at connection, at the open). */
-  clock(clock: AlpacaClock): void {
+  clock(clock: VenueClock): void {
     this.#reading = { readAt: this.#now(), timestamp: clock.timestamp, isOpen: clock.isOpen, nextOpen: clock.nextOpen, nextClose: clock.nextClose };
   }
 
@@ -94,11 +95,11 @@ export class OutageWatchdog {
     this.#probing = true;
     this.#lastProbe = this.#now();
     try {
-      const clock = await withTimeout(this.#client.getClock(), Math.min(PROBE_MS, this.health.maxOutageMs), 'GET /v2/clock');
+      const clock = await withTimeout(this.#probeClock(), Math.min(PROBE_MS, this.health.maxOutageMs), 'the market clock');
       this.clock(clock);
-      this.#set('rest', true, 'GET /v2/clock answered');
+      this.#set('rest', true, 'the market clock answered');
     } catch (error) {
-      this.#set('rest', false, `GET /v2/clock: ${(error as Error).message}`);
+      this.#set('rest', false, `the market clock: ${(error as Error).message}`);
     } finally {
       this.#probing = false;
     }
@@ -107,41 +108,34 @@ export class OutageWatchdog {
   #set(channel: BrokerChannel, healthy: boolean, detail: string): void {
     const now = this.#now();
     const change = this.health.set(channel, healthy, now, detail);
-    const fields: { [key: string]: JsonValue } = { channel, healthy, detail };
-    if (change === 'down') {
-      this.#io.err(`broker: unhealthy since ${new Date(now).toISOString()}: ${channel} ${detail}; the trader stops with exit ${BROKER_OUTAGE_EXIT_CODE} after ${this.health.maxOutageMs} ms of it in market hours`);
-      this.#log.warn('broker unhealthy', fields);
-    } else if (change === 'up') {
-      this.#io.err(`broker: healthy again (${channel} ${detail})`);
-      this.#log.info('broker healthy again', fields);
-    }
+    if (change === 'down') this.#notify({ kind: 'broker-unhealthy', channel, detail, since: now, maxOutageMs: this.health.maxOutageMs });
+    else if (change === 'up') this.#notify({ kind: 'broker-healthy', channel, detail });
   }
 }
 
-/** Settles like `promise`, or rejects after `ms` naming `what`. */
+/** Something the broker was asked did not answer in time. */
+export class BrokerTimeoutError extends QuantbotError {
+  readonly what: string;
+  readonly ms: number;
+
+  constructor(what: string, ms: number) {
+    super('BROKER_TIMEOUT', `${what}: no answer within ${ms} ms`);
+    this.what = what;
+    this.ms = ms;
+  }
+}
+
+/** Settles like `promise`, or rejects after `ms` with a `BrokerTimeoutError` naming `what`. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+        timer = setTimeout(() => reject(new BrokerTimeoutError(what, ms)), ms);
       }),
     ]);
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Whether `error` (or an error it was caused by) says the broker could not be reached: no answer
- * (a refused or reset connection, a timeout) or a server error (HTTP 5xx), after the client's
- * retries. A step that fails so is part of an outage, not a bug.
- */
-export function isBrokerUnreachable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
-    if (e instanceof AlpacaNetworkError) return true;
-    if (e instanceof AlpacaApiError && e.status >= 500) return true;
-  }
-  return false;
 }

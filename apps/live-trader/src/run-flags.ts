@@ -1,0 +1,61 @@
+import type { FlagSpec } from '@quantbot/core';
+import { formatFlagHelp } from '@quantbot/core';
+import { DEFAULT_KILL_FILE } from './kill-switch-command';
+import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch } from './live-guardrails';
+import { BROKER_OUTAGE_EXIT_CODE } from './live-notices';
+
+export const RUN_FLAGS: readonly FlagSpec[] = [
+  { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy to trade (default sma-crossover)' },
+  { name: 'params', kind: 'string', valueName: 'k=v,...', description: 'strategy parameters, e.g. fast=10,slow=30' },
+  { name: 'symbols', kind: 'string', valueName: 'A,B', description: 'symbols to trade (required with --broker alpaca)' },
+  { name: 'broker', kind: 'string', valueName: 'sim|alpaca', description: 'sim: the execution simulator on replayed bars, no account (default); alpaca: Alpaca paper, or the fake with --alpaca-url' },
+  { name: 'session', kind: 'string', valueName: 'id', description: 'names the saved state and prefixes client order ids (default <strategy>-<broker>)' },
+  { name: 'alpaca-url', kind: 'string', valueName: 'url', description: 'trading API root of another server; its market data and streams are taken from it too. Loopback is the local fake; Alpaca paper is paper; any other host is live money and needs --live' },
+  { name: 'feed', kind: 'string', valueName: 'iex|sip', description: 'Alpaca market-data feed (default iex)' },
+  { name: 'live', kind: 'boolean', description: 'trade real money (api.alpaca.markets, or --alpaca-url); needs --confirm-live, --max-notional, --max-position and --experiment' },
+  { name: 'confirm-live', kind: 'string', valueName: 'session', description: 'with --live: repeat the session id to confirm' },
+  { name: 'experiment', kind: 'string', valueName: 'id', description: 'with --live: the research-registry experiment promoted to live for this strategy and these parameters' },
+  { name: 'max-notional', kind: 'number', valueName: 'usd', description: 'cap on any order notional (required with --live; same as --risk maxOrderNotional)' },
+  { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live; same as --risk maxPositionQty)' },
+  { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, as the backtester: maxOrderNotional, maxPositionQty, maxPositionPctEquity, maxGrossExposurePct, priceBandPct, allowShort, maxGapAdjustedExposurePct, gapRisk.<SYM>, ...' },
+  { name: 'allow-symbols', kind: 'string', valueName: 'A,B', description: 'only these symbols may be traded' },
+  { name: 'deny-symbols', kind: 'string', valueName: 'A,B', description: 'these symbols may not be traded' },
+  { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },
+  { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
+  { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
+  { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
+  { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
+  { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
+  { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },
+  { name: 'seed', kind: 'number', valueName: 'n', description: 'sim: seed of the synthetic data (default 42)' },
+  { name: 'warmup-bars', kind: 'number', valueName: 'n', description: 'sim: bars of the data used only to warm up (default 100)' },
+  { name: 'interval-ms', kind: 'number', valueName: 'ms', description: 'sim: real time between replayed bars (default 0)' },
+  { name: 'cash', kind: 'number', valueName: 'usd', description: 'sim: starting cash (default 100000)' },
+  { name: 'stop-after', kind: 'number', valueName: 'bars', description: 'stop cleanly after this many bars' },
+  { name: 'state-dir', kind: 'string', valueName: 'dir', description: 'embedded state database directory (default .quantbot/live; DATABASE_URL selects a server)' },
+  { name: 'state-schema', kind: 'string', valueName: 'name', description: 'Postgres schema of the state (default quantbot_live)' },
+  { name: 'kill-file', kind: 'string', valueName: 'path', description: `the kill file to obey, read at start, before every bar and on a timer (default ${DEFAULT_KILL_FILE})` },
+  { name: 'kill-file-poll-ms', kind: 'number', valueName: 'ms', description: 'read the kill file and re-arm requests this often while no bar arrives (default 1000)' },
+  { name: 'help', kind: 'boolean', description: 'show this help' },
+];
+
+export const RUN_USAGE = `usage: live-trader run [flags]
+
+Trades a strategy on paper, bar by bar, with the same engine, gateway and strategy code as a
+backtest. State (checkpoint, orders, fills, audit) is saved after every bar; a restart continues
+where the last process stopped, after reconciling with the broker. SIGINT/SIGTERM stop cleanly.
+
+flags:
+${formatFlagHelp(RUN_FLAGS)}
+
+A checkpoint that is unreadable, edited in the database (it fails its integrity hash) or saved
+without a hash is refused, and the refusal stands on every later start until an operator runs
+'live-trader state accept' or 'state reset'. One process trades a session at a time (embedded:
+the data directory's lock; server: a Postgres advisory lock on the session).
+
+exit codes: 0 stopped cleanly, 1 failure, 2 usage or configuration error, 3 refused to trade
+(a refused checkpoint, the session already traded by another process, or a live run that is not
+allowed), 4 the broker cannot be reached at the start, 5 broker outage: the broker was unreachable
+for --max-outage-ms of market hours, or a stop was asked for while it was (open orders cancelled
+as far as it answered; positions may be open).`;
+
