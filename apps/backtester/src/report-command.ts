@@ -1,7 +1,9 @@
 import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
-import { readRun, renderRunReport, writeFileAtomically } from '@quantbot/observability';
+import { writeFileAtomically } from '@quantbot/core';
+import { readRun } from '@quantbot/observability';
+import { renderRunReport } from '@quantbot/observability/report';
 import { REPORT_FILE, reportInputFromRun } from '@quantbot/validation';
 
 export const REPORT_FLAGS: readonly FlagSpec[] = [

@@ -14,10 +14,9 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
-import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
+import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError, syncDirectory, writeFileDurably } from '@quantbot/core';
 import type { EquityCurve } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
-import { syncDirectory, writeFileDurably } from './durable-file';
 
 /**
  * The version of the manifest layout written by {@link writeRunArtifacts}. Version 2's digest

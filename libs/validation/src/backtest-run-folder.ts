@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder } from '@quantbot/engine';
-import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, RunReportInput, TradeRecord } from '@quantbot/observability';
-import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, renderRunReport, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
+import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
+import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
+import { renderRunReport } from '@quantbot/observability/report';
+import type { RunReportInput } from '@quantbot/observability/report';
 
 /** The report a run folder may hold besides its recorded artifacts. */
 export const REPORT_FILE = 'report.html';

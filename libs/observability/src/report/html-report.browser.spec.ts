@@ -8,14 +8,14 @@ import type { Browser, Page } from 'playwright-core';
 import { drawdownSeries, monthlyReturns } from './html-report-charts';
 import { renderRunReport } from './html-report';
 import type { RunReportInput } from './html-report';
-import type { TradeRecord } from './run-records';
+import type { TradeRecord } from '../run-records';
 
 // A real browser opens the generated file: the report must load with no error, no request
 // beyond the file itself, and charts that take up space on the page.
 
 const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const OUTPUT_DIR = join(__dirname, '..', 'test-output');
+const OUTPUT_DIR = join(__dirname, '..', '..', 'test-output');
 const DAY_MS = 86_400_000;
 
 jest.setTimeout(60_000);

@@ -8,7 +8,7 @@ import {
   renderMonthlyReturnsChart,
 } from './html-report-charts';
 import type { MonthlyReturn, ReportChartName } from './html-report-charts';
-import type { TradeRecord } from './run-records';
+import type { TradeRecord } from '../run-records';
 
 /** At most this many trades are listed; the report says how many were left out. */
 export const REPORT_MAX_TRADE_ROWS = 500;

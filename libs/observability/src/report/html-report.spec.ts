@@ -2,7 +2,7 @@ import { DataError } from '@quantbot/core';
 import { chartSampleIndices, drawdownSeries, monthlyReturns } from './html-report-charts';
 import { REPORT_MAX_FINDING_ROWS, REPORT_MAX_HEATMAP_YEARS, REPORT_MAX_TRADE_ROWS, renderRunReport } from './html-report';
 import type { RunReportInput } from './html-report';
-import type { TradeRecord } from './run-records';
+import type { TradeRecord } from '../run-records';
 
 const DAY_MS = 86_400_000;
 const HOSTILE = '<script>alert(1)</script>';
