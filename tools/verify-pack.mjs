@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Proves the libraries are publishable: packs each built library with `npm pack`, installs the
-// tarballs into a fresh project outside the workspace, then requires every package, runs a tiny
-// backtest through the installed packages, and type-checks an import of their declarations.
+// Proves the libraries are publishable: packs each built library with `npm pack`, then, outside
+// the workspace,
+// 1. installs exactly the packages a backtest needs (core, market-data, strategies, execution-sim,
+//    risk-guardrails, engine), checks that no database, broker client or chart package came
+//    with them, and compiles and runs the custom-strategy example of libs/engine/README.md;
+// 2. installs every package, requires each, runs a tiny backtest and type-checks an import of
+//    their declarations.
 // Usage: node tools/verify-pack.mjs   (after the libraries are built)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -26,6 +30,33 @@ try {
     if (files.some((f) => f.endsWith('.spec.js') || f.startsWith('src/'))) throw new Error(`${pkg.name}: tarball contains tests or sources`);
     tarballs[pkg.name] = `file:${join(work, out[0].filename)}`;
   }
+  const tsc = [join(root, 'node_modules', 'typescript', 'bin', 'tsc')];
+  const tsconfig = (files) => JSON.stringify({ compilerOptions: { strict: true, module: 'commonjs', moduleResolution: 'node', target: 'ES2022', types: [], outDir: 'out' }, files });
+
+  // 1. A backtest from another project: exactly these packages, and nothing heavy behind them.
+  const backtestSet = ['@quantbot/core', '@quantbot/market-data', '@quantbot/strategies', '@quantbot/execution-sim', '@quantbot/risk-guardrails', '@quantbot/engine'];
+  const forbidden = ['@electric-sql/pglite', 'pg', 'kysely', 'undici', 'ws', 'vega', 'vega-lite', '@quantbot/alpaca', '@quantbot/storage', '@quantbot/live', '@quantbot/observability'];
+  const backtester = join(work, 'backtest-consumer');
+  run('mkdir', ['-p', backtester]);
+  writeFileSync(
+    join(backtester, 'package.json'),
+    JSON.stringify({ name: 'backtest-consumer', version: '1.0.0', private: true, dependencies: Object.fromEntries(backtestSet.map((n) => [n, tarballs[n]])), overrides: tarballs }, null, 2),
+  );
+  run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], backtester);
+  const installed = forbidden.filter((name) => existsSync(join(backtester, 'node_modules', ...name.split('/'), 'package.json')));
+  if (installed.length > 0) throw new Error(`installing ${backtestSet.join(', ')} also installed ${installed.join(', ')}`);
+  const readme = readFileSync(join(root, 'libs', 'engine', 'README.md'), 'utf8');
+  const example = /<!-- verify-pack: example -->\s*```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (example === undefined) throw new Error('libs/engine/README.md has no example marked <!-- verify-pack: example -->');
+  writeFileSync(join(backtester, 'example.ts'), example);
+  writeFileSync(join(backtester, 'tsconfig.json'), tsconfig(['example.ts']));
+  run(process.execPath, [...tsc, '-p', backtester], backtester);
+  const printed = run('node', [join('out', 'example.js')], backtester).trim();
+  const figures = /^(\d+) trades, final equity (\d+\.\d\d)$/.exec(printed);
+  if (figures === null || Number(figures[1]) === 0) throw new Error(`the engine README's example printed ${JSON.stringify(printed)}, not a backtest with trades`);
+  console.log(`verify-pack: the engine README's custom strategy ran with only ${backtestSet.length} packages installed (${printed})`);
+
+  // 2. Every package.
   const consumer = join(work, 'consumer');
   run('mkdir', ['-p', consumer]);
   writeFileSync(
@@ -47,6 +78,7 @@ try {
     if (!(result.metrics.finalEquity > 0) || result.equity.length !== 300) throw new Error('unexpected backtest result');
     if (typeof core.PortfolioLedger !== 'function') throw new Error('core export missing');
     if (typeof require('@quantbot/live').LiveSession !== 'function') throw new Error('@quantbot/live export missing');
+    if (typeof require('@quantbot/observability/report').renderRunReport !== 'function') throw new Error('@quantbot/observability/report export missing');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -62,6 +94,8 @@ import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { Sma } from '@quantbot/strategies';
 import { runBacktest } from '@quantbot/engine';
 import { LiveSession } from '@quantbot/live';
+import { renderRunReport } from '@quantbot/observability/report';
+import { AlpacaVenue } from '@quantbot/alpaca';
 import { SimulatedBroker, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio } from '@quantbot/validation';
 import { sha256Hex } from '@quantbot/observability';
@@ -69,7 +103,7 @@ const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession];
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue];
 `,
   );
   writeFileSync(
