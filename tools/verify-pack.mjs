@@ -35,7 +35,7 @@ try {
 
   // 1. A backtest from another project: exactly these packages, and nothing heavy behind them.
   const backtestSet = ['@quantbot/core', '@quantbot/market-data', '@quantbot/strategies', '@quantbot/execution-sim', '@quantbot/risk-guardrails', '@quantbot/engine'];
-  const forbidden = ['@electric-sql/pglite', 'pg', 'kysely', 'undici', 'ws', 'vega', 'vega-lite', '@quantbot/alpaca', '@quantbot/storage', '@quantbot/live', '@quantbot/observability'];
+  const forbidden = ['@electric-sql/pglite', 'pg', 'kysely', 'undici', 'ws', 'vega', 'vega-lite', '@quantbot/alpaca', '@quantbot/storage', '@quantbot/live'];
   const backtester = join(work, 'backtest-consumer');
   run('mkdir', ['-p', backtester]);
   writeFileSync(

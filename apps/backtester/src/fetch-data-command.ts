@@ -15,7 +15,7 @@ import {
   parseAlpacaTimeframe,
 } from '@quantbot/alpaca';
 import { alignUniverse, formatBarDate, inferSymbolFromFileName, parseBarDate } from '@quantbot/market-data';
-import { writeFileAtomically } from '@quantbot/core';
+import { writeFileAtomically } from '@quantbot/observability';
 
 const MS_PER_DAY = 86_400_000;
 

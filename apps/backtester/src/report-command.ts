@@ -1,8 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
-import { writeFileAtomically } from '@quantbot/core';
-import { readRun } from '@quantbot/observability';
+import { readRun, writeFileAtomically } from '@quantbot/observability';
 import { renderRunReport } from '@quantbot/observability/report';
 import { REPORT_FILE, reportInputFromRun } from '@quantbot/validation';
 

@@ -14,4 +14,3 @@ export * from './ports/audit-sink';
 export * from './cli-flags';
 export * from './json';
 export * from './ports/live-venue';
-export { syncDirectory, writeFileAtomically, writeFileDurably } from './durable-file';

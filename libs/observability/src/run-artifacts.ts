@@ -14,7 +14,8 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
-import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError, syncDirectory, writeFileDurably } from '@quantbot/core';
+import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
+import { syncDirectory, writeFileDurably } from './durable-file';
 import type { EquityCurve } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
 

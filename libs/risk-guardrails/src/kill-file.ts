@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import type { EpochMs } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
-import { writeFileAtomically } from '@quantbot/core';
+import { writeFileAtomically } from '@quantbot/observability';
 import type { KillSwitchLevel, KillSwitchSource } from './kill-switch';
 import { KillSwitchError } from './kill-switch';
 import type { TradingState } from './risk-types';

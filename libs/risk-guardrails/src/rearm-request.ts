@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EpochMs } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
-import { writeFileAtomically } from '@quantbot/core';
+import { writeFileAtomically } from '@quantbot/observability';
 import { isKillFilePresent, readOperatorFile } from './kill-file';
 import type { Triggerable } from './kill-file';
 import { KillSwitchError } from './kill-switch';

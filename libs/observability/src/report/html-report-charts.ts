@@ -1,5 +1,7 @@
 import { ConfigError, DataError, QuantbotError } from '@quantbot/core';
+import type * as Vega from 'vega';
 import type { View } from 'vega';
+import type * as VegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
 /**
@@ -331,8 +333,17 @@ function noDataSpec(description: string, height: number): TopLevelSpec {
  */
 async function renderVegaLiteSvg(chart: ReportChartName, spec: TopLevelSpec): Promise<string> {
   // Loaded on the first chart, not with the library: Vega takes ~0.2 s to load, which every
-  // process that only logs or writes a kill file (a sweep worker, the trader) would pay.
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  // process that only logs or writes a kill file (a sweep worker, the trader) would pay. Vega is
+  // an optional peer dependency: a project that renders no report does not install it.
+  let modules: [typeof Vega, typeof VegaLite];
+  try {
+    modules = await Promise.all([import('vega'), import('vega-lite')]);
+  } catch (error: unknown) {
+    throw new ReportRenderError(chart, `the report's charts need the packages vega and vega-lite: install them (npm install vega vega-lite) (${error instanceof Error ? error.message : String(error)})`, {
+      cause: error,
+    });
+  }
+  const [vega, vegaLite] = modules;
   let view: View | undefined;
   try {
     const compiled = vegaLite.compile(spec, { logger: vega.logger(vega.Error) }).spec;
