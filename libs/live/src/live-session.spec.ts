@@ -1,5 +1,5 @@
 import type { Bar, BarUniverse, OrderRequest, Ticker } from '@quantbot/core';
-import { SeededRng, epochMs, ticker } from '@quantbot/core';
+import { ticker } from '@quantbot/core';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { SmaCrossover } from '@quantbot/strategies';
@@ -10,57 +10,11 @@ import type { LiveCheckpoint, LiveCheckpointV1 } from './live-checkpoint';
 import { LiveSession } from './live-session';
 import type { LiveSessionOptions } from './live-session';
 import { SimulatedLiveBroker } from './simulated-live-broker';
+import { barsAt, walk } from './minute-bars.spec-helper';
 
-const MINUTE = 60_000;
-const START = Date.UTC(2024, 2, 5, 14, 30);
 const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
 const SIZING: SizingRule = { kind: 'percent-of-equity', percent: 40 };
 const PARAMS = { fast: 5, slow: 20, allowShort: true };
-
-/** Seeded random walks of minute bars for every symbol. */
-function walk(length: number, seed: number): BarUniverse {
-  const rng = new SeededRng(seed);
-  const n = SYMBOLS.length;
-  const u = {
-    symbols: SYMBOLS,
-    length,
-    time: new Float64Array(length).map((_, k) => START + k * MINUTE),
-    open: new Float64Array(n * length),
-    high: new Float64Array(n * length),
-    low: new Float64Array(n * length),
-    close: new Float64Array(n * length),
-    volume: new Float64Array(n * length),
-    hasBar: new Uint8Array(n * length).fill(1),
-  };
-  for (let s = 0; s < n; s++) {
-    let price = 50 + 50 * s;
-    for (let k = 0; k < length; k++) {
-      const at = s * length + k;
-      const open = price;
-      price = Math.max(1, price * (1 + (rng.nextFloat() - 0.5) * 0.01));
-      u.open[at] = Math.round(open * 100) / 100;
-      u.close[at] = Math.round(price * 100) / 100;
-      u.high[at] = Math.max(u.open[at] as number, u.close[at] as number) + 0.05;
-      u.low[at] = Math.min(u.open[at] as number, u.close[at] as number) - 0.05;
-      u.volume[at] = 1_000_000;
-    }
-  }
-  return u;
-}
-
-function barsAt(u: BarUniverse, k: number): (Bar | undefined)[] {
-  return u.symbols.map((_, s) => {
-    const at = s * u.length + k;
-    return {
-      time: epochMs(u.time[k] as number),
-      open: u.open[at] as number,
-      high: u.high[at] as number,
-      low: u.low[at] as number,
-      close: u.close[at] as number,
-      volume: u.volume[at] as number,
-    };
-  });
-}
 
 function session(overrides: Partial<LiveSessionOptions> & { profile?: ExecutionProfile } = {}): { session: LiveSession; submitted: OrderRequest[] } {
   const submitted: OrderRequest[] = [];
@@ -99,7 +53,7 @@ async function feed(live: LiveSession, u: BarUniverse, from: number, to: number)
 const roundTrip = (checkpoint: unknown): LiveCheckpoint => parseLiveCheckpoint(JSON.parse(JSON.stringify(checkpoint)) as unknown);
 
 describe('LiveSession', () => {
-  const bars = walk(600, 11);
+  const bars = walk(600, 11, SYMBOLS);
 
   it.each(['idealistic', 'realistic'] as const)('ends bar by bar exactly where the backtest ends (%s profile, simulated broker)', async (name) => {
     const profile = EXECUTION_PROFILES[name];
@@ -166,7 +120,7 @@ describe('LiveSession', () => {
       lastBarTime: v2.lastBarTime,
       ledger: v2.ledger,
     };
-    const history = walk(300, 11); // the same bars, as market data would serve them
+    const history = walk(300, 11, SYMBOLS); // the same bars, as market data would serve them
     const { session: second, submitted } = session({ restore: roundTrip(v1), history });
     expect(second.core.ledger.snapshot()).toEqual(v2.ledger);
     await feed(second, bars, 300, 400);

@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BarSeries, BrokerEventSink, LiveBroker, LiveVenue, OrderRequest, Ticker, VenueBar, VenueOrder, VenueSnapshot } from '@quantbot/core';
+import { ticker } from '@quantbot/core';
+import { writeKillFile } from '@quantbot/risk-guardrails';
+import { SmaCrossover } from '@quantbot/strategies';
+import type { StopRequests } from './drive-session';
+import type { LiveNotice } from './live-notice';
+import { tradeOnReplay, tradeOnVenue } from './live-trading';
+import type { LiveTradingOptions } from './live-trading';
+import { MemoryLiveStateStore } from './memory-live-state-store';
+import { START, walk } from './minute-bars.spec-helper';
+import { OutageWatchdog } from './outage-watchdog';
+
+const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
+const PARAMS = { fast: 5, slow: 20, allowShort: false };
+
+/** A stop request the test triggers. */
+function manualStop(): StopRequests & { stop(): void } {
+  const handlers = new Set<(signal: string) => void>();
+  return {
+    on: (handler) => {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    stop: () => [...handlers].forEach((h) => h('test')),
+  };
+}
+
+describe('tradeOnReplay and tradeOnVenue', () => {
+  let dir: string;
+  let notices: LiveNotice[];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'quantbot-live-trading-'));
+    notices = [];
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function common(store: MemoryLiveStateStore, stop = manualStop()): LiveTradingOptions {
+    return {
+      sessionId: 'paper-1',
+      strategy: new SmaCrossover(PARAMS, SYMBOLS.length),
+      params: PARAMS,
+      sizing: { kind: 'fixed-shares', shares: 10 },
+      gateway: { limits: {}, killSwitch: {} },
+      checkpoint: undefined,
+      latencyClock: () => performance.now(),
+      store,
+      now: () => START,
+      notify: (notice) => notices.push(notice),
+      stop,
+      killFile: join(dir, 'KILL'),
+      killFilePollMs: 20,
+    };
+  }
+
+  it('replays every bar after the warm-up, trades, saves after each bar and reports a summary', async () => {
+    const store = new MemoryLiveStateStore();
+    const outcome = await tradeOnReplay({ ...common(store), data: walk(200, 3, SYMBOLS), warmupBars: 50, intervalMs: 0, startingCash: 100_000 });
+    expect(outcome.kind).toBe('stopped');
+    if (outcome.kind !== 'stopped') return;
+    expect(outcome.summary.bars).toBe(150);
+    expect(outcome.summary.session).toBe('paper-1');
+    expect(notices.filter((n) => n.kind === 'step')).toHaveLength(150);
+    expect(notices.some((n) => n.kind === 'step' && n.report.ordersSubmitted > 0)).toBe(true);
+    expect(notices.find((n) => n.kind === 'trading')).toMatchObject({ kind: 'trading', sessionId: 'paper-1', symbols: ['AAA', 'BBB'] });
+    expect((await store.latestCheckpoint('paper-1'))?.seq).toBeGreaterThan(0);
+    expect((await store.fills('paper-1')).length).toBeGreaterThan(0);
+  });
+
+  it('obeys a kill file that is in place before the first decision: halted, no order sent', async () => {
+    writeKillFile(join(dir, 'KILL'), { level: 'halted', by: 'ops', reason: 'desk closed', requestedAt: new Date(START).toISOString() });
+    const store = new MemoryLiveStateStore();
+    const outcome = await tradeOnReplay({ ...common(store), data: walk(200, 3, SYMBOLS), warmupBars: 50, intervalMs: 0, startingCash: 100_000 });
+    expect(notices[0]).toMatchObject({ kind: 'kill-switch', from: 'active', to: 'halted' });
+    expect(notices.every((n) => n.kind !== 'step' || n.report.ordersSubmitted === 0)).toBe(true);
+    expect(outcome.kind === 'stopped' && outcome.summary.positions).toEqual([]);
+    expect(await store.fills('paper-1')).toEqual([]);
+  });
+
+  describe('on a venue', () => {
+    /** A broker behind the LiveVenue port: open market, one foreign and one own open order, no bars. */
+    function fakeVenue(): { venue: LiveVenue; cancelled: string[]; submitted: OrderRequest[] } {
+      const cancelled: string[] = [];
+      const submitted: OrderRequest[] = [];
+      const own: VenueOrder = {
+        clientOrderId: 'paper-1-AAA-1-0',
+        symbol: 'AAA',
+        side: 'buy',
+        type: 'limit',
+        timeInForce: 'day',
+        qty: 5,
+        filledQty: 0,
+        filledAvgPrice: null,
+        limitPrice: 1,
+        stopPrice: null,
+        createdAt: START,
+        lastActivityAt: START,
+      };
+      const snapshot: VenueSnapshot = {
+        clock: { isOpen: true, nextOpen: START + 86_400_000, nextClose: START + 6 * 3_600_000, timestamp: START },
+        cash: 50_000,
+        positions: [],
+        openOrders: [own],
+      };
+      const history = walk(60, 5, SYMBOLS);
+      const series = (s: number): BarSeries => ({
+        symbol: SYMBOLS[s] as Ticker,
+        length: history.length,
+        time: history.time,
+        open: history.open.slice(s * history.length, (s + 1) * history.length),
+        high: history.high.slice(s * history.length, (s + 1) * history.length),
+        low: history.low.slice(s * history.length, (s + 1) * history.length),
+        close: history.close.slice(s * history.length, (s + 1) * history.length),
+        volume: history.volume.slice(s * history.length, (s + 1) * history.length),
+        adjClose: null,
+      });
+      const venue: LiveVenue = {
+        snapshot: async () => snapshot,
+        clock: async () => snapshot.clock,
+        openOrders: async () => [own],
+        findOrder: async () => null,
+        ordersSince: async () => [],
+        cancelOrder: async (id) => {
+          cancelled.push(id);
+        },
+        account: async () => ({ cash: snapshot.cash, positions: [] }),
+        loadBars: async () => [series(0), series(1)],
+        startOrderUpdates: async () => undefined,
+        broker: (_sink: BrokerEventSink): LiveBroker => ({
+          submit: (order) => submitted.push(order),
+          cancel: () => undefined,
+          replace: () => undefined,
+          beforeDecision: () => undefined,
+        }),
+        startBars: async (_symbols: readonly Ticker[], _after: number, _onBar: (bar: VenueBar) => void) => undefined,
+        isUnreachable: () => false,
+        close: async () => undefined,
+      };
+      return { venue, cancelled, submitted };
+    }
+
+    it('connects with the broker as the authority, then stops on an outage and cancels its own open orders', async () => {
+      const { venue, cancelled } = fakeVenue();
+      const store = new MemoryLiveStateStore();
+      const options = common(store);
+      const watchdog = new OutageWatchdog({ probeClock: async () => Promise.reject(new Error('down')), maxOutageMs: 100, now: () => performance.now(), notify: options.notify });
+      const trading = tradeOnVenue({
+        ...options,
+        venue,
+        symbols: SYMBOLS,
+        orphanPolicy: 'cancel',
+        historyMinutes: 60,
+        align: () => walk(60, 5, SYMBOLS),
+        clockPollMs: 1_000,
+        watchdog,
+      });
+      // The adapter reports its streams' states to the watchdog; here the bar stream goes down.
+      setTimeout(() => watchdog.streamState('bar-stream', 'reconnecting', 'connection refused'), 50);
+      const outcome = await trading;
+      expect(outcome).toEqual({ kind: 'outage', positions: [] });
+      const kinds = notices.map((n) => n.kind);
+      expect(kinds).toContain('broker-unhealthy');
+      expect(kinds).toContain('outage');
+      // The session's own open order was adopted at the start (its prefix), then cancelled after the outage.
+      expect(notices.find((n) => n.kind === 'outage-cancels')).toEqual({ kind: 'outage-cancels', cancelled: 1, failed: [] });
+      expect(cancelled).toEqual(['paper-1-AAA-1-0']);
+      // The broker's cash is the session's: the books were reconciled to it.
+      const checkpoint = await store.latestCheckpoint('paper-1');
+      expect(checkpoint?.document).toMatchObject({ ledger: { cash: 50_000 } });
+    });
+
+    it('fails closed when the venue cannot be reached at the start', async () => {
+      const { venue } = fakeVenue();
+      const store = new MemoryLiveStateStore();
+      const options = common(store);
+      const watchdog = new OutageWatchdog({ probeClock: async () => Promise.reject(new Error('down')), maxOutageMs: 100, now: () => performance.now(), notify: options.notify });
+      const unreachable: LiveVenue = { ...venue, snapshot: async () => Promise.reject(new Error('connect ECONNREFUSED')) };
+      await expect(
+        tradeOnVenue({ ...options, venue: unreachable, symbols: SYMBOLS, orphanPolicy: 'cancel', historyMinutes: 60, align: () => walk(60, 5, SYMBOLS), clockPollMs: 1_000, watchdog }),
+      ).rejects.toThrow('connect ECONNREFUSED');
+      expect(await store.latestCheckpoint('paper-1')).toBeUndefined();
+    });
+  });
+});
