@@ -1,4 +1,4 @@
-import type { Bar, BarUniverse, OrderRequest, Ticker } from '@quantbot/core';
+import type { BarUniverse, OrderRequest, Ticker } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import type { ExecutionProfile } from '@quantbot/execution-sim';

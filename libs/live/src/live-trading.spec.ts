@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BarSeries, BrokerEventSink, LiveBroker, LiveVenue, OrderRequest, Ticker, VenueBar, VenueOrder, VenueSnapshot } from '@quantbot/core';
+import type { BarSeries, LiveBroker, LiveVenue, OrderRequest, Ticker, VenueOrder, VenueSnapshot } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
 import { writeKillFile } from '@quantbot/risk-guardrails';
 import { SmaCrossover } from '@quantbot/strategies';
@@ -128,13 +128,14 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         account: async () => ({ cash: snapshot.cash, positions: [] }),
         loadBars: async () => [series(0), series(1)],
         startOrderUpdates: async () => undefined,
-        broker: (_sink: BrokerEventSink): LiveBroker => ({
+        broker: (): LiveBroker => ({
           submit: (order) => submitted.push(order),
           cancel: () => undefined,
           replace: () => undefined,
           beforeDecision: () => undefined,
         }),
-        startBars: async (_symbols: readonly Ticker[], _after: number, _onBar: (bar: VenueBar) => void) => undefined,
+        // No bars come: the bar stream goes down before the first one.
+        startBars: async () => undefined,
         isUnreachable: () => false,
         close: async () => undefined,
       };
