@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BarUniverse, CliIo } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
-import { FakeBarStore, startFakeMarketDataServer } from '@quantbot/alpaca';
-import type { FakeMarketDataServer } from '@quantbot/alpaca';
+import { FakeBarStore, startFakeMarketDataServer } from '@quantbot/alpaca/fake';
+import type { FakeMarketDataServer } from '@quantbot/alpaca/fake';
 import { generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import { main } from './main';
 

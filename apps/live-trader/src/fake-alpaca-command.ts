@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import type { BarUniverse, CliIo, FlagSpec, FlagValues, Ticker } from '@quantbot/core';
 import { ConfigError, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
-import { ALPACA_CREDENTIAL_ENV_NAMES, FAKE_FILL_MODES, FakeMarketReplay, resolveAlpacaCredentials, startFakeAlpacaServer } from '@quantbot/alpaca';
-import type { FakeAlpacaServer, FakeFillMode, FakeReplayStep } from '@quantbot/alpaca';
+import { ALPACA_CREDENTIAL_ENV_NAMES, resolveAlpacaCredentials } from '@quantbot/alpaca';
+import { FAKE_FILL_MODES, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer, FakeFillMode, FakeReplayStep } from '@quantbot/alpaca/fake';
 import { alignUniverse, loadBarPath, selectSymbols } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
 import type { StopSignal } from './stop-signal';

@@ -1,6 +1,7 @@
 import type { BrokerEventSink, Fill, OrderType } from '@quantbot/core';
 import { SeededRng, clientOrderId, epochMs, ticker } from '@quantbot/core';
-import { AlpacaClient, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
+import { AlpacaClient } from '@quantbot/alpaca';
+import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import { EXECUTION_PROFILES, SimulatedBroker } from '@quantbot/execution-sim';
 import { generateSyntheticMinuteUniverse } from './synthetic-minute-bars';
 

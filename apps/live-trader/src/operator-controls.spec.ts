@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
-import type { FakeAlpacaServer } from '@quantbot/alpaca';
+import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import { ticker } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import type { LiveAuditRecord } from '@quantbot/live';

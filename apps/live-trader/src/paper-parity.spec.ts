@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
-import type { FakeAlpacaServer } from '@quantbot/alpaca';
+import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { CliIo, Ticker } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
 import { runBacktest } from '@quantbot/engine';

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AlpacaClient, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
-import type { FakeAlpacaServer } from '@quantbot/alpaca';
+import { AlpacaClient } from '@quantbot/alpaca';
+import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { CliIo } from '@quantbot/core';
 import { SeededRng } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';

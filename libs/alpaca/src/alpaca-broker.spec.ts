@@ -5,8 +5,8 @@ import type { AlpacaBrokerError } from './alpaca-broker';
 import { AlpacaClient } from './alpaca-client';
 import { AlpacaTradeStream } from './alpaca-streams';
 import type { AlpacaCredentials } from './credentials';
-import { startFakeAlpacaServer } from './fake-alpaca-server';
-import type { FakeAlpacaServer } from './fake-alpaca-server';
+import { startFakeAlpacaServer } from './fake';
+import type { FakeAlpacaServer } from './fake';
 import { until } from './wait.spec-helper';
 
 const KEY = 'PKBROKERKEY1';

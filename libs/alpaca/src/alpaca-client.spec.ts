@@ -1,8 +1,8 @@
 import { SeededRng } from '@quantbot/core';
 import { AlpacaApiError, AlpacaClient, AlpacaNetworkError } from './alpaca-client';
 import type { AlpacaClientOptions } from './alpaca-client';
-import { startFakeAlpacaServer } from './fake-alpaca-server';
-import type { FakeAlpacaServer } from './fake-alpaca-server';
+import { startFakeAlpacaServer } from './fake';
+import type { FakeAlpacaServer } from './fake';
 
 const KEY = 'PKFAKEKEY123';
 const SECRET = 'fake-secret-do-not-leak-987';

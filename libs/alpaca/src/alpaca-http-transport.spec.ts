@@ -2,8 +2,8 @@ import { SeededRng } from '@quantbot/core';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 import { AlpacaHttpTransport } from './alpaca-http-transport';
 import type { AlpacaHttpTransportOptions } from './alpaca-http-transport';
-import { startFakeAlpacaServer } from './fake-alpaca-server';
-import type { FakeAlpacaServer } from './fake-alpaca-server';
+import { startFakeAlpacaServer } from './fake';
+import type { FakeAlpacaServer } from './fake';
 
 const KEY = 'PKTRANSPORT1';
 const SECRET = 'transport-secret-1414';

@@ -3,9 +3,8 @@ import { ConfigError, DataError, SeededRng, epochMs, ticker } from '@quantbot/co
 import { AlpacaMarketData } from './alpaca-market-data';
 import type { UniverseAligner } from './alpaca-market-data';
 import { AlpacaProtocolError } from './alpaca-types';
-import { FakeBarStore } from './fake-market-data';
-import { startFakeMarketDataServer } from './fake-market-data-server';
-import type { FakeMarketDataServer } from './fake-market-data-server';
+import { FakeBarStore, startFakeMarketDataServer } from './fake';
+import type { FakeMarketDataServer } from './fake';
 import { AlpacaMarketDataClient } from './market-data-client';
 
 const KEY = 'PKADAPTER';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startFakeAlpacaServer } from './fake-alpaca-server';
-import type { FakeAlpacaServer } from './fake-alpaca-server';
+import { startFakeAlpacaServer } from './fake';
+import type { FakeAlpacaServer } from './fake';
 
 const KEY = 'PKFIX';
 const SECRET = 'fixture-secret';

@@ -4,10 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, SeededRng } from '@quantbot/core';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-client';
 import { AlpacaProtocolError } from './alpaca-types';
-import { FakeBarStore } from './fake-market-data';
-import type { FakeBarInput } from './fake-market-data';
-import { startFakeMarketDataServer } from './fake-market-data-server';
-import type { FakeMarketDataServer } from './fake-market-data-server';
+import { FakeBarStore, startFakeMarketDataServer } from './fake';
+import type { FakeBarInput, FakeMarketDataServer } from './fake';
 import { AlpacaMarketDataClient, AlpacaPaginationError } from './market-data-client';
 import type { AlpacaMarketDataClientOptions } from './market-data-client';
 

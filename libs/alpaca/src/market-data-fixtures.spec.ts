@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { SeededRng } from '@quantbot/core';
-import { FakeBarStore } from './fake-market-data';
-import { startFakeMarketDataServer } from './fake-market-data-server';
-import type { FakeMarketDataServer } from './fake-market-data-server';
+import { FakeBarStore, startFakeMarketDataServer } from './fake';
+import type { FakeMarketDataServer } from './fake';
 import { AlpacaMarketDataClient } from './market-data-client';
 
 const KEY = 'PKFIXMD';

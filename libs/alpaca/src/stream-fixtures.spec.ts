@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket, request } from 'undici';
-import { startFakeAlpacaServer } from './fake-alpaca-server';
+import { startFakeAlpacaServer } from './fake';
 
 const KEY = 'PKFIXSTREAM';
 const SECRET = 'fixture-stream-secret';

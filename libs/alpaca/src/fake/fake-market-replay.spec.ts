@@ -1,11 +1,12 @@
 import type { BarUniverse, Ticker } from '@quantbot/core';
 import { ConfigError, DataError, SeededRng } from '@quantbot/core';
-import { AlpacaClient } from './alpaca-client';
-import { clockWire, startFakeAlpacaServer } from './fake-alpaca-server';
+import { AlpacaClient } from '../alpaca-client';
+import { startFakeAlpacaServer } from './fake-alpaca-server';
+import { clockWire } from './fake-market-clock';
 import type { FakeAlpacaServer, FakeBar } from './fake-alpaca-server';
 import { FakeMarketReplay, FakeReplayError } from './fake-market-replay';
 import type { FakeReplayScheduler, FakeReplayStep } from './fake-market-replay';
-import { AlpacaMarketDataClient } from './market-data-client';
+import { AlpacaMarketDataClient } from '../market-data-client';
 
 const KEY = 'PKREPLAYKEY1';
 const SECRET = 'replay-secret-161803';

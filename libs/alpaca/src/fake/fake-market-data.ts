@@ -1,12 +1,12 @@
 import type { BarSeries, BarUniverse } from '@quantbot/core';
 import { DataError } from '@quantbot/core';
-import { toAlpacaBarWire } from './alpaca-bar';
-import type { AlpacaBar, AlpacaBarWire, OhlcvValues } from './alpaca-bar';
-import { parseAlpacaTimeframe } from './alpaca-timeframe';
-import type { AlpacaTimeframe, AlpacaTimeframeUnit } from './alpaca-timeframe';
+import { toAlpacaBarWire } from '../alpaca-bar';
+import type { AlpacaBar, AlpacaBarWire, OhlcvValues } from '../alpaca-bar';
+import { parseAlpacaTimeframe } from '../alpaca-timeframe';
+import type { AlpacaTimeframe, AlpacaTimeframeUnit } from '../alpaca-timeframe';
 import { FakeHttpFailure, badRequest, unprocessable } from './fake-http';
 import type { FakeReply } from './fake-http';
-import { newYorkDate, newYorkMidnight } from './new-york-time';
+import { newYorkDate, newYorkMidnight } from '../new-york-time';
 
 /**
  * The market-data side of the fake Alpaca API: a store of bars and the two REST endpoints

@@ -1,8 +1,9 @@
 import { ConfigError, SeededRng } from '@quantbot/core';
-import { AlpacaClient } from './alpaca-client';
-import type { SubmitOrderRequest } from './alpaca-client';
+import { AlpacaClient } from '../alpaca-client';
+import type { SubmitOrderRequest } from '../alpaca-client';
 import { startFakeAlpacaServer } from './fake-alpaca-server';
-import type { FakeAlpacaServer, FakeAlpacaServerOptions, FakeBar, FakeFillMode } from './fake-alpaca-server';
+import type { FakeAlpacaServer, FakeAlpacaServerOptions, FakeBar } from './fake-alpaca-server';
+import type { FakeFillMode } from './fake-order-engine';
 
 const KEY = 'PKFILLMODE01';
 const SECRET = 'fill-mode-secret-2718';

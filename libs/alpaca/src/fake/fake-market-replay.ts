@@ -1,11 +1,11 @@
 import type { BarUniverse } from '@quantbot/core';
 import { ConfigError, DataError, QuantbotError } from '@quantbot/core';
-import { parseAlpacaTimeframe } from './alpaca-timeframe';
-import type { AlpacaTimeframe } from './alpaca-timeframe';
-import type { AlpacaClockWire } from './alpaca-types';
-import { clockWire } from './fake-alpaca-server';
+import { parseAlpacaTimeframe } from '../alpaca-timeframe';
+import type { AlpacaTimeframe } from '../alpaca-timeframe';
+import type { AlpacaClockWire } from '../alpaca-types';
+import { clockWire } from './fake-market-clock';
 import type { FakeAlpacaServerOptions, FakeAlpacaState } from './fake-alpaca-server';
-import { newYorkDate, newYorkMidnight } from './new-york-time';
+import { newYorkDate, newYorkMidnight } from '../new-york-time';
 
 /** A replay used out of order: stepped before `attach`, run twice at once, attached twice. */
 export class FakeReplayError extends QuantbotError {

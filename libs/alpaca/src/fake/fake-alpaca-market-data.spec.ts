@@ -1,13 +1,13 @@
 import { DataError, SeededRng } from '@quantbot/core';
-import { AlpacaClient } from './alpaca-client';
-import { AlpacaBarStream, recoverBarsFromRest } from './alpaca-streams';
-import type { AlpacaCredentials } from './credentials';
+import { AlpacaClient } from '../alpaca-client';
+import { AlpacaBarStream, recoverBarsFromRest } from '../alpaca-streams';
+import type { AlpacaCredentials } from '../credentials';
 import { startFakeAlpacaServer } from './fake-alpaca-server';
 import type { FakeAlpacaServer, FakeBar } from './fake-alpaca-server';
 import { FakeBarStore } from './fake-market-data';
-import { AlpacaMarketDataClient } from './market-data-client';
-import type { AlpacaStreamBar } from './stream-types';
-import { until } from './wait.spec-helper';
+import { AlpacaMarketDataClient } from '../market-data-client';
+import type { AlpacaStreamBar } from '../stream-types';
+import { until } from '../wait.spec-helper';
 
 const KEY = 'PKWIREDKEY01';
 const SECRET = 'wired-secret-never-logged-31';

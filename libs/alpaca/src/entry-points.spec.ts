@@ -1,0 +1,14 @@
+import * as alpaca from './index';
+import * as fake from './fake';
+
+describe('@quantbot/alpaca entry points', () => {
+  it('the main entry ships no part of the fake', () => {
+    expect(Object.keys(alpaca).filter((name) => /fake/i.test(name) || name === 'clockWire' || name === 'routeMarketData')).toEqual([]);
+  });
+
+  it('@quantbot/alpaca/fake has the fake trading server, the fake market data and the replay', () => {
+    expect(Object.keys(fake).sort()).toEqual(
+      ['FAKE_FILL_MODES', 'FakeBarStore', 'FakeMarketReplay', 'FakeReplayError', 'clockWire', 'routeMarketData', 'startFakeAlpacaServer', 'startFakeMarketDataServer'].sort(),
+    );
+  });
+});

@@ -1,0 +1,205 @@
+import { ConfigError, SeededRng } from '@quantbot/core';
+import type { OhlcvValues } from '../alpaca-bar';
+import type { AlpacaClockWire, AlpacaOrderWire } from '../alpaca-types';
+import { parseAlpacaTimeframe } from '../alpaca-timeframe';
+import { FakeHttpFrontend } from './fake-http-frontend';
+import { clockWire } from './fake-market-clock';
+import { FakeBarStore } from './fake-market-data';
+import { FAKE_FILL_MODES, FakeOrderEngine } from './fake-order-engine';
+import type { FakeFillMode } from './fake-order-engine';
+import { FakeStreamHub } from './fake-stream-hub';
+import { routeFakeAlpacaRequest } from './fake-trading-routes';
+
+/**
+ * A local, in-memory imitation of Alpaca's Trading API v2 over real HTTP and WebSocket: same
+ * paths, same JSON shapes (decimal strings, ISO timestamps, UUIDs), same error bodies, the
+ * `trade_updates` stream (binary frames, as Alpaca's paper stream) and the market-data bar
+ * stream, plus fault injection on both.
+ *
+ * Prices come from `state.setPrice` (a trade at that price) or `state.pushBar` (a bar: market
+ * orders fill at its open, limit and stop orders when its range crosses them, at the better of
+ * the open and the order's price). `maxFillQty` / `barParticipation` cap what one tick or bar
+ * can fill, which produces partial fills. With `fillOn: 'bar'` orders fill only against the
+ * next bar, as a backtest with the `idealistic` execution profile fills them. No margin and no
+ * market-hours enforcement.
+ *
+ * The market-data REST endpoints (`GET /v2/stocks/bars`, `GET /v2/stocks/bars/latest`) are served
+ * from `state.barStore` on the same server, and every pushed bar is added to it, so the bar
+ * stream's gap recovery through REST finds the bars it missed.
+ *
+ * The parts: the order engine (`fake-order-engine.ts`) keeps the account and the orders, the wire
+ * views (`fake-wire-views.ts`) write them in Alpaca's shapes, the routes
+ * (`fake-trading-routes.ts`) check requests and call the engine, the HTTP side
+ * (`fake-http-frontend.ts`) and the WebSocket side (`fake-stream-hub.ts`) carry them and inject
+ * faults. This function wires them together.
+ */
+
+export interface FakeAlpacaServerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly credentials: { readonly keyId: string; readonly secretKey: string };
+  readonly now: () => number;
+  readonly seed?: number;
+  readonly startingCash?: number;
+  /** Most shares one `setPrice` tick fills per order (default: all). */
+  readonly maxFillQty?: number;
+  /** Fraction of a bar's volume one order may take from it (default: all). */
+  readonly barParticipation?: number;
+  /** When orders fill; default `trade` (see `FakeFillMode`). */
+  readonly fillOn?: FakeFillMode;
+  /** The bars served by the market-data endpoints on this server. Default: a new empty store. */
+  readonly barStore?: FakeBarStore;
+  /** Timeframe under which `pushBar` stores bars (`1Min`, `1Day`, ...). Default `1Min`. */
+  readonly barTimeframe?: string;
+  /**
+   * What `GET /v2/clock` answers at the server's `now`. Default `clockWire` (regular hours in
+   * New York). A `FakeMarketReplay`'s `clockAt` follows the replayed sessions instead.
+   */
+  readonly marketClock?: (nowMs: number) => AlpacaClockWire;
+}
+
+export interface FakeAlpacaFaults {
+  /** The next `n` requests answer `status` with an Alpaca error body, without being processed. */
+  failNext(n: number, status: number): void;
+  /** The next `n` requests are processed, then answered after `ms`. */
+  delayNext(n: number, ms: number): void;
+  /** The next `n` requests answer 429 with `Retry-After: retryAfterSeconds`, without being processed. */
+  rateLimitNext(n: number, retryAfterSeconds: number): void;
+  /** The next `n` requests are processed, then their socket is destroyed without an answer. */
+  dropResponseAfterProcessing(n: number): void;
+  /** Terminates every open WebSocket connection now (the clients must reconnect). */
+  dropStreams(): void;
+  /** While on, every WebSocket connection stays open but sends nothing and answers nothing. */
+  silenceStreams(on: boolean): void;
+  /** The next `n` WebSocket connections are terminated as soon as they authenticate (a reconnect storm). */
+  refuseStreams(n: number): void;
+  /** The next `n` trade updates are sent twice. */
+  duplicateNextUpdates(n: number): void;
+  /** The next `n` trade updates are each held back and sent after the update that follows them. */
+  reorderNextUpdates(n: number): void;
+  /** While on, orders that have started filling get no further fills (a stalled partial fill). */
+  stallPartialFills(on: boolean): void;
+  /** The next `n` orders are accepted, then rejected (trade update `rejected`). */
+  rejectNextOrders(n: number, reason: string): void;
+  reset(): void;
+}
+
+/** A bar the fake is given (`pushBar`, a replay). */
+export type FakeBar = OhlcvValues;
+
+export interface FakeAlpacaState {
+  /** A trade at `price`: open orders of `symbol` that it reaches fill (up to `maxFillQty` each). */
+  setPrice(symbol: string, price: number): void;
+  /**
+   * A bar: added to `barStore` under the server's `barTimeframe` (a `DataError` when one is
+   * already stored at its time), streamed to subscribers, then open orders of the symbol fill
+   * against it; its close becomes the symbol's last price.
+   */
+  pushBar(symbol: string, bar: FakeBar): void;
+  /** The session ends: open `day` orders expire. */
+  endSession(): void;
+  /** Every trade update generated so far (wire shape), whether or not a client received it. */
+  tradeUpdates(): unknown[];
+  /** The bars served by `GET /v2/stocks/bars` and `/latest` (pushed bars included). */
+  readonly barStore: FakeBarStore;
+  /** When orders fill (the `fillOn` option). */
+  readonly fillOn: FakeFillMode;
+  /** WebSocket connections accepted so far. */
+  readonly streamConnections: number;
+  readonly cash: number;
+  /** Every order ever accepted, oldest first (wire shape). */
+  orders(): AlpacaOrderWire[];
+  /** Requests received, as `METHOD path`, in order. */
+  readonly requests: string[];
+}
+
+export interface FakeAlpacaServer {
+  readonly url: string;
+  readonly port: number;
+  readonly faults: FakeAlpacaFaults;
+  readonly state: FakeAlpacaState;
+  close(): Promise<void>;
+}
+
+/** Starts a fake Alpaca server on `host:port` (default 127.0.0.1 and a free port). */
+export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): Promise<FakeAlpacaServer> {
+  const { credentials, now } = options;
+  const fillOn = options.fillOn ?? 'trade';
+  if (!FAKE_FILL_MODES.includes(fillOn)) throw new ConfigError('fillOn', `'${String(fillOn)}' is not one of ${FAKE_FILL_MODES.join(', ')}`);
+  const barTimeframe = parseAlpacaTimeframe(options.barTimeframe ?? '1Min').text;
+  const barStore = options.barStore ?? new FakeBarStore();
+  const marketClock = options.marketClock ?? clockWire;
+  const tradeLog: unknown[] = [];
+  const streams = new FakeStreamHub(credentials);
+  const engine = new FakeOrderEngine({
+    rng: new SeededRng(options.seed ?? 42),
+    now,
+    startingCash: options.startingCash ?? 100_000,
+    fillOn,
+    maxFillQty: options.maxFillQty,
+    barParticipation: options.barParticipation,
+    onTradeUpdate: (message) => {
+      tradeLog.push(message);
+      streams.broadcastTradeUpdate(JSON.stringify(message));
+    },
+  });
+  const http = new FakeHttpFrontend({
+    credentials,
+    route: (method, url, body) => routeFakeAlpacaRequest(method, url, body, { engine, barStore, now, marketClock }),
+  });
+  streams.attach(http.server);
+
+  const host = options.host ?? '127.0.0.1';
+  const address = await http.listen(options.port ?? 0, host);
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    port: address.port,
+    faults: {
+      failNext: (n, status) => http.failNext(n, status),
+      delayNext: (n, ms) => http.delayNext(n, ms),
+      rateLimitNext: (n, seconds) => http.rateLimitNext(n, seconds),
+      dropResponseAfterProcessing: (n) => http.dropResponseAfterProcessing(n),
+      dropStreams: () => streams.dropAll(),
+      silenceStreams: (on) => streams.silence(on),
+      refuseStreams: (n) => streams.refuseNext(n),
+      duplicateNextUpdates: (n) => streams.duplicateNextUpdates(n),
+      reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
+      stallPartialFills: (on) => engine.stallPartialFills(on),
+      rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
+      reset: () => {
+        http.resetFaults();
+        streams.resetFaults();
+        engine.resetFaults();
+      },
+    },
+    state: {
+      setPrice: (symbol, price) => engine.setPrice(symbol, price),
+      pushBar(symbol, bar) {
+        const values = [bar.open, bar.high, bar.low, bar.close];
+        if (!values.every((v) => Number.isFinite(v) && v > 0) || !(bar.volume >= 0) || bar.high < bar.low) {
+          throw new RangeError(`invalid bar for ${symbol} at ${new Date(bar.time).toISOString()}`);
+        }
+        streams.publishBar(symbol, barStore.addBar(symbol, barTimeframe, bar));
+        engine.applyBar(symbol, bar);
+      },
+      endSession: () => engine.endSession(),
+      tradeUpdates: () => tradeLog.map((m) => JSON.parse(JSON.stringify(m)) as unknown),
+      barStore,
+      fillOn,
+      get streamConnections() {
+        return streams.connections;
+      },
+      get cash() {
+        return engine.cash;
+      },
+      orders: () => engine.orders().map((o) => ({ ...o })),
+      requests: http.requests,
+    },
+    close: async () => {
+      http.clearTimers();
+      streams.close();
+      await http.close();
+    },
+  };
+}

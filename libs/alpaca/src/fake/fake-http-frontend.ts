@@ -1,0 +1,157 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FakeHttpFailure } from './fake-http';
+import type { FakeReply } from './fake-http';
+
+/** A fault queued for the next request. */
+type HttpFault = { kind: 'fail'; status: number } | { kind: 'delay'; ms: number } | { kind: 'rateLimit'; seconds: number } | { kind: 'drop' };
+
+/** What the HTTP side needs: the keys a request must carry, and the routes that answer it. */
+export interface FakeHttpFrontendOptions {
+  readonly credentials: { readonly keyId: string; readonly secretKey: string };
+  /** Answers a request (`body` is its raw text); may throw a `FakeHttpFailure`. */
+  readonly route: (method: string, url: URL, body: string) => FakeReply;
+}
+
+/**
+ * The fake's HTTP side on `node:http`: records each request, checks Alpaca's key headers (401
+ * otherwise), applies the queued request faults, calls the routes and writes their answer as
+ * JSON. A `FakeHttpFailure` becomes Alpaca's error body; any other error is a 500. WebSocket
+ * upgrades are left to whoever listens for them on `server`.
+ */
+export class FakeHttpFrontend {
+  /** The listening server (WebSocket upgrades attach to it). */
+  readonly server: Server;
+  /** Requests received, as `METHOD path?query`, in order (the same array for the server's life). */
+  readonly requests: string[] = [];
+  readonly #options: FakeHttpFrontendOptions;
+  readonly #faults: HttpFault[] = [];
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor(options: FakeHttpFrontendOptions) {
+    this.#options = options;
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        try {
+          this.#handle(req, res, Buffer.concat(chunks).toString('utf8'));
+        } catch {
+          write(res, { status: 500, body: { code: 50000000, message: 'internal server error' } });
+        }
+      });
+    });
+  }
+
+  /** The next `n` requests answer `status` with an Alpaca error body, without being processed. */
+  failNext(n: number, status: number): void {
+    this.#queue(n, { kind: 'fail', status });
+  }
+
+  /** The next `n` requests are processed, then answered after `ms`. */
+  delayNext(n: number, ms: number): void {
+    this.#queue(n, { kind: 'delay', ms });
+  }
+
+  /** The next `n` requests answer 429 with `Retry-After: seconds`, without being processed. */
+  rateLimitNext(n: number, seconds: number): void {
+    this.#queue(n, { kind: 'rateLimit', seconds });
+  }
+
+  /** The next `n` requests are processed, then their socket is destroyed without an answer. */
+  dropResponseAfterProcessing(n: number): void {
+    this.#queue(n, { kind: 'drop' });
+  }
+
+  /** Forgets the queued request faults. */
+  resetFaults(): void {
+    this.#faults.length = 0;
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Drops the delayed answers not yet written. */
+  clearTimers(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** Stops listening and closes every connection; resolves when the server is closed. */
+  close(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.server.close((error) => (error ? reject(error) : resolve()));
+      this.server.closeAllConnections();
+    });
+  }
+
+  #queue(n: number, fault: HttpFault): void {
+    for (let i = 0; i < n; i++) this.#faults.push(fault);
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const { credentials } = this.#options;
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://fake.local');
+    this.requests.push(`${method} ${url.pathname}${url.search}`);
+    if (req.headers['apca-api-key-id'] !== credentials.keyId || req.headers['apca-api-secret-key'] !== credentials.secretKey) {
+      write(res, { status: 401, body: { code: 40110000, message: 'request is not authorized' } });
+      return;
+    }
+    const fault = this.#faults.shift();
+    if (fault?.kind === 'fail') {
+      write(res, { status: fault.status, body: { code: fault.status * 100_000, message: `injected failure ${fault.status}` } });
+      return;
+    }
+    if (fault?.kind === 'rateLimit') {
+      write(res, {
+        status: 429,
+        headers: { 'retry-after': String(fault.seconds) },
+        body: { code: 42910000, message: 'rate limit exceeded' },
+      });
+      return;
+    }
+    let reply: FakeReply;
+    try {
+      reply = this.#options.route(method, url, body);
+    } catch (error) {
+      if (!(error instanceof FakeHttpFailure)) throw error;
+      reply = { status: error.status, body: { code: error.code, message: error.message } };
+    }
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'delay') {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        write(res, reply);
+      }, fault.ms);
+      this.#timers.add(timer);
+      return;
+    }
+    write(res, reply);
+  }
+}
+
+/** Writes `reply` as JSON (nothing when the response is already gone). */
+function write(res: ServerResponse, reply: FakeReply): void {
+  if (res.destroyed || res.writableEnded) return;
+  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(reply.body);
+  headers['content-type'] = 'application/json; charset=UTF-8';
+  res.writeHead(reply.status, headers);
+  res.end(text);
+}

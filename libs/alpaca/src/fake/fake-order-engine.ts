@@ -1,0 +1,457 @@
+import type { SeededRng } from '@quantbot/core';
+import type { OhlcvValues } from '../alpaca-bar';
+import { ALPACA_TERMINAL_STATUSES } from '../alpaca-types';
+import type { AlpacaOrderWire } from '../alpaca-types';
+import { seededUuid } from '../seeded-uuid';
+import { FakeHttpFailure, unprocessable } from './fake-http';
+import { money, newOrderWire, tradeUpdateWire } from './fake-wire-views';
+import type { FakePositionValues, FakeTradeUpdateMessage } from './fake-wire-views';
+
+/**
+ * When the fake fills orders:
+ * - `trade`: at submission and on every `setPrice` at the last trade price, and against pushed bars;
+ * - `bar`: only against the next pushed bar of the symbol (market orders at its open, limits and
+ *   stops when its range reaches them), never at submission or on `setPrice`.
+ */
+export type FakeFillMode = 'trade' | 'bar';
+
+/** Every `FakeFillMode`, for validating a flag. */
+export const FAKE_FILL_MODES: readonly FakeFillMode[] = Object.freeze(['trade', 'bar']);
+
+/** How a `FakeOrderEngine` fills, draws its ids and reports what happens. */
+export interface FakeOrderEngineOptions {
+  /** Draws every id the fake makes up (account, assets, orders, client order ids, executions), in the order it needs them. */
+  readonly rng: SeededRng;
+  /** The server's clock, epoch ms: read once per timestamp the engine writes. */
+  readonly now: () => number;
+  readonly startingCash: number;
+  readonly fillOn: FakeFillMode;
+  /** Most shares one `setPrice` tick fills per order (undefined: all). */
+  readonly maxFillQty: number | undefined;
+  /** Fraction of a bar's volume one order may take from it (undefined: all). */
+  readonly barParticipation: number | undefined;
+  /** Receives every trade update, in the order the engine makes them. */
+  readonly onTradeUpdate: (message: FakeTradeUpdateMessage) => void;
+}
+
+/** A new order, checked for shape by the route that received it. */
+export interface FakeOrderRequest {
+  readonly symbol: string;
+  /** Decimal string of shares, above zero. */
+  readonly qty: string;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'market' | 'limit' | 'stop';
+  readonly tif: string;
+  readonly limit: string | null;
+  readonly stop: string | null;
+  readonly clientOrderId: string;
+}
+
+/** The new terms of a replaced order, checked for shape by the route (the current terms fill in what the request left out). */
+export interface FakeReplaceRequest {
+  /** Decimal string of the new total quantity, above what is already filled. */
+  readonly qty: string;
+  readonly tif: string;
+  readonly limit: string | null;
+  readonly stop: string | null;
+  readonly clientOrderId: string;
+}
+
+/** Whether an order can still change (not filled, canceled, expired, replaced, rejected, ...). */
+export function isOpenOrder(order: AlpacaOrderWire): boolean {
+  return !(ALPACA_TERMINAL_STATUSES as readonly string[]).includes(order.status);
+}
+
+/** Alpaca's 404 for an unknown order id or client order id. */
+export function orderNotFound(): FakeHttpFailure {
+  return new FakeHttpFailure(404, 40410000, 'order not found');
+}
+
+interface PositionBook extends FakePositionValues {
+  assetId: string;
+  qty: number;
+  costBasis: number;
+}
+
+interface CreateOrder {
+  readonly symbol: string;
+  readonly qty: string;
+  readonly side: string;
+  readonly type: string;
+  readonly tif: string;
+  readonly limit: string | null;
+  readonly stop: string | null;
+  readonly clientOrderId: string;
+  readonly replaces?: string;
+  /** Default true: try to fill at the current price right away. */
+  readonly fillNow?: boolean;
+}
+
+/**
+ * The fake's order engine: the account (cash, positions, last prices) and every order it ever
+ * accepted, with the rules that change them: submission, replacement, cancellation, expiry at
+ * the session end, and fills against trades (`setPrice`) and bars (`applyBar`). It knows nothing
+ * of HTTP or WebSockets: routes call it with checked requests, and it reports each change as a
+ * trade update through `onTradeUpdate`. A rule it refuses is a `FakeHttpFailure` carrying
+ * Alpaca's status and error code.
+ *
+ * Orders are kept in Alpaca's wire shape and changed in place; `order`, `orders` and the methods
+ * that return an order hand out the live object (a route answers with it as it is when the
+ * answer is written). Every id is drawn from the one seeded generator in a fixed order, so a
+ * seed and a clock reproduce a session exactly.
+ */
+export class FakeOrderEngine {
+  readonly #rng: SeededRng;
+  readonly #now: () => number;
+  readonly #fillOn: FakeFillMode;
+  readonly #maxFillQty: number | undefined;
+  readonly #barParticipation: number | undefined;
+  readonly #onTradeUpdate: (message: FakeTradeUpdateMessage) => void;
+  readonly #accountId: string;
+  readonly #createdAt: string;
+  readonly #assetIds = new Map<string, string>();
+  readonly #orders = new Map<string, AlpacaOrderWire>();
+  readonly #positions = new Map<string, PositionBook>();
+  readonly #prices = new Map<string, number>();
+  #cash: number;
+  #stallPartials = false;
+  readonly #rejectQueue: string[] = [];
+
+  constructor(options: FakeOrderEngineOptions) {
+    this.#rng = options.rng;
+    this.#now = options.now;
+    this.#fillOn = options.fillOn;
+    this.#maxFillQty = options.maxFillQty;
+    this.#barParticipation = options.barParticipation;
+    this.#onTradeUpdate = options.onTradeUpdate;
+    this.#accountId = seededUuid(this.#rng);
+    this.#createdAt = this.#iso();
+    this.#cash = options.startingCash;
+  }
+
+  /** The account's id, drawn first from the generator. */
+  get accountId(): string {
+    return this.#accountId;
+  }
+
+  /** ISO time the engine was created. */
+  get createdAt(): string {
+    return this.#createdAt;
+  }
+
+  get cash(): number {
+    return this.#cash;
+  }
+
+  get fillOn(): FakeFillMode {
+    return this.#fillOn;
+  }
+
+  /** Open positions by symbol, in the order they were opened. */
+  positions(): ReadonlyMap<string, FakePositionValues> {
+    return this.#positions;
+  }
+
+  /** The last trade price or bar close of `symbol`, undefined before the first. */
+  lastPrice(symbol: string): number | undefined {
+    return this.#prices.get(symbol);
+  }
+
+  /** Every order ever accepted, oldest first (live objects). */
+  orders(): readonly AlpacaOrderWire[] {
+    return [...this.#orders.values()];
+  }
+
+  /** The order with `id`; Alpaca's 404 when there is none. */
+  order(id: string): AlpacaOrderWire {
+    const order = this.#orders.get(id);
+    if (order === undefined) throw orderNotFound();
+    return order;
+  }
+
+  /** The order with `clientOrderId`; Alpaca's 404 when there is none. */
+  orderByClientOrderId(clientOrderId: string | null): AlpacaOrderWire {
+    const order = [...this.#orders.values()].find((o) => o.client_order_id === clientOrderId);
+    if (order === undefined) throw orderNotFound();
+    return order;
+  }
+
+  /** A client order id for a request that brought none (a seeded UUID). */
+  assignClientOrderId(): string {
+    return seededUuid(this.#rng);
+  }
+
+  /** Accepts a new order (then rejects it when `rejectNextOrders` queued a rejection), and fills what the last price reaches. */
+  submit(request: FakeOrderRequest): AlpacaOrderWire {
+    this.#assertUniqueClientOrderId(request.clientOrderId);
+    return this.#createOrder(request);
+  }
+
+  /** Alpaca's 422 when `order` can no longer be replaced. */
+  assertReplaceable(order: AlpacaOrderWire): void {
+    if (!isOpenOrder(order)) throw new FakeHttpFailure(422, 42210000, `order is not replaceable (status ${order.status})`);
+  }
+
+  /**
+   * Replaces an open order: it becomes `replaced`, and a new order for the quantity not yet
+   * filled takes its place (`replaces` / `replaced_by` link them) and may fill right away.
+   * Returns the new order.
+   */
+  replace(order: AlpacaOrderWire, request: FakeReplaceRequest): AlpacaOrderWire {
+    this.assertReplaceable(order);
+    this.#assertUniqueClientOrderId(request.clientOrderId);
+    const t = this.#iso();
+    const remaining = money(Number(request.qty) - Number(order.filled_qty));
+    order.status = 'replaced';
+    order.replaced_at = t;
+    order.updated_at = t;
+    const next = this.#createOrder({
+      symbol: order.symbol,
+      qty: remaining,
+      side: order.side,
+      type: order.type,
+      tif: request.tif,
+      limit: request.limit,
+      stop: request.stop,
+      clientOrderId: request.clientOrderId,
+      replaces: order.id,
+      fillNow: false,
+    });
+    order.replaced_by = next.id;
+    this.#emit('replaced', order);
+    this.#tryFill(next);
+    return next;
+  }
+
+  /** Cancels an open order; Alpaca's 422 when it is closed already. */
+  cancel(order: AlpacaOrderWire): void {
+    if (!isOpenOrder(order)) throw new FakeHttpFailure(422, 42210000, `order is not cancelable (status ${order.status})`);
+    this.#cancel(order);
+  }
+
+  /** Cancels every open order, oldest first, and returns them. */
+  cancelAllOpen(): AlpacaOrderWire[] {
+    const open = [...this.#orders.values()].filter(isOpenOrder);
+    for (const order of open) this.#cancel(order);
+    return open;
+  }
+
+  /** Symbols with an open position, in the order they were opened. */
+  positionSymbols(): string[] {
+    return [...this.#positions.keys()];
+  }
+
+  /** Sends a day market order that closes the position in `symbol`; Alpaca's 404 when there is none. */
+  closePosition(symbol: string): AlpacaOrderWire {
+    const position = this.#positions.get(symbol);
+    if (position === undefined) throw new FakeHttpFailure(404, 40410000, 'position does not exist');
+    return this.#createOrder({
+      symbol,
+      qty: money(Math.abs(position.qty)),
+      side: position.qty > 0 ? 'sell' : 'buy',
+      type: 'market',
+      tif: 'day',
+      limit: null,
+      stop: null,
+      clientOrderId: seededUuid(this.#rng),
+    });
+  }
+
+  /** A trade at `price` (positive): open orders of `symbol` that it reaches fill (in `bar` mode none do). */
+  setPrice(symbol: string, price: number): void {
+    if (!Number.isFinite(price) || price <= 0) throw new RangeError(`price must be positive, got ${price}`);
+    this.#prices.set(symbol, price);
+    for (const order of this.#orders.values()) if (order.symbol === symbol) this.#tryFill(order);
+  }
+
+  /** A bar of `symbol` (checked by the caller): open orders fill against it, then its close is the last price. */
+  applyBar(symbol: string, bar: OhlcvValues): void {
+    for (const order of this.#orders.values()) if (order.symbol === symbol) this.#fillAgainstBar(order, bar);
+    this.#prices.set(symbol, bar.close);
+  }
+
+  /** The session ends: open `day` orders expire. */
+  endSession(): void {
+    for (const order of this.#orders.values()) {
+      if (isOpenOrder(order) && order.time_in_force === 'day') {
+        const t = this.#iso();
+        order.status = 'expired';
+        order.expired_at = t;
+        order.updated_at = t;
+        this.#emit('expired', order);
+      }
+    }
+  }
+
+  /** While on, orders that have started filling get no further fills; turned off, every open order tries to fill again. */
+  stallPartialFills(on: boolean): void {
+    this.#stallPartials = on;
+    if (!on) for (const order of this.#orders.values()) this.#tryFill(order);
+  }
+
+  /** The next `n` orders are accepted, then rejected. */
+  rejectNextOrders(n: number, reason: string): void {
+    for (let i = 0; i < n; i++) this.#rejectQueue.push(reason);
+  }
+
+  /** Ends the engine's faults: no stalled fills, no queued rejections. */
+  resetFaults(): void {
+    this.#stallPartials = false;
+    this.#rejectQueue.length = 0;
+  }
+
+  #iso(): string {
+    return new Date(this.#now()).toISOString();
+  }
+
+  #assetId(symbol: string): string {
+    let id = this.#assetIds.get(symbol);
+    if (id === undefined) {
+      id = seededUuid(this.#rng);
+      this.#assetIds.set(symbol, id);
+    }
+    return id;
+  }
+
+  #assertUniqueClientOrderId(clientOrderId: string): void {
+    for (const o of this.#orders.values()) {
+      if (o.client_order_id === clientOrderId) throw unprocessable('client_order_id must be unique');
+    }
+  }
+
+  #emit(event: string, order: AlpacaOrderWire, execution?: { price: number; qty: number; positionQty: number }): void {
+    const timestamp = this.#iso();
+    this.#onTradeUpdate(
+      tradeUpdateWire(event, order, timestamp, execution === undefined ? undefined : { executionId: seededUuid(this.#rng), ...execution }),
+    );
+  }
+
+  #createOrder(input: CreateOrder): AlpacaOrderWire {
+    const timestamp = this.#iso();
+    // The order id is drawn before the asset id of a first-seen symbol.
+    const id = seededUuid(this.#rng);
+    const order = newOrderWire({
+      id,
+      clientOrderId: input.clientOrderId,
+      timestamp,
+      replaces: input.replaces ?? null,
+      assetId: this.#assetId(input.symbol),
+      symbol: input.symbol,
+      qty: input.qty,
+      side: input.side,
+      type: input.type,
+      tif: input.tif,
+      limit: input.limit,
+      stop: input.stop,
+    });
+    this.#orders.set(order.id, order);
+    const rejection = this.#rejectQueue.shift();
+    if (rejection !== undefined) {
+      order.status = 'rejected';
+      order.failed_at = timestamp;
+      this.#emit('rejected', order);
+      return order;
+    }
+    this.#emit('new', order);
+    if (input.fillNow !== false) this.#tryFill(order);
+    return order;
+  }
+
+  #cancel(order: AlpacaOrderWire): void {
+    const t = this.#iso();
+    order.status = 'canceled';
+    order.canceled_at = t;
+    order.updated_at = t;
+    this.#emit('canceled', order);
+  }
+
+  /** Books a fill of `signed` shares (negative: sold) at `price` into cash and the position; returns the position after it. */
+  #book(symbol: string, signed: number, price: number): number {
+    const position = this.#positions.get(symbol) ?? { assetId: this.#assetId(symbol), qty: 0, costBasis: 0 };
+    if (position.qty === 0 || Math.sign(position.qty) === Math.sign(signed)) {
+      position.costBasis += signed * price;
+      position.qty += signed;
+    } else {
+      const closing = Math.min(Math.abs(signed), Math.abs(position.qty));
+      const avg = position.costBasis / position.qty;
+      position.qty += Math.sign(signed) * closing;
+      position.costBasis = position.qty * avg;
+      const opening = Math.abs(signed) - closing;
+      if (opening > 0) {
+        position.qty += Math.sign(signed) * opening;
+        position.costBasis = position.qty * price;
+      }
+    }
+    if (Math.abs(position.qty) < 1e-9) this.#positions.delete(symbol);
+    else this.#positions.set(symbol, position);
+    this.#cash -= signed * price;
+    return position.qty;
+  }
+
+  /** Fills `qty` (capped at what remains) of `order` at `price`; emits `partial_fill` or `fill`. */
+  #fill(order: AlpacaOrderWire, price: number, qty: number): void {
+    const ordered = Number(order.qty);
+    const done = Number(order.filled_qty);
+    const take = Math.min(qty, ordered - done);
+    if (!(take > 0)) return;
+    const positionQty = this.#book(order.symbol, order.side === 'buy' ? take : -take, price);
+    const filled = done + take;
+    const previousValue = order.filled_avg_price === null ? 0 : Number(order.filled_avg_price) * done;
+    const t = this.#iso();
+    const complete = filled >= ordered - 1e-9;
+    order.status = complete ? 'filled' : 'partially_filled';
+    order.filled_qty = money(filled);
+    order.filled_avg_price = money((previousValue + take * price) / filled);
+    order.updated_at = t;
+    if (complete) order.filled_at = t;
+    this.#emit(complete ? 'fill' : 'partial_fill', order, { price, qty: take, positionQty });
+  }
+
+  #isFillable(order: AlpacaOrderWire): boolean {
+    return (
+      (order.status === 'new' || order.status === 'accepted' || order.status === 'partially_filled') &&
+      !(this.#stallPartials && Number(order.filled_qty) > 0)
+    );
+  }
+
+  /** A trade at the last price: fills what it reaches (in `bar` mode nothing fills on a trade). */
+  #tryFill(order: AlpacaOrderWire): void {
+    if (this.#fillOn === 'bar' || !this.#isFillable(order)) return;
+    const price = this.#prices.get(order.symbol);
+    if (price === undefined) return;
+    const buy = order.side === 'buy';
+    const cap = this.#maxFillQty ?? Infinity;
+    if (order.type === 'market') this.#fill(order, price, cap);
+    else if (order.type === 'limit') {
+      const limit = Number(order.limit_price);
+      if (buy ? price <= limit : price >= limit) this.#fill(order, price, cap);
+    } else if (order.type === 'stop') {
+      const stop = Number(order.stop_price);
+      if (isTriggeredStop(order) || (buy ? price >= stop : price <= stop)) this.#fill(order, price, cap);
+    }
+  }
+
+  /**
+   * A bar: market orders (and stops already triggered) at the open; limits and stops at the
+   * better of the open and their price when the range reaches it.
+   */
+  #fillAgainstBar(order: AlpacaOrderWire, bar: OhlcvValues): void {
+    if (!this.#isFillable(order)) return;
+    const buy = order.side === 'buy';
+    const cap = this.#barParticipation === undefined ? Infinity : Math.floor(bar.volume * this.#barParticipation);
+    if (order.type === 'market') this.#fill(order, bar.open, cap);
+    else if (order.type === 'limit') {
+      const limit = Number(order.limit_price);
+      if (buy ? bar.low <= limit : bar.high >= limit) this.#fill(order, buy ? Math.min(bar.open, limit) : Math.max(bar.open, limit), cap);
+    } else if (order.type === 'stop') {
+      const stop = Number(order.stop_price);
+      if (isTriggeredStop(order)) this.#fill(order, bar.open, cap);
+      else if (buy ? bar.high >= stop : bar.low <= stop) this.#fill(order, buy ? Math.max(bar.open, stop) : Math.min(bar.open, stop), cap);
+    }
+  }
+}
+
+/** A stop that has started filling was triggered: the rest is a market order. */
+function isTriggeredStop(order: AlpacaOrderWire): boolean {
+  return order.type === 'stop' && Number(order.filled_qty) > 0;
+}

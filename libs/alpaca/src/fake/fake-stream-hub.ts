@@ -1,0 +1,242 @@
+import type { Server } from 'node:http';
+import { WebSocketServer } from 'ws';
+import type { WebSocket as WsSocket } from 'ws';
+import type { AlpacaBar } from '../alpaca-bar';
+import { barStreamWire } from './fake-wire-views';
+
+/**
+ * The fake's WebSocket side: `/stream` (Alpaca's `trade_updates`, binary frames as on Alpaca's
+ * paper stream) and `/v2/{iex,sip,test}` (the market-data bar stream), with their protocol
+ * (authentication, `listen`, `subscribe`) and the stream faults (dropped, silent, refused
+ * connections; duplicated and reordered trade updates).
+ */
+export class FakeStreamHub {
+  readonly #credentials: { readonly keyId: string; readonly secretKey: string };
+  readonly #wss = new WebSocketServer({ noServer: true });
+  readonly #sockets = new Set<WsSocket>();
+  readonly #listeners = new Set<WsSocket>();
+  readonly #barSubscribers = new Map<WsSocket, Set<string>>();
+  #silent = false;
+  #refuseStreams = 0;
+  #duplicateUpdates = 0;
+  #reorderUpdates = 0;
+  #heldUpdate: string | null = null;
+  #connections = 0;
+
+  constructor(credentials: { readonly keyId: string; readonly secretKey: string }) {
+    this.#credentials = credentials;
+  }
+
+  /** WebSocket connections accepted so far. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /** Serves the stream paths on `server`'s upgrades (any other path is a 404). */
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => {
+      const path = new URL(req.url ?? '/', 'http://fake.local').pathname;
+      const serve = path === '/stream' ? this.#serveTrading : /^\/v2\/(iex|sip|test)$/.test(path) ? this.#serveMarketData : null;
+      if (serve === null) {
+        socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.#connections++;
+        this.#sockets.add(ws);
+        ws.on('close', () => {
+          this.#sockets.delete(ws);
+          this.#listeners.delete(ws);
+          this.#barSubscribers.delete(ws);
+        });
+        ws.on('error', () => ws.terminate());
+        serve(ws);
+      });
+    });
+  }
+
+  /** Sends a trade update (JSON text) to every `trade_updates` listener, through the duplicate and reorder faults. */
+  broadcastTradeUpdate(text: string): void {
+    let batch = [text];
+    if (this.#reorderUpdates > 0 && this.#heldUpdate === null) {
+      this.#reorderUpdates--;
+      this.#heldUpdate = text;
+      return;
+    }
+    if (this.#heldUpdate !== null) {
+      batch = [text, this.#heldUpdate];
+      this.#heldUpdate = null;
+    }
+    if (this.#duplicateUpdates > 0) {
+      this.#duplicateUpdates--;
+      batch = batch.flatMap((t) => [t, t]);
+    }
+    for (const socket of this.#listeners) for (const t of batch) this.#sendTrade(socket, t);
+  }
+
+  /** Streams a stored bar to the subscribers of its symbol (or of `*`). */
+  publishBar(symbol: string, bar: AlpacaBar): void {
+    const text = barStreamWire(symbol, bar);
+    for (const [socket, symbols] of this.#barSubscribers) {
+      if (!this.#silent && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
+    }
+  }
+
+  /** Terminates every open connection now (the clients must reconnect). */
+  dropAll(): void {
+    for (const socket of this.#sockets) socket.terminate();
+  }
+
+  /** While on, every connection stays open but sends nothing and answers nothing. */
+  silence(on: boolean): void {
+    this.#silent = on;
+  }
+
+  /** The next `n` connections are terminated as soon as they authenticate. */
+  refuseNext(n: number): void {
+    this.#refuseStreams += n;
+  }
+
+  /** The next `n` trade updates are sent twice. */
+  duplicateNextUpdates(n: number): void {
+    this.#duplicateUpdates += n;
+  }
+
+  /** The next `n` trade updates are each held back and sent after the update that follows them. */
+  reorderNextUpdates(n: number): void {
+    this.#reorderUpdates += n;
+  }
+
+  /** Ends the stream faults (an update already held back stays held until the next one). */
+  resetFaults(): void {
+    this.#silent = false;
+    this.#refuseStreams = 0;
+    this.#duplicateUpdates = 0;
+    this.#reorderUpdates = 0;
+  }
+
+  /** Terminates every connection and stops accepting new ones. */
+  close(): void {
+    for (const socket of this.#sockets) socket.terminate();
+    this.#wss.close();
+  }
+
+  #sendTrade(socket: WsSocket, text: string): void {
+    // Alpaca's paper trading stream sends binary frames.
+    if (!this.#silent && socket.readyState === socket.OPEN) socket.send(Buffer.from(text, 'utf8'), { binary: true });
+  }
+
+  #authorized(m: Record<string, unknown>): boolean {
+    const data = (typeof m['data'] === 'object' && m['data'] !== null ? m['data'] : {}) as Record<string, unknown>;
+    const key = m['key'] ?? data['key_id'];
+    const secret = m['secret'] ?? data['secret_key'];
+    return key === this.#credentials.keyId && secret === this.#credentials.secretKey;
+  }
+
+  #refuseIfStorm(socket: WsSocket): boolean {
+    if (this.#refuseStreams <= 0) return false;
+    this.#refuseStreams--;
+    socket.terminate();
+    return true;
+  }
+
+  /** `/stream`: authenticate (`auth` or the older `authenticate`), then `listen` to trade_updates. */
+  readonly #serveTrading = (socket: WsSocket): void => {
+    let authed = false;
+    const reply = (message: unknown): void => this.#sendTrade(socket, JSON.stringify(message));
+    socket.on('message', (raw: Buffer) => {
+      if (this.#silent) return;
+      const m = jsonObject(raw);
+      if (m === null) {
+        reply({ stream: 'error', data: { error_message: 'invalid syntax' } });
+        return;
+      }
+      const action = m['action'];
+      if (action === 'auth' || action === 'authenticate') {
+        authed = this.#authorized(m);
+        reply({ stream: 'authorization', data: { action: 'authenticate', status: authed ? 'authorized' : 'unauthorized' } });
+        if (!authed) socket.close(1008, 'unauthorized');
+        else this.#refuseIfStorm(socket);
+        return;
+      }
+      if (action === 'listen') {
+        if (!authed) {
+          reply({ stream: 'authorization', data: { action: 'listen', status: 'unauthorized' } });
+          return;
+        }
+        const data = (typeof m['data'] === 'object' && m['data'] !== null ? m['data'] : {}) as Record<string, unknown>;
+        const streams = Array.isArray(data['streams']) ? (data['streams'] as unknown[]) : [];
+        if (streams.includes('trade_updates')) this.#listeners.add(socket);
+        else this.#listeners.delete(socket);
+        reply({ stream: 'listening', data: { streams: streams.filter((x) => x === 'trade_updates') } });
+      }
+    });
+  };
+
+  /** `/v2/{feed}`: `connected`, then `auth`, then `subscribe` with `bars`. */
+  readonly #serveMarketData = (socket: WsSocket): void => {
+    let authed = false;
+    const reply = (messages: unknown[]): void => {
+      if (!this.#silent && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
+    };
+    reply([{ T: 'success', msg: 'connected' }]);
+    socket.on('message', (raw: Buffer) => {
+      if (this.#silent) return;
+      const m = jsonObject(raw);
+      if (m === null) {
+        reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+        return;
+      }
+      if (m['action'] === 'auth') {
+        if (!this.#authorized(m)) {
+          reply([{ T: 'error', code: 402, msg: 'auth failed' }]);
+          socket.close(1008, 'auth failed');
+          return;
+        }
+        authed = true;
+        reply([{ T: 'success', msg: 'authenticated' }]);
+        this.#refuseIfStorm(socket);
+        return;
+      }
+      if (!authed) {
+        reply([{ T: 'error', code: 401, msg: 'not authenticated' }]);
+        return;
+      }
+      if (m['action'] === 'subscribe' || m['action'] === 'unsubscribe') {
+        const set = this.#barSubscribers.get(socket) ?? new Set<string>();
+        const bars = Array.isArray(m['bars']) ? (m['bars'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+        for (const symbol of bars) {
+          if (m['action'] === 'subscribe') set.add(symbol);
+          else set.delete(symbol);
+        }
+        this.#barSubscribers.set(socket, set);
+        reply([
+          {
+            T: 'subscription',
+            trades: [],
+            quotes: [],
+            bars: [...set].sort(),
+            updatedBars: [],
+            dailyBars: [],
+            statuses: [],
+            lulds: [],
+            corrections: [],
+            cancelErrors: [],
+          },
+        ]);
+        return;
+      }
+      reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+    });
+  };
+}
+
+/** A client's WebSocket message as a JSON object, or null when it is not one. */
+function jsonObject(raw: Buffer): Record<string, unknown> | null {
+  try {
+    const parsed = JSON.parse(raw.toString('utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

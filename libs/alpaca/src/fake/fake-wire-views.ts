@@ -1,0 +1,208 @@
+import type { AlpacaBar } from '../alpaca-bar';
+import type { AlpacaAccountWire, AlpacaOrderWire, AlpacaPositionWire } from '../alpaca-types';
+
+/**
+ * The fake's wire views: how its state is written in Alpaca's JSON shapes (snake_case, decimal
+ * strings, ISO timestamps). Pure functions of the values they are given, so the order engine
+ * can change how it keeps its state without changing a byte on the wire.
+ */
+
+/** A decimal string rounded to 6 places, as the fake writes money and quantities (`100.5`, not `100.500000`). */
+export function money(n: number): string {
+  return String(Math.round(n * 1e6) / 1e6);
+}
+
+/** What the wire needs of a position: its asset, signed quantity and signed cost basis (USD). */
+export interface FakePositionValues {
+  readonly assetId: string;
+  /** Shares, negative for a short. */
+  readonly qty: number;
+  /** Sum of signed quantity times price of the open shares, USD. */
+  readonly costBasis: number;
+}
+
+/** The fields of a new order, as the fake accepted it. */
+export interface FakeNewOrderFields {
+  readonly id: string;
+  readonly clientOrderId: string;
+  /** ISO time of creation (also its submission and last update). */
+  readonly timestamp: string;
+  readonly replaces: string | null;
+  readonly assetId: string;
+  readonly symbol: string;
+  readonly qty: string;
+  readonly side: string;
+  readonly type: string;
+  readonly tif: string;
+  readonly limit: string | null;
+  readonly stop: string | null;
+}
+
+/** A new order (status `new`, nothing filled) in Alpaca's order shape. */
+export function newOrderWire(fields: FakeNewOrderFields): AlpacaOrderWire {
+  const t = fields.timestamp;
+  return {
+    id: fields.id,
+    client_order_id: fields.clientOrderId,
+    created_at: t,
+    updated_at: t,
+    submitted_at: t,
+    filled_at: null,
+    expired_at: null,
+    canceled_at: null,
+    failed_at: null,
+    replaced_at: null,
+    replaced_by: null,
+    replaces: fields.replaces,
+    asset_id: fields.assetId,
+    symbol: fields.symbol,
+    asset_class: 'us_equity',
+    notional: null,
+    qty: fields.qty,
+    filled_qty: '0',
+    filled_avg_price: null,
+    order_class: '',
+    order_type: fields.type,
+    type: fields.type,
+    side: fields.side,
+    time_in_force: fields.tif,
+    limit_price: fields.limit,
+    stop_price: fields.stop,
+    status: 'new',
+    extended_hours: false,
+    legs: null,
+    trail_percent: null,
+    trail_price: null,
+    hwm: null,
+  };
+}
+
+/** The execution a fill event carries: its id, price (USD), shares filled and the position after it. */
+export interface FakeExecution {
+  readonly executionId: string;
+  readonly price: number;
+  readonly qty: number;
+  readonly positionQty: number;
+}
+
+/** One message of the `trade_updates` stream, as sent and as `state.tradeUpdates()` lists it. */
+export interface FakeTradeUpdateMessage {
+  readonly stream: 'trade_updates';
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A trade update for `order` (copied as it is now) at `timestamp` (ISO), with the execution of a fill. */
+export function tradeUpdateWire(event: string, order: AlpacaOrderWire, timestamp: string, execution?: FakeExecution): FakeTradeUpdateMessage {
+  const data: Record<string, unknown> = { event, order: { ...order }, timestamp };
+  if (execution !== undefined) {
+    data['execution_id'] = execution.executionId;
+    data['price'] = money(execution.price);
+    data['qty'] = money(execution.qty);
+    data['position_qty'] = money(execution.positionQty);
+  }
+  return { stream: 'trade_updates', data };
+}
+
+/** A position valued at `lastPrice` (its average entry price when the symbol has no price yet). */
+export function positionWire(symbol: string, position: FakePositionValues, lastPrice: number | undefined): AlpacaPositionWire {
+  const avg = position.costBasis / position.qty;
+  const current = lastPrice ?? avg;
+  const marketValue = position.qty * current;
+  const pl = marketValue - position.costBasis;
+  return {
+    asset_id: position.assetId,
+    symbol,
+    exchange: 'NASDAQ',
+    asset_class: 'us_equity',
+    asset_marginable: true,
+    qty: money(position.qty),
+    avg_entry_price: money(avg),
+    side: position.qty > 0 ? 'long' : 'short',
+    market_value: money(marketValue),
+    cost_basis: money(position.costBasis),
+    unrealized_pl: money(pl),
+    unrealized_plpc: money(position.costBasis === 0 ? 0 : pl / Math.abs(position.costBasis)),
+    unrealized_intraday_pl: money(pl),
+    unrealized_intraday_plpc: money(position.costBasis === 0 ? 0 : pl / Math.abs(position.costBasis)),
+    current_price: money(current),
+    lastday_price: money(current),
+    change_today: '0',
+    qty_available: money(position.qty),
+  };
+}
+
+/** What the account view is computed from. */
+export interface FakeAccountValues {
+  readonly accountId: string;
+  /** ISO time the account was opened (the server's start). */
+  readonly createdAt: string;
+  readonly cash: number;
+  /** Open positions by symbol, in the order they were opened. */
+  readonly positions: ReadonlyMap<string, FakePositionValues>;
+  /** Last trade or bar close of a symbol, undefined before the first. */
+  readonly lastPrice: (symbol: string) => number | undefined;
+}
+
+/** The account: cash, positions at their last prices (unpriced ones at cost), no margin. */
+export function accountWire(account: FakeAccountValues): AlpacaAccountWire {
+  const { cash } = account;
+  let long = 0;
+  let short = 0;
+  for (const [symbol, position] of account.positions) {
+    const value = position.qty * (account.lastPrice(symbol) ?? position.costBasis / position.qty);
+    if (value >= 0) long += value;
+    else short += value;
+  }
+  const equity = cash + long + short;
+  return {
+    account_blocked: false,
+    account_number: 'PAFAKE0001',
+    buying_power: money(Math.max(0, cash)),
+    cash: money(cash),
+    created_at: account.createdAt,
+    currency: 'USD',
+    crypto_status: 'INACTIVE',
+    non_marginable_buying_power: money(Math.max(0, cash)),
+    accrued_fees: '0',
+    pending_transfer_in: '0',
+    pending_transfer_out: '0',
+    daytrade_count: '0',
+    daytrading_buying_power: '0',
+    equity: money(equity),
+    id: account.accountId,
+    initial_margin: '0',
+    last_equity: money(equity),
+    last_maintenance_margin: '0',
+    long_market_value: money(long),
+    maintenance_margin: '0',
+    multiplier: '1',
+    pattern_day_trader: false,
+    portfolio_value: money(equity),
+    regt_buying_power: money(Math.max(0, cash)),
+    short_market_value: money(short),
+    shorting_enabled: true,
+    sma: '0',
+    status: 'ACTIVE',
+    trade_suspended_by_user: false,
+    trading_blocked: false,
+    transfers_blocked: false,
+  };
+}
+
+/** A stored bar as one message of the market-data stream (`T: 'b'`), so the stream and REST agree on every field. */
+export function barStreamWire(symbol: string, bar: AlpacaBar): string {
+  return JSON.stringify([
+    {
+      T: 'b',
+      S: symbol,
+      o: bar.open,
+      h: bar.high,
+      l: bar.low,
+      c: bar.close,
+      v: bar.volume,
+      t: new Date(bar.time).toISOString(),
+      n: bar.tradeCount,
+      vw: bar.vwap,
+    },
+  ]);
+}
