@@ -9,12 +9,8 @@ import { epochMs } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import type { RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
-// Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
-// reached by path; the boundary rule knows only package imports.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '../../../libs/storage/src/storage-backends.spec-helper';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import type { TestDatabase } from '../../../libs/storage/src/storage-backends.spec-helper';
+import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '@quantbot/storage/testing';
+import type { TestDatabase } from '@quantbot/storage/testing';
 import { main } from './main';
 
 const ROOT = resolve(__dirname, '../../..');

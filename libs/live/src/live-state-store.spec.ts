@@ -4,10 +4,7 @@ import type { Migration } from '@quantbot/storage';
 import { STORAGE_MIGRATIONS, withTransaction } from '@quantbot/storage';
 import type { Kysely, KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { OperationNodeTransformer, PrimitiveValueListNode, ValueNode, sql } from 'kysely';
-// Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
-// reached by path; the boundary rule knows only package imports.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { describeStorageBackends } from '../../storage/src/storage-backends.spec-helper';
+import { describeStorageBackends } from '@quantbot/storage/testing';
 import { KyselyLiveStateStore, openLiveStateStore } from './kysely-live-state-store';
 import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord, LiveSaveBatch, LiveStateStore } from './live-state';
 import { LiveStateError } from './live-state';

@@ -2,10 +2,7 @@ import type { Clock, EpochMs } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import { STORAGE_MIGRATIONS } from '@quantbot/storage';
-// Storage's backend test helper is test-only, outside its package API (docs/storage.md), so it is
-// reached by path; the boundary rule knows only package imports.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { describeStorageBackends } from '../../storage/src/storage-backends.spec-helper';
+import { describeStorageBackends } from '@quantbot/storage/testing';
 import type { BacktestInput } from './backtest-evidence';
 import { parameterHash } from './canonical-json';
 import type { PaperDayInput } from './paper-days';

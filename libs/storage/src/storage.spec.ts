@@ -10,7 +10,7 @@ import type { Migration } from './migration';
 import { STORAGE_MIGRATIONS, migrationChecksum } from './migration';
 import { openDatabase } from './open-database';
 import type { DatabaseHandle } from './open-database';
-import { describeStorageBackends, TEST_DATABASE_OPEN_TIMEOUT_MS } from './storage-backends.spec-helper';
+import { describeStorageBackends, TEST_DATABASE_OPEN_TIMEOUT_MS } from './testing';
 import { StorageError } from './storage-error';
 import { withTransaction } from './with-transaction';
 

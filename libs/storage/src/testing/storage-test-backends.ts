@@ -2,19 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Migration } from './migration';
-import { STORAGE_MIGRATIONS } from './migration';
-import type { DatabaseHandle, DatabaseKind } from './open-database';
-import { openDatabase } from './open-database';
+import { QuantbotError } from '@quantbot/core';
+import type { Migration } from '../migration';
+import { STORAGE_MIGRATIONS } from '../migration';
+import type { DatabaseHandle, DatabaseKind } from '../open-database';
+import { openDatabase } from '../open-database';
 
 /**
- * Storage test backends, for this library's tests and for any library that keeps data in
- * `@quantbot/storage` (the research registry): the same suite runs on the embedded database
- * always, and on a Postgres server when `TEST_DATABASE_URL` is set (CI sets it). Without it, the
- * server variant shows up as one test titled "server Postgres: TEST_DATABASE_URL not set", which
- * fails under CI (`CI=true`): visible locally, never silently green in CI.
+ * Storage test backends (`@quantbot/storage/testing`), for this library's tests and for any
+ * project that keeps data in `@quantbot/storage` (the research registry, the live state store,
+ * the promotion gate): the same suite runs on the embedded database always, and on a Postgres
+ * server when `TEST_DATABASE_URL` is set (CI sets it). Without it, the server variant shows up as
+ * one test titled "server Postgres: TEST_DATABASE_URL not set", which fails under CI
+ * (`CI=true`): visible locally, never silently green in CI.
  *
  * @example
+ * import { describeStorageBackends } from '@quantbot/storage/testing';
+ *
  * describeStorageBackends<RegistryTables>('registry', { migrations: [...STORAGE_MIGRATIONS, ...REGISTRY_MIGRATIONS] }, (backend) => {
  *   it('stores a run', async () => {
  *     const { db } = backend.database().handle;
@@ -22,6 +26,25 @@ import { openDatabase } from './open-database';
  *   });
  * });
  */
+
+/** The kit used wrongly: `describeStorageBackends` outside a test runner, a server backend with no server configured. */
+export class StorageTestKitError extends QuantbotError {
+  constructor(message: string) {
+    super('STORAGE_TEST_KIT', message);
+  }
+}
+
+/**
+ * The test-runner functions a storage suite is declared with: Jest's globals, or those of any
+ * runner with the same shape. The kit reads them from the global scope when a suite is declared
+ * and imports nothing of a test framework, so neither this package nor its types depend on one.
+ */
+export interface TestRunnerGlobals {
+  describe(name: string, body: () => void): void;
+  it(name: string, body: () => void): void;
+  beforeAll(body: () => Promise<void>, timeoutMs?: number): void;
+  afterAll(body: () => Promise<void>, timeoutMs?: number): void;
+}
 
 /** The environment variable naming the Postgres server tests may use (a URL). */
 export const TEST_DATABASE_URL_ENV = 'TEST_DATABASE_URL';
@@ -87,7 +110,7 @@ export async function openTestDatabase<DB>(kind: DatabaseKind, migrations: reado
     }
   }
   const url = process.env[TEST_DATABASE_URL_ENV];
-  if (url === undefined || url.trim() === '') throw new Error(`${TEST_DATABASE_URL_ENV} is not set: no server to open a test database on`);
+  if (url === undefined || url.trim() === '') throw new StorageTestKitError(`${TEST_DATABASE_URL_ENV} is not set: no server to open a test database on`);
   const schema = `qb_test_${randomBytes(6).toString('hex')}`;
   const open = (): Promise<DatabaseHandle<DB>> => openDatabase<DB>({ url, schema, migrations, env: {} });
   return testDatabase(kind, await open(), open, { dataDir: undefined, schema, url, migrations }, () => dropSchema(url, schema));
@@ -103,13 +126,16 @@ export function describeStorageBackends<DB>(
   options: { readonly migrations?: readonly Migration[] },
   body: (backend: { readonly kind: DatabaseKind; readonly database: () => TestDatabase<DB> }) => void,
 ): void {
+  const { describe, it, beforeAll, afterAll } = testRunnerGlobals();
   for (const backend of storageBackends()) {
     if (backend.kind === 'server' && backend.url === undefined) {
       describe(`${title} on ${backend.title}`, () => {
         it(`is not run: ${TEST_DATABASE_URL_ENV} is unset, which CI (CI=true) does not allow`, () => {
           // Locally the server suites need a server; under CI its absence is a failure, so the
           // server suites can never drop out of a CI run unnoticed.
-          expect(process.env['CI']).not.toBe('true');
+          if (process.env['CI'] === 'true') {
+            throw new StorageTestKitError(`${TEST_DATABASE_URL_ENV} is not set under CI (CI=true): the server Postgres suite "${title}" must run`);
+          }
         });
       });
       continue;
@@ -131,6 +157,16 @@ export function describeStorageBackends<DB>(
       });
     });
   }
+}
+
+/** The runner's `describe`, `it`, `beforeAll` and `afterAll`, read from the global scope. */
+function testRunnerGlobals(): TestRunnerGlobals {
+  const scope = globalThis as Partial<Record<keyof TestRunnerGlobals, unknown>>;
+  const { describe, it, beforeAll, afterAll } = scope;
+  if (typeof describe !== 'function' || typeof it !== 'function' || typeof beforeAll !== 'function' || typeof afterAll !== 'function') {
+    throw new StorageTestKitError('describeStorageBackends declares test suites: call it in a test file run by Jest (or a runner with the same globals)');
+  }
+  return { describe, it, beforeAll, afterAll } as TestRunnerGlobals;
 }
 
 function testDatabase<DB>(
