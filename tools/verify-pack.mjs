@@ -4,8 +4,10 @@
 // 1. installs exactly the packages a backtest needs (core, market-data, strategies, execution-sim,
 //    risk-guardrails, engine), checks that no database, broker client or chart package came
 //    with them, and compiles and runs the custom-strategy example of libs/engine/README.md;
-// 2. installs every package, requires each, runs a tiny backtest and type-checks an import of
-//    their declarations.
+// 2. installs every package, requires each, runs a tiny backtest, checks that test support
+//    (`@quantbot/alpaca/fake`, `@quantbot/storage/testing`) ships only in its own entry points,
+//    and type-checks an import of their declarations (second entry points resolved through
+//    `exports` and `typesVersions`).
 // Usage: node tools/verify-pack.mjs   (after the libraries are built)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -79,6 +81,11 @@ try {
     if (typeof core.PortfolioLedger !== 'function') throw new Error('core export missing');
     if (typeof require('@quantbot/live').LiveSession !== 'function') throw new Error('@quantbot/live export missing');
     if (typeof require('@quantbot/observability/report').renderRunReport !== 'function') throw new Error('@quantbot/observability/report export missing');
+    // Test support ships in its own entry points, never in a main one.
+    if (typeof require('@quantbot/alpaca/fake').startFakeAlpacaServer !== 'function') throw new Error('@quantbot/alpaca/fake export missing');
+    if ('startFakeAlpacaServer' in require('@quantbot/alpaca')) throw new Error('@quantbot/alpaca main entry exports the fake');
+    if (typeof require('@quantbot/storage/testing').openTestDatabase !== 'function') throw new Error('@quantbot/storage/testing export missing');
+    if ('describeStorageBackends' in require('@quantbot/storage')) throw new Error('@quantbot/storage main entry exports the test kit');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -99,11 +106,15 @@ import { AlpacaVenue } from '@quantbot/alpaca';
 import { SimulatedBroker, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio } from '@quantbot/validation';
 import { sha256Hex } from '@quantbot/observability';
+import { startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
+import { storageBackends } from '@quantbot/storage/testing';
 const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue];
+const startFake: (options: { credentials: { keyId: string; secretKey: string }; now: () => number }) => Promise<FakeAlpacaServer> = startFakeAlpacaServer;
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length];
 `,
   );
   writeFileSync(
