@@ -62,10 +62,6 @@ export function isOpenOrder(order: AlpacaOrderWire): boolean {
   return !(ALPACA_TERMINAL_STATUSES as readonly string[]).includes(order.status);
 }
 
-/** Alpaca's 404 for an unknown order id or client order id. */
-export function orderNotFound(): FakeHttpFailure {
-  return new FakeHttpFailure(404, 40410000, 'order not found');
-}
 
 interface PositionBook extends FakePositionValues {
   assetId: string;
@@ -454,4 +450,9 @@ export class FakeOrderEngine {
 /** A stop that has started filling was triggered: the rest is a market order. */
 function isTriggeredStop(order: AlpacaOrderWire): boolean {
   return order.type === 'stop' && Number(order.filled_qty) > 0;
+}
+
+/** Alpaca's 404 for an unknown order id or client order id. */
+function orderNotFound(): FakeHttpFailure {
+  return new FakeHttpFailure(404, 40410000, 'order not found');
 }
