@@ -8,23 +8,35 @@
 //    (`@quantbot/alpaca/fake`, `@quantbot/storage/testing`) ships only in its own entry points,
 //    and type-checks an import of their declarations (second entry points resolved through
 //    `exports` and `typesVersions`).
-// Usage: node tools/verify-pack.mjs   (after the libraries are built)
+// Usage: node tools/verify-pack.mjs [--skip-build]
+// It first builds the libraries it packs (and what they depend on) with `nx run-many -t build`,
+// so it works on a fresh clone and in a CI job that built nothing (`nx affected` on a change to
+// the docs); --skip-build is for a caller that has just built every library (`npm test`).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 
 const root = resolve(import.meta.dirname, '..');
 const libs = readdirSync(join(root, 'libs')).filter((name) => existsSync(join(root, 'libs', name, 'package.json')));
-const work = mkdtempSync(join(tmpdir(), 'quantbot-pack-'));
 const run = (cmd, argv, cwd) => execFileSync(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+
+if (!process.argv.includes('--skip-build')) {
+  // Each library's folder name is its Nx project name; nx's own output goes to stderr.
+  const require = createRequire(import.meta.url);
+  const nx = join(dirname(require.resolve('nx/package.json')), require('nx/package.json').bin.nx);
+  execFileSync(process.execPath, [nx, 'run-many', '-t', 'build', '-p', libs.join(','), '--outputStyle=stream'], { cwd: root, stdio: ['ignore', process.stderr, 'inherit'] });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'quantbot-pack-'));
 
 try {
   const tarballs = {};
   for (const lib of libs) {
     const dir = join(root, 'libs', lib);
     if (!existsSync(join(dir, 'dist', 'index.js')) || !existsSync(join(dir, 'dist', 'index.d.ts'))) {
-      throw new Error(`libs/${lib} is not built (run: npx nx run-many -t build)`);
+      throw new Error(`libs/${lib} is not built (run: npx nx run-many -t build, or this script without --skip-build)`);
     }
     const out = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], dir));
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));

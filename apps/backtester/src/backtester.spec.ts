@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { referenceSmaCrossover } from '../test/reference-backtest';
 import { readYahooCsv, sharedDataFile } from '../test/shared-data';
 import type { CliIo } from '@quantbot/core';
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { main } from './main';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 interface Captured {
   code: number;
@@ -57,7 +60,7 @@ async function runJson(...argv: string[]): Promise<JsonReport> {
 }
 
 describe('backtester run on real data', () => {
-  it.each([
+  itWithData.each([
     ['orcl-1995-2014.txt', 'ORCL'],
     ['yhoo-1996-2014.txt', 'YHOO'],
     ['nvda-1999-2014.txt', 'NVDA'],
@@ -89,7 +92,7 @@ describe('backtester run on real data', () => {
     }
   });
 
-  it('reproduces ORCL with 95% of cash per entry and 10 bps commission, including rejected entries', async () => {
+  itWithData('reproduces ORCL with 95% of cash per entry and 10 bps commission, including rejected entries', async () => {
     const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
     const reference = referenceSmaCrossover(readYahooCsv('orcl-1995-2014.txt'), { fast: 10, slow: 30, cash: 100_000, percent: 95, commissionRate: 0.001 });
     expect(report.trades.map((t) => [t.entryTime.slice(0, 10), t.entryPrice, t.exitTime.slice(0, 10), t.exitPrice, t.qty, t.pnl, t.commission])).toEqual(
@@ -99,7 +102,7 @@ describe('backtester run on real data', () => {
     expect(report.summary['totalCommission']).toBeGreaterThan(0);
   });
 
-  it('fills at the prices an established backtester publishes for a close/SMA(15) crossover on 2006-day-001', async () => {
+  itWithData('fills at the prices an established backtester publishes for a close/SMA(15) crossover on 2006-day-001', async () => {
     // Price crossing its 15-bar SMA is a crossover of SMA(1) (the close itself) over SMA(15).
     const report = await runJson('--data', sharedDataFile('2006-day-001.txt'), '--params', 'fast=1,slow=15', '--size', '1');
     const buys = ['3643.35', '3801.03', '3872.37', '3863.57', '3845.32', '3656.43', '3542.65', '3639.65', '3799.86', '3840.20', '4047.63', '4052.55'];
@@ -108,7 +111,7 @@ describe('backtester run on real data', () => {
     expect(report.trades.map((t) => t.exitPrice.toFixed(2))).toEqual(sells);
   });
 
-  it('pins the ORCL 10/30 result so any change in semantics shows up here', async () => {
+  itWithData('pins the ORCL 10/30 result so any change in semantics shows up here', async () => {
     const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'));
     expect(report.summary['closedTrades']).toBe(97);
     expect(report.trades[0]).toEqual(
@@ -117,7 +120,7 @@ describe('backtester run on real data', () => {
     expect(report.summary['finalEquity']).toBeCloseTo(102646.0652, 6);
   });
 
-  it('restricts the run to --start and --end', async () => {
+  itWithData('restricts the run to --start and --end', async () => {
     const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--start', '2000-01-01', '--end', '2000-12-31');
     expect(report.summary['start']).toBe('2000-01-03T00:00:00.000Z');
     expect(report.summary['end']).toBe('2000-12-29T00:00:00.000Z');
@@ -149,7 +152,7 @@ describe('backtester run', () => {
     expect(c.summary['finalEquity']).not.toBe(a.summary['finalEquity']);
   });
 
-  it('prints the documented JSON contract', async () => {
+  itWithData('prints the documented JSON contract', async () => {
     const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20');
     expect(Object.keys(report)).toEqual(['schemaVersion', 'summary', 'trades', 'openPositions', 'rejectedOrders', 'canceledOrders', 'execution', 'executionQuality', 'dataQuality', 'guardrails']);
     for (const key of ['finalEquity', 'totalReturn', 'sharpe', 'maxDrawdownPct', 'closedTrades']) expect(report.summary).toHaveProperty(key);
@@ -160,7 +163,7 @@ describe('backtester run', () => {
     expect(report.trades[0]?.entryTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
-  it('trades several files of a folder as one universe, and --symbols picks among them', async () => {
+  itWithData('trades several files of a folder as one universe, and --symbols picks among them', async () => {
     const dir = join(workDir, 'universe');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
@@ -208,7 +211,7 @@ describe('backtester run with execution profiles', () => {
   }
   const runExec = async (...argv: string[]): Promise<ExecutionJson> => (await runJson(...argv)) as unknown as ExecutionJson;
 
-  it('says which profile and parameters a run used, in JSON and in the text summary', async () => {
+  itWithData('says which profile and parameters a run used, in JSON and in the text summary', async () => {
     const report = await runExec('--data', sharedDataFile('orcl-2003-2005.txt'), '--execution-profile', 'realistic', '--execution', 'latencyMs=250');
     expect(report.execution.profile).toBe('realistic');
     expect(report.execution.fillModel).toBe('simulator');
@@ -219,7 +222,7 @@ describe('backtester run with execution profiles', () => {
     expect(text.out).toMatch(/execution score\s+\d+\.\d{3}/);
   });
 
-  it('runs bracket-momentum in every profile, costing more as execution gets harder', async () => {
+  itWithData('runs bracket-momentum in every profile, costing more as execution gets harder', async () => {
     const equity: number[][] = [];
     for (const profile of ['idealistic', 'realistic', 'stressed']) {
       const report = await runExec('--data', sharedDataFile('orcl-1995-2014.txt'), '--strategy', 'bracket-momentum', '--execution-profile', profile);
@@ -232,7 +235,7 @@ describe('backtester run with execution profiles', () => {
     expect(equity[1]?.[1]).toBeLessThan(equity[2]?.[1] as number);
   });
 
-  it('gives the same trades with --fill-model next-open as with the default idealistic simulator', async () => {
+  itWithData('gives the same trades with --fill-model next-open as with the default idealistic simulator', async () => {
     const simulated = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
     const simple = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10', '--fill-model', 'next-open');
     expect(simple.trades).toEqual(simulated.trades);
@@ -296,7 +299,7 @@ describe('backtester run data quality', () => {
     expect(report.dataQuality.report.findings.some((f) => f.check === 'missing-session')).toBe(false);
   });
 
-  it('finds no data errors in the real ORCL, YHOO and NVDA files', async () => {
+  itWithData('finds no data errors in the real ORCL, YHOO and NVDA files', async () => {
     for (const file of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt']) {
       const result = await cli('run', '--data', sharedDataFile(file), '--data-quality', 'strict');
       expect(result.err).toBe('');
@@ -306,21 +309,21 @@ describe('backtester run data quality', () => {
 });
 
 describe('backtester run --check-lookahead', () => {
-  it.each(['sma-crossover', 'bracket-momentum', 'earnings-momentum'])('passes the shipped %s', async (strategy) => {
+  itWithData.each(['sma-crossover', 'bracket-momentum', 'earnings-momentum'])('passes the shipped %s', async (strategy) => {
     const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
     expect(result.err).toBe('');
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/lookahead check\s+passed \(\d+ decisions compared, 20 cut-offs/);
   });
 
-  it.each(['biased-full-series', 'biased-pit-early'])('catches the deliberately biased %s and exits non-zero', async (strategy) => {
+  itWithData.each(['biased-full-series', 'biased-pit-early'])('catches the deliberately biased %s and exits non-zero', async (strategy) => {
     const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/lookahead check failed: \d+ decision\(s\) changed when less data was available \(first: truncation at \d{4}-\d\d-\d\d ORCL/);
     expect(result.out).toMatch(/lookahead check\s+FAILED/);
   });
 
-  it('puts the report in the JSON', async () => {
+  itWithData('puts the report in the JSON', async () => {
     const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', 'biased-full-series', '--check-lookahead', '--json');
     const report = JSON.parse(result.out) as { lookahead: { passed: boolean; divergences: { test: string; time: string }[] } };
     expect(report.lookahead.passed).toBe(false);
@@ -334,27 +337,27 @@ describe('backtester run guardrails', () => {
     rejectedOrders: { reason: string }[];
   }
 
-  it('reports the gateway statistics of every run', async () => {
+  itWithData('reports the gateway statistics of every run', async () => {
     const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20') as unknown as GuardrailsJson;
     expect(report.guardrails).toEqual(expect.objectContaining({ state: 'active', rejected: 0 }));
     expect(report.guardrails.accepted).toBeGreaterThan(0);
   });
 
-  it('enforces --risk limits, naming the reason of every refusal', async () => {
+  itWithData('enforces --risk limits, naming the reason of every refusal', async () => {
     const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--percent-of-equity', '95', '--risk', 'maxOrderNotional=90000') as unknown as GuardrailsJson;
     expect(report.guardrails.rejectedByCode['order-notional']).toBeGreaterThan(0);
     expect(report.guardrails.accepted).toBe(0);
     expect(report.rejectedOrders.every((r) => /^risk order-notional: order notional \d+\.\d\d exceeds the limit 90000\.00/.test(r.reason))).toBe(true);
   });
 
-  it('halts on the --kill-switch daily loss limit and stays halted without a manual re-arm', async () => {
+  itWithData('halts on the --kill-switch daily loss limit and stays halted without a manual re-arm', async () => {
     const report = await runJson('--data', sharedDataFile('nvda-1999-2014.txt'), '--percent-of-equity', '95', '--kill-switch', 'dailyLossLimitPct=8,rearm=manual') as unknown as GuardrailsJson;
     expect(report.guardrails.transitions[0]).toEqual(expect.objectContaining({ from: 'active', to: 'halted', reason: expect.stringMatching(/^daily loss \d+\.\d\d% reached the limit 8\.00%/) }));
     expect(report.guardrails.state).toBe('halted');
     expect(report.guardrails.rejectedByCode['halted']).toBeGreaterThan(0);
   });
 
-  it('writes a hash-chained audit log that verify-audit accepts, and catches an edited record', async () => {
+  itWithData('writes a hash-chained audit log that verify-audit accepts, and catches an edited record', async () => {
     const log = join(workDir, 'audit.jsonl');
     rmSync(log, { force: true });
     await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--audit-log', log);
@@ -385,7 +388,7 @@ describe('backtester run guardrails', () => {
 });
 
 describe('backtester indicators', () => {
-  it('prints an SMA series as JSON rows with null during warm-up', async () => {
+  itWithData('prints an SMA series as JSON rows with null during warm-up', async () => {
     const result = await cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'sma', '--params', 'period=30', '--json');
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.out) as { time: string; sma: number | null }[];
@@ -396,14 +399,14 @@ describe('backtester indicators', () => {
     expect(rows[29]?.sma).toBeCloseTo(expected, 10);
   });
 
-  it('prints every line of a multi-line indicator', async () => {
+  itWithData('prints every line of a multi-line indicator', async () => {
     const result = await cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'macd', '--json');
     const rows = JSON.parse(result.out) as Record<string, number | null>[];
     expect(Object.keys(rows[0] ?? {})).toEqual(['time', 'macd', 'signal', 'histogram']);
     expect(rows.at(-1)?.['histogram']).toBeCloseTo((rows.at(-1)?.['macd'] as number) - (rows.at(-1)?.['signal'] as number), 12);
   });
 
-  it('refuses an unknown indicator and lists the ones that exist', async () => {
+  itWithData('refuses an unknown indicator and lists the ones that exist', async () => {
     const result = await cli('indicators', '--data', sharedDataFile('orcl-2014.txt'), '--indicator', 'vwap');
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/sma/);

@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { sharedDataFile } from '../test/shared-data';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 // Bad bar files through the built backtester, as a user runs it (`npx nx run backtester:build`).
 const BACKTESTER = resolve(__dirname, '../../../apps/backtester/dist/main.js');
@@ -94,7 +97,7 @@ describe('backtester run: mixed intervals and one-bar moves (item 17)', () => {
     expect(run.err).toContain(`${folder}: the folder mixes bar intervals: '${join(folder, 'aaa.csv')}' holds daily bars, '${join(folder, 'bbb.csv')}' holds ${interval} bars`);
   });
 
-  it('still loads a folder of real daily files with holidays, gaps and sparse days', async () => {
+  itWithData('still loads a folder of real daily files with holidays, gaps and sparse days', async () => {
     const folder = join(workDir, 'real-daily');
     mkdirSync(folder);
     for (const name of ['orcl-2014.txt', 'nvda-2014.txt', '2006-day-002.txt']) copyFileSync(sharedDataFile(name), join(folder, name));

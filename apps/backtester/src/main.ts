@@ -5,6 +5,7 @@ import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
+import { runWithJsonOut } from './json-out';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
@@ -25,7 +26,12 @@ commands:
                against the head anchored in the run manifest: a cut tail, an emptied, deleted
                or re-hashed log
 
-Run 'backtester <command> --help' for the flags of a command.`;
+Run 'backtester <command> --help' for the flags of a command. run, replay, sweep, walk-forward and
+indicators print one JSON document with --json; --json-out <file> writes it to a file instead (for
+nx run, which adds its own lines to stdout).`;
+
+/** The commands that print one JSON document with --json (so --json-out works with them). */
+const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators']);
 
 /**
  * The backtester's entry point, callable in-process. Resolves to the exit code: 0 on success,
@@ -36,10 +42,16 @@ export async function main(argv: readonly string[], io: CliIo, now: Date = new D
   // terminal gets only the command's own output.
   const logger = createLogger({ logFile: join(io.cwd, 'results', 'logs', 'backtester.log'), console: false, context: { app: 'backtester', command: argv[0] ?? 'run' }, now: clock });
   logger.info('start', { argv });
-  const code = await dispatch(argv, io, now, clock, logger);
+  const code = await runWithJsonOut(argv, io, (args, commandIo) => dispatch(args, commandIo, now, clock, logger), (args) => JSON_COMMANDS.has(commandOf(args)));
   logger.info('exit', { code });
   await logger.close();
   return code;
+}
+
+/** The command an argument list runs: flags straight after the program name belong to `run`. */
+function commandOf(argv: readonly string[]): string {
+  const [command] = argv;
+  return command === undefined || command.startsWith('--') ? 'run' : command;
 }
 
 async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: () => Date, logger: Logger): Promise<number> {

@@ -2,9 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/core';
+import { describeWithPrerequisite, itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { sharedDataFile } from '../test/shared-data';
 import { backtesterCli, runIdOf } from '../test/cli-harness';
 import { main } from './main';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 interface Manifest {
   runId: string;
@@ -29,7 +32,7 @@ function manifestOf(runId: string): Manifest {
 }
 
 describe('run folders', () => {
-  it('records every artifact with its sha256, the command line, the seed and the data hash', async () => {
+  itWithData('records every artifact with its sha256, the command line, the seed and the data hash', async () => {
     const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--seed', '3');
     expect(result.code).toBe(0);
     const runId = runIdOf(result);
@@ -94,7 +97,7 @@ describe('logging', () => {
   });
 });
 
-describe('backtester replay', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'backtester replay', () => {
   let runId: string;
   beforeAll(async () => {
     runId = runIdOf(await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--risk', 'maxOrderQty=50', '--size', '100'));
@@ -156,7 +159,7 @@ describe('backtester replay', () => {
 });
 
 describe('backtester report', () => {
-  it('writes a self-contained report.html for a recorded run, and run --report writes one at the end', async () => {
+  itWithData('writes a self-contained report.html for a recorded run, and run --report writes one at the end', async () => {
     const runId = runIdOf(await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt')));
     const result = await cli('report', '--run-id', runId);
     expect(result.code).toBe(0);

@@ -5,8 +5,11 @@ import { join, relative } from 'node:path';
 import { canonicalJson } from '@quantbot/core';
 import type { JsonValue } from '@quantbot/core';
 import { hashAuditRecord } from '@quantbot/risk-guardrails';
+import { describeWithPrerequisite, itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { sharedDataFile } from '../test/shared-data';
 import { backtesterCli, runIdOf } from '../test/cli-harness';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 // Items: the audit head anchored in the run manifest (verify-audit --run-id), replay --verify
 // writing nothing outside a temporary folder, and a digest over the whole manifest.
@@ -63,7 +66,7 @@ function forgeDigest(manifest: Manifest): string {
   return sha256(canonicalJson(defining as unknown as JsonValue));
 }
 
-describe('the audit head anchored in the run manifest', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'the audit head anchored in the run manifest', () => {
   let log: string;
   let runId: string;
   let original: string;
@@ -149,7 +152,7 @@ describe('the audit head anchored in the run manifest', () => {
 });
 
 describe('replay --verify', () => {
-  it('writes nothing outside a temporary folder: not the audit log, not the results tree', async () => {
+  itWithData('writes nothing outside a temporary folder: not the audit log, not the results tree', async () => {
     const log = join(workDir, 'replayed-audit.jsonl');
     const result = await cli('run', '--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--audit-log', log, '--report');
     expect(result.code).toBe(0);
@@ -214,7 +217,7 @@ describe('replay --verify', () => {
     }
   });
 
-  it('compares the recorded input data hashes with the files it re-reads', async () => {
+  itWithData('compares the recorded input data hashes with the files it re-reads', async () => {
     const data = join(workDir, 'orcl-copy.txt');
     cpSync(sharedDataFile('orcl-2014.txt'), data);
     const runId = runIdOf(await cli('run', '--data', data));

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CliIo } from '@quantbot/core';
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { sharedDataFile } from '../test/shared-data';
 import { main } from './main';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 let workDir: string;
 beforeAll(() => (workDir = mkdtempSync(join(tmpdir(), 'quantbot-validation-'))));
@@ -22,7 +25,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 const ORCL = (): string[] => ['--data', sharedDataFile('orcl-1995-2014.txt')];
 
 describe('backtester walk-forward', () => {
-  it('runs rolling folds, writes the walk-forward artifact, and exits by its verdict', async () => {
+  itWithData('runs rolling folds, writes the walk-forward artifact, and exits by its verdict', async () => {
     const result = await cli('walk-forward', ...ORCL(), '--space', 'fast=5..20:5,slow=30..90:30', '--train', '756', '--test', '252', '--workers', '1', '--json');
     const doc = JSON.parse(result.out) as {
       runId: string;
@@ -47,14 +50,14 @@ describe('backtester walk-forward', () => {
     expect(manifest.commandLine.slice(0, 2)).toEqual(['backtester', 'walk-forward']);
   });
 
-  it('anchored windows all train from the first bar', async () => {
+  itWithData('anchored windows all train from the first bar', async () => {
     const result = await cli('walk-forward', ...ORCL(), '--space', 'fast=5|10,slow=40', '--train', '1008', '--test', '504', '--anchored', '--purge', '5', '--workers', '1', '--json');
     const doc = JSON.parse(result.out) as { folds: { trainStart: string }[] };
     const starts = new Set(doc.folds.map((f) => f.trainStart));
     expect(starts.size).toBe(1);
   });
 
-  it('names a missing or bad flag with exit 2', async () => {
+  itWithData('names a missing or bad flag with exit 2', async () => {
     expect((await cli('walk-forward', ...ORCL(), '--space', 'fast=5..10:5', '--test', '100')).err).toContain('--train');
     const bad = await cli('walk-forward', ...ORCL(), '--space', 'fast=5..x', '--train', '500', '--test', '100');
     expect(bad.code).toBe(2);
@@ -64,7 +67,7 @@ describe('backtester walk-forward', () => {
 });
 
 describe('backtester sweep', () => {
-  it('ranks every combination as a trial, the same on 1 and 2 workers, with DSR and PBO', async () => {
+  itWithData('ranks every combination as a trial, the same on 1 and 2 workers, with DSR and PBO', async () => {
     const args = ['sweep', ...ORCL(), '--space', 'fast=5..25:5,slow=30..90:30', '--json'];
     const one = JSON.parse((await cli(...args, '--workers', '1')).out) as { trials: number; invalid: number; results: { params: unknown; objective: unknown; metrics: unknown }[]; statistics: { deflatedSharpe: { value: number | null }; pbo: { value: number | null } } };
     const two = JSON.parse((await cli(...args, '--workers', '2')).out) as typeof one;
@@ -74,7 +77,7 @@ describe('backtester sweep', () => {
     expect(one.statistics.pbo.value).toBeGreaterThanOrEqual(0);
   });
 
-  it('says how many threads ran the sweep and how long it took', async () => {
+  itWithData('says how many threads ran the sweep and how long it took', async () => {
     const result = await cli('sweep', ...ORCL(), '--space', 'fast=5|10,slow=30', '--workers', '2');
     expect(result.code).toBe(0);
     // The test clock stands still, so the sweep takes 0 s by it.
@@ -96,7 +99,7 @@ describe('backtester sweep', () => {
     }
   });
 
-  it('counts a point the strategy refuses as invalid, not as a trial', async () => {
+  itWithData('counts a point the strategy refuses as invalid, not as a trial', async () => {
     const doc = JSON.parse((await cli('sweep', ...ORCL(), '--space', 'fast=10|40,slow=30', '--workers', '1', '--json')).out) as { trials: number; invalid: number };
     expect(doc).toMatchObject({ trials: 1, invalid: 1 });
   });

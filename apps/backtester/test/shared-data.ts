@@ -1,19 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { realMarketDataFile } from '@quantbot/core/testing';
 
 /**
- * The folder of real daily bars the regression tests read: QUANTBOT_DATA_DIR, or the shared
- * data folder beside the repository. Missing data is an error, never a skipped test.
+ * The path of one file of the real daily bars the regression tests read (`QUANTBOT_TEST_DATA_DIR`,
+ * else `../shared/data` beside the repository). Tests that call it are declared with
+ * `itWithPrerequisite(realMarketDataPrerequisite(), it)` or `describeWithPrerequisite`: skipped
+ * with a printed reason when the data is absent, failing when it is required (`CI=true`).
  */
-export function sharedDataDir(): string {
-  const dir = process.env['QUANTBOT_DATA_DIR'] ?? resolve(__dirname, '../../../../shared/data');
-  if (!existsSync(dir)) throw new Error(`real market data not found at ${dir} (set QUANTBOT_DATA_DIR)`);
-  return dir;
-}
-
-/** The path of one shared data file. */
 export function sharedDataFile(name: string): string {
-  return resolve(sharedDataDir(), name);
+  return realMarketDataFile(name);
 }
 
 /** A Yahoo-style CSV parsed naively (independently of the library's loader) for reference checks. */

@@ -20,8 +20,6 @@ import { makePlan } from './run-plan';
 import type { Plan } from './run-plan';
 import type { StopSignal } from './stop-signal';
 
-export { RUN_FLAGS } from './run-flags';
-
 export interface RunDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Wall clock (ms): save stamps and the Alpaca client's rate-limit arithmetic. */

@@ -10,6 +10,7 @@ import { COMMON_FLAGS, stringFlag } from './research-action';
 import { DB_SCHEMA_ENV, openRegistrySession } from './registry-session';
 import { APPROVE_REVIEW_ACTION } from './review-action';
 import { toJsonText } from './checklist-table';
+import { runWithJsonOut } from './json-out';
 
 /** Every action, in the order of the research workflow. */
 export const ACTIONS: readonly ResearchAction[] = [
@@ -33,7 +34,8 @@ actions:
 ${ACTIONS.map((a) => `  ${a.name.padEnd(20)}${a.summary}`).join('\n')}
 
 Every action but create and list names its experiment with --experiment <id>; --json makes the output
-one JSON document. Inputs come from flags, --payload '<json>' or --payload-file <path>.
+one JSON document (--json-out <file> writes it to a file instead: for nx run, which adds its own lines
+to stdout). Inputs come from flags, --payload '<json>' or --payload-file <path>.
 Database: env DATABASE_URL (a Postgres server), else embedded in $QUANTBOT_DATA_DIR/db, else in
 .quantbot/db of the working directory; --schema or env ${DB_SCHEMA_ENV} keeps it in a Postgres schema.
 Exit codes: 0 ok, 1 failure (a gate blocks, bad data, database), 2 usage.
@@ -50,6 +52,10 @@ export const WALL_CLOCK: Clock = { now: () => epochMs(Date.now()) };
  * never open it), and the database is closed before it resolves.
  */
 export async function main(argv: readonly string[], io: CliIo, env: CliEnv = {}, clock: Clock = WALL_CLOCK): Promise<number> {
+  return runWithJsonOut(argv, io, (args, actionIo) => runAction(args, actionIo, env, clock));
+}
+
+async function runAction(argv: readonly string[], io: CliIo, env: CliEnv, clock: Clock): Promise<number> {
   const [name, ...rest] = argv;
   const json = rest.includes('--json') || rest.includes('--json=true');
   if (name === undefined || name === '--help' || name === 'help' || name === '-h') {

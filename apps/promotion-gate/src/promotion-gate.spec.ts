@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { CliIo, Clock, EpochMs } from '@quantbot/core';
 import type { RunManifestBody } from '@quantbot/observability';
 import { epochMs } from '@quantbot/core';
+import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import type { RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
@@ -18,9 +19,7 @@ const BACKTESTER = join(ROOT, 'apps/backtester/dist/main.js');
 const PROMOTION_GATE = join(ROOT, 'apps/promotion-gate/dist/main.js');
 const GATES_FILE = join(ROOT, 'config/promotion-gates.json');
 const WALK_FORWARD = join(ROOT, 'libs/research-registry/test/fixtures/walk-forward-artifact.json');
-const DATA_FILE = ['QUANTBOT_DATA_DIR' in process.env ? join(process.env['QUANTBOT_DATA_DIR'] as string, 'orcl-1995-2014.txt') : '', resolve(ROOT, '../shared/data/orcl-1995-2014.txt')].find(
-  (file) => file !== '' && existsSync(file),
-);
+const DATA_FILE = realMarketDataFile('orcl-1995-2014.txt');
 const START = Date.parse('2024-07-01T12:00:00.000Z');
 /** Opening the embedded database takes seconds (the first time ~5-8 s); a test runs several actions. */
 const SLOW = 300_000;
@@ -73,14 +72,13 @@ async function forgeWalkForward(dir: string): Promise<void> {
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-describe('promotion-gate', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
   let work: string;
   let resultsDir: string;
   let runId: string;
   let walkForwardRunId: string;
 
   beforeAll(() => {
-    if (DATA_FILE === undefined) throw new Error('orcl-1995-2014.txt not found in $QUANTBOT_DATA_DIR or ../shared/data beside the workspace');
     if (!existsSync(BACKTESTER) || !existsSync(PROMOTION_GATE)) throw new Error('build first: npx nx run-many -t build -p backtester promotion-gate');
     work = mkdtempSync(join(tmpdir(), 'qb-promotion-gate-'));
     resultsDir = join(work, 'results', 'runs');

@@ -1,6 +1,9 @@
 import { formatIsoTime } from '@quantbot/core';
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { NYSE_CALENDAR, WEEKDAY_CALENDAR, listNyseClosures, sessionsBetween } from './exchange-calendar';
 import { readSharedBarFile } from './shared-bar-file.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`);
 const isoDay = (time: number): string => formatIsoTime(time).slice(0, 10);
@@ -34,7 +37,7 @@ function compareWithFile(fileName: string, symbol: string): { missing: string[];
 }
 
 describe('NYSE_CALENDAR', () => {
-  it.each([
+  itWithData.each([
     ['orcl-1995-2014.txt', 'ORCL'],
     ['yhoo-1996-2014.txt', 'YHOO'],
     ['nvda-1999-2014.txt', 'NVDA'],

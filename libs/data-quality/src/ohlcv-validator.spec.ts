@@ -1,4 +1,5 @@
 import { ConfigError, formatIsoTime } from '@quantbot/core';
+import { describeWithPrerequisite, itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import type { DataQualityCheck, DataQualityFinding } from './data-quality-finding';
 import { WEEKDAY_CALENDAR } from './exchange-calendar';
 import type { OhlcvCheck } from './ohlcv-validator';
@@ -6,6 +7,8 @@ import { OHLCV_CHECK_SEVERITIES, validateDataset, validateSeries } from './ohlcv
 import { readSharedBarFile } from './shared-bar-file.spec-helper';
 import type { TestBar } from './test-series.spec-helper';
 import { cleanBars, dayMs, seriesOf } from './test-series.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 const FIELDS = ['time', 'open', 'high', 'low', 'close', 'volume'] as const;
 type BarPatch = Partial<Record<(typeof FIELDS)[number], number | string>>;
@@ -273,7 +276,7 @@ describe('validateDataset', () => {
   });
 });
 
-describe('validateSeries on the shared real data (1995-2014)', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'validateSeries on the shared real data (1995-2014)', () => {
   const observe = (fileName: string, symbol: string) => {
     const series = readSharedBarFile(fileName, symbol);
     const report = validateDataset([series]);
@@ -348,7 +351,7 @@ describe('validateSeries: one-bar moves (large-move)', () => {
     ]);
   });
 
-  it('finds no large move in the real ORCL, YHOO and NVDA files (largest one-day moves: +41%, +48%, -35%)', () => {
+  itWithData('finds no large move in the real ORCL, YHOO and NVDA files (largest one-day moves: +41%, +48%, -35%)', () => {
     for (const name of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt']) {
       expect(moves(validateSeries(readSharedBarFile(name, name.slice(0, 4).toUpperCase())))).toEqual([]);
     }

@@ -1,19 +1,16 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { BarSeries } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
-
-/** The shared real daily data (beside the checkout), read by tests only. */
-export const SHARED_DATA_DIR = path.resolve(__dirname, '../../../../shared/data');
+import { realMarketDataFile } from '@quantbot/core/testing';
 
 /**
- * Reads a Yahoo-layout file of the shared data (`Date,Open,High,Low,Close,Adj Close,Volume`)
- * into a `BarSeries`. Deliberately minimal (no validation): data-quality sits beside
+ * Reads a Yahoo-layout file of the shared real data (`Date,Open,High,Low,Close,Adj Close,Volume`)
+ * into a `BarSeries` (tests calling it need `realMarketDataPrerequisite`). Deliberately minimal (no validation): data-quality sits beside
  * market-data in the layering, so its tests do not import the production loader.
  */
 export function readSharedBarFile(fileName: string, symbol: string): BarSeries {
   const lines = fs
-    .readFileSync(path.join(SHARED_DATA_DIR, fileName), 'utf8')
+    .readFileSync(realMarketDataFile(fileName), 'utf8')
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '');
   const header = (lines.shift() ?? '').split(',').map((name) => name.trim().toLowerCase());

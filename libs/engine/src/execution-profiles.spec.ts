@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { EXECUTION_PROFILES, resolveExecutionProfile } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarFile } from '@quantbot/market-data';
 import type { Strategy } from '@quantbot/strategies';
@@ -6,10 +6,6 @@ import { BracketMomentum, SmaCrossover } from '@quantbot/strategies';
 import { flatRows, universeOf } from '../test/universe-builder';
 import type { BacktestConfig } from './backtest-runner';
 import { runBacktest } from './backtest-runner';
-
-const dataDir = process.env['QUANTBOT_DATA_DIR'] ?? resolve(__dirname, '../../../../shared/data');
-const orcl = alignUniverse([loadBarFile(resolve(dataDir, 'orcl-1995-2014.txt'))]);
-const nvda = alignUniverse([loadBarFile(resolve(dataDir, 'nvda-1999-2014.txt'))]);
 
 function comparable(result: ReturnType<typeof runBacktest>) {
   return {
@@ -20,7 +16,10 @@ function comparable(result: ReturnType<typeof runBacktest>) {
   };
 }
 
-describe('execution profiles', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'execution profiles', () => {
+  const orcl = alignUniverse([loadBarFile(realMarketDataFile('orcl-1995-2014.txt'))]);
+  const nvda = alignUniverse([loadBarFile(realMarketDataFile('nvda-1999-2014.txt'))]);
+
   it.each([
     ['ORCL, 100 shares, no fees', orcl, { kind: 'fixed-shares', shares: 100 } as const, 0],
     ['ORCL, 95% of cash, 10 bps', orcl, { kind: 'percent-of-equity', percent: 95 } as const, 10],

@@ -1,18 +1,20 @@
-import { resolve } from 'node:path';
+import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { alignUniverse, loadBarFile } from '@quantbot/market-data';
 import type { Strategy } from '@quantbot/strategies';
 import { createStrategy } from '@quantbot/strategies';
 import { checkLookahead, sliceUniverse } from './lookahead-check';
 
-const dataDir = process.env['QUANTBOT_DATA_DIR'] ?? resolve(__dirname, '../../../../shared/data');
-const orcl = alignUniverse([loadBarFile(resolve(dataDir, 'orcl-2003-2005.txt'))]);
+const loadOrcl = () => alignUniverse([loadBarFile(realMarketDataFile('orcl-2003-2005.txt'))]);
+type Universe = ReturnType<typeof loadOrcl>;
 const sizing = { kind: 'fixed-shares', shares: 100 } as const;
 
 function byName(name: string, params: Record<string, string> = {}) {
-  return (universe: typeof orcl): Strategy => createStrategy(name, params, { symbolCount: universe.symbols.length, universe }).strategy;
+  return (universe: Universe): Strategy => createStrategy(name, params, { symbolCount: universe.symbols.length, universe }).strategy;
 }
 
-describe('checkLookahead', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'checkLookahead', () => {
+  const orcl = loadOrcl();
+
   it.each([
     ['sma-crossover', { fast: '10', slow: '30' }],
     ['bracket-momentum', {}],
@@ -61,9 +63,11 @@ describe('checkLookahead', () => {
   });
 });
 
-describe('checkLookahead on order management', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'checkLookahead on order management', () => {
+  const orcl = loadOrcl();
+
   it('compares cancels too: one that depends on how long the whole series is gets caught', () => {
-    const cancelsWhenLong = (universe: typeof orcl): Strategy => {
+    const cancelsWhenLong = (universe: Universe): Strategy => {
       const isLong = universe.length > 500; // known only to a strategy that saw all the data
       let id: ReturnType<Parameters<Strategy['onBar']>[1]['submitOrder']>;
       return {

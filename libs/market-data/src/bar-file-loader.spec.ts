@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError, ticker } from '@quantbot/core';
+import { describeWithPrerequisite, realMarketDataDir, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { formatBarDate } from './bar-date';
 import { inferSymbolFromFileName, loadBarFile, loadBarPath, readBarPath } from './bar-file-loader';
 import { inferBarInterval } from './bar-interval';
 
-const DATA = path.resolve(__dirname, '../../../../shared/data');
+const DATA = realMarketDataDir();
 const dataFile = (name: string) => path.join(DATA, name);
 
 function errorOf(action: () => unknown): DataError {
@@ -38,7 +39,7 @@ describe('inferSymbolFromFileName', () => {
   });
 });
 
-describe('loadBarFile on the shared real data', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'loadBarFile on the shared real data', () => {
   it('loads orcl-1995-2014.txt: 5036 bars from 1995-01-03 to 2014-12-31 with exact first values', () => {
     const series = loadBarFile(dataFile('orcl-1995-2014.txt'));
     expect(series.symbol).toBe('ORCL');
@@ -116,12 +117,6 @@ describe('loadBarPath', () => {
   const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
   const csv = (close: number) => `Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,${close},10\n`;
 
-  it('loads a single file as a one-element list', () => {
-    const list = loadBarPath(dataFile('nvda-2014.txt'));
-    expect(list.map((s) => s.symbol)).toEqual(['NVDA']);
-    expect(Object.isFrozen(list)).toBe(true);
-  });
-
   it('loads the .csv and .txt files of a directory in name order, ignoring other files', () => {
     write('zzz.csv', csv(3));
     write('aaa-2014.txt', csv(1));
@@ -144,10 +139,6 @@ describe('loadBarPath', () => {
     expect(error.location.symbol).toBe('ORCL');
   });
 
-  it('reports the symbol clash in the shared data folder', () => {
-    expect(errorOf(() => loadBarPath(DATA)).message).toMatch(/nvda-1999-2014.txt.*nvda-2014.txt.*both map to symbol NVDA/);
-  });
-
   it('passes on a parse error of one file with its path and line', () => {
     write('good.csv', csv(1));
     write('bad.csv', 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,x,10\n');
@@ -164,7 +155,19 @@ describe('loadBarPath', () => {
   });
 });
 
-describe('bar intervals of files and folders', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'loadBarPath on the shared real data', () => {
+  it('loads a single file as a one-element list', () => {
+    const list = loadBarPath(dataFile('nvda-2014.txt'));
+    expect(list.map((s) => s.symbol)).toEqual(['NVDA']);
+    expect(Object.isFrozen(list)).toBe(true);
+  });
+
+  it('reports the symbol clash in the shared data folder', () => {
+    expect(errorOf(() => loadBarPath(DATA)).message).toMatch(/nvda-1999-2014.txt.*nvda-2014.txt.*both map to symbol NVDA/);
+  });
+});
+
+describeWithPrerequisite(realMarketDataPrerequisite(), 'bar intervals of files and folders', () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'market-data-interval-'));

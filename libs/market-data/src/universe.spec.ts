@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import type { BarSeries } from '@quantbot/core';
 import { ConfigError, DataError, epochMs, ticker } from '@quantbot/core';
+import { describeWithPrerequisite, realMarketDataDir, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { loadBarFile } from './bar-file-loader';
 import { parseOhlcvCsv } from './ohlcv-csv-parser';
 import { alignUniverse, selectSymbols, seriesFromUniverse, seriesInRange } from './universe';
 
-const DATA = path.resolve(__dirname, '../../../../shared/data');
+const DATA = realMarketDataDir();
 const day = (d: number) => epochMs(Date.UTC(2014, 0, d));
 
 function series(symbol: string, rows: readonly (readonly [number, number])[]): BarSeries {
@@ -67,7 +68,9 @@ describe('alignUniverse', () => {
     const broken: BarSeries = { ...AAA, time: new Float64Array([day(3), day(2), day(6)]) };
     expect(() => alignUniverse([broken])).toThrow(DataError);
   });
+});
 
+describeWithPrerequisite(realMarketDataPrerequisite(), 'alignUniverse on the shared real data', () => {
   it('aligns the real ORCL, YHOO and NVDA files from 1996 on', () => {
     const loaded = ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt'].map((f) => loadBarFile(path.join(DATA, f)));
     const universe = alignUniverse(loaded, { start: epochMs(Date.UTC(1996, 0, 1)) });

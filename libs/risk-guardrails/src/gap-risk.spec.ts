@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { BarSeries } from '@quantbot/core';
 import { ConfigError, DataError, ticker } from '@quantbot/core';
+import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { computeGapStatistics, gapAdjustedExposure, gapRiskBySymbol } from './gap-risk';
 
 const DAY_MS = 86_400_000;
@@ -30,7 +30,7 @@ function seriesWithGaps(symbol: string, gapsPct: readonly number[]): BarSeries {
 
 /** Reads the ORCL daily file (Date,Open,High,Low,Close,Adj Close,Volume) the simple way. */
 function loadOrcl(): BarSeries {
-  const path = resolve(__dirname, '../../../../shared/data/orcl-1995-2014.txt');
+  const path = realMarketDataFile('orcl-1995-2014.txt');
   const rows = readFileSync(path, 'utf8')
     .split('\n')
     .slice(1)
@@ -117,7 +117,7 @@ describe('computeGapStatistics', () => {
     expect(Object.isFrozen(stats.quantiles)).toBe(true);
   });
 
-  describe('on ORCL daily bars 1995–2014', () => {
+  describeWithPrerequisite(realMarketDataPrerequisite(), 'on ORCL daily bars 1995–2014', () => {
     const orcl = loadOrcl();
     const stats = computeGapStatistics(orcl);
 

@@ -1,7 +1,10 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Atr } from './atr';
 import type { Bars } from './reference.spec-helper';
 import { expSmoothingRef, expectSeriesClose, firstDefined, loadOrcl, syntheticBars } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, bars: Bars): number[] {
   const atr = new Atr(period);
@@ -40,14 +43,14 @@ describe('Atr', () => {
     expect(atr.trueRange).toBe(6);
   });
 
-  it('has no true range on the first bar, so it needs period + 1 bars', () => {
+  itWithData('has no true range on the first bar, so it needs period + 1 bars', () => {
     const atr = new Atr();
     expect(atr.period).toBe(14);
     expect(atr.warmup).toBe(15);
     expect(firstDefined(run(14, loadOrcl()))).toBe(14);
   });
 
-  it.each([1, 5, 14, 20])('matches the definition on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([1, 5, 14, 20])('matches the definition on ORCL 2014 (period %i)', (period) => {
     const bars = loadOrcl();
     expectSeriesClose(run(period, bars), naive(period, bars), 1e-10);
   });

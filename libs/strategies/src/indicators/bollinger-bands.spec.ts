@@ -1,3 +1,4 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { BollingerBands } from './bollinger-bands';
 import {
@@ -10,6 +11,8 @@ import {
   syntheticBars,
   windowAt,
 } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 interface Lines {
   mid: number[];
@@ -63,7 +66,7 @@ describe('BollingerBands', () => {
     expect(bb.lower).toBe(2 - 2 * Math.sqrt(2 / 3));
   });
 
-  it('has defaults 20 and 2 and needs `period` inputs', () => {
+  itWithData('has defaults 20 and 2 and needs `period` inputs', () => {
     const bb = new BollingerBands();
     expect([bb.period, bb.k, bb.warmup]).toEqual([20, 2, 20]);
     expect(bb.name).toBe('bollinger(20,2)');
@@ -73,7 +76,7 @@ describe('BollingerBands', () => {
     expect(firstDefined(lines.lower)).toBe(19);
   });
 
-  it.each([2, 5, 20, 50])('matches the two-pass definition on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([2, 5, 20, 50])('matches the two-pass definition on ORCL 2014 (period %i)', (period) => {
     const closes = loadOrcl().close;
     const actual = run(period, 2, closes);
     const expected = naive(period, 2, closes);
@@ -83,7 +86,7 @@ describe('BollingerBands', () => {
     expectSeriesClose(actual.sigma, expected.sigma, 1e-9);
   });
 
-  it('computes mid and σ from exact sums, bit for bit', () => {
+  itWithData('computes mid and σ from exact sums, bit for bit', () => {
     for (const closes of [loadOrcl().close, syntheticBars(1500).close]) {
       const actual = run(20, 2.5, closes);
       closes.forEach((_, i) => {

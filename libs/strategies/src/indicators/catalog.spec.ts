@@ -11,6 +11,7 @@ import { Smma } from './smma';
 import { Stochastic } from './stochastic';
 import { Wma } from './wma';
 import { firstDefined, loadOrcl } from './reference.spec-helper';
+import { describeWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 
 function orclColumns(): IndicatorColumns {
   const bars = loadOrcl();
@@ -58,7 +59,7 @@ describe('INDICATOR_CATALOG', () => {
   });
 });
 
-describe('computeIndicatorSeries', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'computeIndicatorSeries', () => {
   const cols = orclColumns();
 
   it('matches the incremental classes, line for line, with catalog defaults', () => {

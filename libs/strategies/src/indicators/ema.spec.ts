@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Ema } from './ema';
 import { expSmoothingRef, expectSeriesClose, firstDefined, loadOrcl, syntheticBars } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, values: readonly number[]): number[] {
   const ema = new Ema(period);
@@ -18,14 +21,14 @@ describe('Ema', () => {
     expect(new Ema(9).alpha).toBe(0.2);
   });
 
-  it('is ready after exactly `period` inputs (warmup = period)', () => {
+  itWithData('is ready after exactly `period` inputs (warmup = period)', () => {
     const ema = new Ema(12);
     expect(ema.warmup).toBe(12);
     const values = run(12, loadOrcl().close);
     expect(firstDefined(values)).toBe(11);
   });
 
-  it.each([1, 5, 12, 26, 50])('matches the closed-form definition on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([1, 5, 12, 26, 50])('matches the closed-form definition on ORCL 2014 (period %i)', (period) => {
     const closes = loadOrcl().close;
     expectSeriesClose(run(period, closes), expSmoothingRef(closes, period, 2 / (period + 1)), 1e-10);
   });

@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import fc from 'fast-check';
 import { ExactSum } from './exact-sum';
 import { exactSumRef, fromScaled, loadOrcl, syntheticBars, toScaled } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function sumOf(values: readonly number[]): number {
   const s = new ExactSum();
@@ -108,7 +111,7 @@ describe('ExactSum', () => {
     );
   });
 
-  it('stays exact sliding over real and synthetic closes', () => {
+  itWithData('stays exact sliding over real and synthetic closes', () => {
     for (const closes of [loadOrcl().close, syntheticBars(2000).close]) {
       const s = new ExactSum();
       const period = 20;

@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import fc from 'fast-check';
 import { ExactWindowSum } from './exact-window-sum';
 import { exactSumRef, loadOrcl, windowAt } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function check(capacity: number, values: readonly number[]): ExactWindowSum {
   const sum = new ExactWindowSum(capacity);
@@ -13,7 +16,7 @@ function check(capacity: number, values: readonly number[]): ExactWindowSum {
 }
 
 describe('ExactWindowSum', () => {
-  it('equals the correctly rounded window sum on real prices, on its fast path', () => {
+  itWithData('equals the correctly rounded window sum on real prices, on its fast path', () => {
     const sum = check(30, loadOrcl().close);
     expect(sum.usesExpansion).toBe(false);
   });

@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Macd } from './macd';
 import { expSmoothingRef, expectSeriesClose, firstDefined, loadOrcl, syntheticBars } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 interface Lines {
   macd: number[];
@@ -48,7 +51,7 @@ describe('Macd', () => {
     }
   });
 
-  it('has defaults 12/26/9 and needs slow + signal − 1 = 34 inputs', () => {
+  itWithData('has defaults 12/26/9 and needs slow + signal − 1 = 34 inputs', () => {
     const m = new Macd();
     expect([m.fast, m.slow, m.signalPeriod, m.warmup]).toEqual([12, 26, 9, 34]);
     const lines = run(12, 26, 9, loadOrcl().close);
@@ -57,7 +60,7 @@ describe('Macd', () => {
     expect(firstDefined(lines.histogram)).toBe(33);
   });
 
-  it.each([
+  itWithData.each([
     [12, 26, 9],
     [3, 10, 16],
     [1, 2, 1],
@@ -78,7 +81,7 @@ describe('Macd', () => {
     expectSeriesClose(actual.signal, expected.signal, 1e-10);
   });
 
-  it('reset forgets all inputs', () => {
+  itWithData('reset forgets all inputs', () => {
     const closes = loadOrcl().close.slice(0, 60);
     const m = new Macd(3, 6, 4);
     closes.forEach((v) => m.update(v));

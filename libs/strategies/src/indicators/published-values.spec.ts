@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
+import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { computeIndicatorSeries } from './catalog';
 
 /**
@@ -40,7 +40,7 @@ const PUBLISHED: readonly { name: string; minPeriod: number; lines: Readonly<Rec
 ];
 
 function loadColumns(): { high: Float64Array; low: Float64Array; close: Float64Array; length: number } {
-  const file = path.resolve(__dirname, '../../../../../shared/data/2006-day-001.txt');
+  const file = realMarketDataFile('2006-day-001.txt');
   const rows = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/).slice(1);
   const high = new Float64Array(rows.length);
   const low = new Float64Array(rows.length);
@@ -54,7 +54,7 @@ function loadColumns(): { high: Float64Array; low: Float64Array; close: Float64A
   return { high, low, close, length: rows.length };
 }
 
-describe('indicators against published reference values', () => {
+describeWithPrerequisite(realMarketDataPrerequisite(), 'indicators against published reference values', () => {
   const columns = loadColumns();
 
   it.each(PUBLISHED.map((p) => [p.name, p] as const))('%s matches at the last, first and middle checkpoints', (_name, published) => {

@@ -3,8 +3,8 @@
 // `.spec-helper` suffix keeps it out of Jest's test match and out of the published package
 // (package.json drops dist/**/*.spec.*).
 import fs from 'node:fs';
-import path from 'node:path';
 import { SeededRng } from '@quantbot/core';
+import { realMarketDataFile } from '@quantbot/core/testing';
 
 /** High, low and close columns of a bar series. */
 export interface Bars {
@@ -13,9 +13,9 @@ export interface Bars {
   readonly close: number[];
 }
 
-/** ORCL daily bars for 2014 (252 rows) from the shared data folder. */
+/** ORCL daily bars for 2014 (252 rows) from the shared real data (tests using it need `realMarketDataPrerequisite`). */
 export function loadOrcl(): Bars {
-  const file = path.resolve(__dirname, '../../../../../shared/data/orcl-2014.txt');
+  const file = realMarketDataFile('orcl-2014.txt');
   const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/).slice(1);
   const bars: Bars = { high: [], low: [], close: [] };
   for (const line of lines) {

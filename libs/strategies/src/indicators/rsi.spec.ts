@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Rsi } from './rsi';
 import { expSmoothingRef, expectSeriesClose, firstDefined, loadOrcl, syntheticBars } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, values: readonly number[]): number[] {
   const rsi = new Rsi(period);
@@ -32,7 +35,7 @@ describe('Rsi', () => {
     expect(run(2, [1, 2, 3, 2, 3])).toEqual([NaN, NaN, 100, 50, 75]);
   });
 
-  it('needs period + 1 inputs, since its first value averages `period` changes', () => {
+  itWithData('needs period + 1 inputs, since its first value averages `period` changes', () => {
     const rsi = new Rsi();
     expect(rsi.period).toBe(14);
     expect(rsi.warmup).toBe(15);
@@ -45,7 +48,7 @@ describe('Rsi', () => {
     expect(run(3, [5, 4, 3, 2]).slice(3)).toEqual([0]);
   });
 
-  it.each([2, 5, 14, 30])('matches the definition on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([2, 5, 14, 30])('matches the definition on ORCL 2014 (period %i)', (period) => {
     const closes = loadOrcl().close;
     expectSeriesClose(run(period, closes), naive(period, closes), 1e-9);
   });

@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Sma } from './sma';
 import { exactSumRef, firstDefined, loadOrcl, meanOf, syntheticBars, windowAt, expectSeriesClose } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, values: readonly number[]): number[] {
   const sma = new Sma(period);
@@ -20,7 +23,7 @@ describe('Sma', () => {
     expect(run(3, [1, 2, 3, 4])).toEqual([NaN, NaN, 2, 3]);
   });
 
-  it('is ready after exactly `period` inputs (warmup = period)', () => {
+  itWithData('is ready after exactly `period` inputs (warmup = period)', () => {
     const sma = new Sma(5);
     expect(sma.warmup).toBe(5);
     expect(sma.name).toBe('sma(5)');
@@ -35,7 +38,7 @@ describe('Sma', () => {
     expect(firstDefined(run(20, loadOrcl().close))).toBe(19);
   });
 
-  it.each([1, 2, 3, 10, 30, 50])('equals fsum(window)/period bit for bit on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([1, 2, 3, 10, 30, 50])('equals fsum(window)/period bit for bit on ORCL 2014 (period %i)', (period) => {
     const closes = loadOrcl().close;
     const actual = run(period, closes);
     const expected = fsumReference(period, closes);
@@ -49,7 +52,7 @@ describe('Sma', () => {
     actual.forEach((v, i) => expect(v).toBe(expected[i]));
   });
 
-  it('agrees with the naive windowed mean up to rounding', () => {
+  itWithData('agrees with the naive windowed mean up to rounding', () => {
     const closes = loadOrcl().close;
     expectSeriesClose(
       run(10, closes),

@@ -1,6 +1,9 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Smma } from './smma';
 import { expSmoothingRef, expectSeriesClose, firstDefined, loadOrcl, syntheticBars } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, values: readonly number[]): number[] {
   const smma = new Smma(period);
@@ -19,12 +22,12 @@ describe('Smma', () => {
     expect(run(3, [3, 6, 9, 12, 2])[4]).toBeCloseTo(6, 12);
   });
 
-  it('is ready after exactly `period` inputs (warmup = period)', () => {
+  itWithData('is ready after exactly `period` inputs (warmup = period)', () => {
     expect(new Smma(14).warmup).toBe(14);
     expect(firstDefined(run(14, loadOrcl().close))).toBe(13);
   });
 
-  it.each([1, 3, 14, 30])('matches the closed-form definition (alpha 1/period) on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([1, 3, 14, 30])('matches the closed-form definition (alpha 1/period) on ORCL 2014 (period %i)', (period) => {
     const closes = loadOrcl().close;
     expectSeriesClose(run(period, closes), expSmoothingRef(closes, period, 1 / period), 1e-10);
   });

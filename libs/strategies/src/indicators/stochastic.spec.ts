@@ -1,7 +1,10 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import type { Bars } from './reference.spec-helper';
 import { expectSeriesClose, firstDefined, loadOrcl, meanOf, syntheticBars, windowAt } from './reference.spec-helper';
 import { Stochastic } from './stochastic';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, smoothK: number, smoothD: number, bars: Bars): { k: number[]; d: number[] } {
   const st = new Stochastic(period, smoothK, smoothD);
@@ -45,7 +48,7 @@ describe('Stochastic', () => {
     expect(d).toEqual([NaN, NaN, 50, 50]);
   });
 
-  it('has defaults 14/3/3 and needs period + smoothK + smoothD − 2 = 18 bars', () => {
+  itWithData('has defaults 14/3/3 and needs period + smoothK + smoothD − 2 = 18 bars', () => {
     const st = new Stochastic();
     expect([st.period, st.smoothK, st.smoothD, st.warmup]).toEqual([14, 3, 3, 18]);
     const { k, d } = run(14, 3, 3, loadOrcl());
@@ -53,7 +56,7 @@ describe('Stochastic', () => {
     expect(firstDefined(d)).toBe(17);
   });
 
-  it.each([
+  itWithData.each([
     [14, 3, 3],
     [5, 1, 1],
     [20, 5, 2],
@@ -74,7 +77,7 @@ describe('Stochastic', () => {
     expect(actual.k.some((x) => x === 50)).toBe(true);
   });
 
-  it('reset forgets all inputs', () => {
+  itWithData('reset forgets all inputs', () => {
     const bars = loadOrcl();
     const st = new Stochastic(5, 2, 2);
     bars.close.slice(0, 30).forEach((c, i) => st.update(bars.high[i] as number, bars.low[i] as number, c));

@@ -1,3 +1,4 @@
+import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { ConfigError, DataError } from '@quantbot/core';
 import { Wma } from './wma';
 import {
@@ -8,6 +9,8 @@ import {
   syntheticBars,
   windowAt,
 } from './reference.spec-helper';
+
+const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
 function run(period: number, values: readonly number[]): number[] {
   const wma = new Wma(period);
@@ -41,12 +44,12 @@ describe('Wma', () => {
     expect(run(2, [10, 4])).toEqual([NaN, 6]);
   });
 
-  it('is ready after exactly `period` inputs (warmup = period)', () => {
+  itWithData('is ready after exactly `period` inputs (warmup = period)', () => {
     expect(new Wma(9).warmup).toBe(9);
     expect(firstDefined(run(9, loadOrcl().close))).toBe(8);
   });
 
-  it.each([1, 2, 5, 20, 60])('equals the exactly weighted sum / (p(p+1)/2) bit for bit on ORCL 2014 (period %i)', (period) => {
+  itWithData.each([1, 2, 5, 20, 60])('equals the exactly weighted sum / (p(p+1)/2) bit for bit on ORCL 2014 (period %i)', (period) => {
     const closes = loadOrcl().close;
     const expected = exact(period, closes);
     run(period, closes).forEach((v, i) => expect(v).toBe(expected[i]));
