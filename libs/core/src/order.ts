@@ -1,5 +1,4 @@
 import type { ClientOrderId, EpochMs, Ticker } from './ids';
-import { OrderStateError } from './errors';
 
 /** Buy or sell. A sell with no long position opens (or adds to) a short. */
 export type OrderSide = 'buy' | 'sell';
@@ -91,16 +90,6 @@ export function isTerminalOrderStatus(status: OrderStatus): boolean {
 const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(
   (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((s) => Object.keys(ORDER_TRANSITIONS[s]).length === 0),
 );
-
-/**
- * The state after `event`, read from the table; throws `OrderStateError` (naming the order, the
- * state and the event) when the table does not allow it.
- */
-export function nextOrderStatus(from: OrderStatus, event: OrderEventKind, orderId?: string): OrderStatus {
-  const to = ORDER_TRANSITIONS[from][event];
-  if (to === undefined) throw new OrderStateError(orderId, from, event);
-  return to;
-}
 
 /**
  * The event that takes an order from `from` to `to` in one transition, read from the table, or
