@@ -47,10 +47,22 @@ export class LedgerError extends QuantbotError {
   }
 }
 
-/** An order lifecycle transition that the order state machine does not allow. */
+/**
+ * An order lifecycle transition that the order state machine does not allow, or an event that
+ * does not belong to the order it is applied to. Names the order (`orderId`, undefined when not
+ * known), the state it was in and the event.
+ */
 export class OrderStateError extends QuantbotError {
-  constructor(message: string) {
-    super('ORDER_STATE_INVALID', message);
+  readonly orderId: string | undefined;
+  readonly state: string;
+  readonly event: string;
+
+  constructor(orderId: string | undefined, state: string, event: string, detail?: string) {
+    const which = orderId === undefined ? 'order' : `order ${orderId}`;
+    super('ORDER_STATE_INVALID', `${which}: event '${event}' is not allowed in state '${state}'${detail === undefined ? '' : ` (${detail})`}`);
+    this.orderId = orderId;
+    this.state = state;
+    this.event = event;
   }
 }
 

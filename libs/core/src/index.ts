@@ -3,6 +3,8 @@ export * from './ids';
 export * from './bar';
 export * from './instrument';
 export * from './order';
+export * from './order-aggregate';
+export * from './run-journal';
 export * from './portfolio-ledger';
 export * from './rng';
 export * from './ports/clock';

@@ -1,5 +1,4 @@
 import type { ClientOrderId, EpochMs, Ticker } from './ids';
-import { OrderStateError } from './errors';
 
 /** Buy or sell. A sell with no long position opens (or adds to) a short. */
 export type OrderSide = 'buy' | 'sell';
@@ -42,17 +41,23 @@ export type OrderStatus =
   | 'rejected'
   | 'replaced';
 
-/** What can happen to an order. */
-export type OrderEvent = 'accept' | 'partial_fill' | 'fill' | 'cancel' | 'expire' | 'reject' | 'replace';
+/**
+ * What can happen to an order once it exists: the keys of {@link ORDER_TRANSITIONS}. `update`
+ * amends a working order in place (its quantity or prices) without changing its state: a venue's
+ * amendment, or a bracket leg shrinking as its sibling fills. An order comes into being with an
+ * `initialize` event (see `OrderEvent`), which is not a transition.
+ */
+export type OrderEventKind = 'accept' | 'partial_fill' | 'fill' | 'cancel' | 'expire' | 'reject' | 'replace' | 'update';
 
 /**
  * The order lifecycle as a transition table: `ORDER_TRANSITIONS[from][event]` is the next state.
- * A missing entry is an invalid transition. Terminal states have no exits.
+ * A missing entry is an invalid transition. Terminal states have no exits. The table is applied
+ * in one place, `Order.apply` (order-aggregate.ts).
  */
-export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Record<OrderEvent, OrderStatus>>>>> =
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Record<OrderEventKind, OrderStatus>>>>> =
   Object.freeze({
     // An order not yet acknowledged can still be rejected, or canceled or replaced on its way.
-    new: { accept: 'accepted', reject: 'rejected', cancel: 'canceled', replace: 'replaced' },
+    new: { accept: 'accepted', reject: 'rejected', cancel: 'canceled', replace: 'replaced', update: 'new' },
     accepted: {
       partial_fill: 'partially_filled',
       fill: 'filled',
@@ -60,6 +65,7 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Re
       expire: 'expired',
       replace: 'replaced',
       reject: 'rejected',
+      update: 'accepted',
     },
     partially_filled: {
       partial_fill: 'partially_filled',
@@ -67,6 +73,7 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Re
       cancel: 'canceled',
       expire: 'expired',
       replace: 'replaced',
+      update: 'partially_filled',
     },
     filled: {},
     canceled: {},
@@ -84,14 +91,17 @@ const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(
   (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((s) => Object.keys(ORDER_TRANSITIONS[s]).length === 0),
 );
 
-/** The state after `event`; throws `OrderStateError` when the table does not allow it. */
-export function nextOrderStatus(from: OrderStatus, event: OrderEvent, orderId?: string): OrderStatus {
-  const to = ORDER_TRANSITIONS[from][event];
-  if (to === undefined) {
-    const which = orderId === undefined ? 'order' : `order ${orderId}`;
-    throw new OrderStateError(`${which}: event '${event}' is not allowed in state '${from}'`);
+/**
+ * The event that takes an order from `from` to `to` in one transition, read from the table, or
+ * undefined when none does (each state's exits lead to distinct states, so the answer is unique).
+ * A reader of a venue's status reports uses it to turn a reported state into the event to apply.
+ */
+export function orderEventKindBetween(from: OrderStatus, to: OrderStatus): OrderEventKind | undefined {
+  const exits = ORDER_TRANSITIONS[from];
+  for (const kind of Object.keys(exits) as OrderEventKind[]) {
+    if (kind !== 'update' && exits[kind] === to) return kind;
   }
-  return to;
+  return undefined;
 }
 
 /** An execution: part or all of an order, at one price. `commission` is in currency, never negative. */

@@ -1,6 +1,5 @@
 export * from './position-sizing';
 export * from './trade-tracker';
-export * from './next-open-broker';
 export * from './trading-core';
 export * from './performance-metrics';
 export * from './backtest-runner';

@@ -1,6 +1,5 @@
-import type { ClientOrderId, EpochMs, Fill, OrderRequest, OrderUpdate } from '@quantbot/core';
+import type { DecisionEvent, EpochMs, Fill, Order, OrderEventRecord, OrderEventRecordKind, OrderRequest, OrderUpdate } from '@quantbot/core';
 import { finiteOrNull, formatIsoTime } from '@quantbot/core';
-import type { DecisionEvent, OrderEvent, OrderEventKind } from '@quantbot/observability';
 
 /** The bar and the book a decision was made on. */
 export interface DecisionInputs {
@@ -16,24 +15,19 @@ export interface DecisionInputs {
   readonly strategy: Readonly<Record<string, number>> | undefined;
 }
 
-interface OrderFacts {
-  readonly symbol: string;
-  readonly side: string;
-  readonly type: string;
-  qty: number;
-}
-
 /**
  * Records what a session decided and what happened to its orders, as the run artifacts'
  * `decision_events.jsonl` and `orders.jsonl` records. One sequence number orders every record,
  * so a replay interleaves decisions, order steps and fills exactly as they happened. Give one
  * to `runBacktest` (`recorder`) to keep a journal; without one, nothing is recorded and the
  * hot loop pays nothing.
+ *
+ * The recorder keeps no book of its own: an order's symbol, side, type and quantity are read
+ * from the `Order` aggregate the trading core holds for it.
  */
 export class RunRecorder {
   readonly decisions: DecisionEvent[] = [];
-  readonly orders: OrderEvent[] = [];
-  readonly #facts = new Map<string, OrderFacts>();
+  readonly orders: OrderEventRecord[] = [];
   #seq = 0;
 
   /** A strategy's new order, before the gateway judges it. */
@@ -53,17 +47,16 @@ export class RunRecorder {
     });
   }
 
-  /** A strategy's cancel or replace of a working order. */
-  changeDecision(action: 'cancel' | 'replace', time: EpochMs, id: ClientOrderId, changes: { qty?: number; limitPrice?: number; stopPrice?: number }, inputs: DecisionInputs): void {
-    const facts = this.#facts.get(id);
+  /** A strategy's cancel or replace of the working order `order`. */
+  changeDecision(action: 'cancel' | 'replace', time: EpochMs, order: Order, changes: { qty?: number; limitPrice?: number; stopPrice?: number }, inputs: DecisionInputs): void {
     this.decisions.push({
       seq: ++this.#seq,
       time: formatIsoTime(time),
-      symbol: facts?.symbol ?? '',
+      symbol: order.symbol,
       action,
-      clientOrderId: id,
-      side: facts?.side ?? null,
-      type: facts?.type ?? null,
+      clientOrderId: order.clientOrderId,
+      side: order.side,
+      type: order.type,
       qty: changes.qty ?? null,
       limitPrice: changes.limitPrice ?? null,
       stopPrice: changes.stopPrice ?? null,
@@ -72,65 +65,71 @@ export class RunRecorder {
   }
 
   /** The order went to the broker. */
-  submitted(request: OrderRequest): void {
-    this.#facts.set(request.clientOrderId, { symbol: request.symbol, side: request.side, type: request.type, qty: request.qty });
-    this.#push(request.clientOrderId, request.decidedAt, 'submitted', 0, null, null, null, null);
+  submitted(order: Order): void {
+    this.#push(order, order.request.decidedAt, 'submitted', 0, null, null, null, null);
   }
 
   /** The session refused the order before the broker saw it (risk gateway, sizing). */
-  refused(request: OrderRequest, reason: string): void {
-    this.#facts.set(request.clientOrderId, { symbol: request.symbol, side: request.side, type: request.type, qty: request.qty });
-    this.#push(request.clientOrderId, request.decidedAt, 'rejected', 0, null, null, null, reason);
+  refused(order: Order, reason: string): void {
+    this.#push(order, order.request.decidedAt, 'rejected', 0, null, null, null, reason);
   }
 
-  /** A replacement order the broker will accept under a new id. */
-  replacing(oldId: ClientOrderId, newId: ClientOrderId, qty: number | undefined): void {
-    const facts = this.#facts.get(oldId);
-    if (facts !== undefined) this.#facts.set(newId, { ...facts, qty: qty ?? facts.qty });
-  }
-
-  /** A broker's status report. Fills are recorded from `fill`, not from their status. */
-  update(update: OrderUpdate): void {
+  /** A broker's status report, once `order` has taken it in. Fills are recorded from `fill`, not from their status. */
+  update(update: OrderUpdate, order: Order): void {
     const status = update.status;
     if (status === 'filled' || status === 'partially_filled' || status === 'new') return;
-    let facts = this.#facts.get(update.clientOrderId);
-    if (facts === undefined) {
-      // A bracket leg the broker created.
-      facts = { symbol: update.symbol, side: update.side, type: update.stopPrice !== undefined ? 'stop' : 'limit', qty: update.qty };
-      this.#facts.set(update.clientOrderId, facts);
-    }
-    facts.qty = update.qty;
-    this.#push(update.clientOrderId, update.time, status, update.filledQty, null, null, null, update.reason ?? null);
+    this.#push(order, update.time, status, update.filledQty, null, null, null, update.reason ?? null);
   }
 
-  /** A fill: `filled` when it completes the order, `partially-filled` otherwise. */
-  fill(fill: Fill, filledQty: number): void {
-    const facts = this.#facts.get(fill.clientOrderId);
-    const kind: OrderEventKind = facts !== undefined && filledQty < facts.qty ? 'partially-filled' : 'filled';
-    if (facts === undefined) this.#facts.set(fill.clientOrderId, { symbol: fill.symbol, side: fill.side, type: 'market', qty: fill.qty });
-    this.#push(fill.clientOrderId, fill.time, kind, filledQty, fill.qty, fill.price, fill.commission, null);
+  /**
+   * A fill, once `order` (when the session follows it) has taken it in: `filled` when it
+   * completes the order, `partially-filled` otherwise.
+   */
+  fill(fill: Fill, order: Order | undefined): void {
+    if (order === undefined) {
+      this.#record(fill.clientOrderId, fill.symbol, fill.side, 'market', fill.qty, fill.time, 'filled', fill.qty, fill.qty, fill.price, fill.commission, null);
+      return;
+    }
+    const kind: OrderEventRecordKind = order.filledQty < order.qty ? 'partially-filled' : 'filled';
+    this.#push(order, fill.time, kind, order.filledQty, fill.qty, fill.price, fill.commission, null);
   }
 
   #push(
-    id: ClientOrderId,
+    order: Order,
     time: number,
-    event: OrderEventKind,
+    event: OrderEventRecordKind,
     filledQty: number,
     fillQty: number | null,
     fillPrice: number | null,
     commission: number | null,
     reason: string | null,
   ): void {
-    const facts = this.#facts.get(id) as OrderFacts;
+    this.#record(order.clientOrderId, order.symbol, order.side, order.type, order.qty, time, event, filledQty, fillQty, fillPrice, commission, reason);
+  }
+
+  #record(
+    clientOrderId: string,
+    symbol: string,
+    side: string,
+    type: string,
+    qty: number,
+    time: number,
+    event: OrderEventRecordKind,
+    filledQty: number,
+    fillQty: number | null,
+    fillPrice: number | null,
+    commission: number | null,
+    reason: string | null,
+  ): void {
     this.orders.push({
       seq: ++this.#seq,
       time: formatIsoTime(time),
-      symbol: facts.symbol,
-      clientOrderId: id,
+      symbol,
+      clientOrderId,
       event,
-      side: facts.side,
-      type: facts.type,
-      qty: facts.qty,
+      side,
+      type,
+      qty,
       filledQty,
       fillQty,
       fillPrice,

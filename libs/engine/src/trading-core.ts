@@ -8,11 +8,10 @@ import type {
   Fill,
   OrderRequest,
   OrderSide,
-  OrderStatus,
   OrderUpdate,
   Ticker,
 } from '@quantbot/core';
-import { PortfolioLedger, clientOrderId, epochMs, isTerminalOrderStatus } from '@quantbot/core';
+import { Order, PortfolioLedger, clientOrderId, epochMs } from '@quantbot/core';
 import type { LedgerSnapshot } from '@quantbot/core';
 import type { ExecutionQuality, OrderOutcome } from '@quantbot/execution-sim';
 import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
@@ -23,9 +22,6 @@ import type { SizingRule } from './position-sizing';
 import { sizeFor } from './position-sizing';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
-
-// Bound once at load: a call through a CommonJS re-export goes through a getter each time.
-const isTerminal = isTerminalOrderStatus;
 
 /** An order the broker refused, or one the core could not size. */
 export interface RejectedOrder {
@@ -76,21 +72,18 @@ export interface AdoptedOrder {
   readonly decidedAt: EpochMs;
 }
 
-/** The core's book of one order while it lives. */
-interface OrderBook {
+/**
+ * An order the core follows while it lives: its `Order` aggregate (state, quantities, times; fed
+ * the broker's reports and fills) and what only the core knows of it.
+ */
+interface TrackedOrder {
+  readonly order: Order;
   readonly symbolIndex: number;
-  readonly side: OrderSide;
-  qty: number;
   /** The decision price (a bracket leg: its trigger price): the benchmark of its fills. */
   readonly referencePrice: number;
-  readonly decidedAt: number;
-  acceptedAt: number | null;
-  filledQty: number;
-  fillCount: number;
+  /** Fills counted before the core followed it (an adopted order's earlier fills, as one). */
+  readonly fillsBefore: number;
   isWorking: boolean;
-  status: OrderStatus;
-  /** The symbol's close when the order ended (the opportunity cost of what did not fill). */
-  markPriceAtEnd: number | null;
 }
 
 /**
@@ -112,7 +105,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #cursor: TimeCursor;
   readonly #views: readonly BarView[];
   readonly #working: Int32Array;
-  readonly #orders = new Map<string, OrderBook>();
+  readonly #orders = new Map<string, TrackedOrder>();
   readonly #quality = new ExecutionQualityAccumulator();
   #broker: Broker | undefined;
   readonly #gateway: OrderGateway | undefined;
@@ -180,7 +173,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   executionQuality(): ExecutionQuality {
     const snapshot = new ExecutionQualityAccumulator();
     snapshot.merge(this.#quality);
-    for (const [, book] of this.#orders) snapshot.addOrder({ ...book, status: 'accepted', markPriceAtEnd: this.#latestClose(book.symbolIndex) });
+    for (const [, tracked] of this.#orders) snapshot.addOrder(this.#outcome(tracked, 'accepted'));
     return snapshot.result();
   }
 
@@ -266,7 +259,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const qty =
       spec.qty ??
       sizeFor(this.#sizing, { cash: this.ledger.cash, equity: this.ledger.equity(), universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
-    const request: OrderRequest = {
+    const request: OrderRequest = Object.freeze({
       clientOrderId: id,
       symbol,
       side: spec.side,
@@ -279,46 +272,53 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       stopPrice: spec.stopPrice,
       takeProfitPrice: spec.takeProfitPrice,
       stopLossPrice: spec.stopLossPrice,
-    };
+    });
     const recorder = this.#recorder;
     recorder?.submitDecision(request, this.#decisionInputs(s));
+    const order = Order.create(request);
     if (spec.qty === undefined && qty <= 0) {
-      const reason = `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})`;
-      this.rejected.push(Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason }));
-      recorder?.refused(request, reason);
+      this.#refuse(order, `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})`);
       return undefined;
     }
     const gateway = this.#gateway;
     if (gateway !== undefined) {
       const decision = gateway.check(request, this.#portfolio);
       if (!decision.accepted) {
-        const reason = `risk ${decision.code}: ${decision.message}`;
-        this.rejected.push(Object.freeze({ clientOrderId: id, symbol, time: this.#time, reason }));
-        recorder?.refused(request, reason);
+        this.#refuse(order, `risk ${decision.code}: ${decision.message}`);
         return undefined;
       }
     }
-    this.#markWorking(this.#track(id, s, spec.side, qty, close, this.#time));
-    recorder?.submitted(request);
+    this.#markWorking(this.#track(order, s, close));
+    recorder?.submitted(order);
     broker.submit(request);
     return id;
   }
 
   cancelOrder(id: ClientOrderId): void {
-    const book = this.#orders.get(id);
-    if (this.#recorder !== undefined && book !== undefined) this.#recorder.changeDecision('cancel', this.#time, id, {}, this.#decisionInputs(book.symbolIndex));
+    const tracked = this.#orders.get(id);
+    if (this.#recorder !== undefined && tracked !== undefined) this.#recorder.changeDecision('cancel', this.#time, tracked.order, {}, this.#decisionInputs(tracked.symbolIndex));
     this.#requireBroker().cancel(id);
   }
 
   replaceOrder(id: ClientOrderId, changes: { readonly qty?: number; readonly limitPrice?: number; readonly stopPrice?: number }): ClientOrderId {
-    const book = this.#orders.get(id);
-    if (book === undefined) throw new RangeError(`no open order ${id} to replace`);
-    const newId = this.#nextOrderId(book.symbolIndex);
-    if (this.#recorder !== undefined) {
-      this.#recorder.changeDecision('replace', this.#time, id, changes, this.#decisionInputs(book.symbolIndex));
-      this.#recorder.replacing(id, newId, changes.qty);
-    }
-    this.#markWorking(this.#track(newId, book.symbolIndex, book.side, changes.qty ?? book.qty, book.referencePrice, this.#time));
+    const tracked = this.#orders.get(id);
+    if (tracked === undefined) throw new RangeError(`no open order ${id} to replace`);
+    const old = tracked.order;
+    const newId = this.#nextOrderId(tracked.symbolIndex);
+    this.#recorder?.changeDecision('replace', this.#time, old, changes, this.#decisionInputs(tracked.symbolIndex));
+    // The replacement as the core expects it; the broker's reports correct what it decides
+    // otherwise (a simulator replaces only the quantity left to fill).
+    const replacement = Order.create(
+      Object.freeze({
+        ...old.request,
+        clientOrderId: newId,
+        qty: changes.qty ?? old.qty,
+        decidedAt: this.#time,
+        limitPrice: changes.limitPrice ?? old.limitPrice,
+        stopPrice: changes.stopPrice ?? old.stopPrice,
+      }),
+    );
+    this.#markWorking(this.#track(replacement, tracked.symbolIndex, tracked.referencePrice));
     this.#requireBroker().replace(id, { newClientOrderId: newId, ...changes });
     return newId;
   }
@@ -330,35 +330,51 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.ledger.applyFill(s, signedQty, fill.price, fill.commission);
     this.trades.onFill(s, signedQty, fill.price, fill.commission, fill.time, this.#cursor.index);
     this.#tradedNotional += fill.qty * fill.price;
-    const book = this.#orders.get(fill.clientOrderId);
-    if (book !== undefined) {
-      book.filledQty += fill.qty;
-      book.fillCount++;
-      this.#quality.addFill(fill.side, book.referencePrice, fill.qty, fill.price, fill.commission);
+    const tracked = this.#orders.get(fill.clientOrderId);
+    if (tracked !== undefined) {
+      const order = tracked.order;
+      // A venue may report an execution before its acknowledgement: the accept is inferred.
+      if (order.status === 'new') order.accept(fill.time);
+      order.fill(fill.qty, fill.price, fill.commission, fill.time);
+      this.#quality.addFill(fill.side, tracked.referencePrice, fill.qty, fill.price, fill.commission);
     }
-    this.#recorder?.fill(fill, book?.filledQty ?? fill.qty);
+    this.#recorder?.fill(fill, tracked?.order);
   }
 
   onOrderUpdate(update: OrderUpdate): void {
-    this.#recorder?.update(update);
-    let book = this.#orders.get(update.clientOrderId);
-    if (book === undefined) {
+    let tracked = this.#orders.get(update.clientOrderId);
+    if (tracked === undefined) {
       // A bracket leg, created by the broker when its entry filled: judged against its trigger.
       const s = this.ledger.indexOf(update.symbol);
       if (s < 0) throw new Error(`broker reported order ${update.clientOrderId} for ${update.symbol}, which this session does not trade`);
-      book = this.#track(update.clientOrderId, s, update.side, update.qty, update.stopPrice ?? update.limitPrice ?? NaN, update.time);
+      const leg = Order.create(
+        Object.freeze({
+          clientOrderId: update.clientOrderId,
+          symbol: update.symbol,
+          side: update.side,
+          type: update.stopPrice !== undefined ? 'stop' : 'limit',
+          qty: update.qty,
+          timeInForce: 'gtc',
+          decidedAt: update.time,
+          limitPrice: update.limitPrice,
+          stopPrice: update.stopPrice,
+        }),
+        update.parentId === undefined ? {} : { parentId: update.parentId },
+      );
+      tracked = this.#track(leg, s, update.stopPrice ?? update.limitPrice ?? NaN);
     }
-    const s = book.symbolIndex;
-    book.qty = update.qty;
-    if (update.status === 'accepted' && book.acceptedAt === null) book.acceptedAt = update.time;
-    if (!isTerminal(update.status)) {
-      this.#markWorking(book);
+    const order = tracked.order;
+    order.applyReport(update);
+    this.#recorder?.update(update, order);
+    if (!order.isTerminal) {
+      this.#markWorking(tracked);
       return;
     }
 
-    if (book.isWorking) this.#working[s] = (this.#working[s] as number) - 1;
+    const s = tracked.symbolIndex;
+    if (tracked.isWorking) this.#working[s] = (this.#working[s] as number) - 1;
     this.#orders.delete(update.clientOrderId);
-    this.#quality.addOrder(this.#settle(book, update.status));
+    this.#quality.addOrder(this.#outcome(tracked, order.status));
     const reason = update.reason ?? update.status;
     if (update.status === 'rejected') {
       this.rejected.push(Object.freeze({ clientOrderId: update.clientOrderId, symbol: update.symbol, time: update.time, reason }));
@@ -377,24 +393,36 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const s = this.ledger.indexOf(order.symbol);
     if (s < 0) throw new RangeError(`cannot adopt order ${order.clientOrderId} for ${order.symbol}: not in this session`);
     if (this.#orders.has(order.clientOrderId)) return;
-    const book = this.#track(order.clientOrderId, s, order.side, order.qty, order.referencePrice, order.decidedAt);
-    book.filledQty = order.filledQty;
-    book.acceptedAt = order.decidedAt;
-    this.#markWorking(book);
+    const adopted = Order.create(
+      Object.freeze({
+        clientOrderId: order.clientOrderId,
+        symbol: order.symbol,
+        side: order.side,
+        type: 'market',
+        qty: order.qty,
+        timeInForce: 'gtc',
+        decidedAt: order.decidedAt,
+      }),
+    );
+    adopted.accept(order.decidedAt);
+    // What filled before the restart, as one execution at an unknown price (the books already hold it).
+    if (order.filledQty > 0) adopted.fill(order.filledQty, NaN, 0, order.decidedAt);
+    this.#markWorking(this.#track(adopted, s, order.referencePrice, order.filledQty > 0 ? 1 : 0));
   }
 
   /** Orders still working, as a restart would adopt them. */
   workingOrders(): AdoptedOrder[] {
     const out: AdoptedOrder[] = [];
-    for (const [id, book] of this.#orders) {
+    for (const [id, tracked] of this.#orders) {
+      const order = tracked.order;
       out.push({
         clientOrderId: id as ClientOrderId,
-        symbol: this.symbols[book.symbolIndex] as Ticker,
-        side: book.side,
-        qty: book.qty,
-        filledQty: book.filledQty,
-        referencePrice: book.referencePrice,
-        decidedAt: epochMs(book.decidedAt),
+        symbol: this.symbols[tracked.symbolIndex] as Ticker,
+        side: order.side,
+        qty: order.qty,
+        filledQty: order.filledQty,
+        referencePrice: tracked.referencePrice,
+        decidedAt: order.request.decidedAt,
       });
     }
     return out;
@@ -426,11 +454,27 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     };
   }
 
-  /** Records how `book` ended and the symbol's latest close; returns it as an outcome. */
-  #settle(book: OrderBook, status: OrderStatus): OrderOutcome {
-    book.status = status;
-    book.markPriceAtEnd = this.#latestClose(book.symbolIndex);
-    return book;
+  /** An order as execution quality judges it, ended in `status`, with the symbol's latest close. */
+  #outcome(tracked: TrackedOrder, status: OrderOutcome['status']): OrderOutcome {
+    const order = tracked.order;
+    return {
+      side: order.side,
+      qty: order.qty,
+      referencePrice: tracked.referencePrice,
+      decidedAt: order.request.decidedAt,
+      acceptedAt: order.acceptedAt ?? null,
+      filledQty: order.filledQty,
+      fillCount: order.fillCount - tracked.fillsBefore,
+      status,
+      markPriceAtEnd: this.#latestClose(tracked.symbolIndex),
+    };
+  }
+
+  /** Refuses `order` before the broker sees it (sizing, the risk gateway). */
+  #refuse(order: Order, reason: string): void {
+    order.end('reject', this.#time, reason);
+    this.rejected.push(Object.freeze({ clientOrderId: order.clientOrderId, symbol: order.symbol, time: this.#time, reason }));
+    this.#recorder?.refused(order, reason);
   }
 
   /** The symbol's close at the current step, or its last mark when it has no bar now. */
@@ -439,29 +483,17 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     return Number.isFinite(close) ? close : this.ledger.markPrice(s);
   }
 
-  #track(id: string, symbolIndex: number, side: OrderSide, qty: number, referencePrice: number, decidedAt: number): OrderBook {
-    const book: OrderBook = {
-      symbolIndex,
-      side,
-      qty,
-      referencePrice,
-      decidedAt,
-      acceptedAt: null,
-      filledQty: 0,
-      fillCount: 0,
-      isWorking: false,
-      status: 'new',
-      markPriceAtEnd: null,
-    };
-    this.#orders.set(id, book);
-    return book;
+  #track(order: Order, symbolIndex: number, referencePrice: number, fillsBefore = 0): TrackedOrder {
+    const tracked: TrackedOrder = { order, symbolIndex, referencePrice, fillsBefore, isWorking: false };
+    this.#orders.set(order.clientOrderId, tracked);
+    return tracked;
   }
 
   /** Counts an order as working for its symbol (once), from submission until it ends. */
-  #markWorking(book: OrderBook): void {
-    if (book.isWorking) return;
-    book.isWorking = true;
-    this.#working[book.symbolIndex] = (this.#working[book.symbolIndex] as number) + 1;
+  #markWorking(tracked: TrackedOrder): void {
+    if (tracked.isWorking) return;
+    tracked.isWorking = true;
+    this.#working[tracked.symbolIndex] = (this.#working[tracked.symbolIndex] as number) + 1;
   }
 
   #requireBroker(): Broker {

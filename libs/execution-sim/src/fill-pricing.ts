@@ -47,21 +47,3 @@ export function slipPrice(price: number, isBuy: boolean, costBps: number, low: n
   const moved = isBuy ? price * (1 + costBps / 10_000) : price * (1 - costBps / 10_000);
   return Math.min(high, Math.max(low, moved));
 }
-
-/**
- * Fees of a fill before any minimum: per share plus basis points of notional, written
- * `qty × rate × price` like the simple fill model so both agree to the last bit.
- */
-export function rawFee(profile: ExecutionProfile, qty: number, price: number): number {
-  const bps = qty * (profile.feeBps / 10_000) * price;
-  return profile.feePerShare === 0 ? bps : qty * profile.feePerShare + bps;
-}
-
-/**
- * What a fill pays when the order's raw fees so far (this fill included) are `rawTotal` and
- * earlier fills paid `chargedSoFar`: the minimum per order is topped up on the fill that reaches
- * it, and no fill pays a negative amount.
- */
-export function feeDue(profile: ExecutionProfile, rawTotal: number, chargedSoFar: number): number {
-  return Math.max(0, Math.max(rawTotal, profile.feeMinimum) - chargedSoFar);
-}

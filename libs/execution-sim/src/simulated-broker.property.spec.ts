@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { OrderEvent, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce } from '@quantbot/core';
+import type { OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce } from '@quantbot/core';
 import { ORDER_TRANSITIONS, PortfolioLedger, clientOrderId, isTerminalOrderStatus, ticker } from '@quantbot/core';
 import type { BarSpec, BrokerEvent } from './broker-test-kit.spec-helper';
 import { DAY_MS, RecordingSink, T0, barTime, buildUniverse } from './broker-test-kit.spec-helper';
@@ -218,7 +218,7 @@ describe('SimulatedBroker (properties)', () => {
           if (e.kind !== 'update') continue;
           const id = e.update.clientOrderId;
           const from = status.get(id) ?? 'new';
-          const allowed = Object.values(ORDER_TRANSITIONS[from] as Readonly<Partial<Record<OrderEvent, OrderStatus>>>);
+          const allowed = Object.values(ORDER_TRANSITIONS[from] as Readonly<Partial<Record<OrderEventKind, OrderStatus>>>);
           if (!allowed.includes(e.update.status)) throw new Error(`${id}: ${from} → ${e.update.status}`);
           status.set(id, e.update.status);
         }

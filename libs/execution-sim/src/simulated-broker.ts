@@ -7,41 +7,33 @@ import type {
   OrderChanges,
   OrderRequest,
   OrderSide,
-  OrderStatus,
   OrderType,
-  Ticker,
-  TimeInForce,
 } from '@quantbot/core';
-import { SeededRng, clientOrderId, isTerminalOrderStatus, nextOrderStatus } from '@quantbot/core';
+import { Order, SeededRng, clientOrderId } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
-import { adverseCostBps, feeDue, rawFee, slipPrice } from './fill-pricing';
-
-// Bound once at load: a call through a CommonJS re-export goes through a getter each time,
-// which the JIT does not always inline on the per-bar path.
-const isTerminal = isTerminalOrderStatus;
-const nextStatus = nextOrderStatus;
+import { feeDue, rawFee } from './fee-model';
+import { adverseCostBps, slipPrice } from './fill-pricing';
 
 /** What the simulator needs to know of the account to check buying power at a fill. */
 export interface SimulatedAccount {
   readonly cash: number;
 }
 
-/** One order inside the simulator. */
+/**
+ * One order inside the simulator: the `Order` aggregate (its state, quantities, commissions;
+ * changed only by applying events) and the matching engine's working facts about it.
+ */
 interface SimOrder {
+  readonly order: Order;
   readonly id: ClientOrderId;
-  readonly symbol: Ticker;
   readonly symbolIndex: number;
-  readonly side: OrderSide;
   readonly isBuy: boolean;
   /** `market`, `limit`, `stop` or `stop_limit`; a bracket's entry is market or limit. */
   readonly type: Exclude<OrderType, 'bracket'>;
-  readonly timeInForce: TimeInForce;
-  qty: number;
-  filled: number;
-  limitPrice: number;
-  stopPrice: number;
+  /** Working prices, NaN when absent (the simulator never amends them: a replace is a new order). */
+  readonly limitPrice: number;
+  readonly stopPrice: number;
   isTriggered: boolean;
-  status: OrderStatus;
   readonly decidedAt: number;
   /** Time at which it reaches the broker: decision + latency. */
   readonly arrivesAt: number;
@@ -49,12 +41,11 @@ interface SimOrder {
   readonly activeFromStep: number;
   /** The step on which a day order expires (its first eligible step), else -1. */
   expiresAfterStep: number;
+  /** Raw fees of the fills so far (before the minimum); what was charged is the aggregate's `commission`. */
   feeRaw: number;
-  feeCharged: number;
   /** Bracket: take-profit and stop-loss prices for the legs (NaN when not a bracket). */
   readonly takeProfit: number;
   readonly stopLoss: number;
-  readonly parentId: ClientOrderId | undefined;
   sibling: SimOrder | undefined;
   isTakeProfit: boolean;
 }
@@ -118,7 +109,7 @@ export class SimulatedBroker implements Broker {
   /** Orders not yet in a final state. */
   get openOrderCount(): number {
     let open = 0;
-    for (const order of this.#orders) if (!isTerminal(order.status)) open++;
+    for (const order of this.#orders) if (!order.order.isTerminal) open++;
     return open;
   }
 
@@ -131,28 +122,21 @@ export class SimulatedBroker implements Broker {
     const s = this.#symbolIndex.get(order.symbol) ?? -1;
     const isBracket = order.type === 'bracket';
     const sim: SimOrder = {
+      order: Order.create(order),
       id: order.clientOrderId,
-      symbol: order.symbol,
       symbolIndex: s,
-      side: order.side,
       isBuy: order.side === 'buy',
       type: isBracket ? (order.limitPrice !== undefined ? 'limit' : 'market') : (order.type as Exclude<OrderType, 'bracket'>),
-      timeInForce: order.timeInForce,
-      qty: order.qty,
-      filled: 0,
       limitPrice: order.limitPrice ?? NaN,
       stopPrice: order.stopPrice ?? NaN,
       isTriggered: false,
-      status: 'new',
       decidedAt: order.decidedAt,
       arrivesAt: order.decidedAt + this.profile.latencyMs,
       activeFromStep: 0,
       expiresAfterStep: -1,
       feeRaw: 0,
-      feeCharged: 0,
       takeProfit: isBracket ? (order.takeProfitPrice ?? NaN) : NaN,
       stopLoss: isBracket ? (order.stopLossPrice ?? NaN) : NaN,
-      parentId: undefined,
       sibling: undefined,
       isTakeProfit: false,
     };
@@ -170,21 +154,22 @@ export class SimulatedBroker implements Broker {
   }
 
   replace(id: ClientOrderId, changes: OrderChanges): void {
-    const order = this.#findOpen(id);
-    if (order === undefined || order.parentId !== undefined) return;
+    const sim = this.#findOpen(id);
+    if (sim === undefined || sim.order.parentId !== undefined) return;
+    const order = sim.order;
     const qty = changes.qty ?? order.qty;
-    if (!(qty > order.filled)) return;
-    this.#end(order, 'replace', this.#now, `replaced by ${changes.newClientOrderId}`);
+    if (!(qty > order.filledQty)) return;
+    this.#end(sim, 'replace', this.#now, `replaced by ${changes.newClientOrderId}`);
     this.submit({
       clientOrderId: changes.newClientOrderId,
       symbol: order.symbol,
       side: order.side,
-      type: order.type,
-      qty: qty - order.filled,
+      type: sim.type,
+      qty: qty - order.filledQty,
       timeInForce: order.timeInForce,
       decidedAt: this.#now as EpochMs,
-      ...(Number.isNaN(changes.limitPrice ?? order.limitPrice) ? {} : { limitPrice: changes.limitPrice ?? order.limitPrice }),
-      ...(Number.isNaN(changes.stopPrice ?? order.stopPrice) ? {} : { stopPrice: changes.stopPrice ?? order.stopPrice }),
+      ...(Number.isNaN(changes.limitPrice ?? sim.limitPrice) ? {} : { limitPrice: changes.limitPrice ?? sim.limitPrice }),
+      ...(Number.isNaN(changes.stopPrice ?? sim.stopPrice) ? {} : { stopPrice: changes.stopPrice ?? sim.stopPrice }),
     });
   }
 
@@ -204,28 +189,29 @@ export class SimulatedBroker implements Broker {
     const count = orders.length;
     for (let i = 0; i < count; i++) {
       const order = orders[i] as SimOrder;
-      if (isTerminal(order.status)) continue;
-      if (order.status === 'new') {
+      const state = order.order;
+      if (state.isTerminal) continue;
+      if (state.status === 'new') {
         if (!(time > order.decidedAt && time >= order.arrivesAt)) continue;
         if (this.profile.rejectProbability > 0 && this.#rng.nextFloat() < this.profile.rejectProbability) {
           this.#transition(order, 'reject', order.arrivesAt, 'liquidity: no counterparty at arrival (simulated)');
           continue;
         }
         this.#transition(order, 'accept', order.arrivesAt);
-        if (order.timeInForce === 'day') order.expiresAfterStep = step;
+        if (state.timeInForce === 'day') order.expiresAfterStep = step;
       }
       if (step < order.activeFromStep) continue;
       const at = order.symbolIndex * u.length + step;
       if (u.hasBar[at] === 1) {
         const sibling = order.sibling;
-        if (sibling !== undefined && !isTerminal(sibling.status) && this.#legOrder(order, at) === 'sibling-first') {
+        if (sibling !== undefined && !sibling.order.isTerminal && this.#legOrder(order, at) === 'sibling-first') {
           this.#work(sibling, step, at);
-          if (!isTerminal(order.status)) this.#work(order, step, at);
+          if (!state.isTerminal) this.#work(order, step, at);
         } else {
           this.#work(order, step, at);
         }
       }
-      if (order.expiresAfterStep === step && !isTerminal(order.status)) {
+      if (order.expiresAfterStep === step && !state.isTerminal) {
         this.#end(order, 'expire', time, 'day order: session ended');
       }
     }
@@ -233,7 +219,7 @@ export class SimulatedBroker implements Broker {
     let kept = 0;
     for (let i = 0; i < orders.length; i++) {
       const order = orders[i] as SimOrder;
-      if (!isTerminal(order.status)) orders[kept++] = order;
+      if (!order.order.isTerminal) orders[kept++] = order;
     }
     orders.length = kept;
   }
@@ -243,14 +229,14 @@ export class SimulatedBroker implements Broker {
     // The live length: canceling a partly filled bracket entry opens its legs, which end here too.
     for (let i = 0; i < this.#orders.length; i++) {
       const order = this.#orders[i] as SimOrder;
-      if (!isTerminal(order.status)) this.#end(order, 'cancel', this.#now, reason);
+      if (!order.order.isTerminal) this.#end(order, 'cancel', this.#now, reason);
     }
     this.#orders = [];
   }
 
   /** The order `id` if it has not ended (ended orders stay listed until the bar is done). */
   #findOpen(id: ClientOrderId): SimOrder | undefined {
-    return this.#orders.find((o) => o.id === id && !isTerminal(o.status));
+    return this.#orders.find((o) => o.id === id && !o.order.isTerminal);
   }
 
   #validate(order: OrderRequest): string | undefined {
@@ -345,7 +331,8 @@ export class SimulatedBroker implements Broker {
     }
     if (Number.isNaN(price)) return;
 
-    let qty = order.qty - order.filled;
+    const state = order.order;
+    let qty = state.qty - state.filledQty;
     const volume = u.volume[at] as number;
     const cap = this.profile.maxParticipation;
     // A bar without volume (0) carries no liquidity information: no cap is applied to it.
@@ -357,39 +344,40 @@ export class SimulatedBroker implements Broker {
     if (isTaking) price = slipPrice(price, isBuy, adverseCostBps(this.profile, u, order.symbolIndex, step, qty), low, high);
 
     const raw = order.feeRaw + rawFee(this.profile, qty, price);
-    const fee = feeDue(this.profile, raw, order.feeCharged);
+    const fee = feeDue(this.profile, raw, state.commission);
     const account = this.#account as SimulatedAccount;
     const cashAfter = isBuy ? account.cash - qty * price - fee : account.cash - fee;
     if (cashAfter < 0) {
       const needs = isBuy ? qty * price + fee : fee;
       const reason = `insufficient buying power: needs ${needs.toFixed(2)}, cash ${account.cash.toFixed(2)}`;
-      if (order.filled === 0) this.#end(order, 'reject', this.#now, reason);
+      if (state.filledQty === 0) this.#end(order, 'reject', this.#now, reason);
       else this.#end(order, 'cancel', this.#now, reason);
       return;
     }
     order.feeRaw = raw;
-    order.feeCharged += fee;
-    order.filled += qty;
     this.#usedVolume[order.symbolIndex] = (this.#usedVolume[order.symbolIndex] as number) + qty;
     const sink = this.#requireSink();
     sink.onFill({
       clientOrderId: order.id,
-      symbol: order.symbol,
-      side: order.side,
+      symbol: state.symbol,
+      side: state.side,
       qty,
       price,
       commission: fee,
       time: this.#now as EpochMs,
-      parentId: order.parentId,
+      parentId: state.parentId,
     });
-    const isDone = order.filled >= order.qty;
-    this.#transition(order, isDone ? 'fill' : 'partial_fill', this.#now);
+    state.fill(qty, price, fee, this.#now);
+    sink.onOrderUpdate(state.toUpdate());
+    const isDone = state.isTerminal;
 
     const sibling = order.sibling;
-    if (sibling !== undefined && !isTerminal(sibling.status)) {
+    if (sibling !== undefined && !sibling.order.isTerminal) {
       // One-cancels-other: the other leg shrinks with every fill, and ends when this one does.
-      sibling.qty = Math.max(sibling.filled, sibling.qty - qty);
-      if (isDone || sibling.qty <= sibling.filled) this.#end(sibling, 'cancel', this.#now, `oco: ${order.isTakeProfit ? 'take-profit' : 'stop-loss'} ${order.id} filled`);
+      const leg = sibling.order;
+      const legQty = Math.max(leg.filledQty, leg.qty - qty);
+      if (legQty !== leg.qty) leg.amendQty(legQty, this.#now);
+      if (isDone || leg.qty <= leg.filledQty) this.#end(sibling, 'cancel', this.#now, `oco: ${order.isTakeProfit ? 'take-profit' : 'stop-loss'} ${order.id} filled`);
     }
     if (isDone && !Number.isNaN(order.takeProfit)) this.#openLegs(order, step);
   }
@@ -397,32 +385,38 @@ export class SimulatedBroker implements Broker {
   /** Creates a filled bracket entry's take-profit and stop-loss, working from the next bar. */
   #openLegs(entry: SimOrder, step: number): void {
     const exitSide: OrderSide = entry.isBuy ? 'sell' : 'buy';
-    const make = (suffix: string, type: 'limit' | 'stop', price: number, isTakeProfit: boolean): SimOrder => ({
-      id: clientOrderId(`${entry.id}.${suffix}`),
-      symbol: entry.symbol,
-      symbolIndex: entry.symbolIndex,
-      side: exitSide,
-      isBuy: !entry.isBuy,
-      type,
-      timeInForce: 'gtc',
-      qty: entry.filled,
-      filled: 0,
-      limitPrice: type === 'limit' ? price : NaN,
-      stopPrice: type === 'stop' ? price : NaN,
-      isTriggered: false,
-      status: 'new',
-      decidedAt: this.#now,
-      arrivesAt: this.#now,
-      activeFromStep: step + 1,
-      expiresAfterStep: -1,
-      feeRaw: 0,
-      feeCharged: 0,
-      takeProfit: NaN,
-      stopLoss: NaN,
-      parentId: entry.id,
-      sibling: undefined,
-      isTakeProfit,
-    });
+    const make = (suffix: string, type: 'limit' | 'stop', price: number, isTakeProfit: boolean): SimOrder => {
+      const id = clientOrderId(`${entry.id}.${suffix}`);
+      const request: OrderRequest = {
+        clientOrderId: id,
+        symbol: entry.order.symbol,
+        side: exitSide,
+        type,
+        qty: entry.order.filledQty,
+        timeInForce: 'gtc',
+        decidedAt: this.#now as EpochMs,
+        ...(type === 'limit' ? { limitPrice: price } : { stopPrice: price }),
+      };
+      return {
+        order: Order.create(request, { parentId: entry.id }),
+        id,
+        symbolIndex: entry.symbolIndex,
+        isBuy: !entry.isBuy,
+        type,
+        limitPrice: type === 'limit' ? price : NaN,
+        stopPrice: type === 'stop' ? price : NaN,
+        isTriggered: false,
+        decidedAt: this.#now,
+        arrivesAt: this.#now,
+        activeFromStep: step + 1,
+        expiresAfterStep: -1,
+        feeRaw: 0,
+        takeProfit: NaN,
+        stopLoss: NaN,
+        sibling: undefined,
+        isTakeProfit,
+      };
+    };
     const tp = make('tp', 'limit', entry.takeProfit, true);
     const sl = make('sl', 'stop', entry.stopLoss, false);
     tp.sibling = sl;
@@ -437,28 +431,17 @@ export class SimulatedBroker implements Broker {
   /** Ends an order early (cancel, expire, reject, replace); a partly filled bracket entry still gets its legs. */
   #end(order: SimOrder, event: 'cancel' | 'expire' | 'reject' | 'replace', time: number, reason: string): void {
     this.#transition(order, event, time, reason);
-    if (order.filled > 0 && !Number.isNaN(order.takeProfit)) this.#openLegs(order, this.#step);
-    if (order.sibling !== undefined && !isTerminal(order.sibling.status) && event !== 'replace') {
+    if (order.order.filledQty > 0 && !Number.isNaN(order.takeProfit)) this.#openLegs(order, this.#step);
+    if (order.sibling !== undefined && !order.sibling.order.isTerminal && event !== 'replace') {
       this.#transition(order.sibling, 'cancel', time, `oco: ${order.id} ended`);
     }
   }
 
-  #transition(order: SimOrder, event: Parameters<typeof nextOrderStatus>[1], time: number, reason?: string): void {
-    order.status = nextStatus(order.status, event, order.id);
-    // One object literal of one shape for every update (absent fields are undefined).
-    this.#requireSink().onOrderUpdate({
-      clientOrderId: order.id,
-      symbol: order.symbol,
-      side: order.side,
-      status: order.status,
-      time: time as EpochMs,
-      qty: order.qty,
-      filledQty: order.filled,
-      reason,
-      parentId: order.parentId,
-      limitPrice: Number.isNaN(order.limitPrice) ? undefined : order.limitPrice,
-      stopPrice: Number.isNaN(order.stopPrice) ? undefined : order.stopPrice,
-    });
+  /** Applies an accept or an ending event to the order's aggregate and reports the order as it now stands. */
+  #transition(order: SimOrder, event: 'accept' | 'cancel' | 'expire' | 'reject' | 'replace', time: number, reason?: string): void {
+    if (event === 'accept') order.order.accept(time);
+    else order.order.end(event, time, reason);
+    this.#requireSink().onOrderUpdate(order.order.toUpdate());
   }
 
   #requireSink(): BrokerEventSink {

@@ -1,7 +1,7 @@
 import { ConfigError } from '@quantbot/core';
 import type { ReplaySource } from './replay';
 import { formatReplay, replayEvents } from './replay';
-import type { DecisionEvent, OrderEvent, OrderEventKind } from './run-records';
+import type { DecisionEvent, OrderEventRecord, OrderEventRecordKind } from './run-records';
 
 function decision(seq: number, time: string, symbol: string, clientOrderId: string, extra: Partial<DecisionEvent> = {}): DecisionEvent {
   return {
@@ -20,7 +20,7 @@ function decision(seq: number, time: string, symbol: string, clientOrderId: stri
   };
 }
 
-function order(seq: number, time: string, symbol: string, clientOrderId: string, event: OrderEventKind, extra: Partial<OrderEvent> = {}): OrderEvent {
+function order(seq: number, time: string, symbol: string, clientOrderId: string, event: OrderEventRecordKind, extra: Partial<OrderEventRecord> = {}): OrderEventRecord {
   return {
     seq,
     time,

@@ -1,6 +1,6 @@
 import type { JsonValue } from '@quantbot/core';
 import { ConfigError, DataError } from '@quantbot/core';
-import type { DecisionEvent, OrderEvent, OrderEventKind } from './run-records';
+import type { DecisionEvent, OrderEventRecord, OrderEventRecordKind } from './run-records';
 
 /** What a replay line shows: a strategy decision, an order lifecycle step, or a fill. */
 export type ReplayEntryKind = 'decision' | 'order' | 'fill';
@@ -19,13 +19,13 @@ export interface ReplayEntry {
    * `rejected sell 5 limit: insufficient-position`, `filled buy 10 @ 101.6 (10/10) commission=1`.
    */
   readonly text: string;
-  readonly record: DecisionEvent | OrderEvent;
+  readonly record: DecisionEvent | OrderEventRecord;
 }
 
 /** The records a replay reads (a `RunData` from `readRun` fits). */
 export interface ReplaySource {
   readonly decisions: readonly DecisionEvent[];
-  readonly orders: readonly OrderEvent[];
+  readonly orders: readonly OrderEventRecord[];
 }
 
 /** Which entries to keep; every filter given must match. */
@@ -40,8 +40,8 @@ export interface ReplayFilter {
   readonly limit?: number;
 }
 
-const ERROR_EVENTS: ReadonlySet<OrderEventKind> = new Set<OrderEventKind>(['rejected', 'canceled', 'expired']);
-const FILL_EVENTS: ReadonlySet<OrderEventKind> = new Set<OrderEventKind>(['filled', 'partially-filled']);
+const ERROR_EVENTS: ReadonlySet<OrderEventRecordKind> = new Set<OrderEventRecordKind>(['rejected', 'canceled', 'expired']);
+const FILL_EVENTS: ReadonlySet<OrderEventRecordKind> = new Set<OrderEventRecordKind>(['filled', 'partially-filled']);
 const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -134,7 +134,7 @@ function decisionEntry(decision: DecisionEvent): ReplayEntry {
   };
 }
 
-function orderEntry(order: OrderEvent): ReplayEntry {
+function orderEntry(order: OrderEventRecord): ReplayEntry {
   const isFill = FILL_EVENTS.has(order.event);
   const text = isFill
     ? [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, DataError } from '@quantbot/core';
 import type { RunManifest, RunManifestInput } from './run-artifacts';
 import { computeRunDigest, equityCsv, toJsonLines, writeRunArtifacts } from './run-artifacts';
-import type { DecisionEvent, OrderEvent, TradeRecord } from './run-records';
+import type { DecisionEvent, OrderEventRecord, TradeRecord } from './run-records';
 import { listRuns, parseEquityCsv, parseJsonLines, readRun, UnknownRunError, verifyRunFiles } from './run-store';
 
 const DECISION: DecisionEvent = {
@@ -21,7 +21,7 @@ const DECISION: DecisionEvent = {
   inputs: { close: 101.5, sma20: 99.8 },
 };
 
-const ORDER: OrderEvent = {
+const ORDER: OrderEventRecord = {
   seq: 2,
   time: '2024-01-02T00:00:00.000Z',
   symbol: 'ORCL',

@@ -11,7 +11,7 @@ import {
   sha256Hex,
   validateRunId,
 } from './run-artifacts';
-import type { DecisionEvent, OrderEvent, OrderEventKind, TradeRecord } from './run-records';
+import type { DecisionEvent, OrderEventRecord, OrderEventRecordKind, TradeRecord } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
 
 /** How many run ids an {@link UnknownRunError} suggests. */
@@ -38,7 +38,7 @@ export interface RunData {
   /** The parsed `summary.json`, or null when the run has none. */
   readonly summary: unknown;
   readonly decisions: readonly DecisionEvent[];
-  readonly orders: readonly OrderEvent[];
+  readonly orders: readonly OrderEventRecord[];
   readonly trades: readonly TradeRecord[];
   /** `equity.csv` as columns: epoch ms and equity. */
   readonly equity: { readonly time: number[]; readonly equity: number[] };
@@ -83,7 +83,7 @@ export interface RunVerification {
   readonly problems: readonly RunFileProblem[];
 }
 
-const ORDER_EVENT_KINDS: ReadonlySet<OrderEventKind> = new Set<OrderEventKind>([
+const ORDER_EVENT_KINDS: ReadonlySet<OrderEventRecordKind> = new Set<OrderEventRecordKind>([
   'submitted',
   'rejected',
   'accepted',
@@ -401,7 +401,7 @@ function checkOrderEvent(record: unknown): RecordProblem {
   const problem = checkEventFields(record);
   if (problem !== undefined || !isRecord(record)) return problem;
   const event = record['event'];
-  if (typeof event !== 'string' || !ORDER_EVENT_KINDS.has(event as OrderEventKind)) {
+  if (typeof event !== 'string' || !ORDER_EVENT_KINDS.has(event as OrderEventRecordKind)) {
     return { field: 'event', message: `${JSON.stringify(event)} is not an order event (${[...ORDER_EVENT_KINDS].join(', ')})` };
   }
   return undefined;

@@ -1,0 +1,152 @@
+import type { BarUniverse, Broker, BrokerEventSink, ClientOrderId, EpochMs, OrderChanges, OrderRequest } from '@quantbot/core';
+import { Order, epochMs } from '@quantbot/core';
+import type { FeeSchedule } from './fee-model';
+import { bpsFeeSchedule, feeDue, rawFee } from './fee-model';
+
+/** What a simulated broker needs to know of the account to check buying power at the fill. */
+export interface CashAccount {
+  readonly cash: number;
+  qty(symbolIndex: number): number;
+}
+
+interface WorkingOrder {
+  readonly order: Order;
+  readonly symbolIndex: number;
+  readonly isBuy: boolean;
+}
+
+/**
+ * The next-open fill model: the simple fill model of a first backtest, kept as the reference the
+ * execution simulator's `idealistic` profile must reproduce exactly. A market order decided on
+ * bar t's close is accepted at once and fills in full at the open of the symbol's next bar.
+ * Buying power is checked at the fill, with the fill price and its commission: an order that
+ * cannot be paid is rejected whole, never partly invented. Selling short needs no margin in this
+ * model beyond paying the commission. Only market orders are accepted.
+ *
+ * Each order is an `Order` aggregate (its state changes only through its events); commissions
+ * come from the same fee model as the simulator's (`rawFee` / `feeDue` with a basis-point
+ * schedule).
+ */
+export class NextOpenFillBroker implements Broker {
+  readonly #universe: BarUniverse;
+  readonly #fees: FeeSchedule;
+  #account: CashAccount | undefined;
+  #sink: BrokerEventSink | undefined;
+  readonly #symbolIndex: ReadonlyMap<string, number>;
+  readonly #seenIds = new Set<string>();
+  #working: WorkingOrder[] = [];
+  #spare: WorkingOrder[] = [];
+  #lastTime: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
+
+  /** `commissionBps`: commission on each fill in basis points of its notional. */
+  constructor(universe: BarUniverse, commissionBps: number) {
+    this.#universe = universe;
+    this.#fees = bpsFeeSchedule(commissionBps);
+    this.#symbolIndex = new Map(universe.symbols.map((s, i) => [s as string, i]));
+  }
+
+  /** Connects the account to check and the sink that hears about order updates and fills. */
+  connect(account: CashAccount, sink: BrokerEventSink): void {
+    this.#account = account;
+    this.#sink = sink;
+  }
+
+  submit(request: OrderRequest): void {
+    this.#lastTime = request.decidedAt;
+    // Idempotent client order ids: a resubmission of a known id creates nothing.
+    if (this.#seenIds.has(request.clientOrderId)) return;
+    this.#seenIds.add(request.clientOrderId);
+    const order = Order.create(request);
+    const symbolIndex = this.#symbolIndex.get(request.symbol);
+    const reason =
+      symbolIndex === undefined
+        ? `unknown symbol ${request.symbol}`
+        : request.type !== 'market'
+          ? `order type '${request.type}' is not supported by the next-open fill model`
+          : !Number.isInteger(request.qty) || request.qty <= 0
+            ? `quantity must be a positive whole number, got ${request.qty}`
+            : undefined;
+    if (reason !== undefined || symbolIndex === undefined) {
+      this.#end(order, 'reject', request.decidedAt, reason);
+      return;
+    }
+    this.#working.push({ order, symbolIndex, isBuy: request.side === 'buy' });
+    order.accept(request.decidedAt);
+    this.#requireSink().onOrderUpdate(order.toUpdate());
+  }
+
+  cancel(clientOrderId: ClientOrderId): void {
+    const at = this.#working.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    if (at < 0) return;
+    const [w] = this.#working.splice(at, 1);
+    if (w !== undefined) this.#end(w.order, 'cancel', this.#lastTime, 'canceled by client');
+  }
+
+  replace(clientOrderId: ClientOrderId, changes: OrderChanges): void {
+    const at = this.#working.findIndex((w) => w.order.clientOrderId === clientOrderId);
+    if (at < 0) return;
+    const [w] = this.#working.splice(at, 1);
+    if (w === undefined) return;
+    this.#end(w.order, 'replace', this.#lastTime, `replaced by ${changes.newClientOrderId}`);
+    const request = w.order.request;
+    this.submit({ ...request, clientOrderId: changes.newClientOrderId, qty: changes.qty ?? request.qty, decidedAt: this.#lastTime });
+  }
+
+  /**
+   * Fills working orders at the open of step `step`, in submission order. Orders for a symbol
+   * with no bar at this step keep working.
+   */
+  processBar(step: number): void {
+    if (this.#working.length === 0) return;
+    const sink = this.#requireSink();
+    const account = this.#account as CashAccount;
+    const u = this.#universe;
+    const time = u.time[step] as EpochMs;
+    this.#lastTime = time;
+    // Two arrays swapped each call: orders that keep working move to the spare one.
+    const pending = this.#working;
+    const stillWorking = this.#spare;
+    stillWorking.length = 0;
+    this.#working = stillWorking;
+    this.#spare = pending;
+    for (const w of pending) {
+      const at = w.symbolIndex * u.length + step;
+      if (u.hasBar[at] !== 1) {
+        stillWorking.push(w);
+        continue;
+      }
+      const order = w.order;
+      const qty = order.qty;
+      const price = u.open[at] as number;
+      // cash − value − commission < 0: the same operations, in the same order, as established
+      // event-driven backtesters, so results agree to the last bit.
+      const commission = feeDue(this.#fees, rawFee(this.#fees, qty, price), 0);
+      const cashAfter = w.isBuy ? account.cash - qty * price - commission : account.cash - commission;
+      if (cashAfter < 0) {
+        const needs = w.isBuy ? qty * price + commission : commission;
+        this.#end(order, 'reject', time, `insufficient buying power: needs ${needs.toFixed(2)}, cash ${account.cash.toFixed(2)}`);
+        continue;
+      }
+      sink.onFill({ clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, qty, price, commission, time });
+      order.fill(qty, price, commission, time);
+      sink.onOrderUpdate(order.toUpdate());
+    }
+  }
+
+  /** Cancels every working order (at the end of the data), reporting each with `reason`. */
+  cancelAll(reason: string): void {
+    const pending = this.#working;
+    this.#working = [];
+    for (const w of pending) this.#end(w.order, 'cancel', this.#lastTime, reason);
+  }
+
+  #end(order: Order, kind: 'cancel' | 'reject' | 'replace', time: EpochMs, reason: string | undefined): void {
+    order.end(kind, time, reason);
+    this.#requireSink().onOrderUpdate(order.toUpdate());
+  }
+
+  #requireSink(): BrokerEventSink {
+    if (this.#sink === undefined) throw new Error('NextOpenFillBroker used before connect()');
+    return this.#sink;
+  }
+}
