@@ -1,4 +1,3 @@
-export * from './position-sizing';
 export * from './trade-tracker';
 export * from './next-open-broker';
 export * from './trading-core';
