@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CliIo } from '@quantbot/core';
 import { sharedDataFile } from '../test/shared-data';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 let workDir: string;
 beforeAll(() => (workDir = mkdtempSync(join(tmpdir(), 'quantbot-validation-'))));

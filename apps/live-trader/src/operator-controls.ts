@@ -1,7 +1,7 @@
-import type { CliIo } from '@quantbot/core';
 import type { LiveSession } from '@quantbot/engine/live';
 import type { Logger } from '@quantbot/observability';
 import { KillFileWatcher, RearmRequestWatcher } from '@quantbot/risk-guardrails';
+import type { CliIo } from '@quantbot/cli';
 
 /**
  * What an operator controls from outside a running session: the kill file (every process) and the

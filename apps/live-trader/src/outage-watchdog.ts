@@ -1,9 +1,10 @@
 import { AlpacaApiError, AlpacaNetworkError } from '@quantbot/alpaca';
 import type { AlpacaClient, AlpacaClock } from '@quantbot/alpaca';
-import type { CliIo, JsonValue } from '@quantbot/core';
+import type { JsonValue } from '@quantbot/core';
 import { BrokerHealth, describeChannelsDown, isMarketOpenAt } from '@quantbot/engine/live';
 import type { BrokerChannel, BrokerOutage, MarketClockReading } from '@quantbot/engine/live';
 import type { Logger } from '@quantbot/observability';
+import type { CliIo } from '@quantbot/cli';
 
 /** The exit code of a trader stopped by (or during) a broker outage. */
 export const BROKER_OUTAGE_EXIT_CODE = 5;

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlpacaClient, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca';
 import type { FakeAlpacaServer } from '@quantbot/alpaca';
-import type { CliIo } from '@quantbot/core';
 import { SeededRng } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/engine/live';
 import { createLogger } from '@quantbot/observability';
@@ -12,6 +11,7 @@ import { runCommand } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
 import { dropServerSchema } from './server-schema.spec-helper';
+import type { CliIo } from '@quantbot/cli';
 
 const KEY = 'PKRECON001';
 const SECRET = 'recon-secret-never-printed';

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import type { BarUniverse, CliIo, FlagSpec, JsonValue, Ticker } from '@quantbot/core';
-import { ConfigError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
+import type { BarUniverse, JsonValue, Ticker } from '@quantbot/core';
+import { ConfigError, SeededRng, epochMs, parseTicker } from '@quantbot/core';
 import { AlpacaClient, AlpacaMarketDataClient, resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaClock, AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import {
@@ -20,7 +20,8 @@ import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
-import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
+import type { KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
+import { validateSizingRule } from '@quantbot/risk-guardrails';
 import { createStrategy, parseParamList } from '@quantbot/strategies';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { checkLivePromotion } from './live-promotion';
@@ -29,6 +30,8 @@ import type { SessionEndpoints } from './live-guardrails';
 import { OperatorControls } from './operator-controls';
 import { BROKER_OUTAGE_EXIT_CODE, OutageWatchdog, isBrokerUnreachable, withTimeout } from './outage-watchdog';
 import type { StopSignal } from './stop-signal';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy to trade (default sma-crossover)' },
@@ -47,7 +50,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'allow-symbols', kind: 'string', valueName: 'A,B', description: 'only these symbols may be traded' },
   { name: 'deny-symbols', kind: 'string', valueName: 'A,B', description: 'these symbols may not be traded' },
   { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },
-  { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
+  { name: 'sizing', kind: 'string', valueName: 'rule', description: 'how --sizing-pct sizes a new position: percent-of-cash (default: of the cash left) or percent-of-equity (of cash plus open positions)' },
+  { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent per new position, of cash or equity as --sizing says (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
@@ -111,7 +115,7 @@ interface Plan {
   readonly killSwitchIsDefault: boolean;
   readonly killFilePollMs: number;
   readonly maxOutageMs: number;
-  readonly sizingPct: number;
+  readonly sizing: SizingRule;
   readonly orphans: OrphanPolicy;
   readonly stopAfter: number | undefined;
 }
@@ -237,10 +241,22 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     killSwitchIsDefault: guardrails.killSwitchIsDefault,
     killFilePollMs: positive('kill-file-poll-ms') ?? 1_000,
     maxOutageMs: positive('max-outage-ms') ?? 60_000,
-    sizingPct: positive('sizing-pct') ?? 10,
+    sizing: sizingOf(flags),
     orphans,
     stopAfter,
   };
+}
+
+/** `--sizing` and `--sizing-pct` as a sizing rule, checked where it enters (the flag named in an error). */
+function sizingOf(flags: Readonly<Record<string, string | number | boolean>>): SizingRule {
+  const kind = flags['sizing'] ?? 'percent-of-cash';
+  if (kind !== 'percent-of-cash' && kind !== 'percent-of-equity') throw new ConfigError('--sizing', `unknown rule '${String(kind)}'; available: percent-of-cash, percent-of-equity`);
+  const percent = flags['sizing-pct'] ?? 10;
+  try {
+    return validateSizingRule({ kind, percent: typeof percent === 'number' ? percent : Number.NaN });
+  } catch (error) {
+    throw error instanceof ConfigError ? error.withKey('--sizing-pct') : error;
+  }
 }
 
 /**
@@ -347,7 +363,7 @@ async function runAlpaca(
       params: params as unknown as JsonValue,
       symbols,
       startingCash: venue.restore.ledger.startingCash,
-      sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
+      sizing: plan.sizing,
       gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
       ...(venue.history !== null ? { history: venue.history } : {}),
       restore: venue.restore,
@@ -421,7 +437,7 @@ async function runSim(
     params: params as unknown as JsonValue,
     symbols,
     startingCash: cash,
-    sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
+    sizing: plan.sizing,
     gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
     history: checkpoint?.version === 1 ? sliceUniverse(data, 0, firstLive) : history,
     ...(checkpoint !== undefined ? { restore: checkpoint } : {}),

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliIo, Clock, EpochMs } from '@quantbot/core';
+import type { Clock, EpochMs } from '@quantbot/core';
 import type { RunManifestBody } from '@quantbot/observability';
 import { epochMs } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
@@ -16,6 +16,7 @@ import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '../../
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import type { TestDatabase } from '../../../libs/storage/src/storage-backends.spec-helper';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const ROOT = resolve(__dirname, '../../..');
 const BACKTESTER = join(ROOT, 'apps/backtester/dist/main.js');

@@ -11,5 +11,4 @@ export * from './ports/broker';
 export * from './ports/store';
 export * from './ports/notifier';
 export * from './ports/audit-sink';
-export * from './cli-flags';
 export * from './json';
