@@ -172,6 +172,21 @@ describe('backtester run', () => {
     expect(two.summary['symbols']).toBe('ORCL,YHOO');
   });
 
+  it('sizes --percent-of-cash from the cash left and --percent-of-equity from equity, which differ once a position is open', async () => {
+    const dir = join(workDir, 'sizing-universe');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    for (const f of ['orcl-2014.txt', 'yhoo-2014.txt', 'nvda-2014.txt']) writeFileSync(join(dir, f), readFileSync(sharedDataFile(f)));
+    const ofCash = await runJson('--data', dir, '--params', 'fast=5,slow=20', '--percent-of-cash', '30');
+    const ofEquity = await runJson('--data', dir, '--params', 'fast=5,slow=20', '--percent-of-equity', '30');
+    expect([ofCash.summary['sizing'], ofEquity.summary['sizing']]).toEqual(['30% of cash', '30% of equity']);
+    const entries = (report: JsonReport): string[] => report.trades.map((t) => `${t.symbol} ${t.entryTime} ${t.qty}`).sort();
+    // The first entry is decided on a flat book, where cash is equity: the same size either way.
+    const first = (report: JsonReport): JsonTrade | undefined => [...report.trades].sort((a, b) => a.entryTime.localeCompare(b.entryTime))[0];
+    expect(first(ofEquity)?.qty).toBe(first(ofCash)?.qty);
+    expect(entries(ofEquity)).not.toEqual(entries(ofCash));
+  });
+
   it.each([
     [['--strategy', 'nope'], 2, /unknown strategy 'nope'; available: sma-crossover/],
     [['--params', 'fast=10,slowest=3'], 2, /sma-crossover\.slowest: unknown parameter; sma-crossover has: fast \(integer, default 10\), slow/],
