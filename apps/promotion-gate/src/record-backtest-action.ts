@@ -95,8 +95,8 @@ A payload records a run without its folder; it is never marked verified:
 async function readRunEvidence(root: string, runId: string, now: Date): Promise<RunEvidence> {
   const { readRun } = await import('@quantbot/observability');
   const { reproduceRun } = await import('@quantbot/validation');
-  const { readBacktestCommandLine } = await import('@quantbot/cli');
-  const check = await reproduceRun(root, runId, { now, readCommandLine: readBacktestCommandLine });
+  const { BACKTEST_RUN_FIELD_FLAGS, readBacktestCommandLine, withFlagNames } = await import('@quantbot/cli');
+  const check = await reproduceRun(root, runId, { now, readCommandLine: readBacktestCommandLine, nameError: (error) => withFlagNames(error, BACKTEST_RUN_FIELD_FLAGS) });
   if (!check.ok) throw new RunNotReproducedError(runId, check.problems);
   const run = readRun(root, runId);
   if (run.manifest.digest !== check.recordedDigest) throw new RunNotReproducedError(runId, ['the run folder changed while it was being verified']);

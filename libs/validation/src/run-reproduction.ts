@@ -22,6 +22,11 @@ export interface ReproduceRunOptions {
    * Returns null for a command line it does not re-run; throws `ConfigError` for a bad one.
    */
   readonly readCommandLine: (commandLine: readonly string[]) => BacktestRunConfig | null;
+  /**
+   * Turns the error of a failed re-run into the one its problem line quotes; an app names its
+   * flags there (`withFlagNames` of `@quantbot/cli`). Default: the error as it is.
+   */
+  readonly nameError?: (error: unknown) => unknown;
 }
 
 /** The verdict of {@link reproduceRun}. */
@@ -125,7 +130,8 @@ export async function reproduceRun(root: string, runId: string, options: Reprodu
           : {}),
       });
       rerun = outcome.manifest;
-    } catch (error) {
+    } catch (caught) {
+      const error = options.nameError?.(caught) ?? caught;
       return verdict(null, [`the re-run of run ${runId} failed: ${error instanceof Error ? error.message : String(error)}`]);
     }
     const extra = [...dataProblems(manifest, rerun)];
