@@ -280,7 +280,7 @@ function resolvePoints(options: SweepOptions): readonly ParamPoint[] {
   return gridPoints(options.space);
 }
 
-/** The settings every trial shares, checked (a `ConfigError` names the flag). */
+/** The settings every trial shares, checked (a `ConfigError` names the option field). */
 export function trialSettings(options: {
   readonly strategy: string;
   readonly baseParams?: RawParams;

@@ -52,7 +52,7 @@ export interface WalkForwardWindow {
  * `P + E` apart. With the default step the `E` bars right after each test window are used by no
  * test window and not by the next fold's training (later folds' training windows include them).
  * Folds are added while the test window fits: the last bars may be left over, never a partial
- * fold. Throws a `ConfigError` naming the flag for a bad size, a step below the test window
+ * fold. Throws a `ConfigError` naming the option field for a bad size, a step below the test window
  * (test windows would overlap, and the stitched curve count bars twice), or data too short for
  * one fold.
  */
@@ -252,7 +252,7 @@ export interface WalkForwardResult extends OverfitAssessment {
  * `computeMetrics` (its turnover, commission and trade P&L are each fold's, scaled to the chained
  * equity at the fold's start). `assessOverfitting` gives the verdict from the folds' Sharpe
  * ratios. Workers (or the `pool`'s) are started once and serve every fold's sweep; results do
- * not depend on their number. Bad options are `ConfigError`s naming the flag, checked before
+ * not depend on their number. Bad options are `ConfigError`s naming the option field, checked before
  * anything runs; a failing trial is a `SweepError`.
  */
 export async function runWalkForward(options: WalkForwardOptions): Promise<WalkForwardResult> {
