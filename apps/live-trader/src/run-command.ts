@@ -21,7 +21,6 @@ import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
 import type { KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
-import { validateSizingRule } from '@quantbot/risk-guardrails';
 import { createStrategy, parseParamList } from '@quantbot/strategies';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { checkLivePromotion } from './live-promotion';
@@ -30,6 +29,7 @@ import type { SessionEndpoints } from './live-guardrails';
 import { OperatorControls } from './operator-controls';
 import { BROKER_OUTAGE_EXIT_CODE, OutageWatchdog, isBrokerUnreachable, withTimeout } from './outage-watchdog';
 import type { StopSignal } from './stop-signal';
+import { sizingOf } from './sizing-flags';
 import type { CliIo, FlagSpec } from '@quantbot/cli';
 import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
@@ -245,18 +245,6 @@ function makePlan(flags: Readonly<Record<string, string | number | boolean>>): P
     orphans,
     stopAfter,
   };
-}
-
-/** `--sizing` and `--sizing-pct` as a sizing rule, checked where it enters (the flag named in an error). */
-function sizingOf(flags: Readonly<Record<string, string | number | boolean>>): SizingRule {
-  const kind = flags['sizing'] ?? 'percent-of-cash';
-  if (kind !== 'percent-of-cash' && kind !== 'percent-of-equity') throw new ConfigError('--sizing', `unknown rule '${String(kind)}'; available: percent-of-cash, percent-of-equity`);
-  const percent = flags['sizing-pct'] ?? 10;
-  try {
-    return validateSizingRule({ kind, percent: typeof percent === 'number' ? percent : Number.NaN });
-  } catch (error) {
-    throw error instanceof ConfigError ? error.withKey('--sizing-pct') : error;
-  }
 }
 
 /**
