@@ -23,7 +23,8 @@ export default [
           banTransitiveDependencies: true,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:composition', 'type:domain', 'type:data', 'type:base'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:cli', 'type:composition', 'type:domain', 'type:data', 'type:base'] },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:composition', 'type:domain', 'type:data', 'type:base'] },
             { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:composition', 'type:domain', 'type:data', 'type:base'] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:data', 'type:base'] },
             { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:base'] },

@@ -47,7 +47,7 @@ const options = {
   strategy: 'sma-crossover',
   space,
   startingCash: 1_000_000,
-  sizing: { kind: 'percent-of-equity', percent: 20 },
+  sizing: { kind: 'percent-of-cash', percent: 20 },
   execution: resolveExecutionProfile('realistic'),
   seed: 1,
   objective: 'sharpe',

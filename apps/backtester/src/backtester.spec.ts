@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceSmaCrossover } from '../test/reference-backtest';
 import { readYahooCsv, sharedDataFile } from '../test/shared-data';
-import type { CliIo } from '@quantbot/core';
 import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
@@ -93,7 +93,7 @@ describe('backtester run on real data', () => {
   });
 
   itWithData('reproduces ORCL with 95% of cash per entry and 10 bps commission, including rejected entries', async () => {
-    const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
+    const report = await runJson('--data', sharedDataFile('orcl-1995-2014.txt'), '--percent-of-cash', '95', '--commission-bps', '10');
     const reference = referenceSmaCrossover(readYahooCsv('orcl-1995-2014.txt'), { fast: 10, slow: 30, cash: 100_000, percent: 95, commissionRate: 0.001 });
     expect(report.trades.map((t) => [t.entryTime.slice(0, 10), t.entryPrice, t.exitTime.slice(0, 10), t.exitPrice, t.qty, t.pnl, t.commission])).toEqual(
       reference.trades.map((t) => [t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, t.qty, t.pnl, t.commission]),
@@ -175,6 +175,21 @@ describe('backtester run', () => {
     expect(two.summary['symbols']).toBe('ORCL,YHOO');
   });
 
+  it('sizes --percent-of-cash from the cash left and --percent-of-equity from equity, which differ once a position is open', async () => {
+    const dir = join(workDir, 'sizing-universe');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+    for (const f of ['orcl-2014.txt', 'yhoo-2014.txt', 'nvda-2014.txt']) writeFileSync(join(dir, f), readFileSync(sharedDataFile(f)));
+    const ofCash = await runJson('--data', dir, '--params', 'fast=5,slow=20', '--percent-of-cash', '30');
+    const ofEquity = await runJson('--data', dir, '--params', 'fast=5,slow=20', '--percent-of-equity', '30');
+    expect([ofCash.summary['sizing'], ofEquity.summary['sizing']]).toEqual(['30% of cash', '30% of equity']);
+    const entries = (report: JsonReport): string[] => report.trades.map((t) => `${t.symbol} ${t.entryTime} ${t.qty}`).sort();
+    // The first entry is decided on a flat book, where cash is equity: the same size either way.
+    const first = (report: JsonReport): JsonTrade | undefined => [...report.trades].sort((a, b) => a.entryTime.localeCompare(b.entryTime))[0];
+    expect(first(ofEquity)?.qty).toBe(first(ofCash)?.qty);
+    expect(entries(ofEquity)).not.toEqual(entries(ofCash));
+  });
+
   it.each([
     [['--strategy', 'nope'], 2, /unknown strategy 'nope'; available: sma-crossover/],
     [['--params', 'fast=10,slowest=3'], 2, /sma-crossover\.slowest: unknown parameter; sma-crossover has: fast \(integer, default 10\), slow/],
@@ -182,7 +197,7 @@ describe('backtester run', () => {
     [['--bogus'], 2, /--bogus: unknown flag/],
     [['--cash', 'lots'], 2, /--cash: 'lots' is not a number/],
     [['--start', '2020-13-01'], 2, /--start: '2020-13-01' is not a date/],
-    [['--size', '10', '--percent-of-equity', '50'], 2, /either --size or --percent-of-equity/],
+    [['--size', '10', '--percent-of-cash', '50'], 2, /either --size or --percent-of-cash/],
     [['--vol-target', '10', '--atr-risk', '1'], 2, /give one sizing rule, not --vol-target and --atr-risk/],
     [['--vol-target', '0'], 2, /--vol-target: must be in \(0, 100\] percent/],
     [['--data', 'missing-file.csv'], 1, /missing-file\.csv/],
@@ -236,8 +251,8 @@ describe('backtester run with execution profiles', () => {
   });
 
   itWithData('gives the same trades with --fill-model next-open as with the default idealistic simulator', async () => {
-    const simulated = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10');
-    const simple = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-equity', '95', '--commission-bps', '10', '--fill-model', 'next-open');
+    const simulated = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-cash', '95', '--commission-bps', '10');
+    const simple = await runJson('--data', sharedDataFile('yhoo-1996-2014.txt'), '--percent-of-cash', '95', '--commission-bps', '10', '--fill-model', 'next-open');
     expect(simple.trades).toEqual(simulated.trades);
     expect(simple.summary['finalEquity']).toBe(simulated.summary['finalEquity']);
   });
@@ -344,14 +359,14 @@ describe('backtester run guardrails', () => {
   });
 
   itWithData('enforces --risk limits, naming the reason of every refusal', async () => {
-    const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--percent-of-equity', '95', '--risk', 'maxOrderNotional=90000') as unknown as GuardrailsJson;
+    const report = await runJson('--data', sharedDataFile('orcl-2014.txt'), '--params', 'fast=5,slow=20', '--percent-of-cash', '95', '--risk', 'maxOrderNotional=90000') as unknown as GuardrailsJson;
     expect(report.guardrails.rejectedByCode['order-notional']).toBeGreaterThan(0);
     expect(report.guardrails.accepted).toBe(0);
     expect(report.rejectedOrders.every((r) => /^risk order-notional: order notional \d+\.\d\d exceeds the limit 90000\.00/.test(r.reason))).toBe(true);
   });
 
   itWithData('halts on the --kill-switch daily loss limit and stays halted without a manual re-arm', async () => {
-    const report = await runJson('--data', sharedDataFile('nvda-1999-2014.txt'), '--percent-of-equity', '95', '--kill-switch', 'dailyLossLimitPct=8,rearm=manual') as unknown as GuardrailsJson;
+    const report = await runJson('--data', sharedDataFile('nvda-1999-2014.txt'), '--percent-of-cash', '95', '--kill-switch', 'dailyLossLimitPct=8,rearm=manual') as unknown as GuardrailsJson;
     expect(report.guardrails.transitions[0]).toEqual(expect.objectContaining({ from: 'active', to: 'halted', reason: expect.stringMatching(/^daily loss \d+\.\d\d% reached the limit 8\.00%/) }));
     expect(report.guardrails.state).toBe('halted');
     expect(report.guardrails.rejectedByCode['halted']).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BarSeries, CliIo, EpochMs, FlagSpec, FlagValues, Ticker } from '@quantbot/core';
-import { ConfigError, DataError, SeededRng, epochMs, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
+import type { BarSeries, EpochMs, Ticker } from '@quantbot/core';
+import { ConfigError, DataError, SeededRng, epochMs, parseTicker } from '@quantbot/core';
 import type { AlpacaAdjustment, AlpacaDataFeed, AlpacaTimeframe, EnvLike } from '@quantbot/alpaca';
 import {
   ALPACA_ADJUSTMENTS,
@@ -16,6 +16,8 @@ import {
 } from '@quantbot/alpaca';
 import { alignUniverse, formatBarDate, inferSymbolFromFileName, parseBarDate } from '@quantbot/market-data';
 import { writeFileAtomically } from '@quantbot/observability';
+import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 const MS_PER_DAY = 86_400_000;
 

@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BarUniverse, CliIo } from '@quantbot/core';
+import type { BarUniverse } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
 import { FakeBarStore, startFakeMarketDataServer } from '@quantbot/alpaca/fake';
 import type { FakeMarketDataServer } from '@quantbot/alpaca/fake';
 import { generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const KEY = 'PKFETCHTEST';
 const SECRET = 'fetch-secret-must-not-print';

@@ -2,9 +2,8 @@ import { resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
 import { formatBarDate, loadBarFile } from '@quantbot/market-data';
 import { INDICATOR_CATALOG, computeIndicatorSeries, parseParamList } from '@quantbot/strategies';
-import type { CliIo } from '@quantbot/core';
-import type { FlagSpec } from '@quantbot/core';
-import { formatFlagHelp, parseFlags } from '@quantbot/core';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 /** Flags of `backtester indicators`. */
 export const INDICATOR_FLAGS: readonly FlagSpec[] = [

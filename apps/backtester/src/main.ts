@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { CliIo } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
@@ -9,8 +8,12 @@ import { runWithJsonOut } from './json-out';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
-import { sweepCommand, walkForwardCommand } from './validation-commands';
+import { sweepCommand } from './sweep-command';
+import { walkForwardCommand } from './walk-forward-command';
 import { verifyAuditCommand } from './verify-audit-command';
+import { BACKTESTER_FIELD_FLAGS } from './field-flags';
+import type { CliIo } from '@quantbot/cli';
+import { withFlagNames } from '@quantbot/cli';
 
 const USAGE = `usage: backtester <command> [flags]
 
@@ -85,7 +88,9 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         io.err(`error: unknown command '${command}'\n${USAGE}`);
         return 2;
     }
-  } catch (error) {
+  } catch (caught) {
+    // Libraries name option fields; the user typed flags.
+    const error = withFlagNames(caught, BACKTESTER_FIELD_FLAGS);
     logger.error('failed', { error });
     if (error instanceof QuantbotError) {
       io.err(`error: ${error.message}`);

@@ -1,9 +1,11 @@
 import { join, resolve } from 'node:path';
-import type { CliIo, FlagSpec } from '@quantbot/core';
-import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
 import { formatReplay, readRun, replayEvents } from '@quantbot/observability';
 import type { RunReproduction } from '@quantbot/validation';
 import { reproduceRun } from '@quantbot/validation';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags, readBacktestCommandLine, withFlagNames } from '@quantbot/cli';
+import { BACKTESTER_FIELD_FLAGS } from './field-flags';
 
 export const REPLAY_FLAGS: readonly FlagSpec[] = [
   { name: 'run-id', kind: 'string', valueName: 'id', description: 'the run to replay (required)' },
@@ -38,7 +40,7 @@ export type Reproduce = (root: string, runId: string) => Promise<RunReproduction
  * filtered. `--verify` also re-runs the recorded configuration in a temporary folder and
  * compares it with the recorded run: exit 1, saying so on stdout, when anything differs.
  */
-export async function replayCommand(argv: readonly string[], io: CliIo, now: Date, reproduce: Reproduce = (root, runId) => reproduceRun(root, runId, { now })): Promise<number> {
+export async function replayCommand(argv: readonly string[], io: CliIo, now: Date, reproduce: Reproduce = (root, runId) => reproduceRun(root, runId, { now, readCommandLine: readBacktestCommandLine, nameError: (error) => withFlagNames(error, BACKTESTER_FIELD_FLAGS) })): Promise<number> {
   const flags = parseFlags(argv, REPLAY_FLAGS);
   if (flags['help'] === true) {
     io.out(`usage: backtester replay --run-id <id> [flags]\n\n${formatFlagHelp(REPLAY_FLAGS)}\n\n${VERIFY_HELP}`);

@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
-import type { CliIo, FlagSpec } from '@quantbot/core';
-import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
 import { readRun, writeFileAtomically } from '@quantbot/observability';
 import { renderRunReport } from '@quantbot/observability/report';
 import { REPORT_FILE, reportInputFromRun } from '@quantbot/validation';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 export const REPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'run-id', kind: 'string', valueName: 'id', description: 'the run to report on (required)' },

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '@quantbot/core';
 import { describeWithPrerequisite, itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { sharedDataFile } from '../test/shared-data';
 import { backtesterCli, runIdOf } from '../test/cli-harness';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 

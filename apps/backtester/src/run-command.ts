@@ -1,25 +1,27 @@
 import { join } from 'node:path';
-import type { CliIo } from '@quantbot/core';
-import { parseFlags } from '@quantbot/core';
-import { RUN_FLAGS, backtestRunHelp, runBacktestFromArgs } from '@quantbot/validation';
+import type { CliIo } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, parseFlags } from '@quantbot/cli';
+import { runRecordedBacktest } from '@quantbot/validation';
 import { formatSummary } from './summary-format';
 
 /**
- * `backtester run`: runs one backtest (`runBacktestFromArgs` of `@quantbot/validation`), prints
+ * `backtester run`: runs one backtest (`runRecordedBacktest` of `@quantbot/validation`), prints
  * it and writes its run folder `results/runs/<run_id>/` (summary, decisions, orders, trades,
  * equity, manifest; report.html with `--report`). Exit 1 when the lookahead check fails.
  */
 export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date()): Promise<number> {
-  const flags = parseFlags(argv, RUN_FLAGS);
+  const flags = parseFlags(argv, BACKTEST_RUN_FLAGS);
   if (flags['help'] === true) {
     io.out(backtestRunHelp());
     return 0;
   }
-  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten } = await runBacktestFromArgs(argv, {
+  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten } = await runRecordedBacktest(backtestRunConfig(flags), {
     cwd: io.cwd,
+    commandLine: ['backtester', 'run', ...argv],
     now,
     clock,
     ...(io.progress !== undefined ? { progress: io.progress } : {}),
+    showProgress: flags['json'] !== true,
   });
   if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
   else {

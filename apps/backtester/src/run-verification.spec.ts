@@ -234,6 +234,20 @@ describe('replay --verify', () => {
     expect(changed.err).toMatch(/input data: orcl-copy\.txt hashes to [0-9a-f]{12}… now, the manifest recorded [0-9a-f]{12}…/);
   });
 
+  it('names the flag, not the library field, when the recorded command line no longer runs', async () => {
+    const runId = runIdOf(await cli('run', '--seed', '10', '--bars', '300'));
+    const text = readFileSync(manifestFile(runId), 'utf8');
+    const manifest = JSON.parse(text) as Manifest;
+    try {
+      writeFileSync(manifestFile(runId), JSON.stringify({ ...manifest, commandLine: [...manifest.commandLine, '--cash', '0'] }, null, 2));
+      const broken = await cli('replay', '--run-id', runId, '--verify', '--limit', '1');
+      expect(broken.code).toBe(1);
+      expect(broken.err).toContain(`the re-run of run ${runId} failed: --cash: must be a positive amount, got 0`);
+    } finally {
+      writeFileSync(manifestFile(runId), text);
+    }
+  });
+
   it('reports a schema-1 run as not verifiable instead of verifying it', async () => {
     const runId = runIdOf(await cli('run', '--seed', '9', '--bars', '300'));
     const rest = readManifest(runId) as unknown as Record<string, unknown>;

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CliIo } from '@quantbot/core';
 import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { sharedDataFile } from '../test/shared-data';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 

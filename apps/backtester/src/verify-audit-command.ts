@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
-import type { CliIo, FlagSpec } from '@quantbot/core';
-import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
 import { readRun, verifyRunFiles } from '@quantbot/observability';
 import type { AuditHead, AuditVerification } from '@quantbot/risk-guardrails';
 import { verifyAuditLog, verifyAuditLogAgainstHead } from '@quantbot/risk-guardrails';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 /** Flags of `backtester verify-audit`. */
 export const VERIFY_AUDIT_FLAGS: readonly FlagSpec[] = [

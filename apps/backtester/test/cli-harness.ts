@@ -1,5 +1,5 @@
-import type { CliIo } from '@quantbot/core';
 import { main } from '../src/main';
+import type { CliIo } from '@quantbot/cli';
 
 /** What one in-process `backtester` invocation printed, and its exit code. */
 export interface Captured {

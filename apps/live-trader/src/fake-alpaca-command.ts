@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { BarUniverse, CliIo, FlagSpec, FlagValues, Ticker } from '@quantbot/core';
-import { ConfigError, formatFlagHelp, parseFlags, parseTicker } from '@quantbot/core';
+import type { BarUniverse, Ticker } from '@quantbot/core';
+import { ConfigError, parseTicker } from '@quantbot/core';
 import { ALPACA_CREDENTIAL_ENV_NAMES, resolveAlpacaCredentials } from '@quantbot/alpaca';
 import { FAKE_FILL_MODES, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer, FakeFillMode, FakeReplayStep } from '@quantbot/alpaca/fake';
@@ -8,6 +8,8 @@ import { alignUniverse, loadBarPath, selectSymbols } from '@quantbot/market-data
 import type { Logger } from '@quantbot/observability';
 import type { StopSignal } from './stop-signal';
 import { MINUTES_PER_SESSION, generateSyntheticMinuteUniverse } from './synthetic-minute-bars';
+import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 /** Flags of `live-trader fake-alpaca`. */
 export const FAKE_ALPACA_FLAGS: readonly FlagSpec[] = [

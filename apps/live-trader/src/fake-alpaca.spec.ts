@@ -5,13 +5,13 @@ import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliIo } from '@quantbot/core';
 import { SeededRng } from '@quantbot/core';
 import { AlpacaBarStream, AlpacaClient, AlpacaMarketDataClient } from '@quantbot/alpaca';
 import type { AlpacaCredentials, AlpacaStreamBar } from '@quantbot/alpaca';
 import { main } from './main';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
+import type { CliIo } from '@quantbot/cli';
 
 const MAIN = resolve(__dirname, '..', 'dist', 'main.js');
 const KEY = 'PKCLIFAKE001';

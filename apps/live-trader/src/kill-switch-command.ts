@@ -1,9 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { CliIo, FlagSpec } from '@quantbot/core';
-import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
 import type { KillSwitchLevel } from '@quantbot/risk-guardrails';
 import { clearKillFile, isKillFilePresent, killFileRequest, readKillFile, readRearmRequest, rearmRequest, rearmRequestPath, writeKillFile, writeRearmRequest } from '@quantbot/risk-guardrails';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 /** Where a trading process looks for the kill file unless told otherwise. */
 export const DEFAULT_KILL_FILE = 'results/live/kill-switch.json';

@@ -1,10 +1,10 @@
 import { ALPACA_DATA_STREAM_URL, ALPACA_DATA_URL, ALPACA_LIVE_URL, ALPACA_PAPER_URL, classifyDataEndpoint, classifyTradingEndpoint, sessionEndpointMode } from '@quantbot/alpaca';
 import type { AlpacaEndpointMode } from '@quantbot/alpaca';
 import { ConfigError } from '@quantbot/core';
-import type { FlagValues } from '@quantbot/core';
 import { parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
 import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
 import { parseParamList } from '@quantbot/strategies';
+import type { FlagValues } from '@quantbot/cli';
 
 /**
  * The kill switch a live run gets when it names no halt level (`haltAtDrawdownPct`,
@@ -85,7 +85,7 @@ function renamed<T>(flag: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(`${flag} ${error.key}`, error.message.slice(error.key.length + 2));
+    if (error instanceof ConfigError) throw error.withKey(`${flag} ${error.key}`);
     throw error;
   }
 }

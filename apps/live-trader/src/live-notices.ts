@@ -1,4 +1,4 @@
-import type { CliIo } from '@quantbot/core';
+import type { CliIo } from '@quantbot/cli';
 import { describeChannelsDown } from '@quantbot/live';
 import type { DriveOutcome, LiveNotice, LiveNotify } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';

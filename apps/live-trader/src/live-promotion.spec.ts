@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CliIo } from '@quantbot/core';
 import { epochMs } from '@quantbot/core';
 import { createLogger } from '@quantbot/observability';
 import type { RegistryTables } from '@quantbot/research-registry';
@@ -12,6 +11,7 @@ import { checkLivePromotion } from './live-promotion';
 import { runCommand } from './run-command';
 import { dropServerSchema } from './server-schema.spec-helper';
 import { manualStopSignal } from './stop-signal';
+import type { CliIo } from '@quantbot/cli';
 
 const SERVER = process.env['TEST_DATABASE_URL'];
 const NOW = Date.parse('2024-03-05T15:00:00Z');

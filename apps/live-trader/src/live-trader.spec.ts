@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientOrderId, epochMs, ticker } from '@quantbot/core';
-import type { CliIo } from '@quantbot/core';
 import { KillFileWatcher, OrderGateway } from '@quantbot/risk-guardrails';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const NOW = new Date('2024-03-05T14:30:00.000Z');
 

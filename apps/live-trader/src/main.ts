@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { CliIo } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 import { createLogger } from '@quantbot/observability';
 import type { Logger } from '@quantbot/observability';
@@ -9,6 +8,8 @@ import { runCommand } from './run-command';
 import { stateCommand } from './state-command';
 import { processStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
+import type { CliIo, FieldFlags } from '@quantbot/cli';
+import { withFlagNames } from '@quantbot/cli';
 
 const USAGE = `usage: live-trader <command> [flags]
 
@@ -86,7 +87,9 @@ async function dispatch(
         io.err(`error: unknown command '${command}'\n${USAGE}`);
         return 2;
     }
-  } catch (error) {
+  } catch (caught) {
+    // Libraries name option fields; the user typed flags.
+    const error = withFlagNames(caught, LIVE_TRADER_FIELD_FLAGS);
     if (error instanceof QuantbotError) {
       io.err(`error: ${error.message}`);
       return error.code === 'CONFIG_INVALID' ? 2 : 1;
@@ -95,6 +98,16 @@ async function dispatch(
     return 1;
   }
 }
+
+/** The live trader's table from the option fields its libraries name in errors to its flags. */
+const LIVE_TRADER_FIELD_FLAGS: FieldFlags = Object.freeze({
+  strategy: '--strategy',
+  params: '--params',
+  startingCash: '--cash',
+  'sizing.percent-of-cash': '--sizing-pct',
+  'sizing.percent-of-equity': '--sizing-pct',
+  sessionId: '--session',
+});
 
 if (require.main === module) {
   const io: CliIo = {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
-import type { CliIo, Ticker } from '@quantbot/core';
+import type { Ticker } from '@quantbot/core';
 import { ticker } from '@quantbot/core';
 import { runBacktest } from '@quantbot/engine';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
@@ -14,6 +14,7 @@ import { BARS, minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { until } from './wait.spec-helper';
 import { dropServerSchema } from './server-schema.spec-helper';
+import type { CliIo } from '@quantbot/cli';
 
 const KEY = 'PKPARITY01';
 const SECRET = 'parity-secret-never-printed';
@@ -80,7 +81,7 @@ describe('paper trading against the fake Alpaca server equals the backtest over 
       universe,
       strategy: new WarmupGate(new SmaCrossover(PARAMS, SYMBOLS.length), WARMUP),
       startingCash: 100_000,
-      sizing: { kind: 'percent-of-equity', percent: 10 },
+      sizing: { kind: 'percent-of-cash', percent: 10 },
       execution: EXECUTION_PROFILES.idealistic,
     });
     expect(backtest.trades.length).toBeGreaterThan(5);

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { AlpacaClient } from '@quantbot/alpaca';
 import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
-import type { CliIo } from '@quantbot/core';
 import { SeededRng } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { createLogger } from '@quantbot/observability';
@@ -13,6 +12,7 @@ import { runCommand } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
 import { dropServerSchema } from './server-schema.spec-helper';
+import type { CliIo } from '@quantbot/cli';
 
 const KEY = 'PKRECON001';
 const SECRET = 'recon-secret-never-printed';

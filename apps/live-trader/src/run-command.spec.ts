@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '@quantbot/core';
 import { ConfigError } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { createLogger } from '@quantbot/observability';
@@ -10,6 +9,7 @@ import type { RunDeps } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
 import { dropServerSchema } from './server-schema.spec-helper';
+import type { CliIo } from '@quantbot/cli';
 
 const SERVER = process.env['TEST_DATABASE_URL'];
 let schemaCounter = 0;

@@ -1,6 +1,8 @@
 import { join, resolve } from 'node:path';
-import type { BarUniverse, CliIo, JsonValue, Ticker } from '@quantbot/core';
-import { ConfigError, SeededRng, parseFlags } from '@quantbot/core';
+import type { CliIo } from '@quantbot/cli';
+import { parseFlags } from '@quantbot/cli';
+import type { BarUniverse, JsonValue, Ticker } from '@quantbot/core';
+import { ConfigError, SeededRng } from '@quantbot/core';
 import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue, resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
@@ -111,7 +113,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       ...(plan.stopAfter !== undefined ? { stopAfter: plan.stopAfter } : {}),
       ...(startHalted !== undefined ? { startHalted } : {}),
       sessionId: plan.sessionId,
-      sizing: { kind: 'percent-of-equity', percent: plan.sizingPct },
+      sizing: plan.sizing,
       gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
       checkpoint,
       latencyClock: deps.monotonic,

@@ -1,5 +1,5 @@
-import type { FlagSpec } from '@quantbot/core';
-import { formatFlagHelp } from '@quantbot/core';
+import type { FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp } from '@quantbot/cli';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch } from './live-guardrails';
 import { BROKER_OUTAGE_EXIT_CODE } from './live-notices';
@@ -21,7 +21,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'allow-symbols', kind: 'string', valueName: 'A,B', description: 'only these symbols may be traded' },
   { name: 'deny-symbols', kind: 'string', valueName: 'A,B', description: 'these symbols may not be traded' },
   { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },
-  { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent of equity per new position (default 10)' },
+  { name: 'sizing', kind: 'string', valueName: 'rule', description: 'how --sizing-pct sizes a new position: percent-of-cash (default: of the cash left) or percent-of-equity (of cash plus open positions)' },
+  { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent per new position, of cash or equity as --sizing says (default 10)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },

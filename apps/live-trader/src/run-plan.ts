@@ -1,9 +1,10 @@
 import type { Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
 import type { OrphanPolicy } from '@quantbot/live';
-import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
+import type { KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { parseParamList } from '@quantbot/strategies';
 import { planGuardrails } from './live-guardrails';
+import { sizingOf } from './sizing-flags';
 
 /** What `live-trader run`'s flags ask for, checked. */
 export interface Plan {
@@ -20,7 +21,7 @@ export interface Plan {
   readonly killSwitchIsDefault: boolean;
   readonly killFilePollMs: number;
   readonly maxOutageMs: number;
-  readonly sizingPct: number;
+  readonly sizing: SizingRule;
   readonly orphans: OrphanPolicy;
   readonly stopAfter: number | undefined;
 }
@@ -64,7 +65,7 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
     killSwitchIsDefault: guardrails.killSwitchIsDefault,
     killFilePollMs: positive('kill-file-poll-ms') ?? 1_000,
     maxOutageMs: positive('max-outage-ms') ?? 60_000,
-    sizingPct: positive('sizing-pct') ?? 10,
+    sizing: sizingOf(flags),
     orphans,
     stopAfter,
   };

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import type { CliIo, FlagSpec } from '@quantbot/core';
-import { ConfigError, formatFlagHelp, parseFlags } from '@quantbot/core';
+import { ConfigError } from '@quantbot/core';
 import { CheckpointError, LiveStateError, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import type { LiveStateStoreHandle } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
+import type { CliIo, FlagSpec } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 export const STATE_FLAGS: readonly FlagSpec[] = [
   { name: 'session', kind: 'string', valueName: 'id', description: 'the session (required)' },

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import type { FlagValues } from '@quantbot/core';
 import { ConfigError, formatIsoTime } from '@quantbot/core';
 import type { LoadedPromotionGateConfig, PromotionReadiness } from '@quantbot/research-registry';
 import { DEFAULT_PROMOTION_GATES_FILE, PromotionBlockedError, formatNumber, loadPromotionGateConfig } from '@quantbot/research-registry';
 import type { ActionResult, ResearchAction } from './research-action';
 import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, STAGE_FLAG, experimentFlag, requiredFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
 import { checklistHeading, checklistTable, formatTable, gateReasonTable, verdictLine } from './checklist-table';
+import type { FlagValues } from '@quantbot/cli';
 
 const STRICT_FLAG = { name: 'strict', kind: 'boolean', description: 'missing evidence blocks (otherwise it is a warning)' } as const;
 

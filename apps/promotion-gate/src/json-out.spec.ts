@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '@quantbot/core';
+import type { CliIo } from '@quantbot/cli';
 import { main } from './main';
 
 /** Opening the embedded database takes seconds the first time. */

@@ -1,5 +1,5 @@
-import type { CliIo, Clock } from '@quantbot/core';
-import { QuantbotError, epochMs, formatFlagHelp, parseFlags } from '@quantbot/core';
+import type { Clock } from '@quantbot/core';
+import { QuantbotError, epochMs } from '@quantbot/core';
 import { CREATE_ACTION, LIST_ACTION, SNAPSHOT_ACTION } from './experiment-actions';
 import { BLOCKERS_ACTION, CHECK_ACTION, PROMOTE_ACTION, SUMMARY_ACTION } from './gate-actions';
 import { RECORD_BACKTEST_ACTION } from './record-backtest-action';
@@ -11,6 +11,8 @@ import { DB_SCHEMA_ENV, openRegistrySession } from './registry-session';
 import { APPROVE_REVIEW_ACTION } from './review-action';
 import { toJsonText } from './checklist-table';
 import { runWithJsonOut } from './json-out';
+import type { CliIo } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
 /** Every action, in the order of the research workflow. */
 export const ACTIONS: readonly ResearchAction[] = [

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CliIo, FlagValues } from '@quantbot/core';
 import { ConfigError, DataError } from '@quantbot/core';
 import type { InputSource } from '@quantbot/research-registry';
+import type { CliIo, FlagValues } from '@quantbot/cli';
 
 /** An action's input read from `--payload` or `--payload-file`, with where it came from. */
 export interface Payload {

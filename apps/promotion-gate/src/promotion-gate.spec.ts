@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliIo, Clock, EpochMs } from '@quantbot/core';
+import type { Clock, EpochMs } from '@quantbot/core';
 import type { RunManifestBody } from '@quantbot/observability';
 import { epochMs } from '@quantbot/core';
 import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
@@ -13,6 +13,7 @@ import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
 import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '@quantbot/storage/testing';
 import type { TestDatabase } from '@quantbot/storage/testing';
 import { main } from './main';
+import type { CliIo } from '@quantbot/cli';
 
 const ROOT = resolve(__dirname, '../../..');
 const BACKTESTER = join(ROOT, 'apps/backtester/dist/main.js');

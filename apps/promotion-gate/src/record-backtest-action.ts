@@ -5,6 +5,7 @@ import { backtestInputFromRunSummary, canonicalJson, parameterHash, parseBacktes
 import type { ActionResult, ResearchAction } from './research-action';
 import { EXPERIMENT_FLAG, PAYLOAD_FILE_FLAG, PAYLOAD_FLAG, SNAPSHOT_FLAG, experimentFlag, snapshotChoice, stringFlag } from './research-action';
 import { readPayload } from './payload';
+import { BACKTEST_RUN_FIELD_FLAGS, readBacktestCommandLine, withFlagNames } from '@quantbot/cli';
 
 /** Where backtester runs are looked for unless `--results-dir` says otherwise. */
 export const DEFAULT_RESULTS_DIR = 'results/runs';
@@ -95,7 +96,7 @@ A payload records a run without its folder; it is never marked verified:
 async function readRunEvidence(root: string, runId: string, now: Date): Promise<RunEvidence> {
   const { readRun } = await import('@quantbot/observability');
   const { reproduceRun } = await import('@quantbot/validation');
-  const check = await reproduceRun(root, runId, { now });
+  const check = await reproduceRun(root, runId, { now, readCommandLine: readBacktestCommandLine, nameError: (error) => withFlagNames(error, BACKTEST_RUN_FIELD_FLAGS) });
   if (!check.ok) throw new RunNotReproducedError(runId, check.problems);
   const run = readRun(root, runId);
   if (run.manifest.digest !== check.recordedDigest) throw new RunNotReproducedError(runId, ['the run folder changed while it was being verified']);

@@ -1,7 +1,7 @@
-import type { CliIo, FlagSpec, FlagValues } from '@quantbot/core';
 import { ConfigError } from '@quantbot/core';
 import type { LoadedPromotionGateConfig, PromotionStage, ResearchRegistry } from '@quantbot/research-registry';
 import { DEFAULT_PROMOTION_GATES_FILE, PROMOTION_STAGES } from '@quantbot/research-registry';
+import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
 
 /** Environment variables as `process.env` holds them. */
 export type CliEnv = Readonly<Record<string, string | undefined>>;

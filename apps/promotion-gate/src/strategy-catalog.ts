@@ -24,7 +24,7 @@ export const STRATEGY_CATALOG: StrategyCatalog = Object.freeze({
         // The strategies library names `<strategy>.<param>`; the snapshot's field is `params.<param>`.
         const prefix = `${strategy}.`;
         const field = error.key.startsWith(prefix) ? `params.${error.key.slice(prefix.length)}` : `params (${error.key})`;
-        throw new ConfigError(field, error.message.slice(error.key.length + 2));
+        throw error.withKey(field);
       }
       throw error;
     }

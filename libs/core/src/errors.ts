@@ -30,13 +30,26 @@ export class DataError extends QuantbotError {
   }
 }
 
-/** A configuration value (a flag, a parameter, an option) that is unknown or out of range. */
+/**
+ * A configuration value that is unknown or out of range. In a library, `key` is the option field
+ * at fault, as the caller spelt it (`startingCash`, `execution.feeBps`, `sizing.percent-of-cash`),
+ * never a command-line flag: an app that took the value from a flag names the flag in its own
+ * message (see {@link ConfigError.withKey}). The message is `<key>: <reason>`.
+ */
 export class ConfigError extends QuantbotError {
   readonly key: string;
+  /** What is wrong, without the key: `must be a positive amount, got 0`. */
+  readonly reason: string;
 
-  constructor(key: string, message: string) {
-    super('CONFIG_INVALID', `${key}: ${message}`);
+  constructor(key: string, reason: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', `${key}: ${reason}`, options);
     this.key = key;
+    this.reason = reason;
+  }
+
+  /** The same error under another key (an app's flag for a library's field), with this one as its cause. */
+  withKey(key: string): ConfigError {
+    return new ConfigError(key, this.reason, { cause: this });
   }
 }
 

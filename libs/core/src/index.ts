@@ -13,6 +13,5 @@ export * from './ports/broker';
 export * from './ports/store';
 export * from './ports/notifier';
 export * from './ports/audit-sink';
-export * from './cli-flags';
 export * from './json';
 export * from './ports/live-venue';

@@ -172,7 +172,7 @@ export function applyDataQuality(
   options: DataQualityGateOptions,
 ): { readonly series: readonly BarSeries[]; readonly outcome: DataQualityOutcome } {
   if (options.mode !== 'strict' && options.mode !== 'warn' && options.mode !== 'off') {
-    throw new ConfigError('--data-quality', `unknown mode '${String(options.mode)}'; available: strict, warn, off`);
+    throw new ConfigError('mode', `unknown mode '${String(options.mode)}'; available: strict, warn, off`);
   }
   const sources = options.sources ?? [];
   const fromFiles = sourceFindings(sources, options.mode);
@@ -186,7 +186,7 @@ export function applyDataQuality(
   let used = series;
   const repairs: BarRepair[] = [];
   if (options.repair === 'forward-fill') {
-    if (options.calendar === null) throw new ConfigError('--repair', 'forward-fill needs a calendar (--calendar nyse or weekdays)');
+    if (options.calendar === null) throw new ConfigError('repair', 'forward-fill needs a calendar (calendar nyse or weekdays)');
     const calendar = options.calendar;
     used = series.map((s) => {
       const repaired = repairMissingSessions(s, calendar);

@@ -89,15 +89,39 @@ describe('runBacktest', () => {
     expect(result.openPositions[0]).toEqual(expect.objectContaining({ symbol: 'BBB', entryPrice: 7, entryTime: universe.time[2] }));
   });
 
-  it('sizes percent-of-equity orders from cash and the close at the decision', () => {
+  it('sizes percent-of-cash orders from cash and the close at the decision', () => {
     const universe = universeOf({ AAA: [[10, 10], [10.5, 11], [11, 11]] });
     const result = runBacktest({
       universe,
       strategy: scripted({ 0: (ctx) => ctx.buy(0) }),
       startingCash: 10_000,
-      sizing: { kind: 'percent-of-equity', percent: 95 },
+      sizing: { kind: 'percent-of-cash', percent: 95 },
     });
     expect(result.openPositions[0]?.qty).toBe(950);
+  });
+
+  it('sizes percent-of-equity orders from equity, not from the cash left, once a position is open', () => {
+    // Bar 0: buy AAA (half the cash at 10). Bar 2: AAA closes at 20, so equity (15 000) is far
+    // above the cash left (5 000); a BBB order at a close of 10 then gets 10% of each.
+    const universe = universeOf({ AAA: [[10, 10], [10, 10], [20, 20], [20, 20]], BBB: [[10, 10], [10, 10], [10, 10], [10, 10]] });
+    const run = (kind: 'percent-of-cash' | 'percent-of-equity'): number => {
+      const result = runBacktest({
+        universe,
+        strategy: scripted({
+          0: (ctx, bar) => {
+            if (bar.symbolIndex === 0) ctx.buy(0, 500);
+          },
+          2: (ctx, bar) => {
+            if (bar.symbolIndex === 1) ctx.buy(1);
+          },
+        }),
+        startingCash: 10_000,
+        sizing: { kind, percent: 10 },
+      });
+      return result.openPositions.find((p) => p.symbol === 'BBB')?.qty ?? 0;
+    };
+    expect(run('percent-of-cash')).toBe(50);
+    expect(run('percent-of-equity')).toBe(150);
   });
 
   it('sells short and covers through zero with long/short SMA crossover without losing P&L', () => {
@@ -140,12 +164,12 @@ describe('runBacktest', () => {
   });
 
   it.each([
-    ['--cash', { startingCash: 0 }],
-    ['--commission-bps', { execution: { ...withFeeBps(0), feeBps: -1 } }],
-    ['--size', { sizing: { kind: 'fixed-shares', shares: 1.5 } as const }],
-    ['--percent-of-equity', { sizing: { kind: 'percent-of-equity', percent: 120 } as const }],
-  ])('refuses a bad %s', (flag, override) => {
+    ['startingCash', { startingCash: 0 }],
+    ['execution.feeBps', { execution: { ...withFeeBps(0), feeBps: -1 } }],
+    ['sizing.fixed-shares', { sizing: { kind: 'fixed-shares', shares: 1.5 } as const }],
+    ['sizing.percent-of-cash', { sizing: { kind: 'percent-of-cash', percent: 120 } as const }],
+  ])('refuses a bad %s, naming the option field', (field, override) => {
     const base = { universe: universeOf({ AAA: flatRows([1, 2]) }), strategy: scripted({}), startingCash: 1_000, sizing: fixed100 };
-    expect(() => runBacktest({ ...base, ...override })).toThrow(flag);
+    expect(() => runBacktest({ ...base, ...override })).toThrow(new RegExp(`^${field.replace('.', '\\.')}: `));
   });
 });

@@ -3,14 +3,13 @@ import { ConfigError, epochMs } from '@quantbot/core';
 import type { AuditSink } from '@quantbot/core';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
 import type { GatewayStatistics, KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
-import { OrderGateway } from '@quantbot/risk-guardrails';
+import type { SizingRule } from '@quantbot/risk-guardrails';
+import { OrderGateway, validateSizingRule } from '@quantbot/risk-guardrails';
 import type { ExecutionProfile, ExecutionQuality } from '@quantbot/execution-sim';
 import { EXECUTION_PROFILES, NextOpenFillBroker, SimulatedBroker } from '@quantbot/execution-sim';
 import type { Strategy } from '@quantbot/strategies';
 import type { PerformanceMetrics } from './performance-metrics';
 import { computeMetrics } from './performance-metrics';
-import type { SizingRule } from './position-sizing';
-import { validateSizingRule } from './position-sizing';
 import type { ClosedTrade } from './trade-tracker';
 import type { CanceledOrder, RejectedOrder } from './trading-core';
 import type { RunRecorder } from './run-recorder';
@@ -92,11 +91,11 @@ export interface BacktestResult {
  */
 export function runBacktest(config: BacktestConfig): BacktestResult {
   if (!Number.isFinite(config.startingCash) || config.startingCash <= 0) {
-    throw new ConfigError('--cash', `must be a positive amount, got ${config.startingCash}`);
+    throw new ConfigError('startingCash', `must be a positive amount, got ${config.startingCash}`);
   }
   const execution = config.execution ?? EXECUTION_PROFILES.idealistic;
   if (!Number.isFinite(execution.feeBps) || execution.feeBps < 0) {
-    throw new ConfigError('--commission-bps', `must be a non-negative number, got ${execution.feeBps}`);
+    throw new ConfigError('execution.feeBps', `must be a non-negative number, got ${execution.feeBps}`);
   }
   const fillModel = config.fillModel ?? 'simulator';
   const universe = config.universe;

@@ -22,8 +22,8 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'execution profiles', () 
 
   it.each([
     ['ORCL, 100 shares, no fees', orcl, { kind: 'fixed-shares', shares: 100 } as const, 0],
-    ['ORCL, 95% of cash, 10 bps', orcl, { kind: 'percent-of-equity', percent: 95 } as const, 10],
-    ['NVDA, 95% of cash, 10 bps', nvda, { kind: 'percent-of-equity', percent: 95 } as const, 10],
+    ['ORCL, 95% of cash, 10 bps', orcl, { kind: 'percent-of-cash', percent: 95 } as const, 10],
+    ['NVDA, 95% of cash, 10 bps', nvda, { kind: 'percent-of-cash', percent: 95 } as const, 10],
   ])('idealistic with market orders equals the simple next-open model exactly (%s)', (_label, universe, sizing, feeBps) => {
     const config = (fillModel: 'simulator' | 'next-open'): BacktestConfig => ({
       universe,

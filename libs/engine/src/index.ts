@@ -1,4 +1,3 @@
-export * from './position-sizing';
 export * from './trade-tracker';
 export * from './trading-core';
 export * from './performance-metrics';

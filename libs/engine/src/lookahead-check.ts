@@ -4,7 +4,7 @@ import type { ExecutionProfile } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
 import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
 import { runBacktest } from './backtest-runner';
-import type { SizingRule } from './position-sizing';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 
 /** One decision a strategy made on one bar: an order intent, as comparable data. */
 interface Decision {

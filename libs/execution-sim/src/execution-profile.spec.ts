@@ -32,7 +32,7 @@ describe('resolveExecutionProfile', () => {
 
   it('names the shipped profiles when the profile is unknown', () => {
     const error = configErrorOf(() => resolveExecutionProfile('optimistic'));
-    expect([error.key, error.message]).toEqual(['--execution-profile', expect.stringContaining("unknown profile 'optimistic'; available: idealistic, realistic, stressed")]);
+    expect([error.key, error.message]).toEqual(['executionProfile', expect.stringContaining("unknown profile 'optimistic'; available: idealistic, realistic, stressed")]);
   });
 
   it.each(['toString', 'constructor', '__proto__'])("rejects '%s', a name every object inherits, as an unknown profile", (name) => {
@@ -41,7 +41,7 @@ describe('resolveExecutionProfile', () => {
 
   it('lists every known parameter when a parameter is unknown', () => {
     const error = configErrorOf(() => resolveExecutionProfile('realistic', { slipBps: 3 }));
-    expect([error.key, error.message]).toEqual(['--execution slipBps', expect.stringContaining(`known: ${EXECUTION_PARAMETER_NAMES.join(', ')}`)]);
+    expect([error.key, error.message]).toEqual(['execution.slipBps', expect.stringContaining(`known: ${EXECUTION_PARAMETER_NAMES.join(', ')}`)]);
   });
 
   // [parameter, value, what the message says]
@@ -64,7 +64,7 @@ describe('resolveExecutionProfile', () => {
 
   it.each(invalid)('rejects %s = %p with a ConfigError naming it', (key, value, message) => {
     const error = configErrorOf(() => resolveExecutionProfile('idealistic', { [key]: value }));
-    expect([error.code, error.key, error.message]).toEqual(['CONFIG_INVALID', `--execution ${key}`, expect.stringMatching(message)]);
+    expect([error.code, error.key, error.message]).toEqual(['CONFIG_INVALID', `execution.${key}`, expect.stringMatching(message)]);
   });
 
   it('accepts the edges of the valid ranges', () => {

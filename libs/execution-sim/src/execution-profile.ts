@@ -111,8 +111,8 @@ export const EXECUTION_PARAMETER_NAMES: readonly string[] = Object.freeze([...NU
 
 /**
  * The profile `name` with `overrides` applied (strings from a command line, or typed values).
- * Unknown profiles, unknown parameters and out-of-range values are `ConfigError`s that list what
- * exists. `maxParticipation` accepts `none` or `Infinity` for no cap.
+ * Unknown profiles, unknown parameters and out-of-range values are `ConfigError`s keyed
+ * `executionProfile` or `execution.<parameter>` that list what exists. `maxParticipation` accepts `none` or `Infinity` for no cap.
  */
 export function resolveExecutionProfile(
   name: string,
@@ -122,18 +122,18 @@ export function resolveExecutionProfile(
     ? (EXECUTION_PROFILES as Readonly<Record<string, ExecutionProfile>>)[name]
     : undefined;
   if (base === undefined) {
-    throw new ConfigError('--execution-profile', `unknown profile '${name}'; available: ${Object.keys(EXECUTION_PROFILES).join(', ')}`);
+    throw new ConfigError('executionProfile', `unknown profile '${name}'; available: ${Object.keys(EXECUTION_PROFILES).join(', ')}`);
   }
   const out: Record<string, string | number> = { ...base };
   for (const [key, raw] of Object.entries(overrides)) {
     if (!EXECUTION_PARAMETER_NAMES.includes(key)) {
-      throw new ConfigError(`--execution ${key}`, `unknown execution parameter; known: ${EXECUTION_PARAMETER_NAMES.join(', ')}`);
+      throw new ConfigError(`execution.${key}`, `unknown execution parameter; known: ${EXECUTION_PARAMETER_NAMES.join(', ')}`);
     }
     if (key === 'intrabarPath') {
-      if (raw !== 'stop-first' && raw !== 'target-first' && raw !== 'ohlc') throw new ConfigError(`--execution ${key}`, `'${raw}' is not stop-first, target-first or ohlc`);
+      if (raw !== 'stop-first' && raw !== 'target-first' && raw !== 'ohlc') throw new ConfigError(`execution.${key}`, `'${raw}' is not stop-first, target-first or ohlc`);
       out[key] = raw;
     } else if (key === 'limitFill') {
-      if (raw !== 'touch' && raw !== 'through') throw new ConfigError(`--execution ${key}`, `'${raw}' is not touch or through`);
+      if (raw !== 'touch' && raw !== 'through') throw new ConfigError(`execution.${key}`, `'${raw}' is not touch or through`);
       out[key] = raw;
     } else {
       const value = key === 'maxParticipation' && (raw === 'none' || raw === 'Infinity') ? Number.POSITIVE_INFINITY : typeof raw === 'number' ? raw : raw.trim() === '' ? NaN : Number(raw);
@@ -144,7 +144,7 @@ export function resolveExecutionProfile(
 }
 
 function checkNumber(key: string, value: number): number {
-  const where = `--execution ${key}`;
+  const where = `execution.${key}`;
   if (Number.isNaN(value)) throw new ConfigError(where, 'is not a number');
   if (value < 0) throw new ConfigError(where, `must not be negative, got ${value}`);
   if (key === 'maxParticipation' && value === 0) throw new ConfigError(where, 'must be above 0 (use none for no cap)');

@@ -4,7 +4,7 @@ import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { SmaCrossover } from '@quantbot/strategies';
 import { runBacktest } from '@quantbot/engine';
-import type { SizingRule } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 import { CheckpointError, parseLiveCheckpoint } from './live-checkpoint';
 import type { LiveCheckpoint, LiveCheckpointV1 } from './live-checkpoint';
 import { LiveSession } from './live-session';
@@ -13,7 +13,7 @@ import { SimulatedLiveBroker } from './simulated-live-broker';
 import { barsAt, walk } from './minute-bars.spec-helper';
 
 const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
-const SIZING: SizingRule = { kind: 'percent-of-equity', percent: 40 };
+const SIZING: SizingRule = { kind: 'percent-of-cash', percent: 40 };
 const PARAMS = { fast: 5, slow: 20, allowShort: true };
 
 function session(overrides: Partial<LiveSessionOptions> & { profile?: ExecutionProfile } = {}): { session: LiveSession; submitted: OrderRequest[] } {

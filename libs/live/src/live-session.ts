@@ -19,7 +19,7 @@ import { OrderGateway } from '@quantbot/risk-guardrails';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
 import type { Strategy } from '@quantbot/strategies';
 import { WarmupGate } from '@quantbot/strategies';
-import type { SizingRule } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 import type { RunRecorder } from '@quantbot/engine';
 import { TradingCore } from '@quantbot/engine';
 import type { AdoptedOrder } from '@quantbot/engine';
@@ -105,7 +105,7 @@ export class LiveSession {
 
   constructor(options: LiveSessionOptions) {
     if (!SESSION_ID.test(options.sessionId)) {
-      throw new ConfigError('--session', `session id '${options.sessionId}' must be 1-40 letters, digits, '-' or '_'`);
+      throw new ConfigError('sessionId', `session id '${options.sessionId}' must be 1-40 letters, digits, '-' or '_'`);
     }
     this.sessionId = options.sessionId;
     this.#options = options;

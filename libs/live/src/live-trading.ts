@@ -1,6 +1,6 @@
 import type { BarSeries, BarUniverse, BarStep, JsonValue, LiveBroker, LiveVenue, Ticker } from '@quantbot/core';
 import { epochMs } from '@quantbot/core';
-import type { SizingRule } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 import { sliceUniverse } from '@quantbot/engine';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';

@@ -48,8 +48,8 @@ const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
  * Merges a run's decisions and order events into one timeline, in time order and then by `seq`
  * (global across a run, so ties replay exactly as they happened), and applies `filter`.
  *
- * Throws a `ConfigError` naming `--replay-date` for a date that is not a real `YYYY-MM-DD` day,
- * naming `--limit` for a limit that is not a positive integer, and a `DataError` for a record
+ * Throws a `ConfigError` naming `date` for a date that is not a real `YYYY-MM-DD` day,
+ * naming `limit` for a limit that is not a positive integer, and a `DataError` for a record
  * whose time is not ISO 8601.
  *
  * @example
@@ -59,10 +59,10 @@ const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 export function replayEvents(run: ReplaySource, filter: ReplayFilter = {}): ReplayEntry[] {
   const { date, limit } = filter;
   if (date !== undefined && !isCalendarDate(date)) {
-    throw new ConfigError('--replay-date', `'${date}' is not a date; use YYYY-MM-DD (UTC), such as 2024-01-02`);
+    throw new ConfigError('date', `'${date}' is not a date; use YYYY-MM-DD (UTC), such as 2024-01-02`);
   }
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-    throw new ConfigError('--limit', `${limit} is not a positive integer`);
+    throw new ConfigError('limit', `${limit} is not a positive integer`);
   }
   const symbol = filter.symbol?.toUpperCase();
   const timed: { readonly entry: ReplayEntry; readonly ms: number }[] = [];

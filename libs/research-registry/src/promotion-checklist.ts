@@ -163,7 +163,7 @@ export function evaluatePromotionChecklist(
           measured: null,
           measuredText: `${figure(unverified)} (unverified)`,
           status: 'missing',
-          detail: `${unverified.id} is unverified (typed in, or an artifact the gate could not reproduce) and never satisfies a gate: store a walk-forward run with store-walk-forward --run-id`,
+          detail: `${unverified.id} is unverified (typed in, or an artifact the gate could not reproduce) and never satisfies a gate: store a walk-forward run the gate reproduces from its run folder`,
         };
   const unverifiedNote = unverified === null ? '' : `; newer unverified ${unverified.id} not counted`;
   const paperEvidence = paper.streakDays === 0 ? null : `paper ${paper.streakStart}..${paper.streakEnd}`;
@@ -237,7 +237,7 @@ export function evaluatePromotionChecklist(
       ...(backtest === null
         ? missing('no backtest recorded')
         : lookahead === null
-          ? missing(`run ${backtest.runId} was not checked for lookahead (run the backtest with --check-lookahead)`)
+          ? missing(`run ${backtest.runId} was not checked for lookahead (run the backtest again with its lookahead check on)`)
           : judged(lookahead, lookahead ? 'passed' : 'failed', lookahead ? 'pass' : 'fail', `run ${backtest.runId}: lookahead check ${lookahead ? 'passed' : 'found divergences'}`)),
       evidence: backtest?.id ?? null,
     }),

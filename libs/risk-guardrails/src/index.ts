@@ -33,15 +33,20 @@ export type { AnchoredAuditVerification, AuditProblem, AuditProblemKind, AuditVe
 export {
   DEFAULT_KELLY_CAP,
   DEFAULT_KELLY_SCALE,
+  SIZING_RULE_KINDS,
   TRADING_DAYS_PER_YEAR,
   atrRiskShares,
   cappedKellyFraction,
+  describeSizingRule,
   fixedShares,
   kellyShares,
   percentOfEquityShares,
+  sizeFor,
+  sizeOrder,
+  validateSizingRule,
   volatilityTargetShares,
 } from './position-sizing';
-export type { AtrRiskInput, KellyInput, KellySharesInput, PercentOfEquityInput, VolatilityTargetInput } from './position-sizing';
+export type { AtrRiskInput, KellyInput, KellySharesInput, PercentOfEquityInput, SizingInput, SizingRule, VolatilityTargetInput } from './position-sizing';
 export { DEFAULT_GAP_THRESHOLD_PCT, computeGapStatistics, gapAdjustedExposure, gapRiskBySymbol } from './gap-risk';
 export type { GapQuantiles, GapStatistics, GapStatisticsOptions } from './gap-risk';
 export { KillFileWatcher, clearKillFile, isKillFilePresent, killFileRequest, readKillFile, writeKillFile } from './kill-file';

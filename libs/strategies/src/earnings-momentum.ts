@@ -49,7 +49,7 @@ export class EarningsMomentum implements Strategy {
   /** Builds the strategy; it needs the session's point-in-time fundamentals. */
   static fromParams(values: ParamValues, context: StrategyBuildContext, join: 'as-announced' | 'period-end'): EarningsMomentum {
     if (context.fundamentals === undefined) {
-      throw new ConfigError('--strategy', 'this strategy needs point-in-time fundamentals, and the session has none');
+      throw new ConfigError('strategy', 'this strategy needs point-in-time fundamentals, and the session has none');
     }
     return new EarningsMomentum(context.fundamentals, join, values['minGrowth'] as number);
   }

@@ -24,7 +24,7 @@ export class FullSeriesZScore implements Strategy {
 
   constructor(context: StrategyBuildContext, entryZ: number) {
     const u = context.universe;
-    if (u === undefined) throw new ConfigError('--strategy', 'biased-full-series needs the universe at construction');
+    if (u === undefined) throw new ConfigError('strategy', 'biased-full-series needs the universe at construction');
     this.#entryZ = entryZ;
     this.#mean = new Float64Array(u.symbols.length);
     this.#std = new Float64Array(u.symbols.length);

@@ -19,7 +19,7 @@ export type ParamValues = Readonly<Record<string, number | boolean>>;
  * Parses `fast=10,slow=30` into name/value pairs. Empty input gives an empty object. A pair
  * without `=` or with an empty name is a `ConfigError` naming the pair.
  */
-export function parseParamList(text: string, key = '--params'): Readonly<Record<string, string>> {
+export function parseParamList(text: string, key = 'params'): Readonly<Record<string, string>> {
   const out: Record<string, string> = {};
   if (text.trim() === '') return out;
   for (const pair of text.split(',')) {

@@ -72,7 +72,7 @@ export function findStrategy(name: string): StrategyDefinition {
   const found = STRATEGY_DEFINITIONS.find((d) => d.name === name);
   if (found === undefined) {
     const names = STRATEGY_DEFINITIONS.map((d) => d.name).join(', ');
-    throw new ConfigError('--strategy', `unknown strategy '${name}'; available: ${names}`);
+    throw new ConfigError('strategy', `unknown strategy '${name}'; available: ${names}`);
   }
   return found;
 }

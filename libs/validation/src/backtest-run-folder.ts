@@ -15,7 +15,7 @@ export const REPORT_FILE = 'report.html';
 export interface BacktestRunRecord {
   readonly root: string;
   readonly runId: string;
-  /** The JSON document `--json` prints (summary.json holds it without the run id). */
+  /** The run's JSON document (summary.json holds it without the run id). */
   readonly document: BacktestReport & { readonly lookahead?: unknown };
   readonly result: BacktestResult;
   readonly recorder: RunRecorder;
@@ -28,7 +28,7 @@ export interface BacktestRunRecord {
   readonly seed: number;
   /** The data file or folder; undefined for synthetic data (its seed and size define it). */
   readonly dataPath: string | undefined;
-  /** The audit log's anchor (its head before and after the run), or null without `--audit-log`. */
+  /** The audit log's anchor (its head before and after the run), or null without an audit log. */
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
   readonly withReport: boolean;

@@ -28,8 +28,8 @@ export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, start
 export type { RawParams, TrialSettings } from './sweep-worker';
 export * from './walk-forward';
 export * from './validation-artifacts';
-export { RUN_FLAGS, backtestRunHelp, planRun, runBacktestFromArgs } from './backtest-run';
-export type { AuditLogRedirect, BacktestRunOptions, BacktestRunOutcome, RunPlan } from './backtest-run';
+export { planRun, runRecordedBacktest } from './backtest-run';
+export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, PlanRunOptions, RunPlan } from './backtest-run';
 export { REPORT_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 export type { BacktestRunRecord } from './backtest-run-folder';
 export { reproduceRun } from './run-reproduction';

@@ -55,15 +55,15 @@ describe('parseParameterSpace', () => {
     ['fast=1|2|1', "'fast=1|2|1' lists 1 more than once"],
     ['fast=1||2', "'fast=1||2' has an empty value"],
     ['fast=1..2,fast=3', "'fast' is given more than once"],
-  ])('rejects %j naming --space and the part', (text, message) => {
+  ])('rejects %j naming the space and the part', (text, message) => {
     const attempt = (): unknown => parseParameterSpace(text);
     expect(attempt).toThrow(ConfigError);
-    expect(attempt).toThrow(/^--space: /);
+    expect(attempt).toThrow(/^space: /);
     expect(attempt).toThrow(message);
   });
 
   it('names the key it is given', () => {
-    expect(() => parseParameterSpace('x', '--grid')).toThrow(/^--grid: /);
+    expect(() => parseParameterSpace('x', 'grid')).toThrow(/^grid: /);
   });
 
   it('round-trips through describeParameterSpace', () => {
@@ -89,7 +89,7 @@ describe('gridPoints', () => {
   it('refuses grids above MAX_GRID_POINTS', () => {
     const space = parseParameterSpace('a=1..1000,b=1..1000,c=1|2');
     expect(spaceSize(space)).toBeGreaterThan(MAX_GRID_POINTS);
-    expect(() => gridPoints(space)).toThrow(/^--space: the grid has 2000000 points/);
+    expect(() => gridPoints(space)).toThrow(/^space: the grid has 2000000 points/);
   });
 });
 
@@ -130,8 +130,8 @@ describe('randomPoints', () => {
     for (const v of [1, 2, 3, 4]) expect(firsts.get(v) ?? 0).toBeGreaterThan(850);
   });
 
-  it.each([0, -1, 2.5, Number.NaN])('rejects a sample count of %p naming --samples', (count) => {
-    expect(() => randomPoints(space, count, 1)).toThrow(/^--samples: /);
+  it.each([0, -1, 2.5, Number.NaN])('rejects a sample count of %p naming the sample count', (count) => {
+    expect(() => randomPoints(space, count, 1)).toThrow(/^samples: /);
   });
 
   it('always returns min(count, size) distinct points (property)', () => {

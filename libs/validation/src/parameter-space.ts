@@ -42,13 +42,13 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * `10|20|50`, `a|b`). A single value is a list of one.
  *
  * Bad syntax, a repeated name or value, an empty axis and a step that would expand to more than
- * `MAX_VALUES_PER_DIMENSION` values are `ConfigError`s keyed `key` (default `--space`) that quote
+ * `MAX_VALUES_PER_DIMENSION` values are `ConfigError`s keyed `key` (default `space`) that quote
  * the offending part.
  *
  * @example parseParameterSpace('fast=5..30:5,slow=20..100:10,allowShort=true|false')
  *   // 6 × 9 × 2 = 108 points
  */
-export function parseParameterSpace(text: string, key = '--space'): ParameterSpace {
+export function parseParameterSpace(text: string, key = 'space'): ParameterSpace {
   if (text.trim() === '') throw new ConfigError(key, 'is empty; expected name=from..to:step or name=a|b|c, comma-separated');
   const dimensions: ParameterDimension[] = [];
   const seen = new Set<string>();
@@ -165,12 +165,12 @@ export function pointAt(space: ParameterSpace, index: number): ParamPoint {
 
 /**
  * Every point of the space, in grid order (see `pointAt`): the same space always gives the
- * same list. A `ConfigError` (`--space`) above `MAX_GRID_POINTS` points.
+ * same list. A `ConfigError` (`space`) above `MAX_GRID_POINTS` points.
  */
 export function gridPoints(space: ParameterSpace): readonly ParamPoint[] {
   const size = spaceSize(space);
   if (size > MAX_GRID_POINTS) {
-    throw new ConfigError('--space', `the grid has ${size} points, more than ${MAX_GRID_POINTS}; use a random search or coarser steps`);
+    throw new ConfigError('space', `the grid has ${size} points, more than ${MAX_GRID_POINTS}; use a random search or coarser steps`);
   }
   const points: ParamPoint[] = [];
   for (let i = 0; i < size; i++) points.push(pointAt(space, i));
@@ -181,15 +181,15 @@ export function gridPoints(space: ParameterSpace): readonly ParamPoint[] {
  * `count` distinct points drawn uniformly from the grid without replacement, in draw order,
  * from a `SeededRng(seed)`: the same space, count and seed always give the same points. When
  * `count` is at least the grid's size, every point is returned once, shuffled (drawing more
- * would only repeat trials). A `ConfigError` (`--samples`) unless `count` is a positive integer
+ * would only repeat trials). A `ConfigError` (`samples`) unless `count` is a positive integer
  * of at most `MAX_GRID_POINTS`.
  */
 export function randomPoints(space: ParameterSpace, count: number, seed: number): readonly ParamPoint[] {
-  if (!Number.isInteger(count) || count < 1) throw new ConfigError('--samples', `must be a positive whole number, got ${count}`);
+  if (!Number.isInteger(count) || count < 1) throw new ConfigError('samples', `must be a positive whole number, got ${count}`);
   const size = spaceSize(space);
-  if (!Number.isSafeInteger(size)) throw new ConfigError('--space', `the grid has about ${size} points, too many to index; narrow it`);
+  if (!Number.isSafeInteger(size)) throw new ConfigError('space', `the grid has about ${size} points, too many to index; narrow it`);
   const draws = Math.min(count, size);
-  if (draws > MAX_GRID_POINTS) throw new ConfigError('--samples', `must be at most ${MAX_GRID_POINTS}, got ${count}`);
+  if (draws > MAX_GRID_POINTS) throw new ConfigError('samples', `must be at most ${MAX_GRID_POINTS}, got ${count}`);
   const rng = new SeededRng(seed);
   const indices: number[] = [];
   if (size <= MAX_GRID_POINTS) {

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
-import { canonicalJson, parseFlags } from '@quantbot/core';
+import { canonicalJson } from '@quantbot/core';
 import type { RunManifest, RunVerification } from '@quantbot/observability';
 import { LEGACY_RUN_MANIFEST_SCHEMA_VERSION, readRun, verifyRunFiles } from '@quantbot/observability';
 import { AUDIT_GENESIS_HASH } from '@quantbot/risk-guardrails';
-import { RUN_FLAGS, runBacktestFromArgs } from './backtest-run';
+import type { BacktestRunConfig } from './backtest-run';
+import { runRecordedBacktest } from './backtest-run';
 
 /** Options of {@link reproduceRun}. */
 export interface ReproduceRunOptions {
@@ -15,6 +16,17 @@ export interface ReproduceRunOptions {
   readonly clock?: () => Date;
   /** The folder the scratch folder is made in; default the system's temporary folder. */
   readonly tempDir?: string;
+  /**
+   * Reads a recorded command line back into the run's configuration (the command line belongs to
+   * the app that recorded it: `backtester run` gives `readBacktestCommandLine` of `@quantbot/cli`).
+   * Returns null for a command line it does not re-run; throws `ConfigError` for a bad one.
+   */
+  readonly readCommandLine: (commandLine: readonly string[]) => BacktestRunConfig | null;
+  /**
+   * Turns the error of a failed re-run into the one its problem line quotes; an app names its
+   * flags there (`withFlagNames` of `@quantbot/cli`). Default: the error as it is.
+   */
+  readonly nameError?: (error: unknown) => unknown;
 }
 
 /** The verdict of {@link reproduceRun}. */
@@ -41,9 +53,9 @@ export interface RunReproduction {
  *    (`verifyRunFiles`); this alone proves nothing against someone who recomputes the hashes.
  * 2. A schema-1 run is refused as such: its digest does not cover the parameters, command line
  *    or data, so reproducing it would not prove what it claims.
- * 3. The recorded command line is run again with {@link runBacktestFromArgs} from the recorded
- *    working folder, into a scratch folder that is removed afterwards: the run folder goes
- *    there, `--report` is ignored and `--audit-log` is redirected to a scratch file that
+ * 3. The recorded command line, read back by `options.readCommandLine`, is run again with
+ *    {@link runRecordedBacktest} from the recorded working folder, into a scratch folder that is
+ *    removed afterwards: the run folder goes there, `report` is ignored and `auditLog` is redirected to a scratch file that
  *    continues the recorded chain head, so nothing outside the scratch folder is written (not
  *    the audit log, not the results folder).
  * 4. The input data files the re-run read are compared with the recorded hashes, by file.
@@ -54,7 +66,7 @@ export interface RunReproduction {
  * that fails (missing data, bad flags) is a problem in the verdict, not a throw.
  *
  * @example
- * const check = await reproduceRun('results/runs', runId, { now: new Date() });
+ * const check = await reproduceRun('results/runs', runId, { now: new Date(), readCommandLine: readBacktestCommandLine });
  * if (!check.ok) for (const problem of check.problems) console.error(problem);
  */
 export async function reproduceRun(root: string, runId: string, options: ReproduceRunOptions): Promise<RunReproduction> {
@@ -80,9 +92,14 @@ export async function reproduceRun(root: string, runId: string, options: Reprodu
       `run ${runId} has manifest schema ${LEGACY_RUN_MANIFEST_SCHEMA_VERSION}: its digest covers only the artifacts, not the parameters, command line or data, so it cannot be verified; run the backtest again to record a verifiable run`,
     ]);
   }
-  const [program, command, ...argv] = manifest.commandLine;
-  if (program !== 'backtester' || command !== 'run') {
-    return verdict(null, [`run ${runId} was not recorded by 'backtester run' (command line: ${manifest.commandLine.join(' ')}); only backtests can be re-run`]);
+  let config: BacktestRunConfig | null;
+  try {
+    config = options.readCommandLine(manifest.commandLine);
+  } catch (error) {
+    return verdict(null, [`run ${runId}: its recorded command line cannot be read (${error instanceof Error ? error.message : String(error)})`]);
+  }
+  if (config === null) {
+    return verdict(null, [`run ${runId} was not recorded by a backtest (command line: ${manifest.commandLine.join(' ')}); only backtests can be re-run`]);
   }
   const parameters = manifest.parameters as { readonly cwd?: unknown } | null;
   if (typeof parameters?.cwd !== 'string') return verdict(null, [`run ${runId}: the manifest's parameters.cwd is missing, so the recorded command line cannot be resolved`]);
@@ -92,27 +109,29 @@ export async function reproduceRun(root: string, runId: string, options: Reprodu
   try {
     let rerun: RunManifest;
     try {
-      const auditFlag = parseFlags(argv, RUN_FLAGS)['audit-log'];
+      const auditFile = config.auditLog;
       const audit = manifest.audit ?? null;
-      const outcome = await runBacktestFromArgs(argv, {
+      const outcome = await runRecordedBacktest(config, {
         cwd,
+        commandLine: manifest.commandLine,
         now: options.now,
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         resultsRoot: join(scratch, 'runs'),
-        recordedCommandLine: manifest.commandLine,
+        showProgress: false,
         allowReport: false,
-        ...(typeof auditFlag === 'string'
+        ...(auditFile !== undefined
           ? {
               auditLog: {
                 path: join(scratch, 'audit.jsonl'),
                 startAfter: audit?.from ?? { records: 0, hash: AUDIT_GENESIS_HASH },
-                recordAs: audit?.file ?? resolve(cwd, auditFlag),
+                recordAs: audit?.file ?? resolve(cwd, auditFile),
               },
             }
           : {}),
       });
       rerun = outcome.manifest;
-    } catch (error) {
+    } catch (caught) {
+      const error = options.nameError?.(caught) ?? caught;
       return verdict(null, [`the re-run of run ${runId} failed: ${error instanceof Error ? error.message : String(error)}`]);
     }
     const extra = [...dataProblems(manifest, rerun)];

@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { BarUniverse, QuantbotError } from '@quantbot/core';
-import type { ClosedTrade, PerformanceMetrics, SizingRule } from '@quantbot/engine';
+import type { ClosedTrade, PerformanceMetrics } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 import { computeMetrics, runBacktest, sliceUniverse } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { WarmupGate, createStrategy } from '@quantbot/strategies';

@@ -17,7 +17,7 @@ const base: SweepOptions = {
   strategy: 'sma-crossover',
   space,
   startingCash: 100_000,
-  sizing: { kind: 'percent-of-equity', percent: 40 },
+  sizing: { kind: 'percent-of-cash', percent: 40 },
   execution: resolveExecutionProfile('realistic'),
   seed: 5,
   objective: 'sharpe',
@@ -140,7 +140,7 @@ describe('runSweep', () => {
     try {
       const other = generateSyntheticUniverse({ symbols: 2, bars: 800, seed: 11 });
       await expect(runSweep({ ...base, universe: other, pool })).rejects.toThrow(/^pool: was opened for another universe/);
-      await expect(runSweep({ ...base, pool, workers: 2 })).rejects.toThrow(/^--workers: give a worker count or a pool, not both/);
+      await expect(runSweep({ ...base, pool, workers: 2 })).rejects.toThrow(/^workers: give a worker count or a pool, not both/);
       expectIdentical(serial, await runSweep({ ...base, pool }));
     } finally {
       await pool.close();
@@ -198,16 +198,16 @@ describe('runSweep', () => {
 
   describe('errors', () => {
     it.each([
-      [{ strategy: 'no-such' }, /^--strategy: unknown strategy 'no-such'/],
-      [{ space: parseParameterSpace('fsat=1..3') }, /^--space: unknown parameter 'fsat' of sma-crossover; it has: fast/],
-      [{ baseParams: { slwo: 3 } }, /^--params: unknown parameter 'slwo'/],
-      [{ space: parseParameterSpace('fast=40..50:10,slow=20..30:10') }, /^--space: no point can run: all 4 were rejected \(first: fast=40,slow=20: /],
-      [{ workers: 0 }, /^--workers: must be a positive whole number, got 0/],
-      [{ workers: 1.5 }, /^--workers: /],
-      [{ startingCash: -1 }, /^--cash: /],
-      [{ objective: 'profit' as unknown as 'sharpe' }, /^--objective: unknown objective 'profit'/],
-      [{ space: undefined }, /^--space: is required/],
-      [{ points: [{ fast: 1, slow: 2 }] }, /^--space: give a space or a list of points, not both/],
+      [{ strategy: 'no-such' }, /^strategy: unknown strategy 'no-such'/],
+      [{ space: parseParameterSpace('fsat=1..3') }, /^space: unknown parameter 'fsat' of sma-crossover; it has: fast/],
+      [{ baseParams: { slwo: 3 } }, /^baseParams: unknown parameter 'slwo'/],
+      [{ space: parseParameterSpace('fast=40..50:10,slow=20..30:10') }, /^space: no point can run: all 4 were rejected \(first: fast=40,slow=20: /],
+      [{ workers: 0 }, /^workers: must be a positive whole number, got 0/],
+      [{ workers: 1.5 }, /^workers: /],
+      [{ startingCash: -1 }, /^startingCash: /],
+      [{ objective: 'profit' as unknown as 'sharpe' }, /^objective: unknown objective 'profit'/],
+      [{ space: undefined }, /^space: is required/],
+      [{ points: [{ fast: 1, slow: 2 }] }, /^space: give a space or a list of points, not both/],
     ])('rejects %p with a ConfigError naming the flag', async (override, message) => {
       const attempt = runSweep({ ...base, workers: 1, ...override });
       await expect(attempt).rejects.toThrow(ConfigError);
@@ -229,7 +229,7 @@ describe('runSweep', () => {
           expect(error.code).toBe('SWEEP_FAILED');
           expect(error.causeCode).toBe('CONFIG_INVALID');
           expect(error.params).not.toBeNull();
-          expect(error.message).toMatch(/^trial fast=\d+,slow=\d+(,allowShort=(true|false))? failed: ConfigError \[CONFIG_INVALID\]: --commission-bps: must be a non-negative number, got -1$/);
+          expect(error.message).toMatch(/^trial fast=\d+,slow=\d+(,allowShort=(true|false))? failed: ConfigError \[CONFIG_INVALID\]: execution.feeBps: must be a non-negative number, got -1$/);
           // In a thread of its own the original error is the cause; from a worker only its name, code and message cross.
           if (options === twoPoints) expect(error.cause).toBeUndefined();
           else expect(error.cause).toBeInstanceOf(ConfigError);

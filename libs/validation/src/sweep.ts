@@ -5,8 +5,9 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BarUniverse } from '@quantbot/core';
 import { ConfigError, QuantbotError } from '@quantbot/core';
-import type { PerformanceMetrics, SizingRule } from '@quantbot/engine';
-import { validateSizingRule } from '@quantbot/engine';
+import type { PerformanceMetrics } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
+import { validateSizingRule } from '@quantbot/risk-guardrails';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import type { ParamValues } from '@quantbot/strategies';
 import { createStrategy, describeParams, findStrategy } from '@quantbot/strategies';
@@ -241,7 +242,7 @@ export function leaseExecutor(
   trials: number,
 ): { readonly executor: TrialExecutor; release(): Promise<void> } {
   if (pool !== undefined) {
-    if (workers !== undefined) throw new ConfigError('--workers', 'give a worker count or a pool, not both (the pool has its workers)');
+    if (workers !== undefined) throw new ConfigError('workers', 'give a worker count or a pool, not both (the pool has its workers)');
     const executor = pool.executorFor(universe);
     return { executor, release: async () => undefined };
   }
@@ -268,18 +269,18 @@ export function trialReturnMatrix(result: SweepResult): number[][] {
 /** The worker count: `requested`, or every available core; a `ConfigError` unless a positive integer. */
 export function resolveWorkerCount(requested: number | undefined): number {
   const count = requested ?? availableParallelism();
-  if (!Number.isInteger(count) || count < 1) throw new ConfigError('--workers', `must be a positive whole number, got ${count}`);
+  if (!Number.isInteger(count) || count < 1) throw new ConfigError('workers', `must be a positive whole number, got ${count}`);
   return count;
 }
 
 function resolvePoints(options: SweepOptions): readonly ParamPoint[] {
-  if (options.points !== undefined && options.space !== undefined) throw new ConfigError('--space', 'give a space or a list of points, not both');
+  if (options.points !== undefined && options.space !== undefined) throw new ConfigError('space', 'give a space or a list of points, not both');
   if (options.points !== undefined) return options.points;
-  if (options.space === undefined) throw new ConfigError('--space', 'is required: the parameters to sweep');
+  if (options.space === undefined) throw new ConfigError('space', 'is required: the parameters to sweep');
   return gridPoints(options.space);
 }
 
-/** The settings every trial shares, checked (a `ConfigError` names the flag). */
+/** The settings every trial shares, checked (a `ConfigError` names the option field). */
 export function trialSettings(options: {
   readonly strategy: string;
   readonly baseParams?: RawParams;
@@ -291,16 +292,16 @@ export function trialSettings(options: {
   readonly objective: SweepObjective;
 }): TrialSettings {
   if (!SWEEP_OBJECTIVES.includes(options.objective)) {
-    throw new ConfigError('--objective', `unknown objective '${String(options.objective)}'; available: ${SWEEP_OBJECTIVES.join(', ')}`);
+    throw new ConfigError('objective', `unknown objective '${String(options.objective)}'; available: ${SWEEP_OBJECTIVES.join(', ')}`);
   }
   if (!Number.isFinite(options.startingCash) || options.startingCash <= 0) {
-    throw new ConfigError('--cash', `must be a positive amount, got ${options.startingCash}`);
+    throw new ConfigError('startingCash', `must be a positive amount, got ${options.startingCash}`);
   }
   const definition = findStrategy(options.strategy);
   const baseParams = options.baseParams ?? {};
   for (const name of Object.keys(baseParams)) {
     if (!definition.params.some((p) => p.name === name)) {
-      throw new ConfigError('--params', `unknown parameter '${name}' of ${definition.name}; it has: ${describeParams(definition.params)}`);
+      throw new ConfigError('baseParams', `unknown parameter '${name}' of ${definition.name}; it has: ${describeParams(definition.params)}`);
     }
   }
   return Object.freeze({
@@ -329,7 +330,7 @@ export interface PreparedPoints {
 
 /**
  * Checks points before any runs: a parameter name the strategy does not have is a
- * `ConfigError` (`--space`, listing the parameters); a point `constraint` skips, or whose values
+ * `ConfigError` (`space`, listing the parameters); a point `constraint` skips, or whose values
  * the strategy refuses (`ConfigError` from `createStrategy`), is invalid. No valid point at all
  * is a `ConfigError` quoting the first reason.
  */
@@ -340,7 +341,7 @@ export function preparePoints(universe: BarUniverse, settings: TrialSettings, po
   const invalid: InvalidPoint[] = [];
   points.forEach((params, pointIndex) => {
     for (const name of Object.keys(params)) {
-      if (!known.has(name)) throw new ConfigError('--space', `unknown parameter '${name}' of ${definition.name}; it has: ${describeParams(definition.params)}`);
+      if (!known.has(name)) throw new ConfigError('space', `unknown parameter '${name}' of ${definition.name}; it has: ${describeParams(definition.params)}`);
     }
     const skipped = constraint?.(params) ?? null;
     if (skipped !== null) {
@@ -357,7 +358,7 @@ export function preparePoints(universe: BarUniverse, settings: TrialSettings, po
   });
   if (valid.length === 0) {
     const first = invalid[0];
-    throw new ConfigError('--space', first === undefined ? 'has no point' : `no point can run: all ${invalid.length} were rejected (first: ${describePoint(first.params)}: ${first.reason})`);
+    throw new ConfigError('space', first === undefined ? 'has no point' : `no point can run: all ${invalid.length} were rejected (first: ${describePoint(first.params)}: ${first.reason})`);
   }
   return Object.freeze({ valid: Object.freeze(valid), invalid: Object.freeze(invalid) });
 }

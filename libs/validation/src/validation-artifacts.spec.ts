@@ -39,7 +39,7 @@ describe('metricsSummary', () => {
 describe('sweepArtifact', () => {
   let sweep: SweepResult;
   beforeAll(async () => {
-    sweep = await runSweep({ universe, strategy: 'sma-crossover', space, startingCash: 100_000, sizing: { kind: 'percent-of-equity', percent: 50 }, execution: resolveExecutionProfile('realistic'), objective: 'sortino', workers: 1 });
+    sweep = await runSweep({ universe, strategy: 'sma-crossover', space, startingCash: 100_000, sizing: { kind: 'percent-of-cash', percent: 50 }, execution: resolveExecutionProfile('realistic'), objective: 'sortino', workers: 1 });
   });
 
   it('describes the sweep in schema version 1, trials best first', () => {
@@ -50,7 +50,7 @@ describe('sweepArtifact', () => {
     expect(a.period).toEqual({ start: formatIsoTime(universe.time[0] as number), end: formatIsoTime(universe.time[1299] as number), bars: 1300 });
     expect(a.results.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(a.results[0]).toMatchObject({ pointIndex: sweep.best.pointIndex, params: sweep.best.params, objectiveValue: sweep.best.metrics.sortino });
-    expect(a.settings).toMatchObject({ startingCash: 100_000, sizing: { kind: 'percent-of-equity', percent: 50 }, fillModel: 'simulator', seed: 0 });
+    expect(a.settings).toMatchObject({ startingCash: 100_000, sizing: { kind: 'percent-of-cash', percent: 50 }, fillModel: 'simulator', seed: 0 });
     expect(a.settings.execution).toMatchObject({ name: 'realistic', maxParticipation: 0.1 });
   });
 
@@ -97,7 +97,7 @@ describe('walkForwardArtifact', () => {
       purge: 3,
       embargo: 7,
       startingCash: 100_000,
-      sizing: { kind: 'percent-of-equity', percent: 50 },
+      sizing: { kind: 'percent-of-cash', percent: 50 },
       workers: 1,
     });
   });

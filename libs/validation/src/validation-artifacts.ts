@@ -1,5 +1,6 @@
 import { ConfigError, finiteOrNull, formatIsoTime } from '@quantbot/core';
-import type { PerformanceMetrics, SizingRule } from '@quantbot/engine';
+import type { PerformanceMetrics } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 import { describeExecutionProfile } from '@quantbot/execution-sim';
 import { deflatedSharpeRatio, probabilisticSharpeRatioFromReturns } from './overfitting-statistics';
 import type { ParamPoint, ParamValue, ParameterSpace } from './parameter-space';

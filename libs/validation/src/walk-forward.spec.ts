@@ -57,13 +57,13 @@ describe('planWalkForward', () => {
   });
 
   it.each([
-    [{ train: 1 }, /^--train: must be a whole number of bars, at least 2/],
-    [{ test: 0 }, /^--test: /],
-    [{ test: 10.5 }, /^--test: /],
-    [{ step: 50 }, /^--step: must be at least --test \(100\)/],
-    [{ purge: -1 }, /^--purge: /],
-    [{ embargo: 1.5 }, /^--embargo: /],
-    [{ train: 950 }, /^--train: the data has 1000 bars; one fold needs train \+ purge \+ test = 1050/],
+    [{ train: 1 }, /^train: must be a whole number of bars, at least 2/],
+    [{ test: 0 }, /^test: /],
+    [{ test: 10.5 }, /^test: /],
+    [{ step: 50 }, /^step: must be at least test \(100\)/],
+    [{ purge: -1 }, /^purge: /],
+    [{ embargo: 1.5 }, /^embargo: /],
+    [{ train: 950 }, /^train: the data has 1000 bars; one fold needs train \+ purge \+ test = 1050/],
   ])('rejects %p with a ConfigError naming the flag', (override, message) => {
     const attempt = (): unknown => planWalkForward(1000, { train: 300, test: 100, anchored: false, ...override });
     expect(attempt).toThrow(ConfigError);
@@ -111,8 +111,8 @@ describe('assessOverfitting', () => {
   });
 
   it('refuses bad thresholds and mismatched folds', () => {
-    expect(() => assessOverfitting([1], [1], { maxOverfitRatio: 0 })).toThrow(/^--max-overfit-ratio: /);
-    expect(() => assessOverfitting([1], [1], { minOosSharpe: Number.NaN })).toThrow(/^--min-oos-sharpe: /);
+    expect(() => assessOverfitting([1], [1], { maxOverfitRatio: 0 })).toThrow(/^maxOverfitRatio: /);
+    expect(() => assessOverfitting([1], [1], { minOosSharpe: Number.NaN })).toThrow(/^minOosSharpe: /);
     expect(() => assessOverfitting([1, 2], [1])).toThrow(RangeError);
     expect(() => assessOverfitting([], [])).toThrow(RangeError);
   });
@@ -132,7 +132,7 @@ describe('runWalkForward', () => {
     anchored: false,
     purge: 5,
     startingCash: 100_000,
-    sizing: { kind: 'percent-of-equity', percent: 90 },
+    sizing: { kind: 'percent-of-cash', percent: 90 },
     workers: 1,
   };
   let result: WalkForwardResult;
@@ -242,7 +242,7 @@ describe('runWalkForward', () => {
   });
 
   it('rejects data too short for a fold before running anything', async () => {
-    await expect(runWalkForward({ ...options, train: 1500 })).rejects.toThrow(/^--train: the data has 1600 bars/);
+    await expect(runWalkForward({ ...options, train: 1500 })).rejects.toThrow(/^train: the data has 1600 bars/);
   });
 
   it('counts points the strategy refuses as invalid in every fold, not as trials', () => {

@@ -1,6 +1,7 @@
 import type { BarUniverse } from '@quantbot/core';
 import { ConfigError } from '@quantbot/core';
-import type { ClosedTrade, PerformanceMetrics, SizingRule } from '@quantbot/engine';
+import type { ClosedTrade, PerformanceMetrics } from '@quantbot/engine';
+import type { SizingRule } from '@quantbot/risk-guardrails';
 import { computeMetrics } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import type { ParamValues, Strategy } from '@quantbot/strategies';
@@ -51,17 +52,17 @@ export interface WalkForwardWindow {
  * `P + E` apart. With the default step the `E` bars right after each test window are used by no
  * test window and not by the next fold's training (later folds' training windows include them).
  * Folds are added while the test window fits: the last bars may be left over, never a partial
- * fold. Throws a `ConfigError` naming the flag for a bad size, a step below the test window
+ * fold. Throws a `ConfigError` naming the option field for a bad size, a step below the test window
  * (test windows would overlap, and the stitched curve count bars twice), or data too short for
  * one fold.
  */
 export function planWalkForward(bars: number, layout: WalkForwardLayout): readonly WalkForwardWindow[] {
-  const train = wholeNumber('--train', layout.train, 2);
-  const test = wholeNumber('--test', layout.test, 2);
-  const step = wholeNumber('--step', layout.step ?? test, 1);
-  const purge = wholeNumber('--purge', layout.purge ?? 0, 0);
-  const embargo = wholeNumber('--embargo', layout.embargo ?? 0, 0);
-  if (step < test) throw new ConfigError('--step', `must be at least --test (${test}) so test windows do not overlap, got ${step}`);
+  const train = wholeNumber('train', layout.train, 2);
+  const test = wholeNumber('test', layout.test, 2);
+  const step = wholeNumber('step', layout.step ?? test, 1);
+  const purge = wholeNumber('purge', layout.purge ?? 0, 0);
+  const embargo = wholeNumber('embargo', layout.embargo ?? 0, 0);
+  if (step < test) throw new ConfigError('step', `must be at least test (${test}) so test windows do not overlap, got ${step}`);
   const windows: WalkForwardWindow[] = [];
   for (let i = 0; ; i++) {
     const testStart = train + purge + i * (step + embargo);
@@ -71,7 +72,7 @@ export function planWalkForward(bars: number, layout: WalkForwardLayout): readon
     windows.push(Object.freeze({ index: i, trainStart: layout.anchored ? 0 : trainEnd - train, trainEnd, testStart, testEnd }));
   }
   if (windows.length === 0) {
-    throw new ConfigError('--train', `the data has ${bars} bars; one fold needs train + purge + test = ${train + purge + test}`);
+    throw new ConfigError('train', `the data has ${bars} bars; one fold needs train + purge + test = ${train + purge + test}`);
   }
   return Object.freeze(windows);
 }
@@ -149,8 +150,8 @@ export function assessOverfitting(isSharpes: readonly (number | null)[], oosShar
 function resolveThresholds(t: WalkForwardThresholds): Required<WalkForwardThresholds> {
   const maxOverfitRatio = t.maxOverfitRatio ?? 2;
   const minOosSharpe = t.minOosSharpe ?? 0;
-  if (!Number.isFinite(maxOverfitRatio) || maxOverfitRatio <= 0) throw new ConfigError('--max-overfit-ratio', `must be a positive number, got ${maxOverfitRatio}`);
-  if (!Number.isFinite(minOosSharpe)) throw new ConfigError('--min-oos-sharpe', `must be a finite number, got ${minOosSharpe}`);
+  if (!Number.isFinite(maxOverfitRatio) || maxOverfitRatio <= 0) throw new ConfigError('maxOverfitRatio', `must be a positive number, got ${maxOverfitRatio}`);
+  if (!Number.isFinite(minOosSharpe)) throw new ConfigError('minOosSharpe', `must be a finite number, got ${minOosSharpe}`);
   return Object.freeze({ maxOverfitRatio, minOosSharpe });
 }
 
@@ -251,7 +252,7 @@ export interface WalkForwardResult extends OverfitAssessment {
  * `computeMetrics` (its turnover, commission and trade P&L are each fold's, scaled to the chained
  * equity at the fold's start). `assessOverfitting` gives the verdict from the folds' Sharpe
  * ratios. Workers (or the `pool`'s) are started once and serve every fold's sweep; results do
- * not depend on their number. Bad options are `ConfigError`s naming the flag, checked before
+ * not depend on their number. Bad options are `ConfigError`s naming the option field, checked before
  * anything runs; a failing trial is a `SweepError`.
  */
 export async function runWalkForward(options: WalkForwardOptions): Promise<WalkForwardResult> {

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors';
+import { ConfigError } from '@quantbot/core';
 
 /** One command-line flag: its name (without dashes), value kind and help text. */
 export interface FlagSpec {
@@ -64,14 +64,4 @@ export function formatFlagHelp(specs: readonly FlagSpec[]): string {
   const heads = specs.map((s) => `--${s.name}${s.kind === 'boolean' ? '' : ` <${s.valueName ?? s.kind}>`}`);
   const width = Math.max(...heads.map((h) => h.length)) + 2;
   return specs.map((s, i) => `  ${(heads[i] as string).padEnd(width)}${s.description}`).join('\n');
-}
-
-/** Where a command writes: injected so tests can capture output without spawning a process. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  /** Working directory for relative paths and the results folder. */
-  readonly cwd: string;
-  /** Where progress bars go (a terminal's stderr); none when absent or not a TTY. */
-  readonly progress?: { readonly isTTY?: boolean; readonly columns?: number; write(text: string): boolean };
 }

@@ -1,0 +1,65 @@
+import type { CliIo } from '@quantbot/cli';
+import { backtestRunConfig, formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { createProgress } from '@quantbot/observability';
+import type { RunPlan, SweepResult } from '@quantbot/validation';
+import { describePoint, gridPoints, planRun, randomPoints, runSweep, sweepArtifact } from '@quantbot/validation';
+import { SWEEP_FLAGS, fmt, objectiveOf, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { writeValidationRun } from './validation-run-folder';
+
+/** `backtester sweep`: runs every point of a parameter space over the same data and ranks them. */
+export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
+  const flags = parseFlags(argv, SWEEP_FLAGS);
+  if (flags['help'] === true) {
+    io.out(`usage: backtester sweep --space k=a..b:step,... [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp(SWEEP_FLAGS)}`);
+    return 0;
+  }
+  const space = requireSpace(flags);
+  const search = searchOf(flags);
+  const objective = objectiveOf(flags);
+  const points = search.kind === 'grid' ? gridPoints(space) : randomPoints(space, search.samples, search.seed);
+  const pool = startPool(flags, points.length);
+  let plan: RunPlan;
+  let result: SweepResult;
+  let sweepMs: number;
+  try {
+    plan = planRun(backtestRunConfig(flags), { cwd: io.cwd });
+    const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: points.length, label: `sweep ${plan.strategyName}`, enabled: flags['json'] !== true });
+    let done = 0;
+    const started = clock().getTime();
+    result = await runSweep({
+      universe: plan.universe,
+      strategy: plan.strategyName,
+      ...(search.kind === 'grid' ? { space } : { points }),
+      ...trialSettingsOf(plan),
+      objective,
+      pool,
+      onProgress: (p) => {
+        progress.tick(p.completed - done);
+        done = p.completed;
+      },
+    });
+    progress.done();
+    sweepMs = clock().getTime() - started;
+  } finally {
+    await pool.close();
+  }
+  const artifact = sweepArtifact(result);
+  const runId = writeValidationRun(io, flags, argv, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel });
+  if (flags['json'] === true) {
+    io.out(JSON.stringify({ runId, sweepMs, ...artifact }, null, 2));
+    return 0;
+  }
+  const lines = [
+    `sweep ${plan.strategyName} on ${plan.dataLabel}: ${result.trialCount} trial(s), ${result.invalid.length} invalid point(s) skipped, ${result.workers} thread(s), ${(sweepMs / 1000).toFixed(2)} s`,
+  ];
+  lines.push(`  rank  ${objective.padEnd(12)} params`);
+  for (const t of result.trials.slice(0, 10)) lines.push(`  ${String(t.rank).padStart(4)}  ${fmt(t.objectiveValue).padEnd(12)} ${describePoint(t.params)}`);
+  const dsr = artifact.statistics?.deflatedSharpe;
+  const pbo = artifact.statistics?.pbo;
+  if (dsr !== undefined) lines.push(`  deflated Sharpe ratio of the best: ${dsr.value === null ? `n/a (${dsr.reason})` : fmt(dsr.value)}`);
+  if (pbo !== undefined) lines.push(`  probability of backtest overfitting: ${pbo.value === null ? `n/a (${pbo.reason})` : fmt(pbo.value)}`);
+  lines.push(`written: ${runId}`);
+  io.out(lines.join('\n'));
+  return 0;
+}
+

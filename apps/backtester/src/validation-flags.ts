@@ -1,0 +1,106 @@
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '@quantbot/core';
+import type { FlagSpec, FlagValues } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS } from '@quantbot/cli';
+import type { RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
+import { SWEEP_OBJECTIVES, parseParameterSpace, startSweepPool } from '@quantbot/validation';
+
+/** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
+const SHARED_NAMES = [
+  'data',
+  'symbols',
+  'strategy',
+  'params',
+  'start',
+  'end',
+  'cash',
+  'size',
+  'percent-of-cash',
+  'percent-of-equity',
+  'vol-target',
+  'atr-risk',
+  'commission-bps',
+  'execution-profile',
+  'execution',
+  'fill-model',
+  'seed',
+  'bars',
+  'data-quality',
+  'calendar',
+  'repair',
+  'results-dir',
+  'json',
+  'help',
+];
+const SHARED_FLAGS: readonly FlagSpec[] = BACKTEST_RUN_FLAGS.filter((f) => SHARED_NAMES.includes(f.name));
+
+const SEARCH_FLAGS: readonly FlagSpec[] = [
+  { name: 'space', kind: 'string', valueName: 'k=a..b:step,...', description: 'the parameters to search, e.g. fast=5..30:5,slow=20..100:10 (lists: allowShort=true|false); required' },
+  { name: 'objective', kind: 'string', valueName: 'name', description: `what to maximize: ${SWEEP_OBJECTIVES.join(', ')} (default sharpe)` },
+  { name: 'search', kind: 'string', valueName: 'grid|random', description: 'every point of the space (default) or a seeded random sample' },
+  { name: 'samples', kind: 'number', valueName: 'n', description: 'points of a random search (default 50)' },
+  { name: 'search-seed', kind: 'number', valueName: 'n', description: 'seed of a random search (default 1)' },
+  { name: 'workers', kind: 'number', valueName: 'n', description: 'threads running trials, this one included (default: all cores); results do not depend on it' },
+];
+
+export const SWEEP_FLAGS: readonly FlagSpec[] = [...SHARED_FLAGS, ...SEARCH_FLAGS];
+
+export const WALK_FORWARD_FLAGS: readonly FlagSpec[] = [
+  ...SHARED_FLAGS,
+  ...SEARCH_FLAGS,
+  { name: 'train', kind: 'number', valueName: 'bars', description: 'bars in each training window (required)' },
+  { name: 'test', kind: 'number', valueName: 'bars', description: 'bars in each test window (required)' },
+  { name: 'step', kind: 'number', valueName: 'bars', description: 'bars between test windows (default --test)' },
+  { name: 'anchored', kind: 'boolean', description: 'every training window starts at the first bar (default: rolling)' },
+  { name: 'purge', kind: 'number', valueName: 'bars', description: 'gap between a training window and its test (default 0)' },
+  { name: 'embargo', kind: 'number', valueName: 'bars', description: 'bars after each test window no later fold trains or tests on (default 0)' },
+  { name: 'max-overfit-ratio', kind: 'number', valueName: 'x', description: 'fail above this mean in-sample / out-of-sample Sharpe (default 2)' },
+  { name: 'min-oos-sharpe', kind: 'number', valueName: 'x', description: 'fail below this mean out-of-sample Sharpe, annualized (default 0)' },
+];
+
+export function requireSpace(flags: FlagValues): ReturnType<typeof parseParameterSpace> {
+  const text = flags['space'];
+  if (typeof text !== 'string') throw new ConfigError('--space', 'is required, e.g. --space fast=5..30:5,slow=20..100:10');
+  return parseParameterSpace(text);
+}
+
+export function requireNumber(flags: FlagValues, name: string): number {
+  const value = flags[name];
+  if (typeof value !== 'number') throw new ConfigError(`--${name}`, 'is required (a number of bars)');
+  return value;
+}
+
+export function objectiveOf(flags: FlagValues): SweepObjective {
+  const raw = flags['objective'] ?? 'sharpe';
+  if (!(SWEEP_OBJECTIVES as readonly unknown[]).includes(raw)) throw new ConfigError('--objective', `unknown objective '${String(raw)}'; known: ${SWEEP_OBJECTIVES.join(', ')}`);
+  return raw as SweepObjective;
+}
+
+export function searchOf(flags: FlagValues): WalkForwardSearch {
+  const kind = flags['search'] ?? 'grid';
+  if (kind === 'grid') return { kind: 'grid' };
+  if (kind !== 'random') throw new ConfigError('--search', `must be grid or random, got '${String(kind)}'`);
+  const samples = typeof flags['samples'] === 'number' ? flags['samples'] : 50;
+  if (!Number.isInteger(samples) || samples < 1) throw new ConfigError('--samples', `must be a whole number ≥ 1, got ${samples}`);
+  const seed = typeof flags['search-seed'] === 'number' ? flags['search-seed'] : 1;
+  return { kind: 'random', samples, seed };
+}
+
+/** What every trial of a sweep or walk-forward shares, from the run's plan. */
+export function trialSettingsOf(plan: RunPlan): Pick<SweepOptions, 'baseParams' | 'startingCash' | 'sizing' | 'execution' | 'fillModel' | 'seed'> {
+  return { baseParams: plan.rawParams, startingCash: plan.cash, sizing: plan.sizing, execution: plan.execution, fillModel: plan.fillModel, seed: plan.seed };
+}
+
+/**
+ * The sweep's threads (`--workers`, default every core; never more than `trials`), started before
+ * the data is loaded so that the workers' start-up overlaps it.
+ */
+export function startPool(flags: FlagValues, trials: number): SweepPool {
+  const workers = flags['workers'] ?? availableParallelism();
+  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1) throw new ConfigError('--workers', `must be a whole number ≥ 1, got ${String(workers)}`);
+  return startSweepPool(Math.max(1, Math.min(workers, trials)));
+}
+
+export function fmt(x: number | null | undefined): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3);
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { JsonValue } from '@quantbot/core';
+import type { CliIo, FlagValues } from '@quantbot/cli';
+import { gitCommit, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
+import type { SweepArtifact, WalkForwardArtifact } from '@quantbot/validation';
+import { dataHash, uniqueRunId } from '@quantbot/validation';
+
+/** Writes `results/runs/<id>/` with the artifact (`sweep.json` or `walk_forward.json`), its trials and a manifest. */
+export function writeValidationRun(
+  io: CliIo,
+  flags: FlagValues,
+  argv: readonly string[],
+  now: Date,
+  clock: () => Date,
+  kind: 'sweep' | 'walk-forward',
+  artifact: SweepArtifact | WalkForwardArtifact,
+  seed: number,
+  extra: { readonly dataLabel: string },
+): string {
+  const root = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
+  const text = `${JSON.stringify(artifact, null, 2)}\n`;
+  const base = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${kind}-${createHash('sha256').update(JSON.stringify(argv)).digest('hex').slice(0, 8)}`;
+  const runId = uniqueRunId(root, base);
+  const name = kind === 'sweep' ? 'sweep.json' : 'walk_forward.json';
+  const trials = kind === 'sweep' ? (artifact as SweepArtifact).results : (artifact as WalkForwardArtifact).folds;
+  writeRunArtifacts({
+    root,
+    runId,
+    artifacts: [
+      { name, content: text, deterministic: true },
+      { name: kind === 'sweep' ? 'trials.jsonl' : 'folds.jsonl', content: toJsonLines(trials), deterministic: true },
+    ],
+    manifest: {
+      startedAt: now.toISOString(),
+      finishedAt: clock().toISOString(),
+      codeVersion: gitCommit(io.cwd) ?? gitCommit(resolve(__dirname, '..', '..', '..')),
+      commandLine: ['backtester', kind, ...argv],
+      parameters: { kind, data: extra.dataLabel, cwd: io.cwd, flags: flags as unknown as JsonValue },
+      seed,
+      dataHash: dataHash(typeof flags['data'] === 'string' ? resolve(io.cwd, flags['data']) : undefined),
+    },
+  });
+  return runId;
+}
+

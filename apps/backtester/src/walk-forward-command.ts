@@ -1,0 +1,79 @@
+import type { CliIo } from '@quantbot/cli';
+import { backtestRunConfig, formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { createProgress } from '@quantbot/observability';
+import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
+import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
+import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { writeValidationRun } from './validation-run-folder';
+
+/**
+ * `backtester walk-forward`: optimizes on each training window, tests the choice on the window
+ * after it, and judges the out-of-sample result. Exit 1 when it fails its thresholds.
+ */
+export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
+  const flags = parseFlags(argv, WALK_FORWARD_FLAGS);
+  if (flags['help'] === true) {
+    io.out(`usage: backtester walk-forward --space k=a..b:step,... --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp(WALK_FORWARD_FLAGS)}`);
+    return 0;
+  }
+  const train = requireNumber(flags, 'train');
+  const test = requireNumber(flags, 'test');
+  const space = requireSpace(flags);
+  const search = searchOf(flags);
+  const objective = objectiveOf(flags);
+  const perFold = search.kind === 'grid' ? spaceSize(space) : search.samples;
+  const pool = startPool(flags, perFold);
+  let plan: RunPlan;
+  let result: WalkForwardResult;
+  try {
+    plan = planRun(backtestRunConfig(flags), { cwd: io.cwd });
+    const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: perFold, label: `walk-forward ${plan.strategyName}`, enabled: flags['json'] !== true });
+    let seen = 0;
+    result = await runWalkForward({
+      universe: plan.universe,
+      strategy: plan.strategyName,
+      space,
+      search,
+      objective,
+      ...trialSettingsOf(plan),
+      train,
+      test,
+      anchored: flags['anchored'] === true,
+      ...(typeof flags['step'] === 'number' ? { step: flags['step'] } : {}),
+      ...(typeof flags['purge'] === 'number' ? { purge: flags['purge'] } : {}),
+      ...(typeof flags['embargo'] === 'number' ? { embargo: flags['embargo'] } : {}),
+      thresholds: {
+        ...(typeof flags['max-overfit-ratio'] === 'number' ? { maxOverfitRatio: flags['max-overfit-ratio'] } : {}),
+        ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
+      },
+      pool,
+      onProgress: (p) => {
+        const completed = p.fold * p.total + p.completed;
+        progress.tick(Math.max(0, completed - seen));
+        seen = completed;
+      },
+    });
+    progress.done();
+  } finally {
+    await pool.close();
+  }
+  const artifact = walkForwardArtifact(result);
+  const runId = writeValidationRun(io, flags, argv, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel });
+  if (flags['json'] === true) {
+    io.out(JSON.stringify({ runId, ...artifact }, null, 2));
+  } else {
+    const o = artifact.overall;
+    const lines = [`walk-forward ${plan.strategyName} on ${plan.dataLabel}: ${artifact.folds.length} fold(s) (${flags['anchored'] === true ? 'anchored' : 'rolling'}, train ${train}, test ${test}), ${artifact.trials} in-sample trial(s)`];
+    lines.push('  fold  test period               chosen                       IS Sharpe  OOS Sharpe');
+    artifact.folds.forEach((f, i) => {
+      lines.push(`  ${String(i + 1).padStart(4)}  ${f.testStart.slice(0, 10)}..${f.testEnd.slice(0, 10)}  ${describePoint(f.chosenParams).padEnd(28)} ${fmt(f.inSample.sharpe).padStart(9)}  ${fmt(f.outOfSample.sharpe).padStart(10)}`);
+    });
+    lines.push(`  out of sample: total return ${fmt(o.oosMetrics.totalReturn)}, Sharpe ${fmt(o.oosMetrics.sharpe)}, max drawdown ${fmt(o.oosMetrics.maxDrawdownPct)}%`);
+    lines.push(`  mean IS Sharpe ${fmt(o.meanIsSharpe)}, mean OOS Sharpe ${fmt(o.meanOosSharpe)}, overfit ratio ${o.overfitRatio === null ? o.overfitRatioStatus : fmt(o.overfitRatio)}`);
+    lines.push(`  ${o.pass ? 'PASS' : 'FAIL'}${o.reasons.length > 0 ? `: ${o.reasons.join('; ')}` : ''}`);
+    lines.push(`written: ${runId}`);
+    io.out(lines.join('\n'));
+  }
+  return artifact.overall.pass ? 0 : 1;
+}
+

@@ -1,0 +1,6 @@
+export { formatFlagHelp, parseFlags } from './flags';
+export type { FlagSpec, FlagValues } from './flags';
+export type { CliIo } from './cli-io';
+export { flagForField, withFlagNames } from './field-flags';
+export type { FieldFlags } from './field-flags';
+export { BACKTEST_RUN_FIELD_FLAGS, BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, readBacktestCommandLine } from './backtest-run-flags';
