@@ -18,8 +18,8 @@ import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
 import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
 import type { OrderGateway, PortfolioView } from '@quantbot/risk-guardrails';
-import type { SizingRule } from './position-sizing';
-import { sizeFor } from './position-sizing';
+import type { SizingRule } from '@quantbot/risk-guardrails';
+import { sizeFor } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
 
