@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backtesterCli } from '../test/cli-harness';
-import { takeJsonOut } from './json-out';
+import { takeJsonOut } from '@quantbot/cli';
 
 describe('takeJsonOut', () => {
   it.each<[string, string[], ReturnType<typeof takeJsonOut>]>([

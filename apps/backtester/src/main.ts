@@ -4,7 +4,6 @@ import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
-import { runWithJsonOut } from './json-out';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
@@ -13,7 +12,7 @@ import { walkForwardCommand } from './walk-forward-command';
 import { verifyAuditCommand } from './verify-audit-command';
 import { BACKTESTER_FIELD_FLAGS } from './field-flags';
 import type { CliIo } from '@quantbot/cli';
-import { withFlagNames } from '@quantbot/cli';
+import { runWithJsonOut, withFlagNames } from '@quantbot/cli';
 
 const USAGE = `usage: backtester <command> [flags]
 

@@ -10,9 +10,8 @@ import { COMMON_FLAGS, stringFlag } from './research-action';
 import { DB_SCHEMA_ENV, openRegistrySession } from './registry-session';
 import { APPROVE_REVIEW_ACTION } from './review-action';
 import { toJsonText } from './checklist-table';
-import { runWithJsonOut } from './json-out';
 import type { CliIo } from '@quantbot/cli';
-import { formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags, runWithJsonOut } from '@quantbot/cli';
 
 /** Every action, in the order of the research workflow. */
 export const ACTIONS: readonly ResearchAction[] = [

@@ -1,4 +1,4 @@
-import type { JsonValue, LedgerSnapshot, OrderSide, OrderType, Ticker, TimeInForce } from '@quantbot/core';
+import type { JsonValue, LedgerSnapshot, Ticker, VenueOrder } from '@quantbot/core';
 import { PortfolioLedger } from '@quantbot/core';
 import type { CheckpointOrder } from './live-checkpoint';
 import type { LiveFillRecord } from './live-state';
@@ -10,18 +10,8 @@ export interface BrokerAccountView {
   readonly openOrders: readonly BrokerOrderView[];
 }
 
-export interface BrokerOrderView {
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: OrderSide;
-  readonly type: OrderType;
-  readonly timeInForce: TimeInForce;
-  readonly qty: number;
-  readonly filledQty: number;
-  readonly limitPrice: number | null;
-  readonly stopPrice: number | null;
-  readonly createdAt: number;
-}
+/** An open order as reconciliation compares it (the venue's report, without its fill details). */
+export type BrokerOrderView = Omit<VenueOrder, 'filledAvgPrice' | 'lastActivityAt'>;
 
 export type OrphanPolicy = 'adopt' | 'cancel';
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { CliIo } from '@quantbot/cli';
+import type { CliIo } from './cli-io';
 
 /**
  * `--json-out <file>`: the `--json` document of a command written to a file instead of stdout.
