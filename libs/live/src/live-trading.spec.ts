@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BarSeries, LiveBroker, LiveVenue, OrderRequest, Ticker, VenueOrder, VenueSnapshot } from '@quantbot/core';
-import { ticker } from '@quantbot/core';
+import { epochMs, ticker } from '@quantbot/core';
 import { writeKillFile } from '@quantbot/risk-guardrails';
 import { SmaCrossover } from '@quantbot/strategies';
 import type { StopRequests } from './drive-session';
@@ -14,6 +14,7 @@ import { START, walk } from './minute-bars.spec-helper';
 import { OutageWatchdog } from './outage-watchdog';
 
 const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
+const snapshotClock = { isOpen: true, nextOpen: START + 86_400_000, nextClose: START + 6 * 3_600_000, timestamp: START };
 const PARAMS = { fast: 5, slow: 20, allowShort: false };
 
 /** A stop request the test triggers. */
@@ -170,6 +171,46 @@ describe('tradeOnReplay and tradeOnVenue', () => {
       // The broker's cash is the session's: the books were reconciled to it.
       const checkpoint = await store.latestCheckpoint('paper-1');
       expect(checkpoint?.document).toMatchObject({ ledger: { cash: 50_000 } });
+    });
+
+    it('compares its books with the broker every 30 steps, and halts (audited) when a position differs', async () => {
+      const { venue } = fakeVenue();
+      const store = new MemoryLiveStateStore();
+      const options = common(store);
+      const bars = walk(100, 9, SYMBOLS);
+      // The broker holds 7 BBB the session never bought; the session itself never trades.
+      const drifted: LiveVenue = {
+        ...venue,
+        account: async () => ({ cash: 50_000, positions: [{ symbol: 'BBB', qty: 7, avgEntryPrice: 10, currentPrice: 10 }] }),
+        startBars: async (symbols, after, onBar) => {
+          for (let k = 0; k < bars.length; k++) {
+            const time = bars.time[k] as number;
+            if (time <= after) continue;
+            symbols.forEach((symbol, s) => {
+              const at = s * bars.length + k;
+              onBar({ symbol, time: epochMs(time), open: bars.open[at] as number, high: bars.high[at] as number, low: bars.low[at] as number, close: bars.close[at] as number, volume: 1_000 });
+            });
+          }
+        },
+      };
+      const watchdog = new OutageWatchdog({ probeClock: async () => snapshotClock, maxOutageMs: 60_000, now: () => performance.now(), notify: options.notify });
+      const outcome = await tradeOnVenue({
+        ...options,
+        strategy: { name: 'idle', onBar: () => undefined },
+        stopAfter: 31,
+        venue: drifted,
+        symbols: SYMBOLS,
+        orphanPolicy: 'cancel',
+        historyMinutes: 60,
+        align: () => walk(60, 5, SYMBOLS),
+        clockPollMs: 1_000,
+        watchdog,
+      });
+      expect(outcome.kind).toBe('stopped');
+      const audit = await store.audit('paper-1');
+      expect(audit.filter((a) => a.kind === 'divergence-position').map((a) => a.detail)).toEqual([{ symbol: 'BBB', local: 0, broker: 7, action: 'halted: restart to take the broker position' }]);
+      const checkpoint = await store.latestCheckpoint('paper-1');
+      expect(checkpoint?.document).toMatchObject({ gateway: { killSwitch: { peakState: 'halted', reason: 'reconciliation: position differ from the broker' } } });
     });
 
     it('fails closed when the venue cannot be reached at the start', async () => {
