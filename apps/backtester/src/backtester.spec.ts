@@ -175,7 +175,7 @@ describe('backtester run', () => {
     expect(two.summary['symbols']).toBe('ORCL,YHOO');
   });
 
-  it('sizes --percent-of-cash from the cash left and --percent-of-equity from equity, which differ once a position is open', async () => {
+  itWithData('sizes --percent-of-cash from the cash left and --percent-of-equity from equity, which differ once a position is open', async () => {
     const dir = join(workDir, 'sizing-universe');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
