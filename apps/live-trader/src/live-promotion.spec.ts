@@ -55,8 +55,13 @@ describe(`live money needs a live promotion in the research registry (registry o
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  const check = (experimentId: string, params: Record<string, string>, strategy = 'sma-crossover'): Promise<string | null> =>
-    checkLivePromotion({ experimentId, strategy, params, env, cwd, now: () => NOW });
+  const check = async (experimentId: string, params: Record<string, string>, strategy = 'sma-crossover'): Promise<string | null> => {
+    const found = await checkLivePromotion({ experimentId, sessionId: 'real-1', strategy, params, env, cwd, now: () => NOW });
+    if ('refusal' in found) return found.refusal;
+    // The authorization names what it allows: the session, the strategy and its resolved parameters.
+    expect(found.authorization).toMatchObject({ sessionId: 'real-1', experimentId, strategy, params: '{"allowShort":false,"fast":5,"slow":20}' });
+    return null;
+  };
 
   it('allows exactly the promoted strategy and parameters', async () => {
     expect(await check('exp-1', { fast: '5', slow: '20' })).toBeNull();

@@ -7,7 +7,7 @@ import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue, resolveAlpacaCredent
 import type { AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
 import { LiveStateError, OutageWatchdog, decideLiveStart, hasSessionHistory, openLiveStateStore, tradeOnReplay, tradeOnVenue } from '@quantbot/live';
-import type { DriveOutcome, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport, LiveTradingOptions } from '@quantbot/live';
+import type { DriveOutcome, LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport, LiveTradingOptions } from '@quantbot/live';
 import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
@@ -49,8 +49,9 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   // Live money: only with every safeguard in place, checked before anything connects. The
   // endpoints decide whether this is live, not the flag: any host that is neither Alpaca paper nor
   // loopback may be real money.
-  let alpaca: { readonly credentials: AlpacaCredentials; readonly endpoints: SessionEndpoints } | undefined;
+  let alpaca: AlpacaSession | undefined;
   if (plan.broker === 'alpaca') {
+    let authorization: LiveAuthorization | undefined;
     const endpoints = resolveEndpoints(flags, plan.live);
     io.out(`endpoints: trading ${endpoints.tradingUrl}, market data ${endpoints.dataUrl} (${describeMode(endpoints.mode, plan.live)})`);
     if (plan.live) {
@@ -62,14 +63,15 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       }
       const experiment = typeof flags['experiment'] === 'string' ? flags['experiment'] : undefined;
       if (experiment === undefined) throw new ConfigError('--experiment', 'live trading needs the research-registry experiment that was promoted to live');
-      const refusal = await checkLivePromotion({ experimentId: experiment, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
-      if (refusal !== null) {
-        io.err(`refused: ${refusal}`);
-        log.warn('live refused', { reason: refusal });
+      const promotion = await checkLivePromotion({ experimentId: experiment, sessionId: plan.sessionId, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
+      if ('refusal' in promotion) {
+        io.err(`refused: ${promotion.refusal}`);
+        log.warn('live refused', { reason: promotion.refusal });
         return 3;
       }
+      authorization = promotion.authorization;
     }
-    alpaca = { credentials: resolveAlpacaCredentials(deps.env, { baseUrl: endpoints.tradingUrl }), endpoints };
+    alpaca = { credentials: resolveAlpacaCredentials(deps.env, { baseUrl: endpoints.tradingUrl }), endpoints, ...(authorization !== undefined ? { live: authorization } : {}) };
   }
   const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
   const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
@@ -119,7 +121,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       latencyClock: deps.monotonic,
     };
     const outcome =
-      alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca.credentials, alpaca.endpoints, deps, notify) : await runReplay(common, plan, flags, io);
+      alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify) : await runReplay(common, plan, flags, io);
     return reportOutcome(outcome, io, log);
   } catch (error) {
     if (error instanceof VenueUnavailableError) {
@@ -179,18 +181,26 @@ function strategyOf(plan: Plan, symbolCount: number): Pick<LiveTradingOptions, '
 /** What a session needs besides its strategy (built once the symbols are known). */
 type SessionOptions = Omit<LiveTradingOptions, 'strategy' | 'params'>;
 
+/** A `--broker alpaca` session: its credentials, endpoints and, for live money, its authorization. */
+interface AlpacaSession {
+  readonly credentials: AlpacaCredentials;
+  readonly endpoints: SessionEndpoints;
+  readonly live?: LiveAuthorization;
+}
+
 async function runAlpaca(
   common: SessionOptions,
   plan: Plan,
   flags: Readonly<Record<string, string | number | boolean>>,
-  credentials: AlpacaCredentials,
-  endpoints: SessionEndpoints,
+  { credentials, endpoints, live }: AlpacaSession,
   deps: RunDeps,
   notify: LiveNotify,
 ): Promise<DriveOutcome> {
   const symbols = plan.symbols as readonly Ticker[];
   const rng = new SeededRng(hashText(plan.sessionId));
-  const client = new AlpacaClient({ credentials, now: deps.now, rng });
+  // Orders may reach a live-money endpoint only with the authorization the checks above issued;
+  // tradeOnVenue checks it again, with the caps and the kill switch, before anything connects.
+  const client = new AlpacaClient({ credentials, now: deps.now, rng, ...(live !== undefined ? { allowLiveOrders: true } : {}) });
   const marketData = new AlpacaMarketDataClient({ credentials, now: deps.now, rng, dataUrl: endpoints.dataUrl });
   const watchdog = new OutageWatchdog({ probeClock: async () => client.getClock(), maxOutageMs: plan.maxOutageMs, now: deps.now, notify });
   const venue = new AlpacaVenue({
@@ -218,6 +228,7 @@ async function runAlpaca(
       align: (series) => alignUniverse(series),
       clockPollMs: typeof flags['clock-poll-ms'] === 'number' ? flags['clock-poll-ms'] : 60_000,
       watchdog,
+      ...(live !== undefined ? { live } : {}),
     });
   } finally {
     await venue.close();

@@ -1,5 +1,5 @@
 import { SeededRng } from '@quantbot/core';
-import { AlpacaApiError, AlpacaClient, AlpacaNetworkError } from './alpaca-client';
+import { AlpacaApiError, AlpacaClient, AlpacaLiveOrdersRefusedError, AlpacaNetworkError } from './alpaca-client';
 import type { AlpacaClientOptions } from './alpaca-client';
 import { startFakeAlpacaServer } from './fake';
 import type { FakeAlpacaServer } from './fake';
@@ -286,5 +286,41 @@ describe('AlpacaClient against the fake Alpaca server', () => {
       expect(error).toBeInstanceOf(AlpacaNetworkError);
       expect(error).toMatchObject({ kind: 'timeout', code: 'ALPACA_NETWORK' });
     });
+  });
+});
+
+describe('AlpacaClient at a live-money endpoint', () => {
+  const SECRET_KEY = 'live-secret-never-printed-123';
+  const liveClient = (baseUrl: string, allowLiveOrders?: boolean): AlpacaClient =>
+    new AlpacaClient({
+      credentials: { keyId: 'AKLIVE', secretKey: SECRET_KEY, baseUrl, mode: 'custom' },
+      now: () => NOW,
+      rng: new SeededRng(1),
+      ...(allowLiveOrders !== undefined ? { allowLiveOrders } : {}),
+    });
+
+  it.each(['https://api.alpaca.markets', 'https://my-proxy.example.com', 'http://10.0.0.5:8080'])(
+    'refuses to submit or replace an order at %s unless created with allowLiveOrders, before anything is sent',
+    async (url) => {
+      const client = liveClient(url);
+      expect(client.endpointMode).toBe('live');
+      const submitted = client.submitOrder({ symbol: 'AAPL', qty: 1, side: 'buy', type: 'market', time_in_force: 'day' });
+      await expect(submitted).rejects.toBeInstanceOf(AlpacaLiveOrdersRefusedError);
+      await expect(submitted).rejects.toMatchObject({ code: 'ALPACA_LIVE_ORDERS_REFUSED', field: 'allowLiveOrders', host: new URL(url).host });
+      await expect(client.replaceOrder('order-1', { qty: 2 })).rejects.toBeInstanceOf(AlpacaLiveOrdersRefusedError);
+      const message = await submitted.catch((error: Error) => error.message);
+      expect(message).not.toContain(SECRET_KEY);
+      expect(message).not.toContain('AKLIVE');
+      await client.close();
+    },
+  );
+
+  it('classifies paper and loopback endpoints as such (their orders are never refused)', async () => {
+    const paper = liveClient('https://paper-api.alpaca.markets');
+    const local = liveClient('http://127.0.0.1:8787');
+    expect(paper.endpointMode).toBe('paper');
+    expect(local.endpointMode).toBe('local');
+    await paper.close();
+    await local.close();
   });
 });

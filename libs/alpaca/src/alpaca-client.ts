@@ -1,5 +1,7 @@
 import type { QuantbotError } from '@quantbot/core';
-import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
+import { AlpacaApiError, AlpacaLiveOrdersRefusedError, AlpacaNetworkError } from './alpaca-errors';
+import { classifyTradingEndpoint } from './endpoint-mode';
+import type { AlpacaEndpointMode } from './endpoint-mode';
 import { AlpacaHttpTransport, isSuccess, retryOptionsOf } from './alpaca-http-transport';
 import type { AlpacaHttpResponse, AlpacaRetryOptions } from './alpaca-http-transport';
 import { AlpacaProtocolError, parseAccount, parseCalendarDay, parseClock, parseOrder, parsePosition } from './alpaca-types';
@@ -18,7 +20,7 @@ import type { AlpacaCredentials, EnvLike } from './credentials';
 import { seededUuid } from './seeded-uuid';
 import { newYorkMidnight } from './new-york-time';
 
-export { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
+export { AlpacaApiError, AlpacaLiveOrdersRefusedError, AlpacaNetworkError } from './alpaca-errors';
 
 export interface AlpacaClientOptions extends AlpacaRetryOptions {
   /** Explicit credentials, or a function called on the first request. Default: read `env` then. */
@@ -29,6 +31,13 @@ export interface AlpacaClientOptions extends AlpacaRetryOptions {
   readonly live?: boolean;
   /** With `env`: another root URL (the fake server). */
   readonly baseUrl?: string;
+  /**
+   * Lets `submitOrder` and `replaceOrder` reach a live-money endpoint (Alpaca live, or any host
+   * that is neither Alpaca paper nor loopback). Default false: such a request is refused with
+   * `AlpacaLiveOrdersRefusedError` before anything is sent. Reads and cancels are never refused.
+   * Set it only after the session's live safeguards passed (`@quantbot/live` checks them).
+   */
+  readonly allowLiveOrders?: boolean;
 }
 
 export interface ListOrdersParams {
@@ -84,6 +93,11 @@ export class AlpacaClient {
       credentials: () => this.#getCredentials(),
       ...retryOptionsOf(options),
     });
+  }
+
+  /** What this client's orders do with money, from its trading URL (resolving the credentials). */
+  get endpointMode(): AlpacaEndpointMode {
+    return classifyTradingEndpoint(this.#getCredentials().baseUrl, 'alpaca baseUrl');
   }
 
   async getAccount(): Promise<AlpacaAccount> {
@@ -177,6 +191,7 @@ export class AlpacaClient {
    * 404 from that lookup leads to a resubmission.
    */
   async submitOrder(request: SubmitOrderRequest): Promise<AlpacaOrder> {
+    this.#refuseUnallowedLiveOrder('POST /v2/orders');
     const clientOrderId = request.client_order_id ?? seededUuid(this.#options.rng);
     const body: Record<string, unknown> = {
       symbol: request.symbol,
@@ -199,6 +214,7 @@ export class AlpacaClient {
    * is settled by looking the new client order id up, never by sending the replace twice blind.
    */
   async replaceOrder(id: string, changes: ReplaceOrderRequest): Promise<AlpacaOrder> {
+    this.#refuseUnallowedLiveOrder('PATCH /v2/orders');
     const clientOrderId = changes.client_order_id ?? seededUuid(this.#options.rng);
     const body: Record<string, unknown> = { client_order_id: clientOrderId };
     if (changes.qty !== undefined) body['qty'] = String(changes.qty);
@@ -260,6 +276,12 @@ export class AlpacaClient {
       if (error instanceof AlpacaApiError && error.status === 404) return null;
       throw error;
     }
+  }
+
+  #refuseUnallowedLiveOrder(request: string): void {
+    if (this.#options.allowLiveOrders === true) return;
+    const url = this.#getCredentials().baseUrl;
+    if (classifyTradingEndpoint(url, 'alpaca baseUrl') === 'live') throw new AlpacaLiveOrdersRefusedError(request, url);
   }
 
   #getCredentials(): AlpacaCredentials {

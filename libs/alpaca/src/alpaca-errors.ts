@@ -24,3 +24,20 @@ export class AlpacaNetworkError extends QuantbotError {
     this.kind = kind;
   }
 }
+
+/**
+ * An order request to a live-money endpoint from a client not allowed to send one
+ * (`allowLiveOrders` unset): refused before anything was sent. The message names the request
+ * and the endpoint's host, never a credential.
+ */
+export class AlpacaLiveOrdersRefusedError extends QuantbotError {
+  /** The client option that allows it. */
+  readonly field = 'allowLiveOrders';
+  readonly host: string;
+
+  constructor(request: string, baseUrl: string) {
+    const host = new URL(baseUrl).host;
+    super('ALPACA_LIVE_ORDERS_REFUSED', `Alpaca ${request} refused: ${host} is a live-money endpoint and this client was not created with allowLiveOrders (set only after the live safeguards passed)`);
+    this.host = host;
+  }
+}

@@ -13,6 +13,7 @@ import type {
   VenueBar,
   VenueClock,
   VenueOrder,
+  VenueMoneyMode,
   VenueSnapshot,
 } from '@quantbot/core';
 import { VenueUnavailableError, epochMs } from '@quantbot/core';
@@ -20,10 +21,11 @@ import type { AlpacaClient } from './alpaca-client';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 import { AlpacaMarketData } from './alpaca-market-data';
 import { AlpacaBroker } from './alpaca-broker';
-import { AlpacaBarStream, AlpacaTradeStream, recoverBarsFromRest } from './alpaca-streams';
+import { ALPACA_DATA_STREAM_URL, AlpacaBarStream, AlpacaTradeStream, recoverBarsFromRest } from './alpaca-streams';
 import type { AlpacaOrder } from './alpaca-types';
 import type { AlpacaCredentials } from './credentials';
 import type { AlpacaMarketDataClient } from './market-data-client';
+import { classifyDataEndpoint, classifyTradingEndpoint, sessionEndpointMode } from './endpoint-mode';
 
 export interface AlpacaVenueOptions {
   readonly client: AlpacaClient;
@@ -61,6 +63,20 @@ export class AlpacaVenue implements LiveVenue {
   constructor(options: AlpacaVenueOptions) {
     this.#options = options;
     this.#event = options.onEvent ?? (() => undefined);
+  }
+
+  /**
+   * `live` when the client's trading URL, the trade stream's (the credentials' URL) or the data
+   * stream's host is neither Alpaca (paper, or its data hosts) nor loopback; else `paper` or
+   * `local`. Derived from the URLs every time, never configured.
+   */
+  get moneyMode(): VenueMoneyMode {
+    const { client, credentials, dataStreamUrl } = this.#options;
+    return sessionEndpointMode([
+      client.endpointMode,
+      classifyTradingEndpoint(credentials.baseUrl, 'alpaca credentials baseUrl'),
+      classifyDataEndpoint(dataStreamUrl ?? ALPACA_DATA_STREAM_URL, 'dataStreamUrl'),
+    ]);
   }
 
   async snapshot(): Promise<VenueSnapshot> {

@@ -35,3 +35,5 @@ export { driveLiveSession, sleepUntilOpen } from './drive-session';
 export type { DriveOptions, DriveOutcome, LiveRunSummary, PeriodicCheck, StopRequests } from './drive-session';
 export { tradeOnReplay, tradeOnVenue } from './live-trading';
 export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';
+export { LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards } from './live-authorization';
+export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';

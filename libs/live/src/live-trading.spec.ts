@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BarSeries, LiveBroker, LiveVenue, OrderRequest, Ticker, VenueOrder, VenueSnapshot } from '@quantbot/core';
-import { epochMs, ticker } from '@quantbot/core';
+import { ConfigError, epochMs, ticker } from '@quantbot/core';
 import { writeKillFile } from '@quantbot/risk-guardrails';
 import { SmaCrossover } from '@quantbot/strategies';
 import type { StopRequests } from './drive-session';
 import type { LiveNotice } from './live-notice';
+import { LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading } from './live-authorization';
+import type { AuthorizeLiveOptions } from './live-authorization';
 import { tradeOnReplay, tradeOnVenue } from './live-trading';
-import type { LiveTradingOptions } from './live-trading';
+import type { LiveTradingOptions, VenueTradingOptions } from './live-trading';
 import { MemoryLiveStateStore } from './memory-live-state-store';
 import { START, walk } from './minute-bars.spec-helper';
 import { OutageWatchdog } from './outage-watchdog';
@@ -118,6 +120,7 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         adjClose: null,
       });
       const venue: LiveVenue = {
+        moneyMode: 'paper',
         snapshot: async () => snapshot,
         clock: async () => snapshot.clock,
         openOrders: async () => [own],
@@ -223,6 +226,98 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         tradeOnVenue({ ...options, venue: unreachable, symbols: SYMBOLS, orphanPolicy: 'cancel', historyMinutes: 60, align: () => walk(60, 5, SYMBOLS), clockPollMs: 1_000, watchdog }),
       ).rejects.toThrow('connect ECONNREFUSED');
       expect(await store.latestCheckpoint('paper-1')).toBeUndefined();
+    });
+
+    describe('real money', () => {
+      /** A registry holding one experiment, `exp-1` on sma-crossover, promoted to live with PARAMS. */
+      const registry: AuthorizeLiveOptions['registry'] = {
+        getExperiment: async (id) => {
+          if (id !== 'exp-1') throw new ConfigError('experimentId', `no experiment ${id}`);
+          return { id, strategy: 'sma-crossover' } as Awaited<ReturnType<AuthorizeLiveOptions['registry']['getExperiment']>>;
+        },
+        listPromotions: async () => [{ stage: 'live', snapshotId: 'snap-1' }] as unknown as Awaited<ReturnType<AuthorizeLiveOptions['registry']['listPromotions']>>,
+        resolveSnapshot: async () => ({ params: PARAMS }) as unknown as Awaited<ReturnType<AuthorizeLiveOptions['registry']['resolveSnapshot']>>,
+      };
+      const CAPPED = { limits: { maxOrderNotional: 5_000, maxPositionQty: 50 }, killSwitch: { haltAtDrawdownPct: 5, rearm: 'manual' as const } };
+      const authorize = (sessionId = 'paper-1', params: Record<string, string> = { fast: '5', slow: '20' }) =>
+        authorizeLiveTrading({ registry, experimentId: 'exp-1', sessionId, strategy: 'sma-crossover', params });
+
+      /** A live-money venue that records every call: a refused session must not make one. */
+      function liveVenue(): { venue: LiveVenue; calls: string[] } {
+        const { venue } = fakeVenue();
+        const calls: string[] = [];
+        const recorded = Object.fromEntries(
+          Object.entries(venue).map(([name, value]) => [name, typeof value === 'function' ? (...args: unknown[]) => (calls.push(name), (value as (...a: unknown[]) => unknown)(...args)) : value]),
+        ) as unknown as LiveVenue;
+        return { venue: { ...recorded, moneyMode: 'live' }, calls };
+      }
+
+      async function attempt(venue: LiveVenue, store: MemoryLiveStateStore, extra: Partial<VenueTradingOptions>): Promise<unknown> {
+        const options = common(store);
+        const watchdog = new OutageWatchdog({ probeClock: async () => snapshotClock, maxOutageMs: 60_000, now: () => performance.now(), notify: options.notify });
+        try {
+          await tradeOnVenue({ ...options, venue, symbols: SYMBOLS, orphanPolicy: 'cancel', historyMinutes: 60, align: () => walk(60, 5, SYMBOLS), clockPollMs: 1_000, watchdog, ...extra });
+          return undefined;
+        } catch (error) {
+          return error;
+        }
+      }
+
+      it.each([
+        ['no authorization', async () => ({ gateway: CAPPED }), 'LIVE_NOT_AUTHORIZED', 'live'],
+        [
+          'a forged authorization',
+          async () => ({ gateway: CAPPED, live: Object.assign(Object.create(LiveAuthorization.prototype) as LiveAuthorization, await authorize()) }),
+          'LIVE_NOT_AUTHORIZED',
+          'live',
+        ],
+        ["another session's authorization", async () => ({ gateway: CAPPED, live: await authorize('paper-2') }), 'LIVE_AUTHORIZATION_MISMATCH', 'sessionId'],
+        ['no order-notional cap', async () => ({ gateway: { ...CAPPED, limits: { maxPositionQty: 50 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxOrderNotional'],
+        ['no position cap', async () => ({ gateway: { ...CAPPED, limits: { maxOrderNotional: 5_000 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxPositionQty'],
+        ['no halt level', async () => ({ gateway: { limits: CAPPED.limits, killSwitch: {} }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch'],
+        ['a kill switch that re-arms itself', async () => ({ gateway: { ...CAPPED, killSwitch: { haltAtDrawdownPct: 5, rearm: 'auto' as const } }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch.rearm'],
+      ])('refuses a live venue with %s, before the journal or the venue is touched', async (_, extra, code, field) => {
+        const { venue, calls } = liveVenue();
+        const store = new MemoryLiveStateStore();
+        const error = await attempt(venue, store, await extra());
+        expect(error).toBeInstanceOf(LiveAuthorizationError);
+        expect(error).toMatchObject({ code, field });
+        expect(calls).toEqual([]);
+        expect(await store.latestCheckpoint('paper-1')).toBeUndefined();
+      });
+
+      it('refuses parameters other than the promoted ones, at authorization and at the venue', async () => {
+        await expect(authorize('paper-1', { fast: '6', slow: '20' })).rejects.toMatchObject({ code: 'LIVE_NOT_PROMOTED', field: 'params' });
+        await expect(authorizeLiveTrading({ registry, experimentId: 'exp-2', sessionId: 'paper-1', strategy: 'sma-crossover', params: {} })).rejects.toMatchObject({
+          code: 'LIVE_NOT_PROMOTED',
+          field: 'experimentId',
+        });
+        const { venue, calls } = liveVenue();
+        const other = { fast: 6, slow: 20, allowShort: false };
+        const error = await attempt(venue, new MemoryLiveStateStore(), { gateway: CAPPED, live: await authorize(), strategy: new SmaCrossover(other, SYMBOLS.length), params: other });
+        expect(error).toMatchObject({ code: 'LIVE_AUTHORIZATION_MISMATCH', field: 'params' });
+        expect(calls).toEqual([]);
+      });
+
+      it('trades a live venue with an issued authorization, both caps and a manual halt level', async () => {
+        const { venue, calls } = liveVenue();
+        const store = new MemoryLiveStateStore();
+        const options = common(store);
+        const watchdog = new OutageWatchdog({ probeClock: async () => Promise.reject(new Error('down')), maxOutageMs: 100, now: () => performance.now(), notify: options.notify });
+        const trading = tradeOnVenue({ ...options, gateway: CAPPED, live: await authorize(), venue, symbols: SYMBOLS, orphanPolicy: 'cancel', historyMinutes: 60, align: () => walk(60, 5, SYMBOLS), clockPollMs: 1_000, watchdog });
+        setTimeout(() => watchdog.streamState('bar-stream', 'reconnecting', 'connection refused'), 50);
+        expect((await trading).kind).toBe('outage');
+        expect(calls).toContain('snapshot');
+        expect(await store.latestCheckpoint('paper-1')).toBeDefined();
+      });
+
+      it('applies every live safeguard to an authorized session on a paper or local venue (a rehearsal)', async () => {
+        const { venue } = fakeVenue();
+        for (const moneyMode of ['local', 'paper'] as const) {
+          const error = await attempt({ ...venue, moneyMode }, new MemoryLiveStateStore(), { gateway: { limits: {}, killSwitch: {} }, live: await authorize() });
+          expect(error).toMatchObject({ code: 'LIVE_UNCAPPED' });
+        }
+      });
     });
   });
 });

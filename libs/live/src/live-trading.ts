@@ -14,6 +14,8 @@ import type { OutageWatchdog } from './outage-watchdog';
 import type { OrphanPolicy } from './reconcile';
 import { SimulatedLiveBroker } from './simulated-live-broker';
 import { connectVenue } from './venue-connection';
+import { checkLiveSafeguards } from './live-authorization';
+import type { LiveAuthorization } from './live-authorization';
 
 /** What every session needs, whatever feeds it bars. */
 export interface LiveTradingOptions extends Pick<DriveOptions, 'store' | 'now' | 'notify' | 'stop' | 'killFile' | 'killFilePollMs' | 'stopAfter' | 'startHalted'> {
@@ -41,15 +43,24 @@ export interface VenueTradingOptions extends LiveTradingOptions {
   readonly clockPollMs: number;
   /** Watches the venue (its streams' states are fed by the adapter's events): an outage stops the session. */
   readonly watchdog: OutageWatchdog;
+  /**
+   * Required when the venue's orders move real money (`venue.moneyMode` is `live`), and checked
+   * whenever given (a live rehearsal on a local server): see `checkLiveSafeguards`.
+   */
+  readonly live?: LiveAuthorization;
 }
 
 /**
- * Trades a session on a real broker: connects (failing closed), recovers and reconciles, sleeps
+ * Trades a session on a real broker: refuses a real-money venue without a live authorization,
+ * caps and a manual kill switch (`LiveAuthorizationError`), connects (failing closed), recovers and reconciles, sleeps
  * while the market is closed, then trades bar by bar until stopped, with the broker watched and
  * compared with the session's books every 30 steps (a difference halts the session).
  */
 export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveOutcome> {
   const { venue, notify } = options;
+  // Real money only with a promotion, caps and an operator-held kill switch: checked before the
+  // journal is read or anything connects, whoever calls this.
+  checkLiveSafeguards({ moneyMode: venue.moneyMode, live: options.live, sessionId: options.sessionId, strategy: options.strategy.name, params: options.params, gateway: options.gateway });
   // What the journal already holds per order, so that a fill the broker reports is recovered once.
   const journaled = new Map<string, { qty: number; value: number }>();
   for (const fill of await options.store.fills(options.sessionId)) {

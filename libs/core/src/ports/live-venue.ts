@@ -94,7 +94,19 @@ export class VenueUnavailableError extends QuantbotError {
  * while away, reconciling, aggregating bar steps). Methods that cannot reach the broker reject;
  * `snapshot` and `startOrderUpdates` reject with `VenueUnavailableError`.
  */
+/**
+ * What an order sent to a venue does with money: `live` moves real money, `paper` trades a paper
+ * account, `local` goes to a server on this machine (tests and live rehearsals).
+ */
+export type VenueMoneyMode = 'paper' | 'local' | 'live';
+
 export interface LiveVenue {
+  /**
+   * Whether this venue's orders move real money. The adapter derives it from where it connects
+   * (an endpoint that is neither a paper account nor loopback is `live`), never from a caller's
+   * flag; the live driver refuses a `live` venue without a live authorization.
+   */
+  readonly moneyMode: VenueMoneyMode;
   /** The clock, cash, positions and open orders. Rejects when unreachable or the account is blocked. */
   snapshot(): Promise<VenueSnapshot>;
   /** The market clock now. */

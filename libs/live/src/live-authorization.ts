@@ -1,0 +1,176 @@
+import type { JsonValue, VenueMoneyMode } from '@quantbot/core';
+import { QuantbotError, canonicalJson } from '@quantbot/core';
+import type { ResearchRegistry } from '@quantbot/research-registry';
+import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
+import { createStrategy } from '@quantbot/strategies';
+
+/**
+ * Why live trading was refused:
+ * - `LIVE_NOT_AUTHORIZED`: a real-money venue and no `LiveAuthorization` (or one this library did
+ *   not issue);
+ * - `LIVE_NOT_PROMOTED`: the research registry holds no `live` promotion of this strategy with
+ *   these parameters (or the experiment does not exist);
+ * - `LIVE_AUTHORIZATION_MISMATCH`: the authorization is for another session, strategy or
+ *   parameters than the ones about to trade;
+ * - `LIVE_UNCAPPED`: the gateway lacks a cap a live session must have (`field` names it);
+ * - `LIVE_KILL_SWITCH`: the kill switch has no halt level, or re-arms itself.
+ */
+export type LiveAuthorizationErrorCode = 'LIVE_NOT_AUTHORIZED' | 'LIVE_NOT_PROMOTED' | 'LIVE_AUTHORIZATION_MISMATCH' | 'LIVE_UNCAPPED' | 'LIVE_KILL_SWITCH';
+
+/** Live trading refused, before any order could reach the venue. `field` names the option at fault. */
+export class LiveAuthorizationError extends QuantbotError {
+  declare readonly code: LiveAuthorizationErrorCode;
+  /** The option at fault: `live`, `gateway.limits.maxOrderNotional`, `gateway.killSwitch.rearm`, `experimentId`, … */
+  readonly field: string;
+  /** What is wrong, without the field. */
+  readonly reason: string;
+
+  constructor(code: LiveAuthorizationErrorCode, field: string, reason: string, options?: { cause?: unknown }) {
+    super(code, `${field}: ${reason}`, options);
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
+/** The authorizations `authorizeLiveTrading` issued: an object built any other way is not one. */
+const ISSUED = new WeakSet<LiveAuthorization>();
+let issue: (fields: AuthorizationFields) => LiveAuthorization;
+
+/**
+ * Proof that a session may trade real money: the research registry held a `live` promotion of
+ * this strategy with these parameters when it was issued, for this session. Only
+ * {@link authorizeLiveTrading} makes one (the constructor is not exported, and `tradeOnVenue`
+ * accepts only instances it issued), so code that reaches a live venue through this library
+ * cannot skip the registry.
+ */
+export class LiveAuthorization {
+  readonly sessionId: string;
+  readonly experimentId: string;
+  readonly strategy: string;
+  /** The promoted parameters, as canonical JSON (the strategy's resolved parameters). */
+  readonly params: string;
+  readonly snapshotId: string;
+
+  private constructor(fields: AuthorizationFields) {
+    this.sessionId = fields.sessionId;
+    this.experimentId = fields.experimentId;
+    this.strategy = fields.strategy;
+    this.params = fields.params;
+    this.snapshotId = fields.snapshotId;
+    Object.freeze(this);
+  }
+
+  static {
+    issue = (fields) => {
+      const authorization = new LiveAuthorization(fields);
+      ISSUED.add(authorization);
+      return authorization;
+    };
+  }
+}
+
+interface AuthorizationFields {
+  readonly sessionId: string;
+  readonly experimentId: string;
+  readonly strategy: string;
+  readonly params: string;
+  readonly snapshotId: string;
+}
+
+
+export interface AuthorizeLiveOptions {
+  /** The research registry holding the promotion. */
+  readonly registry: Pick<ResearchRegistry, 'getExperiment' | 'listPromotions' | 'resolveSnapshot'>;
+  /** The experiment that was promoted to `live`. */
+  readonly experimentId: string;
+  /** The session the authorization is for. */
+  readonly sessionId: string;
+  /** The strategy's name and its parameters as given (they are resolved as the strategy resolves them). */
+  readonly strategy: string;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/**
+ * Checks the research registry and issues the session's `LiveAuthorization`: the experiment must
+ * exist, be about `strategy`, and hold a `live` promotion of a snapshot whose parameters, resolved
+ * by the strategy, are the ones about to trade. Throws `LiveAuthorizationError`
+ * (`LIVE_NOT_PROMOTED`, naming `experimentId`, `strategy` or `params`) otherwise.
+ */
+export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promise<LiveAuthorization> {
+  const { registry } = options;
+  let experiment;
+  try {
+    experiment = await registry.getExperiment(options.experimentId);
+  } catch (error) {
+    if (error instanceof QuantbotError) throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${options.experimentId}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  if (experiment.strategy !== options.strategy) {
+    throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'strategy', `experiment ${experiment.id} is about ${experiment.strategy}, not ${options.strategy}`);
+  }
+  const live = (await registry.listPromotions(experiment.id)).filter((p) => p.stage === 'live');
+  if (live.length === 0) throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${experiment.id} has not been promoted to live`);
+  const wanted = resolvedParams(options.strategy, options.params);
+  for (const promotion of live) {
+    const snapshot = await registry.resolveSnapshot(experiment.id, { snapshotId: promotion.snapshotId });
+    if (resolvedParams(options.strategy, stringValues(snapshot.params)) !== wanted) continue;
+    return issue({ sessionId: options.sessionId, experimentId: experiment.id, strategy: options.strategy, params: wanted, snapshotId: promotion.snapshotId });
+  }
+  throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'params', `the parameters ${wanted} are not those of a snapshot promoted to live in experiment ${experiment.id}`);
+}
+
+/**
+ * The gate every venue session passes before it connects. A venue whose orders move real money
+ * (`moneyMode` `live`), or any session given an authorization (a live rehearsal against a local
+ * server), must have: an authorization this library issued, for this session, strategy and
+ * parameters; an order-notional cap and a position cap; and a kill switch with a halt level that
+ * only an operator re-arms. Throws `LiveAuthorizationError` naming the option at fault.
+ */
+export function checkLiveSafeguards(options: {
+  readonly moneyMode: VenueMoneyMode;
+  readonly live: LiveAuthorization | undefined;
+  readonly sessionId: string;
+  readonly strategy: string;
+  readonly params: JsonValue;
+  readonly gateway: OrderGatewayOptions;
+}): void {
+  const { live } = options;
+  if (options.moneyMode !== 'live' && live === undefined) return;
+  if (live === undefined || !ISSUED.has(live)) {
+    throw new LiveAuthorizationError(
+      'LIVE_NOT_AUTHORIZED',
+      'live',
+      live === undefined
+        ? 'this venue trades real money: give the LiveAuthorization that authorizeLiveTrading issues for a strategy promoted to live'
+        : 'this authorization was not issued by authorizeLiveTrading',
+    );
+  }
+  if (live.sessionId !== options.sessionId) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'sessionId', `the authorization is for session ${live.sessionId}, not ${options.sessionId}`);
+  if (live.strategy !== options.strategy) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'strategy', `the authorization is for ${live.strategy}, not ${options.strategy}`);
+  const params = canonicalJson(options.params);
+  if (params !== live.params) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'params', `the authorization is for the parameters ${live.params}, not ${params}`);
+  const limits = options.gateway.limits ?? {};
+  for (const cap of ['maxOrderNotional', 'maxPositionQty'] as const) {
+    const value = limits[cap];
+    if (value === undefined || !(value > 0) || !Number.isFinite(value)) {
+      throw new LiveAuthorizationError('LIVE_UNCAPPED', `gateway.limits.${cap}`, 'a live session must be capped: give a finite positive value');
+    }
+  }
+  const killSwitch = options.gateway.killSwitch ?? {};
+  if (killSwitch.haltAtDrawdownPct === undefined && killSwitch.flattenAtDrawdownPct === undefined && killSwitch.dailyLossLimitPct === undefined) {
+    throw new LiveAuthorizationError('LIVE_KILL_SWITCH', 'gateway.killSwitch', 'a live session needs a halt level (haltAtDrawdownPct, flattenAtDrawdownPct or dailyLossLimitPct)');
+  }
+  if (killSwitch.rearm === 'auto') {
+    throw new LiveAuthorizationError('LIVE_KILL_SWITCH', 'gateway.killSwitch.rearm', 'a live session trades again after a halt only when an operator re-arms it; rearm auto is for paper and backtests');
+  }
+}
+
+function resolvedParams(strategy: string, params: Readonly<Record<string, string>>): string {
+  return canonicalJson(createStrategy(strategy, params, 1).params as unknown as JsonValue);
+}
+
+function stringValues(params: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) out[key] = String(value);
+  return out;
+}
