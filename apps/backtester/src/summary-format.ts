@@ -1,3 +1,4 @@
+import { describeDataQuality } from '@quantbot/cli';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
 import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 
@@ -90,16 +91,6 @@ function describeParameters(parameters: Readonly<Record<string, string | number 
     .filter(([key]) => key !== 'name')
     .map(([key, value]) => `${key}=${value === null ? 'none' : String(value)}`)
     .join(', ');
-}
-
-function describeDataQuality(outcome: DataQualityOutcome): string {
-  const repairs = outcome.repairs.length > 0 ? `, ${outcome.repairs.length} value(s) repaired (listed in the JSON)` : '';
-  if (outcome.report === null) return `off (not checked)${repairs}`;
-  const c = outcome.report.summary.bySeverity;
-  const dropped = outcome.report.summary.byCheck['duplicate-timestamp']?.warning ?? 0;
-  const moved = outcome.report.summary.byCheck['unsorted-timestamp']?.warning ?? 0;
-  const resolved = dropped + moved > 0 ? `, ${dropped} duplicate row(s) dropped and ${moved} unsorted row(s) sorted (listed below)` : '';
-  return `${outcome.mode}: ${c.error} error(s), ${c.warning} warning(s), ${c.info} note(s) against ${outcome.calendar ?? 'no'} calendar${repairs}${resolved}`;
 }
 
 function describeGuardrails(report: BacktestReport): string {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { clientOrderId, epochMs, ticker } from '@quantbot/core';
 import { KillFileWatcher, OrderGateway } from '@quantbot/risk-guardrails';
 import { main } from './main';
+import { manualStopSignal } from './stop-signal';
 import type { CliIo } from '@quantbot/cli';
 
 const NOW = new Date('2024-03-05T14:30:00.000Z');
@@ -62,5 +63,20 @@ describe('live-trader kill-switch', () => {
     // Each refused action is still logged, with its exit code.
     const log = readFileSync(join(cwd, 'results', 'logs', 'live-trader.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message: string; fields?: { code?: number } });
     expect(log.filter((l) => l.message === 'exit').map((l) => l.fields?.code)).toEqual([2, 2, 2]);
+  });
+});
+
+describe('live-trader run: errors of the libraries name the flags', () => {
+  it('a bad data-quality setting exits 2 naming --data-quality, before any state is opened', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'quantbot-live-'));
+    try {
+      const io = capture(cwd);
+      const code = await main(['run', '--broker', 'sim', '--data-quality', 'lenient', '--state-dir', join(cwd, 'state')], io, {}, NOW, { clock: () => NOW, stop: manualStopSignal() });
+      expect(code).toBe(2);
+      expect(io.stderr).toEqual(["error: --data-quality: unknown mode 'lenient'; available: strict, warn, off"]);
+      expect(existsSync(join(cwd, 'state'))).toBe(false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

@@ -107,6 +107,12 @@ const LIVE_TRADER_FIELD_FLAGS: FieldFlags = Object.freeze({
   'sizing.percent-of-cash': '--sizing-pct',
   'sizing.percent-of-equity': '--sizing-pct',
   sessionId: '--session',
+  symbols: '--symbols',
+  data: '--data',
+  dataQuality: '--data-quality',
+  maxBarMovePct: '--max-bar-move-pct',
+  calendar: '--calendar',
+  repair: '--repair',
 });
 
 if (require.main === module) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@quantbot/core';
@@ -125,6 +125,41 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
     const saved = parseLiveCheckpoint((await latest()).stored?.document);
     expect(saved.version === 2 && saved.liveSteps).toBe(summary.bars);
   }, 60_000);
+
+  describe('replayed files pass the data-quality gate, as a backtest\'s do', () => {
+    /** 200 weekday bars from 2014-01-02 of a gentle walk; `jumpAt` (a line number) closes 80% higher. */
+    function writeBars(name: string, jumpAt?: number): string {
+      const rows = ['Date,Open,High,Low,Close,Volume'];
+      const day = new Date(Date.UTC(2014, 0, 2));
+      for (let i = 0; rows.length <= 200; i++) {
+        if (day.getUTCDay() !== 0 && day.getUTCDay() !== 6) {
+          const close = 100 + 5 * Math.sin(i / 7) * (rows.length + 1 === jumpAt ? 0 : 1) + (rows.length + 1 === jumpAt ? 80 : 0);
+          rows.push(`${day.toISOString().slice(0, 10)},${close},${close + 1},${close - 1},${close},1000`);
+        }
+        day.setUTCDate(day.getUTCDate() + 1);
+      }
+      mkdirSync(join(cwd, 'bars'), { recursive: true });
+      writeFileSync(join(cwd, 'bars', name), `${rows.join('\n')}\n`);
+      return join('bars', name);
+    }
+
+    it('refuses data with an error under --data-quality strict, naming the file and line, before any state is opened', async () => {
+      writeBars('aaa.csv', 151);
+      writeBars('bbb.csv');
+      await expect(run(['--data', 'bars', '--data-quality', 'strict', '--calendar', 'weekdays', '--stop-after', '10'])).rejects.toThrow(
+        /data quality is strict and the data has 1 error\(s\):\n {2}bars\/aaa\.csv:151 2014-07-30 close: AAA .* move in one bar/,
+      );
+      expect(existsSync(join(cwd, 'state'))).toBe(false);
+    }, 60_000);
+
+    it('trades under the default (warn) and prints what the check found', async () => {
+      writeBars('aaa.csv', 151);
+      writeBars('bbb.csv');
+      const { code, io } = await run(['--data', 'bars', '--calendar', 'weekdays', '--stop-after', '10']);
+      expect(code).toBe(0);
+      expect(io.stdout[0]).toBe('data: bars, 2 symbol(s) x 200 bars; data quality warn: 1 error(s), 2 warning(s), 0 note(s) against weekdays calendar');
+    }, 60_000);
+  });
 
   it('refuses live money without every safeguard', async () => {
     const io = capture(cwd);

@@ -1,14 +1,16 @@
 import { join, resolve } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
-import { parseFlags } from '@quantbot/cli';
-import type { BarUniverse, JsonValue, Ticker } from '@quantbot/core';
+import { describeDataQuality, parseFlags } from '@quantbot/cli';
+import type { JsonValue, Ticker } from '@quantbot/core';
 import { ConfigError, SeededRng } from '@quantbot/core';
 import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue, resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaCredentials, AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
 import { LiveStateError, OutageWatchdog, decideLiveStart, hasSessionHistory, openLiveStateStore, tradeOnReplay, tradeOnVenue } from '@quantbot/live';
 import type { DriveOutcome, LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport, LiveTradingOptions } from '@quantbot/live';
-import { alignUniverse, generateSyntheticUniverse, loadBarPath } from '@quantbot/market-data';
+import { alignUniverse } from '@quantbot/market-data';
+import { loadRunData } from '@quantbot/validation';
+import type { RunData } from '@quantbot/validation';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
 import { createStrategy } from '@quantbot/strategies';
@@ -42,6 +44,8 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   }
   const plan = makePlan(flags);
   const log = deps.logger;
+  // Replayed bars pass the same data-quality gate as a backtest's, before anything opens.
+  const replayData = plan.broker === 'sim' ? loadReplayData(plan, flags, io) : undefined;
 
   io.out(`kill switch: ${describeKillSwitch(plan.killSwitch)}${plan.killSwitchIsDefault ? ' (the live default: no halt level was given)' : ''}`);
   log.info('guardrails', { killSwitch: { ...plan.killSwitch }, killSwitchIsDefault: plan.killSwitchIsDefault, limits: Object.keys(plan.limits) });
@@ -121,7 +125,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       latencyClock: deps.monotonic,
     };
     const outcome =
-      alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify) : await runReplay(common, plan, flags, io);
+      alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify) : await runReplay(common, plan, flags, replayData as RunData);
     return reportOutcome(outcome, io, log);
   } catch (error) {
     if (error instanceof VenueUnavailableError) {
@@ -237,12 +241,32 @@ async function runAlpaca(
   }
 }
 
-async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, io: CliIo): Promise<DriveOutcome> {
-  const data: BarUniverse =
-    typeof flags['data'] === 'string'
-      ? alignUniverse(loadBarPath(resolve(io.cwd, flags['data'])).filter((s) => plan.symbols === undefined || plan.symbols.includes(s.symbol)))
-      : generateSyntheticUniverse({ symbols: plan.symbols ?? 3, seed: typeof flags['seed'] === 'number' ? flags['seed'] : 42, bars: 1_000 });
-  if (data.length === 0) throw new ConfigError('--data', 'no bars to replay');
+/**
+ * The bars a paper replay trades: `--data` files or seeded synthetic data (`--seed`, 1,000 bars of
+ * 3 symbols unless `--symbols` names them), through the data-quality gate (`--data-quality`,
+ * `--calendar`, `--repair`, `--max-bar-move-pct`, as `backtester run`); the outcome is printed.
+ */
+function loadReplayData(plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, io: CliIo): RunData {
+  const text = (name: string): string | undefined => (typeof flags[name] === 'string' ? flags[name] : undefined);
+  const data = loadRunData(
+    {
+      ...(text('data') !== undefined ? { data: text('data') } : {}),
+      ...(plan.symbols !== undefined ? { symbols: plan.symbols } : {}),
+      ...(typeof flags['seed'] === 'number' ? { seed: flags['seed'] } : {}),
+      bars: 1_000,
+      ...(text('data-quality') !== undefined ? { dataQuality: text('data-quality') } : {}),
+      ...(text('calendar') !== undefined ? { calendar: text('calendar') } : {}),
+      ...(text('repair') !== undefined ? { repair: text('repair') } : {}),
+      ...(typeof flags['max-bar-move-pct'] === 'number' ? { maxBarMovePct: flags['max-bar-move-pct'] } : {}),
+    },
+    { cwd: io.cwd, syntheticSymbols: 3 },
+  );
+  if (data.universe.length === 0) throw new ConfigError('--data', 'no bars to replay');
+  io.out(`data: ${data.dataLabel}, ${data.universe.symbols.length} symbol(s) x ${data.universe.length} bars; data quality ${describeDataQuality(data.dataQuality)}`);
+  return data;
+}
+
+async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, { universe: data }: RunData): Promise<DriveOutcome> {
   return tradeOnReplay({
     ...common,
     ...strategyOf(plan, data.symbols.length),

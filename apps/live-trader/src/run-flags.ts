@@ -1,5 +1,5 @@
 import type { FlagSpec } from '@quantbot/cli';
-import { formatFlagHelp } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, formatFlagHelp } from '@quantbot/cli';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch } from './live-guardrails';
 import { BROKER_OUTAGE_EXIT_CODE } from './live-notices';
@@ -29,6 +29,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
   { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'sim: seed of the synthetic data (default 42)' },
+  // The data-quality gate's flags, as `backtester run` has them.
+  ...BACKTEST_RUN_FLAGS.filter((flag) => ['data-quality', 'max-bar-move-pct', 'calendar', 'repair'].includes(flag.name)).map((flag) => ({ ...flag, description: `sim: ${flag.description}` })),
   { name: 'warmup-bars', kind: 'number', valueName: 'n', description: 'sim: bars of the data used only to warm up (default 100)' },
   { name: 'interval-ms', kind: 'number', valueName: 'ms', description: 'sim: real time between replayed bars (default 0)' },
   { name: 'cash', kind: 'number', valueName: 'usd', description: 'sim: starting cash (default 100000)' },

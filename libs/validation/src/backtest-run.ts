@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { join, relative, resolve } from 'node:path';
-import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
-import { ConfigError, formatIsoTime, parseTicker } from '@quantbot/core';
-import type { BarSource, DataQualityMode, DataQualityOutcome, ExchangeCalendar, FundamentalValues } from '@quantbot/data-quality';
-import { NYSE_CALENDAR, PointInTimeSeries, WEEKDAY_CALENDAR, applyDataQuality, generateSyntheticFundamentals } from '@quantbot/data-quality';
+import { join, resolve } from 'node:path';
+import type { BarUniverse, EpochMs } from '@quantbot/core';
+import { ConfigError, formatIsoTime } from '@quantbot/core';
+import type { DataQualityOutcome, FundamentalValues } from '@quantbot/data-quality';
+import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { resolveExecutionProfile } from '@quantbot/execution-sim';
 import { RunRecorder, checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
@@ -13,37 +13,24 @@ import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, describeSizingRule, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
-import {
-  alignUniverse,
-  generateSyntheticUniverse,
-  parseBarDate,
-  readBarPath,
-  selectSymbols,
-  seriesFromUniverse,
-  seriesInRange,
-} from '@quantbot/market-data';
 import type { StrategyBuildContext } from '@quantbot/strategies';
 import { createStrategy } from '@quantbot/strategies';
 import { uniqueRunId, writeBacktestRun } from './backtest-run-folder';
+import { loadRunData } from './run-data';
+import type { RunDataConfig } from './run-data';
 
 /**
  * A backtest run as its caller states it: the option fields a command line, a script or a
  * recorded run give (`backtester run` sets them from its flags). Paths are relative to the run's
  * `cwd`; names (strategy, profile, calendar, ...) are resolved and checked by {@link planRun}.
- * Every field is optional; the defaults are those of `backtester run`.
+ * Every field is optional; the defaults are those of `backtester run`. The data fields are
+ * {@link RunDataConfig}'s.
  */
-export interface BacktestRunConfig {
-  /** A bar file or a folder of them; absent: seeded synthetic data. */
-  readonly data?: string;
-  /** Symbols to trade (default: all loaded). */
-  readonly symbols?: readonly string[];
+export interface BacktestRunConfig extends RunDataConfig {
   /** Strategy name (default `sma-crossover`). */
   readonly strategy?: string;
   /** Strategy parameters as text, checked by the strategy's definition. */
   readonly params?: Readonly<Record<string, string>>;
-  /** First and last bar date (inclusive), `YYYY-MM-DD`. */
-  readonly start?: string;
-  readonly end?: string;
   /** Starting cash in currency (default 100 000). */
   readonly cash?: number;
   /** Default: 100 shares per order. */
@@ -58,16 +45,6 @@ export interface BacktestRunConfig {
   readonly fillModel?: string;
   /** Seed of the synthetic data and the simulator (default 42). */
   readonly seed?: number;
-  /** Bars per symbol of the synthetic data (default 2520). */
-  readonly bars?: number;
-  /** `strict`, `warn` (default) or `off`. */
-  readonly dataQuality?: string;
-  /** A one-bar close move beyond this % is a data error (default 50). */
-  readonly maxBarMovePct?: number;
-  /** `nyse` (default for files), `weekdays` (default for synthetic data) or `none`. */
-  readonly calendar?: string;
-  /** `forward-fill`, or absent for no repair. */
-  readonly repair?: string;
   /** Pre-trade limits as text (`resolveRiskLimits`). */
   readonly risk?: Readonly<Record<string, string>>;
   /** Comma-separated symbols that alone may be traded / that may not be traded. */
@@ -275,48 +252,7 @@ export interface PlanRunOptions {
  * `killSwitch.rearm`, ...) for a bad value and a `DataError` for bad data.
  */
 export function planRun(config: BacktestRunConfig, options: PlanRunOptions): RunPlan {
-  const { cwd } = options;
-  const start = optionalDate(config.start, 'start');
-  const end = optionalDate(config.end, 'end');
-  if (start !== undefined && end !== undefined && start > end) {
-    throw new ConfigError('start', `${String(config.start)} is after the end ${String(config.end)}`);
-  }
-  const symbols = optionalSymbols(config.symbols);
-  const seed = config.seed ?? 42;
-  let series: readonly BarSeries[];
-  let dataLabel: string;
-  let sources: readonly BarSource[] = [];
-  if (config.data !== undefined) {
-    // Row problems (file, line, date) are weighed by the data-quality gate with its own checks.
-    // Files are named relative to the working directory (as the user names them), so that what a
-    // run records does not depend on where the checkout lives.
-    const { readings } = readBarPath(resolve(cwd, config.data));
-    series = readings.map((reading) => reading.series);
-    sources = readings.map((reading) => ({
-      ...reading,
-      file: relative(cwd, reading.file),
-      problems: reading.problems.map((problem) => ({ ...problem, file: relative(cwd, problem.file) })),
-    }));
-    dataLabel = config.data;
-  } else {
-    const bars = config.bars ?? 2520;
-    if (!Number.isInteger(bars) || bars < 2) throw new ConfigError('bars', `must be a whole number ≥ 2, got ${bars}`);
-    const synthetic = generateSyntheticUniverse({ seed, bars, ...(symbols !== undefined ? { symbols } : {}) });
-    series = synthetic.symbols.map((_, i) => seriesFromUniverse(synthetic, i));
-    dataLabel = `synthetic(seed=${seed},bars=${bars})`;
-  }
-  if (symbols !== undefined) series = selectSymbols(series, symbols);
-  const range: { start?: EpochMs; end?: EpochMs } = {};
-  if (start !== undefined) range.start = start;
-  if (end !== undefined) range.end = end;
-  const checked = applyDataQuality(seriesInRange(series, range), {
-    mode: dataQualityMode(config.dataQuality),
-    calendar: chooseCalendar(config.calendar, config.data !== undefined),
-    repair: repairOption(config.repair),
-    sources,
-    ...(config.maxBarMovePct !== undefined ? { maxBarMovePct: maxBarMovePct(config.maxBarMovePct) } : {}),
-  });
-  const universe = alignUniverse(checked.series, range);
+  const { dataLabel, universe, dataQuality, seed } = loadRunData(config, { cwd: options.cwd });
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
   // Synthetic point-in-time fundamentals for the universe's symbols (their only source so far).
@@ -334,7 +270,7 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
   return {
     dataLabel,
     universe,
-    dataQuality: checked.outcome,
+    dataQuality,
     fundamentals,
     strategyName: config.strategy ?? 'sma-crossover',
     rawParams: config.params ?? {},
@@ -343,7 +279,7 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     execution: resolveExecutionProfile(config.executionProfile ?? 'idealistic', overrides),
     fillModel,
     seed,
-    risk: planRisk(config, cwd, options.auditLog),
+    risk: planRisk(config, options.cwd, options.auditLog),
   };
 }
 
@@ -372,51 +308,7 @@ function underField<T>(field: string, resolve: () => T): T {
   }
 }
 
-function dataQualityMode(mode = 'warn'): DataQualityMode {
-  if (mode !== 'strict' && mode !== 'warn' && mode !== 'off') {
-    throw new ConfigError('dataQuality', `unknown mode '${mode}'; available: strict, warn, off`);
-  }
-  return mode;
-}
-
-function maxBarMovePct(value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigError('maxBarMovePct', `must be a percentage > 0, got ${String(value)}`);
-  return value;
-}
-
-function chooseCalendar(name: string | undefined, isFileData: boolean): ExchangeCalendar | null {
-  const chosen = name ?? (isFileData ? 'nyse' : 'weekdays');
-  if (chosen === 'nyse') return NYSE_CALENDAR;
-  if (chosen === 'weekdays') return WEEKDAY_CALENDAR;
-  if (chosen === 'none') return null;
-  throw new ConfigError('calendar', `unknown calendar '${chosen}'; available: nyse, weekdays, none`);
-}
-
-function repairOption(how: string | undefined): 'forward-fill' | null {
-  if (how === undefined) return null;
-  if (how !== 'forward-fill') throw new ConfigError('repair', `unknown repair '${how}'; available: forward-fill`);
-  return how;
-}
-
 function shiftYears(day: string, years: number): string {
   return `${String(Number(day.slice(0, 4)) + years).padStart(4, '0')}${day.slice(4, 8)}01`;
 }
 
-function optionalDate(text: string | undefined, field: 'start' | 'end'): EpochMs | undefined {
-  if (text === undefined) return undefined;
-  const time = parseBarDate(text);
-  if (time === undefined) throw new ConfigError(field, `'${text}' is not a date (YYYY-MM-DD)`);
-  return time;
-}
-
-function optionalSymbols(names: readonly string[] | undefined): readonly Ticker[] | undefined {
-  if (names === undefined) return undefined;
-  const out: Ticker[] = [];
-  for (const name of names) {
-    const symbol = parseTicker(name.trim().toUpperCase());
-    if (symbol === undefined) throw new ConfigError('symbols', `'${name}' is not a valid symbol`);
-    out.push(symbol);
-  }
-  if (out.length === 0) throw new ConfigError('symbols', 'no symbols given');
-  return out;
-}

@@ -29,6 +29,8 @@ export type { RawParams, TrialSettings } from './sweep-worker';
 export * from './walk-forward';
 export * from './validation-artifacts';
 export { planRun, runRecordedBacktest } from './backtest-run';
+export { loadRunData } from './run-data';
+export type { LoadRunDataOptions, RunData, RunDataConfig } from './run-data';
 export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, PlanRunOptions, RunPlan } from './backtest-run';
 export { REPORT_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 export type { BacktestRunRecord } from './backtest-run-folder';
