@@ -8,8 +8,10 @@ import type {
   Fill,
   OrderRequest,
   OrderSide,
+  OrderType,
   OrderUpdate,
   Ticker,
+  TimeInForce,
 } from '@quantbot/core';
 import { Order, PortfolioLedger, clientOrderId, epochMs } from '@quantbot/core';
 import type { LedgerSnapshot } from '@quantbot/core';
@@ -70,6 +72,11 @@ export interface AdoptedOrder {
   readonly filledQty: number;
   readonly referencePrice: number;
   readonly decidedAt: EpochMs;
+  /** How the order works at the broker; absent: a good-till-canceled market order. */
+  readonly type?: OrderType;
+  readonly timeInForce?: TimeInForce;
+  readonly limitPrice?: number;
+  readonly stopPrice?: number;
 }
 
 /**
@@ -106,6 +113,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #views: readonly BarView[];
   readonly #working: Int32Array;
   readonly #orders = new Map<string, TrackedOrder>();
+  #lastEnded: Order | undefined;
   readonly #quality = new ExecutionQualityAccumulator();
   #broker: Broker | undefined;
   readonly #gateway: OrderGateway | undefined;
@@ -374,6 +382,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const s = tracked.symbolIndex;
     if (tracked.isWorking) this.#working[s] = (this.#working[s] as number) - 1;
     this.#orders.delete(update.clientOrderId);
+    this.#lastEnded = order;
     this.#quality.addOrder(this.#outcome(tracked, order.status));
     const reason = update.reason ?? update.status;
     if (update.status === 'rejected') {
@@ -398,16 +407,30 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
         clientOrderId: order.clientOrderId,
         symbol: order.symbol,
         side: order.side,
-        type: 'market',
+        type: order.type ?? 'market',
         qty: order.qty,
-        timeInForce: 'gtc',
+        timeInForce: order.timeInForce ?? 'gtc',
         decidedAt: order.decidedAt,
+        limitPrice: order.limitPrice,
+        stopPrice: order.stopPrice,
       }),
     );
     adopted.accept(order.decidedAt);
     // What filled before the restart, as one execution at an unknown price (the books already hold it).
     if (order.filledQty > 0) adopted.fill(order.filledQty, NaN, 0, order.decidedAt);
     this.#markWorking(this.#track(adopted, s, order.referencePrice, order.filledQty > 0 ? 1 : 0));
+  }
+
+  /**
+   * The `Order` aggregate of an order the core follows (sent or adopted, not yet ended), or of the
+   * order the latest report ended; undefined otherwise. Read-only for callers: only the core
+   * applies events to it.
+   */
+  order(clientOrderId: string): Order | undefined {
+    const tracked = this.#orders.get(clientOrderId);
+    if (tracked !== undefined) return tracked.order;
+    // The order the latest report ended, so that whoever relays reports can read its final state.
+    return this.#lastEnded?.clientOrderId === clientOrderId ? this.#lastEnded : undefined;
   }
 
   /** Orders still working, as a restart would adopt them. */
@@ -423,6 +446,10 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
         filledQty: order.filledQty,
         referencePrice: tracked.referencePrice,
         decidedAt: order.request.decidedAt,
+        type: order.type,
+        timeInForce: order.timeInForce,
+        ...(order.limitPrice !== undefined ? { limitPrice: order.limitPrice } : {}),
+        ...(order.stopPrice !== undefined ? { stopPrice: order.stopPrice } : {}),
       });
     }
     return out;

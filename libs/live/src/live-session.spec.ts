@@ -68,6 +68,40 @@ describe('LiveSession', () => {
     expect(live.core.trades.closed.map((t) => t.pnl)).toEqual(backtest.trades.map((t) => t.pnl));
   });
 
+  it("journals each order's state as its Order aggregate holds it, across drains, with cumulative fill keys", async () => {
+    // Realistic fills are partial: an order carries several fills and reports.
+    const { session: live, submitted } = session({ profile: EXECUTION_PROFILES.realistic });
+    await feed(live, bars, 0, 300);
+    const first = live.drainJournal();
+    await feed(live, bars, 300, 600);
+    const second = live.drainJournal();
+    const orders = [...first.orders, ...second.orders];
+    const fills = [...first.fills, ...second.fills];
+    expect(submitted.length).toBeGreaterThan(5);
+    // Every journaled order keeps its real type and decision time, also in a later drain.
+    for (const row of orders) {
+      const request = submitted.find((o) => o.clientOrderId === row.clientOrderId);
+      expect(request).toBeDefined();
+      expect(row).toMatchObject({ type: request?.type, decidedAt: request?.decidedAt, side: request?.side });
+    }
+    // A filled order's last row says filled, with the sum of its fills; fill keys carry the
+    // cumulative quantity after each fill.
+    const last = new Map(orders.map((row) => [row.clientOrderId, row]));
+    const filledQty = new Map<string, number>();
+    for (const fill of fills) {
+      const cumulative = (filledQty.get(fill.clientOrderId) ?? 0) + fill.qty;
+      filledQty.set(fill.clientOrderId, cumulative);
+      expect(fill.fillKey).toBe(`${fill.clientOrderId}@${cumulative}`);
+    }
+    for (const [id, qty] of filledQty) {
+      const row = last.get(id);
+      expect(row?.filledQty).toBeCloseTo(qty, 9);
+      if (row?.status === 'filled') expect(row.filledQty).toBeCloseTo(row.qty, 9);
+    }
+    expect([...last.values()].some((row) => row.status === 'filled')).toBe(true);
+    expect(new Set(fills.map((f) => f.fillKey)).size).toBe(fills.length);
+  });
+
   it('derives client order ids from the decision: session, symbol, bar time, count', async () => {
     const { session: live, submitted } = session();
     await feed(live, bars, 0, 200);

@@ -10,11 +10,12 @@ import type {
   JsonValue,
   LiveBroker,
   OrderChanges,
+  Order,
   OrderRequest,
   OrderUpdate,
   Ticker,
 } from '@quantbot/core';
-import { ConfigError, epochMs, isTerminalOrderStatus } from '@quantbot/core';
+import { ConfigError, epochMs } from '@quantbot/core';
 import { OrderGateway } from '@quantbot/risk-guardrails';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
 import type { Strategy } from '@quantbot/strategies';
@@ -96,12 +97,13 @@ export class LiveSession {
   #liveSteps: number;
   #submitted = 0;
   readonly #latencies: number[] = [];
-  readonly #orders = new Map<string, LiveOrderRecord>();
+  /**
+   * The journal rows to save with the next checkpoint: per order, its state after the latest
+   * event, read from the core's `Order` aggregate (the session keeps no order state of its own).
+   */
+  readonly #journalOrders = new Map<string, LiveOrderRecord>();
   readonly #fills: LiveFillRecord[] = [];
   readonly #audit: LiveAuditRecord[] = [];
-  readonly #filledSoFar = new Map<string, number>();
-  /** Requests of the orders sent and not yet final, for checkpoints. */
-  readonly #requests = new Map<string, OrderRequest>();
 
   constructor(options: LiveSessionOptions) {
     if (!SESSION_ID.test(options.sessionId)) {
@@ -165,7 +167,6 @@ export class LiveSession {
           ...(order.limitPrice !== null ? { limitPrice: order.limitPrice } : {}),
           ...(order.stopPrice !== null ? { stopPrice: order.stopPrice } : {}),
         };
-        this.#requests.set(order.clientOrderId, request);
         this.adoptOrder({ ...request, qty: order.qty, filledQty: order.filledQty, referencePrice: order.referencePrice });
         requests.push(request);
       }
@@ -216,7 +217,6 @@ export class LiveSession {
   /** Books an order found working at the broker (reconciliation adopts it). */
   adoptOrder(order: AdoptedOrder): void {
     this.core.adoptOrder(order);
-    this.#filledSoFar.set(order.clientOrderId, order.filledQty);
   }
 
   /**
@@ -254,22 +254,19 @@ export class LiveSession {
       lastBarTime: this.buffer.lastTime,
       ledger: this.core.ledger.snapshot(),
       bars: this.buffer.recent(keep),
-      workingOrders: this.core.workingOrders().map((o) => {
-        const request = this.#requests.get(o.clientOrderId);
-        return {
-          clientOrderId: o.clientOrderId as string,
-          symbol: o.symbol as string,
-          side: o.side,
-          qty: o.qty,
-          filledQty: o.filledQty,
-          referencePrice: o.referencePrice,
-          decidedAt: o.decidedAt as number,
-          type: request?.type ?? 'market',
-          timeInForce: request?.timeInForce ?? 'gtc',
-          limitPrice: request?.limitPrice ?? null,
-          stopPrice: request?.stopPrice ?? null,
-        };
-      }),
+      workingOrders: this.core.workingOrders().map((o) => ({
+        clientOrderId: o.clientOrderId as string,
+        symbol: o.symbol as string,
+        side: o.side,
+        qty: o.qty,
+        filledQty: o.filledQty,
+        referencePrice: o.referencePrice,
+        decidedAt: o.decidedAt as number,
+        type: o.type ?? 'market',
+        timeInForce: o.timeInForce ?? 'gtc',
+        limitPrice: o.limitPrice ?? null,
+        stopPrice: o.stopPrice ?? null,
+      })),
       gateway: this.gateway.toJSON(),
       liveSteps: this.#liveSteps,
     };
@@ -277,20 +274,26 @@ export class LiveSession {
 
   /** The journal rows recorded since the last call (for one atomic save with the checkpoint). */
   drainJournal(): { orders: LiveOrderRecord[]; fills: LiveFillRecord[]; audit: LiveAuditRecord[] } {
-    const out = { orders: [...this.#orders.values()], fills: this.#fills.splice(0), audit: this.#audit.splice(0) };
-    this.#orders.clear();
+    const out = { orders: [...this.#journalOrders.values()], fills: this.#fills.splice(0), audit: this.#audit.splice(0) };
+    this.#journalOrders.clear();
     return out;
   }
 
   #journalingSink(): BrokerEventSink {
     return {
       onFill: (fill: Fill) => {
-        const cumulative = (this.#filledSoFar.get(fill.clientOrderId) ?? 0) + fill.qty;
-        this.#filledSoFar.set(fill.clientOrderId, cumulative);
+        // The order's cumulative quantity after this fill, from its aggregate (which counts what
+        // filled before a restart for an adopted order): the same fill reported again (after a
+        // restart's recovery) gets the same key, and is stored once.
+        const order = this.core.order(fill.clientOrderId);
+        this.core.onFill(fill);
+        if (order === undefined) {
+          // Money moved for an order the core does not follow (it ended, or was never known): the
+          // books take it, and the audit says so.
+          this.#audit.push({ time: fill.time, kind: 'fill-for-unknown-order', detail: { clientOrderId: fill.clientOrderId, symbol: fill.symbol, qty: fill.qty, price: fill.price } });
+        }
         this.#fills.push({
-          // The cumulative quantity after the fill: the same fill reported again (after a
-          // restart's recovery) gets the same key, and is stored once.
-          fillKey: `${fill.clientOrderId}@${cumulative}`,
+          fillKey: order !== undefined ? `${fill.clientOrderId}@${order.filledQty}` : `${fill.clientOrderId}@unknown-${fill.time}-${fill.qty}`,
           clientOrderId: fill.clientOrderId,
           symbol: fill.symbol,
           side: fill.side,
@@ -300,46 +303,42 @@ export class LiveSession {
           time: fill.time,
           recovered: false,
         });
-        this.core.onFill(fill);
+        if (order !== undefined) this.#journal(order, fill.time);
       },
       onOrderUpdate: (update: OrderUpdate) => {
-        const previous = this.#orders.get(update.clientOrderId);
-        this.#orders.set(update.clientOrderId, {
-          clientOrderId: update.clientOrderId,
-          symbol: update.symbol,
-          side: update.side,
-          type: previous?.type ?? 'unknown',
-          qty: update.qty,
-          filledQty: update.filledQty,
-          status: update.status,
-          decidedAt: previous?.decidedAt ?? update.time,
-          updatedAt: update.time,
-          reason: update.reason ?? null,
-        });
-        if (isTerminalOrderStatus(update.status)) this.#requests.delete(update.clientOrderId);
+        // Read before the update: the core forgets an order once it ends.
+        const known = this.core.order(update.clientOrderId);
         this.core.onOrderUpdate(update);
+        const order = known ?? this.core.order(update.clientOrderId);
+        if (order === undefined) throw new Error(`order ${update.clientOrderId} was reported but the core holds no aggregate for it`);
+        this.#journal(order, update.time);
       },
     };
   }
 
+  /** The order's journal row: its aggregate's state now. */
+  #journal(order: Order, time: number): void {
+    this.#journalOrders.set(order.clientOrderId, {
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      qty: order.qty,
+      filledQty: order.filledQty,
+      status: order.status,
+      decidedAt: order.request.decidedAt,
+      updatedAt: time,
+      reason: order.reason ?? null,
+    });
+  }
+
   #journalingBroker(inner: LiveBroker): Broker {
     return {
-      submit: (order: OrderRequest) => {
+      submit: (request: OrderRequest) => {
         this.#submitted++;
-        this.#orders.set(order.clientOrderId, {
-          clientOrderId: order.clientOrderId,
-          symbol: order.symbol,
-          side: order.side,
-          type: order.type,
-          qty: order.qty,
-          filledQty: 0,
-          status: 'new',
-          decidedAt: order.decidedAt,
-          updatedAt: order.decidedAt,
-          reason: null,
-        });
-        this.#requests.set(order.clientOrderId, order);
-        inner.submit(order);
+        const order = this.core.order(request.clientOrderId);
+        if (order !== undefined) this.#journal(order, request.decidedAt);
+        inner.submit(request);
       },
       cancel: (id: ClientOrderId) => inner.cancel(id),
       replace: (id: ClientOrderId, changes: OrderChanges) => {
