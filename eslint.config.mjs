@@ -40,6 +40,7 @@ export default [
         'error',
         { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Use the Clock port: library logic must be deterministic.' },
         { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Use a seeded Rng from @quantbot/core.' },
+        { selector: 'ExportAllDeclaration', message: "List what an entry point exports by name (export { A } from './x'): no export *." },
       ],
     },
   },

@@ -1,6 +1,11 @@
-export * from './execution-profile';
-export * from './fee-model';
-export * from './fill-pricing';
-export * from './execution-quality';
-export * from './simulated-broker';
-export * from './next-open-fill-broker';
+export { EXECUTION_PARAMETER_NAMES, EXECUTION_PROFILES, describeExecutionProfile, resolveExecutionProfile } from './execution-profile';
+export type { ExecutionProfile, ExecutionProfileName, IntrabarPath } from './execution-profile';
+export { bpsFeeSchedule, feeDue, rawFee } from './fee-model';
+export type { FeeSchedule } from './fee-model';
+export { adverseCostBps, slipPrice } from './fill-pricing';
+export { ExecutionQualityAccumulator, computeExecutionQuality } from './execution-quality';
+export type { ExecutionFill, ExecutionQuality, OrderExecutionRecord, OrderOutcome } from './execution-quality';
+export { SimulatedBroker } from './simulated-broker';
+export type { SimulatedAccount, SimulatedBrokerOptions } from './simulated-broker';
+export { NextOpenFillBroker } from './next-open-fill-broker';
+export type { CashAccount } from './next-open-fill-broker';

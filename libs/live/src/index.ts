@@ -1,7 +1,9 @@
 // @quantbot/live: the live driver, its state and the broker venue. Its own package, so that a
 // backtest (and every sweep worker) installs and loads neither a broker client nor a database.
-export * from './live-state';
-export * from './live-state-schema';
+export { LIVE_TIME_RANGE_MS, LiveStateError, MAX_LIVE_JSON_DEPTH, MAX_SESSION_ID_LENGTH, checkLiveOperatorAction, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
+export type { ListedCheckpoint, LiveAuditRecord, LiveFillRecord, LiveOperatorAction, LiveOrderRecord, LiveRefusal, LiveRefusalRequest, LiveSaveBatch, LiveStateErrorCode, LiveStateOperation, LiveStateStore, SetAsideCheckpoint, StoredCheckpoint } from './live-state';
+export { LIVE_STATE_MIGRATIONS } from './live-state-schema';
+export type { LiveAuditTable, LiveCheckpointsTable, LiveFillsTable, LiveOrdersTable, LiveSessionsTable, LiveStateTables } from './live-state-schema';
 export { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
 export type {
   ChainedLiveAudit,
@@ -16,14 +18,20 @@ export type {
 } from './live-state-integrity';
 export { decideLiveStart, hasSessionHistory } from './live-start';
 export type { LiveStartDecision } from './live-start';
-export * from './kysely-live-state-store';
-export * from './memory-live-state-store';
-export * from './live-bar-buffer';
-export * from './live-checkpoint';
-export * from './live-session';
-export * from './live-runner';
-export * from './simulated-live-broker';
-export * from './reconcile';
+export { KyselyLiveStateStore, openLiveStateStore } from './kysely-live-state-store';
+export type { LiveSessionLock, LiveStateStoreHandle, OpenLiveStateStoreOptions } from './kysely-live-state-store';
+export { MemoryLiveStateStore } from './memory-live-state-store';
+export { LiveBarBuffer, LiveBarError, LiveCapacityError } from './live-bar-buffer';
+export type { RecentBars } from './live-bar-buffer';
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, parseLiveCheckpoint } from './live-checkpoint';
+export type { CheckpointOrder, LiveCheckpoint, LiveCheckpointV1, LiveCheckpointV2 } from './live-checkpoint';
+export { LiveSession } from './live-session';
+export type { LatencyStats, LiveBrokerContext, LiveSessionOptions, LiveStepReport } from './live-session';
+export { LiveRunner } from './live-runner';
+export type { LiveRunnerOptions } from './live-runner';
+export { SimulatedLiveBroker } from './simulated-live-broker';
+export { reconcile } from './reconcile';
+export type { BrokerAccountView, BrokerOrderView, Divergence, OrphanPolicy, ReconciliationPlan } from './reconcile';
 export { StepAggregator, connectVenue } from './venue-connection';
 export type { VenueConnection, VenueConnectionOptions } from './venue-connection';
 export { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-health';

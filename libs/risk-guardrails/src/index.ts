@@ -1,4 +1,4 @@
-export * from './risk-types';
+export type { GatewayDecision, PortfolioView, RejectCode, TradingState } from './risk-types';
 export {
   RISK_LIMIT_KEYS,
   ORDER_RATE_WINDOW_MS,

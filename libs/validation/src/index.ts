@@ -22,12 +22,15 @@ export type {
 } from './overfitting-statistics';
 export { probabilityOfBacktestOverfitting, probabilityOfBacktestOverfittingByTrial, DEFAULT_PBO_BLOCKS, MAX_PBO_BLOCKS } from './pbo';
 export type { PboMetric, PboOptions, PboResult } from './pbo';
-export * from './parameter-space';
+export { MAX_GRID_POINTS, MAX_VALUES_PER_DIMENSION, describeParameterSpace, describePoint, gridPoints, parseParameterSpace, pointAt, randomPoints, spaceSize } from './parameter-space';
+export type { ParamPoint, ParamValue, ParameterDimension, ParameterSpace } from './parameter-space';
 export type { InvalidPoint, PointConstraint, SweepObjective, SweepOptions, SweepProgress, SweepResult, SweepTrial } from './sweep';
 export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, startSweepPool, trialReturnMatrix, trialReturnSeries } from './sweep';
 export type { RawParams, TrialSettings } from './sweep-worker';
-export * from './walk-forward';
-export * from './validation-artifacts';
+export { assessOverfitting, planWalkForward, runWalkForward, warmupBarsFor } from './walk-forward';
+export type { OverfitAssessment, OverfitRatioStatus, WalkForwardFold, WalkForwardLayout, WalkForwardOptions, WalkForwardProgress, WalkForwardResult, WalkForwardSearch, WalkForwardThresholds, WalkForwardWindow } from './walk-forward';
+export { VALIDATION_SCHEMA_VERSION, metricsSummary, selectionStatistics, sweepArtifact, walkForwardArtifact } from './validation-artifacts';
+export type { ArtifactOptions, MetricsSummaryJson, OptionalStatisticJson, SelectionStatisticsJson, SettingsJson, SpaceJson, SweepArtifact, SweepTrialJson, WalkForwardArtifact, WalkForwardFoldJson } from './validation-artifacts';
 export { planRun, runRecordedBacktest } from './backtest-run';
 export { loadRunData } from './run-data';
 export type { LoadRunDataOptions, RunData, RunDataConfig } from './run-data';
