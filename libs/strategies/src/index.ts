@@ -5,6 +5,6 @@ export * from './sma-crossover';
 export * from './bracket-momentum';
 export * from './strategy-registry';
 export * from './earnings-momentum';
-export * from './full-series-zscore';
+export * from './point-in-time-fundamentals';
 export * from './indicators';
 export * from './warmup-gate';
