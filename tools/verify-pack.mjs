@@ -5,7 +5,8 @@
 //    risk-guardrails, engine), checks that no database, broker client or chart package came
 //    with them, and compiles and runs the custom-strategy example of libs/engine/README.md;
 // 2. installs every package, requires each, runs a tiny backtest, checks that test support
-//    (`@quantbot/alpaca/fake`, `@quantbot/storage/testing`) ships only in its own entry points,
+//    (`@quantbot/alpaca/fake`, `@quantbot/storage/testing`, `@quantbot/strategies/testing`) ships
+//    only in its own entry points,
 //    and type-checks an import of their declarations (second entry points resolved through
 //    `exports` and `typesVersions`).
 // Usage: node tools/verify-pack.mjs [--skip-build]
@@ -98,6 +99,8 @@ try {
     if ('startFakeAlpacaServer' in require('@quantbot/alpaca')) throw new Error('@quantbot/alpaca main entry exports the fake');
     if (typeof require('@quantbot/storage/testing').openTestDatabase !== 'function') throw new Error('@quantbot/storage/testing export missing');
     if ('describeStorageBackends' in require('@quantbot/storage')) throw new Error('@quantbot/storage main entry exports the test kit');
+    if (typeof require('@quantbot/strategies/testing').FullSeriesZScore !== 'function') throw new Error('@quantbot/strategies/testing export missing');
+    if ('FullSeriesZScore' in require('@quantbot/strategies')) throw new Error('@quantbot/strategies main entry exports a deliberately biased strategy');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -121,12 +124,13 @@ import { sha256Hex } from '@quantbot/observability';
 import { startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import { storageBackends } from '@quantbot/storage/testing';
+import { FullSeriesZScore } from '@quantbot/strategies/testing';
 const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
 const startFake: (options: { credentials: { keyId: string; secretKey: string }; now: () => number }) => Promise<FakeAlpacaServer> = startFakeAlpacaServer;
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length];
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length, new FullSeriesZScore(u).name];
 `,
   );
   writeFileSync(

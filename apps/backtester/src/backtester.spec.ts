@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { referenceSmaCrossover } from '../test/reference-backtest';
 import { readYahooCsv, sharedDataFile } from '../test/shared-data';
 import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
+import type { EpochMs } from '@quantbot/core';
+import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
+import { checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
+import { alignUniverse, loadBarFile } from '@quantbot/market-data';
+import type { Strategy } from '@quantbot/strategies';
+import { FullSeriesZScore, PeriodEndEarningsMomentum } from '@quantbot/strategies/testing';
 import { main } from './main';
+import { lookaheadFailure } from './run-command';
+import { formatSummary } from './summary-format';
 import type { CliIo } from '@quantbot/cli';
 
 const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
@@ -331,18 +339,50 @@ describe('backtester run --check-lookahead', () => {
     expect(result.out).toMatch(/lookahead check\s+passed \(\d+ decisions compared, 20 cut-offs/);
   });
 
-  itWithData.each(['biased-full-series', 'biased-pit-early'])('catches the deliberately biased %s and exits non-zero', async (strategy) => {
-    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', strategy, '--check-lookahead');
-    expect(result.code).toBe(1);
-    expect(result.err).toMatch(/lookahead check failed: \d+ decision\(s\) changed when less data was available \(first: truncation at \d{4}-\d\d-\d\d ORCL/);
-    expect(result.out).toMatch(/lookahead check\s+FAILED/);
+  itWithData('puts the report in the JSON', async () => {
+    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', 'earnings-momentum', '--check-lookahead', '--json');
+    expect(result.err).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.out) as { lookahead: { passed: boolean; strategy: string; comparedDecisions: number; cutoffs: string[]; divergences: unknown[] } };
+    expect(report.lookahead).toEqual(expect.objectContaining({ passed: true, strategy: 'earnings-momentum', divergences: [] }));
+    expect(report.lookahead.comparedDecisions).toBeGreaterThan(0);
+    expect(report.lookahead.cutoffs).toHaveLength(20);
   });
 
-  itWithData('puts the report in the JSON', async () => {
-    const result = await cli('run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--strategy', 'biased-full-series', '--check-lookahead', '--json');
-    const report = JSON.parse(result.out) as { lookahead: { passed: boolean; divergences: { test: string; time: string }[] } };
-    expect(report.lookahead.passed).toBe(false);
-    expect(report.lookahead.divergences[0]).toEqual(expect.objectContaining({ test: 'truncation' }));
+  it.each([
+    ['biased-full-series', 'FullSeriesZScore'],
+    ['biased-pit-early', 'PeriodEndEarningsMomentum'],
+  ])('refuses the removed, deliberately biased %s, naming --strategy and where it lives now', async (strategy, exported) => {
+    for (const extra of [[], ['--check-lookahead']]) {
+      const result = await cli('run', '--bars', '60', '--strategy', strategy, ...extra);
+      expect(result.code).toBe(2);
+      expect(result.out).toBe('');
+      expect(result.err).toBe(
+        `error: --strategy: '${strategy}' is a deliberately biased example of lookahead bias and was removed from the shipped strategies; ` +
+          `it lives in @quantbot/strategies/testing (${exported}) for tests of the lookahead check, and no session can run it\n`,
+      );
+    }
+  });
+});
+
+describe('backtester run --check-lookahead, on a deliberately biased strategy', () => {
+  // Sessions cannot build the biased examples any more; the check itself is run here as `run`
+  // runs it, on a strategy built from the test support entry point, and `run`'s verdict is checked.
+  const orcl = () => alignUniverse([loadBarFile(sharedDataFile('orcl-2003-2005.txt'))]);
+  const fundamentalsOf = (symbols: readonly string[]) => new PointInTimeSeries(generateSyntheticFundamentals({ symbols, start: '2002-01-01', quarters: 20, seed: 42 }));
+  const noDataQuality = { mode: 'off', calendar: null, report: null, repairs: [] } as const;
+
+  itWithData.each(['biased-full-series', 'biased-pit-early'])('fails %s: the summary says FAILED and run exits with the first divergence', (name) => {
+    const universe = orcl();
+    const fundamentals = fundamentalsOf(universe.symbols);
+    const build = (u: typeof universe, knownAt: EpochMs | null): Strategy =>
+      name === 'biased-full-series' ? new FullSeriesZScore(u) : new PeriodEndEarningsMomentum(knownAt === null ? fundamentals : fundamentals.visibleAt(knownAt));
+    const sizing = { kind: 'fixed-shares', shares: 100 } as const;
+    const lookahead = checkLookahead({ universe, build, startingCash: 100_000, sizing });
+    expect(lookahead.strategy).toBe(name);
+    const report = toBacktestReport(runBacktest({ universe, strategy: build(universe, null), startingCash: 100_000, sizing }));
+    expect(formatSummary(report, noDataQuality, lookahead)).toMatch(/lookahead check\s+FAILED: \d+ decision\(s\) changed with less data/);
+    expect(lookaheadFailure(lookahead)).toMatch(/^error: lookahead check failed: \d+ decision\(s\) changed when less data was available \(first: truncation at \d{4}-\d\d-\d\d ORCL/);
   });
 });
 

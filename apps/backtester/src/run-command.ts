@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
 import { BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, parseFlags } from '@quantbot/cli';
+import type { LookaheadReport } from '@quantbot/engine';
 import { runRecordedBacktest } from '@quantbot/validation';
 import { formatSummary } from './summary-format';
 
@@ -30,11 +31,18 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     const auditLine = audit === null ? '' : `\naudit log: ${audit.file}, records ${audit.from.records + 1}..${audit.head.records}, head ${audit.head.hash.slice(0, 16)} (anchored in the manifest)`;
     io.out(`${formatSummary(report, plan.dataQuality, lookahead)}\n\nrun ${runId} written: ${runDir} (digest ${manifest.digest.slice(0, 16)})${reportLine}${auditLine}`);
   }
-  if (lookahead !== null && !lookahead.passed) {
-    const first = lookahead.divergences[0];
-    const where = first === undefined ? '' : ` (first: ${first.test} at ${first.time.slice(0, 10)} ${first.symbol}, full run ${JSON.stringify(first.full)} vs ${JSON.stringify(first.other)})`;
-    io.err(`error: lookahead check failed: ${lookahead.divergenceCount} decision(s) changed when less data was available${where}`);
+  const failure = lookahead === null ? null : lookaheadFailure(lookahead);
+  if (failure !== null) {
+    io.err(failure);
     return 1;
   }
   return 0;
+}
+
+/** The error line `run` prints (and exits 1 with) for a failed lookahead check; null when it passed. */
+export function lookaheadFailure(lookahead: LookaheadReport): string | null {
+  if (lookahead.passed) return null;
+  const first = lookahead.divergences[0];
+  const where = first === undefined ? '' : ` (first: ${first.test} at ${first.time.slice(0, 10)} ${first.symbol}, full run ${JSON.stringify(first.full)} vs ${JSON.stringify(first.other)})`;
+  return `error: lookahead check failed: ${lookahead.divergenceCount} decision(s) changed when less data was available${where}`;
 }

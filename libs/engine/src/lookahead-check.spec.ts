@@ -1,16 +1,27 @@
+import type { EpochMs } from '@quantbot/core';
 import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
+import type { FundamentalValues } from '@quantbot/data-quality';
+import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import { alignUniverse, loadBarFile } from '@quantbot/market-data';
 import type { Strategy } from '@quantbot/strategies';
-import { createStrategy } from '@quantbot/strategies';
+import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
+import { FullSeriesZScore, PeriodEndEarningsMomentum } from '@quantbot/strategies/testing';
 import { checkLookahead, sliceUniverse } from './lookahead-check';
 
 const loadOrcl = () => alignUniverse([loadBarFile(realMarketDataFile('orcl-2003-2005.txt'))]);
 type Universe = ReturnType<typeof loadOrcl>;
 const sizing = { kind: 'fixed-shares', shares: 100 } as const;
 
+/** A shipped strategy as a session builds it: from its symbol count, and nothing it could see the future in. */
 function byName(name: string, params: Record<string, string> = {}) {
-  return (universe: Universe): Strategy => createStrategy(name, params, { symbolCount: universe.symbols.length, universe }).strategy;
+  return (universe: Universe): Strategy => createStrategy(name, params, universe.symbols.length).strategy;
 }
+
+/** Seeded synthetic quarterly fundamentals for ORCL over the data (as the backtester makes them). */
+const fundamentals = new PointInTimeSeries(generateSyntheticFundamentals({ symbols: ['ORCL'], start: '2002-01-01', quarters: 20, seed: 42 }));
+/** The fundamentals the session knows when it builds a strategy: all of them, or those announced by the cut-off. */
+const knownBy = (knownAt: EpochMs | null): PointInTimeSeries<FundamentalValues> =>
+  knownAt === null ? fundamentals : fundamentals.visibleAt(knownAt);
 
 describeWithPrerequisite(realMarketDataPrerequisite(), 'checkLookahead', () => {
   const orcl = loadOrcl();
@@ -26,13 +37,55 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'checkLookahead', () => {
     expect(report.cutoffs).toHaveLength(20);
   });
 
+  it('passes the shipped earnings-momentum, which reads fundamentals only through the point-in-time view', () => {
+    // Built as a session builds it, with the fundamentals known at each cut-off ...
+    const asKnown = checkLookahead({
+      universe: orcl,
+      build: (u, knownAt) => createStrategy('earnings-momentum', {}, { symbolCount: u.symbols.length, fundamentals: pointInTimeFundamentals(knownBy(knownAt)) }).strategy,
+      startingCash: 100_000,
+      sizing,
+    });
+    expect(asKnown.comparedDecisions).toBeGreaterThan(5);
+    expect(asKnown.divergences).toEqual([]);
+    // ... and even when every rebuild is handed every quarter, announced or not: the view answers
+    // only as of a bar's time, so figures announced later cannot reach a decision.
+    const everything = checkLookahead({
+      universe: orcl,
+      build: (u) => createStrategy('earnings-momentum', {}, { symbolCount: u.symbols.length, fundamentals: pointInTimeFundamentals(fundamentals) }).strategy,
+      startingCash: 100_000,
+      sizing,
+    });
+    expect(everything.passed).toBe(true);
+    expect(everything.comparedDecisions).toBe(asKnown.comparedDecisions);
+  });
+
   it('catches a strategy built with an indicator computed over the whole series', () => {
-    const report = checkLookahead({ universe: orcl, build: byName('biased-full-series'), startingCash: 100_000, sizing });
+    // The bias: the series it is given at construction (the rebuild at a cut-off gets the bars up to the cut).
+    const report = checkLookahead({ universe: orcl, build: (u) => new FullSeriesZScore(u), startingCash: 100_000, sizing });
+    expect(report.strategy).toBe('biased-full-series');
     expect(report.passed).toBe(false);
     expect(report.divergenceCount).toBeGreaterThan(0);
     const first = report.divergences[0];
     expect(first).toEqual(expect.objectContaining({ test: 'truncation', symbol: 'ORCL' }));
     expect((first?.time ?? '') <= (first?.boundary ?? '')).toBe(true);
+  });
+
+  it('catches a strategy that reads fundamentals dated by fiscal period end, before they were announced', () => {
+    // The rebuild at each cut-off gets only the quarters announced by the cut; the bias shows as
+    // decisions before the cut that the full run made on quarters not yet public.
+    const report = checkLookahead({ universe: orcl, build: (_u, knownAt) => new PeriodEndEarningsMomentum(knownBy(knownAt)), startingCash: 100_000, sizing });
+    expect(report.strategy).toBe('biased-pit-early');
+    expect(report.passed).toBe(false);
+    expect(report.divergenceCount).toBeGreaterThan(0);
+    const first = report.divergences[0];
+    expect(first).toEqual(expect.objectContaining({ test: 'truncation', symbol: 'ORCL' }));
+    expect((first?.time ?? '') <= (first?.boundary ?? '')).toBe(true);
+  });
+
+  it('needs the rebuild to get only the data known at each cut-off: handed everything, the period-end bias goes unseen', () => {
+    // Why `build` receives the cut-off: a rebuild given fundamentals announced after it reproduces the bias exactly.
+    const report = checkLookahead({ universe: orcl, build: () => new PeriodEndEarningsMomentum(fundamentals), startingCash: 100_000, sizing });
+    expect(report.passed).toBe(true);
   });
 
   it('catches a strategy whose decisions depend on how much history preceded its start', () => {

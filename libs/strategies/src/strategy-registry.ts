@@ -1,25 +1,21 @@
 import { ConfigError } from '@quantbot/core';
-import type { BarUniverse } from '@quantbot/core';
 import { BRACKET_MOMENTUM_PARAMS, BracketMomentum } from './bracket-momentum';
-import type { FundamentalsSource } from './earnings-momentum';
 import { EARNINGS_MOMENTUM_PARAMS, EarningsMomentum } from './earnings-momentum';
-import { FULL_SERIES_ZSCORE_PARAMS, FullSeriesZScore } from './full-series-zscore';
+import type { PointInTimeFundamentals } from './point-in-time-fundamentals';
 import { SMA_CROSSOVER_PARAMS, SmaCrossover } from './sma-crossover';
 import type { Strategy } from './strategy';
 import type { ParamSpec, ParamValues } from './strategy-params';
 import { resolveParams } from './strategy-params';
 
 /**
- * What a strategy is built with: the number of symbols, and the data the session has at the
- * moment it is built. Honest strategies read data only through `BarView` and ignore `universe`;
- * the deliberately biased examples use it, which is exactly what the lookahead check catches
- * (it rebuilds them with the data as known at each cut-off).
+ * What a strategy is built with: the number of symbols and, when the session has them, its
+ * fundamentals as a point-in-time view. Nothing in it can show a strategy the future at build
+ * time: bars reach a strategy only through `BarView`, fundamentals only as of a bar's time.
  */
 export interface StrategyBuildContext {
   readonly symbolCount: number;
-  readonly universe?: BarUniverse;
-  /** Point-in-time fundamentals for the universe's symbols, when the session has them. */
-  readonly fundamentals?: FundamentalsSource;
+  /** The session's fundamentals for its symbols, readable only as of a bar (`pointInTimeFundamentals`). */
+  readonly fundamentals?: PointInTimeFundamentals;
 }
 
 /** A strategy that can be chosen by name: its parameters and how to build it. */
@@ -49,27 +45,33 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
     name: 'earnings-momentum',
     description: 'Hold a symbol while its latest announced EPS is above the one before (point-in-time fundamentals, as known at each bar).',
     params: EARNINGS_MOMENTUM_PARAMS,
-    create: (values: ParamValues, context: StrategyBuildContext) => EarningsMomentum.fromParams(values, context, 'as-announced'),
-  },
-  {
-    name: 'biased-pit-early',
-    description:
-      'DELIBERATELY BIASED example, never trade it: earnings-momentum joining fundamentals on fiscal period end, so it uses figures before they were announced. The lookahead check catches it.',
-    params: EARNINGS_MOMENTUM_PARAMS,
-    create: (values: ParamValues, context: StrategyBuildContext) => EarningsMomentum.fromParams(values, context, 'period-end'),
-  },
-  {
-    name: 'biased-full-series',
-    description:
-      'DELIBERATELY BIASED example, never trade it: mean reversion on a z-score whose mean and deviation come from the whole series, future included. The lookahead check catches it.',
-    params: FULL_SERIES_ZSCORE_PARAMS,
-    create: (values: ParamValues, context: StrategyBuildContext) => FullSeriesZScore.fromParams(values, context),
+    create: (values: ParamValues, context: StrategyBuildContext) => EarningsMomentum.fromParams(values, context),
   },
 ]);
 
-/** The definition named `name`; a `ConfigError` listing the strategies that exist otherwise. */
+/**
+ * Deliberately biased examples that were once in `STRATEGY_DEFINITIONS` and now live only in the
+ * test support entry point `@quantbot/strategies/testing`, by name: asking for one says so.
+ */
+const MOVED_TO_TESTING: ReadonlyMap<string, string> = new Map([
+  ['biased-full-series', 'FullSeriesZScore'],
+  ['biased-pit-early', 'PeriodEndEarningsMomentum'],
+]);
+
+/**
+ * The definition named `name`; a `ConfigError` (key `strategy`) listing the strategies that
+ * exist otherwise, or saying where a removed, deliberately biased example lives now.
+ */
 export function findStrategy(name: string): StrategyDefinition {
   const found = STRATEGY_DEFINITIONS.find((d) => d.name === name);
+  const moved = MOVED_TO_TESTING.get(name);
+  if (found === undefined && moved !== undefined) {
+    throw new ConfigError(
+      'strategy',
+      `'${name}' is a deliberately biased example of lookahead bias and was removed from the shipped strategies; ` +
+        `it lives in @quantbot/strategies/testing (${moved}) for tests of the lookahead check, and no session can run it`,
+    );
+  }
   if (found === undefined) {
     const names = STRATEGY_DEFINITIONS.map((d) => d.name).join(', ');
     throw new ConfigError('strategy', `unknown strategy '${name}'; available: ${names}`);

@@ -14,7 +14,7 @@ import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, describeSizingRule, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
 import type { StrategyBuildContext } from '@quantbot/strategies';
-import { createStrategy } from '@quantbot/strategies';
+import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
 import { uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
 import type { RunDataConfig } from './run-data';
@@ -136,10 +136,11 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const { cwd, now } = options;
   const clock = options.clock ?? ((): Date => now);
   const plan = planRun(config, { cwd, ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}) });
+  // What the session knows when it builds the strategy: its symbols, and its fundamentals only as
+  // a point-in-time view (at a lookahead cut-off, only those announced by the cut).
   const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
     symbolCount: universe.symbols.length,
-    universe,
-    fundamentals: knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt),
+    fundamentals: pointInTimeFundamentals(knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt)),
   });
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, build(plan.universe, null));
   const auditSink = plan.risk.audit;

@@ -109,7 +109,7 @@ export function runTrial(windows: UniverseWindows, settings: TrialSettings, task
     throw new RangeError(`scoreFrom ${task.scoreFrom} outside the window [${task.from}, ${task.to})`);
   }
   const universe = windows.window(task.from, task.to);
-  const { strategy } = createStrategy(settings.strategy, { ...settings.baseParams, ...task.params }, { symbolCount: universe.symbols.length, universe });
+  const { strategy } = createStrategy(settings.strategy, { ...settings.baseParams, ...task.params }, universe.symbols.length);
   const warmup = task.scoreFrom - task.from;
   const result = runBacktest({
     universe,

@@ -349,7 +349,7 @@ export function preparePoints(universe: BarUniverse, settings: TrialSettings, po
       return;
     }
     try {
-      const { params: resolvedParams } = createStrategy(settings.strategy, { ...settings.baseParams, ...params }, { symbolCount: universe.symbols.length, universe });
+      const { params: resolvedParams } = createStrategy(settings.strategy, { ...settings.baseParams, ...params }, universe.symbols.length);
       valid.push(Object.freeze({ pointIndex, params, resolvedParams }));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

@@ -279,7 +279,7 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
           : {}),
       });
       const best = sweep.best;
-      const built = createStrategy(settings.strategy, best.resolvedParams, { symbolCount: universe.symbols.length, universe }).strategy;
+      const built = createStrategy(settings.strategy, best.resolvedParams, universe.symbols.length).strategy;
       const warmup = Math.min(window.testStart, warmupBarsFor(built, best.resolvedParams));
       const oos = executor.runHere(settings, { id: window.index, params: best.params, from: window.testStart - warmup, to: window.testEnd, scoreFrom: window.testStart });
       folds.push(
