@@ -82,9 +82,10 @@ export abstract class StreamConnection {
   }
 
   /**
-   * Connects and resolves once authenticated and subscribed. Rejects when the server refuses
-   * the credentials (no retry: the same key would be refused again); any other failure of the
-   * first connection is retried like a later one.
+   * Connects and resolves once authenticated, subscribed and caught up (`onReady`). Rejects when
+   * the server refuses the credentials (no retry: the same key would be refused again) or when
+   * the first catch-up fails (the stream is then closed); any other failure of the first
+   * connection is retried like a later one.
    */
   start(): Promise<void> {
     if (this.#state !== 'idle') return Promise.reject(new AlpacaStreamError('stream already started', true));
@@ -205,10 +206,30 @@ export abstract class StreamConnection {
     this.#startHeartbeat();
     const first = this.#firstReady;
     this.#firstReady = undefined;
+    const connection = this.#socket;
     this.enqueue(async () => {
-      await this.onReady(reconnected);
+      try {
+        await this.onReady(reconnected);
+      } catch (error) {
+        // A recovery that fails must never leave the stream looking ready with a gap behind it,
+        // nor `start()` waiting forever: the first one rejects `start()` (the caller fails
+        // closed); a later one drops the connection, and the next connection recovers again.
+        const failure = new AlpacaStreamError(`recovery after ${reconnected ? 'reconnecting' : 'connecting'} failed: ${(error as Error).message ?? String(error)}`, false, { cause: error });
+        if (first !== undefined) this.#failStart(first, failure);
+        else if (connection === this.#socket) this.#lost(failure);
+        return;
+      }
       first?.resolve();
     });
+  }
+
+  /** The first connection could not be made ready: the stream closes, `start()` rejects with `error`. */
+  #failStart(first: { reject: (error: Error) => void }, error: AlpacaStreamError): void {
+    this.#events.onError?.(error);
+    this.#setState('closed', error.message);
+    this.#clearTimers();
+    this.#drop();
+    first.reject(error);
   }
 
   #startHeartbeat(): void {
