@@ -6,6 +6,7 @@ export * from './alpaca-client';
 export { seededUuid } from './seeded-uuid';
 export * from './stream-types';
 export * from './order-tracker';
+export { alpacaOrderStatus, coreOrderStatus } from './alpaca-order-status';
 export { AlpacaStreamError } from './stream-connection';
 export type { StreamEvents, StreamState, StreamTiming } from './stream-connection';
 export * from './alpaca-streams';
