@@ -1,5 +1,5 @@
 import { ORDER_TRANSITIONS, Order, OrderStateError, QuantbotError, clientOrderId as toClientOrderId, epochMs, parseTicker } from '@quantbot/core';
-import type { EpochMs, OrderEventKind, OrderRequest, OrderStatus, OrderType, OrderUpdate, Ticker } from '@quantbot/core';
+import type { ClientOrderId, EpochMs, OrderEvent, OrderEventKind, OrderRequest, OrderStatus, OrderType, OrderUpdate, Ticker } from '@quantbot/core';
 import { coreOrderStatus } from './alpaca-order-status';
 import { ALPACA_TERMINAL_STATUSES, AlpacaProtocolError } from './alpaca-types';
 import type { AlpacaOrder, AlpacaOrderStatus } from './alpaca-types';
@@ -83,8 +83,26 @@ export type TrackedChange =
       readonly recovered: boolean;
     };
 
-/** An order's aggregate as the tracker lends it out: to read, never to change (the tracker is its only writer). */
-export type TrackedOrder = Omit<Order, 'apply' | 'accept' | 'fill' | 'end' | 'amendQty' | 'applyReport'>;
+/**
+ * An order's `Order` aggregate as the tracker lends it out: its readings, not its event methods
+ * (the tracker is its only writer).
+ */
+export interface TrackedOrder {
+  readonly clientOrderId: ClientOrderId;
+  readonly status: OrderStatus;
+  /** True once no further event can change the order. */
+  readonly isTerminal: boolean;
+  readonly qty: number;
+  readonly filledQty: number;
+  /** Volume-weighted average fill price; NaN before the first fill. */
+  readonly avgFillPrice: number;
+  /** Why the order ended (canceled, expired, rejected, replaced). */
+  readonly reason: string | undefined;
+  /** The order's history, oldest first (`Order.fromEvents` rebuilds it). */
+  readonly events: readonly OrderEvent[];
+  /** The order as a broker reports it after its latest event. */
+  toUpdate(): OrderUpdate;
+}
 
 /** What the tracker keeps of one Alpaca order. */
 interface Tracked {
