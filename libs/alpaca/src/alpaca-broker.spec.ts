@@ -4,9 +4,11 @@ import { AlpacaBroker } from './alpaca-broker';
 import type { AlpacaBrokerError } from './alpaca-broker';
 import { AlpacaClient } from './alpaca-client';
 import { AlpacaTradeStream } from './alpaca-streams';
+import type { AlpacaOrder } from './alpaca-types';
 import type { AlpacaCredentials } from './credentials';
 import { startFakeAlpacaServer } from './fake';
 import type { FakeAlpacaServer } from './fake';
+import { AlpacaOrderAnomalyError, AlpacaOrderTracker } from './order-tracker';
 import { until } from './wait.spec-helper';
 
 const KEY = 'PKBROKERKEY1';
@@ -155,5 +157,40 @@ describe('AlpacaBroker (the Broker port over Alpaca) against the fake server', (
     expect(broker.pending()).toEqual([]);
     expect(fills).toEqual([expect.objectContaining({ clientOrderId: 'lost-1', qty: 10, price: 75 })]);
     expect(server.state.orders()).toHaveLength(1);
+  });
+
+  it('reports the aggregate state once, and passes a snapshot Alpaca contradicts itself with to onAnomaly without failing', () => {
+    const unreachable = async (): Promise<never> => {
+      throw new Error('no client in this test');
+    };
+    const tracker = new AlpacaOrderTracker();
+    const anomalies: AlpacaOrderAnomalyError[] = [];
+    const broker = new AlpacaBroker({
+      client: { submitOrder: unreachable, cancelOrder: unreachable, replaceOrder: unreachable, getOrderByClientId: unreachable },
+      sink,
+      tracker,
+      onAnomaly: (error) => anomalies.push(error),
+    });
+    const snap = (status: AlpacaOrder['status'], filledQty: number, at: number): AlpacaOrder => ({
+      id: 'alp-1', clientOrderId: 'dec-9', symbol: 'AAPL', assetClass: 'us_equity', side: 'buy', type: 'market', timeInForce: 'day',
+      status, qty: 10, notional: null, filledQty, filledAvgPrice: filledQty > 0 ? 100 : null, limitPrice: null, stopPrice: null,
+      extendedHours: false, createdAt: NOW, updatedAt: at, submittedAt: NOW, filledAt: null, canceledAt: null, orderClass: 'simple',
+      replacedBy: null, replaces: null, legs: [],
+    });
+    const feed = (order: AlpacaOrder): void => {
+      for (const change of tracker.observe(order, { time: order.updatedAt ?? NOW, event: null, recovered: false })) broker.onStreamChange(change);
+    };
+    feed(snap('new', 0, NOW));
+    feed(snap('accepted', 0, NOW + 1)); // another word for the same core state: nothing to report
+    feed(snap('filled', 10, NOW + 2));
+    feed(snap('canceled', 10, NOW + 3)); // a second end: refused by the aggregate
+    feed(snap('filled', 10, NOW + 2)); // a duplicate
+    expect(updates.map((u) => u.status)).toEqual(['accepted', 'filled']);
+    expect(updates[1]).toMatchObject({ clientOrderId: 'dec-9', symbol: 'AAPL', qty: 10, filledQty: 10, time: NOW + 2 });
+    expect(fills.map((f) => [f.qty, f.price])).toEqual([[10, 100]]);
+    expect(anomalies).toHaveLength(1);
+    expect(anomalies[0]).toBeInstanceOf(AlpacaOrderAnomalyError);
+    expect(anomalies[0]).toMatchObject({ clientOrderId: 'dec-9', state: 'filled', reportedStatus: 'canceled' });
+    expect(tracker.order('alp-1')?.status).toBe('filled');
   });
 });

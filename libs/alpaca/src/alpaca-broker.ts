@@ -1,10 +1,10 @@
-import { QuantbotError, clientOrderId as toClientOrderId, epochMs, parseTicker } from '@quantbot/core';
-import type { Broker, BrokerEventSink, ClientOrderId, OrderChanges, OrderRequest, OrderStatus, Ticker } from '@quantbot/core';
+import { Order, QuantbotError, clientOrderId as toClientOrderId, epochMs, parseTicker } from '@quantbot/core';
+import type { Broker, BrokerEventSink, ClientOrderId, OrderChanges, OrderRequest, Ticker } from '@quantbot/core';
 import { AlpacaApiError } from './alpaca-client';
 import type { AlpacaClient, SubmitOrderRequest } from './alpaca-client';
-import type { AlpacaOrder, AlpacaOrderStatus } from './alpaca-types';
+import type { AlpacaOrder } from './alpaca-types';
 import { AlpacaOrderTracker } from './order-tracker';
-import type { TrackedChange } from './order-tracker';
+import type { AlpacaOrderAnomalyError, TrackedChange, TrackedOrder } from './order-tracker';
 
 /** A command whose outcome is unknown: Alpaca could not be reached, even to look the order up. */
 export class AlpacaBrokerError extends QuantbotError {
@@ -24,14 +24,22 @@ export interface AlpacaBrokerOptions {
   readonly tracker?: AlpacaOrderTracker;
   /** Commands whose outcome could not be established; `resolvePending` retries them. */
   readonly onError?: (error: AlpacaBrokerError) => void;
+  /**
+   * Snapshots the order's aggregate refused (Alpaca contradicting itself, e.g. a fill after the
+   * order ended): nothing is reported to the sink for them. For the log; ignored without it.
+   */
+  readonly onAnomaly?: (error: AlpacaOrderAnomalyError) => void;
 }
 
 /**
  * The Broker port over Alpaca. Commands return at once (the port is synchronous, as the engine's
  * event loop expects) and run in the background, in order; `settle()` awaits them. Every
  * outcome, whether from a REST answer or from the trade stream (`onStreamChange`), goes through
- * one `AlpacaOrderTracker`, so a fill is reported to the sink exactly once, and the status
- * reported to the sink only moves forward along the core order state machine.
+ * one `AlpacaOrderTracker`, which holds each order as a core `Order` aggregate: a fill is
+ * reported to the sink exactly once, and the status reported is the aggregate's
+ * (`Order.toUpdate()`), reported when it changes, so it only moves forward along the core
+ * order state machine. An order the adapter refuses before sending is reported rejected
+ * through an aggregate of its own.
  *
  * Client order ids are the engine's own (deterministic, derived from the decision), so a
  * command replayed after a crash finds the order Alpaca already has instead of creating another.
@@ -40,7 +48,6 @@ export class AlpacaBroker implements Broker {
   readonly #options: AlpacaBrokerOptions;
   readonly #tracker: AlpacaOrderTracker;
   readonly #alpacaIds = new Map<string, string>();
-  readonly #reported = new Map<string, OrderStatus>();
   readonly #pending = new Set<string>();
   readonly #requests = new Map<string, OrderRequest>();
   #queue: Promise<void> = Promise.resolve();
@@ -53,7 +60,7 @@ export class AlpacaBroker implements Broker {
   submit(order: OrderRequest): void {
     const request = toAlpacaRequest(order);
     if (typeof request === 'string') {
-      this.#report(order.clientOrderId, order, 'rejected', order.decidedAt, request);
+      this.#reject(order, request);
       return;
     }
     this.#requests.set(order.clientOrderId, order);
@@ -71,7 +78,7 @@ export class AlpacaBroker implements Broker {
           }
         }
         if (error instanceof AlpacaApiError && error.status >= 400 && error.status < 500 && error.status !== 429) {
-          this.#report(order.clientOrderId, order, 'rejected', order.decidedAt, `Alpaca refused the order: ${error.alpacaMessage}`);
+          this.#reject(order, `Alpaca refused the order: ${error.alpacaMessage}`);
           return;
         }
         throw error;
@@ -116,16 +123,17 @@ export class AlpacaBroker implements Broker {
   }
 
   /**
-   * Looks up every order whose last reported state can still change and folds what Alpaca says
-   * into the tracker: fills that happened but have not arrived through the stream are reported
-   * now. The live driver calls it before each decision, so no decision acts on a book that is
-   * missing a fill.
+   * Looks up every order of this broker whose aggregate can still change and folds what Alpaca
+   * says into the tracker: fills that happened but have not arrived through the stream are
+   * reported now. The live driver calls it before each decision, so no decision acts on a book
+   * that is missing a fill.
    */
   async syncOpenOrders(): Promise<void> {
     await this.settle();
     await this.resolvePending();
-    for (const [clientOrderId, status] of [...this.#reported]) {
-      if (status !== 'accepted' && status !== 'partially_filled' && status !== 'new') continue;
+    for (const clientOrderId of [...this.#alpacaIds.keys()]) {
+      const tracked = this.#tracked(clientOrderId);
+      if (tracked === undefined || tracked.isTerminal) continue;
       const order = await this.#options.client.getOrderByClientId(clientOrderId);
       this.#observe(order, order.updatedAt ?? order.createdAt);
     }
@@ -133,15 +141,15 @@ export class AlpacaBroker implements Broker {
 
   /**
    * Treats an order found working at the broker (reconciliation) as one of ours from now on: its
-   * later fills and its end are reported, and `syncOpenOrders` watches it. Fills it had before
-   * are not reported again when the tracker already knows them (share the stream's tracker and
-   * `seed` it first).
+   * later fills and its end are reported, and `syncOpenOrders` watches it. Its state now is not
+   * reported (the engine adopts it as it is); fills it had before are not reported again when
+   * the tracker already knows them (share the stream's tracker and `seed` it first).
    */
   adopt(order: AlpacaOrder): void {
     this.#alpacaIds.set(order.clientOrderId, order.id);
-    const status = toCoreStatus(order.status);
-    if (status !== null && !this.#reported.has(order.clientOrderId)) this.#reported.set(order.clientOrderId, status);
-    this.#observe(order, order.updatedAt ?? order.createdAt);
+    for (const change of this.#tracker.observe(order, { time: order.updatedAt ?? order.createdAt, event: null, recovered: false })) {
+      if (change.kind !== 'status') this.#forward(change);
+    }
   }
 
   /** Client order ids whose last command has an unknown outcome. */
@@ -161,9 +169,7 @@ export class AlpacaBroker implements Broker {
           this.#pending.delete(id);
           const request = this.#requests.get(id);
           // A submission that never arrived is not sent again: its decision is stale by now.
-          if (request !== undefined) {
-            this.#report(id, request, 'rejected', request.decidedAt, 'the submission never reached Alpaca; not resubmitted');
-          }
+          if (request !== undefined) this.#reject(request, 'the submission never reached Alpaca; not resubmitted');
         }
       }
     }
@@ -193,6 +199,12 @@ export class AlpacaBroker implements Broker {
     return order.id;
   }
 
+  /** The tracker's aggregate of the order with `clientOrderId`, if Alpaca reported it. */
+  #tracked(clientOrderId: string): TrackedOrder | undefined {
+    const id = this.#alpacaIds.get(clientOrderId);
+    return id === undefined ? undefined : this.#tracker.order(id);
+  }
+
   #observe(order: AlpacaOrder, time: number): void {
     for (const change of this.#tracker.observe(order, { time, event: null, recovered: false })) this.#forward(change);
   }
@@ -200,105 +212,39 @@ export class AlpacaBroker implements Broker {
   #forward(change: TrackedChange): void {
     const order = change.order;
     this.#alpacaIds.set(order.clientOrderId, order.id);
-    const symbol = parseTicker(order.symbol) ?? (order.symbol as Ticker);
-    if (change.kind === 'fill') {
-      const f = change.fill;
-      this.#options.sink.onFill({
-        clientOrderId: toClientOrderId(f.clientOrderId),
-        symbol,
-        side: f.side,
-        qty: f.qty,
-        price: f.price,
-        // Alpaca charges no commission on US equities; regulatory fees are not reported per fill.
-        commission: 0,
-        time: epochMs(f.time),
-      });
-      return;
+    switch (change.kind) {
+      case 'fill': {
+        const f = change.fill;
+        this.#options.sink.onFill({
+          clientOrderId: toClientOrderId(f.clientOrderId),
+          symbol: parseTicker(f.symbol) ?? (f.symbol as Ticker),
+          side: f.side,
+          qty: f.qty,
+          price: f.price,
+          // Alpaca charges no commission on US equities; regulatory fees are not reported per fill.
+          commission: 0,
+          time: epochMs(f.time),
+        });
+        return;
+      }
+      case 'status':
+        if (change.update !== null) this.#options.sink.onOrderUpdate(change.update);
+        return;
+      case 'anomaly':
+        this.#options.onAnomaly?.(change.error);
+        return;
     }
-    const status = toCoreStatus(order.status);
-    if (status === null) return;
-    const reason = order.status === 'replaced' ? `replaced by ${order.replacedBy ?? 'another order'}` : terminalReason(order.status);
-    this.#report(order.clientOrderId, { symbol, side: order.side }, status, change.time, reason, order);
   }
 
-  #report(
-    clientOrderId: string,
-    what: { readonly symbol: Ticker; readonly side: 'buy' | 'sell'; readonly qty?: number; readonly limitPrice?: number; readonly stopPrice?: number },
-    status: OrderStatus,
-    time: number,
-    reason: string | undefined,
-    order?: AlpacaOrder,
-  ): void {
-    const previous = this.#reported.get(clientOrderId);
-    if (previous === status || (previous !== undefined && RANK[status] < RANK[previous])) return;
-    this.#reported.set(clientOrderId, status);
-    const limitPrice = order?.limitPrice ?? what.limitPrice;
-    const stopPrice = order?.stopPrice ?? what.stopPrice;
-    this.#options.sink.onOrderUpdate({
-      clientOrderId: toClientOrderId(clientOrderId),
-      symbol: what.symbol,
-      side: what.side,
-      status,
-      time: epochMs(time),
-      qty: order?.qty ?? what.qty ?? 0,
-      filledQty: order?.filledQty ?? 0,
-      ...(reason !== undefined ? { reason } : {}),
-      ...(limitPrice != null ? { limitPrice } : {}),
-      ...(stopPrice != null ? { stopPrice } : {}),
-    });
-  }
-}
-
-/** Order of the core states along an order's life; a report never moves backwards. */
-const RANK: Readonly<Record<OrderStatus, number>> = {
-  new: 0,
-  accepted: 1,
-  partially_filled: 2,
-  filled: 3,
-  canceled: 3,
-  expired: 3,
-  rejected: 3,
-  replaced: 3,
-};
-
-function toCoreStatus(status: AlpacaOrderStatus): OrderStatus | null {
-  switch (status) {
-    case 'new':
-    case 'accepted':
-    case 'pending_new':
-    case 'accepted_for_bidding':
-      return 'accepted';
-    case 'partially_filled':
-      return 'partially_filled';
-    case 'filled':
-      return 'filled';
-    case 'canceled':
-      return 'canceled';
-    case 'expired':
-    case 'done_for_day':
-      return 'expired';
-    case 'replaced':
-      return 'replaced';
-    case 'rejected':
-      return 'rejected';
-    default:
-      // pending_cancel, pending_replace, stopped, suspended, calculated: no core state; the
-      // final outcome follows.
-      return null;
-  }
-}
-
-function terminalReason(status: AlpacaOrderStatus): string | undefined {
-  switch (status) {
-    case 'canceled':
-      return 'canceled at Alpaca';
-    case 'expired':
-    case 'done_for_day':
-      return 'expired at the end of the session';
-    case 'rejected':
-      return 'rejected by Alpaca';
-    default:
-      return undefined;
+  /**
+   * Reports `request` rejected, for `reason`, through an aggregate of its own, unless Alpaca has
+   * reported the order (its report stands).
+   */
+  #reject(request: OrderRequest, reason: string): void {
+    if (this.#tracked(request.clientOrderId) !== undefined) return;
+    const order = Order.create(request);
+    order.end('reject', request.decidedAt, reason);
+    this.#options.sink.onOrderUpdate(order.toUpdate());
   }
 }
 

@@ -39,7 +39,7 @@ export interface AlpacaVenueOptions {
   /** Milliseconds for the streams' timing (heartbeats, backoff): never for decisions. */
   readonly latencyClock: () => number;
   readonly rng: SeededRng;
-  /** Stream states, errors and recoveries, for the log and the outage watchdog. */
+  /** Stream states, errors and recoveries, and order snapshots Alpaca contradicted itself with (`order-anomaly`), for the log and the outage watchdog. */
   readonly onEvent?: (event: string, detail: { readonly [key: string]: JsonValue }) => void;
 }
 
@@ -190,6 +190,14 @@ export class AlpacaVenue implements LiveVenue {
       sink,
       tracker: stream.tracker,
       onError: (error) => this.#event('broker-error', { message: error.message, clientOrderId: error.clientOrderId }),
+      onAnomaly: (error) =>
+        this.#event('order-anomaly', {
+          message: error.message,
+          clientOrderId: error.clientOrderId,
+          orderId: error.orderId,
+          state: error.state,
+          reportedStatus: error.reportedStatus,
+        }),
     });
     this.#broker = broker;
     for (const id of adopted) {

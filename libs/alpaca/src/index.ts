@@ -9,8 +9,9 @@ export type { AlpacaClientOptions, CancelResult, ListOrdersParams, ReplaceOrderR
 export { seededUuid } from './seeded-uuid';
 export { ALPACA_TRADE_EVENTS, parseStreamBar, parseTradeEvent, parseTradeUpdate } from './stream-types';
 export type { AlpacaStreamBar, AlpacaTradeEvent, AlpacaTradeUpdate, AlpacaTradeUpdateWire } from './stream-types';
-export { AlpacaOrderTracker } from './order-tracker';
-export type { TrackedChange, TrackedFill } from './order-tracker';
+export { AlpacaOrderAnomalyError, AlpacaOrderTracker } from './order-tracker';
+export type { TrackedChange, TrackedFill, TrackedOrder } from './order-tracker';
+export { alpacaOrderStatus, coreOrderStatus } from './alpaca-order-status';
 export { AlpacaStreamError } from './stream-connection';
 export type { StreamEvents, StreamState, StreamTiming } from './stream-connection';
 export { ALPACA_DATA_STREAM_URL, AlpacaBarStream, AlpacaTradeStream, recoverBarsFromRest, tradeStreamUrl } from './alpaca-streams';

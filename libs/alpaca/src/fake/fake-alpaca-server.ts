@@ -193,7 +193,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       get cash() {
         return engine.cash;
       },
-      orders: () => engine.orders().map((o) => ({ ...o })),
+      orders: () => engine.orders().map((o) => o.wire()),
       requests: http.requests,
     },
     close: async () => {

@@ -1,11 +1,11 @@
-import type { SeededRng } from '@quantbot/core';
+import { Order, clientOrderId as toClientOrderId, epochMs, parseTicker } from '@quantbot/core';
+import type { EpochMs, OrderRequest, OrderSide, OrderType, SeededRng, Ticker } from '@quantbot/core';
 import type { OhlcvValues } from '../alpaca-bar';
-import { ALPACA_TERMINAL_STATUSES } from '../alpaca-types';
 import type { AlpacaOrderWire } from '../alpaca-types';
 import { seededUuid } from '../seeded-uuid';
 import { FakeHttpFailure, unprocessable } from './fake-http';
-import { money, newOrderWire, tradeUpdateWire } from './fake-wire-views';
-import type { FakePositionValues, FakeTradeUpdateMessage } from './fake-wire-views';
+import { money, orderWire, tradeUpdateWire } from './fake-wire-views';
+import type { FakeOrderFacts, FakePositionValues, FakeTradeUpdateMessage } from './fake-wire-views';
 
 /**
  * When the fake fills orders:
@@ -57,11 +57,38 @@ export interface FakeReplaceRequest {
   readonly clientOrderId: string;
 }
 
-/** Whether an order can still change (not filled, canceled, expired, replaced, rejected, ...). */
-export function isOpenOrder(order: AlpacaOrderWire): boolean {
-  return !(ALPACA_TERMINAL_STATUSES as readonly string[]).includes(order.status);
-}
+/**
+ * One order of the fake: its `Order` aggregate, the one home of its state (status, quantities,
+ * fills, finality), and the facts only the wire shows. `wire()` (and `toJSON()`, so a route can
+ * answer with the order itself and it is written as it is when the answer is) is its Alpaca shape.
+ */
+export class FakeOrder {
+  readonly aggregate: Order;
+  facts: FakeOrderFacts;
 
+  constructor(aggregate: Order, facts: FakeOrderFacts) {
+    this.aggregate = aggregate;
+    this.facts = facts;
+  }
+
+  get id(): string {
+    return this.facts.id;
+  }
+
+  /** Whether the order can still change (its aggregate is not terminal). */
+  get isOpen(): boolean {
+    return !this.aggregate.isTerminal;
+  }
+
+  /** The order in Alpaca's shape, as it is now (a new object each time). */
+  wire(): AlpacaOrderWire {
+    return orderWire(this.facts, this.aggregate);
+  }
+
+  toJSON(): AlpacaOrderWire {
+    return this.wire();
+  }
+}
 
 interface PositionBook extends FakePositionValues {
   assetId: string;
@@ -72,8 +99,8 @@ interface PositionBook extends FakePositionValues {
 interface CreateOrder {
   readonly symbol: string;
   readonly qty: string;
-  readonly side: string;
-  readonly type: string;
+  readonly side: OrderSide;
+  readonly type: OrderType;
   readonly tif: string;
   readonly limit: string | null;
   readonly stop: string | null;
@@ -91,10 +118,12 @@ interface CreateOrder {
  * trade update through `onTradeUpdate`. A rule it refuses is a `FakeHttpFailure` carrying
  * Alpaca's status and error code.
  *
- * Orders are kept in Alpaca's wire shape and changed in place; `order`, `orders` and the methods
- * that return an order hand out the live object (a route answers with it as it is when the
- * answer is written). Every id is drawn from the one seeded generator in a fixed order, so a
- * seed and a clock reproduce a session exactly.
+ * Each order is a `FakeOrder`: a core `Order` aggregate, changed only by its events (`accept`,
+ * `fill`/`partial_fill`, `cancel`, `expire`, `reject`, `replace`), which decides the order's state
+ * and refuses what its transition table does not allow, beside the facts only the wire shows.
+ * `order`, `orders` and the methods that return an order hand out the live `FakeOrder` (a route
+ * answers with it, and it is written as it is when the answer is). Every id is drawn from the
+ * one seeded generator in a fixed order, so a seed and a clock reproduce a session exactly.
  */
 export class FakeOrderEngine {
   readonly #rng: SeededRng;
@@ -106,7 +135,7 @@ export class FakeOrderEngine {
   readonly #accountId: string;
   readonly #createdAt: string;
   readonly #assetIds = new Map<string, string>();
-  readonly #orders = new Map<string, AlpacaOrderWire>();
+  readonly #orders = new Map<string, FakeOrder>();
   readonly #positions = new Map<string, PositionBook>();
   readonly #prices = new Map<string, number>();
   #cash: number;
@@ -154,20 +183,20 @@ export class FakeOrderEngine {
   }
 
   /** Every order ever accepted, oldest first (live objects). */
-  orders(): readonly AlpacaOrderWire[] {
+  orders(): readonly FakeOrder[] {
     return [...this.#orders.values()];
   }
 
   /** The order with `id`; Alpaca's 404 when there is none. */
-  order(id: string): AlpacaOrderWire {
+  order(id: string): FakeOrder {
     const order = this.#orders.get(id);
     if (order === undefined) throw orderNotFound();
     return order;
   }
 
   /** The order with `clientOrderId`; Alpaca's 404 when there is none. */
-  orderByClientOrderId(clientOrderId: string | null): AlpacaOrderWire {
-    const order = [...this.#orders.values()].find((o) => o.client_order_id === clientOrderId);
+  orderByClientOrderId(clientOrderId: string | null): FakeOrder {
+    const order = [...this.#orders.values()].find((o) => o.aggregate.clientOrderId === clientOrderId);
     if (order === undefined) throw orderNotFound();
     return order;
   }
@@ -178,14 +207,14 @@ export class FakeOrderEngine {
   }
 
   /** Accepts a new order (then rejects it when `rejectNextOrders` queued a rejection), and fills what the last price reaches. */
-  submit(request: FakeOrderRequest): AlpacaOrderWire {
+  submit(request: FakeOrderRequest): FakeOrder {
     this.#assertUniqueClientOrderId(request.clientOrderId);
     return this.#createOrder(request);
   }
 
   /** Alpaca's 422 when `order` can no longer be replaced. */
-  assertReplaceable(order: AlpacaOrderWire): void {
-    if (!isOpenOrder(order)) throw new FakeHttpFailure(422, 42210000, `order is not replaceable (status ${order.status})`);
+  assertReplaceable(order: FakeOrder): void {
+    if (!order.isOpen) throw new FakeHttpFailure(422, 42210000, `order is not replaceable (status ${order.wire().status})`);
   }
 
   /**
@@ -193,19 +222,16 @@ export class FakeOrderEngine {
    * filled takes its place (`replaces` / `replaced_by` link them) and may fill right away.
    * Returns the new order.
    */
-  replace(order: AlpacaOrderWire, request: FakeReplaceRequest): AlpacaOrderWire {
+  replace(order: FakeOrder, request: FakeReplaceRequest): FakeOrder {
     this.assertReplaceable(order);
     this.#assertUniqueClientOrderId(request.clientOrderId);
-    const t = this.#iso();
-    const remaining = money(Number(request.qty) - Number(order.filled_qty));
-    order.status = 'replaced';
-    order.replaced_at = t;
-    order.updated_at = t;
+    const t = this.#stamp();
+    const remaining = money(Number(request.qty) - order.aggregate.filledQty);
     const next = this.#createOrder({
-      symbol: order.symbol,
+      symbol: order.aggregate.symbol,
       qty: remaining,
-      side: order.side,
-      type: order.type,
+      side: order.aggregate.side,
+      type: order.aggregate.type,
       tif: request.tif,
       limit: request.limit,
       stop: request.stop,
@@ -213,21 +239,22 @@ export class FakeOrderEngine {
       replaces: order.id,
       fillNow: false,
     });
-    order.replaced_by = next.id;
+    order.aggregate.end('replace', t.ms, `replaced by ${next.id}`);
+    order.facts = { ...order.facts, replacedAt: t.iso, updatedAt: t.iso, replacedBy: next.id };
     this.#emit('replaced', order);
     this.#tryFill(next);
     return next;
   }
 
   /** Cancels an open order; Alpaca's 422 when it is closed already. */
-  cancel(order: AlpacaOrderWire): void {
-    if (!isOpenOrder(order)) throw new FakeHttpFailure(422, 42210000, `order is not cancelable (status ${order.status})`);
+  cancel(order: FakeOrder): void {
+    if (!order.isOpen) throw new FakeHttpFailure(422, 42210000, `order is not cancelable (status ${order.wire().status})`);
     this.#cancel(order);
   }
 
   /** Cancels every open order, oldest first, and returns them. */
-  cancelAllOpen(): AlpacaOrderWire[] {
-    const open = [...this.#orders.values()].filter(isOpenOrder);
+  cancelAllOpen(): FakeOrder[] {
+    const open = [...this.#orders.values()].filter((o) => o.isOpen);
     for (const order of open) this.#cancel(order);
     return open;
   }
@@ -238,7 +265,7 @@ export class FakeOrderEngine {
   }
 
   /** Sends a day market order that closes the position in `symbol`; Alpaca's 404 when there is none. */
-  closePosition(symbol: string): AlpacaOrderWire {
+  closePosition(symbol: string): FakeOrder {
     const position = this.#positions.get(symbol);
     if (position === undefined) throw new FakeHttpFailure(404, 40410000, 'position does not exist');
     return this.#createOrder({
@@ -257,23 +284,22 @@ export class FakeOrderEngine {
   setPrice(symbol: string, price: number): void {
     if (!Number.isFinite(price) || price <= 0) throw new RangeError(`price must be positive, got ${price}`);
     this.#prices.set(symbol, price);
-    for (const order of this.#orders.values()) if (order.symbol === symbol) this.#tryFill(order);
+    for (const order of this.#orders.values()) if (order.aggregate.symbol === symbol) this.#tryFill(order);
   }
 
   /** A bar of `symbol` (checked by the caller): open orders fill against it, then its close is the last price. */
   applyBar(symbol: string, bar: OhlcvValues): void {
-    for (const order of this.#orders.values()) if (order.symbol === symbol) this.#fillAgainstBar(order, bar);
+    for (const order of this.#orders.values()) if (order.aggregate.symbol === symbol) this.#fillAgainstBar(order, bar);
     this.#prices.set(symbol, bar.close);
   }
 
   /** The session ends: open `day` orders expire. */
   endSession(): void {
     for (const order of this.#orders.values()) {
-      if (isOpenOrder(order) && order.time_in_force === 'day') {
-        const t = this.#iso();
-        order.status = 'expired';
-        order.expired_at = t;
-        order.updated_at = t;
+      if (order.isOpen && order.aggregate.timeInForce === 'day') {
+        const t = this.#stamp();
+        order.aggregate.end('expire', t.ms, 'the session ended');
+        order.facts = { ...order.facts, expiredAt: t.iso, updatedAt: t.iso };
         this.#emit('expired', order);
       }
     }
@@ -300,6 +326,12 @@ export class FakeOrderEngine {
     return new Date(this.#now()).toISOString();
   }
 
+  /** The clock read once: as an event time for an aggregate and as the ISO text of the wire. */
+  #stamp(): { readonly ms: EpochMs; readonly iso: string } {
+    const ms = this.#now();
+    return { ms: epochMs(ms), iso: new Date(ms).toISOString() };
+  }
+
   #assetId(symbol: string): string {
     let id = this.#assetIds.get(symbol);
     if (id === undefined) {
@@ -311,31 +343,47 @@ export class FakeOrderEngine {
 
   #assertUniqueClientOrderId(clientOrderId: string): void {
     for (const o of this.#orders.values()) {
-      if (o.client_order_id === clientOrderId) throw unprocessable('client_order_id must be unique');
+      if (o.aggregate.clientOrderId === clientOrderId) throw unprocessable('client_order_id must be unique');
     }
   }
 
-  #emit(event: string, order: AlpacaOrderWire, execution?: { price: number; qty: number; positionQty: number }): void {
+  #emit(event: string, order: FakeOrder, execution?: { price: number; qty: number; positionQty: number }): void {
     const timestamp = this.#iso();
     this.#onTradeUpdate(
-      tradeUpdateWire(event, order, timestamp, execution === undefined ? undefined : { executionId: seededUuid(this.#rng), ...execution }),
+      tradeUpdateWire(event, order.wire(), timestamp, execution === undefined ? undefined : { executionId: seededUuid(this.#rng), ...execution }),
     );
   }
 
-  #createOrder(input: CreateOrder): AlpacaOrderWire {
-    const timestamp = this.#iso();
+  #createOrder(input: CreateOrder): FakeOrder {
+    const t = this.#stamp();
     // The order id is drawn before the asset id of a first-seen symbol.
     const id = seededUuid(this.#rng);
-    const order = newOrderWire({
-      id,
-      clientOrderId: input.clientOrderId,
-      timestamp,
-      replaces: input.replaces ?? null,
-      assetId: this.#assetId(input.symbol),
-      symbol: input.symbol,
-      qty: input.qty,
+    const request: OrderRequest = Object.freeze({
+      clientOrderId: toClientOrderId(input.clientOrderId),
+      symbol: parseTicker(input.symbol) ?? (input.symbol as Ticker),
       side: input.side,
       type: input.type,
+      qty: Number(input.qty),
+      // The fake expires `day` orders at the session end; every other time in force stays, as `gtc`.
+      timeInForce: input.tif === 'day' ? 'day' : 'gtc',
+      decidedAt: t.ms,
+      ...(input.limit !== null ? { limitPrice: Number(input.limit) } : {}),
+      ...(input.stop !== null ? { stopPrice: Number(input.stop) } : {}),
+    });
+    const order = new FakeOrder(Order.create(request, { time: t.ms }), {
+      id,
+      clientOrderId: input.clientOrderId,
+      createdAt: t.iso,
+      updatedAt: t.iso,
+      filledAt: null,
+      expiredAt: null,
+      canceledAt: null,
+      failedAt: null,
+      replacedAt: null,
+      replacedBy: null,
+      replaces: input.replaces ?? null,
+      assetId: this.#assetId(input.symbol),
+      qty: input.qty,
       tif: input.tif,
       limit: input.limit,
       stop: input.stop,
@@ -343,21 +391,21 @@ export class FakeOrderEngine {
     this.#orders.set(order.id, order);
     const rejection = this.#rejectQueue.shift();
     if (rejection !== undefined) {
-      order.status = 'rejected';
-      order.failed_at = timestamp;
+      order.aggregate.end('reject', t.ms, rejection);
+      order.facts = { ...order.facts, failedAt: t.iso };
       this.#emit('rejected', order);
       return order;
     }
+    order.aggregate.accept(t.ms);
     this.#emit('new', order);
     if (input.fillNow !== false) this.#tryFill(order);
     return order;
   }
 
-  #cancel(order: AlpacaOrderWire): void {
-    const t = this.#iso();
-    order.status = 'canceled';
-    order.canceled_at = t;
-    order.updated_at = t;
+  #cancel(order: FakeOrder): void {
+    const t = this.#stamp();
+    order.aggregate.end('cancel', t.ms, 'cancel requested');
+    order.facts = { ...order.facts, canceledAt: t.iso, updatedAt: t.iso };
     this.#emit('canceled', order);
   }
 
@@ -385,45 +433,37 @@ export class FakeOrderEngine {
   }
 
   /** Fills `qty` (capped at what remains) of `order` at `price`; emits `partial_fill` or `fill`. */
-  #fill(order: AlpacaOrderWire, price: number, qty: number): void {
-    const ordered = Number(order.qty);
-    const done = Number(order.filled_qty);
+  #fill(order: FakeOrder, price: number, qty: number): void {
+    const aggregate = order.aggregate;
+    const ordered = aggregate.qty;
+    const done = aggregate.filledQty;
     const take = Math.min(qty, ordered - done);
     if (!(take > 0)) return;
-    const positionQty = this.#book(order.symbol, order.side === 'buy' ? take : -take, price);
-    const filled = done + take;
-    const previousValue = order.filled_avg_price === null ? 0 : Number(order.filled_avg_price) * done;
-    const t = this.#iso();
-    const complete = filled >= ordered - 1e-9;
-    order.status = complete ? 'filled' : 'partially_filled';
-    order.filled_qty = money(filled);
-    order.filled_avg_price = money((previousValue + take * price) / filled);
-    order.updated_at = t;
-    if (complete) order.filled_at = t;
+    const positionQty = this.#book(aggregate.symbol, aggregate.side === 'buy' ? take : -take, price);
+    const t = this.#stamp();
+    const complete = done + take >= ordered - 1e-9;
+    aggregate.apply({ kind: complete ? 'fill' : 'partial_fill', clientOrderId: aggregate.clientOrderId, time: t.ms, qty: take, price, commission: 0 });
+    order.facts = { ...order.facts, updatedAt: t.iso, ...(complete ? { filledAt: t.iso } : {}) };
     this.#emit(complete ? 'fill' : 'partial_fill', order, { price, qty: take, positionQty });
   }
 
-  #isFillable(order: AlpacaOrderWire): boolean {
-    return (
-      (order.status === 'new' || order.status === 'accepted' || order.status === 'partially_filled') &&
-      !(this.#stallPartials && Number(order.filled_qty) > 0)
-    );
+  #isFillable(order: FakeOrder): boolean {
+    return order.isOpen && !(this.#stallPartials && order.aggregate.filledQty > 0);
   }
 
   /** A trade at the last price: fills what it reaches (in `bar` mode nothing fills on a trade). */
-  #tryFill(order: AlpacaOrderWire): void {
+  #tryFill(order: FakeOrder): void {
     if (this.#fillOn === 'bar' || !this.#isFillable(order)) return;
-    const price = this.#prices.get(order.symbol);
+    const { symbol, side, type, limitPrice, stopPrice } = order.aggregate;
+    const price = this.#prices.get(symbol);
     if (price === undefined) return;
-    const buy = order.side === 'buy';
+    const buy = side === 'buy';
     const cap = this.#maxFillQty ?? Infinity;
-    if (order.type === 'market') this.#fill(order, price, cap);
-    else if (order.type === 'limit') {
-      const limit = Number(order.limit_price);
-      if (buy ? price <= limit : price >= limit) this.#fill(order, price, cap);
-    } else if (order.type === 'stop') {
-      const stop = Number(order.stop_price);
-      if (isTriggeredStop(order) || (buy ? price >= stop : price <= stop)) this.#fill(order, price, cap);
+    if (type === 'market') this.#fill(order, price, cap);
+    else if (type === 'limit' && limitPrice !== undefined) {
+      if (buy ? price <= limitPrice : price >= limitPrice) this.#fill(order, price, cap);
+    } else if (type === 'stop' && stopPrice !== undefined) {
+      if (isTriggeredStop(order) || (buy ? price >= stopPrice : price <= stopPrice)) this.#fill(order, price, cap);
     }
   }
 
@@ -431,25 +471,24 @@ export class FakeOrderEngine {
    * A bar: market orders (and stops already triggered) at the open; limits and stops at the
    * better of the open and their price when the range reaches it.
    */
-  #fillAgainstBar(order: AlpacaOrderWire, bar: OhlcvValues): void {
+  #fillAgainstBar(order: FakeOrder, bar: OhlcvValues): void {
     if (!this.#isFillable(order)) return;
-    const buy = order.side === 'buy';
+    const { side, type, limitPrice, stopPrice } = order.aggregate;
+    const buy = side === 'buy';
     const cap = this.#barParticipation === undefined ? Infinity : Math.floor(bar.volume * this.#barParticipation);
-    if (order.type === 'market') this.#fill(order, bar.open, cap);
-    else if (order.type === 'limit') {
-      const limit = Number(order.limit_price);
-      if (buy ? bar.low <= limit : bar.high >= limit) this.#fill(order, buy ? Math.min(bar.open, limit) : Math.max(bar.open, limit), cap);
-    } else if (order.type === 'stop') {
-      const stop = Number(order.stop_price);
+    if (type === 'market') this.#fill(order, bar.open, cap);
+    else if (type === 'limit' && limitPrice !== undefined) {
+      if (buy ? bar.low <= limitPrice : bar.high >= limitPrice) this.#fill(order, buy ? Math.min(bar.open, limitPrice) : Math.max(bar.open, limitPrice), cap);
+    } else if (type === 'stop' && stopPrice !== undefined) {
       if (isTriggeredStop(order)) this.#fill(order, bar.open, cap);
-      else if (buy ? bar.high >= stop : bar.low <= stop) this.#fill(order, buy ? Math.max(bar.open, stop) : Math.min(bar.open, stop), cap);
+      else if (buy ? bar.high >= stopPrice : bar.low <= stopPrice) this.#fill(order, buy ? Math.max(bar.open, stopPrice) : Math.min(bar.open, stopPrice), cap);
     }
   }
 }
 
 /** A stop that has started filling was triggered: the rest is a market order. */
-function isTriggeredStop(order: AlpacaOrderWire): boolean {
-  return order.type === 'stop' && Number(order.filled_qty) > 0;
+function isTriggeredStop(order: FakeOrder): boolean {
+  return order.aggregate.type === 'stop' && order.aggregate.filledQty > 0;
 }
 
 /** Alpaca's 404 for an unknown order id or client order id. */

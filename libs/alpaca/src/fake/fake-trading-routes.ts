@@ -4,7 +4,6 @@ import { FakeHttpFailure, unprocessable } from './fake-http';
 import type { FakeReply } from './fake-http';
 import { routeMarketData } from './fake-market-data';
 import type { FakeBarStore } from './fake-market-data';
-import { isOpenOrder } from './fake-order-engine';
 import type { FakeOrderEngine, FakeReplaceRequest } from './fake-order-engine';
 import { accountWire, positionWire } from './fake-wire-views';
 
@@ -75,7 +74,7 @@ export function routeFakeAlpacaRequest(method: string, url: URL, body: string, c
     if (method === 'PATCH') {
       const raw = parseBody();
       engine.assertReplaceable(order);
-      return { status: 200, body: engine.replace(order, replaceRequest(raw, order, engine)) };
+      return { status: 200, body: engine.replace(order, replaceRequest(raw, order.wire(), engine)) };
     }
     if (method === 'DELETE') {
       engine.cancel(order);
@@ -151,12 +150,12 @@ function listOrders(query: URLSearchParams, engine: FakeOrderEngine): FakeReply 
   if (Number.isNaN(afterMs) || Number.isNaN(untilMs)) throw unprocessable('invalid after/until');
   const symbols = query.get('symbols')?.split(',').filter((s) => s !== '');
   let list = engine.orders().filter((o) => {
-    if (status === 'open' && !isOpenOrder(o)) return false;
-    if (status === 'closed' && isOpenOrder(o)) return false;
-    const t = Date.parse(o.submitted_at ?? o.created_at);
+    if (status === 'open' && !o.isOpen) return false;
+    if (status === 'closed' && o.isOpen) return false;
+    const t = Date.parse(o.facts.createdAt);
     if (afterMs !== null && t <= afterMs) return false;
     if (untilMs !== null && t >= untilMs) return false;
-    return symbols === undefined || symbols.includes(o.symbol);
+    return symbols === undefined || symbols.includes(o.aggregate.symbol);
   });
   if (direction === 'desc') list = list.reverse();
   return { status: 200, body: list.slice(0, limit) };

@@ -1,4 +1,6 @@
+import type { Order } from '@quantbot/core';
 import type { AlpacaBar } from '../alpaca-bar';
+import { alpacaOrderStatus } from '../alpaca-order-status';
 import type { AlpacaAccountWire, AlpacaOrderWire, AlpacaPositionWire } from '../alpaca-types';
 
 /**
@@ -21,54 +23,68 @@ export interface FakePositionValues {
   readonly costBasis: number;
 }
 
-/** The fields of a new order, as the fake accepted it. */
-export interface FakeNewOrderFields {
+/**
+ * What the fake keeps of an order beside its `Order` aggregate: the facts only the wire shows
+ * (ids, ISO timestamps, links to a replacing or replaced order) and the request's decimal
+ * strings as they were sent (`qty`, `limit`, `stop`) and its time in force as Alpaca names it.
+ */
+export interface FakeOrderFacts {
   readonly id: string;
   readonly clientOrderId: string;
-  /** ISO time of creation (also its submission and last update). */
-  readonly timestamp: string;
+  /** ISO time of creation (also its submission). */
+  readonly createdAt: string;
+  /** ISO time of the last change. */
+  readonly updatedAt: string;
+  readonly filledAt: string | null;
+  readonly expiredAt: string | null;
+  readonly canceledAt: string | null;
+  readonly failedAt: string | null;
+  readonly replacedAt: string | null;
+  readonly replacedBy: string | null;
   readonly replaces: string | null;
   readonly assetId: string;
-  readonly symbol: string;
   readonly qty: string;
-  readonly side: string;
-  readonly type: string;
   readonly tif: string;
   readonly limit: string | null;
   readonly stop: string | null;
 }
 
-/** A new order (status `new`, nothing filled) in Alpaca's order shape. */
-export function newOrderWire(fields: FakeNewOrderFields): AlpacaOrderWire {
-  const t = fields.timestamp;
+/** What the wire reads of an order's aggregate: its terms, its state and its fills. */
+export type FakeOrderState = Pick<Order, 'symbol' | 'side' | 'type' | 'status' | 'filledQty' | 'avgFillPrice'>;
+
+/**
+ * An order in Alpaca's order shape: its status (`alpacaOrderStatus` of the aggregate's state),
+ * filled quantity and average fill price from its aggregate, the rest from its facts.
+ */
+export function orderWire(facts: FakeOrderFacts, order: FakeOrderState): AlpacaOrderWire {
   return {
-    id: fields.id,
-    client_order_id: fields.clientOrderId,
-    created_at: t,
-    updated_at: t,
-    submitted_at: t,
-    filled_at: null,
-    expired_at: null,
-    canceled_at: null,
-    failed_at: null,
-    replaced_at: null,
-    replaced_by: null,
-    replaces: fields.replaces,
-    asset_id: fields.assetId,
-    symbol: fields.symbol,
+    id: facts.id,
+    client_order_id: facts.clientOrderId,
+    created_at: facts.createdAt,
+    updated_at: facts.updatedAt,
+    submitted_at: facts.createdAt,
+    filled_at: facts.filledAt,
+    expired_at: facts.expiredAt,
+    canceled_at: facts.canceledAt,
+    failed_at: facts.failedAt,
+    replaced_at: facts.replacedAt,
+    replaced_by: facts.replacedBy,
+    replaces: facts.replaces,
+    asset_id: facts.assetId,
+    symbol: order.symbol,
     asset_class: 'us_equity',
     notional: null,
-    qty: fields.qty,
-    filled_qty: '0',
-    filled_avg_price: null,
+    qty: facts.qty,
+    filled_qty: money(order.filledQty),
+    filled_avg_price: order.filledQty > 0 ? money(order.avgFillPrice) : null,
     order_class: '',
-    order_type: fields.type,
-    type: fields.type,
-    side: fields.side,
-    time_in_force: fields.tif,
-    limit_price: fields.limit,
-    stop_price: fields.stop,
-    status: 'new',
+    order_type: order.type,
+    type: order.type,
+    side: order.side,
+    time_in_force: facts.tif,
+    limit_price: facts.limit,
+    stop_price: facts.stop,
+    status: alpacaOrderStatus(order.status),
     extended_hours: false,
     legs: null,
     trail_percent: null,
@@ -91,7 +107,7 @@ export interface FakeTradeUpdateMessage {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-/** A trade update for `order` (copied as it is now) at `timestamp` (ISO), with the execution of a fill. */
+/** A trade update for `order` (as it is now) at `timestamp` (ISO), with the execution of a fill. */
 export function tradeUpdateWire(event: string, order: AlpacaOrderWire, timestamp: string, execution?: FakeExecution): FakeTradeUpdateMessage {
   const data: Record<string, unknown> = { event, order: { ...order }, timestamp };
   if (execution !== undefined) {
