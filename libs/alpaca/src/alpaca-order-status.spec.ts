@@ -23,6 +23,7 @@ describe('coreOrderStatus / alpacaOrderStatus', () => {
       rejected: 'rejected',
       suspended: null,
       calculated: null,
+      held: null,
     });
   });
 

@@ -10,7 +10,8 @@ import type { AlpacaOrderStatus } from './alpaca-types';
  *   it is working, or about to be routed);
  * - `partially_filled`, `filled`, `canceled`, `expired`, `replaced`, `rejected`: the same name;
  * - `done_for_day`: `expired` (it gets no further fill that session);
- * - `pending_cancel`, `pending_replace`, `stopped`, `suspended`, `calculated`: `null`. They are
+ * - `pending_cancel`, `pending_replace`, `stopped`, `suspended`, `calculated`, `held` (a bracket
+ *   or OTO leg waiting for its entry to fill): `null`. They are
  *   Alpaca's own intermediate states with no core counterpart; the order keeps its core state
  *   and the final outcome follows as another status.
  */
@@ -35,6 +36,7 @@ export function coreOrderStatus(status: AlpacaOrderStatus): OrderStatus | null {
     case 'stopped':
     case 'suspended':
     case 'calculated':
+    case 'held':
       return null;
   }
 }

@@ -9,6 +9,8 @@ import {
   parseOrder,
   parsePosition,
 } from './alpaca-types';
+import { coreOrderStatus } from './alpaca-order-status';
+import { parseTradeUpdate } from './stream-types';
 
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(__dirname, '..', 'test-fixtures', `${name}.json`), 'utf8')) as Record<string, unknown>;
@@ -59,5 +61,18 @@ describe('domain parsers on the recorded Alpaca examples', () => {
     expect(() => parseOrder({ ...fixture('order'), status: 'done' })).toThrow(/order\.status: unknown order status/);
     expect(() => parseAccount({ ...fixture('account'), equity: '1.2.3' })).toThrow(/account\.equity/);
     expect(() => parseClock({ timestamp: 'x', is_open: true, next_open: 'y', next_close: 'z' })).toThrow(/clock\.timestamp/);
+  });
+});
+
+describe('what a real account reports that the first client refused', () => {
+  it('parses an order held as a bracket leg (status held), so listing open orders with a bracket does not throw', () => {
+    const leg = parseOrder({ ...fixture('order'), status: 'held', order_class: 'bracket', qty: '10', notional: null, type: 'limit', limit_price: '120' });
+    expect(leg.status).toBe('held');
+    expect(coreOrderStatus(leg.status)).toBeNull();
+  });
+
+  it.each(['accepted', 'restated'])('parses a %s trade update instead of dropping it as malformed', (event) => {
+    const update = parseTradeUpdate({ event, timestamp: '2024-03-05T15:00:00Z', order: { ...fixture('order'), updated_at: '2024-03-05T15:00:00Z' } });
+    expect(update.event).toBe(event);
   });
 });

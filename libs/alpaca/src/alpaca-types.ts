@@ -33,6 +33,8 @@ export const ALPACA_ORDER_STATUSES = [
   'rejected',
   'suspended',
   'calculated',
+  // A bracket or OTO leg waiting for its entry order to fill.
+  'held',
 ] as const;
 export type AlpacaOrderStatus = (typeof ALPACA_ORDER_STATUSES)[number];
 

@@ -157,6 +157,8 @@ export abstract class StreamConnection {
       try {
         const data: unknown = event.data;
         const text = typeof data === 'string' ? data : new TextDecoder().decode(data as ArrayBuffer);
+        // An empty frame is a keep-alive: it proved the connection alive (above), nothing more.
+        if (text.trim() === '') return;
         payload = JSON.parse(text) as unknown;
       } catch (error) {
         this.#events.onError?.(new AlpacaStreamError('a stream message is not valid JSON; ignored', false, { cause: error }));

@@ -111,3 +111,45 @@ describe('a stream whose catch-up fails', () => {
     expect(stream.state).toBe('ready');
   });
 });
+
+describe('keep-alive frames', () => {
+  it('are not reported as invalid JSON', async () => {
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    wss.on('connection', (socket) => {
+      socket.on('message', (raw: Buffer) => {
+        const message = JSON.parse(raw.toString()) as { action: string };
+        if (message.action === 'auth') socket.send(JSON.stringify({ stream: 'authorization', data: { status: 'authorized', action: 'authenticate' } }));
+        if (message.action === 'listen') {
+          socket.send(JSON.stringify({ stream: 'listening', data: { streams: ['trade_updates'] } }));
+          socket.send('');
+          socket.send(Buffer.from(''));
+          socket.send('not json');
+        }
+      });
+    });
+    const port = (wss.address() as { port: number }).port;
+    const client = new AlpacaClient({ credentials: { keyId: KEY, secretKey: SECRET, baseUrl: `http://127.0.0.1:${port}`, mode: 'custom' }, now: () => OPEN, rng: new SeededRng(1) });
+    const errors: string[] = [];
+    const stream = new AlpacaTradeStream({
+      credentials: { keyId: KEY, secretKey: SECRET, baseUrl: `http://127.0.0.1:${port}`, mode: 'custom' },
+      client,
+      now: () => performance.now(),
+      rng: new SeededRng(3),
+      onChange: () => undefined,
+      onError: (error) => errors.push(error.message),
+    });
+    try {
+      await stream.start();
+      await until(() => errors.length > 0, 'the invalid frame reported');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Only the frame that is neither empty nor JSON is reported (before, the two empty ones were too).
+      expect(errors).toEqual(['a stream message is not valid JSON; ignored']);
+    } finally {
+      await stream.close();
+      await client.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+  });
+});

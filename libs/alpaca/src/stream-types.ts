@@ -26,6 +26,10 @@ export const ALPACA_TRADE_EVENTS = [
   'suspended',
   'order_replace_rejected',
   'order_cancel_rejected',
+  // Alpaca received and accepted the order (before it is routed: `new` follows).
+  'accepted',
+  // The order was restated (changed by Alpaca or the venue, for example after a corporate action).
+  'restated',
 ] as const;
 export type AlpacaTradeEvent = (typeof ALPACA_TRADE_EVENTS)[number];
 
