@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, QuantbotError } from '@quantbot/core';
+import { ConfigError, QuantbotError, canonicalJson } from '@quantbot/core';
 import type { BacktestInput, JsonObject, ResearchRegistry } from '@quantbot/research-registry';
-import { backtestInputFromRunSummary, canonicalJson, parameterHash, parseBacktestInput, runParameters } from '@quantbot/research-registry';
+import { backtestInputFromRunSummary, parameterHash, parseBacktestInput, runParameters } from '@quantbot/research-registry';
 import type { ActionResult, ResearchAction } from './research-action';
 import { EXPERIMENT_FLAG, PAYLOAD_FILE_FLAG, PAYLOAD_FLAG, SNAPSHOT_FLAG, experimentFlag, snapshotChoice, stringFlag } from './research-action';
 import { readPayload } from './payload';

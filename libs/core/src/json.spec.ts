@@ -15,6 +15,10 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ x: { b: 2, a: 1 } })).toBe(canonicalJson({ x: { a: 1, b: 2 } }));
   });
 
+  it('writes numbers in their shortest round-trip form (-0 as 0, 1e21 as JSON does)', () => {
+    expect(canonicalJson([0.1, -0, 1e21, 2.5e-7, 10])).toBe('[0.1,0,1e+21,2.5e-7,10]');
+  });
+
   it('names the field of what JSON cannot hold, as a DataError by default or the caller\'s error', () => {
     expect(() => canonicalJson({ a: [1, Number.NaN] })).toThrow(DataError);
     expect(() => canonicalJson({ a: [1, Number.NaN] })).toThrow(/\$\.a\[1\]/);

@@ -2,6 +2,7 @@
 // every event in order, and a builder for order requests decided at the close of a bar.
 import type { BarUniverse, BrokerEventSink, ClientOrderId, EpochMs, Fill, OrderRequest, OrderUpdate, Ticker } from '@quantbot/core';
 import { PortfolioLedger, clientOrderId, ticker } from '@quantbot/core';
+import type { ExecutionModels } from './execution-models';
 import type { ExecutionProfile, ExecutionProfileName } from './execution-profile';
 import { resolveExecutionProfile } from './execution-profile';
 import { SimulatedBroker } from './simulated-broker';
@@ -112,6 +113,7 @@ export function startBroker(options: {
   readonly seed?: number;
   readonly cash?: number;
   readonly symbols?: readonly Ticker[];
+  readonly models?: Partial<ExecutionModels>;
 }): { broker: SimulatedBroker; sink: RecordingSink; ledger: PortfolioLedger; universe: BarUniverse } {
   const first = options.bars[0];
   const isMulti = first !== undefined && Array.isArray(first[0]);
@@ -120,7 +122,7 @@ export function startBroker(options: {
   const universe = buildUniverse(perSymbol, symbols);
   const ledger = new PortfolioLedger(symbols, options.cash ?? 1_000_000);
   const sink = new RecordingSink(ledger);
-  const broker = new SimulatedBroker({ universe, profile: options.profile ?? profileOf('idealistic'), seed: options.seed ?? 1 });
+  const broker = new SimulatedBroker({ universe, profile: options.profile ?? profileOf('idealistic'), seed: options.seed ?? 1, ...(options.models !== undefined ? { models: options.models } : {}) });
   broker.connect(ledger, sink);
   return { broker, sink, ledger, universe };
 }

@@ -1,13 +1,16 @@
 import type { BarUniverse } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
 
+/** The parameters of the default slippage model (an `ExecutionProfile` is one). */
+export type SlippageParameters = Pick<ExecutionProfile, 'slippageBps' | 'halfSpreadBps' | 'impactK' | 'lookbackBars'>;
+
 /**
  * Adverse price adjustment, in basis points, for taking `qty` shares of symbol `s` at step
  * `step`: fixed slippage + half-spread + square-root impact `k · σ · √(qty / ADV)`. σ and ADV are
  * measured over the `lookbackBars` bars before `step` (never the fill bar itself); without
  * enough history or volume the impact term is 0.
  */
-export function adverseCostBps(profile: ExecutionProfile, u: BarUniverse, s: number, step: number, qty: number): number {
+export function adverseCostBps(profile: SlippageParameters, u: BarUniverse, s: number, step: number, qty: number): number {
   const fixed = profile.slippageBps + profile.halfSpreadBps;
   if (profile.impactK === 0) return fixed;
   const base = s * u.length;

@@ -3,9 +3,12 @@ export type { ExecutionProfile, ExecutionProfileName, IntrabarPath } from './exe
 export { bpsFeeSchedule, feeDue, rawFee } from './fee-model';
 export type { FeeSchedule } from './fee-model';
 export { adverseCostBps, slipPrice } from './fill-pricing';
+export type { SlippageParameters } from './fill-pricing';
+export { FeeScheduleModel, FixedLatencyModel, ProfileFillModel, SquareRootImpactSlippageModel, executionModelsFor } from './execution-models';
+export type { ExecutionModels, FeeModel, FillModel, FillParameters, LatencyModel, SlippageModel } from './execution-models';
 export { ExecutionQualityAccumulator, computeExecutionQuality } from './execution-quality';
 export type { ExecutionFill, ExecutionQuality, OrderExecutionRecord, OrderOutcome } from './execution-quality';
 export { SimulatedBroker } from './simulated-broker';
 export type { SimulatedAccount, SimulatedBrokerOptions } from './simulated-broker';
 export { NextOpenFillBroker } from './next-open-fill-broker';
-export type { CashAccount } from './next-open-fill-broker';
+export type { CashAccount, NextOpenFillBrokerOptions } from './next-open-fill-broker';

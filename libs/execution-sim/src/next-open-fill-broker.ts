@@ -1,12 +1,19 @@
 import type { BarUniverse, Broker, BrokerEventSink, ClientOrderId, EpochMs, OrderChanges, OrderRequest } from '@quantbot/core';
 import { Order, epochMs } from '@quantbot/core';
-import type { FeeSchedule } from './fee-model';
-import { bpsFeeSchedule, feeDue, rawFee } from './fee-model';
+import type { FeeModel } from './execution-models';
+import { FeeScheduleModel } from './execution-models';
+import { bpsFeeSchedule } from './fee-model';
 
 /** What a simulated broker needs to know of the account to check buying power at the fill. */
 export interface CashAccount {
   readonly cash: number;
   qty(symbolIndex: number): number;
+}
+
+/** Options of {@link NextOpenFillBroker}. */
+export interface NextOpenFillBrokerOptions {
+  /** The fee model in place of `commissionBps` basis points of notional (which is then unused). */
+  readonly fees?: FeeModel;
 }
 
 interface WorkingOrder {
@@ -24,12 +31,13 @@ interface WorkingOrder {
  * model beyond paying the commission. Only market orders are accepted.
  *
  * Each order is an `Order` aggregate (its state changes only through its events); commissions
- * come from the same fee model as the simulator's (`rawFee` / `feeDue` with a basis-point
- * schedule).
+ * come from the same fee model as the simulator's (a `FeeScheduleModel` of `commissionBps`
+ * basis points), or from the `FeeModel` given as `options.fees`. Fills are not slipped: the
+ * next open is the price.
  */
 export class NextOpenFillBroker implements Broker {
   readonly #universe: BarUniverse;
-  readonly #fees: FeeSchedule;
+  readonly #fees: FeeModel;
   #account: CashAccount | undefined;
   #sink: BrokerEventSink | undefined;
   readonly #symbolIndex: ReadonlyMap<string, number>;
@@ -38,10 +46,10 @@ export class NextOpenFillBroker implements Broker {
   #spare: WorkingOrder[] = [];
   #lastTime: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
 
-  /** `commissionBps`: commission on each fill in basis points of its notional. */
-  constructor(universe: BarUniverse, commissionBps: number) {
+  /** `commissionBps`: commission on each fill in basis points of its notional (unless `options.fees` replaces it). */
+  constructor(universe: BarUniverse, commissionBps: number, options: NextOpenFillBrokerOptions = {}) {
     this.#universe = universe;
-    this.#fees = bpsFeeSchedule(commissionBps);
+    this.#fees = options.fees ?? new FeeScheduleModel(bpsFeeSchedule(commissionBps));
     this.#symbolIndex = new Map(universe.symbols.map((s, i) => [s as string, i]));
   }
 
@@ -120,7 +128,8 @@ export class NextOpenFillBroker implements Broker {
       const price = u.open[at] as number;
       // cash − value − commission < 0: the same operations, in the same order, as established
       // event-driven backtesters, so results agree to the last bit.
-      const commission = feeDue(this.#fees, rawFee(this.#fees, qty, price), 0);
+      const fees = this.#fees;
+      const commission = fees.feeDue(fees.rawFee(qty, price), 0);
       const cashAfter = w.isBuy ? account.cash - qty * price - commission : account.cash - commission;
       if (cashAfter < 0) {
         const needs = w.isBuy ? qty * price + commission : commission;

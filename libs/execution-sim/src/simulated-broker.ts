@@ -9,10 +9,10 @@ import type {
   OrderSide,
   OrderType,
 } from '@quantbot/core';
-import { Order, SeededRng, clientOrderId } from '@quantbot/core';
+import { ConfigError, Order, SeededRng, clientOrderId } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
-import { feeDue, rawFee } from './fee-model';
-import { adverseCostBps, slipPrice } from './fill-pricing';
+import type { ExecutionModels, FeeModel, FillModel, LatencyModel, SlippageModel } from './execution-models';
+import { executionModelsFor } from './execution-models';
 
 /** What the simulator needs to know of the account to check buying power at a fill. */
 export interface SimulatedAccount {
@@ -54,16 +54,22 @@ interface SimOrder {
 export interface SimulatedBrokerOptions {
   readonly universe: BarUniverse;
   readonly profile: ExecutionProfile;
-  /** Seed of the liquidity-reject draws. */
+  /** Seed of the liquidity-reject draws (the generator every model's `rng` draws from). */
   readonly seed: number;
+  /**
+   * Models replacing the profile's own (see `executionModelsFor`): e.g. `{ slippage }` prices
+   * taking fills with a custom slippage model and keeps the profile's fees, latency and fill rules.
+   */
+  readonly models?: Partial<ExecutionModels>;
 }
 
 /**
  * The execution simulator: a `Broker` that fills orders against OHLCV bars under an
- * `ExecutionProfile`. Market, limit, stop, stop-limit and bracket orders; `day` and `gtc`; cancel
- * and replace; idempotent client order ids; partial fills under a volume-participation cap;
- * slippage and square-root impact; fees with a per-order minimum; latency; seeded liquidity
- * rejects. Fill rules (see docs/execution.md):
+ * `ExecutionProfile`, its costs priced by pluggable models (`options.models`, see
+ * `ExecutionModels`; the profile's own by default). Market, limit, stop, stop-limit and bracket
+ * orders; `day` and `gtc`; cancel and replace; idempotent client order ids; partial fills under a
+ * volume-participation cap; slippage and square-root impact; fees with a per-order minimum;
+ * latency; seeded liquidity rejects. Fill rules (see docs/execution.md):
  *
  * - market: the open of the first bar after arrival, slipped against the order;
  * - limit (buy; sells mirror): the open if it is at or below the limit, else the limit if the
@@ -81,6 +87,12 @@ export interface SimulatedBrokerOptions {
  */
 export class SimulatedBroker implements Broker {
   readonly profile: ExecutionProfile;
+  /** The models fills are priced and limited by: the profile's, with any `options.models` in their place. */
+  readonly models: ExecutionModels;
+  readonly #fees: FeeModel;
+  readonly #slippage: SlippageModel;
+  readonly #latency: LatencyModel;
+  readonly #fill: FillModel;
   readonly #u: BarUniverse;
   readonly #rng: SeededRng;
   readonly #symbolIndex: ReadonlyMap<string, number>;
@@ -94,6 +106,12 @@ export class SimulatedBroker implements Broker {
 
   constructor(options: SimulatedBrokerOptions) {
     this.profile = options.profile;
+    const models = executionModelsFor(options.profile, options.models);
+    this.models = models;
+    this.#fees = models.fees;
+    this.#slippage = models.slippage;
+    this.#latency = models.latency;
+    this.#fill = models.fill;
     this.#u = options.universe;
     this.#rng = new SeededRng(options.seed);
     this.#symbolIndex = new Map(options.universe.symbols.map((s, i) => [s as string, i]));
@@ -120,6 +138,10 @@ export class SimulatedBroker implements Broker {
     this.#now = Math.max(this.#now, order.decidedAt);
     const reason = this.#validate(order);
     const s = this.#symbolIndex.get(order.symbol) ?? -1;
+    const arrivesAt = this.#latency.arrivalTime(order);
+    if (!(arrivesAt >= order.decidedAt)) {
+      throw new ConfigError('models.latency', `arrival time ${arrivesAt} of ${order.clientOrderId} is before its decision time ${order.decidedAt}`);
+    }
     const isBracket = order.type === 'bracket';
     const sim: SimOrder = {
       order: Order.create(order),
@@ -131,7 +153,7 @@ export class SimulatedBroker implements Broker {
       stopPrice: order.stopPrice ?? NaN,
       isTriggered: false,
       decidedAt: order.decidedAt,
-      arrivesAt: order.decidedAt + this.profile.latencyMs,
+      arrivesAt,
       activeFromStep: 0,
       expiresAfterStep: -1,
       feeRaw: 0,
@@ -193,7 +215,7 @@ export class SimulatedBroker implements Broker {
       if (state.isTerminal) continue;
       if (state.status === 'new') {
         if (!(time > order.decidedAt && time >= order.arrivesAt)) continue;
-        if (this.profile.rejectProbability > 0 && this.#rng.nextFloat() < this.profile.rejectProbability) {
+        if (this.#fill.rejectsOnArrival(state.request, this.#rng)) {
           this.#transition(order, 'reject', order.arrivesAt, 'liquidity: no counterparty at arrival (simulated)');
           continue;
         }
@@ -204,7 +226,7 @@ export class SimulatedBroker implements Broker {
       const at = order.symbolIndex * u.length + step;
       if (u.hasBar[at] === 1) {
         const sibling = order.sibling;
-        if (sibling !== undefined && !sibling.order.isTerminal && this.#legOrder(order, at) === 'sibling-first') {
+        if (sibling !== undefined && !sibling.order.isTerminal && this.#legOrder(order, step, at) === 'sibling-first') {
           this.#work(sibling, step, at);
           if (!state.isTerminal) this.#work(order, step, at);
         } else {
@@ -256,24 +278,14 @@ export class SimulatedBroker implements Broker {
   }
 
   /** For a bracket leg whose sibling also works: which of the two this bar reaches first. */
-  #legOrder(order: SimOrder, at: number): 'this-first' | 'sibling-first' {
+  #legOrder(order: SimOrder, step: number, at: number): 'this-first' | 'sibling-first' {
     const sibling = order.sibling as SimOrder;
     const thisTouched = this.#reaches(order, at);
     const siblingTouched = this.#reaches(sibling, at);
     if (!siblingTouched) return 'this-first';
     if (!thisTouched) return 'sibling-first';
     const stopLeg = order.isTakeProfit ? sibling : order;
-    const path = this.profile.intrabarPath;
-    let stopFirst: boolean;
-    if (path === 'stop-first') stopFirst = true;
-    else if (path === 'target-first') stopFirst = false;
-    else {
-      // open → low → high → close on an up bar; open → high → low → close on a down bar.
-      const u = this.#u;
-      const lowFirst = (u.close[at] as number) >= (u.open[at] as number);
-      // A long's stop-loss is a sell stop below: reached at the low.
-      stopFirst = stopLeg.isBuy ? !lowFirst : lowFirst;
-    }
+    const stopFirst = this.#fill.isStopFirst(this.#u, order.symbolIndex, step, stopLeg.isBuy);
     return (stopFirst ? stopLeg : order.isTakeProfit ? order : sibling) === order ? 'this-first' : 'sibling-first';
   }
 
@@ -294,7 +306,7 @@ export class SimulatedBroker implements Broker {
     const high = u.high[at] as number;
     const low = u.low[at] as number;
     const isBuy = order.isBuy;
-    const through = this.profile.limitFill === 'through';
+    const fill = this.#fill;
     let price = NaN;
     let isTaking = false;
 
@@ -304,7 +316,7 @@ export class SimulatedBroker implements Broker {
         isTaking = true;
         break;
       case 'limit':
-        price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
+        price = fill.limitFillPrice(isBuy, order.limitPrice, open, high, low);
         break;
       case 'stop':
         // Once triggered, a stop is a market order: what a participation cap left unfilled
@@ -318,14 +330,14 @@ export class SimulatedBroker implements Broker {
         if (!order.isTriggered) {
           if (isBuy ? open >= order.stopPrice : open <= order.stopPrice) {
             order.isTriggered = true;
-            price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
+            price = fill.limitFillPrice(isBuy, order.limitPrice, open, high, low);
           } else if (isBuy ? high >= order.stopPrice : low <= order.stopPrice) {
             order.isTriggered = true;
             // Triggered inside the bar at the stop: fills there only if the stop is within the limit.
             if (isBuy ? order.stopPrice <= order.limitPrice : order.stopPrice >= order.limitPrice) price = order.stopPrice;
           }
         } else {
-          price = limitFillPrice(isBuy, order.limitPrice, open, high, low, through);
+          price = fill.limitFillPrice(isBuy, order.limitPrice, open, high, low);
         }
         break;
     }
@@ -333,18 +345,21 @@ export class SimulatedBroker implements Broker {
 
     const state = order.order;
     let qty = state.qty - state.filledQty;
-    const volume = u.volume[at] as number;
-    const cap = this.profile.maxParticipation;
-    // A bar without volume (0) carries no liquidity information: no cap is applied to it.
-    if (Number.isFinite(cap) && volume > 0) {
-      const room = Math.floor(cap * volume) - (this.#usedVolume[order.symbolIndex] as number);
+    const capacity = fill.barCapacity(u, order.symbolIndex, step);
+    if (capacity !== Number.POSITIVE_INFINITY) {
+      const room = capacity - (this.#usedVolume[order.symbolIndex] as number);
       qty = Math.min(qty, Math.max(0, room));
     }
     if (qty <= 0) return;
-    if (isTaking) price = slipPrice(price, isBuy, adverseCostBps(this.profile, u, order.symbolIndex, step, qty), low, high);
+    if (isTaking) {
+      const slipped = this.#slippage.fillPrice(price, isBuy, qty, u, order.symbolIndex, step);
+      // Whatever the model says, no fill prints outside what traded.
+      if (slipped !== price) price = Math.min(high, Math.max(low, slipped));
+    }
 
-    const raw = order.feeRaw + rawFee(this.profile, qty, price);
-    const fee = feeDue(this.profile, raw, state.commission);
+    const fees = this.#fees;
+    const raw = order.feeRaw + fees.rawFee(qty, price);
+    const fee = fees.feeDue(raw, state.commission);
     const account = this.#account as SimulatedAccount;
     const cashAfter = isBuy ? account.cash - qty * price - fee : account.cash - fee;
     if (cashAfter < 0) {
@@ -448,14 +463,4 @@ export class SimulatedBroker implements Broker {
     if (this.#sink === undefined) throw new Error('SimulatedBroker used before connect()');
     return this.#sink;
   }
-}
-
-/** Where a limit order fills on a bar, or NaN: the open when it is already inside the limit. */
-function limitFillPrice(isBuy: boolean, limit: number, open: number, high: number, low: number, through: boolean): number {
-  if (isBuy) {
-    if (open <= limit) return open;
-    return (through ? low < limit : low <= limit) ? limit : NaN;
-  }
-  if (open >= limit) return open;
-  return (through ? high > limit : high >= limit) ? limit : NaN;
 }

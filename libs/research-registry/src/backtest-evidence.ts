@@ -1,5 +1,6 @@
+import { canonicalJson } from '@quantbot/core';
 import type { JsonObject } from './canonical-json';
-import { canonicalJson } from './canonical-json';
+import { configErrorsAt } from './canonical-json';
 import type { Fail, InputObject, InputSource } from './input-reader';
 import {
   describeValue,
@@ -158,7 +159,7 @@ export function runParameters(parameters: unknown): RunParameters {
   const params = parameters['params'];
   if (!isInputObject(params)) return { strategy, params: null };
   try {
-    canonicalJson(params);
+    canonicalJson(params, configErrorsAt('params'));
   } catch {
     return { strategy, params: null };
   }

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import { ConfigError } from '@quantbot/core';
-import { asJsonObject, canonicalJson, parameterHash } from './canonical-json';
+import { ConfigError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
+import { asJsonObject, configErrorsAt, parameterHash } from './canonical-json';
 
-describe('canonicalJson', () => {
+/** Core's canonical JSON as the registry calls it: refusals are ConfigErrors naming the `params` path. */
+const canonicalJson = (value: unknown): string => coreCanonicalJson(value, configErrorsAt('params'));
+
+describe('canonicalJson (with configErrorsAt)', () => {
   it('sorts keys at every depth, keeps array order, and writes no whitespace', () => {
     expect(canonicalJson({ slow: 30, fast: 10, filters: { z: [3, 1, { b: 1, a: null }], a: 'x' } })).toBe('{"fast":10,"filters":{"a":"x","z":[3,1,{"a":null,"b":1}]},"slow":30}');
   });

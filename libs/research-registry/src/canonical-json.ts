@@ -1,25 +1,24 @@
 import { createHash } from 'node:crypto';
-import type { JsonValue } from '@quantbot/core';
-import { ConfigError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
+import type { CanonicalJsonOptions, JsonValue } from '@quantbot/core';
+import { ConfigError, canonicalJson } from '@quantbot/core';
 
 /** A JSON object: what a parameter snapshot holds. */
 export type JsonObject = { readonly [key: string]: JsonValue };
 
 /**
- * The canonical JSON text of a value (core's `canonicalJson`: keys sorted at every depth, no
- * whitespace), as a `ConfigError` naming the path (`params.window[2]`) of anything JSON cannot
- * hold exactly. Equal values give equal text, so the text (and its hash) identifies a set of
- * parameters.
+ * Options of core's `canonicalJson` for what the registry stores: anything JSON cannot hold
+ * exactly is a `ConfigError` naming its path from `root` (`params.window[2]`). Equal values give
+ * equal text, so the text (and its hash) identifies a set of parameters.
  *
- * @example canonicalJson({ slow: 30, fast: 10 }) === '{"fast":10,"slow":30}'
+ * @example canonicalJson({ slow: 30, fast: 10 }, configErrorsAt('params')) === '{"fast":10,"slow":30}'
  */
-export function canonicalJson(value: unknown, path = 'params'): string {
-  return coreCanonicalJson(value, { root: path, invalid: (field, message) => new ConfigError(field, message) });
+export function configErrorsAt(root: string): CanonicalJsonOptions {
+  return { root, invalid: (field, message) => new ConfigError(field, message) };
 }
 
 /** Hex SHA-256 of the canonical JSON text of `params`: a parameter snapshot's identity. */
 export function parameterHash(params: JsonObject): string {
-  return createHash('sha256').update(canonicalJson(params), 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalJson(params, configErrorsAt('params')), 'utf8').digest('hex');
 }
 
 /** Hex SHA-256 of a text (UTF-8). */
@@ -35,6 +34,6 @@ export function asJsonObject(value: unknown, path = 'params'): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError(path, `must be a JSON object of parameters, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
   }
-  canonicalJson(value, path);
+  canonicalJson(value, configErrorsAt(path));
   return value as JsonObject;
 }

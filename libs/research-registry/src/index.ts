@@ -2,7 +2,7 @@ export { RegistryError } from './registry-error';
 export type { RegistryErrorCode } from './registry-error';
 export { PromotionBlockedError } from './promotion-blocked-error';
 export type { InputSource } from './input-reader';
-export { canonicalJson, parameterHash, asJsonObject } from './canonical-json';
+export { parameterHash, asJsonObject } from './canonical-json';
 export type { JsonObject } from './canonical-json';
 export { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
 export type {

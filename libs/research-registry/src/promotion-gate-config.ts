@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@quantbot/core';
-import { canonicalJson, sha256Text } from './canonical-json';
+import { ConfigError, canonicalJson } from '@quantbot/core';
+import { configErrorsAt, sha256Text } from './canonical-json';
 import type { Fail, InputObject } from './input-reader';
 import { describeValue, fieldPath, readNullableNumber, readNumber, readObject, rejectUnknownKeys } from './input-reader';
 
@@ -134,7 +134,7 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
 
 /** Hex SHA-256 of a gate configuration's canonical JSON (version and thresholds): changes with any threshold. */
 export function promotionGateConfigSha256(config: PromotionGateConfig): string {
-  return sha256Text(canonicalJson({ version: config.version, gates: config.gates }, 'promotion gates'));
+  return sha256Text(canonicalJson({ version: config.version, gates: config.gates }, configErrorsAt('promotion gates')));
 }
 
 /**

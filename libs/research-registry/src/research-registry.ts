@@ -1,12 +1,12 @@
 import type { Clock } from '@quantbot/core';
-import { ConfigError, finiteOrNull } from '@quantbot/core';
+import { ConfigError, canonicalJson, finiteOrNull } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import { withTransaction } from '@quantbot/storage';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BacktestInput } from './backtest-evidence';
 import { checkBacktestInput } from './backtest-evidence';
 import type { JsonObject } from './canonical-json';
-import { asJsonObject, canonicalJson, parameterHash } from './canonical-json';
+import { asJsonObject, configErrorsAt, parameterHash } from './canonical-json';
 import type { ExperimentInput } from './experiment-input';
 import { MAX_HYPOTHESIS_LENGTH } from './experiment-input';
 import type { PaperDayInput, TradingCalendar } from './paper-days';
@@ -179,7 +179,7 @@ export class ResearchRegistry {
    */
   async createSnapshot(experimentId: string, params: JsonObject, options: { readonly label?: string | null } = {}): Promise<Recorded<ParameterSnapshot>> {
     const checked = asJsonObject(params);
-    const json = canonicalJson(checked);
+    const json = canonicalJson(checked, configErrorsAt('params'));
     const hash = parameterHash(checked);
     const label = options.label === undefined || options.label === null ? null : requiredText(options.label, 'label');
     return withTransaction(this.#db, async (trx) => {

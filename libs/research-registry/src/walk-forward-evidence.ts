@@ -1,5 +1,6 @@
+import { canonicalJson } from '@quantbot/core';
 import type { JsonObject } from './canonical-json';
-import { sha256Text, canonicalJson } from './canonical-json';
+import { configErrorsAt, sha256Text } from './canonical-json';
 import type { Fail, InputObject, InputSource } from './input-reader';
 import {
   describeValue,
@@ -231,7 +232,7 @@ function readStrings(value: unknown, field: string, fail: Fail): readonly string
 }
 
 function asArtifact(root: InputObject): JsonObject {
-  canonicalJson(root, 'artifact');
+  canonicalJson(root, configErrorsAt('artifact'));
   return root as JsonObject;
 }
 
@@ -247,7 +248,7 @@ function sumOrNull(values: readonly (number | null)[]): number | null {
 
 /** Hex SHA-256 of an artifact's canonical JSON (its identity, independent of formatting). */
 export function artifactSha256(artifact: JsonObject): string {
-  return sha256Text(canonicalJson(artifact, 'artifact'));
+  return sha256Text(canonicalJson(artifact, configErrorsAt('artifact')));
 }
 
 /** True when `value` looks like a walk-forward artifact (`kind: "walk-forward"` with `overall`). */

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { DataError, epochMs } from '@quantbot/core';
+import { DataError, canonicalJson, epochMs } from '@quantbot/core';
 import { verifyAuditLines, verifyAuditLog, verifyAuditLogAgainstHead } from './audit-verifier';
-import { AUDIT_GENESIS_HASH, JsonlAuditSink, canonicalJson, hashAuditRecord } from './jsonl-audit-sink';
+import { AUDIT_GENESIS_HASH, JsonlAuditSink, hashAuditRecord } from './jsonl-audit-sink';
 
 let dir: string;
 beforeAll(() => {

@@ -22,7 +22,6 @@ export {
   AUDIT_REDACTED,
   AUDIT_SECRET_KEY_PATTERN,
   JsonlAuditSink,
-  canonicalJson,
   hashAuditRecord,
   parseAuditRecordLine,
   redactAuditDetail,

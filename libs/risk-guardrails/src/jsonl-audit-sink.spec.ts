@@ -1,14 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataError, epochMs } from '@quantbot/core';
+import { DataError, canonicalJson, epochMs } from '@quantbot/core';
 import type { AuditEntry } from '@quantbot/core';
 import { verifyAuditLog } from './audit-verifier';
 import {
   AUDIT_GENESIS_HASH,
   AUDIT_REDACTED,
   JsonlAuditSink,
-  canonicalJson,
   hashAuditRecord,
   parseAuditRecordLine,
   redactAuditDetail,
@@ -28,7 +27,7 @@ function readLines(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((line) => line !== '');
 }
 
-describe('canonicalJson', () => {
+describe('canonicalJson (what audit records are hashed by)', () => {
   it('sorts keys at every depth and adds no whitespace', () => {
     expect(canonicalJson({ b: 1, a: [{ d: true, c: null }], 'é': 'x' })).toBe('{"a":[{"c":null,"d":true}],"b":1,"é":"x"}');
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { AuditEntry, AuditSink, JsonValue } from '@quantbot/core';
-import { ConfigError, DataError, QuantbotError, canonicalJson as coreCanonicalJson } from '@quantbot/core';
+import { ConfigError, DataError, QuantbotError, canonicalJson } from '@quantbot/core';
 
 /** The `prev` of the first record of a log: 64 zeros (no record came before it). */
 export const AUDIT_GENESIS_HASH = '0'.repeat(64);
@@ -67,17 +67,10 @@ export type AuditLineCheck =
   | { readonly ok: false; readonly kind: 'malformed' | 'hash-mismatch'; readonly message: string };
 
 /**
- * Serialises a JSON value canonically (core's `canonicalJson`: keys sorted at every depth, no
- * whitespace), so equal values always give equal text. Throws a `DataError` naming the field for
- * what JSON cannot carry unchanged.
- *
- * @example canonicalJson({ b: 1, a: [true, null] }) === '{"a":[true,null],"b":1}'
+ * The `hash` of a record: hex SHA-256 of the canonical JSON (core's `canonicalJson`: keys sorted
+ * at every depth, no whitespace) of its other five fields. Throws a `DataError` naming the field
+ * of what JSON cannot carry unchanged.
  */
-export function canonicalJson(value: JsonValue): string {
-  return coreCanonicalJson(value);
-}
-
-/** The `hash` of a record: hex SHA-256 of the canonical JSON of its other five fields. */
 export function hashAuditRecord(fields: Omit<AuditRecord, 'hash'>): string {
   const { seq, time, kind, detail, prev } = fields;
   return createHash('sha256').update(canonicalJson({ seq, time, kind, detail, prev }), 'utf8').digest('hex');

@@ -60,6 +60,7 @@ describe('validateRiskLimits', () => {
 
   it('names the symbol of a bad gap risk', () => {
     expect(configErrorOf(() => validateRiskLimits({ gapRisk: { AAA: -0.1 } })).key).toBe('gapRisk.AAA');
+    expect(configErrorOf(() => validateRiskLimits({ gapRisk: { AAA: 0.1, BBB: Infinity } })).key).toBe('gapRisk.BBB');
   });
 
   it('rejects a fractional order rate, an unknown key and a malformed symbol', () => {

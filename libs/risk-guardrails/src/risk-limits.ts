@@ -1,5 +1,6 @@
 import { ConfigError, finiteOrNull, formatIsoTime, parseTicker } from '@quantbot/core';
 import type { OrderRequest, Ticker } from '@quantbot/core';
+import { gapAdjustedExposure } from './gap-risk';
 import type { GatewayDecision, PortfolioView, RejectCode } from './risk-types';
 
 /**
@@ -51,7 +52,7 @@ export interface RiskLimits {
    * loss a tail overnight gap against every position at once would cause.
    */
   readonly maxGapAdjustedExposurePct?: number;
-  /** Tail overnight gap per symbol, as a fraction (`0.08` is an 8 % gap). */
+  /** Tail overnight gap per symbol, as a finite fraction (`0.08` is an 8 % gap). */
   readonly gapRisk?: Readonly<Record<string, number>>;
   /**
    * Gap risk of symbols missing from `gapRisk`, as a fraction. Without it, the gap limit refuses
@@ -119,8 +120,8 @@ export const ORDER_RATE_WINDOW_MS = 60_000;
 
 /**
  * Checks `limits` and returns a frozen copy. Throws `ConfigError` naming the key for an unknown
- * key, a number that is negative or NaN (Infinity is allowed and means no limit), a
- * non-whole `maxOrdersPerMinute`, a non-boolean `allowShort`, or a symbol list that is not a
+ * key, a number that is negative or NaN (Infinity is allowed and means no limit), a gap risk
+ * that is not a finite fraction ≥ 0, a non-whole `maxOrdersPerMinute`, a non-boolean `allowShort`, or a symbol list that is not a
  * list of tickers.
  */
 export function validateRiskLimits(limits: RiskLimits): RiskLimits {
@@ -157,7 +158,9 @@ export function validateRiskLimits(limits: RiskLimits): RiskLimits {
     for (const symbol of Object.keys(limits.gapRisk)) {
       const key = `gapRisk.${symbol}`;
       if (parseTicker(symbol) === undefined) throw new ConfigError(key, `'${symbol}' is not a ticker symbol`);
-      gapRisk[symbol] = requireNonNegative(key, limits.gapRisk[symbol]);
+      const risk = requireNonNegative(key, limits.gapRisk[symbol]);
+      if (!Number.isFinite(risk)) throw new ConfigError(key, `must be a finite fraction, got ${risk}`);
+      gapRisk[symbol] = risk;
     }
     out['gapRisk'] = Object.freeze(gapRisk);
   }
@@ -372,7 +375,7 @@ function checkSizeAndExposure(
   }
   if (limits.maxGapAdjustedExposurePct !== undefined) {
     if (!hasPrice(ref)) return noReferencePrice('gap-risk', 'gap-adjusted exposure', order);
-    const gap = gapAdjustedExposure(portfolio, limits, symbol, Math.abs(currentValue), Math.abs(afterValue));
+    const gap = gapExposureAfterOrder(portfolio, limits, symbol, Math.abs(currentValue), Math.abs(afterValue));
     if (Number.isNaN(gap.loss)) {
       return rejectedDecision(
         'gap-risk',
@@ -394,15 +397,17 @@ interface GapExposure {
 }
 
 /**
- * The gap-adjusted exposure after the order. Listed symbols are summed one by one; the rest of
- * the gross exposure carries `defaultGapRisk`, or makes the loss unknown (NaN) without it.
- * `currentAbs`/`afterAbs` are the order's symbol's |value| before and after.
+ * The gap-adjusted exposure after the order. The listed symbols' positions (the order's at its
+ * value after the order, the others as the portfolio marks them; unmarked ones count 0) go
+ * through `gapAdjustedExposure`; the rest of the gross exposure carries `defaultGapRisk`, or
+ * makes the loss unknown (NaN) without it. `currentAbs`/`afterAbs` are the order's symbol's
+ * |value| before and after.
  */
-function gapAdjustedExposure(portfolio: PortfolioView, limits: RiskLimits, symbol: Ticker, currentAbs: number, afterAbs: number): GapExposure {
+function gapExposureAfterOrder(portfolio: PortfolioView, limits: RiskLimits, symbol: Ticker, currentAbs: number, afterAbs: number): GapExposure {
   const gapRisk = limits.gapRisk ?? {};
   const grossAfter = portfolio.grossExposure() - currentAbs + afterAbs;
   let listedGross = 0;
-  let loss = 0;
+  const listedValues: Record<string, number> = {};
   for (const listed in gapRisk) {
     if (!Object.hasOwn(gapRisk, listed)) continue;
     let value: number;
@@ -414,8 +419,9 @@ function gapAdjustedExposure(portfolio: PortfolioView, limits: RiskLimits, symbo
       if (!Number.isFinite(value)) value = 0;
     }
     listedGross += value;
-    loss += value * (gapRisk[listed] ?? 0);
+    listedValues[listed] = value;
   }
+  const loss = gapAdjustedExposure(listedValues, gapRisk);
   const isOrderSymbolListed = Object.hasOwn(gapRisk, symbol);
   // Tolerate the rounding of grossExposure() against the listed sum.
   let unlistedValue = grossAfter - listedGross;
