@@ -161,6 +161,13 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
     }, 60_000);
   });
 
+  it('takes the data-quality halt settings from --data-halt, and refuses bad ones naming the flag', async () => {
+    await expect(run(['--data-halt', 'spikeReturn=-1'])).rejects.toThrow('--data-halt spikeReturn: must be a number > 0, got -1');
+    await expect(run(['--data-halt', 'maxMove=3'])).rejects.toThrow("--data-halt: unknown setting 'maxMove'; available: maxStalenessMs, spikeReturn, or off");
+    expect((await run(['--data-halt', 'off', '--stop-after', '5'])).code).toBe(0);
+    expect((await run(['--data-halt', 'spikeReturn=0.1,maxStalenessMs=86400000', '--stop-after', '5'], undefined, 'sim-2')).code).toBe(0);
+  }, 60_000);
+
   it('refuses live money without every safeguard', async () => {
     const io = capture(cwd);
     await expect(runCommand(['--broker', 'sim', '--live'], io, deps())).rejects.toThrow(/live trading goes through --broker alpaca/);

@@ -10,6 +10,7 @@ import type { LiveAuthorization, LiveCheckpoint, LiveStateStore, LiveStepReport 
 import type { RunData } from '@quantbot/validation';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
+import { parseParamList } from '@quantbot/strategies';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { checkLivePromotion } from './live-promotion';
 import { describeKillSwitch, resolveEndpoints } from './live-guardrails';
@@ -120,6 +121,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
       checkpoint,
       latencyClock: deps.monotonic,
+      ...dataHaltOption(flags),
     };
     const outcome =
       alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify) : await runReplay(common, plan, flags, replayData as RunData);
@@ -175,4 +177,19 @@ function refuseSecondTrader(message: string, plan: Plan, io: CliIo, log: Logger)
 
 function nonEmpty(value: string | undefined): boolean {
   return value !== undefined && value.trim() !== '';
+}
+
+/** `--data-halt off` or `--data-halt maxStalenessMs=...,spikeReturn=...` (default: on, library defaults). */
+function dataHaltOption(flags: Readonly<Record<string, string | number | boolean>>): Pick<SessionOptions, 'dataQualityHalt'> {
+  const text = flags['data-halt'];
+  if (typeof text !== 'string') return {};
+  if (text === 'off') return { dataQualityHalt: false };
+  const options: { maxStalenessMs?: number; spikeReturn?: number } = {};
+  for (const [key, value] of Object.entries(parseParamList(text, '--data-halt'))) {
+    const number = Number(value);
+    if (key !== 'maxStalenessMs' && key !== 'spikeReturn') throw new ConfigError('--data-halt', `unknown setting '${key}'; available: maxStalenessMs, spikeReturn, or off`);
+    if (!Number.isFinite(number) || number <= 0) throw new ConfigError(`--data-halt ${key}`, `must be a number > 0, got ${String(value)}`);
+    options[key] = number;
+  }
+  return { dataQualityHalt: options };
 }

@@ -23,6 +23,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },
   { name: 'sizing', kind: 'string', valueName: 'rule', description: 'how --sizing-pct sizes a new position: percent-of-cash (default: of the cash left) or percent-of-equity (of cash plus open positions)' },
   { name: 'sizing-pct', kind: 'number', valueName: 'pct', description: 'percent per new position, of cash or equity as --sizing says (default 10)' },
+  { name: 'data-halt', kind: 'string', valueName: 'k=v,...|off', description: 'halt when the data behind an open position cannot be trusted: maxStalenessMs (default 345600000, 4 days), spikeReturn (a fraction, default 0.25); off turns it off (default on)' },
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },

@@ -45,3 +45,5 @@ export { tradeOnReplay, tradeOnVenue } from './live-trading';
 export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';
 export { LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards } from './live-authorization';
 export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';
+export { checkHeldData } from './data-quality-halt';
+export type { DataQualityHaltOptions } from './data-quality-halt';

@@ -200,3 +200,54 @@ describe('LiveSession', () => {
     expect(latency.p99Ms).toBeGreaterThanOrEqual(latency.p50Ms);
   });
 });
+
+describe('LiveSession data-quality halt', () => {
+  /** Walks until the session holds a position, then feeds one bar whose close is `factor` times the last. */
+  async function holdThenFeed(factor: number, dataQualityHalt?: false): Promise<{ live: LiveSession; submittedAfter: number; halted: string }> {
+    const bars = walk(400, 11, SYMBOLS);
+    const { session: live, submitted } = session(dataQualityHalt === false ? { dataQualityHalt } : {});
+    let k = 0;
+    for (; k < bars.length - 1; k++) {
+      await live.onBar(bars.time[k] as number, barsAt(bars, k), performance.now());
+      if (live.core.position(0) !== 0) break;
+    }
+    expect(live.core.position(0)).not.toBe(0);
+    live.drainJournal();
+    const next = barsAt(bars, k + 1).map((bar, s) => {
+      if (bar === undefined || s !== 0) return bar;
+      const previous = bars.close[k] as number;
+      const close = previous * factor;
+      return { ...bar, open: close, high: close, low: close, close };
+    });
+    const before = submitted.length;
+    await live.onBar(bars.time[k + 1] as number, next, performance.now());
+    return { live, submittedAfter: submitted.length - before, halted: live.gateway.state };
+  }
+
+  it('halts before the strategy decides when a held symbol spikes beyond the limit, and audits why', async () => {
+    const { live, submittedAfter, halted } = await holdThenFeed(1.4);
+    expect(halted).toBe('halted');
+    expect(submittedAfter).toBe(0);
+    const audit = live.drainJournal().audit;
+    const entry = audit.find((a) => a.kind === 'data-quality-halt');
+    expect(entry?.detail).toMatchObject({ reasons: [{ symbol: 'AAA', reason: 'price-spike' }] });
+    expect(live.checkpoint().gateway).toMatchObject({ killSwitch: { peakState: 'halted' } });
+  });
+
+  it('does not halt on an ordinary move, nor when turned off', async () => {
+    expect((await holdThenFeed(1.01)).halted).toBe('active');
+    expect((await holdThenFeed(1.6, false)).halted).toBe('active');
+  });
+
+  it('names the option of a bad setting', async () => {
+    const bars = walk(400, 11, SYMBOLS);
+    const { session: live } = session({ dataQualityHalt: { spikeReturn: -1 } });
+    let error: unknown;
+    try {
+      for (let k = 0; k < bars.length; k++) await live.onBar(bars.time[k] as number, barsAt(bars, k), performance.now());
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ key: 'dataQualityHalt.spikeReturn' });
+  });
+});

@@ -25,6 +25,8 @@ import type { RunRecorder } from '@quantbot/engine';
 import { TradingCore } from '@quantbot/engine';
 import type { AdoptedOrder } from '@quantbot/engine';
 import { LiveBarBuffer } from './live-bar-buffer';
+import { checkHeldData } from './data-quality-halt';
+import type { DataQualityHaltOptions } from './data-quality-halt';
 import { CHECKPOINT_FORMAT, CheckpointError } from './live-checkpoint';
 import type { LiveCheckpoint, LiveCheckpointV2 } from './live-checkpoint';
 import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord } from './live-state';
@@ -58,6 +60,12 @@ export interface LiveSessionOptions {
   readonly restore?: LiveCheckpoint;
   /** Milliseconds on a monotonic or wall clock, for latency only (never for decisions). */
   readonly latencyClock: () => number;
+  /**
+   * Halts the session (kill switch `halted`, source `data-quality`, audited) when the data behind
+   * an open position cannot be trusted; see `DataQualityHaltOptions`. Default: on, with the
+   * defaults. `false`: off.
+   */
+  readonly dataQualityHalt?: DataQualityHaltOptions | false;
   readonly recorder?: RunRecorder;
 }
 
@@ -199,6 +207,7 @@ export class LiveSession {
     core.beginStep(step);
     await this.broker.beforeDecision(step);
     core.markCloses();
+    this.#haltOnBadData(step, time);
     let state = this.gateway.observe(time, core.ledger.equity());
     if (state === 'flatten') {
       core.flattenIfRequired();
@@ -212,6 +221,23 @@ export class LiveSession {
     if (ordersSubmitted > 0) this.#latencies.push(latencyMs);
     this.#liveSteps++;
     return { step, time, ordersSubmitted, tradingState: this.gateway.state, latencyMs };
+  }
+
+  /**
+   * The data-quality halt: over the symbols the session holds, the bar just closed (and the few
+   * before it) must be fresh, without a spike beyond the limit, and valid; otherwise the session
+   * halts before the strategy decides, and the audit says which symbol and why.
+   */
+  #haltOnBadData(step: number, time: number): void {
+    const options = this.#options.dataQualityHalt;
+    if (options === false) return;
+    const core = this.core;
+    if (this.gateway.state === 'halted' || this.gateway.state === 'flatten') return;
+    const decision = checkHeldData(this.buffer.universe, step, (s) => core.position(s) !== 0, options ?? {});
+    if (!decision.halt) return;
+    const reason = `data quality: ${decision.reasons.map((r) => r.message).join('; ')}`;
+    this.#audit.push({ time, kind: 'data-quality-halt', detail: { reasons: decision.reasons.map((r) => ({ symbol: r.symbol, reason: r.reason, message: r.message })) } });
+    this.gateway.trigger('halted', reason, time, 'data-quality');
   }
 
   /** Books an order found working at the broker (reconciliation adopts it). */

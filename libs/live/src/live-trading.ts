@@ -16,6 +16,7 @@ import { SimulatedLiveBroker } from './simulated-live-broker';
 import { connectVenue } from './venue-connection';
 import { checkLiveSafeguards } from './live-authorization';
 import type { LiveAuthorization } from './live-authorization';
+import type { DataQualityHaltOptions } from './data-quality-halt';
 
 /** What every session needs, whatever feeds it bars. */
 export interface LiveTradingOptions extends Pick<DriveOptions, 'store' | 'now' | 'notify' | 'stop' | 'killFile' | 'killFilePollMs' | 'stopAfter' | 'startHalted'> {
@@ -29,6 +30,8 @@ export interface LiveTradingOptions extends Pick<DriveOptions, 'store' | 'now' |
   readonly checkpoint: LiveCheckpoint | undefined;
   /** Milliseconds on a monotonic clock, for latency only. */
   readonly latencyClock: () => number;
+  /** The data-quality halt over held symbols (default on; `false` turns it off). */
+  readonly dataQualityHalt?: DataQualityHaltOptions | false;
 }
 
 export interface VenueTradingOptions extends LiveTradingOptions {
@@ -94,6 +97,7 @@ export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveO
     ...(connected.history !== null ? { history: connected.history } : {}),
     restore: connected.restore,
     latencyClock: options.latencyClock,
+    ...(options.dataQualityHalt !== undefined ? { dataQualityHalt: options.dataQualityHalt } : {}),
     broker: (context: LiveBrokerContext) => connected.broker(context),
   });
   for (const d of connected.divergences) session.audit(options.now(), 'reconciliation', { kind: d.kind, symbol: d.symbol, local: d.local, broker: d.broker, action: d.action });
@@ -155,6 +159,7 @@ export async function tradeOnReplay(options: ReplayTradingOptions): Promise<Driv
     history,
     ...(checkpoint !== undefined ? { restore: checkpoint } : {}),
     latencyClock: options.latencyClock,
+    ...(options.dataQualityHalt !== undefined ? { dataQualityHalt: options.dataQualityHalt } : {}),
     broker: (context: LiveBrokerContext): LiveBroker =>
       new SimulatedLiveBroker({ universe: context.universe, profile: EXECUTION_PROFILES.idealistic, seed: 0, account: context.core.ledger, sink: context.sink }),
   });
