@@ -4,6 +4,7 @@ import { ConfigError } from '@quantbot/core';
 import { parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
 import type { KillSwitchConfig, RiskLimits } from '@quantbot/risk-guardrails';
 import { parseParamList } from '@quantbot/strategies';
+import { LIVE_MAX_HALT_LEVEL_PCT } from '@quantbot/live';
 import type { FlagValues } from '@quantbot/cli';
 
 /**
@@ -65,6 +66,10 @@ export function planGuardrails(flags: FlagValues, live: boolean): { readonly lim
     throw new ConfigError('--kill-switch rearm', "a live session trades again after a halt only when an operator re-arms it ('live-trader kill-switch rearm'); rearm=auto is for paper and backtests");
   }
   const hasHaltLevel = given.haltAtDrawdownPct !== undefined || given.flattenAtDrawdownPct !== undefined || given.dailyLossLimitPct !== undefined;
+  if (live && hasHaltLevel) {
+    const lowest = Math.min(...[given.haltAtDrawdownPct, given.flattenAtDrawdownPct, given.dailyLossLimitPct].filter((v): v is number => v !== undefined));
+    if (lowest > LIVE_MAX_HALT_LEVEL_PCT) throw new ConfigError('--kill-switch', `the lowest halt level is ${lowest}%: a live session must halt at ${LIVE_MAX_HALT_LEVEL_PCT}% or less`);
+  }
   if (!live || hasHaltLevel) return { limits, killSwitch: given, killSwitchIsDefault: false };
   const killSwitch = renamed('--kill-switch', () => parseKillSwitchSettings(stringValues({ ...LIVE_DEFAULT_KILL_SWITCH, ...given })));
   return { limits, killSwitch, killSwitchIsDefault: true };

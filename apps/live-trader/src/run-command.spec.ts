@@ -177,5 +177,9 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
       /needs the research-registry experiment/,
     );
     await expect(runCommand(['--broker', 'alpaca'], io, deps())).rejects.toThrow(/--symbols: required/);
+    // A halt level that can never fire is no safeguard.
+    await expect(
+      runCommand(['--broker', 'alpaca', '--live', '--symbols', 'AAA', '--session', 's', '--confirm-live', 's', '--max-notional', '1000', '--max-position', '10', '--kill-switch', 'haltAtDrawdownPct=1000000'], io, deps()),
+    ).rejects.toThrow('--kill-switch: the lowest halt level is 1000000%: a live session must halt at 25% or less');
   });
 });

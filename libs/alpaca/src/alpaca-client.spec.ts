@@ -308,6 +308,9 @@ describe('AlpacaClient at a live-money endpoint', () => {
       await expect(submitted).rejects.toBeInstanceOf(AlpacaLiveOrdersRefusedError);
       await expect(submitted).rejects.toMatchObject({ code: 'ALPACA_LIVE_ORDERS_REFUSED', field: 'allowLiveOrders', host: new URL(url).host });
       await expect(client.replaceOrder('order-1', { qty: 2 })).rejects.toBeInstanceOf(AlpacaLiveOrdersRefusedError);
+      // Closing positions sells at market: an order like any other.
+      await expect(client.closePosition('AAPL')).rejects.toBeInstanceOf(AlpacaLiveOrdersRefusedError);
+      await expect(client.closeAllPositions()).rejects.toBeInstanceOf(AlpacaLiveOrdersRefusedError);
       const message = await submitted.catch((error: Error) => error.message);
       expect(message).not.toContain(SECRET_KEY);
       expect(message).not.toContain('AKLIVE');

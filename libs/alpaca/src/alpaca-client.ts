@@ -32,9 +32,11 @@ export interface AlpacaClientOptions extends AlpacaRetryOptions {
   /** With `env`: another root URL (the fake server). */
   readonly baseUrl?: string;
   /**
-   * Lets `submitOrder` and `replaceOrder` reach a live-money endpoint (Alpaca live, or any host
-   * that is neither Alpaca paper nor loopback). Default false: such a request is refused with
-   * `AlpacaLiveOrdersRefusedError` before anything is sent. Reads and cancels are never refused.
+   * Lets the requests that create orders (`submitOrder`, `replaceOrder`, and the position closes
+   * `closePosition` and `closeAllPositions`, which sell at market) reach a live-money endpoint
+   * (Alpaca live, or any host that is neither Alpaca paper nor loopback). Default false: such a
+   * request is refused with `AlpacaLiveOrdersRefusedError` before anything is sent. Reads and
+   * order cancels are never refused.
    * Set it only after the session's live safeguards passed (`@quantbot/live` checks them).
    */
   readonly allowLiveOrders?: boolean;
@@ -168,6 +170,7 @@ export class AlpacaClient {
    * symbol, with the closing order when Alpaca accepted it.
    */
   async closeAllPositions(): Promise<{ readonly symbol: string; readonly status: number; readonly order: AlpacaOrder | null }[]> {
+    this.#refuseUnallowedLiveOrder('DELETE /v2/positions');
     const raw = await this.#transport.requestJson('DELETE', '/v2/positions');
     if (raw === undefined) return [];
     return asArray(raw, 'close results').map((entry, i) => {
@@ -182,6 +185,7 @@ export class AlpacaClient {
 
   /** Closes the whole position with a market order; returns that order. */
   async closePosition(symbol: string): Promise<AlpacaOrder> {
+    this.#refuseUnallowedLiveOrder('DELETE /v2/positions/{symbol}');
     return parseOrder(await this.#transport.requestJson('DELETE', `/v2/positions/${encodeURIComponent(symbol)}`));
   }
 

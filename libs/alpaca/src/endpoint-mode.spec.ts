@@ -22,10 +22,8 @@ describe('classifyTradingEndpoint: the endpoint decides the mode, not a flag', (
     ['http://fake.localhost', 'live'],
     ['http://[::1]:8787', 'local'],
     ['ws://127.0.0.1:8787/stream', 'local'],
-    // Credentials in the URL do not change the host it connects to.
-    ['http://127.0.0.1@api.alpaca.markets', 'live'],
-    ['http://paper-api.alpaca.markets@api.alpaca.markets', 'live'],
-    ['http://api.alpaca.markets@127.0.0.1:8787', 'local'],
+    // A fully qualified `localhost.` may be resolved through DNS: not trusted as loopback.
+    ['http://localhost.:8787', 'live'],
   ] as const)('%s is %s', (url, mode) => {
     expect(classifyTradingEndpoint(url)).toBe(mode);
   });
@@ -35,6 +33,14 @@ describe('classifyTradingEndpoint: the endpoint decides the mode, not a flag', (
     expect(() => classifyTradingEndpoint('api.alpaca.markets', 'alpacaUrl')).toThrow(/alpacaUrl: 'api.alpaca.markets' is not a valid URL/);
     expect(() => classifyTradingEndpoint('ftp://127.0.0.1', 'alpacaUrl')).toThrow(/unsupported protocol ftp:/);
   });
+
+  it.each(['http://127.0.0.1@api.alpaca.markets', 'http://paper-api.alpaca.markets@api.alpaca.markets', 'http://api.alpaca.markets@127.0.0.1:8787', 'https://KEY:SECRET-VALUE@proxy.example.com'])(
+    'refuses %s (a user name or password in the URL), without echoing it',
+    (url) => {
+      expect(() => classifyTradingEndpoint(url, 'alpacaUrl')).toThrow('alpacaUrl: a URL with a user name or password is refused; give credentials through the environment');
+      expect(() => classifyDataEndpoint(url, 'alpacaUrl')).toThrow(ConfigError);
+    },
+  );
 });
 
 describe('classifyDataEndpoint', () => {
@@ -66,6 +72,7 @@ describe('isLoopbackHost', () => {
     expect(isLoopbackHost('128.0.0.1')).toBe(false);
     expect(isLoopbackHost('127.0.0.1.example.com')).toBe(false);
     expect(isLoopbackHost('localhost.example.com')).toBe(false);
+    expect(isLoopbackHost('localhost.')).toBe(false);
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
   });
 });

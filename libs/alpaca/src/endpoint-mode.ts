@@ -56,11 +56,12 @@ export function sessionEndpointMode(modes: readonly AlpacaEndpointMode[]): Alpac
 }
 
 /**
- * True for `localhost`, any 127.0.0.0/8 address and `::1`. Other names (`fake.localhost`, a name
+ * True for `localhost`, any 127.0.0.0/8 address and `::1`. Other names (`localhost.`, `fake.localhost`, a name
  * in a hosts file) are not trusted to resolve to loopback: they go through DNS.
  */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  // Only the plain name: `localhost.` is a fully qualified name that the resolver may send to DNS.
   if (h === 'localhost') return true;
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   // IPv4-mapped IPv6 loopback, as the URL parser writes it (::ffff:7f00:1).
@@ -76,6 +77,9 @@ function parseEndpointHost(url: string, field: string): string {
   } catch {
     throw new ConfigError(field, `'${url}' is not a valid URL`);
   }
+  // A user name or password in the URL would be sent to the host and printed with it: refused,
+  // and the URL is not echoed (it may hold a secret).
+  if (parsed.username !== '' || parsed.password !== '') throw new ConfigError(field, 'a URL with a user name or password is refused; give credentials through the environment');
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(parsed.protocol)) throw new ConfigError(field, `unsupported protocol ${parsed.protocol} in '${url}'`);
   // The URL parser has already normalised the host: lower case, IPv4 shorthand (127.1, 0x7f.1)
   // expanded to dotted quads, IPv6 compressed.

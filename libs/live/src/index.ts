@@ -43,7 +43,7 @@ export { driveLiveSession, sleepUntilOpen } from './drive-session';
 export type { DriveOptions, DriveOutcome, LiveRunSummary, PeriodicCheck, StopRequests } from './drive-session';
 export { tradeOnReplay, tradeOnVenue } from './live-trading';
 export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';
-export { LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards } from './live-authorization';
+export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards, requireLiveAuthorization } from './live-authorization';
 export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';
 export { checkHeldData } from './data-quality-halt';
 export type { DataQualityHaltOptions } from './data-quality-halt';

@@ -13,7 +13,8 @@ import { createStrategy } from '@quantbot/strategies';
  * - `LIVE_AUTHORIZATION_MISMATCH`: the authorization is for another session, strategy or
  *   parameters than the ones about to trade;
  * - `LIVE_UNCAPPED`: the gateway lacks a cap a live session must have (`field` names it);
- * - `LIVE_KILL_SWITCH`: the kill switch has no halt level, or re-arms itself.
+ * - `LIVE_KILL_SWITCH`: the kill switch has no halt level, its lowest halt level is above
+ *   `LIVE_MAX_HALT_LEVEL_PCT` (25%), or it re-arms itself.
  */
 export type LiveAuthorizationErrorCode = 'LIVE_NOT_AUTHORIZED' | 'LIVE_NOT_PROMOTED' | 'LIVE_AUTHORIZATION_MISMATCH' | 'LIVE_UNCAPPED' | 'LIVE_KILL_SWITCH';
 
@@ -39,9 +40,10 @@ let issue: (fields: AuthorizationFields) => LiveAuthorization;
 /**
  * Proof that a session may trade real money: the research registry held a `live` promotion of
  * this strategy with these parameters when it was issued, for this session. Only
- * {@link authorizeLiveTrading} makes one (the constructor is not exported, and `tradeOnVenue`
- * accepts only instances it issued), so code that reaches a live venue through this library
- * cannot skip the registry.
+ * {@link authorizeLiveTrading} makes one (the constructor is private, and `tradeOnVenue` and
+ * `connectVenue` accept only instances it issued), so a session that reaches a live venue through
+ * them cannot skip the registry. (Code that builds its own broker over a client created with
+ * `allowLiveOrders` is outside any library's reach; see docs/live-trading.md.)
  */
 export class LiveAuthorization {
   readonly sessionId: string;
@@ -134,18 +136,8 @@ export function checkLiveSafeguards(options: {
   readonly params: JsonValue;
   readonly gateway: OrderGatewayOptions;
 }): void {
-  const { live } = options;
-  if (options.moneyMode !== 'live' && live === undefined) return;
-  if (live === undefined || !ISSUED.has(live)) {
-    throw new LiveAuthorizationError(
-      'LIVE_NOT_AUTHORIZED',
-      'live',
-      live === undefined
-        ? 'this venue trades real money: give the LiveAuthorization that authorizeLiveTrading issues for a strategy promoted to live'
-        : 'this authorization was not issued by authorizeLiveTrading',
-    );
-  }
-  if (live.sessionId !== options.sessionId) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'sessionId', `the authorization is for session ${live.sessionId}, not ${options.sessionId}`);
+  if (options.moneyMode !== 'live' && options.live === undefined) return;
+  const live = requireLiveAuthorization(options.live, options.sessionId);
   if (live.strategy !== options.strategy) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'strategy', `the authorization is for ${live.strategy}, not ${options.strategy}`);
   const params = canonicalJson(options.params);
   if (params !== live.params) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'params', `the authorization is for the parameters ${live.params}, not ${params}`);
@@ -160,9 +152,34 @@ export function checkLiveSafeguards(options: {
   if (killSwitch.haltAtDrawdownPct === undefined && killSwitch.flattenAtDrawdownPct === undefined && killSwitch.dailyLossLimitPct === undefined) {
     throw new LiveAuthorizationError('LIVE_KILL_SWITCH', 'gateway.killSwitch', 'a live session needs a halt level (haltAtDrawdownPct, flattenAtDrawdownPct or dailyLossLimitPct)');
   }
+  const lowest = Math.min(...[killSwitch.haltAtDrawdownPct, killSwitch.flattenAtDrawdownPct, killSwitch.dailyLossLimitPct].filter((v): v is number => v !== undefined));
+  if (!(lowest <= LIVE_MAX_HALT_LEVEL_PCT)) {
+    throw new LiveAuthorizationError('LIVE_KILL_SWITCH', 'gateway.killSwitch', `the lowest halt level is ${lowest}%: a live session must halt at ${LIVE_MAX_HALT_LEVEL_PCT}% or less`);
+  }
   if (killSwitch.rearm === 'auto') {
     throw new LiveAuthorizationError('LIVE_KILL_SWITCH', 'gateway.killSwitch.rearm', 'a live session trades again after a halt only when an operator re-arms it; rearm auto is for paper and backtests');
   }
+}
+
+/** The highest halt level (drawdown or daily loss, %) a live session may have as its lowest one. */
+export const LIVE_MAX_HALT_LEVEL_PCT = 25;
+
+/**
+ * `live`, when `authorizeLiveTrading` issued it for `sessionId`; otherwise a `LiveAuthorizationError`
+ * (`LIVE_NOT_AUTHORIZED`: missing or not issued here; `LIVE_AUTHORIZATION_MISMATCH`: another session).
+ */
+export function requireLiveAuthorization(live: LiveAuthorization | undefined, sessionId: string): LiveAuthorization {
+  if (live === undefined || !ISSUED.has(live)) {
+    throw new LiveAuthorizationError(
+      'LIVE_NOT_AUTHORIZED',
+      'live',
+      live === undefined
+        ? 'this venue trades real money: give the LiveAuthorization that authorizeLiveTrading issues for a strategy promoted to live'
+        : 'this authorization was not issued by authorizeLiveTrading',
+    );
+  }
+  if (live.sessionId !== sessionId) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'sessionId', `the authorization is for session ${live.sessionId}, not ${sessionId}`);
+  return live;
 }
 
 function resolvedParams(strategy: string, params: Readonly<Record<string, string>>): string {

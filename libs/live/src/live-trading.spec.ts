@@ -14,6 +14,7 @@ import type { LiveTradingOptions, VenueTradingOptions } from './live-trading';
 import { MemoryLiveStateStore } from './memory-live-state-store';
 import { START, walk } from './minute-bars.spec-helper';
 import { OutageWatchdog } from './outage-watchdog';
+import { connectVenue } from './venue-connection';
 
 const SYMBOLS: readonly Ticker[] = [ticker('AAA'), ticker('BBB')];
 const snapshotClock = { isOpen: true, nextOpen: START + 86_400_000, nextClose: START + 6 * 3_600_000, timestamp: START };
@@ -275,6 +276,7 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         ['no order-notional cap', async () => ({ gateway: { ...CAPPED, limits: { maxPositionQty: 50 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxOrderNotional'],
         ['no position cap', async () => ({ gateway: { ...CAPPED, limits: { maxOrderNotional: 5_000 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxPositionQty'],
         ['no halt level', async () => ({ gateway: { limits: CAPPED.limits, killSwitch: {} }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch'],
+        ['a halt level that never fires (1,000,000%)', async () => ({ gateway: { ...CAPPED, killSwitch: { haltAtDrawdownPct: 1_000_000, rearm: 'manual' as const } }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch'],
         ['a kill switch that re-arms itself', async () => ({ gateway: { ...CAPPED, killSwitch: { haltAtDrawdownPct: 5, rearm: 'auto' as const } }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch.rearm'],
       ])('refuses a live venue with %s, before the journal or the venue is touched', async (_, extra, code, field) => {
         const { venue, calls } = liveVenue();
@@ -284,6 +286,14 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         expect(error).toMatchObject({ code, field });
         expect(calls).toEqual([]);
         expect(await store.latestCheckpoint('paper-1')).toBeUndefined();
+      });
+
+      it('connectVenue alone refuses a live venue without an issued authorization, before calling it', async () => {
+        const { venue, calls } = liveVenue();
+        const base = { venue, sessionId: 'paper-1', strategy: { name: 'sma-crossover', params: PARAMS }, symbols: SYMBOLS, orphanPolicy: 'cancel' as const, historyMinutes: 60, align: () => walk(60, 5, SYMBOLS), latencyClock: () => 0 };
+        await expect(connectVenue(base, undefined)).rejects.toMatchObject({ code: 'LIVE_NOT_AUTHORIZED', field: 'live' });
+        await expect(connectVenue({ ...base, live: await authorize('paper-9') }, undefined)).rejects.toMatchObject({ code: 'LIVE_AUTHORIZATION_MISMATCH', field: 'sessionId' });
+        expect(calls).toEqual([]);
       });
 
       it('refuses parameters other than the promoted ones, at authorization and at the venue', async () => {

@@ -81,6 +81,7 @@ export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveO
       align: options.align,
       latencyClock: options.latencyClock,
       journaled,
+      ...(options.live !== undefined ? { live: options.live } : {}),
     },
     options.checkpoint,
   );

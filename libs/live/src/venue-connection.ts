@@ -1,3 +1,5 @@
+import { requireLiveAuthorization } from './live-authorization';
+import type { LiveAuthorization } from './live-authorization';
 import type { Bar, BarUniverse, BarStep, BarSeries, JsonValue, LiveBroker, LiveVenue, Ticker, VenueBar, VenueClock, VenueOrder } from '@quantbot/core';
 import { VenueUnavailableError, epochMs } from '@quantbot/core';
 import { CHECKPOINT_FORMAT } from './live-checkpoint';
@@ -27,6 +29,8 @@ export interface VenueConnectionOptions {
    * the fills saved so far. Every fill at the broker beyond it is recovered, once.
    */
   readonly journaled?: ReadonlyMap<string, { readonly qty: number; readonly value: number }>;
+  /** Required when the venue's orders move real money: an authorization `authorizeLiveTrading` issued for this session. */
+  readonly live?: LiveAuthorization;
 }
 
 /** A session's broker, connected, recovered and reconciled. */
@@ -62,6 +66,9 @@ export interface VenueConnection {
  */
 export async function connectVenue(options: VenueConnectionOptions, checkpoint: LiveCheckpoint | undefined): Promise<VenueConnection> {
   const { venue, symbols, sessionId } = options;
+  // The second line of the live-money gate, for callers that connect without tradeOnVenue (which
+  // also checks the caps and the kill switch): a real-money venue needs an issued authorization.
+  if (venue.moneyMode === 'live') requireLiveAuthorization(options.live, sessionId);
   const event = options.onEvent ?? (() => undefined);
   const { clock, cash, positions, openOrders: open } = await venue.snapshot();
 
