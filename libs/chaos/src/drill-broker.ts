@@ -54,6 +54,8 @@ export interface AttemptOptions {
 export interface AttemptEnd {
   readonly outcome: DrillOutcomeKind;
   readonly detail: string;
+  /** Notices the alert path failed to take, as the session's summary reports them (a clean stop only). */
+  readonly alertFailures?: number;
 }
 
 /** One run of the live trader's library entry point against the drill's broker. */
@@ -195,7 +197,7 @@ export class DrillBroker {
         });
         if (outcome.kind === 'stopped') {
           return outcome.stoppedWhileDown === undefined
-            ? { outcome: 'stopped', detail: `${outcome.summary.bars} bar(s), ${outcome.summary.recoveredFills} fill(s) recovered at the start` }
+            ? { outcome: 'stopped', detail: `${outcome.summary.bars} bar(s), ${outcome.summary.recoveredFills} fill(s) recovered at the start`, alertFailures: outcome.summary.alertFailures }
             : { outcome: 'stopped-while-down', detail: outcome.stoppedWhileDown };
         }
         if (outcome.kind === 'outage') return { outcome: 'outage', detail: describeOutage(attempt.notices) };

@@ -1,6 +1,6 @@
 import type { LiveNotice } from '@quantbot/live';
 import type { Drill, DrillContext, DrillObservation } from './drill';
-import { DrillBroker, DrillError } from './drill-broker';
+import { DRILL_SESSION, DrillBroker, DrillError } from './drill-broker';
 import type { DrillAttempt } from './drill-broker';
 
 /** Runs `body` on a fresh broker and always closes it. */
@@ -163,8 +163,9 @@ export const silentStream: Drill = {
 
 export const stalledPartialFill: Drill = {
   name: 'stalled-partial-fill',
-  fault: 'an order fills partly, then gets no further fill across bars until the day ends and the order expires',
-  proves: 'the partial quantity is booked once, the expiry closes the order, and the books equal the broker\'s',
+  fault: 'an order fills partly, then gets no further fill for 10 bars and across the end of the day, then resumes',
+  proves:
+    "the partial quantity is booked once while the order stays working (the session's orders are GTC, so the day's end does not expire them), the rest is booked once when fills resume, and the books equal the broker's",
   expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 10_000 },
   run: (context) =>
     withBroker(context, { seed: 105, barParticipation: 0.0001 }, async (broker) => {
@@ -173,22 +174,30 @@ export const stalledPartialFill: Drill = {
       if (!(await broker.stepUntilOrder(attempt))) throw new DrillError('the session never sent an order');
       await broker.settle(150);
       // The next bar fills 5 of 10 shares (a 0.01% participation of 50 000); then fills stall.
+      broker.fake.faults.stallPartialFills(true);
       await broker.step(attempt);
       await broker.settle(150);
-      broker.fake.faults.stallPartialFills(true);
-      const partial = broker.fake.state.orders().filter((o) => o.status === 'partially_filled').length;
+      const partial = broker.fake.state.orders().filter((o) => o.status === 'partially_filled').map((o) => o.client_order_id);
       await steps(broker, attempt, 10);
-      await broker.settle(150);
-      const expiredAt = context.clock();
       broker.fake.state.endSession();
-      await broker.until(() => broker.fake.state.orders().every((o) => o.status !== 'partially_filled' && o.status !== 'new'), 'the orders to expire', 5_000);
+      await broker.settle(150);
+      const stillPartial = broker.fake.state.orders().filter((o) => partial.includes(o.client_order_id) && o.status === 'partially_filled').length;
+      const bookedWhileStalled = (await broker.store.fills(DRILL_SESSION)).filter((f) => partial.includes(f.clientOrderId)).reduce((q, f) => q + f.qty, 0);
+      const resumedAt = context.clock();
+      broker.fake.faults.stallPartialFills(false);
+      await broker.step(attempt);
+      await broker.until(() => broker.fake.state.orders().every((o) => !partial.includes(o.client_order_id) || o.status === 'filled'), 'the stalled orders to fill', 5_000);
       await broker.settle();
-      const recoveryMs = context.clock() - expiredAt;
+      const recoveryMs = context.clock() - resumedAt;
+      await steps(broker, attempt, 5);
+      await broker.settle();
       const end = await broker.finish(attempt);
-      const expired = broker.fake.state.orders().filter((o) => o.status === 'expired' && Number(o.filled_qty) > 0).length;
       return broker.observe(end, recoveryMs, [
-        { name: 'stalled-partially-filled', ok: partial > 0, detail: `${partial} order(s) partially filled when the fills stalled` },
-        { name: 'expired-with-partial-fill', ok: expired > 0, detail: `${expired} partly filled order(s) expired at the end of the day` },
+        {
+          name: 'partial-fill-stalled',
+          ok: partial.length > 0 && stillPartial === partial.length && bookedWhileStalled > 0,
+          detail: `${partial.length} order(s) partially filled, ${stillPartial} still so after 10 bars and the day's end, ${bookedWhileStalled} share(s) of them booked meanwhile`,
+        },
       ]);
     }),
 };
@@ -265,6 +274,11 @@ export const alertPathFailing: Drill = {
       const end = await broker.finish(attempt);
       return broker.observe(end, recoveryMs, [
         { name: 'traded-through-failing-alerts', ok: attempt.steps >= 40 && attempt.ordersSubmitted > 0, detail: `${attempt.steps} bar(s), ${attempt.ordersSubmitted} order(s) while ${failures} alert(s) failed and ${hanging} hung` },
+        {
+          name: 'alert-failures-reported',
+          ok: end.alertFailures !== undefined && end.alertFailures > 0 && end.alertFailures <= failures,
+          detail: `the session's summary reports ${end.alertFailures ?? 'no count of'} alert failure(s) (the double threw ${failures} time(s))`,
+        },
       ]);
     }),
 };
