@@ -18,15 +18,6 @@ async function steps(broker: DrillBroker, attempt: DrillAttempt, n: number): Pro
   for (let k = 0; k < n; k++) if (!(await broker.step(attempt))) return;
 }
 
-/** A restart over the same state that reconciles, trades `n` bars and stops: the books after recovery. */
-async function restartAndTrade(broker: DrillBroker, n: number): Promise<{ end: Awaited<ReturnType<DrillBroker['finish']>>; recoveredAt: number; attempt: DrillAttempt }> {
-  const attempt = broker.attempt();
-  await broker.trading(attempt);
-  await steps(broker, attempt, n);
-  await broker.settle();
-  return { end: await broker.finish(attempt), recoveredAt: 0, attempt };
-}
-
 /**
  * Arms a request fault before each bar until the first request after arming is an order
  * submission (the fake's faults hit whichever request comes next); true when it hit one.
