@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { QuantbotError } from '@quantbot/core';
 import { createLogger } from '@quantbot/observability';
 import type { Logger } from '@quantbot/observability';
+import { drillCommand } from './drill-command';
 import { fakeAlpacaCommand } from './fake-alpaca-command';
 import { killSwitchCommand } from './kill-switch-command';
 import { runCommand } from './run-command';
@@ -18,6 +19,7 @@ commands:
   kill-switch   reduce, halt or flatten every trading process through the kill file; clear; rearm one session; status
   state         a session's saved state: inspect; accept a checkpoint or reset after a refusal (audited); verify-audit
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
+  drill         chaos drills: broker faults played against a live session on the fake Alpaca, invariants checked (docs/chaos.md)
 
 Run 'live-trader <command> --help' for the flags of a command.`;
 
@@ -78,6 +80,8 @@ async function dispatch(
         return await stateCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), logger });
       case 'fake-alpaca':
         return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
+      case 'drill':
+        return await drillCommand(rest, io, { now: runtime.wallClock ?? (() => now.getTime()), monotonic: runtime.monotonic ?? (() => performance.now()), logger });
       case undefined:
       case '--help':
       case 'help':

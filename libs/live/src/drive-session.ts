@@ -1,5 +1,6 @@
 import type { BarStep, JsonValue, LiveVenue, VenueClock } from '@quantbot/core';
 import type { BrokerOutage } from './broker-health';
+import { containNotify } from './live-notice';
 import type { LiveNotify } from './live-notice';
 import { LiveRunner } from './live-runner';
 import type { LiveSession, LiveStepReport } from './live-session';
@@ -47,6 +48,8 @@ export interface DriveOptions {
   readonly afterStep?: () => void;
   /** With a broker: watches it (an outage stops the session) and cancels its orders after one. */
   readonly broker?: { readonly venue: LiveVenue; readonly watchdog: OutageWatchdog };
+  /** Failures of `notify` already contained by the caller (`containNotify`); default: contained here. */
+  readonly alertFailures?: () => number;
 }
 
 /** What a session that stopped cleanly says about itself. */
@@ -59,6 +62,8 @@ export interface LiveRunSummary {
   readonly positions: readonly { readonly symbol: string; readonly qty: number }[];
   readonly latencyMs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
   readonly recoveredFills: number;
+  /** Notices the operator's alert path failed to take (it threw); trading went on regardless. */
+  readonly alertFailures: number;
 }
 
 /** How a driven session ended. */
@@ -82,7 +87,10 @@ const CHECK_EVERY = 30;
  * trades), before every decision and on a timer.
  */
 export async function driveLiveSession(options: DriveOptions): Promise<DriveOutcome> {
-  const { session, notify } = options;
+  const { session } = options;
+  // The alert path failing (a webhook down) never stops trading: its failures are counted and reported.
+  const alerts = options.alertFailures === undefined ? containNotify(options.notify) : { notify: options.notify, failures: options.alertFailures };
+  const notify = alerts.notify;
   const controls = new OperatorControls({ session, killFile: options.killFile, notify });
   const controlTime = (barTime: number): number => (options.controlClock === 'bars' ? barTime : Math.max(options.now(), barTime));
   const runner = new LiveRunner({
@@ -165,6 +173,7 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
     positions: openPositions(session),
     latencyMs: { count: latency.count, p50: latency.p50Ms, p99: latency.p99Ms, max: latency.maxMs },
     recoveredFills: options.recoveredFills ?? 0,
+    alertFailures: alerts.failures(),
   };
   return stoppedWhileDown === undefined ? { kind: 'stopped', summary } : { kind: 'stopped', summary, stoppedWhileDown };
 }

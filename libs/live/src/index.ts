@@ -38,7 +38,8 @@ export { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-hea
 export type { BrokerChannel, BrokerOutage, ChannelDown, MarketClockReading } from './broker-health';
 export { OperatorControls } from './operator-controls';
 export { BrokerTimeoutError, OutageWatchdog, withTimeout } from './outage-watchdog';
-export type { LiveNotice, LiveNotify } from './live-notice';
+export { containNotify } from './live-notice';
+export type { ContainedNotify, LiveNotice, LiveNotify } from './live-notice';
 export { driveLiveSession, sleepUntilOpen } from './drive-session';
 export type { DriveOptions, DriveOutcome, LiveRunSummary, PeriodicCheck, StopRequests } from './drive-session';
 export { tradeOnReplay, tradeOnVenue } from './live-trading';

@@ -41,3 +41,28 @@ export type LiveNotice =
 
 /** Where a session's notices go. */
 export type LiveNotify = (notice: LiveNotice) => void;
+
+/** A notifier whose failures are contained: an alert path that throws never stops the session. */
+export interface ContainedNotify {
+  readonly notify: LiveNotify;
+  /** Notices the wrapped notifier threw on so far (reported in the run's summary as `alertFailures`). */
+  failures(): number;
+}
+
+/**
+ * Wraps `notify` so that a failure of it (a webhook down, a log that cannot be written) is counted
+ * instead of thrown into the step, the save or the watchdog that notified.
+ */
+export function containNotify(notify: LiveNotify): ContainedNotify {
+  let failures = 0;
+  return {
+    notify: (notice) => {
+      try {
+        notify(notice);
+      } catch {
+        failures++;
+      }
+    },
+    failures: () => failures,
+  };
+}

@@ -73,6 +73,28 @@ describe('tradeOnReplay and tradeOnVenue', () => {
     expect((await store.fills('paper-1')).length).toBeGreaterThan(0);
   });
 
+  it('trades on when the alert path throws on every notice, and reports the failures in the summary', async () => {
+    const store = new MemoryLiveStateStore();
+    let thrown = 0;
+    const outcome = await tradeOnReplay({
+      ...common(store),
+      notify: () => {
+        thrown++;
+        throw new Error('alert webhook down');
+      },
+      data: walk(200, 3, SYMBOLS),
+      warmupBars: 50,
+      intervalMs: 0,
+      startingCash: 100_000,
+    });
+    expect(outcome.kind).toBe('stopped');
+    if (outcome.kind !== 'stopped') return;
+    expect(outcome.summary.bars).toBe(150);
+    expect(outcome.summary.alertFailures).toBe(thrown);
+    expect(thrown).toBeGreaterThan(150);
+    expect((await store.fills('paper-1')).length).toBeGreaterThan(0);
+  });
+
   it('obeys a kill file that is in place before the first decision: halted, no order sent', async () => {
     writeKillFile(join(dir, 'KILL'), { level: 'halted', by: 'ops', reason: 'desk closed', requestedAt: new Date(START).toISOString() });
     const store = new MemoryLiveStateStore();

@@ -15,6 +15,7 @@ import type { OrphanPolicy } from './reconcile';
 import { SimulatedLiveBroker } from './simulated-live-broker';
 import { connectVenue } from './venue-connection';
 import { checkLiveSafeguards } from './live-authorization';
+import { containNotify } from './live-notice';
 import type { LiveAuthorization } from './live-authorization';
 import type { DataQualityHaltOptions } from './data-quality-halt';
 
@@ -60,7 +61,10 @@ export interface VenueTradingOptions extends LiveTradingOptions {
  * compared with the session's books every 30 steps (a difference halts the session).
  */
 export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveOutcome> {
-  const { venue, notify } = options;
+  const { venue } = options;
+  // The alert path failing never stops trading (see driveLiveSession): contained from the first notice.
+  const alerts = containNotify(options.notify);
+  const notify = alerts.notify;
   // Real money only with a promotion, caps and an operator-held kill switch: checked before the
   // journal is read or anything connects, whoever calls this.
   checkLiveSafeguards({ moneyMode: venue.moneyMode, live: options.live, sessionId: options.sessionId, strategy: options.strategy.name, params: options.params, gateway: options.gateway });
@@ -104,7 +108,8 @@ export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveO
   for (const d of connected.divergences) session.audit(options.now(), 'reconciliation', { kind: d.kind, symbol: d.symbol, local: d.local, broker: d.broker, action: d.action });
   session.recordRecoveredFills(connected.recoveredFills);
   return driveLiveSession({
-    ...common(options, session),
+    ...common({ ...options, notify }, session),
+    alertFailures: alerts.failures,
     controlClock: 'wall',
     recoveredFills: connected.recoveredFills.length,
     // Outside trading hours the session sleeps (reconciled, state saved) until the venue's clock

@@ -2,6 +2,7 @@ import type { VenueClock } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 import { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-health';
 import type { BrokerChannel, BrokerOutage, MarketClockReading } from './broker-health';
+import { containNotify } from './live-notice';
 import type { LiveNotify } from './live-notice';
 
 /** How often the watchdog looks, at most (a shorter outage limit looks more often). */
@@ -40,7 +41,8 @@ export class OutageWatchdog {
     this.health = new BrokerHealth({ maxOutageMs: options.maxOutageMs });
     this.#probeClock = options.probeClock;
     this.#now = options.now;
-    this.#notify = options.notify;
+    // A failing alert path never stops the watchdog's timer (nor throws out of it).
+    this.#notify = containNotify(options.notify).notify;
   }
 
   /** Records a reading of the broker's clock (at connection, at the open). */

@@ -1,0 +1,293 @@
+import type { LiveNotice } from '@quantbot/live';
+import type { Drill, DrillContext, DrillObservation } from './drill';
+import { DRILL_SESSION, DrillBroker, DrillError } from './drill-broker';
+import type { DrillAttempt } from './drill-broker';
+
+/** Runs `body` on a fresh broker and always closes it. */
+async function withBroker(context: DrillContext, options: { seed: number; barParticipation?: number }, body: (broker: DrillBroker) => Promise<DrillObservation>): Promise<DrillObservation> {
+  const broker = await DrillBroker.start({ clock: context.clock, ...options });
+  try {
+    return await body(broker);
+  } finally {
+    await broker.close();
+  }
+}
+
+/** Steps `n` bars (stopping early if the attempt ends). */
+async function steps(broker: DrillBroker, attempt: DrillAttempt, n: number): Promise<void> {
+  for (let k = 0; k < n; k++) if (!(await broker.step(attempt))) return;
+}
+
+/**
+ * Arms a request fault before each bar until the first request after arming is an order
+ * submission (the fake's faults hit whichever request comes next); true when it hit one.
+ */
+async function faultTheNextSubmission(broker: DrillBroker, attempt: DrillAttempt, arm: () => void, maxSteps = 120): Promise<boolean> {
+  const requests = broker.fake.state.requests;
+  for (let k = 0; k < maxSteps; k++) {
+    const from = requests.length;
+    arm();
+    // Bars until some request consumed the fault.
+    for (let j = 0; requests.length === from && j < maxSteps; j++) {
+      if (!(await broker.step(attempt))) return false;
+      await broker.settle(150);
+    }
+    broker.fake.faults.reset();
+    if (requests[from]?.startsWith('POST /v2/orders') === true) return true;
+  }
+  return false;
+}
+
+const submissionsOf = (broker: DrillBroker): number => broker.fake.state.requests.filter((r) => r.startsWith('POST /v2/orders')).length;
+
+export const reconciliationUnreachable: Drill = {
+  name: 'reconciliation-unreachable',
+  fault: "every REST call answers 503 while the session starts (the broker's positions and orders cannot be fetched)",
+  proves: 'a session that cannot read the broker\'s state does not trade: it fails closed (VenueUnavailableError, exit 4) before any order; once the broker answers, a restart reconciles and trades',
+  expected: { outcome: ['venue-unavailable'], halted: false, maxRecoveryMs: 15_000 },
+  run: (context) =>
+    withBroker(context, { seed: 101 }, async (broker) => {
+      broker.fake.faults.failNext(1_000, 503);
+      const refused = broker.attempt();
+      const end = await refused.ended;
+      const ordersWhileDown = broker.fake.state.orders().length;
+      broker.fake.faults.reset();
+      const faultEnded = context.clock();
+      const restart = broker.attempt();
+      await broker.trading(restart);
+      const recoveryMs = context.clock() - faultEnded;
+      await steps(broker, restart, 40);
+      await broker.settle();
+      await broker.finish(restart);
+      return broker.observe(end, recoveryMs, [
+        { name: 'no-order-while-unreconciled', ok: ordersWhileDown === 0 && refused.ordersSubmitted === 0, detail: `${ordersWhileDown} order(s) reached the broker before reconciliation` },
+        { name: 'traded-after-recovery', ok: restart.steps >= 40, detail: `${restart.steps} bar(s) traded after the restart` },
+      ]);
+    }),
+};
+
+export const streamDropMidOrder: Drill = {
+  name: 'stream-drop-mid-order',
+  fault: 'every WebSocket (trade updates and bars) terminated while an order is working; it fills while the streams are down',
+  proves: 'the fill that happened while the streams were down is recovered over REST and booked once; the session trades on',
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 10_000 },
+  run: (context) =>
+    withBroker(context, { seed: 102 }, async (broker) => {
+      const attempt = broker.attempt();
+      await broker.trading(attempt);
+      if (!(await broker.stepUntilOrder(attempt))) throw new DrillError('the session never sent an order');
+      await broker.settle(150);
+      const working = broker.fake.state.orders().filter((o) => o.status === 'new' || o.status === 'accepted').length;
+      const dropped = context.clock();
+      broker.fake.faults.dropStreams();
+      // The bar that fills the working order, pushed while nothing listens.
+      broker.replay.step();
+      const target = attempt.steps + 1;
+      await broker.until(() => attempt.steps >= target || attempt.end !== undefined, 'the session to catch up after the drop', 15_000);
+      await broker.until(() => attempt.notices.some((n) => n.kind === 'broker-healthy') || attempt.end !== undefined, 'the streams to be ready again', 15_000);
+      const recoveryMs = context.clock() - dropped;
+      await steps(broker, attempt, 20);
+      await broker.settle();
+      const end = await broker.finish(attempt);
+      return broker.observe(end, recoveryMs, [{ name: 'order-working-at-drop', ok: working > 0, detail: `${working} order(s) working when the streams dropped` }]);
+    }),
+};
+
+export const reconnectStorm: Drill = {
+  name: 'reconnect-storm',
+  fault: 'every WebSocket dropped, then the next 100 connections refused as soon as they authenticate',
+  proves:
+    "a storm longer than the outage limit stops the session with exit 5 (its orders cancelled) instead of trading blind; after the storm a restart reconciles with the broker's books and trades",
+  expected: { outcome: ['outage'], halted: false, maxRecoveryMs: 20_000 },
+  run: (context) =>
+    withBroker(context, { seed: 103 }, async (broker) => {
+      const attempt = broker.attempt({ maxOutageMs: 1_500 });
+      await broker.trading(attempt);
+      await broker.stepUntilOrder(attempt);
+      const stormAt = context.clock();
+      broker.fake.faults.refuseStreams(100);
+      broker.fake.faults.dropStreams();
+      const connectionsBefore = broker.fake.state.streamConnections;
+      const end = await Promise.race([
+        attempt.ended,
+        broker.until(() => false, 'the outage to stop the session', 20_000).then(() => attempt.ended),
+      ]);
+      const refusedConnections = broker.fake.state.streamConnections - connectionsBefore;
+      broker.fake.faults.reset();
+      const restart = broker.attempt();
+      await broker.trading(restart);
+      const recoveryMs = context.clock() - stormAt;
+      await steps(broker, restart, 20);
+      await broker.settle();
+      await broker.finish(restart);
+      return broker.observe(end, recoveryMs, [
+        { name: 'reconnects-bounded', ok: refusedConnections > 0 && refusedConnections < 100, detail: `${refusedConnections} connection attempt(s) during the storm (backoff, not a hot loop)` },
+        { name: 'traded-after-recovery', ok: restart.steps >= 20, detail: `${restart.steps} bar(s) traded after the restart` },
+      ]);
+    }),
+};
+
+export const silentStream: Drill = {
+  name: 'silent-stream',
+  fault: 'every WebSocket stays connected but sends and answers nothing',
+  proves: "the streams' heartbeat finds the silent connection dead, the watchdog declares an outage (exit 5) rather than waiting forever for bars; a restart after the silence reconciles",
+  expected: { outcome: ['outage'], halted: false, maxRecoveryMs: 45_000 },
+  run: (context) =>
+    withBroker(context, { seed: 104 }, async (broker) => {
+      const attempt = broker.attempt({ maxOutageMs: 1_000 });
+      await broker.trading(attempt);
+      await steps(broker, attempt, 5);
+      const silencedAt = context.clock();
+      broker.fake.faults.silenceStreams(true);
+      const end = await Promise.race([attempt.ended, broker.until(() => false, 'the watchdog to see the silence', 40_000).then(() => attempt.ended)]);
+      const detectedMs = context.clock() - silencedAt;
+      broker.fake.faults.silenceStreams(false);
+      const restart = broker.attempt();
+      await broker.trading(restart);
+      const recoveryMs = context.clock() - silencedAt;
+      await steps(broker, restart, 10);
+      await broker.settle();
+      await broker.finish(restart);
+      return broker.observe(end, recoveryMs, [{ name: 'silence-detected', ok: end.outcome === 'outage', detail: `outage declared ${Math.round(detectedMs)} ms after the streams fell silent` }]);
+    }),
+};
+
+export const stalledPartialFill: Drill = {
+  name: 'stalled-partial-fill',
+  fault: 'an order fills partly, then gets no further fill for 10 bars and across the end of the day, then resumes',
+  proves:
+    "the partial quantity is booked once while the order stays working (the session's orders are GTC, so the day's end does not expire them), the rest is booked once when fills resume, and the books equal the broker's",
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 10_000 },
+  run: (context) =>
+    withBroker(context, { seed: 105, barParticipation: 0.0001 }, async (broker) => {
+      const attempt = broker.attempt();
+      await broker.trading(attempt);
+      if (!(await broker.stepUntilOrder(attempt))) throw new DrillError('the session never sent an order');
+      await broker.settle(150);
+      // The next bar fills 5 of 10 shares (a 0.01% participation of 50 000); then fills stall.
+      broker.fake.faults.stallPartialFills(true);
+      await broker.step(attempt);
+      await broker.settle(150);
+      const partial = broker.fake.state.orders().filter((o) => o.status === 'partially_filled').map((o) => o.client_order_id);
+      await steps(broker, attempt, 10);
+      broker.fake.state.endSession();
+      await broker.settle(150);
+      const stillPartial = broker.fake.state.orders().filter((o) => partial.includes(o.client_order_id) && o.status === 'partially_filled').length;
+      const bookedWhileStalled = (await broker.store.fills(DRILL_SESSION)).filter((f) => partial.includes(f.clientOrderId)).reduce((q, f) => q + f.qty, 0);
+      const resumedAt = context.clock();
+      broker.fake.faults.stallPartialFills(false);
+      await broker.step(attempt);
+      await broker.until(() => broker.fake.state.orders().every((o) => !partial.includes(o.client_order_id) || o.status === 'filled'), 'the stalled orders to fill', 5_000);
+      await broker.settle();
+      const recoveryMs = context.clock() - resumedAt;
+      await steps(broker, attempt, 5);
+      await broker.settle();
+      const end = await broker.finish(attempt);
+      return broker.observe(end, recoveryMs, [
+        {
+          name: 'partial-fill-stalled',
+          ok: partial.length > 0 && stillPartial === partial.length && bookedWhileStalled > 0,
+          detail: `${partial.length} order(s) partially filled, ${stillPartial} still so after 10 bars and the day's end, ${bookedWhileStalled} share(s) of them booked meanwhile`,
+        },
+      ]);
+    }),
+};
+
+/** A burst of `status` answers on the next order submission. */
+function submissionBurst(name: string, seed: number, status: 429 | 503, fault: string): Drill {
+  return {
+    name,
+    fault,
+    proves: 'the client retries the submission after checking whether the order landed: the order exists at the broker once, the session trades on',
+    expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 15_000 },
+    run: (context) =>
+      withBroker(context, { seed }, async (broker) => {
+        const attempt = broker.attempt();
+        await broker.trading(attempt);
+        const before = submissionsOf(broker);
+        const armedAt = context.clock();
+        const hit = await faultTheNextSubmission(broker, attempt, () => (status === 429 ? broker.fake.faults.rateLimitNext(3, 1) : broker.fake.faults.failNext(3, status)));
+        if (!hit) throw new DrillError('no order submission met the fault');
+        const recoveryMs = context.clock() - armedAt;
+        await steps(broker, attempt, 10);
+        await broker.settle();
+        const end = await broker.finish(attempt);
+        const posts = submissionsOf(broker) - before;
+        return broker.observe(end, recoveryMs, [{ name: 'submission-retried', ok: posts >= 2, detail: `${posts} order submission request(s) after the burst began` }]);
+      }),
+  };
+}
+
+export const rateLimitBurst = submissionBurst('rate-limit-burst', 106, 429, '3 answers 429 (Retry-After 1 s) starting with an order submission');
+export const serverErrorBurst = submissionBurst('server-error-burst', 107, 503, '3 answers 503 starting with an order submission');
+
+export const ambiguousSubmission: Drill = {
+  name: 'ambiguous-submission',
+  fault: 'an order submission is processed by the broker but its answer is lost (the connection drops)',
+  proves: 'the client looks the order up by its client order id before sending it again: the order exists once, its fills are booked once',
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 15_000 },
+  run: (context) =>
+    withBroker(context, { seed: 108 }, async (broker) => {
+      const attempt = broker.attempt();
+      await broker.trading(attempt);
+      const armedAt = context.clock();
+      const hit = await faultTheNextSubmission(broker, attempt, () => broker.fake.faults.dropResponseAfterProcessing(1));
+      if (!hit) throw new DrillError('no order submission met the fault');
+      const recoveryMs = context.clock() - armedAt;
+      await steps(broker, attempt, 10);
+      await broker.settle();
+      const end = await broker.finish(attempt);
+      return broker.observe(end, recoveryMs);
+    }),
+};
+
+export const alertPathFailing: Drill = {
+  name: 'alert-path-failing',
+  fault: 'the alert path throws on every notice, and a slow webhook never answers',
+  proves: 'a failing or hanging alert path never stops trading, and its failures are counted and reported',
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 10_000 },
+  run: (context) =>
+    withBroker(context, { seed: 109 }, async (broker) => {
+      let failures = 0;
+      let hanging = 0;
+      const alert = (notice: LiveNotice): void => {
+        hanging++;
+        void new Promise<void>(() => undefined); // a webhook that never answers
+        failures++;
+        throw new Error(`alert webhook down (${notice.kind})`);
+      };
+      const start = context.clock();
+      const attempt = broker.attempt({ alert });
+      await broker.trading(attempt);
+      await steps(broker, attempt, 40);
+      await broker.settle();
+      const recoveryMs = context.clock() - start;
+      const end = await broker.finish(attempt);
+      return broker.observe(end, recoveryMs, [
+        { name: 'traded-through-failing-alerts', ok: attempt.steps >= 40 && attempt.ordersSubmitted > 0, detail: `${attempt.steps} bar(s), ${attempt.ordersSubmitted} order(s) while ${failures} alert(s) failed and ${hanging} hung` },
+        {
+          name: 'alert-failures-reported',
+          ok: end.alertFailures !== undefined && end.alertFailures > 0 && end.alertFailures <= failures,
+          detail: `the session's summary reports ${end.alertFailures ?? 'no count of'} alert failure(s) (the double threw ${failures} time(s))`,
+        },
+      ]);
+    }),
+};
+
+/** Every drill, in the order a full run plays them. */
+export const DRILLS: readonly Drill[] = [
+  reconciliationUnreachable,
+  streamDropMidOrder,
+  reconnectStorm,
+  silentStream,
+  stalledPartialFill,
+  rateLimitBurst,
+  serverErrorBurst,
+  ambiguousSubmission,
+  alertPathFailing,
+];
+
+/** The drill named `name`, or undefined. */
+export function findDrill(name: string): Drill | undefined {
+  return DRILLS.find((d) => d.name === name);
+}
