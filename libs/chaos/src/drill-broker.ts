@@ -110,12 +110,15 @@ export class DrillAttempt {
 export class DrillBroker {
   readonly fake: FakeAlpacaServer;
   readonly replay: FakeMarketReplay;
+  /** The bars being replayed (a drill may rewrite a bar before the replay pushes it: a bad print). */
+  readonly universe: BarUniverse;
   readonly store = new MemoryLiveStateStore();
   readonly #options: DrillBrokerOptions;
   readonly #dir: string;
   #attempts = 0;
 
-  private constructor(options: DrillBrokerOptions, fake: FakeAlpacaServer, replay: FakeMarketReplay, dir: string) {
+  private constructor(options: DrillBrokerOptions, fake: FakeAlpacaServer, replay: FakeMarketReplay, dir: string, universe: BarUniverse) {
+    this.universe = universe;
     this.#options = options;
     this.fake = fake;
     this.replay = replay;
@@ -136,7 +139,7 @@ export class DrillBroker {
     });
     replay.attach(fake);
     for (let k = 0; k < WARM_BARS; k++) replay.step();
-    return new DrillBroker(options, fake, replay, mkdtempSync(join(tmpdir(), 'quantbot-chaos-')));
+    return new DrillBroker(options, fake, replay, mkdtempSync(join(tmpdir(), 'quantbot-chaos-')), universe);
   }
 
   get credentials(): AlpacaCredentials {

@@ -193,6 +193,45 @@ export const stalledPartialFill: Drill = {
     }),
 };
 
+export const dataQualityHalt: Drill = {
+  name: 'data-quality-halt',
+  fault: 'the next bar of a held symbol closes 40% above the previous close (a bad print)',
+  proves:
+    'the session halts before the strategy decides on that bar (kill switch halted, source data-quality, audited as data-quality-halt) and sends no order after it; the books still equal the broker',
+  expected: { outcome: ['stopped'], halted: true, maxRecoveryMs: 10_000 },
+  run: (context) =>
+    withBroker(context, { seed: 109 }, async (broker) => {
+      const attempt = broker.attempt();
+      await broker.trading(attempt);
+      if (!(await broker.stepUntilOrder(attempt))) throw new DrillError('the session never sent an order');
+      await broker.step(attempt);
+      await broker.settle(150);
+      const held = broker.fake.state.orders().find((o) => o.side === 'buy' && o.status === 'filled')?.symbol;
+      if (held === undefined) throw new DrillError('no position was opened to hold through the bad bar');
+      // The bad print: the held symbol's next replayed bar, rewritten before it is pushed.
+      const u = broker.universe;
+      const s = u.symbols.indexOf(held as (typeof u.symbols)[number]);
+      const k = broker.replay.position;
+      const previous = u.close[s * u.length + k - 1] as number;
+      const bad = previous * 1.4;
+      for (const column of [u.open, u.high, u.low, u.close]) column[s * u.length + k] = bad;
+      const armedAt = context.clock();
+      await broker.step(attempt);
+      await broker.until(() => attempt.notices.some((n) => n.kind === 'step' && n.report.tradingState === 'halted'), 'the data-quality halt', 5_000);
+      const recoveryMs = context.clock() - armedAt;
+      const ordersAtHalt = attempt.ordersSubmitted;
+      await steps(broker, attempt, 10);
+      await broker.settle();
+      const end = await broker.finish(attempt);
+      const audit = await broker.store.audit(DRILL_SESSION);
+      const halts = audit.filter((a) => a.kind === 'data-quality-halt');
+      return broker.observe(end, recoveryMs, [
+        { name: 'halt-audited', ok: halts.length === 1 && JSON.stringify(halts[0]?.detail).includes(held), detail: `${halts.length} data-quality-halt audit entr(ies), naming ${held}` },
+        { name: 'no-order-after-halt', ok: attempt.ordersSubmitted === ordersAtHalt, detail: `${attempt.ordersSubmitted - ordersAtHalt} order(s) sent after the halt` },
+      ]);
+    }),
+};
+
 /** A burst of `status` answers on the next order submission. */
 function submissionBurst(name: string, seed: number, status: 429 | 503, fault: string): Drill {
   return {
@@ -285,6 +324,7 @@ export const DRILLS: readonly Drill[] = [
   serverErrorBurst,
   ambiguousSubmission,
   alertPathFailing,
+  dataQualityHalt,
 ];
 
 /** The drill named `name`, or undefined. */
