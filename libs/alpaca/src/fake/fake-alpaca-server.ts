@@ -21,7 +21,9 @@ import { routeFakeAlpacaRequest } from './fake-trading-routes';
  * the open and the order's price). `maxFillQty` / `barParticipation` cap what one tick or bar
  * can fill, which produces partial fills. With `fillOn: 'bar'` orders fill only against the
  * next bar, as a backtest with the `idealistic` execution profile fills them. No margin and no
- * market-hours enforcement.
+ * market-hours enforcement; Alpaca's refusals include 403 for a buy beyond the buying power (cash
+ * net of open buys) and for a sell beyond a long position's `qty_available` (so a second close
+ * of a position while one is working is refused).
  *
  * The market-data REST endpoints (`GET /v2/stocks/bars`, `GET /v2/stocks/bars/latest`) are served
  * from `state.barStore` on the same server, and every pushed bar is added to it, so the bar
@@ -56,6 +58,13 @@ export interface FakeAlpacaServerOptions {
    * New York). A `FakeMarketReplay`'s `clockAt` follows the replayed sessions instead.
    */
   readonly marketClock?: (nowMs: number) => AlpacaClockWire;
+  /**
+   * When true, a sell larger than a long position's `qty_available` is accepted and reverses the
+   * position in one order, as a backtest's `SimulatedBroker` fills it. Alpaca refuses such an
+   * order (403 `insufficient qty available for order`), and so does the fake by default (false).
+   * Closing a position (`DELETE /v2/positions/{symbol}`) is checked either way.
+   */
+  readonly oneOrderReversals?: boolean;
 }
 
 export interface FakeAlpacaFaults {
@@ -138,6 +147,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     fillOn,
     maxFillQty: options.maxFillQty,
     barParticipation: options.barParticipation,
+    oneOrderReversals: options.oneOrderReversals ?? false,
     onTradeUpdate: (message) => {
       tradeLog.push(message);
       streams.broadcastTradeUpdate(JSON.stringify(message));

@@ -123,7 +123,7 @@ export class FakeHttpFrontend {
       reply = this.#options.route(method, url, body);
     } catch (error) {
       if (!(error instanceof FakeHttpFailure)) throw error;
-      reply = { status: error.status, body: { code: error.code, message: error.message } };
+      reply = { status: error.status, body: error.body() };
     }
     if (fault?.kind === 'drop') {
       req.socket.destroy();

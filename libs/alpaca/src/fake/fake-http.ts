@@ -5,15 +5,25 @@ export interface FakeReply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Thrown by a fake route: answered as Alpaca's error body `{code, message}` with `status`. */
+/**
+ * Thrown by a fake route: answered as Alpaca's error body `{code, message}` with `status`, plus
+ * `details` (fields Alpaca adds to some refusals, e.g. `available` and `held_for_orders` on an
+ * insufficient-quantity 403).
+ */
 export class FakeHttpFailure extends Error {
   constructor(
     readonly status: number,
     readonly code: number,
     message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = 'FakeHttpFailure';
+  }
+
+  /** The error body Alpaca writes: the details, then `code` and `message`. */
+  body(): Record<string, unknown> {
+    return { ...this.details, code: this.code, message: this.message };
   }
 }
 
