@@ -24,6 +24,8 @@ export const FAKE_ALPACA_FLAGS: readonly FlagSpec[] = [
   { name: 'cash', kind: 'number', valueName: 'usd', description: 'starting cash of the paper account (default 100000)' },
   { name: 'max-fill-qty', kind: 'number', valueName: 'shares', description: 'fill mode trade: most shares one price update fills per order (default: all)' },
   { name: 'participation', kind: 'number', valueName: 'fraction', description: 'most of a bar\'s volume one order may take, 0 < f ≤ 1 (default: all); partial fills beyond it' },
+  { name: 'rate-limit', kind: 'number', valueName: 'n', description: 'requests the key may make per minute of the replay clock, per API (default 200, as Alpaca); 429 past it' },
+  { name: 'one-order-reversals', kind: 'boolean', description: 'accept a sell beyond the shares held and reverse the position, as a backtest does (Alpaca refuses it with 403; default: refused)' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -56,6 +58,8 @@ interface FakeAlpacaPlan {
   readonly cash: number;
   readonly maxFillQty: number | undefined;
   readonly participation: number | undefined;
+  readonly rateLimitPerMinute: number | undefined;
+  readonly oneOrderReversals: boolean;
 }
 
 /**
@@ -91,6 +95,8 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
       fillOn: plan.fillOn,
       ...(plan.maxFillQty !== undefined ? { maxFillQty: plan.maxFillQty } : {}),
       ...(plan.participation !== undefined ? { barParticipation: plan.participation } : {}),
+      ...(plan.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: plan.rateLimitPerMinute } : {}),
+      oneOrderReversals: plan.oneOrderReversals,
       ...replay.serverOptions(),
     });
   } catch (error) {
@@ -191,6 +197,11 @@ function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
   if (participation !== undefined && !(participation > 0 && participation <= 1)) {
     throw new ConfigError('--participation', `must be a fraction 0 < f ≤ 1, got ${participation}`);
   }
+  const rateLimitPerMinute = flags['rate-limit'] === undefined ? undefined : numberFlag(flags, 'rate-limit', 0);
+  if (rateLimitPerMinute !== undefined && !(Number.isSafeInteger(rateLimitPerMinute) && rateLimitPerMinute >= 1)) {
+    throw new ConfigError('--rate-limit', `must be a whole number ≥ 1, got ${rateLimitPerMinute}`);
+  }
+  const oneOrderReversals = flags['one-order-reversals'] === true;
   const symbols = symbolsFlag(flags);
 
   let universe: BarUniverse;
@@ -206,7 +217,7 @@ function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
     dataLabel = `synthetic minute bars (seed ${seed}, ${days} session${days === 1 ? '' : 's'})`;
   }
   if (universe.length === 0) throw new ConfigError('--data', 'has no bars to replay');
-  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation };
+  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals };
 }
 
 function numberFlag(flags: FlagValues, name: string, fallback: number): number {

@@ -21,9 +21,9 @@ import { routeFakeAlpacaRequest } from './fake-trading-routes';
  * the open and the order's price). `maxFillQty` / `barParticipation` cap what one tick or bar
  * can fill, which produces partial fills. With `fillOn: 'bar'` orders fill only against the
  * next bar, as a backtest with the `idealistic` execution profile fills them. No margin and no
- * market-hours enforcement; Alpaca's refusals include 403 for a buy beyond the buying power (cash
+ * market-hours enforcement; Alpaca's refusals are: 403 for a buy beyond the buying power (cash
  * net of open buys) and for a sell beyond a long position's `qty_available` (so a second close
- * of a position while one is working is refused).
+ * of a position while one is working is refused), 429 past `rateLimitPerMinute`.
  *
  * The market-data REST endpoints (`GET /v2/stocks/bars`, `GET /v2/stocks/bars/latest`) are served
  * from `state.barStore` on the same server, and every pushed bar is added to it, so the bar
@@ -59,6 +59,13 @@ export interface FakeAlpacaServerOptions {
    */
   readonly marketClock?: (nowMs: number) => AlpacaClockWire;
   /**
+   * Requests one key may make per minute of `now` on each API (trading; market data), as
+   * Alpaca's 200 a minute: past it the answer is 429 `rate limit exceeded` until the window
+   * resets. Every authorized answer carries `X-Ratelimit-Limit`, `X-Ratelimit-Remaining` and
+   * `X-Ratelimit-Reset` (epoch seconds). Default 200; a positive integer.
+   */
+  readonly rateLimitPerMinute?: number;
+  /**
    * When true, a sell larger than a long position's `qty_available` is accepted and reverses the
    * position in one order, as a backtest's `SimulatedBroker` fills it. Alpaca refuses such an
    * order (403 `insufficient qty available for order`), and so does the fake by default (false).
@@ -66,6 +73,9 @@ export interface FakeAlpacaServerOptions {
    */
   readonly oneOrderReversals?: boolean;
 }
+
+/** Alpaca's Trading API limit: 200 requests a minute per account (alpaca.markets support: "usage limit api calls"). */
+export const ALPACA_RATE_LIMIT_PER_MINUTE = 200;
 
 export interface FakeAlpacaFaults {
   /** The next `n` requests answer `status` with an Alpaca error body, without being processed. */
@@ -135,6 +145,10 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   const { credentials, now } = options;
   const fillOn = options.fillOn ?? 'trade';
   if (!FAKE_FILL_MODES.includes(fillOn)) throw new ConfigError('fillOn', `'${String(fillOn)}' is not one of ${FAKE_FILL_MODES.join(', ')}`);
+  const rateLimitPerMinute = options.rateLimitPerMinute ?? ALPACA_RATE_LIMIT_PER_MINUTE;
+  if (!Number.isSafeInteger(rateLimitPerMinute) || rateLimitPerMinute < 1) {
+    throw new ConfigError('rateLimitPerMinute', `must be a positive integer, got ${String(rateLimitPerMinute)}`);
+  }
   const barTimeframe = parseAlpacaTimeframe(options.barTimeframe ?? '1Min').text;
   const barStore = options.barStore ?? new FakeBarStore();
   const marketClock = options.marketClock ?? clockWire;
@@ -155,6 +169,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   });
   const http = new FakeHttpFrontend({
     credentials,
+    now,
+    rateLimitPerMinute,
     route: (method, url, body) => routeFakeAlpacaRequest(method, url, body, { engine, barStore, now, marketClock }),
   });
   streams.attach(http.server);

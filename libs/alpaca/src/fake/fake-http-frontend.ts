@@ -7,16 +7,29 @@ import type { FakeReply } from './fake-http';
 /** A fault queued for the next request. */
 type HttpFault = { kind: 'fail'; status: number } | { kind: 'delay'; ms: number } | { kind: 'rateLimit'; seconds: number } | { kind: 'drop' };
 
-/** What the HTTP side needs: the keys a request must carry, and the routes that answer it. */
+/** What the HTTP side needs: the keys a request must carry, the routes that answer it, the clock and the rate limit. */
 export interface FakeHttpFrontendOptions {
   readonly credentials: { readonly keyId: string; readonly secretKey: string };
   /** Answers a request (`body` is its raw text); may throw a `FakeHttpFailure`. */
   readonly route: (method: string, url: URL, body: string) => FakeReply;
+  /** The server's clock, epoch ms: the rate-limit windows follow it, never the wall clock. */
+  readonly now: () => number;
+  /** Requests a key may make per minute of `now`, per API (trading, market data). */
+  readonly rateLimitPerMinute: number;
 }
+
+/** One key's rate-limit window on one API: when it started (epoch ms of `now`) and the requests counted in it. */
+interface RateWindow {
+  start: number;
+  count: number;
+}
+
+const RATE_WINDOW_MS = 60_000;
 
 /**
  * The fake's HTTP side on `node:http`: records each request, checks Alpaca's key headers (401
- * otherwise), applies the queued request faults, calls the routes and writes their answer as
+ * otherwise), applies Alpaca's rate limit (429 past `rateLimitPerMinute`, `X-Ratelimit-*` headers
+ * on every authorized answer), applies the queued request faults, calls the routes and writes their answer as
  * JSON. A `FakeHttpFailure` becomes Alpaca's error body; any other error is a 500. WebSocket
  * upgrades are left to whoever listens for them on `server`.
  */
@@ -28,6 +41,7 @@ export class FakeHttpFrontend {
   readonly #options: FakeHttpFrontendOptions;
   readonly #faults: HttpFault[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #rateWindows = new Map<string, RateWindow>();
 
   constructor(options: FakeHttpFrontendOptions) {
     this.#options = options;
@@ -69,6 +83,32 @@ export class FakeHttpFrontend {
     this.#faults.length = 0;
   }
 
+  /**
+   * Counts one request of `keyId` on `api` in its current window and returns Alpaca's rate-limit
+   * headers for the answer (`X-Ratelimit-Limit`, `X-Ratelimit-Remaining`, `X-Ratelimit-Reset` in
+   * epoch seconds) and whether the request is over the limit. A window opens at the first request
+   * after the last one ended and lasts a minute of the server's clock.
+   */
+  #countRequest(keyId: string, api: string): { readonly headers: Record<string, string>; readonly limited: boolean } {
+    const now = this.#options.now();
+    const limit = this.#options.rateLimitPerMinute;
+    const id = `${keyId}\u0000${api}`;
+    let window = this.#rateWindows.get(id);
+    if (window === undefined || now >= window.start + RATE_WINDOW_MS || now < window.start) {
+      window = { start: now, count: 0 };
+      this.#rateWindows.set(id, window);
+    }
+    window.count++;
+    return {
+      headers: {
+        'X-Ratelimit-Limit': String(limit),
+        'X-Ratelimit-Remaining': String(Math.max(0, limit - window.count)),
+        'X-Ratelimit-Reset': String(Math.ceil((window.start + RATE_WINDOW_MS) / 1000)),
+      },
+      limited: window.count > limit,
+    };
+  }
+
   /** Starts listening; resolves with the bound address. */
   async listen(port: number, host: string): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
@@ -105,17 +145,27 @@ export class FakeHttpFrontend {
       write(res, { status: 401, body: { code: 40110000, message: 'request is not authorized' } });
       return;
     }
+    // Alpaca counts trading and market-data requests against separate limits.
+    const rate = this.#countRequest(credentials.keyId, url.pathname.startsWith('/v2/stocks/') ? 'data' : 'trading');
+    if (rate.limited) {
+      write(res, { status: 429, body: { code: 42910000, message: 'rate limit exceeded' } }, rate.headers);
+      return;
+    }
     const fault = this.#faults.shift();
     if (fault?.kind === 'fail') {
-      write(res, { status: fault.status, body: { code: fault.status * 100_000, message: `injected failure ${fault.status}` } });
+      write(res, { status: fault.status, body: { code: fault.status * 100_000, message: `injected failure ${fault.status}` } }, rate.headers);
       return;
     }
     if (fault?.kind === 'rateLimit') {
-      write(res, {
-        status: 429,
-        headers: { 'retry-after': String(fault.seconds) },
-        body: { code: 42910000, message: 'rate limit exceeded' },
-      });
+      write(
+        res,
+        {
+          status: 429,
+          headers: { 'retry-after': String(fault.seconds) },
+          body: { code: 42910000, message: 'rate limit exceeded' },
+        },
+        rate.headers,
+      );
       return;
     }
     let reply: FakeReply;
@@ -132,19 +182,19 @@ export class FakeHttpFrontend {
     if (fault?.kind === 'delay') {
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
-        write(res, reply);
+        write(res, reply, rate.headers);
       }, fault.ms);
       this.#timers.add(timer);
       return;
     }
-    write(res, reply);
+    write(res, reply, rate.headers);
   }
 }
 
-/** Writes `reply` as JSON (nothing when the response is already gone). */
-function write(res: ServerResponse, reply: FakeReply): void {
+/** Writes `reply` as JSON with `extraHeaders` (nothing when the response is already gone). */
+function write(res: ServerResponse, reply: FakeReply, extraHeaders: Readonly<Record<string, string>> = {}): void {
   if (res.destroyed || res.writableEnded) return;
-  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  const headers: Record<string, string> = { ...extraHeaders, ...(reply.headers ?? {}) };
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers);
     res.end();

@@ -2,7 +2,7 @@
 // offline paper trading. A second entry point on purpose: nothing here ships in the main entry.
 
 // The fake Trading API server (REST and WebSocket streams, fault injection).
-export { startFakeAlpacaServer } from './fake-alpaca-server';
+export { ALPACA_RATE_LIMIT_PER_MINUTE, startFakeAlpacaServer } from './fake-alpaca-server';
 export type { FakeAlpacaFaults, FakeAlpacaServer, FakeAlpacaServerOptions, FakeAlpacaState, FakeBar } from './fake-alpaca-server';
 export { FAKE_FILL_MODES } from './fake-order-engine';
 export type { FakeFillMode } from './fake-order-engine';
