@@ -72,6 +72,14 @@ export interface FakeAlpacaServerOptions {
    * Closing a position (`DELETE /v2/positions/{symbol}`) is checked either way.
    */
   readonly oneOrderReversals?: boolean;
+  /**
+   * Open connections one key may hold on each stream endpoint (`/stream`; each market-data feed),
+   * as Alpaca's limit of 1: a second `trade_updates` connection is refused at the handshake with
+   * HTTP 429, a second market-data one with error 406 `connection limit exceeded`. Default 1.
+   */
+  readonly streamConnectionsPerKey?: number;
+  /** Real milliseconds a market-data connection has to authenticate before error 404 `auth timeout` (Alpaca: 10 s). Default 10 000. */
+  readonly streamAuthTimeoutMs?: number;
 }
 
 /** Alpaca's Trading API limit: 200 requests a minute per account (alpaca.markets support: "usage limit api calls"). */
@@ -153,7 +161,13 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   const barStore = options.barStore ?? new FakeBarStore();
   const marketClock = options.marketClock ?? clockWire;
   const tradeLog: unknown[] = [];
-  const streams = new FakeStreamHub(credentials);
+  const connectionsPerKey = options.streamConnectionsPerKey ?? 1;
+  if (!Number.isSafeInteger(connectionsPerKey) || connectionsPerKey < 1) {
+    throw new ConfigError('streamConnectionsPerKey', `must be a positive integer, got ${String(connectionsPerKey)}`);
+  }
+  const authTimeoutMs = options.streamAuthTimeoutMs ?? 10_000;
+  if (!(authTimeoutMs > 0)) throw new ConfigError('streamAuthTimeoutMs', `must be positive, got ${String(authTimeoutMs)}`);
+  const streams = new FakeStreamHub(credentials, { connectionsPerKey, authTimeoutMs });
   const engine = new FakeOrderEngine({
     rng: new SeededRng(options.seed ?? 42),
     now,

@@ -7,11 +7,28 @@ import { barStreamWire } from './fake-wire-views';
 /**
  * The fake's WebSocket side: `/stream` (Alpaca's `trade_updates`, binary frames as on Alpaca's
  * paper stream) and `/v2/{iex,sip,test}` (the market-data bar stream), with their protocol
- * (authentication, `listen`, `subscribe`) and the stream faults (dropped, silent, refused
+ * (authentication, `listen`, `subscribe`), Alpaca's connection limits (one connection per key on
+ * each endpoint: HTTP 429 at the handshake of a second `trade_updates` connection, error 406 on
+ * a second market-data one) and control errors, and the stream faults (dropped, silent, refused
  * connections; duplicated and reordered trade updates).
  */
+/** The market-data stream's channels for stocks: subscribing to anything else is Alpaca's error 410. */
+const STOCK_CHANNELS: ReadonlySet<string> = new Set(['trades', 'quotes', 'bars', 'updatedBars', 'dailyBars', 'statuses', 'lulds', 'corrections', 'cancelErrors', 'imbalances']);
+
+/** How many streams a key may hold open, and how long a market-data connection may stay unauthenticated. */
+export interface FakeStreamLimits {
+  /** Open connections one key may hold on each stream endpoint (Alpaca: 1 in most subscriptions). */
+  readonly connectionsPerKey: number;
+  /** Real milliseconds a market-data connection has to authenticate (Alpaca: 10 seconds), then error 404 `auth timeout`. */
+  readonly authTimeoutMs: number;
+}
+
 export class FakeStreamHub {
   readonly #credentials: { readonly keyId: string; readonly secretKey: string };
+  readonly #limits: FakeStreamLimits;
+  /** Open connections per endpoint path (`/stream`, `/v2/iex`, ...): trading ones from the upgrade, market-data ones once authenticated. */
+  readonly #held = new Map<string, Set<WsSocket>>();
+  readonly #authTimers = new Set<NodeJS.Timeout>();
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #sockets = new Set<WsSocket>();
   readonly #listeners = new Set<WsSocket>();
@@ -23,8 +40,9 @@ export class FakeStreamHub {
   #heldUpdate: string | null = null;
   #connections = 0;
 
-  constructor(credentials: { readonly keyId: string; readonly secretKey: string }) {
+  constructor(credentials: { readonly keyId: string; readonly secretKey: string }, limits: FakeStreamLimits) {
     this.#credentials = credentials;
+    this.#limits = limits;
   }
 
   /** WebSocket connections accepted so far. */
@@ -41,16 +59,25 @@ export class FakeStreamHub {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
         return;
       }
+      // Alpaca refuses a second trade-updates connection of a key at the handshake with HTTP 429
+      // (what its clients report: "status code '429' when status code '101' was expected"). The
+      // fake accepts one key, so every open `/stream` connection is that key's.
+      if (path === '/stream' && this.#heldOn(path).size >= this.#limits.connectionsPerKey) {
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 27\r\nConnection: close\r\n\r\nconnection limit exceeded\r\n');
+        return;
+      }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         this.#connections++;
         this.#sockets.add(ws);
+        if (path === '/stream') this.#heldOn(path).add(ws);
         ws.on('close', () => {
           this.#sockets.delete(ws);
           this.#listeners.delete(ws);
           this.#barSubscribers.delete(ws);
+          for (const held of this.#held.values()) held.delete(ws);
         });
         ws.on('error', () => ws.terminate());
-        serve(ws);
+        serve(ws, path);
       });
     });
   }
@@ -117,8 +144,20 @@ export class FakeStreamHub {
 
   /** Terminates every connection and stops accepting new ones. */
   close(): void {
+    for (const timer of this.#authTimers) clearTimeout(timer);
+    this.#authTimers.clear();
     for (const socket of this.#sockets) socket.terminate();
     this.#wss.close();
+  }
+
+  /** The open connections held on an endpoint path. */
+  #heldOn(path: string): Set<WsSocket> {
+    let held = this.#held.get(path);
+    if (held === undefined) {
+      held = new Set();
+      this.#held.set(path, held);
+    }
+    return held;
   }
 
   #sendTrade(socket: WsSocket, text: string): void {
@@ -173,13 +212,35 @@ export class FakeStreamHub {
     });
   };
 
-  /** `/v2/{feed}`: `connected`, then `auth`, then `subscribe` with `bars`. */
-  readonly #serveMarketData = (socket: WsSocket): void => {
+  /**
+   * `/v2/{feed}`: `connected`, then `auth`, then `subscribe` with `bars`. The control errors are
+   * those of Alpaca's market-data stream documentation: 400 `invalid syntax`, 401 `not
+   * authenticated`, 402 `auth failed`, 403 `already authenticated`, 404 `auth timeout` (no
+   * authentication within `authTimeoutMs`; the connection is closed), 406 `connection limit
+   * exceeded` (the key already holds `connectionsPerKey` authenticated connections to this feed;
+   * closed) and 410 `invalid subscribe action for this feed` (a channel the stock stream does not
+   * have).
+   */
+  readonly #serveMarketData = (socket: WsSocket, path: string): void => {
     let authed = false;
     const reply = (messages: unknown[]): void => {
       if (!this.#silent && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
     };
+    const refuse = (code: number, msg: string): void => {
+      // Written even while silenced: a refusal ends the connection, as Alpaca's does.
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify([{ T: 'error', code, msg }]));
+      socket.close(1008, msg);
+    };
     reply([{ T: 'success', msg: 'connected' }]);
+    const authTimer = setTimeout(() => {
+      this.#authTimers.delete(authTimer);
+      if (!authed) refuse(404, 'auth timeout');
+    }, this.#limits.authTimeoutMs);
+    this.#authTimers.add(authTimer);
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      this.#authTimers.delete(authTimer);
+    });
     socket.on('message', (raw: Buffer) => {
       if (this.#silent) return;
       const m = jsonObject(raw);
@@ -188,12 +249,20 @@ export class FakeStreamHub {
         return;
       }
       if (m['action'] === 'auth') {
+        if (authed) {
+          reply([{ T: 'error', code: 403, msg: 'already authenticated' }]);
+          return;
+        }
         if (!this.#authorized(m)) {
-          reply([{ T: 'error', code: 402, msg: 'auth failed' }]);
-          socket.close(1008, 'auth failed');
+          refuse(402, 'auth failed');
+          return;
+        }
+        if (this.#heldOn(path).size >= this.#limits.connectionsPerKey) {
+          refuse(406, 'connection limit exceeded');
           return;
         }
         authed = true;
+        this.#heldOn(path).add(socket);
         reply([{ T: 'success', msg: 'authenticated' }]);
         this.#refuseIfStorm(socket);
         return;
@@ -203,6 +272,15 @@ export class FakeStreamHub {
         return;
       }
       if (m['action'] === 'subscribe' || m['action'] === 'unsubscribe') {
+        const channels = Object.keys(m).filter((k) => k !== 'action');
+        if (channels.some((c) => !STOCK_CHANNELS.has(c))) {
+          reply([{ T: 'error', code: 410, msg: 'invalid subscribe action for this feed' }]);
+          return;
+        }
+        if (channels.some((c) => !Array.isArray(m[c]) || (m[c] as unknown[]).some((x) => typeof x !== 'string'))) {
+          reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+          return;
+        }
         const set = this.#barSubscribers.get(socket) ?? new Set<string>();
         const bars = Array.isArray(m['bars']) ? (m['bars'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
         for (const symbol of bars) {
