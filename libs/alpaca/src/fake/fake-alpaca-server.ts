@@ -8,6 +8,9 @@ import { FakeBarStore } from './fake-market-data';
 import { FAKE_FILL_MODES, FakeOrderEngine } from './fake-order-engine';
 import type { FakeFillMode } from './fake-order-engine';
 import { FakeStreamHub } from './fake-stream-hub';
+import type { FakeStreamKind } from './fake-stream-hub';
+import type { FakeRoute } from './fake-http';
+import { routeFakeAdmin } from './fake-admin';
 import { routeFakeAlpacaRequest } from './fake-trading-routes';
 
 /**
@@ -85,21 +88,28 @@ export interface FakeAlpacaServerOptions {
 /** Alpaca's Trading API limit: 200 requests a minute per account (alpaca.markets support: "usage limit api calls"). */
 export const ALPACA_RATE_LIMIT_PER_MINUTE = 200;
 
+/**
+ * The fault controls. An HTTP fault with a `route` (`'POST /v2/orders'`, `'/v2/account'`,
+ * `'/v2/orders/*'`: see `FakeRoute`) waits for the next request of that route, other requests
+ * pass; without one it takes the next request. A stream fault with a `stream` (`trading` or
+ * `market-data`) touches only that stream. The same faults are reachable by name through
+ * `POST /__admin/faults/{name}` on the server (loopback clients only; see `applyFakeFault`).
+ */
 export interface FakeAlpacaFaults {
-  /** The next `n` requests answer `status` with an Alpaca error body, without being processed. */
-  failNext(n: number, status: number): void;
-  /** The next `n` requests are processed, then answered after `ms`. */
-  delayNext(n: number, ms: number): void;
-  /** The next `n` requests answer 429 with `Retry-After: retryAfterSeconds`, without being processed. */
-  rateLimitNext(n: number, retryAfterSeconds: number): void;
-  /** The next `n` requests are processed, then their socket is destroyed without an answer. */
-  dropResponseAfterProcessing(n: number): void;
-  /** Terminates every open WebSocket connection now (the clients must reconnect). */
-  dropStreams(): void;
-  /** While on, every WebSocket connection stays open but sends nothing and answers nothing. */
-  silenceStreams(on: boolean): void;
-  /** The next `n` WebSocket connections are terminated as soon as they authenticate (a reconnect storm). */
-  refuseStreams(n: number): void;
+  /** The next `n` requests (of `route`) answer `status` with an Alpaca error body, without being processed. */
+  failNext(n: number, status: number, route?: FakeRoute): void;
+  /** The next `n` requests (of `route`) are processed, then answered after `ms`. */
+  delayNext(n: number, ms: number, route?: FakeRoute): void;
+  /** The next `n` requests (of `route`) answer 429 with `Retry-After: retryAfterSeconds`, without being processed. */
+  rateLimitNext(n: number, retryAfterSeconds: number, route?: FakeRoute): void;
+  /** The next `n` requests (of `route`) are processed, then their socket is destroyed without an answer. */
+  dropResponseAfterProcessing(n: number, route?: FakeRoute): void;
+  /** Terminates every open WebSocket connection (of `stream`) now (the clients must reconnect). */
+  dropStreams(stream?: FakeStreamKind): void;
+  /** While on, every WebSocket connection (of `stream`) stays open but sends nothing and answers nothing. */
+  silenceStreams(on: boolean, stream?: FakeStreamKind): void;
+  /** The next `n` WebSocket connections (of `stream`) are terminated as soon as they authenticate (a reconnect storm). */
+  refuseStreams(n: number, stream?: FakeStreamKind): void;
   /** The next `n` trade updates are sent twice. */
   duplicateNextUpdates(n: number): void;
   /** The next `n` trade updates are each held back and sent after the update that follows them. */
@@ -185,9 +195,29 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     credentials,
     now,
     rateLimitPerMinute,
+    admin: (method, path, body) => routeFakeAdmin(method, path, body, faults),
     route: (method, url, body) => routeFakeAlpacaRequest(method, url, body, { engine, barStore, now, marketClock }),
   });
   streams.attach(http.server);
+
+  const faults: FakeAlpacaFaults = {
+    failNext: (n, status, route) => http.failNext(n, status, route),
+    delayNext: (n, ms, route) => http.delayNext(n, ms, route),
+    rateLimitNext: (n, seconds, route) => http.rateLimitNext(n, seconds, route),
+    dropResponseAfterProcessing: (n, route) => http.dropResponseAfterProcessing(n, route),
+    dropStreams: (stream) => streams.dropAll(stream),
+    silenceStreams: (on, stream) => streams.silence(on, stream),
+    refuseStreams: (n, stream) => streams.refuseNext(n, stream),
+    duplicateNextUpdates: (n) => streams.duplicateNextUpdates(n),
+    reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
+    stallPartialFills: (on) => engine.stallPartialFills(on),
+    rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
+    reset: () => {
+      http.resetFaults();
+      streams.resetFaults();
+      engine.resetFaults();
+    },
+  };
 
   const host = options.host ?? '127.0.0.1';
   const address = await http.listen(options.port ?? 0, host);
@@ -195,24 +225,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     port: address.port,
-    faults: {
-      failNext: (n, status) => http.failNext(n, status),
-      delayNext: (n, ms) => http.delayNext(n, ms),
-      rateLimitNext: (n, seconds) => http.rateLimitNext(n, seconds),
-      dropResponseAfterProcessing: (n) => http.dropResponseAfterProcessing(n),
-      dropStreams: () => streams.dropAll(),
-      silenceStreams: (on) => streams.silence(on),
-      refuseStreams: (n) => streams.refuseNext(n),
-      duplicateNextUpdates: (n) => streams.duplicateNextUpdates(n),
-      reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
-      stallPartialFills: (on) => engine.stallPartialFills(on),
-      rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
-      reset: () => {
-        http.resetFaults();
-        streams.resetFaults();
-        engine.resetFaults();
-      },
-    },
+    faults,
     state: {
       setPrice: (symbol, price) => engine.setPrice(symbol, price),
       pushBar(symbol, bar) {

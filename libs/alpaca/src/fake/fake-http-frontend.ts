@@ -1,11 +1,13 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeHttpFailure } from './fake-http';
-import type { FakeReply } from './fake-http';
+import { FakeHttpFailure, parseFakeRoute } from './fake-http';
+import type { FakeReply, FakeRoute, FakeRouteMatcher } from './fake-http';
 
-/** A fault queued for the next request. */
-type HttpFault = { kind: 'fail'; status: number } | { kind: 'delay'; ms: number } | { kind: 'rateLimit'; seconds: number } | { kind: 'drop' };
+/** A fault queued for the next request (of its route, when it has one). */
+type HttpFault = ({ kind: 'fail'; status: number } | { kind: 'delay'; ms: number } | { kind: 'rateLimit'; seconds: number } | { kind: 'drop' }) & {
+  readonly route: FakeRouteMatcher | null;
+};
 
 /** What the HTTP side needs: the keys a request must carry, the routes that answer it, the clock and the rate limit. */
 export interface FakeHttpFrontendOptions {
@@ -16,6 +18,8 @@ export interface FakeHttpFrontendOptions {
   readonly now: () => number;
   /** Requests a key may make per minute of `now`, per API (trading, market data). */
   readonly rateLimitPerMinute: number;
+  /** Answers `/__admin/...` requests from loopback clients (no keys, not rate limited, not logged). */
+  readonly admin: (method: string, path: string, body: string) => FakeReply;
 }
 
 /** One key's rate-limit window on one API: when it started (epoch ms of `now`) and the requests counted in it. */
@@ -58,24 +62,24 @@ export class FakeHttpFrontend {
     });
   }
 
-  /** The next `n` requests answer `status` with an Alpaca error body, without being processed. */
-  failNext(n: number, status: number): void {
-    this.#queue(n, { kind: 'fail', status });
+  /** The next `n` requests (of `route`, default any) answer `status` with an Alpaca error body, without being processed. */
+  failNext(n: number, status: number, route?: FakeRoute): void {
+    this.#queue(n, { kind: 'fail', status, route: matcher(route) });
   }
 
-  /** The next `n` requests are processed, then answered after `ms`. */
-  delayNext(n: number, ms: number): void {
-    this.#queue(n, { kind: 'delay', ms });
+  /** The next `n` requests (of `route`, default any) are processed, then answered after `ms`. */
+  delayNext(n: number, ms: number, route?: FakeRoute): void {
+    this.#queue(n, { kind: 'delay', ms, route: matcher(route) });
   }
 
-  /** The next `n` requests answer 429 with `Retry-After: seconds`, without being processed. */
-  rateLimitNext(n: number, seconds: number): void {
-    this.#queue(n, { kind: 'rateLimit', seconds });
+  /** The next `n` requests (of `route`, default any) answer 429 with `Retry-After: seconds`, without being processed. */
+  rateLimitNext(n: number, seconds: number, route?: FakeRoute): void {
+    this.#queue(n, { kind: 'rateLimit', seconds, route: matcher(route) });
   }
 
-  /** The next `n` requests are processed, then their socket is destroyed without an answer. */
-  dropResponseAfterProcessing(n: number): void {
-    this.#queue(n, { kind: 'drop' });
+  /** The next `n` requests (of `route`, default any) are processed, then their socket is destroyed without an answer. */
+  dropResponseAfterProcessing(n: number, route?: FakeRoute): void {
+    this.#queue(n, { kind: 'drop', route: matcher(route) });
   }
 
   /** Forgets the queued request faults. */
@@ -140,6 +144,11 @@ export class FakeHttpFrontend {
     const { credentials } = this.#options;
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://fake.local');
+    if (url.pathname.startsWith('/__admin/')) {
+      // Only from this machine: another host is told the endpoint does not exist.
+      write(res, isLoopbackAddress(req.socket.remoteAddress) ? this.#options.admin(method, url.pathname, body) : { status: 404, body: { code: 40400000, message: 'endpoint not found' } });
+      return;
+    }
     this.requests.push(`${method} ${url.pathname}${url.search}`);
     if (req.headers['apca-api-key-id'] !== credentials.keyId || req.headers['apca-api-secret-key'] !== credentials.secretKey) {
       write(res, { status: 401, body: { code: 40110000, message: 'request is not authorized' } });
@@ -151,7 +160,9 @@ export class FakeHttpFrontend {
       write(res, { status: 429, body: { code: 42910000, message: 'rate limit exceeded' } }, rate.headers);
       return;
     }
-    const fault = this.#faults.shift();
+    // The first queued fault for this request: one without a route, or one whose route matches.
+    const index = this.#faults.findIndex((f) => f.route === null || f.route.matches(method, url.pathname));
+    const fault = index < 0 ? undefined : this.#faults.splice(index, 1)[0];
     if (fault?.kind === 'fail') {
       write(res, { status: fault.status, body: { code: fault.status * 100_000, message: `injected failure ${fault.status}` } }, rate.headers);
       return;
@@ -189,6 +200,17 @@ export class FakeHttpFrontend {
     }
     write(res, reply, rate.headers);
   }
+}
+
+/** Whether a peer address is this machine (IPv4 127/8, IPv6 ::1, or IPv4 loopback mapped into IPv6). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+function matcher(route: FakeRoute | undefined): FakeRouteMatcher | null {
+  return route === undefined ? null : parseFakeRoute(route);
 }
 
 /** Writes `reply` as JSON with `extraHeaders` (nothing when the response is already gone). */

@@ -23,6 +23,12 @@ export interface FakeStreamLimits {
   readonly authTimeoutMs: number;
 }
 
+/** Which stream a fault targets: `trading` (`/stream`) or `market-data` (`/v2/{feed}`). */
+export type FakeStreamKind = 'trading' | 'market-data';
+
+/** Every `FakeStreamKind`, for validating a fault's target. */
+export const FAKE_STREAM_KINDS: readonly FakeStreamKind[] = Object.freeze(['trading', 'market-data']);
+
 export class FakeStreamHub {
   readonly #credentials: { readonly keyId: string; readonly secretKey: string };
   readonly #limits: FakeStreamLimits;
@@ -33,8 +39,10 @@ export class FakeStreamHub {
   readonly #sockets = new Set<WsSocket>();
   readonly #listeners = new Set<WsSocket>();
   readonly #barSubscribers = new Map<WsSocket, Set<string>>();
-  #silent = false;
-  #refuseStreams = 0;
+  readonly #silent = new Set<FakeStreamKind>();
+  readonly #kinds = new Map<WsSocket, FakeStreamKind>();
+  /** Connections to refuse, per target (`any`: whichever stream connects next). */
+  readonly #refuse = new Map<FakeStreamKind | 'any', number>();
   #duplicateUpdates = 0;
   #reorderUpdates = 0;
   #heldUpdate: string | null = null;
@@ -69,9 +77,11 @@ export class FakeStreamHub {
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         this.#connections++;
         this.#sockets.add(ws);
+        this.#kinds.set(ws, path === '/stream' ? 'trading' : 'market-data');
         if (path === '/stream') this.#heldOn(path).add(ws);
         ws.on('close', () => {
           this.#sockets.delete(ws);
+          this.#kinds.delete(ws);
           this.#listeners.delete(ws);
           this.#barSubscribers.delete(ws);
           for (const held of this.#held.values()) held.delete(ws);
@@ -105,23 +115,27 @@ export class FakeStreamHub {
   publishBar(symbol: string, bar: AlpacaBar): void {
     const text = barStreamWire(symbol, bar);
     for (const [socket, symbols] of this.#barSubscribers) {
-      if (!this.#silent && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
+      if (!this.#silent.has('market-data') && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
     }
   }
 
-  /** Terminates every open connection now (the clients must reconnect). */
-  dropAll(): void {
-    for (const socket of this.#sockets) socket.terminate();
+  /** Terminates every open connection of `kind` (default: every stream) now (the clients must reconnect). */
+  dropAll(kind?: FakeStreamKind): void {
+    for (const socket of this.#sockets) if (kind === undefined || this.#kinds.get(socket) === kind) socket.terminate();
   }
 
-  /** While on, every connection stays open but sends nothing and answers nothing. */
-  silence(on: boolean): void {
-    this.#silent = on;
+  /** While on, every connection of `kind` (default: both streams) stays open but sends nothing and answers nothing. */
+  silence(on: boolean, kind?: FakeStreamKind): void {
+    for (const k of kind === undefined ? FAKE_STREAM_KINDS : [kind]) {
+      if (on) this.#silent.add(k);
+      else this.#silent.delete(k);
+    }
   }
 
-  /** The next `n` connections are terminated as soon as they authenticate. */
-  refuseNext(n: number): void {
-    this.#refuseStreams += n;
+  /** The next `n` connections of `kind` (default: of either stream) are terminated as soon as they authenticate. */
+  refuseNext(n: number, kind?: FakeStreamKind): void {
+    const key = kind ?? 'any';
+    this.#refuse.set(key, (this.#refuse.get(key) ?? 0) + n);
   }
 
   /** The next `n` trade updates are sent twice. */
@@ -136,8 +150,8 @@ export class FakeStreamHub {
 
   /** Ends the stream faults (an update already held back stays held until the next one). */
   resetFaults(): void {
-    this.#silent = false;
-    this.#refuseStreams = 0;
+    this.#silent.clear();
+    this.#refuse.clear();
     this.#duplicateUpdates = 0;
     this.#reorderUpdates = 0;
   }
@@ -162,7 +176,7 @@ export class FakeStreamHub {
 
   #sendTrade(socket: WsSocket, text: string): void {
     // Alpaca's paper trading stream sends binary frames.
-    if (!this.#silent && socket.readyState === socket.OPEN) socket.send(Buffer.from(text, 'utf8'), { binary: true });
+    if (!this.#silent.has('trading') && socket.readyState === socket.OPEN) socket.send(Buffer.from(text, 'utf8'), { binary: true });
   }
 
   #authorized(m: Record<string, unknown>): boolean {
@@ -173,18 +187,22 @@ export class FakeStreamHub {
   }
 
   #refuseIfStorm(socket: WsSocket): boolean {
-    if (this.#refuseStreams <= 0) return false;
-    this.#refuseStreams--;
+    const kind = this.#kinds.get(socket);
+    const key = kind !== undefined && (this.#refuse.get(kind) ?? 0) > 0 ? kind : 'any';
+    const left = this.#refuse.get(key) ?? 0;
+    if (left <= 0) return false;
+    this.#refuse.set(key, left - 1);
     socket.terminate();
     return true;
   }
+
 
   /** `/stream`: authenticate (`auth` or the older `authenticate`), then `listen` to trade_updates. */
   readonly #serveTrading = (socket: WsSocket): void => {
     let authed = false;
     const reply = (message: unknown): void => this.#sendTrade(socket, JSON.stringify(message));
     socket.on('message', (raw: Buffer) => {
-      if (this.#silent) return;
+      if (this.#silent.has('trading')) return;
       const m = jsonObject(raw);
       if (m === null) {
         reply({ stream: 'error', data: { error_message: 'invalid syntax' } });
@@ -224,7 +242,7 @@ export class FakeStreamHub {
   readonly #serveMarketData = (socket: WsSocket, path: string): void => {
     let authed = false;
     const reply = (messages: unknown[]): void => {
-      if (!this.#silent && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
+      if (!this.#silent.has('market-data') && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
     };
     const refuse = (code: number, msg: string): void => {
       // Written even while silenced: a refusal ends the connection, as Alpaca's does.
@@ -242,7 +260,7 @@ export class FakeStreamHub {
       this.#authTimers.delete(authTimer);
     });
     socket.on('message', (raw: Buffer) => {
-      if (this.#silent) return;
+      if (this.#silent.has('market-data')) return;
       const m = jsonObject(raw);
       if (m === null) {
         reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);

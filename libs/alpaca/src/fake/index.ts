@@ -7,6 +7,11 @@ export type { FakeAlpacaFaults, FakeAlpacaServer, FakeAlpacaServerOptions, FakeA
 export { FAKE_FILL_MODES } from './fake-order-engine';
 export type { FakeFillMode } from './fake-order-engine';
 export { clockWire } from './fake-market-clock';
+export { FAKE_FAULT_NAMES, applyFakeFault } from './fake-admin';
+export type { FakeFaultRequest } from './fake-admin';
+export { FAKE_STREAM_KINDS } from './fake-stream-hub';
+export type { FakeStreamKind } from './fake-stream-hub';
+export type { FakeRoute } from './fake-http';
 
 // The fake Market Data API (bars over REST), alone or on the trading server.
 export { FakeBarStore, routeMarketData } from './fake-market-data';
