@@ -2,8 +2,8 @@ import { ConfigError } from '@quantbot/core';
 import type { FakeAlpacaFaults } from './fake-alpaca-server';
 import type { FakeReply } from './fake-http';
 import { parseFakeRoute } from './fake-http';
-import { FAKE_STREAM_KINDS } from './fake-stream-hub';
-import type { FakeStreamKind } from './fake-stream-hub';
+import { FAKE_STREAM_KINDS } from './fake-stream-kind';
+import type { FakeStreamKind } from './fake-stream-kind';
 
 /** A fault by name with its arguments, as the admin endpoint and `live-trader fake-alpaca --faults` take it. */
 export interface FakeFaultRequest {

@@ -8,7 +8,7 @@ import { FakeBarStore } from './fake-market-data';
 import { FAKE_FILL_MODES, FakeOrderEngine } from './fake-order-engine';
 import type { FakeFillMode } from './fake-order-engine';
 import { FakeStreamHub } from './fake-stream-hub';
-import type { FakeStreamKind } from './fake-stream-hub';
+import type { FakeStreamKind } from './fake-stream-kind';
 import type { FakeRoute } from './fake-http';
 import { routeFakeAdmin } from './fake-admin';
 import { routeFakeAlpacaRequest } from './fake-trading-routes';

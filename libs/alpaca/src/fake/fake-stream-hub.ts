@@ -3,6 +3,8 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket as WsSocket } from 'ws';
 import type { AlpacaBar } from '../alpaca-bar';
 import { barStreamWire } from './fake-wire-views';
+import { FAKE_STREAM_KINDS } from './fake-stream-kind';
+import type { FakeStreamKind } from './fake-stream-kind';
 
 /**
  * The fake's WebSocket side: `/stream` (Alpaca's `trade_updates`, binary frames as on Alpaca's
@@ -22,12 +24,6 @@ export interface FakeStreamLimits {
   /** Real milliseconds a market-data connection has to authenticate (Alpaca: 10 seconds), then error 404 `auth timeout`. */
   readonly authTimeoutMs: number;
 }
-
-/** Which stream a fault targets: `trading` (`/stream`) or `market-data` (`/v2/{feed}`). */
-export type FakeStreamKind = 'trading' | 'market-data';
-
-/** Every `FakeStreamKind`, for validating a fault's target. */
-export const FAKE_STREAM_KINDS: readonly FakeStreamKind[] = Object.freeze(['trading', 'market-data']);
 
 export class FakeStreamHub {
   readonly #credentials: { readonly keyId: string; readonly secretKey: string };

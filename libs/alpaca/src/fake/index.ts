@@ -9,8 +9,8 @@ export type { FakeFillMode } from './fake-order-engine';
 export { clockWire } from './fake-market-clock';
 export { FAKE_FAULT_NAMES, applyFakeFault } from './fake-admin';
 export type { FakeFaultRequest } from './fake-admin';
-export { FAKE_STREAM_KINDS } from './fake-stream-hub';
-export type { FakeStreamKind } from './fake-stream-hub';
+export { FAKE_STREAM_KINDS } from './fake-stream-kind';
+export type { FakeStreamKind } from './fake-stream-kind';
 export type { FakeRoute } from './fake-http';
 
 // The fake Market Data API (bars over REST), alone or on the trading server.
