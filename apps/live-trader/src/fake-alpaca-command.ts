@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import type { BarUniverse, Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
 import { ALPACA_CREDENTIAL_ENV_NAMES, resolveAlpacaCredentials } from '@quantbot/alpaca';
-import { FAKE_FILL_MODES, FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
-import type { FakeAlpacaServer, FakeFillMode, FakeReplayStep } from '@quantbot/alpaca/fake';
+import { FAKE_FAULT_NAMES, FAKE_FILL_MODES, FakeMarketReplay, applyFakeFault, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer, FakeFaultRequest, FakeFillMode, FakeReplayStep } from '@quantbot/alpaca/fake';
 import { alignUniverse, loadBarPath, selectSymbols } from '@quantbot/market-data';
 import type { Logger } from '@quantbot/observability';
 import type { StopSignal } from './stop-signal';
@@ -24,6 +24,14 @@ export const FAKE_ALPACA_FLAGS: readonly FlagSpec[] = [
   { name: 'cash', kind: 'number', valueName: 'usd', description: 'starting cash of the paper account (default 100000)' },
   { name: 'max-fill-qty', kind: 'number', valueName: 'shares', description: 'fill mode trade: most shares one price update fills per order (default: all)' },
   { name: 'participation', kind: 'number', valueName: 'fraction', description: 'most of a bar\'s volume one order may take, 0 < f ≤ 1 (default: all); partial fills beyond it' },
+  { name: 'rate-limit', kind: 'number', valueName: 'n', description: 'requests the key may make per minute of the replay clock, per API (default 200, as Alpaca); 429 past it' },
+  { name: 'one-order-reversals', kind: 'boolean', description: 'accept a sell beyond the shares held and reverse the position, as a backtest does (Alpaca refuses it with 403; default: refused)' },
+  {
+    name: 'faults',
+    kind: 'string',
+    valueName: 'json',
+    description: `faults to apply at start, a JSON list of {"fault": name, ...arguments}, e.g. [{"fault":"fail-next","n":3,"status":503,"route":"POST /v2/orders"}]; names: ${FAKE_FAULT_NAMES.join(', ')}; the same as POST /__admin/faults/{name}`,
+  },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
 
@@ -56,6 +64,9 @@ interface FakeAlpacaPlan {
   readonly cash: number;
   readonly maxFillQty: number | undefined;
   readonly participation: number | undefined;
+  readonly rateLimitPerMinute: number | undefined;
+  readonly oneOrderReversals: boolean;
+  readonly faults: readonly FakeFaultRequest[];
 }
 
 /**
@@ -91,12 +102,23 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
       fillOn: plan.fillOn,
       ...(plan.maxFillQty !== undefined ? { maxFillQty: plan.maxFillQty } : {}),
       ...(plan.participation !== undefined ? { barParticipation: plan.participation } : {}),
+      ...(plan.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: plan.rateLimitPerMinute } : {}),
+      oneOrderReversals: plan.oneOrderReversals,
       ...replay.serverOptions(),
     });
   } catch (error) {
     throw listenError(error, plan);
   }
   replay.attach(server);
+  for (const fault of plan.faults) {
+    try {
+      applyFakeFault(server.faults, fault);
+    } catch (error) {
+      await server.close();
+      if (error instanceof ConfigError) throw new ConfigError('--faults', `${fault.fault}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
 
   const symbols = plan.universe.symbols.join(',');
   const wsUrl = server.url.replace(/^http:/, 'ws:');
@@ -106,6 +128,7 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
       `replaying ${plan.universe.length} steps of ${replay.timeframe} bars of ${symbols} from ${plan.dataLabel}, one every ${plan.intervalMs} ms; orders fill ${plan.fillOn === 'bar' ? 'on the next bar (market orders at its open)' : 'at once at the last price'}`,
       `point a client at it with the same key pair: trading and market-data REST ${server.url}, trade updates ${wsUrl}/stream, bars ${wsUrl}/v2/iex`,
       `  Quantbot: AlpacaClient { baseUrl }, AlpacaMarketDataClient { dataUrl }, AlpacaBarStream { url } = ${server.url}; backtester fetch-data --alpaca-data-url ${server.url}`,
+      `faults while it runs (from this machine only): POST ${server.url}/__admin/faults/{name} with the arguments as JSON; names: ${FAKE_FAULT_NAMES.join(', ')}`,
       'stop with Ctrl-C (SIGINT) or SIGTERM',
     ].join('\n'),
   );
@@ -191,6 +214,12 @@ function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
   if (participation !== undefined && !(participation > 0 && participation <= 1)) {
     throw new ConfigError('--participation', `must be a fraction 0 < f ≤ 1, got ${participation}`);
   }
+  const rateLimitPerMinute = flags['rate-limit'] === undefined ? undefined : numberFlag(flags, 'rate-limit', 0);
+  if (rateLimitPerMinute !== undefined && !(Number.isSafeInteger(rateLimitPerMinute) && rateLimitPerMinute >= 1)) {
+    throw new ConfigError('--rate-limit', `must be a whole number ≥ 1, got ${rateLimitPerMinute}`);
+  }
+  const oneOrderReversals = flags['one-order-reversals'] === true;
+  const faults = faultsFlag(flags);
   const symbols = symbolsFlag(flags);
 
   let universe: BarUniverse;
@@ -206,7 +235,26 @@ function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
     dataLabel = `synthetic minute bars (seed ${seed}, ${days} session${days === 1 ? '' : 's'})`;
   }
   if (universe.length === 0) throw new ConfigError('--data', 'has no bars to replay');
-  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation };
+  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals, faults };
+}
+
+/** `--faults`: a JSON list (or one object) of `{"fault": name, ...arguments}`; the arguments are checked when applied. */
+function faultsFlag(flags: FlagValues): readonly FakeFaultRequest[] {
+  const text = flags['faults'];
+  if (typeof text !== 'string') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch {
+    throw new ConfigError('--faults', 'is not valid JSON: expected a list of {"fault": name, ...arguments}');
+  }
+  const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
+  return list.map((entry, i) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || typeof (entry as { fault?: unknown }).fault !== 'string') {
+      throw new ConfigError('--faults', `entry ${i} is not an object with a "fault" name`);
+    }
+    return entry as FakeFaultRequest;
+  });
 }
 
 function numberFlag(flags: FlagValues, name: string, fallback: number): number {

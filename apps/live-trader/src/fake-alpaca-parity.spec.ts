@@ -77,7 +77,9 @@ describe('the fake in bar mode fills as the idealistic execution profile', () =>
 
     // The paper side: the fake replaying the same bars, orders sent over HTTP after each bar.
     const replay = new FakeMarketReplay({ universe });
-    const server = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', startingCash: CASH, ...replay.serverOptions() });
+    // The script reverses positions in one order, as the SimulatedBroker fills them; Alpaca (and the
+    // fake by default) refuses a sell beyond the shares held, so the fake is told to reverse here.
+    const server = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', startingCash: CASH, oneOrderReversals: true, ...replay.serverOptions() });
     replay.attach(server);
     const client = new AlpacaClient({ credentials: { keyId: KEY, secretKey: SECRET, baseUrl: server.url, mode: 'custom' }, now: replay.now, rng: new SeededRng(1) });
     try {

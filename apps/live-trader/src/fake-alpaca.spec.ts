@@ -162,6 +162,44 @@ describe('live-trader fake-alpaca (in process)', () => {
     expect(io.stdout.at(-1)).toBe('stopped (SIGINT) after 3 of 3 steps; 1 request, 0 orders');
   });
 
+  it('takes the rate limit, one-order reversals and faults as flags, serves the admin endpoint, and refuses bad values with exit 2', async () => {
+    writeFileSync(join(cwd, 'ORCL.csv'), 'Date,Open,High,Low,Close,Volume\n2024-01-02,100,101,99,100.5,1000\n2024-01-03,100.5,102,100,101,1200\n');
+    expect(await main(['fake-alpaca', '--data', 'ORCL.csv', '--rate-limit', '0'], capture(cwd), env, new Date(), { stop: manualStopSignal() })).toBe(2);
+    const io = capture(cwd);
+    const stop = manualStopSignal();
+    const badFault = capture(cwd);
+    expect(await main(['fake-alpaca', '--data', 'ORCL.csv', '--faults', '[{"fault":"fail-next","n":1}]'], badFault, env, new Date(), { stop: manualStopSignal() })).toBe(2);
+    expect(badFault.stderr.at(-1)).toBe('error: --faults: fail-next: status: must be a number ≥ 100, got undefined');
+    const running = main(
+      ['fake-alpaca', '--data', 'ORCL.csv', '--interval-ms', '0', '--fill-on', 'trade', '--rate-limit', '4', '--one-order-reversals', '--faults', '[{"fault":"fail-next","n":1,"status":503,"route":"GET /v2/clock"}]'],
+      io,
+      env,
+      new Date(),
+      { stop },
+    );
+    await until(() => io.stdout.some((line) => line.startsWith('replay finished')), 'the end of the replay', 5_000);
+    const [, url] = LISTENING.exec(io.stdout.join('\n')) as RegExpExecArray;
+    const send = (method: string, path: string, body?: unknown): Promise<Response> =>
+      fetch(`${url as string}${path}`, {
+        method,
+        headers: { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const order = (side: string, qty: string): Promise<Response> => send('POST', '/v2/orders', { symbol: 'ORCL', qty, side, type: 'market', time_in_force: 'day' });
+    const bought = await order('buy', '5');
+    expect([bought.status, bought.headers.get('x-ratelimit-limit'), bought.headers.get('x-ratelimit-remaining')]).toEqual([200, '4', '3']);
+    // A sell beyond the 5 shares held reverses the position (Alpaca would refuse it).
+    expect((await order('sell', '8')).status).toBe(200);
+    // The fault given at start waited for its route.
+    expect((await send('GET', '/v2/clock')).status).toBe(503);
+    // The admin endpoint is not counted against the rate limit.
+    expect((await send('POST', '/__admin/faults/fail-next', { n: 1, status: 500, route: '/v2/account' })).status).toBe(200);
+    expect((await send('GET', '/v2/account')).status).toBe(500);
+    expect((await send('GET', '/v2/account')).status).toBe(429);
+    stop.stop('SIGINT');
+    expect(await running).toBe(0);
+  });
+
   it('refuses a port in use with exit 2', async () => {
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));

@@ -60,6 +60,20 @@ describe('AlpacaHttpTransport', () => {
     expect(sleeps).toHaveLength(2);
   });
 
+  it('waits for X-Ratelimit-Reset only on a 429: a 5xx carrying the rate-limit headers (as every Alpaca answer does) backs off', async () => {
+    const res = (status: number): { status: number; headers: Record<string, string>; text: string } => ({
+      status,
+      headers: { 'x-ratelimit-limit': '200', 'x-ratelimit-remaining': '150', 'x-ratelimit-reset': String(Math.ceil(NOW / 1000) + 45) },
+      text: '{}',
+    });
+    const fromReset = transport.retryDelayMs(0, res(429));
+    expect(fromReset).toBeGreaterThanOrEqual(Math.ceil(NOW / 1000) * 1000 + 45_000 - NOW);
+    // Backoff for the first retry: between half of and the whole 200 ms base step.
+    const backoff = transport.retryDelayMs(0, res(503));
+    expect(backoff).toBeGreaterThanOrEqual(100);
+    expect(backoff).toBeLessThanOrEqual(200);
+  });
+
   it('send returns any status as answered, for callers that settle failures themselves', async () => {
     server.faults.failNext(1, 500);
     const res = await transport.send('GET', '/v2/account');

@@ -187,7 +187,7 @@ export class AlpacaHttpTransport {
 
   /**
    * How long to wait before retry number `attempt + 1`, ms: the server's `Retry-After` (seconds
-   * or an HTTP date) or `X-RateLimit-Reset` (epoch seconds) in `failed`, capped at
+   * or an HTTP date) or, on a 429, `X-RateLimit-Reset` (epoch seconds) in `failed`, capped at
    * `maxRetryWaitMs` plus a little jitter; otherwise exponential backoff, half of it jittered.
    * Without `failed` (no answer at all) always the backoff.
    */
@@ -195,7 +195,7 @@ export class AlpacaHttpTransport {
     const base = this.#options.backoffBaseMs ?? 200;
     const max = this.#options.backoffMaxMs ?? 5_000;
     const rng = this.#options.rng;
-    const serverWaitMs = failed === undefined ? null : this.#serverWaitMs(failed.headers);
+    const serverWaitMs = failed === undefined ? null : this.#serverWaitMs(failed);
     if (serverWaitMs !== null) {
       const capped = Math.min(serverWaitMs, this.#options.maxRetryWaitMs ?? 60_000);
       return Math.round(capped + rng.nextFloat() * Math.min(base, 100));
@@ -227,7 +227,13 @@ export class AlpacaHttpTransport {
     return out;
   }
 
-  #serverWaitMs(headers: HttpHeaders): number | null {
+  /**
+   * The wait the server asked for: `Retry-After` on any answer; `X-RateLimit-Reset` only on a
+   * 429 (Alpaca sends the rate-limit headers on every answer, and a 5xx says nothing about the
+   * rate window, so waiting for its reset would stall a retry for up to a minute).
+   */
+  #serverWaitMs(failed: AlpacaHttpResponse): number | null {
+    const { headers } = failed;
     const retryAfter = headerValue(headers, 'retry-after');
     if (retryAfter !== undefined) {
       const seconds = Number(retryAfter);
@@ -236,7 +242,7 @@ export class AlpacaHttpTransport {
       if (Number.isFinite(date)) return Math.max(0, date - this.#options.now());
     }
     const reset = headerValue(headers, 'x-ratelimit-reset');
-    if (reset !== undefined) {
+    if (reset !== undefined && failed.status === 429) {
       const epochSeconds = Number(reset);
       if (Number.isFinite(epochSeconds)) return Math.max(0, epochSeconds * 1000 - this.#options.now());
     }

@@ -180,6 +180,9 @@ export interface BarStreamOptions extends StreamTiming, StreamEvents {
   readonly startAfter?: number;
 }
 
+/** Market-data stream error codes that retrying cannot cure (Alpaca's documented table). */
+const FATAL_DATA_STREAM_ERRORS: ReadonlySet<number> = new Set([402, 405, 409, 410]);
+
 /**
  * Alpaca's market-data stream (v2), subscribed to minute bars. After a reconnect, the bars
  * missed during the gap are fetched through `recoverBars` and delivered (marked recovered)
@@ -216,8 +219,16 @@ export class AlpacaBarStream extends StreamConnection {
         case 'error': {
           const code = typeof m['code'] === 'number' ? m['code'] : 0;
           const text = `market-data stream error ${code}: ${typeof m['msg'] === 'string' ? m['msg'] : 'unknown'}`;
-          // 402 auth failed, 409 insufficient subscription: retrying cannot help.
-          steps.push(code === 402 || code === 409 ? { kind: 'fatal', message: text } : { kind: 'retry', message: text });
+          if (code === 403) {
+            // 403 already authenticated: the connection is fine; report it and carry on.
+            this.#options.onError?.(new AlpacaStreamError(text, false));
+            break;
+          }
+          // 402 auth failed, 405 symbol limit exceeded, 409 insufficient subscription, 410 invalid
+          // subscribe action for this feed: the same request would be refused again. Anything else
+          // (406 connection limit exceeded, 404 auth timeout, 407 slow client, 500, ...) is
+          // retried on a new connection with the jittered backoff.
+          steps.push(FATAL_DATA_STREAM_ERRORS.has(code) ? { kind: 'fatal', message: text } : { kind: 'retry', message: text });
           break;
         }
         case 'subscription':

@@ -8,6 +8,9 @@ import { FakeBarStore } from './fake-market-data';
 import { FAKE_FILL_MODES, FakeOrderEngine } from './fake-order-engine';
 import type { FakeFillMode } from './fake-order-engine';
 import { FakeStreamHub } from './fake-stream-hub';
+import type { FakeStreamKind } from './fake-stream-kind';
+import type { FakeRoute } from './fake-http';
+import { routeFakeAdmin } from './fake-admin';
 import { routeFakeAlpacaRequest } from './fake-trading-routes';
 
 /**
@@ -21,7 +24,9 @@ import { routeFakeAlpacaRequest } from './fake-trading-routes';
  * the open and the order's price). `maxFillQty` / `barParticipation` cap what one tick or bar
  * can fill, which produces partial fills. With `fillOn: 'bar'` orders fill only against the
  * next bar, as a backtest with the `idealistic` execution profile fills them. No margin and no
- * market-hours enforcement.
+ * market-hours enforcement; Alpaca's refusals are: 403 for a buy beyond the buying power (cash
+ * net of open buys) and for a sell beyond a long position's `qty_available` (so a second close
+ * of a position while one is working is refused), 429 past `rateLimitPerMinute`.
  *
  * The market-data REST endpoints (`GET /v2/stocks/bars`, `GET /v2/stocks/bars/latest`) are served
  * from `state.barStore` on the same server, and every pushed bar is added to it, so the bar
@@ -56,23 +61,55 @@ export interface FakeAlpacaServerOptions {
    * New York). A `FakeMarketReplay`'s `clockAt` follows the replayed sessions instead.
    */
   readonly marketClock?: (nowMs: number) => AlpacaClockWire;
+  /**
+   * Requests one key may make per minute of `now` on each API (trading; market data), as
+   * Alpaca's 200 a minute: past it the answer is 429 `rate limit exceeded` until the window
+   * resets. Every authorized answer carries `X-Ratelimit-Limit`, `X-Ratelimit-Remaining` and
+   * `X-Ratelimit-Reset` (epoch seconds). Default 200; a positive integer.
+   */
+  readonly rateLimitPerMinute?: number;
+  /**
+   * When true, a sell larger than a long position's `qty_available` is accepted and reverses the
+   * position in one order, as a backtest's `SimulatedBroker` fills it. Alpaca refuses such an
+   * order (403 `insufficient qty available for order`), and so does the fake by default (false).
+   * Closing a position (`DELETE /v2/positions/{symbol}`) is checked either way.
+   */
+  readonly oneOrderReversals?: boolean;
+  /**
+   * Open connections one key may hold on each stream endpoint (`/stream`; each market-data feed),
+   * as Alpaca's limit of 1: a second `trade_updates` connection is refused at the handshake with
+   * HTTP 429, a second market-data one with error 406 `connection limit exceeded`. Default 1.
+   */
+  readonly streamConnectionsPerKey?: number;
+  /** Real milliseconds a market-data connection has to authenticate before error 404 `auth timeout` (Alpaca: 10 s). Default 10 000. */
+  readonly streamAuthTimeoutMs?: number;
 }
 
+/** Alpaca's Trading API limit: 200 requests a minute per account (alpaca.markets support: "usage limit api calls"). */
+export const ALPACA_RATE_LIMIT_PER_MINUTE = 200;
+
+/**
+ * The fault controls. An HTTP fault with a `route` (`'POST /v2/orders'`, `'/v2/account'`,
+ * `'/v2/orders/*'`: see `FakeRoute`) waits for the next request of that route, other requests
+ * pass; without one it takes the next request. A stream fault with a `stream` (`trading` or
+ * `market-data`) touches only that stream. The same faults are reachable by name through
+ * `POST /__admin/faults/{name}` on the server (loopback clients only; see `applyFakeFault`).
+ */
 export interface FakeAlpacaFaults {
-  /** The next `n` requests answer `status` with an Alpaca error body, without being processed. */
-  failNext(n: number, status: number): void;
-  /** The next `n` requests are processed, then answered after `ms`. */
-  delayNext(n: number, ms: number): void;
-  /** The next `n` requests answer 429 with `Retry-After: retryAfterSeconds`, without being processed. */
-  rateLimitNext(n: number, retryAfterSeconds: number): void;
-  /** The next `n` requests are processed, then their socket is destroyed without an answer. */
-  dropResponseAfterProcessing(n: number): void;
-  /** Terminates every open WebSocket connection now (the clients must reconnect). */
-  dropStreams(): void;
-  /** While on, every WebSocket connection stays open but sends nothing and answers nothing. */
-  silenceStreams(on: boolean): void;
-  /** The next `n` WebSocket connections are terminated as soon as they authenticate (a reconnect storm). */
-  refuseStreams(n: number): void;
+  /** The next `n` requests (of `route`) answer `status` with an Alpaca error body, without being processed. */
+  failNext(n: number, status: number, route?: FakeRoute): void;
+  /** The next `n` requests (of `route`) are processed, then answered after `ms`. */
+  delayNext(n: number, ms: number, route?: FakeRoute): void;
+  /** The next `n` requests (of `route`) answer 429 with `Retry-After: retryAfterSeconds`, without being processed. */
+  rateLimitNext(n: number, retryAfterSeconds: number, route?: FakeRoute): void;
+  /** The next `n` requests (of `route`) are processed, then their socket is destroyed without an answer. */
+  dropResponseAfterProcessing(n: number, route?: FakeRoute): void;
+  /** Terminates every open WebSocket connection (of `stream`) now (the clients must reconnect). */
+  dropStreams(stream?: FakeStreamKind): void;
+  /** While on, every WebSocket connection (of `stream`) stays open but sends nothing and answers nothing. */
+  silenceStreams(on: boolean, stream?: FakeStreamKind): void;
+  /** The next `n` WebSocket connections (of `stream`) are terminated as soon as they authenticate (a reconnect storm). */
+  refuseStreams(n: number, stream?: FakeStreamKind): void;
   /** The next `n` trade updates are sent twice. */
   duplicateNextUpdates(n: number): void;
   /** The next `n` trade updates are each held back and sent after the update that follows them. */
@@ -126,11 +163,21 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   const { credentials, now } = options;
   const fillOn = options.fillOn ?? 'trade';
   if (!FAKE_FILL_MODES.includes(fillOn)) throw new ConfigError('fillOn', `'${String(fillOn)}' is not one of ${FAKE_FILL_MODES.join(', ')}`);
+  const rateLimitPerMinute = options.rateLimitPerMinute ?? ALPACA_RATE_LIMIT_PER_MINUTE;
+  if (!Number.isSafeInteger(rateLimitPerMinute) || rateLimitPerMinute < 1) {
+    throw new ConfigError('rateLimitPerMinute', `must be a positive integer, got ${String(rateLimitPerMinute)}`);
+  }
   const barTimeframe = parseAlpacaTimeframe(options.barTimeframe ?? '1Min').text;
   const barStore = options.barStore ?? new FakeBarStore();
   const marketClock = options.marketClock ?? clockWire;
   const tradeLog: unknown[] = [];
-  const streams = new FakeStreamHub(credentials);
+  const connectionsPerKey = options.streamConnectionsPerKey ?? 1;
+  if (!Number.isSafeInteger(connectionsPerKey) || connectionsPerKey < 1) {
+    throw new ConfigError('streamConnectionsPerKey', `must be a positive integer, got ${String(connectionsPerKey)}`);
+  }
+  const authTimeoutMs = options.streamAuthTimeoutMs ?? 10_000;
+  if (!(authTimeoutMs > 0)) throw new ConfigError('streamAuthTimeoutMs', `must be positive, got ${String(authTimeoutMs)}`);
+  const streams = new FakeStreamHub(credentials, { connectionsPerKey, authTimeoutMs });
   const engine = new FakeOrderEngine({
     rng: new SeededRng(options.seed ?? 42),
     now,
@@ -138,6 +185,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     fillOn,
     maxFillQty: options.maxFillQty,
     barParticipation: options.barParticipation,
+    oneOrderReversals: options.oneOrderReversals ?? false,
     onTradeUpdate: (message) => {
       tradeLog.push(message);
       streams.broadcastTradeUpdate(JSON.stringify(message));
@@ -145,9 +193,31 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   });
   const http = new FakeHttpFrontend({
     credentials,
+    now,
+    rateLimitPerMinute,
+    admin: (method, path, body) => routeFakeAdmin(method, path, body, faults),
     route: (method, url, body) => routeFakeAlpacaRequest(method, url, body, { engine, barStore, now, marketClock }),
   });
   streams.attach(http.server);
+
+  const faults: FakeAlpacaFaults = {
+    failNext: (n, status, route) => http.failNext(n, status, route),
+    delayNext: (n, ms, route) => http.delayNext(n, ms, route),
+    rateLimitNext: (n, seconds, route) => http.rateLimitNext(n, seconds, route),
+    dropResponseAfterProcessing: (n, route) => http.dropResponseAfterProcessing(n, route),
+    dropStreams: (stream) => streams.dropAll(stream),
+    silenceStreams: (on, stream) => streams.silence(on, stream),
+    refuseStreams: (n, stream) => streams.refuseNext(n, stream),
+    duplicateNextUpdates: (n) => streams.duplicateNextUpdates(n),
+    reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
+    stallPartialFills: (on) => engine.stallPartialFills(on),
+    rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
+    reset: () => {
+      http.resetFaults();
+      streams.resetFaults();
+      engine.resetFaults();
+    },
+  };
 
   const host = options.host ?? '127.0.0.1';
   const address = await http.listen(options.port ?? 0, host);
@@ -155,24 +225,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     port: address.port,
-    faults: {
-      failNext: (n, status) => http.failNext(n, status),
-      delayNext: (n, ms) => http.delayNext(n, ms),
-      rateLimitNext: (n, seconds) => http.rateLimitNext(n, seconds),
-      dropResponseAfterProcessing: (n) => http.dropResponseAfterProcessing(n),
-      dropStreams: () => streams.dropAll(),
-      silenceStreams: (on) => streams.silence(on),
-      refuseStreams: (n) => streams.refuseNext(n),
-      duplicateNextUpdates: (n) => streams.duplicateNextUpdates(n),
-      reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
-      stallPartialFills: (on) => engine.stallPartialFills(on),
-      rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
-      reset: () => {
-        http.resetFaults();
-        streams.resetFaults();
-        engine.resetFaults();
-      },
-    },
+    faults,
     state: {
       setPrice: (symbol, price) => engine.setPrice(symbol, price),
       pushBar(symbol, bar) {

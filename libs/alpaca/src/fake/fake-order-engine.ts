@@ -32,6 +32,8 @@ export interface FakeOrderEngineOptions {
   readonly barParticipation: number | undefined;
   /** Receives every trade update, in the order the engine makes them. */
   readonly onTradeUpdate: (message: FakeTradeUpdateMessage) => void;
+  /** Whether a new order may reverse a position in one order (see `FakeAlpacaServerOptions.oneOrderReversals`). Default false. */
+  readonly oneOrderReversals?: boolean;
 }
 
 /** A new order, checked for shape by the route that received it. */
@@ -141,6 +143,7 @@ export class FakeOrderEngine {
   #cash: number;
   #stallPartials = false;
   readonly #rejectQueue: string[] = [];
+  readonly #oneOrderReversals: boolean;
 
   constructor(options: FakeOrderEngineOptions) {
     this.#rng = options.rng;
@@ -149,6 +152,7 @@ export class FakeOrderEngine {
     this.#maxFillQty = options.maxFillQty;
     this.#barParticipation = options.barParticipation;
     this.#onTradeUpdate = options.onTradeUpdate;
+    this.#oneOrderReversals = options.oneOrderReversals ?? false;
     this.#accountId = seededUuid(this.#rng);
     this.#createdAt = this.#iso();
     this.#cash = options.startingCash;
@@ -206,10 +210,47 @@ export class FakeOrderEngine {
     return seededUuid(this.#rng);
   }
 
-  /** Accepts a new order (then rejects it when `rejectNextOrders` queued a rejection), and fills what the last price reaches. */
+  /**
+   * Accepts a new order (then rejects it when `rejectNextOrders` queued a rejection), and fills
+   * what the last price reaches. Refused with Alpaca's 403 (code 40310000) when a buy costs more
+   * than `buyingPower()` or a sell against a long position asks for more than `qtyAvailable`
+   * (unless `oneOrderReversals` is on: then a sell is not checked against the position).
+   */
   submit(request: FakeOrderRequest): FakeOrder {
     this.#assertUniqueClientOrderId(request.clientOrderId);
+    const qty = Number(request.qty);
+    if (request.side === 'sell' && !this.#oneOrderReversals) this.#assertQtyAvailable(request.symbol, 'sell', qty);
+    else this.#assertBuyingPower(request, qty);
     return this.#createOrder(request);
+  }
+
+  /**
+   * Shares of `symbol` not yet promised to open orders that would reduce the position (Alpaca's
+   * `qty_available`): for a long position its quantity minus what open sell orders have left to
+   * fill, for a short one its (negative) quantity plus what open buy orders have left, 0 without
+   * a position. Never past zero.
+   */
+  qtyAvailable(symbol: string): number {
+    const qty = this.#positions.get(symbol)?.qty ?? 0;
+    if (qty > 0) return Math.max(0, qty - this.#openRemaining(symbol, 'sell'));
+    if (qty < 0) return Math.min(0, qty + this.#openRemaining(symbol, 'buy'));
+    return 0;
+  }
+
+  /**
+   * Cash not yet promised to open buy orders: cash minus, for each open buy order, what it has
+   * left to fill times its limit (or stop) price, or the symbol's last price for a market order
+   * (no margin: the fake's multiplier is 1). Never below zero.
+   */
+  buyingPower(): number {
+    let reserved = 0;
+    for (const order of this.#orders.values()) {
+      if (!order.isOpen || order.aggregate.side !== 'buy') continue;
+      const { symbol, limitPrice, stopPrice } = order.aggregate;
+      const price = limitPrice ?? stopPrice ?? this.#prices.get(symbol) ?? 0;
+      reserved += (order.aggregate.qty - order.aggregate.filledQty) * price;
+    }
+    return Math.max(0, this.#cash - reserved);
   }
 
   /** Alpaca's 422 when `order` can no longer be replaced. */
@@ -264,14 +305,20 @@ export class FakeOrderEngine {
     return [...this.#positions.keys()];
   }
 
-  /** Sends a day market order that closes the position in `symbol`; Alpaca's 404 when there is none. */
+  /**
+   * Sends a day market order that closes the whole position in `symbol`; Alpaca's 404 when there
+   * is none, and Alpaca's 403 "insufficient qty available" when open orders on the closing side
+   * already hold some of it (so a second close while the first is working is refused).
+   */
   closePosition(symbol: string): FakeOrder {
     const position = this.#positions.get(symbol);
     if (position === undefined) throw new FakeHttpFailure(404, 40410000, 'position does not exist');
+    const side = position.qty > 0 ? 'sell' : 'buy';
+    this.#assertQtyAvailable(symbol, side, Math.abs(position.qty));
     return this.#createOrder({
       symbol,
       qty: money(Math.abs(position.qty)),
-      side: position.qty > 0 ? 'sell' : 'buy',
+      side,
       type: 'market',
       tif: 'day',
       limit: null,
@@ -339,6 +386,50 @@ export class FakeOrderEngine {
       this.#assetIds.set(symbol, id);
     }
     return id;
+  }
+
+  /** What open orders of `symbol` on `side` have left to fill, shares. */
+  #openRemaining(symbol: string, side: OrderSide): number {
+    let sum = 0;
+    for (const o of this.#orders.values()) {
+      if (o.isOpen && o.aggregate.symbol === symbol && o.aggregate.side === side) sum += o.aggregate.qty - o.aggregate.filledQty;
+    }
+    return sum;
+  }
+
+  /**
+   * Alpaca's 403 when an order on `side` would take more of a position than is available: a sell
+   * against a long position (or a buy closing a short one through `closePosition`) for more than
+   * `qtyAvailable`. Without a position on the other side the order opens one (the fake allows
+   * short sales) and is not checked. The body is the one Alpaca sends (code 40310000, message
+   * `insufficient qty available for order (requested: N, available: M)`, with `available`,
+   * `existing_qty`, `held_for_orders`, `related_orders` and `symbol`).
+   */
+  #assertQtyAvailable(symbol: string, side: OrderSide, requested: number): void {
+    const held = this.#positions.get(symbol)?.qty ?? 0;
+    if (side === 'sell' ? held <= 0 : held >= 0) return;
+    const available = Math.abs(this.qtyAvailable(symbol));
+    if (requested <= available + 1e-9) return;
+    const related = [...this.#orders.values()].filter((o) => o.isOpen && o.aggregate.symbol === symbol && o.aggregate.side === side).map((o) => o.id);
+    throw new FakeHttpFailure(403, 40310000, `insufficient qty available for order (requested: ${money(requested)}, available: ${money(available)})`, {
+      available: money(available),
+      existing_qty: money(Math.abs(held)),
+      held_for_orders: money(Math.abs(held) - available),
+      related_orders: related,
+      symbol,
+    });
+  }
+
+  /**
+   * Alpaca's 403 `insufficient buying power` (code 40310000) when a buy would cost more than
+   * `buyingPower()`: its quantity times its limit (or stop) price, or the last price for a market
+   * order. A market buy of a symbol with no price yet cannot be costed and is not checked.
+   */
+  #assertBuyingPower(request: FakeOrderRequest, qty: number): void {
+    const price = request.limit !== null ? Number(request.limit) : request.stop !== null ? Number(request.stop) : this.#prices.get(request.symbol);
+    if (price === undefined) return;
+    if (qty * price <= this.buyingPower() + 1e-6) return;
+    throw new FakeHttpFailure(403, 40310000, 'insufficient buying power');
   }
 
   #assertUniqueClientOrderId(clientOrderId: string): void {

@@ -3,28 +3,50 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket as WsSocket } from 'ws';
 import type { AlpacaBar } from '../alpaca-bar';
 import { barStreamWire } from './fake-wire-views';
+import { FAKE_STREAM_KINDS } from './fake-stream-kind';
+import type { FakeStreamKind } from './fake-stream-kind';
 
 /**
  * The fake's WebSocket side: `/stream` (Alpaca's `trade_updates`, binary frames as on Alpaca's
  * paper stream) and `/v2/{iex,sip,test}` (the market-data bar stream), with their protocol
- * (authentication, `listen`, `subscribe`) and the stream faults (dropped, silent, refused
+ * (authentication, `listen`, `subscribe`), Alpaca's connection limits (one connection per key on
+ * each endpoint: HTTP 429 at the handshake of a second `trade_updates` connection, error 406 on
+ * a second market-data one) and control errors, and the stream faults (dropped, silent, refused
  * connections; duplicated and reordered trade updates).
  */
+/** The market-data stream's channels for stocks: subscribing to anything else is Alpaca's error 410. */
+const STOCK_CHANNELS: ReadonlySet<string> = new Set(['trades', 'quotes', 'bars', 'updatedBars', 'dailyBars', 'statuses', 'lulds', 'corrections', 'cancelErrors', 'imbalances']);
+
+/** How many streams a key may hold open, and how long a market-data connection may stay unauthenticated. */
+export interface FakeStreamLimits {
+  /** Open connections one key may hold on each stream endpoint (Alpaca: 1 in most subscriptions). */
+  readonly connectionsPerKey: number;
+  /** Real milliseconds a market-data connection has to authenticate (Alpaca: 10 seconds), then error 404 `auth timeout`. */
+  readonly authTimeoutMs: number;
+}
+
 export class FakeStreamHub {
   readonly #credentials: { readonly keyId: string; readonly secretKey: string };
+  readonly #limits: FakeStreamLimits;
+  /** Open connections per endpoint path (`/stream`, `/v2/iex`, ...): trading ones from the upgrade, market-data ones once authenticated. */
+  readonly #held = new Map<string, Set<WsSocket>>();
+  readonly #authTimers = new Set<NodeJS.Timeout>();
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #sockets = new Set<WsSocket>();
   readonly #listeners = new Set<WsSocket>();
   readonly #barSubscribers = new Map<WsSocket, Set<string>>();
-  #silent = false;
-  #refuseStreams = 0;
+  readonly #silent = new Set<FakeStreamKind>();
+  readonly #kinds = new Map<WsSocket, FakeStreamKind>();
+  /** Connections to refuse, per target (`any`: whichever stream connects next). */
+  readonly #refuse = new Map<FakeStreamKind | 'any', number>();
   #duplicateUpdates = 0;
   #reorderUpdates = 0;
   #heldUpdate: string | null = null;
   #connections = 0;
 
-  constructor(credentials: { readonly keyId: string; readonly secretKey: string }) {
+  constructor(credentials: { readonly keyId: string; readonly secretKey: string }, limits: FakeStreamLimits) {
     this.#credentials = credentials;
+    this.#limits = limits;
   }
 
   /** WebSocket connections accepted so far. */
@@ -41,16 +63,27 @@ export class FakeStreamHub {
         socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
         return;
       }
+      // Alpaca refuses a second trade-updates connection of a key at the handshake with HTTP 429
+      // (what its clients report: "status code '429' when status code '101' was expected"). The
+      // fake accepts one key, so every open `/stream` connection is that key's.
+      if (path === '/stream' && this.#heldOn(path).size >= this.#limits.connectionsPerKey) {
+        socket.end('HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: 27\r\nConnection: close\r\n\r\nconnection limit exceeded\r\n');
+        return;
+      }
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         this.#connections++;
         this.#sockets.add(ws);
+        this.#kinds.set(ws, path === '/stream' ? 'trading' : 'market-data');
+        if (path === '/stream') this.#heldOn(path).add(ws);
         ws.on('close', () => {
           this.#sockets.delete(ws);
+          this.#kinds.delete(ws);
           this.#listeners.delete(ws);
           this.#barSubscribers.delete(ws);
+          for (const held of this.#held.values()) held.delete(ws);
         });
         ws.on('error', () => ws.terminate());
-        serve(ws);
+        serve(ws, path);
       });
     });
   }
@@ -78,23 +111,27 @@ export class FakeStreamHub {
   publishBar(symbol: string, bar: AlpacaBar): void {
     const text = barStreamWire(symbol, bar);
     for (const [socket, symbols] of this.#barSubscribers) {
-      if (!this.#silent && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
+      if (!this.#silent.has('market-data') && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
     }
   }
 
-  /** Terminates every open connection now (the clients must reconnect). */
-  dropAll(): void {
-    for (const socket of this.#sockets) socket.terminate();
+  /** Terminates every open connection of `kind` (default: every stream) now (the clients must reconnect). */
+  dropAll(kind?: FakeStreamKind): void {
+    for (const socket of this.#sockets) if (kind === undefined || this.#kinds.get(socket) === kind) socket.terminate();
   }
 
-  /** While on, every connection stays open but sends nothing and answers nothing. */
-  silence(on: boolean): void {
-    this.#silent = on;
+  /** While on, every connection of `kind` (default: both streams) stays open but sends nothing and answers nothing. */
+  silence(on: boolean, kind?: FakeStreamKind): void {
+    for (const k of kind === undefined ? FAKE_STREAM_KINDS : [kind]) {
+      if (on) this.#silent.add(k);
+      else this.#silent.delete(k);
+    }
   }
 
-  /** The next `n` connections are terminated as soon as they authenticate. */
-  refuseNext(n: number): void {
-    this.#refuseStreams += n;
+  /** The next `n` connections of `kind` (default: of either stream) are terminated as soon as they authenticate. */
+  refuseNext(n: number, kind?: FakeStreamKind): void {
+    const key = kind ?? 'any';
+    this.#refuse.set(key, (this.#refuse.get(key) ?? 0) + n);
   }
 
   /** The next `n` trade updates are sent twice. */
@@ -109,21 +146,33 @@ export class FakeStreamHub {
 
   /** Ends the stream faults (an update already held back stays held until the next one). */
   resetFaults(): void {
-    this.#silent = false;
-    this.#refuseStreams = 0;
+    this.#silent.clear();
+    this.#refuse.clear();
     this.#duplicateUpdates = 0;
     this.#reorderUpdates = 0;
   }
 
   /** Terminates every connection and stops accepting new ones. */
   close(): void {
+    for (const timer of this.#authTimers) clearTimeout(timer);
+    this.#authTimers.clear();
     for (const socket of this.#sockets) socket.terminate();
     this.#wss.close();
   }
 
+  /** The open connections held on an endpoint path. */
+  #heldOn(path: string): Set<WsSocket> {
+    let held = this.#held.get(path);
+    if (held === undefined) {
+      held = new Set();
+      this.#held.set(path, held);
+    }
+    return held;
+  }
+
   #sendTrade(socket: WsSocket, text: string): void {
     // Alpaca's paper trading stream sends binary frames.
-    if (!this.#silent && socket.readyState === socket.OPEN) socket.send(Buffer.from(text, 'utf8'), { binary: true });
+    if (!this.#silent.has('trading') && socket.readyState === socket.OPEN) socket.send(Buffer.from(text, 'utf8'), { binary: true });
   }
 
   #authorized(m: Record<string, unknown>): boolean {
@@ -134,18 +183,22 @@ export class FakeStreamHub {
   }
 
   #refuseIfStorm(socket: WsSocket): boolean {
-    if (this.#refuseStreams <= 0) return false;
-    this.#refuseStreams--;
+    const kind = this.#kinds.get(socket);
+    const key = kind !== undefined && (this.#refuse.get(kind) ?? 0) > 0 ? kind : 'any';
+    const left = this.#refuse.get(key) ?? 0;
+    if (left <= 0) return false;
+    this.#refuse.set(key, left - 1);
     socket.terminate();
     return true;
   }
+
 
   /** `/stream`: authenticate (`auth` or the older `authenticate`), then `listen` to trade_updates. */
   readonly #serveTrading = (socket: WsSocket): void => {
     let authed = false;
     const reply = (message: unknown): void => this.#sendTrade(socket, JSON.stringify(message));
     socket.on('message', (raw: Buffer) => {
-      if (this.#silent) return;
+      if (this.#silent.has('trading')) return;
       const m = jsonObject(raw);
       if (m === null) {
         reply({ stream: 'error', data: { error_message: 'invalid syntax' } });
@@ -173,27 +226,57 @@ export class FakeStreamHub {
     });
   };
 
-  /** `/v2/{feed}`: `connected`, then `auth`, then `subscribe` with `bars`. */
-  readonly #serveMarketData = (socket: WsSocket): void => {
+  /**
+   * `/v2/{feed}`: `connected`, then `auth`, then `subscribe` with `bars`. The control errors are
+   * those of Alpaca's market-data stream documentation: 400 `invalid syntax`, 401 `not
+   * authenticated`, 402 `auth failed`, 403 `already authenticated`, 404 `auth timeout` (no
+   * authentication within `authTimeoutMs`; the connection is closed), 406 `connection limit
+   * exceeded` (the key already holds `connectionsPerKey` authenticated connections to this feed;
+   * closed) and 410 `invalid subscribe action for this feed` (a channel the stock stream does not
+   * have).
+   */
+  readonly #serveMarketData = (socket: WsSocket, path: string): void => {
     let authed = false;
     const reply = (messages: unknown[]): void => {
-      if (!this.#silent && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
+      if (!this.#silent.has('market-data') && socket.readyState === socket.OPEN) socket.send(JSON.stringify(messages));
+    };
+    const refuse = (code: number, msg: string): void => {
+      // Written even while silenced: a refusal ends the connection, as Alpaca's does.
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify([{ T: 'error', code, msg }]));
+      socket.close(1008, msg);
     };
     reply([{ T: 'success', msg: 'connected' }]);
+    const authTimer = setTimeout(() => {
+      this.#authTimers.delete(authTimer);
+      if (!authed) refuse(404, 'auth timeout');
+    }, this.#limits.authTimeoutMs);
+    this.#authTimers.add(authTimer);
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      this.#authTimers.delete(authTimer);
+    });
     socket.on('message', (raw: Buffer) => {
-      if (this.#silent) return;
+      if (this.#silent.has('market-data')) return;
       const m = jsonObject(raw);
       if (m === null) {
         reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
         return;
       }
       if (m['action'] === 'auth') {
+        if (authed) {
+          reply([{ T: 'error', code: 403, msg: 'already authenticated' }]);
+          return;
+        }
         if (!this.#authorized(m)) {
-          reply([{ T: 'error', code: 402, msg: 'auth failed' }]);
-          socket.close(1008, 'auth failed');
+          refuse(402, 'auth failed');
+          return;
+        }
+        if (this.#heldOn(path).size >= this.#limits.connectionsPerKey) {
+          refuse(406, 'connection limit exceeded');
           return;
         }
         authed = true;
+        this.#heldOn(path).add(socket);
         reply([{ T: 'success', msg: 'authenticated' }]);
         this.#refuseIfStorm(socket);
         return;
@@ -203,6 +286,15 @@ export class FakeStreamHub {
         return;
       }
       if (m['action'] === 'subscribe' || m['action'] === 'unsubscribe') {
+        const channels = Object.keys(m).filter((k) => k !== 'action');
+        if (channels.some((c) => !STOCK_CHANNELS.has(c))) {
+          reply([{ T: 'error', code: 410, msg: 'invalid subscribe action for this feed' }]);
+          return;
+        }
+        if (channels.some((c) => !Array.isArray(m[c]) || (m[c] as unknown[]).some((x) => typeof x !== 'string'))) {
+          reply([{ T: 'error', code: 400, msg: 'invalid syntax' }]);
+          return;
+        }
         const set = this.#barSubscribers.get(socket) ?? new Set<string>();
         const bars = Array.isArray(m['bars']) ? (m['bars'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
         for (const symbol of bars) {

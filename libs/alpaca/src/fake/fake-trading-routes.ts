@@ -50,6 +50,7 @@ export function routeFakeAlpacaRequest(method: string, url: URL, body: string, c
         accountId: engine.accountId,
         createdAt: engine.createdAt,
         cash: engine.cash,
+        buyingPower: engine.buyingPower(),
         positions: engine.positions(),
         lastPrice: (symbol) => engine.lastPrice(symbol),
       }),
@@ -57,7 +58,10 @@ export function routeFakeAlpacaRequest(method: string, url: URL, body: string, c
   }
   if (method === 'GET' && path === '/v2/clock') return { status: 200, body: context.marketClock(context.now()) };
   if (method === 'GET' && path === '/v2/positions') {
-    return { status: 200, body: [...engine.positions()].map(([symbol, position]) => positionWire(symbol, position, engine.lastPrice(symbol))) };
+    return {
+      status: 200,
+      body: [...engine.positions()].map(([symbol, position]) => positionWire(symbol, position, engine.lastPrice(symbol), engine.qtyAvailable(symbol))),
+    };
   }
   if (method === 'GET' && path === '/v2/orders') return listOrders(url.searchParams, engine);
   if (method === 'POST' && path === '/v2/orders') return submitOrder(parseBody(), engine);
@@ -83,6 +87,13 @@ export function routeFakeAlpacaRequest(method: string, url: URL, body: string, c
   }
   const positionMatch = /^\/v2\/positions\/([^/]+)$/.exec(path);
   if (positionMatch !== null && method === 'DELETE') return { status: 200, body: engine.closePosition(decodeURIComponent(positionMatch[1] ?? '')) };
+  if (positionMatch !== null && method === 'GET') {
+    // `GET /v2/positions/{symbol}`: the open position, or Alpaca's 404 `position does not exist` (code 40410000).
+    const symbol = decodeURIComponent(positionMatch[1] ?? '');
+    const position = engine.positions().get(symbol);
+    if (position === undefined) throw new FakeHttpFailure(404, 40410000, 'position does not exist');
+    return { status: 200, body: positionWire(symbol, position, engine.lastPrice(symbol), engine.qtyAvailable(symbol)) };
+  }
   throw new FakeHttpFailure(404, 40400000, 'endpoint not found');
 }
 
@@ -168,7 +179,15 @@ function closeAllPositions(engine: FakeOrderEngine): FakeReply {
     body: engine
       .positionSymbols()
       .sort()
-      .map((symbol) => ({ symbol, status: 200, body: engine.closePosition(symbol) })),
+      .map((symbol) => {
+        // Each symbol is answered on its own: a refusal (a close already working) is that entry's status and error body.
+        try {
+          return { symbol, status: 200, body: engine.closePosition(symbol) };
+        } catch (error) {
+          if (!(error instanceof FakeHttpFailure)) throw error;
+          return { symbol, status: error.status, body: error.body() };
+        }
+      }),
   };
 }
 

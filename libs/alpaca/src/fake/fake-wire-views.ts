@@ -119,8 +119,11 @@ export function tradeUpdateWire(event: string, order: AlpacaOrderWire, timestamp
   return { stream: 'trade_updates', data };
 }
 
-/** A position valued at `lastPrice` (its average entry price when the symbol has no price yet). */
-export function positionWire(symbol: string, position: FakePositionValues, lastPrice: number | undefined): AlpacaPositionWire {
+/**
+ * A position valued at `lastPrice` (its average entry price when the symbol has no price yet);
+ * `qtyAvailable` is its quantity not held for open orders (Alpaca's `qty_available`).
+ */
+export function positionWire(symbol: string, position: FakePositionValues, lastPrice: number | undefined, qtyAvailable: number): AlpacaPositionWire {
   const avg = position.costBasis / position.qty;
   const current = lastPrice ?? avg;
   const marketValue = position.qty * current;
@@ -143,7 +146,7 @@ export function positionWire(symbol: string, position: FakePositionValues, lastP
     current_price: money(current),
     lastday_price: money(current),
     change_today: '0',
-    qty_available: money(position.qty),
+    qty_available: money(qtyAvailable),
   };
 }
 
@@ -153,13 +156,15 @@ export interface FakeAccountValues {
   /** ISO time the account was opened (the server's start). */
   readonly createdAt: string;
   readonly cash: number;
+  /** Cash not promised to open buy orders (`FakeOrderEngine.buyingPower`). */
+  readonly buyingPower: number;
   /** Open positions by symbol, in the order they were opened. */
   readonly positions: ReadonlyMap<string, FakePositionValues>;
   /** Last trade or bar close of a symbol, undefined before the first. */
   readonly lastPrice: (symbol: string) => number | undefined;
 }
 
-/** The account: cash, positions at their last prices (unpriced ones at cost), no margin. */
+/** The account: cash, positions at their last prices (unpriced ones at cost), no margin; buying power net of open buy orders. */
 export function accountWire(account: FakeAccountValues): AlpacaAccountWire {
   const { cash } = account;
   let long = 0;
@@ -173,7 +178,7 @@ export function accountWire(account: FakeAccountValues): AlpacaAccountWire {
   return {
     account_blocked: false,
     account_number: 'PAFAKE0001',
-    buying_power: money(Math.max(0, cash)),
+    buying_power: money(account.buyingPower),
     cash: money(cash),
     created_at: account.createdAt,
     currency: 'USD',
@@ -182,7 +187,8 @@ export function accountWire(account: FakeAccountValues): AlpacaAccountWire {
     accrued_fees: '0',
     pending_transfer_in: '0',
     pending_transfer_out: '0',
-    daytrade_count: '0',
+    // A number, as Alpaca's client libraries type it (the docs' example writes "0"); the fake counts no day trades.
+    daytrade_count: 0,
     daytrading_buying_power: '0',
     equity: money(equity),
     id: account.accountId,

@@ -2,11 +2,16 @@
 // offline paper trading. A second entry point on purpose: nothing here ships in the main entry.
 
 // The fake Trading API server (REST and WebSocket streams, fault injection).
-export { startFakeAlpacaServer } from './fake-alpaca-server';
+export { ALPACA_RATE_LIMIT_PER_MINUTE, startFakeAlpacaServer } from './fake-alpaca-server';
 export type { FakeAlpacaFaults, FakeAlpacaServer, FakeAlpacaServerOptions, FakeAlpacaState, FakeBar } from './fake-alpaca-server';
 export { FAKE_FILL_MODES } from './fake-order-engine';
 export type { FakeFillMode } from './fake-order-engine';
 export { clockWire } from './fake-market-clock';
+export { FAKE_FAULT_NAMES, applyFakeFault } from './fake-admin';
+export type { FakeFaultRequest } from './fake-admin';
+export { FAKE_STREAM_KINDS } from './fake-stream-kind';
+export type { FakeStreamKind } from './fake-stream-kind';
+export type { FakeRoute } from './fake-http';
 
 // The fake Market Data API (bars over REST), alone or on the trading server.
 export { FakeBarStore, routeMarketData } from './fake-market-data';
