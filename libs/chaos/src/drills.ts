@@ -1,3 +1,5 @@
+import { AlpacaClient, AlpacaTradeStream } from '@quantbot/alpaca';
+import { SeededRng } from '@quantbot/core';
 import type { LiveNotice } from '@quantbot/live';
 import type { Drill, DrillContext, DrillObservation } from './drill';
 import { DRILL_SESSION, DrillBroker, DrillError } from './drill-broker';
@@ -232,6 +234,37 @@ export const dataQualityHalt: Drill = {
     }),
 };
 
+export const streamHeldOnRestart: Drill = {
+  name: 'stream-held-on-restart',
+  fault: "a restart while the old process's trade-updates connection is still open (Alpaca allows one per key: the new one is refused with HTTP 429)",
+  proves:
+    'the restarted session retries the refused stream with backoff instead of giving up or trading without order updates, becomes ready once the old connection goes, and trades; the books equal the broker',
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 15_000 },
+  run: (context) =>
+    withBroker(context, { seed: 111 }, async (broker) => {
+      // The old process: a trade-updates connection with the session's key that has not gone away.
+      const ghostClient = new AlpacaClient({ credentials: broker.credentials, now: () => broker.replay.now(), rng: new SeededRng(7) });
+      const ghost = new AlpacaTradeStream({ credentials: broker.credentials, client: ghostClient, now: context.clock, rng: new SeededRng(8), onChange: () => undefined });
+      await ghost.start();
+      const attempt = broker.attempt();
+      // While the old connection holds the stream, the new session cannot get its order updates.
+      await broker.settle(1_000);
+      const tradingWhileHeld = attempt.notices.some((n) => n.kind === 'trading');
+      const releasedAt = context.clock();
+      await ghost.close();
+      await ghostClient.close();
+      await broker.trading(attempt);
+      const recoveryMs = context.clock() - releasedAt;
+      await steps(broker, attempt, 20);
+      await broker.settle();
+      const end = await broker.finish(attempt);
+      return broker.observe(end, recoveryMs, [
+        { name: 'waited-for-the-stream', ok: !tradingWhileHeld, detail: tradingWhileHeld ? 'traded while another connection held the stream' : 'did not trade until the old connection went' },
+        { name: 'traded-after-release', ok: attempt.steps >= 20, detail: `${attempt.steps} bar(s) traded after the old connection went` },
+      ]);
+    }),
+};
+
 /** A burst of `status` answers on the next order submission. */
 function submissionBurst(name: string, seed: number, status: 429 | 503, fault: string): Drill {
   return {
@@ -325,6 +358,7 @@ export const DRILLS: readonly Drill[] = [
   ambiguousSubmission,
   alertPathFailing,
   dataQualityHalt,
+  streamHeldOnRestart,
 ];
 
 /** The drill named `name`, or undefined. */
