@@ -1,5 +1,5 @@
-import { ORDER_TRANSITIONS, Order, OrderStateError, QuantbotError, clientOrderId as toClientOrderId, epochMs, parseTicker } from '@quantbot/core';
-import type { ClientOrderId, EpochMs, OrderEvent, OrderEventKind, OrderRequest, OrderStatus, OrderType, OrderUpdate, Ticker } from '@quantbot/core';
+import { Order, OrderStateError, QuantbotError, clientOrderId as toClientOrderId, epochMs, orderStatusLeadsTo, parseTicker } from '@quantbot/core';
+import type { ClientOrderId, EpochMs, OrderEvent, OrderRequest, OrderStatus, OrderType, OrderUpdate, Ticker } from '@quantbot/core';
 import { coreOrderStatus } from './alpaca-order-status';
 import { ALPACA_TERMINAL_STATUSES, AlpacaProtocolError } from './alpaca-types';
 import type { AlpacaOrder, AlpacaOrderStatus } from './alpaca-types';
@@ -234,7 +234,7 @@ export class AlpacaOrderTracker {
         if (!(error instanceof OrderStateError)) throw error;
         // A state the order has been through (or could have passed through) on its way to the
         // one it is in arrives late: stale. Anything else contradicts what the order did.
-        if (!leadsTo(reported, order.status)) changes.push(anomaly(error));
+        if (!orderStatusLeadsTo(reported, order.status)) changes.push(anomaly(error));
         return changes;
       }
     }
@@ -303,22 +303,6 @@ function fillPrice(
   }
   const eventFits = executionPrice != null && executionQty != null && Math.abs(executionQty - delta) <= QTY_EPSILON;
   return eventFits && Math.abs(executionPrice - derived) <= 0.005 ? executionPrice : derived;
-}
-
-/** Whether the transition table leads from `from` to `to` in one or more steps. */
-function leadsTo(from: OrderStatus, to: OrderStatus): boolean {
-  const seen = new Set<OrderStatus>([from]);
-  const queue: OrderStatus[] = [from];
-  for (let state = queue.shift(); state !== undefined; state = queue.shift()) {
-    for (const kind of Object.keys(ORDER_TRANSITIONS[state]) as OrderEventKind[]) {
-      const next = ORDER_TRANSITIONS[state][kind];
-      if (next === undefined || seen.has(next)) continue;
-      if (next === to) return true;
-      seen.add(next);
-      queue.push(next);
-    }
-  }
-  return false;
 }
 
 /** Why an order ended, in the words reported to the engine (undefined while it works or once filled). */

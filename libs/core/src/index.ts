@@ -6,7 +6,7 @@ export { barAt } from './bar';
 export type { Bar, BarSeries, BarUniverse } from './bar';
 export { roundQtyToLot, usEquity } from './instrument';
 export type { Instrument } from './instrument';
-export { ORDER_TRANSITIONS, isTerminalOrderStatus, orderEventKindBetween } from './order';
+export { ORDER_TRANSITIONS, isTerminalOrderStatus, orderEventKindBetween, orderStatusLeadsTo } from './order';
 export type { Fill, OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce } from './order';
 export { Order } from './order-aggregate';
 export type { OrderAccepted, OrderEnded, OrderEvent, OrderFilled, OrderInitialized, OrderUpdated } from './order-aggregate';

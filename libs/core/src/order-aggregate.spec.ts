@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { OrderStateError } from './errors';
 import { clientOrderId, epochMs, ticker } from './ids';
 import type { OrderEventKind, OrderRequest, OrderStatus } from './order';
-import { ORDER_TRANSITIONS } from './order';
+import { ORDER_TRANSITIONS, isTerminalOrderStatus, orderStatusLeadsTo } from './order';
 import type { OrderEvent } from './order-aggregate';
 import { Order } from './order-aggregate';
 
@@ -242,5 +242,26 @@ describe('Order', () => {
         }),
       );
     });
+  });
+});
+
+describe('orderStatusLeadsTo', () => {
+  it('follows the transition table through one or more steps, and never out of a final state', () => {
+    expect(orderStatusLeadsTo('new', 'accepted')).toBe(true);
+    expect(orderStatusLeadsTo('new', 'filled')).toBe(true);
+    expect(orderStatusLeadsTo('accepted', 'canceled')).toBe(true);
+    expect(orderStatusLeadsTo('partially_filled', 'filled')).toBe(true);
+    // Backwards and out of final states: no.
+    expect(orderStatusLeadsTo('partially_filled', 'accepted')).toBe(false);
+    expect(orderStatusLeadsTo('filled', 'canceled')).toBe(false);
+    expect(orderStatusLeadsTo('canceled', 'filled')).toBe(false);
+    for (const from of Object.keys(ORDER_TRANSITIONS) as OrderStatus[]) {
+      for (const to of Object.keys(ORDER_TRANSITIONS) as OrderStatus[]) {
+        // A direct transition to another state is always a way there; a state never leads to itself.
+        if (to !== from && Object.values(ORDER_TRANSITIONS[from]).includes(to)) expect(orderStatusLeadsTo(from, to)).toBe(true);
+        if (to === from) expect(orderStatusLeadsTo(from, to)).toBe(false);
+        if (isTerminalOrderStatus(from)) expect(orderStatusLeadsTo(from, to)).toBe(false);
+      }
+    }
   });
 });

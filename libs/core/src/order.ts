@@ -104,6 +104,27 @@ export function orderEventKindBetween(from: OrderStatus, to: OrderStatus): Order
   return undefined;
 }
 
+/**
+ * Whether {@link ORDER_TRANSITIONS} leads from `from` to another state `to` in one or more
+ * transitions (a state does not lead to itself: `update` and repeated partial fills stay). A reader
+ * of a venue's snapshots uses it to tell a late report (a state the order has already passed) from
+ * an impossible one, without deciding any state itself.
+ */
+export function orderStatusLeadsTo(from: OrderStatus, to: OrderStatus): boolean {
+  const seen = new Set<OrderStatus>([from]);
+  const queue: OrderStatus[] = [from];
+  for (let state = queue.shift(); state !== undefined; state = queue.shift()) {
+    for (const kind of Object.keys(ORDER_TRANSITIONS[state]) as OrderEventKind[]) {
+      const next = ORDER_TRANSITIONS[state][kind];
+      if (next === undefined || seen.has(next)) continue;
+      if (next === to) return true;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
+  return false;
+}
+
 /** An execution: part or all of an order, at one price. `commission` is in currency, never negative. */
 export interface Fill {
   readonly clientOrderId: ClientOrderId;
