@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue } from '@quantbot/alpaca';
 import type { AlpacaCredentials } from '@quantbot/alpaca';
-import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
+import { FakeMarketReplay, seededMinuteDay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { BarUniverse, Ticker } from '@quantbot/core';
 import { QuantbotError, SeededRng, VenueUnavailableError, ticker } from '@quantbot/core';
@@ -127,7 +127,7 @@ export class DrillBroker {
 
   /** Starts the fake and pushes the bars the trader warms up with. */
   static async start(options: DrillBrokerOptions): Promise<DrillBroker> {
-    const universe = minuteDay(options.seed, options.bars ?? 390);
+    const universe = seededMinuteDay(options.seed, SYMBOLS, options.bars ?? 390, OPEN);
     const replay = new FakeMarketReplay({ universe, endSessions: false });
     const fake = await startFakeAlpacaServer({
       credentials: { keyId: KEY, secretKey: SECRET },
@@ -325,33 +325,3 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** A seeded day of minute bars for the drill's symbols (whole cents, volume enough for any order). */
-function minuteDay(seed: number, bars: number): BarUniverse {
-  const rng = new SeededRng(seed);
-  const n = SYMBOLS.length;
-  const u = {
-    symbols: SYMBOLS,
-    length: bars,
-    time: new Float64Array(bars).map((_, k) => OPEN + k * 60_000),
-    open: new Float64Array(n * bars),
-    high: new Float64Array(n * bars),
-    low: new Float64Array(n * bars),
-    close: new Float64Array(n * bars),
-    volume: new Float64Array(n * bars).fill(50_000),
-    hasBar: new Uint8Array(n * bars).fill(1),
-  };
-  for (let s = 0; s < n; s++) {
-    let price = 40 + 60 * s;
-    for (let k = 0; k < bars; k++) {
-      const at = s * bars + k;
-      const open = Math.round(price * 100) / 100;
-      price = Math.max(1, price * (1 + (rng.nextFloat() - 0.5) * 0.006));
-      const close = Math.round(price * 100) / 100;
-      u.open[at] = open;
-      u.close[at] = close;
-      u.high[at] = Math.max(open, close) + 0.02;
-      u.low[at] = Math.min(open, close) - 0.02;
-    }
-  }
-  return u;
-}

@@ -23,3 +23,4 @@ export type { FakeReply } from './fake-http';
 // Replaying a bar universe into the fake, with its market clock.
 export { FakeMarketReplay, FakeReplayError } from './fake-market-replay';
 export type { FakeMarketReplayOptions, FakeReplayRunOptions, FakeReplayScheduler, FakeReplayStep, FakeReplayTarget } from './fake-market-replay';
+export { SEEDED_MINUTE_DAY_OPEN, seededMinuteDay } from './seeded-minute-day';
