@@ -8,7 +8,7 @@ describe('@quantbot/alpaca entry points', () => {
 
   it('@quantbot/alpaca/fake has the fake trading server, the fake market data and the replay', () => {
     expect(Object.keys(fake).sort()).toEqual(
-      ['ALPACA_RATE_LIMIT_PER_MINUTE', 'FAKE_FAULT_NAMES', 'FAKE_FILL_MODES', 'FAKE_STREAM_KINDS', 'FakeBarStore', 'applyFakeFault', 'FakeMarketReplay', 'FakeReplayError', 'clockWire', 'routeMarketData', 'startFakeAlpacaServer', 'startFakeMarketDataServer'].sort(),
+      ['ALPACA_RATE_LIMIT_PER_MINUTE', 'FAKE_FAULT_NAMES', 'FAKE_FILL_MODES', 'FAKE_STREAM_KINDS', 'FakeBarStore', 'applyFakeFault', 'FakeMarketReplay', 'FakeReplayError', 'SEEDED_MINUTE_DAY_OPEN', 'clockWire', 'routeMarketData', 'seededMinuteDay', 'startFakeAlpacaServer', 'startFakeMarketDataServer'].sort(),
     );
   });
 });
