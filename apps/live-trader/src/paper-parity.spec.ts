@@ -39,9 +39,9 @@ describe('paper trading against the fake Alpaca server equals the backtest over 
   it('ends a replayed day with the positions and cash of the backtest (idealistic fills at the next open)', async () => {
     const universe = minuteDay(2024);
     const replay = new FakeMarketReplay({ universe, endSessions: false });
-    // The backtest reverses a position in one order; Alpaca (and the fake by default) refuses a sell
-    // beyond the shares held, so this parity run lets the fake reverse as the backtest does.
-    fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', seed: 5, oneOrderReversals: true, ...replay.serverOptions() });
+    // The fake refuses a sell beyond the shares held, as Alpaca does: the trader reverses as a close,
+    // then (once it has filled) the opening order; the backtest below follows the same rule.
+    fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', seed: 5, ...replay.serverOptions() });
     replay.attach(fake);
     for (let k = 0; k < WARMUP; k++) replay.step(); // history the trader warms up with, over REST
 
@@ -85,8 +85,11 @@ describe('paper trading against the fake Alpaca server equals the backtest over 
       startingCash: 100_000,
       sizing: { kind: 'percent-of-cash', percent: 10 },
       execution: EXECUTION_PROFILES.idealistic,
+      reversals: 'close-then-open',
     });
     expect(backtest.trades.length).toBeGreaterThan(5);
+    // The strategy reversed at least once (a short after a long), so the rule was exercised.
+    expect(backtest.trades.some((t) => t.side === 'short')).toBe(true);
 
     // The broker's books (the fake) against the backtest's.
     const positions = new Map(

@@ -70,6 +70,9 @@ export class AlpacaVenue implements LiveVenue {
    * stream's host is neither Alpaca (paper, or its data hosts) nor loopback; else `paper` or
    * `local`. Derived from the URLs every time, never configured.
    */
+  /** Alpaca refuses a sell beyond the shares held minus open sells (`qty_available`): a reversal is a close, then an opening order. */
+  readonly reversals = 'close-then-open' as const;
+
   get moneyMode(): VenueMoneyMode {
     const { client, credentials, dataStreamUrl } = this.#options;
     return sessionEndpointMode([

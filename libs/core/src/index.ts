@@ -7,7 +7,7 @@ export type { Bar, BarSeries, BarUniverse } from './bar';
 export { roundQtyToLot, usEquity } from './instrument';
 export type { Instrument } from './instrument';
 export { ORDER_TRANSITIONS, isTerminalOrderStatus, orderEventKindBetween, orderStatusLeadsTo } from './order';
-export type { Fill, OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce } from './order';
+export type { Fill, OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, ReversalRule, TimeInForce } from './order';
 export { Order } from './order-aggregate';
 export type { OrderAccepted, OrderEnded, OrderEvent, OrderFilled, OrderInitialized, OrderUpdated } from './order-aggregate';
 export type { DecisionEvent, OrderEventRecord, OrderEventRecordKind } from './run-journal';

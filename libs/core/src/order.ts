@@ -9,6 +9,15 @@ export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'bracket';
 /** `day` orders expire at the end of the session they were accepted in; `gtc` stay until canceled. */
 export type TimeInForce = 'day' | 'gtc';
 
+/**
+ * How a venue lets a position change sides. `one-order`: an order may take a long position
+ * short (or a short one long) by itself, and orders decided together may too (a backtest, the
+ * execution simulator). `close-then-open`: an order against a position may not exceed what is
+ * held minus what open orders on its side will take (Alpaca's `qty_available`), so a reversal is
+ * a close, then, once it has filled, an opening order (see the engine's `TradingCoreOptions`).
+ */
+export type ReversalRule = 'one-order' | 'close-then-open';
+
 /** What a strategy or a user asks a broker to do. Quantities are positive; `side` gives the direction. */
 export interface OrderRequest {
   readonly clientOrderId: ClientOrderId;

@@ -1,4 +1,4 @@
-import type { BarUniverse, Broker, EpochMs, Ticker } from '@quantbot/core';
+import type { BarUniverse, Broker, EpochMs, ReversalRule, Ticker } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
 import type { AuditSink } from '@quantbot/core';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
@@ -42,6 +42,12 @@ export interface BacktestConfig {
   readonly risk?: { readonly limits?: RiskLimits; readonly killSwitch?: KillSwitchConfig; readonly audit?: AuditSink };
   /** Keeps the journal of every decision and order event (for run artifacts and replay). */
   readonly recorder?: RunRecorder;
+  /**
+   * How a position changes sides (`TradingCoreOptions.reversals`). Default `one-order`;
+   * `close-then-open` follows Alpaca's rule (the opening part waits for the close to fill), so
+   * the backtest of a strategy that reverses matches what it will do on Alpaca.
+   */
+  readonly reversals?: ReversalRule;
   /** Told every {@link PROGRESS_EVERY_STEPS} steps and at the end: steps done, steps in all. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -110,6 +116,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     sizing,
     gateway,
     ...(config.recorder !== undefined ? { recorder: config.recorder } : {}),
+    ...(config.reversals !== undefined ? { reversals: config.reversals } : {}),
   });
   const broker: BarBroker =
     fillModel === 'next-open'

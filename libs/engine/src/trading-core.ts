@@ -10,6 +10,7 @@ import type {
   OrderSide,
   OrderType,
   OrderUpdate,
+  ReversalRule,
   Ticker,
   TimeInForce,
 } from '@quantbot/core';
@@ -61,6 +62,17 @@ export interface TradingCoreOptions {
    * id it had, so the broker recognises it. Default: `<strategy>-<sequence>` (backtests).
    */
   readonly orderIdPrefix?: string;
+  /**
+   * How a position changes sides. `one-order` (default; a backtest's rule): an order may take a
+   * long position short (or a short one long) by itself, and orders decided together may too.
+   * `close-then-open` (Alpaca's rule: a sell may not exceed the shares held minus what open sell
+   * orders will take, and the reverse for a short): the part of an order that would take the
+   * position past zero is held back as its own order (its own client order id, a decision of its
+   * own) and sent, checked by the gateway again, once the closing orders have flattened the
+   * position; if they end without flattening it (canceled, expired, rejected), the held order is
+   * rejected. See `docs/live-trading.md`, "Reversals".
+   */
+  readonly reversals?: ReversalRule;
 }
 
 /** An order working at the broker when a session starts (a restart adopts it). */
@@ -91,6 +103,8 @@ interface TrackedOrder {
   /** Fills counted before the core followed it (an adopted order's earlier fills, as one). */
   readonly fillsBefore: number;
   isWorking: boolean;
+  /** Held back until the position is flat (`close-then-open`): not yet sent to the broker. */
+  isHeld: boolean;
 }
 
 /**
@@ -125,6 +139,9 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #decidedThisStep: Int32Array;
   #time: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
   #tradedNotional = 0;
+  readonly #closeThenOpen: boolean;
+  /** Orders held back until their symbol's position is flat (`close-then-open`), in decision order. */
+  readonly #held: TrackedOrder[] = [];
 
   constructor(options: TradingCoreOptions) {
     const { universe } = options;
@@ -143,6 +160,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#gateway = options.gateway;
     this.#portfolio = new LedgerPortfolioView(this.ledger, this);
     this.#recorder = options.recorder;
+    this.#closeThenOpen = options.reversals === 'close-then-open';
   }
 
   /** Connects the broker that receives this core's orders. */
@@ -222,6 +240,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   flattenIfRequired(): void {
     const gateway = this.#gateway;
     if (gateway === undefined || gateway.state !== 'flatten') return;
+    this.#dropHeld('kill switch: flatten');
     let isFlat = true;
     for (let s = 0; s < this.symbols.length; s++) {
       if (this.ledger.qty(s) !== 0 || this.hasPendingOrder(s)) isFlat = false;
@@ -288,6 +307,15 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       this.#refuse(order, `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})`);
       return undefined;
     }
+    if (this.#closeThenOpen) {
+      const available = this.#closable(s, spec.side);
+      if (available > 0 && qty > available) {
+        // Part closes the position, part opens the other side: two decisions, the second held.
+        const first = this.submitOrder({ ...spec, qty: available });
+        this.submitOrder({ ...spec, qty: qty - available });
+        return first;
+      }
+    }
     const gateway = this.#gateway;
     if (gateway !== undefined) {
       const decision = gateway.check(request, this.#portfolio);
@@ -296,8 +324,15 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
         return undefined;
       }
     }
-    this.#markWorking(this.#track(order, s, close));
+    const mustWait = this.#closeThenOpen && qty > this.#closable(s, spec.side);
+    const tracked = this.#track(order, s, close);
+    this.#markWorking(tracked);
     recorder?.submitted(order);
+    if (mustWait) {
+      tracked.isHeld = true;
+      this.#held.push(tracked);
+      return id;
+    }
     broker.submit(request);
     return id;
   }
@@ -305,12 +340,18 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   cancelOrder(id: ClientOrderId): void {
     const tracked = this.#orders.get(id);
     if (this.#recorder !== undefined && tracked !== undefined) this.#recorder.changeDecision('cancel', this.#time, tracked.order, {}, this.#decisionInputs(tracked.symbolIndex));
+    if (tracked?.isHeld === true) {
+      // Never sent: it ends here.
+      this.#endHeld(tracked, 'cancel', 'canceled by the strategy before it was sent');
+      return;
+    }
     this.#requireBroker().cancel(id);
   }
 
   replaceOrder(id: ClientOrderId, changes: { readonly qty?: number; readonly limitPrice?: number; readonly stopPrice?: number }): ClientOrderId {
     const tracked = this.#orders.get(id);
     if (tracked === undefined) throw new RangeError(`no open order ${id} to replace`);
+    if (tracked.isHeld) throw new RangeError(`order ${id} is held until the position is flat (close-then-open) and has not been sent: cancel it instead`);
     const old = tracked.order;
     const newId = this.#nextOrderId(tracked.symbolIndex);
     this.#recorder?.changeDecision('replace', this.#time, old, changes, this.#decisionInputs(tracked.symbolIndex));
@@ -347,6 +388,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       this.#quality.addFill(fill.side, tracked.referencePrice, fill.qty, fill.price, fill.commission);
     }
     this.#recorder?.fill(fill, tracked?.order);
+    if (this.#held.length > 0) this.#releaseHeld(s, fill.time);
   }
 
   onOrderUpdate(update: OrderUpdate): void {
@@ -392,6 +434,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
         Object.freeze({ clientOrderId: update.clientOrderId, symbol: update.symbol, status: update.status, time: update.time, filledQty: update.filledQty, reason }),
       );
     }
+    if (this.#held.length > 0) this.#releaseHeld(s, update.time);
   }
 
   /**
@@ -433,10 +476,16 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     return this.#lastEnded?.clientOrderId === clientOrderId ? this.#lastEnded : undefined;
   }
 
-  /** Orders still working, as a restart would adopt them. */
+  /** Orders held back until their symbol's position is flat (`close-then-open`), not yet sent. */
+  heldOrders(): readonly Order[] {
+    return this.#held.map((tracked) => tracked.order);
+  }
+
+  /** Orders still working at the broker, as a restart would adopt them (held orders are not: they were never sent). */
   workingOrders(): AdoptedOrder[] {
     const out: AdoptedOrder[] = [];
     for (const [id, tracked] of this.#orders) {
+      if (tracked.isHeld) continue;
       const order = tracked.order;
       out.push({
         clientOrderId: id as ClientOrderId,
@@ -510,8 +559,88 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     return Number.isFinite(close) ? close : this.ledger.markPrice(s);
   }
 
+  /**
+   * How much of an order on `side` Alpaca's rule lets through now for symbol `s`: against a long
+   * position a sell may take the shares held minus what sent sell orders have left to fill (a
+   * buy against a short, the reverse); without a position on the other side, any quantity.
+   */
+  #closable(s: number, side: OrderSide): number {
+    const position = this.ledger.qty(s);
+    const held = side === 'sell' ? position : -position;
+    if (held <= 0) return Number.POSITIVE_INFINITY;
+    let promised = 0;
+    for (const [, tracked] of this.#orders) {
+      const order = tracked.order;
+      if (tracked.symbolIndex !== s || tracked.isHeld || order.side !== side || order.isTerminal) continue;
+      promised += order.qty - order.filledQty;
+    }
+    return Math.max(0, held - promised);
+  }
+
+  /**
+   * After a fill or an order's end on symbol `s`: once the position is flat (or already on
+   * their side), sends the held orders (the gateway checks each again: the kill switch may have
+   * tripped meanwhile); while it is not, rejects those that can never go because no sent order
+   * on their side is left to flatten it.
+   */
+  #releaseHeld(s: number, time: EpochMs): void {
+    for (const tracked of [...this.#held]) {
+      if (tracked.symbolIndex !== s) continue;
+      const order = tracked.order;
+      // A held order opens the other side: it goes once nothing is left to close, never to close the rest itself.
+      if (this.#closable(s, order.side) === Number.POSITIVE_INFINITY) {
+        this.#held.splice(this.#held.indexOf(tracked), 1);
+        tracked.isHeld = false;
+        const decision = this.#gateway?.check(order.request, this.#portfolio);
+        if (decision !== undefined && !decision.accepted) {
+          this.#endHeld(tracked, 'reject', `risk ${decision.code}: ${decision.message} (when the position was flat)`, time);
+          continue;
+        }
+        this.#requireBroker().submit(order.request);
+        continue;
+      }
+      if (!this.#hasSentOrder(s, order.side)) {
+        const position = this.ledger.qty(s);
+        this.#endHeld(tracked, 'reject', `held until the position was flat, but the orders closing it ended with ${position} still held`, time);
+      }
+    }
+  }
+
+  #hasSentOrder(s: number, side: OrderSide): boolean {
+    for (const [, tracked] of this.#orders) {
+      if (tracked.symbolIndex === s && !tracked.isHeld && tracked.order.side === side && !tracked.order.isTerminal) return true;
+    }
+    return false;
+  }
+
+  /** Ends every held order (the kill switch flattens): none of them was sent. */
+  #dropHeld(reason: string): void {
+    for (const tracked of [...this.#held]) this.#endHeld(tracked, 'reject', reason);
+  }
+
+  /** Ends an order the broker never saw: rejected (it could not go) or canceled (by the strategy). */
+  #endHeld(tracked: TrackedOrder, event: 'reject' | 'cancel', reason: string, time: EpochMs = this.#time): void {
+    const index = this.#held.indexOf(tracked);
+    if (index >= 0) this.#held.splice(index, 1);
+    tracked.isHeld = false;
+    const order = tracked.order;
+    order.end(event, time, reason);
+    const s = tracked.symbolIndex;
+    if (tracked.isWorking) this.#working[s] = (this.#working[s] as number) - 1;
+    tracked.isWorking = false;
+    this.#orders.delete(order.clientOrderId);
+    this.#lastEnded = order;
+    this.#quality.addOrder(this.#outcome(tracked, event === 'reject' ? 'rejected' : 'canceled'));
+    if (event === 'reject') {
+      this.rejected.push(Object.freeze({ clientOrderId: order.clientOrderId, symbol: order.symbol, time, reason }));
+      this.#recorder?.refused(order, reason);
+    } else {
+      this.canceled.push(Object.freeze({ clientOrderId: order.clientOrderId, symbol: order.symbol, status: 'canceled', time, filledQty: 0, reason }));
+    }
+  }
+
   #track(order: Order, symbolIndex: number, referencePrice: number, fillsBefore = 0): TrackedOrder {
-    const tracked: TrackedOrder = { order, symbolIndex, referencePrice, fillsBefore, isWorking: false };
+    const tracked: TrackedOrder = { order, symbolIndex, referencePrice, fillsBefore, isWorking: false, isHeld: false };
     this.#orders.set(order.clientOrderId, tracked);
     return tracked;
   }

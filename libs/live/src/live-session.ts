@@ -12,6 +12,7 @@ import type {
   OrderChanges,
   Order,
   OrderRequest,
+  ReversalRule,
   OrderUpdate,
   Ticker,
 } from '@quantbot/core';
@@ -66,6 +67,8 @@ export interface LiveSessionOptions {
    * defaults. `false`: off.
    */
   readonly dataQualityHalt?: DataQualityHaltOptions | false;
+  /** How a position changes sides at the broker (`LiveVenue.reversals`). Default `one-order` (the simulator's). */
+  readonly reversals?: ReversalRule;
   readonly recorder?: RunRecorder;
 }
 
@@ -146,6 +149,7 @@ export class LiveSession {
       sizing: options.sizing,
       gateway: this.gateway,
       orderIdPrefix: options.sessionId,
+      ...(options.reversals !== undefined ? { reversals: options.reversals } : {}),
       ...(restore !== undefined ? { ledger: restore.ledger } : {}),
       ...(options.recorder !== undefined ? { recorder: options.recorder } : {}),
     });
@@ -205,7 +209,10 @@ export class LiveSession {
     const step = this.buffer.append(time, bars);
     const core = this.core;
     core.beginStep(step);
+    const beforeSync = this.#submitted;
     await this.broker.beforeDecision(step);
+    // Fills found there may have released held orders (close-then-open): they go out now.
+    if (this.#submitted > beforeSync) await this.broker.settle?.();
     core.markCloses();
     this.#haltOnBadData(step, time);
     let state = this.gateway.observe(time, core.ledger.equity());

@@ -103,6 +103,7 @@ export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveO
     restore: connected.restore,
     latencyClock: options.latencyClock,
     ...(options.dataQualityHalt !== undefined ? { dataQualityHalt: options.dataQualityHalt } : {}),
+    ...(venue.reversals !== undefined ? { reversals: venue.reversals } : {}),
     broker: (context: LiveBrokerContext) => connected.broker(context),
   });
   for (const d of connected.divergences) session.audit(options.now(), 'reconciliation', { kind: d.kind, symbol: d.symbol, local: d.local, broker: d.broker, action: d.action });

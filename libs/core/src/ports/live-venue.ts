@@ -1,7 +1,7 @@
 import type { Bar, BarSeries } from '../bar';
 import { QuantbotError } from '../errors';
 import type { Ticker } from '../ids';
-import type { OrderRequest, OrderSide, OrderType, TimeInForce } from '../order';
+import type { OrderRequest, OrderSide, OrderType, ReversalRule, TimeInForce } from '../order';
 import type { Broker, BrokerEventSink } from './broker';
 
 /**
@@ -107,6 +107,11 @@ export interface LiveVenue {
    * flag; the live driver refuses a `live` venue without a live authorization.
    */
   readonly moneyMode: VenueMoneyMode;
+  /**
+   * How this venue lets a position change sides; the live session follows it. Absent:
+   * `one-order`. Alpaca's adapter says `close-then-open` (a sell beyond what is held is refused).
+   */
+  readonly reversals?: ReversalRule;
   /** The clock, cash, positions and open orders. Rejects when unreachable or the account is blocked. */
   snapshot(): Promise<VenueSnapshot>;
   /** The market clock now. */
