@@ -61,7 +61,7 @@ describe('live-trader drill', () => {
     expect(table).toMatch(/holds\s+holds fault\s+ok\s+ok\s+ok\s+ok\s+ok\s+ok\s+-\s+42 ms/);
     const file = join(cwd, 'results', 'drills', '2026-01-02T03-04-05-000Z', 'report.json');
     const report = JSON.parse(readFileSync(file, 'utf8')) as DrillReport;
-    expect(report).toMatchObject({ runId: '2026-01-02T03-04-05-000Z', ok: true, invariants: [...INVARIANTS] });
+    expect(report).toMatchObject({ runId: '2026-01-02T03-04-05-000Z', storage: 'embedded', ok: true, invariants: [...INVARIANTS] });
     expect(report.results.map((r) => r.drill)).toEqual(['holds']);
     expect(err).toEqual([]);
   });
@@ -85,6 +85,12 @@ describe('live-trader drill', () => {
     expect(await main(['drill'], io, {}, new Date(Date.UTC(2026, 0, 2)))).toBe(2);
     expect(err.join('\n')).toContain('--all');
     expect(await main(['drill', '--all', '--bogus'], io, {}, new Date(Date.UTC(2026, 0, 2)))).toBe(2);
+    err = [];
+    expect(await main(['drill', '--all', '--storage', 'disk'], io, {}, new Date(Date.UTC(2026, 0, 2)))).toBe(2);
+    expect(err.join('\n')).toContain("--storage: unknown storage 'disk'; use embedded or server");
+    err = [];
+    expect(await main(['drill', '--all', '--storage', 'server'], io, {}, new Date(Date.UTC(2026, 0, 2)))).toBe(2);
+    expect(err.join('\n')).toContain('--storage: server needs DATABASE_URL');
     out = [];
     expect(await main(['drill', '--help'], io, {}, new Date(Date.UTC(2026, 0, 2)))).toBe(0);
     expect(out.join('\n')).toContain('stalled-partial-fill');

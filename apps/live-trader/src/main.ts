@@ -81,7 +81,7 @@ async function dispatch(
       case 'fake-alpaca':
         return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
       case 'drill':
-        return await drillCommand(rest, io, { now: runtime.wallClock ?? (() => now.getTime()), monotonic: runtime.monotonic ?? (() => performance.now()), logger });
+        return await drillCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), monotonic: runtime.monotonic ?? (() => performance.now()), logger });
       case undefined:
       case '--help':
       case 'help':

@@ -6,20 +6,17 @@ import type { AlpacaCredentials } from '@quantbot/alpaca';
 import { FakeMarketReplay, seededMinuteDay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { BarUniverse, Ticker } from '@quantbot/core';
-import { QuantbotError, SeededRng, VenueUnavailableError, ticker } from '@quantbot/core';
-import { MemoryLiveStateStore, OutageWatchdog, decideLiveStart, parseLiveCheckpoint, tradeOnVenue } from '@quantbot/live';
-import type { LiveNotice, LiveNotify, StopRequests } from '@quantbot/live';
+import { SeededRng, VenueUnavailableError, ticker } from '@quantbot/core';
+import { DrillError } from './drill-error';
+import { OutageWatchdog, decideLiveStart, parseLiveCheckpoint, tradeOnVenue } from '@quantbot/live';
+import type { LiveNotice, LiveNotify, LiveStateStore, StopRequests } from '@quantbot/live';
 import { alignUniverse } from '@quantbot/market-data';
 import { SmaCrossover } from '@quantbot/strategies';
 import type { DrillObservation } from './drill';
 import type { DrillOutcomeKind } from './invariants';
+import { DrillStore } from './drill-store';
+import type { DrillStorage } from './drill-store';
 
-/** A drill's harness misused or a wait that ran out (the drill then fails, naming it). */
-export class DrillError extends QuantbotError {
-  constructor(message: string) {
-    super('CHAOS_DRILL', message);
-  }
-}
 
 const KEY = 'PKCHAOSDRILL01';
 const SECRET = 'chaos-drill-secret-never-printed';
@@ -41,6 +38,8 @@ export interface DrillBrokerOptions {
   readonly bars?: number;
   /** Fraction of a bar's volume one order may take (partial fills). */
   readonly barParticipation?: number;
+  /** Where the session keeps its state. Default: the embedded database. */
+  readonly storage?: DrillStorage;
 }
 
 export interface AttemptOptions {
@@ -103,7 +102,8 @@ export class DrillAttempt {
 
 /**
  * The broker of a drill: the local fake Alpaca on 127.0.0.1 replaying a seeded day of minute bars
- * for two symbols, and the session's state in memory. `attempt` runs `tradeOnVenue` (the live
+ * for two symbols, and the session's state on real storage (embedded, or a Postgres server through
+ * a relay a drill can cut: `DrillStore`). `attempt` runs `tradeOnVenue` (the live
  * trader's library entry point) over `AlpacaVenue`, as `live-trader run --broker alpaca` does;
  * a restart is another attempt over the same state.
  */
@@ -112,13 +112,15 @@ export class DrillBroker {
   readonly replay: FakeMarketReplay;
   /** The bars being replayed (a drill may rewrite a bar before the replay pushes it: a bad print). */
   readonly universe: BarUniverse;
-  readonly store = new MemoryLiveStateStore();
+  /** The session's state, with a database outage on demand. */
+  readonly state: DrillStore;
   readonly #options: DrillBrokerOptions;
   readonly #dir: string;
   #attempts = 0;
 
-  private constructor(options: DrillBrokerOptions, fake: FakeAlpacaServer, replay: FakeMarketReplay, dir: string, universe: BarUniverse) {
+  private constructor(options: DrillBrokerOptions, fake: FakeAlpacaServer, replay: FakeMarketReplay, dir: string, universe: BarUniverse, state: DrillStore) {
     this.universe = universe;
+    this.state = state;
     this.#options = options;
     this.fake = fake;
     this.replay = replay;
@@ -139,7 +141,20 @@ export class DrillBroker {
     });
     replay.attach(fake);
     for (let k = 0; k < WARM_BARS; k++) replay.step();
-    return new DrillBroker(options, fake, replay, mkdtempSync(join(tmpdir(), 'quantbot-chaos-')), universe);
+    const dir = mkdtempSync(join(tmpdir(), 'quantbot-chaos-'));
+    try {
+      const state = await DrillStore.open(options.storage ?? { kind: 'embedded' }, dir, `chaos_${process.pid}_${options.seed}`);
+      return new DrillBroker(options, fake, replay, dir, universe, state);
+    } catch (error) {
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** The store the session uses (every call goes to the database as it is now). */
+  get store(): LiveStateStore {
+    return this.state.store;
   }
 
   get credentials(): AlpacaCredentials {
@@ -309,8 +324,12 @@ export class DrillBroker {
   }
 
   async close(): Promise<void> {
-    await this.fake.close();
-    rmSync(this.#dir, { recursive: true, force: true });
+    try {
+      await this.state.close();
+    } finally {
+      await this.fake.close();
+      rmSync(this.#dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -2,12 +2,13 @@ import { AlpacaClient, AlpacaTradeStream } from '@quantbot/alpaca';
 import { SeededRng } from '@quantbot/core';
 import type { LiveNotice } from '@quantbot/live';
 import type { Drill, DrillContext, DrillObservation } from './drill';
-import { DRILL_SESSION, DrillBroker, DrillError } from './drill-broker';
+import { DRILL_SESSION, DrillBroker } from './drill-broker';
+import { DrillError } from './drill-error';
 import type { DrillAttempt } from './drill-broker';
 
 /** Runs `body` on a fresh broker and always closes it. */
 async function withBroker(context: DrillContext, options: { seed: number; barParticipation?: number }, body: (broker: DrillBroker) => Promise<DrillObservation>): Promise<DrillObservation> {
-  const broker = await DrillBroker.start({ clock: context.clock, ...options });
+  const broker = await DrillBroker.start({ clock: context.clock, ...(context.storage !== undefined ? { storage: context.storage } : {}), ...options });
   try {
     return await body(broker);
   } finally {
@@ -346,6 +347,36 @@ export const alertPathFailing: Drill = {
     }),
 };
 
+export const databaseOutageDuringCheckpoint: Drill = {
+  name: 'database-outage-during-checkpoint',
+  fault: 'the database goes away as the step that sent an order saves its checkpoint (a server: its connections are cut; embedded: it is closed under the session)',
+  proves:
+    'a session that cannot save its state stops (exit 1) rather than trade on books it could not save; once the database is back a restart reconciles with the broker: the order of the unsaved step is not sent again, its fills are booked once, and the books equal the broker\'s',
+  expected: { outcome: ['failed'], halted: false, maxRecoveryMs: 20_000 },
+  run: (context) =>
+    withBroker(context, { seed: 110 }, async (broker) => {
+      const attempt = broker.attempt();
+      await broker.trading(attempt);
+      broker.state.armOutage();
+      for (let k = 0; k < 200 && attempt.end === undefined; k++) if (!(await broker.step(attempt))) break;
+      if (broker.state.outages === 0) throw new DrillError('no step sent an order, so the outage never began');
+      const end = await attempt.ended;
+      const outageAt = context.clock();
+      const ordersAtOutage = broker.fake.state.orders().length;
+      await broker.state.recover();
+      const restart = broker.attempt();
+      await broker.trading(restart);
+      const recoveryMs = context.clock() - outageAt;
+      await steps(broker, restart, 40);
+      await broker.settle();
+      await broker.finish(restart);
+      return broker.observe(end, recoveryMs, [
+        { name: 'stopped-on-failed-save', ok: end.outcome === 'failed' && ordersAtOutage > 0, detail: `${end.outcome}: ${end.detail} (${ordersAtOutage} order(s) at the broker)` },
+        { name: 'traded-after-recovery', ok: restart.steps >= 40, detail: `${restart.steps} bar(s) traded after the restart on ${broker.state.describe()}` },
+      ]);
+    }),
+};
+
 /** Every drill, in the order a full run plays them. */
 export const DRILLS: readonly Drill[] = [
   reconciliationUnreachable,
@@ -359,6 +390,7 @@ export const DRILLS: readonly Drill[] = [
   alertPathFailing,
   dataQualityHalt,
   streamHeldOnRestart,
+  databaseOutageDuringCheckpoint,
 ];
 
 /** The drill named `name`, or undefined. */

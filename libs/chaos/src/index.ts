@@ -4,6 +4,9 @@ export { DOCUMENTED_EXIT_CODES, INVARIANTS, expectedOutcome, fillsBookedOnce, ha
 export type { BooksFact, BrokerOrderFact, DrillOutcomeKind, InvariantName, JournaledFillFact, Verdict } from './invariants';
 export { judgeDrill, runDrill, runDrills } from './drill';
 export type { Drill, DrillContext, DrillExpectation, DrillObservation, DrillResult, DrillVerdict } from './drill';
-export { DRILL_SESSION, DrillAttempt, DrillBroker, DrillError } from './drill-broker';
+export { DRILL_SESSION, DrillAttempt, DrillBroker } from './drill-broker';
+export { DrillError } from './drill-error';
 export type { AttemptEnd, AttemptOptions, DrillBrokerOptions } from './drill-broker';
 export { DRILLS, findDrill } from './drills';
+export { DrillStore, EmbeddedTemplate, TcpRelay } from './drill-store';
+export type { DrillStorage } from './drill-store';

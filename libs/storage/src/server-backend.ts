@@ -53,8 +53,23 @@ export async function openServerBackend(url: string, options: ServerBackendOptio
     );
   }
   const { quotedSchema } = options;
+  // A connection checked out (between the statements of a transaction, say) whose server goes
+  // away emits 'error' with no pool listener attached: without one of its own, that crashes the
+  // process. The statement in progress or the next one fails with the error instead, and the pool
+  // drops the connection when it comes back unusable.
+  const watched = new WeakSet<object>();
   const dialect = new PostgresDialect({
-    pool: { connect: () => pool.connect(), end: endPool },
+    pool: {
+      connect: async () => {
+        const client = await pool.connect();
+        if (!watched.has(client)) {
+          watched.add(client);
+          client.on('error', () => undefined);
+        }
+        return client;
+      },
+      end: endPool,
+    },
     onCreateConnection:
       quotedSchema === undefined
         ? undefined
