@@ -187,6 +187,8 @@ describe('the fake\'s order latency: pending_new, pending_cancel and pending_rep
     server.state.setPrice('AAPL', 90);
     expect(await get(order.id)).toMatchObject({ status: 'pending_replace', filled_qty: '4' });
     expect(await get(replacement.id)).toMatchObject({ status: 'pending_new', filled_qty: '0' });
+    // Buying power: cash 10 000 - 4 × 90, less the old order's 6 left × 90; the replacement holds none yet.
+    expect((await call('GET', '/v2/account')).body).toMatchObject({ cash: '9640', buying_power: '9100' });
     now = T0 + 300;
     expect(await get(order.id)).toMatchObject({ status: 'replaced', replaced_by: replacement.id, filled_qty: '4' });
     // Filled at once at the last price (90 is under its new limit of 91), up to maxFillQty.
