@@ -62,6 +62,7 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
       ...(plan.participation !== undefined ? { barParticipation: plan.participation } : {}),
       ...(plan.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: plan.rateLimitPerMinute } : {}),
       oneOrderReversals: plan.oneOrderReversals,
+      orderLatency: plan.orderLatency,
       ...replay.serverOptions(),
     });
   } catch (error) {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { BarUniverse, Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
 import { FAKE_FAULT_NAMES, FAKE_FILL_MODES } from '@quantbot/alpaca/fake';
-import type { FakeFaultRequest, FakeFillMode } from '@quantbot/alpaca/fake';
+import type { FakeFaultRequest, FakeFillMode, FakeOrderLatency } from '@quantbot/alpaca/fake';
 import { alignUniverse, loadBarPath, selectSymbols } from '@quantbot/market-data';
 import type { FlagSpec, FlagValues } from '@quantbot/cli';
 import { MINUTES_PER_SESSION, generateSyntheticMinuteUniverse } from './synthetic-minute-bars';
@@ -23,6 +23,12 @@ export const FAKE_ALPACA_FLAGS: readonly FlagSpec[] = [
   { name: 'max-fill-qty', kind: 'number', valueName: 'shares', description: 'fill mode trade: most shares one price update fills per order (default: all)' },
   { name: 'participation', kind: 'number', valueName: 'fraction', description: 'most of a bar\'s volume one order may take, 0 < f ≤ 1 (default: all); partial fills beyond it' },
   { name: 'rate-limit', kind: 'number', valueName: 'n', description: 'requests the key may make per minute of the replay clock, per API (default 200, as Alpaca); 429 past it' },
+  {
+    name: 'order-latency',
+    kind: 'string',
+    valueName: 'accept=ms,cancel=ms,replace=ms',
+    description: 'ms of the replay clock orders spend pending_new, pending_cancel and pending_replace (default 0: immediate; a part left out is 0); a fill during a pending cancel wins',
+  },
   { name: 'one-order-reversals', kind: 'boolean', description: 'accept a sell beyond the shares held and reverse the position, as a backtest does (Alpaca refuses it with 403; default: refused)' },
   {
     name: 'faults',
@@ -46,6 +52,7 @@ export interface FakeAlpacaPlan {
   readonly participation: number | undefined;
   readonly rateLimitPerMinute: number | undefined;
   readonly oneOrderReversals: boolean;
+  readonly orderLatency: FakeOrderLatency;
   readonly faults: readonly FakeFaultRequest[];
 }
 
@@ -73,6 +80,7 @@ export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
     throw new ConfigError('--rate-limit', `must be a whole number ≥ 1, got ${rateLimitPerMinute}`);
   }
   const oneOrderReversals = flags['one-order-reversals'] === true;
+  const orderLatency = orderLatencyFlag(flags);
   const faults = faultsFlag(flags);
   const symbols = symbolsFlag(flags);
 
@@ -89,7 +97,30 @@ export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
     dataLabel = `synthetic minute bars (seed ${seed}, ${days} session${days === 1 ? '' : 's'})`;
   }
   if (universe.length === 0) throw new ConfigError('--data', 'has no bars to replay');
-  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals, faults };
+  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals, orderLatency, faults };
+}
+
+const LATENCY_PARTS: Readonly<Record<string, keyof FakeOrderLatency>> = { accept: 'acceptMs', cancel: 'cancelMs', replace: 'replaceMs' };
+
+/** `--order-latency accept=200,cancel=500,replace=500`: each part at most once, ms ≥ 0; a part left out is 0. */
+function orderLatencyFlag(flags: FlagValues): FakeOrderLatency {
+  const latency: Record<keyof FakeOrderLatency, number> = { acceptMs: 0, cancelMs: 0, replaceMs: 0 };
+  const text = flags['order-latency'];
+  if (typeof text !== 'string') return latency;
+  const seen = new Set<string>();
+  for (const part of text.split(',')) {
+    const [name = '', value, ...rest] = part.trim().split('=');
+    const key = LATENCY_PARTS[name];
+    if (key === undefined || value === undefined || rest.length > 0) {
+      throw new ConfigError('--order-latency', `'${part.trim()}' is not one of accept=ms, cancel=ms, replace=ms`);
+    }
+    if (seen.has(name)) throw new ConfigError('--order-latency', `${name} is given twice`);
+    seen.add(name);
+    const ms = value.trim() === '' ? NaN : Number(value);
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new ConfigError('--order-latency', `${name}: must be a number of ms ≥ 0, got '${value}'`);
+    latency[key] = ms;
+  }
+  return latency;
 }
 
 /** `--faults`: a JSON list (or one object) of `{"fault": name, ...arguments}`; the arguments are checked when applied. */

@@ -200,6 +200,35 @@ describe('live-trader fake-alpaca (in process)', () => {
     expect(await running).toBe(0);
   });
 
+  it('takes --order-latency: orders answer pending_new and become new on the replay clock', async () => {
+    writeFileSync(join(cwd, 'ORCL.csv'), 'Date,Open,High,Low,Close,Volume\n2024-01-02,100,101,99,100.5,1000\n2024-01-03,100.5,102,100,101,1200\n');
+    const bad = capture(cwd);
+    expect(await main(['fake-alpaca', '--data', 'ORCL.csv', '--order-latency', 'accept=-3'], bad, env, new Date(), { stop: manualStopSignal() })).toBe(2);
+    expect(bad.stderr.at(-1)).toBe("error: --order-latency: accept: must be a number of ms ≥ 0, got '-3'");
+    const io = capture(cwd);
+    const stop = manualStopSignal();
+    const running = main(['fake-alpaca', '--data', 'ORCL.csv', '--interval-ms', '0', '--order-latency', 'accept=200,cancel=500'], io, env, new Date(), { stop });
+    await until(() => io.stdout.some((line) => line.startsWith('replay finished')), 'the end of the replay', 5_000);
+    const [, url] = LISTENING.exec(io.stdout.join('\n')) as RegExpExecArray;
+    const send = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> => {
+      const res = await fetch(`${url as string}${path}`, {
+        method,
+        headers: { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+    };
+    const posted = await send('POST', '/v2/orders', { symbol: 'ORCL', qty: '1', side: 'buy', type: 'limit', limit_price: '90', time_in_force: 'gtc' });
+    expect(posted).toMatchObject({ status: 200, body: { status: 'pending_new' } });
+    // The replay has ended, so its clock stands still: the order stays pending_new, and a cancel is pending too.
+    const id = (posted.body as { id: string }).id;
+    expect((await send('DELETE', `/v2/orders/${id}`)).status).toBe(204);
+    expect(await send('GET', `/v2/orders/${id}`)).toMatchObject({ status: 200, body: { status: 'pending_cancel' } });
+    stop.stop('SIGINT');
+    expect(await running).toBe(0);
+  });
+
   it('refuses a port in use with exit 2', async () => {
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));

@@ -7,7 +7,7 @@ import type { FakeStreamKind } from './fake-stream-kind';
 
 /** A fault by name with its arguments, as the admin endpoint and `live-trader fake-alpaca --faults` take it. */
 export interface FakeFaultRequest {
-  /** `fail-next`, `delay-next`, `rate-limit-next`, `drop-response-after-processing`, `drop-streams`, `silence-streams`, `refuse-streams`, `duplicate-next-updates`, `reorder-next-updates`, `stall-partial-fills`, `reject-next-orders` or `reset`. */
+  /** `fail-next`, `delay-next`, `rate-limit-next`, `drop-response-after-processing`, `drop-streams`, `silence-streams`, `refuse-streams`, `duplicate-next-updates`, `reorder-next-updates`, `stall-partial-fills`, `reject-next-orders`, `order-latency` or `reset`. */
   readonly fault: string;
   readonly [argument: string]: unknown;
 }
@@ -25,6 +25,7 @@ export const FAKE_FAULT_NAMES: readonly string[] = Object.freeze([
   'reorder-next-updates',
   'stall-partial-fills',
   'reject-next-orders',
+  'order-latency',
   'reset',
 ]);
 
@@ -32,8 +33,9 @@ export const FAKE_FAULT_NAMES: readonly string[] = Object.freeze([
  * Applies one fault to `faults` by name: `{ fault: 'fail-next', n: 3, status: 503, route: 'POST
  * /v2/orders' }`. `route` (any request when absent) targets the HTTP faults at one route;
  * `stream` (`trading` or `market-data`, both when absent) targets `drop-streams`,
- * `silence-streams` and `refuse-streams` at one stream. A `ConfigError` names the argument that is
- * missing or wrong.
+ * `silence-streams` and `refuse-streams` at one stream. `order-latency` takes `acceptMs`,
+ * `cancelMs` and `replaceMs` (see `FakeOrderLatency`; 0 when left out). A `ConfigError` names the
+ * argument that is missing or wrong.
  */
 export function applyFakeFault(faults: FakeAlpacaFaults, request: FakeFaultRequest): void {
   const count = (): number => {
@@ -94,6 +96,15 @@ export function applyFakeFault(faults: FakeAlpacaFaults, request: FakeFaultReque
       return faults.stallPartialFills(flag('on'));
     case 'reject-next-orders':
       return faults.rejectNextOrders(count(), text('reason'));
+    case 'order-latency': {
+      // `{ acceptMs?, cancelMs?, replaceMs? }`, ms of the fake's clock; each one left out is 0.
+      const names = ['acceptMs', 'cancelMs', 'replaceMs'] as const;
+      for (const key of Object.keys(request)) {
+        if (key !== 'fault' && !(names as readonly string[]).includes(key)) throw new ConfigError(key, `is not an argument of order-latency (${names.join(', ')})`);
+      }
+      const ms = (key: (typeof names)[number]): number => (request[key] === undefined ? 0 : number(key, 0));
+      return faults.orderLatency({ acceptMs: ms('acceptMs'), cancelMs: ms('cancelMs'), replaceMs: ms('replaceMs') });
+    }
     case 'reset':
       return faults.reset();
     default:

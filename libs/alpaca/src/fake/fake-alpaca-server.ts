@@ -5,8 +5,8 @@ import { parseAlpacaTimeframe } from '../alpaca-timeframe';
 import { FakeHttpFrontend } from './fake-http-frontend';
 import { clockWire } from './fake-market-clock';
 import { FakeBarStore } from './fake-market-data';
-import { FAKE_FILL_MODES, FakeOrderEngine } from './fake-order-engine';
-import type { FakeFillMode } from './fake-order-engine';
+import { FAKE_FILL_MODES, FakeOrderEngine, NO_ORDER_LATENCY } from './fake-order-engine';
+import type { FakeFillMode, FakeOrderLatency } from './fake-order-engine';
 import { FakeStreamHub } from './fake-stream-hub';
 import type { FakeStreamKind } from './fake-stream-kind';
 import type { FakeRoute } from './fake-http';
@@ -83,6 +83,28 @@ export interface FakeAlpacaServerOptions {
   readonly streamConnectionsPerKey?: number;
   /** Real milliseconds a market-data connection has to authenticate before error 404 `auth timeout` (Alpaca: 10 s). Default 10 000. */
   readonly streamAuthTimeoutMs?: number;
+  /**
+   * How long, in `now` time (ms), orders take to become `new`, canceled and replaced, each
+   * going through Alpaca's `pending_new`, `pending_cancel` and `pending_replace` meanwhile (see
+   * `FakeOrderLatency`); a field left out is 0. Default all 0: immediate. Each a number ≥ 0.
+   */
+  readonly orderLatency?: Partial<FakeOrderLatency>;
+}
+
+/**
+ * `latency` with its missing fields 0, checked: a `ConfigError` naming `field.acceptMs` (and so
+ * on) when one is not a finite number ≥ 0.
+ */
+export function resolveOrderLatency(latency: Partial<FakeOrderLatency> | undefined, field = 'orderLatency'): FakeOrderLatency {
+  const resolved = { ...NO_ORDER_LATENCY, ...latency };
+  for (const key of ['acceptMs', 'cancelMs', 'replaceMs'] as const) {
+    const v: unknown = resolved[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`${field}.${key}`, `must be a number of ms ≥ 0, got ${String(v)}`);
+  }
+  for (const key of Object.keys(latency ?? {})) {
+    if (!(key in NO_ORDER_LATENCY)) throw new ConfigError(`${field}.${key}`, 'is not one of acceptMs, cancelMs, replaceMs');
+  }
+  return Object.freeze(resolved);
 }
 
 /** Alpaca's Trading API limit: 200 requests a minute per account (alpaca.markets support: "usage limit api calls"). */
@@ -118,6 +140,11 @@ export interface FakeAlpacaFaults {
   stallPartialFills(on: boolean): void;
   /** The next `n` orders are accepted, then rejected (trade update `rejected`). */
   rejectNextOrders(n: number, reason: string): void;
+  /**
+   * Orders requested from now on meet this latency (missing fields 0; see `FakeOrderLatency`);
+   * `reset` restores the server's `orderLatency`. A `ConfigError` for a bad value.
+   */
+  orderLatency(latency: Partial<FakeOrderLatency>): void;
   reset(): void;
 }
 
@@ -135,6 +162,12 @@ export interface FakeAlpacaState {
   pushBar(symbol: string, bar: FakeBar): void;
   /** The session ends: open `day` orders expire. */
   endSession(): void;
+  /**
+   * Makes the order transitions owed by `now()` (with `orderLatency`: orders becoming `new`,
+   * pending cancels and replaces taking effect). REST requests, `setPrice`, `pushBar` and
+   * `endSession` do it first themselves; call it after moving the clock when nothing else would.
+   */
+  advance(): void;
   /** Every trade update generated so far (wire shape), whether or not a client received it. */
   tradeUpdates(): unknown[];
   /** The bars served by `GET /v2/stocks/bars` and `/latest` (pushed bars included). */
@@ -177,6 +210,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   }
   const authTimeoutMs = options.streamAuthTimeoutMs ?? 10_000;
   if (!(authTimeoutMs > 0)) throw new ConfigError('streamAuthTimeoutMs', `must be positive, got ${String(authTimeoutMs)}`);
+  const orderLatency = resolveOrderLatency(options.orderLatency);
   const streams = new FakeStreamHub(credentials, { connectionsPerKey, authTimeoutMs });
   const engine = new FakeOrderEngine({
     rng: new SeededRng(options.seed ?? 42),
@@ -186,6 +220,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     maxFillQty: options.maxFillQty,
     barParticipation: options.barParticipation,
     oneOrderReversals: options.oneOrderReversals ?? false,
+    orderLatency,
     onTradeUpdate: (message) => {
       tradeLog.push(message);
       streams.broadcastTradeUpdate(JSON.stringify(message));
@@ -212,10 +247,12 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
     stallPartialFills: (on) => engine.stallPartialFills(on),
     rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
+    orderLatency: (latency) => engine.setOrderLatency(resolveOrderLatency(latency)),
     reset: () => {
       http.resetFaults();
       streams.resetFaults();
       engine.resetFaults();
+      engine.setOrderLatency(orderLatency);
     },
   };
 
@@ -237,6 +274,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
         engine.applyBar(symbol, bar);
       },
       endSession: () => engine.endSession(),
+      advance: () => engine.advance(),
       tradeUpdates: () => tradeLog.map((m) => JSON.parse(JSON.stringify(m)) as unknown),
       barStore,
       fillOn,

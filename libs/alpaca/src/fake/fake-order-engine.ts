@@ -18,6 +18,36 @@ export type FakeFillMode = 'trade' | 'bar';
 /** Every `FakeFillMode`, for validating a flag. */
 export const FAKE_FILL_MODES: readonly FakeFillMode[] = Object.freeze(['trade', 'bar']);
 
+/**
+ * How long, in the fake's `now` time (ms), Alpaca takes to act on an order, so a client meets
+ * Alpaca's intermediate statuses and the races they open. 0 everywhere (the default) is
+ * immediate: an order is created `new`, a cancel or replace takes effect in the request.
+ *
+ * - `acceptMs`: a new order (a submission, a position close, a replacement made with
+ *   `replaceMs` 0) is `pending_new` (trade update `pending_new`) until `acceptMs` has passed, then
+ *   `new` (trade update `new`). It cannot fill before it is `new`.
+ * - `cancelMs`: `DELETE /v2/orders/{id}` still answers 204 at once; the order is `pending_cancel`
+ *   (trade update `pending_cancel`) until `cancelMs` has passed, then `canceled`. It keeps
+ *   filling meanwhile: a fill that completes it first wins, and the cancel is moot.
+ * - `replaceMs`: `PATCH /v2/orders/{id}` answers the replacement order (`pending_new`) at once;
+ *   the old order is `pending_replace` (trade update `pending_replace`) and keeps filling until
+ *   `replaceMs` has passed. Then it is `replaced` and the replacement, for the quantity the old
+ *   one left unfilled, is `new`; or, when the old order has filled in full meanwhile, the
+ *   replacement is `rejected` and the old order gets `order_replace_rejected`.
+ *
+ * Nothing runs on a timer: due transitions are made, in due order and stamped with their due
+ * time, at the start of every REST request, every `setPrice`, `pushBar` and `endSession`, and by
+ * `advance()`.
+ */
+export interface FakeOrderLatency {
+  readonly acceptMs: number;
+  readonly cancelMs: number;
+  readonly replaceMs: number;
+}
+
+/** No latency: every order is `new` at once, and cancels and replaces take effect in the request. */
+export const NO_ORDER_LATENCY: FakeOrderLatency = Object.freeze({ acceptMs: 0, cancelMs: 0, replaceMs: 0 });
+
 /** How a `FakeOrderEngine` fills, draws its ids and reports what happens. */
 export interface FakeOrderEngineOptions {
   /** Draws every id the fake makes up (account, assets, orders, client order ids, executions), in the order it needs them. */
@@ -34,7 +64,15 @@ export interface FakeOrderEngineOptions {
   readonly onTradeUpdate: (message: FakeTradeUpdateMessage) => void;
   /** Whether a new order may reverse a position in one order (see `FakeAlpacaServerOptions.oneOrderReversals`). Default false. */
   readonly oneOrderReversals?: boolean;
+  /** How long Alpaca takes to accept, cancel and replace orders (checked by the caller). Default `NO_ORDER_LATENCY`. */
+  readonly orderLatency?: FakeOrderLatency;
 }
+
+/** A transition the engine owes an order once the clock reaches `due`. */
+type PendingWork =
+  | { readonly kind: 'accept'; readonly due: number; readonly order: FakeOrder }
+  | { readonly kind: 'cancel'; readonly due: number; readonly order: FakeOrder }
+  | { readonly kind: 'replace'; readonly due: number; readonly order: FakeOrder; readonly replacement: FakeOrder; readonly totalQty: number };
 
 /** A new order, checked for shape by the route that received it. */
 export interface FakeOrderRequest {
@@ -110,6 +148,8 @@ interface CreateOrder {
   readonly replaces?: string;
   /** Default true: try to fill at the current price right away. */
   readonly fillNow?: boolean;
+  /** A replacement waiting for its replace to take effect: it stays `pending_new` until then (no accept of its own). */
+  readonly awaitsReplace?: boolean;
 }
 
 /**
@@ -144,6 +184,13 @@ export class FakeOrderEngine {
   #stallPartials = false;
   readonly #rejectQueue: string[] = [];
   readonly #oneOrderReversals: boolean;
+  #latency: FakeOrderLatency;
+  /** Transitions owed, in the order they were requested. */
+  #work: PendingWork[] = [];
+  /** Replacement orders whose replace has not taken effect yet: they hold no cash or shares. */
+  readonly #awaitingReplace = new Set<string>();
+  /** While due work is made: its due time, which stamps what it does. */
+  #at: number | undefined;
 
   constructor(options: FakeOrderEngineOptions) {
     this.#rng = options.rng;
@@ -153,6 +200,7 @@ export class FakeOrderEngine {
     this.#barParticipation = options.barParticipation;
     this.#onTradeUpdate = options.onTradeUpdate;
     this.#oneOrderReversals = options.oneOrderReversals ?? false;
+    this.#latency = options.orderLatency ?? NO_ORDER_LATENCY;
     this.#accountId = seededUuid(this.#rng);
     this.#createdAt = this.#iso();
     this.#cash = options.startingCash;
@@ -245,7 +293,7 @@ export class FakeOrderEngine {
   buyingPower(): number {
     let reserved = 0;
     for (const order of this.#orders.values()) {
-      if (!order.isOpen || order.aggregate.side !== 'buy') continue;
+      if (!order.isOpen || order.aggregate.side !== 'buy' || this.#awaitingReplace.has(order.id)) continue;
       const { symbol, limitPrice, stopPrice } = order.aggregate;
       const price = limitPrice ?? stopPrice ?? this.#prices.get(symbol) ?? 0;
       reserved += (order.aggregate.qty - order.aggregate.filledQty) * price;
@@ -253,19 +301,54 @@ export class FakeOrderEngine {
     return Math.max(0, this.#cash - reserved);
   }
 
-  /** Alpaca's 422 when `order` can no longer be replaced. */
+  /** The latency orders meet from now on (the admin fault `order-latency` changes it while the server runs). */
+  get orderLatency(): FakeOrderLatency {
+    return this.#latency;
+  }
+
+  /** Sets the latency for requests from now on; transitions already owed keep their due time. */
+  setOrderLatency(latency: FakeOrderLatency): void {
+    this.#latency = latency;
+  }
+
+  /**
+   * Makes every transition owed by the clock (`now()` ≥ its due time): accepts, cancels and
+   * replaces requested with a latency, oldest due first (ties in the order they were requested),
+   * each stamped with its due time. Work it causes (a fill on acceptance) happens with it.
+   */
+  advance(): void {
+    const now = this.#now();
+    const due = this.#work.filter((w) => w.due <= now).sort((a, b) => a.due - b.due);
+    if (due.length === 0) return;
+    this.#work = this.#work.filter((w) => w.due > now);
+    for (const work of due) {
+      this.#at = work.due;
+      try {
+        this.#perform(work);
+      } finally {
+        this.#at = undefined;
+      }
+    }
+  }
+
+  /**
+   * Alpaca's 422 when `order` can no longer be replaced: it has ended, or a cancel or another
+   * replace of it is under way (`pending_cancel`, `pending_replace`).
+   */
   assertReplaceable(order: FakeOrder): void {
-    if (!order.isOpen) throw new FakeHttpFailure(422, 42210000, `order is not replaceable (status ${order.wire().status})`);
+    if (!order.isOpen || order.facts.pending !== null) throw new FakeHttpFailure(422, 42210000, `order is not replaceable (status ${order.wire().status})`);
   }
 
   /**
    * Replaces an open order: it becomes `replaced`, and a new order for the quantity not yet
    * filled takes its place (`replaces` / `replaced_by` link them) and may fill right away.
-   * Returns the new order.
+   * With `replaceMs` the old order is `pending_replace` until then and the new one `pending_new`
+   * (see `FakeOrderLatency`). Returns the new order.
    */
   replace(order: FakeOrder, request: FakeReplaceRequest): FakeOrder {
     this.assertReplaceable(order);
     this.#assertUniqueClientOrderId(request.clientOrderId);
+    const delayed = this.#latency.replaceMs > 0;
     const t = this.#stamp();
     const remaining = money(Number(request.qty) - order.aggregate.filledQty);
     const next = this.#createOrder({
@@ -279,7 +362,14 @@ export class FakeOrderEngine {
       clientOrderId: request.clientOrderId,
       replaces: order.id,
       fillNow: false,
+      awaitsReplace: delayed,
     });
+    if (delayed) {
+      order.facts = { ...order.facts, pending: 'pending_replace', updatedAt: t.iso };
+      this.#emit('pending_replace', order);
+      this.#work.push({ kind: 'replace', due: t.ms + this.#latency.replaceMs, order, replacement: next, totalQty: Number(request.qty) });
+      return next;
+    }
     order.aggregate.end('replace', t.ms, `replaced by ${next.id}`);
     order.facts = { ...order.facts, replacedAt: t.iso, updatedAt: t.iso, replacedBy: next.id };
     this.#emit('replaced', order);
@@ -287,16 +377,23 @@ export class FakeOrderEngine {
     return next;
   }
 
-  /** Cancels an open order; Alpaca's 422 when it is closed already. */
+  /**
+   * Cancels an open order: at once, or with `cancelMs` after `pending_cancel` (see
+   * `FakeOrderLatency`). Alpaca's 422 when it is closed already, or `pending_replace` (Alpaca's
+   * docs: such an order rejects cancel requests). A second cancel while one is pending changes
+   * nothing (Alpaca's docs do not say what it answers; the fake answers as for the first).
+   */
   cancel(order: FakeOrder): void {
-    if (!order.isOpen) throw new FakeHttpFailure(422, 42210000, `order is not cancelable (status ${order.wire().status})`);
-    this.#cancel(order);
+    if (!order.isOpen || order.facts.pending === 'pending_replace') {
+      throw new FakeHttpFailure(422, 42210000, `order is not cancelable (status ${order.wire().status})`);
+    }
+    this.#requestCancel(order);
   }
 
-  /** Cancels every open order, oldest first, and returns them. */
+  /** Cancels (or, with `cancelMs`, asks to cancel) every open order not `pending_replace`, oldest first, and returns them. */
   cancelAllOpen(): FakeOrder[] {
-    const open = [...this.#orders.values()].filter((o) => o.isOpen);
-    for (const order of open) this.#cancel(order);
+    const open = [...this.#orders.values()].filter((o) => o.isOpen && o.facts.pending !== 'pending_replace');
+    for (const order of open) this.#requestCancel(order);
     return open;
   }
 
@@ -330,21 +427,25 @@ export class FakeOrderEngine {
   /** A trade at `price` (positive): open orders of `symbol` that it reaches fill (in `bar` mode none do). */
   setPrice(symbol: string, price: number): void {
     if (!Number.isFinite(price) || price <= 0) throw new RangeError(`price must be positive, got ${price}`);
+    this.advance();
     this.#prices.set(symbol, price);
     for (const order of this.#orders.values()) if (order.aggregate.symbol === symbol) this.#tryFill(order);
   }
 
   /** A bar of `symbol` (checked by the caller): open orders fill against it, then its close is the last price. */
   applyBar(symbol: string, bar: OhlcvValues): void {
+    this.advance();
     for (const order of this.#orders.values()) if (order.aggregate.symbol === symbol) this.#fillAgainstBar(order, bar);
     this.#prices.set(symbol, bar.close);
   }
 
-  /** The session ends: open `day` orders expire. */
+  /** The session ends: open `day` orders expire (after the transitions due by then; one still `pending_new` expires too). */
   endSession(): void {
+    this.advance();
     for (const order of this.#orders.values()) {
       if (order.isOpen && order.aggregate.timeInForce === 'day') {
         const t = this.#stamp();
+        if (order.aggregate.status === 'new') order.aggregate.accept(t.ms);
         order.aggregate.end('expire', t.ms, 'the session ended');
         order.facts = { ...order.facts, expiredAt: t.iso, updatedAt: t.iso };
         this.#emit('expired', order);
@@ -370,12 +471,12 @@ export class FakeOrderEngine {
   }
 
   #iso(): string {
-    return new Date(this.#now()).toISOString();
+    return new Date(this.#at ?? this.#now()).toISOString();
   }
 
-  /** The clock read once: as an event time for an aggregate and as the ISO text of the wire. */
+  /** The clock read once (or the due time of the work being made): as an event time for an aggregate and as the ISO text of the wire. */
   #stamp(): { readonly ms: EpochMs; readonly iso: string } {
-    const ms = this.#now();
+    const ms = this.#at ?? this.#now();
     return { ms: epochMs(ms), iso: new Date(ms).toISOString() };
   }
 
@@ -392,7 +493,7 @@ export class FakeOrderEngine {
   #openRemaining(symbol: string, side: OrderSide): number {
     let sum = 0;
     for (const o of this.#orders.values()) {
-      if (o.isOpen && o.aggregate.symbol === symbol && o.aggregate.side === side) sum += o.aggregate.qty - o.aggregate.filledQty;
+      if (o.isOpen && o.aggregate.symbol === symbol && o.aggregate.side === side && !this.#awaitingReplace.has(o.id)) sum += o.aggregate.qty - o.aggregate.filledQty;
     }
     return sum;
   }
@@ -473,6 +574,7 @@ export class FakeOrderEngine {
       replacedAt: null,
       replacedBy: null,
       replaces: input.replaces ?? null,
+      pending: null,
       assetId: this.#assetId(input.symbol),
       qty: input.qty,
       tif: input.tif,
@@ -487,10 +589,83 @@ export class FakeOrderEngine {
       this.#emit('rejected', order);
       return order;
     }
+    if (input.awaitsReplace === true) {
+      this.#awaitingReplace.add(order.id);
+      this.#emit('pending_new', order);
+      return order;
+    }
+    if (this.#latency.acceptMs > 0) {
+      this.#emit('pending_new', order);
+      this.#work.push({ kind: 'accept', due: t.ms + this.#latency.acceptMs, order });
+      return order;
+    }
     order.aggregate.accept(t.ms);
     this.#emit('new', order);
     if (input.fillNow !== false) this.#tryFill(order);
     return order;
+  }
+
+  /** A cancel now, or with `cancelMs` a `pending_cancel` and a cancel owed (a second request while one is owed changes nothing). */
+  #requestCancel(order: FakeOrder): void {
+    if (order.facts.pending === 'pending_cancel') return;
+    if (this.#latency.cancelMs <= 0) {
+      this.#cancel(order);
+      return;
+    }
+    const t = this.#stamp();
+    order.facts = { ...order.facts, pending: 'pending_cancel', updatedAt: t.iso };
+    this.#emit('pending_cancel', order);
+    this.#work.push({ kind: 'cancel', due: t.ms + this.#latency.cancelMs, order });
+  }
+
+  /** One owed transition; an order that has ended since it was requested is left as it is. */
+  #perform(work: PendingWork): void {
+    const { order } = work;
+    switch (work.kind) {
+      case 'accept': {
+        if (order.aggregate.status !== 'new') return;
+        const t = this.#stamp();
+        order.aggregate.accept(t.ms);
+        order.facts = { ...order.facts, updatedAt: t.iso };
+        // An order a cancel is already pending on stays `pending_cancel` on the wire: no `new` for it.
+        if (order.facts.pending === null) this.#emit('new', order);
+        this.#tryFill(order);
+        return;
+      }
+      case 'cancel':
+        if (!order.isOpen) return; // filled (or ended otherwise) first: the cancel is moot
+        this.#cancel(order);
+        return;
+      case 'replace': {
+        const { replacement } = work;
+        this.#awaitingReplace.delete(replacement.id);
+        const t = this.#stamp();
+        const left = work.totalQty - order.aggregate.filledQty;
+        if (order.isOpen) order.facts = { ...order.facts, pending: null, updatedAt: t.iso };
+        if (order.isOpen && replacement.aggregate.status === 'new' && left > 1e-9) {
+          if (Math.abs(left - replacement.aggregate.qty) > 1e-9) {
+            replacement.aggregate.amendQty(left, t.ms);
+            replacement.facts = { ...replacement.facts, qty: money(left) };
+          }
+          order.aggregate.end('replace', t.ms, `replaced by ${replacement.id}`);
+          order.facts = { ...order.facts, replacedAt: t.iso, replacedBy: replacement.id };
+          this.#emit('replaced', order);
+          replacement.aggregate.accept(t.ms);
+          replacement.facts = { ...replacement.facts, updatedAt: t.iso };
+          this.#emit('new', replacement);
+          this.#tryFill(replacement);
+          return;
+        }
+        // The old order ended first (filled, expired) or the replacement did (canceled): the replace fails.
+        if (order.isOpen) this.#emit('order_replace_rejected', order);
+        if (replacement.aggregate.status === 'new') {
+          replacement.aggregate.end('reject', t.ms, `the replace of ${order.id} failed: that order ${order.wire().status} first`);
+          replacement.facts = { ...replacement.facts, failedAt: t.iso, updatedAt: t.iso };
+          this.#emit('rejected', replacement);
+        }
+        return;
+      }
+    }
   }
 
   #cancel(order: FakeOrder): void {
@@ -538,8 +713,9 @@ export class FakeOrderEngine {
     this.#emit(complete ? 'fill' : 'partial_fill', order, { price, qty: take, positionQty });
   }
 
+  /** Working (`new` or later, so never `pending_new`), open, and not held back by `stallPartialFills`. */
   #isFillable(order: FakeOrder): boolean {
-    return order.isOpen && !(this.#stallPartials && order.aggregate.filledQty > 0);
+    return order.isOpen && order.aggregate.status !== 'new' && !(this.#stallPartials && order.aggregate.filledQty > 0);
   }
 
   /** A trade at the last price: fills what it reaches (in `bar` mode nothing fills on a trade). */

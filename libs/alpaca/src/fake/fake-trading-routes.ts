@@ -27,10 +27,12 @@ const DECIMAL = /^\d+(\.\d+)?$/;
  * API routes (account, clock, calendar, positions, orders) and, through `routeMarketData`, the
  * market-data routes. Checks each request's shape as Alpaca does, then hands it to the order
  * engine. A refusal is thrown as a `FakeHttpFailure` (the HTTP layer writes Alpaca's error body);
- * an unknown route is Alpaca's 404.
+ * an unknown route is Alpaca's 404. Every request first makes the order transitions its clock has
+ * reached (`FakeOrderEngine.advance`), so it sees and acts on the orders as they are by then.
  */
 export function routeFakeAlpacaRequest(method: string, url: URL, body: string, context: FakeTradingRoutesContext): FakeReply {
   const { engine } = context;
+  engine.advance();
   const path = url.pathname;
   if (method === 'GET' && path === '/v2/calendar') return calendar(url.searchParams, context.now());
   if (method === 'DELETE' && path === '/v2/positions') return closeAllPositions(engine);
@@ -107,9 +109,19 @@ function jsonObjectBody(raw: unknown): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-/** `POST /v2/orders`: market, limit and stop orders (the fake has no other types). */
+/**
+ * `POST /v2/orders`: market, limit and stop orders (the fake has no other types), of order class
+ * `simple` only. Alpaca's `bracket`, `oco` and `oto` classes (legs held until their entry fills,
+ * one leg's fill canceling the other) are refused with 422 rather than taken and ignored: an
+ * order whose exits silently vanish would pass a test it should fail. Quantbot's broker does not
+ * send them (it submits exits as orders of their own).
+ */
 function submitOrder(raw: unknown, engine: FakeOrderEngine): FakeReply {
   const b = jsonObjectBody(raw);
+  const orderClass = b['order_class'];
+  if (orderClass !== undefined && orderClass !== '' && orderClass !== 'simple') {
+    throw unprocessable(`order_class ${JSON.stringify(orderClass)} is not supported by the fake: only simple orders`);
+  }
   const symbol = decimalText(b['symbol']);
   if (symbol === undefined || !/^[A-Z][A-Z0-9./]{0,15}$/.test(symbol)) throw unprocessable('invalid symbol');
   const qty = decimalText(b['qty']);

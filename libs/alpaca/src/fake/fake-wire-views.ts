@@ -42,6 +42,11 @@ export interface FakeOrderFacts {
   readonly replacedAt: string | null;
   readonly replacedBy: string | null;
   readonly replaces: string | null;
+  /**
+   * A cancel or replace requested and not yet made (`FakeOrderLatency`): the status the wire
+   * shows while the order is open, in place of the one its aggregate stands for.
+   */
+  readonly pending: 'pending_cancel' | 'pending_replace' | null;
   readonly assetId: string;
   readonly qty: string;
   readonly tif: string;
@@ -50,10 +55,11 @@ export interface FakeOrderFacts {
 }
 
 /** What the wire reads of an order's aggregate: its terms, its state and its fills. */
-export type FakeOrderState = Pick<Order, 'symbol' | 'side' | 'type' | 'status' | 'filledQty' | 'avgFillPrice'>;
+export type FakeOrderState = Pick<Order, 'symbol' | 'side' | 'type' | 'status' | 'isTerminal' | 'filledQty' | 'avgFillPrice'>;
 
 /**
- * An order in Alpaca's order shape: its status (`alpacaOrderStatus` of the aggregate's state),
+ * An order in Alpaca's order shape: its status (`alpacaOrderStatus` of the aggregate's state, or
+ * the pending cancel or replace of an open order),
  * filled quantity and average fill price from its aggregate, the rest from its facts.
  */
 export function orderWire(facts: FakeOrderFacts, order: FakeOrderState): AlpacaOrderWire {
@@ -84,7 +90,7 @@ export function orderWire(facts: FakeOrderFacts, order: FakeOrderState): AlpacaO
     time_in_force: facts.tif,
     limit_price: facts.limit,
     stop_price: facts.stop,
-    status: alpacaOrderStatus(order.status),
+    status: facts.pending !== null && !order.isTerminal ? facts.pending : alpacaOrderStatus(order.status),
     extended_hours: false,
     legs: null,
     trail_percent: null,

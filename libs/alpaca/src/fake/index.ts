@@ -5,7 +5,7 @@
 export { ALPACA_RATE_LIMIT_PER_MINUTE, startFakeAlpacaServer } from './fake-alpaca-server';
 export type { FakeAlpacaFaults, FakeAlpacaServer, FakeAlpacaServerOptions, FakeAlpacaState, FakeBar } from './fake-alpaca-server';
 export { FAKE_FILL_MODES } from './fake-order-engine';
-export type { FakeFillMode } from './fake-order-engine';
+export type { FakeFillMode, FakeOrderLatency } from './fake-order-engine';
 export { clockWire } from './fake-market-clock';
 export { FAKE_FAULT_NAMES, applyFakeFault } from './fake-admin';
 export type { FakeFaultRequest } from './fake-admin';
