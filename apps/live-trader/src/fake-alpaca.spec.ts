@@ -200,6 +200,49 @@ describe('live-trader fake-alpaca (in process)', () => {
     expect(await running).toBe(0);
   });
 
+  it('takes the market-data realism switches as flags (sparse minutes, bar delivery, keep-alives) and refuses bad values with exit 2, naming the flag', async () => {
+    for (const [flag, value, message] of [
+      ['--sparse-minutes', '1', 'error: --sparse-minutes: must be a fraction 0 ≤ f < 1, got 1'],
+      ['--late-bars', '-0.1', 'error: --late-bars: must be a fraction 0 ≤ f ≤ 1, got -0.1'],
+      ['--duplicate-bars', '2', 'error: --duplicate-bars: must be a fraction 0 ≤ f ≤ 1, got 2'],
+      ['--reorder-bars', '1.5', 'error: --reorder-bars: must be a fraction 0 ≤ f ≤ 1, got 1.5'],
+      ['--keep-alive-ms', '0', 'error: --keep-alive-ms: must be a positive number of ms, got 0'],
+    ] as const) {
+      const bad = capture(cwd);
+      expect(await main(['fake-alpaca', '--days', '1', flag, value], bad, env, new Date(), { stop: manualStopSignal() })).toBe(2);
+      expect(bad.stderr.at(-1)).toBe(message);
+    }
+    const io = capture(cwd);
+    const stop = manualStopSignal();
+    const running = main(
+      ['fake-alpaca', '--days', '1', '--symbols', 'AAA,BBB', '--interval-ms', '0', '--sparse-minutes', '0.25', '--duplicate-bars', '0.1', '--late-bars', '0.1', '--reorder-bars', '0.1', '--keep-alive-ms', '20'],
+      io,
+      env,
+      new Date(),
+      { stop },
+    );
+    await until(() => io.stdout.some((line) => line.startsWith('replay finished')), 'the end of the replay', 10_000);
+    const [, url] = LISTENING.exec(io.stdout.join('\n')) as RegExpExecArray;
+    const credentials: AlpacaCredentials = { keyId: KEY, secretKey: SECRET, baseUrl: url as string, mode: 'custom' };
+    const data = new AlpacaMarketDataClient({ credentials, dataUrl: url as string, now: () => Date.now(), rng: new SeededRng(1) });
+    const bars = await data.getAllBars({ symbols: ['AAA', 'BBB'], timeframe: '1Min', start: '2000-01-01' });
+    await data.close();
+    // About a quarter of the 2 x 390 symbol-minutes have no bar in REST history.
+    const kept = (bars.get('AAA')?.length ?? 0) + (bars.get('BBB')?.length ?? 0);
+    expect(kept).toBeGreaterThan(780 * 0.6);
+    expect(kept).toBeLessThan(780 * 0.9);
+    // Keep-alive pings reach a market-data connection.
+    const { WebSocket } = await import('ws');
+    const socket = new WebSocket(`${(url as string).replace(/^http/, 'ws')}/v2/iex`);
+    await new Promise((done) => socket.once('ping', done));
+    socket.terminate();
+    // The bar-delivery faults by count are on the admin endpoint too.
+    const admin = await fetch(`${url as string}/__admin/faults/reorder-next-bars`, { method: 'POST', body: JSON.stringify({ n: 2 }) });
+    expect([admin.status, await admin.json()]).toEqual([200, { fault: 'reorder-next-bars' }]);
+    stop.stop('SIGINT');
+    expect(await running).toBe(0);
+  });
+
   it('refuses a port in use with exit 2', async () => {
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
