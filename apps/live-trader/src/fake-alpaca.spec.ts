@@ -231,11 +231,18 @@ describe('live-trader fake-alpaca (in process)', () => {
     const kept = (bars.get('AAA')?.length ?? 0) + (bars.get('BBB')?.length ?? 0);
     expect(kept).toBeGreaterThan(780 * 0.6);
     expect(kept).toBeLessThan(780 * 0.9);
-    // Keep-alive pings reach a market-data connection.
-    const { WebSocket } = await import('ws');
-    const socket = new WebSocket(`${(url as string).replace(/^http/, 'ws')}/v2/iex`);
-    await new Promise((done) => socket.once('ping', done));
-    socket.terminate();
+    // Keep-alive pings reach a market-data connection: a raw WebSocket handshake, then a ping frame (0x89).
+    const port = Number(new URL(url as string).port);
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.write(`GET /v2/iex HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await until(() => {
+      const body = received.indexOf('\r\n\r\n');
+      return body >= 0 && received.subarray(body + 4).includes(0x89);
+    }, 'a keep-alive ping frame');
+    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    socket.destroy();
     // The bar-delivery faults by count are on the admin endpoint too.
     const admin = await fetch(`${url as string}/__admin/faults/reorder-next-bars`, { method: 'POST', body: JSON.stringify({ n: 2 }) });
     expect([admin.status, await admin.json()]).toEqual([200, { fault: 'reorder-next-bars' }]);
