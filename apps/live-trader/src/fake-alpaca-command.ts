@@ -45,6 +45,8 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
 
   const replay = new FakeMarketReplay({
     universe: plan.universe,
+    sparseMinutes: plan.sparseMinutes,
+    seed: plan.seed,
     onStep: (step: FakeReplayStep) => {
       if (step.sessionEnded) log.info('replay session ended', { step: step.index, time: new Date(step.now).toISOString(), remaining: step.remaining });
     },
@@ -63,6 +65,8 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
       ...(plan.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: plan.rateLimitPerMinute } : {}),
       oneOrderReversals: plan.oneOrderReversals,
       orderLatency: plan.orderLatency,
+      barDelivery: plan.barDelivery,
+      ...(plan.keepAliveMs !== undefined ? { streamKeepAlive: { intervalMs: plan.keepAliveMs } } : {}),
       ...replay.serverOptions(),
     });
   } catch (error) {

@@ -29,6 +29,11 @@ export const FAKE_ALPACA_FLAGS: readonly FlagSpec[] = [
     valueName: 'accept=ms,cancel=ms,replace=ms',
     description: 'ms of the replay clock orders spend pending_new, pending_cancel and pending_replace (default 0: immediate; a part left out is 0); a fill during a pending cancel wins',
   },
+  { name: 'sparse-minutes', kind: 'number', valueName: 'fraction', description: 'leave out this fraction of the symbol-minutes, 0 ≤ f < 1, as the IEX feed has no bar for a minute without trades: neither streamed nor in REST history (seeded by --seed; default 0)' },
+  { name: 'late-bars', kind: 'number', valueName: 'fraction', description: 'stream this fraction of the bars late, after a later minute\'s bar of another symbol, 0 ≤ f ≤ 1 (seeded; default 0)' },
+  { name: 'duplicate-bars', kind: 'number', valueName: 'fraction', description: 'stream this fraction of the bars twice, 0 ≤ f ≤ 1 (seeded; default 0)' },
+  { name: 'reorder-bars', kind: 'number', valueName: 'fraction', description: 'stream this fraction of the bars after their symbol\'s next bar (minute t after t+1), 0 ≤ f ≤ 1 (seeded; default 0)' },
+  { name: 'keep-alive-ms', kind: 'number', valueName: 'ms', description: 'send a WebSocket ping on every stream connection this often, in real ms (default: none)' },
   { name: 'one-order-reversals', kind: 'boolean', description: 'accept a sell beyond the shares held and reverse the position, as a backtest does (Alpaca refuses it with 403; default: refused)' },
   {
     name: 'faults',
@@ -54,6 +59,12 @@ export interface FakeAlpacaPlan {
   readonly oneOrderReversals: boolean;
   readonly orderLatency: FakeOrderLatency;
   readonly faults: readonly FakeFaultRequest[];
+  /** Fraction of symbol-minutes left out of the replay (0: none). */
+  readonly sparseMinutes: number;
+  /** Fractions of the streamed bars sent late, twice, out of order. */
+  readonly barDelivery: { readonly late: number; readonly duplicate: number; readonly reorder: number };
+  /** Real ms between keep-alive pings; undefined: none. */
+  readonly keepAliveMs: number | undefined;
 }
 
 export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
@@ -81,6 +92,16 @@ export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
   }
   const oneOrderReversals = flags['one-order-reversals'] === true;
   const orderLatency = orderLatencyFlag(flags);
+  const sparseMinutes = numberFlag(flags, 'sparse-minutes', 0);
+  if (!(sparseMinutes >= 0 && sparseMinutes < 1)) throw new ConfigError('--sparse-minutes', `must be a fraction 0 ≤ f < 1, got ${sparseMinutes}`);
+  const fraction = (name: string): number => {
+    const f = numberFlag(flags, name, 0);
+    if (!(f >= 0 && f <= 1)) throw new ConfigError(`--${name}`, `must be a fraction 0 ≤ f ≤ 1, got ${f}`);
+    return f;
+  };
+  const barDelivery = { late: fraction('late-bars'), duplicate: fraction('duplicate-bars'), reorder: fraction('reorder-bars') };
+  const keepAliveMs = flags['keep-alive-ms'] === undefined ? undefined : numberFlag(flags, 'keep-alive-ms', 0);
+  if (keepAliveMs !== undefined && !(keepAliveMs > 0 && Number.isFinite(keepAliveMs))) throw new ConfigError('--keep-alive-ms', `must be a positive number of ms, got ${keepAliveMs}`);
   const faults = faultsFlag(flags);
   const symbols = symbolsFlag(flags);
 
@@ -97,7 +118,7 @@ export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
     dataLabel = `synthetic minute bars (seed ${seed}, ${days} session${days === 1 ? '' : 's'})`;
   }
   if (universe.length === 0) throw new ConfigError('--data', 'has no bars to replay');
-  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals, orderLatency, faults };
+  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals, orderLatency, faults, sparseMinutes, barDelivery, keepAliveMs };
 }
 
 const LATENCY_PARTS: Readonly<Record<string, keyof FakeOrderLatency>> = { accept: 'acceptMs', cancel: 'cancelMs', replace: 'replaceMs' };

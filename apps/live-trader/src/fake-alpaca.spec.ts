@@ -229,6 +229,56 @@ describe('live-trader fake-alpaca (in process)', () => {
     expect(await running).toBe(0);
   });
 
+  it('takes the market-data realism switches as flags (sparse minutes, bar delivery, keep-alives) and refuses bad values with exit 2, naming the flag', async () => {
+    for (const [flag, value, message] of [
+      ['--sparse-minutes', '1', 'error: --sparse-minutes: must be a fraction 0 ≤ f < 1, got 1'],
+      ['--late-bars', '-0.1', 'error: --late-bars: must be a fraction 0 ≤ f ≤ 1, got -0.1'],
+      ['--duplicate-bars', '2', 'error: --duplicate-bars: must be a fraction 0 ≤ f ≤ 1, got 2'],
+      ['--reorder-bars', '1.5', 'error: --reorder-bars: must be a fraction 0 ≤ f ≤ 1, got 1.5'],
+      ['--keep-alive-ms', '0', 'error: --keep-alive-ms: must be a positive number of ms, got 0'],
+    ] as const) {
+      const bad = capture(cwd);
+      expect(await main(['fake-alpaca', '--days', '1', flag, value], bad, env, new Date(), { stop: manualStopSignal() })).toBe(2);
+      expect(bad.stderr.at(-1)).toBe(message);
+    }
+    const io = capture(cwd);
+    const stop = manualStopSignal();
+    const running = main(
+      ['fake-alpaca', '--days', '1', '--symbols', 'AAA,BBB', '--interval-ms', '0', '--sparse-minutes', '0.25', '--duplicate-bars', '0.1', '--late-bars', '0.1', '--reorder-bars', '0.1', '--keep-alive-ms', '20'],
+      io,
+      env,
+      new Date(),
+      { stop },
+    );
+    await until(() => io.stdout.some((line) => line.startsWith('replay finished')), 'the end of the replay', 10_000);
+    const [, url] = LISTENING.exec(io.stdout.join('\n')) as RegExpExecArray;
+    const credentials: AlpacaCredentials = { keyId: KEY, secretKey: SECRET, baseUrl: url as string, mode: 'custom' };
+    const data = new AlpacaMarketDataClient({ credentials, dataUrl: url as string, now: () => Date.now(), rng: new SeededRng(1) });
+    const bars = await data.getAllBars({ symbols: ['AAA', 'BBB'], timeframe: '1Min', start: '2000-01-01' });
+    await data.close();
+    // About a quarter of the 2 x 390 symbol-minutes have no bar in REST history.
+    const kept = (bars.get('AAA')?.length ?? 0) + (bars.get('BBB')?.length ?? 0);
+    expect(kept).toBeGreaterThan(780 * 0.6);
+    expect(kept).toBeLessThan(780 * 0.9);
+    // Keep-alive pings reach a market-data connection: a raw WebSocket handshake, then a ping frame (0x89).
+    const port = Number(new URL(url as string).port);
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.write(`GET /v2/iex HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    await until(() => {
+      const body = received.indexOf('\r\n\r\n');
+      return body >= 0 && received.subarray(body + 4).includes(0x89);
+    }, 'a keep-alive ping frame');
+    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    socket.destroy();
+    // The bar-delivery faults by count are on the admin endpoint too.
+    const admin = await fetch(`${url as string}/__admin/faults/reorder-next-bars`, { method: 'POST', body: JSON.stringify({ n: 2 }) });
+    expect([admin.status, await admin.json()]).toEqual([200, { fault: 'reorder-next-bars' }]);
+    stop.stop('SIGINT');
+    expect(await running).toBe(0);
+  });
+
   it('refuses a port in use with exit 2', async () => {
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));

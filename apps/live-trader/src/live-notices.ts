@@ -63,6 +63,9 @@ export function liveNotifier(
         if (notice.report.ordersSubmitted > 0) log.info('step', { ...notice.report });
         options.onStep?.(notice.report);
         return;
+      case 'late-bar':
+        log.warn('late bar dropped', { symbol: notice.symbol, time: iso(notice.time), lastStep: iso(notice.lastStep) });
+        return;
       case 'step-failed':
         log.error('step failed', { error: notice.error });
         return;

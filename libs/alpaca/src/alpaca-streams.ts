@@ -167,6 +167,11 @@ export interface BarStreamOptions extends StreamTiming, StreamEvents {
   /** Each bar once, in order per symbol (a bar not newer than the last one of its symbol is dropped). */
   readonly onBar: (bar: AlpacaStreamBar, recovered: boolean) => void;
   /**
+   * A streamed bar that was dropped because its symbol already had a bar of that minute
+   * (`duplicate`) or of a later one (`out-of-order`: minute t after t+1), for logs and counters.
+   */
+  readonly onDroppedBar?: (bar: AlpacaStreamBar, reason: BarDropReason) => void;
+  /**
    * After a reconnect: fetch the bars of `symbol` that started after `afterMs` (REST). Without
    * it the gap is only reported through `onGap`.
    */
@@ -180,17 +185,30 @@ export interface BarStreamOptions extends StreamTiming, StreamEvents {
   readonly startAfter?: number;
 }
 
+/** Why `AlpacaBarStream` dropped a streamed bar. */
+export type BarDropReason = 'duplicate' | 'out-of-order';
+
 /** Market-data stream error codes that retrying cannot cure (Alpaca's documented table). */
 const FATAL_DATA_STREAM_ERRORS: ReadonlySet<number> = new Set([402, 405, 409, 410]);
 
 /**
  * Alpaca's market-data stream (v2), subscribed to minute bars. After a reconnect, the bars
  * missed during the gap are fetched through `recoverBars` and delivered (marked recovered)
- * before the stream's own, so every symbol's bars arrive once and in time order.
+ * before the stream's own, in time order across symbols (symbol order within a minute), so
+ * every symbol's bars arrive once and in time order, and a minute's bars before the next
+ * minute's. A streamed bar not newer than the last one delivered for its symbol (a duplicate,
+ * or one sent after its symbol's next minute) is dropped and reported through `onDroppedBar`.
+ * Empty frames and WebSocket pings (keep-alives) are not messages and are never reported.
  */
 export class AlpacaBarStream extends StreamConnection {
   readonly #options: BarStreamOptions;
   readonly #lastBar = new Map<string, number>();
+  #dropped = 0;
+
+  /** Streamed bars dropped so far as duplicates or out of order (see `onDroppedBar`). */
+  get droppedBars(): number {
+    return this.#dropped;
+  }
 
   constructor(options: BarStreamOptions) {
     const root = (options.url ?? ALPACA_DATA_STREAM_URL).replace(/\/+$/, '');
@@ -264,21 +282,35 @@ export class AlpacaBarStream extends StreamConnection {
 
   protected async onReady(reconnected: boolean): Promise<void> {
     if (!reconnected && this.#options.startAfter === undefined) return;
+    const gaps: { readonly symbol: string; readonly afterMs: number; recovered: number }[] = [];
+    const missed: AlpacaStreamBar[] = [];
     for (const symbol of this.#options.symbols) {
       const after = this.#lastBar.get(symbol) ?? this.#options.startAfter;
       if (after === undefined) continue;
-      let recovered = 0;
-      if (this.#options.recoverBars !== undefined) {
-        const bars = [...(await this.#options.recoverBars(symbol, after))].sort((a, b) => a.time - b.time);
-        for (const bar of bars) if (this.#deliver(bar, true)) recovered++;
-      }
-      this.#options.onGap?.({ symbol, afterMs: after, recovered });
+      gaps.push({ symbol, afterMs: after, recovered: 0 });
+      if (this.#options.recoverBars !== undefined) missed.push(...(await this.#options.recoverBars(symbol, after)));
     }
+    // One symbol after the other would hand a consumer that gathers a minute's bars across
+    // symbols the second symbol's minutes after the first's later ones: in time order instead.
+    const rank = new Map(this.#options.symbols.map((symbol, i) => [symbol, i]));
+    missed.sort((a, b) => a.time - b.time || (rank.get(a.symbol) ?? 0) - (rank.get(b.symbol) ?? 0));
+    for (const bar of missed) {
+      if (!this.#deliver(bar, true)) continue;
+      const gap = gaps.find((g) => g.symbol === bar.symbol);
+      if (gap !== undefined) gap.recovered++;
+    }
+    for (const gap of gaps) this.#options.onGap?.({ symbol: gap.symbol, afterMs: gap.afterMs, recovered: gap.recovered });
   }
 
   #deliver(bar: AlpacaStreamBar, recovered: boolean): boolean {
     const last = this.#lastBar.get(bar.symbol);
-    if (last !== undefined && bar.time <= last) return false;
+    if (last !== undefined && bar.time <= last) {
+      if (!recovered) {
+        this.#dropped++;
+        this.#options.onDroppedBar?.(bar, bar.time === last ? 'duplicate' : 'out-of-order');
+      }
+      return false;
+    }
     this.#lastBar.set(bar.symbol, bar.time);
     this.#options.onBar(bar, recovered);
     return true;

@@ -39,7 +39,7 @@ export interface AlpacaVenueOptions {
   /** Milliseconds for the streams' timing (heartbeats, backoff): never for decisions. */
   readonly latencyClock: () => number;
   readonly rng: SeededRng;
-  /** Stream states, errors and recoveries, and order snapshots Alpaca contradicted itself with (`order-anomaly`), for the log and the outage watchdog. */
+  /** Stream states, errors and recoveries, streamed bars dropped as duplicates or out of order (`bar-dropped`), and order snapshots Alpaca contradicted itself with (`order-anomaly`), for the log and the outage watchdog. */
   readonly onEvent?: (event: string, detail: { readonly [key: string]: JsonValue }) => void;
 }
 
@@ -230,6 +230,7 @@ export class AlpacaVenue implements LiveVenue {
       onBar: (bar) => onBar({ symbol: bar.symbol, time: epochMs(bar.time), open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }),
       recoverBars: recoverBarsFromRest(options.marketData, options.feed !== undefined ? { feed: options.feed } : {}),
       onGap: (gap) => this.#event('bar-gap', { symbol: gap.symbol, afterMs: gap.afterMs, recovered: gap.recovered }),
+      onDroppedBar: (bar, reason) => this.#event('bar-dropped', { symbol: bar.symbol, time: new Date(bar.time).toISOString(), reason }),
       onError: (error) => this.#event('bar-stream-error', { message: error.message, fatal: error.fatal }),
       onState: (state, detail) => this.#event('bar-stream', { state, detail }),
     });

@@ -15,7 +15,7 @@ export { alpacaOrderStatus, coreOrderStatus } from './alpaca-order-status';
 export { AlpacaStreamError } from './stream-connection';
 export type { StreamEvents, StreamState, StreamTiming } from './stream-connection';
 export { ALPACA_DATA_STREAM_URL, AlpacaBarStream, AlpacaTradeStream, recoverBarsFromRest, tradeStreamUrl } from './alpaca-streams';
-export type { BarStreamOptions, RestBarRecoveryOptions, TradeStreamOptions } from './alpaca-streams';
+export type { BarDropReason, BarStreamOptions, RestBarRecoveryOptions, TradeStreamOptions } from './alpaca-streams';
 export { parseAlpacaBar, toAlpacaBarWire } from './alpaca-bar';
 export type { AlpacaBar, AlpacaBarWire, OhlcvValues } from './alpaca-bar';
 export { ALPACA_TIMEFRAME_HELP, parseAlpacaTimeframe } from './alpaca-timeframe';

@@ -28,6 +28,8 @@ export type LiveNotice =
   /** Bars are coming: the session trades `symbols` from the first bar after `after`. */
   | { readonly kind: 'trading'; readonly sessionId: string; readonly symbols: readonly string[]; readonly after: number }
   | { readonly kind: 'step'; readonly report: LiveStepReport }
+  /** A bar of `symbol` for minute `time` came after the step of `lastStep` (≥ time) was delivered: dropped, the step stands without it. */
+  | { readonly kind: 'late-bar'; readonly symbol: string; readonly time: number; readonly lastStep: number }
   | { readonly kind: 'step-failed'; readonly error: unknown }
   | { readonly kind: 'save-failed'; readonly error: unknown }
   | { readonly kind: 'stop-requested' }

@@ -84,6 +84,7 @@ export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveO
       historyMinutes: options.historyMinutes,
       align: options.align,
       latencyClock: options.latencyClock,
+      onLateBar: (bar, lastStep) => notify({ kind: 'late-bar', symbol: bar.symbol, time: bar.time, lastStep }),
       journaled,
       ...(options.live !== undefined ? { live: options.live } : {}),
     },

@@ -24,6 +24,8 @@ export interface VenueConnectionOptions {
   /** A bar step is complete when every symbol's bar arrived, or this long after its first bar. */
   readonly stepTimeoutMs?: number;
   readonly onEvent?: (event: string, detail: { readonly [key: string]: JsonValue }) => void;
+  /** A bar that came after its minute's step was delivered, and was dropped (see `StepAggregator`). */
+  readonly onLateBar?: (bar: VenueBar, lastStep: number) => void;
   /**
    * What the journal already holds, per client order id: quantity and value (Σ qty × price) of
    * the fills saved so far. Every fill at the broker beyond it is recovered, once.
@@ -170,7 +172,7 @@ export async function connectVenue(options: VenueConnectionOptions, checkpoint: 
     clock,
     broker: (context) => venue.broker(context.sink, adopted),
     startBars: async (onStep, afterTime) => {
-      const aggregator = new StepAggregator(symbols, options.latencyClock, options.stepTimeoutMs ?? 10_000, onStep);
+      const aggregator = new StepAggregator(symbols, options.latencyClock, options.stepTimeoutMs ?? 10_000, onStep, options.onLateBar);
       await venue.startBars(symbols, afterTime, (bar) => aggregator.add(bar));
     },
     compare: async (ledger) => {
@@ -213,18 +215,22 @@ function orderView(o: VenueOrder): BrokerOrderView {
  * Gathers the bars of one minute across symbols: a step is complete when every symbol's bar has
  * arrived, when a later bar of any symbol arrives, or `timeoutMs` after its first bar (symbols
  * that did not trade simply have no bar). Steps come out in time order; a bar for a step already
- * delivered is late and dropped (the session never rewrites the past).
+ * delivered is late and dropped (the session never rewrites the past): counted in `late` and
+ * reported through `onLate`. A second bar of a symbol for a step still gathering replaces the
+ * first and is not counted twice.
  */
 export class StepAggregator {
   readonly #symbols: readonly Ticker[];
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #emit: (step: BarStep) => void;
+  readonly #onLate: ((bar: VenueBar, lastStep: number) => void) | undefined;
   readonly #pending = new Map<number, { bars: (Bar | undefined)[]; count: number; firstAt: number; timer: NodeJS.Timeout }>();
   #lastEmitted = Number.NEGATIVE_INFINITY;
   late = 0;
 
-  constructor(symbols: readonly Ticker[], clock: () => number, timeoutMs: number, emit: (step: BarStep) => void) {
+  constructor(symbols: readonly Ticker[], clock: () => number, timeoutMs: number, emit: (step: BarStep) => void, onLate?: (bar: VenueBar, lastStep: number) => void) {
+    this.#onLate = onLate;
     this.#symbols = symbols;
     this.#clock = clock;
     this.#timeoutMs = timeoutMs;
@@ -236,6 +242,7 @@ export class StepAggregator {
     if (s < 0) return;
     if (bar.time <= this.#lastEmitted) {
       this.late++;
+      this.#onLate?.(bar, this.#lastEmitted);
       return;
     }
     let step = this.#pending.get(bar.time);

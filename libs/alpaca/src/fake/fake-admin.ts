@@ -7,7 +7,7 @@ import type { FakeStreamKind } from './fake-stream-kind';
 
 /** A fault by name with its arguments, as the admin endpoint and `live-trader fake-alpaca --faults` take it. */
 export interface FakeFaultRequest {
-  /** `fail-next`, `delay-next`, `rate-limit-next`, `drop-response-after-processing`, `drop-streams`, `silence-streams`, `refuse-streams`, `duplicate-next-updates`, `reorder-next-updates`, `stall-partial-fills`, `reject-next-orders`, `order-latency` or `reset`. */
+  /** `fail-next`, `delay-next`, `rate-limit-next`, `drop-response-after-processing`, `drop-streams`, `silence-streams`, `refuse-streams`, `duplicate-next-updates`, `reorder-next-updates`, `late-next-bars`, `duplicate-next-bars`, `reorder-next-bars`, `stall-partial-fills`, `reject-next-orders`, `order-latency` or `reset`. */
   readonly fault: string;
   readonly [argument: string]: unknown;
 }
@@ -23,6 +23,9 @@ export const FAKE_FAULT_NAMES: readonly string[] = Object.freeze([
   'refuse-streams',
   'duplicate-next-updates',
   'reorder-next-updates',
+  'late-next-bars',
+  'duplicate-next-bars',
+  'reorder-next-bars',
   'stall-partial-fills',
   'reject-next-orders',
   'order-latency',
@@ -92,6 +95,12 @@ export function applyFakeFault(faults: FakeAlpacaFaults, request: FakeFaultReque
       return faults.duplicateNextUpdates(count());
     case 'reorder-next-updates':
       return faults.reorderNextUpdates(count());
+    case 'late-next-bars':
+      return faults.lateNextBars(count());
+    case 'duplicate-next-bars':
+      return faults.duplicateNextBars(count());
+    case 'reorder-next-bars':
+      return faults.reorderNextBars(count());
     case 'stall-partial-fills':
       return faults.stallPartialFills(flag('on'));
     case 'reject-next-orders':

@@ -8,6 +8,7 @@ import { FakeBarStore } from './fake-market-data';
 import { FAKE_FILL_MODES, FakeOrderEngine, NO_ORDER_LATENCY } from './fake-order-engine';
 import type { FakeFillMode, FakeOrderLatency } from './fake-order-engine';
 import { FakeStreamHub } from './fake-stream-hub';
+import type { FakeBarDelivery, FakeKeepAliveFrame } from './fake-stream-hub';
 import type { FakeStreamKind } from './fake-stream-kind';
 import type { FakeRoute } from './fake-http';
 import { routeFakeAdmin } from './fake-admin';
@@ -89,6 +90,20 @@ export interface FakeAlpacaServerOptions {
    * `FakeOrderLatency`); a field left out is 0. Default all 0: immediate. Each a number ≥ 0.
    */
   readonly orderLatency?: Partial<FakeOrderLatency>;
+  /**
+   * Fractions of the streamed bars delivered late, twice or out of order (see `FakeBarDelivery`),
+   * drawn from an RNG seeded by `seed`: the same seed and bars give the same wire. Default none.
+   * The faults `lateNextBars`, `duplicateNextBars` and `reorderNextBars` do the same by count.
+   */
+  readonly barDelivery?: FakeBarDelivery;
+  /**
+   * Keep-alives on both streams every `intervalMs` real milliseconds (`state.sendKeepAlives` sends
+   * one round at once). `frame`: `ping` (default), a WebSocket ping frame with an empty payload,
+   * which is what clients of Alpaca's `trade_updates` stream have logged receiving (Alpaca's
+   * stream documentation describes no heartbeat message on either stream); `empty`, an empty data
+   * frame. Default: none.
+   */
+  readonly streamKeepAlive?: { readonly intervalMs: number; readonly frame?: FakeKeepAliveFrame };
 }
 
 /**
@@ -136,6 +151,12 @@ export interface FakeAlpacaFaults {
   duplicateNextUpdates(n: number): void;
   /** The next `n` trade updates are each held back and sent after the update that follows them. */
   reorderNextUpdates(n: number): void;
+  /** The next `n` streamed bars are each held back and sent after a later minute's bar of another symbol (`FakeBarDelivery.late`). */
+  lateNextBars(n: number): void;
+  /** The next `n` streamed bars are each sent twice. */
+  duplicateNextBars(n: number): void;
+  /** The next `n` streamed bars are each sent after their own symbol's next bar (minute t after t+1). */
+  reorderNextBars(n: number): void;
   /** While on, orders that have started filling get no further fills (a stalled partial fill). */
   stallPartialFills(on: boolean): void;
   /** The next `n` orders are accepted, then rejected (trade update `rejected`). */
@@ -172,6 +193,10 @@ export interface FakeAlpacaState {
   tradeUpdates(): unknown[];
   /** The bars served by `GET /v2/stocks/bars` and `/latest` (pushed bars included). */
   readonly barStore: FakeBarStore;
+  /** Bar frames written to the market-data stream so far (a duplicated bar counts twice; a held bar once it is sent). */
+  readonly barsStreamed: number;
+  /** Sends one round of keep-alives to every open stream connection now (`frame` default `ping`; see `streamKeepAlive`). */
+  sendKeepAlives(frame?: FakeKeepAliveFrame): void;
   /** When orders fill (the `fillOn` option). */
   readonly fillOn: FakeFillMode;
   /** WebSocket connections accepted so far. */
@@ -211,7 +236,16 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
   const authTimeoutMs = options.streamAuthTimeoutMs ?? 10_000;
   if (!(authTimeoutMs > 0)) throw new ConfigError('streamAuthTimeoutMs', `must be positive, got ${String(authTimeoutMs)}`);
   const orderLatency = resolveOrderLatency(options.orderLatency);
-  const streams = new FakeStreamHub(credentials, { connectionsPerKey, authTimeoutMs });
+  const keepAlive = options.streamKeepAlive;
+  const keepAliveFrame = keepAlive?.frame ?? 'ping';
+  if (keepAlive !== undefined) {
+    if (!(Number.isFinite(keepAlive.intervalMs) && keepAlive.intervalMs > 0)) {
+      throw new ConfigError('streamKeepAlive.intervalMs', `must be a positive number of ms, got ${String(keepAlive.intervalMs)}`);
+    }
+    if (keepAliveFrame !== 'ping' && keepAliveFrame !== 'empty') throw new ConfigError('streamKeepAlive.frame', `must be ping or empty, got ${String(keepAliveFrame)}`);
+  }
+  // Its own RNG, so that bar delivery draws never shift the order engine's ids.
+  const streams = new FakeStreamHub(credentials, { connectionsPerKey, authTimeoutMs }, new SeededRng(((options.seed ?? 42) ^ 0x5bd1e995) >>> 0), options.barDelivery);
   const engine = new FakeOrderEngine({
     rng: new SeededRng(options.seed ?? 42),
     now,
@@ -245,6 +279,9 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
     refuseStreams: (n, stream) => streams.refuseNext(n, stream),
     duplicateNextUpdates: (n) => streams.duplicateNextUpdates(n),
     reorderNextUpdates: (n) => streams.reorderNextUpdates(n),
+    lateNextBars: (n) => streams.lateNextBars(n),
+    duplicateNextBars: (n) => streams.duplicateNextBars(n),
+    reorderNextBars: (n) => streams.reorderNextBars(n),
     stallPartialFills: (on) => engine.stallPartialFills(on),
     rejectNextOrders: (n, reason) => engine.rejectNextOrders(n, reason),
     orderLatency: (latency) => engine.setOrderLatency(resolveOrderLatency(latency)),
@@ -258,6 +295,8 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
 
   const host = options.host ?? '127.0.0.1';
   const address = await http.listen(options.port ?? 0, host);
+  const keepAliveTimer = keepAlive === undefined ? undefined : setInterval(() => streams.sendKeepAlives(keepAliveFrame), keepAlive.intervalMs);
+  keepAliveTimer?.unref();
 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
@@ -277,6 +316,10 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       advance: () => engine.advance(),
       tradeUpdates: () => tradeLog.map((m) => JSON.parse(JSON.stringify(m)) as unknown),
       barStore,
+      get barsStreamed() {
+        return streams.barsStreamed;
+      },
+      sendKeepAlives: (frame = 'ping') => streams.sendKeepAlives(frame),
       fillOn,
       get streamConnections() {
         return streams.connections;
@@ -288,6 +331,7 @@ export async function startFakeAlpacaServer(options: FakeAlpacaServerOptions): P
       requests: http.requests,
     },
     close: async () => {
+      clearInterval(keepAliveTimer);
       http.clearTimers();
       streams.close();
       await http.close();

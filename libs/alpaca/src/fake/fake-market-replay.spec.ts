@@ -104,7 +104,7 @@ describe('FakeMarketReplay', () => {
     replay.attach(target);
     expect([replay.barDurationMs, replay.timeframe, replay.length, replay.position]).toEqual([MINUTE, '1Min', 5, 0]);
     expect(replay.now()).toBe(TUE);
-    expect(replay.step()).toEqual({ index: 0, time: TUE, now: TUE + MINUTE, bars: 2, sessionEnded: false, remaining: 4 });
+    expect(replay.step()).toEqual({ index: 0, time: TUE, now: TUE + MINUTE, bars: 2, omitted: 0, sessionEnded: false, remaining: 4 });
     expect(target.pushed.map((p) => [p.symbol, p.bar.close, p.nowMs])).toEqual([
       ['AAA', 100, TUE],
       ['BBB', 110, TUE],

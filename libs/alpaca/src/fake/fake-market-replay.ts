@@ -1,5 +1,5 @@
 import type { BarUniverse } from '@quantbot/core';
-import { ConfigError, DataError, QuantbotError } from '@quantbot/core';
+import { ConfigError, DataError, QuantbotError, SeededRng } from '@quantbot/core';
 import { parseAlpacaTimeframe } from '../alpaca-timeframe';
 import type { AlpacaTimeframe } from '../alpaca-timeframe';
 import type { AlpacaClockWire } from '../alpaca-types';
@@ -22,8 +22,10 @@ export interface FakeReplayStep {
   readonly time: number;
   /** The replay's clock after the step: the close of its bars (`time + barDurationMs`). */
   readonly now: number;
-  /** Bars pushed (symbols with a bar at this step). */
+  /** Bars pushed (symbols with a bar at this step, less the omitted ones). */
   readonly bars: number;
+  /** Bars of the data left out at this step by `sparseMinutes` (neither streamed nor stored). */
+  readonly omitted: number;
   /** Whether the step was the last of its New York session (day orders then expired). */
   readonly sessionEnded: boolean;
   /** Steps left after this one. */
@@ -54,6 +56,16 @@ export interface FakeMarketReplayOptions {
   readonly onStep?: (step: FakeReplayStep) => void;
   /** Timer of `run`; default real timers. */
   readonly scheduler?: FakeReplayScheduler;
+  /**
+   * Fraction (0 ≤ f < 1) of the symbol-minutes whose bar is left out, as on Alpaca's IEX feed,
+   * where a minute in which a symbol did not trade has no bar: the stream sends nothing for it,
+   * REST history lacks it, and it fills no order. Drawn once per bar of the data, in step then
+   * symbol order, from an RNG seeded by `seed`, so a replay omits the same bars every time.
+   * Default 0.
+   */
+  readonly sparseMinutes?: number;
+  /** Seed of `sparseMinutes`. Default 1. */
+  readonly seed?: number;
 }
 
 /** The part of a fake server a replay drives. */
@@ -116,6 +128,8 @@ export class FakeMarketReplay {
   /** Intraday only: open (first bar start) and close (last bar end) of each session, in time order. */
   readonly #sessionOpens: Float64Array;
   readonly #sessionCloses: Float64Array;
+  /** Per cell (`s * length + k`): 1 when `sparseMinutes` leaves the bar out. */
+  readonly #omit: Uint8Array;
   #target: FakeReplayTarget | undefined;
   #next = 0;
   #now: number;
@@ -151,6 +165,26 @@ export class FakeMarketReplay {
     }
     this.#sessionOpens = Float64Array.from(opens);
     this.#sessionCloses = Float64Array.from(closes);
+
+    const sparse = options.sparseMinutes ?? 0;
+    if (!(typeof sparse === 'number' && sparse >= 0 && sparse < 1)) throw new ConfigError('sparseMinutes', `must be a fraction 0 ≤ f < 1, got ${String(sparse)}`);
+    const seed = options.seed ?? 1;
+    if (!Number.isSafeInteger(seed)) throw new ConfigError('seed', `must be a whole number, got ${String(seed)}`);
+    this.#omit = new Uint8Array(u.symbols.length * u.length);
+    if (sparse > 0) {
+      const rng = new SeededRng(seed);
+      for (let k = 0; k < u.length; k++) {
+        for (let s = 0; s < u.symbols.length; s++) {
+          const cell = s * u.length + k;
+          if (u.hasBar[cell] === 1 && rng.nextFloat() < sparse) this.#omit[cell] = 1;
+        }
+      }
+    }
+  }
+
+  /** Whether `sparseMinutes` leaves out the bar of symbol index `s` at step `k`. */
+  omits(s: number, k: number): boolean {
+    return this.#omit[s * this.#universe.length + k] === 1;
   }
 
   /** The fake's clock, epoch ms: the close of the last pushed bar (the first bar's start before any step). Bound: pass it as is. */
@@ -252,9 +286,14 @@ export class FakeMarketReplay {
     // when the open traded (as a backtest stamps it); after the step, their close.
     this.#now = Math.max(this.#now, stamp);
     let bars = 0;
+    let omitted = 0;
     for (let s = 0; s < u.symbols.length; s++) {
       const cell = s * u.length + k;
       if (u.hasBar[cell] !== 1) continue;
+      if (this.#omit[cell] === 1) {
+        omitted++;
+        continue;
+      }
       target.state.pushBar(u.symbols[s] as string, {
         time: stamp,
         open: u.open[cell] as number,
@@ -268,7 +307,7 @@ export class FakeMarketReplay {
     this.#now = time + this.#durationMs;
     const sessionEnded = this.#endSessions && this.#sessionEnds[k] === 1;
     if (sessionEnded) target.state.endSession();
-    const step: FakeReplayStep = Object.freeze({ index: k, time, now: this.#now, bars, sessionEnded, remaining: u.length - k - 1 });
+    const step: FakeReplayStep = Object.freeze({ index: k, time, now: this.#now, bars, omitted, sessionEnded, remaining: u.length - k - 1 });
     this.#onStep?.(step);
     return step;
   }

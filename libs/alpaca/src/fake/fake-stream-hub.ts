@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { WebSocket as WsSocket } from 'ws';
+import { ConfigError } from '@quantbot/core';
+import type { SeededRng } from '@quantbot/core';
 import type { AlpacaBar } from '../alpaca-bar';
 import { barStreamWire } from './fake-wire-views';
 import { FAKE_STREAM_KINDS } from './fake-stream-kind';
@@ -25,6 +27,49 @@ export interface FakeStreamLimits {
   readonly authTimeoutMs: number;
 }
 
+/**
+ * Fractions (0 ≤ f ≤ 1) of the bars streamed that are delivered out of the ordinary, each drawn
+ * from the server's seeded RNG per bar. A bar is perturbed by at most one of them, tried in the
+ * order `reorder`, `late`, `duplicate`. REST history always holds every bar as it was pushed.
+ */
+export interface FakeBarDelivery {
+  /**
+   * Late: the bar is held back and sent right after the next bar of a later minute of another
+   * symbol (right before its own symbol's next bar if that comes first), so it arrives after a
+   * later minute has begun, still in order for its symbol.
+   */
+  readonly late?: number;
+  /** Duplicated: the bar is sent twice in a row. */
+  readonly duplicate?: number;
+  /** Out of order: the bar is held back and sent right after its own symbol's next bar (minute t after t+1). */
+  readonly reorder?: number;
+}
+
+/** The keep-alive a stream server sends while it has nothing else: a WebSocket ping frame, or an empty data frame. */
+export type FakeKeepAliveFrame = 'ping' | 'empty';
+
+/** The kinds of bar-delivery perturbation, in the order they are tried on a bar. */
+const BAR_DELIVERY_KINDS = ['reorder', 'late', 'duplicate'] as const;
+type BarDeliveryKind = (typeof BAR_DELIVERY_KINDS)[number];
+
+/** Checks the fractions of a `FakeBarDelivery`; a `ConfigError` names the one out of range (`barDelivery.late`, ...). */
+export function checkBarDelivery(delivery: FakeBarDelivery): Required<FakeBarDelivery> {
+  const out = { late: 0, duplicate: 0, reorder: 0 };
+  for (const kind of BAR_DELIVERY_KINDS) {
+    const f = delivery[kind] ?? 0;
+    if (!(typeof f === 'number' && f >= 0 && f <= 1)) throw new ConfigError(`barDelivery.${kind}`, `must be a fraction 0..1, got ${String(f)}`);
+    out[kind] = f;
+  }
+  return out;
+}
+
+/** A bar held back by the late or reorder perturbation. */
+interface HeldBar {
+  readonly symbol: string;
+  readonly time: number;
+  readonly text: string;
+}
+
 export class FakeStreamHub {
   readonly #credentials: { readonly keyId: string; readonly secretKey: string };
   readonly #limits: FakeStreamLimits;
@@ -43,10 +88,30 @@ export class FakeStreamHub {
   #reorderUpdates = 0;
   #heldUpdate: string | null = null;
   #connections = 0;
+  readonly #rng: SeededRng;
+  readonly #barFractions: Required<FakeBarDelivery>;
+  /** Bars still to perturb by count (`lateNextBars`, ...), before the fractions are drawn. */
+  readonly #barCounts: Record<BarDeliveryKind, number> = { late: 0, duplicate: 0, reorder: 0 };
+  #lateHeld: HeldBar[] = [];
+  readonly #reorderHeld = new Map<string, HeldBar>();
+  #barsStreamed = 0;
+  #keepAlives = 0;
 
-  constructor(credentials: { readonly keyId: string; readonly secretKey: string }, limits: FakeStreamLimits) {
+  constructor(credentials: { readonly keyId: string; readonly secretKey: string }, limits: FakeStreamLimits, rng: SeededRng, barDelivery: FakeBarDelivery = {}) {
     this.#credentials = credentials;
     this.#limits = limits;
+    this.#rng = rng;
+    this.#barFractions = checkBarDelivery(barDelivery);
+  }
+
+  /** Bar frames written to market-data subscribers' feed so far (a duplicate counts twice; before the per-socket fan-out). */
+  get barsStreamed(): number {
+    return this.#barsStreamed;
+  }
+
+  /** Keep-alive rounds sent so far (`sendKeepAlives`). */
+  get keepAlives(): number {
+    return this.#keepAlives;
   }
 
   /** WebSocket connections accepted so far. */
@@ -107,11 +172,91 @@ export class FakeStreamHub {
     for (const socket of this.#listeners) for (const t of batch) this.#sendTrade(socket, t);
   }
 
-  /** Streams a stored bar to the subscribers of its symbol (or of `*`). */
+  /**
+   * Streams a stored bar to the subscribers of its symbol (or of `*`), through the bar-delivery
+   * perturbations: bars held back earlier that this bar releases go out around it (a late bar of
+   * its own symbol before it; a reordered bar of its symbol and late bars of other symbols after
+   * it), and this bar may itself be held back or doubled.
+   */
   publishBar(symbol: string, bar: AlpacaBar): void {
     const text = barStreamWire(symbol, bar);
+    const before: string[] = [];
+    const after: string[] = [];
+    const stillLate: HeldBar[] = [];
+    for (const held of this.#lateHeld) {
+      if (held.symbol === symbol) before.push(held.text);
+      else if (bar.time > held.time) after.push(held.text);
+      else stillLate.push(held);
+    }
+    this.#lateHeld = stillLate;
+    const reordered = this.#reorderHeld.get(symbol);
+    if (reordered !== undefined) {
+      this.#reorderHeld.delete(symbol);
+      after.unshift(reordered.text);
+    }
+    // A bar whose symbol just had a held bar released is sent as it is: holding it too would put
+    // the released one back in order.
+    const fate = before.length > 0 || reordered !== undefined ? 'plain' : this.#drawFate();
+    const own: string[] = [];
+    if (fate === 'reorder') this.#reorderHeld.set(symbol, { symbol, time: bar.time, text });
+    else if (fate === 'late') this.#lateHeld.push({ symbol, time: bar.time, text });
+    else own.push(...(fate === 'duplicate' ? [text, text] : [text]));
+    for (const frame of [...before, ...own, ...after]) this.#sendBar(symbol, frame);
+  }
+
+  /** Which perturbation this bar gets: counts first, then one seeded draw per kind with a fraction (the same draws whatever the outcome). */
+  #drawFate(): BarDeliveryKind | 'plain' {
+    for (const kind of BAR_DELIVERY_KINDS) {
+      if (this.#barCounts[kind] > 0) {
+        this.#barCounts[kind]--;
+        return kind;
+      }
+    }
+    let fate: BarDeliveryKind | 'plain' = 'plain';
+    for (const kind of BAR_DELIVERY_KINDS) {
+      const f = this.#barFractions[kind];
+      if (f <= 0) continue;
+      const drawn = this.#rng.nextFloat() < f;
+      if (drawn && fate === 'plain') fate = kind;
+    }
+    return fate;
+  }
+
+  #sendBar(symbol: string, text: string): void {
+    this.#barsStreamed++;
     for (const [socket, symbols] of this.#barSubscribers) {
       if (!this.#silent.has('market-data') && socket.readyState === socket.OPEN && (symbols.has(symbol) || symbols.has('*'))) socket.send(text);
+    }
+  }
+
+  /** The next `n` streamed bars are each held back and sent late (see `FakeBarDelivery.late`). */
+  lateNextBars(n: number): void {
+    this.#barCounts.late += n;
+  }
+
+  /** The next `n` streamed bars are each sent twice. */
+  duplicateNextBars(n: number): void {
+    this.#barCounts.duplicate += n;
+  }
+
+  /** The next `n` streamed bars are each sent after their symbol's next bar. */
+  reorderNextBars(n: number): void {
+    this.#barCounts.reorder += n;
+  }
+
+  /**
+   * One keep-alive to every open connection of both streams (silenced ones excepted): a WebSocket
+   * ping frame with an empty payload (`ping`; the client's WebSocket answers it with a pong), or
+   * an empty data frame (`empty`: text on the market-data stream, binary on `trade_updates`).
+   */
+  sendKeepAlives(frame: FakeKeepAliveFrame): void {
+    this.#keepAlives++;
+    for (const socket of this.#sockets) {
+      const kind = this.#kinds.get(socket);
+      if (kind === undefined || this.#silent.has(kind) || socket.readyState !== socket.OPEN) continue;
+      if (frame === 'ping') socket.ping();
+      else if (kind === 'trading') socket.send(Buffer.alloc(0), { binary: true });
+      else socket.send('');
     }
   }
 
@@ -144,12 +289,13 @@ export class FakeStreamHub {
     this.#reorderUpdates += n;
   }
 
-  /** Ends the stream faults (an update already held back stays held until the next one). */
+  /** Ends the stream faults (an update or bar already held back stays held until the one that releases it); the `barDelivery` fractions stay. */
   resetFaults(): void {
     this.#silent.clear();
     this.#refuse.clear();
     this.#duplicateUpdates = 0;
     this.#reorderUpdates = 0;
+    for (const kind of BAR_DELIVERY_KINDS) this.#barCounts[kind] = 0;
   }
 
   /** Terminates every connection and stops accepting new ones. */
