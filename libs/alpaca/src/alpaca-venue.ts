@@ -17,6 +17,7 @@ import type {
   VenueSnapshot,
 } from '@quantbot/core';
 import { VenueUnavailableError, epochMs } from '@quantbot/core';
+import type { StreamTiming } from './stream-connection';
 import type { AlpacaClient } from './alpaca-client';
 import { AlpacaApiError, AlpacaNetworkError } from './alpaca-errors';
 import { AlpacaMarketData } from './alpaca-market-data';
@@ -39,6 +40,12 @@ export interface AlpacaVenueOptions {
   /** Milliseconds for the streams' timing (heartbeats, backoff): never for decisions. */
   readonly latencyClock: () => number;
   readonly rng: SeededRng;
+  /**
+   * The streams' heartbeat, connect timeout and reconnect backoff (`StreamTiming`; defaults: a
+   * probe after 15 s of silence answered within 5 s, 10 s to connect, reconnects after 250 ms
+   * doubling to 30 s). Drills shorten them; a trader has no reason to.
+   */
+  readonly streamTiming?: Omit<StreamTiming, 'now' | 'rng'>;
   /** Stream states, errors and recoveries, streamed bars dropped as duplicates or out of order (`bar-dropped`), and order snapshots Alpaca contradicted itself with (`order-anomaly`), for the log and the outage watchdog. */
   readonly onEvent?: (event: string, detail: { readonly [key: string]: JsonValue }) => void;
 }
@@ -164,6 +171,7 @@ export class AlpacaVenue implements LiveVenue {
 
   async startOrderUpdates(seed: readonly string[]): Promise<void> {
     const stream = new AlpacaTradeStream({
+      ...this.#options.streamTiming,
       credentials: this.#options.credentials,
       client: this.#options.client,
       now: this.#options.latencyClock,
@@ -220,6 +228,7 @@ export class AlpacaVenue implements LiveVenue {
   async startBars(symbols: readonly Ticker[], afterTime: number, onBar: (bar: VenueBar) => void): Promise<void> {
     const options = this.#options;
     this.#bars = new AlpacaBarStream({
+      ...options.streamTiming,
       credentials: options.credentials,
       ...(options.dataStreamUrl !== undefined ? { url: options.dataStreamUrl } : {}),
       ...(options.feed !== undefined ? { feed: options.feed } : {}),

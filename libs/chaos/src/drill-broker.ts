@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue } from '@quantbot/alpaca';
-import type { AlpacaCredentials } from '@quantbot/alpaca';
+import type { AlpacaCredentials, AlpacaVenueOptions } from '@quantbot/alpaca';
 import { FakeMarketReplay, seededMinuteDay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { BarUniverse, Ticker } from '@quantbot/core';
@@ -47,6 +47,8 @@ export interface AttemptOptions {
   readonly maxOutageMs?: number;
   /** The operator's alert path: every notice after the harness recorded it (may throw). */
   readonly alert?: LiveNotify;
+  /** The streams' heartbeat and reconnect backoff (`AlpacaVenueOptions.streamTiming`); default the adapter's. */
+  readonly streamTiming?: AlpacaVenueOptions['streamTiming'];
 }
 
 /** How one `tradeOnVenue` attempt ended. */
@@ -186,6 +188,7 @@ export class DrillBroker {
         align: (series) => alignUniverse(series),
         latencyClock: this.#options.clock,
         rng,
+        ...(options.streamTiming !== undefined ? { streamTiming: options.streamTiming } : {}),
         onEvent: (event, detail) => {
           if (event === 'trade-stream' || event === 'bar-stream') watchdog.streamState(event, String(detail['state']), String(detail['detail']));
         },

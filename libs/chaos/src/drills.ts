@@ -130,6 +130,39 @@ export const reconnectStorm: Drill = {
     }),
 };
 
+export const reconnectStormRidesThrough: Drill = {
+  name: 'reconnect-storm-rides-through',
+  fault: 'every WebSocket dropped while an order is working, then the next 100 connections refused as soon as they authenticate (reconnect backoff 5 ms doubling to 40 ms)',
+  proves:
+    'with a backoff that fits inside the outage limit, the session reconnects through 100 refusals on its own, recovers the bars and fills it missed, and trades on in the same run (exit 0); nothing is sent or booked twice',
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 20_000 },
+  run: (context) =>
+    withBroker(context, { seed: 111 }, async (broker) => {
+      const attempt = broker.attempt({ streamTiming: { reconnectBaseMs: 5, reconnectMaxMs: 40 } });
+      await broker.trading(attempt);
+      if (!(await broker.stepUntilOrder(attempt))) throw new DrillError('the session never sent an order');
+      const stormAt = context.clock();
+      const connectionsBefore = broker.fake.state.streamConnections;
+      broker.fake.faults.refuseStreams(100);
+      broker.fake.faults.dropStreams();
+      // Both streams through the 100 refusals and connected again (100 refused + 2 kept).
+      await broker.until(() => broker.fake.state.streamConnections - connectionsBefore >= 102 || attempt.end !== undefined, 'the streams to reconnect through the storm', 20_000);
+      const stepsBefore = attempt.steps;
+      await steps(broker, attempt, 1);
+      const recoveryMs = context.clock() - stormAt;
+      await steps(broker, attempt, 30);
+      await broker.settle();
+      const end = await broker.finish(attempt);
+      return broker.observe(end, recoveryMs, [
+        {
+          name: 'reconnected-in-session',
+          ok: broker.fake.state.streamConnections - connectionsBefore >= 102 && attempt.steps >= stepsBefore + 31,
+          detail: `${broker.fake.state.streamConnections - connectionsBefore} connection(s) after the drop; ${attempt.steps - stepsBefore} bar(s) traded after the storm in the same session`,
+        },
+      ]);
+    }),
+};
+
 export const silentStream: Drill = {
   name: 'silent-stream',
   fault: 'every WebSocket stays connected but sends and answers nothing',
@@ -382,6 +415,7 @@ export const DRILLS: readonly Drill[] = [
   reconciliationUnreachable,
   streamDropMidOrder,
   reconnectStorm,
+  reconnectStormRidesThrough,
   silentStream,
   stalledPartialFill,
   rateLimitBurst,
