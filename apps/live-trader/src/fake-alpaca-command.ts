@@ -63,6 +63,8 @@ export async function fakeAlpacaCommand(argv: readonly string[], io: CliIo, deps
       ...(plan.maxFillQty !== undefined ? { maxFillQty: plan.maxFillQty } : {}),
       ...(plan.participation !== undefined ? { barParticipation: plan.participation } : {}),
       ...(plan.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: plan.rateLimitPerMinute } : {}),
+      ...(plan.streamConnectionsPerKey !== undefined ? { streamConnectionsPerKey: plan.streamConnectionsPerKey } : {}),
+      ...(plan.streamAuthTimeoutMs !== undefined ? { streamAuthTimeoutMs: plan.streamAuthTimeoutMs } : {}),
       oneOrderReversals: plan.oneOrderReversals,
       orderLatency: plan.orderLatency,
       barDelivery: plan.barDelivery,

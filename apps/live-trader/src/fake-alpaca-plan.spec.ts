@@ -25,3 +25,21 @@ describe('live-trader fake-alpaca --order-latency', () => {
     expect(() => plan({ 'order-latency': value })).toThrow(message);
   });
 });
+
+describe('live-trader fake-alpaca --stream-connections and --stream-auth-timeout-ms', () => {
+  const plan = (flags: Record<string, string | number | boolean>) => planFakeAlpaca({ days: 1, ...flags }, process.cwd());
+
+  it("leave the fake's defaults (Alpaca's: 1 connection, 10 s) unless given", () => {
+    expect(plan({})).toMatchObject({ streamConnectionsPerKey: undefined, streamAuthTimeoutMs: undefined });
+    expect(plan({ 'stream-connections': 2, 'stream-auth-timeout-ms': 250 })).toMatchObject({ streamConnectionsPerKey: 2, streamAuthTimeoutMs: 250 });
+  });
+
+  it.each([
+    [{ 'stream-connections': 0 }, /^--stream-connections: must be a whole number ≥ 1, got 0$/],
+    [{ 'stream-connections': 1.5 }, /^--stream-connections: must be a whole number ≥ 1, got 1.5$/],
+    [{ 'stream-auth-timeout-ms': 0 }, /^--stream-auth-timeout-ms: must be a positive number of ms, got 0$/],
+  ])('refuses %j, naming the flag', (flags, message) => {
+    expect(() => plan(flags)).toThrow(ConfigError);
+    expect(() => plan(flags)).toThrow(message);
+  });
+});

@@ -23,6 +23,8 @@ export const FAKE_ALPACA_FLAGS: readonly FlagSpec[] = [
   { name: 'max-fill-qty', kind: 'number', valueName: 'shares', description: 'fill mode trade: most shares one price update fills per order (default: all)' },
   { name: 'participation', kind: 'number', valueName: 'fraction', description: 'most of a bar\'s volume one order may take, 0 < f ≤ 1 (default: all); partial fills beyond it' },
   { name: 'rate-limit', kind: 'number', valueName: 'n', description: 'requests the key may make per minute of the replay clock, per API (default 200, as Alpaca); 429 past it' },
+  { name: 'stream-connections', kind: 'number', valueName: 'n', description: 'open connections the key may hold on each stream endpoint (default 1, as Alpaca): a second trade_updates one gets HTTP 429, a second market-data one error 406' },
+  { name: 'stream-auth-timeout-ms', kind: 'number', valueName: 'ms', description: 'real ms a market-data connection has to authenticate before error 404 auth timeout (default 10000, as Alpaca)' },
   {
     name: 'order-latency',
     kind: 'string',
@@ -56,6 +58,8 @@ export interface FakeAlpacaPlan {
   readonly maxFillQty: number | undefined;
   readonly participation: number | undefined;
   readonly rateLimitPerMinute: number | undefined;
+  readonly streamConnectionsPerKey: number | undefined;
+  readonly streamAuthTimeoutMs: number | undefined;
   readonly oneOrderReversals: boolean;
   readonly orderLatency: FakeOrderLatency;
   readonly faults: readonly FakeFaultRequest[];
@@ -90,6 +94,14 @@ export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
   if (rateLimitPerMinute !== undefined && !(Number.isSafeInteger(rateLimitPerMinute) && rateLimitPerMinute >= 1)) {
     throw new ConfigError('--rate-limit', `must be a whole number ≥ 1, got ${rateLimitPerMinute}`);
   }
+  const streamConnectionsPerKey = flags['stream-connections'] === undefined ? undefined : numberFlag(flags, 'stream-connections', 0);
+  if (streamConnectionsPerKey !== undefined && !(Number.isSafeInteger(streamConnectionsPerKey) && streamConnectionsPerKey >= 1)) {
+    throw new ConfigError('--stream-connections', `must be a whole number ≥ 1, got ${streamConnectionsPerKey}`);
+  }
+  const streamAuthTimeoutMs = flags['stream-auth-timeout-ms'] === undefined ? undefined : numberFlag(flags, 'stream-auth-timeout-ms', 0);
+  if (streamAuthTimeoutMs !== undefined && !(Number.isFinite(streamAuthTimeoutMs) && streamAuthTimeoutMs > 0)) {
+    throw new ConfigError('--stream-auth-timeout-ms', `must be a positive number of ms, got ${streamAuthTimeoutMs}`);
+  }
   const oneOrderReversals = flags['one-order-reversals'] === true;
   const orderLatency = orderLatencyFlag(flags);
   const sparseMinutes = numberFlag(flags, 'sparse-minutes', 0);
@@ -118,7 +130,7 @@ export function planFakeAlpaca(flags: FlagValues, cwd: string): FakeAlpacaPlan {
     dataLabel = `synthetic minute bars (seed ${seed}, ${days} session${days === 1 ? '' : 's'})`;
   }
   if (universe.length === 0) throw new ConfigError('--data', 'has no bars to replay');
-  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, oneOrderReversals, orderLatency, faults, sparseMinutes, barDelivery, keepAliveMs };
+  return { host, port, universe, dataLabel, seed, intervalMs, fillOn: fillOn as FakeFillMode, cash, maxFillQty, participation, rateLimitPerMinute, streamConnectionsPerKey, streamAuthTimeoutMs, oneOrderReversals, orderLatency, faults, sparseMinutes, barDelivery, keepAliveMs };
 }
 
 const LATENCY_PARTS: Readonly<Record<string, keyof FakeOrderLatency>> = { accept: 'acceptMs', cancel: 'cancelMs', replace: 'replaceMs' };

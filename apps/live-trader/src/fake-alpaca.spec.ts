@@ -279,6 +279,25 @@ describe('live-trader fake-alpaca (in process)', () => {
     expect(await running).toBe(0);
   });
 
+  it('takes --stream-auth-timeout-ms and --stream-connections: a market-data connection that never authenticates gets error 404 auth timeout', async () => {
+    const io = capture(cwd);
+    const stop = manualStopSignal();
+    const running = main(['fake-alpaca', '--days', '1', '--interval-ms', '0', '--stream-auth-timeout-ms', '150', '--stream-connections', '2'], io, env, new Date(), { stop });
+    await until(() => io.stdout.some((line) => line.startsWith('replay finished')), 'the end of the replay', 10_000);
+    const [, url] = LISTENING.exec(io.stdout.join('\n')) as RegExpExecArray;
+    const port = Number(new URL(url as string).port);
+    const socket = connect({ host: '127.0.0.1', port });
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    socket.write(`GET /v2/iex HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    // No auth sent: after 150 ms the fake says so, as Alpaca does, and closes.
+    await until(() => received.toString('latin1').includes('"code":404'), 'the auth timeout', 5_000);
+    expect(received.toString('latin1')).toContain('{"T":"error","code":404,"msg":"auth timeout"}');
+    socket.destroy();
+    stop.stop('SIGINT');
+    expect(await running).toBe(0);
+  });
+
   it('refuses a port in use with exit 2', async () => {
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
