@@ -25,6 +25,10 @@ interface Switch {
   readonly sparseMinutes?: number;
   /** Called before replay step `k` once the trader trades (the faults by count). */
   readonly before?: (server: FakeAlpacaServer, k: number) => void;
+  /** More flags of `live-trader run`. */
+  readonly flags?: readonly string[];
+  /** Push the next minute only once the trader has decided on the last one (within `lockstepMs`). */
+  readonly lockstepMs?: number;
 }
 
 const AT = new Set([35, 42, 49]);
@@ -65,7 +69,7 @@ describe('the live trader survives realistic market data from the fake Alpaca', 
     const stop = manualStopSignal();
     const steps: number[] = [];
     const running = runCommand(
-      ['--broker', 'alpaca', '--alpaca-url', server.url, '--symbols', 'AAA,BBB', '--session', 'realism', '--params', 'fast=5,slow=20,allowShort=true', '--history-minutes', '600', ...(SERVER ? ['--state-schema', SCHEMA] : ['--state-dir', join(cwd, 'state')])],
+      ['--broker', 'alpaca', '--alpaca-url', server.url, '--symbols', 'AAA,BBB', '--session', 'realism', '--params', 'fast=5,slow=20,allowShort=true', '--history-minutes', '600', ...(sw.flags ?? []), ...(SERVER ? ['--state-schema', SCHEMA] : ['--state-dir', join(cwd, 'state')])],
       io,
       { env: { ALPACA_API_KEY: KEY, ALPACA_SECRET_KEY: SECRET, ...(SERVER ? { DATABASE_URL: SERVER } : {}) }, now: () => replay.now(), monotonic: () => performance.now(), stop, logger, onStep: (report) => steps.push(report.time) },
     );
@@ -73,7 +77,10 @@ describe('the live trader survives realistic market data from the fake Alpaca', 
     expect(stderr).toEqual([]);
     for (let k = WARMUP; k < BARS; k++) {
       sw.before?.(server, k);
-      replay.step();
+      const before = steps.length;
+      const pushed = replay.step();
+      const anyBar = !(replay.omits(0, k) && replay.omits(1, k));
+      if (sw.lockstepMs !== undefined && pushed !== null && anyBar) await until(() => steps.length > before, `the trader's step on minute ${k} alone`, sw.lockstepMs);
     }
     // One more minute of both symbols closes the last replayed one (and releases a held bar).
     for (const symbol of ['AAA', 'BBB']) server.state.pushBar(symbol, { time: OPEN + BARS * 60_000, open: 50, high: 51, low: 49, close: 50, volume: 1_000 });
@@ -107,6 +114,15 @@ describe('the live trader survives realistic market data from the fake Alpaca', 
     expect(missing).toBeGreaterThan(5);
     expect(log.filter((l) => l.message === 'late bar dropped' || l.message === 'bar-dropped')).toEqual([]);
   }, 60_000);
+
+  it('sparse minutes with --step-timeout-ms 300: a minute missing a symbol is decided without waiting for the next minute', async () => {
+    // Lockstep: the next minute is pushed only after the trader decided on this one, so a minute
+    // missing a symbol can complete only by the step timeout (the default, 10 s, would fail the wait).
+    const { replay } = await trade({ name: 'sparse-lockstep', sparseMinutes: 0.3, flags: ['--step-timeout-ms', '300'], lockstepMs: 5_000 });
+    let missing = 0;
+    for (let k = WARMUP; k < BARS; k++) if (replay.omits(0, k) !== replay.omits(1, k)) missing++;
+    expect(missing).toBeGreaterThan(5);
+  }, 90_000);
 
   it('duplicated bars: each is dropped by the bar stream and logged, never booked twice', async () => {
     const { log } = await trade({ name: 'duplicate', before: (server, k) => AT.has(k) && server.faults.duplicateNextBars(2) });

@@ -21,6 +21,8 @@ export interface Plan {
   readonly killSwitchIsDefault: boolean;
   readonly killFilePollMs: number;
   readonly maxOutageMs: number;
+  /** `--step-timeout-ms`: undefined leaves the session's default (10 s). */
+  readonly stepTimeoutMs: number | undefined;
   readonly sizing: SizingRule;
   readonly orphans: OrphanPolicy;
   readonly stopAfter: number | undefined;
@@ -65,6 +67,7 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
     killSwitchIsDefault: guardrails.killSwitchIsDefault,
     killFilePollMs: positive('kill-file-poll-ms') ?? 1_000,
     maxOutageMs: positive('max-outage-ms') ?? 60_000,
+    stepTimeoutMs: positive('step-timeout-ms'),
     sizing: sizingOf(flags),
     orphans,
     stopAfter,

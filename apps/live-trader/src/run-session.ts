@@ -70,6 +70,7 @@ export async function runAlpaca(
       symbols,
       orphanPolicy: plan.orphans,
       historyMinutes: typeof flags['history-minutes'] === 'number' ? flags['history-minutes'] : 600,
+      ...(plan.stepTimeoutMs !== undefined ? { stepTimeoutMs: plan.stepTimeoutMs } : {}),
       align: (series) => alignUniverse(series),
       clockPollMs: typeof flags['clock-poll-ms'] === 'number' ? flags['clock-poll-ms'] : 60_000,
       watchdog,

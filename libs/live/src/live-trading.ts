@@ -45,6 +45,13 @@ export interface VenueTradingOptions extends LiveTradingOptions {
   readonly align: (series: readonly BarSeries[]) => BarUniverse;
   /** While the market is closed, ask the venue's clock again this often. */
   readonly clockPollMs: number;
+  /**
+   * A minute's bar step is complete when every symbol's bar has arrived, when a later bar
+   * arrives, or this long (ms of `latencyClock`) after its first bar; default 10 000. On Alpaca's
+   * IEX feed a minute without trades has no bar, so a thinly traded symbol makes its minutes wait
+   * this long before the strategy decides.
+   */
+  readonly stepTimeoutMs?: number;
   /** Watches the venue (its streams' states are fed by the adapter's events): an outage stops the session. */
   readonly watchdog: OutageWatchdog;
   /**
@@ -82,6 +89,7 @@ export async function tradeOnVenue(options: VenueTradingOptions): Promise<DriveO
       symbols: options.symbols,
       orphanPolicy: options.orphanPolicy,
       historyMinutes: options.historyMinutes,
+      ...(options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {}),
       align: options.align,
       latencyClock: options.latencyClock,
       onLateBar: (bar, lastStep) => notify({ kind: 'late-bar', symbol: bar.symbol, time: bar.time, lastStep }),
