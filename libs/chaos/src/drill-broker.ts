@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue } from '@quantbot/alpaca';
 import type { AlpacaCredentials, AlpacaVenueOptions } from '@quantbot/alpaca';
 import { FakeMarketReplay, seededMinuteDay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
-import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
+import type { FakeAlpacaServer, FakeBarDelivery } from '@quantbot/alpaca/fake';
 import type { BarUniverse, Ticker } from '@quantbot/core';
 import { SeededRng, VenueUnavailableError, ticker } from '@quantbot/core';
 import { DrillError } from './drill-error';
@@ -40,6 +40,10 @@ export interface DrillBrokerOptions {
   readonly barParticipation?: number;
   /** Where the session keeps its state. Default: the embedded database. */
   readonly storage?: DrillStorage;
+  /** Fraction of the symbol-minutes the replay leaves out (`FakeMarketReplayOptions.sparseMinutes`). */
+  readonly sparseMinutes?: number;
+  /** Bars streamed late, twice or out of order (`FakeAlpacaServerOptions.barDelivery`). */
+  readonly barDelivery?: FakeBarDelivery;
 }
 
 export interface AttemptOptions {
@@ -49,6 +53,8 @@ export interface AttemptOptions {
   readonly alert?: LiveNotify;
   /** The streams' heartbeat and reconnect backoff (`AlpacaVenueOptions.streamTiming`); default the adapter's. */
   readonly streamTiming?: AlpacaVenueOptions['streamTiming'];
+  /** How long a minute missing a symbol waits for it (`VenueTradingOptions.stepTimeoutMs`); default the session's. */
+  readonly stepTimeoutMs?: number;
 }
 
 /** How one `tradeOnVenue` attempt ended. */
@@ -132,13 +138,14 @@ export class DrillBroker {
   /** Starts the fake and pushes the bars the trader warms up with. */
   static async start(options: DrillBrokerOptions): Promise<DrillBroker> {
     const universe = seededMinuteDay(options.seed, SYMBOLS, options.bars ?? 390, OPEN);
-    const replay = new FakeMarketReplay({ universe, endSessions: false });
+    const replay = new FakeMarketReplay({ universe, endSessions: false, ...(options.sparseMinutes !== undefined ? { sparseMinutes: options.sparseMinutes, seed: options.seed } : {}) });
     const fake = await startFakeAlpacaServer({
       credentials: { keyId: KEY, secretKey: SECRET },
       host: '127.0.0.1',
       fillOn: 'bar',
       seed: options.seed,
       ...(options.barParticipation !== undefined ? { barParticipation: options.barParticipation } : {}),
+      ...(options.barDelivery !== undefined ? { barDelivery: options.barDelivery } : {}),
       ...replay.serverOptions(),
     });
     replay.attach(fake);
@@ -215,6 +222,7 @@ export class DrillBroker {
           align: (series) => alignUniverse(series),
           clockPollMs: 50,
           watchdog,
+          ...(options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {}),
         });
         if (outcome.kind === 'stopped') {
           return outcome.stoppedWhileDown === undefined
@@ -245,7 +253,10 @@ export class DrillBroker {
    */
   async step(attempt: DrillAttempt, timeoutMs = 15_000): Promise<boolean> {
     const before = attempt.steps;
-    if (this.replay.step() === null) return false;
+    const pushed = this.replay.step();
+    if (pushed === null) return false;
+    // A minute the replay left out for every symbol (sparse minutes) is no step at all.
+    if (pushed.bars === 0) return attempt.end === undefined;
     await this.until(() => attempt.steps > before || attempt.end !== undefined, `the session's step on bar ${this.replay.position}`, timeoutMs);
     return attempt.end === undefined;
   }
