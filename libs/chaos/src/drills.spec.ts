@@ -30,7 +30,7 @@ describe('the chaos drills', () => {
         expect(result.verdicts.slice(0, INVARIANTS.length).map((v) => v.invariant)).toEqual([...INVARIANTS]);
         expect(result.recoveryMs).not.toBeNull();
       }
-      expect(performance.now() - started).toBeLessThan(150_000);
-    }, 200_000);
+      expect(performance.now() - started).toBeLessThan(240_000);
+    }, 300_000);
   }
 });
