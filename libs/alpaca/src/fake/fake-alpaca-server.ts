@@ -8,7 +8,7 @@ import { FakeBarStore } from './fake-market-data';
 import { FAKE_FILL_MODES, FakeOrderEngine, NO_ORDER_LATENCY } from './fake-order-engine';
 import type { FakeFillMode, FakeOrderLatency } from './fake-order-engine';
 import { FakeStreamHub } from './fake-stream-hub';
-import type { FakeBarDelivery, FakeKeepAliveFrame } from './fake-stream-hub';
+import type { FakeBarDelivery, FakeKeepAliveFrame } from './fake-bar-delivery';
 import type { FakeStreamKind } from './fake-stream-kind';
 import type { FakeRoute } from './fake-http';
 import { routeFakeAdmin } from './fake-admin';

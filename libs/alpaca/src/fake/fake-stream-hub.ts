@@ -7,6 +7,7 @@ import type { AlpacaBar } from '../alpaca-bar';
 import { barStreamWire } from './fake-wire-views';
 import { FAKE_STREAM_KINDS } from './fake-stream-kind';
 import type { FakeStreamKind } from './fake-stream-kind';
+import type { FakeBarDelivery, FakeKeepAliveFrame } from './fake-bar-delivery';
 
 /**
  * The fake's WebSocket side: `/stream` (Alpaca's `trade_updates`, binary frames as on Alpaca's
@@ -27,26 +28,6 @@ export interface FakeStreamLimits {
   readonly authTimeoutMs: number;
 }
 
-/**
- * Fractions (0 ≤ f ≤ 1) of the bars streamed that are delivered out of the ordinary, each drawn
- * from the server's seeded RNG per bar. A bar is perturbed by at most one of them, tried in the
- * order `reorder`, `late`, `duplicate`. REST history always holds every bar as it was pushed.
- */
-export interface FakeBarDelivery {
-  /**
-   * Late: the bar is held back and sent right after the next bar of a later minute of another
-   * symbol (right before its own symbol's next bar if that comes first), so it arrives after a
-   * later minute has begun, still in order for its symbol.
-   */
-  readonly late?: number;
-  /** Duplicated: the bar is sent twice in a row. */
-  readonly duplicate?: number;
-  /** Out of order: the bar is held back and sent right after its own symbol's next bar (minute t after t+1). */
-  readonly reorder?: number;
-}
-
-/** The keep-alive a stream server sends while it has nothing else: a WebSocket ping frame, or an empty data frame. */
-export type FakeKeepAliveFrame = 'ping' | 'empty';
 
 /** The kinds of bar-delivery perturbation, in the order they are tried on a bar. */
 const BAR_DELIVERY_KINDS = ['reorder', 'late', 'duplicate'] as const;

@@ -10,7 +10,7 @@ export { clockWire } from './fake-market-clock';
 export { FAKE_FAULT_NAMES, applyFakeFault } from './fake-admin';
 export type { FakeFaultRequest } from './fake-admin';
 export { FAKE_STREAM_KINDS } from './fake-stream-kind';
-export type { FakeBarDelivery, FakeKeepAliveFrame } from './fake-stream-hub';
+export type { FakeBarDelivery, FakeKeepAliveFrame } from './fake-bar-delivery';
 export type { FakeStreamKind } from './fake-stream-kind';
 export type { FakeRoute } from './fake-http';
 
