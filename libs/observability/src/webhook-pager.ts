@@ -41,7 +41,9 @@ export interface WebhookPayload {
   readonly detail: string | null;
   readonly slo: string | null;
   readonly episode: number | null;
+  /** Burn rate by window label, rounded to 4 decimals. */
   readonly burnRates: Readonly<Record<string, number>> | null;
+  /** Fraction of the error budget left, rounded to 4 decimals. */
   readonly budgetRemaining: number | null;
   readonly session: string | null;
   /** ISO 8601 time of the alert. */
@@ -325,8 +327,8 @@ export class WebhookPager {
       detail: alert.detail ?? null,
       slo: alert.slo ?? null,
       episode: alert.episode ?? null,
-      burnRates: alert.burnRates ?? null,
-      budgetRemaining: alert.budgetRemaining ?? null,
+      burnRates: alert.burnRates === undefined ? null : Object.fromEntries(Object.entries(alert.burnRates).map(([window, rate]) => [window, round4(rate)])),
+      budgetRemaining: alert.budgetRemaining === undefined ? null : round4(alert.budgetRemaining),
       session,
       time: formatIsoTime(alert.time),
       source: 'quantbot',
@@ -461,6 +463,10 @@ export function webhookNotifier(pager: WebhookPager): Notifier {
       return Promise.resolve();
     },
   };
+}
+
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
 }
 
 function positive(value: number, key: string): number {
