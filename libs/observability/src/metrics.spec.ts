@@ -1,10 +1,11 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '@quantbot/core';
+import { ConfigError, epochMs } from '@quantbot/core';
 import { register as globalRegistry } from 'prom-client';
 import type { MetricsServer } from './metrics';
 import { createTradingMetrics, startMetricsServer } from './metrics';
+import { SloMonitor } from './slo-monitor';
 
 /** GET over a real socket; resolves with the status, content type and body. */
 function get(url: string, method = 'GET'): Promise<{ status: number; contentType: string | undefined; body: string }> {
@@ -174,6 +175,24 @@ describe('startMetricsServer', () => {
     expect(body).toContain('quantbot_pages_sent_total{status="firing"} 2');
     expect(body).toContain('quantbot_pages_sent_total{status="resolved"} 1');
     expect(body).toContain('quantbot_trading_state{state="halted"} 1');
+  });
+
+  it("exports a monitor's burn rates and budgets as gauges", async () => {
+    const metrics = createTradingMetrics();
+    const start = epochMs(Date.UTC(2025, 0, 2, 14, 30));
+    const monitor = new SloMonitor({ start });
+    monitor.record({ kind: 'trading-state', time: start, state: 'halted' });
+    monitor.record({ kind: 'trading-state', time: epochMs(start + 60_000), state: 'active' });
+    const now = epochMs(start + 10 * 60_000);
+    for (const rate of monitor.burnRates(now)) metrics.setSloBurnRate(rate.slo, rate.window, rate.burnRate);
+    for (const status of monitor.status(now)) metrics.setSloBudgetRemaining(status.slo, status.budgetRemaining);
+    server = await startMetricsServer({ registry: metrics.registry });
+    const body = (await get(server.url)).body;
+    // 1 halted minute of the 10 covered by the 1h window, against 1 %: 10; of the 10m window: 10.
+    expect(body).toContain('quantbot_slo_burn_rate{slo="killSwitch",window="1h"} 10');
+    expect(body).toContain('quantbot_slo_burn_rate{slo="killSwitch",window="5m"} 0');
+    expect(body).toContain('quantbot_slo_burn_rate{slo="fillRate",window="6h"} 0');
+    expect(body).toMatch(/quantbot_slo_error_budget_remaining\{slo="killSwitch"\} 0\.74358974358974/);
   });
 
   it('refuses bad values for the new gauges with ConfigErrors naming the field', () => {

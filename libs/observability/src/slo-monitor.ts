@@ -267,7 +267,7 @@ export class SloMonitor {
 
   /** Burn rate over the window ending at `now`, and the number of events in it (0 for time SLOs). */
   #burnRate(slo: SloName, windowMinutes: number, now: number): { rate: number; events: number } {
-    const budget = 1 - this.#config.slos[slo].objective;
+    const budget = errorBudget(this.#config.slos[slo].objective);
     const from = now - windowMinutes * MINUTE_MS;
     const series = this.#events.get(slo);
     if (series !== undefined) {
@@ -285,7 +285,7 @@ export class SloMonitor {
    * period)`, so the whole session's budget is the reference.
    */
   #budgetRemaining(slo: SloName, now: number): number {
-    const budget = 1 - this.#config.slos[slo].objective;
+    const budget = errorBudget(this.#config.slos[slo].objective);
     const periodMs = this.#config.periodMinutes * MINUTE_MS;
     const from = now - periodMs;
     const series = this.#events.get(slo);
@@ -318,6 +318,11 @@ export class SloMonitor {
 export function windowLabel(minutes: number): string {
   if (Number.isInteger(minutes)) return minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`;
   return `${Math.round(minutes * 60)}s`;
+}
+
+/** `1 − objective`, without the binary noise of the subtraction (1 − 0.99 is 0.010000000000000009). */
+function errorBudget(objective: number): number {
+  return Number((1 - objective).toPrecision(12));
 }
 
 function percent(objective: number): string {

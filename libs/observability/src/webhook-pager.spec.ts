@@ -230,6 +230,41 @@ describe('WebhookPager against a failing path', () => {
     await pager.close();
   });
 
+  it('by default makes 4 attempts with delays from 1 s doubling (upper half jittered) and raises path-down after 3', async () => {
+    receiver = await startReceiver((response) => void response.writeHead(502).end());
+    const { pager, heard } = pagerFor(receiver.url, { backoffBaseMs: undefined, backoffMaxMs: undefined });
+    pager.page(alert('defaults'));
+    await pager.idle();
+    expect(receiver.received).toHaveLength(4);
+    expect(heard.delays).toHaveLength(3);
+    heard.delays.forEach((delay, i) => {
+      expect(delay).toBeGreaterThanOrEqual(500 * 2 ** i);
+      expect(delay).toBeLessThanOrEqual(1000 * 2 ** i);
+    });
+    expect(heard.down).toHaveLength(1);
+    expect(heard.logs.filter((line) => line.startsWith('error paging: 3 consecutive attempts'))).toHaveLength(1);
+    await pager.close();
+  });
+
+  it('caps the backoff at backoffMaxMs', async () => {
+    receiver = await startReceiver((response) => void response.writeHead(503).end());
+    const { pager, heard } = pagerFor(receiver.url, { maxAttempts: 8, backoffBaseMs: 100, backoffMaxMs: 300 });
+    pager.page(alert('capped'));
+    await pager.idle();
+    expect(heard.delays).toHaveLength(7);
+    expect(Math.max(...heard.delays)).toBeLessThanOrEqual(300);
+    expect(heard.delays.slice(2).every((delay) => delay >= 150)).toBe(true);
+    await pager.close();
+  });
+
+  it('holds 100 messages by default', async () => {
+    receiver = await startReceiver(() => undefined);
+    const { pager } = pagerFor(receiver.url, { timeoutMs: 60_000 });
+    for (let i = 0; i <= 101; i++) pager.page(alert(`k${i}`));
+    expect(pager.stats()).toMatchObject({ queued: 100, dropped: 1 });
+    await pager.close(10);
+  });
+
   it('does not retry an answer that will not change (404)', async () => {
     receiver = await startReceiver((response) => void response.writeHead(404).end('no such hook'));
     const { pager, heard } = pagerFor(receiver.url, { maxAttempts: 4 });
