@@ -1,6 +1,6 @@
 import type { Clock, EpochMs, Notification, Notifier } from '@quantbot/core';
 import { ConfigError, SeededRng, formatIsoTime } from '@quantbot/core';
-import { Agent, request } from 'undici';
+import type { Agent, request as undiciRequest } from 'undici';
 import type { Logger } from './logger';
 import { redactWebhookUrl, secretPartsOf } from './paging-config';
 import type { AlertSeverity } from './slo-config';
@@ -138,6 +138,11 @@ interface Message {
   readonly payload: WebhookPayload;
 }
 
+interface HttpClient {
+  readonly agent: Agent;
+  readonly request: typeof undiciRequest;
+}
+
 type AttemptResult = { readonly ok: true } | { readonly ok: false; readonly retryable: boolean; readonly reason: string };
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -176,7 +181,7 @@ export class WebhookPager {
   readonly #pathDownAfter: number;
   readonly #rng: SeededRng;
   readonly #sleep: (ms: number) => Promise<void>;
-  readonly #agent: Agent;
+  #client: Promise<HttpClient> | undefined;
   readonly #open = new Set<string>();
   #queue: Message[] = [];
   #running: Promise<void> | undefined;
@@ -212,7 +217,6 @@ export class WebhookPager {
     this.#pathDownAfter = whole(options.pathDownAfter ?? 3, 'pathDownAfter');
     this.#rng = options.rng ?? new SeededRng(1);
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#agent = new Agent({ connect: { timeout: this.#timeoutMs }, headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs });
   }
 
   /** The webhook as it may be shown: `https://hooks.example/…`. */
@@ -300,7 +304,8 @@ export class WebhookPager {
     }
     this.#stopped = true;
     this.#stop();
-    await this.#agent.destroy().catch(() => undefined);
+    const client = await this.#client?.catch(() => undefined);
+    await client?.agent.destroy().catch(() => undefined);
     return this.stats();
   }
 
@@ -382,14 +387,21 @@ export class WebhookPager {
   }
 
   async #attempt(body: string): Promise<AttemptResult> {
+    let client: HttpClient;
+    try {
+      client = await this.#httpClient();
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return { ok: false, retryable: false, reason: `paging needs the package undici: install it (npm install undici@7.30.2) (${this.#scrub(why)})` };
+    }
     const controller = new AbortController();
     this.#abort = controller;
     // undici's own timeouts run on a coarse timer; this deadline bounds the whole exchange.
     const timer = setTimeout(() => controller.abort(), this.#timeoutMs);
     try {
-      const response = await request(this.#url, {
+      const response = await client.request(this.#url, {
         method: 'POST',
-        dispatcher: this.#agent,
+        dispatcher: client.agent,
         headers: { 'content-type': 'application/json', 'user-agent': 'quantbot-pager' },
         body,
         signal: controller.signal,
@@ -406,6 +418,19 @@ export class WebhookPager {
       clearTimeout(timer);
       this.#abort = undefined;
     }
+  }
+
+  /**
+   * undici, loaded on the first send rather than with the library: it is an optional peer
+   * dependency, so that a project using only the logger or the metrics (a backtest) does not
+   * install an HTTP client.
+   */
+  #httpClient(): Promise<HttpClient> {
+    this.#client ??= import('undici').then((undici) => ({
+      agent: new undici.Agent({ connect: { timeout: this.#timeoutMs }, headersTimeout: this.#timeoutMs, bodyTimeout: this.#timeoutMs }),
+      request: undici.request,
+    }));
+    return this.#client;
   }
 
   /** Exponential backoff from `backoffBaseMs`, capped at `backoffMaxMs`, the upper half jittered. */
