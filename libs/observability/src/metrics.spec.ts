@@ -1,10 +1,11 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '@quantbot/core';
+import { ConfigError, epochMs } from '@quantbot/core';
 import { register as globalRegistry } from 'prom-client';
 import type { MetricsServer } from './metrics';
 import { createTradingMetrics, startMetricsServer } from './metrics';
+import { SloMonitor } from './slo-monitor';
 
 /** GET over a real socket; resolves with the status, content type and body. */
 function get(url: string, method = 'GET'): Promise<{ status: number; contentType: string | undefined; body: string }> {
@@ -134,6 +135,73 @@ describe('startMetricsServer', () => {
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
+  });
+
+  it('serves equity, drawdown, connections, SLO burn rates and budgets, and the alert path counters', async () => {
+    const metrics = createTradingMetrics();
+    server = await startMetricsServer({ registry: metrics.registry });
+    const before = (await get(server.url)).body;
+    // Before any report every channel is 0 and both page statuses exist.
+    for (const channel of ['trade-stream', 'bar-stream', 'rest']) expect(before).toContain(`quantbot_broker_connected{channel="${channel}"} 0`);
+    expect(before).toContain('quantbot_pages_sent_total{status="firing"} 0');
+    expect(before).toContain('quantbot_alert_path_failures_total 0');
+    metrics.setEquity(101_250.5);
+    metrics.setDrawdown(0.035);
+    metrics.setConnectionState('trade-stream', true);
+    metrics.setConnectionState('bar-stream', true);
+    metrics.setConnectionState('bar-stream', false);
+    metrics.setSloBurnRate('orderAckLatency', '5m', 20);
+    metrics.setSloBurnRate('orderAckLatency', '1h', 3.5);
+    metrics.setSloBudgetRemaining('orderAckLatency', -0.25);
+    metrics.alertPathFailure();
+    metrics.alertPathFailure();
+    metrics.pageSent('firing');
+    metrics.pageSent('resolved');
+    metrics.pageSent('firing');
+    metrics.setTradingState('halted');
+    const body = (await get(server.url)).body;
+    expect(body).toContain('# TYPE quantbot_equity gauge');
+    expect(body).toContain('quantbot_equity 101250.5');
+    expect(body).toContain('quantbot_drawdown_ratio 0.035');
+    expect(body).toContain('quantbot_broker_connected{channel="trade-stream"} 1');
+    expect(body).toContain('quantbot_broker_connected{channel="bar-stream"} 0');
+    expect(body).toContain('quantbot_broker_connected{channel="rest"} 0');
+    expect(body).toContain('# TYPE quantbot_slo_burn_rate gauge');
+    expect(body).toContain('quantbot_slo_burn_rate{slo="orderAckLatency",window="5m"} 20');
+    expect(body).toContain('quantbot_slo_burn_rate{slo="orderAckLatency",window="1h"} 3.5');
+    expect(body).toContain('quantbot_slo_error_budget_remaining{slo="orderAckLatency"} -0.25');
+    expect(body).toContain('# TYPE quantbot_alert_path_failures_total counter');
+    expect(body).toContain('quantbot_alert_path_failures_total 2');
+    expect(body).toContain('quantbot_pages_sent_total{status="firing"} 2');
+    expect(body).toContain('quantbot_pages_sent_total{status="resolved"} 1');
+    expect(body).toContain('quantbot_trading_state{state="halted"} 1');
+  });
+
+  it("exports a monitor's burn rates and budgets as gauges", async () => {
+    const metrics = createTradingMetrics();
+    const start = epochMs(Date.UTC(2025, 0, 2, 14, 30));
+    const monitor = new SloMonitor({ start });
+    monitor.record({ kind: 'trading-state', time: start, state: 'halted' });
+    monitor.record({ kind: 'trading-state', time: epochMs(start + 60_000), state: 'active' });
+    const now = epochMs(start + 10 * 60_000);
+    for (const rate of monitor.burnRates(now)) metrics.setSloBurnRate(rate.slo, rate.window, rate.burnRate);
+    for (const status of monitor.status(now)) metrics.setSloBudgetRemaining(status.slo, status.budgetRemaining);
+    server = await startMetricsServer({ registry: metrics.registry });
+    const body = (await get(server.url)).body;
+    // 1 halted minute of the 10 covered by the 1h window, against 1 %: 10; of the 10m window: 10.
+    expect(body).toContain('quantbot_slo_burn_rate{slo="killSwitch",window="1h"} 10');
+    expect(body).toContain('quantbot_slo_burn_rate{slo="killSwitch",window="5m"} 0');
+    expect(body).toContain('quantbot_slo_burn_rate{slo="fillRate",window="6h"} 0');
+    expect(body).toMatch(/quantbot_slo_error_budget_remaining\{slo="killSwitch"\} 0\.74358974358974/);
+  });
+
+  it('refuses bad values for the new gauges with ConfigErrors naming the field', () => {
+    const metrics = createTradingMetrics();
+    expect(() => metrics.setEquity(Number.POSITIVE_INFINITY)).toThrow(/^value:/);
+    expect(() => metrics.setDrawdown(-0.1)).toThrow(/^ratio:/);
+    expect(() => metrics.setConnectionState('websocket' as 'rest', true)).toThrow(/^channel:/);
+    expect(() => metrics.setSloBurnRate('fillRate', '5m', Number.NaN)).toThrow(/^burnRate:/);
+    expect(() => metrics.setSloBudgetRemaining('fillRate', Number.NaN)).toThrow(/^remaining:/);
   });
 
   it('refuses a port outside 0-65535 with a ConfigError naming port', async () => {

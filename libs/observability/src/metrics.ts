@@ -13,6 +13,12 @@ export const TRADING_STATES = ['active', 'reducing', 'flatten', 'halted'] as con
 /** One of {@link TRADING_STATES}. */
 export type TradingStateName = (typeof TRADING_STATES)[number];
 
+/** The broker channels whose connection `broker_connected{channel}` reports. */
+export const BROKER_CHANNELS = ['trade-stream', 'bar-stream', 'rest'] as const;
+
+/** One of {@link BROKER_CHANNELS}. */
+export type BrokerChannel = (typeof BROKER_CHANNELS)[number];
+
 /** Histogram buckets of `order_latency_seconds`: 5 ms to 10 s. */
 export const ORDER_LATENCY_BUCKETS_SECONDS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -39,14 +45,30 @@ export interface TradingMetrics {
   observeStaleness(seconds: number): void;
   /** Sets `trading_state{state}` to 1 for `state` and 0 for the others. */
   setTradingState(state: TradingStateName): void;
+  /** Sets `equity`: the account's equity in its currency (finite). */
+  setEquity(value: number): void;
+  /** Sets `drawdown_ratio`: the fall from the equity peak as a fraction (0 at a peak, 0.1 for 10 % down; finite, ≥ 0). */
+  setDrawdown(ratio: number): void;
+  /** Sets `broker_connected{channel}` to 1 (connected) or 0. Every channel starts at 0 until reported. */
+  setConnectionState(channel: BrokerChannel, connected: boolean): void;
+  /** Sets `slo_burn_rate{slo,window}` (finite, ≥ 0), such as an entry of `SloMonitor.burnRates`. */
+  setSloBurnRate(slo: string, window: string, burnRate: number): void;
+  /** Sets `slo_error_budget_remaining{slo}`: the fraction of the error budget left (1 untouched, negative overspent). */
+  setSloBudgetRemaining(slo: string, remaining: number): void;
+  /** Counts an alert message the pager gave up on: `alert_path_failures_total`. */
+  alertPathFailure(): void;
+  /** Counts a message the webhook accepted: `pages_sent_total{status}` (`firing` or `resolved`). */
+  pageSent(status: 'firing' | 'resolved'): void;
 }
 
 const METRIC_PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 
 /**
  * Creates the trading metrics, named `<prefix>orders_total`, `<prefix>order_rejects_total`,
- * `<prefix>fills_total`, `<prefix>order_latency_seconds`, `<prefix>data_staleness_seconds` and
- * `<prefix>trading_state`, on a fresh registry. Labelled series start at 0 (and every trading
+ * `<prefix>fills_total`, `<prefix>order_latency_seconds`, `<prefix>data_staleness_seconds`,
+ * `<prefix>trading_state`, `<prefix>equity`, `<prefix>drawdown_ratio`,
+ * `<prefix>broker_connected`, `<prefix>slo_burn_rate`, `<prefix>slo_error_budget_remaining`,
+ * `<prefix>alert_path_failures_total` and `<prefix>pages_sent_total`, on a fresh registry. Labelled series start at 0 (and every trading
  * state at 0) so dashboards see them before the first event. Throws a `ConfigError` naming
  * `prefix` when it is not a valid metric name start.
  *
@@ -80,9 +102,34 @@ export function createTradingMetrics(prefix = 'quantbot_'): TradingMetrics {
     labelNames: ['state'] as const,
     registers,
   });
+  const equity = new Gauge({ name: `${prefix}equity`, help: "The account's equity, in its currency.", registers });
+  const drawdown = new Gauge({ name: `${prefix}drawdown_ratio`, help: 'The fall from the equity peak, as a fraction (0.1 is 10 % down).', registers });
+  const connected = new Gauge({
+    name: `${prefix}broker_connected`,
+    help: 'Broker channel connection: 1 connected, 0 not (or not reported yet).',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const burnRate = new Gauge({
+    name: `${prefix}slo_burn_rate`,
+    help: 'SLO error budget burn rate over a window (1 spends the budget in exactly one period).',
+    labelNames: ['slo', 'window'] as const,
+    registers,
+  });
+  const budget = new Gauge({
+    name: `${prefix}slo_error_budget_remaining`,
+    help: 'Fraction of the SLO error budget left over the period (1 untouched, 0 spent, negative overspent).',
+    labelNames: ['slo'] as const,
+    registers,
+  });
+  const pathFailures = new Counter({ name: `${prefix}alert_path_failures_total`, help: 'Alert messages the pager gave up on.', registers });
+  const pages = new Counter({ name: `${prefix}pages_sent_total`, help: 'Alert messages the webhook accepted, by status.', labelNames: ['status'] as const, registers });
   orders.labels('submitted').inc(0);
   orders.labels('rejected').inc(0);
   for (const state of TRADING_STATES) tradingState.labels(state).set(0);
+  for (const channel of BROKER_CHANNELS) connected.labels(channel).set(0);
+  pages.labels('firing').inc(0);
+  pages.labels('resolved').inc(0);
 
   return {
     registry,
@@ -100,6 +147,24 @@ export function createTradingMetrics(prefix = 'quantbot_'): TradingMetrics {
       }
       for (const other of TRADING_STATES) tradingState.labels(other).set(other === state ? 1 : 0);
     },
+    setEquity: (value) => equity.set(checkFinite(value, 'value')),
+    setDrawdown: (ratio) => {
+      if (!Number.isFinite(ratio) || ratio < 0) throw new ConfigError('ratio', `${ratio} is not a finite fraction ≥ 0`);
+      drawdown.set(ratio);
+    },
+    setConnectionState: (channel, isConnected) => {
+      if (!(BROKER_CHANNELS as readonly string[]).includes(channel)) {
+        throw new ConfigError('channel', `'${String(channel)}' is not a broker channel (${BROKER_CHANNELS.join(', ')})`);
+      }
+      connected.labels(channel).set(isConnected ? 1 : 0);
+    },
+    setSloBurnRate: (slo, window, rate) => {
+      if (!Number.isFinite(rate) || rate < 0) throw new ConfigError('burnRate', `${rate} is not a finite burn rate ≥ 0`);
+      burnRate.labels(slo, window).set(rate);
+    },
+    setSloBudgetRemaining: (slo, remaining) => budget.labels(slo).set(checkFinite(remaining, 'remaining')),
+    alertPathFailure: () => pathFailures.inc(),
+    pageSent: (status) => pages.labels(status).inc(),
   };
 }
 
@@ -178,6 +243,11 @@ async function respond(registry: Registry, request: IncomingMessage, response: S
   } catch (error) {
     response.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`cannot collect metrics: ${error instanceof Error ? error.message : String(error)}\n`);
   }
+}
+
+function checkFinite(value: number, key: string): number {
+  if (!Number.isFinite(value)) throw new ConfigError(key, `${value} is not a finite number`);
+  return value;
 }
 
 function checkSeconds(seconds: number): number {
