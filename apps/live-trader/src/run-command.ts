@@ -114,7 +114,11 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
       checkpoint === undefined && (await hasSessionHistory(opened.store, plan.sessionId))
         ? `session ${plan.sessionId} has a history but no checkpoint to resume (reset, or deleted): it starts halted; re-arm it ('live-trader kill-switch rearm --session ${plan.sessionId}') to trade`
         : undefined;
-    const view = new TraderView({ withBroker: plan.broker === 'alpaca' });
+    const resumedKillSwitch = checkpoint?.version === 2 ? checkpoint.gateway.killSwitch : undefined;
+    const view = new TraderView({
+      withBroker: plan.broker === 'alpaca',
+      ...(resumedKillSwitch !== undefined ? { killSwitch: { state: resumedKillSwitch.state, reason: resumedKillSwitch.reason ?? undefined } } : {}),
+    });
     const metrics = metricsPort === undefined ? undefined : createTraderMetrics(view, { now: deps.now, staleness: plan.broker === 'alpaca' });
     const server = metrics === undefined ? undefined : await serveTraderMetrics(metrics.registry, metricsPort as number, typeof flags['metrics-host'] === 'string' ? flags['metrics-host'] : '127.0.0.1');
     if (server !== undefined) {

@@ -64,6 +64,7 @@ export function createTraderMetrics(view: TraderView, options: { readonly now: (
     if ((TRADING_STATES as readonly string[]).includes(state)) trading.setTradingState(state as TradingStateName);
   };
   refreshConnections();
+  setTradingState(view.snapshot().killSwitch.state);
 
   return {
     registry,

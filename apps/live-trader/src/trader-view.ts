@@ -51,7 +51,10 @@ export class TraderView {
   #killState = 'active';
   #killReason: string | undefined;
 
-  constructor(options: { readonly withBroker: boolean }) {
+  /** `killSwitch`: the state a resumed checkpoint holds (default active). */
+  constructor(options: { readonly withBroker: boolean; readonly killSwitch?: { readonly state: string; readonly reason: string | undefined } }) {
+    this.#killState = options.killSwitch?.state ?? 'active';
+    this.#killReason = options.killSwitch?.reason;
     this.#broker = options.withBroker ? { 'trade-stream': 'unknown', 'bar-stream': 'unknown', rest: 'unknown' } : undefined;
   }
 
