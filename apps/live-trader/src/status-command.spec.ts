@@ -105,6 +105,18 @@ describe(`live-trader status (state on ${SERVER ? 'the Postgres server' : 'embed
     expect(missing.io.stderr.join('\n')).toMatch(/--session: required/);
   }, 60_000);
 
+  it('refuses (exit 3) while a trader has the embedded database open, pointing at the status lines and metrics', async () => {
+    const dir = join(cwd, 'embedded');
+    const held = await openLiveStateStore({ env: {}, cwd, dataDir: dir });
+    try {
+      const io = capture(cwd);
+      expect(await main(['status', '--session', 'any', '--state-dir', dir], io, {}, new Date(NOW))).toBe(3);
+      expect(io.stderr).toEqual([expect.stringMatching(/^refused: a trader \(or another command\) has the embedded state open: .*; watch the trader's status lines or its --metrics-port instead$/)]);
+    } finally {
+      await held.close();
+    }
+  }, 60_000);
+
   it('formats ages for people', () => {
     expect([formatAge(42_000), formatAge(303_000), formatAge(7_260_000), formatAge(273_600_000)]).toEqual(['42s', '5m 3s', '2h 1m', '3d 4h']);
   });

@@ -7,6 +7,7 @@ import { openLiveStateStore } from '@quantbot/live';
 import type { LiveStepReport } from '@quantbot/live';
 import { createLogger } from '@quantbot/observability';
 import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
+import { liveNotifier } from './live-notices';
 import { main } from './main';
 import { sample, scrape } from './metrics.spec-helper';
 import { runCommand } from './run-command';
@@ -15,6 +16,7 @@ import { dropServerSchema } from './server-schema.spec-helper';
 import { manualStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
 import { StatusTicker, parseStatusEvery } from './trader-output';
+import { TraderView } from './trader-view';
 import { until } from './wait.spec-helper';
 
 const SERVER = process.env['TEST_DATABASE_URL'];
@@ -232,6 +234,9 @@ describe(`a trader you can see: --broker sim (state on ${SERVER ? 'the Postgres 
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
+    const both = capture(cwd);
+    expect(await main(['run', '--broker', 'sim', '--quiet', '--json'], both, env, new Date(NOW))).toBe(2);
+    expect(both.stderr.map((l) => JSON.parse(l) as unknown)).toEqual([{ type: 'error', message: '--quiet: choose one of --quiet and --json' }]);
     const bad = capture(cwd);
     expect(await main(['run', '--broker', 'sim', '--status-every', '10x'], bad, env, new Date(NOW))).toBe(2);
     expect(bad.stderr.join('\n')).toMatch(/--status-every: '10x' is neither a number of steps/);
@@ -276,5 +281,71 @@ describe('StatusTicker', () => {
     expect(parseStatusEvery('off')).toEqual({ kind: 'off' });
     expect(() => parseStatusEvery('0')).toThrow(/--status-every/);
     expect(() => parseStatusEvery('-1s')).toThrow(/--status-every/);
+  });
+});
+
+describe('TraderView', () => {
+  const DAY = 86_400_000;
+  const step = (time: number, equity: number): LiveStepReport => ({
+    step: 0,
+    time,
+    ordersSubmitted: 0,
+    tradingState: 'active',
+    latencyMs: 1,
+    equity,
+    cash: equity,
+    openPositions: 0,
+    workingOrders: 0,
+    fills: 0,
+    rejects: {},
+  });
+
+  it("measures the day's P&L from the previous UTC day's last equity (the first day: its first), and drawdown from the peak", () => {
+    const view = new TraderView({ withBroker: false });
+    expect(view.snapshot()).toMatchObject({ barTime: undefined, equity: undefined, dayPnl: undefined, broker: undefined, killSwitch: { state: 'active', reason: undefined } });
+    view.observe({ kind: 'step', report: step(10 * DAY + 1000, 100) });
+    view.observe({ kind: 'step', report: step(10 * DAY + 2000, 110) });
+    expect(view.snapshot()).toMatchObject({ dayPnl: 10, drawdown: 0, peakEquity: 110 });
+    view.observe({ kind: 'step', report: step(11 * DAY + 1000, 99) });
+    expect(view.snapshot()).toMatchObject({ steps: 3, dayPnl: -11, peakEquity: 110, drawdown: 0.1 });
+  });
+
+  it('follows the broker channels: unknown, up once bars flow, down and up with the notices and stream events', () => {
+    const view = new TraderView({ withBroker: true });
+    expect(view.snapshot().broker).toEqual({ 'trade-stream': 'unknown', 'bar-stream': 'unknown', rest: 'unknown' });
+    view.observe({ kind: 'trading', sessionId: 's', symbols: ['AAA'], after: 0 });
+    expect(view.snapshot().broker).toEqual({ 'trade-stream': 'up', 'bar-stream': 'up', rest: 'up' });
+    view.observe({ kind: 'broker-unhealthy', channel: 'rest', detail: 'timeout', since: 0, maxOutageMs: 60_000 });
+    view.streamEvent('bar-stream', 'reconnecting');
+    expect(view.snapshot().broker).toEqual({ 'trade-stream': 'up', 'bar-stream': 'down', rest: 'down' });
+    view.observe({ kind: 'broker-healthy', channel: 'rest', detail: 'answered' });
+    view.streamEvent('bar-stream', 'ready');
+    expect(view.snapshot().broker).toEqual({ 'trade-stream': 'up', 'bar-stream': 'up', rest: 'up' });
+    view.observe({ kind: 'kill-switch', from: 'active', to: 'halted', reason: 'desk' });
+    expect(view.snapshot().killSwitch).toEqual({ state: 'halted', reason: 'desk' });
+    view.observe({ kind: 're-arm', applied: true, by: 'bob', reason: 'checked', refusal: null, state: 'active' });
+    expect(view.snapshot().killSwitch).toEqual({ state: 'active', reason: undefined });
+  });
+});
+
+describe('liveNotifier', () => {
+  it('prints every warning and error as it happens, with its level first', () => {
+    const io = { stdout: [] as string[], stderr: [] as string[], cwd: '.', out(t: string) { this.stdout.push(t); }, err(t: string) { this.stderr.push(t); } };
+    const logger = createLogger({ console: false });
+    const notify = liveNotifier(io, logger, { broker: 'alpaca' });
+    const t = Date.parse('2024-03-05T14:31:00Z');
+    notify({ kind: 'late-bar', symbol: 'AAA', time: t, lastStep: t + 60_000 });
+    notify({ kind: 'step-failed', error: new Error('book out of balance') });
+    notify({ kind: 'save-failed', error: new Error('database gone') });
+    notify({ kind: 're-arm', applied: false, by: 'bob', reason: 'checked', refusal: 'the kill file is in place', state: 'halted' });
+    notify({ kind: 'broker-healthy', channel: 'rest', detail: 'answered' });
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr).toEqual([
+      'warning: late bar dropped: AAA 2024-03-05T14:31:00.000Z came after the step of 2024-03-05T14:32:00.000Z',
+      'error: step failed: book out of balance',
+      'error: saving after an operator control failed: database gone',
+      'warning: kill switch: re-arm by bob (checked) refused: the kill file is in place; the session stays halted',
+      'warning: broker: healthy again (rest answered)',
+    ]);
   });
 });
