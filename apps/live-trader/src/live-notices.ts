@@ -2,6 +2,7 @@ import type { CliIo } from '@quantbot/cli';
 import { describeChannelsDown } from '@quantbot/live';
 import type { DriveOutcome, LiveNotice, LiveNotify } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
+import type { RunOutput } from './trader-output';
 
 /** The exit code of a trader stopped by (or during) a broker outage. */
 export const BROKER_OUTAGE_EXIT_CODE = 5;
@@ -10,8 +11,9 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
- * What the trader says about a running session: operator news on stdout, warnings and failures
- * on stderr, every notice in the log. `onStep` is called after every bar step.
+ * What the trader says about a running session: operator news on stdout; warnings and failures on
+ * stderr as they happen, each line starting with `warning: ` or `error: `; every notice in the
+ * log. `onStep` is called after every bar step.
  */
 export function liveNotifier(
   io: CliIo,
@@ -21,7 +23,7 @@ export function liveNotifier(
   return (notice) => {
     switch (notice.kind) {
       case 'kill-switch':
-        io.err(`kill switch: ${notice.from} -> ${notice.to}: ${notice.reason}`);
+        io.err(`warning: kill switch: ${notice.from} -> ${notice.to}: ${notice.reason}`);
         log.warn('kill switch', { from: notice.from, to: notice.to, reason: notice.reason });
         return;
       case 're-arm': {
@@ -30,7 +32,7 @@ export function liveNotifier(
           io.out(`kill switch: re-armed by ${who}: ${notice.state}`);
           log.warn('re-armed', { by: notice.by, reason: notice.reason, state: notice.state });
         } else {
-          io.err(`kill switch: re-arm by ${who} refused: ${notice.refusal ?? ''}; the session stays ${notice.state}`);
+          io.err(`warning: kill switch: re-arm by ${who} refused: ${notice.refusal ?? ''}; the session stays ${notice.state}`);
           log.warn('re-arm refused', { by: notice.by, refusal: notice.refusal, state: notice.state });
         }
         return;
@@ -43,12 +45,12 @@ export function liveNotifier(
       }
       case 'broker-unhealthy':
         io.err(
-          `broker: unhealthy since ${iso(notice.since)}: ${notice.channel} ${notice.detail}; the trader stops with exit ${BROKER_OUTAGE_EXIT_CODE} after ${notice.maxOutageMs} ms of it in market hours`,
+          `warning: broker: unhealthy since ${iso(notice.since)}: ${notice.channel} ${notice.detail}; the trader stops with exit ${BROKER_OUTAGE_EXIT_CODE} after ${notice.maxOutageMs} ms of it in market hours`,
         );
         log.warn('broker unhealthy', { channel: notice.channel, healthy: false, detail: notice.detail });
         return;
       case 'broker-healthy':
-        io.err(`broker: healthy again (${notice.channel} ${notice.detail})`);
+        io.err(`warning: broker: healthy again (${notice.channel} ${notice.detail})`);
         log.info('broker healthy again', { channel: notice.channel, healthy: true, detail: notice.detail });
         return;
       case 'market-closed':
@@ -64,12 +66,15 @@ export function liveNotifier(
         options.onStep?.(notice.report);
         return;
       case 'late-bar':
+        io.err(`warning: late bar dropped: ${notice.symbol} ${iso(notice.time)} came after the step of ${iso(notice.lastStep)}`);
         log.warn('late bar dropped', { symbol: notice.symbol, time: iso(notice.time), lastStep: iso(notice.lastStep) });
         return;
       case 'step-failed':
+        io.err(`error: step failed: ${message(notice.error)}`);
         log.error('step failed', { error: notice.error });
         return;
       case 'save-failed':
+        io.err(`error: saving after an operator control failed: ${message(notice.error)}`);
         log.error('save after an operator control failed', { error: notice.error });
         return;
       case 'stop-requested':
@@ -88,11 +93,11 @@ export function liveNotifier(
         log.error('broker outage during a step', { error: notice.error });
         return;
       case 'outage-cancels':
-        io.err(`broker outage: cancelled ${notice.cancelled} open order(s) of the session${notice.failed.length > 0 ? `; could not cancel: ${notice.failed.join('; ')}` : ''}`);
+        io.err(`error: broker outage: cancelled ${notice.cancelled} open order(s) of the session${notice.failed.length > 0 ? `; could not cancel: ${notice.failed.join('; ')}` : ''}`);
         log.error('outage cancels', { cancelled: notice.cancelled, failed: [...notice.failed] });
         return;
       case 'outage-cancels-failed':
-        io.err(`broker outage: could not list the session's open orders to cancel them (${message(notice.error)}); they may still be working at the broker`);
+        io.err(`error: broker outage: could not list the session's open orders to cancel them (${message(notice.error)}); they may still be working at the broker`);
         log.error('outage cancels', { error: notice.error });
         return;
     }
@@ -100,10 +105,10 @@ export function liveNotifier(
 }
 
 /** Says how a session ended and returns the trader's exit code. */
-export function reportOutcome(outcome: DriveOutcome, io: CliIo, log: Logger): number {
+export function reportOutcome(outcome: DriveOutcome, io: RunOutput, log: Logger): number {
   if (outcome.kind === 'outage') {
     const positions = outcome.positions.map((p) => `${p.symbol} ${p.qty}`);
-    io.err(`broker outage: stopped (exit ${BROKER_OUTAGE_EXIT_CODE}); positions held by the books of the last whole bar: ${positions.length === 0 ? 'none' : positions.join(', ')}`);
+    io.err(`error: broker outage: stopped (exit ${BROKER_OUTAGE_EXIT_CODE}); positions held by the books of the last whole bar: ${positions.length === 0 ? 'none' : positions.join(', ')}`);
     return BROKER_OUTAGE_EXIT_CODE;
   }
   if (outcome.kind === 'failed') {
@@ -111,7 +116,7 @@ export function reportOutcome(outcome: DriveOutcome, io: CliIo, log: Logger): nu
     return 1;
   }
   log.info('stopped', { ...outcome.summary });
-  io.out(JSON.stringify(outcome.summary));
+  io.summary(JSON.stringify(outcome.summary));
   if (outcome.stoppedWhileDown !== undefined) {
     io.err(`error: stopped during a broker outage (${outcome.stoppedWhileDown}): exit ${BROKER_OUTAGE_EXIT_CODE}, not a clean stop; positions may be open`);
     log.error('stopped during a broker outage', { down: outcome.stoppedWhileDown });

@@ -7,6 +7,8 @@ import { fakeAlpacaCommand } from './fake-alpaca-command';
 import { killSwitchCommand } from './kill-switch-command';
 import { runCommand } from './run-command';
 import { stateCommand } from './state-command';
+import { statusCommand } from './status-command';
+import { runOutput } from './trader-output';
 import { processStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
 import type { CliIo, FieldFlags } from '@quantbot/cli';
@@ -18,6 +20,7 @@ commands:
   run           trade a strategy bar by bar: --broker sim (no account) or alpaca (paper; live only on purpose)
   kill-switch   reduce, halt or flatten every trading process through the kill file; clear; rearm one session; status
   state         a session's saved state: inspect; accept a checkpoint or reset after a refusal (audited); verify-audit
+  status        a session at a glance from its saved state: last bar, equity, positions, working orders, kill switch, audit
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
   drill         chaos drills: broker faults played against a live session on the fake Alpaca, invariants checked (docs/chaos.md)
 
@@ -64,6 +67,8 @@ async function dispatch(
   runtime: MainRuntime,
 ): Promise<number> {
   const [command, ...rest] = argv;
+  // `run --json`: its errors are JSON lines too.
+  const errors = command === 'run' && rest.includes('--json') ? runOutput(io, 'json') : io;
   try {
     switch (command) {
       case 'kill-switch':
@@ -78,6 +83,8 @@ async function dispatch(
         });
       case 'state':
         return await stateCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), logger });
+      case 'status':
+        return await statusCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()) });
       case 'fake-alpaca':
         return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
       case 'drill':
@@ -95,10 +102,10 @@ async function dispatch(
     // Libraries name option fields; the user typed flags.
     const error = withFlagNames(caught, LIVE_TRADER_FIELD_FLAGS);
     if (error instanceof QuantbotError) {
-      io.err(`error: ${error.message}`);
+      errors.err(`error: ${error.message}`);
       return error.code === 'CONFIG_INVALID' ? 2 : 1;
     }
-    io.err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    errors.err(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return 1;
   }
 }

@@ -119,7 +119,8 @@ describe('live-trader run --broker alpaca: reconciliation on start, failing clos
     fake = await startFakeAlpacaServer({ credentials: { keyId: KEY, secretKey: SECRET }, fillOn: 'bar', seed: 7, ...replay.serverOptions() });
     replay.attach(fake);
     for (let k = 0; k < 30; k++) replay.step();
-    const args = ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'quiet', '--params', 'fast=3,slow=8', '--history-minutes', '100000', '--stop-after', '2', ...stateFlags()];
+    const args = ['--broker', 'alpaca', '--alpaca-url', fake.url, '--symbols', 'AAA,BBB', '--session', 'quiet', '--params', 'fast=3,slow=8', '--history-minutes', '100000', '--stop-after', '2', '--status-every', 'off', ...stateFlags()];
+    // (No status lines: the replay's clock moves a minute a bar, and any stderr here is a failure.)
     const life = async (): Promise<{ code: number; steps: number[]; stderr: string[] }> => {
       const stdout: string[] = [];
       const stderr: string[] = [];

@@ -6,7 +6,7 @@ import { resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
 import { LiveStateError, decideLiveStart, hasSessionHistory, openLiveStateStore } from '@quantbot/live';
-import type { LiveAuthorization, LiveCheckpoint, LiveStateStore, LiveStepReport } from '@quantbot/live';
+import type { LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport } from '@quantbot/live';
 import type { RunData } from '@quantbot/validation';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
@@ -21,6 +21,11 @@ import { RUN_FLAGS, RUN_USAGE } from './run-flags';
 import { makePlan } from './run-plan';
 import type { Plan } from './run-plan';
 import type { StopSignal } from './stop-signal';
+import { createTraderMetrics, serveTraderMetrics } from './trader-metrics';
+import type { TraderMetrics } from './trader-metrics';
+import { DEFAULT_STATUS_EVERY, StatusTicker, outputModeOf, parseStatusEvery, runOutput } from './trader-output';
+import type { RunOutput } from './trader-output';
+import { TraderView } from './trader-view';
 
 export interface RunDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -34,13 +39,16 @@ export interface RunDeps {
   readonly onStep?: (report: LiveStepReport) => void;
 }
 
-export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDeps): Promise<number> {
+export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: RunDeps): Promise<number> {
   const flags = parseFlags(argv, RUN_FLAGS);
   if (flags['help'] === true) {
-    io.out(RUN_USAGE);
+    rawIo.out(RUN_USAGE);
     return 0;
   }
+  const io = runOutput(rawIo, outputModeOf(flags));
   const plan = makePlan(flags);
+  const statusEvery = parseStatusEvery(typeof flags['status-every'] === 'string' ? flags['status-every'] : DEFAULT_STATUS_EVERY);
+  const metricsPort = metricsPortOf(flags);
   const log = deps.logger;
   // Replayed bars pass the same data-quality gate as a backtest's, before anything opens.
   const replayData = plan.broker === 'sim' ? loadReplayData(plan, flags, io) : undefined;
@@ -106,7 +114,25 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       checkpoint === undefined && (await hasSessionHistory(opened.store, plan.sessionId))
         ? `session ${plan.sessionId} has a history but no checkpoint to resume (reset, or deleted): it starts halted; re-arm it ('live-trader kill-switch rearm --session ${plan.sessionId}') to trade`
         : undefined;
-    const notify = liveNotifier(io, log, { broker: plan.broker, onStep: deps.onStep });
+    const resumedKillSwitch = checkpoint?.version === 2 ? checkpoint.gateway.killSwitch : undefined;
+    const view = new TraderView({
+      withBroker: plan.broker === 'alpaca',
+      ...(resumedKillSwitch !== undefined ? { killSwitch: { state: resumedKillSwitch.state, reason: resumedKillSwitch.reason ?? undefined } } : {}),
+    });
+    const metrics = metricsPort === undefined ? undefined : createTraderMetrics(view, { now: deps.now, staleness: plan.broker === 'alpaca' });
+    const server = metrics === undefined ? undefined : await serveTraderMetrics(metrics.registry, metricsPort as number, typeof flags['metrics-host'] === 'string' ? flags['metrics-host'] : '127.0.0.1');
+    if (server !== undefined) {
+      io.out(`metrics: ${server.url}`);
+      log.info('metrics', { url: server.url });
+    }
+    const watching = watch(io, view, metrics, statusEvery, deps.now);
+    const print = liveNotifier(io, log, { broker: plan.broker, onStep: deps.onStep });
+    const notify: LiveNotify = (notice) => {
+      view.observe(notice);
+      metrics?.observe(notice);
+      print(notice);
+      if (notice.kind === 'step') watching.ticker.step();
+    };
     const common: SessionOptions = {
       store: opened.store,
       now: deps.now,
@@ -123,9 +149,14 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
       latencyClock: deps.monotonic,
       ...dataHaltOption(flags),
     };
-    const outcome =
-      alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify) : await runReplay(common, plan, flags, replayData as RunData);
-    return reportOutcome(outcome, io, log);
+    try {
+      const outcome =
+        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream) : await runReplay(common, plan, flags, replayData as RunData);
+      return reportOutcome(outcome, io, log);
+    } finally {
+      watching.stop();
+      await server?.close();
+    }
   } catch (error) {
     if (error instanceof VenueUnavailableError) {
       io.err(`error: ${error.message}`);
@@ -136,6 +167,39 @@ export async function runCommand(argv: readonly string[], io: CliIo, deps: RunDe
   } finally {
     await opened.close();
   }
+}
+
+/** `--metrics-port`: a port number (0: a free one), or undefined when metrics are not asked for. */
+function metricsPortOf(flags: Readonly<Record<string, string | number | boolean>>): number | undefined {
+  const port = flags['metrics-port'];
+  if (typeof port !== 'number') {
+    if (flags['metrics-host'] !== undefined) throw new ConfigError('--metrics-host', 'needs --metrics-port');
+    return undefined;
+  }
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) throw new ConfigError('--metrics-port', `${port} is not a port number (0-65535)`);
+  return port;
+}
+
+/** The status line's ticker (and its timer), and where the venue's stream events go. */
+function watch(
+  io: RunOutput,
+  view: TraderView,
+  metrics: TraderMetrics | undefined,
+  every: ReturnType<typeof parseStatusEvery>,
+  now: () => number,
+): { readonly ticker: StatusTicker; readonly onStream: (channel: 'trade-stream' | 'bar-stream', state: string) => void; stop(): void } {
+  const ticker = new StatusTicker(every, now, () => io.status(view.snapshot()));
+  const timerMs = ticker.timerMs;
+  const timer = timerMs === undefined ? undefined : setInterval(() => ticker.tick(), timerMs);
+  timer?.unref();
+  return {
+    ticker,
+    onStream: (channel, state) => {
+      view.streamEvent(channel, state);
+      metrics?.refreshConnections();
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 function describeMode(mode: AlpacaEndpointMode, live: boolean): string {

@@ -3,6 +3,7 @@ import { BACKTEST_RUN_FLAGS, formatFlagHelp } from '@quantbot/cli';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch } from './live-guardrails';
 import { BROKER_OUTAGE_EXIT_CODE } from './live-notices';
+import { DEFAULT_STATUS_EVERY } from './trader-output';
 
 export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy to trade (default sma-crossover)' },
@@ -41,6 +42,11 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'state-schema', kind: 'string', valueName: 'name', description: 'Postgres schema of the state (default quantbot_live)' },
   { name: 'kill-file', kind: 'string', valueName: 'path', description: `the kill file to obey, read at start, before every bar and on a timer (default ${DEFAULT_KILL_FILE})` },
   { name: 'kill-file-poll-ms', kind: 'number', valueName: 'ms', description: 'read the kill file and re-arm requests this often while no bar arrives (default 1000)' },
+  { name: 'metrics-port', kind: 'number', valueName: 'port', description: 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics while trading (0: a free port; the URL is printed at the start)' },
+  { name: 'metrics-host', kind: 'string', valueName: 'address', description: 'with --metrics-port: the address to bind (default 127.0.0.1, this host only)' },
+  { name: 'status-every', kind: 'string', valueName: 'n|ms|s|m|off', description: `print a status line on stderr every n steps (10), or this often (500ms, 30s, 5m); off: never (default ${DEFAULT_STATUS_EVERY})` },
+  { name: 'quiet', kind: 'boolean', description: 'print only warnings, errors and the final summary' },
+  { name: 'json', kind: 'boolean', description: 'print JSON lines only: {"type":"info"|"warning"|"error","message":...}, {"type":"status",...}, and the final summary' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
 

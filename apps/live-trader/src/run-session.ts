@@ -40,6 +40,7 @@ export async function runAlpaca(
   { credentials, endpoints, live }: AlpacaSession,
   deps: RunDeps,
   notify: LiveNotify,
+  onStream: (channel: 'trade-stream' | 'bar-stream', state: string) => void = () => undefined,
 ): Promise<DriveOutcome> {
   const symbols = plan.symbols as readonly Ticker[];
   const rng = new SeededRng(hashText(plan.sessionId));
@@ -59,7 +60,10 @@ export async function runAlpaca(
     rng,
     onEvent: (event, detail) => {
       deps.logger.info(event, detail);
-      if (event === 'trade-stream' || event === 'bar-stream') watchdog.streamState(event, String(detail['state']), String(detail['detail']));
+      if (event === 'trade-stream' || event === 'bar-stream') {
+        watchdog.streamState(event, String(detail['state']), String(detail['detail']));
+        onStream(event, String(detail['state']));
+      }
     },
   });
   try {

@@ -392,6 +392,15 @@ export class KyselyLiveStateStore implements LiveStateStore {
     );
   }
 
+  /**
+   * The ids of every session with a checkpoint in this store (set aside or not), sorted. Not part
+   * of {@link LiveStateStore}: for an operator asking which sessions exist.
+   */
+  async sessionIds(): Promise<readonly string[]> {
+    const rows = await this.#attempt('*', 'checkpoints', () => this.#db.selectFrom('live_checkpoints').select('session_id').distinct().orderBy('session_id').execute());
+    return Object.freeze(rows.map((row) => row.session_id));
+  }
+
   /** Runs a database call, turning what it throws into a `LIVE_STATE_FAILED` naming the session and operation. */
   async #attempt<T>(sessionId: string, operation: LiveStateOperation, run: () => Promise<T>): Promise<T> {
     try {

@@ -79,6 +79,20 @@ export interface LiveStepReport {
   readonly tradingState: string;
   /** From the bar's arrival to the orders' submission (answered by the broker, when it answers), ms. */
   readonly latencyMs: number;
+  /** The books after the step (marked at the bar's close): equity and cash. */
+  readonly equity: number;
+  readonly cash: number;
+  /** Symbols holding a position other than 0 after the step. */
+  readonly openPositions: number;
+  /** Orders the session still follows (sent, not ended) after the step. */
+  readonly workingOrders: number;
+  /** Fills booked since the previous step's report (fills recovered through REST at a restart are not booked, nor counted). */
+  readonly fills: number;
+  /**
+   * Orders refused since the previous step's report, by code: the gateway's reject codes
+   * (`halted`, `order-notional`, …) and `broker` for an order the broker rejected.
+   */
+  readonly rejects: Readonly<Record<string, number>>;
 }
 
 export interface LatencyStats {
@@ -107,6 +121,9 @@ export class LiveSession {
   readonly #firstLiveStep: number;
   #liveSteps: number;
   #submitted = 0;
+  /** Fills and refusals since the last step's report. */
+  #fillsSinceStep = 0;
+  #rejectsSinceStep: Record<string, number> = {};
   readonly #latencies: number[] = [];
   /**
    * The journal rows to save with the next checkpoint: per order, its state after the latest
@@ -136,6 +153,7 @@ export class LiveSession {
     const audit: AuditSink = {
       append: (entry: AuditEntry) => {
         this.#audit.push({ time: entry.time, kind: entry.kind, detail: entry.detail });
+        if (entry.kind === 'order-rejected') this.#countReject(typeof entry.detail['code'] === 'string' ? entry.detail['code'] : 'unknown');
         options.gateway.audit?.append(entry);
       },
     };
@@ -227,7 +245,27 @@ export class LiveSession {
     const ordersSubmitted = this.#submitted - before;
     if (ordersSubmitted > 0) this.#latencies.push(latencyMs);
     this.#liveSteps++;
-    return { step, time, ordersSubmitted, tradingState: this.gateway.state, latencyMs };
+    const ledger = core.ledger;
+    const report: LiveStepReport = {
+      step,
+      time,
+      ordersSubmitted,
+      tradingState: this.gateway.state,
+      latencyMs,
+      equity: ledger.equity(),
+      cash: ledger.cash,
+      openPositions: ledger.openPositions().length,
+      workingOrders: core.workingOrders().length,
+      fills: this.#fillsSinceStep,
+      rejects: this.#rejectsSinceStep,
+    };
+    this.#fillsSinceStep = 0;
+    this.#rejectsSinceStep = {};
+    return report;
+  }
+
+  #countReject(code: string): void {
+    this.#rejectsSinceStep[code] = (this.#rejectsSinceStep[code] ?? 0) + 1;
   }
 
   /**
@@ -320,6 +358,7 @@ export class LiveSession {
         // restart's recovery) gets the same key, and is stored once.
         const order = this.core.order(fill.clientOrderId);
         this.core.onFill(fill);
+        this.#fillsSinceStep++;
         if (order === undefined) {
           // Money moved for an order the core does not follow (it ended, or was never known): the
           // books take it, and the audit says so.
@@ -342,6 +381,7 @@ export class LiveSession {
         // Read before the update: the core forgets an order once it ends.
         const known = this.core.order(update.clientOrderId);
         this.core.onOrderUpdate(update);
+        if (update.status === 'rejected') this.#countReject('broker');
         const order = known ?? this.core.order(update.clientOrderId);
         if (order === undefined) throw new Error(`order ${update.clientOrderId} was reported but the core holds no aggregate for it`);
         this.#journal(order, update.time);
