@@ -52,7 +52,7 @@ describe(`metrics of a trader on the fake Alpaca (state on ${SERVER ? 'the Postg
       const url = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)\n/.exec(child.stdout.join(''))?.[1] as string;
       expect(url).toBeDefined();
       const first = await scrape(url);
-      for (const channel of ['trade-stream', 'bar-stream', 'rest']) expect(sample(first, 'quantbot_broker_connection_up', { channel })).toBe(1);
+      for (const channel of ['trade-stream', 'bar-stream', 'rest']) expect(sample(first, 'quantbot_broker_connected', { channel })).toBe(1);
 
       const STEPS = 12;
       for (let k = 0; k < STEPS; k++) {
@@ -90,10 +90,10 @@ describe(`metrics of a trader on the fake Alpaca (state on ${SERVER ? 'the Postg
       await until(() => child.stderr.join('').includes('warning: broker: unhealthy since'), 'the trader to see the trade stream down', 20_000);
       expect(child.stderr.join('')).toMatch(/warning: broker: unhealthy since \S+: trade-stream /);
       const down = await scrape(url);
-      expect(sample(down, 'quantbot_broker_connection_up', { channel: 'trade-stream' })).toBe(0);
-      expect(sample(down, 'quantbot_broker_connection_up', { channel: 'bar-stream' })).toBe(1);
+      expect(sample(down, 'quantbot_broker_connected', { channel: 'trade-stream' })).toBe(0);
+      expect(sample(down, 'quantbot_broker_connected', { channel: 'bar-stream' })).toBe(1);
       await until(() => child.stderr.join('').includes('warning: broker: healthy again (trade-stream'), 'the trade stream to come back', 30_000);
-      expect(sample(await scrape(url), 'quantbot_broker_connection_up', { channel: 'trade-stream' })).toBe(1);
+      expect(sample(await scrape(url), 'quantbot_broker_connected', { channel: 'trade-stream' })).toBe(1);
 
       child.process.kill('SIGTERM');
       expect(await exitWithin(child, 30_000)).toBe(0);

@@ -33,17 +33,15 @@ export function createTraderMetrics(view: TraderView, options: { readonly now: (
   const trading: TradingMetrics = createTradingMetrics();
   const registry = trading.registry;
   const registers = [registry];
-  // The same names may be added to @quantbot/observability's trading metrics: then those are used.
+  // Equity, drawdown and the broker connections are @quantbot/observability's (`quantbot_equity`,
+  // `quantbot_drawdown_ratio`, `quantbot_broker_connected{channel}`); the rest are the trader's own.
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> =>
     (registry.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge<L>({ name, help, labelNames, registers });
-  const equity = gauge('quantbot_equity', 'Equity after the latest step (cash plus positions at the bar close), in account currency.');
   const cash = gauge('quantbot_cash', 'Cash after the latest step, in account currency.');
   const dayPnl = gauge('quantbot_day_pnl', "Equity minus the previous UTC day's last equity seen by this process (or the day's first), in account currency.");
-  const drawdown = gauge('quantbot_drawdown_ratio', 'How far equity is below its peak of this process, as a ratio (0 at the peak, 0.05 = 5%).');
   const positions = gauge('quantbot_open_positions', 'Symbols holding a position other than 0.');
   const working = gauge('quantbot_working_orders', 'Orders sent and not ended.');
   const barTime = gauge('quantbot_last_bar_timestamp_seconds', 'Time of the latest bar the session decided on, in Unix seconds.');
-  const connection = gauge('quantbot_broker_connection_up', 'Per broker channel (trade-stream, bar-stream, rest): 1 up, 0 down or not known yet. Absent with --broker sim.', ['channel']);
   const steps = (registry.getSingleMetric('quantbot_steps_total') as Counter | undefined) ?? new Counter({ name: 'quantbot_steps_total', help: 'Bar steps decided by this process.', registers });
   const decision =
     (registry.getSingleMetric('quantbot_decision_latency_seconds') as Histogram | undefined) ??
@@ -58,7 +56,7 @@ export function createTraderMetrics(view: TraderView, options: { readonly now: (
   const refreshConnections = (): void => {
     const broker = view.snapshot().broker;
     if (broker === undefined) return;
-    for (const channel of BROKER_CHANNELS) connection.labels(channel).set(broker[channel] === 'up' ? 1 : 0);
+    for (const channel of BROKER_CHANNELS) trading.setConnectionState(channel, broker[channel] === 'up');
   };
   const setTradingState = (state: string): void => {
     if ((TRADING_STATES as readonly string[]).includes(state)) trading.setTradingState(state as TradingStateName);
@@ -84,10 +82,10 @@ export function createTraderMetrics(view: TraderView, options: { readonly now: (
           if (options.staleness) trading.observeStaleness(Math.max(0, options.now() - (report.time + barMs)) / 1000);
           setTradingState(report.tradingState);
           const seen = view.snapshot();
-          equity.set(report.equity);
+          trading.setEquity(report.equity);
           cash.set(report.cash);
           if (seen.dayPnl !== undefined) dayPnl.set(seen.dayPnl);
-          if (seen.drawdown !== undefined) drawdown.set(seen.drawdown);
+          if (seen.drawdown !== undefined) trading.setDrawdown(seen.drawdown);
           positions.set(report.openPositions);
           working.set(report.workingOrders);
           barTime.set(report.time / 1000);

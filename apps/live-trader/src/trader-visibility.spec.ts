@@ -123,7 +123,7 @@ describe(`a trader you can see: --broker sim (state on ${SERVER ? 'the Postgres 
     expect(sample(text, 'quantbot_trading_state', { state: 'active' })).toBe(1);
     expect(sample(text, 'quantbot_trading_state', { state: 'halted' })).toBe(0);
     // No broker to reach with --broker sim: no connection series.
-    expect(text).not.toMatch(/^quantbot_broker_connection_up\{/m);
+    expect(text).not.toMatch(/^quantbot_broker_connected\{/m);
 
     // The reports' counts are the session's journal: every fill stored, every refusal audited.
     const saved = await stored();

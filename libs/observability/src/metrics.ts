@@ -49,7 +49,7 @@ export interface TradingMetrics {
   setEquity(value: number): void;
   /** Sets `drawdown_ratio`: the fall from the equity peak as a fraction (0 at a peak, 0.1 for 10 % down; finite, ≥ 0). */
   setDrawdown(ratio: number): void;
-  /** Sets `broker_connected{channel}` to 1 (connected) or 0. Every channel starts at 0 until reported. */
+  /** Sets `broker_connected{channel}` to 1 (connected) or 0. A channel has no series until it is first reported. */
   setConnectionState(channel: BrokerChannel, connected: boolean): void;
   /** Sets `slo_burn_rate{slo,window}` (finite, ≥ 0), such as an entry of `SloMonitor.burnRates`. */
   setSloBurnRate(slo: string, window: string, burnRate: number): void;
@@ -106,7 +106,7 @@ export function createTradingMetrics(prefix = 'quantbot_'): TradingMetrics {
   const drawdown = new Gauge({ name: `${prefix}drawdown_ratio`, help: 'The fall from the equity peak, as a fraction (0.1 is 10 % down).', registers });
   const connected = new Gauge({
     name: `${prefix}broker_connected`,
-    help: 'Broker channel connection: 1 connected, 0 not (or not reported yet).',
+    help: 'Broker channel connection: 1 connected, 0 not; a channel appears once reported (a session without a broker has none).',
     labelNames: ['channel'] as const,
     registers,
   });
@@ -127,7 +127,6 @@ export function createTradingMetrics(prefix = 'quantbot_'): TradingMetrics {
   orders.labels('submitted').inc(0);
   orders.labels('rejected').inc(0);
   for (const state of TRADING_STATES) tradingState.labels(state).set(0);
-  for (const channel of BROKER_CHANNELS) connected.labels(channel).set(0);
   pages.labels('firing').inc(0);
   pages.labels('resolved').inc(0);
 
