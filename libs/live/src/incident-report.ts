@@ -176,7 +176,7 @@ export function formatIncidentReport(report: IncidentReport): string {
     '',
     '## Timeline',
     '',
-    ...report.timeline.map((entry) => `- ${iso(entry.time)} **${entry.kind}** ${describeEntry(entry)}`),
+    ...report.timeline.map((entry) => `- ${iso(entry.time)} **${entry.kind}** ${describeTimelineEntry(entry)}`),
     '',
     '## Follow-ups',
     '',
@@ -268,12 +268,16 @@ function realizedAt(checkpoints: readonly ListedCheckpoint[], time: number): { r
   return best === undefined ? undefined : { seq: best.seq, realizedPnl: best.realizedPnl };
 }
 
-function describeEntry(entry: IncidentTimelineEntry): string {
+/** One timeline entry in words (the markdown report's and `live-trader incident show`'s): `critical \`broker-outage\`: broker unreachable {"channel":"rest"}`. */
+export function describeTimelineEntry(entry: IncidentTimelineEntry): string {
   const d = entry.detail;
   switch (entry.kind) {
     case 'alert':
-    case 'alert-repeat':
-      return `${String(d['severity'])} \`${String(d['key'])}\`: ${String(d['title'])}`;
+    case 'alert-repeat': {
+      const extra = d['detail'];
+      const facts = typeof extra === 'object' && extra !== null && Object.keys(extra).length > 0 ? ` ${JSON.stringify(extra)}` : '';
+      return `${String(d['severity'])} \`${String(d['key'])}\`: ${String(d['title'])}${facts}`;
+    }
     case 'escalated':
       return `level ${String(d['level'])}, paged as ${String(d['severity'])}`;
     case 'acknowledged':

@@ -67,5 +67,5 @@ export type { IncidentTables, LiveIncidentDaysTable, LiveIncidentTimelineTable, 
 export { KyselyIncidentStore } from './kysely-incident-store';
 export { IncidentDesk } from './incident-desk';
 export type { IncidentDeskOptions, IncidentEscalation, IncidentResolution } from './incident-desk';
-export { KILL_SWITCH_AUDIT_KINDS, ROOT_CAUSE_FOLLOW_UP, buildIncidentReport, formatIncidentReport, formatIncidentTicket, writeIncidentReport } from './incident-report';
+export { KILL_SWITCH_AUDIT_KINDS, ROOT_CAUSE_FOLLOW_UP, buildIncidentReport, describeTimelineEntry, formatIncidentReport, formatIncidentTicket, writeIncidentReport } from './incident-report';
 export type { IncidentFollowUp, IncidentHalt, IncidentImpact, IncidentReport, IncidentReportFiles, IncidentSessionFacts } from './incident-report';
