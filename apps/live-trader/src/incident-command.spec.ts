@@ -113,6 +113,7 @@ describe.each(BACKENDS)('live-trader incident on $title', (backend) => {
 
     const acked = await incident('ack', '--id', p2.id, '--by', 'alice');
     expect(acked).toMatchObject({ code: 0, out: 'acknowledged INC-20240603-1 (P2, broker unreachable) as alice: its escalations stop' });
+    expect(readFileSync(join(cwd, 'results', 'logs', 'live-trader.log'), 'utf8')).toMatch(/"message":"incident ack".*"fields":\{"id":"INC-20240603-1","by":"alice"\}/);
     const again = await incident('ack', '--id', p2.id, '--by', 'bob');
     expect(again.code).toBe(1);
     expect(again.err).toContain('incident INC-20240603-1: is already acknowledged by alice');

@@ -164,6 +164,19 @@ describeStorageBackends<LiveStateTables>('incident desk', { migrations: MIGRATIO
     expect((await d.escalations(t + 23 * MINUTE)).filter((e) => e.sessionId === session).map((e) => e.level)).toEqual([4]);
   });
 
+  it('takes an SLA per priority, the default for the priorities left out', async () => {
+    const t = newDay();
+    const session = `sla-by-priority-${backend.kind}`;
+    const { live, incidents } = stores();
+    const d = new IncidentDesk({ incidents, liveState: live, clock: () => t, ackSlaMs: { P1: 5 * MINUTE } });
+    const p1 = await d.onPage(alert({ sessionId: session, key: 'p1', severity: 'page', time: t }));
+    const p2 = await d.onPage(alert({ sessionId: session, key: 'p2', severity: 'critical', time: t }));
+    if (p1.action !== 'opened' || p2.action !== 'opened') throw new Error('expected incidents');
+    expect([p1.incident.ackSlaMs, p2.incident.ackSlaMs]).toEqual([5 * MINUTE, 15 * MINUTE]);
+    expect((await d.escalations(t + 5 * MINUTE)).filter((e) => e.sessionId === session).map((e) => [e.alertKey, e.level, e.severity])).toEqual([['p1', 1, 'page']]);
+    expect(() => new IncidentDesk({ incidents, liveState: live, clock: () => t, ackSlaMs: { P2: 0 } })).toThrow('incident: ackSlaMs.P2: 0 is not a positive whole number of milliseconds');
+  });
+
   it('refuses unknown ids, a second acknowledgement and anything on a resolved incident, naming the incident', async () => {
     const t = newDay();
     const session = `errors-${backend.kind}`;

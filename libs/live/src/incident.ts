@@ -123,11 +123,6 @@ export class IncidentError extends QuantbotError {
 /** The form of an incident id. */
 export const INCIDENT_ID_PATTERN = /^INC-\d{8}-[1-9]\d*$/;
 
-/** The id of the `number`th incident opened on the UTC day of `openedAt`: `INC-20240603-2`. */
-export function incidentId(openedAt: number, number: number): string {
-  return `INC-${incidentDay(openedAt)}-${number}`;
-}
-
 /** The UTC day of `time` as `yyyymmdd`. */
 export function incidentDay(time: number): string {
   return new Date(time).toISOString().slice(0, 10).replace(/-/g, '');
