@@ -123,6 +123,7 @@ describe.each(BACKENDS)('live-trader incident on $title', (backend) => {
     expect(resolved.code).toBe(0);
     expect(resolved.out).toContain('resolved INC-20240603-1 (P2, broker unreachable) as alice');
     expect((await incident('list')).out).not.toContain(p2.id);
+    expect(readFileSync(join(cwd, 'results', 'logs', 'live-trader.log'), 'utf8')).toMatch(/"message":"incident resolve".*"fields":\{"id":"INC-20240603-1","by":"alice","summary":"REST timed out/);
     expect(resolved.out).toContain('impact: 2 order(s) sent, 1 filled, 1 rejected, 1 fill(s); realized P&L -25.00; 1 kill-switch move(s)');
     const dir = join(cwd, 'results', 'incidents', p2.id);
     expect(resolved.out).toContain(`ticket: ${join(dir, 'ticket.md')}`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import type { Migration } from '@quantbot/storage';
-import { STORAGE_MIGRATIONS } from '@quantbot/storage';
+import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
 import { describeStorageBackends } from '@quantbot/storage/testing';
 import type { Kysely } from 'kysely';
 import type { IncidentAlert } from './incident';
@@ -14,7 +14,7 @@ import { ROOT_CAUSE_FOLLOW_UP } from './incident-report';
 import type { IncidentTables } from './incident-schema';
 import { INCIDENT_MIGRATIONS } from './incident-schema';
 import { KyselyIncidentStore } from './kysely-incident-store';
-import { KyselyLiveStateStore } from './kysely-live-state-store';
+import { KyselyLiveStateStore, openLiveStateStore } from './kysely-live-state-store';
 import type { LiveStateTables } from './live-state-schema';
 import { LIVE_STATE_MIGRATIONS } from './live-state-schema';
 
@@ -50,6 +50,37 @@ describe('incident priorities and severities', () => {
     expect(raiseSeverity('critical', 2)).toBe('page');
     expect(raiseSeverity('page', 3)).toBe('page');
   });
+});
+
+describe('the incident migrations in the live database', () => {
+  it('are required by openLiveStateStore, before anything is opened', async () => {
+    const opening = openLiveStateStore({ url: 'postgres://bot:hunter2@127.0.0.1:1/none', migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS] });
+    await expect(opening).rejects.toThrow('migrations: must include INCIDENT_MIGRATIONS (missing live_0003_incidents)');
+  });
+
+  it('are added to a database made before them, whose live state stays readable', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'qb-incident-upgrade-'));
+    const dataDir = join(root, 'db');
+    try {
+      const before = await openDatabase<LiveStateTables>({ dataDir, env: {}, migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS] });
+      try {
+        await new KyselyLiveStateStore(before.db).save('old', { checkpoint: checkpointDocument('old', DAY0, 7), lastBarTime: DAY0, orders: [], fills: [], audit: [] }, DAY0);
+      } finally {
+        await before.close();
+      }
+      const live = await openLiveStateStore({ dataDir, env: {} });
+      try {
+        expect((await live.store.latestCheckpoint('old'))?.lastBarTime).toBe(DAY0);
+        const desk = new IncidentDesk({ incidents: live.incidents, liveState: live.store, clock: () => DAY0 });
+        const opened = await desk.onPage(alert({ sessionId: 'old', time: DAY0 }));
+        expect(opened.action === 'opened' && opened.incident.id).toBe('INC-20240603-1');
+      } finally {
+        await live.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describeStorageBackends<LiveStateTables>('incident desk', { migrations: MIGRATIONS }, (backend) => {
