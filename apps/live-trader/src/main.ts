@@ -4,6 +4,7 @@ import { createLogger } from '@quantbot/observability';
 import type { Logger } from '@quantbot/observability';
 import { drillCommand } from './drill-command';
 import { fakeAlpacaCommand } from './fake-alpaca-command';
+import { incidentCommand } from './incident-command';
 import { killSwitchCommand } from './kill-switch-command';
 import { runCommand } from './run-command';
 import { stateCommand } from './state-command';
@@ -22,6 +23,7 @@ commands:
   state         a session's saved state: inspect; accept a checkpoint or reset after a refusal (audited); verify-audit
   status        a session at a glance from its saved state: last bar, equity, positions, working orders, kill switch, audit
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
+  incident      incidents opened by critical and page alerts: list, show, ack, resolve (writes the post-incident report)
   drill         chaos drills: broker faults played against a live session on the fake Alpaca, invariants checked (docs/chaos.md)
 
 Run 'live-trader <command> --help' for the flags of a command.`;
@@ -87,6 +89,8 @@ async function dispatch(
         return await statusCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()) });
       case 'fake-alpaca':
         return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
+      case 'incident':
+        return await incidentCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), logger });
       case 'drill':
         return await drillCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), monotonic: runtime.monotonic ?? (() => performance.now()), logger });
       case undefined:

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LIVE_STATE_MIGRATIONS, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
+import { INCIDENT_MIGRATIONS, LIVE_STATE_MIGRATIONS, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
 import type { LiveStateTables } from '@quantbot/live';
 import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
@@ -47,7 +47,7 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
   /** Runs `change` on the state database directly (as someone with SQL access would). */
   async function tamper(change: (db: DatabaseHandle<LiveStateTables>['db']) => Promise<void>): Promise<void> {
     const handle = await openDatabase<LiveStateTables>({
-      migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS],
+      migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...INCIDENT_MIGRATIONS],
       ...(SERVER ? { url: SERVER, schema } : { dataDir: join(cwd, 'state') }),
     });
     try {

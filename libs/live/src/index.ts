@@ -48,3 +48,24 @@ export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, aut
 export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';
 export { checkHeldData } from './data-quality-halt';
 export type { DataQualityHaltOptions } from './data-quality-halt';
+export { ALERT_SEVERITIES, DEFAULT_ACK_SLA_MS, INCIDENT_ID_PATTERN, IncidentError, incidentPriority, raiseSeverity } from './incident';
+export type {
+  AlertSeverity,
+  Incident,
+  IncidentAlert,
+  IncidentAlertOutcome,
+  IncidentErrorCode,
+  IncidentEscalationRecord,
+  IncidentFilter,
+  IncidentPriority,
+  IncidentStatus,
+  IncidentStore,
+  IncidentTimelineEntry,
+} from './incident';
+export { INCIDENT_MIGRATIONS } from './incident-schema';
+export type { IncidentTables, LiveIncidentDaysTable, LiveIncidentTimelineTable, LiveIncidentsTable } from './incident-schema';
+export { KyselyIncidentStore } from './kysely-incident-store';
+export { IncidentDesk } from './incident-desk';
+export type { IncidentDeskOptions, IncidentEscalation, IncidentResolution } from './incident-desk';
+export { KILL_SWITCH_AUDIT_KINDS, ROOT_CAUSE_FOLLOW_UP, buildIncidentReport, describeTimelineEntry, formatIncidentReport, formatIncidentTicket, writeIncidentReport } from './incident-report';
+export type { IncidentFollowUp, IncidentHalt, IncidentImpact, IncidentReport, IncidentReportFiles, IncidentSessionFacts } from './incident-report';

@@ -23,6 +23,9 @@ import type { LiveAuditAnchor, LiveAuditVerification, StoredLiveAuditLink } from
 import { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
 import type { LiveCheckpointsTable, LiveStateTables } from './live-state-schema';
 import { LIVE_STATE_MIGRATIONS } from './live-state-schema';
+import type { IncidentTables } from './incident-schema';
+import { INCIDENT_MIGRATIONS } from './incident-schema';
+import { KyselyIncidentStore } from './kysely-incident-store';
 
 type Db = Kysely<LiveStateTables> | Transaction<LiveStateTables>;
 
@@ -418,8 +421,9 @@ export class KyselyLiveStateStore implements LiveStateStore {
 export interface OpenLiveStateStoreOptions extends OpenDatabaseOptions {
   /**
    * The program's complete migration list, when it keeps more than live state in the database
-   * (every program opening it must pass the same list). It must hold `STORAGE_MIGRATIONS` and
-   * {@link LIVE_STATE_MIGRATIONS}. Defaults to `[...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS]`.
+   * (every program opening it must pass the same list). It must hold `STORAGE_MIGRATIONS`,
+   * {@link LIVE_STATE_MIGRATIONS} and `INCIDENT_MIGRATIONS`. Defaults to
+   * `[...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...INCIDENT_MIGRATIONS]`.
    */
   readonly migrations?: readonly Migration[];
 }
@@ -433,6 +437,8 @@ export interface LiveSessionLock {
 /** A live state store with the database it opened. */
 export interface LiveStateStoreHandle {
   readonly store: KyselyLiveStateStore;
+  /** The incidents, in the same database (see `IncidentDesk`). */
+  readonly incidents: KyselyIncidentStore;
   readonly kind: DatabaseKind;
   /**
    * Makes this process the one trader of `sessionId`, or throws a {@link LiveStateError}
@@ -454,7 +460,7 @@ export interface LiveStateStoreHandle {
  * Which database: as `openDatabase` decides (`url`, `dataDir`, env `DATABASE_URL`,
  * `QUANTBOT_DATA_DIR`, else `<cwd>/.quantbot/db`). Throws what `openDatabase` throws (a
  * `StorageError` naming host:port or the data directory, never a password), and a `ConfigError`
- * when `migrations` lacks {@link LIVE_STATE_MIGRATIONS}.
+ * when `migrations` lacks {@link LIVE_STATE_MIGRATIONS} or `INCIDENT_MIGRATIONS`.
  *
  * @example
  * const live = await openLiveStateStore({ dataDir: 'var/live' });
@@ -465,16 +471,20 @@ export interface LiveStateStoreHandle {
  * }
  */
 export async function openLiveStateStore(options: OpenLiveStateStoreOptions = {}): Promise<LiveStateStoreHandle> {
-  const migrations = options.migrations ?? [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS];
+  const migrations = options.migrations ?? [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...INCIDENT_MIGRATIONS];
   const ids = new Set(migrations.map((migration) => migration.id));
-  const missing = LIVE_STATE_MIGRATIONS.filter((migration) => !ids.has(migration.id)).map((migration) => migration.id);
-  if (missing.length > 0) {
-    throw new ConfigError('migrations', `must include LIVE_STATE_MIGRATIONS (missing ${missing.join(', ')}): pass [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...others]`);
+  for (const [name, required] of [['LIVE_STATE_MIGRATIONS', LIVE_STATE_MIGRATIONS], ['INCIDENT_MIGRATIONS', INCIDENT_MIGRATIONS]] as const) {
+    const missing = required.filter((migration) => !ids.has(migration.id)).map((migration) => migration.id);
+    if (missing.length > 0) {
+      throw new ConfigError('migrations', `must include ${name} (missing ${missing.join(', ')}): pass [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...others]`);
+    }
   }
   const handle = await openDatabase<LiveStateTables>({ ...options, migrations });
   const held = new Set<LiveSessionLock>();
   return Object.freeze({
     store: new KyselyLiveStateStore(handle.db),
+    // The same database, its incident tables: migrated with the rest (checked above).
+    incidents: new KyselyIncidentStore(handle.db as unknown as Kysely<IncidentTables>),
     kind: handle.kind,
     describe: (): string => handle.describe(),
     async lockSession(sessionId: string): Promise<LiveSessionLock> {

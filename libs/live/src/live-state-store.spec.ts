@@ -10,11 +10,12 @@ import type { LiveAuditRecord, LiveFillRecord, LiveOrderRecord, LiveSaveBatch, L
 import { LiveStateError } from './live-state';
 import type { LiveStateTables } from './live-state-schema';
 import { LIVE_STATE_MIGRATIONS } from './live-state-schema';
+import { INCIDENT_MIGRATIONS } from './incident-schema';
 import { EMPTY_AUDIT_ANCHOR, chainLiveAudit } from './live-state-integrity';
 import { MemoryLiveStateStore } from './memory-live-state-store';
 import { decideLiveStart } from './live-start';
 
-const MIGRATIONS: readonly Migration[] = [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS];
+const MIGRATIONS: readonly Migration[] = [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...INCIDENT_MIGRATIONS];
 
 const T0 = Date.parse('2024-06-03T13:30:00.000Z');
 const MINUTE = 60_000;
