@@ -1,11 +1,11 @@
 import type { JsonValue } from '@quantbot/core';
 import { QuantbotError } from '@quantbot/core';
 
-/** How loud an alert is, quietest first. `critical` and `page` open incidents. */
-export type AlertSeverity = 'info' | 'warning' | 'critical' | 'page';
+import { ALERT_SEVERITIES } from '@quantbot/core';
+import type { AlertSeverity } from '@quantbot/core';
 
-/** The severities, quietest first: an escalation moves one step to the right (and stays at `page`). */
-export const ALERT_SEVERITIES: readonly AlertSeverity[] = Object.freeze(['info', 'warning', 'critical', 'page']);
+export { ALERT_SEVERITIES };
+export type { AlertSeverity };
 
 /** An incident's priority: P1 (a page) is the most urgent. */
 export type IncidentPriority = 'P1' | 'P2' | 'P3' | 'P4';

@@ -48,9 +48,8 @@ export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, aut
 export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';
 export { checkHeldData } from './data-quality-halt';
 export type { DataQualityHaltOptions } from './data-quality-halt';
-export { ALERT_SEVERITIES, DEFAULT_ACK_SLA_MS, INCIDENT_ID_PATTERN, IncidentError, incidentPriority, raiseSeverity } from './incident';
+export { DEFAULT_ACK_SLA_MS, INCIDENT_ID_PATTERN, IncidentError, incidentPriority, raiseSeverity } from './incident';
 export type {
-  AlertSeverity,
   Incident,
   IncidentAlert,
   IncidentAlertOutcome,

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@quantbot/core';
+import { ALERT_SEVERITIES, ConfigError } from '@quantbot/core';
+import type { AlertSeverity } from '@quantbot/core';
 
-/** Alert severities, least severe first. `page` wakes a human; the others are for the log and chat. */
-export const ALERT_SEVERITIES = ['info', 'warning', 'critical', 'page'] as const;
-
-/** One of {@link ALERT_SEVERITIES}. */
-export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+export { ALERT_SEVERITIES };
+export type { AlertSeverity };
 
 /** The service level objectives of a live trading session, by name. */
 export const SLO_NAMES = [
