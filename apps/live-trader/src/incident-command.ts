@@ -45,7 +45,7 @@ const USAGE = `usage: live-trader incident <list|show|ack|resolve|report> [flags
 
 Incidents are opened by critical and page alerts of a trading session (priority page→P1,
 critical→P2) and kept in the live trader's database: found as 'live-trader run' finds it
-(--state-dir, or DATABASE_URL and --state-schema). See docs/incidents.md.
+(--state-dir, or DATABASE_URL and --state-schema). See docs/operations.md, "Incidents".
 
 flags:
 ${formatFlagHelp(INCIDENT_FLAGS)}

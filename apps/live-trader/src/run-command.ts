@@ -22,6 +22,7 @@ import { makePlan } from './run-plan';
 import type { Plan } from './run-plan';
 import type { StopSignal } from './stop-signal';
 import { createTraderMetrics, serveTraderMetrics } from './trader-metrics';
+import { planOperations, startOperations } from './run-operations';
 import type { TraderMetrics } from './trader-metrics';
 import { DEFAULT_STATUS_EVERY, StatusTicker, outputModeOf, parseStatusEvery, runOutput } from './trader-output';
 import type { RunOutput } from './trader-output';
@@ -50,6 +51,8 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
   const statusEvery = parseStatusEvery(typeof flags['status-every'] === 'string' ? flags['status-every'] : DEFAULT_STATUS_EVERY);
   const metricsPort = metricsPortOf(flags);
   const log = deps.logger;
+  // The SLOs and paging are checked before anything opens: a bad file or variable is named, exit 2.
+  const operations = planOperations(flags, deps.env, io.cwd);
   // Replayed bars pass the same data-quality gate as a backtest's, before anything opens.
   const replayData = plan.broker === 'sim' ? loadReplayData(plan, flags, io) : undefined;
 
@@ -127,10 +130,12 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     }
     const watching = watch(io, view, metrics, statusEvery, deps.now);
     const print = liveNotifier(io, log, { broker: plan.broker, onStep: deps.onStep });
+    const ops = startOperations(operations, { sessionId: plan.sessionId, now: deps.now, opened, io, log, metrics: metrics?.trading, resultsDir: resolve(io.cwd, 'results') });
     const notify: LiveNotify = (notice) => {
       view.observe(notice);
       metrics?.observe(notice);
       print(notice);
+      ops.session.observe(notice);
       if (notice.kind === 'step') watching.ticker.step();
     };
     const common: SessionOptions = {
@@ -155,6 +160,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
       return reportOutcome(outcome, io, log);
     } finally {
       watching.stop();
+      await ops.close();
       await server?.close();
     }
   } catch (error) {

@@ -28,6 +28,8 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'orphans', kind: 'string', valueName: 'cancel|adopt', description: 'open orders at the broker that this session did not send, on its symbols (default cancel)' },
   { name: 'max-outage-ms', kind: 'number', valueName: 'ms', description: `alpaca: stop with exit ${BROKER_OUTAGE_EXIT_CODE} once the broker (either stream or REST) has been unreachable this long in market hours (default 60000)` },
   { name: 'clock-poll-ms', kind: 'number', valueName: 'ms', description: 'while the market is closed, ask the broker\'s clock again this often (default 60000)' },
+  { name: 'slo-config', kind: 'string', valueName: 'file', description: 'the SLOs and their burn-rate alerts (default config/slo.json when present, else the built-in defaults; docs/operations.md); paging: SLO_PAGING_ENABLED, SLO_PAGING_WEBHOOK_URL, SLO_PAGING_MIN_SEVERITY, SLO_PAGING_TIMEOUT_SECONDS' },
+  { name: 'incident-ack-minutes', kind: 'number', valueName: 'min', description: 'an incident (opened by a critical or page alert) not acknowledged this long is paged again, one severity higher, and again every such period (default 15)' },
   { name: 'step-timeout-ms', kind: 'number', valueName: 'ms', description: 'alpaca: decide on a minute this long after its first bar even if a symbol has no bar yet (the IEX feed has none for a minute without trades; default 10000)' },
   { name: 'history-minutes', kind: 'number', valueName: 'n', description: 'minutes of bars to warm a new Alpaca session up with (default 600)' },
   { name: 'data', kind: 'string', valueName: 'file|dir', description: 'sim: bar files to replay (default: seeded synthetic data)' },

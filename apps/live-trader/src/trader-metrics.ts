@@ -15,6 +15,8 @@ import { BROKER_CHANNELS } from './trader-view';
  */
 export interface TraderMetrics {
   readonly registry: Registry;
+  /** `@quantbot/observability`'s trading metrics on that registry (SLO burn rates, pages, alert path failures). */
+  readonly trading: TradingMetrics;
   /** Takes one notice in (after the view took it: the gauges read the view). */
   observe(notice: LiveNotice): void;
   /** Sets the broker connection gauges from the view (a stream's event changed a channel). */
@@ -66,6 +68,7 @@ export function createTraderMetrics(view: TraderView, options: { readonly now: (
 
   return {
     registry,
+    trading,
     refreshConnections,
     observe: (notice) => {
       switch (notice.kind) {

@@ -1,6 +1,10 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { AlpacaClient, AlpacaTradeStream } from '@quantbot/alpaca';
-import { SeededRng } from '@quantbot/core';
+import { SeededRng, epochMs } from '@quantbot/core';
+import { SessionOperations } from '@quantbot/live';
 import type { LiveNotice } from '@quantbot/live';
+import { DEFAULT_SLO_CONFIG, SloMonitor, WebhookPager, parseSloConfig } from '@quantbot/observability';
 import type { Drill, DrillContext, DrillObservation } from './drill';
 import { DRILL_SESSION, DrillBroker } from './drill-broker';
 import { DrillError } from './drill-error';
@@ -447,6 +451,59 @@ export const messyMarketData: Drill = {
     }),
 };
 
+export const webhookDown: Drill = {
+  name: 'webhook-down',
+  fault: "the paging webhook refuses every connection while an SLO alert keeps firing (the session's real SLO monitor and webhook pager)",
+  proves:
+    "a dead paging webhook never blocks or stops trading: every page fails fast (bounded attempts), the failures are counted, the alert path is reported down once, and the session trades on with its books equal to the broker's",
+  expected: { outcome: ['stopped'], halted: false, maxRecoveryMs: 10_000 },
+  run: (context) =>
+    withBroker(context, { seed: 113 }, async (broker) => {
+      // A port nothing listens on: bound, then closed.
+      const port = await closedPort();
+      const downs: string[] = [];
+      const pager = new WebhookPager({
+        url: `http://127.0.0.1:${port}/hooks/drill-token`,
+        clock: { now: () => epochMs(broker.replay.now()) },
+        minSeverity: 'info',
+        timeoutMs: 500,
+        maxAttempts: 2,
+        backoffBaseMs: 10,
+        backoffMaxMs: 20,
+        pathDownAfter: 2,
+        rng: new SeededRng(113),
+        onPathDown: (down) => downs.push(down.reason),
+      });
+      // Only the checkpoint-age SLO, held to 30 s while steps come a minute apart: it fires and keeps firing.
+      const slos = Object.fromEntries(Object.entries(DEFAULT_SLO_CONFIG.slos).map(([name, settings]) => [name, { ...settings, enabled: false }]));
+      const config = parseSloConfig(JSON.stringify({ ...DEFAULT_SLO_CONFIG, slos: { ...slos, checkpointAge: { ...DEFAULT_SLO_CONFIG.slos.checkpointAge, enabled: true, maxAgeSeconds: 30 } } }), 'the webhook-down drill');
+      const ops = new SessionOperations({ sessionId: DRILL_SESSION, monitor: new SloMonitor({ config, start: epochMs(broker.replay.now()) }), clock: () => broker.replay.now(), pager });
+      const start = context.clock();
+      const attempt = broker.attempt({ alert: (notice) => ops.observe(notice) });
+      await broker.trading(attempt);
+      await steps(broker, attempt, 40);
+      await broker.settle();
+      await pager.idle();
+      const recoveryMs = context.clock() - start;
+      const end = await broker.finish(attempt);
+      const stats = await pager.close(1_000);
+      return broker.observe(end, recoveryMs, [
+        { name: 'traded-through-dead-webhook', ok: attempt.steps >= 40 && attempt.ordersSubmitted > 0, detail: `${attempt.steps} bar(s), ${attempt.ordersSubmitted} order(s) while the webhook was down` },
+        { name: 'page-failures-counted', ok: pager.failures() > 0, detail: `${pager.failures()} page(s) failed; pager stats ${JSON.stringify(stats)}` },
+        { name: 'alert-path-reported-down', ok: downs.length === 1, detail: `the path was reported down ${downs.length} time(s)${downs.length > 0 ? `: ${downs[0] ?? ''}` : ''}` },
+      ]);
+    }),
+};
+
+/** A loopback port that was just free: bound, then closed (connections to it are refused). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Every drill, in the order a full run plays them. */
 export const DRILLS: readonly Drill[] = [
   reconciliationUnreachable,
@@ -459,6 +516,7 @@ export const DRILLS: readonly Drill[] = [
   serverErrorBurst,
   ambiguousSubmission,
   alertPathFailing,
+  webhookDown,
   dataQualityHalt,
   messyMarketData,
   streamHeldOnRestart,

@@ -68,3 +68,5 @@ export { IncidentDesk } from './incident-desk';
 export type { IncidentDeskOptions, IncidentEscalation, IncidentResolution } from './incident-desk';
 export { KILL_SWITCH_AUDIT_KINDS, ROOT_CAUSE_FOLLOW_UP, buildIncidentReport, describeTimelineEntry, formatIncidentReport, formatIncidentTicket, writeIncidentReport } from './incident-report';
 export type { IncidentFollowUp, IncidentHalt, IncidentImpact, IncidentReport, IncidentReportFiles, IncidentSessionFacts } from './incident-report';
+export { SessionOperations } from './session-operations';
+export type { OperationsEvent, SessionOperationsOptions } from './session-operations';
