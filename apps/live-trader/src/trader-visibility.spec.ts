@@ -298,6 +298,7 @@ describe('TraderView', () => {
     workingOrders: 0,
     fills: 0,
     rejects: {},
+    ordersEnded: { filled: 0, unfilled: 0 },
   });
 
   it("measures the day's P&L from the previous UTC day's last equity (the first day: its first), and drawdown from the peak", () => {

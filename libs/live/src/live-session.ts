@@ -93,6 +93,11 @@ export interface LiveStepReport {
    * (`halted`, `order-notional`, …) and `broker` for an order the broker rejected.
    */
   readonly rejects: Readonly<Record<string, number>>;
+  /**
+   * Orders the broker ended since the previous step's report: `filled` completely, or `unfilled`
+   * (canceled or expired with some quantity left; replaced orders and rejections are not counted).
+   */
+  readonly ordersEnded: { readonly filled: number; readonly unfilled: number };
 }
 
 export interface LatencyStats {
@@ -124,6 +129,7 @@ export class LiveSession {
   /** Fills and refusals since the last step's report. */
   #fillsSinceStep = 0;
   #rejectsSinceStep: Record<string, number> = {};
+  #endedSinceStep = { filled: 0, unfilled: 0 };
   readonly #latencies: number[] = [];
   /**
    * The journal rows to save with the next checkpoint: per order, its state after the latest
@@ -258,9 +264,11 @@ export class LiveSession {
       workingOrders: core.workingOrders().length,
       fills: this.#fillsSinceStep,
       rejects: this.#rejectsSinceStep,
+      ordersEnded: this.#endedSinceStep,
     };
     this.#fillsSinceStep = 0;
     this.#rejectsSinceStep = {};
+    this.#endedSinceStep = { filled: 0, unfilled: 0 };
     return report;
   }
 
@@ -382,6 +390,8 @@ export class LiveSession {
         const known = this.core.order(update.clientOrderId);
         this.core.onOrderUpdate(update);
         if (update.status === 'rejected') this.#countReject('broker');
+        if (update.status === 'filled') this.#endedSinceStep = { ...this.#endedSinceStep, filled: this.#endedSinceStep.filled + 1 };
+        if (update.status === 'canceled' || update.status === 'expired') this.#endedSinceStep = { ...this.#endedSinceStep, unfilled: this.#endedSinceStep.unfilled + 1 };
         const order = known ?? this.core.order(update.clientOrderId);
         if (order === undefined) throw new Error(`order ${update.clientOrderId} was reported but the core holds no aggregate for it`);
         this.#journal(order, update.time);

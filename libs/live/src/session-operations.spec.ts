@@ -17,7 +17,7 @@ function configWith(only: SloName, overrides: Record<string, unknown> = {}): Slo
 function step(minute: number, report: Partial<LiveStepReport> = {}): { kind: 'step'; report: LiveStepReport } {
   return {
     kind: 'step',
-    report: { step: minute, time: START + (minute - 1) * MINUTE, ordersSubmitted: 0, tradingState: 'active', latencyMs: 20, equity: 100_000, cash: 100_000, openPositions: 0, workingOrders: 0, fills: 0, rejects: {}, ...report },
+    report: { step: minute, time: START + (minute - 1) * MINUTE, ordersSubmitted: 0, tradingState: 'active', latencyMs: 20, equity: 100_000, cash: 100_000, openPositions: 0, workingOrders: 0, fills: 0, rejects: {}, ordersEnded: { filled: 0, unfilled: 0 }, ...report },
   };
 }
 
@@ -74,5 +74,19 @@ describe('SessionOperations: the session notices as SLO observations', () => {
       h.ops.observe(step(minute));
     }
     expect(h.alerts()).toContain('brokerConnection/fast-burn firing');
+  });
+
+  it('orders that end unfilled (canceled, expired) burn the fill-rate SLO; filled ones do not', () => {
+    const filled = harness(configWith('fillRate'));
+    const unfilled = harness(configWith('fillRate'));
+    for (let minute = 1; minute <= 10; minute++) {
+      filled.at(minute);
+      unfilled.at(minute);
+      filled.ops.observe(step(minute, { ordersEnded: { filled: 1, unfilled: 0 } }));
+      unfilled.ops.observe(step(minute, { ordersEnded: { filled: 0, unfilled: 1 } }));
+    }
+    expect(filled.alerts()).toEqual([]);
+    // The default fill-rate objective (90%) leaves a 10% budget: 14.4x is out of reach, 6x is not.
+    expect(unfilled.alerts()).toContain('fillRate/slow-burn firing');
   });
 });

@@ -65,6 +65,8 @@ export class SessionOperations {
         // refusals by the session's own gateway are risk limits doing their job, not counted.
         const brokerRejects = report.rejects['broker'] ?? 0;
         for (let i = 0; i < brokerRejects; i++) monitor.record({ kind: 'order-response', time, latencyMs: 0, rejected: true });
+        for (let i = 0; i < report.ordersEnded.filled; i++) monitor.record({ kind: 'order-closed', time, filled: true });
+        for (let i = 0; i < report.ordersEnded.unfilled; i++) monitor.record({ kind: 'order-closed', time, filled: false });
         this.#tradingStateIs(report.tradingState, time);
         this.tick();
         return;
