@@ -214,7 +214,9 @@ describe(`a trader you can see: --broker sim (state on ${SERVER ? 'the Postgres 
         killSwitch: { state: 'active', reason: null },
       })),
     );
-    expect(json.io.stdout.slice(0, -1).map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['info', 'info', 'info']);
+    const infos = json.io.stdout.slice(0, -1).map((l) => JSON.parse(l) as { type: string; message: string });
+    expect(infos.map((l) => l.type)).toEqual(['info', 'info', 'info', 'info']);
+    expect(infos.some((l) => l.message.startsWith('slo: built-in defaults; paging: off (SLO_PAGING_ENABLED)'))).toBe(true);
     expect(JSON.parse(json.io.stdout.at(-1) as string)).toMatchObject({ session: 'vis-json', bars: 8 });
   }, 60_000);
 
