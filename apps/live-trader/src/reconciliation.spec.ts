@@ -59,11 +59,14 @@ describe('live-trader run --broker alpaca: reconciliation on start, failing clos
       io,
       { env: env(), now: () => replay.now(), monotonic: () => performance.now(), stop, logger },
     );
-    await until(() => stdout.some((l) => l.includes('Ctrl-C stops cleanly')) || stderr.length > 0, 'the trader to start', 60_000);
+    await until(() => stdout.some((l) => l.includes('Ctrl-C stops cleanly')) || stderr.some((l) => !l.includes('SLO alert reconciliationDrift') && !l.includes('incident')), 'the trader to start', 60_000);
     stop.stop('SIGTERM');
     expect(await running).toBe(0);
     await logger.close();
-    expect(stderr).toEqual([]);
+    // A reconciliation that found the books apart burns the reconciliation-drift SLO at once: it
+    // pages (page and critical rules) and opens incidents; nothing else goes wrong.
+    expect(stderr.filter((l) => !/^(error|warning): SLO alert reconciliationDrift\/(fast|slow|steady)-burn /.test(l) && !/^error: incident INC-\d{8}-\d+ \(P[12]\) opened: reconciliationDrift/.test(l))).toEqual([]);
+    expect(stderr.some((l) => l.startsWith('error: SLO alert reconciliationDrift/fast-burn (page)'))).toBe(true);
 
     const report = stdout.filter((l) => l.startsWith('reconciliation:'));
     expect(report).toEqual([

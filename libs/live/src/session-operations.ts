@@ -46,6 +46,7 @@ export class SessionOperations {
   readonly #options: SessionOperationsOptions;
   #incidentWork: Promise<void> = Promise.resolve();
   #tradingState: string | undefined;
+  #lastDriftAt: number | undefined;
 
   constructor(options: SessionOperationsOptions) {
     this.#options = options;
@@ -84,6 +85,9 @@ export class SessionOperations {
         monitor.record({ kind: 'connection', time, channel: notice.channel, connected: true });
         break;
       case 'reconciliation':
+        // One reconciliation reports each divergence on its own: it is one reconciliation that drifted.
+        if (time === this.#lastDriftAt) return;
+        this.#lastDriftAt = time;
         monitor.record({ kind: 'reconciliation', time, drift: true });
         break;
       default:
