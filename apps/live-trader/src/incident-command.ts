@@ -1,10 +1,11 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
-import { INCIDENT_ID_PATTERN, IncidentDesk, IncidentError, describeTimelineEntry, openLiveStateStore } from '@quantbot/live';
+import { INCIDENT_ID_PATTERN, IncidentDesk, IncidentError, describeTimelineEntry } from '@quantbot/live';
 import type { Incident, IncidentResolution, LiveStateStoreHandle } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
 import { formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { openStateStore } from './state-store-flags';
 
 /** Flags of `live-trader incident`. */
 export const INCIDENT_FLAGS: readonly FlagSpec[] = [
@@ -128,11 +129,8 @@ export async function incidentCommand(argv: readonly string[], io: CliIo, deps: 
   }
 }
 
-async function openState(flags: FlagValues, io: CliIo, deps: IncidentDeps): Promise<LiveStateStoreHandle> {
-  const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
-  const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
-  const server = (deps.env['DATABASE_URL'] ?? '').trim() !== '';
-  return openLiveStateStore({ env: deps.env, cwd: io.cwd, ...(server ? { schema } : { dataDir: stateDir }) });
+function openState(flags: FlagValues, io: CliIo, deps: IncidentDeps): Promise<LiveStateStoreHandle> {
+  return openStateStore(flags, deps.env, io.cwd);
 }
 
 function printResolution(resolution: IncidentResolution, io: CliIo): void {

@@ -1,11 +1,11 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
 import { parseFlags } from '@quantbot/cli';
 import { ConfigError } from '@quantbot/core';
 import { resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
-import { LiveStateError, decideLiveStart, hasSessionHistory, openLiveStateStore } from '@quantbot/live';
+import { LiveStateError, decideLiveStart, hasSessionHistory } from '@quantbot/live';
 import type { LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport } from '@quantbot/live';
 import type { RunData } from '@quantbot/validation';
 import type { Logger } from '@quantbot/observability';
@@ -22,6 +22,7 @@ import { makePlan } from './run-plan';
 import type { Plan } from './run-plan';
 import type { StopSignal } from './stop-signal';
 import { createTraderMetrics, serveTraderMetrics } from './trader-metrics';
+import { openStateStore } from './state-store-flags';
 import { planOperations, startOperations } from './run-operations';
 import type { TraderMetrics } from './trader-metrics';
 import { DEFAULT_STATUS_EVERY, StatusTicker, outputModeOf, parseStatusEvery, runOutput } from './trader-output';
@@ -86,15 +87,9 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     }
     alpaca = { credentials: resolveAlpacaCredentials(deps.env, { baseUrl: endpoints.tradingUrl }), endpoints, ...(authorization !== undefined ? { live: authorization } : {}) };
   }
-  const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
-  const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
-  let opened: Awaited<ReturnType<typeof openLiveStateStore>>;
+  let opened: Awaited<ReturnType<typeof openStateStore>>;
   try {
-    opened = await openLiveStateStore({
-      env: deps.env,
-      cwd: io.cwd,
-      ...(nonEmpty(deps.env['DATABASE_URL']) ? { schema } : { dataDir: stateDir }),
-    });
+    opened = await openStateStore(flags, deps.env, io.cwd);
   } catch (error) {
     // Another process has the embedded database: one trader per session (and per data directory).
     if (error instanceof StorageError && error.code === 'STORAGE_LOCKED') return refuseSecondTrader(error.message, plan, io, log);
@@ -245,9 +240,6 @@ function refuseSecondTrader(message: string, plan: Plan, io: CliIo, log: Logger)
 }
 
 
-function nonEmpty(value: string | undefined): boolean {
-  return value !== undefined && value.trim() !== '';
-}
 
 /** `--data-halt off` or `--data-halt maxStalenessMs=...,spikeReturn=...` (default: on, library defaults). */
 function dataHaltOption(flags: Readonly<Record<string, string | number | boolean>>): Pick<SessionOptions, 'dataQualityHalt'> {

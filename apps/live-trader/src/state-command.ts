@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import { ConfigError } from '@quantbot/core';
-import { CheckpointError, LiveStateError, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
+import { CheckpointError, LiveStateError, parseLiveCheckpoint } from '@quantbot/live';
 import type { LiveStateStoreHandle } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
 import type { CliIo, FlagSpec } from '@quantbot/cli';
 import { formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { openStateStore } from './state-store-flags';
 
 export const STATE_FLAGS: readonly FlagSpec[] = [
   { name: 'session', kind: 'string', valueName: 'id', description: 'the session (required)' },
@@ -76,10 +76,7 @@ export async function stateCommand(argv: readonly string[], io: CliIo, deps: Sta
 
   let opened: LiveStateStoreHandle;
   try {
-    const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
-    const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
-    const server = (deps.env['DATABASE_URL'] ?? '').trim() !== '';
-    opened = await openLiveStateStore({ env: deps.env, cwd: io.cwd, ...(server ? { schema } : { dataDir: stateDir }) });
+    opened = await openStateStore(flags, deps.env, io.cwd);
   } catch (error) {
     if (error instanceof StorageError && error.code === 'STORAGE_LOCKED') {
       io.err(`refused: a trader (or another command) has the state open: ${error.message}`);

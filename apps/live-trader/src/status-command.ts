@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import type { CliIo, FlagSpec } from '@quantbot/cli';
 import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 import { ConfigError } from '@quantbot/core';
-import { CheckpointError, openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
+import { CheckpointError, parseLiveCheckpoint } from '@quantbot/live';
 import type { LiveAuditRecord, LiveCheckpoint, LiveStateStoreHandle, StoredCheckpoint } from '@quantbot/live';
 import { StorageError } from '@quantbot/storage';
+import { openStateStore } from './state-store-flags';
 
 export const STATUS_FLAGS: readonly FlagSpec[] = [
   { name: 'session', kind: 'string', valueName: 'id', description: 'the session (required)' },
@@ -72,10 +72,7 @@ export async function statusCommand(argv: readonly string[], io: CliIo, deps: St
 
   let opened: LiveStateStoreHandle;
   try {
-    const schema = typeof flags['state-schema'] === 'string' ? flags['state-schema'] : 'quantbot_live';
-    const stateDir = typeof flags['state-dir'] === 'string' ? flags['state-dir'] : join('.quantbot', 'live');
-    const server = (deps.env['DATABASE_URL'] ?? '').trim() !== '';
-    opened = await openLiveStateStore({ env: deps.env, cwd: io.cwd, ...(server ? { schema } : { dataDir: stateDir }) });
+    opened = await openStateStore(flags, deps.env, io.cwd);
   } catch (error) {
     if (error instanceof StorageError && error.code === 'STORAGE_LOCKED') {
       io.err(`refused: a trader (or another command) has the embedded state open: ${error.message}; watch the trader's status lines or its --metrics-port instead`);

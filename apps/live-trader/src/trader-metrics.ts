@@ -37,17 +37,14 @@ export function createTraderMetrics(view: TraderView, options: { readonly now: (
   const registers = [registry];
   // Equity, drawdown and the broker connections are @quantbot/observability's (`quantbot_equity`,
   // `quantbot_drawdown_ratio`, `quantbot_broker_connected{channel}`); the rest are the trader's own.
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> =>
-    (registry.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge<L>({ name, help, labelNames, registers });
+  const gauge = (name: string, help: string): Gauge => new Gauge({ name, help, registers });
   const cash = gauge('quantbot_cash', 'Cash after the latest step, in account currency.');
   const dayPnl = gauge('quantbot_day_pnl', "Equity minus the previous UTC day's last equity seen by this process (or the day's first), in account currency.");
   const positions = gauge('quantbot_open_positions', 'Symbols holding a position other than 0.');
   const working = gauge('quantbot_working_orders', 'Orders sent and not ended.');
   const barTime = gauge('quantbot_last_bar_timestamp_seconds', 'Time of the latest bar the session decided on, in Unix seconds.');
-  const steps = (registry.getSingleMetric('quantbot_steps_total') as Counter | undefined) ?? new Counter({ name: 'quantbot_steps_total', help: 'Bar steps decided by this process.', registers });
-  const decision =
-    (registry.getSingleMetric('quantbot_decision_latency_seconds') as Histogram | undefined) ??
-    new Histogram({
+  const steps = new Counter({ name: 'quantbot_steps_total', help: 'Bar steps decided by this process.', registers });
+  const decision = new Histogram({
       name: 'quantbot_decision_latency_seconds',
       help: "From a bar's arrival to the end of its step (orders answered by the broker, when any), in seconds.",
       buckets: DECISION_LATENCY_BUCKETS_SECONDS,
