@@ -58,3 +58,13 @@ export type {
 } from './registry-schema';
 export { ResearchRegistry } from './research-registry';
 export type { ChecklistOptions, ExperimentSummary, RecordOptions, Recorded, ResearchRegistryOptions, SnapshotChoice, SnapshotSummary } from './research-registry';
+export type {
+  ShadowFillSide,
+  ShadowOrderPair,
+  ShortfallAttribution,
+  TradingDayDrift,
+  TradingDayExecution,
+  TradingDayIncident,
+  TradingDayInput,
+  TradingDayKillSwitchEvent,
+} from './trading-day-input';
