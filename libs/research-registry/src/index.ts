@@ -54,6 +54,7 @@ export type {
   RegistryReviewsTable,
   RegistrySnapshotsTable,
   RegistryTables,
+  RegistryTradingDaysTable,
   RegistryValidationsTable,
 } from './registry-schema';
 export { ResearchRegistry } from './research-registry';

@@ -136,6 +136,45 @@ export interface RegistryPromotionsTable {
   checklist: Jsonb<unknown>;
 }
 
+/**
+ * `registry_trading_days` (migration 0003): the days the live trader recorded itself (see
+ * `TradingDayInput`), unique per (snapshot, stage, date). A partial day may be replaced by a later
+ * record of the same session (`revision` counts the replacements); a complete day never is.
+ */
+export interface RegistryTradingDaysTable {
+  seq: Generated<number>;
+  id: GeneratedText;
+  experiment_id: string;
+  snapshot_id: string;
+  trade_date: string;
+  stage: string;
+  capital_stage: number | null;
+  session_id: string;
+  journal_digest: string;
+  complete: boolean;
+  start_equity: number;
+  equity: number;
+  daily_pnl: number;
+  drawdown_pct: number;
+  max_gross_exposure: number;
+  orders: number;
+  fills: number;
+  rejects: number;
+  quality_score: number | null;
+  implementation_shortfall_bps: number | null;
+  average_slippage_bps: number | null;
+  fill_rate: number | null;
+  average_latency_ms: number | null;
+  /** `TradingDayDrift` or null. */
+  drift: Jsonb<unknown> | null;
+  kill_switch: Jsonb<unknown[]>;
+  incidents: Jsonb<unknown[]>;
+  shadow_orders: Jsonb<unknown[]>;
+  revision: number;
+  recorded_at: Timestamp;
+  recorded_by: string | null;
+}
+
 /** The registry's tables, for `openDatabase<RegistryTables>(...)`. */
 export interface RegistryTables {
   registry_experiments: RegistryExperimentsTable;
@@ -145,6 +184,7 @@ export interface RegistryTables {
   registry_paper_days: RegistryPaperDaysTable;
   registry_reviews: RegistryReviewsTable;
   registry_promotions: RegistryPromotionsTable;
+  registry_trading_days: RegistryTradingDaysTable;
 }
 
 /** The columns every evidence table shares: its experiment and snapshot, kept consistent by a foreign key. */
@@ -267,6 +307,44 @@ const EVIDENCE_INTEGRITY_STATEMENTS: readonly string[] = [
   `alter table registry_paper_days add column source text not null default 'manual' check (source in ('manual', 'trader'))`,
 ];
 
+/** Trading days the live trader records (migration 0003). */
+const TRADING_DAYS_STATEMENTS: readonly string[] = [
+  `create table registry_trading_days (
+    seq serial primary key,
+    id text generated always as ('day-' || seq::text) stored not null unique,
+    ${EVIDENCE_COLUMNS},
+    trade_date date not null,
+    stage text not null check (stage in ('paper', 'live')),
+    capital_stage integer check (capital_stage >= 0),
+    session_id text not null,
+    journal_digest text not null check (journal_digest ~ '^[0-9a-f]{64}$'),
+    complete boolean not null,
+    start_equity float8 not null,
+    equity float8 not null,
+    daily_pnl float8 not null,
+    drawdown_pct float8 not null check (drawdown_pct >= 0),
+    max_gross_exposure float8 not null check (max_gross_exposure >= 0),
+    orders integer not null check (orders >= 0),
+    fills integer not null check (fills >= 0),
+    rejects integer not null check (rejects >= 0),
+    quality_score float8 check (quality_score between 0 and 100),
+    implementation_shortfall_bps float8,
+    average_slippage_bps float8,
+    fill_rate float8 check (fill_rate between 0 and 1),
+    average_latency_ms float8,
+    drift jsonb,
+    kill_switch jsonb not null,
+    incidents jsonb not null,
+    shadow_orders jsonb not null,
+    revision integer not null default 0,
+    recorded_at timestamptz not null,
+    recorded_by text,
+    check ((stage = 'live') = (capital_stage is not null)),
+    unique (snapshot_id, stage, trade_date)
+  )`,
+  `create index registry_trading_days_experiment on registry_trading_days (experiment_id, trade_date)`,
+];
+
 /**
  * The registry's migrations, to follow storage's own:
  * `openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS })` (storage's and these).
@@ -285,6 +363,13 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: '2',
     async up(db: Kysely<unknown>): Promise<void> {
       for (const statement of EVIDENCE_INTEGRITY_STATEMENTS) await sql.raw(statement).execute(db);
+    },
+  }),
+  Object.freeze({
+    id: 'registry_0003_trading_days',
+    version: '3',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of TRADING_DAYS_STATEMENTS) await sql.raw(statement).execute(db);
     },
   }),
 ]);
