@@ -35,6 +35,12 @@ export type { PaperDayInput, TradingCalendar } from './paper-days';
 export type { StrategyCatalog } from './strategy-catalog';
 export { summarizePaperDays } from './paper-summary';
 export type { PaperDayFigures, PaperSummary } from './paper-summary';
+export { summarizeDrift } from './drift-summary';
+export type { DriftCheck, DriftCumulative, DriftDayFigures, DriftDayRow, DriftMetric, DriftSummary } from './drift-summary';
+export { STABILITY_WINDOW_DAYS, assessPaperStability, blockerReason } from './readiness-report';
+export type { PaperStability, ReadinessPaper, ReadinessReport, StabilityDay, StabilityWindow } from './readiness-report';
+export { parseTradingDayInput } from './trading-days';
+export type { TradingDayRecord } from './trading-days';
 export {
   DEFAULT_PROMOTION_GATES_FILE,
   DEFAULT_PROMOTION_GATE_CONFIG,
@@ -42,9 +48,9 @@ export {
   parsePromotionGateConfig,
   promotionGateConfigSha256,
 } from './promotion-gate-config';
-export type { LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
+export type { DriftGates, LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
 export { GATE_IDS, assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
-export type { ChecklistItem, GateId, GateStatus, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
+export type { ChecklistItem, GateId, GateStatus, PaperEvidenceSummary, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 export { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_MIGRATIONS, REGISTRY_SCHEMA_ENV } from './registry-schema';
 export type {
   RegistryBacktestsTable,
@@ -58,7 +64,17 @@ export type {
   RegistryValidationsTable,
 } from './registry-schema';
 export { ResearchRegistry } from './research-registry';
-export type { ChecklistOptions, ExperimentSummary, RecordOptions, Recorded, ResearchRegistryOptions, SnapshotChoice, SnapshotSummary } from './research-registry';
+export type {
+  ChecklistOptions,
+  DriftReport,
+  ExperimentSummary,
+  RecordOptions,
+  Recorded,
+  ResearchRegistryOptions,
+  SnapshotChoice,
+  SnapshotSummary,
+  TradingDayFilter,
+} from './research-registry';
 export type {
   ShadowFillSide,
   ShadowOrderPair,

@@ -1,13 +1,16 @@
 import type { TradingCalendar } from './paper-days';
 import { latestPaperStreak } from './paper-days';
 
-/** What a paper-trading summary needs of a day. */
+/**
+ * What a paper-trading summary needs of a day. Execution figures are null on a day without
+ * orders (a trader-recorded day can have none); the means are over the days that have them.
+ */
 export interface PaperDayFigures {
   readonly date: string;
   readonly dailyPnl: number;
-  readonly qualityScore: number;
-  readonly averageSlippageBps: number;
-  readonly fillRate: number;
+  readonly qualityScore: number | null;
+  readonly averageSlippageBps: number | null;
+  readonly fillRate: number | null;
   readonly drawdownPct: number;
 }
 
@@ -24,7 +27,12 @@ export interface PaperSummary {
   readonly maxDrawdownPct: number | null;
   /** Sample standard deviation (n − 1) of daily P&L over the run; null below 2 days. */
   readonly dailyPnlStdDev: number | null;
-  /** Means over the run's days (each day weighs the same). */
+  /** Days of the run with execution figures (any of quality, slippage, fill rate): days with orders. */
+  readonly executionDays: number;
+  /**
+   * Means over the run's days that have the figure (each such day weighs the same; days without
+   * orders have none and are left out); null when no day of the run has it.
+   */
   readonly meanQualityScore: number | null;
   readonly meanAverageSlippageBps: number | null;
   readonly meanFillRate: number | null;
@@ -34,7 +42,10 @@ export interface PaperSummary {
 export function summarizePaperDays(days: readonly PaperDayFigures[], calendar: TradingCalendar): PaperSummary {
   const streak = latestPaperStreak(days, calendar);
   const n = streak.length;
-  const mean = (pick: (day: PaperDayFigures) => number): number | null => (n === 0 ? null : sum(streak.map(pick)) / n);
+  const mean = (pick: (day: PaperDayFigures) => number | null): number | null => {
+    const values = streak.map(pick).filter((v): v is number => v !== null);
+    return values.length === 0 ? null : sum(values) / values.length;
+  };
   let stdDev: number | null = null;
   if (n >= 2) {
     const m = sum(streak.map((d) => d.dailyPnl)) / n;
@@ -48,6 +59,7 @@ export function summarizePaperDays(days: readonly PaperDayFigures[], calendar: T
     totalPnl: n === 0 ? null : sum(streak.map((d) => d.dailyPnl)),
     maxDrawdownPct: n === 0 ? null : Math.max(...streak.map((d) => d.drawdownPct)),
     dailyPnlStdDev: stdDev,
+    executionDays: streak.filter((d) => d.qualityScore !== null || d.averageSlippageBps !== null || d.fillRate !== null).length,
     meanQualityScore: mean((d) => d.qualityScore),
     meanAverageSlippageBps: mean((d) => d.averageSlippageBps),
     meanFillRate: mean((d) => d.fillRate),

@@ -1,10 +1,14 @@
 import type { EpochMs } from '@quantbot/core';
+import type { DriftCheck, DriftSummary } from './drift-summary';
+import { summarizeDrift } from './drift-summary';
 import type { TradingCalendar } from './paper-days';
+import { latestPaperStreak } from './paper-days';
 import type { PaperSummary } from './paper-summary';
 import { summarizePaperDays } from './paper-summary';
 import type { PromotionGateConfig } from './promotion-gate-config';
 import { promotionGateConfigSha256 } from './promotion-gate-config';
 import type { BacktestRecord, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
+import type { TradingDayRecord } from './trading-days';
 
 /** The gates of a promotion, in checklist order. */
 export type GateId =
@@ -19,6 +23,10 @@ export type GateId =
   | 'paper-execution-quality'
   | 'paper-slippage'
   | 'paper-fill-rate'
+  | 'drift-return'
+  | 'drift-slippage'
+  | 'drift-fill-rate'
+  | 'drift-timing'
   | 'review-approved';
 
 /** Every gate id, in checklist order. */
@@ -34,6 +42,10 @@ export const GATE_IDS: readonly GateId[] = Object.freeze([
   'paper-execution-quality',
   'paper-slippage',
   'paper-fill-rate',
+  'drift-return',
+  'drift-slippage',
+  'drift-fill-rate',
+  'drift-timing',
   'review-approved',
 ]);
 
@@ -65,6 +77,20 @@ export interface ChecklistItem {
   readonly detail: string;
 }
 
+/**
+ * The paper evidence of a checklist: the figures of the latest consecutive run of *complete
+ * trader-recorded* paper days (see {@link PaperSummary}; `recordedDays` counts those days), and
+ * what was recorded but not counted.
+ */
+export interface PaperEvidenceSummary extends PaperSummary {
+  /** Trader-recorded paper days of the snapshot (complete or partial). */
+  readonly traderDays: number;
+  /** Trader-recorded paper days that are partial (the trader stopped before the close): never counted. */
+  readonly partialDays: number;
+  /** Days typed in by hand (`record-paper`, source `manual`): shown, never counted by a gate. */
+  readonly manualDays: number;
+}
+
 /** Every gate of a promotion with its threshold, measured value and status. */
 export interface PromotionChecklist {
   readonly experimentId: string;
@@ -80,7 +106,9 @@ export interface PromotionChecklist {
   readonly generatedAt: EpochMs;
   /** Backtests recorded for the experiment (all snapshots): the trial count for a deflated Sharpe ratio. */
   readonly trialCount: number;
-  readonly paper: PaperSummary;
+  readonly paper: PaperEvidenceSummary;
+  /** The drift of the paper run's trader days (the same days the paper gates measure). */
+  readonly drift: DriftSummary;
   readonly items: readonly ChecklistItem[];
 }
 
@@ -105,8 +133,13 @@ export interface PromotionEvidence {
   readonly owner?: string;
   /** Everyone who recorded evidence of the snapshot (backtests, validations, paper days), who may not approve its review. */
   readonly recorders?: readonly string[];
-  /** Every paper day of the snapshot, in any order. */
+  /** Every paper day of the snapshot typed in by hand (`manual`), in any order: shown, never counted. */
   readonly paperDays: readonly PaperDayRecord[];
+  /**
+   * Every day the trader recorded for the snapshot (any stage, complete or partial), in any
+   * order. The paper gates and the drift gates count only its complete `paper` days.
+   */
+  readonly tradingDays?: readonly TradingDayRecord[];
   /** The snapshot's latest review. */
   readonly review: ReviewRecord | null;
 }
@@ -128,7 +161,11 @@ const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
 
 /**
  * Judges evidence against the gate thresholds, for a promotion to `stage`. Pure: the same
- * evidence, configuration and time give the same checklist. Rules (thresholds from `config`):
+ * evidence, configuration and time give the same checklist. The paper and drift gates measure
+ * the latest consecutive run (by the calendar) of the *complete trader-recorded paper days*
+ * (`evidence.tradingDays`); days typed in by hand (`evidence.paperDays`, source `manual`) and
+ * partial days are never counted, in any mode: the details say how many were left out. Rules
+ * (thresholds from `config`):
  *
  * | gate | passes when | missing when |
  * |---|---|---|
@@ -137,12 +174,16 @@ const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
  * | walk-forward-overfit-ratio | its overfit ratio < maxOverfitRatio (infinite or undefined fails) | no verified validation |
  * | data-quality | data-quality errors ≤ maxErrors | no backtest, or it had no report |
  * | lookahead | the lookahead check passed | no backtest, or it was not checked |
- * | paper-days (live) | latest run of consecutive trading days of the calendar ≥ minDays | no paper days |
- * | paper-drawdown (live) | max drawdown over the run ≤ maxDrawdownPct | no paper days |
- * | paper-pnl-volatility (live) | std dev of daily P&L finite (≥ 2 days) and ≤ maxDailyPnlStdDev when set | no paper days |
- * | paper-execution-quality (live) | mean quality score ≥ minQualityScore | no paper days |
- * | paper-slippage (live) | mean average slippage ≤ maxAverageSlippageBps | no paper days |
- * | paper-fill-rate (live) | mean fill rate ≥ minFillRate | no paper days |
+ * | paper-days (live) | latest run of consecutive trading days of the calendar ≥ minDays | no complete trader paper day |
+ * | paper-drawdown (live) | max drawdown over the run ≤ maxDrawdownPct | no complete trader paper day |
+ * | paper-pnl-volatility (live) | std dev of daily P&L finite (≥ 2 days) and ≤ maxDailyPnlStdDev when set | no complete trader paper day |
+ * | paper-execution-quality (live) | mean quality score ≥ minQualityScore (over the run's days with orders) | no day of the run with the figure |
+ * | paper-slippage (live) | mean average slippage ≤ maxAverageSlippageBps (days with orders) | no day of the run with the figure |
+ * | paper-fill-rate (live) | mean fill rate ≥ minFillRate (days with orders) | no day of the run with the figure |
+ * | drift-return (live) | the run's largest daily |return gap| ≤ maxDailyReturnGapPct and |Σ gaps| ≤ maxCumulativeReturnGapPct | no day of the run has drift |
+ * | drift-slippage (live) | |order-weighted mean slippage gap| ≤ maxSlippageGapBps | no day of the run has the figure |
+ * | drift-fill-rate (live) | |order-weighted mean fill-rate gap| ≤ maxFillRateGap | no day of the run has the figure |
+ * | drift-timing (live) | |order-weighted mean timing gap| ≤ maxTimingGapMs | no day of the run has the figure |
  * | review-approved | the latest review approved, by neither the owner nor a recorder of the snapshot's evidence | no review |
  */
 export function evaluatePromotionChecklist(
@@ -155,7 +196,25 @@ export function evaluatePromotionChecklist(
   const item = (fields: Omit<ChecklistItem, 'required'>): ChecklistItem => Object.freeze({ ...fields, required: fields.requiredFor.includes(stage) });
   const { backtest, validation, review } = evidence;
   const unverified = evidence.unverifiedValidation ?? null;
-  const paper = summarizePaperDays(evidence.paperDays, options.calendar);
+  const traderPaper = (evidence.tradingDays ?? []).filter((d) => d.stage === 'paper');
+  const countedDays = traderPaper.filter((d) => d.complete);
+  const paper: PaperEvidenceSummary = Object.freeze({
+    ...summarizePaperDays(
+      countedDays.map((d) => ({
+        date: d.date,
+        dailyPnl: d.dailyPnl,
+        drawdownPct: d.drawdownPct,
+        qualityScore: d.execution.qualityScore,
+        averageSlippageBps: d.execution.averageSlippageBps,
+        fillRate: d.execution.fillRate,
+      })),
+      options.calendar,
+    ),
+    traderDays: traderPaper.length,
+    partialDays: traderPaper.length - countedDays.length,
+    manualDays: evidence.paperDays.length,
+  });
+  const drift = summarizeDrift(latestPaperStreak(countedDays, options.calendar), gates.drift);
   const noValidation = (figure: (v: ValidationRecord) => string): Judged =>
     unverified === null
       ? missing('no verified walk-forward validation recorded')
@@ -167,7 +226,12 @@ export function evaluatePromotionChecklist(
         };
   const unverifiedNote = unverified === null ? '' : `; newer unverified ${unverified.id} not counted`;
   const paperEvidence = paper.streakDays === 0 ? null : `paper ${paper.streakStart}..${paper.streakEnd}`;
-  const noPaper = 'no paper-trading days recorded';
+  const leftOut = [
+    paper.manualDays > 0 ? `${paper.manualDays} manual day(s) not counted` : '',
+    paper.partialDays > 0 ? `${paper.partialDays} partial day(s) not counted` : '',
+  ].filter((t) => t !== '');
+  const leftOutNote = leftOut.length === 0 ? '' : `; ${leftOut.join(', ')}`;
+  const noPaper = `no complete paper day recorded by the trader${leftOutNote} (only trader-recorded days count)`;
   const items: ChecklistItem[] = [];
 
   // Backtest: reproducibility, data quality, lookahead (all from the latest backtest).
@@ -252,7 +316,7 @@ export function evaluatePromotionChecklist(
       paper.streakDays,
       String(paper.streakDays),
       paper.streakDays >= gates.paper.minDays ? 'pass' : 'fail',
-      `${paper.streakDays} consecutive day(s) ${paper.streakStart}..${paper.streakEnd} (${paper.recordedDays} recorded)`,
+      `${paper.streakDays} consecutive trader day(s) ${paper.streakStart}..${paper.streakEnd} (${paper.recordedDays} complete recorded${leftOutNote})`,
     ),
   );
   paperItem('paper-drawdown', 'paper max drawdown (%)', `≤ ${formatNumber(gates.paper.maxDrawdownPct)}`, () => {
@@ -266,18 +330,49 @@ export function evaluatePromotionChecklist(
     const ok = Number.isFinite(sd) && (maxStdDev === null || sd <= maxStdDev);
     return judged(sd, formatNumber(sd), ok ? 'pass' : 'fail', `std dev of daily P&L over ${paper.streakDays} day(s)`);
   });
-  paperItem('paper-execution-quality', 'paper execution quality score (mean)', `≥ ${formatNumber(gates.execution.minQualityScore)}`, () => {
-    const q = paper.meanQualityScore as number;
-    return judged(q, formatNumber(q), q >= gates.execution.minQualityScore ? 'pass' : 'fail', `mean over ${paper.streakDays} day(s)`);
+  const executionMean = (mean: number | null, passes: (v: number) => boolean, what: string): Judged => {
+    if (mean === null) return missing(`no day of the run (${paper.streakDays} day(s)) had orders with ${what}: days without orders have no execution figures`);
+    return judged(mean, formatNumber(mean), passes(mean) ? 'pass' : 'fail', `mean over the ${paper.executionDays} of ${paper.streakDays} day(s) with orders (days without orders have no execution figures)`);
+  };
+  paperItem('paper-execution-quality', 'paper execution quality score (mean)', `≥ ${formatNumber(gates.execution.minQualityScore)}`, () =>
+    executionMean(paper.meanQualityScore, (q) => q >= gates.execution.minQualityScore, 'a quality score'),
+  );
+  paperItem('paper-slippage', 'paper average slippage (bps, mean)', `≤ ${formatNumber(gates.execution.maxAverageSlippageBps)}`, () =>
+    executionMean(paper.meanAverageSlippageBps, (s) => s <= gates.execution.maxAverageSlippageBps, 'fills'),
+  );
+  paperItem('paper-fill-rate', 'paper fill rate (mean)', `≥ ${formatNumber(gates.execution.minFillRate)}`, () =>
+    executionMean(paper.meanFillRate, (f) => f >= gates.execution.minFillRate, 'a fill rate'),
+  );
+
+  // Drift of the same run's days from the simulator's shadow fills (required for live).
+  const checkOf = (metric: DriftCheck['metric']): DriftCheck => drift.checks.find((c) => c.metric === metric) as DriftCheck;
+  const driftItem = (gate: GateId, title: string, threshold: string, judge: () => Judged): void => {
+    items.push(item({ gate, title, requiredFor: LIVE_ONLY, threshold, ...(paper.streakDays === 0 ? missing(noPaper) : judge()), evidence: paperEvidence }));
+  };
+  const judgeCheck = (c: DriftCheck, unit: string): Judged =>
+    c.status === 'missing' || c.value === null
+      ? missing(c.detail)
+      : judged(c.value, `${formatNumber(c.value)}${unit}`, c.status, `${c.detail}; worst day ${c.worstDay ?? '-'}`);
+  const dd = gates.drift;
+  driftItem('drift-return', 'return gap to the shadow (daily, cumulative; %)', `|daily| ≤ ${formatNumber(dd.maxDailyReturnGapPct)} %, |Σ| ≤ ${formatNumber(dd.maxCumulativeReturnGapPct)} %`, () => {
+    const daily = checkOf('daily-return-gap');
+    const total = checkOf('cumulative-return-gap');
+    if (daily.value === null || total.value === null) return missing(daily.detail);
+    const ok = daily.status === 'pass' && total.status === 'pass';
+    const why = [
+      daily.status === 'fail' ? `the daily gap of ${daily.worstDay} exceeds ${formatNumber(dd.maxDailyReturnGapPct)} %` : '',
+      total.status === 'fail' ? `the cumulative gap exceeds ${formatNumber(dd.maxCumulativeReturnGapPct)} %` : '',
+    ].filter((t) => t !== '');
+    return judged(
+      total.value,
+      `daily ${formatNumber(daily.value)} %, Σ ${formatNumber(total.value)} %`,
+      ok ? 'pass' : 'fail',
+      `${drift.driftDays} of ${paper.streakDays} day(s) with drift; worst day ${daily.worstDay ?? '-'}${why.length === 0 ? '' : `: ${why.join('; ')}`}`,
+    );
   });
-  paperItem('paper-slippage', 'paper average slippage (bps, mean)', `≤ ${formatNumber(gates.execution.maxAverageSlippageBps)}`, () => {
-    const s = paper.meanAverageSlippageBps as number;
-    return judged(s, formatNumber(s), s <= gates.execution.maxAverageSlippageBps ? 'pass' : 'fail', `mean over ${paper.streakDays} day(s)`);
-  });
-  paperItem('paper-fill-rate', 'paper fill rate (mean)', `≥ ${formatNumber(gates.execution.minFillRate)}`, () => {
-    const f = paper.meanFillRate as number;
-    return judged(f, formatNumber(f), f >= gates.execution.minFillRate ? 'pass' : 'fail', `mean over ${paper.streakDays} day(s)`);
-  });
+  driftItem('drift-slippage', 'slippage gap to the shadow (bps, order-weighted mean)', `|gap| ≤ ${formatNumber(dd.maxSlippageGapBps)}`, () => judgeCheck(checkOf('slippage-gap'), ''));
+  driftItem('drift-fill-rate', 'fill-rate gap to the shadow (order-weighted mean)', `|gap| ≤ ${formatNumber(dd.maxFillRateGap)}`, () => judgeCheck(checkOf('fill-rate-gap'), ''));
+  driftItem('drift-timing', 'fill timing gap to the shadow (ms, order-weighted mean)', `|gap| ≤ ${formatNumber(dd.maxTimingGapMs)}`, () => judgeCheck(checkOf('timing-gap'), ''));
 
   items.push(
     item({
@@ -300,6 +395,7 @@ export function evaluatePromotionChecklist(
     generatedAt: options.generatedAt,
     trialCount: evidence.trialCount,
     paper,
+    drift,
     items: Object.freeze(items),
   });
 }

@@ -13,7 +13,7 @@ function valid(): Editable {
 }
 
 describe('promotion gate configuration', () => {
-  it('ships config/promotion-gates.json with the default thresholds, version 1', () => {
+  it('ships config/promotion-gates.json with the default thresholds, version 3', () => {
     const config = loadPromotionGateConfig(SHIPPED);
     expect({ version: config.version, gates: config.gates }).toEqual(DEFAULT_PROMOTION_GATE_CONFIG);
     expect(config.file).toBe(SHIPPED);
@@ -33,7 +33,11 @@ describe('promotion gate configuration', () => {
     ['version 1.5', (c) => (c['version'] = 1.5), 'version: must be a whole number, got 1.5'],
     ['an unknown top-level key', (c) => (c['gate'] = {}), 'gate: unknown field; expected one of version, description, gates'],
     ['no gates', (c) => Reflect.deleteProperty(c, 'gates'), 'gates: must be a JSON object, got nothing'],
-    ['an unknown gate group', (c) => (c.gates['papr'] = {}), 'gates.papr: unknown field; expected one of walkForward, dataQuality, paper, execution'],
+    ['an unknown gate group', (c) => (c.gates['papr'] = {}), 'gates.papr: unknown field; expected one of walkForward, dataQuality, paper, execution, drift'],
+    ['no drift group (a version 2 file)', (c) => delete c.gates['drift'], 'gates.drift: is required (gate configuration version 3)'],
+    ['a negative drift threshold', (c) => ((c.gates['drift'] as Record<string, unknown>)['maxSlippageGapBps'] = -1), 'gates.drift.maxSlippageGapBps: must be at least 0, got -1'],
+    ['a fill-rate gap above 1', (c) => ((c.gates['drift'] as Record<string, unknown>)['maxFillRateGap'] = 1.5), 'gates.drift.maxFillRateGap: must be at most 1, got 1.5'],
+    ['a misspelt drift threshold', (c) => (c.gates['drift'] = { ...c.gates['drift'], maxTimingGap: 1 }), 'gates.drift.maxTimingGap: unknown field'],
     ['a missing group', (c) => delete c.gates['execution'], 'gates.execution: must be a JSON object, got nothing'],
     ['a misspelt threshold', (c) => (c.gates['paper'] = { ...c.gates['paper'], minDay: 30 }), 'gates.paper.minDay: unknown field'],
     ['a missing threshold', (c) => delete c.gates['walkForward']?.['minOosSharpe'], 'gates.walkForward.minOosSharpe: is required: a finite number, got nothing'],

@@ -47,6 +47,27 @@ export interface PromotionGates {
     /** Lowest mean fill rate (0–1) over the run's days. */
     readonly minFillRate: number;
   };
+  /** How far trader-recorded executions may drift from the simulator's shadow fills (see {@link DriftGates}). */
+  readonly drift: DriftGates;
+}
+
+/**
+ * Drift thresholds (version 3): how far the trader's real executions may stray from the
+ * simulator's shadow fills of the same decisions before the backtest no longer describes them.
+ * Every gap is actual minus shadow and is judged by its magnitude (drift either way is a
+ * simulator that does not describe the venue).
+ */
+export interface DriftGates {
+  /** Largest |return gap| of any one day, percent of the day's start equity. */
+  readonly maxDailyReturnGapPct: number;
+  /** Largest |sum of the daily return gaps| over the run, percent. */
+  readonly maxCumulativeReturnGapPct: number;
+  /** Largest |order-weighted mean slippage gap| over the run, bps. */
+  readonly maxSlippageGapBps: number;
+  /** Largest |order-weighted mean fill-rate gap| over the run, an absolute difference of fill rates (0.1 = 10 points). */
+  readonly maxFillRateGap: number;
+  /** Largest |order-weighted mean timing gap| (actual first fill − shadow fill) over the run, ms. */
+  readonly maxTimingGapMs: number;
 }
 
 /** A loaded configuration, with where it came from and its content hash. */
@@ -60,23 +81,27 @@ export interface LoadedPromotionGateConfig extends PromotionGateConfig {
 /** The default location of the gate file, relative to the workspace root (the working directory of `nx run`). */
 export const DEFAULT_PROMOTION_GATES_FILE = 'config/promotion-gates.json';
 
-/** The thresholds shipped in `config/promotion-gates.json` (version 2). */
+/** The thresholds shipped in `config/promotion-gates.json` (version 3). */
 export const DEFAULT_PROMOTION_GATE_CONFIG: PromotionGateConfig = deepFreeze({
-  version: 2,
+  version: 3,
   gates: {
     walkForward: { minOosSharpe: 0.5, maxOverfitRatio: 2 },
     dataQuality: { maxErrors: 0 },
     paper: { minDays: 30, maxDrawdownPct: 10, maxDailyPnlStdDev: null },
     execution: { minQualityScore: 70, maxAverageSlippageBps: 15, minFillRate: 0.9 },
+    drift: { maxDailyReturnGapPct: 0.5, maxCumulativeReturnGapPct: 2, maxSlippageGapBps: 10, maxFillRateGap: 0.1, maxTimingGapMs: 120_000 },
   },
 });
 
+const DRIFT_FIELDS = ['maxDailyReturnGapPct', 'maxCumulativeReturnGapPct', 'maxSlippageGapBps', 'maxFillRateGap', 'maxTimingGapMs'] as const;
+
 /**
  * Checks a gate configuration object `{ version, gates: { walkForward, dataQuality, paper,
- * execution }, description? }`. Every threshold is required (the file is the one place they
+ * execution, drift }, description? }`. Every threshold is required (the file is the one place they
  * live) and unknown keys are refused, so a misspelt gate cannot silently fall back to nothing.
  * `gates.paper.maxGapCalendarDays` (version 1 files) is refused with a message saying why: paper
- * days are now consecutive sessions of the exchange calendar, with no gap to configure.
+ * days are now consecutive sessions of the exchange calendar, with no gap to configure. A file
+ * without `gates.drift` (version 2 and before) is refused naming it: drift is judged since version 3.
  * Throws a `ConfigError` whose key is the field (`gates.paper.minDays`) and whose message names
  * `file` when given.
  */
@@ -90,7 +115,7 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
   const version = readNumber(root, 'version', '', fail, { integer: true, min: 1 });
   if (root['description'] !== undefined && typeof root['description'] !== 'string') fail('description', `must be a string, got ${describeValue(root['description'])}`);
   const gates = readObject(root['gates'], 'gates', fail);
-  rejectUnknownKeys(gates, ['walkForward', 'dataQuality', 'paper', 'execution'], 'gates', fail);
+  rejectUnknownKeys(gates, ['walkForward', 'dataQuality', 'paper', 'execution', 'drift'], 'gates', fail);
   const group = (key: string, fields: readonly string[]): InputObject => {
     const path = fieldPath('gates', key);
     const object = readObject(gates[key], path, fail);
@@ -109,6 +134,11 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
   }
   const paper = group('paper', ['minDays', 'maxDrawdownPct', 'maxDailyPnlStdDev']);
   const execution = group('execution', ['minQualityScore', 'maxAverageSlippageBps', 'minFillRate']);
+  if (gates['drift'] === undefined) {
+    fail('gates.drift', `is required (gate configuration version 3): the drift thresholds ${DRIFT_FIELDS.join(', ')}; add the group and raise version`);
+  }
+  const drift = group('drift', DRIFT_FIELDS);
+  const driftNumber = (key: (typeof DRIFT_FIELDS)[number], rule: { readonly max?: number } = {}): number => readNumber(drift, key, 'gates.drift', fail, { min: 0, ...rule });
   const maxOverfitRatio = readNumber(walkForward, 'maxOverfitRatio', 'gates.walkForward', fail);
   if (!(maxOverfitRatio > 0)) fail('gates.walkForward.maxOverfitRatio', `must be greater than 0, got ${maxOverfitRatio}`);
   if (paper['maxDailyPnlStdDev'] === undefined) fail('gates.paper.maxDailyPnlStdDev', 'is required: a number ≥ 0, or null to require only a finite value');
@@ -126,6 +156,13 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
         minQualityScore: readNumber(execution, 'minQualityScore', 'gates.execution', fail, { min: 0, max: 100 }),
         maxAverageSlippageBps: readNumber(execution, 'maxAverageSlippageBps', 'gates.execution', fail),
         minFillRate: readNumber(execution, 'minFillRate', 'gates.execution', fail, { min: 0, max: 1 }),
+      },
+      drift: {
+        maxDailyReturnGapPct: driftNumber('maxDailyReturnGapPct'),
+        maxCumulativeReturnGapPct: driftNumber('maxCumulativeReturnGapPct'),
+        maxSlippageGapBps: driftNumber('maxSlippageGapBps'),
+        maxFillRateGap: driftNumber('maxFillRateGap', { max: 1 }),
+        maxTimingGapMs: driftNumber('maxTimingGapMs'),
       },
     },
   };

@@ -23,8 +23,11 @@ import type {
   RegistryPromotionsTable,
   RegistryReviewsTable,
   RegistrySnapshotsTable,
+  RegistryTradingDaysTable,
   RegistryValidationsTable,
 } from './registry-schema';
+import type { ShadowOrderPair, TradingDayDrift, TradingDayIncident, TradingDayKillSwitchEvent } from './trading-day-input';
+import type { TradingDayRecord } from './trading-days';
 
 /**
  * Rows of the registry's tables as the records its API returns: snake_case columns to camelCase
@@ -125,6 +128,43 @@ export function toPaperDay(row: Selectable<RegistryPaperDaysTable>): PaperDayRec
     source: row.source as PaperDaySource,
     recordedAt: at(row.recorded_at),
     recordedBy: row.recorded_by ?? null,
+  });
+}
+
+/** A trading-day row as a `TradingDayRecord` (deeply frozen). */
+export function toTradingDay(row: Selectable<RegistryTradingDaysTable>): TradingDayRecord {
+  return deepFreeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    date: row.trade_date,
+    sessionId: row.session_id,
+    journalDigest: row.journal_digest,
+    stage: row.stage as PromotionStage,
+    capitalStage: row.capital_stage,
+    complete: row.complete,
+    startEquity: row.start_equity,
+    equity: row.equity,
+    dailyPnl: row.daily_pnl,
+    drawdownPct: row.drawdown_pct,
+    maxGrossExposure: row.max_gross_exposure,
+    execution: {
+      orders: row.orders,
+      fills: row.fills,
+      rejects: row.rejects,
+      qualityScore: row.quality_score,
+      implementationShortfallBps: row.implementation_shortfall_bps,
+      averageSlippageBps: row.average_slippage_bps,
+      fillRate: row.fill_rate,
+      averageLatencyMs: row.average_latency_ms,
+    },
+    killSwitch: row.kill_switch as TradingDayKillSwitchEvent[],
+    incidents: row.incidents as TradingDayIncident[],
+    drift: row.drift as TradingDayDrift | null,
+    shadowOrders: row.shadow_orders as ShadowOrderPair[],
+    revision: row.revision,
+    recordedAt: at(row.recorded_at),
+    recordedBy: row.recorded_by,
   });
 }
 

@@ -15,6 +15,7 @@ import type { RegistryTables } from './registry-schema';
 import { REGISTRY_MIGRATIONS } from './registry-schema';
 import { ResearchRegistry } from './research-registry';
 import type { StrategyCatalog } from './strategy-catalog';
+import type { TradingDayInput } from './trading-day-input';
 import type { ValidationInput } from './walk-forward-evidence';
 import { parseValidationInput } from './walk-forward-evidence';
 
@@ -79,12 +80,53 @@ function paperDays(count: number, change: (day: PaperDayInput, index: number) =>
   return days;
 }
 
+/** A day's drift well within the default thresholds. */
+const DRIFT = { returnGap: -0.0002, slippageGapBps: 1.5, fillRateGap: -0.01, timingGapMs: 800, ordersCompared: 1, actualTradingPnl: 80, shadowTradingPnl: 100 } as const;
+
+/**
+ * A paper day as the trader records it: the figures of `day`, one order compared with its shadow
+ * (drift well within the default thresholds), complete.
+ */
+function traderDay(day: PaperDayInput, overrides: Partial<TradingDayInput> = {}): TradingDayInput {
+  const startEquity = day.equity ?? 100_000;
+  return {
+    date: day.date,
+    sessionId: 'session-1',
+    journalDigest: 'cd'.repeat(32),
+    stage: 'paper',
+    capitalStage: null,
+    complete: true,
+    startEquity,
+    equity: startEquity + day.dailyPnl,
+    dailyPnl: day.dailyPnl,
+    drawdownPct: day.drawdownPct,
+    maxGrossExposure: 25_000,
+    execution: {
+      orders: 1,
+      fills: 1,
+      rejects: 0,
+      qualityScore: day.qualityScore,
+      implementationShortfallBps: day.averageSlippageBps + 1,
+      averageSlippageBps: day.averageSlippageBps,
+      fillRate: day.fillRate,
+      averageLatencyMs: 120,
+    },
+    killSwitch: [],
+    incidents: [],
+    drift: DRIFT,
+    shadowOrders: [],
+    ...overrides,
+  };
+}
+
 /** What a fully evidenced experiment gets; each field can be left out (null) or changed. */
 interface Evidence {
   readonly backtest: BacktestInput | null;
   readonly validation: ValidationInput | null;
   readonly paper: readonly PaperDayInput[] | null;
   readonly review: 'approved' | 'changes-requested' | null;
+  /** Changes to the i-th trader day beyond its paper figures (drift, execution). */
+  readonly trader?: (index: number) => Partial<TradingDayInput>;
 }
 
 const PASSING: Evidence = { backtest: backtest(), validation: validation(), paper: paperDays(30), review: 'approved' };
@@ -114,7 +156,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       .execute();
   }
 
-  /** A new experiment with one snapshot and the given evidence (paper days after a paper promotion); returns its id. */
+  /** A new experiment with one snapshot and the given evidence (trader-recorded paper days after a paper promotion); returns its id. */
   async function evidenced(evidence: Partial<Evidence> = {}, reg: ResearchRegistry = registry()): Promise<string> {
     const e = { ...PASSING, ...evidence };
     const experiment = await reg.createExperiment({ strategy: 'sma-crossover', hypothesis: 'trends persist', owner: 'alice' });
@@ -123,7 +165,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
     if (e.validation !== null) await reg.recordValidation(experiment.id, e.validation);
     if (e.paper !== null) {
       await paperPromotion(experiment.id);
-      await reg.recordPaperDays(experiment.id, e.paper);
+      for (const [i, day] of e.paper.entries()) await reg.recordTradingDay(experiment.id, traderDay(day, e.trader?.(i) ?? {}));
     }
     if (e.review !== null) await reg.recordReview(experiment.id, { decision: e.review, reviewer: 'bob', comment: null });
     return experiment.id;
@@ -266,7 +308,9 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
   describe('paper days', () => {
     it('writes a batch all or nothing: one known date keeps every new day of the batch out', async () => {
       const reg = registry();
-      const id = await evidenced({ paper: paperDays(3) });
+      const id = await evidenced({ paper: null });
+      await paperPromotion(id);
+      await reg.recordPaperDays(id, paperDays(3));
       const more = paperDays(6).slice(2); // the third day is already recorded
       await expect(reg.recordPaperDays(id, more)).rejects.toMatchObject({ code: 'REGISTRY_CONFLICT', message: expect.stringContaining('2024-01-04 already recorded') });
       expect((await reg.listPaperDays(id)).map((d) => d.date)).toEqual(['2024-01-02', '2024-01-03', '2024-01-04']);
@@ -317,9 +361,13 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         ['paper-execution-quality', 'pass'],
         ['paper-slippage', 'pass'],
         ['paper-fill-rate', 'pass'],
+        ['drift-return', 'pass'],
+        ['drift-slippage', 'pass'],
+        ['drift-fill-rate', 'pass'],
+        ['drift-timing', 'pass'],
         ['review-approved', 'pass'],
       ]);
-      expect(checklist).toMatchObject({ experimentId: id, stage: 'live', configVersion: 2, trialCount: 1 });
+      expect(checklist).toMatchObject({ experimentId: id, stage: 'live', configVersion: 3, trialCount: 1 });
       expect(checklist.items.find((i) => i.gate === 'walk-forward-oos-sharpe')).toMatchObject({ threshold: '> 0.5', measured: 0.9, measuredText: '0.9' });
       expect(checklist.items.find((i) => i.gate === 'walk-forward-overfit-ratio')).toMatchObject({ threshold: '< 2', measuredText: '1.3333' });
       expect(checklist.items.find((i) => i.gate === 'paper-days')).toMatchObject({ measured: 30, threshold: '≥ 30 consecutive NYSE trading day(s)' });
@@ -340,6 +388,10 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       ['paper-execution-quality', { paper: allWith({ qualityScore: 69 }) }, { paper: null }],
       ['paper-slippage', { paper: allWith({ averageSlippageBps: 15.5 }) }, { paper: null }],
       ['paper-fill-rate', { paper: allWith({ fillRate: 0.89 }) }, { paper: null }],
+      ['drift-return', { trader: (i) => (i === 29 ? { drift: { ...DRIFT, returnGap: 0.006 } } : {}) }, { trader: () => ({ drift: null }) }],
+      ['drift-slippage', { trader: () => ({ drift: { ...DRIFT, slippageGapBps: -10.5 } }) }, { trader: () => ({ drift: { ...DRIFT, slippageGapBps: null } }) }],
+      ['drift-fill-rate', { trader: () => ({ drift: { ...DRIFT, fillRateGap: -0.11 } }) }, { trader: () => ({ drift: { ...DRIFT, fillRateGap: null } }) }],
+      ['drift-timing', { trader: () => ({ drift: { ...DRIFT, timingGapMs: 120_001 } }) }, { trader: () => ({ drift: { ...DRIFT, timingGapMs: null } }) }],
       ['review-approved', { review: 'changes-requested' }, { review: null }],
     ];
 
@@ -413,6 +465,10 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         'paper-execution-quality',
         'paper-slippage',
         'paper-fill-rate',
+        'drift-return',
+        'drift-slippage',
+        'drift-fill-rate',
+        'drift-timing',
         'review-approved',
       ]);
       const strict = await reg.isPromotionReady(id, { strict: true, stage: 'live' });
@@ -443,6 +499,10 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         ['paper-execution-quality', 'missing'],
         ['paper-slippage', 'missing'],
         ['paper-fill-rate', 'missing'],
+        ['drift-return', 'missing'],
+        ['drift-slippage', 'missing'],
+        ['drift-fill-rate', 'missing'],
+        ['drift-timing', 'missing'],
       ]);
     });
   });
@@ -463,6 +523,10 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         'paper-execution-quality',
         'paper-slippage',
         'paper-fill-rate',
+        'drift-return',
+        'drift-slippage',
+        'drift-fill-rate',
+        'drift-timing',
         'review-approved',
       ]);
       expect(error.message).toContain('review-approved fail (measured changes-requested, needs approved)');
@@ -484,7 +548,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         stage: 'paper',
         promotedBy: 'dana',
         promotedAt: expect.any(Number),
-        configVersion: 2,
+        configVersion: 3,
       });
       expect(promotion.id).toMatch(/^promo-\d+$/);
       expect(promotion.promotedAt).toBe(START + 1000 * (clock.readings() - 1));
@@ -493,7 +557,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       await expect(reg.promote(id, { stage: 'live', by: 'dana' })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
       // Paper days follow the promotion (2024-06-03) and are recorded once traded: two months later.
       clock.advance(60 * 86_400_000);
-      await reg.recordPaperDays(id, paperDays(30, () => ({}), Date.UTC(2024, 5, 4)));
+      for (const day of paperDays(30, () => ({}), Date.UTC(2024, 5, 4))) await reg.recordTradingDay(id, traderDay(day));
       const live = await reg.promote(id, { stage: 'live', by: 'erin' });
       expect(live.promotion).toMatchObject({ stage: 'live', promotedBy: 'erin', snapshotId: snapshot.id });
       const summary = await reg.summarize(id);

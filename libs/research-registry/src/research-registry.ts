@@ -1,16 +1,20 @@
-import type { Clock } from '@quantbot/core';
+import type { Clock, EpochMs } from '@quantbot/core';
 import { ConfigError, canonicalJson, finiteOrNull } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import { withTransaction } from '@quantbot/storage';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { BacktestInput } from './backtest-evidence';
 import { checkBacktestInput } from './backtest-evidence';
 import type { JsonObject } from './canonical-json';
 import { asJsonObject, configErrorsAt, parameterHash } from './canonical-json';
 import type { ExperimentInput } from './experiment-input';
 import { MAX_HYPOTHESIS_LENGTH } from './experiment-input';
+import type { DriftSummary } from './drift-summary';
+import { summarizeDrift } from './drift-summary';
 import type { PaperDayInput, TradingCalendar } from './paper-days';
-import { isTradingDay, parsePaperDays } from './paper-days';
+import { isTradingDay, latestPaperStreak, parsePaperDays } from './paper-days';
+import type { ReadinessReport } from './readiness-report';
+import { assessPaperStability, blockerReason } from './readiness-report';
 import type { PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 import { assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist } from './promotion-checklist';
 import type { StrategyCatalog } from './strategy-catalog';
@@ -21,8 +25,11 @@ import { RegistryError } from './registry-error';
 import type { BacktestRecord, Experiment, PaperDayRecord, ParameterSnapshot, PromotionRecord, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
 import { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
 import type { ReviewInput } from './review-input';
-import type { RegistryExperimentsTable, RegistrySnapshotsTable, RegistryTables } from './registry-schema';
-import { toBacktest, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toValidation } from './registry-rows';
+import type { RegistryExperimentsTable, RegistrySnapshotsTable, RegistryTables, RegistryTradingDaysTable } from './registry-schema';
+import { toBacktest, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toTradingDay, toValidation } from './registry-rows';
+import type { TradingDayInput } from './trading-day-input';
+import type { TradingDayRecord } from './trading-days';
+import { parseTradingDayInput } from './trading-days';
 import type { ValidationInput } from './walk-forward-evidence';
 import { artifactSha256 } from './walk-forward-evidence';
 
@@ -74,6 +81,27 @@ export interface Recorded<T> {
   readonly created: boolean;
 }
 
+/** Which trader-recorded days to list: a snapshot's (default: every snapshot of the experiment), a stage's (default: both). */
+export interface TradingDayFilter extends SnapshotChoice {
+  readonly stage?: PromotionStage;
+}
+
+/**
+ * The drift of a snapshot's trader-recorded days of one stage from the simulator's shadow fills,
+ * over the latest consecutive run (by the calendar) of its complete days.
+ */
+export interface DriftReport extends DriftSummary {
+  readonly experimentId: string;
+  readonly snapshotId: string;
+  readonly stage: PromotionStage;
+  readonly generatedAt: EpochMs;
+  readonly configVersion: number;
+  readonly streakStart: string | null;
+  readonly streakEnd: string | null;
+  /** Complete trader days of the stage recorded for the snapshot (the run is the latest consecutive part of them). */
+  readonly completeDays: number;
+}
+
 /** A snapshot with how many backtests (trials) were recorded for it. */
 export interface SnapshotSummary extends ParameterSnapshot {
   readonly backtests: number;
@@ -99,7 +127,8 @@ type Db = Kysely<RegistryTables> | Transaction<RegistryTables>;
 
 /**
  * The research registry: experiments, content-hashed parameter snapshots, and the evidence
- * attached to a snapshot (backtests, walk-forward validations, paper-trading days, reviews), the
+ * attached to a snapshot (backtests, walk-forward validations, trader-recorded trading days,
+ * paper-trading days typed in by hand, reviews), the drift and readiness reports, the
  * promotion checklist built from it, and promotions. Every write is one transaction: a record
  * is kept whole or not at all.
  *
@@ -428,6 +457,182 @@ export class ResearchRegistry {
   }
 
   /**
+   * Records a trading day the live trader traded (source `trader`): the evidence the paper gates,
+   * the drift gates and the readiness report count. The input is checked as
+   * {@link parseTradingDayInput} checks a payload (a `ConfigError` naming the field). Rules:
+   *
+   * - `date` is a trading day of the registry's calendar, not after the clock's today (UTC), and
+   *   strictly after the date of the snapshot's first promotion to `input.stage` (a snapshot never
+   *   promoted to it is refused too): otherwise `REGISTRY_TRADING_DAY_REFUSED` naming `date`;
+   * - the same record again (same input, field for field) is a no-op: `created: false`;
+   * - a complete day is never overwritten, and a day recorded by another session is never
+   *   replaced: `REGISTRY_CONFLICT` naming `date`;
+   * - a partial day (`complete: false`) is replaced by a later record of the same date from the
+   *   same session, in one transaction, keeping its id with `revision` + 1.
+   */
+  async recordTradingDay(experimentId: string, given: TradingDayInput, options: RecordOptions = {}): Promise<Recorded<TradingDayRecord>> {
+    const input = parseTradingDayInput(given);
+    const recordedBy = this.#recordedBy(options);
+    const today = this.#nowIso().slice(0, 10);
+    if (input.date > today) {
+      throw new RegistryError('REGISTRY_TRADING_DAY_REFUSED', `date: ${input.date} is in the future (today is ${today}); a trading day is recorded after it was traded`);
+    }
+    if (!isTradingDay(this.#calendar, input.date)) {
+      throw new RegistryError('REGISTRY_TRADING_DAY_REFUSED', `date: ${input.date} is not a trading day of the ${this.#calendar.name} calendar (weekend or holiday)`);
+    }
+    return withTransaction(this.#db, async (trx) => {
+      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId, { forUpdate: true }), options);
+      const promotion = await trx
+        .selectFrom('registry_promotions')
+        .select(['id', 'promoted_at'])
+        .where('snapshot_id', '=', snapshot.id)
+        .where('stage', '=', input.stage)
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst();
+      if (promotion === undefined) {
+        throw new RegistryError(
+          'REGISTRY_TRADING_DAY_REFUSED',
+          `date: ${experimentId} snapshot ${snapshot.id} has not been promoted to ${input.stage}; ${input.stage} days count only after that promotion`,
+        );
+      }
+      const promotedOn = new Date(promotion.promoted_at).toISOString().slice(0, 10);
+      if (input.date <= promotedOn) {
+        throw new RegistryError(
+          'REGISTRY_TRADING_DAY_REFUSED',
+          `date: ${input.date} is not after the ${input.stage} promotion ${promotion.id} on ${promotedOn}; ${input.stage} days must follow it`,
+        );
+      }
+      const values = tradingDayValues(input);
+      const existing = await trx
+        .selectFrom('registry_trading_days')
+        .selectAll()
+        .where('snapshot_id', '=', snapshot.id)
+        .where('stage', '=', input.stage)
+        .where('trade_date', '=', input.date)
+        .forUpdate()
+        .executeTakeFirst();
+      if (existing === undefined) {
+        const row = await trx
+          .insertInto('registry_trading_days')
+          .values({ ...values, experiment_id: experimentId, snapshot_id: snapshot.id, revision: 0, recorded_at: this.#nowIso(), recorded_by: recordedBy })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return Object.freeze({ record: toTradingDay(row), created: true });
+      }
+      const kept = toTradingDay(existing);
+      if (sameTradingDay(kept, input)) return Object.freeze({ record: kept, created: false });
+      const where = `${input.stage} day ${input.date} of ${experimentId} snapshot ${snapshot.id}`;
+      if (existing.complete) {
+        throw new RegistryError('REGISTRY_CONFLICT', `date: ${where} is already recorded complete as ${existing.id} (session ${existing.session_id}); a complete day is never overwritten`);
+      }
+      if (existing.session_id !== input.sessionId) {
+        throw new RegistryError(
+          'REGISTRY_CONFLICT',
+          `date: ${where} is already recorded as ${existing.id} by session ${existing.session_id}; session ${input.sessionId} may not replace it (only the same session completes a partial day)`,
+        );
+      }
+      const row = await trx
+        .updateTable('registry_trading_days')
+        .set({ ...values, revision: existing.revision + 1, recorded_at: this.#nowIso(), recorded_by: recordedBy })
+        .where('seq', '=', existing.seq)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return Object.freeze({ record: toTradingDay(row), created: true });
+    });
+  }
+
+  /**
+   * The experiment's trader-recorded days, oldest first (by date, then by recording order): of
+   * every snapshot unless `snapshotId` names one (it must be the experiment's), of both stages
+   * unless `stage` names one.
+   */
+  async listTradingDays(experimentId: string, filter: TradingDayFilter = {}): Promise<readonly TradingDayRecord[]> {
+    const experiment = await findExperiment(this.#db, experimentId);
+    if (filter.stage !== undefined && !PROMOTION_STAGES.includes(filter.stage)) {
+      throw new ConfigError('stage', `must be one of ${PROMOTION_STAGES.join(', ')}, got '${String(filter.stage)}'`);
+    }
+    let query = this.#db.selectFrom('registry_trading_days').selectAll().where('experiment_id', '=', experimentId);
+    if (filter.snapshotId !== undefined) query = query.where('snapshot_id', '=', (await resolveSnapshotRow(this.#db, experiment, filter)).id);
+    if (filter.stage !== undefined) query = query.where('stage', '=', filter.stage);
+    return Object.freeze((await query.orderBy('trade_date').orderBy('seq').execute()).map(toTradingDay));
+  }
+
+  /**
+   * The drift of a snapshot's trader-recorded days from the simulator's shadow fills (see
+   * `summarizeDrift`), over the latest consecutive run of complete days of `stage` (default: the
+   * stage the snapshot trades at now: `live` once promoted live, else `paper`), against the
+   * registry's `gates.drift`.
+   */
+  async driftReport(experimentId: string, filter: TradingDayFilter = {}): Promise<DriftReport> {
+    if (filter.stage !== undefined && !PROMOTION_STAGES.includes(filter.stage)) {
+      throw new ConfigError('stage', `must be one of ${PROMOTION_STAGES.join(', ')}, got '${String(filter.stage)}'`);
+    }
+    return withTransaction(this.#db, async (trx) => {
+      const snapshot = await resolveSnapshotRow(trx, await findExperiment(trx, experimentId), filter);
+      const live = await trx.selectFrom('registry_promotions').select('id').where('snapshot_id', '=', snapshot.id).where('stage', '=', 'live').limit(1).executeTakeFirst();
+      const stage = filter.stage ?? (live === undefined ? 'paper' : 'live');
+      const rows = await trx.selectFrom('registry_trading_days').selectAll().where('snapshot_id', '=', snapshot.id).where('stage', '=', stage).where('complete', '=', true).execute();
+      const run = latestPaperStreak(rows.map(toTradingDay), this.#calendar);
+      return Object.freeze({
+        experimentId,
+        snapshotId: snapshot.id,
+        stage,
+        generatedAt: this.#clock.now(),
+        configVersion: this.#gates.version,
+        streakStart: run[0]?.date ?? null,
+        streakEnd: run.at(-1)?.date ?? null,
+        completeDays: rows.length,
+        ...summarizeDrift(run, this.#gates.gates.drift),
+      });
+    });
+  }
+
+  /**
+   * Whether the snapshot (default: the current one) is ready for live, with everything behind the
+   * verdict (see {@link ReadinessReport}): `ready` is the strict live readiness of the checklist,
+   * `reasons` one sentence per blocker naming its gate.
+   */
+  async readiness(experimentId: string, choice: SnapshotChoice = {}): Promise<ReadinessReport> {
+    return withTransaction(this.#db, async (trx) => {
+      const evidence = await this.#evidence(trx, experimentId, choice, false);
+      const experiment = await findExperiment(trx, experimentId);
+      const checklist = evaluatePromotionChecklist(evidence, this.#gates, { stage: 'live', generatedAt: this.#clock.now(), calendar: this.#calendar });
+      const verdict = assessPromotionReadiness(checklist, { strict: true });
+      const counted = (evidence.tradingDays ?? []).filter((d) => d.stage === 'paper' && d.complete);
+      const run = latestPaperStreak(counted, this.#calendar);
+      const { paper } = checklist;
+      return Object.freeze({
+        experimentId,
+        snapshotId: checklist.snapshotId,
+        paramsHash: checklist.paramsHash,
+        strategy: experiment.strategy,
+        generatedAt: checklist.generatedAt,
+        configVersion: checklist.configVersion,
+        configSha256: checklist.configSha256,
+        stage: 'live' as const,
+        ready: verdict.ready,
+        reasons: Object.freeze(verdict.blockers.map(blockerReason)),
+        paper: Object.freeze({
+          requiredDays: this.#gates.gates.paper.minDays,
+          streakDays: paper.streakDays,
+          streakStart: paper.streakStart,
+          streakEnd: paper.streakEnd,
+          traderDays: paper.traderDays,
+          manualDays: paper.manualDays,
+          partialDays: paper.partialDays,
+          totalPnl: paper.totalPnl,
+          maxDrawdownPct: paper.maxDrawdownPct,
+          stability: assessPaperStability(run, this.#gates.gates.paper.maxDrawdownPct),
+        }),
+        drift: checklist.drift,
+        walkForward: evidence.validation,
+        checklist,
+      });
+    });
+  }
+
+  /**
    * Records a review of a snapshot: approved, or changes requested. The latest review is the one
    * that counts. Separation of duties: an approval by the experiment's owner, or by anyone who
    * recorded evidence of the snapshot (a backtest, a validation, a paper day), is a `RegistryError`
@@ -558,7 +763,7 @@ export class ResearchRegistry {
     const experiment = await findExperiment(trx, experimentId, { forUpdate });
     const trialCount = await countBacktests(trx, experimentId);
     if (choice.snapshotId === undefined && experiment.current_snapshot_id === null) {
-      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], review: null, owner: experiment.owner, recorders: [] };
+      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], tradingDays: [], review: null, owner: experiment.owner, recorders: [] };
     }
     const snapshot = await resolveSnapshotRow(trx, experiment, choice);
     const backtest = await trx.selectFrom('registry_backtests').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
@@ -582,6 +787,7 @@ export class ResearchRegistry {
       .executeTakeFirst();
     const review = await trx.selectFrom('registry_reviews').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     const paperDays = await trx.selectFrom('registry_paper_days').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('trade_date').execute();
+    const tradingDays = await trx.selectFrom('registry_trading_days').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('trade_date').orderBy('seq').execute();
     return {
       experimentId,
       snapshot: toSnapshot(snapshot),
@@ -590,6 +796,7 @@ export class ResearchRegistry {
       validation: validation === undefined ? null : toValidation(validation),
       unverifiedValidation: unverified === undefined ? null : toValidation(unverified),
       paperDays: paperDays.map(toPaperDay),
+      tradingDays: tradingDays.map(toTradingDay),
       review: review === undefined ? null : toReview(review),
       owner: experiment.owner,
       recorders: await snapshotRecorders(trx, snapshot.id),
@@ -626,10 +833,10 @@ async function resolveSnapshotRow(db: Db, experiment: Selectable<RegistryExperim
   return row;
 }
 
-/** Everyone who recorded evidence of the snapshot (backtests, validations, paper days), each once, sorted. */
+/** Everyone who recorded evidence of the snapshot (backtests, validations, paper and trading days), each once, sorted. */
 async function snapshotRecorders(db: Db, snapshotId: string): Promise<readonly string[]> {
   const names = new Set<string>();
-  for (const table of ['registry_backtests', 'registry_validations', 'registry_paper_days'] as const) {
+  for (const table of ['registry_backtests', 'registry_validations', 'registry_paper_days', 'registry_trading_days'] as const) {
     const rows = await db.selectFrom(table).select('recorded_by').distinct().where('snapshot_id', '=', snapshotId).where('recorded_by', 'is not', null).execute();
     for (const row of rows) if (row.recorded_by !== null) names.add(row.recorded_by);
   }
@@ -643,6 +850,58 @@ async function countBacktests(db: Db, experimentId: string): Promise<number> {
     .where('experiment_id', '=', experimentId)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** The columns of a trading day that come from its input. */
+function tradingDayValues(input: TradingDayInput): Omit<Insertable<RegistryTradingDaysTable>, 'experiment_id' | 'snapshot_id' | 'revision' | 'recorded_at' | 'recorded_by'> {
+  return {
+    trade_date: input.date,
+    stage: input.stage,
+    capital_stage: input.capitalStage,
+    session_id: input.sessionId,
+    journal_digest: input.journalDigest,
+    complete: input.complete,
+    start_equity: input.startEquity,
+    equity: input.equity,
+    daily_pnl: input.dailyPnl,
+    drawdown_pct: input.drawdownPct,
+    max_gross_exposure: input.maxGrossExposure,
+    orders: input.execution.orders,
+    fills: input.execution.fills,
+    rejects: input.execution.rejects,
+    quality_score: input.execution.qualityScore,
+    implementation_shortfall_bps: input.execution.implementationShortfallBps,
+    average_slippage_bps: input.execution.averageSlippageBps,
+    fill_rate: input.execution.fillRate,
+    average_latency_ms: input.execution.averageLatencyMs,
+    drift: input.drift === null ? null : JSON.stringify(input.drift),
+    kill_switch: JSON.stringify(input.killSwitch),
+    incidents: JSON.stringify(input.incidents),
+    shadow_orders: JSON.stringify(input.shadowOrders),
+  };
+}
+
+/** Whether a kept day holds exactly `input` (its input fields, compared as canonical JSON). */
+function sameTradingDay(kept: TradingDayRecord, input: TradingDayInput): boolean {
+  const inputOf = (d: TradingDayInput): TradingDayInput => ({
+    date: d.date,
+    sessionId: d.sessionId,
+    journalDigest: d.journalDigest,
+    stage: d.stage,
+    capitalStage: d.capitalStage,
+    complete: d.complete,
+    startEquity: d.startEquity,
+    equity: d.equity,
+    dailyPnl: d.dailyPnl,
+    drawdownPct: d.drawdownPct,
+    maxGrossExposure: d.maxGrossExposure,
+    execution: d.execution,
+    killSwitch: d.killSwitch,
+    incidents: d.incidents,
+    drift: d.drift,
+    shadowOrders: d.shadowOrders,
+  });
+  return canonicalJson(inputOf(kept)) === canonicalJson(inputOf(input));
 }
 
 /** `live` once the snapshot has been promoted (to paper or live), else `paper`. */
