@@ -10,7 +10,7 @@ import type { FlagValues } from '@quantbot/cli';
 const STRICT_FLAG = { name: 'strict', kind: 'boolean', description: 'missing evidence blocks (otherwise it is a warning)' } as const;
 
 /** The gate file of `--config`, or the default one under the working directory. */
-function gatesFrom(flags: FlagValues, cwd: string): LoadedPromotionGateConfig {
+export function gatesFrom(flags: FlagValues, cwd: string): LoadedPromotionGateConfig {
   return loadPromotionGateConfig(resolve(cwd, stringFlag(flags, 'config') ?? DEFAULT_PROMOTION_GATES_FILE));
 }
 
@@ -89,8 +89,8 @@ export const SUMMARY_ACTION: ResearchAction = {
             ? '  validation: none'
             : `  validation ${candidate.validation.id}: mean IS Sharpe ${n(candidate.validation.meanIsSharpe)}, mean OOS Sharpe ${n(candidate.validation.meanOosSharpe)}, overfit ratio ${n(candidate.validation.overfitRatio)}, DSR ${n(candidate.validation.deflatedSharpe)}, PBO ${n(candidate.validation.pbo)}`,
           checklist.paper.recordedDays === 0
-            ? '  paper: none'
-            : `  paper: ${checklist.paper.recordedDays} day(s), latest run ${checklist.paper.streakDays} day(s) ${checklist.paper.streakStart}..${checklist.paper.streakEnd}, P&L ${n(checklist.paper.totalPnl)}`,
+            ? `  paper: no complete trader-recorded day${checklist.paper.manualDays === 0 ? '' : ` (${checklist.paper.manualDays} manual day(s) not counted)`}`
+            : `  paper: ${checklist.paper.recordedDays} complete trader day(s), ${checklist.paper.manualDays} manual (not counted), latest run ${checklist.paper.streakDays} day(s) ${checklist.paper.streakStart}..${checklist.paper.streakEnd}, P&L ${n(checklist.paper.totalPnl)}`,
           candidate.review === null ? '  review: none' : `  review ${candidate.review.id}: ${candidate.review.decision} by ${candidate.review.reviewer}`,
           '',
           'promotions:',

@@ -1,5 +1,6 @@
 import type { Clock } from '@quantbot/core';
 import { QuantbotError, epochMs } from '@quantbot/core';
+import { DRIFT_ACTION, READINESS_ACTION } from './drift-readiness-actions';
 import { CREATE_ACTION, LIST_ACTION, SNAPSHOT_ACTION } from './experiment-actions';
 import { BLOCKERS_ACTION, CHECK_ACTION, PROMOTE_ACTION, SUMMARY_ACTION } from './gate-actions';
 import { RECORD_BACKTEST_ACTION } from './record-backtest-action';
@@ -25,6 +26,8 @@ export const ACTIONS: readonly ResearchAction[] = [
   SUMMARY_ACTION,
   BLOCKERS_ACTION,
   CHECK_ACTION,
+  DRIFT_ACTION,
+  READINESS_ACTION,
   PROMOTE_ACTION,
   LIST_ACTION,
 ];

@@ -7,7 +7,7 @@ import { readPayload, withFlagFields } from './payload';
 /** `record-paper`: paper-trading days of a snapshot, one from flags or many from a payload. */
 export const RECORD_PAPER_ACTION: ResearchAction = {
   name: 'record-paper',
-  summary: 'record paper-trading days by hand (source manual): P&L, execution quality, slippage, fill rate, drawdown',
+  summary: 'record paper-trading days by hand (source manual: shown, never counted by a gate)',
   flags: [
     EXPERIMENT_FLAG,
     SNAPSHOT_FLAG,
@@ -27,7 +27,8 @@ export const RECORD_PAPER_ACTION: ResearchAction = {
 days, or {"days": [...]}. All days are written or none. Refused (exit 1, nothing written): a date already
 recorded; a date that is not an NYSE trading day (weekend, holiday); a date after today; a date on or
 before the day of the snapshot's paper promotion (or a snapshot never promoted to paper). Days recorded
-here are marked source "manual". The paper-days gate counts consecutive NYSE trading days.
+here are marked source "manual": they are shown (as "N manual day(s) not counted") but never counted by
+a gate; the paper gates count only the days the trader records itself.
   record-paper --experiment exp-1 --date 2024-01-02 --pnl 120.5 --quality-score 92 --slippage-bps 3.1 --fill-rate 0.99 --drawdown-pct 0.8`,
   async prepare({ flags, io, env }) {
     const experimentId = experimentFlag(flags);
