@@ -9,10 +9,12 @@ import { epochMs } from '@quantbot/core';
 import { describeWithPrerequisite, realMarketDataFile, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import type { RegistryTables } from '@quantbot/research-registry';
-import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
+import type { TradingDayInput } from '@quantbot/research-registry';
+import { REGISTRY_DATABASE_MIGRATIONS, loadPromotionGateConfig } from '@quantbot/research-registry';
 import { TEST_DATABASE_URL_ENV, openTestDatabase, storageBackends } from '@quantbot/storage/testing';
 import type { TestDatabase } from '@quantbot/storage/testing';
 import { main } from './main';
+import { openRegistrySession } from './registry-session';
 import type { CliIo } from '@quantbot/cli';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -52,6 +54,28 @@ function paperDays(): object[] {
     days.push({ date: new Date(t).toISOString().slice(0, 10), dailyPnl: i % 3 === 0 ? -80 : 150, qualityScore: 88, averageSlippageBps: 5, fillRate: 0.97, drawdownPct: 1.2, equity: 100_000 + 70 * i });
   }
   return days;
+}
+
+/** A complete paper day as the trader records it, with the figures of {@link paperDays} and a small drift from the shadow. */
+function traderDay(date: string, dailyPnl: number): TradingDayInput {
+  return {
+    date,
+    sessionId: 'paper-session-1',
+    journalDigest: '7e'.repeat(32),
+    stage: 'paper',
+    capitalStage: null,
+    complete: true,
+    startEquity: 100_000,
+    equity: 100_000 + dailyPnl,
+    dailyPnl,
+    drawdownPct: 1.2,
+    maxGrossExposure: 30_000,
+    execution: { orders: 2, fills: 2, rejects: 0, qualityScore: 88, implementationShortfallBps: 6, averageSlippageBps: 5, fillRate: 0.97, averageLatencyMs: 150 },
+    killSwitch: [],
+    incidents: [],
+    drift: { returnGap: 0.0002, slippageGapBps: 1, fillRateGap: -0.01, timingGapMs: 700, ordersCompared: 2, actualTradingPnl: 100, shadowTradingPnl: 120 },
+    shadowOrders: [],
+  };
 }
 
 /**
@@ -301,11 +325,11 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           // Promotion to paper: ready now (paper-trading gates are for live).
           const strictCheck = await run(['check', '--experiment', exp, '--strict', '--json']);
           expect(strictCheck.code).toBe(0);
-          expect(JSON.parse(strictCheck.out)).toMatchObject({ ready: true, strict: true, stage: 'paper', gates: { version: 2 }, checklist: { configVersion: 2, trialCount: 1 } });
+          expect(JSON.parse(strictCheck.out)).toMatchObject({ ready: true, strict: true, stage: 'paper', gates: { version: 3 }, checklist: { configVersion: 3, trialCount: 1 } });
           const paper = await run(['promote', '--experiment', exp, '--to', 'paper', '--by', 'dana', '--json']);
           expect(paper.code).toBe(0);
           const promotion = JSON.parse(paper.out) as { promoted: boolean; promotion: { id: string; stage: string; promotedBy: string; snapshotId: string; promotedAt: number; configVersion: number } };
-          expect(promotion).toMatchObject({ promoted: true, promotion: { stage: 'paper', promotedBy: 'dana', snapshotId: snapshot.snapshot.id, configVersion: 2 } });
+          expect(promotion).toMatchObject({ promoted: true, promotion: { stage: 'paper', promotedBy: 'dana', snapshotId: snapshot.snapshot.id, configVersion: 3 } });
           expect(promotion.promotion.promotedAt).toBeGreaterThanOrEqual(START);
 
           // Live needs 30 consecutive paper days: refused, then recorded, then promoted.
@@ -318,6 +342,10 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
             'paper-execution-quality',
             'paper-slippage',
             'paper-fill-rate',
+            'drift-return',
+            'drift-slippage',
+            'drift-fill-rate',
+            'drift-timing',
           ]);
           const paperDay = ['--pnl', '150', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2'];
           // Paper days are refused on the promotion day, in the future, and on days the NYSE is closed.
@@ -335,6 +363,18 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           expect(one.out).toContain('recorded 1 manual paper day(s) 2024-08-13');
           const again = await run(['record-paper', '--experiment', exp, '--date', '2024-08-13', '--pnl', '1', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
           expect(again).toMatchObject({ code: 1, err: expect.stringContaining('2024-08-13 already recorded') });
+          // 30 manual days are shown but never counted: the strict live gate stays blocked.
+          const manualOnly = await run(['check', '--experiment', exp, '--strict']);
+          expect(manualOnly.code).toBe(1);
+          expect(manualOnly.out).toContain('30 manual day(s) not counted');
+          expect((await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin'])).code).toBe(1);
+          // The trader records its own days (as the live trader does), through the registry.
+          const session = await openRegistrySession({ env, cwd, schema: undefined, clock, gates: loadPromotionGateConfig(join(cwd, 'config', 'promotion-gates.json')) });
+          try {
+            for (const day of paperDays() as { date: string; dailyPnl: number }[]) await session.registry.recordTradingDay(exp, traderDay(day.date, day.dailyPnl), { recordedBy: 'paper-trader' });
+          } finally {
+            await session.close();
+          }
           const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin']);
           expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-08-14T12:/) });
 
