@@ -73,7 +73,7 @@ describe('parseTradingDayInput', () => {
     ['a non-finite return gap', (d) => (d['drift'] = { ...DRIFT, returnGap: Number.NaN }), 'drift.returnGap: is required: a finite number, got NaN'],
     ['a drift field left out', (d) => (d['drift'] = { ...DRIFT, timingGapMs: undefined }), 'drift.timingGapMs: must be a finite number or null, got nothing'],
     ['a bad order quantity', (d) => ((d['shadowOrders'] as Record<string, unknown>[])[0] = { ...(d['shadowOrders'] as Record<string, unknown>[])[0], qty: 0 }), 'shadowOrders[0].qty: must be greater than 0, got 0'],
-    ['a fill time without a zone', (d) => ((d['shadowOrders'] as { actual: Record<string, unknown> }[])[0]!.actual['filledAt'] = '2024-01-03 14:01'), 'shadowOrders[0].actual.filledAt: must be an ISO 8601 time'],
+    ['a fill time without a zone', (d) => (((d['shadowOrders'] as { actual: Record<string, unknown> }[])[0] as { actual: Record<string, unknown> }).actual['filledAt'] = '2024-01-03 14:01'), 'shadowOrders[0].actual.filledAt: must be an ISO 8601 time'],
     ['a fractional order count', (d) => (d['execution'] = { ...(d['execution'] as object), orders: 1.5 }), 'execution.orders: must be a whole number, got 1.5'],
     ['a fill rate above 1', (d) => (d['execution'] = { ...(d['execution'] as object), fillRate: 1.2 }), 'execution.fillRate: must be at most 1, got 1.2'],
     ['an unknown field', (d) => (d['notes'] = 'x'), 'notes: unknown field'],
