@@ -4,16 +4,20 @@ export { PromotionBlockedError } from './promotion-blocked-error';
 export type { InputSource } from './input-reader';
 export { parameterHash, asJsonObject } from './canonical-json';
 export type { JsonObject } from './canonical-json';
-export { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+export { DEFECT_SEVERITIES, PROMOTION_ACTIONS, PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
 export type {
   BacktestMetrics,
   BacktestRecord,
+  DefectRecord,
+  DefectSeverity,
+  DefectSource,
   Experiment,
   FoldMetrics,
   OverfitRatioStatus,
   PaperDayRecord,
   PaperDaySource,
   ParameterSnapshot,
+  PromotionAction,
   PromotionRecord,
   PromotionStage,
   ReviewDecision,
@@ -38,16 +42,20 @@ export type { PaperDayFigures, PaperSummary } from './paper-summary';
 export {
   DEFAULT_PROMOTION_GATES_FILE,
   DEFAULT_PROMOTION_GATE_CONFIG,
+  RAMP_BREACH_ACTIONS,
   loadPromotionGateConfig,
   parsePromotionGateConfig,
   promotionGateConfigSha256,
 } from './promotion-gate-config';
-export type { LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
-export { GATE_IDS, assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
+export type { CapitalRampConfig, LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates, RampBreachAction } from './promotion-gate-config';
+export { BREACH_KINDS } from './capital-ramp';
+export type { BreachKind, CapitalAdvanceCheck, CapitalAdvanceCheckId, CapitalStageDays, CapitalStageReadiness, CapitalStageState, DriftCheck } from './capital-ramp';
+export { BLOCKING_DEFECT_SEVERITIES, GATE_IDS, assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
 export type { ChecklistItem, GateId, GateStatus, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 export { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_MIGRATIONS, REGISTRY_SCHEMA_ENV } from './registry-schema';
 export type {
   RegistryBacktestsTable,
+  RegistryDefectsTable,
   RegistryExperimentsTable,
   RegistryPaperDaysTable,
   RegistryPromotionsTable,
@@ -58,7 +66,18 @@ export type {
   RegistryValidationsTable,
 } from './registry-schema';
 export { ResearchRegistry } from './research-registry';
-export type { ChecklistOptions, ExperimentSummary, RecordOptions, Recorded, ResearchRegistryOptions, SnapshotChoice, SnapshotSummary } from './research-registry';
+export type {
+  BreachInput,
+  ChecklistOptions,
+  DefectInput,
+  ExperimentSummary,
+  PromoteInput,
+  RecordOptions,
+  Recorded,
+  ResearchRegistryOptions,
+  SnapshotChoice,
+  SnapshotSummary,
+} from './research-registry';
 export type {
   ShadowFillSide,
   ShadowOrderPair,

@@ -4,7 +4,7 @@ import type { PaperSummary } from './paper-summary';
 import { summarizePaperDays } from './paper-summary';
 import type { PromotionGateConfig } from './promotion-gate-config';
 import { promotionGateConfigSha256 } from './promotion-gate-config';
-import type { BacktestRecord, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
+import type { BacktestRecord, DefectRecord, DefectSeverity, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
 
 /** The gates of a promotion, in checklist order. */
 export type GateId =
@@ -19,7 +19,8 @@ export type GateId =
   | 'paper-execution-quality'
   | 'paper-slippage'
   | 'paper-fill-rate'
-  | 'review-approved';
+  | 'review-approved'
+  | 'open-defects';
 
 /** Every gate id, in checklist order. */
 export const GATE_IDS: readonly GateId[] = Object.freeze([
@@ -35,6 +36,7 @@ export const GATE_IDS: readonly GateId[] = Object.freeze([
   'paper-slippage',
   'paper-fill-rate',
   'review-approved',
+  'open-defects',
 ]);
 
 /**
@@ -109,6 +111,8 @@ export interface PromotionEvidence {
   readonly paperDays: readonly PaperDayRecord[];
   /** The snapshot's latest review. */
   readonly review: ReviewRecord | null;
+  /** The experiment's open defects (any snapshot); absent: none. */
+  readonly openDefects?: readonly DefectRecord[];
 }
 
 /** Whether a promotion may go ahead, and what stands in its way. */
@@ -122,6 +126,9 @@ export interface PromotionReadiness {
   readonly warnings: readonly ChecklistItem[];
   readonly checklist: PromotionChecklist;
 }
+
+/** The severities whose open defects block a live promotion and a capital advance. */
+export const BLOCKING_DEFECT_SEVERITIES: readonly DefectSeverity[] = Object.freeze(['P1', 'P2']);
 
 const BOTH: readonly PromotionStage[] = Object.freeze(['paper', 'live']);
 const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
@@ -144,6 +151,7 @@ const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
  * | paper-slippage (live) | mean average slippage ≤ maxAverageSlippageBps | no paper days |
  * | paper-fill-rate (live) | mean fill rate ≥ minFillRate | no paper days |
  * | review-approved | the latest review approved, by neither the owner nor a recorder of the snapshot's evidence | no review |
+ * | open-defects (live) | the experiment has no open P1 or P2 defect | never |
  */
 export function evaluatePromotionChecklist(
   evidence: PromotionEvidence,
@@ -287,6 +295,20 @@ export function evaluatePromotionChecklist(
       threshold: 'approved',
       ...(review === null ? missing('no review recorded') : judgeReview(review, evidence.owner ?? null, evidence.recorders ?? [])),
       evidence: review?.id ?? null,
+    }),
+  );
+
+  const blocking = (evidence.openDefects ?? []).filter((d) => d.status === 'open' && BLOCKING_DEFECT_SEVERITIES.includes(d.severity));
+  items.push(
+    item({
+      gate: 'open-defects',
+      title: 'no open P1 or P2 defect',
+      requiredFor: LIVE_ONLY,
+      threshold: '0 open P1/P2',
+      ...(blocking.length === 0
+        ? judged(0, '0', 'pass', `no open P1 or P2 defect (${(evidence.openDefects ?? []).length} open defect(s) of lower severity)`)
+        : judged(blocking.length, String(blocking.length), 'fail', `open: ${blocking.map((d) => `${d.id} ${d.severity} ${d.title}`).join('; ')}`)),
+      evidence: blocking.length === 0 ? null : blocking.map((d) => d.id).join(', '),
     }),
   );
 
