@@ -300,7 +300,9 @@ describeStorageBackends<RegistryTables>('defects and the capital ramp', { migrat
       expect((await reg.capitalStage(exp.id))?.since).toBeGreaterThan(START);
       const last = await blockedAdvance(reg, exp.id);
       expect(last.capitalStage?.blockers).toEqual([expect.objectContaining({ check: 'next-stage', detail: 'stage 1 (100 %) is the last stage' })]);
-      expect(await reg.breachCapitalStage(exp.id, { kind: 'drift', reason: 'slippage gap 40 bps', by: 'trader' })).toMatchObject({ stageIndex: 1, halted: true, notionalCap: 0, lastAction: 'halt' });
+      // An explicit rollback overrides onBreach; then the configured halt.
+      expect(await reg.breachCapitalStage(exp.id, { kind: 'manual', reason: 'operator call', by: 'risk', action: 'rollback' })).toMatchObject({ stageIndex: 0, halted: false, lastAction: 'rollback' });
+      expect(await reg.breachCapitalStage(exp.id, { kind: 'drift', reason: 'slippage gap 40 bps', by: 'trader' })).toMatchObject({ stageIndex: 0, halted: true, notionalCap: 0, lastAction: 'halt' });
     }, SLOW);
   });
 });

@@ -14,8 +14,8 @@ import { isTradingDay, parsePaperDays } from './paper-days';
 import type { PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 import { assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist } from './promotion-checklist';
 import type { StrategyCatalog } from './strategy-catalog';
-import type { PromotionGateConfig } from './promotion-gate-config';
-import { DEFAULT_PROMOTION_GATE_CONFIG, promotionGateConfigSha256 } from './promotion-gate-config';
+import type { PromotionGateConfig, RampBreachAction } from './promotion-gate-config';
+import { DEFAULT_PROMOTION_GATE_CONFIG, RAMP_BREACH_ACTIONS, promotionGateConfigSha256 } from './promotion-gate-config';
 import { PromotionBlockedError } from './promotion-blocked-error';
 import { RegistryError } from './registry-error';
 import type {
@@ -93,6 +93,8 @@ export interface BreachInput extends SnapshotChoice {
   readonly kind: BreachKind;
   readonly reason: string;
   readonly by: string;
+  /** What to do, overriding `ramp.onBreach` (an operator's explicit rollback or halt). Default: `ramp.onBreach`. */
+  readonly action?: RampBreachAction;
 }
 
 /** Options of the calls that record evidence: the snapshot, and who records it. */
@@ -636,20 +638,25 @@ export class ResearchRegistry {
 
   /**
    * Applies a breach of the live ramp (`kind`: drawdown, drift, incident, manual) as
-   * `ramp.onBreach` says: `rollback` goes one stage down (at stage 0 it halts), `halt` halts.
+   * `ramp.onBreach` says (or `action`, when given): `rollback` goes one stage down (at stage 0 it
+   * halts), `halt` halts.
    * Writes a `rollback` or `halt` row with who, when and why (`<kind>: <reason>`); a breach of a
    * halted ramp is recorded as another `halt`. Returns the new state.
    */
   async breachCapitalStage(experimentId: string, input: BreachInput): Promise<CapitalStageState> {
     if (!BREACH_KINDS.includes(input.kind)) throw new ConfigError('kind', `must be one of ${BREACH_KINDS.join(', ')}, got '${String(input.kind)}'`);
+    if (input.action !== undefined && !RAMP_BREACH_ACTIONS.includes(input.action)) {
+      throw new ConfigError('action', `must be one of ${RAMP_BREACH_ACTIONS.join(', ')}, got '${String(input.action)}'`);
+    }
+    const onBreach = input.action ?? this.#gates.ramp.onBreach;
     const reason = `${input.kind}: ${requiredText(input.reason, 'reason', 1000)}`;
     const by = requiredText(input.by, 'by');
     return withTransaction(this.#db, async (trx) => {
       const state = await this.#requireRampState(trx, experimentId, input);
-      const rollback = this.#gates.ramp.onBreach === 'rollback' && !state.halted && state.stageIndex > 0;
+      const rollback = onBreach === 'rollback' && !state.halted && state.stageIndex > 0;
       const action: PromotionAction = rollback ? 'rollback' : 'halt';
       const stage = rollback ? state.stageIndex - 1 : state.stageIndex;
-      const row = await this.#insertRampRow(trx, state, action, stage, by, reason, { breach: { kind: input.kind, onBreach: this.#gates.ramp.onBreach, from: state } });
+      const row = await this.#insertRampRow(trx, state, action, stage, by, reason, { breach: { kind: input.kind, onBreach, from: state } });
       return this.#stateOf(row);
     });
   }
