@@ -309,7 +309,7 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           expect(promotion.promotion.promotedAt).toBeGreaterThanOrEqual(START);
 
           // Live needs 30 consecutive paper days: refused, then recorded, then promoted.
-          const early = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'dana', '--json']);
+          const early = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'dana', '--target-capital', '100000', '--json']);
           expect(early.code).toBe(1);
           expect((JSON.parse(early.out) as { blockers: { gate: string }[] }).blockers.map((b) => b.gate)).toEqual([
             'paper-days',
@@ -335,8 +335,8 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           expect(one.out).toContain('recorded 1 manual paper day(s) 2024-08-13');
           const again = await run(['record-paper', '--experiment', exp, '--date', '2024-08-13', '--pnl', '1', '--quality-score', '88', '--slippage-bps', '5', '--fill-rate', '0.97', '--drawdown-pct', '1.2']);
           expect(again).toMatchObject({ code: 1, err: expect.stringContaining('2024-08-13 already recorded') });
-          const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin']);
-          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-08-14T12:/) });
+          const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin', '--target-capital', '100000']);
+          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-08-14T12:.*\n.*capital stage 0 \(1 % of 100000\), notional cap 1000/) });
 
           // summary --json: everything in one document.
           const summary = JSON.parse((await run(['summary', '--experiment', exp, '--json'])).out) as Record<string, unknown> & {
