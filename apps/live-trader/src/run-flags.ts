@@ -18,7 +18,7 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'experiment', kind: 'string', valueName: 'id', description: 'with --live: the research-registry experiment promoted to live for this strategy and these parameters' },
   { name: 'max-notional', kind: 'number', valueName: 'usd', description: 'cap on any order notional (required with --live; same as --risk maxOrderNotional)' },
   { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live; same as --risk maxPositionQty)' },
-  { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, as the backtester: maxOrderNotional, maxPositionQty, maxPositionPctEquity, maxGrossExposurePct, priceBandPct, allowShort, maxGapAdjustedExposurePct, gapRisk.<SYM>, ...' },
+  { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, as the backtester: maxOrderNotional, maxPositionQty, maxPositionPctEquity, maxGrossExposurePct, maxGrossNotional, priceBandPct, allowShort, maxGapAdjustedExposurePct, gapRisk.<SYM>, ...' },
   { name: 'allow-symbols', kind: 'string', valueName: 'A,B', description: 'only these symbols may be traded' },
   { name: 'deny-symbols', kind: 'string', valueName: 'A,B', description: 'these symbols may not be traded' },
   { name: 'kill-switch', kind: 'string', valueName: 'k=v,...', description: `drawdown and daily-loss levels, cooldown, re-arm policy, as the backtester (live default ${describeKillSwitch(LIVE_DEFAULT_KILL_SWITCH)} when no halt level is given)` },

@@ -6,7 +6,7 @@ import { formatNumber } from '@quantbot/research-registry';
 import type { ResearchAction } from './research-action';
 import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, experimentFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
 import { formatTable, toJsonText } from './checklist-table';
-import { gatesFrom } from './gate-actions';
+import { gatesFrom } from './research-action';
 
 const UNITS: Readonly<Record<DriftCheck['metric'], string>> = {
   'daily-return-gap': '%',

@@ -163,7 +163,7 @@ describe('promotion-gate drift and readiness', () => {
       const html = readFileSync(join(dir, 'readiness.html'), 'utf8');
       expect(html).toContain('READY for live');
       expect(JSON.parse((await run(['readiness', '--experiment', exp, '--json'])).out)).toMatchObject({ ready: true, reasons: [], files: { html: join(dir, 'readiness.html') } });
-      expect((await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin'])).code).toBe(0);
+      expect((await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin', '--target-capital', '100000'])).code).toBe(0);
       // Promoted live: drift now defaults to the live days, which do not exist yet.
       expect((await run(['drift', '--experiment', exp])).out).toContain('DRIFT NOT ACCEPTABLE (live)');
     },

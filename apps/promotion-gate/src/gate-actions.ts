@@ -1,18 +1,14 @@
-import { resolve } from 'node:path';
 import { ConfigError, formatIsoTime } from '@quantbot/core';
 import type { LoadedPromotionGateConfig, PromotionReadiness } from '@quantbot/research-registry';
-import { DEFAULT_PROMOTION_GATES_FILE, PromotionBlockedError, formatNumber, loadPromotionGateConfig } from '@quantbot/research-registry';
+import { PromotionBlockedError, formatNumber } from '@quantbot/research-registry';
 import type { ActionResult, ResearchAction } from './research-action';
-import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, STAGE_FLAG, experimentFlag, requiredFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
+import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, STAGE_FLAG, experimentFlag, gatesFrom, numberFlag, requiredFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
+import { advanceResult, stageLine } from './ramp-actions';
 import { checklistHeading, checklistTable, formatTable, gateReasonTable, verdictLine } from './checklist-table';
 import type { FlagValues } from '@quantbot/cli';
 
 const STRICT_FLAG = { name: 'strict', kind: 'boolean', description: 'missing evidence blocks (otherwise it is a warning)' } as const;
 
-/** The gate file of `--config`, or the default one under the working directory. */
-export function gatesFrom(flags: FlagValues, cwd: string): LoadedPromotionGateConfig {
-  return loadPromotionGateConfig(resolve(cwd, stringFlag(flags, 'config') ?? DEFAULT_PROMOTION_GATES_FILE));
-}
 
 /**
  * What `check` and `blockers` share: judge the experiment's next promotion with the gate file.
@@ -96,7 +92,10 @@ export const SUMMARY_ACTION: ResearchAction = {
           'promotions:',
           ...(summary.promotions.length === 0
             ? ['  none']
-            : summary.promotions.map((p) => `  ${p.id}: ${p.snapshotId} to ${p.stage} by ${p.promotedBy} at ${formatIsoTime(p.promotedAt)} (gates version ${p.configVersion})`)),
+            : summary.promotions.map(
+                (p) =>
+                  `  ${p.id}: ${p.action === 'promote' ? '' : `${p.action} `}${p.snapshotId} to ${p.stage}${p.capitalStage === null ? '' : ` capital stage ${p.capitalStage}`} by ${p.promotedBy} at ${formatIsoTime(p.promotedAt)} (gates version ${p.configVersion})${p.reason === null ? '' : `: ${p.reason}`}`,
+              )),
           '',
           checklistHeading(checklist),
           ...checklistTable(checklist),
@@ -107,40 +106,66 @@ export const SUMMARY_ACTION: ResearchAction = {
   },
 };
 
-/** `promote`: records a promotion when no gate blocks (always strict). */
+/** `promote`: records a promotion when no gate blocks (always strict), or advances the live capital ramp (`--stage next`). */
 export const PROMOTE_ACTION: ResearchAction = {
   name: 'promote',
-  summary: 'promote the snapshot to paper or live (refused, exit 1, while any gate blocks; always strict)',
+  summary: 'promote the snapshot to paper or live (refused, exit 1, while any gate blocks; always strict); --stage next advances the live capital ramp',
   flags: [
     EXPERIMENT_FLAG,
     { name: 'to', kind: 'string', valueName: 'paper|live', description: 'the stage' },
     { name: 'by', kind: 'string', valueName: 'name', description: 'who promotes' },
+    { name: 'target-capital', kind: 'number', valueName: 'usd', description: 'live: the capital the ramp climbs to (required for --to live)' },
+    { name: 'stage', kind: 'string', valueName: 'next', description: 'with --to live: advance the live snapshot one capital stage, on evidence' },
     SNAPSHOT_FLAG,
     CONFIG_FLAG,
   ],
   help: `Promotion is strict: missing evidence blocks like failing evidence. The record keeps who, when, the
-snapshot, the stage, the gate configuration version and the checklist that allowed it.
-  promote --experiment exp-1 --to paper --by dana`,
+snapshot, the stage, the gate configuration version and the checklist that allowed it. A live promotion
+needs --target-capital and starts the capital ramp at stage 0 (ramp.stagesPct[0] % of it).
+--stage next advances the ramp one stage when the evidence is there (enough complete live trader days
+at the stage, no drift beyond thresholds, no open P1/P2 defect, not halted); else exit 1 with why.
+  promote --experiment exp-1 --to paper --by dana
+  promote --experiment exp-1 --to live --by erin --target-capital 100000
+  promote --experiment exp-1 --to live --stage next --by erin`,
   async prepare({ flags, io }) {
     const experimentId = experimentFlag(flags);
     const target = stageFlag(flags, 'to');
     if (target === undefined) throw new ConfigError('--to', 'is required: the stage, paper or live');
     const by = requiredFlag(flags, 'by', 'who promotes');
+    const targetCapital = numberFlag(flags, 'target-capital');
+    const step = stringFlag(flags, 'stage');
+    if (step !== undefined) {
+      if (step !== 'next') throw new ConfigError('--stage', `'${step}' is not understood; expected next (advance the live capital ramp one stage)`);
+      if (target !== 'live') throw new ConfigError('--stage', 'advances the live capital ramp: use it with --to live');
+      if (targetCapital !== undefined) throw new ConfigError('--target-capital', 'is set by the live promotion; --stage next keeps it');
+    } else if (target === 'live' && (targetCapital === undefined || !Number.isFinite(targetCapital) || !(targetCapital > 0))) {
+      throw new ConfigError('--target-capital', `is required for --to live: the capital the ramp climbs to, a number > 0${targetCapital === undefined ? '' : `, got ${targetCapital}`}`);
+    } else if (target === 'paper' && targetCapital !== undefined) {
+      throw new ConfigError('--target-capital', 'is for --to live only');
+    }
     const gates = gatesFrom(flags, io.cwd);
+    if (step !== undefined) return { gates, run: ({ registry }) => advanceResult(() => registry.advanceCapitalStage(experimentId, { by, ...snapshotChoice(flags) })) };
     return {
       gates,
       run: async ({ registry }) => {
         try {
-          const { promotion, readiness } = await registry.promote(experimentId, { stage: target, by, ...snapshotChoice(flags) });
+          const { promotion, readiness } = await registry.promote(experimentId, {
+            stage: target,
+            by,
+            ...snapshotChoice(flags),
+            ...(targetCapital === undefined ? {} : { targetCapital }),
+          });
+          const state = promotion.stage === 'live' ? await registry.capitalStage(experimentId, { snapshotId: promotion.snapshotId }) : null;
           return {
             exitCode: 0,
-            json: { promoted: true, promotion, checklist: readiness.checklist },
+            json: { promoted: true, promotion, checklist: readiness.checklist, ...(state === null ? {} : { capitalStage: state }) },
             text: [
               `${promotion.id}: ${experimentId} snapshot ${promotion.snapshotId} promoted to ${promotion.stage} by ${promotion.promotedBy} at ${formatIsoTime(promotion.promotedAt)} (gates version ${promotion.configVersion})`,
+              ...(state === null ? [] : [stageLine(state)]),
             ],
           };
         } catch (error) {
-          if (!(error instanceof PromotionBlockedError)) throw error;
+          if (!(error instanceof PromotionBlockedError) || error.readiness === null) throw error;
           const report = readinessReport(error.readiness, gates, true);
           return {
             exitCode: 1,

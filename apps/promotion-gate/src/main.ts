@@ -10,6 +10,7 @@ import type { ActionResult, CliEnv, ResearchAction } from './research-action';
 import { COMMON_FLAGS, stringFlag } from './research-action';
 import { DB_SCHEMA_ENV, openRegistrySession } from './registry-session';
 import { APPROVE_REVIEW_ACTION } from './review-action';
+import { RAMP_ACTIONS } from './ramp-actions';
 import { toJsonText } from './checklist-table';
 import type { CliIo } from '@quantbot/cli';
 import { formatFlagHelp, parseFlags, runWithJsonOut } from '@quantbot/cli';
@@ -29,6 +30,7 @@ export const ACTIONS: readonly ResearchAction[] = [
   DRIFT_ACTION,
   READINESS_ACTION,
   PROMOTE_ACTION,
+  ...RAMP_ACTIONS,
   LIST_ACTION,
 ];
 
@@ -37,7 +39,7 @@ const USAGE = `usage: promotion-gate <action> [flags]      (nx run promotion-gat
 actions:
 ${ACTIONS.map((a) => `  ${a.name.padEnd(20)}${a.summary}`).join('\n')}
 
-Every action but create and list names its experiment with --experiment <id>; --json makes the output
+Every action but create, list and defect close names its experiment with --experiment <id>; --json makes the output
 one JSON document (--json-out <file> writes it to a file instead: for nx run, which adds its own lines
 to stdout). Inputs come from flags, --payload '<json>' or --payload-file <path>.
 Database: env DATABASE_URL (a Postgres server), else embedded in $QUANTBOT_DATA_DIR/db, else in
@@ -60,7 +62,11 @@ export async function main(argv: readonly string[], io: CliIo, env: CliEnv = {},
 }
 
 async function runAction(argv: readonly string[], io: CliIo, env: CliEnv, clock: Clock): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...afterFirst] = argv;
+  // Two-word actions (`stage show`, `defect open`): the second word is part of the name.
+  const twoWords = first !== undefined && afterFirst[0] !== undefined && ACTIONS.some((a) => a.name === `${first} ${afterFirst[0]}`);
+  const name = twoWords ? `${first} ${afterFirst[0] as string}` : first;
+  const rest = twoWords ? afterFirst.slice(1) : afterFirst;
   const json = rest.includes('--json') || rest.includes('--json=true');
   if (name === undefined || name === '--help' || name === 'help' || name === '-h') {
     io.out(USAGE);

@@ -333,7 +333,7 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           expect(promotion.promotion.promotedAt).toBeGreaterThanOrEqual(START);
 
           // Live needs 30 consecutive paper days: refused, then recorded, then promoted.
-          const early = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'dana', '--json']);
+          const early = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'dana', '--target-capital', '100000', '--json']);
           expect(early.code).toBe(1);
           expect((JSON.parse(early.out) as { blockers: { gate: string }[] }).blockers.map((b) => b.gate)).toEqual([
             'paper-days',
@@ -367,7 +367,7 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           const manualOnly = await run(['check', '--experiment', exp, '--strict']);
           expect(manualOnly.code).toBe(1);
           expect(manualOnly.out).toContain('30 manual day(s) not counted');
-          expect((await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin'])).code).toBe(1);
+          expect((await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin', '--target-capital', '100000'])).code).toBe(1);
           // The trader records its own days (as the live trader does), through the registry.
           const session = await openRegistrySession({ env, cwd, schema: undefined, clock, gates: loadPromotionGateConfig(join(cwd, 'config', 'promotion-gates.json')) });
           try {
@@ -375,8 +375,8 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'promotion-gate', () => {
           } finally {
             await session.close();
           }
-          const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin']);
-          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-08-14T12:/) });
+          const live = await run(['promote', '--experiment', exp, '--to', 'live', '--by', 'erin', '--target-capital', '100000']);
+          expect(live).toMatchObject({ code: 0, out: expect.stringMatching(/^promo-\d+: .* promoted to live by erin at 2024-08-14T12:.*\n.*capital stage 0 \(1 % of 100000\), notional cap 1000/) });
 
           // summary --json: everything in one document.
           const summary = JSON.parse((await run(['summary', '--experiment', exp, '--json'])).out) as Record<string, unknown> & {

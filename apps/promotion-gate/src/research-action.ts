@@ -1,6 +1,7 @@
+import { resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
 import type { LoadedPromotionGateConfig, PromotionStage, ResearchRegistry } from '@quantbot/research-registry';
-import { DEFAULT_PROMOTION_GATES_FILE, PROMOTION_STAGES } from '@quantbot/research-registry';
+import { DEFAULT_PROMOTION_GATES_FILE, PROMOTION_STAGES, loadPromotionGateConfig } from '@quantbot/research-registry';
 import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
 
 /** Environment variables as `process.env` holds them. */
@@ -140,4 +141,9 @@ export function snapshotChoice(flags: FlagValues): { readonly snapshotId?: strin
 /** `{ stage }` when a stage was chosen, `{}` to let the registry pick the next one. */
 export function stageOf(stage: PromotionStage | undefined): { readonly stage?: PromotionStage } {
   return stage === undefined ? {} : { stage };
+}
+
+/** The gate file of `--config`, or the default one under the working directory. */
+export function gatesFrom(flags: FlagValues, cwd: string): LoadedPromotionGateConfig {
+  return loadPromotionGateConfig(resolve(cwd, stringFlag(flags, 'config') ?? DEFAULT_PROMOTION_GATES_FILE));
 }

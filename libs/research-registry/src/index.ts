@@ -4,16 +4,20 @@ export { PromotionBlockedError } from './promotion-blocked-error';
 export type { InputSource } from './input-reader';
 export { parameterHash, asJsonObject } from './canonical-json';
 export type { JsonObject } from './canonical-json';
-export { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+export { DEFECT_SEVERITIES, PROMOTION_ACTIONS, PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
 export type {
   BacktestMetrics,
   BacktestRecord,
+  DefectRecord,
+  DefectSeverity,
+  DefectSource,
   Experiment,
   FoldMetrics,
   OverfitRatioStatus,
   PaperDayRecord,
   PaperDaySource,
   ParameterSnapshot,
+  PromotionAction,
   PromotionRecord,
   PromotionStage,
   ReviewDecision,
@@ -44,16 +48,20 @@ export type { TradingDayRecord } from './trading-days';
 export {
   DEFAULT_PROMOTION_GATES_FILE,
   DEFAULT_PROMOTION_GATE_CONFIG,
+  RAMP_BREACH_ACTIONS,
   loadPromotionGateConfig,
   parsePromotionGateConfig,
   promotionGateConfigSha256,
 } from './promotion-gate-config';
-export type { DriftGates, LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates } from './promotion-gate-config';
-export { GATE_IDS, assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
+export type { CapitalRampConfig, DriftGates, LoadedPromotionGateConfig, PromotionGateConfig, PromotionGates, RampBreachAction } from './promotion-gate-config';
+export { BREACH_KINDS } from './capital-ramp';
+export type { BreachKind, CapitalAdvanceCheck, CapitalAdvanceCheckId, CapitalStageDays, CapitalStageReadiness, CapitalStageState } from './capital-ramp';
+export { BLOCKING_DEFECT_SEVERITIES, GATE_IDS, assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist, formatNumber } from './promotion-checklist';
 export type { ChecklistItem, GateId, GateStatus, PaperEvidenceSummary, PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 export { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_MIGRATIONS, REGISTRY_SCHEMA_ENV } from './registry-schema';
 export type {
   RegistryBacktestsTable,
+  RegistryDefectsTable,
   RegistryExperimentsTable,
   RegistryPaperDaysTable,
   RegistryPromotionsTable,
@@ -65,9 +73,12 @@ export type {
 } from './registry-schema';
 export { ResearchRegistry } from './research-registry';
 export type {
+  BreachInput,
   ChecklistOptions,
+  DefectInput,
   DriftReport,
   ExperimentSummary,
+  PromoteInput,
   RecordOptions,
   Recorded,
   ResearchRegistryOptions,

@@ -7,7 +7,7 @@ import type { PaperSummary } from './paper-summary';
 import { summarizePaperDays } from './paper-summary';
 import type { PromotionGateConfig } from './promotion-gate-config';
 import { promotionGateConfigSha256 } from './promotion-gate-config';
-import type { BacktestRecord, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
+import type { BacktestRecord, DefectRecord, DefectSeverity, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
 import type { TradingDayRecord } from './trading-days';
 
 /** The gates of a promotion, in checklist order. */
@@ -27,7 +27,8 @@ export type GateId =
   | 'drift-slippage'
   | 'drift-fill-rate'
   | 'drift-timing'
-  | 'review-approved';
+  | 'review-approved'
+  | 'open-defects';
 
 /** Every gate id, in checklist order. */
 export const GATE_IDS: readonly GateId[] = Object.freeze([
@@ -47,6 +48,7 @@ export const GATE_IDS: readonly GateId[] = Object.freeze([
   'drift-fill-rate',
   'drift-timing',
   'review-approved',
+  'open-defects',
 ]);
 
 /**
@@ -142,6 +144,8 @@ export interface PromotionEvidence {
   readonly tradingDays?: readonly TradingDayRecord[];
   /** The snapshot's latest review. */
   readonly review: ReviewRecord | null;
+  /** The experiment's open defects (any snapshot); absent: none. */
+  readonly openDefects?: readonly DefectRecord[];
 }
 
 /** Whether a promotion may go ahead, and what stands in its way. */
@@ -155,6 +159,9 @@ export interface PromotionReadiness {
   readonly warnings: readonly ChecklistItem[];
   readonly checklist: PromotionChecklist;
 }
+
+/** The severities whose open defects block a live promotion and a capital advance. */
+export const BLOCKING_DEFECT_SEVERITIES: readonly DefectSeverity[] = Object.freeze(['P1', 'P2']);
 
 const BOTH: readonly PromotionStage[] = Object.freeze(['paper', 'live']);
 const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
@@ -185,6 +192,7 @@ const LIVE_ONLY: readonly PromotionStage[] = Object.freeze(['live']);
  * | drift-fill-rate (live) | |order-weighted mean fill-rate gap| ≤ maxFillRateGap | no day of the run has the figure |
  * | drift-timing (live) | |order-weighted mean timing gap| ≤ maxTimingGapMs | no day of the run has the figure |
  * | review-approved | the latest review approved, by neither the owner nor a recorder of the snapshot's evidence | no review |
+ * | open-defects (live) | the experiment has no open P1 or P2 defect | never |
  */
 export function evaluatePromotionChecklist(
   evidence: PromotionEvidence,
@@ -382,6 +390,20 @@ export function evaluatePromotionChecklist(
       threshold: 'approved',
       ...(review === null ? missing('no review recorded') : judgeReview(review, evidence.owner ?? null, evidence.recorders ?? [])),
       evidence: review?.id ?? null,
+    }),
+  );
+
+  const blocking = (evidence.openDefects ?? []).filter((d) => d.status === 'open' && BLOCKING_DEFECT_SEVERITIES.includes(d.severity));
+  items.push(
+    item({
+      gate: 'open-defects',
+      title: 'no open P1 or P2 defect',
+      requiredFor: LIVE_ONLY,
+      threshold: '0 open P1/P2',
+      ...(blocking.length === 0
+        ? judged(0, '0', 'pass', `no open P1 or P2 defect (${(evidence.openDefects ?? []).length} open defect(s) of lower severity)`)
+        : judged(blocking.length, String(blocking.length), 'fail', `open: ${blocking.map((d) => `${d.id} ${d.severity} ${d.title}`).join('; ')}`)),
+      evidence: blocking.length === 0 ? null : blocking.map((d) => d.id).join(', '),
     }),
   );
 

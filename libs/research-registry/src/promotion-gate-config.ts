@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, canonicalJson } from '@quantbot/core';
 import { configErrorsAt, sha256Text } from './canonical-json';
 import type { Fail, InputObject } from './input-reader';
-import { describeValue, fieldPath, readNullableNumber, readNumber, readObject, rejectUnknownKeys } from './input-reader';
+import { describeValue, fieldPath, readArray, readNullableNumber, readNumber, readObject, rejectUnknownKeys } from './input-reader';
 
 
 /** The thresholds of the promotion gates: `config/promotion-gates.json`. */
@@ -13,6 +13,29 @@ export interface PromotionGateConfig {
    */
   readonly version: number;
   readonly gates: PromotionGates;
+  /** How a live snapshot's capital climbs to its target, and what a breach does. */
+  readonly ramp: CapitalRampConfig;
+}
+
+/** What a breach of a live ramp does: go one stage down (`rollback`; at stage 0 it halts) or stop (`halt`). */
+export type RampBreachAction = 'rollback' | 'halt';
+
+/** The breach actions, for parsing. */
+export const RAMP_BREACH_ACTIONS: readonly RampBreachAction[] = Object.freeze(['rollback', 'halt']);
+
+/**
+ * The staged capital ramp of a live promotion: the live snapshot trades `stagesPct[i]` % of its
+ * target capital at stage `i`, starting at stage 0, and advances one stage at a time on evidence.
+ */
+export interface CapitalRampConfig {
+  /** Percent of the target capital at each stage: strictly increasing, each in (0, 100], the last 100. */
+  readonly stagesPct: readonly number[];
+  /** Fewest complete live trading days at a stage, recorded by the trader after the stage began, before it may advance. */
+  readonly minDaysPerStage: number;
+  /** What a breach does: `rollback` one stage (halt at stage 0) or `halt`. */
+  readonly onBreach: RampBreachAction;
+  /** The live drawdown (percent) the trader treats as a breach of the ramp. */
+  readonly maxDrawdownPct: number;
 }
 
 /** The gate thresholds, by group. Comparisons are as the field names say (min: ≥, max: ≤) unless noted. */
@@ -91,13 +114,15 @@ export const DEFAULT_PROMOTION_GATE_CONFIG: PromotionGateConfig = deepFreeze({
     execution: { minQualityScore: 70, maxAverageSlippageBps: 15, minFillRate: 0.9 },
     drift: { maxDailyReturnGapPct: 0.5, maxCumulativeReturnGapPct: 2, maxSlippageGapBps: 10, maxFillRateGap: 0.1, maxTimingGapMs: 120_000 },
   },
+  ramp: { stagesPct: [1, 5, 25, 100], minDaysPerStage: 5, onBreach: 'rollback', maxDrawdownPct: 5 },
 });
 
 const DRIFT_FIELDS = ['maxDailyReturnGapPct', 'maxCumulativeReturnGapPct', 'maxSlippageGapBps', 'maxFillRateGap', 'maxTimingGapMs'] as const;
 
 /**
  * Checks a gate configuration object `{ version, gates: { walkForward, dataQuality, paper,
- * execution, drift }, description? }`. Every threshold is required (the file is the one place they
+ * execution, drift }, ramp: { stagesPct, minDaysPerStage, onBreach, maxDrawdownPct }, description? }`.
+ * Every threshold is required (the file is the one place they
  * live) and unknown keys are refused, so a misspelt gate cannot silently fall back to nothing.
  * `gates.paper.maxGapCalendarDays` (version 1 files) is refused with a message saying why: paper
  * days are now consecutive sessions of the exchange calendar, with no gap to configure. A file
@@ -111,7 +136,7 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
     throw new ConfigError(field === '' ? 'promotion gates' : field, `${message}${where}`);
   };
   const root = readObject(value, '', fail);
-  rejectUnknownKeys(root, ['version', 'description', 'gates'], '', fail);
+  rejectUnknownKeys(root, ['version', 'description', 'gates', 'ramp'], '', fail);
   const version = readNumber(root, 'version', '', fail, { integer: true, min: 1 });
   if (root['description'] !== undefined && typeof root['description'] !== 'string') fail('description', `must be a string, got ${describeValue(root['description'])}`);
   const gates = readObject(root['gates'], 'gates', fail);
@@ -165,13 +190,42 @@ export function parsePromotionGateConfig(value: unknown, file: string | null = n
         maxTimingGapMs: driftNumber('maxTimingGapMs'),
       },
     },
+    ramp: parseCapitalRamp(root['ramp'], fail),
   };
   return deepFreeze({ ...config, file, sha256: promotionGateConfigSha256(config) });
 }
 
-/** Hex SHA-256 of a gate configuration's canonical JSON (version and thresholds): changes with any threshold. */
+/** Hex SHA-256 of a gate configuration's canonical JSON (version, thresholds and ramp): changes with any of them. */
 export function promotionGateConfigSha256(config: PromotionGateConfig): string {
-  return sha256Text(canonicalJson({ version: config.version, gates: config.gates }, configErrorsAt('promotion gates')));
+  return sha256Text(canonicalJson({ version: config.version, gates: config.gates, ramp: config.ramp }, configErrorsAt('promotion gates')));
+}
+
+/** The `ramp` group: every field required, unknown keys refused, stages strictly increasing in (0, 100] and ending at 100. */
+function parseCapitalRamp(value: unknown, fail: Fail): CapitalRampConfig {
+  const ramp = readObject(value, 'ramp', fail);
+  rejectUnknownKeys(ramp, ['stagesPct', 'minDaysPerStage', 'onBreach', 'maxDrawdownPct'], 'ramp', fail);
+  const stages = readArray(ramp['stagesPct'], 'ramp.stagesPct', fail);
+  if (stages.length === 0) fail('ramp.stagesPct', 'must list at least one stage (the last one 100)');
+  const stagesPct = stages.map((stage, i) => {
+    const field = `ramp.stagesPct[${i}]`;
+    if (typeof stage !== 'number' || !Number.isFinite(stage)) fail(field, `must be a finite number, got ${describeValue(stage)}`);
+    const pct = stage as number;
+    if (!(pct > 0 && pct <= 100)) fail(field, `must be in (0, 100] percent of the target capital, got ${pct}`);
+    const previous = i === 0 ? undefined : (stages[i - 1] as number);
+    if (previous !== undefined && !(pct > previous)) fail(field, `stages must increase strictly: ${pct} does not exceed ${previous}`);
+    return pct;
+  });
+  if (stagesPct[stagesPct.length - 1] !== 100) fail(`ramp.stagesPct[${stagesPct.length - 1}]`, `the last stage must be 100 (the whole target capital), got ${String(stagesPct[stagesPct.length - 1])}`);
+  const onBreach = ramp['onBreach'];
+  if (typeof onBreach !== 'string' || !(RAMP_BREACH_ACTIONS as readonly string[]).includes(onBreach)) {
+    fail('ramp.onBreach', `is required: one of ${RAMP_BREACH_ACTIONS.map((a) => `'${a}'`).join(', ')}, got ${describeValue(onBreach)}`);
+  }
+  return {
+    stagesPct,
+    minDaysPerStage: readNumber(ramp, 'minDaysPerStage', 'ramp', fail, { integer: true, min: 1 }),
+    onBreach: onBreach as RampBreachAction,
+    maxDrawdownPct: readNumber(ramp, 'maxDrawdownPct', 'ramp', fail, { min: 0, max: 100 }),
+  };
 }
 
 /**

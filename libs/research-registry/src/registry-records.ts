@@ -164,7 +164,20 @@ export interface ReviewRecord {
   readonly reviewedAt: EpochMs;
 }
 
-/** A promotion: who promoted which snapshot to which stage, when, against which gate configuration. */
+/**
+ * What a promotion row records: the promotion itself (`promote`), or a move of the live
+ * snapshot's capital ramp: `advance` (one stage up, on evidence), `rollback` (one stage down after
+ * a breach), `halt` (no capital), `resume` (a halt lifted, back to stage 0).
+ */
+export type PromotionAction = 'promote' | 'advance' | 'rollback' | 'halt' | 'resume';
+
+/** The actions, in the order of a ramp's life. */
+export const PROMOTION_ACTIONS: readonly PromotionAction[] = Object.freeze(['promote', 'advance', 'rollback', 'halt', 'resume']);
+
+/**
+ * A promotion: who promoted which snapshot to which stage, when, against which gate configuration;
+ * or (an `action` other than `promote`) who moved the live snapshot's capital ramp, when and why.
+ */
 export interface PromotionRecord {
   readonly id: string;
   readonly experimentId: string;
@@ -174,4 +187,41 @@ export interface PromotionRecord {
   readonly promotedAt: EpochMs;
   /** The version of the gate configuration the promotion was checked against. */
   readonly configVersion: number;
+  /** `promote` for a promotion (every record before the capital ramp), else the ramp move. */
+  readonly action: PromotionAction;
+  /** The capital-ramp stage (0-based index into `ramp.stagesPct`) the row leaves the snapshot at; null for paper and pre-ramp promotions. */
+  readonly capitalStage: number | null;
+  /** The capital the ramp climbs to, in the account currency; null for paper and pre-ramp promotions. */
+  readonly targetCapital: number | null;
+  /** Why (a breach, a resume); null otherwise. */
+  readonly reason: string | null;
+}
+
+/** How bad a defect is: `P1` (worst) to `P4`. Open `P1` and `P2` defects block live promotion and capital advances. */
+export type DefectSeverity = 'P1' | 'P2' | 'P3' | 'P4';
+
+/** The severities, worst first. */
+export const DEFECT_SEVERITIES: readonly DefectSeverity[] = Object.freeze(['P1', 'P2', 'P3', 'P4']);
+
+/** How a defect was opened: by a person (`manual`) or from an incident (`incident`, carrying its id). */
+export type DefectSource = 'manual' | 'incident';
+
+/** A defect of an experiment (optionally of one snapshot): open until closed with a resolution. */
+export interface DefectRecord {
+  /** `def-<n>`. */
+  readonly id: string;
+  readonly experimentId: string;
+  readonly snapshotId: string | null;
+  readonly severity: DefectSeverity;
+  readonly title: string;
+  readonly detail: string | null;
+  readonly source: DefectSource;
+  /** The incident it was opened from (source `incident`); null for manual defects. */
+  readonly incidentId: string | null;
+  readonly openedBy: string;
+  readonly openedAt: EpochMs;
+  readonly status: 'open' | 'closed';
+  readonly closedBy: string | null;
+  readonly closedAt: EpochMs | null;
+  readonly resolution: string | null;
 }

@@ -4,11 +4,15 @@ import type { Selectable } from 'kysely';
 import type { JsonObject } from './canonical-json';
 import type {
   BacktestRecord,
+  DefectRecord,
+  DefectSeverity,
+  DefectSource,
   Experiment,
   OverfitRatioStatus,
   PaperDayRecord,
   PaperDaySource,
   ParameterSnapshot,
+  PromotionAction,
   PromotionRecord,
   PromotionStage,
   ReviewDecision,
@@ -18,6 +22,7 @@ import type {
 } from './registry-records';
 import type {
   RegistryBacktestsTable,
+  RegistryDefectsTable,
   RegistryExperimentsTable,
   RegistryPaperDaysTable,
   RegistryPromotionsTable,
@@ -191,6 +196,30 @@ export function toPromotion(row: Selectable<RegistryPromotionsTable>): Promotion
     promotedBy: row.promoted_by,
     promotedAt: at(row.promoted_at),
     configVersion: row.config_version,
+    action: (row.action ?? 'promote') as PromotionAction,
+    capitalStage: row.capital_stage ?? null,
+    targetCapital: row.target_capital ?? null,
+    reason: row.reason ?? null,
+  });
+}
+
+/** A defect row as a `DefectRecord` (`status` from whether it was closed). */
+export function toDefect(row: Selectable<RegistryDefectsTable>): DefectRecord {
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    snapshotId: row.snapshot_id,
+    severity: row.severity as DefectSeverity,
+    title: row.title,
+    detail: row.detail,
+    source: row.source as DefectSource,
+    incidentId: row.incident_id,
+    openedBy: row.opened_by,
+    openedAt: at(row.opened_at),
+    status: row.closed_at === null ? 'open' : 'closed',
+    closedBy: row.closed_by,
+    closedAt: row.closed_at === null ? null : at(row.closed_at),
+    resolution: row.resolution,
   });
 }
 

@@ -6,7 +6,7 @@ import type { Migration } from '@quantbot/storage';
 /**
  * The research registry's tables (all prefixed `registry_`) and their migrations. Every record
  * has a `seq` (its order of recording) and, where it is referred to, an id generated from it
- * (`exp-<seq>`, `snap-<seq>`, `bt-<seq>`, `val-<seq>`, `rev-<seq>`, `promo-<seq>`). Evidence rows
+ * (`exp-<seq>`, `snap-<seq>`, `bt-<seq>`, `val-<seq>`, `rev-<seq>`, `promo-<seq>`, `day-<seq>`, `def-<seq>`). Evidence rows
  * carry both the experiment and the snapshot, with a foreign key that makes a snapshot of another
  * experiment impossible.
  */
@@ -136,6 +136,33 @@ export interface RegistryPromotionsTable {
   config_version: number;
   config_sha256: string;
   checklist: Jsonb<unknown>;
+  /** What the row records (migration 0004): `promote` (every row before), or a capital-ramp move: `advance`, `rollback`, `halt`, `resume`. */
+  action: ColumnType<string, string | undefined, never>;
+  /** The capital-ramp stage (0-based index into `ramp.stagesPct`) the row leaves the live snapshot at; null for paper and pre-ramp rows. */
+  capital_stage: ColumnType<number | null, number | null | undefined, never>;
+  /** The capital the ramp climbs to (account currency); null for paper and pre-ramp rows. */
+  target_capital: ColumnType<number | null, number | null | undefined, never>;
+  /** Why (a breach, a resume); null for promotions and advances. */
+  reason: ColumnType<string | null, string | null | undefined, never>;
+}
+
+/** `registry_defects` (migration 0004): defects of an experiment, open until closed with a resolution. */
+export interface RegistryDefectsTable {
+  seq: Generated<number>;
+  id: GeneratedText;
+  experiment_id: string;
+  snapshot_id: string | null;
+  severity: string;
+  title: string;
+  detail: string | null;
+  source: string;
+  /** The incident that opened it (unique): an incident opens one defect, however often it is reported. */
+  incident_id: string | null;
+  opened_by: string;
+  opened_at: Timestamp;
+  closed_by: ColumnType<string | null, string | null | undefined, string | null>;
+  closed_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  resolution: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /**
@@ -188,6 +215,7 @@ export interface RegistryTables {
   registry_reviews: RegistryReviewsTable;
   registry_promotions: RegistryPromotionsTable;
   registry_trading_days: RegistryTradingDaysTable;
+  registry_defects: RegistryDefectsTable;
 }
 
 /** The columns every evidence table shares: its experiment and snapshot, kept consistent by a foreign key. */
@@ -348,6 +376,36 @@ const TRADING_DAYS_STATEMENTS: readonly string[] = [
   `create index registry_trading_days_experiment on registry_trading_days (experiment_id, trade_date)`,
 ];
 
+/** Defects and the capital ramp (migration 0004). */
+const DEFECTS_AND_RAMP_STATEMENTS: readonly string[] = [
+  `create table registry_defects (
+    seq serial primary key,
+    id text generated always as ('def-' || seq::text) stored not null unique,
+    experiment_id text not null references registry_experiments (id),
+    snapshot_id text,
+    severity text not null check (severity in ('P1', 'P2', 'P3', 'P4')),
+    title text not null,
+    detail text,
+    source text not null check (source in ('manual', 'incident')),
+    incident_id text unique,
+    opened_by text not null,
+    opened_at timestamptz not null,
+    closed_by text,
+    closed_at timestamptz,
+    resolution text,
+    foreign key (snapshot_id, experiment_id) references registry_snapshots (id, experiment_id),
+    check ((source = 'incident') = (incident_id is not null)),
+    check ((closed_at is null) = (closed_by is null) and (closed_at is null) = (resolution is null))
+  )`,
+  `create index registry_defects_experiment on registry_defects (experiment_id, seq)`,
+  `alter table registry_promotions add column action text not null default 'promote' check (action in ('promote', 'advance', 'rollback', 'halt', 'resume'))`,
+  `alter table registry_promotions add column capital_stage integer check (capital_stage >= 0)`,
+  `alter table registry_promotions add column target_capital float8 check (target_capital > 0)`,
+  `alter table registry_promotions add column reason text`,
+  `alter table registry_promotions add constraint registry_promotions_ramp_rows
+    check (action = 'promote' or (stage = 'live' and capital_stage is not null and target_capital is not null))`,
+];
+
 /**
  * The registry's migrations, to follow storage's own:
  * `openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS })` (storage's and these).
@@ -373,6 +431,13 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: '3',
     async up(db: Kysely<unknown>): Promise<void> {
       for (const statement of TRADING_DAYS_STATEMENTS) await sql.raw(statement).execute(db);
+    },
+  }),
+  Object.freeze({
+    id: 'registry_0004_defects_and_ramp',
+    version: '4',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of DEFECTS_AND_RAMP_STATEMENTS) await sql.raw(statement).execute(db);
     },
   }),
 ]);

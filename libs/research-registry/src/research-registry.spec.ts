@@ -366,6 +366,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         ['drift-fill-rate', 'pass'],
         ['drift-timing', 'pass'],
         ['review-approved', 'pass'],
+        ['open-defects', 'pass'],
       ]);
       expect(checklist).toMatchObject({ experimentId: id, stage: 'live', configVersion: 3, trialCount: 1 });
       expect(checklist.items.find((i) => i.gate === 'walk-forward-oos-sharpe')).toMatchObject({ threshold: '> 0.5', measured: 0.9, measuredText: '0.9' });
@@ -445,7 +446,8 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       const fresh = await reg.createSnapshot(id, { fast: 5, slow: 50 });
       const current = await reg.generatePromotionChecklist(id, { stage: 'live' });
       expect(current.snapshotId).toBe(fresh.record.id);
-      expect(current.items.every((i) => i.status === 'missing')).toBe(true);
+      // Every gate lacks evidence but open-defects, which is never missing (no defect: pass).
+      expect(current.items.filter((i) => i.status !== 'missing').map((i) => [i.gate, i.status])).toEqual([['open-defects', 'pass']]);
       const named = await reg.generatePromotionChecklist(id, { stage: 'live', snapshotId: (await reg.listSnapshots(id))[0]?.id });
       expect(named.items.every((i) => i.status === 'pass')).toBe(true);
     });
@@ -503,6 +505,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         ['drift-slippage', 'missing'],
         ['drift-fill-rate', 'missing'],
         ['drift-timing', 'missing'],
+        ['open-defects', 'pass'],
       ]);
     });
   });
@@ -511,12 +514,13 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
     it('refuses while blockers remain, listing them, and records nothing', async () => {
       const reg = registry();
       const id = await evidenced({ review: 'changes-requested', paper: null });
-      const attempt = reg.promote(id, { stage: 'live', by: 'dana' });
+      const attempt = reg.promote(id, { stage: 'live', by: 'dana', targetCapital: 100_000 });
       await expect(attempt).rejects.toThrow(PromotionBlockedError);
       const error = (await attempt.catch((e: unknown) => e)) as PromotionBlockedError;
       expect(error).toBeInstanceOf(RegistryError);
       expect(error.code).toBe('PROMOTION_BLOCKED');
-      expect(error.readiness.blockers.map((b) => b.gate)).toEqual([
+      expect(error.capitalStage).toBeNull();
+      expect(error.readiness?.blockers.map((b) => b.gate)).toEqual([
         'paper-days',
         'paper-drawdown',
         'paper-pnl-volatility',
@@ -549,17 +553,23 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
         promotedBy: 'dana',
         promotedAt: expect.any(Number),
         configVersion: 3,
+        action: 'promote',
+        capitalStage: null,
+        targetCapital: null,
+        reason: null,
       });
       expect(promotion.id).toMatch(/^promo-\d+$/);
       expect(promotion.promotedAt).toBe(START + 1000 * (clock.readings() - 1));
       expect(await reg.listPromotions(id)).toEqual([promotion]);
       expect((await reg.generatePromotionChecklist(id)).stage).toBe('live');
-      await expect(reg.promote(id, { stage: 'live', by: 'dana' })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
+      await expect(reg.promote(id, { stage: 'live', by: 'dana', targetCapital: 100_000 })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
       // Paper days follow the promotion (2024-06-03) and are recorded once traded: two months later.
       clock.advance(60 * 86_400_000);
       for (const day of paperDays(30, () => ({}), Date.UTC(2024, 5, 4))) await reg.recordTradingDay(id, traderDay(day));
-      const live = await reg.promote(id, { stage: 'live', by: 'erin' });
-      expect(live.promotion).toMatchObject({ stage: 'live', promotedBy: 'erin', snapshotId: snapshot.id });
+      await expect(reg.promote(id, { stage: 'live', by: 'erin' })).rejects.toThrow('targetCapital: is required for a live promotion');
+      await expect(reg.promote(id, { stage: 'live', by: 'erin', targetCapital: Number.POSITIVE_INFINITY })).rejects.toThrow(ConfigError);
+      const live = await reg.promote(id, { stage: 'live', by: 'erin', targetCapital: 100_000 });
+      expect(live.promotion).toMatchObject({ stage: 'live', promotedBy: 'erin', snapshotId: snapshot.id, action: 'promote', capitalStage: 0, targetCapital: 100_000 });
       const summary = await reg.summarize(id);
       expect(summary.promotions.map((p) => p.stage)).toEqual(['paper', 'live']);
       expect(summary.trialCount).toBe(1);

@@ -1,5 +1,5 @@
 import type { Clock, EpochMs } from '@quantbot/core';
-import { ConfigError, canonicalJson, finiteOrNull } from '@quantbot/core';
+import { ConfigError, canonicalJson, epochMs, finiteOrNull } from '@quantbot/core';
 import { NYSE_CALENDAR } from '@quantbot/data-quality';
 import { withTransaction } from '@quantbot/storage';
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
@@ -18,15 +18,30 @@ import { assessPaperStability, blockerReason } from './readiness-report';
 import type { PromotionChecklist, PromotionEvidence, PromotionReadiness } from './promotion-checklist';
 import { assessPromotionReadiness, conflictOfDuties, evaluatePromotionChecklist } from './promotion-checklist';
 import type { StrategyCatalog } from './strategy-catalog';
-import type { PromotionGateConfig } from './promotion-gate-config';
-import { DEFAULT_PROMOTION_GATE_CONFIG, promotionGateConfigSha256 } from './promotion-gate-config';
+import type { PromotionGateConfig, RampBreachAction } from './promotion-gate-config';
+import { DEFAULT_PROMOTION_GATE_CONFIG, RAMP_BREACH_ACTIONS, promotionGateConfigSha256 } from './promotion-gate-config';
 import { PromotionBlockedError } from './promotion-blocked-error';
 import { RegistryError } from './registry-error';
-import type { BacktestRecord, Experiment, PaperDayRecord, ParameterSnapshot, PromotionRecord, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
-import { PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+import type {
+  BacktestRecord,
+  DefectRecord,
+  DefectSeverity,
+  Experiment,
+  PaperDayRecord,
+  ParameterSnapshot,
+  PromotionAction,
+  PromotionRecord,
+  PromotionStage,
+  ReviewRecord,
+  ValidationRecord,
+} from './registry-records';
+import { DEFECT_SEVERITIES, PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+import type { BreachKind, CapitalStageReadiness, CapitalStageState } from './capital-ramp';
+import { BREACH_KINDS, assessCapitalAdvance, dayDriftJudge } from './capital-ramp';
+import { BLOCKING_DEFECT_SEVERITIES } from './promotion-checklist';
 import type { ReviewInput } from './review-input';
-import type { RegistryExperimentsTable, RegistrySnapshotsTable, RegistryTables, RegistryTradingDaysTable } from './registry-schema';
-import { toBacktest, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toTradingDay, toValidation } from './registry-rows';
+import type { RegistryExperimentsTable, RegistryPromotionsTable, RegistrySnapshotsTable, RegistryTables, RegistryTradingDaysTable } from './registry-schema';
+import { toBacktest, toDefect, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toTradingDay, toValidation } from './registry-rows';
 import type { TradingDayInput } from './trading-day-input';
 import type { TradingDayRecord } from './trading-days';
 import { parseTradingDayInput } from './trading-days';
@@ -52,6 +67,35 @@ export interface ResearchRegistryOptions {
   readonly strategies?: StrategyCatalog;
   /** Who records evidence when a record call names nobody (`recordedBy`); default: nobody (null). */
   readonly recorder?: string;
+}
+
+/** What {@link ResearchRegistry.openDefect} takes. */
+export interface DefectInput extends SnapshotChoice {
+  readonly severity: DefectSeverity;
+  /** One line (at most 200 characters). */
+  readonly title: string;
+  /** More (at most 5000 characters). */
+  readonly detail?: string | null;
+  readonly openedBy: string;
+  /** The incident it comes from: an incident opens one defect, however often it is reported. */
+  readonly incidentId?: string;
+}
+
+/** What a promotion takes: the stage, who, and for live the capital the ramp climbs to. */
+export interface PromoteInput extends SnapshotChoice {
+  readonly stage: PromotionStage;
+  readonly by: string;
+  /** Live only (required there): the capital the ramp climbs to, in the account currency (finite, > 0). */
+  readonly targetCapital?: number;
+}
+
+/** What a breach of a live ramp takes. */
+export interface BreachInput extends SnapshotChoice {
+  readonly kind: BreachKind;
+  readonly reason: string;
+  readonly by: string;
+  /** What to do, overriding `ramp.onBreach` (an operator's explicit rollback or halt). Default: `ramp.onBreach`. */
+  readonly action?: RampBreachAction;
 }
 
 /** Options of the calls that record evidence: the snapshot, and who records it. */
@@ -702,16 +746,23 @@ export class ResearchRegistry {
    * allowed it. Always strict: missing evidence blocks like failing evidence. Throws a
    * {@link PromotionBlockedError} (listing the blockers) and records nothing while any remain.
    */
-  async promote(
-    experimentId: string,
-    input: { readonly stage: PromotionStage; readonly by: string } & SnapshotChoice,
-  ): Promise<{ readonly promotion: PromotionRecord; readonly readiness: PromotionReadiness }> {
+  async promote(experimentId: string, input: PromoteInput): Promise<{ readonly promotion: PromotionRecord; readonly readiness: PromotionReadiness }> {
     if (!PROMOTION_STAGES.includes(input.stage)) throw new ConfigError('stage', `must be one of ${PROMOTION_STAGES.join(', ')}, got '${String(input.stage)}'`);
     const by = requiredText(input.by, 'by');
+    const targetCapital = checkTargetCapital(input);
     return withTransaction(this.#db, async (trx) => {
       const checklist = await this.#checklist(trx, experimentId, input, true);
       const readiness = assessPromotionReadiness(checklist, { strict: true });
       if (!readiness.ready || checklist.snapshotId === null) throw new PromotionBlockedError(readiness);
+      if (input.stage === 'live') {
+        const ramp = await latestRampRow(trx, checklist.snapshotId);
+        if (ramp?.action === 'halt') {
+          throw new RegistryError(
+            'REGISTRY_CONFLICT',
+            `${experimentId} snapshot ${checklist.snapshotId} is halted on its capital ramp (${ramp.id}: ${ramp.reason ?? 'no reason'}); resume it, a new live promotion does not lift a halt`,
+          );
+        }
+      }
       const row = await trx
         .insertInto('registry_promotions')
         .values({
@@ -723,10 +774,257 @@ export class ResearchRegistry {
           config_version: this.#gates.version,
           config_sha256: promotionGateConfigSha256(this.#gates),
           checklist: JSON.stringify(checklist, finiteJson),
+          action: 'promote',
+          capital_stage: targetCapital === null ? null : 0,
+          target_capital: targetCapital,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
       return Object.freeze({ promotion: toPromotion(row), readiness });
+    });
+  }
+
+  /**
+   * Where the live snapshot stands on its capital ramp: the stage, its percent of the target
+   * capital, the notional cap the trader enforces (0 while halted), and the latest ramp row.
+   * The snapshot is `snapshotId` when given, else the one the experiment last promoted to live.
+   * Null when it was never promoted to live with a target capital.
+   */
+  async capitalStage(experimentId: string, choice: SnapshotChoice = {}): Promise<CapitalStageState | null> {
+    return withTransaction(this.#db, (trx) => this.#rampState(trx, experimentId, choice, false));
+  }
+
+  /**
+   * Advances the live snapshot one capital stage, on evidence only: not halted, not at the last
+   * stage, at least `ramp.minDaysPerStage` complete live trader days (`registry_trading_days`) at
+   * the current stage dated after the stage began, no day at the stage with drift beyond the
+   * thresholds (`gates.drift`, each day judged as the drift gates judge a run), and no open P1 or P2 defect. Otherwise a
+   * {@link PromotionBlockedError} whose `capitalStage` lists every check, and nothing is written.
+   * Writes an `advance` row with who, when and the evidence (the checks and the day ids).
+   */
+  async advanceCapitalStage(
+    experimentId: string,
+    input: { readonly by: string } & SnapshotChoice,
+  ): Promise<{ readonly state: CapitalStageState; readonly readiness: CapitalStageReadiness }> {
+    const by = requiredText(input.by, 'by');
+    return withTransaction(this.#db, async (trx) => {
+      const state = await this.#requireRampState(trx, experimentId, input);
+      const since = new Date(state.since).toISOString().slice(0, 10);
+      const days = await trx
+        .selectFrom('registry_trading_days')
+        .select(['id', 'trade_date', 'complete', 'drift'])
+        .where('snapshot_id', '=', state.snapshotId)
+        .where('stage', '=', 'live')
+        .where('capital_stage', '=', state.stageIndex)
+        .where('trade_date', '>', since)
+        .orderBy('trade_date')
+        .execute();
+      const readiness = assessCapitalAdvance({
+        state,
+        ramp: this.#gates.ramp,
+        days: days.map((d) => ({ id: d.id, date: d.trade_date, complete: d.complete, drift: d.drift })),
+        openDefects: await openDefectsOf(trx, experimentId),
+        driftJudge: dayDriftJudge(this.#gates.gates.drift),
+        generatedAt: this.#clock.now(),
+      });
+      if (!readiness.ready || readiness.toStageIndex === null) throw new PromotionBlockedError(readiness);
+      const row = await this.#insertRampRow(trx, state, 'advance', readiness.toStageIndex, by, null, { advance: readiness });
+      return Object.freeze({ state: this.#stateOf(row), readiness });
+    });
+  }
+
+  /**
+   * Applies a breach of the live ramp (`kind`: drawdown, drift, incident, manual) as
+   * `ramp.onBreach` says (or `action`, when given): `rollback` goes one stage down (at stage 0 it
+   * halts), `halt` halts.
+   * Writes a `rollback` or `halt` row with who, when and why (`<kind>: <reason>`); a breach of a
+   * halted ramp is recorded as another `halt`. Returns the new state.
+   */
+  async breachCapitalStage(experimentId: string, input: BreachInput): Promise<CapitalStageState> {
+    if (!BREACH_KINDS.includes(input.kind)) throw new ConfigError('kind', `must be one of ${BREACH_KINDS.join(', ')}, got '${String(input.kind)}'`);
+    if (input.action !== undefined && !RAMP_BREACH_ACTIONS.includes(input.action)) {
+      throw new ConfigError('action', `must be one of ${RAMP_BREACH_ACTIONS.join(', ')}, got '${String(input.action)}'`);
+    }
+    const onBreach = input.action ?? this.#gates.ramp.onBreach;
+    const reason = `${input.kind}: ${requiredText(input.reason, 'reason', 1000)}`;
+    const by = requiredText(input.by, 'by');
+    return withTransaction(this.#db, async (trx) => {
+      const state = await this.#requireRampState(trx, experimentId, input);
+      const rollback = onBreach === 'rollback' && !state.halted && state.stageIndex > 0;
+      const action: PromotionAction = rollback ? 'rollback' : 'halt';
+      const stage = rollback ? state.stageIndex - 1 : state.stageIndex;
+      const row = await this.#insertRampRow(trx, state, action, stage, by, reason, { breach: { kind: input.kind, onBreach, from: state } });
+      return this.#stateOf(row);
+    });
+  }
+
+  /** Lifts a halt: the live ramp starts again at stage 0 (a `resume` row with who, when, why). Not halted: a `REGISTRY_CONFLICT`. */
+  async resumeCapitalStage(experimentId: string, input: { readonly by: string; readonly reason: string } & SnapshotChoice): Promise<CapitalStageState> {
+    const reason = requiredText(input.reason, 'reason', 1000);
+    const by = requiredText(input.by, 'by');
+    return withTransaction(this.#db, async (trx) => {
+      const state = await this.#requireRampState(trx, experimentId, input);
+      if (!state.halted) {
+        throw new RegistryError('REGISTRY_CONFLICT', `${experimentId} snapshot ${state.snapshotId} is not halted (stage ${state.stageIndex}, ${state.lastAction} ${state.promotionId}); only a halt is resumed`);
+      }
+      const row = await this.#insertRampRow(trx, state, 'resume', 0, by, reason, { resume: { from: state } });
+      return this.#stateOf(row);
+    });
+  }
+
+  /**
+   * Opens a defect of an experiment (of one snapshot with `snapshotId`). With `incidentId` the
+   * defect comes from that incident (`source: 'incident'`), and an incident already registered
+   * returns its defect with `created: false` (an incident opens one defect, however often it is
+   * reported; one of another experiment is a `REGISTRY_CONFLICT`). Open P1 and P2 defects block
+   * live promotion (gate `open-defects`) and capital advances.
+   */
+  async openDefect(experimentId: string, input: DefectInput): Promise<Recorded<DefectRecord>> {
+    if (!DEFECT_SEVERITIES.includes(input.severity)) throw new ConfigError('severity', `must be one of ${DEFECT_SEVERITIES.join(', ')}, got '${String(input.severity)}'`);
+    const title = requiredText(input.title, 'title');
+    const detail = input.detail === undefined || input.detail === null ? null : requiredText(input.detail, 'detail', 5000);
+    const openedBy = requiredText(input.openedBy, 'openedBy');
+    const incidentId = input.incidentId === undefined ? null : requiredText(input.incidentId, 'incidentId');
+    return withTransaction(this.#db, async (trx) => {
+      const experiment = await findExperiment(trx, experimentId, { forUpdate: true });
+      const snapshotId = input.snapshotId === undefined ? null : (await resolveSnapshotRow(trx, experiment, input)).id;
+      const inserted = await trx
+        .insertInto('registry_defects')
+        .values({
+          experiment_id: experimentId,
+          snapshot_id: snapshotId,
+          severity: input.severity,
+          title,
+          detail,
+          source: incidentId === null ? 'manual' : 'incident',
+          incident_id: incidentId,
+          opened_by: openedBy,
+          opened_at: this.#nowIso(),
+        })
+        .onConflict((oc) => oc.column('incident_id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted !== undefined) return Object.freeze({ record: toDefect(inserted), created: true });
+      const existing = await trx.selectFrom('registry_defects').selectAll().where('incident_id', '=', incidentId).executeTakeFirstOrThrow();
+      if (existing.experiment_id !== experimentId) {
+        throw new RegistryError('REGISTRY_CONFLICT', `incident ${String(incidentId)} already opened ${existing.id} of ${existing.experiment_id}, not of ${experimentId}`);
+      }
+      return Object.freeze({ record: toDefect(existing), created: false });
+    });
+  }
+
+  /** Closes an open defect with who and the resolution. Unknown: `REGISTRY_NOT_FOUND`; already closed: `REGISTRY_CONFLICT`. */
+  async closeDefect(defectId: string, input: { readonly by: string; readonly resolution: string }): Promise<DefectRecord> {
+    if (typeof defectId !== 'string' || defectId.trim() === '') throw new ConfigError('defect', 'a defect id is required (def-<n>)');
+    const by = requiredText(input.by, 'by');
+    const resolution = requiredText(input.resolution, 'resolution', 5000);
+    return withTransaction(this.#db, async (trx) => {
+      const row = await trx.selectFrom('registry_defects').selectAll().where('id', '=', defectId).forUpdate().executeTakeFirst();
+      if (row === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', `no defect '${defectId}' in the registry`);
+      if (row.closed_at !== null) {
+        throw new RegistryError('REGISTRY_CONFLICT', `${defectId} is already closed (by ${String(row.closed_by)} at ${row.closed_at.toISOString()}: ${String(row.resolution)})`);
+      }
+      const closed = await trx
+        .updateTable('registry_defects')
+        .set({ closed_by: by, closed_at: this.#nowIso(), resolution })
+        .where('id', '=', defectId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toDefect(closed);
+    });
+  }
+
+  /** The experiment's defects, oldest first; `status` keeps only the open or the closed ones. */
+  async listDefects(experimentId: string, options: { readonly status?: 'open' | 'closed' } = {}): Promise<readonly DefectRecord[]> {
+    if (options.status !== undefined && options.status !== 'open' && options.status !== 'closed') {
+      throw new ConfigError('status', `must be 'open' or 'closed', got '${String(options.status)}'`);
+    }
+    await findExperiment(this.#db, experimentId);
+    let query = this.#db.selectFrom('registry_defects').selectAll().where('experiment_id', '=', experimentId);
+    if (options.status === 'open') query = query.where('closed_at', 'is', null);
+    if (options.status === 'closed') query = query.where('closed_at', 'is not', null);
+    return Object.freeze((await query.orderBy('seq').execute()).map(toDefect));
+  }
+
+  async #rampState(trx: Transaction<RegistryTables>, experimentId: string, choice: SnapshotChoice, forUpdate: boolean): Promise<CapitalStageState | null> {
+    const experiment = await findExperiment(trx, experimentId, { forUpdate });
+    let snapshotId: string;
+    if (choice.snapshotId !== undefined) {
+      snapshotId = (await resolveSnapshotRow(trx, experiment, choice)).id;
+    } else {
+      const live = await trx
+        .selectFrom('registry_promotions')
+        .select('snapshot_id')
+        .where('experiment_id', '=', experimentId)
+        .where('stage', '=', 'live')
+        .where('action', '=', 'promote')
+        .where('capital_stage', 'is not', null)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (live === undefined) return null;
+      snapshotId = live.snapshot_id;
+    }
+    const row = await latestRampRow(trx, snapshotId);
+    return row === undefined ? null : this.#stateOf(row);
+  }
+
+  async #requireRampState(trx: Transaction<RegistryTables>, experimentId: string, choice: SnapshotChoice): Promise<CapitalStageState> {
+    const state = await this.#rampState(trx, experimentId, choice, true);
+    if (state === null) {
+      const which = choice.snapshotId === undefined ? '' : ` snapshot ${choice.snapshotId}`;
+      throw new RegistryError('REGISTRY_NOT_FOUND', `${experimentId}${which} has no capital ramp: it was never promoted to live with a target capital`);
+    }
+    return state;
+  }
+
+  async #insertRampRow(
+    trx: Transaction<RegistryTables>,
+    state: CapitalStageState,
+    action: PromotionAction,
+    capitalStage: number,
+    by: string,
+    reason: string | null,
+    evidence: object,
+  ): Promise<Selectable<RegistryPromotionsTable>> {
+    return trx
+      .insertInto('registry_promotions')
+      .values({
+        experiment_id: state.experimentId,
+        snapshot_id: state.snapshotId,
+        stage: 'live',
+        promoted_by: by,
+        promoted_at: this.#nowIso(),
+        config_version: this.#gates.version,
+        config_sha256: promotionGateConfigSha256(this.#gates),
+        checklist: JSON.stringify(evidence, finiteJson),
+        action,
+        capital_stage: capitalStage,
+        target_capital: state.targetCapital,
+        reason,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  #stateOf(row: Selectable<RegistryPromotionsTable>): CapitalStageState {
+    const { stagesPct } = this.#gates.ramp;
+    const stageIndex = row.capital_stage ?? 0;
+    const stagePct = stagesPct[Math.min(stageIndex, stagesPct.length - 1)] as number;
+    const targetCapital = row.target_capital ?? 0;
+    const halted = row.action === 'halt';
+    return Object.freeze({
+      experimentId: row.experiment_id,
+      snapshotId: row.snapshot_id,
+      promotionId: row.id,
+      stageIndex,
+      stagePct,
+      targetCapital,
+      notionalCap: halted ? 0 : (targetCapital * stagePct) / 100,
+      halted,
+      lastAction: row.action as PromotionAction,
+      since: epochMs(row.promoted_at.getTime()),
+      reason: row.reason,
     });
   }
 
@@ -763,7 +1061,8 @@ export class ResearchRegistry {
     const experiment = await findExperiment(trx, experimentId, { forUpdate });
     const trialCount = await countBacktests(trx, experimentId);
     if (choice.snapshotId === undefined && experiment.current_snapshot_id === null) {
-      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], tradingDays: [], review: null, owner: experiment.owner, recorders: [] };
+      const openDefects = await openDefectsOf(trx, experimentId, false);
+      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], tradingDays: [], review: null, owner: experiment.owner, recorders: [], openDefects };
     }
     const snapshot = await resolveSnapshotRow(trx, experiment, choice);
     const backtest = await trx.selectFrom('registry_backtests').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
@@ -800,6 +1099,7 @@ export class ResearchRegistry {
       review: review === undefined ? null : toReview(review),
       owner: experiment.owner,
       recorders: await snapshotRecorders(trx, snapshot.id),
+      openDefects: await openDefectsOf(trx, experimentId, false),
     };
   }
 
@@ -841,6 +1141,39 @@ async function snapshotRecorders(db: Db, snapshotId: string): Promise<readonly s
     for (const row of rows) if (row.recorded_by !== null) names.add(row.recorded_by);
   }
   return Object.freeze([...names].sort(compareText));
+}
+
+/** The experiment's open defects, oldest first (only P1 and P2 unless `blockingOnly` is false). */
+async function openDefectsOf(db: Db, experimentId: string, blockingOnly = true): Promise<readonly DefectRecord[]> {
+  let query = db.selectFrom('registry_defects').selectAll().where('experiment_id', '=', experimentId).where('closed_at', 'is', null);
+  if (blockingOnly) query = query.where('severity', 'in', [...BLOCKING_DEFECT_SEVERITIES]);
+  return (await query.orderBy('seq').execute()).map(toDefect);
+}
+
+/** The snapshot's latest capital-ramp row (a live promotion with a target capital, or a ramp move), if any. */
+async function latestRampRow(db: Db, snapshotId: string): Promise<Selectable<RegistryPromotionsTable> | undefined> {
+  return db
+    .selectFrom('registry_promotions')
+    .selectAll()
+    .where('snapshot_id', '=', snapshotId)
+    .where('stage', '=', 'live')
+    .where('capital_stage', 'is not', null)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** A live promotion's target capital (required, finite, > 0); null for paper (where giving one is an error). */
+function checkTargetCapital(input: PromoteInput): number | null {
+  const target = input.targetCapital;
+  if (input.stage !== 'live') {
+    if (target !== undefined) throw new ConfigError('targetCapital', `is for live promotions only (the capital ramp); got one for ${input.stage}`);
+    return null;
+  }
+  if (typeof target !== 'number' || !Number.isFinite(target) || !(target > 0)) {
+    throw new ConfigError('targetCapital', `is required for a live promotion: the capital the ramp climbs to, a finite number > 0, got ${String(target)}`);
+  }
+  return target;
 }
 
 async function countBacktests(db: Db, experimentId: string): Promise<number> {

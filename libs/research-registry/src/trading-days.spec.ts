@@ -239,7 +239,7 @@ describeStorageBackends<RegistryTables>('trader-recorded trading days', { migrat
     expect(strict.blockers[0]?.detail).toContain('30 manual day(s) not counted');
     const lenient = await reg.isPromotionReady(id, { strict: false, stage: 'live' });
     expect(lenient.checklist.paper).toMatchObject({ streakDays: 0, manualDays: 30, traderDays: 0 });
-    await expect(reg.promote(id, { stage: 'live', by: 'erin' })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
+    await expect(reg.promote(id, { stage: 'live', by: 'erin', targetCapital: 100_000 })).rejects.toMatchObject({ code: 'PROMOTION_BLOCKED' });
     // The same 30 days recorded by the trader pass.
     // (30 daily return gaps of 0.1 % would sum to 3 %, beyond the cumulative drift threshold: these drift less.)
     for (const date of dates) await reg.recordTradingDay(id, day(date, { dailyPnl: date.endsWith('5') ? 140 : 100, drift: { ...DRIFT, returnGap: 0.0001 } }));

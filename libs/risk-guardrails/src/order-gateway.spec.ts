@@ -158,6 +158,14 @@ const LIMIT_CASES: readonly LimitCase[] = [
     message: 'gross exposure after the order would be 50050.00, 50.05% of equity 100000.00, above the limit 50.00%',
   },
   {
+    limit: 'maxGrossNotional',
+    limits: { maxGrossNotional: 50_000 },
+    passing: { symbol: BBB, qty: 800, decisionPrice: 50 },
+    failing: { symbol: BBB, qty: 801, decisionPrice: 50 },
+    code: 'gross-notional',
+    message: 'gross notional after the order would be 50050.00, above the limit 50000.00',
+  },
+  {
     limit: 'maxNetExposurePct',
     limits: { maxNetExposurePct: 20 },
     passing: { symbol: BBB, qty: 200, decisionPrice: 50 },
@@ -261,6 +269,20 @@ describe('OrderGateway', () => {
       // The rejected order does not count; at +60 s the first accepted order has left the window.
       expect(g.check(order(at(60_000)), p).accepted).toBe(true);
       expect(g.check(order(at(60_500)), p).accepted).toBe(false);
+    });
+
+    it('maxGrossNotional: holds whatever the equity, exempts reducing orders, and needs a price', () => {
+      // A stage cap of 5000 below the 10000 already held: adding is refused, reducing passes.
+      const g = gateway({ maxGrossNotional: 5_000 });
+      expect(rejection(g.check(order({ qty: 1, decisionPrice: 100 }), standardPortfolio()))).toEqual({
+        code: 'gross-notional',
+        message: 'gross notional after the order would be 10100.00, above the limit 5000.00',
+      });
+      expect(g.check(order({ side: 'sell', qty: 60, decisionPrice: 100 }), standardPortfolio()).accepted).toBe(true);
+      // Selling through zero is not reducing: the short leg counts.
+      expect(rejection(g.check(order({ side: 'sell', qty: 160, decisionPrice: 100 }), standardPortfolio()))?.code).toBe('gross-notional');
+      const noPrice = gateway({ maxGrossNotional: 1e9 }).check(order({ symbol: ticker('CCC') }), standardPortfolio());
+      expect(rejection(noPrice)?.code).toBe('gross-notional');
     });
 
     it('keeps the order-rate window across a restart', () => {

@@ -41,7 +41,7 @@ export interface OrderGatewaySnapshot {
  *    only orders that shrink a position without crossing zero (`reducing-only`);
  * 2. the limits, in the order of `checkRiskLimits`: `invalid-order`, `symbol-denied`,
  *    `symbol-not-allowed`, `price-band`, then (not for reducing orders) `order-qty`,
- *    `order-notional`, `short-sale`, `position-qty`, `position-pct-equity`, `gross-exposure`,
+ *    `order-notional`, `short-sale`, `position-qty`, `position-pct-equity`, `gross-exposure`, `gross-notional`,
  *    `net-exposure`, `gap-risk`, and last `order-rate`.
  *
  * Every decision is counted and appended to the audit sink (`order-accepted` /

@@ -47,6 +47,8 @@ describe('validateRiskLimits', () => {
     ['maxPositionQty', -0.5, 'must not be negative, got -0.5'],
     ['maxPositionPctEquity', NaN, 'must be a number, got NaN'],
     ['maxGrossExposurePct', -10, 'must not be negative, got -10'],
+    ['maxGrossNotional', -1, 'must not be negative, got -1'],
+    ['maxGrossNotional', NaN, 'must be a number, got NaN'],
     ['maxNetExposurePct', NaN, 'must be a number, got NaN'],
     ['priceBandPct', -5, 'must not be negative, got -5'],
     ['maxOrdersPerMinute', -1, 'must not be negative, got -1'],
@@ -88,6 +90,7 @@ describe('resolveRiskLimits', () => {
         gapRisk: 'AAA:0.08,BBB:0.1',
         'gapRisk.CCC': '0.2',
         priceBandPct: 'Infinity',
+        maxGrossNotional: '25000',
       },
       { maxPositionQty: 1_000 },
     );
@@ -99,6 +102,7 @@ describe('resolveRiskLimits', () => {
       denySymbols: ['BBB', 'CCC'],
       gapRisk: { AAA: 0.08, BBB: 0.1, CCC: 0.2 },
       priceBandPct: Infinity,
+      maxGrossNotional: 25_000,
     });
   });
 
@@ -113,6 +117,7 @@ describe('resolveRiskLimits', () => {
     ['maxOrderQty', 'ten', "expected a number, got 'ten'"],
     ['maxOrderQty', '', "expected a number, got ''"],
     ['maxOrderQty', '-3', 'must not be negative, got -3'],
+    ['maxGrossNotional', '5k', "expected a number, got '5k'"],
     ['allowShort', 'maybe', "expected true or false, got 'maybe'"],
     ['gapRisk', 'AAA=0.1', "expected SYMBOL:fraction pairs separated by commas, got 'AAA=0.1'"],
   ])('rejects %s=%p naming the key', (key, value, message) => {
@@ -124,8 +129,8 @@ describe('resolveRiskLimits', () => {
 
 describe('riskLimitsToJson', () => {
   it('turns Infinity into null and keeps everything else', () => {
-    const json = riskLimitsToJson({ maxOrderNotional: Infinity, maxOrderQty: 5, allowShort: false, gapRisk: { AAA: Infinity } });
-    expect(json).toEqual({ maxOrderNotional: null, maxOrderQty: 5, allowShort: false, gapRisk: { AAA: null } });
+    const json = riskLimitsToJson({ maxOrderNotional: Infinity, maxOrderQty: 5, allowShort: false, gapRisk: { AAA: Infinity }, maxGrossNotional: 25_000 });
+    expect(json).toEqual({ maxOrderNotional: null, maxOrderQty: 5, allowShort: false, gapRisk: { AAA: null }, maxGrossNotional: 25_000 });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
 });

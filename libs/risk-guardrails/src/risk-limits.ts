@@ -28,6 +28,11 @@ export interface RiskLimits {
   readonly maxPositionPctEquity?: number;
   /** Largest Σ |position value| after the order, in percent of equity. */
   readonly maxGrossExposurePct?: number;
+  /**
+   * Largest Σ |position value| after the order, in currency: the notional cap of a capital-ramp
+   * stage (`targetCapital × stage % / 100`), whatever the account's equity.
+   */
+  readonly maxGrossNotional?: number;
   /** Largest |Σ position value| after the order, in percent of equity. */
   readonly maxNetExposurePct?: number;
   /**
@@ -69,6 +74,7 @@ export interface RiskLimitsJson {
   readonly maxPositionQty?: number | null;
   readonly maxPositionPctEquity?: number | null;
   readonly maxGrossExposurePct?: number | null;
+  readonly maxGrossNotional?: number | null;
   readonly maxNetExposurePct?: number | null;
   readonly priceBandPct?: number | null;
   readonly allowShort?: boolean;
@@ -86,6 +92,7 @@ type NumericLimitKey =
   | 'maxPositionQty'
   | 'maxPositionPctEquity'
   | 'maxGrossExposurePct'
+  | 'maxGrossNotional'
   | 'maxNetExposurePct'
   | 'priceBandPct'
   | 'maxOrdersPerMinute'
@@ -98,6 +105,7 @@ const NUMERIC_KEYS: readonly NumericLimitKey[] = [
   'maxPositionQty',
   'maxPositionPctEquity',
   'maxGrossExposurePct',
+  'maxGrossNotional',
   'maxNetExposurePct',
   'priceBandPct',
   'maxOrdersPerMinute',
@@ -268,9 +276,9 @@ export function rejectedDecision(code: RejectCode, message: string): GatewayDeci
  * 1. `invalid-order`: quantity, prices and `decidedAt` are positive finite numbers.
  * 2. `symbol-denied`, 3. `symbol-not-allowed`: the symbol lists.
  * 4. `price-band`: limit, stop, take-profit, stop-loss and decision prices near the last price.
- * 5. to 12., skipped for reducing orders: `order-qty`, `order-notional`, `short-sale`,
- *    `position-qty`, `position-pct-equity`, `gross-exposure`, `net-exposure`, `gap-risk`.
- * 13. `order-rate`: `acceptedInWindow` (orders accepted in the trailing minute) below the limit.
+ * 5. to 13., skipped for reducing orders: `order-qty`, `order-notional`, `short-sale`,
+ *    `position-qty`, `position-pct-equity`, `gross-exposure`, `gross-notional`, `net-exposure`, `gap-risk`.
+ * 14. `order-rate`: `acceptedInWindow` (orders accepted in the trailing minute) below the limit.
  *
  * A limit that needs a price the order and portfolio do not have refuses the order (fail
  * closed). The trading state is the gateway's to check, before this.
@@ -345,6 +353,7 @@ function checkSizeAndExposure(
   const needsPortfolio =
     limits.maxPositionPctEquity !== undefined ||
     limits.maxGrossExposurePct !== undefined ||
+    limits.maxGrossNotional !== undefined ||
     limits.maxNetExposurePct !== undefined ||
     limits.maxGapAdjustedExposurePct !== undefined;
   if (!needsPortfolio) return ACCEPTED;
@@ -366,6 +375,13 @@ function checkSizeAndExposure(
     const gross = portfolio.grossExposure() - Math.abs(currentValue) + Math.abs(afterValue);
     const failure = checkPctOfEquity(gross, equity, limits.maxGrossExposurePct, 'gross exposure after the order would be');
     if (failure !== undefined) return rejectedDecision('gross-exposure', failure);
+  }
+  if (limits.maxGrossNotional !== undefined) {
+    if (!hasPrice(ref)) return noReferencePrice('gross-notional', 'gross notional', order);
+    const gross = portfolio.grossExposure() - Math.abs(currentValue) + Math.abs(afterValue);
+    if (gross > limits.maxGrossNotional) {
+      return rejectedDecision('gross-notional', `gross notional after the order would be ${formatMoney(gross)}, above the limit ${formatMoney(limits.maxGrossNotional)}`);
+    }
   }
   if (limits.maxNetExposurePct !== undefined) {
     if (!hasPrice(ref)) return noReferencePrice('net-exposure', 'net exposure', order);

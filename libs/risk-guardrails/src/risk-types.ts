@@ -31,6 +31,7 @@ export type RejectCode =
   | 'position-qty'
   | 'position-pct-equity'
   | 'gross-exposure'
+  | 'gross-notional'
   | 'net-exposure'
   | 'price-band'
   | 'short-sale'
