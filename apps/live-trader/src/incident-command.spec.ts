@@ -80,8 +80,8 @@ describe.each(BACKENDS)('live-trader incident on $title', (backend) => {
           checkpoint: checkpointDocument('paper-1', OPENED + 5 * MINUTE, 15),
           lastBarTime: OPENED + 5 * MINUTE,
           orders: [
-            { clientOrderId: 'a', symbol: 'AAA', side: 'sell', type: 'market', qty: 3, filledQty: 3, status: 'filled', decidedAt: OPENED + 3 * MINUTE, updatedAt: OPENED + 4 * MINUTE, reason: null },
-            { clientOrderId: 'b', symbol: 'AAA', side: 'buy', type: 'market', qty: 9, filledQty: 0, status: 'rejected', decidedAt: OPENED + 4 * MINUTE, updatedAt: OPENED + 4 * MINUTE, reason: 'insufficient buying power' },
+            { clientOrderId: 'a', symbol: 'AAA', side: 'sell', type: 'market', qty: 3, filledQty: 3, status: 'filled', decidedAt: OPENED + 3 * MINUTE, updatedAt: OPENED + 4 * MINUTE, reason: null, decisionPrice: 50, limitPrice: null, stopPrice: null, timeInForce: 'gtc' },
+            { clientOrderId: 'b', symbol: 'AAA', side: 'buy', type: 'market', qty: 9, filledQty: 0, status: 'rejected', decidedAt: OPENED + 4 * MINUTE, updatedAt: OPENED + 4 * MINUTE, reason: 'insufficient buying power', decisionPrice: 50, limitPrice: null, stopPrice: null, timeInForce: 'gtc' },
           ],
           fills: [{ fillKey: 'a:1', clientOrderId: 'a', symbol: 'AAA', side: 'sell', qty: 3, price: 50, commission: 0, time: OPENED + 4 * MINUTE, recovered: false }],
           audit: [{ time: OPENED + 4 * MINUTE, kind: 'state-transition', detail: { from: 'active', to: 'halted', reason: 'broker outage' } }],

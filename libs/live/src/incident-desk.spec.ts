@@ -264,7 +264,7 @@ describeStorageBackends<LiveStateTables>('incident desk', { migrations: MIGRATIO
         {
           checkpoint: checkpointDocument(session, t - MINUTE, 100),
           lastBarTime: t - MINUTE,
-          orders: [{ clientOrderId: 'before', symbol: 'AAPL', side: 'buy', type: 'market', qty: 1, filledQty: 1, status: 'filled', decidedAt: t - MINUTE, updatedAt: t - MINUTE, reason: null }],
+          orders: [{ clientOrderId: 'before', symbol: 'AAPL', side: 'buy', type: 'market', qty: 1, filledQty: 1, status: 'filled', decidedAt: t - MINUTE, updatedAt: t - MINUTE, reason: null, decisionPrice: 9, limitPrice: null, stopPrice: null, timeInForce: 'gtc' }],
           fills: [{ fillKey: 'before:1', clientOrderId: 'before', symbol: 'AAPL', side: 'buy', qty: 1, price: 10, commission: 0, time: t - MINUTE, recovered: false }],
           audit: [{ time: t - MINUTE, kind: 'bar', detail: { n: 0 } }],
         },
@@ -281,9 +281,9 @@ describeStorageBackends<LiveStateTables>('incident desk', { migrations: MIGRATIO
           checkpoint: checkpointDocument(session, t + 5 * MINUTE, 62.5),
           lastBarTime: t + 5 * MINUTE,
           orders: [
-            { clientOrderId: 'o1', symbol: 'AAPL', side: 'sell', type: 'market', qty: 1, filledQty: 1, status: 'filled', decidedAt: t + MINUTE, updatedAt: t + 2 * MINUTE, reason: null },
-            { clientOrderId: 'o2', symbol: 'AAPL', side: 'buy', type: 'market', qty: 5, filledQty: 0, status: 'rejected', decidedAt: t + 2 * MINUTE, updatedAt: t + 2 * MINUTE, reason: 'insufficient buying power' },
-            { clientOrderId: 'o3', symbol: 'AAPL', side: 'buy', type: 'limit', qty: 2, filledQty: 1, status: 'partially_filled', decidedAt: t + 3 * MINUTE, updatedAt: t + 4 * MINUTE, reason: null },
+            { clientOrderId: 'o1', symbol: 'AAPL', side: 'sell', type: 'market', qty: 1, filledQty: 1, status: 'filled', decidedAt: t + MINUTE, updatedAt: t + 2 * MINUTE, reason: null, decisionPrice: 9, limitPrice: null, stopPrice: null, timeInForce: 'gtc' },
+            { clientOrderId: 'o2', symbol: 'AAPL', side: 'buy', type: 'market', qty: 5, filledQty: 0, status: 'rejected', decidedAt: t + 2 * MINUTE, updatedAt: t + 2 * MINUTE, reason: 'insufficient buying power', decisionPrice: 9, limitPrice: null, stopPrice: null, timeInForce: 'gtc' },
+            { clientOrderId: 'o3', symbol: 'AAPL', side: 'buy', type: 'limit', qty: 2, filledQty: 1, status: 'partially_filled', decidedAt: t + 3 * MINUTE, updatedAt: t + 4 * MINUTE, reason: null, decisionPrice: 9, limitPrice: 9, stopPrice: null, timeInForce: 'gtc' },
           ],
           fills: [
             { fillKey: 'o1:1', clientOrderId: 'o1', symbol: 'AAPL', side: 'sell', qty: 1, price: 9, commission: 0, time: t + 2 * MINUTE, recovered: false },

@@ -25,6 +25,8 @@ export { LiveBarBuffer, LiveBarError, LiveCapacityError } from './live-bar-buffe
 export type { RecentBars } from './live-bar-buffer';
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointError, parseLiveCheckpoint } from './live-checkpoint';
 export type { CheckpointOrder, LiveCheckpoint, LiveCheckpointV1, LiveCheckpointV2 } from './live-checkpoint';
+export { shadowBarsFromUniverse, shadowDayFromStore, simulateShadowDay } from './shadow-ledger';
+export type { ShadowBar, ShadowDay, ShadowDayInput, ShadowDayOptions, ShadowSkippedOrder, ShadowWindow } from './shadow-ledger';
 export { LiveSession } from './live-session';
 export type { LatencyStats, LiveBrokerContext, LiveSessionOptions, LiveStepReport } from './live-session';
 export { LiveRunner } from './live-runner';

@@ -31,7 +31,7 @@ type Db = Kysely<LiveStateTables> | Transaction<LiveStateTables>;
 
 /**
  * Rows per insert statement: far below Postgres's 65 535 parameters per statement for the widest
- * table (12 columns), so a batch of any size is written.
+ * table (`live_orders`, 16 columns), so a batch of any size is written.
  */
 const ROWS_PER_INSERT = 1000;
 
@@ -97,6 +97,10 @@ export class KyselyLiveStateStore implements LiveStateStore {
                 decided_at: isoTime(order.decidedAt),
                 updated_at: isoTime(order.updatedAt),
                 reason: order.reason,
+                decision_price: order.decisionPrice,
+                limit_price: order.limitPrice,
+                stop_price: order.stopPrice,
+                time_in_force: order.timeInForce,
               })),
             )
             .onConflict((conflict) =>
@@ -111,6 +115,10 @@ export class KyselyLiveStateStore implements LiveStateStore {
                 decided_at: eb.ref('excluded.decided_at'),
                 updated_at: eb.ref('excluded.updated_at'),
                 reason: eb.ref('excluded.reason'),
+                decision_price: eb.ref('excluded.decision_price'),
+                limit_price: eb.ref('excluded.limit_price'),
+                stop_price: eb.ref('excluded.stop_price'),
+                time_in_force: eb.ref('excluded.time_in_force'),
               })),
             )
             .execute();
@@ -354,6 +362,10 @@ export class KyselyLiveStateStore implements LiveStateStore {
             decidedAt: row.decided_at.getTime(),
             updatedAt: row.updated_at.getTime(),
             reason: row.reason,
+            decisionPrice: row.decision_price,
+            limitPrice: row.limit_price,
+            stopPrice: row.stop_price,
+            timeInForce: toTimeInForce(row.time_in_force),
           }),
       ),
     );
@@ -673,6 +685,11 @@ function toSeq(text: string): number {
 function toSide(side: string): 'buy' | 'sell' {
   if (side === 'buy' || side === 'sell') return side;
   throw new Error(`unreachable: the schema allows only 'buy' and 'sell', read ${JSON.stringify(side)}`);
+}
+
+function toTimeInForce(value: string | null): 'day' | 'gtc' | null {
+  if (value === null || value === 'day' || value === 'gtc') return value;
+  throw new Error(`unreachable: the schema allows only 'day', 'gtc' and null, read ${JSON.stringify(value)}`);
 }
 
 function isoTime(epochMs: number): string {

@@ -83,6 +83,10 @@ describe('LiveSession', () => {
       const request = submitted.find((o) => o.clientOrderId === row.clientOrderId);
       expect(request).toBeDefined();
       expect(row).toMatchObject({ type: request?.type, decidedAt: request?.decidedAt, side: request?.side });
+      // What a shadow needs to place it again: the decision price (the close that decided it) and its terms.
+      expect(row.decisionPrice).toBe(request?.decisionPrice);
+      expect(row.decisionPrice).toBeGreaterThan(0);
+      expect(row).toMatchObject({ limitPrice: request?.limitPrice ?? null, stopPrice: request?.stopPrice ?? null, timeInForce: request?.timeInForce });
     }
     // A filled order's last row says filled, with the sum of its fills; fill keys carry the
     // cumulative quantity after each fill.
@@ -138,6 +142,16 @@ describe('LiveSession', () => {
       const ids = [...before, ...after.filter((o) => o.decidedAt >= (bars.time[cut] as number))].map((o) => o.clientOrderId);
       expect(ids).toEqual(expectedOrders.map((o) => o.clientOrderId));
       expect(second.liveSteps).toBe(bars.length);
+      // The orders adopted from the checkpoint keep their decision price in the journal (their
+      // aggregates, rebuilt from the checkpoint, carry none of their own).
+      const working = checkpoint.version === 2 ? checkpoint.workingOrders : [];
+      const rows = new Map(second.drainJournal().orders.map((row) => [row.clientOrderId, row]));
+      for (const order of working) {
+        const row = rows.get(order.clientOrderId);
+        if (row !== undefined) expect(row.decisionPrice).toBe(order.referencePrice);
+      }
+      // (A cut after the last bar leaves nothing to fill.)
+      if (cut !== 300 && cut < bars.length) expect(working.some((order) => rows.has(order.clientOrderId))).toBe(true);
     }
   });
 

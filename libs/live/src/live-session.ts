@@ -138,6 +138,12 @@ export class LiveSession {
   readonly #journalOrders = new Map<string, LiveOrderRecord>();
   readonly #fills: LiveFillRecord[] = [];
   readonly #audit: LiveAuditRecord[] = [];
+  /**
+   * Decision prices of the orders a restart adopted from its checkpoint (their aggregates carry
+   * none): what their journal rows keep saying. Orders adopted at reconciliation are not here:
+   * their decision is unknown (null).
+   */
+  readonly #restoredDecisionPrices = new Map<string, number>();
 
   constructor(options: LiveSessionOptions) {
     if (!SESSION_ID.test(options.sessionId)) {
@@ -203,6 +209,7 @@ export class LiveSession {
           ...(order.limitPrice !== null ? { limitPrice: order.limitPrice } : {}),
           ...(order.stopPrice !== null ? { stopPrice: order.stopPrice } : {}),
         };
+        this.#restoredDecisionPrices.set(order.clientOrderId, order.referencePrice);
         this.adoptOrder({ ...request, qty: order.qty, filledQty: order.filledQty, referencePrice: order.referencePrice });
         requests.push(request);
       }
@@ -399,8 +406,12 @@ export class LiveSession {
     };
   }
 
-  /** The order's journal row: its aggregate's state now. */
+  /**
+   * The order's journal row: its aggregate's state now, with the terms a shadow simulation needs
+   * to place it again (decision price, limit, stop, time in force).
+   */
   #journal(order: Order, time: number): void {
+    const decisionPrice = order.request.decisionPrice ?? this.#restoredDecisionPrices.get(order.clientOrderId);
     this.#journalOrders.set(order.clientOrderId, {
       clientOrderId: order.clientOrderId,
       symbol: order.symbol,
@@ -412,6 +423,10 @@ export class LiveSession {
       decidedAt: order.request.decidedAt,
       updatedAt: time,
       reason: order.reason ?? null,
+      decisionPrice: positiveOrNull(decisionPrice),
+      limitPrice: positiveOrNull(order.limitPrice),
+      stopPrice: positiveOrNull(order.stopPrice),
+      timeInForce: order.timeInForce,
     });
   }
 
@@ -430,6 +445,11 @@ export class LiveSession {
       },
     };
   }
+}
+
+/** A price above 0 as it is; anything else (unknown, 0, NaN) as null. */
+function positiveOrNull(price: number | undefined): number | null {
+  return price !== undefined && Number.isFinite(price) && price > 0 ? price : null;
 }
 
 function checkMatches(restore: LiveCheckpoint, options: LiveSessionOptions): void {

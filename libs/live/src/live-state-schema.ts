@@ -70,6 +70,12 @@ export interface LiveOrdersTable {
   decided_at: Timestamp;
   updated_at: Timestamp;
   reason: string | null;
+  /** The order's decision price; null when unknown and on rows saved before `live_0003`. */
+  decision_price: number | null;
+  limit_price: number | null;
+  stop_price: number | null;
+  /** `day` or `gtc`; null on rows saved before `live_0003`. */
+  time_in_force: string | null;
 }
 
 /** `live_fills`: one row per (session, fill key); a second insert of the key is ignored. */
@@ -206,6 +212,20 @@ const INTEGRITY_STATEMENTS: readonly string[] = [
   )`,
 ];
 
+/** A nullable finite `double precision` above 0. */
+const positiveFiniteOrNull = (column: string): string => `check (${column} is null or (${column} > 0 and ${column} < 'Infinity'::float8))`;
+
+/**
+ * What the shadow ledger needs to place an order again in the simulator: its decision price and
+ * how it works (limit, stop, time in force). Nullable: rows saved before read back null.
+ */
+const SHADOW_STATEMENTS: readonly string[] = [
+  `alter table live_orders add column decision_price double precision ${positiveFiniteOrNull('decision_price')}`,
+  `alter table live_orders add column limit_price double precision ${positiveFiniteOrNull('limit_price')}`,
+  `alter table live_orders add column stop_price double precision ${positiveFiniteOrNull('stop_price')}`,
+  `alter table live_orders add column time_in_force text check (time_in_force in ('day', 'gtc'))`,
+];
+
 /**
  * Chains the audit rows written before `live_0002`, per session in row order, and anchors each
  * session's head in `live_sessions`. Their content is vouched for as found at the upgrade: an
@@ -262,6 +282,13 @@ export const LIVE_STATE_MIGRATIONS: readonly Migration[] = Object.freeze([
     async up(db: Kysely<unknown>): Promise<void> {
       for (const statement of INTEGRITY_STATEMENTS) await sql.raw(statement).execute(db);
       await chainExistingAudit(db);
+    },
+  }),
+  Object.freeze({
+    id: 'live_0003_order_terms',
+    version: '1',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of SHADOW_STATEMENTS) await sql.raw(statement).execute(db);
     },
   }),
 ]);

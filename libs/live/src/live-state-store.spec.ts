@@ -42,6 +42,10 @@ function order(overrides: Partial<LiveOrderRecord> = {}): LiveOrderRecord {
     decidedAt: T0,
     updatedAt: T0,
     reason: 'sma crossed up',
+    decisionPrice: 187.05,
+    limitPrice: null,
+    stopPrice: null,
+    timeInForce: 'gtc',
     ...overrides,
   };
 }
@@ -145,7 +149,7 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
   it('keeps numbers bit for bit: quantities, prices, commissions and the numbers of documents', async () => {
     const store = openStore();
     const session = newSession();
-    const orders = AWKWARD.map((x, i) => order({ clientOrderId: `o-${i}`, qty: x, filledQty: x }));
+    const orders = AWKWARD.map((x, i) => order({ clientOrderId: `o-${i}`, qty: x, filledQty: x, decisionPrice: x, limitPrice: x, stopPrice: x }));
     const fills = AWKWARD.map((x, i) => fill({ fillKey: `f-${i}`, qty: x, price: x, commission: i % 2 === 0 ? x : -x }));
     const document: JsonValue = { awkward: AWKWARD, nested: { sum: 0.1 + 0.2, tiny: 1e-9, huge: 2 ** 60, negative: -1e-300 } };
     await store.save(session, batch(1, { checkpoint: document, orders, fills, audit: [audit('numbers', { awkward: AWKWARD })] }), T0);
@@ -270,6 +274,19 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     expect(await store.orders(session)).toEqual([filled, canceled, third]);
   });
 
+  it('keeps the terms a shadow needs to place an order again: decision, limit and stop prices, time in force, or null', async () => {
+    const store = openStore();
+    const session = newSession();
+    const stopLimit = order({ clientOrderId: 'qb-1', type: 'stop_limit', decisionPrice: 187.05, limitPrice: 188.5, stopPrice: 188, timeInForce: 'day' });
+    const unknown = order({ clientOrderId: 'qb-2', decisionPrice: null, timeInForce: null });
+    await store.save(session, batch(1, { orders: [stopLimit, unknown] }), T0);
+    expect(await store.orders(session)).toEqual([stopLimit, unknown]);
+    // A later version replaces every term (a venue amendment of the limit).
+    const amended = { ...stopLimit, limitPrice: 189, status: 'accepted' };
+    await store.save(session, batch(2, { orders: [amended] }), T0 + MINUTE);
+    expect(await store.orders(session)).toEqual([amended, unknown]);
+  });
+
   it('keeps the audit log in the order saved', async () => {
     const store = openStore();
     const session = newSession();
@@ -325,6 +342,12 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     ['an infinite fill quantity', (b) => ({ ...b, fills: [fill({ qty: Infinity })] }), 'fills[0].qty: Infinity is not a finite number above 0'],
     ['a zero price', (b) => ({ ...b, fills: [fill({ price: 0 })] }), 'fills[0].price: 0 is not above 0'],
     ['a NaN commission', (b) => ({ ...b, fills: [fill({ commission: Number.NaN })] }), 'fills[0].commission: NaN is not a finite number'],
+    ['a NaN decision price', (b) => ({ ...b, orders: [order({ decisionPrice: Number.NaN })] }), 'orders[0].decisionPrice: NaN is not a finite number above 0'],
+    ['a zero decision price (unknown is null)', (b) => ({ ...b, orders: [order({ decisionPrice: 0 })] }), 'orders[0].decisionPrice: 0 is not above 0'],
+    ['a missing decision price', (b) => ({ ...b, orders: [order({ decisionPrice: undefined as unknown as null })] }), 'orders[0].decisionPrice: undefined is not a finite number above 0'],
+    ['a negative limit price', (b) => ({ ...b, orders: [order({ limitPrice: -1 })] }), 'orders[0].limitPrice: -1 is not above 0'],
+    ['an infinite stop price', (b) => ({ ...b, orders: [order({ stopPrice: Infinity })] }), 'orders[0].stopPrice: Infinity is not a finite number above 0'],
+    ['an unknown time in force', (b) => ({ ...b, orders: [order({ timeInForce: 'ioc' as 'day' })] }), `orders[0].timeInForce: "ioc" is not 'day', 'gtc' or null`],
     ['a negative filled quantity', (b) => ({ ...b, orders: [order({ filledQty: -1 })] }), 'orders[0].filledQty: -1 is not at least 0'],
     ['a side that is neither buy nor sell', (b) => ({ ...b, orders: [order({ side: 'short' as 'buy' })] }), `orders[0].side: "short" is not 'buy' or 'sell'`],
     ['a fractional millisecond', (b) => ({ ...b, fills: [fill({ time: T0 + 0.5 })] }), `fills[0].time: ${T0 + 0.5} is not a whole number of epoch milliseconds`],
@@ -396,7 +419,7 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     const store = openStore();
     const session = newSession();
     const withExtra = { ...fill(), parentId: 'qb-0', note: 'not a column' };
-    await store.save(session, batch(1, { fills: [withExtra], orders: [{ ...order(), limitPrice: 1 } as LiveOrderRecord] }), T0);
+    await store.save(session, batch(1, { fills: [withExtra], orders: [{ ...order(), takeProfitPrice: 1 } as LiveOrderRecord] }), T0);
     expect(await store.fills(session)).toStrictEqual([fill()]);
     expect(await store.orders(session)).toStrictEqual([order()]);
   });
@@ -653,6 +676,37 @@ describeStorageBackends<LiveStateTables>('KyselyLiveStateStore', { migrations: M
     });
   });
 
+  it('reads orders saved before the order-terms migration back with null terms', async () => {
+    const store = new KyselyLiveStateStore(database().handle.db);
+    const session = newSession('legacy');
+    await store.save(session, batch(1, { orders: [order({ limitPrice: 190 })] }), T0);
+    const migration = LIVE_STATE_MIGRATIONS.find((m) => m.id === 'live_0003_order_terms');
+    expect(migration).toBeDefined();
+    // The table as it was before the migration, then the migration: the old row gains null terms.
+    await withTransaction(database().handle.db, async (trx) => {
+      await sql`alter table live_orders drop column decision_price, drop column limit_price, drop column stop_price, drop column time_in_force`.execute(trx);
+      await migration?.up(trx as unknown as Kysely<unknown>);
+    });
+    expect(await store.orders(session)).toEqual([order({ decisionPrice: null, limitPrice: null, stopPrice: null, timeInForce: null })]);
+  });
+
+  it.each<[string, string]>([
+    ['decision_price', "'NaN'::float8"],
+    ['decision_price', '0'],
+    ['limit_price', "'Infinity'::float8"],
+    ['stop_price', '-1'],
+    ['time_in_force', "'ioc'"],
+  ])('the schema itself refuses an order whose %s is %s', async (column, value) => {
+    const session = newSession();
+    const store = new KyselyLiveStateStore(database().handle.db);
+    await store.save(session, batch(1), T0);
+    const seq = String(await latestSeq(store, session));
+    await expect(
+      sql`insert into live_orders (session_id, client_order_id, checkpoint_seq, symbol, side, type, qty, filled_qty, status, decided_at, updated_at, ${sql.raw(column)})
+          values (${session}, 'qb-1', ${seq}, 'AAPL', 'buy', 'market', 1, 0, 'new', now(), now(), ${sql.raw(value)})`.execute(database().handle.db),
+    ).rejects.toMatchObject({ code: '23514' });
+  });
+
   it('rolls back the whole save when the schema refuses a row that slipped past validation', async () => {
     const session = newSession();
     const plain = new KyselyLiveStateStore(database().handle.db);
@@ -771,7 +825,7 @@ describe('openLiveStateStore', () => {
   it('refuses a migration list without the live state migrations, before opening anything', async () => {
     const opening = openLiveStateStore({ url: 'postgres://bot:hunter2@127.0.0.1:1/none', migrations: STORAGE_MIGRATIONS });
     await expect(opening).rejects.toThrow(ConfigError);
-    await expect(opening).rejects.toThrow('migrations: must include LIVE_STATE_MIGRATIONS (missing live_0001_schema, live_0002_integrity)');
+    await expect(opening).rejects.toThrow('migrations: must include LIVE_STATE_MIGRATIONS (missing live_0001_schema, live_0002_integrity, live_0003_order_terms)');
   });
 });
 

@@ -27,6 +27,18 @@ export interface LiveOrderRecord {
   readonly decidedAt: number;
   readonly updatedAt: number;
   readonly reason: string | null;
+  /**
+   * The price the decision saw (the engine's reference price of the order: the close of the bar
+   * that decided it), above 0; null when unknown (an order adopted at reconciliation, a bracket
+   * leg, a row saved before `live_0003`). The benchmark of the shadow ledger's slippage.
+   */
+  readonly decisionPrice: number | null;
+  /** The limit price of a limit or stop-limit order (above 0), else null. */
+  readonly limitPrice: number | null;
+  /** The stop price of a stop or stop-limit order (above 0), else null. */
+  readonly stopPrice: number | null;
+  /** `day` or `gtc`; null on rows saved before `live_0003`. */
+  readonly timeInForce: 'day' | 'gtc' | null;
 }
 
 /**
@@ -248,7 +260,9 @@ export function checkLiveSessionId(sessionId: string, operation: LiveStateOperat
 /**
  * Checks everything `save` is given before it writes anything, with the rules the database's
  * constraints enforce again: whole-millisecond times between the ends of
- * {@link LIVE_TIME_RANGE_MS}; order `qty` above 0 and `filledQty` at least 0, fill `qty` and
+ * {@link LIVE_TIME_RANGE_MS}; order `qty` above 0 and `filledQty` at least 0, order
+ * `decisionPrice`, `limitPrice` and `stopPrice` null or above 0, `timeInForce` `day`, `gtc` or
+ * null (`undefined` is refused: null says unknown), fill `qty` and
  * `price` above 0, `commission` any, all finite; `side` `buy` or `sell`; ids, symbols, types,
  * statuses and kinds non-empty; `recovered` a boolean; the checkpoint and each audit `detail`
  * plain JSON (finite numbers, no `undefined`, no `Date` or other class instances, at most
@@ -289,6 +303,12 @@ export function checkLiveSave(sessionId: string, batch: LiveSaveBatch, savedAt: 
     check(timeProblem(order.decidedAt), `${at}.decidedAt`);
     check(timeProblem(order.updatedAt), `${at}.updatedAt`);
     if (order.reason !== null) check(textProblem(order.reason, { allowEmpty: true }), `${at}.reason`);
+    for (const field of ['decisionPrice', 'limitPrice', 'stopPrice'] as const) {
+      const price: unknown = order[field];
+      if (price !== null) check(numberProblem(price, 'above'), `${at}.${field}`);
+    }
+    const tif: unknown = order.timeInForce;
+    if (tif !== null && tif !== 'day' && tif !== 'gtc') fail(`${at}.timeInForce`, `${describeValue(tif)} is not 'day', 'gtc' or null`);
   });
   batch.fills.forEach((fill, i) => {
     const at = `fills[${i}]`;

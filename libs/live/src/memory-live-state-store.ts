@@ -266,6 +266,10 @@ function copyOrder(order: LiveOrderRecord): LiveOrderRecord {
     decidedAt: order.decidedAt,
     updatedAt: order.updatedAt,
     reason: order.reason,
+    decisionPrice: order.decisionPrice === null ? null : positiveZero(order.decisionPrice),
+    limitPrice: order.limitPrice === null ? null : positiveZero(order.limitPrice),
+    stopPrice: order.stopPrice === null ? null : positiveZero(order.stopPrice),
+    timeInForce: order.timeInForce,
   });
 }
 
