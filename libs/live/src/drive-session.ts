@@ -8,6 +8,7 @@ import type { LiveStateStore } from './live-state';
 import { OperatorControls } from './operator-controls';
 import type { OutageWatchdog } from './outage-watchdog';
 import { withTimeout } from './outage-watchdog';
+import type { TradingDayRecorder } from './trading-day-recorder';
 
 /** Asks a running session to stop: a process's signals, or a call in tests and embeddings. */
 export interface StopRequests {
@@ -50,6 +51,8 @@ export interface DriveOptions {
   readonly broker?: { readonly venue: LiveVenue; readonly watchdog: OutageWatchdog };
   /** Failures of `notify` already contained by the caller (`containNotify`); default: contained here. */
   readonly alertFailures?: () => number;
+  /** Records each New York day traded into the research registry (paper and live evidence). */
+  readonly days?: TradingDayRecorder;
 }
 
 /** What a session that stopped cleanly says about itself. */
@@ -92,6 +95,8 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
   const alerts = options.alertFailures === undefined ? containNotify(options.notify) : { notify: options.notify, failures: options.alertFailures };
   const notify = alerts.notify;
   const controls = new OperatorControls({ session, killFile: options.killFile, notify });
+  const days = options.days;
+  await days?.resume();
   const controlTime = (barTime: number): number => (options.controlClock === 'bars' ? barTime : Math.max(options.now(), barTime));
   const runner = new LiveRunner({
     session,
@@ -102,8 +107,11 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
     // Read before every decision: a kill file already in place stops the very first one.
     beforeStep: (time) => {
       controls.poll(controlTime(time));
+      days?.beforeStep(session, time);
     },
+    afterDecision: (report) => days?.decided(session, report),
     onStep: (report: LiveStepReport) => {
+      days?.stepped(session, report);
       notify({ kind: 'step', report });
       options.afterStep?.();
     },
@@ -155,6 +163,8 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
     watchdog?.stop();
     unsubscribe();
   }
+  // The day in progress is recorded (partial unless its close was traded) from what was saved.
+  await days?.finish(session);
   const broker = options.broker;
   if (broker !== undefined && (outage !== undefined || (failure !== undefined && broker.venue.isUnreachable(failure)))) {
     // A step that could not reach the broker (after the adapter's retries) is an outage too.

@@ -46,7 +46,7 @@ export { driveLiveSession, sleepUntilOpen } from './drive-session';
 export type { DriveOptions, DriveOutcome, LiveRunSummary, PeriodicCheck, StopRequests } from './drive-session';
 export { tradeOnReplay, tradeOnVenue } from './live-trading';
 export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';
-export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards, requireLiveAuthorization } from './live-authorization';
+export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards, findPromotedSnapshot, requireLiveAuthorization } from './live-authorization';
 export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';
 export { checkHeldData } from './data-quality-halt';
 export type { DataQualityHaltOptions } from './data-quality-halt';
@@ -72,3 +72,7 @@ export { KILL_SWITCH_AUDIT_KINDS, ROOT_CAUSE_FOLLOW_UP, buildIncidentReport, des
 export type { IncidentFollowUp, IncidentHalt, IncidentImpact, IncidentReport, IncidentReportFiles, IncidentSessionFacts } from './incident-report';
 export { SessionOperations } from './session-operations';
 export type { OperationsEvent, SessionOperationsOptions } from './session-operations';
+export { isSessionCloseBar, newYorkDay, readTradingDayJournal, tradingDayJournalDigest } from './trading-day-journal';
+export type { TradingDayJournal } from './trading-day-journal';
+export { LIVE_BAR_TOLERANCE_MS, TRADING_DAY_START_AUDIT_KIND, TradingDayNotLiveError, TradingDayRecorder } from './trading-day-recorder';
+export type { TradingDayOutcome, TradingDayRecorderOptions } from './trading-day-recorder';

@@ -1,6 +1,6 @@
 import type { JsonValue, VenueMoneyMode } from '@quantbot/core';
 import { QuantbotError, canonicalJson } from '@quantbot/core';
-import type { ResearchRegistry } from '@quantbot/research-registry';
+import type { PromotionStage, ResearchRegistry } from '@quantbot/research-registry';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
 import { createStrategy } from '@quantbot/strategies';
 
@@ -99,10 +99,50 @@ export interface AuthorizeLiveOptions {
  * (`LIVE_NOT_PROMOTED`, naming `experimentId`, `strategy` or `params`) otherwise.
  */
 export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promise<LiveAuthorization> {
-  const { registry } = options;
+  const found = await findPromotedSnapshot({ registry: options.registry, experimentId: options.experimentId, stage: 'live', strategy: options.strategy, params: options.params });
+  return issue({ sessionId: options.sessionId, experimentId: options.experimentId, strategy: options.strategy, params: found.params, snapshotId: found.snapshotId });
+}
+
+/** Whether a snapshot of the experiment promoted to `stage` has these parameters (as the strategy resolves them). */
+type PromotedSnapshot =
+  | { readonly kind: 'found'; readonly snapshotId: string; readonly params: string }
+  | { readonly kind: 'not-promoted' }
+  | { readonly kind: 'other-params'; readonly params: string };
+
+async function promotedSnapshotOf(
+  registry: Pick<ResearchRegistry, 'listPromotions' | 'resolveSnapshot'>,
+  experimentId: string,
+  stage: PromotionStage,
+  strategy: string,
+  params: Readonly<Record<string, string>>,
+): Promise<PromotedSnapshot> {
+  const promoted = (await registry.listPromotions(experimentId)).filter((p) => p.stage === stage);
+  if (promoted.length === 0) return { kind: 'not-promoted' };
+  const wanted = resolvedParams(strategy, params);
+  for (const promotion of promoted) {
+    const snapshot = await registry.resolveSnapshot(experimentId, { snapshotId: promotion.snapshotId });
+    if (resolvedParams(strategy, stringValues(snapshot.params)) === wanted) return { kind: 'found', snapshotId: promotion.snapshotId, params: wanted };
+  }
+  return { kind: 'other-params', params: wanted };
+}
+
+/**
+ * The snapshot a session's trading days are evidence for: the experiment must be about
+ * `strategy` and hold a promotion to `stage` of a snapshot whose parameters, as the strategy
+ * resolves them, are the session's. Throws `LiveAuthorizationError` `LIVE_NOT_PROMOTED` (naming
+ * `experimentId`, `strategy` or `params`) otherwise: a session records days only for what it trades.
+ * Returns the snapshot and the parameters as canonical JSON.
+ */
+export async function findPromotedSnapshot(options: {
+  readonly registry: Pick<ResearchRegistry, 'getExperiment' | 'listPromotions' | 'resolveSnapshot'>;
+  readonly experimentId: string;
+  readonly stage: PromotionStage;
+  readonly strategy: string;
+  readonly params: Readonly<Record<string, string>>;
+}): Promise<{ readonly snapshotId: string; readonly params: string }> {
   let experiment;
   try {
-    experiment = await registry.getExperiment(options.experimentId);
+    experiment = await options.registry.getExperiment(options.experimentId);
   } catch (error) {
     if (error instanceof QuantbotError) throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${options.experimentId}: ${error.message}`, { cause: error });
     throw error;
@@ -110,15 +150,12 @@ export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promi
   if (experiment.strategy !== options.strategy) {
     throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'strategy', `experiment ${experiment.id} is about ${experiment.strategy}, not ${options.strategy}`);
   }
-  const live = (await registry.listPromotions(experiment.id)).filter((p) => p.stage === 'live');
-  if (live.length === 0) throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${experiment.id} has not been promoted to live`);
-  const wanted = resolvedParams(options.strategy, options.params);
-  for (const promotion of live) {
-    const snapshot = await registry.resolveSnapshot(experiment.id, { snapshotId: promotion.snapshotId });
-    if (resolvedParams(options.strategy, stringValues(snapshot.params)) !== wanted) continue;
-    return issue({ sessionId: options.sessionId, experimentId: experiment.id, strategy: options.strategy, params: wanted, snapshotId: promotion.snapshotId });
+  const found = await promotedSnapshotOf(options.registry, experiment.id, options.stage, options.strategy, options.params);
+  if (found.kind === 'not-promoted') throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${experiment.id} has not been promoted to ${options.stage}`);
+  if (found.kind === 'other-params') {
+    throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'params', `the parameters ${found.params} are not those of a snapshot promoted to ${options.stage} in experiment ${experiment.id}`);
   }
-  throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'params', `the parameters ${wanted} are not those of a snapshot promoted to live in experiment ${experiment.id}`);
+  return { snapshotId: found.snapshotId, params: found.params };
 }
 
 /**

@@ -19,6 +19,9 @@ export interface LiveRunnerOptions {
    * halt that is already in place stops the very first decision).
    */
   readonly beforeStep?: (time: number) => void;
+  /** Called once the step is decided, before it is saved (what it audits is saved with the step). */
+  readonly afterDecision?: (report: LiveStepReport) => void;
+  /** Called once the step is decided and saved. */
   readonly onStep?: (report: LiveStepReport) => void;
   /** A step or a save failed: the runner stops taking bars and `done` rejects with it. */
   readonly onError?: (error: unknown) => void;
@@ -115,6 +118,7 @@ export class LiveRunner {
     try {
       this.#options.beforeStep?.(step.time);
       const report = await session.onBar(step.time, step.bars, step.arrivedAt);
+      this.#options.afterDecision?.(report);
       this.#stepsHere++;
       this.#sinceSave++;
       const checkEvery = this.#options.checkEvery ?? 0;

@@ -18,6 +18,7 @@ import { checkLiveSafeguards } from './live-authorization';
 import { containNotify } from './live-notice';
 import type { LiveAuthorization } from './live-authorization';
 import type { DataQualityHaltOptions } from './data-quality-halt';
+import type { TradingDayRecorder } from './trading-day-recorder';
 
 /** What every session needs, whatever feeds it bars. */
 export interface LiveTradingOptions extends Pick<DriveOptions, 'store' | 'now' | 'notify' | 'stop' | 'killFile' | 'killFilePollMs' | 'stopAfter' | 'startHalted'> {
@@ -33,6 +34,11 @@ export interface LiveTradingOptions extends Pick<DriveOptions, 'store' | 'now' |
   readonly latencyClock: () => number;
   /** The data-quality halt over held symbols (default on; `false` turns it off). */
   readonly dataQualityHalt?: DataQualityHaltOptions | false;
+  /**
+   * Records each New York day the session trades (see `TradingDayRecorder`). Evidence for the
+   * promotion gates comes from venue sessions only: the live trader never gives one to a replay.
+   */
+  readonly days?: TradingDayRecorder;
 }
 
 export interface VenueTradingOptions extends LiveTradingOptions {
@@ -217,6 +223,7 @@ function common(options: LiveTradingOptions, session: LiveSession): Omit<DriveOp
     killFilePollMs: options.killFilePollMs,
     ...(options.stopAfter !== undefined ? { stopAfter: options.stopAfter } : {}),
     ...(options.startHalted !== undefined ? { startHalted: options.startHalted } : {}),
+    ...(options.days !== undefined ? { days: options.days } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { epochMs } from '@quantbot/core';
-import type { EpochMs } from '@quantbot/core';
+import type { AlertSeverity, EpochMs, JsonValue } from '@quantbot/core';
 import type { SloAlertChange, SloMonitor, TradingMetrics, WebhookPager } from '@quantbot/observability';
 import type { IncidentDesk, IncidentEscalation } from './incident-desk';
 import type { Incident } from './incident';
@@ -112,6 +112,22 @@ export class SessionOperations {
         });
         this.#options.onEvent?.({ kind: 'escalation', escalation });
       }
+    });
+  }
+
+  /**
+   * Raises an alert that is not an SLO's (a capital-ramp breach, …): paged when the pager takes its
+   * severity and, when critical or a page, opened as an incident (or joined to the open one of its
+   * key). Never throws; the incident store's failures are reported as `operations-error` events.
+   */
+  raise(alert: { readonly key: string; readonly severity: AlertSeverity; readonly title: string; readonly detail?: { readonly [key: string]: JsonValue } }): void {
+    const { pager, desk, onEvent, sessionId } = this.#options;
+    const time = this.#now();
+    pager?.page({ key: alert.key, severity: alert.severity, summary: alert.title, time });
+    if (desk === undefined || (alert.severity !== 'critical' && alert.severity !== 'page')) return;
+    this.#chain('opening an incident', async () => {
+      const outcome = await desk.onPage({ sessionId, key: alert.key, severity: alert.severity, title: alert.title, time, ...(alert.detail !== undefined ? { detail: alert.detail } : {}) });
+      if (outcome.action !== 'ignored') onEvent?.({ kind: 'incident', action: outcome.action, incident: outcome.incident });
     });
   }
 
