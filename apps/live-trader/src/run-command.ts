@@ -6,7 +6,7 @@ import { resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
 import { LiveStateError, decideLiveStart, hasSessionHistory } from '@quantbot/live';
-import type { LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport } from '@quantbot/live';
+import type { Incident, LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport } from '@quantbot/live';
 import type { RunData } from '@quantbot/validation';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
@@ -24,6 +24,8 @@ import type { StopSignal } from './stop-signal';
 import { createTraderMetrics, serveTraderMetrics } from './trader-metrics';
 import { openStateStore } from './state-store-flags';
 import { planOperations, startOperations } from './run-operations';
+import { createDayRecorder, openIncidentDefect, planDayRecording, startDayRecording } from './trading-days';
+import type { DayRecordingStart } from './trading-days';
 import type { TraderMetrics } from './trader-metrics';
 import { DEFAULT_STATUS_EVERY, StatusTicker, outputModeOf, parseStatusEvery, runOutput } from './trader-output';
 import type { RunOutput } from './trader-output';
@@ -54,6 +56,8 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
   const log = deps.logger;
   // The SLOs and paging are checked before anything opens: a bad file or variable is named, exit 2.
   const operations = planOperations(flags, deps.env, io.cwd);
+  // With --experiment, the session's days are evidence: checked before anything opens too.
+  const recording = planDayRecording(flags, plan.broker, plan.live, io.cwd);
   // Replayed bars pass the same data-quality gate as a backtest's, before anything opens.
   const replayData = plan.broker === 'sim' ? loadReplayData(plan, flags, io) : undefined;
 
@@ -75,9 +79,8 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
       if (plan.limits.maxOrderNotional === undefined || plan.limits.maxPositionQty === undefined) {
         throw new ConfigError('--max-notional', 'a live trial must be capped: give --max-notional and --max-position (or --risk maxOrderNotional=...,maxPositionQty=...)');
       }
-      const experiment = typeof flags['experiment'] === 'string' ? flags['experiment'] : undefined;
-      if (experiment === undefined) throw new ConfigError('--experiment', 'live trading needs the research-registry experiment that was promoted to live');
-      const promotion = await checkLivePromotion({ experimentId: experiment, sessionId: plan.sessionId, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
+      if (recording === undefined) throw new ConfigError('--experiment', 'live trading needs the research-registry experiment that was promoted to live');
+      const promotion = await checkLivePromotion({ experimentId: recording.experimentId, sessionId: plan.sessionId, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
       if ('refusal' in promotion) {
         io.err(`refused: ${promotion.refusal}`);
         log.warn('live refused', { reason: promotion.refusal });
@@ -86,6 +89,27 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
       authorization = promotion.authorization;
     }
     alpaca = { credentials: resolveAlpacaCredentials(deps.env, { baseUrl: endpoints.tradingUrl }), endpoints, ...(authorization !== undefined ? { live: authorization } : {}) };
+  }
+  const dayContext = { sessionId: plan.sessionId, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now };
+  let recordingStart: DayRecordingStart | undefined;
+  let limits = plan.limits;
+  if (recording !== undefined) {
+    const started = await startDayRecording(recording, dayContext);
+    if ('refusal' in started) {
+      io.err(`refused: ${started.refusal}`);
+      log.warn('day recording refused', { reason: started.refusal });
+      return 3;
+    }
+    recordingStart = started;
+    const capital = started.capital;
+    if (capital !== null) {
+      // A live session trades under its capital stage: the stage's notional caps its gross exposure.
+      limits = { ...limits, maxGrossNotional: Math.min(limits.maxGrossNotional ?? Number.POSITIVE_INFINITY, capital.notionalCap) };
+      io.out(
+        `capital stage ${capital.stageIndex + 1}/${recording.gates.ramp.stagesPct.length}: ${capital.stagePct}% of ${capital.targetCapital} = gross notional cap ${limits.maxGrossNotional}`,
+      );
+    }
+    io.out(`evidence: ${recording.stage} days recorded for ${recording.experimentId} snapshot ${started.snapshotId}; shadow fills: ${recording.profile} profile; gates: ${recording.gatesSource}`);
   }
   let opened: Awaited<ReturnType<typeof openStateStore>>;
   try {
@@ -125,7 +149,21 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     }
     const watching = watch(io, view, metrics, statusEvery, deps.now);
     const print = liveNotifier(io, log, { broker: plan.broker, onStep: deps.onStep });
-    const ops = startOperations(operations, { sessionId: plan.sessionId, now: deps.now, opened, io, log, metrics: metrics?.trading, resultsDir: resolve(io.cwd, 'results') });
+    const defectWrites: Promise<void>[] = [];
+    const ops = startOperations(operations, {
+      sessionId: plan.sessionId,
+      now: deps.now,
+      opened,
+      io,
+      log,
+      metrics: metrics?.trading,
+      resultsDir: resolve(io.cwd, 'results'),
+      ...(recording !== undefined ? { onIncidentOpened: (incident: Incident) => void defectWrites.push(openIncidentDefect(recording, dayContext, incident, io, log)) } : {}),
+    });
+    const days =
+      recording !== undefined && recordingStart !== undefined
+        ? createDayRecorder(recording, recordingStart, { ...dayContext, store: opened.store, incidents: opened.incidents }, { io, log, raise: (alert) => ops.session.raise(alert) })
+        : undefined;
     const notify: LiveNotify = (notice) => {
       view.observe(notice);
       metrics?.observe(notice);
@@ -144,18 +182,19 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
       ...(startHalted !== undefined ? { startHalted } : {}),
       sessionId: plan.sessionId,
       sizing: plan.sizing,
-      gateway: { limits: plan.limits, killSwitch: plan.killSwitch },
+      gateway: { limits, killSwitch: plan.killSwitch },
       checkpoint,
       latencyClock: deps.monotonic,
       ...dataHaltOption(flags),
     };
     try {
       const outcome =
-        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream) : await runReplay(common, plan, flags, replayData as RunData);
+        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream, days) : await runReplay(common, plan, flags, replayData as RunData);
       return reportOutcome(outcome, io, log);
     } finally {
       watching.stop();
       await ops.close();
+      await Promise.all(defectWrites);
       await server?.close();
     }
   } catch (error) {

@@ -15,7 +15,15 @@ export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'feed', kind: 'string', valueName: 'iex|sip', description: 'Alpaca market-data feed (default iex)' },
   { name: 'live', kind: 'boolean', description: 'trade real money (api.alpaca.markets, or --alpaca-url); needs --confirm-live, --max-notional, --max-position and --experiment' },
   { name: 'confirm-live', kind: 'string', valueName: 'session', description: 'with --live: repeat the session id to confirm' },
-  { name: 'experiment', kind: 'string', valueName: 'id', description: 'with --live: the research-registry experiment promoted to live for this strategy and these parameters' },
+  {
+    name: 'experiment',
+    kind: 'string',
+    valueName: 'id',
+    description:
+      'the research-registry experiment promoted (to paper, or with --live to live) for this strategy and these parameters: each New York day traded is recorded as its evidence (required with --live; docs/going-live.md)',
+  },
+  { name: 'shadow-profile', kind: 'string', valueName: 'name', description: 'with --experiment: the execution profile the shadow simulator fills each decision under, for drift (idealistic, realistic, stressed; default realistic)' },
+  { name: 'promotion-gates', kind: 'string', valueName: 'file', description: 'with --experiment: the gate file whose drift thresholds and capital ramp apply (default config/promotion-gates.json when present)' },
   { name: 'max-notional', kind: 'number', valueName: 'usd', description: 'cap on any order notional (required with --live; same as --risk maxOrderNotional)' },
   { name: 'max-position', kind: 'number', valueName: 'shares', description: 'cap on any position, in shares (required with --live; same as --risk maxPositionQty)' },
   { name: 'risk', kind: 'string', valueName: 'k=v,...', description: 'pre-trade limits, as the backtester: maxOrderNotional, maxPositionQty, maxPositionPctEquity, maxGrossExposurePct, maxGrossNotional, priceBandPct, allowShort, maxGapAdjustedExposurePct, gapRisk.<SYM>, ...' },

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, SeededRng, epochMs } from '@quantbot/core';
 import { DEFAULT_ACK_SLA_MS, IncidentDesk, SessionOperations } from '@quantbot/live';
-import type { KyselyIncidentStore, LiveStateStore, OperationsEvent } from '@quantbot/live';
+import type { Incident, KyselyIncidentStore, LiveStateStore, OperationsEvent } from '@quantbot/live';
 import { SloMonitor, WebhookPager, loadSloConfig, pagingConfigFromEnv, redactWebhookUrl } from '@quantbot/observability';
 import type { Logger, PagingConfig, SloConfig, TradingMetrics } from '@quantbot/observability';
 import type { RunOutput } from './trader-output';
@@ -53,6 +53,8 @@ export interface OperationsContext {
   readonly metrics: TradingMetrics | undefined;
   /** Where resolved incidents' reports go (the incident command resolves them). */
   readonly resultsDir: string;
+  /** Each incident the session opens (its P1 and P2 become the experiment's defects). */
+  readonly onIncidentOpened?: (incident: Incident) => void;
 }
 
 /** Starts the SLO monitor, the pager (when `SLO_PAGING_ENABLED`) and the incident desk of a session. */
@@ -93,7 +95,10 @@ export function startOperations(plan: OperationsPlan, context: OperationsContext
     desk,
     ...(pager !== undefined ? { pager } : {}),
     ...(metrics !== undefined ? { metrics } : {}),
-    onEvent: (event) => printOperationsEvent(event, io, log),
+    onEvent: (event) => {
+      printOperationsEvent(event, io, log);
+      if (event.kind === 'incident' && event.action === 'opened') context.onIncidentOpened?.(event.incident);
+    },
   });
   const timer = setInterval(() => session.tick(), OPERATIONS_TICK_MS);
   timer.unref();

@@ -5,7 +5,7 @@ import { ConfigError, SeededRng } from '@quantbot/core';
 import { AlpacaClient, AlpacaMarketDataClient, AlpacaVenue } from '@quantbot/alpaca';
 import type { AlpacaCredentials } from '@quantbot/alpaca';
 import { OutageWatchdog, tradeOnReplay, tradeOnVenue } from '@quantbot/live';
-import type { DriveOutcome, LiveAuthorization, LiveNotify, LiveTradingOptions } from '@quantbot/live';
+import type { DriveOutcome, LiveAuthorization, LiveNotify, LiveTradingOptions, TradingDayRecorder } from '@quantbot/live';
 import { alignUniverse } from '@quantbot/market-data';
 import { createStrategy } from '@quantbot/strategies';
 import { loadRunData } from '@quantbot/validation';
@@ -41,6 +41,7 @@ export async function runAlpaca(
   deps: RunDeps,
   notify: LiveNotify,
   onStream: (channel: 'trade-stream' | 'bar-stream', state: string) => void = () => undefined,
+  days?: TradingDayRecorder,
 ): Promise<DriveOutcome> {
   const symbols = plan.symbols as readonly Ticker[];
   const rng = new SeededRng(hashText(plan.sessionId));
@@ -79,6 +80,7 @@ export async function runAlpaca(
       clockPollMs: typeof flags['clock-poll-ms'] === 'number' ? flags['clock-poll-ms'] : 60_000,
       watchdog,
       ...(live !== undefined ? { live } : {}),
+      ...(days !== undefined ? { days } : {}),
     });
   } finally {
     await venue.close();
