@@ -53,6 +53,9 @@ export function liveNotifier(
         io.err(`warning: broker: healthy again (${notice.channel} ${notice.detail})`);
         log.info('broker healthy again', { channel: notice.channel, healthy: true, detail: notice.detail });
         return;
+      case 'market-clock':
+        log.info('market clock', { open: notice.clock.isOpen, nextOpen: iso(notice.clock.nextOpen), nextClose: iso(notice.clock.nextClose) });
+        return;
       case 'market-closed':
         if (notice.first) io.out(`market closed: sleeping until the open at ${iso(notice.nextOpen)}`);
         log.info('market closed', { nextOpen: iso(notice.nextOpen) });

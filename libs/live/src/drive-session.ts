@@ -163,8 +163,11 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
     watchdog?.stop();
     unsubscribe();
   }
-  // The day in progress is recorded (partial unless its close was traded) from what was saved.
-  await days?.finish(session);
+  // The day in progress is recorded (partial unless its close was traded) from what was saved; a
+  // halt its judgement caused after the final save is saved too.
+  if (days !== undefined && (await days.finish(session)) && failure === undefined) {
+    await runner.save().catch((error: unknown) => notify({ kind: 'save-failed', error }));
+  }
   const broker = options.broker;
   if (broker !== undefined && (outage !== undefined || (failure !== undefined && broker.venue.isUnreachable(failure)))) {
     // A step that could not reach the broker (after the adapter's retries) is an outage too.

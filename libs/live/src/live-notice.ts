@@ -1,4 +1,4 @@
-import type { BrokerChannel, BrokerOutage } from './broker-health';
+import type { BrokerChannel, BrokerOutage, MarketClockReading } from './broker-health';
 import type { LiveStepReport } from './live-session';
 import type { Divergence } from './reconcile';
 
@@ -23,6 +23,8 @@ export type LiveNotice =
   | { readonly kind: 'reconciliation'; readonly divergence: Divergence }
   | { readonly kind: 'broker-unhealthy'; readonly channel: BrokerChannel; readonly detail: string; readonly since: number; readonly maxOutageMs: number }
   | { readonly kind: 'broker-healthy'; readonly channel: BrokerChannel; readonly detail: string }
+  /** A reading of the broker's market clock (at connection, at the open, and every few minutes while trading). */
+  | { readonly kind: 'market-clock'; readonly clock: MarketClockReading }
   /** The market is closed: the session sleeps until `nextOpen`; `first` for the first reading. */
   | { readonly kind: 'market-closed'; readonly nextOpen: number; readonly first: boolean }
   /** Bars are coming: the session trades `symbols` from the first bar after `after`. */

@@ -48,6 +48,7 @@ export class OutageWatchdog {
   /** Records a reading of the broker's clock (at connection, at the open). */
   clock(clock: VenueClock): void {
     this.#reading = { readAt: this.#now(), timestamp: clock.timestamp, isOpen: clock.isOpen, nextOpen: clock.nextOpen, nextClose: clock.nextClose };
+    this.#notify({ kind: 'market-clock', clock: this.#reading });
   }
 
   /**

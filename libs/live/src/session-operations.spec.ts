@@ -89,4 +89,29 @@ describe('SessionOperations: the session notices as SLO observations', () => {
     // The default fill-rate objective (90%) leaves a 10% budget: 14.4x is out of reach, 6x is not.
     expect(unfilled.alerts()).toContain('fillRate/slow-burn firing');
   });
+
+  it('the broker clock rests the data and checkpoint SLOs overnight: a night without bars pages nothing, a silent open does', () => {
+    const config = parseSloConfig(
+      JSON.stringify({ ...DEFAULT_SLO_CONFIG, slos: Object.fromEntries(Object.entries(DEFAULT_SLO_CONFIG.slos).map(([name, settings]) => [name, { ...settings, enabled: name === 'marketDataStaleness' || name === 'checkpointAge' }])) }),
+      'the spec',
+    );
+    const night = (clockNotices: boolean, barsAfterOpen: boolean): string[] => {
+      const h = harness(config);
+      // The session closes after minute 390 and reopens at minute 1440 (the next morning).
+      const clock = { readAt: START, timestamp: START, isOpen: true, nextOpen: START + 1440 * MINUTE, nextClose: START + 390 * MINUTE };
+      if (clockNotices) h.ops.observe({ kind: 'market-clock', clock });
+      for (let minute = 1; minute <= 1500; minute++) {
+        h.at(minute);
+        const open = minute <= 390 || minute > 1440;
+        if (open && (minute <= 390 || barsAfterOpen)) h.ops.observe(step(minute));
+        else h.ops.tick();
+      }
+      return h.alerts();
+    };
+    expect(night(true, true)).toEqual([]);
+    // Without the broker's clock, the night is stale data: the pages this prevents.
+    expect(night(false, true)).toContain('marketDataStaleness/fast-burn firing');
+    // With it, an open without bars is still caught.
+    expect(night(true, false)).toContain('marketDataStaleness/fast-burn firing');
+  });
 });

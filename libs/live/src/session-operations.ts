@@ -4,6 +4,8 @@ import type { SloAlertChange, SloMonitor, TradingMetrics, WebhookPager } from '@
 import type { IncidentDesk, IncidentEscalation } from './incident-desk';
 import type { Incident } from './incident';
 import type { LiveNotice } from './live-notice';
+import { isMarketOpenAt } from './broker-health';
+import type { MarketClockReading } from './broker-health';
 
 /** What the operations side of a session did, for the operator's screen and log. */
 export type OperationsEvent =
@@ -47,6 +49,9 @@ export class SessionOperations {
   #incidentWork: Promise<void> = Promise.resolve();
   #tradingState: string | undefined;
   #lastDriftAt: number | undefined;
+  /** The broker's latest market clock reading, and whether the market was open at the last evaluation. */
+  #marketClock: MarketClockReading | undefined;
+  #marketOpen = true;
 
   constructor(options: SessionOperationsOptions) {
     this.#options = options;
@@ -83,6 +88,9 @@ export class SessionOperations {
         break;
       case 'broker-healthy':
         monitor.record({ kind: 'connection', time, channel: notice.channel, connected: true });
+        break;
+      case 'market-clock':
+        this.#marketClock = notice.clock;
         break;
       case 'reconciliation':
         // One reconciliation reports each divergence on its own: it is one reconciliation that drifted.
@@ -148,6 +156,12 @@ export class SessionOperations {
 
   #evaluate(time: EpochMs): void {
     const { monitor, metrics, pager, desk, onEvent, sessionId } = this.#options;
+    // Overnight and on weekends no bar comes: the data and checkpoint SLOs rest while the broker's clock says closed.
+    const open = this.#marketClock === undefined ? true : isMarketOpenAt(this.#marketClock, time);
+    if (open !== this.#marketOpen) {
+      this.#marketOpen = open;
+      monitor.record({ kind: 'market-hours', time, open });
+    }
     const changes = monitor.evaluate(time);
     if (metrics !== undefined) {
       for (const status of monitor.status(time)) {

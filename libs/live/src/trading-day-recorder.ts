@@ -181,13 +181,21 @@ export class TradingDayRecorder {
     this.#close(day, true, session);
   }
 
-  /** At a stop (after the final save): records the open day as partial unless it was completed, and waits for every recording. */
-  async finish(session: LiveSession): Promise<void> {
+  /**
+   * At a stop (after the final save): records the open day as partial unless it was completed,
+   * and waits for every recording. True when a judgement halted the session (the caller saves
+   * again, so that a halt that came after the final save outlives the process).
+   */
+  async finish(session: LiveSession): Promise<boolean> {
     const day = this.#day;
     if (day !== undefined && !day.closed) this.#close(day, false, session);
     else this.#retryPending(undefined, session);
     await this.#work;
+    return this.#halted;
   }
+
+  /** A judgement halted the session. */
+  #halted = false;
 
   /** Records `day` (after whatever is queued), then tries again the days whose recording failed. */
   #close(day: OpenDay, complete: boolean, session: LiveSession): void {
@@ -211,7 +219,7 @@ export class TradingDayRecorder {
         await this.#options.record(record);
         this.#options.onOutcome?.({ kind: 'recorded', day: record });
         const halt = await this.#options.judge?.(record);
-        if (halt !== undefined) session.gateway.trigger('halted', halt, Math.max(this.#options.now(), session.lastBarTime), 'external');
+        if (halt !== undefined && session.gateway.trigger('halted', halt, Math.max(this.#options.now(), session.lastBarTime), 'external')) this.#halted = true;
       } catch (error) {
         // A day that was not traded live never will be: it is not tried again.
         if (!(error instanceof TradingDayNotLiveError)) this.#pending.set(day.date, { complete, day, bars });

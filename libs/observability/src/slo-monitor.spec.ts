@@ -173,6 +173,29 @@ describe('SloMonitor: time SLOs', () => {
     expect(gap.monitor.burnRates(at(30)).find((r) => r.slo === 'checkpointAge' && r.window === '10m')?.burnRate).toBeCloseTo((490 / 600) / 0.01, 9);
   });
 
+  it('market closed: no data and no checkpoint overnight is no bad time; at the open each gets its allowance again', () => {
+    // Data and checkpoints every minute until the close at minute 60; the market reopens at minute 1000.
+    const feed = (minute: number): SloObservation[] => {
+      if (minute === 61) return [{ kind: 'market-hours', time: at(60, 30), open: false }];
+      if (minute === 1000) return [{ kind: 'market-hours', time: at(999, 30), open: true }];
+      if (minute > 60 && minute < 1000) return [];
+      return [
+        { kind: 'market-data', time: at(minute - 1, 50), dataTime: at(minute - 1) },
+        { kind: 'checkpoint-saved', time: at(minute - 1, 50) },
+      ];
+    };
+    const closed = run(1030, feed, only('marketDataStaleness', 'checkpointAge'));
+    expect(summary(closed.changes)).toEqual([]);
+    const rates = closed.monitor.burnRates(at(1030)).filter((r) => r.slo === 'marketDataStaleness' || r.slo === 'checkpointAge');
+    expect(rates.every((r) => r.burnRate === 0)).toBe(true);
+    // Without the market-hours observations the same night pages: this is what they prevent.
+    const unaware = run(1030, (minute) => feed(minute).filter((o) => o.kind !== 'market-hours'), only('marketDataStaleness', 'checkpointAge'));
+    expect(summary(unaware.changes).filter((c) => c.endsWith('firing marketDataStaleness/fast-burn page'))).toHaveLength(1);
+    // After the open, no data within maxAgeSeconds is bad again.
+    const silentOpen = run(1030, (minute) => (minute >= 1001 ? [] : feed(minute)), only('marketDataStaleness'));
+    expect(silentOpen.monitor.burnRates(at(1030)).find((r) => r.slo === 'marketDataStaleness' && r.window === '5m')?.burnRate).toBeCloseTo(1 / 0.01, 9);
+  });
+
   it('broker connection: bad while any reported channel is down', () => {
     const monitor = new SloMonitor({ start: at(0) });
     monitor.record({ kind: 'connection', time: at(0), channel: 'trade-stream', connected: true });

@@ -25,7 +25,13 @@ export type SloObservation =
   /** A checkpoint was saved. Feeds `checkpointAge`. */
   | { readonly kind: 'checkpoint-saved'; readonly time: EpochMs }
   /** The kill switch's trading state changed. Feeds `killSwitch` (`halted` is bad time). */
-  | { readonly kind: 'trading-state'; readonly time: EpochMs; readonly state: TradingStateName };
+  | { readonly kind: 'trading-state'; readonly time: EpochMs; readonly state: TradingStateName }
+  /**
+   * The market opened or closed (by the broker's clock). While it is closed no bar comes and no
+   * step saves a checkpoint, so `marketDataStaleness` and `checkpointAge` have no bad time; at the
+   * open each gets its full allowance again (data and a checkpoint are due `maxAgeSeconds` later).
+   */
+  | { readonly kind: 'market-hours'; readonly time: EpochMs; readonly open: boolean };
 
 /** A burn-rate alert that is firing. */
 export interface SloAlert {
@@ -121,6 +127,8 @@ export class SloMonitor {
   readonly #signals = new Map<SloName, TimeSignal>();
   readonly #channels = new Map<string, boolean>();
   #newestDataTime: number;
+  /** Whether the market is open (until told otherwise, it is). */
+  #marketOpen = true;
   readonly #firing = new Map<string, SloAlert>();
   readonly #episodes = new Map<string, number>();
 
@@ -157,10 +165,16 @@ export class SloMonitor {
         return;
       case 'market-data':
         this.#newestDataTime = Math.max(this.#newestDataTime, observation.dataTime);
-        this.#signal('marketDataStaleness').change(time, this.#newestDataTime + slos.marketDataStaleness.maxAgeSeconds * 1000);
+        if (this.#marketOpen) this.#signal('marketDataStaleness').change(time, this.#newestDataTime + slos.marketDataStaleness.maxAgeSeconds * 1000);
         return;
       case 'checkpoint-saved':
-        this.#signal('checkpointAge').change(time, time + slos.checkpointAge.maxAgeSeconds * 1000);
+        if (this.#marketOpen) this.#signal('checkpointAge').change(time, time + slos.checkpointAge.maxAgeSeconds * 1000);
+        return;
+      case 'market-hours':
+        if (observation.open === this.#marketOpen) return;
+        this.#marketOpen = observation.open;
+        this.#signal('marketDataStaleness').change(time, observation.open ? time + slos.marketDataStaleness.maxAgeSeconds * 1000 : Infinity);
+        this.#signal('checkpointAge').change(time, observation.open ? time + slos.checkpointAge.maxAgeSeconds * 1000 : Infinity);
         return;
       case 'connection': {
         this.#channels.set(observation.channel, observation.connected);
