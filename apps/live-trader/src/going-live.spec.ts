@@ -6,11 +6,13 @@ import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { CliIo } from '@quantbot/cli';
 import type { BarUniverse, Clock, Ticker } from '@quantbot/core';
 import { epochMs, ticker } from '@quantbot/core';
-import { openLiveStateStore, parseLiveCheckpoint, readTradingDayJournal, tradingDayJournalDigest } from '@quantbot/live';
+import { INCIDENT_MIGRATIONS, LIVE_STATE_MIGRATIONS, openLiveStateStore, parseLiveCheckpoint, readTradingDayJournal, tradingDayJournalDigest } from '@quantbot/live';
+import type { LiveStateTables } from '@quantbot/live';
 import { createLogger } from '@quantbot/observability';
 import type { PromotionGateConfig, RegistryTables } from '@quantbot/research-registry';
 import { DEFAULT_PROMOTION_GATE_CONFIG, REGISTRY_DATABASE_MIGRATIONS, ResearchRegistry, parseValidationInput } from '@quantbot/research-registry';
-import { openDatabase } from '@quantbot/storage';
+import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
+import { main } from './main';
 import { minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { dropServerSchema } from './server-schema.spec-helper';
@@ -217,6 +219,29 @@ describe('going live, end to end: paper days the trader records, drift against t
     } finally {
       await opened.close();
     }
+    // The trader's own tool re-checks them too; a journal edited afterwards no longer matches its recorded day.
+    const daysOf = async (): Promise<{ code: number; out: string; err: string }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(['days', '--session', 'e2e-paper', '--experiment', exp, ...state], { cwd, out: (t) => out.push(t), err: (t) => err.push(t) }, env, new Date(Date.UTC(2024, 2, 6, 22, 0)));
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const checked = await daysOf();
+    expect(checked).toMatchObject({ code: 0, out: expect.stringMatching(/2024-03-05 {2}[0-9a-f]{16}… day-\d+ \(paper, complete\) {2}match\n2024-03-06 .* {2}match$/) });
+    const raw = await openDatabase<LiveStateTables>({ migrations: [...STORAGE_MIGRATIONS, ...LIVE_STATE_MIGRATIONS, ...INCIDENT_MIGRATIONS], env, cwd, ...(SERVER ? { schema: STATE_SCHEMA } : { dataDir: join(cwd, 'state') }) });
+    let edited: { time: number; fill_key: string } | undefined;
+    try {
+      const fill = await raw.db.selectFrom('live_fills').select(['fill_key', 'price', 'time']).where('session_id', '=', 'e2e-paper').orderBy('time').limit(1).executeTakeFirstOrThrow();
+      await raw.db.updateTable('live_fills').set({ price: fill.price + 0.01 }).where('session_id', '=', 'e2e-paper').where('fill_key', '=', fill.fill_key).execute();
+      edited = { time: fill.time.getTime(), fill_key: fill.fill_key };
+    } finally {
+      await raw.close();
+    }
+    const tampered = await daysOf();
+    expect(tampered.code).toBe(1);
+    expect(tampered.out).toContain('MISMATCH');
+    expect(tampered.err).toContain(`error: ${new Date((edited?.time ?? 0) - 5 * 3_600_000).toISOString().slice(0, 10)}: the journal's digest`);
+
     // Drift against the shadow simulator: every order has its shadow fill; paper filled at the open, the realistic shadow paid spread.
     const traded = days.filter((d) => d.drift !== null);
     expect(traded.length).toBeGreaterThan(0);

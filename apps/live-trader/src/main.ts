@@ -5,6 +5,7 @@ import type { Logger } from '@quantbot/observability';
 import { drillCommand } from './drill-command';
 import { fakeAlpacaCommand } from './fake-alpaca-command';
 import { incidentCommand } from './incident-command';
+import { daysCommand } from './days-command';
 import { killSwitchCommand } from './kill-switch-command';
 import { runCommand } from './run-command';
 import { stateCommand } from './state-command';
@@ -24,6 +25,7 @@ commands:
   status        a session at a glance from its saved state: last bar, equity, positions, working orders, kill switch, audit
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
   incident      incidents opened by critical and page alerts: list, show, ack, resolve (writes the post-incident report)
+  days          the days a session traded with their journal digests, re-checked against the research registry
   drill         chaos drills: broker faults played against a live session on the fake Alpaca, invariants checked (docs/chaos.md)
 
 Run 'live-trader <command> --help' for the flags of a command.`;
@@ -91,6 +93,8 @@ async function dispatch(
         return await fakeAlpacaCommand(rest, io, { env, logger, stop: runtime.stop ?? processStopSignal() });
       case 'incident':
         return await incidentCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), logger });
+      case 'days':
+        return await daysCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()) });
       case 'drill':
         return await drillCommand(rest, io, { env, now: runtime.wallClock ?? (() => now.getTime()), monotonic: runtime.monotonic ?? (() => performance.now()), logger });
       case undefined:

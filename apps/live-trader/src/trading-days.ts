@@ -203,10 +203,25 @@ async function dayIncidents(incidents: KyselyIncidentStore, sessionId: string, d
 
 /** Opens the registry (the database `DATABASE_URL` or the embedded default names), runs `work`, closes it. */
 async function withRegistry<T>(plan: DayRecordingPlan, context: DayRecordingContext, work: (registry: ResearchRegistry) => Promise<T>): Promise<T> {
-  const schema = context.env[REGISTRY_SCHEMA_ENV]?.trim();
-  const handle = await openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS, env: context.env, cwd: context.cwd, ...(schema ? { schema } : {}) });
+  return withRegistryAt(context.env, context.cwd, context.now, work, plan.gates);
+}
+
+/**
+ * Opens the research registry as the promotion gate opens it (`DATABASE_URL` and
+ * `QUANTBOT_DB_SCHEMA`, else the embedded default under `cwd`), runs `work` on it and closes it:
+ * held only for the work, so the trader and the promotion gate can take turns on an embedded one.
+ */
+export async function withRegistryAt<T>(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  now: () => number,
+  work: (registry: ResearchRegistry) => Promise<T>,
+  gates?: PromotionGateConfig,
+): Promise<T> {
+  const schema = env[REGISTRY_SCHEMA_ENV]?.trim();
+  const handle = await openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS, env, cwd, ...(schema ? { schema } : {}) });
   try {
-    return await work(new ResearchRegistry(handle.db, { clock: { now: () => epochMs(context.now()) }, gates: plan.gates }));
+    return await work(new ResearchRegistry(handle.db, { clock: { now: () => epochMs(now()) }, ...(gates !== undefined ? { gates } : {}) }));
   } finally {
     await handle.close();
   }

@@ -40,7 +40,12 @@ describe('OutageWatchdog', () => {
     expect(getClock).not.toHaveBeenCalled();
     now += 300_000;
     await until(() => getClock.mock.calls.length > 0, 'a clock probe', 5_000);
-    expect(said).toEqual([]);
+    await until(() => said.length === 2, 'the probe\'s reading', 5_000);
+    // Healthy: nothing but the two readings of the broker's clock (the operations side rests the data SLOs on them).
+    expect(said).toEqual([
+      { kind: 'market-clock', clock: { readAt: T0, ...openClock } },
+      { kind: 'market-clock', clock: { readAt: T0 + 300_000, ...openClock, timestamp: T0 + 300_000 } },
+    ]);
   });
 
   it('says when the broker goes down, probes REST, and calls onOutage once past the limit in market hours', async () => {
@@ -49,6 +54,8 @@ describe('OutageWatchdog', () => {
     const outages: number[] = [];
     watchdog = new OutageWatchdog({ probeClock: getClock, maxOutageMs: 200, now: () => now, notify });
     watchdog.clock(openClock);
+    expect(said).toEqual([{ kind: 'market-clock', clock: { readAt: T0, ...openClock } }]);
+    said = [];
     watchdog.start((outage) => outages.push(outage.countedMs));
     watchdog.streamState('trade-stream', 'connecting', 'connection 1');
     expect(said).toEqual([]);
