@@ -302,6 +302,18 @@ describe('going live, end to end: paper days the trader records, drift against t
     } finally {
       await reopened.close();
     }
-    expect(replay.now()).toBeLessThan(DAY_STARTS[3] as number + DAY_MS);
+    // A halted ramp trades nothing: the trader refuses to start (exit 3) before it connects.
+    await withRegistry(GATES, (registry) => registry.breachCapitalStage(exp, { kind: 'manual', reason: 'risk review', by: 'risk-desk', action: 'halt' }));
+    const refusedErr: string[] = [];
+    const refusedLog = createLogger({ logFile: join(cwd, 'refused.log'), console: false, secrets: [SECRET] });
+    const refused = await runCommand(
+      ['--broker', 'alpaca', '--alpaca-url', liveFake?.url ?? '', '--symbols', 'AAA,BBB', '--session', 'e2e-live', '--params', 'fast=2,slow=5', ...state, ...liveArgs],
+      { cwd, out: () => undefined, err: (t) => refusedErr.push(t) },
+      { env, now: () => replay.now(), monotonic: () => performance.now(), stop: manualStopSignal(), logger: refusedLog },
+    );
+    await refusedLog.close();
+    expect(refused).toBe(3);
+    expect(refusedErr.join('\n')).toMatch(/refused: the capital ramp of exp-\d+ is halted since .*risk review/);
+    expect(replay.now()).toBeLessThan((DAY_STARTS[3] as number) + DAY_MS);
   }, 240_000);
 });

@@ -45,7 +45,14 @@ describe('TradingDayRecorder: the days a session trades, recorded from its journ
   async function trade(
     store: MemoryLiveStateStore,
     data: BarUniverse,
-    options: { readonly profile?: ExecutionProfile; readonly stopAfter?: number; readonly checkpoint?: LiveCheckpoint; readonly wallClock?: () => number } = {},
+    options: {
+      readonly profile?: ExecutionProfile;
+      readonly stopAfter?: number;
+      readonly checkpoint?: LiveCheckpoint;
+      readonly wallClock?: () => number;
+      /** Called before each write; throwing fails it (the registry unreachable). */
+      readonly beforeRecord?: (day: TradingDayInput) => void;
+    } = {},
   ): Promise<{ readonly recorded: TradingDayInput[]; readonly outcomes: TradingDayOutcome[] }> {
     const recorded: TradingDayInput[] = [];
     const outcomes: TradingDayOutcome[] = [];
@@ -60,6 +67,7 @@ describe('TradingDayRecorder: the days a session trades, recorded from its journ
       profile: options.profile ?? EXECUTION_PROFILES.idealistic,
       now,
       record: async (day) => {
+        options.beforeRecord?.(day);
         recorded.push(day);
       },
       onOutcome: (outcome) => outcomes.push(outcome),
@@ -173,5 +181,21 @@ describe('TradingDayRecorder: the days a session trades, recorded from its journ
     // Paper filled at the open (idealistic); the stressed shadow pays spread and impact: paper was better.
     expect(drift?.slippageGapBps ?? 0).toBeLessThan(0);
     expect(drift?.returnGap ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a day whose write failed (the registry unreachable) is written at the next close', async () => {
+    const store = new MemoryLiveStateStore();
+    let failures = 0;
+    const { recorded, outcomes } = await trade(store, sessions(2, 13), {
+      beforeRecord: (day) => {
+        if (day.date === '2024-03-05' && failures++ === 0) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      },
+    });
+    expect(outcomes.map((o) => (o.kind === 'failed' ? `failed ${o.date}` : `recorded ${o.day.date}`))).toEqual(['failed 2024-03-05', 'recorded 2024-03-06', 'recorded 2024-03-05']);
+    expect(recorded.map((d) => [d.date, d.complete])).toEqual([
+      ['2024-03-06', true],
+      ['2024-03-05', true],
+    ]);
+    expect(recorded[1]?.journalDigest).toBe(tradingDayJournalDigest(await readTradingDayJournal(store, SESSION, '2024-03-05')));
   }, 60_000);
 });
