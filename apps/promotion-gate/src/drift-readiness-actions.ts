@@ -158,6 +158,12 @@ export function readinessMarkdown(r: ReadinessReport): string {
     ...driftTables(r.drift),
     '```',
     '',
+    '## Open defects',
+    '',
+    ...(r.openDefects.length === 0
+      ? ['None.']
+      : r.openDefects.map((d) => `- ${d.id} ${d.severity}${d.severity === 'P1' || d.severity === 'P2' ? ' (blocks live)' : ''}: ${d.title} (opened by ${d.openedBy}${d.incidentId !== null ? `, incident ${d.incidentId}` : ''})`)),
+    '',
     '## Walk-forward evidence',
     '',
     r.walkForward === null
@@ -212,6 +218,15 @@ ${table(
   drift.checks.map((c) => [c.metric, c.status.toUpperCase(), c.value === null ? 'missing' : formatNumber(c.value), formatNumber(c.threshold), c.worstDay ?? '-', c.detail]),
   1,
 )}
+<h2>Open defects</h2>
+${
+  r.openDefects.length === 0
+    ? '<p>None.</p>'
+    : table(
+        ['defect', 'severity', 'title', 'opened by', 'incident'],
+        r.openDefects.map((d) => [d.id, d.severity === 'P1' || d.severity === 'P2' ? `${d.severity} (blocks live)` : d.severity, d.title, d.openedBy, d.incidentId ?? '-']),
+      )
+}
 <h2>Walk-forward evidence</h2>
 <p>${e(
     r.walkForward === null

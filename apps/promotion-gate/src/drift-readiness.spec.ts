@@ -109,6 +109,8 @@ describe('promotion-gate drift and readiness', () => {
       expect(json.rows).toHaveLength(20);
 
       // Not ready: 20 of 30 days, and the return drift fails. The report says why, in every format.
+      // An open P3 defect is listed (it does not block; a P1 or P2 would).
+      await withRegistry((registry) => registry.openDefect(exp, { severity: 'P3', title: 'slow <fills> on Mondays', openedBy: 'rita' }));
       const out = join(cwd, 'report');
       const blocked = await run(['readiness', '--experiment', exp, '--out', 'report']);
       expect(blocked.code).toBe(1);
@@ -121,7 +123,9 @@ describe('promotion-gate drift and readiness', () => {
       expect(report.reasons.map((r) => r.split(' ')[0])).toEqual(['paper-days', 'drift-return']);
       expect(report.paper.stability.windows).toHaveLength(2);
       expect(readFileSync(join(out, 'readiness.md'), 'utf8')).toContain('- verdict: **NOT READY** for live (strict)');
+      expect(readFileSync(join(out, 'readiness.md'), 'utf8')).toMatch(/## Open defects\n\n- def-\d+ P3: slow <fills> on Mondays \(opened by rita\)/);
       const html = readFileSync(join(out, 'readiness.html'), 'utf8');
+      expect(html).toContain('<td>slow &lt;fills&gt; on Mondays</td>');
       expect(html).toContain('NOT READY for live');
       // Self-contained and escaped: the review comment is shown as text, nothing is fetched.
       expect(html).toContain('approved by bob: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;costs&quot; stressed');

@@ -2,7 +2,7 @@ import type { EpochMs } from '@quantbot/core';
 import type { DriftSummary } from './drift-summary';
 import type { ChecklistItem, PromotionChecklist } from './promotion-checklist';
 import { formatNumber } from './promotion-checklist';
-import type { PromotionStage, ValidationRecord } from './registry-records';
+import type { DefectRecord, PromotionStage, ValidationRecord } from './registry-records';
 
 /** Days per window of the paper stability check. */
 export const STABILITY_WINDOW_DAYS = 10;
@@ -79,6 +79,8 @@ export interface ReadinessReport {
   readonly drift: DriftSummary;
   /** The latest verified walk-forward validation of the snapshot, or null. */
   readonly walkForward: ValidationRecord | null;
+  /** The experiment's open defects, every severity, oldest first (open P1 and P2 block: gate `open-defects`). */
+  readonly openDefects: readonly DefectRecord[];
   readonly checklist: PromotionChecklist;
 }
 

@@ -671,6 +671,7 @@ export class ResearchRegistry {
         }),
         drift: checklist.drift,
         walkForward: evidence.validation,
+        openDefects: Object.freeze(await openDefectsOf(trx, experimentId, false)),
         checklist,
       });
     });
