@@ -8,6 +8,7 @@ import type {
   LiveAuditVerification,
   LiveFillRecord,
   LiveOperatorAction,
+  LiveJournalWindow,
   LiveOrderRecord,
   LiveRefusal,
   LiveRefusalRequest,
@@ -243,14 +244,14 @@ class OutageStore implements LiveStateStore {
   setAsideCheckpoints(sessionId: string): Promise<readonly SetAsideCheckpoint[]> {
     return this.#drill.current.setAsideCheckpoints(sessionId);
   }
-  orders(sessionId: string): Promise<readonly LiveOrderRecord[]> {
-    return this.#drill.current.orders(sessionId);
+  orders(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveOrderRecord[]> {
+    return this.#drill.current.orders(sessionId, window);
   }
-  fills(sessionId: string): Promise<readonly LiveFillRecord[]> {
-    return this.#drill.current.fills(sessionId);
+  fills(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveFillRecord[]> {
+    return this.#drill.current.fills(sessionId, window);
   }
-  audit(sessionId: string): Promise<readonly LiveAuditRecord[]> {
-    return this.#drill.current.audit(sessionId);
+  audit(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveAuditRecord[]> {
+    return this.#drill.current.audit(sessionId, window);
   }
   checkpoints(sessionId: string): Promise<readonly ListedCheckpoint[]> {
     return this.#drill.current.checkpoints(sessionId);

@@ -1,7 +1,7 @@
 // @quantbot/live: the live driver, its state and the broker venue. Its own package, so that a
 // backtest (and every sweep worker) installs and loads neither a broker client nor a database.
 export { LIVE_TIME_RANGE_MS, LiveStateError, MAX_LIVE_JSON_DEPTH, MAX_SESSION_ID_LENGTH, checkLiveOperatorAction, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
-export type { ListedCheckpoint, LiveAuditRecord, LiveFillRecord, LiveOperatorAction, LiveOrderRecord, LiveRefusal, LiveRefusalRequest, LiveSaveBatch, LiveStateErrorCode, LiveStateOperation, LiveStateStore, SetAsideCheckpoint, StoredCheckpoint } from './live-state';
+export type { ListedCheckpoint, LiveAuditRecord, LiveFillRecord, LiveJournalWindow, LiveOperatorAction, LiveOrderRecord, LiveRefusal, LiveRefusalRequest, LiveSaveBatch, LiveStateErrorCode, LiveStateOperation, LiveStateStore, SetAsideCheckpoint, StoredCheckpoint } from './live-state';
 export { LIVE_STATE_MIGRATIONS } from './live-state-schema';
 export type { LiveAuditTable, LiveCheckpointsTable, LiveFillsTable, LiveOrdersTable, LiveSessionsTable, LiveStateTables } from './live-state-schema';
 export { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';

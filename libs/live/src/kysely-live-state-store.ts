@@ -8,6 +8,7 @@ import type {
   LiveAuditRecord,
   LiveFillRecord,
   LiveOperatorAction,
+  LiveJournalWindow,
   LiveOrderRecord,
   LiveRefusal,
   LiveRefusalRequest,
@@ -343,10 +344,14 @@ export class KyselyLiveStateStore implements LiveStateStore {
     );
   }
 
-  async orders(sessionId: string): Promise<readonly LiveOrderRecord[]> {
+  async orders(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveOrderRecord[]> {
     checkLiveSessionId(sessionId, 'orders');
     const rows = await this.#attempt(sessionId, 'orders', () =>
-      withExactDoubles(this.#db, (trx) => trx.selectFrom('live_orders').selectAll().where('session_id', '=', sessionId).orderBy('seq').execute()),
+      withExactDoubles(this.#db, (trx) => {
+        let query = trx.selectFrom('live_orders').selectAll().where('session_id', '=', sessionId);
+        if (window !== undefined) query = query.where('decided_at', '>=', new Date(window.fromMs)).where('decided_at', '<', new Date(window.toMs));
+        return query.orderBy('seq').execute();
+      }),
     );
     return Object.freeze(
       rows.map(
@@ -371,10 +376,14 @@ export class KyselyLiveStateStore implements LiveStateStore {
     );
   }
 
-  async fills(sessionId: string): Promise<readonly LiveFillRecord[]> {
+  async fills(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveFillRecord[]> {
     checkLiveSessionId(sessionId, 'fills');
     const rows = await this.#attempt(sessionId, 'fills', () =>
-      withExactDoubles(this.#db, (trx) => trx.selectFrom('live_fills').selectAll().where('session_id', '=', sessionId).orderBy('seq').execute()),
+      withExactDoubles(this.#db, (trx) => {
+        let query = trx.selectFrom('live_fills').selectAll().where('session_id', '=', sessionId);
+        if (window !== undefined) query = query.where('time', '>=', new Date(window.fromMs)).where('time', '<', new Date(window.toMs));
+        return query.orderBy('seq').execute();
+      }),
     );
     return Object.freeze(
       rows.map(
@@ -394,11 +403,13 @@ export class KyselyLiveStateStore implements LiveStateStore {
     );
   }
 
-  async audit(sessionId: string): Promise<readonly LiveAuditRecord[]> {
+  async audit(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveAuditRecord[]> {
     checkLiveSessionId(sessionId, 'audit');
-    const rows = await this.#attempt(sessionId, 'audit', () =>
-      this.#db.selectFrom('live_audit').select(['time', 'kind', 'detail']).where('session_id', '=', sessionId).orderBy('seq').execute(),
-    );
+    const rows = await this.#attempt(sessionId, 'audit', () => {
+      let query = this.#db.selectFrom('live_audit').select(['time', 'kind', 'detail']).where('session_id', '=', sessionId);
+      if (window !== undefined) query = query.where('time', '>=', new Date(window.fromMs)).where('time', '<', new Date(window.toMs));
+      return query.orderBy('seq').execute();
+    });
     return Object.freeze(
       rows.map(
         (row): LiveAuditRecord =>

@@ -297,6 +297,22 @@ function describeLiveStateStoreBehaviour(openStore: () => LiveStateStore): void 
     expect(await store.audit(session)).toEqual([...first, ...second]);
   });
 
+  it('reads a window of the journal: orders by decision time, fills and audit entries by their time, from included, to excluded', async () => {
+    const store = openStore();
+    const session = newSession();
+    const orders = [0, 1, 2, 3].map((k) => order({ clientOrderId: `w-${k}`, decidedAt: T0 + k * MINUTE, updatedAt: T0 + 3 * MINUTE }));
+    const fills = [0, 1, 2, 3].map((k) => fill({ fillKey: `wf-${k}`, clientOrderId: `w-${k}`, time: T0 + k * MINUTE + 1 }));
+    const entries = [0, 1, 2, 3].map((k) => audit(`step-${k}`, { k }, T0 + k * MINUTE));
+    await store.save(session, batch(1, { orders, fills, audit: entries }), T0 + 4 * MINUTE);
+    const window = { fromMs: T0 + MINUTE, toMs: T0 + 3 * MINUTE };
+    expect(await store.orders(session, window)).toEqual([orders[1], orders[2]]);
+    expect(await store.fills(session, window)).toEqual([fills[1], fills[2]]);
+    expect(await store.audit(session, window)).toEqual([entries[1], entries[2]]);
+    // Without a window, everything; an empty window, nothing.
+    expect(await store.orders(session)).toHaveLength(4);
+    expect(await store.audit(session, { fromMs: T0 + 10 * MINUTE, toMs: T0 + 20 * MINUTE })).toEqual([]);
+  });
+
   it('keeps sessions apart', async () => {
     const store = openStore();
     const a = newSession('a');

@@ -65,6 +65,17 @@ export interface LiveAuditRecord {
   readonly detail: { readonly [key: string]: JsonValue };
 }
 
+/** A stretch of a session's journal by time: `fromMs` included, `toMs` excluded (epoch ms). */
+export interface LiveJournalWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/** Whether `time` lies in `window` (no window: everything does). */
+export function inJournalWindow(time: number, window: LiveJournalWindow | undefined): boolean {
+  return window === undefined || (time >= window.fromMs && time < window.toMs);
+}
+
 /** Everything one save writes, in one transaction. */
 export interface LiveSaveBatch {
   /**
@@ -156,12 +167,12 @@ export interface LiveStateStore {
   setAside(sessionId: string, seq: number, reason: string, at: number): Promise<void>;
   /** Checkpoints set aside, newest (highest seq) first. */
   setAsideCheckpoints(sessionId: string): Promise<readonly SetAsideCheckpoint[]>;
-  /** Every order saved, latest version of each, in the order each was first saved. */
-  orders(sessionId: string): Promise<readonly LiveOrderRecord[]>;
-  /** Every fill saved (once per fill key), in the order first saved. */
-  fills(sessionId: string): Promise<readonly LiveFillRecord[]>;
-  /** The audit log, in the order saved. */
-  audit(sessionId: string): Promise<readonly LiveAuditRecord[]>;
+  /** Every order saved (with `window`: decided in it), latest version of each, in the order each was first saved. */
+  orders(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveOrderRecord[]>;
+  /** Every fill saved (with `window`: whose time is in it), once per fill key, in the order first saved. */
+  fills(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveFillRecord[]>;
+  /** The audit log (with `window`: the entries whose time is in it), in the order saved. */
+  audit(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveAuditRecord[]>;
   /** Every checkpoint of the session, set aside or not, newest first. */
   checkpoints(sessionId: string): Promise<readonly ListedCheckpoint[]>;
   /** The session's standing refusal, or undefined when it may trade. */

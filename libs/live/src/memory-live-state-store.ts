@@ -3,6 +3,7 @@ import type {
   LiveAuditRecord,
   LiveFillRecord,
   LiveOperatorAction,
+  LiveJournalWindow,
   LiveOrderRecord,
   LiveRefusal,
   LiveRefusalRequest,
@@ -11,7 +12,7 @@ import type {
   SetAsideCheckpoint,
   StoredCheckpoint,
 } from './live-state';
-import { LiveStateError, checkLiveOperatorAction, checkLiveSave, checkLiveSessionId, checkLiveSetAside } from './live-state';
+import { LiveStateError, checkLiveOperatorAction, checkLiveSave, checkLiveSessionId, checkLiveSetAside, inJournalWindow } from './live-state';
 import type { ChainedLiveAudit, LiveAuditAnchor, LiveAuditVerification } from './live-state-integrity';
 import { EMPTY_AUDIT_ANCHOR, chainLiveAudit, checkLiveCheckpointIntegrity, hashLiveCheckpoint, verifyLiveAuditChain } from './live-state-integrity';
 import { acceptProblem, refusalDetail } from './live-operator-checks';
@@ -204,20 +205,20 @@ export class MemoryLiveStateStore implements LiveStateStore {
     return Object.freeze(setAside.reverse());
   }
 
-  async orders(sessionId: string): Promise<readonly LiveOrderRecord[]> {
+  async orders(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveOrderRecord[]> {
     checkLiveSessionId(sessionId, 'orders');
-    return Object.freeze([...(this.#sessions.get(sessionId)?.orders.values() ?? [])]);
+    return Object.freeze([...(this.#sessions.get(sessionId)?.orders.values() ?? [])].filter((o) => inJournalWindow(o.decidedAt, window)));
   }
 
-  async fills(sessionId: string): Promise<readonly LiveFillRecord[]> {
+  async fills(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveFillRecord[]> {
     checkLiveSessionId(sessionId, 'fills');
-    return Object.freeze([...(this.#sessions.get(sessionId)?.fills.values() ?? [])]);
+    return Object.freeze([...(this.#sessions.get(sessionId)?.fills.values() ?? [])].filter((f) => inJournalWindow(f.time, window)));
   }
 
-  async audit(sessionId: string): Promise<readonly LiveAuditRecord[]> {
+  async audit(sessionId: string, window?: LiveJournalWindow): Promise<readonly LiveAuditRecord[]> {
     checkLiveSessionId(sessionId, 'audit');
     return Object.freeze(
-      (this.#sessions.get(sessionId)?.audit ?? []).map(
+      (this.#sessions.get(sessionId)?.audit ?? []).filter((entry) => inJournalWindow(entry.link.time, window)).map(
         (entry): LiveAuditRecord => Object.freeze({ time: entry.link.time, kind: entry.link.kind, detail: JSON.parse(entry.detailJson) as LiveAuditRecord['detail'] }),
       ),
     );

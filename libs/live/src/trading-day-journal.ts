@@ -36,9 +36,12 @@ export interface TradingDayJournal {
  */
 export async function readTradingDayJournal(store: LiveStateStore, sessionId: string, date: string): Promise<TradingDayJournal> {
   const inDay = (time: number): boolean => newYorkDay(time).date === date;
-  const orders = (await store.orders(sessionId)).filter((o) => inDay(o.decidedAt)).sort((a, b) => compare(a.clientOrderId, b.clientOrderId));
-  const fills = (await store.fills(sessionId)).filter((f) => inDay(f.time)).sort((a, b) => compare(a.fillKey, b.fillKey));
-  const audit = (await store.audit(sessionId)).filter((a) => inDay(a.time));
+  // The New York day lies within the UTC day and the next (UTC−4 or −5): only those rows are read.
+  const fromMs = Date.parse(`${date}T00:00:00Z`);
+  const window = { fromMs, toMs: fromMs + 2 * 86_400_000 };
+  const orders = (await store.orders(sessionId, window)).filter((o) => inDay(o.decidedAt)).sort((a, b) => compare(a.clientOrderId, b.clientOrderId));
+  const fills = (await store.fills(sessionId, window)).filter((f) => inDay(f.time)).sort((a, b) => compare(a.fillKey, b.fillKey));
+  const audit = (await store.audit(sessionId, window)).filter((a) => inDay(a.time));
   return Object.freeze({ sessionId, date, orders: Object.freeze(orders), fills: Object.freeze(fills), audit: Object.freeze(audit) });
 }
 
