@@ -172,7 +172,15 @@ async function judgeLiveDay(
   const first = reasons[0];
   if (first === undefined) return undefined;
   const reason = `${day.date}: ${reasons.map((r) => r.text).join('; ')}`;
-  const state = await withRegistry(plan, context, (registry) => registry.breachCapitalStage(plan.experimentId, { reason, by: recordedBy, kind: first.kind }));
+  // One breach per session day: a day recorded again (partial, then complete after a restart) is not punished twice.
+  const breach = await withRegistry(plan, context, (registry) =>
+    registry.breachCapitalStageOnce(plan.experimentId, { reason, by: recordedBy, kind: first.kind, key: `${context.sessionId}/${day.date}` }),
+  );
+  if (!breach.created) {
+    hooks.io.err(`warning: ${day.date} of ${plan.experimentId} breached its capital stage already (${reason}); the ramp stays where that breach left it`);
+    return undefined;
+  }
+  const state = breach.record;
   const after = state.halted ? 'the ramp is halted' : `rolled back to stage ${state.stageIndex + 1} (${state.stagePct}% of ${state.targetCapital}, notional cap ${state.notionalCap})`;
   const title = `capital ramp breach on ${plan.experimentId}: ${reason}; ${after}`;
   hooks.io.err(`error: ${title}; the session halts: restart it to trade at the new stage after review (re-arm it with 'live-trader kill-switch rearm')`);

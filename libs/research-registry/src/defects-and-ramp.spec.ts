@@ -288,6 +288,21 @@ describeStorageBackends<RegistryTables>('defects and the capital ramp', { migrat
       ]);
     }, SLOW);
 
+    it('records a keyed breach once: the same key again writes nothing and leaves the stage', async () => {
+      const reg = registry(withRamp({ minDaysPerStage: 1 }));
+      const exp = await live(reg);
+      await traderDays(exp, sessions(1), { capitalStage: 0 });
+      await reg.advanceCapitalStage(exp.id, { by: 'dana' });
+      const first = await reg.breachCapitalStageOnce(exp.id, { kind: 'drawdown', reason: '2024-06-05: drawdown 6% ≥ 5%', by: 'live-trader/s1', key: 's1/2024-06-05' });
+      expect(first).toMatchObject({ created: true, record: { stageIndex: 0, lastAction: 'rollback' } });
+      const again = await reg.breachCapitalStageOnce(exp.id, { kind: 'drawdown', reason: '2024-06-05: drawdown 7% ≥ 5%', by: 'live-trader/s1', key: 's1/2024-06-05' });
+      expect(again).toMatchObject({ created: false, record: { stageIndex: 0, lastAction: 'rollback', promotionId: first.record.promotionId } });
+      // Another key is another breach: at stage 0 a rollback halts.
+      const next = await reg.breachCapitalStageOnce(exp.id, { kind: 'drawdown', reason: '2024-06-06: drawdown 6% ≥ 5%', by: 'live-trader/s1', key: 's1/2024-06-06' });
+      expect(next).toMatchObject({ created: true, record: { halted: true, lastAction: 'halt' } });
+      expect((await reg.listPromotions(exp.id)).filter((p) => p.action === 'rollback' || p.action === 'halt')).toHaveLength(2);
+    }, SLOW);
+
     it('halts on a breach when onBreach is halt, and refuses an advance beyond the last stage', async () => {
       const reg = registry(withRamp({ stagesPct: [50, 100], minDaysPerStage: 1, onBreach: 'halt' }));
       const exp = await live(reg);

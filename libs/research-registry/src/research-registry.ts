@@ -842,6 +842,20 @@ export class ResearchRegistry {
    * halted ramp is recorded as another `halt`. Returns the new state.
    */
   async breachCapitalStage(experimentId: string, input: BreachInput): Promise<CapitalStageState> {
+    return (await this.#breach(experimentId, input, null)).record;
+  }
+
+  /**
+   * A breach recorded once per `key` (the live trader uses `<session>/<date>`): a breach whose key
+   * the experiment's ramp already holds writes nothing and returns the state as it is, with
+   * `created: false`. A day recorded again (partial, then complete after a restart) is so judged,
+   * but never punished twice.
+   */
+  async breachCapitalStageOnce(experimentId: string, input: BreachInput & { readonly key: string }): Promise<Recorded<CapitalStageState>> {
+    return this.#breach(experimentId, input, requiredText(input.key, 'key'));
+  }
+
+  async #breach(experimentId: string, input: BreachInput, key: string | null): Promise<Recorded<CapitalStageState>> {
     if (!BREACH_KINDS.includes(input.kind)) throw new ConfigError('kind', `must be one of ${BREACH_KINDS.join(', ')}, got '${String(input.kind)}'`);
     if (input.action !== undefined && !RAMP_BREACH_ACTIONS.includes(input.action)) {
       throw new ConfigError('action', `must be one of ${RAMP_BREACH_ACTIONS.join(', ')}, got '${String(input.action)}'`);
@@ -851,11 +865,19 @@ export class ResearchRegistry {
     const by = requiredText(input.by, 'by');
     return withTransaction(this.#db, async (trx) => {
       const state = await this.#requireRampState(trx, experimentId, input);
+      if (key !== null) {
+        const breaches = await trx.selectFrom('registry_promotions').select('checklist').where('experiment_id', '=', experimentId).where('action', 'in', ['rollback', 'halt']).execute();
+        const seen = breaches.some((row) => {
+          const breach = (row.checklist as { readonly breach?: { readonly key?: unknown } } | null)?.breach;
+          return breach?.key === key;
+        });
+        if (seen) return Object.freeze({ record: state, created: false });
+      }
       const rollback = onBreach === 'rollback' && !state.halted && state.stageIndex > 0;
       const action: PromotionAction = rollback ? 'rollback' : 'halt';
       const stage = rollback ? state.stageIndex - 1 : state.stageIndex;
-      const row = await this.#insertRampRow(trx, state, action, stage, by, reason, { breach: { kind: input.kind, onBreach, from: state } });
-      return this.#stateOf(row);
+      const row = await this.#insertRampRow(trx, state, action, stage, by, reason, { breach: { kind: input.kind, onBreach, from: state, ...(key !== null ? { key } : {}) } });
+      return Object.freeze({ record: this.#stateOf(row), created: true });
     });
   }
 
