@@ -63,19 +63,6 @@ export function isConstant(values: ArrayLike<number>): boolean {
   return true;
 }
 
-/** The mean of the finite values of `values`; `NaN` when there is none. */
-export function finiteMean(values: Iterable<number>): number {
-  let sum = 0;
-  let n = 0;
-  for (const v of values) {
-    if (Number.isFinite(v)) {
-      sum += v;
-      n++;
-    }
-  }
-  return n === 0 ? NaN : sum / n;
-}
-
 /**
  * The `p`-quantile (0 ≤ p ≤ 1) of ascending finite `sorted` values by linear interpolation
  * between order statistics (numpy's and pandas' default, Hyndman–Fan type 7):
