@@ -195,7 +195,7 @@ describe('evaluateFactor on the planted synthetic panel', () => {
   it('is deterministic', () => {
     const again = evaluateFactor(generateSyntheticPanel({ symbols: 50, dates: 300, seed: 2024, ic: 0.1 }), { factor: 'signal', periods: [1, 5, 10], quantiles: 5 });
     expect(JSON.stringify(again)).toBe(JSON.stringify(result));
-  });
+  }, 30_000);
 });
 
 describe('assignQuantiles (pandas qcut semantics)', () => {
@@ -219,5 +219,24 @@ describe('assignQuantiles (pandas qcut semantics)', () => {
     expect(() => assignQuantiles(panel, 'f', 1)).toThrow(/quantiles: must be a whole number of at least 2/);
     expect(() => evaluateFactor(panel, { factor: 'g' })).toThrow(ConfigError);
     expect(() => evaluateFactor(panel, { factor: 'f', periods: [1, 1] })).toThrow(/periods: a period appears twice/);
+  });
+});
+
+describe('evaluateFactor with missing values', () => {
+  it('leaves a missing factor value out of every statistic and reports it', () => {
+    // Two dates, four names; D has no factor value on the first date.
+    const panel = createFactorPanel({
+      date: ['2024-01-02', '2024-01-02', '2024-01-02', '2024-01-02', '2024-01-03', '2024-01-03', '2024-01-03', '2024-01-03'],
+      symbol: ['A', 'B', 'C', 'D', 'A', 'B', 'C', 'D'],
+      forwardReturn: [0.01, 0.02, 0.03, -0.5, NaN, NaN, NaN, NaN],
+      factors: { f: [1, 2, 3, NaN, 1, 2, 3, 4] },
+    });
+    const result = evaluateFactor(panel, { factor: 'f', periods: [1], quantiles: 3 });
+    expect(result.icSeries[0]?.['1']).toBe(1);
+    expect(result.ic['1']).toEqual({ mean: 1, std: null, icir: null, t: null, n: 1 });
+    expect(result.quantileReturns['1']?.map((v) => Number(v?.toFixed(12)))).toEqual([0.01, 0.02, 0.03]);
+    expect(result.topMinusBottom['1']).toBeCloseTo(0.02, 12);
+    expect(result.findings.map((f) => f.kind)).toEqual(['missing-values', 'undefined-ic']);
+    expect(result.findings[0]?.detail).toMatch(/1 missing value\(s\) of 'f'/);
   });
 });
