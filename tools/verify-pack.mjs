@@ -101,6 +101,9 @@ try {
     if ('describeStorageBackends' in require('@quantbot/storage')) throw new Error('@quantbot/storage main entry exports the test kit');
     if (typeof require('@quantbot/strategies/testing').FullSeriesZScore !== 'function') throw new Error('@quantbot/strategies/testing export missing');
     if ('FullSeriesZScore' in require('@quantbot/strategies')) throw new Error('@quantbot/strategies main entry exports a deliberately biased strategy');
+    const fm = require('@quantbot/factor-models');
+    const evaluation = fm.evaluateFactor(fm.generateSyntheticPanel({ symbols: 10, dates: 30, seed: 1, ic: 0.1 }), { factor: 'signal', periods: [1], quantiles: 5 });
+    if (evaluation.ic['1'].n !== 29 || !Object.isFrozen(evaluation)) throw new Error('@quantbot/factor-models did not evaluate the synthetic panel');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -125,12 +128,15 @@ import { startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import { storageBackends } from '@quantbot/storage/testing';
 import { FullSeriesZScore } from '@quantbot/strategies/testing';
+import { evaluateFactor, generateSyntheticPanel } from '@quantbot/factor-models';
+import type { FactorEvaluation } from '@quantbot/factor-models';
+const evaluation: FactorEvaluation = evaluateFactor(generateSyntheticPanel({ symbols: 5, dates: 10 }), { factor: 'signal', periods: [1], quantiles: 2 });
 const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
 const startFake: (options: { credentials: { keyId: string; secretKey: string }; now: () => number }) => Promise<FakeAlpacaServer> = startFakeAlpacaServer;
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length, new FullSeriesZScore(u).name];
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length, new FullSeriesZScore(u).name, evaluation.ic['1']?.n];
 `,
   );
   writeFileSync(

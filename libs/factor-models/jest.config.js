@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'factor-models',
+  rootDir: __dirname,
+};

@@ -1,0 +1,12 @@
+export { createFactorPanel, forwardReturns, withFactor } from './factor-panel';
+export type { FactorPanel, FactorPanelInput } from './factor-panel';
+export { parseFactorPanelCsv } from './factor-panel-csv';
+export type { FactorPanelCsvOptions } from './factor-panel-csv';
+export { demean, neutralize, rank, winsorize, zscore } from './transforms';
+export type { DemeanOptions, NeutralizeOptions, RankOptions, TransformResult, WinsorizeOptions } from './transforms';
+export { assignQuantiles, evaluateFactor } from './evaluation';
+export type { DatedPeriodValues, FactorEvaluation, FactorEvaluationOptions, IcSummary } from './evaluation';
+export { expectedSpearman, generateSyntheticPanel } from './synthetic-panel';
+export type { SyntheticPanelOptions } from './synthetic-panel';
+export { averageRanks, pearsonCorrelation, spearmanCorrelation } from './statistics';
+export type { FactorFinding, FactorFindingKind } from './findings';
