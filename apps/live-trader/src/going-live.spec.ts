@@ -33,7 +33,7 @@ const DAY_STARTS = [5, 6, 7, 8].map((d) => Date.UTC(2024, 2, d, 20, 0));
 const HISTORY = 20;
 const DAY_MS = 86_200_000;
 
-/** The gates of this walk: two paper days, loose drift, a ramp that advances after one day and treats a 0.5 % drawdown as a breach. */
+/** The gates of this walk: two paper days, loose drift, a ramp (not the shipped one: its first stage is 0.5 %) that advances after one day and treats a 0.5 % drawdown as a breach. */
 const GATES: PromotionGateConfig = {
   version: 3,
   gates: {
@@ -42,7 +42,7 @@ const GATES: PromotionGateConfig = {
     execution: { minQualityScore: 0, maxAverageSlippageBps: 100, minFillRate: 0 },
     drift: { maxDailyReturnGapPct: 1, maxCumulativeReturnGapPct: 2, maxSlippageGapBps: 100, maxFillRateGap: 1, maxTimingGapMs: 600_000 },
   },
-  ramp: { stagesPct: [1, 5, 25, 100], minDaysPerStage: 1, onBreach: 'rollback', maxDrawdownPct: 0.5 },
+  ramp: { stagesPct: [0.5, 5, 25, 100], minDaysPerStage: 1, onBreach: 'rollback', maxDrawdownPct: 0.5 },
 };
 /** The same, with a drift threshold the shadow simulator's fills cannot meet: paper fills at the open, the realistic profile pays a spread. */
 const STRICT_DRIFT: PromotionGateConfig = { ...GATES, gates: { ...GATES.gates, drift: { ...GATES.gates.drift, maxSlippageGapBps: 0.01 } } };
@@ -261,17 +261,17 @@ describe('going live, end to end: paper days the trader records, drift against t
     expect(readiness).toMatchObject({ ready: true, reasons: [] });
     expect(readiness.paper).toMatchObject({ streakDays: 2, traderDays: 2, manualDays: 0 });
 
-    // --- Live, stage 1 of 4 (1 % of 200,000 = 2,000 of gross notional): Thursday.
+    // --- Live, stage 1 of 4 (0.5 % of 200,000 = 1,000 of gross notional): Thursday.
     const live = await withRegistry(GATES, (registry) => registry.promote(exp, { stage: 'live', by: 'erin', targetCapital: 200_000 }));
     expect(live.promotion).toMatchObject({ stage: 'live', capitalStage: 0, targetCapital: 200_000 });
     const liveArgs = ['--experiment', exp, '--live', '--confirm-live', 'e2e-live', '--max-notional', '50000', '--max-position', '5000', '--kill-switch', 'haltAtDrawdownPct=20', '--sizing-pct', '4'];
     const stage1 = await trade(liveArgs, BARS_PER_DAY, 'e2e-live');
     expect(stage1.code).toBe(0);
-    expect(stage1.out.join('\n')).toContain('capital stage 1/4: 1% of 200000 = gross notional cap 2000');
+    expect(stage1.out.join('\n')).toContain('capital stage 1/4: 0.5% of 200000 = gross notional cap 1000');
     registryTime = Date.UTC(2024, 2, 7, 22, 0);
     const thursday = (await withRegistry(GATES, (registry) => registry.listTradingDays(exp, { stage: 'live' })))[0];
     expect(thursday).toMatchObject({ date: '2024-03-07', complete: true, capitalStage: 0 });
-    // A position of 4 % of 100,000 does not fit under 2,000: the cap refused every entry.
+    // A position of 4 % of 100,000 does not fit under 1,000: the cap refused every entry.
     expect(thursday?.maxGrossExposure).toBe(0);
     expect(thursday?.execution.rejects ?? 0).toBeGreaterThan(0);
     expect(stage1.err.join('\n')).not.toContain('capital ramp breach');
@@ -288,7 +288,7 @@ describe('going live, end to end: paper days the trader records, drift against t
     expect(stage2.err.join('\n')).toMatch(/error: capital ramp breach on exp-\d+: 2024-03-08: drawdown [\d.]+% ≥ 0.5%; rolled back to stage 1/);
     registryTime = Date.UTC(2024, 2, 8, 22, 0);
     const after = await withRegistry(GATES, (registry) => registry.capitalStage(exp));
-    expect(after).toMatchObject({ stageIndex: 0, lastAction: 'rollback', notionalCap: 2_000 });
+    expect(after).toMatchObject({ stageIndex: 0, lastAction: 'rollback', notionalCap: 1_000 });
     expect(after?.reason).toContain('drawdown');
     // The page opened a P1 incident, which opened a defect on the experiment: it blocks the next advance.
     const defects = await withRegistry(GATES, (registry) => registry.listDefects(exp, { status: 'open' }));

@@ -38,6 +38,8 @@ describe(`live money needs a live promotion in the research registry (registry o
           experiment_id: promoted.id,
           snapshot_id: snapshot.record.id,
           stage: 'live',
+          capital_stage: 0,
+          target_capital: 100_000,
           promoted_by: 'desk',
           promoted_at: new Date(NOW).toISOString(),
           config_version: 1,
@@ -60,6 +62,8 @@ describe(`live money needs a live promotion in the research registry (registry o
     if ('refusal' in found) return found.refusal;
     // The authorization names what it allows: the session, the strategy and its resolved parameters.
     expect(found.authorization).toMatchObject({ sessionId: 'real-1', experimentId, strategy, params: '{"allowShort":false,"fast":5,"slow":20}' });
+    // …and the capital stage it may trade at: stage 1, 1 % of the target capital.
+    expect(found.authorization.capital).toMatchObject({ stageIndex: 0, stagePct: 1, targetCapital: 100_000, notionalCap: 1_000 });
     return null;
   };
 

@@ -1,7 +1,7 @@
 import { epochMs } from '@quantbot/core';
 import { LiveAuthorizationError, authorizeLiveTrading } from '@quantbot/live';
 import type { LiveAuthorization } from '@quantbot/live';
-import type { RegistryTables } from '@quantbot/research-registry';
+import type { PromotionGateConfig, RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_SCHEMA_ENV, ResearchRegistry } from '@quantbot/research-registry';
 import { openDatabase } from '@quantbot/storage';
 
@@ -18,6 +18,8 @@ export async function checkLivePromotion(options: {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly now: () => number;
+  /** The gate configuration whose capital ramp the stage's cap is computed from (the trader's `--promotion-gates`). */
+  readonly gates?: PromotionGateConfig;
 }): Promise<{ readonly authorization: LiveAuthorization } | { readonly refusal: string }> {
   const schema = options.env[REGISTRY_SCHEMA_ENV]?.trim();
   const handle = await openDatabase<RegistryTables>({
@@ -27,7 +29,7 @@ export async function checkLivePromotion(options: {
     ...(schema ? { schema } : {}),
   });
   try {
-    const registry = new ResearchRegistry(handle.db, { clock: { now: () => epochMs(options.now()) } });
+    const registry = new ResearchRegistry(handle.db, { clock: { now: () => epochMs(options.now()) }, ...(options.gates !== undefined ? { gates: options.gates } : {}) });
     const authorization = await authorizeLiveTrading({
       registry,
       experimentId: options.experimentId,

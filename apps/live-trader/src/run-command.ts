@@ -80,7 +80,16 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
         throw new ConfigError('--max-notional', 'a live trial must be capped: give --max-notional and --max-position (or --risk maxOrderNotional=...,maxPositionQty=...)');
       }
       if (recording === undefined) throw new ConfigError('--experiment', 'live trading needs the research-registry experiment that was promoted to live');
-      const promotion = await checkLivePromotion({ experimentId: recording.experimentId, sessionId: plan.sessionId, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now });
+      const promotion = await checkLivePromotion({
+        experimentId: recording.experimentId,
+        sessionId: plan.sessionId,
+        strategy: plan.strategyName,
+        params: plan.rawParams,
+        env: deps.env,
+        cwd: io.cwd,
+        now: deps.now,
+        gates: recording.gates,
+      });
       if ('refusal' in promotion) {
         io.err(`refused: ${promotion.refusal}`);
         log.warn('live refused', { reason: promotion.refusal });
@@ -94,7 +103,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
   let recordingStart: DayRecordingStart | undefined;
   let limits = plan.limits;
   if (recording !== undefined) {
-    const started = await startDayRecording(recording, dayContext);
+    const started = await startDayRecording(recording, dayContext, alpaca?.live);
     if ('refusal' in started) {
       io.err(`refused: ${started.refusal}`);
       log.warn('day recording refused', { reason: started.refusal });

@@ -5,7 +5,7 @@ import { ConfigError, epochMs } from '@quantbot/core';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import type { ExecutionProfileName } from '@quantbot/execution-sim';
 import { LiveAuthorizationError, TradingDayRecorder, findPromotedSnapshot, newYorkDay } from '@quantbot/live';
-import type { Incident, KyselyIncidentStore, LiveStateStore, TradingDayOutcome } from '@quantbot/live';
+import type { Incident, KyselyIncidentStore, LiveAuthorization, LiveStateStore, TradingDayOutcome } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import type { CapitalStageState, LoadedPromotionGateConfig, PromotionGateConfig, PromotionStage, RegistryTables, TradingDayIncident, TradingDayInput } from '@quantbot/research-registry';
 import {
@@ -87,26 +87,25 @@ export interface DayRecordingContext {
 }
 
 /**
- * Opens the registry briefly and finds what the session's days are evidence for: the snapshot
- * promoted to the session's stage with its parameters and, for live, the capital stage. Returns
- * why not (exit 3) when the experiment holds no such promotion, or its capital ramp is halted.
+ * What the session's days are evidence for: for live, the snapshot and capital stage its
+ * `LiveAuthorization` carries (checked there: promoted to live, ramp not halted); for paper, the
+ * snapshot promoted to paper with the session's parameters, found by opening the registry briefly.
+ * Returns why not (exit 3) when the experiment holds no such promotion.
  */
-export async function startDayRecording(plan: DayRecordingPlan, context: DayRecordingContext): Promise<DayRecordingStart | { readonly refusal: string }> {
+export async function startDayRecording(
+  plan: DayRecordingPlan,
+  context: DayRecordingContext,
+  live: LiveAuthorization | undefined,
+): Promise<DayRecordingStart | { readonly refusal: string }> {
+  if (live !== undefined) return { snapshotId: live.snapshotId, capital: live.capital };
   return withRegistry(plan, context, async (registry) => {
-    let snapshotId: string;
     try {
-      ({ snapshotId } = await findPromotedSnapshot({ registry, experimentId: plan.experimentId, stage: plan.stage, strategy: context.strategy, params: context.params }));
+      const { snapshotId } = await findPromotedSnapshot({ registry, experimentId: plan.experimentId, stage: plan.stage, strategy: context.strategy, params: context.params });
+      return { snapshotId, capital: null };
     } catch (error) {
       if (error instanceof LiveAuthorizationError) return { refusal: `${error.reason}; the session's ${plan.stage} days would be evidence for nothing (without --experiment a paper session records no days)` };
       throw error;
     }
-    if (plan.stage === 'paper') return { snapshotId, capital: null };
-    const capital = await registry.capitalStage(plan.experimentId, { snapshotId });
-    if (capital === null) return { refusal: `experiment ${plan.experimentId} snapshot ${snapshotId} has no capital stage: promote it to live with a target capital` };
-    if (capital.halted) {
-      return { refusal: `the capital ramp of ${plan.experimentId} is halted since ${new Date(capital.since).toISOString()}${capital.reason !== null ? ` (${capital.reason})` : ''}; resume it with 'promotion-gate:research -- stage resume' after review` };
-    }
-    return { snapshotId, capital };
   });
 }
 

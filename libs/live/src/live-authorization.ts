@@ -1,6 +1,6 @@
 import type { JsonValue, VenueMoneyMode } from '@quantbot/core';
 import { QuantbotError, canonicalJson } from '@quantbot/core';
-import type { PromotionStage, ResearchRegistry } from '@quantbot/research-registry';
+import type { CapitalStageState, PromotionStage, ResearchRegistry } from '@quantbot/research-registry';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
 import { createStrategy } from '@quantbot/strategies';
 
@@ -52,6 +52,11 @@ export class LiveAuthorization {
   /** The promoted parameters, as canonical JSON (the strategy's resolved parameters). */
   readonly params: string;
   readonly snapshotId: string;
+  /**
+   * The capital stage the snapshot's live promotion stands at: a session trading under this
+   * authorization must cap its gross notional at `capital.notionalCap` (see `checkLiveSafeguards`).
+   */
+  readonly capital: CapitalStageState;
 
   private constructor(fields: AuthorizationFields) {
     this.sessionId = fields.sessionId;
@@ -59,6 +64,7 @@ export class LiveAuthorization {
     this.strategy = fields.strategy;
     this.params = fields.params;
     this.snapshotId = fields.snapshotId;
+    this.capital = fields.capital;
     Object.freeze(this);
   }
 
@@ -77,12 +83,13 @@ interface AuthorizationFields {
   readonly strategy: string;
   readonly params: string;
   readonly snapshotId: string;
+  readonly capital: CapitalStageState;
 }
 
 
 export interface AuthorizeLiveOptions {
   /** The research registry holding the promotion. */
-  readonly registry: Pick<ResearchRegistry, 'getExperiment' | 'listPromotions' | 'resolveSnapshot'>;
+  readonly registry: Pick<ResearchRegistry, 'getExperiment' | 'listPromotions' | 'resolveSnapshot' | 'capitalStage'>;
   /** The experiment that was promoted to `live`. */
   readonly experimentId: string;
   /** The session the authorization is for. */
@@ -95,12 +102,25 @@ export interface AuthorizeLiveOptions {
 /**
  * Checks the research registry and issues the session's `LiveAuthorization`: the experiment must
  * exist, be about `strategy`, and hold a `live` promotion of a snapshot whose parameters, resolved
- * by the strategy, are the ones about to trade. Throws `LiveAuthorizationError`
- * (`LIVE_NOT_PROMOTED`, naming `experimentId`, `strategy` or `params`) otherwise.
+ * by the strategy, are the ones about to trade, with a capital stage that is not halted (the
+ * authorization carries it). Throws `LiveAuthorizationError` (`LIVE_NOT_PROMOTED`, naming
+ * `experimentId`, `strategy` or `params`) otherwise.
  */
 export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promise<LiveAuthorization> {
   const found = await findPromotedSnapshot({ registry: options.registry, experimentId: options.experimentId, stage: 'live', strategy: options.strategy, params: options.params });
-  return issue({ sessionId: options.sessionId, experimentId: options.experimentId, strategy: options.strategy, params: found.params, snapshotId: found.snapshotId });
+  const capital = await options.registry.capitalStage(options.experimentId, { snapshotId: found.snapshotId });
+  if (capital === null) {
+    throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${options.experimentId} snapshot ${found.snapshotId} has no capital stage: promote it to live with a target capital`);
+  }
+  if (capital.halted) {
+    throw new LiveAuthorizationError(
+      'LIVE_NOT_PROMOTED',
+      'experimentId',
+      `the capital ramp of ${options.experimentId} is halted since ${new Date(capital.since).toISOString()}${capital.reason !== null ? ` (${capital.reason})` : ''}; ` +
+        "resume it with 'promotion-gate:research -- stage resume' after review",
+    );
+  }
+  return issue({ sessionId: options.sessionId, experimentId: options.experimentId, strategy: options.strategy, params: found.params, snapshotId: found.snapshotId, capital });
 }
 
 /** Whether a snapshot of the experiment promoted to `stage` has these parameters (as the strategy resolves them). */
@@ -162,7 +182,8 @@ export async function findPromotedSnapshot(options: {
  * The gate every venue session passes before it connects. A venue whose orders move real money
  * (`moneyMode` `live`), or any session given an authorization (a live rehearsal against a local
  * server), must have: an authorization this library issued, for this session, strategy and
- * parameters; an order-notional cap and a position cap; and a kill switch with a halt level that
+ * parameters; an order-notional cap, a position cap and a gross-notional cap within its capital
+ * stage (`gateway.limits.maxGrossNotional` ≤ the stage's notional cap); and a kill switch with a halt level that
  * only an operator re-arms. Throws `LiveAuthorizationError` naming the option at fault.
  */
 export function checkLiveSafeguards(options: {
@@ -184,6 +205,16 @@ export function checkLiveSafeguards(options: {
     if (value === undefined || !(value > 0) || !Number.isFinite(value)) {
       throw new LiveAuthorizationError('LIVE_UNCAPPED', `gateway.limits.${cap}`, 'a live session must be capped: give a finite positive value');
     }
+  }
+  // Whatever runs the session, its gross notional stays within the capital stage it was promoted to.
+  const stageCap = live.capital.notionalCap;
+  const gross = limits.maxGrossNotional;
+  if (gross === undefined || !(gross > 0) || !(gross <= stageCap)) {
+    throw new LiveAuthorizationError(
+      'LIVE_UNCAPPED',
+      'gateway.limits.maxGrossNotional',
+      `the capital stage allows at most ${stageCap} of gross notional (stage ${live.capital.stageIndex + 1}, ${live.capital.stagePct}% of ${live.capital.targetCapital}); give a positive value no higher`,
+    );
   }
   const killSwitch = options.gateway.killSwitch ?? {};
   if (killSwitch.haltAtDrawdownPct === undefined && killSwitch.flattenAtDrawdownPct === undefined && killSwitch.dailyLossLimitPct === undefined) {

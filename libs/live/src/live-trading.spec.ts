@@ -260,8 +260,15 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         },
         listPromotions: async () => [{ stage: 'live', snapshotId: 'snap-1' }] as unknown as Awaited<ReturnType<AuthorizeLiveOptions['registry']['listPromotions']>>,
         resolveSnapshot: async () => ({ params: PARAMS }) as unknown as Awaited<ReturnType<AuthorizeLiveOptions['registry']['resolveSnapshot']>>,
+        // Stage 2 of the ramp: 5 % of 200,000.
+        capitalStage: async () => ({ ...STAGE, halted: halted }),
       };
-      const CAPPED = { limits: { maxOrderNotional: 5_000, maxPositionQty: 50 }, killSwitch: { haltAtDrawdownPct: 5, rearm: 'manual' as const } };
+      const STAGE = { experimentId: 'exp-1', snapshotId: 'snap-1', promotionId: 'promo-2', stageIndex: 1, stagePct: 5, targetCapital: 200_000, notionalCap: 10_000, halted: false, lastAction: 'advance' as const, since: epochMs(0), reason: null };
+      let halted = false;
+      afterEach(() => {
+        halted = false;
+      });
+      const CAPPED = { limits: { maxOrderNotional: 5_000, maxPositionQty: 50, maxGrossNotional: 10_000 }, killSwitch: { haltAtDrawdownPct: 5, rearm: 'manual' as const } };
       const authorize = (sessionId = 'paper-1', params: Record<string, string> = { fast: '5', slow: '20' }) =>
         authorizeLiveTrading({ registry, experimentId: 'exp-1', sessionId, strategy: 'sma-crossover', params });
 
@@ -295,8 +302,15 @@ describe('tradeOnReplay and tradeOnVenue', () => {
           'live',
         ],
         ["another session's authorization", async () => ({ gateway: CAPPED, live: await authorize('paper-2') }), 'LIVE_AUTHORIZATION_MISMATCH', 'sessionId'],
-        ['no order-notional cap', async () => ({ gateway: { ...CAPPED, limits: { maxPositionQty: 50 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxOrderNotional'],
-        ['no position cap', async () => ({ gateway: { ...CAPPED, limits: { maxOrderNotional: 5_000 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxPositionQty'],
+        ['no order-notional cap', async () => ({ gateway: { ...CAPPED, limits: { maxPositionQty: 50, maxGrossNotional: 10_000 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxOrderNotional'],
+        ['no position cap', async () => ({ gateway: { ...CAPPED, limits: { maxOrderNotional: 5_000, maxGrossNotional: 10_000 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxPositionQty'],
+        ['no gross-notional cap', async () => ({ gateway: { ...CAPPED, limits: { maxOrderNotional: 5_000, maxPositionQty: 50 } }, live: await authorize() }), 'LIVE_UNCAPPED', 'gateway.limits.maxGrossNotional'],
+        [
+          'a gross-notional cap above its capital stage',
+          async () => ({ gateway: { ...CAPPED, limits: { ...CAPPED.limits, maxGrossNotional: 10_001 } }, live: await authorize() }),
+          'LIVE_UNCAPPED',
+          'gateway.limits.maxGrossNotional',
+        ],
         ['no halt level', async () => ({ gateway: { limits: CAPPED.limits, killSwitch: {} }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch'],
         ['a halt level that never fires (1,000,000%)', async () => ({ gateway: { ...CAPPED, killSwitch: { haltAtDrawdownPct: 1_000_000, rearm: 'manual' as const } }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch'],
         ['a kill switch that re-arms itself', async () => ({ gateway: { ...CAPPED, killSwitch: { haltAtDrawdownPct: 5, rearm: 'auto' as const } }, live: await authorize() }), 'LIVE_KILL_SWITCH', 'gateway.killSwitch.rearm'],
@@ -316,6 +330,12 @@ describe('tradeOnReplay and tradeOnVenue', () => {
         await expect(connectVenue(base, undefined)).rejects.toMatchObject({ code: 'LIVE_NOT_AUTHORIZED', field: 'live' });
         await expect(connectVenue({ ...base, live: await authorize('paper-9') }, undefined)).rejects.toMatchObject({ code: 'LIVE_AUTHORIZATION_MISMATCH', field: 'sessionId' });
         expect(calls).toEqual([]);
+      });
+
+      it('refuses to authorize a halted capital ramp, and carries the stage it authorizes', async () => {
+        expect((await authorize()).capital).toMatchObject({ stageIndex: 1, notionalCap: 10_000 });
+        halted = true;
+        await expect(authorize()).rejects.toMatchObject({ code: 'LIVE_NOT_PROMOTED', field: 'experimentId', message: expect.stringContaining('the capital ramp of exp-1 is halted') });
       });
 
       it('refuses parameters other than the promoted ones, at authorization and at the venue', async () => {
