@@ -1,8 +1,8 @@
 import type { BarUniverse, ClientOrderId, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, formatIsoTime } from '@quantbot/core';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
-import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
-import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
+import type { BarView, OrderSpec, StepView, Strategy, StrategyContext } from '@quantbot/strategies';
+import { TimeCursor, UniverseBarView, UniverseStepView } from '@quantbot/strategies';
 import { runBacktest } from './backtest-runner';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 
@@ -221,18 +221,28 @@ class RecordingStrategy implements Strategy {
 
   onBar(bar: BarView, ctx: StrategyContext): void {
     const step = bar.visibleSteps - 1;
-    if (this.states[step] === undefined) {
-      const positions = new Float64Array(this.#symbolCount);
-      const pending = new Uint8Array(this.#symbolCount);
-      for (let s = 0; s < this.#symbolCount; s++) {
-        positions[s] = ctx.position(s);
-        pending[s] = ctx.hasPendingOrder(s) ? 1 : 0;
-      }
-      this.states[step] = { cash: ctx.cash, equity: ctx.equity(), positions, pending };
-    }
+    if (this.states[step] === undefined) this.states[step] = captureState(ctx, this.#symbolCount);
     const log = (this.decisions[step] ??= []);
     this.#inner.onBar(bar, new DecisionLog(ctx, log));
   }
+
+  onStep(step: StepView, ctx: StrategyContext): void {
+    if (this.#inner.onStep === undefined) return;
+    const index = (step.views[0]?.visibleSteps ?? 0) - 1;
+    if (this.states[index] === undefined) this.states[index] = captureState(ctx, this.#symbolCount);
+    const log = (this.decisions[index] ??= []);
+    this.#inner.onStep(step, new DecisionLog(ctx, log));
+  }
+}
+
+function captureState(ctx: StrategyContext, symbolCount: number): StepState {
+  const positions = new Float64Array(symbolCount);
+  const pending = new Uint8Array(symbolCount);
+  for (let s = 0; s < symbolCount; s++) {
+    positions[s] = ctx.position(s);
+    pending[s] = ctx.hasPendingOrder(s) ? 1 : 0;
+  }
+  return { cash: ctx.cash, equity: ctx.equity(), positions, pending };
 }
 
 /** A `StrategyContext` that records every order intent, passing it on to `target` if there is one. */
@@ -355,6 +365,7 @@ function replayDecisions(strategy: Strategy, universe: BarUniverse, offset: numb
   const decisions = new Array<Decision[] | undefined>(universe.length).fill(undefined);
   const cursor = new TimeCursor(universe.length);
   const views = universe.symbols.map((_, s) => new UniverseBarView(universe, s, cursor));
+  const stepView = new UniverseStepView(universe, views, cursor);
   const replay = new ReplayContext(universe.symbols);
   for (let k = 0; k < universe.length; k++) {
     cursor.advanceTo(k);
@@ -364,6 +375,7 @@ function replayDecisions(strategy: Strategy, universe: BarUniverse, offset: numb
     for (let s = 0; s < universe.symbols.length; s++) {
       if (universe.hasBar[s * universe.length + k] === 1) strategy.onBar(views[s] as BarView, ctx);
     }
+    if (strategy.onStep !== undefined) strategy.onStep(stepView, ctx);
     decisions[k] = log;
   }
   return decisions;

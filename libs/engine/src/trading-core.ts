@@ -18,8 +18,8 @@ import { Order, PortfolioLedger, clientOrderId, epochMs } from '@quantbot/core';
 import type { LedgerSnapshot } from '@quantbot/core';
 import type { ExecutionQuality, OrderOutcome } from '@quantbot/execution-sim';
 import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
-import type { BarView, OrderSpec, Strategy, StrategyContext } from '@quantbot/strategies';
-import { TimeCursor, UniverseBarView } from '@quantbot/strategies';
+import type { BarView, OrderSpec, StepView, Strategy, StrategyContext } from '@quantbot/strategies';
+import { TimeCursor, UniverseBarView, UniverseStepView } from '@quantbot/strategies';
 import type { OrderGateway, PortfolioView } from '@quantbot/risk-guardrails';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 import { sizeFor } from '@quantbot/risk-guardrails';
@@ -125,6 +125,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #sizing: SizingRule;
   readonly #cursor: TimeCursor;
   readonly #views: readonly BarView[];
+  readonly #stepView: StepView;
   readonly #working: Int32Array;
   readonly #orders = new Map<string, TrackedOrder>();
   #lastEnded: Order | undefined;
@@ -156,6 +157,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.trades = new TradeTracker(universe.symbols);
     this.#cursor = new TimeCursor(universe.length);
     this.#views = universe.symbols.map((_, i) => new UniverseBarView(universe, i, this.#cursor));
+    this.#stepView = new UniverseStepView(universe, this.#views, this.#cursor);
     this.#working = new Int32Array(universe.symbols.length);
     this.#gateway = options.gateway;
     this.#portfolio = new LedgerPortfolioView(this.ledger, this);
@@ -230,6 +232,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     for (let s = 0; s < n; s++) {
       if (u.hasBar[s * u.length + step] === 1) this.#strategy.onBar(this.#views[s] as BarView, this);
     }
+    if (this.#strategy.onStep !== undefined) this.#strategy.onStep(this.#stepView, this);
   }
 
   /**
@@ -389,6 +392,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     }
     this.#recorder?.fill(fill, tracked?.order);
     if (this.#held.length > 0) this.#releaseHeld(s, fill.time);
+    this.#strategy.onFill?.(fill);
   }
 
   onOrderUpdate(update: OrderUpdate): void {
@@ -418,6 +422,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#recorder?.update(update, order);
     if (!order.isTerminal) {
       this.#markWorking(tracked);
+      this.#strategy.onOrderUpdate?.(update);
       return;
     }
 
@@ -435,6 +440,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       );
     }
     if (this.#held.length > 0) this.#releaseHeld(s, update.time);
+    this.#strategy.onOrderUpdate?.(update);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { LookaheadError } from '@quantbot/core';
 import type { BarUniverse, EpochMs, Ticker } from '@quantbot/core';
+import type { StepView } from './strategy';
 
 /**
  * What a strategy can see of one symbol: the current bar and the bars before it, never after.
@@ -99,5 +100,29 @@ export class UniverseBarView implements BarView {
       throw new RangeError(`${this.symbol}: cannot read ${ago} steps ago at step ${this.#cursor.index}`);
     }
     return step;
+  }
+}
+
+/** A `StepView` onto every symbol of a `BarUniverse` at the cursor's step. */
+export class UniverseStepView implements StepView {
+  readonly views: readonly BarView[];
+  readonly #universe: BarUniverse;
+  readonly #cursor: TimeCursor;
+
+  constructor(universe: BarUniverse, views: readonly BarView[], cursor: TimeCursor) {
+    this.#universe = universe;
+    this.views = views;
+    this.#cursor = cursor;
+  }
+
+  get time(): EpochMs {
+    return this.#universe.time[this.#cursor.index] as EpochMs;
+  }
+
+  hasBar(symbolIndex: number): boolean {
+    if (!Number.isInteger(symbolIndex) || symbolIndex < 0 || symbolIndex >= this.views.length) {
+      throw new RangeError(`symbol index ${symbolIndex} outside the universe`);
+    }
+    return this.#universe.hasBar[symbolIndex * this.#universe.length + this.#cursor.index] === 1;
   }
 }

@@ -1,6 +1,6 @@
-export { TimeCursor, UniverseBarView } from './bar-view';
+export { TimeCursor, UniverseBarView, UniverseStepView } from './bar-view';
 export type { BarView } from './bar-view';
-export type { OrderSpec, Strategy, StrategyContext } from './strategy';
+export type { OrderSpec, StepView, Strategy, StrategyContext, StrategyNotice } from './strategy';
 export { describeParams, parseParamList, resolveParams } from './strategy-params';
 export type { ParamSpec, ParamValues } from './strategy-params';
 export { SMA_CROSSOVER_PARAMS, SmaCrossover } from './sma-crossover';

@@ -3,7 +3,7 @@ import { BRACKET_MOMENTUM_PARAMS, BracketMomentum } from './bracket-momentum';
 import { EARNINGS_MOMENTUM_PARAMS, EarningsMomentum } from './earnings-momentum';
 import type { PointInTimeFundamentals } from './point-in-time-fundamentals';
 import { SMA_CROSSOVER_PARAMS, SmaCrossover } from './sma-crossover';
-import type { Strategy } from './strategy';
+import type { Strategy, StrategyNotice } from './strategy';
 import type { ParamSpec, ParamValues } from './strategy-params';
 import { resolveParams } from './strategy-params';
 
@@ -16,6 +16,8 @@ export interface StrategyBuildContext {
   readonly symbolCount: number;
   /** The session's fundamentals for its symbols, readable only as of a bar (`pointInTimeFundamentals`). */
   readonly fundamentals?: PointInTimeFundamentals;
+  /** Where the strategy reports notices (logged and recorded by the session); dropped when absent. */
+  readonly notify?: (notice: StrategyNotice) => void;
 }
 
 /** A strategy that can be chosen by name: its parameters and how to build it. */

@@ -1,4 +1,4 @@
-import type { ClientOrderId, EpochMs, JsonValue, OrderSide, OrderType, Ticker, TimeInForce } from '@quantbot/core';
+import type { ClientOrderId, EpochMs, Fill, JsonValue, OrderSide, OrderType, OrderUpdate, Ticker, TimeInForce } from '@quantbot/core';
 import type { BarView } from './bar-view';
 
 /**
@@ -68,6 +68,24 @@ export interface Strategy {
   readonly warmupBars?: number;
   onBar(bar: BarView, ctx: StrategyContext): void;
   /**
+   * Called once per time step, after `onBar` has been called for every symbol with a bar at that
+   * step: the place for cross-sectional decisions (rank the universe, rebalance). `step.views`
+   * holds one view per symbol in universe order; a symbol without a bar at this step reads NaN at
+   * `ago = 0`, and `step.hasBar` says which did. The same rules as `onBar` hold: only the past and
+   * the current step are visible, and the call never awaits.
+   */
+  onStep?(step: StepView, ctx: StrategyContext): void;
+  /**
+   * A fill of an order this session sent (a bracket leg's fill carries its entry's id as
+   * `parentId`), after the books have taken it. Backtests report fills before the next step's
+   * decisions; live sessions as the venue reports them. The lookahead check's replay has no
+   * broker and reports none, so decisions must not depend on fills in ways the recorded
+   * positions do not show.
+   */
+  onFill?(fill: Fill): void;
+  /** A change of state of an order this session sent (accepted, canceled, expired, rejected, replaced, filled). */
+  onOrderUpdate?(update: OrderUpdate): void;
+  /**
    * The values behind the strategy's latest decision on symbol `symbolIndex` (indicator values
    * by name), recorded with every decision in the run's journal. Called only when a journal is
    * kept, after `onBar` has decided.
@@ -80,4 +98,28 @@ export interface Strategy {
    */
   exportState?(): JsonValue;
   importState?(state: JsonValue): void;
+}
+
+/** The whole universe at one time step, as `Strategy.onStep` sees it. */
+export interface StepView {
+  /** The step's time: the close of its bars. */
+  readonly time: EpochMs;
+  /** One view per symbol, in universe order. */
+  readonly views: readonly BarView[];
+  /** True when symbol `symbolIndex` has a bar at this step. */
+  hasBar(symbolIndex: number): boolean;
+}
+
+/**
+ * Something a strategy wants the operator to know that is not an order: a model that fell back
+ * to its defaults, a member strategy that was switched off. Sessions log notices and record them
+ * in the run's artifacts; they never change what the engine does.
+ */
+export interface StrategyNotice {
+  readonly time: EpochMs;
+  /** The strategy (or member) that raised it. */
+  readonly strategy: string;
+  /** A stable, machine-readable code, e.g. `meta-learner-fallback`. */
+  readonly code: string;
+  readonly message: string;
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from '@quantbot/core';
-import type { ClientOrderId, EpochMs, JsonValue, Ticker } from '@quantbot/core';
+import type { ClientOrderId, EpochMs, Fill, JsonValue, OrderUpdate, Ticker } from '@quantbot/core';
 import type { BarView } from './bar-view';
-import type { Strategy, StrategyContext } from './strategy';
+import type { StepView, Strategy, StrategyContext } from './strategy';
 
 /**
  * Lets a strategy see the bars before step `scoreFromStep` with its orders dropped, so its
@@ -43,6 +43,25 @@ export class WarmupGate implements Strategy {
     }
     this.#muted.target = ctx;
     this.#inner.onBar(bar, this.#muted);
+  }
+
+  onStep(step: StepView, ctx: StrategyContext): void {
+    if (this.#inner.onStep === undefined) return;
+    const index = (step.views[0]?.visibleSteps ?? 0) - 1;
+    if (index >= this.#scoreFromStep) {
+      this.#inner.onStep(step, ctx);
+      return;
+    }
+    this.#muted.target = ctx;
+    this.#inner.onStep(step, this.#muted);
+  }
+
+  onFill(fill: Fill): void {
+    this.#inner.onFill?.(fill);
+  }
+
+  onOrderUpdate(update: OrderUpdate): void {
+    this.#inner.onOrderUpdate?.(update);
   }
 }
 
