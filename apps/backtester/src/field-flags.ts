@@ -4,7 +4,7 @@ import { BACKTEST_RUN_FIELD_FLAGS } from '@quantbot/cli';
 /**
  * The backtester's one table from the option fields its libraries name in errors to its flags:
  * `run`'s (shared with every command that loads data the same way), then those of `sweep`,
- * `walk-forward` and `replay`. `main` names the flag of every `ConfigError` through it.
+ * `walk-forward`, `replay` and `factors`. `main` names the flag of every `ConfigError` through it.
  */
 export const BACKTESTER_FIELD_FLAGS: FieldFlags = Object.freeze({
   ...BACKTEST_RUN_FIELD_FLAGS,
@@ -22,4 +22,9 @@ export const BACKTESTER_FIELD_FLAGS: FieldFlags = Object.freeze({
   minOosSharpe: '--min-oos-sharpe',
   date: '--replay-date',
   limit: '--limit',
+  factor: '--factor',
+  periods: '--periods',
+  quantiles: '--quantiles',
+  dates: '--dates',
+  ic: '--ic',
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { QuantbotError } from '@quantbot/core';
 import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
+import { factorsCommand } from './factors-command';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
 import { replayCommand } from './replay-command';
@@ -23,17 +24,19 @@ commands:
   sweep        run a parameter space over the same data on worker threads, rank it, with DSR and PBO
   walk-forward optimize in sample, test out of sample, fold by fold; exit 1 when it overfits
   indicators   compute an indicator over a data file
+  factors      evaluate a cross-sectional factor (IC, quantile returns, turnover; default: the synthetic
+               panel); --report writes its HTML tear sheet
   fetch-data   download historical bars from Alpaca into CSV files that run --data loads
   verify-audit check a hash-chained audit log; with --run-id (or --expect-count/--expect-head) also
                against the head anchored in the run manifest: a cut tail, an emptied, deleted
                or re-hashed log
 
-Run 'backtester <command> --help' for the flags of a command. run, replay, sweep, walk-forward and
-indicators print one JSON document with --json; --json-out <file> writes it to a file instead (for
-nx run, which adds its own lines to stdout).`;
+Run 'backtester <command> --help' for the flags of a command. run, replay, sweep, walk-forward,
+indicators and factors print one JSON document with --json; --json-out <file> writes it to a file
+instead (for nx run, which adds its own lines to stdout).`;
 
 /** The commands that print one JSON document with --json (so --json-out works with them). */
-const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators']);
+const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators', 'factors']);
 
 /**
  * The backtester's entry point, callable in-process. Resolves to the exit code: 0 on success,
@@ -73,6 +76,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return await walkForwardCommand(rest, io, now, clock);
       case 'indicators':
         return indicatorsCommand(rest, io);
+      case 'factors':
+        return await factorsCommand(rest, io, now);
       case 'fetch-data':
         return await fetchDataCommand(rest, io, clock);
       case 'verify-audit':

@@ -11,8 +11,12 @@ import type { TopLevelSpec } from 'vega-lite';
  */
 export const REPORT_MAX_CHART_POINTS = 2000;
 
-/** The chart a report draws; also the value of its figure's `data-chart` attribute. */
-export type ReportChartName = 'equity' | 'drawdown' | 'monthly-returns';
+/**
+ * A chart of a report page; also the value of its figure's `data-chart` attribute: the run
+ * report's `equity`, `drawdown` and `monthly-returns`, the factor tear sheet's `ic-series`,
+ * `quantile-returns` and `cumulative-spread`.
+ */
+export type ReportChartName = 'equity' | 'drawdown' | 'monthly-returns' | 'ic-series' | 'quantile-returns' | 'cumulative-spread';
 
 /** A chart of the HTML report could not be rendered; `cause` holds vega's own error. */
 export class ReportRenderError extends QuantbotError {
@@ -161,14 +165,16 @@ export function chartSampleIndices(values: ArrayLike<number>, maxPoints: number 
   return picked.slice(0, count);
 }
 
-/** Chart width and height of the time-series charts, in CSS pixels (the whole SVG, axes included). */
-const CHART_WIDTH = 900;
-const CHART_HEIGHT = 260;
+/** Chart width of the time-series charts, in CSS pixels (the whole SVG, axes included). */
+export const CHART_WIDTH = 900;
+/** Chart height of the time-series charts, in CSS pixels. */
+export const CHART_HEIGHT = 260;
 const HEATMAP_ROW_HEIGHT = 28;
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const CHART_CONFIG = {
+/** The look every report chart shares (font, colours of axes and grid). */
+export const CHART_CONFIG = {
   font: FONT,
   background: '#ffffff',
   view: { stroke: null },
@@ -313,7 +319,7 @@ export function renderMonthlyReturnsChart(returns: readonly MonthlyReturn[]): Pr
 }
 
 /** A chart of the given size that only says "No data" (an empty time axis would read "NaN"). */
-function noDataSpec(description: string, height: number): TopLevelSpec {
+export function noDataSpec(description: string, height: number): TopLevelSpec {
   return {
     width: CHART_WIDTH,
     height,
@@ -331,7 +337,7 @@ function noDataSpec(description: string, height: number): TopLevelSpec {
  * Compiles a Vega-Lite spec and renders it on the server (no DOM, no canvas) as an SVG string.
  * The spec must carry its data inline: nothing is loaded.
  */
-async function renderVegaLiteSvg(chart: ReportChartName, spec: TopLevelSpec): Promise<string> {
+export async function renderVegaLiteSvg(chart: ReportChartName, spec: TopLevelSpec): Promise<string> {
   // Loaded on the first chart, not with the library: Vega takes ~0.2 s to load, which every
   // process that only logs or writes a kill file (a sweep worker, the trader) would pay. Vega is
   // an optional peer dependency: a project that renders no report does not install it.

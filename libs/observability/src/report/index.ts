@@ -1,6 +1,10 @@
-// @quantbot/observability/report: the HTML run report and its charts. Its own entry point because
-// the charts are drawn with Vega: nothing that imports the main entry loads it.
+// @quantbot/observability/report: the HTML run report, the factor tear sheet and their charts. Its
+// own entry point because the charts are drawn with Vega: nothing that imports the main entry loads it.
 export { renderRunReport, REPORT_MAX_TRADE_ROWS, REPORT_MAX_FINDING_ROWS, REPORT_MAX_HEATMAP_YEARS } from './html-report';
 export type { RunReportInput, RunReportFinding } from './html-report';
 export { drawdownSeries, monthlyReturns, chartSampleIndices, REPORT_MAX_CHART_POINTS, ReportRenderError } from './html-report-charts';
 export type { MonthlyReturn, ReportChartName } from './html-report-charts';
+export { renderFactorTearSheet, TEAR_SHEET_MAX_FINDING_ROWS } from './factor-tear-sheet';
+export type { FactorTearSheetInput, FactorTearSheetIc, FactorTearSheetDatedValues, FactorTearSheetFinding } from './factor-tear-sheet';
+export { cumulativeSpread, rollingMean, FACTOR_IC_ROLLING_WINDOW } from './factor-tear-sheet-charts';
+export type { CumulativeSpreadPoint } from './factor-tear-sheet-charts';
