@@ -8,10 +8,13 @@ export type FactorSource =
 /** At most this many findings are printed one per line; the rest are counted (all are in `--json`). */
 const MAX_FINDING_LINES = 20;
 
+const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** One line saying where the panel came from (also the tear sheet's source line). */
 export function describeFactorSource(source: FactorSource): string {
-  if (source.kind === 'csv') return `${source.file}: ${source.rows} rows, ${source.symbols} symbols, ${source.dates} dates`;
-  return `synthetic panel (no --panel given): seed ${source.seed}, ${source.symbols} symbols × ${source.dates} dates, planted 1-period IC of 'signal' ${source.ic}`;
+  const count = (n: number) => COUNT_FORMAT.format(n);
+  if (source.kind === 'csv') return `${source.file}: ${count(source.rows)} rows, ${count(source.symbols)} symbols, ${count(source.dates)} dates`;
+  return `synthetic panel (no --panel given): seed ${source.seed}, ${count(source.symbols)} symbols × ${count(source.dates)} dates, planted 1-period IC of 'signal' ${source.ic}`;
 }
 
 /**

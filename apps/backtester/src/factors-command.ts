@@ -124,9 +124,9 @@ function readPanelFile(path: string, given: string): string {
   }
 }
 
-/** The start of the tear sheet's file name: the panel file's name, or `synthetic-seed<n>`. */
+/** The start of the tear sheet's file name: the panel file's name, or `synthetic-seed<seed>-<symbols>x<dates>`. */
 function sourceStem(source: FactorSource): string {
-  return source.kind === 'csv' ? fileSafe(basename(source.file, extname(source.file))) : `synthetic-seed${fileSafe(String(source.seed))}`;
+  return source.kind === 'csv' ? fileSafe(basename(source.file, extname(source.file))) : fileSafe(`synthetic-seed${source.seed}-${source.symbols}x${source.dates}`);
 }
 
 function fileSafe(text: string): string {
