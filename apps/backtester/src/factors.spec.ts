@@ -316,5 +316,6 @@ describe('backtester factors: bad input names the flag, file or line and exits n
     const result = await cli('factors', '--help');
     expect(result.code).toBe(0);
     for (const flag of ['--panel', '--factor', '--periods', '--quantiles', '--seed', '--symbols', '--dates', '--ic', '--json', '--report', '--out']) expect(result.out).toContain(flag);
+    expect((await cli('--help')).out).toContain('factors      evaluate a cross-sectional factor');
   });
 });

@@ -84,6 +84,27 @@ describe('renderFactorTearSheet', () => {
     expect(row('turnover-table', '3')).toEqual(['—']);
   });
 
+  it('shows the first period in the headline tiles', async () => {
+    const html = await renderFactorTearSheet(input());
+    const tiles = [...html.matchAll(/<div class="tile-label">([^<]*)<\/div><div class="tile-value[^"]*">([^<]*)<\/div>/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(tiles).toEqual(['Mean IC (1)=0.0512', 'ICIR (1)=0.512', 't-stat (1)=2.76', 'Top − bottom (1, bps)=25.00', 'Rank autocorrelation=0.120']);
+  });
+
+  it('draws at most 2,000 dates of a long IC series, and says so', async () => {
+    const dates = Array.from({ length: 3000 }, (_, i) => new Date(Date.UTC(2000, 0, 1 + i)).toISOString().slice(0, 10));
+    const series = dates.map((date, i) => ({ date, '1': Math.sin(i / 7) / 10 }) as FactorTearSheetDatedValues);
+    const html = await renderFactorTearSheet(input({ periods: [1], icSeries: series, spreadSeries: series }));
+    const vertices = (label: RegExp): number => {
+      const path = [...html.matchAll(/<path aria-label="([^"]*)"[^>]* d="([^"]*)"/g)].find((m) => label.test(m[1] as string));
+      return path?.[2]?.match(/[ML]/g)?.length ?? 0;
+    };
+    expect(vertices(/^t: .*s: daily IC$/)).toBeGreaterThan(1000);
+    expect(vertices(/^t: .*s: daily IC$/)).toBeLessThanOrEqual(2000);
+    expect(vertices(/^t: .*period: 1$/)).toBeGreaterThan(1000);
+    expect(vertices(/^t: .*period: 1$/)).toBeLessThanOrEqual(2000);
+    expect(html).toContain('Each chart draws at most 2,000 of the 3,000 dates');
+  });
+
   it('escapes every string of the input', async () => {
     const html = await renderFactorTearSheet(input());
     expect(html).toContain('<h1>value &lt;b&gt;</h1>');
