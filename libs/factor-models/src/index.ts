@@ -11,6 +11,8 @@ export type { CrossSectionalRegression, FactorReturnSeries, FactorReturns, Facto
 export { attributeReturns } from './return-attribution';
 export type { FactorExposure, ReturnAttribution, ReturnAttributionOptions, ReturnAttributionUndefinedReason, StrategyReturns } from './return-attribution';
 export { dailyReturnsFromEquity } from './equity-returns';
+export { mergePointInTime } from './point-in-time-merge';
+export type { FundamentalRows, PointInTimeMerge, PointInTimeMergeOptions, PriceRows } from './point-in-time-merge';
 export type { EquityCurveColumns } from './equity-returns';
 export { expectedSpearman, generateSyntheticPanel } from './synthetic-panel';
 export type { SyntheticPanelOptions } from './synthetic-panel';
