@@ -54,16 +54,23 @@ function checkRows(kind: 'prices' | 'fundamentals', symbol: readonly string[], d
       if (v === Infinity || v === -Infinity) throw new DataError(`${v} is not a finite number`, { field: `${kind}.values.${name}[${i}]`, symbol: symbol[i] as string });
     }
   }
-  const first = new Map<string, number>();
+  // Per symbol, the row of each date: a second one is refused. Dates repeat across symbols, so
+  // each distinct one is checked once.
+  const bySymbol = new Map<string, Map<string, number>>();
+  const validDates = new Set<string>();
   for (let i = 0; i < rows; i++) {
     const s = symbol[i] as string;
     const d = date[i] as string;
     if (s === '') throw new DataError('the symbol is empty', { field: `${kind}.symbol[${i}]` });
-    if (!isIsoDate(d)) throw new DataError(`'${d}' is not a date written YYYY-MM-DD`, { field: `${kind}.${dateField}[${i}]`, symbol: s });
-    const key = `${s}\u0000${d}`;
-    const before = first.get(key);
+    if (!validDates.has(d)) {
+      if (!isIsoDate(d)) throw new DataError(`'${d}' is not a date written YYYY-MM-DD`, { field: `${kind}.${dateField}[${i}]`, symbol: s });
+      validDates.add(d);
+    }
+    let dates = bySymbol.get(s);
+    if (dates === undefined) bySymbol.set(s, (dates = new Map()));
+    const before = dates.get(d);
     if (before !== undefined) throw new DataError(`a second row for ${s} on ${d} (the first is row ${before})`, { field: `${kind}.${dateField}[${i}]`, symbol: s });
-    first.set(key, i);
+    dates.set(d, i);
   }
   return names;
 }
