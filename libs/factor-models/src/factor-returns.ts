@@ -103,7 +103,9 @@ export function estimateFactorReturns(panel: FactorPanel, options: FactorReturns
     const rows: number[] = [];
     for (let row = panel.dateStart[d] as number; row < (panel.dateStart[d + 1] as number); row++) {
       if (!Number.isFinite(fwd[row] as number)) continue;
-      if (columns.every((column) => Number.isFinite(column[row] as number))) rows.push(row);
+      let complete = true;
+      for (let j = 0; j < k && complete; j++) complete = Number.isFinite((columns[j] as Float64Array)[row] as number);
+      if (complete) rows.push(row);
       else incomplete++;
     }
     const n = rows.length;

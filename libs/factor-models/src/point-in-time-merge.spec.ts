@@ -41,13 +41,14 @@ describe('mergePointInTime', () => {
     const fundamentals: FundamentalRows = {
       symbol: ['AAA', 'AAA', 'AAA', 'BBB', 'BBB'],
       availableDate: ['2024-02-15', '2024-03-04', '2024-03-06', '2024-03-02', '2023-12-01'],
-      values: { bookToPrice: [0.5, 0.6, 0.9, 1.5, NaN] },
+      values: { bookToPrice: [0.5, 0.6, 0.9, NaN, 1.5] },
     };
     const out = mergePointInTime(panel, { fundamentals });
-    // AAA 03-01 → 02-15; BBB 03-01 → 2023-12-01 (its value missing, kept missing); AAA 03-04 → 03-04
-    // (available that day); AAA 03-05 → 03-04 (03-06 is later); BBB 03-05 → 03-02.
+    // AAA 03-01 → 02-15; BBB 03-01 → 2023-12-01; AAA 03-04 → 03-04 (available that day);
+    // AAA 03-05 → 03-04 (03-06 is later); BBB 03-05 → 03-02, whose value is missing: it stays
+    // missing, not filled from the older report.
     expect(out.fundamentalsDate).toEqual(['2024-02-15', '2023-12-01', '2024-03-04', '2024-03-04', '2024-03-02']);
-    expect(Array.from(out.panel.factors['bookToPrice'] ?? [])).toEqual([0.5, NaN, 0.6, 0.6, 1.5]);
+    expect(Array.from(out.panel.factors['bookToPrice'] ?? [])).toEqual([0.5, 1.5, 0.6, 0.6, NaN]);
     expect(out.findings).toEqual([]);
   });
 

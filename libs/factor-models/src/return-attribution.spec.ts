@@ -80,19 +80,19 @@ describe('attributeReturns', () => {
 
   it('uses only the dates both sides have and lists the others', () => {
     // The strategy lacks day 3 (null) and day 4 (absent) and has an extra day 600; the
-    // factors lack momentum on day 7 and have an extra day 700.
+    // factors lack momentum on day 7, have an extra day 700, and day 800 with no values at all.
     const keep = dates.map((_, i) => i).filter((i) => i !== 4);
     const strategyInput = { dates: [...keep.map((i) => dates[i] as string), day(600)], returns: [...keep.map((i) => (i === 3 ? null : (strategy[i] as number))), 0.01] };
-    const factorDates = [...dates, day(700)];
+    const factorDates = [...dates, day(700), day(800)];
     const factorInput: FactorReturnSeries = {
       dates: factorDates,
-      returns: Object.fromEntries(Object.entries(returns).map(([name, values]) => [name, [...values.map((v, i) => (name === 'momentum' && i === 7 ? null : v)), 0.02]])),
+      returns: Object.fromEntries(Object.entries(returns).map(([name, values]) => [name, [...values.map((v, i) => (name === 'momentum' && i === 7 ? null : v)), 0.02, null]])),
     };
     const out = attributeReturns(strategyInput, factorInput);
-    expect(out.datesWithoutStrategyReturn).toEqual([day(3), day(4), day(700)]);
-    expect(out.datesWithoutFactorReturns).toEqual([day(7), day(600)]);
+    expect(out.datesWithoutStrategyReturn).toEqual([day(3), day(4), day(700), day(800)]);
+    expect(out.datesWithoutFactorReturns).toEqual([day(7), day(600), day(800)]);
     expect(out.n).toBe(497);
-    expect(out.findings.find((f) => f.kind === 'unmatched-dates')?.detail).toMatch(/^5 of 502 date\(s\) not used: 3 without a strategy return, 2 without every factor's return/);
+    expect(out.findings.find((f) => f.kind === 'unmatched-dates')?.detail).toMatch(/^6 of 503 date\(s\) not used: 4 without a strategy return, 3 without every factor's return/);
     const used = dates.map((_, i) => i).filter((i) => ![3, 4, 7].includes(i));
     const reference = referenceOls(['market', 'size', 'momentum'].map((n) => used.map((i) => (returns[n] as number[])[i] as number)), used.map((i) => strategy[i] as number));
     expect(out.alpha.perPeriod).toBeCloseTo(reference.coefficients[0] as number, 12);
