@@ -3,6 +3,12 @@
 // their sources so a test never runs against a stale build.
 const path = require('node:path');
 
+// Dependencies published only as ES modules. Node (20.19 and later) loads them with `require()`,
+// so the built libraries use them as they are; Jest's own module loader cannot (it supports
+// `require()` of an ES module only on Node 24.9 and later), so for tests ts-jest compiles their
+// files to CommonJS like our sources. A dependency added here must have no top-level `await`.
+const ES_MODULE_DEPENDENCIES = ['arquero'];
+
 module.exports = {
   testEnvironment: 'node',
   transform: {
@@ -10,7 +16,12 @@ module.exports = {
       'ts-jest',
       { tsconfig: path.join(__dirname, 'tsconfig.base.json'), diagnostics: false },
     ],
+    [`/node_modules/(${ES_MODULE_DEPENDENCIES.join('|')})/.+\\.js$`]: [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true }, diagnostics: false },
+    ],
   },
+  transformIgnorePatterns: [`/node_modules/(?!(${ES_MODULE_DEPENDENCIES.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@quantbot/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),

@@ -104,6 +104,15 @@ try {
     const fm = require('@quantbot/factor-models');
     const evaluation = fm.evaluateFactor(fm.generateSyntheticPanel({ symbols: 10, dates: 30, seed: 1, ic: 0.1 }), { factor: 'signal', periods: [1], quantiles: 5 });
     if (evaluation.ic['1'].n !== 29 || !Object.isFrozen(evaluation)) throw new Error('@quantbot/factor-models did not evaluate the synthetic panel');
+    // Its npm dependencies, as installed with the package: ml-regression (factor returns) and
+    // arquero, an ES module that the CommonJS build loads with require() (the point-in-time merge).
+    const factorPanel = fm.generateSyntheticPanel({ symbols: 10, dates: 30, seed: 1, ic: 0.1 });
+    const factorReturns = fm.estimateFactorReturns(factorPanel, { factors: ['signal', 'noise'] });
+    if (factorReturns.regressions.filter((r) => r.defined).length !== 29 || typeof factorReturns.summary.signal.t !== 'number') throw new Error('@quantbot/factor-models did not estimate factor returns');
+    const merged = fm.mergePointInTime(factorPanel, { fundamentals: { symbol: ['S001', 'S001'], availableDate: [factorPanel.dates[3], factorPanel.dates[10]], values: { book: [1, 2] } } });
+    const book = merged.panel.factors.book;
+    const s001 = Array.from({ length: factorPanel.rows }, (_, r) => r).filter((r) => factorPanel.symbolIndex[r] === 0);
+    if (!Number.isNaN(book[s001[2]]) || book[s001[3]] !== 1 || book[s001[9]] !== 1 || book[s001[10]] !== 2) throw new Error('@quantbot/factor-models did not merge fundamentals as of their dates');
     for (const name of ${JSON.stringify(Object.keys(tarballs))}) {
       if (Object.keys(require(name)).length === 0) throw new Error(name + ' exports nothing');
     }
@@ -128,15 +137,17 @@ import { startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import { storageBackends } from '@quantbot/storage/testing';
 import { FullSeriesZScore } from '@quantbot/strategies/testing';
-import { evaluateFactor, generateSyntheticPanel } from '@quantbot/factor-models';
-import type { FactorEvaluation } from '@quantbot/factor-models';
+import { evaluateFactor, generateSyntheticPanel, mergePointInTime, attributeReturns, estimateFactorReturns } from '@quantbot/factor-models';
+import type { FactorEvaluation, PointInTimeMerge, ReturnAttribution } from '@quantbot/factor-models';
 const evaluation: FactorEvaluation = evaluateFactor(generateSyntheticPanel({ symbols: 5, dates: 10 }), { factor: 'signal', periods: [1], quantiles: 2 });
+const merge: PointInTimeMerge = mergePointInTime(generateSyntheticPanel({ symbols: 5, dates: 10 }), { prices: { symbol: ['S001'], date: ['2020-01-01'], values: { volume: [1] } } });
+const attribution: ReturnAttribution = attributeReturns({ dates: [], returns: [] }, estimateFactorReturns(generateSyntheticPanel({ symbols: 5, dates: 10 }), { factors: ['signal'] }).series);
 const u: BarUniverse = generateSyntheticUniverse({ bars: 10 });
 const ledger: PortfolioLedger = new PortfolioLedger([ticker('A')], 1);
 const sma: Sma = new Sma(3);
 const profile = resolveExecutionProfile('stressed', { latencyMs: 5 });
 const startFake: (options: { credentials: { keyId: string; secretKey: string }; now: () => number }) => Promise<FakeAlpacaServer> = startFakeAlpacaServer;
-export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length, new FullSeriesZScore(u).name, evaluation.ic['1']?.n];
+export const checks = [u.length, ledger.cash, sma.warmup, typeof runBacktest, profile.latencyMs, typeof SimulatedBroker, typeof deflatedSharpeRatio, typeof sha256Hex, typeof LiveSession, typeof renderRunReport, typeof AlpacaVenue, typeof startFake, storageBackends({}).length, new FullSeriesZScore(u).name, evaluation.ic['1']?.n, merge.panel.rows, attribution.defined];
 `,
   );
   writeFileSync(

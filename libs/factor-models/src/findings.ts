@@ -10,6 +10,12 @@ export type FactorFindingKind =
   | 'small-group'
   | 'missing-group'
   | 'constant-regressor'
+  | 'collinear-regressor'
+  | 'unmatched-dates'
+  | 'zero-mean-return'
+  | 'undefined-regression'
+  | 'no-price'
+  | 'no-fundamentals-yet'
   | 'too-few-names-for-quantiles'
   | 'undefined-ic';
 
