@@ -45,8 +45,13 @@ export function formatFactorEvaluation(evaluation: FactorEvaluation, source: Fac
     return [String(k), ...quantileHead.map((_, q) => bps(row[q])), bps(evaluation.topMinusBottom[String(k)])];
   })));
 
-  lines.push('', 'turnover by quantile (share of its names that were not in it on the previous date)');
-  lines.push(...table(quantileHead, [quantileHead.map((_, q) => percent(evaluation.turnover[String(q + 1)]))]));
+  lines.push('', 'turnover by quantile at a lag of k dates (share of its names that were not in it k dates earlier), and the rank autocorrelation at that lag');
+  const lags = periods.includes(1) ? periods : [1, ...periods];
+  lines.push(...table(['lag', ...quantileHead, 'rank autocorr.'], lags.map((k) => {
+    const turnover = k === 1 ? evaluation.turnover : (evaluation.turnoverByPeriod[String(k)] ?? {});
+    const autocorrelation = k === 1 ? evaluation.rankAutocorrelation : evaluation.rankAutocorrelationByPeriod[String(k)];
+    return [String(k), ...quantileHead.map((_, q) => percent(turnover[String(q + 1)])), fixed(autocorrelation, 4)];
+  })));
   lines.push(`rank autocorrelation (lag 1): ${fixed(evaluation.rankAutocorrelation, 4)}`);
 
   const { findings } = evaluation;

@@ -68,8 +68,8 @@ export async function factorsCommand(argv: readonly string[], io: CliIo, now: Da
   }
 
   if (flags['json'] === true) {
-    const { factor: name, periods: evaluated, quantiles, ic, quantileReturns, topMinusBottom, turnover, rankAutocorrelation, icSeries, spreadSeries, findings } = evaluation;
-    const document = { factor: name, source, periods: evaluated, quantiles, ic, quantileReturns, topMinusBottom, turnover, rankAutocorrelation, icSeries, spreadSeries, findings, ...(reportFile === undefined ? {} : { report: reportFile }) };
+    const { factor: name, periods: evaluated, quantiles, ic, quantileReturns, topMinusBottom, turnover, rankAutocorrelation, turnoverByPeriod, rankAutocorrelationByPeriod, icSeries, spreadSeries, findings } = evaluation;
+    const document = { factor: name, source, periods: evaluated, quantiles, ic, quantileReturns, topMinusBottom, turnover, rankAutocorrelation, turnoverByPeriod, rankAutocorrelationByPeriod, icSeries, spreadSeries, findings, ...(reportFile === undefined ? {} : { report: reportFile }) };
     io.out(JSON.stringify(document, null, 2));
   } else {
     const reportLine = reportFile === undefined ? '' : `\n\ntear sheet written: ${reportFile}`;

@@ -29,6 +29,8 @@ interface FactorsJson {
   readonly topMinusBottom: Record<string, number | null>;
   readonly turnover: Record<string, number | null>;
   readonly rankAutocorrelation: number | null;
+  readonly turnoverByPeriod: Record<string, Record<string, number | null>>;
+  readonly rankAutocorrelationByPeriod: Record<string, number | null>;
   readonly icSeries: ({ date: string } & Record<string, number | null | string>)[];
   readonly spreadSeries: ({ date: string } & Record<string, number | null | string>)[];
   readonly findings: { date: string | null; kind: string; detail: string }[];
@@ -76,6 +78,11 @@ function expectMatchesReference(doc: FactorsJson, ref: ReferenceResult): void {
   expect(Object.keys(doc.turnover)).toEqual(Array.from({ length: doc.quantiles }, (_, q) => String(q + 1)));
   for (const [q, value] of Object.entries(doc.turnover)) expectSame(value, ref.turnover[q] as number, `turnover[${q}]`);
   expectSame(doc.rankAutocorrelation, ref.rankAutocorrelation, 'rankAutocorrelation');
+  for (const k of doc.periods.map(String)) {
+    expect(Object.keys(doc.turnoverByPeriod[k] ?? {})).toEqual(Array.from({ length: doc.quantiles }, (_, q) => String(q + 1)));
+    for (const [q, value] of Object.entries(doc.turnoverByPeriod[k] ?? {})) expectSame(value, ref.turnoverByPeriod[k]?.[q] as number, `turnoverByPeriod[${k}][${q}]`);
+    expectSame(doc.rankAutocorrelationByPeriod[k] ?? null, ref.rankAutocorrelationByPeriod[k] as number, `rankAutocorrelationByPeriod[${k}]`);
+  }
 }
 
 /** The raw rows of the synthetic panel the command generates with these options. */
@@ -130,7 +137,7 @@ describe('backtester factors on the synthetic panel', () => {
     const result = await cli('factors', ...argv, '--json');
     expect(result).toMatchObject({ code: 0, err: '' });
     const doc = JSON.parse(result.out) as FactorsJson;
-    expect(Object.keys(doc)).toEqual(['factor', 'source', 'periods', 'quantiles', 'ic', 'quantileReturns', 'topMinusBottom', 'turnover', 'rankAutocorrelation', 'icSeries', 'spreadSeries', 'findings']);
+    expect(Object.keys(doc)).toEqual(['factor', 'source', 'periods', 'quantiles', 'ic', 'quantileReturns', 'topMinusBottom', 'turnover', 'rankAutocorrelation', 'turnoverByPeriod', 'rankAutocorrelationByPeriod', 'icSeries', 'spreadSeries', 'findings']);
     expect(doc).toMatchObject({ factor, periods, quantiles, source: { kind: 'synthetic', ...options, rows: options.symbols * options.dates } });
     expectMatchesReference(doc, alphalensReference(syntheticRows(options, factor), periods, quantiles));
     // The last k dates have no k-period forward return: counted, not dropped.
@@ -161,8 +168,9 @@ describe('backtester factors on the synthetic panel', () => {
     expect(row('information coefficient', '1')).toEqual(['1', ic1.mean.toFixed(4), ic1.std.toFixed(4), ic1.icir.toFixed(4), ic1.t.toFixed(2), String(ic1.n)]);
     const bps = (x: number): string => (x * 10_000).toFixed(2);
     expect(row('mean forward return by quantile', '10')).toEqual(['10', ...(ref.quantileReturns['10'] as number[]).map(bps), bps(ref.topMinusBottom['10'] as number)]);
-    const turnover = lines[lines.findIndex((l) => l.startsWith('turnover by quantile')) + 2]?.trim().split(/\s+/);
-    expect(turnover).toEqual(['1', '2', '3', '4', '5'].map((q) => `${((ref.turnover[q] as number) * 100).toFixed(1)}%`));
+    const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
+    expect(row('turnover by quantile', '1')).toEqual(['1', ...['1', '2', '3', '4', '5'].map((q) => percent(ref.turnover[q] as number)), ref.rankAutocorrelation.toFixed(4)]);
+    expect(row('turnover by quantile', '10')).toEqual(['10', ...['1', '2', '3', '4', '5'].map((q) => percent(ref.turnoverByPeriod['10']?.[q] as number)), (ref.rankAutocorrelationByPeriod['10'] as number).toFixed(4)]);
     expect(result.out).toContain(`rank autocorrelation (lag 1): ${ref.rankAutocorrelation.toFixed(4)}`);
     expect(result.out).toContain('findings: 3 (undefined-ic 3)\n  undefined-ic: period 1: the IC is undefined on 1 of 252 date(s)');
   });

@@ -24,6 +24,8 @@ export interface ReferenceResult {
   readonly spreadSeries: Record<string, number[]>;
   /** Per quantile (1-based key), the mean share of names new to the quantile since the previous date. */
   readonly turnover: Record<string, number>;
+  readonly turnoverByPeriod: Record<string, Record<string, number>>;
+  readonly rankAutocorrelationByPeriod: Record<string, number>;
   readonly rankAutocorrelation: number;
 }
 
@@ -81,7 +83,8 @@ function qcut(values: readonly number[], q: number): number[] {
  * alphalens' statistics of `rows` for `periods` and `quantiles`, on the panel's own dates: the
  * forward return over k rows of each symbol, the daily Spearman IC and its summary, the mean
  * return of each qcut quantile (per date, then over dates), the top-minus-bottom spread, and at
- * lag 1 (the previous panel date) the turnover of each quantile and the rank autocorrelation.
+ * lag 1 (the previous panel date) and at a lag of each period the turnover of each quantile and
+ * the rank autocorrelation.
  */
 export function alphalensReference(rows: readonly ReferenceRow[], periods: readonly number[], quantiles: number): ReferenceResult {
   const dates = [...new Set(rows.map((r) => r.date))].sort();
@@ -119,7 +122,7 @@ export function alphalensReference(rows: readonly ReferenceRow[], periods: reado
     qcut(named.map((r) => r.factor), quantiles).forEach((q, i) => bucket.set(named[i] as ReferenceRow, q));
   }
 
-  const result: ReferenceResult = { dates, ic: {}, icSeries: {}, quantileReturns: {}, topMinusBottom: {}, spreadSeries: {}, turnover: {}, rankAutocorrelation: NaN };
+  const result: ReferenceResult = { dates, ic: {}, icSeries: {}, quantileReturns: {}, topMinusBottom: {}, spreadSeries: {}, turnover: {}, rankAutocorrelation: NaN, turnoverByPeriod: {}, rankAutocorrelationByPeriod: {} };
   for (const k of periods) {
     const returns = forward.get(k) as Map<ReferenceRow, number>;
     const series: number[] = [];
@@ -147,28 +150,38 @@ export function alphalensReference(rows: readonly ReferenceRow[], periods: reado
     result.spreadSeries[String(k)] = spreadSeries;
   }
 
-  // Lag 1: today's quantile members against the previous date's, and ranks of the common names.
-  const shares: number[][] = Array.from({ length: quantiles }, () => []);
-  const autocorrelations: number[] = [];
-  for (let d = 1; d < onDate.length; d++) {
-    const today = onDate[d] as ReferenceRow[];
-    const before = onDate[d - 1] as ReferenceRow[];
-    for (let q = 1; q <= quantiles; q++) {
-      const now = today.filter((r) => bucket.get(r) === q).map((r) => r.symbol);
-      const then = new Set(before.filter((r) => bucket.get(r) === q).map((r) => r.symbol));
-      if (now.length > 0 && then.size > 0) shares[q - 1]?.push(now.filter((s) => !then.has(s)).length / now.length);
+  // At lag k: the quantile members of a date against those k dates earlier, and ranks of the common names.
+  const atLag = (lag: number): { turnover: Record<string, number>; rankAutocorrelation: number } => {
+    const shares: number[][] = Array.from({ length: quantiles }, () => []);
+    const autocorrelations: number[] = [];
+    for (let d = lag; d < onDate.length; d++) {
+      const today = onDate[d] as ReferenceRow[];
+      const before = onDate[d - lag] as ReferenceRow[];
+      for (let q = 1; q <= quantiles; q++) {
+        const now = today.filter((r) => bucket.get(r) === q).map((r) => r.symbol);
+        const then = new Set(before.filter((r) => bucket.get(r) === q).map((r) => r.symbol));
+        if (now.length > 0 && then.size > 0) shares[q - 1]?.push(now.filter((s) => !then.has(s)).length / now.length);
+      }
+      const rankOf = (dateRows: readonly ReferenceRow[]): Map<string, number> => {
+        const named = dateRows.filter((r) => Number.isFinite(r.factor));
+        const ranks = averageRanks(named.map((r) => r.factor));
+        return new Map(named.map((r, i) => [r.symbol, ranks[i] as number]));
+      };
+      const rNow = rankOf(today);
+      const rThen = rankOf(before);
+      const common = [...rNow.keys()].filter((s) => rThen.has(s));
+      const value = pearson(common.map((s) => rNow.get(s) as number), common.map((s) => rThen.get(s) as number));
+      if (Number.isFinite(value)) autocorrelations.push(value);
     }
-    const rankOf = (dateRows: readonly ReferenceRow[]): Map<string, number> => {
-      const named = dateRows.filter((r) => Number.isFinite(r.factor));
-      const ranks = averageRanks(named.map((r) => r.factor));
-      return new Map(named.map((r, i) => [r.symbol, ranks[i] as number]));
-    };
-    const rNow = rankOf(today);
-    const rThen = rankOf(before);
-    const common = [...rNow.keys()].filter((s) => rThen.has(s));
-    const value = pearson(common.map((s) => rNow.get(s) as number), common.map((s) => rThen.get(s) as number));
-    if (Number.isFinite(value)) autocorrelations.push(value);
+    const turnover: Record<string, number> = {};
+    shares.forEach((list, q) => (turnover[String(q + 1)] = mean(list)));
+    return { turnover, rankAutocorrelation: mean(autocorrelations) };
+  };
+  const lagOne = atLag(1);
+  for (const k of periods) {
+    const at = k === 1 ? lagOne : atLag(k);
+    result.turnoverByPeriod[String(k)] = at.turnover;
+    result.rankAutocorrelationByPeriod[String(k)] = at.rankAutocorrelation;
   }
-  shares.forEach((list, q) => (result.turnover[String(q + 1)] = mean(list)));
-  return { ...result, rankAutocorrelation: mean(autocorrelations) };
+  return { ...result, turnover: lagOne.turnover, rankAutocorrelation: lagOne.rankAutocorrelation };
 }

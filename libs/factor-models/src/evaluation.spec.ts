@@ -127,7 +127,7 @@ describe('evaluateFactor against a reference implementation', () => {
     expect(result.topMinusBottom[String(period)]).toBeCloseTo(meanOf(spreads), 12);
   });
 
-  it('matches the quantile turnover and the rank autocorrelation at lag 1', () => {
+  it.each([1, 5])('matches the quantile turnover and the rank autocorrelation at a lag of %i date(s)', (lag) => {
     const ordered = [...dates.values()];
     const sets = ordered.map((members) => {
       const buckets = qcut(members.map((r) => r.factor), 5);
@@ -135,25 +135,27 @@ describe('evaluateFactor against a reference implementation', () => {
     });
     for (let q = 0; q < 5; q++) {
       const shares: number[] = [];
-      for (let d = 1; d < sets.length; d++) {
+      for (let d = lag; d < sets.length; d++) {
         const now = sets[d]?.[q] as Set<string>;
-        const before = sets[d - 1]?.[q] as Set<string>;
+        const before = sets[d - lag]?.[q] as Set<string>;
         shares.push([...now].filter((s) => !before.has(s)).length / now.size);
       }
-      expect(result.turnover[String(q + 1)]).toBeCloseTo(meanOf(shares), 12);
+      expect(result.turnoverByPeriod[String(lag)]?.[String(q + 1)]).toBeCloseTo(meanOf(shares), 12);
+      if (lag === 1) expect(result.turnover[String(q + 1)]).toBeCloseTo(meanOf(shares), 12);
     }
     const rankMaps = ordered.map((members) => {
       const ranks = countingRanks(members.map((r) => r.factor));
       return new Map(members.map((r, i) => [r.symbol, ranks[i] as number]));
     });
     const autocorrelations: number[] = [];
-    for (let d = 1; d < rankMaps.length; d++) {
+    for (let d = lag; d < rankMaps.length; d++) {
       const now = rankMaps[d] as Map<string, number>;
-      const before = rankMaps[d - 1] as Map<string, number>;
+      const before = rankMaps[d - lag] as Map<string, number>;
       const common = [...now.keys()].filter((s) => before.has(s));
       autocorrelations.push(pearson(common.map((s) => now.get(s) as number), common.map((s) => before.get(s) as number)));
     }
-    expect(result.rankAutocorrelation).toBeCloseTo(meanOf(autocorrelations), 12);
+    expect(result.rankAutocorrelationByPeriod[String(lag)]).toBeCloseTo(meanOf(autocorrelations), 12);
+    if (lag === 1) expect(result.rankAutocorrelation).toBeCloseTo(meanOf(autocorrelations), 12);
   });
 
   it('is frozen, JSON-ready and reports the dates without a forward return', () => {

@@ -53,6 +53,10 @@ export interface FactorEvaluation {
   readonly turnover: Readonly<Record<string, number | null>>;
   /** Mean over dates of the correlation of the factor's ranks at a date and at the previous date. */
   readonly rankAutocorrelation: number | null;
+  /** Per period p, per quantile: the mean share of its names at a date that were not in it p dates earlier. */
+  readonly turnoverByPeriod: Readonly<Record<string, Readonly<Record<string, number | null>>>>;
+  /** Per period p: the mean over dates of the correlation of the factor's ranks at a date and p dates earlier. */
+  readonly rankAutocorrelationByPeriod: Readonly<Record<string, number | null>>;
   /** Per date, the IC of each period. */
   readonly icSeries: readonly DatedPeriodValues[];
   /** Per date, the top-minus-bottom spread of each period. */
@@ -94,8 +98,8 @@ export function assignQuantiles(panel: FactorPanel, values: string | Float64Arra
  * Evaluates a factor against its forward returns with alphalens' definitions (see
  * docs/factor-models.md): per period the daily information coefficient (Spearman), its mean,
  * standard deviation, ICIR and t-statistic; the mean forward return per quantile and the
- * top-minus-bottom spread; the factor's rank autocorrelation at lag 1 and the turnover of each
- * quantile. Throws a `ConfigError` keyed `factor`, `periods` or `quantiles` for a bad option.
+ * top-minus-bottom spread; the factor's rank autocorrelation and the turnover of each quantile, at
+ * lag 1 and at a lag of each period. Throws a `ConfigError` keyed `factor`, `periods` or `quantiles` for a bad option.
  */
 export function evaluateFactor(panel: FactorPanel, options: FactorEvaluationOptions): FactorEvaluation {
   const periods = [...(options.periods ?? [1, 5, 10])];
@@ -159,7 +163,7 @@ export function evaluateFactor(panel: FactorPanel, options: FactorEvaluationOpti
     topMinusBottom[String(period)] = finiteOrNull(mean(spreads));
   }
 
-  // Rank autocorrelation and turnover at lag 1 on the panel's dates.
+  // Rank autocorrelation and turnover at lag 1, and at a lag of each period, on the panel's dates.
   const ranks = new Float64Array(panel.rows).fill(NaN);
   for (let d = 0; d < dates; d++) {
     const rows: number[] = [];
@@ -167,46 +171,15 @@ export function evaluateFactor(panel: FactorPanel, options: FactorEvaluationOpti
     const r = averageRanks(rows.map((row) => factor[row] as number));
     rows.forEach((row, i) => (ranks[row] = r[i] as number));
   }
-  const symbols = panel.symbols.length;
-  let previousRank = new Float64Array(symbols).fill(NaN);
-  let previousBucket = new Int32Array(symbols);
-  let previousCount = new Int32Array(quantiles + 1);
-  const autocorrelations: number[] = [];
-  const turnovers: number[][] = Array.from({ length: quantiles }, () => []);
-  for (let d = 0; d < dates; d++) {
-    const rank = new Float64Array(symbols).fill(NaN);
-    const buckets = new Int32Array(symbols);
-    const count = new Int32Array(quantiles + 1);
-    const fresh = new Int32Array(quantiles + 1);
-    const now: number[] = [];
-    const before: number[] = [];
-    for (let row = panel.dateStart[d] as number; row < (panel.dateStart[d + 1] as number); row++) {
-      const s = panel.symbolIndex[row] as number;
-      rank[s] = ranks[row] as number;
-      if (Number.isFinite(rank[s] as number) && Number.isFinite(previousRank[s] as number)) {
-        now.push(rank[s] as number);
-        before.push(previousRank[s] as number);
-      }
-      const q = bucket[row] as number;
-      buckets[s] = q;
-      if (q > 0) {
-        count[q] = (count[q] as number) + 1;
-        if (previousBucket[s] !== q) fresh[q] = (fresh[q] as number) + 1;
-      }
-    }
-    if (d > 0) {
-      const value = pearsonCorrelation(now, before);
-      if (Number.isFinite(value)) autocorrelations.push(value);
-      for (let q = 1; q <= quantiles; q++) {
-        if ((count[q] as number) > 0 && (previousCount[q] as number) > 0) (turnovers[q - 1] as number[]).push((fresh[q] as number) / (count[q] as number));
-      }
-    }
-    previousRank = rank;
-    previousBucket = buckets;
-    previousCount = count;
+  const lagged = (lag: number) => laggedStatistics(panel, ranks, bucket, quantiles, lag);
+  const atLagOne = lagged(1);
+  const turnoverByPeriod: Record<string, Readonly<Record<string, number | null>>> = {};
+  const rankAutocorrelationByPeriod: Record<string, number | null> = {};
+  for (const period of periods) {
+    const statistics = period === 1 ? atLagOne : lagged(period);
+    turnoverByPeriod[String(period)] = statistics.turnover;
+    rankAutocorrelationByPeriod[String(period)] = statistics.rankAutocorrelation;
   }
-  const turnover: Record<string, number | null> = {};
-  turnovers.forEach((series, q) => (turnover[String(q + 1)] = finiteOrNull(mean(series))));
 
   const freezeSeries = (series: Record<string, number | null>[]) => Object.freeze(series.map((values, d) => Object.freeze({ date: panel.dates[d] as string, ...values }) as DatedPeriodValues));
   return Object.freeze({
@@ -216,12 +189,75 @@ export function evaluateFactor(panel: FactorPanel, options: FactorEvaluationOpti
     ic: Object.freeze(ic),
     quantileReturns: Object.freeze(quantileReturns),
     topMinusBottom: Object.freeze(topMinusBottom),
-    turnover: Object.freeze(turnover),
-    rankAutocorrelation: finiteOrNull(mean(autocorrelations)),
+    turnover: atLagOne.turnover,
+    rankAutocorrelation: atLagOne.rankAutocorrelation,
+    turnoverByPeriod: Object.freeze(turnoverByPeriod),
+    rankAutocorrelationByPeriod: Object.freeze(rankAutocorrelationByPeriod),
     icSeries: freezeSeries(icSeries),
     spreadSeries: freezeSeries(spreadSeries),
     findings: Object.freeze(findings),
   });
+}
+
+/**
+ * Turnover per quantile and the rank autocorrelation at `lag` dates: date d is compared with date
+ * d − lag of the panel (alphalens' `quantile_turnover` and `factor_rank_autocorrelation` with
+ * `period = lag`), on the dates where both exist (and, for a quantile's turnover, where it has
+ * names at both).
+ */
+function laggedStatistics(
+  panel: FactorPanel,
+  ranks: Float64Array,
+  bucket: Int32Array,
+  quantiles: number,
+  lag: number,
+): { readonly turnover: Readonly<Record<string, number | null>>; readonly rankAutocorrelation: number | null } {
+  const symbols = panel.symbols.length;
+  const dates = panel.dates.length;
+  // Per date: each symbol's rank (NaN: none) and quantile (0: none), and each quantile's count.
+  const rankAt: Float64Array[] = [];
+  const bucketAt: Int32Array[] = [];
+  const countAt: Int32Array[] = [];
+  const autocorrelations: number[] = [];
+  const turnovers: number[][] = Array.from({ length: quantiles }, () => []);
+  for (let d = 0; d < dates; d++) {
+    const rank = new Float64Array(symbols).fill(NaN);
+    const buckets = new Int32Array(symbols);
+    const count = new Int32Array(quantiles + 1);
+    for (let row = panel.dateStart[d] as number; row < (panel.dateStart[d + 1] as number); row++) {
+      const s = panel.symbolIndex[row] as number;
+      rank[s] = ranks[row] as number;
+      const q = bucket[row] as number;
+      buckets[s] = q;
+      if (q > 0) count[q] = (count[q] as number) + 1;
+    }
+    rankAt.push(rank);
+    bucketAt.push(buckets);
+    countAt.push(count);
+    if (d < lag) continue;
+    const previousRank = rankAt[d - lag] as Float64Array;
+    const previousBucket = bucketAt[d - lag] as Int32Array;
+    const previousCount = countAt[d - lag] as Int32Array;
+    const now: number[] = [];
+    const before: number[] = [];
+    const fresh = new Int32Array(quantiles + 1);
+    for (let s = 0; s < symbols; s++) {
+      if (Number.isFinite(rank[s] as number) && Number.isFinite(previousRank[s] as number)) {
+        now.push(rank[s] as number);
+        before.push(previousRank[s] as number);
+      }
+      const q = buckets[s] as number;
+      if (q > 0 && previousBucket[s] !== q) fresh[q] = (fresh[q] as number) + 1;
+    }
+    const value = pearsonCorrelation(now, before);
+    if (Number.isFinite(value)) autocorrelations.push(value);
+    for (let q = 1; q <= quantiles; q++) {
+      if ((count[q] as number) > 0 && (previousCount[q] as number) > 0) (turnovers[q - 1] as number[]).push((fresh[q] as number) / (count[q] as number));
+    }
+  }
+  const turnover: Record<string, number | null> = {};
+  turnovers.forEach((series, q) => (turnover[String(q + 1)] = finiteOrNull(mean(series))));
+  return { turnover: Object.freeze(turnover), rankAutocorrelation: finiteOrNull(mean(autocorrelations)) };
 }
 
 function mean(values: readonly number[]): number {

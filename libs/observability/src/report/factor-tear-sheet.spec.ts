@@ -84,6 +84,15 @@ describe('renderFactorTearSheet', () => {
     expect(row('turnover-table', '3')).toEqual(['—']);
   });
 
+  it('adds a turnover column and a rank autocorrelation per period lag when given', async () => {
+    const html = await renderFactorTearSheet(input({ turnoverByPeriod: { '1': { '1': 0.4, '2': 0.655, '3': null }, '2': { '1': 0.5, '2': 0.75, '3': 0.25 } }, rankAutocorrelationByPeriod: { '1': 0.12, '2': 0.05 } }));
+    const table = /id="turnover-table">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    expect([...table.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1])).toEqual(['Quantile', 'Turnover', 'Turnover (lag 2)']);
+    expect(table).toContain('<tr><td>2</td><td class="num">65.50 %</td><td class="num">75.00 %</td></tr>');
+    expect(html).toContain('Rank autocorrelation (lag 2)');
+    expect(html).toContain('0.0500');
+  });
+
   it('shows the first period in the headline tiles', async () => {
     const html = await renderFactorTearSheet(input());
     const tiles = [...html.matchAll(/<div class="tile-label">([^<]*)<\/div><div class="tile-value[^"]*">([^<]*)<\/div>/g)].map((m) => `${m[1]}=${m[2]}`);

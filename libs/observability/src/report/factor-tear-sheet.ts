@@ -56,6 +56,10 @@ export interface FactorTearSheetInput {
   readonly topMinusBottom: Readonly<Record<string, number | null>>;
   readonly turnover: Readonly<Record<string, number | null>>;
   readonly rankAutocorrelation: number | null;
+  /** Per period k, per quantile: the turnover at a lag of k dates (shown beside lag 1 when given). */
+  readonly turnoverByPeriod?: Readonly<Record<string, Readonly<Record<string, number | null>>>>;
+  /** Per period k: the rank autocorrelation at a lag of k dates. */
+  readonly rankAutocorrelationByPeriod?: Readonly<Record<string, number | null>>;
   /** Per date, the IC of each period; the same dates, in the same order, as `spreadSeries`. */
   readonly icSeries: readonly FactorTearSheetDatedValues[];
   /** Per date, the top-minus-bottom spread of each period. */
@@ -225,11 +229,18 @@ ${figure('cumulative-spread', svg)}
 }
 
 function turnoverSection(input: FactorTearSheetInput): string {
+  const byPeriod = input.turnoverByPeriod;
+  const lags = byPeriod === undefined ? [] : input.periods.filter((k) => k !== 1 && byPeriod[String(k)] !== undefined);
   const rows: string[] = [];
-  for (let q = 1; q <= input.quantiles; q++) rows.push(`<tr><td>${formatInteger(q)}</td>${numCell(share(input.turnover[String(q)]))}</tr>`);
-  return `${statLine([['Rank autocorrelation (lag 1)', fixed(input.rankAutocorrelation, 4)]])}
-${dataTable('turnover-table', ['Quantile', 'Turnover'], rows)}
-<p class="note">Turnover of a quantile: the share of its names on a date that were not in it on the previous date, averaged over the dates. Rank autocorrelation: the correlation of the factor's ranks on a date with those on the previous date, averaged over the dates; near 1 the factor changes slowly.</p>`;
+  for (let q = 1; q <= input.quantiles; q++) {
+    const cells = [numCell(share(input.turnover[String(q)])), ...lags.map((k) => numCell(share(byPeriod?.[String(k)]?.[String(q)] ?? null)))];
+    rows.push(`<tr><td>${formatInteger(q)}</td>${cells.join('')}</tr>`);
+  }
+  const stats: [string, string][] = [['Rank autocorrelation (lag 1)', fixed(input.rankAutocorrelation, 4)]];
+  for (const k of lags) stats.push([`Rank autocorrelation (lag ${k})`, fixed(input.rankAutocorrelationByPeriod?.[String(k)] ?? null, 4)]);
+  return `${statLine(stats)}
+${dataTable('turnover-table', ['Quantile', 'Turnover', ...lags.map((k) => `Turnover (lag ${k})`)], rows)}
+<p class="note">Turnover of a quantile: the share of its names on a date that were not in it on the previous date (lag k: k dates earlier), averaged over the dates. Rank autocorrelation: the correlation of the factor's ranks on a date with those on the previous date (or k dates earlier), averaged over the dates; near 1 the factor changes slowly.</p>`;
 }
 
 function findingsSection(findings: readonly FactorTearSheetFinding[]): string {
