@@ -353,7 +353,7 @@ export class Ensemble implements Strategy {
     if (fit.ok) {
       fit.weights.forEach((w, j) => (this.#weights[j] = w));
       this.#state = 'fitted';
-      this.#tell(time, 'meta-learner-fitted', `meta-learner fitted on ${fit.samples} samples; weights ${describeWeights(this.#weights)}`);
+      this.#tell(time, 'meta-learner-fitted', `fitted on ${fit.samples} samples; weights ${describeWeights(this.#weights)}`);
       return;
     }
     this.#weights.set(this.#defaults);
@@ -362,7 +362,7 @@ export class Ensemble implements Strategy {
       fit.row === undefined
         ? ''
         : ` (${String(ctx.symbols[this.#fitSymbol[fit.row] as number])} at ${formatIsoTime(this.#windowTime[this.#fitSlot[fit.row] as number] as number).slice(0, 10)})`;
-    this.#tell(time, 'meta-learner-fallback', `meta-learner cannot fit: ${fit.reason}: ${fit.detail}${where}; using the default weights ${describeWeights(this.#defaults)}`);
+    this.#tell(time, 'meta-learner-fallback', `cannot fit (${fit.reason}): ${fit.detail}${where}; using the default weights ${describeWeights(this.#defaults)}`);
   }
 
   /** Raises a notice when the learner's state differs from the one last told. */

@@ -1,5 +1,16 @@
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { MultivariateLinearRegression } from 'ml-regression';
+
+/** The part of `ml-regression`'s API used here: least squares solved through an SVD. */
+interface MlRegression {
+  readonly MultivariateLinearRegression: new (
+    x: number[][],
+    y: number[][],
+    options: { readonly intercept: boolean; readonly statistics: boolean },
+  ) => { readonly weights: number[][] };
+}
+
+// ml-regression ships no type declarations, so it is loaded with the type above.
+const { MultivariateLinearRegression } = require('ml-regression') as MlRegression;
 
 /**
  * Why the meta-learner could not fit, as a stable code: a non-finite sample, fewer samples than
