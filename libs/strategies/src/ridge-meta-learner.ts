@@ -68,7 +68,8 @@ const DEFAULT_MAX_CONDITION = 1e10;
  * It refuses, in this order: a non-finite value in `x` or `y` (`non-finite-input`, naming the
  * row), fewer than `minSamples` rows (`too-few-samples`), a centred signal covariance that is
  * singular or whose condition number exceeds `maxCondition` (`singular`: a constant member, or
- * members that move together), and coefficients that are not finite or all zero (`invalid-output`).
+ * members that move together), and a constant return or coefficients that are not finite or all
+ * zero (`invalid-output`).
  */
 export function fitRidgeWeights(x: ArrayLike<number>, y: ArrayLike<number>, rows: number, options: RidgeFitOptions): RidgeFit {
   const names = options.memberNames;
@@ -113,6 +114,8 @@ export function fitRidgeWeights(x: ArrayLike<number>, y: ArrayLike<number>, rows
     return refuse('singular', `the signal matrix is singular or ill-conditioned (condition number ${condition.toExponential(2)}, above ${maxCondition.toExponential(0)})`);
   }
 
+  // Centring a constant return leaves rounding noise, whose fitted direction would be arbitrary.
+  if (isConstantColumn(y, rows, 1, 0)) return refuse('invalid-output', `every forward return is ${String(y[0])}, so there is no direction to learn`);
   const penalty = Math.sqrt(rows * options.lambda);
   for (let j = 0; j < k; j++) {
     const row = new Array<number>(k).fill(0);
