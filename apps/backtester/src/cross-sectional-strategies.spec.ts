@@ -38,6 +38,16 @@ describe('backtester run --strategy factor-long-short', () => {
     expect(result.out).toMatch(/open short \d+ SYN/);
   });
 
+  it('--symbols names more synthetic symbols than the default five', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `S${String(i + 1).padStart(2, '0')}`);
+    const result = await cli('run', '--strategy', 'factor-long-short', '--symbols', names.join(','), '--json');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.out) as { summary: Record<string, unknown>; openPositions: unknown[] };
+    expect(doc.summary['symbols']).toBe(names.join(','));
+    // Ten symbols in quintiles: two long and two short.
+    expect(doc.openPositions).toHaveLength(4);
+  });
+
   itWithData('runs on a folder of real files (ORCL, YHOO, NVDA 1995-2014) and passes --check-lookahead', async () => {
     const dir = join(workDir, 'real');
     mkdirSync(dir, { recursive: true });
@@ -76,8 +86,12 @@ describe('backtester run --strategy ensemble --params metaLearner=true', () => {
     expect(summary.summary['notices']).toBe(2);
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { deterministic: boolean }> };
     expect(manifest.artifacts['notices.jsonl']).toEqual(expect.objectContaining({ deterministic: true }));
-    // The invocation log has them too.
-    expect(readFileSync(join(workDir, 'results', 'logs', 'backtester.log'), 'utf8')).toContain('"code":"meta-learner-fallback"');
+    // The invocation log has them too, as warnings.
+    const logged = readFileSync(join(workDir, 'results', 'logs', 'backtester.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string; fields?: Record<string, unknown> });
+    expect(logged.filter((l) => l.message === 'strategy notice').slice(-2).map((l) => [l.level, l.fields?.['code']])).toEqual([
+      ['warn', 'meta-learner-fallback'],
+      ['warn', 'meta-learner-fitted'],
+    ]);
     const verified = await cli('replay', '--run-id', runId, '--verify', '--limit', '1');
     expect(verified.code).toBe(0);
     expect(verified.out).toMatch(/verified: the re-run reproduces digest [0-9a-f]{16}; 6 artifact\(s\)/);
@@ -113,6 +127,8 @@ describe('sweep and walk-forward', () => {
   it('walk-forward accepts ensemble with the meta-learner', async () => {
     const result = await cli('walk-forward', '--strategy', 'ensemble', '--params', 'metaLearner=true', '--space', 'threshold=0.05..0.2:0.05', '--train', '756', '--test', '252', '--workers', '1', '--json');
     const doc = JSON.parse(result.out) as { folds: { chosenParams: Record<string, number> }[]; overall: { pass: boolean } };
+    // Trials build their strategies without a notice channel: nothing on stderr.
+    expect(result.err).toBe('');
     expect(result.code).toBe(doc.overall.pass ? 0 : 1);
     expect(doc.folds.length).toBe(7);
     for (const f of doc.folds) expect([0.05, 0.1, 0.15, 0.2]).toContain(f.chosenParams['threshold']);

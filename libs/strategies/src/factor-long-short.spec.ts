@@ -132,6 +132,19 @@ describe('FactorLongShort', () => {
     expect((inputs[4] ?? []).map((i) => i['quantile'])).toEqual([NaN, 2, 5, 4, 1, NaN]);
   });
 
+  it('leaves a symbol with an order still working alone', () => {
+    const universe = universeOfCloses(CLOSES);
+    const strategy = new FactorLongShort(BASE, universe.symbols.length);
+    // E (symbol 4) has an order working throughout.
+    const ctx = new (class extends ImmediateFillContext {
+      override hasPendingOrder(symbolIndex: number): boolean {
+        return symbolIndex === 4;
+      }
+    })(universe, 100_000);
+    runSteps(strategy, universe, ctx);
+    expect(ctx.orders.filter((o) => o.step === 4)).toEqual([{ step: 4, symbol: 'C', qty: 833 }]);
+  });
+
   it('splits quantiles in equal counts from each end, the lowest in 1 and the highest in Q', () => {
     const cases: readonly [number, number, readonly number[]][] = [
       [5, 5, [1, 2, 3, 4, 5]],
