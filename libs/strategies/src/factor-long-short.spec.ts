@@ -136,11 +136,8 @@ describe('FactorLongShort', () => {
     const universe = universeOfCloses(CLOSES);
     const strategy = new FactorLongShort(BASE, universe.symbols.length);
     // E (symbol 4) has an order working throughout.
-    const ctx = new (class extends ImmediateFillContext {
-      override hasPendingOrder(symbolIndex: number): boolean {
-        return symbolIndex === 4;
-      }
-    })(universe, 100_000);
+    const ctx = new ImmediateFillContext(universe, 100_000);
+    ctx.pending.add(4);
     runSteps(strategy, universe, ctx);
     expect(ctx.orders.filter((o) => o.step === 4)).toEqual([{ step: 4, symbol: 'C', qty: 833 }]);
   });

@@ -54,6 +54,8 @@ export class ImmediateFillContext implements StrategyContext {
   cash: number;
   readonly symbols: readonly Ticker[];
   readonly orders: SentOrder[] = [];
+  /** Symbols that read as having an order working (orders never work here otherwise). */
+  readonly pending = new Set<number>();
   readonly #universe: BarUniverse;
   readonly #positions: Float64Array;
   readonly #sizedShares: number;
@@ -83,8 +85,8 @@ export class ImmediateFillContext implements StrategyContext {
   position(symbolIndex: number): number {
     return this.#positions[symbolIndex] as number;
   }
-  hasPendingOrder(): boolean {
-    return false;
+  hasPendingOrder(symbolIndex: number): boolean {
+    return this.pending.has(symbolIndex);
   }
   buy(symbolIndex: number, qty?: number): void {
     this.#fill(symbolIndex, qty ?? this.#sizedShares);
