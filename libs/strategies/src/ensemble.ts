@@ -311,7 +311,7 @@ export class Ensemble implements Strategy {
       this.#windowHas[at] = has ? 1 : 0;
       if (!has) continue;
       this.#windowY[at] = (step.views[s] as BarView).close() / (this.#pendingClose[pending + s] as number) - 1;
-      this.#windowX.set(this.#pendingX.subarray((pending + s) * K, (pending + s + 1) * K), at * K);
+      for (let j = 0; j < K; j++) this.#windowX[at * K + j] = this.#pendingX[(pending + s) * K + j] as number;
     }
   }
 
@@ -327,7 +327,7 @@ export class Ensemble implements Strategy {
       this.#pendingHas[pending + s] = has ? 1 : 0;
       if (!has) continue;
       this.#pendingClose[pending + s] = (step.views[s] as BarView).close();
-      this.#pendingX.set(this.#signals.subarray(s * K, s * K + K), (pending + s) * K);
+      for (let j = 0; j < K; j++) this.#pendingX[(pending + s) * K + j] = this.#signals[s * K + j] as number;
     }
   }
 
@@ -342,7 +342,7 @@ export class Ensemble implements Strategy {
       for (let s = 0; s < n; s++) {
         const at = slot * n + s;
         if (this.#windowHas[at] !== 1) continue;
-        this.#fitX.set(this.#windowX.subarray(at * K, at * K + K), rows * K);
+        for (let j = 0; j < K; j++) this.#fitX[rows * K + j] = this.#windowX[at * K + j] as number;
         this.#fitY[rows] = this.#windowY[at] as number;
         this.#fitSlot[rows] = slot;
         this.#fitSymbol[rows] = s;

@@ -14,8 +14,8 @@ const { MultivariateLinearRegression } = require('ml-regression') as MlRegressio
 
 /**
  * Why the meta-learner could not fit, as a stable code: a non-finite sample, fewer samples than
- * asked for, member signals that are constant or collinear over the window, or coefficients that
- * are not finite (or all zero).
+ * asked for, member signals that are constant or collinear over the window, or a constant return
+ * or coefficients that are not finite (or all zero).
  */
 export type MetaLearnerFallbackReason = 'non-finite-input' | 'too-few-samples' | 'singular' | 'invalid-output';
 
