@@ -65,7 +65,7 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
     switch (command) {
       case undefined:
       case 'run':
-        return await runCommand(rest, io, now, clock);
+        return await runCommand(rest, io, now, clock, logger);
       case 'replay':
         return await replayCommand(rest, io, now);
       case 'report':
@@ -88,7 +88,7 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return 0;
       default:
         // Flags straight after the program name belong to `run`.
-        if (command.startsWith('--')) return await runCommand(argv, io, now, clock);
+        if (command.startsWith('--')) return await runCommand(argv, io, now, clock, logger);
         io.err(`error: unknown command '${command}'\n${USAGE}`);
         return 2;
     }

@@ -1,29 +1,37 @@
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
 import { BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, parseFlags } from '@quantbot/cli';
+import { formatIsoTime } from '@quantbot/core';
 import type { LookaheadReport } from '@quantbot/engine';
+import type { Logger } from '@quantbot/observability';
+import type { StrategyNotice } from '@quantbot/strategies';
 import { runRecordedBacktest } from '@quantbot/validation';
 import { formatSummary } from './summary-format';
 
 /**
  * `backtester run`: runs one backtest (`runRecordedBacktest` of `@quantbot/validation`), prints
  * it and writes its run folder `results/runs/<run_id>/` (summary, decisions, orders, trades,
- * equity, manifest; report.html with `--report`). Exit 1 when the lookahead check fails.
+ * equity, manifest; report.html with `--report`; notices.jsonl when the strategy raised notices).
+ * The strategy's notices go to stderr, one line each after the run (never into `--json` stdout),
+ * and to `logger`. Exit 1 when the lookahead check fails.
  */
-export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date()): Promise<number> {
+export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date(), logger?: Logger): Promise<number> {
   const flags = parseFlags(argv, BACKTEST_RUN_FLAGS);
   if (flags['help'] === true) {
     io.out(backtestRunHelp());
     return 0;
   }
-  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten } = await runRecordedBacktest(backtestRunConfig(flags), {
+  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten, notices } = await runRecordedBacktest(backtestRunConfig(flags), {
     cwd: io.cwd,
     commandLine: ['backtester', 'run', ...argv],
     now,
     clock,
     ...(io.progress !== undefined ? { progress: io.progress } : {}),
     showProgress: flags['json'] !== true,
+    onNotice: (notice) => logger?.warn('strategy notice', { time: formatIsoTime(notice.time), strategy: notice.strategy, code: notice.code, message: notice.message }),
   });
+  // After the run, so the lines do not cut through the progress bar.
+  for (const notice of notices) io.err(formatNotice(notice));
   if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
   else {
     const reportLine = reportWritten ? `\nreport: ${join(runDir, 'report.html')}` : '';
@@ -37,6 +45,11 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     return 1;
   }
   return 0;
+}
+
+/** A strategy notice as one readable line: `notice 2016-03-01 ensemble meta-learner-fallback: …`. */
+export function formatNotice(notice: StrategyNotice): string {
+  return `notice ${formatIsoTime(notice.time).slice(0, 10)} ${notice.strategy} ${notice.code}: ${notice.message}`;
 }
 
 /** The error line `run` prints (and exits 1 with) for a failed lookahead check; null when it passed. */

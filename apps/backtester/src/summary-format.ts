@@ -37,6 +37,7 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
     ['data quality', describeDataQuality(dataQuality)],
     ['guardrails', describeGuardrails(report)],
   ];
+  if (s['notices'] !== undefined) rows.push(['strategy notices', `${text(s['notices'])} (notices.jsonl; each on stderr)`]);
   if (lookahead !== null) {
     rows.push([
       'lookahead check',

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@quantbot/core';
@@ -89,6 +89,24 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
     const fills = (await latest()).fills;
     expect(fills.length).toBeGreaterThan(5);
     expect(fills.map((f) => f.fillKey)).toEqual((await latest('sim-straight')).fills.map((f) => f.fillKey.replace('sim-straight', 'sim-1')));
+  }, 60_000);
+
+  it("logs the strategy's notices through the trader's logger", async () => {
+    const io = capture(cwd);
+    const d = deps();
+    try {
+      const args = ['--broker', 'sim', '--symbols', 'AAA,BBB', '--strategy', 'ensemble', '--params', 'metaLearner=true,trainBars=30,refitEvery=5,minSamples=20', '--session', 'ens-1', ...stateFlags, '--stop-after', '40'];
+      expect(await runCommand(args, io, d)).toBe(0);
+    } finally {
+      await d.logger.close();
+    }
+    const log = readFileSync(join(cwd, 'results', 'logs', 'live-trader.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; message: string; fields?: Record<string, string> });
+    const notices = log.filter((l) => l.message === 'strategy notice');
+    expect(notices.map((n) => [n.level, n.fields?.['strategy'], n.fields?.['code']])).toEqual([
+      ['warn', 'ensemble', 'meta-learner-fallback'],
+      ['warn', 'ensemble', 'meta-learner-fitted'],
+    ]);
+    expect(notices[0]?.fields?.['message']).toMatch(/^cannot fit \(too-few-samples\)/);
   }, 60_000);
 
   it('sets an unreadable checkpoint aside and refuses to trade, on this start and the next, until an operator acts', async () => {

@@ -198,7 +198,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     };
     try {
       const outcome =
-        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream, days) : await runReplay(common, plan, flags, replayData as RunData);
+        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream, days) : await runReplay(common, plan, flags, replayData as RunData, log);
       return reportOutcome(outcome, io, log);
     } finally {
       watching.stop();

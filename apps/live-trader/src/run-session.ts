@@ -7,7 +7,9 @@ import type { AlpacaCredentials } from '@quantbot/alpaca';
 import { OutageWatchdog, tradeOnReplay, tradeOnVenue } from '@quantbot/live';
 import type { DriveOutcome, LiveAuthorization, LiveNotify, LiveTradingOptions, TradingDayRecorder } from '@quantbot/live';
 import { alignUniverse } from '@quantbot/market-data';
+import type { Logger } from '@quantbot/observability';
 import { createStrategy } from '@quantbot/strategies';
+import type { StrategyNotice } from '@quantbot/strategies';
 import { loadRunData } from '@quantbot/validation';
 import type { RunData } from '@quantbot/validation';
 import type { SessionEndpoints } from './live-guardrails';
@@ -17,9 +19,11 @@ import type { Plan } from './run-plan';
 // How `live-trader run` trades once its checks passed: on Alpaca (or the fake) through
 // `tradeOnVenue`, or on replayed bars through `tradeOnReplay`.
 
-/** The strategy and its parameters, built for `symbolCount` symbols. */
-function strategyOf(plan: Plan, symbolCount: number): Pick<LiveTradingOptions, 'strategy' | 'params'> {
-  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbolCount);
+/** The strategy and its parameters, built for `symbolCount` symbols; its notices go to `log`. */
+function strategyOf(plan: Plan, symbolCount: number, log: Logger): Pick<LiveTradingOptions, 'strategy' | 'params'> {
+  const notify = (notice: StrategyNotice): void =>
+    log.warn('strategy notice', { time: new Date(notice.time).toISOString(), strategy: notice.strategy, code: notice.code, message: notice.message });
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, { symbolCount, notify });
   return { strategy, params: params as unknown as JsonValue };
 }
 
@@ -70,7 +74,7 @@ export async function runAlpaca(
   try {
     return await tradeOnVenue({
       ...common,
-      ...strategyOf(plan, symbols.length),
+      ...strategyOf(plan, symbols.length, deps.logger),
       venue,
       symbols,
       orphanPolicy: plan.orphans,
@@ -114,10 +118,10 @@ export function loadReplayData(plan: Plan, flags: Readonly<Record<string, string
   return data;
 }
 
-export async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, { universe: data }: RunData): Promise<DriveOutcome> {
+export async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, { universe: data }: RunData, log: Logger): Promise<DriveOutcome> {
   return tradeOnReplay({
     ...common,
-    ...strategyOf(plan, data.symbols.length),
+    ...strategyOf(plan, data.symbols.length, log),
     data,
     warmupBars: typeof flags['warmup-bars'] === 'number' ? flags['warmup-bars'] : 100,
     intervalMs: typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0,

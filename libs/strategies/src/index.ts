@@ -15,3 +15,8 @@ export type { AnnouncedFundamentalsSource, FundamentalsRecord, PointInTimeFundam
 export { Atr, BollingerBands, Ema, ExactSum, ExponentialSmoothing, INDICATOR_CATALOG, MAX_PERIOD, Macd, RingBuffer, RollingExtreme, Rsi, STOCHASTIC_FLAT_RANGE_K, Sma, Smma, Stochastic, Wma, computeIndicatorSeries } from './indicators';
 export type { HlcIndicator, Indicator, IndicatorCatalogEntry, IndicatorColumns, IndicatorInput, IndicatorName, IndicatorParamSpec, IndicatorSeries, PriceIndicator } from './indicators';
 export { WarmupGate } from './warmup-gate';
+export { FACTORS, FACTOR_LONG_SHORT_PARAMS, FactorLongShort } from './factor-long-short';
+export type { FactorLongShortParams } from './factor-long-short';
+export { ENSEMBLE_PARAMS, Ensemble } from './ensemble';
+export type { EnsembleParams } from './ensemble';
+export { ENSEMBLE_MEMBERS } from './ensemble-members';

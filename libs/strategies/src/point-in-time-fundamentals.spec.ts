@@ -135,7 +135,7 @@ describe('EarningsMomentum', () => {
 
 describe('the shipped strategies', () => {
   it('are the honest ones only', () => {
-    expect(STRATEGY_DEFINITIONS.map((d) => d.name)).toEqual(['sma-crossover', 'bracket-momentum', 'earnings-momentum']);
+    expect(STRATEGY_DEFINITIONS.map((d) => d.name)).toEqual(['sma-crossover', 'bracket-momentum', 'earnings-momentum', 'factor-long-short', 'ensemble']);
   });
 
   it.each([

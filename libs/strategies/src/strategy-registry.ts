@@ -1,6 +1,8 @@
 import { ConfigError } from '@quantbot/core';
 import { BRACKET_MOMENTUM_PARAMS, BracketMomentum } from './bracket-momentum';
 import { EARNINGS_MOMENTUM_PARAMS, EarningsMomentum } from './earnings-momentum';
+import { ENSEMBLE_PARAMS, Ensemble } from './ensemble';
+import { FACTOR_LONG_SHORT_PARAMS, FactorLongShort } from './factor-long-short';
 import type { PointInTimeFundamentals } from './point-in-time-fundamentals';
 import { SMA_CROSSOVER_PARAMS, SmaCrossover } from './sma-crossover';
 import type { Strategy, StrategyNotice } from './strategy';
@@ -48,6 +50,20 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
     description: 'Hold a symbol while its latest announced EPS is above the one before (point-in-time fundamentals, as known at each bar).',
     params: EARNINGS_MOMENTUM_PARAMS,
     create: (values: ParamValues, context: StrategyBuildContext) => EarningsMomentum.fromParams(values, context),
+  },
+  {
+    name: 'factor-long-short',
+    description:
+      'Every rebalance steps, rank the symbols by a price factor (1 momentum, 2 short-term reversal, 3 low volatility), long the top quantiles and short the bottom ones (allowShort), targeting grossExposure of equity; decided across symbols in onStep.',
+    params: FACTOR_LONG_SHORT_PARAMS,
+    create: (values: ParamValues, context: StrategyBuildContext) => FactorLongShort.fromParams(values, context.symbolCount),
+  },
+  {
+    name: 'ensemble',
+    description:
+      'Combine trend, time-series momentum and RSI mean-reversion signals with default weights, or with weights a walk-forward ridge meta-learner fits on realised forward returns (metaLearner); long above threshold, short below -threshold (allowShort).',
+    params: ENSEMBLE_PARAMS,
+    create: (values: ParamValues, context: StrategyBuildContext) => Ensemble.fromParams(values, context.symbolCount, context.notify),
   },
 ]);
 

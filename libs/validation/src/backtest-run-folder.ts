@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder } from '@quantbot/engine';
+import type { StrategyNotice } from '@quantbot/strategies';
 import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
 import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
 import { renderRunReport } from '@quantbot/observability/report';
@@ -10,6 +11,13 @@ import type { RunReportInput } from '@quantbot/observability/report';
 
 /** The report a run folder may hold besides its recorded artifacts. */
 export const REPORT_FILE = 'report.html';
+
+/**
+ * The strategy's notices, one JSON line each (`time`, `strategy`, `code`, `message`): written, and
+ * covered by the digest, only when the strategy raised any, so a run recorded before notices
+ * existed re-runs to the same digest.
+ */
+export const NOTICES_FILE = 'notices.jsonl';
 
 /** What a finished backtest leaves in `results/runs/<run_id>/`. */
 export interface BacktestRunRecord {
@@ -32,6 +40,8 @@ export interface BacktestRunRecord {
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
   readonly withReport: boolean;
+  /** The strategy's notices, in the order raised (`notices.jsonl` when any). */
+  readonly notices?: readonly StrategyNotice[];
 }
 
 /**
@@ -62,6 +72,11 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     { name: RUN_ARTIFACT_FILES.trades, content: toJsonLines(document.trades), deterministic: true },
     { name: RUN_ARTIFACT_FILES.equity, content: equityCsv({ time: result.time, equity: result.equity }), deterministic: true },
   ];
+  const notices = record.notices ?? [];
+  if (notices.length > 0) {
+    const lines = notices.map((n) => ({ time: formatIsoTime(n.time), strategy: n.strategy, code: n.code, message: n.message }));
+    artifacts.push({ name: NOTICES_FILE, content: toJsonLines(lines), deterministic: true });
+  }
   if (record.withReport) {
     const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });

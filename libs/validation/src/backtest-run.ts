@@ -13,7 +13,7 @@ import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, describeSizingRule, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
-import type { StrategyBuildContext } from '@quantbot/strategies';
+import type { StrategyBuildContext, StrategyNotice } from '@quantbot/strategies';
 import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
 import { uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
@@ -109,6 +109,8 @@ export interface BacktestRunOptions {
   readonly auditLog?: AuditLogRedirect;
   /** Re-runs only: false to skip `report.html` whatever `report` says. */
   readonly allowReport?: boolean;
+  /** Hears each strategy notice as it is raised (a command prints it); they are recorded either way. */
+  readonly onNotice?: (notice: StrategyNotice) => void;
 }
 
 /** What {@link runRecordedBacktest} did. */
@@ -122,11 +124,14 @@ export interface BacktestRunOutcome {
   readonly plan: RunPlan;
   readonly lookahead: LookaheadReport | null;
   readonly reportWritten: boolean;
+  /** The notices the strategy raised during the run (not those of the lookahead check's re-runs). */
+  readonly notices: readonly StrategyNotice[];
 }
 
 /**
  * Runs one backtest and writes its run folder `<results>/<run_id>/` (summary, decisions, orders,
- * trades, equity, manifest; report.html with `report`). With `auditLog` the log's head before and
+ * trades, equity, manifest; report.html with `report`; notices.jsonl and a `notices` count in the
+ * summary when the strategy raised notices). With `auditLog` the log's head before and
  * after the run is recorded in the manifest (`audit`), which the digest covers. The one function
  * both a run and a re-run of a recorded run go through (see {@link reproduceRun}).
  *
@@ -142,7 +147,13 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     symbolCount: universe.symbols.length,
     fundamentals: pointInTimeFundamentals(knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt)),
   });
-  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, build(plan.universe, null));
+  // Only the run's own strategy reports notices: the lookahead check's rebuilds would repeat them.
+  const notices: StrategyNotice[] = [];
+  const notify = (notice: StrategyNotice): void => {
+    notices.push(notice);
+    options.onNotice?.(notice);
+  };
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, { ...build(plan.universe, null), notify });
   const auditSink = plan.risk.audit;
   // Where the chain stands before the run (throws on a corrupt log, before anything runs).
   const auditFrom = auditSink?.head();
@@ -186,7 +197,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
   const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
   const runId = uniqueRunId(resultsRoot, baseRunId);
-  const report = toBacktestReport(result, {
+  const reported = toBacktestReport(result, {
     runId,
     strategy: plan.strategyName,
     params: Object.entries(params)
@@ -198,6 +209,8 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     commissionBps: plan.execution.feeBps,
     seed: plan.seed,
   });
+  // The count joins the summary only when there are notices, so earlier runs keep their digest.
+  const report = notices.length === 0 ? reported : { ...reported, summary: { ...reported.summary, notices: notices.length } };
   let lookahead: LookaheadReport | null = null;
   if (config.checkLookahead === true) {
     lookahead = checkLookahead({
@@ -230,8 +243,9 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
     audit,
     withReport,
+    notices,
   });
-  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport };
+  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices };
 }
 
 
