@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
-import type { BacktestReport, BacktestResult, RunRecorder } from '@quantbot/engine';
+import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
 import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
 import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
 import { renderRunReport } from '@quantbot/observability/report';
@@ -10,6 +10,21 @@ import type { RunReportInput } from '@quantbot/observability/report';
 
 /** The report a run folder may hold besides its recorded artifacts. */
 export const REPORT_FILE = 'report.html';
+
+/** A manager run's extra artifact: each sleeve's equity at every step's close. */
+export const SLEEVE_EQUITY_FILE = 'sleeve_equity.csv';
+
+/**
+ * Sleeve equity curves as CSV: `time,<sleeve>,<sleeve>,...`, one row per step, times in ISO 8601
+ * and equity as JavaScript prints it (read back bit for bit).
+ */
+export function sleeveEquityCsv(curves: SleeveEquityCurves): string {
+  const lines = [['time', ...curves.sleeves.map((s) => s.name)].join(',')];
+  for (let k = 0; k < curves.time.length; k++) {
+    lines.push([formatIsoTime(curves.time[k] as number), ...curves.sleeves.map((s) => String(s.equity[k]))].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 /** What a finished backtest leaves in `results/runs/<run_id>/`. */
 export interface BacktestRunRecord {
@@ -32,6 +47,8 @@ export interface BacktestRunRecord {
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
   readonly withReport: boolean;
+  /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
+  readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
 }
 
 /**
@@ -62,6 +79,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     { name: RUN_ARTIFACT_FILES.trades, content: toJsonLines(document.trades), deterministic: true },
     { name: RUN_ARTIFACT_FILES.equity, content: equityCsv({ time: result.time, equity: result.equity }), deterministic: true },
   ];
+  for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true });
   if (record.withReport) {
     const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
