@@ -50,7 +50,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     return 0;
   }
   const io = runOutput(rawIo, outputModeOf(flags));
-  const plan = makePlan(flags);
+  const plan = makePlan(flags, rawIo.cwd);
   const statusEvery = parseStatusEvery(typeof flags['status-every'] === 'string' ? flags['status-every'] : DEFAULT_STATUS_EVERY);
   const metricsPort = metricsPortOf(flags);
   const log = deps.logger;

@@ -7,7 +7,9 @@ import type { AlpacaCredentials } from '@quantbot/alpaca';
 import { OutageWatchdog, tradeOnReplay, tradeOnVenue } from '@quantbot/live';
 import type { DriveOutcome, LiveAuthorization, LiveNotify, LiveTradingOptions, TradingDayRecorder } from '@quantbot/live';
 import { alignUniverse } from '@quantbot/market-data';
+import { buildStrategyManager } from '@quantbot/engine';
 import { createStrategy } from '@quantbot/strategies';
+import type { StrategyNotice } from '@quantbot/strategies';
 import { loadRunData } from '@quantbot/validation';
 import type { RunData } from '@quantbot/validation';
 import type { SessionEndpoints } from './live-guardrails';
@@ -17,8 +19,17 @@ import type { Plan } from './run-plan';
 // How `live-trader run` trades once its checks passed: on Alpaca (or the fake) through
 // `tradeOnVenue`, or on replayed bars through `tradeOnReplay`.
 
-/** The strategy and its parameters, built for `symbolCount` symbols. */
-function strategyOf(plan: Plan, symbolCount: number): Pick<LiveTradingOptions, 'strategy' | 'params'> {
+/**
+ * The strategy and its parameters, built for `symbolCount` symbols: one strategy, or a manager of
+ * the plan's sleeves (its checkpointed parameters are every sleeve's, resolved; its notices go to
+ * the session's notices).
+ */
+function strategyOf(plan: Plan, symbolCount: number, notify: LiveNotify): Pick<LiveTradingOptions, 'strategy' | 'params'> {
+  if (plan.manager !== undefined) {
+    const context = { symbolCount, notify: (notice: StrategyNotice) => notify({ kind: 'strategy-notice', notice }) };
+    const { manager, params } = buildStrategyManager(plan.manager.spec, plan.manager.source, context, { recordEquity: false });
+    return { strategy: manager, params };
+  }
   const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, symbolCount);
   return { strategy, params: params as unknown as JsonValue };
 }
@@ -70,7 +81,7 @@ export async function runAlpaca(
   try {
     return await tradeOnVenue({
       ...common,
-      ...strategyOf(plan, symbols.length),
+      ...strategyOf(plan, symbols.length, common.notify),
       venue,
       symbols,
       orphanPolicy: plan.orphans,
@@ -117,7 +128,7 @@ export function loadReplayData(plan: Plan, flags: Readonly<Record<string, string
 export async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, { universe: data }: RunData): Promise<DriveOutcome> {
   return tradeOnReplay({
     ...common,
-    ...strategyOf(plan, data.symbols.length),
+    ...strategyOf(plan, data.symbols.length, common.notify),
     data,
     warmupBars: typeof flags['warmup-bars'] === 'number' ? flags['warmup-bars'] : 100,
     intervalMs: typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0,

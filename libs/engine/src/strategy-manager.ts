@@ -177,6 +177,11 @@ export class StrategyManager implements Strategy {
     this.#contexts = new Map(this.#sleeves.map((sleeve) => [sleeve, new SleeveContext(sleeve, this.#desk)]));
   }
 
+  /** True once the manager has seen a step (or imported saved state): it has books to report. */
+  get isStarted(): boolean {
+    return this.#isOpen;
+  }
+
   /** The sleeves' names, in decision order. */
   get sleeveNames(): readonly string[] {
     return this.#sleeves.map((s) => s.name);
