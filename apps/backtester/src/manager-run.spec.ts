@@ -105,6 +105,14 @@ describe('backtester run --manager', () => {
     expect(lookahead.comparedDecisions).toBeGreaterThan(0);
   });
 
+  it('is a flag of run only: sweep and walk-forward take one strategy', async () => {
+    for (const command of ['sweep', 'walk-forward']) {
+      const result = await cli(command, '--manager', 'manager.json', '--space', 'fast=5..10:5');
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(/--manager/);
+    }
+  });
+
   it.each([
     ['a file that is not there', ['--manager', 'nope.json'], '--manager: cannot read nope.json (ENOENT)'],
     ['text that is not JSON', ['--manager', 'FILE:{ "sleeves": ['], /^bad\.json: not JSON/],

@@ -121,6 +121,11 @@ describe('live-trader run --manager on the simulator (state on the Postgres serv
       const net = resumed.sleeves.reduce((sum, s) => sum + (s.positions.find((p) => p.symbol === symbol)?.qty ?? 0), 0);
       expect(resumed.positions.find((p) => p.symbol === symbol)?.qty ?? 0).toBe(net);
     }
+    // A changed file is another strategy: the session refuses to resume on it.
+    writeFileSync(join(cwd, 'crossovers.json'), JSON.stringify({ sleeves: [CROSSOVERS.sleeves[0], { ...CROSSOVERS.sleeves[1], allocation: 0.3 }] }));
+    const changed = await cli('run', '--broker', 'sim', '--symbols', 'AAA,BBB', '--session', 'managed', '--manager', 'crossovers.json', '--stop-after', '5', ...stateFlags);
+    expect(changed.code).toBe(1);
+    expect(changed.err).toMatch(/checkpoint strategy\.params: were .*"allocation":0\.4.*, now .*"allocation":0\.3.*; start a new session for new parameters/);
   }, 90_000);
 
   it('halts one sleeve on an operator request to the running trader; it stays halted after a restart until resumed', async () => {
