@@ -12,7 +12,7 @@ export { checkLookahead, sliceUniverse } from './lookahead-check';
 export type { LookaheadCheckOptions, LookaheadDivergence, LookaheadReport } from './lookahead-check';
 export { RunRecorder } from './run-recorder';
 export type { DecisionInputs } from './run-recorder';
-export { STRATEGY_MANAGER_NAME, StrategyManager, checkSleeveSettings } from './strategy-manager';
+export { STRATEGY_MANAGER_NAME, StrategyManager } from './strategy-manager';
 export type { SleeveCommand, SleeveCommandOutcome, SleeveEquityCurves, StrategyManagerOptions, StrategyManagerReport } from './strategy-manager';
 export type { SleeveConfig, SleeveKillSwitch, SleevePosition, SleeveReport } from './sleeve';
 export { SLEEVE_STATES, SLEEVE_TRANSITIONS, SleeveStateError, nextSleeveState } from './sleeve-state';
