@@ -373,6 +373,37 @@ describe('StrategyManager', () => {
     expect(Math.abs(total - ((result.equity[result.equity.length - 1] as number) - 100_000))).toBeLessThan(1e-6);
   });
 
+  it('follows a replacement as the sleeve’s order, and refuses a sleeve that touches another’s order', () => {
+    const seen: (string | undefined)[] = [];
+    let caught: unknown;
+    const a = new Scripted('a', {
+      1: send({ symbolIndex: 0, side: 'buy', type: 'limit', qty: 10, limitPrice: 50 }),
+      2: (ctx, ids) => {
+        ids.push(ctx.replaceOrder(ids[0] as ClientOrderId, { limitPrice: 60 }));
+        seen.push(manager.sleeveOf(ids[1] as ClientOrderId));
+      },
+      // Replaced again by a limit at 200, which fills at the next open.
+      4: (ctx, ids) => ids.push(ctx.replaceOrder(ids[1] as ClientOrderId, { limitPrice: 200 })),
+    });
+    const b = new Scripted('b', {
+      3: (ctx) => {
+        seen.push(manager.sleeveOf(a.ids[1] as ClientOrderId));
+        try {
+          ctx.cancelOrder(a.ids[1] as ClientOrderId);
+        } catch (error) {
+          caught = error;
+        }
+      },
+    });
+    const manager = new StrategyManager({ sleeves: [{ name: 'a', strategy: a, allocation: 0.5 }, { name: 'b', strategy: b, allocation: 0.5 }] });
+    run(manager, rising);
+    expect(seen).toEqual(['a', 'a']);
+    expect(caught).toEqual(new RangeError(`sleeve b cannot change order ${a.ids[1] as string}: it is sleeve a's`));
+    expect(a.fills.map((f) => [f.clientOrderId, f.qty])).toEqual([[a.ids[2], 10]]);
+    expect(a.updates.filter((u) => u.status === 'replaced').map((u) => u.clientOrderId)).toEqual([a.ids[0], a.ids[1]]);
+    expect(manager.report().sleeves[0]?.positions).toEqual([expect.objectContaining({ symbol: 'AAA', qty: 10 })]);
+  });
+
   it('counts orders refused for a sleeve: sized to 0 from its books, refused by the gateway, rejected by the broker', () => {
     const tiny = new Scripted('tiny', { 1: buy(0) });
     const big = new Scripted('big', { 1: buy(1, 50) });

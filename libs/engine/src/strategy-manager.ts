@@ -485,7 +485,12 @@ export class StrategyManager implements Strategy {
     } finally {
       this.#deciding = previous;
     }
-    if (newId !== id) this.#own(newId, sleeve, owner?.symbolIndex ?? 0, owner?.isBracket ?? false, undefined);
+    if (newId === id) return newId;
+    // The replacement works on the symbol of the order it replaces (the core follows both).
+    const target = this.#requireTarget();
+    const symbol = owner === undefined && target instanceof TradingCore ? target.order(newId)?.symbol : undefined;
+    const symbolIndex = owner?.symbolIndex ?? (symbol === undefined ? undefined : this.#indexOf(symbol));
+    if (symbolIndex !== undefined) this.#own(newId, sleeve, symbolIndex, owner?.isBracket ?? false, undefined);
     return newId;
   }
 
