@@ -97,6 +97,23 @@ describe('backtester run --manager', () => {
     expect(result.out).toMatch(/^ {4}orders: \d+ sent, 0 refused, 0 rejected, \d+ dropped while halted; \d+ fill\(s\), 0 open position\(s\)$/m);
   });
 
+  it('lists the notices and each sleeve’s kill-switch moves in --json', async () => {
+    const result = await cli('run', '--manager', EXAMPLE, '--percent-of-equity', '10', '--json');
+    const doc = JSON.parse(result.out) as BacktestReport;
+    expect(doc.notices?.map((n) => [n.strategy, n.code])).toEqual([
+      ['breakout', 'sleeve-flattening'],
+      ['breakout', 'sleeve-flattened'],
+    ]);
+    const breakout = doc.manager?.sleeves[1];
+    expect(breakout?.transitions.map((t) => [t['from'], t['to'], t['source']])).toEqual([
+      ['active', 'flatten', 'kill-switch'],
+      ['flatten', 'halted', 'manager'],
+    ]);
+    expect(breakout).toMatchObject({ state: 'halted', openPositions: [] });
+    expect(breakout?.ordersDropped).toBeGreaterThan(0);
+    expect(doc.notices?.[0]?.time).toBe(breakout?.transitions[0]?.['time']);
+  });
+
   it('checks each sleeve’s strategy for lookahead on its own', async () => {
     const result = await cli('run', '--manager', writeManager('look.json', twoSleeves), '--bars', '300', '--check-lookahead', '--json');
     expect(result.code).toBe(0);
