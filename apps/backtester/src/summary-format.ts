@@ -1,6 +1,6 @@
 import { describeDataQuality } from '@quantbot/cli';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
-import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
+import type { BacktestReport, LookaheadReport, SleeveDocument } from '@quantbot/engine';
 
 /** A readable, fixed-layout summary of a backtest report for the terminal. */
 export function formatSummary(report: BacktestReport, dataQuality: DataQualityOutcome, lookahead: LookaheadReport | null): string {
@@ -38,6 +38,10 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
     ['guardrails', describeGuardrails(report)],
   ];
   if (s['notices'] !== undefined) rows.push(['strategy notices', `${text(s['notices'])} (notices.jsonl; each on stderr)`]);
+  const manager = report.manager;
+  if (manager !== undefined) {
+    rows.push(['sleeves', `${manager.sleeves.length}, capital ${money(manager.capital)}, unallocated ${money(manager.unallocated)}, unattributed P&L ${money(manager.unattributed.pnl)}`]);
+  }
   if (lookahead !== null) {
     rows.push([
       'lookahead check',
@@ -53,6 +57,8 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
       `  open ${String(p['side'])} ${String(p['qty'])} ${String(p['symbol'])} since ${String(p['entryTime']).slice(0, 10)} @ ${String(p['entryPrice'])}, marked ${String(p['markPrice'])}: unrealized ${money(p['unrealizedPnl'] ?? null)}`,
     );
   }
+  for (const sleeve of manager?.sleeves ?? []) lines.push(...describeSleeve(sleeve));
+  for (const n of report.notices ?? []) lines.push(`  notice ${n.time.slice(0, 10)} ${n.strategy} ${n.code}: ${n.message}`);
   for (const f of (dataQuality.report?.findings ?? []).filter((x) => x.severity === 'error').slice(0, 10)) {
     lines.push(`  data error ${f.symbol} ${f.time === null ? '' : new Date(f.time).toISOString().slice(0, 10)} ${f.field ?? ''}: ${f.message}`);
   }
@@ -69,6 +75,17 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
     lines.push(`  rejected ${r['clientOrderId'] ?? ''} ${r['symbol'] ?? ''} at ${(r['time'] ?? '').slice(0, 10)}: ${r['reason'] ?? ''}`);
   }
   return lines.join('\n');
+}
+
+/** A sleeve's lines: its P&L from its own books, its orders, and its state when it is not active. */
+function describeSleeve(s: SleeveDocument): string[] {
+  const share = `${Number((s.allocation * 100).toFixed(6))}%`;
+  const lines = [
+    `  sleeve ${s.name} (${s.strategy}, ${share} = ${money(s.capital)}): ${s.state}, equity ${money(s.finalEquity)}, P&L ${money(s.pnl)} (${percent(s.totalReturn)}; realized ${money(s.realizedPnl)}, unrealized ${money(s.unrealizedPnl)}, commission ${money(s.commission)}), Sharpe ${ratio(s.sharpe)}, max drawdown ${ratio(s.maxDrawdownPct)}%, ${s.closedTrades} trade(s), win rate ${percent(s.winRate)}`,
+    `    orders: ${s.ordersSent} sent, ${s.ordersRefused} refused, ${s.ordersRejected} rejected, ${s.ordersDropped} dropped while halted; ${s.fills} fill(s), ${s.openPositions.length} open position(s)`,
+  ];
+  for (const t of s.transitions) lines.push(`    ${t['time']?.slice(0, 10) ?? ''}: ${t['from'] ?? ''} -> ${t['to'] ?? ''} (${t['reason'] ?? ''})`);
+  return lines;
 }
 
 function text(value: number | string | null | undefined): string {

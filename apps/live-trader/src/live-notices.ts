@@ -37,6 +37,23 @@ export function liveNotifier(
         }
         return;
       }
+      case 'sleeve-request': {
+        const who = notice.by === null ? 'an unreadable request' : `${notice.by} (${notice.reason ?? ''})`;
+        if (notice.applied) {
+          io.out(`sleeve ${notice.sleeve ?? '?'}: ${notice.action ?? '?'} by ${who}: ${notice.state}`);
+          log.warn('sleeve request applied', { sleeve: notice.sleeve, action: notice.action, by: notice.by, reason: notice.reason, state: notice.state });
+        } else {
+          io.err(`warning: sleeve ${notice.sleeve ?? '?'}: ${notice.action ?? 'request'} by ${who} refused: ${notice.refusal ?? ''}`);
+          log.warn('sleeve request refused', { sleeve: notice.sleeve, action: notice.action, by: notice.by, refusal: notice.refusal, state: notice.state });
+        }
+        return;
+      }
+      case 'strategy-notice': {
+        const n = notice.notice;
+        io.err(`warning: ${n.strategy}: ${n.code}: ${n.message}`);
+        log.warn('strategy notice', { time: iso(n.time), strategy: n.strategy, code: n.code, message: n.message });
+        return;
+      }
       case 'reconciliation': {
         const d = notice.divergence;
         io.out(`reconciliation: ${d.kind}${d.symbol === null ? '' : ` ${d.symbol}`}: local ${JSON.stringify(d.local)}, broker ${JSON.stringify(d.broker)}: ${d.action}`);

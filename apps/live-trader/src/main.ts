@@ -7,6 +7,7 @@ import { fakeAlpacaCommand } from './fake-alpaca-command';
 import { incidentCommand } from './incident-command';
 import { daysCommand } from './days-command';
 import { killSwitchCommand } from './kill-switch-command';
+import { sleeveCommand } from './sleeve-command';
 import { runCommand } from './run-command';
 import { stateCommand } from './state-command';
 import { statusCommand } from './status-command';
@@ -21,6 +22,7 @@ const USAGE = `usage: live-trader <command> [flags]
 commands:
   run           trade a strategy bar by bar: --broker sim (no account) or alpaca (paper; live only on purpose)
   kill-switch   reduce, halt or flatten every trading process through the kill file; clear; rearm one session; status
+  sleeve        halt, flatten or resume one sleeve of a session that trades a strategy manager (run --manager)
   state         a session's saved state: inspect; accept a checkpoint or reset after a refusal (audited); verify-audit
   status        a session at a glance from its saved state: last bar, equity, positions, working orders, kill switch, audit
   fake-alpaca   a local fake of Alpaca (trading, market data, streams) replaying bars, for paper trading without an account
@@ -77,6 +79,8 @@ async function dispatch(
     switch (command) {
       case 'kill-switch':
         return killSwitchCommand(rest, io, env, now);
+      case 'sleeve':
+        return sleeveCommand(rest, io, env, now);
       case 'run':
         return await runCommand(rest, io, {
           env,

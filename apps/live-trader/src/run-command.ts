@@ -50,7 +50,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     return 0;
   }
   const io = runOutput(rawIo, outputModeOf(flags));
-  const plan = makePlan(flags);
+  const plan = makePlan(flags, rawIo.cwd);
   const statusEvery = parseStatusEvery(typeof flags['status-every'] === 'string' ? flags['status-every'] : DEFAULT_STATUS_EVERY);
   const metricsPort = metricsPortOf(flags);
   const log = deps.logger;
@@ -198,7 +198,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     };
     try {
       const outcome =
-        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream, days) : await runReplay(common, plan, flags, replayData as RunData, log);
+        alpaca !== undefined ? await runAlpaca(common, plan, flags, alpaca, deps, notify, watching.onStream, days) : await runReplay(common, plan, flags, replayData as RunData);
       return reportOutcome(outcome, io, log);
     } finally {
       watching.stop();

@@ -8,6 +8,13 @@ import { DEFAULT_STATUS_EVERY } from './trader-output';
 export const RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy to trade (default sma-crossover)' },
   { name: 'params', kind: 'string', valueName: 'k=v,...', description: 'strategy parameters, e.g. fast=10,slow=30' },
+  {
+    name: 'manager',
+    kind: 'string',
+    valueName: 'file',
+    description:
+      "trade several strategies in one portfolio: a manager file of sleeves (strategy, params, allocation, killSwitch), as the backtester's, instead of --strategy and --params; paper only (refused with --live and --experiment); 'live-trader sleeve' halts, flattens or resumes one sleeve",
+  },
   { name: 'symbols', kind: 'string', valueName: 'A,B', description: 'symbols to trade (required with --broker alpaca)' },
   { name: 'broker', kind: 'string', valueName: 'sim|alpaca', description: 'sim: the execution simulator on replayed bars, no account (default); alpaca: Alpaca paper, or the fake with --alpaca-url' },
   { name: 'session', kind: 'string', valueName: 'id', description: 'names the saved state and prefixes client order ids (default <strategy>-<broker>)' },

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
+import { STRATEGY_MANAGER_NAME, parseStrategyManagerSpec } from '@quantbot/engine';
+import type { StrategyManagerSpec } from '@quantbot/engine';
 import type { OrphanPolicy } from '@quantbot/live';
 import type { KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { parseParamList } from '@quantbot/strategies';
@@ -10,6 +14,8 @@ import { sizingOf } from './sizing-flags';
 export interface Plan {
   readonly strategyName: string;
   readonly rawParams: Readonly<Record<string, string>>;
+  /** `--manager`: the manager file as given and its sleeves (the session trades a `StrategyManager`). */
+  readonly manager?: { readonly source: string; readonly spec: StrategyManagerSpec };
   readonly broker: 'sim' | 'alpaca';
   /** `--live`: every live safeguard is required (and the endpoints must not be Alpaca paper). */
   readonly live: boolean;
@@ -28,9 +34,13 @@ export interface Plan {
   readonly stopAfter: number | undefined;
 }
 
-/** Checks the flags of `live-trader run` into a plan; a bad value is a `ConfigError` naming its flag. */
-export function makePlan(flags: Readonly<Record<string, string | number | boolean>>): Plan {
-  const strategyName = typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
+/**
+ * Checks the flags of `live-trader run` into a plan; a bad value is a `ConfigError` naming its flag
+ * (a bad manager file: the file and field). `--manager` is read from `cwd`.
+ */
+export function makePlan(flags: Readonly<Record<string, string | number | boolean>>, cwd = '.'): Plan {
+  const manager = typeof flags['manager'] === 'string' ? readManagerPlan(flags, flags['manager'], cwd) : undefined;
+  const strategyName = manager !== undefined ? STRATEGY_MANAGER_NAME : typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
   const broker = flags['broker'] ?? 'sim';
   if (broker !== 'sim' && broker !== 'alpaca') throw new ConfigError('--broker', `unknown broker '${String(broker)}'; available: sim, alpaca`);
   const live = flags['live'] === true;
@@ -57,6 +67,7 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
   const stopAfter = positive('stop-after');
   return {
     strategyName,
+    ...(manager !== undefined ? { manager } : {}),
     rawParams: typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {},
     broker,
     live,
@@ -72,4 +83,31 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
     orphans,
     stopAfter,
   };
+}
+
+/**
+ * `--manager`: the manager file, read and checked before anything opens. Refused beside
+ * `--strategy` or `--params`, and with `--live` or `--experiment`: promotions, evidence days and
+ * capital stages are recorded and checked for one strategy and its parameters, so a manager could
+ * trade sleeves no promotion covers; a manager trades on paper only.
+ */
+function readManagerPlan(flags: Readonly<Record<string, string | number | boolean>>, source: string, cwd: string): NonNullable<Plan['manager']> {
+  for (const flag of ['strategy', 'params']) {
+    if (flags[flag] !== undefined) throw new ConfigError('--manager', `the manager file ${source} names the strategies and their parameters: give it without --${flag}`);
+  }
+  for (const flag of ['live', 'experiment']) {
+    if (flags[flag] !== undefined) {
+      throw new ConfigError(
+        '--manager',
+        `cannot be combined with --${flag}: promotions, evidence days and capital stages cover one strategy and its parameters, not a manager's sleeves; a manager trades on paper only (docs/live-trading.md, "Strategy manager")`,
+      );
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, source), 'utf8');
+  } catch (error) {
+    throw new ConfigError('--manager', `cannot read ${source} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return { source, spec: parseStrategyManagerSpec(text, source) };
 }

@@ -7,7 +7,7 @@ import type { AlpacaCredentials } from '@quantbot/alpaca';
 import { OutageWatchdog, tradeOnReplay, tradeOnVenue } from '@quantbot/live';
 import type { DriveOutcome, LiveAuthorization, LiveNotify, LiveTradingOptions, TradingDayRecorder } from '@quantbot/live';
 import { alignUniverse } from '@quantbot/market-data';
-import type { Logger } from '@quantbot/observability';
+import { buildStrategyManager } from '@quantbot/engine';
 import { createStrategy } from '@quantbot/strategies';
 import type { StrategyNotice } from '@quantbot/strategies';
 import { loadRunData } from '@quantbot/validation';
@@ -19,11 +19,18 @@ import type { Plan } from './run-plan';
 // How `live-trader run` trades once its checks passed: on Alpaca (or the fake) through
 // `tradeOnVenue`, or on replayed bars through `tradeOnReplay`.
 
-/** The strategy and its parameters, built for `symbolCount` symbols; its notices go to `log`. */
-function strategyOf(plan: Plan, symbolCount: number, log: Logger): Pick<LiveTradingOptions, 'strategy' | 'params'> {
-  const notify = (notice: StrategyNotice): void =>
-    log.warn('strategy notice', { time: new Date(notice.time).toISOString(), strategy: notice.strategy, code: notice.code, message: notice.message });
-  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, { symbolCount, notify });
+/**
+ * The strategy and its parameters, built for `symbolCount` symbols: one strategy, or a manager of
+ * the plan's sleeves (its checkpointed parameters are every sleeve's, resolved; its notices go to
+ * the session's notices).
+ */
+function strategyOf(plan: Plan, symbolCount: number, notify: LiveNotify): Pick<LiveTradingOptions, 'strategy' | 'params'> {
+  if (plan.manager !== undefined) {
+    const context = { symbolCount, notify: (notice: StrategyNotice) => notify({ kind: 'strategy-notice', notice }) };
+    const { manager, params } = buildStrategyManager(plan.manager.spec, plan.manager.source, context, { recordEquity: false });
+    return { strategy: manager, params };
+  }
+  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, { symbolCount, notify: (notice) => notify({ kind: 'strategy-notice', notice }) });
   return { strategy, params: params as unknown as JsonValue };
 }
 
@@ -74,7 +81,7 @@ export async function runAlpaca(
   try {
     return await tradeOnVenue({
       ...common,
-      ...strategyOf(plan, symbols.length, deps.logger),
+      ...strategyOf(plan, symbols.length, common.notify),
       venue,
       symbols,
       orphanPolicy: plan.orphans,
@@ -118,10 +125,10 @@ export function loadReplayData(plan: Plan, flags: Readonly<Record<string, string
   return data;
 }
 
-export async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, { universe: data }: RunData, log: Logger): Promise<DriveOutcome> {
+export async function runReplay(common: SessionOptions, plan: Plan, flags: Readonly<Record<string, string | number | boolean>>, { universe: data }: RunData): Promise<DriveOutcome> {
   return tradeOnReplay({
     ...common,
-    ...strategyOf(plan, data.symbols.length, log),
+    ...strategyOf(plan, data.symbols.length, common.notify),
     data,
     warmupBars: typeof flags['warmup-bars'] === 'number' ? flags['warmup-bars'] : 100,
     intervalMs: typeof flags['interval-ms'] === 'number' ? flags['interval-ms'] : 0,

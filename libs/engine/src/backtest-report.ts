@@ -2,7 +2,11 @@ import { formatIsoTime } from '@quantbot/core';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
 import type { GatewayStatistics } from '@quantbot/risk-guardrails';
 import { describeExecutionProfile } from '@quantbot/execution-sim';
+import type { StrategyNotice } from '@quantbot/strategies';
 import type { BacktestResult } from './backtest-runner';
+import { computeMetrics } from './performance-metrics';
+import type { SleeveState } from './sleeve-state';
+import type { StrategyManager } from './strategy-manager';
 
 /**
  * The JSON contract of a backtest (`backtester:run --json`, `summary.json`): `summary`,
@@ -30,6 +34,114 @@ export interface BacktestReport {
   readonly dataQuality: DataQualityOutcome;
   /** The order gateway's statistics (decisions by reason, trading states, drawdowns, limits). */
   readonly guardrails: GatewayStatistics;
+  /** A run of a strategy manager: each sleeve's P&L and state (absent for one strategy). */
+  readonly manager?: StrategyManagerDocument;
+  /** What the strategies told the operator (`StrategyNotice`), in order; absent when none did. */
+  readonly notices?: readonly StrategyNoticeDocument[];
+}
+
+/** A `StrategyNotice` in a run's JSON: its time as ISO 8601. */
+export interface StrategyNoticeDocument {
+  readonly time: string;
+  readonly strategy: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * One sleeve of a manager run, from its own books (see `SleeveReport`): money in currency; the
+ * return and risk statistics are those of its own equity curve from its capital (`null` where
+ * undefined, as in `PerformanceMetrics`).
+ */
+export interface SleeveDocument {
+  readonly name: string;
+  readonly strategy: string;
+  readonly allocation: number;
+  readonly capital: number;
+  readonly state: SleeveState;
+  readonly stateReason: string | null;
+  readonly finalEquity: number;
+  readonly pnl: number;
+  readonly realizedPnl: number;
+  readonly unrealizedPnl: number;
+  readonly commission: number;
+  readonly totalReturn: number;
+  readonly cagr: number | null;
+  readonly sharpe: number | null;
+  readonly maxDrawdownPct: number;
+  readonly closedTrades: number;
+  readonly winRate: number | null;
+  readonly fills: number;
+  readonly ordersSent: number;
+  readonly ordersRefused: number;
+  readonly ordersRejected: number;
+  readonly ordersDropped: number;
+  readonly openPositions: readonly Readonly<Record<string, number | string>>[];
+  readonly transitions: readonly Readonly<Record<string, string>>[];
+}
+
+/**
+ * The manager part of a run's JSON. The sleeves' `pnl` plus `unattributed.pnl` is the run's P&L
+ * (`finalEquity − startingEquity`), up to rounding.
+ */
+export interface StrategyManagerDocument {
+  readonly capital: number;
+  readonly unallocated: number;
+  readonly unattributed: { readonly pnl: number; readonly commission: number; readonly fills: number };
+  readonly sleeves: readonly SleeveDocument[];
+}
+
+/** The manager of a finished backtest as its run's JSON (each sleeve's statistics from its recorded equity curve). */
+export function toStrategyManagerDocument(manager: StrategyManager): StrategyManagerDocument {
+  const report = manager.report();
+  const curves = manager.sleeveEquityCurves();
+  return {
+    capital: report.capital,
+    unallocated: report.unallocated,
+    unattributed: { pnl: report.unattributed.pnl, commission: report.unattributed.commission, fills: report.unattributed.fills },
+    sleeves: report.sleeves.map((s, i): SleeveDocument => {
+      const m = computeMetrics({
+        startingEquity: s.capital,
+        time: curves.time,
+        equity: curves.sleeves[i]?.equity ?? new Float64Array(0),
+        barsInMarket: 0,
+        tradedNotional: 0,
+        totalCommission: s.commission,
+        trades: manager.closedTrades(s.name),
+      });
+      return {
+        name: s.name,
+        strategy: s.strategy,
+        allocation: s.allocation,
+        capital: s.capital,
+        state: s.state,
+        stateReason: s.stateReason,
+        finalEquity: s.equity,
+        pnl: s.pnl,
+        realizedPnl: s.realizedPnl,
+        unrealizedPnl: s.unrealizedPnl,
+        commission: s.commission,
+        totalReturn: s.pnl / s.capital,
+        cagr: m.cagr,
+        sharpe: m.sharpe,
+        maxDrawdownPct: s.maxDrawdownPct,
+        closedTrades: s.closedTrades,
+        winRate: s.closedTrades === 0 ? null : s.winningTrades / s.closedTrades,
+        fills: s.fills,
+        ordersSent: s.ordersSent,
+        ordersRefused: s.ordersRefused,
+        ordersRejected: s.ordersRejected,
+        ordersDropped: s.ordersDropped,
+        openPositions: s.positions.map((p) => ({ symbol: p.symbol, qty: p.qty, averageCost: p.averageCost, markPrice: p.markPrice, unrealizedPnl: p.unrealizedPnl })),
+        transitions: s.transitions.map((t) => ({ time: formatIsoTime(t.time), from: t.from, to: t.to, source: t.source, reason: t.reason })),
+      };
+    }),
+  };
+}
+
+/** Notices as a run's JSON. */
+export function toNoticeDocuments(notices: readonly StrategyNotice[]): readonly StrategyNoticeDocument[] {
+  return notices.map((n) => ({ time: formatIsoTime(n.time), strategy: n.strategy, code: n.code, message: n.message }));
 }
 
 /** Turns a result into the JSON contract, with `extra` fields (run id, strategy, data) in `summary`. */

@@ -4,6 +4,7 @@ import type { ExecutionProfile } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, StepView, Strategy, StrategyContext } from '@quantbot/strategies';
 import { TimeCursor, UniverseBarView, UniverseStepView } from '@quantbot/strategies';
 import { runBacktest } from './backtest-runner';
+import { StrategyManager } from './strategy-manager';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 
 /** One decision a strategy made on one bar: an order intent, as comparable data. */
@@ -84,6 +85,10 @@ export function checkLookahead(options: LookaheadCheckOptions): LookaheadReport 
   const u = options.universe;
   if (u.length < 3) throw new ConfigError('data', 'the lookahead check needs at least 3 bars');
   const fullStrategy = options.build(u, null);
+  if (fullStrategy instanceof StrategyManager) {
+    // Its sleeves decide on their own fills, which a replay without a broker cannot give them.
+    throw new ConfigError('strategy', `the lookahead check takes one strategy, not a strategy manager: check each sleeve's strategy (${fullStrategy.sleeveNames.join(', ')}) on its own`);
+  }
   const recorder = new RecordingStrategy(fullStrategy, u.length, u.symbols.length);
   runBacktest({
     universe: u,

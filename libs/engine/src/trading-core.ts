@@ -20,7 +20,7 @@ import type { ExecutionQuality, OrderOutcome } from '@quantbot/execution-sim';
 import { ExecutionQualityAccumulator } from '@quantbot/execution-sim';
 import type { BarView, OrderSpec, StepView, Strategy, StrategyContext } from '@quantbot/strategies';
 import { TimeCursor, UniverseBarView, UniverseStepView } from '@quantbot/strategies';
-import type { OrderGateway, PortfolioView } from '@quantbot/risk-guardrails';
+import type { OrderGateway, PortfolioView, TradingState } from '@quantbot/risk-guardrails';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 import { sizeFor } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
@@ -42,6 +42,17 @@ export interface CanceledOrder {
   readonly time: EpochMs;
   readonly filledQty: number;
   readonly reason: string;
+}
+
+/**
+ * The cash and equity a sized order is sized from, in currency: by default the portfolio's; a
+ * strategy manager sizes each sleeve's orders from the sleeve's own books. `label` names the books
+ * in the refusal of an order sized to 0 (`sleeve trend`).
+ */
+export interface SizingBasis {
+  readonly cash: number;
+  readonly equity: number;
+  readonly label: string;
 }
 
 /** What the core needs to run. */
@@ -197,6 +208,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     return this.#cursor.index;
   }
 
+  /** The gateway's trading state (`active` without a gateway): what an order sent now would face. */
+  get tradingState(): TradingState {
+    return this.#gateway?.state ?? 'active';
+  }
+
   /** Execution quality of every order so far; orders still open count as they stand. */
   executionQuality(): ExecutionQuality {
     const snapshot = new ExecutionQualityAccumulator();
@@ -279,16 +295,21 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     else if (qty < 0) this.submitOrder({ symbolIndex, side: 'buy', type: 'market', qty: -qty });
   }
 
-  submitOrder(spec: OrderSpec): ClientOrderId | undefined {
+  /**
+   * Sends an order (see `StrategyContext.submitOrder`). A quantity left out is sized by the
+   * session's rule from `basis` (default: the portfolio's cash and equity).
+   */
+  submitOrder(spec: OrderSpec, basis?: SizingBasis): ClientOrderId | undefined {
     const broker = this.#requireBroker();
     const s = spec.symbolIndex;
     const symbol = this.symbols[s];
     if (symbol === undefined) throw new RangeError(`symbol index ${s} outside the universe`);
     const id = this.#nextOrderId(s);
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
+    const cash = basis === undefined ? this.ledger.cash : basis.cash;
     const qty =
       spec.qty ??
-      sizeFor(this.#sizing, { cash: this.ledger.cash, equity: this.ledger.equity(), universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
+      sizeFor(this.#sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
     const request: OrderRequest = Object.freeze({
       clientOrderId: id,
       symbol,
@@ -307,7 +328,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     recorder?.submitDecision(request, this.#decisionInputs(s));
     const order = Order.create(request);
     if (spec.qty === undefined && qty <= 0) {
-      this.#refuse(order, `sized quantity is 0 (${this.#sizing.kind}; cash ${this.ledger.cash.toFixed(2)}, price ${close})`);
+      this.#refuse(order, `sized quantity is 0 (${this.#sizing.kind}; ${basis === undefined ? '' : `${basis.label} `}cash ${cash.toFixed(2)}, price ${close})`);
       return undefined;
     }
     if (this.#closeThenOpen) {
@@ -643,6 +664,9 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     } else {
       this.canceled.push(Object.freeze({ clientOrderId: order.clientOrderId, symbol: order.symbol, status: 'canceled', time, filledQty: 0, reason }));
     }
+    // The strategy hears of the end like of any other (it holds the id: submitOrder returned it, or
+    // the order was held back from one it sent).
+    this.#strategy.onOrderUpdate?.(order.toUpdate());
   }
 
   #track(order: Order, symbolIndex: number, referencePrice: number, fillsBefore = 0): TrackedOrder {

@@ -1,4 +1,5 @@
 import type { BarStep, JsonValue, LiveVenue, VenueClock } from '@quantbot/core';
+import { StrategyManager } from '@quantbot/engine';
 import type { BrokerOutage } from './broker-health';
 import { containNotify } from './live-notice';
 import type { LiveNotify } from './live-notice';
@@ -67,6 +68,17 @@ export interface LiveRunSummary {
   readonly recoveredFills: number;
   /** Notices the operator's alert path failed to take (it threw); trading went on regardless. */
   readonly alertFailures: number;
+  /** A manager session: each sleeve's state and books (its equity and P&L from its own fills). */
+  readonly sleeves?: readonly LiveSleeveSummary[];
+}
+
+/** One sleeve of a manager session at the end of a run. */
+export interface LiveSleeveSummary {
+  readonly name: string;
+  readonly state: string;
+  readonly equity: number;
+  readonly pnl: number;
+  readonly positions: readonly { readonly symbol: string; readonly qty: number }[];
 }
 
 /** How a driven session ended. */
@@ -187,6 +199,7 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
     latencyMs: { count: latency.count, p50: latency.p50Ms, p99: latency.p99Ms, max: latency.maxMs },
     recoveredFills: options.recoveredFills ?? 0,
     alertFailures: alerts.failures(),
+    ...sleevesOf(session),
   };
   return stoppedWhileDown === undefined ? { kind: 'stopped', summary } : { kind: 'stopped', summary, stoppedWhileDown };
 }
@@ -209,6 +222,15 @@ async function cancelSessionOrders(venue: LiveVenue, session: LiveSession, notif
   } catch (error) {
     notify({ kind: 'outage-cancels-failed', error });
   }
+}
+
+function sleevesOf(session: LiveSession): { readonly sleeves?: readonly LiveSleeveSummary[] } {
+  const strategy = session.strategy;
+  // A manager that never saw a step has no books yet.
+  if (!(strategy instanceof StrategyManager) || !strategy.isStarted) return {};
+  return {
+    sleeves: strategy.report().sleeves.map((s) => ({ name: s.name, state: s.state, equity: s.equity, pnl: s.pnl, positions: s.positions.map((p) => ({ symbol: p.symbol, qty: p.qty })) })),
+  };
 }
 
 function openPositions(session: LiveSession): readonly { readonly symbol: string; readonly qty: number }[] {

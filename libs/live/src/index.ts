@@ -39,11 +39,13 @@ export type { VenueConnection, VenueConnectionOptions } from './venue-connection
 export { BrokerHealth, describeChannelsDown, isMarketOpenAt } from './broker-health';
 export type { BrokerChannel, BrokerOutage, ChannelDown, MarketClockReading } from './broker-health';
 export { OperatorControls } from './operator-controls';
+export { SLEEVE_ACTIONS, SleeveRequestError, SleeveRequestWatcher, pendingSleeveRequests, readSleeveRequest, sleeveRequest, sleeveRequestPath, writeSleeveRequest } from './sleeve-request';
+export type { SleeveAction, SleeveRequest, SleeveRequestOutcome } from './sleeve-request';
 export { BrokerTimeoutError, OutageWatchdog, withTimeout } from './outage-watchdog';
 export { containNotify } from './live-notice';
 export type { ContainedNotify, LiveNotice, LiveNotify } from './live-notice';
 export { driveLiveSession, sleepUntilOpen } from './drive-session';
-export type { DriveOptions, DriveOutcome, LiveRunSummary, PeriodicCheck, StopRequests } from './drive-session';
+export type { DriveOptions, DriveOutcome, LiveRunSummary, LiveSleeveSummary, PeriodicCheck, StopRequests } from './drive-session';
 export { tradeOnReplay, tradeOnVenue } from './live-trading';
 export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';
 export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards, findPromotedSnapshot, requireLiveAuthorization } from './live-authorization';

@@ -1,3 +1,4 @@
+import type { StrategyNotice } from '@quantbot/strategies';
 import type { BrokerChannel, BrokerOutage, MarketClockReading } from './broker-health';
 import type { LiveStepReport } from './live-session';
 import type { Divergence } from './reconcile';
@@ -19,6 +20,21 @@ export type LiveNotice =
       readonly refusal: string | null;
       readonly state: string;
     }
+  /** An operator's request about one sleeve of a manager session was applied or refused (null: the file could not be read). */
+  | {
+      readonly kind: 'sleeve-request';
+      readonly sleeve: string | null;
+      readonly action: string | null;
+      readonly applied: boolean;
+      readonly by: string | null;
+      readonly reason: string | null;
+      readonly requestedAt: string | null;
+      readonly refusal: string | null;
+      /** The sleeve's state afterwards. */
+      readonly state: string;
+    }
+  /** The session's strategy told the operator something (a sleeve halted by its kill switch, a model that fell back). */
+  | { readonly kind: 'strategy-notice'; readonly notice: StrategyNotice }
   /** Reconciliation at the start found the session's books and the broker's apart; the broker's stand. */
   | { readonly kind: 'reconciliation'; readonly divergence: Divergence }
   | { readonly kind: 'broker-unhealthy'; readonly channel: BrokerChannel; readonly detail: string; readonly since: number; readonly maxOutageMs: number }

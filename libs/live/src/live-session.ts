@@ -16,7 +16,7 @@ import type {
   OrderUpdate,
   Ticker,
 } from '@quantbot/core';
-import { ConfigError, epochMs } from '@quantbot/core';
+import { ConfigError, canonicalJson, epochMs } from '@quantbot/core';
 import { OrderGateway } from '@quantbot/risk-guardrails';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
 import type { Strategy } from '@quantbot/strategies';
@@ -215,6 +215,11 @@ export class LiveSession {
       }
       this.broker.adopt?.(requests);
     }
+  }
+
+  /** The strategy the session trades, as it was given (a `StrategyManager` for a manager session). */
+  get strategy(): Strategy {
+    return this.#options.strategy;
   }
 
   /** Live steps decided so far, across restarts. */
@@ -417,7 +422,9 @@ export class LiveSession {
       symbol: order.symbol,
       side: order.side,
       type: order.type,
-      qty: order.qty,
+      // A bracket leg the simulator shrank to nothing as its sibling filled, then canceled: the row
+      // keeps the quantity it was placed with (as a venue reports a canceled leg), never 0 shares.
+      qty: order.qty > 0 ? order.qty : order.request.qty,
       filledQty: order.filledQty,
       status: order.status,
       decidedAt: order.request.decidedAt,
@@ -462,7 +469,8 @@ function checkMatches(restore: LiveCheckpoint, options: LiveSessionOptions): voi
   if (restore.symbols.join(',') !== options.symbols.join(',')) {
     throw new CheckpointError('symbols', `holds ${restore.symbols.join(',')}, the session trades ${options.symbols.join(',')}`);
   }
-  if (JSON.stringify(restore.strategy.params) !== JSON.stringify(options.params)) {
+  // Compared canonically: a stored checkpoint keeps its values, not the order of its keys.
+  if (canonicalJson(restore.strategy.params) !== canonicalJson(options.params)) {
     throw new CheckpointError('strategy.params', `were ${JSON.stringify(restore.strategy.params)}, now ${JSON.stringify(options.params)}; start a new session for new parameters`);
   }
 }

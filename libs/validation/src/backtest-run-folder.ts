@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime } from '@quantbot/core';
-import type { BacktestReport, BacktestResult, RunRecorder } from '@quantbot/engine';
+import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
 import type { StrategyNotice } from '@quantbot/strategies';
 import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
 import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
@@ -18,6 +18,21 @@ export const REPORT_FILE = 'report.html';
  * existed re-runs to the same digest.
  */
 export const NOTICES_FILE = 'notices.jsonl';
+
+/** A manager run's extra artifact: each sleeve's equity at every step's close. */
+export const SLEEVE_EQUITY_FILE = 'sleeve_equity.csv';
+
+/**
+ * Sleeve equity curves as CSV: `time,<sleeve>,<sleeve>,...`, one row per step, times in ISO 8601
+ * and equity as JavaScript prints it (read back bit for bit).
+ */
+export function sleeveEquityCsv(curves: SleeveEquityCurves): string {
+  const lines = [['time', ...curves.sleeves.map((s) => s.name)].join(',')];
+  for (let k = 0; k < curves.time.length; k++) {
+    lines.push([formatIsoTime(curves.time[k] as number), ...curves.sleeves.map((s) => String(s.equity[k]))].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 /** What a finished backtest leaves in `results/runs/<run_id>/`. */
 export interface BacktestRunRecord {
@@ -42,6 +57,8 @@ export interface BacktestRunRecord {
   readonly withReport: boolean;
   /** The strategy's notices, in the order raised (`notices.jsonl` when any). */
   readonly notices?: readonly StrategyNotice[];
+  /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
+  readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
 }
 
 /**
@@ -77,6 +94,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     const lines = notices.map((n) => ({ time: formatIsoTime(n.time), strategy: n.strategy, code: n.code, message: n.message }));
     artifacts.push({ name: NOTICES_FILE, content: toJsonLines(lines), deterministic: true });
   }
+  for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true });
   if (record.withReport) {
     const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });

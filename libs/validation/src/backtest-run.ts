@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BarUniverse, EpochMs } from '@quantbot/core';
 import { ConfigError, formatIsoTime } from '@quantbot/core';
@@ -6,16 +7,27 @@ import type { DataQualityOutcome, FundamentalValues } from '@quantbot/data-quali
 import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { resolveExecutionProfile } from '@quantbot/execution-sim';
-import { RunRecorder, checkLookahead, runBacktest, toBacktestReport } from '@quantbot/engine';
+import {
+  RunRecorder,
+  STRATEGY_MANAGER_NAME,
+  buildStrategyManager,
+  checkLookahead,
+  parseStrategyManagerSpec,
+  runBacktest,
+  toBacktestReport,
+  toNoticeDocuments,
+  toStrategyManagerDocument,
+} from '@quantbot/engine';
+import type { StrategyManager, StrategyManagerSpec } from '@quantbot/engine';
 import type { ProgressStream, RunAuditAnchor, RunManifest } from '@quantbot/observability';
 import { createProgress } from '@quantbot/observability';
 import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, describeSizingRule, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
-import type { StrategyBuildContext, StrategyNotice } from '@quantbot/strategies';
+import type { Strategy, StrategyBuildContext, StrategyNotice } from '@quantbot/strategies';
 import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
-import { uniqueRunId, writeBacktestRun } from './backtest-run-folder';
+import { SLEEVE_EQUITY_FILE, sleeveEquityCsv, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
 import type { RunDataConfig } from './run-data';
 
@@ -31,6 +43,12 @@ export interface BacktestRunConfig extends RunDataConfig {
   readonly strategy?: string;
   /** Strategy parameters as text, checked by the strategy's definition. */
   readonly params?: Readonly<Record<string, string>>;
+  /**
+   * A manager file (JSON: sleeves with their strategy, params, allocation and kill switch; see
+   * `parseStrategyManagerSpec` of `@quantbot/engine`) to run several strategies in one portfolio,
+   * instead of `strategy` and `params`.
+   */
+  readonly manager?: string;
   /** Starting cash in currency (default 100 000). */
   readonly cash?: number;
   /** Default: 100 shares per order. */
@@ -70,6 +88,8 @@ export interface RunPlan {
   readonly fundamentals: PointInTimeSeries<FundamentalValues>;
   readonly strategyName: string;
   readonly rawParams: Readonly<Record<string, string>>;
+  /** The manager file read (`manager`): its path as given and its sleeves; absent for one strategy. */
+  readonly manager?: { readonly source: string; readonly spec: StrategyManagerSpec };
   readonly cash: number;
   readonly sizing: SizingRule;
   readonly execution: ExecutionProfile;
@@ -153,7 +173,11 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     notices.push(notice);
     options.onNotice?.(notice);
   };
-  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, { ...build(plan.universe, null), notify });
+  const context: StrategyBuildContext = { ...build(plan.universe, null), notify };
+  const built = plan.manager === undefined ? undefined : buildStrategyManager(plan.manager.spec, plan.manager.source, context);
+  const manager: StrategyManager | undefined = built?.manager;
+  const { strategy, params }: { readonly strategy: Strategy; readonly params: JsonValue } =
+    built !== undefined ? { strategy: built.manager, params: built.params } : createStrategy(plan.strategyName, plan.rawParams, context);
   const auditSink = plan.risk.audit;
   // Where the chain stands before the run (throws on a corrupt log, before anything runs).
   const auditFrom = auditSink?.head();
@@ -197,30 +221,48 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
   const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
   const runId = uniqueRunId(resultsRoot, baseRunId);
-  const reported = toBacktestReport(result, {
+  const summaryParams =
+    plan.manager !== undefined
+      ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
+      : Object.entries(params as Readonly<Record<string, JsonValue>>)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(',');
+  const plain = toBacktestReport(result, {
     runId,
     strategy: plan.strategyName,
-    params: Object.entries(params)
-      .map(([k, v]) => `${k}=${String(v)}`)
-      .join(','),
+    params: summaryParams,
     data: plan.dataLabel,
     symbols: plan.universe.symbols.join(','),
     sizing: describeSizingRule(plan.sizing),
     commissionBps: plan.execution.feeBps,
     seed: plan.seed,
   });
-  // The count joins the summary only when there are notices, so earlier runs keep their digest.
-  const report = notices.length === 0 ? reported : { ...reported, summary: { ...reported.summary, notices: notices.length } };
+  // The notice count joins the summary, and the notices the document, only when a strategy raised
+  // any; a manager run carries each sleeve's books. A run without them keeps the document it
+  // always had (and earlier runs their digest).
+  const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
+  const report = {
+    ...counted,
+    ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
+    ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
+  };
   let lookahead: LookaheadReport | null = null;
   if (config.checkLookahead === true) {
-    lookahead = checkLookahead({
-      universe: plan.universe,
-      build: (universe, knownAt) => createStrategy(plan.strategyName, plan.rawParams, build(universe, knownAt)).strategy,
-      startingCash: plan.cash,
-      sizing: plan.sizing,
-      execution: plan.execution,
-      seed: plan.seed,
-    });
+    const check = (name: string, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
+      checkLookahead({
+        universe: plan.universe,
+        build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
+        startingCash: cash,
+        sizing: plan.sizing,
+        execution: plan.execution,
+        seed: plan.seed,
+      });
+    // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
+    // each sleeve's strategy is checked on its own, with its share of the cash.
+    lookahead =
+      plan.manager === undefined
+        ? check(plan.strategyName, plan.rawParams, plan.cash)
+        : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
   }
   const document = lookahead !== null ? { ...report, lookahead } : report;
   const audit: RunAuditAnchor | null =
@@ -244,6 +286,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     audit,
     withReport,
     notices,
+    ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
   });
   return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices };
 }
@@ -282,12 +325,14 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     throw new ConfigError('fillModel', `unknown fill model '${fillModel}'; available: simulator, next-open`);
   }
 
+  const manager = config.manager === undefined ? undefined : readManagerFile(config, options.cwd);
   return {
     dataLabel,
     universe,
     dataQuality,
     fundamentals,
-    strategyName: config.strategy ?? 'sma-crossover',
+    ...(manager !== undefined ? { manager } : {}),
+    strategyName: manager !== undefined ? STRATEGY_MANAGER_NAME : (config.strategy ?? 'sma-crossover'),
     rawParams: config.params ?? {},
     cash: config.cash ?? 100_000,
     sizing: config.sizing ?? { kind: 'fixed-shares', shares: 100 },
@@ -296,6 +341,37 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     seed,
     risk: planRisk(config, options.cwd, options.auditLog),
   };
+}
+
+/** Reads and checks the manager file `config.manager` (relative to `cwd`); refuses it beside a strategy. */
+function readManagerFile(config: BacktestRunConfig, cwd: string): { readonly source: string; readonly spec: StrategyManagerSpec } {
+  const source = config.manager as string;
+  if (config.strategy !== undefined || config.params !== undefined) {
+    throw new ConfigError('manager', `the manager file ${source} names the strategies and their parameters: give it without a strategy or params`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, source), 'utf8');
+  } catch (error) {
+    throw new ConfigError('manager', `cannot read ${source} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return { source, spec: parseStrategyManagerSpec(text, source) };
+}
+
+/** One lookahead report for a manager's sleeves checked one by one: divergences name the sleeve before the symbol (`trend:AAA`). */
+function mergeLookahead(reports: readonly { readonly sleeve: string; readonly report: LookaheadReport }[]): LookaheadReport {
+  const divergences = reports.flatMap(({ sleeve, report }) => report.divergences.map((d) => ({ ...d, symbol: `${sleeve}:${d.symbol}` })));
+  const first = reports[0]?.report;
+  return Object.freeze({
+    passed: reports.every((r) => r.report.passed),
+    strategy: `${STRATEGY_MANAGER_NAME} (${reports.map((r) => `${r.sleeve}: ${r.report.strategy}`).join(', ')})`,
+    cutoffs: first?.cutoffs ?? [],
+    startOffsets: first?.startOffsets ?? [],
+    warmupBars: Math.max(0, ...reports.map((r) => r.report.warmupBars)),
+    comparedDecisions: reports.reduce((sum, r) => sum + r.report.comparedDecisions, 0),
+    divergenceCount: reports.reduce((sum, r) => sum + r.report.divergenceCount, 0),
+    divergences: divergences.slice(0, 50),
+  });
 }
 
 function planRisk(config: BacktestRunConfig, cwd: string, auditLog: AuditLogRedirect | undefined): RunPlan['risk'] {

@@ -35,7 +35,7 @@ export { planRun, runRecordedBacktest } from './backtest-run';
 export { loadRunData } from './run-data';
 export type { LoadRunDataOptions, RunData, RunDataConfig } from './run-data';
 export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, PlanRunOptions, RunPlan } from './backtest-run';
-export { NOTICES_FILE, REPORT_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
+export { NOTICES_FILE, REPORT_FILE, SLEEVE_EQUITY_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 export type { BacktestRunRecord } from './backtest-run-folder';
 export { reproduceRun } from './run-reproduction';
 export type { ReproduceRunOptions, RunReproduction } from './run-reproduction';
