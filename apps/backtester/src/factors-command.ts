@@ -108,7 +108,7 @@ function loadPanel(flags: FlagValues, cwd: string): { readonly panel: FactorPane
 }
 
 /** The text of the panel file at `path`; a `DataError` naming the file as given for one that cannot be read. */
-function readPanelFile(path: string, given: string): string {
+export function readPanelFile(path: string, given: string): string {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(path).isDirectory();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { QuantbotError } from '@quantbot/core';
 import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
+import { attributionCommand } from './attribution-command';
 import { factorsCommand } from './factors-command';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
@@ -26,17 +27,18 @@ commands:
   indicators   compute an indicator over a data file
   factors      evaluate a cross-sectional factor (IC, quantile returns, turnover; default: the synthetic
                panel); --report writes its HTML tear sheet
+  attribution  attribute a recorded run's daily returns to factor returns estimated from a panel
   fetch-data   download historical bars from Alpaca into CSV files that run --data loads
   verify-audit check a hash-chained audit log; with --run-id (or --expect-count/--expect-head) also
                against the head anchored in the run manifest: a cut tail, an emptied, deleted
                or re-hashed log
 
 Run 'backtester <command> --help' for the flags of a command. run, replay, sweep, walk-forward,
-indicators and factors print one JSON document with --json; --json-out <file> writes it to a file
+indicators, factors and attribution print one JSON document with --json; --json-out <file> writes it to a file
 instead (for nx run, which adds its own lines to stdout).`;
 
 /** The commands that print one JSON document with --json (so --json-out works with them). */
-const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators', 'factors']);
+const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators', 'factors', 'attribution']);
 
 /**
  * The backtester's entry point, callable in-process. Resolves to the exit code: 0 on success,
@@ -78,6 +80,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return indicatorsCommand(rest, io);
       case 'factors':
         return await factorsCommand(rest, io, now);
+      case 'attribution':
+        return attributionCommand(rest, io);
       case 'fetch-data':
         return await fetchDataCommand(rest, io, clock);
       case 'verify-audit':
