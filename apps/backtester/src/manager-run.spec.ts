@@ -12,6 +12,8 @@ const cli = backtesterCli(() => workDir);
 
 /** The example the repository ships (and the README runs). */
 const EXAMPLE = resolve(__dirname, '..', '..', '..', 'examples', 'manager.json');
+/** The research example: a cross-sectional sleeve, a stacked ensemble and a trend sleeve. */
+const RESEARCH_EXAMPLE = resolve(__dirname, '..', '..', '..', 'examples', 'manager-research.json');
 
 const twoSleeves = {
   sleeves: [
@@ -112,6 +114,30 @@ describe('backtester run --manager', () => {
     expect(breakout).toMatchObject({ state: 'halted', openPositions: [] });
     expect(breakout?.ordersDropped).toBeGreaterThan(0);
     expect(doc.notices?.[0]?.time).toBe(breakout?.transitions[0]?.['time']);
+  });
+
+  it('runs the research example: factor-long-short, the ensemble with its meta-learner and a trend sleeve, with their own kill switches', async () => {
+    const result = await cli('run', '--manager', RESEARCH_EXAMPLE, '--percent-of-equity', '10', '--json');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.out) as BacktestReport;
+    const sleeves = doc.manager?.sleeves ?? [];
+    expect(sleeves.map((s) => [s.name, s.strategy])).toEqual([
+      ['cross-section', 'factor-long-short'],
+      ['stacked', 'ensemble'],
+      ['trend', 'sma-crossover'],
+    ]);
+    for (const s of sleeves) expect(s.closedTrades).toBeGreaterThan(0);
+    // The cross-sectional sleeve's drawdown trips its own switch; the others trade on.
+    expect(sleeves[0]).toMatchObject({ state: 'halted', openPositions: [] });
+    expect(sleeves[1]?.state).toBe('active');
+    expect(doc.notices?.map((n) => [n.strategy, n.code])).toEqual([
+      ['ensemble', 'meta-learner-fallback'],
+      ['ensemble', 'meta-learner-fitted'],
+      ['cross-section', 'sleeve-flattening'],
+      ['cross-section', 'sleeve-flattened'],
+    ]);
+    const sleevesPnl = sleeves.reduce((sum, s) => sum + s.pnl, 0) + (doc.manager?.unattributed.pnl ?? NaN);
+    expect(Math.abs(sleevesPnl - ((doc.summary['finalEquity'] as number) - (doc.summary['startingEquity'] as number)))).toBeLessThan(1e-6);
   });
 
   it('checks each sleeve’s strategy for lookahead on its own', async () => {
