@@ -1,6 +1,7 @@
 import { describeDataQuality } from '@quantbot/cli';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
 import type { BacktestReport, LookaheadReport, SleeveDocument } from '@quantbot/engine';
+import { formatSummaryMetric } from '@quantbot/observability';
 
 /** A readable, fixed-layout summary of a backtest report for the terminal. */
 export function formatSummary(report: BacktestReport, dataQuality: DataQualityOutcome, lookahead: LookaheadReport | null): string {
@@ -13,27 +14,28 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
     ['period', `${text(s['start']).slice(0, 10)} .. ${text(s['end']).slice(0, 10)} (${text(s['bars'])} bars)`],
     ['sizing', `${text(s['sizing'])}, commission ${text(s['commissionBps'])} bps`],
     ['execution', `${report.execution.profile} profile, ${report.execution.fillModel} (${describeParameters(report.execution.parameters)})`],
-    ['starting equity', money(s['startingEquity'])],
-    ['final equity', money(s['finalEquity'])],
-    ['total return', percent(s['totalReturn'])],
-    ['CAGR', percent(s['cagr'])],
-    ['annual volatility', percent(s['annualVolatility'])],
-    ['Sharpe', ratio(s['sharpe'])],
-    ['Sortino', ratio(s['sortino'])],
-    ['max drawdown', `${ratio(s['maxDrawdownPct'])}% over ${text(s['maxDrawdownDurationBars'])} bars`],
-    ['Calmar', ratio(s['calmar'])],
-    ['closed trades', text(s['closedTrades'])],
-    ['win rate', percent(s['winRate'])],
-    ['profit factor', ratio(s['profitFactor'])],
-    ['exposure', percent(s['exposure'])],
-    ['turnover', `${ratio(s['turnover'])}x`],
-    ['commission paid', money(s['totalCommission'])],
+    ['bar interval', describeBarInterval(s)],
+    ['starting equity', metric(s, 'startingEquity')],
+    ['final equity', metric(s, 'finalEquity')],
+    ['total return', metric(s, 'totalReturn')],
+    ['CAGR', metric(s, 'cagr')],
+    ['annual volatility', metric(s, 'annualVolatility')],
+    ['Sharpe', metric(s, 'sharpe')],
+    ['Sortino', metric(s, 'sortino')],
+    ['max drawdown', `${metric(s, 'maxDrawdownPct')} over ${text(s['maxDrawdownDurationBars'])} bars`],
+    ['Calmar', metric(s, 'calmar')],
+    ['closed trades', metric(s, 'closedTrades')],
+    ['win rate', metric(s, 'winRate')],
+    ['profit factor', metric(s, 'profitFactor')],
+    ['exposure', metric(s, 'exposure')],
+    ['turnover', metric(s, 'turnover')],
+    ['commission paid', metric(s, 'totalCommission')],
     ['open positions', text(s['openPositions'])],
     ['rejected orders', text(s['rejectedOrders'])],
     ['canceled orders', text(s['canceledOrders'])],
-    ['shortfall', `${ratio(q['implementationShortfallBps'])} bps (avg slippage ${ratio(q['averageSlippageBps'])} bps, p95 ${ratio(q['p95SlippageBps'])} bps)`],
-    ['fills', `fill rate ${percent(q['fillRate'])}, partial ${percent(q['partialFillRatio'])}, rejects ${percent(q['rejectRate'])}, latency ${ratio(q['averageLatencyMs'])} ms`],
-    ['execution score', ratio(q['qualityScore'])],
+    ['shortfall', `${metric(q, 'implementationShortfallBps')} (avg slippage ${metric(q, 'averageSlippageBps')}, p95 ${metric(q, 'p95SlippageBps')})`],
+    ['fills', `fill rate ${metric(q, 'fillRate')}, partial ${metric(q, 'partialFillRatio')}, rejects ${metric(q, 'rejectRate')}, latency ${metric(q, 'averageLatencyMs')}`],
+    ['execution score', metric(q, 'qualityScore')],
     ['data quality', describeDataQuality(dataQuality)],
     ['guardrails', describeGuardrails(report)],
   ];
@@ -81,11 +83,23 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
 function describeSleeve(s: SleeveDocument): string[] {
   const share = `${Number((s.allocation * 100).toFixed(6))}%`;
   const lines = [
-    `  sleeve ${s.name} (${s.strategy}, ${share} = ${money(s.capital)}): ${s.state}, equity ${money(s.finalEquity)}, P&L ${money(s.pnl)} (${percent(s.totalReturn)}; realized ${money(s.realizedPnl)}, unrealized ${money(s.unrealizedPnl)}, commission ${money(s.commission)}), Sharpe ${ratio(s.sharpe)}, max drawdown ${ratio(s.maxDrawdownPct)}%, ${s.closedTrades} trade(s), win rate ${percent(s.winRate)}`,
+    `  sleeve ${s.name} (${s.strategy}, ${share} = ${money(s.capital)}): ${s.state}, equity ${money(s.finalEquity)}, P&L ${money(s.pnl)} (${formatSummaryMetric('totalReturn', s.totalReturn)}; realized ${money(s.realizedPnl)}, unrealized ${money(s.unrealizedPnl)}, commission ${money(s.commission)}), Sharpe ${formatSummaryMetric('sharpe', s.sharpe)}, max drawdown ${formatSummaryMetric('maxDrawdownPct', s.maxDrawdownPct)}, ${s.closedTrades} trade(s), win rate ${formatSummaryMetric('winRate', s.winRate)}`,
     `    orders: ${s.ordersSent} sent, ${s.ordersRefused} refused, ${s.ordersRejected} rejected, ${s.ordersDropped} dropped while halted; ${s.fills} fill(s), ${s.openPositions.length} open position(s)`,
   ];
   for (const t of s.transitions) lines.push(`    ${t['time']?.slice(0, 10) ?? ''}: ${t['from'] ?? ''} -> ${t['to'] ?? ''} (${t['reason'] ?? ''})`);
   return lines;
+}
+
+/** A summary metric as the HTML report shows it too (`formatSummaryMetric`). */
+function metric(summary: Readonly<Record<string, number | string | null>>, key: string): string {
+  return formatSummaryMetric(key, summary[key]);
+}
+
+/** `1m (98280 bars a year)`; a summary without the fields is of daily bars. */
+function describeBarInterval(summary: BacktestReport['summary']): string {
+  const interval = summary['barInterval'];
+  const perYear = summary['periodsPerYear'];
+  return typeof interval === 'string' && typeof perYear === 'number' ? `${interval} (${perYear} bars a year)` : '1d (252 bars a year)';
 }
 
 function text(value: number | string | null | undefined): string {
@@ -94,14 +108,6 @@ function text(value: number | string | null | undefined): string {
 
 function money(value: number | string | null | undefined): string {
   return typeof value === 'number' ? value.toFixed(2) : 'n/a';
-}
-
-function percent(value: number | string | null | undefined): string {
-  return typeof value === 'number' ? `${(value * 100).toFixed(2)}%` : 'n/a';
-}
-
-function ratio(value: number | string | null | undefined): string {
-  return typeof value === 'number' ? value.toFixed(3) : 'n/a';
 }
 
 function describeParameters(parameters: Readonly<Record<string, string | number | null>>): string {

@@ -28,6 +28,7 @@ export const BACKTEST_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'execution', kind: 'string', valueName: 'k=v,...', description: 'override execution parameters, e.g. latencyMs=500,maxParticipation=0.05' },
   { name: 'fill-model', kind: 'string', valueName: 'name', description: 'simulator (default) or next-open (the simple reference model)' },
   { name: 'seed', kind: 'number', valueName: 'n', description: 'seed of the synthetic data (default 42)' },
+  { name: 'bar-interval', kind: 'string', valueName: 'interval', description: 'the bar interval of the data, checked against the one detected from its times: 1m, 5m, 15m, 30m, 1h, 1d, 1w or 1mo (default: detected); annualised figures use it' },
   { name: 'bars', kind: 'number', valueName: 'n', description: 'bars per symbol of the synthetic data (default 2520)' },
   { name: 'data-quality', kind: 'string', valueName: 'mode', description: 'strict (refuse data with any error, all listed), warn (default: run and report; duplicate dates keep the last row, unsorted rows are sorted) or off' },
   { name: 'max-bar-move-pct', kind: 'number', valueName: 'pct', description: 'a one-bar close move beyond this % with no split in the adjusted close is a data error (default 50)' },
@@ -68,6 +69,7 @@ export const BACKTEST_RUN_FIELD_FLAGS: FieldFlags = Object.freeze({
   fillModel: '--fill-model',
   seed: '--seed',
   bars: '--bars',
+  barInterval: '--bar-interval',
   dataQuality: '--data-quality',
   maxBarMovePct: '--max-bar-move-pct',
   calendar: '--calendar',
@@ -128,6 +130,7 @@ export function backtestRunConfig(flags: FlagValues): BacktestRunConfig {
     checkLookahead: flags['check-lookahead'] === true ? true : undefined,
     resultsDir: text('results-dir'),
     report: flags['report'] === true ? true : undefined,
+    barInterval: text('bar-interval'),
   };
   for (const key of Object.keys(config)) if (config[key] === undefined) delete config[key];
   return config as BacktestRunConfig;

@@ -3,6 +3,17 @@ export type { DataLocation } from './errors';
 export { clientOrderId, epochMs, formatIsoTime, parseTicker, ticker } from './ids';
 export type { Brand, ClientOrderId, EpochMs, Ticker } from './ids';
 export { barAt } from './bar';
+export {
+  BAR_INTERVAL_NAMES,
+  REGULAR_SESSION_MINUTES,
+  TRADING_DAYS_PER_YEAR,
+  detectBarInterval,
+  isBarIntervalName,
+  isIntradayInterval,
+  periodsPerYear,
+  resolveBarInterval,
+} from './bar-interval';
+export type { BarIntervalDetection, BarIntervalName } from './bar-interval';
 export type { Bar, BarSeries, BarUniverse } from './bar';
 export { roundQtyToLot, usEquity } from './instrument';
 export type { Instrument } from './instrument';

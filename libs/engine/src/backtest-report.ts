@@ -12,7 +12,10 @@ import type { StrategyManager } from './strategy-manager';
  * The JSON contract of a backtest (`backtester:run --json`, `summary.json`): `summary`,
  * `trades`, `openPositions`, `rejectedOrders`, `canceledOrders`, `execution`,
  * `executionQuality`, `dataQuality`, `guardrails`. Times are ISO 8601 strings;
- * statistics that are undefined for the run are `null`. Scripts and CI build on this shape:
+ * statistics that are undefined for the run are `null`. Returns and ratios are fractions
+ * (`totalReturn` 0.12 = 12 %, `winRate`, `exposure`) except fields named `…Pct` (percent) and
+ * `…Bps` (basis points). `summary.barInterval` and `summary.periodsPerYear` say how the annualised
+ * figures were computed; they are absent for daily bars (252 periods a year). Scripts and CI build on this shape:
  * fields may be added, never renamed or removed without a version bump of `schemaVersion`.
  */
 export interface BacktestReport {
@@ -158,6 +161,9 @@ export function toBacktestReport(
       start: n > 0 ? formatIsoTime(result.time[0] as number) : null,
       end: n > 0 ? formatIsoTime(result.time[n - 1] as number) : null,
       bars: m.bars,
+      // Daily bars (the rule before the interval was known) keep the summary they always had,
+      // so runs recorded before still reproduce their digest.
+      ...(m.barInterval !== '1d' ? { barInterval: m.barInterval, periodsPerYear: m.periodsPerYear } : {}),
       startingEquity: m.startingEquity,
       finalEquity: m.finalEquity,
       totalReturn: m.totalReturn,

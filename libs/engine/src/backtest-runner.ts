@@ -1,4 +1,4 @@
-import type { BarUniverse, Broker, EpochMs, ReversalRule, Ticker } from '@quantbot/core';
+import type { BarIntervalName, BarUniverse, Broker, EpochMs, ReversalRule, Ticker } from '@quantbot/core';
 import { ConfigError, epochMs } from '@quantbot/core';
 import type { AuditSink } from '@quantbot/core';
 import type { DataQualityOutcome } from '@quantbot/data-quality';
@@ -50,6 +50,11 @@ export interface BacktestConfig {
   readonly reversals?: ReversalRule;
   /** Told every {@link PROGRESS_EVERY_STEPS} steps and at the end: steps done, steps in all. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The bar interval of the universe, which sets how the metrics annualise
+   * (`MetricsInput.barInterval`). Default: detected from the universe's times.
+   */
+  readonly barInterval?: BarIntervalName;
 }
 
 /** How often, in steps, a backtest reports progress. */
@@ -151,6 +156,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     tradedNotional: core.tradedNotional,
     totalCommission: ledger.fees,
     trades,
+    ...(config.barInterval !== undefined ? { barInterval: config.barInterval } : {}),
   });
 
   return Object.freeze({

@@ -2,7 +2,7 @@ export { TradeTracker } from './trade-tracker';
 export type { ClosedTrade, OpenTrade } from './trade-tracker';
 export { TradingCore } from './trading-core';
 export type { AdoptedOrder, CanceledOrder, RejectedOrder, SizingBasis, TradingCoreOptions } from './trading-core';
-export { TRADING_DAYS_PER_YEAR, computeMetrics } from './performance-metrics';
+export { computeMetrics } from './performance-metrics';
 export type { MetricsInput, PerformanceMetrics } from './performance-metrics';
 export { PROGRESS_EVERY_STEPS, runBacktest } from './backtest-runner';
 export type { BacktestConfig, BacktestResult, OpenPositionReport } from './backtest-runner';

@@ -52,3 +52,42 @@ describe('computeMetrics', () => {
     expect(m.turnover).toBe(2);
   });
 });
+
+describe('computeMetrics on minute bars', () => {
+  const MINUTE = 60_000;
+  // Two regular sessions of one-minute bars (14:30Z–21:00Z), a night in between.
+  const sessionStart = [Date.UTC(2024, 0, 2, 14, 30), Date.UTC(2024, 0, 3, 14, 30)];
+  const minuteTimes = Float64Array.from(sessionStart.flatMap((t0) => Array.from({ length: 390 }, (_, m) => t0 + m * MINUTE)));
+  const minuteEquity = minuteTimes.map((_, k) => 100_000 * (1 + 0.002 * Math.sin(k / 9) + 0.00001 * k));
+
+  it('detects the interval and annualises with 252 × 390 one-minute bars a year', () => {
+    const m = computeMetrics({ startingEquity: 100_000, time: minuteTimes, equity: minuteEquity, barsInMarket: 0, tradedNotional: 0, totalCommission: 0, trades: [] });
+    const returns = Array.from(minuteEquity, (e, k) => e / (k === 0 ? 100_000 : (minuteEquity[k - 1] as number)) - 1);
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const sd = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / (returns.length - 1));
+    const downside = Math.sqrt(returns.filter((x) => x < 0).reduce((a, b) => a + b * b, 0) / returns.length);
+    const perYear = 252 * 390;
+    expect(m.barInterval).toBe('1m');
+    expect(m.periodsPerYear).toBe(perYear);
+    expect(m.annualVolatility).toBeCloseTo(sd * Math.sqrt(perYear), 10);
+    expect(m.sharpe).toBeCloseTo((mean / sd) * Math.sqrt(perYear), 8);
+    expect(m.sortino).toBeCloseTo((mean / downside) * Math.sqrt(perYear), 8);
+    // Two sessions are 2/252 of a trading year, however many calendar hours they span.
+    const final = minuteEquity[minuteEquity.length - 1] as number;
+    expect(m.cagr).toBeCloseTo((final / 100_000) ** (perYear / returns.length) - 1, 10);
+  });
+
+  it('annualises with a stated interval', () => {
+    const m = computeMetrics({ startingEquity: 100_000, time: minuteTimes, equity: minuteEquity, barsInMarket: 0, tradedNotional: 0, totalCommission: 0, trades: [], barInterval: '5m' });
+    const minute = computeMetrics({ startingEquity: 100_000, time: minuteTimes, equity: minuteEquity, barsInMarket: 0, tradedNotional: 0, totalCommission: 0, trades: [] });
+    expect(m.periodsPerYear).toBe(252 * 78);
+    expect(m.sharpe).toBeCloseTo((minute.sharpe as number) / Math.sqrt(5), 10);
+  });
+
+  it('keeps daily figures on calendar time, annualised by √252', () => {
+    const m = computeMetrics({ startingEquity: 100, time: times(3), equity: new Float64Array([101, 100, 102]), barsInMarket: 0, tradedNotional: 0, totalCommission: 0, trades: [] });
+    expect(m.barInterval).toBe('1d');
+    expect(m.periodsPerYear).toBe(252);
+    expect(m.cagr).toBeCloseTo(Math.pow(1.02, (365.25 * DAY) / (2 * DAY)) - 1, 10);
+  });
+});

@@ -1,7 +1,6 @@
+import type { BarIntervalName } from '@quantbot/core';
+import { detectBarInterval, isIntradayInterval, periodsPerYear } from '@quantbot/core';
 import type { ClosedTrade } from './trade-tracker';
-
-/** Trading days per year, for annualizing daily statistics. */
-export const TRADING_DAYS_PER_YEAR = 252;
 
 const MS_PER_YEAR = 365.25 * 24 * 60 * 60 * 1000;
 
@@ -9,18 +8,30 @@ const MS_PER_YEAR = 365.25 * 24 * 60 * 60 * 1000;
  * Performance of a run. Returns and ratios are fractions (0.12 = 12%) except where the name
  * ends in `Pct`, which is in percent. A statistic that is undefined for the run (a Sharpe ratio
  * with zero volatility, a profit factor with no losing trade) is `null`, never a made-up number.
+ *
+ * Annualised figures use `periodsPerYear` of the bar interval (`periodsPerYear` of
+ * `@quantbot/core`: 252 for daily bars, 252 × 390 / minutes per bar for intraday bars, 52 for
+ * weekly bars): a volatility or a Sharpe ratio is the per-bar figure × √periodsPerYear.
  */
 export interface PerformanceMetrics {
+  /** The bar interval the annualised figures assume. */
+  readonly barInterval: BarIntervalName;
+  /** Bars of `barInterval` in a year. */
+  readonly periodsPerYear: number;
   readonly startingEquity: number;
   readonly finalEquity: number;
   readonly totalReturn: number;
-  /** Compound annual growth over calendar time between the first and last bar. */
+  /**
+   * Compound annual growth. For daily and longer bars over calendar time between the first and
+   * last bar; for intraday bars over trading time (bars / periodsPerYear), since nights and
+   * weekends hold no bars.
+   */
   readonly cagr: number | null;
-  /** Standard deviation of daily returns (sample), × √252. */
+  /** Standard deviation of per-bar returns (sample) × √periodsPerYear. */
   readonly annualVolatility: number | null;
-  /** Mean daily return / its sample standard deviation × √252; risk-free rate 0. */
+  /** Mean per-bar return / its sample standard deviation × √periodsPerYear; risk-free rate 0. */
   readonly sharpe: number | null;
-  /** Mean daily return / downside deviation (root mean square of negative returns) × √252. */
+  /** Mean per-bar return / downside deviation (root mean square of negative returns) × √periodsPerYear. */
   readonly sortino: number | null;
   /** Largest peak-to-trough fall of equity, in percent of the peak. */
   readonly maxDrawdownPct: number;
@@ -51,6 +62,11 @@ export interface MetricsInput {
   readonly tradedNotional: number;
   readonly totalCommission: number;
   readonly trades: readonly ClosedTrade[];
+  /**
+   * The bar interval of `time`, which sets the annualisation. Default: detected from `time`
+   * (`detectBarInterval`), daily when the times cannot tell.
+   */
+  readonly barInterval?: BarIntervalName;
 }
 
 /** Computes run statistics from an equity curve sampled at every bar's close. */
@@ -98,8 +114,10 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
 
   const std = count > 1 ? Math.sqrt(m2 / (count - 1)) : 0;
   const downsideDev = count > 0 ? Math.sqrt(downside / count) : 0;
-  const annual = Math.sqrt(TRADING_DAYS_PER_YEAR);
-  const years = n > 1 ? ((time[n - 1] as number) - (time[0] as number)) / MS_PER_YEAR : 0;
+  const barInterval = input.barInterval ?? detectBarInterval(time).interval ?? '1d';
+  const perYear = periodsPerYear(barInterval);
+  const annual = Math.sqrt(perYear);
+  const years = isIntradayInterval(barInterval) ? count / perYear : n > 1 ? ((time[n - 1] as number) - (time[0] as number)) / MS_PER_YEAR : 0;
   const cagr = years > 0 && start > 0 && final > 0 ? Math.pow(final / start, 1 / years) - 1 : null;
 
   let wins = 0;
@@ -117,6 +135,8 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
   const averageEquity = n > 0 ? equitySum / n : start;
 
   return Object.freeze({
+    barInterval,
+    periodsPerYear: perYear,
     startingEquity: start,
     finalEquity: final,
     totalReturn: start > 0 ? final / start - 1 : 0,

@@ -22,3 +22,4 @@ export { PAGING_ENV, pagingConfigFromEnv, redactWebhookUrl } from './paging-conf
 export type { PagingConfig } from './paging-config';
 export { WebhookPager, webhookNotifier } from './webhook-pager';
 export type { PageOutcome, PagerAlert, PagingFailure, PagingPathDown, WebhookPagerOptions, WebhookPagerStats, WebhookPayload } from './webhook-pager';
+export { formatSummaryMetric, hasSummaryMetricFormat } from './summary-metric-format';

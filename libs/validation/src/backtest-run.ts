@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BarUniverse, EpochMs } from '@quantbot/core';
-import { ConfigError, formatIsoTime } from '@quantbot/core';
+import type { BarIntervalName, BarUniverse, EpochMs } from '@quantbot/core';
+import { ConfigError, formatIsoTime, resolveBarInterval } from '@quantbot/core';
 import type { DataQualityOutcome, FundamentalValues } from '@quantbot/data-quality';
 import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
@@ -78,6 +78,12 @@ export interface BacktestRunConfig extends RunDataConfig {
   readonly resultsDir?: string;
   /** Also write `report.html` into the run folder. */
   readonly report?: boolean;
+  /**
+   * The bar interval of the data (`1m`, `5m`, `15m`, `30m`, `1h`, `1d`, `1w`, `1mo`), checked
+   * against the one detected from the bar times (`resolveBarInterval` of `@quantbot/core`).
+   * Default: detected.
+   */
+  readonly barInterval?: string;
 }
 
 /** The resolved configuration of a run, as recorded in its summary. */
@@ -95,6 +101,8 @@ export interface RunPlan {
   readonly execution: ExecutionProfile;
   readonly fillModel: 'simulator' | 'next-open';
   readonly seed: number;
+  /** The bar interval the metrics annualise with (detected, or stated and checked). */
+  readonly barInterval: BarIntervalName;
   readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: JsonlAuditSink };
 }
 
@@ -204,6 +212,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     seed: plan.seed,
     dataQuality: plan.dataQuality,
     risk: plan.risk,
+    barInterval: plan.barInterval,
   });
   progress.done();
 
@@ -311,6 +320,7 @@ export interface PlanRunOptions {
  */
 export function planRun(config: BacktestRunConfig, options: PlanRunOptions): RunPlan {
   const { dataLabel, universe, dataQuality, seed } = loadRunData(config, { cwd: options.cwd });
+  const barInterval = resolveBarInterval(universe.time, config.barInterval);
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
   // Synthetic point-in-time fundamentals for the universe's symbols (their only source so far).
@@ -339,6 +349,7 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     execution: resolveExecutionProfile(config.executionProfile ?? 'idealistic', overrides),
     fillModel,
     seed,
+    barInterval,
     risk: planRisk(config, options.cwd, options.auditLog),
   };
 }

@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { BarUniverse, QuantbotError } from '@quantbot/core';
+import type { BarIntervalName, BarUniverse, QuantbotError } from '@quantbot/core';
+import { detectBarInterval } from '@quantbot/core';
 import type { ClosedTrade, PerformanceMetrics } from '@quantbot/engine';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 import { computeMetrics, runBacktest, sliceUniverse } from '@quantbot/engine';
@@ -68,6 +69,7 @@ export interface TrialRun extends TrialOutcome {
  */
 export class UniverseWindows {
   readonly #universe: BarUniverse;
+  #barInterval: BarIntervalName | undefined;
   #from = 0;
   #to: number;
   #slice: BarUniverse;
@@ -81,6 +83,15 @@ export class UniverseWindows {
   /** The whole universe the windows are cut from. */
   get universe(): BarUniverse {
     return this.#universe;
+  }
+
+  /**
+   * The bar interval of the whole universe (`detectBarInterval`; daily when its times cannot
+   * tell): every window is annualised with it, however few bars the window holds.
+   */
+  get barInterval(): BarIntervalName {
+    this.#barInterval ??= detectBarInterval(this.#universe.time).interval ?? '1d';
+    return this.#barInterval;
   }
 
   /** Bars `[from, to)`; the universe itself (no copy) for the whole range. */
@@ -119,6 +130,7 @@ export function runTrial(windows: UniverseWindows, settings: TrialSettings, task
     ...(settings.execution !== undefined ? { execution: settings.execution } : {}),
     ...(settings.fillModel !== undefined ? { fillModel: settings.fillModel } : {}),
     ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
+    barInterval: windows.barInterval,
   });
   const full = result.metrics;
   const tradedNotional = full.turnover * average(result.equity);
@@ -134,6 +146,7 @@ export function runTrial(windows: UniverseWindows, settings: TrialSettings, task
           tradedNotional,
           totalCommission: full.totalCommission,
           trades: result.trades,
+          barInterval: full.barInterval,
         });
   return {
     metrics,

@@ -141,6 +141,30 @@ describe('runWalkForward', () => {
     result = await runWalkForward(options);
   });
 
+  it('annualises every fold and the stitched curve with the bar interval of the universe', async () => {
+    // The same bars stamped as one-minute bars of 390-minute sessions: the same returns, so every
+    // annualised Sharpe ratio is the daily one × √(252 × 390 / 252).
+    const MINUTE = 60_000;
+    const time = new Float64Array(universe.length).map((_, k) => Date.UTC(2024, 0, 2 + Math.floor(k / 390), 14, 30) + (k % 390) * MINUTE);
+    const minute = await runWalkForward({ ...options, universe: { ...universe, time } });
+    expect(minute.folds.map((f) => f.chosenParams)).toEqual(result.folds.map((f) => f.chosenParams));
+    for (const [i, fold] of minute.folds.entries()) {
+      const daily = result.folds[i];
+      expect(fold.inSample.barInterval).toBe('1m');
+      expect(fold.outOfSample.periodsPerYear).toBe(98_280);
+      expect(fold.outOfSample.sharpe).toBeCloseTo((daily?.outOfSample.sharpe as number) * Math.sqrt(390), 9);
+      expect(fold.inSample.sharpe).toBeCloseTo((daily?.inSample.sharpe as number) * Math.sqrt(390), 9);
+      // By hand from the fold's out-of-sample returns.
+      const r = Array.from(fold.oosReturns);
+      const mean = r.reduce((a, b) => a + b, 0) / r.length;
+      const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (r.length - 1));
+      expect(fold.outOfSample.sharpe).toBeCloseTo((mean / sd) * Math.sqrt(252 * 390), 9);
+    }
+    expect(minute.meanOosSharpe).toBeCloseTo(result.meanOosSharpe * Math.sqrt(390), 9);
+    expect(minute.oosMetrics.barInterval).toBe('1m');
+    expect(minute.overfitRatio).toBeCloseTo(result.overfitRatio as number, 9);
+  });
+
   it('has one fold per planned window', () => {
     expect(result.folds.map((f) => f.window)).toEqual(planWalkForward(universe.length, options));
     expect(result.folds).toHaveLength(3);

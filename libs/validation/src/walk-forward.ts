@@ -1,5 +1,5 @@
 import type { BarUniverse } from '@quantbot/core';
-import { ConfigError } from '@quantbot/core';
+import { ConfigError, detectBarInterval } from '@quantbot/core';
 import type { ClosedTrade, PerformanceMetrics } from '@quantbot/engine';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 import { computeMetrics } from '@quantbot/engine';
@@ -88,7 +88,8 @@ export interface WalkForwardThresholds {
   readonly maxOverfitRatio?: number;
   /**
    * Smallest accepted mean out-of-sample Sharpe ratio, annualized like every Sharpe here (mean
-   * per-bar return / its standard deviation × √252). Default 0.
+   * per-bar return / its standard deviation × √periodsPerYear of the bar interval: √252 for daily
+   * bars, √98 280 for minute bars), so one threshold means the same for any bar interval. Default 0.
    */
   readonly minOosSharpe?: number;
 }
@@ -396,6 +397,8 @@ function stitchOutOfSample(universe: BarUniverse, folds: readonly FoldWithRun[],
     commission += m.totalCommission * scale;
     for (const t of fold.oosRun.trades) trades.push({ ...t, netPnl: t.netPnl * scale, pnl: t.pnl * scale, commission: t.commission * scale });
   }
-  const metrics = computeMetrics({ startingEquity: startingCash, time, equity, barsInMarket, tradedNotional, totalCommission: commission, trades });
+  // The stitched curve skips the bars between test windows: its interval is the universe's.
+  const barInterval = detectBarInterval(universe.time).interval ?? '1d';
+  const metrics = computeMetrics({ startingEquity: startingCash, time, equity, barsInMarket, tradedNotional, totalCommission: commission, trades, barInterval });
   return { time, equity, returns, metrics };
 }

@@ -3,6 +3,7 @@ import { chartSampleIndices, drawdownSeries, monthlyReturns } from './html-repor
 import { REPORT_MAX_FINDING_ROWS, REPORT_MAX_HEATMAP_YEARS, REPORT_MAX_TRADE_ROWS, renderRunReport } from './html-report';
 import type { RunReportInput } from './html-report';
 import type { TradeRecord } from '../run-records';
+import { formatSummaryMetric } from '../summary-metric-format';
 
 const DAY_MS = 86_400_000;
 const HOSTILE = '<script>alert(1)</script>';
@@ -232,7 +233,7 @@ describe('renderRunReport', () => {
     const html = await renderRunReport(baseInput({ summary: { totalReturn: 0.1234, sharpe: NaN, calmar: Infinity, profitFactor: null, bars: 1234567 } }));
     const summary = section(html, 'summary');
     expect(summary).toContain('<table class="kv">');
-    expect(summary).toMatch(/Total return<\/th><td class="num">0\.1234<\/td>/);
+    expect(summary).toMatch(/Total return<\/th><td class="num">12\.34%<\/td>/);
     expect(summary).toMatch(/Sharpe<\/th><td class="num muted">—<\/td>/);
     expect(summary).toMatch(/Calmar<\/th><td class="num muted">—<\/td>/);
     expect(summary).toMatch(/Profit factor<\/th><td class="num muted">—<\/td>/);
@@ -240,12 +241,28 @@ describe('renderRunReport', () => {
     expect(html).not.toMatch(/NaN|Infinity/);
   });
 
+  it('shows each metric in the tiles and the table as formatSummaryMetric renders it', async () => {
+    const summary = { totalReturn: 3.0515, cagr: 0.1234, sharpe: 1.23456, maxDrawdownPct: 22.1, finalEquity: 405150.5, closedTrades: 8, winRate: 0.375, turnover: 2.5 };
+    const html = await renderRunReport(baseInput({ summary }));
+    const tiles = /<div class="tiles">[\s\S]*?\n<nav>/.exec(html)?.[0] ?? '';
+    const table = section(html, 'summary');
+    const expected: Record<string, string> = { totalReturn: '305.15%', cagr: '12.34%', sharpe: '1.235', maxDrawdownPct: '22.10%', finalEquity: '405150.50', closedTrades: '8', winRate: '37.50%', turnover: '2.500x' };
+    for (const [key, text] of Object.entries(expected)) {
+      expect(formatSummaryMetric(key, summary[key as keyof typeof summary])).toBe(text);
+      expect(table).toContain(`title="${key}">`);
+      expect(table).toMatch(new RegExp(`title="${key}">[^<]*</th><td class="num">${text.replace(/[.$]/g, '\\$&')}</td>`));
+    }
+    for (const key of ['totalReturn', 'cagr', 'sharpe', 'maxDrawdownPct', 'finalEquity', 'closedTrades']) {
+      expect(tiles).toContain(`<div class="tile-value${key === 'maxDrawdownPct' || key === 'finalEquity' || key === 'closedTrades' ? '' : ' pos'}">${expected[key] ?? ''}</div>`);
+    }
+  });
+
   it('computes drawdown statistics from the full curve', async () => {
     const drawdown = section(await renderRunReport(baseInput()), 'drawdown');
-    expect(drawdown).toContain('-25.00 %'); // 120 → 90
+    expect(drawdown).toContain('<span class="stat-label">Max drawdown</span><span class="stat-value">25.00%</span>'); // 120 → 90
     expect(drawdown).toContain('2021-01-05'); // the peak
     expect(drawdown).toContain('2021-01-06'); // the trough
-    expect(drawdown).toContain('-10.00 %'); // current: 117 vs 130
+    expect(drawdown).toContain('<span class="stat-label">Current</span><span class="stat-value">10.00%</span>'); // 117 vs 130
   });
 
   it('colours the heatmap on a scale symmetric around 0 and labels every month', async () => {
@@ -333,8 +350,8 @@ describe('renderRunReport', () => {
     const html = await renderRunReport(baseInput({ equity: { time, equity } }));
     expect(section(html, 'equity')).toContain('at most 2,000 of the 100,000 points');
     const drawdown = section(html, 'drawdown');
-    const expectedPct = ((50_000 / (100_000 + 77_776) - 1) * 100).toFixed(2);
-    expect(drawdown).toContain(`${expectedPct} %`);
+    const expectedPct = ((1 - 50_000 / (100_000 + 77_776)) * 100).toFixed(2);
+    expect(drawdown).toContain(`<span class="stat-value">${expectedPct}%</span>`);
     // The one-bar crash survives downsampling: both charts' axes reach down to it.
     expect(drawdown).toContain("Y-axis titled 'Drawdown (%)' for a linear scale with values from −80 to 0");
     expect(section(html, 'equity')).toContain("Y-axis titled 'Equity' for a linear scale with values from 40k");

@@ -10,6 +10,7 @@ import {
 import type { MonthlyReturn, ReportChartName } from './html-report-charts';
 import { PAGE_CSS, escapeHtml, formatFixed, formatInteger, formatNumber, formatPercent, numCell, statLine } from './html-page';
 import type { TradeRecord } from '../run-records';
+import { formatSummaryMetric, hasSummaryMetricFormat } from '../summary-metric-format';
 
 /** At most this many trades are listed; the report says how many were left out. */
 export const REPORT_MAX_TRADE_ROWS = 500;
@@ -37,8 +38,9 @@ export interface RunReportInput {
   /**
    * Headline metrics, shown as a table in the order given. By the engine's convention returns
    * and ratios are fractions (`0.12` = 12 %) except keys ending in `Pct`, which are percent; the
-   * headline tiles (`totalReturn`, `cagr`, `sharpe`, `maxDrawdownPct`, `finalEquity`,
-   * `closedTrades`) rely on it.
+   * table and the headline tiles (`totalReturn`, `cagr`, `sharpe`, `maxDrawdownPct`,
+   * `finalEquity`, `closedTrades`) show each metric as `formatSummaryMetric` does, as the
+   * terminal summary does.
    */
   readonly summary: Readonly<Record<string, number | string | null>>;
   /** Equity at each step's close; `time` is epoch ms. Both arrays have the same length. */
@@ -158,12 +160,13 @@ function headlineTiles(summary: Readonly<Record<string, number | string | null>>
     const tone = signed && typeof value === 'number' && Number.isFinite(value) && value !== 0 ? (value > 0 ? ' pos' : ' neg') : '';
     tiles.push(`<div class="tile"><div class="tile-label">${escapeHtml(label)}</div><div class="tile-value${tone}">${escapeHtml(text)}</div></div>`);
   };
-  add('totalReturn', 'Total return', (v) => formatPercent(v * 100), true);
-  add('cagr', 'CAGR', (v) => formatPercent(v * 100), true);
-  add('sharpe', 'Sharpe', (v) => formatFixed(v, 2), true);
-  add('maxDrawdownPct', 'Max drawdown', (v) => formatPercent(-Math.abs(v)), false);
-  add('finalEquity', 'Final equity', (v) => formatFixed(v, 2), false);
-  add('closedTrades', 'Trades', formatNumber, false);
+  const metric = (key: string) => (v: number) => formatSummaryMetric(key, v);
+  add('totalReturn', 'Total return', metric('totalReturn'), true);
+  add('cagr', 'CAGR', metric('cagr'), true);
+  add('sharpe', 'Sharpe', metric('sharpe'), true);
+  add('maxDrawdownPct', 'Max drawdown', metric('maxDrawdownPct'), false);
+  add('finalEquity', 'Final equity', metric('finalEquity'), false);
+  add('closedTrades', 'Trades', metric('closedTrades'), false);
   return tiles.length > 0 ? `<div class="tiles">${tiles.join('')}</div>` : '';
 }
 
@@ -183,7 +186,7 @@ function equitySection(equity: ArrayLike<number>, svg: string): string {
   const stats = [
     ['Start', formatNumber(first)],
     ['End', formatNumber(last)],
-    ['Change', Number.isFinite(first) && first > 0 ? formatPercent((last / first - 1) * 100) : '—'],
+    ['Change', Number.isFinite(first) && first > 0 ? formatSummaryMetric('totalReturn', last / first - 1) : '—'],
   ];
   return `${statLine(stats)}
 ${figure('equity', svg)}
@@ -200,7 +203,8 @@ function drawdownSection(time: ArrayLike<number>, drawdown: Float64Array, svg: s
       troughIndex = i;
     }
   }
-  const stats: string[][] = [['Max drawdown', formatPercent(trough)]];
+  // Shown as the summary shows maxDrawdownPct: the fall from the peak, in percent.
+  const stats: string[][] = [['Max drawdown', formatSummaryMetric('maxDrawdownPct', -trough)]];
   if (troughIndex >= 0) {
     let peakIndex = troughIndex;
     while (peakIndex > 0 && (drawdown[peakIndex] as number) < 0) peakIndex--;
@@ -214,7 +218,7 @@ function drawdownSection(time: ArrayLike<number>, drawdown: Float64Array, svg: s
     ]);
   }
   const last = drawdown.length > 0 ? (drawdown[drawdown.length - 1] as number) : NaN;
-  stats.push(['Current', formatPercent(last)]);
+  stats.push(['Current', Number.isFinite(last) ? formatSummaryMetric('maxDrawdownPct', -last) : '—']);
   return `${statLine(stats)}
 ${figure('drawdown', svg)}
 ${samplingNote(drawdown.length)}`;
@@ -273,7 +277,7 @@ function tradesSection(trades: readonly TradeRecord[]): string {
   }
   const stats = [
     ['Trades', formatInteger(trades.length)],
-    ['Winners', `${formatInteger(winners)} (${formatFixed((winners / trades.length) * 100, 1)} %)`],
+    ['Winners', `${formatInteger(winners)} (${formatSummaryMetric('winRate', winners / trades.length)})`],
     ['Net P&L', formatFixed(netTotal, 2)],
     ['Commission', formatFixed(commissionTotal, 2)],
   ];
@@ -381,7 +385,7 @@ function keyValueGrid(entries: readonly (readonly [string, number | string | nul
 
 function keyValueRows(entries: readonly (readonly [string, number | string | null])[]): string {
   const rows = entries.map(([key, value]) => {
-    const cell = typeof value === 'number' ? numCell(formatNumber(value)) : value === null ? '<td class="num muted">—</td>' : stringCell(value);
+    const cell = typeof value === 'number' ? numCell(Number.isFinite(value) && hasSummaryMetricFormat(key) ? formatSummaryMetric(key, value) : formatNumber(value)) : value === null ? '<td class="num muted">—</td>' : stringCell(value);
     return `<tr><th scope="row" title="${escapeHtml(key)}">${escapeHtml(humanizeKey(key))}</th>${cell}</tr>`;
   });
   return `<table class="kv">${rows.join('')}</table>`;
