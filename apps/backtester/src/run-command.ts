@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
-import { BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, parseFlags } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, formatRunFile } from '@quantbot/cli';
 import { formatIsoTime } from '@quantbot/core';
 import type { LookaheadReport } from '@quantbot/engine';
 import type { Logger } from '@quantbot/observability';
 import type { StrategyNotice } from '@quantbot/strategies';
 import { runRecordedBacktest } from '@quantbot/validation';
+import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { formatSummary } from './summary-format';
 
 /**
@@ -13,17 +14,25 @@ import { formatSummary } from './summary-format';
  * it and writes its run folder `results/runs/<run_id>/` (summary, decisions, orders, trades,
  * equity, manifest; report.html with `--report`; notices.jsonl when the strategy raised notices).
  * The strategy's notices go to stderr, one line each after the run (never into `--json` stdout),
- * and to `logger`. Exit 1 when the lookahead check fails.
+ * and to `logger`. Exit 1 when the lookahead check fails. A run file (`--config`) gives flags under
+ * the command line's; the manifest then records the resolved flags and the file's path and hash;
+ * `--print-config` prints the resolved configuration and exits.
  */
 export async function runCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date = () => new Date(), logger?: Logger): Promise<number> {
-  const flags = parseFlags(argv, BACKTEST_RUN_FLAGS);
+  const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('run', argv, io);
   if (flags['help'] === true) {
     io.out(backtestRunHelp());
     return 0;
   }
+  if (printConfig) {
+    io.out(formatRunFile(flags, BACKTEST_RUN_FLAGS, backtesterDefaults(flags, BACKTEST_RUN_FLAGS)));
+    return 0;
+  }
   const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten, notices } = await runRecordedBacktest(backtestRunConfig(flags), {
     cwd: io.cwd,
-    commandLine: ['backtester', 'run', ...argv],
+    // With a run file, the resolved flags: the record re-runs without the file.
+    commandLine: ['backtester', 'run', ...recorded],
+    ...(runFile !== null ? { runFile } : {}),
     now,
     clock,
     ...(io.progress !== undefined ? { progress: io.progress } : {}),

@@ -1,16 +1,21 @@
 import type { CliIo } from '@quantbot/cli';
-import { backtestRunConfig, formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, SweepResult } from '@quantbot/validation';
 import { describePoint, gridPoints, planRun, randomPoints, runSweep, sweepArtifact } from '@quantbot/validation';
 import { SWEEP_FLAGS, fmt, objectiveOf, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 
 /** `backtester sweep`: runs every point of a parameter space over the same data and ranks them. */
 export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
-  const flags = parseFlags(argv, SWEEP_FLAGS);
+  const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('sweep', argv, io);
   if (flags['help'] === true) {
-    io.out(`usage: backtester sweep --space k=a..b:step,... [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp(SWEEP_FLAGS)}`);
+    io.out(`usage: backtester sweep --space k=a..b:step,... [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp([...SWEEP_FLAGS, ...RUN_FILE_FLAGS])}`);
+    return 0;
+  }
+  if (printConfig) {
+    io.out(formatRunFile(flags, SWEEP_FLAGS, backtesterDefaults(flags, SWEEP_FLAGS)));
     return 0;
   }
   const space = requireSpace(flags);
@@ -44,7 +49,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
     await pool.close();
   }
   const artifact = sweepArtifact(result);
-  const runId = writeValidationRun(io, flags, argv, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel });
+  const runId = writeValidationRun(io, flags, recorded, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel, runFile });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, sweepMs, ...artifact }, null, 2));
     return 0;

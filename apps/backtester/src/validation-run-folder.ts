@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
-import type { CliIo, FlagValues } from '@quantbot/cli';
+import type { CliIo, FlagValues, RunFileSource } from '@quantbot/cli';
 import { gitCommit, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
 import type { SweepArtifact, WalkForwardArtifact } from '@quantbot/validation';
 import { dataHash, uniqueRunId } from '@quantbot/validation';
 
-/** Writes `results/runs/<id>/` with the artifact (`sweep.json` or `walk_forward.json`), its trials and a manifest. */
+/**
+ * Writes `results/runs/<id>/` with the artifact (`sweep.json` or `walk_forward.json`), its trials and a
+ * manifest: `argv` as the command line (the resolved flags when a run file was read) and the run
+ * file's path and hash in `parameters.runFile`.
+ */
 export function writeValidationRun(
   io: CliIo,
   flags: FlagValues,
@@ -16,7 +20,7 @@ export function writeValidationRun(
   kind: 'sweep' | 'walk-forward',
   artifact: SweepArtifact | WalkForwardArtifact,
   seed: number,
-  extra: { readonly dataLabel: string },
+  extra: { readonly dataLabel: string; readonly runFile?: RunFileSource | null },
 ): string {
   const root = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
   const text = `${JSON.stringify(artifact, null, 2)}\n`;
@@ -36,7 +40,7 @@ export function writeValidationRun(
       finishedAt: clock().toISOString(),
       codeVersion: gitCommit(io.cwd) ?? gitCommit(resolve(__dirname, '..', '..', '..')),
       commandLine: ['backtester', kind, ...argv],
-      parameters: { kind, data: extra.dataLabel, cwd: io.cwd, flags: flags as unknown as JsonValue },
+      parameters: { kind, data: extra.dataLabel, cwd: io.cwd, flags: flags as unknown as JsonValue, ...(extra.runFile ? { runFile: { path: extra.runFile.path, sha256: extra.runFile.sha256 } } : {}) },
       seed,
       dataHash: dataHash(typeof flags['data'] === 'string' ? resolve(io.cwd, flags['data']) : undefined),
     },

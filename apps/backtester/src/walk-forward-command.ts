@@ -1,9 +1,10 @@
 import type { CliIo } from '@quantbot/cli';
-import { backtestRunConfig, formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
 import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
 import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 
 /**
@@ -11,9 +12,13 @@ import { writeValidationRun } from './validation-run-folder';
  * after it, and judges the out-of-sample result. Exit 1 when it fails its thresholds.
  */
 export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
-  const flags = parseFlags(argv, WALK_FORWARD_FLAGS);
+  const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('walk-forward', argv, io);
   if (flags['help'] === true) {
-    io.out(`usage: backtester walk-forward --space k=a..b:step,... --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp(WALK_FORWARD_FLAGS)}`);
+    io.out(`usage: backtester walk-forward --space k=a..b:step,... --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp([...WALK_FORWARD_FLAGS, ...RUN_FILE_FLAGS])}`);
+    return 0;
+  }
+  if (printConfig) {
+    io.out(formatRunFile(flags, WALK_FORWARD_FLAGS, backtesterDefaults(flags, WALK_FORWARD_FLAGS)));
     return 0;
   }
   const train = requireNumber(flags, 'train');
@@ -58,7 +63,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     await pool.close();
   }
   const artifact = walkForwardArtifact(result);
-  const runId = writeValidationRun(io, flags, argv, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel });
+  const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel, runFile });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, ...artifact }, null, 2));
   } else {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
-import { parseFlags } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, formatRunFile, parseRunFlags } from '@quantbot/cli';
 import { ConfigError } from '@quantbot/core';
 import { resolveAlpacaCredentials } from '@quantbot/alpaca';
 import type { AlpacaEndpointMode } from '@quantbot/alpaca';
@@ -17,7 +17,7 @@ import { describeKillSwitch, resolveEndpoints } from './live-guardrails';
 import { liveNotifier, reportOutcome } from './live-notices';
 import { loadReplayData, runAlpaca, runReplay } from './run-session';
 import type { AlpacaSession, SessionOptions } from './run-session';
-import { RUN_FLAGS, RUN_USAGE } from './run-flags';
+import { RUN_FLAGS, RUN_PATH_FLAGS, RUN_USAGE, runDefaults } from './run-flags';
 import { makePlan } from './run-plan';
 import type { Plan } from './run-plan';
 import type { StopSignal } from './stop-signal';
@@ -44,12 +44,26 @@ export interface RunDeps {
 }
 
 export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: RunDeps): Promise<number> {
-  const flags = parseFlags(argv, RUN_FLAGS);
+  const { flags, runFile, printConfig } = parseRunFlags(argv, RUN_FLAGS, {
+    command: 'live-trader run',
+    cwd: rawIo.cwd,
+    pathFlags: RUN_PATH_FLAGS,
+    otherCommands: [{ name: 'backtester run', flags: BACKTEST_RUN_FLAGS }],
+  });
   if (flags['help'] === true) {
     rawIo.out(RUN_USAGE);
     return 0;
   }
+  if (printConfig) {
+    rawIo.out(formatRunFile(flags, RUN_FLAGS, runDefaults(flags)));
+    return 0;
+  }
   const io = runOutput(rawIo, outputModeOf(flags));
+  if (runFile !== null) {
+    // The resolved flags, never credentials: a run file cannot hold them (they come from the environment).
+    io.out(`run file: ${runFile.path} (sha256 ${runFile.sha256.slice(0, 16)})`);
+    deps.logger.info('run file', { path: runFile.path, sha256: runFile.sha256, flags: { ...flags } });
+  }
   const plan = makePlan(flags, rawIo.cwd);
   const statusEvery = parseStatusEvery(typeof flags['status-every'] === 'string' ? flags['status-every'] : DEFAULT_STATUS_EVERY);
   const metricsPort = metricsPortOf(flags);

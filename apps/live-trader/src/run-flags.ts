@@ -1,5 +1,5 @@
-import type { FlagSpec } from '@quantbot/cli';
-import { BACKTEST_RUN_FLAGS, formatFlagHelp } from '@quantbot/cli';
+import type { FlagSpec, FlagValues } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, RUN_FILE_FLAGS, formatFlagHelp } from '@quantbot/cli';
 import { DEFAULT_KILL_FILE } from './kill-switch-command';
 import { LIVE_DEFAULT_KILL_SWITCH, describeKillSwitch } from './live-guardrails';
 import { BROKER_OUTAGE_EXIT_CODE } from './live-notices';
@@ -74,7 +74,10 @@ backtest. State (checkpoint, orders, fills, audit) is saved after every bar; a r
 where the last process stopped, after reconciling with the broker. SIGINT/SIGTERM stop cleanly.
 
 flags:
-${formatFlagHelp(RUN_FLAGS)}
+${formatFlagHelp([...RUN_FLAGS, ...RUN_FILE_FLAGS])}
+
+A run file (--config) holds these flags by name without the dashes (relative paths from its
+folder); flags given here override it. It never holds credentials: they come from the environment.
 
 A checkpoint that is unreadable, edited in the database (it fails its integrity hash) or saved
 without a hash is refused, and the refusal stands on every later start until an operator runs
@@ -87,3 +90,30 @@ allowed), 4 the broker cannot be reached at the start, 5 broker outage: the brok
 for --max-outage-ms of market hours, or a stop was asked for while it was (open orders cancelled
 as far as it answered; positions may be open).`;
 
+
+/** The flags of `live-trader run` whose values are paths: relative ones in a run file are resolved from its folder. */
+export const RUN_PATH_FLAGS: readonly string[] = ['manager', 'data', 'promotion-gates', 'slo-config', 'state-dir', 'kill-file'];
+
+/**
+ * The defaults `--print-config` fills in for flags not set, as `live-trader run` applies them
+ * (those that depend on other flags or the environment, such as the session id or the state
+ * store, are left out).
+ */
+export function runDefaults(flags: FlagValues): FlagValues {
+  const broker = flags['broker'] ?? 'sim';
+  const all: Record<string, string | number | boolean> = {
+    ...(flags['manager'] === undefined ? { strategy: 'sma-crossover' } : {}),
+    broker: typeof broker === 'string' ? broker : 'sim',
+    sizing: 'percent-of-cash',
+    'sizing-pct': 10,
+    orphans: 'cancel',
+    'kill-file': DEFAULT_KILL_FILE,
+    'status-every': DEFAULT_STATUS_EVERY,
+  };
+  if (broker === 'alpaca') {
+    Object.assign(all, { feed: 'iex', 'max-outage-ms': 60000, 'clock-poll-ms': 60000, 'history-minutes': 600 });
+  } else {
+    Object.assign(all, { seed: 42, 'warmup-bars': 100, 'interval-ms': 0, cash: 100000 });
+  }
+  return all;
+}

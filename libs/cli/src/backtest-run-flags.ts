@@ -7,6 +7,7 @@ import type { FieldFlags } from './field-flags';
 import { withFlagNames } from './field-flags';
 import type { FlagSpec, FlagValues } from './flags';
 import { formatFlagHelp, parseFlags } from './flags';
+import { RUN_FILE_FLAGS } from './run-file';
 
 /** Flags of `backtester run`; `sweep` and `walk-forward` share the data, cost and risk ones. */
 export const BACKTEST_RUN_FLAGS: readonly FlagSpec[] = [
@@ -169,7 +170,7 @@ export function backtestRunHelp(): string {
     '',
     'Runs a backtest. With no flags: SMA crossover 10/30 on seeded synthetic data.',
     '',
-    formatFlagHelp(BACKTEST_RUN_FLAGS),
+    formatFlagHelp([...BACKTEST_RUN_FLAGS, ...RUN_FILE_FLAGS]),
     '',
     'strategies:',
     strategies,

@@ -7,3 +7,5 @@ export { BACKTEST_RUN_FIELD_FLAGS, BACKTEST_RUN_FLAGS, backtestRunConfig, backte
 export { JSON_OUT_FLAG, runWithJsonOut, takeJsonOut } from './json-out';
 export type { JsonOutArgs } from './json-out';
 export { describeDataQuality } from './data-quality-summary';
+export { RUN_FILE_FLAGS, formatRunFile, parseRunFlags, readRunFile, runFileArgv } from './run-file';
+export type { ParsedRunFlags, RunFileCommand, RunFileOptions, RunFileSource } from './run-file';

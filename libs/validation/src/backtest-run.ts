@@ -117,12 +117,24 @@ export interface AuditLogRedirect {
   readonly recordAs: string;
 }
 
+/** A run file as a manifest records it: its path as the command resolved it and the SHA-256 of its bytes. */
+export interface RecordedRunFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
 /** Options of {@link runRecordedBacktest}. */
 export interface BacktestRunOptions {
   /** The folder relative paths (`data`, `auditLog`, `resultsDir`) are resolved from. */
   readonly cwd: string;
   /** The command line the manifest records (its digest covers it), such as `['backtester', 'run', '--seed', '3']`. */
   readonly commandLine: readonly string[];
+  /**
+   * The run file the command line was resolved from (`--config`): its path and SHA-256, recorded
+   * in the manifest's `parameters.runFile` (which the digest covers). Provenance only: the run is
+   * defined by `commandLine`, which then holds the resolved flags, so a re-run needs no file.
+   */
+  readonly runFile?: RecordedRunFile;
   /** The start time (names the run id; recorded as `startedAt`). */
   readonly now: Date;
   /** Gives `finishedAt`; default: `now`. */
@@ -289,7 +301,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     finishedAt: clock(),
     cwd,
     commandLine: options.commandLine,
-    parameters: JSON.parse(configText) as JsonValue,
+    parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
     seed: plan.seed,
     dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
     audit,

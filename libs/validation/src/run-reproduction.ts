@@ -6,7 +6,7 @@ import { canonicalJson } from '@quantbot/core';
 import type { RunManifest, RunVerification } from '@quantbot/observability';
 import { LEGACY_RUN_MANIFEST_SCHEMA_VERSION, readRun, verifyRunFiles } from '@quantbot/observability';
 import { AUDIT_GENESIS_HASH } from '@quantbot/risk-guardrails';
-import type { BacktestRunConfig } from './backtest-run';
+import type { BacktestRunConfig, RecordedRunFile } from './backtest-run';
 import { runRecordedBacktest } from './backtest-run';
 
 /** Options of {@link reproduceRun}. */
@@ -58,6 +58,9 @@ export interface RunReproduction {
  *    removed afterwards: the run folder goes there, `report` is ignored and `auditLog` is redirected to a scratch file that
  *    continues the recorded chain head, so nothing outside the scratch folder is written (not
  *    the audit log, not the results folder).
+ *    A run made from a run file (`--config`) recorded its resolved flags as its command line, so
+ *    it re-runs without the file; the file's recorded path and hash (`parameters.runFile`) are
+ *    carried into the re-run's manifest as they are.
  * 4. The input data files the re-run read are compared with the recorded hashes, by file.
  * 5. The re-run's digest must equal the recorded one; when it does not, the parts that differ
  *    (parameters, command line, audit head, artifacts) are named.
@@ -101,7 +104,7 @@ export async function reproduceRun(root: string, runId: string, options: Reprodu
   if (config === null) {
     return verdict(null, [`run ${runId} was not recorded by a backtest (command line: ${manifest.commandLine.join(' ')}); only backtests can be re-run`]);
   }
-  const parameters = manifest.parameters as { readonly cwd?: unknown } | null;
+  const parameters = manifest.parameters as { readonly cwd?: unknown; readonly runFile?: unknown } | null;
   if (typeof parameters?.cwd !== 'string') return verdict(null, [`run ${runId}: the manifest's parameters.cwd is missing, so the recorded command line cannot be resolved`]);
   const cwd = parameters.cwd;
 
@@ -114,6 +117,7 @@ export async function reproduceRun(root: string, runId: string, options: Reprodu
       const outcome = await runRecordedBacktest(config, {
         cwd,
         commandLine: manifest.commandLine,
+        ...(isRecordedRunFile(parameters.runFile) ? { runFile: parameters.runFile } : {}),
         now: options.now,
         ...(options.clock !== undefined ? { clock: options.clock } : {}),
         resultsRoot: join(scratch, 'runs'),
@@ -179,4 +183,9 @@ function digestProblems(runId: string, recorded: RunManifest, rerun: RunManifest
     else if (a.sha256 !== b.sha256) out.push(`  ${name}: the re-run's content differs (${b.sha256.slice(0, 12)}…, the manifest says ${a.sha256.slice(0, 12)}…)`);
   }
   return out;
+}
+
+function isRecordedRunFile(value: unknown): value is RecordedRunFile {
+  const file = value as { readonly path?: unknown; readonly sha256?: unknown } | null | undefined;
+  return typeof file?.path === 'string' && typeof file.sha256 === 'string';
 }
