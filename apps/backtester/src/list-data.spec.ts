@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
@@ -100,6 +100,14 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'backtester list-data', (
     expect(result.out).toMatch(/corrupt\.csv\s+error: .*unknown column 'hello'/);
     expect(result.out).toContain("BADROW.csv");
     expect(result.out).toContain("error: line 3 (2014-01-03): 'abc' is not a number");
+  });
+
+  it('writes its JSON document to --json-out, keeping the exit code', async () => {
+    const result = await cli('list-data', '--json', '--json-out', 'listing.json');
+    expect(result.code).toBe(1);
+    expect(result.out).toBe('');
+    const listing = JSON.parse(readFileSync(join(workDir, 'listing.json'), 'utf8')) as Listing;
+    expect(listing.files).toHaveLength(4);
   });
 
   it('exits 0 for a clean folder and skips gaps for weekly bars', async () => {

@@ -51,6 +51,18 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'adjustSeriesPrices on NV
   const raw = readOhlcvCsv(asTraded, { source: 'nvda-raw.csv', symbol: NVDA }).series;
   const at = (date: string): number => Array.from(raw.time).indexOf(Date.parse(`${date}T00:00:00Z`));
 
+  it('finds no split left in the published file: Close / Adj Close never moves by 2% from one bar to the next', () => {
+    const published = readOhlcvCsv(original, { source: 'nvda-1999-2014.txt', symbol: NVDA }).series;
+    let largest = 0;
+    for (let i = 1; i < published.length; i++) {
+      const before = (published.close[i - 1] as number) / (published.adjClose?.[i - 1] as number);
+      const now = (published.close[i] as number) / (published.adjClose?.[i] as number);
+      largest = Math.max(largest, Math.abs(now / before - 1));
+    }
+    expect(published.length).toBe(4012);
+    expect(largest).toBeLessThan(0.02);
+  });
+
   it('has the split jump in the raw closes and none in the adjusted ones', () => {
     const day = at(SPLIT_DAY);
     expect(day).toBeGreaterThan(0);
