@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BarUniverse } from '@quantbot/core';
@@ -25,27 +25,31 @@ let universe: BarUniverse;
 const savedEnv: Record<string, string | undefined> = {};
 
 async function cli(...argv: string[]): Promise<Captured> {
+  return cliWith(undefined, ...argv);
+}
+
+async function cliWith(progress: CliIo['progress'], ...argv: string[]): Promise<Captured> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir };
+  const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd: workDir, ...(progress !== undefined ? { progress } : {}) };
   const code = await main(argv, io, new Date(Date.UTC(2024, 5, 1, 12)), () => new Date(Date.UTC(2024, 5, 1, 12)));
   return { code, out, err };
 }
 
-const fetchArgs = (out: string, ...extra: string[]): string[] => [
-  'fetch-data',
-  '--symbols',
-  'AAPL,MSFT',
-  '--start',
-  '2024-01-02',
-  '--end',
-  '2024-03-01',
-  '--out',
-  out,
-  '--alpaca-data-url',
-  server.url,
-  ...extra,
-];
+/** `fetch-data` of AAPL and MSFT, 2024-01-02 .. 2024-03-01, into `out`; `extra` flags replace those given here. */
+function fetchArgs(out: string, ...extra: string[]): string[] {
+  const args = ['fetch-data', '--symbols', 'AAPL,MSFT', '--start', '2024-01-02', '--end', '2024-03-01', '--out', out, '--alpaca-data-url', server.url];
+  for (let i = 0; i < extra.length; i++) {
+    const flag = extra[i] as string;
+    const at = args.indexOf(flag);
+    const value = extra[i + 1];
+    if (at >= 0 && value !== undefined && !value.startsWith('--')) {
+      args[at + 1] = value;
+      i++;
+    } else args.push(flag);
+  }
+  return args;
+}
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'quantbot-fetch-data-'));
@@ -90,6 +94,11 @@ function expectedRows(symbolIndex: number, first: string, last: string): string[
   return rows;
 }
 
+/** The CSV file fetch-data writes for a symbol's bars between two dates. */
+function csvOf(symbolIndex: number, first: string, last: string): string {
+  return `Date,Open,High,Low,Close,Volume\n${expectedRows(symbolIndex, first, last).join('\n')}\n`;
+}
+
 describe('backtester fetch-data', () => {
   it('downloads bars over several pages into one CSV per symbol that run --data loads', async () => {
     const before = server.requests.length;
@@ -107,13 +116,16 @@ describe('backtester fetch-data', () => {
     expect(msft.slice(1, -1)).toEqual(expectedRows(1, '2024-01-02', '2024-03-01'));
     expect(aapl).toHaveLength(44 + 2); // 44 business days, header and final newline
 
-    // 88 bars, 25 a page: four requests, the later ones continuing from a page token.
+    // 44 bars a symbol, 25 a page: two requests a symbol (fetched each on its own), the second
+    // continuing from a page token.
     const requests = server.requests.slice(before);
     expect(requests).toHaveLength(4);
     const queries = requests.map((r) => new URL(r.slice(4), 'http://x').searchParams);
-    expect(queries.map((q) => q.has('page_token'))).toEqual([false, true, true, true]);
-    expect(Object.fromEntries([...(queries[0] ?? [])])).toEqual({
-      symbols: 'AAPL,MSFT',
+    for (const symbol of ['AAPL', 'MSFT']) {
+      expect(queries.filter((q) => q.get('symbols') === symbol).map((q) => q.has('page_token'))).toEqual([false, true]);
+    }
+    expect(Object.fromEntries([...(queries.find((q) => q.get('symbols') === 'AAPL') ?? [])])).toEqual({
+      symbols: 'AAPL',
       timeframe: '1Day',
       start: '2024-01-02T00:00:00-05:00',
       end: '2024-03-01T23:59:59-05:00',
@@ -138,24 +150,121 @@ describe('backtester fetch-data', () => {
     expect(report.summary).toEqual(expect.objectContaining({ data: 'data', symbols: 'AAPL,MSFT' }));
   });
 
-  it('refuses to overwrite existing files unless --force', async () => {
-    const first = await cli(...fetchArgs('again'));
-    expect(first.code).toBe(0);
-    writeFileSync(join(workDir, 'again', 'MSFT.csv'), 'mine\n');
-    const refused = await cli(...fetchArgs('again'));
-    expect(refused.code).toBe(2);
-    expect(refused.err).toContain('MSFT.csv already exist(s); pass --force to overwrite');
-    expect(readFileSync(join(workDir, 'again', 'MSFT.csv'), 'utf8')).toBe('mine\n');
-    const forced = await cli(...fetchArgs('again', '--force'));
-    expect(forced.code).toBe(0);
-    expect(readFileSync(join(workDir, 'again', 'MSFT.csv'), 'utf8')).toMatch(/^Date,Open,High,Low,Close,Volume\n2024-01-02,/);
+  it('appends only the new bars on a second run, fetching from the last bar on disk', async () => {
+    const first = await cli(...fetchArgs('incremental', '--end', '2024-02-01'));
+    expect(first.err).toBe('');
+    expect(readFileSync(join(workDir, 'incremental', 'AAPL.csv'), 'utf8')).toBe(csvOf(0, '2024-01-02', '2024-02-01'));
+
+    const before = server.requests.length;
+    const second = await cli(...fetchArgs('incremental'));
+    expect(second.err).toBe('');
+    expect(second.code).toBe(0);
+    // The file is what one download of the whole range writes: the bar of 2024-02-01, fetched
+    // again, is not repeated.
+    expect(readFileSync(join(workDir, 'incremental', 'AAPL.csv'), 'utf8')).toBe(csvOf(0, '2024-01-02', '2024-03-01'));
+    expect(readFileSync(join(workDir, 'incremental', 'MSFT.csv'), 'utf8')).toBe(csvOf(1, '2024-01-02', '2024-03-01'));
+    const starts = server.requests.slice(before).map((r) => new URL(r.slice(4), 'http://x').searchParams.get('start'));
+    expect(starts).toEqual(['2024-02-01T00:00:00-05:00', '2024-02-01T00:00:00-05:00']);
+    const added = expectedRows(0, '2024-02-02', '2024-03-01').length;
+    expect(added).toBeGreaterThan(10);
+    expect(second.out).toContain(`AAPL     +${added} new bars  2024-02-02 .. 2024-03-01, 44 in all  ${join(workDir, 'incremental', 'AAPL.csv')} (1 overlapping bar(s) identical)`);
+
+    // A third run finds nothing new.
+    const third = await cli(...fetchArgs('incremental'));
+    expect(third.code).toBe(0);
+    expect(third.out).toMatch(/AAPL\s+up to date, 44 bars to 2024-03-01/);
+    expect(readFileSync(join(workDir, 'incremental', 'AAPL.csv'), 'utf8')).toBe(csvOf(0, '2024-01-02', '2024-03-01'));
   });
 
-  it('fails naming a symbol without bars, and writes nothing at all', async () => {
-    const result = await cli('fetch-data', '--symbols', 'AAPL,NOPE', '--start', '2024-01-02', '--end', '2024-01-31', '--out', 'partial', '--alpaca-data-url', server.url);
+  it('refuses to append after a bar that differs from the fetched one, naming file and date, and keeps the other symbols', async () => {
+    expect((await cli(...fetchArgs('conflict', '--end', '2024-02-01'))).code).toBe(0);
+    const file = join(workDir, 'conflict', 'MSFT.csv');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const last = (lines[lines.length - 1] as string).split(',');
+    const fetchedClose = Number(last[4]);
+    last[4] = String(fetchedClose + 1);
+    lines[lines.length - 1] = last.join(',');
+    const edited = `${lines.join('\n')}\n`;
+    writeFileSync(file, edited);
+
+    const result = await cli(...fetchArgs('conflict'));
     expect(result.code).toBe(1);
-    expect(result.err).toContain('Alpaca has no 1Day bars (feed iex) for NOPE in 2024-01-02 .. 2024-01-31; nothing was written');
-    expect(existsSync(join(workDir, 'partial'))).toBe(false);
+    expect(result.err).toContain(`error: MSFT: ${file}, symbol MSFT: the bar of 2024-02-01 differs from the one fetched now (close ${fetchedClose + 1} on disk, ${fetchedClose} now)`);
+    expect(result.err).toContain('error: 1 of 2 symbol(s) failed: MSFT (the others were written)');
+    expect(readFileSync(file, 'utf8')).toBe(edited);
+    expect(readFileSync(join(workDir, 'conflict', 'AAPL.csv'), 'utf8')).toBe(csvOf(0, '2024-01-02', '2024-03-01'));
+
+    // --force downloads it again from --start.
+    const forced = await cli(...fetchArgs('conflict', '--force'));
+    expect(forced.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(csvOf(1, '2024-01-02', '2024-03-01'));
+  });
+
+  it('refuses to append to a file of another format, naming it', async () => {
+    mkdirSync(join(workDir, 'foreign'), { recursive: true });
+    writeFileSync(join(workDir, 'foreign', 'AAPL.csv'), 'Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,1,1,1,1,1,1\n');
+    const result = await cli(...fetchArgs('foreign'));
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(`error: AAPL: ${join(workDir, 'foreign', 'AAPL.csv')}: has the header 'Date,Open,High,Low,Close,Adj Close,Volume'; fetch-data appends only to its own files`);
+    expect(readFileSync(join(workDir, 'foreign', 'MSFT.csv'), 'utf8')).toBe(csvOf(1, '2024-01-02', '2024-03-01'));
+  });
+
+  it('fetches many symbols from a symbols file, one failing without losing the others, with progress lines', async () => {
+    writeFileSync(join(workDir, 'symbols.txt'), '# my list\nAAPL\nNOPE, MSFT\n\n');
+    const writes: string[] = [];
+    const progress = { isTTY: false, write: (t: string) => writes.push(t) > 0 };
+    const result = await cliWith(progress, 'fetch-data', '--symbols-file', 'symbols.txt', '--start', '2024-01-02', '--end', '2024-01-31', '--out', 'many', '--alpaca-data-url', server.url, '--concurrency', '2');
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('error: NOPE: symbol NOPE: Alpaca has no finished 1Day bars (feed iex) in 2024-01-02 .. 2024-01-31');
+    expect(result.err).toContain('error: 1 of 3 symbol(s) failed: NOPE (the others were written)');
+    expect(readdirSync(join(workDir, 'many')).sort()).toEqual(['AAPL.csv', 'MSFT.csv']);
+    expect(readFileSync(join(workDir, 'many', 'MSFT.csv'), 'utf8')).toBe(csvOf(1, '2024-01-02', '2024-01-31'));
+    // One plain line per symbol as it finishes, numbered in finishing order.
+    const january = expectedRows(0, '2024-01-02', '2024-01-31').length;
+    expect(writes.map((w) => w.replace(/ \d\/3 /, ' k/3 ')).sort()).toEqual([`fetch-data k/3 AAPL: ${january} bars\n`, `fetch-data k/3 MSFT: ${january} bars\n`, 'fetch-data k/3 NOPE: failed\n']);
+    expect(writes.map((w) => /(\d)\/3/.exec(w)?.[1])).toEqual(['1', '2', '3']);
+  });
+
+  it('rewrites one progress line on a terminal, and prints none with --quiet', async () => {
+    const writes: string[] = [];
+    const tty = { isTTY: true, columns: 100, write: (t: string) => writes.push(t) > 0 };
+    expect((await cliWith(tty, ...fetchArgs('tty'))).code).toBe(0);
+    const CLEAR_LINE = '\r\u001b[K';
+    expect(writes.map((w) => (w.startsWith(CLEAR_LINE) ? `<clear>${w.slice(CLEAR_LINE.length)}` : w))).toEqual([
+      expect.stringMatching(/^<clear>fetch-data 1\/2 (AAPL|MSFT): 44 bars$/),
+      expect.stringMatching(/^<clear>fetch-data 2\/2 (AAPL|MSFT): 44 bars$/),
+      '<clear>',
+    ]);
+    writes.length = 0;
+    expect((await cliWith(tty, ...fetchArgs('quiet', '--quiet'))).code).toBe(0);
+    expect(writes).toEqual([]);
+  });
+
+  it('asks for --start only for symbols without a file', async () => {
+    expect((await cli(...fetchArgs('nostart', '--end', '2024-01-31'))).code).toBe(0);
+    const args = fetchArgs('nostart').filter((a, i, all) => a !== '--start' && all[i - 1] !== '--start');
+    const update = await cli(...args);
+    expect(update.err).toBe('');
+    expect(readFileSync(join(workDir, 'nostart', 'AAPL.csv'), 'utf8')).toBe(csvOf(0, '2024-01-02', '2024-03-01'));
+    const withNew = await cli('fetch-data', '--symbols', 'AAPL,MSFT,IBM', '--out', 'nostart', '--alpaca-data-url', server.url);
+    expect(withNew.code).toBe(2);
+    expect(withNew.err).toContain('error: --start: is required (YYYY-MM-DD) for IBM, which has no file yet');
+  });
+
+  it('never writes a bar that is not finished at the clock time', async () => {
+    // The command's clock is 2024-06-01 12:00 UTC; the server has bars up to then.
+    const store = new FakeBarStore();
+    const day = (d: string): number => Date.parse(`${d}T04:00:00Z`); // 00:00 New York (EDT)
+    store.addBars('AAPL', '1Day', ['2024-05-30', '2024-05-31', '2024-06-01'].map((d, i) => ({ time: day(d), open: 10 + i, high: 11 + i, low: 9 + i, close: 10 + i, volume: 100 })));
+    const today = await startFakeMarketDataServer({ store, credentials: { keyId: KEY, secretKey: SECRET }, now: () => Date.parse('2024-06-01T12:00:00Z') });
+    try {
+      const result = await cli('fetch-data', '--symbols', 'AAPL', '--start', '2024-05-30', '--out', 'today', '--alpaca-data-url', today.url);
+      expect(result.err).toBe('');
+      expect(readFileSync(join(workDir, 'today', 'AAPL.csv'), 'utf8')).toBe('Date,Open,High,Low,Close,Volume\n2024-05-30,10,11,9,10,100\n2024-05-31,11,12,10,11,100\n');
+      expect(result.out).toContain('(1 unfinished bar(s) left for a later fetch)');
+    } finally {
+      await today.close();
+    }
   });
 
   it('names the environment variables when no key pair is set, and exits 2 without a request', async () => {
@@ -213,7 +322,7 @@ describe('backtester fetch-data', () => {
     for (const name of CREDENTIAL_VARIABLES) delete process.env[name];
     const result = await cli('fetch-data', '--help');
     expect(result).toMatchObject({ code: 0, err: '' });
-    expect(result.out).toContain('usage: backtester fetch-data --symbols A,B --start YYYY-MM-DD');
+    expect(result.out).toContain('usage: backtester fetch-data (--symbols A,B | --symbols-file <file>) [--start YYYY-MM-DD]');
     expect(result.out).toContain('--alpaca-data-url <url>');
     const usage = await cli('--help');
     expect(usage.out).toContain('fetch-data   download historical bars from Alpaca');

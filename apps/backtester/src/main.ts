@@ -6,6 +6,7 @@ import { attributionCommand } from './attribution-command';
 import { factorsCommand } from './factors-command';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
+import { listDataCommand } from './list-data-command';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
@@ -28,17 +29,20 @@ commands:
   factors      evaluate a cross-sectional factor (IC, quantile returns, turnover; default: the synthetic
                panel); --report writes its HTML tear sheet
   attribution  attribute a recorded run's daily returns to factor returns estimated from a panel
-  fetch-data   download historical bars from Alpaca into CSV files that run --data loads
+  fetch-data   download historical bars from Alpaca into CSV files that run --data loads; an
+               existing file gets the new bars appended
+  list-data    list the bar files of a folder: symbol, interval, first and last bar, gaps,
+               adjusted closes; bad files with their error
   verify-audit check a hash-chained audit log; with --run-id (or --expect-count/--expect-head) also
                against the head anchored in the run manifest: a cut tail, an emptied, deleted
                or re-hashed log
 
 Run 'backtester <command> --help' for the flags of a command. run, replay, sweep, walk-forward,
-indicators, factors and attribution print one JSON document with --json; --json-out <file> writes it to a file
+indicators, factors, attribution and list-data print one JSON document with --json; --json-out <file> writes it to a file
 instead (for nx run, which adds its own lines to stdout).`;
 
 /** The commands that print one JSON document with --json (so --json-out works with them). */
-const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators', 'factors', 'attribution']);
+const JSON_COMMANDS: ReadonlySet<string> = new Set(['run', 'replay', 'sweep', 'walk-forward', 'indicators', 'factors', 'attribution', 'list-data']);
 
 /**
  * The backtester's entry point, callable in-process. Resolves to the exit code: 0 on success,
@@ -84,6 +88,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return attributionCommand(rest, io);
       case 'fetch-data':
         return await fetchDataCommand(rest, io, clock);
+      case 'list-data':
+        return listDataCommand(rest, io);
       case 'verify-audit':
         return verifyAuditCommand(rest, io);
       case '--help':

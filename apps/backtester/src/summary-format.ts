@@ -3,6 +3,16 @@ import type { DataQualityOutcome } from '@quantbot/data-quality';
 import type { BacktestReport, LookaheadReport, SleeveDocument } from '@quantbot/engine';
 import { formatSummaryMetric } from '@quantbot/observability';
 
+const RAW_PRICES = 'raw (as in the file)';
+
+/**
+ * The data a sweep or walk-forward ran on, for its first line: the data label, and the prices
+ * when they were adjusted (`orcl.txt, prices adjusted (Adj Close)`).
+ */
+export function describePlanData(plan: { readonly dataLabel: string; readonly prices: string }): string {
+  return plan.prices === 'adjusted' ? `${plan.dataLabel}, prices adjusted (Adj Close)` : plan.dataLabel;
+}
+
 /** A readable, fixed-layout summary of a backtest report for the terminal. */
 export function formatSummary(report: BacktestReport, dataQuality: DataQualityOutcome, lookahead: LookaheadReport | null): string {
   const s = report.summary;
@@ -11,6 +21,7 @@ export function formatSummary(report: BacktestReport, dataQuality: DataQualityOu
     ['run', text(s['runId'])],
     ['strategy', `${text(s['strategy'])} (${text(s['params'])})`],
     ['data', `${text(s['data'])}: ${text(s['symbols'])}`],
+    ['prices', s['prices'] === undefined ? RAW_PRICES : text(s['prices'])],
     ['period', `${text(s['start']).slice(0, 10)} .. ${text(s['end']).slice(0, 10)} (${text(s['bars'])} bars)`],
     ['sizing', `${text(s['sizing'])}, commission ${text(s['commissionBps'])} bps`],
     ['execution', `${report.execution.profile} profile, ${report.execution.fillModel} (${describeParameters(report.execution.parameters)})`],

@@ -6,6 +6,7 @@ import { describePoint, gridPoints, planRun, randomPoints, runSweep, sweepArtifa
 import { SWEEP_FLAGS, fmt, objectiveOf, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
+import { describePlanData } from './summary-format';
 
 /** `backtester sweep`: runs every point of a parameter space over the same data and ranks them. */
 export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
@@ -49,13 +50,13 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
     await pool.close();
   }
   const artifact = sweepArtifact(result);
-  const runId = writeValidationRun(io, flags, recorded, now, clock, 'sweep', artifact, plan.seed, { dataLabel: plan.dataLabel, runFile });
+  const runId = writeValidationRun(io, flags, recorded, now, clock, 'sweep', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, sweepMs, ...artifact }, null, 2));
     return 0;
   }
   const lines = [
-    `sweep ${plan.strategyName} on ${plan.dataLabel}: ${result.trialCount} trial(s), ${result.invalid.length} invalid point(s) skipped, ${result.workers} thread(s), ${(sweepMs / 1000).toFixed(2)} s`,
+    `sweep ${plan.strategyName} on ${describePlanData(plan)}: ${result.trialCount} trial(s), ${result.invalid.length} invalid point(s) skipped, ${result.workers} thread(s), ${(sweepMs / 1000).toFixed(2)} s`,
   ];
   lines.push(`  rank  ${objective.padEnd(12)} params`);
   for (const t of result.trials.slice(0, 10)) lines.push(`  ${String(t.rank).padStart(4)}  ${fmt(t.objectiveValue).padEnd(12)} ${describePoint(t.params)}`);

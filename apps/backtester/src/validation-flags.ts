@@ -27,6 +27,7 @@ const SHARED_NAMES = [
   'bars',
   'data-quality',
   'calendar',
+  'prices',
   'repair',
   'results-dir',
   'json',

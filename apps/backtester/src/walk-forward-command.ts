@@ -6,6 +6,7 @@ import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact 
 import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
+import { describePlanData } from './summary-format';
 
 /**
  * `backtester walk-forward`: optimizes on each training window, tests the choice on the window
@@ -63,12 +64,12 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     await pool.close();
   }
   const artifact = walkForwardArtifact(result);
-  const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: plan.dataLabel, runFile });
+  const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, ...artifact }, null, 2));
   } else {
     const o = artifact.overall;
-    const lines = [`walk-forward ${plan.strategyName} on ${plan.dataLabel}: ${artifact.folds.length} fold(s) (${flags['anchored'] === true ? 'anchored' : 'rolling'}, train ${train}, test ${test}), ${artifact.trials} in-sample trial(s)`];
+    const lines = [`walk-forward ${plan.strategyName} on ${describePlanData(plan)}: ${artifact.folds.length} fold(s) (${flags['anchored'] === true ? 'anchored' : 'rolling'}, train ${train}, test ${test}), ${artifact.trials} in-sample trial(s)`];
     lines.push('  fold  test period               chosen                       IS Sharpe  OOS Sharpe');
     artifact.folds.forEach((f, i) => {
       lines.push(`  ${String(i + 1).padStart(4)}  ${f.testStart.slice(0, 10)}..${f.testEnd.slice(0, 10)}  ${describePoint(f.chosenParams).padEnd(28)} ${fmt(f.inSample.sharpe).padStart(9)}  ${fmt(f.outOfSample.sharpe).padStart(10)}`);

@@ -17,6 +17,10 @@ export {
   readBarFile,
   readBarPath,
 } from './bar-file-loader';
+export type { BarAppendPlan } from './bar-append';
+export { planBarAppend } from './bar-append';
+export type { BarPrices } from './bar-price-adjustment';
+export { BAR_PRICES, adjustSeriesPrices } from './bar-price-adjustment';
 export type { TimeRange } from './universe';
 export { alignUniverse, selectSymbols, seriesFromUniverse, seriesInRange } from './universe';
 export type { SyntheticUniverseOptions } from './synthetic-generator';

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { BarIntervalName, BarUniverse, EpochMs } from '@quantbot/core';
 import { ConfigError, formatIsoTime, resolveBarInterval } from '@quantbot/core';
 import type { DataQualityOutcome, FundamentalValues } from '@quantbot/data-quality';
+import type { BarPrices } from '@quantbot/market-data';
 import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { resolveExecutionProfile } from '@quantbot/execution-sim';
@@ -86,9 +87,14 @@ export interface BacktestRunConfig extends RunDataConfig {
   readonly barInterval?: string;
 }
 
+/** How a run on adjusted prices names them in its summary (`summary.prices`). */
+const ADJUSTED_PRICES_LABEL = 'adjusted (Adj Close)';
+
 /** The resolved configuration of a run, as recorded in its summary. */
 export interface RunPlan {
   readonly dataLabel: string;
+  /** The prices traded on: `raw` (as in the files) or `adjusted` (scaled to their `Adj Close`). */
+  readonly prices: BarPrices;
   readonly universe: BarUniverse;
   readonly dataQuality: DataQualityOutcome;
   readonly fundamentals: PointInTimeSeries<FundamentalValues>;
@@ -228,8 +234,12 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   });
   progress.done();
 
+  // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
+  // on raw prices keeps the configuration, and the digest, it always had.
+  const adjusted = plan.prices === 'adjusted';
   const configText = JSON.stringify({
     data: plan.dataLabel,
+    ...(adjusted ? { prices: plan.prices } : {}),
     symbols: plan.universe.symbols,
     strategy: plan.strategyName,
     params,
@@ -257,6 +267,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     sizing: describeSizingRule(plan.sizing),
     commissionBps: plan.execution.feeBps,
     seed: plan.seed,
+    ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
   });
   // The notice count joins the summary, and the notices the document, only when a strategy raised
   // any; a manager run carries each sleeve's books. A run without them keeps the document it
@@ -331,7 +342,7 @@ export interface PlanRunOptions {
  * `killSwitch.rearm`, ...) for a bad value and a `DataError` for bad data.
  */
 export function planRun(config: BacktestRunConfig, options: PlanRunOptions): RunPlan {
-  const { dataLabel, universe, dataQuality, seed } = loadRunData(config, { cwd: options.cwd });
+  const { dataLabel, universe, dataQuality, seed, prices } = loadRunData(config, { cwd: options.cwd });
   const barInterval = resolveBarInterval(universe.time, config.barInterval);
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
@@ -350,6 +361,7 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
   const manager = config.manager === undefined ? undefined : readManagerFile(config, options.cwd);
   return {
     dataLabel,
+    prices,
     universe,
     dataQuality,
     fundamentals,

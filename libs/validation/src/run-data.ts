@@ -3,7 +3,8 @@ import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
 import type { BarSource, DataQualityMode, DataQualityOutcome, ExchangeCalendar } from '@quantbot/data-quality';
 import { NYSE_CALENDAR, WEEKDAY_CALENDAR, applyDataQuality } from '@quantbot/data-quality';
-import { alignUniverse, generateSyntheticUniverse, parseBarDate, readBarPath, selectSymbols, seriesFromUniverse, seriesInRange } from '@quantbot/market-data';
+import type { BarPrices } from '@quantbot/market-data';
+import { BAR_PRICES, adjustSeriesPrices, alignUniverse, generateSyntheticUniverse, parseBarDate, readBarPath, selectSymbols, seriesFromUniverse, seriesInRange } from '@quantbot/market-data';
 
 /**
  * Where a session's bars come from and how they are checked: the option fields `backtester run`
@@ -29,6 +30,12 @@ export interface RunDataConfig {
   readonly calendar?: string;
   /** `forward-fill`, or absent for no repair. */
   readonly repair?: string;
+  /**
+   * `raw` (default: the prices as written) or `adjusted`: open, high, low and close scaled by
+   * each bar's `Adj Close / Close`, volume inversely (`adjustSeriesPrices` of
+   * `@quantbot/market-data`); every file must have an `Adj Close` column.
+   */
+  readonly prices?: string;
 }
 
 /** The bars a session uses, checked, and how they were checked. */
@@ -38,6 +45,8 @@ export interface RunData {
   readonly universe: BarUniverse;
   readonly dataQuality: DataQualityOutcome;
   readonly seed: number;
+  /** The prices traded on: `raw`, or `adjusted` (scaled to the files' `Adj Close`). */
+  readonly prices: BarPrices;
 }
 
 export interface LoadRunDataOptions {
@@ -67,6 +76,10 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
   }
   const symbols = optionalSymbols(config.symbols);
   const seed = config.seed ?? 42;
+  const prices = pricesOption(config.prices);
+  if (prices === 'adjusted' && config.data === undefined) {
+    throw new ConfigError('prices', 'synthetic data has no adjusted closes: adjusted prices need bar files with an Adj Close column');
+  }
   let series: readonly BarSeries[];
   let dataLabel: string;
   let sources: readonly BarSource[] = [];
@@ -74,7 +87,8 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
     // Files are named relative to the working directory (as the user names them), so that what a
     // run records does not depend on where the checkout lives.
     const { readings } = readBarPath(resolve(cwd, config.data));
-    series = readings.map((reading) => reading.series);
+    // Adjusted before the data-quality gate, so that it checks the prices the session trades on.
+    series = readings.map((reading) => (prices === 'adjusted' ? adjustSeriesPrices(reading.series, relative(cwd, reading.file)) : reading.series));
     sources = readings.map((reading) => ({
       ...reading,
       file: relative(cwd, reading.file),
@@ -99,7 +113,13 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
     sources,
     ...(config.maxBarMovePct !== undefined ? { maxBarMovePct: maxBarMovePct(config.maxBarMovePct) } : {}),
   });
-  return { dataLabel, universe: alignUniverse(checked.series, range), dataQuality: checked.outcome, seed };
+  return { dataLabel, universe: alignUniverse(checked.series, range), dataQuality: checked.outcome, seed, prices };
+}
+
+function pricesOption(prices = 'raw'): BarPrices {
+  const known = BAR_PRICES.find((p) => p === prices);
+  if (known === undefined) throw new ConfigError('prices', `unknown prices '${prices}'; available: ${BAR_PRICES.join(', ')}`);
+  return known;
 }
 
 function dataQualityMode(mode = 'warn'): DataQualityMode {
