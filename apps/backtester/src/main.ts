@@ -5,6 +5,7 @@ import { createLogger } from '@quantbot/observability';
 import { factorsCommand } from './factors-command';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
+import { newStrategyCommand } from './new-strategy-command';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
@@ -27,6 +28,7 @@ commands:
   factors      evaluate a cross-sectional factor (IC, quantile returns, turnover; default: the synthetic
                panel); --report writes its HTML tear sheet
   fetch-data   download historical bars from Alpaca into CSV files that run --data loads
+  new-strategy write a strategy file of your own, its test and a README section (--name my-breakout)
   verify-audit check a hash-chained audit log; with --run-id (or --expect-count/--expect-head) also
                against the head anchored in the run manifest: a cut tail, an emptied, deleted
                or re-hashed log
@@ -76,6 +78,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return await walkForwardCommand(rest, io, now, clock);
       case 'indicators':
         return indicatorsCommand(rest, io);
+      case 'new-strategy':
+        return newStrategyCommand(rest, io);
       case 'factors':
         return await factorsCommand(rest, io, now);
       case 'fetch-data':

@@ -3,17 +3,17 @@ import { backtestRunConfig, formatFlagHelp, parseFlags } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, SweepResult } from '@quantbot/validation';
 import { describePoint, gridPoints, planRun, randomPoints, runSweep, sweepArtifact } from '@quantbot/validation';
-import { SWEEP_FLAGS, fmt, objectiveOf, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { SWEEP_FLAGS, fmt, objectiveOf, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { writeValidationRun } from './validation-run-folder';
 
 /** `backtester sweep`: runs every point of a parameter space over the same data and ranks them. */
 export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
   const flags = parseFlags(argv, SWEEP_FLAGS);
   if (flags['help'] === true) {
-    io.out(`usage: backtester sweep --space k=a..b:step,... [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp(SWEEP_FLAGS)}`);
+    io.out(`usage: backtester sweep [--space k=a..b:step,...] [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp(SWEEP_FLAGS)}`);
     return 0;
   }
-  const space = requireSpace(flags);
+  const space = spaceOf(flags, io.cwd);
   const search = searchOf(flags);
   const objective = objectiveOf(flags);
   const points = search.kind === 'grid' ? gridPoints(space) : randomPoints(space, search.samples, search.seed);
@@ -29,6 +29,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
     result = await runSweep({
       universe: plan.universe,
       strategy: plan.strategyName,
+      ...(plan.strategyFile !== undefined ? { strategyFile: plan.strategyFile.file } : {}),
       ...(search.kind === 'grid' ? { space } : { points }),
       ...trialSettingsOf(plan),
       objective,

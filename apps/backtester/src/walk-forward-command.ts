@@ -3,7 +3,7 @@ import { backtestRunConfig, formatFlagHelp, parseFlags } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
 import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
-import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { writeValidationRun } from './validation-run-folder';
 
 /**
@@ -13,12 +13,12 @@ import { writeValidationRun } from './validation-run-folder';
 export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
   const flags = parseFlags(argv, WALK_FORWARD_FLAGS);
   if (flags['help'] === true) {
-    io.out(`usage: backtester walk-forward --space k=a..b:step,... --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp(WALK_FORWARD_FLAGS)}`);
+    io.out(`usage: backtester walk-forward [--space k=a..b:step,...] --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp(WALK_FORWARD_FLAGS)}`);
     return 0;
   }
   const train = requireNumber(flags, 'train');
   const test = requireNumber(flags, 'test');
-  const space = requireSpace(flags);
+  const space = spaceOf(flags, io.cwd);
   const search = searchOf(flags);
   const objective = objectiveOf(flags);
   const perFold = search.kind === 'grid' ? spaceSize(space) : search.samples;
@@ -32,6 +32,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     result = await runWalkForward({
       universe: plan.universe,
       strategy: plan.strategyName,
+      ...(plan.strategyFile !== undefined ? { strategyFile: plan.strategyFile.file } : {}),
       space,
       search,
       objective,
