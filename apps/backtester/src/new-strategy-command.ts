@@ -186,12 +186,17 @@ describe('${name}', () => {
 
 function jestConfigSource(preset: string): string {
   const path = preset.split(sep).join('/');
+  const relativePath = path.startsWith('.') ? path : `./${path}`;
   return `// Runs this folder's strategy tests with the workspace's Jest settings: npx jest -c <this file>
+const { dirname, join } = require('node:path');
+const preset = join(__dirname, '${relativePath}');
 module.exports = {
-  ...require('${path.startsWith('.') ? path : `./${path}`}'),
+  ...require(preset),
   displayName: 'strategies',
-  rootDir: __dirname,
-  testMatch: ['<rootDir>/**/*.spec.ts'],
+  // The workspace is the root Jest resolves its transformer from; the tests are this folder's.
+  rootDir: dirname(preset),
+  roots: [__dirname],
+  testMatch: ['**/*.spec.ts'],
 };
 `;
 }
