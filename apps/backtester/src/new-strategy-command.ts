@@ -40,7 +40,8 @@ export function newStrategyCommand(argv: readonly string[], io: CliIo): number {
   writeFileSync(specPath, specSource(name));
   const written = [strategyPath, specPath];
   const jestConfig = join(dir, 'jest.config.js');
-  const preset = findWorkspacePreset(dir) ?? findWorkspacePreset(io.cwd);
+  // The folder's workspace, else the one this backtester runs from.
+  const preset = findWorkspacePreset(dir) ?? findWorkspacePreset(io.cwd) ?? findWorkspacePreset(__dirname);
   if (!existsSync(jestConfig) && preset !== null) {
     writeFileSync(jestConfig, jestConfigSource(relative(dir, preset)));
     written.push(jestConfig);

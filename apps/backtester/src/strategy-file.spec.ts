@@ -62,6 +62,12 @@ describe('a strategy file written by new-strategy, outside the workspace', () =>
     expect(tsc.status).toBe(0);
   }, 60_000);
 
+  it('passes its generated test, run with the workspace Jest settings', () => {
+    const jest = spawnSync(process.execPath, [join(WORKSPACE, 'node_modules', 'jest', 'bin', 'jest.js'), '-c', join(workDir, 'strategies', 'jest.config.js'), '--ci'], { cwd: WORKSPACE, encoding: 'utf8' });
+    expect(jest.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
+    expect(jest.status).toBe(0);
+  }, 120_000);
+
   let runId = '';
   it('runs a backtest with the lookahead check, recording the file and its sha256', async () => {
     const run = await cli('run', '--strategy', file, '--bars', '400', '--check-lookahead', '--json');
