@@ -54,7 +54,7 @@ export function validateStrategyDefinition(value: unknown, source: string): Stra
         built = factory.call(value, values, context);
       } catch (error) {
         if (error instanceof QuantbotError) throw error;
-        return fail(`the create function of '${name}' threw: ${error instanceof Error ? error.message : String(error)}`);
+        return fail(`the create function of '${name}' threw: ${messageOf(error)}`);
       }
       if (typeof built !== 'object' || built === null || typeof (built as { onBar?: unknown }).onBar !== 'function') {
         return fail(`the create function of '${name}' must return a strategy (an object with an onBar method)`);
@@ -91,4 +91,10 @@ function checkParamSpec(value: unknown, at: string, fail: (message: string) => n
   if (min !== undefined && max !== undefined && min > max) fail(`${where}: min ${min} is above max ${max}`);
   if ((min !== undefined && fallback < min) || (max !== undefined && fallback > max)) fail(`${where}: default ${fallback} is outside its range`);
   return Object.freeze({ name, kind, default: fallback, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), description });
+}
+
+/** The message of what was thrown (an `Error` of any realm has one), else its text. */
+function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { readonly message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
 }

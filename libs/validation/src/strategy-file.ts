@@ -99,7 +99,7 @@ export function loadStrategyFile(source: string, cwd: string, options: LoadStrat
   try {
     exported = strategyFileJiti()(path);
   } catch (error) {
-    return fail(`the strategy file failed to load: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(`the strategy file failed to load: ${messageOf(error)}`);
   }
   const module = (typeof exported === 'object' && exported !== null ? exported : {}) as Readonly<Record<string, unknown>>;
   const candidate = module['strategy'] ?? module['default'];
@@ -121,4 +121,10 @@ function strategyFileJiti(): JitiRequire {
     jiti = createJiti(__filename, { moduleCache: false, fsCache: false, alias, interopDefault: false }) as unknown as JitiRequire;
   }
   return jiti;
+}
+
+/** The message of what was thrown (an `Error` of any realm has one), else its text. */
+function messageOf(error: unknown): string {
+  const message = typeof error === 'object' && error !== null ? (error as { readonly message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
 }
