@@ -7,6 +7,7 @@ import { factorsCommand } from './factors-command';
 import { fetchDataCommand } from './fetch-data-command';
 import { indicatorsCommand } from './indicators-command';
 import { listDataCommand } from './list-data-command';
+import { newStrategyCommand } from './new-strategy-command';
 import { replayCommand } from './replay-command';
 import { reportCommand } from './report-command';
 import { runCommand } from './run-command';
@@ -33,6 +34,7 @@ commands:
                existing file gets the new bars appended
   list-data    list the bar files of a folder: symbol, interval, first and last bar, gaps,
                adjusted closes; bad files with their error
+  new-strategy write a strategy file of your own, its test and a README section (--name my-breakout)
   verify-audit check a hash-chained audit log; with --run-id (or --expect-count/--expect-head) also
                against the head anchored in the run manifest: a cut tail, an emptied, deleted
                or re-hashed log
@@ -82,6 +84,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return await walkForwardCommand(rest, io, now, clock);
       case 'indicators':
         return indicatorsCommand(rest, io);
+      case 'new-strategy':
+        return newStrategyCommand(rest, io);
       case 'factors':
         return await factorsCommand(rest, io, now);
       case 'attribution':

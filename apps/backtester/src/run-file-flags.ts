@@ -1,5 +1,6 @@
 import type { CliIo, FlagSpec, FlagValues, ParsedRunFlags } from '@quantbot/cli';
 import { BACKTEST_RUN_FLAGS, parseRunFlags } from '@quantbot/cli';
+import { isStrategyFileRef } from '@quantbot/validation';
 import { SWEEP_FLAGS, WALK_FORWARD_FLAGS } from './validation-flags';
 
 /** The backtester commands that read run files (`--config`), with their flags. */
@@ -27,6 +28,7 @@ export function parseBacktesterFlags(command: RunFileCommandName, argv: readonly
     command: own.name,
     cwd: io.cwd,
     pathFlags: PATH_FLAGS,
+    pathWhen: { strategy: isStrategyFileRef },
     otherCommands: Object.values(RUN_FILE_COMMANDS).filter((c) => c.name !== own.name),
   });
 }

@@ -3,7 +3,7 @@ import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, SweepResult } from '@quantbot/validation';
 import { describePoint, gridPoints, planRun, randomPoints, runSweep, sweepArtifact } from '@quantbot/validation';
-import { SWEEP_FLAGS, fmt, objectiveOf, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { SWEEP_FLAGS, fmt, objectiveOf, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 import { describePlanData } from './summary-format';
@@ -12,14 +12,14 @@ import { describePlanData } from './summary-format';
 export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
   const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('sweep', argv, io);
   if (flags['help'] === true) {
-    io.out(`usage: backtester sweep --space k=a..b:step,... [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp([...SWEEP_FLAGS, ...RUN_FILE_FLAGS])}`);
+    io.out(`usage: backtester sweep [--space k=a..b:step,...] [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp([...SWEEP_FLAGS, ...RUN_FILE_FLAGS])}`);
     return 0;
   }
   if (printConfig) {
     io.out(formatRunFile(flags, SWEEP_FLAGS, backtesterDefaults(flags, SWEEP_FLAGS)));
     return 0;
   }
-  const space = requireSpace(flags);
+  const space = spaceOf(flags, io.cwd);
   const search = searchOf(flags);
   const objective = objectiveOf(flags);
   const points = search.kind === 'grid' ? gridPoints(space) : randomPoints(space, search.samples, search.seed);
@@ -35,6 +35,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
     result = await runSweep({
       universe: plan.universe,
       strategy: plan.strategyName,
+      ...(plan.strategyFile !== undefined ? { strategyFile: plan.strategyFile.file } : {}),
       ...(search.kind === 'grid' ? { space } : { points }),
       ...trialSettingsOf(plan),
       objective,

@@ -3,7 +3,7 @@ import { ConfigError } from '@quantbot/core';
 import type { FlagSpec, FlagValues } from '@quantbot/cli';
 import { BACKTEST_RUN_FLAGS } from '@quantbot/cli';
 import type { RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
-import { SWEEP_OBJECTIVES, parseParameterSpace, startSweepPool } from '@quantbot/validation';
+import { SWEEP_OBJECTIVES, defaultParameterSpace, parseParameterSpace, resolveStrategy, startSweepPool } from '@quantbot/validation';
 
 /** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
 const SHARED_NAMES = [
@@ -36,7 +36,7 @@ const SHARED_NAMES = [
 const SHARED_FLAGS: readonly FlagSpec[] = BACKTEST_RUN_FLAGS.filter((f) => SHARED_NAMES.includes(f.name));
 
 const SEARCH_FLAGS: readonly FlagSpec[] = [
-  { name: 'space', kind: 'string', valueName: 'k=a..b:step,...', description: 'the parameters to search, e.g. fast=5..30:5,slow=20..100:10 (lists: allowShort=true|false); required' },
+  { name: 'space', kind: 'string', valueName: 'k=a..b:step,...', description: 'the parameters to search, e.g. fast=5..30:5,slow=20..100:10 (lists: allowShort=true|false); default: derived from the strategy\'s parameter ranges (5 evenly spaced values from min to max, both values of a boolean)' },
   { name: 'objective', kind: 'string', valueName: 'name', description: `what to maximize: ${SWEEP_OBJECTIVES.join(', ')} (default sharpe)` },
   { name: 'search', kind: 'string', valueName: 'grid|random', description: 'every point of the space (default) or a seeded random sample' },
   { name: 'samples', kind: 'number', valueName: 'n', description: 'points of a random search (default 50)' },
@@ -59,10 +59,16 @@ export const WALK_FORWARD_FLAGS: readonly FlagSpec[] = [
   { name: 'min-oos-sharpe', kind: 'number', valueName: 'x', description: 'fail below this mean out-of-sample Sharpe, annualized (default 0)' },
 ];
 
-export function requireSpace(flags: FlagValues): ReturnType<typeof parseParameterSpace> {
+/**
+ * The space to search: `--space`, or the default space derived from the strategy's parameter
+ * ranges (`defaultParameterSpace`; the strategy named by `--strategy`, a strategy file read from
+ * `cwd`). A parameter without a range is a `ConfigError` keyed `--space`.
+ */
+export function spaceOf(flags: FlagValues, cwd: string): ReturnType<typeof parseParameterSpace> {
   const text = flags['space'];
-  if (typeof text !== 'string') throw new ConfigError('--space', 'is required, e.g. --space fast=5..30:5,slow=20..100:10');
-  return parseParameterSpace(text);
+  if (typeof text === 'string') return parseParameterSpace(text);
+  const { definition } = resolveStrategy(typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover', cwd, '--strategy');
+  return defaultParameterSpace(definition.name, definition.params, '--space');
 }
 
 export function requireNumber(flags: FlagValues, name: string): number {

@@ -3,7 +3,7 @@ import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
 import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
-import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, requireSpace, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 import { describePlanData } from './summary-format';
@@ -15,7 +15,7 @@ import { describePlanData } from './summary-format';
 export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
   const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('walk-forward', argv, io);
   if (flags['help'] === true) {
-    io.out(`usage: backtester walk-forward --space k=a..b:step,... --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp([...WALK_FORWARD_FLAGS, ...RUN_FILE_FLAGS])}`);
+    io.out(`usage: backtester walk-forward [--space k=a..b:step,...] --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp([...WALK_FORWARD_FLAGS, ...RUN_FILE_FLAGS])}`);
     return 0;
   }
   if (printConfig) {
@@ -24,7 +24,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
   }
   const train = requireNumber(flags, 'train');
   const test = requireNumber(flags, 'test');
-  const space = requireSpace(flags);
+  const space = spaceOf(flags, io.cwd);
   const search = searchOf(flags);
   const objective = objectiveOf(flags);
   const perFold = search.kind === 'grid' ? spaceSize(space) : search.samples;
@@ -38,6 +38,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     result = await runWalkForward({
       universe: plan.universe,
       strategy: plan.strategyName,
+      ...(plan.strategyFile !== undefined ? { strategyFile: plan.strategyFile.file } : {}),
       space,
       search,
       objective,

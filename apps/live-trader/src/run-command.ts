@@ -7,6 +7,7 @@ import type { AlpacaEndpointMode } from '@quantbot/alpaca';
 import { VenueUnavailableError } from '@quantbot/core';
 import { LiveStateError, decideLiveStart, hasSessionHistory } from '@quantbot/live';
 import type { Incident, LiveAuthorization, LiveCheckpoint, LiveNotify, LiveStateStore, LiveStepReport } from '@quantbot/live';
+import { isStrategyFileRef } from '@quantbot/validation';
 import type { RunData } from '@quantbot/validation';
 import type { Logger } from '@quantbot/observability';
 import { StorageError } from '@quantbot/storage';
@@ -48,6 +49,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     command: 'live-trader run',
     cwd: rawIo.cwd,
     pathFlags: RUN_PATH_FLAGS,
+    pathWhen: { strategy: isStrategyFileRef },
     otherCommands: [{ name: 'backtester run', flags: BACKTEST_RUN_FLAGS }],
   });
   if (flags['help'] === true) {

@@ -7,12 +7,16 @@ import type { StrategyManagerSpec } from '@quantbot/engine';
 import type { OrphanPolicy } from '@quantbot/live';
 import type { KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { parseParamList } from '@quantbot/strategies';
+import type { LoadedStrategyFile } from '@quantbot/validation';
+import { isStrategyFileRef, loadStrategyFile } from '@quantbot/validation';
 import { planGuardrails } from './live-guardrails';
 import { sizingOf } from './sizing-flags';
 
 /** What `live-trader run`'s flags ask for, checked. */
 export interface Plan {
   readonly strategyName: string;
+  /** `--strategy ./file.ts`: the strategy file read and checked (its definition and identity). */
+  readonly strategyFile?: LoadedStrategyFile;
   readonly rawParams: Readonly<Record<string, string>>;
   /** `--manager`: the manager file as given and its sleeves (the session trades a `StrategyManager`). */
   readonly manager?: { readonly source: string; readonly spec: StrategyManagerSpec };
@@ -40,7 +44,9 @@ export interface Plan {
  */
 export function makePlan(flags: Readonly<Record<string, string | number | boolean>>, cwd = '.'): Plan {
   const manager = typeof flags['manager'] === 'string' ? readManagerPlan(flags, flags['manager'], cwd) : undefined;
-  const strategyName = manager !== undefined ? STRATEGY_MANAGER_NAME : typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
+  const strategyFile = typeof flags['strategy'] === 'string' && isStrategyFileRef(flags['strategy']) ? readStrategyFilePlan(flags, flags['strategy'], cwd) : undefined;
+  const strategyName =
+    manager !== undefined ? STRATEGY_MANAGER_NAME : strategyFile !== undefined ? strategyFile.definition.name : typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
   const broker = flags['broker'] ?? 'sim';
   if (broker !== 'sim' && broker !== 'alpaca') throw new ConfigError('--broker', `unknown broker '${String(broker)}'; available: sim, alpaca`);
   const live = flags['live'] === true;
@@ -67,6 +73,7 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
   const stopAfter = positive('stop-after');
   return {
     strategyName,
+    ...(strategyFile !== undefined ? { strategyFile } : {}),
     ...(manager !== undefined ? { manager } : {}),
     rawParams: typeof flags['params'] === 'string' ? parseParamList(flags['params']) : {},
     broker,
@@ -83,6 +90,24 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
     orphans,
     stopAfter,
   };
+}
+
+/**
+ * `--strategy ./file.ts`: the strategy file, read and checked before anything opens. Refused with
+ * `--live` and `--experiment`: the research registry's experiments, promotions and capital stages
+ * name shipped strategies and do not record a file's content hash, so no promotion could cover
+ * exactly this file; a strategy file trades on paper only.
+ */
+function readStrategyFilePlan(flags: Readonly<Record<string, string | number | boolean>>, source: string, cwd: string): LoadedStrategyFile {
+  for (const flag of ['live', 'experiment']) {
+    if (flags[flag] !== undefined) {
+      throw new ConfigError(
+        '--strategy',
+        `a strategy file (${source}) cannot be combined with --${flag}: promotions, evidence days and capital stages do not cover a strategy file's content; a strategy file trades on paper only (docs/strategies.md)`,
+      );
+    }
+  }
+  return loadStrategyFile(source, cwd, { key: '--strategy' });
 }
 
 /**

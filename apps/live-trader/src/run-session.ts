@@ -30,7 +30,11 @@ function strategyOf(plan: Plan, symbolCount: number, notify: LiveNotify): Pick<L
     const { manager, params } = buildStrategyManager(plan.manager.spec, plan.manager.source, context, { recordEquity: false });
     return { strategy: manager, params };
   }
-  const { strategy, params } = createStrategy(plan.strategyName, plan.rawParams, { symbolCount, notify: (notice) => notify({ kind: 'strategy-notice', notice }) });
+  const file = plan.strategyFile;
+  const { strategy, params } = createStrategy(file?.definition ?? plan.strategyName, plan.rawParams, { symbolCount, notify: (notice) => notify({ kind: 'strategy-notice', notice }) });
+  // A strategy file's checkpointed parameters carry its content hash: a restart with a changed
+  // file is refused like one with changed parameters.
+  if (file !== undefined) return { strategy, params: { strategyFile: { sha256: file.file.sha256 }, values: params as unknown as JsonValue } };
   return { strategy, params: params as unknown as JsonValue };
 }
 

@@ -13,7 +13,7 @@ import { RUN_FILE_FLAGS } from './run-file';
 export const BACKTEST_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'data', kind: 'string', valueName: 'file|dir', description: 'bar file (Yahoo CSV or Date,Open,High,Low,Close,Volume,OpenInterest) or a folder of them; default: synthetic data' },
   { name: 'symbols', kind: 'string', valueName: 'A,B', description: 'symbols to trade (default: all loaded)' },
-  { name: 'strategy', kind: 'string', valueName: 'name', description: 'strategy name (default sma-crossover)' },
+  { name: 'strategy', kind: 'string', valueName: 'name|file', description: 'strategy name (default sma-crossover) or a strategy file (./my-strategy.ts, .js, .mjs; docs/strategies.md)' },
   { name: 'params', kind: 'string', valueName: 'k=v,...', description: 'strategy parameters, e.g. fast=10,slow=30' },
   { name: 'manager', kind: 'string', valueName: 'file', description: 'run several strategies in one portfolio: a manager file of sleeves (strategy, params, allocation, killSwitch) instead of --strategy and --params; docs/backtester.md' },
   { name: 'start', kind: 'string', valueName: 'YYYY-MM-DD', description: 'first bar date (inclusive)' },
@@ -175,7 +175,7 @@ export function backtestRunHelp(): string {
     '',
     formatFlagHelp([...BACKTEST_RUN_FLAGS, ...RUN_FILE_FLAGS]),
     '',
-    'strategies:',
+    'strategies (or --strategy ./my-strategy.ts: a strategy file, docs/strategies.md):',
     strategies,
     '',
     `execution profiles: ${Object.keys(EXECUTION_PROFILES).join(', ')}`,

@@ -66,6 +66,16 @@ describe('parseRunFlags', () => {
     expect(parse('--config', 'configs/run.json').flags).toEqual({ data: join('bars', 'orcl.csv'), 'audit-log': join('configs', 'audit.jsonl'), 'results-dir': '/abs/runs', strategy: 'sma-crossover' });
   });
 
+  it('resolves a flag listed in pathWhen only when its predicate calls the value a path (a strategy file, not a shipped name)', () => {
+    mkdirSync(join(dir, 'strategy-configs'));
+    const isFile = (value: string): boolean => value.endsWith('.ts');
+    write('strategy-configs/file.json', JSON.stringify({ strategy: 'mine/breakout.ts' }));
+    write('strategy-configs/name.json', JSON.stringify({ strategy: 'sma-crossover' }));
+    const withPredicate = (...argv: string[]) => parseRunFlags(argv, BACKTEST_RUN_FLAGS, { ...options(), pathWhen: { strategy: isFile } });
+    expect(withPredicate('--config', 'strategy-configs/file.json').flags).toEqual({ strategy: join('strategy-configs', 'mine', 'breakout.ts') });
+    expect(withPredicate('--config', 'strategy-configs/name.json').flags).toEqual({ strategy: 'sma-crossover' });
+  });
+
   it('writes a path outside the working folder as an absolute path', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'quantbot-run-file-elsewhere-'));
     try {

@@ -33,6 +33,11 @@ export interface RunFileOptions {
    * resolved from the file's folder, then written relative to `cwd` (absolute when outside it).
    */
   readonly pathFlags: readonly string[];
+  /**
+   * Flags whose value is a path only when the predicate says so (`strategy`: a shipped strategy's
+   * name, or a strategy file), resolved from the file's folder like `pathFlags` when it is.
+   */
+  readonly pathWhen?: Readonly<Record<string, (value: string) => boolean>>;
   /** The other commands' flags, so that a key of theirs is refused as theirs, not as unknown. */
   readonly otherCommands?: readonly RunFileCommand[];
 }
@@ -157,7 +162,8 @@ export function readRunFile(path: string, specs: readonly FlagSpec[], options: R
     if (typeof flag === 'string' && isUrlWithCredentials(flag)) {
       throw new ConfigError('--config', `${where(key)}: a URL with a user or password; credentials come from the environment, never from a run file`);
     }
-    flags[key] = typeof flag === 'string' && options.pathFlags.includes(key) ? resolvePath(flag, folder, options.cwd) : flag;
+    const isPath = typeof flag === 'string' && (options.pathFlags.includes(key) || options.pathWhen?.[key]?.(flag) === true);
+    flags[key] = typeof flag === 'string' && isPath ? resolvePath(flag, folder, options.cwd) : flag;
   }
   return { flags, source: { path, sha256: createHash('sha256').update(bytes).digest('hex') } };
 }

@@ -22,9 +22,14 @@ export interface StrategyBuildContext {
   readonly notify?: (notice: StrategyNotice) => void;
 }
 
-/** A strategy that can be chosen by name: its parameters and how to build it. */
+/**
+ * A strategy that can be chosen by name (a shipped one) or loaded from a strategy file: its
+ * name, version, parameters (with types, defaults and, for sweeps, ranges) and how to build it.
+ */
 export interface StrategyDefinition {
   readonly name: string;
+  /** The definition's version as its author states it (`1.0.0`); recorded, not compared. */
+  readonly version?: string;
   readonly description: string;
   readonly params: readonly ParamSpec[];
   create(values: ParamValues, context: StrategyBuildContext): Strategy;
@@ -34,12 +39,14 @@ export interface StrategyDefinition {
 export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze([
   {
     name: 'sma-crossover',
+    version: '1.0.0',
     description: 'Buy when the fast SMA crosses above the slow SMA, exit (or go short) on the cross below.',
     params: SMA_CROSSOVER_PARAMS,
     create: (values: ParamValues, context: StrategyBuildContext) => SmaCrossover.fromParams(values, context.symbolCount),
   },
   {
     name: 'bracket-momentum',
+    version: '1.0.0',
     description:
       'Buy a close above the prior lookback-bar high (short a close below the low with allowShort) with a bracket order; take-profit and stop-loss are ATR multiples, and only the bracket exits.',
     params: BRACKET_MOMENTUM_PARAMS,
@@ -47,12 +54,14 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
   },
   {
     name: 'earnings-momentum',
+    version: '1.0.0',
     description: 'Hold a symbol while its latest announced EPS is above the one before (point-in-time fundamentals, as known at each bar).',
     params: EARNINGS_MOMENTUM_PARAMS,
     create: (values: ParamValues, context: StrategyBuildContext) => EarningsMomentum.fromParams(values, context),
   },
   {
     name: 'factor-long-short',
+    version: '1.0.0',
     description:
       'Every rebalance steps, rank the symbols by a price factor (1 momentum, 2 short-term reversal, 3 low volatility), long the top quantiles and short the bottom ones (allowShort), targeting grossExposure of equity; decided across symbols in onStep.',
     params: FACTOR_LONG_SHORT_PARAMS,
@@ -60,6 +69,7 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
   },
   {
     name: 'ensemble',
+    version: '1.0.0',
     description:
       'Combine trend, time-series momentum and RSI mean-reversion signals with default weights, or with weights a walk-forward ridge meta-learner fits on realised forward returns (metaLearner); long above threshold, short below -threshold (allowShort).',
     params: ENSEMBLE_PARAMS,
@@ -98,16 +108,17 @@ export function findStrategy(name: string): StrategyDefinition {
 }
 
 /**
- * Builds strategy `name` from raw parameter values (defaults fill the rest), for `context`
- * (or simply a number of symbols).
+ * Builds strategy `strategy` (a shipped strategy's name, or a definition such as one loaded from
+ * a strategy file) from raw parameter values (defaults fill the rest), for `context` (or simply a
+ * number of symbols).
  */
 export function createStrategy(
-  name: string,
+  strategy: string | StrategyDefinition,
   raw: Readonly<Record<string, string | number | boolean>>,
   context: number | StrategyBuildContext,
 ): { readonly strategy: Strategy; readonly params: ParamValues } {
-  const definition = findStrategy(name);
-  const params = resolveParams(name, definition.params, raw);
+  const definition = typeof strategy === 'string' ? findStrategy(strategy) : strategy;
+  const params = resolveParams(definition.name, definition.params, raw);
   const build = typeof context === 'number' ? { symbolCount: context } : context;
   return { strategy: definition.create(params, build), params };
 }

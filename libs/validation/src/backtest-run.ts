@@ -26,11 +26,13 @@ import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, describeSizingRule, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
-import type { Strategy, StrategyBuildContext, StrategyNotice } from '@quantbot/strategies';
+import type { Strategy, StrategyBuildContext, StrategyDefinition, StrategyNotice } from '@quantbot/strategies';
 import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
 import { SLEEVE_EQUITY_FILE, sleeveEquityCsv, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
 import type { RunDataConfig } from './run-data';
+import type { LoadedStrategyFile } from './strategy-file';
+import { isStrategyFileRef, loadStrategyFile } from './strategy-file';
 
 /**
  * A backtest run as its caller states it: the option fields a command line, a script or a
@@ -40,7 +42,10 @@ import type { RunDataConfig } from './run-data';
  * {@link RunDataConfig}'s.
  */
 export interface BacktestRunConfig extends RunDataConfig {
-  /** Strategy name (default `sma-crossover`). */
+  /**
+   * Strategy name (default `sma-crossover`), or the path of a strategy file (`./my-strategy.ts`,
+   * `.js`, `.mjs`; see `loadStrategyFile`) relative to `cwd`.
+   */
   readonly strategy?: string;
   /** Strategy parameters as text, checked by the strategy's definition. */
   readonly params?: Readonly<Record<string, string>>;
@@ -99,6 +104,8 @@ export interface RunPlan {
   readonly dataQuality: DataQualityOutcome;
   readonly fundamentals: PointInTimeSeries<FundamentalValues>;
   readonly strategyName: string;
+  /** The strategy file the strategy was loaded from (its definition and identity); absent for a shipped strategy or a manager. */
+  readonly strategyFile?: LoadedStrategyFile;
   readonly rawParams: Readonly<Record<string, string>>;
   /** The manager file read (`manager`): its path as given and its sleeves; absent for one strategy. */
   readonly manager?: { readonly source: string; readonly spec: StrategyManagerSpec };
@@ -203,7 +210,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const built = plan.manager === undefined ? undefined : buildStrategyManager(plan.manager.spec, plan.manager.source, context);
   const manager: StrategyManager | undefined = built?.manager;
   const { strategy, params }: { readonly strategy: Strategy; readonly params: JsonValue } =
-    built !== undefined ? { strategy: built.manager, params: built.params } : createStrategy(plan.strategyName, plan.rawParams, context);
+    built !== undefined ? { strategy: built.manager, params: built.params } : createStrategy(strategyOf(plan), plan.rawParams, context);
   const auditSink = plan.risk.audit;
   // Where the chain stands before the run (throws on a corrupt log, before anything runs).
   const auditFrom = auditSink?.head();
@@ -242,6 +249,9 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     ...(adjusted ? { prices: plan.prices } : {}),
     symbols: plan.universe.symbols,
     strategy: plan.strategyName,
+    // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
+    // (and so the run id and digest) they always had.
+    ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
     params,
     cash: plan.cash,
     sizing: plan.sizing,
@@ -280,7 +290,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   };
   let lookahead: LookaheadReport | null = null;
   if (config.checkLookahead === true) {
-    const check = (name: string, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
+    const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
       checkLookahead({
         universe: plan.universe,
         build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
@@ -293,7 +303,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     // each sleeve's strategy is checked on its own, with its share of the cash.
     lookahead =
       plan.manager === undefined
-        ? check(plan.strategyName, plan.rawParams, plan.cash)
+        ? check(strategyOf(plan), plan.rawParams, plan.cash)
         : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
   }
   const document = lookahead !== null ? { ...report, lookahead } : report;
@@ -359,6 +369,8 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
   }
 
   const manager = config.manager === undefined ? undefined : readManagerFile(config, options.cwd);
+  const strategyRef = config.strategy ?? 'sma-crossover';
+  const strategyFile = manager === undefined && isStrategyFileRef(strategyRef) ? loadStrategyFile(strategyRef, options.cwd) : undefined;
   return {
     dataLabel,
     prices,
@@ -366,7 +378,8 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     dataQuality,
     fundamentals,
     ...(manager !== undefined ? { manager } : {}),
-    strategyName: manager !== undefined ? STRATEGY_MANAGER_NAME : (config.strategy ?? 'sma-crossover'),
+    strategyName: manager !== undefined ? STRATEGY_MANAGER_NAME : (strategyFile?.definition.name ?? strategyRef),
+    ...(strategyFile !== undefined ? { strategyFile } : {}),
     rawParams: config.params ?? {},
     cash: config.cash ?? 100_000,
     sizing: config.sizing ?? { kind: 'fixed-shares', shares: 100 },
@@ -376,6 +389,11 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     barInterval,
     risk: planRisk(config, options.cwd, options.auditLog),
   };
+}
+
+/** What a plan's single strategy is built from: its strategy file's definition, or its name. */
+function strategyOf(plan: RunPlan): string | StrategyDefinition {
+  return plan.strategyFile?.definition ?? plan.strategyName;
 }
 
 /** Reads and checks the manager file `config.manager` (relative to `cwd`); refuses it beside a strategy. */

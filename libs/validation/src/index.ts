@@ -22,7 +22,7 @@ export type {
 } from './overfitting-statistics';
 export { probabilityOfBacktestOverfitting, probabilityOfBacktestOverfittingByTrial, DEFAULT_PBO_BLOCKS, MAX_PBO_BLOCKS } from './pbo';
 export type { PboMetric, PboOptions, PboResult } from './pbo';
-export { MAX_GRID_POINTS, MAX_VALUES_PER_DIMENSION, describeParameterSpace, describePoint, gridPoints, parseParameterSpace, pointAt, randomPoints, spaceSize } from './parameter-space';
+export { DEFAULT_SPACE_VALUES, MAX_GRID_POINTS, MAX_VALUES_PER_DIMENSION, defaultParameterSpace, describeParameterSpace, describePoint, gridPoints, parseParameterSpace, pointAt, randomPoints, spaceSize } from './parameter-space';
 export type { ParamPoint, ParamValue, ParameterDimension, ParameterSpace } from './parameter-space';
 export type { InvalidPoint, PointConstraint, SweepObjective, SweepOptions, SweepProgress, SweepResult, SweepTrial } from './sweep';
 export { SWEEP_OBJECTIVES, SweepError, SweepPool, openSweepPool, runSweep, startSweepPool, trialReturnMatrix, trialReturnSeries } from './sweep';
@@ -39,3 +39,5 @@ export { NOTICES_FILE, REPORT_FILE, SLEEVE_EQUITY_FILE, dataHash, hashData, repo
 export type { BacktestRunRecord } from './backtest-run-folder';
 export { reproduceRun } from './run-reproduction';
 export type { ReproduceRunOptions, RunReproduction } from './run-reproduction';
+export { STRATEGY_FILE_EXTENSIONS, isStrategyFileRef, loadStrategyFile, resolveStrategy } from './strategy-file';
+export type { LoadStrategyFileOptions, LoadedStrategyFile, ResolvedStrategy, StrategyFileIdentity } from './strategy-file';

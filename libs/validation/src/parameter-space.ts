@@ -1,4 +1,5 @@
 import { ConfigError, SeededRng } from '@quantbot/core';
+import type { ParamSpec } from '@quantbot/strategies';
 
 /** One parameter value of a point: numbers and booleans for today's strategies, strings for enums. */
 export type ParamValue = number | boolean | string;
@@ -215,4 +216,37 @@ export function randomPoints(space: ParameterSpace, count: number, seed: number)
     }
   }
   return Object.freeze(indices.map((i) => pointAt(space, i)));
+}
+
+/** Values per numeric axis of {@link defaultParameterSpace}. */
+export const DEFAULT_SPACE_VALUES = 5;
+
+/**
+ * The space a sweep searches when none is given, from a strategy's parameter specs: for each
+ * integer or number parameter, {@link DEFAULT_SPACE_VALUES} evenly spaced values from `min` to
+ * `max` inclusive (integers rounded to the nearest whole number, repeats dropped: `min 2, max 4`
+ * gives 2, 3, 4); for each boolean, `false` and `true`. A numeric parameter without both `min`
+ * and `max` is a `ConfigError` (key `key`, default `space`) naming it: give `space` instead, or
+ * declare the range. A strategy without parameters has no space either.
+ *
+ * @example defaultParameterSpace([{ name: 'lookback', kind: 'integer', default: 20, min: 10, max: 50, description: '' }])
+ *   // lookback = 10|20|30|40|50
+ */
+export function defaultParameterSpace(owner: string, specs: readonly ParamSpec[], key = 'space'): ParameterSpace {
+  if (specs.length === 0) throw new ConfigError(key, `${owner} has no parameters to sweep`);
+  const dimensions = specs.map((spec): ParameterDimension => {
+    if (spec.kind === 'boolean') return Object.freeze({ name: spec.name, kind: 'list', values: Object.freeze([false, true]) });
+    const { min, max } = spec;
+    if (min === undefined || max === undefined) {
+      throw new ConfigError(key, `${owner}.${spec.name} has no range (min and max) to derive a default space from; give the space explicitly or declare min and max`);
+    }
+    const values: number[] = [];
+    for (let i = 0; i < DEFAULT_SPACE_VALUES; i++) {
+      const exact = min + ((max - min) * i) / (DEFAULT_SPACE_VALUES - 1);
+      const value = i === DEFAULT_SPACE_VALUES - 1 ? max : spec.kind === 'integer' ? Math.round(exact) : exact;
+      if (!values.includes(value)) values.push(value);
+    }
+    return Object.freeze({ name: spec.name, kind: 'list', values: Object.freeze(values) });
+  });
+  return Object.freeze({ dimensions: Object.freeze(dimensions) });
 }

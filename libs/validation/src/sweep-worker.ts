@@ -5,20 +5,27 @@ import type { ClosedTrade, PerformanceMetrics } from '@quantbot/engine';
 import type { SizingRule } from '@quantbot/risk-guardrails';
 import { computeMetrics, runBacktest, sliceUniverse } from '@quantbot/engine';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
-import { WarmupGate, createStrategy } from '@quantbot/strategies';
+import type { StrategyDefinition } from '@quantbot/strategies';
+import { WarmupGate, createStrategy, findStrategy } from '@quantbot/strategies';
 import type { ParamPoint } from './parameter-space';
+import type { StrategyFileIdentity } from './strategy-file';
+import { loadStrategyFile } from './strategy-file';
 
 // This module is the one place a trial is evaluated: in-process (`workers: 1`, and the
 // walk-forward's out-of-sample runs) and inside every sweep worker, which loads it with the
-// built libraries. Its only runtime imports are @quantbot packages and node built-ins, so a
-// worker started from the TypeScript sources needs no other file of this library.
+// built libraries. Its only runtime imports are @quantbot packages, node built-ins and
+// `./strategy-file`, so a worker started from the TypeScript sources needs only those two files
+// of this library (the sweep hands both over transpiled).
 
 /** Strategy parameters as a command line or code gives them (validated by the strategy). */
 export type RawParams = Readonly<Record<string, string | number | boolean>>;
 
 /** What every trial of a sweep shares. */
 export interface TrialSettings {
+  /** The strategy's name: a shipped strategy's, or the definition's name in `strategyFile`. */
   readonly strategy: string;
+  /** The strategy file the strategy comes from (every thread loads it and checks its hash); absent for a shipped strategy. */
+  readonly strategyFile?: StrategyFileIdentity;
   /** Parameters every trial starts from; a trial's own values override them. */
   readonly baseParams: RawParams;
   readonly startingCash: number;
@@ -109,6 +116,21 @@ export class UniverseWindows {
   }
 }
 
+let fileDefinition: { readonly file: StrategyFileIdentity; readonly definition: StrategyDefinition } | undefined;
+
+/**
+ * The definition trials of `settings` build: the shipped strategy by name, or the strategy file's,
+ * loaded once per thread (and refused when its bytes no longer hash to the recorded sha256).
+ */
+export function trialDefinition(settings: Pick<TrialSettings, 'strategy' | 'strategyFile'>): StrategyDefinition {
+  const file = settings.strategyFile;
+  if (file === undefined) return findStrategy(settings.strategy);
+  if (fileDefinition === undefined || fileDefinition.file.path !== file.path || fileDefinition.file.sha256 !== file.sha256) {
+    fileDefinition = { file, definition: loadStrategyFile(file.path, '/', { expectSha256: file.sha256 }).definition };
+  }
+  return fileDefinition.definition;
+}
+
 /**
  * Runs one trial: builds the strategy from `settings.baseParams` overridden by `task.params`
  * (a `ConfigError` when the strategy refuses them), backtests it on the task's window and
@@ -120,7 +142,7 @@ export function runTrial(windows: UniverseWindows, settings: TrialSettings, task
     throw new RangeError(`scoreFrom ${task.scoreFrom} outside the window [${task.from}, ${task.to})`);
   }
   const universe = windows.window(task.from, task.to);
-  const { strategy } = createStrategy(settings.strategy, { ...settings.baseParams, ...task.params }, universe.symbols.length);
+  const { strategy } = createStrategy(trialDefinition(settings), { ...settings.baseParams, ...task.params }, universe.symbols.length);
   const warmup = task.scoreFrom - task.from;
   const result = runBacktest({
     universe,
@@ -182,6 +204,8 @@ export interface SweepWorkerData {
   readonly entry: string;
   /** This module transpiled to JavaScript, when `entry` is a TypeScript source. */
   readonly source?: string;
+  /** The other TypeScript sources it requires (`./strategy-file`), transpiled, by absolute path; with `source` only. */
+  readonly sources?: Readonly<Record<string, string>>;
 }
 
 /**

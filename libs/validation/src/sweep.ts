@@ -10,11 +10,12 @@ import type { SizingRule } from '@quantbot/risk-guardrails';
 import { validateSizingRule } from '@quantbot/risk-guardrails';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import type { ParamValues } from '@quantbot/strategies';
-import { createStrategy, describeParams, findStrategy } from '@quantbot/strategies';
+import { createStrategy, describeParams } from '@quantbot/strategies';
 import type { ParamPoint, ParameterSpace } from './parameter-space';
 import { describePoint, gridPoints } from './parameter-space';
 import type { RawParams, SerializedError, SweepWorkerData, SweepWorkerReply, SweepWorkerRequest, TrialOutcome, TrialRun, TrialSettings, TrialTask } from './sweep-worker';
-import { UniverseWindows, runTrial, serializeError } from './sweep-worker';
+import { UniverseWindows, runTrial, serializeError, trialDefinition } from './sweep-worker';
+import type { StrategyFileIdentity } from './strategy-file';
 
 /** What a sweep maximizes: a field of `PerformanceMetrics` (annualized ratios, or the total return). */
 export type SweepObjective = 'sharpe' | 'sortino' | 'calmar' | 'totalReturn';
@@ -37,8 +38,10 @@ export interface SweepProgress {
 /** Options of `runSweep`. */
 export interface SweepOptions {
   readonly universe: BarUniverse;
-  /** A strategy name of the registry (`STRATEGY_DEFINITIONS`). */
+  /** A strategy name of the registry (`STRATEGY_DEFINITIONS`), or the name of the definition in `strategyFile`. */
   readonly strategy: string;
+  /** The strategy file the strategy comes from (`resolveStrategy`); every thread loads it and checks its hash. */
+  readonly strategyFile?: StrategyFileIdentity;
   /** The grid to sweep (every point, in grid order); or give `points`. */
   readonly space?: ParameterSpace;
   /** The points to run, in this order (e.g. `randomPoints(space, n, seed)`); overrides nothing, so give `space` or `points`. */
@@ -283,6 +286,7 @@ function resolvePoints(options: SweepOptions): readonly ParamPoint[] {
 /** The settings every trial shares, checked (a `ConfigError` names the option field). */
 export function trialSettings(options: {
   readonly strategy: string;
+  readonly strategyFile?: StrategyFileIdentity;
   readonly baseParams?: RawParams;
   readonly startingCash: number;
   readonly sizing: SizingRule;
@@ -297,7 +301,7 @@ export function trialSettings(options: {
   if (!Number.isFinite(options.startingCash) || options.startingCash <= 0) {
     throw new ConfigError('startingCash', `must be a positive amount, got ${options.startingCash}`);
   }
-  const definition = findStrategy(options.strategy);
+  const definition = trialDefinition(options);
   const baseParams = options.baseParams ?? {};
   for (const name of Object.keys(baseParams)) {
     if (!definition.params.some((p) => p.name === name)) {
@@ -306,6 +310,7 @@ export function trialSettings(options: {
   }
   return Object.freeze({
     strategy: definition.name,
+    ...(options.strategyFile !== undefined ? { strategyFile: options.strategyFile } : {}),
     baseParams: Object.freeze({ ...baseParams }),
     startingCash: options.startingCash,
     sizing: validateSizingRule(options.sizing),
@@ -335,7 +340,7 @@ export interface PreparedPoints {
  * is a `ConfigError` quoting the first reason.
  */
 export function preparePoints(universe: BarUniverse, settings: TrialSettings, points: readonly ParamPoint[], constraint?: PointConstraint): PreparedPoints {
-  const definition = findStrategy(settings.strategy);
+  const definition = trialDefinition(settings);
   const known = new Set(definition.params.map((p) => p.name));
   const valid: ValidPoint[] = [];
   const invalid: InvalidPoint[] = [];
@@ -349,7 +354,7 @@ export function preparePoints(universe: BarUniverse, settings: TrialSettings, po
       return;
     }
     try {
-      const { params: resolvedParams } = createStrategy(settings.strategy, { ...settings.baseParams, ...params }, universe.symbols.length);
+      const { params: resolvedParams } = createStrategy(definition, { ...settings.baseParams, ...params }, universe.symbols.length);
       valid.push(Object.freeze({ pointIndex, params, resolvedParams }));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -503,9 +508,15 @@ const WORKER_BOOTSTRAP = `'use strict';
 const { workerData } = require('node:worker_threads');
 const Module = require('node:module');
 const path = require('node:path');
-const { entry, source } = workerData;
+const { entry, source, sources } = workerData;
 let exported;
 if (typeof source === 'string') {
+  // The other sources the entry requires ('./strategy-file'), transpiled by the sweep.
+  const compile = Module._extensions['.js'];
+  Module._extensions['.ts'] = (m, filename) => {
+    if (sources === undefined || typeof sources[filename] !== 'string') return compile(m, filename);
+    m._compile(sources[filename], filename);
+  };
   const m = new Module(entry, null);
   m.filename = entry;
   m.paths = Module._nodeModulePaths(path.dirname(entry));
@@ -524,16 +535,18 @@ interface TypeScriptTranspiler {
   transpileModule(input: string, options: { readonly compilerOptions: Readonly<Record<string, unknown>>; readonly fileName: string }): { readonly outputText: string };
 }
 
-let transpiledWorker: { readonly entry: string; readonly source: string } | undefined;
+let transpiledWorker: { readonly entry: string; readonly source: string; readonly sources: Readonly<Record<string, string>> } | undefined;
 
-/** The worker entry file, and its JavaScript when the entry is a TypeScript source. */
-function workerEntry(): { readonly entry: string; readonly source: string | undefined } {
+/** The worker entry file, and its JavaScript (and that of `./strategy-file`, which it requires) when the entry is a TypeScript source. */
+function workerEntry(): { readonly entry: string; readonly source: string | undefined; readonly sources: Readonly<Record<string, string>> | undefined } {
   const entry = join(__dirname, `sweep-worker${extname(__filename)}`);
-  if (!entry.endsWith('.ts')) return { entry, source: undefined };
+  if (!entry.endsWith('.ts')) return { entry, source: undefined, sources: undefined };
   if (transpiledWorker?.entry !== entry) {
     const ts = createRequire(entry)('typescript') as TypeScriptTranspiler;
     const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
-    transpiledWorker = { entry, source: ts.transpileModule(readFileSync(entry, 'utf8'), { compilerOptions, fileName: entry }).outputText };
+    const transpile = (file: string): string => ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions, fileName: file }).outputText;
+    const loader = join(__dirname, 'strategy-file.ts');
+    transpiledWorker = { entry, source: transpile(entry), sources: { [loader]: transpile(loader) } };
   }
   return transpiledWorker;
 }
@@ -573,8 +586,8 @@ class WorkerPoolExecutor implements TrialExecutor {
   constructor(threads: number) {
     this.workers = threads;
     this.#local = new InThreadExecutor();
-    const { entry, source } = workerEntry();
-    const data: SweepWorkerData = { kind: 'quantbot-sweep-worker', entry, ...(source !== undefined ? { source } : {}) };
+    const { entry, source, sources } = workerEntry();
+    const data: SweepWorkerData = { kind: 'quantbot-sweep-worker', entry, ...(source !== undefined ? { source } : {}), ...(sources !== undefined ? { sources } : {}) };
     this.#pool = Array.from({ length: threads - 1 }, () => {
       const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: data });
       // Listeners from the start: a worker that fails while no batch runs must not crash the process.

@@ -80,6 +80,8 @@ export interface SettingsJson {
   readonly execution: Readonly<Record<string, string | number | null>> | null;
   readonly fillModel: 'simulator' | 'next-open';
   readonly seed: number;
+  /** The strategy file (absolute path and sha256 of its bytes) when the strategy came from one; absent for a shipped strategy. */
+  readonly strategyFile?: { readonly path: string; readonly sha256: string };
 }
 
 /** One trial in a sweep artifact. */
@@ -349,6 +351,7 @@ function settingsJson(s: TrialSettings): SettingsJson {
     execution: s.execution !== undefined ? { ...describeExecutionProfile(s.execution) } : null,
     fillModel: s.fillModel ?? 'simulator',
     seed: s.seed ?? 0,
+    ...(s.strategyFile !== undefined ? { strategyFile: { path: s.strategyFile.path, sha256: s.strategyFile.sha256 } } : {}),
   };
 }
 

@@ -11,6 +11,8 @@ import { gridPoints, randomPoints } from './parameter-space';
 import type { PointConstraint, SweepObjective, SweepPool, SweepResult } from './sweep';
 import { leaseExecutor, preparePoints, sweepWindow, trialSettings } from './sweep';
 import type { RawParams, TrialRun, TrialSettings } from './sweep-worker';
+import { trialDefinition } from './sweep-worker';
+import type { StrategyFileIdentity } from './strategy-file';
 
 /** How each fold searches the space: every point, or `samples` points drawn with `seed` (the same points in every fold). */
 export type WalkForwardSearch = { readonly kind: 'grid' } | { readonly kind: 'random'; readonly samples: number; readonly seed: number };
@@ -169,7 +171,10 @@ function fmt(x: number): string {
 /** Options of `runWalkForward`. */
 export interface WalkForwardOptions extends WalkForwardLayout {
   readonly universe: BarUniverse;
+  /** A shipped strategy's name, or the name of the definition in `strategyFile`. */
   readonly strategy: string;
+  /** The strategy file the strategy comes from (`resolveStrategy`); absent for a shipped strategy. */
+  readonly strategyFile?: StrategyFileIdentity;
   readonly space: ParameterSpace;
   readonly search: WalkForwardSearch;
   /** What each fold's in-sample sweep maximizes. */
@@ -280,7 +285,7 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
           : {}),
       });
       const best = sweep.best;
-      const built = createStrategy(settings.strategy, best.resolvedParams, universe.symbols.length).strategy;
+      const built = createStrategy(trialDefinition(settings), best.resolvedParams, universe.symbols.length).strategy;
       const warmup = Math.min(window.testStart, warmupBarsFor(built, best.resolvedParams));
       const oos = executor.runHere(settings, { id: window.index, params: best.params, from: window.testStart - warmup, to: window.testEnd, scoreFrom: window.testStart });
       folds.push(
