@@ -91,7 +91,7 @@ describe('parseRunFlags', () => {
     ['an unknown YAML key, with its line', 'run.yaml', 'seed: 1\n\ncolour: red\n', /run\.yaml:3: key 'colour': not a flag of backtester run/],
     ['a wrong type', 'run.json', '{"cash": "lots"}', /run\.json:1: key 'cash': must be a number, got "lots"/],
     ['a wrong boolean', 'run.yaml', 'check-lookahead: 1\n', /run\.yaml:1: key 'check-lookahead': must be true or false, got 1/],
-    ['an object for a plain string flag', 'run.json', '{"strategy": {"name": "x"}}', /key 'strategy': must be a string \(name\), got/],
+    ['an object for a plain string flag', 'run.json', '{"strategy": {"name": "x"}}', /key 'strategy': must be a string \(name\|file\), got/],
     ['a nested object in a list flag', 'run.json', '{"params": {"fast": {"x": 1}}}', /key 'params': 'fast' must be a string \(without commas\), a number or true\/false/],
     ["another command's key", 'run.json', '{"train": 250}', /key 'train': --train is a flag of backtester walk-forward, not of backtester run/],
     ['a key with dashes', 'run.json', '{"--seed": 1}', /write flag names without the dashes \('seed'\)/],
