@@ -272,8 +272,8 @@ export class ResearchRegistry {
     return withTransaction(this.#db, async (trx) => {
       const experiment = await findExperiment(trx, experimentId, { forUpdate: true });
       const file = toExperiment(experiment).strategyFile;
-      if (file === null) this.#strategies?.checkParams(experiment.strategy, checked);
-      else this.#strategies?.checkParams(experiment.strategy, checked, file);
+      if (file === null) await this.#strategies?.checkParams(experiment.strategy, checked);
+      else await this.#strategies?.checkParams(experiment.strategy, checked, file);
       const inserted = await trx
         .insertInto('registry_snapshots')
         .values({ experiment_id: experimentId, params_hash: hash, params_json: json, label, created_at: this.#nowIso(), strategy_file_sha256: file?.sha256 ?? null })

@@ -21,7 +21,8 @@ export interface StrategyCatalog {
    * (`params.fast`) when they do not fit; returns nothing when they do. For an experiment of a
    * strategy file, `file` is the file recorded with it: the catalog checks against that file's
    * schema, and refuses (a `ConfigError` keyed `strategy`) a file whose bytes no longer hash to
-   * `file.sha256`.
+   * `file.sha256`. May return a promise (the registry awaits it), so a catalog can load what it
+   * needs lazily.
    */
-  checkParams(strategy: string, params: JsonObject, file?: StrategyFileRef): void;
+  checkParams(strategy: string, params: JsonObject, file?: StrategyFileRef): void | Promise<void>;
 }
