@@ -115,7 +115,15 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
     }
     alpaca = { credentials: resolveAlpacaCredentials(deps.env, { baseUrl: endpoints.tradingUrl }), endpoints, ...(authorization !== undefined ? { live: authorization } : {}) };
   }
-  const dayContext = { sessionId: plan.sessionId, strategy: plan.strategyName, params: plan.rawParams, env: deps.env, cwd: io.cwd, now: deps.now };
+  const dayContext = {
+    sessionId: plan.sessionId,
+    strategy: plan.strategyName,
+    params: plan.rawParams,
+    ...(plan.strategyFile === undefined ? {} : { strategyFile: { definition: plan.strategyFile.definition, sha256: plan.strategyFile.file.sha256 } }),
+    env: deps.env,
+    cwd: io.cwd,
+    now: deps.now,
+  };
   let recordingStart: DayRecordingStart | undefined;
   let limits = plan.limits;
   if (recording !== undefined) {

@@ -6,7 +6,7 @@ import { BROKER_OUTAGE_EXIT_CODE } from './live-notices';
 import { DEFAULT_STATUS_EVERY } from './trader-output';
 
 export const RUN_FLAGS: readonly FlagSpec[] = [
-  { name: 'strategy', kind: 'string', valueName: 'name|file', description: 'strategy to trade (default sma-crossover), or a strategy file (./my-strategy.ts; paper only: refused with --live and --experiment; docs/strategies.md)' },
+  { name: 'strategy', kind: 'string', valueName: 'name|file', description: 'strategy to trade (default sma-crossover), or a strategy file (./my-strategy.ts; paper only: refused with --live; with --experiment its days count only for an experiment of this exact file; docs/strategies.md)' },
   { name: 'params', kind: 'string', valueName: 'k=v,...', description: 'strategy parameters, e.g. fast=10,slow=30' },
   {
     name: 'manager',

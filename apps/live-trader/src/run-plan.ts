@@ -94,18 +94,14 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
 
 /**
  * `--strategy ./file.ts`: the strategy file, read and checked before anything opens. Refused with
- * `--live` and `--experiment`: the research registry's experiments, promotions and capital stages
- * name shipped strategies and do not record a file's content hash, so no promotion could cover
- * exactly this file; a strategy file trades on paper only.
+ * `--live`: no end-to-end check yet shows a live promotion covering exactly this file through the
+ * trader, so a strategy file trades on paper only. With `--experiment` (paper), the session's days
+ * are evidence only for an experiment and snapshot that recorded this file's sha256 (checked by
+ * `findPromotedSnapshot` when the recording starts).
  */
 function readStrategyFilePlan(flags: Readonly<Record<string, string | number | boolean>>, source: string, cwd: string): LoadedStrategyFile {
-  for (const flag of ['live', 'experiment']) {
-    if (flags[flag] !== undefined) {
-      throw new ConfigError(
-        '--strategy',
-        `a strategy file (${source}) cannot be combined with --${flag}: promotions, evidence days and capital stages do not cover a strategy file's content; a strategy file trades on paper only (docs/strategies.md)`,
-      );
-    }
+  if (flags['live'] !== undefined) {
+    throw new ConfigError('--strategy', `a strategy file (${source}) cannot be combined with --live: a strategy file trades on paper only (docs/strategies.md)`);
   }
   return loadStrategyFile(source, cwd, { key: '--strategy' });
 }

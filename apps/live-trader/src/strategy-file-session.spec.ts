@@ -1,12 +1,17 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
+import { epochMs } from '@quantbot/core';
+import type { RegistryTables } from '@quantbot/research-registry';
+import { REGISTRY_DATABASE_MIGRATIONS, ResearchRegistry } from '@quantbot/research-registry';
+import { openDatabase } from '@quantbot/storage';
 import { main } from './main';
 
 // A strategy file outside the workspace trades a short paper session on the simulator; a restart
-// with a changed file is refused like one with changed parameters, and the live safeguards
-// (--live, --experiment) refuse a strategy file outright.
+// with a changed file is refused like one with changed parameters; --live refuses a strategy file
+// outright, and --experiment records paper days only for an experiment of this exact file.
 
 const STRATEGY = `import type { BarView, Strategy, StrategyContext, StrategyDefinition } from '@quantbot/strategies';
 
@@ -40,13 +45,14 @@ describe('live-trader run --strategy ./file.ts on the simulator', () => {
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-  const cli = async (...argv: string[]) => {
+  const cliWith = async (env: Record<string, string>, ...argv: string[]) => {
     let out = '';
     let err = '';
     const io: CliIo = { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`), cwd };
-    const code = await main(argv, io, {}, new Date('2024-03-05T15:00:00Z'));
+    const code = await main(argv, io, env, new Date('2024-03-05T15:00:00Z'));
     return { code, out, err };
   };
+  const cli = (...argv: string[]) => cliWith({}, ...argv);
   const session = ['run', '--broker', 'sim', '--symbols', 'AAA,BBB', '--session', 'flip-paper', '--state-dir', 'state', '--data-quality', 'warn'];
 
   it('trades a short session, and refuses to resume it on a changed file', async () => {
@@ -63,12 +69,44 @@ describe('live-trader run --strategy ./file.ts on the simulator', () => {
     expect(changed.err).toMatch(/checkpoint strategy\.params: were .*"sha256":"[0-9a-f]{64}".*, now .*"sha256":"[0-9a-f]{64}".*; start a new session for new parameters/);
   }, 90_000);
 
-  it('refuses a strategy file with --experiment and --live, naming the flag', async () => {
-    const withExperiment = await cli(...session, '--strategy', './flip.ts', '--experiment', 'exp-1');
-    expect(withExperiment.code).toBe(2);
-    expect(withExperiment.err).toContain('--strategy: a strategy file (./flip.ts) cannot be combined with --experiment');
+  it('refuses a strategy file with --live, naming the flag', async () => {
+    const withLive = await cli(...session, '--strategy', './flip.ts', '--live');
+    expect(withLive.code).toBe(2);
+    expect(withLive.err).toContain('--strategy: a strategy file (./flip.ts) cannot be combined with --live');
     const missing = await cli(...session, '--strategy', './nope.ts');
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('./nope.ts: cannot read the strategy file (ENOENT)');
   });
+
+  it('records paper days with --experiment only for an experiment promoted with this exact file', async () => {
+    const shaA = createHash('sha256').update(readFileSync(join(cwd, 'flip.ts'))).digest('hex');
+    // The registry (embedded, in the working folder): exp-1 studies flip.ts as it is now, its
+    // snapshot promoted to paper as the gate records it (the gate itself is tested with the registry).
+    const handle = await openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS, env: {}, cwd });
+    try {
+      const registry = new ResearchRegistry(handle.db, { clock: { now: () => epochMs(Date.parse('2024-03-01T12:00:00Z')) } });
+      const experiment = await registry.createExperiment({ strategy: 'flip', hypothesis: 'flipping pays', owner: 'desk', strategyFile: { path: join(cwd, 'flip.ts'), sha256: shaA, version: '1.0.0' } });
+      const { record } = await registry.createSnapshot(experiment.id, { every: 5 });
+      expect(record.strategyFileSha256).toBe(shaA);
+      await handle.db
+        .insertInto('registry_promotions')
+        .values({ experiment_id: experiment.id, snapshot_id: record.id, stage: 'paper', promoted_by: 'desk', promoted_at: '2024-03-01T12:00:00Z', config_version: 1, config_sha256: '0'.repeat(64), checklist: '{}' })
+        .execute();
+    } finally {
+      await handle.close();
+    }
+    // Alpaca paper at a loopback address nothing listens on: the session gets past the evidence check, then cannot connect.
+    const env = { ALPACA_API_KEY: 'key', ALPACA_SECRET_KEY: 'secret' };
+    const paper = ['run', '--broker', 'alpaca', '--alpaca-url', 'http://127.0.0.1:1', '--symbols', 'AAA', '--session', 'flip-evidence', '--state-dir', 'state', '--strategy', './flip.ts', '--params', 'every=5', '--experiment', 'exp-1'];
+    const promoted = await cliWith(env, ...paper);
+    expect(promoted.out).toContain('evidence: paper days recorded for exp-1 snapshot snap-1');
+    expect(promoted.err).not.toContain('refused');
+    // The file changed: the promotion of its first version is evidence for nothing the session trades.
+    appendFileSync(join(cwd, 'flip.ts'), '\n// changed\n');
+    const shaB = createHash('sha256').update(readFileSync(join(cwd, 'flip.ts'))).digest('hex');
+    const changed = await cliWith(env, ...paper);
+    expect(changed.code).toBe(3);
+    expect(changed.err).toContain(`refused: experiment exp-1 records strategy file sha256 ${shaA}, but the session trades strategy file sha256 ${shaB}`);
+    expect(changed.out).not.toContain('evidence:');
+  }, 120_000);
 });

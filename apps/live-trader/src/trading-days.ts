@@ -5,7 +5,7 @@ import { ConfigError, epochMs } from '@quantbot/core';
 import { EXECUTION_PROFILES } from '@quantbot/execution-sim';
 import type { ExecutionProfileName } from '@quantbot/execution-sim';
 import { LiveAuthorizationError, TradingDayRecorder, findPromotedSnapshot, newYorkDay } from '@quantbot/live';
-import type { Incident, KyselyIncidentStore, LiveAuthorization, LiveStateStore, TradingDayOutcome } from '@quantbot/live';
+import type { Incident, KyselyIncidentStore, LiveAuthorization, LiveStateStore, SessionStrategyFile, TradingDayOutcome } from '@quantbot/live';
 import type { Logger } from '@quantbot/observability';
 import type { CapitalStageState, LoadedPromotionGateConfig, PromotionGateConfig, PromotionStage, RegistryTables, TradingDayIncident, TradingDayInput } from '@quantbot/research-registry';
 import {
@@ -80,6 +80,8 @@ export interface DayRecordingContext {
   readonly sessionId: string;
   readonly strategy: string;
   readonly params: Readonly<Record<string, string>>;
+  /** The strategy file the session trades (its definition and sha256): its days count only for an experiment and snapshot of this exact file. */
+  readonly strategyFile?: SessionStrategyFile;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /** Wall clock (epoch ms). */
@@ -100,7 +102,14 @@ export async function startDayRecording(
   if (live !== undefined) return { snapshotId: live.snapshotId, capital: live.capital };
   return withRegistry(plan, context, async (registry) => {
     try {
-      const { snapshotId } = await findPromotedSnapshot({ registry, experimentId: plan.experimentId, stage: plan.stage, strategy: context.strategy, params: context.params });
+      const { snapshotId } = await findPromotedSnapshot({
+        registry,
+        experimentId: plan.experimentId,
+        stage: plan.stage,
+        strategy: context.strategy,
+        params: context.params,
+        ...(context.strategyFile === undefined ? {} : { strategyFile: context.strategyFile }),
+      });
       return { snapshotId, capital: null };
     } catch (error) {
       if (error instanceof LiveAuthorizationError) return { refusal: `${error.reason}; the session's ${plan.stage} days would be evidence for nothing (without --experiment a paper session records no days)` };

@@ -1,4 +1,5 @@
 import { ConfigError, formatIsoTime } from '@quantbot/core';
+import type { ExperimentInput } from '@quantbot/research-registry';
 import { asJsonObject, parseExperimentInput } from '@quantbot/research-registry';
 import type { ResearchAction } from './research-action';
 import { EXPERIMENT_FLAG, PAYLOAD_FILE_FLAG, PAYLOAD_FLAG, experimentFlag, stringFlag } from './research-action';
@@ -10,7 +11,7 @@ export const CREATE_ACTION: ResearchAction = {
   name: 'create',
   summary: 'create an experiment (strategy, hypothesis, owner); prints its id',
   flags: [
-    { name: 'strategy', kind: 'string', valueName: 'name', description: 'the strategy under study (sma-crossover, ...)' },
+    { name: 'strategy', kind: 'string', valueName: 'name|file', description: 'the strategy under study (sma-crossover, ...), or a strategy file (./my-strategy.ts)' },
     { name: 'hypothesis', kind: 'string', valueName: 'text', description: 'what the experiment sets out to show' },
     { name: 'owner', kind: 'string', valueName: 'name', description: 'who answers for it' },
     PAYLOAD_FLAG,
@@ -18,7 +19,10 @@ export const CREATE_ACTION: ResearchAction = {
   ],
   help: `Payload: {"strategy": "...", "hypothesis": "...", "owner": "..."}; flags fill the same fields.
 The strategy must be one Quantbot ships (sma-crossover, bracket-momentum, earnings-momentum, ...): an
-unknown name is refused (exit 2) with the list. The owner may not approve the experiment's review.
+unknown name is refused (exit 2) with the list. Or a strategy file (a path, relative to the working
+folder): the file is read and checked, and the experiment records its absolute path, the sha256 of
+its bytes and its definition's name and version. A changed file is a different strategy: snapshots
+and run evidence of the experiment are refused for it. The owner may not approve the experiment's review.
 Prints only the new id (exp-<n>), so scripts can capture it:
   EXP=$(node apps/promotion-gate/dist/main.js create --strategy sma-crossover --hypothesis "trend persists" --owner alice)`,
   async prepare({ flags, io }) {
@@ -28,7 +32,8 @@ Prints only the new id (exp-<n>), so scripts can capture it:
       { field: 'hypothesis', flag: 'hypothesis', value: stringFlag(flags, 'hypothesis') },
       { field: 'owner', flag: 'owner', value: stringFlag(flags, 'owner') },
     ]);
-    const input = parseExperimentInput(merged, payload.source);
+    const parsed = parseExperimentInput(merged, payload.source);
+    const input = await withStrategyFile(parsed, io.cwd);
     return {
       run: async ({ registry }) => {
         const experiment = await registry.createExperiment(input);
@@ -37,6 +42,22 @@ Prints only the new id (exp-<n>), so scripts can capture it:
     };
   },
 };
+
+/**
+ * When `input.strategy` is a strategy file (read relative to `cwd`), the experiment of it: its
+ * definition's name, and the file recorded; otherwise `input` as it is.
+ */
+async function withStrategyFile(input: ExperimentInput, cwd: string): Promise<ExperimentInput> {
+  // Validation is a slow import: loaded only by create.
+  const { isStrategyFileRef, loadStrategyFile } = await import('@quantbot/validation');
+  if (!isStrategyFileRef(input.strategy)) return input;
+  const loaded = loadStrategyFile(input.strategy, cwd, { key: '--strategy' });
+  return {
+    ...input,
+    strategy: loaded.definition.name,
+    strategyFile: { path: loaded.file.path, sha256: loaded.file.sha256, version: loaded.definition.version ?? '' },
+  };
+}
 
 /** `snapshot`: registers a parameter snapshot (deduplicated by content hash). */
 export const SNAPSHOT_ACTION: ResearchAction = {
@@ -51,7 +72,9 @@ export const SNAPSHOT_ACTION: ResearchAction = {
   ],
   help: `Payload: {"params": {...}, "label": "..."}. The parameters are checked against the strategy's
 parameter schema (JSON numbers or booleans, types, ranges, fast < slow): a misfit is refused (exit 2)
-naming the field (params.fast: ...). The snapshot becomes the experiment's current one,
+naming the field (params.fast: ...). For an experiment of a strategy file, the file is read again and
+must hash as recorded at create (a changed file is refused, exit 2, with both hashes); the parameters
+are checked against its schema, and the snapshot records the file's hash. The snapshot becomes the experiment's current one,
 which later evidence and checks use unless --snapshot names another.
   snapshot --experiment exp-1 --params '{"fast": 10, "slow": 30}' --label baseline`,
   async prepare({ flags, io }) {
@@ -83,7 +106,11 @@ which later evidence and checks use unless --snapshot names another.
         return {
           exitCode: 0,
           json: { snapshot: record, created },
-          text: [`${record.id} (${status}) of ${experimentId}, now current; params sha256 ${record.paramsHash}`, `params ${JSON.stringify(record.params)}`],
+          text: [
+            `${record.id} (${status}) of ${experimentId}, now current; params sha256 ${record.paramsHash}`,
+            `params ${JSON.stringify(record.params)}`,
+            ...(record.strategyFileSha256 === null ? [] : [`strategy file sha256 ${record.strategyFileSha256}`]),
+          ],
         };
       },
     };

@@ -15,6 +15,8 @@ interface RunEvidence {
   readonly input: BacktestInput;
   readonly strategy: string | null;
   readonly params: JsonObject | null;
+  /** The sha256 of the strategy file the run was made with (its manifest's `strategyFile.sha256`); null for a shipped strategy or a payload. */
+  readonly strategyFileSha256: string | null;
   /** Always empty for a run folder (a run that is not reproduced is refused); kept for --json. */
   readonly problems: readonly string[];
 }
@@ -80,7 +82,7 @@ A payload records a run without its folder; it is never marked verified:
         throw new ConfigError('payload.digestVerified', "cannot be set from the command line: record the run with --run-id so its files are verified");
       }
       const input = parseBacktestInput(payload.value, payload.source);
-      return { run: (session) => record(session.registry, experimentId, { input, strategy: null, params: null, problems: [] }, choice) };
+      return { run: (session) => record(session.registry, experimentId, { input, strategy: null, params: null, strategyFileSha256: null, problems: [] }, choice) };
     }
     const root = resolve(io.cwd, stringFlag(flags, 'results-dir') ?? DEFAULT_RESULTS_DIR);
     const evidence = await readRunEvidence(root, runId, new Date());
@@ -104,8 +106,8 @@ async function readRunEvidence(root: string, runId: string, now: Date): Promise<
     { runId, digest: run.manifest.digest, digestVerified: true, summary: run.summary },
     { file: join(run.dir, 'summary.json') },
   );
-  const { strategy, params } = runParameters(run.manifest.parameters);
-  return { input, strategy, params, problems: [] };
+  const { strategy, params, strategyFileSha256 } = runParameters(run.manifest.parameters);
+  return { input, strategy, params, strategyFileSha256, problems: [] };
 }
 
 async function record(registry: ResearchRegistry, experimentId: string, evidence: RunEvidence, choice: { readonly snapshotId?: string }): Promise<ActionResult> {
@@ -114,6 +116,8 @@ async function record(registry: ResearchRegistry, experimentId: string, evidence
   if (evidence.strategy !== null && evidence.strategy !== experiment.strategy) {
     throw new ConfigError('--run-id', `run ${input.runId} is a backtest of '${evidence.strategy}', but ${experimentId} studies '${experiment.strategy}'`);
   }
+  const fromRunFolder = evidence.params !== null || evidence.strategy !== null;
+  if (fromRunFolder) checkStrategyFile(experimentId, experiment.strategyFile?.sha256 ?? null, input.runId, evidence.strategyFileSha256, 'the experiment');
   let snapshotId = choice.snapshotId;
   let snapshotNote = '';
   if (evidence.params !== null) {
@@ -142,6 +146,10 @@ async function record(registry: ResearchRegistry, experimentId: string, evidence
       }
     }
   }
+  if (fromRunFolder && snapshotId !== undefined) {
+    const snapshot = await registry.resolveSnapshot(experimentId, { snapshotId });
+    checkStrategyFile(experimentId, snapshot.strategyFileSha256, input.runId, evidence.strategyFileSha256, `snapshot ${snapshot.id}`);
+  }
   const { record: backtest, created } = await registry.recordBacktest(experimentId, input, snapshotId === undefined ? {} : { snapshotId });
   const trials = await registry.trialCount(experimentId);
   const verified = backtest.digestVerified ? 'verified' : 'NOT verified';
@@ -155,4 +163,19 @@ async function record(registry: ResearchRegistry, experimentId: string, evidence
     ? [`${backtest.id}: run ${backtest.runId} recorded for ${experimentId} snapshot ${backtest.snapshotId}${snapshotNote}, digest ${backtest.digest.slice(0, 12)}… ${verified}; trial ${trials} of the experiment`]
     : [`run ${backtest.runId} was already recorded as ${backtest.id}; nothing changed (${trials} trial(s))`];
   return { exitCode: 0, json: { backtest, created, trialCount: trials, problems: evidence.problems }, text, warnings };
+}
+
+/**
+ * A run is evidence only for the strategy file it was made with: the run's manifest
+ * `strategyFile.sha256` must equal `recorded` (the experiment's or the snapshot's file hash; both
+ * null for a shipped strategy). A run of a changed file, or of a file for a shipped strategy's
+ * experiment (or the reverse), is refused naming both hashes.
+ */
+function checkStrategyFile(experimentId: string, recorded: string | null, runId: string, ran: string | null, what: string): void {
+  if (recorded === ran) return;
+  const describe = (sha: string | null): string => (sha === null ? 'no strategy file (a shipped strategy)' : `strategy file sha256 ${sha}`);
+  throw new ConfigError(
+    '--run-id',
+    `run ${runId} was made with ${describe(ran)}, but ${what} of ${experimentId} records ${describe(recorded)}; refused: a changed strategy file is a different strategy`,
+  );
 }

@@ -49,7 +49,7 @@ export type { DriveOptions, DriveOutcome, LiveRunSummary, LiveSleeveSummary, Per
 export { tradeOnReplay, tradeOnVenue } from './live-trading';
 export type { LiveTradingOptions, ReplayTradingOptions, VenueTradingOptions } from './live-trading';
 export { LIVE_MAX_HALT_LEVEL_PCT, LiveAuthorization, LiveAuthorizationError, authorizeLiveTrading, checkLiveSafeguards, findPromotedSnapshot, requireLiveAuthorization } from './live-authorization';
-export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode } from './live-authorization';
+export type { AuthorizeLiveOptions, LiveAuthorizationErrorCode, SessionStrategyFile } from './live-authorization';
 export { checkHeldData } from './data-quality-halt';
 export type { DataQualityHaltOptions } from './data-quality-halt';
 export { DEFAULT_ACK_SLA_MS, INCIDENT_ID_PATTERN, IncidentError, incidentPriority, raiseSeverity } from './incident';

@@ -2,6 +2,7 @@ import type { JsonValue, VenueMoneyMode } from '@quantbot/core';
 import { QuantbotError, canonicalJson } from '@quantbot/core';
 import type { CapitalStageState, PromotionStage, ResearchRegistry } from '@quantbot/research-registry';
 import type { OrderGatewayOptions } from '@quantbot/risk-guardrails';
+import type { StrategyDefinition } from '@quantbot/strategies';
 import { createStrategy } from '@quantbot/strategies';
 
 /**
@@ -97,17 +98,37 @@ export interface AuthorizeLiveOptions {
   /** The strategy's name and its parameters as given (they are resolved as the strategy resolves them). */
   readonly strategy: string;
   readonly params: Readonly<Record<string, string>>;
+  /** When the session trades a strategy file: its definition and the sha256 of its bytes (see {@link SessionStrategyFile}). */
+  readonly strategyFile?: SessionStrategyFile;
+}
+
+/**
+ * The strategy file a session trades: its definition (which resolves the parameters) and the
+ * sha256 of its bytes. A promotion covers a strategy file only when the experiment and the
+ * promoted snapshot recorded exactly this hash: a changed file is a different strategy.
+ */
+export interface SessionStrategyFile {
+  readonly definition: StrategyDefinition;
+  readonly sha256: string;
 }
 
 /**
  * Checks the research registry and issues the session's `LiveAuthorization`: the experiment must
  * exist, be about `strategy`, and hold a `live` promotion of a snapshot whose parameters, resolved
  * by the strategy, are the ones about to trade, with a capital stage that is not halted (the
- * authorization carries it). Throws `LiveAuthorizationError` (`LIVE_NOT_PROMOTED`, naming
- * `experimentId`, `strategy` or `params`) otherwise.
+ * authorization carries it). For a session of a strategy file, the experiment and the snapshot
+ * must have recorded the file's hash. Throws `LiveAuthorizationError` (`LIVE_NOT_PROMOTED`, naming
+ * `experimentId`, `strategy`, `strategyFile` or `params`) otherwise.
  */
 export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promise<LiveAuthorization> {
-  const found = await findPromotedSnapshot({ registry: options.registry, experimentId: options.experimentId, stage: 'live', strategy: options.strategy, params: options.params });
+  const found = await findPromotedSnapshot({
+    registry: options.registry,
+    experimentId: options.experimentId,
+    stage: 'live',
+    strategy: options.strategy,
+    params: options.params,
+    ...(options.strategyFile === undefined ? {} : { strategyFile: options.strategyFile }),
+  });
   const capital = await options.registry.capitalStage(options.experimentId, { snapshotId: found.snapshotId });
   if (capital === null) {
     throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${options.experimentId} snapshot ${found.snapshotId} has no capital stage: promote it to live with a target capital`);
@@ -127,23 +148,38 @@ export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promi
 type PromotedSnapshot =
   | { readonly kind: 'found'; readonly snapshotId: string; readonly params: string }
   | { readonly kind: 'not-promoted' }
-  | { readonly kind: 'other-params'; readonly params: string };
+  | { readonly kind: 'other-params'; readonly params: string }
+  | { readonly kind: 'other-file'; readonly snapshotId: string; readonly sha256: string | null };
 
 async function promotedSnapshotOf(
   registry: Pick<ResearchRegistry, 'listPromotions' | 'resolveSnapshot'>,
   experimentId: string,
   stage: PromotionStage,
-  strategy: string,
+  strategy: string | StrategyDefinition,
   params: Readonly<Record<string, string>>,
+  fileSha256: string | null,
 ): Promise<PromotedSnapshot> {
   const promoted = (await registry.listPromotions(experimentId)).filter((p) => p.stage === stage);
   if (promoted.length === 0) return { kind: 'not-promoted' };
   const wanted = resolvedParams(strategy, params);
+  let otherFile: PromotedSnapshot | undefined;
   for (const promotion of promoted) {
     const snapshot = await registry.resolveSnapshot(experimentId, { snapshotId: promotion.snapshotId });
-    if (resolvedParams(strategy, stringValues(snapshot.params)) === wanted) return { kind: 'found', snapshotId: promotion.snapshotId, params: wanted };
+    if (resolvedParams(strategy, stringValues(snapshot.params)) !== wanted) continue;
+    // The snapshot's parameters were checked against a strategy file: it covers only that file.
+    const snapshotSha = snapshot.strategyFileSha256 ?? null;
+    if (snapshotSha !== fileSha256) {
+      otherFile = { kind: 'other-file', snapshotId: snapshot.id, sha256: snapshotSha };
+      continue;
+    }
+    return { kind: 'found', snapshotId: promotion.snapshotId, params: wanted };
   }
-  return { kind: 'other-params', params: wanted };
+  return otherFile ?? { kind: 'other-params', params: wanted };
+}
+
+/** How a strategy file hash (or its absence) reads in a refusal. */
+function describeFile(sha256: string | null): string {
+  return sha256 === null ? 'no strategy file (a shipped strategy)' : `strategy file sha256 ${sha256}`;
 }
 
 /**
@@ -151,7 +187,10 @@ async function promotedSnapshotOf(
  * `strategy` and hold a promotion to `stage` of a snapshot whose parameters, as the strategy
  * resolves them, are the session's. Throws `LiveAuthorizationError` `LIVE_NOT_PROMOTED` (naming
  * `experimentId`, `strategy` or `params`) otherwise: a session records days only for what it trades.
- * Returns the snapshot and the parameters as canonical JSON.
+ * With `strategyFile` (a session of a strategy file), the experiment and the promoted snapshot must
+ * have recorded that file's sha256 (refused naming `strategyFile` and both hashes otherwise), and
+ * the parameters are resolved by the file's definition; without it, an experiment or snapshot of a
+ * strategy file is refused. Returns the snapshot and the parameters as canonical JSON.
  */
 export async function findPromotedSnapshot(options: {
   readonly registry: Pick<ResearchRegistry, 'getExperiment' | 'listPromotions' | 'resolveSnapshot'>;
@@ -159,6 +198,7 @@ export async function findPromotedSnapshot(options: {
   readonly stage: PromotionStage;
   readonly strategy: string;
   readonly params: Readonly<Record<string, string>>;
+  readonly strategyFile?: SessionStrategyFile;
 }): Promise<{ readonly snapshotId: string; readonly params: string }> {
   let experiment;
   try {
@@ -170,7 +210,16 @@ export async function findPromotedSnapshot(options: {
   if (experiment.strategy !== options.strategy) {
     throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'strategy', `experiment ${experiment.id} is about ${experiment.strategy}, not ${options.strategy}`);
   }
-  const found = await promotedSnapshotOf(options.registry, experiment.id, options.stage, options.strategy, options.params);
+  const fileSha = options.strategyFile?.sha256 ?? null;
+  const experimentSha = experiment.strategyFile?.sha256 ?? null;
+  if (experimentSha !== fileSha) {
+    throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'strategyFile', `experiment ${experiment.id} records ${describeFile(experimentSha)}, but the session trades ${describeFile(fileSha)}: a changed strategy file is a different strategy`);
+  }
+  const strategy = options.strategyFile?.definition ?? options.strategy;
+  const found = await promotedSnapshotOf(options.registry, experiment.id, options.stage, strategy, options.params, fileSha);
+  if (found.kind === 'other-file') {
+    throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'strategyFile', `snapshot ${found.snapshotId} promoted to ${options.stage} records ${describeFile(found.sha256)}, but the session trades ${describeFile(fileSha)}`);
+  }
   if (found.kind === 'not-promoted') throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'experimentId', `experiment ${experiment.id} has not been promoted to ${options.stage}`);
   if (found.kind === 'other-params') {
     throw new LiveAuthorizationError('LIVE_NOT_PROMOTED', 'params', `the parameters ${found.params} are not those of a snapshot promoted to ${options.stage} in experiment ${experiment.id}`);
@@ -250,7 +299,7 @@ export function requireLiveAuthorization(live: LiveAuthorization | undefined, se
   return live;
 }
 
-function resolvedParams(strategy: string, params: Readonly<Record<string, string>>): string {
+function resolvedParams(strategy: string | StrategyDefinition, params: Readonly<Record<string, string>>): string {
   return canonicalJson(createStrategy(strategy, params, 1).params as unknown as JsonValue);
 }
 

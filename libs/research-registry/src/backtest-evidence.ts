@@ -145,6 +145,8 @@ export interface RunParameters {
   readonly strategy: string | null;
   /** The strategy parameters (`parameters.params` of a backtester manifest), or null when absent. */
   readonly params: JsonObject | null;
+  /** The sha256 of the strategy file the run was made with (`parameters.strategyFile.sha256`), or null for a shipped strategy. */
+  readonly strategyFileSha256: string | null;
 }
 
 /**
@@ -154,16 +156,18 @@ export interface RunParameters {
  * Returns nulls for what is missing or not JSON-safe.
  */
 export function runParameters(parameters: unknown): RunParameters {
-  if (!isInputObject(parameters)) return { strategy: null, params: null };
+  if (!isInputObject(parameters)) return { strategy: null, params: null, strategyFileSha256: null };
   const strategy = typeof parameters['strategy'] === 'string' && parameters['strategy'].trim() !== '' ? parameters['strategy'] : null;
+  const file = parameters['strategyFile'];
+  const strategyFileSha256 = isInputObject(file) && typeof file['sha256'] === 'string' ? file['sha256'] : null;
   const params = parameters['params'];
-  if (!isInputObject(params)) return { strategy, params: null };
+  if (!isInputObject(params)) return { strategy, params: null, strategyFileSha256 };
   try {
     canonicalJson(params, configErrorsAt('params'));
   } catch {
-    return { strategy, params: null };
+    return { strategy, params: null, strategyFileSha256 };
   }
-  return { strategy, params: params as JsonObject };
+  return { strategy, params: params as JsonObject, strategyFileSha256 };
 }
 
 const HEADLINE_METRICS: readonly string[] = ['sharpe', 'totalReturn', 'maxDrawdownPct', 'closedTrades'];

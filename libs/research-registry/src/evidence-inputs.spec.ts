@@ -126,9 +126,16 @@ describe('backtest evidence', () => {
   });
 
   it('reads the strategy and its parameters from a run manifest, leaving out data, cash and execution', () => {
-    expect(runParameters({ data: 'x.txt', strategy: 'sma-crossover', params: { fast: 10, slow: 30 }, cash: 1e5 })).toEqual({ strategy: 'sma-crossover', params: { fast: 10, slow: 30 } });
-    expect(runParameters(null)).toEqual({ strategy: null, params: null });
-    expect(runParameters({ strategy: 's', params: [1] })).toEqual({ strategy: 's', params: null });
+    expect(runParameters({ data: 'x.txt', strategy: 'sma-crossover', params: { fast: 10, slow: 30 }, cash: 1e5 })).toEqual({ strategy: 'sma-crossover', params: { fast: 10, slow: 30 }, strategyFileSha256: null });
+    expect(runParameters(null)).toEqual({ strategy: null, params: null, strategyFileSha256: null });
+    expect(runParameters({ strategy: 's', params: [1] })).toEqual({ strategy: 's', params: null, strategyFileSha256: null });
+    // A run of a strategy file: its manifest records the file's hash beside the parameters.
+    const sha = 'ab'.repeat(32);
+    expect(runParameters({ strategy: 'my-breakout', strategyFile: { path: './my-breakout.ts', sha256: sha }, params: { lookback: 20 } })).toEqual({
+      strategy: 'my-breakout',
+      params: { lookback: 20 },
+      strategyFileSha256: sha,
+    });
   });
 });
 

@@ -27,7 +27,7 @@ export type {
   ValidationRecord,
 } from './registry-records';
 export { MAX_HYPOTHESIS_LENGTH, parseExperimentInput } from './experiment-input';
-export type { ExperimentInput } from './experiment-input';
+export type { ExperimentInput, StrategyFileRef } from './experiment-input';
 export { parseReviewInput } from './review-input';
 export type { ReviewInput } from './review-input';
 export { EXTRA_BACKTEST_METRICS, backtestInputFromRunSummary, checkBacktestInput, parseBacktestInput, runParameters } from './backtest-evidence';

@@ -1,5 +1,6 @@
 import type { EpochMs } from '@quantbot/core';
 import type { JsonObject } from './canonical-json';
+import type { StrategyFileRef } from './experiment-input';
 import type { PaperDayInput } from './paper-days';
 
 /**
@@ -26,6 +27,8 @@ export interface Experiment {
   readonly strategy: string;
   readonly hypothesis: string;
   readonly owner: string;
+  /** The strategy file under study (`strategy` is its definition's name); null for a shipped strategy. */
+  readonly strategyFile: StrategyFileRef | null;
   /** The snapshot evidence and checks refer to unless told otherwise: the last one registered. */
   readonly currentSnapshotId: string | null;
   readonly createdAt: EpochMs;
@@ -38,6 +41,8 @@ export interface ParameterSnapshot {
   /** Hex SHA-256 of `canonicalJson(params)`; unique within an experiment. */
   readonly paramsHash: string;
   readonly params: JsonObject;
+  /** The sha256 of the experiment's strategy file the parameters were checked against; null for a shipped strategy. */
+  readonly strategyFileSha256: string | null;
   readonly label: string | null;
   readonly createdAt: EpochMs;
 }

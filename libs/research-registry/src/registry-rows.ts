@@ -52,6 +52,10 @@ export function toExperiment(row: Selectable<RegistryExperimentsTable>): Experim
     strategy: row.strategy,
     hypothesis: row.hypothesis,
     owner: row.owner,
+    strategyFile:
+      row.strategy_file_path === null || row.strategy_file_sha256 === null
+        ? null
+        : Object.freeze({ path: row.strategy_file_path, sha256: row.strategy_file_sha256, version: row.strategy_version ?? '' }),
     currentSnapshotId: row.current_snapshot_id,
     createdAt: at(row.created_at),
   });
@@ -64,6 +68,7 @@ export function toSnapshot(row: Selectable<RegistrySnapshotsTable>): ParameterSn
     experimentId: row.experiment_id,
     paramsHash: row.params_hash,
     params: deepFreeze(JSON.parse(row.params_json) as JsonObject),
+    strategyFileSha256: row.strategy_file_sha256,
     label: row.label,
     createdAt: at(row.created_at),
   });

@@ -29,6 +29,12 @@ export interface RegistryExperimentsTable {
   owner: string;
   current_snapshot_id: string | null;
   created_at: Timestamp;
+  /** The strategy file's absolute path (migration 0005); null for a shipped strategy. */
+  strategy_file_path: ColumnType<string | null, string | null | undefined, never>;
+  /** Hex SHA-256 of the strategy file's bytes (migration 0005); null for a shipped strategy. */
+  strategy_file_sha256: ColumnType<string | null, string | null | undefined, never>;
+  /** The strategy file definition's `version` (migration 0005); null for a shipped strategy. */
+  strategy_version: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** `registry_snapshots`: unique per (experiment, params hash). */
@@ -41,6 +47,8 @@ export interface RegistrySnapshotsTable {
   params_json: string;
   label: string | null;
   created_at: Timestamp;
+  /** The experiment's strategy file hash the parameters were checked against (migration 0005); null for a shipped strategy. */
+  strategy_file_sha256: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** `registry_backtests`: one row per trial. */
@@ -407,6 +415,20 @@ const DEFECTS_AND_RAMP_STATEMENTS: readonly string[] = [
 ];
 
 /**
+ * Strategy files (migration 0005): an experiment of a strategy file records the file's path, the
+ * sha256 of its bytes and its definition's version (all three or none); a snapshot records the
+ * file hash its parameters were checked against. Rows from before are shipped strategies (null).
+ */
+const STRATEGY_FILE_STATEMENTS: readonly string[] = [
+  `alter table registry_experiments add column strategy_file_path text`,
+  `alter table registry_experiments add column strategy_file_sha256 text check (strategy_file_sha256 ~ '^[0-9a-f]{64}$')`,
+  `alter table registry_experiments add column strategy_version text`,
+  `alter table registry_experiments add constraint registry_experiments_strategy_file
+    check ((strategy_file_path is null) = (strategy_file_sha256 is null) and (strategy_file_path is null) = (strategy_version is null))`,
+  `alter table registry_snapshots add column strategy_file_sha256 text check (strategy_file_sha256 ~ '^[0-9a-f]{64}$')`,
+];
+
+/**
  * The registry's migrations, to follow storage's own:
  * `openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS })` (storage's and these).
  */
@@ -438,6 +460,13 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: '4',
     async up(db: Kysely<unknown>): Promise<void> {
       for (const statement of DEFECTS_AND_RAMP_STATEMENTS) await sql.raw(statement).execute(db);
+    },
+  }),
+  Object.freeze({
+    id: 'registry_0005_strategy_files',
+    version: '5',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of STRATEGY_FILE_STATEMENTS) await sql.raw(statement).execute(db);
     },
   }),
 ]);

@@ -184,7 +184,7 @@ describeStorageBackends<RegistryTables>('ResearchRegistry', { migrations: [...ST
       const b = await reg.createExperiment({ strategy: 'mean-reversion', hypothesis: 'ranges revert', owner: 'bob' });
       expect(a.id).toMatch(/^exp-\d+$/);
       expect(Number(b.id.slice(4))).toBe(Number(a.id.slice(4)) + 1);
-      expect(a).toEqual({ id: a.id, strategy: 'sma-crossover', hypothesis: 'trends persist', owner: 'alice', currentSnapshotId: null, createdAt: START });
+      expect(a).toEqual({ id: a.id, strategy: 'sma-crossover', hypothesis: 'trends persist', owner: 'alice', strategyFile: null, currentSnapshotId: null, createdAt: START });
       expect(await reg.getExperiment(b.id)).toEqual(b);
       expect((await reg.listExperiments()).map((e) => e.id)).toEqual(expect.arrayContaining([a.id, b.id]));
     });

@@ -211,11 +211,15 @@ export class ResearchRegistry {
 
   /**
    * Creates an experiment; its id (`exp-<n>`) is in the result. With a strategy catalog, an
-   * unknown strategy is a `ConfigError` naming `strategy` and listing those that exist.
+   * unknown strategy is a `ConfigError` naming `strategy` and listing those that exist. With
+   * `input.strategyFile`, the experiment studies that file (its path, hash and version are
+   * recorded; `strategy` is its definition's name, not looked up in the catalog).
    */
   async createExperiment(input: ExperimentInput): Promise<Experiment> {
     const strategy = requiredText(input.strategy, 'strategy');
-    if (this.#strategies !== null) {
+    const file = input.strategyFile;
+    if (file !== undefined && !/^[0-9a-f]{64}$/.test(file.sha256)) throw new ConfigError('strategyFile.sha256', 'must be 64 lowercase hex digits');
+    if (this.#strategies !== null && file === undefined) {
       const known = this.#strategies.strategies();
       if (!known.includes(strategy)) throw new ConfigError('strategy', `unknown strategy '${strategy}'; available: ${known.join(', ')}`);
     }
@@ -224,7 +228,16 @@ export class ResearchRegistry {
     const row = await withTransaction(this.#db, (trx) =>
       trx
         .insertInto('registry_experiments')
-        .values({ strategy, hypothesis, owner, current_snapshot_id: null, created_at: this.#nowIso() })
+        .values({
+          strategy,
+          hypothesis,
+          owner,
+          current_snapshot_id: null,
+          created_at: this.#nowIso(),
+          ...(file === undefined
+            ? {}
+            : { strategy_file_path: requiredText(file.path, 'strategyFile.path'), strategy_file_sha256: file.sha256, strategy_version: requiredText(file.version, 'strategyFile.version') }),
+        })
         .returningAll()
         .executeTakeFirstOrThrow(),
     );
@@ -248,7 +261,8 @@ export class ResearchRegistry {
    * `created: false`; nothing is duplicated. A `label` is kept only when the snapshot is new.
    * Throws a `ConfigError` naming the path of a value JSON cannot hold exactly, and, with a
    * strategy catalog, one naming the parameter (`params.fast`) that does not fit the strategy's
-   * schema (type, range, fast < slow).
+   * schema (type, range, fast < slow). For an experiment of a strategy file, the catalog checks
+   * against the recorded file (refusing one whose bytes changed) and the snapshot records its hash.
    */
   async createSnapshot(experimentId: string, params: JsonObject, options: { readonly label?: string | null } = {}): Promise<Recorded<ParameterSnapshot>> {
     const checked = asJsonObject(params);
@@ -257,10 +271,12 @@ export class ResearchRegistry {
     const label = options.label === undefined || options.label === null ? null : requiredText(options.label, 'label');
     return withTransaction(this.#db, async (trx) => {
       const experiment = await findExperiment(trx, experimentId, { forUpdate: true });
-      this.#strategies?.checkParams(experiment.strategy, checked);
+      const file = toExperiment(experiment).strategyFile;
+      if (file === null) await this.#strategies?.checkParams(experiment.strategy, checked);
+      else await this.#strategies?.checkParams(experiment.strategy, checked, file);
       const inserted = await trx
         .insertInto('registry_snapshots')
-        .values({ experiment_id: experimentId, params_hash: hash, params_json: json, label, created_at: this.#nowIso() })
+        .values({ experiment_id: experimentId, params_hash: hash, params_json: json, label, created_at: this.#nowIso(), strategy_file_sha256: file?.sha256 ?? null })
         .onConflict((oc) => oc.columns(['experiment_id', 'params_hash']).doNothing())
         .returningAll()
         .executeTakeFirst();

@@ -1,4 +1,5 @@
 import type { JsonObject } from './canonical-json';
+import type { StrategyFileRef } from './experiment-input';
 
 /**
  * The port through which the registry learns which strategies exist and what their parameters
@@ -17,7 +18,11 @@ export interface StrategyCatalog {
   /**
    * Checks `params` against `strategy`'s parameter schema (types, ranges, and rules between
    * parameters such as fast < slow). Throws a `ConfigError` whose key is the field
-   * (`params.fast`) when they do not fit; returns nothing when they do.
+   * (`params.fast`) when they do not fit; returns nothing when they do. For an experiment of a
+   * strategy file, `file` is the file recorded with it: the catalog checks against that file's
+   * schema, and refuses (a `ConfigError` keyed `strategy`) a file whose bytes no longer hash to
+   * `file.sha256`. May return a promise (the registry awaits it), so a catalog can load what it
+   * needs lazily.
    */
-  checkParams(strategy: string, params: JsonObject): void;
+  checkParams(strategy: string, params: JsonObject, file?: StrategyFileRef): void | Promise<void>;
 }
