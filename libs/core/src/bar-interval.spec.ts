@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ConfigError } from './errors';
 import { detectBarInterval, periodsPerYear, resolveBarInterval } from './bar-interval';
 
@@ -110,5 +111,21 @@ describe('resolveBarInterval', () => {
   it('takes a stated interval, else daily, when the data has fewer than two bars', () => {
     expect(resolveBarInterval([0], '1h')).toBe('1h');
     expect(resolveBarInterval([0])).toBe('1d');
+  });
+});
+
+describe('detectBarInterval counts gaps instead of sorting them', () => {
+  it('gives the median gap of a sort, for any axis of day-scale gaps (odd and even counts, repeats, runs)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(1, 1, 1, 2, 3, 4, 7, 8, 30), { minLength: 1, maxLength: 60 }), (steps) => {
+        const time = [Date.UTC(2020, 0, 1)];
+        for (const step of steps) time.push((time[time.length - 1] as number) + step * DAY);
+        const gaps = steps.map((step) => step * DAY).sort((a, b) => a - b);
+        const middle = gaps.length >> 1;
+        const median = gaps.length % 2 === 1 ? (gaps[middle] as number) : ((gaps[middle - 1] as number) + (gaps[middle] as number)) / 2;
+        expect(detectBarInterval(time).typicalGapMs).toBe(median);
+      }),
+      { seed: 20261206, numRuns: 300 },
+    );
   });
 });

@@ -77,21 +77,33 @@ const MONTHLY_MAX_MEDIAN_DAYS = 45;
 export function detectBarInterval(time: ArrayLike<number>): BarIntervalDetection {
   const n = time.length;
   if (n < 2) return Object.freeze({ interval: null, typicalGapMs: null });
-  const gaps = new Float64Array(n - 1);
-  const withinSession = new Map<number, number>();
+  // Gaps take few distinct values (one bar's spacing, nights, weekends, holidays): counting them
+  // finds the mode and the median in one pass, without sorting a copy of the time axis.
+  const counts = new Map<number, number>();
   let sessionGaps = 0;
+  let previousGap = NaN;
+  let run = 0;
+  const flush = (): void => {
+    if (run > 0) counts.set(previousGap, (counts.get(previousGap) ?? 0) + run);
+  };
   for (let k = 1; k < n; k++) {
     const gap = (time[k] as number) - (time[k - 1] as number);
-    gaps[k - 1] = gap;
-    if (gap > 0 && gap < SESSION_GAP_MS) {
-      sessionGaps++;
-      withinSession.set(gap, (withinSession.get(gap) ?? 0) + 1);
+    if (gap > 0 && gap < SESSION_GAP_MS) sessionGaps++;
+    if (gap === previousGap) {
+      run++;
+      continue;
     }
+    flush();
+    previousGap = gap;
+    run = 1;
   }
-  if (sessionGaps * 2 >= gaps.length) {
+  flush();
+  const gapCount = n - 1;
+  if (sessionGaps * 2 >= gapCount) {
     let mode = 0;
     let modeCount = 0;
-    for (const [gap, count] of withinSession) {
+    for (const [gap, count] of counts) {
+      if (!(gap > 0 && gap < SESSION_GAP_MS)) continue;
       if (count > modeCount || (count === modeCount && gap < mode)) {
         mode = gap;
         modeCount = count;
@@ -100,9 +112,7 @@ export function detectBarInterval(time: ArrayLike<number>): BarIntervalDetection
     const named = BAR_INTERVAL_NAMES.find((name) => INTRADAY_MINUTES[name] !== undefined && (INTRADAY_MINUTES[name] as number) * MINUTE_MS === mode);
     return Object.freeze({ interval: named ?? null, typicalGapMs: mode });
   }
-  gaps.sort();
-  const middle = gaps.length >> 1;
-  const median = gaps.length % 2 === 1 ? (gaps[middle] as number) : ((gaps[middle - 1] as number) + (gaps[middle] as number)) / 2;
+  const median = medianOfCounts(counts, gapCount);
   const days = median / DAY_MS;
   const interval: BarIntervalName | null =
     days < 0.5 ? null : days <= DAILY_MAX_MEDIAN_DAYS ? '1d' : days <= WEEKLY_MAX_MEDIAN_DAYS ? '1w' : days <= MONTHLY_MAX_MEDIAN_DAYS ? '1mo' : null;
@@ -142,4 +152,19 @@ function describeGapMs(ms: number): string {
   if (ms >= 60 * MINUTE_MS && ms % (60 * MINUTE_MS) === 0) return plural(ms / (60 * MINUTE_MS), 'hour');
   if (ms >= MINUTE_MS) return plural(ms / MINUTE_MS, 'minute');
   return plural(ms / 1000, 'second');
+}
+
+/** The median of `total` values given as counts per distinct value (NaN sorts last, as in a typed array sort). */
+function medianOfCounts(counts: ReadonlyMap<number, number>, total: number): number {
+  const values = [...counts.keys()].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
+  const at = (index: number): number => {
+    let seen = 0;
+    for (const value of values) {
+      seen += counts.get(value) as number;
+      if (index < seen) return value;
+    }
+    return NaN;
+  };
+  const middle = total >> 1;
+  return total % 2 === 1 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
 }
