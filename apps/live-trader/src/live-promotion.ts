@@ -1,6 +1,6 @@
 import { epochMs } from '@quantbot/core';
 import { LiveAuthorizationError, authorizeLiveTrading } from '@quantbot/live';
-import type { LiveAuthorization } from '@quantbot/live';
+import type { LiveAuthorization, SessionStrategyFile } from '@quantbot/live';
 import type { PromotionGateConfig, RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS, REGISTRY_SCHEMA_ENV, ResearchRegistry } from '@quantbot/research-registry';
 import { openDatabase } from '@quantbot/storage';
@@ -15,6 +15,8 @@ export async function checkLivePromotion(options: {
   readonly sessionId: string;
   readonly strategy: string;
   readonly params: Readonly<Record<string, string>>;
+  /** The strategy file the session trades, if any: the promotion must cover exactly this file (its sha256). */
+  readonly strategyFile?: SessionStrategyFile;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly now: () => number;
@@ -36,6 +38,7 @@ export async function checkLivePromotion(options: {
       sessionId: options.sessionId,
       strategy: options.strategy,
       params: options.params,
+      ...(options.strategyFile === undefined ? {} : { strategyFile: options.strategyFile }),
     });
     return { authorization };
   } catch (error) {

@@ -101,6 +101,7 @@ export async function runCommand(argv: readonly string[], rawIo: CliIo, deps: Ru
         sessionId: plan.sessionId,
         strategy: plan.strategyName,
         params: plan.rawParams,
+        ...(plan.strategyFile === undefined ? {} : { strategyFile: { definition: plan.strategyFile.definition, sha256: plan.strategyFile.file.sha256 } }),
         env: deps.env,
         cwd: io.cwd,
         now: deps.now,

@@ -44,7 +44,7 @@ export interface Plan {
  */
 export function makePlan(flags: Readonly<Record<string, string | number | boolean>>, cwd = '.'): Plan {
   const manager = typeof flags['manager'] === 'string' ? readManagerPlan(flags, flags['manager'], cwd) : undefined;
-  const strategyFile = typeof flags['strategy'] === 'string' && isStrategyFileRef(flags['strategy']) ? readStrategyFilePlan(flags, flags['strategy'], cwd) : undefined;
+  const strategyFile = typeof flags['strategy'] === 'string' && isStrategyFileRef(flags['strategy']) ? readStrategyFilePlan(flags['strategy'], cwd) : undefined;
   const strategyName =
     manager !== undefined ? STRATEGY_MANAGER_NAME : strategyFile !== undefined ? strategyFile.definition.name : typeof flags['strategy'] === 'string' ? flags['strategy'] : 'sma-crossover';
   const broker = flags['broker'] ?? 'sim';
@@ -93,16 +93,13 @@ export function makePlan(flags: Readonly<Record<string, string | number | boolea
 }
 
 /**
- * `--strategy ./file.ts`: the strategy file, read and checked before anything opens. Refused with
- * `--live`: no end-to-end check yet shows a live promotion covering exactly this file through the
- * trader, so a strategy file trades on paper only. With `--experiment` (paper), the session's days
- * are evidence only for an experiment and snapshot that recorded this file's sha256 (checked by
- * `findPromotedSnapshot` when the recording starts).
+ * `--strategy ./file.ts`: the strategy file, read and checked before anything opens. With
+ * `--experiment`, the session trades (and records its days) only for an experiment and snapshot
+ * that recorded this file's sha256: `findPromotedSnapshot` checks it when the recording starts, and
+ * with `--live` `authorizeLiveTrading` refuses a live promotion of any other file (or none) before
+ * the trader connects.
  */
-function readStrategyFilePlan(flags: Readonly<Record<string, string | number | boolean>>, source: string, cwd: string): LoadedStrategyFile {
-  if (flags['live'] !== undefined) {
-    throw new ConfigError('--strategy', `a strategy file (${source}) cannot be combined with --live: a strategy file trades on paper only (docs/strategies.md)`);
-  }
+function readStrategyFilePlan(source: string, cwd: string): LoadedStrategyFile {
   return loadStrategyFile(source, cwd, { key: '--strategy' });
 }
 

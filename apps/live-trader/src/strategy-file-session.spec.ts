@@ -10,8 +10,8 @@ import { openDatabase } from '@quantbot/storage';
 import { main } from './main';
 
 // A strategy file outside the workspace trades a short paper session on the simulator; a restart
-// with a changed file is refused like one with changed parameters; --live refuses a strategy file
-// outright, and --experiment records paper days only for an experiment of this exact file.
+// with a changed file is refused like one with changed parameters; --live holds it to every live
+// safeguard, and --experiment records paper days only for an experiment of this exact file.
 
 const STRATEGY = `import type { BarView, Strategy, StrategyContext, StrategyDefinition } from '@quantbot/strategies';
 
@@ -69,10 +69,20 @@ describe('live-trader run --strategy ./file.ts on the simulator', () => {
     expect(changed.err).toMatch(/checkpoint strategy\.params: were .*"sha256":"[0-9a-f]{64}".*, now .*"sha256":"[0-9a-f]{64}".*; start a new session for new parameters/);
   }, 90_000);
 
-  it('refuses a strategy file with --live, naming the flag', async () => {
-    const withLive = await cli(...session, '--strategy', './flip.ts', '--live');
-    expect(withLive.code).toBe(2);
-    expect(withLive.err).toContain('--strategy: a strategy file (./flip.ts) cannot be combined with --live');
+  it('holds a strategy file with --live to every live safeguard, and names a missing file', async () => {
+    // A live session of a strategy file needs what any live session needs (the walk through a
+    // live promotion of a file is going-live-strategy-file.spec.ts).
+    const env = { ALPACA_API_KEY: 'key', ALPACA_SECRET_KEY: 'secret' };
+    const live = ['run', '--broker', 'alpaca', '--alpaca-url', 'http://127.0.0.1:1', '--symbols', 'AAA', '--session', 'flip-live', '--state-dir', 'state', '--strategy', './flip.ts', '--live'];
+    const unconfirmed = await cliWith(env, ...live);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.err).toContain('--confirm-live: live trading needs --confirm-live flip-live');
+    const uncapped = await cliWith(env, ...live, '--confirm-live', 'flip-live');
+    expect(uncapped.code).toBe(2);
+    expect(uncapped.err).toContain('--max-notional: a live trial must be capped');
+    const unpromoted = await cliWith(env, ...live, '--confirm-live', 'flip-live', '--max-notional', '1000', '--max-position', '10', '--kill-switch', 'haltAtDrawdownPct=20');
+    expect(unpromoted.code).toBe(2);
+    expect(unpromoted.err).toContain('--experiment: live trading needs the research-registry experiment that was promoted to live');
     const missing = await cli(...session, '--strategy', './nope.ts');
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('./nope.ts: cannot read the strategy file (ENOENT)');

@@ -52,6 +52,13 @@ export class LiveAuthorization {
   readonly strategy: string;
   /** The promoted parameters, as canonical JSON (the strategy's resolved parameters). */
   readonly params: string;
+  /**
+   * The sha256 of the strategy file the promotion covers (the experiment and snapshot recorded it,
+   * and the session trades it), or null for a shipped strategy. A session of a strategy file
+   * checkpoints its parameters as `{ strategyFile: { sha256 }, values }`: `checkLiveSafeguards`
+   * requires exactly this hash there.
+   */
+  readonly strategyFileSha256: string | null;
   readonly snapshotId: string;
   /**
    * The capital stage the snapshot's live promotion stands at: a session trading under this
@@ -64,6 +71,7 @@ export class LiveAuthorization {
     this.experimentId = fields.experimentId;
     this.strategy = fields.strategy;
     this.params = fields.params;
+    this.strategyFileSha256 = fields.strategyFileSha256;
     this.snapshotId = fields.snapshotId;
     this.capital = fields.capital;
     Object.freeze(this);
@@ -83,6 +91,7 @@ interface AuthorizationFields {
   readonly experimentId: string;
   readonly strategy: string;
   readonly params: string;
+  readonly strategyFileSha256: string | null;
   readonly snapshotId: string;
   readonly capital: CapitalStageState;
 }
@@ -141,7 +150,15 @@ export async function authorizeLiveTrading(options: AuthorizeLiveOptions): Promi
         "resume it with 'promotion-gate:research -- stage resume' after review",
     );
   }
-  return issue({ sessionId: options.sessionId, experimentId: options.experimentId, strategy: options.strategy, params: found.params, snapshotId: found.snapshotId, capital });
+  return issue({
+    sessionId: options.sessionId,
+    experimentId: options.experimentId,
+    strategy: options.strategy,
+    params: found.params,
+    strategyFileSha256: options.strategyFile?.sha256 ?? null,
+    snapshotId: found.snapshotId,
+    capital,
+  });
 }
 
 /** Whether a snapshot of the experiment promoted to `stage` has these parameters (as the strategy resolves them). */
@@ -231,7 +248,7 @@ export async function findPromotedSnapshot(options: {
  * The gate every venue session passes before it connects. A venue whose orders move real money
  * (`moneyMode` `live`), or any session given an authorization (a live rehearsal against a local
  * server), must have: an authorization this library issued, for this session, strategy and
- * parameters; an order-notional cap, a position cap and a gross-notional cap within its capital
+ * parameters (a strategy file's parameters carrying the promoted file's sha256); an order-notional cap, a position cap and a gross-notional cap within its capital
  * stage (`gateway.limits.maxGrossNotional` ≤ the stage's notional cap); and a kill switch with a halt level that
  * only an operator re-arms. Throws `LiveAuthorizationError` naming the option at fault.
  */
@@ -246,8 +263,10 @@ export function checkLiveSafeguards(options: {
   if (options.moneyMode !== 'live' && options.live === undefined) return;
   const live = requireLiveAuthorization(options.live, options.sessionId);
   if (live.strategy !== options.strategy) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'strategy', `the authorization is for ${live.strategy}, not ${options.strategy}`);
+  // A strategy file's session parameters carry the file's hash: they must be the promoted file's.
+  const authorized = live.strategyFileSha256 === null ? live.params : canonicalJson({ strategyFile: { sha256: live.strategyFileSha256 }, values: JSON.parse(live.params) as JsonValue });
   const params = canonicalJson(options.params);
-  if (params !== live.params) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'params', `the authorization is for the parameters ${live.params}, not ${params}`);
+  if (params !== authorized) throw new LiveAuthorizationError('LIVE_AUTHORIZATION_MISMATCH', 'params', `the authorization is for the parameters ${authorized}, not ${params}`);
   const limits = options.gateway.limits ?? {};
   for (const cap of ['maxOrderNotional', 'maxPositionQty'] as const) {
     const value = limits[cap];

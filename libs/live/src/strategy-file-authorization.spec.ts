@@ -1,7 +1,7 @@
 import { epochMs } from '@quantbot/core';
 import type { StrategyDefinition } from '@quantbot/strategies';
 import type { AuthorizeLiveOptions } from './live-authorization';
-import { authorizeLiveTrading, findPromotedSnapshot } from './live-authorization';
+import { authorizeLiveTrading, checkLiveSafeguards, findPromotedSnapshot } from './live-authorization';
 
 // A promotion of a strategy file covers exactly that file: the experiment and the promoted
 // snapshot record its sha256, and a session trading a changed file (another hash) is refused.
@@ -59,5 +59,17 @@ describe('live authorization of a strategy file', () => {
     await expect(paper).rejects.toMatchObject({ field: 'strategyFile' });
     const ok = await findPromotedSnapshot({ registry: registry(SHA_A), experimentId: 'exp-1', stage: 'paper', strategy: 'my-breakout', params: { lookback: '30' }, strategyFile: { definition: DEFINITION, sha256: SHA_A } });
     expect(ok).toEqual({ snapshotId: 'snap-1', params: '{"lookback":30}' });
+  });
+
+  it('lets a session through the venue gate only with the promoted file hash in its parameters', async () => {
+    const authorization = await session(SHA_A, registry(SHA_A));
+    expect(authorization.strategyFileSha256).toBe(SHA_A);
+    const gateway = { limits: { maxOrderNotional: 500, maxPositionQty: 10, maxGrossNotional: 1_000 }, killSwitch: { haltAtDrawdownPct: 10 } };
+    const check = (params: unknown) => () =>
+      checkLiveSafeguards({ moneyMode: 'live', live: authorization, sessionId: 's-1', strategy: 'my-breakout', params: params as never, gateway });
+    expect(check({ strategyFile: { sha256: SHA_A }, values: { lookback: 30 } })).not.toThrow();
+    expect(check({ strategyFile: { sha256: SHA_B }, values: { lookback: 30 } })).toThrow(expect.objectContaining({ code: 'LIVE_AUTHORIZATION_MISMATCH', field: 'params' }));
+    expect(check({ lookback: 30 })).toThrow(expect.objectContaining({ code: 'LIVE_AUTHORIZATION_MISMATCH', field: 'params' }));
+    expect(check({ strategyFile: { sha256: SHA_A }, values: { lookback: 31 } })).toThrow(expect.objectContaining({ code: 'LIVE_AUTHORIZATION_MISMATCH', field: 'params' }));
   });
 });
