@@ -17,14 +17,24 @@ export interface ReferenceTrade {
 
 const SCALE = 2 ** 200;
 
-function exactMean(values: readonly number[], from: number, to: number): number {
+/** Exact prefix sums of the values scaled by 2^200 (every double below 2^53 is then an integer). */
+function exactPrefixSums(values: ArrayLike<number>): bigint[] {
+  const prefix: bigint[] = [0n];
   let sum = 0n;
-  for (let i = from; i <= to; i++) sum += BigInt((values[i] as number) * SCALE);
-  return Number(sum) / SCALE / (to - from + 1);
+  for (let i = 0; i < values.length; i++) {
+    sum += BigInt((values[i] as number) * SCALE);
+    prefix.push(sum);
+  }
+  return prefix;
+}
+
+/** The mean of values[from..to], summed exactly, then rounded once. */
+function exactMean(prefix: readonly bigint[], from: number, to: number): number {
+  return Number((prefix[to + 1] as bigint) - (prefix[from] as bigint)) / SCALE / (to - from + 1);
 }
 
 export function referenceSmaCrossover(
-  data: { dates: string[]; open: number[]; close: number[] },
+  data: { dates: readonly string[]; open: ArrayLike<number>; close: ArrayLike<number> },
   options: { fast: number; slow: number; cash: number; size?: number; percent?: number; commissionRate: number },
 ): { trades: ReferenceTrade[]; open: ReferenceTrade | null; rejected: number } {
   const { dates, open, close } = data;
@@ -37,6 +47,7 @@ export function referenceSmaCrossover(
   let lastDiff = NaN;
   let rejected = 0;
   const trades: ReferenceTrade[] = [];
+  const closeSums = exactPrefixSums(close);
   for (let k = 0; k < close.length; k++) {
     if (pending !== null) {
       const price = open[k] as number;
@@ -60,12 +71,15 @@ export function referenceSmaCrossover(
       pending = null;
     }
     if (k < options.slow - 1) continue;
-    const diff = exactMean(close, k - options.fast + 1, k) - exactMean(close, k - options.slow + 1, k);
+    const diff = exactMean(closeSums, k - options.fast + 1, k) - exactMean(closeSums, k - options.slow + 1, k);
     const before = lastDiff;
     if (diff !== 0 || Number.isNaN(before)) lastDiff = diff;
     if (qty === 0 && before < 0 && diff > 0) {
-      const size = options.size ?? Math.floor((cash / (close[k] as number)) * ((options.percent as number) / 100));
-      pending = { side: 'buy', qty: size };
+      const price = close[k] as number;
+      const size = options.size ?? Math.floor((cash / price) * ((options.percent as number) / 100));
+      // Checked at submission against this bar's close, the same operations as at the fill.
+      if (cash - size * price - size * options.commissionRate * price < 0) rejected++;
+      else pending = { side: 'buy', qty: size };
     } else if (qty > 0 && before > 0 && diff < 0) {
       pending = { side: 'sell', qty };
     }

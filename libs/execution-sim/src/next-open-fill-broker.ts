@@ -3,6 +3,7 @@ import { Order, epochMs } from '@quantbot/core';
 import type { FeeModel } from './execution-models';
 import { FeeScheduleModel } from './execution-models';
 import { bpsFeeSchedule } from './fee-model';
+import { SubmissionCash } from './submission-cash';
 
 /** What a simulated broker needs to know of the account to check buying power at the fill. */
 export interface CashAccount {
@@ -26,9 +27,12 @@ interface WorkingOrder {
  * The next-open fill model: the simple fill model of a first backtest, kept as the reference the
  * execution simulator's `idealistic` profile must reproduce exactly. A market order decided on
  * bar t's close is accepted at once and fills in full at the open of the symbol's next bar.
- * Buying power is checked at the fill, with the fill price and its commission: an order that
- * cannot be paid is rejected whole, never partly invented. Selling short needs no margin in this
- * model beyond paying the commission. Only market orders are accepted.
+ * Buying power is checked twice, as established event-driven backtesters do: when the order is
+ * submitted, against the signal bar's close (quantity × close + commission must not exceed the
+ * cash left after the orders already submitted at this bar; see `SubmissionCash`), and at
+ * the fill, with the fill price and its commission. Failing either rejects the order whole; it
+ * is never partly invented. Selling short needs no margin in this model beyond paying the
+ * commission. Only market orders are accepted.
  *
  * Each order is an `Order` aggregate (its state changes only through its events); commissions
  * come from the same fee model as the simulator's (a `FeeScheduleModel` of `commissionBps`
@@ -45,6 +49,9 @@ export class NextOpenFillBroker implements Broker {
   #working: WorkingOrder[] = [];
   #spare: WorkingOrder[] = [];
   #lastTime: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
+  /** The step of the last `processBar`: the bar whose close orders submitted now are decided on. */
+  #step = -1;
+  readonly #submissionCash = new SubmissionCash();
 
   /** `commissionBps`: commission on each fill in basis points of its notional (unless `options.fees` replaces it). */
   constructor(universe: BarUniverse, commissionBps: number, options: NextOpenFillBrokerOptions = {}) {
@@ -73,7 +80,7 @@ export class NextOpenFillBroker implements Broker {
           ? `order type '${request.type}' is not supported by the next-open fill model`
           : !Number.isInteger(request.qty) || request.qty <= 0
             ? `quantity must be a positive whole number, got ${request.qty}`
-            : undefined;
+            : this.#unaffordableAtSubmission(request, symbolIndex as number);
     if (reason !== undefined || symbolIndex === undefined) {
       this.#end(order, 'reject', request.decidedAt, reason);
       return;
@@ -105,6 +112,7 @@ export class NextOpenFillBroker implements Broker {
    * with no bar at this step keep working.
    */
   processBar(step: number): void {
+    this.#step = step;
     if (this.#working.length === 0) return;
     const sink = this.#requireSink();
     const account = this.#account as CashAccount;
@@ -147,6 +155,19 @@ export class NextOpenFillBroker implements Broker {
     const pending = this.#working;
     this.#working = [];
     for (const w of pending) this.#end(w.order, 'cancel', this.#lastTime, reason);
+  }
+
+  /** The submission check of buying power (undefined: affordable, or no bar to price it on). */
+  #unaffordableAtSubmission(request: OrderRequest, symbolIndex: number): string | undefined {
+    const u = this.#universe;
+    const step = this.#step;
+    if (step < 0 || this.#account === undefined) return undefined;
+    const at = symbolIndex * u.length + step;
+    if (u.hasBar[at] !== 1) return undefined;
+    const fees = this.#fees;
+    const close = u.close[at] as number;
+    const commission = fees.feeDue(fees.rawFee(request.qty, close), 0);
+    return this.#submissionCash.check(step, this.#account.cash, request.side === 'buy', request.qty, close, commission);
   }
 
   #end(order: Order, kind: 'cancel' | 'reject' | 'replace', time: EpochMs, reason: string | undefined): void {

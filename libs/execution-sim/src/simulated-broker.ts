@@ -13,6 +13,7 @@ import { ConfigError, Order, SeededRng, clientOrderId } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
 import type { ExecutionModels, FeeModel, FillModel, LatencyModel, SlippageModel } from './execution-models';
 import { executionModelsFor } from './execution-models';
+import { SubmissionCash } from './submission-cash';
 
 /** What the simulator needs to know of the account to check buying power at a fill. */
 export interface SimulatedAccount {
@@ -103,6 +104,7 @@ export class SimulatedBroker implements Broker {
   #sink: BrokerEventSink | undefined;
   #step = -1;
   #now = Number.NEGATIVE_INFINITY;
+  readonly #submissionCash = new SubmissionCash();
 
   constructor(options: SimulatedBrokerOptions) {
     this.profile = options.profile;
@@ -162,8 +164,9 @@ export class SimulatedBroker implements Broker {
       sibling: undefined,
       isTakeProfit: false,
     };
-    if (reason !== undefined) {
-      this.#transition(sim, 'reject', order.decidedAt, reason);
+    const rejection = reason ?? (sim.type === 'market' ? this.#unaffordableAtSubmission(order, s) : undefined);
+    if (rejection !== undefined) {
+      this.#transition(sim, 'reject', order.decidedAt, rejection);
       return;
     }
     this.#orders.push(sim);
@@ -259,6 +262,18 @@ export class SimulatedBroker implements Broker {
   /** The order `id` if it has not ended (ended orders stay listed until the bar is done). */
   #findOpen(id: ClientOrderId): SimOrder | undefined {
     return this.#orders.find((o) => o.id === id && !o.order.isTerminal);
+  }
+
+  /** The submission check of a market order's buying power at the signal bar's close (see `SubmissionCash`). */
+  #unaffordableAtSubmission(order: OrderRequest, symbolIndex: number): string | undefined {
+    const u = this.#u;
+    const step = this.#step;
+    if (step < 0 || this.#account === undefined) return undefined;
+    const at = symbolIndex * u.length + step;
+    if (u.hasBar[at] !== 1) return undefined;
+    const close = u.close[at] as number;
+    const commission = this.#fees.feeDue(this.#fees.rawFee(order.qty, close), 0);
+    return this.#submissionCash.check(step, this.#account.cash, order.side === 'buy', order.qty, close, commission);
   }
 
   #validate(order: OrderRequest): string | undefined {
