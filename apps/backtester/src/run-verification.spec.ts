@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { canonicalJson } from '@quantbot/core';
 import type { JsonValue } from '@quantbot/core';
 import { hashAuditRecord } from '@quantbot/risk-guardrails';
@@ -191,6 +192,36 @@ describe('replay --verify', () => {
       expect(bad.err).toContain('equity.csv');
     } finally {
       writeFileSync(equity, original);
+    }
+  });
+
+  it('verifies and reports a long run whose large artifacts are stored compressed, and detects an edit inside one', async () => {
+    // 40,000 synthetic bars: equity.csv is about 1.3 MB, over the 1 MiB threshold.
+    const runId = runIdOf(await cli('run', '--seed', '9', '--bars', '40000', '--symbols', 'SYN'));
+    const dir = join(workDir, 'results', 'runs', runId);
+    const files = readdirSync(dir);
+    expect(files).toContain('equity.csv.gz');
+    expect(files).not.toContain('equity.csv');
+    expect(readManifest(runId).artifacts['equity.csv.gz']).toEqual(expect.objectContaining({ encoding: 'gzip', deterministic: true }));
+    const good = await cli('replay', '--run-id', runId, '--verify', '--limit', '1');
+    expect(good.code).toBe(0);
+    expect(good.out).toMatch(/^verified: the re-run reproduces digest/m);
+    const report = await cli('report', '--run-id', runId);
+    expect(report.code).toBe(0);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('40,000 bars');
+
+    const gz = join(dir, 'equity.csv.gz');
+    const original = readFileSync(gz);
+    const lines = gunzipSync(original).toString('utf8').split('\n');
+    lines[5] = (lines[5] as string).replace(/,.*/, ',1');
+    writeFileSync(gz, gzipSync(lines.join('\n')));
+    try {
+      const bad = await cli('replay', '--run-id', runId, '--verify', '--limit', '1');
+      expect(bad.code).toBe(1);
+      expect(bad.out).toContain('NOT verified');
+      expect(bad.err).toContain('equity.csv.gz');
+    } finally {
+      writeFileSync(gz, original);
     }
   });
 

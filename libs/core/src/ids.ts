@@ -36,7 +36,32 @@ export function clientOrderId(value: string): ClientOrderId {
   return value as ClientOrderId;
 }
 
-/** Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`). */
+const DAY_MS = 86_400_000;
+/** The largest time a `Date` holds (ECMAScript's time value range). */
+const MAX_TIME = 8.64e15;
+/** The last day formatted and its date part (`1995-01-03T`): consecutive times share a day, or a few. */
+let cachedDay = Number.NaN;
+let cachedDatePart = '';
+
+/**
+ * Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`), exactly as
+ * `Date.prototype.toISOString` does (and throwing its `RangeError` for an invalid time), about
+ * ten times faster on series: the date part is computed once per day, the time of day by
+ * arithmetic.
+ */
 export function formatIsoTime(time: EpochMs | number): string {
-  return new Date(time).toISOString();
+  if (!Number.isInteger(time) || time > MAX_TIME || time < -MAX_TIME) return new Date(time).toISOString();
+  const day = Math.floor(time / DAY_MS);
+  if (day !== cachedDay) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    cachedDatePart = iso.slice(0, iso.length - 13);
+    cachedDay = day;
+  }
+  const ms = time - day * DAY_MS;
+  if (ms === 0) return `${cachedDatePart}00:00:00.000Z`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor(ms / 60_000) % 60;
+  const s = Math.floor(ms / 1000) % 60;
+  const f = ms % 1000;
+  return `${cachedDatePart}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
 }

@@ -13,6 +13,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { JsonValue } from '@quantbot/core';
 import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
 import { syncDirectory, writeFileDurably } from './durable-file';
@@ -44,6 +45,15 @@ export const RUN_ARTIFACT_FILES = {
   equity: 'equity.csv',
 } as const;
 
+/**
+ * A compressible artifact of at least this many bytes is stored gzip-compressed, as
+ * `<name>.gz` (see {@link RunArtifact.compressible}); smaller ones stay plain text.
+ */
+export const COMPRESS_ARTIFACT_MIN_BYTES = 1 << 20;
+
+/** The suffix of a compressed artifact's file name. */
+export const COMPRESSED_ARTIFACT_SUFFIX = '.gz';
+
 /** The prefix of the hidden folder a run is assembled in before it is renamed into place. */
 export const PARTIAL_RUN_PREFIX = '.partial-';
 
@@ -64,14 +74,34 @@ export interface RunArtifact {
    * Only deterministic artifacts enter the run digest.
    */
   readonly deterministic: boolean;
+  /**
+   * Store it gzip-compressed as `<name>.gz` when it has {@link COMPRESS_ARTIFACT_MIN_BYTES} or
+   * more (default false). The digest covers the uncompressed content under the plain name, so a
+   * run stored compressed and one stored plain have the same digest; `readRun` reads both.
+   */
+  readonly compressible?: boolean;
 }
 
 /** What the manifest says about one artifact. */
 export interface RunArtifactEntry {
-  /** Hex SHA-256 of the file's bytes. */
+  /** Hex SHA-256 of the file's bytes (as stored: compressed for a `gzip` artifact). */
   readonly sha256: string;
   readonly bytes: number;
   readonly deterministic: boolean;
+  /** `gzip` for an artifact stored compressed (its file name ends in `.gz`); absent for plain text. */
+  readonly encoding?: 'gzip';
+  /** A compressed artifact's uncompressed content: its hex SHA-256 and size (what the digest covers). */
+  readonly content?: { readonly sha256: string; readonly bytes: number };
+}
+
+/** The name an artifact has in the digest: a compressed artifact's name without `.gz`. */
+export function artifactContentName(name: string, entry: RunArtifactEntry): string {
+  return entry.encoding === 'gzip' && name.endsWith(COMPRESSED_ARTIFACT_SUFFIX) ? name.slice(0, -COMPRESSED_ARTIFACT_SUFFIX.length) : name;
+}
+
+/** The SHA-256 of an artifact's content: of the uncompressed bytes for a compressed artifact. */
+export function artifactContentSha256(entry: RunArtifactEntry): string {
+  return entry.encoding === 'gzip' && entry.content !== undefined ? entry.content.sha256 : entry.sha256;
 }
 
 /** The head of a hash-chained audit log: its record count and the last record's hash. */
@@ -204,8 +234,18 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
     const entries: [string, RunArtifactEntry][] = [];
     for (const artifact of artifacts) {
       const bytes = toBytes(artifact.content);
-      writeFileDurably(join(partialDir, artifact.name), bytes);
-      entries.push([artifact.name, { sha256: sha256Hex(bytes), bytes: bytes.length, deterministic: artifact.deterministic }]);
+      if (artifact.compressible === true && bytes.length >= COMPRESS_ARTIFACT_MIN_BYTES) {
+        // Level 1: most of the size for a fraction of the time (a 38 MB equity curve: 5.5 MB in
+        // about 0.13 s, against 4.7 MB in 0.6 s at the default level).
+        const stored = gzipSync(bytes, { level: 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+        const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
+        writeFileDurably(join(partialDir, name), stored);
+        const content = { sha256: sha256Hex(bytes), bytes: bytes.length };
+        entries.push([name, { sha256: sha256Hex(stored), bytes: stored.length, deterministic: artifact.deterministic, encoding: 'gzip', content }]);
+      } else {
+        writeFileDurably(join(partialDir, artifact.name), bytes);
+        entries.push([artifact.name, { sha256: sha256Hex(bytes), bytes: bytes.length, deterministic: artifact.deterministic }]);
+      }
     }
     entries.sort(([a], [b]) => compareStrings(a, b));
     const artifactTable = Object.fromEntries(entries) as { readonly [name: string]: RunArtifactEntry };
@@ -257,10 +297,12 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
  */
 export function computeManifestDigest(manifest: RunManifestBody): string {
   if (manifest.schemaVersion === LEGACY_RUN_MANIFEST_SCHEMA_VERSION) return computeRunDigest(manifest.artifacts);
+  // A compressed artifact enters under its plain name with its uncompressed content's hash: how
+  // an artifact is stored does not change what the run produced.
   const artifacts = Object.fromEntries(
     Object.entries(manifest.artifacts)
       .filter(([, entry]) => entry.deterministic)
-      .map(([name, entry]) => [name, entry.sha256]),
+      .map(([name, entry]) => [artifactContentName(name, entry), artifactContentSha256(entry)]),
   );
   const defining = {
     schemaVersion: manifest.schemaVersion,
@@ -553,6 +595,7 @@ function validateArtifacts(artifacts: readonly RunArtifact[]): void {
     }
     if (name === RUN_MANIFEST_FILE) throw new ConfigError(`artifacts[${i}].name`, `'${RUN_MANIFEST_FILE}' is written by the run writer itself`);
     if (seen.has(name)) throw new ConfigError(`artifacts[${i}].name`, `'${name}' appears more than once`);
+    if (name.endsWith(COMPRESSED_ARTIFACT_SUFFIX)) throw new ConfigError(`artifacts[${i}].name`, `'${name}': names ending in ${COMPRESSED_ARTIFACT_SUFFIX} are those of compressed artifacts; set compressible instead`);
     seen.add(name);
     if (typeof artifact.content !== 'string' && !(artifact.content instanceof Uint8Array)) {
       throw new ConfigError(`artifacts[${i}].content`, 'must be a string or a Uint8Array');

@@ -1,8 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { DataError, QuantbotError } from '@quantbot/core';
 import type { RunArtifactEntry, RunManifest } from './run-artifacts';
 import {
+  COMPRESSED_ARTIFACT_SUFFIX,
   computeManifestDigest,
   LEGACY_RUN_MANIFEST_SCHEMA_VERSION,
   RUN_ARTIFACT_FILES,
@@ -136,15 +138,7 @@ export function listRuns(root: string): RunListing[] {
 export function readRun(root: string, runId: string): RunData {
   const dir = findRunDir(root, runId);
   const manifest = readRunManifest(dir, runId);
-  const text = (name: string): { readonly file: string; readonly text: string } | undefined => {
-    if (manifest.artifacts[name] === undefined) return undefined;
-    const file = join(dir, name);
-    try {
-      return { file, text: readFileSync(file, 'utf8') };
-    } catch (error) {
-      throw new DataError(`the manifest lists this artifact but it cannot be read: ${errorMessage(error)}`, { file });
-    }
-  };
+  const text = (name: string): { readonly file: string; readonly text: string } | undefined => readArtifactText(dir, manifest, name);
   const summary = text(RUN_ARTIFACT_FILES.summary);
   const decisions = text(RUN_ARTIFACT_FILES.decisions);
   const orders = text(RUN_ARTIFACT_FILES.orders);
@@ -159,6 +153,45 @@ export function readRun(root: string, runId: string): RunData {
     trades: trades === undefined ? [] : parseJsonLines(trades.text, trades.file, checkTrade),
     equity: equity === undefined ? { time: [], equity: [] } : parseEquityCsv(equity.text, equity.file),
   };
+}
+
+/**
+ * Reads and checks only a run's `manifest.json` (not its artifacts). Throws like {@link readRun}.
+ *
+ * @example const { digest } = loadRunManifest('results/runs', runId)
+ */
+export function loadRunManifest(root: string, runId: string): RunManifest {
+  return readRunManifest(findRunDir(root, runId), runId);
+}
+
+/**
+ * The text of artifact `name` of a run folder (`equity.csv`, ...), whether stored plain or
+ * gzip-compressed as `<name>.gz`; undefined when the manifest lists neither. Throws a
+ * `DataError` naming the file when it is listed but cannot be read or decompressed (gzip's CRC
+ * and length check catch a damaged file). `verifyRunFiles` checks the stored bytes' hashes.
+ *
+ * @example const equity = readArtifactText(run.dir, run.manifest, 'equity.csv')?.text
+ */
+export function readArtifactText(dir: string, manifest: RunManifest, name: string): { readonly file: string; readonly text: string } | undefined {
+  const compressedName = `${name}${COMPRESSED_ARTIFACT_SUFFIX}`;
+  const compressed = manifest.artifacts[compressedName];
+  const isCompressed = manifest.artifacts[name] === undefined && compressed?.encoding === 'gzip';
+  if (manifest.artifacts[name] === undefined && !isCompressed) return undefined;
+  const file = join(dir, isCompressed ? compressedName : name);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new DataError(`the manifest lists this artifact but it cannot be read: ${errorMessage(error)}`, { file });
+  }
+  if (!isCompressed) return { file, text: bytes.toString('utf8') };
+  let content: Buffer;
+  try {
+    content = gunzipSync(bytes);
+  } catch (error) {
+    throw new DataError(`cannot be decompressed (gzip): ${errorMessage(error)}`, { file });
+  }
+  return { file, text: content.toString('utf8') };
 }
 
 /**
@@ -255,10 +288,20 @@ export function parseRunManifest(text: string, file: string): RunManifest {
   for (const [name, entry] of Object.entries(artifacts)) {
     const field = `artifacts.${name}`;
     if (!isRecord(entry)) fail(field, 'not an object');
-    const { sha256, bytes, deterministic } = entry as { [key: string]: unknown };
+    const { sha256, bytes, deterministic, encoding, content } = entry as { [key: string]: unknown };
     if (typeof sha256 !== 'string' || !HEX_SHA256.test(sha256)) fail(`${field}.sha256`, 'not 64 lower-case hex digits');
     if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) fail(`${field}.bytes`, 'not a byte count');
     if (typeof deterministic !== 'boolean') fail(`${field}.deterministic`, 'not a boolean');
+    if (encoding !== undefined) {
+      if (encoding !== 'gzip') fail(`${field}.encoding`, `${JSON.stringify(encoding)} is not an encoding this reader knows (gzip)`);
+      if (!name.endsWith(COMPRESSED_ARTIFACT_SUFFIX)) fail(`${field}.encoding`, `a gzip artifact's name ends in ${COMPRESSED_ARTIFACT_SUFFIX}`);
+      if (!isRecord(content)) return fail(`${field}.content`, 'missing or not an object');
+      if (typeof content['sha256'] !== 'string' || !HEX_SHA256.test(content['sha256'])) fail(`${field}.content.sha256`, 'not 64 lower-case hex digits');
+      const contentBytes = content['bytes'];
+      if (typeof contentBytes !== 'number' || !Number.isSafeInteger(contentBytes) || contentBytes < 0) fail(`${field}.content.bytes`, 'not a byte count');
+    } else if (content !== undefined) {
+      fail(`${field}.content`, 'only a compressed artifact (encoding gzip) has a content entry');
+    }
   }
   return deepFreeze(value) as unknown as RunManifest;
 }

@@ -75,7 +75,8 @@ export function uniqueRunId(root: string, base: string): string {
 
 /**
  * Writes the run folder atomically (see `writeRunArtifacts`): summary, decisions, orders,
- * trades, equity and the manifest, plus `report.html` when asked. Everything but the report is
+ * trades, equity and the manifest, plus `report.html` when asked. Every artifact but
+ * `summary.json` is compressible: stored as `<name>.gz` from 1 MiB up (`readRun` reads both). Everything but the report is
  * deterministic and enters the digest; `summary.json` leaves the run id out (the manifest has it)
  * so that the same inputs and seed give the same digest.
  */
@@ -84,17 +85,17 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   const summaryDocument = { ...document, summary: withoutRunId(document.summary) };
   const artifacts: RunArtifact[] = [
     { name: RUN_ARTIFACT_FILES.summary, content: `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
-    { name: RUN_ARTIFACT_FILES.decisions, content: toJsonLines(recorder.decisions), deterministic: true },
-    { name: RUN_ARTIFACT_FILES.orders, content: toJsonLines(recorder.orders), deterministic: true },
-    { name: RUN_ARTIFACT_FILES.trades, content: toJsonLines(document.trades), deterministic: true },
-    { name: RUN_ARTIFACT_FILES.equity, content: equityCsv({ time: result.time, equity: result.equity }), deterministic: true },
+    { name: RUN_ARTIFACT_FILES.decisions, content: toJsonLines(recorder.decisions), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.orders, content: toJsonLines(recorder.orders), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.trades, content: toJsonLines(document.trades), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.equity, content: equityCsv({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
   ];
   const notices = record.notices ?? [];
   if (notices.length > 0) {
     const lines = notices.map((n) => ({ time: formatIsoTime(n.time), strategy: n.strategy, code: n.code, message: n.message }));
-    artifacts.push({ name: NOTICES_FILE, content: toJsonLines(lines), deterministic: true });
+    artifacts.push({ name: NOTICES_FILE, content: toJsonLines(lines), deterministic: true, compressible: true });
   }
-  for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true });
+  for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true, compressible: true });
   if (record.withReport) {
     const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { canonicalJson } from '@quantbot/core';
-import type { RunManifest, RunVerification } from '@quantbot/observability';
-import { LEGACY_RUN_MANIFEST_SCHEMA_VERSION, readRun, verifyRunFiles } from '@quantbot/observability';
+import type { RunArtifactEntry, RunManifest, RunVerification } from '@quantbot/observability';
+import { LEGACY_RUN_MANIFEST_SCHEMA_VERSION, artifactContentName, artifactContentSha256, loadRunManifest, verifyRunFiles } from '@quantbot/observability';
 import { AUDIT_GENESIS_HASH } from '@quantbot/risk-guardrails';
 import type { BacktestRunConfig, RecordedRunFile } from './backtest-run';
 import { runRecordedBacktest } from './backtest-run';
@@ -74,7 +74,7 @@ export interface RunReproduction {
  */
 export async function reproduceRun(root: string, runId: string, options: ReproduceRunOptions): Promise<RunReproduction> {
   const files = verifyRunFiles(root, runId);
-  const { manifest } = readRun(root, runId);
+  const manifest = loadRunManifest(root, runId);
   const problems = files.problems.map((problem) => problem.message);
   const verdict = (rerunDigest: string | null, extra: readonly string[]): RunReproduction => {
     const all = [...problems, ...extra];
@@ -173,14 +173,22 @@ function digestProblems(runId: string, recorded: RunManifest, rerun: RunManifest
   if (!same(recorded.audit, rerun.audit)) {
     out.push(`  audit: the manifest's audit anchor ${canonicalJson((recorded.audit ?? null) as unknown as JsonValue)} is not what the re-run ends at ${canonicalJson((rerun.audit ?? null) as unknown as JsonValue)}`);
   }
-  const names = new Set([...Object.keys(recorded.artifacts), ...Object.keys(rerun.artifacts)]);
+  // By content: an artifact stored compressed in one run and plain in the other is the same artifact.
+  const byContent = (artifacts: RunManifest['artifacts']): Map<string, RunArtifactEntry> =>
+    new Map(Object.entries(artifacts).map(([name, entry]) => [artifactContentName(name, entry), entry]));
+  const before = byContent(recorded.artifacts);
+  const after = byContent(rerun.artifacts);
+  const names = new Set([...before.keys(), ...after.keys()]);
   for (const name of [...names].sort()) {
-    const a = recorded.artifacts[name];
-    const b = rerun.artifacts[name];
+    const a = before.get(name);
+    const b = after.get(name);
     if (a?.deterministic === false || b?.deterministic === false) continue;
     if (a === undefined) out.push(`  ${name}: written by the re-run but not listed in the manifest`);
     else if (b === undefined) out.push(`  ${name}: listed in the manifest but not written by the re-run`);
-    else if (a.sha256 !== b.sha256) out.push(`  ${name}: the re-run's content differs (${b.sha256.slice(0, 12)}…, the manifest says ${a.sha256.slice(0, 12)}…)`);
+    else {
+      const [was, now] = [artifactContentSha256(a), artifactContentSha256(b)];
+      if (was !== now) out.push(`  ${name}: the re-run's content differs (${now.slice(0, 12)}…, the manifest says ${was.slice(0, 12)}…)`);
+    }
   }
   return out;
 }

@@ -1,0 +1,29 @@
+import fc from 'fast-check';
+import { formatIsoTime } from './ids';
+
+const MAX_TIME = 8.64e15;
+
+describe('formatIsoTime', () => {
+  it('equals Date.prototype.toISOString on every valid time, in any order (the day cache never leaks)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: -MAX_TIME, max: MAX_TIME }), fc.integer({ min: -3e12, max: 4e12 }), fc.double({ min: -MAX_TIME, max: MAX_TIME, noNaN: true })), { minLength: 1, maxLength: 50 }), (times) => {
+        for (const time of times) expect(formatIsoTime(time)).toBe(new Date(time).toISOString());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('formats consecutive bars of a day, midnights and the ends of the range', () => {
+    const day = Date.UTC(2024, 1, 29);
+    for (const time of [day, day + 1, day + 999, day + 60_000, day + 3_599_999, day + 86_399_999, day + 86_400_000, -1, 0, -62_198_755_200_000, 253_402_300_800_000, MAX_TIME, -MAX_TIME]) {
+      expect(formatIsoTime(time)).toBe(new Date(time).toISOString());
+    }
+    expect(formatIsoTime(day + 34_200_000)).toBe('2024-02-29T09:30:00.000Z');
+  });
+
+  it('throws as toISOString does for an invalid time', () => {
+    for (const time of [Number.NaN, MAX_TIME + 1, Number.POSITIVE_INFINITY]) {
+      expect(() => formatIsoTime(time)).toThrow(RangeError);
+    }
+  });
+});
