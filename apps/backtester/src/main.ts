@@ -2,18 +2,6 @@ import { join } from 'node:path';
 import { QuantbotError } from '@quantbot/core';
 import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
-import { attributionCommand } from './attribution-command';
-import { factorsCommand } from './factors-command';
-import { fetchDataCommand } from './fetch-data-command';
-import { indicatorsCommand } from './indicators-command';
-import { listDataCommand } from './list-data-command';
-import { newStrategyCommand } from './new-strategy-command';
-import { replayCommand } from './replay-command';
-import { reportCommand } from './report-command';
-import { runCommand } from './run-command';
-import { sweepCommand } from './sweep-command';
-import { walkForwardCommand } from './walk-forward-command';
-import { verifyAuditCommand } from './verify-audit-command';
 import { BACKTESTER_FIELD_FLAGS } from './field-flags';
 import type { CliIo } from '@quantbot/cli';
 import { runWithJsonOut, withFlagNames } from '@quantbot/cli';
@@ -67,42 +55,46 @@ function commandOf(argv: readonly string[]): string {
   return command === undefined || command.startsWith('--') ? 'run' : command;
 }
 
+/**
+ * Runs one command. Each command's module is loaded only when it runs: a backtest does not pay
+ * for loading the factor research (arquero) or the report renderer (Vega) at start-up.
+ */
 async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: () => Date, logger: Logger): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case undefined:
       case 'run':
-        return await runCommand(rest, io, now, clock, logger);
+        return await (await import('./run-command')).runCommand(rest, io, now, clock, logger);
       case 'replay':
-        return await replayCommand(rest, io, now);
+        return await (await import('./replay-command')).replayCommand(rest, io, now);
       case 'report':
-        return await reportCommand(rest, io, now);
+        return await (await import('./report-command')).reportCommand(rest, io, now);
       case 'sweep':
-        return await sweepCommand(rest, io, now, clock);
+        return await (await import('./sweep-command')).sweepCommand(rest, io, now, clock);
       case 'walk-forward':
-        return await walkForwardCommand(rest, io, now, clock);
+        return await (await import('./walk-forward-command')).walkForwardCommand(rest, io, now, clock);
       case 'indicators':
-        return indicatorsCommand(rest, io);
+        return (await import('./indicators-command')).indicatorsCommand(rest, io);
       case 'new-strategy':
-        return newStrategyCommand(rest, io);
+        return (await import('./new-strategy-command')).newStrategyCommand(rest, io);
       case 'factors':
-        return await factorsCommand(rest, io, now);
+        return await (await import('./factors-command')).factorsCommand(rest, io, now);
       case 'attribution':
-        return attributionCommand(rest, io);
+        return (await import('./attribution-command')).attributionCommand(rest, io);
       case 'fetch-data':
-        return await fetchDataCommand(rest, io, clock);
+        return await (await import('./fetch-data-command')).fetchDataCommand(rest, io, clock);
       case 'list-data':
-        return listDataCommand(rest, io);
+        return (await import('./list-data-command')).listDataCommand(rest, io);
       case 'verify-audit':
-        return verifyAuditCommand(rest, io);
+        return (await import('./verify-audit-command')).verifyAuditCommand(rest, io);
       case '--help':
       case 'help':
         io.out(USAGE);
         return 0;
       default:
         // Flags straight after the program name belong to `run`.
-        if (command.startsWith('--')) return await runCommand(argv, io, now, clock, logger);
+        if (command.startsWith('--')) return await (await import('./run-command')).runCommand(argv, io, now, clock, logger);
         io.err(`error: unknown command '${command}'\n${USAGE}`);
         return 2;
     }

@@ -39,22 +39,25 @@ export function clientOrderId(value: string): ClientOrderId {
 const DAY_MS = 86_400_000;
 /** The largest time a `Date` holds (ECMAScript's time value range). */
 const MAX_TIME = 8.64e15;
-/** The last day formatted and its date part (`1995-01-03T`): consecutive times share a day, or a few. */
+/** Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar. */
+const EPOCH_SHIFT_DAYS = 719_468;
+/** Days in a 400-year era. */
+const ERA_DAYS = 146_097;
+/** The last day formatted and its date part (`1995-01-03T`): intraday bars share a day. */
 let cachedDay = Number.NaN;
 let cachedDatePart = '';
 
 /**
  * Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`), exactly as
- * `Date.prototype.toISOString` does (and throwing its `RangeError` for an invalid time), about
- * ten times faster on series: the date part is computed once per day, the time of day by
- * arithmetic.
+ * `Date.prototype.toISOString` does (and throwing its `RangeError` for an invalid time), several
+ * times faster on series: the calendar date is computed by arithmetic (days to civil date,
+ * years 0000 to 9999; others go through `Date`), and once per day for intraday bars.
  */
 export function formatIsoTime(time: EpochMs | number): string {
   if (!Number.isInteger(time) || time > MAX_TIME || time < -MAX_TIME) return new Date(time).toISOString();
   const day = Math.floor(time / DAY_MS);
   if (day !== cachedDay) {
-    const iso = new Date(day * DAY_MS).toISOString();
-    cachedDatePart = iso.slice(0, iso.length - 13);
+    cachedDatePart = datePart(day);
     cachedDay = day;
   }
   const ms = time - day * DAY_MS;
@@ -64,4 +67,22 @@ export function formatIsoTime(time: EpochMs | number): string {
   const s = Math.floor(ms / 1000) % 60;
   const f = ms % 1000;
   return `${cachedDatePart}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
+}
+
+/** `YYYY-MM-DDT` of a day number (days since 1970-01-01), by the days-to-civil algorithm. */
+function datePart(day: number): string {
+  const z = day + EPOCH_SHIFT_DAYS;
+  const era = Math.floor(z / ERA_DAYS);
+  const dayOfEra = z - era * ERA_DAYS;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const d = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const m = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const y = yearOfEra + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    return iso.slice(0, iso.length - 13);
+  }
+  return `${y < 10 ? '000' : y < 100 ? '00' : y < 1000 ? '0' : ''}${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}T`;
 }

@@ -2,7 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, QuantbotError } from '@quantbot/core';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
+
+/** prom-client, loaded when metrics are first created: a backtest, which has none, does not load it. */
+function promClient(): typeof PromClient {
+  return require('prom-client') as typeof PromClient;
+}
 
 /** The port Prometheus exporters conventionally use for an application like this one. */
 export const TYPICAL_METRICS_PORT = 9464;
@@ -79,6 +85,7 @@ const METRIC_PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
  */
 export function createTradingMetrics(prefix = 'quantbot_'): TradingMetrics {
   if (!METRIC_PREFIX.test(prefix)) throw new ConfigError('prefix', `'${prefix}' is not a valid Prometheus metric name prefix`);
+  const { Counter, Gauge, Histogram, Registry } = promClient();
   const registry = new Registry();
   const registers = [registry];
   const orders = new Counter({ name: `${prefix}orders_total`, help: 'Orders by outcome.', labelNames: ['outcome'] as const, registers });

@@ -9,8 +9,16 @@ interface MlRegression {
   ) => { readonly weights: number[][] };
 }
 
-// ml-regression ships no type declarations, so it is loaded with the type above.
-const { MultivariateLinearRegression } = require('ml-regression') as MlRegression;
+let mlRegression: MlRegression | undefined;
+
+/**
+ * ml-regression, loaded on the first fit (it ships no type declarations, so it is loaded with the
+ * type above): a run that never fits a meta-learner does not pay for loading it.
+ */
+function loadMlRegression(): MlRegression {
+  mlRegression ??= require('ml-regression') as MlRegression;
+  return mlRegression;
+}
 
 /**
  * Why the meta-learner could not fit, as a stable code: a non-finite sample, fewer samples than
@@ -123,6 +131,7 @@ export function fitRidgeWeights(x: ArrayLike<number>, y: ArrayLike<number>, rows
     design.push(row);
     target.push([0]);
   }
+  const { MultivariateLinearRegression } = loadMlRegression();
   const regression = new MultivariateLinearRegression(design, target, { intercept: false, statistics: false });
   const coefficients = regression.weights.map((w) => w[0] as number);
   const total = coefficients.reduce((sum, c) => sum + Math.abs(c), 0);

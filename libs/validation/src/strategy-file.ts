@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, isAbsolute, resolve } from 'node:path';
-import { createJiti } from 'jiti';
+import type * as Jiti from 'jiti';
 import { ConfigError } from '@quantbot/core';
 import type { StrategyDefinition } from '@quantbot/strategies';
 import { findStrategy, validateStrategyDefinition } from '@quantbot/strategies';
@@ -118,6 +118,8 @@ function strategyFileJiti(): JitiRequire {
     const resolveHere = createRequire(__filename).resolve;
     const alias: Record<string, string> = {};
     for (const name of ['@quantbot/strategies', '@quantbot/core']) alias[name] = resolveHere(name);
+    // jiti is loaded here, on the first strategy file, not with the module.
+    const { createJiti } = require('jiti') as typeof Jiti;
     jiti = createJiti(__filename, { moduleCache: false, fsCache: false, alias, interopDefault: false }) as unknown as JitiRequire;
   }
   return jiti;
