@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '@quantbot/core';
 import type { FlagSpec, FlagValues } from '@quantbot/cli';
+import type { ProgressStream } from '@quantbot/observability';
 import { BACKTEST_RUN_FLAGS } from '@quantbot/cli';
 import type { RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
 import { SWEEP_OBJECTIVES, defaultParameterSpace, parseParameterSpace, resolveStrategy, startSweepPool } from '@quantbot/validation';
@@ -31,6 +32,7 @@ const SHARED_NAMES = [
   'repair',
   'results-dir',
   'json',
+  'quiet',
   'help',
 ];
 const SHARED_FLAGS: readonly FlagSpec[] = BACKTEST_RUN_FLAGS.filter((f) => SHARED_NAMES.includes(f.name));
@@ -43,6 +45,14 @@ const SEARCH_FLAGS: readonly FlagSpec[] = [
   { name: 'search-seed', kind: 'number', valueName: 'n', description: 'seed of a random search (default 1)' },
   { name: 'workers', kind: 'number', valueName: 'n', description: 'threads running trials, this one included (default: all cores); results do not depend on it' },
 ];
+
+/** Where progress goes when the command has no progress stream: nowhere. */
+export const NO_PROGRESS_STREAM: ProgressStream = Object.freeze({ isTTY: false, write: () => true });
+
+/** Progress is shown unless `--quiet` (none at all) or `--json` (stdout stays one JSON document; stderr stays clean too). */
+export function progressEnabled(flags: FlagValues): boolean {
+  return flags['quiet'] !== true && flags['json'] !== true;
+}
 
 export const SWEEP_FLAGS: readonly FlagSpec[] = [...SHARED_FLAGS, ...SEARCH_FLAGS];
 
