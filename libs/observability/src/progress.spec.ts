@@ -1,6 +1,6 @@
 import { ConfigError } from '@quantbot/core';
 import type { ProgressStream } from './progress';
-import { PROGRESS_DEFAULT_COLUMNS, createProgress, terminalColumns } from './progress';
+import { PROGRESS_DEFAULT_COLUMNS, createPhaseProgress, createProgress, terminalColumns } from './progress';
 
 /** A fake terminal (or pipe) that records every write. */
 function fakeStream(isTTY: boolean | undefined, columns = 80): ProgressStream & { writes: string[] } {
@@ -193,5 +193,50 @@ describe('createProgress', () => {
   it('refuses a negative or fractional total with a ConfigError naming total', () => {
     expect(() => createProgress({ stream: fakeStream(true), total: -1, label: 'x' })).toThrow(ConfigError);
     expect(() => createProgress({ stream: fakeStream(false), total: 1.5, label: 'x' })).toThrow(/^total:/);
+  });
+});
+
+describe('createPhaseProgress', () => {
+  it('on a pipe writes a line only for phases that took at least 1 s of the injected clock', () => {
+    const stream = fakeStream(false);
+    const clock = manualClock();
+    const phases = createPhaseProgress({ stream, label: 'backtest', now: clock.now });
+    phases.phase('reading data');
+    clock.advance(2_400);
+    phases.phase('checking data');
+    clock.advance(999);
+    phases.phase('writing the run folder');
+    clock.advance(1_000);
+    phases.done();
+    phases.done();
+    expect(stream.writes).toEqual(['backtest: reading data in 2.4s\n', 'backtest: writing the run folder in 1.0s\n']);
+  });
+
+  it('on a terminal shows the phase under way in place, keeps long ones and wipes short ones', () => {
+    const stream = fakeStream(true, 0);
+    const clock = manualClock();
+    const phases = createPhaseProgress({ stream, label: 'backtest', now: clock.now });
+    phases.phase('reading data');
+    clock.advance(100);
+    phases.phase('checking data');
+    clock.advance(3_000);
+    phases.done();
+    expect(stream.writes).toEqual([
+      '\rbacktest: reading data…',
+      `\r${' '.repeat('backtest: reading data…'.length)}\r`,
+      '\rbacktest: checking data…',
+      '\rbacktest: checking data in 3.0s\n',
+    ]);
+  });
+
+  it('writes nothing when disabled, and refuses a negative minPhaseMs', () => {
+    const stream = fakeStream(true);
+    const clock = manualClock();
+    const phases = createPhaseProgress({ stream, label: 'x', enabled: false, now: clock.now });
+    phases.phase('reading data');
+    clock.advance(60_000);
+    phases.done();
+    expect(stream.writes).toEqual([]);
+    expect(() => createPhaseProgress({ stream, label: 'x', minPhaseMs: -1 })).toThrow(/^minPhaseMs:/);
   });
 });

@@ -170,3 +170,75 @@ function formatDuration(seconds: number): string {
   if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
+
+/** On a terminal or not, a phase that took at least this long (ms of the injected clock) keeps a line (default of `minPhaseMs`). */
+export const PROGRESS_MIN_PHASE_MS = 1_000;
+
+/** Options of {@link createPhaseProgress}. */
+export interface PhaseProgressOptions {
+  readonly stream: ProgressStream;
+  /** Shown before the phase, such as `backtest`. */
+  readonly label: string;
+  /** `false` turns it off entirely (for `--quiet` and `--json`). Default on. */
+  readonly enabled?: boolean;
+  /** A clock in ms. Default `performance.now()` (monotonic). */
+  readonly now?: () => number;
+  /** A phase shorter than this (ms of `now`, ≥ 0) leaves no line. Default {@link PROGRESS_MIN_PHASE_MS}. */
+  readonly minPhaseMs?: number;
+}
+
+/** Steps of a job whose own size is not counted (reading data, checking it, writing results). */
+export interface PhaseProgress {
+  /** Ends the phase under way, if any, and starts `name` (such as `reading data`). */
+  phase(name: string): void;
+  /** Ends the phase under way. Later calls of `phase` start new ones. */
+  done(): void;
+}
+
+/**
+ * Shows which step of a job is under way, for steps that are not counted in units (reading a
+ * large file, the data checks, writing the results). On a terminal the phase under way is shown
+ * in place (`backtest: reading data…`); a phase that took at least `minPhaseMs` (1 s) of the
+ * injected clock then keeps a line with its time (`backtest: reading data in 2.4s`), a shorter
+ * one is wiped. Elsewhere (a pipe, a CI log) only those lines of long phases are written. With
+ * `enabled: false` nothing is written. Throws a `ConfigError` naming `minPhaseMs` for a negative
+ * or non-finite value.
+ */
+export function createPhaseProgress(options: PhaseProgressOptions): PhaseProgress {
+  const { stream, label } = options;
+  const minPhase = options.minPhaseMs ?? PROGRESS_MIN_PHASE_MS;
+  if (!Number.isFinite(minPhase) || minPhase < 0) throw new ConfigError('minPhaseMs', `${minPhase} is not a number ≥ 0`);
+  if (options.enabled === false) return Object.freeze({ phase: () => undefined, done: () => undefined });
+  const terminal = stream.isTTY === true;
+  const now = options.now ?? ((): number => performance.now());
+  let current: { readonly name: string; readonly startedAt: number } | undefined;
+  let shownLength = 0;
+  const width = (): number => Math.max(1, terminalColumns(stream.columns) - 1);
+
+  const end = (): void => {
+    if (current === undefined) return;
+    const elapsed = now() - current.startedAt;
+    const line = `${label}: ${current.name} in ${formatElapsed(elapsed / 1000)}`;
+    if (terminal) {
+      const kept = elapsed >= minPhase ? line.slice(0, width()) : '';
+      stream.write(`\r${kept.padEnd(shownLength)}${kept === '' ? '\r' : '\n'}`);
+      shownLength = 0;
+    } else if (elapsed >= minPhase) {
+      stream.write(`${line}\n`);
+    }
+    current = undefined;
+  };
+
+  return {
+    phase: (name) => {
+      end();
+      current = { name, startedAt: now() };
+      if (terminal) {
+        const line = `${label}: ${name}…`.slice(0, width());
+        stream.write(`\r${line.padEnd(shownLength)}`);
+        shownLength = line.length;
+      }
+    },
+    done: end,
+  };
+}
