@@ -61,7 +61,11 @@ describe('progress of backtester commands', () => {
 
   it('walk-forward on a terminal: a width of 0 gets 80 columns, and the bar never passes folds × trials', async () => {
     const result = await cli({ isTTY: true, columns: 0 }, 'walk-forward', '--bars', '1000', ...SPACE, '--train', '300', '--test', '100');
-    const frames = result.progress.split('\r').filter((frame) => frame !== '');
+    const all = result.progress.split('\r').filter((frame) => frame.trim() !== '');
+    // First the phases of loading the data, shown in place (wiped: they are short) ...
+    expect(all.slice(0, 2)).toEqual(['walk-forward: reading data…', 'walk-forward: checking data…']);
+    // ... then the bar.
+    const frames = all.filter((frame) => frame.startsWith('walk-forward sma-crossover '));
     expect(frames.length).toBeGreaterThan(0);
     for (const frame of frames) {
       // A width of 0 falls back to 80 columns: every frame fits into 79.
@@ -78,6 +82,19 @@ describe('progress of backtester commands', () => {
     expect(result.code).toBe(0);
     expect(result.progress.includes('\r')).toBe(false);
     expect(lastLine(result.progress)).toMatch(/^backtest 5 symbol\(s\) 100% 500\/500 \S+\/s in [\d.]+s$/);
+  });
+
+  it('run on a terminal: reading, checking and writing shown as phases around the bar', async () => {
+    const result = await cli({ isTTY: true, columns: 120 }, 'run', '--bars', '500', '--check-lookahead');
+    expect(result.code).toBe(0);
+    const shown = result.progress.split('\r').filter((frame) => frame.trim() !== '').map((frame) => frame.replace(/ *\n$/, ''));
+    // (A phase that took a second or more on a slow machine also keeps a line with its time: not counted here.)
+    const phases = shown.filter((frame) => frame.startsWith('backtest: ') && frame.endsWith('…'));
+    expect(phases).toEqual(['backtest: reading data…', 'backtest: checking data…', 'backtest: checking lookahead…', 'backtest: writing the run folder…']);
+    // The bar comes after the data is loaded and before the lookahead check.
+    const barAt = shown.findIndex((frame) => frame.startsWith('backtest 5 symbol(s) ['));
+    expect(barAt).toBeGreaterThan(shown.indexOf('backtest: checking data…'));
+    expect(barAt).toBeLessThan(shown.indexOf('backtest: checking lookahead…'));
   });
 
   it('--quiet writes no progress at all, on a pipe or a terminal, and --json none either', async () => {

@@ -2,8 +2,8 @@ import type { CliIo } from '@quantbot/cli';
 import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
-import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
-import { NO_PROGRESS_STREAM, WALK_FORWARD_FLAGS, fmt, progressEnabled, objectiveOf, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { describePoint, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
+import { NO_PROGRESS_STREAM, WALK_FORWARD_FLAGS, fmt, objectiveOf, planWithPhases, progressEnabled, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 import { describePlanData } from './summary-format';
@@ -32,7 +32,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
   let plan: RunPlan;
   let result: WalkForwardResult;
   try {
-    plan = planRun(backtestRunConfig(flags), { cwd: io.cwd });
+    plan = planWithPhases(backtestRunConfig(flags), io, 'walk-forward', progressEnabled(flags));
     // One bar over every fold's trials: folds × trials per fold (skipped points excluded), learnt from the first report.
     const progress = createProgress({ stream: io.progress ?? NO_PROGRESS_STREAM, total: 0, label: `walk-forward ${plan.strategyName}`, enabled: progressEnabled(flags) });
     result = await runWalkForward({
