@@ -125,7 +125,7 @@ describe('backtester run: mixed intervals and one-bar moves (item 17)', () => {
 
   it('takes the threshold from --max-bar-move-pct and refuses a bad one', async () => {
     const file = barFile('spike-70.csv', spikeRows);
-    const run = await backtest('--data', file, '--data-quality', 'strict', '--max-bar-move-pct', '70');
+    const run = await backtest('--data', file, '--data-quality', 'strict', '--max-bar-move-pct', '70', '--quiet');
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
     const tight = await backtest('--data', barFile('calm.csv', CLEAN_ROWS), '--data-quality', 'strict', '--max-bar-move-pct', '1');

@@ -17,7 +17,7 @@ import {
 } from '@quantbot/alpaca';
 import type { BarInterval } from '@quantbot/market-data';
 import { alignUniverse, formatBarDate, inferBarInterval, inferSymbolFromFileName, parseBarDate, planBarAppend, readBarFile } from '@quantbot/market-data';
-import { writeFileAtomically } from '@quantbot/observability';
+import { terminalColumns, writeFileAtomically } from '@quantbot/observability';
 import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
 import { formatFlagHelp, parseFlags } from '@quantbot/cli';
 
@@ -401,8 +401,10 @@ function describeOutcome(outcome: WrittenSymbol, timeframe: AlpacaTimeframe): st
 }
 
 /**
- * Progress per symbol on the progress stream: on a terminal one line rewritten in place, otherwise
- * a plain line per finished symbol; none without a stream (or with `--quiet`).
+ * Progress per symbol on the progress stream: on a terminal one line rewritten in place (80
+ * columns when it reports a width of 0), otherwise a plain line per finished symbol; none without
+ * a stream (or with `--quiet`). Not `createProgress`: each line names the symbol and its outcome,
+ * and a download is slow enough that a line per symbol is what a CI log wants.
  */
 class FetchProgress {
   readonly #stream: CliIo['progress'];
@@ -421,7 +423,7 @@ class FetchProgress {
     const what =
       outcome.kind === 'failed' ? 'failed' : outcome.kind === 'up-to-date' ? 'up to date' : `${outcome.bars?.length ?? 0} ${outcome.kind === 'created' ? 'bars' : 'new bars'}`;
     const line = `fetch-data ${this.#done}/${this.#total} ${symbol}: ${what}`;
-    if (stream.isTTY === true) stream.write(`\r\u001b[K${line.slice(0, Math.max(20, (stream.columns ?? 80) - 1))}`);
+    if (stream.isTTY === true) stream.write(`\r\u001b[K${line.slice(0, Math.max(20, terminalColumns(stream.columns) - 1))}`);
     else stream.write(`${line}\n`);
   }
 

@@ -236,6 +236,11 @@ describe('backtester fetch-data', () => {
       '<clear>',
     ]);
     writes.length = 0;
+    // A terminal that reports a width of 0 gets 80 columns: the lines are not cut.
+    expect((await cliWith({ ...tty, columns: 0 }, ...fetchArgs('width0'))).code).toBe(0);
+    expect(writes[0]?.startsWith(CLEAR_LINE)).toBe(true);
+    expect(writes[0]?.slice(CLEAR_LINE.length)).toMatch(/^fetch-data 1\/2 (AAPL|MSFT): 44 bars$/);
+    writes.length = 0;
     expect((await cliWith(tty, ...fetchArgs('quiet', '--quiet'))).code).toBe(0);
     expect(writes).toEqual([]);
   });

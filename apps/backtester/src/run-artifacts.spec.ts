@@ -176,11 +176,12 @@ describe('backtester report', () => {
     expect(manifestOf(id).artifacts['report.html']).toMatchObject({ deterministic: false });
   });
 
-  it('stays quiet about progress when output is not a terminal', async () => {
+  it('writes plain progress lines when output is not a terminal, a bar on a terminal, none with --json', async () => {
     let progress = '';
     const io: CliIo = { out: () => undefined, err: () => undefined, cwd: workDir, progress: { isTTY: false, write: (t) => ((progress += t), true) } };
     expect(await main(['run', '--bars', '20000', '--data-quality', 'off'], io, new Date(Date.UTC(2026, 2, 1)), () => new Date(Date.UTC(2026, 2, 1)))).toBe(0);
-    expect(progress).toBe('');
+    // Short work on a pipe: only the final line, without a bar or a carriage return.
+    expect(progress).toMatch(/^backtest 5 symbol\(s\) 100% 20000\/20000 \S+\/s in [\d.]+s\n$/);
     let tty = '';
     const ttyIo: CliIo = { ...io, progress: { isTTY: true, columns: 100, write: (t) => ((tty += t), true) } };
     expect(await main(['run', '--bars', '20000', '--data-quality', 'off'], ttyIo, new Date(Date.UTC(2026, 2, 2)), () => new Date(Date.UTC(2026, 2, 2)))).toBe(0);

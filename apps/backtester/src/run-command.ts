@@ -8,6 +8,7 @@ import type { StrategyNotice } from '@quantbot/strategies';
 import { runRecordedBacktest } from '@quantbot/validation';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { formatSummary } from './summary-format';
+import { progressEnabled } from './validation-flags';
 
 /**
  * `backtester run`: runs one backtest (`runRecordedBacktest` of `@quantbot/validation`), prints
@@ -36,7 +37,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     now,
     clock,
     ...(io.progress !== undefined ? { progress: io.progress } : {}),
-    showProgress: flags['json'] !== true,
+    showProgress: progressEnabled(flags),
     onNotice: (notice) => logger?.warn('strategy notice', { time: formatIsoTime(notice.time), strategy: notice.strategy, code: notice.code, message: notice.message }),
   });
   // After the run, so the lines do not cut through the progress bar.

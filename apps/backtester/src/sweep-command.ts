@@ -2,8 +2,8 @@ import type { CliIo } from '@quantbot/cli';
 import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, SweepResult } from '@quantbot/validation';
-import { describePoint, gridPoints, planRun, randomPoints, runSweep, sweepArtifact } from '@quantbot/validation';
-import { SWEEP_FLAGS, fmt, objectiveOf, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { describePoint, gridPoints, randomPoints, runSweep, sweepArtifact } from '@quantbot/validation';
+import { NO_PROGRESS_STREAM, SWEEP_FLAGS, fmt, objectiveOf, planWithPhases, progressEnabled, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 import { describePlanData } from './summary-format';
@@ -28,9 +28,9 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
   let result: SweepResult;
   let sweepMs: number;
   try {
-    plan = planRun(backtestRunConfig(flags), { cwd: io.cwd });
-    const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: points.length, label: `sweep ${plan.strategyName}`, enabled: flags['json'] !== true });
-    let done = 0;
+    plan = planWithPhases(backtestRunConfig(flags), io, 'sweep', progressEnabled(flags));
+    // The total is learnt from the sweep's first report: the trials that run, not the skipped points.
+    const progress = createProgress({ stream: io.progress ?? NO_PROGRESS_STREAM, total: 0, label: `sweep ${plan.strategyName}`, enabled: progressEnabled(flags) });
     const started = clock().getTime();
     result = await runSweep({
       universe: plan.universe,
@@ -40,10 +40,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
       ...trialSettingsOf(plan),
       objective,
       pool,
-      onProgress: (p) => {
-        progress.tick(p.completed - done);
-        done = p.completed;
-      },
+      onProgress: (p) => progress.update(p.completed, p.total),
     });
     progress.done();
     sweepMs = clock().getTime() - started;

@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '@quantbot/core';
-import type { FlagSpec, FlagValues } from '@quantbot/cli';
+import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
+import type { ProgressStream } from '@quantbot/observability';
+import { createPhaseProgress } from '@quantbot/observability';
 import { BACKTEST_RUN_FLAGS } from '@quantbot/cli';
-import type { RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
-import { SWEEP_OBJECTIVES, defaultParameterSpace, parseParameterSpace, resolveStrategy, startSweepPool } from '@quantbot/validation';
+import type { BacktestRunConfig, RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
+import { SWEEP_OBJECTIVES, defaultParameterSpace, planRun, parseParameterSpace, resolveStrategy, startSweepPool } from '@quantbot/validation';
 
 /** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
 const SHARED_NAMES = [
@@ -31,6 +33,7 @@ const SHARED_NAMES = [
   'repair',
   'results-dir',
   'json',
+  'quiet',
   'help',
 ];
 const SHARED_FLAGS: readonly FlagSpec[] = BACKTEST_RUN_FLAGS.filter((f) => SHARED_NAMES.includes(f.name));
@@ -43,6 +46,27 @@ const SEARCH_FLAGS: readonly FlagSpec[] = [
   { name: 'search-seed', kind: 'number', valueName: 'n', description: 'seed of a random search (default 1)' },
   { name: 'workers', kind: 'number', valueName: 'n', description: 'threads running trials, this one included (default: all cores); results do not depend on it' },
 ];
+
+/** Where progress goes when the command has no progress stream: nowhere. */
+export const NO_PROGRESS_STREAM: ProgressStream = Object.freeze({ isTTY: false, write: () => true });
+
+/** Progress is shown unless `--quiet` (none at all) or `--json` (stdout stays one JSON document; stderr stays clean too). */
+export function progressEnabled(flags: FlagValues): boolean {
+  return flags['quiet'] !== true && flags['json'] !== true;
+}
+
+/**
+ * `planRun` with its reading and checking of the data shown as phases on the progress stream
+ * (a line for each that takes a second or more; see `createPhaseProgress`).
+ */
+export function planWithPhases(config: BacktestRunConfig, io: CliIo, label: string, enabled: boolean): RunPlan {
+  const phases = createPhaseProgress({ stream: io.progress ?? NO_PROGRESS_STREAM, label, enabled });
+  try {
+    return planRun(config, { cwd: io.cwd, onPhase: (phase) => phases.phase(phase === 'read' ? 'reading data' : 'checking data') });
+  } finally {
+    phases.done();
+  }
+}
 
 export const SWEEP_FLAGS: readonly FlagSpec[] = [...SHARED_FLAGS, ...SEARCH_FLAGS];
 

@@ -2,8 +2,8 @@ import type { CliIo } from '@quantbot/cli';
 import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
 import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
-import { describePoint, planRun, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
-import { WALK_FORWARD_FLAGS, fmt, objectiveOf, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
+import { describePoint, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
+import { NO_PROGRESS_STREAM, WALK_FORWARD_FLAGS, fmt, objectiveOf, planWithPhases, progressEnabled, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 import { describePlanData } from './summary-format';
@@ -32,9 +32,9 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
   let plan: RunPlan;
   let result: WalkForwardResult;
   try {
-    plan = planRun(backtestRunConfig(flags), { cwd: io.cwd });
-    const progress = createProgress({ stream: io.progress ?? { isTTY: false, write: () => true }, total: perFold, label: `walk-forward ${plan.strategyName}`, enabled: flags['json'] !== true });
-    let seen = 0;
+    plan = planWithPhases(backtestRunConfig(flags), io, 'walk-forward', progressEnabled(flags));
+    // One bar over every fold's trials: folds × trials per fold (skipped points excluded), learnt from the first report.
+    const progress = createProgress({ stream: io.progress ?? NO_PROGRESS_STREAM, total: 0, label: `walk-forward ${plan.strategyName}`, enabled: progressEnabled(flags) });
     result = await runWalkForward({
       universe: plan.universe,
       strategy: plan.strategyName,
@@ -54,11 +54,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
         ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
       },
       pool,
-      onProgress: (p) => {
-        const completed = p.fold * p.total + p.completed;
-        progress.tick(Math.max(0, completed - seen));
-        seen = completed;
-      },
+      onProgress: (p) => progress.update(p.fold * p.total + p.completed, p.folds * p.total),
     });
     progress.done();
   } finally {

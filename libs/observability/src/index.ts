@@ -10,8 +10,8 @@ export { DERIVED_RUN_FILES, UNKNOWN_RUN_SUGGESTIONS, UnknownRunError, listRuns, 
 export type { RunData, RunFileProblem, RunListing, RunVerification } from './run-store';
 export { formatReplay, replayEvents } from './replay';
 export type { ReplayEntry, ReplayEntryKind, ReplayFilter, ReplaySource } from './replay';
-export { PROGRESS_REDRAW_INTERVAL_MS, createProgress } from './progress';
-export type { Progress, ProgressOptions, ProgressStream } from './progress';
+export { PROGRESS_DEFAULT_COLUMNS, PROGRESS_LOG_INTERVAL_MS, PROGRESS_MIN_PHASE_MS, PROGRESS_REDRAW_INTERVAL_MS, createPhaseProgress, createProgress, terminalColumns } from './progress';
+export type { PhaseProgress, PhaseProgressOptions, Progress, ProgressOptions, ProgressStream } from './progress';
 export { BROKER_CHANNELS, DATA_STALENESS_BUCKETS_SECONDS, ORDER_LATENCY_BUCKETS_SECONDS, TRADING_STATES, TYPICAL_METRICS_PORT, createTradingMetrics, startMetricsServer } from './metrics';
 export type { BrokerChannel, MetricsServer, MetricsServerOptions, TradingMetrics, TradingStateName } from './metrics';
 export { DEFAULT_BURN_RATE_RULES, DEFAULT_SLO_CONFIG, DEFAULT_SLO_CONFIG_FILE, SLO_NAMES, loadSloConfig, parseSloConfig } from './slo-config';

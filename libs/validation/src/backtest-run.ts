@@ -21,7 +21,7 @@ import {
 } from '@quantbot/engine';
 import type { StrategyManager, StrategyManagerSpec } from '@quantbot/engine';
 import type { ProgressStream, RunAuditAnchor, RunManifest } from '@quantbot/observability';
-import { createProgress } from '@quantbot/observability';
+import { createPhaseProgress, createProgress } from '@quantbot/observability';
 import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
@@ -30,7 +30,7 @@ import type { Strategy, StrategyBuildContext, StrategyDefinition, StrategyNotice
 import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
 import { SLEEVE_EQUITY_FILE, sleeveEquityCsv, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
-import type { RunDataConfig } from './run-data';
+import type { RunDataConfig, RunDataPhase } from './run-data';
 import type { LoadedStrategyFile } from './strategy-file';
 import { isStrategyFileRef, loadStrategyFile } from './strategy-file';
 
@@ -193,7 +193,20 @@ export interface BacktestRunOutcome {
 export async function runRecordedBacktest(config: BacktestRunConfig, options: BacktestRunOptions): Promise<BacktestRunOutcome> {
   const { cwd, now } = options;
   const clock = options.clock ?? ((): Date => now);
-  const plan = planRun(config, { cwd, ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}) });
+  const progressStream = options.progress ?? { isTTY: false, write: () => true };
+  // Reading, checking and writing are shown as phases (a line each when one takes a second or more); the bar loop as a bar.
+  const phases = createPhaseProgress({ stream: progressStream, label: 'backtest', enabled: options.showProgress !== false });
+  let plan: RunPlan;
+  try {
+    plan = planRun(config, {
+      cwd,
+      ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}),
+      onPhase: (phase) => phases.phase(RUN_DATA_PHASE_NAMES[phase]),
+    });
+  } finally {
+    // Also on bad data: the error is then printed on a line of its own.
+    phases.done();
+  }
   // What the session knows when it builds the strategy: its symbols, and its fundamentals only as
   // a point-in-time view (at a lookahead cut-off, only those announced by the cut).
   const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
@@ -217,7 +230,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const recorder = new RunRecorder();
   let stepsDone = 0;
   const progress = createProgress({
-    stream: options.progress ?? { isTTY: false, write: () => true },
+    stream: progressStream,
     total: plan.universe.length,
     label: `backtest ${plan.universe.symbols.length} symbol(s)`,
     enabled: options.showProgress !== false,
@@ -290,6 +303,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   };
   let lookahead: LookaheadReport | null = null;
   if (config.checkLookahead === true) {
+    phases.phase('checking lookahead');
     const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
       checkLookahead({
         universe: plan.universe,
@@ -312,6 +326,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
       ? null
       : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
   const withReport = config.report === true && options.allowReport !== false;
+  phases.phase('writing the run folder');
   const manifest = await writeBacktestRun({
     root: resultsRoot,
     runId,
@@ -330,9 +345,13 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     notices,
     ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
   });
+  phases.done();
   return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices };
 }
 
+
+/** What each step of loading the data is called on the progress stream. */
+const RUN_DATA_PHASE_NAMES: Readonly<Record<RunDataPhase, string>> = Object.freeze({ read: 'reading data', check: 'checking data' });
 
 /** Options of {@link planRun}. */
 export interface PlanRunOptions {
@@ -340,6 +359,8 @@ export interface PlanRunOptions {
   readonly cwd: string;
   /** Re-runs only: where the audit log goes. */
   readonly auditLog?: AuditLogRedirect;
+  /** Hears each step of loading the data as it starts (see `loadRunData`). */
+  readonly onPhase?: (phase: RunDataPhase) => void;
 }
 
 /**
@@ -352,7 +373,7 @@ export interface PlanRunOptions {
  * `killSwitch.rearm`, ...) for a bad value and a `DataError` for bad data.
  */
 export function planRun(config: BacktestRunConfig, options: PlanRunOptions): RunPlan {
-  const { dataLabel, universe, dataQuality, seed, prices } = loadRunData(config, { cwd: options.cwd });
+  const { dataLabel, universe, dataQuality, seed, prices } = loadRunData(config, { cwd: options.cwd, ...(options.onPhase !== undefined ? { onPhase: options.onPhase } : {}) });
   const barInterval = resolveBarInterval(universe.time, config.barInterval);
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;

@@ -33,7 +33,7 @@ export { VALIDATION_SCHEMA_VERSION, metricsSummary, selectionStatistics, sweepAr
 export type { ArtifactOptions, MetricsSummaryJson, OptionalStatisticJson, SelectionStatisticsJson, SettingsJson, SpaceJson, SweepArtifact, SweepTrialJson, WalkForwardArtifact, WalkForwardFoldJson } from './validation-artifacts';
 export { planRun, runRecordedBacktest } from './backtest-run';
 export { loadRunData } from './run-data';
-export type { LoadRunDataOptions, RunData, RunDataConfig } from './run-data';
+export type { LoadRunDataOptions, RunData, RunDataConfig, RunDataPhase } from './run-data';
 export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, PlanRunOptions, RecordedRunFile, RunPlan } from './backtest-run';
 export { NOTICES_FILE, REPORT_FILE, SLEEVE_EQUITY_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 export type { BacktestRunRecord } from './backtest-run-folder';

@@ -54,7 +54,12 @@ export interface LoadRunDataOptions {
   readonly cwd: string;
   /** How many synthetic symbols to make when `symbols` is absent (default 5). */
   readonly syntheticSymbols?: number;
+  /** Hears each step as it starts: `read` (the bar files, or the synthetic data), then `check` (the data-quality gate and alignment). */
+  readonly onPhase?: (phase: RunDataPhase) => void;
 }
+
+/** A step of {@link loadRunData}, for progress. */
+export type RunDataPhase = 'read' | 'check';
 
 /**
  * Loads a session's bars and passes them through the data-quality gate, as every session that
@@ -83,6 +88,7 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
   let series: readonly BarSeries[];
   let dataLabel: string;
   let sources: readonly BarSource[] = [];
+  options.onPhase?.('read');
   if (config.data !== undefined) {
     // Files are named relative to the working directory (as the user names them), so that what a
     // run records does not depend on where the checkout lives.
@@ -106,6 +112,7 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
   const range: { start?: EpochMs; end?: EpochMs } = {};
   if (start !== undefined) range.start = start;
   if (end !== undefined) range.end = end;
+  options.onPhase?.('check');
   const checked = applyDataQuality(seriesInRange(series, range), {
     mode: dataQualityMode(config.dataQuality),
     calendar: chooseCalendar(config.calendar, config.data !== undefined),
