@@ -1,12 +1,12 @@
 // Large artifacts are stored gzip-compressed; the digest covers their content, so how a run is
 // stored never changes what it proves, and every reader sees the same text either way.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConfigError, DataError } from '@quantbot/core';
 import type { RunArtifact, RunManifestInput } from './run-artifacts';
-import { COMPRESS_ARTIFACT_MIN_BYTES, equityCsv, sha256Hex, toJsonLines, writeRunArtifacts } from './run-artifacts';
+import { COMPRESS_ARTIFACT_MIN_BYTES, equityCsv, equityCsvChunks, jsonLinesChunks, sha256Hex, toJsonLines, writeRunArtifacts, writeRunArtifactsStreaming } from './run-artifacts';
 import { parseRunManifest, readArtifactText, readRun, verifyRunFiles } from './run-store';
 
 const MANIFEST: RunManifestInput = {
@@ -101,4 +101,55 @@ describe('compressed run artifacts', () => {
     const noContent = JSON.stringify({ ...manifest, artifacts: { ...manifest.artifacts, 'equity.csv.gz': { ...manifest.artifacts['equity.csv.gz'], content: undefined } } });
     expect(() => parseRunManifest(noContent, 'manifest.json')).toThrow(/content/);
   });
+
+  it('streams the same files, manifest and digest as the one-shot writer, from pieces made on demand', async () => {
+    const oneShot = writeRunArtifacts({ root, runId: 'one', artifacts: artifacts(true), manifest: MANIFEST });
+    const equity = bigEquity();
+    const notes = Array.from({ length: 20_000 }, (_, i) => ({ seq: i + 1, time: '2000-01-03T00:00:00.000Z', note: 'a strategy note', qty: 100 }));
+    let made = 0;
+    const streamed = await writeRunArtifactsStreaming({
+      root,
+      runId: 'streamed',
+      manifest: MANIFEST,
+      artifacts: [
+        { name: 'summary.json', content: () => '{"summary":{}}\n', deterministic: true, compressible: true },
+        { name: 'notes.jsonl', content: () => jsonLinesChunks(notes), deterministic: true, compressible: true },
+        {
+          name: 'equity.csv',
+          content: function* () {
+            for (const chunk of equityCsvChunks(equity)) {
+              made++;
+              yield chunk;
+            }
+          },
+          deterministic: true,
+          compressible: true,
+        },
+        { name: 'run.log', content: [Buffer.from('wall clock '), '12:00\n'], deterministic: false },
+      ],
+    });
+    expect(made).toBeGreaterThan(10);
+    expect(streamed.digest).toBe(oneShot.digest);
+    for (const name of Object.keys(oneShot.artifacts)) {
+      expect(streamed.artifacts[name]?.content).toEqual(oneShot.artifacts[name]?.content);
+      expect(gunzipOrPlain(join(root, 'streamed', name))).toEqual(gunzipOrPlain(join(root, 'one', name)));
+    }
+    expect(verifyRunFiles(root, 'streamed')).toEqual(expect.objectContaining({ ok: true }));
+    expect(readRun(root, 'streamed').equity).toEqual(readRun(root, 'one').equity);
+  });
+
+  it('leaves no folder behind when a piece fails half way, and names the bad piece', async () => {
+    const failing = function* (): Generator<string> {
+      yield 'x'.repeat(COMPRESS_ARTIFACT_MIN_BYTES + 10);
+      throw new DataError('the curve broke', { field: 'time[7]' });
+    };
+    await expect(writeRunArtifactsStreaming({ root, runId: 'bad', manifest: MANIFEST, artifacts: [{ name: 'a.csv', content: failing, deterministic: true, compressible: true }] })).rejects.toThrow(/time\[7\]/);
+    await expect(writeRunArtifactsStreaming({ root, runId: 'bad', manifest: MANIFEST, artifacts: [{ name: 'a.csv', content: () => [1 as unknown as string], deterministic: true }] })).rejects.toThrow(ConfigError);
+    expect(readdirSync(root)).toEqual([]);
+  });
 });
+
+function gunzipOrPlain(file: string): string {
+  const bytes = readFileSync(file);
+  return (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+}

@@ -9,6 +9,7 @@ import {
   computeManifestDigest,
   computeRunDigest,
   equityCsv,
+  equityCsvBytes,
   gitCommit,
   hashDirectoryFiles,
   hashFiles,
@@ -206,6 +207,15 @@ describe('equityCsv', () => {
 
   it('writes only the header for an empty curve', () => {
     expect(equityCsv({ time: [], equity: [] })).toBe('time,equity\n');
+  });
+
+  it('equals the plain line-by-line text on curves longer than a chunk, repeated values and NaN included', () => {
+    const n = 10_000;
+    const time = Array.from({ length: n }, (_, i) => Date.UTC(1999, 11, 31) + i * 3_600_000);
+    const equity = Array.from({ length: n }, (_, i) => (i === 0 ? Number.NaN : i % 7 < 3 ? 100_000 : 100_000 + i / 3));
+    const plain = `time,equity\n${time.map((t, i) => `${new Date(t).toISOString()},${String(equity[i])}\n`).join('')}`;
+    expect(equityCsv({ time, equity })).toBe(plain);
+    expect(equityCsvBytes({ time, equity }).equals(Buffer.from(plain))).toBe(true);
   });
 
   it('refuses columns of different lengths and invalid times', () => {

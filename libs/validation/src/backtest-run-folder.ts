@@ -5,7 +5,7 @@ import { formatIsoTime } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
 import type { StrategyNotice } from '@quantbot/strategies';
 import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
-import { RUN_ARTIFACT_FILES, equityCsv, gitCommit, hashDirectoryFiles, hashFiles, toJsonLines, writeRunArtifacts } from '@quantbot/observability';
+import { RUN_ARTIFACT_FILES, equityCsvChunks, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, toJsonLines, writeRunArtifactsStreaming } from '@quantbot/observability';
 import { renderRunReport } from '@quantbot/observability/report';
 import type { RunReportInput } from '@quantbot/observability/report';
 
@@ -84,11 +84,13 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   const { document, result, recorder } = record;
   const summaryDocument = { ...document, summary: withoutRunId(document.summary) };
   const artifacts: RunArtifact[] = [
-    { name: RUN_ARTIFACT_FILES.summary, content: `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
-    { name: RUN_ARTIFACT_FILES.decisions, content: toJsonLines(recorder.decisions), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.orders, content: toJsonLines(recorder.orders), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.trades, content: toJsonLines(document.trades), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.equity, content: equityCsv({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
+    // Each made in pieces as it is written and compressed (see writeRunArtifactsStreaming): a
+    // long run never holds a whole file's text.
+    { name: RUN_ARTIFACT_FILES.summary, content: () => `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
+    { name: RUN_ARTIFACT_FILES.decisions, content: () => jsonLinesChunks(recorder.decisions), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.orders, content: () => jsonLinesChunks(recorder.orders), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.equity, content: () => equityCsvChunks({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
   ];
   const notices = record.notices ?? [];
   if (notices.length > 0) {
@@ -101,7 +103,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
   }
   const data = hashData(record.dataPath);
-  return writeRunArtifacts({
+  return writeRunArtifactsStreaming({
     root: record.root,
     runId: record.runId,
     artifacts,
