@@ -71,7 +71,7 @@ describe('backtester report: which run', () => {
     expect(walkHtml).toContain('<div class="eyebrow">Quantbot walk-forward report</div>');
     expect(charts(walkHtml)).toEqual(['fold-sharpe', 'chosen-params', 'oos-equity']);
     const walkDoc = readJson<WalkForwardArtifact>(walkId, 'walk_forward.json');
-    expect(walkHtml.match(/<tr><td class="num">\d+<\/td><td class="time">/g)).toHaveLength(walkDoc.folds.length);
+    expect(walkHtml.match(/<tr><td class="num">\d+<\/td><td class="time period">/g)).toHaveLength(walkDoc.folds.length);
     // A report written into a run folder is derived: the folder still verifies.
     expect(verifyRunFiles(runs(), sweepId).ok).toBe(true);
   }, 60_000);
@@ -131,7 +131,7 @@ describe('backtester report: which run', () => {
     const walkHtml = readFileSync(join(runs(), walkId, 'report.html'), 'utf8');
     const doc = readJson<WalkForwardArtifact>(walkId, 'walk_forward.json');
     expect(doc.folds.length).toBeGreaterThanOrEqual(7);
-    expect(walkHtml.match(/<tr><td class="num">\d+<\/td><td class="time">/g)).toHaveLength(doc.folds.length);
+    expect(walkHtml.match(/<tr><td class="num">\d+<\/td><td class="time period">/g)).toHaveLength(doc.folds.length);
     // The verdict and the overfit ratio on the page are the document's.
     expect(walkHtml).toContain(`<span class="badge ${doc.overall.pass ? 'badge-pass">PASS' : 'badge-fail">FAIL'}</span>`);
   }, 120_000);

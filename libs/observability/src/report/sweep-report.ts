@@ -252,7 +252,7 @@ export async function renderSweepReport(input: SweepReportInput): Promise<string
     tiles: [
       tile('Trials', formatInteger(input.trials)),
       tile(`Best ${input.objective}`, metricText(input.objective, best?.objectiveValue), toneOf(best?.objectiveValue)),
-      tile('Best parameters', best === undefined ? '—' : describeParams(best.params)),
+      tile('Best parameters', best === undefined ? '—' : describeParams(best.params), '', true),
       tile('Deflated Sharpe (DSR)', fixed(dsr, 3)),
       tile('PBO', fixed(pbo, 3)),
     ],

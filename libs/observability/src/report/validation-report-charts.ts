@@ -26,10 +26,10 @@ export function renderObjectiveHeatmap(
   cells: readonly HeatmapChartCell[],
   axes: { readonly x: string; readonly y: string; readonly xValues: readonly string[]; readonly yValues: readonly string[]; readonly objective: string },
 ): Promise<string> {
-  const rowHeight = Math.max(6, Math.min(30, Math.floor(HEATMAP_MAX_HEIGHT / Math.max(1, axes.yValues.length))));
+  const rowHeight = Math.max(6, Math.min(36, Math.floor(HEATMAP_MAX_HEIGHT / Math.max(1, axes.yValues.length))));
   const height = Math.max(60, rowHeight * axes.yValues.length);
   if (cells.length === 0) return renderVegaLiteSvg('objective-heatmap', noDataSpec(`Objective by ${axes.x} and ${axes.y}: no data`, height));
-  const width = Math.min(CHART_WIDTH - 120, Math.max(240, 60 * axes.xValues.length));
+  const width = Math.min(CHART_WIDTH - 120, Math.max(280, 76 * axes.xValues.length));
   let extent = 0;
   for (const c of cells) if (c.value !== null) extent = Math.max(extent, Math.abs(c.value));
   if (extent === 0) extent = 1;
@@ -174,7 +174,7 @@ export function renderFoldSharpeChart(folds: readonly { readonly fold: number; r
       x: { field: 'fold', type: 'ordinal', scale: { domain: folds.map((f) => f.fold), paddingInner: 0.2 }, axis: { title: 'Fold', labelAngle: 0 } },
       xOffset: { field: 'sample', type: 'nominal', scale: { domain: samples } },
       y: { field: 'sharpe', type: 'quantitative', axis: { title: 'Sharpe ratio (annualized)', tickCount: 6 } },
-      color: { field: 'sample', type: 'nominal', scale: { domain: samples, range: ['#9ca3af', '#2563eb'] }, legend: { title: null, orient: 'top-left' } },
+      color: { field: 'sample', type: 'nominal', scale: { domain: samples, range: ['#9ca3af', '#2563eb'] }, legend: { title: null, orient: 'top', direction: 'horizontal' } },
     },
   };
   return renderVegaLiteSvg('fold-sharpe', spec);

@@ -64,9 +64,9 @@ export function describeParams(params: Readonly<Record<string, ReportParamValue>
     .join(', ');
 }
 
-/** A headline figure; `tone` colours it. */
-export function tile(label: string, text: string, tone: 'pos' | 'neg' | '' = ''): string {
-  return `<div class="tile"><div class="tile-label">${escapeHtml(label)}</div><div class="tile-value${tone === '' ? '' : ` ${tone}`}">${escapeHtml(text)}</div></div>`;
+/** A headline figure; `tone` colours it, `small` suits a longer text (such as parameters). */
+export function tile(label: string, text: string, tone: 'pos' | 'neg' | '' = '', small = false): string {
+  return `<div class="tile"><div class="tile-label">${escapeHtml(label)}</div><div class="tile-value${tone === '' ? '' : ` ${tone}`}${small ? ' small' : ''}">${escapeHtml(text)}</div></div>`;
 }
 
 /** `pos` / `neg` by sign, '' for zero or undefined. */
@@ -80,10 +80,11 @@ export function figure(chart: ReportChartName, svg: string, attributes = ''): st
 }
 
 /** A data table with a header row; columns after the first are numeric unless `textColumns` says. */
-export function dataTable(id: string, head: readonly string[], rows: readonly string[], options: { readonly scroll?: boolean; readonly textColumns?: number } = {}): string {
+export function dataTable(id: string, head: readonly string[], rows: readonly string[], options: { readonly scroll?: boolean; readonly textColumns?: number; readonly fit?: boolean } = {}): string {
   const textColumns = options.textColumns ?? 1;
   const cells = head.map((h, i) => `<th${i < textColumns ? '' : ' class="num"'}>${escapeHtml(h)}</th>`).join('');
-  return `<div class="table-wrap${options.scroll === true ? ' scroll' : ''}"><table class="data" id="${id}">
+  const fit = options.fit === true;
+  return `<div class="table-wrap${options.scroll === true ? ' scroll' : ''}${fit ? ' fit' : ''}"><table class="data${fit ? ' summary' : ''}" id="${id}">
 <thead><tr>${cells}</tr></thead>
 <tbody>
 ${rows.join('\n')}
@@ -101,6 +102,8 @@ input.choice { position: absolute; opacity: 0; width: 1px; height: 1px; pointer-
 input.choice:focus-visible + * { outline: 2px solid var(--accent); }
 .hm-pair, .hm-view { display: none; }
 table.data tbody tr.chosen { background: #eef4ff; }
+.tile-value.small { font-size: 14px; overflow-wrap: anywhere; }
+table.data td.period { white-space: normal; min-width: 88px; }
 .badge { display: inline-block; font-size: 12px; font-weight: 700; padding: 2px 10px; border-radius: 999px; }
 .badge-pass { background: #dcfce7; color: #166534; }
 .badge-fail { background: #fee2e2; color: #991b1b; }

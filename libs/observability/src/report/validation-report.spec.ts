@@ -199,8 +199,8 @@ describe('renderWalkForwardReport', () => {
     const html = await renderWalkForwardReport(walkForwardInput());
     expect(layout(html)).toEqual({ sections: ['folds', 'chosen-parameters', 'oos-equity', 'overfitting', 'settings'], charts: ['fold-sharpe', 'chosen-params', 'oos-equity'] });
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-    expect(html.match(/<tr><td class="num">\d<\/td><td class="time">/g)).toHaveLength(3);
-    expect(html).toContain('<td class="time">2020-04-10 → 2020-05-29</td><td class="num pos">1.500</td><td class="num pos">0.500</td><td class="num pos">20.00%</td><td class="num pos">5.00%</td><td class="num">12.50%</td>');
+    expect(html.match(/<tr><td class="num">\d<\/td><td class="time period">/g)).toHaveLength(3);
+    expect(html).toContain('<td class="time period">2020-04-10 →<br>2020-05-29</td><td class="num pos">1.500</td><td class="num pos">0.500</td><td class="num pos">20.00%</td><td class="num pos">5.00%</td><td class="num">12.50%</td>');
     expect(html).toContain('<td class="num pos">1.200</td><td class="num muted">—</td>'); // fold 2: undefined OOS Sharpe
     expect(html).toContain('Overfit ratio (IS / OOS)</div><div class="tile-value">3.000</div>');
     expect(html).toContain('<span class="badge badge-fail">FAIL</span>');

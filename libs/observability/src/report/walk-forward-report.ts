@@ -155,10 +155,10 @@ function foldsSection(input: WalkForwardReportInput, svg: string): string {
   const rows = input.folds.map((f) => {
     const dsr = f.statistics?.deflatedSharpe.value ?? null;
     const pbo = f.statistics?.pbo.value ?? null;
-    return `<tr><td class="num">${formatInteger(f.index + 1)}</td><td class="time">${escapeHtml(period(f.trainStart, f.trainEnd))}</td><td class="time">${escapeHtml(period(f.testStart, f.testEnd))}</td>${cell('sharpe', f.inSample.sharpe)}${cell('sharpe', f.outOfSample.sharpe)}${cell('totalReturn', f.inSample.totalReturn)}${cell('totalReturn', f.outOfSample.totalReturn)}${cell('maxDrawdownPct', f.outOfSample.maxDrawdownPct, false)}<td class="num">${formatInteger(f.outOfSample.closedTrades)}</td><td class="num">${formatInteger(f.trials)}</td>${plain(fixed(dsr, 3))}${plain(fixed(pbo, 3))}</tr>`;
+    return `<tr><td class="num">${formatInteger(f.index + 1)}</td>${periodCell(f.trainStart, f.trainEnd)}${periodCell(f.testStart, f.testEnd)}${cell('sharpe', f.inSample.sharpe)}${cell('sharpe', f.outOfSample.sharpe)}${cell('totalReturn', f.inSample.totalReturn)}${cell('totalReturn', f.outOfSample.totalReturn)}${cell('maxDrawdownPct', f.outOfSample.maxDrawdownPct, false)}<td class="num">${formatInteger(f.outOfSample.closedTrades)}</td><td class="num">${formatInteger(f.trials)}</td>${plain(fixed(dsr, 3))}${plain(fixed(pbo, 3))}</tr>`;
   });
   return `${figure('fold-sharpe', svg)}
-${dataTable('folds-table', ['Fold', 'Train', 'Test', 'IS Sharpe', 'OOS Sharpe', 'IS return', 'OOS return', 'OOS max drawdown', 'OOS trades', 'Trials', 'DSR', 'PBO'], rows, { textColumns: 3 })}
+${dataTable('folds-table', ['Fold', 'Train', 'Test', 'IS Sharpe', 'OOS Sharpe', 'IS return', 'OOS return', 'OOS max DD', 'OOS trades', 'Trials', 'DSR', 'PBO'], rows, { textColumns: 3 })}
 <p class="note">Each fold chose the parameters best by ${escapeHtml(input.objective)} on its training window (in sample, IS), then ran them on the test window after it (out of sample, OOS). Grey bars: the in-sample Sharpe of the chosen parameters; blue: the out-of-sample Sharpe. Out-of-sample bars far below the in-sample ones mean the choice did not carry over. DSR and PBO judge each fold's in-sample choice among its trials (— when not computed or undefined).</p>`;
 }
 
@@ -167,7 +167,7 @@ function chosenSection(input: WalkForwardReportInput, numeric: readonly string[]
   const rows = input.folds.map((f) => `<tr><td class="num">${formatInteger(f.index + 1)}</td>${names.map((n) => `<td class="num">${f.chosenParams[n] === undefined ? '—' : escapeHtml(paramText(f.chosenParams[n] as ReportParamValue))}</td>`).join('')}</tr>`);
   const nonNumeric = names.filter((n) => !numeric.includes(n));
   return `${figure('chosen-params', svg)}
-${dataTable('chosen-table', ['Fold', ...names], rows, { textColumns: 1 })}
+${dataTable('chosen-table', ['Fold', ...names], rows, { textColumns: 1, fit: true })}
 <p class="note">The parameters each fold chose in sample. Choices that jump from fold to fold mean the optimum is not stable: the out-of-sample result then owes more to luck than to the parameters.${nonNumeric.length > 0 ? ` Only numeric parameters are charted; ${escapeHtml(nonNumeric.join(', '))} ${nonNumeric.length === 1 ? 'is' : 'are'} in the table.` : ''}</p>`;
 }
 
@@ -220,8 +220,9 @@ function settingsSection(input: WalkForwardReportInput): string {
   return `<table class="kv wide">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
 
-function period(start: string, end: string): string {
-  return `${start.slice(0, 10)} → ${end.slice(0, 10)}`;
+/** A window's first and last day, one under the other. */
+function periodCell(start: string, end: string): string {
+  return `<td class="time period">${escapeHtml(start.slice(0, 10))} →<br>${escapeHtml(end.slice(0, 10))}</td>`;
 }
 
 function cell(key: string, value: number | null, toned = true): string {
