@@ -38,12 +38,12 @@ export function renderObjectiveHeatmap(
   const labelled = axes.xValues.length <= HEATMAP_MAX_LABELLED_AXIS && axes.yValues.length <= HEATMAP_MAX_LABELLED_AXIS;
   const layer: unknown[] = [];
   if (undefinedCells.length > 0) {
-    layer.push({ data: { values: undefinedCells }, mark: { type: 'rect', color: '#e5e7eb', cornerRadius: 2 } });
+    layer.push({ data: { values: undefinedCells }, mark: { type: 'rect', color: '#e5e7eb' } });
   }
   if (defined.length > 0) {
     layer.push({
       data: { values: defined },
-      mark: { type: 'rect', cornerRadius: 2 },
+      mark: { type: 'rect' },
       encoding: {
         color: {
           field: 'value',

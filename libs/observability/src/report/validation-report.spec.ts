@@ -1,4 +1,5 @@
-import { histogram, objectiveGrid, renderSweepReport, sweepHeatmapViews, sweepParameters } from './sweep-report';
+import { REPORT_MAX_CHART_POINTS } from './html-report-charts';
+import { SWEEP_REPORT_MAX_HEATMAPS, histogram, objectiveGrid, renderSweepReport, sweepHeatmapViews, sweepParameters } from './sweep-report';
 import type { SweepReportTrial } from './sweep-report';
 import { chosenParamPoints, foldOfCurvePoints, overfitRatioText, renderWalkForwardReport } from './walk-forward-report';
 import { metrics, sweepInput, walkForwardInput } from './validation-report.spec-helper';
@@ -107,13 +108,17 @@ describe('histogram', () => {
   });
 
   it('never draws more than maxBins bars', () => {
-    expect(histogram(Array.from({ length: 100_000 }, (_, i) => i)).bins).toHaveLength(30);
+    expect(histogram(Array.from({ length: 10_000 }, (_, i) => i)).bins).toHaveLength(30); // 2·∛10,000 ≈ 43
   });
 });
 
 describe('renderSweepReport', () => {
+  let rendered: Promise<string> | undefined;
+  /** The page of `sweepInput()`, rendered once for the tests that read it. */
+  const samplePage = (): Promise<string> => (rendered ??= renderSweepReport(sweepInput()));
+
   it('lays out the sections with one heatmap per view, CSS-only selectors, and nothing loaded', async () => {
-    const html = await renderSweepReport(sweepInput());
+    const html = await samplePage();
     expect(layout(html)).toEqual({ sections: ['objective', 'ranking', 'sharpe-distribution', 'settings'], charts: [...new Array<string>(10).fill('objective-heatmap'), 'trial-sharpe'] });
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     expect(html).toContain('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">');
@@ -124,7 +129,7 @@ describe('renderSweepReport', () => {
   });
 
   it('ranks every trial with the objective and DSR/PBO, formatted like the run summary, and escapes text', async () => {
-    const html = await renderSweepReport(sweepInput());
+    const html = await samplePage();
     expect(html.match(/<tr(?: class="chosen")?><td class="num">\d+<\/td>/g)).toHaveLength(12);
     expect(html).toContain('<tr class="chosen"><td class="num">1</td><td>10</td><td>40</td><td>0.02</td><td class="num pos"><strong>1.400</strong></td>');
     expect(html).toContain('Deflated Sharpe ratio (DSR)</span><span class="stat-value">0.620</span>');
@@ -155,7 +160,9 @@ describe('renderSweepReport', () => {
   });
 
   it('says so when DSR and PBO are undefined', async () => {
-    const html = await renderSweepReport(sweepInput({ statistics: { deflatedSharpe: { value: null, reason: 'one trial' }, pbo: { value: null, reason: 'PBO needs at least 2 trials' } } }));
+    const html = await renderSweepReport(
+      sweepInput({ space: null, results: [trial(1, { n: 1 }, 1)], statistics: { deflatedSharpe: { value: null, reason: 'one trial' }, pbo: { value: null, reason: 'PBO needs at least 2 trials' } } }),
+    );
     expect(html).toContain('<span class="stat-value">— (one trial)</span>');
     expect(html).toContain('— (PBO needs at least 2 trials)');
   });
@@ -214,5 +221,35 @@ describe('renderWalkForwardReport', () => {
     const html = await renderWalkForwardReport(walkForwardInput({ oosEquity: null }));
     expect(html).toContain('This run folder has no <code>oos_equity.csv</code>');
     expect(html).toMatch(/data-chart="oos-equity"><svg[\s\S]*?No data/);
+  });
+});
+
+describe('report size limits', () => {
+  it('draws at most SWEEP_REPORT_MAX_HEATMAPS heatmaps and says how many slices it left out', async () => {
+    const base = sweepInput();
+    const results: SweepReportTrial[] = [];
+    for (const a of [1, 2, 3]) for (const b of [1, 2, 3]) for (const c of [1, 2, 3]) for (const d of [1, 2, 3]) results.push(trial(0, { a, b, c, d }, a + b / 10 + c / 100 + d / 1000));
+    results.sort((x, y) => (y.objectiveValue as number) - (x.objectiveValue as number));
+    const ranked = results.map((t, i) => ({ ...t, rank: i + 1 }));
+    // 6 pairs × (the chosen slice, the best over the others and 8 more slices) = 60 views.
+    expect(sweepHeatmapViews(sweepParameters({ space: null, results: ranked }), ranked).total).toBe(60);
+    const html = await renderSweepReport({ ...base, space: null, results: ranked, trials: ranked.length });
+    expect(layout(html).charts.filter((c) => c === 'objective-heatmap')).toHaveLength(SWEEP_REPORT_MAX_HEATMAPS);
+    expect(html).toContain(`60 heatmaps could be drawn; the page holds the first ${SWEEP_REPORT_MAX_HEATMAPS}`);
+    expect(html).toContain(`leaves ${60 - SWEEP_REPORT_MAX_HEATMAPS} slices out`);
+  });
+
+  it('draws a 1,000,000-bar stitched curve from at most REPORT_MAX_CHART_POINTS points', async () => {
+    const input = walkForwardInput();
+    const n = 1_000_000;
+    const start = Date.parse(input.folds[0]?.testStart ?? '');
+    const end = Date.parse(input.folds[2]?.testEnd ?? '');
+    const time = Float64Array.from({ length: n }, (_, i) => start + ((end - start) * i) / (n - 1));
+    const equity = Float64Array.from({ length: n }, (_, i) => 100_000 + Math.sin(i / 1000) * 1000);
+    const html = await renderWalkForwardReport({ ...input, oosEquity: { time, equity } });
+    const figure = /data-chart="oos-equity"[\s\S]*?<\/figure>/.exec(html)?.[0] ?? '';
+    const vertices = [...figure.matchAll(/aria-roledescription="line mark" d="([^"]*)"/g)].reduce((sum, m) => sum + ((m[1] ?? '').match(/[ML]/g)?.length ?? 0), 0);
+    expect(vertices).toBeGreaterThan(REPORT_MAX_CHART_POINTS / 2);
+    expect(vertices).toBeLessThanOrEqual(REPORT_MAX_CHART_POINTS);
   });
 });
