@@ -61,7 +61,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     await pool.close();
   }
   const artifact = walkForwardArtifact(result);
-  const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile });
+  const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile, oosEquity: { time: result.oosTime, equity: result.oosEquity } });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, ...artifact }, null, 2));
   } else {

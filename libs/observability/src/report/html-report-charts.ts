@@ -14,9 +14,23 @@ export const REPORT_MAX_CHART_POINTS = 2000;
 /**
  * A chart of a report page; also the value of its figure's `data-chart` attribute: the run
  * report's `equity`, `drawdown` and `monthly-returns`, the factor tear sheet's `ic-series`,
- * `quantile-returns` and `cumulative-spread`.
+ * `quantile-returns` and `cumulative-spread`, the sweep report's `objective-heatmap`,
+ * `objective-line` and `trial-sharpe`, the walk-forward report's `fold-sharpe`, `chosen-params`
+ * and `oos-equity`.
  */
-export type ReportChartName = 'equity' | 'drawdown' | 'monthly-returns' | 'ic-series' | 'quantile-returns' | 'cumulative-spread';
+export type ReportChartName =
+  | 'equity'
+  | 'drawdown'
+  | 'monthly-returns'
+  | 'ic-series'
+  | 'quantile-returns'
+  | 'cumulative-spread'
+  | 'objective-heatmap'
+  | 'objective-line'
+  | 'trial-sharpe'
+  | 'fold-sharpe'
+  | 'chosen-params'
+  | 'oos-equity';
 
 /** A chart of the HTML report could not be rendered; `cause` holds vega's own error. */
 export class ReportRenderError extends QuantbotError {

@@ -8,3 +8,9 @@ export { renderFactorTearSheet, TEAR_SHEET_MAX_FINDING_ROWS } from './factor-tea
 export type { FactorTearSheetInput, FactorTearSheetIc, FactorTearSheetDatedValues, FactorTearSheetFinding } from './factor-tear-sheet';
 export { cumulativeSpread, rollingMean, FACTOR_IC_ROLLING_WINDOW } from './factor-tear-sheet-charts';
 export type { CumulativeSpreadPoint } from './factor-tear-sheet-charts';
+export { renderSweepReport, sweepParameters, sweepHeatmapViews, objectiveGrid, histogram, SWEEP_REPORT_MAX_TRIAL_ROWS, SWEEP_REPORT_MAX_HEATMAPS, SWEEP_REPORT_MAX_INVALID_ROWS, SWEEP_REPORT_MAX_HISTOGRAM_BINS } from './sweep-report';
+export type { SweepReportInput, SweepReportTrial, SweepParameter, SweepHeatmapView, ObjectiveGridCell } from './sweep-report';
+export { renderWalkForwardReport, foldOfCurvePoints, overfitRatioText, chosenParamPoints } from './walk-forward-report';
+export type { WalkForwardReportInput, WalkForwardReportFold, WalkForwardReportOverall } from './walk-forward-report';
+export type { ReportMetrics, ReportParamValue, ReportSelectionStatistics, ReportOptionalStatistic } from './validation-report-page';
+export type { HistogramBin } from './validation-report-charts';
