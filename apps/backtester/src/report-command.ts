@@ -1,17 +1,33 @@
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
+import type { RunData } from '@quantbot/observability';
 import { listRuns, readRun, writeFileAtomically } from '@quantbot/observability';
 import { renderRunReport } from '@quantbot/observability/report';
-import { REPORT_FILE, reportInputFromRun } from '@quantbot/validation';
+import type { RunReportBenchmark } from '@quantbot/observability/report';
+import { loadBarFile } from '@quantbot/market-data';
+import type { RunReportExtras } from '@quantbot/validation';
+import { REPORT_FILE, loadRunMarket, reportInputFromRun } from '@quantbot/validation';
 import type { CliIo, FlagSpec } from '@quantbot/cli';
-import { formatFlagHelp, parseFlags } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags, readBacktestCommandLine } from '@quantbot/cli';
 
 export const REPORT_FLAGS: readonly FlagSpec[] = [
   { name: 'run-id', kind: 'string', valueName: 'id', description: 'the backtest run to report on (default: the latest backtest run)' },
   { name: 'out', kind: 'string', valueName: 'file', description: `where to write the page (default: ${REPORT_FILE} in the run folder)` },
   { name: 'results-dir', kind: 'string', valueName: 'dir', description: 'where run folders are (default results/runs)' },
+  { name: 'benchmark', kind: 'string', valueName: 'file', description: "a bar file whose close is the benchmark (default: buy-and-hold of the run's symbols, equal weight)" },
+  {
+    name: 'without-prices',
+    kind: 'boolean',
+    description: "report without re-loading the run's data (no buy-and-hold benchmark, exposure, MAE/MFE or price charts); needed when the data is gone or changed",
+  },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
+
+const PRICES_HELP = `The report re-loads the run's data as the run loaded it (its recorded command line, from its
+recorded working folder): bar files must still hash as the manifest recorded (otherwise exit 1,
+naming the file; pass --without-prices to report without them), synthetic data is made again
+from its seed.`;
 
 /** The artifact every backtest run has, and the artifacts of the runs that are not backtests. */
 const BACKTEST_SUMMARY = 'summary.json';
@@ -28,7 +44,7 @@ function latestBacktestRun(root: string): string {
 export async function reportCommand(argv: readonly string[], io: CliIo, now: Date): Promise<number> {
   const flags = parseFlags(argv, REPORT_FLAGS);
   if (flags['help'] === true) {
-    io.out(`usage: backtester report [--run-id <id>] [flags]\n\n${formatFlagHelp(REPORT_FLAGS)}`);
+    io.out(`usage: backtester report [--run-id <id>] [flags]\n\n${formatFlagHelp(REPORT_FLAGS)}\n\n${PRICES_HELP}`);
     return 0;
   }
   const root = resolve(io.cwd, typeof flags['results-dir'] === 'string' ? flags['results-dir'] : join('results', 'runs'));
@@ -41,9 +57,24 @@ export async function reportCommand(argv: readonly string[], io: CliIo, now: Dat
       `${runId} is ${kind === undefined ? 'not a backtest run (it has no summary.json)' : `a ${VALIDATION_RUN_KINDS[kind] ?? kind} run`}: the report covers backtest runs; its results are in ${join(run.dir, kind ?? '')}`,
     );
   }
-  const html = await renderRunReport(reportInputFromRun(run, now.toISOString()));
+  const html = await renderRunReport(reportInputFromRun(run, now.toISOString(), reportExtras(run, flags['without-prices'] === true, typeof flags['benchmark'] === 'string' ? resolve(io.cwd, flags['benchmark']) : undefined)));
   const out = typeof flags['out'] === 'string' ? resolve(io.cwd, flags['out']) : join(run.dir, REPORT_FILE);
   writeFileAtomically(out, html);
   io.out(`report written: ${out}`);
   return 0;
+}
+
+/** The run's prices (unless `withoutPrices`) and the benchmark file's closes, for the report. */
+function reportExtras(run: RunData, withoutPrices: boolean, benchmarkFile: string | undefined): RunReportExtras {
+  let benchmark: RunReportBenchmark | undefined;
+  if (benchmarkFile !== undefined) {
+    if (!existsSync(benchmarkFile)) throw new ConfigError('--benchmark', `${benchmarkFile}: no such file`);
+    const series = loadBarFile(benchmarkFile);
+    benchmark = { label: `${series.symbol} (${basename(benchmarkFile)})`, time: series.time, close: series.close };
+  }
+  const withBenchmark = benchmark !== undefined ? { benchmark } : {};
+  if (withoutPrices) return { market: null, marketNote: 'the report was made with --without-prices.', ...withBenchmark };
+  const config = readBacktestCommandLine(run.manifest.commandLine);
+  if (config === null) return { market: null, marketNote: `the run's command line (${run.manifest.commandLine.join(' ')}) is not one the report can re-load data from.`, ...withBenchmark };
+  return { market: loadRunMarket(run, config), ...withBenchmark };
 }

@@ -118,10 +118,23 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   });
 }
 
-/** Builds the report page's input from a run folder read back with `readRun`. */
-export function reportInputFromRun(run: RunData, generatedAt: string): RunReportInput {
+/** What the report adds to a run folder's records: its prices (see `loadRunMarket`) and a benchmark. */
+export interface RunReportExtras {
+  readonly market?: RunReportInput['market'];
+  /** Why `market` is absent, printed on the page. */
+  readonly marketNote?: string;
+  readonly benchmark?: RunReportInput['benchmark'];
+}
+
+/** Builds the report page's input from a run folder read back with `readRun`, with its prices and benchmark when given. */
+export function reportInputFromRun(run: RunData, generatedAt: string, extras: RunReportExtras = {}): RunReportInput {
   const document = (run.summary ?? {}) as Partial<BacktestReport>;
-  return reportInput(run.manifest.runId, document, run.equity, run.trades, generatedAt);
+  return {
+    ...reportInput(run.manifest.runId, document, run.equity, run.trades, generatedAt),
+    ...(extras.market !== undefined ? { market: extras.market } : {}),
+    ...(extras.marketNote !== undefined ? { marketNote: extras.marketNote } : {}),
+    ...(extras.benchmark !== undefined ? { benchmark: extras.benchmark } : {}),
+  };
 }
 
 function reportInput(

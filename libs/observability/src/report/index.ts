@@ -2,6 +2,10 @@
 // own entry point because the charts are drawn with Vega: nothing that imports the main entry loads it.
 export { renderRunReport, REPORT_MAX_TRADE_ROWS, REPORT_MAX_FINDING_ROWS, REPORT_MAX_HEATMAP_YEARS } from './html-report';
 export type { RunReportInput, RunReportFinding } from './html-report';
+export { REPORT_MAX_PRICE_SYMBOLS, REPORT_TOP_DRAWDOWNS, PRICE_ZOOM_BARS } from './run-report-sections';
+export type { RunReportBenchmark, RunReportIndicator, RunReportMarket, RunReportSymbolPrices } from './run-report-sections';
+export { annualReturns, barReturns, benchmarkStatistics, drawdownPeriods, exposureSeries, histogram, rollingBeta, rollingSharpe, rollingVolatility, tradeExcursion } from './run-analytics';
+export type { AnnualReturn, BenchmarkStatistics, BookFill, DrawdownPeriod, ExposureSeries, HistogramBin, PriceBars, TradeExcursion } from './run-analytics';
 export { drawdownSeries, monthlyReturns, chartSampleIndices, REPORT_MAX_CHART_POINTS, ReportRenderError } from './html-report-charts';
 export type { MonthlyReturn, ReportChartName } from './html-report-charts';
 export { renderFactorTearSheet, TEAR_SHEET_MAX_FINDING_ROWS } from './factor-tear-sheet';

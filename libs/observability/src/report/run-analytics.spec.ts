@@ -1,4 +1,4 @@
-import { ConfigError, DataError } from '@quantbot/core';
+import { ConfigError, DataError, SeededRng } from '@quantbot/core';
 import {
   alignAsOf,
   annualReturns,
@@ -187,5 +187,33 @@ describe('buyAndHoldCurve and alignAsOf', () => {
   });
   it('carries the last value at or before each target time', () => {
     expect(Array.from(alignAsOf([0, 1, 2, 3, 5], [1, 3, 4], [10, NaN, 30]))).toEqual([NaN, 10, 10, 10, 30]);
+  });
+});
+
+describe('rolling metrics against a direct computation', () => {
+  it('agree on a long seeded series with gaps (running sums do not drift)', () => {
+    const rng = new SeededRng(7);
+    const n = 3000;
+    const r = Float64Array.from({ length: n }, (_, i) => (i === 1500 ? NaN : 0.0004 + rng.nextNormal() * 0.012));
+    const b = Float64Array.from({ length: n }, (_, i) => 0.5 * (r[i] as number) + rng.nextNormal() * 0.008);
+    const window = 63;
+    const vol = rollingVolatility(r, window, 252);
+    const beta = rollingBeta(r, b, window);
+    for (const i of [62, 100, 1499, 1500, 1562, 1563, 2999]) {
+      const slice = Array.from(r.subarray(i - window + 1, i + 1));
+      const bs = Array.from(b.subarray(i - window + 1, i + 1));
+      if (slice.some((v) => !Number.isFinite(v))) {
+        expect(vol[i]).toBeNaN();
+        expect(beta[i]).toBeNaN();
+        continue;
+      }
+      const mean = slice.reduce((a, v) => a + v, 0) / window;
+      const meanB = bs.reduce((a, v) => a + v, 0) / window;
+      const sd = Math.sqrt(slice.reduce((a, v) => a + (v - mean) ** 2, 0) / (window - 1));
+      const cov = slice.reduce((a, v, k) => a + (v - mean) * ((bs[k] as number) - meanB), 0);
+      const varB = bs.reduce((a, v) => a + (v - meanB) ** 2, 0);
+      expect(vol[i]).toBeCloseTo(sd * Math.sqrt(252), 10);
+      expect(beta[i]).toBeCloseTo(cov / varB, 9);
+    }
   });
 });

@@ -130,58 +130,66 @@ export function rollingBeta(returns: ArrayLike<number>, benchmark: ArrayLike<num
   checkWindow(window);
   const n = returns.length;
   const out = new Float64Array(n).fill(NaN);
-  for (let i = window - 1; i < n; i++) {
-    let sumR = 0;
-    let sumB = 0;
-    let ok = true;
-    for (let k = i - window + 1; k <= i; k++) {
-      const r = returns[k] as number;
-      const b = benchmark[k] as number;
-      if (!Number.isFinite(r) || !Number.isFinite(b)) {
-        ok = false;
-        break;
-      }
+  let sumR = 0;
+  let sumB = 0;
+  let sumRB = 0;
+  let sumBB = 0;
+  let bad = 0;
+  const ok = (k: number): boolean => Number.isFinite(returns[k]) && Number.isFinite(benchmark[k]);
+  for (let i = 0; i < n; i++) {
+    if (ok(i)) {
+      const r = returns[i] as number;
+      const b = benchmark[i] as number;
       sumR += r;
       sumB += b;
+      sumRB += r * b;
+      sumBB += b * b;
+    } else bad++;
+    if (i >= window) {
+      const k = i - window;
+      if (ok(k)) {
+        const r = returns[k] as number;
+        const b = benchmark[k] as number;
+        sumR -= r;
+        sumB -= b;
+        sumRB -= r * b;
+        sumBB -= b * b;
+      } else bad--;
     }
-    if (!ok) continue;
-    const meanR = sumR / window;
-    const meanB = sumB / window;
-    let cov = 0;
-    let varB = 0;
-    for (let k = i - window + 1; k <= i; k++) {
-      const db = (benchmark[k] as number) - meanB;
-      cov += ((returns[k] as number) - meanR) * db;
-      varB += db * db;
-    }
-    out[i] = varB > 0 ? cov / varB : NaN;
+    if (i < window - 1 || bad > 0) continue;
+    const cov = sumRB - (sumR * sumB) / window;
+    const varB = sumBB - (sumB * sumB) / window;
+    out[i] = varB > 1e-12 * sumBB ? cov / varB : NaN;
   }
   return out;
 }
 
 function rollingMoments(returns: ArrayLike<number>, window: number, statistic: (mean: number, sd: number) => number): Float64Array {
+  // Running sums over the window (O(n) whatever the window), with a count of the non-finite
+  // values in it; a variance that is only rounding noise counts as none.
   const n = returns.length;
   const out = new Float64Array(n).fill(NaN);
-  if (window < 2) return out;
-  for (let i = window - 1; i < n; i++) {
-    let sum = 0;
-    let ok = true;
-    for (let k = i - window + 1; k <= i; k++) {
-      const r = returns[k] as number;
-      if (!Number.isFinite(r)) {
-        ok = false;
-        break;
-      }
+  let sum = 0;
+  let squares = 0;
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const r = returns[i] as number;
+    if (Number.isFinite(r)) {
       sum += r;
+      squares += r * r;
+    } else bad++;
+    if (i >= window) {
+      const old = returns[i - window] as number;
+      if (Number.isFinite(old)) {
+        sum -= old;
+        squares -= old * old;
+      } else bad--;
     }
-    if (!ok) continue;
+    if (i < window - 1 || bad > 0) continue;
     const mean = sum / window;
-    let squares = 0;
-    for (let k = i - window + 1; k <= i; k++) {
-      const d = (returns[k] as number) - mean;
-      squares += d * d;
-    }
-    out[i] = statistic(mean, Math.sqrt(squares / (window - 1)));
+    const variance = (squares - sum * mean) / (window - 1);
+    const sd = variance > 1e-12 * (squares / window) ? Math.sqrt(variance) : 0;
+    out[i] = statistic(mean, sd);
   }
   return out;
 }
@@ -322,7 +330,8 @@ export function histogram(values: ArrayLike<number>, bins: number): readonly His
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (!Number.isFinite(v)) continue;
-    counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
+    const b = Math.min(bins - 1, Math.floor((v - min) / width));
+    counts[b] = (counts[b] ?? 0) + 1;
   }
   return Object.freeze(counts.map((count, b) => Object.freeze({ from: min + b * width, to: b === bins - 1 ? max : min + (b + 1) * width, count })));
 }
