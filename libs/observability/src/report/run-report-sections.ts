@@ -104,7 +104,10 @@ export function benchmarkCurve(input: AnalyticsInput): BenchmarkCurve | null {
   const start = firstFinite(equity);
   if (!Number.isFinite(start)) return null;
   if (input.benchmark !== null) {
+    // Closes after the run's last bar cannot be carried back: a benchmark that ends before the run starts gives none.
     const closes = alignAsOf(time, input.benchmark.time, input.benchmark.close);
+    const end = input.benchmark.time[input.benchmark.time.length - 1] as number;
+    if (!(end >= (time[0] as number))) return null;
     const base = firstFinite(closes);
     if (!(base > 0)) return null;
     return { label: input.benchmark.label, values: closes.map((c) => (c / base) * start) };
@@ -171,6 +174,9 @@ function note(text: string): string {
 
 /** The benchmark section: the statistics against the benchmark, or why there is none. */
 export function benchmarkSection(input: AnalyticsInput, ctx: AnalyticsContext): string {
+  if (input.benchmark !== null && ctx.benchmark === null) {
+    return note(`No benchmark: ${input.benchmark.label} has no close within the run's period (${formatTimeLabel(formatIsoTimeSafe(input.time[0] as number))} to ${formatTimeLabel(formatIsoTimeSafe(input.time[input.time.length - 1] as number))}).`);
+  }
   if (ctx.benchmark === null || ctx.stats === null) {
     return note(`No benchmark: ${input.marketNote} Give one with --benchmark <file>.`);
   }
