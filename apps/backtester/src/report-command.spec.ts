@@ -51,8 +51,11 @@ describe('backtester report: the run prices and the benchmark', () => {
   it('re-loads the run data, refuses changed or missing data naming the file (exit 1), and reports without prices when asked', async () => {
     const closes = Array.from({ length: 120 }, (_, k) => 100 + 10 * Math.sin(k / 6) + k / 10);
     writeFileSync(join(dir, 'xyz.csv'), bars(closes));
-    const runId = runIdOf(await run('run', '--data', 'xyz.csv', '--calendar', 'none', '--params', 'fast=3,slow=8'));
+    const runId = runIdOf(await run('run', '--data', 'xyz.csv', '--calendar', 'none', '--params', 'fast=3,slow=8', '--report'));
     const page = join(dir, 'results', 'runs', runId, 'report.html');
+    // run --report draws the price-based charts from the bars the run loaded.
+    expect(readFileSync(page, 'utf8')).toContain('data-chart="mae-mfe"');
+    expect(readFileSync(page, 'utf8')).toContain('Prices: xyz.csv, as the run loaded it.');
 
     expect(await run('report')).toMatchObject({ code: 0, err: '' });
     expect(readFileSync(page, 'utf8')).toContain('data-chart="price"');

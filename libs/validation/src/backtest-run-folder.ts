@@ -55,6 +55,8 @@ export interface BacktestRunRecord {
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
   readonly withReport: boolean;
+  /** The prices, fills and indicators the report draws (see `marketFromUniverse`); without them its price-based charts say so. */
+  readonly market?: RunReportInput['market'];
   /** The strategy's notices, in the order raised (`notices.jsonl` when any). */
   readonly notices?: readonly StrategyNotice[];
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
@@ -96,7 +98,8 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   }
   for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true });
   if (record.withReport) {
-    const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
+    const input = reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime()));
+    const html = await renderRunReport(record.market !== undefined ? { ...input, market: record.market } : input);
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
   }
   const data = hashData(record.dataPath);

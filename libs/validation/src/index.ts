@@ -37,7 +37,7 @@ export type { LoadRunDataOptions, RunData, RunDataConfig } from './run-data';
 export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, PlanRunOptions, RecordedRunFile, RunPlan } from './backtest-run';
 export { NOTICES_FILE, REPORT_FILE, SLEEVE_EQUITY_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 export type { BacktestRunRecord, RunReportExtras } from './backtest-run-folder';
-export { loadRunMarket, runFills } from './report-market';
+export { journalFills, loadRunMarket, marketFromUniverse } from './report-market';
 export { reproduceRun } from './run-reproduction';
 export type { ReproduceRunOptions, RunReproduction } from './run-reproduction';
 export { STRATEGY_FILE_EXTENSIONS, isStrategyFileRef, loadStrategyFile, resolveStrategy } from './strategy-file';

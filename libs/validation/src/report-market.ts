@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataError } from '@quantbot/core';
+import type { BarUniverse, OrderEventRecord } from '@quantbot/core';
 import type { BookFill, RunReportMarket, RunReportSymbolPrices } from '@quantbot/observability/report';
 import type { RunData } from '@quantbot/observability';
 import type { ChartIndicator, ParamValues, StrategyDefinition } from '@quantbot/strategies';
@@ -42,7 +43,16 @@ export function loadRunMarket(run: RunData, config: BacktestRunConfig): RunRepor
     source = `synthetic data made again from the run's seed (${String(config.seed ?? 42)}) and size`;
   }
   const { universe } = loadRunData(config, { cwd });
-  const indicators = chartIndicatorsOf(parameters?.strategy, parameters?.params);
+  return marketFromUniverse(universe, run.orders, parameters?.strategy, parameters?.params, source);
+}
+
+/**
+ * The report's prices from a run's universe and order journal: each symbol's bars (where it has
+ * one), the strategy's chart indicators over them (`strategy` and `params` as the manifest records
+ * them) and the fills.
+ */
+export function marketFromUniverse(universe: BarUniverse, orders: readonly OrderEventRecord[], strategy: unknown, params: unknown, source: string): RunReportMarket {
+  const indicators = chartIndicatorsOf(strategy, params);
   const symbols: RunReportSymbolPrices[] = universe.symbols.map((symbol, s) => {
     const time: number[] = [];
     const high: number[] = [];
@@ -66,13 +76,13 @@ export function loadRunMarket(run: RunData, config: BacktestRunConfig): RunRepor
       indicators: indicators.map((ind) => ({ name: ind.label, values: computeIndicatorSeries(ind.indicator, ind.params, columns).values[0] ?? new Float64Array(columns.length).fill(NaN) })),
     };
   });
-  return { source, symbols, fills: runFills(run) };
+  return { source, symbols, fills: journalFills(orders) };
 }
 
-/** The run's fills in journal order, buys positive and sells negative. */
-export function runFills(run: RunData): readonly BookFill[] {
+/** The fills of an order journal in its order, buys positive and sells negative. */
+export function journalFills(orders: readonly OrderEventRecord[]): readonly BookFill[] {
   const fills: BookFill[] = [];
-  for (const record of run.orders) {
+  for (const record of orders) {
     if (record.fillQty === null || !(record.fillQty > 0)) continue;
     const sign = record.side.toLowerCase() === 'buy' ? 1 : -1;
     fills.push({ time: Date.parse(record.time), symbol: record.symbol, qty: sign * record.fillQty });
