@@ -75,7 +75,7 @@ describe('backtester report: the run prices and the benchmark', () => {
     expect(without).toMatchObject({ code: 0, err: '' });
     const html = readFileSync(join(dir, 'without.html'), 'utf8');
     expect(html).not.toContain('data-chart="price"');
-    expect(html).toContain('the report was made with --without-prices.');
+    expect(html).toContain('No benchmark: the report was made with --without-prices (--benchmark &lt;file&gt; gives a benchmark without them).');
   });
 
   it('compares with a --benchmark bar file, and refuses a missing one (exit 2)', async () => {

@@ -73,7 +73,7 @@ function reportExtras(run: RunData, withoutPrices: boolean, benchmarkFile: strin
     benchmark = { label: `${series.symbol} (${basename(benchmarkFile)})`, time: series.time, close: series.close };
   }
   const withBenchmark = benchmark !== undefined ? { benchmark } : {};
-  if (withoutPrices) return { market: null, marketNote: 'the report was made with --without-prices.', ...withBenchmark };
+  if (withoutPrices) return { market: null, marketNote: 'the report was made with --without-prices (--benchmark <file> gives a benchmark without them).', ...withBenchmark };
   const config = readBacktestCommandLine(run.manifest.commandLine);
   if (config === null) return { market: null, marketNote: `the run's command line (${run.manifest.commandLine.join(' ')}) is not one the report can re-load data from.`, ...withBenchmark };
   return { market: loadRunMarket(run, config), ...withBenchmark };

@@ -178,7 +178,7 @@ export function benchmarkSection(input: AnalyticsInput, ctx: AnalyticsContext): 
     return note(`No benchmark: ${input.benchmark.label} has no close within the run's period (${formatTimeLabel(formatIsoTimeSafe(input.time[0] as number))} to ${formatTimeLabel(formatIsoTimeSafe(input.time[input.time.length - 1] as number))}).`);
   }
   if (ctx.benchmark === null || ctx.stats === null) {
-    return note(`No benchmark: ${input.marketNote} Give one with --benchmark <file>.`);
+    return note(`No benchmark: ${input.marketNote}`);
   }
   const s = ctx.stats;
   const benchTotal = lastFinite(ctx.benchmark.values) / firstFinite(ctx.benchmark.values) - 1;
@@ -265,7 +265,11 @@ export async function exposureSection(input: AnalyticsInput, ctx: AnalyticsConte
   const mean = (a: Float64Array): number => {
     let s = 0;
     let n = 0;
-    for (const v of a) if (Number.isFinite(v)) (s += v), n++;
+    for (const v of a) {
+      if (!Number.isFinite(v)) continue;
+      s += v;
+      n++;
+    }
     return n > 0 ? s / n : NaN;
   };
   const max = (a: Float64Array): number => a.reduce((m, v) => (Number.isFinite(v) && v > m ? v : m), -Infinity);
