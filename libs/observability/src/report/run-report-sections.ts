@@ -237,7 +237,7 @@ export async function rollingSection(input: AnalyticsInput, ctx: AnalyticsContex
       ? renderLinesChart('rolling-beta', input.time, [{ name: 'Rolling beta', color: '#059669', values: rollingBeta(ctx.returns, ctx.benchmarkReturns, w) }], { description: `Rolling beta to the benchmark over ${w} bars`, yTitle: 'Beta', rule: 0 })
       : Promise.resolve(null),
   ]);
-  return `${note(`Each point uses the last ${formatInteger(w)} bars' returns (a quarter of ${formatNumber(ppy)} bars per year, ${ctx.periodsPerYear.source}); annualised, zero risk-free rate.`)}
+  return `${note(`Each point uses the last ${formatInteger(w)} bars' returns (a quarter of a year of ${formatNumber(ppy)} bars, at least 6; ${ctx.periodsPerYear.source}); annualised, zero risk-free rate.`)}
 <h3>Rolling Sharpe ratio</h3>
 ${figure('rolling-sharpe', sharpeSvg)}
 <h3>Rolling volatility</h3>
