@@ -164,7 +164,7 @@ describe('backtester report', () => {
     const result = await cli('report', '--run-id', runId);
     expect(result.code).toBe(0);
     const html = readFileSync(join(workDir, 'results', 'runs', runId, 'report.html'), 'utf8');
-    for (const id of ['summary', 'equity', 'drawdown', 'monthly-returns', 'trades', 'execution-quality', 'data-quality']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['summary', 'equity', 'drawdown', 'benchmark', 'rolling', 'exposure', 'returns', 'trades', 'symbols', 'execution-quality', 'data-quality']) expect(html).toContain(`id="${id}"`);
     expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(3);
     expect(html).not.toMatch(/<script|src="http/);
     // A report added later is derived from the artifacts: verification still passes.

@@ -1,17 +1,18 @@
 /** Summary fields that are fractions, shown as percent (`0.12` → `12.00%`). */
-const FRACTION_AS_PERCENT: ReadonlySet<string> = new Set(['totalReturn', 'cagr', 'annualVolatility', 'winRate', 'exposure', 'fillRate', 'partialFillRatio', 'rejectRate']);
+const FRACTION_AS_PERCENT: ReadonlySet<string> = new Set(['totalReturn', 'cagr', 'annualVolatility', 'winRate', 'exposure', 'fillRate', 'partialFillRatio', 'rejectRate', 'alpha', 'trackingError']);
 /** Summary fields that are ratios, shown with three decimals. */
-const RATIOS: ReadonlySet<string> = new Set(['sharpe', 'sortino', 'calmar', 'profitFactor', 'executionQualityScore', 'qualityScore']);
+const RATIOS: ReadonlySet<string> = new Set(['sharpe', 'sortino', 'calmar', 'profitFactor', 'executionQualityScore', 'qualityScore', 'beta', 'correlation', 'informationRatio']);
 /** Summary fields in currency, shown with two decimals. */
 const MONEY: ReadonlySet<string> = new Set(['startingEquity', 'finalEquity', 'totalCommission']);
 
 /**
  * A run summary's metric as text, the one rendering the terminal summary and the HTML report
  * share, so a metric reads the same in both. By the engine's units (`BacktestReport`): fractions
- * (`totalReturn`, `cagr`, `annualVolatility`, `winRate`, `exposure`, fill rates) become percent
+ * (`totalReturn`, `cagr`, `annualVolatility`, `winRate`, `exposure`, fill rates, and the benchmark
+ * statistics `alpha` and `trackingError`) become percent
  * with two decimals (`3.0515` → `305.15%`); fields named `…Pct` are already percent
  * (`maxDrawdownPct` 22.1 → `22.10%`); ratios (`sharpe`, `sortino`, `calmar`, `profitFactor`,
- * quality scores) get three decimals; money two; `turnover` three and `x`; `…Bps` three and
+ * quality scores, `beta`, `correlation`, `informationRatio`) get three decimals; money two; `turnover` three and `x`; `…Bps` three and
  * ` bps`; `…Ms` ` ms`; other numbers as they are. Null (an undefined statistic) and non-finite
  * numbers are `n/a`; strings are returned unchanged.
  */

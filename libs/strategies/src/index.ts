@@ -9,7 +9,7 @@ export { BRACKET_MOMENTUM_PARAMS, BracketMomentum } from './bracket-momentum';
 export type { BracketMomentumParams } from './bracket-momentum';
 export { STRATEGY_DEFINITIONS, createStrategy, findStrategy } from './strategy-registry';
 export { validateStrategyDefinition } from './strategy-definition-check';
-export type { StrategyBuildContext, StrategyDefinition } from './strategy-registry';
+export type { ChartIndicator, StrategyBuildContext, StrategyDefinition } from './strategy-registry';
 export { EARNINGS_MOMENTUM_PARAMS, EarningsMomentum } from './earnings-momentum';
 export { pointInTimeFundamentals } from './point-in-time-fundamentals';
 export type { AnnouncedFundamentalsSource, FundamentalsRecord, PointInTimeFundamentals } from './point-in-time-fundamentals';

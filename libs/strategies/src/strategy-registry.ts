@@ -33,6 +33,21 @@ export interface StrategyDefinition {
   readonly description: string;
   readonly params: readonly ParamSpec[];
   create(values: ParamValues, context: StrategyBuildContext): Strategy;
+  /**
+   * The indicators the strategy decides on, as catalog indicators (`INDICATOR_CATALOG`) over a
+   * symbol's bars, for charts: the run report draws them on the price chart. Optional: a strategy
+   * without it has no indicator lines drawn.
+   */
+  chartIndicators?(values: ParamValues): readonly ChartIndicator[];
+}
+
+/** An indicator a strategy charts: its label and the catalog indicator with its parameters. */
+export interface ChartIndicator {
+  /** The line's label, such as `SMA 10`. */
+  readonly label: string;
+  /** A name of `INDICATOR_CATALOG` (its first line is drawn). */
+  readonly indicator: string;
+  readonly params: Readonly<Record<string, number>>;
 }
 
 /** Every strategy shipped with Quantbot, by name. */
@@ -43,6 +58,10 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
     description: 'Buy when the fast SMA crosses above the slow SMA, exit (or go short) on the cross below.',
     params: SMA_CROSSOVER_PARAMS,
     create: (values: ParamValues, context: StrategyBuildContext) => SmaCrossover.fromParams(values, context.symbolCount),
+    chartIndicators: (values: ParamValues) => [
+      { label: `SMA ${String(values['fast'])}`, indicator: 'sma', params: { period: values['fast'] as number } },
+      { label: `SMA ${String(values['slow'])}`, indicator: 'sma', params: { period: values['slow'] as number } },
+    ],
   },
   {
     name: 'bracket-momentum',

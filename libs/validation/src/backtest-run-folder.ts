@@ -55,6 +55,8 @@ export interface BacktestRunRecord {
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
   readonly withReport: boolean;
+  /** The prices, fills and indicators the report draws (see `marketFromUniverse`); without them its price-based charts say so. */
+  readonly market?: RunReportInput['market'];
   /** The strategy's notices, in the order raised (`notices.jsonl` when any). */
   readonly notices?: readonly StrategyNotice[];
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
@@ -99,7 +101,8 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   }
   for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true, compressible: true });
   if (record.withReport) {
-    const html = await renderRunReport(reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime())));
+    const input = reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime()));
+    const html = await renderRunReport(record.market !== undefined ? { ...input, market: record.market } : input);
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
   }
   const data = hashData(record.dataPath);
@@ -121,10 +124,23 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   });
 }
 
-/** Builds the report page's input from a run folder read back with `readRun`. */
-export function reportInputFromRun(run: RunData, generatedAt: string): RunReportInput {
+/** What the report adds to a run folder's records: its prices (see `loadRunMarket`) and a benchmark. */
+export interface RunReportExtras {
+  readonly market?: RunReportInput['market'];
+  /** Why `market` is absent, printed on the page. */
+  readonly marketNote?: string;
+  readonly benchmark?: RunReportInput['benchmark'];
+}
+
+/** Builds the report page's input from a run folder read back with `readRun`, with its prices and benchmark when given. */
+export function reportInputFromRun(run: RunData, generatedAt: string, extras: RunReportExtras = {}): RunReportInput {
   const document = (run.summary ?? {}) as Partial<BacktestReport>;
-  return reportInput(run.manifest.runId, document, run.equity, run.trades, generatedAt);
+  return {
+    ...reportInput(run.manifest.runId, document, run.equity, run.trades, generatedAt),
+    ...(extras.market !== undefined ? { market: extras.market } : {}),
+    ...(extras.marketNote !== undefined ? { marketNote: extras.marketNote } : {}),
+    ...(extras.benchmark !== undefined ? { benchmark: extras.benchmark } : {}),
+  };
 }
 
 function reportInput(

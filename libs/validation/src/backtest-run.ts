@@ -30,6 +30,7 @@ import type { Strategy, StrategyBuildContext, StrategyDefinition, StrategyNotice
 import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
 import { SLEEVE_EQUITY_FILE, sleeveEquityCsv, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
+import { marketFromUniverse } from './report-market';
 import type { RunDataConfig, RunDataPhase } from './run-data';
 import type { LoadedStrategyFile } from './strategy-file';
 import { isStrategyFileRef, loadStrategyFile } from './strategy-file';
@@ -342,6 +343,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
     audit,
     withReport,
+    ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
     notices,
     ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
   });

@@ -1,6 +1,8 @@
 // The building blocks both HTML pages of the report entry point share: escaping, number
 // formats, the stat line, table cells and the page's style sheet.
 
+import { formatIsoTime } from '@quantbot/core';
+
 const INTEGER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const SIGNIFICANT_FORMAT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 6 });
 const LARGE_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
@@ -46,6 +48,20 @@ export function formatPercent(value: number): string {
   return `${formatFixed(value, 2)} %`;
 }
 
+/**
+ * A duration in ms as the report prints it: `250 ms`, `12.5 s`, `4.0 min`, `3.5 h`, `1,084.0 days`;
+ * `—` when not finite.
+ */
+export function formatDurationMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${formatFixed(ms, 0)} ms`;
+  if (abs < 60_000) return `${formatFixed(ms / 1000, 1)} s`;
+  if (abs < 3_600_000) return `${formatFixed(ms / 60_000, 1)} min`;
+  if (abs < 86_400_000) return `${formatFixed(ms / 3_600_000, 1)} h`;
+  return `${formatFixed(ms / 86_400_000, 1)} days`;
+}
+
 /** A row of labelled figures (`[label, value]` pairs) above a chart or table. */
 export function statLine(stats: readonly (readonly string[])[]): string {
   const items = stats.map(([label, value]) => `<div class="stat"><span class="stat-label">${escapeHtml(label ?? '')}</span><span class="stat-value">${escapeHtml(value ?? '')}</span></div>`);
@@ -56,6 +72,21 @@ export function statLine(stats: readonly (readonly string[])[]): string {
 export function numCell(text: string, toneClass = ''): string {
   const classes = text === '—' ? 'num muted' : `num${toneClass}`;
   return `<td class="${classes}">${escapeHtml(text)}</td>`;
+}
+
+/** An epoch-ms time as ISO 8601, `—` when not finite. */
+export function formatIsoTimeSafe(ms: number): string {
+  return Number.isFinite(ms) ? formatIsoTime(ms) : '—';
+}
+
+/** `2021-03-04T00:00:00.000Z` → `2021-03-04`; `2021-03-04T14:30:00.000Z` → `2021-03-04 14:30`; anything else as it is. */
+export function formatTimeLabel(iso: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?Z$/.exec(iso);
+  if (match === null) return iso;
+  const [, date, hm, rest] = match;
+  const seconds = rest === undefined ? '' : rest.replace(/^:00(\.0+)?$/, '');
+  if (hm === '00:00' && seconds === '') return date ?? iso;
+  return `${date ?? ''} ${hm ?? ''}${seconds}`;
 }
 
 /** The style sheet of the report pages (inline: the pages load nothing). */

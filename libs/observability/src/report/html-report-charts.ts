@@ -3,6 +3,8 @@ import type * as Vega from 'vega';
 import type { View } from 'vega';
 import type * as VegaLite from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
+import type { AnnualReturn } from './run-analytics';
+import type { RunAnalyticsChartName } from './run-report-charts';
 
 /**
  * The most points a report chart draws from an equity or drawdown curve. Longer curves are
@@ -14,9 +16,10 @@ export const REPORT_MAX_CHART_POINTS = 2000;
 /**
  * A chart of a report page; also the value of its figure's `data-chart` attribute: the run
  * report's `equity`, `drawdown` and `monthly-returns`, the factor tear sheet's `ic-series`,
- * `quantile-returns` and `cumulative-spread`, the sweep report's `objective-heatmap`,
- * `objective-line` and `trial-sharpe`, the walk-forward report's `fold-sharpe`, `chosen-params`
- * and `oos-equity`.
+ * `quantile-returns` and `cumulative-spread`, the run report's analytics charts
+ * (`RunAnalyticsChartName`: rolling metrics, exposure, distributions, MAE/MFE, price), the sweep
+ * report's `objective-heatmap`, `objective-line` and `trial-sharpe`, the walk-forward report's
+ * `fold-sharpe`, `chosen-params` and `oos-equity`.
  */
 export type ReportChartName =
   | 'equity'
@@ -30,7 +33,8 @@ export type ReportChartName =
   | 'trial-sharpe'
   | 'fold-sharpe'
   | 'chosen-params'
-  | 'oos-equity';
+  | 'oos-equity'
+  | RunAnalyticsChartName;
 
 /** A chart of the HTML report could not be rendered; `cause` holds vega's own error. */
 export class ReportRenderError extends QuantbotError {
@@ -280,21 +284,26 @@ export function renderDrawdownChart(time: ArrayLike<number>, drawdownPct: ArrayL
 
 /**
  * Renders the monthly-returns heatmap (years as rows, months as columns) as an SVG string. The
- * colour scale is diverging and symmetric around 0 (red losses, blue gains); each cell is
- * labelled with its return. Months whose return is not finite are left blank.
+ * colour scale is diverging and symmetric around 0 (red losses, blue gains), set by the months
+ * (a year's cell beyond it takes the end colour); each cell is labelled with its return. Months
+ * whose return is not finite are left blank. With `years`, a 13th column `Year` holds each
+ * year's return (its rows are those of the months).
  */
-export function renderMonthlyReturnsChart(returns: readonly MonthlyReturn[]): Promise<string> {
-  const cells = returns
+export function renderMonthlyReturnsChart(returns: readonly MonthlyReturn[], years: readonly AnnualReturn[] = []): Promise<string> {
+  const monthCells = returns
     .filter((r) => Number.isFinite(r.returnPct))
     .map((r) => ({ year: String(r.year), month: r.month, returnPct: r.returnPct }));
-  if (cells.length === 0) return renderVegaLiteSvg('monthly-returns', noDataSpec('Monthly returns: no data', 3 * HEATMAP_ROW_HEIGHT));
-  const years = [...new Set(returns.map((r) => String(r.year)))];
+  if (monthCells.length === 0) return renderVegaLiteSvg('monthly-returns', noDataSpec('Monthly returns: no data', 3 * HEATMAP_ROW_HEIGHT));
+  const rows = [...new Set(returns.map((r) => String(r.year)))];
+  const yearCells = years.filter((y) => Number.isFinite(y.returnPct) && rows.includes(String(y.year))).map((y) => ({ year: String(y.year), month: 13, returnPct: y.returnPct }));
+  const cells = [...monthCells, ...yearCells];
+  const withYear = yearCells.length > 0;
   let extent = 0;
-  for (const c of cells) extent = Math.max(extent, Math.abs(c.returnPct));
+  for (const c of monthCells) extent = Math.max(extent, Math.abs(c.returnPct));
   if (extent === 0) extent = 1;
   const spec: TopLevelSpec = {
     width: CHART_WIDTH,
-    height: Math.max(1, years.length) * HEATMAP_ROW_HEIGHT,
+    height: Math.max(1, rows.length) * HEATMAP_ROW_HEIGHT,
     padding: 4,
     description: 'Monthly returns, percent, by year and month',
     config: { ...CHART_CONFIG, axis: { ...CHART_CONFIG.axis, domain: false, ticks: false, grid: false } },
@@ -303,10 +312,10 @@ export function renderMonthlyReturnsChart(returns: readonly MonthlyReturn[]): Pr
       x: {
         field: 'month',
         type: 'ordinal',
-        scale: { domain: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], paddingInner: 0.06 },
-        axis: { title: null, orient: 'top', labelAngle: 0, labelExpr: `${JSON.stringify(MONTH_NAMES)}[datum.value - 1]` },
+        scale: { domain: withYear ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], paddingInner: 0.06 },
+        axis: { title: null, orient: 'top', labelAngle: 0, labelExpr: `${JSON.stringify([...MONTH_NAMES, 'Year'])}[datum.value - 1]` },
       },
-      y: { field: 'year', type: 'ordinal', scale: { domain: years, paddingInner: 0.1 }, axis: { title: null } },
+      y: { field: 'year', type: 'ordinal', scale: { domain: rows, paddingInner: 0.1 }, axis: { title: null } },
     },
     layer: [
       {
@@ -315,7 +324,7 @@ export function renderMonthlyReturnsChart(returns: readonly MonthlyReturn[]): Pr
           color: {
             field: 'returnPct',
             type: 'quantitative',
-            scale: { scheme: 'redblue', domain: [-extent, extent] },
+            scale: { scheme: 'redblue', domain: [-extent, extent], clamp: true },
             legend: { title: 'Monthly return (%)', orient: 'bottom', direction: 'horizontal', gradientLength: 260, format: '.1f' },
           },
         },

@@ -160,7 +160,7 @@ describeWithPrerequisite(chromiumPrerequisite(), 'renderRunReport in Chromium', 
     if (workDir !== '') rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('opens offline with no errors, draws three sized charts, lists every trade, and saves a screenshot', async () => {
+  it('opens offline with no errors, draws the charts that need no prices at full width, lists every trade, and saves a screenshot', async () => {
     if (browser === undefined) throw new Error('Chromium did not start');
     const input = syntheticInput();
     const file = join(workDir, 'report.html');
@@ -178,19 +178,20 @@ describeWithPrerequisite(chromiumPrerequisite(), 'renderRunReport in Chromium', 
       expect(problems.requests).toEqual([url]);
 
       const charts = page.locator('figure.chart svg');
-      expect(await charts.count()).toBe(3);
-      expect(await page.locator('figure.chart').evaluateAll((figures) => figures.map((f) => f.getAttribute('data-chart')))).toEqual(['equity', 'drawdown', 'monthly-returns']);
-      for (let i = 0; i < 3; i++) {
+      const names = ['equity', 'drawdown', 'rolling-sharpe', 'rolling-volatility', 'annual-returns', 'monthly-returns', 'return-distribution', 'trade-pnl-distribution', 'holding-times'];
+      expect(await charts.count()).toBe(names.length);
+      expect(await page.locator('figure.chart').evaluateAll((figures) => figures.map((f) => f.getAttribute('data-chart')))).toEqual(names);
+      for (let i = 0; i < names.length; i++) {
         const box = await charts.nth(i).boundingBox();
         expect(box).not.toBeNull();
         expect(box?.width ?? 0).toBeGreaterThan(600);
         expect(box?.height ?? 0).toBeGreaterThan(50);
       }
 
-      // One labelled heatmap cell per month of the curve.
+      // One labelled heatmap cell per month of the curve, and one per year in the Year column.
       const months = monthlyReturns(input.equity.time, input.equity.equity).length;
       expect(months).toBe(36);
-      expect(await page.locator('figure[data-chart="monthly-returns"] .role-mark.mark-text text').count()).toBe(months);
+      expect(await page.locator('figure[data-chart="monthly-returns"] .role-mark.mark-text text').count()).toBe(months + 3);
 
       expect(await page.locator('#trades-table tbody tr').count()).toBe(input.trades.length);
       expect(await page.locator('#findings-table tbody tr').count()).toBe(2);
@@ -200,9 +201,13 @@ describeWithPrerequisite(chromiumPrerequisite(), 'renderRunReport in Chromium', 
       expect(await page.locator('section > h2').allInnerTexts()).toEqual([
         'Summary',
         'Equity',
+        'Benchmark',
         'Drawdown',
-        'Monthly returns',
+        'Rolling metrics',
+        'Exposure',
+        'Returns',
         'Trades',
+        'Symbols',
         'Execution quality',
         'Data quality',
         'Guardrails',
@@ -240,7 +245,7 @@ describeWithPrerequisite(chromiumPrerequisite(), 'renderRunReport in Chromium', 
       const problems = watch(page);
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       expect(problems.errors).toEqual([]);
-      expect(await page.locator('figure.chart svg').count()).toBe(3);
+      expect(await page.locator('figure.chart svg').count()).toBe(7);
       expect(await page.locator('#trades').innerText()).toContain('No closed trades.');
       expect(await page.locator('#guardrails').count()).toBe(0);
     } finally {

@@ -4,6 +4,8 @@ import { REPORT_MAX_FINDING_ROWS, REPORT_MAX_HEATMAP_YEARS, REPORT_MAX_TRADE_ROW
 import type { RunReportInput } from './html-report';
 import type { TradeRecord } from '../run-records';
 import { formatSummaryMetric } from '../summary-metric-format';
+import { barReturns, benchmarkStatistics, buyAndHoldCurve } from './run-analytics';
+import { REPORT_MAX_PRICE_SYMBOLS } from './run-report-sections';
 
 const DAY_MS = 86_400_000;
 const HOSTILE = '<script>alert(1)</script>';
@@ -177,7 +179,7 @@ describe('chartSampleIndices', () => {
 describe('renderRunReport', () => {
   it('renders every section in order, each with an h2', async () => {
     const html = await renderRunReport(baseInput());
-    const ids = ['summary', 'equity', 'drawdown', 'monthly-returns', 'trades', 'execution-quality', 'data-quality', 'guardrails'];
+    const ids = ['summary', 'equity', 'benchmark', 'drawdown', 'rolling', 'exposure', 'returns', 'trades', 'symbols', 'execution-quality', 'data-quality', 'guardrails'];
     const positions = ids.map((id) => html.indexOf(`<section id="${id}"`));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -186,13 +188,14 @@ describe('renderRunReport', () => {
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
   });
 
-  it('draws three charts as inline SVG inside their figures', async () => {
-    const html = await renderRunReport(baseInput());
-    expect((html.match(/<svg/g) ?? []).length).toBe(3);
-    for (const chart of ['equity', 'drawdown', 'monthly-returns']) {
-      expect(html).toMatch(new RegExp(`<figure class="chart" data-chart="${chart}"><svg[^>]*>`));
-      expect(section(html, chart)).toContain('<svg');
-    }
+  it('draws the charts that need no prices as inline SVG inside their figures, and says why the others are missing', async () => {
+    const html = await renderRunReport(baseInput({ marketNote: 'the data file is gone.' }));
+    const charts = [...html.matchAll(/<figure class="chart" data-chart="([a-z-]+)"><svg/g)].map((m) => m[1]);
+    expect(charts).toEqual(['equity', 'drawdown', 'rolling-sharpe', 'rolling-volatility', 'annual-returns', 'monthly-returns', 'return-distribution', 'trade-pnl-distribution', 'holding-times']);
+    expect((html.match(/<svg/g) ?? []).length).toBe(charts.length);
+    expect(section(html, 'benchmark')).toContain('No benchmark: the data file is gone.');
+    expect(section(html, 'exposure')).toContain('Exposure needs the run&#39;s prices: the data file is gone.');
+    expect(section(html, 'symbols')).toContain('The price chart needs the run&#39;s prices: the data file is gone.');
   });
 
   it('references no network resource and runs no script', async () => {
@@ -268,19 +271,22 @@ describe('renderRunReport', () => {
   it('colours the heatmap on a scale symmetric around 0 and labels every month', async () => {
     // Month-ends 100 → 110 (+10 %) → 107.8 (−2 %) → 107.8 (0 %).
     const time = [Date.UTC(2021, 0, 4), Date.UTC(2021, 0, 29), Date.UTC(2021, 1, 26), Date.UTC(2021, 2, 31)];
-    const monthly = section(await renderRunReport(baseInput({ equity: { time, equity: [100, 110, 107.8, 107.8] } })), 'monthly-returns');
+    const monthly = section(await renderRunReport(baseInput({ equity: { time, equity: [100, 110, 107.8, 107.8] } })), 'returns');
     expect(monthly).toContain("Gradient legend titled 'Monthly return (%)' for fill color with values from −10.0 to 10.0");
     const labels = [...monthly.matchAll(/<text[^>]*>([+−-]?\d+\.\d)<\/text>/g)].map((m) => m[1]);
     expect(labels).toEqual(expect.arrayContaining(['+10.0', '−2.0', '+0.0']));
-    expect(monthly).toContain('10.00 % (2021-01)'); // best
-    expect(monthly).toContain('-2.00 % (2021-02)'); // worst
+    expect(monthly).toContain('10.00% (2021-01)'); // best, formatted as every percent of the page
+    expect(monthly).toContain('-2.00% (2021-02)'); // worst
+    expect(monthly).toContain('>Year</text>'); // the yearly column: 100 → 107.8
+    expect(monthly).toContain('>+7.8</text>');
   });
 
   it('shows at most the most recent 40 years in the heatmap and says so', async () => {
     const years = REPORT_MAX_HEATMAP_YEARS + 5;
     const time = Array.from({ length: years * 12 }, (_, i) => Date.UTC(1970 + Math.floor(i / 12), i % 12, 15));
     const equity = time.map((_, i) => 100 + i);
-    const monthly = section(await renderRunReport(baseInput({ equity: { time, equity } })), 'monthly-returns');
+    const returns = section(await renderRunReport(baseInput({ equity: { time, equity } })), 'returns');
+    const monthly = returns.slice(returns.indexOf('<h3>Monthly returns</h3>'), returns.indexOf('<h3>Distribution of returns per bar</h3>'));
     expect(monthly).toContain('5 earlier years are left out');
     expect(monthly).toContain('>2014</text>');
     expect(monthly).toContain('>1975</text>');
@@ -332,7 +338,7 @@ describe('renderRunReport', () => {
     ['a flat curve', [Date.UTC(2021, 0, 4), Date.UTC(2021, 1, 4), Date.UTC(2021, 2, 4)], [100, 100, 100]],
   ])('renders a valid page for %s with no trades', async (_label, time, equity) => {
     const html = await renderRunReport(baseInput({ equity: { time, equity }, trades: [], summary: {}, executionQuality: {}, dataQuality: { mode: 'off', calendar: null, findings: [], repairs: 0 }, guardrails: null }));
-    expect((html.match(/<svg/g) ?? []).length).toBe(3);
+    expect((html.match(/<svg/g) ?? []).length).toBe(7);
     expect(section(html, 'trades')).toContain('No closed trades.');
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
     expect(html.trimEnd().endsWith('</html>')).toBe(true);
@@ -360,5 +366,84 @@ describe('renderRunReport', () => {
 
   it('rejects an equity curve whose arrays differ in length', async () => {
     await expect(renderRunReport(baseInput({ equity: { time: [1, 2], equity: [1] } }))).rejects.toThrow(DataError);
+  });
+});
+
+describe('renderRunReport with prices, fills and a benchmark', () => {
+  const t0 = Date.UTC(2021, 0, 4);
+  const time = Array.from({ length: 10 }, (_, k) => t0 + k * DAY_MS);
+  const closeA = [10, 11, 12, 11, 13, 12, 14, 15, 14, 16];
+  const closeB = [20, 19, 21, 22, 21, 23, 22, 24, 25, 24];
+  const equity = [1000, 1010, 1020, 1010, 1030, 1020, 1040, 1050, 1040, 1060];
+  function market(symbols = 2): RunReportInput['market'] {
+    return {
+      source: 'test bars',
+      symbols: Array.from({ length: symbols }, (_, s) => ({
+        symbol: s === 0 ? 'AAA' : s === 1 ? 'BBB' : `S${s}`,
+        time,
+        high: (s % 2 === 0 ? closeA : closeB).map((c) => c + 1),
+        low: (s % 2 === 0 ? closeA : closeB).map((c) => c - 1),
+        close: s % 2 === 0 ? closeA : closeB,
+        indicators: [{ name: 'SMA 3', values: closeA.map((_, k) => (k < 2 ? NaN : ((closeA[k] as number) + (closeA[k - 1] as number) + (closeA[k - 2] as number)) / 3)) }],
+      })),
+      fills: [
+        { time: time[1] as number, symbol: 'AAA', qty: 10 },
+        { time: time[5] as number, symbol: 'AAA', qty: -10 },
+      ],
+    };
+  }
+  const trades = [trade({ symbol: 'AAA', entryTime: new Date(time[1] as number).toISOString(), entryPrice: 11, exitTime: new Date(time[5] as number).toISOString(), exitPrice: 12, qty: 10, pnl: 10, commission: 0, netPnl: 10, barsHeld: 4 })];
+
+  it('prints the benchmark statistics the analytics compute, formatted as the summary formats them', async () => {
+    const html = await renderRunReport(baseInput({ equity: { time, equity }, trades, market: market(), summary: { totalReturn: 0.06, winRate: 0.375 } }));
+    const benchmark = buyAndHoldCurve(time.length, [closeA, closeB], 1000);
+    const stats = benchmarkStatistics(barReturns(equity), barReturns(benchmark), 252);
+    const table = section(html, 'benchmark');
+    expect(table).toContain('Buy and hold of 2 symbols, equal weight');
+    expect(table).toContain(`<td class="num">${formatSummaryMetric('beta', stats.beta)}</td>`);
+    expect(table).toContain(`<td class="num">${formatSummaryMetric('alpha', stats.alpha)}</td>`);
+    expect(table).toContain(`<td class="num">${formatSummaryMetric('trackingError', stats.trackingError)}</td>`);
+    expect(table).toContain(`<td class="num">${formatSummaryMetric('informationRatio', stats.informationRatio)}</td>`);
+    expect(table).toContain(`<td class="num">${formatSummaryMetric('correlation', stats.correlation)}</td>`);
+    // One formatting for a metric everywhere: the tile and the table agree, and a win rate is a percent.
+    expect(html).toContain('<div class="tile-value pos">6.00%</div>');
+    expect(section(html, 'summary')).toContain('<td class="num">6.00%</td>');
+    expect(section(html, 'summary')).toContain('<td class="num">37.50%</td>');
+    expect(section(html, 'symbols')).toContain('<td class="num">100.00%</td>'); // AAA's one trade won
+  });
+
+  it('draws every chart, a price pane per symbol and zoom, and the drawdown periods', async () => {
+    const html = await renderRunReport(baseInput({ equity: { time, equity }, trades, market: market() }));
+    const charts = [...new Set([...html.matchAll(/<figure class="chart" data-chart="([a-z-]+)"/g)].map((m) => m[1]))];
+    expect(charts).toEqual(['equity', 'drawdown', 'rolling-sharpe', 'rolling-volatility', 'rolling-beta', 'exposure', 'annual-returns', 'monthly-returns', 'return-distribution', 'trade-pnl-distribution', 'holding-times', 'mae-mfe', 'price']);
+    expect((html.match(/data-chart="price"/g) ?? []).length).toBe(2 * 3);
+    expect(html).toContain('#price-symbol-1:checked ~ #price-zoom-2:checked ~ .price-panes #price-1-2 { display: block; }');
+    expect(html).not.toMatch(/<script/i);
+    // Equity 1000 → … the deepest fall is 1020 → 1010 (0.98 %), listed first.
+    expect(bodyRowCount(html, 'drawdown-table')).toBe(3);
+    expect(section(html, 'drawdown')).toMatch(/<td>2021-01-06<\/td><td>2021-01-07<\/td><td>2021-01-08<\/td><td class="num neg">0.98%<\/td>/);
+    // AAA held from bar 1 to bar 4 (the sell fills at bar 5): 4 of 10 bars.
+    expect(section(html, 'symbols')).toMatch(/<td>AAA<\/td><td class="num">1<\/td><td class="num pos">10.00<\/td><td class="num">100.00%<\/td><td class="num">40.00%<\/td>/);
+    expect(section(html, 'symbols')).toContain('SMA 3');
+  });
+
+  it('uses a given benchmark instead of the buy-and-hold, charts at most 8 symbols and says so', async () => {
+    const html = await renderRunReport(baseInput({ equity: { time, equity }, trades, market: market(10), benchmark: { label: 'SPY (spy.csv)', time, close: closeB } }));
+    expect(section(html, 'benchmark')).toContain('SPY (spy.csv)');
+    const stats = benchmarkStatistics(barReturns(equity), barReturns(closeB), 252);
+    expect(section(html, 'benchmark')).toContain(`<td class="num">${formatSummaryMetric('beta', stats.beta)}</td>`);
+    expect((html.match(/data-chart="price"/g) ?? []).length).toBe(REPORT_MAX_PRICE_SYMBOLS * 3);
+    expect(section(html, 'symbols')).toContain('2 more left out');
+    expect(bodyRowCount(html, 'symbols-table')).toBe(10);
+  });
+
+  it('prints guardrail durations as durations and their percents as percents', async () => {
+    const html = await renderRunReport(baseInput({ guardrails: { timeInStateMs: { active: 93_657_600_000, halted: 90_000 }, maxIntradayDrawdownPct: 2.31 } }));
+    const guardrails = section(html, 'guardrails');
+    expect(guardrails).toContain('>Time in state</th>');
+    expect(guardrails).toContain('<td class="num">1,084.0 days</td>');
+    expect(guardrails).toContain('<td class="num">1.5 min</td>');
+    expect(guardrails).toContain('<td class="num">2.31%</td>');
+    expect(guardrails).not.toContain('(ms)');
   });
 });

@@ -1,4 +1,4 @@
-import { DataError, formatIsoTime } from '@quantbot/core';
+import { DataError } from '@quantbot/core';
 import {
   REPORT_MAX_CHART_POINTS,
   drawdownSeries,
@@ -8,7 +8,21 @@ import {
   renderMonthlyReturnsChart,
 } from './html-report-charts';
 import type { MonthlyReturn, ReportChartName } from './html-report-charts';
-import { PAGE_CSS, escapeHtml, formatFixed, formatInteger, formatNumber, formatPercent, numCell, statLine } from './html-page';
+import { PAGE_CSS, escapeHtml, formatDurationMs, formatFixed, formatInteger, formatIsoTimeSafe, formatNumber, formatTimeLabel, numCell, statLine } from './html-page';
+import { renderLinesChart } from './run-report-charts';
+import {
+  PICKER_CSS,
+  analyticsContext,
+  annualReturnsFigure,
+  benchmarkSection,
+  drawdownPeriodsTable,
+  exposureSection,
+  returnDistributionFigure,
+  rollingSection,
+  symbolsSection,
+  tradeChartsHtml,
+} from './run-report-sections';
+import type { AnalyticsContext, AnalyticsInput, RunReportBenchmark, RunReportMarket, SectionHtml } from './run-report-sections';
 import type { TradeRecord } from '../run-records';
 import { formatSummaryMetric, hasSummaryMetricFormat } from '../summary-metric-format';
 
@@ -60,12 +74,18 @@ export interface RunReportInput {
   readonly guardrails?: Readonly<Record<string, unknown>> | null;
   /** When the report was generated, ISO 8601; printed in the footer. */
   readonly generatedAt: string;
-}
-
-interface SectionHtml {
-  readonly id: string;
-  readonly title: string;
-  readonly body: string;
+  /**
+   * The run's prices, fills and the strategy's indicators: the benchmark (by default a buy-and-hold
+   * of these symbols), exposure, MAE/MFE and the price charts come from them. Absent or null: those
+   * parts print `marketNote` instead.
+   */
+  readonly market?: RunReportMarket | null;
+  /** Why `market` is absent, printed where a price-based chart would be (default: the prices were not given). */
+  readonly marketNote?: string;
+  /** The benchmark to compare with instead of the buy-and-hold of `market`'s symbols. */
+  readonly benchmark?: RunReportBenchmark | null;
+  /** Bars per year for annualising; default the summary's `periodsPerYear`, else detected from `equity.time` (`detectBarInterval`), else 252. */
+  readonly periodsPerYear?: number;
 }
 
 /**
@@ -88,34 +108,69 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   if (time.length !== equity.length) {
     throw new DataError(`time has ${time.length} values but equity has ${equity.length}`, { field: 'equity' });
   }
+  const analytics: AnalyticsInput = {
+    summary: input.summary,
+    time,
+    equity,
+    trades: input.trades,
+    market: input.market ?? null,
+    benchmark: input.benchmark ?? null,
+    marketNote: input.marketNote ?? 'the prices were not given to the report.',
+    periodsPerYear: input.periodsPerYear,
+  };
+  const ctx = analyticsContext(analytics);
   const drawdown = drawdownSeries(equity);
   const months = monthlyReturns(time, equity);
   const heatmapYears = recentYears(months, REPORT_MAX_HEATMAP_YEARS);
-  const [equitySvg, drawdownSvg, monthlySvg] = await Promise.all([
-    renderEquityChart(time, equity),
+  const [equitySvg, drawdownSvg, monthlySvg, rolling, exposure, annual, distribution, tradeCharts, symbols] = await Promise.all([
+    equityChart(time, equity, ctx),
     renderDrawdownChart(time, drawdown),
-    renderMonthlyReturnsChart(heatmapYears.shown),
+    renderMonthlyReturnsChart(heatmapYears.shown, ctx.annual),
+    rollingSection(analytics, ctx),
+    exposureSection(analytics, ctx),
+    annualReturnsFigure(ctx),
+    returnDistributionFigure(ctx),
+    tradeChartsHtml(analytics, ctx),
+    symbolsSection(analytics, ctx),
   ]);
 
   const sections: SectionHtml[] = [
     { id: 'summary', title: 'Summary', body: summarySection(input.summary) },
-    { id: 'equity', title: 'Equity', body: equitySection(equity, equitySvg) },
-    { id: 'drawdown', title: 'Drawdown', body: drawdownSection(time, drawdown, drawdownSvg) },
-    { id: 'monthly-returns', title: 'Monthly returns', body: monthlySection(months, heatmapYears.omittedYears, monthlySvg) },
-    { id: 'trades', title: 'Trades', body: tradesSection(input.trades) },
+    { id: 'equity', title: 'Equity', body: equitySection(equity, equitySvg, ctx) },
+    { id: 'benchmark', title: 'Benchmark', body: benchmarkSection(analytics, ctx) },
+    { id: 'drawdown', title: 'Drawdown', body: `${drawdownSection(time, drawdown, drawdownSvg)}\n${drawdownPeriodsTable(time, equity)}` },
+    { id: 'rolling', title: 'Rolling metrics', body: rolling },
+    { id: 'exposure', title: 'Exposure', body: exposure },
+    { id: 'returns', title: 'Returns', body: `${annual}\n<h3>Monthly returns</h3>\n${monthlySection(months, heatmapYears.omittedYears, monthlySvg)}\n${distribution}` },
+    { id: 'trades', title: 'Trades', body: `${tradesSection(input.trades)}\n${tradeCharts}` },
+    { id: 'symbols', title: 'Symbols', body: symbols.html },
     { id: 'execution-quality', title: 'Execution quality', body: keyValueTable(input.executionQuality) },
     { id: 'data-quality', title: 'Data quality', body: dataQualitySection(input.dataQuality) },
   ];
   if (input.guardrails !== undefined && input.guardrails !== null) {
     sections.push({ id: 'guardrails', title: 'Guardrails', body: guardrailsSection(input.guardrails) });
   }
-  return page(input, sections);
+  return page(input, sections, symbols.css);
+}
+
+/** The equity line, with the benchmark's dashed beside it when there is one. */
+function equityChart(time: ArrayLike<number>, equity: ArrayLike<number>, ctx: AnalyticsContext): Promise<string> {
+  if (ctx.benchmark === null) return renderEquityChart(time, equity);
+  return renderLinesChart(
+    'equity',
+    time,
+    [
+      { name: 'Strategy', color: '#2563eb', values: equity },
+      { name: ctx.benchmark.label, color: '#9ca3af', values: ctx.benchmark.values, dashed: true },
+    ],
+    { description: 'Equity over time with the benchmark', yTitle: 'Equity', height: 260, yFormat: '~s' },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Page
 
-function page(input: RunReportInput, sections: readonly SectionHtml[]): string {
+function page(input: RunReportInput, sections: readonly SectionHtml[], extraCss: string): string {
   const { time } = input.equity;
   const n = time.length;
   const period = n > 0 ? `${formatTimeLabel(formatIsoTimeSafe(time[0] as number))} → ${formatTimeLabel(formatIsoTimeSafe(time[n - 1] as number))}` : 'no equity data';
@@ -131,7 +186,7 @@ function page(input: RunReportInput, sections: readonly SectionHtml[]): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="generator" content="Quantbot">
 <title>${escapeHtml(input.title)} · ${escapeHtml(input.runId)}</title>
-<style>${PAGE_CSS}</style>
+<style>${PAGE_CSS}${PICKER_CSS}${extraCss}</style>
 </head>
 <body>
 <header class="page-header">
@@ -179,15 +234,19 @@ function summarySection(summary: Readonly<Record<string, number | string | null>
   return keyValueGrid(entries);
 }
 
-function equitySection(equity: ArrayLike<number>, svg: string): string {
+function equitySection(equity: ArrayLike<number>, svg: string, ctx: AnalyticsContext): string {
   const n = equity.length;
   const first = firstFinite(equity);
   const last = lastFinite(equity);
   const stats = [
-    ['Start', formatNumber(first)],
-    ['End', formatNumber(last)],
+    ['Start', formatSummaryMetric('startingEquity', first)],
+    ['End', formatSummaryMetric('finalEquity', last)],
     ['Change', Number.isFinite(first) && first > 0 ? formatSummaryMetric('totalReturn', last / first - 1) : '—'],
   ];
+  if (ctx.benchmark !== null) {
+    const b0 = firstFinite(ctx.benchmark.values);
+    stats.push(['Benchmark change', b0 > 0 ? formatSummaryMetric('totalReturn', lastFinite(ctx.benchmark.values) / b0 - 1) : '—']);
+  }
   return `${statLine(stats)}
 ${figure('equity', svg)}
 ${samplingNote(n)}`;
@@ -236,17 +295,17 @@ function monthlySection(months: readonly MonthlyReturn[], omittedYears: number, 
     if (best === undefined || m.returnPct > best.returnPct) best = m;
     if (worst === undefined || m.returnPct < worst.returnPct) worst = m;
   }
-  const label = (m: MonthlyReturn | undefined): string => (m === undefined ? '—' : `${formatPercent(m.returnPct)} (${m.year}-${String(m.month).padStart(2, '0')})`);
+  const label = (m: MonthlyReturn | undefined): string => (m === undefined ? '—' : `${formatSummaryMetric('returnPct', m.returnPct)} (${m.year}-${String(m.month).padStart(2, '0')})`);
   const stats = [
     ['Months', formatInteger(finite)],
-    ['Positive', finite > 0 ? `${formatInteger(positive)} (${formatFixed((positive / finite) * 100, 0)} %)` : '—'],
+    ['Positive', finite > 0 ? `${formatInteger(positive)} (${formatSummaryMetric('winRate', positive / finite)})` : '—'],
     ['Best', label(best)],
     ['Worst', label(worst)],
   ];
   const note = omittedYears > 0 ? `<p class="note">The heatmap shows the most recent ${REPORT_MAX_HEATMAP_YEARS} years; ${formatInteger(omittedYears)} earlier years are left out (the figures above use every month).</p>` : '';
   return `${statLine(stats)}
 ${figure('monthly-returns', svg)}
-<p class="note">Return from month-end to month-end equity (UTC months); the first month is measured from the first equity.</p>
+<p class="note">Return from month-end to month-end equity (UTC months); the first month is measured from the first equity. The Year column is the calendar year's return (year-end to year-end).</p>
 ${note}`;
 }
 
@@ -355,7 +414,16 @@ ${rows}
 function guardrailsSection(guardrails: Readonly<Record<string, unknown>>): string {
   const entries = Object.entries(guardrails);
   if (entries.length === 0) return '<p class="note">No guardrail statistics.</p>';
-  return `<table class="kv wide">${entries.map(([k, v]) => `<tr><th scope="row" title="${escapeHtml(k)}">${escapeHtml(humanizeKey(k))}</th>${valueCell(v, 0)}</tr>`).join('')}</table>`;
+  return `<table class="kv wide">${entries.map(([k, v]) => `<tr><th scope="row" title="${escapeHtml(k)}">${escapeHtml(labelOf(k))}</th>${valueCell(v, 0, k)}</tr>`).join('')}</table>`;
+}
+
+/** A key's label; a duration key (`…Ms`) is printed as a duration, so its label drops the `(ms)`. */
+function labelOf(key: string): string {
+  return isDurationKey(key) ? humanizeKey(key.slice(0, -2)) : humanizeKey(key);
+}
+
+function isDurationKey(key: string): boolean {
+  return /^[a-z][a-zA-Z0-9]*Ms$/.test(key);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,10 +459,17 @@ function keyValueRows(entries: readonly (readonly [string, number | string | nul
   return `<table class="kv">${rows.join('')}</table>`;
 }
 
-/** A table cell for any JSON-like value: nested objects become nested tables, arrays of objects small tables. */
-function valueCell(value: unknown, depth: number): string {
+/**
+ * A table cell for any JSON-like value: nested objects become nested tables, arrays of objects
+ * small tables. A number under `key` is formatted as the summary formats that key; under a
+ * duration key (`…Ms`, or inside one, such as `timeInStateMs.active`) as a duration.
+ */
+function valueCell(value: unknown, depth: number, key = '', inDuration = false): string {
   if (value === null || value === undefined) return '<td class="num muted">—</td>';
-  if (typeof value === 'number') return numCell(formatNumber(value));
+  if (typeof value === 'number') {
+    if (inDuration || isDurationKey(key)) return numCell(formatDurationMs(value));
+    return numCell(Number.isFinite(value) && hasSummaryMetricFormat(key) ? formatSummaryMetric(key, value) : formatNumber(value));
+  }
   if (typeof value === 'string') return stringCell(value);
   if (typeof value === 'boolean' || typeof value === 'bigint') return `<td class="num">${escapeHtml(String(value))}</td>`;
   if (depth >= 3) return `<td><code class="json">${escapeHtml(safeJson(value))}</code></td>`;
@@ -402,7 +477,8 @@ function valueCell(value: unknown, depth: number): string {
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return '<td class="num muted">none</td>';
-    return `<td><table class="kv nested">${entries.map(([k, v]) => `<tr><th scope="row" title="${escapeHtml(k)}">${escapeHtml(humanizeKey(k))}</th>${valueCell(v, depth + 1)}</tr>`).join('')}</table></td>`;
+    const durations = inDuration || isDurationKey(key);
+    return `<td><table class="kv nested">${entries.map(([k, v]) => `<tr><th scope="row" title="${escapeHtml(k)}">${escapeHtml(labelOf(k))}</th>${valueCell(v, depth + 1, k, durations)}</tr>`).join('')}</table></td>`;
   }
   return `<td>${escapeHtml(String(value))}</td>`;
 }
@@ -457,20 +533,6 @@ const PRICE_FORMAT = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, 
 function formatPrice(value: number): string {
   if (!Number.isFinite(value)) return '—';
   return Math.abs(value) >= 1 ? PRICE_FORMAT.format(value) : formatNumber(value);
-}
-
-function formatIsoTimeSafe(ms: number): string {
-  return Number.isFinite(ms) ? formatIsoTime(ms) : '—';
-}
-
-/** `2021-03-04T00:00:00.000Z` → `2021-03-04`; `2021-03-04T14:30:00.000Z` → `2021-03-04 14:30`; anything else as it is. */
-function formatTimeLabel(iso: string): string {
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?Z$/.exec(iso);
-  if (match === null) return iso;
-  const [, date, hm, rest] = match;
-  const seconds = rest === undefined ? '' : rest.replace(/^:00(\.0+)?$/, '');
-  if (hm === '00:00' && seconds === '') return date ?? iso;
-  return `${date ?? ''} ${hm ?? ''}${seconds}`;
 }
 
 const KEY_WORDS: Readonly<Record<string, string>> = { cagr: 'CAGR', pct: '(%)', bps: '(bps)', ms: '(ms)', usd: '(USD)', id: 'ID', pnl: 'P&L' };

@@ -1,5 +1,5 @@
 import { escapeHtml, formatInteger, statLine } from './html-page';
-import type { HistogramBin } from './validation-report-charts';
+import type { HistogramBin } from './run-analytics';
 import { renderObjectiveHeatmap, renderObjectiveLine, renderTrialSharpeChart } from './validation-report-charts';
 import type { ReportMetrics, ReportParamValue, ReportSection, ReportSelectionStatistics } from './validation-report-page';
 import { dataTable, describeParams, figure, fixed, metricText, paramText, selectionStatisticsStats, tile, toneOf, validationPage } from './validation-report-page';
@@ -197,7 +197,7 @@ function compareIndices(a: readonly number[], b: readonly number[]): number {
  * smallest value to the largest, the last one including it. All values equal: one bin of width 1
  * centred on them.
  */
-export function histogram(values: readonly (number | null)[], maxBins: number = SWEEP_REPORT_MAX_HISTOGRAM_BINS): { readonly bins: readonly HistogramBin[]; readonly missing: number } {
+export function trialHistogram(values: readonly (number | null)[], maxBins: number = SWEEP_REPORT_MAX_HISTOGRAM_BINS): { readonly bins: readonly HistogramBin[]; readonly missing: number } {
   const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const missing = values.length - finite.length;
   if (finite.length === 0) return { bins: [], missing };
@@ -235,7 +235,7 @@ export async function renderSweepReport(input: SweepReportInput): Promise<string
   const params = sweepParameters(input);
   const best = input.results.find((t) => t.rank === 1) ?? input.results[0];
   const objectiveSection = await renderObjectiveSection(input, params);
-  const sharpe = histogram(input.results.map((t) => t.metrics.sharpe));
+  const sharpe = trialHistogram(input.results.map((t) => t.metrics.sharpe));
   const sharpeSvg = await renderTrialSharpeChart(sharpe.bins, best?.metrics.sharpe ?? null);
   const sections: ReportSection[] = [
     { id: 'objective', title: params.length >= 2 ? 'Objective over two parameters' : 'Objective by parameter', body: objectiveSection.body },

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { CHART_CONFIG, CHART_HEIGHT, CHART_WIDTH, chartSampleIndices, noDataSpec, renderVegaLiteSvg } from './html-report-charts';
+import type { HistogramBin } from './run-analytics';
 
 // The charts of the sweep and walk-forward reports: Vega-Lite specs with their data inline,
 // rendered to SVG on the server like the run report's.
@@ -117,11 +118,6 @@ export function renderObjectiveLine(
 }
 
 /** One bar of a histogram: `[from, to)` (the last bar includes `to`) and how many values fell in it. */
-export interface HistogramBin {
-  readonly from: number;
-  readonly to: number;
-  readonly count: number;
-}
 
 /** Renders the distribution of the trials' Sharpe ratios (pre-binned) as an SVG string, with the chosen trial's Sharpe as a dashed rule. */
 export function renderTrialSharpeChart(bins: readonly HistogramBin[], chosen: number | null): Promise<string> {

@@ -1,5 +1,5 @@
 import { REPORT_MAX_CHART_POINTS } from './html-report-charts';
-import { SWEEP_REPORT_MAX_HEATMAPS, histogram, objectiveGrid, renderSweepReport, sweepHeatmapViews, sweepParameters } from './sweep-report';
+import { SWEEP_REPORT_MAX_HEATMAPS, trialHistogram, objectiveGrid, renderSweepReport, sweepHeatmapViews, sweepParameters } from './sweep-report';
 import type { SweepReportTrial } from './sweep-report';
 import { chosenParamPoints, foldOfCurvePoints, overfitRatioText, renderWalkForwardReport } from './walk-forward-report';
 import { metrics, sweepInput, walkForwardInput } from './validation-report.spec-helper';
@@ -92,9 +92,9 @@ describe('sweepHeatmapViews', () => {
   });
 });
 
-describe('histogram', () => {
+describe('trialHistogram', () => {
   it('bins finite values into 2·∛n equal bins, the last one holding the largest value, and counts the rest as missing', () => {
-    const { bins, missing } = histogram([0, 1, 2, 3, 4, 5, 6, 7, null, NaN]);
+    const { bins, missing } = trialHistogram([0, 1, 2, 3, 4, 5, 6, 7, null, NaN]);
     expect(missing).toBe(2);
     expect(bins.map((b) => b.count)).toEqual([2, 2, 2, 2]); // 2·∛8 = 4 bins of width 1.75
     expect(bins[0]).toEqual({ from: 0, to: 1.75, count: 2 });
@@ -103,12 +103,12 @@ describe('histogram', () => {
   });
 
   it('gives equal values one bin of width 1, and no values no bin', () => {
-    expect(histogram([2, 2, 2])).toEqual({ bins: [{ from: 1.5, to: 2.5, count: 3 }], missing: 0 });
-    expect(histogram([null])).toEqual({ bins: [], missing: 1 });
+    expect(trialHistogram([2, 2, 2])).toEqual({ bins: [{ from: 1.5, to: 2.5, count: 3 }], missing: 0 });
+    expect(trialHistogram([null])).toEqual({ bins: [], missing: 1 });
   });
 
   it('never draws more than maxBins bars', () => {
-    expect(histogram(Array.from({ length: 10_000 }, (_, i) => i)).bins).toHaveLength(30); // 2·∛10,000 ≈ 43
+    expect(trialHistogram(Array.from({ length: 10_000 }, (_, i) => i)).bins).toHaveLength(30); // 2·∛10,000 ≈ 43
   });
 });
 
