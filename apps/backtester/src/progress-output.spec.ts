@@ -112,4 +112,24 @@ describe('progress of backtester commands', () => {
       }
     }
   });
+
+  it('--timings prints one line on stderr with every step, the total and the peak memory; the steps add up to the total', async () => {
+    const result = await cli(PIPE, 'run', '--bars', '300', '--quiet', '--timings', '--json');
+    expect(result.code).toBe(0);
+    expect(result.progress).toBe('');
+    const line = result.err.trim();
+    const match = /^timings: read (\S+) s, check (\S+) s, backtest (\S+) s, summary (\S+) s, lookahead (\S+) s, write (\S+) s, total (\S+) s; peak memory (\d+) MB$/.exec(line);
+    expect(match).not.toBeNull();
+    const [read, check, backtest, summary, lookahead, write, total] = (match as RegExpExecArray).slice(1, 8).map(Number) as number[];
+    expect(lookahead).toBe(0);
+    expect(backtest).toBeGreaterThan(0);
+    expect(write).toBeGreaterThan(0);
+    // Each step is printed rounded to the millisecond.
+    expect(Math.abs((read as number) + (check as number) + (backtest as number) + (summary as number) + (lookahead as number) + (write as number) - (total as number))).toBeLessThanOrEqual(0.004);
+    expect(Number(match?.[8])).toBeGreaterThan(10);
+    // stdout stays one JSON document.
+    expect(() => JSON.parse(result.out) as unknown).not.toThrow();
+    const without = await cli(PIPE, 'run', '--bars', '300', '--quiet');
+    expect(without.err).not.toContain('timings');
+  });
 });

@@ -5,6 +5,7 @@ import { formatIsoTime } from '@quantbot/core';
 import type { LookaheadReport } from '@quantbot/engine';
 import type { Logger } from '@quantbot/observability';
 import type { StrategyNotice } from '@quantbot/strategies';
+import type { BacktestRunTimings } from '@quantbot/validation';
 import { runRecordedBacktest } from '@quantbot/validation';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { formatSummary } from './summary-format';
@@ -29,7 +30,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     io.out(formatRunFile(flags, BACKTEST_RUN_FLAGS, backtesterDefaults(flags, BACKTEST_RUN_FLAGS)));
     return 0;
   }
-  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten, notices } = await runRecordedBacktest(backtestRunConfig(flags), {
+  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten, notices, timings } = await runRecordedBacktest(backtestRunConfig(flags), {
     cwd: io.cwd,
     // With a run file, the resolved flags: the record re-runs without the file.
     commandLine: ['backtester', 'run', ...recorded],
@@ -42,6 +43,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
   });
   // After the run, so the lines do not cut through the progress bar.
   for (const notice of notices) io.err(formatNotice(notice));
+  if (flags['timings'] === true) io.err(formatTimings(timings, process.resourceUsage().maxRSS * 1024));
   if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
   else {
     const reportLine = reportWritten ? `\nreport: ${join(runDir, 'report.html')}` : '';
@@ -55,6 +57,23 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     return 1;
   }
   return 0;
+}
+
+/**
+ * `--timings`: one line on stderr, each step in seconds and the process's peak resident memory:
+ * `timings: read 0.212 s, check 0.081 s, backtest 0.190 s, summary 0.040 s, lookahead 0.000 s, write 0.301 s, total 0.824 s; peak memory 231 MB`.
+ */
+export function formatTimings(timings: BacktestRunTimings, peakRssBytes: number): string {
+  const steps: readonly [string, number][] = [
+    ['read', timings.readMs],
+    ['check', timings.checkMs],
+    ['backtest', timings.backtestMs],
+    ['summary', timings.summaryMs],
+    ['lookahead', timings.lookaheadMs],
+    ['write', timings.writeMs],
+    ['total', timings.totalMs],
+  ];
+  return `timings: ${steps.map(([name, ms]) => `${name} ${(ms / 1000).toFixed(3)} s`).join(', ')}; peak memory ${Math.round(peakRssBytes / 1_048_576)} MB`;
 }
 
 /** A strategy notice as one readable line: `notice 2016-03-01 ensemble meta-learner-fallback: …`. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BarIntervalName, BarUniverse, EpochMs } from '@quantbot/core';
@@ -165,6 +166,28 @@ export interface BacktestRunOptions {
   readonly allowReport?: boolean;
   /** Hears each strategy notice as it is raised (a command prints it); they are recorded either way. */
   readonly onNotice?: (notice: StrategyNotice) => void;
+  /** A monotonic clock in ms for {@link BacktestRunTimings} (default `performance.now`); nothing recorded depends on it. */
+  readonly timer?: () => number;
+}
+
+/**
+ * How long each step of a run took, in ms of `BacktestRunOptions.timer` (for `backtester run
+ * --timings` and the end-to-end benchmark; never recorded in the run folder).
+ */
+export interface BacktestRunTimings {
+  /** Reading and parsing the bar files (or generating synthetic data). */
+  readonly readMs: number;
+  /** The data-quality checks (and the rest of the plan: strategy, risk, audit log). */
+  readonly checkMs: number;
+  /** The bar loop with full accounting and the run recorder. */
+  readonly backtestMs: number;
+  /** The summary document: metrics, trades, execution quality. */
+  readonly summaryMs: number;
+  /** The lookahead check (0 unless asked). */
+  readonly lookaheadMs: number;
+  /** Writing the run folder (and the report with `report`). */
+  readonly writeMs: number;
+  readonly totalMs: number;
 }
 
 /** What {@link runRecordedBacktest} did. */
@@ -180,6 +203,7 @@ export interface BacktestRunOutcome {
   readonly reportWritten: boolean;
   /** The notices the strategy raised during the run (not those of the lookahead check's re-runs). */
   readonly notices: readonly StrategyNotice[];
+  readonly timings: BacktestRunTimings;
 }
 
 /**
@@ -197,12 +221,18 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const progressStream = options.progress ?? { isTTY: false, write: () => true };
   // Reading, checking and writing are shown as phases (a line each when one takes a second or more); the bar loop as a bar.
   const phases = createPhaseProgress({ stream: progressStream, label: 'backtest', enabled: options.showProgress !== false });
+  const timer = options.timer ?? ((): number => performance.now());
+  const startedAt = timer();
+  let checkStartedAt = startedAt;
   let plan: RunPlan;
   try {
     plan = planRun(config, {
       cwd,
       ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}),
-      onPhase: (phase) => phases.phase(RUN_DATA_PHASE_NAMES[phase]),
+      onPhase: (phase) => {
+        if (phase === 'check') checkStartedAt = timer();
+        phases.phase(RUN_DATA_PHASE_NAMES[phase]);
+      },
     });
   } finally {
     // Also on bad data: the error is then printed on a line of its own.
@@ -228,6 +258,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const auditSink = plan.risk.audit;
   // Where the chain stands before the run (throws on a corrupt log, before anything runs).
   const auditFrom = auditSink?.head();
+  const backtestStartedAt = timer();
   const recorder = new RunRecorder();
   let stepsDone = 0;
   const progress = createProgress({
@@ -254,6 +285,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     barInterval: plan.barInterval,
   });
   progress.done();
+  const summaryStartedAt = timer();
 
   // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
   // on raw prices keeps the configuration, and the digest, it always had.
@@ -302,6 +334,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
     ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
   };
+  const lookaheadStartedAt = timer();
   let lookahead: LookaheadReport | null = null;
   if (config.checkLookahead === true) {
     phases.phase('checking lookahead');
@@ -327,6 +360,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
       ? null
       : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
   const withReport = config.report === true && options.allowReport !== false;
+  const writeStartedAt = timer();
   phases.phase('writing the run folder');
   const manifest = await writeBacktestRun({
     root: resultsRoot,
@@ -348,7 +382,19 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
   });
   phases.done();
-  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices };
+  const finishedAt = timer();
+  // A run without the read/check phases (no data to load) counts its planning as checks.
+  const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
+  const timings: BacktestRunTimings = {
+    readMs: readEnd - startedAt,
+    checkMs: backtestStartedAt - readEnd,
+    backtestMs: summaryStartedAt - backtestStartedAt,
+    summaryMs: lookaheadStartedAt - summaryStartedAt,
+    lookaheadMs: writeStartedAt - lookaheadStartedAt,
+    writeMs: finishedAt - writeStartedAt,
+    totalMs: finishedAt - startedAt,
+  };
+  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices, timings };
 }
 
 

@@ -34,7 +34,7 @@ export type { ArtifactOptions, MetricsSummaryJson, OptionalStatisticJson, Select
 export { planRun, runRecordedBacktest } from './backtest-run';
 export { loadRunData } from './run-data';
 export type { LoadRunDataOptions, RunData, RunDataConfig, RunDataPhase } from './run-data';
-export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, PlanRunOptions, RecordedRunFile, RunPlan } from './backtest-run';
+export type { AuditLogRedirect, BacktestRunConfig, BacktestRunOptions, BacktestRunOutcome, BacktestRunTimings, PlanRunOptions, RecordedRunFile, RunPlan } from './backtest-run';
 export { NOTICES_FILE, REPORT_FILE, SLEEVE_EQUITY_FILE, dataHash, hashData, reportInputFromRun, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 export type { BacktestRunRecord, RunReportExtras } from './backtest-run-folder';
 export { journalFills, loadRunMarket, marketFromUniverse } from './report-market';

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// End-to-end benchmark of what a user runs: `backtester run` on a 1,000,000-bar daily CSV (SMA
+// 10/30, 100 shares, cash 100,000), as a fresh process each time: start-up, parse, data checks,
+// the backtest with its run recorder, the summary, the run folder, the JSON document on stdout.
+// The file is made with the seeded synthetic generator (seed 7) and written once, before timing.
+// Prints each run's wall time, the steps (`--timings`), peak resident memory and the run folder's
+// size, then best / median / worst against the targets.
+// Usage: node tools/bench-end-to-end.mjs [--runs N] [--bars N] [--json] [--check] [--keep]
+//   --check exits 1 when the median misses a target; --keep leaves the temporary folder.
+// Runs the built app (nx run backtester:bench builds it first).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const require = createRequire(import.meta.url);
+const { generateSyntheticUniverse, seriesFromUniverse, formatBarDate } = require('@quantbot/market-data');
+
+const args = process.argv.slice(2);
+const flagValue = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const runs = flagValue('--runs', 5);
+const bars = flagValue('--bars', 1_000_000);
+const asJson = args.includes('--json');
+const check = args.includes('--check');
+const keep = args.includes('--keep');
+const TARGETS = { wallSeconds: 1.5, peakMemoryMB: 250, folderMB: 30 };
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const app = join(root, 'apps', 'backtester', 'dist', 'main.js');
+const work = mkdtempSync(join(os.tmpdir(), 'quantbot-e2e-'));
+
+// The data file: Yahoo-style CSV of one seeded synthetic series.
+const series = seriesFromUniverse(generateSyntheticUniverse({ symbols: 1, bars, seed: 7 }), 0);
+const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+for (let k = 0; k < series.length; k++) {
+  lines.push(`${formatBarDate(series.time[k])},${series.open[k]},${series.high[k]},${series.low[k]},${series.close[k]},${series.close[k]},${series.volume[k]}`);
+}
+const dataFile = join(work, 'bench.csv');
+writeFileSync(dataFile, `${lines.join('\n')}\n`);
+lines.length = 0;
+const dataMB = statSync(dataFile).size / 1_048_576;
+
+function folderBytes(dir) {
+  let total = 0;
+  for (const name of readdirSync(dir)) total += statSync(join(dir, name)).size;
+  return total;
+}
+
+const TIMINGS = /^timings: read (\S+) s, check (\S+) s, backtest (\S+) s, summary (\S+) s, lookahead (\S+) s, write (\S+) s, total (\S+) s; peak memory (\d+) MB$/m;
+const results = [];
+for (let i = 0; i < runs; i++) {
+  const resultsDir = join(work, `runs-${i}`);
+  const argv = [app, 'run', '--data', dataFile, '--params', 'fast=10,slow=30', '--size', '100', '--cash', '100000', '--json', '--quiet', '--timings', '--results-dir', resultsDir];
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, argv, { cwd: work, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wallSeconds = (performance.now() - t0) / 1000;
+  if (child.status !== 0) {
+    console.error(`run ${i + 1} failed (exit ${child.status}):\n${child.stderr}`);
+    process.exit(1);
+  }
+  const match = TIMINGS.exec(child.stderr);
+  if (match === null) {
+    console.error(`run ${i + 1}: no timings line on stderr:\n${child.stderr}`);
+    process.exit(1);
+  }
+  const [read, checkData, backtest, summary, , write, total] = match.slice(1, 8).map(Number);
+  const [runId] = readdirSync(resultsDir);
+  results.push({ wallSeconds, read, check: checkData, backtest, summary, write, total, peakMemoryMB: Number(match[8]), folderMB: folderBytes(join(resultsDir, runId)) / 1_048_576 });
+  rmSync(resultsDir, { recursive: true, force: true });
+}
+if (!keep) rmSync(work, { recursive: true, force: true });
+
+const band = (key) => {
+  const sorted = results.map((r) => r[key]).sort((a, b) => a - b);
+  return { best: sorted[0], median: sorted[Math.floor((sorted.length - 1) / 2)], worst: sorted[sorted.length - 1] };
+};
+const report = {
+  node: process.version,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  bars,
+  dataMB: Number(dataMB.toFixed(1)),
+  runs,
+  targets: TARGETS,
+  wallSeconds: band('wallSeconds'),
+  peakMemoryMB: band('peakMemoryMB'),
+  folderMB: band('folderMB'),
+  steps: Object.fromEntries(['read', 'check', 'backtest', 'summary', 'write'].map((key) => [key, band(key)])),
+  runsDetail: results,
+};
+
+const f2 = (x) => x.toFixed(2);
+if (asJson) {
+  console.log(JSON.stringify(report, null, 2));
+} else {
+  console.log(`Quantbot end-to-end run benchmark (node ${report.node}, ${report.cpu}, ${report.cores} cores, ${runs} runs)`);
+  console.log(`  backtester run --data <${bars.toLocaleString('en-US')} daily bars, ${report.dataMB} MB CSV> --params fast=10,slow=30 --size 100 --cash 100000 --json`);
+  const line = (label, b, unit, target) =>
+    console.log(`  ${label}: best ${f2(b.best)} ${unit}, median ${f2(b.median)} ${unit}, worst ${f2(b.worst)} ${unit} (target ≤ ${target} ${unit}: median ${b.median <= target ? 'meets it' : `misses it by ${f2(b.median / target)}x`})`);
+  line('wall time, whole process', report.wallSeconds, 's', TARGETS.wallSeconds);
+  line('peak resident memory', report.peakMemoryMB, 'MB', TARGETS.peakMemoryMB);
+  line('run folder', report.folderMB, 'MB', TARGETS.folderMB);
+  console.log(`  steps (median s): ${Object.entries(report.steps).map(([k, b]) => `${k} ${f2(b.median)}`).join(', ')}; the rest of the wall time is start-up, the JSON on stdout and exit`);
+}
+if (check) {
+  const misses = [
+    report.wallSeconds.median > TARGETS.wallSeconds ? 'wall time' : null,
+    report.peakMemoryMB.median > TARGETS.peakMemoryMB ? 'peak memory' : null,
+    report.folderMB.median > TARGETS.folderMB ? 'run folder size' : null,
+  ].filter((x) => x !== null);
+  if (misses.length > 0) {
+    console.error(`above target: ${misses.join(', ')}`);
+    process.exit(1);
+  }
+}
