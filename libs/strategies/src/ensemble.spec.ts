@@ -5,7 +5,7 @@ import { Rsi } from './indicators/rsi';
 import type { SentOrder } from './step-runner.spec-helper';
 import { ImmediateFillContext, runSteps, universeOfCloses } from './step-runner.spec-helper';
 import type { StrategyNotice } from './strategy';
-import { createStrategy } from './strategy-registry';
+import { createStrategy, findStrategy } from './strategy-registry';
 import { WarmupGate } from './warmup-gate';
 
 const SMALL: EnsembleParams = {
@@ -293,5 +293,12 @@ describe('Ensemble', () => {
     // Members: the RSI needs 14 × 21 + 1 bars to forget its start; the learner a window and the horizon more, on the 20-step calendar.
     expect(createStrategy('ensemble', {}, 5).strategy.warmupBars).toBe(295);
     expect(strategy.warmupBars).toBe(560);
+  });
+});
+
+describe('ensemble chart indicators', () => {
+  it('charts the trend member’s SMA with its period, the one member on the price scale', () => {
+    const definition = findStrategy('ensemble');
+    expect(definition.chartIndicators?.({ trendPeriod: 80 })).toEqual([{ label: 'SMA 80 (trend member)', indicator: 'sma', params: { period: 80 } }]);
   });
 });

@@ -93,6 +93,8 @@ export const STRATEGY_DEFINITIONS: readonly StrategyDefinition[] = Object.freeze
       'Combine trend, time-series momentum and RSI mean-reversion signals with default weights, or with weights a walk-forward ridge meta-learner fits on realised forward returns (metaLearner); long above threshold, short below -threshold (allowShort).',
     params: ENSEMBLE_PARAMS,
     create: (values: ParamValues, context: StrategyBuildContext) => Ensemble.fromParams(values, context.symbolCount, context.notify),
+    // The trend member's SMA is the one member on the price's scale (RSI and momentum are not).
+    chartIndicators: (values: ParamValues) => [{ label: `SMA ${String(values['trendPeriod'])} (trend member)`, indicator: 'sma', params: { period: values['trendPeriod'] as number } }],
   },
 ]);
 
