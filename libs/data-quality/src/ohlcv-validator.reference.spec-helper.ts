@@ -1,7 +1,9 @@
+// The validator as it was before its checks became single passes over the typed arrays, kept
+// unchanged as the reference its spec compares the new one with (the same findings, in the
+// same order, on any series). Test code only.
 import type { BarSeries, EpochMs } from '@quantbot/core';
 import { ConfigError } from '@quantbot/core';
-import type { DataQualityCheck, DataQualityFinding, DataQualityReport, Severity } from './data-quality-finding';
-import { summarizeFindings } from './data-quality-finding';
+import type { DataQualityCheck, DataQualityFinding, Severity } from './data-quality-finding';
 import type { ExchangeCalendar } from './exchange-calendar';
 import { NYSE_CALENDAR } from './exchange-calendar';
 
@@ -442,19 +444,4 @@ export function validateSeries(series: BarSeries, options?: OhlcvValidationOptio
   checkLargeMoves(series, maxBarMove, findings);
   if (calendar !== null) checkSessions(series, calendar, findings);
   return findings.toSortedArray();
-}
-
-/**
- * Validates every series with `validateSeries` and summarizes the findings in one frozen report
- * (`summary.symbols` is the number of series, `summary.bars` their total length). An empty list
- * gives an empty report.
- */
-export function validateDataset(series: readonly BarSeries[], options?: OhlcvValidationOptions): DataQualityReport {
-  const findings: DataQualityFinding[] = [];
-  let bars = 0;
-  for (const one of series) {
-    for (const finding of validateSeries(one, options)) findings.push(finding);
-    bars += one.length;
-  }
-  return summarizeFindings(findings, series.length, bars);
 }

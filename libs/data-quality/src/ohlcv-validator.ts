@@ -560,7 +560,10 @@ function checkSessions(series: BarSeries, calendar: ExchangeCalendar, findings: 
   const lastDay = Math.floor((times[n - 1] as number) / MS_PER_DAY);
   let previousBarDay = firstDay;
   let k = 0;
-  for (let day = firstDay; day <= lastDay; day++) {
+  // Counted in steps from the first day: beyond 2^53 ms a day number plus one is itself.
+  const span = lastDay - firstDay;
+  for (let step = 0; step <= span; step++) {
+    const day = firstDay + step;
     const t = times[k] as number;
     if (k < n && Math.floor(t / MS_PER_DAY) === day) {
       if (!calendar.isSession(t)) {

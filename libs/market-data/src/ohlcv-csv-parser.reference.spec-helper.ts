@@ -1,3 +1,6 @@
+// The string-based CSV reader that the byte reader of ohlcv-csv-parser.ts replaced, kept
+// unchanged as the reference its spec compares the new one with (same series, lines, problems
+// and errors on any input). Test code only.
 import type { BarSeries, EpochMs, Ticker } from '@quantbot/core';
 import { DataError } from '@quantbot/core';
 import { describeBarDateProblem, parseBarDate } from './bar-date';
@@ -504,65 +507,6 @@ function fieldText(text: string, lineStart: number, lineEnd: number, column: num
   const fields = text.slice(lineStart, lineEnd).replace(/\r$/, '').split(',');
   const value = fields[column];
   return value === undefined ? null : value.trim();
-}
-
-/**
- * A bar file that cannot be used as it is: every problem found, the first one's place in the
- * location (`DataError.location`) and all of them in `problems` and the message.
- */
-export class BarFileError extends DataError {
-  readonly problems: readonly OhlcvCsvProblem[];
-
-  constructor(problems: readonly OhlcvCsvProblem[]) {
-    const first = problems[0] as OhlcvCsvProblem;
-    const rest = problems.slice(1);
-    const more =
-      rest.length === 0
-        ? ''
-        : `; and ${rest.length} more problem(s): ${rest
-            .slice(0, 20)
-            .map((p) => `${p.file}:${p.line}${p.date === null ? '' : ` (${p.date})`}: ${p.message}`)
-            .join('; ')}${rest.length > 20 ? '; ...' : ''}`;
-    super(`${first.message}${more}`, {
-      file: first.file,
-      line: first.line,
-      ...(first.field !== null ? { field: first.field } : {}),
-    });
-    this.problems = problems;
-  }
-}
-
-/**
- * Parses daily (or intraday) OHLCV bars from CSV text into a columnar `BarSeries`.
- *
- * The header drives the columns: names are matched case-insensitively after trimming, in any
- * order. `Date, Open, High, Low, Close, Volume` are required; `Adj Close` is optional and fills
- * `adjClose` (otherwise `adjClose` is `null`); `OpenInterest` is accepted and ignored. Any other
- * column, or a column named twice, is an error, so nothing is silently dropped.
- *
- * Rows: `\n` and `\r\n` line endings; a leading byte-order mark is skipped; spaces around
- * fields are trimmed. Dates follow `parseBarDate` (`YYYY-MM-DD` is stamped 00:00 UTC) and must
- * strictly increase; years lie in 1000..9999; all rows are daily dates or all carry a time of
- * day (one bar interval). Prices, adjusted close and volume must be finite decimal numbers
- * (`''`, `abc`, `1.2.3`, `NaN`, `Infinity` are rejected) and prices above zero. Price
- * consistency (high below low, negative volume) is not checked here: that is a data-quality
- * concern for a later stage. Only trailing empty lines are allowed; an empty line between rows
- * is an error.
- *
- * Problems throw a `BarFileError` (a `DataError`) listing every problem of the file (see
- * `readOhlcvCsv`), its location naming `options.source`, the 1-based line number of the first
- * (the header is line 1) and the field, e.g. `orcl.txt:17, field Close: 'abc' is not a number`.
- * Empty text and a header without rows are errors too.
- *
- * The result is a frozen object whose `Float64Array` columns hold exactly one entry per row
- * (times in epoch ms UTC, prices as written, volume in shares). The arrays themselves cannot be
- * frozen; treat them as read-only. Parsing scans the text with `indexOf`, without a regular
- * expression per field: about a millisecond per few thousand rows.
- */
-export function parseOhlcvCsv(text: string, options: OhlcvCsvOptions): BarSeries {
-  const reading = readOhlcvCsv(text, options);
-  if (reading.problems.length > 0) throw new BarFileError(reading.problems);
-  return reading.series;
 }
 
 /** Quotes at most 120 characters of input in a message: a file with no line breaks is one huge "header". */
