@@ -238,13 +238,6 @@ function checkTimeOrder(series: BarSeries, findings: FindingList): void {
   }
 }
 
-function median(sortedValues: Float64Array): number {
-  const n = sortedValues.length;
-  const middle = n >> 1;
-  if (n % 2 === 1) return sortedValues[middle] as number;
-  return ((sortedValues[middle - 1] as number) + (sortedValues[middle] as number)) / 2;
-}
-
 /**
  * Moves the `k`-th smallest value of `values` (NaN-free) to index `k`, smaller or equal ones
  * before it and greater or equal ones after (Hoare's selection, middle pivot, expected linear
@@ -275,8 +268,8 @@ function selectInPlace(values: Float64Array, k: number): void {
 }
 
 /**
- * The median of `values` (NaN-free), the same number `median` gives for them sorted, found by
- * selection in linear time instead of a sort. Reorders `values`.
+ * The median of `values` (NaN-free): the middle value, or the mean of the two middle values, of
+ * them sorted; found by selection in linear time instead of a sort. Reorders `values`.
  */
 function medianInPlace(values: Float64Array): number {
   const n = values.length;
