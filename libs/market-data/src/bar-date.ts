@@ -185,12 +185,39 @@ function scanDateBytes(bytes: Uint8Array, start: number, end: number, out: Int32
   return true;
 }
 
+/** The month `parseDayBytes` read last (`year * 100 + month`), its first day number and length. */
+let lastMonth = -1;
+let lastMonthFirstDay = 0;
+let lastMonthDays = 0;
+
+/**
+ * A `YYYY-MM-DD` date (the 10 bytes at `start`) as epoch ms, or NaN: the same checks and result
+ * as `parseBarDateBytes`, with the day number of the month's first day kept from the previous
+ * call (consecutive rows of a file mostly share their month).
+ */
+function parseDayBytes(bytes: Uint8Array, start: number): number {
+  if (bytes[start + 4] !== 45 || bytes[start + 7] !== 45) return NOT_A_DATE;
+  const year = digitsAtBytes(bytes, start, 4);
+  const month = digitsAtBytes(bytes, start + 5, 2);
+  const day = digitsAtBytes(bytes, start + 8, 2);
+  if (year < MIN_BAR_YEAR || month < 1 || month > 12 || day < 1) return NOT_A_DATE;
+  const key = year * 100 + month;
+  if (key !== lastMonth) {
+    lastMonth = key;
+    lastMonthFirstDay = daysFromCivil(year, month, 1);
+    lastMonthDays = daysInMonth(year, month);
+  }
+  if (day > lastMonthDays) return NOT_A_DATE;
+  return (lastMonthFirstDay + day - 1) * MS_PER_DAY;
+}
+
 /**
  * `parseBarDate` on the UTF-8 bytes `[start, end)` of `bytes`, without making a string: the
  * same accepted shapes and the same result, or NaN where `parseBarDate` gives `undefined`.
  * For the CSV reader (one call per row); not part of the package's API.
  */
 export function parseBarDateBytes(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start === 10) return parseDayBytes(bytes, start);
   if (!scanDateBytes(bytes, start, end, byteScratch) || !fieldsAreValid(byteScratch)) return NOT_A_DATE;
   const days = daysFromCivil(byteScratch[0] as number, byteScratch[1] as number, byteScratch[2] as number);
   const timeOfDay =
