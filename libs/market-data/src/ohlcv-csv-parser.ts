@@ -262,10 +262,41 @@ function parseRowFast(table: RowTable, row: number, lineStart: number): number {
     } else if (role === Role.Ignored) {
       end = fieldEndOf(bytes, start, limit);
     } else {
-      const value = parseDecimal(bytes, start, limit);
+      // The usual number inline: unsigned digits, an optional fraction, at most 15 digits (so
+      // the mantissa is exact) and no exponent; anything else is left to `parseDecimal`.
+      let pos = start;
+      let mantissa = 0;
+      let digits = 0;
+      let fractionDigits = 0;
+      let code = 0;
+      while (pos < limit) {
+        code = bytes[pos] as number;
+        if (code < 48 || code > 57) break;
+        mantissa = mantissa * 10 + (code - 48);
+        digits++;
+        pos++;
+      }
+      if (pos < limit && code === 46) {
+        pos++;
+        while (pos < limit) {
+          code = bytes[pos] as number;
+          if (code < 48 || code > 57) break;
+          mantissa = mantissa * 10 + (code - 48);
+          fractionDigits++;
+          pos++;
+        }
+      }
+      let value: number;
+      if (digits + fractionDigits !== 0 && digits + fractionDigits <= 15 && (pos === limit || code === COMMA || code === LF || isBlank(code))) {
+        value = mantissa / (POWERS_OF_TEN[fractionDigits] as number);
+        end = pos;
+      } else {
+        value = parseDecimal(bytes, start, limit);
+        end = scanEnd;
+      }
       if (priceColumn[c] === 1 ? !(value > 0 && value < POSITIVE_INFINITY) : value - value !== 0) return -1;
       (columns[role] as Float64Array)[row] = value;
-      end = skipBlanks(bytes, scanEnd, limit);
+      end = skipBlanks(bytes, end, limit);
     }
     if (c < last) {
       if (end >= limit || bytes[end] !== COMMA) return -1;
