@@ -264,32 +264,32 @@ function parseRowFast(table: RowTable, row: number, lineStart: number): number {
     } else {
       // The usual number inline: unsigned digits, an optional fraction, at most 15 digits (so
       // the mantissa is exact) and no exponent; anything else is left to `parseDecimal`.
-      let pos = start;
+      let at = start;
       let mantissa = 0;
       let digits = 0;
       let fractionDigits = 0;
       let code = 0;
-      while (pos < limit) {
-        code = bytes[pos] as number;
+      while (at < limit) {
+        code = bytes[at] as number;
         if (code < 48 || code > 57) break;
         mantissa = mantissa * 10 + (code - 48);
         digits++;
-        pos++;
+        at++;
       }
-      if (pos < limit && code === 46) {
-        pos++;
-        while (pos < limit) {
-          code = bytes[pos] as number;
+      if (at < limit && code === 46) {
+        at++;
+        while (at < limit) {
+          code = bytes[at] as number;
           if (code < 48 || code > 57) break;
           mantissa = mantissa * 10 + (code - 48);
           fractionDigits++;
-          pos++;
+          at++;
         }
       }
       let value: number;
-      if (digits + fractionDigits !== 0 && digits + fractionDigits <= 15 && (pos === limit || code === COMMA || code === LF || isBlank(code))) {
+      if (digits + fractionDigits !== 0 && digits + fractionDigits <= 15 && (at === limit || code === COMMA || code === LF || isBlank(code))) {
         value = mantissa / (POWERS_OF_TEN[fractionDigits] as number);
-        end = pos;
+        end = at;
       } else {
         value = parseDecimal(bytes, start, limit);
         end = scanEnd;
