@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { formatIsoTime } from '@quantbot/core';
 import { itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { NYSE_CALENDAR, WEEKDAY_CALENDAR, listNyseClosures, sessionsBetween } from './exchange-calendar';
@@ -142,5 +143,39 @@ describe('sessionsBetween', () => {
     expect(() => sessionsBetween(NYSE_CALENDAR, Number.NaN, 0)).toThrow('startMs');
     expect(() => sessionsBetween(NYSE_CALENDAR, 0, Number.POSITIVE_INFINITY)).toThrow('endMs');
     expect(() => sessionsBetween(WEEKDAY_CALENDAR, 0, 4e13)).toThrow('366000');
+  });
+});
+
+describe('NYSE_CALENDAR in any year a Date holds', () => {
+  /** The calendar's answer by way of `Date` for the year and `listNyseClosures` for the holidays. */
+  function isSessionByDate(time: number): boolean {
+    const date = new Date(time);
+    const weekday = date.getUTCDay();
+    if (weekday === 0 || weekday === 6) return false;
+    const dayStart = Math.floor(time / 86_400_000) * 86_400_000;
+    return !listNyseClosures(date.getUTCFullYear()).includes(dayStart as never);
+  }
+
+  it('agrees with the year of a Date on every day around New Year from 1800 to 6000 and on random days to year 275000', () => {
+    for (let year = 1800; year <= 6000; year += 7) {
+      for (let offset = -3; offset <= 3; offset++) {
+        const time = Date.UTC(year, 0, 1) + offset * 86_400_000 + 3_600_000;
+        expect({ time, session: NYSE_CALENDAR.isSession(time) }).toEqual({ time, session: isSessionByDate(time) });
+      }
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1, 0, 2) / 86_400_000, max: Date.UTC(275_000, 0, 1) / 86_400_000 }), (dayNumber) => {
+        const time = dayNumber * 86_400_000;
+        expect(NYSE_CALENDAR.isSession(time)).toBe(isSessionByDate(time));
+      }),
+      { seed: 20_261_208, numRuns: 2000 },
+    );
+  });
+
+  it('knows the holidays of year 5848 (the end of a million daily bars from 2015)', () => {
+    // 5848-12-25 is a Monday: Christmas; 5848-07-04 a Tuesday: Independence Day.
+    expect(NYSE_CALENDAR.isSession(Date.UTC(5848, 11, 25))).toBe(false);
+    expect(NYSE_CALENDAR.isSession(Date.UTC(5848, 6, 4))).toBe(false);
+    expect(NYSE_CALENDAR.isSession(Date.UTC(5848, 6, 5))).toBe(true);
   });
 });

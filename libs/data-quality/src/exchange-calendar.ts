@@ -34,6 +34,21 @@ function dayNumberOf(time: number): number {
   return Math.floor(time / MS_PER_DAY);
 }
 
+/**
+ * The proleptic Gregorian year of a day number, by integer arithmetic (the inverse of `dayOf`;
+ * no `Date`, valid for every day a `Date` can hold).
+ */
+function yearOfDay(day: number): number {
+  const shifted = day + 719_468; // days since 0000-03-01
+  const era = Math.floor(shifted / 146_097);
+  const dayOfEra = shifted - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  // January and February belong to the next calendar year of a March-based year.
+  return yearOfEra + era * 400 + (monthFromMarch >= 10 ? 1 : 0);
+}
+
 /** Weekday of a day number: 0 = Sunday .. 6 = Saturday (1970-01-01 was a Thursday). */
 function weekdayOfDay(day: number): number {
   return (((day + THURSDAY) % 7) + 7) % 7;
@@ -142,12 +157,19 @@ class ClosedDaysByYear {
     this.#compute = compute;
   }
 
+  /** The year asked last and its days: consecutive days mostly fall in one year. */
+  #lastYear = Number.NaN;
+  #lastDays: ReadonlySet<number> = new Set();
+
   get(year: number): ReadonlySet<number> {
+    if (year === this.#lastYear) return this.#lastDays;
     let days = this.#byYear.get(year);
     if (days === undefined) {
       days = this.#compute(year);
       this.#byYear.set(year, days);
     }
+    this.#lastYear = year;
+    this.#lastDays = days;
     return days;
   }
 }
@@ -185,8 +207,7 @@ export const NYSE_CALENDAR: ExchangeCalendar = Object.freeze({
   isSession(dayStartUtcMs: number): boolean {
     if (!isWeekdayTime(dayStartUtcMs)) return false;
     const day = dayNumberOf(dayStartUtcMs);
-    const year = new Date(day * MS_PER_DAY).getUTCFullYear();
-    return !nyseClosedDays.get(year).has(day);
+    return !nyseClosedDays.get(yearOfDay(day)).has(day);
   },
 });
 

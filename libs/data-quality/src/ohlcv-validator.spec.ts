@@ -1,7 +1,7 @@
 import { ConfigError, formatIsoTime } from '@quantbot/core';
 import { describeWithPrerequisite, itWithPrerequisite, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import type { DataQualityCheck, DataQualityFinding } from './data-quality-finding';
-import { WEEKDAY_CALENDAR } from './exchange-calendar';
+import { NYSE_CALENDAR, WEEKDAY_CALENDAR } from './exchange-calendar';
 import type { OhlcvCheck } from './ohlcv-validator';
 import { OHLCV_CHECK_SEVERITIES, validateDataset, validateSeries } from './ohlcv-validator';
 import { readSharedBarFile } from './shared-bar-file.spec-helper';
@@ -354,6 +354,24 @@ describe('validateSeries: one-bar moves (large-move)', () => {
   itWithData('finds no large move in the real ORCL, YHOO and NVDA files (largest one-day moves: +41%, +48%, -35%)', () => {
     for (const name of ['orcl-1995-2014.txt', 'yhoo-1996-2014.txt', 'nvda-1999-2014.txt']) {
       expect(moves(validateSeries(readSharedBarFile(name, name.slice(0, 4).toUpperCase())))).toEqual([]);
+    }
+  });
+});
+
+describe('validateSeries: the cost of a clean series', () => {
+  it('formats no date and no message for a clean series: only findings are described', () => {
+    const series = seriesOf('CLEAN', cleanBars(3000));
+    const toIsoString = jest.spyOn(Date.prototype, 'toISOString');
+    try {
+      expect(validateSeries(series, { calendar: NYSE_CALENDAR })).toEqual([]);
+      expect(toIsoString).not.toHaveBeenCalled();
+      // One bad bar: its findings are described, and nothing else.
+      const broken = { ...series, high: Float64Array.from(series.high, (h, i) => (i === 1500 ? 0.5 : h)) };
+      const findings = validateSeries(broken, { calendar: NYSE_CALENDAR });
+      expect(findings.map((f) => f.check)).toEqual(['high-below-open-close']);
+      expect(toIsoString).toHaveBeenCalledTimes(1);
+    } finally {
+      toIsoString.mockRestore();
     }
   });
 });

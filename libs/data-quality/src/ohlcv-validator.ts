@@ -6,6 +6,8 @@ import type { ExchangeCalendar } from './exchange-calendar';
 import { NYSE_CALENDAR } from './exchange-calendar';
 
 const MS_PER_DAY = 86_400_000;
+// Bound once at module scope: a global lookup per bar is slow in sandboxed contexts.
+const POSITIVE_INFINITY = Number.POSITIVE_INFINITY;
 /** Beyond ±8.64e15 ms a `Date` is invalid; such times are printed as plain numbers. */
 const MAX_DATE_MS = 8.64e15;
 
@@ -149,53 +151,86 @@ const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
 /** Per-bar value checks: non-finite values, non-positive prices, OHLC consistency, negative volume. */
 function checkBarValues(series: BarSeries, findings: FindingList): void {
   const { time, open, high, low, close, volume, adjClose } = series;
-  for (let i = 0; i < series.length; i++) {
+  const n = series.length;
+  for (let i = 0; i < n; i++) {
     const t = time[i] as number;
-    const where = describeBar(series, i);
-    if (!Number.isFinite(t)) findings.add('non-finite-value', null, 'time', `${where}: time is ${t}`);
-    for (const field of PRICE_FIELDS) {
-      const value = series[field][i] as number;
-      if (!Number.isFinite(value)) findings.add('non-finite-value', t, field, `${where}: ${field} is ${value}`);
-      else if (value <= 0) findings.add('non-positive-price', t, field, `${where}: ${field} ${value} is not a positive price`);
-    }
-    if (adjClose !== null) {
-      const value = adjClose[i] as number;
-      if (!Number.isFinite(value)) findings.add('non-finite-value', t, 'adjClose', `${where}: adjClose is ${value}`);
-      else if (value <= 0) {
-        findings.add('non-positive-price', t, 'adjClose', `${where}: adjClose ${value} is not a positive price`);
-      }
-    }
-    const v = volume[i] as number;
-    if (!Number.isFinite(v)) findings.add('non-finite-value', t, 'volume', `${where}: volume is ${v}`);
-    else if (v < 0) findings.add('negative-volume', t, 'volume', `${where}: volume ${v} is negative`);
-
     const o = open[i] as number;
     const h = high[i] as number;
     const l = low[i] as number;
     const c = close[i] as number;
-    // Comparisons with NaN are false, so a non-finite value (already reported) adds nothing here.
-    if (h < Math.max(o, c)) {
-      findings.add('high-below-open-close', t, 'high', `${where}: high ${h} is below max(open ${o}, close ${c})`);
+    const v = volume[i] as number;
+    // A clean bar, the usual case, in one test: every value finite (x - x is NaN for NaN and
+    // the infinities), prices above zero, volume not negative, high ≥ open and close ≥ low.
+    // Anything else is looked at by `checkBarValuesAt`, which says what is wrong.
+    if (
+      t - t === 0 &&
+      o > 0 && o < POSITIVE_INFINITY &&
+      c > 0 && c < POSITIVE_INFINITY &&
+      h >= o && h >= c && h < POSITIVE_INFINITY &&
+      l > 0 && l <= o && l <= c &&
+      v >= 0 && v < POSITIVE_INFINITY &&
+      (adjClose === null || ((adjClose[i] as number) > 0 && (adjClose[i] as number) < POSITIVE_INFINITY))
+    ) {
+      continue;
     }
-    if (l > Math.min(o, c)) {
-      findings.add('low-above-open-close', t, 'low', `${where}: low ${l} is above min(open ${o}, close ${c})`);
+    checkBarValuesAt(series, i, findings);
+  }
+}
+
+/** The value findings of bar `i` (see `checkBarValues`), in a fixed order. */
+function checkBarValuesAt(series: BarSeries, i: number, findings: FindingList): void {
+  const { time, open, high, low, close, volume, adjClose } = series;
+  const t = time[i] as number;
+  const where = describeBar(series, i);
+  if (!Number.isFinite(t)) findings.add('non-finite-value', null, 'time', `${where}: time is ${t}`);
+  for (const field of PRICE_FIELDS) {
+    const value = series[field][i] as number;
+    if (!Number.isFinite(value)) findings.add('non-finite-value', t, field, `${where}: ${field} is ${value}`);
+    else if (value <= 0) findings.add('non-positive-price', t, field, `${where}: ${field} ${value} is not a positive price`);
+  }
+  if (adjClose !== null) {
+    const value = adjClose[i] as number;
+    if (!Number.isFinite(value)) findings.add('non-finite-value', t, 'adjClose', `${where}: adjClose is ${value}`);
+    else if (value <= 0) {
+      findings.add('non-positive-price', t, 'adjClose', `${where}: adjClose ${value} is not a positive price`);
     }
+  }
+  const v = volume[i] as number;
+  if (!Number.isFinite(v)) findings.add('non-finite-value', t, 'volume', `${where}: volume is ${v}`);
+  else if (v < 0) findings.add('negative-volume', t, 'volume', `${where}: volume ${v} is negative`);
+
+  const o = open[i] as number;
+  const h = high[i] as number;
+  const l = low[i] as number;
+  const c = close[i] as number;
+  // Comparisons with NaN are false, so a non-finite value (already reported) adds nothing here.
+  if (h < Math.max(o, c)) {
+    findings.add('high-below-open-close', t, 'high', `${where}: high ${h} is below max(open ${o}, close ${c})`);
+  }
+  if (l > Math.min(o, c)) {
+    findings.add('low-above-open-close', t, 'low', `${where}: low ${l} is above min(open ${o}, close ${c})`);
   }
 }
 
 /** Duplicate and decreasing times, each bar compared with the last finite time before it. */
 function checkTimeOrder(series: BarSeries, findings: FindingList): void {
+  const { time } = series;
   let previous = Number.NaN;
   let previousIndex = -1;
   for (let i = 0; i < series.length; i++) {
-    const t = series.time[i] as number;
-    if (!Number.isFinite(t)) continue;
+    const t = time[i] as number;
+    // The usual case first: a time after the previous one (false for NaN on either side).
+    if (t > previous && t < POSITIVE_INFINITY) {
+      previous = t;
+      previousIndex = i;
+      continue;
+    }
+    if (t - t !== 0) continue; // not finite
     if (previousIndex !== -1) {
-      const before = describeBar(series, previousIndex);
       if (t === previous) {
-        findings.add('duplicate-timestamp', t, 'time', `${describeBar(series, i)}: same time as ${before}`);
+        findings.add('duplicate-timestamp', t, 'time', `${describeBar(series, i)}: same time as ${describeBar(series, previousIndex)}`);
       } else if (t < previous) {
-        findings.add('unsorted-timestamp', t, 'time', `${describeBar(series, i)}: time is before ${before}`);
+        findings.add('unsorted-timestamp', t, 'time', `${describeBar(series, i)}: time is before ${describeBar(series, previousIndex)}`);
       }
     }
     previous = t;
@@ -203,11 +238,49 @@ function checkTimeOrder(series: BarSeries, findings: FindingList): void {
   }
 }
 
-function median(sortedValues: Float64Array): number {
-  const n = sortedValues.length;
+/**
+ * Moves the `k`-th smallest value of `values` (NaN-free) to index `k`, smaller or equal ones
+ * before it and greater or equal ones after (Hoare's selection, middle pivot, expected linear
+ * time). Reorders `values`.
+ */
+function selectInPlace(values: Float64Array, k: number): void {
+  let left = 0;
+  let right = values.length - 1;
+  while (right > left) {
+    const pivot = values[(left + right) >> 1] as number;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const swap = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = swap;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+/**
+ * The median of `values` (NaN-free): the middle value, or the mean of the two middle values, of
+ * them sorted; found by selection in linear time instead of a sort. Reorders `values`.
+ */
+function medianInPlace(values: Float64Array): number {
+  const n = values.length;
   const middle = n >> 1;
-  if (n % 2 === 1) return sortedValues[middle] as number;
-  return ((sortedValues[middle - 1] as number) + (sortedValues[middle] as number)) / 2;
+  selectInPlace(values, middle);
+  const upper = values[middle] as number;
+  if (n % 2 === 1) return upper;
+  // The largest value below the middle one: the (middle - 1)-th smallest.
+  let lower = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < middle; i++) if ((values[i] as number) > lower) lower = values[i] as number;
+  return (lower + upper) / 2;
 }
 
 /** Runs of at least `staleRunBars` identical (finite) closes, one finding per run at its first bar. */
@@ -239,30 +312,39 @@ function isPositivePrice(value: number): boolean {
 /** Log returns that are far outside the series' own spread (median absolute deviation). */
 function checkSpikes(series: BarSeries, spikeMadMultiple: number, findings: FindingList): void {
   const { close } = series;
-  const returns = new Float64Array(series.length);
-  const barOfReturn = new Int32Array(series.length);
+  const n = series.length;
+  // The return into each bar (NaN where a close is not a positive price), the log of each close
+  // taken once and carried to the next bar.
+  const returnInto = new Float64Array(n);
+  returnInto[0] = Number.NaN;
   let count = 0;
-  for (let i = 1; i < series.length; i++) {
-    const previous = close[i - 1] as number;
+  let previousLog = isPositivePrice(close[0] as number) ? Math.log(close[0] as number) : Number.NaN;
+  for (let i = 1; i < n; i++) {
     const current = close[i] as number;
-    if (!isPositivePrice(previous) || !isPositivePrice(current)) continue;
-    returns[count] = Math.log(current) - Math.log(previous);
-    barOfReturn[count] = i;
-    count++;
+    const currentLog = current > 0 && current < POSITIVE_INFINITY ? Math.log(current) : Number.NaN;
+    const r = currentLog - previousLog; // NaN unless both closes are positive prices
+    returnInto[i] = r;
+    if (r === r) count++;
+    previousLog = currentLog;
   }
   if (count < SPIKE_MIN_RETURNS) return;
-  const used = returns.subarray(0, count);
-  const sorted = Float64Array.from(used).sort();
-  const center = median(sorted);
-  const deviations = sorted.map((r) => Math.abs(r - center)).sort();
-  const mad = median(deviations);
+  const scratch = new Float64Array(count);
+  let k = 0;
+  for (let i = 1; i < n; i++) {
+    const r = returnInto[i] as number;
+    if (r === r) scratch[k++] = r;
+  }
+  const center = medianInPlace(scratch);
+  for (let j = 0; j < count; j++) scratch[j] = Math.abs((scratch[j] as number) - center);
+  const mad = medianInPlace(scratch);
   if (mad === 0) return;
   const threshold = spikeMadMultiple * MAD_TO_SIGMA * mad;
-  for (let k = 0; k < count; k++) {
-    const r = used[k] as number;
+  for (let i = 1; i < n; i++) {
+    const r = returnInto[i] as number;
+    // Also false for NaN: no return into this bar.
+    if (!(Math.abs(r) > threshold)) continue;
     const move = Math.expm1(r);
-    if (Math.abs(r) <= threshold || Math.abs(move) <= SPIKE_FLOOR_RETURN) continue;
-    const i = barOfReturn[k] as number;
+    if (Math.abs(move) <= SPIKE_FLOOR_RETURN) continue;
     findings.add(
       'spike',
       series.time[i] as number,
@@ -273,6 +355,10 @@ function checkSpikes(series: BarSeries, spikeMadMultiple: number, findings: Find
     );
   }
 }
+
+/** Close ratios in (UNSPLIT_RATIO_LOW, UNSPLIT_RATIO_HIGH) match no split ratio (see `checkSplitLikeJumps`). */
+const UNSPLIT_RATIO_LOW = 0.77;
+const UNSPLIT_RATIO_HIGH = 1.3;
 
 /** `2`, `1/2`, `3/2`, `2/3`, `4/3`, `3/4`, ...: a split ratio or its inverse in words. */
 function describeRatio(k: number, inverse: boolean): string {
@@ -307,6 +393,9 @@ function checkSplitLikeJumps(series: BarSeries, findings: FindingList): void {
     const o = open[i] as number;
     if (!isPositivePrice(previous) || !isPositivePrice(current) || !isPositivePrice(o)) continue;
     const r = current / previous;
+    // No split ratio lies within 2% of a ratio in (0.77, 1.3): the smallest, 4/3, needs r above
+    // 0.98 x 4/3 ≈ 1.307, and its inverse r below 1 / 1.307 ≈ 0.765. Most bars stop here.
+    if (r > UNSPLIT_RATIO_LOW && r < UNSPLIT_RATIO_HIGH) continue;
     const ratio = matchSplitRatio(r);
     if (ratio === undefined) continue;
     const closeMove = Math.log(r);
@@ -356,19 +445,94 @@ function checkLargeMoves(series: BarSeries, maxBarMove: number, findings: Findin
 }
 
 /**
+ * The distinct finite times of `time`, ascending. The usual series, finite and strictly
+ * increasing, is returned as it is (no copy); any other is copied, sorted and deduplicated.
+ */
+function distinctSortedTimes(time: Float64Array): Float64Array {
+  const n = time.length;
+  let increasing = true;
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const t = time[i] as number;
+    if (!(t > previous && t < POSITIVE_INFINITY)) {
+      increasing = false;
+      break;
+    }
+    previous = t;
+  }
+  if (increasing) return time;
+  let finite = 0;
+  for (let i = 0; i < n; i++) if ((time[i] as number) - (time[i] as number) === 0) finite++;
+  const sorted = new Float64Array(finite);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const t = time[i] as number;
+    if (t - t === 0) sorted[k++] = t;
+  }
+  sorted.sort();
+  let distinct = 0;
+  for (let i = 0; i < finite; i++) {
+    const t = sorted[i] as number;
+    if (distinct === 0 || t !== sorted[distinct - 1]) sorted[distinct++] = t;
+  }
+  return sorted.subarray(0, distinct);
+}
+
+/** Gaps of whole days up to this many are counted by `medianGap`; others make it select. */
+const COUNTED_GAP_DAYS = 1024;
+
+/**
+ * The median gap between consecutive `times` (ascending, distinct, at least two), in ms. When
+ * every gap is a whole number of days up to `COUNTED_GAP_DAYS` (daily, weekly and monthly
+ * bars), by counting the gaps of each length, without an array of gaps; otherwise by selection.
+ */
+function medianGap(times: Float64Array): number {
+  const n = times.length;
+  const counts = new Float64Array(COUNTED_GAP_DAYS + 1);
+  let counted = true;
+  for (let k = 1; k < n; k++) {
+    const gap = (times[k] as number) - (times[k - 1] as number);
+    const days = gap / MS_PER_DAY;
+    // Counted only when `days` whole days are exactly the gap (so the median is the same number).
+    if (!(days <= COUNTED_GAP_DAYS) || days !== Math.floor(days) || days * MS_PER_DAY !== gap) {
+      counted = false;
+      break;
+    }
+    counts[days] = (counts[days] as number) + 1;
+  }
+  if (!counted) {
+    const gaps = new Float64Array(n - 1);
+    for (let k = 1; k < n; k++) gaps[k - 1] = (times[k] as number) - (times[k - 1] as number);
+    return medianInPlace(gaps);
+  }
+  // The gaps sorted would be counts[0] zeros, counts[1] ones, ...: find the middle one(s).
+  const gapCount = n - 1;
+  const nthGapDays = (index: number): number => {
+    let seen = 0;
+    for (let days = 0; days <= COUNTED_GAP_DAYS; days++) {
+      seen += counts[days] as number;
+      if (seen > index) return days;
+    }
+    return COUNTED_GAP_DAYS;
+  };
+  const middle = gapCount >> 1;
+  const upper = nthGapDays(middle) * MS_PER_DAY;
+  if (gapCount % 2 === 1) return upper;
+  return (nthGapDays(middle - 1) * MS_PER_DAY + upper) / 2;
+}
+
+/**
  * Missing and unexpected sessions against `calendar`, on the distinct finite bar times. Skipped
  * with one `calendar-not-applicable` info when the bars are not daily (median gap under one day
- * or over three days) or span more than `CALENDAR_MAX_SPAN_DAYS`.
+ * or over three days) or span more than `CALENDAR_MAX_SPAN_DAYS`. One pass over the days from
+ * the first bar to the last, asking the calendar once per day.
  */
 function checkSessions(series: BarSeries, calendar: ExchangeCalendar, findings: FindingList): void {
-  const finite = Array.from(series.time).filter((t) => Number.isFinite(t));
-  const times = Float64Array.from(new Set(finite)).sort();
+  const times = distinctSortedTimes(series.time);
   const n = times.length;
   if (n === 0) return;
   if (n >= 2) {
-    const gaps = new Float64Array(n - 1);
-    for (let k = 1; k < n; k++) gaps[k - 1] = (times[k] as number) - (times[k - 1] as number);
-    const medianGapDays = median(gaps.sort()) / MS_PER_DAY;
+    const medianGapDays = medianGap(times) / MS_PER_DAY;
     const spanDays = ((times[n - 1] as number) - (times[0] as number)) / MS_PER_DAY;
     let reason: string | undefined;
     if (medianGapDays > DAILY_MAX_MEDIAN_GAP_DAYS) {
@@ -383,21 +547,23 @@ function checkSessions(series: BarSeries, calendar: ExchangeCalendar, findings: 
       return;
     }
   }
-  const barDays = new Set<number>();
-  for (let k = 0; k < n; k++) {
-    const t = times[k] as number;
-    const day = Math.floor(t / MS_PER_DAY);
-    if (barDays.has(day)) continue;
-    barDays.add(day);
-    if (!calendar.isSession(t)) {
-      findings.add('unexpected-session', t, 'time', `bar at ${formatTime(t)}: not a ${calendar.name} session day`);
-    }
-  }
+  // Walk the days from the first bar's to the last bar's: a day with bars is checked once (at
+  // its first bar), a day without one between them is a missing session if the calendar trades.
   const firstDay = Math.floor((times[0] as number) / MS_PER_DAY);
   const lastDay = Math.floor((times[n - 1] as number) / MS_PER_DAY);
   let previousBarDay = firstDay;
-  for (let day = firstDay + 1; day < lastDay; day++) {
-    if (barDays.has(day)) {
+  let k = 0;
+  // Counted in steps from the first day: beyond 2^53 ms a day number plus one is itself.
+  const span = lastDay - firstDay;
+  for (let step = 0; step <= span; step++) {
+    const day = firstDay + step;
+    const t = times[k] as number;
+    if (k < n && Math.floor(t / MS_PER_DAY) === day) {
+      if (!calendar.isSession(t)) {
+        findings.add('unexpected-session', t, 'time', `bar at ${formatTime(t)}: not a ${calendar.name} session day`);
+      }
+      // Further bars of the same day (intraday times of a daily series) are not checked again.
+      while (k < n && Math.floor((times[k] as number) / MS_PER_DAY) === day) k++;
       previousBarDay = day;
       continue;
     }

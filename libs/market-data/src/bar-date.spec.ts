@@ -1,4 +1,5 @@
-import { describeBarDateProblem, formatBarDate, parseBarDate } from './bar-date';
+import fc from 'fast-check';
+import { describeBarDateProblem, formatBarDate, parseBarDate, parseBarDateBytes } from './bar-date';
 
 describe('parseBarDate', () => {
   it.each(['0999-12-31', '0050-06-01', '0000-01-01', '10000-01-01', '20140-01-02'])(
@@ -42,5 +43,35 @@ describe('parseBarDate', () => {
   it('formats midnight as a date and other times as ISO 8601', () => {
     expect(formatBarDate(Date.UTC(2014, 0, 2))).toBe('2014-01-02');
     expect(formatBarDate(Date.UTC(2014, 0, 2, 10))).toBe('2014-01-02T10:00:00.000Z');
+  });
+});
+
+describe('parseBarDateBytes', () => {
+  it('reads the UTF-8 bytes of any text as parseBarDate reads the text (NaN for undefined)', () => {
+    const dateLike = fc
+      .tuple(
+        fc.integer({ min: 0, max: 10_999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.constantFrom('', ' 09:30:00', 'T23:59:59.5Z', 'T24:00:00', ' 10:00:00.1234567891', 'Z', 'T10:00:00+02:00'),
+      )
+      .map(([y, m, d, rest]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}${rest}`);
+    const textArb = fc.oneof(dateLike, dateLike, fc.string({ maxLength: 24 }), fc.string({ unit: fc.constantFrom(...'0123456789-: TZ.'), maxLength: 24 }));
+    fc.assert(
+      fc.property(textArb, fc.nat(3), (text, pad) => {
+        const bytes = Buffer.from(`${'x'.repeat(pad)}${text}`, 'utf8');
+        expect(parseBarDateBytes(bytes, pad, bytes.length)).toBe(parseBarDate(text) ?? Number.NaN);
+      }),
+      { seed: 20_261_209, numRuns: 3000 },
+    );
+  });
+
+  it('reads consecutive days across month and year ends, leap days included', () => {
+    for (let time = Date.UTC(1999, 11, 1); time < Date.UTC(2001, 2, 31); time += 86_400_000) {
+      const text = new Date(time).toISOString().slice(0, 10);
+      expect(parseBarDateBytes(Buffer.from(text), 0, 10)).toBe(time);
+    }
+    expect(parseBarDateBytes(Buffer.from('2001-02-29'), 0, 10)).toBeNaN();
+    expect(parseBarDateBytes(Buffer.from('2000-02-29'), 0, 10)).toBe(Date.UTC(2000, 1, 29));
   });
 });

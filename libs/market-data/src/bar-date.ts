@@ -8,6 +8,7 @@ const CODE_0 = 48;
 const CODE_9 = 57;
 // Bound once at module scope: a global lookup per call is slow in sandboxed contexts.
 const { floor, min } = Math;
+const NOT_A_DATE = Number.NaN;
 
 /** The non-negative integer written by `count` digits at `start`, or -1 when one is not a digit. */
 function digitsAt(text: string, start: number, count: number): number {
@@ -121,6 +122,108 @@ export function parseBarDate(text: string): EpochMs | undefined {
     ((scratch[3] as number) * 3600 + (scratch[4] as number) * 60 + (scratch[5] as number)) * 1000 +
     (scratch[6] as number);
   return epochMs(days * MS_PER_DAY + timeOfDay);
+}
+
+/** Byte scratch of `parseBarDateBytes`: the fields of the date being read. */
+const byteScratch = new Int32Array(7);
+
+/** The non-negative integer written by `count` ASCII digits at `start` of `bytes`, or -1. */
+function digitsAtBytes(bytes: Uint8Array, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const code = bytes[i] as number;
+    if (code < CODE_0 || code > CODE_9) return -1;
+    value = value * 10 + (code - CODE_0);
+  }
+  return value;
+}
+
+/** `scanDate` on the bytes `[start, end)` (ASCII): the same shapes, into `out`. */
+function scanDateBytes(bytes: Uint8Array, start: number, end: number, out: Int32Array): boolean {
+  const length = end - start;
+  if (length < 10 || bytes[start + 4] !== 45 || bytes[start + 7] !== 45) return false;
+  const year = digitsAtBytes(bytes, start, 4);
+  const month = digitsAtBytes(bytes, start + 5, 2);
+  const day = digitsAtBytes(bytes, start + 8, 2);
+  if (year < 0 || month < 0 || day < 0) return false;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let milli = 0;
+  if (length > 10) {
+    const separator = bytes[start + 10];
+    if (separator !== 32 && separator !== 84) return false; // ' ' or 'T'
+    if (length < 19 || bytes[start + 13] !== 58 || bytes[start + 16] !== 58) return false;
+    hour = digitsAtBytes(bytes, start + 11, 2);
+    minute = digitsAtBytes(bytes, start + 14, 2);
+    second = digitsAtBytes(bytes, start + 17, 2);
+    if (hour < 0 || minute < 0 || second < 0) return false;
+    let pos = start + 19;
+    if (pos < end && bytes[pos] === 46) {
+      pos++;
+      const fractionStart = pos;
+      while (pos < end) {
+        const code = bytes[pos] as number;
+        if (code < CODE_0 || code > CODE_9) break;
+        pos++;
+      }
+      const digits = pos - fractionStart;
+      if (digits === 0 || digits > 9) return false;
+      const used = min(digits, 3);
+      milli = digitsAtBytes(bytes, fractionStart, used) * 10 ** (3 - used);
+    }
+    if (pos < end && bytes[pos] === 90) pos++; // 'Z'
+    if (pos !== end) return false;
+  }
+  out[0] = year;
+  out[1] = month;
+  out[2] = day;
+  out[3] = hour;
+  out[4] = minute;
+  out[5] = second;
+  out[6] = milli;
+  return true;
+}
+
+/** The month `parseDayBytes` read last (`year * 100 + month`), its first day number and length. */
+let lastMonth = -1;
+let lastMonthFirstDay = 0;
+let lastMonthDays = 0;
+
+/**
+ * A `YYYY-MM-DD` date (the 10 bytes at `start`) as epoch ms, or NaN: the same checks and result
+ * as `parseBarDateBytes`, with the day number of the month's first day kept from the previous
+ * call (consecutive rows of a file mostly share their month).
+ */
+function parseDayBytes(bytes: Uint8Array, start: number): number {
+  if (bytes[start + 4] !== 45 || bytes[start + 7] !== 45) return NOT_A_DATE;
+  const year = digitsAtBytes(bytes, start, 4);
+  const month = digitsAtBytes(bytes, start + 5, 2);
+  const day = digitsAtBytes(bytes, start + 8, 2);
+  if (year < MIN_BAR_YEAR || month < 1 || month > 12 || day < 1) return NOT_A_DATE;
+  const key = year * 100 + month;
+  if (key !== lastMonth) {
+    lastMonth = key;
+    lastMonthFirstDay = daysFromCivil(year, month, 1);
+    lastMonthDays = daysInMonth(year, month);
+  }
+  if (day > lastMonthDays) return NOT_A_DATE;
+  return (lastMonthFirstDay + day - 1) * MS_PER_DAY;
+}
+
+/**
+ * `parseBarDate` on the UTF-8 bytes `[start, end)` of `bytes`, without making a string: the
+ * same accepted shapes and the same result, or NaN where `parseBarDate` gives `undefined`.
+ * For the CSV reader (one call per row); not part of the package's API.
+ */
+export function parseBarDateBytes(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start === 10) return parseDayBytes(bytes, start);
+  if (!scanDateBytes(bytes, start, end, byteScratch) || !fieldsAreValid(byteScratch)) return NOT_A_DATE;
+  const days = daysFromCivil(byteScratch[0] as number, byteScratch[1] as number, byteScratch[2] as number);
+  const timeOfDay =
+    ((byteScratch[3] as number) * 3600 + (byteScratch[4] as number) * 60 + (byteScratch[5] as number)) * 1000 +
+    (byteScratch[6] as number);
+  return days * MS_PER_DAY + timeOfDay;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { BarSeries, Ticker } from '@quantbot/core';
@@ -49,6 +50,7 @@ function statOrThrow(path: string): fs.Stats {
 
 /**
  * Reads one CSV bar file synchronously (UTF-8) with `readOhlcvCsv`, naming `path` in problems:
+ * its bytes are parsed as they are, without decoding the file into a string first.
  * the usable bars and every row problem, without throwing on them. `symbol` defaults to
  * `inferSymbolFromFileName(path)`. Throws a `DataError` naming the path when it does not exist,
  * is a directory or cannot be read, and for a bad header or no rows.
@@ -57,13 +59,13 @@ export function readBarFile(path: string, symbol?: Ticker): OhlcvCsvReading {
   const stats = statOrThrow(path);
   if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
   const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    bytes = fs.readFileSync(path);
   } catch (error: unknown) {
     throw new DataError(`cannot read file (${String(error)})`, { file: path }, { cause: error });
   }
-  return readOhlcvCsv(text, { source: path, symbol: resolvedSymbol });
+  return readOhlcvCsv(bytes, { source: path, symbol: resolvedSymbol });
 }
 
 /**

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import * as path from 'node:path';
-import { detectBarInterval, periodsPerYear } from '@quantbot/core';
+import { detectBarInterval, periodsPerYear, ticker } from '@quantbot/core';
 import { describeWithPrerequisite, realMarketDataDir, realMarketDataPrerequisite } from '@quantbot/core/testing';
 import { loadBarFile } from './bar-file-loader';
+import { inferBarInterval } from './bar-interval';
 
 describeWithPrerequisite(realMarketDataPrerequisite(), 'detectBarInterval on the real data files', () => {
   it.each([
@@ -19,5 +21,30 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'detectBarInterval on the
   it('annualises daily files with 252 periods, as always', () => {
     const series = loadBarFile(path.join(realMarketDataDir(), 'orcl-2014.txt'));
     expect(periodsPerYear(detectBarInterval(series.time).interval ?? '1mo')).toBe(252);
+  });
+});
+
+describe('inferBarInterval', () => {
+  /** The classification by a sorted copy of the gaps, as inferBarInterval once computed it. */
+  function bySortedGaps(time: Float64Array): string {
+    if (time.some((t) => t % 86_400_000 !== 0)) return 'intraday';
+    if (time.length < 2) return 'unknown';
+    const gaps = Float64Array.from({ length: time.length - 1 }, (_, i) => ((time[i + 1] as number) - (time[i] as number)) / 86_400_000).sort();
+    const middle = gaps.length >> 1;
+    const median = gaps.length % 2 === 1 ? (gaps[middle] as number) : ((gaps[middle - 1] as number) + (gaps[middle] as number)) / 2;
+    return median <= 4 ? 'daily' : median <= 20 ? 'weekly' : 'monthly';
+  }
+
+  it('classifies by the median gap as a sort of the gaps does, long gaps, disorder and odd and even counts included', () => {
+    const gapArb = fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 15, max: 25 }), fc.integer({ min: 60, max: 400 }), fc.constantFrom(-3, 0.5));
+    fc.assert(
+      fc.property(fc.array(gapArb, { maxLength: 40 }), (gaps) => {
+        let t = Date.UTC(2000, 0, 3);
+        const time = Float64Array.from([t, ...gaps.map((gap) => (t += gap * 86_400_000))]);
+        const series = { symbol: ticker('GAPS'), length: time.length, time, open: time, high: time, low: time, close: time, volume: time, adjClose: null };
+        expect(inferBarInterval(series)).toBe(bySortedGaps(time));
+      }),
+      { seed: 20_261_210, numRuns: 2000 },
+    );
   });
 });

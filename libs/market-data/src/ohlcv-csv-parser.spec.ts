@@ -222,3 +222,35 @@ describe('parseOhlcvCsv: refusals list every problem', () => {
     expect(error.message).toBe("orcl.txt:2, field Close: Close 0 is not a positive price; and 1 more problem(s): orcl.txt:3 (2014-01-03): 'x' is not a number");
   });
 });
+
+describe('readOhlcvCsv on bytes', () => {
+  it('reads the UTF-8 bytes of a file (a view into a larger buffer too) as it reads the text', () => {
+    const text = `\uFEFF${YAHOO}\r\n2014-01-06,11.5,12,11,11.25,10.6,1500\r\n`;
+    const padded = new Uint8Array(Buffer.byteLength(text) + 10).fill(0x41);
+    padded.set(Buffer.from(text, 'utf8'), 5);
+    const view = padded.subarray(5, 5 + Buffer.byteLength(text));
+    const fromBytes = readOhlcvCsv(view, { source: 'orcl.txt', symbol: SYMBOL });
+    expect(fromBytes).toEqual(readOhlcvCsv(text, { source: 'orcl.txt', symbol: SYMBOL }));
+    expect(Array.from(fromBytes.series.close)).toEqual([10.75, 11.5, 11.25]);
+  });
+
+  it('quotes a value with non-ASCII characters as written', () => {
+    const bytes = Buffer.from('Date,Open,High,Low,Close,Volume\n2014-01-02,1,1,1,1€,5\n', 'utf8');
+    expect(readOhlcvCsv(bytes, { source: 'orcl.txt', symbol: SYMBOL }).problems[0]?.message).toBe("'1€' is not a number");
+  });
+});
+
+describe('readOhlcvCsv progress', () => {
+  it('reports the rows read after every 100,000 rows and once more with the total', () => {
+    const rows = ['Date,Open,High,Low,Close,Volume'];
+    const start = Date.UTC(1900, 0, 1);
+    for (let i = 0; i < 250_000; i++) rows.push(`${new Date(start + i * 86_400_000).toISOString().slice(0, 10)},1,1,1,1,1`);
+    const calls: number[] = [];
+    const reading = readOhlcvCsv(rows.join('\n'), { source: 'big.csv', symbol: SYMBOL, onProgress: (rowsDone) => calls.push(rowsDone) });
+    expect(reading.series.length).toBe(250_000);
+    expect(calls).toEqual([100_000, 200_000, 250_000]);
+    const exact: number[] = [];
+    readOhlcvCsv(rows.slice(0, 200_001).join('\n'), { source: 'big.csv', symbol: SYMBOL, onProgress: (rowsDone) => exact.push(rowsDone) });
+    expect(exact).toEqual([100_000, 200_000]);
+  });
+});

@@ -79,7 +79,8 @@ export function alignUniverse(series: readonly BarSeries[], range: TimeRange = {
       if (t >= start && t <= end) gathered[gatheredCount++] = t;
     }
   }
-  const sorted = gathered.subarray(0, gatheredCount).sort();
+  // One series is already strictly increasing (checked above): no sort, no duplicates.
+  const sorted = series.length === 1 ? gathered.subarray(0, gatheredCount) : gathered.subarray(0, gatheredCount).sort();
   let length = 0;
   for (let i = 0; i < gatheredCount; i++) {
     const t = sorted[i] as number;
