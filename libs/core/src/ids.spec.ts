@@ -21,6 +21,23 @@ describe('formatIsoTime', () => {
     expect(formatIsoTime(day + 34_200_000)).toBe('2024-02-29T09:30:00.000Z');
   });
 
+  it('formats every day of two centuries in order, backwards and skipping weekends (month boundaries, leap years)', () => {
+    const first = Date.UTC(1899, 11, 1) / 86_400_000;
+    const last = Date.UTC(2101, 2, 1) / 86_400_000;
+    const wrong: string[] = [];
+    const check = (time: number): void => {
+      const expected = new Date(time).toISOString();
+      if (formatIsoTime(time) !== expected) wrong.push(expected);
+    };
+    for (let day = first; day <= last; day++) check(day * 86_400_000);
+    for (let day = last; day >= first; day -= 3) check(day * 86_400_000 + 57_600_000);
+    for (let day = first; day <= last; day++) {
+      const weekday = (day + 4) % 7;
+      if (weekday !== 0 && weekday !== 6) check(day * 86_400_000);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('throws as toISOString does for an invalid time', () => {
     for (const time of [Number.NaN, MAX_TIME + 1, Number.POSITIVE_INFINITY]) {
       expect(() => formatIsoTime(time)).toThrow(RangeError);

@@ -46,6 +46,12 @@ const ERA_DAYS = 146_097;
 /** The last day formatted and its date part (`1995-01-03T`): intraday bars share a day. */
 let cachedDay = Number.NaN;
 let cachedDatePart = '';
+/** The day numbers of the first and last day of the last month formatted, and its `YYYY-MM-` (daily bars share a month). */
+let monthFirstDay = Number.NaN;
+let monthLastDay = Number.NaN;
+let monthPart = '';
+/** `DDT` of each day of a month, `01T` to `31T`. */
+const DAY_PARTS: readonly string[] = Array.from({ length: 31 }, (_, i) => `${i < 9 ? '0' : ''}${i + 1}T`);
 
 /**
  * Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`), exactly as
@@ -57,7 +63,7 @@ export function formatIsoTime(time: EpochMs | number): string {
   if (!Number.isInteger(time) || time > MAX_TIME || time < -MAX_TIME) return new Date(time).toISOString();
   const day = Math.floor(time / DAY_MS);
   if (day !== cachedDay) {
-    cachedDatePart = datePart(day);
+    cachedDatePart = day >= monthFirstDay && day <= monthLastDay ? `${monthPart}${DAY_PARTS[day - monthFirstDay] as string}` : datePart(day);
     cachedDay = day;
   }
   const ms = time - day * DAY_MS;
@@ -69,7 +75,10 @@ export function formatIsoTime(time: EpochMs | number): string {
   return `${cachedDatePart}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
 }
 
-/** `YYYY-MM-DDT` of a day number (days since 1970-01-01), by the days-to-civil algorithm. */
+/**
+ * `YYYY-MM-DDT` of a day number (days since 1970-01-01), by the days-to-civil algorithm; remembers
+ * the month (years 0000 to 9999) so the other days of it are a table lookup.
+ */
 function datePart(day: number): string {
   const z = day + EPOCH_SHIFT_DAYS;
   const era = Math.floor(z / ERA_DAYS);
@@ -84,5 +93,13 @@ function datePart(day: number): string {
     const iso = new Date(day * DAY_MS).toISOString();
     return iso.slice(0, iso.length - 13);
   }
-  return `${y < 10 ? '000' : y < 100 ? '00' : y < 1000 ? '0' : ''}${y}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}T`;
+  monthPart = `${y < 10 ? '000' : y < 100 ? '00' : y < 1000 ? '0' : ''}${y}-${m < 10 ? '0' : ''}${m}-`;
+  monthFirstDay = day - d + 1;
+  monthLastDay = monthFirstDay + daysInMonth(y, m) - 1;
+  return `${monthPart}${DAY_PARTS[d - 1] as string}`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
