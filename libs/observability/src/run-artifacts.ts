@@ -288,7 +288,7 @@ export async function writeRunArtifactsStreaming(input: WriteRunArtifactsInput):
 const GZIP_OPTIONS = { level: 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY } as const;
 
 /** How much compressed-to-be text may wait for the thread pool before the producer pauses. */
-const GZIP_HIGH_WATER_BYTES = 4 << 20;
+const GZIP_HIGH_WATER_BYTES = 1 << 20;
 /** zlib's output buffer: large, so one input piece rarely needs more than one trip to the thread pool. */
 const GZIP_CHUNK_BYTES = 256 << 10;
 
