@@ -46,6 +46,9 @@ const ERA_DAYS = 146_097;
 /** The last day formatted and its date part (`1995-01-03T`): intraday bars share a day. */
 let cachedDay = Number.NaN;
 let cachedDatePart = '';
+/** The last integer time formatted and its text. */
+let cachedTime = Number.NaN;
+let cachedText = '';
 
 /**
  * Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`), exactly as
@@ -54,6 +57,15 @@ let cachedDatePart = '';
  * years 0000 to 9999; others go through `Date`), and once per day for intraday bars.
  */
 export function formatIsoTime(time: EpochMs | number): string {
+  // Records of one bar share its time: the text of the last one is reused as it is.
+  if (time === cachedTime) return cachedText;
+  const text = formatIsoTimeUncached(time);
+  cachedTime = time;
+  cachedText = text;
+  return text;
+}
+
+function formatIsoTimeUncached(time: number): string {
   if (!Number.isInteger(time) || time > MAX_TIME || time < -MAX_TIME) return new Date(time).toISOString();
   const day = Math.floor(time / DAY_MS);
   if (day !== cachedDay) {

@@ -310,7 +310,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const qty =
       spec.qty ??
       sizeFor(this.#sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
-    const request: OrderRequest = Object.freeze({
+    // A plain literal of one shape for every order (absent prices are undefined); read-only by type.
+    const request: OrderRequest = {
       clientOrderId: id,
       symbol,
       side: spec.side,
@@ -323,7 +324,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       stopPrice: spec.stopPrice,
       takeProfitPrice: spec.takeProfitPrice,
       stopLossPrice: spec.stopLossPrice,
-    });
+    };
     const recorder = this.#recorder;
     recorder?.submitDecision(request, this.#decisionInputs(s));
     const order = Order.create(request);
@@ -397,13 +398,14 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   }
 
   onFill(fill: Fill): void {
-    const s = this.ledger.indexOf(fill.symbol);
+    const tracked = this.#orders.get(fill.clientOrderId);
+    // The order's symbol index when the fill is for its symbol (no lookup by name), else the ledger's.
+    const s = tracked !== undefined && this.symbols[tracked.symbolIndex] === fill.symbol ? tracked.symbolIndex : this.ledger.indexOf(fill.symbol);
     if (s < 0) throw new Error(`broker reported a fill for ${fill.symbol}, which this session does not trade`);
     const signedQty = fill.side === 'buy' ? fill.qty : -fill.qty;
     this.ledger.applyFill(s, signedQty, fill.price, fill.commission);
     this.trades.onFill(s, signedQty, fill.price, fill.commission, fill.time, this.#cursor.index);
     this.#tradedNotional += fill.qty * fill.price;
-    const tracked = this.#orders.get(fill.clientOrderId);
     if (tracked !== undefined) {
       const order = tracked.order;
       // A venue may report an execution before its acknowledgement: the accept is inferred.

@@ -138,8 +138,8 @@ export class SimulatedBroker implements Broker {
     const known = this.#seenIds.size;
     if (this.#seenIds.add(order.clientOrderId).size === known) return;
     this.#now = Math.max(this.#now, order.decidedAt);
-    const reason = this.#validate(order);
     const s = this.#symbolIndex.get(order.symbol) ?? -1;
+    const reason = this.#validate(order, s);
     const arrivesAt = this.#latency.arrivalTime(order);
     if (!(arrivesAt >= order.decidedAt)) {
       throw new ConfigError('models.latency', `arrival time ${arrivesAt} of ${order.clientOrderId} is before its decision time ${order.decidedAt}`);
@@ -276,8 +276,9 @@ export class SimulatedBroker implements Broker {
     return this.#submissionCash.check(step, this.#account.cash, order.side === 'buy', order.qty, close, commission);
   }
 
-  #validate(order: OrderRequest): string | undefined {
-    if (!this.#symbolIndex.has(order.symbol)) return `unknown symbol ${order.symbol}`;
+  /** Why `order` (for symbol index `s`, -1 when unknown) cannot be accepted, or undefined. */
+  #validate(order: OrderRequest, s: number): string | undefined {
+    if (s < 0) return `unknown symbol ${order.symbol}`;
     if (!Number.isInteger(order.qty) || order.qty <= 0) return `quantity must be a positive whole number, got ${order.qty}`;
     const needsLimit = order.type === 'limit' || order.type === 'stop_limit';
     const needsStop = order.type === 'stop' || order.type === 'stop_limit';
