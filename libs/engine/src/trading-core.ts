@@ -22,7 +22,7 @@ import type { BarView, OrderSpec, StepView, Strategy, StrategyContext } from '@q
 import { TimeCursor, UniverseBarView, UniverseStepView } from '@quantbot/strategies';
 import type { OrderGateway, PortfolioView, TradingState } from '@quantbot/risk-guardrails';
 import type { SizingRule } from '@quantbot/risk-guardrails';
-import { sizeFor } from '@quantbot/risk-guardrails';
+import { sizeFor, sizeOrder } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
 
@@ -307,9 +307,13 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const id = this.#nextOrderId(s);
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
     const cash = basis === undefined ? this.ledger.cash : basis.cash;
+    const sizing = this.#sizing;
     const qty =
       spec.qty ??
-      sizeFor(this.#sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
+      // Rules that read only cash and the close need no equity (a sum over every position).
+      (sizing.kind === 'fixed-shares' || sizing.kind === 'percent-of-cash'
+        ? sizeOrder(sizing, cash, close)
+        : sizeFor(sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index }));
     // A plain literal of one shape for every order (absent prices are undefined); read-only by type.
     const request: OrderRequest = {
       clientOrderId: id,
@@ -699,6 +703,8 @@ class LedgerPortfolioView implements PortfolioView {
   readonly #ledger: PortfolioLedger;
   readonly #clock: Clock;
   #revision = -1;
+  #lastSymbol: Ticker | undefined = undefined;
+  #lastIndex = -1;
   #marketValue = 0;
   #grossExposure = 0;
 
@@ -718,13 +724,22 @@ class LedgerPortfolioView implements PortfolioView {
   }
 
   position(symbol: Ticker): number {
-    const s = this.#ledger.indexOf(symbol);
+    const s = this.#indexOf(symbol);
     return s < 0 ? 0 : this.#ledger.qty(s);
   }
 
   lastPrice(symbol: Ticker): number {
-    const s = this.#ledger.indexOf(symbol);
+    const s = this.#indexOf(symbol);
     return s < 0 ? NaN : this.#ledger.markPrice(s);
+  }
+
+  /** The ledger's index of `symbol`; the gateway asks about one order's symbol several times in a row. */
+  #indexOf(symbol: Ticker): number {
+    if (symbol !== this.#lastSymbol) {
+      this.#lastSymbol = symbol;
+      this.#lastIndex = this.#ledger.indexOf(symbol);
+    }
+    return this.#lastIndex;
   }
 
   grossExposure(): number {

@@ -13,6 +13,7 @@ import { ConfigError, Order, SeededRng, clientOrderId } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
 import type { ExecutionModels, FeeModel, FillModel, LatencyModel, SlippageModel } from './execution-models';
 import { executionModelsFor } from './execution-models';
+import { SeenOrderIds } from './seen-order-ids';
 import { SubmissionCash } from './submission-cash';
 
 /** What the simulator needs to know of the account to check buying power at a fill. */
@@ -97,7 +98,7 @@ export class SimulatedBroker implements Broker {
   readonly #u: BarUniverse;
   readonly #rng: SeededRng;
   readonly #symbolIndex: ReadonlyMap<string, number>;
-  readonly #seenIds = new Set<string>();
+  readonly #seenIds = new SeenOrderIds();
   readonly #usedVolume: Float64Array;
   #orders: SimOrder[] = [];
   #account: SimulatedAccount | undefined;
@@ -134,9 +135,8 @@ export class SimulatedBroker implements Broker {
   }
 
   submit(order: OrderRequest): void {
-    // Idempotent client order ids: a known id creates nothing (one hash lookup: add, then compare sizes).
-    const known = this.#seenIds.size;
-    if (this.#seenIds.add(order.clientOrderId).size === known) return;
+    // Idempotent client order ids: a known id creates nothing.
+    if (!this.#seenIds.add(order.clientOrderId)) return;
     this.#now = Math.max(this.#now, order.decidedAt);
     const s = this.#symbolIndex.get(order.symbol) ?? -1;
     const reason = this.#validate(order, s);
