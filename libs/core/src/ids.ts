@@ -46,9 +46,11 @@ const ERA_DAYS = 146_097;
 /** The last day formatted and its date part (`1995-01-03T`): intraday bars share a day. */
 let cachedDay = Number.NaN;
 let cachedDatePart = '';
-/** The last integer time formatted and its text. */
+/** The last time formatted and its text, and the one before. */
 let cachedTime = Number.NaN;
 let cachedText = '';
+let previousTime = Number.NaN;
+let previousText = '';
 
 /**
  * Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`), exactly as
@@ -57,9 +59,14 @@ let cachedText = '';
  * years 0000 to 9999; others go through `Date`), and once per day for intraday bars.
  */
 export function formatIsoTime(time: EpochMs | number): string {
-  // Records of one bar share its time: the text of the last one is reused as it is.
+  // Records of one bar share its time, and a session's records alternate between two times (an
+  // order decided at one bar's close is accepted then and fills at the next bar): the texts of the
+  // last two times are reused as they are.
   if (time === cachedTime) return cachedText;
+  if (time === previousTime) return previousText;
   const text = formatIsoTimeUncached(time);
+  previousTime = cachedTime;
+  previousText = cachedText;
   cachedTime = time;
   cachedText = text;
   return text;
