@@ -78,26 +78,12 @@ export function detectBarInterval(time: ArrayLike<number>): BarIntervalDetection
   const n = time.length;
   if (n < 2) return Object.freeze({ interval: null, typicalGapMs: null });
   // Gaps take few distinct values (one bar's spacing, nights, weekends, holidays): counting them
-  // finds the mode and the median in one pass, without sorting a copy of the time axis.
-  const counts = new Map<number, number>();
-  let sessionGaps = 0;
-  let previousGap = NaN;
-  let run = 0;
-  const flush = (): void => {
-    if (run > 0) counts.set(previousGap, (counts.get(previousGap) ?? 0) + run);
-  };
-  for (let k = 1; k < n; k++) {
-    const gap = (time[k] as number) - (time[k - 1] as number);
-    if (gap > 0 && gap < SESSION_GAP_MS) sessionGaps++;
-    if (gap === previousGap) {
-      run++;
-      continue;
-    }
-    flush();
-    previousGap = gap;
-    run = 1;
-  }
-  flush();
+  // finds the mode and the median in one pass, without sorting a copy of the time axis. Runs of
+  // equal gaps are counted first, then added to a short list of the distinct gaps (a map once
+  // there are many), in the order first seen.
+  const tally = new GapTally();
+  const sessionGaps = tallyGaps(time, tally);
+  const counts = tally.toMap();
   const gapCount = n - 1;
   if (sessionGaps * 2 >= gapCount) {
     let mode = 0;
@@ -152,6 +138,72 @@ function describeGapMs(ms: number): string {
   if (ms >= 60 * MINUTE_MS && ms % (60 * MINUTE_MS) === 0) return plural(ms / (60 * MINUTE_MS), 'hour');
   if (ms >= MINUTE_MS) return plural(ms / MINUTE_MS, 'minute');
   return plural(ms / 1000, 'second');
+}
+
+/**
+ * Counts the gaps of `time` into `tally` and returns how many are within a session. A function of
+ * its own, so its optimized loop survives from one call to the next.
+ */
+function tallyGaps(time: ArrayLike<number>, tally: GapTally): number {
+  const n = time.length;
+  let sessionGaps = 0;
+  let previousGap = NaN;
+  let run = 0;
+  for (let k = 1; k < n; k++) {
+    const gap = (time[k] as number) - (time[k - 1] as number);
+    if (gap > 0 && gap < SESSION_GAP_MS) sessionGaps++;
+    if (gap === previousGap) {
+      run++;
+      continue;
+    }
+    if (run > 0) tally.add(previousGap, run);
+    previousGap = gap;
+    run = 1;
+  }
+  if (run > 0) tally.add(previousGap, run);
+  return sessionGaps;
+}
+
+/** Distinct gaps kept in a list before a map takes over. */
+const GAP_LIST_MAX = 32;
+
+/** Counts per distinct gap: a linear list while there are few (the usual case), a map beyond. */
+class GapTally {
+  readonly #gaps: number[] = [];
+  readonly #counts: number[] = [];
+  #map: Map<number, number> | undefined;
+
+  add(gap: number, count: number): void {
+    const map = this.#map;
+    if (map !== undefined) {
+      map.set(gap, (map.get(gap) ?? 0) + count);
+      return;
+    }
+    const gaps = this.#gaps;
+    for (let i = 0; i < gaps.length; i++) {
+      const g = gaps[i] as number;
+      // The same keys as a map's (SameValueZero: NaN equals NaN).
+      if (g === gap || (g !== g && gap !== gap)) {
+        this.#counts[i] = (this.#counts[i] as number) + count;
+        return;
+      }
+    }
+    if (gaps.length < GAP_LIST_MAX) {
+      gaps.push(gap);
+      this.#counts.push(count);
+      return;
+    }
+    this.#map = this.toMap();
+    this.#map.set(gap, count);
+  }
+
+  /** The counts by gap, in the order the gaps were first seen. */
+  toMap(): Map<number, number> {
+    if (this.#map !== undefined) return this.#map;
+    const map = new Map<number, number>();
+    for (let i = 0; i < this.#gaps.length; i++) map.set(this.#gaps[i] as number, this.#counts[i] as number);
+    return map;
+  }
 }
 
 /** The median of `total` values given as counts per distinct value (NaN sorts last, as in a typed array sort). */

@@ -38,6 +38,19 @@ describe('formatIsoTime', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('stays exact when times repeat and alternate, as the records of a session do (the text cache never leaks)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: -3e12, max: 4e12 }), (picks, base) => {
+        const pool = [base, base + 1, base + 86_400_000, base - 1, -base, base + 0.5];
+        for (const p of picks) {
+          const time = pool[p] as number;
+          expect(formatIsoTime(time)).toBe(new Date(time).toISOString());
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('throws as toISOString does for an invalid time', () => {
     for (const time of [Number.NaN, MAX_TIME + 1, Number.POSITIVE_INFINITY]) {
       expect(() => formatIsoTime(time)).toThrow(RangeError);

@@ -52,6 +52,11 @@ let monthLastDay = Number.NaN;
 let monthPart = '';
 /** `DDT` of each day of a month, `01T` to `31T`. */
 const DAY_PARTS: readonly string[] = Array.from({ length: 31 }, (_, i) => `${i < 9 ? '0' : ''}${i + 1}T`);
+/** The last time formatted and its text, and the one before. */
+let cachedTime = Number.NaN;
+let cachedText = '';
+let previousTime = Number.NaN;
+let previousText = '';
 
 /**
  * Formats an epoch time as ISO 8601 (`1995-01-03T00:00:00.000Z`), exactly as
@@ -60,6 +65,20 @@ const DAY_PARTS: readonly string[] = Array.from({ length: 31 }, (_, i) => `${i <
  * years 0000 to 9999; others go through `Date`), and once per day for intraday bars.
  */
 export function formatIsoTime(time: EpochMs | number): string {
+  // Records of one bar share its time, and a session's records alternate between two times (an
+  // order decided at one bar's close is accepted then and fills at the next bar): the texts of the
+  // last two times are reused as they are.
+  if (time === cachedTime) return cachedText;
+  if (time === previousTime) return previousText;
+  const text = formatIsoTimeUncached(time);
+  previousTime = cachedTime;
+  previousText = cachedText;
+  cachedTime = time;
+  cachedText = text;
+  return text;
+}
+
+function formatIsoTimeUncached(time: number): string {
   if (!Number.isInteger(time) || time > MAX_TIME || time < -MAX_TIME) return new Date(time).toISOString();
   const day = Math.floor(time / DAY_MS);
   if (day !== cachedDay) {

@@ -4,6 +4,9 @@ import type { OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, T
 import { ORDER_TRANSITIONS, isTerminalOrderStatus, orderEventKindBetween } from './order';
 import type { OrderUpdate } from './ports/broker';
 
+/** `Order.create` without options (one shared object, not a new one per order). */
+const NO_OPTIONS: { readonly time?: EpochMs; readonly parentId?: ClientOrderId } = Object.freeze({});
+
 /** What every order event carries: the order it belongs to and when it happened. */
 interface OrderEventBase {
   readonly clientOrderId: ClientOrderId;
@@ -112,7 +115,7 @@ export class Order {
    * A new order (status `new`) from `request`, initialized at `time` (default: the decision
    * time). Nothing is validated: a venue that refuses the request applies a `reject` event.
    */
-  static create(request: OrderRequest, options: { readonly time?: EpochMs; readonly parentId?: ClientOrderId } = {}): Order {
+  static create(request: OrderRequest, options: { readonly time?: EpochMs; readonly parentId?: ClientOrderId } = NO_OPTIONS): Order {
     const initialized: OrderInitialized =
       options.parentId === undefined
         ? { kind: 'initialize', clientOrderId: request.clientOrderId, time: options.time ?? request.decidedAt, request }

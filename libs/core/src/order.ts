@@ -106,12 +106,22 @@ const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(
  * A reader of a venue's status reports uses it to turn a reported state into the event to apply.
  */
 export function orderEventKindBetween(from: OrderStatus, to: OrderStatus): OrderEventKind | undefined {
-  const exits = ORDER_TRANSITIONS[from];
-  for (const kind of Object.keys(exits) as OrderEventKind[]) {
-    if (kind !== 'update' && exits[kind] === to) return kind;
-  }
-  return undefined;
+  return EVENT_KIND_BETWEEN.get(from)?.get(to);
 }
+
+/** {@link orderEventKindBetween} for every pair of states, read from the table once. */
+const EVENT_KIND_BETWEEN: ReadonlyMap<OrderStatus, ReadonlyMap<OrderStatus, OrderEventKind>> = new Map(
+  (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).map((from) => {
+    const exits = ORDER_TRANSITIONS[from];
+    const byTarget = new Map<OrderStatus, OrderEventKind>();
+    for (const kind of Object.keys(exits) as OrderEventKind[]) {
+      const to = exits[kind];
+      // The first event (in table order) that leads there.
+      if (kind !== 'update' && to !== undefined && !byTarget.has(to)) byTarget.set(to, kind);
+    }
+    return [from, byTarget];
+  }),
+);
 
 /**
  * Whether {@link ORDER_TRANSITIONS} leads from `from` to another state `to` in one or more

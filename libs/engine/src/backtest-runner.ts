@@ -161,7 +161,8 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
 
   return Object.freeze({
     metrics,
-    trades: Object.freeze([...trades]),
+    // Already a frozen array of frozen trades.
+    trades,
     openPositions: Object.freeze(openPositions),
     rejectedOrders: Object.freeze([...core.rejected]),
     canceledOrders: Object.freeze([...core.canceled]),

@@ -13,6 +13,61 @@ describe('computeMetrics', () => {
     expect(m.finalEquity).toBe(105);
   });
 
+  it('gives the drawdown, returns and downside of the plain formulas bit for bit, on curves with flat runs, new highs, zeros, NaN and infinities', () => {
+    // The plain formulas, one bar at a time: the drawdown of every bar under its peak, the downside of every negative return.
+    const plain = (equity: Float64Array, start: number) => {
+      let peak = start;
+      let peakStep = -1;
+      let maxDd = 0;
+      let maxDdBars = 0;
+      let downside = 0;
+      let shift = 0;
+      let sum = 0;
+      let previous = start;
+      for (let k = 0; k < equity.length; k++) {
+        const e = equity[k] as number;
+        const r = previous !== 0 ? e / previous - 1 : 0;
+        previous = e;
+        if (k === 0) shift = r;
+        sum += r - shift;
+        if (r < 0) downside += r * r;
+        if (e >= peak) {
+          peak = e;
+          peakStep = k;
+        } else {
+          const dd = peak > 0 ? (peak - e) / peak : 0;
+          if (dd > maxDd) maxDd = dd;
+          if (k - peakStep > maxDdBars) maxDdBars = k - peakStep;
+        }
+      }
+      const mean = shift + sum / equity.length;
+      const downsideDev = Math.sqrt(downside / equity.length);
+      return { maxDrawdownPct: maxDd * 100, maxDrawdownDurationBars: maxDdBars, sortino: downsideDev > 0 ? (mean / downsideDev) * Math.sqrt(252) : null };
+    };
+    let state = 987_654_321;
+    const next = (): number => (state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const specials = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-310];
+    for (let curve = 0; curve < 200; curve++) {
+      const n = 1 + Math.floor(next() * 300);
+      const equity = new Float64Array(n);
+      let level = 100;
+      for (let k = 0; k < n; k++) {
+        const u = next();
+        // Flat runs, small and large moves, and now and then a special value.
+        level = u < 0.3 ? level : u < 0.95 ? level * (1 + (next() - 0.5) * 0.2) : (specials[Math.floor(next() * specials.length)] as number);
+        equity[k] = curve % 5 === 0 && u > 0.98 ? (specials[Math.floor(next() * specials.length)] as number) : level;
+      }
+      const start = curve % 7 === 0 ? 0 : 100;
+      const m = computeMetrics({ startingEquity: start, time: times(n), equity, barsInMarket: 0, tradedNotional: 0, totalCommission: 0, trades: [] });
+      const expected = plain(equity, start);
+      expect([Object.is(m.maxDrawdownPct, expected.maxDrawdownPct), m.maxDrawdownDurationBars, Object.is(m.sortino, expected.sortino)]).toEqual([
+        true,
+        expected.maxDrawdownDurationBars,
+        true,
+      ]);
+    }
+  });
+
   it('annualizes Sharpe from daily returns with a sample standard deviation', () => {
     const equity = new Float64Array([100, 101, 100, 102, 101]);
     const r = [0, 0.01, 100 / 101 - 1, 0.02, 101 / 102 - 1];

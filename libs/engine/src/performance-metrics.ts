@@ -76,39 +76,7 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
   const start = input.startingEquity;
   const final = n > 0 ? (equity[n - 1] as number) : start;
 
-  // One pass over the curve. Mean and variance of daily returns use sums shifted by the first
-  // return (numerically as robust as Welford's method, with one division per bar, not two).
-  let count = 0;
-  let shift = 0;
-  let sum = 0;
-  let sumSquares = 0;
-  let downside = 0;
-  let peak = start;
-  let maxDd = 0;
-  let peakStep = -1;
-  let maxDdBars = 0;
-  let equitySum = 0;
-  let previous = start;
-  for (let k = 0; k < n; k++) {
-    const e = equity[k] as number;
-    equitySum += e;
-    const r = previous !== 0 ? e / previous - 1 : 0;
-    previous = e;
-    if (count === 0) shift = r;
-    count++;
-    const d = r - shift;
-    sum += d;
-    sumSquares += d * d;
-    if (r < 0) downside += r * r;
-    if (e >= peak) {
-      peak = e;
-      peakStep = k;
-    } else {
-      const dd = peak > 0 ? (peak - e) / peak : 0;
-      if (dd > maxDd) maxDd = dd;
-      if (k - peakStep > maxDdBars) maxDdBars = k - peakStep;
-    }
-  }
+  const { count, shift, sum, sumSquares, downside, maxDd, maxDdBars, equitySum } = curveStatistics(equity, start);
   const mean = count > 0 ? shift + sum / count : 0;
   const m2 = count > 0 ? Math.max(0, sumSquares - (sum * sum) / count) : 0;
 
@@ -155,4 +123,75 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
     totalCommission: input.totalCommission,
     bars: n,
   });
+}
+
+/** The sums and extremes of one pass over an equity curve (see `curveStatistics`). */
+interface CurveStatistics {
+  readonly count: number;
+  readonly shift: number;
+  readonly sum: number;
+  readonly sumSquares: number;
+  readonly downside: number;
+  readonly maxDd: number;
+  readonly maxDdBars: number;
+  readonly equitySum: number;
+}
+
+/**
+ * The one pass over the curve, in a function of its own: it runs once per backtest over every
+ * bar, and kept apart from the rest of the metrics (whose branches a first run may not take) its
+ * optimized code is not thrown away and rebuilt on every run. Written so that the JIT keeps every
+ * running value unboxed: no allocation per bar.
+ */
+function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
+  const n = equity.length;
+  // One pass over the curve. Mean and variance of daily returns use sums shifted by the first
+  // return (numerically as robust as Welford's method, with one division per bar, not two).
+  let count = 0;
+  let shift = 0;
+  let sum = 0;
+  let sumSquares = 0;
+  let downside = 0;
+  let peak = start;
+  // The largest fall below the current peak so far.
+  let fall = 0;
+  let maxDd = 0;
+  let peakStep = -1;
+  let maxDdBars = 0;
+  let equitySum = 0;
+  let previous = start;
+  for (let k = 0; k < n; k++) {
+    const e = equity[k] as number;
+    equitySum += e;
+    const r = previous !== 0 ? e / previous - 1 : 0;
+    previous = e;
+    if (count === 0) shift = r;
+    count++;
+    const d = r - shift;
+    sum += d;
+    sumSquares += d * d;
+    // Adding the square of −0 for a non-negative (or NaN) return leaves the sum as it was, with no
+    // branch to mispredict; −0 rather than 0 keeps `negative` a double for the JIT (no allocation).
+    const negative = r < 0 ? r : -0;
+    downside += negative * negative;
+    if (e >= peak) {
+      peak = e;
+      peakStep = k;
+    }
+    const drop = peak - e;
+    if (k === peakStep) {
+      fall = drop;
+    } else {
+      // The drawdown from this peak, (peak − e) / peak, can only exceed its maximum where the fall
+      // peak − e (rounded; never 0 below the peak) is the largest since the peak: the division
+      // runs only there.
+      if (drop > fall) {
+        fall = drop;
+        const dd = peak > 0 ? drop / peak : 0;
+        maxDd = dd > maxDd ? dd : maxDd;
+      }
+      if (k - peakStep > maxDdBars) maxDdBars = k - peakStep;
+    }
+  }
+  return { count, shift, sum, sumSquares, downside, maxDd, maxDdBars, equitySum };
 }

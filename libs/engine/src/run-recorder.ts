@@ -150,7 +150,26 @@ function flattenInputs(inputs: DecisionInputs): { readonly [key: string]: number
     cash: finiteOrNull(inputs.cash),
     equity: finiteOrNull(inputs.equity),
   };
-  for (const [key, value] of Object.entries(inputs.strategy ?? {})) out[`strategy.${key}`] = finiteOrNull(value);
+  const strategy = inputs.strategy;
+  if (strategy !== undefined) {
+    // Own keys in the order Object.entries gives them; each record key built once per name.
+    for (const key in strategy) {
+      if (Object.hasOwn(strategy, key)) out[strategyKey(key)] = finiteOrNull(strategy[key] as number);
+    }
+  }
   return out;
+}
+
+/** `strategy.<key>`, built once per key name (the same few names come with every decision). */
+const STRATEGY_KEYS = new Map<string, string>();
+
+function strategyKey(key: string): string {
+  let named = STRATEGY_KEYS.get(key);
+  if (named === undefined) {
+    named = `strategy.${key}`;
+    // Bounded: a strategy naming its inputs anew on every bar gets no cache, only the same keys.
+    if (STRATEGY_KEYS.size < 1024) STRATEGY_KEYS.set(key, named);
+  }
+  return named;
 }
 

@@ -55,14 +55,14 @@ export class TradeTracker {
   readonly #open: (TradeState | undefined)[];
   /** Closed trades in columns (one row per trade) so a long run retains no object per trade. */
   readonly #rows = new ClosedTradeColumns();
-  #materialized: readonly ClosedTrade[] = [];
+  #materialized: readonly ClosedTrade[] = Object.freeze([]);
 
   constructor(symbols: readonly Ticker[]) {
     this.#symbols = symbols;
     this.#open = new Array<TradeState | undefined>(symbols.length).fill(undefined);
   }
 
-  /** Closed trades so far, in the order they closed. */
+  /** Closed trades so far, in the order they closed (a frozen array). */
   get closed(): readonly ClosedTrade[] {
     if (this.#materialized.length !== this.#rows.length) this.#materialized = this.#rows.toTrades(this.#symbols);
     return this.#materialized;

@@ -22,7 +22,7 @@ import type { BarView, OrderSpec, StepView, Strategy, StrategyContext } from '@q
 import { TimeCursor, UniverseBarView, UniverseStepView } from '@quantbot/strategies';
 import type { OrderGateway, PortfolioView, TradingState } from '@quantbot/risk-guardrails';
 import type { SizingRule } from '@quantbot/risk-guardrails';
-import { sizeFor } from '@quantbot/risk-guardrails';
+import { sizeFor, sizeOrder } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
 
@@ -307,10 +307,15 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const id = this.#nextOrderId(s);
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
     const cash = basis === undefined ? this.ledger.cash : basis.cash;
+    const sizing = this.#sizing;
     const qty =
       spec.qty ??
-      sizeFor(this.#sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index });
-    const request: OrderRequest = Object.freeze({
+      // Rules that read only cash and the close need no equity (a sum over every position).
+      (sizing.kind === 'fixed-shares' || sizing.kind === 'percent-of-cash'
+        ? sizeOrder(sizing, cash, close)
+        : sizeFor(sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index }));
+    // A plain literal of one shape for every order (absent prices are undefined); read-only by type.
+    const request: OrderRequest = {
       clientOrderId: id,
       symbol,
       side: spec.side,
@@ -323,7 +328,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       stopPrice: spec.stopPrice,
       takeProfitPrice: spec.takeProfitPrice,
       stopLossPrice: spec.stopLossPrice,
-    });
+    };
     const recorder = this.#recorder;
     recorder?.submitDecision(request, this.#decisionInputs(s));
     const order = Order.create(request);
@@ -397,13 +402,14 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   }
 
   onFill(fill: Fill): void {
-    const s = this.ledger.indexOf(fill.symbol);
+    const tracked = this.#orders.get(fill.clientOrderId);
+    // The order's symbol index when the fill is for its symbol (no lookup by name), else the ledger's.
+    const s = tracked !== undefined && this.symbols[tracked.symbolIndex] === fill.symbol ? tracked.symbolIndex : this.ledger.indexOf(fill.symbol);
     if (s < 0) throw new Error(`broker reported a fill for ${fill.symbol}, which this session does not trade`);
     const signedQty = fill.side === 'buy' ? fill.qty : -fill.qty;
     this.ledger.applyFill(s, signedQty, fill.price, fill.commission);
     this.trades.onFill(s, signedQty, fill.price, fill.commission, fill.time, this.#cursor.index);
     this.#tradedNotional += fill.qty * fill.price;
-    const tracked = this.#orders.get(fill.clientOrderId);
     if (tracked !== undefined) {
       const order = tracked.order;
       // A venue may report an execution before its acknowledgement: the accept is inferred.
@@ -697,6 +703,8 @@ class LedgerPortfolioView implements PortfolioView {
   readonly #ledger: PortfolioLedger;
   readonly #clock: Clock;
   #revision = -1;
+  #lastSymbol: Ticker | undefined = undefined;
+  #lastIndex = -1;
   #marketValue = 0;
   #grossExposure = 0;
 
@@ -716,13 +724,22 @@ class LedgerPortfolioView implements PortfolioView {
   }
 
   position(symbol: Ticker): number {
-    const s = this.#ledger.indexOf(symbol);
+    const s = this.#indexOf(symbol);
     return s < 0 ? 0 : this.#ledger.qty(s);
   }
 
   lastPrice(symbol: Ticker): number {
-    const s = this.#ledger.indexOf(symbol);
+    const s = this.#indexOf(symbol);
     return s < 0 ? NaN : this.#ledger.markPrice(s);
+  }
+
+  /** The ledger's index of `symbol`; the gateway asks about one order's symbol several times in a row. */
+  #indexOf(symbol: Ticker): number {
+    if (symbol !== this.#lastSymbol) {
+      this.#lastSymbol = symbol;
+      this.#lastIndex = this.#ledger.indexOf(symbol);
+    }
+    return this.#lastIndex;
   }
 
   grossExposure(): number {

@@ -69,6 +69,22 @@ describe('computeExecutionQuality', () => {
       expect(computeExecutionQuality(records).p95SlippageBps).toBeCloseTo(expected, 9);
     });
 
+    it('finds the 95th percentile of thousands of slippages exactly as a full sort would, signed zeros included', () => {
+      // A seeded walk of prices around the reference, many of them on it: a sell filled at its
+      // reference slips −0 bps, a buy +0.
+      let state = 12_345;
+      const next = (): number => (state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+      for (const n of [1, 2, 3, 19, 20, 1_000, 4_321]) {
+        const records = Array.from({ length: n }, (_, i) => {
+          // Even n: nearly all on the reference, so the percentile is a zero whose sign counts.
+          const price = next() < (n % 2 === 0 ? 0.97 : 0.4) ? 100 : 100 + Math.round((next() - 0.7) * 200) / 100;
+          return record({ clientOrderId: `o${i}`, side: next() < 0.5 ? 'buy' : 'sell', fills: [fill(100, price)] });
+        });
+        const sorted = Float64Array.from(records, (r) => ((r.side === 'buy' ? 1 : -1) * ((r.fills[0] as ExecutionFill).price - 100)) / 100 * 10_000).sort();
+        expect(Object.is(computeExecutionQuality(records).p95SlippageBps, sorted[Math.ceil(0.95 * n) - 1])).toBe(true);
+      }
+    });
+
     it('leaves out fills of orders without a usable reference price', () => {
       const q = computeExecutionQuality([record({ referencePrice: NaN, fills: [fill(100, 150)] }), record({ fills: [fill(100, 101)] })]);
       expect([q.fills, q.averageSlippageBps]).toEqual([2, expect.closeTo(100, 9)]);

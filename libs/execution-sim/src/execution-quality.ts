@@ -143,7 +143,16 @@ export class ExecutionQualityAccumulator {
     this.#costDenominator += other.#costDenominator;
     this.#slipWeighted += other.#slipWeighted;
     this.#slipQty += other.#slipQty;
-    for (let i = 0; i < other.#slipCount; i++) this.#pushSlippage(other.#slippages[i] as number);
+    const needed = this.#slipCount + other.#slipCount;
+    if (needed > this.#slippages.length) {
+      let size = this.#slippages.length;
+      while (size < needed) size *= 2;
+      const bigger = new Float64Array(size);
+      bigger.set(this.#slippages.subarray(0, this.#slipCount));
+      this.#slippages = bigger;
+    }
+    this.#slippages.set(other.#slippages.subarray(0, other.#slipCount), this.#slipCount);
+    this.#slipCount = needed;
     this.#ordered += other.#ordered;
     this.#filled += other.#filled;
     this.#withFills += other.#withFills;
@@ -164,7 +173,6 @@ export class ExecutionQualityAccumulator {
 
   /** The statistics so far. */
   result(): ExecutionQuality {
-    const slippages = this.#slippages.slice(0, this.#slipCount).sort();
     const n = this.#orders;
     const shortfall = this.#costDenominator > 0 ? (this.#costNumerator / this.#costDenominator) * 10_000 : null;
     const fillRate = this.#ordered > 0 ? this.#filled / this.#ordered : null;
@@ -178,7 +186,7 @@ export class ExecutionQualityAccumulator {
       fills: this.#fills,
       implementationShortfallBps: shortfall,
       averageSlippageBps: this.#slipQty > 0 ? this.#slipWeighted / this.#slipQty : null,
-      p95SlippageBps: this.#slipCount > 0 ? (slippages[Math.ceil(0.95 * this.#slipCount) - 1] as number) : null,
+      p95SlippageBps: this.#slipCount > 0 ? nthInSortedOrder(this.#slippages.slice(0, this.#slipCount), Math.ceil(0.95 * this.#slipCount) - 1) : null,
       fillRate,
       partialFillRatio: this.#withFills > 0 ? this.#partial / this.#withFills : null,
       rejectRate,
@@ -186,6 +194,53 @@ export class ExecutionQualityAccumulator {
       qualityScore: score,
     });
   }
+}
+
+/**
+ * The value at index `n` of `values` sorted as a typed array sorts (ascending, −0 before +0, NaN
+ * last), found by selection in linear expected time; `values` is reordered. Falls back to the
+ * sort itself for NaN or when the selection degrades.
+ */
+function nthInSortedOrder(values: Float64Array, n: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  let rounds = 0;
+  const maxRounds = 4 * Math.ceil(Math.log2(values.length + 1)) + 8;
+  while (lo < hi) {
+    if (++rounds > maxRounds) return values.sort()[n] as number;
+    // Median of three as the pivot.
+    const mid = (lo + hi) >>> 1;
+    const a = values[lo] as number;
+    const b = values[mid] as number;
+    const c = values[hi] as number;
+    if (a !== a || b !== b || c !== c) return values.sort()[n] as number;
+    const pivot = sortsBefore(a, b) ? (sortsBefore(b, c) ? b : sortsBefore(a, c) ? c : a) : sortsBefore(a, c) ? a : sortsBefore(b, c) ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (sortsBefore(values[i] as number, pivot)) i++;
+      while (sortsBefore(pivot, values[j] as number)) j--;
+      if (i <= j) {
+        const x = values[i] as number;
+        const y = values[j] as number;
+        if (x !== x || y !== y) return values.sort()[n] as number;
+        values[i] = y;
+        values[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (n <= j) hi = j;
+    else if (n >= i) lo = i;
+    else return values[n] as number;
+  }
+  const v = values[n] as number;
+  return v !== v ? (values.sort()[n] as number) : v;
+}
+
+/** The order of a typed array sort for non-NaN numbers: ascending, −0 before +0. */
+function sortsBefore(a: number, b: number): boolean {
+  return a < b || (a === 0 && b === 0 && 1 / a < 0 && 1 / b > 0);
 }
 
 /** Computes execution quality from complete order records (the batch form of the accumulator). */

@@ -3,6 +3,7 @@ import { Order, epochMs } from '@quantbot/core';
 import type { FeeModel } from './execution-models';
 import { FeeScheduleModel } from './execution-models';
 import { bpsFeeSchedule } from './fee-model';
+import { SeenOrderIds } from './seen-order-ids';
 import { SubmissionCash } from './submission-cash';
 
 /** What a simulated broker needs to know of the account to check buying power at the fill. */
@@ -45,7 +46,7 @@ export class NextOpenFillBroker implements Broker {
   #account: CashAccount | undefined;
   #sink: BrokerEventSink | undefined;
   readonly #symbolIndex: ReadonlyMap<string, number>;
-  readonly #seenIds = new Set<string>();
+  readonly #seenIds = new SeenOrderIds();
   #working: WorkingOrder[] = [];
   #spare: WorkingOrder[] = [];
   #lastTime: EpochMs = epochMs(Number.NEGATIVE_INFINITY);
@@ -69,8 +70,7 @@ export class NextOpenFillBroker implements Broker {
   submit(request: OrderRequest): void {
     this.#lastTime = request.decidedAt;
     // Idempotent client order ids: a resubmission of a known id creates nothing.
-    if (this.#seenIds.has(request.clientOrderId)) return;
-    this.#seenIds.add(request.clientOrderId);
+    if (!this.#seenIds.add(request.clientOrderId)) return;
     const order = Order.create(request);
     const symbolIndex = this.#symbolIndex.get(request.symbol);
     const reason =

@@ -13,6 +13,7 @@ import { ConfigError, Order, SeededRng, clientOrderId } from '@quantbot/core';
 import type { ExecutionProfile } from './execution-profile';
 import type { ExecutionModels, FeeModel, FillModel, LatencyModel, SlippageModel } from './execution-models';
 import { executionModelsFor } from './execution-models';
+import { SeenOrderIds } from './seen-order-ids';
 import { SubmissionCash } from './submission-cash';
 
 /** What the simulator needs to know of the account to check buying power at a fill. */
@@ -97,7 +98,7 @@ export class SimulatedBroker implements Broker {
   readonly #u: BarUniverse;
   readonly #rng: SeededRng;
   readonly #symbolIndex: ReadonlyMap<string, number>;
-  readonly #seenIds = new Set<string>();
+  readonly #seenIds = new SeenOrderIds();
   readonly #usedVolume: Float64Array;
   #orders: SimOrder[] = [];
   #account: SimulatedAccount | undefined;
@@ -134,12 +135,11 @@ export class SimulatedBroker implements Broker {
   }
 
   submit(order: OrderRequest): void {
-    // Idempotent client order ids: a known id creates nothing (one hash lookup: add, then compare sizes).
-    const known = this.#seenIds.size;
-    if (this.#seenIds.add(order.clientOrderId).size === known) return;
+    // Idempotent client order ids: a known id creates nothing.
+    if (!this.#seenIds.add(order.clientOrderId)) return;
     this.#now = Math.max(this.#now, order.decidedAt);
-    const reason = this.#validate(order);
     const s = this.#symbolIndex.get(order.symbol) ?? -1;
+    const reason = this.#validate(order, s);
     const arrivesAt = this.#latency.arrivalTime(order);
     if (!(arrivesAt >= order.decidedAt)) {
       throw new ConfigError('models.latency', `arrival time ${arrivesAt} of ${order.clientOrderId} is before its decision time ${order.decidedAt}`);
@@ -276,8 +276,9 @@ export class SimulatedBroker implements Broker {
     return this.#submissionCash.check(step, this.#account.cash, order.side === 'buy', order.qty, close, commission);
   }
 
-  #validate(order: OrderRequest): string | undefined {
-    if (!this.#symbolIndex.has(order.symbol)) return `unknown symbol ${order.symbol}`;
+  /** Why `order` (for symbol index `s`, -1 when unknown) cannot be accepted, or undefined. */
+  #validate(order: OrderRequest, s: number): string | undefined {
+    if (s < 0) return `unknown symbol ${order.symbol}`;
     if (!Number.isInteger(order.qty) || order.qty <= 0) return `quantity must be a positive whole number, got ${order.qty}`;
     const needsLimit = order.type === 'limit' || order.type === 'stop_limit';
     const needsStop = order.type === 'stop' || order.type === 'stop_limit';

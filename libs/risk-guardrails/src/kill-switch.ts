@@ -220,6 +220,12 @@ export class KillSwitch {
   #nextDrawdownLevel = Number.POSITIVE_INFINITY;
   /** The daily-loss limit while it can still escalate (below `halted`), in percent. */
   #nextLossLevel = Number.POSITIVE_INFINITY;
+  /**
+   * `1 − level / 100 + QUIET_MARGIN` of the next drawdown and loss levels, computed when the levels
+   * change rather than at every observation that opens a day (every bar of daily data).
+   */
+  #drawdownQuietFactor = Number.NEGATIVE_INFINITY;
+  #lossQuietFactor = Number.NEGATIVE_INFINITY;
   /** True while any observation may change the state whatever its equity. */
   #isNeverQuiet = true;
   #rearmRefusals = 0;
@@ -524,6 +530,8 @@ export class KillSwitch {
     const loss = peak < 2 ? this.#dailyLossLimit : Number.POSITIVE_INFINITY;
     this.#nextDrawdownLevel = next;
     this.#nextLossLevel = loss;
+    this.#drawdownQuietFactor = 1 - next / 100 + QUIET_MARGIN;
+    this.#lossQuietFactor = 1 - loss / 100 + QUIET_MARGIN;
     // A level of 0 % fires at no drawdown at all (0 ≥ 0); an automatic re-arm may be due at any
     // observation: never quiet then.
     this.#isNeverQuiet = next <= 0 || loss <= 0 || (this.#isAutoRearm && this.#stateIndex !== 0);
@@ -543,11 +551,11 @@ export class KillSwitch {
     let quiet = Number.NEGATIVE_INFINITY;
     const hwm = this.#hwm;
     const next = this.#nextDrawdownLevel;
-    if (next !== Number.POSITIVE_INFINITY && hwm > 0) quiet = hwm * (1 - next / 100 + QUIET_MARGIN);
+    if (next !== Number.POSITIVE_INFINITY && hwm > 0) quiet = hwm * this.#drawdownQuietFactor;
     const prev = this.#previousDayEquity;
     const loss = this.#nextLossLevel;
     if (loss !== Number.POSITIVE_INFINITY && prev > 0) {
-      const floor = prev * (1 - loss / 100 + QUIET_MARGIN);
+      const floor = prev * this.#lossQuietFactor;
       if (floor > quiet) quiet = floor;
     }
     this.#quietAbove = Number.isNaN(quiet) ? Number.POSITIVE_INFINITY : quiet;
