@@ -51,3 +51,35 @@ export interface OrderEventRecord {
   /** Why an order was rejected, canceled or expired; null otherwise. */
   readonly reason: string | null;
 }
+
+/** The JSON text of a string: between quotes as it is, unless it holds a quote, backslash, control character or surrogate. */
+function jsonString(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value);
+  }
+  return `"${value}"`;
+}
+
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+function jsonNullableNumber(value: number | null): string {
+  return value === null ? 'null' : jsonNumber(value);
+}
+
+/**
+ * `JSON.stringify(record)` of an order journal record with exactly the fields of
+ * {@link OrderEventRecord} in their declared order (as `RunRecorder` makes them), several times
+ * faster: the order journal of a long backtest has hundreds of thousands of lines. A record with
+ * other keys, or keys in another order, must go through `JSON.stringify`.
+ */
+export function orderEventRecordJson(record: OrderEventRecord): string {
+  return (
+    `{"seq":${jsonNumber(record.seq)},"time":${jsonString(record.time)},"symbol":${jsonString(record.symbol)},"clientOrderId":${jsonString(record.clientOrderId)}` +
+    `,"event":${jsonString(record.event)},"side":${jsonString(record.side)},"type":${jsonString(record.type)},"qty":${jsonNumber(record.qty)}` +
+    `,"filledQty":${jsonNumber(record.filledQty)},"fillQty":${jsonNullableNumber(record.fillQty)},"fillPrice":${jsonNullableNumber(record.fillPrice)}` +
+    `,"commission":${jsonNullableNumber(record.commission)},"reason":${record.reason === null ? 'null' : jsonString(record.reason)}}`
+  );
+}

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
-import { formatIsoTime } from '@quantbot/core';
+import { formatIsoTime, orderEventRecordJson } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
 import type { StrategyNotice } from '@quantbot/strategies';
 import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
@@ -90,7 +90,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     // long run never holds a whole file's text.
     { name: RUN_ARTIFACT_FILES.summary, content: () => `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
     { name: RUN_ARTIFACT_FILES.decisions, content: () => jsonLinesChunks(recorder.decisions), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.orders, content: () => jsonLinesChunks(recorder.orders), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.orders, content: () => jsonLinesChunks(recorder.orders, orderEventRecordJson), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.equity, content: () => equityCsvChunks({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
   ];
