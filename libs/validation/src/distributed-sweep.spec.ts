@@ -94,7 +94,7 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
   }, 120_000);
 
   it('gives the local walk-forward, bit for bit', async () => {
-    const options = { universe, space, search: { kind: 'grid' } as const, ...settings, train: 200, test: 100 };
+    const options = { universe, space, search: { kind: 'grid' } as const, ...settings, train: 200, test: 100, anchored: false };
     const local = walkForwardArtifact(await runWalkForward({ ...options, workers: 1 }));
     const running = await startWorkers(2);
     const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 4, pollIntervalMs: 50, stallTimeoutMs: 30_000 });

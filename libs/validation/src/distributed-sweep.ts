@@ -36,8 +36,13 @@ export interface TrialJobPayload {
 /** The data spec of a universe loaded with `config`: the files' and the universe's hashes. */
 export function distributedDataSpec(config: RunDataConfig, universe: BarUniverse, cwd: string): DistributedDataSpec {
   const files = config.data !== undefined ? hashData(resolve(cwd, config.data)) : undefined;
-  return Object.freeze({ config: Object.freeze({ ...config }), filesSha256: files?.sha256 ?? null, universeSha256: universeHash(universe) });
+  // Only the fields that shape the data (a run's config has more: strategy, cash, ...).
+  const picked: Record<string, unknown> = {};
+  for (const key of RUN_DATA_FIELDS) if (config[key] !== undefined) picked[key] = config[key];
+  return Object.freeze({ config: Object.freeze(picked as RunDataConfig), filesSha256: files?.sha256 ?? null, universeSha256: universeHash(universe) });
 }
+
+const RUN_DATA_FIELDS: readonly (keyof RunDataConfig)[] = ['data', 'symbols', 'start', 'end', 'seed', 'bars', 'dataQuality', 'maxBarMovePct', 'calendar', 'repair', 'prices'];
 
 /**
  * Loads a job's data under `dataRoot` as the submitter did (`loadRunData`), refusing it with a
