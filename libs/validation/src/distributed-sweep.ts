@@ -50,7 +50,12 @@ const RUN_DATA_FIELDS: readonly (keyof RunDataConfig)[] = ['data', 'symbols', 's
  */
 export function loadDistributedData(spec: DistributedDataSpec, dataRoot: string): BarUniverse {
   if (spec.config.data !== undefined) {
-    const files = hashData(resolve(dataRoot, spec.config.data));
+    let files: ReturnType<typeof hashData>;
+    try {
+      files = hashData(resolve(dataRoot, spec.config.data));
+    } catch (error) {
+      throw new DataError(`data ${spec.config.data} under ${dataRoot} cannot be read (${error instanceof Error ? error.message : String(error)}): refused`, {}, { cause: error });
+    }
     if (files?.sha256 !== spec.filesSha256) {
       throw new DataError(`data ${spec.config.data} under ${dataRoot} has sha256 ${files?.sha256 ?? 'none'}, the job's is ${spec.filesSha256 ?? 'none'}: refused`);
     }

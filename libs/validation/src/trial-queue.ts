@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import { ConfigError, QuantbotError } from '@quantbot/core';
 import type { EncodedOutcome } from './distributed-codec';
@@ -106,42 +107,54 @@ export class TrialQueue {
     if (!IDENTIFIER.test(schema)) throw new ConfigError('schema', `'${schema}' is not a plain lower-case SQL identifier`);
     const maintenance = options.maintenanceIntervalSeconds ?? 30;
     if (!Number.isInteger(maintenance) || maintenance < 1) throw new ConfigError('maintenanceIntervalSeconds', `must be a whole number of seconds ≥ 1, got ${maintenance}`);
-    const boss = new PgBoss({
-      connectionString: options.connectionString,
-      schema,
-      max: options.maxConnections ?? 4,
-      application_name: 'quantbot-sweeps',
-      supervise: true,
-      maintenanceIntervalSeconds: maintenance,
-      schedule: false,
-    });
-    boss.on('error', (error: Error) => options.onError?.(error));
-    try {
-      await boss.start();
-      await boss.createQueue(TRIAL_QUEUE, { name: TRIAL_QUEUE, policy: 'standard' });
-      await boss.getDb().executeSql(
-        `BEGIN;
-         SELECT pg_advisory_xact_lock(hashtext('${schema}.${RESULTS_TABLE}'));
-         CREATE TABLE IF NOT EXISTS ${schema}.${RESULTS_TABLE} (
-           sweep_id text NOT NULL,
-           stage integer NOT NULL,
-           task_id integer NOT NULL,
-           job_id uuid NOT NULL,
-           worker text NOT NULL,
-           metrics text NOT NULL,
-           returns bytea NOT NULL,
-           repeat_writes integer NOT NULL DEFAULT 0,
-           seq bigserial NOT NULL,
-           PRIMARY KEY (sweep_id, stage, task_id)
-         );
-         COMMIT;`,
-        [],
-      );
-    } catch (error) {
-      await boss.stop({ graceful: false, wait: true, timeout: 1000 }).catch(() => undefined);
-      throw new TrialQueueError(`cannot open the sweep queue (schema ${schema}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // Processes that install the same schema at the same moment can deadlock or collide in
+    // pg-boss's install; a fresh instance tried again gets past it.
+    for (let attempt = 1; ; attempt++) {
+      const boss = new PgBoss({
+        connectionString: options.connectionString,
+        schema,
+        max: options.maxConnections ?? 4,
+        application_name: 'quantbot-sweeps',
+        supervise: true,
+        maintenanceIntervalSeconds: maintenance,
+        schedule: false,
+      });
+      boss.on('error', (error: Error) => options.onError?.(error));
+      try {
+        await boss.start();
+        await boss.createQueue(TRIAL_QUEUE, { name: TRIAL_QUEUE, policy: 'standard' });
+        await boss.getDb().executeSql(
+          `BEGIN;
+           SELECT pg_advisory_xact_lock(hashtext('${schema}.${RESULTS_TABLE}'));
+           CREATE TABLE IF NOT EXISTS ${schema}.${RESULTS_TABLE} (
+             sweep_id text NOT NULL,
+             stage integer NOT NULL,
+             task_id integer NOT NULL,
+             job_id uuid NOT NULL,
+             worker text NOT NULL,
+             metrics text NOT NULL,
+             returns bytea NOT NULL,
+             repeat_writes integer NOT NULL DEFAULT 0,
+             seq bigserial NOT NULL,
+             PRIMARY KEY (sweep_id, stage, task_id)
+           );
+           COMMIT;`,
+          [],
+        );
+        return new TrialQueue(boss, schema);
+      } catch (error) {
+        await boss.stop({ graceful: false, wait: true, timeout: 1000 }).catch(() => undefined);
+        // pg-boss's stop does nothing for an instance whose start failed: close its pool, or the process stays alive.
+        const db = boss.getDb() as unknown as { opened?: boolean; close?: () => Promise<void> };
+        if (db.opened === true) await db.close?.().catch(() => undefined);
+        const code = (error as { code?: unknown }).code;
+        if (attempt < 5 && typeof code === 'string' && INSTALL_RACE_CODES.has(code)) {
+          await sleep(100 * attempt);
+          continue;
+        }
+        throw new TrialQueueError(`cannot open the sweep queue (schema ${schema}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
     }
-    return new TrialQueue(boss, schema);
   }
 
   /** Sends jobs with the policy; returns their ids in order. */
@@ -257,6 +270,9 @@ export class TrialQueue {
     await this.#boss.stop({ graceful: false, wait: true, timeout: 1000 });
   }
 }
+
+/** Errors of processes installing the same schema at once, which a second try gets past. */
+const INSTALL_RACE_CODES: ReadonlySet<string> = new Set(['40P01', '23505', '42P07', '42710', '42P06']);
 
 function failureMessage(output: unknown): string {
   if (output !== null && typeof output === 'object') {
