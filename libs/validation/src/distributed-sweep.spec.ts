@@ -78,12 +78,13 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
       const running = await startWorkers(workers);
       const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 3, pollIntervalMs: 50, stallTimeoutMs: 30_000, keepResults: true });
       let result: SweepResult;
+      let summaries: readonly TrialWorkerSummary[];
       try {
         result = await runSweep({ universe, space, ...settings, pool });
       } finally {
         await pool.close();
+        summaries = await running.stop();
       }
-      const summaries = await running.stop();
       expect(comparable(result)).toEqual(local);
       const counts = await submitter.resultCounts(pool.sweepId);
       expect(counts).toHaveLength(16);

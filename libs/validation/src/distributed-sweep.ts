@@ -205,12 +205,10 @@ class DistributedExecutor implements TrialExecutor {
     try {
       await queue.submit(jobs, this.#policy);
       this.jobsSent += jobs.length;
-      let afterSeq = 0;
       let idleMs = 0;
       while (received.size < tasks.length) {
-        const rows = await queue.readResults(this.sweepId, stage, afterSeq);
+        const rows = await queue.readResults(this.sweepId, stage, [...received]);
         for (const row of rows) {
-          afterSeq = Math.max(afterSeq, row.seq);
           if (received.has(row.taskId) || !byId.has(row.taskId)) continue;
           received.add(row.taskId);
           this.workerNames.add(row.worker);

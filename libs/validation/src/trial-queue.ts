@@ -210,12 +210,15 @@ export class TrialQueue {
     return (rows[0] as { inserted: boolean } | undefined)?.inserted === true;
   }
 
-  /** Results of a stage stored after `afterSeq`, in the order they were stored. */
-  async readResults(sweepId: string, stage: number, afterSeq: number, limit = 2000): Promise<readonly TrialResultRow[]> {
+  /**
+   * Results of a stage other than those of `received` tasks (by task id, not by `seq`: rows of
+   * concurrent writers commit out of `seq` order, so a later `seq` can be seen before an earlier one).
+   */
+  async readResults(sweepId: string, stage: number, received: readonly number[], limit = 2000): Promise<readonly TrialResultRow[]> {
     const { rows } = await this.#boss.getDb().executeSql(
       `SELECT seq, task_id, metrics, returns, worker FROM ${this.schema}.${RESULTS_TABLE}
-       WHERE sweep_id = $1 AND stage = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
-      [sweepId, stage, afterSeq, limit],
+       WHERE sweep_id = $1 AND stage = $2 AND NOT (task_id = ANY($3::int[])) ORDER BY task_id LIMIT $4`,
+      [sweepId, stage, received, limit],
     );
     return (rows as { seq: string; task_id: number; metrics: string; returns: Buffer; worker: string }[]).map((r) => ({
       seq: Number(r.seq),
