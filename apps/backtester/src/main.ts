@@ -12,8 +12,10 @@ commands:
   run          run a backtest (default: SMA crossover on synthetic data) and record its run folder
   replay       print a recorded run's decisions, orders and fills; --verify re-runs it
   report       write a recorded run's self-contained HTML report
-  sweep        run a parameter space over the same data on worker threads, rank it, with DSR and PBO
+  sweep        run a parameter space over the same data on worker threads, rank it, with DSR and PBO;
+               --distributed runs the trials on worker processes through Postgres
   walk-forward optimize in sample, test out of sample, fold by fold; exit 1 when it overfits
+  worker       run trials of distributed sweeps and walk-forwards from the Postgres queue until stopped
   indicators   compute an indicator over a data file
   factors      evaluate a cross-sectional factor (IC, quantile returns, turnover; default: the synthetic
                panel); --report writes its HTML tear sheet
@@ -74,6 +76,8 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
         return await (await import('./sweep-command')).sweepCommand(rest, io, now, clock);
       case 'walk-forward':
         return await (await import('./walk-forward-command')).walkForwardCommand(rest, io, now, clock);
+      case 'worker':
+        return await (await import('./worker-command')).workerCommand(rest, io);
       case 'indicators':
         return (await import('./indicators-command')).indicatorsCommand(rest, io);
       case 'new-strategy':

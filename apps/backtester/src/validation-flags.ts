@@ -6,6 +6,7 @@ import { createPhaseProgress } from '@quantbot/observability';
 import { BACKTEST_RUN_FLAGS } from '@quantbot/cli';
 import type { BacktestRunConfig, RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
 import { SWEEP_OBJECTIVES, defaultParameterSpace, planRun, parseParameterSpace, resolveStrategy, startSweepPool } from '@quantbot/validation';
+import { DISTRIBUTED_FLAGS } from './distributed-flags';
 
 /** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
 const SHARED_NAMES = [
@@ -45,6 +46,7 @@ const SEARCH_FLAGS: readonly FlagSpec[] = [
   { name: 'samples', kind: 'number', valueName: 'n', description: 'points of a random search (default 50)' },
   { name: 'search-seed', kind: 'number', valueName: 'n', description: 'seed of a random search (default 1)' },
   { name: 'workers', kind: 'number', valueName: 'n', description: 'threads running trials, this one included (default: all cores); results do not depend on it' },
+  ...DISTRIBUTED_FLAGS,
 ];
 
 /** Where progress goes when the command has no progress stream: nowhere. */

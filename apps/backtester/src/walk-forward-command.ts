@@ -1,18 +1,20 @@
 import type { CliIo } from '@quantbot/cli';
 import { RUN_FILE_FLAGS, backtestRunConfig, formatFlagHelp, formatRunFile } from '@quantbot/cli';
 import { createProgress } from '@quantbot/observability';
-import type { RunPlan, WalkForwardResult } from '@quantbot/validation';
+import { ConfigError } from '@quantbot/core';
+import type { RunPlan, SweepPool, WalkForwardResult } from '@quantbot/validation';
 import { describePoint, runWalkForward, spaceSize, walkForwardArtifact } from '@quantbot/validation';
 import { NO_PROGRESS_STREAM, WALK_FORWARD_FLAGS, fmt, objectiveOf, planWithPhases, progressEnabled, requireNumber, spaceOf, searchOf, startPool, trialSettingsOf } from './validation-flags';
 import { backtesterDefaults, parseBacktesterFlags } from './run-file-flags';
 import { writeValidationRun } from './validation-run-folder';
 import { describePlanData } from './summary-format';
+import { distributedSetupOf, openDistributedRun } from './distributed-flags';
 
 /**
  * `backtester walk-forward`: optimizes on each training window, tests the choice on the window
  * after it, and judges the out-of-sample result. Exit 1 when it fails its thresholds.
  */
-export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date): Promise<number> {
+export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('walk-forward', argv, io);
   if (flags['help'] === true) {
     io.out(`usage: backtester walk-forward [--space k=a..b:step,...] --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp([...WALK_FORWARD_FLAGS, ...RUN_FILE_FLAGS])}`);
@@ -28,11 +30,21 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
   const search = searchOf(flags);
   const objective = objectiveOf(flags);
   const perFold = search.kind === 'grid' ? spaceSize(space) : search.samples;
-  const pool = startPool(flags, perFold);
+  const distributed = distributedSetupOf(flags, env);
+  if (distributed !== null && flags['workers'] !== undefined) throw new ConfigError('--workers', 'does not apply with --distributed: the worker processes run the trials');
+  // Local threads start before the data loads; distributed jobs need the data's hashes first.
+  let pool: SweepPool | null = distributed === null ? startPool(flags, perFold) : null;
+  let closePool = async (): Promise<void> => pool?.close();
   let plan: RunPlan;
   let result: WalkForwardResult;
   try {
-    plan = planWithPhases(backtestRunConfig(flags), io, 'walk-forward', progressEnabled(flags));
+    const config = backtestRunConfig(flags);
+    plan = planWithPhases(config, io, 'walk-forward', progressEnabled(flags));
+    if (distributed !== null) {
+      const run = await openDistributedRun(distributed, config, plan, io.cwd);
+      pool = run.pool;
+      closePool = () => run.close();
+    }
     // One bar over every fold's trials: folds × trials per fold (skipped points excluded), learnt from the first report.
     const progress = createProgress({ stream: io.progress ?? NO_PROGRESS_STREAM, total: 0, label: `walk-forward ${plan.strategyName}`, enabled: progressEnabled(flags) });
     result = await runWalkForward({
@@ -53,12 +65,12 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
         ...(typeof flags['max-overfit-ratio'] === 'number' ? { maxOverfitRatio: flags['max-overfit-ratio'] } : {}),
         ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
       },
-      pool,
+      pool: pool as SweepPool,
       onProgress: (p) => progress.update(p.fold * p.total + p.completed, p.folds * p.total),
     });
     progress.done();
   } finally {
-    await pool.close();
+    await closePool();
   }
   const artifact = walkForwardArtifact(result);
   const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile, oosEquity: { time: result.oosTime, equity: result.oosEquity } });

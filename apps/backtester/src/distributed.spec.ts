@@ -1,0 +1,181 @@
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { describeWithPrerequisite } from '@quantbot/core/testing';
+import type { TestPrerequisite } from '@quantbot/core/testing';
+import type { CliIo } from '@quantbot/cli';
+import { main } from './main';
+
+const BACKTESTER = resolve(__dirname, '../../../apps/backtester/dist/main.js');
+
+let workDir: string;
+beforeAll(() => (workDir = mkdtempSync(join(tmpdir(), 'quantbot-distributed-'))));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+describe('backtester sweep --distributed: flags', () => {
+  async function cli(...argv: string[]): Promise<{ code: number; err: string }> {
+    let err = '';
+    const io: CliIo = { out: () => undefined, err: (t) => (err += `${t}\n`), cwd: workDir };
+    const at = new Date(Date.UTC(2026, 1, 1));
+    return { code: await main(argv, io, at, () => at), err };
+  }
+
+  it('refuses a queue flag without --distributed, naming it, with exit 2', async () => {
+    const result = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--batch-size', '4');
+    expect(result).toEqual({ code: 2, err: 'error: --batch-size: only applies with --distributed\n' });
+  });
+
+  it('refuses a worker without a database, naming DATABASE_URL and --database-url, with exit 2', async () => {
+    const saved = process.env['DATABASE_URL'];
+    delete process.env['DATABASE_URL'];
+    try {
+      const result = await cli('worker', '--once');
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(/^error: --database-url: needs a Postgres server: set DATABASE_URL or give --database-url/);
+    } finally {
+      if (saved !== undefined) process.env['DATABASE_URL'] = saved;
+    }
+  });
+});
+
+const databaseUrl = process.env['TEST_DATABASE_URL'];
+const postgres: TestPrerequisite = {
+  name: 'a Postgres server',
+  missing: databaseUrl === undefined || databaseUrl.trim() === '' ? 'TEST_DATABASE_URL is not set' : undefined,
+  howToProvide: 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schema)',
+};
+
+describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker processes (Postgres, pg-boss)', () => {
+  const url = databaseUrl as string;
+  const schema = `qb_test_${randomBytes(6).toString('hex')}`;
+  const env = { ...process.env, DATABASE_URL: url };
+  const children: ChildProcess[] = [];
+
+  afterEach(() => {
+    // A test that failed midway leaves no worker to take the next test's jobs.
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  }, 30_000);
+
+  /** Runs a backtester command to its end in `cwd`. */
+  function run(cwd: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    return new Promise((done) => {
+      execFile(process.execPath, [BACKTESTER, ...argv], { cwd, env, timeout: 90_000 }, (error, out, err) => {
+        done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, out, err });
+      });
+    });
+  }
+
+  /** A worker process; `log()` is what it printed so far, `exited` its exit code. */
+  function startWorker(cwd: string, name: string, ...argv: string[]): { readonly child: ChildProcess; log(): string; readonly exited: Promise<number | null> } {
+    const child = spawn(process.execPath, [BACKTESTER, 'worker', '--queue-schema', schema, '--name', name, '--poll-ms', '50', '--maintenance-interval', '1', ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let log = '';
+    child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    return { child, log: () => log, exited };
+  }
+
+  async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    for (let waited = 0; !condition(); waited += 25) {
+      if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  function sweepJson(cwd: string, out: string): string {
+    const runId = /written: (\S+)/.exec(out)?.[1];
+    if (runId === undefined) throw new Error(`no run written:\n${out}`);
+    return readFileSync(join(cwd, 'results', 'runs', runId, 'sweep.json'), 'utf8');
+  }
+
+  const SWEEP = ['sweep', '--bars', '400', '--space', 'fast=5..20:5,slow=30..60:10'];
+
+  it('1, 2 and 4 worker processes give the local sweep.json byte for byte; SIGTERM stops a worker cleanly', async () => {
+    const cwd = join(workDir, 'scale');
+    mkdirSync(cwd);
+    const local = await run(cwd, ...SWEEP, '--workers', '1');
+    expect(local.code).toBe(0);
+    const expected = sweepJson(cwd, local.out);
+    for (const count of [1, 2, 4]) {
+      const workers = Array.from({ length: count }, (_, i) => startWorker(cwd, `p${count}-${i + 1}`));
+      const distributed = await run(cwd, ...SWEEP, '--distributed', '--queue-schema', schema, '--batch-size', '2', '--quiet');
+      expect({ code: distributed.code, err: distributed.err }).toEqual({ code: 0, err: '' });
+      expect(distributed.out).toMatch(/16 trial\(s\), 0 invalid point\(s\) skipped, [1-4] worker process\(es\), 8 job\(s\)/);
+      expect(sweepJson(cwd, distributed.out)).toBe(expected);
+      for (const w of workers) w.child.kill('SIGTERM');
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      expect(codes).toEqual(workers.map(() => 0));
+      const trialsRun = workers.map((w) => Number(/stopped \(signal\): \d+ job\(s\) done, 0 failed, (\d+) trial\(s\) run/.exec(w.log())?.[1]));
+      expect(trialsRun.reduce((a, b) => a + b, 0)).toBe(16);
+    }
+  }, 120_000);
+
+  it('a worker SIGKILLed mid-job leaves its job to another after the visibility timeout; every trial counts once', async () => {
+    const cwd = join(workDir, 'kill');
+    mkdirSync(cwd);
+    // Long enough trials (about 0.1 s each) that the kill lands inside the one 16-trial job.
+    const slow = ['sweep', '--bars', '60000', '--space', 'fast=5..20:5,slow=30..60:10'];
+    const local = await run(cwd, ...slow, '--workers', '1', '--quiet');
+    expect(local.code).toBe(0);
+    const submitted = run(cwd, ...slow, '--distributed', '--queue-schema', schema, '--batch-size', '16', '--visibility-timeout', '5', '--retry-delay', '0', '--quiet');
+    const first = startWorker(cwd, 'doomed');
+    await waitFor(() => /attempt 1/.test(first.log()), 'the first worker to take the job');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(first.log()).not.toMatch(/ done: /);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBeNull();
+    const second = startWorker(cwd, 'rescuer', '--idle-exit-ms', '8000');
+    const distributed = await submitted;
+    expect({ code: distributed.code, err: distributed.err }).toEqual({ code: 0, err: '' });
+    expect(sweepJson(cwd, distributed.out)).toBe(sweepJson(cwd, local.out));
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    // Attempt 2 is the rescuer's (a slow machine may expire it too and run attempt 3: results stay stored once).
+    expect(second.log()).toMatch(/16 trial\(s\), attempt 2/);
+    expect(second.log()).toMatch(/done: 16 trial\(s\)(, \d+ already stored by an earlier attempt)?/);
+  }, 120_000);
+
+  it('a worker whose data hashes differently refuses the job, and the sweep fails naming it', async () => {
+    const cwd = join(workDir, 'mismatch');
+    const elsewhere = join(workDir, 'elsewhere');
+    writeBars(join(cwd, 'data'), 0);
+    writeBars(join(elsewhere, 'data'), 1);
+    const worker = startWorker(elsewhere, 'wrong-data', '--idle-exit-ms', '1500');
+    const distributed = await run(cwd, 'sweep', '--data', 'data', '--calendar', 'weekdays', '--space', 'fast=5|10,slow=40', '--distributed', '--queue-schema', schema, '--retry-limit', '0', '--quiet');
+    expect(distributed.code).toBe(1);
+    expect(distributed.err).toMatch(/^error: job [0-9a-f-]{36} \(trials 0\.\.1\) failed after 1 attempt\(s\): DataError: data data under .*elsewhere has sha256 [0-9a-f]{64}, the job's is [0-9a-f]{64}: refused\n$/);
+    expect(await worker.exited).toBe(0);
+    expect(worker.log()).toMatch(/failed: DataError: data data under .*elsewhere has sha256/);
+  }, 60_000);
+});
+
+/** A folder with one daily bar file (weekdays from 2020-01-01); `shift` moves every price, so the bytes differ. */
+function writeBars(folder: string, shift: number): void {
+  mkdirSync(folder, { recursive: true });
+  const lines = ['Date,Open,High,Low,Close,Volume'];
+  let day = Date.UTC(2020, 0, 1);
+  for (let i = 0; lines.length <= 300; day += 86_400_000) {
+    const weekday = new Date(day).getUTCDay();
+    if (weekday === 0 || weekday === 6) continue;
+    const close = 100 + 10 * Math.sin(i / 15) + shift;
+    lines.push(`${new Date(day).toISOString().slice(0, 10)},${close.toFixed(2)},${(close + 1).toFixed(2)},${(close - 1).toFixed(2)},${close.toFixed(2)},1000`);
+    i++;
+  }
+  writeFileSync(join(folder, 'AAA.csv'), `${lines.join('\n')}\n`);
+}

@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BarUniverse } from '@quantbot/core';
+import { ConfigError, DataError } from '@quantbot/core';
+import { hashData } from './backtest-run-folder';
+import { decodeExactJson, decodeOutcome, encodeExactJson, encodeOutcome, universeHash } from './distributed-codec';
+import type { RunDataConfig } from './run-data';
+import { loadRunData } from './run-data';
+import type { TrialExecutor } from './sweep';
+import { SweepError, SweepPool, openTrialExecutor } from './sweep';
+import type { TrialOutcome, TrialRun, TrialSettings, TrialTask } from './sweep-worker';
+import type { FetchedTrialJob, TrialJobData, TrialJobPolicy, TrialQueue } from './trial-queue';
+
+/**
+ * The data of a distributed sweep as workers find it: the loading options (`data` as the user
+ * gave it, resolved by each worker against its own data root) and two content hashes. A worker
+ * refuses a job when the files it finds hash differently (`filesSha256`), or when the universe it
+ * loads from them does (`universeSha256`: the arrays every trial reads).
+ */
+export interface DistributedDataSpec {
+  readonly config: RunDataConfig;
+  /** SHA-256 of the data files (`hashData`); null for synthetic data. */
+  readonly filesSha256: string | null;
+  /** `universeHash` of the loaded, checked universe. */
+  readonly universeSha256: string;
+}
+
+/** What a job asks a worker to do. */
+export interface TrialJobPayload {
+  readonly data: DistributedDataSpec;
+  readonly settings: TrialSettings;
+  readonly tasks: readonly TrialTask[];
+}
+
+/** The data spec of a universe loaded with `config`: the files' and the universe's hashes. */
+export function distributedDataSpec(config: RunDataConfig, universe: BarUniverse, cwd: string): DistributedDataSpec {
+  const files = config.data !== undefined ? hashData(resolve(cwd, config.data)) : undefined;
+  // Only the fields that shape the data (a run's config has more: strategy, cash, ...).
+  const picked: Record<string, unknown> = {};
+  for (const key of RUN_DATA_FIELDS) if (config[key] !== undefined) picked[key] = config[key];
+  return Object.freeze({ config: Object.freeze(picked as RunDataConfig), filesSha256: files?.sha256 ?? null, universeSha256: universeHash(universe) });
+}
+
+const RUN_DATA_FIELDS: readonly (keyof RunDataConfig)[] = ['data', 'symbols', 'start', 'end', 'seed', 'bars', 'dataQuality', 'maxBarMovePct', 'calendar', 'repair', 'prices'];
+
+/**
+ * Loads a job's data under `dataRoot` as the submitter did (`loadRunData`), refusing it with a
+ * `DataError` naming both hashes when the files or the universe differ from the job's.
+ */
+export function loadDistributedData(spec: DistributedDataSpec, dataRoot: string): BarUniverse {
+  if (spec.config.data !== undefined) {
+    let files: ReturnType<typeof hashData>;
+    try {
+      files = hashData(resolve(dataRoot, spec.config.data));
+    } catch (error) {
+      throw new DataError(`data ${spec.config.data} under ${dataRoot} cannot be read (${error instanceof Error ? error.message : String(error)}): refused`, {}, { cause: error });
+    }
+    if (files?.sha256 !== spec.filesSha256) {
+      throw new DataError(`data ${spec.config.data} under ${dataRoot} has sha256 ${files?.sha256 ?? 'none'}, the job's is ${spec.filesSha256 ?? 'none'}: refused`);
+    }
+  }
+  const { universe } = loadRunData(spec.config, { cwd: dataRoot });
+  const hash = universeHash(universe);
+  if (hash !== spec.universeSha256) {
+    throw new DataError(`the universe loaded from ${spec.config.data ?? 'synthetic data'} under ${dataRoot} has sha256 ${hash}, the job's is ${spec.universeSha256}: refused`);
+  }
+  return universe;
+}
+
+/** Options of {@link openDistributedSweepPool}. */
+export interface DistributedSweepOptions {
+  readonly queue: TrialQueue;
+  /** The sweep's id (default: a random UUID); every job and result carries it. */
+  readonly sweepId?: string;
+  /** The universe trials run on (the submitter's own, bound now) and how workers find it. */
+  readonly universe: BarUniverse;
+  readonly data: DistributedDataSpec;
+  /** Trials per job (default 8). */
+  readonly batchSize?: number;
+  /** Retries of a failed job before the sweep fails (default 3). */
+  readonly retryLimit?: number;
+  /** Seconds before a failed job's first retry, doubled at each later one (default 5). */
+  readonly retryDelaySeconds?: number;
+  /** Seconds a worker may hold a job before it is given to another (default 900): longer than a job's trials take. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Milliseconds between looks at the results (default 500). */
+  readonly pollIntervalMs?: number;
+  /** Fail when no new result and no failure came for this long (default: wait for ever); bounds tests. */
+  readonly stallTimeoutMs?: number;
+  /** Keep the results in the database after the sweep assembled them (default false: deleted). */
+  readonly keepResults?: boolean;
+}
+
+/** The retry policy of a sweep's jobs, checked (a `ConfigError` names the option field). */
+function jobPolicy(options: DistributedSweepOptions): TrialJobPolicy {
+  const whole = (field: string, value: number, min: number): number => {
+    if (!Number.isInteger(value) || value < min) throw new ConfigError(field, `must be a whole number ≥ ${min}, got ${value}`);
+    return value;
+  };
+  return {
+    retryLimit: whole('retryLimit', options.retryLimit ?? 3, 0),
+    retryDelaySeconds: whole('retryDelaySeconds', options.retryDelaySeconds ?? 5, 0),
+    retryBackoff: true,
+    visibilityTimeoutSeconds: whole('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds ?? 900, 1),
+  };
+}
+
+/**
+ * A sweep pool whose trials run on distributed workers (`runTrialWorker`, any number, on any
+ * machine that reaches the database and the data) instead of this process's threads. Pass it as
+ * `pool` to `runSweep` or `runWalkForward`: each batch of trials they run (a sweep's, a fold's
+ * in-sample search) becomes jobs of `batchSize` trials in the queue; this process waits for their
+ * results, hands each to the sweep by trial as it arrives (so progress counts every worker's
+ * trials), and the sweep ranks and scores them exactly as a local run does: the results are the
+ * same, bit for bit. A walk-forward's out-of-sample runs (one per fold) run in this process.
+ *
+ * A job that fails for good (every attempt used) fails the sweep with a `SweepError` naming the
+ * job, its trials and its last error; the sweep's jobs still waiting are cancelled. `close` it when
+ * done (it leaves the queue open: the caller owns it).
+ */
+export function openDistributedSweepPool(options: DistributedSweepOptions): DistributedSweepPool {
+  return new DistributedSweepPool(new DistributedExecutor(options));
+}
+
+/** A `SweepPool` over distributed workers (see {@link openDistributedSweepPool}). */
+export class DistributedSweepPool extends SweepPool {
+  readonly #executor: DistributedExecutor;
+
+  /** Use {@link openDistributedSweepPool}. */
+  constructor(executor: DistributedExecutor) {
+    super(executor);
+    this.#executor = executor;
+  }
+
+  /** The sweep's id in the queue. */
+  get sweepId(): string {
+    return this.#executor.sweepId;
+  }
+
+  /** The workers whose results the sweep used, by name (sorted). */
+  get workerNames(): readonly string[] {
+    return [...this.#executor.workerNames].sort();
+  }
+
+  /** Jobs sent so far. */
+  get jobsSent(): number {
+    return this.#executor.jobsSent;
+  }
+}
+
+class DistributedExecutor implements TrialExecutor {
+  readonly workers = 1;
+  readonly sweepId: string;
+  readonly workerNames = new Set<string>();
+  jobsSent = 0;
+  readonly #options: DistributedSweepOptions;
+  readonly #policy: TrialJobPolicy;
+  readonly #batchSize: number;
+  readonly #pollMs: number;
+  readonly #local = openTrialExecutor(null, 1);
+  #stage = 0;
+  #running = false;
+
+  constructor(options: DistributedSweepOptions) {
+    this.#options = options;
+    this.#policy = jobPolicy(options);
+    this.#batchSize = options.batchSize ?? 8;
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) throw new ConfigError('batchSize', `must be a whole number ≥ 1, got ${this.#batchSize}`);
+    this.#pollMs = options.pollIntervalMs ?? 500;
+    if (!Number.isFinite(this.#pollMs) || this.#pollMs <= 0) throw new ConfigError('pollIntervalMs', `must be a positive number of milliseconds, got ${this.#pollMs}`);
+    this.sweepId = options.sweepId ?? randomUUID();
+    const hash = universeHash(options.universe);
+    if (hash !== options.data.universeSha256) throw new ConfigError('data', `the universe hashes to ${hash}, not to the data spec's ${options.data.universeSha256}`);
+    this.#local.bind(options.universe);
+  }
+
+  get universe(): BarUniverse | null {
+    return this.#local.universe;
+  }
+
+  bind(universe: BarUniverse): void {
+    if (universe !== this.#local.universe) throw new ConfigError('pool', 'was opened for another universe: pass the same BarUniverse object');
+  }
+
+  runHere(settings: TrialSettings, task: TrialTask): TrialRun {
+    return this.#local.runHere(settings, task);
+  }
+
+  async run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void): Promise<void> {
+    if (this.#running) throw new SweepError('a sweep pool runs one batch at a time', null, null);
+    if (tasks.length === 0) return;
+    this.#running = true;
+    const queue = this.#options.queue;
+    const stage = ++this.#stage;
+    const jobs: { readonly id: string; readonly data: TrialJobData; readonly tasks: readonly TrialTask[] }[] = [];
+    for (let i = 0; i < tasks.length; i += this.#batchSize) {
+      const chunk = tasks.slice(i, i + this.#batchSize);
+      const payload: TrialJobPayload = { data: this.#options.data, settings, tasks: chunk };
+      jobs.push({ id: randomUUID(), data: { sweepId: this.sweepId, stage, payload: encodeExactJson(payload) }, tasks: chunk });
+    }
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const received = new Set<number>();
+    let isDone = false;
+    try {
+      await queue.submit(jobs, this.#policy);
+      this.jobsSent += jobs.length;
+      let idleMs = 0;
+      while (received.size < tasks.length) {
+        const rows = await queue.readResults(this.sweepId, stage, [...received]);
+        for (const row of rows) {
+          if (received.has(row.taskId) || !byId.has(row.taskId)) continue;
+          received.add(row.taskId);
+          this.workerNames.add(row.worker);
+          onOutcome(row.taskId, decodeOutcome(row));
+        }
+        if (received.size >= tasks.length) break;
+        if (rows.length > 0) {
+          idleMs = 0;
+          continue;
+        }
+        const [failed] = await queue.failedJobs(this.sweepId, stage);
+        if (failed !== undefined) {
+          const job = jobs.find((j) => j.id === failed.id);
+          const ids = job?.tasks.map((t) => t.id) ?? [];
+          throw new SweepError(
+            `job ${failed.id} (trials ${ids.length > 0 ? `${Math.min(...ids)}..${Math.max(...ids)}` : '?'}) failed after ${failed.retryCount + 1} attempt(s): ${failed.message}`,
+            job?.tasks[0]?.params ?? null,
+            null,
+          );
+        }
+        const stall = this.#options.stallTimeoutMs;
+        if (stall !== undefined && idleMs >= stall) {
+          throw new SweepError(`no result for ${stall} ms with ${tasks.length - received.size} of ${tasks.length} trial(s) outstanding: are workers running on this queue?`, null, null);
+        }
+        await sleep(this.#pollMs);
+        idleMs += this.#pollMs;
+      }
+      isDone = true;
+    } finally {
+      this.#running = false;
+      if (!isDone) await queue.cancel(jobs.map((j) => j.id)).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#local.close();
+    if (this.#options.keepResults !== true) await this.#options.queue.deleteResults(this.sweepId);
+  }
+}
+
+/** Options of {@link runTrialWorker}. */
+export interface TrialWorkerOptions {
+  readonly queue: TrialQueue;
+  /** The name results are stored under (e.g. `host:pid`). */
+  readonly workerId: string;
+  /** The folder a job's data path is resolved against (the submitter's is its working directory). */
+  readonly dataRoot: string;
+  /** Threads that run a job's trials in this process (default 1). */
+  readonly concurrency?: number;
+  /** Milliseconds between looks for a job while none is waiting (default 500). */
+  readonly pollIntervalMs?: number;
+  /** Stop after this long without a job (default: never). */
+  readonly idleExitMs?: number;
+  /** Stop after this many jobs (default: no limit). */
+  readonly maxJobs?: number;
+  /** Stops taking jobs once aborted (the job in hand is finished first). */
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: TrialWorkerEvent) => void;
+}
+
+/** What a worker reports as it goes. */
+export type TrialWorkerEvent =
+  | { readonly kind: 'job-started'; readonly jobId: string; readonly sweepId: string; readonly trials: number; readonly attempt: number }
+  | { readonly kind: 'job-completed'; readonly jobId: string; readonly sweepId: string; readonly trials: number; readonly repeated: number }
+  | { readonly kind: 'job-failed'; readonly jobId: string; readonly sweepId: string; readonly message: string };
+
+/** What a worker did before it stopped. */
+export interface TrialWorkerSummary {
+  readonly jobsCompleted: number;
+  readonly jobsFailed: number;
+  readonly trialsRun: number;
+  readonly stopped: 'signal' | 'idle' | 'max-jobs';
+}
+
+/**
+ * Takes jobs from the queue and runs them until stopped: for each, loads (once per data) and
+ * checks the job's data under `dataRoot` (refusing data whose hashes differ: the attempt fails
+ * with that `DataError`'s message), runs its trials on `concurrency` threads, stores each result
+ * as it finishes (idempotently: a trial another attempt already stored is not stored again) and
+ * completes the job. A trial that throws fails the attempt; pg-boss retries it after the job's
+ * delay, and the sweep fails once every attempt has failed. A worker that dies holding a job
+ * (killed, its machine lost) leaves it to be retried by another after the job's visibility timeout.
+ */
+export async function runTrialWorker(options: TrialWorkerOptions): Promise<TrialWorkerSummary> {
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError('concurrency', `must be a whole number ≥ 1, got ${concurrency}`);
+  const pollMs = options.pollIntervalMs ?? 500;
+  let loaded: { readonly hash: string; readonly executor: TrialExecutor } | null = null;
+  let jobsCompleted = 0;
+  let jobsFailed = 0;
+  let trialsRun = 0;
+  let idleMs = 0;
+  const executorFor = (spec: DistributedDataSpec): TrialExecutor => {
+    if (loaded?.hash === spec.universeSha256) return loaded.executor;
+    const universe = loadDistributedData(spec, options.dataRoot);
+    const previous = loaded;
+    loaded = { hash: spec.universeSha256, executor: openTrialExecutor(universe, concurrency) };
+    void previous?.executor.close();
+    return loaded.executor;
+  };
+  const handle = async (job: FetchedTrialJob): Promise<void> => {
+    const { sweepId, stage } = job.data;
+    let trials = 0;
+    try {
+      const payload = decodeExactJson<TrialJobPayload>(job.data.payload);
+      trials = payload.tasks.length;
+      options.onEvent?.({ kind: 'job-started', jobId: job.id, sweepId, trials, attempt: job.retryCount + 1 });
+      const executor = executorFor(payload.data);
+      const writes: Promise<boolean>[] = [];
+      await executor.run(payload.settings, payload.tasks, (taskId, outcome) => {
+        trialsRun++;
+        writes.push(options.queue.writeResult({ sweepId, stage, taskId, jobId: job.id, worker: options.workerId }, encodeOutcome(outcome)));
+      });
+      const firsts = await Promise.all(writes);
+      await options.queue.complete(job.id);
+      jobsCompleted++;
+      options.onEvent?.({ kind: 'job-completed', jobId: job.id, sweepId, trials, repeated: firsts.filter((first) => !first).length });
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      jobsFailed++;
+      options.onEvent?.({ kind: 'job-failed', jobId: job.id, sweepId, message });
+      await options.queue.fail(job.id, message);
+    }
+  };
+  try {
+    for (;;) {
+      if (options.signal?.aborted === true) return { jobsCompleted, jobsFailed, trialsRun, stopped: 'signal' };
+      if (options.maxJobs !== undefined && jobsCompleted + jobsFailed >= options.maxJobs) return { jobsCompleted, jobsFailed, trialsRun, stopped: 'max-jobs' };
+      const job = await options.queue.fetch();
+      if (job === null) {
+        if (options.idleExitMs !== undefined && idleMs >= options.idleExitMs) return { jobsCompleted, jobsFailed, trialsRun, stopped: 'idle' };
+        await sleep(pollMs, undefined, options.signal !== undefined ? { signal: options.signal } : undefined).catch(() => undefined);
+        idleMs += pollMs;
+        continue;
+      }
+      idleMs = 0;
+      await handle(job);
+    }
+  } finally {
+    await (loaded as { readonly executor: TrialExecutor } | null)?.executor.close();
+  }
+}
