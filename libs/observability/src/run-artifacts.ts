@@ -546,7 +546,7 @@ export function* jsonLinesChunks<T>(records: readonly T[], stringify: (record: T
  * @example equityCsv({ time: [0], equity: [100000.5] }) === 'time,equity\n1970-01-01T00:00:00.000Z,100000.5\n'
  */
 export function equityCsv(curve: EquityCurve): string {
-  return equityCsvBytes(curve).toString('latin1');
+  return [...equityCsvChunks(curve)].join('');
 }
 
 /** Lines per chunk of {@link equityCsvBytes}: chunks of about 128 KB of text. */
@@ -557,7 +557,7 @@ const EQUITY_CSV_CHUNK_LINES = 4096;
  *
  * @throws DataError when the columns differ in length or a time is not a valid epoch ms.
  */
-export function equityCsvBytes(curve: EquityCurve): Buffer {
+export function equityCsvBytes(curve: EquityCurve): Uint8Array {
   return Buffer.concat([...equityCsvChunks(curve)].map((chunk) => Buffer.from(chunk, 'latin1')));
 }
 

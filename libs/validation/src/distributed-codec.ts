@@ -40,8 +40,8 @@ export function decodeExactJson<T>(text: string): T {
   }) as T;
 }
 
-/** The bytes of a return series (the platform's byte order: workers and submitter share it on x86-64 and arm64). */
-export function encodeReturns(returns: Float64Array): Buffer {
+/** The bytes of a return series (a Node Buffer, which pg stores as bytea; the platform's byte order: workers and submitter share it on x86-64 and arm64). */
+export function encodeReturns(returns: Float64Array): Uint8Array {
   return Buffer.from(returns.buffer, returns.byteOffset, returns.byteLength);
 }
 
@@ -56,7 +56,7 @@ export function decodeReturns(bytes: Uint8Array): Float64Array {
 /** A trial outcome as a results row stores it. */
 export interface EncodedOutcome {
   readonly metrics: string;
-  readonly returns: Buffer;
+  readonly returns: Uint8Array;
 }
 
 export function encodeOutcome(outcome: TrialOutcome): EncodedOutcome {
