@@ -48,7 +48,8 @@ function kindOf(symbol) {
 
 /** Types are named, not located: a type moved between files is the same API (and no path of this machine is printed). */
 function clean(text) {
-  return text.replace(/import\("[^"]+"\)\./g, '');
+  // A whole module's type (`import("…/node_modules/pg-boss/types")`) keeps its package path only.
+  return text.replace(/import\("[^"]+"\)\./g, '').replace(/import\("[^"]*\/node_modules\/([^"]+)"\)/g, 'import("$1")');
 }
 
 function describe(symbol, at) {
