@@ -84,13 +84,32 @@ describe('compressed run artifacts', () => {
     const file = join(root, 'gz', 'equity.csv.gz');
     const edited = gunzipSync(readFileSync(file)).toString('utf8').replace(',100000\n', ',100001\n');
     writeFileSync(file, gzipSync(edited, { level: 1 }));
-    expect(verifyRunFiles(root, 'gz').problems.map((p) => p.name)).toEqual(['equity.csv.gz']);
+    expect(verifyRunFiles(root, 'gz').problems.map((p) => [p.name, p.kind])).toEqual([
+      ['equity.csv.gz', expect.stringMatching(/^(size|sha256)-mismatch$/)],
+      ['equity.csv.gz', 'content-mismatch'],
+    ]);
 
     const bytes = readFileSync(file);
     bytes[bytes.length - 6] = (bytes[bytes.length - 6] as number) ^ 0xff;
     writeFileSync(file, bytes);
     expect(() => readRun(root, 'gz')).toThrow(DataError);
     expect(() => readRun(root, 'gz')).toThrow(/equity\.csv\.gz.*(decompress|bytes)/);
+  });
+
+  it('detects forged content in a compressed artifact even when the manifest\'s stored hash and size are rewritten to match', () => {
+    writeRunArtifacts({ root, runId: 'gz', artifacts: artifacts(true), manifest: MANIFEST });
+    const dir = join(root, 'gz');
+    const file = join(dir, 'equity.csv.gz');
+    const forged = gzipSync(gunzipSync(readFileSync(file)).toString('utf8').replace(',100000\n', ',999999\n'), { level: 1 });
+    writeFileSync(file, forged);
+    // The stored bytes' hash and size are not in the digest: a forger can rewrite them freely.
+    const manifestFile = join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { artifacts: Record<string, { sha256: string; bytes: number }> };
+    manifest.artifacts['equity.csv.gz'] = { ...manifest.artifacts['equity.csv.gz'], sha256: sha256Hex(forged), bytes: forged.length } as { sha256: string; bytes: number };
+    writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+    const check = verifyRunFiles(root, 'gz');
+    expect(check.ok).toBe(false);
+    expect(check.problems).toEqual([expect.objectContaining({ name: 'equity.csv.gz', kind: 'content-mismatch' })]);
   });
 
   it('refuses artifact names ending in .gz and manifests with an unknown encoding', () => {

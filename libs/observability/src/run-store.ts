@@ -71,7 +71,7 @@ export class UnknownRunError extends QuantbotError {
 export interface RunFileProblem {
   /** The artifact's name, or `manifest.json` for a digest that does not match its artifacts. */
   readonly name: string;
-  readonly kind: 'missing' | 'size-mismatch' | 'sha256-mismatch' | 'unlisted' | 'digest-mismatch';
+  readonly kind: 'missing' | 'size-mismatch' | 'sha256-mismatch' | 'content-mismatch' | 'unlisted' | 'digest-mismatch';
   readonly message: string;
 }
 
@@ -155,6 +155,19 @@ export function readRun(root: string, runId: string): RunData {
   };
 }
 
+/** Why a compressed artifact's content is not what the manifest recorded; undefined when it is. */
+function contentProblem(stored: Uint8Array, expected: { readonly sha256: string; readonly bytes: number }): string | undefined {
+  let content: Buffer;
+  try {
+    content = gunzipSync(stored);
+  } catch (error) {
+    return `cannot be decompressed (gzip): ${errorMessage(error)}`;
+  }
+  if (content.length !== expected.bytes) return `decompresses to ${content.length} bytes, the manifest's content entry says ${expected.bytes}`;
+  const actual = sha256Hex(content);
+  return actual === expected.sha256 ? undefined : `its content hashes to ${actual.slice(0, 12)}…, the manifest's content entry (which the digest covers) says ${expected.sha256.slice(0, 12)}…`;
+}
+
 /**
  * Reads and checks only a run's `manifest.json` (not its artifacts). Throws like {@link readRun}.
  *
@@ -196,7 +209,8 @@ export function readArtifactText(dir: string, manifest: RunManifest, name: strin
 
 /**
  * Recomputes the SHA-256 and size of every artifact of a run and compares them with its
- * manifest; also reports files the manifest does not list and a manifest digest that does not
+ * manifest (for a compressed artifact, also of its decompressed content, which the digest
+ * covers); also reports files the manifest does not list and a manifest digest that does not
  * match the manifest's content (schema 2: the whole defining manifest, see
  * `computeManifestDigest`; schema 1: the artifact table only). This proves only that the folder
  * is self-consistent: whoever edits a file can recompute every hash. Only a re-run shows the
@@ -229,6 +243,12 @@ export function verifyRunFiles(root: string, runId: string): RunVerification {
           message: `${name} hashes to ${actual.slice(0, 12)}…, the manifest says ${expected.sha256.slice(0, 12)}…`,
         });
       }
+    }
+    // The digest covers a compressed artifact's content, not its stored bytes (whose hash anyone
+    // may rewrite): the content itself must hash as the manifest (and so the digest) says.
+    if (expected.encoding === 'gzip' && expected.content !== undefined) {
+      const problem = contentProblem(bytes, expected.content);
+      if (problem !== undefined) problems.push({ name, kind: 'content-mismatch', message: `${name}: ${problem}` });
     }
   }
   for (const name of readdirSync(dir).sort(compareStrings)) {
