@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '@quantbot/core';
 import type { RunListing } from '@quantbot/observability';
@@ -32,10 +31,12 @@ export function walkForwardReportInput(run: RunListing, generatedAt: string): Wa
 }
 
 function readDocument<T>(run: RunListing, name: string, kind: string, fields: readonly string[]): T {
-  const file = join(run.dir, name);
+  const artifact = readArtifactText(run.dir, run.manifest, name);
+  const file = artifact?.file ?? join(run.dir, name);
+  if (artifact === undefined) throw new DataError('the manifest does not list it', { file });
   let doc: unknown;
   try {
-    doc = JSON.parse(readText(file));
+    doc = JSON.parse(artifact.text);
   } catch (error) {
     if (error instanceof DataError) throw error;
     throw new DataError(`not JSON: ${error instanceof Error ? error.message : String(error)}`, { file });
@@ -45,14 +46,6 @@ function readDocument<T>(run: RunListing, name: string, kind: string, fields: re
   if (record['schemaVersion'] !== VALIDATION_SCHEMA_VERSION) throw new DataError(`schemaVersion ${String(record['schemaVersion'])} is not the one this version reads (${VALIDATION_SCHEMA_VERSION})`, { file, field: 'schemaVersion' });
   for (const field of fields) if (record[field] === undefined || record[field] === null) throw new DataError('missing', { file, field });
   return doc as T;
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new DataError(`the manifest lists this artifact but it cannot be read: ${error instanceof Error ? error.message : String(error)}`, { file });
-  }
 }
 
 function dataLabel(run: RunListing): string {

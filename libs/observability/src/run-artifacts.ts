@@ -549,17 +549,8 @@ export function equityCsv(curve: EquityCurve): string {
   return [...equityCsvChunks(curve)].join('');
 }
 
-/** Lines per chunk of {@link equityCsvBytes}: chunks of about 128 KB of text. */
+/** Lines per piece of {@link equityCsvChunks}: pieces of about 128 KB of text. */
 const EQUITY_CSV_CHUNK_LINES = 4096;
-
-/**
- * {@link equityCsv} as bytes (ASCII): the same bytes as `Buffer.from(equityCsv(curve))`.
- *
- * @throws DataError when the columns differ in length or a time is not a valid epoch ms.
- */
-export function equityCsvBytes(curve: EquityCurve): Uint8Array {
-  return Buffer.concat([...equityCsvChunks(curve)].map((chunk) => Buffer.from(chunk, 'latin1')));
-}
 
 /**
  * {@link equityCsv} in pieces of {@link EQUITY_CSV_CHUNK_LINES} lines (about 128 KB), made as
