@@ -67,6 +67,27 @@ describe('run folders', () => {
     expect(c.digest).not.toBe(a.digest);
   });
 
+  /** The run id a command printed: `run <id> written`, `written: <id>`, or in a JSON document (`runId`, `summary.runId`). */
+  const idOf = (result: { out: string }): string => {
+    const match = /(?:^run (\S+) written|^written: (\S+))/m.exec(result.out);
+    if (match !== null) return (match[1] ?? match[2]) as string;
+    const doc = JSON.parse(result.out) as { runId?: string; summary?: { runId: string } };
+    return (doc.runId ?? doc.summary?.runId) as string;
+  };
+
+  it('leaves the output-only flags (--json, --quiet, --timings, --report) out of the record, so they do not change the digest', async () => {
+    const plain = manifestOf(idOf(await cli('run', '--seed', '13', '--bars', '600')));
+    const shown = manifestOf(idOf(await cli('run', '--json', '--seed', '13', '--quiet', '--bars', '600', '--timings=true', '--report')));
+    expect(shown.commandLine).toEqual(['backtester', 'run', '--seed', '13', '--bars', '600']);
+    expect(shown.commandLine).toEqual(plain.commandLine);
+    expect(shown.digest).toBe(plain.digest);
+    const sweepArgs = ['--bars', '600', '--space', 'fast=5|10,slow=30', '--workers', '1'];
+    const sweep = manifestOf(idOf(await cli('sweep', ...sweepArgs)));
+    const quietSweep = manifestOf(idOf(await cli('sweep', ...sweepArgs, '--quiet', '--json')));
+    expect(quietSweep.commandLine).toEqual(['backtester', 'sweep', ...sweepArgs]);
+    expect(quietSweep.digest).toBe(sweep.digest);
+  });
+
   it('never overwrites a run: the same configuration in the same second gets a new id', async () => {
     const io: CliIo = { out: () => undefined, err: () => undefined, cwd: workDir };
     const at = new Date(Date.UTC(2026, 5, 1));

@@ -1,5 +1,5 @@
 import type { CliIo, FlagSpec, FlagValues, ParsedRunFlags } from '@quantbot/cli';
-import { BACKTEST_RUN_FLAGS, parseRunFlags } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, parseRunFlags, withoutFlags } from '@quantbot/cli';
 import { isStrategyFileRef } from '@quantbot/validation';
 import { SWEEP_FLAGS, WALK_FORWARD_FLAGS } from './validation-flags';
 
@@ -19,18 +19,38 @@ const PATH_FLAGS: readonly string[] = ['data', 'manager', 'audit-log', 'results-
 const SIZING_FLAGS: readonly string[] = ['size', 'percent-of-cash', 'percent-of-equity', 'vol-target', 'atr-risk'];
 
 /**
- * Parses a backtester command's flags with its run file (`--config`) under them; another
- * backtester command's key in the file is refused as that command's.
+ * The flags that change only how a run's results are shown or where its report goes, never the
+ * results: they are left out of the command line and flags a run records, so they do not change its
+ * digest (`report.html` is derived and outside the digest).
  */
-export function parseBacktesterFlags(command: RunFileCommandName, argv: readonly string[], io: CliIo): ParsedRunFlags {
+const OUTPUT_ONLY_FLAGS: readonly string[] = ['json', 'quiet', 'timings', 'report'];
+
+/** What {@link parseBacktesterFlags} resolved. */
+export interface ParsedBacktesterFlags extends ParsedRunFlags {
+  /**
+   * The flags to record in the run's manifest: {@link ParsedRunFlags.flags} without the
+   * output-only ones (`--json`, `--quiet`, `--timings`, `--report`); `argv` leaves them out too.
+   */
+  readonly recordedFlags: FlagValues;
+}
+
+/**
+ * Parses a backtester command's flags with its run file (`--config`) under them; another
+ * backtester command's key in the file is refused as that command's. The command line to record
+ * (`argv`) leaves out the output-only flags, which change no result.
+ */
+export function parseBacktesterFlags(command: RunFileCommandName, argv: readonly string[], io: CliIo): ParsedBacktesterFlags {
   const own = RUN_FILE_COMMANDS[command];
-  return parseRunFlags(argv, own.flags, {
+  const parsed = parseRunFlags(argv, own.flags, {
     command: own.name,
     cwd: io.cwd,
     pathFlags: PATH_FLAGS,
     pathWhen: { strategy: isStrategyFileRef },
     otherCommands: Object.values(RUN_FILE_COMMANDS).filter((c) => c.name !== own.name),
   });
+  const outputOnly = OUTPUT_ONLY_FLAGS.filter((name) => own.flags.some((f) => f.name === name));
+  const recorded = withoutFlags(parsed.argv, parsed.flags, outputOnly, own.flags);
+  return { ...parsed, argv: recorded.argv, recordedFlags: recorded.flags };
 }
 
 /**

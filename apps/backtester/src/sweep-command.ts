@@ -12,7 +12,7 @@ import { distributedSetupOf, openDistributedRun } from './distributed-flags';
 
 /** `backtester sweep`: runs every point of a parameter space over the same data and ranks them. */
 export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
-  const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('sweep', argv, io);
+  const { flags, argv: recorded, recordedFlags, runFile, printConfig } = parseBacktesterFlags('sweep', argv, io);
   if (flags['help'] === true) {
     io.out(`usage: backtester sweep [--space k=a..b:step,...] [flags]\n\nRuns a parameter space over the same data on worker threads and ranks the results; every combination run is a trial.\n\n${formatFlagHelp([...SWEEP_FLAGS, ...RUN_FILE_FLAGS])}`);
     return 0;
@@ -62,7 +62,7 @@ export async function sweepCommand(argv: readonly string[], io: CliIo, now: Date
     await closePool();
   }
   const artifact = sweepArtifact(result);
-  const runId = writeValidationRun(io, flags, recorded, now, clock, 'sweep', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile });
+  const runId = writeValidationRun(io, recordedFlags, recorded, now, clock, 'sweep', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, sweepMs, ...artifact }, null, 2));
     return 0;

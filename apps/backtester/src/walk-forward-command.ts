@@ -15,7 +15,7 @@ import { distributedSetupOf, openDistributedRun } from './distributed-flags';
  * after it, and judges the out-of-sample result. Exit 1 when it fails its thresholds.
  */
 export async function walkForwardCommand(argv: readonly string[], io: CliIo, now: Date, clock: () => Date, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
-  const { flags, argv: recorded, runFile, printConfig } = parseBacktesterFlags('walk-forward', argv, io);
+  const { flags, argv: recorded, recordedFlags, runFile, printConfig } = parseBacktesterFlags('walk-forward', argv, io);
   if (flags['help'] === true) {
     io.out(`usage: backtester walk-forward [--space k=a..b:step,...] --train <bars> --test <bars> [--anchored] [flags]\n\n${formatFlagHelp([...WALK_FORWARD_FLAGS, ...RUN_FILE_FLAGS])}`);
     return 0;
@@ -73,7 +73,7 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
     await closePool();
   }
   const artifact = walkForwardArtifact(result);
-  const runId = writeValidationRun(io, flags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile, oosEquity: { time: result.oosTime, equity: result.oosEquity } });
+  const runId = writeValidationRun(io, recordedFlags, recorded, now, clock, 'walk-forward', artifact, plan.seed, { dataLabel: describePlanData(plan), runFile, oosEquity: { time: result.oosTime, equity: result.oosEquity } });
   if (flags['json'] === true) {
     io.out(JSON.stringify({ runId, ...artifact }, null, 2));
   } else {

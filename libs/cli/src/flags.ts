@@ -65,3 +65,35 @@ export function formatFlagHelp(specs: readonly FlagSpec[]): string {
   const width = Math.max(...heads.map((h) => h.length)) + 2;
   return specs.map((s, i) => `  ${(heads[i] as string).padEnd(width)}${s.description}`).join('\n');
 }
+
+/**
+ * The command line without the boolean flags named (`--name`, `--name=true`, `--name=false`), in
+ * the order given otherwise; with the flag values without them. A run records this, leaving out the
+ * flags that change only how its results are shown (`--json`, `--quiet`, `--timings`, …), so that
+ * those flags do not change what it records or its digest. Throws a `ConfigError` naming a flag of
+ * `names` that is not a boolean of `specs` (a string flag's value would be left behind).
+ *
+ * @example
+ * withoutFlags(['--data', 'spy.csv', '--json', '--quiet=true'], { data: 'spy.csv', json: true, quiet: true }, ['json', 'quiet'], BACKTEST_RUN_FLAGS)
+ * // → { argv: ['--data', 'spy.csv'], flags: { data: 'spy.csv' } }
+ */
+export function withoutFlags(
+  argv: readonly string[],
+  flags: FlagValues,
+  names: readonly string[],
+  specs: readonly FlagSpec[],
+): { readonly argv: readonly string[]; readonly flags: FlagValues } {
+  for (const name of names) {
+    const spec = specs.find((s) => s.name === name);
+    if (spec === undefined || spec.kind !== 'boolean') throw new ConfigError(`--${name}`, 'only boolean flags of the command can be left out of a recorded command line');
+  }
+  const dropped = new Set(names);
+  const kept = argv.filter((arg) => {
+    if (!arg.startsWith('--')) return true;
+    const eq = arg.indexOf('=');
+    return !dropped.has(eq < 0 ? arg.slice(2) : arg.slice(2, eq));
+  });
+  const rest: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(flags)) if (!dropped.has(name)) rest[name] = value;
+  return { argv: kept, flags: rest };
+}

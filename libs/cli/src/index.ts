@@ -1,4 +1,4 @@
-export { formatFlagHelp, parseFlags } from './flags';
+export { formatFlagHelp, parseFlags, withoutFlags } from './flags';
 export type { FlagSpec, FlagValues } from './flags';
 export type { CliIo } from './cli-io';
 export { flagForField, withFlagNames } from './field-flags';
