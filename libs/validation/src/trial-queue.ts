@@ -47,12 +47,34 @@ export interface TrialJobPolicy {
   readonly visibilityTimeoutSeconds: number;
 }
 
-/** What a job carries: its sweep, its stage (one per `run` of the sweep's executor) and the encoded work. */
+/**
+ * What a job carries: its sweep, its stage (one per batch of the sweep's executor: a sweep's
+ * trials, a walk-forward fold's in-sample trials, a fold's out-of-sample run) and the encoded work.
+ */
 export interface TrialJobData {
   readonly sweepId: string;
   readonly stage: number;
-  /** `encodeExactJson` of a `TrialJobPayload`. */
+  /**
+   * `trials` (absent in jobs of earlier versions): trials whose metrics and returns are stored;
+   * `run`: one run stored whole, trades too (a walk-forward's out-of-sample run).
+   */
+  readonly kind?: TrialJobKind;
+  /** What the job's batch is, e.g. `fold 3 in-sample`; absent for a plain sweep. */
+  readonly label?: string;
+  /** `encodeExactJson` of a `TrialJobPayload` (kind `trials`) or a `TrialRunPayload` (kind `run`). */
   readonly payload: string;
+}
+
+/** The kinds of job (see `TrialJobData.kind`). */
+export type TrialJobKind = 'trials' | 'run';
+
+/** A job of a sweep as the queue holds it (pg-boss's state: created, retry, active, completed, cancelled, failed). */
+export interface TrialJobState {
+  readonly id: string;
+  readonly stage: number;
+  readonly kind: TrialJobKind;
+  readonly label: string | null;
+  readonly state: string;
 }
 
 /** A job a worker took. */
@@ -157,14 +179,18 @@ export class TrialQueue {
     }
   }
 
-  /** Sends jobs with the policy; returns their ids in order. */
-  async submit(jobs: readonly { readonly id: string; readonly data: TrialJobData }[], policy: TrialJobPolicy): Promise<void> {
+  /**
+   * Sends jobs with the policy. Workers take waiting jobs highest `priority` first (default 0),
+   * then oldest first.
+   */
+  async submit(jobs: readonly { readonly id: string; readonly data: TrialJobData; readonly priority?: number }[], policy: TrialJobPolicy): Promise<void> {
     if (jobs.length === 0) return;
     await this.#boss.insert(
       jobs.map((job) => ({
         id: job.id,
         name: TRIAL_QUEUE,
         data: job.data,
+        priority: job.priority ?? 0,
         retryLimit: policy.retryLimit,
         retryDelay: policy.retryDelaySeconds,
         retryBackoff: policy.retryBackoff,
@@ -244,12 +270,12 @@ export class TrialQueue {
     return (rows as { worker: string }[]).map((r) => r.worker);
   }
 
-  /** Jobs of a sweep's stage that failed for good (every attempt used), with their last error. */
-  async failedJobs(sweepId: string, stage: number): Promise<readonly FailedTrialJob[]> {
+  /** Jobs of a sweep (of one stage, when given) that failed for good (every attempt used), with their last error. */
+  async failedJobs(sweepId: string, stage?: number): Promise<readonly FailedTrialJob[]> {
     const { rows } = await this.#boss.getDb().executeSql(
       `SELECT id, retry_count, output FROM ${this.schema}.job
-       WHERE name = $1 AND state = 'failed' AND data->>'sweepId' = $2 AND (data->>'stage')::int = $3 ORDER BY id`,
-      [TRIAL_QUEUE, sweepId, stage],
+       WHERE name = $1 AND state = 'failed' AND data->>'sweepId' = $2 AND ($3::int IS NULL OR (data->>'stage')::int = $3) ORDER BY id`,
+      [TRIAL_QUEUE, sweepId, stage ?? null],
     );
     return (rows as { id: string; retry_count: number; output: unknown }[]).map((r) => ({ id: r.id, retryCount: r.retry_count, message: failureMessage(r.output) }));
   }
@@ -261,6 +287,22 @@ export class TrialQueue {
       [TRIAL_QUEUE, sweepId],
     );
     return new Map((rows as { id: string; retry_count: number; state: string }[]).map((r) => [r.id, r.retry_count + (r.state === 'created' ? 0 : 1)]));
+  }
+
+  /** Every job of a sweep the queue still holds, by stage, then id. */
+  async jobsOf(sweepId: string): Promise<readonly TrialJobState[]> {
+    const { rows } = await this.#boss.getDb().executeSql(
+      `SELECT id, data->>'stage' AS stage, data->>'kind' AS kind, data->>'label' AS label, state FROM ${this.schema}.job
+       WHERE name = $1 AND data->>'sweepId' = $2 ORDER BY (data->>'stage')::int, id`,
+      [TRIAL_QUEUE, sweepId],
+    );
+    return (rows as { id: string; stage: string; kind: string | null; label: string | null; state: string }[]).map((r) => ({
+      id: r.id,
+      stage: Number(r.stage),
+      kind: r.kind === 'run' ? 'run' : 'trials',
+      label: r.label,
+      state: r.state,
+    }));
   }
 
   /** Removes a sweep's stored results (after the submitter has assembled them). */
