@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -125,6 +125,46 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
       expect(trialsRun.reduce((a, b) => a + b, 0)).toBe(16);
     }
   }, 120_000);
+
+  /** Every file of a run folder but its manifest, by name, with the manifest's record of them (hashes, sizes). */
+  function runArtifacts(cwd: string, out: string): Record<string, string> {
+    const runId = /written: (\S+)/.exec(out)?.[1];
+    if (runId === undefined) throw new Error(`no run written:\n${out}`);
+    const folder = join(cwd, 'results', 'runs', runId);
+    const files: Record<string, string> = {};
+    for (const name of readdirSync(folder).sort()) if (name !== 'manifest.json') files[name] = readFileSync(join(folder, name)).toString('hex');
+    files['manifest.json: artifacts'] = JSON.stringify((JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as { artifacts: unknown }).artifacts);
+    return files;
+  }
+
+  const WALK_FORWARD = ['walk-forward', '--bars', '400', '--space', 'fast=5..20:5,slow=30..60:10', '--train', '150', '--test', '50'];
+
+  it('walk-forward: 1, 2 and 4 worker processes give the local run folder byte for byte, every fold\'s out-of-sample run done by a worker', async () => {
+    const cwd = join(workDir, 'walk-forward');
+    mkdirSync(cwd);
+    const local = await run(cwd, ...WALK_FORWARD, '--workers', '1', '--quiet');
+    expect(local.err).toBe('');
+    const expected = runArtifacts(cwd, local.out);
+    expect(Object.keys(expected)).toEqual(expect.arrayContaining(['walk_forward.json', 'manifest.json: artifacts']));
+    expect(Object.keys(expected).some((name) => name.startsWith('oos_equity.csv'))).toBe(true);
+    const folds = (JSON.parse(Buffer.from(expected['walk_forward.json'] as string, 'hex').toString('utf8')) as { folds: unknown[] }).folds.length;
+    expect(folds).toBe(5);
+    for (const count of [1, 2, 4]) {
+      const workers = Array.from({ length: count }, (_, i) => startWorker(cwd, `wf${count}-${i + 1}`));
+      const distributed = await run(cwd, ...WALK_FORWARD, '--distributed', '--queue-schema', schema, '--batch-size', '4', '--quiet');
+      expect({ code: distributed.code, err: distributed.err }).toEqual({ code: local.code, err: '' });
+      expect(runArtifacts(cwd, distributed.out)).toEqual(expected);
+      for (const w of workers) w.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual(workers.map(() => 0));
+      const logs = workers.map((w) => w.log()).join('');
+      // Each fold's out-of-sample run was a worker's job, once; the in-sample trials too.
+      const oosJobs = [...logs.matchAll(/\((fold \d+) out-of-sample\): 1 trial\(s\), attempt 1/g)].map((m) => m[1]);
+      expect(oosJobs.sort()).toEqual(Array.from({ length: folds }, (_, i) => `fold ${i + 1}`));
+      const summaries = workers.map((w) => /stopped \(signal\): \d+ job\(s\) done, 0 failed, (\d+) trial\(s\) run, (\d+) out-of-sample run\(s\)/.exec(w.log()));
+      expect(summaries.reduce((n, m) => n + Number(m?.[1]), 0)).toBe(folds * 16);
+      expect(summaries.reduce((n, m) => n + Number(m?.[2]), 0)).toBe(folds);
+    }
+  }, 240_000);
 
   it('a worker SIGKILLed mid-job leaves its job to another after the visibility timeout; every trial counts once', async () => {
     const cwd = join(workDir, 'kill');
