@@ -98,6 +98,13 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     }
   }
 
+  async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    for (let waited = 0; !(await condition()); waited += 50) {
+      if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   function sweepJson(cwd: string, out: string): string {
     const runId = /written: (\S+)/.exec(out)?.[1];
     if (runId === undefined) throw new Error(`no run written:\n${out}`);
@@ -190,6 +197,39 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     expect(second.log()).toMatch(/16 trial\(s\), attempt 2/);
     expect(second.log()).toMatch(/done: 16 trial\(s\)(, \d+ already stored by an earlier attempt)?/);
   }, 120_000);
+
+  it('a SIGKILLed submitter leaves no work running: once its heartbeat is older than --submitter-timeout, workers skip its jobs', async () => {
+    const cwd = join(workDir, 'dead-submitter');
+    mkdirSync(cwd);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const submitter = spawn(process.execPath, [BACKTESTER, ...SWEEP, '--distributed', '--queue-schema', schema, '--batch-size', '4', '--submitter-timeout', '1', '--quiet'], { cwd, env, stdio: 'ignore' });
+      children.push(submitter);
+      let sweepId: string | undefined;
+      await waitForAsync(async () => {
+        const table = await client.query(`SELECT to_regclass('${schema}.job') AS t`);
+        if ((table.rows[0] as { t: string | null }).t === null) return false;
+        const { rows } = await client.query(`SELECT data->>'sweepId' AS sweep, count(*)::int AS jobs FROM ${schema}.job WHERE state = 'created' GROUP BY 1`);
+        const found = (rows as { sweep: string; jobs: number }[]).find((r) => r.jobs === 4);
+        sweepId = found?.sweep;
+        return found !== undefined;
+      }, 'the submitter to queue its 4 jobs');
+      submitter.kill('SIGKILL');
+      await new Promise<void>((done) => (submitter.exitCode !== null || submitter.signalCode !== null ? done() : submitter.once('exit', () => done())));
+      await new Promise((r) => setTimeout(r, 1500));
+      const worker = startWorker(cwd, 'after-crash', '--idle-exit-ms', '1500');
+      expect(await worker.exited).toBe(0);
+      const ofSweep = worker.log().split('\n').filter((line) => line.includes(`of sweep ${sweepId as string}`));
+      expect(ofSweep).toHaveLength(4);
+      for (const line of ofSweep) expect(line).toMatch(/ skipped: the sweep's submitter last beat \d+ s ago \(timeout 1 s\), so it is taken for gone$/);
+      expect(worker.log()).toMatch(/stopped \(idle\): 0 job\(s\) done, 0 failed, 0 trial\(s\) run, 0 out-of-sample run\(s\), 4 skipped \(submitter gone\)/);
+      const { rows } = await client.query(`SELECT state, count(*)::int AS jobs FROM ${schema}.job WHERE data->>'sweepId' = $1 GROUP BY 1`, [sweepId]);
+      expect(rows).toEqual([{ state: 'completed', jobs: 4 }]);
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
 
   it('a worker whose data hashes differently refuses the job, and the sweep fails naming it', async () => {
     const cwd = join(workDir, 'mismatch');

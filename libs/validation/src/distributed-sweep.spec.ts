@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { describeWithPrerequisite } from '@quantbot/core/testing';
 import type { TestPrerequisite } from '@quantbot/core/testing';
@@ -175,6 +175,8 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
       complete: (id: string) => queue.complete(id),
       fail: (id: string, message: string) => queue.fail(id, message),
       writeResult: (...args: Parameters<TrialQueue['writeResult']>) => queue.writeResult(...args),
+      heartbeatOf: (sweepId: string) => queue.heartbeatOf(sweepId),
+      skip: (id: string, message: string) => queue.skip(id, message),
     } as unknown as TrialQueue;
     const worker = runTrialWorker({ queue: sabotaged, workerId: 'saboteur', dataRoot: process.cwd(), pollIntervalMs: 50, signal: abort.signal });
     const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 16, retryLimit: 0, pollIntervalMs: 50, stallTimeoutMs: 60_000, keepResults: true });
@@ -195,6 +197,39 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
       expect(summary.runsRun).toBe(0);
     }
   }, 120_000);
+
+  it('workers skip (complete without running) the jobs of a sweep whose submitter stopped beating; a live submitter keeps beating', async () => {
+    // A submitter that sent its jobs, beat once with a 1 s timeout and died.
+    const sweepId = `dead-${randomBytes(4).toString('hex')}`;
+    const tasks = [0, 1, 2].map((id) => ({ id, params: { fast: 5, slow: 30 + 10 * id }, from: 0, to: 400, scoreFrom: 0 }));
+    const jobs = tasks.map((task) => ({ id: randomUUID(), data: { sweepId, stage: 1, kind: 'trials' as const, payload: encodeExactJson({ data, settings: { strategy: 'sma-crossover', baseParams: {}, startingCash: 100_000, sizing: settings.sizing }, tasks: [task] }) } }));
+    await submitter.beat(sweepId, 1);
+    await submitter.submit(jobs, { retryLimit: 0, retryDelaySeconds: 0, retryBackoff: false, visibilityTimeoutSeconds: 60 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const running = await startWorkers(1);
+    await waitFor(() => submitter.jobsOf(sweepId), (all) => all.every((j) => j.state === 'completed'), 'the dead sweep\'s jobs to be completed');
+    const [summary] = await running.stop();
+    expect(summary).toMatchObject({ jobsSkipped: 3, jobsCompleted: 0, trialsRun: 0 });
+    expect(await submitter.resultCounts(sweepId)).toEqual([]);
+    const skipped = await submitter.failedJobs(sweepId);
+    expect(skipped).toHaveLength(3);
+    for (const job of skipped) expect(job.message).toMatch(/^skipped: the sweep's submitter last beat \d+ s ago \(timeout 1 s\), so it is taken for gone$/);
+    await submitter.endHeartbeat(sweepId);
+
+    // A live submitter with the same 1 s timeout whose workers start 2 s late: it beat meanwhile, so they run its jobs.
+    const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 8, pollIntervalMs: 50, stallTimeoutMs: 30_000, submitterTimeoutSeconds: 1 });
+    const sweep = runSweep({ universe, space, ...settings, pool });
+    await new Promise((r) => setTimeout(r, 2000));
+    const late = await startWorkers(1);
+    try {
+      await expect(sweep).resolves.toMatchObject({ trialCount: 16 });
+    } finally {
+      await pool.close();
+      const [lateSummary] = await late.stop();
+      expect(lateSummary).toMatchObject({ jobsSkipped: 0, trialsRun: 16 });
+    }
+    expect(await submitter.heartbeatOf(pool.sweepId)).toBeNull();
+  }, 60_000);
 
   it('a worker refuses data whose hash differs from the job, and the sweep fails naming the job', async () => {
     const other: DistributedDataSpec = { ...data, config: { ...config, seed: 8 } };

@@ -97,6 +97,12 @@ export interface DistributedSweepOptions {
   readonly stallTimeoutMs?: number;
   /** Keep the results in the database after the sweep assembled them (default false: deleted). */
   readonly keepResults?: boolean;
+  /**
+   * Seconds workers wait for this process's next heartbeat before they skip the sweep's jobs
+   * (complete them without running them: a crashed submitter leaves no work running); default
+   * 120. This process beats every quarter of it while the pool is open.
+   */
+  readonly submitterTimeoutSeconds?: number;
 }
 
 /** The retry policy of a sweep's jobs, checked (a `ConfigError` names the option field). */
@@ -190,6 +196,10 @@ class DistributedExecutor implements TrialExecutor {
   #stage = 0;
   /** The loop that reads every pending batch's results; null while none is pending. */
   #collecting: Promise<void> | null = null;
+  readonly #timeoutSeconds: number;
+  /** The heartbeat's timer, from the first job sent until `close`. */
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #isClosed = false;
 
   constructor(options: DistributedSweepOptions) {
     this.#options = options;
@@ -198,6 +208,8 @@ class DistributedExecutor implements TrialExecutor {
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) throw new ConfigError('batchSize', `must be a whole number ≥ 1, got ${this.#batchSize}`);
     this.#pollMs = options.pollIntervalMs ?? 500;
     if (!Number.isFinite(this.#pollMs) || this.#pollMs <= 0) throw new ConfigError('pollIntervalMs', `must be a positive number of milliseconds, got ${this.#pollMs}`);
+    this.#timeoutSeconds = options.submitterTimeoutSeconds ?? 120;
+    if (!Number.isInteger(this.#timeoutSeconds) || this.#timeoutSeconds < 1) throw new ConfigError('submitterTimeoutSeconds', `must be a whole number of seconds ≥ 1, got ${this.#timeoutSeconds}`);
     this.sweepId = options.sweepId ?? randomUUID();
     const hash = universeHash(options.universe);
     if (hash !== options.data.universeSha256) throw new ConfigError('data', `the universe hashes to ${hash}, not to the data spec's ${options.data.universeSha256}`);
@@ -259,6 +271,7 @@ class DistributedExecutor implements TrialExecutor {
     const signal = batch?.signal;
     if (signal?.aborted === true) throw stopped(stage, batch?.label);
     const queue = this.#options.queue;
+    await this.#startHeartbeat();
     await queue.submit(jobs, this.#policy);
     this.jobsSent += jobs.length;
     const expected = new Set(jobs.flatMap((j) => j.tasks.map((t) => t.id)));
@@ -266,6 +279,17 @@ class DistributedExecutor implements TrialExecutor {
       this.#pending.add({ stage, kind, label: batch?.label, jobs, expected, received: new Set(), onRow, signal, resolve, reject });
       this.#collecting ??= this.#collect().finally(() => (this.#collecting = null));
     });
+  }
+
+  /** Beats now, and every quarter of the timeout until `close` (a failed beat is tried again at the next). */
+  async #startHeartbeat(): Promise<void> {
+    if (this.#heartbeat !== null || this.#isClosed) return;
+    const queue = this.#options.queue;
+    await queue.beat(this.sweepId, this.#timeoutSeconds);
+    this.#heartbeat = setInterval(() => {
+      queue.beat(this.sweepId, this.#timeoutSeconds).catch(() => undefined);
+    }, this.#timeoutSeconds * 250);
+    this.#heartbeat.unref();
   }
 
   /** Reads the results of every pending batch until none is left; a batch ends when all its results are in, a job of it failed for good, or it was stopped. */
@@ -326,20 +350,27 @@ class DistributedExecutor implements TrialExecutor {
     }
   }
 
-  /** Ends a batch: resolves it, or cancels its jobs still waiting or running and rejects it. */
+  /**
+   * Ends a batch: cancels its jobs still waiting or running (after success, those are repeats: a
+   * job given to a second worker after its visibility timeout, or due for a retry) and resolves
+   * it, or rejects it with `error`.
+   */
   async #finish(batch: PendingBatch, error: unknown): Promise<void> {
     if (!this.#pending.delete(batch)) return;
-    if (error === null) {
-      batch.resolve();
-      return;
-    }
     await this.#options.queue.cancel(batch.jobs.map((j) => j.id)).catch(() => undefined);
-    batch.reject(error);
+    if (error === null) batch.resolve();
+    else batch.reject(error);
   }
 
   async close(): Promise<void> {
     for (const batch of [...this.#pending]) await this.#finish(batch, new SweepError(`${describeBatch(batch.stage, batch.label)}: the pool was closed before its results were in`, null, null));
     await this.#collecting;
+    this.#isClosed = true;
+    if (this.#heartbeat !== null) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = null;
+      await this.#options.queue.endHeartbeat(this.sweepId);
+    }
     await this.#local.close();
     if (this.#options.keepResults !== true) await this.#options.queue.deleteResults(this.sweepId);
   }
@@ -396,6 +427,7 @@ export type TrialWorkerEvent =
       readonly attempt: number;
     }
   | { readonly kind: 'job-completed'; readonly jobId: string; readonly sweepId: string; readonly trials: number; readonly repeated: number }
+  | { readonly kind: 'job-skipped'; readonly jobId: string; readonly sweepId: string; readonly reason: string }
   | { readonly kind: 'job-failed'; readonly jobId: string; readonly sweepId: string; readonly message: string };
 
 /** What a worker did before it stopped. */
@@ -406,6 +438,8 @@ export interface TrialWorkerSummary {
   readonly trialsRun: number;
   /** Whole runs of jobs of kind `run` (a walk-forward's out-of-sample runs). */
   readonly runsRun: number;
+  /** Jobs completed without running them: their sweep's submitter had stopped beating. */
+  readonly jobsSkipped: number;
   readonly stopped: 'signal' | 'idle' | 'max-jobs';
 }
 
@@ -414,7 +448,9 @@ export interface TrialWorkerSummary {
  * checks the job's data under `dataRoot` (refusing data whose hashes differ: the attempt fails
  * with that `DataError`'s message), runs its trials on `concurrency` threads (a job of kind `run`:
  * its one run, in this thread, kept whole with its trades), stores each result as it finishes
- * (idempotently: a trial another attempt already stored is not stored again) and completes the job. A trial that throws fails the attempt; pg-boss retries it after the job's
+ * (idempotently: a trial another attempt already stored is not stored again) and completes the job.
+ * A job whose sweep's submitter has not beaten for longer than its timeout (see
+ * `submitterTimeoutSeconds`) is completed without running it: nobody waits for its results. A trial that throws fails the attempt; pg-boss retries it after the job's
  * delay, and the sweep fails once every attempt has failed. A worker that dies holding a job
  * (killed, its machine lost) leaves it to be retried by another after the job's visibility timeout.
  */
@@ -427,6 +463,7 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
   let jobsFailed = 0;
   let trialsRun = 0;
   let runsRun = 0;
+  let jobsSkipped = 0;
   let idleMs = 0;
   const executorFor = (spec: DistributedDataSpec): TrialExecutor => {
     if (loaded?.hash === spec.universeSha256) return loaded.executor;
@@ -441,6 +478,14 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
     const label = job.data.label ?? null;
     let trials = 0;
     try {
+      const heartbeat = await options.queue.heartbeatOf(sweepId);
+      if (heartbeat !== null && heartbeat.secondsSinceBeat > heartbeat.timeoutSeconds) {
+        const reason = `skipped: the sweep's submitter last beat ${Math.round(heartbeat.secondsSinceBeat)} s ago (timeout ${heartbeat.timeoutSeconds} s), so it is taken for gone`;
+        await options.queue.skip(job.id, reason);
+        jobsSkipped++;
+        options.onEvent?.({ kind: 'job-skipped', jobId: job.id, sweepId, reason });
+        return;
+      }
       const writes: Promise<boolean>[] = [];
       const key = (taskId: number): { sweepId: string; stage: number; taskId: number; jobId: string; worker: string } => ({ sweepId, stage, taskId, jobId: job.id, worker: options.workerId });
       if (job.data.kind === 'run') {
@@ -473,11 +518,11 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
   };
   try {
     for (;;) {
-      if (options.signal?.aborted === true) return { jobsCompleted, jobsFailed, trialsRun, runsRun, stopped: 'signal' };
-      if (options.maxJobs !== undefined && jobsCompleted + jobsFailed >= options.maxJobs) return { jobsCompleted, jobsFailed, trialsRun, runsRun, stopped: 'max-jobs' };
+      if (options.signal?.aborted === true) return { jobsCompleted, jobsFailed, jobsSkipped, trialsRun, runsRun, stopped: 'signal' };
+      if (options.maxJobs !== undefined && jobsCompleted + jobsFailed + jobsSkipped >= options.maxJobs) return { jobsCompleted, jobsFailed, jobsSkipped, trialsRun, runsRun, stopped: 'max-jobs' };
       const job = await options.queue.fetch();
       if (job === null) {
-        if (options.idleExitMs !== undefined && idleMs >= options.idleExitMs) return { jobsCompleted, jobsFailed, trialsRun, runsRun, stopped: 'idle' };
+        if (options.idleExitMs !== undefined && idleMs >= options.idleExitMs) return { jobsCompleted, jobsFailed, jobsSkipped, trialsRun, runsRun, stopped: 'idle' };
         await sleep(pollMs, undefined, options.signal !== undefined ? { signal: options.signal } : undefined).catch(() => undefined);
         idleMs += pollMs;
         continue;

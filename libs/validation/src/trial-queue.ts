@@ -12,6 +12,9 @@ export const DEFAULT_TRIAL_QUEUE_SCHEMA = 'quantbot_sweeps';
 /** Results of trials, one row per (sweep, stage, task): the first write wins, a repeat only counts itself. */
 const RESULTS_TABLE = 'trial_results';
 
+/** One row per sweep whose submitter is alive: when it last beat (the database's clock) and how long workers wait for the next beat. */
+const HEARTBEATS_TABLE = 'sweep_heartbeats';
+
 /** A failure of the distributed queue itself (a database that cannot be reached, a table that cannot be made). */
 export class TrialQueueError extends QuantbotError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -160,6 +163,11 @@ export class TrialQueue {
              seq bigserial NOT NULL,
              PRIMARY KEY (sweep_id, stage, task_id)
            );
+           CREATE TABLE IF NOT EXISTS ${schema}.${HEARTBEATS_TABLE} (
+             sweep_id text PRIMARY KEY,
+             beat_at timestamptz NOT NULL,
+             timeout_seconds integer NOT NULL
+           );
            COMMIT;`,
           [],
         );
@@ -208,6 +216,45 @@ export class TrialQueue {
 
   async complete(jobId: string): Promise<void> {
     await this.#boss.complete(TRIAL_QUEUE, jobId);
+  }
+
+  /**
+   * Completes a job without its results: a worker skipped it because the sweep's submitter is gone
+   * (its heartbeat is older than its timeout). The submitter, were it still alive, would see it among
+   * `failedJobs` with `message`.
+   */
+  async skip(jobId: string, message: string): Promise<void> {
+    await this.#boss.complete(TRIAL_QUEUE, jobId, { skipped: message });
+  }
+
+  /**
+   * Records that the sweep's submitter is alive now (the database's clock), and how many seconds
+   * workers wait for its next beat before they skip the sweep's jobs.
+   */
+  async beat(sweepId: string, timeoutSeconds: number): Promise<void> {
+    await this.#boss.getDb().executeSql(
+      `INSERT INTO ${this.schema}.${HEARTBEATS_TABLE} (sweep_id, beat_at, timeout_seconds) VALUES ($1, now(), $2)
+       ON CONFLICT (sweep_id) DO UPDATE SET beat_at = now(), timeout_seconds = $2`,
+      [sweepId, timeoutSeconds],
+    );
+  }
+
+  /**
+   * Seconds since the sweep's submitter last beat, with its timeout; null for a sweep without a
+   * heartbeat (its submitter finished, or predates heartbeats).
+   */
+  async heartbeatOf(sweepId: string): Promise<{ readonly secondsSinceBeat: number; readonly timeoutSeconds: number } | null> {
+    const { rows } = await this.#boss.getDb().executeSql(
+      `SELECT EXTRACT(EPOCH FROM now() - beat_at)::float8 AS since, timeout_seconds FROM ${this.schema}.${HEARTBEATS_TABLE} WHERE sweep_id = $1`,
+      [sweepId],
+    );
+    const row = rows[0] as { since: number; timeout_seconds: number } | undefined;
+    return row === undefined ? null : { secondsSinceBeat: row.since, timeoutSeconds: row.timeout_seconds };
+  }
+
+  /** Removes the sweep's heartbeat (its submitter is done). */
+  async endHeartbeat(sweepId: string): Promise<void> {
+    await this.#boss.getDb().executeSql(`DELETE FROM ${this.schema}.${HEARTBEATS_TABLE} WHERE sweep_id = $1`, [sweepId]);
   }
 
   /** Fails an attempt: pg-boss retries the job after its delay, or fails it for good after its last attempt. */
@@ -270,11 +317,15 @@ export class TrialQueue {
     return (rows as { worker: string }[]).map((r) => r.worker);
   }
 
-  /** Jobs of a sweep (of one stage, when given) that failed for good (every attempt used), with their last error. */
+  /**
+   * Jobs of a sweep (of one stage, when given) that ended without their results: failed for good
+   * (every attempt used), with their last error, or skipped by a worker (`skip`), with its reason.
+   */
   async failedJobs(sweepId: string, stage?: number): Promise<readonly FailedTrialJob[]> {
     const { rows } = await this.#boss.getDb().executeSql(
       `SELECT id, retry_count, output FROM ${this.schema}.job
-       WHERE name = $1 AND state = 'failed' AND data->>'sweepId' = $2 AND ($3::int IS NULL OR (data->>'stage')::int = $3) ORDER BY id`,
+       WHERE name = $1 AND (state = 'failed' OR (state = 'completed' AND output ? 'skipped'))
+         AND data->>'sweepId' = $2 AND ($3::int IS NULL OR (data->>'stage')::int = $3) ORDER BY id`,
       [TRIAL_QUEUE, sweepId, stage ?? null],
     );
     return (rows as { id: string; retry_count: number; output: unknown }[]).map((r) => ({ id: r.id, retryCount: r.retry_count, message: failureMessage(r.output) }));
@@ -321,8 +372,9 @@ const INSTALL_RACE_CODES: ReadonlySet<string> = new Set(['40P01', '23505', '42P0
 
 function failureMessage(output: unknown): string {
   if (output !== null && typeof output === 'object') {
-    const o = output as { message?: unknown; value?: { message?: unknown } };
+    const o = output as { message?: unknown; skipped?: unknown; value?: { message?: unknown } };
     if (typeof o.message === 'string') return o.message;
+    if (typeof o.skipped === 'string') return o.skipped;
     if (typeof o.value?.message === 'string') return o.value.message;
   }
   return 'no message';
