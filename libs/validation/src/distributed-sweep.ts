@@ -199,6 +199,7 @@ class DistributedExecutor implements TrialExecutor {
   readonly #timeoutSeconds: number;
   /** The heartbeat's timer, from the first job sent until `close`. */
   #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #firstBeat: Promise<void> | null = null;
   #isClosed = false;
 
   constructor(options: DistributedSweepOptions) {
@@ -277,76 +278,87 @@ class DistributedExecutor implements TrialExecutor {
     const expected = new Set(jobs.flatMap((j) => j.tasks.map((t) => t.id)));
     await new Promise<void>((resolve, reject) => {
       this.#pending.add({ stage, kind, label: batch?.label, jobs, expected, received: new Set(), onRow, signal, resolve, reject });
-      this.#collecting ??= this.#collect().finally(() => (this.#collecting = null));
+      // `#collect` clears `#collecting` in the same turn as it sees no batch left, so a batch added later starts a new one.
+      this.#collecting ??= this.#collect();
     });
   }
 
-  /** Beats now, and every quarter of the timeout until `close` (a failed beat is tried again at the next). */
-  async #startHeartbeat(): Promise<void> {
-    if (this.#heartbeat !== null || this.#isClosed) return;
-    const queue = this.#options.queue;
-    await queue.beat(this.sweepId, this.#timeoutSeconds);
-    this.#heartbeat = setInterval(() => {
-      queue.beat(this.sweepId, this.#timeoutSeconds).catch(() => undefined);
-    }, this.#timeoutSeconds * 250);
-    this.#heartbeat.unref();
+  /**
+   * Beats now (once, however many batches start at the same moment), and every quarter of the
+   * timeout until `close` (a failed beat is tried again at the next).
+   */
+  #startHeartbeat(): Promise<void> {
+    this.#firstBeat ??= this.#options.queue.beat(this.sweepId, this.#timeoutSeconds).then(() => {
+      if (this.#isClosed) return;
+      const queue = this.#options.queue;
+      this.#heartbeat = setInterval(() => {
+        queue.beat(this.sweepId, this.#timeoutSeconds).catch(() => undefined);
+      }, this.#timeoutSeconds * 250);
+      this.#heartbeat.unref();
+    });
+    return this.#firstBeat;
   }
 
   /** Reads the results of every pending batch until none is left; a batch ends when all its results are in, a job of it failed for good, or it was stopped. */
   async #collect(): Promise<void> {
     const queue = this.#options.queue;
     let idleMs = 0;
-    while (this.#pending.size > 0) {
-      try {
-        let arrived = 0;
-        for (const batch of [...this.#pending]) {
-          if (batch.signal?.aborted === true) {
-            await this.#finish(batch, stopped(batch.stage, batch.label));
+    try {
+      while (this.#pending.size > 0) {
+        try {
+          let arrived = 0;
+          for (const batch of [...this.#pending]) {
+            if (batch.signal?.aborted === true) {
+              await this.#finish(batch, stopped(batch.stage, batch.label));
+              continue;
+            }
+            const rows = await queue.readResults(this.sweepId, batch.stage, [...batch.received]);
+            let failure: { readonly error: unknown } | null = null;
+            for (const row of rows) {
+              if (batch.received.has(row.taskId) || !batch.expected.has(row.taskId)) continue;
+              batch.received.add(row.taskId);
+              this.workerNames.add(row.worker);
+              arrived++;
+              try {
+                batch.onRow(row);
+              } catch (error) {
+                failure = { error };
+                break;
+              }
+            }
+            if (failure !== null) await this.#finish(batch, failure.error);
+            else if (batch.received.size >= batch.expected.size) await this.#finish(batch, null);
+          }
+          if (this.#pending.size === 0) break;
+          if (arrived > 0) {
+            idleMs = 0;
             continue;
           }
-          const rows = await queue.readResults(this.sweepId, batch.stage, [...batch.received]);
-          let failure: { readonly error: unknown } | null = null;
-          for (const row of rows) {
-            if (batch.received.has(row.taskId) || !batch.expected.has(row.taskId)) continue;
-            batch.received.add(row.taskId);
-            this.workerNames.add(row.worker);
-            arrived++;
-            try {
-              batch.onRow(row);
-            } catch (error) {
-              failure = { error };
-              break;
+          const failed = await queue.failedJobs(this.sweepId);
+          for (const job of failed) {
+            for (const batch of this.#pending) {
+              const own = batch.jobs.find((j) => j.id === job.id);
+              if (own !== undefined) await this.#finish(batch, jobFailure(batch, own, job));
             }
           }
-          if (failure !== null) await this.#finish(batch, failure.error);
-          else if (batch.received.size >= batch.expected.size) await this.#finish(batch, null);
-        }
-        if (this.#pending.size === 0) break;
-        if (arrived > 0) {
-          idleMs = 0;
-          continue;
-        }
-        const failed = await queue.failedJobs(this.sweepId);
-        for (const job of failed) {
-          for (const batch of this.#pending) {
-            const own = batch.jobs.find((j) => j.id === job.id);
-            if (own !== undefined) await this.#finish(batch, jobFailure(batch, own, job));
+          const stall = this.#options.stallTimeoutMs;
+          if (stall !== undefined && idleMs >= stall) {
+            for (const batch of [...this.#pending]) {
+              const outstanding = batch.expected.size - batch.received.size;
+              await this.#finish(batch, new SweepError(`${describeBatch(batch.stage, batch.label)}: no result for ${stall} ms with ${outstanding} of ${batch.expected.size} trial(s) outstanding: are workers running on this queue?`, null, null));
+            }
           }
+          if (this.#pending.size === 0) break;
+          await sleep(this.#pollMs);
+          idleMs += this.#pollMs;
+        } catch (error) {
+          // The queue itself failed (a lost connection): every waiting batch fails with it.
+          for (const batch of [...this.#pending]) await this.#finish(batch, error);
         }
-        const stall = this.#options.stallTimeoutMs;
-        if (stall !== undefined && idleMs >= stall) {
-          for (const batch of [...this.#pending]) {
-            const outstanding = batch.expected.size - batch.received.size;
-            await this.#finish(batch, new SweepError(`${describeBatch(batch.stage, batch.label)}: no result for ${stall} ms with ${outstanding} of ${batch.expected.size} trial(s) outstanding: are workers running on this queue?`, null, null));
-          }
-        }
-        if (this.#pending.size === 0) break;
-        await sleep(this.#pollMs);
-        idleMs += this.#pollMs;
-      } catch (error) {
-        // The queue itself failed (a lost connection): every waiting batch fails with it.
-        for (const batch of [...this.#pending]) await this.#finish(batch, error);
       }
+    } finally {
+      // In the same turn as the loop saw no batch left: a batch added from now on starts a new loop.
+      this.#collecting = null;
     }
   }
 
@@ -366,8 +378,9 @@ class DistributedExecutor implements TrialExecutor {
     for (const batch of [...this.#pending]) await this.#finish(batch, new SweepError(`${describeBatch(batch.stage, batch.label)}: the pool was closed before its results were in`, null, null));
     await this.#collecting;
     this.#isClosed = true;
-    if (this.#heartbeat !== null) {
-      clearInterval(this.#heartbeat);
+    if (this.#firstBeat !== null) {
+      await this.#firstBeat.catch(() => undefined);
+      if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
       this.#heartbeat = null;
       await this.#options.queue.endHeartbeat(this.sweepId);
     }
