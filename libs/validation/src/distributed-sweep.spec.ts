@@ -118,7 +118,8 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
     expect(localResult.folds).toHaveLength(FOLDS);
     const local = comparableWalkForward(localResult);
     for (const workers of [1, 2, 4]) {
-      const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 4, pollIntervalMs: 50, stallTimeoutMs: 60_000, keepResults: true });
+      // A short heartbeat (every second), to see that no beat outlives the pool.
+      const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 4, pollIntervalMs: 50, stallTimeoutMs: 60_000, keepResults: true, submitterTimeoutSeconds: 4 });
       const running = runWalkForward({ ...walkForwardOptions, pool });
       let summaries: readonly TrialWorkerSummary[] = [];
       let result: WalkForwardResult;
@@ -139,6 +140,9 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
         await pool.close();
       }
       expect(comparableWalkForward(result)).toEqual(local);
+      // The folds started at once beat once together, and the pool's close ended the heartbeat for good.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await submitter.heartbeatOf(pool.sweepId)).toBeNull();
       // Each fold's out-of-sample run was a job of its own, run by a worker and stored once.
       const jobs = await submitter.jobsOf(pool.sweepId);
       const runJobs = jobs.filter((j) => j.kind === 'run');
@@ -216,10 +220,10 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
     for (const job of skipped) expect(job.message).toMatch(/^skipped: the sweep's submitter last beat \d+ s ago \(timeout 1 s\), so it is taken for gone$/);
     await submitter.endHeartbeat(sweepId);
 
-    // A live submitter with the same 1 s timeout whose workers start 2 s late: it beat meanwhile, so they run its jobs.
-    const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 8, pollIntervalMs: 50, stallTimeoutMs: 30_000, submitterTimeoutSeconds: 1 });
+    // A live submitter with a 2 s timeout whose workers start 3 s late: it beat meanwhile (every 0.5 s), so they run its jobs.
+    const pool = openDistributedSweepPool({ queue: submitter, universe, data, batchSize: 8, pollIntervalMs: 50, stallTimeoutMs: 30_000, submitterTimeoutSeconds: 2 });
     const sweep = runSweep({ universe, space, ...settings, pool });
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 3000));
     const late = await startWorkers(1);
     try {
       await expect(sweep).resolves.toMatchObject({ trialCount: 16 });
