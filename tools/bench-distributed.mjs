@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Trials per second of a distributed sweep (backtester sweep --distributed) with 1, 2 and 4
-// local worker processes on the Postgres server in DATABASE_URL (or TEST_DATABASE_URL), against the
-// same sweep on one local thread. Each run uses its own queue schema, dropped afterwards.
-// Usage: node tools/bench-distributed.mjs [--bars n] [--batch-size n] [--workers 1,2,4]
+// Trials per second of a distributed sweep (backtester sweep --distributed) and walk-forward
+// (walk-forward --distributed: all folds queued at once, out-of-sample runs as workers' jobs) with
+// 1, 2 and 4 local worker processes on the Postgres server in DATABASE_URL (or TEST_DATABASE_URL),
+// against the same sweep and walk-forward on one local thread. Each run uses its own queue schema,
+// dropped afterwards.
+// Usage: node tools/bench-distributed.mjs [--bars n] [--batch-size n] [--workers 1,2,4] [--train n --test n] [--no-walk-forward]
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,14 +30,19 @@ const main = resolve(import.meta.dirname, '..', 'apps', 'backtester', 'dist', 'm
 const cwd = mkdtempSync(join(tmpdir(), 'qb-bench-distributed-'));
 const schema = `qb_bench_${randomBytes(4).toString('hex')}`;
 const env = { ...process.env, DATABASE_URL: url };
+const train = option('train', '10000');
+const test = option('test', '10000');
+const withWalkForward = !args.includes('--no-walk-forward');
 const sweep = ['sweep', '--bars', bars, '--space', space, '--quiet'];
+const walkForward = ['walk-forward', '--bars', bars, '--space', space, '--train', train, '--test', test, '--quiet'];
 
 function run(argv) {
   return new Promise((done, fail) => {
     const started = performance.now();
     execFile(process.execPath, [main, ...argv], { cwd, env, timeout: 600_000 }, (error, out, err) => {
-      if (error !== null) return fail(new Error(`${argv.join(' ')} failed: ${err || error.message}`));
-      const trials = Number(/(\d+) trial\(s\)/.exec(out)?.[1]);
+      // A walk-forward that fails its thresholds exits 1 with its run written: a measurement all the same.
+      if (error !== null && !(error.code === 1 && /written: /.test(out))) return fail(new Error(`${argv.join(' ')} failed: ${err || error.message}`));
+      const trials = Number(/(\d+) (?:in-sample )?trial\(s\)/.exec(out)?.[1]);
       done({ trials, seconds: (performance.now() - started) / 1000 });
     });
   });
@@ -54,15 +61,16 @@ async function dropSchema() {
 
 const rows = [];
 try {
-  const local = await run([...sweep, '--workers', '1']);
-  rows.push({ mode: 'local, 1 thread', ...local });
+  rows.push({ mode: 'sweep, local, 1 thread', ...(await run([...sweep, '--workers', '1'])) });
+  if (withWalkForward) rows.push({ mode: 'walk-forward, local, 1 thread', ...(await run([...walkForward, '--workers', '1'])) });
   for (const count of counts) {
     const workers = Array.from({ length: count }, (_, i) =>
       spawn(process.execPath, [main, 'worker', '--queue-schema', schema, '--name', `bench-${i + 1}`, '--poll-ms', '100', '--quiet'], { cwd, env, stdio: 'ignore' }),
     );
     try {
-      const result = await run([...sweep, '--distributed', '--queue-schema', schema, '--batch-size', batchSize]);
-      rows.push({ mode: `distributed, ${count} worker process(es)`, ...result });
+      const distributed = ['--distributed', '--queue-schema', schema, '--batch-size', batchSize];
+      rows.push({ mode: `sweep, ${count} worker process(es)`, ...(await run([...sweep, ...distributed])) });
+      if (withWalkForward) rows.push({ mode: `walk-forward, ${count} worker process(es)`, ...(await run([...walkForward, ...distributed])) });
     } finally {
       for (const w of workers) w.kill('SIGTERM');
       await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r() : w.on('exit', r)))));
@@ -72,7 +80,8 @@ try {
   await dropSchema();
   rmSync(cwd, { recursive: true, force: true });
 }
-console.log(`distributed sweep benchmark: ${bars} bars x 5 synthetic symbols, space ${space}, ${batchSize} trials per job`);
-console.log('mode                                trials   wall s   trials/s');
-for (const r of rows) console.log(`${r.mode.padEnd(36)}${String(r.trials).padStart(6)}${r.seconds.toFixed(2).padStart(9)}${(r.trials / r.seconds).toFixed(1).padStart(11)}`);
-console.log('wall time is the submitting command\'s, start-up and data loading included; workers were started just before it');
+console.log(`distributed benchmark: ${bars} bars x 5 synthetic symbols, space ${space}, ${batchSize} trials per job${withWalkForward ? `; walk-forward --train ${train} --test ${test}` : ''}`);
+console.log('mode                                     trials   wall s   trials/s');
+for (const r of rows) console.log(`${r.mode.padEnd(41)}${String(r.trials).padStart(6)}${r.seconds.toFixed(2).padStart(9)}${(r.trials / r.seconds).toFixed(1).padStart(11)}`);
+console.log('wall time is the submitting command\'s, start-up and data loading included; workers were started just before the first command');
+console.log('a walk-forward\'s trials are its in-sample trials over all folds (each on the training window); its out-of-sample runs are not counted');

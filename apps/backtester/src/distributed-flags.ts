@@ -14,6 +14,12 @@ export const DISTRIBUTED_FLAGS: readonly FlagSpec[] = [
   { name: 'retry-limit', kind: 'number', valueName: 'n', description: 'with --distributed: retries of a failed job before the run fails naming it (default 3)' },
   { name: 'retry-delay', kind: 'number', valueName: 's', description: 'with --distributed: seconds before a failed job is retried, doubled at each retry (default 5)' },
   { name: 'visibility-timeout', kind: 'number', valueName: 's', description: 'with --distributed: seconds a worker may hold a job before another is given it (default 900; longer than a job takes)' },
+  {
+    name: 'submitter-timeout',
+    kind: 'number',
+    valueName: 's',
+    description: "with --distributed: this command beats every quarter of it; workers skip the run's jobs once it has not beaten for this long (it crashed) (default 120)",
+  },
 ];
 
 /** The database URL for the queue: `--database-url` where the command has it, else `DATABASE_URL`; a `ConfigError` naming both when neither is set. */
@@ -40,6 +46,7 @@ export interface DistributedSetup {
   readonly retryLimit: number | undefined;
   readonly retryDelaySeconds: number | undefined;
   readonly visibilityTimeoutSeconds: number | undefined;
+  readonly submitterTimeoutSeconds: number | undefined;
 }
 
 /** The `--distributed` setup, or null when the flag is absent (a queue flag without it is refused). */
@@ -57,6 +64,7 @@ export function distributedSetupOf(flags: FlagValues, env: Readonly<Record<strin
     retryLimit: wholeFlag(flags, 'retry-limit', 0),
     retryDelaySeconds: wholeFlag(flags, 'retry-delay', 0),
     visibilityTimeoutSeconds: wholeFlag(flags, 'visibility-timeout', 1),
+    submitterTimeoutSeconds: wholeFlag(flags, 'submitter-timeout', 1),
   };
 }
 
@@ -72,6 +80,7 @@ export async function openDistributedRun(setup: DistributedSetup, config: Backte
       ...(setup.retryLimit !== undefined ? { retryLimit: setup.retryLimit } : {}),
       ...(setup.retryDelaySeconds !== undefined ? { retryDelaySeconds: setup.retryDelaySeconds } : {}),
       ...(setup.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: setup.visibilityTimeoutSeconds } : {}),
+      ...(setup.submitterTimeoutSeconds !== undefined ? { submitterTimeoutSeconds: setup.submitterTimeoutSeconds } : {}),
       pollIntervalMs: 200,
     });
     return {

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -98,6 +98,13 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     }
   }
 
+  async function waitForAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    for (let waited = 0; !(await condition()); waited += 50) {
+      if (waited > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   function sweepJson(cwd: string, out: string): string {
     const runId = /written: (\S+)/.exec(out)?.[1];
     if (runId === undefined) throw new Error(`no run written:\n${out}`);
@@ -126,6 +133,46 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     }
   }, 120_000);
 
+  /** Every file of a run folder but its manifest, by name, with the manifest's record of them (hashes, sizes). */
+  function runArtifacts(cwd: string, out: string): Record<string, string> {
+    const runId = /written: (\S+)/.exec(out)?.[1];
+    if (runId === undefined) throw new Error(`no run written:\n${out}`);
+    const folder = join(cwd, 'results', 'runs', runId);
+    const files: Record<string, string> = {};
+    for (const name of readdirSync(folder).sort()) if (name !== 'manifest.json') files[name] = readFileSync(join(folder, name)).toString('hex');
+    files['manifest.json: artifacts'] = JSON.stringify((JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as { artifacts: unknown }).artifacts);
+    return files;
+  }
+
+  const WALK_FORWARD = ['walk-forward', '--bars', '400', '--space', 'fast=5..20:5,slow=30..60:10', '--train', '150', '--test', '50'];
+
+  it('walk-forward: 1, 2 and 4 worker processes give the local run folder byte for byte, every fold\'s out-of-sample run done by a worker', async () => {
+    const cwd = join(workDir, 'walk-forward');
+    mkdirSync(cwd);
+    const local = await run(cwd, ...WALK_FORWARD, '--workers', '1', '--quiet');
+    expect(local.err).toBe('');
+    const expected = runArtifacts(cwd, local.out);
+    expect(Object.keys(expected)).toEqual(expect.arrayContaining(['walk_forward.json', 'manifest.json: artifacts']));
+    expect(Object.keys(expected).some((name) => name.startsWith('oos_equity.csv'))).toBe(true);
+    const folds = (JSON.parse(Buffer.from(expected['walk_forward.json'] as string, 'hex').toString('utf8')) as { folds: unknown[] }).folds.length;
+    expect(folds).toBe(5);
+    for (const count of [1, 2, 4]) {
+      const workers = Array.from({ length: count }, (_, i) => startWorker(cwd, `wf${count}-${i + 1}`));
+      const distributed = await run(cwd, ...WALK_FORWARD, '--distributed', '--queue-schema', schema, '--batch-size', '4', '--quiet');
+      expect({ code: distributed.code, err: distributed.err }).toEqual({ code: local.code, err: '' });
+      expect(runArtifacts(cwd, distributed.out)).toEqual(expected);
+      for (const w of workers) w.child.kill('SIGTERM');
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual(workers.map(() => 0));
+      const logs = workers.map((w) => w.log()).join('');
+      // Each fold's out-of-sample run was a worker's job, once; the in-sample trials too.
+      const oosJobs = [...logs.matchAll(/\((fold \d+) out-of-sample\): 1 trial\(s\), attempt 1/g)].map((m) => m[1]);
+      expect(oosJobs.sort()).toEqual(Array.from({ length: folds }, (_, i) => `fold ${i + 1}`));
+      const summaries = workers.map((w) => /stopped \(signal\): \d+ job\(s\) done, 0 failed, (\d+) trial\(s\) run, (\d+) out-of-sample run\(s\)/.exec(w.log()));
+      expect(summaries.reduce((n, m) => n + Number(m?.[1]), 0)).toBe(folds * 16);
+      expect(summaries.reduce((n, m) => n + Number(m?.[2]), 0)).toBe(folds);
+    }
+  }, 240_000);
+
   it('a worker SIGKILLed mid-job leaves its job to another after the visibility timeout; every trial counts once', async () => {
     const cwd = join(workDir, 'kill');
     mkdirSync(cwd);
@@ -150,6 +197,39 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     expect(second.log()).toMatch(/16 trial\(s\), attempt 2/);
     expect(second.log()).toMatch(/done: 16 trial\(s\)(, \d+ already stored by an earlier attempt)?/);
   }, 120_000);
+
+  it('a SIGKILLed submitter leaves no work running: once its heartbeat is older than --submitter-timeout, workers skip its jobs', async () => {
+    const cwd = join(workDir, 'dead-submitter');
+    mkdirSync(cwd);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const submitter = spawn(process.execPath, [BACKTESTER, ...SWEEP, '--distributed', '--queue-schema', schema, '--batch-size', '4', '--submitter-timeout', '1', '--quiet'], { cwd, env, stdio: 'ignore' });
+      children.push(submitter);
+      let sweepId: string | undefined;
+      await waitForAsync(async () => {
+        const table = await client.query(`SELECT to_regclass('${schema}.job') AS t`);
+        if ((table.rows[0] as { t: string | null }).t === null) return false;
+        const { rows } = await client.query(`SELECT data->>'sweepId' AS sweep, count(*)::int AS jobs FROM ${schema}.job WHERE state = 'created' GROUP BY 1`);
+        const found = (rows as { sweep: string; jobs: number }[]).find((r) => r.jobs === 4);
+        sweepId = found?.sweep;
+        return found !== undefined;
+      }, 'the submitter to queue its 4 jobs');
+      submitter.kill('SIGKILL');
+      await new Promise<void>((done) => (submitter.exitCode !== null || submitter.signalCode !== null ? done() : submitter.once('exit', () => done())));
+      await new Promise((r) => setTimeout(r, 1500));
+      const worker = startWorker(cwd, 'after-crash', '--idle-exit-ms', '1500');
+      expect(await worker.exited).toBe(0);
+      const ofSweep = worker.log().split('\n').filter((line) => line.includes(`of sweep ${sweepId as string}`));
+      expect(ofSweep).toHaveLength(4);
+      for (const line of ofSweep) expect(line).toMatch(/ skipped: the sweep's submitter last beat \d+ s ago \(timeout 1 s\), so it is taken for gone$/);
+      expect(worker.log()).toMatch(/stopped \(idle\): 0 job\(s\) done, 0 failed, 0 trial\(s\) run, 0 out-of-sample run\(s\), 4 skipped \(submitter gone\)/);
+      const { rows } = await client.query(`SELECT state, count(*)::int AS jobs FROM ${schema}.job WHERE data->>'sweepId' = $1 GROUP BY 1`, [sweepId]);
+      expect(rows).toEqual([{ state: 'completed', jobs: 4 }]);
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
 
   it('a worker whose data hashes differently refuses the job, and the sweep fails naming it', async () => {
     const cwd = join(workDir, 'mismatch');

@@ -46,7 +46,10 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
       closePool = () => run.close();
     }
     // One bar over every fold's trials: folds × trials per fold (skipped points excluded), learnt from the first report.
+    // Folds report in turn locally, and side by side when distributed: the bar sums each fold's count.
     const progress = createProgress({ stream: io.progress ?? NO_PROGRESS_STREAM, total: 0, label: `walk-forward ${plan.strategyName}`, enabled: progressEnabled(flags) });
+    const completedByFold = new Map<number, number>();
+    let completed = 0;
     result = await runWalkForward({
       universe: plan.universe,
       strategy: plan.strategyName,
@@ -66,7 +69,11 @@ export async function walkForwardCommand(argv: readonly string[], io: CliIo, now
         ...(typeof flags['min-oos-sharpe'] === 'number' ? { minOosSharpe: flags['min-oos-sharpe'] } : {}),
       },
       pool: pool as SweepPool,
-      onProgress: (p) => progress.update(p.fold * p.total + p.completed, p.folds * p.total),
+      onProgress: (p) => {
+        completed += p.completed - (completedByFold.get(p.fold) ?? 0);
+        completedByFold.set(p.fold, p.completed);
+        progress.update(completed, p.folds * p.total);
+      },
     });
     progress.done();
   } finally {

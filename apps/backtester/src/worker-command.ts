@@ -34,11 +34,13 @@ function positive(flags: FlagValues, name: string, integer: boolean): number | u
 function describeEvent(event: TrialWorkerEvent): string {
   switch (event.kind) {
     case 'job-started':
-      return `job ${event.jobId} of sweep ${event.sweepId}: ${event.trials} trial(s), attempt ${event.attempt}`;
+      return `job ${event.jobId} of sweep ${event.sweepId}${event.label !== null ? ` (${event.label})` : ''}: ${event.trials} trial(s), attempt ${event.attempt}`;
     case 'job-completed':
       return `job ${event.jobId} done: ${event.trials} trial(s)${event.repeated > 0 ? `, ${event.repeated} already stored by an earlier attempt` : ''}`;
     case 'job-failed':
       return `job ${event.jobId} failed: ${event.message}`;
+    case 'job-skipped':
+      return `job ${event.jobId} of sweep ${event.sweepId} ${event.reason}`;
   }
 }
 
@@ -81,7 +83,7 @@ export async function workerCommand(argv: readonly string[], io: CliIo, env: Rea
       signal: abort.signal,
       ...(quiet ? {} : { onEvent: (event: TrialWorkerEvent) => io.out(describeEvent(event)) }),
     });
-    io.out(`worker ${workerId} stopped (${summary.stopped}): ${summary.jobsCompleted} job(s) done, ${summary.jobsFailed} failed, ${summary.trialsRun} trial(s) run`);
+    io.out(`worker ${workerId} stopped (${summary.stopped}): ${summary.jobsCompleted} job(s) done, ${summary.jobsFailed} failed, ${summary.trialsRun} trial(s) run, ${summary.runsRun} out-of-sample run(s), ${summary.jobsSkipped} skipped (submitter gone)`);
     return 0;
   } finally {
     signals.off('SIGTERM', stop);

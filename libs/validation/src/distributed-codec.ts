@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { BarUniverse } from '@quantbot/core';
 import { DataError } from '@quantbot/core';
-import type { PerformanceMetrics } from '@quantbot/engine';
-import type { TrialOutcome } from './sweep-worker';
+import type { ClosedTrade, PerformanceMetrics } from '@quantbot/engine';
+import type { TrialOutcome, TrialRun } from './sweep-worker';
 
 // What crosses the database between a distributed sweep's submitter and its workers, encoded so
 // that every number comes back bit for bit: JSON keeps a finite double exactly (shortest
@@ -65,6 +65,28 @@ export function encodeOutcome(outcome: TrialOutcome): EncodedOutcome {
 
 export function decodeOutcome(row: { readonly metrics: string; readonly returns: Uint8Array }): TrialOutcome {
   return { metrics: decodeExactJson<PerformanceMetrics>(row.metrics), returns: decodeReturns(row.returns) };
+}
+
+/** What a stored whole run keeps besides its returns (in the row's `metrics` text). */
+interface RunDetail {
+  readonly metrics: PerformanceMetrics;
+  readonly trades: readonly ClosedTrade[];
+  readonly tradedNotional: number;
+  readonly warmupBars: number;
+}
+
+/** A whole run (a walk-forward's out-of-sample run) as a results row stores it: its metrics, trades and traded notional exactly, its returns as bytes. */
+export function encodeRun(run: TrialRun): EncodedOutcome {
+  const detail: RunDetail = { metrics: run.metrics, trades: run.trades, tradedNotional: run.tradedNotional, warmupBars: run.warmupBars };
+  return { metrics: encodeExactJson({ run: detail }), returns: encodeReturns(run.returns) };
+}
+
+/** The run {@link encodeRun} encoded; a `DataError` for a row that holds no whole run (a trial's, or one an earlier version's worker stored). */
+export function decodeRun(row: { readonly metrics: string; readonly returns: Uint8Array }): TrialRun {
+  const decoded = decodeExactJson<{ readonly run?: RunDetail }>(row.metrics);
+  const detail = decoded.run;
+  if (detail === undefined || !Array.isArray(detail.trades) || typeof detail.tradedNotional !== 'number') throw new DataError('a stored result holds no whole run (metrics, trades, traded notional)');
+  return { metrics: detail.metrics, returns: decodeReturns(row.returns), trades: detail.trades, tradedNotional: detail.tradedNotional, warmupBars: detail.warmupBars };
 }
 
 /**

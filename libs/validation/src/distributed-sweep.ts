@@ -4,13 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BarUniverse } from '@quantbot/core';
 import { ConfigError, DataError } from '@quantbot/core';
 import { hashData } from './backtest-run-folder';
-import { decodeExactJson, decodeOutcome, encodeExactJson, encodeOutcome, universeHash } from './distributed-codec';
+import { decodeExactJson, decodeOutcome, decodeRun, encodeExactJson, encodeOutcome, encodeRun, universeHash } from './distributed-codec';
 import type { RunDataConfig } from './run-data';
 import { loadRunData } from './run-data';
-import type { TrialExecutor } from './sweep';
+import type { TrialBatchOptions, TrialExecutor } from './sweep';
 import { SweepError, SweepPool, openTrialExecutor } from './sweep';
 import type { TrialOutcome, TrialRun, TrialSettings, TrialTask } from './sweep-worker';
-import type { FetchedTrialJob, TrialJobData, TrialJobPolicy, TrialQueue } from './trial-queue';
+import type { FailedTrialJob, FetchedTrialJob, TrialJobData, TrialJobKind, TrialJobPolicy, TrialQueue, TrialResultRow } from './trial-queue';
 
 /**
  * The data of a distributed sweep as workers find it: the loading options (`data` as the user
@@ -31,6 +31,13 @@ export interface TrialJobPayload {
   readonly data: DistributedDataSpec;
   readonly settings: TrialSettings;
   readonly tasks: readonly TrialTask[];
+}
+
+/** What a job of kind `run` asks a worker to do: one run, stored whole (trades too). */
+export interface TrialRunPayload {
+  readonly data: DistributedDataSpec;
+  readonly settings: TrialSettings;
+  readonly run: TrialTask;
 }
 
 /** The data spec of a universe loaded with `config`: the files' and the universe's hashes. */
@@ -90,6 +97,12 @@ export interface DistributedSweepOptions {
   readonly stallTimeoutMs?: number;
   /** Keep the results in the database after the sweep assembled them (default false: deleted). */
   readonly keepResults?: boolean;
+  /**
+   * Seconds workers wait for this process's next heartbeat before they skip the sweep's jobs
+   * (complete them without running them: a crashed submitter leaves no work running); default
+   * 120. This process beats every quarter of it while the pool is open.
+   */
+  readonly submitterTimeoutSeconds?: number;
 }
 
 /** The retry policy of a sweep's jobs, checked (a `ConfigError` names the option field). */
@@ -113,10 +126,13 @@ function jobPolicy(options: DistributedSweepOptions): TrialJobPolicy {
  * in-sample search) becomes jobs of `batchSize` trials in the queue; this process waits for their
  * results, hands each to the sweep by trial as it arrives (so progress counts every worker's
  * trials), and the sweep ranks and scores them exactly as a local run does: the results are the
- * same, bit for bit. A walk-forward's out-of-sample runs (one per fold) run in this process.
+ * same, bit for bit. Batches run side by side: a walk-forward queues every fold's in-sample jobs
+ * at once, and each fold's out-of-sample run as a job of its own (kind `run`, taken before any
+ * trial job) once this process has chosen the fold's point from its in-sample results.
  *
  * A job that fails for good (every attempt used) fails the sweep with a `SweepError` naming the
- * job, its trials and its last error; the sweep's jobs still waiting are cancelled. `close` it when
+ * job, its batch (`fold 3 in-sample, stage 3`, for a walk-forward), its trials and its last error;
+ * the batch's jobs still waiting are cancelled (a walk-forward then stops its other folds too). `close` it when
  * done (it leaves the queue open: the caller owns it).
  */
 export function openDistributedSweepPool(options: DistributedSweepOptions): DistributedSweepPool {
@@ -149,8 +165,25 @@ export class DistributedSweepPool extends SweepPool {
   }
 }
 
+/** A batch whose jobs are in the queue, waiting for its results. */
+interface PendingBatch {
+  readonly stage: number;
+  readonly kind: TrialJobKind;
+  readonly label: string | undefined;
+  readonly jobs: readonly { readonly id: string; readonly tasks: readonly TrialTask[] }[];
+  /** Task ids the batch waits for. */
+  readonly expected: ReadonlySet<number>;
+  readonly received: Set<number>;
+  /** Hands a result over (may throw: the batch then fails with that error). */
+  readonly onRow: (row: TrialResultRow) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 class DistributedExecutor implements TrialExecutor {
   readonly workers = 1;
+  readonly concurrent = true;
   readonly sweepId: string;
   readonly workerNames = new Set<string>();
   jobsSent = 0;
@@ -159,8 +192,15 @@ class DistributedExecutor implements TrialExecutor {
   readonly #batchSize: number;
   readonly #pollMs: number;
   readonly #local = openTrialExecutor(null, 1);
+  readonly #pending = new Set<PendingBatch>();
   #stage = 0;
-  #running = false;
+  /** The loop that reads every pending batch's results; null while none is pending. */
+  #collecting: Promise<void> | null = null;
+  readonly #timeoutSeconds: number;
+  /** The heartbeat's timer, from the first job sent until `close`. */
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #firstBeat: Promise<void> | null = null;
+  #isClosed = false;
 
   constructor(options: DistributedSweepOptions) {
     this.#options = options;
@@ -169,6 +209,8 @@ class DistributedExecutor implements TrialExecutor {
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) throw new ConfigError('batchSize', `must be a whole number ≥ 1, got ${this.#batchSize}`);
     this.#pollMs = options.pollIntervalMs ?? 500;
     if (!Number.isFinite(this.#pollMs) || this.#pollMs <= 0) throw new ConfigError('pollIntervalMs', `must be a positive number of milliseconds, got ${this.#pollMs}`);
+    this.#timeoutSeconds = options.submitterTimeoutSeconds ?? 120;
+    if (!Number.isInteger(this.#timeoutSeconds) || this.#timeoutSeconds < 1) throw new ConfigError('submitterTimeoutSeconds', `must be a whole number of seconds ≥ 1, got ${this.#timeoutSeconds}`);
     this.sweepId = options.sweepId ?? randomUUID();
     const hash = universeHash(options.universe);
     if (hash !== options.data.universeSha256) throw new ConfigError('data', `the universe hashes to ${hash}, not to the data spec's ${options.data.universeSha256}`);
@@ -187,66 +229,182 @@ class DistributedExecutor implements TrialExecutor {
     return this.#local.runHere(settings, task);
   }
 
-  async run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void): Promise<void> {
-    if (this.#running) throw new SweepError('a sweep pool runs one batch at a time', null, null);
+  /**
+   * Sends the tasks as jobs of `batchSize` trials (stage: a new one per call; priority: earlier
+   * stages first, so a walk-forward's folds finish in order) and hands each result over as it arrives.
+   */
+  async run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void, batch?: TrialBatchOptions): Promise<void> {
     if (tasks.length === 0) return;
-    this.#running = true;
-    const queue = this.#options.queue;
     const stage = ++this.#stage;
-    const jobs: { readonly id: string; readonly data: TrialJobData; readonly tasks: readonly TrialTask[] }[] = [];
+    const jobs: { readonly id: string; readonly data: TrialJobData; readonly tasks: readonly TrialTask[]; readonly priority: number }[] = [];
     for (let i = 0; i < tasks.length; i += this.#batchSize) {
       const chunk = tasks.slice(i, i + this.#batchSize);
       const payload: TrialJobPayload = { data: this.#options.data, settings, tasks: chunk };
-      jobs.push({ id: randomUUID(), data: { sweepId: this.sweepId, stage, payload: encodeExactJson(payload) }, tasks: chunk });
+      const data: TrialJobData = { sweepId: this.sweepId, stage, kind: 'trials', ...(batch?.label !== undefined ? { label: batch.label } : {}), payload: encodeExactJson(payload) };
+      jobs.push({ id: randomUUID(), data, tasks: chunk, priority: -stage });
     }
-    const byId = new Map(tasks.map((t) => [t.id, t]));
-    const received = new Set<number>();
-    let isDone = false;
+    await this.#submitAndCollect(stage, 'trials', batch, jobs, (row) => onOutcome(row.taskId, decodeOutcome(row)));
+  }
+
+  /**
+   * Sends one task as a job of its own (kind `run`, a new stage, ahead of every trial job) and
+   * returns its run, trades included, once a worker has stored it.
+   */
+  async runApart(settings: TrialSettings, task: TrialTask, batch?: TrialBatchOptions): Promise<TrialRun> {
+    const stage = ++this.#stage;
+    const payload: TrialRunPayload = { data: this.#options.data, settings, run: task };
+    const data: TrialJobData = { sweepId: this.sweepId, stage, kind: 'run', ...(batch?.label !== undefined ? { label: batch.label } : {}), payload: encodeExactJson(payload) };
+    let run: TrialRun | null = null;
+    await this.#submitAndCollect(stage, 'run', batch, [{ id: randomUUID(), data, tasks: [task], priority: 1 }], (row) => {
+      run = decodeRun(row);
+    });
+    if (run === null) throw new SweepError(`${describeBatch(stage, batch?.label)}: no run was stored`, task.params, null);
+    return run;
+  }
+
+  async #submitAndCollect(
+    stage: number,
+    kind: TrialJobKind,
+    batch: TrialBatchOptions | undefined,
+    jobs: readonly { readonly id: string; readonly data: TrialJobData; readonly tasks: readonly TrialTask[]; readonly priority: number }[],
+    onRow: (row: TrialResultRow) => void,
+  ): Promise<void> {
+    const signal = batch?.signal;
+    if (signal?.aborted === true) throw stopped(stage, batch?.label);
+    const queue = this.#options.queue;
+    await this.#startHeartbeat();
+    await queue.submit(jobs, this.#policy);
+    this.jobsSent += jobs.length;
+    const expected = new Set(jobs.flatMap((j) => j.tasks.map((t) => t.id)));
+    await new Promise<void>((resolve, reject) => {
+      this.#pending.add({ stage, kind, label: batch?.label, jobs, expected, received: new Set(), onRow, signal, resolve, reject });
+      // `#collect` clears `#collecting` in the same turn as it sees no batch left, so a batch added later starts a new one.
+      this.#collecting ??= this.#collect();
+    });
+  }
+
+  /**
+   * Beats now (once, however many batches start at the same moment), and every quarter of the
+   * timeout until `close` (a failed beat is tried again at the next).
+   */
+  #startHeartbeat(): Promise<void> {
+    this.#firstBeat ??= this.#options.queue.beat(this.sweepId, this.#timeoutSeconds).then(() => {
+      if (this.#isClosed) return;
+      const queue = this.#options.queue;
+      this.#heartbeat = setInterval(() => {
+        queue.beat(this.sweepId, this.#timeoutSeconds).catch(() => undefined);
+      }, this.#timeoutSeconds * 250);
+      this.#heartbeat.unref();
+    });
+    return this.#firstBeat;
+  }
+
+  /** Reads the results of every pending batch until none is left; a batch ends when all its results are in, a job of it failed for good, or it was stopped. */
+  async #collect(): Promise<void> {
+    const queue = this.#options.queue;
+    let idleMs = 0;
     try {
-      await queue.submit(jobs, this.#policy);
-      this.jobsSent += jobs.length;
-      let idleMs = 0;
-      while (received.size < tasks.length) {
-        const rows = await queue.readResults(this.sweepId, stage, [...received]);
-        for (const row of rows) {
-          if (received.has(row.taskId) || !byId.has(row.taskId)) continue;
-          received.add(row.taskId);
-          this.workerNames.add(row.worker);
-          onOutcome(row.taskId, decodeOutcome(row));
+      while (this.#pending.size > 0) {
+        try {
+          let arrived = 0;
+          for (const batch of [...this.#pending]) {
+            if (batch.signal?.aborted === true) {
+              await this.#finish(batch, stopped(batch.stage, batch.label));
+              continue;
+            }
+            const rows = await queue.readResults(this.sweepId, batch.stage, [...batch.received]);
+            let failure: { readonly error: unknown } | null = null;
+            for (const row of rows) {
+              if (batch.received.has(row.taskId) || !batch.expected.has(row.taskId)) continue;
+              batch.received.add(row.taskId);
+              this.workerNames.add(row.worker);
+              arrived++;
+              try {
+                batch.onRow(row);
+              } catch (error) {
+                failure = { error };
+                break;
+              }
+            }
+            if (failure !== null) await this.#finish(batch, failure.error);
+            else if (batch.received.size >= batch.expected.size) await this.#finish(batch, null);
+          }
+          if (this.#pending.size === 0) break;
+          if (arrived > 0) {
+            idleMs = 0;
+            continue;
+          }
+          const failed = await queue.failedJobs(this.sweepId);
+          for (const job of failed) {
+            for (const batch of this.#pending) {
+              const own = batch.jobs.find((j) => j.id === job.id);
+              if (own !== undefined) await this.#finish(batch, jobFailure(batch, own, job));
+            }
+          }
+          const stall = this.#options.stallTimeoutMs;
+          if (stall !== undefined && idleMs >= stall) {
+            for (const batch of [...this.#pending]) {
+              const outstanding = batch.expected.size - batch.received.size;
+              await this.#finish(batch, new SweepError(`${describeBatch(batch.stage, batch.label)}: no result for ${stall} ms with ${outstanding} of ${batch.expected.size} trial(s) outstanding: are workers running on this queue?`, null, null));
+            }
+          }
+          if (this.#pending.size === 0) break;
+          await sleep(this.#pollMs);
+          idleMs += this.#pollMs;
+        } catch (error) {
+          // The queue itself failed (a lost connection): every waiting batch fails with it.
+          for (const batch of [...this.#pending]) await this.#finish(batch, error);
         }
-        if (received.size >= tasks.length) break;
-        if (rows.length > 0) {
-          idleMs = 0;
-          continue;
-        }
-        const [failed] = await queue.failedJobs(this.sweepId, stage);
-        if (failed !== undefined) {
-          const job = jobs.find((j) => j.id === failed.id);
-          const ids = job?.tasks.map((t) => t.id) ?? [];
-          throw new SweepError(
-            `job ${failed.id} (trials ${ids.length > 0 ? `${Math.min(...ids)}..${Math.max(...ids)}` : '?'}) failed after ${failed.retryCount + 1} attempt(s): ${failed.message}`,
-            job?.tasks[0]?.params ?? null,
-            null,
-          );
-        }
-        const stall = this.#options.stallTimeoutMs;
-        if (stall !== undefined && idleMs >= stall) {
-          throw new SweepError(`no result for ${stall} ms with ${tasks.length - received.size} of ${tasks.length} trial(s) outstanding: are workers running on this queue?`, null, null);
-        }
-        await sleep(this.#pollMs);
-        idleMs += this.#pollMs;
       }
-      isDone = true;
     } finally {
-      this.#running = false;
-      if (!isDone) await queue.cancel(jobs.map((j) => j.id)).catch(() => undefined);
+      // In the same turn as the loop saw no batch left: a batch added from now on starts a new loop.
+      this.#collecting = null;
     }
   }
 
+  /**
+   * Ends a batch: cancels its jobs still waiting or running (after success, those are repeats: a
+   * job given to a second worker after its visibility timeout, or due for a retry) and resolves
+   * it, or rejects it with `error`.
+   */
+  async #finish(batch: PendingBatch, error: unknown): Promise<void> {
+    if (!this.#pending.delete(batch)) return;
+    await this.#options.queue.cancel(batch.jobs.map((j) => j.id)).catch(() => undefined);
+    if (error === null) batch.resolve();
+    else batch.reject(error);
+  }
+
   async close(): Promise<void> {
+    for (const batch of [...this.#pending]) await this.#finish(batch, new SweepError(`${describeBatch(batch.stage, batch.label)}: the pool was closed before its results were in`, null, null));
+    await this.#collecting;
+    this.#isClosed = true;
+    if (this.#firstBeat !== null) {
+      await this.#firstBeat.catch(() => undefined);
+      if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+      this.#heartbeat = null;
+      await this.#options.queue.endHeartbeat(this.sweepId);
+    }
     await this.#local.close();
     if (this.#options.keepResults !== true) await this.#options.queue.deleteResults(this.sweepId);
   }
+}
+
+/** How a failure names a batch: its label (e.g. `fold 3 in-sample`) and stage. */
+function describeBatch(stage: number, label: string | undefined): string {
+  return label !== undefined ? `${label} (stage ${stage})` : `stage ${stage}`;
+}
+
+function stopped(stage: number, label: string | undefined): SweepError {
+  return new SweepError(`${describeBatch(stage, label)}: stopped (another batch of the sweep failed)`, null, null);
+}
+
+function jobFailure(batch: PendingBatch, job: { readonly id: string; readonly tasks: readonly TrialTask[] }, failed: FailedTrialJob): SweepError {
+  const ids = job.tasks.map((t) => t.id);
+  const what = [
+    ...(batch.label !== undefined ? [batch.label, `stage ${batch.stage}`] : []),
+    ...(batch.kind === 'trials' ? [`trials ${ids.length > 0 ? `${Math.min(...ids)}..${Math.max(...ids)}` : '?'}`] : []),
+  ];
+  return new SweepError(`job ${failed.id} (${what.join(', ')}) failed after ${failed.retryCount + 1} attempt(s): ${failed.message}`, job.tasks[0]?.params ?? null, null);
 }
 
 /** Options of {@link runTrialWorker}. */
@@ -271,24 +429,41 @@ export interface TrialWorkerOptions {
 
 /** What a worker reports as it goes. */
 export type TrialWorkerEvent =
-  | { readonly kind: 'job-started'; readonly jobId: string; readonly sweepId: string; readonly trials: number; readonly attempt: number }
+  | {
+      readonly kind: 'job-started';
+      readonly jobId: string;
+      readonly sweepId: string;
+      /** What the job's batch is (e.g. `fold 3 out-of-sample`); null for a plain sweep's. */
+      readonly label: string | null;
+      /** Trials of the job; 1 for a job of kind `run`. */
+      readonly trials: number;
+      readonly attempt: number;
+    }
   | { readonly kind: 'job-completed'; readonly jobId: string; readonly sweepId: string; readonly trials: number; readonly repeated: number }
+  | { readonly kind: 'job-skipped'; readonly jobId: string; readonly sweepId: string; readonly reason: string }
   | { readonly kind: 'job-failed'; readonly jobId: string; readonly sweepId: string; readonly message: string };
 
 /** What a worker did before it stopped. */
 export interface TrialWorkerSummary {
   readonly jobsCompleted: number;
   readonly jobsFailed: number;
+  /** Trials of jobs of kind `trials`. */
   readonly trialsRun: number;
+  /** Whole runs of jobs of kind `run` (a walk-forward's out-of-sample runs). */
+  readonly runsRun: number;
+  /** Jobs completed without running them: their sweep's submitter had stopped beating. */
+  readonly jobsSkipped: number;
   readonly stopped: 'signal' | 'idle' | 'max-jobs';
 }
 
 /**
  * Takes jobs from the queue and runs them until stopped: for each, loads (once per data) and
  * checks the job's data under `dataRoot` (refusing data whose hashes differ: the attempt fails
- * with that `DataError`'s message), runs its trials on `concurrency` threads, stores each result
- * as it finishes (idempotently: a trial another attempt already stored is not stored again) and
- * completes the job. A trial that throws fails the attempt; pg-boss retries it after the job's
+ * with that `DataError`'s message), runs its trials on `concurrency` threads (a job of kind `run`:
+ * its one run, in this thread, kept whole with its trades), stores each result as it finishes
+ * (idempotently: a trial another attempt already stored is not stored again) and completes the job.
+ * A job whose sweep's submitter has not beaten for longer than its timeout (see
+ * `submitterTimeoutSeconds`) is completed without running it: nobody waits for its results. A trial that throws fails the attempt; pg-boss retries it after the job's
  * delay, and the sweep fails once every attempt has failed. A worker that dies holding a job
  * (killed, its machine lost) leaves it to be retried by another after the job's visibility timeout.
  */
@@ -300,6 +475,8 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
   let jobsCompleted = 0;
   let jobsFailed = 0;
   let trialsRun = 0;
+  let runsRun = 0;
+  let jobsSkipped = 0;
   let idleMs = 0;
   const executorFor = (spec: DistributedDataSpec): TrialExecutor => {
     if (loaded?.hash === spec.universeSha256) return loaded.executor;
@@ -311,17 +488,36 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
   };
   const handle = async (job: FetchedTrialJob): Promise<void> => {
     const { sweepId, stage } = job.data;
+    const label = job.data.label ?? null;
     let trials = 0;
     try {
-      const payload = decodeExactJson<TrialJobPayload>(job.data.payload);
-      trials = payload.tasks.length;
-      options.onEvent?.({ kind: 'job-started', jobId: job.id, sweepId, trials, attempt: job.retryCount + 1 });
-      const executor = executorFor(payload.data);
+      const heartbeat = await options.queue.heartbeatOf(sweepId);
+      if (heartbeat !== null && heartbeat.secondsSinceBeat > heartbeat.timeoutSeconds) {
+        const reason = `skipped: the sweep's submitter last beat ${Math.round(heartbeat.secondsSinceBeat)} s ago (timeout ${heartbeat.timeoutSeconds} s), so it is taken for gone`;
+        await options.queue.skip(job.id, reason);
+        jobsSkipped++;
+        options.onEvent?.({ kind: 'job-skipped', jobId: job.id, sweepId, reason });
+        return;
+      }
       const writes: Promise<boolean>[] = [];
-      await executor.run(payload.settings, payload.tasks, (taskId, outcome) => {
-        trialsRun++;
-        writes.push(options.queue.writeResult({ sweepId, stage, taskId, jobId: job.id, worker: options.workerId }, encodeOutcome(outcome)));
-      });
+      const key = (taskId: number): { sweepId: string; stage: number; taskId: number; jobId: string; worker: string } => ({ sweepId, stage, taskId, jobId: job.id, worker: options.workerId });
+      if (job.data.kind === 'run') {
+        const payload = decodeExactJson<TrialRunPayload>(job.data.payload);
+        trials = 1;
+        options.onEvent?.({ kind: 'job-started', jobId: job.id, sweepId, label, trials, attempt: job.retryCount + 1 });
+        const run = executorFor(payload.data).runHere(payload.settings, payload.run);
+        runsRun++;
+        writes.push(options.queue.writeResult(key(payload.run.id), encodeRun(run)));
+      } else {
+        const payload = decodeExactJson<TrialJobPayload>(job.data.payload);
+        trials = payload.tasks.length;
+        options.onEvent?.({ kind: 'job-started', jobId: job.id, sweepId, label, trials, attempt: job.retryCount + 1 });
+        const executor = executorFor(payload.data);
+        await executor.run(payload.settings, payload.tasks, (taskId, outcome) => {
+          trialsRun++;
+          writes.push(options.queue.writeResult(key(taskId), encodeOutcome(outcome)));
+        });
+      }
       const firsts = await Promise.all(writes);
       await options.queue.complete(job.id);
       jobsCompleted++;
@@ -335,11 +531,11 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
   };
   try {
     for (;;) {
-      if (options.signal?.aborted === true) return { jobsCompleted, jobsFailed, trialsRun, stopped: 'signal' };
-      if (options.maxJobs !== undefined && jobsCompleted + jobsFailed >= options.maxJobs) return { jobsCompleted, jobsFailed, trialsRun, stopped: 'max-jobs' };
+      if (options.signal?.aborted === true) return { jobsCompleted, jobsFailed, jobsSkipped, trialsRun, runsRun, stopped: 'signal' };
+      if (options.maxJobs !== undefined && jobsCompleted + jobsFailed + jobsSkipped >= options.maxJobs) return { jobsCompleted, jobsFailed, jobsSkipped, trialsRun, runsRun, stopped: 'max-jobs' };
       const job = await options.queue.fetch();
       if (job === null) {
-        if (options.idleExitMs !== undefined && idleMs >= options.idleExitMs) return { jobsCompleted, jobsFailed, trialsRun, stopped: 'idle' };
+        if (options.idleExitMs !== undefined && idleMs >= options.idleExitMs) return { jobsCompleted, jobsFailed, jobsSkipped, trialsRun, runsRun, stopped: 'idle' };
         await sleep(pollMs, undefined, options.signal !== undefined ? { signal: options.signal } : undefined).catch(() => undefined);
         idleMs += pollMs;
         continue;

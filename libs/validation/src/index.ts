@@ -44,6 +44,6 @@ export { STRATEGY_FILE_EXTENSIONS, isStrategyFileRef, loadStrategyFile, resolveS
 export type { LoadStrategyFileOptions, LoadedStrategyFile, ResolvedStrategy, StrategyFileIdentity } from './strategy-file';
 export { decodeExactJson, encodeExactJson, universeHash } from './distributed-codec';
 export { DistributedSweepPool, distributedDataSpec, loadDistributedData, openDistributedSweepPool, runTrialWorker } from './distributed-sweep';
-export type { DistributedDataSpec, DistributedSweepOptions, TrialJobPayload, TrialWorkerEvent, TrialWorkerOptions, TrialWorkerSummary } from './distributed-sweep';
+export type { DistributedDataSpec, DistributedSweepOptions, TrialJobPayload, TrialRunPayload, TrialWorkerEvent, TrialWorkerOptions, TrialWorkerSummary } from './distributed-sweep';
 export { DEFAULT_TRIAL_QUEUE_SCHEMA, TRIAL_QUEUE, TrialQueue, TrialQueueError } from './trial-queue';
-export type { FailedTrialJob, FetchedTrialJob, TrialJobData, TrialJobPolicy, TrialQueueOptions, TrialResultRow } from './trial-queue';
+export type { FailedTrialJob, FetchedTrialJob, TrialJobData, TrialJobKind, TrialJobPolicy, TrialJobState, TrialQueueOptions, TrialResultRow } from './trial-queue';

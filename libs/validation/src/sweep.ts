@@ -378,6 +378,8 @@ export interface SweepWindowOptions {
   readonly from: number;
   readonly to: number;
   readonly onProgress?: (progress: SweepProgress) => void;
+  /** What the batch is and what stops it, for an executor that sends it elsewhere. */
+  readonly batch?: TrialBatchOptions;
 }
 
 /** Runs prepared points on one window of the universe through `executor`, and ranks them. */
@@ -386,11 +388,16 @@ export async function sweepWindow(executor: TrialExecutor, prepared: PreparedPoi
   const tasks: TrialTask[] = valid.map((p, id) => ({ id, params: p.params, from: options.from, to: options.to, scoreFrom: options.from }));
   const outcomes = new Array<TrialOutcome | undefined>(valid.length).fill(undefined);
   let completed = 0;
-  await executor.run(options.settings, tasks, (id, outcome) => {
-    outcomes[id] = outcome;
-    completed++;
-    options.onProgress?.({ completed, total: tasks.length });
-  });
+  await executor.run(
+    options.settings,
+    tasks,
+    (id, outcome) => {
+      outcomes[id] = outcome;
+      completed++;
+      options.onProgress?.({ completed, total: tasks.length });
+    },
+    options.batch,
+  );
   const unranked = valid.map((p, id) => {
     const outcome = outcomes[id];
     if (outcome === undefined) throw new SweepError(`trial ${describePoint(p.params)} returned no result`, p.params, null);
@@ -433,18 +440,33 @@ function compareTrials(a: { readonly objectiveValue: number | null; readonly poi
   return a.pointIndex - b.pointIndex;
 }
 
+/** What a batch of trials is, and what stops it, for an executor that sends batches elsewhere (a distributed pool). */
+export interface TrialBatchOptions {
+  /** What the batch is, e.g. `fold 3 in-sample`: a distributed job carries it and its failure names it. */
+  readonly label?: string;
+  /** Stops the batch when aborted (a distributed pool cancels its waiting jobs); local executors finish it. */
+  readonly signal?: AbortSignal;
+}
+
 /** Runs trials over one universe, in this thread or on workers; `close` releases whatever it holds. */
 export interface TrialExecutor {
   /** Threads that run trials: this one and `workers − 1` worker threads. */
   readonly workers: number;
   /** The universe trials run on; null until `bind`. */
   readonly universe: BarUniverse | null;
+  /**
+   * True when batches run side by side: `run` and `runApart` may be called again before earlier
+   * calls settled (a distributed pool, whose workers take any batch's jobs). Absent: one batch at a time.
+   */
+  readonly concurrent?: boolean;
   /** Sets the universe (once: a `ConfigError` for a second one). */
   bind(universe: BarUniverse): void;
-  /** Runs every task, reporting each outcome by task id as it arrives (in any order). One batch at a time. */
-  run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void): Promise<void>;
+  /** Runs every task, reporting each outcome by task id as it arrives (in any order). One batch at a time unless `concurrent`. */
+  run(settings: TrialSettings, tasks: readonly TrialTask[], onOutcome: (id: number, outcome: TrialOutcome) => void, batch?: TrialBatchOptions): Promise<void>;
   /** Runs one task in this thread, keeping its trades (for out-of-sample runs). */
   runHere(settings: TrialSettings, task: TrialTask): TrialRun;
+  /** Runs one task where the executor runs its trials, keeping its trades (a worker's job for a distributed pool); absent: use `runHere`. */
+  runApart?(settings: TrialSettings, task: TrialTask, batch?: TrialBatchOptions): Promise<TrialRun>;
   close(): Promise<void>;
 }
 

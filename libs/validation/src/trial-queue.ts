@@ -12,6 +12,9 @@ export const DEFAULT_TRIAL_QUEUE_SCHEMA = 'quantbot_sweeps';
 /** Results of trials, one row per (sweep, stage, task): the first write wins, a repeat only counts itself. */
 const RESULTS_TABLE = 'trial_results';
 
+/** One row per sweep whose submitter is alive: when it last beat (the database's clock) and how long workers wait for the next beat. */
+const HEARTBEATS_TABLE = 'sweep_heartbeats';
+
 /** A failure of the distributed queue itself (a database that cannot be reached, a table that cannot be made). */
 export class TrialQueueError extends QuantbotError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -47,12 +50,34 @@ export interface TrialJobPolicy {
   readonly visibilityTimeoutSeconds: number;
 }
 
-/** What a job carries: its sweep, its stage (one per `run` of the sweep's executor) and the encoded work. */
+/**
+ * What a job carries: its sweep, its stage (one per batch of the sweep's executor: a sweep's
+ * trials, a walk-forward fold's in-sample trials, a fold's out-of-sample run) and the encoded work.
+ */
 export interface TrialJobData {
   readonly sweepId: string;
   readonly stage: number;
-  /** `encodeExactJson` of a `TrialJobPayload`. */
+  /**
+   * `trials` (absent in jobs of earlier versions): trials whose metrics and returns are stored;
+   * `run`: one run stored whole, trades too (a walk-forward's out-of-sample run).
+   */
+  readonly kind?: TrialJobKind;
+  /** What the job's batch is, e.g. `fold 3 in-sample`; absent for a plain sweep. */
+  readonly label?: string;
+  /** `encodeExactJson` of a `TrialJobPayload` (kind `trials`) or a `TrialRunPayload` (kind `run`). */
   readonly payload: string;
+}
+
+/** The kinds of job (see `TrialJobData.kind`). */
+export type TrialJobKind = 'trials' | 'run';
+
+/** A job of a sweep as the queue holds it (pg-boss's state: created, retry, active, completed, cancelled, failed). */
+export interface TrialJobState {
+  readonly id: string;
+  readonly stage: number;
+  readonly kind: TrialJobKind;
+  readonly label: string | null;
+  readonly state: string;
 }
 
 /** A job a worker took. */
@@ -138,6 +163,11 @@ export class TrialQueue {
              seq bigserial NOT NULL,
              PRIMARY KEY (sweep_id, stage, task_id)
            );
+           CREATE TABLE IF NOT EXISTS ${schema}.${HEARTBEATS_TABLE} (
+             sweep_id text PRIMARY KEY,
+             beat_at timestamptz NOT NULL,
+             timeout_seconds integer NOT NULL
+           );
            COMMIT;`,
           [],
         );
@@ -157,14 +187,18 @@ export class TrialQueue {
     }
   }
 
-  /** Sends jobs with the policy; returns their ids in order. */
-  async submit(jobs: readonly { readonly id: string; readonly data: TrialJobData }[], policy: TrialJobPolicy): Promise<void> {
+  /**
+   * Sends jobs with the policy. Workers take waiting jobs highest `priority` first (default 0),
+   * then oldest first.
+   */
+  async submit(jobs: readonly { readonly id: string; readonly data: TrialJobData; readonly priority?: number }[], policy: TrialJobPolicy): Promise<void> {
     if (jobs.length === 0) return;
     await this.#boss.insert(
       jobs.map((job) => ({
         id: job.id,
         name: TRIAL_QUEUE,
         data: job.data,
+        priority: job.priority ?? 0,
         retryLimit: policy.retryLimit,
         retryDelay: policy.retryDelaySeconds,
         retryBackoff: policy.retryBackoff,
@@ -182,6 +216,45 @@ export class TrialQueue {
 
   async complete(jobId: string): Promise<void> {
     await this.#boss.complete(TRIAL_QUEUE, jobId);
+  }
+
+  /**
+   * Completes a job without its results: a worker skipped it because the sweep's submitter is gone
+   * (its heartbeat is older than its timeout). The submitter, were it still alive, would see it among
+   * `failedJobs` with `message`.
+   */
+  async skip(jobId: string, message: string): Promise<void> {
+    await this.#boss.complete(TRIAL_QUEUE, jobId, { skipped: message });
+  }
+
+  /**
+   * Records that the sweep's submitter is alive now (the database's clock), and how many seconds
+   * workers wait for its next beat before they skip the sweep's jobs.
+   */
+  async beat(sweepId: string, timeoutSeconds: number): Promise<void> {
+    await this.#boss.getDb().executeSql(
+      `INSERT INTO ${this.schema}.${HEARTBEATS_TABLE} (sweep_id, beat_at, timeout_seconds) VALUES ($1, now(), $2)
+       ON CONFLICT (sweep_id) DO UPDATE SET beat_at = now(), timeout_seconds = $2`,
+      [sweepId, timeoutSeconds],
+    );
+  }
+
+  /**
+   * Seconds since the sweep's submitter last beat, with its timeout; null for a sweep without a
+   * heartbeat (its submitter finished, or predates heartbeats).
+   */
+  async heartbeatOf(sweepId: string): Promise<{ readonly secondsSinceBeat: number; readonly timeoutSeconds: number } | null> {
+    const { rows } = await this.#boss.getDb().executeSql(
+      `SELECT EXTRACT(EPOCH FROM now() - beat_at)::float8 AS since, timeout_seconds FROM ${this.schema}.${HEARTBEATS_TABLE} WHERE sweep_id = $1`,
+      [sweepId],
+    );
+    const row = rows[0] as { since: number; timeout_seconds: number } | undefined;
+    return row === undefined ? null : { secondsSinceBeat: row.since, timeoutSeconds: row.timeout_seconds };
+  }
+
+  /** Removes the sweep's heartbeat (its submitter is done). */
+  async endHeartbeat(sweepId: string): Promise<void> {
+    await this.#boss.getDb().executeSql(`DELETE FROM ${this.schema}.${HEARTBEATS_TABLE} WHERE sweep_id = $1`, [sweepId]);
   }
 
   /** Fails an attempt: pg-boss retries the job after its delay, or fails it for good after its last attempt. */
@@ -244,12 +317,16 @@ export class TrialQueue {
     return (rows as { worker: string }[]).map((r) => r.worker);
   }
 
-  /** Jobs of a sweep's stage that failed for good (every attempt used), with their last error. */
-  async failedJobs(sweepId: string, stage: number): Promise<readonly FailedTrialJob[]> {
+  /**
+   * Jobs of a sweep (of one stage, when given) that ended without their results: failed for good
+   * (every attempt used), with their last error, or skipped by a worker (`skip`), with its reason.
+   */
+  async failedJobs(sweepId: string, stage?: number): Promise<readonly FailedTrialJob[]> {
     const { rows } = await this.#boss.getDb().executeSql(
       `SELECT id, retry_count, output FROM ${this.schema}.job
-       WHERE name = $1 AND state = 'failed' AND data->>'sweepId' = $2 AND (data->>'stage')::int = $3 ORDER BY id`,
-      [TRIAL_QUEUE, sweepId, stage],
+       WHERE name = $1 AND (state = 'failed' OR (state = 'completed' AND output ? 'skipped'))
+         AND data->>'sweepId' = $2 AND ($3::int IS NULL OR (data->>'stage')::int = $3) ORDER BY id`,
+      [TRIAL_QUEUE, sweepId, stage ?? null],
     );
     return (rows as { id: string; retry_count: number; output: unknown }[]).map((r) => ({ id: r.id, retryCount: r.retry_count, message: failureMessage(r.output) }));
   }
@@ -261,6 +338,22 @@ export class TrialQueue {
       [TRIAL_QUEUE, sweepId],
     );
     return new Map((rows as { id: string; retry_count: number; state: string }[]).map((r) => [r.id, r.retry_count + (r.state === 'created' ? 0 : 1)]));
+  }
+
+  /** Every job of a sweep the queue still holds, by stage, then id. */
+  async jobsOf(sweepId: string): Promise<readonly TrialJobState[]> {
+    const { rows } = await this.#boss.getDb().executeSql(
+      `SELECT id, data->>'stage' AS stage, data->>'kind' AS kind, data->>'label' AS label, state FROM ${this.schema}.job
+       WHERE name = $1 AND data->>'sweepId' = $2 ORDER BY (data->>'stage')::int, id`,
+      [TRIAL_QUEUE, sweepId],
+    );
+    return (rows as { id: string; stage: string; kind: string | null; label: string | null; state: string }[]).map((r) => ({
+      id: r.id,
+      stage: Number(r.stage),
+      kind: r.kind === 'run' ? 'run' : 'trials',
+      label: r.label,
+      state: r.state,
+    }));
   }
 
   /** Removes a sweep's stored results (after the submitter has assembled them). */
@@ -279,8 +372,9 @@ const INSTALL_RACE_CODES: ReadonlySet<string> = new Set(['40P01', '23505', '42P0
 
 function failureMessage(output: unknown): string {
   if (output !== null && typeof output === 'object') {
-    const o = output as { message?: unknown; value?: { message?: unknown } };
+    const o = output as { message?: unknown; skipped?: unknown; value?: { message?: unknown } };
     if (typeof o.message === 'string') return o.message;
+    if (typeof o.skipped === 'string') return o.skipped;
     if (typeof o.value?.message === 'string') return o.value.message;
   }
   return 'no message';

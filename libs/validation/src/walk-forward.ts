@@ -258,7 +258,10 @@ export interface WalkForwardResult extends OverfitAssessment {
  * `computeMetrics` (its turnover, commission and trade P&L are each fold's, scaled to the chained
  * equity at the fold's start). `assessOverfitting` gives the verdict from the folds' Sharpe
  * ratios. Workers (or the `pool`'s) are started once and serve every fold's sweep; results do
- * not depend on their number. Bad options are `ConfigError`s naming the option field, checked before
+ * not depend on their number. With a distributed pool (`openDistributedSweepPool`) the folds run
+ * at once: every fold's in-sample trials are queued together, and each fold's out-of-sample run
+ * is a job of its own, queued as soon as the fold's point is chosen here; the first fold to fail
+ * stops the others. Bad options are `ConfigError`s naming the option field, checked before
  * anything runs; a failing trial is a `SweepError`.
  */
 export async function runWalkForward(options: WalkForwardOptions): Promise<WalkForwardResult> {
@@ -270,38 +273,43 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
   const prepared = preparePoints(universe, settings, points, options.constraint);
   const lease = leaseExecutor(universe, options.pool, options.workers, prepared.valid.length);
   const executor = lease.executor;
-  const folds: FoldWithRun[] = [];
+  const runFold = async (window: WalkForwardWindow, signal?: AbortSignal): Promise<FoldWithRun> => {
+    const fold = `fold ${window.index + 1}`;
+    const sweep = await sweepWindow(executor, prepared, {
+      universe,
+      settings,
+      space: options.space,
+      objective: options.objective,
+      from: window.trainStart,
+      to: window.trainEnd,
+      batch: { label: `${fold} in-sample`, ...(signal !== undefined ? { signal } : {}) },
+      ...(options.onProgress !== undefined
+        ? { onProgress: (p: { readonly completed: number; readonly total: number }) => options.onProgress?.({ fold: window.index, folds: windows.length, ...p }) }
+        : {}),
+    });
+    const best = sweep.best;
+    const built = createStrategy(trialDefinition(settings), best.resolvedParams, universe.symbols.length).strategy;
+    const warmup = Math.min(window.testStart, warmupBarsFor(built, best.resolvedParams));
+    const task = { id: window.index, params: best.params, from: window.testStart - warmup, to: window.testEnd, scoreFrom: window.testStart };
+    const oos =
+      executor.runApart !== undefined
+        ? await executor.runApart(settings, task, { label: `${fold} out-of-sample`, ...(signal !== undefined ? { signal } : {}) })
+        : executor.runHere(settings, task);
+    return Object.freeze({
+      window,
+      chosenParams: best.params,
+      resolvedParams: best.resolvedParams,
+      inSample: best.metrics,
+      outOfSample: oos.metrics,
+      oosReturns: oos.returns,
+      warmupBars: warmup,
+      sweep,
+      oosRun: oos,
+    });
+  };
+  let folds: readonly FoldWithRun[];
   try {
-    for (const window of windows) {
-      const sweep = await sweepWindow(executor, prepared, {
-        universe,
-        settings,
-        space: options.space,
-        objective: options.objective,
-        from: window.trainStart,
-        to: window.trainEnd,
-        ...(options.onProgress !== undefined
-          ? { onProgress: (p: { readonly completed: number; readonly total: number }) => options.onProgress?.({ fold: window.index, folds: windows.length, ...p }) }
-          : {}),
-      });
-      const best = sweep.best;
-      const built = createStrategy(trialDefinition(settings), best.resolvedParams, universe.symbols.length).strategy;
-      const warmup = Math.min(window.testStart, warmupBarsFor(built, best.resolvedParams));
-      const oos = executor.runHere(settings, { id: window.index, params: best.params, from: window.testStart - warmup, to: window.testEnd, scoreFrom: window.testStart });
-      folds.push(
-        Object.freeze({
-          window,
-          chosenParams: best.params,
-          resolvedParams: best.resolvedParams,
-          inSample: best.metrics,
-          outOfSample: oos.metrics,
-          oosReturns: oos.returns,
-          warmupBars: warmup,
-          sweep,
-          oosRun: oos,
-        }),
-      );
-    }
+    folds = executor.concurrent === true ? await runTogether(windows, runFold) : await runInTurn(windows, runFold);
   } finally {
     await lease.release();
   }
@@ -335,6 +343,36 @@ export async function runWalkForward(options: WalkForwardOptions): Promise<WalkF
     trials: folds.reduce((n, f) => n + f.sweep.trialCount, 0),
     workers: executor.workers,
   });
+}
+
+/** Folds one after another (a local pool runs one batch at a time). */
+async function runInTurn(windows: readonly WalkForwardWindow[], runFold: (window: WalkForwardWindow) => Promise<FoldWithRun>): Promise<readonly FoldWithRun[]> {
+  const folds: FoldWithRun[] = [];
+  for (const window of windows) folds.push(await runFold(window));
+  return folds;
+}
+
+/**
+ * Every fold at once (a distributed pool: all folds' in-sample jobs are queued together, and each
+ * fold's out-of-sample job as soon as its choice is made). The first fold to fail stops the
+ * others (their waiting jobs cancelled), and its error is thrown once they have stopped.
+ */
+async function runTogether(windows: readonly WalkForwardWindow[], runFold: (window: WalkForwardWindow, signal: AbortSignal) => Promise<FoldWithRun>): Promise<readonly FoldWithRun[]> {
+  const stop = new AbortController();
+  let first: { readonly error: unknown } | null = null;
+  const settled = await Promise.allSettled(
+    windows.map((window) =>
+      runFold(window, stop.signal).catch((error: unknown) => {
+        if (first === null) {
+          first = { error };
+          stop.abort();
+        }
+        throw error;
+      }),
+    ),
+  );
+  if (first !== null) throw (first as { readonly error: unknown }).error;
+  return settled.map((s) => (s as PromiseFulfilledResult<FoldWithRun>).value);
 }
 
 function searchPoints(space: ParameterSpace, search: WalkForwardSearch): readonly ParamPoint[] {
