@@ -26,7 +26,7 @@ export const RECORD_SWEEP_ACTION: ResearchAction = {
     { name: 'run', kind: 'string', valueName: 'folder', description: 'the sweep run folder (results/runs/<run id>)' },
     { name: 'run-id', kind: 'string', valueName: 'id', description: 'the sweep run id (its folder under --results-dir), instead of --run' },
     { name: 'results-dir', kind: 'string', valueName: 'path', description: `where run folders are, with --run-id (default ${DEFAULT_RESULTS_DIR})` },
-    RECORDED_BY_FLAG,
+    { ...RECORDED_BY_FLAG, description: 'who records the sweep (default: env USER); recording trials adds no evidence in favour, so it does not bar approving the review' },
   ],
   help: `Every parameter point a sweep ran is a trial of the experiment: recording the sweep adds its trials
 to the experiment's trial count (the trials of a deflated Sharpe ratio and of the promotion checklist).
