@@ -42,7 +42,6 @@ this folder or from another run of it (local or distributed), counts once.
   async prepare({ flags, io, env }) {
     const experimentId = experimentFlag(flags);
     const choice = recordOptions(flags, env);
-    if (choice.snapshotId !== undefined) throw new ConfigError('--snapshot', 'does not apply: a sweep belongs to the experiment, not to one snapshot');
     const folder = stringFlag(flags, 'run');
     const runIdFlag = stringFlag(flags, 'run-id');
     if (folder !== undefined && runIdFlag !== undefined) throw new ConfigError('--run', 'give either --run <folder> or --run-id <id>, not both');
