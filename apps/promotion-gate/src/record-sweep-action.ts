@@ -6,6 +6,7 @@ import type { ActionResult, ResearchAction } from './research-action';
 import { EXPERIMENT_FLAG, RECORDED_BY_FLAG, experimentFlag, recordOptions, stringFlag } from './research-action';
 import { DEFAULT_RESULTS_DIR } from './record-backtest-action';
 import { describeTrials } from './checklist-table';
+import { reproduceSweepRun } from './sweep-reproduction';
 
 /** The artifact of a backtester sweep run folder. */
 export const SWEEP_FILE = 'sweep.json';
@@ -26,6 +27,7 @@ export const RECORD_SWEEP_ACTION: ResearchAction = {
     { name: 'run', kind: 'string', valueName: 'folder', description: 'the sweep run folder (results/runs/<run id>)' },
     { name: 'run-id', kind: 'string', valueName: 'id', description: 'the sweep run id (its folder under --results-dir), instead of --run' },
     { name: 'results-dir', kind: 'string', valueName: 'path', description: `where run folders are, with --run-id (default ${DEFAULT_RESULTS_DIR})` },
+    { name: 'reproduce', kind: 'boolean', description: 're-run the sweep here (local threads) and require the same sweep.json before recording it' },
     { ...RECORDED_BY_FLAG, description: 'who records the sweep (default: env USER); recording trials adds no evidence in favour, so it does not bar approving the review' },
   ],
   help: `Every parameter point a sweep ran is a trial of the experiment: recording the sweep adds its trials
@@ -37,6 +39,11 @@ with exit 1, naming it. It must be a sweep run (manifest parameters.kind "sweep"
 strategy (sweep.json strategy) and strategy file (settings.strategyFile.sha256), else refused naming
 the field. A sweep is identified by the SHA-256 of its sweep.json: the same sweep recorded again, from
 this folder or from another run of it (local or distributed), counts once.
+With --reproduce the sweep is also re-run on this machine's threads (its recorded command line, without
+the distributed flags, in the recorded working directory, into a temporary folder): the data must hash
+as recorded and the new sweep.json must equal the stored one, else it is refused naming the first
+differing field. The record then says reproduced. Without it a folder rewritten consistently (every
+hash and the digest recomputed) is not caught; re-running a large sweep may take hours.
   record-sweep --experiment exp-1 --run results/runs/20240102T030405Z-sweep-1a2b3c4d
   record-sweep --experiment exp-1 --run-id 20240102T030405Z-sweep-1a2b3c4d`,
   async prepare({ flags, io, env }) {
@@ -58,7 +65,7 @@ this folder or from another run of it (local or distributed), counts once.
     } else {
       throw new ConfigError('--run', 'is required: the sweep run folder to record (or --run-id)');
     }
-    const evidence = await readSweepRun(root, runId);
+    const evidence = await readSweepRun(root, runId, flags['reproduce'] === true);
     return { run: ({ registry }) => recordSweep(registry, experimentId, evidence, choice.recordedBy) };
   },
 };
@@ -76,7 +83,7 @@ interface SweepEvidence {
  * with a sweep.json, whose figures are then read. Throws a {@link SweepNotVerifiedError} naming
  * the files at fault. Local or distributed comes from the recorded flags (`--distributed`).
  */
-async function readSweepRun(root: string, runId: string): Promise<SweepEvidence> {
+async function readSweepRun(root: string, runId: string, reproduce: boolean): Promise<SweepEvidence> {
   const { RUN_MANIFEST_SCHEMA_VERSION, readArtifactText, readRun, verifyRunFiles } = await import('@quantbot/observability');
   const { manifest, dir } = readRun(root, runId);
   const verification = verifyRunFiles(root, runId);
@@ -89,7 +96,7 @@ async function readSweepRun(root: string, runId: string): Promise<SweepEvidence>
   if (manifest.schemaVersion !== RUN_MANIFEST_SCHEMA_VERSION) {
     throw new SweepNotVerifiedError(`refused: run ${runId} has a schema-${manifest.schemaVersion} manifest, whose digest covers only its artifacts; run the sweep again`, join(dir, 'manifest.json'));
   }
-  const parameters = manifest.parameters as { readonly kind?: unknown; readonly flags?: unknown } | null;
+  const parameters = manifest.parameters as { readonly kind?: unknown; readonly flags?: unknown; readonly cwd?: unknown } | null;
   const [program, command] = manifest.commandLine;
   const entry = manifest.artifacts[SWEEP_FILE];
   if (parameters === null || typeof parameters !== 'object' || parameters.kind !== 'sweep' || program !== 'backtester' || command !== 'sweep' || entry === undefined) {
@@ -107,7 +114,10 @@ async function readSweepRun(root: string, runId: string): Promise<SweepEvidence>
     throw new DataError(`is not JSON: ${error instanceof Error ? error.message : String(error)}`, { file });
   }
   const input = sweepInputFromRunFolder({ runId, digest: manifest.digest, artifactSha256: entry.sha256, execution: distributed ? 'distributed' : 'local', artifact }, { file });
-  return { input, file };
+  if (!reproduce) return { input, file };
+  const cwd = typeof parameters.cwd === 'string' ? parameters.cwd : '';
+  await reproduceSweepRun({ runId, dir, commandLine: manifest.commandLine, cwd, dataHash: manifest.dataHash, sweepFile: file });
+  return { input: { ...input, reproduced: true }, file };
 }
 
 async function recordSweep(registry: ResearchRegistry, experimentId: string, evidence: SweepEvidence, recordedBy: string): Promise<ActionResult> {
@@ -127,7 +137,7 @@ async function recordSweep(registry: ResearchRegistry, experimentId: string, evi
   const n = (x: number | null): string => (x === null ? 'undefined' : formatNumber(x));
   const text = created
     ? [
-        `${sweep.id}: sweep ${sweep.runId} recorded for ${experimentId} by ${recordedBy}: ${sweep.trials} trial(s) (${sweep.invalid} invalid point(s) not counted), ${sweep.execution}, ` +
+        `${sweep.id}: sweep ${sweep.runId} recorded for ${experimentId} by ${recordedBy}${sweep.reproduced ? ', REPRODUCED (re-run and matched)' : ''}: ${sweep.trials} trial(s) (${sweep.invalid} invalid point(s) not counted), ${sweep.execution}, ` +
           `Sharpe of the trials: mean ${n(sweep.sharpeMean)}, variance ${n(sweep.sharpeVariance)}, best ${n(sweep.bestSharpe)}; its DSR ${n(sweep.deflatedSharpe)}, PBO ${n(sweep.pbo)}`,
         `trials of ${experimentId}: ${describeTrials(trials)}`,
       ]

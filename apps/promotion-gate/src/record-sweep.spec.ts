@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -129,13 +130,39 @@ describe('record-sweep: a local sweep run folder (embedded registry)', () => {
     expect(JSON.parse((await gate('summary', '--experiment', 'exp-2', '--json')).out)).toMatchObject({ trialCount: 0, trials: { sweeps: 0 } });
   }, SLOW);
 
+  it('with --reproduce re-runs the sweep: a genuine folder is recorded as reproduced, one forged with every hash recomputed is refused naming the field', async () => {
+    const { computeManifestDigest } = await import('@quantbot/observability');
+    const forged = `${sweepRun.slice(0, -8)}e0e0e0e0`;
+    const dir = join(cwd, 'results', 'runs', forged);
+    cpSync(join(cwd, 'results', 'runs', sweepRun), dir, { recursive: true });
+    const artifact = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')) as { trials: number; results: unknown[] };
+    artifact.trials = 1;
+    artifact.results = artifact.results.slice(0, 1);
+    const text = `${JSON.stringify(artifact, null, 2)}\n`;
+    writeFileSync(join(dir, 'sweep.json'), text);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { runId: string; digest: string; artifacts: Record<string, { sha256: string; bytes: number }> };
+    manifest.runId = forged;
+    manifest.artifacts['sweep.json'] = { ...(manifest.artifacts['sweep.json'] as { sha256: string; bytes: number }), sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) };
+    manifest.digest = computeManifestDigest(manifest as unknown as Parameters<typeof computeManifestDigest>[0]);
+    writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    expect((await gate('create', '--strategy', 'sma-crossover', '--hypothesis', 'h', '--owner', 'alice')).out).toMatch(/exp-3/);
+    const refused = await gate('record-sweep', '--experiment', 'exp-3', '--run-id', forged, '--reproduce');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(join(dir, 'sweep.json'));
+    expect(refused.err).toMatch(/the stored sweep differs from its re-run at results\[1\]/);
+    expect(JSON.parse((await gate('summary', '--experiment', 'exp-3', '--json')).out)).toMatchObject({ trialCount: 0 });
+    const genuine = await gate('record-sweep', '--experiment', 'exp-3', '--run-id', sweepRun, '--reproduce', '--json');
+    expect(genuine.err).toBe('');
+    expect(JSON.parse(genuine.out)).toMatchObject({ created: true, trialCount: 16, sweep: { runId: sweepRun, reproduced: true } });
+  }, SLOW);
+
   it('refuses a sweep of another strategy, naming sweep.json and its strategy field, and records nothing', async () => {
-    expect((await gate('create', '--strategy', 'bracket-momentum', '--hypothesis', 'h', '--owner', 'alice')).out).toMatch(/exp-3/);
-    const refused = await gate('record-sweep', '--experiment', 'exp-3', '--run-id', sweepRun);
+    expect((await gate('create', '--strategy', 'bracket-momentum', '--hypothesis', 'h', '--owner', 'alice')).out).toMatch(/exp-4/);
+    const refused = await gate('record-sweep', '--experiment', 'exp-4', '--run-id', sweepRun);
     expect(refused.code).toBe(1);
     expect(refused.err).toContain(join(cwd, 'results', 'runs', sweepRun, 'sweep.json'));
-    expect(refused.err).toMatch(/strategy.*the sweep ran 'sma-crossover', but exp-3 is an experiment of 'bracket-momentum'/);
-    expect(JSON.parse((await gate('summary', '--experiment', 'exp-3', '--json')).out)).toMatchObject({ trialCount: 0 });
+    expect(refused.err).toMatch(/strategy.*the sweep ran 'sma-crossover', but exp-4 is an experiment of 'bracket-momentum'/);
+    expect(JSON.parse((await gate('summary', '--experiment', 'exp-4', '--json')).out)).toMatchObject({ trialCount: 0 });
   }, SLOW);
 
   it('refuses a run folder that is not a sweep, and a missing --run, without recording', async () => {
@@ -194,13 +221,14 @@ describeWithPrerequisite(postgres, 'record-sweep: a distributed sweep (backteste
     const gate = gateRunner(cwd, { DATABASE_URL: url, QUANTBOT_DB_SCHEMA: registry.schema as string, USER: 'rita' });
     expect((await gate('create', '--strategy', 'sma-crossover', '--hypothesis', 'trends persist', '--owner', 'alice')).code).toBe(0);
     expect(JSON.parse((await gate('summary', '--experiment', 'exp-1', '--json')).out)).toMatchObject({ trialCount: 0 });
-    const recorded = await gate('record-sweep', '--experiment', 'exp-1', '--run-id', distributedRun, '--by', 'sam', '--json');
+    // --reproduce re-runs it on local threads (the queue's flags dropped) and gets the same sweep.json.
+    const recorded = await gate('record-sweep', '--experiment', 'exp-1', '--run-id', distributedRun, '--by', 'sam', '--reproduce', '--json');
     expect(recorded.err).toBe('');
     expect(JSON.parse(recorded.out)).toMatchObject({
       created: true,
       trialCount: 16,
       trials: { total: 16, backtests: 0, sweeps: 1, sweepTrials: 16 },
-      sweep: { runId: distributedRun, trials: 16, execution: 'distributed', recordedBy: 'sam' },
+      sweep: { runId: distributedRun, trials: 16, execution: 'distributed', reproduced: true, recordedBy: 'sam' },
     });
 
     // The same sweep run locally writes the same sweep.json: it is the same 16 trials, not 16 more.

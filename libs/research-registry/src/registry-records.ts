@@ -280,6 +280,8 @@ export interface SweepRecord extends SweepFigures {
   /** Hex SHA-256 of `sweep.json`: the sweep's identity, recorded once per experiment. */
   readonly artifactSha256: string;
   readonly execution: SweepExecution;
+  /** True when whoever recorded it re-ran the sweep and got the same `sweep.json`; otherwise its folder was only checked against its manifest. */
+  readonly reproduced: boolean;
   readonly recordedAt: EpochMs;
   readonly recordedBy: string | null;
 }

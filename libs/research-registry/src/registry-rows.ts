@@ -248,6 +248,7 @@ export function toSweep(row: Selectable<RegistrySweepsTable>): SweepRecord {
     digest: row.digest,
     artifactSha256: row.artifact_sha256,
     execution: row.execution as SweepExecution,
+    reproduced: row.reproduced,
     strategy: row.strategy,
     strategyFileSha256: row.strategy_file_sha256,
     objective: row.objective,

@@ -240,6 +240,8 @@ export interface RegistrySweepsTable {
   per_bar_sharpe_variance: number | null;
   pbo: number | null;
   execution: string;
+  /** True when the recording program re-ran the sweep and got the same `sweep.json`. */
+  reproduced: boolean;
   recorded_at: Timestamp;
   recorded_by: string | null;
 }
@@ -485,6 +487,7 @@ const SWEEP_STATEMENTS: readonly string[] = [
     per_bar_sharpe_variance float8 check (per_bar_sharpe_variance >= 0),
     pbo float8 check (pbo between 0 and 1),
     execution text not null check (execution in ('local', 'distributed')),
+    reproduced boolean not null,
     recorded_at timestamptz not null,
     recorded_by text,
     unique (experiment_id, artifact_sha256)

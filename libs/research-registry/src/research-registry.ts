@@ -409,6 +409,7 @@ export class ResearchRegistry {
         );
       }
       const existing = await trx.selectFrom('registry_sweeps').selectAll().where('experiment_id', '=', experimentId).where('artifact_sha256', '=', input.artifactSha256).executeTakeFirst();
+      // Recorded evidence is never overwritten: the first record stays as it is (`reproduced` too).
       if (existing !== undefined) return Object.freeze({ record: toSweep(existing), created: false });
       const row = await trx
         .insertInto('registry_sweeps')
@@ -433,6 +434,7 @@ export class ResearchRegistry {
           per_bar_sharpe_variance: input.perBarSharpeVariance,
           pbo: input.pbo,
           execution: input.execution,
+          reproduced: input.reproduced === true,
           recorded_at: this.#nowIso(),
           recorded_by: recordedBy,
         })

@@ -21,6 +21,11 @@ export interface SweepInput extends SweepFigures {
   readonly artifactSha256: string;
   /** Whether the trials ran on the submitting machine's threads or on distributed workers. */
   readonly execution: SweepExecution;
+  /**
+   * Whether the caller re-ran the sweep and got the same `sweep.json`. Default false: the reader
+   * here never sets it; only a program that re-ran the sweep may say true.
+   */
+  readonly reproduced?: boolean;
 }
 
 /** What {@link sweepInputFromRunFolder} takes: a sweep run folder's identity and its parsed `sweep.json`. */

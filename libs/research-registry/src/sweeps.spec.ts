@@ -96,7 +96,7 @@ describeStorageBackends<RegistryTables>('sweeps in the registry', { migrations: 
 
     const first = await registry.recordSweep(id, sweep({ execution: 'distributed' }));
     expect(first.created).toBe(true);
-    expect(first.record).toMatchObject({ id: expect.stringMatching(/^sweep-\d+$/), experimentId: id, trials: 16, invalid: 2, execution: 'distributed', recordedBy: 'carol' });
+    expect(first.record).toMatchObject({ id: expect.stringMatching(/^sweep-\d+$/), experimentId: id, trials: 16, invalid: 2, execution: 'distributed', reproduced: false, recordedBy: 'carol' });
     expect(await registry.trialCount(id)).toBe(1 + 16);
     expect(await registry.trialCounts(id)).toEqual({ total: 17, backtests: 1, sweeps: 1, sweepTrials: 16 });
 
@@ -105,8 +105,9 @@ describeStorageBackends<RegistryTables>('sweeps in the registry', { migrations: 
     expect(again).toEqual({ record: first.record, created: false });
     expect(await registry.trialCount(id)).toBe(17);
 
-    // Another sweep adds its own trials.
-    await registry.recordSweep(id, sweep({ sha: 'b0'.repeat(32), doc: sweepDocument([0.1, 0.2, 0.3]) }));
+    // Another sweep adds its own trials; one the caller re-ran says so.
+    const third = await registry.recordSweep(id, { ...sweep({ sha: 'b0'.repeat(32), doc: sweepDocument([0.1, 0.2, 0.3]) }), reproduced: true });
+    expect(third.record).toMatchObject({ trials: 3, reproduced: true });
     expect(await registry.trialCounts(id)).toEqual({ total: 20, backtests: 1, sweeps: 2, sweepTrials: 19 });
     expect((await registry.listSweeps(id)).map((s) => s.trials)).toEqual([16, 3]);
 
