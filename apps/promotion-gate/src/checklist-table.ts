@@ -1,5 +1,5 @@
 import { formatIsoTime } from '@quantbot/core';
-import type { ChecklistItem, PromotionChecklist, PromotionReadiness } from '@quantbot/research-registry';
+import type { ChecklistItem, PromotionChecklist, PromotionReadiness, TrialCount } from '@quantbot/research-registry';
 
 /**
  * Text tables for people. Columns are padded to the widest cell; nothing is truncated, so a
@@ -40,7 +40,12 @@ export function gateReasonTable(items: readonly ChecklistItem[]): string[] {
 /** The heading of a checklist: experiment, snapshot, stage, config version, trials. */
 export function checklistHeading(checklist: PromotionChecklist): string {
   const snapshot = checklist.snapshotId === null ? 'no snapshot' : `snapshot ${checklist.snapshotId} (params ${checklist.paramsHash?.slice(0, 12)}…)`;
-  return `${checklist.experimentId} ${snapshot}: promotion to ${checklist.stage}, gates version ${checklist.configVersion}, ${checklist.trialCount} trial(s), checked ${formatIsoTime(checklist.generatedAt)}`;
+  return `${checklist.experimentId} ${snapshot}: promotion to ${checklist.stage}, gates version ${checklist.configVersion}, ${describeTrials(checklist.trials)}, checked ${formatIsoTime(checklist.generatedAt)}`;
+}
+
+/** An experiment's trials with their parts: `17 trial(s) (1 backtest(s) + 16 trial(s) of 1 sweep(s))`. */
+export function describeTrials(trials: TrialCount): string {
+  return `${trials.total} trial(s) (${trials.backtests} backtest(s) + ${trials.sweepTrials} trial(s) of ${trials.sweeps} sweep(s))`;
 }
 
 /** The verdict line of a readiness: ready, or blocked with the gates named. */

@@ -5,7 +5,7 @@ import type { DriftCheck, DriftReport, DriftSummary, ReadinessReport } from '@qu
 import { formatNumber } from '@quantbot/research-registry';
 import type { ResearchAction } from './research-action';
 import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, experimentFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
-import { formatTable, toJsonText } from './checklist-table';
+import { describeTrials, formatTable, toJsonText } from './checklist-table';
 import { gatesFrom } from './research-action';
 
 const UNITS: Readonly<Record<DriftCheck['metric'], string>> = {
@@ -137,6 +137,7 @@ export function readinessMarkdown(r: ReadinessReport): string {
     `- strategy: ${r.strategy}`,
     `- snapshot: ${r.snapshotId ?? 'none'}${r.paramsHash === null ? '' : ` (params ${r.paramsHash.slice(0, 12)}…)`}`,
     `- generated: ${formatIsoTime(r.generatedAt)}, gates version ${r.configVersion} (sha256 ${r.configSha256.slice(0, 12)}…)`,
+    `- trials of the experiment: ${describeTrials(r.checklist.trials)}`,
     `- verdict: **${r.ready ? 'READY' : 'NOT READY'}** for live (strict)`,
     '',
     ...(r.reasons.length === 0 ? [] : ['## Why not', '', ...r.reasons.map((reason) => `- ${reason}`), '']),
@@ -200,7 +201,7 @@ export function readinessHtml(r: ReadinessReport): string {
 <body>
 <h1>${e(`Live readiness: ${r.experimentId}`)}</h1>
 <p class="verdict ${r.ready ? 'ready' : 'not-ready'}">${r.ready ? 'READY for live' : 'NOT READY for live'} (strict)</p>
-<ul><li>strategy: ${e(r.strategy)}</li><li>snapshot: ${e(r.snapshotId ?? 'none')}</li><li>generated: ${e(formatIsoTime(r.generatedAt))}, gates version ${e(String(r.configVersion))}</li></ul>
+<ul><li>strategy: ${e(r.strategy)}</li><li>snapshot: ${e(r.snapshotId ?? 'none')}</li><li>generated: ${e(formatIsoTime(r.generatedAt))}, gates version ${e(String(r.configVersion))}</li><li>trials of the experiment: ${e(describeTrials(r.checklist.trials))}</li></ul>
 ${r.reasons.length === 0 ? '' : `<h2>Why not</h2><ul>${r.reasons.map((reason) => `<li>${e(reason)}</li>`).join('')}</ul>`}
 <h2>Paper trading (trader-recorded days)</h2>
 <p>${e(`Latest consecutive run: ${paper.streakDays} of ${paper.requiredDays} required day(s)${paper.streakStart === null ? '' : `, ${paper.streakStart}..${paper.streakEnd}`}. Recorded: ${paper.traderDays} trader day(s) (${paper.partialDays} partial, not counted), ${paper.manualDays} manual day(s) (never counted). Risk stability (windows of ${paper.stability.windowDays} days, informational): ${paper.stability.stable === null ? 'no run' : paper.stability.stable ? 'stable' : 'NOT stable'}: ${paper.stability.detail}`)}</p>

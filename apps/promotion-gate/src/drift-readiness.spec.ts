@@ -123,6 +123,7 @@ describe('promotion-gate drift and readiness', () => {
       expect(report.reasons.map((r) => r.split(' ')[0])).toEqual(['paper-days', 'drift-return']);
       expect(report.paper.stability.windows).toHaveLength(2);
       expect(readFileSync(join(out, 'readiness.md'), 'utf8')).toContain('- verdict: **NOT READY** for live (strict)');
+      expect(readFileSync(join(out, 'readiness.md'), 'utf8')).toMatch(/- trials of the experiment: \d+ trial\(s\) \(\d+ backtest\(s\) \+ 0 trial\(s\) of 0 sweep\(s\)\)/);
       expect(readFileSync(join(out, 'readiness.md'), 'utf8')).toMatch(/## Open defects\n\n- def-\d+ P3: slow <fills> on Mondays \(opened by rita\)/);
       const html = readFileSync(join(out, 'readiness.html'), 'utf8');
       expect(html).toContain('<td>slow &lt;fills&gt; on Mondays</td>');

@@ -4,7 +4,7 @@ import { PromotionBlockedError, formatNumber } from '@quantbot/research-registry
 import type { ActionResult, ResearchAction } from './research-action';
 import { CONFIG_FLAG, EXPERIMENT_FLAG, SNAPSHOT_FLAG, STAGE_FLAG, experimentFlag, gatesFrom, numberFlag, requiredFlag, snapshotChoice, stageFlag, stageOf, stringFlag } from './research-action';
 import { advanceResult, stageLine } from './ramp-actions';
-import { checklistHeading, checklistTable, formatTable, gateReasonTable, verdictLine } from './checklist-table';
+import { checklistHeading, checklistTable, describeTrials, formatTable, gateReasonTable, verdictLine } from './checklist-table';
 import type { FlagValues } from '@quantbot/cli';
 
 const STRICT_FLAG = { name: 'strict', kind: 'boolean', description: 'missing evidence blocks (otherwise it is a warning)' } as const;
@@ -67,7 +67,15 @@ export const SUMMARY_ACTION: ResearchAction = {
         const text = [
           `${experiment.id}: ${experiment.strategy}, owner ${experiment.owner}, created ${formatIsoTime(experiment.createdAt)}`,
           `hypothesis: ${experiment.hypothesis}`,
-          `trials (backtests recorded): ${summary.trialCount}`,
+          `trials: ${describeTrials(summary.trials)}`,
+          '',
+          'sweeps:',
+          ...(summary.sweeps.length === 0
+            ? ['  none']
+            : formatTable(
+                ['id', 'run', 'trials', 'invalid', 'execution', 'Sharpe mean', 'Sharpe var', 'best', 'DSR', 'PBO', 'sweep.json sha256'],
+                summary.sweeps.map((s) => [s.id, s.runId, String(s.trials), String(s.invalid), s.execution, n(s.sharpeMean), n(s.sharpeVariance), n(s.bestSharpe), n(s.deflatedSharpe), n(s.pbo), `${s.artifactSha256.slice(0, 12)}…`]),
+              ).map((l) => `  ${l}`)),
           '',
           'snapshots:',
           ...(summary.snapshots.length === 0

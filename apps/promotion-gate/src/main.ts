@@ -5,6 +5,7 @@ import { CREATE_ACTION, LIST_ACTION, SNAPSHOT_ACTION } from './experiment-action
 import { BLOCKERS_ACTION, CHECK_ACTION, PROMOTE_ACTION, SUMMARY_ACTION } from './gate-actions';
 import { RECORD_BACKTEST_ACTION } from './record-backtest-action';
 import { RECORD_PAPER_ACTION } from './record-paper-action';
+import { RECORD_SWEEP_ACTION } from './record-sweep-action';
 import { RECORD_VALIDATION_ACTION, STORE_WALK_FORWARD_ACTION } from './record-validation-actions';
 import type { ActionResult, CliEnv, ResearchAction } from './research-action';
 import { COMMON_FLAGS, stringFlag } from './research-action';
@@ -20,6 +21,7 @@ export const ACTIONS: readonly ResearchAction[] = [
   CREATE_ACTION,
   SNAPSHOT_ACTION,
   RECORD_BACKTEST_ACTION,
+  RECORD_SWEEP_ACTION,
   RECORD_VALIDATION_ACTION,
   STORE_WALK_FORWARD_ACTION,
   RECORD_PAPER_ACTION,

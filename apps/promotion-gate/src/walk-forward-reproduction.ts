@@ -86,7 +86,8 @@ export async function reproduceWalkForwardRun(root: string, runId: string, optio
   }
 }
 
-function runBacktester(program: string, argv: readonly string[], cwd: string): Promise<{ readonly code: number; readonly stderr: string }> {
+/** Runs the built backtester with `argv` in `cwd` to its end: its exit code and stderr. */
+export function runBacktester(program: string, argv: readonly string[], cwd: string): Promise<{ readonly code: number; readonly stderr: string }> {
   return new Promise((done) => {
     execFile(process.execPath, [program, ...argv], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
       // A walk-forward whose verdict fails exits 1 and still writes its run: the folder decides.
@@ -96,7 +97,7 @@ function runBacktester(program: string, argv: readonly string[], cwd: string): P
 }
 
 /** The recorded arguments without `--results-dir` (the re-run writes to a temporary folder) or `--json`. */
-function withoutResultsDir(argv: readonly string[]): string[] {
+export function withoutResultsDir(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -111,7 +112,7 @@ function withoutResultsDir(argv: readonly string[]): string[] {
 }
 
 /** The path of the first value that differs (`overall.meanOosSharpe`), or null when the documents are equal. */
-function firstDifference(a: unknown, b: unknown, path: string): string | null {
+export function firstDifference(a: unknown, b: unknown, path: string): string | null {
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
     return Object.is(a, b) ? null : path === '' ? '(the document)' : path;
   }

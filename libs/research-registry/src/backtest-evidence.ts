@@ -186,14 +186,16 @@ function readRequiredNullableBoolean(object: InputObject, key: string, fail: Fai
   return readNullableBoolean(object, key, '', fail);
 }
 
-function readRunId(value: unknown, field: string, fail: Fail): string {
+/** A backtester run id, or a failure naming `field`. Internal: shared with the sweep reader. */
+export function readRunId(value: unknown, field: string, fail: Fail): string {
   if (typeof value !== 'string' || !RUN_ID.test(value)) {
     fail(field, `must be a run id (1 to 200 letters, digits, '.', '_' or '-', not starting with '.'), got ${describeValue(value)}`);
   }
   return value as string;
 }
 
-function readDigest(value: unknown, field: string, fail: Fail): string {
+/** A hex SHA-256, or a failure naming `field`. Internal: shared with the sweep reader. */
+export function readDigest(value: unknown, field: string, fail: Fail): string {
   if (typeof value !== 'string' || !HEX_SHA256.test(value)) fail(field, `must be 64 lower-case hex digits (a SHA-256), got ${describeValue(value)}`);
   return value as string;
 }

@@ -4,7 +4,7 @@ export { PromotionBlockedError } from './promotion-blocked-error';
 export type { InputSource } from './input-reader';
 export { parameterHash, asJsonObject } from './canonical-json';
 export type { JsonObject } from './canonical-json';
-export { DEFECT_SEVERITIES, PROMOTION_ACTIONS, PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
+export { DEFECT_SEVERITIES, PROMOTION_ACTIONS, PROMOTION_STAGES, REVIEW_DECISIONS, SWEEP_EXECUTIONS } from './registry-records';
 export type {
   BacktestMetrics,
   BacktestRecord,
@@ -22,6 +22,10 @@ export type {
   PromotionStage,
   ReviewDecision,
   ReviewRecord,
+  SweepExecution,
+  SweepFigures,
+  SweepRecord,
+  TrialCount,
   ValidationFold,
   ValidationFigures,
   ValidationRecord,
@@ -34,6 +38,8 @@ export { EXTRA_BACKTEST_METRICS, backtestInputFromRunSummary, checkBacktestInput
 export type { BacktestInput, RunParameters, RunSummaryEvidence } from './backtest-evidence';
 export { WALK_FORWARD_SCHEMA_VERSION, artifactSha256, isWalkForwardArtifact, overfitRatioOf, parseValidationInput, parseWalkForwardArtifact } from './walk-forward-evidence';
 export type { ValidationInput } from './walk-forward-evidence';
+export { SWEEP_SCHEMA_VERSION, sweepInputFromRunFolder } from './sweep-evidence';
+export type { SweepInput, SweepRunEvidence } from './sweep-evidence';
 export { PAPER_DAY_FIELDS, calendarDaysBetween, dateStartUtc, isCalendarDate, isTradingDay, latestPaperStreak, parsePaperDays, previousTradingDay } from './paper-days';
 export type { PaperDayInput, TradingCalendar } from './paper-days';
 export type { StrategyCatalog } from './strategy-catalog';
@@ -67,6 +73,7 @@ export type {
   RegistryPromotionsTable,
   RegistryReviewsTable,
   RegistrySnapshotsTable,
+  RegistrySweepsTable,
   RegistryTables,
   RegistryTradingDaysTable,
   RegistryValidationsTable,

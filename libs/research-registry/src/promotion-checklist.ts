@@ -7,7 +7,7 @@ import type { PaperSummary } from './paper-summary';
 import { summarizePaperDays } from './paper-summary';
 import type { PromotionGateConfig } from './promotion-gate-config';
 import { promotionGateConfigSha256 } from './promotion-gate-config';
-import type { BacktestRecord, DefectRecord, DefectSeverity, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, ValidationRecord } from './registry-records';
+import type { BacktestRecord, DefectRecord, DefectSeverity, PaperDayRecord, ParameterSnapshot, PromotionStage, ReviewRecord, TrialCount, ValidationRecord } from './registry-records';
 import type { TradingDayRecord } from './trading-days';
 
 /** The gates of a promotion, in checklist order. */
@@ -106,8 +106,12 @@ export interface PromotionChecklist {
   /** SHA-256 of the configuration's canonical JSON, to tell two files of one version apart. */
   readonly configSha256: string;
   readonly generatedAt: EpochMs;
-  /** Backtests recorded for the experiment (all snapshots): the trial count for a deflated Sharpe ratio. */
+  /**
+   * The experiment's trials (all snapshots): recorded backtests plus the trials of recorded
+   * sweeps. The trial count for a deflated Sharpe ratio; `trials` has the parts.
+   */
   readonly trialCount: number;
+  readonly trials: TrialCount;
   readonly paper: PaperEvidenceSummary;
   /** The drift of the paper run's trader days (the same days the paper gates measure). */
   readonly drift: DriftSummary;
@@ -118,7 +122,10 @@ export interface PromotionChecklist {
 export interface PromotionEvidence {
   readonly experimentId: string;
   readonly snapshot: ParameterSnapshot | null;
+  /** The experiment's trials: recorded backtests plus the trials of recorded sweeps. */
   readonly trialCount: number;
+  /** Its parts; absent: `trialCount` backtests and no sweep. */
+  readonly trials?: TrialCount;
   /** The snapshot's latest backtest (reproducibility, data quality and lookahead are read from it). */
   readonly backtest: BacktestRecord | null;
   /**
@@ -416,6 +423,7 @@ export function evaluatePromotionChecklist(
     configSha256: promotionGateConfigSha256(config),
     generatedAt: options.generatedAt,
     trialCount: evidence.trialCount,
+    trials: evidence.trials ?? Object.freeze({ total: evidence.trialCount, backtests: evidence.trialCount, sweeps: 0, sweepTrials: 0 }),
     paper,
     drift,
     items: Object.freeze(items),

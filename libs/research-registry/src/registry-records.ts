@@ -230,3 +230,72 @@ export interface DefectRecord {
   readonly closedAt: EpochMs | null;
   readonly resolution: string | null;
 }
+
+/** Where a sweep's trials ran: the submitting machine's threads, or distributed workers (`--distributed`). */
+export type SweepExecution = 'local' | 'distributed';
+
+/** The executions, for parsing. */
+export const SWEEP_EXECUTIONS: readonly SweepExecution[] = Object.freeze(['local', 'distributed']);
+
+/** What a sweep tried and how its trials came out: shared by its input and its record. */
+export interface SweepFigures {
+  /** The strategy the sweep ran (its definition's name for a strategy file). */
+  readonly strategy: string;
+  /** The sha256 of the strategy file it ran; null for a shipped strategy. */
+  readonly strategyFileSha256: string | null;
+  /** What ranked the trials (`sharpe`, …). */
+  readonly objective: string;
+  /** The parameter space as text (`fast=5..30:5,slow=20..100:10`); null when explicit points were swept. */
+  readonly space: string | null;
+  /** First and last bar of the data (ISO), and the bar count. */
+  readonly periodStart: string;
+  readonly periodEnd: string;
+  readonly bars: number;
+  /** Parameter points run: the sweep's trials (≥ 1). */
+  readonly trials: number;
+  /** Points rejected before running (never trials). */
+  readonly invalid: number;
+  /** Mean of the trials' annualized Sharpe ratios (a trial without one counts as 0). */
+  readonly sharpeMean: number;
+  /** Sample variance of the trials' annualized Sharpe ratios; null with one trial. */
+  readonly sharpeVariance: number | null;
+  /** The best trial's annualized Sharpe ratio. */
+  readonly bestSharpe: number;
+  /** The sweep's own deflated Sharpe ratio of its best trial (over its trials); null when not computed. */
+  readonly deflatedSharpe: number | null;
+  /** The variance of the trials' per-bar Sharpe ratios that DSR used; null when not computed. */
+  readonly perBarSharpeVariance: number | null;
+  /** The sweep's probability of backtest overfitting; null when not computed. */
+  readonly pbo: number | null;
+}
+
+/** A recorded sweep: every one of its trials is a trial of the experiment. */
+export interface SweepRecord extends SweepFigures {
+  readonly id: string;
+  readonly experimentId: string;
+  /** The run folder it was recorded from (the first one, when the same sweep was offered again). */
+  readonly runId: string;
+  /** The run manifest's digest. */
+  readonly digest: string;
+  /** Hex SHA-256 of `sweep.json`: the sweep's identity, recorded once per experiment. */
+  readonly artifactSha256: string;
+  readonly execution: SweepExecution;
+  /** True when whoever recorded it re-ran the sweep and got the same `sweep.json`; otherwise its folder was only checked against its manifest. */
+  readonly reproduced: boolean;
+  readonly recordedAt: EpochMs;
+  readonly recordedBy: string | null;
+}
+
+/**
+ * An experiment's trials: its recorded backtests plus every trial of its recorded sweeps. `total`
+ * is the `trials` of a deflated Sharpe ratio of the experiment's best result.
+ */
+export interface TrialCount {
+  readonly total: number;
+  /** Recorded backtests (each one trial). */
+  readonly backtests: number;
+  /** Recorded sweeps. */
+  readonly sweeps: number;
+  /** The trials of the recorded sweeps, summed. */
+  readonly sweepTrials: number;
+}

@@ -17,6 +17,8 @@ import type {
   PromotionStage,
   ReviewDecision,
   ReviewRecord,
+  SweepExecution,
+  SweepRecord,
   ValidationFold,
   ValidationRecord,
 } from './registry-records';
@@ -28,6 +30,7 @@ import type {
   RegistryPromotionsTable,
   RegistryReviewsTable,
   RegistrySnapshotsTable,
+  RegistrySweepsTable,
   RegistryTradingDaysTable,
   RegistryValidationsTable,
 } from './registry-schema';
@@ -234,4 +237,34 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value as object) as unknown[]) deepFreeze(inner);
   }
   return value;
+}
+
+/** A sweep row as a `SweepRecord`. */
+export function toSweep(row: Selectable<RegistrySweepsTable>): SweepRecord {
+  return Object.freeze({
+    id: row.id,
+    experimentId: row.experiment_id,
+    runId: row.run_id,
+    digest: row.digest,
+    artifactSha256: row.artifact_sha256,
+    execution: row.execution as SweepExecution,
+    reproduced: row.reproduced,
+    strategy: row.strategy,
+    strategyFileSha256: row.strategy_file_sha256,
+    objective: row.objective,
+    space: row.space,
+    periodStart: row.period_start,
+    periodEnd: row.period_end,
+    bars: row.bars,
+    trials: row.trials,
+    invalid: row.invalid,
+    sharpeMean: row.sharpe_mean,
+    sharpeVariance: row.sharpe_variance,
+    bestSharpe: row.best_sharpe,
+    deflatedSharpe: row.deflated_sharpe,
+    perBarSharpeVariance: row.per_bar_sharpe_variance,
+    pbo: row.pbo,
+    recordedAt: at(row.recorded_at),
+    recordedBy: row.recorded_by,
+  });
 }

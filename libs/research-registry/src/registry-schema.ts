@@ -6,7 +6,7 @@ import type { Migration } from '@quantbot/storage';
 /**
  * The research registry's tables (all prefixed `registry_`) and their migrations. Every record
  * has a `seq` (its order of recording) and, where it is referred to, an id generated from it
- * (`exp-<seq>`, `snap-<seq>`, `bt-<seq>`, `val-<seq>`, `rev-<seq>`, `promo-<seq>`, `day-<seq>`, `def-<seq>`). Evidence rows
+ * (`exp-<seq>`, `snap-<seq>`, `bt-<seq>`, `val-<seq>`, `rev-<seq>`, `promo-<seq>`, `day-<seq>`, `def-<seq>`, `sweep-<seq>`). Evidence rows
  * carry both the experiment and the snapshot, with a foreign key that makes a snapshot of another
  * experiment impossible.
  */
@@ -213,6 +213,39 @@ export interface RegistryTradingDaysTable {
   recorded_by: string | null;
 }
 
+/**
+ * `registry_sweeps` (migration 0006): parameter sweeps of an experiment, each recorded once per
+ * experiment by the SHA-256 of its `sweep.json`; every trial of a sweep is a trial of the experiment.
+ */
+export interface RegistrySweepsTable {
+  seq: Generated<number>;
+  id: GeneratedText;
+  experiment_id: string;
+  run_id: string;
+  digest: string;
+  artifact_sha256: string;
+  strategy: string;
+  strategy_file_sha256: string | null;
+  objective: string;
+  space: string | null;
+  period_start: string;
+  period_end: string;
+  bars: number;
+  trials: number;
+  invalid: number;
+  sharpe_mean: number;
+  sharpe_variance: number | null;
+  best_sharpe: number;
+  deflated_sharpe: number | null;
+  per_bar_sharpe_variance: number | null;
+  pbo: number | null;
+  execution: string;
+  /** True when the recording program re-ran the sweep and got the same `sweep.json`. */
+  reproduced: boolean;
+  recorded_at: Timestamp;
+  recorded_by: string | null;
+}
+
 /** The registry's tables, for `openDatabase<RegistryTables>(...)`. */
 export interface RegistryTables {
   registry_experiments: RegistryExperimentsTable;
@@ -224,6 +257,7 @@ export interface RegistryTables {
   registry_promotions: RegistryPromotionsTable;
   registry_trading_days: RegistryTradingDaysTable;
   registry_defects: RegistryDefectsTable;
+  registry_sweeps: RegistrySweepsTable;
 }
 
 /** The columns every evidence table shares: its experiment and snapshot, kept consistent by a foreign key. */
@@ -428,6 +462,39 @@ const STRATEGY_FILE_STATEMENTS: readonly string[] = [
   `alter table registry_snapshots add column strategy_file_sha256 text check (strategy_file_sha256 ~ '^[0-9a-f]{64}$')`,
 ];
 
+/** Sweeps (migration 0006): a sweep's trials count in the experiment's trial count. */
+const SWEEP_STATEMENTS: readonly string[] = [
+  `create table registry_sweeps (
+    seq serial primary key,
+    id text generated always as ('sweep-' || seq::text) stored not null unique,
+    experiment_id text not null references registry_experiments (id),
+    run_id text not null,
+    digest text not null check (digest ~ '^[0-9a-f]{64}$'),
+    artifact_sha256 text not null check (artifact_sha256 ~ '^[0-9a-f]{64}$'),
+    strategy text not null,
+    strategy_file_sha256 text check (strategy_file_sha256 ~ '^[0-9a-f]{64}$'),
+    objective text not null,
+    space text,
+    period_start text not null,
+    period_end text not null,
+    bars integer not null check (bars >= 0),
+    trials integer not null check (trials >= 1),
+    invalid integer not null check (invalid >= 0),
+    sharpe_mean float8 not null,
+    sharpe_variance float8 check (sharpe_variance >= 0),
+    best_sharpe float8 not null,
+    deflated_sharpe float8 check (deflated_sharpe between 0 and 1),
+    per_bar_sharpe_variance float8 check (per_bar_sharpe_variance >= 0),
+    pbo float8 check (pbo between 0 and 1),
+    execution text not null check (execution in ('local', 'distributed')),
+    reproduced boolean not null,
+    recorded_at timestamptz not null,
+    recorded_by text,
+    unique (experiment_id, artifact_sha256)
+  )`,
+  `create index registry_sweeps_experiment on registry_sweeps (experiment_id, seq)`,
+];
+
 /**
  * The registry's migrations, to follow storage's own:
  * `openDatabase<RegistryTables>({ migrations: REGISTRY_DATABASE_MIGRATIONS })` (storage's and these).
@@ -467,6 +534,13 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = Object.freeze([
     version: '5',
     async up(db: Kysely<unknown>): Promise<void> {
       for (const statement of STRATEGY_FILE_STATEMENTS) await sql.raw(statement).execute(db);
+    },
+  }),
+  Object.freeze({
+    id: 'registry_0006_sweeps',
+    version: '6',
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const statement of SWEEP_STATEMENTS) await sql.raw(statement).execute(db);
     },
   }),
 ]);

@@ -33,6 +33,8 @@ import type {
   PromotionRecord,
   PromotionStage,
   ReviewRecord,
+  SweepRecord,
+  TrialCount,
   ValidationRecord,
 } from './registry-records';
 import { DEFECT_SEVERITIES, PROMOTION_STAGES, REVIEW_DECISIONS } from './registry-records';
@@ -41,7 +43,8 @@ import { BREACH_KINDS, assessCapitalAdvance, dayDriftJudge } from './capital-ram
 import { BLOCKING_DEFECT_SEVERITIES } from './promotion-checklist';
 import type { ReviewInput } from './review-input';
 import type { RegistryExperimentsTable, RegistryPromotionsTable, RegistrySnapshotsTable, RegistryTables, RegistryTradingDaysTable } from './registry-schema';
-import { toBacktest, toDefect, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toTradingDay, toValidation } from './registry-rows';
+import { toBacktest, toDefect, toExperiment, toPaperDay, toPromotion, toReview, toSnapshot, toSweep, toTradingDay, toValidation } from './registry-rows';
+import type { SweepInput } from './sweep-evidence';
 import type { TradingDayInput } from './trading-day-input';
 import type { TradingDayRecord } from './trading-days';
 import { parseTradingDayInput } from './trading-days';
@@ -155,7 +158,11 @@ export interface SnapshotSummary extends ParameterSnapshot {
 export interface ExperimentSummary {
   readonly experiment: Experiment;
   readonly snapshots: readonly SnapshotSummary[];
+  /** The experiment's trials: recorded backtests plus the trials of recorded sweeps (`trials.total`). */
   readonly trialCount: number;
+  readonly trials: TrialCount;
+  /** The recorded sweeps, oldest first. */
+  readonly sweeps: readonly SweepRecord[];
   /** The candidate snapshot's latest evidence (null snapshot: the experiment has none). */
   readonly candidate: {
     readonly snapshotId: string | null;
@@ -364,11 +371,84 @@ export class ResearchRegistry {
 
   /**
    * How many trials the experiment has run: every recorded backtest of any of its snapshots counts
-   * once. This is the `trials` of a deflated Sharpe ratio for the experiment's best result.
+   * once, and every recorded sweep counts its trials. This is the `trials` of a deflated Sharpe
+   * ratio for the experiment's best result. See {@link trialCounts} for the parts.
    */
   async trialCount(experimentId: string): Promise<number> {
+    return (await this.trialCounts(experimentId)).total;
+  }
+
+  /** The experiment's trial count and its parts: recorded backtests, recorded sweeps and their trials. */
+  async trialCounts(experimentId: string): Promise<TrialCount> {
     await findExperiment(this.#db, experimentId);
-    return countBacktests(this.#db, experimentId);
+    return countTrials(this.#db, experimentId);
+  }
+
+  /**
+   * Records a parameter sweep of the experiment (see `sweepInputFromRunFolder`): each of its
+   * trials is one more trial of the experiment. The sweep must have run the experiment's strategy
+   * (a `ConfigError` naming `strategy` otherwise) and the same strategy file, or none for a
+   * shipped strategy (naming `strategyFileSha256`). A sweep is identified by the SHA-256 of its
+   * `sweep.json`: the same sweep recorded again, from its own folder or from another run of it
+   * (a distributed run writes the same bytes as a local one), changes nothing (`created: false`).
+   * Sweeps belong to the experiment, not to a snapshot: they try many parameter points.
+   */
+  async recordSweep(experimentId: string, input: SweepInput, options: { readonly recordedBy?: string } = {}): Promise<Recorded<SweepRecord>> {
+    const recordedBy = this.#recordedBy(options);
+    return withTransaction(this.#db, async (trx) => {
+      const experiment = toExperiment(await findExperiment(trx, experimentId, { forUpdate: true }));
+      if (input.strategy !== experiment.strategy) {
+        throw new ConfigError('strategy', `the sweep ran '${input.strategy}', but ${experimentId} is an experiment of '${experiment.strategy}'; refused`);
+      }
+      const file = experiment.strategyFile?.sha256 ?? null;
+      if (input.strategyFileSha256 !== file) {
+        const describe = (sha: string | null): string => (sha === null ? 'no strategy file (a shipped strategy)' : `strategy file sha256 ${sha}`);
+        throw new ConfigError(
+          'strategyFileSha256',
+          `the sweep ran ${describe(input.strategyFileSha256)}, but ${experimentId} records ${describe(file)}; refused: a changed strategy file is a different strategy`,
+        );
+      }
+      const existing = await trx.selectFrom('registry_sweeps').selectAll().where('experiment_id', '=', experimentId).where('artifact_sha256', '=', input.artifactSha256).executeTakeFirst();
+      // Recorded evidence is never overwritten: the first record stays as it is (`reproduced` too).
+      if (existing !== undefined) return Object.freeze({ record: toSweep(existing), created: false });
+      const row = await trx
+        .insertInto('registry_sweeps')
+        .values({
+          experiment_id: experimentId,
+          run_id: input.runId,
+          digest: input.digest,
+          artifact_sha256: input.artifactSha256,
+          strategy: input.strategy,
+          strategy_file_sha256: input.strategyFileSha256,
+          objective: input.objective,
+          space: input.space,
+          period_start: input.periodStart,
+          period_end: input.periodEnd,
+          bars: input.bars,
+          trials: input.trials,
+          invalid: input.invalid,
+          sharpe_mean: input.sharpeMean,
+          sharpe_variance: input.sharpeVariance,
+          best_sharpe: input.bestSharpe,
+          deflated_sharpe: input.deflatedSharpe,
+          per_bar_sharpe_variance: input.perBarSharpeVariance,
+          pbo: input.pbo,
+          execution: input.execution,
+          reproduced: input.reproduced === true,
+          recorded_at: this.#nowIso(),
+          recorded_by: recordedBy,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return Object.freeze({ record: toSweep(row), created: true });
+    });
+  }
+
+  /** The experiment's recorded sweeps, oldest first. */
+  async listSweeps(experimentId: string): Promise<readonly SweepRecord[]> {
+    await findExperiment(this.#db, experimentId);
+    const rows = await this.#db.selectFrom('registry_sweeps').selectAll().where('experiment_id', '=', experimentId).orderBy('seq').execute();
+    return Object.freeze(rows.map(toSweep));
   }
 
   /**
@@ -1072,6 +1152,7 @@ export class ResearchRegistry {
     const experiment = await this.getExperiment(experimentId);
     const snapshots = await this.listSnapshots(experimentId);
     const promotions = await this.listPromotions(experimentId);
+    const sweeps = await this.listSweeps(experimentId);
     return withTransaction(this.#db, async (trx) => {
       const evidence = await this.#evidence(trx, experimentId, options, false);
       const checklist = evaluatePromotionChecklist(evidence, this.#gates, {
@@ -1083,6 +1164,8 @@ export class ResearchRegistry {
         experiment,
         snapshots,
         trialCount: evidence.trialCount,
+        trials: checklist.trials,
+        sweeps,
         candidate: Object.freeze({ snapshotId: evidence.snapshot?.id ?? null, backtest: evidence.backtest, validation: evidence.validation, review: evidence.review }),
         promotions,
         checklist,
@@ -1098,10 +1181,11 @@ export class ResearchRegistry {
 
   async #evidence(trx: Transaction<RegistryTables>, experimentId: string, choice: SnapshotChoice, forUpdate: boolean): Promise<PromotionEvidence> {
     const experiment = await findExperiment(trx, experimentId, { forUpdate });
-    const trialCount = await countBacktests(trx, experimentId);
+    const trials = await countTrials(trx, experimentId);
+    const trialCount = trials.total;
     if (choice.snapshotId === undefined && experiment.current_snapshot_id === null) {
       const openDefects = await openDefectsOf(trx, experimentId, false);
-      return { experimentId, snapshot: null, trialCount, backtest: null, validation: null, paperDays: [], tradingDays: [], review: null, owner: experiment.owner, recorders: [], openDefects };
+      return { experimentId, snapshot: null, trialCount, trials, backtest: null, validation: null, paperDays: [], tradingDays: [], review: null, owner: experiment.owner, recorders: [], openDefects };
     }
     const snapshot = await resolveSnapshotRow(trx, experiment, choice);
     const backtest = await trx.selectFrom('registry_backtests').selectAll().where('snapshot_id', '=', snapshot.id).orderBy('seq', 'desc').limit(1).executeTakeFirst();
@@ -1130,6 +1214,7 @@ export class ResearchRegistry {
       experimentId,
       snapshot: toSnapshot(snapshot),
       trialCount,
+      trials,
       backtest: backtest === undefined ? null : toBacktest(backtest),
       validation: validation === undefined ? null : toValidation(validation),
       unverifiedValidation: unverified === undefined ? null : toValidation(unverified),
@@ -1215,13 +1300,20 @@ function checkTargetCapital(input: PromoteInput): number | null {
   return target;
 }
 
-async function countBacktests(db: Db, experimentId: string): Promise<number> {
-  const row = await db
+/** The experiment's trials: one per recorded backtest, plus every trial of each recorded sweep. */
+async function countTrials(db: Db, experimentId: string): Promise<TrialCount> {
+  const backtests = await db
     .selectFrom('registry_backtests')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('experiment_id', '=', experimentId)
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  const sweeps = await db
+    .selectFrom('registry_sweeps')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.sum<string | null>('trials').as('trials')])
+    .where('experiment_id', '=', experimentId)
+    .executeTakeFirstOrThrow();
+  const counts = { backtests: Number(backtests.n), sweeps: Number(sweeps.n), sweepTrials: Number(sweeps.trials ?? 0) };
+  return Object.freeze({ total: counts.backtests + counts.sweepTrials, ...counts });
 }
 
 /** The columns of a trading day that come from its input. */
