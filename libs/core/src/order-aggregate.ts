@@ -1,7 +1,7 @@
 import { OrderStateError } from './errors';
 import type { ClientOrderId, EpochMs, Ticker } from './ids';
 import type { OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce } from './order';
-import { ORDER_TRANSITIONS, isTerminalOrderStatus, orderEventKindBetween } from './order';
+import { ORDER_STATUSES, isTerminalOrderStatusCode, nextOrderStatusCode, orderEventKindBetween } from './order';
 import type { OrderUpdate } from './ports/broker';
 
 /** `Order.create` without options (one shared object, not a new one per order). */
@@ -82,6 +82,8 @@ export class Order {
   readonly request: OrderRequest;
   readonly parentId: ClientOrderId | undefined;
   readonly #events: OrderEvent[];
+  /** The state as its code (`orderStatusCode`): the transition table is read by code. */
+  #statusCode = 0;
   #status: OrderStatus = 'new';
   #isTerminal = false;
   #qty: number;
@@ -93,8 +95,6 @@ export class Order {
   #stopPrice: number | undefined;
   #reason: string | undefined = undefined;
   #acceptedAt: EpochMs | undefined = undefined;
-  #lastEventAt: EpochMs;
-  #lastEvent: OrderEvent;
 
   private constructor(initialized: OrderInitialized) {
     const request = initialized.request;
@@ -103,12 +103,14 @@ export class Order {
     }
     this.request = request;
     this.parentId = initialized.parentId;
-    this.#events = [initialized];
+    // Room for the usual life (initialize, accept, fill and one more) in one allocation: a
+    // one-element array would be regrown (to 17 slots) by the first event pushed.
+    const events: OrderEvent[] = [initialized, initialized, initialized, initialized];
+    events.length = 1;
+    this.#events = events;
     this.#qty = request.qty;
     this.#limitPrice = request.limitPrice;
     this.#stopPrice = request.stopPrice;
-    this.#lastEventAt = initialized.time;
-    this.#lastEvent = initialized;
   }
 
   /**
@@ -145,8 +147,8 @@ export class Order {
     const id = this.request.clientOrderId;
     if (event.kind === 'initialize') throw new OrderStateError(id, this.#status, 'initialize', 'an order is initialized once');
     if (event.clientOrderId !== id) throw new OrderStateError(id, this.#status, event.kind, `the event is for order ${event.clientOrderId}`);
-    const next = ORDER_TRANSITIONS[this.#status][event.kind];
-    if (next === undefined) throw new OrderStateError(id, this.#status, event.kind);
+    const nextCode = nextOrderStatusCode(this.#statusCode, event.kind);
+    if (nextCode < 0) throw new OrderStateError(id, this.#status, event.kind);
     switch (event.kind) {
       case 'accept':
         if (this.#acceptedAt === undefined) this.#acceptedAt = event.time;
@@ -168,10 +170,9 @@ export class Order {
       default:
         this.#reason = event.reason;
     }
-    this.#status = next;
-    this.#isTerminal = isTerminalOrderStatus(next);
-    this.#lastEventAt = event.time;
-    this.#lastEvent = event;
+    this.#statusCode = nextCode;
+    this.#status = ORDER_STATUSES[nextCode] as OrderStatus;
+    this.#isTerminal = isTerminalOrderStatusCode(nextCode);
     this.#events.push(event);
   }
 
@@ -338,12 +339,12 @@ export class Order {
 
   /** The time of the latest event. */
   get lastEventAt(): EpochMs {
-    return this.#lastEventAt;
+    return this.lastEvent.time;
   }
 
   /** The latest event applied (the `initialize` of a new order). */
   get lastEvent(): OrderEvent {
-    return this.#lastEvent;
+    return this.#events[this.#events.length - 1] as OrderEvent;
   }
 
   /** The order's history, oldest first: `Order.fromEvents(order.events)` rebuilds it. */
@@ -356,7 +357,7 @@ export class Order {
    * its state, quantities and working prices, with the latest event's time and reason.
    */
   toUpdate(): OrderUpdate {
-    const last = this.#lastEvent;
+    const last = this.lastEvent;
     // One object literal of one shape for every update (absent fields are undefined).
     return {
       clientOrderId: this.request.clientOrderId,

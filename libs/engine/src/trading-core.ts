@@ -26,6 +26,8 @@ import { sizeFor, sizeOrder } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** An order the broker refused, or one the core could not size. */
 export interface RejectedOrder {
   readonly clientOrderId: ClientOrderId;
@@ -154,6 +156,18 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #closeThenOpen: boolean;
   /** Orders held back until their symbol's position is flat (`close-then-open`), in decision order. */
   readonly #held: TrackedOrder[] = [];
+  /** The one object `#outcome` fills in. */
+  readonly #outcomeScratch: Mutable<OrderOutcome> = {
+    side: 'buy',
+    qty: 0,
+    referencePrice: 0,
+    decidedAt: 0,
+    acceptedAt: null,
+    filledQty: 0,
+    fillCount: 0,
+    status: 'new',
+    markPriceAtEnd: null,
+  };
 
   constructor(options: TradingCoreOptions) {
     const { universe } = options;
@@ -563,20 +577,23 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     };
   }
 
-  /** An order as execution quality judges it, ended in `status`, with the symbol's latest close. */
+  /**
+   * An order as execution quality judges it, ended in `status`, with the symbol's latest close:
+   * written into one reused object (the accumulator reads it and keeps nothing of it).
+   */
   #outcome(tracked: TrackedOrder, status: OrderOutcome['status']): OrderOutcome {
     const order = tracked.order;
-    return {
-      side: order.side,
-      qty: order.qty,
-      referencePrice: tracked.referencePrice,
-      decidedAt: order.request.decidedAt,
-      acceptedAt: order.acceptedAt ?? null,
-      filledQty: order.filledQty,
-      fillCount: order.fillCount - tracked.fillsBefore,
-      status,
-      markPriceAtEnd: this.#latestClose(tracked.symbolIndex),
-    };
+    const o = this.#outcomeScratch;
+    o.side = order.side;
+    o.qty = order.qty;
+    o.referencePrice = tracked.referencePrice;
+    o.decidedAt = order.request.decidedAt;
+    o.acceptedAt = order.acceptedAt ?? null;
+    o.filledQty = order.filledQty;
+    o.fillCount = order.fillCount - tracked.fillsBefore;
+    o.status = status;
+    o.markPriceAtEnd = this.#latestClose(tracked.symbolIndex);
+    return o;
   }
 
   /** Refuses `order` before the broker sees it (sizing, the risk gateway). */
