@@ -81,7 +81,15 @@ export type OrderEvent = OrderInitialized | OrderAccepted | OrderFilled | OrderE
 export class Order {
   readonly request: OrderRequest;
   readonly parentId: ClientOrderId | undefined;
-  readonly #events: OrderEvent[];
+  // The history: the initialize event, the next three in fields of their own (an order's usual
+  // life: accept, fill, and one more), any later ones in a list. No array per order.
+  readonly #initialized: OrderInitialized;
+  #event1: OrderEvent | undefined = undefined;
+  #event2: OrderEvent | undefined = undefined;
+  #event3: OrderEvent | undefined = undefined;
+  #laterEvents: OrderEvent[] | undefined = undefined;
+  #eventCount = 1;
+  #lastEvent: OrderEvent;
   /** The state as its code (`orderStatusCode`): the transition table is read by code. */
   #statusCode = 0;
   #status: OrderStatus = 'new';
@@ -103,11 +111,8 @@ export class Order {
     }
     this.request = request;
     this.parentId = initialized.parentId;
-    // Room for the usual life (initialize, accept, fill and one more) in one allocation: a
-    // one-element array would be regrown (to 17 slots) by the first event pushed.
-    const events: OrderEvent[] = [initialized, initialized, initialized, initialized];
-    events.length = 1;
-    this.#events = events;
+    this.#initialized = initialized;
+    this.#lastEvent = initialized;
     this.#qty = request.qty;
     this.#limitPrice = request.limitPrice;
     this.#stopPrice = request.stopPrice;
@@ -173,7 +178,27 @@ export class Order {
     this.#statusCode = nextCode;
     this.#status = ORDER_STATUSES[nextCode] as OrderStatus;
     this.#isTerminal = isTerminalOrderStatusCode(nextCode);
-    this.#events.push(event);
+    this.#record(event);
+  }
+
+  /** Appends `event` to the history. */
+  #record(event: OrderEvent): void {
+    switch (this.#eventCount) {
+      case 1:
+        this.#event1 = event;
+        break;
+      case 2:
+        this.#event2 = event;
+        break;
+      case 3:
+        this.#event3 = event;
+        break;
+      default:
+        if (this.#laterEvents === undefined) this.#laterEvents = [event];
+        else this.#laterEvents.push(event);
+    }
+    this.#eventCount++;
+    this.#lastEvent = event;
   }
 
   // ------------------------------------------------------------ building and applying events
@@ -329,7 +354,7 @@ export class Order {
 
   /** When the order was initialized. */
   get initializedAt(): EpochMs {
-    return (this.#events[0] as OrderInitialized).time;
+    return this.#initialized.time;
   }
 
   /** When the venue first accepted it; undefined if it never did. */
@@ -344,12 +369,17 @@ export class Order {
 
   /** The latest event applied (the `initialize` of a new order). */
   get lastEvent(): OrderEvent {
-    return this.#events[this.#events.length - 1] as OrderEvent;
+    return this.#lastEvent;
   }
 
-  /** The order's history, oldest first: `Order.fromEvents(order.events)` rebuilds it. */
+  /** The order's history, oldest first (a new array at each read): `Order.fromEvents(order.events)` rebuilds it. */
   get events(): readonly OrderEvent[] {
-    return this.#events;
+    const events: OrderEvent[] = [this.#initialized];
+    if (this.#event1 !== undefined) events.push(this.#event1);
+    if (this.#event2 !== undefined) events.push(this.#event2);
+    if (this.#event3 !== undefined) events.push(this.#event3);
+    if (this.#laterEvents !== undefined) events.push(...this.#laterEvents);
+    return events;
   }
 
   /**

@@ -184,31 +184,39 @@ class ClosedTradeColumns {
   }
 
   toTrades(symbols: readonly Ticker[]): readonly ClosedTrade[] {
-    const width = WIDTH;
-    const d = this.#data;
     const out: ClosedTrade[] = [];
-    for (let r = 0; r < this.length; r++) {
-      const at = r * width;
-      const pnl = d[at + 7] as number;
-      const commission = d[at + 8] as number;
-      // An integer index: a double key would take the slow path of a keyed load.
-      const symbol = symbols[(d[at] as number) | 0] as Ticker;
-      out.push(
-        Object.freeze({
-          symbol,
-          side: d[at + 1] === 1 ? 'long' : 'short',
-          qty: d[at + 2] as number,
-          entryTime: d[at + 3] as EpochMs,
-          entryPrice: d[at + 4] as number,
-          exitTime: d[at + 5] as EpochMs,
-          exitPrice: d[at + 6] as number,
-          pnl,
-          commission,
-          netPnl: pnl - commission,
-          barsHeld: d[at + 9] as number,
-        }),
-      );
-    }
+    tradesFromColumns(this.#data, this.length, symbols, out);
     return Object.freeze(out);
+  }
+}
+
+/**
+ * Appends to `out` the closed trades of `count` rows of columns `d`. It runs once per backtest: kept
+ * to the loop alone (no call after it that its first, optimized-on-the-fly run has no feedback
+ * for), its optimized code is not thrown away at the loop's end.
+ */
+function tradesFromColumns(d: Float64Array, count: number, symbols: readonly Ticker[], out: ClosedTrade[]): void {
+  const width = WIDTH;
+  for (let r = 0; r < count; r++) {
+    const at = r * width;
+    const pnl = d[at + 7] as number;
+    const commission = d[at + 8] as number;
+    // An integer index: a double key would take the slow path of a keyed load.
+    const symbol = symbols[(d[at] as number) | 0] as Ticker;
+    out.push(
+      Object.freeze({
+        symbol,
+        side: d[at + 1] === 1 ? 'long' : 'short',
+        qty: d[at + 2] as number,
+        entryTime: d[at + 3] as EpochMs,
+        entryPrice: d[at + 4] as number,
+        exitTime: d[at + 5] as EpochMs,
+        exitPrice: d[at + 6] as number,
+        pnl,
+        commission,
+        netPnl: pnl - commission,
+        barsHeld: d[at + 9] as number,
+      }),
+    );
   }
 }
