@@ -140,7 +140,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #views: readonly BarView[];
   readonly #stepView: StepView;
   readonly #working: Int32Array;
-  readonly #orders = new Map<string, TrackedOrder>();
+  readonly #orders = new OpenOrders();
   #lastEnded: Order | undefined;
   readonly #quality = new ExecutionQualityAccumulator();
   #broker: Broker | undefined;
@@ -231,7 +231,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   executionQuality(): ExecutionQuality {
     const snapshot = new ExecutionQualityAccumulator();
     snapshot.merge(this.#quality);
-    for (const [, tracked] of this.#orders) snapshot.addOrder(this.#outcome(tracked, 'accepted'));
+    for (const tracked of this.#orders.values()) snapshot.addOrder(this.#outcome(tracked, 'accepted'));
     return snapshot.result();
   }
 
@@ -531,11 +531,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   /** Orders still working at the broker, as a restart would adopt them (held orders are not: they were never sent). */
   workingOrders(): AdoptedOrder[] {
     const out: AdoptedOrder[] = [];
-    for (const [id, tracked] of this.#orders) {
+    for (const tracked of this.#orders.values()) {
       if (tracked.isHeld) continue;
       const order = tracked.order;
       out.push({
-        clientOrderId: id as ClientOrderId,
+        clientOrderId: order.clientOrderId,
         symbol: this.symbols[tracked.symbolIndex] as Ticker,
         side: order.side,
         qty: order.qty,
@@ -619,7 +619,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const held = side === 'sell' ? position : -position;
     if (held <= 0) return Number.POSITIVE_INFINITY;
     let promised = 0;
-    for (const [, tracked] of this.#orders) {
+    for (const tracked of this.#orders.values()) {
       const order = tracked.order;
       if (tracked.symbolIndex !== s || tracked.isHeld || order.side !== side || order.isTerminal) continue;
       promised += order.qty - order.filledQty;
@@ -657,7 +657,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   }
 
   #hasSentOrder(s: number, side: OrderSide): boolean {
-    for (const [, tracked] of this.#orders) {
+    for (const tracked of this.#orders.values()) {
       if (tracked.symbolIndex === s && !tracked.isHeld && tracked.order.side === side && !tracked.order.isTerminal) return true;
     }
     return false;
@@ -694,7 +694,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
 
   #track(order: Order, symbolIndex: number, referencePrice: number, fillsBefore = 0): TrackedOrder {
     const tracked: TrackedOrder = { order, symbolIndex, referencePrice, fillsBefore, isWorking: false, isHeld: false };
-    this.#orders.set(order.clientOrderId, tracked);
+    this.#orders.set(tracked);
     return tracked;
   }
 
@@ -776,5 +776,89 @@ class LedgerPortfolioView implements PortfolioView {
       this.#grossExposure = ledger.grossExposure();
       this.#revision = ledger.revision;
     }
+  }
+}
+
+/** Open orders kept in a list while there are at most this many; a map by id beyond. */
+const OPEN_ORDER_LIST_MAX = 32;
+
+/**
+ * The orders the core follows, by client order id, in the order they were tracked. A session
+ * has few open at a time: a short list searched by id costs less than a map, whose every new id
+ * must be hashed (and every order's end rehashes the shrinking table); the id a broker reports is
+ * the very string sent, found at its first comparison. Past {@link OPEN_ORDER_LIST_MAX} open
+ * orders the list turns into a map for good.
+ */
+class OpenOrders {
+  /** The orders in the first `#count` slots (later slots are cleared, not cut: the array keeps its capacity). */
+  readonly #list: (TrackedOrder | undefined)[] = [];
+  #count = 0;
+  #map: Map<string, TrackedOrder> | undefined;
+
+  get(id: string): TrackedOrder | undefined {
+    if (this.#map !== undefined) return this.#map.get(id);
+    const list = this.#list;
+    for (let i = 0; i < this.#count; i++) {
+      const tracked = list[i] as TrackedOrder;
+      if (tracked.order.clientOrderId === id) return tracked;
+    }
+    return undefined;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Tracks `tracked` under its order's id (replacing, in its place, an order tracked under the same id). */
+  set(tracked: TrackedOrder): void {
+    const id = tracked.order.clientOrderId;
+    if (this.#map !== undefined) {
+      this.#map.set(id, tracked);
+      return;
+    }
+    const list = this.#list;
+    const count = this.#count;
+    for (let i = 0; i < count; i++) {
+      if ((list[i] as TrackedOrder).order.clientOrderId === id) {
+        list[i] = tracked;
+        return;
+      }
+    }
+    if (count < OPEN_ORDER_LIST_MAX) {
+      if (count < list.length) list[count] = tracked;
+      else list.push(tracked);
+      this.#count = count + 1;
+      return;
+    }
+    const map = new Map<string, TrackedOrder>();
+    for (let i = 0; i < count; i++) {
+      const t = list[i] as TrackedOrder;
+      map.set(t.order.clientOrderId, t);
+    }
+    map.set(id, tracked);
+    list.length = 0;
+    this.#count = 0;
+    this.#map = map;
+  }
+
+  delete(id: string): void {
+    if (this.#map !== undefined) {
+      this.#map.delete(id);
+      return;
+    }
+    const list = this.#list;
+    const count = this.#count;
+    for (let i = 0; i < count; i++) {
+      if ((list[i] as TrackedOrder).order.clientOrderId !== id) continue;
+      for (let j = i + 1; j < count; j++) list[j - 1] = list[j];
+      list[count - 1] = undefined;
+      this.#count = count - 1;
+      return;
+    }
+  }
+
+  /** The orders, in the order they were tracked. */
+  values(): Iterable<TrackedOrder> {
+    return this.#map !== undefined ? this.#map.values() : (this.#list.slice(0, this.#count) as TrackedOrder[]);
   }
 }
