@@ -780,7 +780,7 @@ class LedgerPortfolioView implements PortfolioView {
 }
 
 /** Open orders kept in a list while there are at most this many; a map by id beyond. */
-const OPEN_ORDER_LIST_MAX = 32;
+const OPEN_ORDER_LIST_MAX = 8;
 
 /**
  * The orders the core follows, by client order id, in the order they were tracked. A session
