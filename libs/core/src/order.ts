@@ -106,7 +106,7 @@ export const ORDER_STATUSES: readonly OrderStatus[] = Object.freeze(['new', 'acc
 const ORDER_EVENT_KINDS: readonly OrderEventKind[] = Object.freeze(['accept', 'partial_fill', 'fill', 'cancel', 'expire', 'reject', 'replace', 'update']);
 
 /** The code of a state: its position in {@link ORDER_STATUSES}. */
-export function orderStatusCode(status: OrderStatus): number {
+function orderStatusCode(status: OrderStatus): number {
   switch (status) {
     case 'new':
       return 0;
@@ -130,7 +130,7 @@ export function orderStatusCode(status: OrderStatus): number {
 }
 
 /** The code of an event kind: its position in the kinds' list (`accept` 0 … `update` 7). */
-export function orderEventKindCode(kind: OrderEventKind): number {
+function orderEventKindCode(kind: OrderEventKind): number {
   switch (kind) {
     case 'accept':
       return 0;

@@ -361,6 +361,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     }
     const gateway = this.#gateway;
     if (gateway !== undefined) {
+      // The gateway asks the view about this order's symbol: its index is known here.
+      this.#portfolio.focus(symbol, s);
       const decision = gateway.check(request, this.#portfolio);
       if (!decision.accepted) {
         this.#refuse(order, `risk ${decision.code}: ${decision.message}`);
@@ -750,6 +752,12 @@ class LedgerPortfolioView implements PortfolioView {
     return s < 0 ? NaN : this.#ledger.markPrice(s);
   }
 
+  /** Tells the view that `symbol` is at ledger index `index` (the symbol the next questions are about). */
+  focus(symbol: Ticker, index: number): void {
+    this.#lastSymbol = symbol;
+    this.#lastIndex = index;
+  }
+
   /** The ledger's index of `symbol`; the gateway asks about one order's symbol several times in a row. */
   #indexOf(symbol: Ticker): number {
     if (symbol !== this.#lastSymbol) {
@@ -780,14 +788,15 @@ class LedgerPortfolioView implements PortfolioView {
 }
 
 /** Open orders kept in a list while there are at most this many; a map by id beyond. */
-const OPEN_ORDER_LIST_MAX = 8;
+const OPEN_ORDER_LIST_MAX = 4;
 
 /**
- * The orders the core follows, by client order id, in the order they were tracked. A session
- * has few open at a time: a short list searched by id costs less than a map, whose every new id
- * must be hashed (and every order's end rehashes the shrinking table); the id a broker reports is
- * the very string sent, found at its first comparison. Past {@link OPEN_ORDER_LIST_MAX} open
- * orders the list turns into a map for good.
+ * The orders the core follows, by client order id, in the order they were tracked. While few are
+ * open (a one-symbol backtest has one or two), a short list searched by id costs less than a map,
+ * whose every new id must be hashed and whose table is rebuilt each time it empties: the id a
+ * broker reports is the very string sent, found at its first comparison. Comparing ids that are not
+ * the same string costs more than a hash lookup once there are several, so past
+ * {@link OPEN_ORDER_LIST_MAX} open orders the list turns into a map for good.
  */
 class OpenOrders {
   /** The orders in the first `#count` slots (later slots are cleared, not cut: the array keeps its capacity). */
