@@ -1,7 +1,7 @@
 import { OrderStateError } from './errors';
 import type { ClientOrderId, EpochMs, Ticker } from './ids';
 import type { OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce } from './order';
-import { ORDER_TRANSITIONS, isTerminalOrderStatus, orderEventKindBetween } from './order';
+import { ORDER_STATUSES, isTerminalOrderStatusCode, nextOrderStatusCode, orderEventKindBetween } from './order';
 import type { OrderUpdate } from './ports/broker';
 
 /** `Order.create` without options (one shared object, not a new one per order). */
@@ -81,7 +81,17 @@ export type OrderEvent = OrderInitialized | OrderAccepted | OrderFilled | OrderE
 export class Order {
   readonly request: OrderRequest;
   readonly parentId: ClientOrderId | undefined;
-  readonly #events: OrderEvent[];
+  // The history: the initialize event, the next three in fields of their own (an order's usual
+  // life: accept, fill, and one more), any later ones in a list. No array per order.
+  readonly #initialized: OrderInitialized;
+  #event1: OrderEvent | undefined = undefined;
+  #event2: OrderEvent | undefined = undefined;
+  #event3: OrderEvent | undefined = undefined;
+  #laterEvents: OrderEvent[] | undefined = undefined;
+  #eventCount = 1;
+  #lastEvent: OrderEvent;
+  /** The state as its code (`orderStatusCode`): the transition table is read by code. */
+  #statusCode = 0;
   #status: OrderStatus = 'new';
   #isTerminal = false;
   #qty: number;
@@ -93,8 +103,6 @@ export class Order {
   #stopPrice: number | undefined;
   #reason: string | undefined = undefined;
   #acceptedAt: EpochMs | undefined = undefined;
-  #lastEventAt: EpochMs;
-  #lastEvent: OrderEvent;
 
   private constructor(initialized: OrderInitialized) {
     const request = initialized.request;
@@ -103,12 +111,11 @@ export class Order {
     }
     this.request = request;
     this.parentId = initialized.parentId;
-    this.#events = [initialized];
+    this.#initialized = initialized;
+    this.#lastEvent = initialized;
     this.#qty = request.qty;
     this.#limitPrice = request.limitPrice;
     this.#stopPrice = request.stopPrice;
-    this.#lastEventAt = initialized.time;
-    this.#lastEvent = initialized;
   }
 
   /**
@@ -145,8 +152,8 @@ export class Order {
     const id = this.request.clientOrderId;
     if (event.kind === 'initialize') throw new OrderStateError(id, this.#status, 'initialize', 'an order is initialized once');
     if (event.clientOrderId !== id) throw new OrderStateError(id, this.#status, event.kind, `the event is for order ${event.clientOrderId}`);
-    const next = ORDER_TRANSITIONS[this.#status][event.kind];
-    if (next === undefined) throw new OrderStateError(id, this.#status, event.kind);
+    const nextCode = nextOrderStatusCode(this.#statusCode, event.kind);
+    if (nextCode < 0) throw new OrderStateError(id, this.#status, event.kind);
     switch (event.kind) {
       case 'accept':
         if (this.#acceptedAt === undefined) this.#acceptedAt = event.time;
@@ -168,11 +175,30 @@ export class Order {
       default:
         this.#reason = event.reason;
     }
-    this.#status = next;
-    this.#isTerminal = isTerminalOrderStatus(next);
-    this.#lastEventAt = event.time;
+    this.#statusCode = nextCode;
+    this.#status = ORDER_STATUSES[nextCode] as OrderStatus;
+    this.#isTerminal = isTerminalOrderStatusCode(nextCode);
+    this.#record(event);
+  }
+
+  /** Appends `event` to the history. */
+  #record(event: OrderEvent): void {
+    switch (this.#eventCount) {
+      case 1:
+        this.#event1 = event;
+        break;
+      case 2:
+        this.#event2 = event;
+        break;
+      case 3:
+        this.#event3 = event;
+        break;
+      default:
+        if (this.#laterEvents === undefined) this.#laterEvents = [event];
+        else this.#laterEvents.push(event);
+    }
+    this.#eventCount++;
     this.#lastEvent = event;
-    this.#events.push(event);
   }
 
   // ------------------------------------------------------------ building and applying events
@@ -328,7 +354,7 @@ export class Order {
 
   /** When the order was initialized. */
   get initializedAt(): EpochMs {
-    return (this.#events[0] as OrderInitialized).time;
+    return this.#initialized.time;
   }
 
   /** When the venue first accepted it; undefined if it never did. */
@@ -338,7 +364,7 @@ export class Order {
 
   /** The time of the latest event. */
   get lastEventAt(): EpochMs {
-    return this.#lastEventAt;
+    return this.lastEvent.time;
   }
 
   /** The latest event applied (the `initialize` of a new order). */
@@ -346,9 +372,14 @@ export class Order {
     return this.#lastEvent;
   }
 
-  /** The order's history, oldest first: `Order.fromEvents(order.events)` rebuilds it. */
+  /** The order's history, oldest first (a new array at each read): `Order.fromEvents(order.events)` rebuilds it. */
   get events(): readonly OrderEvent[] {
-    return this.#events;
+    const events: OrderEvent[] = [this.#initialized];
+    if (this.#event1 !== undefined) events.push(this.#event1);
+    if (this.#event2 !== undefined) events.push(this.#event2);
+    if (this.#event3 !== undefined) events.push(this.#event3);
+    if (this.#laterEvents !== undefined) events.push(...this.#laterEvents);
+    return events;
   }
 
   /**
@@ -356,7 +387,7 @@ export class Order {
    * its state, quantities and working prices, with the latest event's time and reason.
    */
   toUpdate(): OrderUpdate {
-    const last = this.#lastEvent;
+    const last = this.lastEvent;
     // One object literal of one shape for every update (absent fields are undefined).
     return {
       clientOrderId: this.request.clientOrderId,

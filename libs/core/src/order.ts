@@ -93,12 +93,105 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, Readonly<Partial<Re
 
 /** True when no further event can change an order in this state. */
 export function isTerminalOrderStatus(status: OrderStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
+  return IS_TERMINAL[orderStatusCode(status)] === 1;
 }
 
-const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(
-  (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((s) => Object.keys(ORDER_TRANSITIONS[s]).length === 0),
-);
+/**
+ * The states and event kinds as small integers, for the table below: the order's hot path (every
+ * accept and fill of every order) then reads a typed array instead of looking strings up in
+ * objects. The codes are positions in these lists; the table itself is read from
+ * {@link ORDER_TRANSITIONS}, its one source.
+ */
+export const ORDER_STATUSES: readonly OrderStatus[] = Object.freeze(['new', 'accepted', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected', 'replaced']);
+const ORDER_EVENT_KINDS: readonly OrderEventKind[] = Object.freeze(['accept', 'partial_fill', 'fill', 'cancel', 'expire', 'reject', 'replace', 'update']);
+
+/** The code of a state: its position in {@link ORDER_STATUSES}. */
+function orderStatusCode(status: OrderStatus): number {
+  switch (status) {
+    case 'new':
+      return 0;
+    case 'accepted':
+      return 1;
+    case 'partially_filled':
+      return 2;
+    case 'filled':
+      return 3;
+    case 'canceled':
+      return 4;
+    case 'expired':
+      return 5;
+    case 'rejected':
+      return 6;
+    case 'replaced':
+      return 7;
+    default:
+      return unknownName(status);
+  }
+}
+
+/** The code of an event kind: its position in the kinds' list (`accept` 0 … `update` 7). */
+function orderEventKindCode(kind: OrderEventKind): number {
+  switch (kind) {
+    case 'accept':
+      return 0;
+    case 'partial_fill':
+      return 1;
+    case 'fill':
+      return 2;
+    case 'cancel':
+      return 3;
+    case 'expire':
+      return 4;
+    case 'reject':
+      return 5;
+    case 'replace':
+      return 6;
+    case 'update':
+      return 7;
+    default:
+      return unknownName(kind);
+  }
+}
+
+/** A name outside the lists (only from untyped callers): no code, so no transition. */
+function unknownName(name: never): number {
+  void name;
+  return -1;
+}
+
+const KIND_COUNT = ORDER_EVENT_KINDS.length;
+
+/** `NEXT_STATUS[from × kinds + kind]`: the code of the next state, -1 where the table has no entry. */
+const NEXT_STATUS: Int8Array = (() => {
+  const table = new Int8Array(ORDER_STATUSES.length * KIND_COUNT).fill(-1);
+  ORDER_STATUSES.forEach((from, f) => {
+    if (orderStatusCode(from) !== f) throw new Error(`order status ${from} has code ${orderStatusCode(from)}, listed at ${f}`);
+    ORDER_EVENT_KINDS.forEach((kind, k) => {
+      if (orderEventKindCode(kind) !== k) throw new Error(`order event ${kind} has code ${orderEventKindCode(kind)}, listed at ${k}`);
+      const to = ORDER_TRANSITIONS[from][kind];
+      if (to !== undefined) table[f * KIND_COUNT + k] = orderStatusCode(to);
+    });
+  });
+  if (Object.keys(ORDER_TRANSITIONS).length !== ORDER_STATUSES.length) throw new Error('ORDER_STATUSES does not list every state of ORDER_TRANSITIONS');
+  return table;
+})();
+
+/** 1 for a state with no exits (terminal), by code. */
+const IS_TERMINAL: Uint8Array = Uint8Array.from(ORDER_STATUSES, (s) => (Object.keys(ORDER_TRANSITIONS[s]).length === 0 ? 1 : 0));
+
+/**
+ * The code of the state `kind` leads to from the state of code `from` (see
+ * {@link orderStatusCode}), or -1 when {@link ORDER_TRANSITIONS} has no such transition.
+ */
+export function nextOrderStatusCode(from: number, kind: OrderEventKind): number {
+  const k = orderEventKindCode(kind);
+  return k < 0 || from < 0 ? -1 : (NEXT_STATUS[from * KIND_COUNT + k] as number);
+}
+
+/** Whether the state of code `status` is terminal. */
+export function isTerminalOrderStatusCode(status: number): boolean {
+  return IS_TERMINAL[status] === 1;
+}
 
 /**
  * The event that takes an order from `from` to `to` in one transition, read from the table, or
@@ -106,22 +199,31 @@ const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(
  * A reader of a venue's status reports uses it to turn a reported state into the event to apply.
  */
 export function orderEventKindBetween(from: OrderStatus, to: OrderStatus): OrderEventKind | undefined {
-  return EVENT_KIND_BETWEEN.get(from)?.get(to);
+  const f = orderStatusCode(from);
+  const t = orderStatusCode(to);
+  if (f < 0 || t < 0) return undefined;
+  const k = EVENT_KIND_BETWEEN[f * ORDER_STATUS_COUNT + t] as number;
+  return k < 0 ? undefined : ORDER_EVENT_KINDS[k];
 }
 
-/** {@link orderEventKindBetween} for every pair of states, read from the table once. */
-const EVENT_KIND_BETWEEN: ReadonlyMap<OrderStatus, ReadonlyMap<OrderStatus, OrderEventKind>> = new Map(
-  (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).map((from) => {
+const ORDER_STATUS_COUNT = ORDER_STATUSES.length;
+
+/**
+ * {@link orderEventKindBetween} for every pair of states, read from the table once: the code of
+ * the first event (in table order, `update` aside) that leads from one to the other, else -1.
+ */
+const EVENT_KIND_BETWEEN: Int8Array = (() => {
+  const table = new Int8Array(ORDER_STATUS_COUNT * ORDER_STATUS_COUNT).fill(-1);
+  for (const from of Object.keys(ORDER_TRANSITIONS) as OrderStatus[]) {
     const exits = ORDER_TRANSITIONS[from];
-    const byTarget = new Map<OrderStatus, OrderEventKind>();
     for (const kind of Object.keys(exits) as OrderEventKind[]) {
       const to = exits[kind];
-      // The first event (in table order) that leads there.
-      if (kind !== 'update' && to !== undefined && !byTarget.has(to)) byTarget.set(to, kind);
+      const at = orderStatusCode(from) * ORDER_STATUS_COUNT + (to === undefined ? 0 : orderStatusCode(to));
+      if (kind !== 'update' && to !== undefined && table[at] === -1) table[at] = orderEventKindCode(kind);
     }
-    return [from, byTarget];
-  }),
-);
+  }
+  return table;
+})();
 
 /**
  * Whether {@link ORDER_TRANSITIONS} leads from `from` to another state `to` in one or more

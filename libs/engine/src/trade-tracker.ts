@@ -52,14 +52,27 @@ interface TradeState {
  */
 export class TradeTracker {
   readonly #symbols: readonly Ticker[];
-  readonly #open: (TradeState | undefined)[];
+  /** One state per symbol, reused from trade to trade (no object per trade); `qty` 0: no trade open. */
+  readonly #open: TradeState[];
   /** Closed trades in columns (one row per trade) so a long run retains no object per trade. */
   readonly #rows = new ClosedTradeColumns();
   #materialized: readonly ClosedTrade[] = Object.freeze([]);
 
   constructor(symbols: readonly Ticker[]) {
     this.#symbols = symbols;
-    this.#open = new Array<TradeState | undefined>(symbols.length).fill(undefined);
+    this.#open = Array.from({ length: symbols.length }, (): TradeState => ({
+      side: 1,
+      qty: 0,
+      maxQty: 0,
+      entryTime: 0 as EpochMs,
+      entryStep: 0,
+      entryPrice: 0,
+      entryQty: 0,
+      exitPrice: 0,
+      exitQty: 0,
+      pnl: 0,
+      commission: 0,
+    }));
   }
 
   /** Closed trades so far, in the order they closed (a frozen array). */
@@ -77,8 +90,8 @@ export class TradeTracker {
   onFill(i: number, signedQty: number, price: number, commission: number, time: EpochMs, step: number): void {
     let remaining = signedQty;
     const total = Math.abs(signedQty);
-    let state = this.#open[i];
-    if (state !== undefined && Math.sign(remaining) !== state.side) {
+    const state = this.#open[i] as TradeState;
+    if (state.qty !== 0 && Math.sign(remaining) !== state.side) {
       const closing = Math.min(state.qty, Math.abs(remaining));
       const share = closing / total;
       state.qty -= closing;
@@ -87,29 +100,22 @@ export class TradeTracker {
       state.pnl += closing * (price - state.entryPrice) * state.side;
       state.commission += commission * share;
       remaining += closing * state.side;
-      if (state.qty === 0) {
-        this.#rows.append(i, state, time, step);
-        this.#open[i] = undefined;
-        state = undefined;
-      }
+      // Closed (qty 0): the row is written, and the state is free for the next trade.
+      if (state.qty === 0) this.#rows.append(i, state, time, step);
     }
     if (remaining !== 0) {
       const share = Math.abs(remaining) / total;
-      if (state === undefined) {
-        state = {
-          side: remaining > 0 ? 1 : -1,
-          qty: 0,
-          maxQty: 0,
-          entryTime: time,
-          entryStep: step,
-          entryPrice: 0,
-          entryQty: 0,
-          exitPrice: 0,
-          exitQty: 0,
-          pnl: 0,
-          commission: 0,
-        };
-        this.#open[i] = state;
+      if (state.qty === 0) {
+        state.side = remaining > 0 ? 1 : -1;
+        state.maxQty = 0;
+        state.entryTime = time;
+        state.entryStep = step;
+        state.entryPrice = 0;
+        state.entryQty = 0;
+        state.exitPrice = 0;
+        state.exitQty = 0;
+        state.pnl = 0;
+        state.commission = 0;
       }
       const qty = Math.abs(remaining);
       state.qty += qty;
@@ -124,7 +130,7 @@ export class TradeTracker {
   openTrades(): readonly OpenTrade[] {
     const out: OpenTrade[] = [];
     this.#open.forEach((state, i) => {
-      if (state === undefined) return;
+      if (state.qty === 0) return;
       out.push(
         Object.freeze({
           symbol: this.#symbols[i] as Ticker,
@@ -178,29 +184,39 @@ class ClosedTradeColumns {
   }
 
   toTrades(symbols: readonly Ticker[]): readonly ClosedTrade[] {
-    const width = WIDTH;
-    const d = this.#data;
     const out: ClosedTrade[] = [];
-    for (let r = 0; r < this.length; r++) {
-      const at = r * width;
-      const pnl = d[at + 7] as number;
-      const commission = d[at + 8] as number;
-      out.push(
-        Object.freeze({
-          symbol: symbols[d[at] as number] as Ticker,
-          side: d[at + 1] === 1 ? 'long' : 'short',
-          qty: d[at + 2] as number,
-          entryTime: d[at + 3] as EpochMs,
-          entryPrice: d[at + 4] as number,
-          exitTime: d[at + 5] as EpochMs,
-          exitPrice: d[at + 6] as number,
-          pnl,
-          commission,
-          netPnl: pnl - commission,
-          barsHeld: d[at + 9] as number,
-        }),
-      );
-    }
+    tradesFromColumns(this.#data, this.length, symbols, out);
     return Object.freeze(out);
+  }
+}
+
+/**
+ * Appends to `out` the closed trades of `count` rows of columns `d`. It runs once per backtest: kept
+ * to the loop alone (no call after it that its first, optimized-on-the-fly run has no feedback
+ * for), its optimized code is not thrown away at the loop's end.
+ */
+function tradesFromColumns(d: Float64Array, count: number, symbols: readonly Ticker[], out: ClosedTrade[]): void {
+  const width = WIDTH;
+  for (let r = 0; r < count; r++) {
+    const at = r * width;
+    const pnl = d[at + 7] as number;
+    const commission = d[at + 8] as number;
+    // An integer index: a double key would take the slow path of a keyed load.
+    const symbol = symbols[(d[at] as number) | 0] as Ticker;
+    out.push(
+      Object.freeze({
+        symbol,
+        side: d[at + 1] === 1 ? 'long' : 'short',
+        qty: d[at + 2] as number,
+        entryTime: d[at + 3] as EpochMs,
+        entryPrice: d[at + 4] as number,
+        exitTime: d[at + 5] as EpochMs,
+        exitPrice: d[at + 6] as number,
+        pnl,
+        commission,
+        netPnl: pnl - commission,
+        barsHeld: d[at + 9] as number,
+      }),
+    );
   }
 }

@@ -26,6 +26,8 @@ import { sizeFor, sizeOrder } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { TradeTracker } from './trade-tracker';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** An order the broker refused, or one the core could not size. */
 export interface RejectedOrder {
   readonly clientOrderId: ClientOrderId;
@@ -138,7 +140,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #views: readonly BarView[];
   readonly #stepView: StepView;
   readonly #working: Int32Array;
-  readonly #orders = new Map<string, TrackedOrder>();
+  readonly #orders = new OpenOrders();
   #lastEnded: Order | undefined;
   readonly #quality = new ExecutionQualityAccumulator();
   #broker: Broker | undefined;
@@ -154,6 +156,18 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #closeThenOpen: boolean;
   /** Orders held back until their symbol's position is flat (`close-then-open`), in decision order. */
   readonly #held: TrackedOrder[] = [];
+  /** The one object `#outcome` fills in. */
+  readonly #outcomeScratch: Mutable<OrderOutcome> = {
+    side: 'buy',
+    qty: 0,
+    referencePrice: 0,
+    decidedAt: 0,
+    acceptedAt: null,
+    filledQty: 0,
+    fillCount: 0,
+    status: 'new',
+    markPriceAtEnd: null,
+  };
 
   constructor(options: TradingCoreOptions) {
     const { universe } = options;
@@ -217,7 +231,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   executionQuality(): ExecutionQuality {
     const snapshot = new ExecutionQualityAccumulator();
     snapshot.merge(this.#quality);
-    for (const [, tracked] of this.#orders) snapshot.addOrder(this.#outcome(tracked, 'accepted'));
+    for (const tracked of this.#orders.values()) snapshot.addOrder(this.#outcome(tracked, 'accepted'));
     return snapshot.result();
   }
 
@@ -347,6 +361,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     }
     const gateway = this.#gateway;
     if (gateway !== undefined) {
+      // The gateway asks the view about this order's symbol: its index is known here.
+      this.#portfolio.focus(symbol, s);
       const decision = gateway.check(request, this.#portfolio);
       if (!decision.accepted) {
         this.#refuse(order, `risk ${decision.code}: ${decision.message}`);
@@ -517,11 +533,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   /** Orders still working at the broker, as a restart would adopt them (held orders are not: they were never sent). */
   workingOrders(): AdoptedOrder[] {
     const out: AdoptedOrder[] = [];
-    for (const [id, tracked] of this.#orders) {
+    for (const tracked of this.#orders.values()) {
       if (tracked.isHeld) continue;
       const order = tracked.order;
       out.push({
-        clientOrderId: id as ClientOrderId,
+        clientOrderId: order.clientOrderId,
         symbol: this.symbols[tracked.symbolIndex] as Ticker,
         side: order.side,
         qty: order.qty,
@@ -563,20 +579,23 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     };
   }
 
-  /** An order as execution quality judges it, ended in `status`, with the symbol's latest close. */
+  /**
+   * An order as execution quality judges it, ended in `status`, with the symbol's latest close:
+   * written into one reused object (the accumulator reads it and keeps nothing of it).
+   */
   #outcome(tracked: TrackedOrder, status: OrderOutcome['status']): OrderOutcome {
     const order = tracked.order;
-    return {
-      side: order.side,
-      qty: order.qty,
-      referencePrice: tracked.referencePrice,
-      decidedAt: order.request.decidedAt,
-      acceptedAt: order.acceptedAt ?? null,
-      filledQty: order.filledQty,
-      fillCount: order.fillCount - tracked.fillsBefore,
-      status,
-      markPriceAtEnd: this.#latestClose(tracked.symbolIndex),
-    };
+    const o = this.#outcomeScratch;
+    o.side = order.side;
+    o.qty = order.qty;
+    o.referencePrice = tracked.referencePrice;
+    o.decidedAt = order.request.decidedAt;
+    o.acceptedAt = order.acceptedAt ?? null;
+    o.filledQty = order.filledQty;
+    o.fillCount = order.fillCount - tracked.fillsBefore;
+    o.status = status;
+    o.markPriceAtEnd = this.#latestClose(tracked.symbolIndex);
+    return o;
   }
 
   /** Refuses `order` before the broker sees it (sizing, the risk gateway). */
@@ -602,7 +621,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const held = side === 'sell' ? position : -position;
     if (held <= 0) return Number.POSITIVE_INFINITY;
     let promised = 0;
-    for (const [, tracked] of this.#orders) {
+    for (const tracked of this.#orders.values()) {
       const order = tracked.order;
       if (tracked.symbolIndex !== s || tracked.isHeld || order.side !== side || order.isTerminal) continue;
       promised += order.qty - order.filledQty;
@@ -640,7 +659,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   }
 
   #hasSentOrder(s: number, side: OrderSide): boolean {
-    for (const [, tracked] of this.#orders) {
+    for (const tracked of this.#orders.values()) {
       if (tracked.symbolIndex === s && !tracked.isHeld && tracked.order.side === side && !tracked.order.isTerminal) return true;
     }
     return false;
@@ -677,7 +696,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
 
   #track(order: Order, symbolIndex: number, referencePrice: number, fillsBefore = 0): TrackedOrder {
     const tracked: TrackedOrder = { order, symbolIndex, referencePrice, fillsBefore, isWorking: false, isHeld: false };
-    this.#orders.set(order.clientOrderId, tracked);
+    this.#orders.set(tracked);
     return tracked;
   }
 
@@ -733,6 +752,12 @@ class LedgerPortfolioView implements PortfolioView {
     return s < 0 ? NaN : this.#ledger.markPrice(s);
   }
 
+  /** Tells the view that `symbol` is at ledger index `index` (the symbol the next questions are about). */
+  focus(symbol: Ticker, index: number): void {
+    this.#lastSymbol = symbol;
+    this.#lastIndex = index;
+  }
+
   /** The ledger's index of `symbol`; the gateway asks about one order's symbol several times in a row. */
   #indexOf(symbol: Ticker): number {
     if (symbol !== this.#lastSymbol) {
@@ -759,5 +784,90 @@ class LedgerPortfolioView implements PortfolioView {
       this.#grossExposure = ledger.grossExposure();
       this.#revision = ledger.revision;
     }
+  }
+}
+
+/** Open orders kept in a list while there are at most this many; a map by id beyond. */
+const OPEN_ORDER_LIST_MAX = 4;
+
+/**
+ * The orders the core follows, by client order id, in the order they were tracked. While few are
+ * open (a one-symbol backtest has one or two), a short list searched by id costs less than a map,
+ * whose every new id must be hashed and whose table is rebuilt each time it empties: the id a
+ * broker reports is the very string sent, found at its first comparison. Comparing ids that are not
+ * the same string costs more than a hash lookup once there are several, so past
+ * {@link OPEN_ORDER_LIST_MAX} open orders the list turns into a map for good.
+ */
+class OpenOrders {
+  /** The orders in the first `#count` slots (later slots are cleared, not cut: the array keeps its capacity). */
+  readonly #list: (TrackedOrder | undefined)[] = [];
+  #count = 0;
+  #map: Map<string, TrackedOrder> | undefined;
+
+  get(id: string): TrackedOrder | undefined {
+    if (this.#map !== undefined) return this.#map.get(id);
+    const list = this.#list;
+    for (let i = 0; i < this.#count; i++) {
+      const tracked = list[i] as TrackedOrder;
+      if (tracked.order.clientOrderId === id) return tracked;
+    }
+    return undefined;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** Tracks `tracked` under its order's id (replacing, in its place, an order tracked under the same id). */
+  set(tracked: TrackedOrder): void {
+    const id = tracked.order.clientOrderId;
+    if (this.#map !== undefined) {
+      this.#map.set(id, tracked);
+      return;
+    }
+    const list = this.#list;
+    const count = this.#count;
+    for (let i = 0; i < count; i++) {
+      if ((list[i] as TrackedOrder).order.clientOrderId === id) {
+        list[i] = tracked;
+        return;
+      }
+    }
+    if (count < OPEN_ORDER_LIST_MAX) {
+      if (count < list.length) list[count] = tracked;
+      else list.push(tracked);
+      this.#count = count + 1;
+      return;
+    }
+    const map = new Map<string, TrackedOrder>();
+    for (let i = 0; i < count; i++) {
+      const t = list[i] as TrackedOrder;
+      map.set(t.order.clientOrderId, t);
+    }
+    map.set(id, tracked);
+    list.length = 0;
+    this.#count = 0;
+    this.#map = map;
+  }
+
+  delete(id: string): void {
+    if (this.#map !== undefined) {
+      this.#map.delete(id);
+      return;
+    }
+    const list = this.#list;
+    const count = this.#count;
+    for (let i = 0; i < count; i++) {
+      if ((list[i] as TrackedOrder).order.clientOrderId !== id) continue;
+      for (let j = i + 1; j < count; j++) list[j - 1] = list[j];
+      list[count - 1] = undefined;
+      this.#count = count - 1;
+      return;
+    }
+  }
+
+  /** The orders, in the order they were tracked. */
+  values(): Iterable<TrackedOrder> {
+    return this.#map !== undefined ? this.#map.values() : (this.#list.slice(0, this.#count) as TrackedOrder[]);
   }
 }

@@ -36,7 +36,6 @@ interface SimOrder {
   readonly limitPrice: number;
   readonly stopPrice: number;
   isTriggered: boolean;
-  readonly decidedAt: number;
   /** Time at which it reaches the broker: decision + latency. */
   readonly arrivesAt: number;
   /** First step on which it may fill (a bracket leg: the bar after its entry filled). */
@@ -45,9 +44,8 @@ interface SimOrder {
   expiresAfterStep: number;
   /** Raw fees of the fills so far (before the minimum); what was charged is the aggregate's `commission`. */
   feeRaw: number;
-  /** Bracket: take-profit and stop-loss prices for the legs (NaN when not a bracket). */
-  readonly takeProfit: number;
-  readonly stopLoss: number;
+  /** A bracket's entry: its request's take-profit and stop-loss prices become the legs. */
+  readonly isBracket: boolean;
   sibling: SimOrder | undefined;
   isTakeProfit: boolean;
 }
@@ -100,7 +98,12 @@ export class SimulatedBroker implements Broker {
   readonly #symbolIndex: ReadonlyMap<string, number>;
   readonly #seenIds = new SeenOrderIds();
   readonly #usedVolume: Float64Array;
-  #orders: SimOrder[] = [];
+  /**
+   * The orders, in submission order, in the first `#orderCount` slots (the slots after them are
+   * cleared, not cut off: the array keeps its capacity instead of being regrown for every order).
+   */
+  readonly #orders: (SimOrder | undefined)[] = [];
+  #orderCount = 0;
   #account: SimulatedAccount | undefined;
   #sink: BrokerEventSink | undefined;
   #step = -1;
@@ -130,7 +133,7 @@ export class SimulatedBroker implements Broker {
   /** Orders not yet in a final state. */
   get openOrderCount(): number {
     let open = 0;
-    for (const order of this.#orders) if (!order.order.isTerminal) open++;
+    for (let i = 0; i < this.#orderCount; i++) if (!(this.#orders[i] as SimOrder).order.isTerminal) open++;
     return open;
   }
 
@@ -154,13 +157,11 @@ export class SimulatedBroker implements Broker {
       limitPrice: order.limitPrice ?? NaN,
       stopPrice: order.stopPrice ?? NaN,
       isTriggered: false,
-      decidedAt: order.decidedAt,
       arrivesAt,
       activeFromStep: 0,
       expiresAfterStep: -1,
       feeRaw: 0,
-      takeProfit: isBracket ? (order.takeProfitPrice ?? NaN) : NaN,
-      stopLoss: isBracket ? (order.stopLossPrice ?? NaN) : NaN,
+      isBracket,
       sibling: undefined,
       isTakeProfit: false,
     };
@@ -169,7 +170,7 @@ export class SimulatedBroker implements Broker {
       this.#transition(sim, 'reject', order.decidedAt, rejection);
       return;
     }
-    this.#orders.push(sim);
+    this.#add(sim);
   }
 
   cancel(id: ClientOrderId): void {
@@ -207,17 +208,17 @@ export class SimulatedBroker implements Broker {
     const time = u.time[step] as number;
     this.#step = step;
     this.#now = time;
-    if (this.#orders.length === 0) return;
+    if (this.#orderCount === 0) return;
     this.#usedVolume.fill(0);
     // Orders added while this bar is worked (bracket legs, replacements) start on a later bar.
     const orders = this.#orders;
-    const count = orders.length;
+    const count = this.#orderCount;
     for (let i = 0; i < count; i++) {
       const order = orders[i] as SimOrder;
       const state = order.order;
       if (state.isTerminal) continue;
       if (state.status === 'new') {
-        if (!(time > order.decidedAt && time >= order.arrivesAt)) continue;
+        if (!(time > state.request.decidedAt && time >= order.arrivesAt)) continue;
         if (this.#fill.rejectsOnArrival(state.request, this.#rng)) {
           this.#transition(order, 'reject', order.arrivesAt, 'liquidity: no counterparty at arrival (simulated)');
           continue;
@@ -241,27 +242,41 @@ export class SimulatedBroker implements Broker {
       }
     }
     // Compact in place: no new array per bar.
+    const total = this.#orderCount;
     let kept = 0;
-    for (let i = 0; i < orders.length; i++) {
+    for (let i = 0; i < total; i++) {
       const order = orders[i] as SimOrder;
       if (!order.order.isTerminal) orders[kept++] = order;
     }
-    orders.length = kept;
+    for (let i = kept; i < total; i++) orders[i] = undefined;
+    this.#orderCount = kept;
   }
 
   /** Cancels every open order (at the end of the data), reporting each with `reason`. */
   cancelAll(reason: string): void {
     // The live length: canceling a partly filled bracket entry opens its legs, which end here too.
-    for (let i = 0; i < this.#orders.length; i++) {
+    for (let i = 0; i < this.#orderCount; i++) {
       const order = this.#orders[i] as SimOrder;
       if (!order.order.isTerminal) this.#end(order, 'cancel', this.#now, reason);
     }
-    this.#orders = [];
+    this.#orders.length = 0;
+    this.#orderCount = 0;
+  }
+
+  /** Appends an order to the book. */
+  #add(order: SimOrder): void {
+    if (this.#orderCount < this.#orders.length) this.#orders[this.#orderCount] = order;
+    else this.#orders.push(order);
+    this.#orderCount++;
   }
 
   /** The order `id` if it has not ended (ended orders stay listed until the bar is done). */
   #findOpen(id: ClientOrderId): SimOrder | undefined {
-    return this.#orders.find((o) => o.id === id && !o.order.isTerminal);
+    for (let i = 0; i < this.#orderCount; i++) {
+      const o = this.#orders[i] as SimOrder;
+      if (o.id === id && !o.order.isTerminal) return o;
+    }
+    return undefined;
   }
 
   /** The submission check of a market order's buying power at the signal bar's close (see `SubmissionCash`). */
@@ -410,7 +425,7 @@ export class SimulatedBroker implements Broker {
       if (legQty !== leg.qty) leg.amendQty(legQty, this.#now);
       if (isDone || leg.qty <= leg.filledQty) this.#end(sibling, 'cancel', this.#now, `oco: ${order.isTakeProfit ? 'take-profit' : 'stop-loss'} ${order.id} filled`);
     }
-    if (isDone && !Number.isNaN(order.takeProfit)) this.#openLegs(order, step);
+    if (isDone && order.isBracket) this.#openLegs(order, step);
   }
 
   /** Creates a filled bracket entry's take-profit and stop-loss, working from the next bar. */
@@ -437,24 +452,23 @@ export class SimulatedBroker implements Broker {
         limitPrice: type === 'limit' ? price : NaN,
         stopPrice: type === 'stop' ? price : NaN,
         isTriggered: false,
-        decidedAt: this.#now,
         arrivesAt: this.#now,
         activeFromStep: step + 1,
         expiresAfterStep: -1,
         feeRaw: 0,
-        takeProfit: NaN,
-        stopLoss: NaN,
+        isBracket: false,
         sibling: undefined,
         isTakeProfit,
       };
     };
-    const tp = make('tp', 'limit', entry.takeProfit, true);
-    const sl = make('sl', 'stop', entry.stopLoss, false);
+    // Validated at submission: a bracket has both prices.
+    const tp = make('tp', 'limit', entry.order.request.takeProfitPrice as number, true);
+    const sl = make('sl', 'stop', entry.order.request.stopLossPrice as number, false);
     tp.sibling = sl;
     sl.sibling = tp;
     for (const leg of [tp, sl]) {
       this.#seenIds.add(leg.id);
-      this.#orders.push(leg);
+      this.#add(leg);
       this.#transition(leg, 'accept', this.#now);
     }
   }
@@ -462,7 +476,7 @@ export class SimulatedBroker implements Broker {
   /** Ends an order early (cancel, expire, reject, replace); a partly filled bracket entry still gets its legs. */
   #end(order: SimOrder, event: 'cancel' | 'expire' | 'reject' | 'replace', time: number, reason: string): void {
     this.#transition(order, event, time, reason);
-    if (order.order.filledQty > 0 && !Number.isNaN(order.takeProfit)) this.#openLegs(order, this.#step);
+    if (order.order.filledQty > 0 && order.isBracket) this.#openLegs(order, this.#step);
     if (order.sibling !== undefined && !order.sibling.order.isTerminal && event !== 'replace') {
       this.#transition(order.sibling, 'cancel', time, `oco: ${order.id} ended`);
     }
