@@ -6,6 +6,7 @@ import { sharedDataFile } from '../test/shared-data';
 import { backtesterCli, runIdOf } from '../test/cli-harness';
 import { main } from './main';
 import type { CliIo } from '@quantbot/cli';
+import { hashFiles } from '@quantbot/observability';
 
 const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
@@ -41,6 +42,8 @@ describe('run folders', () => {
     const manifest = manifestOf(runId);
     expect(manifest).toMatchObject({ runId, seed: 3, startedAt: expect.stringMatching(/^2026-01-02T03:04:/), commandLine: ['backtester', 'run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--seed', '3'] });
     expect(manifest.dataHash).toMatch(/^[0-9a-f]{64}$/);
+    // Hashed while the file was read, it is the hash the file itself gives.
+    expect(manifest.dataHash).toBe(hashFiles([sharedDataFile('orcl-2003-2005.txt')]).sha256);
     expect(manifest.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(manifest.artifacts).sort()).toEqual(['decision_events.jsonl', 'equity.csv', 'orders.jsonl', 'summary.json', 'trades.jsonl']);
 

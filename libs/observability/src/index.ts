@@ -4,7 +4,7 @@ export type { Redactor, RedactorOptions } from './redaction';
 export { LOG_LEVELS, createLogger } from './logger';
 export type { LogFields, LogLevel, LogStream, Logger, LoggerOptions } from './logger';
 export { writeFileAtomically } from './durable-file';
-export { COMPRESS_ARTIFACT_MIN_BYTES, COMPRESSED_ARTIFACT_SUFFIX, LEGACY_RUN_MANIFEST_SCHEMA_VERSION, PARTIAL_RUN_PREFIX, RUN_ARTIFACT_FILES, RUN_MANIFEST_FILE, RUN_MANIFEST_SCHEMA_VERSION, RunExistsError, artifactContentName, artifactContentSha256, computeManifestDigest, computeRunDigest, equityCsv, equityCsvChunks, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, sha256Hex, toJsonLines, validateRunId, writeRunArtifacts, writeRunArtifactsStreaming } from './run-artifacts';
+export { COMPRESS_ARTIFACT_MIN_BYTES, COMPRESSED_ARTIFACT_SUFFIX, LEGACY_RUN_MANIFEST_SCHEMA_VERSION, PARTIAL_RUN_PREFIX, RUN_ARTIFACT_FILES, RUN_MANIFEST_FILE, RUN_MANIFEST_SCHEMA_VERSION, RunExistsError, artifactContentName, artifactContentSha256, computeManifestDigest, computeRunDigest, equityCsv, equityCsvChunks, fileSetHash, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, sha256Hex, toJsonLines, validateRunId, writeRunArtifacts, writeRunArtifactsStreaming } from './run-artifacts';
 export type { FileSetHash, HashedFile, RunArtifact, RunArtifactContent, RunArtifactEntry, RunAuditAnchor, RunAuditHead, RunManifest, RunManifestBody, RunManifestInput, WriteRunArtifactsInput } from './run-artifacts';
 export { DERIVED_RUN_FILES, UNKNOWN_RUN_SUGGESTIONS, UnknownRunError, listRuns, loadRunManifest, parseEquityCsv, parseJsonLines, parseRunManifest, readArtifactText, readRun, verifyRunFiles } from './run-store';
 export type { RunData, RunFileProblem, RunListing, RunVerification } from './run-store';

@@ -687,9 +687,18 @@ function hashListing(entries: readonly { readonly name: string; readonly sha256:
 }
 
 function hashNamedFiles(files: readonly { readonly name: string; readonly path: string }[]): FileSetHash {
-  const hashed = files
-    .map(({ name, path }): HashedFile => ({ name, ...hashFile(path) }))
-    .sort((a, b) => compareStrings(a.name, b.name));
+  return fileSetHash(files.map(({ name, path }): HashedFile => ({ name, ...hashFile(path) })));
+}
+
+/**
+ * The {@link FileSetHash} of files already hashed (each with its name, SHA-256 and size), as
+ * {@link hashFiles} would give for them: for a caller that hashed the bytes while reading them
+ * (`readBarPath` of `@quantbot/market-data` with `hash`), so the files are not read again.
+ *
+ * @example fileSetHash([{ name: 'ORCL.csv', sha256, bytes }]).sha256 === hashFiles(['data/ORCL.csv']).sha256
+ */
+export function fileSetHash(files: readonly HashedFile[]): FileSetHash {
+  const hashed = files.map((file): HashedFile => ({ name: file.name, sha256: file.sha256, bytes: file.bytes })).sort((a, b) => compareStrings(a.name, b.name));
   return Object.freeze({ sha256: hashListing(hashed), files: Object.freeze(hashed.map((file) => Object.freeze(file))) });
 }
 

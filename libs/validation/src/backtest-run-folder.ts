@@ -1,12 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime, orderEventRecordJson } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
+import type { BarFileHash } from '@quantbot/market-data';
 import type { StrategyNotice } from '@quantbot/strategies';
 import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
-import { RUN_ARTIFACT_FILES, equityCsvChunks, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, toJsonLines, writeRunArtifactsStreaming } from '@quantbot/observability';
-import { renderRunReport } from '@quantbot/observability/report';
+import { RUN_ARTIFACT_FILES, equityCsvChunks, fileSetHash, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, toJsonLines, writeRunArtifactsStreaming } from '@quantbot/observability';
 import type { RunReportInput } from '@quantbot/observability/report';
 
 /** The report a run folder may hold besides its recorded artifacts. */
@@ -51,6 +51,11 @@ export interface BacktestRunRecord {
   readonly seed: number;
   /** The data file or folder; undefined for synthetic data (its seed and size define it). */
   readonly dataPath: string | undefined;
+  /**
+   * The bar files as hashed while they were read (`readBarPath` with `hash`): when `dataPath` is
+   * one of them (a single file), its hash is taken from here instead of reading the file again.
+   */
+  readonly dataHashes?: readonly BarFileHash[];
   /** The audit log's anchor (its head before and after the run), or null without an audit log. */
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
@@ -102,10 +107,12 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true, compressible: true });
   if (record.withReport) {
     const input = reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime()));
-    const html = await renderRunReport(record.market !== undefined ? { ...input, market: record.market } : input);
+    // The report renderer (and its charting code) loads only for a run that asks for a report.
+    const { renderRunReportHtml } = await import('./run-report-html');
+    const html = await renderRunReportHtml(record.market !== undefined ? { ...input, market: record.market } : input);
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
   }
-  const data = hashData(record.dataPath);
+  const data = hashData(record.dataPath, record.dataHashes);
   return writeRunArtifactsStreaming({
     root: record.root,
     runId: record.runId,
@@ -191,8 +198,17 @@ export function dataHash(dataPath: string | undefined): string | null {
   return hashData(dataPath)?.sha256 ?? null;
 }
 
-/** The hash of a data file or of a folder's files, with each file's hash; undefined for synthetic data. */
-export function hashData(dataPath: string | undefined): FileSetHash | undefined {
+/**
+ * The hash of a data file or of a folder's files, with each file's hash; undefined for synthetic
+ * data. A single file found in `hashed` (hashed while it was read) is not read again: its hash is
+ * that of the bytes the run parsed. A folder is always hashed whole (`hashDirectoryFiles` covers
+ * every file in it, not only the bar files read).
+ */
+export function hashData(dataPath: string | undefined, hashed: readonly BarFileHash[] = []): FileSetHash | undefined {
   if (dataPath === undefined) return undefined;
-  return statSync(dataPath).isDirectory() ? hashDirectoryFiles(dataPath) : hashFiles([dataPath]);
+  if (statSync(dataPath).isDirectory()) return hashDirectoryFiles(dataPath);
+  const path = resolve(dataPath);
+  const known = hashed.find((file) => resolve(file.file) === path);
+  // As `hashFiles([dataPath])` names it: relative to its own folder.
+  return known !== undefined ? fileSetHash([{ name: basename(path), sha256: known.sha256, bytes: known.bytes }]) : hashFiles([dataPath]);
 }

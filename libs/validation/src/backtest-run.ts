@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { BarIntervalName, BarUniverse, EpochMs } from '@quantbot/core';
 import { ConfigError, formatIsoTime, resolveBarInterval } from '@quantbot/core';
 import type { DataQualityOutcome, FundamentalValues } from '@quantbot/data-quality';
-import type { BarPrices } from '@quantbot/market-data';
+import type { BarFileHash, BarPrices } from '@quantbot/market-data';
 import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { resolveExecutionProfile } from '@quantbot/execution-sim';
@@ -119,6 +119,8 @@ export interface RunPlan {
   /** The bar interval the metrics annualise with (detected, or stated and checked). */
   readonly barInterval: BarIntervalName;
   readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: JsonlAuditSink };
+  /** With `PlanRunOptions.hashData`: each bar file read, with the SHA-256 of the bytes parsed. */
+  readonly dataHashes?: readonly BarFileHash[];
 }
 
 /**
@@ -229,6 +231,8 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     plan = planRun(config, {
       cwd,
       ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}),
+      // The manifest's data hash, taken from the bytes as they are read (the file is read once).
+      hashData: true,
       onPhase: (phase) => {
         if (phase === 'check') checkStartedAt = timer();
         phases.phase(RUN_DATA_PHASE_NAMES[phase]);
@@ -375,6 +379,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
     seed: plan.seed,
     dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
+    ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
     audit,
     withReport,
     ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
@@ -409,6 +414,8 @@ export interface PlanRunOptions {
   readonly auditLog?: AuditLogRedirect;
   /** Hears each step of loading the data as it starts (see `loadRunData`). */
   readonly onPhase?: (phase: RunDataPhase) => void;
+  /** Hash the bar files as they are read (`RunPlan.dataHashes`), so the manifest need not read them again. */
+  readonly hashData?: boolean;
 }
 
 /**
@@ -421,7 +428,11 @@ export interface PlanRunOptions {
  * `killSwitch.rearm`, ...) for a bad value and a `DataError` for bad data.
  */
 export function planRun(config: BacktestRunConfig, options: PlanRunOptions): RunPlan {
-  const { dataLabel, universe, dataQuality, seed, prices } = loadRunData(config, { cwd: options.cwd, ...(options.onPhase !== undefined ? { onPhase: options.onPhase } : {}) });
+  const { dataLabel, universe, dataQuality, seed, prices, hashes } = loadRunData(config, {
+    cwd: options.cwd,
+    ...(options.onPhase !== undefined ? { onPhase: options.onPhase } : {}),
+    ...(options.hashData === true ? { hash: true } : {}),
+  });
   const barInterval = resolveBarInterval(universe.time, config.barInterval);
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
@@ -457,6 +468,7 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     seed,
     barInterval,
     risk: planRisk(config, options.cwd, options.auditLog),
+    ...(hashes !== undefined ? { dataHashes: hashes } : {}),
   };
 }
 
