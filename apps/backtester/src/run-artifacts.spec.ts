@@ -177,6 +177,13 @@ describe('backtester report', () => {
     const id = runIdOf(withReport);
     expect(existsSync(join(workDir, 'results', 'runs', id, 'report.html'))).toBe(true);
     expect(manifestOf(id).artifacts['report.html']).toMatchObject({ deterministic: false });
+    // A run with a report keeps its journal as records (the report draws the fills from them);
+    // one without hands it to the compressor thread as it goes: the same files either way.
+    const without = manifestOf(runIdOf(await cli('run', '--bars', '600')));
+    const withIt = manifestOf(id);
+    for (const name of ['decision_events.jsonl', 'orders.jsonl', 'trades.jsonl', 'equity.csv', 'summary.json']) {
+      expect(without.artifacts[name]).toEqual(withIt.artifacts[name]);
+    }
   });
 
   it('writes plain progress lines when output is not a terminal, a bar on a terminal, none with --json', async () => {

@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Gzip, ZlibOptions } from 'node:zlib';
-import { constants as zlibConstants, createGzip, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import type { JsonValue } from '@quantbot/core';
 import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
 import { syncDirectory, writeFileDurably } from './durable-file';
@@ -69,10 +69,34 @@ const MAX_NAME_LENGTH = 200;
 const HASH_CHUNK_BYTES = 1 << 20;
 
 /**
- * An artifact's content: text (written as UTF-8), bytes, or pieces of either in order (the file
- * is their concatenation; {@link writeRunArtifactsStreaming} writes them as they come).
+ * An artifact's content made before the run folder is written, already hashed and (from
+ * `COMPRESS_ARTIFACT_MIN_BYTES` up) gzip-compressed: what an `ArtifactCompressor` gives.
+ * Give it as a `RunArtifact`'s content; the files, manifest and digest are exactly those of the
+ * same text given as a string.
  */
-export type RunArtifactContent = string | Uint8Array | Iterable<string | Uint8Array>;
+export class PreparedArtifact {
+  /** Hex SHA-256 and size of the content (uncompressed): what the digest covers. */
+  readonly sha256: string;
+  readonly bytes: number;
+  /** The gzip stream of the content (level 1, as the run writer compresses), or null below the threshold. */
+  readonly gzip: { readonly data: Uint8Array; readonly sha256: string } | null;
+  /** The content itself when it was not compressed; null otherwise. */
+  readonly plain: Uint8Array | null;
+
+  constructor(fields: { readonly sha256: string; readonly bytes: number; readonly gzip: { readonly data: Uint8Array; readonly sha256: string } | null; readonly plain: Uint8Array | null }) {
+    this.sha256 = fields.sha256;
+    this.bytes = fields.bytes;
+    this.gzip = fields.gzip;
+    this.plain = fields.plain;
+  }
+}
+
+/**
+ * An artifact's content: text (written as UTF-8), bytes, or pieces of either in order (the file
+ * is their concatenation; {@link writeRunArtifactsStreaming} writes them as they come), or a
+ * {@link PreparedArtifact} (hashed and compressed before the folder is written).
+ */
+export type RunArtifactContent = string | Uint8Array | Iterable<string | Uint8Array> | PreparedArtifact;
 
 /** One file of a run: its name in the run folder, its content, and whether reruns must reproduce it. */
 export interface RunArtifact {
@@ -239,7 +263,12 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
   try {
     const entries: [string, RunArtifactEntry][] = [];
     input.artifacts.forEach((artifact, i) => {
-      const bytes = materialize(artifactContent(artifact), `artifacts[${i}].content`);
+      const content = artifactContent(artifact);
+      if (content instanceof PreparedArtifact) {
+        entries.push(writePrepared(folder.partialDir, artifact, content));
+        return;
+      }
+      const bytes = materialize(content, `artifacts[${i}].content`);
       if (artifact.compressible === true && bytes.length >= COMPRESS_ARTIFACT_MIN_BYTES) {
         const stored = gzipSync(bytes, GZIP_OPTIONS);
         const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
@@ -363,7 +392,7 @@ function artifactContent(artifact: RunArtifact): RunArtifactContent {
 }
 
 /** The pieces of a content, in order. */
-function* pieces(content: RunArtifactContent, field: string): Generator<Uint8Array> {
+function* pieces(content: Exclude<RunArtifactContent, PreparedArtifact>, field: string): Generator<Uint8Array> {
   if (typeof content === 'string' || content instanceof Uint8Array) {
     yield toBytes(content, field);
     return;
@@ -374,13 +403,32 @@ function* pieces(content: RunArtifactContent, field: string): Generator<Uint8Arr
   for (const piece of content) yield toBytes(piece, field);
 }
 
-function materialize(content: RunArtifactContent, field: string): Uint8Array {
+function materialize(content: Exclude<RunArtifactContent, PreparedArtifact>, field: string): Uint8Array {
   if (typeof content === 'string' || content instanceof Uint8Array) return toBytes(content, field);
   return Buffer.concat([...pieces(content, field)]);
 }
 
+/**
+ * Writes a prepared artifact: its compressed bytes as `<name>.gz` when it is compressible and was
+ * compressed, else its content as `<name>` (decompressed when it was compressed but the artifact
+ * is not compressible), with the entry the same content given as text would get.
+ */
+function writePrepared(dir: string, artifact: RunArtifact, prepared: PreparedArtifact): [string, RunArtifactEntry] {
+  const content = { sha256: prepared.sha256, bytes: prepared.bytes };
+  if (prepared.gzip !== null && artifact.compressible === true) {
+    const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
+    writeFileDurably(join(dir, name), prepared.gzip.data);
+    return [name, { sha256: prepared.gzip.sha256, bytes: prepared.gzip.data.length, deterministic: artifact.deterministic, encoding: 'gzip', content }];
+  }
+  const plain = prepared.plain ?? gunzipSync(prepared.gzip?.data ?? new Uint8Array(0));
+  writeFileDurably(join(dir, artifact.name), plain);
+  return [artifact.name, { sha256: prepared.sha256, bytes: prepared.bytes, deterministic: artifact.deterministic }];
+}
+
 /** Writes one artifact from its pieces: hashed as they come, gzip-compressed once past the threshold. */
 async function streamArtifact(dir: string, artifact: RunArtifact, field: string): Promise<[string, RunArtifactEntry]> {
+  const prepared = artifactContent(artifact);
+  if (prepared instanceof PreparedArtifact) return writePrepared(dir, artifact, prepared);
   const contentHash = createHash('sha256');
   let contentBytes = 0;
   let waiting: Uint8Array[] = [];
@@ -392,7 +440,7 @@ async function streamArtifact(dir: string, artifact: RunArtifact, field: string)
   let storedBytes = 0;
   const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
   try {
-    for (const piece of pieces(artifactContent(artifact), field)) {
+    for (const piece of pieces(prepared, field)) {
       contentHash.update(piece);
       contentBytes += piece.length;
       if (gzip === undefined) {
@@ -813,7 +861,7 @@ function validateArtifacts(artifacts: readonly RunArtifact[]): void {
     seen.add(name);
     const content: unknown = artifact.content;
     const isIterable = content !== null && typeof content === 'object' && typeof (content as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function';
-    if (typeof content !== 'string' && !(content instanceof Uint8Array) && typeof content !== 'function' && !isIterable) {
+    if (typeof content !== 'string' && !(content instanceof Uint8Array) && typeof content !== 'function' && !isIterable && !(content instanceof PreparedArtifact)) {
       throw new ConfigError(`artifacts[${i}].content`, 'must be a string, a Uint8Array or an iterable of them (or a function returning one)');
     }
   });

@@ -5,7 +5,7 @@ import { formatIsoTime, orderEventRecordJson } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
 import type { BarFileHash } from '@quantbot/market-data';
 import type { StrategyNotice } from '@quantbot/strategies';
-import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
+import type { FileSetHash, PreparedArtifact, RunArtifact, RunArtifactContent, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
 import { RUN_ARTIFACT_FILES, equityCsvChunks, fileSetHash, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, toJsonLines, writeRunArtifactsStreaming } from '@quantbot/observability';
 import type { RunReportInput } from '@quantbot/observability/report';
 
@@ -64,6 +64,11 @@ export interface BacktestRunRecord {
   readonly market?: RunReportInput['market'];
   /** The strategy's notices, in the order raised (`notices.jsonl` when any). */
   readonly notices?: readonly StrategyNotice[];
+  /**
+   * The journals as the recorder handed them over during the run (a `RunRecorder` with a sink
+   * feeding an `ArtifactCompressor`): written as they are instead of from `recorder`'s records.
+   */
+  readonly journal?: { readonly decisions: PreparedArtifact; readonly orders: PreparedArtifact };
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
   readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
 }
@@ -94,8 +99,8 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     // Each made in pieces as it is written and compressed (see writeRunArtifactsStreaming): a
     // long run never holds a whole file's text.
     { name: RUN_ARTIFACT_FILES.summary, content: () => `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
-    { name: RUN_ARTIFACT_FILES.decisions, content: () => jsonLinesChunks(recorder.decisions), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.orders, content: () => jsonLinesChunks(recorder.orders, orderEventRecordJson), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.decisions, content: record.journal?.decisions ?? ((): RunArtifactContent => jsonLinesChunks(recorder.decisions)), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.orders, content: record.journal?.orders ?? ((): RunArtifactContent => jsonLinesChunks(recorder.orders, orderEventRecordJson)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.equity, content: () => equityCsvChunks({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
   ];

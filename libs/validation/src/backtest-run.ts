@@ -22,7 +22,7 @@ import {
 } from '@quantbot/engine';
 import type { StrategyManager, StrategyManagerSpec } from '@quantbot/engine';
 import type { ProgressStream, RunAuditAnchor, RunManifest } from '@quantbot/observability';
-import { createPhaseProgress, createProgress } from '@quantbot/observability';
+import { ArtifactCompressor, createPhaseProgress, createProgress } from '@quantbot/observability';
 import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
@@ -262,144 +262,163 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const auditSink = plan.risk.audit;
   // Where the chain stands before the run (throws on a corrupt log, before anything runs).
   const auditFrom = auditSink?.head();
-  const backtestStartedAt = timer();
-  const recorder = new RunRecorder();
-  let stepsDone = 0;
-  const progress = createProgress({
-    stream: progressStream,
-    total: plan.universe.length,
-    label: `backtest ${plan.universe.symbols.length} symbol(s)`,
-    enabled: options.showProgress !== false,
-  });
-  const result = runBacktest({
-    recorder,
-    onProgress: (done) => {
-      progress.tick(done - stepsDone);
-      stepsDone = done;
-    },
-    universe: plan.universe,
-    strategy,
-    startingCash: plan.cash,
-    sizing: plan.sizing,
-    execution: plan.execution,
-    fillModel: plan.fillModel,
-    seed: plan.seed,
-    dataQuality: plan.dataQuality,
-    risk: plan.risk,
-    barInterval: plan.barInterval,
-  });
-  progress.done();
-  const summaryStartedAt = timer();
-
-  // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
-  // on raw prices keeps the configuration, and the digest, it always had.
-  const adjusted = plan.prices === 'adjusted';
-  const configText = JSON.stringify({
-    data: plan.dataLabel,
-    ...(adjusted ? { prices: plan.prices } : {}),
-    symbols: plan.universe.symbols,
-    strategy: plan.strategyName,
-    // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
-    // (and so the run id and digest) they always had.
-    ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
-    params,
-    cash: plan.cash,
-    sizing: plan.sizing,
-    execution: plan.execution,
-    fillModel: plan.fillModel,
-    seed: plan.seed,
-  });
-  const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
-  const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
-  const runId = uniqueRunId(resultsRoot, baseRunId);
-  const summaryParams =
-    plan.manager !== undefined
-      ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
-      : Object.entries(params as Readonly<Record<string, JsonValue>>)
-          .map(([k, v]) => `${k}=${String(v)}`)
-          .join(',');
-  const plain = toBacktestReport(result, {
-    runId,
-    strategy: plan.strategyName,
-    params: summaryParams,
-    data: plan.dataLabel,
-    symbols: plan.universe.symbols.join(','),
-    sizing: describeSizingRule(plan.sizing),
-    commissionBps: plan.execution.feeBps,
-    seed: plan.seed,
-    ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
-  });
-  // The notice count joins the summary, and the notices the document, only when a strategy raised
-  // any; a manager run carries each sleeve's books. A run without them keeps the document it
-  // always had (and earlier runs their digest).
-  const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
-  const report = {
-    ...counted,
-    ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
-    ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
-  };
-  const lookaheadStartedAt = timer();
-  let lookahead: LookaheadReport | null = null;
-  if (config.checkLookahead === true) {
-    phases.phase('checking lookahead');
-    const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
-      checkLookahead({
-        universe: plan.universe,
-        build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
-        startingCash: cash,
-        sizing: plan.sizing,
-        execution: plan.execution,
-        seed: plan.seed,
-      });
-    // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
-    // each sleeve's strategy is checked on its own, with its share of the cash.
-    lookahead =
-      plan.manager === undefined
-        ? check(strategyOf(plan), plan.rawParams, plan.cash)
-        : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
-  }
-  const document = lookahead !== null ? { ...report, lookahead } : report;
-  const audit: RunAuditAnchor | null =
-    auditSink === undefined || auditFrom === undefined
-      ? null
-      : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
   const withReport = config.report === true && options.allowReport !== false;
-  const writeStartedAt = timer();
-  phases.phase('writing the run folder');
-  const manifest = await writeBacktestRun({
-    root: resultsRoot,
-    runId,
-    document,
-    result,
-    recorder,
-    startedAt: now,
-    finishedAt: clock(),
-    cwd,
-    commandLine: options.commandLine,
-    parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
-    seed: plan.seed,
-    dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
-    ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
-    audit,
-    withReport,
-    ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
-    notices,
-    ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
-  });
-  phases.done();
-  const finishedAt = timer();
-  // A run without the read/check phases (no data to load) counts its planning as checks.
-  const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
-  const timings: BacktestRunTimings = {
-    readMs: readEnd - startedAt,
-    checkMs: backtestStartedAt - readEnd,
-    backtestMs: summaryStartedAt - backtestStartedAt,
-    summaryMs: lookaheadStartedAt - summaryStartedAt,
-    lookaheadMs: writeStartedAt - lookaheadStartedAt,
-    writeMs: finishedAt - writeStartedAt,
-    totalMs: finishedAt - startedAt,
-  };
-  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices, timings };
+  const backtestStartedAt = timer();
+  // The journal goes out as the bar loop makes it, hashed and compressed on a thread of its own,
+  // instead of being held as objects until the folder is written. A report draws the fills from
+  // the recorder's records, so a run writing one keeps them.
+  const compressor = withReport ? undefined : ArtifactCompressor.start();
+  try {
+    return await recordAndWrite();
+  } finally {
+    await compressor?.close();
+  }
+
+  async function recordAndWrite(): Promise<BacktestRunOutcome> {
+    const journal = compressor === undefined ? undefined : { decisions: compressor.artifact(), orders: compressor.artifact() };
+    const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (text) => journal.decisions.write(text), orders: (text) => journal.orders.write(text) } });
+    let stepsDone = 0;
+    const progress = createProgress({
+      stream: progressStream,
+      total: plan.universe.length,
+      label: `backtest ${plan.universe.symbols.length} symbol(s)`,
+      enabled: options.showProgress !== false,
+    });
+    const result = runBacktest({
+      recorder,
+      onProgress: (done) => {
+        progress.tick(done - stepsDone);
+        stepsDone = done;
+      },
+      universe: plan.universe,
+      strategy,
+      startingCash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+      dataQuality: plan.dataQuality,
+      risk: plan.risk,
+      barInterval: plan.barInterval,
+    });
+    progress.done();
+    recorder.flush();
+    // Finished while the summary is made; awaited when the folder is written.
+    const journalDone = journal === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish()]);
+    journalDone?.catch(() => undefined);
+    const summaryStartedAt = timer();
+
+    // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
+    // on raw prices keeps the configuration, and the digest, it always had.
+    const adjusted = plan.prices === 'adjusted';
+    const configText = JSON.stringify({
+      data: plan.dataLabel,
+      ...(adjusted ? { prices: plan.prices } : {}),
+      symbols: plan.universe.symbols,
+      strategy: plan.strategyName,
+      // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
+      // (and so the run id and digest) they always had.
+      ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
+      params,
+      cash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+    });
+    const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
+    const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
+    const runId = uniqueRunId(resultsRoot, baseRunId);
+    const summaryParams =
+      plan.manager !== undefined
+        ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
+        : Object.entries(params as Readonly<Record<string, JsonValue>>)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(',');
+    const plain = toBacktestReport(result, {
+      runId,
+      strategy: plan.strategyName,
+      params: summaryParams,
+      data: plan.dataLabel,
+      symbols: plan.universe.symbols.join(','),
+      sizing: describeSizingRule(plan.sizing),
+      commissionBps: plan.execution.feeBps,
+      seed: plan.seed,
+      ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
+    });
+    // The notice count joins the summary, and the notices the document, only when a strategy raised
+    // any; a manager run carries each sleeve's books. A run without them keeps the document it
+    // always had (and earlier runs their digest).
+    const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
+    const report = {
+      ...counted,
+      ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
+      ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
+    };
+    const lookaheadStartedAt = timer();
+    let lookahead: LookaheadReport | null = null;
+    if (config.checkLookahead === true) {
+      phases.phase('checking lookahead');
+      const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
+        checkLookahead({
+          universe: plan.universe,
+          build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
+          startingCash: cash,
+          sizing: plan.sizing,
+          execution: plan.execution,
+          seed: plan.seed,
+        });
+      // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
+      // each sleeve's strategy is checked on its own, with its share of the cash.
+      lookahead =
+        plan.manager === undefined
+          ? check(strategyOf(plan), plan.rawParams, plan.cash)
+          : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
+    }
+    const document = lookahead !== null ? { ...report, lookahead } : report;
+    const audit: RunAuditAnchor | null =
+      auditSink === undefined || auditFrom === undefined
+        ? null
+        : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
+    const writeStartedAt = timer();
+    phases.phase('writing the run folder');
+    const journalContent = journalDone === undefined ? undefined : await journalDone;
+    const manifest = await writeBacktestRun({
+      root: resultsRoot,
+      runId,
+      document,
+      result,
+      recorder,
+      startedAt: now,
+      finishedAt: clock(),
+      cwd,
+      commandLine: options.commandLine,
+      parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
+      seed: plan.seed,
+      dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
+      ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
+      ...(journalContent !== undefined ? { journal: { decisions: journalContent[0], orders: journalContent[1] } } : {}),
+      audit,
+      withReport,
+      ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
+      notices,
+      ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
+    });
+    phases.done();
+    const finishedAt = timer();
+    // A run without the read/check phases (no data to load) counts its planning as checks.
+    const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
+    const timings: BacktestRunTimings = {
+      readMs: readEnd - startedAt,
+      checkMs: backtestStartedAt - readEnd,
+      backtestMs: summaryStartedAt - backtestStartedAt,
+      summaryMs: lookaheadStartedAt - summaryStartedAt,
+      lookaheadMs: writeStartedAt - lookaheadStartedAt,
+      writeMs: finishedAt - writeStartedAt,
+      totalMs: finishedAt - startedAt,
+    };
+    return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices, timings };
+  }
 }
 
 
