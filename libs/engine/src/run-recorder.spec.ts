@@ -26,7 +26,7 @@ describe('RunRecorder with a sink', () => {
     streamed.flush();
     streamed.flush(); // a second flush hands over nothing more
 
-    expect(kept.orders.length).toBeGreaterThan(2 * 2048);
+    expect(kept.orders.length).toBeGreaterThan(2 * 256);
     expect(pieces.orders.length).toBeGreaterThan(2);
     expect(pieces.decisions.join('')).toBe(kept.decisions.map((d) => `${JSON.stringify(d)}\n`).join(''));
     expect(pieces.orders.join('')).toBe(kept.orders.map((o) => `${orderEventRecordJson(o)}\n`).join(''));

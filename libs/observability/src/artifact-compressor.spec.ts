@@ -58,7 +58,12 @@ describe('ArtifactCompressor', () => {
   it('gives the files, entries and digest of the same text written directly, compressed and plain, in both writers', async () => {
     const big = journalPieces();
     const small = ['{"seq":1}\n', '{"seq":2}\n'];
-    const csv = equityCsv({ time: Array.from({ length: 50_000 }, (_, i) => i * 86_400_000), equity: Array.from({ length: 50_000 }, (_, i) => 1e5 + i / 7) });
+    // Times across years 0000..9999 and beyond (extended years go through Date), intraday times, repeated values.
+    const curve = {
+      time: Array.from({ length: 50_000 }, (_, i) => -62_200_000_000_000 + i * 7_000_000_000 + (i % 3) * 3_599_999),
+      equity: Array.from({ length: 50_000 }, (_, i) => (i % 4 === 0 ? 1e5 : 1e5 + i / 7)),
+    };
+    const csv = equityCsv(curve);
     expect(Buffer.byteLength(big.join(''))).toBeGreaterThan(COMPRESS_ARTIFACT_MIN_BYTES);
     const direct: RunArtifact[] = [
       { name: 'journal.jsonl', content: big.join(''), deterministic: true, compressible: true },
@@ -66,7 +71,7 @@ describe('ArtifactCompressor', () => {
       { name: 'equity.csv', content: csv, deterministic: true, compressible: true },
       { name: 'plain.jsonl', content: big.join(''), deterministic: true },
     ];
-    const [journal, smallOne, equity, plain] = await Promise.all([prepare(big), prepare(small), prepare([csv]), prepare(big)]);
+    const [journal, smallOne, equity, plain] = await Promise.all([prepare(big), prepare(small), compressor.equityCsv(curve), prepare(big)]);
     const prepared: RunArtifact[] = [
       { name: 'journal.jsonl', content: journal as PreparedArtifact, deterministic: true, compressible: true },
       { name: 'small.jsonl', content: smallOne as PreparedArtifact, deterministic: true, compressible: true },

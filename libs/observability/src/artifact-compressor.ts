@@ -1,6 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { QuantbotError } from '@quantbot/core';
-import { COMPRESS_ARTIFACT_MIN_BYTES, PreparedArtifact } from './run-artifacts';
+import { equityCsvBytes } from './equity-csv-bytes';
+import { COMPRESS_ARTIFACT_MIN_BYTES, PreparedArtifact, checkEquityCurve } from './run-artifacts';
+import type { EquityCurve } from './run-records';
+
+/** Lines per piece of `equity.csv` on the thread (as `equityCsvChunks`; the bytes do not depend on it). */
+const EQUITY_PIECE_LINES = 1024;
 
 /** One artifact being made on an {@link ArtifactCompressor}: its text, piece by piece. */
 export interface ArtifactWriter {
@@ -54,15 +59,16 @@ function finish(id, a) {
   }
   a.gzip.on('end', () => {
     if (a.failed !== null) { parentPort.postMessage({ kind: 'error', id, message: String(a.failed && a.failed.message) }); return; }
-    const data = Buffer.concat(a.out, a.outBytes);
-    parentPort.postMessage({ kind: 'done', id, sha256, bytes: a.bytes, gzip: { data, sha256: a.outHash.digest('hex') }, plain: null });
+    // Into a buffer of its own, handed over (not copied).
+    const data = new Uint8Array(a.outBytes);
+    let at = 0;
+    for (const chunk of a.out) { data.set(chunk, at); at += chunk.length; }
+    a.out = [];
+    parentPort.postMessage({ kind: 'done', id, sha256, bytes: a.bytes, gzip: { data, sha256: a.outHash.digest('hex') }, plain: null }, [data.buffer]);
   });
   a.gzip.end();
 }
-parentPort.on('message', (m) => {
-  const a = entry(m.id);
-  if (m.kind === 'write') {
-    const bytes = Buffer.from(m.piece, 'utf8');
+function add(a, bytes) {
     a.hash.update(bytes);
     a.bytes += bytes.length;
     if (a.gzip !== null) a.gzip.write(bytes);
@@ -71,6 +77,23 @@ parentPort.on('message', (m) => {
       a.heldBytes = (a.heldBytes || 0) + bytes.length;
       if (a.heldBytes >= minBytes) startGzip(a);
     }
+}
+const equityCsvBytes = ${equityCsvBytes.toString()};
+parentPort.on('message', (m) => {
+  const a = entry(m.id);
+  if (m.kind === 'write') add(a, Buffer.from(m.piece, 'utf8'));
+  else if (m.kind === 'equity') {
+    // A piece at a time, letting gzip (on the thread pool) take each while the next is made.
+    const n = m.time.length;
+    const step = (from) => {
+      const piece = equityCsvBytes(m.time, m.equity, from, Math.min(n, from + m.lines), from === 0);
+      add(a, Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+      if (from + m.lines >= n) finish(m.id, a);
+      // Made no faster than gzip takes it: the text is never all in memory.
+      else if (a.gzip !== null && a.gzip.writableNeedDrain) a.gzip.once('drain', () => step(from + m.lines));
+      else setImmediate(step, from + m.lines);
+    };
+    step(0);
   } else if (m.kind === 'finish') finish(m.id, a);
 });
 `;
@@ -103,6 +126,8 @@ export class ArtifactCompressor {
   private constructor(options: ArtifactCompressorOptions) {
     this.#worker = new Worker(COMPRESSOR_SOURCE, {
       eval: true,
+      // A small young generation: the thread's strings are short-lived pieces.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       workerData: { minBytes: options.minBytes ?? COMPRESS_ARTIFACT_MIN_BYTES, level: 1, chunkSize: 256 << 10, highWaterMark: 1 << 20 },
     });
     this.#worker.unref();
@@ -142,6 +167,24 @@ export class ArtifactCompressor {
         });
       },
     };
+  }
+
+  /**
+   * `equity.csv` of `curve` (see `equityCsvChunks`), made, hashed and compressed on the thread:
+   * the same bytes as the run writer makes of it. The columns are copied to the thread. Throws
+   * a `DataError` (naming `time[i]`) for a curve `equityCsvChunks` refuses.
+   */
+  equityCsv(curve: EquityCurve): Promise<PreparedArtifact> {
+    checkEquityCurve(curve);
+    if (this.#failure !== null) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<PreparedArtifact>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      // Copied once, and the copies handed over (not copied again).
+      const time = Float64Array.from(curve.time);
+      const equity = Float64Array.from(curve.equity);
+      this.#worker.postMessage({ kind: 'equity', id, time, equity, lines: EQUITY_PIECE_LINES }, [time.buffer, equity.buffer]);
+    });
   }
 
   /** Ends the thread (artifacts not finished are dropped). */

@@ -69,6 +69,8 @@ export interface BacktestRunRecord {
    * feeding an `ArtifactCompressor`): written as they are instead of from `recorder`'s records.
    */
   readonly journal?: { readonly decisions: PreparedArtifact; readonly orders: PreparedArtifact };
+  /** `equity.csv` made off this thread (`ArtifactCompressor.equityCsv` of `result`), written as it is. */
+  readonly equity?: PreparedArtifact;
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
   readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
 }
@@ -102,7 +104,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     { name: RUN_ARTIFACT_FILES.decisions, content: record.journal?.decisions ?? ((): RunArtifactContent => jsonLinesChunks(recorder.decisions)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.orders, content: record.journal?.orders ?? ((): RunArtifactContent => jsonLinesChunks(recorder.orders, orderEventRecordJson)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.equity, content: () => equityCsvChunks({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.equity, content: record.equity ?? ((): RunArtifactContent => equityCsvChunks({ time: result.time, equity: result.equity })), deterministic: true, compressible: true },
   ];
   const notices = record.notices ?? [];
   if (notices.length > 0) {

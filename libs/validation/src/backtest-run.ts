@@ -304,7 +304,8 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     progress.done();
     recorder.flush();
     // Finished while the summary is made; awaited when the folder is written.
-    const journalDone = journal === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish()]);
+    // With the equity curve, made and compressed on the same thread while this one makes the summary.
+    const journalDone = journal === undefined || compressor === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish(), compressor.equityCsv({ time: result.time, equity: result.equity })]);
     journalDone?.catch(() => undefined);
     const summaryStartedAt = timer();
 
@@ -397,7 +398,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
       seed: plan.seed,
       dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
       ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
-      ...(journalContent !== undefined ? { journal: { decisions: journalContent[0], orders: journalContent[1] } } : {}),
+      ...(journalContent !== undefined ? { journal: { decisions: journalContent[0], orders: journalContent[1] }, equity: journalContent[2] } : {}),
       audit,
       withReport,
       ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
