@@ -4,7 +4,7 @@
 // the backtest with its run recorder, the summary, the run folder, the JSON document on stdout.
 // The file is made with the seeded synthetic generator (seed 7) and written once, before timing.
 // Prints each run's wall time, the steps (`--timings`), peak resident memory and the run folder's
-// size, then best / median / worst against the targets.
+// size, then best / median / worst against the targets, with the load average before and after.
 // Usage: node tools/bench-end-to-end.mjs [--runs N] [--bars N] [--json] [--check] [--keep]
 //   --check exits 1 when the median misses a target; --keep leaves the temporary folder.
 // Runs the built app (nx run backtester:bench builds it first).
