@@ -4,7 +4,7 @@
 // the backtest with its run recorder, the summary, the run folder, the JSON document on stdout.
 // The file is made with the seeded synthetic generator (seed 7) and written once, before timing.
 // Prints each run's wall time, the steps (`--timings`), peak resident memory and the run folder's
-// size, then best / median / worst against the targets.
+// size, then best / median / worst against the targets, with the load average before and after.
 // Usage: node tools/bench-end-to-end.mjs [--runs N] [--bars N] [--json] [--check] [--keep]
 //   --check exits 1 when the median misses a target; --keep leaves the temporary folder.
 // Runs the built app (nx run backtester:bench builds it first).
@@ -54,6 +54,8 @@ function folderBytes(dir) {
 
 const TIMINGS = /^timings: read (\S+) s, check (\S+) s, backtest (\S+) s, summary (\S+) s, lookahead (\S+) s, write (\S+) s, total (\S+) s; peak memory (\d+) MB$/m;
 const results = [];
+// Benchmarks on a shared machine read slow under load: the load average goes with the figures.
+const loadBefore = os.loadavg();
 for (let i = 0; i < runs; i++) {
   const resultsDir = join(work, `runs-${i}`);
   const argv = [app, 'run', '--data', dataFile, '--params', 'fast=10,slow=30', '--size', '100', '--cash', '100000', '--json', '--quiet', '--timings', '--results-dir', resultsDir];
@@ -75,6 +77,7 @@ for (let i = 0; i < runs; i++) {
   rmSync(resultsDir, { recursive: true, force: true });
 }
 if (!keep) rmSync(work, { recursive: true, force: true });
+const loadAfter = os.loadavg();
 
 const band = (key) => {
   const sorted = results.map((r) => r[key]).sort((a, b) => a - b);
@@ -87,6 +90,7 @@ const report = {
   bars,
   dataMB: Number(dataMB.toFixed(1)),
   runs,
+  loadAverage: { before: loadBefore.map((x) => Number(x.toFixed(2))), after: loadAfter.map((x) => Number(x.toFixed(2))) },
   targets: TARGETS,
   wallSeconds: band('wallSeconds'),
   peakMemoryMB: band('peakMemoryMB'),
@@ -101,6 +105,7 @@ if (asJson) {
 } else {
   console.log(`Quantbot end-to-end run benchmark (node ${report.node}, ${report.cpu}, ${report.cores} cores, ${runs} runs)`);
   console.log(`  backtester run --data <${bars.toLocaleString('en-US')} daily bars, ${report.dataMB} MB CSV> --params fast=10,slow=30 --size 100 --cash 100000 --json`);
+  console.log(`  load average (1, 5, 15 min): ${report.loadAverage.before.join(', ')} before, ${report.loadAverage.after.join(', ')} after`);
   const line = (label, b, unit, target) =>
     console.log(`  ${label}: best ${f2(b.best)} ${unit}, median ${f2(b.median)} ${unit}, worst ${f2(b.worst)} ${unit} (target ≤ ${target} ${unit}: median ${b.median <= target ? 'meets it' : `misses it by ${f2(b.median / target)}x`})`);
   line('wall time, whole process', report.wallSeconds, 's', TARGETS.wallSeconds);

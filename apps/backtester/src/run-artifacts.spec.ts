@@ -6,6 +6,7 @@ import { sharedDataFile } from '../test/shared-data';
 import { backtesterCli, runIdOf } from '../test/cli-harness';
 import { main } from './main';
 import type { CliIo } from '@quantbot/cli';
+import { hashFiles } from '@quantbot/observability';
 
 const itWithData = itWithPrerequisite(realMarketDataPrerequisite(), it);
 
@@ -41,6 +42,8 @@ describe('run folders', () => {
     const manifest = manifestOf(runId);
     expect(manifest).toMatchObject({ runId, seed: 3, startedAt: expect.stringMatching(/^2026-01-02T03:04:/), commandLine: ['backtester', 'run', '--data', sharedDataFile('orcl-2003-2005.txt'), '--seed', '3'] });
     expect(manifest.dataHash).toMatch(/^[0-9a-f]{64}$/);
+    // Hashed while the file was read, it is the hash the file itself gives.
+    expect(manifest.dataHash).toBe(hashFiles([sharedDataFile('orcl-2003-2005.txt')]).sha256);
     expect(manifest.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(manifest.artifacts).sort()).toEqual(['decision_events.jsonl', 'equity.csv', 'orders.jsonl', 'summary.json', 'trades.jsonl']);
 
@@ -195,6 +198,13 @@ describe('backtester report', () => {
     const id = runIdOf(withReport);
     expect(existsSync(join(workDir, 'results', 'runs', id, 'report.html'))).toBe(true);
     expect(manifestOf(id).artifacts['report.html']).toMatchObject({ deterministic: false });
+    // A run with a report keeps its journal as records (the report draws the fills from them);
+    // one without hands it to the compressor thread as it goes: the same files either way.
+    const without = manifestOf(runIdOf(await cli('run', '--bars', '600')));
+    const withIt = manifestOf(id);
+    for (const name of ['decision_events.jsonl', 'orders.jsonl', 'trades.jsonl', 'equity.csv', 'summary.json']) {
+      expect(without.artifacts[name]).toEqual(withIt.artifacts[name]);
+    }
   });
 
   it('writes plain progress lines when output is not a terminal, a bar on a terminal, none with --json', async () => {

@@ -11,7 +11,7 @@ export type { BacktestReport, SleeveDocument, StrategyManagerDocument, StrategyN
 export { checkLookahead, sliceUniverse } from './lookahead-check';
 export type { LookaheadCheckOptions, LookaheadDivergence, LookaheadReport } from './lookahead-check';
 export { RunRecorder } from './run-recorder';
-export type { DecisionInputs } from './run-recorder';
+export type { DecisionInputs, RunJournalSink, RunRecorderOptions } from './run-recorder';
 export { STRATEGY_MANAGER_NAME, StrategyManager } from './strategy-manager';
 export type { SleeveCommand, SleeveCommandOutcome, SleeveEquityCurves, StrategyManagerOptions, StrategyManagerReport } from './strategy-manager';
 export type { SleeveConfig, SleeveKillSwitch, SleevePosition, SleeveReport } from './sleeve';

@@ -1,5 +1,5 @@
 import type { DecisionEvent, EpochMs, Fill, Order, OrderEventRecord, OrderEventRecordKind, OrderRequest, OrderUpdate } from '@quantbot/core';
-import { finiteOrNull, formatIsoTime } from '@quantbot/core';
+import { finiteOrNull, formatIsoTime, orderEventRecordJson } from '@quantbot/core';
 
 /** The bar and the book a decision was made on. */
 export interface DecisionInputs {
@@ -16,23 +16,96 @@ export interface DecisionInputs {
 }
 
 /**
+ * Where a {@link RunRecorder} hands its journal as it goes, as JSON Lines text (each record's
+ * line exactly as the run folder's file holds it), instead of keeping the records.
+ */
+export interface RunJournalSink {
+  /** Whole lines of `decision_events.jsonl`, in order, each ending in `\n`. */
+  decisions(text: string): void;
+  /** Whole lines of `orders.jsonl`, in order, each ending in `\n`. */
+  orders(text: string): void;
+}
+
+/** Options of {@link RunRecorder}. */
+export interface RunRecorderOptions {
+  /**
+   * Hand the journal to `sink` as JSON Lines, in pieces of 256 lines (small strings, which the young generation reclaims without touching new memory)
+   * (the rest on `flush`), and keep no records: a long backtest then never holds its journal
+   * as objects. `decisions` and `orders` stay empty.
+   */
+  readonly sink?: RunJournalSink;
+}
+
+/** Lines per piece a recorder with a sink hands over. */
+const JOURNAL_PIECE_LINES = 256;
+
+/**
  * Records what a session decided and what happened to its orders, as the run artifacts'
  * `decision_events.jsonl` and `orders.jsonl` records. One sequence number orders every record,
  * so a replay interleaves decisions, order steps and fills exactly as they happened. Give one
  * to `runBacktest` (`recorder`) to keep a journal; without one, nothing is recorded and the
- * hot loop pays nothing.
+ * hot loop pays nothing. With a `sink`, the records are written out as JSON Lines as they come
+ * (`JSON.stringify` of each decision, `orderEventRecordJson` of each order record: the text a
+ * run folder holds) instead of being kept; call `flush` after the run.
  *
  * The recorder keeps no book of its own: an order's symbol, side, type and quantity are read
  * from the `Order` aggregate the trading core holds for it.
  */
 export class RunRecorder {
+  /** Every decision, in order (empty with a sink). */
   readonly decisions: DecisionEvent[] = [];
+  /** Every order record, in order (empty with a sink). */
   readonly orders: OrderEventRecord[] = [];
   #seq = 0;
+  readonly #sink: RunJournalSink | undefined;
+  #decisionLines: string[] = [];
+  #orderLines: string[] = [];
+
+  constructor(options: RunRecorderOptions = {}) {
+    this.#sink = options.sink;
+  }
+
+  /** Hands the lines not yet handed over to the sink (no-op without one). Call once the run is over. */
+  flush(): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    if (this.#decisionLines.length > 0) sink.decisions(this.#decisionLines.join(''));
+    if (this.#orderLines.length > 0) sink.orders(this.#orderLines.join(''));
+    this.#decisionLines = [];
+    this.#orderLines = [];
+  }
+
+  #decision(record: DecisionEvent): void {
+    const sink = this.#sink;
+    if (sink === undefined) {
+      this.decisions.push(record);
+      return;
+    }
+    const lines = this.#decisionLines;
+    lines.push(JSON.stringify(record), '\n');
+    if (lines.length >= 2 * JOURNAL_PIECE_LINES) {
+      sink.decisions(lines.join(''));
+      this.#decisionLines = [];
+    }
+  }
+
+  #order(record: OrderEventRecord): void {
+    const sink = this.#sink;
+    if (sink === undefined) {
+      this.orders.push(record);
+      return;
+    }
+    const lines = this.#orderLines;
+    lines.push(orderEventRecordJson(record), '\n');
+    if (lines.length >= 2 * JOURNAL_PIECE_LINES) {
+      sink.orders(lines.join(''));
+      this.#orderLines = [];
+    }
+  }
 
   /** A strategy's new order, before the gateway judges it. */
   submitDecision(request: OrderRequest, inputs: DecisionInputs): void {
-    this.decisions.push({
+    this.#decision({
       seq: ++this.#seq,
       time: formatIsoTime(request.decidedAt),
       symbol: request.symbol,
@@ -49,7 +122,7 @@ export class RunRecorder {
 
   /** A strategy's cancel or replace of the working order `order`. */
   changeDecision(action: 'cancel' | 'replace', time: EpochMs, order: Order, changes: { qty?: number; limitPrice?: number; stopPrice?: number }, inputs: DecisionInputs): void {
-    this.decisions.push({
+    this.#decision({
       seq: ++this.#seq,
       time: formatIsoTime(time),
       symbol: order.symbol,
@@ -121,7 +194,7 @@ export class RunRecorder {
     commission: number | null,
     reason: string | null,
   ): void {
-    this.orders.push({
+    this.#order({
       seq: ++this.#seq,
       time: formatIsoTime(time),
       symbol,

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError, ticker } from '@quantbot/core';
@@ -208,5 +209,28 @@ describeWithPrerequisite(realMarketDataPrerequisite(), 'bar intervals of files a
     fs.writeFileSync(path.join(dir, 'bad.csv'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,0,10\n2014-01-03,1,2,1,1,10\n2014-01-03,1,2,1,1,10\n');
     const error = errorOf(() => loadBarPath(dir));
     expect(error.message).toMatch(/bad\.csv:2, field Close: Close 0 is not a positive price; and 1 more problem\(s\): .*bad\.csv:4 \(2014-01-03\): duplicate date/);
+  });
+});
+
+describe('readBarPath with hash', () => {
+  const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  let folder: string;
+  beforeEach(() => {
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'quantbot-hash-read-'));
+    fs.writeFileSync(path.join(folder, 'aaa.csv'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,1,2,1,1.5,10\n2014-01-03,1,2,1,1.25,10\n');
+    fs.writeFileSync(path.join(folder, 'bbb.csv'), 'Date,Open,High,Low,Close,Volume\n2014-01-02,3,4,3,3.5,10\n');
+  });
+  afterEach(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+  it('gives the SHA-256 and size of each file read, in reading order, and nothing unless asked', () => {
+    const file = path.join(folder, 'aaa.csv');
+    const single = readBarPath(file, { hash: true });
+    expect(single.hashes).toEqual([{ file, sha256: sha256(fs.readFileSync(file)), bytes: fs.statSync(file).size }]);
+    expect(single.readings[0]?.series.close).toEqual(readBarPath(file).readings[0]?.series.close);
+    expect(readBarPath(file).hashes).toBeUndefined();
+    const both = readBarPath(folder, { hash: true });
+    expect(both.hashes?.map((h) => [path.basename(h.file), h.sha256])).toEqual(
+      ['aaa.csv', 'bbb.csv'].map((name) => [name, sha256(fs.readFileSync(path.join(folder, name)))]),
+    );
   });
 });

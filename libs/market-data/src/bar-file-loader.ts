@@ -1,4 +1,5 @@
 import type { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import type { BarSeries, Ticker } from '@quantbot/core';
@@ -56,6 +57,11 @@ function statOrThrow(path: string): fs.Stats {
  * is a directory or cannot be read, and for a bad header or no rows.
  */
 export function readBarFile(path: string, symbol?: Ticker): OhlcvCsvReading {
+  return readAndHashBarFile(path, symbol, false).reading;
+}
+
+/** `readBarFile`, and with `hash` the SHA-256 of the very bytes parsed. */
+function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: boolean): { readonly reading: OhlcvCsvReading; readonly hashed: BarFileHash | null } {
   const stats = statOrThrow(path);
   if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
   const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
@@ -65,7 +71,8 @@ export function readBarFile(path: string, symbol?: Ticker): OhlcvCsvReading {
   } catch (error: unknown) {
     throw new DataError(`cannot read file (${String(error)})`, { file: path }, { cause: error });
   }
-  return readOhlcvCsv(bytes, { source: path, symbol: resolvedSymbol });
+  const hashed = hash ? Object.freeze({ file: path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }) : null;
+  return { reading: readOhlcvCsv(bytes, { source: path, symbol: resolvedSymbol }), hashed };
 }
 
 /**
@@ -85,11 +92,31 @@ function isBarFileName(name: string): boolean {
   return BAR_FILE_EXTENSIONS.includes(nodePath.extname(name).toLowerCase());
 }
 
+/** A bar file as `readBarPath` read it with `hash`: the SHA-256 and size of the bytes it parsed. */
+export interface BarFileHash {
+  /** The path read (as `OhlcvCsvReading.file`). */
+  readonly file: string;
+  /** Hex SHA-256 of the file's bytes. */
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+/** Options of `readBarPath`. */
+export interface ReadBarPathOptions {
+  /**
+   * Also hash each file's bytes as they are read (`BarPathReading.hashes`), so that a caller
+   * recording the data's hash (a run manifest) need not read the files a second time.
+   */
+  readonly hash?: boolean;
+}
+
 /** A bar file or folder as read by `readBarPath`: one reading per file, all of one interval. */
 export interface BarPathReading {
   readonly readings: readonly OhlcvCsvReading[];
   /** The interval every file shares (`unknown` when no file has two bars). */
   readonly interval: BarInterval;
+  /** With `hash`: each file's hash, in the order of `readings`. */
+  readonly hashes?: readonly BarFileHash[];
 }
 
 /**
@@ -98,13 +125,15 @@ export interface BarPathReading {
  * problems. Throws a `DataError` for what makes the whole path unusable: no such path, a
  * directory with no bar file, two files inferring one symbol, a file without a header or rows,
  * and a directory whose files hold different bar intervals (`inferBarInterval`: daily next to
- * intraday, weekly or monthly bars; naming a file of each interval).
+ * intraday, weekly or monthly bars; naming a file of each interval). With `hash`, each file's
+ * bytes are hashed (SHA-256) as they are read, once (`hashes`).
  */
-export function readBarPath(path: string): BarPathReading {
+export function readBarPath(path: string, options: ReadBarPathOptions = {}): BarPathReading {
+  const hash = options.hash === true;
   const stats = statOrThrow(path);
   if (!stats.isDirectory()) {
-    const reading = readBarFile(path);
-    return Object.freeze({ readings: Object.freeze([reading]), interval: inferBarInterval(reading.series) });
+    const { reading, hashed } = readAndHashBarFile(path, undefined, hash);
+    return Object.freeze({ readings: Object.freeze([reading]), interval: inferBarInterval(reading.series), ...(hashed !== null ? { hashes: Object.freeze([hashed]) } : {}) });
   }
 
   const names = fs
@@ -131,7 +160,8 @@ export function readBarPath(path: string): BarPathReading {
     fileOfSymbol.set(symbol, file);
     files.push({ file, symbol });
   }
-  const readings = files.map(({ file, symbol }) => readBarFile(file, symbol));
+  const read = files.map(({ file, symbol }) => readAndHashBarFile(file, symbol, hash));
+  const readings = read.map((r) => r.reading);
   const fileOfInterval = new Map<BarInterval, string>();
   for (const reading of readings) {
     const interval = inferBarInterval(reading.series);
@@ -142,7 +172,8 @@ export function readBarPath(path: string): BarPathReading {
     throw new DataError(`the folder mixes bar intervals: ${listed}; put one interval in a folder`, { file: path });
   }
   const [interval] = fileOfInterval.keys();
-  return Object.freeze({ readings: Object.freeze(readings), interval: interval ?? 'unknown' });
+  const hashes = hash ? { hashes: Object.freeze(read.map((r) => r.hashed as BarFileHash)) } : {};
+  return Object.freeze({ readings: Object.freeze(readings), interval: interval ?? 'unknown', ...hashes });
 }
 
 /**

@@ -8,7 +8,7 @@ export type { BarInterval } from './bar-interval';
 export { inferBarInterval } from './bar-interval';
 export type { OhlcvCsvOptions, OhlcvCsvProblem, OhlcvCsvProblemKind, OhlcvCsvReading } from './ohlcv-csv-parser';
 export { BarFileError, parseOhlcvCsv, readOhlcvCsv } from './ohlcv-csv-parser';
-export type { BarPathReading } from './bar-file-loader';
+export type { BarFileHash, BarPathReading, ReadBarPathOptions } from './bar-file-loader';
 export {
   BAR_FILE_EXTENSIONS,
   inferSymbolFromFileName,

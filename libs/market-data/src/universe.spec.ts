@@ -42,6 +42,23 @@ describe('alignUniverse', () => {
     expect(Array.from(alignUniverse([AAA, BBB], { end: day(2) }).time)).toEqual([day(2)]);
   });
 
+  it('shares the columns of a single series wholly in range, and copies one cut by the range', () => {
+    const whole = alignUniverse([AAA], { start: day(1), end: day(6) });
+    expect(whole.length).toBe(3);
+    expect(whole.time).toBe(AAA.time);
+    expect(whole.close).toBe(AAA.close);
+    expect(whole.volume).toBe(AAA.volume);
+    expect(Array.from(whole.hasBar)).toEqual([1, 1, 1]);
+    expect(whole.symbols).toEqual(['AAA']);
+    expect(Object.isFrozen(whole)).toBe(true);
+    expect(Array.from(whole.open)).toEqual([10, 11, 12]);
+    expect(Array.from(whole.high)).toEqual([11, 12, 13]);
+    const cut = alignUniverse([AAA], { start: day(3) });
+    expect(cut.close).not.toBe(AAA.close);
+    expect(Array.from(cut.close)).toEqual([11, 12]);
+    expect(Array.from(cut.hasBar)).toEqual([1, 1]);
+  });
+
   it('rejects a range without bars with a ConfigError on range listing the coverage', () => {
     const error = (() => {
       try {

@@ -45,6 +45,12 @@ function assertIncreasingTimes(series: BarSeries): void {
   }
 }
 
+/** True when a series has bars and each column holds exactly one entry per bar (so a universe can share it). */
+function wholeColumns(s: BarSeries): boolean {
+  const n = s.length;
+  return n > 0 && s.time.length === n && s.open.length === n && s.high.length === n && s.low.length === n && s.close.length === n && s.volume.length === n;
+}
+
 /**
  * Puts several series on one time axis: the sorted union of their bar times within the
  * inclusive `range` (either end may be omitted). Arrays are symbol-major, `[s * length + k]`,
@@ -54,7 +60,9 @@ function assertIncreasingTimes(series: BarSeries): void {
  * Throws a `DataError` when a symbol appears twice or a series' times are not finite and
  * strictly increasing; a `ConfigError` (key `series`) when `series` is empty and (key `range`)
  * when `start > end` or no bar falls in the range (the message lists each symbol's coverage).
- * The result is a frozen object with a frozen `symbols` list; its typed arrays are fresh copies.
+ * The result is a frozen object with a frozen `symbols` list. Its typed arrays are fresh copies,
+ * except for a single series whose bars all fall in the range: the universe then shares that
+ * series' columns (a million-bar file is not held twice); series are not to be written to.
  */
 export function alignUniverse(series: readonly BarSeries[], range: TimeRange = {}): BarUniverse {
   if (series.length === 0) throw new ConfigError('series', 'at least one series is needed to build a universe');
@@ -68,6 +76,22 @@ export function alignUniverse(series: readonly BarSeries[], range: TimeRange = {
   for (const s of series) {
     assertIncreasingTimes(s);
     total += s.length;
+  }
+
+  const only = series[0] as BarSeries;
+  if (series.length === 1 && wholeColumns(only) && (only.time[0] as number) >= start && (only.time[only.length - 1] as number) <= end) {
+    // One series wholly in range: its columns are the universe's as they are (no copy, no gaps).
+    return Object.freeze({
+      symbols: Object.freeze([only.symbol]),
+      length: only.length,
+      time: only.time,
+      open: only.open,
+      high: only.high,
+      low: only.low,
+      close: only.close,
+      volume: only.volume,
+      hasBar: new Uint8Array(only.length).fill(1),
+    });
   }
 
   // Union of times in range: gather, sort, drop duplicates.

@@ -10,6 +10,7 @@ import {
   computeRunDigest,
   equityCsv,
   equityCsvChunks,
+  fileSetHash,
   gitCommit,
   hashDirectoryFiles,
   hashFiles,
@@ -304,6 +305,14 @@ describe('hashFiles and hashDirectoryFiles', () => {
     const expected = sha256(`ORCL.csv\t${sha256(readFileSync(orcl))}\nSPY.csv\t${sha256(readFileSync(spy))}\n`);
     expect(result.sha256).toBe(expected);
     expect(result.files[0]?.bytes).toBe(readFileSync(orcl).length);
+  });
+
+  it('fileSetHash of files hashed elsewhere equals hashFiles of them', () => {
+    const orcl = join(dir, 'data', 'daily', 'ORCL.csv');
+    const spy = join(dir, 'data', 'daily', 'SPY.csv');
+    const known = [spy, orcl].map((file) => ({ name: file.endsWith('SPY.csv') ? 'SPY.csv' : 'ORCL.csv', sha256: sha256(readFileSync(file)), bytes: readFileSync(file).length }));
+    expect(fileSetHash(known)).toEqual(hashFiles([spy, orcl]));
+    expect(fileSetHash([{ ...(known[0] as (typeof known)[number]), sha256: sha256('other') }]).sha256).not.toBe(hashFiles([spy]).sha256);
   });
 
   it('does not depend on where the data folder lives, but on names and contents', () => {

@@ -19,12 +19,13 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Gzip, ZlibOptions } from 'node:zlib';
-import { constants as zlibConstants, createGzip, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import type { JsonValue } from '@quantbot/core';
-import { canonicalJson, ConfigError, DataError, formatIsoTime, QuantbotError } from '@quantbot/core';
+import { canonicalJson, ConfigError, DataError, QuantbotError } from '@quantbot/core';
 import { syncDirectory, writeFileDurably } from './durable-file';
 import type { EquityCurve } from './run-records';
 import { compareStrings, deepFreeze, errorMessage } from './internal';
+import { equityCsvBytes } from './equity-csv-bytes';
 
 /**
  * The version of the manifest layout written by {@link writeRunArtifacts}. Version 2's digest
@@ -69,10 +70,34 @@ const MAX_NAME_LENGTH = 200;
 const HASH_CHUNK_BYTES = 1 << 20;
 
 /**
- * An artifact's content: text (written as UTF-8), bytes, or pieces of either in order (the file
- * is their concatenation; {@link writeRunArtifactsStreaming} writes them as they come).
+ * An artifact's content made before the run folder is written, already hashed and (from
+ * `COMPRESS_ARTIFACT_MIN_BYTES` up) gzip-compressed: what an `ArtifactCompressor` gives.
+ * Give it as a `RunArtifact`'s content; the files, manifest and digest are exactly those of the
+ * same text given as a string.
  */
-export type RunArtifactContent = string | Uint8Array | Iterable<string | Uint8Array>;
+export class PreparedArtifact {
+  /** Hex SHA-256 and size of the content (uncompressed): what the digest covers. */
+  readonly sha256: string;
+  readonly bytes: number;
+  /** The gzip stream of the content (level 1, as the run writer compresses), or null below the threshold. */
+  readonly gzip: { readonly data: Uint8Array; readonly sha256: string } | null;
+  /** The content itself when it was not compressed; null otherwise. */
+  readonly plain: Uint8Array | null;
+
+  constructor(fields: { readonly sha256: string; readonly bytes: number; readonly gzip: { readonly data: Uint8Array; readonly sha256: string } | null; readonly plain: Uint8Array | null }) {
+    this.sha256 = fields.sha256;
+    this.bytes = fields.bytes;
+    this.gzip = fields.gzip;
+    this.plain = fields.plain;
+  }
+}
+
+/**
+ * An artifact's content: text (written as UTF-8), bytes, or pieces of either in order (the file
+ * is their concatenation; {@link writeRunArtifactsStreaming} writes them as they come), or a
+ * {@link PreparedArtifact} (hashed and compressed before the folder is written).
+ */
+export type RunArtifactContent = string | Uint8Array | Iterable<string | Uint8Array> | PreparedArtifact;
 
 /** One file of a run: its name in the run folder, its content, and whether reruns must reproduce it. */
 export interface RunArtifact {
@@ -239,7 +264,12 @@ export function writeRunArtifacts(input: WriteRunArtifactsInput): RunManifest {
   try {
     const entries: [string, RunArtifactEntry][] = [];
     input.artifacts.forEach((artifact, i) => {
-      const bytes = materialize(artifactContent(artifact), `artifacts[${i}].content`);
+      const content = artifactContent(artifact);
+      if (content instanceof PreparedArtifact) {
+        entries.push(writePrepared(folder.partialDir, artifact, content));
+        return;
+      }
+      const bytes = materialize(content, `artifacts[${i}].content`);
       if (artifact.compressible === true && bytes.length >= COMPRESS_ARTIFACT_MIN_BYTES) {
         const stored = gzipSync(bytes, GZIP_OPTIONS);
         const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
@@ -363,7 +393,7 @@ function artifactContent(artifact: RunArtifact): RunArtifactContent {
 }
 
 /** The pieces of a content, in order. */
-function* pieces(content: RunArtifactContent, field: string): Generator<Uint8Array> {
+function* pieces(content: Exclude<RunArtifactContent, PreparedArtifact>, field: string): Generator<Uint8Array> {
   if (typeof content === 'string' || content instanceof Uint8Array) {
     yield toBytes(content, field);
     return;
@@ -374,13 +404,32 @@ function* pieces(content: RunArtifactContent, field: string): Generator<Uint8Arr
   for (const piece of content) yield toBytes(piece, field);
 }
 
-function materialize(content: RunArtifactContent, field: string): Uint8Array {
+function materialize(content: Exclude<RunArtifactContent, PreparedArtifact>, field: string): Uint8Array {
   if (typeof content === 'string' || content instanceof Uint8Array) return toBytes(content, field);
   return Buffer.concat([...pieces(content, field)]);
 }
 
+/**
+ * Writes a prepared artifact: its compressed bytes as `<name>.gz` when it is compressible and was
+ * compressed, else its content as `<name>` (decompressed when it was compressed but the artifact
+ * is not compressible), with the entry the same content given as text would get.
+ */
+function writePrepared(dir: string, artifact: RunArtifact, prepared: PreparedArtifact): [string, RunArtifactEntry] {
+  const content = { sha256: prepared.sha256, bytes: prepared.bytes };
+  if (prepared.gzip !== null && artifact.compressible === true) {
+    const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
+    writeFileDurably(join(dir, name), prepared.gzip.data);
+    return [name, { sha256: prepared.gzip.sha256, bytes: prepared.gzip.data.length, deterministic: artifact.deterministic, encoding: 'gzip', content }];
+  }
+  const plain = prepared.plain ?? gunzipSync(prepared.gzip?.data ?? new Uint8Array(0));
+  writeFileDurably(join(dir, artifact.name), plain);
+  return [artifact.name, { sha256: prepared.sha256, bytes: prepared.bytes, deterministic: artifact.deterministic }];
+}
+
 /** Writes one artifact from its pieces: hashed as they come, gzip-compressed once past the threshold. */
 async function streamArtifact(dir: string, artifact: RunArtifact, field: string): Promise<[string, RunArtifactEntry]> {
+  const prepared = artifactContent(artifact);
+  if (prepared instanceof PreparedArtifact) return writePrepared(dir, artifact, prepared);
   const contentHash = createHash('sha256');
   let contentBytes = 0;
   let waiting: Uint8Array[] = [];
@@ -392,7 +441,7 @@ async function streamArtifact(dir: string, artifact: RunArtifact, field: string)
   let storedBytes = 0;
   const name = `${artifact.name}${COMPRESSED_ARTIFACT_SUFFIX}`;
   try {
-    for (const piece of pieces(artifactContent(artifact), field)) {
+    for (const piece of pieces(prepared, field)) {
       contentHash.update(piece);
       contentBytes += piece.length;
       if (gzip === undefined) {
@@ -510,8 +559,8 @@ export function toJsonLines(records: readonly unknown[]): string {
   return [...jsonLinesChunks(records)].join('');
 }
 
-/** Records per piece of {@link jsonLinesChunks}. */
-const JSON_LINES_CHUNK_RECORDS = 2048;
+/** Records per piece of {@link jsonLinesChunks}: small pieces, which the young generation reclaims without touching new memory. */
+const JSON_LINES_CHUNK_RECORDS = 256;
 
 /**
  * {@link toJsonLines} in pieces of {@link JSON_LINES_CHUNK_RECORDS} lines, made as they are asked
@@ -546,43 +595,37 @@ export function* jsonLinesChunks<T>(records: readonly T[], stringify: (record: T
  * @example equityCsv({ time: [0], equity: [100000.5] }) === 'time,equity\n1970-01-01T00:00:00.000Z,100000.5\n'
  */
 export function equityCsv(curve: EquityCurve): string {
-  return [...equityCsvChunks(curve)].join('');
+  return Buffer.concat([...equityCsvChunks(curve)]).toString('utf8');
 }
 
-/** Lines per piece of {@link equityCsvChunks}: pieces of about 128 KB of text. */
-const EQUITY_CSV_CHUNK_LINES = 4096;
+/** Lines per piece of {@link equityCsvChunks}: pieces of about 40 KB (64 KB allocated), which memory already in use takes. */
+const EQUITY_CSV_CHUNK_LINES = 1024;
 
 /**
- * {@link equityCsv} in pieces of {@link EQUITY_CSV_CHUNK_LINES} lines (about 128 KB), made as
- * they are asked for: a long curve (a million steps) never becomes one huge string, and
- * `writeRunArtifactsStreaming` compresses each piece while the next is made.
+ * {@link equityCsv} as UTF-8 bytes, in pieces of {@link EQUITY_CSV_CHUNK_LINES} lines (about
+ * 40 KB), made as they are asked for: a long curve (a million steps) never becomes one huge
+ * string, and `writeRunArtifactsStreaming` compresses each piece while the next is made. The
+ * lines are written straight as bytes (no string per line).
  *
  * @throws DataError (when iterated) when the columns differ in length or a time is not a valid epoch ms.
  */
-export function* equityCsvChunks(curve: EquityCurve): Generator<string> {
+export function* equityCsvChunks(curve: EquityCurve): Generator<Uint8Array> {
+  checkEquityCurve(curve);
+  const length = curve.time.length;
+  for (let from = 0; from < length || from === 0; from += EQUITY_CSV_CHUNK_LINES) {
+    yield equityCsvBytes(curve.time, curve.equity, from, Math.min(length, from + EQUITY_CSV_CHUNK_LINES), from === 0);
+  }
+}
+
+/** Throws a `DataError` when the columns differ in length or a time is not a valid epoch ms (naming `time[i]`). */
+export function checkEquityCurve(curve: EquityCurve): void {
   if (curve.time.length !== curve.equity.length) {
     throw new DataError(`the curve has ${curve.time.length} times but ${curve.equity.length} equity values`, { field: 'equity' });
   }
-  // Lines joined once per piece: a flat string, which encodes to bytes without another copy.
-  let lines: string[] = ['time,equity\n'];
-  // A flat book repeats its equity step after step: print each value once per run of it.
-  let lastValue = Number.NaN;
-  let lastText = 'NaN';
   for (let i = 0; i < curve.time.length; i++) {
     const time = curve.time[i] as number;
     if (!Number.isFinite(time) || Math.abs(time) > 8.64e15) throw new DataError(`${time} is not a valid epoch ms`, { field: `time[${i}]` });
-    const value = curve.equity[i] as number;
-    if (!Object.is(value, lastValue)) {
-      lastValue = value;
-      lastText = String(value);
-    }
-    lines.push(`${formatIsoTime(time)},${lastText}\n`);
-    if (lines.length >= EQUITY_CSV_CHUNK_LINES) {
-      yield lines.join('');
-      lines = [];
-    }
   }
-  if (lines.length > 0) yield lines.join('');
 }
 
 /**
@@ -687,9 +730,18 @@ function hashListing(entries: readonly { readonly name: string; readonly sha256:
 }
 
 function hashNamedFiles(files: readonly { readonly name: string; readonly path: string }[]): FileSetHash {
-  const hashed = files
-    .map(({ name, path }): HashedFile => ({ name, ...hashFile(path) }))
-    .sort((a, b) => compareStrings(a.name, b.name));
+  return fileSetHash(files.map(({ name, path }): HashedFile => ({ name, ...hashFile(path) })));
+}
+
+/**
+ * The {@link FileSetHash} of files already hashed (each with its name, SHA-256 and size), as
+ * {@link hashFiles} would give for them: for a caller that hashed the bytes while reading them
+ * (`readBarPath` of `@quantbot/market-data` with `hash`), so the files are not read again.
+ *
+ * @example fileSetHash([{ name: 'ORCL.csv', sha256, bytes }]).sha256 === hashFiles(['data/ORCL.csv']).sha256
+ */
+export function fileSetHash(files: readonly HashedFile[]): FileSetHash {
+  const hashed = files.map((file): HashedFile => ({ name: file.name, sha256: file.sha256, bytes: file.bytes })).sort((a, b) => compareStrings(a.name, b.name));
   return Object.freeze({ sha256: hashListing(hashed), files: Object.freeze(hashed.map((file) => Object.freeze(file))) });
 }
 
@@ -804,7 +856,7 @@ function validateArtifacts(artifacts: readonly RunArtifact[]): void {
     seen.add(name);
     const content: unknown = artifact.content;
     const isIterable = content !== null && typeof content === 'object' && typeof (content as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function';
-    if (typeof content !== 'string' && !(content instanceof Uint8Array) && typeof content !== 'function' && !isIterable) {
+    if (typeof content !== 'string' && !(content instanceof Uint8Array) && typeof content !== 'function' && !isIterable && !(content instanceof PreparedArtifact)) {
       throw new ConfigError(`artifacts[${i}].content`, 'must be a string, a Uint8Array or an iterable of them (or a function returning one)');
     }
   });

@@ -1,12 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { JsonValue } from '@quantbot/core';
 import { formatIsoTime, orderEventRecordJson } from '@quantbot/core';
 import type { BacktestReport, BacktestResult, RunRecorder, SleeveEquityCurves } from '@quantbot/engine';
+import type { BarFileHash } from '@quantbot/market-data';
 import type { StrategyNotice } from '@quantbot/strategies';
-import type { FileSetHash, RunArtifact, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
-import { RUN_ARTIFACT_FILES, equityCsvChunks, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, toJsonLines, writeRunArtifactsStreaming } from '@quantbot/observability';
-import { renderRunReport } from '@quantbot/observability/report';
+import type { FileSetHash, PreparedArtifact, RunArtifact, RunArtifactContent, RunAuditAnchor, RunData, RunManifest, TradeRecord } from '@quantbot/observability';
+import { RUN_ARTIFACT_FILES, equityCsvChunks, fileSetHash, gitCommit, hashDirectoryFiles, hashFiles, jsonLinesChunks, toJsonLines, writeRunArtifactsStreaming } from '@quantbot/observability';
 import type { RunReportInput } from '@quantbot/observability/report';
 
 /** The report a run folder may hold besides its recorded artifacts. */
@@ -51,6 +51,11 @@ export interface BacktestRunRecord {
   readonly seed: number;
   /** The data file or folder; undefined for synthetic data (its seed and size define it). */
   readonly dataPath: string | undefined;
+  /**
+   * The bar files as hashed while they were read (`readBarPath` with `hash`): when `dataPath` is
+   * one of them (a single file), its hash is taken from here instead of reading the file again.
+   */
+  readonly dataHashes?: readonly BarFileHash[];
   /** The audit log's anchor (its head before and after the run), or null without an audit log. */
   readonly audit: RunAuditAnchor | null;
   /** Render `report.html` into the folder too. */
@@ -59,6 +64,13 @@ export interface BacktestRunRecord {
   readonly market?: RunReportInput['market'];
   /** The strategy's notices, in the order raised (`notices.jsonl` when any). */
   readonly notices?: readonly StrategyNotice[];
+  /**
+   * The journals as the recorder handed them over during the run (a `RunRecorder` with a sink
+   * feeding an `ArtifactCompressor`): written as they are instead of from `recorder`'s records.
+   */
+  readonly journal?: { readonly decisions: PreparedArtifact; readonly orders: PreparedArtifact };
+  /** `equity.csv` made off this thread (`ArtifactCompressor.equityCsv` of `result`), written as it is. */
+  readonly equity?: PreparedArtifact;
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
   readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
 }
@@ -89,10 +101,10 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
     // Each made in pieces as it is written and compressed (see writeRunArtifactsStreaming): a
     // long run never holds a whole file's text.
     { name: RUN_ARTIFACT_FILES.summary, content: () => `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
-    { name: RUN_ARTIFACT_FILES.decisions, content: () => jsonLinesChunks(recorder.decisions), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.orders, content: () => jsonLinesChunks(recorder.orders, orderEventRecordJson), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.decisions, content: record.journal?.decisions ?? ((): RunArtifactContent => jsonLinesChunks(recorder.decisions)), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.orders, content: record.journal?.orders ?? ((): RunArtifactContent => jsonLinesChunks(recorder.orders, orderEventRecordJson)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
-    { name: RUN_ARTIFACT_FILES.equity, content: () => equityCsvChunks({ time: result.time, equity: result.equity }), deterministic: true, compressible: true },
+    { name: RUN_ARTIFACT_FILES.equity, content: record.equity ?? ((): RunArtifactContent => equityCsvChunks({ time: result.time, equity: result.equity })), deterministic: true, compressible: true },
   ];
   const notices = record.notices ?? [];
   if (notices.length > 0) {
@@ -102,10 +114,12 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   for (const extra of record.extraArtifacts ?? []) artifacts.push({ name: extra.name, content: extra.content, deterministic: true, compressible: true });
   if (record.withReport) {
     const input = reportInput(record.runId, document, result, document.trades as unknown as TradeRecord[], formatIsoTime(record.finishedAt.getTime()));
-    const html = await renderRunReport(record.market !== undefined ? { ...input, market: record.market } : input);
+    // The report renderer (and its charting code) loads only for a run that asks for a report.
+    const { renderRunReportHtml } = await import('./run-report-html');
+    const html = await renderRunReportHtml(record.market !== undefined ? { ...input, market: record.market } : input);
     artifacts.push({ name: REPORT_FILE, content: html, deterministic: false });
   }
-  const data = hashData(record.dataPath);
+  const data = hashData(record.dataPath, record.dataHashes);
   return writeRunArtifactsStreaming({
     root: record.root,
     runId: record.runId,
@@ -191,8 +205,17 @@ export function dataHash(dataPath: string | undefined): string | null {
   return hashData(dataPath)?.sha256 ?? null;
 }
 
-/** The hash of a data file or of a folder's files, with each file's hash; undefined for synthetic data. */
-export function hashData(dataPath: string | undefined): FileSetHash | undefined {
+/**
+ * The hash of a data file or of a folder's files, with each file's hash; undefined for synthetic
+ * data. A single file found in `hashed` (hashed while it was read) is not read again: its hash is
+ * that of the bytes the run parsed. A folder is always hashed whole (`hashDirectoryFiles` covers
+ * every file in it, not only the bar files read).
+ */
+export function hashData(dataPath: string | undefined, hashed: readonly BarFileHash[] = []): FileSetHash | undefined {
   if (dataPath === undefined) return undefined;
-  return statSync(dataPath).isDirectory() ? hashDirectoryFiles(dataPath) : hashFiles([dataPath]);
+  if (statSync(dataPath).isDirectory()) return hashDirectoryFiles(dataPath);
+  const path = resolve(dataPath);
+  const known = hashed.find((file) => resolve(file.file) === path);
+  // As `hashFiles([dataPath])` names it: relative to its own folder.
+  return known !== undefined ? fileSetHash([{ name: basename(path), sha256: known.sha256, bytes: known.bytes }]) : hashFiles([dataPath]);
 }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { BarIntervalName, BarUniverse, EpochMs } from '@quantbot/core';
 import { ConfigError, formatIsoTime, resolveBarInterval } from '@quantbot/core';
 import type { DataQualityOutcome, FundamentalValues } from '@quantbot/data-quality';
-import type { BarPrices } from '@quantbot/market-data';
+import type { BarFileHash, BarPrices } from '@quantbot/market-data';
 import { PointInTimeSeries, generateSyntheticFundamentals } from '@quantbot/data-quality';
 import type { ExecutionProfile } from '@quantbot/execution-sim';
 import { resolveExecutionProfile } from '@quantbot/execution-sim';
@@ -22,7 +22,7 @@ import {
 } from '@quantbot/engine';
 import type { StrategyManager, StrategyManagerSpec } from '@quantbot/engine';
 import type { ProgressStream, RunAuditAnchor, RunManifest } from '@quantbot/observability';
-import { createPhaseProgress, createProgress } from '@quantbot/observability';
+import { ArtifactCompressor, createPhaseProgress, createProgress } from '@quantbot/observability';
 import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
@@ -119,6 +119,8 @@ export interface RunPlan {
   /** The bar interval the metrics annualise with (detected, or stated and checked). */
   readonly barInterval: BarIntervalName;
   readonly risk: { readonly limits: RiskLimits; readonly killSwitch: KillSwitchConfig; readonly audit?: JsonlAuditSink };
+  /** With `PlanRunOptions.hashData`: each bar file read, with the SHA-256 of the bytes parsed. */
+  readonly dataHashes?: readonly BarFileHash[];
 }
 
 /**
@@ -229,6 +231,8 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     plan = planRun(config, {
       cwd,
       ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}),
+      // The manifest's data hash, taken from the bytes as they are read (the file is read once).
+      hashData: true,
       onPhase: (phase) => {
         if (phase === 'check') checkStartedAt = timer();
         phases.phase(RUN_DATA_PHASE_NAMES[phase]);
@@ -258,143 +262,164 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const auditSink = plan.risk.audit;
   // Where the chain stands before the run (throws on a corrupt log, before anything runs).
   const auditFrom = auditSink?.head();
-  const backtestStartedAt = timer();
-  const recorder = new RunRecorder();
-  let stepsDone = 0;
-  const progress = createProgress({
-    stream: progressStream,
-    total: plan.universe.length,
-    label: `backtest ${plan.universe.symbols.length} symbol(s)`,
-    enabled: options.showProgress !== false,
-  });
-  const result = runBacktest({
-    recorder,
-    onProgress: (done) => {
-      progress.tick(done - stepsDone);
-      stepsDone = done;
-    },
-    universe: plan.universe,
-    strategy,
-    startingCash: plan.cash,
-    sizing: plan.sizing,
-    execution: plan.execution,
-    fillModel: plan.fillModel,
-    seed: plan.seed,
-    dataQuality: plan.dataQuality,
-    risk: plan.risk,
-    barInterval: plan.barInterval,
-  });
-  progress.done();
-  const summaryStartedAt = timer();
-
-  // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
-  // on raw prices keeps the configuration, and the digest, it always had.
-  const adjusted = plan.prices === 'adjusted';
-  const configText = JSON.stringify({
-    data: plan.dataLabel,
-    ...(adjusted ? { prices: plan.prices } : {}),
-    symbols: plan.universe.symbols,
-    strategy: plan.strategyName,
-    // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
-    // (and so the run id and digest) they always had.
-    ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
-    params,
-    cash: plan.cash,
-    sizing: plan.sizing,
-    execution: plan.execution,
-    fillModel: plan.fillModel,
-    seed: plan.seed,
-  });
-  const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
-  const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
-  const runId = uniqueRunId(resultsRoot, baseRunId);
-  const summaryParams =
-    plan.manager !== undefined
-      ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
-      : Object.entries(params as Readonly<Record<string, JsonValue>>)
-          .map(([k, v]) => `${k}=${String(v)}`)
-          .join(',');
-  const plain = toBacktestReport(result, {
-    runId,
-    strategy: plan.strategyName,
-    params: summaryParams,
-    data: plan.dataLabel,
-    symbols: plan.universe.symbols.join(','),
-    sizing: describeSizingRule(plan.sizing),
-    commissionBps: plan.execution.feeBps,
-    seed: plan.seed,
-    ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
-  });
-  // The notice count joins the summary, and the notices the document, only when a strategy raised
-  // any; a manager run carries each sleeve's books. A run without them keeps the document it
-  // always had (and earlier runs their digest).
-  const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
-  const report = {
-    ...counted,
-    ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
-    ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
-  };
-  const lookaheadStartedAt = timer();
-  let lookahead: LookaheadReport | null = null;
-  if (config.checkLookahead === true) {
-    phases.phase('checking lookahead');
-    const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
-      checkLookahead({
-        universe: plan.universe,
-        build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
-        startingCash: cash,
-        sizing: plan.sizing,
-        execution: plan.execution,
-        seed: plan.seed,
-      });
-    // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
-    // each sleeve's strategy is checked on its own, with its share of the cash.
-    lookahead =
-      plan.manager === undefined
-        ? check(strategyOf(plan), plan.rawParams, plan.cash)
-        : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
-  }
-  const document = lookahead !== null ? { ...report, lookahead } : report;
-  const audit: RunAuditAnchor | null =
-    auditSink === undefined || auditFrom === undefined
-      ? null
-      : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
   const withReport = config.report === true && options.allowReport !== false;
-  const writeStartedAt = timer();
-  phases.phase('writing the run folder');
-  const manifest = await writeBacktestRun({
-    root: resultsRoot,
-    runId,
-    document,
-    result,
-    recorder,
-    startedAt: now,
-    finishedAt: clock(),
-    cwd,
-    commandLine: options.commandLine,
-    parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
-    seed: plan.seed,
-    dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
-    audit,
-    withReport,
-    ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
-    notices,
-    ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
-  });
-  phases.done();
-  const finishedAt = timer();
-  // A run without the read/check phases (no data to load) counts its planning as checks.
-  const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
-  const timings: BacktestRunTimings = {
-    readMs: readEnd - startedAt,
-    checkMs: backtestStartedAt - readEnd,
-    backtestMs: summaryStartedAt - backtestStartedAt,
-    summaryMs: lookaheadStartedAt - summaryStartedAt,
-    lookaheadMs: writeStartedAt - lookaheadStartedAt,
-    writeMs: finishedAt - writeStartedAt,
-    totalMs: finishedAt - startedAt,
-  };
-  return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices, timings };
+  const backtestStartedAt = timer();
+  // The journal goes out as the bar loop makes it, hashed and compressed on a thread of its own,
+  // instead of being held as objects until the folder is written. A report draws the fills from
+  // the recorder's records, so a run writing one keeps them.
+  const compressor = withReport ? undefined : ArtifactCompressor.start();
+  try {
+    return await recordAndWrite();
+  } finally {
+    await compressor?.close();
+  }
+
+  async function recordAndWrite(): Promise<BacktestRunOutcome> {
+    const journal = compressor === undefined ? undefined : { decisions: compressor.artifact(), orders: compressor.artifact() };
+    const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (text) => journal.decisions.write(text), orders: (text) => journal.orders.write(text) } });
+    let stepsDone = 0;
+    const progress = createProgress({
+      stream: progressStream,
+      total: plan.universe.length,
+      label: `backtest ${plan.universe.symbols.length} symbol(s)`,
+      enabled: options.showProgress !== false,
+    });
+    const result = runBacktest({
+      recorder,
+      onProgress: (done) => {
+        progress.tick(done - stepsDone);
+        stepsDone = done;
+      },
+      universe: plan.universe,
+      strategy,
+      startingCash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+      dataQuality: plan.dataQuality,
+      risk: plan.risk,
+      barInterval: plan.barInterval,
+    });
+    progress.done();
+    recorder.flush();
+    // Finished while the summary is made; awaited when the folder is written.
+    // With the equity curve, made and compressed on the same thread while this one makes the summary.
+    const journalDone = journal === undefined || compressor === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish(), compressor.equityCsv({ time: result.time, equity: result.equity })]);
+    journalDone?.catch(() => undefined);
+    const summaryStartedAt = timer();
+
+    // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
+    // on raw prices keeps the configuration, and the digest, it always had.
+    const adjusted = plan.prices === 'adjusted';
+    const configText = JSON.stringify({
+      data: plan.dataLabel,
+      ...(adjusted ? { prices: plan.prices } : {}),
+      symbols: plan.universe.symbols,
+      strategy: plan.strategyName,
+      // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
+      // (and so the run id and digest) they always had.
+      ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
+      params,
+      cash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+    });
+    const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
+    const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
+    const runId = uniqueRunId(resultsRoot, baseRunId);
+    const summaryParams =
+      plan.manager !== undefined
+        ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
+        : Object.entries(params as Readonly<Record<string, JsonValue>>)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(',');
+    const plain = toBacktestReport(result, {
+      runId,
+      strategy: plan.strategyName,
+      params: summaryParams,
+      data: plan.dataLabel,
+      symbols: plan.universe.symbols.join(','),
+      sizing: describeSizingRule(plan.sizing),
+      commissionBps: plan.execution.feeBps,
+      seed: plan.seed,
+      ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
+    });
+    // The notice count joins the summary, and the notices the document, only when a strategy raised
+    // any; a manager run carries each sleeve's books. A run without them keeps the document it
+    // always had (and earlier runs their digest).
+    const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
+    const report = {
+      ...counted,
+      ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
+      ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
+    };
+    const lookaheadStartedAt = timer();
+    let lookahead: LookaheadReport | null = null;
+    if (config.checkLookahead === true) {
+      phases.phase('checking lookahead');
+      const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
+        checkLookahead({
+          universe: plan.universe,
+          build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
+          startingCash: cash,
+          sizing: plan.sizing,
+          execution: plan.execution,
+          seed: plan.seed,
+        });
+      // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
+      // each sleeve's strategy is checked on its own, with its share of the cash.
+      lookahead =
+        plan.manager === undefined
+          ? check(strategyOf(plan), plan.rawParams, plan.cash)
+          : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
+    }
+    const document = lookahead !== null ? { ...report, lookahead } : report;
+    const audit: RunAuditAnchor | null =
+      auditSink === undefined || auditFrom === undefined
+        ? null
+        : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
+    const writeStartedAt = timer();
+    phases.phase('writing the run folder');
+    const journalContent = journalDone === undefined ? undefined : await journalDone;
+    const manifest = await writeBacktestRun({
+      root: resultsRoot,
+      runId,
+      document,
+      result,
+      recorder,
+      startedAt: now,
+      finishedAt: clock(),
+      cwd,
+      commandLine: options.commandLine,
+      parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
+      seed: plan.seed,
+      dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
+      ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
+      ...(journalContent !== undefined ? { journal: { decisions: journalContent[0], orders: journalContent[1] }, equity: journalContent[2] } : {}),
+      audit,
+      withReport,
+      ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
+      notices,
+      ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
+    });
+    phases.done();
+    const finishedAt = timer();
+    // A run without the read/check phases (no data to load) counts its planning as checks.
+    const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
+    const timings: BacktestRunTimings = {
+      readMs: readEnd - startedAt,
+      checkMs: backtestStartedAt - readEnd,
+      backtestMs: summaryStartedAt - backtestStartedAt,
+      summaryMs: lookaheadStartedAt - summaryStartedAt,
+      lookaheadMs: writeStartedAt - lookaheadStartedAt,
+      writeMs: finishedAt - writeStartedAt,
+      totalMs: finishedAt - startedAt,
+    };
+    return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices, timings };
+  }
 }
 
 
@@ -409,6 +434,8 @@ export interface PlanRunOptions {
   readonly auditLog?: AuditLogRedirect;
   /** Hears each step of loading the data as it starts (see `loadRunData`). */
   readonly onPhase?: (phase: RunDataPhase) => void;
+  /** Hash the bar files as they are read (`RunPlan.dataHashes`), so the manifest need not read them again. */
+  readonly hashData?: boolean;
 }
 
 /**
@@ -421,7 +448,11 @@ export interface PlanRunOptions {
  * `killSwitch.rearm`, ...) for a bad value and a `DataError` for bad data.
  */
 export function planRun(config: BacktestRunConfig, options: PlanRunOptions): RunPlan {
-  const { dataLabel, universe, dataQuality, seed, prices } = loadRunData(config, { cwd: options.cwd, ...(options.onPhase !== undefined ? { onPhase: options.onPhase } : {}) });
+  const { dataLabel, universe, dataQuality, seed, prices, hashes } = loadRunData(config, {
+    cwd: options.cwd,
+    ...(options.onPhase !== undefined ? { onPhase: options.onPhase } : {}),
+    ...(options.hashData === true ? { hash: true } : {}),
+  });
   const barInterval = resolveBarInterval(universe.time, config.barInterval);
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
@@ -457,6 +488,7 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     seed,
     barInterval,
     risk: planRisk(config, options.cwd, options.auditLog),
+    ...(hashes !== undefined ? { dataHashes: hashes } : {}),
   };
 }
 

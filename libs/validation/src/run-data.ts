@@ -3,7 +3,7 @@ import type { BarSeries, BarUniverse, EpochMs, Ticker } from '@quantbot/core';
 import { ConfigError, parseTicker } from '@quantbot/core';
 import type { BarSource, DataQualityMode, DataQualityOutcome, ExchangeCalendar } from '@quantbot/data-quality';
 import { NYSE_CALENDAR, WEEKDAY_CALENDAR, applyDataQuality } from '@quantbot/data-quality';
-import type { BarPrices } from '@quantbot/market-data';
+import type { BarFileHash, BarPrices } from '@quantbot/market-data';
 import { BAR_PRICES, adjustSeriesPrices, alignUniverse, generateSyntheticUniverse, parseBarDate, readBarPath, selectSymbols, seriesFromUniverse, seriesInRange } from '@quantbot/market-data';
 
 /**
@@ -47,6 +47,8 @@ export interface RunData {
   readonly seed: number;
   /** The prices traded on: `raw`, or `adjusted` (scaled to the files' `Adj Close`). */
   readonly prices: BarPrices;
+  /** With `LoadRunDataOptions.hash`: each bar file read, with the SHA-256 of the bytes parsed (absolute paths). */
+  readonly hashes?: readonly BarFileHash[];
 }
 
 export interface LoadRunDataOptions {
@@ -56,6 +58,8 @@ export interface LoadRunDataOptions {
   readonly syntheticSymbols?: number;
   /** Hears each step as it starts: `read` (the bar files, or the synthetic data), then `check` (the data-quality gate and alignment). */
   readonly onPhase?: (phase: RunDataPhase) => void;
+  /** Hash each bar file's bytes as they are read (`RunData.hashes`), for a run manifest. */
+  readonly hash?: boolean;
 }
 
 /** A step of {@link loadRunData}, for progress. */
@@ -88,11 +92,14 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
   let series: readonly BarSeries[];
   let dataLabel: string;
   let sources: readonly BarSource[] = [];
+  let hashes: readonly BarFileHash[] | undefined;
   options.onPhase?.('read');
   if (config.data !== undefined) {
     // Files are named relative to the working directory (as the user names them), so that what a
     // run records does not depend on where the checkout lives.
-    const { readings } = readBarPath(resolve(cwd, config.data));
+    const read = readBarPath(resolve(cwd, config.data), { hash: options.hash === true });
+    const readings = read.readings;
+    hashes = read.hashes;
     // Adjusted before the data-quality gate, so that it checks the prices the session trades on.
     series = readings.map((reading) => (prices === 'adjusted' ? adjustSeriesPrices(reading.series, relative(cwd, reading.file)) : reading.series));
     sources = readings.map((reading) => ({
@@ -120,7 +127,7 @@ export function loadRunData(config: RunDataConfig, options: LoadRunDataOptions):
     sources,
     ...(config.maxBarMovePct !== undefined ? { maxBarMovePct: maxBarMovePct(config.maxBarMovePct) } : {}),
   });
-  return { dataLabel, universe: alignUniverse(checked.series, range), dataQuality: checked.outcome, seed, prices };
+  return { dataLabel, universe: alignUniverse(checked.series, range), dataQuality: checked.outcome, seed, prices, ...(hashes !== undefined ? { hashes } : {}) };
 }
 
 function pricesOption(prices = 'raw'): BarPrices {

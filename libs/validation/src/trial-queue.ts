@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { ConfigError, QuantbotError } from '@quantbot/core';
 import type { EncodedOutcome } from './distributed-codec';
 
@@ -134,8 +134,10 @@ export class TrialQueue {
     if (!Number.isInteger(maintenance) || maintenance < 1) throw new ConfigError('maintenanceIntervalSeconds', `must be a whole number of seconds ≥ 1, got ${maintenance}`);
     // Processes that install the same schema at the same moment can deadlock or collide in
     // pg-boss's install; a fresh instance tried again gets past it.
+    // Loaded on first use: a plain backtest, which loads this library, never needs it.
+    const { default: PgBossClass } = await import('pg-boss');
     for (let attempt = 1; ; attempt++) {
-      const boss = new PgBoss({
+      const boss = new PgBossClass({
         connectionString: options.connectionString,
         schema,
         max: options.maxConnections ?? 4,

@@ -1,0 +1,33 @@
+import { equityCsvBytes } from './equity-csv-bytes';
+
+/** The line `equity.csv` has always held: `toISOString`, a comma, `String(value)`. */
+const reference = (time: readonly number[], equity: readonly number[]): string => time.map((t, i) => `${new Date(t).toISOString()},${String(equity[i])}\n`).join('');
+
+/** A seeded generator (mulberry32), so a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+describe('equityCsvBytes', () => {
+  it('writes exactly the toISOString and String text of every time and value, edge cases included', () => {
+    const time = [0, -1, 1, 86_399_999, 86_400_000, -62_167_219_200_000, -62_167_219_200_001, 253_402_300_799_999, 253_402_300_800_000, 8.64e15, -8.64e15, 951_782_400_000, 1.5, -0.5];
+    const equity = [0, -0, 1e21, 1e-7, -1e-7, 123.45, 0.1 + 0.2, Number.NaN, Infinity, -Infinity, Number.MAX_VALUE, -Number.MIN_VALUE, 97958.00000000001, 4144432];
+    const bytes = equityCsvBytes(time, equity, 0, time.length, true);
+    expect(Buffer.from(bytes).toString('utf8')).toBe(`time,equity\n${reference(time, equity)}`);
+  });
+
+  it('matches the reference on random times (years 0000 to 9999 and beyond) and values, for any range of steps', () => {
+    const next = rng(7);
+    const time = Array.from({ length: 20_000 }, () => Math.round((next() - 0.5) * 2 * 8.64e15 * (next() < 0.5 ? 1 : 0.05)));
+    const equity = Array.from({ length: 20_000 }, () => (next() < 0.3 ? Math.round(next() * 1e7) : (next() - 0.3) * 10 ** Math.floor(next() * 30 - 10)));
+    expect(Buffer.from(equityCsvBytes(time, equity, 0, time.length, false)).toString('utf8')).toBe(reference(time, equity));
+    expect(Buffer.from(equityCsvBytes(time, equity, 100, 2_000, false)).toString('utf8')).toBe(reference(time.slice(100, 2_000), equity.slice(100, 2_000)));
+    expect(equityCsvBytes(time, equity, 5, 5, false).length).toBe(0);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * The lines of `equity.csv` for steps `from` to `to - 1` as UTF-8 bytes (with the header line
+ * `time,equity` first when `header`): each line the time as ISO 8601, exactly as
+ * `Date.prototype.toISOString` prints it, a comma, the equity as `String(number)`, and `\n`.
+ * Times must be valid epoch ms (checked by the caller). The date is written by arithmetic
+ * (years 0000 to 9999; others go through `Date`) and each run of one equity value is printed once.
+ *
+ * Self-contained on purpose (no imports, no module state, only JavaScript's globals): the
+ * compressor thread runs this very function's source, so its bytes are those of the run writer.
+ */
+export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number>, from: number, to: number, header: boolean): Uint8Array {
+  // A line is at most 25 bytes of time and comma, 24 of number, and its newline.
+  const out = new Uint8Array(Math.max(0, to - from) * 64 + 16);
+  let at = 0;
+  if (header) {
+    const head = 'time,equity\n';
+    for (let k = 0; k < head.length; k++) out[at++] = head.charCodeAt(k);
+  }
+  let lastValue = Number.NaN;
+  let lastText = 'NaN';
+  let cachedDay = Number.NaN;
+  // Year, month and day digits of `cachedDay`, as bytes: YYYY-MM-DD.
+  let y0 = 0;
+  let y1 = 0;
+  let y2 = 0;
+  let y3 = 0;
+  let m0 = 0;
+  let m1 = 0;
+  let d0 = 0;
+  let d1 = 0;
+  let dateOk = false;
+  for (let i = from; i < to; i++) {
+    const t = time[i] as number;
+    const day = Math.floor(t / 86_400_000);
+    if (day !== cachedDay) {
+      cachedDay = day;
+      // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+      const z = day + 719_468;
+      const era = Math.floor(z / 146_097);
+      const doe = z - era * 146_097;
+      const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+      const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+      const mp = Math.floor((5 * doy + 2) / 153);
+      const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+      const m = mp < 10 ? mp + 3 : mp - 9;
+      const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+      dateOk = Number.isInteger(t) && y >= 0 && y <= 9999;
+      y0 = 48 + Math.floor(y / 1000);
+      y1 = 48 + (Math.floor(y / 100) % 10);
+      y2 = 48 + (Math.floor(y / 10) % 10);
+      y3 = 48 + (y % 10);
+      m0 = 48 + Math.floor(m / 10);
+      m1 = 48 + (m % 10);
+      d0 = 48 + Math.floor(d / 10);
+      d1 = 48 + (d % 10);
+    }
+    if (dateOk) {
+      let ms = t - day * 86_400_000;
+      const h = Math.floor(ms / 3_600_000);
+      ms -= h * 3_600_000;
+      const mi = Math.floor(ms / 60_000);
+      ms -= mi * 60_000;
+      const s = Math.floor(ms / 1000);
+      ms -= s * 1000;
+      out[at] = y0;
+      out[at + 1] = y1;
+      out[at + 2] = y2;
+      out[at + 3] = y3;
+      out[at + 4] = 45;
+      out[at + 5] = m0;
+      out[at + 6] = m1;
+      out[at + 7] = 45;
+      out[at + 8] = d0;
+      out[at + 9] = d1;
+      out[at + 10] = 84;
+      out[at + 11] = 48 + Math.floor(h / 10);
+      out[at + 12] = 48 + (h % 10);
+      out[at + 13] = 58;
+      out[at + 14] = 48 + Math.floor(mi / 10);
+      out[at + 15] = 48 + (mi % 10);
+      out[at + 16] = 58;
+      out[at + 17] = 48 + Math.floor(s / 10);
+      out[at + 18] = 48 + (s % 10);
+      out[at + 19] = 46;
+      out[at + 20] = 48 + Math.floor(ms / 100);
+      out[at + 21] = 48 + (Math.floor(ms / 10) % 10);
+      out[at + 22] = 48 + (ms % 10);
+      out[at + 23] = 90;
+      at += 24;
+    } else {
+      const iso = new Date(t).toISOString();
+      for (let k = 0; k < iso.length; k++) out[at++] = iso.charCodeAt(k);
+    }
+    out[at++] = 44;
+    const value = equity[i] as number;
+    if (!Object.is(value, lastValue)) {
+      lastValue = value;
+      lastText = String(value);
+    }
+    for (let k = 0; k < lastText.length; k++) out[at++] = lastText.charCodeAt(k);
+    out[at++] = 10;
+  }
+  return out.subarray(0, at);
+}
