@@ -73,6 +73,20 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
     return { artifact: JSON.stringify(sweepArtifact(result)), returns: trialReturnSeries(result).map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength).toString('hex')) };
   }
 
+  it('cancelWaiting cancels only the jobs still waiting: a job a worker holds is left to it', async () => {
+    const sweepId = `cancel-${randomUUID()}`;
+    const jobs = [0, 1].map((i) => ({ id: randomUUID(), data: { sweepId, stage: 1, kind: 'trials' as const, payload: encodeExactJson({ n: i }) }, priority: 1 - i }));
+    await submitter.submit(jobs, { retryLimit: 0, retryDelaySeconds: 1, retryBackoff: false, visibilityTimeoutSeconds: 60 });
+    const taken = await submitter.fetch();
+    expect(taken?.id).toBe(jobs[0]?.id);
+    await submitter.cancelWaiting(jobs.map((j) => j.id));
+    const states = new Map((await submitter.jobsOf(sweepId)).map((j) => [j.id, j.state]));
+    expect(states.get(jobs[0]?.id as string)).toBe('active');
+    expect(states.get(jobs[1]?.id as string)).toBe('cancelled');
+    await submitter.complete(jobs[0]?.id as string);
+    expect((await submitter.jobsOf(sweepId)).map((j) => j.state).sort()).toEqual(['cancelled', 'completed']);
+  }, 60_000);
+
   it('gives the local sweep, bit for bit, with 1, 2 and 4 workers, each trial stored exactly once', async () => {
     const local = comparable(await runSweep({ universe, space, ...settings, workers: 1 }));
     for (const workers of [1, 2, 4]) {

@@ -363,13 +363,15 @@ class DistributedExecutor implements TrialExecutor {
   }
 
   /**
-   * Ends a batch: cancels its jobs still waiting or running (after success, those are repeats: a
-   * job given to a second worker after its visibility timeout, or due for a retry) and resolves
-   * it, or rejects it with `error`.
+   * Ends a batch and resolves it, or rejects it with `error`. After success it cancels the
+   * batch's jobs still waiting (repeats: a job due again after its visibility timeout or for a
+   * retry) and leaves those being run to their workers (one may have stored its results and not
+   * yet completed the job); after a failure it cancels every job of the batch not yet ended.
    */
   async #finish(batch: PendingBatch, error: unknown): Promise<void> {
     if (!this.#pending.delete(batch)) return;
-    await this.#options.queue.cancel(batch.jobs.map((j) => j.id)).catch(() => undefined);
+    const ids = batch.jobs.map((j) => j.id);
+    await (error === null ? this.#options.queue.cancelWaiting(ids) : this.#options.queue.cancel(ids)).catch(() => undefined);
     if (error === null) batch.resolve();
     else batch.reject(error);
   }

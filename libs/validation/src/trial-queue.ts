@@ -270,6 +270,21 @@ export class TrialQueue {
   }
 
   /**
+   * Cancels those of the jobs that are still waiting (created, or due for a retry); a job being
+   * run is left to its worker, which completes it (a job whose results are all in may still be
+   * active for the moment between its worker storing them and completing it: cancelling it then
+   * would show a job that ran as cancelled).
+   */
+  async cancelWaiting(jobIds: readonly string[]): Promise<void> {
+    if (jobIds.length === 0) return;
+    const { rows } = await this.#boss.getDb().executeSql(
+      `SELECT id FROM ${this.schema}.job WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('created', 'retry')`,
+      [TRIAL_QUEUE, [...jobIds]],
+    );
+    await this.cancel((rows as { id: string }[]).map((r) => r.id));
+  }
+
+  /**
    * Stores a trial's result once: the first write of (sweep, stage, task) is kept, a later one
    * (a retried job re-running a trial a lost worker had finished) only increments
    * `repeat_writes`. True when this write was the first.
