@@ -5,7 +5,7 @@ import { ConfigError, DataError } from '@quantbot/core';
 import { DEFAULT_BACKTESTER, firstDifference, runBacktester, withoutResultsDir } from './walk-forward-reproduction';
 
 /** The flags that only say how a distributed sweep reached its workers: a local re-run drops them. */
-const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout'];
+const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout', '--submitter-timeout'];
 
 /**
  * Re-runs a sweep run folder's recorded command line on this machine (the built backtester, in
