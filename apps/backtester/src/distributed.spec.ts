@@ -40,6 +40,20 @@ describe('backtester sweep --distributed: flags', () => {
       if (saved !== undefined) process.env['DATABASE_URL'] = saved;
     }
   });
+
+  it('refuses a --queue-schema that is not a plain SQL identifier naming the flag (exit 2), on both sides, before connecting', async () => {
+    const saved = process.env['DATABASE_URL'];
+    process.env['DATABASE_URL'] = 'postgres://nobody@127.0.0.1:1/none';
+    try {
+      const worker = await cli('worker', '--queue-schema', 'Sweeps-1', '--once');
+      expect(worker).toEqual({ code: 2, err: "error: --queue-schema: 'Sweeps-1' is not a plain lower-case SQL identifier\n" });
+      const sweep = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--distributed', '--queue-schema', 'Sweeps-1', '--quiet');
+      expect(sweep).toEqual({ code: 2, err: "error: --queue-schema: 'Sweeps-1' is not a plain lower-case SQL identifier\n" });
+    } finally {
+      if (saved === undefined) delete process.env['DATABASE_URL'];
+      else process.env['DATABASE_URL'] = saved;
+    }
+  });
 });
 
 const databaseUrl = process.env['TEST_DATABASE_URL'];
