@@ -257,6 +257,33 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     expect(await worker.exited).toBe(0);
     expect(worker.log()).toMatch(/failed: DataError: data data under .*elsewhere has sha256/);
   }, 60_000);
+  it('a worker refuses a strategy file whose bytes differ from the job\'s, and the sweep fails naming the file and both hashes', async () => {
+    const cwd = join(workDir, 'strategy-file');
+    mkdirSync(cwd, { recursive: true });
+    const made = await run(cwd, 'new-strategy', '--name', 'my-breakout');
+    expect(made.code).toBe(0);
+    const file = join(cwd, 'strategies', 'my-breakout.ts');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const submitted = run(cwd, 'sweep', '--strategy', './strategies/my-breakout.ts', '--bars', '400', '--space', 'entryLookback=10|30', '--distributed', '--queue-schema', schema, '--retry-limit', '0', '--quiet');
+      // The submitter hashed the file and queued its job; then the file changes under the worker.
+      // (The queue's tables may not be there yet: the submitter makes them.)
+      await waitForAsync(async () => {
+        const found = await client.query(`SELECT count(*)::int AS n FROM ${schema}.job WHERE state = 'created' AND data->>'payload' LIKE '%my-breakout.ts%'`).catch(() => null);
+        return ((found?.rows[0] as { n: number } | undefined)?.n ?? 0) > 0;
+      }, 'the sweep\'s job');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}// edited after the sweep was submitted\n`);
+      const worker = startWorker(cwd, 'edited-file', '--idle-exit-ms', '1500');
+      const distributed = await submitted;
+      expect(distributed.code).toBe(1);
+      expect(distributed.err).toMatch(/^error: job [0-9a-f-]{36} \(trials 0\.\.1\) failed after 1 attempt\(s\): .*strategies\/my-breakout\.ts: the strategy file changed since it was first read \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)\n$/);
+      expect(await worker.exited).toBe(0);
+      expect(worker.log()).toMatch(/0 job\(s\) done, 1 failed, 0 trial\(s\) run/);
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
 });
 
 /** A folder with one daily bar file (weekdays from 2020-01-01); `shift` moves every price, so the bytes differ. */
