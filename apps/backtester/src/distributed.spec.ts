@@ -41,6 +41,18 @@ describe('backtester sweep --distributed: flags', () => {
     }
   });
 
+  it('refuses a --submitter-timeout too long for its heartbeat timer, naming it (exit 2), before connecting', async () => {
+    const saved = process.env['DATABASE_URL'];
+    process.env['DATABASE_URL'] = 'postgres://nobody@127.0.0.1:1/none';
+    try {
+      const result = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--distributed', '--submitter-timeout', '9999999', '--quiet');
+      expect(result).toEqual({ code: 2, err: 'error: --submitter-timeout: must be a whole number from 1 to 604800, got 9999999\n' });
+    } finally {
+      if (saved === undefined) delete process.env['DATABASE_URL'];
+      else process.env['DATABASE_URL'] = saved;
+    }
+  });
+
   it('refuses a --queue-schema that is not a plain SQL identifier naming the flag (exit 2), on both sides, before connecting', async () => {
     const saved = process.env['DATABASE_URL'];
     process.env['DATABASE_URL'] = 'postgres://nobody@127.0.0.1:1/none';
