@@ -163,7 +163,10 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
       const jobs = await submitter.jobsOf(pool.sweepId);
       const runJobs = jobs.filter((j) => j.kind === 'run');
       expect(runJobs.map((j) => j.label).sort()).toEqual(Array.from({ length: FOLDS }, (_, i) => `fold ${i + 1} out-of-sample`));
-      expect(runJobs.every((j) => j.state === 'completed')).toBe(true);
+      // Completed, or cancelled when the pool read the stored run in the instant before its worker
+      // marked the job complete (a finished batch cancels its jobs still active: repeats, and that
+      // one); never waiting, retried or failed. The rows below show each run stored once.
+      expect(runJobs.filter((j) => j.state !== 'completed' && j.state !== 'cancelled')).toEqual([]);
       const counts = await submitter.resultCounts(pool.sweepId);
       const runStages = new Set(runJobs.map((j) => j.stage));
       const oosRows = counts.filter((c) => runStages.has(c.stage));
