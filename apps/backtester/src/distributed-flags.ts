@@ -1,7 +1,7 @@
 import { ConfigError } from '@quantbot/core';
 import type { FlagSpec, FlagValues } from '@quantbot/cli';
 import type { BacktestRunConfig, DistributedSweepPool, RunPlan } from '@quantbot/validation';
-import { TrialQueue, distributedDataSpec, openDistributedSweepPool } from '@quantbot/validation';
+import { MAX_SUBMITTER_TIMEOUT_SECONDS, TrialQueue, distributedDataSpec, openDistributedSweepPool } from '@quantbot/validation';
 
 /** The environment variable holding the queue database's URL (the same database the system already uses). */
 export const DATABASE_URL_ENV = 'DATABASE_URL';
@@ -18,7 +18,7 @@ export const DISTRIBUTED_FLAGS: readonly FlagSpec[] = [
     name: 'submitter-timeout',
     kind: 'number',
     valueName: 's',
-    description: "with --distributed: this command beats every quarter of it; workers skip the run's jobs once it has not beaten for this long (it crashed) (default 120)",
+    description: "with --distributed: this command beats every quarter of it; workers skip the run's jobs once it has not beaten for this long (it crashed) (default 120, at most 604800: 7 days)",
   },
 ];
 
@@ -31,10 +31,12 @@ export function databaseUrlOf(flags: FlagValues, env: Readonly<Record<string, st
   return given;
 }
 
-function wholeFlag(flags: FlagValues, name: string, min: number): number | undefined {
+function wholeFlag(flags: FlagValues, name: string, min: number, max?: number): number | undefined {
   const value = flags[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw new ConfigError(`--${name}`, `must be a whole number ≥ ${min}, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
+    throw new ConfigError(`--${name}`, `must be a whole number ${max !== undefined ? `from ${min} to ${max}` : `≥ ${min}`}, got ${String(value)}`);
+  }
   return value;
 }
 
@@ -64,7 +66,7 @@ export function distributedSetupOf(flags: FlagValues, env: Readonly<Record<strin
     retryLimit: wholeFlag(flags, 'retry-limit', 0),
     retryDelaySeconds: wholeFlag(flags, 'retry-delay', 0),
     visibilityTimeoutSeconds: wholeFlag(flags, 'visibility-timeout', 1),
-    submitterTimeoutSeconds: wholeFlag(flags, 'submitter-timeout', 1),
+    submitterTimeoutSeconds: wholeFlag(flags, 'submitter-timeout', 1, MAX_SUBMITTER_TIMEOUT_SECONDS),
   };
 }
 

@@ -40,6 +40,32 @@ describe('backtester sweep --distributed: flags', () => {
       if (saved !== undefined) process.env['DATABASE_URL'] = saved;
     }
   });
+
+  it('refuses a --submitter-timeout too long for its heartbeat timer, naming it (exit 2), before connecting', async () => {
+    const saved = process.env['DATABASE_URL'];
+    process.env['DATABASE_URL'] = 'postgres://nobody@127.0.0.1:1/none';
+    try {
+      const result = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--distributed', '--submitter-timeout', '9999999', '--quiet');
+      expect(result).toEqual({ code: 2, err: 'error: --submitter-timeout: must be a whole number from 1 to 604800, got 9999999\n' });
+    } finally {
+      if (saved === undefined) delete process.env['DATABASE_URL'];
+      else process.env['DATABASE_URL'] = saved;
+    }
+  });
+
+  it('refuses a --queue-schema that is not a plain SQL identifier naming the flag (exit 2), on both sides, before connecting', async () => {
+    const saved = process.env['DATABASE_URL'];
+    process.env['DATABASE_URL'] = 'postgres://nobody@127.0.0.1:1/none';
+    try {
+      const worker = await cli('worker', '--queue-schema', 'Sweeps-1', '--once');
+      expect(worker).toEqual({ code: 2, err: "error: --queue-schema: 'Sweeps-1' is not a plain lower-case SQL identifier\n" });
+      const sweep = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--distributed', '--queue-schema', 'Sweeps-1', '--quiet');
+      expect(sweep).toEqual({ code: 2, err: "error: --queue-schema: 'Sweeps-1' is not a plain lower-case SQL identifier\n" });
+    } finally {
+      if (saved === undefined) delete process.env['DATABASE_URL'];
+      else process.env['DATABASE_URL'] = saved;
+    }
+  });
 });
 
 const databaseUrl = process.env['TEST_DATABASE_URL'];
@@ -242,6 +268,33 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     expect(distributed.err).toMatch(/^error: job [0-9a-f-]{36} \(trials 0\.\.1\) failed after 1 attempt\(s\): DataError: data data under .*elsewhere has sha256 [0-9a-f]{64}, the job's is [0-9a-f]{64}: refused\n$/);
     expect(await worker.exited).toBe(0);
     expect(worker.log()).toMatch(/failed: DataError: data data under .*elsewhere has sha256/);
+  }, 60_000);
+  it('a worker refuses a strategy file whose bytes differ from the job\'s, and the sweep fails naming the file and both hashes', async () => {
+    const cwd = join(workDir, 'strategy-file');
+    mkdirSync(cwd, { recursive: true });
+    const made = await run(cwd, 'new-strategy', '--name', 'my-breakout');
+    expect(made.code).toBe(0);
+    const file = join(cwd, 'strategies', 'my-breakout.ts');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const submitted = run(cwd, 'sweep', '--strategy', './strategies/my-breakout.ts', '--bars', '400', '--space', 'entryLookback=10|30', '--distributed', '--queue-schema', schema, '--retry-limit', '0', '--quiet');
+      // The submitter hashed the file and queued its job; then the file changes under the worker.
+      // (The queue's tables may not be there yet: the submitter makes them.)
+      await waitForAsync(async () => {
+        const found = await client.query(`SELECT count(*)::int AS n FROM ${schema}.job WHERE state = 'created' AND data->>'payload' LIKE '%my-breakout.ts%'`).catch(() => null);
+        return ((found?.rows[0] as { n: number } | undefined)?.n ?? 0) > 0;
+      }, 'the sweep\'s job');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}// edited after the sweep was submitted\n`);
+      const worker = startWorker(cwd, 'edited-file', '--idle-exit-ms', '1500');
+      const distributed = await submitted;
+      expect(distributed.code).toBe(1);
+      expect(distributed.err).toMatch(/^error: job [0-9a-f-]{36} \(trials 0\.\.1\) failed after 1 attempt\(s\): .*strategies\/my-breakout\.ts: the strategy file changed since it was first read \(sha256 [0-9a-f]{12}…, expected [0-9a-f]{12}…\)\n$/);
+      expect(await worker.exited).toBe(0);
+      expect(worker.log()).toMatch(/0 job\(s\) done, 1 failed, 0 trial\(s\) run/);
+    } finally {
+      await client.end();
+    }
   }, 60_000);
 });
 

@@ -4,7 +4,7 @@ import { BACKTEST_RUN_FIELD_FLAGS } from '@quantbot/cli';
 /**
  * The backtester's one table from the option fields its libraries name in errors to its flags:
  * `run`'s (shared with every command that loads data the same way), then those of `sweep`,
- * `walk-forward`, `replay` and `factors`. `main` names the flag of every `ConfigError` through it.
+ * `walk-forward`, `replay`, `factors` and the distributed queue's. `main` names the flag of every `ConfigError` through it.
  */
 export const BACKTESTER_FIELD_FLAGS: FieldFlags = Object.freeze({
   ...BACKTEST_RUN_FIELD_FLAGS,
@@ -27,4 +27,6 @@ export const BACKTESTER_FIELD_FLAGS: FieldFlags = Object.freeze({
   quantiles: '--quantiles',
   dates: '--dates',
   ic: '--ic',
+  // The distributed queue's (`TrialQueue.open`): `sweep`/`walk-forward --distributed` and `worker`.
+  schema: '--queue-schema',
 });

@@ -2,10 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DataError } from '@quantbot/core';
-import { DEFAULT_BACKTESTER, firstDifference, runBacktester, withoutResultsDir } from './walk-forward-reproduction';
-
-/** The flags that only say how a distributed sweep reached its workers: a local re-run drops them. */
-const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout'];
+import { DEFAULT_BACKTESTER, firstDifference, runBacktester, withoutDistributedFlags, withoutResultsDir } from './walk-forward-reproduction';
 
 /**
  * Re-runs a sweep run folder's recorded command line on this machine (the built backtester, in
@@ -53,16 +50,5 @@ export async function reproduceSweepRun(
 
 /** The recorded arguments as a local run: without `--distributed` and the queue's flags, and without `--quiet` (added once). */
 function localArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const name = arg.split('=')[0] as string;
-    if (name === '--distributed' || name === '--quiet') continue;
-    if (DISTRIBUTED_VALUE_FLAGS.includes(name)) {
-      if (!arg.includes('=')) i++;
-      continue;
-    }
-    out.push(arg);
-  }
-  return out;
+  return withoutDistributedFlags(argv).filter((arg) => arg.split('=')[0] !== '--quiet');
 }

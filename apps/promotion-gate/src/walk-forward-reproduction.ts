@@ -24,7 +24,8 @@ export class WalkForwardNotReproducedError extends DataError {
  *
  * 1. the run folder's files must match its manifest and digest (observability's verifyRunFiles);
  * 2. the run must be a walk-forward (manifest `parameters.kind`), and its command line is re-run
- *    by the built backtester, in the recorded working directory, into a temporary folder: the
+ *    by the built backtester on this machine's threads (a `--distributed` run's queue flags
+ *    dropped), in the recorded working directory, into a temporary folder: the
  *    same data loading, data-quality rules, strategy, parameter space, search, layout
  *    (train/test/step/purge/embargo) and seed, re-reading the data files;
  * 3. the re-read data must hash to the manifest's `dataHash`, and the recomputed artifact must
@@ -63,7 +64,7 @@ export async function reproduceWalkForwardRun(root: string, runId: string, optio
 
   const scratch = mkdtempSync(join(tmpdir(), 'qb-walk-forward-verify-'));
   try {
-    const rerun = await runBacktester(backtester, [command, ...withoutResultsDir(argv), '--results-dir', scratch], cwd);
+    const rerun = await runBacktester(backtester, [command, ...withoutDistributedFlags(withoutResultsDir(argv)), '--results-dir', scratch], cwd);
     const runs = readdirSync(scratch).filter((name) => !name.startsWith('.'));
     if (runs.length !== 1) {
       throw new WalkForwardNotReproducedError(`re-running run ${runId} produced no run folder: ${rerun.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${rerun.code}`}`, dir);
@@ -94,6 +95,28 @@ export function runBacktester(program: string, argv: readonly string[], cwd: str
       done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stderr: String(stderr) });
     });
   });
+}
+
+/** The flags with a value that only say how a distributed run reached its workers (`--distributed` runs). */
+const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout', '--submitter-timeout'];
+
+/**
+ * The recorded arguments of a sweep or walk-forward without `--distributed` and the queue's flags:
+ * the re-run runs on this machine's threads (the results are the same), never through a queue.
+ */
+export function withoutDistributedFlags(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = arg.split('=')[0] as string;
+    if (name === '--distributed') continue;
+    if (DISTRIBUTED_VALUE_FLAGS.includes(name)) {
+      if (!arg.includes('=')) i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
 }
 
 /** The recorded arguments without `--results-dir` (the re-run writes to a temporary folder) or `--json`. */

@@ -29,6 +29,10 @@ describe('createRedactor', () => {
       ['GET /v2/bars?api_key=zzz999&symbol=ORCL', `GET /v2/bars?api_key=${REDACTED}&symbol=ORCL`],
       ['token is Bearer abcdefgh12345678', `token is Bearer ${REDACTED}`],
       ['postgres://quant:s3cretpw@db:5432/q', `postgres://quant:${REDACTED}@db:5432/q`],
+      // No user name (the server's default user): a URL pg accepts as it is.
+      ['postgres://:s3cretpw@db:5432/q', `postgres://:${REDACTED}@db:5432/q`],
+      // A password with a character it should have percent-encoded: still the password.
+      ['postgres://quant:s3cret/pw@db:5432/q', `postgres://quant:${REDACTED}@db:5432/q`],
     ])('redacts credentials in %j', (text, expected) => {
       expect(createRedactor().redactString(text)).toBe(expected);
     });

@@ -62,8 +62,11 @@ const HEADER_PAIR_PATTERN =
 /** A bearer token anywhere (8+ token characters, so "bearer of news" is left alone). */
 const BEARER_PATTERN = /\b(bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi;
 
-/** The password part of a URL with credentials: `postgres://user:pw@host`. */
-const URL_PASSWORD_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)(@)/gi;
+/**
+ * The password part of a URL with credentials: `postgres://user:pw@host`, also with no user name
+ * (`postgres://:pw@host`) and with a `/` the password should have percent-encoded.
+ */
+const URL_PASSWORD_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)([^\s@]+)(@)/gi;
 
 /**
  * Builds a {@link Redactor}. Throws a `ConfigError` naming the field (`secrets[2]`) when a secret

@@ -94,7 +94,8 @@ export function sweepInputFromRunFolder(evidence: SweepRunEvidence, source: Inpu
     invalid: readNumber(root, 'invalid', '', fail, { integer: true, min: 0 }),
     sharpeMean: mean(sharpes),
     sharpeVariance: sampleVariance(sharpes),
-    bestSharpe: Math.max(...sharpes),
+    // Not Math.max(...sharpes): spreading a large sweep's trials overflows the call stack.
+    bestSharpe: sharpes.reduce((best, v) => (v > best ? v : best), -Infinity),
     deflatedSharpe: dsr === null ? null : readNullableNumber(dsr, 'value', 'statistics.deflatedSharpe', fail, { min: 0, max: 1 }),
     perBarSharpeVariance: dsr === null ? null : readNullableNumber(dsr, 'sharpeVariance', 'statistics.deflatedSharpe', fail, { min: 0 }),
     pbo: pbo === null ? null : readNullableNumber(pbo, 'value', 'statistics.pbo', fail, { min: 0, max: 1 }),

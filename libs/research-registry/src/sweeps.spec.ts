@@ -76,6 +76,11 @@ describe('sweepInputFromRunFolder', () => {
     expect(sweep({ doc: sweepDocument([0.5], { statistics: null }) })).toMatchObject({ trials: 1, sharpeVariance: null, deflatedSharpe: null, pbo: null });
   });
 
+  it('reads a sweep of 200 000 trials (a grid spread over many workers), its best Sharpe too', () => {
+    const sharpes = Array.from({ length: 200_000 }, (_, i) => (i === 123_456 ? 3.25 : (i % 1000) / 1000));
+    expect(sweep({ doc: sweepDocument(sharpes) })).toMatchObject({ trials: 200_000, bestSharpe: 3.25 });
+  });
+
   it('refuses a document whose results do not match its trial count, or of another kind, naming the file and the field', () => {
     const read = (doc: Record<string, unknown>): SweepInput =>
       sweepInputFromRunFolder({ runId: 'r-1', digest: 'd1'.repeat(32), artifactSha256: 'a0'.repeat(32), execution: 'local', artifact: doc }, { file: '/runs/r-1/sweep.json' });

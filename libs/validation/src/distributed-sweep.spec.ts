@@ -4,7 +4,7 @@ import { describeWithPrerequisite } from '@quantbot/core/testing';
 import type { TestPrerequisite } from '@quantbot/core/testing';
 import { decodeExactJson, encodeExactJson, universeHash } from './distributed-codec';
 import type { DistributedDataSpec, TrialRunPayload, TrialWorkerSummary } from './distributed-sweep';
-import { distributedDataSpec, openDistributedSweepPool, runTrialWorker } from './distributed-sweep';
+import { MAX_SUBMITTER_TIMEOUT_SECONDS, distributedDataSpec, openDistributedSweepPool, runTrialWorker } from './distributed-sweep';
 import { parseParameterSpace } from './parameter-space';
 import { loadRunData } from './run-data';
 import type { SweepResult } from './sweep';
@@ -28,6 +28,22 @@ const postgres: TestPrerequisite = {
   missing: databaseUrl === undefined || databaseUrl.trim() === '' ? 'TEST_DATABASE_URL is not set' : undefined,
   howToProvide: 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schema)',
 };
+
+describe('distributed sweep pool options', () => {
+  it('refuses a submitter timeout whose heartbeat timer would overflow (every 1 ms) or the heartbeat column, naming the field, before any work', () => {
+    const config = { seed: 7, bars: 60 };
+    const { universe } = loadRunData(config, { cwd: process.cwd() });
+    const data = distributedDataSpec(config, universe, process.cwd());
+    // Not touched: the options are checked first.
+    const queue = {} as TrialQueue;
+    expect(MAX_SUBMITTER_TIMEOUT_SECONDS * 250).toBeLessThan(2 ** 31);
+    for (const seconds of [MAX_SUBMITTER_TIMEOUT_SECONDS + 1, 9_999_999, 2 ** 31]) {
+      expect(() => openDistributedSweepPool({ queue, universe, data, submitterTimeoutSeconds: seconds })).toThrow(
+        `submitterTimeoutSeconds: must be a whole number of seconds from 1 to ${MAX_SUBMITTER_TIMEOUT_SECONDS}, got ${seconds}`,
+      );
+    }
+  });
+});
 
 describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-boss)', () => {
   const url = databaseUrl as string;
@@ -161,6 +177,7 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
       const jobs = await submitter.jobsOf(pool.sweepId);
       const runJobs = jobs.filter((j) => j.kind === 'run');
       expect(runJobs.map((j) => j.label).sort()).toEqual(Array.from({ length: FOLDS }, (_, i) => `fold ${i + 1} out-of-sample`));
+      // Completed by their workers: a finished batch cancels only its jobs still waiting, never one a worker holds.
       expect(runJobs.every((j) => j.state === 'completed')).toBe(true);
       const counts = await submitter.resultCounts(pool.sweepId);
       const runStages = new Set(runJobs.map((j) => j.stage));

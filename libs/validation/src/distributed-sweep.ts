@@ -100,10 +100,17 @@ export interface DistributedSweepOptions {
   /**
    * Seconds workers wait for this process's next heartbeat before they skip the sweep's jobs
    * (complete them without running them: a crashed submitter leaves no work running); default
-   * 120. This process beats every quarter of it while the pool is open.
+   * 120, at most {@link MAX_SUBMITTER_TIMEOUT_SECONDS}. This process beats every quarter of it
+   * while the pool is open.
    */
   readonly submitterTimeoutSeconds?: number;
 }
+
+/**
+ * The longest submitter timeout (`submitterTimeoutSeconds`): 7 days. The heartbeat beats every
+ * quarter of it, and a timer longer than 2^31 − 1 ms fires every millisecond instead.
+ */
+export const MAX_SUBMITTER_TIMEOUT_SECONDS = 604_800;
 
 /** The retry policy of a sweep's jobs, checked (a `ConfigError` names the option field). */
 function jobPolicy(options: DistributedSweepOptions): TrialJobPolicy {
@@ -210,7 +217,9 @@ class DistributedExecutor implements TrialExecutor {
     this.#pollMs = options.pollIntervalMs ?? 500;
     if (!Number.isFinite(this.#pollMs) || this.#pollMs <= 0) throw new ConfigError('pollIntervalMs', `must be a positive number of milliseconds, got ${this.#pollMs}`);
     this.#timeoutSeconds = options.submitterTimeoutSeconds ?? 120;
-    if (!Number.isInteger(this.#timeoutSeconds) || this.#timeoutSeconds < 1) throw new ConfigError('submitterTimeoutSeconds', `must be a whole number of seconds ≥ 1, got ${this.#timeoutSeconds}`);
+    if (!Number.isInteger(this.#timeoutSeconds) || this.#timeoutSeconds < 1 || this.#timeoutSeconds > MAX_SUBMITTER_TIMEOUT_SECONDS) {
+      throw new ConfigError('submitterTimeoutSeconds', `must be a whole number of seconds from 1 to ${MAX_SUBMITTER_TIMEOUT_SECONDS}, got ${this.#timeoutSeconds}`);
+    }
     this.sweepId = options.sweepId ?? randomUUID();
     const hash = universeHash(options.universe);
     if (hash !== options.data.universeSha256) throw new ConfigError('data', `the universe hashes to ${hash}, not to the data spec's ${options.data.universeSha256}`);

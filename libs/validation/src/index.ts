@@ -43,7 +43,7 @@ export type { ReproduceRunOptions, RunReproduction } from './run-reproduction';
 export { STRATEGY_FILE_EXTENSIONS, isStrategyFileRef, loadStrategyFile, resolveStrategy } from './strategy-file';
 export type { LoadStrategyFileOptions, LoadedStrategyFile, ResolvedStrategy, StrategyFileIdentity } from './strategy-file';
 export { decodeExactJson, encodeExactJson, universeHash } from './distributed-codec';
-export { DistributedSweepPool, distributedDataSpec, loadDistributedData, openDistributedSweepPool, runTrialWorker } from './distributed-sweep';
+export { DistributedSweepPool, MAX_SUBMITTER_TIMEOUT_SECONDS, distributedDataSpec, loadDistributedData, openDistributedSweepPool, runTrialWorker } from './distributed-sweep';
 export type { DistributedDataSpec, DistributedSweepOptions, TrialJobPayload, TrialRunPayload, TrialWorkerEvent, TrialWorkerOptions, TrialWorkerSummary } from './distributed-sweep';
 export { DEFAULT_TRIAL_QUEUE_SCHEMA, TRIAL_QUEUE, TrialQueue, TrialQueueError } from './trial-queue';
 export type { FailedTrialJob, FetchedTrialJob, TrialJobData, TrialJobKind, TrialJobPolicy, TrialJobState, TrialQueueOptions, TrialResultRow } from './trial-queue';
