@@ -20,6 +20,12 @@ export const DISTRIBUTED_FLAGS: readonly FlagSpec[] = [
     valueName: 's',
     description: "with --distributed: this command beats every quarter of it; workers skip the run's jobs once it has not beaten for this long (it crashed) (default 120, at most 604800: 7 days)",
   },
+  {
+    name: 'stall-timeout',
+    kind: 'number',
+    valueName: 's',
+    description: 'with --distributed: fail (exit 1) when no result and no failure came for this many seconds, naming the batch and its outstanding trials (no worker running on the queue, or all stuck) (default: wait for ever)',
+  },
 ];
 
 /** The database URL for the queue: `--database-url` where the command has it, else `DATABASE_URL`; a `ConfigError` naming both when neither is set. */
@@ -49,6 +55,7 @@ export interface DistributedSetup {
   readonly retryDelaySeconds: number | undefined;
   readonly visibilityTimeoutSeconds: number | undefined;
   readonly submitterTimeoutSeconds: number | undefined;
+  readonly stallTimeoutSeconds: number | undefined;
 }
 
 /** The `--distributed` setup, or null when the flag is absent (a queue flag without it is refused). */
@@ -67,6 +74,8 @@ export function distributedSetupOf(flags: FlagValues, env: Readonly<Record<strin
     retryDelaySeconds: wholeFlag(flags, 'retry-delay', 0),
     visibilityTimeoutSeconds: wholeFlag(flags, 'visibility-timeout', 1),
     submitterTimeoutSeconds: wholeFlag(flags, 'submitter-timeout', 1, MAX_SUBMITTER_TIMEOUT_SECONDS),
+    // Bounded like the submitter timeout: a timer of more than 2^31 ms fires at once.
+    stallTimeoutSeconds: wholeFlag(flags, 'stall-timeout', 1, MAX_SUBMITTER_TIMEOUT_SECONDS),
   };
 }
 
@@ -83,6 +92,7 @@ export async function openDistributedRun(setup: DistributedSetup, config: Backte
       ...(setup.retryDelaySeconds !== undefined ? { retryDelaySeconds: setup.retryDelaySeconds } : {}),
       ...(setup.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: setup.visibilityTimeoutSeconds } : {}),
       ...(setup.submitterTimeoutSeconds !== undefined ? { submitterTimeoutSeconds: setup.submitterTimeoutSeconds } : {}),
+      ...(setup.stallTimeoutSeconds !== undefined ? { stallTimeoutMs: setup.stallTimeoutSeconds * 1000 } : {}),
       pollIntervalMs: 200,
     });
     return {

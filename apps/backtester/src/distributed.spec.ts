@@ -257,6 +257,26 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     }
   }, 60_000);
 
+  it('with no worker on the queue, --stall-timeout fails the sweep (exit 1) naming the batch and its outstanding trials', async () => {
+    const cwd = join(workDir, 'stalled');
+    writeBars(join(cwd, 'data'), 0);
+    // A schema no worker of this suite reads.
+    const lonely = `${schema}_lonely`;
+    try {
+      const stalled = await run(cwd, 'sweep', '--data', 'data', '--calendar', 'weekdays', '--space', 'fast=5|10,slow=40', '--distributed', '--queue-schema', lonely, '--stall-timeout', '2', '--quiet');
+      expect(stalled.code).toBe(1);
+      expect(stalled.err).toMatch(/no result for 2000 ms with 2 of 2 trial\(s\) outstanding: are workers running on this queue\?/);
+    } finally {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS ${lonely} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    }
+  }, 60_000);
+
   it('a worker whose data hashes differently refuses the job, and the sweep fails naming it', async () => {
     const cwd = join(workDir, 'mismatch');
     const elsewhere = join(workDir, 'elsewhere');

@@ -98,7 +98,7 @@ export function runBacktester(program: string, argv: readonly string[], cwd: str
 }
 
 /** The flags with a value that only say how a distributed run reached its workers (`--distributed` runs). */
-const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout', '--submitter-timeout'];
+const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout', '--submitter-timeout', '--stall-timeout'];
 
 /**
  * The recorded arguments of a sweep or walk-forward without `--distributed` and the queue's flags:
