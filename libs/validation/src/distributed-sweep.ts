@@ -501,6 +501,9 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
     const { sweepId, stage } = job.data;
     const label = job.data.label ?? null;
     let trials = 0;
+    // The result writes of this job's trials; a failed job waits for them to settle first (a write
+    // left in flight that then failed would end the worker on an unhandled rejection).
+    const writes: Promise<boolean>[] = [];
     try {
       const heartbeat = await options.queue.heartbeatOf(sweepId);
       if (heartbeat !== null && heartbeat.secondsSinceBeat > heartbeat.timeoutSeconds) {
@@ -510,7 +513,6 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
         options.onEvent?.({ kind: 'job-skipped', jobId: job.id, sweepId, reason });
         return;
       }
-      const writes: Promise<boolean>[] = [];
       const key = (taskId: number): { sweepId: string; stage: number; taskId: number; jobId: string; worker: string } => ({ sweepId, stage, taskId, jobId: job.id, worker: options.workerId });
       if (job.data.kind === 'run') {
         const payload = decodeExactJson<TrialRunPayload>(job.data.payload);
@@ -534,6 +536,7 @@ export async function runTrialWorker(options: TrialWorkerOptions): Promise<Trial
       jobsCompleted++;
       options.onEvent?.({ kind: 'job-completed', jobId: job.id, sweepId, trials, repeated: firsts.filter((first) => !first).length });
     } catch (error) {
+      await Promise.allSettled(writes);
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       jobsFailed++;
       options.onEvent?.({ kind: 'job-failed', jobId: job.id, sweepId, message });
