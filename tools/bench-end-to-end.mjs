@@ -7,7 +7,9 @@
 // size, then best / median / worst against the targets, with the load average before and after.
 // Usage: node tools/bench-end-to-end.mjs [--runs N] [--bars N] [--json] [--check] [--keep]
 //   --check exits 1 when the median misses a target; --keep leaves the temporary folder.
-// Runs the built app (nx run backtester:bench builds it first).
+// Runs the built app (nx run backtester:bench builds it first). The runs inherit this process's
+// environment; GLIBC_TUNABLES and NODE_OPTIONS, when set, are printed with the figures (see
+// docs/benchmarks.md on transparent huge pages).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -90,6 +92,8 @@ const report = {
   bars,
   dataMB: Number(dataMB.toFixed(1)),
   runs,
+  // Settings of the environment that change the figures (inherited by every run).
+  environment: { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? null, NODE_OPTIONS: process.env.NODE_OPTIONS ?? null },
   loadAverage: { before: loadBefore.map((x) => Number(x.toFixed(2))), after: loadAfter.map((x) => Number(x.toFixed(2))) },
   targets: TARGETS,
   wallSeconds: band('wallSeconds'),
@@ -105,6 +109,8 @@ if (asJson) {
 } else {
   console.log(`Quantbot end-to-end run benchmark (node ${report.node}, ${report.cpu}, ${report.cores} cores, ${runs} runs)`);
   console.log(`  backtester run --data <${bars.toLocaleString('en-US')} daily bars, ${report.dataMB} MB CSV> --params fast=10,slow=30 --size 100 --cash 100000 --json`);
+  const settings = Object.entries(report.environment).filter(([, value]) => value !== null);
+  if (settings.length > 0) console.log(`  environment: ${settings.map(([name, value]) => `${name}=${value}`).join(' ')}`);
   console.log(`  load average (1, 5, 15 min): ${report.loadAverage.before.join(', ')} before, ${report.loadAverage.after.join(', ')} after`);
   const line = (label, b, unit, target) =>
     console.log(`  ${label}: best ${f2(b.best)} ${unit}, median ${f2(b.median)} ${unit}, worst ${f2(b.worst)} ${unit} (target ≤ ${target} ${unit}: median ${b.median <= target ? 'meets it' : `misses it by ${f2(b.median / target)}x`})`);
