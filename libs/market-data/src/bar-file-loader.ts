@@ -80,7 +80,8 @@ function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: bool
   const stats = statOrThrow(path);
   if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
   const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
-  const chunked = readCleanFileInChunks(path, resolvedSymbol, hash, stats.size);
+  // Only a regular file can be read again from its start when the chunks leave it to the whole reading.
+  const chunked = stats.isFile() ? readCleanFileInChunks(path, resolvedSymbol, hash, stats.size) : null;
   if (chunked !== null) return chunked;
   let bytes: Buffer;
   try {
