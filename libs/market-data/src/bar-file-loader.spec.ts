@@ -7,6 +7,7 @@ import { describeWithPrerequisite, realMarketDataDir, realMarketDataPrerequisite
 import { formatBarDate } from './bar-date';
 import { inferSymbolFromFileName, loadBarFile, loadBarPath, readBarPath } from './bar-file-loader';
 import { inferBarInterval } from './bar-interval';
+import { readOhlcvCsv } from './ohlcv-csv-parser';
 
 const DATA = realMarketDataDir();
 const dataFile = (name: string) => path.join(DATA, name);
@@ -232,5 +233,38 @@ describe('readBarPath with hash', () => {
     expect(both.hashes?.map((h) => [path.basename(h.file), h.sha256])).toEqual(
       ['aaa.csv', 'bbb.csv'].map((name) => [name, sha256(fs.readFileSync(path.join(folder, name)))]),
     );
+  });
+
+  it('reads a file of several read chunks as the whole file reads, clean or with a problem near its end, hashing every byte', () => {
+    // 60,000 rows of about 60 bytes: 3.6 MB, read in chunks of 1 MiB.
+    const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+    for (let k = 0; k < 60_000; k++) {
+      const price = (100 + (k % 997) / 100).toFixed(2);
+      lines.push(`${formatBarDate(Date.UTC(1900, 0, 1) + k * 86_400_000)},${price},${price},${price},${price},${price},${1000 + k}`);
+    }
+    const clean = `${lines.join('\r\n')}\r\n`;
+    const withProblem = `${lines.slice(0, -2).join('\n')}\n${lines.at(-1) as string}\n${lines.at(-2) as string}\n`;
+    for (const [name, text] of [['clean.csv', clean], ['unsorted.csv', withProblem]] as const) {
+      const file = path.join(folder, name);
+      fs.writeFileSync(file, text);
+      const bytes = fs.readFileSync(file);
+      const read = readBarPath(file, { hash: true });
+      const expected = readOhlcvCsv(bytes, { source: file, symbol: inferSymbolFromFileName(file) });
+      const reading = read.readings[0];
+      expect(reading?.series.length).toBe(60_000);
+      expect(reading?.problems).toEqual(expected.problems);
+      expect(reading?.problems.map((p) => p.kind)).toEqual(name === 'clean.csv' ? [] : ['unsorted-timestamp']);
+      const bytesOf = (array: Float64Array | Int32Array | null | undefined): Buffer => (array == null ? Buffer.alloc(0) : Buffer.from(array.buffer, array.byteOffset, array.byteLength));
+      expect(bytesOf(reading?.lines).equals(bytesOf(expected.lines))).toBe(true);
+      for (const column of ['time', 'open', 'high', 'low', 'close', 'volume', 'adjClose'] as const) {
+        expect(reading?.series[column]?.length).toBe(60_000);
+        expect(bytesOf(reading?.series[column]).equals(bytesOf(expected.series[column]))).toBe(true);
+      }
+      expect(read.hashes).toEqual([{ file, sha256: sha256(bytes), bytes: bytes.length }]);
+      // Read in chunks, the clean file's columns are views of arrays sized from an estimate of
+      // its rows; read whole, the file with a problem gets columns of exactly its bars.
+      const column = reading?.series.close as Float64Array;
+      expect(column.buffer.byteLength > column.byteLength).toBe(name === 'clean.csv');
+    }
   });
 });

@@ -6,8 +6,8 @@ import type { BarSeries, Ticker } from '@quantbot/core';
 import { DataError, parseTicker } from '@quantbot/core';
 import type { BarInterval } from './bar-interval';
 import { inferBarInterval } from './bar-interval';
-import type { OhlcvCsvReading } from './ohlcv-csv-parser';
-import { BarFileError, readOhlcvCsv } from './ohlcv-csv-parser';
+import type { CsvByteSource, OhlcvCsvReading } from './ohlcv-csv-parser';
+import { BarFileError, readCleanOhlcvCsvInChunks, readOhlcvCsv } from './ohlcv-csv-parser';
 
 /** File extensions (lower case) that `loadBarPath` reads from a directory. */
 export const BAR_FILE_EXTENSIONS: readonly string[] = Object.freeze(['.csv', '.txt']);
@@ -60,11 +60,29 @@ export function readBarFile(path: string, symbol?: Ticker): OhlcvCsvReading {
   return readAndHashBarFile(path, symbol, false).reading;
 }
 
-/** `readBarFile`, and with `hash` the SHA-256 of the very bytes parsed. */
-function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: boolean): { readonly reading: OhlcvCsvReading; readonly hashed: BarFileHash | null } {
+/** Bytes a bar file is read at a time (into one reused buffer of twice this size). */
+const READ_CHUNK_BYTES = 1 << 20;
+
+/** A file read and, with `hash`, hashed: the SHA-256 is of the very bytes parsed. */
+interface HashedReading {
+  readonly reading: OhlcvCsvReading;
+  readonly hashed: BarFileHash | null;
+}
+
+/**
+ * `readBarFile`, and with `hash` the SHA-256 of the very bytes parsed. The file is read once:
+ * in chunks into a reused buffer, hashed and parsed chunk by chunk, while every row is clean
+ * (`readCleanOhlcvCsvInChunks`); a file with a row problem (or anything else that reading in
+ * chunks leaves to `readOhlcvCsv`) is then read again whole, and parsed and hashed from that
+ * one reading, so the hash always matches the bytes of the reading returned.
+ */
+function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: boolean): HashedReading {
   const stats = statOrThrow(path);
   if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
   const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
+  // Only a regular file can be read again from its start when the chunks leave it to the whole reading.
+  const chunked = stats.isFile() ? readCleanFileInChunks(path, resolvedSymbol, hash, stats.size) : null;
+  if (chunked !== null) return chunked;
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(path);
@@ -73,6 +91,43 @@ function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: bool
   }
   const hashed = hash ? Object.freeze({ file: path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }) : null;
   return { reading: readOhlcvCsv(bytes, { source: path, symbol: resolvedSymbol }), hashed };
+}
+
+/**
+ * The file read in chunks (see `readCleanOhlcvCsvInChunks`), each chunk hashed as it is read;
+ * null when it must be read whole: a row problem, or a read that failed (the whole reading then
+ * reports the failure). A `DataError` about the file (a bad header of a small file) is thrown.
+ */
+function readCleanFileInChunks(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const hasher = hash ? createHash('sha256') : null;
+    let total = 0;
+    const read: CsvByteSource = (into, offset, length) => {
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(fd, into, offset + done, length - done, null);
+        if (n === 0) break;
+        done += n;
+      }
+      hasher?.update(into.subarray(offset, offset + done));
+      total += done;
+      return done;
+    };
+    const reading = readCleanOhlcvCsvInChunks(read, { source: path, symbol, chunkBytes: READ_CHUNK_BYTES, sizeHint: size });
+    if (reading === null) return null;
+    return { reading, hashed: hasher === null ? null : Object.freeze({ file: path, sha256: hasher.digest('hex'), bytes: total }) };
+  } catch (error: unknown) {
+    if (error instanceof DataError) throw error;
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**

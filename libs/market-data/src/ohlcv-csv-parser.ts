@@ -80,6 +80,9 @@ const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
 /** Where the last `parseDecimal` stopped: the first byte after what it read. */
 let scanEnd = 0;
 
+/** Set by `parseRowFast` and `parseRowExact` for the row they read: 1 when its date has a time of day. */
+let rowTimed = 0;
+
 /**
  * Reads a strict decimal number from `bytes` at `start` (reading no further than `limit`):
  * optional sign, digits with an optional fraction (`12`, `12.5`, `.5`, `12.`), optional exponent
@@ -205,16 +208,18 @@ function textOf(bytes: Buffer, start: number, end: number): string {
 
 /** What the row parsers need: the bytes, the header and the output columns (indexed by role). */
 interface RowTable {
-  readonly bytes: Buffer;
-  /** End of the rows: trailing blanks and line feeds of the input excluded. */
-  readonly limit: number;
+  /** The input, or (read in chunks) the buffer holding the lines being read. */
+  bytes: Buffer;
+  /**
+   * End of the rows: trailing blanks and line feeds of the input excluded; read in chunks, the
+   * end of the whole lines in `bytes` (just after a line feed) until the last chunk.
+   */
+  limit: number;
   readonly names: readonly string[];
   readonly roles: Int8Array;
   /** 1 for a column whose values must be positive prices. */
   readonly priceColumn: Uint8Array;
-  readonly columns: readonly (Float64Array | null)[];
-  /** 1 where the row's date was written with a time of day (`2014-01-02 09:31:00`). */
-  readonly timed: Uint8Array;
+  columns: readonly (Float64Array | null)[];
 }
 
 /** A problem of one row, before it is located. */
@@ -258,7 +263,7 @@ function parseRowFast(table: RowTable, row: number, lineStart: number): number {
       const time = parseBarDateBytes(bytes, start, valueEnd);
       if (time !== time) return -1; // NaN: not a date
       (columns[Role.Date] as Float64Array)[row] = time;
-      table.timed[row] = valueEnd - start > 10 ? 1 : 0;
+      rowTimed = valueEnd - start > 10 ? 1 : 0;
     } else if (role === Role.Ignored) {
       end = fieldEndOf(bytes, start, limit);
     } else {
@@ -340,7 +345,7 @@ function parseRowExact(table: RowTable, row: number, lineStart: number, lineEnd:
           return { kind: 'malformed-row', field: table.names[c] as string, message: describeBarDateProblem(value) ?? `'${value}' is not a date` };
         }
         column[row] = parsed;
-        table.timed[row] = valueEnd - valueStart > 10 ? 1 : 0;
+        rowTimed = valueEnd - valueStart > 10 ? 1 : 0;
       } else {
         let parsed = parseDecimal(bytes, valueStart, valueEnd);
         if (scanEnd !== valueEnd) parsed = NOT_A_NUMBER;
@@ -420,34 +425,18 @@ function bytesOf(input: string | Uint8Array): Buffer {
   return Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
-/**
- * Reads OHLCV bars like `parseOhlcvCsv`, but collects the problems of every row instead of
- * stopping at the first, so a caller can report all of them at once or resolve the ordering
- * ones (see `OhlcvCsvProblem.resolution`). Problems of the file as a whole (empty text, a bad
- * header, no rows) still throw a `DataError`, since no row can be read without a header.
- *
- * `input` is the text, or its UTF-8 bytes as read from a file (no string is made of them: the
- * rows are read from the bytes, and only a problem's values are decoded for its message). A
- * string is encoded to UTF-8 first, so an unpaired surrogate in it reads as U+FFFD.
- *
- * Row problems: `malformed-row` (field count, empty line, a value that is not a number or a
- * date, a year outside 1000..9999), `non-positive-price` (Open, High, Low, Close or Adj Close
- * ≤ 0: no trade can be valued at such a price), `mixed-interval` (dated rows without a time of
- * day mixed with rows that have one, i.e. daily bars among intraday ones; reported once, at the
- * first row whose form differs from the first row's), `duplicate-timestamp` and
- * `unsorted-timestamp` (a row whose time is not after every earlier row's).
- */
-export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOptions): OhlcvCsvReading {
-  const file = options.source;
-  const bytes = bytesOf(input);
-  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  let end = bytes.length;
-  while (end > start && (isBlank(bytes[end - 1] as number) || bytes[end - 1] === LF)) end--;
-  if (end <= start) throw new DataError('empty file, expected a header line', { file });
+/** What the header line says: the column names, what each feeds, which are prices. */
+interface CsvHeader {
+  readonly names: readonly string[];
+  readonly roles: Int8Array;
+  readonly priceColumn: Uint8Array;
+  readonly hasAdjClose: boolean;
+  readonly dateColumn: number;
+  readonly dateName: string;
+}
 
-  // Header.
-  let headerEnd = bytes.indexOf(LF, start);
-  if (headerEnd === -1 || headerEnd > end) headerEnd = end;
+/** Reads the header line `[start, headerEnd)` of `bytes`; throws a `DataError` (line 1) for a bad one. */
+function readHeader(bytes: Buffer, start: number, headerEnd: number, file: string): CsvHeader {
   const headerText = textOf(bytes, start, headerEnd);
   const headerLine = trimmedSlice(headerText, 0, headerText.length);
   if (headerLine === '') throw new DataError('empty header line', { file, line: 1 });
@@ -480,6 +469,38 @@ export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOption
   const hasAdjClose = columnOfRole[Role.AdjClose] !== -1;
   const dateColumn = columnOfRole[Role.Date] as number;
   const dateName = names[dateColumn] as string;
+  return { names, roles, priceColumn, hasAdjClose, dateColumn, dateName };
+}
+
+/**
+ * Reads OHLCV bars like `parseOhlcvCsv`, but collects the problems of every row instead of
+ * stopping at the first, so a caller can report all of them at once or resolve the ordering
+ * ones (see `OhlcvCsvProblem.resolution`). Problems of the file as a whole (empty text, a bad
+ * header, no rows) still throw a `DataError`, since no row can be read without a header.
+ *
+ * `input` is the text, or its UTF-8 bytes as read from a file (no string is made of them: the
+ * rows are read from the bytes, and only a problem's values are decoded for its message). A
+ * string is encoded to UTF-8 first, so an unpaired surrogate in it reads as U+FFFD.
+ *
+ * Row problems: `malformed-row` (field count, empty line, a value that is not a number or a
+ * date, a year outside 1000..9999), `non-positive-price` (Open, High, Low, Close or Adj Close
+ * ≤ 0: no trade can be valued at such a price), `mixed-interval` (dated rows without a time of
+ * day mixed with rows that have one, i.e. daily bars among intraday ones; reported once, at the
+ * first row whose form differs from the first row's), `duplicate-timestamp` and
+ * `unsorted-timestamp` (a row whose time is not after every earlier row's).
+ */
+export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOptions): OhlcvCsvReading {
+  const file = options.source;
+  const bytes = bytesOf(input);
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let end = bytes.length;
+  while (end > start && (isBlank(bytes[end - 1] as number) || bytes[end - 1] === LF)) end--;
+  if (end <= start) throw new DataError('empty file, expected a header line', { file });
+
+  // Header.
+  let headerEnd = bytes.indexOf(LF, start);
+  if (headerEnd === -1 || headerEnd > end) headerEnd = end;
+  const { names, roles, priceColumn, hasAdjClose, dateColumn, dateName } = readHeader(bytes, start, headerEnd, file);
 
   // Rows: after trimming the end, every remaining line must be a row.
   const bodyStart = headerEnd + 1;
@@ -497,6 +518,7 @@ export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOption
   const close = new Float64Array(rowCount);
   const volume = new Float64Array(rowCount);
   const adjClose = hasAdjClose ? new Float64Array(rowCount) : null;
+  // 1 where the row's date was written with a time of day (`2014-01-02 09:31:00`).
   const timed = new Uint8Array(rowCount);
   const table: RowTable = {
     bytes,
@@ -505,7 +527,6 @@ export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOption
     roles,
     priceColumn,
     columns: [time, open, high, low, close, volume, adjClose, null],
-    timed,
   };
   const { onProgress } = options;
   const problems: OhlcvCsvProblem[] = [];
@@ -515,12 +536,15 @@ export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOption
   for (let row = 0; row < rowCount; row++) {
     const next = parseRowFast(table, row, lineStart);
     if (next !== -1) {
+      timed[row] = rowTimed;
       lineStart = next;
     } else {
       let lineEnd = bytes.indexOf(LF, lineStart);
       if (lineEnd === -1 || lineEnd > end) lineEnd = end;
       const problem = parseRowExact(table, row, lineStart, lineEnd);
-      if (problem !== null) {
+      if (problem === null) {
+        timed[row] = rowTimed;
+      } else {
         bad ??= new Uint8Array(rowCount);
         bad[row] = 1;
         const date = fieldText(bytes, lineStart, lineEnd, dateColumn);
@@ -644,6 +668,154 @@ export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOption
   }
   const series: BarSeries = Object.freeze({ symbol: options.symbol, length: resolved.lines.length, ...resolved.columns });
   return Object.freeze({ file, series, lines: resolved.lines, problems: Object.freeze(problems) });
+}
+
+/**
+ * Fills `into[offset, offset + length)` with the input's next bytes and returns how many it
+ * wrote: fewer than `length` (0 included) only at the end of the input.
+ */
+export type CsvByteSource = (into: Buffer, offset: number, length: number) => number;
+
+/** Options of `readCleanOhlcvCsvInChunks`. */
+export interface OhlcvCsvChunkOptions extends Omit<OhlcvCsvOptions, 'onProgress'> {
+  /** Bytes read at a time (the buffer holds twice as many: a line longer than this bails out). */
+  readonly chunkBytes: number;
+  /** The expected size of the input (a file's size), to size the columns once. */
+  readonly sizeHint: number;
+}
+
+/** Trim the end of `[from, to)` of blanks and line feeds: the index after the last other byte (or `from`). */
+function trimBlankLinesEnd(bytes: Buffer, from: number, to: number): number {
+  while (to > from && (isBlank(bytes[to - 1] as number) || bytes[to - 1] === LF)) to--;
+  return to;
+}
+
+/** Margin on the estimated row count of `readCleanOhlcvCsvInChunks`: memory never touched costs nothing. */
+const ROW_ESTIMATE_MARGIN = 1.25;
+
+/**
+ * Reads the input like `readOhlcvCsv` while it arrives in chunks of `chunkBytes` into one
+ * reused buffer (a line cut by a chunk's end is carried to the next), so the whole input is
+ * never in memory at once: for a file, the bytes are read once, into memory that stays warm.
+ * The columns are sized once from `sizeHint` and the first chunk's rows (grown if short) and
+ * trimmed with `subarray`, without a copy.
+ *
+ * Only what reads the same as `readOhlcvCsv` without needing earlier bytes is handled here: an
+ * input whose every row is clean (no row problem, strictly increasing dates of one interval).
+ * At anything else it stops and returns `null`, and the caller reads the input whole with
+ * `readOhlcvCsv`, which names every problem: a bad header, a row problem (its message may quote
+ * earlier rows), out-of-order or mixed dates, no rows, a line longer than `chunkBytes`, or an
+ * input that fits in one chunk (read whole at once, from the chunk, without bailing out).
+ */
+export function readCleanOhlcvCsvInChunks(read: CsvByteSource, options: OhlcvCsvChunkOptions): OhlcvCsvReading | null {
+  const file = options.source;
+  const chunkBytes = Math.max(4, Math.floor(options.chunkBytes));
+  const capacity = Math.min(2 * chunkBytes, Math.max(0, options.sizeHint) + 1);
+  let bytes = Buffer.allocUnsafe(Math.max(capacity, 2));
+  // Fill the buffer; the input fits in one buffer when it ends before the buffer is full.
+  let dataEnd = read(bytes, 0, bytes.length);
+  if (dataEnd < bytes.length) return readOhlcvCsv(bytes.subarray(0, dataEnd), options);
+  if (bytes.length < 2 * chunkBytes) {
+    // The input is larger than it was said to be: room to carry lines from now on.
+    const larger = Buffer.allocUnsafe(2 * chunkBytes);
+    bytes.copy(larger, 0, 0, dataEnd);
+    bytes = larger;
+    dataEnd += read(bytes, dataEnd, bytes.length - dataEnd);
+    if (dataEnd < bytes.length) return readOhlcvCsv(bytes.subarray(0, dataEnd), options);
+  }
+  let atEnd = false;
+
+  // Header: within the first buffer, else the whole reading says what is wrong.
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const headerEnd = bytes.indexOf(LF, start);
+  if (headerEnd === -1 || headerEnd >= trimBlankLinesEnd(bytes, start, dataEnd)) return null;
+  let header: CsvHeader;
+  try {
+    header = readHeader(bytes, start, headerEnd, file);
+  } catch {
+    return null;
+  }
+  const { names, roles, priceColumn, hasAdjClose } = header;
+
+  // Rows: the columns sized from the first buffer's lines, in proportion to the input's size.
+  let lineStart = headerEnd + 1;
+  let linesSeen = 0;
+  for (let i = bytes.indexOf(LF, lineStart); i !== -1 && i < dataEnd; i = bytes.indexOf(LF, i + 1)) linesSeen++;
+  const bytesPerLine = linesSeen === 0 ? 1 : Math.max(1, (dataEnd - lineStart) / linesSeen);
+  let rowCapacity = Math.ceil((Math.max(options.sizeHint, dataEnd) - lineStart) / bytesPerLine * ROW_ESTIMATE_MARGIN) + 16;
+  const allocate = (): Float64Array[] => Array.from({ length: hasAdjClose ? 7 : 6 }, () => new Float64Array(rowCapacity));
+  let columns = allocate();
+  const table: RowTable = {
+    bytes,
+    limit: 0,
+    names,
+    roles,
+    priceColumn,
+    columns: [...columns, ...(hasAdjClose ? [] : [null]), null],
+  };
+  let row = 0;
+  let lastTime = Number.NEGATIVE_INFINITY;
+  let firstTimed = -1;
+  for (;;) {
+    // The lines to read now: all of them at the end; before it, the whole lines followed by
+    // something other than blank lines (which may prove to be trailing lines, allowed).
+    let limit: number;
+    if (atEnd) {
+      limit = trimBlankLinesEnd(bytes, lineStart, dataEnd);
+    } else {
+      const lastLineFeed = bytes.lastIndexOf(LF, trimBlankLinesEnd(bytes, lineStart, dataEnd) - 1);
+      limit = lastLineFeed >= lineStart ? lastLineFeed + 1 : lineStart;
+    }
+    table.limit = limit;
+    while (lineStart < limit) {
+      if (row === rowCapacity) {
+        rowCapacity *= 2;
+        const grown = allocate();
+        for (let c = 0; c < columns.length; c++) (grown[c] as Float64Array).set(columns[c] as Float64Array);
+        columns = grown;
+        table.columns = [...columns, ...(hasAdjClose ? [] : [null]), null];
+      }
+      let next = parseRowFast(table, row, lineStart);
+      if (next === -1) {
+        let lineEnd = bytes.indexOf(LF, lineStart);
+        if (lineEnd === -1 || lineEnd > limit) lineEnd = limit;
+        if (parseRowExact(table, row, lineStart, lineEnd) !== null) return null;
+        next = lineEnd + 1;
+      }
+      const t = (columns[Role.Date] as Float64Array)[row] as number;
+      if (!(t > lastTime)) return null;
+      if (firstTimed === -1) firstTimed = rowTimed;
+      else if (rowTimed !== firstTimed) return null;
+      lastTime = t;
+      row++;
+      lineStart = next;
+    }
+    if (atEnd) break;
+    // Carry the unread lines to the front and read on after them.
+    const carried = dataEnd - lineStart;
+    if (carried > chunkBytes) return null;
+    bytes.copyWithin(0, lineStart, dataEnd);
+    lineStart = 0;
+    dataEnd = carried + read(bytes, carried, bytes.length - carried);
+    atEnd = dataEnd < bytes.length;
+  }
+  if (row === 0) return null;
+  const rowCount = row;
+  const trim = (role: Role): Float64Array => (columns[role] as Float64Array).subarray(0, rowCount);
+  const lines = new Int32Array(rowCount);
+  for (let k = 0; k < rowCount; k++) lines[k] = k + 2;
+  const series: BarSeries = Object.freeze({
+    symbol: options.symbol,
+    length: rowCount,
+    time: trim(Role.Date),
+    open: trim(Role.Open),
+    high: trim(Role.High),
+    low: trim(Role.Low),
+    close: trim(Role.Close),
+    volume: trim(Role.Volume),
+    adjClose: hasAdjClose ? trim(Role.AdjClose) : null,
+  });
+  return Object.freeze({ file, series, lines, problems: Object.freeze([]) });
 }
 
 /** The last good row of each time among the rows before `before` (which increase in time). */
