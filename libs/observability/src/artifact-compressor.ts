@@ -15,6 +15,22 @@ export interface ArtifactWriter {
   finish(): Promise<PreparedArtifact>;
 }
 
+/**
+ * `equity.csv` made on an {@link ArtifactCompressor}'s thread while the curve is still being
+ * filled (see {@link ArtifactCompressor.liveEquityCsv}).
+ */
+export interface LiveEquityCsv {
+  /** The equity column to fill (over shared memory, one value per time): the thread reads it as steps are published. */
+  readonly equity: Float64Array;
+  /**
+   * Says values `0` to `done - 1` of `equity` are written and will not change: the thread makes
+   * their lines while the caller goes on. Counts below one already published are ignored.
+   */
+  publish(done: number): void;
+  /** Resolves once every step is published (else rejects) and the text is hashed and compressed. */
+  finish(): Promise<PreparedArtifact>;
+}
+
 /** The compressor thread's view of one message. */
 type CompressorMessage =
   | { readonly kind: 'done'; readonly id: number; readonly sha256: string; readonly bytes: number; readonly gzip: { readonly data: Uint8Array; readonly sha256: string } | null; readonly plain: Uint8Array | null }
@@ -79,6 +95,33 @@ function add(a, bytes) {
     }
 }
 const equityCsvBytes = ${equityCsvBytes.toString()};
+// An equity.csv made while the bar loop runs: the equity column is shared memory the loop writes
+// into; each published count brings the times of the steps it adds. Lines are made, a piece at a
+// time, from the slices in order, no faster than gzip takes them.
+function pump(id, a) {
+  const q = a.live;
+  if (q.busy) return;
+  const slice = q.slices[0];
+  if (slice === undefined) {
+    if (!q.ended) return;
+    // A curve of no steps is its header alone.
+    if (a.bytes === 0) add(a, Buffer.from(equityCsvBytes([], [], 0, 0, true)));
+    finish(id, a);
+    return;
+  }
+  const to = Math.min(slice.time.length, q.at + q.lines);
+  const piece = equityCsvBytes(slice.time, q.equity.subarray(slice.from, slice.from + slice.time.length), q.at, to, slice.from + q.at === 0);
+  add(a, Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
+  q.at = to;
+  if (to === slice.time.length) {
+    q.slices.shift();
+    q.at = 0;
+  }
+  q.busy = true;
+  const next = () => { q.busy = false; pump(id, a); };
+  if (a.gzip !== null && a.gzip.writableNeedDrain) a.gzip.once('drain', next);
+  else setImmediate(next);
+}
 parentPort.on('message', (m) => {
   const a = entry(m.id);
   if (m.kind === 'write') add(a, Buffer.from(m.piece, 'utf8'));
@@ -94,7 +137,17 @@ parentPort.on('message', (m) => {
       else setImmediate(step, from + m.lines);
     };
     step(0);
-  } else if (m.kind === 'finish') finish(m.id, a);
+  } else if (m.kind === 'live-equity') a.live = { equity: m.equity, lines: m.lines, slices: [], at: 0, busy: false, ended: false };
+  else if (m.kind === 'live-equity-rows') {
+    a.live.slices.push({ from: m.from, time: m.time });
+    pump(m.id, a);
+  } else if (m.kind === 'finish') {
+    if (a.live === undefined) finish(m.id, a);
+    else {
+      a.live.ended = true;
+      pump(m.id, a);
+    }
+  }
 });
 `;
 
@@ -185,6 +238,45 @@ export class ArtifactCompressor {
       const equity = Float64Array.from(curve.equity);
       this.#worker.postMessage({ kind: 'equity', id, time, equity, lines: EQUITY_PIECE_LINES }, [time.buffer, equity.buffer]);
     });
+  }
+
+  /**
+   * `equity.csv` of a curve whose times are `time` and whose equity is not known yet: the caller
+   * fills `equity` (shared memory, such as `runBacktest`'s `equityBuffer`) step by step and
+   * publishes how many steps are done (from `onProgress`); the thread makes, hashes and
+   * compresses their lines meanwhile, so at the end only the last steps remain. The same bytes
+   * as {@link ArtifactCompressor.equityCsv} of the finished curve. Only the published times are
+   * copied to the thread. Throws a `DataError` (naming `time[i]`) for times `equityCsvChunks`
+   * refuses.
+   */
+  liveEquityCsv(time: ArrayLike<number>): LiveEquityCsv {
+    const total = time.length;
+    checkEquityCurve({ time, equity: { length: total } as ArrayLike<number> });
+    const equity = new Float64Array(new SharedArrayBuffer(total * Float64Array.BYTES_PER_ELEMENT));
+    const id = this.#nextId++;
+    this.#worker.postMessage({ kind: 'live-equity', id, equity, lines: EQUITY_PIECE_LINES });
+    let published = 0;
+    let finished = false;
+    return {
+      equity,
+      publish: (done: number): void => {
+        if (finished) throw new QuantbotError('RUN_WRITE_FAILED', 'equity steps were published after the curve was finished');
+        const to = Math.min(total, Math.floor(done));
+        if (!(to > published)) return;
+        const times = time instanceof Float64Array ? time.slice(published, to) : Float64Array.from({ length: to - published }, (_, i) => time[published + i] as number);
+        this.#worker.postMessage({ kind: 'live-equity-rows', id, from: published, time: times }, [times.buffer]);
+        published = to;
+      },
+      finish: (): Promise<PreparedArtifact> => {
+        finished = true;
+        if (this.#failure !== null) return Promise.reject(this.#failure);
+        if (published < total) return Promise.reject(new QuantbotError('RUN_WRITE_FAILED', `the equity curve was finished with ${published} of its ${total} steps published`));
+        return new Promise<PreparedArtifact>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject });
+          this.#worker.postMessage({ kind: 'finish', id });
+        });
+      },
+    };
   }
 
   /** Ends the thread (artifacts not finished are dropped). */
