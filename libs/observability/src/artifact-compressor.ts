@@ -402,8 +402,8 @@ export class ArtifactCompressor {
 
   /** Ends the thread (artifacts not finished are dropped). */
   async close(): Promise<void> {
-    this.#closed = true;
     await this.#worker.terminate();
+    this.#closed = true;
   }
 
   /** Throws when pieces can no longer be taken: the thread failed, or was closed. */
