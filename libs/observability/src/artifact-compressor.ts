@@ -46,11 +46,12 @@ export interface ArtifactWriter {
  * filled (see {@link ArtifactCompressor.liveEquityCsv}).
  */
 export interface LiveEquityCsv {
-  /** The equity column to fill (over shared memory, one value per time): the thread reads it as steps are published. */
+  /** The equity column to fill, one value per time. */
   readonly equity: Float64Array;
   /**
-   * Says values `0` to `done - 1` of `equity` are written and will not change: the thread makes
-   * their lines while the caller goes on. Counts below one already published are ignored.
+   * Says values `0` to `done - 1` of `equity` are written and will not change: those not yet
+   * published are copied to the thread (with their times), which makes their lines while the
+   * caller goes on. Counts below one already published are ignored.
    */
   publish(done: number): void;
   /** Resolves once every step is published (else rejects) and the text is hashed and compressed. */
@@ -136,9 +137,8 @@ function addEquity(a, time, equity, from, to, header, next) {
   if (a.gzip !== null && a.gzip.writableNeedDrain) a.gzip.once('drain', next);
   else setImmediate(next);
 }
-// An equity.csv made while the bar loop runs: the equity column is shared memory the loop writes
-// into; each published count brings the times of the steps it adds. Lines are made, a piece at a
-// time, from the slices in order.
+// An equity.csv made while the bar loop runs: each published count brings the times and equity
+// values of the steps it adds. Lines are made, a piece at a time, from the slices in order.
 function pump(id, a) {
   const q = a.live;
   if (q.busy) return;
@@ -158,7 +158,7 @@ function pump(id, a) {
     q.at = 0;
   }
   q.busy = true;
-  addEquity(a, slice.time, q.equity.subarray(slice.from, slice.from + slice.time.length), from, to, slice.from + from === 0, () => { q.busy = false; pump(id, a); });
+  addEquity(a, slice.time, slice.equity, from, to, slice.from + from === 0, () => { q.busy = false; pump(id, a); });
 }
 // The journal ring (RING_* on the other side): records [id, length, bytes], 8-byte aligned; a
 // length of -1 sends the reader back to the start. The main thread owns the write offset, this
@@ -239,9 +239,9 @@ parentPort.on('message', (m) => {
         addEquity(a, m.time, m.equity, from, to, from === 0, () => (to >= n ? finish(m.id, a) : step(to)));
       };
       step(0);
-    } else if (m.kind === 'live-equity') a.live = { equity: m.equity, lines: m.lines, slices: [], at: 0, busy: false, ended: false };
+    } else if (m.kind === 'live-equity') a.live = { lines: m.lines, slices: [], at: 0, busy: false, ended: false };
     else if (m.kind === 'live-equity-rows') {
-      a.live.slices.push({ from: m.from, time: m.time });
+      a.live.slices.push({ from: m.from, time: m.time, equity: m.equity });
       pump(m.id, a);
     } else if (m.kind === 'finish') {
       finishes.push(m);
@@ -363,19 +363,21 @@ export class ArtifactCompressor {
 
   /**
    * `equity.csv` of a curve whose times are `time` and whose equity is not known yet: the caller
-   * fills `equity` (shared memory, such as `runBacktest`'s `equityBuffer`) step by step and
-   * publishes how many steps are done (from `onProgress`); the thread makes, hashes and
-   * compresses their lines meanwhile, so at the end only the last steps remain. The same bytes
-   * as {@link ArtifactCompressor.equityCsv} of the finished curve. Only the published times are
-   * copied to the thread. Throws a `DataError` (naming `time[i]`) for times `equityCsvChunks`
-   * refuses.
+   * fills `equity` (such as `runBacktest`'s `equityBuffer`) step by step and publishes how many
+   * steps are done (from `onProgress`); the thread makes, hashes and compresses their lines
+   * meanwhile, so at the end only the last steps remain. The same bytes as
+   * {@link ArtifactCompressor.equityCsv} of the finished curve. Each published step's time and
+   * value are copied to the thread once (an ordinary array rather than shared memory: a large
+   * `SharedArrayBuffer` does not count towards the heap's external memory, which delayed the
+   * main thread's garbage collection and raised a run's peak memory). Throws a `DataError`
+   * (naming `time[i]`) for times `equityCsvChunks` refuses.
    */
   liveEquityCsv(time: ArrayLike<number>): LiveEquityCsv {
     const total = time.length;
     checkEquityCurve({ time, equity: { length: total } as ArrayLike<number> });
-    const equity = new Float64Array(new SharedArrayBuffer(total * Float64Array.BYTES_PER_ELEMENT));
+    const equity = new Float64Array(total);
     const id = this.#nextId++;
-    this.#worker.postMessage({ kind: 'live-equity', id, equity, lines: EQUITY_PIECE_LINES });
+    this.#worker.postMessage({ kind: 'live-equity', id, lines: EQUITY_PIECE_LINES });
     let published = 0;
     let finished = false;
     return {
@@ -385,7 +387,8 @@ export class ArtifactCompressor {
         const to = Math.min(total, Math.floor(done));
         if (!(to > published)) return;
         const times = time instanceof Float64Array ? time.slice(published, to) : Float64Array.from({ length: to - published }, (_, i) => time[published + i] as number);
-        this.#worker.postMessage({ kind: 'live-equity-rows', id, from: published, time: times }, [times.buffer]);
+        const values = equity.slice(published, to);
+        this.#worker.postMessage({ kind: 'live-equity-rows', id, from: published, time: times, equity: values }, [times.buffer, values.buffer]);
         published = to;
       },
       finish: (): Promise<PreparedArtifact> => {
