@@ -163,6 +163,26 @@ describe('runBacktest', () => {
     expect(Buffer.from(b.equity.buffer).equals(Buffer.from(a.equity.buffer))).toBe(true);
   });
 
+  it('writes the curve into a given equityBuffer, each step final when onProgress reports it', () => {
+    const prices = Array.from({ length: 40_000 }, (_, k) => 100 + 10 * Math.sin(k / 7) + k / 500);
+    const universe = universeOf({ AAA: flatRows(prices) });
+    const config = { universe, strategy: new SmaCrossover({ fast: 5, slow: 20, allowShort: true }, 1), startingCash: 100_000, sizing: fixed100 };
+    const plain = runBacktest({ ...config, strategy: new SmaCrossover({ fast: 5, slow: 20, allowShort: true }, 1) });
+    const equityBuffer = new Float64Array(new SharedArrayBuffer(universe.length * 8)).fill(Number.NaN);
+    // What the buffer holds at each report: the steps reported are written, the next one not yet.
+    const seen: { done: number; written: boolean; next: boolean }[] = [];
+    const result = runBacktest({
+      ...config,
+      equityBuffer,
+      onProgress: (done) => seen.push({ done, written: equityBuffer.subarray(0, done).every((e, k) => Object.is(e, plain.equity[k])), next: done < universe.length && !Number.isNaN(equityBuffer[done]) }),
+    });
+    expect(result.equity).toBe(equityBuffer);
+    expect(Buffer.from(equityBuffer.buffer).equals(Buffer.from(plain.equity.buffer))).toBe(true);
+    expect(seen.map((s) => s.done)).toEqual([16_384, 32_768, 40_000]);
+    expect(seen.every((s) => s.written && !s.next)).toBe(true);
+    expect(() => runBacktest({ ...config, equityBuffer: new Float64Array(3) })).toThrow(/^equityBuffer: must hold one value per step \(40000\), got 3/);
+  });
+
   it.each([
     ['startingCash', { startingCash: 0 }],
     ['execution.feeBps', { execution: { ...withFeeBps(0), feeBps: -1 } }],

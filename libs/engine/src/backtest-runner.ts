@@ -51,6 +51,13 @@ export interface BacktestConfig {
   /** Told every {@link PROGRESS_EVERY_STEPS} steps and at the end: steps done, steps in all. */
   readonly onProgress?: (done: number, total: number) => void;
   /**
+   * The array the equity curve is written into (`BacktestResult.equity`), one value per step of
+   * the universe: such as one over a `SharedArrayBuffer` that another thread reads while the bar
+   * loop runs. Each step's value is written once, at its close, and never changed after, so when
+   * `onProgress` reports `done` steps, values `0` to `done - 1` are final. Default: a new array.
+   */
+  readonly equityBuffer?: Float64Array;
+  /**
    * The bar interval of the universe, which sets how the metrics annualise
    * (`MetricsInput.barInterval`). Default: detected from the universe's times.
    */
@@ -130,7 +137,10 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   broker.connect(core.ledger, core);
   core.attachBroker(broker);
 
-  const equity = new Float64Array(universe.length);
+  const equity = config.equityBuffer ?? new Float64Array(universe.length);
+  if (equity.length !== universe.length) {
+    throw new ConfigError('equityBuffer', `must hold one value per step (${universe.length}), got ${equity.length}`);
+  }
   const ledger = core.ledger;
   const barsInMarket = walkBars(universe.time, core, broker, equity, gateway, dataErrorHalts(universe, config.dataQuality, core, gateway), config.onProgress);
   broker.cancelAll('end of data: the order had no later bar to fill on');

@@ -1,6 +1,8 @@
 // Artifacts hashed and compressed on the compressor thread while they are made must give the run
 // folder, byte for byte, and the manifest that the same text written by the run writer gives.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactCompressor } from './artifact-compressor';
@@ -104,5 +106,59 @@ describe('ArtifactCompressor', () => {
     const content = await writer.finish();
     expect(content.bytes).toBe(2);
     expect(() => writer.write('b\n')).toThrow(/after it was finished/);
+  });
+
+  it('passes pieces larger than its ring through it (the writer waiting for room) and gives the same content', async () => {
+    const pieces = journalPieces();
+    const text = pieces.join('');
+    const small = ArtifactCompressor.start({ ringBytes: 4096 });
+    try {
+      // Two artifacts interleaved, so the ring holds records of both.
+      const [a, b] = [small.artifact(), small.artifact()];
+      for (const piece of pieces) {
+        a.write(piece);
+        b.write(piece.slice(0, 3000));
+      }
+      const [viaRing, other] = await Promise.all([a.finish(), b.finish()]);
+      const [direct] = await Promise.all([prepare(pieces)]);
+      expect(viaRing.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+      expect(viaRing.bytes).toBe(Buffer.byteLength(text));
+      expect(viaRing.gzip?.sha256).toBe(direct.gzip?.sha256);
+      expect(gunzipSync(viaRing.gzip?.data ?? new Uint8Array()).toString('utf8')).toBe(text);
+      const otherText = pieces.map((p) => p.slice(0, 3000)).join('');
+      expect(other.sha256).toBe(createHash('sha256').update(otherText).digest('hex'));
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('fails a write with a typed error, instead of waiting for ever, when the thread takes nothing from its full ring', async () => {
+    const stalled = ArtifactCompressor.start({ ringBytes: 4096, stallTimeoutMs: 200 });
+    const writer = stalled.artifact();
+    // The thread is being ended: it takes nothing more.
+    const closing = stalled.close();
+    expect(() => writer.write('x'.repeat(1 << 20))).toThrow(expect.objectContaining({ code: 'RUN_WRITE_FAILED', message: expect.stringMatching(/took nothing from its full ring for 200 ms/) }));
+    await closing;
+    expect(() => stalled.artifact().write('y')).toThrow(/the compressor was closed/);
+  });
+
+  it('makes equity.csv from steps published as they are done: the same content as from the finished curve', async () => {
+    const n = 50_000;
+    const time = Float64Array.from({ length: n }, (_, i) => -62_200_000_000_000 + i * 7_000_000_000 + (i % 3) * 3_599_999);
+    const values = Float64Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 1e5 : 1e5 + i / 7));
+    const live = compressor.liveEquityCsv(time);
+    for (const done of [1, 1_000, 1_000, 16_384, 40_001, n]) {
+      live.equity.set(values.subarray(0, done));
+      live.publish(done);
+    }
+    const [made, expected] = await Promise.all([live.finish(), compressor.equityCsv({ time, equity: values })]);
+    expect(made).toEqual(expected);
+    expect(() => live.publish(n)).toThrow(/after the curve was finished/);
+
+    const empty = compressor.liveEquityCsv([]);
+    expect(await empty.finish()).toEqual(await compressor.equityCsv({ time: [], equity: [] }));
+    const short = compressor.liveEquityCsv(time);
+    short.publish(10);
+    await expect(short.finish()).rejects.toThrow(/finished with 10 of its 50000 steps published/);
   });
 });

@@ -7,11 +7,54 @@ import type { EquityCurve } from './run-records';
 /** Lines per piece of `equity.csv` on the thread (as `equityCsvChunks`; the bytes do not depend on it). */
 const EQUITY_PIECE_LINES = 1024;
 
+/*
+ * The journal ring: shared memory the main thread encodes pieces into and the compressor thread
+ * copies them out of. Each record is an 8-byte header (artifact id, byte length; a length of -1
+ * sends the reader back to the start) and the bytes, 8-byte aligned. The control words: where
+ * the next record goes (the writer's), where the next one is read (the reader's), and the
+ * reader's failure flag.
+ */
+const RING_WRITE = 0;
+const RING_READ = 1;
+const RING_FAILED = 2;
+const RING_HEADER = 8;
+/** The ring's default size: a few dozen journal pieces. */
+const RING_DEFAULT_BYTES = 1 << 20;
+const RING_MIN_BYTES = 4096;
+/** Bytes of text a record holds at least (unless less text is left): the room waited for. */
+const RING_MIN_RECORD = 256;
+/** How long a writer waits at a time for room in a full ring. */
+const RING_WAIT_MS = 50;
+/** How long a writer waits in all for a full ring's reader to take anything before failing. */
+const RING_STALL_DEFAULT_MS = 60_000;
+
 /** One artifact being made on an {@link ArtifactCompressor}: its text, piece by piece. */
 export interface ArtifactWriter {
-  /** Appends a piece of text (UTF-8). Synchronous: the piece is copied to the compressor's thread. */
+  /**
+   * Appends a piece of text (UTF-8). Synchronous: the piece is encoded into the ring the
+   * compressor's thread reads; when the ring is full, waits (blocking) for the thread to make
+   * room. Throws a `QuantbotError` (`RUN_WRITE_FAILED`) when the thread has failed or ended, or
+   * has taken nothing for the stall timeout.
+   */
   write(piece: string): void;
   /** Ends the content; resolves once it is hashed and compressed. */
+  finish(): Promise<PreparedArtifact>;
+}
+
+/**
+ * `equity.csv` made on an {@link ArtifactCompressor}'s thread while the curve is still being
+ * filled (see {@link ArtifactCompressor.liveEquityCsv}).
+ */
+export interface LiveEquityCsv {
+  /** The equity column to fill, one value per time. */
+  readonly equity: Float64Array;
+  /**
+   * Says values `0` to `done - 1` of `equity` are written and will not change: those not yet
+   * published are copied to the thread (with their times), which makes their lines while the
+   * caller goes on. Counts below one already published are ignored.
+   */
+  publish(done: number): void;
+  /** Resolves once every step is published (else rejects) and the text is hashed and compressed. */
   finish(): Promise<PreparedArtifact>;
 }
 
@@ -31,7 +74,7 @@ const COMPRESSOR_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const zlib = require('node:zlib');
-const { minBytes, level, chunkSize, highWaterMark } = workerData;
+const { minBytes, level, chunkSize, highWaterMark, ring, control } = workerData;
 const open = new Map();
 function entry(id) {
   let a = open.get(id);
@@ -68,40 +111,155 @@ function finish(id, a) {
   });
   a.gzip.end();
 }
-function add(a, bytes) {
-    a.hash.update(bytes);
-    a.bytes += bytes.length;
-    if (a.gzip !== null) a.gzip.write(bytes);
-    else {
-      a.held.push(bytes);
-      a.heldBytes = (a.heldBytes || 0) + bytes.length;
-      if (a.heldBytes >= minBytes) startGzip(a);
-    }
+// Hashes \`bytes\` and hands them to gzip; \`taken()\` is called once they are no longer needed (gzip
+// has compressed them, or they were copied to be held until the threshold).
+function add(a, bytes, taken) {
+  a.hash.update(bytes);
+  a.bytes += bytes.length;
+  if (a.gzip !== null) a.gzip.write(bytes, taken);
+  else {
+    a.held.push(Buffer.from(bytes));
+    a.heldBytes = (a.heldBytes || 0) + bytes.length;
+    taken();
+    if (a.heldBytes >= minBytes) startGzip(a);
+  }
 }
 const equityCsvBytes = ${equityCsvBytes.toString()};
-parentPort.on('message', (m) => {
+// The buffers pieces of equity.csv are made in, used again once gzip has taken them.
+const pieceBytes = ${EQUITY_PIECE_LINES} * 64 + 16;
+const piecePool = [];
+// Lines \`from\` to \`to - 1\` of the columns, hashed and handed to gzip; \`next()\` once gzip can take more.
+function addEquity(a, time, equity, from, to, header, next) {
+  const into = piecePool.pop() || new Uint8Array(pieceBytes);
+  const piece = equityCsvBytes(time, equity, from, to, header, into);
+  add(a, piece, () => { if (piece.buffer === into.buffer) piecePool.push(into); });
+  // Made no faster than gzip takes it: the text is never all in memory.
+  if (a.gzip !== null && a.gzip.writableNeedDrain) a.gzip.once('drain', next);
+  else setImmediate(next);
+}
+// An equity.csv made while the bar loop runs: each published count brings the times and equity
+// values of the steps it adds. Lines are made, a piece at a time, from the slices in order.
+function pump(id, a) {
+  const q = a.live;
+  if (q.busy) return;
+  const slice = q.slices[0];
+  if (slice === undefined) {
+    if (!q.ended) return;
+    // A curve of no steps is its header alone.
+    if (a.bytes === 0) add(a, equityCsvBytes([], [], 0, 0, true), () => undefined);
+    finish(id, a);
+    return;
+  }
+  const from = q.at;
+  const to = Math.min(slice.time.length, from + q.lines);
+  q.at = to;
+  if (to === slice.time.length) {
+    q.slices.shift();
+    q.at = 0;
+  }
+  q.busy = true;
+  addEquity(a, slice.time, slice.equity, from, to, slice.from + from === 0, () => { q.busy = false; pump(id, a); });
+}
+// The journal ring (RING_* on the other side): records [id, length, bytes], 8-byte aligned; a
+// length of -1 sends the reader back to the start. The main thread owns the write offset, this
+// thread the read offset; the failure flag tells a writer waiting for room that none will come.
+// Records go to gzip straight from the ring, and their room is given back, in ring order, once
+// gzip has taken them: the ring bounds what is in flight, and a writer that fills it waits.
+const ringBytes = new Uint8Array(ring);
+const ringWords = new Int32Array(ring);
+const ctl = new Int32Array(control);
+// The next record to take, and the records taken whose room is not given back yet.
+let scanAt = 0;
+let recordsTaken = 0;
+const inFlight = [];
+// Finishes wait until the records written before them are taken.
+const finishes = [];
+function failed(error) {
+  Atomics.store(ctl, ${RING_FAILED}, 1);
+  Atomics.notify(ctl, ${RING_READ});
+  throw error;
+}
+function giveBack() {
+  let readAt = -1;
+  while (inFlight.length > 0 && inFlight[0].done) readAt = inFlight.shift().end;
+  if (readAt >= 0) {
+    Atomics.store(ctl, ${RING_READ}, readAt);
+    Atomics.notify(ctl, ${RING_READ});
+  }
+}
+function drain() {
+  let writeAt = Atomics.load(ctl, ${RING_WRITE});
+  while (scanAt !== writeAt) {
+    const id = ringWords[scanAt >> 2];
+    const length = ringWords[(scanAt >> 2) + 1];
+    if (length === -1) {
+      scanAt = 0;
+      inFlight.push({ end: 0, done: true });
+    } else {
+      let end = scanAt + ((8 + length + 7) & ~7);
+      if (end === ringBytes.length) end = 0;
+      const record = { end, done: false };
+      inFlight.push(record);
+      add(entry(id), ringBytes.subarray(scanAt + 8, scanAt + 8 + length), () => { record.done = true; giveBack(); });
+      scanAt = end;
+      recordsTaken++;
+    }
+    if (scanAt === writeAt) writeAt = Atomics.load(ctl, ${RING_WRITE});
+  }
+  giveBack();
+  while (finishes.length > 0 && finishes[0].records <= recordsTaken) onFinish(finishes.shift());
+}
+let watching = false;
+function watch() {
+  try { drain(); } catch (error) { failed(error); }
+  if (watching) return;
+  const writeAt = Atomics.load(ctl, ${RING_WRITE});
+  if (writeAt !== scanAt) { setImmediate(watch); return; }
+  const waited = Atomics.waitAsync(ctl, ${RING_WRITE}, writeAt);
+  if (!waited.async) { setImmediate(watch); return; }
+  watching = true;
+  waited.value.then(() => { watching = false; watch(); });
+}
+function onFinish(m) {
   const a = entry(m.id);
-  if (m.kind === 'write') add(a, Buffer.from(m.piece, 'utf8'));
-  else if (m.kind === 'equity') {
-    // A piece at a time, letting gzip (on the thread pool) take each while the next is made.
-    const n = m.time.length;
-    const step = (from) => {
-      const piece = equityCsvBytes(m.time, m.equity, from, Math.min(n, from + m.lines), from === 0);
-      add(a, Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-      if (from + m.lines >= n) finish(m.id, a);
-      // Made no faster than gzip takes it: the text is never all in memory.
-      else if (a.gzip !== null && a.gzip.writableNeedDrain) a.gzip.once('drain', () => step(from + m.lines));
-      else setImmediate(step, from + m.lines);
-    };
-    step(0);
-  } else if (m.kind === 'finish') finish(m.id, a);
+  if (a.live === undefined) finish(m.id, a);
+  else {
+    a.live.ended = true;
+    pump(m.id, a);
+  }
+}
+parentPort.on('message', (m) => {
+  try {
+    const a = entry(m.id);
+    if (m.kind === 'equity') {
+      // A piece at a time, letting gzip (on the thread pool) take each while the next is made.
+      const n = m.time.length;
+      const step = (from) => {
+        const to = Math.min(n, from + m.lines);
+        addEquity(a, m.time, m.equity, from, to, from === 0, () => (to >= n ? finish(m.id, a) : step(to)));
+      };
+      step(0);
+    } else if (m.kind === 'live-equity') a.live = { lines: m.lines, slices: [], at: 0, busy: false, ended: false };
+    else if (m.kind === 'live-equity-rows') {
+      a.live.slices.push({ from: m.from, time: m.time, equity: m.equity });
+      pump(m.id, a);
+    } else if (m.kind === 'finish') {
+      finishes.push(m);
+      drain();
+    }
+  } catch (error) { failed(error); }
 });
+watch();
 `;
 
 /** Options of {@link ArtifactCompressor.start}. */
 export interface ArtifactCompressorOptions {
   /** Content of this many bytes or more is compressed (default: the run writer's threshold, 1 MiB). */
   readonly minBytes?: number;
+  /** Size of the shared ring artifacts' pieces go through (default 1 MiB; at least 4 KiB). */
+  readonly ringBytes?: number;
+  /** How long a write waits for room in a full ring while the thread takes nothing, before failing (default 60 s). */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -122,13 +280,28 @@ export class ArtifactCompressor {
   readonly #pending = new Map<number, { resolve: (content: PreparedArtifact) => void; reject: (error: Error) => void }>();
   #nextId = 0;
   #failure: Error | null = null;
+  #closed = false;
+  readonly #ring: Uint8Array;
+  readonly #ringWords: Int32Array;
+  readonly #control: Int32Array;
+  readonly #encoder = new TextEncoder();
+  readonly #stallTimeoutMs: number;
+  #writeAt = 0;
+  #recordsWritten = 0;
 
   private constructor(options: ArtifactCompressorOptions) {
+    const ringBytes = Math.max(RING_MIN_BYTES, Math.floor((options.ringBytes ?? RING_DEFAULT_BYTES) / 8) * 8);
+    const ring = new SharedArrayBuffer(ringBytes);
+    const control = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
+    this.#ring = new Uint8Array(ring);
+    this.#ringWords = new Int32Array(ring);
+    this.#control = new Int32Array(control);
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? RING_STALL_DEFAULT_MS;
     this.#worker = new Worker(COMPRESSOR_SOURCE, {
       eval: true,
       // A small young generation: the thread's strings are short-lived pieces.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
-      workerData: { minBytes: options.minBytes ?? COMPRESS_ARTIFACT_MIN_BYTES, level: 1, chunkSize: 256 << 10, highWaterMark: 1 << 20 },
+      workerData: { minBytes: options.minBytes ?? COMPRESS_ARTIFACT_MIN_BYTES, level: 1, chunkSize: 256 << 10, highWaterMark: 1 << 20, ring, control },
     });
     this.#worker.unref();
     this.#worker.on('message', (message: CompressorMessage) => {
@@ -156,14 +329,15 @@ export class ArtifactCompressor {
     return {
       write: (piece: string): void => {
         if (finished) throw new QuantbotError('RUN_WRITE_FAILED', 'an artifact was written to after it was finished');
-        if (piece.length > 0) this.#worker.postMessage({ kind: 'write', id, piece });
+        if (piece.length > 0) this.#put(id, piece);
       },
       finish: (): Promise<PreparedArtifact> => {
         finished = true;
         if (this.#failure !== null) return Promise.reject(this.#failure);
         return new Promise<PreparedArtifact>((resolve, reject) => {
           this.#pending.set(id, { resolve, reject });
-          this.#worker.postMessage({ kind: 'finish', id });
+          // Done once the records written so far are read.
+          this.#worker.postMessage({ kind: 'finish', id, records: this.#recordsWritten });
         });
       },
     };
@@ -187,9 +361,116 @@ export class ArtifactCompressor {
     });
   }
 
+  /**
+   * `equity.csv` of a curve whose times are `time` and whose equity is not known yet: the caller
+   * fills `equity` (such as `runBacktest`'s `equityBuffer`) step by step and publishes how many
+   * steps are done (from `onProgress`); the thread makes, hashes and compresses their lines
+   * meanwhile, so at the end only the last steps remain. The same bytes as
+   * {@link ArtifactCompressor.equityCsv} of the finished curve. Each published step's time and
+   * value are copied to the thread once (an ordinary array rather than shared memory: a large
+   * `SharedArrayBuffer` does not count towards the heap's external memory, which delayed the
+   * main thread's garbage collection and raised a run's peak memory). Throws a `DataError`
+   * (naming `time[i]`) for times `equityCsvChunks` refuses.
+   */
+  liveEquityCsv(time: ArrayLike<number>): LiveEquityCsv {
+    const total = time.length;
+    checkEquityCurve({ time, equity: { length: total } as ArrayLike<number> });
+    const equity = new Float64Array(total);
+    const id = this.#nextId++;
+    this.#worker.postMessage({ kind: 'live-equity', id, lines: EQUITY_PIECE_LINES });
+    let published = 0;
+    let finished = false;
+    return {
+      equity,
+      publish: (done: number): void => {
+        if (finished) throw new QuantbotError('RUN_WRITE_FAILED', 'equity steps were published after the curve was finished');
+        const to = Math.min(total, Math.floor(done));
+        if (!(to > published)) return;
+        const times = time instanceof Float64Array ? time.slice(published, to) : Float64Array.from({ length: to - published }, (_, i) => time[published + i] as number);
+        const values = equity.slice(published, to);
+        this.#worker.postMessage({ kind: 'live-equity-rows', id, from: published, time: times, equity: values }, [times.buffer, values.buffer]);
+        published = to;
+      },
+      finish: (): Promise<PreparedArtifact> => {
+        finished = true;
+        if (this.#failure !== null) return Promise.reject(this.#failure);
+        if (published < total) return Promise.reject(new QuantbotError('RUN_WRITE_FAILED', `the equity curve was finished with ${published} of its ${total} steps published`));
+        return new Promise<PreparedArtifact>((resolve, reject) => {
+          this.#pending.set(id, { resolve, reject });
+          this.#worker.postMessage({ kind: 'finish', id, records: 0 });
+        });
+      },
+    };
+  }
+
   /** Ends the thread (artifacts not finished are dropped). */
   async close(): Promise<void> {
     await this.#worker.terminate();
+    this.#closed = true;
+  }
+
+  /** Throws when pieces can no longer be taken: the thread failed, or was closed. */
+  #checkOpen(): void {
+    if (this.#failure !== null) throw this.#failure;
+    if (Atomics.load(this.#control, RING_FAILED) !== 0) throw new QuantbotError('RUN_WRITE_FAILED', 'cannot compress an artifact: the compressor thread failed');
+    if (this.#closed) throw new QuantbotError('RUN_WRITE_FAILED', 'cannot compress an artifact: the compressor was closed');
+  }
+
+  /**
+   * Encodes `text` into the ring as records of artifact `id`, waiting (blocking this thread) for
+   * room while the ring is full. A text longer than the room goes in several records.
+   */
+  #put(id: number, text: string): void {
+    this.#checkOpen();
+    const control = this.#control;
+    const size = this.#ring.length;
+    let rest = text;
+    while (rest.length > 0) {
+      const want = Math.min(rest.length * 3, RING_MIN_RECORD) + RING_HEADER;
+      let at = this.#writeAt;
+      let room = 0;
+      let stalledMs = 0;
+      for (;;) {
+        const readAt = Atomics.load(control, RING_READ);
+        if (at >= readAt) {
+          // Up to the end (short of the reader when it is at the start: a full ring never looks empty).
+          room = size - at - (readAt === 0 ? RING_HEADER : 0);
+          if (room >= want) break;
+          if (readAt > 0) {
+            // Too little room before the end: the reader goes back to the start.
+            this.#ringWords[at >> 2] = id;
+            this.#ringWords[(at >> 2) + 1] = -1;
+            at = 0;
+            this.#publish(at);
+            continue;
+          }
+        } else {
+          room = readAt - at - RING_HEADER;
+          if (room >= want) break;
+        }
+        if (Atomics.load(control, RING_FAILED) !== 0) this.#checkOpen();
+        if (Atomics.wait(control, RING_READ, readAt, RING_WAIT_MS) === 'timed-out') {
+          stalledMs += RING_WAIT_MS;
+          if (stalledMs >= this.#stallTimeoutMs) {
+            throw new QuantbotError('RUN_WRITE_FAILED', `cannot compress an artifact: the compressor thread took nothing from its full ring for ${this.#stallTimeoutMs} ms`);
+          }
+        } else stalledMs = 0;
+      }
+      const { read, written } = this.#encoder.encodeInto(rest, this.#ring.subarray(at + RING_HEADER, at + room));
+      this.#ringWords[at >> 2] = id;
+      this.#ringWords[(at >> 2) + 1] = written;
+      at += (RING_HEADER + written + 7) & ~7;
+      if (at === size) at = 0;
+      this.#recordsWritten++;
+      this.#publish(at);
+      rest = read === rest.length ? '' : rest.slice(read);
+    }
+  }
+
+  #publish(writeAt: number): void {
+    this.#writeAt = writeAt;
+    Atomics.store(this.#control, RING_WRITE, writeAt);
+    Atomics.notify(this.#control, RING_WRITE);
   }
 
   #fail(error: Error): void {

@@ -5,12 +5,16 @@
  * Times must be valid epoch ms (checked by the caller). The date is written by arithmetic
  * (years 0000 to 9999; others go through `Date`) and each run of one equity value is printed once.
  *
+ * With `into` (of at least `(to - from) * 64 + 16` bytes) the lines are made in it (and a view of
+ * it returned) instead of in a new array.
+ *
  * Self-contained on purpose (no imports, no module state, only JavaScript's globals): the
  * compressor thread runs this very function's source, so its bytes are those of the run writer.
  */
-export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number>, from: number, to: number, header: boolean): Uint8Array {
+export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number>, from: number, to: number, header: boolean, into?: Uint8Array): Uint8Array {
   // A line is at most 25 bytes of time and comma, 24 of number, and its newline.
-  const out = new Uint8Array(Math.max(0, to - from) * 64 + 16);
+  const size = Math.max(0, to - from) * 64 + 16;
+  const out = into !== undefined && into.length >= size ? into : new Uint8Array(size);
   let at = 0;
   if (header) {
     const head = 'time,equity\n';

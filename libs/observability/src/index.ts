@@ -24,4 +24,4 @@ export { WebhookPager, webhookNotifier } from './webhook-pager';
 export type { PageOutcome, PagerAlert, PagingFailure, PagingPathDown, WebhookPagerOptions, WebhookPagerStats, WebhookPayload } from './webhook-pager';
 export { formatSummaryMetric, hasSummaryMetricFormat } from './summary-metric-format';
 export { ArtifactCompressor } from './artifact-compressor';
-export type { ArtifactCompressorOptions, ArtifactWriter } from './artifact-compressor';
+export type { ArtifactCompressorOptions, ArtifactWriter, LiveEquityCsv } from './artifact-compressor';

@@ -277,6 +277,9 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   async function recordAndWrite(): Promise<BacktestRunOutcome> {
     const journal = compressor === undefined ? undefined : { decisions: compressor.artifact(), orders: compressor.artifact() };
     const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (text) => journal.decisions.write(text), orders: (text) => journal.orders.write(text) } });
+    // equity.csv is made while the bar loop runs: the loop writes the curve into the compressor's
+    // column and each progress report hands the steps done to the thread, so only the last ones remain after it.
+    const liveEquity = compressor?.liveEquityCsv(plan.universe.time);
     let stepsDone = 0;
     const progress = createProgress({
       stream: progressStream,
@@ -286,7 +289,9 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     });
     const result = runBacktest({
       recorder,
+      ...(liveEquity !== undefined ? { equityBuffer: liveEquity.equity } : {}),
       onProgress: (done) => {
+        liveEquity?.publish(done);
         progress.tick(done - stepsDone);
         stepsDone = done;
       },
@@ -304,8 +309,8 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     progress.done();
     recorder.flush();
     // Finished while the summary is made; awaited when the folder is written.
-    // With the equity curve, made and compressed on the same thread while this one makes the summary.
-    const journalDone = journal === undefined || compressor === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish(), compressor.equityCsv({ time: result.time, equity: result.equity })]);
+    // With the equity curve, whose last steps are made and compressed on the same thread while this one makes the summary.
+    const journalDone = journal === undefined || liveEquity === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish(), liveEquity.finish()]);
     journalDone?.catch(() => undefined);
     const summaryStartedAt = timer();
 
