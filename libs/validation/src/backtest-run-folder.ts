@@ -73,6 +73,12 @@ export interface BacktestRunRecord {
   readonly equity?: PreparedArtifact;
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
   readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
+  /**
+   * `document` as `JSON.stringify(document, null, 2)` prints it, when the caller made it (to print
+   * it): `summary.json` is then cut from this text (the same less the summary's run id) instead of
+   * serializing the document a second time.
+   */
+  readonly documentJson?: string;
 }
 
 /**
@@ -96,11 +102,11 @@ export function uniqueRunId(root: string, base: string): string {
  */
 export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunManifest> {
   const { document, result, recorder } = record;
-  const summaryDocument = { ...document, summary: withoutRunId(document.summary) };
+  const { documentJson } = record;
   const artifacts: RunArtifact[] = [
     // Each made in pieces as it is written and compressed (see writeRunArtifactsStreaming): a
     // long run never holds a whole file's text.
-    { name: RUN_ARTIFACT_FILES.summary, content: () => `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
+    { name: RUN_ARTIFACT_FILES.summary, content: () => `${documentJson !== undefined ? summaryJson(document, documentJson) : JSON.stringify(summaryDocument(document), null, 2)}\n`, deterministic: true },
     { name: RUN_ARTIFACT_FILES.decisions, content: record.journal?.decisions ?? ((): RunArtifactContent => jsonLinesChunks(recorder.decisions)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.orders, content: record.journal?.orders ?? ((): RunArtifactContent => jsonLinesChunks(recorder.orders, orderEventRecordJson)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
@@ -196,8 +202,30 @@ function reportInput(
   };
 }
 
+/** What `summary.json` holds: the run's document without the summary's run id (the manifest has it). */
+function summaryDocument(document: BacktestRunRecord['document']): BacktestRunRecord['document'] {
+  return { ...document, summary: withoutRunId(document.summary) };
+}
+
 function withoutRunId(summary: BacktestReport['summary']): BacktestReport['summary'] {
   return Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'runId'));
+}
+
+/**
+ * `summary.json`'s text (less its final line break) from the document's: `JSON.stringify` of
+ * {@link summaryDocument} with two-space indentation, made by cutting the summary's run id line
+ * out of `documentJson` (that of `document`, same indentation) when the run id is the summary's
+ * first key and not its only one, as the backtest report makes it; else serialized afresh. A line
+ * break and two spaces before a key only occur for a top-level key (line breaks in strings are
+ * escaped, deeper keys are indented further), so the cut cannot land anywhere else.
+ */
+export function summaryJson(document: BacktestRunRecord['document'], documentJson: string): string {
+  if (!Object.hasOwn(document.summary, 'runId')) return documentJson;
+  const runIdLine = `\n    "runId": ${JSON.stringify(document.summary['runId'])},`;
+  const at = documentJson.indexOf(`\n  "summary": {${runIdLine}`);
+  if (at < 0) return JSON.stringify(summaryDocument(document), null, 2);
+  const cut = at + '\n  "summary": {'.length;
+  return documentJson.slice(0, cut) + documentJson.slice(cut + runIdLine.length);
 }
 
 /** The sha256 of a data file or of a folder's files (see `hashFiles`); null for synthetic data. */

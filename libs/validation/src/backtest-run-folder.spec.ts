@@ -1,0 +1,57 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BacktestReport } from '@quantbot/engine';
+import { runRecordedBacktest } from './backtest-run';
+import { summaryJson } from './backtest-run-folder';
+
+type RunDocument = Parameters<typeof summaryJson>[0];
+
+/** A document shaped like a backtest's: the summary's run id first, nested `summary` keys deeper down. */
+function documentWith(summary: BacktestReport['summary']): RunDocument {
+  return {
+    schemaVersion: 1,
+    summary,
+    trades: [],
+    // Text that looks like the top-level key, inside a string (escaped) and deeper down (indented further).
+    dataQuality: { mode: 'warn', calendar: null, report: { summary: { runId: 'not-this-one', bars: 3 }, note: '\n  "summary": {\n    "runId": "x",' }, repairs: [] },
+  } as unknown as RunDocument;
+}
+
+/** summary.json's text as it always was: the document without the summary's run id, serialized. */
+function serializedWithoutRunId(document: RunDocument): string {
+  const summary = Object.fromEntries(Object.entries(document.summary).filter(([key]) => key !== 'runId'));
+  return JSON.stringify({ ...document, summary }, null, 2);
+}
+
+describe('summaryJson', () => {
+  it("cuts the summary's run id out of the document's text: the same bytes as serializing the document without it", () => {
+    const document = documentWith({ runId: '20240102T030405Z-abcdef12', strategy: 'sma-crossover', bars: 3 });
+    const text = summaryJson(document, JSON.stringify(document, null, 2));
+    expect(text).toBe(serializedWithoutRunId(document));
+    expect(text).not.toContain('20240102T030405Z-abcdef12');
+    expect(text).toContain('"runId": "not-this-one"');
+  });
+
+  it('serializes afresh when the run id is not the first key or the only one, and keeps a summary without one', () => {
+    for (const summary of [{ strategy: 'sma-crossover', runId: 'r-1' }, { runId: 'r-1' }, { runId: 'a "quoted"\nid', bars: 1 }]) {
+      const document = documentWith(summary);
+      expect(summaryJson(document, JSON.stringify(document, null, 2))).toBe(serializedWithoutRunId(document));
+    }
+    const noRunId = documentWith({ strategy: 'sma-crossover' });
+    expect(summaryJson(noRunId, JSON.stringify(noRunId, null, 2))).toBe(JSON.stringify(noRunId, null, 2));
+  });
+});
+
+describe('runRecordedBacktest', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'quantbot-run-folder-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("returns the document's text, and summary.json holds it less the summary's run id", async () => {
+    const outcome = await runRecordedBacktest({ bars: 300, seed: 5 }, { cwd: dir, commandLine: ['backtester', 'run'], now: new Date('2024-01-02T03:04:05Z'), showProgress: false });
+    expect(outcome.documentJson).toBe(JSON.stringify(outcome.document, null, 2));
+    expect(outcome.document.trades.length).toBeGreaterThan(0);
+    expect(readFileSync(join(outcome.runDir, 'summary.json'), 'utf8')).toBe(`${serializedWithoutRunId(outcome.document)}\n`);
+  });
+});
