@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BacktestReport } from '@quantbot/engine';
 import { runRecordedBacktest } from './backtest-run';
-import { summaryJson } from './backtest-run-folder';
+import { summaryFileContent } from './backtest-run-folder';
 
-type RunDocument = Parameters<typeof summaryJson>[0];
+type RunDocument = Parameters<typeof summaryFileContent>[0];
+
+/** summary.json's text as the function makes it, with the document's text given. */
+const summaryText = (document: RunDocument): string => Buffer.from(summaryFileContent(document, JSON.stringify(document, null, 2))).toString('utf8');
 
 /** A document shaped like a backtest's: the summary's run id first, nested `summary` keys deeper down. */
 function documentWith(summary: BacktestReport['summary']): RunDocument {
@@ -21,25 +24,32 @@ function documentWith(summary: BacktestReport['summary']): RunDocument {
 /** summary.json's text as it always was: the document without the summary's run id, serialized. */
 function serializedWithoutRunId(document: RunDocument): string {
   const summary = Object.fromEntries(Object.entries(document.summary).filter(([key]) => key !== 'runId'));
-  return JSON.stringify({ ...document, summary }, null, 2);
+  return `${JSON.stringify({ ...document, summary }, null, 2)}\n`;
 }
 
-describe('summaryJson', () => {
+describe('summaryFileContent', () => {
   it("cuts the summary's run id out of the document's text: the same bytes as serializing the document without it", () => {
     const document = documentWith({ runId: '20240102T030405Z-abcdef12', strategy: 'sma-crossover', bars: 3 });
-    const text = summaryJson(document, JSON.stringify(document, null, 2));
+    const content = summaryFileContent(document, JSON.stringify(document, null, 2));
+    // Bytes cut from the document's text, not a text serialized afresh.
+    expect(content).toBeInstanceOf(Uint8Array);
+    const text = Buffer.from(content).toString('utf8');
     expect(text).toBe(serializedWithoutRunId(document));
     expect(text).not.toContain('20240102T030405Z-abcdef12');
     expect(text).toContain('"runId": "not-this-one"');
+    // Escapes and multi-byte characters in the run id and elsewhere.
+    const unusual = documentWith({ runId: 'a "quoted"\nid ü', strategy: 'momentum – 12€' });
+    expect(summaryText(unusual)).toBe(serializedWithoutRunId(unusual));
   });
 
   it('serializes afresh when the run id is not the first key or the only one, and keeps a summary without one', () => {
-    for (const summary of [{ strategy: 'sma-crossover', runId: 'r-1' }, { runId: 'r-1' }, { runId: 'a "quoted"\nid', bars: 1 }]) {
+    for (const summary of [{ strategy: 'sma-crossover', runId: 'r-1' }, { runId: 'r-1' }]) {
       const document = documentWith(summary);
-      expect(summaryJson(document, JSON.stringify(document, null, 2))).toBe(serializedWithoutRunId(document));
+      expect(summaryText(document)).toBe(serializedWithoutRunId(document));
+      expect(summaryFileContent(document)).toBe(serializedWithoutRunId(document));
     }
     const noRunId = documentWith({ strategy: 'sma-crossover' });
-    expect(summaryJson(noRunId, JSON.stringify(noRunId, null, 2))).toBe(JSON.stringify(noRunId, null, 2));
+    expect(summaryText(noRunId)).toBe(`${JSON.stringify(noRunId, null, 2)}\n`);
   });
 });
 
@@ -52,6 +62,6 @@ describe('runRecordedBacktest', () => {
     const outcome = await runRecordedBacktest({ bars: 300, seed: 5 }, { cwd: dir, commandLine: ['backtester', 'run'], now: new Date('2024-01-02T03:04:05Z'), showProgress: false });
     expect(outcome.documentJson).toBe(JSON.stringify(outcome.document, null, 2));
     expect(outcome.document.trades.length).toBeGreaterThan(0);
-    expect(readFileSync(join(outcome.runDir, 'summary.json'), 'utf8')).toBe(`${serializedWithoutRunId(outcome.document)}\n`);
+    expect(readFileSync(join(outcome.runDir, 'summary.json'), 'utf8')).toBe(serializedWithoutRunId(outcome.document));
   });
 });

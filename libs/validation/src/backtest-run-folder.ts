@@ -106,7 +106,7 @@ export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunMa
   const artifacts: RunArtifact[] = [
     // Each made in pieces as it is written and compressed (see writeRunArtifactsStreaming): a
     // long run never holds a whole file's text.
-    { name: RUN_ARTIFACT_FILES.summary, content: () => `${documentJson !== undefined ? summaryJson(document, documentJson) : JSON.stringify(summaryDocument(document), null, 2)}\n`, deterministic: true },
+    { name: RUN_ARTIFACT_FILES.summary, content: () => summaryFileContent(document, documentJson), deterministic: true },
     { name: RUN_ARTIFACT_FILES.decisions, content: record.journal?.decisions ?? ((): RunArtifactContent => jsonLinesChunks(recorder.decisions)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.orders, content: record.journal?.orders ?? ((): RunArtifactContent => jsonLinesChunks(recorder.orders, orderEventRecordJson)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
@@ -211,21 +211,34 @@ function withoutRunId(summary: BacktestReport['summary']): BacktestReport['summa
   return Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'runId'));
 }
 
+/** The top-level summary key as two-space indentation prints it, on a line of its own. */
+const SUMMARY_KEY = '\n  "summary": {';
+
 /**
- * `summary.json`'s text (less its final line break) from the document's: `JSON.stringify` of
- * {@link summaryDocument} with two-space indentation, made by cutting the summary's run id line
- * out of `documentJson` (that of `document`, same indentation) when the run id is the summary's
- * first key and not its only one, as the backtest report makes it; else serialized afresh. A line
- * break and two spaces before a key only occur for a top-level key (line breaks in strings are
- * escaped, deeper keys are indented further), so the cut cannot land anywhere else.
+ * `summary.json`'s content: `JSON.stringify` of {@link summaryDocument} with two-space indentation
+ * and a final line break. Given `documentJson` (that of `document`, same indentation), it is cut
+ * from that text instead of serializing the document again: the summary's run id line left out
+ * when the run id is the summary's first key and not its only one (as the backtest report makes
+ * it), written as bytes straight from the two parts (no joined copy of a large text); else
+ * serialized afresh. A line break and two spaces before a key only occur for a top-level key
+ * (line breaks in strings are escaped, deeper keys are indented further), so the cut cannot land
+ * anywhere else.
  */
-export function summaryJson(document: BacktestRunRecord['document'], documentJson: string): string {
-  if (!Object.hasOwn(document.summary, 'runId')) return documentJson;
+export function summaryFileContent(document: BacktestRunRecord['document'], documentJson?: string): string | Uint8Array {
+  if (documentJson !== undefined && !Object.hasOwn(document.summary, 'runId')) return `${documentJson}\n`;
   const runIdLine = `\n    "runId": ${JSON.stringify(document.summary['runId'])},`;
-  const at = documentJson.indexOf(`\n  "summary": {${runIdLine}`);
-  if (at < 0) return JSON.stringify(summaryDocument(document), null, 2);
-  const cut = at + '\n  "summary": {'.length;
-  return documentJson.slice(0, cut) + documentJson.slice(cut + runIdLine.length);
+  const at = documentJson?.indexOf(`${SUMMARY_KEY}${runIdLine}`) ?? -1;
+  if (documentJson === undefined || at < 0) return `${JSON.stringify(summaryDocument(document), null, 2)}\n`;
+  const cut = at + SUMMARY_KEY.length;
+  return utf8Bytes([documentJson.slice(0, cut), documentJson.slice(cut + runIdLine.length), '\n']);
+}
+
+/** The UTF-8 bytes of texts written one after the other. */
+function utf8Bytes(texts: readonly string[]): Buffer {
+  const bytes = Buffer.allocUnsafe(texts.reduce((total, text) => total + Buffer.byteLength(text, 'utf8'), 0));
+  let offset = 0;
+  for (const text of texts) offset += bytes.write(text, offset, 'utf8');
+  return bytes;
 }
 
 /** The sha256 of a data file or of a folder's files (see `hashFiles`); null for synthetic data. */
