@@ -43,7 +43,8 @@ describe('summaryFileContent', () => {
   });
 
   it('serializes afresh when the run id is not the first key or the only one, and keeps a summary without one', () => {
-    for (const summary of [{ strategy: 'sma-crossover', runId: 'r-1' }, { runId: 'r-1' }]) {
+    const summaries: BacktestReport['summary'][] = [{ strategy: 'sma-crossover', runId: 'r-1' }, { runId: 'r-1' }];
+    for (const summary of summaries) {
       const document = documentWith(summary);
       expect(summaryText(document)).toBe(serializedWithoutRunId(document));
       expect(summaryFileContent(document)).toBe(serializedWithoutRunId(document));
