@@ -123,6 +123,10 @@ if (require.main === module) {
     cwd: process.cwd(),
     progress: process.stderr,
   };
+  // When nothing is left to run (every write flushed, the workers and files closed: the point at
+  // which Node would exit by itself), exit at once instead of first tearing the heap down piece by
+  // piece, which takes a large run a tenth of a second and more. The exit code is the same.
+  process.once('beforeExit', () => process.exit());
   void main(process.argv.slice(2), io).then((code) => {
     process.exitCode = code;
   });

@@ -30,7 +30,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
     io.out(formatRunFile(flags, BACKTEST_RUN_FLAGS, backtesterDefaults(flags, BACKTEST_RUN_FLAGS)));
     return 0;
   }
-  const { runId, runDir, manifest, document, report, plan, lookahead, reportWritten, notices, timings } = await runRecordedBacktest(backtestRunConfig(flags), {
+  const { runId, runDir, manifest, documentJson, report, plan, lookahead, reportWritten, notices, timings } = await runRecordedBacktest(backtestRunConfig(flags), {
     cwd: io.cwd,
     // With a run file, the resolved flags: the record re-runs without the file.
     commandLine: ['backtester', 'run', ...recorded],
@@ -44,7 +44,7 @@ export async function runCommand(argv: readonly string[], io: CliIo, now: Date, 
   // After the run, so the lines do not cut through the progress bar.
   for (const notice of notices) io.err(formatNotice(notice));
   if (flags['timings'] === true) io.err(formatTimings(timings, process.resourceUsage().maxRSS * 1024));
-  if (flags['json'] === true) io.out(JSON.stringify(document, null, 2));
+  if (flags['json'] === true) io.out(documentJson);
   else {
     const reportLine = reportWritten ? `\nreport: ${join(runDir, 'report.html')}` : '';
     const audit = manifest.audit ?? null;

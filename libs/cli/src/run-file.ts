@@ -2,9 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError } from '@quantbot/core';
-import { LineCounter, parseDocument, isMap, isScalar } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { FlagSpec, FlagValues } from './flags';
 import { parseFlags } from './flags';
+
+/** The YAML parser, loaded when a run file is first read: a command line without `--config` does not load it. */
+function yaml(): typeof Yaml {
+  return require('yaml') as typeof Yaml;
+}
 
 /**
  * The flags of every command that reads run files: `--config <file>` (a JSON or YAML run file
@@ -111,6 +116,7 @@ export function readRunFile(path: string, specs: readonly FlagSpec[], options: R
   }
   const text = bytes.toString('utf8');
   const isYaml = ['.yaml', '.yml'].includes(extname(path).toLowerCase());
+  const { LineCounter, parseDocument, isMap, isScalar } = yaml();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   let value: unknown;

@@ -1,4 +1,4 @@
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import type * as MlMatrix from 'ml-matrix';
 
 /** The part of `ml-regression`'s API used here: least squares solved through an SVD. */
 interface MlRegression {
@@ -18,6 +18,11 @@ let mlRegression: MlRegression | undefined;
 function loadMlRegression(): MlRegression {
   mlRegression ??= require('ml-regression') as MlRegression;
   return mlRegression;
+}
+
+/** ml-matrix, loaded on the first fit like ml-regression: a run of another strategy does not load it. */
+function loadMlMatrix(): typeof MlMatrix {
+  return require('ml-matrix') as typeof MlMatrix;
 }
 
 /**
@@ -110,6 +115,7 @@ export function fitRidgeWeights(x: ArrayLike<number>, y: ArrayLike<number>, rows
   }
 
   // The covariance of the centred signals decides whether the signals can be told apart at all.
+  const { Matrix, SingularValueDecomposition } = loadMlMatrix();
   const covariance = new Matrix(k, k);
   for (const row of design) {
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) covariance.set(a, b, covariance.get(a, b) + (row[a] as number) * (row[b] as number));

@@ -73,6 +73,12 @@ export interface BacktestRunRecord {
   readonly equity?: PreparedArtifact;
   /** More deterministic artifacts (a manager run's `sleeve_equity.csv`), listed in the manifest and its digest. */
   readonly extraArtifacts?: readonly { readonly name: string; readonly content: string }[];
+  /**
+   * `document` as `JSON.stringify(document, null, 2)` prints it, when the caller made it (to print
+   * it): `summary.json` is then cut from this text (the same less the summary's run id) instead of
+   * serializing the document a second time.
+   */
+  readonly documentJson?: string;
 }
 
 /**
@@ -96,11 +102,11 @@ export function uniqueRunId(root: string, base: string): string {
  */
 export async function writeBacktestRun(record: BacktestRunRecord): Promise<RunManifest> {
   const { document, result, recorder } = record;
-  const summaryDocument = { ...document, summary: withoutRunId(document.summary) };
+  const { documentJson } = record;
   const artifacts: RunArtifact[] = [
     // Each made in pieces as it is written and compressed (see writeRunArtifactsStreaming): a
     // long run never holds a whole file's text.
-    { name: RUN_ARTIFACT_FILES.summary, content: () => `${JSON.stringify(summaryDocument, null, 2)}\n`, deterministic: true },
+    { name: RUN_ARTIFACT_FILES.summary, content: () => summaryFileContent(document, documentJson), deterministic: true },
     { name: RUN_ARTIFACT_FILES.decisions, content: record.journal?.decisions ?? ((): RunArtifactContent => jsonLinesChunks(recorder.decisions)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.orders, content: record.journal?.orders ?? ((): RunArtifactContent => jsonLinesChunks(recorder.orders, orderEventRecordJson)), deterministic: true, compressible: true },
     { name: RUN_ARTIFACT_FILES.trades, content: () => jsonLinesChunks(document.trades), deterministic: true, compressible: true },
@@ -196,8 +202,43 @@ function reportInput(
   };
 }
 
+/** What `summary.json` holds: the run's document without the summary's run id (the manifest has it). */
+function summaryDocument(document: BacktestRunRecord['document']): BacktestRunRecord['document'] {
+  return { ...document, summary: withoutRunId(document.summary) };
+}
+
 function withoutRunId(summary: BacktestReport['summary']): BacktestReport['summary'] {
   return Object.fromEntries(Object.entries(summary).filter(([key]) => key !== 'runId'));
+}
+
+/** The top-level summary key as two-space indentation prints it, on a line of its own. */
+const SUMMARY_KEY = '\n  "summary": {';
+
+/**
+ * `summary.json`'s content: `JSON.stringify` of {@link summaryDocument} with two-space indentation
+ * and a final line break. Given `documentJson` (that of `document`, same indentation), it is cut
+ * from that text instead of serializing the document again: the summary's run id line left out
+ * when the run id is the summary's first key and not its only one (as the backtest report makes
+ * it), written as bytes straight from the two parts (no joined copy of a large text); else
+ * serialized afresh. A line break and two spaces before a key only occur for a top-level key
+ * (line breaks in strings are escaped, deeper keys are indented further), so the cut cannot land
+ * anywhere else.
+ */
+export function summaryFileContent(document: BacktestRunRecord['document'], documentJson?: string): string | Uint8Array {
+  if (documentJson !== undefined && !Object.hasOwn(document.summary, 'runId')) return `${documentJson}\n`;
+  const runIdLine = `\n    "runId": ${JSON.stringify(document.summary['runId'])},`;
+  const at = documentJson?.indexOf(`${SUMMARY_KEY}${runIdLine}`) ?? -1;
+  if (documentJson === undefined || at < 0) return `${JSON.stringify(summaryDocument(document), null, 2)}\n`;
+  const cut = at + SUMMARY_KEY.length;
+  return utf8Bytes([documentJson.slice(0, cut), documentJson.slice(cut + runIdLine.length), '\n']);
+}
+
+/** The UTF-8 bytes of texts written one after the other. */
+function utf8Bytes(texts: readonly string[]): Buffer {
+  const bytes = Buffer.allocUnsafe(texts.reduce((total, text) => total + Buffer.byteLength(text, 'utf8'), 0));
+  let offset = 0;
+  for (const text of texts) offset += bytes.write(text, offset, 'utf8');
+  return bytes;
 }
 
 /** The sha256 of a data file or of a folder's files (see `hashFiles`); null for synthetic data. */

@@ -199,6 +199,8 @@ export interface BacktestRunOutcome {
   readonly manifest: RunManifest;
   /** The run's JSON document (the report, with `lookahead` when checked). */
   readonly document: BacktestReport & { readonly lookahead?: LookaheadReport };
+  /** `document` as `JSON.stringify(document, null, 2)` prints it (`summary.json` is cut from this text, not serialized again). */
+  readonly documentJson: string;
   readonly report: BacktestReport;
   readonly plan: RunPlan;
   readonly lookahead: LookaheadReport | null;
@@ -389,10 +391,13 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
     const writeStartedAt = timer();
     phases.phase('writing the run folder');
     const journalContent = journalDone === undefined ? undefined : await journalDone;
+    // One serialization serves the caller (which prints it) and summary.json.
+    const documentJson = JSON.stringify(document, null, 2);
     const manifest = await writeBacktestRun({
       root: resultsRoot,
       runId,
       document,
+      documentJson,
       result,
       recorder,
       startedAt: now,
@@ -423,7 +428,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
       writeMs: finishedAt - writeStartedAt,
       totalMs: finishedAt - startedAt,
     };
-    return { runId, runDir: join(resultsRoot, runId), manifest, document, report, plan, lookahead, reportWritten: withReport, notices, timings };
+    return { runId, runDir: join(resultsRoot, runId), manifest, document, documentJson, report, plan, lookahead, reportWritten: withReport, notices, timings };
   }
 }
 
