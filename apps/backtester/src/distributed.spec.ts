@@ -8,7 +8,9 @@ import { Client } from 'pg';
 import { describeWithPrerequisite } from '@quantbot/core/testing';
 import type { TestPrerequisite } from '@quantbot/core/testing';
 import type { CliIo } from '@quantbot/cli';
+import { DISTRIBUTED_FLAGS } from '@quantbot/cli';
 import { main } from './main';
+import { SWEEP_FLAGS, WALK_FORWARD_FLAGS } from './validation-flags';
 
 const BACKTESTER = resolve(__dirname, '../../../apps/backtester/dist/main.js');
 
@@ -27,6 +29,19 @@ describe('backtester sweep --distributed: flags', () => {
   it('refuses a queue flag without --distributed, naming it, with exit 2', async () => {
     const result = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--batch-size', '4');
     expect(result).toEqual({ code: 2, err: 'error: --batch-size: only applies with --distributed\n' });
+  });
+
+  it('takes every distributed flag of @quantbot/cli on sweep and walk-forward, and refuses each without --distributed (exit 2)', async () => {
+    for (const flag of DISTRIBUTED_FLAGS) {
+      expect(SWEEP_FLAGS).toContainEqual(flag);
+      expect(WALK_FORWARD_FLAGS).toContainEqual(flag);
+      if (flag.name === 'distributed') continue;
+      const given = [`--${flag.name}`, flag.kind === 'number' ? '5' : 'q_test'];
+      const sweep = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', ...given);
+      expect(sweep).toEqual({ code: 2, err: `error: --${flag.name}: only applies with --distributed\n` });
+      const walkForward = await cli('walk-forward', '--bars', '300', '--space', 'fast=5|10,slow=40', '--train', '100', '--test', '50', ...given);
+      expect(walkForward).toEqual({ code: 2, err: `error: --${flag.name}: only applies with --distributed\n` });
+    }
   });
 
   it('refuses a worker without a database, naming DATABASE_URL and --database-url, with exit 2', async () => {
