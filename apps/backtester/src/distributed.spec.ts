@@ -272,7 +272,7 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     }
   }, 60_000);
 
-  it('with no worker on the queue, --stall-timeout fails the sweep (exit 1) naming the batch and its outstanding trials', async () => {
+  it('with no worker on the queue, --stall-timeout fails the sweep (exit 1) naming the batch and its outstanding trials, and cancels its jobs', async () => {
     const cwd = join(workDir, 'stalled');
     writeBars(join(cwd, 'data'), 0);
     // A schema no worker of this suite reads.
@@ -281,6 +281,15 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
       const stalled = await run(cwd, 'sweep', '--data', 'data', '--calendar', 'weekdays', '--space', 'fast=5|10,slow=40', '--distributed', '--queue-schema', lonely, '--stall-timeout', '2', '--quiet');
       expect(stalled.code).toBe(1);
       expect(stalled.err).toMatch(/no result for 2000 ms with 2 of 2 trial\(s\) outstanding: are workers running on this queue\?/);
+      // As docs/scale-out.md says, it cancels its jobs: none is left for a worker started later.
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(`SELECT state, count(*)::int AS jobs FROM ${lonely}.job WHERE data ? 'sweepId' GROUP BY 1`);
+        expect(rows).toEqual([{ state: 'cancelled', jobs: 1 }]);
+      } finally {
+        await client.end();
+      }
     } finally {
       const client = new Client({ connectionString: url });
       await client.connect();
