@@ -1,12 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { describeWithPrerequisite } from '@quantbot/core/testing';
-import type { TestPrerequisite } from '@quantbot/core/testing';
+import { TEST_DATABASE_URL_ENV, dropTestSchema, serverPostgresPrerequisite, testSchemaName } from '@quantbot/storage/testing';
 import type { CliIo } from '@quantbot/cli';
 import { DISTRIBUTED_FLAGS } from '@quantbot/cli';
 import { main } from './main';
@@ -83,16 +82,12 @@ describe('backtester sweep --distributed: flags', () => {
   });
 });
 
-const databaseUrl = process.env['TEST_DATABASE_URL'];
-const postgres: TestPrerequisite = {
-  name: 'a Postgres server',
-  missing: databaseUrl === undefined || databaseUrl.trim() === '' ? 'TEST_DATABASE_URL is not set' : undefined,
-  howToProvide: 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schema)',
-};
+const databaseUrl = process.env[TEST_DATABASE_URL_ENV];
+const postgres = serverPostgresPrerequisite();
 
 describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker processes (Postgres, pg-boss)', () => {
   const url = databaseUrl as string;
-  const schema = `qb_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const env = { ...process.env, DATABASE_URL: url };
   const children: ChildProcess[] = [];
 
@@ -103,13 +98,7 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(url, schema);
   }, 30_000);
 
   /** Runs a backtester command to its end in `cwd`. */
@@ -291,13 +280,7 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
         await client.end();
       }
     } finally {
-      const client = new Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${lonely} CASCADE`);
-      } finally {
-        await client.end();
-      }
+      await dropTestSchema(url, lonely);
     }
   }, 60_000);
 
