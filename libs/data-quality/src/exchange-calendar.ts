@@ -34,12 +34,21 @@ function dayNumberOf(time: number): number {
   return Math.floor(time / MS_PER_DAY);
 }
 
-/** The date `yearOfDay` computed last (reused: no object per call on the per-day path). */
+/** The date `yearOfDay` computed last (reused: no object per call). */
 const civil: CivilDate = { year: 0, month: 0, day: 0 };
+/** The year `yearOfDay` gave last and the day numbers of its first and last days: consecutive days mostly fall in one year. */
+let lastYear = Number.NaN;
+let lastYearFirstDay = Number.NaN;
+let lastYearLastDay = Number.NaN;
 
 /** The proleptic Gregorian year of a day number (the inverse of `daysFromCivil`). */
 function yearOfDay(day: number): number {
-  return civilFromDays(day, civil).year;
+  if (day >= lastYearFirstDay && day <= lastYearLastDay) return lastYear;
+  const year = civilFromDays(day, civil).year;
+  lastYear = year;
+  lastYearFirstDay = daysFromCivil(year, 1, 1);
+  lastYearLastDay = daysFromCivil(year + 1, 1, 1) - 1;
+  return year;
 }
 
 /** Weekday of a day number: 0 = Sunday .. 6 = Saturday (1970-01-01 was a Thursday). */
