@@ -1,32 +1,11 @@
 import { ConfigError } from '@quantbot/core';
-import type { FlagSpec, FlagValues } from '@quantbot/cli';
+import type { FlagValues } from '@quantbot/cli';
+import { DISTRIBUTED_FLAGS } from '@quantbot/cli';
 import type { BacktestRunConfig, DistributedSweepPool, RunPlan } from '@quantbot/validation';
 import { MAX_SUBMITTER_TIMEOUT_SECONDS, TrialQueue, distributedDataSpec, openDistributedSweepPool } from '@quantbot/validation';
 
 /** The environment variable holding the queue database's URL (the same database the system already uses). */
 export const DATABASE_URL_ENV = 'DATABASE_URL';
-
-/** Flags of `sweep` and `walk-forward` that send the trials to workers through the database. */
-export const DISTRIBUTED_FLAGS: readonly FlagSpec[] = [
-  { name: 'distributed', kind: 'boolean', description: `run the trials on 'backtester worker' processes through the Postgres database in ${DATABASE_URL_ENV} (pg-boss), not on this machine's threads; the results are the same` },
-  { name: 'queue-schema', kind: 'string', valueName: 'name', description: 'with --distributed: the schema of the queue and its results (default quantbot_sweeps); workers must use the same' },
-  { name: 'batch-size', kind: 'number', valueName: 'n', description: 'with --distributed: trials per job (default 8)' },
-  { name: 'retry-limit', kind: 'number', valueName: 'n', description: 'with --distributed: retries of a failed job before the run fails naming it (default 3)' },
-  { name: 'retry-delay', kind: 'number', valueName: 's', description: 'with --distributed: seconds before a failed job is retried, doubled at each retry (default 5)' },
-  { name: 'visibility-timeout', kind: 'number', valueName: 's', description: 'with --distributed: seconds a worker may hold a job before another is given it (default 900; longer than a job takes)' },
-  {
-    name: 'submitter-timeout',
-    kind: 'number',
-    valueName: 's',
-    description: "with --distributed: this command beats every quarter of it; workers skip the run's jobs once it has not beaten for this long (it crashed) (default 120, at most 604800: 7 days)",
-  },
-  {
-    name: 'stall-timeout',
-    kind: 'number',
-    valueName: 's',
-    description: 'with --distributed: fail (exit 1) when no result and no failure came for this many seconds, naming the batch and its outstanding trials (no worker running on the queue, or all stuck) (default: wait for ever)',
-  },
-];
 
 /** The database URL for the queue: `--database-url` where the command has it, else `DATABASE_URL`; a `ConfigError` naming both when neither is set. */
 export function databaseUrlOf(flags: FlagValues, env: Readonly<Record<string, string | undefined>>, flagName: string | null): string {

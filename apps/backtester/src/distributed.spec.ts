@@ -1,14 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { describeWithPrerequisite } from '@quantbot/core/testing';
-import type { TestPrerequisite } from '@quantbot/core/testing';
+import { TEST_DATABASE_URL_ENV, dropTestSchema, serverPostgresPrerequisite, testSchemaName } from '@quantbot/storage/testing';
 import type { CliIo } from '@quantbot/cli';
+import { DISTRIBUTED_FLAGS } from '@quantbot/cli';
 import { main } from './main';
+import { SWEEP_FLAGS, WALK_FORWARD_FLAGS } from './validation-flags';
 
 const BACKTESTER = resolve(__dirname, '../../../apps/backtester/dist/main.js');
 
@@ -27,6 +28,19 @@ describe('backtester sweep --distributed: flags', () => {
   it('refuses a queue flag without --distributed, naming it, with exit 2', async () => {
     const result = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', '--batch-size', '4');
     expect(result).toEqual({ code: 2, err: 'error: --batch-size: only applies with --distributed\n' });
+  });
+
+  it('takes every distributed flag of @quantbot/cli on sweep and walk-forward, and refuses each without --distributed (exit 2)', async () => {
+    for (const flag of DISTRIBUTED_FLAGS) {
+      expect(SWEEP_FLAGS).toContainEqual(flag);
+      expect(WALK_FORWARD_FLAGS).toContainEqual(flag);
+      if (flag.name === 'distributed') continue;
+      const given = [`--${flag.name}`, flag.kind === 'number' ? '5' : 'q_test'];
+      const sweep = await cli('sweep', '--bars', '300', '--space', 'fast=5|10,slow=40', ...given);
+      expect(sweep).toEqual({ code: 2, err: `error: --${flag.name}: only applies with --distributed\n` });
+      const walkForward = await cli('walk-forward', '--bars', '300', '--space', 'fast=5|10,slow=40', '--train', '100', '--test', '50', ...given);
+      expect(walkForward).toEqual({ code: 2, err: `error: --${flag.name}: only applies with --distributed\n` });
+    }
   });
 
   it('refuses a worker without a database, naming DATABASE_URL and --database-url, with exit 2', async () => {
@@ -68,16 +82,12 @@ describe('backtester sweep --distributed: flags', () => {
   });
 });
 
-const databaseUrl = process.env['TEST_DATABASE_URL'];
-const postgres: TestPrerequisite = {
-  name: 'a Postgres server',
-  missing: databaseUrl === undefined || databaseUrl.trim() === '' ? 'TEST_DATABASE_URL is not set' : undefined,
-  howToProvide: 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schema)',
-};
+const databaseUrl = process.env[TEST_DATABASE_URL_ENV];
+const postgres = serverPostgresPrerequisite();
 
 describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker processes (Postgres, pg-boss)', () => {
   const url = databaseUrl as string;
-  const schema = `qb_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const env = { ...process.env, DATABASE_URL: url };
   const children: ChildProcess[] = [];
 
@@ -88,13 +98,7 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(url, schema);
   }, 30_000);
 
   /** Runs a backtester command to its end in `cwd`. */
@@ -257,7 +261,7 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
     }
   }, 60_000);
 
-  it('with no worker on the queue, --stall-timeout fails the sweep (exit 1) naming the batch and its outstanding trials', async () => {
+  it('with no worker on the queue, --stall-timeout fails the sweep (exit 1) naming the batch and its outstanding trials, and cancels its jobs', async () => {
     const cwd = join(workDir, 'stalled');
     writeBars(join(cwd, 'data'), 0);
     // A schema no worker of this suite reads.
@@ -266,14 +270,17 @@ describeWithPrerequisite(postgres, 'backtester sweep --distributed and worker pr
       const stalled = await run(cwd, 'sweep', '--data', 'data', '--calendar', 'weekdays', '--space', 'fast=5|10,slow=40', '--distributed', '--queue-schema', lonely, '--stall-timeout', '2', '--quiet');
       expect(stalled.code).toBe(1);
       expect(stalled.err).toMatch(/no result for 2000 ms with 2 of 2 trial\(s\) outstanding: are workers running on this queue\?/);
-    } finally {
+      // As docs/scale-out.md says, it cancels its jobs: none is left for a worker started later.
       const client = new Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`DROP SCHEMA IF EXISTS ${lonely} CASCADE`);
+        const { rows } = await client.query(`SELECT state, count(*)::int AS jobs FROM ${lonely}.job WHERE data ? 'sweepId' GROUP BY 1`);
+        expect(rows).toEqual([{ state: 'cancelled', jobs: 1 }]);
       } finally {
         await client.end();
       }
+    } finally {
+      await dropTestSchema(url, lonely);
     }
   }, 60_000);
 

@@ -3,10 +3,9 @@ import { ConfigError } from '@quantbot/core';
 import type { CliIo, FlagSpec, FlagValues } from '@quantbot/cli';
 import type { ProgressStream } from '@quantbot/observability';
 import { createPhaseProgress } from '@quantbot/observability';
-import { BACKTEST_RUN_FLAGS } from '@quantbot/cli';
+import { BACKTEST_RUN_FLAGS, DISTRIBUTED_FLAGS } from '@quantbot/cli';
 import type { BacktestRunConfig, RunPlan, SweepObjective, SweepOptions, SweepPool, WalkForwardSearch } from '@quantbot/validation';
 import { SWEEP_OBJECTIVES, defaultParameterSpace, planRun, parseParameterSpace, resolveStrategy, startSweepPool } from '@quantbot/validation';
-import { DISTRIBUTED_FLAGS } from './distributed-flags';
 
 /** The data, cost and sizing flags a sweep or walk-forward shares with `run`. */
 const SHARED_NAMES = [

@@ -6,7 +6,7 @@ import { FakeMarketReplay, startFakeAlpacaServer } from '@quantbot/alpaca/fake';
 import type { FakeAlpacaServer } from '@quantbot/alpaca/fake';
 import { SeededRng, ticker } from '@quantbot/core';
 import { minuteDay } from './minute-bars.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { exitWithin, startTrader } from './trader-process.spec-helper';
 import type { TraderProcess } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
@@ -32,7 +32,7 @@ describe(`broker outage on the built trader (state on ${SERVER ? 'the Postgres s
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
-    if (SERVER) await dropServerSchema(SERVER, schema);
+    if (SERVER) await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { SeededRng, ticker } from '@quantbot/core';
 import { openLiveStateStore, parseLiveCheckpoint } from '@quantbot/live';
 import { minuteDay } from './minute-bars.spec-helper';
 import { until } from './wait.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 
 /**
  * The trader is killed with SIGKILL at random moments while a replay keeps the market moving,
@@ -53,7 +53,7 @@ describe(`crash safety: SIGKILL at random moments, then restart (state on ${SERV
       rmSync(cwd, { recursive: true, force: true });
       return;
     }
-    await dropServerSchema(SERVER, schema);
+    await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -13,7 +13,7 @@ import { DEFAULT_PROMOTION_GATE_CONFIG, REGISTRY_DATABASE_MIGRATIONS, ResearchRe
 import { openDatabase } from '@quantbot/storage';
 import { minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
 
@@ -114,8 +114,8 @@ describe('going live with a strategy file, end to end: a live promotion covers e
     await fake?.close();
     await liveFake?.close();
     if (SERVER) {
-      await dropServerSchema(SERVER, STATE_SCHEMA);
-      await dropServerSchema(SERVER, REGISTRY_SCHEMA);
+      await dropTestSchema(SERVER, STATE_SCHEMA);
+      await dropTestSchema(SERVER, REGISTRY_SCHEMA);
     }
     rmSync(cwd, { recursive: true, force: true });
   });

@@ -15,7 +15,7 @@ import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
 import { main } from './main';
 import { minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
 
@@ -103,8 +103,8 @@ describe('going live, end to end: paper days the trader records, drift against t
     await fake?.close();
     await liveFake?.close();
     if (SERVER) {
-      await dropServerSchema(SERVER, STATE_SCHEMA);
-      await dropServerSchema(SERVER, REGISTRY_SCHEMA);
+      await dropTestSchema(SERVER, STATE_SCHEMA);
+      await dropTestSchema(SERVER, REGISTRY_SCHEMA);
     }
     rmSync(cwd, { recursive: true, force: true });
   });

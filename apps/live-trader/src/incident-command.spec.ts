@@ -5,9 +5,8 @@ import type { JsonValue } from '@quantbot/core';
 import { IncidentDesk, openLiveStateStore } from '@quantbot/live';
 import type { Incident, IncidentReport, LiveStateStoreHandle } from '@quantbot/live';
 import type { CliIo } from '@quantbot/cli';
-import { storageBackends } from '@quantbot/storage/testing';
+import { dropTestSchema, storageBackends } from '@quantbot/storage/testing';
 import { main } from './main';
-import { dropServerSchema } from './server-schema.spec-helper';
 
 const MINUTE = 60_000;
 const OPENED = Date.parse('2024-06-03T14:00:00.000Z');
@@ -43,7 +42,7 @@ describe.each(BACKENDS)('live-trader incident on $title', (backend) => {
     state = backend.url === undefined ? ['--state-dir', join(cwd, 'state')] : ['--state-schema', schema];
   });
   afterEach(async () => {
-    if (backend.url !== undefined) await dropServerSchema(backend.url, schema);
+    if (backend.url !== undefined) await dropTestSchema(backend.url, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { REGISTRY_DATABASE_MIGRATIONS, ResearchRegistry } from '@quantbot/resear
 import { openDatabase } from '@quantbot/storage';
 import { checkLivePromotion } from './live-promotion';
 import { runCommand } from './run-command';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { manualStopSignal } from './stop-signal';
 import type { CliIo } from '@quantbot/cli';
 
@@ -53,7 +53,7 @@ describe(`live money needs a live promotion in the research registry (registry o
   }, 60_000);
 
   afterAll(async () => {
-    if (SERVER) await dropServerSchema(SERVER, schema);
+    if (SERVER) await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import type { CliIo } from '@quantbot/cli';
 import { main } from './main';
 import { runCommand } from './run-command';
 import type { RunDeps } from './run-command';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { manualStopSignal } from './stop-signal';
 
 const SERVER = process.env['TEST_DATABASE_URL'];
@@ -53,7 +53,7 @@ describe('live-trader run --manager on the simulator (state on the Postgres serv
     writeFileSync(join(cwd, 'crossovers.json'), JSON.stringify(CROSSOVERS));
   });
   afterEach(async () => {
-    if (SERVER !== undefined && SERVER !== '') await dropServerSchema(SERVER, stateFlags[1] as string);
+    if (SERVER !== undefined && SERVER !== '') await dropTestSchema(SERVER, stateFlags[1] as string);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { OPEN, minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 
 const KEY = 'PKREALISM002';
 const SECRET = 'realism-trader-secret-never-printed';
@@ -50,7 +50,7 @@ describe('the live trader survives realistic market data from the fake Alpaca', 
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
-    if (SERVER) await dropServerSchema(SERVER, SCHEMA);
+    if (SERVER) await dropTestSchema(SERVER, SCHEMA);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import type { LiveAuditRecord } from '@quantbot/live';
 import { generateSyntheticUniverse } from '@quantbot/market-data';
 import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
 import { minuteDay } from './minute-bars.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { startTrader } from './trader-process.spec-helper';
 import type { TraderProcess } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
@@ -60,7 +60,7 @@ describe(`operator controls on the built trader (state on ${SERVER ? 'the Postgr
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
-    if (SERVER) await dropServerSchema(SERVER, schema);
+    if (SERVER) await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -13,7 +13,7 @@ import { SmaCrossover, WarmupGate } from '@quantbot/strategies';
 import { BARS, minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { until } from './wait.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import type { CliIo } from '@quantbot/cli';
 
 const KEY = 'PKPARITY01';
@@ -32,7 +32,7 @@ describe('paper trading against the fake Alpaca server equals the backtest over 
   });
   afterEach(async () => {
     await fake?.close();
-    if (SERVER) await dropServerSchema(SERVER, `live_parity_${process.pid}`);
+    if (SERVER) await dropTestSchema(SERVER, `live_parity_${process.pid}`);
     rmSync(cwd, { recursive: true, force: true });
   });
 

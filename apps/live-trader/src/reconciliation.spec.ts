@@ -11,7 +11,7 @@ import { minuteDay, minuteSessions } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import type { CliIo } from '@quantbot/cli';
 
 const KEY = 'PKRECON001';
@@ -29,7 +29,7 @@ describe('live-trader run --broker alpaca: reconciliation on start, failing clos
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
-    if (SERVER) await dropServerSchema(SERVER, schema);
+    if (SERVER) await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { runCommand } from './run-command';
 import type { RunDeps } from './run-command';
 import { manualStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import type { CliIo } from '@quantbot/cli';
 
 const SERVER = process.env['TEST_DATABASE_URL'];
@@ -37,7 +37,7 @@ describe('live-trader run --broker sim (state on the Postgres server when TEST_D
     }
   });
   afterEach(async () => {
-    if (SERVER !== undefined && SERVER !== '') await dropServerSchema(SERVER, stateFlags[1] as string);
+    if (SERVER !== undefined && SERVER !== '') await dropTestSchema(SERVER, stateFlags[1] as string);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import { createLogger } from '@quantbot/observability';
 import { main } from './main';
 import { minuteDay } from './minute-bars.spec-helper';
 import { runCommand } from './run-command';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { manualStopSignal } from './stop-signal';
 import { until } from './wait.spec-helper';
 
@@ -44,7 +44,7 @@ describe('SLO paging, end to end: the trader on the fake Alpaca pages a loopback
   afterEach(async () => {
     await fake?.close();
     if (hook !== undefined) await new Promise<void>((done) => (hook as Server).close(() => done()));
-    if (SERVER) await dropServerSchema(SERVER, SCHEMA);
+    if (SERVER) await dropTestSchema(SERVER, SCHEMA);
     rmSync(cwd, { recursive: true, force: true });
   });
 

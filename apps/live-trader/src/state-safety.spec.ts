@@ -6,7 +6,7 @@ import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
 import type { LiveStateTables } from '@quantbot/live';
 import { STORAGE_MIGRATIONS, openDatabase } from '@quantbot/storage';
 import type { DatabaseHandle } from '@quantbot/storage';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { startTrader } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
 
@@ -40,7 +40,7 @@ describe(`live-trader state safety (state on ${SERVER ? 'the Postgres server' : 
     state = SERVER ? ['--state-schema', schema] : ['--state-dir', join(cwd, 'state')];
   });
   afterEach(async () => {
-    if (SERVER) await dropServerSchema(SERVER, schema);
+    if (SERVER) await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -5,7 +5,7 @@ import type { CliIo } from '@quantbot/cli';
 import { openLiveStateStore } from '@quantbot/live';
 import { killFileRequest, writeKillFile } from '@quantbot/risk-guardrails';
 import { main } from './main';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import type { SessionStatus } from './status-command';
 import { formatAge } from './status-command';
 
@@ -29,7 +29,7 @@ describe(`live-trader status (state on ${SERVER ? 'the Postgres server' : 'embed
     stateFlags = SERVER ? ['--state-schema', `live_status_${process.pid}`] : ['--state-dir', join(cwd, 'state')];
   });
   afterAll(async () => {
-    if (SERVER) await dropServerSchema(SERVER, stateFlags[1] as string);
+    if (SERVER) await dropTestSchema(SERVER, stateFlags[1] as string);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { ticker } from '@quantbot/core';
 import { openLiveStateStore } from '@quantbot/live';
 import { sample, scrape } from './metrics.spec-helper';
 import { minuteDay } from './minute-bars.spec-helper';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { exitWithin, startTrader } from './trader-process.spec-helper';
 import { until } from './wait.spec-helper';
 
@@ -30,7 +30,7 @@ describe(`metrics of a trader on the fake Alpaca (state on ${SERVER ? 'the Postg
   afterEach(async () => {
     await fake?.close();
     fake = undefined;
-    if (SERVER) await dropServerSchema(SERVER, schema);
+    if (SERVER) await dropTestSchema(SERVER, schema);
     rmSync(cwd, { recursive: true, force: true });
   });
 

@@ -12,7 +12,7 @@ import { main } from './main';
 import { sample, scrape } from './metrics.spec-helper';
 import { runCommand } from './run-command';
 import type { RunDeps } from './run-command';
-import { dropServerSchema } from './server-schema.spec-helper';
+import { dropTestSchema } from '@quantbot/storage/testing';
 import { manualStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
 import { StatusTicker, parseStatusEvery } from './trader-output';
@@ -48,7 +48,7 @@ describe(`a trader you can see: --broker sim (state on ${SERVER ? 'the Postgres 
     }
   });
   afterEach(async () => {
-    if (SERVER) await dropServerSchema(SERVER, stateFlags[1] as string);
+    if (SERVER) await dropTestSchema(SERVER, stateFlags[1] as string);
     rmSync(cwd, { recursive: true, force: true });
   });
 

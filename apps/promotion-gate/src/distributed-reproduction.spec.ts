@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DISTRIBUTED_FLAGS } from '@quantbot/cli';
 import { reproduceSweepRun } from './sweep-reproduction';
 import { reproduceWalkForwardRun } from './walk-forward-reproduction';
 
@@ -14,8 +15,11 @@ const BACKTESTER = join(ROOT, 'apps/backtester/dist/main.js');
 const SLOW = 120_000;
 /** 2 × 2 = 4 points over 400 synthetic bars. */
 const SWEEP = ['sweep', '--bars', '400', '--space', 'fast=5..10:5,slow=30..40:10'];
-/** Every flag `sweep --distributed` takes, as a command line records it. */
-const QUEUE_FLAGS = ['--distributed', '--queue-schema', 'q_test', '--batch-size', '2', '--retry-limit', '1', '--retry-delay', '1', '--visibility-timeout', '60', '--submitter-timeout', '30'];
+/**
+ * Every flag `sweep --distributed` takes (the backtester's list, `DISTRIBUTED_FLAGS` of
+ * @quantbot/cli: a flag added there must be dropped here too), as a command line records it.
+ */
+const QUEUE_FLAGS = DISTRIBUTED_FLAGS.flatMap((flag) => (flag.kind === 'boolean' ? [`--${flag.name}`] : [`--${flag.name}`, flag.kind === 'number' ? '30' : 'q_test']));
 
 let cwd: string;
 

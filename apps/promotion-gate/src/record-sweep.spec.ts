@@ -6,10 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIo } from '@quantbot/cli';
 import { describeWithPrerequisite } from '@quantbot/core/testing';
-import type { TestPrerequisite } from '@quantbot/core/testing';
 import type { RegistryTables } from '@quantbot/research-registry';
 import { REGISTRY_DATABASE_MIGRATIONS } from '@quantbot/research-registry';
-import { openTestDatabase } from '@quantbot/storage/testing';
+import { TEST_DATABASE_URL_ENV, openTestDatabase, serverPostgresPrerequisite } from '@quantbot/storage/testing';
 import type { TestDatabase } from '@quantbot/storage/testing';
 import { main } from './main';
 
@@ -175,12 +174,8 @@ describe('record-sweep: a local sweep run folder (embedded registry)', () => {
   }, SLOW);
 });
 
-const databaseUrl = process.env['TEST_DATABASE_URL'];
-const postgres: TestPrerequisite = {
-  name: 'a Postgres server',
-  missing: databaseUrl === undefined || databaseUrl.trim() === '' ? 'TEST_DATABASE_URL is not set' : undefined,
-  howToProvide: 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schemas)',
-};
+const databaseUrl = process.env[TEST_DATABASE_URL_ENV];
+const postgres = serverPostgresPrerequisite();
 
 describeWithPrerequisite(postgres, 'record-sweep: a distributed sweep (backtester worker processes, pg-boss) recorded in a registry on the server', () => {
   const url = databaseUrl as string;

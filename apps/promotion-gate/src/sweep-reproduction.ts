@@ -1,8 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withoutDistributedFlags } from '@quantbot/cli';
 import { ConfigError, DataError } from '@quantbot/core';
-import { DEFAULT_BACKTESTER, firstDifference, runBacktester, withoutDistributedFlags, withoutResultsDir } from './walk-forward-reproduction';
+import { DEFAULT_BACKTESTER, firstDifference, runBacktester, withoutResultsDir } from './walk-forward-reproduction';
 
 /**
  * Re-runs a sweep run folder's recorded command line on this machine (the built backtester, in

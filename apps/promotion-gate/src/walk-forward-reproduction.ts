@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { withoutDistributedFlags } from '@quantbot/cli';
 import { ConfigError, DataError } from '@quantbot/core';
 import type { ValidationInput } from '@quantbot/research-registry';
 import { parseWalkForwardArtifact } from '@quantbot/research-registry';
@@ -95,28 +96,6 @@ export function runBacktester(program: string, argv: readonly string[], cwd: str
       done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stderr: String(stderr) });
     });
   });
-}
-
-/** The flags with a value that only say how a distributed run reached its workers (`--distributed` runs). */
-const DISTRIBUTED_VALUE_FLAGS: readonly string[] = ['--queue-schema', '--batch-size', '--retry-limit', '--retry-delay', '--visibility-timeout', '--submitter-timeout', '--stall-timeout'];
-
-/**
- * The recorded arguments of a sweep or walk-forward without `--distributed` and the queue's flags:
- * the re-run runs on this machine's threads (the results are the same), never through a queue.
- */
-export function withoutDistributedFlags(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const name = arg.split('=')[0] as string;
-    if (name === '--distributed') continue;
-    if (DISTRIBUTED_VALUE_FLAGS.includes(name)) {
-      if (!arg.includes('=')) i++;
-      continue;
-    }
-    out.push(arg);
-  }
-  return out;
 }
 
 /** The recorded arguments without `--results-dir` (the re-run writes to a temporary folder) or `--json`. */

@@ -1,5 +1,6 @@
 export { formatFlagHelp, parseFlags, withoutFlags } from './flags';
 export type { FlagSpec, FlagValues } from './flags';
+export { DISTRIBUTED_FLAGS, withoutDistributedFlags } from './distributed-flags';
 export type { CliIo } from './cli-io';
 export { flagForField, withFlagNames } from './field-flags';
 export type { FieldFlags } from './field-flags';

@@ -1,3 +1,6 @@
+import type { CivilDate } from './civil-date';
+import { civilFromDays, daysInMonth } from './civil-date';
+
 declare const brand: unique symbol;
 
 /** A nominal type: a `T` that the compiler will not confuse with another `T` of a different brand. */
@@ -39,10 +42,8 @@ export function clientOrderId(value: string): ClientOrderId {
 const DAY_MS = 86_400_000;
 /** The largest time a `Date` holds (ECMAScript's time value range). */
 const MAX_TIME = 8.64e15;
-/** Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar. */
-const EPOCH_SHIFT_DAYS = 719_468;
-/** Days in a 400-year era. */
-const ERA_DAYS = 146_097;
+/** The date `datePart` computed last (reused: no object per call). */
+const civil: CivilDate = { year: 0, month: 0, day: 0 };
 /** The last day formatted and its date part (`1995-01-03T`): intraday bars share a day. */
 let cachedDay = Number.NaN;
 let cachedDatePart = '';
@@ -95,19 +96,11 @@ function formatIsoTimeUncached(time: number): string {
 }
 
 /**
- * `YYYY-MM-DDT` of a day number (days since 1970-01-01), by the days-to-civil algorithm; remembers
+ * `YYYY-MM-DDT` of a day number (days since 1970-01-01), by `civilFromDays`; remembers
  * the month (years 0000 to 9999) so the other days of it are a table lookup.
  */
 function datePart(day: number): string {
-  const z = day + EPOCH_SHIFT_DAYS;
-  const era = Math.floor(z / ERA_DAYS);
-  const dayOfEra = z - era * ERA_DAYS;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
-  const d = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
-  const m = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-  const y = yearOfEra + era * 400 + (m <= 2 ? 1 : 0);
+  const { year: y, month: m, day: d } = civilFromDays(day, civil);
   if (y < 0 || y > 9999) {
     const iso = new Date(day * DAY_MS).toISOString();
     return iso.slice(0, iso.length - 13);
@@ -116,9 +109,4 @@ function datePart(day: number): string {
   monthFirstDay = day - d + 1;
   monthLastDay = monthFirstDay + daysInMonth(y, m) - 1;
   return `${monthPart}${DAY_PARTS[d - 1] as string}`;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

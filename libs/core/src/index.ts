@@ -1,6 +1,8 @@
 export { ConfigError, DataError, LedgerError, LookaheadError, OrderStateError, QuantbotError } from './errors';
 export type { DataLocation } from './errors';
 export { clientOrderId, epochMs, formatIsoTime, parseTicker, ticker } from './ids';
+export { civilFromDays, daysFromCivil, daysInMonth } from './civil-date';
+export type { CivilDate } from './civil-date';
 export type { Brand, ClientOrderId, EpochMs, Ticker } from './ids';
 export { barAt } from './bar';
 export {

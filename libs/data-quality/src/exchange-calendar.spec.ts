@@ -172,6 +172,19 @@ describe('NYSE_CALENDAR in any year a Date holds', () => {
     );
   });
 
+  it('stays exact on days asked in any order back and forth across New Year (the year it remembers never leaks)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1991, max: 2099 }), fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.integer({ min: -400, max: 400 })), { minLength: 1, maxLength: 40 }), (year, offsets) => {
+        const newYear = Date.UTC(year, 0, 1);
+        for (const offset of offsets) {
+          const time = newYear + offset * 86_400_000;
+          expect({ time, session: NYSE_CALENDAR.isSession(time) }).toEqual({ time, session: isSessionByDate(time) });
+        }
+      }),
+      { seed: 20_261_206, numRuns: 300 },
+    );
+  });
+
   it('knows the holidays of year 5848 (the end of a million daily bars from 2015)', () => {
     // 5848-12-25 is a Monday: Christmas; 5848-07-04 a Tuesday: Independence Day.
     expect(NYSE_CALENDAR.isSession(Date.UTC(5848, 11, 25))).toBe(false);

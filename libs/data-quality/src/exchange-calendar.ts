@@ -1,5 +1,5 @@
-import type { EpochMs } from '@quantbot/core';
-import { ConfigError } from '@quantbot/core';
+import type { CivilDate, EpochMs } from '@quantbot/core';
+import { ConfigError, civilFromDays, daysFromCivil } from '@quantbot/core';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -34,19 +34,21 @@ function dayNumberOf(time: number): number {
   return Math.floor(time / MS_PER_DAY);
 }
 
-/**
- * The proleptic Gregorian year of a day number, by integer arithmetic (the inverse of `dayOf`;
- * no `Date`, valid for every day a `Date` can hold).
- */
+/** The date `yearOfDay` computed last (reused: no object per call). */
+const civil: CivilDate = { year: 0, month: 0, day: 0 };
+/** The year `yearOfDay` gave last and the day numbers of its first and last days: consecutive days mostly fall in one year. */
+let lastYear = Number.NaN;
+let lastYearFirstDay = Number.NaN;
+let lastYearLastDay = Number.NaN;
+
+/** The proleptic Gregorian year of a day number (the inverse of `daysFromCivil`). */
 function yearOfDay(day: number): number {
-  const shifted = day + 719_468; // days since 0000-03-01
-  const era = Math.floor(shifted / 146_097);
-  const dayOfEra = shifted - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
-  // January and February belong to the next calendar year of a March-based year.
-  return yearOfEra + era * 400 + (monthFromMarch >= 10 ? 1 : 0);
+  if (day >= lastYearFirstDay && day <= lastYearLastDay) return lastYear;
+  const year = civilFromDays(day, civil).year;
+  lastYear = year;
+  lastYearFirstDay = daysFromCivil(year, 1, 1);
+  lastYearLastDay = daysFromCivil(year + 1, 1, 1) - 1;
+  return year;
 }
 
 /** Weekday of a day number: 0 = Sunday .. 6 = Saturday (1970-01-01 was a Thursday). */
@@ -54,35 +56,21 @@ function weekdayOfDay(day: number): number {
   return (((day + THURSDAY) % 7) + 7) % 7;
 }
 
-/**
- * Day number of a proleptic Gregorian date (`month` 1..12; `dayOfMonth` may overflow into the
- * next month), by integer arithmetic: `Date.UTC` would move years 0..99 to the 1900s.
- */
-function dayOf(year: number, month: number, dayOfMonth: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const monthFromMarch = (month + 9) % 12;
-  const dayOfYear = Math.floor((153 * monthFromMarch + 2) / 5) + dayOfMonth - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
-}
-
 /** The `n`-th (1-based) `weekday` of `month` (1..12) in `year`, as a day number. */
 function nthWeekdayOfMonth(year: number, month: number, weekday: number, n: number): number {
-  const first = dayOf(year, month, 1);
+  const first = daysFromCivil(year, month, 1);
   return first + ((weekday - weekdayOfDay(first) + 7) % 7) + 7 * (n - 1);
 }
 
 /** The last `weekday` of `month` (1..12) in `year`, as a day number. */
 function lastWeekdayOfMonth(year: number, month: number, weekday: number): number {
-  const last = month === 12 ? dayOf(year, 12, 31) : dayOf(year, month + 1, 1) - 1;
+  const last = month === 12 ? daysFromCivil(year, 12, 31) : daysFromCivil(year, month + 1, 1) - 1;
   return last - ((weekdayOfDay(last) - weekday + 7) % 7);
 }
 
 /** A fixed-date holiday moved to Friday when it falls on Saturday and to Monday on Sunday. */
 function observedFixedHoliday(year: number, month: number, dayOfMonth: number): number {
-  const day = dayOf(year, month, dayOfMonth);
+  const day = daysFromCivil(year, month, dayOfMonth);
   const weekday = weekdayOfDay(day);
   if (weekday === SATURDAY) return day - 1;
   if (weekday === SUNDAY) return day + 1;
@@ -105,7 +93,7 @@ function easterSunday(year: number): number {
   const m = Math.floor((a + 11 * h + 22 * l) / 451);
   const month = Math.floor((h + l - 7 * m + 114) / 31);
   const dayOfMonth = ((h + l - 7 * m + 114) % 31) + 1;
-  return dayOf(year, month, dayOfMonth);
+  return daysFromCivil(year, month, dayOfMonth);
 }
 
 /** Unscheduled full-day NYSE closures since 1990 (mourning days, weather, 9/11), `YYYY-MM-DD`. */
@@ -128,7 +116,7 @@ function computeNyseClosedDays(year: number): ReadonlySet<number> {
   const days = new Set<number>();
   // New Year's Day: a Sunday holiday moves to Monday; a Saturday one is not observed at all,
   // because the Friday before would be the last trading day of the previous year (NYSE rule).
-  const newYear = dayOf(year, 1, 1);
+  const newYear = daysFromCivil(year, 1, 1);
   const newYearWeekday = weekdayOfDay(newYear);
   if (newYearWeekday === SUNDAY) days.add(newYear + 1);
   else if (newYearWeekday !== SATURDAY) days.add(newYear);
@@ -143,7 +131,7 @@ function computeNyseClosedDays(year: number): ReadonlySet<number> {
   days.add(observedFixedHoliday(year, 12, 25)); // Christmas
   const prefix = `${String(year).padStart(4, '0')}-`;
   for (const date of NYSE_SPECIAL_CLOSURES) {
-    if (date.startsWith(prefix)) days.add(dayOf(year, Number(date.slice(5, 7)), Number(date.slice(8, 10))));
+    if (date.startsWith(prefix)) days.add(daysFromCivil(year, Number(date.slice(5, 7)), Number(date.slice(8, 10))));
   }
   return days;
 }

@@ -1,5 +1,5 @@
 import type { EpochMs } from '@quantbot/core';
-import { epochMs } from '@quantbot/core';
+import { daysFromCivil, daysInMonth, epochMs } from '@quantbot/core';
 
 /** Milliseconds in one UTC day. */
 export const MS_PER_DAY = 86_400_000;
@@ -7,7 +7,7 @@ export const MS_PER_DAY = 86_400_000;
 const CODE_0 = 48;
 const CODE_9 = 57;
 // Bound once at module scope: a global lookup per call is slow in sandboxed contexts.
-const { floor, min } = Math;
+const { min } = Math;
 const NOT_A_DATE = Number.NaN;
 
 /** The non-negative integer written by `count` digits at `start`, or -1 when one is not a digit. */
@@ -19,15 +19,6 @@ function digitsAt(text: string, start: number, count: number): number {
     value = value * 10 + (code - CODE_0);
   }
   return value;
-}
-
-/** Days in `month` (1..12) of `year` in the proleptic Gregorian calendar. */
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) {
-    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-    return leap ? 29 : 28;
-  }
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /**
@@ -224,20 +215,6 @@ export function parseBarDateBytes(bytes: Uint8Array, start: number, end: number)
     ((byteScratch[3] as number) * 3600 + (byteScratch[4] as number) * 60 + (byteScratch[5] as number)) * 1000 +
     (byteScratch[6] as number);
   return days * MS_PER_DAY + timeOfDay;
-}
-
-/**
- * Days since 1970-01-01 of a proleptic Gregorian date (`month` 1..12), by integer arithmetic
- * (no `Date`, so years 0..99 are not shifted to the 1900s).
- */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const monthFromMarch = (month + 9) % 12;
-  const dayOfYear = floor((153 * monthFromMarch + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + floor(yearOfEra / 4) - floor(yearOfEra / 100) + dayOfYear;
-  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /**

@@ -8,7 +8,7 @@ describe('@quantbot/storage entry points', () => {
 
   it('@quantbot/storage/testing has the test kit', () => {
     expect(Object.keys(testing).sort()).toEqual(
-      ['StorageTestKitError', 'TEST_DATABASE_OPEN_TIMEOUT_MS', 'TEST_DATABASE_URL_ENV', 'describeStorageBackends', 'openTestDatabase', 'storageBackends'].sort(),
+      ['StorageTestKitError', 'TEST_DATABASE_OPEN_TIMEOUT_MS', 'TEST_DATABASE_URL_ENV', 'describeStorageBackends', 'dropTestSchema', 'openTestDatabase', 'serverPostgresPrerequisite', 'storageBackends', 'testSchemaName'].sort(),
     );
   });
 

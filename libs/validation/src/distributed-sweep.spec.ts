@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { describeWithPrerequisite } from '@quantbot/core/testing';
-import type { TestPrerequisite } from '@quantbot/core/testing';
+import { TEST_DATABASE_URL_ENV, dropTestSchema, serverPostgresPrerequisite, testSchemaName } from '@quantbot/storage/testing';
 import { decodeExactJson, encodeExactJson, universeHash } from './distributed-codec';
 import type { DistributedDataSpec, TrialRunPayload, TrialWorkerSummary } from './distributed-sweep';
 import { MAX_SUBMITTER_TIMEOUT_SECONDS, distributedDataSpec, openDistributedSweepPool, runTrialWorker } from './distributed-sweep';
@@ -22,12 +21,8 @@ describe('exact JSON of distributed results', () => {
   });
 });
 
-const databaseUrl = process.env['TEST_DATABASE_URL'];
-const postgres: TestPrerequisite = {
-  name: 'a Postgres server',
-  missing: databaseUrl === undefined || databaseUrl.trim() === '' ? 'TEST_DATABASE_URL is not set' : undefined,
-  howToProvide: 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schema)',
-};
+const databaseUrl = process.env[TEST_DATABASE_URL_ENV];
+const postgres = serverPostgresPrerequisite();
 
 describe('distributed sweep pool options', () => {
   it('refuses a submitter timeout whose heartbeat timer would overflow (every 1 ms) or the heartbeat column, naming the field, before any work', () => {
@@ -47,7 +42,7 @@ describe('distributed sweep pool options', () => {
 
 describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-boss)', () => {
   const url = databaseUrl as string;
-  const schema = `qb_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const config = { seed: 7, bars: 400 };
   const { universe } = loadRunData(config, { cwd: process.cwd() });
   const data = distributedDataSpec(config, universe, process.cwd());
@@ -61,13 +56,7 @@ describeWithPrerequisite(postgres, 'distributed sweeps on a Postgres server (pg-
 
   afterAll(async () => {
     await submitter?.close();
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropTestSchema(url, schema);
   }, 60_000);
 
   /** `count` in-process workers on their own connections until `stop` aborts them. */

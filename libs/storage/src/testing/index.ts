@@ -6,7 +6,10 @@ export {
   TEST_DATABASE_OPEN_TIMEOUT_MS,
   TEST_DATABASE_URL_ENV,
   describeStorageBackends,
+  dropTestSchema,
   openTestDatabase,
+  serverPostgresPrerequisite,
   storageBackends,
+  testSchemaName,
 } from './storage-test-backends';
 export type { StorageTestBackend, TestDatabase, TestRunnerGlobals } from './storage-test-backends';

@@ -69,6 +69,25 @@ export function storageBackends(env: Readonly<Record<string, string | undefined>
   return [{ kind: 'embedded', title: 'embedded PGlite', url: undefined }, server];
 }
 
+/**
+ * The Postgres server of `TEST_DATABASE_URL` as a `TestPrerequisite` of `@quantbot/core/testing`,
+ * for tests that use the server directly rather than through `describeStorageBackends` (a job
+ * queue, a schema of their own): `describeWithPrerequisite(serverPostgresPrerequisite(), …)` runs
+ * them when it is set, skips them with the reason when not, and fails them under CI.
+ */
+export function serverPostgresPrerequisite(env: Readonly<Record<string, string | undefined>> = process.env): {
+  readonly name: string;
+  readonly missing: string | undefined;
+  readonly howToProvide: string;
+} {
+  const url = env[TEST_DATABASE_URL_ENV];
+  return {
+    name: 'a Postgres server',
+    missing: url === undefined || url.trim() === '' ? `${TEST_DATABASE_URL_ENV} is not set` : undefined,
+    howToProvide: `set ${TEST_DATABASE_URL_ENV}=postgres://user@127.0.0.1:5432/postgres (each run makes and drops its own schemas)`,
+  };
+}
+
 /** A database opened for a test file, with what it takes to clean it away. */
 export interface TestDatabase<DB> {
   readonly kind: DatabaseKind;
@@ -111,9 +130,9 @@ export async function openTestDatabase<DB>(kind: DatabaseKind, migrations: reado
   }
   const url = process.env[TEST_DATABASE_URL_ENV];
   if (url === undefined || url.trim() === '') throw new StorageTestKitError(`${TEST_DATABASE_URL_ENV} is not set: no server to open a test database on`);
-  const schema = `qb_test_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const open = (): Promise<DatabaseHandle<DB>> => openDatabase<DB>({ url, schema, migrations, env: {} });
-  return testDatabase(kind, await open(), open, { dataDir: undefined, schema, url, migrations }, () => dropSchema(url, schema));
+  return testDatabase(kind, await open(), open, { dataDir: undefined, schema, url, migrations }, () => dropTestSchema(url, schema));
 }
 
 /**
@@ -198,7 +217,22 @@ function testDatabase<DB>(
   };
 }
 
-async function dropSchema(url: string, schema: string): Promise<void> {
+/**
+ * A new schema name for a test on the `TEST_DATABASE_URL` server, `qb_test_<12 hex digits>`: a
+ * plain SQL identifier, another at each call, so tests running at once never share a schema.
+ * Give it to what the test opens (a storage handle, a queue), then `dropTestSchema` it afterwards.
+ */
+export function testSchemaName(): string {
+  return `qb_test_${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Drops `schema` with everything in it on the Postgres server at `url` (nothing when it does not
+ * exist), on a connection of its own. Throws a `StorageTestKitError` when `schema` is not a plain
+ * lower-case SQL identifier (`qb_test_1a2b`, `live_parity_42`), before connecting.
+ */
+export async function dropTestSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new StorageTestKitError(`not a test schema name: '${schema}' (expected a plain lower-case SQL identifier)`);
   const { Client } = await import('pg');
   const client = new Client({ connectionString: url });
   await client.connect();
