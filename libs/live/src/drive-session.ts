@@ -142,6 +142,12 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
       runner.saveBetweenSteps().catch((error: unknown) => notify({ kind: 'save-failed', error }));
     }
   }, options.killFilePollMs);
+  // A stop from a signal or the watchdog while a step is in flight: if that step then fails (the
+  // broker unreachable), the failure is the session's outcome, read from `runner.done` below; this
+  // promise must not also reject unobserved, which would end the process with exit 1 instead.
+  const stopQuietly = (): void => {
+    runner.stop().catch(() => undefined);
+  };
   const watchdog = options.broker?.watchdog;
   let outage: BrokerOutage | undefined;
   let onOutage: () => void = () => undefined;
@@ -152,14 +158,14 @@ export async function driveLiveSession(options: DriveOptions): Promise<DriveOutc
     outage = found;
     notify({ kind: 'outage', outage: found, maxOutageMs: watchdog.health.maxOutageMs });
     onOutage();
-    void runner.stop();
+    stopQuietly();
   });
   // A stop asked for while the broker is down is not a clean stop either.
   let stoppedWhileDown: string | undefined;
   const unsubscribe = options.stop.on(() => {
     stoppedWhileDown = watchdog?.describeDown();
     notify({ kind: 'stop-requested' });
-    void runner.stop();
+    stopQuietly();
   });
   let failure: unknown;
   try {

@@ -239,6 +239,61 @@ describe('tradeOnReplay and tradeOnVenue', () => {
       expect(checkpoint?.document).toMatchObject({ gateway: { killSwitch: { peakState: 'halted', reason: 'reconciliation: position differ from the broker' } } });
     });
 
+    it('a stop asked for while a step waits on the broker, which then cannot be reached, ends as an outage: no unhandled rejection', async () => {
+      const { venue } = fakeVenue();
+      const store = new MemoryLiveStateStore();
+      const stop = manualStop();
+      const options = common(store, stop);
+      const bars = walk(100, 9, SYMBOLS);
+      let failStep: (error: Error) => void = () => undefined;
+      let stepWaiting: () => void = () => undefined;
+      const waiting = new Promise<void>((resolve) => (stepWaiting = resolve));
+      const unreachable = new Error('broker unreachable');
+      const hanging: LiveVenue = {
+        ...venue,
+        // The first decision waits on the broker until the test fails it.
+        broker: () => ({
+          ...venue.broker(),
+          beforeDecision: () =>
+            new Promise<void>((_, reject) => {
+              failStep = reject;
+              stepWaiting();
+            }),
+        }),
+        startBars: async (symbols, after, onBar) => {
+          for (let k = 60; k < 63; k++) {
+            const time = bars.time[k] as number;
+            if (time <= after) continue;
+            symbols.forEach((symbol, s) => {
+              const at = s * bars.length + k;
+              onBar({ symbol, time: epochMs(time), open: bars.open[at] as number, high: bars.high[at] as number, low: bars.low[at] as number, close: bars.close[at] as number, volume: 1_000 });
+            });
+          }
+        },
+        isUnreachable: (error) => error === unreachable,
+      };
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => {
+        unhandled.push(reason);
+      };
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const watchdog = new OutageWatchdog({ probeClock: async () => snapshotClock, maxOutageMs: 60_000, now: () => performance.now(), notify: options.notify });
+        const trading = tradeOnVenue({ ...options, venue: hanging, symbols: SYMBOLS, orphanPolicy: 'cancel', historyMinutes: 60, align: () => walk(60, 5, SYMBOLS), clockPollMs: 1_000, watchdog });
+        await waiting;
+        // SIGTERM while the step is in flight; then the broker call fails after its retries.
+        stop.stop();
+        failStep(unreachable);
+        const outcome = await trading;
+        // Give an unobserved rejection the turns it needs to be reported.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(outcome).toEqual({ kind: 'outage', positions: [] });
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
     it('fails closed when the venue cannot be reached at the start', async () => {
       const { venue } = fakeVenue();
       const store = new MemoryLiveStateStore();
