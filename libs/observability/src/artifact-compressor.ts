@@ -79,7 +79,7 @@ const open = new Map();
 function entry(id) {
   let a = open.get(id);
   if (a === undefined) {
-    a = { hash: createHash('sha256'), bytes: 0, held: [], gzip: null, out: [], outHash: createHash('sha256'), outBytes: 0, failed: null };
+    a = { id, hash: createHash('sha256'), bytes: 0, held: [], gzip: null, out: [], outHash: createHash('sha256'), outBytes: 0, failed: null, finishing: false, answered: false };
     open.set(id, a);
   }
   return a;
@@ -87,7 +87,11 @@ function entry(id) {
 function startGzip(a) {
   const gzip = zlib.createGzip({ level, strategy: zlib.constants.Z_DEFAULT_STRATEGY, chunkSize, highWaterMark });
   gzip.on('data', (chunk) => { a.out.push(chunk); a.outHash.update(chunk); a.outBytes += chunk.length; });
-  gzip.on('error', (error) => { a.failed = error; });
+  gzip.on('error', (error) => {
+    a.failed = error;
+    // A finish waiting for an end that an errored stream may never give is answered now.
+    if (a.finishing && !a.answered) { a.answered = true; parentPort.postMessage({ kind: 'error', id: a.id, message: String(error && error.message) }); }
+  });
   a.gzip = gzip;
   for (const held of a.held) gzip.write(held);
   a.held = [];
@@ -100,7 +104,11 @@ function finish(id, a) {
     parentPort.postMessage({ kind: 'done', id, sha256, bytes: a.bytes, gzip: null, plain });
     return;
   }
+  a.finishing = true;
+  if (a.failed !== null) { a.answered = true; parentPort.postMessage({ kind: 'error', id, message: String(a.failed && a.failed.message) }); return; }
   a.gzip.on('end', () => {
+    if (a.answered) return;
+    a.answered = true;
     if (a.failed !== null) { parentPort.postMessage({ kind: 'error', id, message: String(a.failed && a.failed.message) }); return; }
     // Into a buffer of its own, handed over (not copied).
     const data = new Uint8Array(a.outBytes);
@@ -281,6 +289,8 @@ export class ArtifactCompressor {
   #nextId = 0;
   #failure: Error | null = null;
   #closed = false;
+  /** `close()` was called: the thread's end is not a failure. */
+  #closing = false;
   readonly #ring: Uint8Array;
   readonly #ringWords: Int32Array;
   readonly #control: Int32Array;
@@ -312,8 +322,11 @@ export class ArtifactCompressor {
       else waiting.resolve(new PreparedArtifact({ sha256: message.sha256, bytes: message.bytes, gzip: message.gzip, plain: message.plain }));
     });
     this.#worker.on('error', (error: Error) => this.#fail(error));
+    // A thread that ends before `close()` (killed, out of memory, an error thrown) can take and
+    // answer nothing more: every finish waiting, and every later write and finish, fails now
+    // rather than waiting for an answer that will not come.
     this.#worker.on('exit', (code) => {
-      if (this.#pending.size > 0) this.#fail(new Error(`the compressor thread exited (code ${code})`));
+      if (!this.#closing && this.#failure === null) this.#fail(new Error(`the compressor thread ended (exit code ${code})`));
     });
   }
 
@@ -405,6 +418,7 @@ export class ArtifactCompressor {
 
   /** Ends the thread (artifacts not finished are dropped). */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#worker.terminate();
     this.#closed = true;
   }
@@ -475,6 +489,7 @@ export class ArtifactCompressor {
 
   #fail(error: Error): void {
     this.#failure = new QuantbotError('RUN_WRITE_FAILED', `cannot compress an artifact: ${error.message}`, { cause: error });
+    Atomics.store(this.#control, RING_FAILED, 1);
     for (const waiting of this.#pending.values()) waiting.reject(this.#failure);
     this.#pending.clear();
   }
