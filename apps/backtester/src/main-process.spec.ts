@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -40,6 +40,24 @@ describe('backtester as a process', () => {
     const loaded = JSON.parse(readFileSync(join(workDir, 'packages.json'), 'utf8')) as string[];
     expect(loaded).toContain('winston');
     expect(loaded.filter((name) => NOT_ON_THE_RUN_PATH.includes(name))).toEqual([]);
+  });
+
+  it('run whose stdout reader goes away (| head) finishes its run folder, says so on stderr and exits 0, with no stack trace', async () => {
+    const child = spawn(process.execPath, [MAIN, 'run', '--bars', '20000', '--json', '--quiet', '--results-dir', 'runs'], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    // Like `| head -c 1`: the reader takes the first chunk, then closes its end of the pipe (the
+    // document, about 0.8 MB, is far larger than a pipe holds).
+    let printed = '';
+    child.stdout.once('data', (chunk: Buffer) => {
+      printed = chunk.toString('utf8');
+      child.stdout.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: 'backtester: standard output was closed by its reader (EPIPE); the rest of what was to be printed there is not printed\n' });
+    expect(printed.startsWith('{')).toBe(true);
+    const [runId] = readdirSync(join(workDir, 'runs'));
+    expect(existsSync(join(workDir, 'runs', String(runId), 'manifest.json'))).toBe(true);
   });
 
   it('keeps the exit code: 2 for a usage error, with the error on stderr', () => {

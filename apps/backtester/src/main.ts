@@ -4,7 +4,7 @@ import type { Logger } from '@quantbot/observability';
 import { createLogger } from '@quantbot/observability';
 import { BACKTESTER_FIELD_FLAGS } from './field-flags';
 import type { CliIo } from '@quantbot/cli';
-import { runWithJsonOut, withFlagNames } from '@quantbot/cli';
+import { processIo, runWithJsonOut, withFlagNames } from '@quantbot/cli';
 
 const USAGE = `usage: backtester <command> [flags]
 
@@ -117,17 +117,13 @@ async function dispatch(argv: readonly string[], io: CliIo, now: Date, clock: ()
 }
 
 if (require.main === module) {
-  const io: CliIo = {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    cwd: process.cwd(),
-    progress: process.stderr,
-  };
+  // A stdout closed by its reader (`| head`) is noted on stderr, not a crash (see processIo).
+  const { io, exitCode } = processIo('backtester', { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), progress: true });
   // When nothing is left to run (every write flushed, the workers and files closed: the point at
   // which Node would exit by itself), exit at once instead of first tearing the heap down piece by
   // piece, which takes a large run a tenth of a second and more. The exit code is the same.
   process.once('beforeExit', () => process.exit());
   void main(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
+    process.exitCode = exitCode(code);
   });
 }

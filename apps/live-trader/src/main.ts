@@ -15,7 +15,7 @@ import { runOutput } from './trader-output';
 import { processStopSignal } from './stop-signal';
 import type { StopSignal } from './stop-signal';
 import type { CliIo, FieldFlags } from '@quantbot/cli';
-import { withFlagNames } from '@quantbot/cli';
+import { processIo, withFlagNames } from '@quantbot/cli';
 
 const USAGE = `usage: live-trader <command> [flags]
 
@@ -139,12 +139,10 @@ const LIVE_TRADER_FIELD_FLAGS: FieldFlags = Object.freeze({
 });
 
 if (require.main === module) {
-  const io: CliIo = {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    cwd: process.cwd(),
-  };
+  // A stdout closed by its reader (`| head`) is noted on stderr, not a crash (see processIo).
+  const { io, exitCode } = processIo('live-trader', { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
+
   void main(process.argv.slice(2), io, process.env, new Date(), { clock: () => new Date(), wallClock: () => new Date().getTime() }).then((code) => {
-    process.exitCode = code;
+    process.exitCode = exitCode(code);
   });
 }

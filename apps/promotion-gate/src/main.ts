@@ -14,7 +14,7 @@ import { APPROVE_REVIEW_ACTION } from './review-action';
 import { RAMP_ACTIONS } from './ramp-actions';
 import { toJsonText } from './checklist-table';
 import type { CliIo } from '@quantbot/cli';
-import { formatFlagHelp, parseFlags, runWithJsonOut } from '@quantbot/cli';
+import { formatFlagHelp, parseFlags, processIo, runWithJsonOut } from '@quantbot/cli';
 
 /** Every action, in the order of the research workflow. */
 export const ACTIONS: readonly ResearchAction[] = [
@@ -118,12 +118,10 @@ function reportError(io: CliIo, json: boolean, code: string, message: string): v
 }
 
 if (require.main === module) {
-  const io: CliIo = {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
-    cwd: process.cwd(),
-  };
+  // A stdout closed by its reader (`| head`) is noted on stderr, not a crash (see processIo).
+  const { io, exitCode } = processIo('promotion-gate', { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
+
   void main(process.argv.slice(2), io, process.env).then((code) => {
-    process.exitCode = code;
+    process.exitCode = exitCode(code);
   });
 }
