@@ -34,6 +34,40 @@ const program = ts.createProgram(
 );
 const checker = program.getTypeChecker();
 const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.WriteArrowStyleSignature;
+const nodeFlags = ts.NodeBuilderFlags.NoTruncation | ts.NodeBuilderFlags.WriteArrowStyleSignature | ts.NodeBuilderFlags.IgnoreErrors;
+const printer = ts.createPrinter({ removeComments: true, omitTrailingSemicolon: true });
+const nowhere = ts.createSourceFile('api.ts', '', ts.ScriptTarget.Latest);
+
+/**
+ * The members of every union in `node`, sorted by their text. The checker writes a union's
+ * members in the order their types were first made in the whole program, so a file added to one
+ * library could reorder an unrelated library's `'info' | 'error'`: sorted, the report changes only
+ * when an API does.
+ */
+function sortUnions(node) {
+  const visit = (n) => {
+    const visited = ts.visitEachChild(n, visit, undefined);
+    if (!ts.isUnionTypeNode(visited)) return visited;
+    const members = visited.types.map((t) => ({ t, text: printer.printNode(ts.EmitHint.Unspecified, t, nowhere) }));
+    members.sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+    return ts.factory.updateUnionTypeNode(visited, ts.factory.createNodeArray(members.map((m) => m.t)));
+  };
+  return visit(node);
+}
+
+/** `type` as text, unions sorted (see sortUnions). */
+function typeText(type, at, extra = 0) {
+  const node = checker.typeToTypeNode(type, at, nodeFlags | extra);
+  if (node === undefined) return checker.typeToString(type, at, flags);
+  return printer.printNode(ts.EmitHint.Unspecified, sortUnions(node), nowhere);
+}
+
+/** A construct signature as text (`new (…) => T`), unions sorted. */
+function constructText(signature, at) {
+  const node = checker.signatureToSignatureDeclaration(signature, ts.SyntaxKind.ConstructorType, at, nodeFlags);
+  if (node === undefined) return checker.signatureToString(signature, at, flags);
+  return printer.printNode(ts.EmitHint.Unspecified, sortUnions(node), nowhere);
+}
 
 function kindOf(symbol) {
   const f = symbol.flags;
@@ -58,24 +92,24 @@ function describe(symbol, at) {
   const lines = [];
   if (kind === 'interface' || kind === 'class' || kind === 'type') {
     const type = checker.getDeclaredTypeOfSymbol(target);
-    if (kind === 'type') lines.push(`${kind} ${symbol.name} = ${clean(checker.typeToString(type, at, flags | ts.TypeFormatFlags.InTypeAlias))}`);
+    if (kind === 'type') lines.push(`${kind} ${symbol.name} = ${clean(typeText(type, at, ts.NodeBuilderFlags.InTypeAlias))}`);
     else lines.push(`${kind} ${symbol.name}`);
     if (kind !== 'type') {
       for (const member of checker.getPropertiesOfType(type).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
         if (member.name.startsWith('#') || member.name.startsWith('__')) continue;
-        lines.push(`  ${member.name}: ${clean(checker.typeToString(checker.getTypeOfSymbolAtLocation(member, at), at, flags))}`);
+        lines.push(`  ${member.name}: ${clean(typeText(checker.getTypeOfSymbolAtLocation(member, at), at))}`);
       }
     }
     if (kind === 'class') {
       const statics = checker.getTypeOfSymbolAtLocation(target, at);
-      for (const signature of statics.getConstructSignatures()) lines.push(`  new ${clean(checker.signatureToString(signature, at, flags))}`);
+      for (const signature of statics.getConstructSignatures()) lines.push(`  ${clean(constructText(signature, at))}`);
       for (const member of checker.getPropertiesOfType(statics)) {
         if (member.name === 'prototype') continue;
-        lines.push(`  static ${member.name}: ${clean(checker.typeToString(checker.getTypeOfSymbolAtLocation(member, at), at, flags))}`);
+        lines.push(`  static ${member.name}: ${clean(typeText(checker.getTypeOfSymbolAtLocation(member, at), at))}`);
       }
     }
   } else {
-    lines.push(`${kind} ${symbol.name}: ${clean(checker.typeToString(checker.getTypeOfSymbolAtLocation(target, at), at, flags))}`);
+    lines.push(`${kind} ${symbol.name}: ${clean(typeText(checker.getTypeOfSymbolAtLocation(target, at), at))}`);
   }
   return lines.join('\n');
 }
