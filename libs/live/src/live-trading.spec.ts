@@ -252,8 +252,8 @@ describe('tradeOnReplay and tradeOnVenue', () => {
       const hanging: LiveVenue = {
         ...venue,
         // The first decision waits on the broker until the test fails it.
-        broker: () => ({
-          ...venue.broker(),
+        broker: (sink, adopted) => ({
+          ...venue.broker(sink, adopted),
           beforeDecision: () =>
             new Promise<void>((_, reject) => {
               failStep = reject;
