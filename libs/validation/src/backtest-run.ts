@@ -27,7 +27,7 @@ import type { BacktestReport, LookaheadReport } from '@quantbot/engine';
 import type { JsonValue } from '@quantbot/core';
 import type { AuditHead, KillSwitchConfig, RiskLimits, SizingRule } from '@quantbot/risk-guardrails';
 import { JsonlAuditSink, describeSizingRule, parseKillSwitchSettings, resolveRiskLimits } from '@quantbot/risk-guardrails';
-import type { Strategy, StrategyBuildContext, StrategyDefinition, StrategyNotice } from '@quantbot/strategies';
+import type { AnnouncedFundamentalsSource, Strategy, StrategyBuildContext, StrategyDefinition, StrategyNotice } from '@quantbot/strategies';
 import { createStrategy, pointInTimeFundamentals } from '@quantbot/strategies';
 import { SLEEVE_EQUITY_FILE, sleeveEquityCsv, uniqueRunId, writeBacktestRun } from './backtest-run-folder';
 import { loadRunData } from './run-data';
@@ -104,6 +104,10 @@ export interface RunPlan {
   readonly prices: BarPrices;
   readonly universe: BarUniverse;
   readonly dataQuality: DataQualityOutcome;
+  /**
+   * The universe's point-in-time fundamentals (synthetic, seeded: their only source so far), made
+   * the first time they are read: a run whose strategy never reads fundamentals never makes them.
+   */
   readonly fundamentals: PointInTimeSeries<FundamentalValues>;
   readonly strategyName: string;
   /** The strategy file the strategy was loaded from (its definition and identity); absent for a shipped strategy or a manager. */
@@ -248,7 +252,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   // a point-in-time view (at a lookahead cut-off, only those announced by the cut).
   const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
     symbolCount: universe.symbols.length,
-    fundamentals: pointInTimeFundamentals(knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt)),
+    fundamentals: pointInTimeFundamentals(madeOnFirstQuestion(() => (knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt)))),
   });
   // Only the run's own strategy reports notices: the lookahead check's rebuilds would repeat them.
   const notices: StrategyNotice[] = [];
@@ -466,10 +470,11 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
   const barInterval = resolveBarInterval(universe.time, config.barInterval);
   const firstDay = formatIsoTime(universe.time[0] as number).slice(0, 10);
   const quarters = Math.ceil(((universe.time[universe.length - 1] as number) - (universe.time[0] as number)) / (91 * 86_400_000)) + 4;
-  // Synthetic point-in-time fundamentals for the universe's symbols (their only source so far).
-  const fundamentals = new PointInTimeSeries(
-    generateSyntheticFundamentals({ symbols: universe.symbols, start: shiftYears(firstDay, -1), quarters, seed }),
-  );
+  // Synthetic point-in-time fundamentals for the universe's symbols (their only source so far),
+  // made when first read (on a long or wide universe, tens of thousands of records).
+  let fundamentals: PointInTimeSeries<FundamentalValues> | undefined;
+  const makeFundamentals = (): PointInTimeSeries<FundamentalValues> =>
+    (fundamentals ??= new PointInTimeSeries(generateSyntheticFundamentals({ symbols: universe.symbols, start: shiftYears(firstDay, -1), quarters, seed })));
 
   const overrides: Record<string, string> = { ...(config.execution ?? {}) };
   if (config.commissionBps !== undefined) overrides['feeBps'] = String(config.commissionBps);
@@ -486,7 +491,9 @@ export function planRun(config: BacktestRunConfig, options: PlanRunOptions): Run
     prices,
     universe,
     dataQuality,
-    fundamentals,
+    get fundamentals() {
+      return makeFundamentals();
+    },
     ...(manager !== undefined ? { manager } : {}),
     strategyName: manager !== undefined ? STRATEGY_MANAGER_NAME : (strategyFile?.definition.name ?? strategyRef),
     ...(strategyFile !== undefined ? { strategyFile } : {}),
@@ -567,3 +574,11 @@ function shiftYears(day: string, years: number): string {
   return `${String(Number(day.slice(0, 4)) + years).padStart(4, '0')}${day.slice(4, 8)}01`;
 }
 
+/**
+ * A fundamentals source made by `make` when a strategy first asks it something: the run's
+ * fundamentals cost nothing to a strategy that never reads them.
+ */
+function madeOnFirstQuestion(make: () => AnnouncedFundamentalsSource): AnnouncedFundamentalsSource {
+  let source: AnnouncedFundamentalsSource | undefined;
+  return { historyAsOf: (symbol, t) => (source ??= make()).historyAsOf(symbol, t) };
+}
