@@ -3,7 +3,7 @@ export type { FlagSpec, FlagValues } from './flags';
 export { DISTRIBUTED_FLAGS, withoutDistributedFlags } from './distributed-flags';
 export type { CliIo } from './cli-io';
 export { processIo } from './process-io';
-export type { OutputStream, ProcessIo, ProcessIoOptions } from './process-io';
+export type { OutputError, OutputStream, ProcessIo, ProcessIoOptions } from './process-io';
 export { flagForField, withFlagNames } from './field-flags';
 export type { FieldFlags } from './field-flags';
 export { BACKTEST_RUN_FIELD_FLAGS, BACKTEST_RUN_FLAGS, backtestRunConfig, backtestRunHelp, readBacktestCommandLine } from './backtest-run-flags';

@@ -1,9 +1,15 @@
 import type { CliIo } from './cli-io';
 
+/** What a stream's `error` event carries (a Node system error: `code` such as `EPIPE`). */
+export interface OutputError {
+  readonly message: string;
+  readonly code?: string | undefined;
+}
+
 /** A stream a command prints to: the process's stdout or stderr, or a stand-in in tests. */
 export interface OutputStream {
   write(text: string): boolean;
-  on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
+  on(event: 'error', listener: (error: OutputError) => void): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
 }

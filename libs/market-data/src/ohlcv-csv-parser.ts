@@ -674,7 +674,7 @@ export function readOhlcvCsv(input: string | Uint8Array, options: OhlcvCsvOption
  * Fills `into[offset, offset + length)` with the input's next bytes and returns how many it
  * wrote: fewer than `length` (0 included) only at the end of the input.
  */
-export type CsvByteSource = (into: Buffer, offset: number, length: number) => number;
+export type CsvByteSource = (into: Uint8Array, offset: number, length: number) => number;
 
 /** Options of `readCleanOhlcvCsvInChunks`. */
 export interface OhlcvCsvChunkOptions extends Omit<OhlcvCsvOptions, 'onProgress'> {
