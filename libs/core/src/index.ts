@@ -24,7 +24,7 @@ export type { Fill, OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderT
 export { Order } from './order-aggregate';
 export type { OrderAccepted, OrderEnded, OrderEvent, OrderFilled, OrderInitialized, OrderUpdated } from './order-aggregate';
 export type { DecisionEvent, OrderEventRecord, OrderEventRecordKind } from './run-journal';
-export { decisionEventJson, orderEventRecordJson } from './run-journal';
+export { orderEventRecordJson } from './run-journal';
 export { PortfolioLedger } from './portfolio-ledger';
 export type { LedgerSnapshot, Position } from './portfolio-ledger';
 export { SeededRng } from './rng';

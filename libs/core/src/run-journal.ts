@@ -83,34 +83,3 @@ export function orderEventRecordJson(record: OrderEventRecord): string {
     `,"commission":${jsonNullableNumber(record.commission)},"reason":${record.reason === null ? 'null' : jsonString(record.reason)}}`
   );
 }
-
-/**
- * `JSON.stringify(record)` of a decision journal record with exactly the fields of
- * {@link DecisionEvent} in their declared order (as `RunRecorder` makes them), faster: a long
- * backtest's decision journal has hundreds of thousands of lines. The inputs are written in their
- * own keys' order (as `JSON.stringify` writes them: integer-like keys first); a number input as
- * `JSON.stringify` prints it, any other JSON value through `JSON.stringify`. A record with other
- * keys, or keys in another order, must go through `JSON.stringify`.
- */
-export function decisionEventJson(record: DecisionEvent): string {
-  const values = record.inputs;
-  let inputs = '';
-  for (const key in values) {
-    if (!Object.hasOwn(values, key)) continue;
-    const value = values[key];
-    const json = typeof value === 'number' ? jsonNumber(value) : value === undefined ? undefined : JSON.stringify(value);
-    // JSON.stringify leaves out what it cannot print (undefined).
-    if (json === undefined) continue;
-    inputs += `${inputs === '' ? '' : ','}${jsonString(key)}:${json}`;
-  }
-  return (
-    `{"seq":${jsonNumber(record.seq)},"time":${jsonString(record.time)},"symbol":${jsonString(record.symbol)},"action":${jsonString(record.action)}` +
-    `,"clientOrderId":${jsonString(record.clientOrderId)},"side":${jsonNullableString(record.side)},"type":${jsonNullableString(record.type)}` +
-    `,"qty":${jsonNullableNumber(record.qty)},"limitPrice":${jsonNullableNumber(record.limitPrice)},"stopPrice":${jsonNullableNumber(record.stopPrice)}` +
-    `,"inputs":{${inputs}}}`
-  );
-}
-
-function jsonNullableString(value: string | null): string {
-  return value === null ? 'null' : jsonString(value);
-}

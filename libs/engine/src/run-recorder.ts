@@ -1,5 +1,5 @@
 import type { DecisionEvent, EpochMs, Fill, Order, OrderEventRecord, OrderEventRecordKind, OrderRequest, OrderUpdate } from '@quantbot/core';
-import { decisionEventJson, finiteOrNull, formatIsoTime, orderEventRecordJson } from '@quantbot/core';
+import { finiteOrNull, formatIsoTime, orderEventRecordJson } from '@quantbot/core';
 
 /** The bar and the book a decision was made on. */
 export interface DecisionInputs {
@@ -45,8 +45,8 @@ const JOURNAL_PIECE_LINES = 256;
  * so a replay interleaves decisions, order steps and fills exactly as they happened. Give one
  * to `runBacktest` (`recorder`) to keep a journal; without one, nothing is recorded and the
  * hot loop pays nothing. With a `sink`, the records are written out as JSON Lines as they come
- * (`decisionEventJson` of each decision, `orderEventRecordJson` of each order record: the
- * text `JSON.stringify` gives, which a run folder holds) instead of being kept; call `flush` after the run.
+ * (`JSON.stringify` of each decision, `orderEventRecordJson` of each order record: the text a
+ * run folder holds) instead of being kept; call `flush` after the run.
  *
  * The recorder keeps no book of its own: an order's symbol, side, type and quantity are read
  * from the `Order` aggregate the trading core holds for it.
@@ -82,7 +82,7 @@ export class RunRecorder {
       return;
     }
     const lines = this.#decisionLines;
-    lines.push(decisionEventJson(record), '\n');
+    lines.push(JSON.stringify(record), '\n');
     if (lines.length >= 2 * JOURNAL_PIECE_LINES) {
       sink.decisions(lines.join(''));
       this.#decisionLines = [];
