@@ -71,9 +71,11 @@ function jsonNullableNumber(value: number | null): string {
 
 /**
  * `JSON.stringify(record)` of an order journal record with exactly the fields of
- * {@link OrderEventRecord} in their declared order (as `RunRecorder` makes them), several times
- * faster: the order journal of a long backtest has hundreds of thousands of lines. A record with
- * other keys, or keys in another order, must go through `JSON.stringify`.
+ * {@link OrderEventRecord} in their declared order (as `RunRecorder` makes them). Written when it
+ * was several times faster; on Node.js 20.20 (2026-12-06) it measured as fast as
+ * `JSON.stringify` (80,000 records in 512-line pieces: 68 against 67 ms), so it is kept for
+ * its exact, documented text, not for speed. A record with other keys, or keys in another
+ * order, must go through `JSON.stringify`.
  */
 export function orderEventRecordJson(record: OrderEventRecord): string {
   return (
