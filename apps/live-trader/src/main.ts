@@ -141,7 +141,6 @@ const LIVE_TRADER_FIELD_FLAGS: FieldFlags = Object.freeze({
 if (require.main === module) {
   // A stdout closed by its reader (`| head`) is noted on stderr, not a crash (see processIo).
   const { io, exitCode } = processIo('live-trader', { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
-
   void main(process.argv.slice(2), io, process.env, new Date(), { clock: () => new Date(), wallClock: () => new Date().getTime() }).then((code) => {
     process.exitCode = exitCode(code);
   });

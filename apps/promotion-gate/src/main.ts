@@ -120,7 +120,6 @@ function reportError(io: CliIo, json: boolean, code: string, message: string): v
 if (require.main === module) {
   // A stdout closed by its reader (`| head`) is noted on stderr, not a crash (see processIo).
   const { io, exitCode } = processIo('promotion-gate', { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
-
   void main(process.argv.slice(2), io, process.env).then((code) => {
     process.exitCode = exitCode(code);
   });
