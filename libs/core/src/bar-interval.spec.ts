@@ -128,4 +128,25 @@ describe('detectBarInterval counts gaps instead of sorting them', () => {
       { seed: 20261206, numRuns: 300 },
     );
   });
+
+  it('gives the most common gap within a session (ties: the shorter), for any axis of minute-scale gaps', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(1, 1, 5, 5, 15, 30, 60, 61, 7), { minLength: 1, maxLength: 80 }), (steps) => {
+        const time = [Date.UTC(2020, 0, 1)];
+        for (const step of steps) time.push((time[time.length - 1] as number) + step * MIN);
+        const counts = new Map<number, number>();
+        for (const step of steps) counts.set(step * MIN, (counts.get(step * MIN) ?? 0) + 1);
+        let mode = 0;
+        let modeCount = 0;
+        for (const [gap, count] of counts) {
+          if (count > modeCount || (count === modeCount && gap < mode)) {
+            mode = gap;
+            modeCount = count;
+          }
+        }
+        expect(detectBarInterval(time).typicalGapMs).toBe(mode);
+      }),
+      { seed: 20261207, numRuns: 300 },
+    );
+  });
 });

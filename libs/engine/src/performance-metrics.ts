@@ -170,9 +170,12 @@ function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
     const d = r - shift;
     sum += d;
     sumSquares += d * d;
-    // Adding the square of −0 for a non-negative (or NaN) return leaves the sum as it was, with no
-    // branch to mispredict; −0 rather than 0 keeps `negative` a double for the JIT (no allocation).
-    const negative = r < 0 ? r : -0;
+    // The negative part of r without a branch: (r − |r|) / 2 is r exactly when r < 0 (doubling
+    // and halving are exact) and +0 otherwise. The sign of a return is a coin flip, and a branch
+    // or a ternary on it (V8 emits no conditional move for doubles) is mispredicted half the
+    // time: measured 10 ms against 1.4 ms for this line over 1M bars. A NaN or +∞ return makes
+    // it NaN: the sum is then taken again below, the plain way.
+    const negative = (r - Math.abs(r)) * 0.5;
     downside += negative * negative;
     if (e >= peak) {
       peak = e;
@@ -193,5 +196,20 @@ function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
       if (k - peakStep > maxDdBars) maxDdBars = k - peakStep;
     }
   }
+  // NaN only when a return was NaN or +∞ (a sum of squares cannot make one otherwise).
+  if (downside !== downside) downside = downsideSquares(equity, start);
   return { count, shift, sum, sumSquares, downside, maxDd, maxDdBars, equitySum };
+}
+
+/** Σ r² over the negative per-bar returns r, skipping NaN ones: the branching form, for curves with non-finite returns. */
+function downsideSquares(equity: Float64Array, start: number): number {
+  let downside = 0;
+  let previous = start;
+  for (let k = 0; k < equity.length; k++) {
+    const e = equity[k] as number;
+    const r = previous !== 0 ? e / previous - 1 : 0;
+    previous = e;
+    if (r < 0) downside += r * r;
+  }
+  return downside;
 }
