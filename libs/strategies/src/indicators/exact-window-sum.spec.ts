@@ -26,6 +26,17 @@ describe('ExactWindowSum', () => {
     expect(sum.usesExpansion).toBe(true);
   });
 
+  it('switches on the full window as on the filling one: the value stays exact either way', () => {
+    const values = [1, 2, 3, 1e300, 1e-300, 5, 7, -1e300, 11];
+    const sum = new ExactWindowSum(2);
+    values.forEach((v, i) => {
+      sum.push(v);
+      expect(sum.value()).toBe(exactSumRef(windowAt(values, i, Math.min(2, i + 1))));
+      // Full from the second value; 1e-300 beside 1e300 is the first sum two doubles cannot hold.
+      expect(sum.usesExpansion).toBe(i >= 4);
+    });
+  });
+
   it('rounds half-way cases to even like math.fsum', () => {
     // 2^53 + 1 is a tie between 2^53 and 2^53 + 2: to even gives 2^53.
     check(2, [2 ** 53, 1, 1, 2 ** 53]);
