@@ -223,7 +223,7 @@ function walkBars(
       // observation (the next one accounts for the time in between).
       let state = gateway.state;
       if (e !== lastObserved || ledger.openPositionCount > 0 || state !== 'active') {
-        state = gateway.observe(time[k] as number, e);
+        state = gateway.observeAt(time, equity, k);
         lastObserved = e;
       }
       if (haltOnDataErrors !== undefined) {

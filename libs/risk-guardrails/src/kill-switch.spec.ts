@@ -307,6 +307,24 @@ describe('KillSwitch with one observation a day (daily bars)', () => {
     expect(ks.trigger('halted', 'operator', 86_400_001)).toBe(true);
     expect(ks.state).toBe('halted');
   });
+
+  it('observes a recorded curve at an index (observeAt) exactly as observe does with its numbers', () => {
+    const DAY = 86_400_000;
+    const times = Float64Array.from({ length: 40 }, (_, i) => i * DAY + (i % 3) * HOUR);
+    const equities = Float64Array.from({ length: 40 }, (_, i) => 100_000 * (1 + 0.03 * Math.sin(i / 2)) - 400 * i);
+    const config: KillSwitchConfig = { reduceAtDrawdownPct: 2, haltAtDrawdownPct: 4, dailyLossLimitPct: 5, cooldownMs: DAY, rearm: 'auto' };
+    const byNumbers = new KillSwitch(config);
+    const byIndex = new KillSwitch(config);
+    const states: string[] = [];
+    for (let i = 0; i < times.length; i++) {
+      const state = byNumbers.observe(times[i] as number, equities[i] as number);
+      expect(byIndex.observeAt(times, equities, i)).toBe(state);
+      states.push(state);
+    }
+    // The curve escalates and re-arms, so both paths were exercised, and they end in the same state.
+    expect(new Set(states).size).toBeGreaterThan(1);
+    expect(byIndex.toJSON()).toEqual(byNumbers.toJSON());
+  });
 });
 
 describe('parseKillSwitchSettings', () => {

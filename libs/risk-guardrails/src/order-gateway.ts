@@ -118,6 +118,11 @@ export class OrderGateway {
     return this.#killSwitch.observe(time, equity);
   }
 
+  /** `observe(times[index], equities[index])`, without passing the numbers (see `KillSwitch.observeAt`). */
+  observeAt(times: ArrayLike<number>, equities: ArrayLike<number>, index: number): TradingState {
+    return this.#killSwitch.observeAt(times, equities, index);
+  }
+
   /** Escalates the kill switch to at least `level`; true when the state changed. */
   trigger(level: KillSwitchLevel, reason: string, time: EpochMs | number, source: KillSwitchSource = 'external'): boolean {
     return this.#killSwitch.trigger(level, reason, time, source);
