@@ -47,4 +47,17 @@ describe('inferBarInterval', () => {
       { seed: 20_261_210, numRuns: 2000 },
     );
   });
+
+  it('tells intraday times (any bar not at 00:00 UTC) as the remainder of a day does, before 1970 too', () => {
+    const dayArb = fc.integer({ min: -40_000, max: 60_000 });
+    const offsetArb = fc.oneof(fc.constant(0), fc.constant(0), fc.constantFrom(1, 60_000, 43_200_000, 86_399_999, -1));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(dayArb, offsetArb), { minLength: 1, maxLength: 30 }), (bars) => {
+        const time = Float64Array.from(bars.map(([day, offset]) => day * 86_400_000 + offset).sort((a, b) => a - b));
+        const series = { symbol: ticker('TIMES'), length: time.length, time, open: time, high: time, low: time, close: time, volume: time, adjClose: null };
+        expect(inferBarInterval(series) === 'intraday').toBe(time.some((t) => t % 86_400_000 !== 0));
+      }),
+      { seed: 20_261_206, numRuns: 1000 },
+    );
+  });
 });
