@@ -5,7 +5,8 @@ describe('SeenOrderIds', () => {
     let state = 424_242;
     const next = (): number => (state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-    const prefixes = ['sma-crossover', 'sma-crossover-', 'a', '', 'x-y-z', 'sma-crossove', 'é'];
+    // Same-length prefixes that differ in their first or last character: the prefix is compared in full.
+    const prefixes = ['sma-crossover', 'sma-crossover-', 'a', '', 'x-y-z', 'sma-crossove', 'é', 'tma-crossover', 'sma-crossovex', 'b'];
     const tails = (): string => {
       const n = Math.floor(next() ** 3 * 40_000_000);
       return pick([String(n), `0${n}`, `${n}.tp`, `${n}.sl`, '0', '00', '', `${n}${n}`, String(1 << 24), String((1 << 24) - 1)]);
