@@ -34,7 +34,7 @@ export class SeenOrderIds {
     const isNumbered = i >= 0 && i < id.length - 1 && id.charCodeAt(i) === 45 && id.charCodeAt(i + 1) !== 48 && n < MAX_SEQUENCE;
     if (!isNumbered) return this.#addOther(id);
     let bits = this.#lastBits;
-    if (bits === undefined || i !== this.#lastPrefix.length || !startsWithPrefix(id, this.#lastPrefix)) {
+    if (bits === undefined || i !== this.#lastPrefix.length || !id.startsWith(this.#lastPrefix)) {
       const prefix = id.slice(0, i);
       bits = this.#byPrefix.get(prefix);
       if (bits === undefined) {
@@ -64,16 +64,4 @@ export class SeenOrderIds {
     const known = this.#others.size;
     return this.#others.add(id).size !== known;
   }
-}
-
-/**
- * `id.startsWith(prefix)`, compared character by character: the built-in measured about 90 ns a
- * call on the concatenated strings order ids are made as (Node 20), this loop a few.
- */
-function startsWithPrefix(id: string, prefix: string): boolean {
-  if (id.length < prefix.length) return false;
-  for (let k = 0; k < prefix.length; k++) {
-    if (id.charCodeAt(k) !== prefix.charCodeAt(k)) return false;
-  }
-  return true;
 }
