@@ -86,11 +86,6 @@ export class UniverseBarView implements BarView {
   }
 
   close(ago = 0): number {
-    // The current close, asked for on every bar by most strategies: no step arithmetic to check.
-    if (ago === 0) {
-      const step = this.#cursor.index;
-      if (step >= 0) return this.#universe.close[this.#base + step] as number;
-    }
     return this.#universe.close[this.#base + this.#step(ago)] as number;
   }
 

@@ -95,15 +95,8 @@ export class SmaCrossover implements Strategy {
     if (diff !== 0 || Number.isNaN(before)) this.#lastDiff[s] = diff;
     const isUpCross = before < 0 && diff > 0;
     const isDownCross = before > 0 && diff < 0;
-    if (isUpCross || isDownCross) this.#trade(s, isUpCross, ctx);
-  }
+    if ((!isUpCross && !isDownCross) || ctx.hasPendingOrder(s)) return;
 
-  /**
-   * Acts on a cross of symbol `s`, unless an order is still working. A method of its own: a cross
-   * comes every few dozen bars, and `onBar` stays small enough for the engine's JIT to inline.
-   */
-  #trade(s: number, isUpCross: boolean, ctx: StrategyContext): void {
-    if (ctx.hasPendingOrder(s)) return;
     const position = ctx.position(s);
     if (isUpCross) {
       if (position < 0) ctx.closePosition(s);

@@ -38,51 +38,8 @@ export class ExactWindowSum {
     return this.#expansion !== null;
   }
 
-  /**
-   * Appends `x`, evicting the oldest value once the window is full. The full window on the fast
-   * path is the code every bar runs: kept small, so the JIT inlines it into the strategy (the
-   * filling window and the expansion go through `#pushSlowly`).
-   */
+  /** Appends `x`, evicting the oldest value once the window is full. */
   push(x: number): void {
-    if (this.#size !== this.capacity || this.#expansion !== null) {
-      this.#pushSlowly(x);
-      return;
-    }
-    const data = this.#data;
-    const i = this.#next;
-    const evicted = data[i] as number;
-    data[i] = x;
-    this.#next = i + 1 === this.capacity ? 0 : i + 1;
-    // Knuth's two-sums: s + e == a + b exactly, for any finite a and b; the errors fold into lo.
-    let hi = this.#hi;
-    let lo = this.#lo;
-    let s = hi + x;
-    let b = s - hi;
-    let e = hi - (s - b) + (x - b);
-    hi = s;
-    s = lo + e;
-    b = s - lo;
-    let isExact = lo - (s - b) + (e - b) === 0;
-    lo = s;
-    const y = -evicted;
-    s = hi + y;
-    b = s - hi;
-    e = hi - (s - b) + (y - b);
-    hi = s;
-    s = lo + e;
-    b = s - lo;
-    isExact = isExact && lo - (s - b) + (e - b) === 0;
-    lo = s;
-    // Renormalize so that hi is the correctly rounded value of hi + lo.
-    s = hi + lo;
-    b = s - hi;
-    this.#lo = hi - (s - b) + (lo - b);
-    this.#hi = s;
-    if (!isExact) this.#switchToExpansion();
-  }
-
-  /** `push` while the window fills, or once the sum has switched to the expansion. */
-  #pushSlowly(x: number): void {
     const data = this.#data;
     const i = this.#next;
     const full = this.#size === this.capacity;
@@ -98,16 +55,29 @@ export class ExactWindowSum {
       return;
     }
 
+    // Knuth's two-sum: s + e == a + b exactly, for any finite a and b.
     let hi = this.#hi;
     let lo = this.#lo;
     let s = hi + x;
     let b = s - hi;
-    const e = hi - (s - b) + (x - b);
+    let e = hi - (s - b) + (x - b);
     hi = s;
     s = lo + e;
     b = s - lo;
-    const isExact = lo - (s - b) + (e - b) === 0;
+    let isExact = lo - (s - b) + (e - b) === 0;
     lo = s;
+    if (full) {
+      const y = -evicted;
+      s = hi + y;
+      b = s - hi;
+      e = hi - (s - b) + (y - b);
+      hi = s;
+      s = lo + e;
+      b = s - lo;
+      isExact = isExact && lo - (s - b) + (e - b) === 0;
+      lo = s;
+    }
+    // Renormalize so that hi is the correctly rounded value of hi + lo.
     s = hi + lo;
     b = s - hi;
     this.#lo = hi - (s - b) + (lo - b);
