@@ -24,6 +24,7 @@ import type { OrderGateway, PortfolioView, TradingState } from '@quantbot/risk-g
 import type { SizingRule } from '@quantbot/risk-guardrails';
 import { sizeFor, sizeOrder } from '@quantbot/risk-guardrails';
 import type { DecisionInputs, RunRecorder } from './run-recorder';
+import { SequentialIds } from './sequential-ids';
 import { TradeTracker } from './trade-tracker';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -148,6 +149,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly #portfolio: LedgerPortfolioView;
   readonly #recorder: RunRecorder | undefined;
   #orderSeq = 0;
+  readonly #sequentialIds = new SequentialIds();
   readonly #orderIdPrefix: string | undefined;
   /** Orders decided per symbol on the current bar (derived ids). */
   readonly #decidedThisStep: Int32Array;
@@ -555,7 +557,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
 
   #nextOrderId(symbolIndex: number): ClientOrderId {
     const prefix = this.#orderIdPrefix;
-    if (prefix === undefined) return clientOrderId(`${this.#strategy.name}-${++this.#orderSeq}`);
+    if (prefix === undefined) return clientOrderId(this.#sequentialIds.next(this.#strategy.name, ++this.#orderSeq));
     const n = (this.#decidedThisStep[symbolIndex] as number) + 1;
     this.#decidedThisStep[symbolIndex] = n;
     const stamp = new Date(this.#time).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
