@@ -33,4 +33,14 @@ describe('orderEventRecordJson', () => {
       { numRuns: 3_000 },
     );
   });
+
+  it('prints the journal’s fields in their declared order, whatever order the object holds them in, and nothing else', () => {
+    fc.assert(
+      fc.property(record, fc.string(), (r, extra) => {
+        const shuffled = { extra, ...Object.fromEntries(Object.entries(r).reverse()) } as unknown as OrderEventRecord;
+        expect(orderEventRecordJson(shuffled)).toBe(JSON.stringify(r));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -52,36 +52,33 @@ export interface OrderEventRecord {
   readonly reason: string | null;
 }
 
-/** The JSON text of a string: between quotes as it is, unless it holds a quote, backslash, control character or surrogate. */
-function jsonString(value: string): string {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value);
-  }
-  return `"${value}"`;
-}
-
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
-}
-
-function jsonNullableNumber(value: number | null): string {
-  return value === null ? 'null' : jsonNumber(value);
-}
-
 /**
- * `JSON.stringify(record)` of an order journal record with exactly the fields of
- * {@link OrderEventRecord} in their declared order (as `RunRecorder` makes them). Written when it
- * was several times faster; on Node.js 20.20 (2026-12-06) it measured as fast as
- * `JSON.stringify` (80,000 records in 512-line pieces: 68 against 67 ms), so it is kept for
- * its exact, documented text, not for speed. A record with other keys, or keys in another
- * order, must go through `JSON.stringify`.
+ * `JSON.stringify(record)` of an order journal record, with exactly the fields of
+ * {@link OrderEventRecord} in their declared order whatever else the object holds (other keys are
+ * left out, the order of its keys does not matter): the text of a line of `orders.jsonl`.
+ *
+ * It was written out by hand (each number through `String`) when that measured several times
+ * faster; on Node.js 20.20 it measured as fast as `JSON.stringify`, and on a whole run it cost
+ * more: every number `String` converts is kept in V8's number-to-string cache, which holds it
+ * alive across young collections until another number takes its slot, so a run's journal had
+ * its numbers' texts copied and promoted to the old generation (2026-12-06: young-collection
+ * pauses 112-134 ms -> 75-101 ms on the 1,000,000-bar run; see docs/benchmarks.md).
+ * `JSON.stringify` prints numbers without that cache.
  */
 export function orderEventRecordJson(record: OrderEventRecord): string {
-  return (
-    `{"seq":${jsonNumber(record.seq)},"time":${jsonString(record.time)},"symbol":${jsonString(record.symbol)},"clientOrderId":${jsonString(record.clientOrderId)}` +
-    `,"event":${jsonString(record.event)},"side":${jsonString(record.side)},"type":${jsonString(record.type)},"qty":${jsonNumber(record.qty)}` +
-    `,"filledQty":${jsonNumber(record.filledQty)},"fillQty":${jsonNullableNumber(record.fillQty)},"fillPrice":${jsonNullableNumber(record.fillPrice)}` +
-    `,"commission":${jsonNullableNumber(record.commission)},"reason":${record.reason === null ? 'null' : jsonString(record.reason)}}`
-  );
+  return JSON.stringify({
+    seq: record.seq,
+    time: record.time,
+    symbol: record.symbol,
+    clientOrderId: record.clientOrderId,
+    event: record.event,
+    side: record.side,
+    type: record.type,
+    qty: record.qty,
+    filledQty: record.filledQty,
+    fillQty: record.fillQty,
+    fillPrice: record.fillPrice,
+    commission: record.commission,
+    reason: record.reason,
+  });
 }
