@@ -30,4 +30,18 @@ describe('equityCsvBytes', () => {
     expect(Buffer.from(equityCsvBytes(time, equity, 100, 2_000, false)).toString('utf8')).toBe(reference(time.slice(100, 2_000), equity.slice(100, 2_000)));
     expect(equityCsvBytes(time, equity, 5, 5, false).length).toBe(0);
   });
+
+  it('matches the reference on bars that repeat times of day and cross years (the cached digits change when they must)', () => {
+    const day = 86_400_000;
+    const start = Date.UTC(1999, 11, 20);
+    const time: number[] = [];
+    for (let d = 0; d < 800; d++) {
+      // Daily bars at midnight, then a stretch of intraday bars at 09:30:00.000 and 15:59:59.999, then 1 ms apart.
+      if (d < 300) time.push(start + d * day);
+      else if (d < 600) time.push(start + d * day + 34_200_000, start + d * day + 57_599_999);
+      else time.push(start + d * day + 1, start + d * day + 2);
+    }
+    const equity = time.map((_, i) => 100_000 + (i % 7) * 0.01);
+    expect(Buffer.from(equityCsvBytes(time, equity, 0, time.length, false)).toString('utf8')).toBe(reference(time, equity));
+  });
 });

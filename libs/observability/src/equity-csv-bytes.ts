@@ -3,7 +3,8 @@
  * `time,equity` first when `header`): each line the time as ISO 8601, exactly as
  * `Date.prototype.toISOString` prints it, a comma, the equity as `String(number)`, and `\n`.
  * Times must be valid epoch ms (checked by the caller). The date is written by arithmetic
- * (years 0000 to 9999; others go through `Date`) and each run of one equity value is printed once.
+ * (years 0000 to 9999; others go through `Date`), the digits of a year and of a time of day only
+ * when they change, and each run of one equity value is printed once.
  *
  * With `into` (of at least `(to - from) * 64 + 16` bytes) the lines are made in it (and a view of
  * it returned) instead of in a new array.
@@ -33,6 +34,20 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
   let d0 = 0;
   let d1 = 0;
   let dateOk = false;
+  let cachedYear = Number.NaN;
+  // The time of day of the previous line (as ms since midnight) and its bytes, HH:MM:SS.mmm:
+  // bars of one interval repeat a few times of day (daily bars: one), and each digit is a
+  // division and a remainder, which on doubles V8 computes by a call.
+  let cachedMs = Number.NaN;
+  let h0 = 0;
+  let h1 = 0;
+  let mi0 = 0;
+  let mi1 = 0;
+  let s0 = 0;
+  let s1 = 0;
+  let ms0 = 0;
+  let ms1 = 0;
+  let ms2 = 0;
   for (let i = from; i < to; i++) {
     const t = time[i] as number;
     const day = Math.floor(t / 86_400_000);
@@ -49,23 +64,44 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
       const m = mp < 10 ? mp + 3 : mp - 9;
       const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
       dateOk = Number.isInteger(t) && y >= 0 && y <= 9999;
-      y0 = 48 + Math.floor(y / 1000);
-      y1 = 48 + (Math.floor(y / 100) % 10);
-      y2 = 48 + (Math.floor(y / 10) % 10);
-      y3 = 48 + (y % 10);
-      m0 = 48 + Math.floor(m / 10);
-      m1 = 48 + (m % 10);
-      d0 = 48 + Math.floor(d / 10);
-      d1 = 48 + (d % 10);
+      // Digits by subtraction, not `%` (a call on doubles); the year's only when it changes.
+      if (y !== cachedYear) {
+        cachedYear = y;
+        const centuries = Math.floor(y / 100);
+        const decades = Math.floor(y / 10);
+        y0 = 48 + Math.floor(y / 1000);
+        y1 = 48 + centuries - Math.floor(y / 1000) * 10;
+        y2 = 48 + decades - centuries * 10;
+        y3 = 48 + y - decades * 10;
+      }
+      const mTens = Math.floor(m / 10);
+      const dTens = Math.floor(d / 10);
+      m0 = 48 + mTens;
+      m1 = 48 + m - mTens * 10;
+      d0 = 48 + dTens;
+      d1 = 48 + d - dTens * 10;
     }
     if (dateOk) {
-      let ms = t - day * 86_400_000;
-      const h = Math.floor(ms / 3_600_000);
-      ms -= h * 3_600_000;
-      const mi = Math.floor(ms / 60_000);
-      ms -= mi * 60_000;
-      const s = Math.floor(ms / 1000);
-      ms -= s * 1000;
+      const ofDay = t - day * 86_400_000;
+      if (ofDay !== cachedMs) {
+        cachedMs = ofDay;
+        let ms = ofDay;
+        const h = Math.floor(ms / 3_600_000);
+        ms -= h * 3_600_000;
+        const mi = Math.floor(ms / 60_000);
+        ms -= mi * 60_000;
+        const s = Math.floor(ms / 1000);
+        ms -= s * 1000;
+        h0 = 48 + Math.floor(h / 10);
+        h1 = 48 + (h % 10);
+        mi0 = 48 + Math.floor(mi / 10);
+        mi1 = 48 + (mi % 10);
+        s0 = 48 + Math.floor(s / 10);
+        s1 = 48 + (s % 10);
+        ms0 = 48 + Math.floor(ms / 100);
+        ms1 = 48 + (Math.floor(ms / 10) % 10);
+        ms2 = 48 + (ms % 10);
+      }
       out[at] = y0;
       out[at + 1] = y1;
       out[at + 2] = y2;
@@ -77,18 +113,18 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
       out[at + 8] = d0;
       out[at + 9] = d1;
       out[at + 10] = 84;
-      out[at + 11] = 48 + Math.floor(h / 10);
-      out[at + 12] = 48 + (h % 10);
+      out[at + 11] = h0;
+      out[at + 12] = h1;
       out[at + 13] = 58;
-      out[at + 14] = 48 + Math.floor(mi / 10);
-      out[at + 15] = 48 + (mi % 10);
+      out[at + 14] = mi0;
+      out[at + 15] = mi1;
       out[at + 16] = 58;
-      out[at + 17] = 48 + Math.floor(s / 10);
-      out[at + 18] = 48 + (s % 10);
+      out[at + 17] = s0;
+      out[at + 18] = s1;
       out[at + 19] = 46;
-      out[at + 20] = 48 + Math.floor(ms / 100);
-      out[at + 21] = 48 + (Math.floor(ms / 10) % 10);
-      out[at + 22] = 48 + (ms % 10);
+      out[at + 20] = ms0;
+      out[at + 21] = ms1;
+      out[at + 22] = ms2;
       out[at + 23] = 90;
       at += 24;
     } else {
