@@ -44,4 +44,10 @@ describe('equityCsvBytes', () => {
     const equity = time.map((_, i) => 100_000 + (i % 7) * 0.01);
     expect(Buffer.from(equityCsvBytes(time, equity, 0, time.length, false)).toString('utf8')).toBe(reference(time, equity));
   });
+
+  it('matches the reference when a fractional time follows a whole one of the same day (Date truncates toward zero)', () => {
+    const time = [-1, -1.5, -86_400_000, -86_399_999.25, 0, 1.5, 1000.7, 86_399_999, 86_399_999.9, 5_000, 4_999.5];
+    const equity = time.map((_, i) => i);
+    expect(Buffer.from(equityCsvBytes(time, equity, 0, time.length, false)).toString('utf8')).toBe(reference(time, equity));
+  });
 });

@@ -63,7 +63,7 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
       const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
       const m = mp < 10 ? mp + 3 : mp - 9;
       const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-      dateOk = Number.isInteger(t) && y >= 0 && y <= 9999;
+      dateOk = y >= 0 && y <= 9999;
       // Digits by subtraction, not `%` (a call on doubles); the year's only when it changes.
       if (y !== cachedYear) {
         cachedYear = y;
@@ -81,7 +81,9 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
       d0 = 48 + dTens;
       d1 = 48 + d - dTens * 10;
     }
-    if (dateOk) {
+    // A fractional time goes through `Date` too (it truncates toward zero: -1.5 is -1), whatever
+    // the other times of its day.
+    if (dateOk && Number.isInteger(t)) {
       const ofDay = t - day * 86_400_000;
       if (ofDay !== cachedMs) {
         cachedMs = ofDay;
