@@ -102,7 +102,6 @@ function formatIsoTimeUncached(time: number): string {
   return `${cachedDatePart}${TWO_DIGITS[h] as string}:${TWO_DIGITS[m] as string}:${TWO_DIGITS[s] as string}.${THREE_DIGITS[ms] as string}Z`;
 }
 
-
 /**
  * `YYYY-MM-DDT` of a day number (days since 1970-01-01), by `civilFromDays`; remembers
  * the month (years 0000 to 9999) so the other days of it are a table lookup.
