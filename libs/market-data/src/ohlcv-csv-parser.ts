@@ -426,7 +426,7 @@ function bytesOf(input: string | Uint8Array): Buffer {
 }
 
 /** What the header line says: the column names, what each feeds, which are prices. */
-interface CsvHeader {
+export interface CsvHeader {
   readonly names: readonly string[];
   readonly roles: Int8Array;
   readonly priceColumn: Uint8Array;
@@ -753,9 +753,7 @@ export function readCleanOhlcvCsvInChunks(read: CsvByteSource, options: OhlcvCsv
     priceColumn,
     columns: [...columns, ...(hasAdjClose ? [] : [null]), null],
   };
-  let row = 0;
-  let lastTime = Number.NEGATIVE_INFINITY;
-  let firstTimed = -1;
+  const run: CleanRun = { row: 0, lastTime: Number.NEGATIVE_INFINITY, timed: -1 };
   for (;;) {
     // The lines to read now: all of them at the end; before it, the whole lines followed by
     // something other than blank lines (which may prove to be trailing lines, allowed).
@@ -768,27 +766,15 @@ export function readCleanOhlcvCsvInChunks(read: CsvByteSource, options: OhlcvCsv
     }
     table.limit = limit;
     while (lineStart < limit) {
-      if (row === rowCapacity) {
+      if (run.row === rowCapacity) {
         rowCapacity *= 2;
         const grown = allocate();
         for (let c = 0; c < columns.length; c++) (grown[c] as Float64Array).set(columns[c] as Float64Array);
         columns = grown;
         table.columns = [...columns, ...(hasAdjClose ? [] : [null]), null];
       }
-      let next = parseRowFast(table, row, lineStart);
-      if (next === -1) {
-        let lineEnd = bytes.indexOf(LF, lineStart);
-        if (lineEnd === -1 || lineEnd > limit) lineEnd = limit;
-        if (parseRowExact(table, row, lineStart, lineEnd) !== null) return null;
-        next = lineEnd + 1;
-      }
-      const t = (columns[Role.Date] as Float64Array)[row] as number;
-      if (!(t > lastTime)) return null;
-      if (firstTimed === -1) firstTimed = rowTimed;
-      else if (rowTimed !== firstTimed) return null;
-      lastTime = t;
-      row++;
-      lineStart = next;
+      lineStart = readCleanRows(table, lineStart, rowCapacity, run);
+      if (lineStart === -1) return null;
     }
     if (atEnd) break;
     // Carry the unread lines to the front and read on after them.
@@ -799,13 +785,21 @@ export function readCleanOhlcvCsvInChunks(read: CsvByteSource, options: OhlcvCsv
     dataEnd = carried + read(bytes, carried, bytes.length - carried);
     atEnd = dataEnd < bytes.length;
   }
-  if (row === 0) return null;
-  const rowCount = row;
+  if (run.row === 0) return null;
+  return cleanReading(file, options.symbol, columns, run.row, hasAdjClose);
+}
+
+/**
+ * The reading of a clean input whose `rowCount` rows are the first rows of `columns` (indexed
+ * by role: date, open, high, low, close, volume, adjusted close), each from the line after the
+ * one before: trimmed with `subarray`, without a copy.
+ */
+export function cleanReading(file: string, symbol: Ticker, columns: readonly Float64Array[], rowCount: number, hasAdjClose: boolean): OhlcvCsvReading {
   const trim = (role: Role): Float64Array => (columns[role] as Float64Array).subarray(0, rowCount);
   const lines = new Int32Array(rowCount);
   for (let k = 0; k < rowCount; k++) lines[k] = k + 2;
   const series: BarSeries = Object.freeze({
-    symbol: options.symbol,
+    symbol,
     length: rowCount,
     time: trim(Role.Date),
     open: trim(Role.Open),
@@ -816,6 +810,104 @@ export function readCleanOhlcvCsvInChunks(read: CsvByteSource, options: OhlcvCsv
     adjClose: hasAdjClose ? trim(Role.AdjClose) : null,
   });
   return Object.freeze({ file, series, lines, problems: Object.freeze([]) });
+}
+
+/** Where a run of clean rows stands between calls of `readCleanRows`. */
+interface CleanRun {
+  /** The next row to write. */
+  row: number;
+  /** The time of the last row read (−∞ before the first). */
+  lastTime: number;
+  /** 1 when the rows' dates have a time of day, 0 when they have none, −1 before the first row. */
+  timed: number;
+}
+
+/**
+ * Reads the lines of `[lineStart, table.limit)` into the columns from row `run.row` on, while
+ * every row is clean (no row problem, its time after the one before, of the form of the first
+ * row's) and stopping before row `rowEnd`; returns where it stopped (and moves `run` on), or −1
+ * at a row that is not clean.
+ */
+function readCleanRows(table: RowTable, lineStart: number, rowEnd: number, run: CleanRun): number {
+  const limit = table.limit;
+  const time = table.columns[Role.Date] as Float64Array;
+  let row = run.row;
+  let lastTime = run.lastTime;
+  let timed = run.timed;
+  while (lineStart < limit && row < rowEnd) {
+    let next = parseRowFast(table, row, lineStart);
+    if (next === -1) {
+      let lineEnd = table.bytes.indexOf(LF, lineStart);
+      if (lineEnd === -1 || lineEnd > limit) lineEnd = limit;
+      if (parseRowExact(table, row, lineStart, lineEnd) !== null) return -1;
+      next = lineEnd + 1;
+    }
+    const t = time[row] as number;
+    if (!(t > lastTime)) return -1;
+    if (timed === -1) timed = rowTimed;
+    else if (rowTimed !== timed) return -1;
+    lastTime = t;
+    row++;
+    lineStart = next;
+  }
+  run.row = row;
+  run.lastTime = lastTime;
+  run.timed = timed;
+  return lineStart;
+}
+
+/** The header of an input read in parts (`readCleanRange`): where its rows start and what its columns are. */
+export interface CleanInputHeader {
+  /** Where the first row starts (after the header line's line feed). */
+  readonly bodyStart: number;
+  /** Where the input ends once trailing blanks and blank lines are left out. */
+  readonly end: number;
+  readonly header: CsvHeader;
+}
+
+/**
+ * The header of the input in `bytes`, for reading its rows in parts; null when the input has no
+ * header line followed by rows, or a bad header (`readOhlcvCsv` then names what is wrong).
+ */
+export function cleanInputHeader(bytes: Buffer, file: string): CleanInputHeader | null {
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const end = trimBlankLinesEnd(bytes, start, bytes.length);
+  const headerEnd = bytes.indexOf(LF, start);
+  if (headerEnd === -1 || headerEnd >= end) return null;
+  try {
+    return { bodyStart: headerEnd + 1, end, header: readHeader(bytes, start, headerEnd, file) };
+  } catch {
+    return null;
+  }
+}
+
+/** What `readCleanRange` read: how many rows, the first and last row's times, and whether they have a time of day. */
+export interface CleanRange {
+  readonly rows: number;
+  readonly firstTime: number;
+  readonly lastTime: number;
+  /** 1 when the rows' dates have a time of day, 0 when they have none, −1 when there are no rows. */
+  readonly timed: number;
+}
+
+/**
+ * Reads the lines of `[from, to)` of the input in `bytes` (`from` the start of a line, `to` the
+ * start of a line or `input.end`) into `columns` (seven, indexed by role as `cleanReading`
+ * takes them) from row `firstRow` on, the way `readCleanOhlcvCsvInChunks` reads them. Null at a
+ * row that is not clean or a time not after the one before; the rows then need `readOhlcvCsv`.
+ * Columns too short for the rows are a caller's bug (a `RangeError` is thrown, not a value lost).
+ */
+export function readCleanRange(bytes: Buffer, input: CleanInputHeader, from: number, to: number, columns: readonly Float64Array[], firstRow: number): CleanRange | null {
+  const { names, roles, priceColumn } = input.header;
+  const table: RowTable = { bytes, limit: Math.min(to, input.end), names, roles, priceColumn, columns: [...columns.slice(0, 7), null] };
+  const run: CleanRun = { row: firstRow, lastTime: Number.NEGATIVE_INFINITY, timed: -1 };
+  const capacity = Math.min(...columns.slice(0, 6).map((column) => column.length));
+  const stopped = readCleanRows(table, from, capacity, run);
+  if (stopped === -1) return null;
+  if (stopped < table.limit) throw new RangeError(`columns of ${capacity} rows are too short for the rows of bytes ${from}..${to}`);
+  const rows = run.row - firstRow;
+  const time = columns[Role.Date] as Float64Array;
+  return { rows, firstTime: rows === 0 ? Number.NaN : (time[firstRow] as number), lastTime: run.lastTime, timed: run.timed };
 }
 
 /** The last good row of each time among the rows before `before` (which increase in time). */
