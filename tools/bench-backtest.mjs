@@ -14,13 +14,15 @@
 // Each figure is the best of the runs, with the median and worst beside it (the noise band).
 // Runs against the built libraries (nx run backtester:bench builds them first).
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const { generateSyntheticUniverse, seriesFromUniverse, parseOhlcvCsv, readOhlcvCsv, formatBarDate } = require('@quantbot/market-data');
+const { generateSyntheticUniverse, seriesFromUniverse, parseOhlcvCsv, readOhlcvCsv, readBarPath, formatBarDate } = require('@quantbot/market-data');
 const { NYSE_CALENDAR, applyDataQuality } = require('@quantbot/data-quality');
 const { runBacktest, RunRecorder } = require('@quantbot/engine');
 const { EXECUTION_PROFILES, resolveExecutionProfile } = require('@quantbot/execution-sim');
@@ -163,6 +165,13 @@ lines.length = 0;
 // As `readBarFile` reads a file: its bytes, parsed without decoding them into a string.
 const csvBytes = Buffer.from(csv, 'utf8');
 const parse = timeBest(() => parseOhlcvCsv(csvBytes, { source: 'bench.csv', symbol: ticker('BENCH') }), Math.min(runs, 5));
+// The file as `backtester run --data` reads it: `readBarPath` with the SHA-256 the run manifest
+// records (a file of 8 MiB or more: on two threads, see docs/benchmarks.md).
+const csvDir = mkdtempSync(join(os.tmpdir(), 'quantbot-bench-csv-'));
+const csvFile = join(csvDir, 'bench.csv');
+writeFileSync(csvFile, csvBytes);
+const readFile = timeBest(() => readBarPath(csvFile, { hash: true }), Math.min(runs, 5));
+rmSync(csvDir, { recursive: true, force: true });
 // The same text given as a string (encoded to UTF-8 first).
 const parseText = timeBest(() => parseOhlcvCsv(csv, { source: 'bench.csv', symbol: ticker('BENCH') }), Math.min(runs, 5));
 // The data-quality gate as `backtester run --data` applies it to the file's 1M bars: warn mode,
@@ -177,6 +186,7 @@ const report = {
   runs,
   generateMs: Math.round(generateMs),
   parse: { rows: series.length, bestMs: Math.round(parse.ms), medianMs: Math.round(parse.medianMs), worstMs: Math.round(parse.worstMs), rowsPerSecond: Math.round(series.length / (parse.ms / 1000)), medianRowsPerSecond: Math.round(series.length / (parse.medianMs / 1000)) },
+  readFile: { rows: series.length, bestMs: Math.round(readFile.ms), medianMs: Math.round(readFile.medianMs), worstMs: Math.round(readFile.worstMs), rowsPerSecond: Math.round(series.length / (readFile.ms / 1000)), medianRowsPerSecond: Math.round(series.length / (readFile.medianMs / 1000)) },
   parseText: { rows: series.length, bestMs: Math.round(parseText.ms), medianMs: Math.round(parseText.medianMs), worstMs: Math.round(parseText.worstMs), rowsPerSecond: Math.round(series.length / (parseText.ms / 1000)), medianRowsPerSecond: Math.round(series.length / (parseText.medianMs / 1000)) },
   parseTargetRowsPerSecond: PARSE_TARGET,
   dataChecks: {
@@ -203,6 +213,7 @@ if (asJson) {
     `  CSV parse (${label}): ${p.rows.toLocaleString('en-US')} rows in ${p.bestMs} ms = ${p.rowsPerSecond.toLocaleString('en-US')} rows/s (median ${p.medianMs} ms = ${p.medianRowsPerSecond.toLocaleString('en-US')} rows/s, worst ${p.worstMs} ms; target ${PARSE_TARGET / 1e6}M rows/s)`;
   console.log(parseLine('bytes, as read from a file', report.parse));
   console.log(parseLine('a string', report.parseText));
+  console.log(parseLine('the file as backtester run reads it: read, hashed, two threads', report.readFile));
   console.log(`  data checks on 1M bars (gate, warn, NYSE): ${report.dataChecks.bestMs} ms = ${report.dataChecks.barsPerSecond.toLocaleString('en-US')} rows/s (${report.dataChecks.findings} findings; median ${report.dataChecks.medianMs} ms)`);
   for (const c of report.backtests) {
     const ratio = (c.barsPerSecond / TARGET).toFixed(2);
