@@ -3,7 +3,8 @@
 // the workspace,
 // 1. installs exactly the packages a backtest needs (core, market-data, strategies, execution-sim,
 //    risk-guardrails, engine), checks that no database, broker client or chart package came
-//    with them, and compiles and runs the custom-strategy example of libs/engine/README.md;
+//    with them, compiles and runs the custom-strategy example of libs/engine/README.md, and
+//    reads a 9.6 MiB bar file (on two threads: the worker loads the installed reader);
 // 2. installs every package, requires each, runs a tiny backtest, checks that test support
 //    (`@quantbot/alpaca/fake`, `@quantbot/storage/testing`, `@quantbot/strategies/testing`) ships
 //    only in its own entry points,
@@ -70,6 +71,29 @@ try {
   const figures = /^(\d+) trades, final equity (\d+\.\d\d)$/.exec(printed);
   if (figures === null || Number(figures[1]) === 0) throw new Error(`the engine README's example printed ${JSON.stringify(printed)}, not a backtest with trades`);
   console.log(`verify-pack: the engine README's custom strategy ran with only ${backtestSet.length} packages installed (${printed})`);
+  // A bar file of 8 MiB or more is read on two threads: the worker loads the reader from the
+  // installed package, so this proves the package ships what the worker needs.
+  writeFileSync(
+    join(backtester, 'read-large.js'),
+    `const fs = require('node:fs');
+const { readBarPath, readOhlcvCsv } = require('@quantbot/market-data');
+const lines = ['Date,Open,High,Low,Close,Volume'];
+for (let k = 0; k < 300000; k++) lines.push(new Date(Date.UTC(2000, 0, 1) + k * 86400000).toISOString().slice(0, 10) + ',' + (10 + (k % 97) / 100) + ',11,9,10.5,' + (1000 + k));
+fs.writeFileSync('large.csv', lines.join('\\n') + '\\n');
+if (fs.statSync('large.csv').size < 8 << 20) throw new Error('the file is under 8 MiB');
+const { readings } = readBarPath('large.csv', { hash: true });
+const got = readings[0].series;
+const want = readOhlcvCsv(fs.readFileSync('large.csv'), { source: 'large.csv', symbol: got.symbol }).series;
+if (!(got.close.buffer instanceof SharedArrayBuffer)) throw new Error('the file was not read on two threads');
+for (const key of ['time', 'open', 'high', 'low', 'close', 'volume']) {
+  if (Buffer.compare(Buffer.from(got[key].buffer, got[key].byteOffset, got[key].byteLength), Buffer.from(want[key].buffer, want[key].byteOffset, want[key].byteLength)) !== 0) throw new Error(key + ' differs');
+}
+console.log(got.length + ' rows');
+`,
+  );
+  const readLarge = run('node', ['read-large.js'], backtester).trim();
+  if (readLarge !== '300000 rows') throw new Error(`reading a large bar file from the installed package printed ${JSON.stringify(readLarge)}`);
+  console.log(`verify-pack: a 300,000-row bar file (9.6 MiB) read on two threads from the installed package, the same as one thread reads it`);
 
   // 2. Every package.
   const consumer = join(work, 'consumer');

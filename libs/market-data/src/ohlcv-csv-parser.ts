@@ -866,10 +866,11 @@ export interface CleanInputHeader {
 }
 
 /**
- * The header of the input in `bytes`, for reading its rows in parts; null when the input has no
+ * The header of the input in `input`, for reading its rows in parts; null when the input has no
  * header line followed by rows, or a bad header (`readOhlcvCsv` then names what is wrong).
  */
-export function cleanInputHeader(bytes: Buffer, file: string): CleanInputHeader | null {
+export function cleanInputHeader(input: Uint8Array, file: string): CleanInputHeader | null {
+  const bytes = bytesOf(input);
   const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   const end = trimBlankLinesEnd(bytes, start, bytes.length);
   const headerEnd = bytes.indexOf(LF, start);
@@ -891,15 +892,15 @@ export interface CleanRange {
 }
 
 /**
- * Reads the lines of `[from, to)` of the input in `bytes` (`from` the start of a line, `to` the
+ * Reads the lines of `[from, to)` of the input in `data` (`from` the start of a line, `to` the
  * start of a line or `input.end`) into `columns` (seven, indexed by role as `cleanReading`
  * takes them) from row `firstRow` on, the way `readCleanOhlcvCsvInChunks` reads them. Null at a
  * row that is not clean or a time not after the one before; the rows then need `readOhlcvCsv`.
  * Columns too short for the rows are a caller's bug (a `RangeError` is thrown, not a value lost).
  */
-export function readCleanRange(bytes: Buffer, input: CleanInputHeader, from: number, to: number, columns: readonly Float64Array[], firstRow: number): CleanRange | null {
+export function readCleanRange(data: Uint8Array, input: CleanInputHeader, from: number, to: number, columns: readonly Float64Array[], firstRow: number): CleanRange | null {
   const { names, roles, priceColumn } = input.header;
-  const table: RowTable = { bytes, limit: Math.min(to, input.end), names, roles, priceColumn, columns: [...columns.slice(0, 7), null] };
+  const table: RowTable = { bytes: bytesOf(data), limit: Math.min(to, input.end), names, roles, priceColumn, columns: [...columns.slice(0, 7), null] };
   const run: CleanRun = { row: firstRow, lastTime: Number.NEGATIVE_INFINITY, timed: -1 };
   const capacity = Math.min(...columns.slice(0, 6).map((column) => column.length));
   const stopped = readCleanRows(table, from, capacity, run);
