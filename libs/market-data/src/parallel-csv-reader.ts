@@ -205,7 +205,7 @@ export function readBarFileInParallel(path: string, fd: number, options: Paralle
     // The second half: the worker's, unless this thread takes it back before the worker starts on it.
     let second: CleanRange | null;
     let how: ParallelReading['how'] = 'two-threads';
-    if (options.waitForWorker === true) waitWhile(state, State.Loading, State.Ready);
+    if (options.waitForWorker === true && worker !== null) waitWhile(state, State.Loading, State.Ready);
     if (takeBack(state)) {
       how = 'one-thread';
       second = readCleanRange(bytes, input, split, input.end, columns, first.rows);
