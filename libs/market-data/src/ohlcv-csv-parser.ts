@@ -895,8 +895,8 @@ export interface CleanRange {
  * Reads the lines of `[from, to)` of the input in `data` (`from` the start of a line, `to` the
  * start of a line or `input.end`) into `columns` (seven, indexed by role as `cleanReading`
  * takes them) from row `firstRow` on, the way `readCleanOhlcvCsvInChunks` reads them. Null at a
- * row that is not clean or a time not after the one before; the rows then need `readOhlcvCsv`.
- * Columns too short for the rows are a caller's bug (a `RangeError` is thrown, not a value lost).
+ * row that is not clean or a time not after the one before, and when the rows do not fit in
+ * the columns; the rows then need `readOhlcvCsv`.
  */
 export function readCleanRange(data: Uint8Array, input: CleanInputHeader, from: number, to: number, columns: readonly Float64Array[], firstRow: number): CleanRange | null {
   const { names, roles, priceColumn } = input.header;
@@ -905,7 +905,7 @@ export function readCleanRange(data: Uint8Array, input: CleanInputHeader, from: 
   const capacity = Math.min(...columns.slice(0, 6).map((column) => column.length));
   const stopped = readCleanRows(table, from, capacity, run);
   if (stopped === -1) return null;
-  if (stopped < table.limit) throw new RangeError(`columns of ${capacity} rows are too short for the rows of bytes ${from}..${to}`);
+  if (stopped < table.limit) return null;
   const rows = run.row - firstRow;
   const time = columns[Role.Date] as Float64Array;
   return { rows, firstTime: rows === 0 ? Number.NaN : (time[firstRow] as number), lastTime: run.lastTime, timed: run.timed };

@@ -96,8 +96,10 @@ describe('readBarFileInParallel: a clean file on two threads', () => {
     const got = expectSameAsWhole(readInParallel(csv({ rows: 5_000, adjClose: true })));
     expect(got.how).toBe('two-threads');
     expect(got.reading.series.length).toBe(5_000);
-    // Each row straight to its place in shared columns: nothing copied afterwards.
+    // Each row straight to its place in shared columns: nothing copied afterwards; the room
+    // reserved is the rows' and a margin for the second half, not a bound from the bytes.
     expect(got.reading.series.close.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(got.reading.series.close.buffer.byteLength).toBeLessThan(8 * (5_000 + 2_500 * 1.5 + 32));
   });
 
   it('reads every layout the one-thread reading takes: CRLF, a BOM, no Adj Close, times of day, trailing blank lines, no final line feed', () => {
@@ -160,6 +162,14 @@ describe('readBarFileInParallel: a file that is not clean is read whole', () => 
     expect(got.reading.problems.length).toBeGreaterThan(0);
   });
 
+  it('a second half of lines so much shorter than the first half\'s that its rows do not fit the room reserved: read whole, the same reading', () => {
+    const rows = Array.from({ length: 2_000 }, (_, k) => [...rowFields(k, {}), k < 1_000 ? '7'.repeat(300) : '0']);
+    const text = `Date,Open,High,Low,Close,Volume,OpenInterest\n${rows.map((fields) => fields.join(',')).join('\n')}\n`;
+    const got = expectSameAsWhole(readInParallel(text));
+    expect(got.how).toBe('whole');
+    expect(got.reading.problems).toEqual([]);
+  });
+
   it('a bad header: the DataError readOhlcvCsv throws, naming the file and line 1', () => {
     const { file } = { file: path.join(dir, 'bad-header.csv') };
     fs.writeFileSync(file, csv(shape).replace('Volume', 'Volumen'));
@@ -198,6 +208,19 @@ describe('readBarFileInParallel: the worker is never needed for the result', () 
         Atomics.store(c, 0, 5); Atomics.notify(c, 0);
       });`;
     expect(expectSameAsWhole(readInParallel(text, { workerSource: source })).how).toBe('one-thread');
+  });
+});
+
+describe('readBarFileInParallel: a worker that dies while reading its half', () => {
+  it('is waited for until the deadline, then the file is left to the caller (null): no hang, no rows of its taken', () => {
+    const source = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      const c = new Int32Array(workerData.control, 0, 4);
+      Atomics.store(c, 0, 1); Atomics.notify(c, 0);
+      parentPort.once('message', () => { Atomics.store(c, 0, 2); Atomics.notify(c, 0); process.exit(1); });`;
+    const started = performance.now();
+    expect(readInParallel(csv({ rows: 3_000 }), { workerSource: source, workerDeadlineMs: 300 }).read).toBeNull();
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -53,11 +54,20 @@ const RESULT_SLOTS = 4;
 const COLUMNS = 7;
 
 /**
- * Fewest bytes a data row takes: six required fields of at least one byte, five commas and a
- * line feed. The columns are sized for the file's bytes / this many rows, an upper bound: the
- * memory is reserved, not touched, so only the rows read occupy memory.
+ * Room for the second half's rows: this many times as many as its bytes hold at the first half's
+ * bytes per row (the first half's rows are counted exactly). A second half of lines so much
+ * shorter that its rows do not fit is read whole by `readOhlcvCsv` (the same reading, slower).
+ * Room never written costs no memory, but it is reserved for as long as the reading lives.
  */
-const MIN_ROW_BYTES = 12;
+const SECOND_HALF_MARGIN = 1.5;
+
+/**
+ * How long this thread waits for a worker that started on the second half: far longer than the
+ * reading of 64 MiB takes (about a second), so it is only reached by a worker that died without
+ * a word (its state word can then say nothing). The file is then left to the caller's chunked
+ * reading, into columns of its own: the worker may still be writing into these.
+ */
+const WORKER_DEADLINE_MS = 60_000;
 
 /** What the worker is given once this thread has read the file. */
 interface RangeJob {
@@ -155,12 +165,15 @@ export interface ParallelReadOptions {
    * timing (the worker must be one that starts).
    */
   readonly waitForWorker?: boolean;
+  /** Only for tests: how long to wait for a worker that started (default a minute). */
+  readonly workerDeadlineMs?: number;
 }
 
 /**
  * Reads the bar file `path` (a regular file of `size` bytes, opened as `fd`) as `readBarFile`
  * does, on this thread and a worker (see the module comment). Null when the file is not
- * `size` bytes long when read (it changed): the caller reads it its own way.
+ * `size` bytes long when read (it changed), or when a worker that started on its half did not
+ * finish within a minute: the caller reads it its own way.
  */
 export function readBarFileInParallel(path: string, fd: number, options: ParallelReadOptions): ParallelReading | null {
   const { size } = options;
@@ -168,6 +181,15 @@ export function readBarFileInParallel(path: string, fd: number, options: Paralle
   const state = new Int32Array(control, 0, 4);
   const result = new Float64Array(control, 4 * Int32Array.BYTES_PER_ELEMENT, RESULT_SLOTS);
   const worker = startWorker(control, options.workerSource);
+  // Done with the worker, whatever it is doing: one that has not started never will, one still
+  // reading (this thread read the file another way) is stopped, one that finished exits anyway.
+  let stopped = false;
+  const stop = (): void => {
+    if (worker === null || stopped) return;
+    stopped = true;
+    takeBack(state);
+    void worker.terminate();
+  };
   try {
     // The file, whole, into memory of its own (while the worker starts).
     const bytes = Buffer.from(new ArrayBuffer(size));
@@ -178,17 +200,23 @@ export function readBarFileInParallel(path: string, fd: number, options: Paralle
       length += n;
     }
     if (length !== size || fs.readSync(fd, Buffer.alloc(1), 0, 1, size) !== 0) return null;
+    // Not clean (or not in reach of two threads): read whole, the worker stopped first.
+    const readWhole = (sha256: string | null): ParallelReading => {
+      stop();
+      return whole(bytes, path, options, sha256);
+    };
 
     const input = cleanInputHeader(bytes, path);
     const split = input === null ? -1 : splitPoint(bytes, input);
-    if (input === null || split === -1) return whole(bytes, path, options);
+    if (input === null || split === -1) return readWhole(null);
 
-    const capacity = Math.ceil((input.end - input.bodyStart) / MIN_ROW_BYTES) + 1;
-    const sharedColumns = Array.from({ length: COLUMNS }, () => new SharedArrayBuffer(capacity * Float64Array.BYTES_PER_ELEMENT));
-    const columns = sharedColumns.map((buffer) => new Float64Array(buffer));
-    // A clean first half has a row on each line: the second half's rows start after them.
+    // A clean first half has a row on each line (at least one): the second half's rows start after them.
     let rowsBefore = 0;
     for (let at = bytes.indexOf(10, input.bodyStart); at !== -1 && at < split; at = bytes.indexOf(10, at + 1)) rowsBefore++;
+    const bytesPerRow = (split - input.bodyStart) / rowsBefore;
+    const capacity = rowsBefore + Math.ceil(((input.end - split) / bytesPerRow) * SECOND_HALF_MARGIN) + 16;
+    const sharedColumns = Array.from({ length: COLUMNS }, () => new SharedArrayBuffer(capacity * Float64Array.BYTES_PER_ELEMENT));
+    const columns = sharedColumns.map((buffer) => new Float64Array(buffer));
     if (worker !== null) {
       const part = new Uint8Array(input.bodyStart + length - split);
       part.set(bytes.subarray(0, input.bodyStart), 0);
@@ -199,19 +227,22 @@ export function readBarFileInParallel(path: string, fd: number, options: Paralle
 
     const first = readCleanRange(bytes, input, input.bodyStart, split, columns, 0);
     // Fewer rows than lines: not clean (then null already), so this cannot be; checked all the same.
-    if (first === null || first.rows !== rowsBefore) return whole(bytes, path, options);
+    if (first === null || first.rows !== rowsBefore) return readWhole(null);
     const sha256 = options.hash ? createHash('sha256').update(bytes).digest('hex') : null;
 
     // The second half: the worker's, unless this thread takes it back before the worker starts on it.
     let second: CleanRange | null;
     let how: ParallelReading['how'] = 'two-threads';
-    if (options.waitForWorker === true && worker !== null) waitWhile(state, State.Loading, State.Ready);
+    const deadline = performance.now() + (options.workerDeadlineMs ?? WORKER_DEADLINE_MS);
+    if (options.waitForWorker === true && worker !== null) waitWhile(state, deadline, State.Loading, State.Ready);
     if (takeBack(state)) {
       how = 'one-thread';
       second = readCleanRange(bytes, input, split, input.end, columns, first.rows);
     } else {
-      const outcome = waitWhileRunning(state);
-      if (outcome === State.NotClean) return whole(bytes, path, options, sha256);
+      const outcome = waitWhile(state, deadline, State.Running);
+      // A worker that never finished: its columns are not this thread's to write.
+      if (outcome === State.Running) return null;
+      if (outcome === State.NotClean) return readWhole(sha256);
       if (outcome === State.Clean) {
         second = { rows: result[Result.Rows] as number, firstTime: result[Result.FirstTime] as number, lastTime: result[Result.LastTime] as number, timed: result[Result.Timed] as number };
       } else {
@@ -220,20 +251,15 @@ export function readBarFileInParallel(path: string, fd: number, options: Paralle
         second = readCleanRange(bytes, input, split, input.end, columns, first.rows);
       }
     }
-    if (second === null) return whole(bytes, path, options, sha256);
+    if (second === null) return readWhole(sha256);
     // The halves join as one clean file would: the times go on increasing, in one form.
-    if (second.rows > 0 && (!(second.firstTime > first.lastTime) || second.timed !== first.timed)) return whole(bytes, path, options, sha256);
+    if (second.rows > 0 && (!(second.firstTime > first.lastTime) || second.timed !== first.timed)) return readWhole(sha256);
     const reading = cleanReading(path, options.symbol, columns, first.rows + second.rows, input.header.hasAdjClose);
     // Nothing of the reading refers to the bytes (its columns and lines are memory of their own).
     release(bytes.buffer);
     return { reading, hashed: sha256 === null ? null : { sha256, bytes: length }, how };
   } finally {
-    // Done with the worker, whatever it is doing: one that has not started never will, one
-    // still reading (this thread returned early) is stopped, one that finished exits anyway.
-    if (worker !== null) {
-      takeBack(state);
-      void worker.terminate();
-    }
+    stop();
   }
 }
 
@@ -283,18 +309,14 @@ function takeBack(state: Int32Array): boolean {
   }
 }
 
-/** Waits while the worker's state is one of `states`; returns the state it moved to. */
-function waitWhile(state: Int32Array, ...states: readonly number[]): number {
+/** Waits while the worker's state is one of `states`, until `deadline` (`performance.now()`); returns the state then. */
+function waitWhile(state: Int32Array, deadline: number, ...states: readonly number[]): number {
   for (;;) {
     const now = Atomics.load(state, STATE);
-    if (!states.includes(now)) return now;
-    Atomics.wait(state, STATE, now);
+    const left = deadline - performance.now();
+    if (!states.includes(now) || left <= 0) return now;
+    Atomics.wait(state, STATE, now, left);
   }
-}
-
-/** Waits for the worker to finish the job it started; returns how it ended. */
-function waitWhileRunning(state: Int32Array): number {
-  return waitWhile(state, State.Running);
 }
 
 /**
