@@ -163,7 +163,7 @@ describe('readBarFileInParallel: a file that is not clean is read whole', () => 
   });
 
   it('a second half of lines so much shorter than the first half\'s that its rows do not fit the room reserved: read whole, the same reading', () => {
-    const rows = Array.from({ length: 2_000 }, (_, k) => [...rowFields(k, {}), k < 1_000 ? '7'.repeat(300) : '0']);
+    const rows = Array.from({ length: 2_000 }, (_, k) => [...rowFields(k, { rows: 2_000 }), k < 1_000 ? '7'.repeat(300) : '0']);
     const text = `Date,Open,High,Low,Close,Volume,OpenInterest\n${rows.map((fields) => fields.join(',')).join('\n')}\n`;
     const got = expectSameAsWhole(readInParallel(text));
     expect(got.how).toBe('whole');
