@@ -107,8 +107,12 @@ function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: bool
 const PARALLEL_MIN_BYTES = 8 << 20;
 const PARALLEL_MAX_BYTES = 128 << 20;
 
-/** The file read on two threads; null when it cannot be opened or changed while read (the chunked reading then reads it). */
-function readFileInParallel(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
+/**
+ * `use` of the file `path` opened for reading, closed after; null when it cannot be opened, or
+ * when `use` throws an error `isReadFailure` accepts (the caller then reads the file another way,
+ * which reports the failure naming the file). Other errors are thrown.
+ */
+function withOpenFile<T>(path: string, use: (fd: number) => T | null, isReadFailure: (error: unknown) => boolean): T | null {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -116,16 +120,26 @@ function readFileInParallel(path: string, symbol: Ticker, hash: boolean, size: n
     return null;
   }
   try {
-    const read = readBarFileInParallel(path, fd, { symbol, hash, size });
-    if (read === null) return null;
-    return { reading: read.reading, hashed: read.hashed === null ? null : Object.freeze({ file: path, ...read.hashed }) };
+    return use(fd);
   } catch (error: unknown) {
-    // A read that failed (the chunked reading then reports it, naming the file); anything else is thrown.
-    if (error instanceof Error && 'syscall' in error) return null;
+    if (isReadFailure(error)) return null;
     throw error;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The file read on two threads; null when it cannot be opened, a read failed or it changed while read (the chunked reading then reads it). */
+function readFileInParallel(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
+  return withOpenFile(
+    path,
+    (fd) => {
+      const read = readBarFileInParallel(path, fd, { symbol, hash, size });
+      if (read === null) return null;
+      return { reading: read.reading, hashed: read.hashed === null ? null : Object.freeze({ file: path, ...read.hashed }) };
+    },
+    (error) => error instanceof Error && 'syscall' in error,
+  );
 }
 
 /**
@@ -134,13 +148,7 @@ function readFileInParallel(path: string, symbol: Ticker, hash: boolean, size: n
  * reports the failure). A `DataError` about the file (a bad header of a small file) is thrown.
  */
 function readCleanFileInChunks(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
+  return withOpenFile(path, (fd) => {
     const hasher = hash ? createHash('sha256') : null;
     let total = 0;
     const read: CsvByteSource = (into, offset, length) => {
@@ -157,12 +165,7 @@ function readCleanFileInChunks(path: string, symbol: Ticker, hash: boolean, size
     const reading = readCleanOhlcvCsvInChunks(read, { source: path, symbol, chunkBytes: READ_CHUNK_BYTES, sizeHint: size });
     if (reading === null) return null;
     return { reading, hashed: hasher === null ? null : Object.freeze({ file: path, sha256: hasher.digest('hex'), bytes: total }) };
-  } catch (error: unknown) {
-    if (error instanceof DataError) throw error;
-    return null;
-  } finally {
-    fs.closeSync(fd);
-  }
+  }, (error) => !(error instanceof DataError));
 }
 
 /**
