@@ -36,6 +36,7 @@ export { ALERT_SEVERITIES } from './ports/notifier';
 export type { AlertSeverity, Notification, Notifier } from './ports/notifier';
 export type { AuditEntry, AuditSink } from './ports/audit-sink';
 export { canonicalJson, finiteOrNull } from './json';
+export { JsonBytes } from './json-bytes';
 export type { CanonicalJsonOptions } from './json';
 export { VenueUnavailableError } from './ports/live-venue';
 export type { BarStep, LiveBroker, LiveVenue, VenueAccount, VenueBar, VenueClock, VenueMoneyMode, VenueOrder, VenuePosition, VenueSnapshot } from './ports/live-venue';

@@ -1,5 +1,5 @@
 import type { DecisionEvent, EpochMs, Fill, Order, OrderEventRecord, OrderEventRecordKind, OrderRequest, OrderUpdate } from '@quantbot/core';
-import { finiteOrNull, formatIsoTime, orderEventRecordJson } from '@quantbot/core';
+import { JsonBytes, finiteOrNull, formatIsoTime } from '@quantbot/core';
 
 /** The bar and the book a decision was made on. */
 export interface DecisionInputs {
@@ -16,28 +16,33 @@ export interface DecisionInputs {
 }
 
 /**
- * Where a {@link RunRecorder} hands its journal as it goes, as JSON Lines text (each record's
- * line exactly as the run folder's file holds it), instead of keeping the records.
+ * Where a {@link RunRecorder} hands its journal as it goes, as the UTF-8 bytes of JSON Lines
+ * (each record's line exactly as the run folder's file holds it), instead of keeping the records.
+ * A piece is only valid during the call: the recorder writes its next lines into the same memory,
+ * so a sink that keeps the bytes copies them.
  */
 export interface RunJournalSink {
-  /** Whole lines of `decision_events.jsonl`, in order, each ending in `\n`. */
-  decisions(text: string): void;
-  /** Whole lines of `orders.jsonl`, in order, each ending in `\n`. */
-  orders(text: string): void;
+  /** Whole lines of `decision_events.jsonl`, in order, each ending in a line feed. */
+  decisions(bytes: Uint8Array): void;
+  /** Whole lines of `orders.jsonl`, in order, each ending in a line feed. */
+  orders(bytes: Uint8Array): void;
 }
 
 /** Options of {@link RunRecorder}. */
 export interface RunRecorderOptions {
   /**
-   * Hand the journal to `sink` as JSON Lines, in pieces of 256 lines (small strings, which the young generation reclaims without touching new memory)
-   * (the rest on `flush`), and keep no records: a long backtest then never holds its journal
-   * as objects. `decisions` and `orders` stay empty.
+   * Hand the journal to `sink` as JSON Lines, in pieces of about 32 KiB of whole lines (the rest
+   * on `flush`), and keep no records: a long backtest then never holds its journal as objects,
+   * nor its lines as strings (they are written straight into bytes). `decisions` and `orders`
+   * stay empty.
    */
   readonly sink?: RunJournalSink;
 }
 
-/** Lines per piece a recorder with a sink hands over. */
-const JOURNAL_PIECE_LINES = 256;
+/** A recorder with a sink hands a piece over once it holds this many bytes (whole lines). */
+const JOURNAL_PIECE_BYTES = 32 << 10;
+const LINE_FEED = 10;
+const CLOSE = 0x7d;
 
 /**
  * Records what a session decided and what happened to its orders, as the run artifacts'
@@ -45,8 +50,9 @@ const JOURNAL_PIECE_LINES = 256;
  * so a replay interleaves decisions, order steps and fills exactly as they happened. Give one
  * to `runBacktest` (`recorder`) to keep a journal; without one, nothing is recorded and the
  * hot loop pays nothing. With a `sink`, the records are written out as JSON Lines as they come
- * (`JSON.stringify` of each decision, `orderEventRecordJson` of each order record: the text a
- * run folder holds) instead of being kept; call `flush` after the run.
+ * instead of being kept, straight into UTF-8 bytes (`JsonBytes`) without making the records or
+ * their text: the bytes of `JSON.stringify` of each decision and `orderEventRecordJson` of each
+ * order record, the text a run folder holds. Call `flush` after the run.
  *
  * The recorder keeps no book of its own: an order's symbol, side, type and quantity are read
  * from the `Order` aggregate the trading core holds for it.
@@ -58,54 +64,39 @@ export class RunRecorder {
   readonly orders: OrderEventRecord[] = [];
   #seq = 0;
   readonly #sink: RunJournalSink | undefined;
-  #decisionLines: string[] = [];
-  #orderLines: string[] = [];
+  /** The lines not yet handed to the sink (with a sink only). */
+  readonly #decisionBytes: JsonBytes | undefined;
+  readonly #orderBytes: JsonBytes | undefined;
 
   constructor(options: RunRecorderOptions = {}) {
     this.#sink = options.sink;
+    if (options.sink !== undefined) {
+      this.#decisionBytes = new JsonBytes(2 * JOURNAL_PIECE_BYTES);
+      this.#orderBytes = new JsonBytes(2 * JOURNAL_PIECE_BYTES);
+    }
   }
 
   /** Hands the lines not yet handed over to the sink (no-op without one). Call once the run is over. */
   flush(): void {
     const sink = this.#sink;
-    if (sink === undefined) return;
-    if (this.#decisionLines.length > 0) sink.decisions(this.#decisionLines.join(''));
-    if (this.#orderLines.length > 0) sink.orders(this.#orderLines.join(''));
-    this.#decisionLines = [];
-    this.#orderLines = [];
-  }
-
-  #decision(record: DecisionEvent): void {
-    const sink = this.#sink;
-    if (sink === undefined) {
-      this.decisions.push(record);
-      return;
-    }
-    const lines = this.#decisionLines;
-    lines.push(JSON.stringify(record), '\n');
-    if (lines.length >= 2 * JOURNAL_PIECE_LINES) {
-      sink.decisions(lines.join(''));
-      this.#decisionLines = [];
-    }
-  }
-
-  #order(record: OrderEventRecord): void {
-    const sink = this.#sink;
-    if (sink === undefined) {
-      this.orders.push(record);
-      return;
-    }
-    const lines = this.#orderLines;
-    lines.push(orderEventRecordJson(record), '\n');
-    if (lines.length >= 2 * JOURNAL_PIECE_LINES) {
-      sink.orders(lines.join(''));
-      this.#orderLines = [];
-    }
+    const decisions = this.#decisionBytes;
+    const orders = this.#orderBytes;
+    if (sink === undefined || decisions === undefined || orders === undefined) return;
+    if (decisions.length > 0) sink.decisions(decisions.view());
+    decisions.reset();
+    if (orders.length > 0) sink.orders(orders.view());
+    orders.reset();
   }
 
   /** A strategy's new order, before the gateway judges it. */
   submitDecision(request: OrderRequest, inputs: DecisionInputs): void {
-    this.#decision({
+    const out = this.#decisionBytes;
+    if (out !== undefined) {
+      writeDecisionLine(out, ++this.#seq, request.decidedAt, request.symbol, 'submit', request.clientOrderId, request.side, request.type, request.qty, request.limitPrice, request.stopPrice, inputs);
+      this.#decisionWritten(out);
+      return;
+    }
+    this.decisions.push({
       seq: ++this.#seq,
       time: formatIsoTime(request.decidedAt),
       symbol: request.symbol,
@@ -122,7 +113,13 @@ export class RunRecorder {
 
   /** A strategy's cancel or replace of the working order `order`. */
   changeDecision(action: 'cancel' | 'replace', time: EpochMs, order: Order, changes: { qty?: number; limitPrice?: number; stopPrice?: number }, inputs: DecisionInputs): void {
-    this.#decision({
+    const out = this.#decisionBytes;
+    if (out !== undefined) {
+      writeDecisionLine(out, ++this.#seq, time, order.symbol, action, order.clientOrderId, order.side, order.type, changes.qty, changes.limitPrice, changes.stopPrice, inputs);
+      this.#decisionWritten(out);
+      return;
+    }
+    this.decisions.push({
       seq: ++this.#seq,
       time: formatIsoTime(time),
       symbol: order.symbol,
@@ -194,7 +191,16 @@ export class RunRecorder {
     commission: number | null,
     reason: string | null,
   ): void {
-    this.#order({
+    const out = this.#orderBytes;
+    if (out !== undefined) {
+      writeOrderLine(out, ++this.#seq, time, symbol, clientOrderId, event, side, type, qty, filledQty, fillQty, fillPrice, commission, reason);
+      if (out.length >= JOURNAL_PIECE_BYTES) {
+        (this.#sink as RunJournalSink).orders(out.view());
+        out.reset();
+      }
+      return;
+    }
+    this.orders.push({
       seq: ++this.#seq,
       time: formatIsoTime(time),
       symbol,
@@ -210,6 +216,182 @@ export class RunRecorder {
       reason,
     });
   }
+
+  #decisionWritten(out: JsonBytes): void {
+    if (out.length >= JOURNAL_PIECE_BYTES) {
+      (this.#sink as RunJournalSink).decisions(out.view());
+      out.reset();
+    }
+  }
+}
+
+const DECISION_SEQ = JsonBytes.ascii('{"seq":');
+const DECISION_TIME = JsonBytes.ascii(',"time":');
+const DECISION_SYMBOL = JsonBytes.ascii(',"symbol":');
+const DECISION_ACTIONS = {
+  submit: JsonBytes.ascii(',"action":"submit","clientOrderId":'),
+  cancel: JsonBytes.ascii(',"action":"cancel","clientOrderId":'),
+  replace: JsonBytes.ascii(',"action":"replace","clientOrderId":'),
+} as const;
+const DECISION_SIDE = JsonBytes.ascii(',"side":');
+const DECISION_TYPE = JsonBytes.ascii(',"type":');
+const DECISION_QTY = JsonBytes.ascii(',"qty":');
+const DECISION_LIMIT = JsonBytes.ascii(',"limitPrice":');
+const DECISION_STOP = JsonBytes.ascii(',"stopPrice":');
+const INPUTS_OPEN = JsonBytes.ascii(',"inputs":{"open":');
+const INPUTS_HIGH = JsonBytes.ascii(',"high":');
+const INPUTS_LOW = JsonBytes.ascii(',"low":');
+const INPUTS_CLOSE = JsonBytes.ascii(',"close":');
+const INPUTS_VOLUME = JsonBytes.ascii(',"volume":');
+const INPUTS_POSITION = JsonBytes.ascii(',"position":');
+const INPUTS_CASH = JsonBytes.ascii(',"cash":');
+const INPUTS_EQUITY = JsonBytes.ascii(',"equity":');
+
+/**
+ * A line of `decision_events.jsonl`, written straight into bytes: `JSON.stringify` of the
+ * {@link DecisionEvent} the recorder without a sink keeps (same keys in the same order, numbers
+ * and strings as it writes them), then a line feed.
+ */
+function writeDecisionLine(
+  out: JsonBytes,
+  seq: number,
+  time: number,
+  symbol: string,
+  action: DecisionEvent['action'],
+  clientOrderId: string,
+  side: string | null,
+  type: string | null,
+  qty: number | undefined,
+  limitPrice: number | undefined,
+  stopPrice: number | undefined,
+  inputs: DecisionInputs,
+): void {
+  out.fragment(DECISION_SEQ);
+  out.number(seq);
+  out.fragment(DECISION_TIME);
+  out.string(formatIsoTime(time));
+  out.fragment(DECISION_SYMBOL);
+  out.string(symbol);
+  out.fragment(DECISION_ACTIONS[action]);
+  out.string(clientOrderId);
+  out.fragment(DECISION_SIDE);
+  out.stringOrNull(side);
+  out.fragment(DECISION_TYPE);
+  out.stringOrNull(type);
+  out.fragment(DECISION_QTY);
+  out.number(qty);
+  out.fragment(DECISION_LIMIT);
+  out.number(limitPrice);
+  out.fragment(DECISION_STOP);
+  out.number(stopPrice);
+  out.fragment(INPUTS_OPEN);
+  out.number(inputs.open);
+  out.fragment(INPUTS_HIGH);
+  out.number(inputs.high);
+  out.fragment(INPUTS_LOW);
+  out.number(inputs.low);
+  out.fragment(INPUTS_CLOSE);
+  out.number(inputs.close);
+  out.fragment(INPUTS_VOLUME);
+  out.number(inputs.volume);
+  out.fragment(INPUTS_POSITION);
+  out.number(inputs.position);
+  out.fragment(INPUTS_CASH);
+  out.number(inputs.cash);
+  out.fragment(INPUTS_EQUITY);
+  out.number(inputs.equity);
+  const strategy = inputs.strategy;
+  if (strategy !== undefined) {
+    // The keys in the order `flattenInputs` adds them (all are `strategy.`-prefixed, never index-like).
+    for (const key in strategy) {
+      if (Object.hasOwn(strategy, key)) {
+        out.fragment(strategyKeyBytes(key));
+        out.number(strategy[key]);
+      }
+    }
+  }
+  out.byte(CLOSE);
+  out.byte(CLOSE);
+  out.byte(LINE_FEED);
+}
+
+const ORDER_SEQ = JsonBytes.ascii('{"seq":');
+const ORDER_TIME = JsonBytes.ascii(',"time":');
+const ORDER_SYMBOL = JsonBytes.ascii(',"symbol":');
+const ORDER_ID = JsonBytes.ascii(',"clientOrderId":');
+const ORDER_EVENTS: { readonly [kind in OrderEventRecordKind]: Uint8Array } = {
+  submitted: JsonBytes.ascii(',"event":"submitted","side":'),
+  rejected: JsonBytes.ascii(',"event":"rejected","side":'),
+  accepted: JsonBytes.ascii(',"event":"accepted","side":'),
+  'partially-filled': JsonBytes.ascii(',"event":"partially-filled","side":'),
+  filled: JsonBytes.ascii(',"event":"filled","side":'),
+  canceled: JsonBytes.ascii(',"event":"canceled","side":'),
+  expired: JsonBytes.ascii(',"event":"expired","side":'),
+  replaced: JsonBytes.ascii(',"event":"replaced","side":'),
+};
+const ORDER_EVENT = JsonBytes.ascii(',"event":');
+const ORDER_SIDE = JsonBytes.ascii(',"side":');
+const ORDER_TYPE = JsonBytes.ascii(',"type":');
+const ORDER_QTY = JsonBytes.ascii(',"qty":');
+const ORDER_FILLED = JsonBytes.ascii(',"filledQty":');
+const ORDER_FILL_QTY = JsonBytes.ascii(',"fillQty":');
+const ORDER_FILL_PRICE = JsonBytes.ascii(',"fillPrice":');
+const ORDER_COMMISSION = JsonBytes.ascii(',"commission":');
+const ORDER_REASON = JsonBytes.ascii(',"reason":');
+
+/**
+ * A line of `orders.jsonl`, written straight into bytes: `orderEventRecordJson` of the
+ * {@link OrderEventRecord} the recorder without a sink keeps, then a line feed.
+ */
+function writeOrderLine(
+  out: JsonBytes,
+  seq: number,
+  time: number,
+  symbol: string,
+  clientOrderId: string,
+  event: OrderEventRecordKind,
+  side: string,
+  type: string,
+  qty: number,
+  filledQty: number,
+  fillQty: number | null,
+  fillPrice: number | null,
+  commission: number | null,
+  reason: string | null,
+): void {
+  out.fragment(ORDER_SEQ);
+  out.number(seq);
+  out.fragment(ORDER_TIME);
+  out.string(formatIsoTime(time));
+  out.fragment(ORDER_SYMBOL);
+  out.string(symbol);
+  out.fragment(ORDER_ID);
+  out.string(clientOrderId);
+  const eventBytes = ORDER_EVENTS[event] as Uint8Array | undefined;
+  if (eventBytes !== undefined) out.fragment(eventBytes);
+  else {
+    // A kind a venue added that this table does not know yet: written the long way.
+    out.fragment(ORDER_EVENT);
+    out.string(event);
+    out.fragment(ORDER_SIDE);
+  }
+  out.string(side);
+  out.fragment(ORDER_TYPE);
+  out.string(type);
+  out.fragment(ORDER_QTY);
+  out.number(qty);
+  out.fragment(ORDER_FILLED);
+  out.number(filledQty);
+  out.fragment(ORDER_FILL_QTY);
+  out.number(fillQty);
+  out.fragment(ORDER_FILL_PRICE);
+  out.number(fillPrice);
+  out.fragment(ORDER_COMMISSION);
+  out.number(commission);
+  out.fragment(ORDER_REASON);
+  out.stringOrNull(reason);
+  out.byte(CLOSE);
+  out.byte(LINE_FEED);
 }
 
 function flattenInputs(inputs: DecisionInputs): { readonly [key: string]: number | null } {
@@ -235,6 +417,18 @@ function flattenInputs(inputs: DecisionInputs): { readonly [key: string]: number
 
 /** `strategy.<key>`, built once per key name (the same few names come with every decision). */
 const STRATEGY_KEYS = new Map<string, string>();
+/** `,"strategy.<key>":` as bytes, built once per key name. */
+const STRATEGY_KEY_BYTES = new Map<string, Uint8Array>();
+const KEY_ENCODER = new TextEncoder();
+
+function strategyKeyBytes(key: string): Uint8Array {
+  let bytes = STRATEGY_KEY_BYTES.get(key);
+  if (bytes === undefined) {
+    bytes = KEY_ENCODER.encode(`,${JSON.stringify(strategyKey(key))}:`);
+    if (STRATEGY_KEY_BYTES.size < 1024) STRATEGY_KEY_BYTES.set(key, bytes);
+  }
+  return bytes;
+}
 
 function strategyKey(key: string): string {
   let named = STRATEGY_KEYS.get(key);

@@ -132,6 +132,40 @@ describe('ArtifactCompressor', () => {
     }
   });
 
+  it('takes bytes as it takes text (interleaved, through a ring smaller than a piece, the caller reusing its buffer)', async () => {
+    const pieces = journalPieces();
+    const text = pieces.join('');
+    const small = ArtifactCompressor.start({ ringBytes: 4096 });
+    try {
+      const [asBytes, asText, mixed] = [small.artifact(), small.artifact(), small.artifact()];
+      // One buffer for every piece, overwritten as soon as a call returns (as the run recorder does).
+      const reused = new Uint8Array(1 << 20);
+      const encoder = new TextEncoder();
+      pieces.forEach((piece, i) => {
+        const { written } = encoder.encodeInto(piece, reused);
+        asBytes.writeBytes(reused.subarray(0, written));
+        reused.fill(0x21, 0, written);
+        asText.write(piece);
+        if (i % 2 === 0) mixed.write(piece);
+        else {
+          mixed.writeBytes(encoder.encode(piece));
+          mixed.writeBytes(new Uint8Array(0));
+        }
+      });
+      const [bytes, textual, both, direct] = await Promise.all([asBytes.finish(), asText.finish(), mixed.finish(), prepare(pieces)]);
+      expect(bytes.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+      expect(bytes.bytes).toBe(Buffer.byteLength(text));
+      expect(gunzipSync(bytes.gzip?.data ?? new Uint8Array()).toString('utf8')).toBe(text);
+      for (const other of [textual, both, direct]) {
+        expect(other.sha256).toBe(bytes.sha256);
+        expect(other.gzip?.sha256).toBe(bytes.gzip?.sha256);
+      }
+      expect(() => asBytes.writeBytes(Uint8Array.of(10))).toThrow(/after it was finished/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('fails a write with a typed error, instead of waiting for ever, when the thread takes nothing from its full ring', async () => {
     const stalled = ArtifactCompressor.start({ ringBytes: 4096, stallTimeoutMs: 200 });
     const writer = stalled.artifact();

@@ -37,6 +37,11 @@ export interface ArtifactWriter {
    * has taken nothing for the stall timeout.
    */
   write(piece: string): void;
+  /**
+   * Appends a piece of content as bytes (UTF-8), copied into the ring: the caller may reuse
+   * `bytes` once the call returns. Waits and throws as {@link ArtifactWriter.write} does.
+   */
+  writeBytes(bytes: Uint8Array): void;
   /** Ends the content; resolves once it is hashed and compressed. */
   finish(): Promise<PreparedArtifact>;
 }
@@ -297,6 +302,8 @@ export class ArtifactCompressor {
   readonly #encoder = new TextEncoder();
   readonly #stallTimeoutMs: number;
   #writeAt = 0;
+  /** The room {@link ArtifactCompressor.#reserve} found (header included). */
+  #room = 0;
   #recordsWritten = 0;
 
   private constructor(options: ArtifactCompressorOptions) {
@@ -343,6 +350,10 @@ export class ArtifactCompressor {
       write: (piece: string): void => {
         if (finished) throw new QuantbotError('RUN_WRITE_FAILED', 'an artifact was written to after it was finished');
         if (piece.length > 0) this.#put(id, piece);
+      },
+      writeBytes: (bytes: Uint8Array): void => {
+        if (finished) throw new QuantbotError('RUN_WRITE_FAILED', 'an artifact was written to after it was finished');
+        if (bytes.length > 0) this.#putBytes(id, bytes);
       },
       finish: (): Promise<PreparedArtifact> => {
         finished = true;
@@ -436,49 +447,82 @@ export class ArtifactCompressor {
    */
   #put(id: number, text: string): void {
     this.#checkOpen();
-    const control = this.#control;
-    const size = this.#ring.length;
     let rest = text;
     while (rest.length > 0) {
-      const want = Math.min(rest.length * 3, RING_MIN_RECORD) + RING_HEADER;
-      let at = this.#writeAt;
-      let room = 0;
-      let stalledMs = 0;
-      for (;;) {
-        const readAt = Atomics.load(control, RING_READ);
-        if (at >= readAt) {
-          // Up to the end (short of the reader when it is at the start: a full ring never looks empty).
-          room = size - at - (readAt === 0 ? RING_HEADER : 0);
-          if (room >= want) break;
-          if (readAt > 0) {
-            // Too little room before the end: the reader goes back to the start.
-            this.#ringWords[at >> 2] = id;
-            this.#ringWords[(at >> 2) + 1] = -1;
-            at = 0;
-            this.#publish(at);
-            continue;
-          }
-        } else {
-          room = readAt - at - RING_HEADER;
-          if (room >= want) break;
-        }
-        if (Atomics.load(control, RING_FAILED) !== 0) this.#checkOpen();
-        if (Atomics.wait(control, RING_READ, readAt, RING_WAIT_MS) === 'timed-out') {
-          stalledMs += RING_WAIT_MS;
-          if (stalledMs >= this.#stallTimeoutMs) {
-            throw new QuantbotError('RUN_WRITE_FAILED', `cannot compress an artifact: the compressor thread took nothing from its full ring for ${this.#stallTimeoutMs} ms`);
-          }
-        } else stalledMs = 0;
-      }
-      const { read, written } = this.#encoder.encodeInto(rest, this.#ring.subarray(at + RING_HEADER, at + room));
-      this.#ringWords[at >> 2] = id;
-      this.#ringWords[(at >> 2) + 1] = written;
-      at += (RING_HEADER + written + 7) & ~7;
-      if (at === size) at = 0;
-      this.#recordsWritten++;
-      this.#publish(at);
+      const at = this.#reserve(id, Math.min(rest.length * 3, RING_MIN_RECORD));
+      const { read, written } = this.#encoder.encodeInto(rest, this.#ring.subarray(at + RING_HEADER, at + this.#room));
+      this.#commit(id, at, written);
       rest = read === rest.length ? '' : rest.slice(read);
     }
+  }
+
+  /** {@link ArtifactCompressor.#put} of bytes: copied into the ring, in several records when longer than the room. */
+  #putBytes(id: number, bytes: Uint8Array): void {
+    this.#checkOpen();
+    let from = 0;
+    while (from < bytes.length) {
+      const at = this.#reserve(id, Math.min(bytes.length - from, RING_MIN_RECORD));
+      const length = Math.min(bytes.length - from, this.#room - RING_HEADER);
+      this.#ring.set(bytes.subarray(from, from + length), at + RING_HEADER);
+      this.#commit(id, at, length);
+      from += length;
+    }
+  }
+
+  /**
+   * Where the next record of artifact `id` goes, with room (in {@link ArtifactCompressor.#room},
+   * its header included) for at least `bytes` bytes after its header: waits (blocking this
+   * thread) while the ring is full, and sends the reader back to the start when the room before
+   * the end is too small.
+   */
+  #reserve(id: number, bytes: number): number {
+    const control = this.#control;
+    const size = this.#ring.length;
+    const want = bytes + RING_HEADER;
+    let at = this.#writeAt;
+    let stalledMs = 0;
+    for (;;) {
+      const readAt = Atomics.load(control, RING_READ);
+      if (at >= readAt) {
+        // Up to the end (short of the reader when it is at the start: a full ring never looks empty).
+        const room = size - at - (readAt === 0 ? RING_HEADER : 0);
+        if (room >= want) {
+          this.#room = room;
+          return at;
+        }
+        if (readAt > 0) {
+          // Too little room before the end: the reader goes back to the start.
+          this.#ringWords[at >> 2] = id;
+          this.#ringWords[(at >> 2) + 1] = -1;
+          at = 0;
+          this.#publish(at);
+          continue;
+        }
+      } else {
+        const room = readAt - at - RING_HEADER;
+        if (room >= want) {
+          this.#room = room;
+          return at;
+        }
+      }
+      if (Atomics.load(control, RING_FAILED) !== 0) this.#checkOpen();
+      if (Atomics.wait(control, RING_READ, readAt, RING_WAIT_MS) === 'timed-out') {
+        stalledMs += RING_WAIT_MS;
+        if (stalledMs >= this.#stallTimeoutMs) {
+          throw new QuantbotError('RUN_WRITE_FAILED', `cannot compress an artifact: the compressor thread took nothing from its full ring for ${this.#stallTimeoutMs} ms`);
+        }
+      } else stalledMs = 0;
+    }
+  }
+
+  /** Ends the record at `at` (of `length` bytes after its header) and hands it to the reader. */
+  #commit(id: number, at: number, length: number): void {
+    this.#ringWords[at >> 2] = id;
+    this.#ringWords[(at >> 2) + 1] = length;
+    let next = at + ((RING_HEADER + length + 7) & ~7);
+    if (next === this.#ring.length) next = 0;
+    this.#recordsWritten++;
+    this.#publish(next);
   }
 
   #publish(writeAt: number): void {

@@ -282,7 +282,7 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
 
   async function recordAndWrite(): Promise<BacktestRunOutcome> {
     const journal = compressor === undefined ? undefined : { decisions: compressor.artifact(), orders: compressor.artifact() };
-    const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (text) => journal.decisions.write(text), orders: (text) => journal.orders.write(text) } });
+    const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (bytes) => journal.decisions.writeBytes(bytes), orders: (bytes) => journal.orders.writeBytes(bytes) } });
     // equity.csv is made while the bar loop runs: the loop writes the curve into the compressor's
     // column and each progress report hands the steps done to the thread, so only the last ones remain after it.
     const liveEquity = compressor?.liveEquityCsv(plan.universe.time);
