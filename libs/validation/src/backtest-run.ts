@@ -232,218 +232,208 @@ export async function runRecordedBacktest(config: BacktestRunConfig, options: Ba
   const timer = options.timer ?? ((): number => performance.now());
   const startedAt = timer();
   let checkStartedAt = startedAt;
+  let plan: RunPlan;
+  try {
+    plan = planRun(config, {
+      cwd,
+      ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}),
+      // The manifest's data hash, taken from the bytes as they are read (the file is read once).
+      hashData: true,
+      onPhase: (phase) => {
+        if (phase === 'check') checkStartedAt = timer();
+        phases.phase(RUN_DATA_PHASE_NAMES[phase]);
+      },
+    });
+  } finally {
+    // Also on bad data: the error is then printed on a line of its own.
+    phases.done();
+  }
+  // What the session knows when it builds the strategy: its symbols, and its fundamentals only as
+  // a point-in-time view (at a lookahead cut-off, only those announced by the cut).
+  const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
+    symbolCount: universe.symbols.length,
+    fundamentals: pointInTimeFundamentals(madeOnFirstQuestion(() => (knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt)))),
+  });
+  // Only the run's own strategy reports notices: the lookahead check's rebuilds would repeat them.
+  const notices: StrategyNotice[] = [];
+  const notify = (notice: StrategyNotice): void => {
+    notices.push(notice);
+    options.onNotice?.(notice);
+  };
+  const context: StrategyBuildContext = { ...build(plan.universe, null), notify };
+  const built = plan.manager === undefined ? undefined : buildStrategyManager(plan.manager.spec, plan.manager.source, context);
+  const manager: StrategyManager | undefined = built?.manager;
+  const { strategy, params }: { readonly strategy: Strategy; readonly params: JsonValue } =
+    built !== undefined ? { strategy: built.manager, params: built.params } : createStrategy(strategyOf(plan), plan.rawParams, context);
+  const auditSink = plan.risk.audit;
+  // Where the chain stands before the run (throws on a corrupt log, before anything runs).
+  const auditFrom = auditSink?.head();
   const withReport = config.report === true && options.allowReport !== false;
+  const backtestStartedAt = timer();
   // The journal goes out as the bar loop makes it, hashed and compressed on a thread of its own,
   // instead of being held as objects until the folder is written. A report draws the fills from
-  // the recorder's records, so a run writing one keeps them. The thread starts when the data
-  // checks do (which use one core), so its start-up is over before the bar loop needs it.
-  let compressor: ArtifactCompressor | undefined;
+  // the recorder's records, so a run writing one keeps them.
+  const compressor = withReport ? undefined : ArtifactCompressor.start();
   try {
-    return await planAndRun();
+    return await recordAndWrite();
   } finally {
     await compressor?.close();
   }
 
-  async function planAndRun(): Promise<BacktestRunOutcome> {
-    let plan: RunPlan;
-    try {
-      plan = planRun(config, {
-        cwd,
-        ...(options.auditLog !== undefined ? { auditLog: options.auditLog } : {}),
-        // The manifest's data hash, taken from the bytes as they are read (the file is read once).
-        hashData: true,
-        onPhase: (phase) => {
-          if (phase === 'check') {
-            checkStartedAt = timer();
-            if (!withReport && compressor === undefined) compressor = ArtifactCompressor.start();
-          }
-          phases.phase(RUN_DATA_PHASE_NAMES[phase]);
-        },
-      });
-    } finally {
-      // Also on bad data: the error is then printed on a line of its own.
-      phases.done();
-    }
-    // What the session knows when it builds the strategy: its symbols, and its fundamentals only as
-    // a point-in-time view (at a lookahead cut-off, only those announced by the cut).
-    const build = (universe: BarUniverse, knownAt: EpochMs | null): StrategyBuildContext => ({
-      symbolCount: universe.symbols.length,
-      fundamentals: pointInTimeFundamentals(madeOnFirstQuestion(() => (knownAt === null ? plan.fundamentals : plan.fundamentals.visibleAt(knownAt)))),
+  async function recordAndWrite(): Promise<BacktestRunOutcome> {
+    const journal = compressor === undefined ? undefined : { decisions: compressor.artifact(), orders: compressor.artifact() };
+    const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (bytes) => journal.decisions.writeBytes(bytes), orders: (bytes) => journal.orders.writeBytes(bytes) } });
+    // equity.csv is made while the bar loop runs: the loop writes the curve into the compressor's
+    // column and each progress report hands the steps done to the thread, so only the last ones remain after it.
+    const liveEquity = compressor?.liveEquityCsv(plan.universe.time);
+    let stepsDone = 0;
+    const progress = createProgress({
+      stream: progressStream,
+      total: plan.universe.length,
+      label: `backtest ${plan.universe.symbols.length} symbol(s)`,
+      enabled: options.showProgress !== false,
     });
-    // Only the run's own strategy reports notices: the lookahead check's rebuilds would repeat them.
-    const notices: StrategyNotice[] = [];
-    const notify = (notice: StrategyNotice): void => {
-      notices.push(notice);
-      options.onNotice?.(notice);
+    const result = runBacktest({
+      recorder,
+      ...(liveEquity !== undefined ? { equityBuffer: liveEquity.equity } : {}),
+      onProgress: (done) => {
+        liveEquity?.publish(done);
+        progress.tick(done - stepsDone);
+        stepsDone = done;
+      },
+      universe: plan.universe,
+      strategy,
+      startingCash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+      dataQuality: plan.dataQuality,
+      risk: plan.risk,
+      barInterval: plan.barInterval,
+    });
+    progress.done();
+    recorder.flush();
+    // Finished while the summary is made; awaited when the folder is written.
+    // With the equity curve, whose last steps are made and compressed on the same thread while this one makes the summary.
+    const journalDone = journal === undefined || liveEquity === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish(), liveEquity.finish()]);
+    journalDone?.catch(() => undefined);
+    const summaryStartedAt = timer();
+
+    // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
+    // on raw prices keeps the configuration, and the digest, it always had.
+    const adjusted = plan.prices === 'adjusted';
+    const configText = JSON.stringify({
+      data: plan.dataLabel,
+      ...(adjusted ? { prices: plan.prices } : {}),
+      symbols: plan.universe.symbols,
+      strategy: plan.strategyName,
+      // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
+      // (and so the run id and digest) they always had.
+      ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
+      params,
+      cash: plan.cash,
+      sizing: plan.sizing,
+      execution: plan.execution,
+      fillModel: plan.fillModel,
+      seed: plan.seed,
+    });
+    const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
+    const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
+    const runId = uniqueRunId(resultsRoot, baseRunId);
+    const summaryParams =
+      plan.manager !== undefined
+        ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
+        : Object.entries(params as Readonly<Record<string, JsonValue>>)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(',');
+    const plain = toBacktestReport(result, {
+      runId,
+      strategy: plan.strategyName,
+      params: summaryParams,
+      data: plan.dataLabel,
+      symbols: plan.universe.symbols.join(','),
+      sizing: describeSizingRule(plan.sizing),
+      commissionBps: plan.execution.feeBps,
+      seed: plan.seed,
+      ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
+    });
+    // The notice count joins the summary, and the notices the document, only when a strategy raised
+    // any; a manager run carries each sleeve's books. A run without them keeps the document it
+    // always had (and earlier runs their digest).
+    const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
+    const report = {
+      ...counted,
+      ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
+      ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
     };
-    const context: StrategyBuildContext = { ...build(plan.universe, null), notify };
-    const built = plan.manager === undefined ? undefined : buildStrategyManager(plan.manager.spec, plan.manager.source, context);
-    const manager: StrategyManager | undefined = built?.manager;
-    const { strategy, params }: { readonly strategy: Strategy; readonly params: JsonValue } =
-      built !== undefined ? { strategy: built.manager, params: built.params } : createStrategy(strategyOf(plan), plan.rawParams, context);
-    const auditSink = plan.risk.audit;
-    // Where the chain stands before the run (throws on a corrupt log, before anything runs).
-    const auditFrom = auditSink?.head();
-    const backtestStartedAt = timer();
-    // A run with no data checks (no data to load) starts the thread now.
-    if (!withReport && compressor === undefined) compressor = ArtifactCompressor.start();
-    return recordAndWrite(compressor);
-
-    async function recordAndWrite(compressor: ArtifactCompressor | undefined): Promise<BacktestRunOutcome> {
-      const journal = compressor === undefined ? undefined : { decisions: compressor.artifact(), orders: compressor.artifact() };
-      const recorder = new RunRecorder(journal === undefined ? {} : { sink: { decisions: (bytes) => journal.decisions.writeBytes(bytes), orders: (bytes) => journal.orders.writeBytes(bytes) } });
-      // equity.csv is made while the bar loop runs: the loop writes the curve into the compressor's
-      // column and each progress report hands the steps done to the thread, so only the last ones remain after it.
-      const liveEquity = compressor?.liveEquityCsv(plan.universe.time);
-      let stepsDone = 0;
-      const progress = createProgress({
-        stream: progressStream,
-        total: plan.universe.length,
-        label: `backtest ${plan.universe.symbols.length} symbol(s)`,
-        enabled: options.showProgress !== false,
-      });
-      const result = runBacktest({
-        recorder,
-        ...(liveEquity !== undefined ? { equityBuffer: liveEquity.equity } : {}),
-        onProgress: (done) => {
-          liveEquity?.publish(done);
-          progress.tick(done - stepsDone);
-          stepsDone = done;
-        },
-        universe: plan.universe,
-        strategy,
-        startingCash: plan.cash,
-        sizing: plan.sizing,
-        execution: plan.execution,
-        fillModel: plan.fillModel,
-        seed: plan.seed,
-        dataQuality: plan.dataQuality,
-        risk: plan.risk,
-        barInterval: plan.barInterval,
-      });
-      progress.done();
-      recorder.flush();
-      // Finished while the summary is made; awaited when the folder is written.
-      // With the equity curve, whose last steps are made and compressed on the same thread while this one makes the summary.
-      const journalDone = journal === undefined || liveEquity === undefined ? undefined : Promise.all([journal.decisions.finish(), journal.orders.finish(), liveEquity.finish()]);
-      journalDone?.catch(() => undefined);
-      const summaryStartedAt = timer();
-
-      // Adjusted prices join the configuration (and so the run id and digest) only when chosen: a run
-      // on raw prices keeps the configuration, and the digest, it always had.
-      const adjusted = plan.prices === 'adjusted';
-      const configText = JSON.stringify({
-        data: plan.dataLabel,
-        ...(adjusted ? { prices: plan.prices } : {}),
-        symbols: plan.universe.symbols,
-        strategy: plan.strategyName,
-        // Only a strategy file adds its identity: runs of shipped strategies keep the configuration
-        // (and so the run id and digest) they always had.
-        ...(plan.strategyFile !== undefined ? { strategyFile: { path: plan.strategyFile.source, sha256: plan.strategyFile.file.sha256 } } : {}),
-        params,
-        cash: plan.cash,
-        sizing: plan.sizing,
-        execution: plan.execution,
-        fillModel: plan.fillModel,
-        seed: plan.seed,
-      });
-      const resultsRoot = options.resultsRoot ?? resolve(cwd, config.resultsDir ?? join('results', 'runs'));
-      const baseRunId = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(configText).digest('hex').slice(0, 8)}`;
-      const runId = uniqueRunId(resultsRoot, baseRunId);
-      const summaryParams =
-        plan.manager !== undefined
-          ? `${plan.manager.source}: ${plan.manager.spec.sleeves.map((s) => `${s.name} ${s.strategy} ${Number((s.allocation * 100).toFixed(6))}%`).join(', ')}`
-          : Object.entries(params as Readonly<Record<string, JsonValue>>)
-              .map(([k, v]) => `${k}=${String(v)}`)
-              .join(',');
-      const plain = toBacktestReport(result, {
-        runId,
-        strategy: plan.strategyName,
-        params: summaryParams,
-        data: plan.dataLabel,
-        symbols: plan.universe.symbols.join(','),
-        sizing: describeSizingRule(plan.sizing),
-        commissionBps: plan.execution.feeBps,
-        seed: plan.seed,
-        ...(adjusted ? { prices: ADJUSTED_PRICES_LABEL } : {}),
-      });
-      // The notice count joins the summary, and the notices the document, only when a strategy raised
-      // any; a manager run carries each sleeve's books. A run without them keeps the document it
-      // always had (and earlier runs their digest).
-      const counted = notices.length === 0 ? plain : { ...plain, summary: { ...plain.summary, notices: notices.length } };
-      const report = {
-        ...counted,
-        ...(manager !== undefined ? { manager: toStrategyManagerDocument(manager) } : {}),
-        ...(notices.length > 0 ? { notices: toNoticeDocuments(notices) } : {}),
-      };
-      const lookaheadStartedAt = timer();
-      let lookahead: LookaheadReport | null = null;
-      if (config.checkLookahead === true) {
-        phases.phase('checking lookahead');
-        const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
-          checkLookahead({
-            universe: plan.universe,
-            build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
-            startingCash: cash,
-            sizing: plan.sizing,
-            execution: plan.execution,
-            seed: plan.seed,
-          });
-        // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
-        // each sleeve's strategy is checked on its own, with its share of the cash.
-        lookahead =
-          plan.manager === undefined
-            ? check(strategyOf(plan), plan.rawParams, plan.cash)
-            : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
-      }
-      const document = lookahead !== null ? { ...report, lookahead } : report;
-      const audit: RunAuditAnchor | null =
-        auditSink === undefined || auditFrom === undefined
-          ? null
-          : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
-      const writeStartedAt = timer();
-      phases.phase('writing the run folder');
-      // One serialization serves the caller (which prints it) and summary.json; made while the
-      // compressor thread finishes the journal and the curve's last steps.
-      const documentJson = JSON.stringify(document, null, 2);
-      const journalContent = journalDone === undefined ? undefined : await journalDone;
-      const manifest = await writeBacktestRun({
-        root: resultsRoot,
-        runId,
-        document,
-        documentJson,
-        result,
-        recorder,
-        startedAt: now,
-        finishedAt: clock(),
-        cwd,
-        commandLine: options.commandLine,
-        parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
-        seed: plan.seed,
-        dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
-        ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
-        ...(journalContent !== undefined ? { journal: { decisions: journalContent[0], orders: journalContent[1] }, equity: journalContent[2] } : {}),
-        audit,
-        withReport,
-        ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
-        notices,
-        ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
-      });
-      phases.done();
-      const finishedAt = timer();
-      // A run without the read/check phases (no data to load) counts its planning as checks.
-      const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
-      const timings: BacktestRunTimings = {
-        readMs: readEnd - startedAt,
-        checkMs: backtestStartedAt - readEnd,
-        backtestMs: summaryStartedAt - backtestStartedAt,
-        summaryMs: lookaheadStartedAt - summaryStartedAt,
-        lookaheadMs: writeStartedAt - lookaheadStartedAt,
-        writeMs: finishedAt - writeStartedAt,
-        totalMs: finishedAt - startedAt,
-      };
-      return { runId, runDir: join(resultsRoot, runId), manifest, document, documentJson, report, plan, lookahead, reportWritten: withReport, notices, timings };
+    const lookaheadStartedAt = timer();
+    let lookahead: LookaheadReport | null = null;
+    if (config.checkLookahead === true) {
+      phases.phase('checking lookahead');
+      const check = (name: string | StrategyDefinition, raw: Readonly<Record<string, string | number | boolean>>, cash: number): LookaheadReport =>
+        checkLookahead({
+          universe: plan.universe,
+          build: (universe, knownAt) => createStrategy(name, raw, build(universe, knownAt)).strategy,
+          startingCash: cash,
+          sizing: plan.sizing,
+          execution: plan.execution,
+          seed: plan.seed,
+        });
+      // A manager's sleeves decide on their own fills, which the check's replays cannot give them:
+      // each sleeve's strategy is checked on its own, with its share of the cash.
+      lookahead =
+        plan.manager === undefined
+          ? check(strategyOf(plan), plan.rawParams, plan.cash)
+          : mergeLookahead(plan.manager.spec.sleeves.map((s) => ({ sleeve: s.name, report: check(s.strategy, s.params, s.allocation * (plan.manager?.spec.capital ?? plan.cash)) })));
     }
+    const document = lookahead !== null ? { ...report, lookahead } : report;
+    const audit: RunAuditAnchor | null =
+      auditSink === undefined || auditFrom === undefined
+        ? null
+        : { file: options.auditLog?.recordAs ?? auditSink.path, from: auditFrom, head: auditSink.head() };
+    const writeStartedAt = timer();
+    phases.phase('writing the run folder');
+    // One serialization serves the caller (which prints it) and summary.json; made while the
+    // compressor thread finishes the journal and the curve's last steps.
+    const documentJson = JSON.stringify(document, null, 2);
+    const journalContent = journalDone === undefined ? undefined : await journalDone;
+    const manifest = await writeBacktestRun({
+      root: resultsRoot,
+      runId,
+      document,
+      documentJson,
+      result,
+      recorder,
+      startedAt: now,
+      finishedAt: clock(),
+      cwd,
+      commandLine: options.commandLine,
+      parameters: { ...(JSON.parse(configText) as Record<string, JsonValue>), ...(options.runFile !== undefined ? { runFile: { path: options.runFile.path, sha256: options.runFile.sha256 } } : {}) },
+      seed: plan.seed,
+      dataPath: config.data !== undefined ? resolve(cwd, config.data) : undefined,
+      ...(plan.dataHashes !== undefined ? { dataHashes: plan.dataHashes } : {}),
+      ...(journalContent !== undefined ? { journal: { decisions: journalContent[0], orders: journalContent[1] }, equity: journalContent[2] } : {}),
+      audit,
+      withReport,
+      ...(withReport ? { market: marketFromUniverse(plan.universe, recorder.orders, plan.strategyName, (JSON.parse(configText) as { params?: unknown }).params, `${plan.dataLabel}, as the run loaded it`) } : {}),
+      notices,
+      ...(manager !== undefined ? { extraArtifacts: [{ name: SLEEVE_EQUITY_FILE, content: sleeveEquityCsv(manager.sleeveEquityCurves()) }] } : {}),
+    });
+    phases.done();
+    const finishedAt = timer();
+    // A run without the read/check phases (no data to load) counts its planning as checks.
+    const readEnd = checkStartedAt === startedAt ? startedAt : checkStartedAt;
+    const timings: BacktestRunTimings = {
+      readMs: readEnd - startedAt,
+      checkMs: backtestStartedAt - readEnd,
+      backtestMs: summaryStartedAt - backtestStartedAt,
+      summaryMs: lookaheadStartedAt - summaryStartedAt,
+      lookaheadMs: writeStartedAt - lookaheadStartedAt,
+      writeMs: finishedAt - writeStartedAt,
+      totalMs: finishedAt - startedAt,
+    };
+    return { runId, runDir: join(resultsRoot, runId), manifest, document, documentJson, report, plan, lookahead, reportWritten: withReport, notices, timings };
   }
 }
 
