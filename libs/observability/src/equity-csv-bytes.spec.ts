@@ -45,6 +45,26 @@ describe('equityCsvBytes', () => {
     expect(Buffer.from(equityCsvBytes(time, equity, 0, time.length, false)).toString('utf8')).toBe(reference(time, equity));
   });
 
+  it('matches the reference on days that follow one another by 1 to 4 days, or go back, across every kind of month end', () => {
+    const next = rng(3);
+    const day = 86_400_000;
+    const time: number[] = [];
+    // From 1599-12-25 (leap and non-leap Februaries, centuries 1700, 1800, 1900 and 2000) on.
+    let t = Date.UTC(1599, 11, 25);
+    while (time.length < 200_000) {
+      time.push(t);
+      const r = next();
+      t += r < 0.02 ? -Math.floor(next() * 40) * day : r < 0.05 ? 0 : Math.ceil(next() * 4) * day;
+    }
+    const equity = time.map((_, i) => 100_000 + (i % 5));
+    const got = Buffer.from(equityCsvBytes(time, equity, 0, time.length, true)).toString('utf8').split('\n');
+    const want = `time,equity\n${reference(time, equity)}`.split('\n');
+    // The first line that differs (a whole-text comparison of 200,000 lines would print for minutes).
+    const first = got.findIndex((line, i) => line !== want[i]);
+    expect({ first, got: got[first], want: want[first] }).toEqual({ first: -1, got: undefined, want: undefined });
+    expect(got.length).toBe(want.length);
+  });
+
   it('matches the reference when a fractional time follows a whole one of the same day (Date truncates toward zero)', () => {
     const time = [-1, -1.5, -86_400_000, -86_399_999.25, 0, 1.5, 1000.7, 86_399_999, 86_399_999.9, 5_000, 4_999.5];
     const equity = time.map((_, i) => i);

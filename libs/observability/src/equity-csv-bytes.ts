@@ -3,8 +3,9 @@
  * `time,equity` first when `header`): each line the time as ISO 8601, exactly as
  * `Date.prototype.toISOString` prints it, a comma, the equity as `String(number)`, and `\n`.
  * Times must be valid epoch ms (checked by the caller). The date is written by arithmetic
- * (years 0000 to 9999; others go through `Date`), the digits of a year and of a time of day only
- * when they change, and each run of one equity value is printed once.
+ * (years 0000 to 9999; others go through `Date`; a later day of the same month only moves the
+ * day's digits), the digits of a year and of a time of day only when they change, and each run of
+ * one equity value is printed once.
  *
  * With `into` (of at least `(to - from) * 64 + 16` bytes) the lines are made in it (and a view of
  * it returned) instead of in a new array.
@@ -34,6 +35,8 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
   let d0 = 0;
   let d1 = 0;
   let dateOk = false;
+  // The day of the month of `cachedDay`.
+  let dayOfMonth = 0;
   let cachedYear = Number.NaN;
   // The time of day of the previous line (as ms since midnight) and its bytes, HH:MM:SS.mmm:
   // daily bars repeat one time of day, so its digits are made once (each digit, as the date's, by
@@ -51,7 +54,15 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
   for (let i = from; i < to; i++) {
     const t = time[i] as number;
     const day = Math.floor(t / 86_400_000);
-    if (day !== cachedDay) {
+    const later = day - cachedDay; // NaN on the first line
+    if (later > 0 && dayOfMonth + later <= 28) {
+      // A later day of the same month (none has fewer than 28 days): only the day's digits change.
+      cachedDay = day;
+      dayOfMonth += later;
+      const dTens = Math.floor(dayOfMonth / 10);
+      d0 = 48 + dTens;
+      d1 = 48 + dayOfMonth - dTens * 10;
+    } else if (day !== cachedDay) {
       cachedDay = day;
       // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
       const z = day + 719_468;
@@ -74,6 +85,7 @@ export function equityCsvBytes(time: ArrayLike<number>, equity: ArrayLike<number
         y2 = 48 + decades - centuries * 10;
         y3 = 48 + y - decades * 10;
       }
+      dayOfMonth = d;
       const mTens = Math.floor(m / 10);
       const dTens = Math.floor(d / 10);
       m0 = 48 + mTens;
