@@ -64,6 +64,36 @@ describe('JsonBytes', () => {
     );
   });
 
+  it('writes a member as JSON.stringify writes it in an object, and leaves out what it leaves out', () => {
+    const values: unknown[] = [1.5, -0, NaN, 'a"b', null, true, false, [1, 'x', undefined], { b: 2, c: undefined }, Object(3), Object('s'), { toJSON: () => 'j' }, undefined, () => 1, Symbol('s'), new Date(0)];
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom(...values), fc.double(), fc.string()), { maxLength: 8 }), (members) => {
+        const out = new JsonBytes(64);
+        out.fragment(JsonBytes.ascii('{"first":0'));
+        const object: Record<string, unknown> = { first: 0 };
+        members.forEach((value, i) => {
+          out.member(JsonBytes.ascii(`,"k${i}":`), value);
+          object[`k${i}`] = value;
+        });
+        out.byte(0x7d);
+        expect(decoder.decode(out.view())).toBe(JSON.stringify(object));
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(() => new JsonBytes().member(JsonBytes.ascii('"n":'), 1n)).toThrow(TypeError);
+  });
+
+  it('drops what follows a length it is truncated to, and nothing else', () => {
+    const out = new JsonBytes();
+    out.string('abc');
+    const mark = out.length;
+    out.number(12.5);
+    out.truncate(mark);
+    out.truncate(mark + 10);
+    out.truncate(-1);
+    expect(decoder.decode(out.view())).toBe('"abc"');
+  });
+
   it('grows past its capacity without losing what was written', () => {
     const out = new JsonBytes(64);
     const parts: string[] = [];

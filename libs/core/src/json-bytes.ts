@@ -118,6 +118,37 @@ export class JsonBytes {
     else this.string(value);
   }
 
+  /**
+   * A member of an object being written: `key` (the bytes of `,"name":` or `{"name":`, made by
+   * {@link JsonBytes.ascii}) then `value` as `JSON.stringify` writes a member's value: numbers
+   * and strings as {@link JsonBytes.number} and {@link JsonBytes.string}, anything else
+   * (booleans, arrays, objects, boxed values) by `JSON.stringify`; nothing at all, key
+   * included, for a value `JSON.stringify` leaves out (`undefined`, a function, a symbol).
+   * Throws what `JSON.stringify` throws (a `BigInt`, a cycle).
+   */
+  member(key: Uint8Array, value: unknown): void {
+    if (typeof value === 'number') {
+      this.fragment(key);
+      this.number(value);
+    } else if (typeof value === 'string') {
+      this.fragment(key);
+      this.string(value);
+    } else if (value === null) {
+      this.fragment(key);
+      this.fragment(NULL_BYTES);
+    } else {
+      const text = JSON.stringify(value) as string | undefined;
+      if (text === undefined) return;
+      this.fragment(key);
+      this.#encoded(text);
+    }
+  }
+
+  /** Drops the bytes after the first `length` (such as a line left half written by a throw). */
+  truncate(length: number): void {
+    if (length >= 0 && length < this.#at) this.#at = Math.floor(length);
+  }
+
   /** `JSON.stringify(value)` of a number: `null` when it is not finite (or not a number at all), `0` for `-0`. */
   number(value: number | null | undefined): void {
     if (typeof value !== 'number' || !Number.isFinite(value)) {

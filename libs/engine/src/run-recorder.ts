@@ -92,7 +92,7 @@ export class RunRecorder {
   submitDecision(request: OrderRequest, inputs: DecisionInputs): void {
     const out = this.#decisionBytes;
     if (out !== undefined) {
-      writeDecisionLine(out, ++this.#seq, request.decidedAt, request.symbol, 'submit', request.clientOrderId, request.side, request.type, request.qty, request.limitPrice, request.stopPrice, inputs);
+      writeDecisionLine(out, ++this.#seq, request.decidedAt, request.symbol, 'submit', request.clientOrderId, request.side, request.type, request.qty, request.limitPrice ?? null, request.stopPrice ?? null, inputs);
       this.#decisionWritten(out);
       return;
     }
@@ -115,7 +115,7 @@ export class RunRecorder {
   changeDecision(action: 'cancel' | 'replace', time: EpochMs, order: Order, changes: { qty?: number; limitPrice?: number; stopPrice?: number }, inputs: DecisionInputs): void {
     const out = this.#decisionBytes;
     if (out !== undefined) {
-      writeDecisionLine(out, ++this.#seq, time, order.symbol, action, order.clientOrderId, order.side, order.type, changes.qty, changes.limitPrice, changes.stopPrice, inputs);
+      writeDecisionLine(out, ++this.#seq, time, order.symbol, action, order.clientOrderId, order.side, order.type, changes.qty ?? null, changes.limitPrice ?? null, changes.stopPrice ?? null, inputs);
       this.#decisionWritten(out);
       return;
     }
@@ -225,19 +225,21 @@ export class RunRecorder {
   }
 }
 
-const DECISION_SEQ = JsonBytes.ascii('{"seq":');
-const DECISION_TIME = JsonBytes.ascii(',"time":');
-const DECISION_SYMBOL = JsonBytes.ascii(',"symbol":');
-const DECISION_ACTIONS = {
-  submit: JsonBytes.ascii(',"action":"submit","clientOrderId":'),
-  cancel: JsonBytes.ascii(',"action":"cancel","clientOrderId":'),
-  replace: JsonBytes.ascii(',"action":"replace","clientOrderId":'),
-} as const;
-const DECISION_SIDE = JsonBytes.ascii(',"side":');
-const DECISION_TYPE = JsonBytes.ascii(',"type":');
-const DECISION_QTY = JsonBytes.ascii(',"qty":');
-const DECISION_LIMIT = JsonBytes.ascii(',"limitPrice":');
-const DECISION_STOP = JsonBytes.ascii(',"stopPrice":');
+const SEQ = JsonBytes.ascii('{"seq":');
+const TIME = JsonBytes.ascii(',"time":');
+const SYMBOL = JsonBytes.ascii(',"symbol":');
+const ACTION = JsonBytes.ascii(',"action":');
+const DECISION_ACTIONS: { readonly [action in DecisionEvent['action']]: Uint8Array } = {
+  submit: JsonBytes.ascii(',"action":"submit"'),
+  cancel: JsonBytes.ascii(',"action":"cancel"'),
+  replace: JsonBytes.ascii(',"action":"replace"'),
+};
+const CLIENT_ORDER_ID = JsonBytes.ascii(',"clientOrderId":');
+const SIDE = JsonBytes.ascii(',"side":');
+const TYPE = JsonBytes.ascii(',"type":');
+const QTY = JsonBytes.ascii(',"qty":');
+const LIMIT_PRICE = JsonBytes.ascii(',"limitPrice":');
+const STOP_PRICE = JsonBytes.ascii(',"stopPrice":');
 const INPUTS_OPEN = JsonBytes.ascii(',"inputs":{"open":');
 const INPUTS_HIGH = JsonBytes.ascii(',"high":');
 const INPUTS_LOW = JsonBytes.ascii(',"low":');
@@ -246,11 +248,40 @@ const INPUTS_VOLUME = JsonBytes.ascii(',"volume":');
 const INPUTS_POSITION = JsonBytes.ascii(',"position":');
 const INPUTS_CASH = JsonBytes.ascii(',"cash":');
 const INPUTS_EQUITY = JsonBytes.ascii(',"equity":');
+const EVENT = JsonBytes.ascii(',"event":');
+const ORDER_EVENTS: { readonly [kind in OrderEventRecordKind]: Uint8Array } = {
+  submitted: JsonBytes.ascii(',"event":"submitted"'),
+  rejected: JsonBytes.ascii(',"event":"rejected"'),
+  accepted: JsonBytes.ascii(',"event":"accepted"'),
+  'partially-filled': JsonBytes.ascii(',"event":"partially-filled"'),
+  filled: JsonBytes.ascii(',"event":"filled"'),
+  canceled: JsonBytes.ascii(',"event":"canceled"'),
+  expired: JsonBytes.ascii(',"event":"expired"'),
+  replaced: JsonBytes.ascii(',"event":"replaced"'),
+};
+const FILLED_QTY = JsonBytes.ascii(',"filledQty":');
+const FILL_QTY = JsonBytes.ascii(',"fillQty":');
+const FILL_PRICE = JsonBytes.ascii(',"fillPrice":');
+const COMMISSION = JsonBytes.ascii(',"commission":');
+const REASON = JsonBytes.ascii(',"reason":');
+
+/**
+ * A constant member (`,"event":"filled"`) made once for a known value; any other value (a kind
+ * a venue added, or not a string at all) written as `JSON.stringify` writes it. Own keys only:
+ * a value named like a prototype member (`constructor`) is not in the table.
+ */
+function constantMember<K extends string>(out: JsonBytes, table: { readonly [value in K]: Uint8Array }, key: Uint8Array, value: unknown): void {
+  if (typeof value === 'string' && Object.hasOwn(table, value)) out.fragment(table[value as K]);
+  else out.member(key, value);
+}
 
 /**
  * A line of `decision_events.jsonl`, written straight into bytes: `JSON.stringify` of the
- * {@link DecisionEvent} the recorder without a sink keeps (same keys in the same order, numbers
- * and strings as it writes them), then a line feed.
+ * {@link DecisionEvent} the recorder without a sink keeps, then a line feed. Each field is
+ * written as that record holds it (the prices `?? null`, the bar and book through
+ * `finiteOrNull` but the position as it is), so that whatever a strategy written in plain
+ * JavaScript puts there (a string, `undefined`), both give the same bytes. A write that throws
+ * leaves no part of its line.
  */
 function writeDecisionLine(
   out: JsonBytes,
@@ -261,87 +292,64 @@ function writeDecisionLine(
   clientOrderId: string,
   side: string | null,
   type: string | null,
-  qty: number | undefined,
-  limitPrice: number | undefined,
-  stopPrice: number | undefined,
+  qty: number | null | undefined,
+  limitPrice: number | null,
+  stopPrice: number | null,
   inputs: DecisionInputs,
 ): void {
-  out.fragment(DECISION_SEQ);
-  out.number(seq);
-  out.fragment(DECISION_TIME);
-  out.string(formatIsoTime(time));
-  out.fragment(DECISION_SYMBOL);
-  out.string(symbol);
-  out.fragment(DECISION_ACTIONS[action]);
-  out.string(clientOrderId);
-  out.fragment(DECISION_SIDE);
-  out.stringOrNull(side);
-  out.fragment(DECISION_TYPE);
-  out.stringOrNull(type);
-  out.fragment(DECISION_QTY);
-  out.number(qty);
-  out.fragment(DECISION_LIMIT);
-  out.number(limitPrice);
-  out.fragment(DECISION_STOP);
-  out.number(stopPrice);
-  out.fragment(INPUTS_OPEN);
-  out.number(inputs.open);
-  out.fragment(INPUTS_HIGH);
-  out.number(inputs.high);
-  out.fragment(INPUTS_LOW);
-  out.number(inputs.low);
-  out.fragment(INPUTS_CLOSE);
-  out.number(inputs.close);
-  out.fragment(INPUTS_VOLUME);
-  out.number(inputs.volume);
-  out.fragment(INPUTS_POSITION);
-  out.number(inputs.position);
-  out.fragment(INPUTS_CASH);
-  out.number(inputs.cash);
-  out.fragment(INPUTS_EQUITY);
-  out.number(inputs.equity);
-  const strategy = inputs.strategy;
-  if (strategy !== undefined) {
-    // The keys in the order `flattenInputs` adds them (all are `strategy.`-prefixed, never index-like).
-    for (const key in strategy) {
-      if (Object.hasOwn(strategy, key)) {
-        out.fragment(strategyKeyBytes(key));
-        out.number(strategy[key]);
+  const start = out.length;
+  try {
+    out.fragment(SEQ);
+    out.number(seq);
+    out.fragment(TIME);
+    out.string(formatIsoTime(time));
+    out.member(SYMBOL, symbol);
+    constantMember(out, DECISION_ACTIONS, ACTION, action);
+    out.member(CLIENT_ORDER_ID, clientOrderId);
+    out.member(SIDE, side);
+    out.member(TYPE, type);
+    out.member(QTY, qty);
+    out.member(LIMIT_PRICE, limitPrice);
+    out.member(STOP_PRICE, stopPrice);
+    // `finiteOrNull` of each (a number or null), as `flattenInputs` keeps them; the position as it is.
+    out.fragment(INPUTS_OPEN);
+    out.number(inputs.open);
+    out.fragment(INPUTS_HIGH);
+    out.number(inputs.high);
+    out.fragment(INPUTS_LOW);
+    out.number(inputs.low);
+    out.fragment(INPUTS_CLOSE);
+    out.number(inputs.close);
+    out.fragment(INPUTS_VOLUME);
+    out.number(inputs.volume);
+    out.member(INPUTS_POSITION, inputs.position);
+    out.fragment(INPUTS_CASH);
+    out.number(inputs.cash);
+    out.fragment(INPUTS_EQUITY);
+    out.number(inputs.equity);
+    const strategy = inputs.strategy;
+    if (strategy !== undefined) {
+      // The keys in the order `flattenInputs` adds them (all are `strategy.`-prefixed, never index-like).
+      for (const key in strategy) {
+        if (Object.hasOwn(strategy, key)) {
+          out.fragment(strategyKeyBytes(key));
+          out.number(strategy[key]);
+        }
       }
     }
+    out.byte(CLOSE);
+    out.byte(CLOSE);
+    out.byte(LINE_FEED);
+  } catch (error) {
+    out.truncate(start);
+    throw error;
   }
-  out.byte(CLOSE);
-  out.byte(CLOSE);
-  out.byte(LINE_FEED);
 }
-
-const ORDER_SEQ = JsonBytes.ascii('{"seq":');
-const ORDER_TIME = JsonBytes.ascii(',"time":');
-const ORDER_SYMBOL = JsonBytes.ascii(',"symbol":');
-const ORDER_ID = JsonBytes.ascii(',"clientOrderId":');
-const ORDER_EVENTS: { readonly [kind in OrderEventRecordKind]: Uint8Array } = {
-  submitted: JsonBytes.ascii(',"event":"submitted","side":'),
-  rejected: JsonBytes.ascii(',"event":"rejected","side":'),
-  accepted: JsonBytes.ascii(',"event":"accepted","side":'),
-  'partially-filled': JsonBytes.ascii(',"event":"partially-filled","side":'),
-  filled: JsonBytes.ascii(',"event":"filled","side":'),
-  canceled: JsonBytes.ascii(',"event":"canceled","side":'),
-  expired: JsonBytes.ascii(',"event":"expired","side":'),
-  replaced: JsonBytes.ascii(',"event":"replaced","side":'),
-};
-const ORDER_EVENT = JsonBytes.ascii(',"event":');
-const ORDER_SIDE = JsonBytes.ascii(',"side":');
-const ORDER_TYPE = JsonBytes.ascii(',"type":');
-const ORDER_QTY = JsonBytes.ascii(',"qty":');
-const ORDER_FILLED = JsonBytes.ascii(',"filledQty":');
-const ORDER_FILL_QTY = JsonBytes.ascii(',"fillQty":');
-const ORDER_FILL_PRICE = JsonBytes.ascii(',"fillPrice":');
-const ORDER_COMMISSION = JsonBytes.ascii(',"commission":');
-const ORDER_REASON = JsonBytes.ascii(',"reason":');
 
 /**
  * A line of `orders.jsonl`, written straight into bytes: `orderEventRecordJson` of the
- * {@link OrderEventRecord} the recorder without a sink keeps, then a line feed.
+ * {@link OrderEventRecord} the recorder without a sink keeps (each field as that record holds
+ * it), then a line feed. A write that throws leaves no part of its line.
  */
 function writeOrderLine(
   out: JsonBytes,
@@ -359,39 +367,29 @@ function writeOrderLine(
   commission: number | null,
   reason: string | null,
 ): void {
-  out.fragment(ORDER_SEQ);
-  out.number(seq);
-  out.fragment(ORDER_TIME);
-  out.string(formatIsoTime(time));
-  out.fragment(ORDER_SYMBOL);
-  out.string(symbol);
-  out.fragment(ORDER_ID);
-  out.string(clientOrderId);
-  const eventBytes = ORDER_EVENTS[event] as Uint8Array | undefined;
-  if (eventBytes !== undefined) out.fragment(eventBytes);
-  else {
-    // A kind a venue added that this table does not know yet: written the long way.
-    out.fragment(ORDER_EVENT);
-    out.string(event);
-    out.fragment(ORDER_SIDE);
+  const start = out.length;
+  try {
+    out.fragment(SEQ);
+    out.number(seq);
+    out.fragment(TIME);
+    out.string(formatIsoTime(time));
+    out.member(SYMBOL, symbol);
+    out.member(CLIENT_ORDER_ID, clientOrderId);
+    constantMember(out, ORDER_EVENTS, EVENT, event);
+    out.member(SIDE, side);
+    out.member(TYPE, type);
+    out.member(QTY, qty);
+    out.member(FILLED_QTY, filledQty);
+    out.member(FILL_QTY, fillQty);
+    out.member(FILL_PRICE, fillPrice);
+    out.member(COMMISSION, commission);
+    out.member(REASON, reason);
+    out.byte(CLOSE);
+    out.byte(LINE_FEED);
+  } catch (error) {
+    out.truncate(start);
+    throw error;
   }
-  out.string(side);
-  out.fragment(ORDER_TYPE);
-  out.string(type);
-  out.fragment(ORDER_QTY);
-  out.number(qty);
-  out.fragment(ORDER_FILLED);
-  out.number(filledQty);
-  out.fragment(ORDER_FILL_QTY);
-  out.number(fillQty);
-  out.fragment(ORDER_FILL_PRICE);
-  out.number(fillPrice);
-  out.fragment(ORDER_COMMISSION);
-  out.number(commission);
-  out.fragment(ORDER_REASON);
-  out.stringOrNull(reason);
-  out.byte(CLOSE);
-  out.byte(LINE_FEED);
 }
 
 function flattenInputs(inputs: DecisionInputs): { readonly [key: string]: number | null } {
