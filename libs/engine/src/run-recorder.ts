@@ -78,14 +78,8 @@ export class RunRecorder {
 
   /** Hands the lines not yet handed over to the sink (no-op without one). Call once the run is over. */
   flush(): void {
-    const sink = this.#sink;
-    const decisions = this.#decisionBytes;
-    const orders = this.#orderBytes;
-    if (sink === undefined || decisions === undefined || orders === undefined) return;
-    if (decisions.length > 0) sink.decisions(decisions.view());
-    decisions.reset();
-    if (orders.length > 0) sink.orders(orders.view());
-    orders.reset();
+    if (this.#decisionBytes !== undefined) this.#handOver(this.#decisionBytes, 'decisions', 1);
+    if (this.#orderBytes !== undefined) this.#handOver(this.#orderBytes, 'orders', 1);
   }
 
   /** A strategy's new order, before the gateway judges it. */
@@ -93,7 +87,7 @@ export class RunRecorder {
     const out = this.#decisionBytes;
     if (out !== undefined) {
       writeDecisionLine(out, ++this.#seq, request.decidedAt, request.symbol, 'submit', request.clientOrderId, request.side, request.type, request.qty, request.limitPrice ?? null, request.stopPrice ?? null, inputs);
-      this.#decisionWritten(out);
+      this.#handOver(out, 'decisions', JOURNAL_PIECE_BYTES);
       return;
     }
     this.decisions.push({
@@ -116,7 +110,7 @@ export class RunRecorder {
     const out = this.#decisionBytes;
     if (out !== undefined) {
       writeDecisionLine(out, ++this.#seq, time, order.symbol, action, order.clientOrderId, order.side, order.type, changes.qty ?? null, changes.limitPrice ?? null, changes.stopPrice ?? null, inputs);
-      this.#decisionWritten(out);
+      this.#handOver(out, 'decisions', JOURNAL_PIECE_BYTES);
       return;
     }
     this.decisions.push({
@@ -194,10 +188,7 @@ export class RunRecorder {
     const out = this.#orderBytes;
     if (out !== undefined) {
       writeOrderLine(out, ++this.#seq, time, symbol, clientOrderId, event, side, type, qty, filledQty, fillQty, fillPrice, commission, reason);
-      if (out.length >= JOURNAL_PIECE_BYTES) {
-        (this.#sink as RunJournalSink).orders(out.view());
-        out.reset();
-      }
+      this.#handOver(out, 'orders', JOURNAL_PIECE_BYTES);
       return;
     }
     this.orders.push({
@@ -217,11 +208,11 @@ export class RunRecorder {
     });
   }
 
-  #decisionWritten(out: JsonBytes): void {
-    if (out.length >= JOURNAL_PIECE_BYTES) {
-      (this.#sink as RunJournalSink).decisions(out.view());
-      out.reset();
-    }
+  /** Hands `out`'s lines to the sink's `to` once they hold `atLeast` bytes (a piece; any on `flush`). */
+  #handOver(out: JsonBytes, to: keyof RunJournalSink, atLeast: number): void {
+    if (out.length < atLeast) return;
+    (this.#sink as RunJournalSink)[to](out.view());
+    out.reset();
   }
 }
 
@@ -275,6 +266,15 @@ function constantMember<K extends string>(out: JsonBytes, table: { readonly [val
   else out.member(key, value);
 }
 
+/** `{"seq":…,"time":"…","symbol":…`: how both journals' lines begin. */
+function writeHead(out: JsonBytes, seq: number, time: number, symbol: string): void {
+  out.fragment(SEQ);
+  out.number(seq);
+  out.fragment(TIME);
+  out.string(formatIsoTime(time));
+  out.member(SYMBOL, symbol);
+}
+
 /**
  * A line of `decision_events.jsonl`, written straight into bytes: `JSON.stringify` of the
  * {@link DecisionEvent} the recorder without a sink keeps, then a line feed. Each field is
@@ -299,11 +299,7 @@ function writeDecisionLine(
 ): void {
   const start = out.length;
   try {
-    out.fragment(SEQ);
-    out.number(seq);
-    out.fragment(TIME);
-    out.string(formatIsoTime(time));
-    out.member(SYMBOL, symbol);
+    writeHead(out, seq, time, symbol);
     constantMember(out, DECISION_ACTIONS, ACTION, action);
     out.member(CLIENT_ORDER_ID, clientOrderId);
     out.member(SIDE, side);
@@ -369,11 +365,7 @@ function writeOrderLine(
 ): void {
   const start = out.length;
   try {
-    out.fragment(SEQ);
-    out.number(seq);
-    out.fragment(TIME);
-    out.string(formatIsoTime(time));
-    out.member(SYMBOL, symbol);
+    writeHead(out, seq, time, symbol);
     out.member(CLIENT_ORDER_ID, clientOrderId);
     constantMember(out, ORDER_EVENTS, EVENT, event);
     out.member(SIDE, side);
