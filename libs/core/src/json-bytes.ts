@@ -47,7 +47,7 @@ export class JsonBytes {
 
   /** `capacity`: the bytes held before the buffer first grows (default 64 KiB). */
   constructor(capacity = 1 << 16) {
-    this.#bytes = new Uint8Array(Math.max(64, Math.floor(capacity)));
+    this.#bytes = new Uint8Array(Number.isFinite(capacity) ? Math.max(64, Math.floor(capacity)) : 1 << 16);
   }
 
   /** The bytes of ASCII text (a key, punctuation), to write with {@link JsonBytes.fragment}. Throws a `RangeError` on a character beyond ASCII. */
@@ -110,12 +110,6 @@ export class JsonBytes {
     }
     out[at++] = QUOTE;
     this.#at = at;
-  }
-
-  /** {@link JsonBytes.string} of `value`, or `null` when it is null. */
-  stringOrNull(value: string | null): void {
-    if (value === null) this.fragment(NULL_BYTES);
-    else this.string(value);
   }
 
   /**
@@ -220,22 +214,6 @@ export class JsonBytes {
 
 /** The digits of a whole number below 1e15 (no sign), at `at`; returns where they end. */
 function writeWhole(out: Uint8Array, at: number, whole: number): number {
-  if (whole < 10) {
-    out[at] = ZERO + whole;
-    return at + 1;
-  }
-  if (whole <= 0x7fffffff) {
-    // Small integers' arithmetic.
-    let digits = 1;
-    for (let rest = whole; rest >= 10; rest = (rest / 10) | 0) digits++;
-    let rest = whole | 0;
-    for (let i = digits - 1; i >= 0; i--) {
-      const next = (rest / 10) | 0;
-      out[at + i] = ZERO + rest - next * 10;
-      rest = next;
-    }
-    return at + digits;
-  }
   let digits = 1;
   for (let rest = whole; rest >= 10; rest = Math.floor(rest / 10)) digits++;
   let rest = whole;
