@@ -163,6 +163,34 @@ describe('runBacktest', () => {
     expect(Buffer.from(b.equity.buffer).equals(Buffer.from(a.equity.buffer))).toBe(true);
   });
 
+  it('builds the trades at their first read, frozen and the same array at every read, with the metrics of those trades', () => {
+    const prices = Array.from({ length: 600 }, (_, k) => 100 + 10 * Math.sin(k / 9) - 8 * Math.cos(k / 5) + k / 40);
+    const result = runBacktest({
+      universe: universeOf({ AAA: flatRows(prices) }),
+      strategy: new SmaCrossover({ fast: 3, slow: 11, allowShort: true }, 1),
+      startingCash: 100_000,
+      sizing: fixed100,
+      execution: withFeeBps(5),
+    });
+    expect(Object.isFrozen(result)).toBe(true);
+    const trades = result.trades;
+    expect(result.trades).toBe(trades);
+    expect(Object.isFrozen(trades) && trades.every((t) => Object.isFrozen(t))).toBe(true);
+    expect(trades.length).toBeGreaterThan(10);
+    const wins = trades.filter((t) => t.netPnl > 0);
+    expect(wins.length).toBeGreaterThan(0);
+    expect(wins.length).toBeLessThan(trades.length);
+    // The metrics, summed off the trade columns in the run, against the trade objects read after it.
+    const grossWin = wins.reduce((sum, t) => sum + t.netPnl, 0);
+    const grossLoss = trades.reduce((sum, t) => (t.netPnl > 0 ? sum : sum - t.netPnl), 0);
+    expect(result.metrics.closedTrades).toBe(trades.length);
+    expect(result.metrics.winRate).toBe(wins.length / trades.length);
+    expect(result.metrics.profitFactor).toBe(grossWin / grossLoss);
+    // Read like a data property by a copy and by JSON.
+    expect({ ...result }.trades).toBe(trades);
+    expect((JSON.parse(JSON.stringify({ trades: result.trades })) as { trades: unknown[] }).trades).toHaveLength(trades.length);
+  });
+
   it('writes the curve into a given equityBuffer, each step final when onProgress reports it', () => {
     const prices = Array.from({ length: 40_000 }, (_, k) => 100 + 10 * Math.sin(k / 7) + k / 500);
     const universe = universeOf({ AAA: flatRows(prices) });

@@ -84,6 +84,7 @@ export interface OpenPositionReport {
 /** The outcome of a backtest. */
 export interface BacktestResult {
   readonly metrics: PerformanceMetrics;
+  /** The closed round trips, in the order they closed; built when first read (the metrics do not need them). */
   readonly trades: readonly ClosedTrade[];
   readonly openPositions: readonly OpenPositionReport[];
   readonly rejectedOrders: readonly RejectedOrder[];
@@ -145,7 +146,7 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   const barsInMarket = walkBars(universe.time, core, broker, equity, gateway, dataErrorHalts(universe, config.dataQuality, core, gateway), config.onProgress);
   broker.cancelAll('end of data: the order had no later bar to fill on');
 
-  const trades = core.trades.closed;
+  const tracker = core.trades;
   const markTimes = lastBarTimes(universe);
   const openPositions = core.trades.openTrades().map((t): OpenPositionReport => {
     const s = ledger.indexOf(t.symbol);
@@ -165,14 +166,19 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     barsInMarket,
     tradedNotional: core.tradedNotional,
     totalCommission: ledger.fees,
-    trades,
+    // Read off the trade columns: the trade objects are built only if `trades` is read.
+    trades: tracker.outcomes(),
     ...(config.barInterval !== undefined ? { barInterval: config.barInterval } : {}),
   });
 
   return Object.freeze({
     metrics,
-    // Already a frozen array of frozen trades.
-    trades,
+    // Built at the first read (a frozen array of frozen trades, the same one at every read): a
+    // caller that reads only the metrics, such as a parameter sweep scoring runs, builds no trade
+    // object. It holds the tracker's columns, not the core.
+    get trades(): readonly ClosedTrade[] {
+      return tracker.closed;
+    },
     openPositions: Object.freeze(openPositions),
     rejectedOrders: Object.freeze([...core.rejected]),
     canceledOrders: Object.freeze([...core.canceled]),

@@ -1,5 +1,5 @@
 export { TradeTracker } from './trade-tracker';
-export type { ClosedTrade, OpenTrade } from './trade-tracker';
+export type { ClosedTrade, OpenTrade, TradeOutcomes } from './trade-tracker';
 export { TradingCore } from './trading-core';
 export type { AdoptedOrder, CanceledOrder, RejectedOrder, SizingBasis, TradingCoreOptions } from './trading-core';
 export { computeMetrics } from './performance-metrics';

@@ -1,6 +1,7 @@
 import type { BarIntervalName } from '@quantbot/core';
 import { detectBarInterval, isIntradayInterval, periodsPerYear } from '@quantbot/core';
-import type { ClosedTrade } from './trade-tracker';
+import type { ClosedTrade, TradeOutcomes } from './trade-tracker';
+import { tradeOutcomes } from './trade-tracker';
 
 const MS_PER_YEAR = 365.25 * 24 * 60 * 60 * 1000;
 
@@ -61,7 +62,8 @@ export interface MetricsInput {
   readonly barsInMarket: number;
   readonly tradedNotional: number;
   readonly totalCommission: number;
-  readonly trades: readonly ClosedTrade[];
+  /** The closed trades, or only their outcomes (`TradeTracker.outcomes`: the same figures without a trade object). */
+  readonly trades: readonly ClosedTrade[] | TradeOutcomes;
   /**
    * The bar interval of `time`, which sets the annualisation. Default: detected from `time`
    * (`detectBarInterval`), daily when the times cannot tell.
@@ -88,18 +90,8 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
   const years = isIntradayInterval(barInterval) ? count / perYear : n > 1 ? ((time[n - 1] as number) - (time[0] as number)) / MS_PER_YEAR : 0;
   const cagr = years > 0 && start > 0 && final > 0 ? Math.pow(final / start, 1 / years) - 1 : null;
 
-  let wins = 0;
-  let grossWin = 0;
-  let grossLoss = 0;
-  for (const t of input.trades) {
-    if (t.netPnl > 0) {
-      wins++;
-      grossWin += t.netPnl;
-    } else {
-      grossLoss -= t.netPnl;
-    }
-  }
-  const tradeCount = input.trades.length;
+  const trades = input.trades;
+  const { count: tradeCount, wins, grossWin, grossLoss } = isTradeList(trades) ? tradeOutcomes(trades) : trades;
   const averageEquity = n > 0 ? equitySum / n : start;
 
   return Object.freeze({
@@ -212,4 +204,8 @@ function downsideSquares(equity: Float64Array, start: number): number {
     if (r < 0) downside += r * r;
   }
   return downside;
+}
+
+function isTradeList(trades: readonly ClosedTrade[] | TradeOutcomes): trades is readonly ClosedTrade[] {
+  return Array.isArray(trades);
 }

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { epochMs, ticker } from '@quantbot/core';
-import { TradeTracker } from './trade-tracker';
+import { TradeTracker, tradeOutcomes } from './trade-tracker';
 
 const t = (k: number) => epochMs(k * 1000);
 
@@ -31,5 +32,37 @@ describe('TradeTracker', () => {
     tracker.onFill(0, 30, 40, 3, t(2), 2);
     expect(tracker.closed[0]).toEqual(expect.objectContaining({ side: 'short', qty: 10, pnl: 100, commission: 2 }));
     expect(tracker.openTrades()[0]).toEqual(expect.objectContaining({ side: 'long', qty: 20, entryPrice: 40, commission: 2 }));
+  });
+
+  it('reads the outcomes off its columns to the bit of those of the trade objects, for any fills', () => {
+    const fill = fc.record({
+      symbol: fc.integer({ min: 0, max: 2 }),
+      qty: fc.integer({ min: -300, max: 300 }).filter((q) => q !== 0),
+      price: fc.double({ min: 0.01, max: 1e6, noNaN: true }),
+      commission: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 100, noNaN: true })),
+    });
+    fc.assert(
+      fc.property(fc.array(fill, { maxLength: 200 }), (fills) => {
+        const tracker = new TradeTracker([ticker('AAA'), ticker('BBB'), ticker('CCC')]);
+        fills.forEach((f, k) => tracker.onFill(f.symbol, f.qty, f.price, f.commission, t(k), k));
+        const fromColumns = tracker.outcomes();
+        const fromTrades = tradeOutcomes(tracker.closed);
+        expect(fromColumns.count).toBe(tracker.closed.length);
+        // Object.is: the same double, -0 included.
+        for (const key of ['count', 'wins', 'grossWin', 'grossLoss'] as const) expect(Object.is(fromColumns[key], fromTrades[key])).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts wins, winners\' and losers\' net P&L from the trades', () => {
+    const tracker = new TradeTracker([ticker('AAA')]);
+    tracker.onFill(0, 10, 10, 1, t(1), 1);
+    tracker.onFill(0, -10, 12, 1, t(2), 2); // net +18
+    tracker.onFill(0, 10, 10, 1, t(3), 3);
+    tracker.onFill(0, -10, 9, 1, t(4), 4); // net -12
+    tracker.onFill(0, 10, 10, 0, t(5), 5);
+    tracker.onFill(0, -10, 10, 0, t(6), 6); // net 0: not a win
+    expect(tracker.outcomes()).toEqual({ count: 3, wins: 1, grossWin: 18, grossLoss: 12 });
   });
 });
