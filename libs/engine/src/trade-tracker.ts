@@ -284,9 +284,10 @@ class ClosedTradeRecord implements ClosedTrade {
 }
 
 /**
- * Appends to `out` the closed trades of `count` rows of columns `d`. It runs once per backtest: kept
- * to the loop alone (no call after it that its first, optimized-on-the-fly run has no feedback
- * for), its optimized code is not thrown away at the loop's end.
+ * Appends to `out` the closed trades of `count` rows of columns `d`. It runs once per result, at
+ * the first read of its trades: kept to the loop alone (no call after it that its first,
+ * optimized-on-the-fly run has no feedback for), its optimized code is not thrown away at the
+ * loop's end.
  */
 function tradesFromColumns(d: Float64Array, count: number, symbols: readonly Ticker[], out: ClosedTrade[]): void {
   const width = WIDTH;
