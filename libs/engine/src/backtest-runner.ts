@@ -174,8 +174,8 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
   return Object.freeze({
     metrics,
     // Built at the first read (a frozen array of frozen trades, the same one at every read): a
-    // caller that reads only the metrics, such as a parameter sweep scoring runs, builds no trade
-    // object. It holds the tracker's columns, not the core.
+    // caller that reads only the metrics builds no trade object. It holds the tracker's columns,
+    // not the core.
     get trades(): readonly ClosedTrade[] {
       return tracker.closed;
     },
