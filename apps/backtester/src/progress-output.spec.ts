@@ -114,12 +114,12 @@ describe('progress of backtester commands', () => {
     }
   });
 
-  it('--timings prints one line on stderr with every step, the total, the peak memory and the CPU time; the steps add up to the total', async () => {
+  it('--timings prints one line on stderr with every step, the total, the peak memory, the CPU time and the page faults; the steps add up to the total', async () => {
     const result = await cli(PIPE, 'run', '--bars', '300', '--quiet', '--timings', '--json');
     expect(result.code).toBe(0);
     expect(result.progress).toBe('');
     const line = result.err.trim();
-    const match = /^timings: read (\S+) s, check (\S+) s, backtest (\S+) s, summary (\S+) s, lookahead (\S+) s, write (\S+) s, total (\S+) s; peak memory (\d+) MB; cpu (\d+\.\d\d) s$/.exec(line);
+    const match = /^timings: read (\S+) s, check (\S+) s, backtest (\S+) s, summary (\S+) s, lookahead (\S+) s, write (\S+) s, total (\S+) s; peak memory (\d+) MB; cpu (\d+\.\d\d) s; page faults (\d+)$/.exec(line);
     expect(match).not.toBeNull();
     const [read, check, backtest, summary, lookahead, write, total] = (match as RegExpExecArray).slice(1, 8).map(Number) as number[];
     expect(lookahead).toBe(0);
@@ -133,6 +133,10 @@ describe('progress of backtester commands', () => {
     const now = process.cpuUsage();
     expect(Number(match?.[9])).toBeGreaterThan(0);
     expect(Number(match?.[9])).toBeLessThanOrEqual((now.user + now.system) / 1e6 + 0.005);
+    // The process's page faults so far, likewise: some (a process touches new memory), and no more than by now.
+    const usage = process.resourceUsage();
+    expect(Number(match?.[10])).toBeGreaterThan(0);
+    expect(Number(match?.[10])).toBeLessThanOrEqual(usage.minorPageFault + usage.majorPageFault);
     // stdout stays one JSON document.
     expect(() => JSON.parse(result.out) as unknown).not.toThrow();
     const without = await cli(PIPE, 'run', '--bars', '300', '--quiet');
@@ -141,10 +145,10 @@ describe('progress of backtester commands', () => {
 });
 
 describe('formatTimings', () => {
-  it('prints each step to the millisecond, the peak memory in MB and the CPU time to the hundredth', () => {
+  it('prints each step to the millisecond, the peak memory in MB, the CPU time to the hundredth and the page faults', () => {
     const timings = { readMs: 212.4, checkMs: 81, backtestMs: 190, summaryMs: 40, lookaheadMs: 0, writeMs: 301.2, totalMs: 824.6 };
-    expect(formatTimings(timings, 231.4 * 1_048_576, 1.524)).toBe(
-      'timings: read 0.212 s, check 0.081 s, backtest 0.190 s, summary 0.040 s, lookahead 0.000 s, write 0.301 s, total 0.825 s; peak memory 231 MB; cpu 1.52 s',
+    expect(formatTimings(timings, 231.4 * 1_048_576, 1.524, 77_675)).toBe(
+      'timings: read 0.212 s, check 0.081 s, backtest 0.190 s, summary 0.040 s, lookahead 0.000 s, write 0.301 s, total 0.825 s; peak memory 231 MB; cpu 1.52 s; page faults 77675',
     );
   });
 });

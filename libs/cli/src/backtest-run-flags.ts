@@ -46,7 +46,7 @@ export const BACKTEST_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'report', kind: 'boolean', description: 'also write a self-contained report.html into the run folder' },
   { name: 'json', kind: 'boolean', description: 'print the result as one JSON document' },
   { name: 'quiet', kind: 'boolean', description: 'no progress on stderr (by default: a bar on a terminal, otherwise a plain line every 10 s and one at the end)' },
-  { name: 'timings', kind: 'boolean', description: 'print on stderr how long each step took (read, check, backtest, summary, lookahead, write), the peak memory and the CPU time used' },
+  { name: 'timings', kind: 'boolean', description: 'print on stderr how long each step took (read, check, backtest, summary, lookahead, write), the peak memory, the CPU time used and the page faults taken' },
   { name: 'help', kind: 'boolean', description: 'show this help' },
 ];
 
