@@ -1,6 +1,8 @@
 import type { BarView, Strategy, StrategyContext } from '@quantbot/strategies';
 import { resolveExecutionProfile } from '@quantbot/execution-sim';
 import { SmaCrossover } from '@quantbot/strategies';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { flatRows, universeOf } from '../test/universe-builder';
 import { runBacktest } from './backtest-runner';
 
@@ -186,9 +188,38 @@ describe('runBacktest', () => {
     expect(result.metrics.closedTrades).toBe(trades.length);
     expect(result.metrics.winRate).toBe(wins.length / trades.length);
     expect(result.metrics.profitFactor).toBe(grossWin / grossLoss);
+    // One trade's prototype is every trade's: frozen, so no reader of one result changes another's.
+    expect(Object.isFrozen(Object.getPrototypeOf(trades[0]))).toBe(true);
     // Read like a data property by a copy and by JSON.
     expect({ ...result }.trades).toBe(trades);
     expect((JSON.parse(JSON.stringify({ trades: result.trades })) as { trades: unknown[] }).trades).toHaveLength(trades.length);
+  });
+
+  it('keeps neither the books nor the core alive for its trades, before or after they are read', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const prices = Array.from({ length: 400 }, (_, k) => 100 + 10 * Math.sin(k / 9) + k / 40);
+    // The strategy is handed the core (its context) and through it the books: held here only weakly.
+    let ledger: WeakRef<object> | undefined;
+    let core: WeakRef<object> | undefined;
+    const strategy = new SmaCrossover({ fast: 3, slow: 11, allowShort: false }, 1);
+    const onBar = strategy.onBar.bind(strategy);
+    strategy.onBar = (bar, ctx): void => {
+      core ??= new WeakRef(ctx);
+      ledger ??= new WeakRef((ctx as unknown as { readonly ledger: object }).ledger);
+      onBar(bar, ctx);
+    };
+    const result = runBacktest({ universe: universeOf({ AAA: flatRows(prices) }), strategy, startingCash: 100_000, sizing: fixed100 });
+    const collected = async (): Promise<boolean> => {
+      // A weak reference's target lives at least until the current job ends.
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      return ledger?.deref() === undefined && core?.deref() === undefined;
+    };
+    expect(ledger).toBeDefined();
+    expect(await collected()).toBe(true);
+    expect(result.trades.length).toBeGreaterThan(0);
+    expect(await collected()).toBe(true);
   });
 
   it('writes the curve into a given equityBuffer, each step final when onProgress reports it', () => {

@@ -171,14 +171,8 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     ...(config.barInterval !== undefined ? { barInterval: config.barInterval } : {}),
   });
 
-  return Object.freeze({
+  return resultWithTrades(tracker.closedLater(), {
     metrics,
-    // Built at the first read (a frozen array of frozen trades, the same one at every read): a
-    // caller that reads only the metrics builds no trade object. It holds the tracker's columns,
-    // not the core.
-    get trades(): readonly ClosedTrade[] {
-      return tracker.closed;
-    },
     openPositions: Object.freeze(openPositions),
     rejectedOrders: Object.freeze([...core.rejected]),
     canceledOrders: Object.freeze([...core.canceled]),
@@ -189,6 +183,31 @@ export function runBacktest(config: BacktestConfig): BacktestResult {
     guardrails: gateway.getStatistics(),
     time: universe.time,
     equity,
+  });
+}
+
+/**
+ * The frozen result, its `trades` built at the first read (a frozen array of frozen trades, the
+ * same one at every read): a caller that reads only the metrics builds no trade object. Made here,
+ * in a scope of its own, so that the getter keeps only `trades` alive (in `runBacktest` it would
+ * share a scope with closures that keep the ledger). The keys in the order they always had.
+ */
+function resultWithTrades(trades: () => readonly ClosedTrade[], rest: Omit<BacktestResult, 'trades'>): BacktestResult {
+  return Object.freeze({
+    metrics: rest.metrics,
+    get trades(): readonly ClosedTrade[] {
+      return trades();
+    },
+    openPositions: rest.openPositions,
+    rejectedOrders: rest.rejectedOrders,
+    canceledOrders: rest.canceledOrders,
+    execution: rest.execution,
+    fillModel: rest.fillModel,
+    executionQuality: rest.executionQuality,
+    dataQuality: rest.dataQuality,
+    guardrails: rest.guardrails,
+    time: rest.time,
+    equity: rest.equity,
   });
 }
 

@@ -119,6 +119,15 @@ export class TradeTracker {
     return this.#materialized;
   }
 
+  /**
+   * The closed trades so far, built at the first call of the function returned (the same frozen
+   * array at every call). Until then it holds a copy of their columns, trimmed to the trades (none
+   * for a run without trades), and not this tracker; once built, only the trades.
+   */
+  closedLater(): () => readonly ClosedTrade[] {
+    return laterTrades(this.#rows.copy(), this.#symbols);
+  }
+
   /** Number of closed trades so far. */
   get closedCount(): number {
     return this.#rows.length;
@@ -238,10 +247,39 @@ class ClosedTradeColumns {
   }
 
   toTrades(symbols: readonly Ticker[]): readonly ClosedTrade[] {
-    const out: ClosedTrade[] = [];
-    tradesFromColumns(this.#data, this.length, symbols, out);
-    return Object.freeze(out);
+    return tradesOf(this.#data, this.length, symbols);
   }
+
+  /** The rows so far, in an array of their own (the trades' columns, no spare room). */
+  copy(): { readonly data: Float64Array; readonly length: number } {
+    return { data: this.#data.slice(0, this.length * WIDTH), length: this.length };
+  }
+}
+
+/** The closed trades of `count` rows of columns `data`: a frozen array of frozen trades. */
+function tradesOf(data: Float64Array, count: number, symbols: readonly Ticker[]): readonly ClosedTrade[] {
+  const out: ClosedTrade[] = [];
+  tradesFromColumns(data, count, symbols, out);
+  return Object.freeze(out);
+}
+
+/**
+ * `TradeTracker.closedLater`'s function, made in a scope of its own so that it holds the rows and
+ * the symbols only (a closure keeps every variable its scope shares with other closures).
+ */
+function laterTrades(rows: { readonly data: Float64Array; readonly length: number }, symbols: readonly Ticker[]): () => readonly ClosedTrade[] {
+  // The closure reads these, not `rows` (which would keep the columns after they are let go).
+  const count = rows.length;
+  let data: Float64Array | undefined = rows.data;
+  let trades: readonly ClosedTrade[] | undefined;
+  return () => {
+    if (trades === undefined) {
+      trades = tradesOf(data as Float64Array, count, symbols);
+      // The columns go once the trades are built.
+      data = undefined;
+    }
+    return trades;
+  };
 }
 
 /**
@@ -282,6 +320,9 @@ class ClosedTradeRecord implements ClosedTrade {
     Object.freeze(this);
   }
 }
+// Shared by every trade of every result: frozen, so that no one result's reader can change how
+// another's trades print or behave (a `toJSON` added to it, say).
+Object.freeze(ClosedTradeRecord.prototype);
 
 /**
  * Appends to `out` the closed trades of `count` rows of columns `d`. It runs once per result, at
