@@ -125,7 +125,7 @@ export class TradeTracker {
    * for a run without trades), and not this tracker; once built, only the trades.
    */
   closedLater(): () => readonly ClosedTrade[] {
-    return laterTrades(this.#rows.copy(), this.#symbols);
+    return this.#rows.length === 0 ? noTrades : laterTrades(this.#rows.copy(), this.#symbols);
   }
 
   /** Number of closed trades so far. */
@@ -254,6 +254,13 @@ class ClosedTradeColumns {
   copy(): { readonly data: Float64Array; readonly length: number } {
     return { data: this.#data.slice(0, this.length * WIDTH), length: this.length };
   }
+}
+
+const NO_TRADES: readonly ClosedTrade[] = Object.freeze([]);
+
+/** `closedLater` of a tracker without closed trades: one function for all of them. */
+function noTrades(): readonly ClosedTrade[] {
+  return NO_TRADES;
 }
 
 /** The closed trades of `count` rows of columns `data`: a frozen array of frozen trades. */
