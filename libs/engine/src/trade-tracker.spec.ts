@@ -65,4 +65,24 @@ describe('TradeTracker', () => {
     tracker.onFill(0, -10, 10, 0, t(6), 6); // net 0: not a win
     expect(tracker.outcomes()).toEqual({ count: 3, wins: 1, grossWin: 18, grossLoss: 12 });
   });
+
+  it('builds for closedLater the trades closed when it was called, whatever closes after, from a shared or a copied buffer', () => {
+    for (const before of [3, 200]) {
+      const tracker = new TradeTracker([ticker('AAA')]);
+      const roundTrip = (k: number): void => {
+        tracker.onFill(0, 10, 10 + k, 1, t(2 * k), 2 * k);
+        tracker.onFill(0, -10, 11 + (k % 7), 1, t(2 * k + 1), 2 * k + 1);
+      };
+      for (let k = 0; k < before; k++) roundTrip(k);
+      const later = tracker.closedLater();
+      // More trades: some in the buffer's spare room, then past it (the buffer grows).
+      for (let k = before; k < before + 400; k++) roundTrip(k);
+      const trades = later();
+      expect(trades).toHaveLength(before);
+      expect(JSON.stringify(trades)).toBe(JSON.stringify(tracker.closed.slice(0, before)));
+      expect(later()).toBe(trades);
+      expect(Object.isFrozen(trades)).toBe(true);
+    }
+    expect(new TradeTracker([ticker('AAA')]).closedLater()()).toEqual([]);
+  });
 });

@@ -121,8 +121,8 @@ export class TradeTracker {
 
   /**
    * The closed trades so far, built at the first call of the function returned (the same frozen
-   * array at every call). Until then it holds a copy of their columns, trimmed to the trades (none
-   * for a run without trades), and not this tracker; once built, only the trades.
+   * array at every call). Until then it holds their columns (at most twice their size; none for a
+   * run without trades), and not this tracker; once built, only the trades.
    */
   closedLater(): () => readonly ClosedTrade[] {
     return this.#rows.length === 0 ? noTrades : laterTrades(this.#rows.copy(), this.#symbols);
@@ -250,9 +250,15 @@ class ClosedTradeColumns {
     return tradesOf(this.#data, this.length, symbols);
   }
 
-  /** The rows so far, in an array of their own (the trades' columns, no spare room). */
+  /**
+   * The rows so far, as they stand (a row is never changed once written, and later rows go past
+   * them). A buffer at least half used (it doubles as it grows) is shared, not copied: copying a
+   * long run's rows would take new memory at every run. A buffer mostly empty is copied down to the
+   * rows, so that a short run's result keeps no spare room.
+   */
   copy(): { readonly data: Float64Array; readonly length: number } {
-    return { data: this.#data.slice(0, this.length * WIDTH), length: this.length };
+    const used = this.length * WIDTH;
+    return { data: used * 2 >= this.#data.length ? this.#data.subarray(0, used) : this.#data.slice(0, used), length: this.length };
   }
 }
 
