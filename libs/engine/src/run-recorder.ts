@@ -220,11 +220,7 @@ const SEQ = JsonBytes.ascii('{"seq":');
 const TIME = JsonBytes.ascii(',"time":');
 const SYMBOL = JsonBytes.ascii(',"symbol":');
 const ACTION = JsonBytes.ascii(',"action":');
-const DECISION_ACTIONS: { readonly [action in DecisionEvent['action']]: Uint8Array } = {
-  submit: JsonBytes.ascii(',"action":"submit"'),
-  cancel: JsonBytes.ascii(',"action":"cancel"'),
-  replace: JsonBytes.ascii(',"action":"replace"'),
-};
+const DECISION_ACTIONS = constantMembers<DecisionEvent['action']>('action', { submit: null, cancel: null, replace: null });
 const CLIENT_ORDER_ID = JsonBytes.ascii(',"clientOrderId":');
 const SIDE = JsonBytes.ascii(',"side":');
 const TYPE = JsonBytes.ascii(',"type":');
@@ -240,21 +236,31 @@ const INPUTS_POSITION = JsonBytes.ascii(',"position":');
 const INPUTS_CASH = JsonBytes.ascii(',"cash":');
 const INPUTS_EQUITY = JsonBytes.ascii(',"equity":');
 const EVENT = JsonBytes.ascii(',"event":');
-const ORDER_EVENTS: { readonly [kind in OrderEventRecordKind]: Uint8Array } = {
-  submitted: JsonBytes.ascii(',"event":"submitted"'),
-  rejected: JsonBytes.ascii(',"event":"rejected"'),
-  accepted: JsonBytes.ascii(',"event":"accepted"'),
-  'partially-filled': JsonBytes.ascii(',"event":"partially-filled"'),
-  filled: JsonBytes.ascii(',"event":"filled"'),
-  canceled: JsonBytes.ascii(',"event":"canceled"'),
-  expired: JsonBytes.ascii(',"event":"expired"'),
-  replaced: JsonBytes.ascii(',"event":"replaced"'),
-};
+const ORDER_EVENTS = constantMembers<OrderEventRecordKind>('event', {
+  submitted: null,
+  rejected: null,
+  accepted: null,
+  'partially-filled': null,
+  filled: null,
+  canceled: null,
+  expired: null,
+  replaced: null,
+});
 const FILLED_QTY = JsonBytes.ascii(',"filledQty":');
 const FILL_QTY = JsonBytes.ascii(',"fillQty":');
 const FILL_PRICE = JsonBytes.ascii(',"fillPrice":');
 const COMMISSION = JsonBytes.ascii(',"commission":');
 const REASON = JsonBytes.ascii(',"reason":');
+
+/**
+ * The members `,"<key>":"<value>"` of every value of `V` (each key of `values`, which the type
+ * makes list them all), made once: the table `constantMember` reads.
+ */
+function constantMembers<V extends string>(key: string, values: { readonly [value in V]: null }): { readonly [value in V]: Uint8Array } {
+  const table = {} as { [value in V]: Uint8Array };
+  for (const value of Object.keys(values) as V[]) table[value] = JsonBytes.ascii(`,${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  return table;
+}
 
 /**
  * A constant member (`,"event":"filled"`) made once for a known value; any other value (a kind
