@@ -193,7 +193,7 @@ lines.length = 0;
 const csvBytes = Buffer.from(csv, 'utf8');
 const parse = timeBest(() => parseOhlcvCsv(csvBytes, { source: 'bench.csv', symbol: ticker('BENCH') }), Math.min(runs, 5));
 // The file as `backtester run --data` reads it: `readBarPath` with the SHA-256 the run manifest
-// records (a file of 8 MiB or more: on two threads, see docs/benchmarks.md).
+// records: read in chunks of 1 MiB into one reused buffer, hashed and parsed as read.
 const csvDir = mkdtempSync(join(os.tmpdir(), 'quantbot-bench-csv-'));
 const csvFile = join(csvDir, 'bench.csv');
 writeFileSync(csvFile, csvBytes);
@@ -241,7 +241,7 @@ if (asJson) {
     `  CSV parse (${label}): ${p.rows.toLocaleString('en-US')} rows in ${p.bestMs} ms = ${p.rowsPerSecond.toLocaleString('en-US')} rows/s (median ${p.medianMs} ms = ${p.medianRowsPerSecond.toLocaleString('en-US')} rows/s, worst ${p.worstMs} ms; target ${PARSE_TARGET / 1e6}M rows/s)`;
   console.log(parseLine('bytes, as read from a file', report.parse));
   console.log(parseLine('a string', report.parseText));
-  console.log(parseLine('the file as backtester run reads it: read, hashed, two threads', report.readFile));
+  console.log(parseLine('the file as backtester run reads it: read in chunks, hashed', report.readFile));
   console.log(`  data checks on 1M bars (gate, warn, NYSE): ${report.dataChecks.bestMs} ms = ${report.dataChecks.barsPerSecond.toLocaleString('en-US')} rows/s (${report.dataChecks.findings} findings; median ${report.dataChecks.medianMs} ms)`);
   for (const c of report.backtests) {
     const ratio = (c.barsPerSecond / TARGET).toFixed(2);

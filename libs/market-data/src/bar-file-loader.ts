@@ -8,7 +8,6 @@ import type { BarInterval } from './bar-interval';
 import { inferBarInterval } from './bar-interval';
 import type { CsvByteSource, OhlcvCsvReading } from './ohlcv-csv-parser';
 import { BarFileError, readCleanOhlcvCsvInChunks, readOhlcvCsv } from './ohlcv-csv-parser';
-import { readBarFileInParallel } from './parallel-csv-reader';
 
 /** File extensions (lower case) that `loadBarPath` reads from a directory. */
 export const BAR_FILE_EXTENSIONS: readonly string[] = Object.freeze(['.csv', '.txt']);
@@ -81,10 +80,6 @@ function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: bool
   const stats = statOrThrow(path);
   if (stats.isDirectory()) throw new DataError('is a directory, expected a bar file', { file: path });
   const resolvedSymbol = symbol ?? inferSymbolFromFileName(path);
-  if (stats.isFile() && stats.size >= PARALLEL_MIN_BYTES && stats.size <= PARALLEL_MAX_BYTES) {
-    const parallel = readFileInParallel(path, resolvedSymbol, hash, stats.size);
-    if (parallel !== null) return parallel;
-  }
   // Only a regular file can be read again from its start when the chunks leave it to the whole reading.
   const chunked = stats.isFile() ? readCleanFileInChunks(path, resolvedSymbol, hash, stats.size) : null;
   if (chunked !== null) return chunked;
@@ -97,15 +92,6 @@ function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: bool
   const hashed = hash ? Object.freeze({ file: path, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }) : null;
   return { reading: readOhlcvCsv(bytes, { source: path, symbol: resolvedSymbol }), hashed };
 }
-
-/**
- * Files read on two threads (`readBarFileInParallel`): from this size, where the second thread
- * saves more than it costs to start (a few tens of milliseconds), up to this one, above which
- * holding the whole file in memory while it is read costs more memory than it is worth (the
- * chunked reading holds two megabytes). See docs/benchmarks.md.
- */
-const PARALLEL_MIN_BYTES = 8 << 20;
-const PARALLEL_MAX_BYTES = 128 << 20;
 
 /**
  * `use` of the file `path` opened for reading, closed after; null when it cannot be opened, or
@@ -127,19 +113,6 @@ function withOpenFile<T>(path: string, use: (fd: number) => T | null, isReadFail
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** The file read on two threads; null when it cannot be opened, a read failed or it changed while read (the chunked reading then reads it). */
-function readFileInParallel(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
-  return withOpenFile(
-    path,
-    (fd) => {
-      const read = readBarFileInParallel(path, fd, { symbol, hash, size });
-      if (read === null) return null;
-      return { reading: read.reading, hashed: read.hashed === null ? null : Object.freeze({ file: path, ...read.hashed }) };
-    },
-    (error) => error instanceof Error && 'syscall' in error,
-  );
 }
 
 /**

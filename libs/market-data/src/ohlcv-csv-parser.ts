@@ -794,7 +794,7 @@ export function readCleanOhlcvCsvInChunks(read: CsvByteSource, options: OhlcvCsv
  * by role: date, open, high, low, close, volume, adjusted close), each from the line after the
  * one before: trimmed with `subarray`, without a copy.
  */
-export function cleanReading(file: string, symbol: Ticker, columns: readonly Float64Array[], rowCount: number, hasAdjClose: boolean): OhlcvCsvReading {
+function cleanReading(file: string, symbol: Ticker, columns: readonly Float64Array[], rowCount: number, hasAdjClose: boolean): OhlcvCsvReading {
   const trim = (role: Role): Float64Array => (columns[role] as Float64Array).subarray(0, rowCount);
   const lines = new Int32Array(rowCount);
   for (let k = 0; k < rowCount; k++) lines[k] = k + 2;
@@ -854,61 +854,6 @@ function readCleanRows(table: RowTable, lineStart: number, rowEnd: number, run: 
   run.lastTime = lastTime;
   run.timed = timed;
   return lineStart;
-}
-
-/** The header of an input read in parts (`readCleanRange`): where its rows start and what its columns are. */
-export interface CleanInputHeader {
-  /** Where the first row starts (after the header line's line feed). */
-  readonly bodyStart: number;
-  /** Where the input ends once trailing blanks and blank lines are left out. */
-  readonly end: number;
-  readonly header: CsvHeader;
-}
-
-/**
- * The header of the input in `input`, for reading its rows in parts; null when the input has no
- * header line followed by rows, or a bad header (`readOhlcvCsv` then names what is wrong).
- */
-export function cleanInputHeader(input: Uint8Array, file: string): CleanInputHeader | null {
-  const bytes = bytesOf(input);
-  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  const end = trimBlankLinesEnd(bytes, start, bytes.length);
-  const headerEnd = bytes.indexOf(LF, start);
-  if (headerEnd === -1 || headerEnd >= end) return null;
-  try {
-    return { bodyStart: headerEnd + 1, end, header: readHeader(bytes, start, headerEnd, file) };
-  } catch {
-    return null;
-  }
-}
-
-/** What `readCleanRange` read: how many rows, the first and last row's times, and whether they have a time of day. */
-export interface CleanRange {
-  readonly rows: number;
-  readonly firstTime: number;
-  readonly lastTime: number;
-  /** 1 when the rows' dates have a time of day, 0 when they have none, −1 when there are no rows. */
-  readonly timed: number;
-}
-
-/**
- * Reads the lines of `[from, to)` of the input in `data` (`from` the start of a line, `to` the
- * start of a line or `input.end`) into `columns` (seven, indexed by role as `cleanReading`
- * takes them) from row `firstRow` on, the way `readCleanOhlcvCsvInChunks` reads them. Null at a
- * row that is not clean or a time not after the one before, and when the rows do not fit in
- * the columns; the rows then need `readOhlcvCsv`.
- */
-export function readCleanRange(data: Uint8Array, input: CleanInputHeader, from: number, to: number, columns: readonly Float64Array[], firstRow: number): CleanRange | null {
-  const { names, roles, priceColumn } = input.header;
-  const table: RowTable = { bytes: bytesOf(data), limit: Math.min(to, input.end), names, roles, priceColumn, columns: [...columns.slice(0, 7), null] };
-  const run: CleanRun = { row: firstRow, lastTime: Number.NEGATIVE_INFINITY, timed: -1 };
-  const capacity = Math.min(...columns.slice(0, 6).map((column) => column.length));
-  const stopped = readCleanRows(table, from, capacity, run);
-  if (stopped === -1) return null;
-  if (stopped < table.limit) return null;
-  const rows = run.row - firstRow;
-  const time = columns[Role.Date] as Float64Array;
-  return { rows, firstTime: rows === 0 ? Number.NaN : (time[firstRow] as number), lastTime: run.lastTime, timed: run.timed };
 }
 
 /** The last good row of each time among the rows before `before` (which increase in time). */
