@@ -267,4 +267,46 @@ describe('readBarPath with hash', () => {
       expect(column.buffer.byteLength > column.byteLength).toBe(name === 'clean.csv');
     }
   });
+
+  it('reads a file that grows while it is read as the bytes it read: the rows and the hash are of the same bytes', () => {
+    const row = (k: number): string => {
+      const price = (50 + (k % 89) / 100).toFixed(2);
+      return `${formatBarDate(Date.UTC(1950, 0, 1) + k * 86_400_000)},${price},${price},${price},${price},${100 + k}`;
+    };
+    const lines = ['Date,Open,High,Low,Close,Volume'];
+    for (let k = 0; k < 40_000; k++) lines.push(row(k));
+    const file = path.join(folder, 'growing.csv');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const sizeBefore = fs.statSync(file).size;
+    // After the first chunk has been read, 5,000 more rows are appended: the reading goes on into them.
+    const nodeFs = require('node:fs') as typeof fs;
+    const realReadSync = nodeFs.readSync;
+    let appended = false;
+    const spy = jest.spyOn(nodeFs, 'readSync').mockImplementation(((...args: Parameters<typeof fs.readSync>) => {
+      const n = realReadSync(...args);
+      if (!appended && n > 0) {
+        appended = true;
+        const more: string[] = [];
+        for (let k = 40_000; k < 45_000; k++) more.push(row(k));
+        fs.appendFileSync(file, `${more.join('\n')}\n`);
+      }
+      return n;
+    }) as typeof fs.readSync);
+    let read: ReturnType<typeof readBarPath>;
+    try {
+      read = readBarPath(file, { hash: true });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(appended).toBe(true);
+    const bytes = fs.readFileSync(file);
+    expect(bytes.length).toBeGreaterThan(sizeBefore);
+    expect(read.hashes).toEqual([{ file, sha256: sha256(bytes), bytes: bytes.length }]);
+    const reading = read.readings[0];
+    const expected = readOhlcvCsv(bytes, { source: file, symbol: inferSymbolFromFileName(file) });
+    expect(reading?.problems).toEqual([]);
+    expect(reading?.series.length).toBe(45_000);
+    expect(Array.from(reading?.series.close ?? [])).toEqual(Array.from(expected.series.close));
+    expect(Array.from(reading?.series.time ?? [])).toEqual(Array.from(expected.series.time));
+  });
 });
