@@ -94,11 +94,12 @@ function readAndHashBarFile(path: string, symbol: Ticker | undefined, hash: bool
 }
 
 /**
- * `use` of the file `path` opened for reading, closed after; null when it cannot be opened, or
- * when `use` throws an error `isReadFailure` accepts (the caller then reads the file another way,
- * which reports the failure naming the file). Other errors are thrown.
+ * The file read in chunks (see `readCleanOhlcvCsvInChunks`), each chunk hashed as it is read;
+ * null when it must be read whole: a row problem, a file that cannot be opened, or a read that
+ * failed (the whole reading then reports the failure, naming the file). A `DataError` about the
+ * file (a bad header of a small file) is thrown.
  */
-function withOpenFile<T>(path: string, use: (fd: number) => T | null, isReadFailure: (error: unknown) => boolean): T | null {
+function readCleanFileInChunks(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -106,22 +107,6 @@ function withOpenFile<T>(path: string, use: (fd: number) => T | null, isReadFail
     return null;
   }
   try {
-    return use(fd);
-  } catch (error: unknown) {
-    if (isReadFailure(error)) return null;
-    throw error;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * The file read in chunks (see `readCleanOhlcvCsvInChunks`), each chunk hashed as it is read;
- * null when it must be read whole: a row problem, or a read that failed (the whole reading then
- * reports the failure). A `DataError` about the file (a bad header of a small file) is thrown.
- */
-function readCleanFileInChunks(path: string, symbol: Ticker, hash: boolean, size: number): HashedReading | null {
-  return withOpenFile(path, (fd) => {
     const hasher = hash ? createHash('sha256') : null;
     let total = 0;
     const read: CsvByteSource = (into, offset, length) => {
@@ -138,7 +123,12 @@ function readCleanFileInChunks(path: string, symbol: Ticker, hash: boolean, size
     const reading = readCleanOhlcvCsvInChunks(read, { source: path, symbol, chunkBytes: READ_CHUNK_BYTES, sizeHint: size });
     if (reading === null) return null;
     return { reading, hashed: hasher === null ? null : Object.freeze({ file: path, sha256: hasher.digest('hex'), bytes: total }) };
-  }, (error) => !(error instanceof DataError));
+  } catch (error: unknown) {
+    if (error instanceof DataError) throw error;
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
