@@ -9,6 +9,11 @@
 // the figures.
 // Data is generated and loaded before timing; CSV parsing and the data checks are timed on their own.
 // Usage: node tools/bench-backtest.mjs [--runs N] [--overhead-rounds N] [--json] [--check]
+//        node tools/bench-backtest.mjs --breakdown [--runs N] [--rounds N]
+//   --breakdown runs only where a bar's time goes: the idealistic cases with a strategy that does
+//   nothing, one that updates the two SMAs and never trades, and the SMA crossover, each in a
+//   fresh process, alternating for --rounds rounds (default 3); prints what the orders cost
+//   each and what an order may cost for the engine targets to be met.
 //   --check exits 1 if an idealistic backtest runs below 5,000,000 bars/s, or the realistic
 //   profile costs more than 2x the idealistic one.
 // Each figure is the best of the runs, with the median and worst beside it (the noise band).
@@ -27,7 +32,7 @@ const { NYSE_CALENDAR, applyDataQuality } = require('@quantbot/data-quality');
 const { runBacktest, RunRecorder } = require('@quantbot/engine');
 const { EXECUTION_PROFILES, resolveExecutionProfile } = require('@quantbot/execution-sim');
 const { OrderGateway } = require('@quantbot/risk-guardrails');
-const { SmaCrossover } = require('@quantbot/strategies');
+const { Sma, SmaCrossover } = require('@quantbot/strategies');
 const { ticker } = require('@quantbot/core');
 
 const args = process.argv.slice(2);
@@ -109,6 +114,78 @@ function tradesRead(c) {
 function journalRecorder() {
   const drop = () => undefined;
   return new RunRecorder({ sink: { decisions: drop, orders: drop } });
+}
+
+const breakdownWorkerAt = args.indexOf('--breakdown-worker');
+if (breakdownWorkerAt >= 0) {
+  breakdownWorker(args[breakdownWorkerAt + 1], args[breakdownWorkerAt + 2]);
+  process.exit(0);
+}
+if (args.includes('--breakdown')) {
+  breakdown();
+  process.exit(0);
+}
+
+/**
+ * One variant of the breakdown in this (fresh) process: `idle` (a strategy that does nothing: the
+ * bar loop, the marks, the equity curve, the kill-switch check, the metrics), `smas` (reads each
+ * close and updates the two exact SMAs of the crossover, never trades) or `crossover` (the SMA
+ * crossover itself). Prints the best time of `runs` runs and the orders sent.
+ */
+function breakdownWorker(variant, caseName) {
+  const universe = caseName === 'big' ? generateSyntheticUniverse({ symbols: 1, bars: 1_000_000, seed: 7 }) : generateSyntheticUniverse({ symbols: 100, bars: 2_520, seed: 7 });
+  const n = universe.symbols.length;
+  const strategy = () => {
+    if (variant === 'crossover') return new SmaCrossover({ fast: 10, slow: 30, allowShort: false }, n);
+    if (variant === 'idle') return { name: 'idle', warmupBars: 0, onBar() {} };
+    const fast = Array.from({ length: n }, () => new Sma(10));
+    const slow = Array.from({ length: n }, () => new Sma(30));
+    return {
+      name: 'smas',
+      warmupBars: 31,
+      onBar(bar, ctx) {
+        const s = bar.symbolIndex;
+        const close = bar.close();
+        fast[s].update(close);
+        slow[s].update(close);
+        // Reads the averages like the crossover does (so no work is optimized away); never true.
+        if (slow[s].isReady && fast[s].value > slow[s].value && ctx.hasPendingOrder(s)) throw new Error('no order was sent');
+      },
+    };
+  };
+  const run = () =>
+    runBacktest({ universe, strategy: strategy(), startingCash: 1_000_000_000, sizing: { kind: 'fixed-shares', shares: 100 }, execution: resolveExecutionProfile('idealistic', { feeBps: 10 }), seed: 1 });
+  run();
+  const best = timeBest(run, caseName === 'big' ? runs : runs * 4);
+  console.log(JSON.stringify({ ms: best.ms, orders: best.result.guardrails.accepted + best.result.guardrails.rejected, bars: n * universe.length }));
+}
+
+/** Where a bar's time goes, per case: the three variants alternating in fresh processes, the best of each. */
+function breakdown() {
+  const roundsAt = args.indexOf('--rounds');
+  const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 3;
+  console.log(`Quantbot backtest breakdown (node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown'}; idealistic profile, default gateway; best of ${runs} runs per process (100 symbols: ${runs * 4}), ${rounds} alternating rounds)`);
+  for (const [caseName, label, target] of [['big', '1 symbol x 1,000,000 bars', ENGINE_TARGETS.big], ['wide', '100 symbols x 2,520 bars', ENGINE_TARGETS.wide]]) {
+    const best = {};
+    let orders = 0;
+    let bars = 0;
+    for (let r = 0; r < rounds; r++) {
+      for (const variant of ['idle', 'smas', 'crossover']) {
+        const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--breakdown-worker', variant, caseName, '--runs', String(runs)], { encoding: 'utf8' }));
+        best[variant] = Math.min(best[variant] ?? Infinity, out.ms);
+        if (variant === 'crossover') orders = out.orders;
+        bars = out.bars;
+      }
+    }
+    const ordersMs = best.crossover - best.smas;
+    const targetMs = (bars / target) * 1000;
+    const budgetUs = ((targetMs - best.smas) * 1000) / orders;
+    console.log(`  ${label}:`);
+    console.log(`    a strategy that does nothing (the bar loop, marks, equity curve, kill-switch check, metrics): ${best.idle.toFixed(1)} ms`);
+    console.log(`    the two exact SMAs updated, no order: ${best.smas.toFixed(1)} ms`);
+    console.log(`    the SMA crossover (${orders.toLocaleString('en-US')} orders): ${best.crossover.toFixed(1)} ms = ${(bars / best.crossover / 1000).toFixed(2)}M bars/s`);
+    console.log(`    the orders: ${ordersMs.toFixed(1)} ms = ${((ordersMs * 1000) / orders).toFixed(2)} us an order; the ${target / 1e6}M bars/s target (${targetMs.toFixed(1)} ms) leaves ${budgetUs.toFixed(2)} us an order`);
+  }
 }
 
 const workerAt = args.indexOf('--gateway-worker');
