@@ -22,6 +22,8 @@ const SCALE = 1e6;
 const SCALED_BELOW = 1e9;
 /** Integers below this are written by their digits (at most 15: every one is its own shortest form). */
 const INTEGER_BELOW = 1e15;
+/** Text up to this long is copied unit by unit while it is ASCII, rather than handed to the encoder. */
+const ASCII_COPY_MAX = 256;
 
 /**
  * A growing buffer of UTF-8 bytes that JSON values are written into, each exactly as
@@ -198,11 +200,31 @@ export class JsonBytes {
     this.#at = at;
   }
 
-  /** Text (a JSON.stringify result, well-formed) encoded as UTF-8. */
+  /**
+   * Text (a JSON.stringify result, well-formed) encoded as UTF-8. Short ASCII text (every number's,
+   * most members') is copied unit by unit: a call of `TextEncoder.encodeInto` cost about 60 ns more
+   * than the copy of a number's 17 characters (see docs/benchmarks.md). Text beyond ASCII, or long,
+   * goes to the encoder.
+   */
   #encoded(text: string): void {
-    const most = text.length * 3;
+    const n = text.length;
+    const most = n * 3;
     if (this.#at + most > this.#bytes.length) this.#grow(most);
-    this.#at += ENCODER.encodeInto(text, this.#bytes.subarray(this.#at)).written;
+    const out = this.#bytes;
+    const start = this.#at;
+    if (n <= ASCII_COPY_MAX) {
+      let i = 0;
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 0x7f) break;
+        out[start + i] = c;
+      }
+      if (i === n) {
+        this.#at = start + n;
+        return;
+      }
+    }
+    this.#at = start + ENCODER.encodeInto(text, out.subarray(start)).written;
   }
 
   #grow(needed: number): void {
