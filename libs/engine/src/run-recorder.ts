@@ -1,6 +1,14 @@
 import type { DecisionEvent, EpochMs, Fill, Order, OrderEventRecord, OrderEventRecordKind, OrderRequest, OrderUpdate } from '@quantbot/core';
 import { JsonBytes, finiteOrNull, formatIsoTime } from '@quantbot/core';
 
+/**
+ * Values of other packages that writing a journal line calls, read once when this module loads. A value
+ * imported from another package is otherwise read at every use through that package's exports
+ * object, whose re-exports are getters on an object V8 keeps in dictionary mode, so the JIT
+ * cannot inline the read (see docs/benchmarks.md, "Imports read once").
+ */
+const formatTime = formatIsoTime;
+
 /** The bar and the book a decision was made on. */
 export interface DecisionInputs {
   readonly open: number;
@@ -92,7 +100,7 @@ export class RunRecorder {
     }
     this.decisions.push({
       seq: ++this.#seq,
-      time: formatIsoTime(request.decidedAt),
+      time: formatTime(request.decidedAt),
       symbol: request.symbol,
       action: 'submit',
       clientOrderId: request.clientOrderId,
@@ -115,7 +123,7 @@ export class RunRecorder {
     }
     this.decisions.push({
       seq: ++this.#seq,
-      time: formatIsoTime(time),
+      time: formatTime(time),
       symbol: order.symbol,
       action,
       clientOrderId: order.clientOrderId,
@@ -193,7 +201,7 @@ export class RunRecorder {
     }
     this.orders.push({
       seq: ++this.#seq,
-      time: formatIsoTime(time),
+      time: formatTime(time),
       symbol,
       clientOrderId,
       event,
@@ -277,7 +285,7 @@ function writeHead(out: JsonBytes, seq: number, time: number, symbol: string): v
   out.fragment(SEQ);
   out.number(seq);
   out.fragment(TIME);
-  out.string(formatIsoTime(time));
+  out.string(formatTime(time));
   out.member(SYMBOL, symbol);
 }
 

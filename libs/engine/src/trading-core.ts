@@ -27,6 +27,17 @@ import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { SequentialIds } from './sequential-ids';
 import { TradeTracker } from './trade-tracker';
 
+/**
+ * Values of other packages that the order path calls, read once when this module loads. A value
+ * imported from another package is otherwise read at every use through that package's exports
+ * object, whose re-exports are getters on an object V8 keeps in dictionary mode, so the JIT
+ * cannot inline the read (see docs/benchmarks.md, "Imports read once").
+ */
+const OrderAggregate = Order;
+const toClientOrderId = clientOrderId;
+const sizeByRule = sizeOrder;
+const sizeByContext = sizeFor;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** An order the broker refused, or one the core could not size. */
@@ -328,8 +339,8 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       spec.qty ??
       // Rules that read only cash and the close need no equity (a sum over every position).
       (sizing.kind === 'fixed-shares' || sizing.kind === 'percent-of-cash'
-        ? sizeOrder(sizing, cash, close)
-        : sizeFor(sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index }));
+        ? sizeByRule(sizing, cash, close)
+        : sizeByContext(sizing, { cash, equity: basis === undefined ? this.ledger.equity() : basis.equity, universe: this.#universe, symbolIndex: s, step: this.#cursor.index }));
     // A plain literal of one shape for every order (absent prices are undefined); read-only by type.
     const request: OrderRequest = {
       clientOrderId: id,
@@ -347,7 +358,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     };
     const recorder = this.#recorder;
     recorder?.submitDecision(request, this.#decisionInputs(s));
-    const order = Order.create(request);
+    const order = OrderAggregate.create(request);
     if (spec.qty === undefined && qty <= 0) {
       this.#refuse(order, `sized quantity is 0 (${this.#sizing.kind}; ${basis === undefined ? '' : `${basis.label} `}cash ${cash.toFixed(2)}, price ${close})`);
       return undefined;
@@ -404,7 +415,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#recorder?.changeDecision('replace', this.#time, old, changes, this.#decisionInputs(tracked.symbolIndex));
     // The replacement as the core expects it; the broker's reports correct what it decides
     // otherwise (a simulator replaces only the quantity left to fill).
-    const replacement = Order.create(
+    const replacement = OrderAggregate.create(
       Object.freeze({
         ...old.request,
         clientOrderId: newId,
@@ -446,7 +457,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
       // A bracket leg, created by the broker when its entry filled: judged against its trigger.
       const s = this.ledger.indexOf(update.symbol);
       if (s < 0) throw new Error(`broker reported order ${update.clientOrderId} for ${update.symbol}, which this session does not trade`);
-      const leg = Order.create(
+      const leg = OrderAggregate.create(
         Object.freeze({
           clientOrderId: update.clientOrderId,
           symbol: update.symbol,
@@ -496,7 +507,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const s = this.ledger.indexOf(order.symbol);
     if (s < 0) throw new RangeError(`cannot adopt order ${order.clientOrderId} for ${order.symbol}: not in this session`);
     if (this.#orders.has(order.clientOrderId)) return;
-    const adopted = Order.create(
+    const adopted = OrderAggregate.create(
       Object.freeze({
         clientOrderId: order.clientOrderId,
         symbol: order.symbol,
@@ -557,11 +568,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
 
   #nextOrderId(symbolIndex: number): ClientOrderId {
     const prefix = this.#orderIdPrefix;
-    if (prefix === undefined) return clientOrderId(this.#sequentialIds.next(this.#strategy.name, ++this.#orderSeq));
+    if (prefix === undefined) return toClientOrderId(this.#sequentialIds.next(this.#strategy.name, ++this.#orderSeq));
     const n = (this.#decidedThisStep[symbolIndex] as number) + 1;
     this.#decidedThisStep[symbolIndex] = n;
     const stamp = new Date(this.#time).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    return clientOrderId(`${prefix}-${this.symbols[symbolIndex] as string}-${stamp}-${n}`);
+    return toClientOrderId(`${prefix}-${this.symbols[symbolIndex] as string}-${stamp}-${n}`);
   }
 
   /** What the strategy saw of symbol `s` at the current step: the bar, the book, its inputs. */

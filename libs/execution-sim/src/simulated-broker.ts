@@ -16,6 +16,15 @@ import { executionModelsFor } from './execution-models';
 import { SeenOrderIds } from './seen-order-ids';
 import { SubmissionCash } from './submission-cash';
 
+/**
+ * Values of other packages that the order path calls, read once when this module loads. A value
+ * imported from another package is otherwise read at every use through that package's exports
+ * object, whose re-exports are getters on an object V8 keeps in dictionary mode, so the JIT
+ * cannot inline the read (see docs/benchmarks.md, "Imports read once").
+ */
+const OrderAggregate = Order;
+const toClientOrderId = clientOrderId;
+
 /** What the simulator needs to know of the account to check buying power at a fill. */
 export interface SimulatedAccount {
   readonly cash: number;
@@ -149,7 +158,7 @@ export class SimulatedBroker implements Broker {
     }
     const isBracket = order.type === 'bracket';
     const sim: SimOrder = {
-      order: Order.create(order),
+      order: OrderAggregate.create(order),
       id: order.clientOrderId,
       symbolIndex: s,
       isBuy: order.side === 'buy',
@@ -432,7 +441,7 @@ export class SimulatedBroker implements Broker {
   #openLegs(entry: SimOrder, step: number): void {
     const exitSide: OrderSide = entry.isBuy ? 'sell' : 'buy';
     const make = (suffix: string, type: 'limit' | 'stop', price: number, isTakeProfit: boolean): SimOrder => {
-      const id = clientOrderId(`${entry.id}.${suffix}`);
+      const id = toClientOrderId(`${entry.id}.${suffix}`);
       const request: OrderRequest = {
         clientOrderId: id,
         symbol: entry.order.symbol,
@@ -444,7 +453,7 @@ export class SimulatedBroker implements Broker {
         ...(type === 'limit' ? { limitPrice: price } : { stopPrice: price }),
       };
       return {
-        order: Order.create(request, { parentId: entry.id }),
+        order: OrderAggregate.create(request, { parentId: entry.id }),
         id,
         symbolIndex: entry.symbolIndex,
         isBuy: !entry.isBuy,
