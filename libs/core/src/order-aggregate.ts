@@ -4,6 +4,13 @@ import type { OrderEventKind, OrderRequest, OrderSide, OrderStatus, OrderType, T
 import { ORDER_STATUSES, isTerminalOrderStatusCode, nextOrderStatusCode, orderEventKindBetween } from './order';
 import type { OrderUpdate } from './ports/broker';
 
+/**
+ * The states by code, for `apply`: a copy of {@link ORDER_STATUSES} that is not frozen. V8's
+ * optimizing compiler does not inline an element read from a frozen array (it calls its generic
+ * keyed load, seen in the order path's disassembly), and `apply` runs several times per order.
+ */
+const STATUS_BY_CODE: readonly OrderStatus[] = [...ORDER_STATUSES];
+
 /** `Order.create` without options (one shared object, not a new one per order). */
 const NO_OPTIONS: { readonly time?: EpochMs; readonly parentId?: ClientOrderId } = Object.freeze({});
 
@@ -176,7 +183,7 @@ export class Order {
         this.#reason = event.reason;
     }
     this.#statusCode = nextCode;
-    this.#status = ORDER_STATUSES[nextCode] as OrderStatus;
+    this.#status = STATUS_BY_CODE[nextCode] as OrderStatus;
     this.#isTerminal = isTerminalOrderStatusCode(nextCode);
     this.#record(event);
   }

@@ -145,6 +145,11 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   readonly rejected: RejectedOrder[] = [];
   readonly canceled: CanceledOrder[] = [];
   readonly symbols: readonly Ticker[];
+  /**
+   * `symbols` as an array of its own, for the order path's reads: the universe's list is frozen,
+   * and V8's optimizing compiler does not inline an element read from a frozen array.
+   */
+  readonly #symbolNames: readonly Ticker[];
   readonly #universe: BarUniverse;
   readonly #strategy: Strategy;
   readonly #sizing: SizingRule;
@@ -188,6 +193,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     this.#strategy = options.strategy;
     this.#sizing = options.sizing;
     this.symbols = universe.symbols;
+    this.#symbolNames = [...universe.symbols];
     this.ledger =
       options.ledger === undefined ? new PortfolioLedger(universe.symbols, options.startingCash) : PortfolioLedger.restore(universe.symbols, options.ledger);
     this.#orderIdPrefix = options.orderIdPrefix;
@@ -329,7 +335,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   submitOrder(spec: OrderSpec, basis?: SizingBasis): ClientOrderId | undefined {
     const broker = this.#requireBroker();
     const s = spec.symbolIndex;
-    const symbol = this.symbols[s];
+    const symbol = this.#symbolNames[s];
     if (symbol === undefined) throw new RangeError(`symbol index ${s} outside the universe`);
     const id = this.#nextOrderId(s);
     const close = this.#universe.close[s * this.#universe.length + this.#cursor.index] as number;
@@ -433,7 +439,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
   onFill(fill: Fill): void {
     const tracked = this.#orders.get(fill.clientOrderId);
     // The order's symbol index when the fill is for its symbol (no lookup by name), else the ledger's.
-    const s = tracked !== undefined && this.symbols[tracked.symbolIndex] === fill.symbol ? tracked.symbolIndex : this.ledger.indexOf(fill.symbol);
+    const s = tracked !== undefined && this.#symbolNames[tracked.symbolIndex] === fill.symbol ? tracked.symbolIndex : this.ledger.indexOf(fill.symbol);
     if (s < 0) throw new Error(`broker reported a fill for ${fill.symbol}, which this session does not trade`);
     const signedQty = fill.side === 'buy' ? fill.qty : -fill.qty;
     this.ledger.applyFill(s, signedQty, fill.price, fill.commission);

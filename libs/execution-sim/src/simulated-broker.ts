@@ -25,6 +25,9 @@ import { SubmissionCash } from './submission-cash';
 const OrderAggregate = Order;
 const toClientOrderId = clientOrderId;
 
+/** Up to this many symbols, the volume used per bar is cleared by a loop rather than by `fill`. */
+const SMALL_FILL = 64;
+
 /** What the simulator needs to know of the account to check buying power at a fill. */
 export interface SimulatedAccount {
   readonly cash: number;
@@ -218,7 +221,10 @@ export class SimulatedBroker implements Broker {
     this.#step = step;
     this.#now = time;
     if (this.#orderCount === 0) return;
-    this.#usedVolume.fill(0);
+    // A loop for a few symbols: `fill` is a call into the runtime, which costs more than the stores.
+    const used = this.#usedVolume;
+    if (used.length <= SMALL_FILL) for (let s = 0; s < used.length; s++) used[s] = 0;
+    else used.fill(0);
     // Orders added while this bar is worked (bracket legs, replacements) start on a later bar.
     const orders = this.#orders;
     const count = this.#orderCount;
