@@ -129,13 +129,35 @@ interface CurveStatistics {
   readonly equitySum: number;
 }
 
+/** The sums and extremes of one pass over an equity curve, as an object (see {@link curvePass}). */
+function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
+  const out = new Float64Array(CURVE_FIGURES);
+  curvePass(equity, start, out);
+  return {
+    count: out[0] as number,
+    shift: out[1] as number,
+    sum: out[2] as number,
+    sumSquares: out[3] as number,
+    downside: out[4] as number,
+    maxDd: out[5] as number,
+    maxDdBars: out[6] as number,
+    equitySum: out[7] as number,
+  };
+}
+
+/** How many figures {@link curvePass} writes. */
+const CURVE_FIGURES = 8;
+
 /**
  * The one pass over the curve, in a function of its own: it runs once per backtest over every
  * bar, and kept apart from the rest of the metrics (whose branches a first run may not take) its
  * optimized code is not thrown away and rebuilt on every run. Written so that the JIT keeps every
- * running value unboxed: no allocation per bar.
+ * running value unboxed: no allocation per bar. Its figures go into `out` (count, shift, sum,
+ * sumSquares, downside, maxDd, maxDdBars, equitySum), not into an object made here: the optimized
+ * code of a loop that ended in an object literal was thrown away at the literal after every run
+ * (`--trace-deopt`: 11 deoptimizations in 11 backtests), so each run began the loop unoptimized.
  */
-function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
+function curvePass(equity: Float64Array, start: number, out: Float64Array): void {
   const n = equity.length;
   // One pass over the curve. Mean and variance of daily returns use sums shifted by the first
   // return (numerically as robust as Welford's method, with one division per bar, not two).
@@ -190,7 +212,14 @@ function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
   }
   // NaN only when a return was NaN or +∞ (a sum of squares cannot make one otherwise).
   if (downside !== downside) downside = downsideSquares(equity, start);
-  return { count, shift, sum, sumSquares, downside, maxDd, maxDdBars, equitySum };
+  out[0] = count;
+  out[1] = shift;
+  out[2] = sum;
+  out[3] = sumSquares;
+  out[4] = downside;
+  out[5] = maxDd;
+  out[6] = maxDdBars;
+  out[7] = equitySum;
 }
 
 /** Σ r² over the negative per-bar returns r, skipping NaN ones: the branching form, for curves with non-finite returns. */
