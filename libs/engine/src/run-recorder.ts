@@ -1,12 +1,8 @@
 import type { DecisionEvent, EpochMs, Fill, Order, OrderEventRecord, OrderEventRecordKind, OrderRequest, OrderUpdate } from '@quantbot/core';
 import { JsonBytes, finiteOrNull, formatIsoTime } from '@quantbot/core';
 
-/**
- * Values of other packages that writing a journal line calls, read once when this module loads. A value
- * imported from another package is otherwise read at every use through that package's exports
- * object, whose re-exports are getters on an object V8 keeps in dictionary mode, so the JIT
- * cannot inline the read (see docs/benchmarks.md, "Imports read once").
- */
+// Other packages' values that a journal line calls, bound once at load: a read through a package's
+// exports is not inlined by the JIT (docs/development.md, "Rules the code keeps").
 const formatTime = formatIsoTime;
 
 /** The bar and the book a decision was made on. */

@@ -27,12 +27,8 @@ import type { DecisionInputs, RunRecorder } from './run-recorder';
 import { SequentialIds } from './sequential-ids';
 import { TradeTracker } from './trade-tracker';
 
-/**
- * Values of other packages that the order path calls, read once when this module loads. A value
- * imported from another package is otherwise read at every use through that package's exports
- * object, whose re-exports are getters on an object V8 keeps in dictionary mode, so the JIT
- * cannot inline the read (see docs/benchmarks.md, "Imports read once").
- */
+// Other packages' values that the order path calls, bound once at load: a read through a package's
+// exports is not inlined by the JIT (docs/development.md, "Rules the code keeps").
 const OrderAggregate = Order;
 const toClientOrderId = clientOrderId;
 const sizeByRule = sizeOrder;
@@ -578,7 +574,7 @@ export class TradingCore implements StrategyContext, BrokerEventSink, Clock {
     const n = (this.#decidedThisStep[symbolIndex] as number) + 1;
     this.#decidedThisStep[symbolIndex] = n;
     const stamp = new Date(this.#time).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    return toClientOrderId(`${prefix}-${this.symbols[symbolIndex] as string}-${stamp}-${n}`);
+    return toClientOrderId(`${prefix}-${this.#symbolNames[symbolIndex] as string}-${stamp}-${n}`);
   }
 
   /** What the strategy saw of symbol `s` at the current step: the bar, the book, its inputs. */

@@ -6,12 +6,8 @@ import { bpsFeeSchedule } from './fee-model';
 import { SeenOrderIds } from './seen-order-ids';
 import { SubmissionCash } from './submission-cash';
 
-/**
- * Values of other packages that the order path calls, read once when this module loads. A value
- * imported from another package is otherwise read at every use through that package's exports
- * object, whose re-exports are getters on an object V8 keeps in dictionary mode, so the JIT
- * cannot inline the read (see docs/benchmarks.md, "Imports read once").
- */
+// Other packages' values that the order path calls, bound once at load: a read through a package's
+// exports is not inlined by the JIT (docs/development.md, "Rules the code keeps").
 const OrderAggregate = Order;
 
 /** What a simulated broker needs to know of the account to check buying power at the fill. */
