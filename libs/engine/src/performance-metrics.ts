@@ -78,7 +78,16 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
   const start = input.startingEquity;
   const final = n > 0 ? (equity[n - 1] as number) : start;
 
-  const { count, shift, sum, sumSquares, downside, maxDd, maxDdBars, equitySum } = curveStatistics(equity, start);
+  const curve = new Float64Array(CURVE_FIGURES);
+  curvePass(equity, start, curve);
+  const count = curve[0] as number;
+  const shift = curve[1] as number;
+  const sum = curve[2] as number;
+  const sumSquares = curve[3] as number;
+  const downside = curve[4] as number;
+  const maxDd = curve[5] as number;
+  const maxDdBars = curve[6] as number;
+  const equitySum = curve[7] as number;
   const mean = count > 0 ? shift + sum / count : 0;
   const m2 = count > 0 ? Math.max(0, sumSquares - (sum * sum) / count) : 0;
 
@@ -115,34 +124,6 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
     totalCommission: input.totalCommission,
     bars: n,
   });
-}
-
-/** The sums and extremes of one pass over an equity curve (see `curveStatistics`). */
-interface CurveStatistics {
-  readonly count: number;
-  readonly shift: number;
-  readonly sum: number;
-  readonly sumSquares: number;
-  readonly downside: number;
-  readonly maxDd: number;
-  readonly maxDdBars: number;
-  readonly equitySum: number;
-}
-
-/** The sums and extremes of one pass over an equity curve, as an object (see {@link curvePass}). */
-function curveStatistics(equity: Float64Array, start: number): CurveStatistics {
-  const out = new Float64Array(CURVE_FIGURES);
-  curvePass(equity, start, out);
-  return {
-    count: out[0] as number,
-    shift: out[1] as number,
-    sum: out[2] as number,
-    sumSquares: out[3] as number,
-    downside: out[4] as number,
-    maxDd: out[5] as number,
-    maxDdBars: out[6] as number,
-    equitySum: out[7] as number,
-  };
 }
 
 /** How many figures {@link curvePass} writes. */
