@@ -4,7 +4,8 @@
 // the backtest with its run recorder, the summary, the run folder, the JSON document on stdout.
 // The file is made with the seeded synthetic generator (seed 7) and written once, before timing.
 // Prints each run's wall time, the steps (`--timings`), peak resident memory and the run folder's
-// size, then best / median / worst against the targets, with the load average before and after.
+// size, then best / median / worst against the targets, with the load average before and after,
+// and what a page touched for the first time costs on this machine (a probe in fresh processes).
 // Usage: node tools/bench-end-to-end.mjs [--runs N] [--bars N] [--json] [--check] [--keep]
 //   --check exits 1 when the median misses a target; --keep leaves the temporary folder.
 // Runs the built app (nx run backtester:bench builds it first). The runs inherit this process's
@@ -53,6 +54,30 @@ function folderBytes(dir) {
   for (const name of readdirSync(dir)) total += statSync(join(dir, name)).size;
   return total;
 }
+
+/**
+ * What a page of memory touched for the first time costs on this machine, in µs: a fresh process
+ * fills a new 64 MB array twice; the first fill's extra time over the second's, per page fault.
+ * Machines of the same kind differ here by 4x or more (about 2.6 against 11-14 µs), and a run
+ * makes some 55,000 such faults, so this figure explains much of the spread in wall time between
+ * machines. The median of three probes, each in a process of its own.
+ */
+function pageFaultProbe() {
+  const script = `const a = new Float64Array(${(64 * 1_048_576) / 8});
+const r0 = process.resourceUsage(); const t0 = performance.now(); a.fill(1);
+const t1 = performance.now(); const r1 = process.resourceUsage(); a.fill(2); const t2 = performance.now();
+console.log(JSON.stringify({ firstMs: t1 - t0, secondMs: t2 - t1, faults: r1.minorPageFault - r0.minorPageFault }));`;
+  const probes = [];
+  for (let i = 0; i < 3; i++) {
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`the page-fault probe failed (exit ${child.status}): ${child.stderr}`);
+    const probe = JSON.parse(child.stdout);
+    probes.push({ ...probe, usPerFault: probe.faults > 0 ? ((probe.firstMs - probe.secondMs) * 1000) / probe.faults : NaN });
+  }
+  probes.sort((a, b) => a.usPerFault - b.usPerFault);
+  return probes[1];
+}
+const probe = pageFaultProbe();
 
 const TIMINGS = /^timings: read (\S+) s, check (\S+) s, backtest (\S+) s, summary (\S+) s, lookahead (\S+) s, write (\S+) s, total (\S+) s; peak memory (\d+) MB; cpu (\S+) s; page faults (\d+)$/m;
 const results = [];
@@ -103,6 +128,8 @@ const report = {
   // Page faults up to the --timings line: where a page touched for the first time is costly (about
   // 10 µs on some of these virtual machines), they are much of the system time.
   pageFaults: band('pageFaults'),
+  // This machine's cost of a page touched for the first time (see pageFaultProbe).
+  pageFaultProbe: { usPerFault: Number(probe.usPerFault.toFixed(2)), faults: probe.faults, firstFillMs: Number(probe.firstMs.toFixed(1)), secondFillMs: Number(probe.secondMs.toFixed(1)) },
   peakMemoryMB: band('peakMemoryMB'),
   folderMB: band('folderMB'),
   steps: Object.fromEntries(['read', 'check', 'backtest', 'summary', 'write'].map((key) => [key, band(key)])),
@@ -126,6 +153,10 @@ if (asJson) {
   // spread evenly over them: the floor a wall-time target has to clear by cutting work.
   console.log(`  CPU time over the ${report.cores} cores (the wall time if every core were busy all along): median ${f2(report.cpuSeconds.median / report.cores)} s`);
   console.log(`  page faults (no target): best ${report.pageFaults.best}, median ${report.pageFaults.median}, worst ${report.pageFaults.worst}`);
+  const pf = report.pageFaultProbe;
+  console.log(
+    `  a page touched for the first time on this machine: ${f2(pf.usPerFault)} us (probe: a new 64 MB array filled twice, ${pf.firstFillMs} ms with ${pf.faults} faults, then ${pf.secondFillMs} ms); at that cost the median run's faults take about ${f2((report.pageFaults.median * pf.usPerFault) / 1e6)} s`,
+  );
   line('peak resident memory', report.peakMemoryMB, 'MB', TARGETS.peakMemoryMB);
   line('run folder', report.folderMB, 'MB', TARGETS.folderMB);
   console.log(`  steps (median s): ${Object.entries(report.steps).map(([k, b]) => `${k} ${f2(b.median)}`).join(', ')}; the rest of the wall time is start-up, the JSON on stdout and exit`);
