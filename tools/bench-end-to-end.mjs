@@ -74,7 +74,9 @@ console.log(JSON.stringify({ firstMs: t1 - t0, secondMs: t2 - t1, faults: r1.min
     const probe = JSON.parse(child.stdout);
     probes.push({ ...probe, usPerFault: probe.faults > 0 ? ((probe.firstMs - probe.secondMs) * 1000) / probe.faults : NaN });
   }
-  probes.sort((a, b) => a.usPerFault - b.usPerFault);
+  // A probe with no fault (NaN) sorts last.
+  const key = (p) => (Number.isNaN(p.usPerFault) ? Number.POSITIVE_INFINITY : p.usPerFault);
+  probes.sort((a, b) => key(a) - key(b));
   return probes[1];
 }
 const probe = pageFaultProbe();
@@ -129,7 +131,7 @@ const report = {
   // 10 µs on some of these virtual machines), they are much of the system time.
   pageFaults: band('pageFaults'),
   // This machine's cost of a page touched for the first time (see pageFaultProbe).
-  pageFaultProbe: { usPerFault: Number(probe.usPerFault.toFixed(2)), faults: probe.faults, firstFillMs: Number(probe.firstMs.toFixed(1)), secondFillMs: Number(probe.secondMs.toFixed(1)) },
+  pageFaultProbe: { usPerFault: probe.faults > 0 ? Number(probe.usPerFault.toFixed(2)) : null, faults: probe.faults, firstFillMs: Number(probe.firstMs.toFixed(1)), secondFillMs: Number(probe.secondMs.toFixed(1)) },
   peakMemoryMB: band('peakMemoryMB'),
   folderMB: band('folderMB'),
   steps: Object.fromEntries(['read', 'check', 'backtest', 'summary', 'write'].map((key) => [key, band(key)])),
@@ -155,7 +157,9 @@ if (asJson) {
   console.log(`  page faults (no target): best ${report.pageFaults.best}, median ${report.pageFaults.median}, worst ${report.pageFaults.worst}`);
   const pf = report.pageFaultProbe;
   console.log(
-    `  a page touched for the first time on this machine: ${f2(pf.usPerFault)} us (probe: a new 64 MB array filled twice, ${pf.firstFillMs} ms with ${pf.faults} faults, then ${pf.secondFillMs} ms); at that cost the median run's faults take about ${f2((report.pageFaults.median * pf.usPerFault) / 1e6)} s`,
+    pf.faults > 0
+      ? `  a page touched for the first time on this machine: ${f2(pf.usPerFault)} us (probe: a new 64 MB array filled twice, ${pf.firstFillMs} ms with ${pf.faults} faults, then ${pf.secondFillMs} ms); at that cost the median run's faults take about ${f2((report.pageFaults.median * pf.usPerFault) / 1e6)} s`
+      : `  a page touched for the first time on this machine: not measured (the probe's 64 MB array took no page fault; ${pf.firstFillMs} ms, then ${pf.secondFillMs} ms)`,
   );
   line('peak resident memory', report.peakMemoryMB, 'MB', TARGETS.peakMemoryMB);
   line('run folder', report.folderMB, 'MB', TARGETS.folderMB);
